@@ -1,0 +1,176 @@
+"""Question → cited answer: the one function the CLI, the console and Discord share.
+
+The default answer is extractive: the sentences that answer the question, quoted
+verbatim from the best paragraphs, each followed by its ``[n]`` marker. When the
+evidence is weaker than the store's calibrated threshold it says "not in the corpus"
+instead of citing something unrelated.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from vectorstore.lexical import tokenize
+from vectorstore.records import Hit
+from vectorstore.search import Searcher
+
+from .language import detect_language
+
+NOT_FOUND = {
+    "de": "Dazu finde ich nichts im Korpus.",
+    "en": "I found nothing about this in the corpus.",
+}
+EMPTY_QUESTION = {
+    "de": "Bitte stelle eine Frage.",
+    "en": "Please ask a question.",
+}
+
+MAX_ANSWER_SENTENCES = 2
+# Extra sentences must come close to the best one, or they add noise, not facts.
+SECOND_SENTENCE_GAP = 0.06
+LEXICAL_BONUS = 0.08
+TOP_PARAGRAPH_BONUS = 0.03
+
+
+@dataclass(frozen=True)
+class Citation:
+    n: int
+    id: str
+    article_id: str
+    paragraph: int
+    title: str
+    date: str
+    dateline: str
+    agency: str
+    heading: str
+    quote: str
+    text: str
+    score: float
+
+
+@dataclass
+class Answer:
+    question: str
+    answer: str
+    abstained: bool
+    citations: list[Citation] = field(default_factory=list)
+    language: str = "de"
+    mode: str = "extractive"
+    latency_ms: float = 0.0
+
+    def as_dict(self) -> dict:
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "abstained": self.abstained,
+            "citations": [asdict(c) for c in self.citations],
+            "mode": self.mode,
+            "language": self.language,
+            "latency_ms": round(self.latency_ms, 1),
+        }
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    hit_rank: int
+    para_id: str
+    index: int
+    text: str
+    score: float
+
+
+def _overlap(query_terms: set[str], sentence: str) -> float:
+    if not query_terms:
+        return 0.0
+    return len(query_terms & set(tokenize(sentence))) / len(query_terms)
+
+
+def select_sentences(question: str, qvec: np.ndarray, hits: list[Hit], rows: dict[str, list[tuple]],
+                     limit: int = MAX_ANSWER_SENTENCES) -> list[_Candidate]:
+    """Pick the answer sentences: the best of the top paragraph first, then close runners-up.
+
+    The first sentence always comes from the top-ranked paragraph, so the first citation
+    is the paragraph search trusted most.
+    """
+    terms = set(tokenize(question))
+    candidates: list[_Candidate] = []
+    for rank, hit in enumerate(hits):
+        for index, text, _meta, vec in rows.get(hit.para_id, []):
+            score = float(np.dot(qvec, vec)) + LEXICAL_BONUS * _overlap(terms, text)
+            if rank == 0:
+                score += TOP_PARAGRAPH_BONUS
+            candidates.append(_Candidate(rank, hit.para_id, index, text, score))
+    if not candidates:
+        return []
+    first = max((c for c in candidates if c.hit_rank == 0), key=lambda c: c.score, default=None)
+    if first is None:
+        return []
+    chosen = [first]
+    for c in sorted(candidates, key=lambda c: -c.score):
+        if len(chosen) >= limit:
+            break
+        if c is first or first.score - c.score > SECOND_SENTENCE_GAP:
+            continue
+        chosen.append(c)
+    # Read in document order within a paragraph; paragraphs in rank order.
+    return sorted(chosen, key=lambda c: (c.hit_rank, c.index))
+
+
+def abstain(question: str, language: str, started: float, text: dict[str, str] = NOT_FOUND) -> Answer:
+    return Answer(question, text[language], True, [], language, latency_ms=(time.perf_counter() - started) * 1e3)
+
+
+def answer(searcher: Searcher, question: str, k: int = 5, context: str = "") -> Answer:
+    """Answer ``question`` from the corpus; ``context`` (earlier turns) only widens retrieval."""
+    started = time.perf_counter()
+    question = " ".join(question.split())
+    language = detect_language(question)
+    if not any(ch.isalnum() for ch in question):
+        return abstain(question, language, started, EMPTY_QUESTION)
+    query = f"{context} {question}".strip() if context else question
+    result = searcher.search(query, k=max(k, 2))
+    if not result.hits or result.evidence < searcher.abstain_threshold:
+        return abstain(question, language, started)
+    hits = result.hits[:2]
+    rows = searcher.store.sentences_of([h.para_id for h in hits], with_vectors=True)
+    chosen = select_sentences(question, result.query_vector, hits, rows)
+    if not chosen:
+        return abstain(question, language, started)
+
+    by_para = {h.para_id: h for h in hits}
+    numbers: dict[str, int] = {}
+    citations: list[Citation] = []
+    parts: list[str] = []
+    for c in chosen:
+        if c.para_id not in numbers:
+            numbers[c.para_id] = len(numbers) + 1
+            hit = by_para[c.para_id]
+            meta = hit.meta
+            citations.append(
+                Citation(
+                    n=numbers[c.para_id],
+                    id=c.para_id,
+                    article_id=hit.article_id,
+                    paragraph=hit.paragraph,
+                    title=meta.get("title", ""),
+                    date=meta.get("date", ""),
+                    dateline=meta.get("dateline", ""),
+                    agency=meta.get("agency", ""),
+                    heading=meta.get("heading", ""),
+                    quote=c.text,
+                    text=" ".join(r[1] for r in rows[c.para_id]),
+                    score=round(hit.score, 4),
+                )
+            )
+        parts.append(f"{c.text} [{numbers[c.para_id]}]")
+    return Answer(
+        question=question,
+        answer=" ".join(parts),
+        abstained=False,
+        citations=citations,
+        language=language,
+        latency_ms=(time.perf_counter() - started) * 1e3,
+    )

@@ -1,0 +1,54 @@
+"""The article model every input format is parsed into.
+
+Kept free of storage concerns so parsing stays a pure function of the input text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    """One body paragraph: the unit a citation points at.
+
+    ``n`` is 1-based over body paragraphs only; headings never take a number, so the
+    citation id of a paragraph survives edits to the headings around it.
+    """
+
+    n: int
+    text: str
+    heading: str = ""
+
+
+@dataclass(frozen=True)
+class Article:
+    id: str
+    title: str
+    paragraphs: tuple[Paragraph, ...]
+    date: str = ""
+    dateline: str = ""
+    agency: str = ""
+    author_code: str = ""
+    url: str = ""
+    source: str = ""
+    category: str = ""
+    path: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def headings(self) -> list[str]:
+        seen: list[str] = []
+        for p in self.paragraphs:
+            if p.heading and (not seen or seen[-1] != p.heading):
+                seen.append(p.heading)
+        return seen
+
+
+class ParseError(ValueError):
+    """Input that cannot become an article; ``line`` points the admin at the spot."""
+
+    def __init__(self, reason: str, line: int | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.line = line

@@ -1,0 +1,251 @@
+"""Pure parsers: input text → :class:`Article`.
+
+One function per format, no I/O, so every rule of the native format is tested directly
+on real text and the file-handling edge (``sources``) stays thin.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from .article import Article, ParseError, Paragraph
+from .sentences import split_sentences
+
+# ` date 2023-09 ZIOLKOWSKI (dpa-AFX) - text…` — the dpa-AFX export's first line.
+_NATIVE_HEAD = re.compile(
+    r"^\s*date\s+(?P<date>\d{4}-\d{2}(?:-\d{2})?)\s+(?P<dateline>.*?)\s*"
+    r"\((?P<agency>[^()]+)\)\s*[-–—]\s*(?P<rest>.*)$",
+    re.DOTALL,
+)
+# Trailing author code such as `/bal/DP/ngu` glued to the last sentence.
+_AUTHOR_CODE = re.compile(r"\s*(?P<code>(?:/[A-Za-zÄÖÜäöü0-9]{1,6}){2,})\s*$")
+_BLANK_LINES = re.compile(r"\n[ \t\r\f\v]*\n")
+_DATE = re.compile(r"^\d{4}-\d{2}(?:-\d{2})?$")
+
+MAX_HEADING_CHARS = 120
+MAX_HEADING_WORDS = 14
+MAX_TITLE_CHARS = 90
+
+
+def is_heading(block: str) -> bool:
+    """A short stand-alone line without closing punctuation is a section heading.
+
+    Headings may be questions (``Waffenlieferungen aus Nordkorea für Russland?``), but a
+    line ending in ``.``, ``!``, ``:``, ``;``, ``,`` or a closing quote is body text.
+    """
+    if "\n" in block.strip():
+        return False
+    line = block.strip()
+    if not line or len(line) > MAX_HEADING_CHARS or len(line.split()) > MAX_HEADING_WORDS:
+        return False
+    if line[-1] in ".!:;,\"'“”»«…)" or not any(c.isalpha() for c in line):
+        return False
+    return True
+
+
+def shorten(text: str, limit: int) -> str:
+    """Cut ``text`` at a word boundary so it fits ``limit`` characters, with an ellipsis."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if " " in cut:
+        cut = cut[: cut.rfind(" ")]
+    return cut.rstrip(" ,;:-–") + "…"
+
+
+def derive_title(paragraphs: list[Paragraph] | tuple[Paragraph, ...]) -> str:
+    """No explicit title: the article's first sentence, shortened for display."""
+    if not paragraphs:
+        return ""
+    sentences = split_sentences(paragraphs[0].text)
+    first = sentences[0] if sentences else paragraphs[0].text
+    return shorten(first.rstrip("."), MAX_TITLE_CHARS)
+
+
+def _blocks(text: str) -> list[tuple[int, str]]:
+    """Blank-line separated blocks with the 1-based line each starts on."""
+    blocks: list[tuple[int, str]] = []
+    pos = 0
+    for m in list(_BLANK_LINES.finditer(text)) + [None]:
+        end = m.start() if m else len(text)
+        chunk = text[pos:end]
+        if chunk.strip():
+            lead = len(chunk) - len(chunk.lstrip("\n\r\t "))
+            line = text.count("\n", 0, pos + lead) + 1
+            blocks.append((line, " ".join(chunk.split())))
+        pos = m.end() if m else len(text)
+    return blocks
+
+
+def _paragraphs_from_blocks(blocks: list[tuple[int, str]]) -> list[Paragraph]:
+    paragraphs: list[Paragraph] = []
+    heading = ""
+    for i, (_, block) in enumerate(blocks):
+        # The first block is always body text: it opens the article.
+        if i > 0 and is_heading(block):
+            heading = block
+            continue
+        paragraphs.append(Paragraph(n=len(paragraphs) + 1, text=block, heading=heading))
+    return paragraphs
+
+
+def _clean_text(text: str) -> str:
+    text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
+    if "\x00" in text:
+        raise ParseError("contains NUL bytes (binary file?)")
+    return text
+
+
+def parse_native(text: str, article_id: str) -> Article:
+    """The corpus's native ``.txt`` format (dpa-AFX export), or plain blank-line text."""
+    text = _clean_text(text)
+    meta: dict[str, str] = {}
+    m = _NATIVE_HEAD.match(text)
+    if m:
+        meta = {"date": m["date"], "dateline": m["dateline"].strip(), "agency": m["agency"].strip()}
+        text = m["rest"]
+    blocks = _blocks(text)
+    if not blocks:
+        raise ParseError("no text", line=1)
+    author_code = ""
+    line_no, last = blocks[-1]
+    code = _AUTHOR_CODE.search(last)
+    if code and code.start() > 0:
+        author_code = code["code"].lstrip("/")
+        blocks[-1] = (line_no, last[: code.start()].rstrip())
+    paragraphs = _paragraphs_from_blocks(blocks)
+    if not paragraphs:
+        raise ParseError("no body paragraphs, only headings", line=1)
+    return Article(
+        id=article_id,
+        title=derive_title(paragraphs),
+        paragraphs=tuple(paragraphs),
+        author_code=author_code,
+        **meta,
+    )
+
+
+def _front_matter(text: str) -> tuple[dict[str, str], str, int]:
+    """Minimal YAML front matter (``key: value`` lines) without a YAML dependency."""
+    if not text.startswith("---\n"):
+        return {}, text, 0
+    end = text.find("\n---", 4)
+    if end < 0:
+        raise ParseError("front matter opened with '---' but never closed", line=1)
+    meta: dict[str, str] = {}
+    for i, line in enumerate(text[4:end].splitlines(), start=2):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        key, sep, value = line.partition(":")
+        if not sep:
+            raise ParseError(f"front matter line is not 'key: value': {line.strip()[:60]!r}", line=i)
+        meta[key.strip().lower()] = value.strip().strip("'\"")
+    body_start = text.find("\n", end + 4)
+    body = text[body_start + 1 :] if body_start >= 0 else ""
+    return meta, body, text.count("\n", 0, body_start + 1) if body_start >= 0 else 0
+
+
+def parse_markdown(text: str, article_id: str) -> Article:
+    """Markdown: optional front matter (title, date, url, source); ``#`` lines are headings."""
+    text = _clean_text(text)
+    meta, body, offset = _front_matter(text)
+    title = meta.get("title", "")
+    date = _check_date(meta.get("date", ""), line=None)
+    paragraphs: list[Paragraph] = []
+    heading = ""
+    for _, block in _blocks(_markdown_blocks_fix(body)):
+        if block.startswith("#"):
+            level_text = block.lstrip("#").strip()
+            if block.startswith("# ") and not title and not paragraphs:
+                title = level_text
+            else:
+                heading = level_text
+            continue
+        paragraphs.append(Paragraph(n=len(paragraphs) + 1, text=block, heading=heading))
+    if not paragraphs:
+        raise ParseError("no body paragraphs", line=offset + 1)
+    return Article(
+        id=article_id,
+        title=shorten(title, 256) if title else derive_title(paragraphs),
+        paragraphs=tuple(paragraphs),
+        date=date,
+        url=meta.get("url", ""),
+        source=meta.get("source", ""),
+    )
+
+
+def _markdown_blocks_fix(text: str) -> str:
+    """Put every ``#`` heading on its own block so ``_blocks`` sees it alone."""
+    return re.sub(r"(?m)^(#{1,6} .*)$", r"\n\1\n", text)
+
+
+def _check_date(value: Any, line: int | None) -> str:
+    value = str(value or "").strip()
+    if value and not _DATE.match(value):
+        raise ParseError(f"date {value!r} is not YYYY-MM or YYYY-MM-DD", line=line)
+    return value
+
+
+def parse_json_record(obj: Any, line: int) -> Article:
+    """One JSONL record: ``id`` and ``text`` (blank-line paragraphs) or ``paragraphs``."""
+    if not isinstance(obj, dict):
+        raise ParseError("line is not a JSON object", line=line)
+    article_id = str(obj.get("id") or "").strip()
+    if not article_id:
+        raise ParseError("missing 'id'", line=line)
+    validate_article_id(article_id, line=line)
+    if isinstance(obj.get("paragraphs"), list):
+        raw = [str(p) for p in obj["paragraphs"] if str(p).strip()]
+        paragraphs = [Paragraph(n=i, text=" ".join(t.split())) for i, t in enumerate(raw, start=1)]
+    elif isinstance(obj.get("text"), str):
+        paragraphs = _paragraphs_from_blocks(_blocks(_clean_text(obj["text"])))
+    else:
+        raise ParseError("needs 'text' (string) or 'paragraphs' (list)", line=line)
+    if not paragraphs:
+        raise ParseError("no body paragraphs", line=line)
+    title = str(obj.get("title") or "").strip()
+    return Article(
+        id=article_id,
+        title=shorten(title, 256) if title else derive_title(paragraphs),
+        paragraphs=tuple(paragraphs),
+        date=_check_date(obj.get("date"), line=line),
+        dateline=str(obj.get("dateline") or ""),
+        agency=str(obj.get("agency") or ""),
+        url=str(obj.get("url") or ""),
+        source=str(obj.get("source") or ""),
+        category=str(obj.get("category") or ""),
+    )
+
+
+def parse_jsonl(text: str) -> tuple[list[Article], list[ParseError]]:
+    """Every valid line becomes an article; each bad line is one error naming its line."""
+    articles: list[Article] = []
+    errors: list[ParseError] = []
+    for i, raw in enumerate(_clean_text(text).split("\n"), start=1):
+        if not raw.strip():
+            continue
+        try:
+            obj = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            errors.append(ParseError(f"malformed JSON: {exc.msg}", line=i))
+            continue
+        try:
+            articles.append(parse_json_record(obj, line=i))
+        except ParseError as exc:
+            errors.append(exc)
+    return articles, errors
+
+
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,199}$")
+
+
+def validate_article_id(article_id: str, line: int | None = None) -> str:
+    """Ids appear in citation ids (``id#n``) and Chroma ids, so keep them plain."""
+    if not _ID.match(article_id):
+        raise ParseError(
+            f"article id {article_id!r} must be 1-200 letters, digits, '.', '_' or '-'", line=line
+        )
+    return article_id

@@ -1,0 +1,172 @@
+"""Incremental ingest: diff the corpus against the store, embed only what changed.
+
+The store is the manifest (each passage carries its article's hash), so a run that was
+killed half-way is finished by the next one: incomplete articles simply look changed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from vectorstore.embeddings import VectorEmbeddings
+from vectorstore.evidence import calibrate
+from vectorstore.records import Unit
+from vectorstore.store import Store
+
+from .article import Article
+from .passages import article_hash, units_for
+from .sources import DEFAULT_MAX_BYTES, Failure, load_articles
+
+EMBED_BATCH = 256
+
+Progress = Callable[[int, int, int], None]  # (articles done, articles total, units embedded)
+
+
+@dataclass
+class IngestReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    failed: list[Failure] = field(default_factory=list)
+    paragraphs_embedded: int = 0
+    units_embedded: int = 0
+    seconds: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+    def as_dict(self) -> dict:
+        return {
+            "added": len(self.added),
+            "updated": len(self.updated),
+            "removed": len(self.removed),
+            "unchanged": len(self.unchanged),
+            "failed": [f.as_dict() for f in self.failed],
+            "paragraphs_embedded": self.paragraphs_embedded,
+            "units_embedded": self.units_embedded,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def _under(path: str, roots: Sequence[Path]) -> bool:
+    p = Path(path).resolve()
+    return any(p == r or p.is_relative_to(r) for r in roots)
+
+
+def _embed_missing(embedder: VectorEmbeddings, units: Sequence[Unit], known: dict[str, np.ndarray]) -> set[str]:
+    """Embed, in one batch, every unit text not in ``known``; adds them to ``known``."""
+    todo: dict[str, str] = {}
+    for u in units:
+        if u.content_hash not in known and u.content_hash not in todo:
+            todo[u.content_hash] = u.embed_text
+    if todo:
+        known.update(zip(todo.keys(), embedder.embed_passages(list(todo.values()))))
+    return set(todo)
+
+
+def apply(
+    store: Store,
+    embedder: VectorEmbeddings,
+    articles: Iterable[Article],
+    roots: Sequence[Path] = (),
+    failed: Sequence[Failure] = (),
+    progress: Progress | None = None,
+) -> IngestReport:
+    """Bring the store in line with ``articles``; stored articles from files under
+    ``roots`` that no longer exist are removed (unless their file failed to parse:
+    a broken file must not delete what was stored from it)."""
+    start = time.perf_counter()
+    report = IngestReport(failed=list(failed))
+    store.check_embedder(embedder.name, embedder.dim, create=True)
+    manifest = store.manifest()
+    articles = list(articles)
+    todo: list[tuple[Article, str]] = []
+    for article in articles:
+        state = manifest.get(article.id)
+        ahash = article_hash(article)
+        if state and state.complete and state.article_hash == ahash:
+            report.unchanged.append(article.id)
+        else:
+            todo.append((article, "updated" if state else "added"))
+
+    done = len(report.unchanged)
+    total = len(articles)
+    if progress:
+        progress(done, total, 0)
+    pending: list[tuple[Article, str, list[Unit]]] = []
+    pending_units = 0
+
+    def flush() -> None:
+        nonlocal pending, pending_units, done
+        known: dict[str, np.ndarray] = {}
+        for article, status, _ in pending:
+            if status == "updated":
+                known.update(store.stored_vectors(article.id))
+        fresh = _embed_missing(embedder, [u for _, _, units in pending for u in units], known)
+        report.units_embedded += len(fresh)
+        for article, status, units in pending:
+            store.write_article(article.id, units, np.stack([known[u.content_hash] for u in units]))
+            report.paragraphs_embedded += len({u.paragraph for u in units if u.content_hash in fresh})
+            getattr(report, status).append(article.id)
+            done += 1
+        if progress and pending:
+            progress(done, total, report.units_embedded)
+        pending, pending_units = [], 0
+
+    for article, status in todo:
+        units = units_for(article)
+        pending.append((article, status, units))
+        pending_units += len(units)
+        if pending_units >= EMBED_BATCH:
+            flush()
+    flush()
+
+    keep = {a.id for a in articles}
+    failed_paths = {str(Path(f.path).resolve()) for f in failed}
+    resolved_roots = [Path(r).resolve() for r in roots]
+    stale = set(manifest) | store.sentence_article_ids()
+    for article_id in sorted(stale - keep):
+        path = _stored_path(store, article_id)
+        if path and resolved_roots and not _under(path, resolved_roots):
+            continue
+        if path and str(Path(path).resolve()) in failed_paths:
+            continue
+        store.delete_article(article_id)
+        report.removed.append(article_id)
+
+    report.seconds = time.perf_counter() - start
+    if report.changed or not store.meta.get("last_ingest"):
+        store.bump_version(report_summary(report), abstain_threshold=calibrate(store, embedder))
+    return report
+
+
+def _stored_path(store: Store, article_id: str) -> str:
+    try:
+        return store.article(article_id).path
+    except KeyError:
+        return ""
+
+
+def report_summary(report: IngestReport) -> str:
+    return (
+        f"{len(report.added)} added, {len(report.updated)} updated, {len(report.removed)} removed, "
+        f"{len(report.unchanged)} unchanged, {len(report.failed)} failed"
+    )
+
+
+def ingest_paths(
+    store: Store,
+    embedder: VectorEmbeddings,
+    paths: Sequence[str | Path],
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    progress: Progress | None = None,
+) -> IngestReport:
+    articles, failures = load_articles(paths, max_bytes)
+    return apply(store, embedder, articles, roots=[Path(p) for p in paths], failed=failures, progress=progress)

@@ -1,0 +1,77 @@
+"""German-aware sentence splitting.
+
+Citations quote one sentence verbatim, so a wrong split shows up in front of users:
+abbreviations (``z. B.``, ``Dr.``), ordinals in dates (``13. September``) and initials
+must not end a sentence.
+"""
+
+from __future__ import annotations
+
+import re
+
+_ABBREVIATIONS = frozenset(
+    """
+    abb abs abt allg anm bd bspw bzgl bzw ca chr co dipl dr dt ebd eigtl engl etc ev evtl
+    frl gebr gegr ggf hl hr hrsg inkl insb jh jr kap kath lt max min mio mrd nr nrn
+    o.ä od orig pkt prof rd resp s sen sog st std str tel u.a u.ä usw u.v.m v.a v.chr
+    vgl vs z.b z.t zt zzgl mr mrs ms no vol fig e.g i.e approx dept est inc ltd corp
+    jan feb mär apr jun jul aug sep sept okt nov dez
+    """.split()
+)
+
+_MONTHS = frozenset(
+    "januar februar märz april mai juni juli august september oktober november dezember "
+    "jänner jan feb mär apr jun jul aug sep sept okt nov dez".split()
+)
+
+# A candidate boundary: terminal punctuation, optional closing quotes/brackets, whitespace.
+_BOUNDARY = re.compile(r"""[.!?…]+["'»«“”‘’)\]]*\s+""")
+
+
+def _ends_with_abbreviation(chunk: str) -> bool:
+    word = chunk.rstrip().rsplit(maxsplit=1)[-1] if chunk.strip() else ""
+    word = word.lstrip("(\"'»«“„").lower()
+    if not word.endswith("."):
+        return False
+    stem = word[:-1]
+    if len(stem) == 1 and stem.isalpha():  # initials: "Kim J. Un", "s."
+        return True
+    return stem in _ABBREVIATIONS
+
+
+def _is_ordinal_date(chunk: str, following: str) -> bool:
+    word = chunk.rstrip().rsplit(maxsplit=1)[-1] if chunk.strip() else ""
+    if not (word.endswith(".") and word[:-1].isdigit() and len(word) <= 3):
+        return False
+    nxt = following.split(maxsplit=1)[0].strip(".,;:").lower() if following.strip() else ""
+    return nxt in _MONTHS or nxt.isdigit()
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split ``text`` into sentences whose concatenation (joined by spaces) is the text.
+
+    Each returned sentence is a verbatim substring of ``text``.
+    """
+    text = text.strip()
+    if not text:
+        return []
+    sentences: list[str] = []
+    start = 0
+    for m in _BOUNDARY.finditer(text):
+        end = m.end()
+        rest = text[end:]
+        if not rest:
+            break
+        chunk = text[start:m.end()]
+        first = rest[0]
+        if not (first.isupper() or first.isdigit() or first in "\"'»«“„([-–"):
+            continue
+        piece = chunk.rstrip()
+        if piece.endswith(".") and (_ends_with_abbreviation(piece) or _is_ordinal_date(piece, rest)):
+            continue
+        sentences.append(piece)
+        start = end
+    tail = text[start:].strip()
+    if tail:
+        sentences.append(tail)
+    return sentences

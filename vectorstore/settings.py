@@ -1,0 +1,77 @@
+"""Store and embedding settings, read once from the environment (and ``.env``)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+DEFAULT_EMBEDDING_MODEL = "bundled:multilingual-e5-small"
+
+
+class SettingsError(ValueError):
+    """A setting has a value we cannot use; the message names the variable."""
+
+
+def env_int(env: Mapping[str, str], name: str, default: int | None) -> int | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not a whole number") from None
+
+
+def env_bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name}={raw!r} is not true/false")
+
+
+@dataclass(frozen=True)
+class StoreSettings:
+    chroma_path: Path = Path("data/chroma")
+    chroma_host: str = ""
+    chroma_port: int = 8000
+    chroma_ssl: bool = False
+    chroma_auth_token: str = ""
+    collection: str = "absatz"
+    embedding_model: str = DEFAULT_EMBEDDING_MODEL
+    embedding_device: str = "cpu"
+    lexical_dir: Path | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> StoreSettings:
+        env = os.environ if env is None else env
+        device = env.get("EMBEDDING_DEVICE", "cpu").strip() or "cpu"
+        if device not in ("cpu", "cuda", "auto") and not device.startswith("cuda:"):
+            raise SettingsError(f"EMBEDDING_DEVICE={device!r} must be cpu, cuda or auto")
+        lexical = env.get("LEXICAL_DIR", "").strip()
+        return cls(
+            chroma_path=Path(env.get("CHROMA_PATH", "").strip() or "data/chroma"),
+            chroma_host=env.get("CHROMA_HOST", "").strip(),
+            chroma_port=env_int(env, "CHROMA_PORT", 8000) or 8000,
+            chroma_ssl=env_bool(env, "CHROMA_SSL", False),
+            chroma_auth_token=env.get("CHROMA_AUTH_TOKEN", "").strip(),
+            collection=env.get("CHROMA_COLLECTION", "").strip() or "absatz",
+            embedding_model=env.get("EMBEDDING_MODEL", "").strip() or DEFAULT_EMBEDDING_MODEL,
+            embedding_device=device,
+            lexical_dir=Path(lexical) if lexical else None,
+        )
+
+    def with_overrides(self, **changes) -> StoreSettings:
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    @property
+    def location(self) -> str:
+        if self.chroma_host:
+            scheme = "https" if self.chroma_ssl else "http"
+            return f"{scheme}://{self.chroma_host}:{self.chroma_port}/{self.collection}"
+        return f"{self.chroma_path}/{self.collection}"

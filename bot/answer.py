@@ -119,6 +119,17 @@ def select_sentences(question: str, qvec: np.ndarray, hits: list[Hit], rows: dic
     return sorted(chosen, key=lambda c: (c.hit_rank, c.index))
 
 
+def quote_for(chosen: list[_Candidate]) -> str:
+    """The sentences used from one paragraph, verbatim: adjacent ones read as one quote,
+    otherwise the best one alone (a quote must be a substring of the paragraph)."""
+    if not chosen:
+        return ""
+    indices = [c.index for c in chosen]
+    if indices == list(range(indices[0], indices[0] + len(indices))):
+        return " ".join(c.text for c in chosen)
+    return max(chosen, key=lambda c: c.score).text
+
+
 def abstain(question: str, language: str, started: float, text: dict[str, str] = NOT_FOUND) -> Answer:
     return Answer(question, text[language], True, [], language, latency_ms=(time.perf_counter() - started) * 1e3)
 
@@ -141,6 +152,7 @@ def answer(searcher: Searcher, question: str, k: int = 5, context: str = "") -> 
         return abstain(question, language, started)
 
     by_para = {h.para_id: h for h in hits}
+    quotes = {pid: quote_for([c for c in chosen if c.para_id == pid]) for pid in by_para}
     numbers: dict[str, int] = {}
     citations: list[Citation] = []
     parts: list[str] = []
@@ -160,7 +172,7 @@ def answer(searcher: Searcher, question: str, k: int = 5, context: str = "") -> 
                     dateline=meta.get("dateline", ""),
                     agency=meta.get("agency", ""),
                     heading=meta.get("heading", ""),
-                    quote=c.text,
+                    quote=quotes[c.para_id],
                     text=" ".join(r[1] for r in rows[c.para_id]),
                     score=round(hit.score, 4),
                 )

@@ -19,8 +19,8 @@ _NATIVE_HEAD = re.compile(
     r"\((?P<agency>[^()]+)\)\s*[-–—]\s*(?P<rest>.*)$",
     re.DOTALL,
 )
-# Trailing author code such as `/bal/DP/ngu` glued to the last sentence.
-_AUTHOR_CODE = re.compile(r"\s*(?P<code>(?:/[A-Za-zÄÖÜäöü0-9]{1,6}){2,})\s*$")
+# Trailing author code such as `/bal/DP/ngu` glued to the last sentence's full stop.
+_AUTHOR_CODE = re.compile(r"(?<=[.!?\"“”»])\s*(?P<code>(?:/[A-Za-zÄÖÜäöü0-9-]{1,8})+)\s*$")
 _BLANK_LINES = re.compile(r"\n[ \t\r\f\v]*\n")
 _DATE = re.compile(r"^\d{4}-\d{2}(?:-\d{2})?$")
 
@@ -84,8 +84,9 @@ def _paragraphs_from_blocks(blocks: list[tuple[int, str]]) -> list[Paragraph]:
     paragraphs: list[Paragraph] = []
     heading = ""
     for i, (_, block) in enumerate(blocks):
-        # The first block is always body text: it opens the article.
-        if i > 0 and is_heading(block):
+        # The first block opens the article and the last one closes it: both are body
+        # text, since a heading always introduces paragraphs after it.
+        if 0 < i < len(blocks) - 1 and is_heading(block):
             heading = block
             continue
         paragraphs.append(Paragraph(n=len(paragraphs) + 1, text=block, heading=heading))

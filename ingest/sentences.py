@@ -19,11 +19,6 @@ _ABBREVIATIONS = frozenset(
     """.split()
 )
 
-_MONTHS = frozenset(
-    "januar februar märz april mai juni juli august september oktober november dezember "
-    "jänner jan feb mär apr jun jul aug sep sept okt nov dez".split()
-)
-
 # A candidate boundary: terminal punctuation, optional closing quotes/brackets, whitespace.
 _BOUNDARY = re.compile(r"""[.!?…]+["'»«“”‘’)\]]*\s+""")
 
@@ -39,12 +34,13 @@ def _ends_with_abbreviation(chunk: str) -> bool:
     return stem in _ABBREVIATIONS
 
 
-def _is_ordinal_date(chunk: str, following: str) -> bool:
+def _is_ordinal(chunk: str) -> bool:
+    """German writes ordinals with a period: ``am 13. September``, ``in der 23. Minute``.
+
+    Years (four digits) do end sentences: ``im Jahr 2019. Auch damals…``.
+    """
     word = chunk.rstrip().rsplit(maxsplit=1)[-1] if chunk.strip() else ""
-    if not (word.endswith(".") and word[:-1].isdigit() and len(word) <= 3):
-        return False
-    nxt = following.split(maxsplit=1)[0].strip(".,;:").lower() if following.strip() else ""
-    return nxt in _MONTHS or nxt.isdigit()
+    return word.endswith(".") and word[:-1].isdigit() and len(word) <= 4
 
 
 def split_sentences(text: str) -> list[str]:
@@ -67,7 +63,7 @@ def split_sentences(text: str) -> list[str]:
         if not (first.isupper() or first.isdigit() or first in "\"'»«“„([-–"):
             continue
         piece = chunk.rstrip()
-        if piece.endswith(".") and (_ends_with_abbreviation(piece) or _is_ordinal_date(piece, rest)):
+        if piece.endswith(".") and (_ends_with_abbreviation(piece) or _is_ordinal(piece)):
             continue
         sentences.append(piece)
         start = end

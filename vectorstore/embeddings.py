@@ -8,8 +8,6 @@ sentence-transformers. Everything else in absatz only sees ``Embeddings``.
 from __future__ import annotations
 
 import threading
-from pathlib import Path
-
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
@@ -84,8 +82,9 @@ class SentenceTransformerEmbeddings(VectorEmbeddings):
             self._model = SentenceTransformer(model, device=device)
         except Exception as exc:  # the library raises many kinds for a bad name
             raise EmbedderError(f"cannot load EMBEDDING_MODEL={model!r}: {exc}") from None
-        self.name = str(Path(model).name if Path(model).exists() else model)
-        self.dim = int(self._model.get_sentence_embedding_dimension())
+        self.name = model
+        dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dim = int(dimension())
         self.batch_size = batch_size
         is_e5 = "e5" in self.name.lower()
         self._query_prefix = "query: " if is_e5 else ""

@@ -19,6 +19,7 @@ import numpy as np
 import Stemmer
 
 log = logging.getLogger(__name__)
+logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every build at DEBUG
 
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")
 _stemmer = Stemmer.Stemmer("german")

@@ -15,10 +15,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .embeddings import VectorEmbeddings
+from .embeddings import VectorEmbeddings, load_embedder
 from .evidence import PASSAGE_POOL, SENTENCE_POOL, calibrate, margin
 from .lexical import LexicalIndex, tokenize
 from .records import Hit, SentenceMatch
+from .settings import StoreSettings
 from .store import Store
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,16 @@ class SearchResult:
         return self.hits[0].dense if self.hits else 0.0
 
 
+def lexical_dir_for(settings: StoreSettings) -> Path | None:
+    """Embedded stores keep BM25 beside Chroma; server mode rebuilds it per process
+    unless LEXICAL_DIR names a folder (the server holds no files of ours)."""
+    if settings.lexical_dir:
+        return settings.lexical_dir / settings.collection
+    if settings.chroma_host:
+        return None
+    return settings.chroma_path / "lexical" / settings.collection
+
+
 class Searcher:
     """Opened once per process and shared: holds the embedder and the BM25 index."""
 
@@ -60,6 +71,12 @@ class Searcher:
         self._lock = threading.Lock()
         self._threshold: float | None = None
         store.check_embedder(embedder.name, embedder.dim)
+
+    @classmethod
+    def open(cls, settings: StoreSettings, embedder: VectorEmbeddings | None = None) -> Searcher:
+        """Store, embedder and BM25 for ``settings``: what every process opens once."""
+        embedder = embedder or load_embedder(settings.embedding_model, settings.embedding_device)
+        return cls(Store(settings), embedder, lexical_dir_for(settings))
 
     # --- lexical index lifecycle -------------------------------------------------
 

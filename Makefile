@@ -1,0 +1,40 @@
+# The two commands a newcomer needs: `make demo` and `make test` (see README).
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip install -q --disable-pip-version-check
+
+.PHONY: demo test setup setup-test bench clean
+
+$(VENV)/bin/python:
+	python3 -m venv $(VENV)
+
+# Runtime only: the bundled embedder needs no torch.
+$(VENV)/.setup: pyproject.toml | $(VENV)/bin/python
+	$(PIP) -e .
+	touch $@
+
+# Tests also run the sentence-transformers path. Install torch first, pinned to the
+# CPU build, so nothing later pulls a multi-GB CUDA build.
+$(VENV)/.setup-test: pyproject.toml | $(VENV)/bin/python
+	$(PIP) torch==2.13.0
+	$(PIP) -e '.[test]'
+	touch $@
+
+setup: $(VENV)/.setup
+setup-test: $(VENV)/.setup-test
+
+demo: setup
+	$(VENV)/bin/absatz ingest
+	$(VENV)/bin/absatz ask "Wann geht die neue Bahnstrecke zwischen Erfurt und Kassel in Betrieb?"
+	$(VENV)/bin/absatz ask "How much does a bread roll cost in Munich?"
+	$(VENV)/bin/absatz ask "Wie backe ich ein Sauerteigbrot?"
+
+test: setup-test
+	$(PY) -m pytest -q
+
+bench: setup-test
+	$(PIP) -e '.[test,bench]'
+	$(PY) bench/retrieval.py
+
+clean:
+	rm -rf data .pytest_cache

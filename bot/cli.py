@@ -1,0 +1,256 @@
+"""``absatz`` command line: thin subcommands over ingest, search and answer.
+
+Every subcommand takes the store options, so tests and benchmarks can point one call
+at a temporary store without touching the environment.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Iterator
+from dataclasses import asdict
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+from ingest.pipeline import IngestReport, ingest_paths, report_summary
+from ingest.settings import IngestSettings
+from vectorstore.embeddings import EmbedderError, load_embedder
+from vectorstore.records import citation_id, parse_citation_id
+from vectorstore.search import Searcher, lexical_dir_for
+from vectorstore.settings import SettingsError, StoreSettings
+from vectorstore.store import Store, StoreError, UnknownCitation
+
+from . import render
+from .answer import answer
+
+log = logging.getLogger("absatz")
+
+
+class UsageError(Exception):
+    """Bad input from the user: one line on stderr, exit status 2."""
+
+
+def _store_options() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(add_help=False)
+    g = p.add_argument_group("store (override CHROMA_* / EMBEDDING_MODEL for this call)")
+    g.add_argument("--chroma-path", type=Path, help="embedded store folder (CHROMA_PATH)")
+    g.add_argument("--chroma-host", help="use the Chroma server at this host (CHROMA_HOST)")
+    g.add_argument("--chroma-port", type=int, help="Chroma server port (CHROMA_PORT)")
+    g.add_argument("--collection", help="collection name (CHROMA_COLLECTION)")
+    g.add_argument("--embedding-model", help="embedder (EMBEDDING_MODEL)")
+    return p
+
+
+def store_settings(args: argparse.Namespace) -> StoreSettings:
+    return StoreSettings.from_env().with_overrides(
+        chroma_path=args.chroma_path,
+        chroma_host=args.chroma_host,
+        chroma_port=args.chroma_port,
+        collection=args.collection,
+        embedding_model=args.embedding_model,
+    )
+
+
+def _inputs(value: str | None) -> Iterator[str]:
+    """The one question given, or one per non-empty stdin line (one model load for all)."""
+    if value is not None:
+        yield value
+        return
+    for line in sys.stdin:
+        if line.strip():
+            yield line.rstrip("\n")
+
+
+# --- subcommands -----------------------------------------------------------------
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    settings = store_settings(args)
+    ingest_settings = IngestSettings.from_env()
+    paths = args.paths or [ingest_settings.corpus_dir]
+    store = Store(settings)
+    embedder = load_embedder(settings.embedding_model, settings.embedding_device)
+    if args.rebuild:
+        store.drop()
+    bar = None
+    progress = None
+    if not args.json and sys.stderr.isatty():
+        from tqdm import tqdm
+
+        bar = tqdm(total=0, unit="article", file=sys.stderr)
+
+        def progress(done: int, total: int, units: int) -> None:
+            bar.total = total
+            bar.n = done
+            bar.set_postfix(embedded=units)
+            bar.refresh()
+
+    report = ingest_paths(store, embedder, paths, ingest_settings.max_file_bytes, progress)
+    if bar:
+        bar.close()
+    # Build the BM25 index now, so the first question after an ingest is fast.
+    Searcher(store, embedder, lexical_dir_for(settings)).lexical()
+    _print_report(report, args.json)
+    return 1 if report.failed else 0
+
+
+def _print_report(report: IngestReport, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(report.as_dict(), ensure_ascii=False))
+        return
+    print(f"{report_summary(report)}; {report.paragraphs_embedded} paragraphs embedded in {report.seconds:.1f} s")
+    for failure in report.failed:
+        print(f"  failed: {failure}", file=sys.stderr)
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    searcher = Searcher.open(store_settings(args))
+    searcher.store.require()
+    for question in _inputs(args.question):
+        result = answer(searcher, question, k=args.k)
+        if args.json:
+            print(json.dumps(result.as_dict(), ensure_ascii=False), flush=True)
+        else:
+            print(render.answer_text(result), end="\n\n" if args.question is None else "\n", flush=True)
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    searcher = Searcher.open(store_settings(args))
+    searcher.store.require()
+    for query in _inputs(args.query):
+        result = searcher.search(query, k=args.k)
+        if args.json:
+            hits = [
+                {
+                    "id": h.para_id,
+                    "article_id": h.article_id,
+                    "paragraph": h.paragraph,
+                    "title": h.title,
+                    "date": h.date,
+                    "heading": h.heading,
+                    "score": round(h.score, 4),
+                    "dense": round(h.dense, 4),
+                    "lexical": round(h.lexical, 4),
+                    "sentence": h.sentences[0].text if h.sentences else "",
+                }
+                for h in result.hits
+            ]
+            print(json.dumps({"query": query, "hits": hits}, ensure_ascii=False), flush=True)
+        else:
+            print(render.hits_text(result.hits), flush=True)
+    return 0
+
+
+def _neighbour(store: Store, article_id: str, n: int):
+    if n < 1:
+        return None
+    try:
+        return store.paragraph(citation_id(article_id, n))
+    except UnknownCitation:
+        return None
+
+
+def cmd_source(args: argparse.Namespace) -> int:
+    try:
+        article_id, n = parse_citation_id(args.id)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    store = Store(store_settings(args))
+    store.require()
+    try:
+        p = store.paragraph(args.id)
+    except UnknownCitation as exc:
+        raise UsageError(str(exc)) from None
+    before, after = _neighbour(store, article_id, n - 1), _neighbour(store, article_id, n + 1)
+    if args.json:
+        print(json.dumps({
+            **asdict(p),
+            "before": asdict(before) if before else None,
+            "after": asdict(after) if after else None,
+        }, ensure_ascii=False))
+    else:
+        print(render.paragraph_text(p, before, after))
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    settings = store_settings(args)
+    store = Store(settings)
+    meta = store.meta
+    stats = {
+        **store.counts(),
+        "embedder": meta.get("embedder", ""),
+        "store": settings.location,
+        "last_ingest": render.when(meta.get("last_ingest")),
+        "last_ingest_summary": meta.get("last_ingest_summary", ""),
+    }
+    if args.json:
+        print(json.dumps(stats, ensure_ascii=False))
+    else:
+        for key, value in stats.items():
+            print(f"{key:>20}: {value}")
+    return 0
+
+
+# --- entry point -----------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="absatz", description=__doc__.splitlines()[0])
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    common = _store_options()
+
+    p = sub.add_parser("ingest", parents=[common], help="add or update articles (incremental)")
+    p.add_argument("paths", nargs="*", type=Path, help="files or folders (default: CORPUS_DIR)")
+    p.add_argument("--rebuild", action="store_true", help="drop the index and re-embed everything")
+    p.add_argument("--json", action="store_true", help="print one JSON summary object")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("ask", parents=[common], help="answer a question with citations")
+    p.add_argument("question", nargs="?", help="the question (default: one per stdin line)")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("-k", type=int, default=5, help="paragraphs to retrieve (default 5)")
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("search", parents=[common], help="ranked paragraphs, no answer")
+    p.add_argument("query", nargs="?", help="the query (default: one per stdin line)")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("-k", type=int, default=5, help="results (default 5)")
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("source", parents=[common], help="the paragraph behind a citation id")
+    p.add_argument("id", help="citation id, e.g. 000_a05d8c91f093345a#2")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_source)
+
+    p = sub.add_parser("stats", parents=[common], help="what the index holds")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_stats)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    load_dotenv(Path.cwd() / ".env")
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if getattr(args, "k", 1) < 1:
+        print("absatz: error: -k must be at least 1", file=sys.stderr)
+        return 2
+    try:
+        return args.func(args)
+    except (UsageError, SettingsError, StoreError, EmbedderError) as exc:
+        print(f"absatz: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

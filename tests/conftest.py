@@ -1,0 +1,77 @@
+"""Shared fixtures: real embedders, real Chroma stores in temporary folders."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main as cli_main
+from vectorstore.embeddings import load_embedder
+from vectorstore.search import Searcher
+from vectorstore.settings import StoreSettings
+from vectorstore.store import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+SEED = SHARED / "seed" / "000_a05d8c91f093345a.txt"
+XQUAD = SHARED / "data" / "xquad-de"
+GNAD = SHARED / "data" / "gnad10k" / "articles.jsonl"
+CORPUS = ROOT / "corpus"
+
+needs_seed = pytest.mark.skipif(not SEED.exists(), reason="../shared/seed is absent")
+needs_xquad = pytest.mark.skipif(not XQUAD.exists(), reason="../shared/data/xquad-de is absent")
+needs_gnad = pytest.mark.skipif(not GNAD.exists(), reason="../shared/data/gnad10k is absent")
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    return load_embedder("bundled:multilingual-e5-small")
+
+
+def settings_for(path: Path, collection: str = "absatz") -> StoreSettings:
+    return StoreSettings(chroma_path=path, collection=collection)
+
+
+@pytest.fixture
+def store_settings(tmp_path) -> StoreSettings:
+    return settings_for(tmp_path / "chroma")
+
+
+@pytest.fixture(scope="session")
+def corpus_dir(tmp_path_factory) -> Path:
+    """The sample corpus plus the real seed article, as an admin would lay it out."""
+    d = tmp_path_factory.mktemp("corpus")
+    shutil.copytree(CORPUS, d, dirs_exist_ok=True)
+    if SEED.exists():
+        shutil.copy(SEED, d / SEED.name)
+    return d
+
+
+@pytest.fixture(scope="session")
+def built_store(tmp_path_factory, corpus_dir) -> StoreSettings:
+    """One index of sample corpus + seed, built through the real CLI, shared read-only."""
+    settings = settings_for(tmp_path_factory.mktemp("built") / "chroma")
+    assert cli_main(["ingest", str(corpus_dir), "--chroma-path", str(settings.chroma_path), "--json"]) == 0
+    return settings
+
+
+@pytest.fixture(scope="session")
+def searcher(built_store, embedder) -> Searcher:
+    return Searcher.open(built_store, embedder)
+
+
+def run_cli(capsys, *args: str) -> tuple[int, str, str]:
+    code = cli_main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def json_lines(text: str) -> list[dict]:
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def open_store(settings: StoreSettings) -> Store:
+    return Store(settings)

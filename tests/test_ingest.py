@@ -1,0 +1,129 @@
+"""Incremental ingest and bad input against a real embedded Chroma and real embeddings."""
+
+import json
+import os
+import shutil
+
+from ingest.pipeline import ingest_paths
+from vectorstore.store import Store
+
+from .conftest import SEED, json_lines, needs_seed, run_cli
+
+ARTICLE = """date 2024-02 BONN (Test) - Die Stadt Bonn baut eine neue Seilbahn über den Rhein. Sie soll 2027 fertig sein.
+
+Die Kosten liegen bei 60 Millionen Euro. Der Bund zahlt den größten Teil.
+
+Streit im Rat
+
+Die Opposition hält die Seilbahn für zu teuer. Sie fordert mehr Busse.
+
+Die Bauarbeiten beginnen im Herbst./tst
+"""
+
+
+def write(folder, name, text):
+    folder.mkdir(parents=True, exist_ok=True)
+    p = folder / name
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+def test_add_edit_delete_and_noop(tmp_path, store_settings, embedder):
+    corpus = tmp_path / "corpus"
+    write(corpus, "seilbahn.txt", ARTICLE)
+    write(corpus, "zweiter.txt", "Ein zweiter Artikel über Kartoffeln. Sie wachsen gut.\n\nNoch ein Absatz.")
+    store = Store(store_settings)
+
+    first = ingest_paths(store, embedder, [corpus])
+    assert sorted(first.added) == ["seilbahn", "zweiter"] and first.paragraphs_embedded == 6
+
+    noop = ingest_paths(store, embedder, [corpus])
+    assert noop.paragraphs_embedded == 0 and noop.units_embedded == 0
+    assert sorted(noop.unchanged) == ["seilbahn", "zweiter"]
+
+    # Edit one paragraph: only that paragraph is embedded again, the citation ids stay.
+    write(corpus, "seilbahn.txt", ARTICLE.replace("Sie fordert mehr Busse.", "Sie fordert mehr Radwege."))
+    edit = ingest_paths(store, embedder, [corpus])
+    assert edit.updated == ["seilbahn"] and edit.paragraphs_embedded == 1
+    assert "Radwege" in store.paragraph("seilbahn#3").text
+    assert store.paragraph("seilbahn#2").text.startswith("Die Kosten liegen")
+
+    # Delete a file: its article disappears from both the store and the answers.
+    (corpus / "zweiter.txt").unlink()
+    removal = ingest_paths(store, embedder, [corpus])
+    assert removal.removed == ["zweiter"]
+    assert set(store.manifest()) == {"seilbahn"}
+    assert "zweiter" not in store.sentence_article_ids()
+
+
+def test_insert_paragraph_reuses_vectors_of_unchanged_ones(tmp_path, store_settings, embedder):
+    corpus = tmp_path / "corpus"
+    write(corpus, "seilbahn.txt", ARTICLE)
+    store = Store(store_settings)
+    ingest_paths(store, embedder, [corpus])
+    write(corpus, "seilbahn.txt", ARTICLE.replace("Die Bauarbeiten", "Ein neuer Absatz zum Wetter.\n\nDie Bauarbeiten"))
+    report = ingest_paths(store, embedder, [corpus])
+    # The new paragraph is embedded; the last one only moved from #4 to #5.
+    assert report.paragraphs_embedded == 1
+    assert store.paragraph("seilbahn#5").text == "Die Bauarbeiten beginnen im Herbst."
+
+
+def test_bad_files_are_reported_and_good_ones_ingested(tmp_path, store_settings, capsys):
+    corpus = tmp_path / "corpus"
+    write(corpus, "gut.txt", ARTICLE)
+    (corpus / "binaer.txt").write_bytes(b"\x00\x01\x02binary\x00")
+    (corpus / "latin1.txt").write_bytes("Ein Artikel über Köln.".encode("latin-1"))
+    (corpus / "leer.md").write_text("")
+    (corpus / "gross.txt").write_text("Wort " * 400)
+    write(corpus, "liste.jsonl", "\n".join([
+        json.dumps({"id": "j1", "text": "Ein Absatz über Schiffe im Hafen."}),
+        "{kaputt",
+        json.dumps({"id": "gut", "text": "Doppelte Id."}),
+    ]))
+    outside = tmp_path / "geheim.txt"
+    outside.write_text("Geheimer Text.")
+    os.symlink(outside, corpus / "link.txt")
+
+    env = {"MAX_FILE_BYTES": "1000"}
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        code, out, _ = run_cli(capsys, "ingest", str(corpus), "--chroma-path", str(store_settings.chroma_path), "--json")
+    finally:
+        for k, v in old.items():
+            os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
+    report = json.loads(out)
+    assert code == 1
+    assert report["added"] == 2  # gut.txt and j1
+    reasons = {(os.path.basename(f["path"]), f["line"]): f["reason"] for f in report["failed"]}
+    assert "binary" in reasons[("binaer.txt", None)]
+    assert "UTF-8" in reasons[("latin1.txt", 1)]
+    assert "empty" in reasons[("leer.md", None)]
+    assert "limit" in reasons[("gross.txt", None)]
+    assert "JSON" in reasons[("liste.jsonl", 2)]
+    assert "duplicate" in reasons[("liste.jsonl", None)]
+    assert "outside" in reasons[("link.txt", None)]
+    assert len(report["failed"]) == 7
+
+
+def test_a_file_that_turns_bad_does_not_lose_what_was_stored(tmp_path, store_settings, embedder):
+    corpus = tmp_path / "corpus"
+    path = write(corpus, "seilbahn.txt", ARTICLE)
+    store = Store(store_settings)
+    ingest_paths(store, embedder, [corpus])
+    path.write_bytes(b"\xff\xfe kaputt")
+    report = ingest_paths(store, embedder, [corpus])
+    assert report.failed and not report.removed
+    assert store.paragraph("seilbahn#1").text.startswith("Die Stadt Bonn")
+
+
+@needs_seed
+def test_ingest_json_summary_fields(tmp_path, store_settings, capsys):
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    shutil.copy(SEED, corpus)
+    code, out, _ = run_cli(capsys, "ingest", str(corpus), "--chroma-path", str(store_settings.chroma_path), "--json")
+    (summary,) = json_lines(out)
+    assert code == 0
+    assert set(summary) == {"added", "updated", "removed", "unchanged", "failed", "paragraphs_embedded", "units_embedded", "seconds"}
+    assert summary["added"] == 1 and summary["paragraphs_embedded"] == 11 and summary["failed"] == []

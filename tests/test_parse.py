@@ -1,0 +1,108 @@
+"""The parsers on real text: the seed article exactly, and every input format."""
+
+import json
+
+import pytest
+
+from ingest.article import ParseError
+from ingest.parse import is_heading, parse_json_record, parse_jsonl, parse_markdown, parse_native
+from ingest.sentences import split_sentences
+
+from .conftest import SEED, XQUAD, needs_seed, needs_xquad
+
+
+@needs_seed
+def test_seed_article_parses_exactly():
+    a = parse_native(SEED.read_text(encoding="utf-8"), SEED.stem)
+    assert (a.date, a.dateline, a.agency) == ("2023-09", "ZIOLKOWSKI", "dpa-AFX")
+    assert len(a.paragraphs) == 11
+    assert a.headings == [
+        "Krabben und Teigtaschen",
+        "Alte Freunde",
+        "Putin hat Probleme bei Feldzug gegen die Ukraine",
+        "Waffenlieferungen aus Nordkorea für Russland?",
+        "Putin sieht Perspektiven für militärtechnische Kooperation",
+        "Kim an russischem Raketenprogramm interessiert",
+    ]
+    assert "650 Kilometer" in a.paragraphs[1].text
+    assert a.paragraphs[10].text.endswith("voran.")
+    assert a.author_code == "bal/DP/ngu"
+    assert [p.n for p in a.paragraphs] == list(range(1, 12))
+    # Headings belong to the paragraphs after them, and are not paragraphs themselves.
+    assert a.paragraphs[2].heading == "Krabben und Teigtaschen"
+    assert a.paragraphs[7].heading == "Putin sieht Perspektiven für militärtechnische Kooperation"
+    assert not any(p.text in a.headings for p in a.paragraphs)
+    assert a.title.startswith("Nordkoreas Staatschef Kim Jong Un")
+
+
+def test_plain_txt_without_date_line_is_an_article():
+    a = parse_native("Erster Absatz hier.\n\n\n\nZweiter Absatz.\n", "plain")
+    assert [p.text for p in a.paragraphs] == ["Erster Absatz hier.", "Zweiter Absatz."]
+    assert a.date == "" and a.title == "Erster Absatz hier"
+
+
+def test_headings_rules():
+    assert is_heading("Alte Freunde")
+    assert is_heading("Waffenlieferungen aus Nordkorea für Russland?")
+    assert not is_heading("Er kam.")
+    assert not is_heading("Er sagte:")
+    assert not is_heading(" ".join(["Wort"] * 30))
+
+
+def test_headings_do_not_shift_paragraph_numbers():
+    with_heading = parse_native("A eins.\n\nZwischentitel\n\nB zwei.\n\nC drei.", "x")
+    without = parse_native("A eins.\n\nB zwei.\n\nC drei.", "x")
+    assert [(p.n, p.text) for p in with_heading.paragraphs] == [(p.n, p.text) for p in without.paragraphs]
+
+
+def test_only_headings_is_an_error():
+    with pytest.raises(ParseError):
+        parse_native("   \n\n\n", "x")
+
+
+def test_markdown_front_matter_and_headings():
+    md = "---\ntitle: Ein Titel\ndate: 2024-05-17\nurl: https://example.org/a\nsource: Test\n---\n\nErster Absatz.\n\n## Teil zwei\nZweiter Absatz.\n"
+    a = parse_markdown(md, "md1")
+    assert (a.title, a.date, a.url, a.source) == ("Ein Titel", "2024-05-17", "https://example.org/a", "Test")
+    assert [(p.n, p.heading, p.text) for p in a.paragraphs] == [(1, "", "Erster Absatz."), (2, "Teil zwei", "Zweiter Absatz.")]
+
+
+def test_markdown_bad_date_names_the_problem():
+    with pytest.raises(ParseError, match="YYYY-MM"):
+        parse_markdown("---\ndate: gestern\n---\nText.", "md2")
+
+
+def test_jsonl_paragraph_list_and_bad_lines():
+    text = "\n".join([
+        json.dumps({"id": "a1", "paragraphs": ["Eins.", "Zwei."], "title": "T", "date": "2024-01"}),
+        "{not json",
+        json.dumps({"id": "a2"}),
+        json.dumps({"id": "a3", "text": "Absatz eins.\n\nAbsatz zwei.", "category": "Kultur"}),
+    ])
+    articles, errors = parse_jsonl(text)
+    assert [a.id for a in articles] == ["a1", "a3"]
+    assert [(e.line, "JSON" in e.reason or "text" in e.reason) for e in errors] == [(2, True), (3, True)]
+    assert articles[1].category == "Kultur" and len(articles[1].paragraphs) == 2
+
+
+def test_jsonl_rejects_ids_that_would_break_citation_ids():
+    with pytest.raises(ParseError, match="article id"):
+        parse_json_record({"id": "../etc#1", "text": "x"}, line=4)
+
+
+@needs_xquad
+def test_xquad_articles_parse_with_five_paragraphs_each():
+    articles, errors = parse_jsonl((XQUAD / "articles.jsonl").read_text(encoding="utf-8"))
+    assert not errors and len(articles) == 48
+    assert {len(a.paragraphs) for a in articles} == {5}
+
+
+def test_sentence_splitter_keeps_abbreviations_and_ordinals():
+    text = "Am 13. September kam Dr. Müller z. B. nach Berlin. In der 23. Minute fiel das Tor. Das war 2019. Danach nicht mehr."
+    assert split_sentences(text) == [
+        "Am 13. September kam Dr. Müller z. B. nach Berlin.",
+        "In der 23. Minute fiel das Tor.",
+        "Das war 2019.",
+        "Danach nicht mehr.",
+    ]
+    assert " ".join(split_sentences(text)) == text

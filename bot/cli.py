@@ -197,6 +197,48 @@ def cmd_stats(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    import aiohttp
+    import discord
+
+    from .app import create_bot
+    from .settings import BotSettings
+
+    settings = BotSettings.from_env(store=store_settings(args))
+    if not settings.discord_token:
+        raise UsageError("DISCORD_TOKEN is not set (environment or .env); see README, 'Discord bot'")
+    bot = create_bot(settings)
+    try:
+        bot.run(settings.discord_token, log_handler=None)
+    except discord.LoginFailure:
+        # Never echo the token: name the setting instead.
+        raise UsageError("Discord rejected DISCORD_TOKEN; create a new token in the developer portal") from None
+    except discord.PrivilegedIntentsRequired:
+        raise UsageError("enable the Message Content intent for the bot in the developer portal (see README)") from None
+    except (aiohttp.ClientError, OSError) as exc:
+        raise UsageError(f"cannot reach Discord: {exc}") from None
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    """A console chat: the same answers the bot gives, follow-ups included."""
+    searcher = Searcher.open(store_settings(args))
+    searcher.store.require()
+    history: list[str] = []
+    print("absatz chat — ask in German or English; empty line or Ctrl-D to quit.")
+    while True:
+        try:
+            question = input("> ").strip()
+        except EOFError:
+            break
+        if not question:
+            break
+        result = answer(searcher, question, k=args.k, context=" ".join(history[-2:]))
+        history.append(question)
+        print(render.answer_text(result), end="\n\n", flush=True)
+    return 0
+
+
 # --- entry point -----------------------------------------------------------------
 
 
@@ -228,6 +270,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("id", help="citation id, e.g. 000_a05d8c91f093345a#2")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_source)
+
+    p = sub.add_parser("chat", parents=[common], help="console chat with follow-up questions")
+    p.add_argument("-k", type=int, default=5, help="paragraphs to retrieve (default 5)")
+    p.set_defaults(func=cmd_chat)
+
+    p = sub.add_parser("serve", parents=[common], help="run the Discord bot (needs DISCORD_TOKEN)")
+    p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("stats", parents=[common], help="what the index holds")
     p.add_argument("--json", action="store_true")

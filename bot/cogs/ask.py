@@ -1,0 +1,139 @@
+"""Asking: ``/ask``, mentions (answered in a thread), DMs and follow-ups in threads."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from datetime import datetime
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from vectorstore.store import StoreUnavailable
+
+from ..answer import Answer
+from ..embeds import answer_embed
+from ..language import detect_language
+from ..texts import t
+from ..views import answer_view
+
+log = logging.getLogger(__name__)
+
+MAX_QUESTION = 500
+FOLLOW_UP_TURNS = 3
+
+
+SEND_ATTEMPTS = 3
+
+
+async def with_retries(call):
+    """Discord answers 5xx now and then; an answer computed is worth two more tries."""
+    for attempt in range(1, SEND_ATTEMPTS + 1):
+        try:
+            return await call()
+        except discord.HTTPException as exc:
+            if exc.status < 500 or attempt == SEND_ATTEMPTS:
+                raise
+            log.warning("sending an answer failed with HTTP %s, retrying (%d/%d)", exc.status, attempt, SEND_ATTEMPTS)
+            await asyncio.sleep(0.5 * attempt)
+
+
+class Ask(commands.Cog):
+    def __init__(self, bot):
+        self.bot = bot
+        self._cooldowns: dict[int, app_commands.Cooldown] = {}
+
+    def retry_after(self, user_id: int, at: datetime) -> float | None:
+        """Per-user rate limit shared by /ask, mentions and DMs, on Discord's clock
+        (the interaction's or message's timestamp), not this host's."""
+        s = self.bot.settings
+        bucket = self._cooldowns.setdefault(user_id, app_commands.Cooldown(s.cooldown_rate, s.cooldown_per_s))
+        return bucket.update_rate_limit(at.timestamp())
+
+    async def send_answer(self, send, a: Answer, started: float) -> discord.Message | None:
+        message = await with_retries(
+            lambda: send(embed=answer_embed(a, time.perf_counter() - started), view=answer_view(a))
+        )
+        if message is not None:
+            await self.bot.service.run(self.bot.feedback.record_answer, message.id, a)
+        return message
+
+    @app_commands.command(name="ask", description="Frage das Korpus – Antwort mit Quellen / ask the corpus")
+    @app_commands.describe(question="Deine Frage (Deutsch oder Englisch)")
+    async def ask(self, interaction: discord.Interaction, question: app_commands.Range[str, 1, MAX_QUESTION]) -> None:
+        language = detect_language(question)
+        retry = self.retry_after(interaction.user.id, interaction.created_at)
+        if retry:
+            await interaction.response.send_message(t("cooldown", language, s=max(1, round(retry))), ephemeral=True)
+            return
+        started = time.perf_counter()
+        await interaction.response.defer(thinking=True)
+        a = await self.bot.service.answer(question)
+        await self.send_answer(lambda **kw: interaction.followup.send(wait=True, **kw), a, started)
+
+    # --- mentions, DMs, thread follow-ups ------------------------------------------
+
+    def _question_from(self, message: discord.Message) -> str:
+        me = self.bot.user
+        return re.sub(rf"<@!?{me.id}>", " ", message.content).strip()
+
+    async def _earlier_questions(self, thread: discord.Thread, before: discord.Message) -> str:
+        """The thread's earlier user questions, newest last, to give a follow-up its subject."""
+        turns: list[str] = []
+        async for m in thread.history(limit=20, before=before, oldest_first=False):
+            if not m.author.bot and m.content.strip():
+                turns.append(self._question_from(m))
+        if len(turns) < FOLLOW_UP_TURNS and thread.parent is not None:
+            try:
+                starter = thread.starter_message or await thread.parent.fetch_message(thread.id)
+                turns.append(self._question_from(starter))
+            except (discord.HTTPException, AttributeError):
+                pass
+        return " ".join(reversed(turns[:FOLLOW_UP_TURNS]))
+
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        try:
+            await self._answer_message(message)
+        except Exception as exc:
+            # A listener has no interaction to report to: answer in the channel instead.
+            language = detect_language(message.content)
+            key = "unavailable" if isinstance(exc, StoreUnavailable) else "error"
+            log.error("answering message %s by user %s failed", message.id, message.author.id, exc_info=exc)
+            try:
+                await message.channel.send(t(key, language))
+            except discord.HTTPException:
+                log.warning("could not report the failure in channel %s", message.channel.id)
+
+    async def _answer_message(self, message: discord.Message) -> None:
+        me = self.bot.user
+        if message.author.bot or me is None:
+            return
+        channel = message.channel
+        in_dm = message.guild is None
+        in_own_thread = isinstance(channel, discord.Thread) and channel.owner_id == me.id
+        mentioned = me in message.mentions
+        if not (in_dm or in_own_thread or mentioned):
+            return
+        question = self._question_from(message)
+        if not question:
+            return
+        language = detect_language(question)
+        if len(question) > MAX_QUESTION:
+            await message.reply(t("too_long", language, n=MAX_QUESTION))
+            return
+        retry = self.retry_after(message.author.id, message.created_at)
+        if retry:
+            await message.reply(t("cooldown", language, s=max(1, round(retry))), delete_after=10)
+            return
+        started = time.perf_counter()
+        context = await self._earlier_questions(channel, message) if in_own_thread else ""
+        target: discord.abc.Messageable = channel
+        if mentioned and not in_dm and not isinstance(channel, discord.Thread):
+            target = await message.create_thread(name=question[:100], auto_archive_duration=1440)
+        async with target.typing():
+            a = await self.bot.service.answer(question, context=context)
+        await self.send_answer(target.send, a, started)

@@ -1,0 +1,145 @@
+"""Answers and sources as Discord embeds that always fit Discord's limits.
+
+Pure functions: the tests feed them 2,000-word paragraphs and check every limit.
+Long text is shortened at a word boundary with an ellipsis; a citation marker is never
+cut off its sentence.
+"""
+
+from __future__ import annotations
+
+import re
+
+import discord
+
+from ingest.parse import shorten
+from vectorstore.records import ArticleSummary, Hit, ParagraphView
+
+from .answer import Answer, Citation
+from .render import byline, citation_label
+from .texts import t
+
+TITLE = 256
+DESCRIPTION = 4096
+FIELD_NAME = 256
+FIELD_VALUE = 1024
+FOOTER = 2048
+TOTAL = 6000
+FIELDS = 25
+MESSAGE = 2000
+
+COLOUR = discord.Colour(0x2B6CB0)
+ABSTAIN_COLOUR = discord.Colour(0x718096)
+
+
+def _answer_description(a: Answer, limit: int) -> str:
+    """The answer with its ``[n]`` markers; sentences shrink, markers stay attached."""
+    if len(a.answer) <= limit:
+        return a.answer
+    parts = re.findall(r"(.*?)(\s*\[\d+\])", a.answer, flags=re.S) or [(a.answer, "")]
+    budget = max(40, (limit - sum(len(m) + 1 for _, m in parts)) // len(parts))
+    return " ".join(shorten(text, budget) + marker for text, marker in parts)[:limit]
+
+
+def lines_within(lines: list[str], limit: int) -> str:
+    """As many whole lines as fit, then an ellipsis line."""
+    out: list[str] = []
+    for line in lines:
+        if sum(len(x) + 1 for x in out) + len(line) + 2 > limit:
+            out.append("…")
+            break
+        out.append(line)
+    return "\n".join(out)
+
+
+MAX_CITATION_FIELDS = 10
+ANSWER_DESCRIPTION = 2500
+
+
+def citation_field(c: Citation, room: int, name_limit: int = 200) -> tuple[str, str]:
+    """``[n] title · date · heading · ¶p`` over the quote; the id stays whole on its own line."""
+    name = shorten(f"[{c.n}] {citation_label(c)}", name_limit)
+    id_line = f"\n`{c.id}`"
+    quote = shorten(c.quote, max(20, min(FIELD_VALUE, room) - len(id_line) - 2))
+    return name, f"> {quote}{id_line}"
+
+
+def answer_embed(a: Answer, seconds: float) -> discord.Embed:
+    """The answer, one field per citation, sources and time in the footer.
+
+    The 6,000-character total is shared out: the answer text first, then the quotes get
+    what is left, evenly.
+    """
+    n = len(a.citations)
+    key = "no_source_footer" if n == 0 else "one_source_footer" if n == 1 else "sources_footer"
+    embed = discord.Embed(
+        title=shorten(a.question, TITLE) or None,
+        description=_answer_description(a, ANSWER_DESCRIPTION),
+        colour=ABSTAIN_COLOUR if a.abstained else COLOUR,
+    )
+    embed.set_footer(text=t(key, a.language, n=n, s=seconds)[:FOOTER])
+    shown = a.citations[:MAX_CITATION_FIELDS]
+    for name_limit in (200, 100, 60):
+        names = [shorten(f"[{c.n}] {citation_label(c)}", name_limit) for c in shown]
+        left = TOTAL - len(embed) - sum(len(x) for x in names) - 20
+        if not shown or left // len(shown) >= 80:
+            break
+    room = left // len(shown) if shown else 0
+    for c in shown:
+        name, value = citation_field(c, room, name_limit)
+        embed.add_field(name=name, value=value, inline=False)
+    return embed
+
+
+def citation_id_from_field(embed: discord.Embed, n: int) -> str | None:
+    """The citation id printed in field ``[n]``: buttons read it back from the message,
+    so they keep working after a restart without any state of their own."""
+    for field in embed.fields:
+        if (field.name or "").startswith(f"[{n}]"):
+            value = field.value or ""
+            if "`" in value:
+                return value.rsplit("`", 2)[-2]
+    return None
+
+
+def paragraph_embed(p: ParagraphView, before: ParagraphView | None, after: ParagraphView | None,
+                    language: str) -> discord.Embed:
+    """The whole paragraph, with the ones before and after in short, as ``/source`` shows it."""
+    context_limit = 500
+    head = f"**{p.heading}**\n\n" if p.heading else ""
+    pre = f"-# ¶{before.paragraph}\n{shorten(before.text, context_limit)}\n\n" if before else ""
+    post = f"\n\n-# ¶{after.paragraph}\n{shorten(after.text, context_limit)}" if after else ""
+    room = DESCRIPTION - len(head) - len(pre) - len(post) - 40
+    text = p.text if len(p.text) <= room else f"{shorten(p.text, room - 20)} {t('shortened', language)}"
+    embed = discord.Embed(
+        title=shorten(p.meta.get("title", "") or p.article_id, TITLE),
+        description=f"{head}{pre}**¶{p.paragraph}** {text}{post}",
+        colour=COLOUR,
+        url=p.meta.get("url") or None,
+    )
+    embed.set_footer(text=shorten(" · ".join(x for x in (byline(p.meta), p.para_id) if x), FOOTER))
+    return embed
+
+
+def search_embed(query: str, hits: list[Hit], language: str) -> discord.Embed:
+    lines = []
+    for h in hits:
+        sentence = h.sentences[0].text if h.sentences else h.passage
+        lines.append(f"`{h.para_id}` **{shorten(h.title, 80)}**\n{shorten(sentence, 300)}")
+    embed = discord.Embed(
+        title=shorten(query, TITLE),
+        description="\n\n".join(lines)[:DESCRIPTION] or t("no_matches", language),
+        colour=COLOUR,
+    )
+    return embed
+
+
+def article_embed(a: ArticleSummary, language: str) -> discord.Embed:
+    meta = {"date": a.date, "dateline": a.dateline, "agency": a.agency, "source": a.source}
+    embed = discord.Embed(title=shorten(a.title or a.article_id, TITLE), description=byline(meta) or None,
+                          colour=COLOUR, url=a.url or None)
+    embed.add_field(name=t("paragraphs", language), value=str(a.paragraphs), inline=True)
+    embed.add_field(name="ID", value=f"`{a.article_id}`"[:FIELD_VALUE], inline=True)
+    if a.headings:
+        embed.add_field(name=t("headings", language),
+                        value=lines_within([f"• {shorten(h, 120)}" for h in a.headings], FIELD_VALUE), inline=False)
+    return embed

@@ -1,0 +1,42 @@
+"""Bot settings: Discord token, command sync, cooldowns, concurrency, feedback store."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from vectorstore.settings import SettingsError, StoreSettings, env_int
+
+
+def _ids(env: Mapping[str, str], name: str) -> tuple[int, ...]:
+    raw = env.get(name, "").replace(",", " ").split()
+    try:
+        return tuple(int(x) for x in raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a comma-separated list of numeric ids") from None
+
+
+@dataclass(frozen=True)
+class BotSettings:
+    store: StoreSettings = field(default_factory=StoreSettings)
+    discord_token: str = field(default="", repr=False)
+    guild_ids: tuple[int, ...] = ()
+    cooldown_rate: int = 3
+    cooldown_per_s: int = 30
+    max_concurrent_answers: int = 4
+    feedback_db: Path = Path("data/absatz.sqlite3")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, store: StoreSettings | None = None) -> BotSettings:
+        env = os.environ if env is None else env
+        return cls(
+            store=store or StoreSettings.from_env(env),
+            discord_token=env.get("DISCORD_TOKEN", "").strip(),
+            guild_ids=_ids(env, "DISCORD_GUILD_IDS"),
+            cooldown_rate=env_int(env, "ASK_COOLDOWN_RATE", 3) or 3,
+            cooldown_per_s=env_int(env, "ASK_COOLDOWN_SECONDS", 30) or 30,
+            max_concurrent_answers=env_int(env, "MAX_CONCURRENT_ANSWERS", 4) or 4,
+            feedback_db=Path(env.get("FEEDBACK_DB", "").strip() or "data/absatz.sqlite3"),
+        )

@@ -1,0 +1,107 @@
+"""Buttons and the feedback modal. Persistent: custom ids are stable and carry all the
+state a click needs, so buttons on old messages keep working after a restart."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+import discord
+
+from vectorstore.store import UnknownCitation
+
+from .answer import Answer
+from .embeds import citation_id_from_field, paragraph_embed
+from .texts import locale_language, t
+
+log = logging.getLogger(__name__)
+
+MAX_SOURCE_BUTTONS = 5
+
+
+def _language_of_label(label: str | None, fallback: str) -> str:
+    if label and label.startswith("Quelle"):
+        return "de"
+    if label and label.startswith("Source"):
+        return "en"
+    return fallback
+
+
+class SourceButton(discord.ui.DynamicItem[discord.ui.Button], template=r"absatz:src:(?P<n>[0-9]{1,2})"):
+    """"Quelle n": shows the whole cited paragraph (and its neighbours) to the clicker only."""
+
+    def __init__(self, n: int, language: str = "de"):
+        super().__init__(
+            discord.ui.Button(label=t("source_button", language, n=n), style=discord.ButtonStyle.secondary,
+                              custom_id=f"absatz:src:{n}", row=0)
+        )
+        self.n = n
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]):
+        button = cls(int(match["n"]))
+        button.item.label = item.label
+        return button
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        language = _language_of_label(self.item.label, locale_language(interaction.locale))
+        message = interaction.message
+        cid = citation_id_from_field(message.embeds[0], self.n) if message and message.embeds else None
+        if cid is None:
+            await interaction.response.send_message(t("unknown_source", language, id=f"[{self.n}]"), ephemeral=True)
+            return
+        try:
+            p, before, after = await interaction.client.service.source(cid)
+        except (UnknownCitation, ValueError):
+            await interaction.response.send_message(t("unknown_source", language, id=cid), ephemeral=True)
+            return
+        await interaction.response.send_message(embed=paragraph_embed(p, before, after, language), ephemeral=True)
+
+
+class VoteButton(discord.ui.DynamicItem[discord.ui.Button], template=r"absatz:vote:(?P<vote>up|down)"):
+    def __init__(self, vote: str):
+        super().__init__(
+            discord.ui.Button(emoji="👍" if vote == "up" else "👎", style=discord.ButtonStyle.secondary,
+                              custom_id=f"absatz:vote:{vote}", row=1)
+        )
+        self.vote = vote
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]):
+        return cls(match["vote"])
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        language = locale_language(interaction.locale)
+        message_id = interaction.message.id if interaction.message else 0
+        if self.vote == "down":
+            await interaction.response.send_modal(FeedbackModal(message_id, language))
+            return
+        await interaction.client.service.run(interaction.client.feedback.record_vote, message_id, interaction.user.id, 1)
+        await interaction.response.send_message(t("thanks", language), ephemeral=True)
+
+
+class FeedbackModal(discord.ui.Modal):
+    def __init__(self, message_id: int, language: str):
+        super().__init__(title=t("feedback_title", language), custom_id=f"absatz:feedback:{message_id}")
+        self.message_id = message_id
+        self.language = language
+        self.comment = discord.ui.TextInput(
+            label=t("feedback_label", language), custom_id="comment", style=discord.TextStyle.paragraph,
+            required=False, max_length=1000,
+        )
+        self.add_item(self.comment)
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        await interaction.client.service.run(
+            interaction.client.feedback.record_vote, self.message_id, interaction.user.id, -1, self.comment.value or ""
+        )
+        await interaction.response.send_message(t("thanks", self.language), ephemeral=True)
+
+
+def answer_view(a: Answer) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    for c in a.citations[:MAX_SOURCE_BUTTONS]:
+        view.add_item(SourceButton(c.n, a.language))
+    view.add_item(VoteButton("up"))
+    view.add_item(VoteButton("down"))
+    return view

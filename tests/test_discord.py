@@ -1,0 +1,278 @@
+"""The real bot from ``create_bot`` driven through simcord: what users see in Discord."""
+
+from __future__ import annotations
+
+import discord
+import pytest
+
+from bot import create_bot
+from bot.settings import BotSettings
+
+from .conftest import needs_seed
+
+SEED_ID = "000_a05d8c91f093345a"
+
+
+@pytest.fixture
+def bot_settings(built_store, tmp_path) -> BotSettings:
+    return BotSettings(store=built_store, feedback_db=tmp_path / "feedback.sqlite3", cooldown_rate=3, cooldown_per_s=30)
+
+
+@pytest.fixture
+def simcord_bot(bot_settings, searcher):
+    return create_bot(bot_settings, searcher)
+
+
+@pytest.fixture
+def world(simcord_env):
+    guild = simcord_env.create_guild()
+    channel = guild.create_text_channel("fragen")
+    alice = guild.add_member(simcord_env.create_user("alice"))
+    return simcord_env, guild, channel, alice
+
+
+def assert_embed_within_limits(embed: discord.Embed) -> None:
+    assert len(embed) <= 6000
+    assert len(embed.title or "") <= 256 and len(embed.description or "") <= 4096
+    assert len(embed.fields) <= 25
+    for f in embed.fields:
+        assert len(f.name) <= 256 and len(f.value) <= 1024
+    assert len(embed.footer.text or "") <= 2048
+
+
+def reply_of(result):
+    """A deferred interaction's answer arrives as the edited original response."""
+    return result.followups[-1] if result.followups else result.response
+
+
+def deferred_first(env, result) -> bool:
+    callbacks = [r for r in env.http_requests if r.path.endswith("/callback")]
+    return bool(callbacks) and callbacks[-1].json.get("type") == 5
+
+
+def buttons(message: discord.Message) -> list[str]:
+    return [c.label or str(c.emoji) for row in message.components for c in row.children]
+
+
+@needs_seed
+async def test_ask_defers_then_answers_with_citations_and_buttons(world):
+    env, guild, channel, alice = world
+    result = await alice.slash(channel, "ask", question="Wie weit flogen die Raketen?")
+    assert deferred_first(env, result)
+    reply = reply_of(result)
+    embed = reply.embeds[0]
+    assert "650 Kilometer" in embed.description and "[1]" in embed.description
+    assert embed.fields[0].name.startswith("[1] ") and "¶2" in embed.fields[0].name and "2023-09" in embed.fields[0].name
+    assert f"{SEED_ID}#2" in embed.fields[0].value
+    assert "Quelle" in embed.footer.text or "Quellen" in embed.footer.text
+    assert buttons(reply.message)[:1] == ["Quelle 1"] and "👍" in buttons(reply.message) and "👎" in buttons(reply.message)
+    assert_embed_within_limits(embed)
+
+
+@needs_seed
+async def test_source_button_shows_whole_paragraph_with_neighbours_to_the_clicker(world):
+    env, guild, channel, alice = world
+    bob = guild.add_member(env.create_user("bob"))
+    result = await alice.slash(channel, "ask", question="Wie weit flogen die Raketen?")
+    shown = await bob.click(reply_of(result).message, label="Quelle 1")
+    assert shown.ephemeral
+    embed = shown.response.embeds[0]
+    assert "Südkoreas Streitkräfte hätten ihre Wachsamkeit erhöht." in embed.description  # whole ¶2
+    assert "¶1" in embed.description and "¶3" in embed.description
+    assert f"{SEED_ID}#2" in embed.footer.text and "ZIOLKOWSKI" in embed.footer.text
+
+
+async def test_english_question_gets_english_labels(world):
+    env, guild, channel, alice = world
+    result = await alice.slash(channel, "ask", question="How much does a bread roll cost in Munich?")
+    reply = reply_of(result)
+    assert "65 Cent" in reply.embeds[0].description
+    assert buttons(reply.message)[0] == "Source 1" and "source" in reply.embeds[0].footer.text
+
+
+async def test_off_topic_question_abstains_without_citations(world):
+    env, guild, channel, alice = world
+    result = await alice.slash(channel, "ask", question="Wie backe ich ein Sauerteigbrot?")
+    reply = reply_of(result)
+    assert reply.embeds[0].description == "Dazu finde ich nichts im Korpus."
+    assert reply.embeds[0].fields == [] and not any(b.startswith("Quelle") for b in buttons(reply.message))
+    result = await alice.slash(channel, "ask", question="How do I bake sourdough bread?")
+    assert reply_of(result).embeds[0].description == "I found nothing about this in the corpus."
+
+
+async def test_feedback_votes_and_modal_are_stored(world, simcord_bot):
+    env, guild, channel, alice = world
+    result = await alice.slash(channel, "ask", question="Was kostet ein Brötchen in München?")
+    message = reply_of(result).message
+    up = await alice.click(message, custom_id="absatz:vote:up")
+    assert up.ephemeral
+    down = await alice.click(message, custom_id="absatz:vote:down")
+    assert down.modal is not None
+    thanks = await alice.submit_modal(down, {"comment": "Falsche Stadt"})
+    assert thanks.ephemeral
+    rows = simcord_bot.feedback.feedback_rows()
+    assert [r["vote"] for r in rows] == [1, -1]
+    assert rows[1]["comment"] == "Falsche Stadt" and rows[1]["question"] == "Was kostet ein Brötchen in München?"
+    assert "2025-06-baeckerei-preise#1" in rows[1]["citations"] and str(alice.id) not in rows[1]["user_hash"]
+
+
+@needs_seed
+async def test_buttons_keep_working_after_a_restart(world, bot_settings, searcher):
+    env, guild, channel, alice = world
+    result = await alice.slash(channel, "ask", question="Wie weit flogen die Raketen?")
+    message = reply_of(result).message
+    await env.restart_bot(create_bot(bot_settings, searcher))  # a new process: nothing kept in memory
+    shown = await alice.click(message, label="Quelle 1")
+    assert "650 Kilometer" in shown.response.embeds[0].description
+
+
+@needs_seed
+async def test_source_command_and_unknown_id(world):
+    env, guild, channel, alice = world
+    result = await alice.slash(channel, "source", id=f"{SEED_ID}#3")
+    embed = result.response.embeds[0]
+    assert "Krabben und Teigtaschen" in embed.description and "Fünf Stunden" in embed.description
+    assert not result.ephemeral
+    result = await alice.slash(channel, "source", id=f"{SEED_ID}#99")
+    assert result.ephemeral and f"{SEED_ID}#99" in result.response.content
+
+
+@needs_seed
+async def test_autocomplete_suggests_articles_and_paragraphs(world):
+    env, guild, channel, alice = world
+    choices = await alice.autocomplete(channel, "source", "id", "000_a05")
+    assert choices and choices[0]["value"] == f"{SEED_ID}#1" and "Nordkorea" in choices[0]["name"]
+    choices = await alice.autocomplete(channel, "source", "id", f"{SEED_ID}#1")
+    assert [c["value"] for c in choices] == [f"{SEED_ID}#1", f"{SEED_ID}#10", f"{SEED_ID}#11"]
+    choices = await alice.autocomplete(channel, "article", "id", "bahn")
+    assert [c["value"] for c in choices] == ["2024-10-bahn-strecke"]
+
+
+@needs_seed
+async def test_article_command(world):
+    env, guild, channel, alice = world
+    result = await alice.slash(channel, "article", id=SEED_ID)
+    embed = result.response.embeds[0]
+    text = str(embed.to_dict())
+    assert "ZIOLKOWSKI" in text and "dpa-AFX" in text and "2023-09" in text and "11" in text
+    assert "Alte Freunde" in text
+    result = await alice.slash(channel, "article", id="gibt-es-nicht")
+    assert result.ephemeral
+
+
+async def test_search_lists_paragraphs_without_an_answer(world):
+    env, guild, channel, alice = world
+    result = await alice.slash(channel, "search", query="Tempo 30 Köln Blitzer")
+    embed = reply_of(result).embeds[0]
+    assert "`2025-03-tempo30-koeln#" in embed.description
+    assert not embed.fields
+
+
+async def test_stats_shows_counts_embedder_and_feedback(world):
+    env, guild, channel, alice = world
+    result = await alice.slash(channel, "stats")
+    text = str(reply_of(result).embeds[0].to_dict())
+    assert "bundled:multilingual-e5-small" in text and "Feedback" in text
+
+
+@needs_seed
+async def test_mention_creates_a_thread_and_follow_up_uses_context(world):
+    env, guild, channel, alice = world
+    bot_mention = f"<@{env.bot.user.id}>"
+    await alice.send(channel, f"{bot_mention} Wie weit flogen die Raketen?")
+    (thread,) = channel.threads
+    assert thread.name == "Wie weit flogen die Raketen?"
+    answer = thread.last_message
+    assert "650 Kilometer" in answer.embeds[0].description
+    # A follow-up without subject is answered from the thread's context.
+    await alice.send(thread, "Und in welche Richtung?")
+    follow = thread.last_message
+    assert follow.id != answer.id
+    assert "ostwärts" in follow.embeds[0].description
+
+
+async def test_dm_is_answered(world):
+    env, guild, channel, alice = world
+    await alice.send_dm("Wie viele Blitzer will Köln aufstellen?")
+    reply = alice.user.dm_channel.last_message if hasattr(alice, "user") else None
+    if reply is None:
+        reply = env.bot.get_user(alice.id).dm_channel.last_message
+    assert "zwölf zusätzliche Blitzer" in reply.embeds[0].description
+
+
+async def test_cooldown_answers_with_an_ephemeral_wait(world):
+    env, guild, channel, alice = world
+    for _ in range(3):
+        assert reply_of(await alice.slash(channel, "ask", question="Was kostet ein Brötchen?")).embeds
+    refused = await alice.slash(channel, "ask", question="Was kostet ein Brötchen?")
+    assert refused.ephemeral and "warte" in refused.response.content and not refused.response.embeds
+    await env.advance_time(31)
+    assert reply_of(await alice.slash(channel, "ask", question="Was kostet ein Brötchen?")).embeds
+
+
+async def test_question_of_500_chars_is_answered_and_longer_is_refused(world):
+    env, guild, channel, alice = world
+    long_q = ("Was kostet ein Brötchen in München " * 20)[:500]
+    result = await alice.slash(channel, "ask", question=long_q)
+    assert len(long_q) == 500 and reply_of(result).embeds
+    with pytest.raises(Exception):
+        await alice.slash(channel, "ask", question=long_q + "x")
+    bot_mention = f"<@{env.bot.user.id}>"
+    await alice.send(channel, f"{bot_mention} " + "Warum " * 300)
+    assert "zu lang" in channel.last_message.content
+
+
+async def test_mention_injection_never_pings(world):
+    env, guild, channel, alice = world
+    result = await alice.slash(channel, "ask", question="@everyone <@&123> Was kostet ein Brötchen?")
+    request = [r for r in env.http_requests if r.method == "POST" and "webhooks" in r.path][-1]
+    assert request.json.get("allowed_mentions", {}).get("parse") == []
+    assert reply_of(result).embeds
+
+
+async def test_a_failing_rest_call_is_retried(world):
+    env, guild, channel, alice = world
+    env.inject_error("POST", "/webhooks/*", status=500, times=1)
+    result = await alice.slash(channel, "ask", question="Was kostet ein Brötchen in München?")
+    assert "65 Cent" in reply_of(result).embeds[0].description
+
+
+async def test_a_rest_outage_is_logged_and_the_bot_keeps_answering(world, caplog):
+    env, guild, channel, alice = world
+    env.inject_error("POST", "/webhooks/*", status=500, times=None)
+    result = await alice.slash(channel, "ask", question="Was kostet ein Brötchen in München?")
+    assert result.acknowledged  # deferred at once: never an unacknowledged interaction
+    assert any("failed" in r.getMessage() or "could not" in r.getMessage() for r in caplog.records)
+    env.backend.faults.clear()
+    env.errors.clear()
+    bob = guild.add_member(env.create_user("bob"))
+    result = await bob.slash(channel, "ask", question="Was kostet ein Brötchen in München?")
+    assert "65 Cent" in reply_of(result).embeds[0].description
+
+
+async def dispatch_unsettled(env, actor, channel, command: str, **options):
+    """Emit a slash interaction without waiting for the bot, so many can be in flight.
+
+    simcord's actors settle the bot after every action (one user at a time); this
+    builds the same payload through simcord's own helpers but settles only once.
+    """
+    from simcord import actors, interactions
+    from simcord.results import InteractionResult
+
+    root = actors._resolve_visible_command(actor, channel.id, command, discord.AppCommandType.chat_input.value)
+    leaf, nesting = interactions.walk_to_subcommand(root, [])
+    leaf_options, _ = interactions.build_options(actor, command, leaf, options, channel_id=channel.id)
+    data = {"id": root["id"], "name": root["name"], "type": 1, "options": interactions.nest_options(root, nesting, leaf_options)}
+    record, payload = interactions.base_payload(env.backend, type=2, channel_id=channel.id, guild_id=actor.guild.id,
+                                                user_id=actor.id, data=data)
+    env.backend.emit("INTERACTION_CREATE", payload)
+    return InteractionResult(env, record)
+
+
+async def test_fifty_questions_in_flight_are_all_answered(world):
+    env, guild, channel, alice = world
+    users = [guild.add_member(env.create_user(f"user{i}")) for i in range(50)]
+    results = [await dispatch_unsettled(env, u, channel, "ask", question="Was kostet ein Brötchen in München?") for u in users]
+    await env.settle(timeout=120)
+    assert all(r.acknowledged for r in results)
+    assert all("65 Cent" in reply_of(r).embeds[0].description for r in results)

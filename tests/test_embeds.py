@@ -1,0 +1,58 @@
+"""Discord limits hold for the worst inputs: 2,000-word paragraphs, huge quotes, 25+ sources."""
+
+import discord
+
+from bot.answer import Answer, Citation
+from bot.embeds import answer_embed, article_embed, citation_id_from_field, paragraph_embed, search_embed
+from vectorstore.records import ArticleSummary, Hit, ParagraphView, SentenceMatch
+
+SENTENCE = "Die Raketen seien ostwärts in Richtung offenes Meer geflogen und jeweils etwa 650 Kilometer weit."
+LONG = " ".join([SENTENCE] * 150)  # ~2,000 words
+
+
+def within_limits(embed: discord.Embed) -> None:
+    assert len(embed) <= 6000
+    assert len(embed.title or "") <= 256 and len(embed.description or "") <= 4096
+    assert len(embed.fields) <= 25
+    assert all(len(f.name) <= 256 and len(f.value) <= 1024 for f in embed.fields)
+    assert len(embed.footer.text or "") <= 2048
+
+
+def citation(n: int, text: str = LONG) -> Citation:
+    return Citation(n, f"artikel-{n}#3", f"artikel-{n}", 3, "Titel " * 80, "2024-05", "BERLIN", "dpa", "Zwischentitel " * 30,
+                    text, text, 0.9)
+
+
+def test_answer_with_huge_quotes_and_many_citations_fits():
+    a = Answer("Frage " * 100, " ".join(f"{LONG} [{n}]" for n in range(1, 31)), False,
+               [citation(n) for n in range(1, 31)], "de")
+    embed = answer_embed(a, 0.2)
+    within_limits(embed)
+    # Markers survive shortening, and each field still names its citation id.
+    assert "[1]" in embed.description and "[2]" in embed.description
+    assert citation_id_from_field(embed, 3) == "artikel-3#3"
+    assert all(f.value.endswith("`") for f in embed.fields)
+
+
+def test_shortening_happens_at_a_word_boundary_with_an_ellipsis():
+    embed = answer_embed(Answer("Frage?", f"{LONG} [1]", False, [citation(1)], "de"), 0.1)
+    quote_line = embed.fields[0].value.splitlines()[0]
+    assert quote_line.endswith("…")
+    assert quote_line[2:-1].strip().split()[-1] in SENTENCE.split()
+
+
+def test_two_thousand_word_paragraph_source_fits():
+    p = ParagraphView("a#2", "a", 2, LONG, "Zwischentitel", {"title": "T" * 400, "date": "2024-05"})
+    before = ParagraphView("a#1", "a", 1, LONG, "", {})
+    after = ParagraphView("a#3", "a", 3, LONG, "", {})
+    embed = paragraph_embed(p, before, after, "de")
+    within_limits(embed)
+    assert "(gekürzt)" in embed.description and "¶1" in embed.description and "¶3" in embed.description
+
+
+def test_search_and_article_embeds_fit():
+    hits = [Hit(f"a#{i}", "a", i, 1.0, 0.9, 0.0, {"title": "T" * 300}, LONG, [SentenceMatch(LONG, 0, 0.9)])
+            for i in range(1, 11)]
+    within_limits(search_embed("q" * 600, hits, "de"))
+    summary = ArticleSummary("a", "T" * 400, "2024", "X", "Y", "", "", "", 99, tuple(f"Titel {i} " * 10 for i in range(200)))
+    within_limits(article_embed(summary, "de"))

@@ -146,7 +146,7 @@ def answer(searcher: Searcher, question: str, k: int = 5, context: str = "") -> 
     if not result.hits or result.evidence < searcher.abstain_threshold:
         return abstain(question, language, started)
     hits = result.hits[:2]
-    rows = searcher.store.sentences_of([h.para_id for h in hits], with_vectors=True)
+    rows = searcher.store.sentences_of([h.para_id for h in hits], result.snapshot, with_vectors=True)
     chosen = select_sentences(question, result.query_vector, hits, rows)
     if not chosen:
         return abstain(question, language, started)

@@ -74,8 +74,6 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     paths = args.paths or [ingest_settings.corpus_dir]
     store = Store(settings)
     embedder = load_embedder(settings.embedding_model, settings.embedding_device)
-    if args.rebuild:
-        store.drop()
     bar = None
     progress = None
     if not args.json and sys.stderr.isatty():
@@ -89,7 +87,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             bar.set_postfix(embedded=units)
             bar.refresh()
 
-    report = ingest_paths(store, embedder, paths, ingest_settings.max_file_bytes, progress)
+    report = ingest_paths(store, embedder, paths, ingest_settings.max_file_bytes, progress, full_rebuild=args.rebuild)
     if bar:
         bar.close()
     # Build the BM25 index now, so the first question after an ingest is fast.
@@ -250,7 +248,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("ingest", parents=[common], help="add or update articles (incremental)")
     p.add_argument("paths", nargs="*", type=Path, help="files or folders (default: CORPUS_DIR)")
-    p.add_argument("--rebuild", action="store_true", help="drop the index and re-embed everything")
+    p.add_argument("--rebuild", action="store_true",
+                   help="re-embed everything into a new index and switch to it when complete")
     p.add_argument("--json", action="store_true", help="print one JSON summary object")
     p.set_defaults(func=cmd_ingest)
 

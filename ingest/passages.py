@@ -67,8 +67,9 @@ def context(article: Article, paragraph: Paragraph) -> str:
     return "\n".join(x for x in (article.title, paragraph.heading) if x)
 
 
-def units_for(article: Article) -> list[Unit]:
-    meta = {
+def article_meta(article: Article) -> dict[str, str]:
+    """What the store keeps about the article itself (strings: Chroma metadata values)."""
+    return {
         "title": article.title,
         "date": article.date,
         "dateline": article.dateline,
@@ -79,7 +80,12 @@ def units_for(article: Article) -> list[Unit]:
         "path": article.path,
         "author_code": article.author_code,
         "n_paragraphs": str(len(article.paragraphs)),
+        "headings": json.dumps(article.headings, ensure_ascii=False),
     }
+
+
+def units_for(article: Article) -> list[Unit]:
+    meta = article_meta(article)
     ahash = article_hash(article)
     units: list[Unit] = []
     for p in article.paragraphs:

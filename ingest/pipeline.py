@@ -19,7 +19,7 @@ from vectorstore.records import Unit
 from vectorstore.store import Store
 
 from .article import Article
-from .passages import article_hash, units_for
+from .passages import article_hash, article_meta, units_for
 from .sources import DEFAULT_MAX_BYTES, Failure, load_articles
 
 EMBED_BATCH = 256
@@ -79,22 +79,67 @@ def apply(
     failed: Sequence[Failure] = (),
     progress: Progress | None = None,
 ) -> IngestReport:
-    """Bring the store in line with ``articles``; stored articles from files under
-    ``roots`` that no longer exist are removed (unless their file failed to parse:
-    a broken file must not delete what was stored from it)."""
+    """Bring the store in line with ``articles``.
+
+    Stored articles from files under ``roots`` that no longer exist are removed, unless
+    their file failed to parse: a broken file must not delete what was stored from it.
+    """
     start = time.perf_counter()
-    report = IngestReport(failed=list(failed))
-    store.check_embedder(embedder.name, embedder.dim, create=True)
+    store.prepare(embedder.name, embedder.dim)
+    meta = store.meta
     manifest = store.manifest()
-    articles = list(articles)
+    report = _sync(store, embedder, list(articles), manifest, roots, failed, progress)
+    report.seconds = time.perf_counter() - start
+    # Commits that an interrupted run made but never announced count as changes too.
+    unannounced = any(ts > float(meta.get("last_ingest", 0) or 0) for _, ts in manifest.values())
+    if report.changed or unannounced or not meta.get("last_ingest"):
+        store.bump_version(report_summary(report), abstain_threshold=calibrate(store, embedder))
+    store.prune()
+    return report
+
+
+def rebuild(
+    store: Store,
+    embedder: VectorEmbeddings,
+    articles: Iterable[Article],
+    failed: Sequence[Failure] = (),
+    progress: Progress | None = None,
+) -> IngestReport:
+    """Embed everything into a new generation beside the live one; switch when complete.
+
+    Readers keep answering from the old generation until the switch, so changing
+    ``EMBEDDING_MODEL`` never leaves the bot without an index.
+    """
+    start = time.perf_counter()
+    for leftover in store.stale_generations():  # from a rebuild that was killed
+        store.drop_generation(leftover)
+    generation = store.new_generation()
+    writer = Store(store.settings, client=store.client, generation=generation)
+    writer.prepare(embedder.name, embedder.dim)
+    report = _sync(writer, embedder, list(articles), {}, (), failed, progress)
+    report.seconds = time.perf_counter() - start
+    store.switch_to(generation, embedder.name, embedder.dim, report_summary(report),
+                    abstain_threshold=calibrate(writer, embedder))
+    return report
+
+
+def _sync(
+    store: Store,
+    embedder: VectorEmbeddings,
+    articles: list[Article],
+    manifest: dict[str, tuple[str, float]],
+    roots: Sequence[Path],
+    failed: Sequence[Failure],
+    progress: Progress | None,
+) -> IngestReport:
+    report = IngestReport(failed=list(failed))
     todo: list[tuple[Article, str]] = []
     for article in articles:
-        state = manifest.get(article.id)
-        ahash = article_hash(article)
-        if state and state.complete and state.article_hash == ahash:
+        stored = manifest.get(article.id)
+        if stored and stored[0] == article_hash(article):
             report.unchanged.append(article.id)
         else:
-            todo.append((article, "updated" if state else "added"))
+            todo.append((article, "updated" if stored else "added"))
 
     done = len(report.unchanged)
     total = len(articles)
@@ -112,7 +157,8 @@ def apply(
         fresh = _embed_missing(embedder, [u for _, _, units in pending for u in units], known)
         report.units_embedded += len(fresh)
         for article, status, units in pending:
-            store.write_article(article.id, units, np.stack([known[u.content_hash] for u in units]))
+            vectors = np.stack([known[u.content_hash] for u in units])
+            store.write_article(article.id, article_meta(article), article_hash(article), units, vectors)
             report.paragraphs_embedded += len({u.paragraph for u in units if u.content_hash in fresh})
             getattr(report, status).append(article.id)
             done += 1
@@ -131,27 +177,16 @@ def apply(
     keep = {a.id for a in articles}
     failed_paths = {str(Path(f.path).resolve()) for f in failed}
     resolved_roots = [Path(r).resolve() for r in roots]
-    stale = set(manifest) | store.sentence_article_ids()
-    for article_id in sorted(stale - keep):
-        path = _stored_path(store, article_id)
+    paths = store.article_paths()
+    for article_id in sorted(set(manifest) - keep):
+        path = paths.get(article_id, "")
         if path and resolved_roots and not _under(path, resolved_roots):
             continue
         if path and str(Path(path).resolve()) in failed_paths:
             continue
         store.delete_article(article_id)
         report.removed.append(article_id)
-
-    report.seconds = time.perf_counter() - start
-    if report.changed or not store.meta.get("last_ingest"):
-        store.bump_version(report_summary(report), abstain_threshold=calibrate(store, embedder))
     return report
-
-
-def _stored_path(store: Store, article_id: str) -> str:
-    try:
-        return store.article(article_id).path
-    except KeyError:
-        return ""
 
 
 def report_summary(report: IngestReport) -> str:
@@ -167,6 +202,9 @@ def ingest_paths(
     paths: Sequence[str | Path],
     max_bytes: int = DEFAULT_MAX_BYTES,
     progress: Progress | None = None,
+    full_rebuild: bool = False,
 ) -> IngestReport:
     articles, failures = load_articles(paths, max_bytes)
+    if full_rebuild:
+        return rebuild(store, embedder, articles, failed=failures, progress=progress)
     return apply(store, embedder, articles, roots=[Path(p) for p in paths], failed=failures, progress=progress)

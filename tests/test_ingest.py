@@ -53,7 +53,10 @@ def test_add_edit_delete_and_noop(tmp_path, store_settings, embedder):
     removal = ingest_paths(store, embedder, [corpus])
     assert removal.removed == ["zweiter"]
     assert set(store.manifest()) == {"seilbahn"}
-    assert "zweiter" not in store.sentence_article_ids()
+    assert not store.stored_ids("passages", "zweiter") and not store.stored_ids("sentences", "zweiter")
+    # Superseded versions are pruned: one record per passage/sentence of the live version.
+    assert len(store.stored_ids("passages", "seilbahn")) == 4
+    assert all(i.endswith(store.committed()["seilbahn"][:10]) for i in store.stored_ids("sentences", "seilbahn"))
 
 
 def test_insert_paragraph_reuses_vectors_of_unchanged_ones(tmp_path, store_settings, embedder):

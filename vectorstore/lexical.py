@@ -1,7 +1,8 @@
 """BM25 over the stored passages, German-stemmed: derived from Chroma, never the truth.
 
-The index is tagged with the store's ``corpus_version``; a reader that finds another
-version (an ingest happened, here or in another process) rebuilds it from the store.
+The index is tagged with the store's ``corpus_version`` and holds the committed article
+hashes it was built from; a reader that finds another version (an ingest happened,
+here or in another process) rebuilds it from the store.
 """
 
 from __future__ import annotations
@@ -39,19 +40,27 @@ def index_text(document: str, meta: dict) -> str:
 
 
 class LexicalIndex:
-    def __init__(self, retriever: bm25s.BM25 | None, para_ids: list[str], version: str):
+    def __init__(self, retriever: bm25s.BM25 | None, para_ids: list[str], version: str, hashes: dict[str, str]):
         self._retriever = retriever
         self.para_ids = para_ids
         self.version = version
+        self.hashes = hashes
 
     @classmethod
-    def build(cls, ids: list[str], documents: list[str], metas: list[dict], version: str) -> LexicalIndex:
-        if not ids:
-            return cls(None, [], version)
+    def build(cls, documents: list[str], metas: list[dict], version: str, hashes: dict[str, str]) -> LexicalIndex:
+        if not documents:
+            return cls(None, [], version, hashes)
         corpus = [tokenize(index_text(d, m)) for d, m in zip(documents, metas)]
         retriever = bm25s.BM25()
         retriever.index(corpus, show_progress=False)
-        return cls(retriever, [m["para_id"] for m in metas], version)
+        return cls(retriever, [m["para_id"] for m in metas], version, hashes)
+
+    def coverage(self, query: str) -> float:
+        """Share of the query's terms that occur in the corpus at all: how much BM25 can see."""
+        tokens = tokenize(query)
+        if not tokens or self._retriever is None:
+            return 0.0
+        return sum(1 for t in tokens if t in self._retriever.vocab_dict) / len(tokens)
 
     def search(self, query: str, k: int) -> list[tuple[str, float]]:
         """Best ``k`` passages as (paragraph id, BM25 score), strongest first."""
@@ -73,7 +82,9 @@ class LexicalIndex:
         try:
             if self._retriever is not None:
                 self._retriever.save(str(tmp / "bm25"))
-            (tmp / "meta.json").write_text(json.dumps({"version": self.version, "para_ids": self.para_ids}))
+            (tmp / "meta.json").write_text(
+                json.dumps({"version": self.version, "para_ids": self.para_ids, "hashes": self.hashes})
+            )
             old = directory.with_name(directory.name + ".old")
             if directory.exists():
                 shutil.rmtree(old, ignore_errors=True)
@@ -91,4 +102,4 @@ class LexicalIndex:
             retriever = bm25s.BM25.load(str(directory / "bm25")) if meta["para_ids"] else None
         except (OSError, ValueError, KeyError):
             return None
-        return cls(retriever, meta["para_ids"], meta["version"])
+        return cls(retriever, meta["para_ids"], meta["version"], meta.get("hashes", {}))

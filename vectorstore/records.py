@@ -54,8 +54,9 @@ class Unit:
 
     @property
     def id(self) -> str:
+        """Unique per article version, so a new version is written beside the old one."""
         sep = "~" if self.kind == "passage" else "."
-        return f"{citation_id(self.article_id, self.paragraph)}{sep}{self.index}"
+        return f"{citation_id(self.article_id, self.paragraph)}{sep}{self.index}@{self.article_hash[:10]}"
 
     @property
     def para_id(self) -> str:

@@ -17,10 +17,10 @@ import numpy as np
 
 from .embeddings import VectorEmbeddings, load_embedder
 from .evidence import PASSAGE_POOL, SENTENCE_POOL, calibrate, margin
-from .lexical import LexicalIndex, tokenize
+from .lexical import LexicalIndex
 from .records import Hit, SentenceMatch
 from .settings import StoreSettings
-from .store import Store
+from .store import Snapshot, Store
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +41,7 @@ class SearchResult:
     query_vector: np.ndarray
     lexical_coverage: float = 0.0
     evidence: float = 0.0
+    snapshot: Snapshot = Snapshot("", {})
     timings_ms: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -58,6 +59,19 @@ def lexical_dir_for(settings: StoreSettings) -> Path | None:
     return settings.chroma_path / "lexical" / settings.collection
 
 
+@dataclass(frozen=True)
+class CorpusView:
+    snapshot: Snapshot
+    lexical: LexicalIndex
+    threshold: float | None = None
+
+    def visible(self, result) -> tuple[list[str], list[dict], list[float]]:
+        """Drop records of article versions this snapshot does not show."""
+        _, docs, metas, sims = result
+        keep = [i for i, m in enumerate(metas) if self.snapshot.valid(m)]
+        return [docs[i] for i in keep], [metas[i] for i in keep], [sims[i] for i in keep]
+
+
 class Searcher:
     """Opened once per process and shared: holds the embedder and the BM25 index."""
 
@@ -67,7 +81,7 @@ class Searcher:
         self.embedder = embedder
         self.weights = weights
         self.lexical_dir = lexical_dir
-        self._lexical: LexicalIndex | None = None
+        self._view: CorpusView | None = None
         self._lock = threading.Lock()
         self._threshold: float | None = None
         store.check_embedder(embedder.name, embedder.dim)
@@ -78,43 +92,52 @@ class Searcher:
         embedder = embedder or load_embedder(settings.embedding_model, settings.embedding_device)
         return cls(Store(settings), embedder, lexical_dir_for(settings))
 
-    # --- lexical index lifecycle -------------------------------------------------
+    # --- what readers see: one corpus version at a time -------------------------
 
-    def lexical(self) -> LexicalIndex:
-        version = self.store.meta.get("corpus_version", "")
-        current = self._lexical
-        if current is not None and current.version == version:
+    def view(self) -> CorpusView:
+        """The committed snapshot and its BM25 index, refreshed when the version moves.
+
+        One cheap metadata read per call; a rebuild happens once per ingest, here or in
+        another process, and is shared by every question after it.
+        """
+        meta = self.store.meta
+        version = meta.get("corpus_version", "")
+        current = self._view
+        if current is not None and current.snapshot.version == version:
             return current
         with self._lock:
-            if self._lexical is not None and self._lexical.version == version:
-                return self._lexical
+            if self._view is not None and self._view.snapshot.version == version:
+                return self._view
             index = LexicalIndex.load(self.lexical_dir) if self.lexical_dir else None
             if index is None or index.version != version:
-                index = self.rebuild_lexical(version)
-            self._lexical = index
-            return index
+                index = self.rebuild_lexical()
+            threshold = float(meta["abstain_threshold"]) if "abstain_threshold" in meta else None
+            self._view = CorpusView(Snapshot(index.version, index.hashes), index, threshold)
+            return self._view
 
-    def rebuild_lexical(self, version: str | None = None) -> LexicalIndex:
-        version = version if version is not None else self.store.meta.get("corpus_version", "")
+    def lexical(self) -> LexicalIndex:
+        return self.view().lexical
+
+    def rebuild_lexical(self) -> LexicalIndex:
         if self.store.exists:
-            ids, docs, metas = self.store.all_passages()
+            snapshot = self.store.snapshot()
+            _, docs, metas = self.store.all_passages(snapshot)
         else:
-            ids, docs, metas = [], [], []
-        index = LexicalIndex.build(ids, docs, metas, version)
+            snapshot, docs, metas = Snapshot("", {}), [], []
+        index = LexicalIndex.build(docs, metas, snapshot.version, dict(snapshot.hashes))
         if self.lexical_dir:
             try:
                 index.save(self.lexical_dir)
             except OSError as exc:  # a read-only disk must not stop answering
                 log.warning("could not persist the BM25 index to %s: %s", self.lexical_dir, exc)
-        self._lexical = index
         return index
 
     @property
     def abstain_threshold(self) -> float:
         """Stored by the last ingest; computed here for stores built before it was."""
-        meta = self.store.meta
-        if "abstain_threshold" in meta:
-            return float(meta["abstain_threshold"])
+        stored = self.view().threshold
+        if stored is not None:
+            return stored
         if self._threshold is None:
             self._threshold = calibrate(self.store, self.embedder) if self.store.exists else float("inf")
         return self._threshold
@@ -123,17 +146,13 @@ class Searcher:
 
     def search(self, query: str, k: int = 5, where: dict | None = None) -> SearchResult:
         w = self.weights
+        view = self.view()
         qvec = self.embedder.embed_question(query)
-        _, p_docs, p_metas, p_sims = self.store.query("passage", qvec, PASSAGE_POOL, where)
-        _, s_docs, s_metas, s_sims = self.store.query("sentence", qvec, SENTENCE_POOL, where)
+        p_docs, p_metas, p_sims = view.visible(self.store.query("passage", qvec, PASSAGE_POOL, where))
+        s_docs, s_metas, s_sims = view.visible(self.store.query("sentence", qvec, SENTENCE_POOL, where))
         evidence = margin(s_sims, p_sims)
-        lex = self.lexical()
-        lex_hits = lex.search(query, PASSAGE_POOL) if where is None else []
-        q_tokens = tokenize(query)
-        coverage = (
-            sum(1 for t in q_tokens if lex._retriever is not None and t in lex._retriever.vocab_dict) / len(q_tokens)
-            if q_tokens else 0.0
-        )
+        lex_hits = view.lexical.search(query, PASSAGE_POOL) if where is None else []
+        coverage = view.lexical.coverage(query)
 
         passage: dict[str, float] = {}
         passage_text: dict[str, str] = {}
@@ -156,7 +175,7 @@ class Searcher:
 
         candidates = set(passage) | set(sentence) | set(lexical)
         if not candidates:
-            return SearchResult(query, [], qvec, coverage, evidence)
+            return SearchResult(query, [], qvec, coverage, evidence, view.snapshot)
         p_floor = min(passage.values()) if passage else 0.0
         s_floor = min(sentence.values()) if sentence else 0.0
         dense = {
@@ -174,7 +193,7 @@ class Searcher:
         ranked = sorted(candidates, key=lambda pid: -fused[pid])[:k]
         missing = [pid for pid in ranked if pid not in metas]
         if missing:
-            for pid, rows in self.store.sentences_of(missing).items():
+            for pid, rows in self.store.sentences_of(missing, view.snapshot).items():
                 metas[pid] = rows[0][2]
         hits = []
         for pid in ranked:
@@ -194,4 +213,4 @@ class Searcher:
                     sentences=sorted(sentences.get(pid, []), key=lambda s: -s.score),
                 )
             )
-        return SearchResult(query, hits, qvec, coverage, evidence)
+        return SearchResult(query, hits, qvec, coverage, evidence, view.snapshot)

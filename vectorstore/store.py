@@ -1,18 +1,29 @@
-"""Chroma, the one source of truth: passages, sentences and which embedder built them.
+"""Chroma, the one source of truth: articles, passages, sentences, and which embedder.
 
-Two collections per corpus: ``<name>`` holds paragraph passages (windows of long
-paragraphs), ``<name>.sentences`` the sentences of every paragraph. Sentence vectors let
-search score a paragraph by its best sentence and pick the quoted sentence; joined in
-order they give back the whole paragraph, so no third copy of the text is kept.
+Layout. ``CHROMA_COLLECTION`` names a *pointer* collection that holds no records; its
+metadata says which generation of the corpus is live (``live``), the corpus version,
+the embedder and the last ingest. A generation ``<name>-<gen>`` is three collections:
+
+- ``.passages``  paragraph passages (long paragraphs as overlapping windows),
+- ``.sentences`` every sentence of every paragraph (joined in order: the paragraph),
+- ``.articles``  one record per article: its metadata and the hash of the stored
+  version. Writing this record is the commit point of an article.
+
+Consistency. Passage and sentence ids carry the article hash, so a new version of an
+article is written beside the old one and never overwrites it; readers keep only the
+records whose hash is the committed one (:class:`Snapshot`), so a question sees the
+old or the new version of an article, never a mix. Superseded records are pruned after
+the run. ``--rebuild`` fills a new generation and switches the pointer when complete.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,6 +34,8 @@ from .settings import StoreSettings
 log = logging.getLogger(__name__)
 
 WRITE_BATCH = 1000
+COSINE = {"hnsw": {"space": "cosine"}}
+KINDS = ("passages", "sentences", "articles")
 
 
 class StoreError(RuntimeError):
@@ -39,16 +52,18 @@ class StoreUnavailable(StoreError):
 
 class UnknownCitation(KeyError):
     def __str__(self) -> str:
-        return f"no paragraph {self.args[0]!r} in the corpus"
+        return f"no paragraph or article {self.args[0]!r} in the corpus"
 
 
 @dataclass(frozen=True)
-class ArticleState:
-    """What the store holds of one article: enough to decide whether to re-embed."""
+class Snapshot:
+    """The committed article versions at one corpus version: what readers may see."""
 
-    article_hash: str
-    passages: int
-    complete: bool
+    version: str
+    hashes: Mapping[str, str]
+
+    def valid(self, meta: Mapping) -> bool:
+        return self.hashes.get(meta.get("article_id")) == meta.get("article_hash")
 
 
 def make_client(settings: StoreSettings):
@@ -70,213 +85,279 @@ def make_client(settings: StoreSettings):
         raise
 
 
+def _is_not_found(exc: Exception) -> bool:
+    text = str(exc).lower()
+    return "does not exist" in text or "not found" in text
+
+
+def _is_connection_error(exc: Exception) -> bool:
+    name = type(exc).__name__.lower()
+    return any(x in name for x in ("connect", "timeout", "network", "remoteprotocol")) or isinstance(exc, OSError)
+
+
 class Store:
-    def __init__(self, settings: StoreSettings, client=None):
+    def __init__(self, settings: StoreSettings, client=None, generation: str | None = None):
         self.settings = settings
-        self.client = client or make_client(settings)
+        self._client = client
         self.name = settings.collection
-        self._passages = None
-        self._sentences = None
+        # A fixed generation (used while rebuilding) bypasses the pointer for writes.
+        self._fixed = generation
+        self._handles: dict[str, object] = {}
+        self._handles_for = ""
 
-    # --- collections -------------------------------------------------------------
+    @property
+    def client(self):
+        if self._client is None:
+            self._client = make_client(self.settings)
+        return self._client
 
-    def _get(self, name: str):
+    def _call(self, fn, *args, **kwargs):
+        """Run a Chroma call, turning a dead server into :class:`StoreUnavailable`."""
         try:
-            return self.client.get_collection(name)
-        except Exception as exc:  # chroma raises NotFoundError/ValueError by version
-            if "does not exist" in str(exc) or "not found" in str(exc).lower():
+            return fn(*args, **kwargs)
+        except StoreError:
+            raise
+        except Exception as exc:
+            if self.settings.chroma_host and _is_connection_error(exc):
+                self._handles = {}
+                raise StoreUnavailable(f"Chroma server {self.settings.location} is not reachable: {exc}") from None
+            raise
+
+    # --- the pointer and the live generation --------------------------------------
+
+    def _pointer(self):
+        try:
+            return self._call(self.client.get_collection, self.name)
+        except StoreError:
+            raise
+        except Exception as exc:
+            if _is_not_found(exc):
                 return None
             raise
 
     @property
-    def exists(self) -> bool:
-        return self._collections(create=False) is not None
-
-    def _collections(self, create: bool, embedder: str = "", dim: int = 0):
-        if self._passages is not None:
-            return self._passages, self._sentences
-        passages = self._get(self.name)
-        if passages is None:
-            if not create:
-                return None
-            meta = {"embedder": embedder, "dim": dim, "corpus_version": uuid.uuid4().hex, "created": time.time()}
-            cfg = {"hnsw": {"space": "cosine"}}
-            passages = self.client.get_or_create_collection(
-                self.name, metadata=meta, configuration=cfg, embedding_function=None
-            )
-            sentences = self.client.get_or_create_collection(
-                self.name + ".sentences", metadata={"embedder": embedder}, configuration=cfg, embedding_function=None
-            )
-        else:
-            sentences = self.client.get_or_create_collection(
-                self.name + ".sentences",
-                metadata={"embedder": (passages.metadata or {}).get("embedder", embedder)},
-                configuration={"hnsw": {"space": "cosine"}},
-                embedding_function=None,
-            )
-        self._passages, self._sentences = passages, sentences
-        return passages, sentences
-
-    def require(self):
-        cols = self._collections(create=False)
-        if cols is None:
-            raise StoreError(
-                f"no index at {self.settings.location} yet; run `absatz ingest` first"
-            )
-        return cols
-
-    def check_embedder(self, embedder_name: str, dim: int, create: bool = False) -> None:
-        """Vectors from two models are not comparable: refuse instead of returning noise."""
-        cols = self._collections(create=create, embedder=embedder_name, dim=dim)
-        if cols is None:
-            return
-        built_with = (cols[0].metadata or {}).get("embedder", "")
-        if built_with and built_with != embedder_name:
-            raise EmbedderMismatch(
-                f"the index {self.settings.location} was built with embedder {built_with!r}, "
-                f"but EMBEDDING_MODEL is {embedder_name!r}. Set EMBEDDING_MODEL back to {built_with!r}, "
-                f"or run `absatz ingest --rebuild` to re-embed the corpus with {embedder_name!r}."
-            )
+    def meta(self) -> dict:
+        """The pointer's metadata, read fresh: it is how readers notice an ingest."""
+        pointer = self._pointer()
+        return dict(pointer.metadata or {}) if pointer is not None else {}
 
     @property
-    def meta(self) -> dict:
-        cols = self._collections(create=False)
-        return dict(cols[0].metadata or {}) if cols else {}
+    def exists(self) -> bool:
+        return bool(self.meta.get("live"))
+
+    @property
+    def generation(self) -> str:
+        return self._fixed or self.meta.get("live", "")
+
+    def _collections(self, generation: str | None = None, create: bool = False) -> dict[str, object]:
+        gen = generation or self.generation
+        if not gen:
+            raise StoreError(f"no index at {self.settings.location} yet; run `absatz ingest` first")
+        if self._handles_for != gen:
+            self._handles, self._handles_for = {}, gen
+        for kind in KINDS:
+            if kind in self._handles:
+                continue
+            name = f"{gen}.{kind}"
+            try:
+                if create:
+                    handle = self._call(self.client.get_or_create_collection, name, configuration=COSINE,
+                                        embedding_function=None)
+                else:
+                    handle = self._call(self.client.get_collection, name)
+            except StoreError:
+                raise
+            except Exception as exc:
+                if _is_not_found(exc):
+                    raise StoreError(f"the index {self.settings.location} is incomplete ({name} is missing); "
+                                     "run `absatz ingest --rebuild`") from None
+                raise
+            self._handles[kind] = handle
+        return self._handles
+
+    def require(self) -> None:
+        self._collections()
+
+    def new_generation(self) -> str:
+        return f"{self.name}-{uuid.uuid4().hex[:8]}"
+
+    def prepare(self, embedder: str, dim: int) -> None:
+        """Make sure a live generation exists for writing (first ingest creates it)."""
+        if self._fixed:
+            self._collections(self._fixed, create=True)
+            return
+        meta = self.meta
+        if meta.get("live"):
+            self.check_embedder(embedder, dim)
+            self._collections(create=True)
+            return
+        gen = self.new_generation()
+        self._collections(gen, create=True)
+        new_meta = {"live": gen, "embedder": embedder, "dim": dim, "corpus_version": uuid.uuid4().hex,
+                    "created": time.time()}
+        self._call(self.client.get_or_create_collection, self.name, metadata=new_meta, embedding_function=None)
+        self._write_meta(new_meta)
+
+    def _write_meta(self, meta: dict) -> None:
+        pointer = self._pointer()
+        self._call(pointer.modify, metadata=meta)
 
     def update_meta(self, **changes) -> None:
-        passages, _ = self.require()
-        meta = dict(passages.metadata or {})
+        meta = self.meta
         meta.update(changes)
-        passages.modify(metadata=meta)
-        # Reload so readers in this process see the new metadata too.
-        self._passages = self.client.get_collection(self.name)
+        self._write_meta(meta)
+
+    def check_embedder(self, embedder: str, dim: int) -> None:
+        """Vectors from two models are not comparable: refuse instead of returning noise."""
+        built_with = self.meta.get("embedder", "")
+        if built_with and built_with != embedder:
+            raise EmbedderMismatch(
+                f"the index {self.settings.location} was built with embedder {built_with!r}, "
+                f"but EMBEDDING_MODEL is {embedder!r}. Set EMBEDDING_MODEL back to {built_with!r}, "
+                f"or run `absatz ingest --rebuild` to re-embed the corpus with {embedder!r}."
+            )
 
     def bump_version(self, summary: str, **extra) -> None:
-        """Mark the corpus as changed: derived indexes (BM25) rebuild when they see it."""
+        """Mark the corpus as changed: readers refresh their snapshot when they see it."""
         self.update_meta(corpus_version=uuid.uuid4().hex, last_ingest=time.time(), last_ingest_summary=summary, **extra)
 
-    def refresh(self) -> None:
-        """Forget cached collection handles (another process may have changed them)."""
-        self._passages = self._sentences = None
+    def switch_to(self, generation: str, embedder: str, dim: int, summary: str, **extra) -> None:
+        """Make a fully built generation live, then drop the one it replaces."""
+        old = self.meta.get("live", "")
+        meta = self.meta or {"created": time.time()}
+        meta.update(live=generation, embedder=embedder, dim=dim, corpus_version=uuid.uuid4().hex,
+                    last_ingest=time.time(), last_ingest_summary=summary, **extra)
+        if self._pointer() is None:
+            self._call(self.client.get_or_create_collection, self.name, metadata=meta, embedding_function=None)
+        self._write_meta(meta)
+        self._handles, self._handles_for = {}, ""
+        if old and old != generation:
+            self.drop_generation(old)
 
-    def drop(self) -> None:
-        for name in (self.name, self.name + ".sentences"):
-            if self._get(name) is not None:
-                self.client.delete_collection(name)
-        self.refresh()
+    def drop_generation(self, generation: str) -> None:
+        for kind in KINDS:
+            try:
+                self._call(self.client.delete_collection, f"{generation}.{kind}")
+            except StoreError:
+                raise
+            except Exception as exc:
+                if not _is_not_found(exc):
+                    raise
+
+    def stale_generations(self) -> list[str]:
+        """Generations left behind by an interrupted rebuild."""
+        live = self.meta.get("live", "")
+        names = {c.name if hasattr(c, "name") else str(c) for c in self._call(self.client.list_collections)}
+        gens = {n.rsplit(".", 1)[0] for n in names if n.startswith(self.name + "-") and "." in n}
+        return sorted(g for g in gens if g != live and g != self._fixed)
 
     # --- writing -----------------------------------------------------------------
 
-    def manifest(self) -> dict[str, ArticleState]:
-        """Per article: its content hash and whether every passage carries it.
+    def committed(self) -> dict[str, str]:
+        """Article id → hash of the stored version (the manifest)."""
+        return {aid: h for aid, (h, _) in self.manifest().items()}
 
-        Derived from the stored records themselves, so it can never claim something the
-        store does not hold (an interrupted write shows up as incomplete).
-        """
-        cols = self._collections(create=False)
-        if cols is None:
-            return {}
-        got = cols[0].get(include=["metadatas"])
-        hashes: dict[str, set[str]] = defaultdict(set)
-        counts: dict[str, int] = defaultdict(int)
-        expected: dict[str, int] = {}
-        for meta in got["metadatas"]:
-            aid = meta["article_id"]
-            hashes[aid].add(meta["article_hash"])
-            counts[aid] += 1
-            expected[aid] = int(meta.get("n_passages", 0) or 0)
-        return {
-            aid: ArticleState(
-                article_hash=next(iter(h)) if len(h) == 1 else "",
-                passages=counts[aid],
-                complete=len(h) == 1 and counts[aid] == expected[aid],
-            )
-            for aid, h in hashes.items()
-        }
+    def manifest(self) -> dict[str, tuple[str, float]]:
+        """Article id → (hash of the stored version, when it was committed)."""
+        got = self._call(self._collections()["articles"].get, include=["metadatas"])
+        return {m["article_id"]: (m["article_hash"], float(m.get("committed", 0))) for m in got["metadatas"]}
 
-    def sentence_article_ids(self) -> set[str]:
-        cols = self._collections(create=False)
-        if cols is None:
-            return set()
-        return {m["article_id"] for m in cols[1].get(include=["metadatas"])["metadatas"]}
+    def snapshot(self) -> Snapshot:
+        version = self.meta.get("corpus_version", "")
+        return Snapshot(version, self.committed())
 
     def stored_vectors(self, article_id: str) -> dict[str, np.ndarray]:
         """Vectors already stored for an article, keyed by the hash of their embedded text."""
-        cols = self._collections(create=False)
-        if cols is None:
-            return {}
         vectors: dict[str, np.ndarray] = {}
-        for col in cols:
-            got = col.get(where={"article_id": article_id}, include=["metadatas", "embeddings"])
-            for meta, emb in zip(got["metadatas"], got["embeddings"] if got["embeddings"] is not None else []):
+        cols = self._collections()
+        for kind in ("passages", "sentences"):
+            got = self._call(cols[kind].get, where={"article_id": article_id}, include=["metadatas", "embeddings"])
+            embs = got["embeddings"] if got["embeddings"] is not None else []
+            for meta, emb in zip(got["metadatas"], embs):
                 vectors[meta["hash"]] = np.asarray(emb, dtype=np.float32)
         return vectors
 
-    def write_article(self, article_id: str, units: Sequence[Unit], vectors: np.ndarray) -> None:
-        """Replace everything stored for one article with ``units``.
+    def write_article(self, article_id: str, article: Mapping[str, str], article_hash: str,
+                      units: Sequence[Unit], vectors: np.ndarray) -> None:
+        """Write one article version beside any older one, then commit it.
 
-        Sentences go in before passages, and the passages carry the article hash that
-        marks the article as stored: a crash in between leaves the article incomplete in
-        the manifest, so the next run redoes it. Stale records are deleted last.
+        The article record goes last: until it is written the new records are invisible
+        to readers and to the manifest, so a crash in between is simply redone.
         """
-        passages, sentences = self.require()
-        n_passages = sum(1 for u in units if u.kind == "passage")
-        keep: dict[str, set[str]] = {"passage": set(), "sentence": set()}
-        for kind, col in (("sentence", sentences), ("passage", passages)):
+        cols = self._collections()
+        for kind, col in (("sentence", cols["sentences"]), ("passage", cols["passages"])):
             idx = [i for i, u in enumerate(units) if u.kind == kind]
             for start in range(0, len(idx), WRITE_BATCH):
                 batch = idx[start : start + WRITE_BATCH]
-                metas = []
-                for i in batch:
-                    meta = units[i].metadata()
-                    if kind == "passage":
-                        meta["n_passages"] = n_passages
-                    metas.append(meta)
-                col.upsert(
+                self._call(
+                    col.upsert,
                     ids=[units[i].id for i in batch],
                     embeddings=vectors[batch],
                     documents=[units[i].text for i in batch],
-                    metadatas=metas,
+                    metadatas=[units[i].metadata() for i in batch],
                 )
-            keep[kind] = {units[i].id for i in idx}
-        for kind, col in (("passage", passages), ("sentence", sentences)):
-            old = set(col.get(where={"article_id": article_id}, include=[])["ids"])
-            stale = sorted(old - keep[kind])
-            if stale:
-                col.delete(ids=stale)
+        passage_idx = [i for i, u in enumerate(units) if u.kind == "passage"]
+        centroid = vectors[passage_idx].mean(axis=0) if passage_idx else np.zeros(vectors.shape[1], np.float32)
+        centroid = centroid / (np.linalg.norm(centroid) or 1.0)
+        meta = {k: article.get(k, "") for k in ARTICLE_FIELDS}
+        meta.update(article_id=article_id, article_hash=article_hash, date_num=units[0].metadata()["date_num"],
+                    n_paragraphs=int(article.get("n_paragraphs", 0) or 0), headings=article.get("headings", "[]"),
+                    committed=time.time())
+        self._call(cols["articles"].upsert, ids=[article_id], embeddings=[centroid],
+                   documents=[article.get("title", "")], metadatas=[meta])
 
     def delete_article(self, article_id: str) -> None:
-        # Passages first: once they are gone the manifest no longer lists the article.
-        passages, sentences = self.require()
-        passages.delete(where={"article_id": article_id})
-        sentences.delete(where={"article_id": article_id})
+        cols = self._collections()
+        # Un-commit first: from then on readers ignore whatever is left.
+        self._call(cols["articles"].delete, ids=[article_id])
+        for kind in ("passages", "sentences"):
+            self._call(cols[kind].delete, where={"article_id": article_id})
+
+    def prune(self) -> int:
+        """Delete records of superseded or uncommitted article versions."""
+        hashes = self.committed()
+        removed = 0
+        for kind in ("passages", "sentences"):
+            col = self._collections()[kind]
+            got = self._call(col.get, include=["metadatas"])
+            stale = [i for i, m in zip(got["ids"], got["metadatas"]) if hashes.get(m["article_id"]) != m["article_hash"]]
+            for start in range(0, len(stale), WRITE_BATCH):
+                self._call(col.delete, ids=stale[start : start + WRITE_BATCH])
+            removed += len(stale)
+        return removed
 
     # --- reading -----------------------------------------------------------------
 
     def counts(self) -> dict[str, int]:
-        cols = self._collections(create=False)
-        if cols is None:
+        if not self.exists:
             return {"articles": 0, "paragraphs": 0, "passages": 0, "sentences": 0}
-        metas = cols[0].get(include=["metadatas"])["metadatas"]
+        cols = self._collections()
+        metas = self._call(cols["articles"].get, include=["metadatas"])["metadatas"]
         return {
-            "articles": len({m["article_id"] for m in metas}),
-            "paragraphs": len({m["para_id"] for m in metas}),
-            "passages": len(metas),
-            "sentences": cols[1].count(),
+            "articles": len(metas),
+            "paragraphs": sum(int(m.get("n_paragraphs", 0) or 0) for m in metas),
+            "passages": self._call(cols["passages"].count),
+            "sentences": self._call(cols["sentences"].count),
         }
 
-    def all_passages(self) -> tuple[list[str], list[str], list[dict]]:
-        passages, _ = self.require()
-        got = passages.get(include=["documents", "metadatas"])
-        return got["ids"], got["documents"], got["metadatas"]
+    def stored_ids(self, kind: str, article_id: str | None = None) -> list[str]:
+        """Raw record ids of ``kind`` ("passages"/"sentences"/"articles"), every version."""
+        where = {"article_id": article_id} if article_id else None
+        return self._call(self._collections()[kind].get, where=where, include=[])["ids"]
+
+    def all_passages(self, snapshot: Snapshot) -> tuple[list[str], list[str], list[dict]]:
+        got = self._call(self._collections()["passages"].get, include=["documents", "metadatas"])
+        keep = [i for i, m in enumerate(got["metadatas"]) if snapshot.valid(m)]
+        return [got["ids"][i] for i in keep], [got["documents"][i] for i in keep], [got["metadatas"][i] for i in keep]
 
     def query(self, kind: str, vector: np.ndarray, k: int, where: dict | None = None):
-        passages, sentences = self.require()
-        col = passages if kind == "passage" else sentences
-        n = col.count()
+        """Nearest records of ``kind`` ("passage"/"sentence"/"article"): ids, documents, metadatas, similarities."""
+        col = self._collections()[kind + "s"]
+        n = self._call(col.count)
         if n == 0:
             return [], [], [], []
-        got = col.query(
+        got = self._call(
+            col.query,
             query_embeddings=[np.asarray(vector, dtype=np.float32)],
             n_results=min(k, n),
             where=where or None,
@@ -285,32 +366,36 @@ class Store:
         sims = [1.0 - d for d in got["distances"][0]]
         return got["ids"][0], got["documents"][0], got["metadatas"][0], sims
 
-    def sentences_of(self, para_ids: Iterable[str], with_vectors: bool = False) -> dict[str, list[tuple]]:
+    def sentences_of(self, para_ids: Iterable[str], snapshot: Snapshot | None = None,
+                     with_vectors: bool = False) -> dict[str, list[tuple]]:
         """Sentences of the given paragraphs in order: (index, text, meta[, vector])."""
-        _, sentences = self.require()
         ids = sorted(set(para_ids))
         if not ids:
             return {}
+        snapshot = snapshot or self.snapshot()
         where = {"para_id": ids[0]} if len(ids) == 1 else {"para_id": {"$in": ids}}
         include = ["documents", "metadatas"] + (["embeddings"] if with_vectors else [])
-        got = sentences.get(where=where, include=include)
+        got = self._call(self._collections()["sentences"].get, where=where, include=include)
         out: dict[str, list[tuple]] = defaultdict(list)
         embs = got.get("embeddings")
         for i, (doc, meta) in enumerate(zip(got["documents"], got["metadatas"])):
+            if not snapshot.valid(meta):
+                continue
             row = (meta["index"], doc, meta) + ((np.asarray(embs[i], dtype=np.float32),) if with_vectors else ())
             out[meta["para_id"]].append(row)
         for rows in out.values():
             rows.sort(key=lambda r: r[0])
         return dict(out)
 
-    def paragraph(self, cid: str) -> ParagraphView:
+    def paragraph(self, cid: str, snapshot: Snapshot | None = None) -> ParagraphView:
         article_id, n = parse_citation_id(cid)
-        rows = self.sentences_of([citation_id(article_id, n)]).get(citation_id(article_id, n))
+        para_id = citation_id(article_id, n)
+        rows = self.sentences_of([para_id], snapshot).get(para_id)
         if not rows:
             raise UnknownCitation(cid)
         meta = rows[0][2]
         return ParagraphView(
-            para_id=citation_id(article_id, n),
+            para_id=para_id,
             article_id=article_id,
             paragraph=n,
             text=" ".join(r[1] for r in rows),
@@ -319,34 +404,43 @@ class Store:
             sentences=tuple(r[1] for r in rows),
         )
 
-    def article(self, article_id: str) -> ArticleSummary:
-        passages, _ = self.require()
-        got = passages.get(where={"article_id": article_id}, include=["metadatas"])
+    def _article_meta(self, article_id: str) -> dict:
+        got = self._call(self._collections()["articles"].get, ids=[article_id], include=["metadatas"])
         if not got["ids"]:
             raise UnknownCitation(article_id)
-        metas = sorted(got["metadatas"], key=lambda m: (m["paragraph"], m["index"]))
-        headings: list[str] = []
-        for m in metas:
-            if m.get("heading") and m["heading"] not in headings:
-                headings.append(m["heading"])
-        first = metas[0]
+        return got["metadatas"][0]
+
+    def article(self, article_id: str) -> ArticleSummary:
+        m = self._article_meta(article_id)
         return ArticleSummary(
             article_id=article_id,
-            title=first.get("title", ""),
-            date=first.get("date", ""),
-            dateline=first.get("dateline", ""),
-            agency=first.get("agency", ""),
-            source=first.get("source", ""),
-            url=first.get("url", ""),
-            path=first.get("path", ""),
-            paragraphs=int(first.get("n_paragraphs", 0) or 0),
-            headings=tuple(headings),
+            title=m.get("title", ""),
+            date=m.get("date", ""),
+            dateline=m.get("dateline", ""),
+            agency=m.get("agency", ""),
+            source=m.get("source", ""),
+            url=m.get("url", ""),
+            path=m.get("path", ""),
+            paragraphs=int(m.get("n_paragraphs", 0) or 0),
+            headings=tuple(json.loads(m.get("headings") or "[]")),
         )
+
+    def article_paths(self) -> dict[str, str]:
+        """Article id → the file it was ingested from."""
+        got = self._call(self._collections()["articles"].get, include=["metadatas"])
+        return {m["article_id"]: m.get("path", "") for m in got["metadatas"]}
 
     def article_titles(self) -> dict[str, str]:
         """Article id → title, for autocomplete and listings."""
-        cols = self._collections(create=False)
-        if cols is None:
+        if not self.exists:
             return {}
-        got = cols[0].get(where={"index": 0}, include=["metadatas"])
+        got = self._call(self._collections()["articles"].get, include=["metadatas"])
         return {m["article_id"]: m.get("title", "") for m in got["metadatas"]}
+
+    def drop(self) -> None:
+        """Delete the whole index: every generation and the pointer."""
+        for gen in set(self.stale_generations()) | {self.meta.get("live", "")} - {""}:
+            self.drop_generation(gen)
+        if self._pointer() is not None:
+            self._call(self.client.delete_collection, self.name)
+        self._handles, self._handles_for = {}, ""

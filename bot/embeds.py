@@ -16,7 +16,7 @@ from vectorstore.records import ArticleSummary, Hit, ParagraphView
 
 from .answer import Answer, Citation
 from .render import byline, citation_label
-from .texts import t
+from .texts import duration, t
 
 TITLE = 256
 DESCRIPTION = 4096
@@ -76,7 +76,7 @@ def answer_embed(a: Answer, seconds: float) -> discord.Embed:
         description=_answer_description(a, ANSWER_DESCRIPTION),
         colour=ABSTAIN_COLOUR if a.abstained else COLOUR,
     )
-    embed.set_footer(text=t(key, a.language, n=n, s=seconds)[:FOOTER])
+    embed.set_footer(text=t(key, a.language, n=n, took=duration(seconds))[:FOOTER])
     shown = a.citations[:MAX_CITATION_FIELDS]
     for name_limit in (200, 100, 60):
         names = [shorten(f"[{c.n}] {citation_label(c)}", name_limit) for c in shown]

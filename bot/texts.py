@@ -4,9 +4,9 @@ from __future__ import annotations
 
 TEXTS: dict[str, dict[str, str]] = {
     "source_button": {"de": "Quelle {n}", "en": "Source {n}"},
-    "sources_footer": {"de": "{n} Quellen · {s:.1f} s", "en": "{n} sources · {s:.1f} s"},
-    "one_source_footer": {"de": "1 Quelle · {s:.1f} s", "en": "1 source · {s:.1f} s"},
-    "no_source_footer": {"de": "keine Quelle · {s:.1f} s", "en": "no source · {s:.1f} s"},
+    "sources_footer": {"de": "{n} Quellen · {took}", "en": "{n} sources · {took}"},
+    "one_source_footer": {"de": "1 Quelle · {took}", "en": "1 source · {took}"},
+    "no_source_footer": {"de": "keine Quelle · {took}", "en": "no source · {took}"},
     "cooldown": {"de": "Bitte warte noch {s} s, bevor du wieder fragst.", "en": "Please try again in {s} s."},
     "too_long": {"de": "Die Frage ist zu lang (höchstens {n} Zeichen).", "en": "The question is too long (at most {n} characters)."},
     "error": {"de": "Da ist etwas schiefgelaufen. Bitte versuche es gleich noch einmal.",
@@ -28,6 +28,10 @@ TEXTS: dict[str, dict[str, str]] = {
 def t(key: str, language: str, **values) -> str:
     table = TEXTS[key]
     return table.get(language, table["de"]).format(**values)
+
+
+def duration(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.1f} s"
 
 
 def locale_language(locale: object) -> str:

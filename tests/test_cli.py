@@ -86,3 +86,23 @@ def test_console_script_runs(built_store):
     )
     assert proc.returncode == 0, proc.stderr
     assert "zwölf zusätzliche Blitzer" in proc.stdout and "2025-03-tempo30-koeln#4" in proc.stdout
+
+
+def test_serve_without_token_is_one_line_and_status_2(capsys, monkeypatch, tmp_path):
+    monkeypatch.delenv("DISCORD_TOKEN", raising=False)
+    monkeypatch.chdir(tmp_path)  # no .env here
+    code, out, err = run_cli(capsys, "serve")
+    assert code == 2 and err.strip().count("\n") == 0 and "DISCORD_TOKEN" in err and "Traceback" not in err
+
+
+def test_serve_never_prints_the_token(built_store, tmp_path):
+    token = "MTIzNDU2Nzg5.secret-token-value.do-not-print"
+    exe = os.path.join(os.path.dirname(sys.executable), "absatz")
+    proc = subprocess.run(
+        [exe, "-v", "serve", *store_args(built_store)], capture_output=True, text=True, cwd=tmp_path, timeout=120,
+        env={**os.environ, "DISCORD_TOKEN": token},
+    )
+    # No network here: it fails to connect, says so in one line, and never shows the token.
+    assert proc.returncode == 2
+    assert token not in proc.stdout + proc.stderr and "secret-token" not in proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr

@@ -276,3 +276,13 @@ async def test_fifty_questions_in_flight_are_all_answered(world):
     await env.settle(timeout=120)
     assert all(r.acknowledged for r in results)
     assert all("65 Cent" in reply_of(r).embeds[0].description for r in results)
+
+
+async def test_guild_ids_sync_commands_to_those_guilds(world, bot_settings, searcher):
+    from dataclasses import replace
+
+    env, guild, channel, alice = world
+    await env.restart_bot(create_bot(replace(bot_settings, guild_ids=(guild.id,)), searcher))
+    assert "ask" in alice.available_commands(channel)
+    result = await alice.slash(channel, "ask", question="Was kostet ein Brötchen in München?")
+    assert "65 Cent" in reply_of(result).embeds[0].description

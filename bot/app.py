@@ -16,6 +16,7 @@ from discord.ext import commands
 from vectorstore.search import Searcher
 from vectorstore.store import StoreUnavailable
 
+from .audit import AuditLog
 from .feedback import FeedbackStore
 from .service import AnswerService
 from .settings import BotSettings
@@ -49,8 +50,10 @@ class AbsatzBot(commands.Bot):
         self.searcher = searcher
         self.service: AnswerService | None = None
         self.feedback: FeedbackStore | None = None
+        self.audit: AuditLog | None = None
 
     async def setup_hook(self) -> None:
+        from .cogs.admin import Admin
         from .cogs.ask import Ask
         from .cogs.sources import Sources
         from .cogs.stats import Stats
@@ -58,8 +61,9 @@ class AbsatzBot(commands.Bot):
         if self.searcher is None:
             self.searcher = await asyncio.to_thread(Searcher.open, self.settings.store)
         self.service = AnswerService(self.searcher, self.settings.max_concurrent_answers)
-        self.feedback = FeedbackStore(self.settings.feedback_db)
-        for cog in (Ask(self), Sources(self), Stats(self)):
+        self.feedback = FeedbackStore(self.settings.bot_db)
+        self.audit = AuditLog(self.settings.bot_db)
+        for cog in (Ask(self), Sources(self), Stats(self), Admin(self)):
             await self.add_cog(cog)
         self.add_dynamic_items(SourceButton, VoteButton)
         self.tree.on_error = self.on_app_command_error
@@ -100,6 +104,8 @@ class AbsatzBot(commands.Bot):
             self.service.close()
         if self.feedback:
             self.feedback.close()
+        if self.audit:
+            self.audit.close()
         await super().close()
 
 

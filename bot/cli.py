@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Iterator
 from dataclasses import asdict
@@ -16,6 +17,7 @@ from pathlib import Path
 
 from dotenv import load_dotenv
 
+from ingest.lock import IngestBusy, IngestLock, lock_path
 from ingest.pipeline import IngestReport, ingest_paths, report_summary
 from ingest.settings import IngestSettings
 from vectorstore.embeddings import EmbedderError, load_embedder
@@ -26,6 +28,8 @@ from vectorstore.store import Store, StoreError, UnknownCitation
 
 from . import render
 from .answer import answer
+from .audit import AuditLog
+from .settings import BotSettings
 
 log = logging.getLogger("absatz")
 
@@ -81,15 +85,25 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
         bar = tqdm(total=0, unit="article", file=sys.stderr)
 
-        def progress(done: int, total: int, units: int) -> None:
+        def progress(done: int, total: int, paragraphs: int) -> None:
             bar.total = total
             bar.n = done
-            bar.set_postfix(embedded=units)
+            bar.set_postfix(paragraphs_embedded=paragraphs)
             bar.refresh()
 
-    report = ingest_paths(store, embedder, paths, ingest_settings.max_file_bytes, progress, full_rebuild=args.rebuild)
-    if bar:
-        bar.close()
+    who = f"cli:{os.environ.get('USER') or os.environ.get('LOGNAME') or 'unknown'}"
+    audit = AuditLog(BotSettings.from_env(store=settings).bot_db)
+    try:
+        with IngestLock(lock_path(settings), f"{who} (absatz ingest, pid {os.getpid()})"):
+            report = ingest_paths(store, embedder, paths, ingest_settings.max_file_bytes, progress,
+                                  full_rebuild=args.rebuild)
+    except IngestBusy as exc:
+        audit.record(who, "ingest", " ".join(map(str, paths)), f"refused: {exc}")
+        raise UsageError(str(exc)) from None
+    finally:
+        if bar:
+            bar.close()
+    audit.record(who, "rebuild" if args.rebuild else "ingest", " ".join(map(str, paths)), report_summary(report))
     # Build the BM25 index now, so the first question after an ingest is fast.
     Searcher(store, embedder, lexical_dir_for(settings)).lexical()
     _print_report(report, args.json)
@@ -176,6 +190,16 @@ def cmd_source(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_audit(args: argparse.Namespace) -> int:
+    entries = AuditLog(BotSettings.from_env(store=store_settings(args)).bot_db).recent(args.n)
+    for e in reversed(entries):
+        if args.json:
+            print(json.dumps(e.as_dict(), ensure_ascii=False))
+        else:
+            print(f"{render.when(e.at)}  {e.actor}  {e.action} {e.target}  →  {e.result}")
+    return 0
+
+
 def cmd_stats(args: argparse.Namespace) -> int:
     settings = store_settings(args)
     store = Store(settings)
@@ -200,7 +224,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import discord
 
     from .app import create_bot
-    from .settings import BotSettings
 
     settings = BotSettings.from_env(store=store_settings(args))
     if not settings.discord_token:
@@ -276,6 +299,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("serve", parents=[common], help="run the Discord bot (needs DISCORD_TOKEN)")
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("audit", parents=[common], help="the admin audit log (BOT_DB)")
+    p.add_argument("-n", type=int, default=50, help="newest N entries (default 50)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_audit)
 
     p = sub.add_parser("stats", parents=[common], help="what the index holds")
     p.add_argument("--json", action="store_true")

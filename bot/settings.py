@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ingest.settings import IngestSettings
 from vectorstore.settings import SettingsError, StoreSettings, env_int
 
 
@@ -21,22 +22,26 @@ def _ids(env: Mapping[str, str], name: str) -> tuple[int, ...]:
 @dataclass(frozen=True)
 class BotSettings:
     store: StoreSettings = field(default_factory=StoreSettings)
+    ingest: IngestSettings = field(default_factory=IngestSettings)
     discord_token: str = field(default="", repr=False)
     guild_ids: tuple[int, ...] = ()
+    admin_role_ids: tuple[int, ...] = ()
     cooldown_rate: int = 3
     cooldown_per_s: int = 30
     max_concurrent_answers: int = 4
-    feedback_db: Path = Path("data/absatz.sqlite3")
+    bot_db: Path = Path("data/absatz.sqlite3")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, store: StoreSettings | None = None) -> BotSettings:
         env = os.environ if env is None else env
         return cls(
             store=store or StoreSettings.from_env(env),
+            ingest=IngestSettings.from_env(env),
             discord_token=env.get("DISCORD_TOKEN", "").strip(),
             guild_ids=_ids(env, "DISCORD_GUILD_IDS"),
+            admin_role_ids=_ids(env, "ADMIN_ROLE_IDS"),
             cooldown_rate=env_int(env, "ASK_COOLDOWN_RATE", 3) or 3,
             cooldown_per_s=env_int(env, "ASK_COOLDOWN_SECONDS", 30) or 30,
             max_concurrent_answers=env_int(env, "MAX_CONCURRENT_ANSWERS", 4) or 4,
-            feedback_db=Path(env.get("FEEDBACK_DB", "").strip() or "data/absatz.sqlite3"),
+            bot_db=Path(env.get("BOT_DB", "").strip() or "data/absatz.sqlite3"),
         )

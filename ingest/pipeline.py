@@ -24,7 +24,7 @@ from .sources import DEFAULT_MAX_BYTES, Failure, load_articles
 
 EMBED_BATCH = 256
 
-Progress = Callable[[int, int, int], None]  # (articles done, articles total, units embedded)
+Progress = Callable[[int, int, int], None]  # (articles done, articles total, paragraphs embedded)
 
 
 @dataclass
@@ -163,7 +163,7 @@ def _sync(
             getattr(report, status).append(article.id)
             done += 1
         if progress and pending:
-            progress(done, total, report.units_embedded)
+            progress(done, total, report.paragraphs_embedded)
         pending, pending_units = [], 0
 
     for article, status in todo:

@@ -26,6 +26,12 @@ needs_xquad = pytest.mark.skipif(not XQUAD.exists(), reason="../shared/data/xqua
 needs_gnad = pytest.mark.skipif(not GNAD.exists(), reason="../shared/data/gnad10k is absent")
 
 
+@pytest.fixture(autouse=True)
+def isolated_bot_db(tmp_path, monkeypatch):
+    """CLI runs write the audit log; keep it out of the working tree."""
+    monkeypatch.setenv("BOT_DB", str(tmp_path / "absatz.sqlite3"))
+
+
 @pytest.fixture(scope="session")
 def embedder():
     return load_embedder("bundled:multilingual-e5-small")

@@ -15,7 +15,7 @@ SEED_ID = "000_a05d8c91f093345a"
 
 @pytest.fixture
 def bot_settings(built_store, tmp_path) -> BotSettings:
-    return BotSettings(store=built_store, feedback_db=tmp_path / "feedback.sqlite3", cooldown_rate=3, cooldown_per_s=30)
+    return BotSettings(store=built_store, bot_db=tmp_path / "feedback.sqlite3", cooldown_rate=3, cooldown_per_s=30)
 
 
 @pytest.fixture

@@ -6,7 +6,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from ..embeds import COLOUR
+from ingest.parse import shorten
+
+from ..embeds import COLOUR, lines_within
 from ..render import when
 
 
@@ -29,4 +31,8 @@ class Stats(commands.Cog):
         summary = meta.get("last_ingest_summary", "")
         embed.add_field(name="Letzter Ingest", value=f"{last}\n{summary}"[:1024], inline=False)
         embed.add_field(name="Feedback", value=f"{votes['answers']} Antworten · 👍 {votes['up']} · 👎 {votes['down']}", inline=False)
+        recent = await service.run(self.bot.audit.recent, 5)
+        if recent:
+            lines = [f"{when(e.at)} · {e.actor} · {e.action} {e.target} → {e.result}" for e in recent]
+            embed.add_field(name="Admin-Log", value=lines_within([shorten(x, 200) for x in lines], 1024), inline=False)
         await interaction.followup.send(embed=embed, ephemeral=True)

@@ -1,0 +1,117 @@
+"""Changing the corpus folder for admins: accepting uploads, moving removed articles
+to the trash. Every path is checked to stay inside ``CORPUS_DIR``."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from .article import Article, ParseError
+from .parse import parse_jsonl, parse_markdown, parse_native, validate_article_id
+from .sources import SUFFIXES
+
+TRASH = ".trash"
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,150}$")
+
+
+def safe_filename(name: str) -> str:
+    """The upload's own name, if it is a plain file name we can store as is.
+
+    Anything with a directory part, a leading dot, ``..`` or odd characters is refused
+    rather than "cleaned": a silently renamed file would surprise the admin later.
+    """
+    if name != Path(name).name or "/" in name or "\\" in name:
+        raise ParseError(f"file name {name!r} must not contain a folder")
+    if not _SAFE_NAME.match(name) or ".." in name:
+        raise ParseError(f"file name {name!r} may only use letters, digits, '.', '_' and '-'")
+    if Path(name).suffix.lower() not in SUFFIXES:
+        raise ParseError(f"{name!r} is not a .txt, .md or .jsonl file")
+    return name
+
+
+def parse_upload(name: str, data: bytes, max_bytes: int) -> tuple[str, list[Article]]:
+    """Check an uploaded file completely before anything is written."""
+    name = safe_filename(name)
+    if len(data) > max_bytes:
+        raise ParseError(f"{name} is {len(data) / 1e6:.1f} MB, over the {max_bytes / 1e6:.1f} MB limit")
+    if not data.strip():
+        raise ParseError(f"{name} is empty")
+    if b"\x00" in data:
+        raise ParseError(f"{name} is a binary file")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ParseError(f"{name} is not UTF-8 (line {line}); re-save it as UTF-8", line=line) from None
+    suffix = Path(name).suffix.lower()
+    if suffix == ".jsonl":
+        articles, errors = parse_jsonl(text)
+        if errors:
+            first = errors[0]
+            raise ParseError(f"{name} line {first.line}: {first.reason} ({len(errors)} bad line(s))", line=first.line)
+    else:
+        stem = validate_article_id(Path(name).stem)
+        articles = [(parse_markdown if suffix == ".md" else parse_native)(text, stem)]
+    if not articles:
+        raise ParseError(f"{name} holds no article")
+    return name, articles
+
+
+def inside(corpus_dir: Path, path: Path) -> bool:
+    return path.resolve().is_relative_to(corpus_dir.resolve())
+
+
+def _atomic_write(target: Path, data: bytes) -> None:
+    """Write beside the target and rename: a reader never sees half a file."""
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_upload(corpus_dir: Path, name: str, data: bytes) -> Path:
+    target = corpus_dir / safe_filename(name)
+    if not inside(corpus_dir, target):
+        raise ParseError(f"{name!r} would be written outside the corpus folder")
+    corpus_dir.mkdir(parents=True, exist_ok=True)
+    _atomic_write(target, data)
+    return target
+
+
+def trash_article(corpus_dir: Path, path: Path, article_id: str) -> Path | None:
+    """Move a removed article out of the corpus into ``CORPUS_DIR/.trash`` (never deleted).
+
+    A JSONL file keeps its other articles: only the removed line moves to the trash.
+    """
+    if not path.exists() or not inside(corpus_dir, path):
+        return None
+    trash = corpus_dir / TRASH
+    trash.mkdir(exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    if path.suffix.lower() != ".jsonl":
+        target = trash / f"{stamp}-{path.name}"
+        shutil.move(str(path), target)
+        return target
+    kept, removed = [], []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            is_it = isinstance(obj := json.loads(line), dict) and str(obj.get("id")) == article_id
+        except json.JSONDecodeError:
+            is_it = False
+        (removed if is_it else kept).append(line)
+    target = trash / f"{stamp}-{article_id}.jsonl"
+    target.write_text("\n".join(removed) + "\n", encoding="utf-8")
+    if kept:
+        _atomic_write(path, ("\n".join(kept) + "\n").encode("utf-8"))
+    else:
+        path.unlink()
+    return target

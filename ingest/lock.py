@@ -1,0 +1,56 @@
+"""One ingest at a time per store, across processes (the bot and the CLI alike).
+
+An advisory ``flock`` on a file beside the store: released by the kernel when the
+holder dies, so a killed ingest never leaves a stale lock behind.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import tempfile
+from pathlib import Path
+
+from vectorstore.settings import StoreSettings
+
+
+class IngestBusy(RuntimeError):
+    """Another ingest holds the lock; ``holder`` says who started it."""
+
+    def __init__(self, holder: str):
+        super().__init__(f"an ingest is already running ({holder or 'unknown'})")
+        self.holder = holder
+
+
+def lock_path(settings: StoreSettings) -> Path:
+    if settings.chroma_host:
+        return Path(tempfile.gettempdir()) / f"absatz-{settings.chroma_host}-{settings.chroma_port}-{settings.collection}.lock"
+    return settings.chroma_path / f"{settings.collection}.ingest.lock"
+
+
+class IngestLock:
+    def __init__(self, path: Path, holder: str):
+        self.path = path
+        self.holder = holder
+        self._fd: int | None = None
+
+    def __enter__(self) -> IngestLock:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 500, 0).decode("utf-8", "replace").strip()
+            os.close(fd)
+            raise IngestBusy(holder) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, self.holder.encode("utf-8"), 0)
+        self._fd = fd
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._fd is not None:
+            os.ftruncate(self._fd, 0)
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None

@@ -1,0 +1,187 @@
+"""Admins keep the corpus current from Discord: permissions, progress, uploads, removal, audit."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import replace
+
+import discord
+import pytest
+
+from bot import create_bot
+from bot.settings import BotSettings
+from ingest.pipeline import ingest_paths
+from ingest.settings import IngestSettings
+from vectorstore.search import Searcher
+from vectorstore.store import Store
+
+from .conftest import CORPUS, settings_for
+from .test_discord import dispatch_unsettled, reply_of
+
+NEW_ARTICLE = """date 2025-08 ROSTOCK (absatz-Test, fiktiv) - In Rostock hat die erste schwimmende Solaranlage an der Ostsee den Betrieb aufgenommen. Sie liefert Strom für rund 900 Haushalte.
+
+Die Anlage liegt im Stadthafen und besteht aus 4.000 Modulen. Gebaut wurde sie von den Stadtwerken./tst
+"""
+
+
+@pytest.fixture
+def admin_corpus(tmp_path):
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    return corpus
+
+
+@pytest.fixture
+def admin_store(tmp_path, embedder, admin_corpus):
+    settings = settings_for(tmp_path / "chroma")
+    ingest_paths(Store(settings), embedder, [admin_corpus])
+    return settings
+
+
+@pytest.fixture
+def admin_settings(admin_store, admin_corpus, tmp_path) -> BotSettings:
+    return BotSettings(store=admin_store, ingest=IngestSettings(corpus_dir=admin_corpus, max_file_bytes=20_000),
+                       bot_db=tmp_path / "bot.sqlite3", cooldown_rate=100, cooldown_per_s=1)
+
+
+@pytest.fixture
+def simcord_bot(admin_settings, embedder):
+    return create_bot(admin_settings, Searcher.open(admin_settings.store, embedder))
+
+
+@pytest.fixture
+def server(simcord_env):
+    guild = simcord_env.create_guild()
+    channel = guild.create_text_channel("redaktion")
+    admins = guild.create_role("Redaktion", permissions=discord.Permissions(manage_guild=True))
+    admin = guild.add_member(simcord_env.create_user("admin"), roles=[admins])
+    reader = guild.add_member(simcord_env.create_user("reader"))
+    return simcord_env, guild, channel, admin, reader
+
+
+def audit(bot) -> list[tuple[str, str, str]]:
+    return [(e.actor, e.action, e.result) for e in reversed(bot.audit.recent(50))]
+
+
+async def test_reader_is_refused_even_when_the_server_opened_the_command_to_everyone(server, simcord_bot):
+    env, guild, channel, admin, reader = server
+    with pytest.raises(Exception):  # hidden by default permissions, as in the client
+        await reader.slash(channel, "reingest")
+    commands = {c.name: c for c in await simcord_bot.tree.fetch_commands()}
+    for name in ("reingest", "upload", "remove"):
+        guild.set_command_permissions(commands[name], {guild.default_role: True})
+    result = await reader.slash(channel, "reingest")
+    assert result.ephemeral and "admin" in result.response.content.lower()
+    result = await reader.slash(channel, "upload", file=("x.txt", NEW_ARTICLE.encode()))
+    assert result.ephemeral
+    assert not (simcord_bot.settings.ingest.corpus_dir / "x.txt").exists()
+    assert [a for _, a, r in audit(simcord_bot) if r.startswith("refused")] == ["reingest", "upload"]
+
+
+async def test_admin_role_ids_grant_admin_rights(server, admin_settings, embedder):
+    env, guild, channel, admin, reader = server
+    editors = guild.create_role("Editors")
+    editor = guild.add_member(env.create_user("editor"), roles=[editors])
+    bot = create_bot(replace(admin_settings, admin_role_ids=(editors.id,)), Searcher.open(admin_settings.store, embedder))
+    await env.restart_bot(bot)
+    commands = {c.name: c for c in await bot.tree.fetch_commands()}
+    guild.set_command_permissions(commands["reingest"], {editors: True})
+    result = await editor.slash(channel, "reingest")
+    assert "✅" in reply_of(result).content
+
+
+async def test_reingest_shows_progress_and_summary_then_answers_the_new_article(server, simcord_bot):
+    env, guild, channel, admin, reader = server
+    (simcord_bot.settings.ingest.corpus_dir / "2025-08-solar-rostock.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+    result = await admin.slash(channel, "reingest")
+    final = reply_of(result).content
+    assert final.startswith("✅") and "1 added" in final and "8 unchanged" in final
+    edits = [r for r in env.http_requests if r.method == "PATCH" and "/messages/@original" in r.path]
+    assert edits, "the progress message is edited in place"
+    answer = await reader.slash(channel, "ask", question="Wie viele Haushalte versorgt die Solaranlage in Rostock?")
+    assert "900 Haushalte" in reply_of(answer).embeds[0].description
+    assert ("admin", "reingest") in [(a, b) for a, b, _ in audit(simcord_bot)]
+
+
+async def test_second_reingest_is_told_who_runs_and_questions_keep_being_answered(server, simcord_bot):
+    env, guild, channel, admin, reader = server
+    (simcord_bot.settings.ingest.corpus_dir / "2025-08-solar-rostock.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+    first = await dispatch_unsettled(env, admin, channel, "reingest")
+    question = await dispatch_unsettled(env, reader, channel, "ask", question="Was kostet ein Brötchen in München?")
+    second = await dispatch_unsettled(env, admin, channel, "reingest")
+    await env.settle(timeout=120)
+    assert second.ephemeral and admin.mention in second.response.content
+    assert "65 Cent" in reply_of(question).embeds[0].description
+    assert reply_of(first).content.startswith("✅")
+
+
+async def test_upload_accepted_lists_citation_ids(server, simcord_bot):
+    env, guild, channel, admin, reader = server
+    result = await admin.slash(channel, "upload", file=("solar.txt", NEW_ARTICLE.encode()))
+    text = reply_of(result).content
+    assert "`solar#1`" in text and "`solar#2`" in text
+    assert (simcord_bot.settings.ingest.corpus_dir / "solar.txt").read_text(encoding="utf-8") == NEW_ARTICLE
+    answer = await reader.slash(channel, "ask", question="Wie viele Module hat die Solaranlage?")
+    assert reply_of(answer).embeds[0].fields[0].value.endswith("`solar#2`")
+
+
+@pytest.mark.parametrize(
+    "name, data, reason",
+    [
+        ("bild.png", b"\x89PNG....", "not a .txt"),
+        ("gross.txt", b"Wort " * 10_000, "limit"),
+        ("latin.txt", "Über Köln.".encode("latin-1"), "UTF-8"),
+        ("..evil.txt", NEW_ARTICLE.encode(), "may only use"),
+        ("leer.txt", b"   \n\n", "empty"),
+        ("kaputt.jsonl", b'{"id": "a", "text": "ok"}\n{kaputt\n', "line 2"),
+        ("2024-03-hafen-terminal.md", b"# Neu\n\nText.", None),
+    ],
+)
+async def test_bad_uploads_are_rejected_and_change_nothing(server, simcord_bot, name, data, reason):
+    env, guild, channel, admin, reader = server
+    corpus = simcord_bot.settings.ingest.corpus_dir
+    before = sorted(p.name for p in corpus.rglob("*"))
+    version = simcord_bot.searcher.store.meta["corpus_version"]
+    result = await admin.slash(channel, "upload", file=(name, data))
+    text = reply_of(result).content
+    assert text.startswith("⛔") and (reason or "already exists") in text
+    assert sorted(p.name for p in corpus.rglob("*")) == before
+    assert simcord_bot.searcher.store.meta["corpus_version"] == version
+
+
+async def test_path_tricks_in_attachment_names_never_escape_the_corpus(server, simcord_bot, tmp_path):
+    env, guild, channel, admin, reader = server
+    for name in ("../../outside.txt", "/etc/absatz.txt", "sub/../../x.txt"):
+        result = await admin.slash(channel, "upload", file=(name, NEW_ARTICLE.encode()))
+        assert reply_of(result).content.startswith("⛔")
+    assert not (tmp_path / "outside.txt").exists() and not list(tmp_path.glob("**/absatz.txt"))
+
+
+async def test_remove_needs_confirmation_and_moves_the_file_to_the_trash(server, simcord_bot):
+    env, guild, channel, admin, reader = server
+    corpus = simcord_bot.settings.ingest.corpus_dir
+    shown = await admin.slash(channel, "remove", article_id="2025-06-baeckerei-preise")
+    assert shown.ephemeral and "2025-06-baeckerei-preise" in shown.response.content
+    cancelled = await admin.click(shown.response.message, label="Cancel")
+    assert (corpus / "2025-06-baeckerei-preise.txt").exists()
+
+    shown = await admin.slash(channel, "remove", article_id="2025-06-baeckerei-preise")
+    await admin.click(shown.response.message, label="Remove")
+    assert not (corpus / "2025-06-baeckerei-preise.txt").exists()
+    assert list((corpus / ".trash").glob("*2025-06-baeckerei-preise.txt"))
+    answer = await reader.slash(channel, "ask", question="Was kostet ein Brötchen in München?")
+    assert all("baeckerei" not in f.value for f in reply_of(answer).embeds[0].fields)
+    # A later re-ingest does not bring it back from the trash.
+    await admin.slash(channel, "reingest")
+    assert "2025-06-baeckerei-preise" not in simcord_bot.searcher.store.committed()
+    actions = [(a, r.split(";")[0]) for _, a, r in audit(simcord_bot) if a == "remove"]
+    assert actions == [("remove", "cancelled"), ("remove", "removed")]
+    del cancelled
+
+
+async def test_stats_shows_the_audit_log(server, simcord_bot):
+    env, guild, channel, admin, reader = server
+    await admin.slash(channel, "reingest")
+    result = await admin.slash(channel, "stats")
+    text = str(reply_of(result).embeds[0].to_dict())
+    assert "Admin-Log" in text and "reingest" in text

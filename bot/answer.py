@@ -15,7 +15,7 @@ import numpy as np
 
 from vectorstore.lexical import tokenize
 from vectorstore.records import Hit
-from vectorstore.search import Searcher
+from vectorstore.search import Searcher, SearchResult
 
 from .language import detect_language
 
@@ -138,11 +138,16 @@ def answer(searcher: Searcher, question: str, k: int = 5, context: str = "") -> 
     """Answer ``question`` from the corpus; ``context`` (earlier turns) only widens retrieval."""
     started = time.perf_counter()
     question = " ".join(question.split())
-    language = detect_language(question)
     if not any(ch.isalnum() for ch in question):
-        return abstain(question, language, started, EMPTY_QUESTION)
+        return abstain(question, detect_language(question), started, EMPTY_QUESTION)
     query = f"{context} {question}".strip() if context else question
-    result = searcher.search(query, k=max(k, 2))
+    return compose(searcher, question, searcher.search(query, k=max(k, 2)), started)
+
+
+def compose(searcher: Searcher, question: str, result: SearchResult, started: float | None = None) -> Answer:
+    """The extractive answer for a search already made (``absatz eval`` scores both)."""
+    started = time.perf_counter() if started is None else started
+    language = detect_language(question)
     if not result.hits or result.evidence < searcher.abstain_threshold:
         return abstain(question, language, started)
     hits = result.hits[:2]

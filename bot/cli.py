@@ -190,6 +190,47 @@ def cmd_source(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from ingest.pipeline import apply
+    from ingest.sources import load_articles
+
+    from .evaluate import evaluate
+
+    try:
+        questions = [json.loads(line) for line in args.questions.read_text(encoding="utf-8").splitlines() if line.strip()]
+    except (OSError, json.JSONDecodeError) as exc:
+        raise UsageError(f"cannot read questions from {args.questions}: {exc}") from None
+    settings = store_settings(args)
+    if args.build:
+        articles, failures = load_articles([args.build])
+        if failures:
+            raise UsageError(f"{failures[0]}")
+        if args.half:
+            articles = articles[::2]
+        settings = settings.with_overrides(chroma_path=Path(tempfile.mkdtemp(prefix="absatz-eval-")) / "chroma",
+                                           chroma_host="", collection="eval")
+        searcher = Searcher.open(settings)
+        apply(Store(settings), searcher.embedder, articles)
+    else:
+        searcher = Searcher.open(settings)
+        searcher.store.require()
+    rows = []
+    for language in args.lang:
+        report = evaluate(searcher, questions, language, unanswerable=args.unanswerable or args.half)
+        rows.append({"lang": language, **report.as_dict()})
+    if args.json:
+        for row in rows:
+            print(json.dumps(row))
+    else:
+        keys = list(rows[0])
+        print(" | ".join(keys))
+        for row in rows:
+            print(" | ".join(str(row[k]) for k in keys))
+    return 0
+
+
 def cmd_audit(args: argparse.Namespace) -> int:
     entries = AuditLog(BotSettings.from_env(store=store_settings(args)).bot_db).recent(args.n)
     for e in reversed(entries):
@@ -299,6 +340,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("serve", parents=[common], help="run the Discord bot (needs DISCORD_TOKEN)")
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("eval", parents=[common], help="measure answers against gold questions")
+    p.add_argument("questions", type=Path, help="JSONL: question, question_en, article_id, paragraph, answers")
+    p.add_argument("--lang", nargs="+", choices=["de", "en"], default=["de"],
+                   help="de: the question field; en: question_en (English over the German corpus)")
+    p.add_argument("--unanswerable", action="store_true",
+                   help="questions whose article is not indexed must abstain; report both shares")
+    p.add_argument("--build", type=Path, metavar="ARTICLES",
+                   help="evaluate on a temporary index of these articles instead of the store")
+    p.add_argument("--half", action="store_true",
+                   help="with --build: index every second article, the rest become unanswerable")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("audit", parents=[common], help="the admin audit log (BOT_DB)")
     p.add_argument("-n", type=int, default=50, help="newest N entries (default 50)")

@@ -89,12 +89,12 @@ def apply(
     meta = store.meta
     manifest = store.manifest()
     report = _sync(store, embedder, list(articles), manifest, roots, failed, progress)
-    report.seconds = time.perf_counter() - start
     # Commits that an interrupted run made but never announced count as changes too.
     unannounced = any(ts > float(meta.get("last_ingest", 0) or 0) for _, ts in manifest.values())
     if report.changed or unannounced or not meta.get("last_ingest"):
         store.bump_version(report_summary(report), abstain_threshold=calibrate(store, embedder))
     store.prune()
+    report.seconds = time.perf_counter() - start
     return report
 
 
@@ -117,9 +117,9 @@ def rebuild(
     writer = Store(store.settings, client=store.client, generation=generation)
     writer.prepare(embedder.name, embedder.dim)
     report = _sync(writer, embedder, list(articles), {}, (), failed, progress)
-    report.seconds = time.perf_counter() - start
     store.switch_to(generation, embedder.name, embedder.dim, report_summary(report),
                     abstain_threshold=calibrate(writer, embedder))
+    report.seconds = time.perf_counter() - start
     return report
 
 

@@ -37,9 +37,14 @@ def intents() -> discord.Intents:
     return i
 
 
-class AbsatzBot(commands.Bot):
+class AbsatzBot(commands.AutoShardedBot):
+    """Sharded from the start: a large bot runs as several processes, each with
+    ``DISCORD_SHARD_IDS`` of ``DISCORD_SHARD_COUNT``, against one Chroma server."""
+
     def __init__(self, settings: BotSettings, searcher: Searcher | None = None):
         super().__init__(
+            shard_count=settings.shard_count,
+            shard_ids=list(settings.shard_ids) if settings.shard_ids else None,
             command_prefix=commands.when_mentioned,
             intents=intents(),
             help_command=None,

@@ -231,6 +231,25 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from vectorstore.transfer import export
+
+    with args.file.open("w", encoding="utf-8") as out:
+        counts = export(Store(store_settings(args)), out)
+    print(json.dumps({"file": str(args.file), **counts}))
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from vectorstore.transfer import import_into
+
+    if not args.file.exists():
+        raise UsageError(f"{args.file}: no such file")
+    counts = import_into(Store(store_settings(args)), args.file)
+    print(json.dumps({"file": str(args.file), **counts}))
+    return 0
+
+
 def cmd_audit(args: argparse.Namespace) -> int:
     entries = AuditLog(BotSettings.from_env(store=store_settings(args)).bot_db).recent(args.n)
     for e in reversed(entries):
@@ -353,6 +372,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --build: index every second article, the rest become unanswerable")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("export", parents=[common], help="write the index with its vectors to a JSONL file")
+    p.add_argument("file", type=Path)
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("import", parents=[common], help="load an export into this store (no re-embedding)")
+    p.add_argument("file", type=Path)
+    p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("audit", parents=[common], help="the admin audit log (BOT_DB)")
     p.add_argument("-n", type=int, default=50, help="newest N entries (default 50)")

@@ -26,10 +26,18 @@ class BotSettings:
     discord_token: str = field(default="", repr=False)
     guild_ids: tuple[int, ...] = ()
     admin_role_ids: tuple[int, ...] = ()
+    shard_count: int | None = None
+    shard_ids: tuple[int, ...] = ()
     cooldown_rate: int = 3
     cooldown_per_s: int = 30
     max_concurrent_answers: int = 4
     bot_db: Path = Path("data/absatz.sqlite3")
+
+    def __post_init__(self) -> None:
+        if self.shard_ids and not self.shard_count:
+            raise SettingsError("DISCORD_SHARD_IDS needs DISCORD_SHARD_COUNT")
+        if any(i < 0 or (self.shard_count and i >= self.shard_count) for i in self.shard_ids):
+            raise SettingsError("DISCORD_SHARD_IDS must lie in 0 … DISCORD_SHARD_COUNT-1")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, store: StoreSettings | None = None) -> BotSettings:
@@ -40,6 +48,8 @@ class BotSettings:
             discord_token=env.get("DISCORD_TOKEN", "").strip(),
             guild_ids=_ids(env, "DISCORD_GUILD_IDS"),
             admin_role_ids=_ids(env, "ADMIN_ROLE_IDS"),
+            shard_count=env_int(env, "DISCORD_SHARD_COUNT", None),
+            shard_ids=_ids(env, "DISCORD_SHARD_IDS"),
             cooldown_rate=env_int(env, "ASK_COOLDOWN_RATE", 3) or 3,
             cooldown_per_s=env_int(env, "ASK_COOLDOWN_SECONDS", 30) or 30,
             max_concurrent_answers=env_int(env, "MAX_CONCURRENT_ANSWERS", 4) or 4,

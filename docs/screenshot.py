@@ -36,7 +36,7 @@ async def main() -> None:
     settings = StoreSettings(chroma_path=tmp / "chroma")
     searcher = Searcher.open(settings)
     ingest_paths(Store(settings), searcher.embedder, [ROOT / "corpus"] + ([SEED] if SEED.exists() else []))
-    bot = create_bot(BotSettings(store=settings, bot_db=tmp / "feedback.sqlite3"), searcher)
+    bot = create_bot(BotSettings(store=settings, shard_count=1, bot_db=tmp / "feedback.sqlite3"), searcher)
     async with simcord.run(bot) as env:
         guild = env.create_guild()
         channel = guild.create_text_channel("fragen")

@@ -40,7 +40,7 @@ def admin_store(tmp_path, embedder, admin_corpus):
 
 @pytest.fixture
 def admin_settings(admin_store, admin_corpus, tmp_path) -> BotSettings:
-    return BotSettings(store=admin_store, ingest=IngestSettings(corpus_dir=admin_corpus, max_file_bytes=20_000),
+    return BotSettings(store=admin_store, shard_count=1, ingest=IngestSettings(corpus_dir=admin_corpus, max_file_bytes=20_000),
                        bot_db=tmp_path / "bot.sqlite3", cooldown_rate=100, cooldown_per_s=1)
 
 

@@ -55,3 +55,53 @@ def test_unreachable_server_is_a_clear_error(capsys, monkeypatch):
     monkeypatch.setenv("CHROMA_PORT", str(free_port()))
     code, _, err = run_cli(capsys, "stats")
     assert code == 2 and "not reachable" in err and "Traceback" not in err
+
+
+@needs_seed
+def test_move_an_embedded_index_to_the_server_without_re_embedding(built_store, server_env, tmp_path, capsys, monkeypatch):
+    dump = tmp_path / "index.jsonl"
+    monkeypatch.delenv("CHROMA_HOST")
+    code, out, _ = run_cli(capsys, "export", str(dump), "--chroma-path", str(built_store.chroma_path))
+    exported = json.loads(out)
+    assert code == 0 and exported["articles"] >= 9
+    monkeypatch.setenv("CHROMA_HOST", "127.0.0.1")
+    code, out, _ = run_cli(capsys, "import", str(dump), "--collection", "moved")
+    assert code == 0 and json.loads(out) == exported
+    code, out, _ = run_cli(capsys, "ask", "Wie weit flogen die Raketen?", "--collection", "moved", "--json")
+    assert json_lines(out)[0]["citations"][0]["id"] == f"{SEED_ID}#2"
+    code, out, _ = run_cli(capsys, "stats", "--collection", "moved", "--json")
+    assert json.loads(out)["embedder"] == "bundled:multilingual-e5-small"
+
+
+def test_an_ingest_in_one_process_is_seen_by_another_without_restart(server_env, corpus_dir, tmp_path):
+    """Two processes on one `chroma run`: a long-lived reader and an ingesting admin."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    from .conftest import ROOT
+
+    exe = os.path.join(os.path.dirname(sys.executable), "absatz")
+    env = {**os.environ, "CHROMA_COLLECTION": "multi", "BOT_DB": str(tmp_path / "bot.sqlite3")}
+    corpus = tmp_path / "corpus"
+    shutil.copytree(corpus_dir, corpus)
+    subprocess.run([exe, "ingest", str(corpus), "--json"], env=env, cwd=ROOT, check=True, capture_output=True, timeout=300)
+    reader = subprocess.Popen([exe, "ask", "--json"], env=env, cwd=ROOT, text=True,
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    question = "Wie viele Haushalte versorgt die schwimmende Solaranlage in Rostock?\n"
+    try:
+        reader.stdin.write(question)
+        reader.stdin.flush()
+        assert json.loads(reader.stdout.readline())["abstained"] is True
+        (corpus / "solar.txt").write_text(
+            "date 2025-08 ROSTOCK (Test) - In Rostock liefert die erste schwimmende Solaranlage an der Ostsee "
+            "Strom für rund 900 Haushalte.\n\nSie liegt im Stadthafen.", encoding="utf-8")
+        subprocess.run([exe, "ingest", str(corpus), "--json"], env=env, cwd=ROOT, check=True, capture_output=True, timeout=300)
+        reader.stdin.write(question)
+        reader.stdin.flush()
+        after = json.loads(reader.stdout.readline())
+        assert not after["abstained"] and after["citations"][0]["id"] == "solar#1"
+    finally:
+        reader.stdin.close()
+        reader.wait(timeout=30)

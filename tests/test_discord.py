@@ -15,7 +15,7 @@ SEED_ID = "000_a05d8c91f093345a"
 
 @pytest.fixture
 def bot_settings(built_store, tmp_path) -> BotSettings:
-    return BotSettings(store=built_store, bot_db=tmp_path / "feedback.sqlite3", cooldown_rate=3, cooldown_per_s=30)
+    return BotSettings(store=built_store, shard_count=1, bot_db=tmp_path / "feedback.sqlite3", cooldown_rate=3, cooldown_per_s=30)
 
 
 @pytest.fixture
@@ -286,3 +286,17 @@ async def test_guild_ids_sync_commands_to_those_guilds(world, bot_settings, sear
     assert "ask" in alice.available_commands(channel)
     result = await alice.slash(channel, "ask", question="Was kostet ein Brötchen in München?")
     assert "65 Cent" in reply_of(result).embeds[0].description
+
+
+async def test_two_shards_answer_their_own_guilds(simcord_env, bot_settings, searcher):
+    from dataclasses import replace
+
+    env = simcord_env
+    await env.restart_bot(create_bot(replace(bot_settings, shard_count=2, shard_ids=(0, 1)), searcher))
+    for shard in (0, 1):
+        guild = env.create_guild(shard_id=shard)
+        channel = guild.create_text_channel("fragen")
+        member = guild.add_member(env.create_user(f"leser{shard}"))
+        result = await member.slash(channel, "ask", question="Was kostet ein Brötchen in München?")
+        assert "65 Cent" in reply_of(result).embeds[0].description
+        assert env.bot.get_guild(guild.id).shard_id == shard

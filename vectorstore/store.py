@@ -345,6 +345,27 @@ class Store:
         where = {"article_id": article_id} if article_id else None
         return self._call(self._collections()[kind].get, where=where, include=[])["ids"]
 
+    def records(self, kind: str, batch: int):
+        """Every record of ``kind`` with its vector, in batches (for export)."""
+        col = self._collections()[kind]
+        offset = 0
+        while True:
+            got = self._call(col.get, limit=batch, offset=offset, include=["documents", "metadatas", "embeddings"])
+            if not got["ids"]:
+                return
+            yield got["ids"], got["documents"], got["metadatas"], got["embeddings"]
+            offset += len(got["ids"])
+
+    def add_records(self, kind: str, rows: list[dict]) -> None:
+        """Write exported records as they are (for import): no embedding involved."""
+        self._call(
+            self._collections()[kind].upsert,
+            ids=[r["id"] for r in rows],
+            documents=[r["document"] for r in rows],
+            metadatas=[r["metadata"] for r in rows],
+            embeddings=[r["embedding"] for r in rows],
+        )
+
     def all_passages(self, snapshot: Snapshot) -> tuple[list[str], list[str], list[dict]]:
         got = self._call(self._collections()["passages"].get, include=["documents", "metadatas"])
         keep = [i for i, m in enumerate(got["metadatas"]) if snapshot.valid(m)]

@@ -8,11 +8,13 @@ instead of citing something unrelated.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from vectorstore.dates import RECENCY_WINDOW, DateRange
 from vectorstore.lexical import tokenize
 from vectorstore.records import Hit
 from vectorstore.search import Searcher, SearchResult
@@ -27,6 +29,8 @@ EMPTY_QUESTION = {
     "de": "Bitte stelle eine Frage.",
     "en": "Please ask a question.",
 }
+
+AS_OF = {"de": "Stand {date}: ", "en": "As of {date}: "}
 
 MAX_ANSWER_SENTENCES = 2
 # Extra sentences must come close to the best one, or they add noise, not facts.
@@ -88,13 +92,8 @@ def _overlap(query_terms: set[str], sentence: str) -> float:
     return len(query_terms & set(tokenize(sentence))) / len(query_terms)
 
 
-def select_sentences(question: str, qvec: np.ndarray, hits: list[Hit], rows: dict[str, list[tuple]],
-                     limit: int = MAX_ANSWER_SENTENCES) -> list[_Candidate]:
-    """Pick the answer sentences: the best of the top paragraph first, then close runners-up.
-
-    The first sentence always comes from the top-ranked paragraph, so the first citation
-    is the paragraph search trusted most.
-    """
+def score_sentences(question: str, qvec: np.ndarray, hits: list[Hit], rows: dict[str, list[tuple]]) -> list[_Candidate]:
+    """Every sentence of the given hits, scored by meaning and by shared words."""
     terms = set(tokenize(question))
     candidates: list[_Candidate] = []
     for rank, hit in enumerate(hits):
@@ -103,6 +102,15 @@ def select_sentences(question: str, qvec: np.ndarray, hits: list[Hit], rows: dic
             if rank == 0:
                 score += TOP_PARAGRAPH_BONUS
             candidates.append(_Candidate(rank, hit.para_id, index, text, score))
+    return candidates
+
+
+def select_sentences(candidates: list[_Candidate], limit: int = MAX_ANSWER_SENTENCES) -> list[_Candidate]:
+    """Pick the answer sentences: the best of the top paragraph first, then close runners-up.
+
+    The first sentence always comes from the top-ranked paragraph, so the first citation
+    is the paragraph search trusted most.
+    """
     if not candidates:
         return []
     first = max((c for c in candidates if c.hit_rank == 0), key=lambda c: c.score, default=None)
@@ -117,6 +125,35 @@ def select_sentences(question: str, qvec: np.ndarray, hits: list[Hit], rows: dic
         chosen.append(c)
     # Read in document order within a paragraph; paragraphs in rank order.
     return sorted(chosen, key=lambda c: (c.hit_rank, c.index))
+
+
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+def dated_disagreement(hits: list[Hit], candidates: list[_Candidate]) -> list[_Candidate] | None:
+    """Two comparably relevant reports from different dates that state different numbers.
+
+    News stories develop: "Tickets kosten 40 Euro" in May, "55 Euro" in September.
+    Rather than silently picking one, the answer then quotes both with their dates,
+    newest first. (Differing figures are the disagreement we can detect reliably.)
+    """
+    if len(hits) < 2:
+        return None
+    first, second = hits[0], hits[1]
+    if first.article_id == second.article_id or not first.date or not second.date or first.date == second.date:
+        return None
+    if second.score < first.score - RECENCY_WINDOW:
+        return None
+    best = {}
+    for c in candidates:
+        if c.hit_rank in (0, 1) and (c.hit_rank not in best or c.score > best[c.hit_rank].score):
+            best[c.hit_rank] = c
+    if len(best) < 2:
+        return None
+    a, b = set(_NUMBER.findall(best[0].text)), set(_NUMBER.findall(best[1].text))
+    if not a or not b or a == b:
+        return None
+    return sorted(best.values(), key=lambda c: hits[c.hit_rank].date, reverse=True)
 
 
 def quote_for(chosen: list[_Candidate]) -> str:
@@ -134,14 +171,15 @@ def abstain(question: str, language: str, started: float, text: dict[str, str] =
     return Answer(question, text[language], True, [], language, latency_ms=(time.perf_counter() - started) * 1e3)
 
 
-def answer(searcher: Searcher, question: str, k: int = 5, context: str = "") -> Answer:
-    """Answer ``question`` from the corpus; ``context`` (earlier turns) only widens retrieval."""
+def answer(searcher: Searcher, question: str, k: int = 5, context: str = "", dates: DateRange | None = None) -> Answer:
+    """Answer ``question`` from the corpus; ``context`` (earlier turns) only widens retrieval;
+    ``dates`` restricts it to a period."""
     started = time.perf_counter()
     question = " ".join(question.split())
     if not any(ch.isalnum() for ch in question):
         return abstain(question, detect_language(question), started, EMPTY_QUESTION)
     query = f"{context} {question}".strip() if context else question
-    return compose(searcher, question, searcher.search(query, k=max(k, 2)), started)
+    return compose(searcher, question, searcher.search(query, k=max(k, 2), dates=dates), started)
 
 
 def compose(searcher: Searcher, question: str, result: SearchResult, started: float | None = None) -> Answer:
@@ -152,9 +190,13 @@ def compose(searcher: Searcher, question: str, result: SearchResult, started: fl
         return abstain(question, language, started)
     hits = result.hits[:2]
     rows = searcher.store.sentences_of([h.para_id for h in hits], result.snapshot, with_vectors=True)
-    chosen = select_sentences(question, result.query_vector, hits, rows)
+    candidates = score_sentences(question, result.query_vector, hits, rows)
+    both_dates = dated_disagreement(hits, candidates)
+    chosen = both_dates or select_sentences(candidates)
     if not chosen:
         return abstain(question, language, started)
+    # Reports that disagree are shown newest first; otherwise the best paragraph leads.
+    hits = [hits[c.hit_rank] for c in chosen] if both_dates else hits
 
     by_para = {h.para_id: h for h in hits}
     quotes = {pid: quote_for([c for c in chosen if c.para_id == pid]) for pid in by_para}
@@ -182,7 +224,8 @@ def compose(searcher: Searcher, question: str, result: SearchResult, started: fl
                     score=round(hit.score, 4),
                 )
             )
-        parts.append(f"{c.text} [{numbers[c.para_id]}]")
+        prefix = AS_OF[language].format(date=by_para[c.para_id].date) if both_dates else ""
+        parts.append(f"{prefix}{c.text} [{numbers[c.para_id]}]")
     return Answer(
         question=question,
         answer=" ".join(parts),

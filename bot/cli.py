@@ -20,6 +20,7 @@ from dotenv import load_dotenv
 from ingest.lock import IngestBusy, IngestLock, lock_path
 from ingest.pipeline import IngestReport, ingest_paths, report_summary
 from ingest.settings import IngestSettings
+from vectorstore.dates import DateRange
 from vectorstore.embeddings import EmbedderError, load_embedder
 from vectorstore.records import citation_id, parse_citation_id
 from vectorstore.search import Searcher, lexical_dir_for
@@ -119,11 +120,19 @@ def _print_report(report: IngestReport, as_json: bool) -> None:
         print(f"  failed: {failure}", file=sys.stderr)
 
 
+def _dates(args: argparse.Namespace) -> DateRange | None:
+    try:
+        return DateRange.parse(args.since, args.until)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
 def cmd_ask(args: argparse.Namespace) -> int:
+    dates = _dates(args)
     searcher = Searcher.open(store_settings(args))
     searcher.store.require()
     for question in _inputs(args.question):
-        result = answer(searcher, question, k=args.k)
+        result = answer(searcher, question, k=args.k, dates=dates)
         if args.json:
             print(json.dumps(result.as_dict(), ensure_ascii=False), flush=True)
         else:
@@ -132,10 +141,11 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
+    dates = _dates(args)
     searcher = Searcher.open(store_settings(args))
     searcher.store.require()
     for query in _inputs(args.query):
-        result = searcher.search(query, k=args.k)
+        result = searcher.search(query, k=args.k, dates=dates)
         if args.json:
             hits = [
                 {
@@ -323,6 +333,11 @@ def cmd_chat(args: argparse.Namespace) -> int:
 # --- entry point -----------------------------------------------------------------
 
 
+def _date_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--since", metavar="YYYY-MM[-DD]", help="only articles from this date on")
+    p.add_argument("--until", metavar="YYYY-MM[-DD]", help="only articles up to this date")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="absatz", description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
@@ -340,12 +355,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("question", nargs="?", help="the question (default: one per stdin line)")
     p.add_argument("--json", action="store_true")
     p.add_argument("-k", type=int, default=5, help="paragraphs to retrieve (default 5)")
+    _date_options(p)
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("search", parents=[common], help="ranked paragraphs, no answer")
     p.add_argument("query", nargs="?", help="the query (default: one per stdin line)")
     p.add_argument("--json", action="store_true")
     p.add_argument("-k", type=int, default=5, help="results (default 5)")
+    _date_options(p)
     p.set_defaults(func=cmd_search)
 
     p = sub.add_parser("source", parents=[common], help="the paragraph behind a citation id")

@@ -133,7 +133,7 @@ def search_embed(query: str, hits: list[Hit], language: str) -> discord.Embed:
     return embed
 
 
-def article_embed(a: ArticleSummary, language: str) -> discord.Embed:
+def article_embed(a: ArticleSummary, language: str, related: list[ArticleSummary] = ()) -> discord.Embed:
     meta = {"date": a.date, "dateline": a.dateline, "agency": a.agency, "source": a.source}
     embed = discord.Embed(title=shorten(a.title or a.article_id, TITLE), description=byline(meta) or None,
                           colour=COLOUR, url=a.url or None)
@@ -142,4 +142,7 @@ def article_embed(a: ArticleSummary, language: str) -> discord.Embed:
     if a.headings:
         embed.add_field(name=t("headings", language),
                         value=lines_within([f"• {shorten(h, 120)}" for h in a.headings], FIELD_VALUE), inline=False)
+    if related:
+        lines = [f"{r.date or '—'} · `{r.article_id}` {shorten(r.title, 90)}" for r in related]
+        embed.add_field(name=t("related", language), value=lines_within(lines, FIELD_VALUE), inline=False)
     return embed

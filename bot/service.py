@@ -13,6 +13,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
+from vectorstore.dates import DateRange
 from vectorstore.records import ArticleSummary, ParagraphView, citation_id, parse_citation_id
 from vectorstore.search import Searcher, SearchResult
 from vectorstore.store import UnknownCitation
@@ -34,11 +35,14 @@ class AnswerService:
             loop = asyncio.get_running_loop()
             return await loop.run_in_executor(self._executor, functools.partial(fn, *args, **kwargs))
 
-    async def answer(self, question: str, context: str = "", k: int = 5) -> Answer:
-        return await self.run(answer, self.searcher, question, k=k, context=context)
+    async def answer(self, question: str, context: str = "", k: int = 5, dates: DateRange | None = None) -> Answer:
+        return await self.run(answer, self.searcher, question, k=k, context=context, dates=dates)
 
-    async def search(self, query: str, k: int = 5) -> SearchResult:
-        return await self.run(self.searcher.search, query, k)
+    async def search(self, query: str, k: int = 5, dates: DateRange | None = None) -> SearchResult:
+        return await self.run(self.searcher.search, query, k, dates)
+
+    async def related(self, article_id: str, k: int = 5):
+        return await self.run(self.store.related, article_id, k)
 
     def _source(self, cid: str) -> tuple[ParagraphView, ParagraphView | None, ParagraphView | None]:
         article_id, n = parse_citation_id(cid)

@@ -22,6 +22,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "shortened": {"de": "(gekürzt)", "en": "(shortened)"},
     "paragraphs": {"de": "Absätze", "en": "Paragraphs"},
     "headings": {"de": "Zwischentitel", "en": "Headings"},
+    "related": {"de": "Zum selben Thema (neueste zuerst)", "en": "On the same subject (newest first)"},
 }
 
 

@@ -19,6 +19,8 @@ import bm25s
 import numpy as np
 import Stemmer
 
+from .dates import DateRange
+
 log = logging.getLogger(__name__)
 logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every build at DEBUG
 
@@ -40,11 +42,13 @@ def index_text(document: str, meta: dict) -> str:
 
 
 class LexicalIndex:
-    def __init__(self, retriever: bm25s.BM25 | None, para_ids: list[str], version: str, hashes: dict[str, str]):
+    def __init__(self, retriever: bm25s.BM25 | None, para_ids: list[str], version: str, hashes: dict[str, str],
+                 dates: list[int] | None = None):
         self._retriever = retriever
         self.para_ids = para_ids
         self.version = version
         self.hashes = hashes
+        self.dates = np.asarray(dates if dates is not None else [0] * len(para_ids), dtype=np.int64)
 
     @classmethod
     def build(cls, documents: list[str], metas: list[dict], version: str, hashes: dict[str, str]) -> LexicalIndex:
@@ -53,7 +57,8 @@ class LexicalIndex:
         corpus = [tokenize(index_text(d, m)) for d, m in zip(documents, metas)]
         retriever = bm25s.BM25()
         retriever.index(corpus, show_progress=False)
-        return cls(retriever, [m["para_id"] for m in metas], version, hashes)
+        return cls(retriever, [m["para_id"] for m in metas], version, hashes,
+                   [int(m.get("date_num", 0) or 0) for m in metas])
 
     def coverage(self, query: str) -> float:
         """Share of the query's terms that occur in the corpus at all: how much BM25 can see."""
@@ -62,7 +67,7 @@ class LexicalIndex:
             return 0.0
         return sum(1 for t in tokens if t in self._retriever.vocab_dict) / len(tokens)
 
-    def search(self, query: str, k: int) -> list[tuple[str, float]]:
+    def search(self, query: str, k: int, dates: DateRange | None = None) -> list[tuple[str, float]]:
         """Best ``k`` passages as (paragraph id, BM25 score), strongest first."""
         if self._retriever is None:
             return []
@@ -70,6 +75,9 @@ class LexicalIndex:
         if not tokens:
             return []
         scores = self._retriever.get_scores(tokens)
+        if dates is not None:
+            lo, hi = dates.since, dates.until or np.iinfo(np.int64).max
+            scores = np.where((self.dates >= lo) & (self.dates <= hi), scores, 0.0)
         k = min(k, len(scores))
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top])]
@@ -82,9 +90,9 @@ class LexicalIndex:
         try:
             if self._retriever is not None:
                 self._retriever.save(str(tmp / "bm25"))
-            (tmp / "meta.json").write_text(
-                json.dumps({"version": self.version, "para_ids": self.para_ids, "hashes": self.hashes})
-            )
+            (tmp / "meta.json").write_text(json.dumps(
+                {"version": self.version, "para_ids": self.para_ids, "hashes": self.hashes, "dates": self.dates.tolist()}
+            ))
             old = directory.with_name(directory.name + ".old")
             if directory.exists():
                 shutil.rmtree(old, ignore_errors=True)
@@ -102,4 +110,4 @@ class LexicalIndex:
             retriever = bm25s.BM25.load(str(directory / "bm25")) if meta["para_ids"] else None
         except (OSError, ValueError, KeyError):
             return None
-        return cls(retriever, meta["para_ids"], meta["version"], meta.get("hashes", {}))
+        return cls(retriever, meta["para_ids"], meta["version"], meta.get("hashes", {}), meta.get("dates"))

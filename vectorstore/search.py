@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .dates import DateRange, recency_order
 from .embeddings import VectorEmbeddings, load_embedder
 from .evidence import PASSAGE_POOL, SENTENCE_POOL, calibrate, margin
 from .lexical import LexicalIndex
@@ -144,14 +145,16 @@ class Searcher:
 
     # --- search ------------------------------------------------------------------
 
-    def search(self, query: str, k: int = 5, where: dict | None = None) -> SearchResult:
+    def search(self, query: str, k: int = 5, dates: DateRange | None = None) -> SearchResult:
+        """Ranked paragraphs for ``query``; ``dates`` filters inside the store, before ranking."""
         w = self.weights
         view = self.view()
         qvec = self.embedder.embed_question(query)
+        where = dates.where() if dates else None
         p_docs, p_metas, p_sims = view.visible(self.store.query("passage", qvec, PASSAGE_POOL, where))
         s_docs, s_metas, s_sims = view.visible(self.store.query("sentence", qvec, SENTENCE_POOL, where))
         evidence = margin(s_sims, p_sims)
-        lex_hits = view.lexical.search(query, PASSAGE_POOL) if where is None else []
+        lex_hits = view.lexical.search(query, PASSAGE_POOL, dates)
         coverage = view.lexical.coverage(query)
 
         passage: dict[str, float] = {}
@@ -190,7 +193,7 @@ class Searcher:
             d = (dense[pid] - d_lo) / (d_hi - d_lo) if d_hi > d_lo else 1.0
             lx = lexical.get(pid, 0.0) / l_hi if l_hi > 0 else 0.0
             fused[pid] = (1 - lex_weight) * d + lex_weight * lx
-        ranked = sorted(candidates, key=lambda pid: -fused[pid])[:k]
+        ranked = sorted(candidates, key=lambda pid: -fused[pid])[: max(k, 10)]
         missing = [pid for pid in ranked if pid not in metas]
         if missing:
             for pid, rows in self.store.sentences_of(missing, view.snapshot).items():
@@ -213,4 +216,4 @@ class Searcher:
                     sentences=sorted(sentences.get(pid, []), key=lambda s: -s.score),
                 )
             )
-        return SearchResult(query, hits, qvec, coverage, evidence, view.snapshot)
+        return SearchResult(query, recency_order(hits, query)[:k], qvec, coverage, evidence, view.snapshot)

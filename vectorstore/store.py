@@ -34,6 +34,7 @@ from .settings import StoreSettings
 log = logging.getLogger(__name__)
 
 WRITE_BATCH = 1000
+RELATED_POOL = 30
 COSINE = {"hnsw": {"space": "cosine"}}
 KINDS = ("passages", "sentences", "articles")
 
@@ -445,6 +446,29 @@ class Store:
             paragraphs=int(m.get("n_paragraphs", 0) or 0),
             headings=tuple(json.loads(m.get("headings") or "[]")),
         )
+
+    def related(self, article_id: str, k: int = 5) -> list[ArticleSummary]:
+        """Articles on the same subject (nearest article vectors), newest first.
+
+        The article vector is the mean of its passage vectors. Any two news articles look
+        somewhat alike, so a neighbour counts only if it stands out from this article's
+        background of neighbours (robustly, as the abstention threshold does), whatever
+        the embedder's similarity scale.
+        """
+        from .evidence import threshold_from
+
+        col = self._collections()["articles"]
+        got = self._call(col.get, ids=[article_id], include=["embeddings"])
+        if not got["ids"]:
+            raise UnknownCitation(article_id)
+        _, _, metas, sims = self.query("article", np.asarray(got["embeddings"][0]), RELATED_POOL)
+        others = [(m["article_id"], sim) for m, sim in zip(metas, sims) if m["article_id"] != article_id]
+        if len(others) < 4:
+            return []
+        cut = threshold_from([sim for _, sim in others])
+        found = [aid for aid, sim in others if sim >= cut]
+        summaries = [self.article(aid) for aid in found[:k]]
+        return sorted(summaries, key=lambda a: a.date, reverse=True)
 
     def article_paths(self) -> dict[str, str]:
         """Article id → the file it was ingested from."""

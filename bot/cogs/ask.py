@@ -12,6 +12,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from vectorstore.dates import DateRange
 from vectorstore.store import StoreUnavailable
 
 from ..answer import Answer
@@ -62,16 +63,23 @@ class Ask(commands.Cog):
         return message
 
     @app_commands.command(name="ask", description="Frage das Korpus – Antwort mit Quellen / ask the corpus")
-    @app_commands.describe(question="Deine Frage (Deutsch oder Englisch)")
-    async def ask(self, interaction: discord.Interaction, question: app_commands.Range[str, 1, MAX_QUESTION]) -> None:
+    @app_commands.describe(question="Deine Frage (Deutsch oder Englisch)",
+                           since="nur Artikel ab (YYYY-MM oder YYYY-MM-DD)", until="nur Artikel bis (YYYY-MM[-DD])")
+    async def ask(self, interaction: discord.Interaction, question: app_commands.Range[str, 1, MAX_QUESTION],
+                  since: str | None = None, until: str | None = None) -> None:
         language = detect_language(question)
+        try:
+            dates = DateRange.parse(since, until)
+        except ValueError as exc:
+            await interaction.response.send_message(f"⛔ {exc}", ephemeral=True)
+            return
         retry = self.retry_after(interaction.user.id, interaction.created_at)
         if retry:
             await interaction.response.send_message(t("cooldown", language, s=max(1, round(retry))), ephemeral=True)
             return
         started = time.perf_counter()
         await interaction.response.defer(thinking=True)
-        a = await self.bot.service.answer(question)
+        a = await self.bot.service.answer(question, dates=dates)
         await self.send_answer(lambda **kw: interaction.followup.send(wait=True, **kw), a, started)
 
     # --- mentions, DMs, thread follow-ups ------------------------------------------

@@ -6,6 +6,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from vectorstore.dates import DateRange
 from vectorstore.store import UnknownCitation
 
 from ..embeds import article_embed, paragraph_embed, search_embed
@@ -66,15 +67,22 @@ class Sources(commands.Cog):
         except UnknownCitation:
             await interaction.response.send_message(t("unknown_article", language, id=f"`{id[:100]}`"), ephemeral=True)
             return
-        await interaction.response.send_message(embed=article_embed(a, language))
+        related = await self.bot.service.related(a.article_id)
+        await interaction.response.send_message(embed=article_embed(a, language, related))
 
     @article.autocomplete("id")
     async def article_autocomplete(self, interaction: discord.Interaction, current: str):
         return await self._article_choices(current, paragraph_ids=False)
 
     @app_commands.command(name="search", description="Die passendsten Absätze auflisten / list matching paragraphs")
-    @app_commands.describe(query="Suchbegriffe oder Frage")
-    async def search(self, interaction: discord.Interaction, query: app_commands.Range[str, 1, 500]) -> None:
+    @app_commands.describe(query="Suchbegriffe oder Frage", since="ab (YYYY-MM[-DD])", until="bis (YYYY-MM[-DD])")
+    async def search(self, interaction: discord.Interaction, query: app_commands.Range[str, 1, 500],
+                     since: str | None = None, until: str | None = None) -> None:
+        try:
+            dates = DateRange.parse(since, until)
+        except ValueError as exc:
+            await interaction.response.send_message(f"⛔ {exc}", ephemeral=True)
+            return
         await interaction.response.defer(thinking=True)
-        result = await self.bot.service.search(query, 5)
+        result = await self.bot.service.search(query, 5, dates)
         await interaction.followup.send(embed=search_embed(query, result.hits, detect_language(query)))

@@ -1,0 +1,79 @@
+"""Time in a news corpus: date filters that run inside the store, and "latest" questions.
+
+Dates are stored as integers (``2023-09`` → 20230900) so Chroma can filter ranges
+before ranking: a narrow filter still returns that period's best matches.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .records import Hit
+
+_DATE = re.compile(r"^(\d{4})-(\d{2})(?:-(\d{2}))?$")
+
+# Words that ask for the newest state of a story, in German and English.
+_LATEST = re.compile(
+    r"\b(zuletzt|neueste[nmrs]?|neuesten|jüngste[nmrs]?|aktuell(?:e[nmrs]?)?|derzeit|momentan|gerade|"
+    r"latest|most recent|recent(?:ly)?|currently|newest|now)\b",
+    re.IGNORECASE,
+)
+RECENCY_WINDOW = 0.15
+
+
+def parse_date_bound(value: str, option: str, end: bool) -> int:
+    """``YYYY-MM[-DD]`` → the integer bound; ``end`` takes the last day of a month."""
+    m = _DATE.match(value.strip())
+    if not m or not (1 <= int(m[2]) <= 12) or (m[3] and not 1 <= int(m[3]) <= 31):
+        raise ValueError(f"{option} {value!r} is not a date like 2023-09 or 2023-09-14")
+    day = int(m[3]) if m[3] else (99 if end else 0)
+    return int(m[1]) * 10000 + int(m[2]) * 100 + day
+
+
+@dataclass(frozen=True)
+class DateRange:
+    since: int = 0
+    until: int = 0
+
+    @classmethod
+    def parse(cls, since: str | None, until: str | None) -> DateRange | None:
+        if not since and not until:
+            return None
+        lo = parse_date_bound(since, "--since", end=False) if since else 0
+        hi = parse_date_bound(until, "--until", end=True) if until else 0
+        if lo and hi and lo > hi:
+            raise ValueError(f"--since {since} is after --until {until}")
+        return cls(lo, hi)
+
+    def where(self) -> dict:
+        clauses = []
+        if self.since:
+            clauses.append({"date_num": {"$gte": self.since}})
+        if self.until:
+            clauses.append({"date_num": {"$lte": self.until}})
+        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+    def contains(self, date_num: int) -> bool:
+        return (not self.since or date_num >= self.since) and (not self.until or date_num <= self.until)
+
+
+def asks_for_latest(question: str) -> bool:
+    return bool(_LATEST.search(question))
+
+
+def recency_order(hits: Sequence[Hit], question: str) -> list[Hit]:
+    """For "latest" questions, newer articles first among comparably relevant hits.
+
+    Only hits within ``RECENCY_WINDOW`` of the best fused score move; other questions
+    keep the relevance order untouched.
+    """
+    hits = list(hits)
+    if not hits or not asks_for_latest(question):
+        return hits
+    top = hits[0].score
+    close = [h for h in hits if h.score >= top - RECENCY_WINDOW]
+    rest = [h for h in hits if h.score < top - RECENCY_WINDOW]
+    close.sort(key=lambda h: (-int(h.meta.get("date_num", 0) or 0), -h.score))
+    return close + rest

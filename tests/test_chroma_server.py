@@ -105,3 +105,44 @@ def test_an_ingest_in_one_process_is_seen_by_another_without_restart(server_env,
     finally:
         reader.stdin.close()
         reader.wait(timeout=30)
+
+
+async def test_bot_says_index_unavailable_while_the_server_is_down_and_recovers(tmp_path, corpus_dir, embedder, capsys):
+    """The Chroma server stops while the bot runs: short message, bot stays up, answers again."""
+    import simcord
+
+    from bot import create_bot
+    from bot.settings import BotSettings
+    from vectorstore.search import Searcher
+    from vectorstore.settings import StoreSettings
+
+    from .test_discord import reply_of
+
+    server = ChromaServer(tmp_path / "srv").start()
+    restarted = ChromaServer(tmp_path / "srv", port=server.port)
+    try:
+        settings = StoreSettings(chroma_host="127.0.0.1", chroma_port=server.port, collection="faults")
+        from ingest.pipeline import ingest_paths
+        from vectorstore.store import Store
+
+        ingest_paths(Store(settings), embedder, [corpus_dir / "2025-06-baeckerei-preise.txt"])
+        bot = create_bot(BotSettings(store=settings, shard_count=1, bot_db=tmp_path / "bot.sqlite3"),
+                         Searcher.open(settings, embedder))
+        async with simcord.run(bot, check_errors=False) as env:
+            guild = env.create_guild()
+            channel = guild.create_text_channel("fragen")
+            users = [guild.add_member(env.create_user(f"u{i}")) for i in range(3)]
+            ok = await users[0].slash(channel, "ask", question="Was kostet ein Brötchen in München?")
+            assert "65 Cent" in reply_of(ok).embeds[0].description
+
+            server.stop()
+            down = await users[1].slash(channel, "ask", question="Was kostet ein Brötchen in München?")
+            assert down.acknowledged
+            assert "nicht erreichbar" in reply_of(down).content or "unavailable" in reply_of(down).content
+
+            restarted.start()
+            back = await users[2].slash(channel, "ask", question="Was kostet ein Brötchen in München?")
+            assert "65 Cent" in reply_of(back).embeds[0].description
+    finally:
+        server.stop()
+        restarted.stop()

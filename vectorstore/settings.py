@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 DEFAULT_EMBEDDING_MODEL = "bundled:multilingual-e5-small"
@@ -41,7 +41,7 @@ class StoreSettings:
     chroma_host: str = ""
     chroma_port: int = 8000
     chroma_ssl: bool = False
-    chroma_auth_token: str = ""
+    chroma_auth_token: str = field(default="", repr=False)
     collection: str = "absatz"
     embedding_model: str = DEFAULT_EMBEDDING_MODEL
     embedding_device: str = "cpu"

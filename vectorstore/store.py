@@ -51,6 +51,14 @@ class StoreUnavailable(StoreError):
     """The Chroma server cannot be reached (server mode)."""
 
 
+class StoreWriteError(StoreError):
+    """The disk refused a write (full, read-only, too large)."""
+
+
+_WRITE_FAILURES = ("disk i/o error", "disk is full", "readonly database", "read-only", "file too large",
+                   "no space left", "permission denied")
+
+
 class UnknownCitation(KeyError):
     def __str__(self) -> str:
         return f"no paragraph or article {self.args[0]!r} in the corpus"
@@ -113,7 +121,7 @@ class Store:
         return self._client
 
     def _call(self, fn, *args, **kwargs):
-        """Run a Chroma call, turning a dead server into :class:`StoreUnavailable`."""
+        """Run a Chroma call; a dead server or a full/read-only disk become clear errors."""
         try:
             return fn(*args, **kwargs)
         except StoreError:
@@ -122,6 +130,12 @@ class Store:
             if self.settings.chroma_host and _is_connection_error(exc):
                 self._handles = {}
                 raise StoreUnavailable(f"Chroma server {self.settings.location} is not reachable: {exc}") from None
+            text = str(exc).lower()
+            if any(x in text for x in _WRITE_FAILURES):
+                raise StoreWriteError(
+                    f"cannot write to the store at {self.settings.location} ({exc}); is the disk full or read-only? "
+                    "Nothing committed was lost: the previous index still serves."
+                ) from None
             raise
 
     # --- the pointer and the live generation --------------------------------------

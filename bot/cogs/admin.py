@@ -23,7 +23,7 @@ from ingest.corpus import parse_upload, trash_article, write_upload
 from ingest.lock import IngestBusy, IngestLock, lock_path
 from ingest.pipeline import IngestReport, ingest_paths, report_summary
 from vectorstore.embeddings import VectorEmbeddings, load_embedder
-from vectorstore.store import Store, UnknownCitation
+from vectorstore.store import Store, StoreError, UnknownCitation
 
 from ..embeds import lines_within
 from ..texts import locale_language
@@ -133,6 +133,7 @@ class Admin(commands.Cog):
 
     # --- /reingest -----------------------------------------------------------------
 
+    @app_commands.guild_only()
     @app_commands.command(name="reingest", description="Korpus neu einlesen (nur Geändertes) / re-ingest the corpus")
     @app_commands.default_permissions(manage_guild=True)
     async def reingest(self, interaction: discord.Interaction) -> None:
@@ -157,9 +158,9 @@ class Admin(commands.Cog):
 
             try:
                 report = await self.run_ingest([self.corpus_dir], who, show)
-            except IngestBusy as exc:
-                self.bot.audit.record(who, "reingest", str(self.corpus_dir), f"refused: {exc}")
-                await interaction.edit_original_response(content=f"⛔ {exc}")
+            except (IngestBusy, StoreError) as exc:
+                self.bot.audit.record(who, "reingest", str(self.corpus_dir), f"failed: {exc}")
+                await interaction.edit_original_response(content=f"⛔ {exc}"[:MESSAGE])
                 return
             self.bot.audit.record(who, "reingest", str(self.corpus_dir), report_summary(report))
             await interaction.edit_original_response(content=summary_text(report, language))
@@ -171,6 +172,7 @@ class Admin(commands.Cog):
 
     # --- /upload -------------------------------------------------------------------
 
+    @app_commands.guild_only()
     @app_commands.command(name="upload", description="Artikel-Datei hochladen und einlesen / upload an article file")
     @app_commands.default_permissions(manage_guild=True)
     @app_commands.describe(file=".txt, .md oder .jsonl (UTF-8)")
@@ -223,6 +225,7 @@ class Admin(commands.Cog):
 
     # --- /remove -------------------------------------------------------------------
 
+    @app_commands.guild_only()
     @app_commands.command(name="remove", description="Artikel aus dem Index entfernen / remove an article")
     @app_commands.default_permissions(manage_guild=True)
     @app_commands.describe(article_id="Artikel-ID")

@@ -31,12 +31,14 @@ SEND_ATTEMPTS = 3
 
 
 async def with_retries(call):
-    """Discord answers 5xx now and then; an answer computed is worth two more tries."""
+    """Discord answers 5xx (or 429, rate limited) now and then; an answer computed is
+    worth two more tries."""
     for attempt in range(1, SEND_ATTEMPTS + 1):
         try:
             return await call()
         except discord.HTTPException as exc:
-            if exc.status < 500 or attempt == SEND_ATTEMPTS:
+            retryable = exc.status >= 500 or exc.status == 429
+            if not retryable or attempt == SEND_ATTEMPTS:
                 raise
             log.warning("sending an answer failed with HTTP %s, retrying (%d/%d)", exc.status, attempt, SEND_ATTEMPTS)
             await asyncio.sleep(0.5 * attempt)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -20,6 +21,7 @@ from vectorstore.records import Hit
 from vectorstore.search import Searcher, SearchResult
 
 from .language import detect_language
+from .llm import LLMAnswerer
 
 NOT_FOUND = {
     "de": "Dazu finde ich nichts im Korpus.",
@@ -171,15 +173,72 @@ def abstain(question: str, language: str, started: float, text: dict[str, str] =
     return Answer(question, text[language], True, [], language, latency_ms=(time.perf_counter() - started) * 1e3)
 
 
-def answer(searcher: Searcher, question: str, k: int = 5, context: str = "", dates: DateRange | None = None) -> Answer:
-    """Answer ``question`` from the corpus; ``context`` (earlier turns) only widens retrieval;
-    ``dates`` restricts it to a period."""
+def answer(searcher: Searcher, question: str, k: int = 5, history: Sequence[str] = (),
+           dates: DateRange | None = None, llm: LLMAnswerer | None = None,
+           on_text: Callable[[str], None] | None = None) -> Answer:
+    """Answer ``question`` from the corpus.
+
+    ``history`` (earlier questions of a conversation) gives a follow-up its subject:
+    condensed into a standalone query by the LLM when one is configured, otherwise
+    added to the retrieval query. ``dates`` restricts retrieval to a period;
+    ``on_text`` receives the LLM's reply as it streams.
+    """
     started = time.perf_counter()
     question = " ".join(question.split())
     if not any(ch.isalnum() for ch in question):
         return abstain(question, detect_language(question), started, EMPTY_QUESTION)
-    query = f"{context} {question}".strip() if context else question
-    return compose(searcher, question, searcher.search(query, k=max(k, 2), dates=dates), started)
+    history = [h for h in history if h.strip()]
+    if llm is not None:
+        query = llm.condense(question, history)
+    else:
+        query = " ".join([*history, question])
+    result = searcher.search(query, k=max(k, 2), dates=dates)
+    if llm is not None:
+        return compose_llm(searcher, llm, question, result, started, on_text)
+    return compose(searcher, question, result, started)
+
+
+def _citation(n: int, hit: Hit, quote: str, text: str) -> Citation:
+    meta = hit.meta
+    return Citation(
+        n=n,
+        id=hit.para_id,
+        article_id=hit.article_id,
+        paragraph=hit.paragraph,
+        title=meta.get("title", ""),
+        date=meta.get("date", ""),
+        dateline=meta.get("dateline", ""),
+        agency=meta.get("agency", ""),
+        heading=meta.get("heading", ""),
+        quote=quote,
+        text=text,
+        score=round(hit.score, 4),
+    )
+
+
+LLM_SOURCES = 4
+
+
+def compose_llm(searcher: Searcher, llm: LLMAnswerer, question: str, result: SearchResult,
+                started: float, on_text: Callable[[str], None] | None = None) -> Answer:
+    """The LLM's verified answer; the extractive one whenever it cannot be trusted."""
+    language = detect_language(question)
+    if not result.hits or result.evidence < searcher.abstain_threshold:
+        return abstain(question, language, started)
+    hits = result.hits[:LLM_SOURCES]
+    rows = searcher.store.sentences_of([h.para_id for h in hits], result.snapshot, with_vectors=True)
+    texts = [" ".join(r[1] for r in rows.get(h.para_id, [])) or h.passage for h in hits]
+    verified = llm.generate(question, hits, texts, language, on_text)
+    if verified is None:
+        return compose(searcher, question, result, started)
+    candidates = score_sentences(question, result.query_vector, hits, rows)
+    citations = []
+    for n, idx in enumerate(verified.sources, start=1):
+        own = [c for c in candidates if c.hit_rank == idx]
+        quote = max(own, key=lambda c: c.score).text if own else texts[idx]
+        citations.append(_citation(n, hits[idx], quote, texts[idx]))
+    return Answer(question, verified.text, False, citations, language, mode="llm",
+                  latency_ms=(time.perf_counter() - started) * 1e3)
 
 
 def compose(searcher: Searcher, question: str, result: SearchResult, started: float | None = None) -> Answer:
@@ -207,23 +266,8 @@ def compose(searcher: Searcher, question: str, result: SearchResult, started: fl
         if c.para_id not in numbers:
             numbers[c.para_id] = len(numbers) + 1
             hit = by_para[c.para_id]
-            meta = hit.meta
-            citations.append(
-                Citation(
-                    n=numbers[c.para_id],
-                    id=c.para_id,
-                    article_id=hit.article_id,
-                    paragraph=hit.paragraph,
-                    title=meta.get("title", ""),
-                    date=meta.get("date", ""),
-                    dateline=meta.get("dateline", ""),
-                    agency=meta.get("agency", ""),
-                    heading=meta.get("heading", ""),
-                    quote=quotes[c.para_id],
-                    text=" ".join(r[1] for r in rows[c.para_id]),
-                    score=round(hit.score, 4),
-                )
-            )
+            citations.append(_citation(numbers[c.para_id], hit, quotes[c.para_id],
+                                       " ".join(r[1] for r in rows[c.para_id])))
         prefix = AS_OF[language].format(date=by_para[c.para_id].date) if both_dates else ""
         parts.append(f"{prefix}{c.text} [{numbers[c.para_id]}]")
     return Answer(

@@ -65,7 +65,12 @@ class AbsatzBot(commands.AutoShardedBot):
 
         if self.searcher is None:
             self.searcher = await asyncio.to_thread(Searcher.open, self.settings.store)
-        self.service = AnswerService(self.searcher, self.settings.max_concurrent_answers)
+        llm = None
+        if self.settings.llm.enabled:
+            from .llm import LLMAnswerer
+
+            llm = await asyncio.to_thread(LLMAnswerer, self.settings.llm)
+        self.service = AnswerService(self.searcher, self.settings.max_concurrent_answers, llm)
         self.feedback = FeedbackStore(self.settings.bot_db)
         self.audit = AuditLog(self.settings.bot_db)
         for cog in (Ask(self), Sources(self), Stats(self), Admin(self)):

@@ -127,12 +127,21 @@ def _dates(args: argparse.Namespace) -> DateRange | None:
         raise UsageError(str(exc)) from None
 
 
+def _llm():
+    """The configured chat model (LLM_MODEL), or None: then answers are extractive."""
+    from .llm import LLMAnswerer, LLMSettings
+
+    settings = LLMSettings.from_env()
+    return LLMAnswerer(settings) if settings.enabled else None
+
+
 def cmd_ask(args: argparse.Namespace) -> int:
     dates = _dates(args)
     searcher = Searcher.open(store_settings(args))
     searcher.store.require()
+    llm = _llm()
     for question in _inputs(args.question):
-        result = answer(searcher, question, k=args.k, dates=dates)
+        result = answer(searcher, question, k=args.k, dates=dates, llm=llm)
         if args.json:
             print(json.dumps(result.as_dict(), ensure_ascii=False), flush=True)
         else:
@@ -316,6 +325,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
     searcher = Searcher.open(store_settings(args))
     searcher.store.require()
     history: list[str] = []
+    llm = _llm()
     print("absatz chat — ask in German or English; empty line or Ctrl-D to quit.")
     while True:
         try:
@@ -324,7 +334,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
             break
         if not question:
             break
-        result = answer(searcher, question, k=args.k, context=" ".join(history[-2:]))
+        result = answer(searcher, question, k=args.k, history=history[-2:], llm=llm)
         history.append(question)
         print(render.answer_text(result), end="\n\n", flush=True)
     return 0

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
@@ -19,13 +19,15 @@ from vectorstore.search import Searcher, SearchResult
 from vectorstore.store import UnknownCitation
 
 from .answer import Answer, answer
+from .llm import LLMAnswerer
 
 T = TypeVar("T")
 
 
 class AnswerService:
-    def __init__(self, searcher: Searcher, max_concurrent: int = 4):
+    def __init__(self, searcher: Searcher, max_concurrent: int = 4, llm: LLMAnswerer | None = None):
         self.searcher = searcher
+        self.llm = llm
         self.store = searcher.store
         self._executor = ThreadPoolExecutor(max_workers=max_concurrent, thread_name_prefix="absatz")
         self._slots = asyncio.Semaphore(max_concurrent)
@@ -35,8 +37,10 @@ class AnswerService:
             loop = asyncio.get_running_loop()
             return await loop.run_in_executor(self._executor, functools.partial(fn, *args, **kwargs))
 
-    async def answer(self, question: str, context: str = "", k: int = 5, dates: DateRange | None = None) -> Answer:
-        return await self.run(answer, self.searcher, question, k=k, context=context, dates=dates)
+    async def answer(self, question: str, history: Sequence[str] = (), k: int = 5, dates: DateRange | None = None,
+                     on_text: Callable[[str], None] | None = None) -> Answer:
+        return await self.run(answer, self.searcher, question, k=k, history=history, dates=dates, llm=self.llm,
+                              on_text=on_text)
 
     async def search(self, query: str, k: int = 5, dates: DateRange | None = None) -> SearchResult:
         return await self.run(self.searcher.search, query, k, dates)

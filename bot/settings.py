@@ -10,6 +10,8 @@ from pathlib import Path
 from ingest.settings import IngestSettings
 from vectorstore.settings import SettingsError, StoreSettings, env_int
 
+from .llm import LLMSettings
+
 
 def _ids(env: Mapping[str, str], name: str) -> tuple[int, ...]:
     raw = env.get(name, "").replace(",", " ").split()
@@ -23,6 +25,7 @@ def _ids(env: Mapping[str, str], name: str) -> tuple[int, ...]:
 class BotSettings:
     store: StoreSettings = field(default_factory=StoreSettings)
     ingest: IngestSettings = field(default_factory=IngestSettings)
+    llm: LLMSettings = field(default_factory=LLMSettings)
     discord_token: str = field(default="", repr=False)
     guild_ids: tuple[int, ...] = ()
     admin_role_ids: tuple[int, ...] = ()
@@ -45,6 +48,7 @@ class BotSettings:
         return cls(
             store=store or StoreSettings.from_env(env),
             ingest=IngestSettings.from_env(env),
+            llm=LLMSettings.from_env(env),
             discord_token=env.get("DISCORD_TOKEN", "").strip(),
             guild_ids=_ids(env, "DISCORD_GUILD_IDS"),
             admin_role_ids=_ids(env, "ADMIN_ROLE_IDS"),

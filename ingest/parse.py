@@ -202,7 +202,10 @@ def parse_json_record(obj: Any, line: int) -> Article:
         raw = [str(p) for p in obj["paragraphs"] if str(p).strip()]
         paragraphs = [Paragraph(n=i, text=" ".join(t.split())) for i, t in enumerate(raw, start=1)]
     elif isinstance(obj.get("text"), str):
-        paragraphs = _paragraphs_from_blocks(_blocks(_clean_text(obj["text"])))
+        try:
+            paragraphs = _paragraphs_from_blocks(_blocks(_clean_text(obj["text"])))
+        except ParseError as exc:
+            raise ParseError(exc.reason, line=line) from None
     else:
         raise ParseError("needs 'text' (string) or 'paragraphs' (list)", line=line)
     if not paragraphs:
@@ -225,8 +228,12 @@ def parse_jsonl(text: str) -> tuple[list[Article], list[ParseError]]:
     """Every valid line becomes an article; each bad line is one error naming its line."""
     articles: list[Article] = []
     errors: list[ParseError] = []
-    for i, raw in enumerate(_clean_text(text).split("\n"), start=1):
+    text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
+    for i, raw in enumerate(text.split("\n"), start=1):
         if not raw.strip():
+            continue
+        if "\x00" in raw:
+            errors.append(ParseError("contains NUL bytes", line=i))
             continue
         try:
             obj = json.loads(raw)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import string
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from ingest.article import ParseError
@@ -16,7 +16,9 @@ from ingest.sentences import split_sentences
 EDGE = st.sampled_from(["\u0301", "\u200b", "\u202e", "\u00a0", "\x00", "\ufeff", "ß", "🙂", "\r", "\t", "#", "?", ".", "/"])
 TEXT = st.text(alphabet=st.one_of(st.characters(blacklist_categories=("Cs",)), EDGE), max_size=400)
 LINES = st.lists(st.one_of(TEXT, st.just(""), st.just("Zwischentitel"), st.just("Ein Satz.")), max_size=20).map("\n".join)
-FAST = settings(max_examples=150, deadline=2000, suppress_health_check=[HealthCheck.too_slow])
+# Derandomized: CI runs the same examples every time (a failure reproduces), and the
+# examples found once are kept below as explicit regression cases.
+FAST = settings(max_examples=300, deadline=2000, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 
 
 def well_formed(article) -> None:
@@ -51,6 +53,8 @@ def test_markdown_parser_returns_articles_or_a_clear_error(text):
 
 @FAST
 @given(st.lists(st.one_of(TEXT, st.builds(lambda t: json.dumps({"id": "a1", "text": t}), TEXT)), max_size=10))
+@example(['{"id":"0","text":"\\u0000"}'])
+@example(["\x00"])
 def test_jsonl_parser_reports_each_bad_line(lines):
     text = "\n".join(lines)
     articles, errors = parse_jsonl(text)

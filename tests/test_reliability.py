@@ -53,7 +53,7 @@ async def test_rate_limited_reply_is_retried(simcord_env):
     guild = simcord_env.create_guild()
     channel = guild.create_text_channel("fragen")
     alice = guild.add_member(simcord_env.create_user("alice"))
-    simcord_env.inject_error("POST", "/webhooks/*", status=429, message="You are being rate limited.", times=1)
+    simcord_env.inject_error("*", "/webhooks/*", status=429, message="You are being rate limited.", times=1)
     result = await alice.slash(channel, "ask", question="Was kostet ein Brötchen in München?")
     assert "65 Cent" in reply_of(result).embeds[0].description
 
@@ -74,7 +74,7 @@ async def test_secrets_never_reach_logs_replies_stats_or_audit(simcord_env, simc
     await alice.slash(channel, "ask", question="Was kostet ein Brötchen in München?")
     await alice.slash(channel, "stats")
     await alice.slash(channel, "source", id="kaputt")
-    simcord_env.inject_error("POST", "/webhooks/*", status=500, times=None)
+    simcord_env.inject_error("*", "/webhooks/*", status=500, times=None)
     await alice.slash(channel, "ask", question="Wie viele Blitzer will Köln aufstellen?")
     simcord_env.backend.faults.clear()
     simcord_env.errors.clear()

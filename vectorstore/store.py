@@ -55,6 +55,7 @@ class StoreWriteError(StoreError):
     """The disk refused a write (full, read-only, too large)."""
 
 
+_WRITES = ("upsert", "add", "delete", "modify", "create_collection", "get_or_create_collection")
 _WRITE_FAILURES = ("disk i/o error", "disk is full", "readonly database", "read-only", "file too large",
                    "no space left", "permission denied")
 
@@ -131,7 +132,8 @@ class Store:
                 self._handles = {}
                 raise StoreUnavailable(f"Chroma server {self.settings.location} is not reachable: {exc}") from None
             text = str(exc).lower()
-            if any(x in text for x in _WRITE_FAILURES):
+            failed_write = getattr(fn, "__name__", "") in _WRITES and type(exc).__name__ == "InternalError"
+            if failed_write or any(x in text for x in _WRITE_FAILURES):
                 raise StoreWriteError(
                     f"cannot write to the store at {self.settings.location} ({exc}); is the disk full or read-only? "
                     "Nothing committed was lost: the previous index still serves."

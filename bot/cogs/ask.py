@@ -15,6 +15,8 @@ from discord.ext import commands
 from vectorstore.dates import DateRange
 from vectorstore.store import StoreUnavailable
 
+from ingest.parse import shorten
+
 from ..answer import Answer
 from ..embeds import answer_embed
 from ..language import detect_language
@@ -28,6 +30,7 @@ FOLLOW_UP_TURNS = 3
 
 
 SEND_ATTEMPTS = 3
+STREAM_EDIT_EVERY_S = 1.0
 
 
 async def with_retries(call):
@@ -81,8 +84,42 @@ class Ask(commands.Cog):
             return
         started = time.perf_counter()
         await interaction.response.defer(thinking=True)
-        a = await self.bot.service.answer(question, dates=dates)
-        await self.send_answer(lambda **kw: interaction.followup.send(wait=True, **kw), a, started)
+
+        async def show_partial(text: str) -> None:
+            await interaction.edit_original_response(content=shorten(text, 1900) + " ▌")
+
+        a = await self.answer_streaming(question, [], dates, show_partial)
+        await self.send_answer(lambda **kw: interaction.edit_original_response(content=None, **kw), a, started)
+
+    async def answer_streaming(self, question: str, history: list[str], dates, show_partial) -> Answer:
+        """With an LLM that streams, show the growing reply at most once per second;
+        the final edit carries only the verified answer.
+
+        Partial texts arrive from the answering thread through a queue, so edits follow
+        the data as it comes, rate-limited by the clock."""
+        service = self.bot.service
+        if service.llm is None:
+            return await service.answer(question, history, dates=dates)
+        loop = asyncio.get_running_loop()
+        partial: asyncio.Queue[str] = asyncio.Queue()
+        task = asyncio.ensure_future(service.answer(
+            question, history, dates=dates, on_text=lambda text: loop.call_soon_threadsafe(partial.put_nowait, text)))
+        last_edit = float("-inf")
+        while True:
+            getter = asyncio.ensure_future(partial.get())
+            done, _ = await asyncio.wait({task, getter}, return_when=asyncio.FIRST_COMPLETED)
+            if task in done:
+                getter.cancel()
+                return task.result()
+            text = getter.result()
+            while not partial.empty():
+                text = partial.get_nowait()
+            if time.monotonic() - last_edit >= STREAM_EDIT_EVERY_S:
+                last_edit = time.monotonic()
+                try:
+                    await show_partial(text)
+                except discord.HTTPException as exc:  # a missed partial edit is harmless
+                    log.warning("streaming edit failed: %s", exc)
 
     # --- mentions, DMs, thread follow-ups ------------------------------------------
 
@@ -90,7 +127,7 @@ class Ask(commands.Cog):
         me = self.bot.user
         return re.sub(rf"<@!?{me.id}>", " ", message.content).strip()
 
-    async def _earlier_questions(self, thread: discord.Thread, before: discord.Message) -> str:
+    async def _earlier_questions(self, thread: discord.Thread, before: discord.Message) -> list[str]:
         """The thread's earlier user questions, newest last, to give a follow-up its subject."""
         turns: list[str] = []
         async for m in thread.history(limit=20, before=before, oldest_first=False):
@@ -102,7 +139,7 @@ class Ask(commands.Cog):
                 turns.append(self._question_from(starter))
             except (discord.HTTPException, AttributeError):
                 pass
-        return " ".join(reversed(turns[:FOLLOW_UP_TURNS]))
+        return list(reversed(turns[:FOLLOW_UP_TURNS]))
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
@@ -140,10 +177,10 @@ class Ask(commands.Cog):
             await message.reply(t("cooldown", language, s=max(1, round(retry))), delete_after=10)
             return
         started = time.perf_counter()
-        context = await self._earlier_questions(channel, message) if in_own_thread else ""
+        history = await self._earlier_questions(channel, message) if in_own_thread else []
         target: discord.abc.Messageable = channel
         if mentioned and not in_dm and not isinstance(channel, discord.Thread):
             target = await message.create_thread(name=question[:100], auto_archive_duration=1440)
         async with target.typing():
-            a = await self.bot.service.answer(question, context=context)
+            a = await self.bot.service.answer(question, history)
         await self.send_answer(target.send, a, started)

@@ -1,0 +1,92 @@
+"""A real OpenAI-compatible HTTP server on loopback that returns scripted completions.
+
+The real LangChain provider (langchain-openai), its HTTP client and its parsing all run
+against it; nothing leaves the machine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+
+from aiohttp import web
+
+
+class FakeOpenAI:
+    def __init__(self):
+        self.script: list[dict] = []  # each: {"content": str} | {"status": int} | {"delay": s, ...}
+        self.condensed = ""  # reply to query-condensation requests
+        self.requests: list[dict] = []
+        self.port = 0
+        self._loop = asyncio.new_event_loop()
+        self._runner: web.AppRunner | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def start(self) -> FakeOpenAI:
+        ready = threading.Event()
+
+        def run() -> None:
+            asyncio.set_event_loop(self._loop)
+            app = web.Application()
+            app.router.add_post("/v1/chat/completions", self._completions)
+            self._runner = web.AppRunner(app)
+            self._loop.run_until_complete(self._runner.setup())
+            site = web.TCPSite(self._runner, "127.0.0.1", 0)
+            self._loop.run_until_complete(site.start())
+            self.port = site._server.sockets[0].getsockname()[1]
+            ready.set()
+            self._loop.run_forever()
+
+        threading.Thread(target=run, daemon=True).start()
+        ready.wait(10)
+        return self
+
+    def stop(self) -> None:
+        async def shutdown():
+            await self._runner.cleanup()
+
+        asyncio.run_coroutine_threadsafe(shutdown(), self._loop).result(10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+
+    def prompts(self) -> list[str]:
+        return ["\n".join(m.get("content", "") for m in r["messages"]) for r in self.requests]
+
+    async def _completions(self, request: web.Request) -> web.StreamResponse:
+        body = await request.json()
+        self.requests.append(body)
+        text = "\n".join(m.get("content", "") for m in body["messages"])
+        if "standalone search query" in text:
+            spec = {"content": self.condensed or "?"}
+        else:
+            spec = self.script.pop(0) if self.script else {"content": "NOT_IN_SOURCES"}
+        if spec.get("delay"):
+            await asyncio.sleep(spec["delay"])
+        if spec.get("status"):
+            return web.json_response({"error": {"message": "scripted failure", "type": "server_error"}},
+                                     status=spec["status"])
+        content = spec["content"]
+        if not body.get("stream"):
+            return web.json_response({
+                "id": "chatcmpl-test", "object": "chat.completion", "created": int(time.time()), "model": body["model"],
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+                "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20},
+            })
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await response.prepare(request)
+        words = content.split(" ")
+        for i, word in enumerate(words):
+            piece = word if i == 0 else " " + word
+            chunk = {"id": "chatcmpl-test", "object": "chat.completion.chunk", "created": int(time.time()),
+                     "model": body["model"], "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]}
+            await response.write(f"data: {json.dumps(chunk)}\n\n".encode())
+            await asyncio.sleep(spec.get("chunk_delay", 0))
+        done = {"id": "chatcmpl-test", "object": "chat.completion.chunk", "created": int(time.time()),
+                "model": body["model"], "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+        await response.write(f"data: {json.dumps(done)}\n\ndata: [DONE]\n\n".encode())
+        await response.write_eof()
+        return response

@@ -16,7 +16,7 @@ from vectorstore.search import Searcher
 from vectorstore.store import Store
 
 from .conftest import CORPUS, settings_for
-from .test_discord import dispatch_unsettled, reply_of
+from .simcord_helpers import dispatch_unsettled, reply_of
 
 NEW_ARTICLE = """date 2025-08 ROSTOCK (absatz-Test, fiktiv) - In Rostock hat die erste schwimmende Solaranlage an der Ostsee den Betrieb aufgenommen. Sie liefert Strom für rund 900 Haushalte.
 

@@ -116,7 +116,7 @@ async def test_bot_says_index_unavailable_while_the_server_is_down_and_recovers(
     from vectorstore.search import Searcher
     from vectorstore.settings import StoreSettings
 
-    from .test_discord import reply_of
+    from .simcord_helpers import reply_of
 
     server = ChromaServer(tmp_path / "srv").start()
     restarted = ChromaServer(tmp_path / "srv", port=server.port)

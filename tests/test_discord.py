@@ -9,6 +9,7 @@ from bot import create_bot
 from bot.settings import BotSettings
 
 from .conftest import needs_seed
+from .simcord_helpers import dispatch_unsettled, reply_of
 
 SEED_ID = "000_a05d8c91f093345a"
 
@@ -38,11 +39,6 @@ def assert_embed_within_limits(embed: discord.Embed) -> None:
     for f in embed.fields:
         assert len(f.name) <= 256 and len(f.value) <= 1024
     assert len(embed.footer.text or "") <= 2048
-
-
-def reply_of(result):
-    """A deferred interaction's answer arrives as the edited original response."""
-    return result.followups[-1] if result.followups else result.response
 
 
 def deferred_first(env, result) -> bool:
@@ -248,25 +244,6 @@ async def test_a_rest_outage_is_logged_and_the_bot_keeps_answering(world, caplog
     bob = guild.add_member(env.create_user("bob"))
     result = await bob.slash(channel, "ask", question="Was kostet ein Brötchen in München?")
     assert "65 Cent" in reply_of(result).embeds[0].description
-
-
-async def dispatch_unsettled(env, actor, channel, command: str, **options):
-    """Emit a slash interaction without waiting for the bot, so many can be in flight.
-
-    simcord's actors settle the bot after every action (one user at a time); this
-    builds the same payload through simcord's own helpers but settles only once.
-    """
-    from simcord import actors, interactions
-    from simcord.results import InteractionResult
-
-    root = actors._resolve_visible_command(actor, channel.id, command, discord.AppCommandType.chat_input.value)
-    leaf, nesting = interactions.walk_to_subcommand(root, [])
-    leaf_options, _ = interactions.build_options(actor, command, leaf, options, channel_id=channel.id)
-    data = {"id": root["id"], "name": root["name"], "type": 1, "options": interactions.nest_options(root, nesting, leaf_options)}
-    record, payload = interactions.base_payload(env.backend, type=2, channel_id=channel.id, guild_id=actor.guild.id,
-                                                user_id=actor.id, data=data)
-    env.backend.emit("INTERACTION_CREATE", payload)
-    return InteractionResult(env, record)
 
 
 async def test_fifty_questions_in_flight_are_all_answered(world):

@@ -159,7 +159,7 @@ def simcord_bot(llm_store, llm_searcher, fake, tmp_path):
 @needs_seed
 @pytest.mark.simcord(settle_timeout=60)
 async def test_discord_streams_the_reply_then_shows_verified_citations(simcord_env, fake):
-    from .test_discord import reply_of
+    from .simcord_helpers import reply_of
 
     guild = simcord_env.create_guild()
     channel = guild.create_text_channel("fragen")

@@ -102,7 +102,7 @@ def simcord_bot(story_store, story, tmp_path):
 
 
 async def test_discord_article_follows_the_story_and_ask_takes_dates(simcord_env):
-    from .test_discord import reply_of
+    from .simcord_helpers import reply_of
 
     guild = simcord_env.create_guild()
     channel = guild.create_text_channel("news")

@@ -17,7 +17,7 @@ from bot import create_bot
 from bot.settings import BotSettings
 
 from .conftest import CORPUS, ROOT, json_lines, run_cli
-from .test_discord import reply_of
+from .simcord_helpers import reply_of
 
 SECRETS = {"DISCORD_TOKEN": "MTIz.discord-secret-value.xyz", "LLM_API_KEY": "sk-llm-secret-value",
            "CHROMA_AUTH_TOKEN": "chroma-secret-value"}

@@ -78,6 +78,8 @@ def test_bad_files_are_reported_and_good_ones_ingested(tmp_path, store_settings,
     (corpus / "latin1.txt").write_bytes("Ein Artikel über Köln.".encode("latin-1"))
     (corpus / "leer.md").write_text("")
     (corpus / "gross.txt").write_text("Wort " * 400)
+    with open(corpus / "riesig.txt", "wb") as f:  # 50 MB (sparse): never read, refused by size
+        f.truncate(50 * 1024 * 1024)
     write(corpus, "liste.jsonl", "\n".join([
         json.dumps({"id": "j1", "text": "Ein Absatz über Schiffe im Hafen."}),
         "{kaputt",
@@ -103,10 +105,11 @@ def test_bad_files_are_reported_and_good_ones_ingested(tmp_path, store_settings,
     assert "UTF-8" in reasons[("latin1.txt", 1)]
     assert "empty" in reasons[("leer.md", None)]
     assert "limit" in reasons[("gross.txt", None)]
+    assert "52.4 MB" in reasons[("riesig.txt", None)]
     assert "JSON" in reasons[("liste.jsonl", 2)]
     assert "duplicate" in reasons[("liste.jsonl", None)]
     assert "outside" in reasons[("link.txt", None)]
-    assert len(report["failed"]) == 7
+    assert len(report["failed"]) == 8
 
 
 def test_a_file_that_turns_bad_does_not_lose_what_was_stored(tmp_path, store_settings, embedder):

@@ -67,7 +67,7 @@ class BundledE5Embeddings(VectorEmbeddings):
 class SentenceTransformerEmbeddings(VectorEmbeddings):
     """Any sentence-transformers model by name or local path; e5 models get their prefixes."""
 
-    def __init__(self, model: str, device: str = "cpu", batch_size: int = 32):
+    def __init__(self, model: str, device: str = "cpu", batch_size: int | None = None):
         try:
             from sentence_transformers import SentenceTransformer
         except ImportError:  # pragma: no cover - depends on the install
@@ -85,7 +85,8 @@ class SentenceTransformerEmbeddings(VectorEmbeddings):
         self.name = model
         dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
         self.dim = int(dimension())
-        self.batch_size = batch_size
+        # A GPU wants big batches (H200, MiniLM: 740 units/s at 64, 6,000 at 512).
+        self.batch_size = batch_size or (256 if str(self._model.device).startswith("cuda") else 32)
         is_e5 = "e5" in self.name.lower()
         self._query_prefix = "query: " if is_e5 else ""
         self._passage_prefix = "passage: " if is_e5 else ""

@@ -1,0 +1,51 @@
+"""Embedding throughput of a sentence-transformers model per device (EMBEDDING_DEVICE).
+
+    python bench/embed_device.py --model MODEL [--devices cpu cuda] [--corpus PATH] [--units N]
+
+Embeds the units absatz would embed for the corpus (passage windows with their title and
+heading, and sentences), through the same embedder class the ingest uses, and prints
+units/s per device: measure a large ingest before running it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from ingest.passages import units_for  # noqa: E402
+from ingest.sources import load_articles  # noqa: E402
+from vectorstore.embeddings import SentenceTransformerEmbeddings  # noqa: E402
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--model", required=True)
+    ap.add_argument("--devices", nargs="+", default=["cpu", "cuda"])
+    default_corpus = ROOT.parent / "shared" / "data" / "gnad10k" / "articles.jsonl"
+    ap.add_argument("--corpus", type=Path, default=default_corpus if default_corpus.exists() else ROOT / "corpus")
+    ap.add_argument("--units", type=int, default=4000)
+    ap.add_argument("--batch", type=int, default=64)
+    args = ap.parse_args()
+
+    articles, _ = load_articles([args.corpus])
+    texts = [u.embed_text for a in articles for u in units_for(a)]
+    texts = (texts * (args.units // max(1, len(texts)) + 1))[: args.units]
+    print(f"{len(texts)} units from {args.corpus.name}; model {args.model}")
+    print("| device | units/s | batch |\n|---|---|---|")
+    for device in args.devices:
+        embedder = SentenceTransformerEmbeddings(args.model, device=device, batch_size=args.batch)
+        actual = str(embedder._model.device)
+        embedder.embed_passages(texts[: args.batch])  # warm-up
+        start = time.perf_counter()
+        embedder.embed_passages(texts)
+        rate = len(texts) / (time.perf_counter() - start)
+        print(f"| {device} (torch: {actual}) | {rate:.0f} | {args.batch} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,124 @@
+"""Soak: simulated users ask continuously through simcord while an ingest runs.
+
+    python bench/soak.py [--minutes 3] [--batch 8]
+
+Reports answers served, errors (target 0), p50/p95 answer latency (as the bot measured
+it for its footer) and the process's resident memory at start and end (target: growth
+within 10 %). The ingest re-ingests the sample corpus with one article edited per round,
+in its own thread, the way `/reingest` runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+import tempfile
+import threading
+import time
+from pathlib import Path
+import shutil
+
+from common import ROOT, machine, percentile, table
+
+import simcord
+
+from bot import create_bot
+from bot.settings import BotSettings
+from ingest.pipeline import ingest_paths
+from vectorstore.embeddings import load_embedder
+from vectorstore.search import Searcher
+from vectorstore.settings import StoreSettings
+from vectorstore.store import Store
+
+QUESTIONS = [
+    "Was kostet ein Brötchen in München?", "Wie viele Blitzer will Köln aufstellen?",
+    "Wann geht die Strecke Erfurt–Kassel in Betrieb?", "How hot did it get in Freiburg?",
+    "Wer schoss die Tore im Pokalfinale?", "Wie heißt die neue Käferart im Harz?",
+    "Wie backe ich ein Sauerteigbrot?", "Was kritisieren Umweltverbände am Hafen?",
+]
+
+
+def rss_mb() -> float:
+    return int(next(line for line in open("/proc/self/status") if line.startswith("VmRSS")).split()[1]) / 1024
+
+
+def keep_ingesting(settings: StoreSettings, corpus: Path, stop: threading.Event, rounds: list[int]) -> None:
+    embedder = load_embedder(settings.embedding_model)
+    target = corpus / "2025-06-baeckerei-preise.txt"
+    original = target.read_text(encoding="utf-8")
+    while not stop.is_set():
+        n = len(rounds) + 1
+        target.write_text(original + f"\n\nNachtrag {n}: Der Verband meldet sich erneut.\n",
+                          encoding="utf-8")
+        ingest_paths(Store(settings), embedder, [corpus])
+        rounds.append(n)
+
+
+async def run(minutes: float, batch: int) -> None:
+    from tests.simcord_helpers import dispatch_unsettled, reply_of
+
+    tmp = Path(tempfile.mkdtemp(prefix="absatz-soak-"))
+    corpus = tmp / "corpus"
+    shutil.copytree(ROOT / "corpus", corpus)
+    settings = StoreSettings(chroma_path=tmp / "chroma")
+    searcher = Searcher.open(settings)
+    ingest_paths(Store(settings), searcher.embedder, [corpus])
+    searcher.view()
+    bot = create_bot(BotSettings(store=settings, shard_count=1, bot_db=tmp / "bot.sqlite3",
+                                 cooldown_rate=10_000, cooldown_per_s=1), searcher)
+    stop, rounds = threading.Event(), []
+    ingester = threading.Thread(target=keep_ingesting, args=(settings, corpus, stop, rounds), daemon=True)
+    latencies, errors, served = [], 0, 0
+    async with simcord.run(bot, check_errors=False) as env:
+        guild = env.create_guild()
+        channel = guild.create_text_channel("fragen")
+        users = [guild.add_member(env.create_user(f"user{i}")) for i in range(batch)]
+        await users[0].slash(channel, "ask", question=QUESTIONS[0])
+        ingester.start()
+        # Memory is compared from the first wave after the first finished ingest: by then
+        # the caches of both sides exist, so what grows afterwards would be a leak.
+        start_rss = None
+        deadline = time.monotonic() + minutes * 60
+        i = 0
+        while time.monotonic() < deadline:
+            results = []
+            for u in users:
+                results.append(await dispatch_unsettled(env, u, channel, "ask", question=QUESTIONS[i % len(QUESTIONS)]))
+                i += 1
+            await env.settle(timeout=300)
+            if start_rss is None and rounds:
+                start_rss = rss_mb()
+            for r in results:
+                reply = reply_of(r)
+                footer = reply.embeds[0].footer.text if reply is not None and reply.embeds else ""
+                m = re.search(r"([0-9.]+) (ms|s)$", footer or "")
+                if not m:
+                    errors += 1
+                    continue
+                served += 1
+                latencies.append(float(m.group(1)) * (1 if m.group(2) == "ms" else 1000))
+        errors += len(env.errors)
+        end_rss = rss_mb()
+        start_rss = start_rss or end_rss
+    stop.set()
+    ingester.join(timeout=600)
+    print(f"{minutes:g} min, {batch} users per wave, {len(rounds)} ingests meanwhile; {machine()}\n")
+    print(table(["measurement", "value"], [
+        ["answers served", served],
+        ["errors", f"{errors} (target 0)"],
+        ["answer latency p50 / p95", f"{percentile(latencies, 50):.0f} / {percentile(latencies, 95):.0f} ms"],
+        ["resident memory start → end", f"{start_rss:.0f} → {end_rss:.0f} MB ({(end_rss / start_rss - 1) * 100:+.1f} %, target ≤ +10 %)"],
+    ]))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--minutes", type=float, default=3)
+    ap.add_argument("--batch", type=int, default=8)
+    args = ap.parse_args()
+    asyncio.run(run(args.minutes, args.batch))
+
+
+if __name__ == "__main__":
+    main()

@@ -105,6 +105,14 @@ class Admin(commands.Cog):
         await interaction.response.send_message(text, ephemeral=True)
         return True
 
+    async def _refuse_if_running(self, interaction: discord.Interaction, language: str) -> bool:
+        if not self.running:
+            return False
+        text = (f"Ein Ingest läuft bereits (gestartet von {self.running})." if language == "de"
+                else f"An ingest is already running (started by {self.running}).")
+        await interaction.response.send_message(text, ephemeral=True)
+        return True
+
     def _ingest(self, paths: list[Path], holder: str, progress) -> IngestReport:
         """Runs in the ingest thread: one embedder of its own, and the cross-process lock."""
         settings = self.bot.settings
@@ -140,10 +148,7 @@ class Admin(commands.Cog):
         if await self._refuse_unless_admin(interaction, "reingest"):
             return
         language = locale_language(interaction.locale)
-        if self.running:
-            text = (f"Ein Ingest läuft bereits (gestartet von {self.running})." if language == "de"
-                    else f"An ingest is already running (started by {self.running}).")
-            await interaction.response.send_message(text, ephemeral=True)
+        if await self._refuse_if_running(interaction, language):
             return
         who = str(interaction.user)
         self.running = interaction.user.mention
@@ -181,10 +186,7 @@ class Admin(commands.Cog):
             return
         language = locale_language(interaction.locale)
         who = str(interaction.user)
-        if self.running:
-            text = (f"Ein Ingest läuft bereits (gestartet von {self.running})." if language == "de"
-                    else f"An ingest is already running (started by {self.running}).")
-            await interaction.response.send_message(text, ephemeral=True)
+        if await self._refuse_if_running(interaction, language):
             return
         await interaction.response.defer(thinking=True)
         max_bytes = self.bot.settings.ingest.max_file_bytes

@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 
 WRITE_BATCH = 1000
 RELATED_POOL = 30
+SCAN_BATCH = 5000
 COSINE = {"hnsw": {"space": "cosine"}}
 KINDS = ("passages", "sentences", "articles")
 
@@ -276,7 +277,7 @@ class Store:
 
     def manifest(self) -> dict[str, tuple[str, float]]:
         """Article id → (hash of the stored version, when it was committed)."""
-        got = self._call(self._collections()["articles"].get, include=["metadatas"])
+        got = self._scan("articles", ["metadatas"])
         return {m["article_id"]: (m["article_hash"], float(m.get("committed", 0))) for m in got["metadatas"]}
 
     def snapshot(self) -> Snapshot:
@@ -288,7 +289,7 @@ class Store:
         vectors: dict[str, np.ndarray] = {}
         cols = self._collections()
         for kind in ("passages", "sentences"):
-            got = self._call(cols[kind].get, where={"article_id": article_id}, include=["metadatas", "embeddings"])
+            got = self._scan(kind, ["metadatas", "embeddings"], where={"article_id": article_id})
             embs = got["embeddings"] if got["embeddings"] is not None else []
             for meta, emb in zip(got["metadatas"], embs):
                 vectors[meta["hash"]] = np.asarray(emb, dtype=np.float32)
@@ -336,7 +337,7 @@ class Store:
         removed = 0
         for kind in ("passages", "sentences"):
             col = self._collections()[kind]
-            got = self._call(col.get, include=["metadatas"])
+            got = self._scan(kind, ["metadatas"])
             stale = [i for i, m in zip(got["ids"], got["metadatas"]) if hashes.get(m["article_id"]) != m["article_hash"]]
             for start in range(0, len(stale), WRITE_BATCH):
                 self._call(col.delete, ids=stale[start : start + WRITE_BATCH])
@@ -349,7 +350,7 @@ class Store:
         if not self.exists:
             return {"articles": 0, "paragraphs": 0, "passages": 0, "sentences": 0}
         cols = self._collections()
-        metas = self._call(cols["articles"].get, include=["metadatas"])["metadatas"]
+        metas = self._scan("articles", ["metadatas"])["metadatas"]
         return {
             "articles": len(metas),
             "paragraphs": sum(int(m.get("n_paragraphs", 0) or 0) for m in metas),
@@ -360,18 +361,32 @@ class Store:
     def stored_ids(self, kind: str, article_id: str | None = None) -> list[str]:
         """Raw record ids of ``kind`` ("passages"/"sentences"/"articles"), every version."""
         where = {"article_id": article_id} if article_id else None
-        return self._call(self._collections()[kind].get, where=where, include=[])["ids"]
+        return self._scan(kind, [], where=where)["ids"]
 
-    def records(self, kind: str, batch: int):
-        """Every record of ``kind`` with its vector, in batches (for export)."""
+    def _scan(self, kind: str, include: list[str], where: dict | None = None, batch: int = SCAN_BATCH) -> dict:
+        """``get`` of every matching record, in pages: one unpaged ``get`` over a large
+        collection fails in Chroma's SQLite layer ("too many SQL variables")."""
+        out: dict[str, list] = {"ids": []}
+        out.update({key: [] for key in include})
+        for page in self._pages(kind, include, where, batch):
+            for key in out:
+                out[key].extend(page[key] if page.get(key) is not None else [])
+        return out
+
+    def _pages(self, kind: str, include: list[str], where: dict | None = None, batch: int = SCAN_BATCH):
         col = self._collections()[kind]
         offset = 0
         while True:
-            got = self._call(col.get, limit=batch, offset=offset, include=["documents", "metadatas", "embeddings"])
+            got = self._call(col.get, where=where, limit=batch, offset=offset, include=include)
             if not got["ids"]:
                 return
-            yield got["ids"], got["documents"], got["metadatas"], got["embeddings"]
+            yield got
             offset += len(got["ids"])
+
+    def records(self, kind: str, batch: int):
+        """Every record of ``kind`` with its vector, in batches (for export)."""
+        for got in self._pages(kind, ["documents", "metadatas", "embeddings"], batch=batch):
+            yield got["ids"], got["documents"], got["metadatas"], got["embeddings"]
 
     def add_records(self, kind: str, rows: list[dict]) -> None:
         """Write exported records as they are (for import): no embedding involved."""
@@ -384,7 +399,7 @@ class Store:
         )
 
     def all_passages(self, snapshot: Snapshot) -> tuple[list[str], list[str], list[dict]]:
-        got = self._call(self._collections()["passages"].get, include=["documents", "metadatas"])
+        got = self._scan("passages", ["documents", "metadatas"])
         keep = [i for i, m in enumerate(got["metadatas"]) if snapshot.valid(m)]
         return [got["ids"][i] for i in keep], [got["documents"][i] for i in keep], [got["metadatas"][i] for i in keep]
 
@@ -413,7 +428,7 @@ class Store:
         snapshot = snapshot or self.snapshot()
         where = {"para_id": ids[0]} if len(ids) == 1 else {"para_id": {"$in": ids}}
         include = ["documents", "metadatas"] + (["embeddings"] if with_vectors else [])
-        got = self._call(self._collections()["sentences"].get, where=where, include=include)
+        got = self._scan("sentences", include, where=where)
         out: dict[str, list[tuple]] = defaultdict(list)
         embs = got.get("embeddings")
         for i, (doc, meta) in enumerate(zip(got["documents"], got["metadatas"])):
@@ -488,14 +503,14 @@ class Store:
 
     def article_paths(self) -> dict[str, str]:
         """Article id → the file it was ingested from."""
-        got = self._call(self._collections()["articles"].get, include=["metadatas"])
+        got = self._scan("articles", ["metadatas"])
         return {m["article_id"]: m.get("path", "") for m in got["metadatas"]}
 
     def article_titles(self) -> dict[str, str]:
         """Article id → title, for autocomplete and listings."""
         if not self.exists:
             return {}
-        got = self._call(self._collections()["articles"].get, include=["metadatas"])
+        got = self._scan("articles", ["metadatas"])
         return {m["article_id"]: m.get("title", "") for m in got["metadatas"]}
 
     def drop(self) -> None:

@@ -80,13 +80,14 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     store = Store(settings)
     embedder = load_embedder(settings.embedding_model, settings.embedding_device)
     bar = None
-    progress = None
     if not args.json and sys.stderr.isatty():
         from tqdm import tqdm
 
         bar = tqdm(total=0, unit="article", file=sys.stderr)
 
-        def progress(done: int, total: int, paragraphs: int) -> None:
+    def progress(done: int, total: int, paragraphs: int) -> None:
+        """A progress bar on a terminal; nothing with --json or when piped."""
+        if bar is not None:
             bar.total = total
             bar.n = done
             bar.set_postfix(paragraphs_embedded=paragraphs)

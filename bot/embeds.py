@@ -20,11 +20,9 @@ from .texts import duration, t
 
 TITLE = 256
 DESCRIPTION = 4096
-FIELD_NAME = 256
 FIELD_VALUE = 1024
 FOOTER = 2048
 TOTAL = 6000
-FIELDS = 25
 MESSAGE = 2000
 
 COLOUR = discord.Colour(0x2B6CB0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from ingest.parse import shorten
-from vectorstore.records import ArticleSummary, Hit, ParagraphView
+from vectorstore.records import Hit, ParagraphView
 
 from .answer import Answer, Citation
 
@@ -60,13 +60,6 @@ def paragraph_text(p: ParagraphView, before: ParagraphView | None, after: Paragr
     if after:
         lines += ["", f"¶{after.paragraph} {shorten(after.text, 300)}"]
     return "\n".join(x for x in lines if x is not None)
-
-
-def article_text(a: ArticleSummary) -> str:
-    meta = {"date": a.date, "dateline": a.dateline, "agency": a.agency, "source": a.source}
-    lines = [f"{a.article_id} — {a.title}", byline(meta), f"{a.paragraphs} paragraphs"]
-    lines += [f"  ## {h}" for h in a.headings]
-    return "\n".join(x for x in lines if x)
 
 
 def when(timestamp: float | None) -> str:

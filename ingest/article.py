@@ -5,7 +5,7 @@ Kept free of storage concerns so parsing stays a pure function of the input text
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,6 @@ class Article:
     source: str = ""
     category: str = ""
     path: str = ""
-    extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def headings(self) -> list[str]:

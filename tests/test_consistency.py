@@ -9,8 +9,6 @@ import subprocess
 import sys
 import time
 
-import pytest
-
 import ingest.pipeline as pipeline
 from ingest.passages import units_for
 from ingest.pipeline import ingest_paths

@@ -13,7 +13,7 @@ from ingest.pipeline import ingest_paths
 from vectorstore.search import Searcher
 from vectorstore.store import Store
 
-from .conftest import SEED, json_lines, needs_seed, run_cli, settings_for
+from .conftest import json_lines, needs_seed, run_cli, settings_for
 from .llm_server import FakeOpenAI
 
 pytest.importorskip("langchain_openai")

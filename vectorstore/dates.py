@@ -55,9 +55,6 @@ class DateRange:
             clauses.append({"date_num": {"$lte": self.until}})
         return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
-    def contains(self, date_num: int) -> bool:
-        return (not self.since or date_num >= self.since) and (not self.until or date_num <= self.until)
-
 
 def asks_for_latest(question: str) -> bool:
     return bool(_LATEST.search(question))

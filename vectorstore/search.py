@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -43,11 +43,6 @@ class SearchResult:
     lexical_coverage: float = 0.0
     evidence: float = 0.0
     snapshot: Snapshot = Snapshot("", {})
-    timings_ms: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def top_dense(self) -> float:
-        return self.hits[0].dense if self.hits else 0.0
 
 
 def lexical_dir_for(settings: StoreSettings) -> Path | None:

@@ -287,7 +287,6 @@ class Store:
     def stored_vectors(self, article_id: str) -> dict[str, np.ndarray]:
         """Vectors already stored for an article, keyed by the hash of their embedded text."""
         vectors: dict[str, np.ndarray] = {}
-        cols = self._collections()
         for kind in ("passages", "sentences"):
             got = self._scan(kind, ["metadatas", "embeddings"], where={"article_id": article_id})
             embs = got["embeddings"] if got["embeddings"] is not None else []
@@ -512,11 +511,3 @@ class Store:
             return {}
         got = self._scan("articles", ["metadatas"])
         return {m["article_id"]: m.get("title", "") for m in got["metadatas"]}
-
-    def drop(self) -> None:
-        """Delete the whole index: every generation and the pointer."""
-        for gen in set(self.stale_generations()) | {self.meta.get("live", "")} - {""}:
-            self.drop_generation(gen)
-        if self._pointer() is not None:
-            self._call(self.client.delete_collection, self.name)
-        self._handles, self._handles_for = {}, ""

@@ -1,4 +1,4 @@
-"""``absatz`` command line: thin subcommands over ingest, search and answer.
+"""absatz command line: thin subcommands over ingest, search and answer.
 
 Every subcommand takes the store options, so tests and benchmarks can point one call
 at a temporary store without touching the environment.
@@ -435,6 +435,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (`absatz ask … | head`): stop quietly, like other tools.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

@@ -435,6 +435,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        # Chroma's own errors (a damaged or read-only store): one line, no traceback.
+        if type(exc).__module__.startswith("chromadb"):
+            print(f"absatz: error: the store failed: {exc}", file=sys.stderr)
+            return 2
+        raise
     except BrokenPipeError:
         # The reader went away (`absatz ask … | head`): stop quietly, like other tools.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

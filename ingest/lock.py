@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 
 from vectorstore.settings import StoreSettings
+from vectorstore.store import StoreWriteError
 
 
 class IngestBusy(RuntimeError):
@@ -35,8 +36,13 @@ class IngestLock:
         self._fd: int | None = None
 
     def __enter__(self) -> IngestLock:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise StoreWriteError(
+                f"cannot write the ingest lock {self.path} ({exc.strerror}); is the store read-only? Nothing was changed."
+            ) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

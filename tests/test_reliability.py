@@ -83,3 +83,19 @@ async def test_secrets_never_reach_logs_replies_stats_or_audit(simcord_env, simc
     seen += repr(simcord_bot.settings) + json.dumps([e.as_dict() for e in simcord_bot.audit.recent(100)])
     for value in SECRETS.values():
         assert value not in seen
+
+
+def test_read_only_store_refuses_ingest_with_a_clear_error(tmp_path, capsys):
+    """Root ignores permission bits, so the store is made immutable (chattr +i) instead."""
+    chroma = tmp_path / "chroma"
+    code, _, _ = run_cli(capsys, "ingest", str(CORPUS / "2024-03-hafen-terminal.txt"), "--chroma-path", str(chroma), "--json")
+    assert code == 0
+    if subprocess.run(["chattr", "-R", "+i", str(chroma)], capture_output=True).returncode != 0:
+        pytest.skip("this filesystem cannot make files immutable")
+    try:
+        code, _, err = run_cli(capsys, "ingest", str(CORPUS), "--chroma-path", str(chroma), "--json")
+        assert code == 2 and "read-only" in err and "Nothing was changed" in err
+    finally:
+        subprocess.run(["chattr", "-R", "-i", str(chroma)], check=True)
+    code, out, _ = run_cli(capsys, "stats", "--json", "--chroma-path", str(chroma))
+    assert json.loads(out)["articles"] == 1  # nothing was lost or half-written

@@ -223,7 +223,7 @@ def compose_llm(searcher: Searcher, llm: LLMAnswerer, question: str, result: Sea
                 started: float, on_text: Callable[[str], None] | None = None) -> Answer:
     """The LLM's verified answer; the extractive one whenever it cannot be trusted."""
     language = detect_language(question)
-    if not result.hits or result.evidence < searcher.abstain_threshold:
+    if not result.hits or result.evidence < result.threshold:
         return abstain(question, language, started)
     hits = result.hits[:LLM_SOURCES]
     rows = searcher.store.sentences_of([h.para_id for h in hits], result.snapshot, with_vectors=True)
@@ -245,7 +245,7 @@ def compose(searcher: Searcher, question: str, result: SearchResult, started: fl
     """The extractive answer for a search already made (``absatz eval`` scores both)."""
     started = time.perf_counter() if started is None else started
     language = detect_language(question)
-    if not result.hits or result.evidence < searcher.abstain_threshold:
+    if not result.hits or result.evidence < result.threshold:
         return abstain(question, language, started)
     hits = result.hits[:2]
     rows = searcher.store.sentences_of([h.para_id for h in hits], result.snapshot, with_vectors=True)

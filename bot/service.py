@@ -28,6 +28,7 @@ class AnswerService:
     def __init__(self, searcher: Searcher, max_concurrent: int = 4, llm: LLMAnswerer | None = None):
         self.searcher = searcher
         self.llm = llm
+        self._titles_cache: tuple[str, dict[str, str] | None] = ("", None)
         self.store = searcher.store
         self._executor = ThreadPoolExecutor(max_workers=max_concurrent, thread_name_prefix="absatz")
         self._slots = asyncio.Semaphore(max_concurrent)
@@ -68,7 +69,14 @@ class AnswerService:
         return await self.run(self.store.article, article_id)
 
     async def titles(self) -> dict[str, str]:
-        return await self.run(self.store.article_titles)
+        """Article titles for autocomplete: read once per corpus version, not per keystroke."""
+        return await self.run(self._titles)
+
+    def _titles(self) -> dict[str, str]:
+        version = self.searcher.view().snapshot.version
+        if self._titles_cache[0] != version or self._titles_cache[1] is None:
+            self._titles_cache = (version, self.store.article_titles())
+        return self._titles_cache[1]
 
     async def counts(self) -> dict[str, int]:
         return await self.run(self.store.counts)

@@ -43,6 +43,8 @@ class SearchResult:
     lexical_coverage: float = 0.0
     evidence: float = 0.0
     snapshot: Snapshot = Snapshot("", {})
+    # The abstention threshold of the same corpus version the hits come from.
+    threshold: float = float("inf")
 
 
 def lexical_dir_for(settings: StoreSettings) -> Path | None:
@@ -128,12 +130,10 @@ class Searcher:
                 log.warning("could not persist the BM25 index to %s: %s", self.lexical_dir, exc)
         return index
 
-    @property
-    def abstain_threshold(self) -> float:
+    def _threshold_of(self, view: CorpusView) -> float:
         """Stored by the last ingest; computed here for stores built before it was."""
-        stored = self.view().threshold
-        if stored is not None:
-            return stored
+        if view.threshold is not None:
+            return view.threshold
         if self._threshold is None:
             self._threshold = calibrate(self.store, self.embedder) if self.store.exists else float("inf")
         return self._threshold
@@ -173,7 +173,7 @@ class Searcher:
 
         candidates = set(passage) | set(sentence) | set(lexical)
         if not candidates:
-            return SearchResult(query, [], qvec, coverage, evidence, view.snapshot)
+            return SearchResult(query, [], qvec, coverage, evidence, view.snapshot, self._threshold_of(view))
         p_floor = min(passage.values()) if passage else 0.0
         s_floor = min(sentence.values()) if sentence else 0.0
         dense = {
@@ -211,4 +211,5 @@ class Searcher:
                     sentences=sorted(sentences.get(pid, []), key=lambda s: -s.score),
                 )
             )
-        return SearchResult(query, recency_order(hits, query)[:k], qvec, coverage, evidence, view.snapshot)
+        return SearchResult(query, recency_order(hits, query)[:k], qvec, coverage, evidence, view.snapshot,
+                            self._threshold_of(view))

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .evidence import threshold_from
 from .records import ARTICLE_FIELDS, ArticleSummary, ParagraphView, Unit, citation_id, parse_citation_id
 from .settings import StoreSettings
 
@@ -485,8 +486,6 @@ class Store:
         background of neighbours (robustly, as the abstention threshold does), whatever
         the embedder's similarity scale.
         """
-        from .evidence import threshold_from
-
         col = self._collections()["articles"]
         got = self._call(col.get, ids=[article_id], include=["embeddings"])
         if not got["ids"]:

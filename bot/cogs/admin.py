@@ -218,7 +218,8 @@ class Admin(commands.Cog):
 
     async def _check_no_clash(self, name: str, articles) -> None:
         """An upload must not silently replace an article that came from another file."""
-        paths = await self.bot.service.run(self.bot.service.store.article_paths) if self.bot.service.store.exists else {}
+        store = self.bot.service.store
+        paths = await self.bot.service.run(lambda: store.article_paths() if store.exists else {})
         target = (self.corpus_dir / name).resolve()
         for a in articles:
             existing = paths.get(a.id)

@@ -78,14 +78,10 @@ def main() -> None:
 
     hybrid = Searcher(store, embedder)
     dense = Searcher(store, embedder, weights=FusionWeights(lexical=0.0))
-    lexical = hybrid.lexical()
+    index = hybrid.view().index
 
     def lexical_only(q: str) -> list[str]:
-        seen: list[str] = []
-        for pid, _ in lexical.search(q, 40):
-            if pid not in seen:
-                seen.append(pid)
-        return seen
+        return [pid for pid, _ in index.lexical_paragraphs(q, 10)]
 
     systems = {
         "lexical only (BM25, German stemming)": lexical_only,

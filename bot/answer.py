@@ -99,7 +99,7 @@ def score_sentences(question: str, qvec: np.ndarray, hits: list[Hit], rows: dict
     terms = set(tokenize(question))
     candidates: list[_Candidate] = []
     for rank, hit in enumerate(hits):
-        for index, text, _meta, vec in rows.get(hit.para_id, []):
+        for index, text, vec in rows.get(hit.para_id, []):
             score = float(np.dot(qvec, vec)) + LEXICAL_BONUS * _overlap(terms, text)
             if rank == 0:
                 score += TOP_PARAGRAPH_BONUS
@@ -194,8 +194,8 @@ def answer(searcher: Searcher, question: str, k: int = 5, history: Sequence[str]
         query = " ".join([*history, question])
     result = searcher.search(query, k=max(k, 2), dates=dates)
     if llm is not None:
-        return compose_llm(searcher, llm, question, result, started, on_text)
-    return compose(searcher, question, result, started)
+        return compose_llm(llm, question, result, started, on_text)
+    return compose(question, result, started)
 
 
 def _citation(n: int, hit: Hit, quote: str, text: str) -> Citation:
@@ -219,18 +219,18 @@ def _citation(n: int, hit: Hit, quote: str, text: str) -> Citation:
 LLM_SOURCES = 4
 
 
-def compose_llm(searcher: Searcher, llm: LLMAnswerer, question: str, result: SearchResult,
+def compose_llm(llm: LLMAnswerer, question: str, result: SearchResult,
                 started: float, on_text: Callable[[str], None] | None = None) -> Answer:
     """The LLM's verified answer; the extractive one whenever it cannot be trusted."""
     language = detect_language(question)
     if not result.hits or result.evidence < result.threshold:
         return abstain(question, language, started)
     hits = result.hits[:LLM_SOURCES]
-    rows = searcher.store.sentences_of([h.para_id for h in hits], result.snapshot, with_vectors=True)
+    rows = {h.para_id: result.sentences(h.para_id) for h in hits}
     texts = [" ".join(r[1] for r in rows.get(h.para_id, [])) or h.passage for h in hits]
     verified = llm.generate(question, hits, texts, language, on_text)
     if verified is None:
-        return compose(searcher, question, result, started)
+        return compose(question, result, started)
     candidates = score_sentences(question, result.query_vector, hits, rows)
     citations = []
     for n, idx in enumerate(verified.sources, start=1):
@@ -241,14 +241,14 @@ def compose_llm(searcher: Searcher, llm: LLMAnswerer, question: str, result: Sea
                   latency_ms=(time.perf_counter() - started) * 1e3)
 
 
-def compose(searcher: Searcher, question: str, result: SearchResult, started: float | None = None) -> Answer:
+def compose(question: str, result: SearchResult, started: float | None = None) -> Answer:
     """The extractive answer for a search already made (``absatz eval`` scores both)."""
     started = time.perf_counter() if started is None else started
     language = detect_language(question)
     if not result.hits or result.evidence < result.threshold:
         return abstain(question, language, started)
     hits = result.hits[:2]
-    rows = searcher.store.sentences_of([h.para_id for h in hits], result.snapshot, with_vectors=True)
+    rows = {h.para_id: result.sentences(h.para_id) for h in hits}
     candidates = score_sentences(question, result.query_vector, hits, rows)
     both_dates = dated_disagreement(hits, candidates)
     chosen = both_dates or select_sentences(candidates)

@@ -23,7 +23,7 @@ from ingest.settings import IngestSettings
 from vectorstore.dates import DateRange
 from vectorstore.embeddings import EmbedderError, load_embedder
 from vectorstore.records import citation_id, parse_citation_id
-from vectorstore.search import Searcher, lexical_dir_for
+from vectorstore.search import Searcher
 from vectorstore.settings import SettingsError, StoreSettings
 from vectorstore.store import Store, StoreError, UnknownCitation
 
@@ -106,8 +106,6 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         if bar:
             bar.close()
     audit.record(who, "rebuild" if args.rebuild else "ingest", " ".join(map(str, paths)), report_summary(report))
-    # Build the BM25 index now, so the first question after an ingest is fast.
-    Searcher(store, embedder, lexical_dir_for(settings)).lexical()
     _print_report(report, args.json)
     return 1 if report.failed else 0
 

@@ -52,7 +52,7 @@ class EvalReport:
 def evaluate(searcher: Searcher, questions: Iterable[dict], language: str = "de", unanswerable: bool = False) -> EvalReport:
     """Scores answerable questions (gold article indexed) on retrieval and answers; with
     ``unanswerable``, questions whose gold article is not indexed must abstain."""
-    indexed = set(searcher.view().snapshot.hashes)
+    indexed = set(searcher.view().index.hashes)
     field_name = "question_en" if language == "en" else "question"
     report = EvalReport()
     for q in questions:
@@ -63,7 +63,7 @@ def evaluate(searcher: Searcher, questions: Iterable[dict], language: str = "de"
         report.questions += 1
         started = time.perf_counter()
         result = searcher.search(text, k=10)
-        a = compose(searcher, text, result, started)
+        a = compose(text, result, started)
         report.ms.append(a.latency_ms)
         if not in_index:
             report.unanswerable += 1

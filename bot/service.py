@@ -73,7 +73,7 @@ class AnswerService:
         return await self.run(self._titles)
 
     def _titles(self) -> dict[str, str]:
-        version = self.searcher.view().snapshot.version
+        version = self.searcher.view().index.version
         if self._titles_cache[0] != version or self._titles_cache[1] is None:
             self._titles_cache = (version, self.store.article_titles())
         return self._titles_cache[1]

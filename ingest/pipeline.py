@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from vectorstore.embeddings import VectorEmbeddings
-from vectorstore.evidence import calibrate
 from vectorstore.records import Unit
+from vectorstore.search import publish
 from vectorstore.store import Store
 
 from .article import Article
@@ -92,7 +92,8 @@ def apply(
     # Commits that an interrupted run made but never announced count as changes too.
     unannounced = any(ts > float(meta.get("last_ingest", 0) or 0) for _, ts in manifest.values())
     if report.changed or unannounced or not meta.get("last_ingest"):
-        store.bump_version(report_summary(report), abstain_threshold=calibrate(store, embedder))
+        version, threshold = publish(store, embedder)
+        store.bump_version(report_summary(report), version, abstain_threshold=threshold)
     store.prune()
     report.seconds = time.perf_counter() - start
     return report
@@ -117,8 +118,9 @@ def rebuild(
     writer = Store(store.settings, client=store.client, generation=generation)
     writer.prepare(embedder.name, embedder.dim)
     report = _sync(writer, embedder, list(articles), {}, (), failed, progress)
-    store.switch_to(generation, embedder.name, embedder.dim, report_summary(report),
-                    abstain_threshold=calibrate(writer, embedder))
+    version, threshold = publish(writer, embedder)
+    store.switch_to(generation, embedder.name, embedder.dim, report_summary(report), version,
+                    abstain_threshold=threshold)
     report.seconds = time.perf_counter() - start
     return report
 

@@ -45,7 +45,7 @@ def test_readers_see_the_old_or_the_new_version_never_a_mix(tmp_path, store_sett
         if 0 < done < total:
             hit = reader.search("Was kostet das Ticket für die Fähre nach Helgoland?", k=1).hits[0]
             full = reader.store.paragraph(hit.para_id, reader.view().snapshot).text
-            lexical = [pid for pid, _ in reader.lexical().search("Helgoland Tickets Euro", 3)]
+            lexical = [pid for pid, _ in reader.view().index.lexical_paragraphs("Helgoland Tickets Euro", 3)]
             seen.append((hit.passage, full))
             assert hit.para_id in lexical  # BM25 and vectors agree on what exists
 
@@ -122,5 +122,5 @@ def test_killed_ingest_is_finished_by_the_next_run(tmp_path):
     from vectorstore.embeddings import load_embedder
 
     searcher = Searcher.open(StoreSettings(chroma_path=chroma), load_embedder("bundled:multilingual-e5-small"))
-    lexical = searcher.lexical()
-    assert set(lexical.para_ids) == {f"{a.id}#{p.n}" for a in articles for p in a.paragraphs}
+    index = searcher.view().index
+    assert set(index.vectors.para_ids()) == {f"{a.id}#{p.n}" for a in articles for p in a.paragraphs}

@@ -91,14 +91,3 @@ def threshold_from(probe_margins: Sequence[float]) -> float:
 
 SENTENCE_POOL = 100
 PASSAGE_POOL = 40
-
-
-def query_margin(store, vector: np.ndarray, where: dict | None = None) -> float:
-    _, _, _, s_sims = store.query("sentence", vector, SENTENCE_POOL, where)
-    _, _, _, p_sims = store.query("passage", vector, PASSAGE_POOL, where)
-    return margin(s_sims, p_sims)
-
-
-def calibrate(store, embedder) -> float:
-    """The abstention threshold for this store and embedder, from the off-topic probes."""
-    return threshold_from([query_margin(store, embedder.embed_question(q)) for q in PROBES])

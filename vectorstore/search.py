@@ -11,17 +11,16 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 from .dates import DateRange, recency_order
 from .embeddings import VectorEmbeddings, load_embedder
-from .evidence import PASSAGE_POOL, SENTENCE_POOL, calibrate, margin
-from .lexical import LexicalIndex
+from .evidence import PASSAGE_POOL, PROBES, SENTENCE_POOL, margin, threshold_from
+from .readindex import ReadIndex
 from .records import Hit, SentenceMatch
 from .settings import StoreSettings
-from .store import Snapshot, Store
+from .store import Snapshot, Store, new_version
 
 log = logging.getLogger(__name__)
 
@@ -42,174 +41,195 @@ class SearchResult:
     query_vector: np.ndarray
     lexical_coverage: float = 0.0
     evidence: float = 0.0
-    snapshot: Snapshot = Snapshot("", {})
     # The abstention threshold of the same corpus version the hits come from.
     threshold: float = float("inf")
+    index: ReadIndex | None = None
 
-
-def lexical_dir_for(settings: StoreSettings) -> Path | None:
-    """Embedded stores keep BM25 beside Chroma; server mode rebuilds it per process
-    unless LEXICAL_DIR names a folder (the server holds no files of ours)."""
-    if settings.lexical_dir:
-        return settings.lexical_dir / settings.collection
-    if settings.chroma_host:
-        return None
-    return settings.chroma_path / "lexical" / settings.collection
+    def sentences(self, para_id: str) -> list[tuple[int, str, np.ndarray]]:
+        """Every sentence of a hit's paragraph, in order: (index, text, vector)."""
+        vectors = self.index.vectors
+        row = vectors.para_row(para_id)
+        if row is None:
+            return []
+        rows = vectors.sentence_rows(np.asarray([row]))
+        return [(int(vectors.s_index[r]), vectors.s_text[r], v) for r, v in zip(rows, vectors.sentence_vectors(rows))]
 
 
 @dataclass(frozen=True)
 class CorpusView:
-    snapshot: Snapshot
-    lexical: LexicalIndex
+    index: ReadIndex
     threshold: float | None = None
 
-    def visible(self, result) -> tuple[list[str], list[dict], list[float]]:
-        """Drop records of article versions this snapshot does not show."""
-        _, docs, metas, sims = result
-        keep = [i for i, m in enumerate(metas) if self.snapshot.valid(m)]
-        return [docs[i] for i in keep], [metas[i] for i in keep], [sims[i] for i in keep]
+    @property
+    def snapshot(self) -> Snapshot:
+        return self.index.snapshot
+
+
+def rank(index: ReadIndex, query: str, qvec: np.ndarray, k: int = 5, dates: DateRange | None = None,
+         weights: FusionWeights = FusionWeights(), threshold: float = float("inf")) -> SearchResult:
+    """Ranked paragraphs of ``index`` for ``query``: pure computation on the read index."""
+    w, vec = weights, index.vectors
+    if not len(vec):
+        return SearchResult(query, [], qvec, 0.0, 0.0, threshold, index)
+    allowed = None
+    if dates is not None:
+        para_dates = vec.para_dates()
+        hi = dates.until or np.iinfo(np.int64).max
+        allowed = ((para_dates >= dates.since) & (para_dates <= hi))[vec.p_para]
+    p_all = vec.passage_scores(qvec)
+    if allowed is not None:
+        p_all = np.where(allowed, p_all, -np.inf)
+    n = min(PASSAGE_POOL, int(np.isfinite(p_all).sum()))
+    top = np.argpartition(-p_all, n - 1)[:n] if n else np.zeros(0, np.int64)
+    top = top[np.argsort(-p_all[top])]
+    lex_hits = index.lexical.search(query, PASSAGE_POOL, allowed)
+    coverage = index.lexical.coverage(query)
+
+    passage: dict[int, float] = {}
+    passage_row: dict[int, int] = {}
+    for row in top:
+        para = int(vec.p_para[row])
+        if para not in passage:  # rows come best first
+            passage[para], passage_row[para] = float(p_all[row]), int(row)
+    lexical: dict[int, float] = {}
+    for row, score in lex_hits:
+        para = int(vec.p_para[row])
+        lexical[para] = max(lexical.get(para, 0.0), score)
+    candidates = sorted(set(passage) | set(lexical))
+    # Sentences are scored for the candidate paragraphs only: the strongest sentence of
+    # a paragraph that neither its passages nor BM25 put forward rarely wins.
+    s_rows = vec.sentence_rows(np.asarray(candidates, dtype=np.int64))
+    s_sims = vec.sentence_scores(s_rows, qvec)
+    s_paras = vec.sentence_para(s_rows)
+    order = np.argsort(-s_sims)
+    evidence = margin(s_sims[order[:SENTENCE_POOL]].tolist(), p_all[top].tolist())
+    sentence: dict[int, float] = {}
+    sentences: dict[int, list[SentenceMatch]] = {}
+    for i in order:
+        para = int(s_paras[i])
+        sentence.setdefault(para, float(s_sims[i]))
+        sentences.setdefault(para, []).append(SentenceMatch(vec.s_text[s_rows[i]], int(vec.s_index[s_rows[i]]),
+                                                            float(s_sims[i])))
+    if not candidates:
+        return SearchResult(query, [], qvec, coverage, evidence, threshold, index)
+    p_floor = min(passage.values()) if passage else 0.0
+    s_floor = min(sentence.values()) if sentence else 0.0
+    dense = {
+        para: w.passage * passage.get(para, p_floor) + w.sentence * sentence.get(para, s_floor)
+        for para in candidates
+    }
+    d_hi, d_lo = max(dense.values()), min(dense.values())
+    l_hi = max(lexical.values()) if lexical else 0.0
+    lex_weight = w.lexical * coverage
+    fused = {}
+    for para in candidates:
+        d = (dense[para] - d_lo) / (d_hi - d_lo) if d_hi > d_lo else 1.0
+        lx = lexical.get(para, 0.0) / l_hi if l_hi > 0 else 0.0
+        fused[para] = (1 - lex_weight) * d + lex_weight * lx
+    ranked = sorted(candidates, key=lambda para: -fused[para])[: max(k, 10)]
+    hits = []
+    for para in ranked:
+        meta = vec.meta(para)
+        best = passage_row.get(para)
+        hits.append(
+            Hit(
+                para_id=meta["para_id"],
+                article_id=meta["article_id"],
+                paragraph=meta["paragraph"],
+                score=fused[para],
+                dense=dense[para],
+                lexical=lexical.get(para, 0.0),
+                meta=meta,
+                passage=vec.p_text[best] if best is not None else "",
+                sentences=sentences.get(para, []),
+            )
+        )
+    return SearchResult(query, recency_order(hits, query)[:k], qvec, coverage, evidence, threshold, index)
+
+
+def calibrate(index: ReadIndex, embedder: VectorEmbeddings) -> float:
+    """The abstention threshold for this index and embedder, from the off-topic probes."""
+    return threshold_from([rank(index, q, embedder.embed_question(q)).evidence for q in PROBES])
+
+
+def publish(store: Store, embedder: VectorEmbeddings, previous: ReadIndex | None = None) -> tuple[str, float]:
+    """Build the read index of what ``store`` has committed, save it where readers look,
+    and calibrate on it: the new corpus version and its threshold, for the writer to announce."""
+    directory = store.settings.read_index_dir
+    if previous is None and directory is not None:
+        previous = ReadIndex.load(directory)
+    index = ReadIndex.build(store, new_version(), previous)
+    if directory is not None:
+        save_quietly(index, directory)
+    return index.version, calibrate(index, embedder)
+
+
+def save_quietly(index: ReadIndex, directory) -> None:
+    try:
+        index.save(directory)
+    except OSError as exc:  # a read-only or full disk must not stop answering
+        log.warning("could not save the search index to %s: %s", directory, exc)
 
 
 class Searcher:
-    """Opened once per process and shared: holds the embedder and the BM25 index."""
+    """Opened once per process and shared: holds the embedder and the read index."""
 
-    def __init__(self, store: Store, embedder: VectorEmbeddings, lexical_dir: Path | None = None,
-                 weights: FusionWeights = FusionWeights()):
+    def __init__(self, store: Store, embedder: VectorEmbeddings, weights: FusionWeights = FusionWeights()):
         self.store = store
         self.embedder = embedder
         self.weights = weights
-        self.lexical_dir = lexical_dir
         self._view: CorpusView | None = None
         self._lock = threading.Lock()
-        self._threshold: float | None = None
+        self._thresholds: dict[str, float] = {}
         store.check_embedder(embedder.name, embedder.dim)
 
     @classmethod
     def open(cls, settings: StoreSettings, embedder: VectorEmbeddings | None = None) -> Searcher:
-        """Store, embedder and BM25 for ``settings``: what every process opens once."""
+        """Store, embedder and read index for ``settings``: what every process opens once."""
         embedder = embedder or load_embedder(settings.embedding_model, settings.embedding_device)
-        return cls(Store(settings), embedder, lexical_dir_for(settings))
+        return cls(Store(settings), embedder)
 
     # --- what readers see: one corpus version at a time -------------------------
 
     def view(self) -> CorpusView:
-        """The committed snapshot and its BM25 index, refreshed when the version moves.
+        """The read index of the current corpus version, refreshed when the version moves.
 
-        One cheap metadata read per call; a rebuild happens once per ingest, here or in
-        another process, and is shared by every question after it.
+        One cheap metadata read per call; the index is loaded (or built, from the previous
+        one) once per ingest, here or in another process, and shared by every question after it.
         """
         meta = self.store.meta
         version = meta.get("corpus_version", "")
         current = self._view
-        if current is not None and current.snapshot.version == version:
+        if current is not None and current.index.version == version:
             return current
         with self._lock:
-            if self._view is not None and self._view.snapshot.version == version:
+            if self._view is not None and self._view.index.version == version:
                 return self._view
-            index = LexicalIndex.load(self.lexical_dir) if self.lexical_dir else None
-            if index is None or index.version != version:
-                index = self.rebuild_lexical()
+            directory = self.store.settings.read_index_dir
+            saved = ReadIndex.load(directory) if directory else None
+            if saved is not None and saved.version == version and saved.generation == meta.get("live", ""):
+                index = saved
+            else:
+                index = ReadIndex.build(self.store, version, self._view.index if self._view else saved)
+                if directory:
+                    save_quietly(index, directory)
             threshold = float(meta["abstain_threshold"]) if "abstain_threshold" in meta else None
-            self._view = CorpusView(Snapshot(index.version, index.hashes), index, threshold)
+            self._view = CorpusView(index, threshold)
             return self._view
-
-    def lexical(self) -> LexicalIndex:
-        return self.view().lexical
-
-    def rebuild_lexical(self) -> LexicalIndex:
-        if self.store.exists:
-            snapshot = self.store.snapshot()
-            _, docs, metas = self.store.all_passages(snapshot)
-        else:
-            snapshot, docs, metas = Snapshot("", {}), [], []
-        index = LexicalIndex.build(docs, metas, snapshot.version, dict(snapshot.hashes))
-        if self.lexical_dir:
-            try:
-                index.save(self.lexical_dir)
-            except OSError as exc:  # a read-only disk must not stop answering
-                log.warning("could not persist the BM25 index to %s: %s", self.lexical_dir, exc)
-        return index
 
     def _threshold_of(self, view: CorpusView) -> float:
         """Stored by the last ingest; computed here for stores built before it was."""
         if view.threshold is not None:
             return view.threshold
-        if self._threshold is None:
-            self._threshold = calibrate(self.store, self.embedder) if self.store.exists else float("inf")
-        return self._threshold
+        version = view.index.version
+        if version not in self._thresholds:
+            self._thresholds[version] = calibrate(view.index, self.embedder) if len(view.index.vectors) else float("inf")
+        return self._thresholds[version]
 
     # --- search ------------------------------------------------------------------
 
     def search(self, query: str, k: int = 5, dates: DateRange | None = None) -> SearchResult:
-        """Ranked paragraphs for ``query``; ``dates`` filters inside the store, before ranking."""
-        w = self.weights
+        """Ranked paragraphs for ``query``; ``dates`` filters before ranking."""
         view = self.view()
         qvec = self.embedder.embed_question(query)
-        where = dates.where() if dates else None
-        p_docs, p_metas, p_sims = view.visible(self.store.query("passage", qvec, PASSAGE_POOL, where))
-        s_docs, s_metas, s_sims = view.visible(self.store.query("sentence", qvec, SENTENCE_POOL, where))
-        evidence = margin(s_sims, p_sims)
-        lex_hits = view.lexical.search(query, PASSAGE_POOL, dates)
-        coverage = view.lexical.coverage(query)
-
-        passage: dict[str, float] = {}
-        passage_text: dict[str, str] = {}
-        metas: dict[str, dict] = {}
-        for doc, meta, sim in zip(p_docs, p_metas, p_sims):
-            pid = meta["para_id"]
-            if sim > passage.get(pid, -1.0):
-                passage[pid], passage_text[pid] = sim, doc
-            metas.setdefault(pid, meta)
-        sentence: dict[str, float] = {}
-        sentences: dict[str, list[SentenceMatch]] = {}
-        for doc, meta, sim in zip(s_docs, s_metas, s_sims):
-            pid = meta["para_id"]
-            sentence[pid] = max(sentence.get(pid, -1.0), sim)
-            sentences.setdefault(pid, []).append(SentenceMatch(doc, meta["index"], sim))
-            metas.setdefault(pid, meta)
-        lexical: dict[str, float] = {}
-        for pid, score in lex_hits:
-            lexical[pid] = max(lexical.get(pid, 0.0), score)
-
-        candidates = set(passage) | set(sentence) | set(lexical)
-        if not candidates:
-            return SearchResult(query, [], qvec, coverage, evidence, view.snapshot, self._threshold_of(view))
-        p_floor = min(passage.values()) if passage else 0.0
-        s_floor = min(sentence.values()) if sentence else 0.0
-        dense = {
-            pid: w.passage * passage.get(pid, p_floor) + w.sentence * sentence.get(pid, s_floor)
-            for pid in candidates
-        }
-        d_hi, d_lo = max(dense.values()), min(dense.values())
-        l_hi = max(lexical.values()) if lexical else 0.0
-        lex_weight = w.lexical * coverage
-        fused = {}
-        for pid in candidates:
-            d = (dense[pid] - d_lo) / (d_hi - d_lo) if d_hi > d_lo else 1.0
-            lx = lexical.get(pid, 0.0) / l_hi if l_hi > 0 else 0.0
-            fused[pid] = (1 - lex_weight) * d + lex_weight * lx
-        ranked = sorted(candidates, key=lambda pid: -fused[pid])[: max(k, 10)]
-        missing = [pid for pid in ranked if pid not in metas]
-        if missing:
-            for pid, rows in self.store.sentences_of(missing, view.snapshot).items():
-                metas[pid] = rows[0][2]
-        hits = []
-        for pid in ranked:
-            meta = metas.get(pid)
-            if meta is None:  # deleted between the two reads
-                continue
-            hits.append(
-                Hit(
-                    para_id=pid,
-                    article_id=meta["article_id"],
-                    paragraph=int(meta["paragraph"]),
-                    score=fused[pid],
-                    dense=dense[pid],
-                    lexical=lexical.get(pid, 0.0),
-                    meta=meta,
-                    passage=passage_text.get(pid, ""),
-                    sentences=sorted(sentences.get(pid, []), key=lambda s: -s.score),
-                )
-            )
-        return SearchResult(query, recency_order(hits, query)[:k], qvec, coverage, evidence, view.snapshot,
-                            self._threshold_of(view))
+        return rank(view.index, query, qvec, k, dates, self.weights, self._threshold_of(view))

@@ -45,7 +45,7 @@ class StoreSettings:
     collection: str = "absatz"
     embedding_model: str = DEFAULT_EMBEDDING_MODEL
     embedding_device: str = "cpu"
-    lexical_dir: Path | None = None
+    index_dir: Path | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> StoreSettings:
@@ -53,7 +53,7 @@ class StoreSettings:
         device = env.get("EMBEDDING_DEVICE", "cpu").strip() or "cpu"
         if device not in ("cpu", "cuda", "auto") and not device.startswith("cuda:"):
             raise SettingsError(f"EMBEDDING_DEVICE={device!r} must be cpu, cuda or auto")
-        lexical = env.get("LEXICAL_DIR", "").strip()
+        index_dir = env.get("INDEX_DIR", "").strip()
         return cls(
             chroma_path=Path(env.get("CHROMA_PATH", "").strip() or "data/chroma"),
             chroma_host=env.get("CHROMA_HOST", "").strip(),
@@ -63,11 +63,22 @@ class StoreSettings:
             collection=env.get("CHROMA_COLLECTION", "").strip() or "absatz",
             embedding_model=env.get("EMBEDDING_MODEL", "").strip() or DEFAULT_EMBEDDING_MODEL,
             embedding_device=device,
-            lexical_dir=Path(lexical) if lexical else None,
+            index_dir=Path(index_dir) if index_dir else None,
         )
 
     def with_overrides(self, **changes) -> StoreSettings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    @property
+    def read_index_dir(self) -> Path | None:
+        """Where readers keep the derived search index. Embedded stores keep it beside
+        Chroma; in server mode each process builds its own unless INDEX_DIR names a
+        folder (the server holds no files of ours)."""
+        if self.index_dir:
+            return self.index_dir / self.collection
+        if self.chroma_host:
+            return None
+        return self.chroma_path / "index" / self.collection
 
     @property
     def location(self) -> str:

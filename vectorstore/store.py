@@ -22,8 +22,7 @@ import json
 import logging
 import time
 import uuid
-from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,12 +30,14 @@ import numpy as np
 from .evidence import threshold_from
 from .records import ARTICLE_FIELDS, ArticleSummary, ParagraphView, Unit, citation_id, parse_citation_id
 from .settings import StoreSettings
+from .vectors import Records
 
 log = logging.getLogger(__name__)
 
 WRITE_BATCH = 1000
 RELATED_POOL = 30
 SCAN_BATCH = 5000
+IN_BATCH = 200  # ids per `$in` filter
 COSINE = {"hnsw": {"space": "cosine"}}
 KINDS = ("passages", "sentences", "articles")
 
@@ -76,6 +77,10 @@ class Snapshot:
 
     def valid(self, meta: Mapping) -> bool:
         return self.hashes.get(meta.get("article_id")) == meta.get("article_hash")
+
+
+def new_version() -> str:
+    return uuid.uuid4().hex
 
 
 def make_client(settings: StoreSettings):
@@ -212,7 +217,7 @@ class Store:
             return
         gen = self.new_generation()
         self._collections(gen, create=True)
-        new_meta = {"live": gen, "embedder": embedder, "dim": dim, "corpus_version": uuid.uuid4().hex,
+        new_meta = {"live": gen, "embedder": embedder, "dim": dim, "corpus_version": new_version(),
                     "created": time.time()}
         self._call(self.client.get_or_create_collection, self.name, metadata=new_meta, embedding_function=None)
         self._write_meta(new_meta)
@@ -236,15 +241,17 @@ class Store:
                 f"or run `absatz ingest --rebuild` to re-embed the corpus with {embedder!r}."
             )
 
-    def bump_version(self, summary: str, **extra) -> None:
+    def bump_version(self, summary: str, version: str | None = None, **extra) -> None:
         """Mark the corpus as changed: readers refresh their snapshot when they see it."""
-        self.update_meta(corpus_version=uuid.uuid4().hex, last_ingest=time.time(), last_ingest_summary=summary, **extra)
+        self.update_meta(corpus_version=version or new_version(), last_ingest=time.time(),
+                         last_ingest_summary=summary, **extra)
 
-    def switch_to(self, generation: str, embedder: str, dim: int, summary: str, **extra) -> None:
+    def switch_to(self, generation: str, embedder: str, dim: int, summary: str, version: str | None = None,
+                  **extra) -> None:
         """Make a fully built generation live, then drop the one it replaces."""
         old = self.meta.get("live", "")
         meta = self.meta or {"created": time.time()}
-        meta.update(live=generation, embedder=embedder, dim=dim, corpus_version=uuid.uuid4().hex,
+        meta.update(live=generation, embedder=embedder, dim=dim, corpus_version=version or new_version(),
                     last_ingest=time.time(), last_ingest_summary=summary, **extra)
         if self._pointer() is None:
             self._call(self.client.get_or_create_collection, self.name, metadata=meta, embedding_function=None)
@@ -278,8 +285,28 @@ class Store:
 
     def manifest(self) -> dict[str, tuple[str, float]]:
         """Article id → (hash of the stored version, when it was committed)."""
-        got = self._scan("articles", ["metadatas"])
-        return {m["article_id"]: (m["article_hash"], float(m.get("committed", 0))) for m in got["metadatas"]}
+        return {aid: (m["article_hash"], float(m.get("committed", 0))) for aid, m in self.committed_articles().items()}
+
+    def committed_articles(self) -> dict[str, dict]:
+        """Article id → the metadata of its committed version."""
+        return {m["article_id"]: m for m in self._scan("articles", ["metadatas"])["metadatas"]}
+
+    def committed_records(self, articles: Mapping[str, Mapping], article_ids: Sequence[str] | None = None) -> Records:
+        """Passages and sentences of the committed versions of ``article_ids`` (all when None),
+        with their vectors; metadata is cut to what a reader needs, to keep a full read small."""
+        hashes = {aid: m["article_hash"] for aid, m in articles.items()}
+        wanted = list(hashes) if article_ids is None else list(article_ids)
+        out = Records(articles=[dict(articles[aid]) for aid in wanted])
+        chunks = [None] if article_ids is None else [wanted[i : i + IN_BATCH] for i in range(0, len(wanted), IN_BATCH)]
+        for kind, rows in (("passages", out.passages), ("sentences", out.sentences)):
+            for chunk in chunks:
+                where = None if chunk is None else {"article_id": {"$in": chunk}}
+                for page in self._pages(kind, ["documents", "metadatas", "embeddings"], where=where):
+                    for doc, meta, emb in zip(page["documents"], page["metadatas"], page["embeddings"]):
+                        if hashes.get(meta["article_id"]) == meta.get("article_hash"):
+                            keep = {k: meta.get(k, "") for k in ("article_id", "paragraph", "index", "heading")}
+                            rows.append((keep, doc, np.asarray(emb, dtype=np.float32)))
+        return out
 
     def snapshot(self) -> Snapshot:
         version = self.meta.get("corpus_version", "")
@@ -419,31 +446,16 @@ class Store:
         sims = [1.0 - d for d in got["distances"][0]]
         return got["ids"][0], got["documents"][0], got["metadatas"][0], sims
 
-    def sentences_of(self, para_ids: Iterable[str], snapshot: Snapshot | None = None,
-                     with_vectors: bool = False) -> dict[str, list[tuple]]:
-        """Sentences of the given paragraphs in order: (index, text, meta[, vector])."""
-        ids = sorted(set(para_ids))
-        if not ids:
-            return {}
-        snapshot = snapshot or self.snapshot()
-        where = {"para_id": ids[0]} if len(ids) == 1 else {"para_id": {"$in": ids}}
-        include = ["documents", "metadatas"] + (["embeddings"] if with_vectors else [])
-        got = self._scan("sentences", include, where=where)
-        out: dict[str, list[tuple]] = defaultdict(list)
-        embs = got.get("embeddings")
-        for i, (doc, meta) in enumerate(zip(got["documents"], got["metadatas"])):
-            if not snapshot.valid(meta):
-                continue
-            row = (meta["index"], doc, meta) + ((np.asarray(embs[i], dtype=np.float32),) if with_vectors else ())
-            out[meta["para_id"]].append(row)
-        for rows in out.values():
-            rows.sort(key=lambda r: r[0])
-        return dict(out)
+    def _sentences(self, para_id: str, snapshot: Snapshot) -> list[tuple[int, str, dict]]:
+        """Sentences of one paragraph, in order: (index, text, meta)."""
+        got = self._scan("sentences", ["documents", "metadatas"], where={"para_id": para_id})
+        rows = [(m["index"], d, m) for d, m in zip(got["documents"], got["metadatas"]) if snapshot.valid(m)]
+        return sorted(rows, key=lambda r: r[0])
 
     def paragraph(self, cid: str, snapshot: Snapshot | None = None) -> ParagraphView:
         article_id, n = parse_citation_id(cid)
         para_id = citation_id(article_id, n)
-        rows = self.sentences_of([para_id], snapshot).get(para_id)
+        rows = self._sentences(para_id, snapshot or self.snapshot())
         if not rows:
             raise UnknownCitation(cid)
         meta = rows[0][2]

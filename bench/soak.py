@@ -6,6 +6,12 @@ Reports answers served, errors (target 0), p50/p95 answer latency (as the bot me
 it for its footer) and the process's resident memory at start and end (target: growth
 within 10 %). The ingest re-ingests the sample corpus with one article edited per round,
 in its own thread, the way `/reingest` runs.
+
+simcord keeps everything that crossed its seams (every message, REST call, gateway
+event and interaction) in this same process, which alone would grow memory without
+bound. After each wave has been read, the soak drops those records of the simulated
+Discord, never anything of the bot's, so the memory reported is the bot's own;
+``--keep-history`` leaves them, to see the difference.
 """
 
 from __future__ import annotations
@@ -55,7 +61,21 @@ def keep_ingesting(settings: StoreSettings, corpus: Path, stop: threading.Event,
         rounds.append(n)
 
 
-async def run(minutes: float, batch: int, ingest: bool) -> None:
+def forget_history(env) -> int:
+    """Drop the simulated Discord's record of finished waves; returns how many records."""
+    backend = env.backend
+    dropped = len(backend.http_requests) + len(backend.transcript) + len(backend.interactions)
+    backend.http_requests.clear()
+    backend.transcript.clear()
+    backend.interactions.clear()
+    backend.interaction_tokens.clear()
+    for messages in backend.messages.values():
+        dropped += len(messages)
+        messages.clear()
+    return dropped
+
+
+async def run(minutes: float, batch: int, ingest: bool, keep_history: bool) -> None:
     from tests.simcord_helpers import dispatch_unsettled, reply_of
 
     tmp = Path(tempfile.mkdtemp(prefix="absatz-soak-"))
@@ -69,7 +89,7 @@ async def run(minutes: float, batch: int, ingest: bool) -> None:
                                  cooldown_rate=10_000, cooldown_per_s=1), searcher)
     stop, rounds = threading.Event(), []
     ingester = threading.Thread(target=keep_ingesting, args=(settings, corpus, stop, rounds), daemon=True)
-    latencies, errors, served = [], 0, 0
+    latencies, errors, served, forgotten = [], 0, 0, 0
     async with simcord.run(bot, check_errors=False) as env:
         guild = env.create_guild()
         channel = guild.create_text_channel("fragen")
@@ -99,6 +119,8 @@ async def run(minutes: float, batch: int, ingest: bool) -> None:
                     continue
                 served += 1
                 latencies.append(float(m.group(1)) * (1 if m.group(2) == "ms" else 1000))
+            if not keep_history:
+                forgotten += forget_history(env)
         errors += len(env.errors)
         end_rss = rss_mb()
         start_rss = start_rss or end_rss
@@ -110,7 +132,8 @@ async def run(minutes: float, batch: int, ingest: bool) -> None:
         ["answers served", served],
         ["errors", f"{errors} (target 0)"],
         ["answer latency p50 / p95", f"{percentile(latencies, 50):.0f} / {percentile(latencies, 95):.0f} ms"],
-        ["simcord's own record of the run", f"{len(env.http_requests)} REST calls, every message kept"],
+        ["simcord's record of the run", f"{len(env.http_requests)} REST calls kept" if keep_history
+         else f"{forgotten:,} records dropped after their wave"],
         ["resident memory start → end", f"{start_rss:.0f} → {end_rss:.0f} MB ({(end_rss / start_rss - 1) * 100:+.1f} %, target ≤ +10 %)"],
     ]))
 
@@ -119,9 +142,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--minutes", type=float, default=3)
     ap.add_argument("--batch", type=int, default=8)
-    ap.add_argument("--no-ingest", action="store_true", help="questions only: what the harness itself grows")
+    ap.add_argument("--no-ingest", action="store_true", help="questions only, no ingest meanwhile")
+    ap.add_argument("--keep-history", action="store_true", help="keep simcord's record of every wave")
     args = ap.parse_args()
-    asyncio.run(run(args.minutes, args.batch, not args.no_ingest))
+    asyncio.run(run(args.minutes, args.batch, not args.no_ingest, args.keep_history))
 
 
 if __name__ == "__main__":

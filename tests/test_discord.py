@@ -218,6 +218,22 @@ async def test_question_of_500_chars_is_answered_and_longer_is_refused(world):
     assert "zu lang" in channel.last_message.content
 
 
+async def test_a_10000_character_mention_is_refused_cleanly(world):
+    """Discord lets no user send 10,000 characters (simcord enforces 2,000 on sends), so
+    the message is prepared normally and its content lengthened before the gateway
+    delivers it: what a misbehaving client or a raised limit would produce."""
+    env, guild, channel, alice = world
+    bot_mention = f"<@{env.bot.user.id}>"
+    message = env.backend.prepare_message(channel.id, alice.id, f"{bot_mention} Warum?")
+    message.content = f"{bot_mention} " + "Warum ist das so? " * 560
+    assert len(message.content) > 10_000
+    env.backend.commit_message(message)
+    await env.settle()
+    reply = channel.last_message
+    assert reply.author.id == env.bot.user.id and "zu lang" in reply.content and len(reply.content) <= 2000
+    assert not env.errors
+
+
 async def test_mention_injection_never_pings(world):
     env, guild, channel, alice = world
     result = await alice.slash(channel, "ask", question="@everyone <@&123> Was kostet ein Brötchen?")

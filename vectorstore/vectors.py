@@ -186,9 +186,6 @@ class VectorIndex:
     def sentence_vectors(self, rows: np.ndarray) -> np.ndarray:
         return self.s_vec[rows].astype(np.float32) * self.s_scale[rows][:, None]
 
-    def sentence_para(self, rows: np.ndarray) -> np.ndarray:
-        return np.searchsorted(self.sent_start, rows, side="right") - 1
-
     # --- files ----------------------------------------------------------------
 
     def save(self, directory: Path) -> None:

@@ -100,6 +100,8 @@ async def run(minutes: float, batch: int, ingest: bool, keep_history: bool) -> N
         # Memory is compared from the first wave after the first finished ingest: by then
         # the caches of both sides exist, so what grows afterwards would be a leak.
         start_rss = None
+        samples: list[tuple[float, float]] = []  # (minutes since start, MB)
+        began = time.monotonic()
         deadline = time.monotonic() + minutes * 60
         i = 0
         while time.monotonic() < deadline:
@@ -110,6 +112,8 @@ async def run(minutes: float, batch: int, ingest: bool, keep_history: bool) -> N
             await env.settle(timeout=300)
             if start_rss is None and (rounds or not ingest):
                 start_rss = rss_mb()
+            if start_rss is not None and (not samples or time.monotonic() - began >= (samples[-1][0] + 0.5) * 60):
+                samples.append(((time.monotonic() - began) / 60, rss_mb()))
             for r in results:
                 reply = reply_of(r)
                 footer = reply.embeds[0].footer.text if reply is not None and reply.embeds else ""
@@ -135,6 +139,7 @@ async def run(minutes: float, batch: int, ingest: bool, keep_history: bool) -> N
         ["simcord's record of the run", f"{len(env.http_requests)} REST calls kept" if keep_history
          else f"{forgotten:,} records dropped after their wave"],
         ["resident memory start → end", f"{start_rss:.0f} → {end_rss:.0f} MB ({(end_rss / start_rss - 1) * 100:+.1f} %, target ≤ +10 %)"],
+        ["resident memory every ~30 s", " · ".join(f"{mb:.0f}" for _, mb in samples)],
     ]))
 
 

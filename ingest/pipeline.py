@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from vectorstore.embeddings import VectorEmbeddings
+from vectorstore.memory import release_freed_memory
 from vectorstore.records import Unit
 from vectorstore.search import publish
 from vectorstore.store import Store
@@ -207,6 +208,9 @@ def ingest_paths(
     full_rebuild: bool = False,
 ) -> IngestReport:
     articles, failures = load_articles(paths, max_bytes)
-    if full_rebuild:
-        return rebuild(store, embedder, articles, failed=failures, progress=progress)
-    return apply(store, embedder, articles, roots=[Path(p) for p in paths], failed=failures, progress=progress)
+    try:
+        if full_rebuild:
+            return rebuild(store, embedder, articles, failed=failures, progress=progress)
+        return apply(store, embedder, articles, roots=[Path(p) for p in paths], failed=failures, progress=progress)
+    finally:
+        release_freed_memory()  # the bot runs ingests in its own long-lived process

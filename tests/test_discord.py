@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import discord
 import pytest
 
 from bot import create_bot
+from bot.cogs.ask import COOLDOWN_USERS
 from bot.settings import BotSettings
 
 from .conftest import needs_seed
@@ -204,6 +207,20 @@ async def test_cooldown_answers_with_an_ephemeral_wait(world):
     assert refused.ephemeral and "warte" in refused.response.content and not refused.response.embeds
     await env.advance_time(31)
     assert reply_of(await alice.slash(channel, "ask", question="Was kostet ein Brötchen?")).embeds
+
+
+async def test_rate_limit_buckets_of_idle_users_are_forgotten(world):
+    env, guild, channel, alice = world
+    cog = env.bot.get_cog("Ask")
+    start = discord.utils.utcnow()
+    for uid in range(1, COOLDOWN_USERS):
+        cog.retry_after(uid, start)
+    for _ in range(3):  # alice spends her whole allowance just before the others' window ends
+        cog.retry_after(alice.id, start + timedelta(seconds=29))
+    later = start + timedelta(seconds=31)
+    assert cog.retry_after(10**9, later) is None
+    assert set(cog._cooldowns) == {alice.id, 10**9}  # memory stays bounded by active users
+    assert cog.retry_after(alice.id, later) is not None  # and a limited user stays limited
 
 
 async def test_question_of_500_chars_is_answered_and_longer_is_refused(world):

@@ -17,6 +17,7 @@ import numpy as np
 from .dates import DateRange, recency_order
 from .embeddings import VectorEmbeddings, load_embedder
 from .evidence import PASSAGE_POOL, PROBES, SENTENCE_POOL, margin, threshold_from
+from .memory import release_freed_memory
 from .readindex import ReadIndex
 from .records import Hit, SentenceMatch
 from .settings import StoreSettings
@@ -221,6 +222,7 @@ class Searcher:
                     save_quietly(index, directory)
             threshold = float(meta["abstain_threshold"]) if "abstain_threshold" in meta else None
             self._view = CorpusView(index, threshold)
+            release_freed_memory()  # the previous version's index
             return self._view
 
     def _threshold_of(self, view: CorpusView) -> float:

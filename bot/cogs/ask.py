@@ -26,6 +26,8 @@ from ..views import answer_view
 log = logging.getLogger(__name__)
 
 MAX_QUESTION = 500
+# Rate-limit buckets kept before the idle ones are dropped: one per user would grow forever.
+COOLDOWN_USERS = 1000
 FOLLOW_UP_TURNS = 3
 
 
@@ -55,9 +57,11 @@ class Ask(commands.Cog):
     def retry_after(self, user_id: int, at: datetime) -> float | None:
         """Per-user rate limit shared by /ask, mentions and DMs, on Discord's clock
         (the interaction's or message's timestamp), not this host's."""
-        s = self.bot.settings
+        s, now = self.bot.settings, at.timestamp()
+        if len(self._cooldowns) >= COOLDOWN_USERS:  # forget users whose window has passed
+            self._cooldowns = {uid: b for uid, b in self._cooldowns.items() if b.get_tokens(now) < b.rate}
         bucket = self._cooldowns.setdefault(user_id, app_commands.Cooldown(s.cooldown_rate, s.cooldown_per_s))
-        return bucket.update_rate_limit(at.timestamp())
+        return bucket.update_rate_limit(now)
 
     async def send_answer(self, send, a: Answer, started: float) -> discord.Message | None:
         message = await with_retries(

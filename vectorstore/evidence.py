@@ -5,8 +5,8 @@ questions over German text score ~0.04 lower with e5), so absatz judges a hit by
 *margin*: how far the best sentence and passage stand above the background of the
 same query. The abstention threshold is then set per store from off-topic probe
 questions: median + 2.8 robust standard deviations of their margins. Measured on
-XQuAD-de (half the articles indexed; `absatz eval --half`), this answered 96.4 % of
-answerable German and 95.3 % of English questions while refusing 92.0 % and 90.5 % of
+XQuAD-de (half the articles indexed; `absatz eval --half`), this answered 96.2 % of
+answerable German and 95.4 % of English questions while refusing 92.7 % and 90.3 % of
 unanswerable ones (2.5 refused only 88.9 %; 3.0 answered only 94.0 % in English).
 """
 

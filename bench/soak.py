@@ -5,7 +5,7 @@
 Reports answers served, errors (target 0), p50/p95 answer latency (as the bot measured
 it for its footer) and the process's resident memory at start and end (target: growth
 within 10 %). The ingest re-ingests the sample corpus with one article edited per round,
-in its own thread, the way `/reingest` runs.
+the way `/reingest` runs it (a child process started from a thread of the bot).
 
 simcord keeps everything that crossed its seams (every message, REST call, gateway
 event and interaction) in this same process, which alone would grow memory without
@@ -31,8 +31,9 @@ import simcord
 
 from bot import create_bot
 from bot.settings import BotSettings
+from ingest.isolated import ingest_in_child
 from ingest.pipeline import ingest_paths
-from vectorstore.embeddings import load_embedder
+from ingest.sources import DEFAULT_MAX_BYTES
 from vectorstore.search import Searcher
 from vectorstore.settings import StoreSettings
 from vectorstore.store import Store
@@ -50,14 +51,14 @@ def rss_mb() -> float:
 
 
 def keep_ingesting(settings: StoreSettings, corpus: Path, stop: threading.Event, rounds: list[int]) -> None:
-    embedder = load_embedder(settings.embedding_model)
+    """Re-ingest with one article edited per round, as /reingest does: in a child process."""
     target = corpus / "2025-06-baeckerei-preise.txt"
     original = target.read_text(encoding="utf-8")
     while not stop.is_set():
         n = len(rounds) + 1
         target.write_text(original + f"\n\nNachtrag {n}: Der Verband meldet sich erneut.\n",
                           encoding="utf-8")
-        ingest_paths(Store(settings), embedder, [corpus])
+        ingest_in_child(settings, [corpus], DEFAULT_MAX_BYTES, "soak")
         rounds.append(n)
 
 

@@ -22,6 +22,9 @@ class IngestBusy(RuntimeError):
         super().__init__(f"an ingest is already running ({holder or 'unknown'})")
         self.holder = holder
 
+    def __reduce__(self):  # crosses from the ingest process to the bot's
+        return IngestBusy, (self.holder,)
+
 
 def lock_path(settings: StoreSettings) -> Path:
     if settings.chroma_host:

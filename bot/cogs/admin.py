@@ -21,8 +21,8 @@ from discord.ext import commands
 from ingest.article import ParseError
 from ingest.corpus import parse_upload, trash_article, write_upload
 from ingest.lock import IngestBusy, IngestLock, lock_path
-from ingest.pipeline import IngestReport, ingest_paths, report_summary
-from vectorstore.embeddings import VectorEmbeddings, load_embedder
+from ingest.isolated import ingest_in_child
+from ingest.pipeline import IngestReport, report_summary
 from vectorstore.store import Store, StoreError, UnknownCitation
 
 from ..embeds import lines_within
@@ -85,7 +85,6 @@ class Admin(commands.Cog):
     def __init__(self, bot):
         self.bot = bot
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="absatz-ingest")
-        self._embedder: VectorEmbeddings | None = None
         self.running: str | None = None  # who started the ingest in progress
 
     def cog_unload(self) -> None:
@@ -114,12 +113,9 @@ class Admin(commands.Cog):
         return True
 
     def _ingest(self, paths: list[Path], holder: str, progress) -> IngestReport:
-        """Runs in the ingest thread: one embedder of its own, and the cross-process lock."""
+        """Runs in the ingest thread, waiting on the child process that does the work."""
         settings = self.bot.settings
-        if self._embedder is None:
-            self._embedder = load_embedder(settings.store.embedding_model, settings.store.embedding_device)
-        with IngestLock(lock_path(settings.store), holder):
-            return ingest_paths(Store(settings.store), self._embedder, paths, settings.ingest.max_file_bytes, progress)
+        return ingest_in_child(settings.store, paths, settings.ingest.max_file_bytes, holder, progress)
 
     async def run_ingest(self, paths: list[Path], who: str, on_progress) -> IngestReport:
         """Ingest off the event loop; ``on_progress`` is awaited at most every few seconds."""

@@ -1,0 +1,71 @@
+"""An ingest in a child process, for callers that must stay up: the bot's /reingest and /upload.
+
+Writing to embedded Chroma leaves native memory behind in the writing process (the
+bot grew ~0.08 MB per ingest in `bench/soak.py`; with this, not at all), a full rebuild of 100,000
+passages holds ~4 GB while it reads the vectors back, and a crash in native code
+would take the process with it. In a child, all of that ends with the child; the bot
+only loads the read index the ingest saved. Progress comes back over a pipe.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Sequence
+from pathlib import Path
+
+from vectorstore.settings import StoreSettings
+from vectorstore.store import StoreError
+
+from .lock import IngestLock, lock_path
+from .pipeline import IngestReport, Progress
+
+
+class IngestCrashed(StoreError):
+    pass
+
+
+def _child(settings: StoreSettings, paths: list[Path], max_bytes: int, holder: str, conn) -> None:
+    from vectorstore.embeddings import load_embedder
+    from vectorstore.store import Store
+
+    from .pipeline import ingest_paths
+
+    try:
+        embedder = load_embedder(settings.embedding_model, settings.embedding_device)
+        with IngestLock(lock_path(settings), holder):
+            report = ingest_paths(Store(settings), embedder, paths, max_bytes,
+                                  lambda *state: conn.send(("progress", state)))
+        conn.send(("done", report))
+    except Exception as exc:  # noqa: BLE001 - handed to the parent, which raises it
+        conn.send(("error", exc))
+    finally:
+        conn.close()
+
+
+def ingest_in_child(settings: StoreSettings, paths: Sequence[Path], max_bytes: int, holder: str,
+                    progress: Progress | None = None) -> IngestReport:
+    """``ingest_paths`` under the ingest lock, in a fresh process; raises what it raised."""
+    context = multiprocessing.get_context("spawn")  # no fork of the bot's threads and event loop
+    receiver, sender = context.Pipe(duplex=False)
+    process = context.Process(target=_child, args=(settings, list(paths), max_bytes, holder, sender),
+                              name="absatz-ingest", daemon=True)
+    process.start()
+    sender.close()
+    try:
+        while True:
+            try:
+                kind, value = receiver.recv()
+            except EOFError:
+                process.join()
+                raise IngestCrashed(f"the ingest process ended unexpectedly (exit code {process.exitcode}); "
+                                    "nothing committed was lost, run it again") from None
+            if kind == "progress":
+                if progress is not None:
+                    progress(*value)
+            elif kind == "done":
+                return value
+            else:
+                raise value
+    finally:
+        receiver.close()
+        process.join()

@@ -1,0 +1,34 @@
+"""The bot's ingests run in a child process: progress, results and refusals come back."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from ingest.isolated import ingest_in_child
+from ingest.lock import IngestBusy, IngestLock, lock_path
+from ingest.sources import DEFAULT_MAX_BYTES
+from vectorstore.store import Store
+
+from .conftest import CORPUS
+
+
+def test_child_ingest_reports_progress_and_its_result(tmp_path, store_settings):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name in ("2024-03-hafen-terminal.txt", "2025-06-baeckerei-preise.txt"):
+        shutil.copy(CORPUS / name, corpus / name)
+    seen: list[tuple[int, int, int]] = []
+    report = ingest_in_child(store_settings, [corpus], DEFAULT_MAX_BYTES, "test", lambda *s: seen.append(s))
+    assert sorted(report.added) == ["2024-03-hafen-terminal", "2025-06-baeckerei-preise"]
+    assert seen and seen[-1][0] == seen[-1][1] == 2  # the last progress says: all done
+    assert set(Store(store_settings).committed()) == set(report.added)
+
+
+def test_child_ingest_refused_while_another_runs_names_the_holder(tmp_path, store_settings):
+    with IngestLock(lock_path(store_settings), "alice (absatz ingest, pid 1)"):
+        with pytest.raises(IngestBusy) as refused:
+            ingest_in_child(store_settings, [CORPUS], DEFAULT_MAX_BYTES, "bob")
+    assert refused.value.holder == "alice (absatz ingest, pid 1)"
+    assert "alice" in str(refused.value) and str(refused.value).count("already running") == 1

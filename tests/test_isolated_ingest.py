@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import shutil
 
 import pytest
 
-from ingest.isolated import ingest_in_child
+from ingest.isolated import IngestCrashed, ingest_in_child
 from ingest.lock import IngestBusy, IngestLock, lock_path
 from ingest.sources import DEFAULT_MAX_BYTES
 from vectorstore.store import Store
@@ -32,3 +33,13 @@ def test_child_ingest_refused_while_another_runs_names_the_holder(tmp_path, stor
             ingest_in_child(store_settings, [CORPUS], DEFAULT_MAX_BYTES, "bob")
     assert refused.value.holder == "alice (absatz ingest, pid 1)"
     assert "alice" in str(refused.value) and str(refused.value).count("already running") == 1
+
+
+def test_a_child_that_dies_mid_ingest_is_a_clear_error(store_settings):
+    def kill_the_child(*_):
+        for child in multiprocessing.active_children():
+            if child.name == "absatz-ingest":
+                child.kill()
+
+    with pytest.raises(IngestCrashed, match="ended unexpectedly .* run it again"):
+        ingest_in_child(store_settings, [CORPUS], DEFAULT_MAX_BYTES, "test", kill_the_child)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -73,14 +74,13 @@ def rank(index: ReadIndex, query: str, qvec: np.ndarray, k: int = 5, dates: Date
     if not len(vec):
         return SearchResult(query, [], qvec, 0.0, 0.0, threshold, index)
     allowed = None
-    if dates is not None:
-        para_dates = vec.para_dates()
-        hi = dates.until or np.iinfo(np.int64).max
-        allowed = ((para_dates >= dates.since) & (para_dates <= hi))[vec.p_para]
     p_all = vec.passage_scores(qvec)
-    if allowed is not None:
+    n = min(PASSAGE_POOL, len(p_all))
+    if dates is not None:
+        passage_dates = vec.passage_dates()
+        allowed = (passage_dates >= dates.since) & (passage_dates <= (dates.until or np.iinfo(np.int64).max))
         p_all = np.where(allowed, p_all, -np.inf)
-    n = min(PASSAGE_POOL, int(np.isfinite(p_all).sum()))
+        n = min(n, int(allowed.sum()))
     top = np.argpartition(-p_all, n - 1)[:n] if n else np.zeros(0, np.int64)
     top = top[np.argsort(-p_all[top])]
     lex_hits = index.lexical.search(query, PASSAGE_POOL, allowed)
@@ -159,22 +159,22 @@ def calibrate(index: ReadIndex, embedder: VectorEmbeddings) -> float:
     return threshold_from([rank(index, q, embedder.embed_question(q)).evidence for q in PROBES])
 
 
-def publish(store: Store, embedder: VectorEmbeddings, previous: ReadIndex | None = None) -> tuple[str, float]:
+def publish(store: Store, embedder: VectorEmbeddings) -> tuple[str, float]:
     """Build the read index of what ``store`` has committed, save it where readers look,
     and calibrate on it: the new corpus version and its threshold, for the writer to announce."""
     directory = store.settings.read_index_dir
-    if previous is None and directory is not None:
-        previous = ReadIndex.load(directory)
-    index = ReadIndex.build(store, new_version(), previous)
-    if directory is not None:
-        save_quietly(index, directory)
+    index = ReadIndex.build(store, new_version(), ReadIndex.load(directory) if directory else None)
+    save_quietly(index, directory)
     return index.version, calibrate(index, embedder)
 
 
-def save_quietly(index: ReadIndex, directory) -> None:
+def save_quietly(index: ReadIndex, directory: Path | None) -> None:
+    """Save where readers look (if anywhere); a read-only or full disk must not stop answering."""
+    if directory is None:
+        return
     try:
         index.save(directory)
-    except OSError as exc:  # a read-only or full disk must not stop answering
+    except OSError as exc:
         log.warning("could not save the search index to %s: %s", directory, exc)
 
 
@@ -218,8 +218,7 @@ class Searcher:
                 index = saved
             else:
                 index = ReadIndex.build(self.store, version, self._view.index if self._view else saved)
-                if directory:
-                    save_quietly(index, directory)
+                save_quietly(index, directory)
             threshold = float(meta["abstain_threshold"]) if "abstain_threshold" in meta else None
             self._view = CorpusView(index, threshold)
             release_freed_memory()  # the previous version's index

@@ -58,6 +58,7 @@ class VectorIndex:
     s_index: np.ndarray           # int32 per sentence: its number in the paragraph
     s_text: list[str]
     _para_rows: dict[str, int] | None = field(default=None, repr=False)
+    _passage_dates: np.ndarray | None = field(default=None, repr=False)
 
     # --- building -------------------------------------------------------------
 
@@ -160,9 +161,12 @@ class VectorIndex:
             self._para_rows = {pid: i for i, pid in enumerate(self.para_ids())}
         return self._para_rows.get(para_id)
 
-    def para_dates(self) -> np.ndarray:
-        dates = np.asarray([int(a.get("date_num", 0) or 0) for a in self.articles], dtype=np.int64)
-        return dates[self.para_article] if len(dates) else np.zeros(0, np.int64)
+    def passage_dates(self) -> np.ndarray:
+        """Each passage's article date (``date_num``), for date filters; built once per index."""
+        if self._passage_dates is None:
+            dates = np.asarray([int(a.get("date_num", 0) or 0) for a in self.articles] or [0], dtype=np.int64)
+            self._passage_dates = dates[self.para_article][self.p_para] if len(self.p_para) else np.zeros(0, np.int64)
+        return self._passage_dates
 
     def meta(self, row: int) -> dict:
         """What a hit carries for citing: the article's fields and the paragraph's place."""

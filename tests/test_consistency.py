@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
+import queue
 import subprocess
 import sys
-import time
+import threading
+from pathlib import Path
 
 import ingest.pipeline as pipeline
-from ingest.passages import units_for
+from bot.answer import answer
+from ingest.passages import article_hash, units_for
 from ingest.pipeline import ingest_paths
 from ingest.sources import load_articles
 from vectorstore.search import Searcher
+from vectorstore.settings import StoreSettings
 from vectorstore.store import Store
 
-from .conftest import GNAD, ROOT, needs_gnad
+from .conftest import ROOT
 
 OLD = "Die Fähre nach Helgoland fährt ab Mai täglich um neun Uhr. Tickets kosten 40 Euro.\n\nDer Hafen wird saniert."
 NEW = "Die Fähre nach Helgoland fährt ab Juni stündlich. Tickets kosten 55 Euro.\n\nDer Hafen wird saniert."
@@ -82,45 +84,212 @@ def test_rebuild_serves_the_old_index_until_the_new_one_is_complete(tmp_path, st
     assert reader.search("Eisbären im Zoo Kiel", k=1).hits[0].article_id == "zoo"
 
 
-@needs_gnad
-def test_killed_ingest_is_finished_by_the_next_run(tmp_path):
-    """SIGKILL a real `absatz ingest` at several points; the next run completes the job."""
-    lines = GNAD.read_text(encoding="utf-8").splitlines()[:24]
-    corpus = tmp_path / "corpus"
-    write(corpus, "gnad.jsonl", "\n".join(lines) + "\n")
-    chroma = tmp_path / "chroma"
-    exe = os.path.join(os.path.dirname(sys.executable), "absatz")
-    cmd = [exe, "ingest", str(corpus), "--chroma-path", str(chroma), "--json"]
-    env = {**os.environ, "BOT_DB": str(tmp_path / "bot.sqlite3")}
-    kills = 0
-    for delay in (3.0, 5.0, 7.0, 9.0):
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT, env=env)
-        time.sleep(delay)
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGKILL)
-            kills += 1
-        proc.wait()
-    assert kills >= 2, "the ingest must have been killed mid-way at least twice"
-    final = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env, timeout=600)
-    assert final.returncode == 0, final.stderr
-    report = json.loads(final.stdout)
-    assert report["failed"] == [] and report["added"] + report["updated"] + report["unchanged"] == 24
+# --- kill-and-resume: SIGKILL a real ingest at deterministic points ------------------
 
-    from vectorstore.settings import StoreSettings
+ARTICLES = {
+    "2024-01-eisbahn": "date 2024-01 ERFURT (absatz-Test, fiktiv) - Die Eisbahn am Domplatz in Erfurt öffnet am "
+    "Samstag. Sie bleibt bis Ende Februar geöffnet.\n\nDer Eintritt kostet für Erwachsene 5 Euro. Kinder zahlen "
+    "die Hälfte.",
+    "2024-02-freibad": "date 2024-02 ULM (absatz-Test, fiktiv) - Das Freibad in Ulm wird für 3 Millionen Euro "
+    "saniert. Die Arbeiten beginnen im März.\n\nNach der Sanierung kostet der Eintritt ins Freibad 4 Euro. Das "
+    "Becken wird beheizt.",
+    "2024-03-radweg": "date 2024-03 KASSEL (absatz-Test, fiktiv) - Zwischen Kassel und Baunatal entsteht ein neuer "
+    "Radschnellweg. Er ist zwölf Kilometer lang.\n\nDie Strecke soll im Herbst 2025 fertig sein. Das Land zahlt "
+    "80 Prozent der Kosten.",
+    "2024-04-bibliothek": "date 2024-04 ROSTOCK (absatz-Test, fiktiv) - Die Stadtbibliothek Rostock verleiht ab Mai "
+    "auch Werkzeug. Bohrmaschinen und Leitern stehen zur Auswahl.\n\nDie Ausleihe ist für Mitglieder kostenlos. "
+    "Ein Jahresausweis kostet 15 Euro.",
+    "2024-05-marathon": "date 2024-05 HAMBURG (absatz-Test, fiktiv) - Beim Hamburg-Marathon sind 14.000 Läufer "
+    "gestartet. Der Sieger brauchte 2 Stunden und 6 Minuten.\n\nDie Strecke führte an der Alster entlang. Die "
+    "Polizei sperrte mehrere Straßen.",
+    "2024-06-imkerei": "date 2024-06 GÖRLITZ (absatz-Test, fiktiv) - In Görlitz hat eine Schulimkerei ihren ersten "
+    "Honig geerntet. Die Schüler füllten 120 Gläser ab.\n\nDer Honig wird auf dem Wochenmarkt verkauft. Der Erlös "
+    "geht an die Klassenkasse.",
+}
+EDITS = {  # the second round: two articles change one paragraph each, one is removed
+    "2024-02-freibad": ("kostet der Eintritt ins Freibad 4 Euro. Das Becken wird beheizt.",
+                        "kostet der Eintritt ins Freibad 6 Euro. Das Becken wird beheizt und bekommt eine Rutsche."),
+    "2024-05-marathon": ("14.000 Läufer", "16.000 Läuferinnen und Läufer"),
+}
+REMOVED = "2024-06-imkerei"
+KILLPOINT_TIMEOUT_S = 900  # generous: the child embeds on a shared, loaded machine
 
-    store = Store(StoreSettings(chroma_path=chroma))
-    articles, _ = load_articles([corpus])
-    committed = store.committed()
-    assert set(committed) == {a.id for a in articles}  # no manifest entry without its records, none missing
-    for article in articles:
-        units = units_for(article)
-        passages = store.stored_ids("passages", article.id)
-        sentences = store.stored_ids("sentences", article.id)
-        # Exactly one copy of each passage and sentence, all of the committed version.
-        assert sorted(passages) == sorted(u.id for u in units if u.kind == "passage")
-        assert sorted(sentences) == sorted(u.id for u in units if u.kind == "sentence")
-    from vectorstore.embeddings import load_embedder
 
-    searcher = Searcher.open(StoreSettings(chroma_path=chroma), load_embedder("bundled:multilingual-e5-small"))
-    index = searcher.view().index
-    assert set(index.vectors.para_ids()) == {f"{a.id}#{p.n}" for a in articles for p in a.paragraphs}
+def child_env(tmp_path: Path) -> dict:
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k not in ("CHROMA_HOST", "CHROMA_COLLECTION", "INDEX_DIR")}
+    return {**env, "BOT_DB": str(tmp_path / "bot.sqlite3"), "PYTHONPATH": str(ROOT)}
+
+
+def ingest_args(corpus: Path, chroma: Path) -> list[str]:
+    return ["ingest", str(corpus), "--chroma-path", str(chroma), "--json"]
+
+
+def kill_at(point: str, count: int, corpus: Path, chroma: Path, tmp_path: Path) -> str:
+    """Run a real CLI ingest in a child until it reports ``point``, then SIGKILL it there."""
+    cmd = [sys.executable, "-m", "tests.crash_child", point, str(count), "--", *ingest_args(corpus, chroma)]
+    errors = tmp_path / f"child-{point}-{count}.stderr"
+    with errors.open("w") as err:
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, text=True,
+                                cwd=ROOT, env=child_env(tmp_path))
+        lines: queue.Queue[str | None] = queue.Queue()
+
+        def pump() -> None:
+            for line in proc.stdout:
+                lines.put(line)
+            lines.put(None)
+
+        threading.Thread(target=pump, daemon=True).start()
+        try:
+            while True:
+                try:
+                    line = lines.get(timeout=KILLPOINT_TIMEOUT_S)
+                except queue.Empty:
+                    raise AssertionError(f"no {point} kill point within {KILLPOINT_TIMEOUT_S} s") from None
+                if line is None:
+                    code = proc.wait(timeout=60)
+                    raise AssertionError(f"the ingest ended (exit {code}) before reaching {point} {count}: "
+                                         f"{errors.read_text()[-2000:]}")
+                if line.startswith("KILLPOINT "):
+                    break
+            proc.kill()  # SIGKILL, while the child is parked at the kill point
+            assert proc.wait(timeout=60) == -9
+            return line.split(" ", 2)[2].strip()
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(timeout=60)
+
+
+def units_of(article) -> tuple[list[str], list[str]]:
+    units = units_for(article)
+    return [u.id for u in units if u.kind == "passage"], [u.id for u in units if u.kind == "sentence"]
+
+
+def of(ids: list[str], article_id: str, article_hash_: str | None = None) -> list[str]:
+    """The record ids of one article (of one version when a hash is given), sorted."""
+    return sorted(i for i in ids if i.startswith(article_id + "#")
+                  and (article_hash_ is None or i.endswith("@" + article_hash_[:10])))
+
+
+def inspect(chroma: Path, tmp_path: Path) -> dict:
+    """What a freshly started process finds in the store (see tests/crash_child.py)."""
+    done = subprocess.run([sys.executable, "-m", "tests.crash_child", "inspect", str(chroma)], capture_output=True,
+                          text=True, cwd=ROOT, env=child_env(tmp_path), timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout)
+
+
+def check_consistent(chroma: Path, corpus: Path, tmp_path: Path, *, complete: bool) -> dict:
+    """The invariants that hold after a kill at any point, and (``complete``) after a finished run."""
+    state = inspect(chroma, tmp_path)
+    articles = {a.id: a for a in load_articles([corpus])[0]}
+    committed = state["committed"]
+    expected_passages, expected_sentences = [], []
+    for aid, h in committed.items():
+        # No article in the manifest without all its records: the commit record is written last.
+        assert aid in articles and h == article_hash(articles[aid]), aid
+        passages, sentences = units_of(articles[aid])
+        assert of(state["passages"], aid, h) == sorted(passages), aid
+        assert of(state["sentences"], aid, h) == sorted(sentences), aid
+        expected_passages += passages
+        expected_sentences += sentences
+    # What a process opening the store now would search: exactly the committed paragraphs,
+    # each passage once, in the vectors and in BM25.
+    index = state["index"]
+    assert index["hashes"] == committed
+    assert sorted(index["para_ids"]) == sorted(f"{aid}#{p.n}" for aid in committed for p in articles[aid].paragraphs)
+    assert sorted(index["passages"]) == sorted(u.text for aid in committed for u in units_for(articles[aid])
+                                               if u.kind == "passage")
+    assert index["bm25_missing"] == []
+    if complete:
+        assert set(committed) == set(articles)
+        # No passage duplicated, nothing half-written or superseded left behind.
+        assert sorted(state["passages"]) == sorted(expected_passages)
+        assert sorted(state["sentences"]) == sorted(expected_sentences)
+        saved = state["saved"]
+        assert saved is not None and saved["version"] == state["meta"]["corpus_version"]
+        assert saved["hashes"] == committed and sorted(saved["para_ids"]) == sorted(index["para_ids"])
+    return state
+
+
+def finish(corpus: Path, chroma: Path, tmp_path: Path) -> dict:
+    done = subprocess.run([sys.executable, "-m", "bot.cli", *ingest_args(corpus, chroma)], capture_output=True,
+                          text=True, cwd=ROOT, env=child_env(tmp_path), timeout=KILLPOINT_TIMEOUT_S)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_ingest_killed_at_each_write_stage_is_finished_by_the_next_run(tmp_path, embedder):
+    """SIGKILL a real `absatz ingest` mid-write, before a commit, before and after the read
+    index is published and mid-prune; each time the store stays consistent, a reader that
+    was running keeps answering, and the next run completes the job."""
+    corpus, chroma = tmp_path / "corpus", tmp_path / "chroma"
+    for name, text in ARTICLES.items():
+        write(corpus, f"{name}.txt", text)
+    order = load_articles([corpus])[0]  # the order the ingest writes them in
+    ids = [a.id for a in order]
+    sizes = [units_of(a) for a in order]
+
+    # 1. Mid-article: the third article's sentences are written, its passages are not.
+    at = sum(len(p) + len(s) for p, s in sizes[:2]) + len(sizes[2][1])
+    assert f"id={ids[2]}#" in kill_at("records", at, corpus, chroma, tmp_path)
+    state = check_consistent(chroma, corpus, tmp_path, complete=False)
+    assert set(state["committed"]) == set(ids[:2])
+    assert of(state["passages"], ids[2]) == [] and of(state["sentences"], ids[2]) == sorted(sizes[2][1]), \
+        "the kill landed between two writes of one article"
+
+    # 2. Before a commit: the fourth article is completely written but not committed.
+    assert f"article={ids[3]} commits=1" in kill_at("commit", 2, corpus, chroma, tmp_path)
+    state = check_consistent(chroma, corpus, tmp_path, complete=False)
+    assert set(state["committed"]) == set(ids[:3])
+    assert of(state["passages"], ids[3]) == sorted(sizes[3][0])
+    assert of(state["sentences"], ids[3]) == sorted(sizes[3][1])
+
+    # 3. Every article committed, the read index neither built nor announced.
+    kill_at("publish", 1, corpus, chroma, tmp_path)
+    state = check_consistent(chroma, corpus, tmp_path, complete=False)
+    assert set(state["committed"]) == set(ids) and "last_ingest" not in state["meta"] and state["saved"] is None
+
+    report = finish(corpus, chroma, tmp_path)
+    assert report["added"] == 0 and report["unchanged"] == len(ids) and report["units_embedded"] == 0
+    state = check_consistent(chroma, corpus, tmp_path, complete=True)
+    first_version = state["meta"]["corpus_version"]
+    reader = Searcher.open(StoreSettings(chroma_path=chroma), embedder)  # a bot that keeps running
+    question = "Was kostet der Eintritt ins Freibad in Ulm?"
+    assert "4 Euro" in answer(reader, question).answer
+
+    # 4. Second round: two articles edited, one removed; killed after the new read index
+    #    was saved but before the corpus version moved, so nothing was pruned either.
+    for name, (old, new) in EDITS.items():
+        path = corpus / f"{name}.txt"
+        path.write_text(path.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+    (corpus / f"{REMOVED}.txt").unlink()
+    kill_at("announce", 1, corpus, chroma, tmp_path)
+    state = check_consistent(chroma, corpus, tmp_path, complete=False)
+    assert state["meta"]["corpus_version"] == first_version != state["saved"]["version"]  # readers not told
+    assert REMOVED not in state["committed"] and of(state["passages"], REMOVED) == []
+    for article in load_articles([corpus])[0]:
+        if article.id in EDITS:
+            assert of(state["passages"], article.id) != of(state["passages"], article.id, article_hash(article)), \
+                "the superseded version is still stored"
+    assert "4 Euro" in answer(reader, question).answer  # still the version it was told about
+
+    # 5. Nothing changed on disk since: the next run must still announce what the killed
+    #    run committed, then prune; it is killed after its first delete.
+    assert "deletes=1" in kill_at("prune", 1, corpus, chroma, tmp_path)
+    state = check_consistent(chroma, corpus, tmp_path, complete=False)
+    assert state["meta"]["corpus_version"] not in (first_version, "") and state["saved"]["hashes"] == state["committed"]
+    current = [units_of(a) for a in load_articles([corpus])[0]]
+    assert len(state["passages"]) + len(state["sentences"]) > sum(len(p) + len(s) for p, s in current), \
+        "the kill landed mid-prune"
+    assert "6 Euro" in answer(reader, question).answer
+
+    # 6. The next run finishes the prune: nothing duplicated, nothing missing, answers.
+    report = finish(corpus, chroma, tmp_path)
+    assert report["failed"] == [] and report["unchanged"] == len(ids) - 1 and report["units_embedded"] == 0
+    check_consistent(chroma, corpus, tmp_path, complete=True)
+    for q, expected in ((question, "6 Euro"), ("Wie viele Läufer starteten beim Hamburg-Marathon?", "16.000")):
+        result = answer(reader, q)
+        assert not result.abstained and expected in result.answer

@@ -1,0 +1,162 @@
+"""A real `absatz ingest` that stops at a chosen point and waits there to be killed.
+
+Not a test module: ``tests/test_consistency.py`` starts it as a child process,
+
+    python -m tests.crash_child POINT COUNT -- ingest CORPUS --chroma-path STORE --json
+
+It runs the real CLI ingest (``bot.cli.main``) with a few store methods wrapped *in
+this process only* (production code has no hooks). When the ingest reaches the kill
+point, the child prints one line ``KILLPOINT <point> <details>`` to stdout and blocks
+reading stdin; the parent waits for that line and sends SIGKILL. If the parent closes
+stdin instead, the child exits with status 3 without finishing the ingest.
+
+Points (COUNT counts within this run):
+
+- ``records N``  right after the write that brings the passage and sentence records
+  written by this run to at least N (an article's sentences are written before its
+  passages, so N can fall between the two);
+- ``commit N``   after all records of the N-th article of this run were written, just
+  before its commit record (the ``.articles`` upsert);
+- ``publish``    after every article was committed, before the read index is built;
+- ``announce``   after the read index was built and saved, before the corpus version
+  is bumped (readers have not been told);
+- ``prune N``    inside the prune of superseded records, after its N-th delete.
+
+Articles are embedded and written one at a time (``EMBED_BATCH = 1``), so an article
+killed half-way is the only one whose embedding is lost.
+
+    python -m tests.crash_child inspect STORE
+
+prints, as one JSON object, what a freshly started process finds in an embedded store:
+the manifest, every stored record id, and the read index it would build (and the one
+saved beside the store). It runs in its own process because an embedded Chroma client
+that was opened before another process wrote cannot read the new vectors (Chroma
+1.5: "Error finding id"); a fresh process is what the next run and a restarted bot are.
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def stop_here(point: str, details: str) -> None:
+    print(f"KILLPOINT {point} {details}", flush=True)
+    sys.stdin.read()  # blocks until the parent kills us (or closes stdin)
+    print("KILLPOINT released without a kill", file=sys.stderr, flush=True)
+    import os
+
+    os._exit(3)
+
+
+def install(point: str, count: int) -> None:
+    import ingest.pipeline as pipeline
+    from vectorstore.store import Store
+
+    pipeline.EMBED_BATCH = 1
+    state = {"records": 0, "commits": 0, "deletes": 0, "pruning": False}
+    call = Store._call
+
+    def kind_of(fn) -> tuple[str, str]:
+        collection = getattr(getattr(fn, "__self__", None), "name", "") or ""
+        return getattr(fn, "__name__", ""), collection.rsplit(".", 1)[-1]
+
+    def wrapped_call(self, fn, *args, **kwargs):
+        name, kind = kind_of(fn)
+        if point == "commit" and name == "upsert" and kind == "articles":
+            state["commits"] += 1
+            if state["commits"] == count:
+                stop_here("commit", f"article={kwargs['ids'][0]} commits={state['commits'] - 1}")
+        result = call(self, fn, *args, **kwargs)
+        if point == "records" and name == "upsert" and kind in ("passages", "sentences"):
+            ids = kwargs["ids"]
+            state["records"] += len(ids)
+            if state["records"] >= count:
+                stop_here("records", f"written={state['records']} last={kind} id={ids[-1]}")
+        if point == "prune" and state["pruning"] and name == "delete":
+            state["deletes"] += 1
+            if state["deletes"] == count:
+                stop_here("prune", f"deletes={state['deletes']} last={kind}")
+        return result
+
+    Store._call = wrapped_call
+
+    if point == "publish":
+        publish = pipeline.publish
+
+        def wrapped_publish(store, embedder):
+            stop_here("publish", "")
+            return publish(store, embedder)
+
+        pipeline.publish = wrapped_publish
+
+    if point == "announce":
+        bump = Store.bump_version
+
+        def wrapped_bump(self, *args, **kwargs):
+            stop_here("announce", f"version={args[1] if len(args) > 1 else kwargs.get('version')}")
+            return bump(self, *args, **kwargs)
+
+        Store.bump_version = wrapped_bump
+
+    if point == "prune":
+        prune = Store.prune
+
+        def wrapped_prune(self):
+            state["pruning"] = True
+            try:
+                return prune(self)
+            finally:
+                state["pruning"] = False
+
+        Store.prune = wrapped_prune
+
+
+def inspect(chroma: str) -> dict:
+    from pathlib import Path
+
+    from vectorstore.readindex import ReadIndex
+    from vectorstore.settings import StoreSettings
+    from vectorstore.store import Store
+
+    store = Store(StoreSettings(chroma_path=Path(chroma)))
+    committed = store.committed()
+    index = ReadIndex.build(store, "inspect")
+    vectors = index.vectors
+    # BM25 must hold every passage row the vectors hold: its own text finds it.
+    bm25_missing = [row for row, text in enumerate(vectors.p_text)
+                    if row not in [r for r, _ in index.lexical.search(text, 3)]]
+    saved = ReadIndex.load(store.settings.read_index_dir)
+    return {
+        "meta": {k: v for k, v in store.meta.items() if isinstance(v, (str, int, float))},
+        "committed": committed,
+        "passages": store.stored_ids("passages"),
+        "sentences": store.stored_ids("sentences"),
+        "index": {"hashes": index.hashes, "para_ids": vectors.para_ids(), "passages": vectors.p_text,
+                  "bm25_missing": bm25_missing},
+        "saved": None if saved is None else {"version": saved.version, "hashes": saved.hashes,
+                                             "para_ids": saved.vectors.para_ids()},
+    }
+
+
+def main(argv: list[str]) -> int:
+    if argv[:1] == ["inspect"] and len(argv) == 2:
+        import json
+
+        print(json.dumps(inspect(argv[1]), ensure_ascii=False))
+        return 0
+    if "--" not in argv or argv.index("--") not in (1, 2):
+        print("usage: python -m tests.crash_child POINT [COUNT] -- CLI ARGS...", file=sys.stderr)
+        return 2
+    split = argv.index("--")
+    point, count = argv[0], int(argv[1]) if split == 2 else 1
+    if point not in ("records", "commit", "publish", "announce", "prune"):
+        print(f"unknown kill point {point!r}", file=sys.stderr)
+        return 2
+    install(point, count)
+    from bot.cli import main as cli_main
+
+    return cli_main(argv[split + 1 :])
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -99,6 +99,8 @@ def test_numbering_is_stable_when_another_paragraph_changes(paragraphs, which, e
     changed = list(paragraphs)
     changed[which] = changed[which].rstrip(".") + f" {extra}."
     after = parse_native("\n\n".join(changed), "x")
-    for p, q in zip(before.paragraphs, after.paragraphs):
+    # Counts first: zip() below would silently hide a paragraph gained or lost.
+    assert len(before.paragraphs) == len(after.paragraphs) == len(paragraphs)
+    for p, q in zip(before.paragraphs, after.paragraphs, strict=True):
         if p.n != which + 1:
             assert (p.n, p.text) == (q.n, q.text)

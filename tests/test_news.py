@@ -9,7 +9,8 @@ import pytest
 
 from bot.answer import answer
 from ingest.pipeline import ingest_paths
-from vectorstore.dates import DateRange, asks_for_latest
+from vectorstore.dates import RECENCY_WINDOW, DateRange, asks_for_latest
+from vectorstore.records import date_number
 from vectorstore.search import Searcher
 from vectorstore.store import Store
 
@@ -17,12 +18,28 @@ from .conftest import CORPUS, json_lines, run_cli, settings_for
 
 STORY = Path(__file__).parent / "data" / "story"
 FEB, MAY, SEP = "2024-02-lindenbruecke-gesperrt", "2024-05-lindenbruecke-verlaengert", "2024-09-lindenbruecke-frei"
+# Two reports dated to the day, either side of 2024-05-15 (the story above is dated by month).
+FEST_10, FEST_20 = "2024-05-10-stadtfest-halle", "2024-05-20-stadtfest-halle-bilanz"
+DAY_DATED = [
+    {"id": FEST_10, "date": "2024-05-10", "title": "Stadtfest in Halle eröffnet", "source": "absatz-Test, fiktiv",
+     "text": "Das Stadtfest in Halle hat am Freitag mit einem Umzug durch die Altstadt begonnen. Rund 20.000 "
+             "Menschen kamen am ersten Abend.\n\nDie Bühne am Marktplatz zeigt bis Sonntag Konzerte."},
+    {"id": FEST_20, "date": "2024-05-20", "title": "Stadtfest in Halle zieht Bilanz", "source": "absatz-Test, fiktiv",
+     "text": "Das Stadtfest in Halle zählte nach Angaben der Veranstalter 85.000 Besucher. Die Polizei meldete "
+             "keine größeren Zwischenfälle.\n\nIm nächsten Jahr soll das Stadtfest vier Tage dauern."},
+]
 
 
 @pytest.fixture(scope="module")
 def story_store(tmp_path_factory, embedder):
-    settings = settings_for(tmp_path_factory.mktemp("story") / "chroma")
-    ingest_paths(Store(settings), embedder, [STORY, CORPUS])
+    root = tmp_path_factory.mktemp("story")
+    days = root / "days"
+    days.mkdir()
+    (days / "stadtfest.jsonl").write_text("\n".join(json.dumps(a, ensure_ascii=False) for a in DAY_DATED) + "\n",
+                                          encoding="utf-8")
+    settings = settings_for(root / "chroma")
+    report = ingest_paths(Store(settings), embedder, [STORY, CORPUS, days])
+    assert not report.failed and FEST_20 in report.added
     return settings
 
 
@@ -38,8 +55,21 @@ def test_every_passage_carries_its_date(story):
 
 def test_filters_run_inside_the_store(story):
     hits = story.search("Lindenbrücke Magdeburg", k=5, dates=DateRange.parse("2024-04", "2024-06")).hits
-    assert hits and all(h.meta["date"] == "2024-05" for h in hits)
+    assert hits and all(h.meta["date"].startswith("2024-05") for h in hits)
     assert hits[0].article_id == MAY
+
+
+def test_date_filter_applies_before_ranking_not_after(story):
+    """The period's articles rank far below others on this question: a filter applied to
+    the ranked hits afterwards would return nothing; filtering first returns k hits."""
+    question = "Wie lange ist die Lindenbrücke in Magdeburg wegen der Reparatur gesperrt?"
+    period = DateRange.parse("2025-01", "2025-12")
+    in_period = lambda h: period.since <= h.meta["date_num"] <= period.until  # noqa: E731
+    unfiltered = story.search(question, k=10).hits
+    assert len(unfiltered) == 10 and not any(in_period(h) for h in unfiltered), \
+        "the case must rank every paragraph of the period below the first 10 hits"
+    filtered = story.search(question, k=3, dates=period).hits
+    assert len(filtered) == 3 and all(in_period(h) for h in filtered)
     # A narrow filter still returns that period's best match, even for a question
     # whose best match overall lies elsewhere.
     a = answer(story, "Wie viel kostet die Reparatur der Lindenbrücke?", dates=DateRange.parse(None, "2024-03"))
@@ -49,9 +79,34 @@ def test_filters_run_inside_the_store(story):
 def test_cli_date_options_and_their_errors(story_store, capsys):
     path = ["--chroma-path", str(story_store.chroma_path)]
     code, out, _ = run_cli(capsys, "search", "Lindenbrücke", "--since", "2024-08", "--json", *path)
-    assert code == 0 and {h["date"] for h in json_lines(out)[0]["hits"]} <= {"2024-09", "2025-01", "2025-03", "2025-06"}
+    hits = json_lines(out)[0]["hits"]
+    assert code == 0 and hits and hits[0]["article_id"] == SEP
+    assert {h["date"] for h in hits} <= {"2024-09", "2025-01", "2025-03", "2025-06"}
     code, _, err = run_cli(capsys, "ask", "Lindenbrücke?", "--since", "gestern", *path)
     assert code == 2 and "--since" in err
+
+
+def search_ids(capsys, store, query: str, *options: str) -> list[str]:
+    code, out, err = run_cli(capsys, "search", query, "--json", "-k", "10", *options,
+                             "--chroma-path", str(store.chroma_path))
+    assert code == 0, err
+    return [h["article_id"] for h in json_lines(out)[0]["hits"]]
+
+
+def test_cli_day_dates_filter_to_the_day(story_store, capsys):
+    query = "Stadtfest in Halle"
+    since = search_ids(capsys, story_store, query, "--since", "2024-05-15")
+    assert since[0] == FEST_20 and FEST_10 not in since
+    assert all(i[:7] >= "2024-06" or i.startswith("2024-05-20") for i in since if i[:4].isdigit())
+    until = search_ids(capsys, story_store, query, "--until", "2024-05-15")
+    assert until[0] == FEST_10 and FEST_20 not in until
+    day = search_ids(capsys, story_store, query, "--since", "2024-05-20", "--until", "2024-05-20")
+    assert set(day) == {FEST_20}
+    month = search_ids(capsys, story_store, query, "--since", "2024-05", "--until", "2024-05")
+    assert {FEST_10, FEST_20} <= set(month)  # a month bound covers every day of it
+    code, _, err = run_cli(capsys, "search", query, "--since", "2024-05-32", "--chroma-path",
+                           str(story_store.chroma_path))
+    assert code == 2 and "--since" in err and "2024-05-32" in err
 
 
 def test_latest_questions_rank_newer_reports_first(story):
@@ -68,7 +123,22 @@ def test_ordinary_questions_are_not_reordered_by_date(story):
     assert not asks_for_latest("Wann wurde die Lindenbrücke wegen Rissen gesperrt?")
     hits = story.search("Wann wurde die Lindenbrücke wegen Rissen gesperrt?", k=5).hits
     assert hits[0].article_id == FEB
-    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    plain = story.search("Was wurde über die Lindenbrücke in Magdeburg berichtet?", k=5).hits
+    # A newer report is about as relevant (within the window in which a "latest" question
+    # would move it first), yet the order stays the relevance order.
+    close = [h for h in plain if h.score >= plain[0].score - RECENCY_WINDOW]
+    assert any(h.meta["date_num"] > plain[0].meta["date_num"] for h in close)
+    assert [h.score for h in plain] == sorted((h.score for h in plain), reverse=True)
+
+
+def test_latest_questions_put_the_newest_of_comparably_relevant_hits_first(story):
+    hits = story.search("Was ist zuletzt über die Lindenbrücke in Magdeburg berichtet worden?", k=5).hits
+    best = max(h.score for h in hits)
+    close = [h for h in hits if h.score >= best - RECENCY_WINDOW]
+    dates = [h.meta["date_num"] for h in close]
+    assert len(set(dates)) > 1 and dates == sorted(dates, reverse=True)
+    # ... which is not the relevance order: the date moved a less relevant report up.
+    assert [h.score for h in close] != sorted((h.score for h in close), reverse=True)
 
 
 def test_disagreeing_reports_are_shown_with_both_dates(story):
@@ -115,3 +185,21 @@ async def test_discord_article_follows_the_story_and_ask_takes_dates(simcord_env
     assert "2 Millionen Euro" in embed.description and "2024-02" in embed.fields[0].name
     bad = await alice.slash(channel, "ask", question="Lindenbrücke?", since="gestern")
     assert bad.ephemeral and "--since" in bad.response.content
+
+
+async def test_discord_search_takes_day_dates(simcord_env):
+    guild = simcord_env.create_guild()
+    channel = guild.create_text_channel("news")
+    alice = guild.add_member(simcord_env.create_user("alice"))
+    after = reply_text(await alice.slash(channel, "search", query="Stadtfest in Halle", since="2024-05-15"))
+    assert f"{FEST_20}#" in after and f"{FEST_10}#" not in after
+    before = reply_text(await alice.slash(channel, "search", query="Stadtfest in Halle", until="2024-05-15"))
+    assert f"{FEST_10}#" in before and f"{FEST_20}#" not in before
+    bad = await alice.slash(channel, "search", query="Stadtfest", since="2024-05-15", until="2024-05-01")
+    assert bad.ephemeral and "--since" in bad.response.content
+
+
+def reply_text(result) -> str:
+    from .simcord_helpers import reply_of
+
+    return reply_of(result).embeds[0].description

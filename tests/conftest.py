@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -15,15 +16,43 @@ from vectorstore.settings import StoreSettings
 from vectorstore.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
+# ABSATZ_SHARED_DIR points the tests at another copy of ../shared (the suite's own test
+# of the CI rule below points it at a folder that does not exist).
+SHARED = Path(os.environ.get("ABSATZ_SHARED_DIR") or ROOT.parent / "shared")
 SEED = SHARED / "seed" / "000_a05d8c91f093345a.txt"
 XQUAD = SHARED / "data" / "xquad-de"
 GNAD = SHARED / "data" / "gnad10k" / "articles.jsonl"
 CORPUS = ROOT / "corpus"
 
-needs_seed = pytest.mark.skipif(not SEED.exists(), reason="../shared/seed is absent")
-needs_xquad = pytest.mark.skipif(not XQUAD.exists(), reason="../shared/data/xquad-de is absent")
-needs_gnad = pytest.mark.skipif(not GNAD.exists(), reason="../shared/data/gnad10k is absent")
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
+
+
+def needs_shared(path: Path, what: str) -> pytest.MarkDecorator:
+    """A test that reads ``path`` from ../shared: skipped with the reason where it is
+    absent, but a failure in CI (``CI=true``), where a silent skip would hide that the
+    data never arrived."""
+    return pytest.mark.needs_shared(path=str(path), reason=f"{what} is absent ({path})")
+
+
+needs_seed = needs_shared(SEED, "the real seed article ../shared/seed")
+needs_xquad = needs_shared(XQUAD, "XQuAD-de ../shared/data/xquad-de")
+needs_gnad = needs_shared(GNAD, "10kGNAD ../shared/data/gnad10k")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "needs_shared(path, reason): the test reads a file from ../shared")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    for mark in item.iter_markers("needs_shared"):
+        if not Path(mark.kwargs["path"]).exists():
+            if in_ci():
+                pytest.fail(f"CI=true but {mark.kwargs['reason']}: CI must run this test, not skip it",
+                            pytrace=False)
+            pytest.skip(mark.kwargs["reason"])
 
 
 @pytest.fixture(autouse=True)

@@ -1,15 +1,32 @@
-"""A real ``chroma run`` server on a free loopback port, for server-mode tests."""
+"""A real ``chroma run`` server on a free loopback port, for server-mode tests.
+
+Nothing here waits without a bound: start-up polls the heartbeat with a deadline, stop
+escalates from SIGTERM to SIGKILL with timeouts, and :func:`bounded_client_reads` gives
+every Chroma HTTP client created in this process a read timeout (Chroma's own client
+has none, so a server that accepts a connection and never answers would hang a test
+for ever).
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import queue
 import shutil
+import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
+
+# Generous: a loaded 2-core machine must not turn a slow answer into a failure; the
+# point is that a hung server ends the test instead of the suite.
+CLIENT_TIMEOUT_S = 120.0
+STOP_TIMEOUT_S = 15.0
 
 
 def free_port() -> int:
@@ -23,37 +40,109 @@ def chroma_executable() -> str | None:
     return str(local) if local.exists() else shutil.which("chroma")
 
 
+@contextlib.contextmanager
+def bounded_client_reads(timeout: float = CLIENT_TIMEOUT_S) -> Iterator[None]:
+    """Every Chroma HTTP client created meanwhile in this process times out its requests
+    after ``timeout`` seconds (connect, read, write) instead of waiting for ever."""
+    import httpx
+    from chromadb.api.fastapi import FastAPI
+
+    original = FastAPI.__init__
+
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        self._session.timeout = httpx.Timeout(timeout)
+
+    FastAPI.__init__ = init
+    try:
+        yield
+    finally:
+        FastAPI.__init__ = original
+
+
+def set_client_timeout(client, timeout: float) -> None:
+    """Change the request timeout of one Chroma HTTP client already created."""
+    import httpx
+
+    client._server._session.timeout = httpx.Timeout(timeout)
+
+
+def readline(proc: subprocess.Popen, timeout: float) -> str:
+    """The next line of ``proc``'s stdout, or AssertionError after ``timeout`` seconds."""
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: lines.put(proc.stdout.readline()), daemon=True).start()
+    try:
+        return lines.get(timeout=timeout)
+    except queue.Empty:
+        raise AssertionError(f"no answer from pid {proc.pid} within {timeout:.0f} s") from None
+
+
+def end(proc: subprocess.Popen, timeout: float = STOP_TIMEOUT_S) -> None:
+    """Stop ``proc``: SIGTERM, then SIGKILL; never waits without a bound."""
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout)
+
+
 class ChromaServer:
     def __init__(self, path: Path, port: int | None = None):
         self.path = path
         self.port = port or free_port()
         self.proc: subprocess.Popen | None = None
+        self.log = path.with_name(path.name + ".chroma-run.log")
 
-    def start(self, timeout: float = 60.0) -> ChromaServer:
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def healthy(self, timeout: float = 1.0) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.url}/api/v2/heartbeat", timeout=timeout):
+                return True
+        except OSError:
+            return False
+
+    def start(self, timeout: float = 120.0) -> ChromaServer:
         exe = chroma_executable()
         if exe is None:
             raise RuntimeError("the chroma CLI is not installed")
-        self.proc = subprocess.Popen(
-            [exe, "run", "--path", str(self.path), "--host", "127.0.0.1", "--port", str(self.port)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
-        )
+        with self.log.open("ab") as log:
+            self.proc = subprocess.Popen(
+                [exe, "run", "--path", str(self.path), "--host", "127.0.0.1", "--port", str(self.port)],
+                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/api/v2/heartbeat", timeout=1)
+            if self.healthy():
                 return self
-            except OSError:
-                if self.proc.poll() is not None:
-                    raise RuntimeError(f"chroma run exited with {self.proc.returncode}")
-                time.sleep(0.2)
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"chroma run exited with {self.proc.returncode}: {self.log_tail()}")
+            time.sleep(0.2)  # polling interval of a bounded wait, not synchronisation
         self.stop()
-        raise RuntimeError("chroma run did not come up in time")
+        raise RuntimeError(f"chroma run did not answer its heartbeat within {timeout:.0f} s: {self.log_tail()}")
+
+    def log_tail(self, chars: int = 2000) -> str:
+        try:
+            return self.log.read_text(errors="replace")[-chars:]
+        except OSError:
+            return ""
+
+    def pause(self) -> None:
+        """Freeze the server (SIGSTOP): connections are accepted, nothing is answered."""
+        os.kill(self.proc.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        os.kill(self.proc.pid, signal.SIGCONT)
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        if self.proc is not None:
+            if self.proc.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(self.proc.pid, signal.SIGCONT)  # a paused server cannot act on SIGTERM
+            end(self.proc)

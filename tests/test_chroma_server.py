@@ -1,13 +1,26 @@
-"""Server mode: the same ingest and answers against a real ``chroma run`` on loopback."""
+"""Server mode: the same ingest and answers against a real ``chroma run`` on loopback.
+
+Every wait here is bounded: Chroma clients made in this process time out their requests
+(:func:`bounded_client_reads`), subprocesses run with timeouts, and lines read from a
+subprocess come through :func:`readline` with a deadline.
+"""
 
 import json
+import time
 
 import pytest
 
-from .chroma_server import ChromaServer
+from .chroma_server import ChromaServer, bounded_client_reads, end, readline, set_client_timeout
 from .conftest import json_lines, needs_seed, run_cli
 
 SEED_ID = "000_a05d8c91f093345a"
+SUBPROCESS_TIMEOUT_S = 600
+
+
+@pytest.fixture(scope="module", autouse=True)
+def client_timeouts():
+    with bounded_client_reads():
+        yield
 
 
 @pytest.fixture(scope="module")
@@ -86,25 +99,27 @@ def test_an_ingest_in_one_process_is_seen_by_another_without_restart(server_env,
     env = {**os.environ, "CHROMA_COLLECTION": "multi", "BOT_DB": str(tmp_path / "bot.sqlite3")}
     corpus = tmp_path / "corpus"
     shutil.copytree(corpus_dir, corpus)
-    subprocess.run([exe, "ingest", str(corpus), "--json"], env=env, cwd=ROOT, check=True, capture_output=True, timeout=300)
+    subprocess.run([exe, "ingest", str(corpus), "--json"], env=env, cwd=ROOT, check=True, capture_output=True,
+                   timeout=SUBPROCESS_TIMEOUT_S)
     reader = subprocess.Popen([exe, "ask", "--json"], env=env, cwd=ROOT, text=True,
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     question = "Wie viele Haushalte versorgt die schwimmende Solaranlage in Rostock?\n"
     try:
         reader.stdin.write(question)
         reader.stdin.flush()
-        assert json.loads(reader.stdout.readline())["abstained"] is True
+        assert json.loads(readline(reader, SUBPROCESS_TIMEOUT_S))["abstained"] is True
         (corpus / "solar.txt").write_text(
             "date 2025-08 ROSTOCK (Test) - In Rostock liefert die erste schwimmende Solaranlage an der Ostsee "
             "Strom für rund 900 Haushalte.\n\nSie liegt im Stadthafen.", encoding="utf-8")
-        subprocess.run([exe, "ingest", str(corpus), "--json"], env=env, cwd=ROOT, check=True, capture_output=True, timeout=300)
+        subprocess.run([exe, "ingest", str(corpus), "--json"], env=env, cwd=ROOT, check=True, capture_output=True,
+                       timeout=SUBPROCESS_TIMEOUT_S)
         reader.stdin.write(question)
         reader.stdin.flush()
-        after = json.loads(reader.stdout.readline())
+        after = json.loads(readline(reader, SUBPROCESS_TIMEOUT_S))
         assert not after["abstained"] and after["citations"][0]["id"] == "solar#1"
     finally:
         reader.stdin.close()
-        reader.wait(timeout=30)
+        end(reader, timeout=60)
 
 
 async def test_bot_says_index_unavailable_while_the_server_is_down_and_recovers(tmp_path, corpus_dir, embedder, capsys):
@@ -146,3 +161,30 @@ async def test_bot_says_index_unavailable_while_the_server_is_down_and_recovers(
     finally:
         server.stop()
         restarted.stop()
+
+
+def test_a_hung_server_is_a_bounded_error_not_a_hang(tmp_path, corpus_dir, embedder):
+    """A server that accepts connections but never answers (SIGSTOP) must end a read
+    with a clear error within the client timeout, and serve again once it resumes."""
+    from ingest.pipeline import ingest_paths
+    from vectorstore.settings import StoreSettings
+    from vectorstore.store import Store, StoreUnavailable
+
+    server = ChromaServer(tmp_path / "srv").start()
+    try:
+        settings = StoreSettings(chroma_host="127.0.0.1", chroma_port=server.port, collection="hung")
+        store = Store(settings)
+        ingest_paths(store, embedder, [corpus_dir / "2025-06-baeckerei-preise.txt"])
+        set_client_timeout(store.client, 3)
+        server.pause()
+        started = time.monotonic()
+        with pytest.raises(StoreUnavailable, match="not reachable"):
+            store.meta  # the bot's open store, between two questions
+        with bounded_client_reads(3), pytest.raises(StoreUnavailable, match="not reachable"):
+            Store(settings).meta  # a process that starts now
+        assert time.monotonic() - started < 60
+        server.resume()
+        assert server.healthy(timeout=30)
+        assert Store(settings).counts()["articles"] == 1
+    finally:
+        server.stop()

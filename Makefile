@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip install -q --disable-pip-version-check
 
-.PHONY: demo test setup setup-test bench clean
+.PHONY: demo test smoke-wheel setup setup-test bench clean
 
 $(VENV)/bin/python:
 	python3 -m venv $(VENV)
@@ -31,6 +31,20 @@ demo: setup
 
 test: setup-test
 	$(PY) -m pytest -q
+	$(MAKE) smoke-wheel
+
+# What a deployment installs: build the wheel, install it (and simcord) into a fresh
+# virtual environment, and run tests/smoke_installed.py there from a temporary folder
+# in isolated mode, so nothing is imported from the source tree: ingest corpus/, ask,
+# start the bot through simcord. Stale build/lib files would hide missing packages.
+SMOKE_VENV := build/smoke-venv
+smoke-wheel: | $(VENV)/bin/python
+	rm -rf build/lib build/bdist.* build/wheel $(SMOKE_VENV)
+	$(PY) -m pip wheel -q --disable-pip-version-check --no-deps -w build/wheel .
+	python3 -m venv $(SMOKE_VENV)
+	$(SMOKE_VENV)/bin/python -m pip install -q --disable-pip-version-check build/wheel/absatz-*.whl 'simcord>=3.2'
+	dir=$$(mktemp -d) && cp tests/smoke_installed.py "$$dir/" && cd "$$dir" && \
+	  { $(CURDIR)/$(SMOKE_VENV)/bin/python -I smoke_installed.py $(CURDIR)/corpus; status=$$?; rm -rf "$$dir"; exit $$status; }
 
 bench: setup-test
 	$(PIP) -e '.[test,bench]'

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import shutil
+import threading
+import time
 from dataclasses import replace
 
 import discord
@@ -10,6 +13,7 @@ import pytest
 
 from bot import create_bot
 from bot.settings import BotSettings
+from ingest.lock import IngestLock, lock_path
 from ingest.pipeline import ingest_paths
 from ingest.settings import IngestSettings
 from vectorstore.search import Searcher
@@ -17,6 +21,11 @@ from vectorstore.store import Store
 
 from .conftest import CORPUS, settings_for
 from .simcord_helpers import dispatch_unsettled, reply_of
+
+# Every test here may run an ingest in a child process (seconds, more on a loaded
+# machine): simcord waits this long for the bot to settle before it calls it stuck.
+INGEST_SETTLE_S = 300
+pytestmark = pytest.mark.simcord(settle_timeout=INGEST_SETTLE_S)
 
 NEW_ARTICLE = """date 2025-08 ROSTOCK (absatz-Test, fiktiv) - In Rostock hat die erste schwimmende Solaranlage an der Ostsee den Betrieb aufgenommen. Sie liefert Strom für rund 900 Haushalte.
 
@@ -123,6 +132,68 @@ async def test_upload_accepted_lists_citation_ids(server, simcord_bot):
     assert (simcord_bot.settings.ingest.corpus_dir / "solar.txt").read_text(encoding="utf-8") == NEW_ARTICLE
     answer = await reader.slash(channel, "ask", question="Wie viele Module hat die Solaranlage?")
     assert reply_of(answer).embeds[0].fields[0].value.endswith("`solar#2`")
+
+
+def corpus_files(corpus) -> dict[str, bytes]:
+    return {str(p.relative_to(corpus)): p.read_bytes() for p in sorted(corpus.rglob("*")) if p.is_file()}
+
+
+async def test_upload_while_another_process_ingests_names_it_and_changes_nothing(server, simcord_bot):
+    """An `absatz ingest` in another process holds the store's file lock (held here by
+    the test, as that process would): the upload is refused with who holds it, and
+    neither a new file nor a replaced one stays in CORPUS_DIR."""
+    env, guild, channel, admin, reader = server
+    corpus = simcord_bot.settings.ingest.corpus_dir
+    before = corpus_files(corpus)
+    version = simcord_bot.searcher.store.meta["corpus_version"]
+    edited = before["2025-06-baeckerei-preise.txt"].decode().replace("65 Cent", "70 Cent").encode()
+    holder = "redakteurin (absatz ingest, pid 4242, 05:30:00)"
+    with IngestLock(lock_path(simcord_bot.settings.store), holder):
+        new = await admin.slash(channel, "upload", file=("solar.txt", NEW_ARTICLE.encode()))
+        replaced = await admin.slash(channel, "upload", file=("2025-06-baeckerei-preise.txt", edited))
+    for result in (new, replaced):
+        text = reply_of(result).content
+        assert text.startswith("⛔") and holder in text, text
+    assert corpus_files(corpus) == before
+    assert simcord_bot.searcher.store.meta["corpus_version"] == version
+    refusals = [(a, r) for _, a, r in audit(simcord_bot) if a == "upload"]
+    assert len(refusals) == 2 and all(r.startswith("refused") and holder in r for _, r in refusals)
+    # Once the other ingest has finished, the same upload goes through.
+    result = await admin.slash(channel, "upload", file=("solar.txt", NEW_ARTICLE.encode()))
+    assert "`solar#1`" in reply_of(result).content
+
+
+def kill_the_ingest_child_when_it_starts(deadline_s: float) -> threading.Thread:
+    """SIGKILL the bot's ingest child as soon as it exists: a crash before it commits."""
+    def watch() -> None:
+        end = time.perf_counter() + deadline_s
+        while time.perf_counter() < end:
+            for child in multiprocessing.active_children():
+                if child.name == "absatz-ingest":
+                    child.kill()
+                    return
+            time.sleep(0.01)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    return watcher
+
+
+async def test_upload_whose_ingest_dies_puts_the_corpus_folder_back(server, simcord_bot):
+    env, guild, channel, admin, reader = server
+    corpus = simcord_bot.settings.ingest.corpus_dir
+    before = corpus_files(corpus)
+    edited = before["2025-06-baeckerei-preise.txt"].decode().replace("65 Cent", "70 Cent").encode()
+    for name, data in (("solar.txt", NEW_ARTICLE.encode()), ("2025-06-baeckerei-preise.txt", edited)):
+        watcher = kill_the_ingest_child_when_it_starts(INGEST_SETTLE_S)
+        result = await admin.slash(channel, "upload", file=(name, data))
+        watcher.join()
+        text = reply_of(result).content
+        assert text.startswith("⛔") and "ended unexpectedly" in text and name in text, text
+        assert corpus_files(corpus) == before  # the new file is gone, the replaced one has its old bytes
+    answer = await reader.slash(channel, "ask", question="Was kostet ein Brötchen in München?")
+    assert "65 Cent" in reply_of(answer).embeds[0].description
+    assert [r.split(":")[0] for _, a, r in audit(simcord_bot) if a == "upload"] == ["failed", "failed"]
 
 
 @pytest.mark.parametrize(

@@ -56,6 +56,25 @@ def progress_text(done: int, total: int, paragraphs: int, elapsed: float, langua
     return f"⏳ Ingest running: {done}/{total} articles · {paragraphs} paragraphs embedded · {elapsed:.0f} s"
 
 
+async def _no_progress(*_) -> None:
+    return None
+
+
+def _read_if_exists(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+def _restore(path: Path, previous: bytes | None) -> None:
+    """Put a file back as it was before an upload wrote it."""
+    if previous is None:
+        path.unlink(missing_ok=True)
+    else:
+        write_upload(path.parent, path.name, previous)
+
+
 class ConfirmRemove(discord.ui.View):
     def __init__(self, cog: Admin, requester: int, article_id: str, language: str):
         super().__init__(timeout=120)
@@ -197,20 +216,50 @@ class Admin(commands.Cog):
             prefix = "Abgelehnt" if language == "de" else "Rejected"
             await interaction.followup.send(f"⛔ {prefix}: {exc}"[:MESSAGE])
             return
+        target = self.corpus_dir / name
         self.running = interaction.user.mention
         try:
+            # Another process (`absatz ingest`) may hold the store's lock: ask before
+            # writing, so its run never sees a file that this upload may not keep.
+            await asyncio.to_thread(self._check_lock_free, f"{who} uploading {name}")
+            previous = await asyncio.to_thread(_read_if_exists, target)
             path = await asyncio.to_thread(write_upload, self.corpus_dir, name, data)
-
-            async def no_progress(*_):
-                return None
-
-            report = await self.run_ingest([path], who, no_progress)
+            try:
+                report = await self.run_ingest([path], who, _no_progress)
+            except BaseException:
+                # Whatever stopped the ingest, the upload did not happen: the corpus
+                # folder goes back to what it was (a replaced file gets its old bytes).
+                await asyncio.to_thread(_restore, path, previous)
+                raise
+        except (IngestBusy, StoreError) as exc:
+            await self._upload_failed(interaction, who, name, exc, language)
+            return
         finally:
             self.running = None
         ids = [f"`{a.id}#1` … `{a.id}#{len(a.paragraphs)}`" for a in articles]
         self.bot.audit.record(who, "upload", name, report_summary(report))
         head = summary_text(report, language)
         await interaction.followup.send(lines_within([head, *ids], MESSAGE))
+
+    def _check_lock_free(self, holder: str) -> None:
+        """Raises IngestBusy (naming the holder) if any process is ingesting into this store."""
+        with IngestLock(lock_path(self.bot.settings.store), holder):
+            pass
+
+    async def _upload_failed(self, interaction: discord.Interaction, who: str, name: str, exc: Exception,
+                             language: str) -> None:
+        if isinstance(exc, IngestBusy):
+            holder = exc.holder or ("unbekannt" if language == "de" else "unknown")
+            self.bot.audit.record(who, "upload", name, f"refused: another ingest is running ({holder})")
+            text = (f"⛔ Abgelehnt: Gerade läuft ein anderer Ingest (gestartet von {holder}). "
+                    f"Es wurde nichts geändert; lade `{name}` erneut hoch, wenn er fertig ist." if language == "de" else
+                    f"⛔ Rejected: another ingest is running (started by {holder}). "
+                    f"Nothing was changed; upload `{name}` again when it has finished.")
+        else:
+            self.bot.audit.record(who, "upload", name, f"failed: {exc}")
+            text = (f"⛔ Fehlgeschlagen: {exc} (`{name}` wurde nicht übernommen.)" if language == "de" else
+                    f"⛔ Failed: {exc} (`{name}` was not kept.)")
+        await interaction.followup.send(text[:MESSAGE])
 
     async def _check_no_clash(self, name: str, articles) -> None:
         """An upload must not silently replace an article that came from another file."""

@@ -107,3 +107,119 @@ def test_read_only_store_refuses_ingest_and_the_running_bot_keeps_answering(tmp_
         subprocess.run(["chattr", "-R", "-i", str(chroma)], check=True)
     code, out, _ = run_cli(capsys, "stats", "--json", "--chroma-path", str(chroma))
     assert json.loads(out)["articles"] == 1  # nothing was lost or half-written
+
+
+# --- filesystem faults: a really full disk, a store read-only from the start ------------
+
+HAFEN = "2024-03-hafen-terminal"
+HAFEN_QUESTION = "Was kritisieren Umweltverbände am neuen Terminal im Hafen?"
+
+
+def absatz_process(tmp_path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+    """The CLI in a fresh process: what an admin, or a bot being restarted, runs."""
+    return subprocess.run([sys.executable, "-m", "bot.cli", *args], capture_output=True, text=True, cwd=ROOT,
+                          timeout=timeout, env={**os.environ, "BOT_DB": str(tmp_path / "bot.sqlite3")})
+
+
+def one_line_error(proc: subprocess.CompletedProcess) -> str:
+    err = proc.stderr.strip()
+    assert proc.returncode == 2, proc.stderr[-3000:]
+    assert "Traceback" not in err and len(err.splitlines()) == 1, proc.stderr[-3000:]
+    return err
+
+
+def mount_small_filesystem(where, size_mb: int) -> None:
+    """A real file system of ``size_mb`` at ``where``: tmpfs, else a loop-mounted ext4
+    image; skips the test, saying why, where this machine allows neither."""
+    where.mkdir()
+    attempts = [[["mount", "-t", "tmpfs", "-o", f"size={size_mb}m", "tmpfs", str(where)]],
+                [["truncate", "-s", f"{size_mb}M", f"{where}.img"], ["mkfs.ext4", "-q", "-F", f"{where}.img"],
+                 ["mount", "-o", "loop", f"{where}.img", str(where)]]]
+    reasons = []
+    for steps in attempts:
+        for step in steps:
+            try:
+                done = subprocess.run(step, capture_output=True, text=True, timeout=120)
+            except (OSError, subprocess.TimeoutExpired) as exc:
+                reasons.append(f"{step[0]}: {exc}")
+                break
+            if done.returncode != 0:
+                reasons.append(f"{' '.join(step[:3])}: {done.stderr.strip() or done.returncode}")
+                break
+        else:
+            return
+    pytest.skip("cannot mount a small file system here (needs root and mount(8)): " + "; ".join(reasons))
+
+
+def fill_up(folder, leave_bytes: int) -> None:
+    """Write one file into ``folder`` until its file system has ``leave_bytes`` left."""
+    stat = os.statvfs(folder)
+    todo = stat.f_bavail * stat.f_frsize - leave_bytes
+    chunk = b"\0" * (1 << 20)
+    with open(folder / "filler", "wb") as f:
+        while todo > 0:
+            f.write(chunk[: min(todo, len(chunk))])
+            todo -= len(chunk)
+
+
+def test_no_space_left_during_ingest_loses_nothing_and_the_running_reader_answers(tmp_path, embedder):
+    """A real ENOSPC (a small tmpfs or loop file system, filled up), not a file-size limit."""
+    disk = tmp_path / "disk"
+    mount_small_filesystem(disk, 32)
+    try:
+        chroma = disk / "chroma"
+        first = absatz_process(tmp_path, "ingest", str(CORPUS / f"{HAFEN}.txt"), "--chroma-path", str(chroma), "--json")
+        assert first.returncode == 0, first.stderr
+        running = Searcher.open(StoreSettings(chroma_path=chroma), embedder)  # the bot, already up
+        assert answer(running, HAFEN_QUESTION).citations[0].article_id == HAFEN
+
+        fill_up(disk, leave_bytes=150_000)
+        full = absatz_process(tmp_path, "ingest", str(CORPUS), "--chroma-path", str(chroma), "--json")
+        err = one_line_error(full)
+        assert "cannot write to the store" in err and str(chroma) in err and "previous index still serves" in err
+        served = answer(running, HAFEN_QUESTION)  # the disk is still full
+        assert not served.abstained and served.citations[0].article_id == HAFEN
+
+        (disk / "filler").unlink()
+        stats = absatz_process(tmp_path, "stats", "--json", "--chroma-path", str(chroma))
+        assert stats.returncode == 0 and json.loads(stats.stdout)["articles"] == 1  # nothing stored was lost
+        asked = absatz_process(tmp_path, "ask", HAFEN_QUESTION, "--json", "--chroma-path", str(chroma))
+        assert asked.returncode == 0 and json_lines(asked.stdout)[0]["citations"][0]["article_id"] == HAFEN
+        again = absatz_process(tmp_path, "ingest", str(CORPUS), "--chroma-path", str(chroma), "--json")
+        assert again.returncode == 0, again.stderr
+        report = json.loads(again.stdout)
+        assert report["failed"] == [] and report["added"] + report["unchanged"] == len(list(CORPUS.glob("*.txt")))
+        assert answer(running, HAFEN_QUESTION).citations[0].article_id == HAFEN
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], capture_output=True, timeout=60)
+
+
+def test_a_process_started_on_a_read_only_store_gives_one_line_and_no_traceback(tmp_path):
+    """Root ignores permission bits, so the store is made immutable (chattr +i)."""
+    chroma = tmp_path / "chroma"
+    first = absatz_process(tmp_path, "ingest", str(CORPUS / f"{HAFEN}.txt"), "--chroma-path", str(chroma), "--json")
+    assert first.returncode == 0, first.stderr
+    if subprocess.run(["chattr", "-R", "+i", str(chroma)], capture_output=True).returncode != 0:
+        pytest.skip("this filesystem cannot make files immutable (chattr +i)")
+    try:
+        for args in (("ask", HAFEN_QUESTION), ("stats",), ("source", f"{HAFEN}#1"), ("ingest", str(CORPUS))):
+            proc = absatz_process(tmp_path, *args, "--chroma-path", str(chroma))
+            err = one_line_error(proc)
+            assert "read" in err.lower() and proc.stdout == "", (args, err)  # "readonly database" / "read-only"
+    finally:
+        subprocess.run(["chattr", "-R", "-i", str(chroma)], check=True)
+    stats = absatz_process(tmp_path, "stats", "--json", "--chroma-path", str(chroma))
+    assert json.loads(stats.stdout)["articles"] == 1
+
+
+def test_tests_needing_shared_data_fail_in_ci_and_skip_with_a_reason_elsewhere(tmp_path):
+    """tests/conftest.py: needs_seed and friends skip locally, but error with CI=true."""
+    target = "tests/test_parse.py::test_seed_article_parses_exactly"
+    env = {k: v for k, v in os.environ.items() if k != "CI"}
+    env["ABSATZ_SHARED_DIR"] = str(tmp_path / "absent")
+    cmd = [sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", target]
+    local = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
+    assert local.returncode == 0 and "1 skipped" in local.stdout, local.stdout[-3000:]
+    assert "seed" in local.stdout and "is absent" in local.stdout
+    ci = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env={**env, "CI": "true"}, timeout=300)
+    assert ci.returncode == 1 and "1 error" in ci.stdout and "CI=true but" in ci.stdout, ci.stdout[-3000:]

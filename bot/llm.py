@@ -1,10 +1,11 @@
 """Optional LLM answers through LangChain: fluent, cited, verified, never worse than extractive.
 
 The model only ever sees retrieved paragraphs, numbered and fenced as untrusted text.
-Its reply is checked before anyone sees it: markers must point at a source, sentences
-without one are dropped, citations are renumbered in order of first use. A reply with
-no valid citation, a refusal, a timeout or any error falls back to the extractive
-answer (logged, not shown to the user).
+Its reply is checked before anyone sees it: markers must point at a source, and the
+sentence must be supported by the paragraphs it cites (:func:`support`); other sentences
+are dropped, citations are renumbered in order of first use. A reply with no supported,
+cited sentence, a refusal, a timeout or any error falls back to the extractive answer
+(logged, not shown to the user).
 """
 
 from __future__ import annotations
@@ -13,13 +14,19 @@ import importlib.util
 import logging
 import os
 import re
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from ingest.sentences import split_sentences
+from vectorstore.lexical import tokenize
 from vectorstore.records import Hit
 from vectorstore.settings import SettingsError, env_int
+
+from .language import _DE, _EN, _WORD
 
 log = logging.getLogger(__name__)
 
@@ -118,34 +125,171 @@ def build_messages(question: str, hits: Sequence[Hit], texts: Sequence[str], lan
     ]
 
 
+# --- support: does the cited paragraph say what the sentence says? -----------------------
+#
+# Measured on tests/data/llm_support.json (honest German and English paraphrases of the
+# sample corpus, injected and invented sentences; tests/test_llm.py prints the table):
+# every sentence needs two distinct content words (a claim, not "GEHACKT") and all its
+# numbers in the cited text; a German sentence needs more than half of its content words
+# in what it cites, an English one (a translation shares few words) an e5 cosine of at
+# least 0.855 with one cited sentence. Names are not checked separately: a hard rule
+# dropped honest translations (Cologne, Munich, Bavaria, "German Weather Service"); an
+# unknown name already counts against the word share and lowers the similarity.
+MIN_WORDS = 2  # distinct content words: "GEHACKT" alone states nothing
+MIN_SHARE = 0.5  # German: found / content words must exceed this
+MIN_SIMILARITY = 0.855  # English: cosine with the closest cited sentence (multilingual-e5-small)
+SUPPORT_EMBEDDER = "bundled:multilingual-e5-small"  # what MIN_SIMILARITY was measured with
+_SAME_MODEL = {SUPPORT_EMBEDDER, "intfloat/multilingual-e5-small"}
+
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_PM = re.compile(r"\s*(?:pm|p\.m\.)", re.IGNORECASE)
+_NUMBER_WORDS = {
+    "zwei": 2, "drei": 3, "vier": 4, "fünf": 5, "sechs": 6, "sieben": 7, "acht": 8, "neun": 9, "zehn": 10,
+    "elf": 11, "zwölf": 12, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
+}
+
+
+def _number(token: str) -> str:
+    """1,2 / 1.2 → 1.2; 24.000 / 24,000 → 24000 (German and English separators)."""
+    parts = re.split(r"[.,]", token)
+    if len(parts) == 2 and len(parts[1]) != 3:
+        return f"{int(parts[0])}.{parts[1]}"
+    return str(int("".join(parts)))
+
+
+def _source_numbers(text: str) -> set[str]:
+    found = {_number(m) for m in _NUMBER.findall(text)}
+    for word in _WORD.findall(text.lower()):  # "dreijähriger" supports "drei Jahre" / "three years"
+        found.update(str(v) for w, v in _NUMBER_WORDS.items() if word.startswith(w))
+    return found
+
+
+def _claimed_numbers(sentence: str) -> list[set[str]]:
+    """Each number the sentence states, as the forms that support it (10 pm: 10 or 22)."""
+    claimed = []
+    for m in _NUMBER.finditer(sentence):
+        value = _number(m.group())
+        forms = {value}
+        if value.isdigit() and int(value) <= 12 and _PM.match(sentence, m.end()):
+            forms.add(str(int(value) + 12))
+        claimed.append(forms)
+    claimed += [{str(_NUMBER_WORDS[w])} for w in _WORD.findall(sentence.lower()) if w in _NUMBER_WORDS]
+    return claimed
+
+
+def _found(stem: str, stems: set[str]) -> bool:
+    """Equal stems, or one inside the other (compounds: Baukosten / Kosten, geflogen / flogen)."""
+    if stem in stems:
+        return True
+    return len(stem) >= 4 and any(stem in s or (len(s) >= 4 and s in stem) for s in stems)
+
+
+def reads_english(sentence: str, language: str) -> bool:
+    """The sentence's language as :func:`bot.language.detect_language` counts it; a tie
+    (no function words, e.g. "Outdoor pools stayed open until 10 pm.") goes to the reply's."""
+    words = _WORD.findall(sentence.lower())
+    de = sum(w in _DE for w in words) + 2 * sum(1 for c in sentence if c in "äöüßÄÖÜ")
+    en = sum(w in _EN for w in words)
+    return en > de or (en == de and language == "en")
+
+
+Embed = Callable[[list[str]], np.ndarray]  # passage embeddings, unit length
+
+
+@dataclass(frozen=True)
+class Support:
+    """Why a cited sentence is shown or dropped."""
+
+    english: bool
+    words: int  # distinct content words (stemmed, stop words dropped)
+    found: int  # of those, found in the cited text
+    numbers_ok: bool  # every number the sentence states is in the cited text
+    similarity: float | None = None  # English: cosine with the closest cited sentence
+
+    @property
+    def share(self) -> float:
+        return self.found / self.words if self.words else 0.0
+
+    @property
+    def ok(self) -> bool:
+        if not self.numbers_ok or self.words < MIN_WORDS:
+            return False
+        if self.english:
+            return self.similarity is not None and self.similarity >= MIN_SIMILARITY
+        return self.share > MIN_SHARE
+
+
+def _cached(embed: Embed) -> Embed:
+    """One verification embeds each cited sentence once, however many sentences cite it."""
+    cache: dict[str, np.ndarray] = {}
+
+    def run(texts: list[str]) -> np.ndarray:
+        missing = [t for t in dict.fromkeys(texts) if t not in cache]
+        if missing:
+            cache.update(zip(missing, embed(missing)))
+        return np.stack([cache[t] for t in texts])
+
+    return run
+
+
+def support(sentence: str, cited: str, language: str = "de", embed: Embed | None = None) -> Support:
+    """How well ``cited`` (the paragraphs a sentence cites, their title and heading lines
+    included) supports ``sentence``. Without ``embed`` an English sentence is never
+    supported (then the extractive answer is shown).
+    """
+    stems = set(tokenize(sentence))
+    cited_stems = set(tokenize(cited))
+    found = sum(_found(s, cited_stems) for s in stems)
+    numbers = _source_numbers(cited)
+    numbers_ok = all(forms & numbers for forms in _claimed_numbers(sentence))
+    english = reads_english(sentence, language)
+    similarity = None
+    if english and embed is not None and numbers_ok and len(stems) >= MIN_WORDS:
+        units = [u for line in cited.splitlines() for u in split_sentences(line)]
+        vectors = embed([sentence, *units])
+        similarity = float(np.max(vectors[1:] @ vectors[0])) if len(vectors) > 1 else 0.0
+    return Support(english, len(stems), found, numbers_ok, similarity)
+
+
 @dataclass(frozen=True)
 class Verified:
     text: str
     sources: list[int]  # 0-based indexes into the hits, in order of first use
 
 
-def verify(reply: str, n_sources: int) -> Verified | None:
-    """Keep only sentences backed by a real source; renumber markers by first use."""
+def verify(reply: str, sources: Sequence[str], language: str = "de", embed: Embed | None = None) -> Verified | None:
+    """Keep only sentences that cite a real source which supports them; renumber markers by first use.
+
+    ``sources`` are the texts of the numbered sources [1]…[k] as the model saw them.
+    """
     reply = (reply or "").strip()
     if not reply or NOT_IN_SOURCES in reply:
         return None
+    embed = _cached(embed) if embed is not None else None
     order: list[int] = []
     kept: list[str] = []
+    dropped = 0
     for sentence in split_sentences(" ".join(reply.split())):
         valid: list[int] = []
         for m in _MARKER.finditer(sentence):
             for number in m.group(1).split(","):
                 n = int(number)
-                if 1 <= n <= n_sources and n - 1 not in valid:
+                if 1 <= n <= len(sources) and n - 1 not in valid:
                     valid.append(n - 1)
         if not valid:
             continue  # an unbacked claim is not shown
+        body = _MARKER.sub("", sentence).strip()
+        body = re.sub(r"\s+([.,;:!?])", r"\1", body)
+        if not support(body, "\n".join(sources[v] for v in valid), language, embed).ok:
+            dropped += 1
+            continue  # it cites a source that does not say it
         for v in valid:
             if v not in order:
                 order.append(v)
-        body = _MARKER.sub("", sentence).strip()
-        body = re.sub(r"\s+([.,;:!?])", r"\1", body)
         kept.append(body + " " + "".join(f"[{order.index(v) + 1}]" for v in valid))
+    if dropped:
+        log.info("LLM reply: dropped %d sentence(s) their sources do not support", dropped)
     if not kept:
         return None
     return Verified(" ".join(kept), order)
@@ -154,9 +298,22 @@ def verify(reply: str, n_sources: int) -> Verified | None:
 class LLMAnswerer:
     """Answers with a chat model; ``fallback`` is the extractive composer."""
 
-    def __init__(self, settings: LLMSettings, model=None):
+    def __init__(self, settings: LLMSettings, model=None, embedder=None):
         self.settings = settings
         self.model = model or load_chat_model(settings)
+        # English sentences are checked with the model MIN_SIMILARITY was measured with:
+        # the searcher's embedder when it is that one, else the bundled copy, loaded on first use.
+        self._embedder = embedder if getattr(embedder, "name", None) in _SAME_MODEL else None
+        self._embedder_lock = threading.Lock()
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """Unit-length passage vectors for the support check (multilingual-e5-small)."""
+        with self._embedder_lock:
+            if self._embedder is None:
+                from vectorstore.embeddings import load_embedder
+
+                self._embedder = load_embedder(SUPPORT_EMBEDDER)
+        return self._embedder.embed_passages(texts)
 
     def condense(self, question: str, history: Sequence[str]) -> str:
         """A follow-up like "Und in welche Richtung?" → a standalone query for retrieval."""
@@ -195,7 +352,9 @@ class LLMAnswerer:
             log.warning("LLM answer failed after %.1f s (%s: %s); falling back to extractive",
                         time.perf_counter() - started, type(exc).__name__, str(exc)[:200])
             return None
-        verified = verify(reply, len(hits))
+        # What the model saw of each source: title, heading and text, one per line.
+        sources = ["\n".join(x for x in (h.title, h.heading, text) if x) for h, text in zip(hits, texts)]
+        verified = verify(reply, sources, language, self.embed)
         if verified is None:
-            log.warning("LLM reply had no valid citation or declined; falling back to extractive")
+            log.warning("LLM reply had no supported, cited sentence or declined; falling back to extractive")
         return verified

@@ -347,6 +347,9 @@ class LLMAnswerer:
                 reply = ""
                 for chunk in self.model.stream(messages):
                     reply += self._text(chunk)
+                    if time.perf_counter() - started > self.settings.timeout_s:
+                        # The client's timeout is per read: a reply that keeps trickling never trips it.
+                        raise TimeoutError(f"reply still streaming after {self.settings.timeout_s} s")
                     on_text(reply)
         except Exception as exc:  # noqa: BLE001 - timeouts, HTTP errors, refusals: all fall back
             log.warning("LLM answer failed after %.1f s (%s: %s); falling back to extractive",

@@ -16,9 +16,11 @@ from aiohttp import web
 
 class FakeOpenAI:
     def __init__(self):
-        self.script: list[dict] = []  # each: {"content": str} | {"status": int} | {"delay": s, ...}
+        # each: {"content": str} | {"status": int} | {"delay": s, ...}; streamed replies also take
+        # "chunk_delay" (seconds between words) and "stall_after" + "stall" (words sent, then silence)
+        self.script: list[dict] = []
         self.condensed = ""  # reply to query-condensation requests
-        self.requests: list[dict] = []
+        self.requests: list[dict] = []  # every request body, as sent
         self.port = 0
         self._loop = asyncio.new_event_loop()
         self._runner: web.AppRunner | None = None
@@ -56,6 +58,15 @@ class FakeOpenAI:
     def prompts(self) -> list[str]:
         return ["\n".join(m.get("content", "") for m in r["messages"]) for r in self.requests]
 
+    @staticmethod
+    async def _stall(request: web.Request, seconds: float) -> None:
+        """Send nothing for ``seconds``, or until the client hangs up (then shutdown need not wait)."""
+        end = asyncio.get_running_loop().time() + seconds
+        while asyncio.get_running_loop().time() < end:
+            if request.transport is None or request.transport.is_closing():
+                return
+            await asyncio.sleep(0.05)
+
     async def _completions(self, request: web.Request) -> web.StreamResponse:
         body = await request.json()
         self.requests.append(body)
@@ -79,14 +90,20 @@ class FakeOpenAI:
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
         await response.prepare(request)
         words = content.split(" ")
-        for i, word in enumerate(words):
-            piece = word if i == 0 else " " + word
-            chunk = {"id": "chatcmpl-test", "object": "chat.completion.chunk", "created": int(time.time()),
-                     "model": body["model"], "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]}
-            await response.write(f"data: {json.dumps(chunk)}\n\n".encode())
-            await asyncio.sleep(spec.get("chunk_delay", 0))
-        done = {"id": "chatcmpl-test", "object": "chat.completion.chunk", "created": int(time.time()),
-                "model": body["model"], "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
-        await response.write(f"data: {json.dumps(done)}\n\ndata: [DONE]\n\n".encode())
-        await response.write_eof()
+        try:
+            for i, word in enumerate(words):
+                if i == spec.get("stall_after"):
+                    await self._stall(request, spec["stall"])
+                piece = word if i == 0 else " " + word
+                chunk = {"id": "chatcmpl-test", "object": "chat.completion.chunk", "created": int(time.time()),
+                         "model": body["model"],
+                         "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]}
+                await response.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                await asyncio.sleep(spec.get("chunk_delay", 0))
+            done = {"id": "chatcmpl-test", "object": "chat.completion.chunk", "created": int(time.time()),
+                    "model": body["model"], "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+            await response.write(f"data: {json.dumps(done)}\n\ndata: [DONE]\n\n".encode())
+            await response.write_eof()
+        except ConnectionError:
+            pass  # the client gave up (a timeout under test): nothing left to send
         return response

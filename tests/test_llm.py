@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -187,6 +188,47 @@ def test_an_english_reply_is_checked_against_the_german_source(llm_searcher, fak
     a = answer(llm_searcher, "How much does a bread roll cost in Munich?", llm=llm)
     assert a.mode == "llm" and a.answer == "A bread roll in Munich now costs 65 cents on average. [1]"
     assert a.citations[0].article_id == "2025-06-baeckerei-preise"
+
+
+def test_the_llm_is_never_asked_without_convincing_evidence(llm_searcher, llm, fake):
+    fake.script.append({"content": "Sauerteig braucht Zeit und Wärme [1]."})
+    for on_text in (None, lambda text: None):  # neither the plain nor the streamed call
+        a = answer(llm_searcher, "Wie backe ich ein Sauerteigbrot?", llm=llm, on_text=on_text)
+        assert fake.requests == [], "the LLM was asked"
+        assert a.abstained and a.citations == [] and a.mode == "extractive"
+
+
+@pytest.mark.parametrize("script", [
+    {"stall_after": 4, "stall": 30},  # some words, then silence far past LLM_TIMEOUT_S=1
+    {"chunk_delay": 0.3},             # every word in time, the whole reply not (about 3 s)
+], ids=["stalls", "trickles"])
+def test_a_timeout_mid_stream_falls_back_to_the_extractive_answer(llm_searcher, fake, embedder, script, caplog):
+    fake.script.append({"content": "Ein Brötchen kostet in München jetzt durchschnittlich 65 Cent [1]. "
+                                   "Vor zwei Jahren waren es noch 52 Cent [1].", **script})
+    caplog.set_level(logging.WARNING)
+    seen: list[tuple[float, str]] = []
+    llm = LLMAnswerer(llm_settings(fake, timeout_s=1), embedder=embedder)
+    a = answer(llm_searcher, "Was kostet ein Brötchen in München?", llm=llm,
+               on_text=lambda text: seen.append((time.monotonic(), text)))
+    waited = time.monotonic() - seen[-1][0]
+    assert seen and seen[-1][1].startswith("Ein Brötchen kostet"), "the reply had started streaming"
+    assert a.mode == "extractive" and "65 Cent" in a.answer and "durchschnittlich 65 Cent. [1] Vor" not in a.answer
+    assert "falling back to extractive" in caplog.text
+    # Given up at the timeout, not when the stalled server finally went on.
+    assert waited < script.get("stall", 30) / 2
+
+
+def test_llm_max_tokens_reaches_the_request(llm_store, fake, capsys, monkeypatch):
+    monkeypatch.setenv("LLM_MODEL", "openai:gpt-test")
+    monkeypatch.setenv("LLM_BASE_URL", fake.base_url)
+    monkeypatch.setenv("LLM_API_KEY", "sk-test")
+    monkeypatch.setenv("LLM_MAX_TOKENS", "123")
+    fake.script.append({"content": "Ein Brötchen kostet in München durchschnittlich 65 Cent [1]."})
+    code, out, _ = run_cli(capsys, "ask", "Was kostet ein Brötchen in München?", "--json",
+                           "--chroma-path", str(llm_store.chroma_path))
+    assert code == 0 and json_lines(out)[0]["mode"] == "llm"
+    (body,) = fake.requests
+    assert body.get("max_completion_tokens", body.get("max_tokens")) == 123
 
 
 @needs_seed

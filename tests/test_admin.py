@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import multiprocessing
+import re
 import shutil
 import threading
 import time
 from dataclasses import replace
+from datetime import datetime, timedelta
 
 import discord
 import pytest
+from simcord import SetupError
 
 from bot import create_bot
 from bot.settings import BotSettings
@@ -74,8 +77,8 @@ def audit(bot) -> list[tuple[str, str, str]]:
 
 async def test_reader_is_refused_even_when_the_server_opened_the_command_to_everyone(server, simcord_bot):
     env, guild, channel, admin, reader = server
-    with pytest.raises(Exception):  # hidden by default permissions, as in the client
-        await reader.slash(channel, "reingest")
+    with pytest.raises(SetupError, match="'/reingest' is not visible to this user here .* default-member-permissions"):
+        await reader.slash(channel, "reingest")  # hidden by default permissions, as in the client
     commands = {c.name: c for c in await simcord_bot.tree.fetch_commands()}
     for name in ("reingest", "upload", "remove"):
         guild.set_command_permissions(commands[name], {guild.default_role: True})
@@ -99,14 +102,29 @@ async def test_admin_role_ids_grant_admin_rights(server, admin_settings, embedde
     assert "✅" in reply_of(result).content
 
 
+def message_edits(env, message_id: int) -> list[tuple[datetime, str]]:
+    """Every edit of one message, as simcord announced it on the gateway: (edited_timestamp
+    on simcord's clock, content)."""
+    return [(datetime.fromisoformat(p["edited_timestamp"]), p["content"])
+            for kind, name, p in env.backend.transcript
+            if kind == "GATEWAY" and name == "MESSAGE_UPDATE" and int(p["id"]) == message_id]
+
+
 async def test_reingest_shows_progress_and_summary_then_answers_the_new_article(server, simcord_bot):
     env, guild, channel, admin, reader = server
     (simcord_bot.settings.ingest.corpus_dir / "2025-08-solar-rostock.txt").write_text(NEW_ARTICLE, encoding="utf-8")
     result = await admin.slash(channel, "reingest")
-    final = reply_of(result).content
+    *progress, (_, final) = message_edits(env, result.response.message.id)
     assert final.startswith("✅") and "1 added" in final and "8 unchanged" in final
-    edits = [r for r in env.http_requests if r.method == "PATCH" and "/messages/@original" in r.path]
-    assert edits, "the progress message is edited in place"
+    # Progress is shown before the summary: the child reports 8/9 (the unchanged ones)
+    # and then 9/9; the first report is shown as it arrives.
+    assert progress, "no progress edit before the summary"
+    assert all(re.match(r"⏳ Ingest running: \d/9 articles · \d+ paragraphs embedded", text) for _, text in progress)
+    assert progress[0][1].startswith("⏳ Ingest running: 8/9 articles")
+    # … but the message is edited at most every PROGRESS_EVERY_S (3 s). On simcord's
+    # clock both reports arrive at the same instant, so the second one is held back.
+    shown_at = [at for at, _ in progress]
+    assert all(later - earlier >= timedelta(seconds=3) for earlier, later in zip(shown_at, shown_at[1:])), shown_at
     answer = await reader.slash(channel, "ask", question="Wie viele Haushalte versorgt die Solaranlage in Rostock?")
     assert "900 Haushalte" in reply_of(answer).embeds[0].description
     assert ("admin", "reingest") in [(a, b) for a, b, _ in audit(simcord_bot)]

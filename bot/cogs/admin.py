@@ -137,22 +137,49 @@ class Admin(commands.Cog):
         return ingest_in_child(settings.store, paths, settings.ingest.max_file_bytes, holder, progress)
 
     async def run_ingest(self, paths: list[Path], who: str, on_progress) -> IngestReport:
-        """Ingest off the event loop; ``on_progress`` is awaited at most every few seconds."""
-        state: dict[str, tuple[int, int, int]] = {}
-        started = time.monotonic()
+        """Ingest off the event loop. Progress reports from the child are shown as they
+        arrive, but ``on_progress`` is awaited at most once every ``PROGRESS_EVERY_S``;
+        a report held back by that is shown when the interval has passed, unless the
+        ingest has finished by then (its summary supersedes it)."""
         loop = asyncio.get_running_loop()
+        inbox: list[tuple[int, int, int]] = []
+        arrived = asyncio.Event()
+
+        def deliver(state: tuple[int, int, int]) -> None:  # on the event loop, in report order
+            inbox.append(state)
+            arrived.set()
+
+        started = time.monotonic()
         future = loop.run_in_executor(
             self._executor, self._ingest, paths, f"{who}, {time.strftime('%H:%M:%S')}",
-            lambda done, total, paragraphs: state.__setitem__("now", (done, total, paragraphs)),
+            lambda *state: loop.call_soon_threadsafe(deliver, state),
         )
-        shown = None
+        last_shown = float("-inf")
+        held: tuple[int, int, int] | None = None
+
+        async def show_if_due() -> None:
+            nonlocal last_shown, held
+            if held is not None and time.monotonic() - last_shown >= PROGRESS_EVERY_S:
+                state, held, last_shown = held, None, time.monotonic()
+                await on_progress(*state, last_shown - started)
+
         while True:
-            finished, _ = await asyncio.wait({future}, timeout=PROGRESS_EVERY_S)
-            if finished:
+            # Every report is considered in order, before the result: the executor's
+            # result is delivered to the loop after the reports that preceded it.
+            while inbox:
+                held = inbox.pop(0)
+                await show_if_due()
+            if future.done():
                 return future.result()
-            if state.get("now") != shown:
-                shown = state.get("now")
-                await on_progress(*shown, time.monotonic() - started)
+            arrived.clear()
+            waiter = asyncio.ensure_future(arrived.wait())
+            due = None if held is None else max(0.0, last_shown + PROGRESS_EVERY_S - time.monotonic())
+            try:
+                await asyncio.wait({future, waiter}, timeout=due, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                waiter.cancel()
+            if not inbox and not future.done():
+                await show_if_due()
 
     # --- /reingest -----------------------------------------------------------------
 

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import logging
+import re
 from datetime import timedelta
 
 import discord
 import pytest
+from simcord import OptionError
 
 from bot import create_bot
+from bot.answer import NOT_FOUND
 from bot.cogs.ask import COOLDOWN_USERS
 from bot.settings import BotSettings
+from bot.texts import t
 
 from .conftest import needs_seed
 from .simcord_helpers import dispatch_unsettled, reply_of
@@ -81,12 +86,17 @@ async def test_source_button_shows_whole_paragraph_with_neighbours_to_the_clicke
     assert f"{SEED_ID}#2" in embed.footer.text and "ZIOLKOWSKI" in embed.footer.text
 
 
-async def test_english_question_gets_english_labels(world):
+async def test_english_question_gets_a_cited_answer_with_english_labels(world):
     env, guild, channel, alice = world
     result = await alice.slash(channel, "ask", question="How much does a bread roll cost in Munich?")
     reply = reply_of(result)
-    assert "65 Cent" in reply.embeds[0].description
-    assert buttons(reply.message)[0] == "Source 1" and "source" in reply.embeds[0].footer.text
+    embed = reply.embeds[0]
+    # A real answer, not the abstention: cited text, a citation field, sources counted.
+    assert embed.description != NOT_FOUND["en"] and "65 Cent" in embed.description and "[1]" in embed.description
+    assert embed.fields and embed.fields[0].value.endswith("`2025-06-baeckerei-preise#1`")
+    assert re.fullmatch(r"(1 source|\d+ sources) · .+", embed.footer.text), embed.footer.text
+    labels = buttons(reply.message)
+    assert labels[0] == "Source 1" and not any(label.startswith("Quelle") for label in labels)
 
 
 async def test_off_topic_question_abstains_without_citations(world):
@@ -228,8 +238,8 @@ async def test_question_of_500_chars_is_answered_and_longer_is_refused(world):
     long_q = ("Was kostet ein Brötchen in München " * 20)[:500]
     result = await alice.slash(channel, "ask", question=long_q)
     assert len(long_q) == 500 and reply_of(result).embeds
-    with pytest.raises(Exception):
-        await alice.slash(channel, "ask", question=long_q + "x")
+    with pytest.raises(OptionError, match="'question' of 'ask' must be at most 500 characters, got 501"):
+        await alice.slash(channel, "ask", question=long_q + "x")  # Discord's client refuses it
     bot_mention = f"<@{env.bot.user.id}>"
     await alice.send(channel, f"{bot_mention} " + "Warum " * 300)
     assert "zu lang" in channel.last_message.content
@@ -277,6 +287,34 @@ async def test_a_rest_outage_is_logged_and_the_bot_keeps_answering(world, caplog
     bob = guild.add_member(env.create_user("bob"))
     result = await bob.slash(channel, "ask", question="Was kostet ein Brötchen in München?")
     assert "65 Cent" in reply_of(result).embeds[0].description
+
+
+@pytest.mark.parametrize("status, times", [(500, 1), (429, 1), (500, None)],
+                         ids=["500-once", "429-once", "500-lasting"])
+async def test_a_failing_acknowledgement_is_a_clean_failure_and_the_bot_keeps_answering(world, caplog, status, times):
+    """The fault hits the interaction callback itself (the defer), not a webhook.
+
+    discord.py does not retry an interaction callback, so the question is lost; the
+    bot's error handler then acknowledges with the short "try again" text, only to the
+    asker. If Discord keeps failing, nothing can acknowledge: it is logged, nothing
+    crashes, and the next question is answered once Discord is back."""
+    env, guild, channel, alice = world
+    env.inject_error("POST", "/interactions/*/callback", status=status, times=times)
+    result = await alice.slash(channel, "ask", question="Was kostet ein Brötchen in München?")
+    callbacks = [r.json["type"] for r in env.http_requests if r.path.endswith("/callback")]
+    assert callbacks == [5, 4]  # the failed defer, then the error message
+    messages = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert "/ask by user %d failed" % alice.id in messages
+    if times == 1:
+        assert result.acknowledged and result.ephemeral and not result.followups
+        assert result.response.content in (t("error", "de"), t("error", "en")) and not result.response.embeds
+    else:
+        assert not result.acknowledged and "/ask: could not report the error to the user either" in messages
+        env.backend.faults.clear()
+    assert not env.errors
+    bob = guild.add_member(env.create_user("bob"))
+    result = await bob.slash(channel, "ask", question="Was kostet ein Brötchen in München?")
+    assert deferred_first(env, result) and "65 Cent" in reply_of(result).embeds[0].description
 
 
 async def test_fifty_questions_in_flight_are_all_answered(world):

@@ -6,11 +6,14 @@ import json
 import logging
 import os
 import resource
+import shutil
 import signal
 import subprocess
 import sys
 
+import discord
 import pytest
+import simcord
 
 from bot import create_bot
 from bot.answer import answer
@@ -19,6 +22,7 @@ from vectorstore.search import Searcher
 from vectorstore.settings import StoreSettings
 
 from .conftest import CORPUS, ROOT, json_lines, run_cli
+from .llm_server import FakeOpenAI
 from .simcord_helpers import reply_of
 
 SECRETS = {"DISCORD_TOKEN": "MTIz.discord-secret-value.xyz", "LLM_API_KEY": "sk-llm-secret-value",
@@ -66,26 +70,66 @@ async def test_admin_commands_do_not_exist_in_dms(simcord_env):
     assert "ask" in user.available_commands()
 
 
-async def test_secrets_never_reach_logs_replies_stats_or_audit(simcord_env, simcord_bot, caplog, capsys, monkeypatch, built_store):
-    for name, value in SECRETS.items():
-        monkeypatch.setenv(name, value)
+async def test_secrets_never_reach_logs_replies_stats_or_audit(tmp_path, monkeypatch, caplog, capsys):
+    """The bot is configured as `absatz serve` configures it: the secrets are in `.env`
+    (CHROMA_AUTH_TOKEN in the environment itself) before anything is read, the CLI
+    loads `.env` and the bot's settings come from the environment. Then everything it
+    answers, logs, records in the audit log and prints is searched for them."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(CORPUS / "2025-06-baeckerei-preise.txt", corpus)
+    llm = FakeOpenAI().start()
+    llm.script += [{"content": "Ein Brötchen kostet in München jetzt 65 Cent [1]."}, {"status": 500}]
+    (tmp_path / ".env").write_text(
+        f"DISCORD_TOKEN={SECRETS['DISCORD_TOKEN']}\nLLM_API_KEY={SECRETS['LLM_API_KEY']}\n"
+        f"LLM_MODEL=openai:gpt-test\nLLM_BASE_URL={llm.base_url}\n"
+        f"CHROMA_PATH={tmp_path / 'chroma'}\nCORPUS_DIR={corpus}\n", encoding="utf-8")
+    monkeypatch.setenv("CHROMA_AUTH_TOKEN", SECRETS["CHROMA_AUTH_TOKEN"])
+    for name in ("DISCORD_TOKEN", "LLM_API_KEY", "LLM_MODEL", "LLM_BASE_URL", "CHROMA_PATH", "CORPUS_DIR"):
+        monkeypatch.setenv(name, "")  # remembered, so that what .env sets is undone after the test
+        monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
     caplog.set_level(logging.DEBUG)
-    guild = simcord_env.create_guild()
-    channel = guild.create_text_channel("fragen")
-    alice = guild.add_member(simcord_env.create_user("alice"))
-    await alice.slash(channel, "ask", question="Was kostet ein Brötchen in München?")
-    await alice.slash(channel, "stats")
-    await alice.slash(channel, "source", id="kaputt")
-    simcord_env.inject_error("*", "/webhooks/*", status=500, times=None)
-    await alice.slash(channel, "ask", question="Wie viele Blitzer will Köln aufstellen?")
-    simcord_env.backend.faults.clear()
-    simcord_env.errors.clear()
-    run_cli(capsys, "stats", "--json", "--chroma-path", str(built_store.chroma_path))
-    code, out, err = run_cli(capsys, "audit", "--json")
-    seen = caplog.text + out + err + json.dumps([r.json for r in simcord_env.http_requests], default=str)
-    seen += repr(simcord_bot.settings) + json.dumps([e.as_dict() for e in simcord_bot.audit.recent(100)])
-    for value in SECRETS.values():
-        assert value not in seen
+    try:
+        code, out, err = run_cli(capsys, "ingest", "--json")  # main() loads ./.env, as for `absatz serve`
+        assert code == 0 and json.loads(out)["added"] == 1
+        assert {name: os.environ.get(name) for name in SECRETS} == SECRETS
+        settings = BotSettings.from_env(store=StoreSettings.from_env())  # what cmd_serve builds
+        assert settings.discord_token == SECRETS["DISCORD_TOKEN"] and settings.llm.api_key == SECRETS["LLM_API_KEY"]
+        assert settings.store.chroma_auth_token == SECRETS["CHROMA_AUTH_TOKEN"] and settings.llm.enabled
+        bot = create_bot(settings)  # opens its own store and LLM from the settings, as serve does
+        async with simcord.run(bot, shard_count=1, settle_timeout=300) as env:  # /reingest ingests
+            guild = env.create_guild()
+            channel = guild.create_text_channel("fragen")
+            admins = guild.create_role("Redaktion", permissions=discord.Permissions(manage_guild=True))
+            alice = guild.add_member(env.create_user("alice"), roles=[admins])
+            answered = await alice.slash(channel, "ask", question="Was kostet ein Brötchen in München?")
+            assert reply_of(answered).embeds[0].description.startswith("Ein Brötchen kostet in München jetzt 65 Cent.")
+            fallback = await alice.slash(channel, "ask", question="Wie viel kostet ein Brötchen in München?")
+            assert "[1]" in reply_of(fallback).embeds[0].description  # the LLM failed (500): extractive answer
+            await alice.slash(channel, "stats")
+            await alice.slash(channel, "source", id="kaputt")
+            await alice.slash(channel, "reingest")
+            await alice.slash(channel, "upload", file=("kaputt.jsonl", b"{kaputt\n"))
+            shown = await alice.slash(channel, "remove", article_id="2025-06-baeckerei-preise")
+            await alice.click(shown.response.message, label="Cancel")
+            env.inject_error("*", "/webhooks/*", status=500, times=None)
+            await alice.slash(channel, "ask", question="Wie viele Blitzer will Köln aufstellen?")
+            env.backend.faults.clear()
+            env.errors.clear()
+            replies = json.dumps([r.json for r in env.http_requests], default=str) + env.transcript()
+            audit_entries = [e.as_dict() for e in bot.audit.recent(100)]
+            reprs = repr(bot.settings) + repr(bot.settings.store) + repr(bot.settings.llm) + repr(bot.service.llm)
+        assert {e["action"] for e in audit_entries} == {"ingest", "reingest", "upload", "remove"}
+        assert len(llm.requests) >= 2  # the LLM was really asked, with the key
+        code, out, err = run_cli(capsys, "stats", "--json")
+        code2, out2, err2 = run_cli(capsys, "audit", "--json")
+        assert code == code2 == 0 and json_lines(out2)
+    finally:
+        llm.stop()
+    seen = caplog.text + out + err + out2 + err2 + replies + json.dumps(audit_entries, ensure_ascii=False) + reprs
+    for name, value in SECRETS.items():
+        assert value not in seen, name
 
 
 def test_read_only_store_refuses_ingest_and_the_running_bot_keeps_answering(tmp_path, capsys, embedder):

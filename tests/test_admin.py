@@ -136,7 +136,7 @@ async def test_second_reingest_is_told_who_runs_and_questions_keep_being_answere
     first = await dispatch_unsettled(env, admin, channel, "reingest")
     question = await dispatch_unsettled(env, reader, channel, "ask", question="Was kostet ein Brötchen in München?")
     second = await dispatch_unsettled(env, admin, channel, "reingest")
-    await env.settle(timeout=120)
+    await env.settle(timeout=INGEST_SETTLE_S)
     assert second.ephemeral and admin.mention in second.response.content
     assert "65 Cent" in reply_of(question).embeds[0].description
     assert reply_of(first).content.startswith("✅")

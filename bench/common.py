@@ -44,6 +44,12 @@ def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
+def proc_status_mb(field: str = "VmRSS") -> float:
+    """This process's ``VmRSS`` (resident now) or ``VmHWM`` (peak resident) in MB."""
+    with open("/proc/self/status") as status:
+        return int(next(line for line in status if line.startswith(field + ":")).split()[1]) / 1024
+
+
 def machine() -> str:
     import os
 

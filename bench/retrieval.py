@@ -1,6 +1,6 @@
 """Retrieval quality on XQuAD-de: absatz against its parts and LangChain's default stack.
 
-    python bench/retrieval.py [--limit N]
+    python bench/retrieval.py [--limit N] [--articles N] [--no-langchain]
 
 Prints MRR@10, R@1 and R@5 at paragraph level for German questions and for their
 English translations over the German corpus, all systems measured in the same run.
@@ -59,15 +59,21 @@ def langchain_default(articles, minilm_path: str, workdir: Path):
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--limit", type=int, default=0, help="only the first N questions")
+    ap.add_argument("--articles", type=int, default=0,
+                    help="index only the first N articles (and ask only about them): a quick check")
     ap.add_argument("--no-langchain", action="store_true", help="skip the LangChain default stack")
     args = ap.parse_args()
 
     xquad = require(DATA / "xquad-de")
     questions = read_jsonl(xquad / "questions.jsonl")
+    articles, _ = load_articles([xquad / "articles.jsonl"])
+    if args.articles:
+        articles = articles[: args.articles]
+        indexed = {a.id for a in articles}
+        questions = [q for q in questions if q["article_id"] in indexed]
     if args.limit:
         questions = questions[: args.limit]
     gold = [f"{q['article_id']}#{q['paragraph']}" for q in questions]
-    articles, _ = load_articles([xquad / "articles.jsonl"])
 
     workdir = Path(tempfile.mkdtemp(prefix="absatz-bench-"))
     embedder = load_embedder("bundled:multilingual-e5-small")
@@ -102,7 +108,8 @@ def main() -> None:
             ranked = [run(q[field]) for q in questions]
             row += [f"{x:.3f}" for x in scores(ranked, gold)]
         rows.append(row)
-    print(f"\nXQuAD-de, {len(articles) * 5} paragraphs, {len(questions)} questions per language\n")
+    paragraphs = sum(len(a.paragraphs) for a in articles)
+    print(f"\nXQuAD-de, {len(articles)} articles, {paragraphs} paragraphs, {len(questions)} questions per language\n")
     print(table(["system", "de MRR@10", "de R@1", "de R@5", "en→de MRR@10", "en→de R@1", "en→de R@5"], rows))
 
 

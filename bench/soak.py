@@ -2,10 +2,13 @@
 
     python bench/soak.py [--minutes 3] [--batch 8]
 
-Reports answers served, errors (target 0), p50/p95 answer latency (as the bot measured
-it for its footer) and the process's resident memory at start and end (target: growth
-within 10 %). The ingest re-ingests the sample corpus with one article edited per round,
-the way `/reingest` runs it (a child process started from a thread of the bot).
+Reports answers served, errors (target 0: unanswered questions, errors simcord saw,
+and ingests that raised), p50/p95 answer latency (as the bot measured it for its
+footer) and the process's resident memory at start and end (target: growth within
+10 %). The start is measured after the first ingest finished (or the first wave, with
+``--no-ingest``); a run too short for that says so instead of printing a growth. The
+ingest re-ingests the sample corpus with one article edited per round, the way
+`/reingest` runs it (a child process started from a thread of the bot).
 
 simcord keeps everything that crossed its seams (every message, REST call, gateway
 event and interaction) in this same process, which alone would grow memory without
@@ -19,13 +22,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import re
+import shutil
 import tempfile
 import threading
 import time
 from pathlib import Path
-import shutil
 
-from common import ROOT, machine, percentile, table
+from common import ROOT, machine, percentile, proc_status_mb, table
 
 import simcord
 
@@ -46,19 +49,33 @@ QUESTIONS = [
 ]
 
 
+MAX_INGEST_ERRORS_IN_A_ROW = 5
+
+
 def rss_mb() -> float:
-    return int(next(line for line in open("/proc/self/status") if line.startswith("VmRSS")).split()[1]) / 1024
+    return proc_status_mb("VmRSS")
 
 
-def keep_ingesting(settings: StoreSettings, corpus: Path, stop: threading.Event, rounds: list[int]) -> None:
-    """Re-ingest with one article edited per round, as /reingest does: in a child process."""
+def keep_ingesting(settings: StoreSettings, corpus: Path, stop: threading.Event, rounds: list[int],
+                   failures: list[str]) -> None:
+    """Re-ingest with one article edited per round, as /reingest does: in a child process.
+
+    An ingest that raises is counted (``failures``) and the next round starts; after
+    several in a row the thread gives up (each is still counted)."""
     target = corpus / "2025-06-baeckerei-preise.txt"
     original = target.read_text(encoding="utf-8")
-    while not stop.is_set():
-        n = len(rounds) + 1
-        target.write_text(original + f"\n\nNachtrag {n}: Der Verband meldet sich erneut.\n",
-                          encoding="utf-8")
-        ingest_in_child(settings, [corpus], DEFAULT_MAX_BYTES, "soak")
+    in_a_row = 0
+    while not stop.is_set() and in_a_row < MAX_INGEST_ERRORS_IN_A_ROW:
+        n = len(rounds) + len(failures) + 1
+        try:
+            target.write_text(original + f"\n\nNachtrag {n}: Der Verband meldet sich erneut.\n",
+                              encoding="utf-8")
+            ingest_in_child(settings, [corpus], DEFAULT_MAX_BYTES, "soak")
+        except Exception as exc:  # noqa: BLE001 - counted and reported, never silently lost
+            failures.append(f"{type(exc).__name__}: {exc}")
+            in_a_row += 1
+            continue
+        in_a_row = 0
         rounds.append(n)
 
 
@@ -88,8 +105,9 @@ async def run(minutes: float, batch: int, ingest: bool, keep_history: bool) -> N
     searcher.view()
     bot = create_bot(BotSettings(store=settings, shard_count=1, bot_db=tmp / "bot.sqlite3",
                                  cooldown_rate=10_000, cooldown_per_s=1), searcher)
-    stop, rounds = threading.Event(), []
-    ingester = threading.Thread(target=keep_ingesting, args=(settings, corpus, stop, rounds), daemon=True)
+    stop, rounds, ingest_failures = threading.Event(), [], []
+    ingester = threading.Thread(target=keep_ingesting, args=(settings, corpus, stop, rounds, ingest_failures),
+                                daemon=True)
     latencies, errors, served, forgotten = [], 0, 0, 0
     async with simcord.run(bot, check_errors=False) as env:
         guild = env.create_guild()
@@ -126,22 +144,35 @@ async def run(minutes: float, batch: int, ingest: bool, keep_history: bool) -> N
                 latencies.append(float(m.group(1)) * (1 if m.group(2) == "ms" else 1000))
             if not keep_history:
                 forgotten += forget_history(env)
-        errors += len(env.errors)
+        bot_errors = len(env.errors)
         end_rss = rss_mb()
-        start_rss = start_rss or end_rss
     stop.set()
+    still_running = False
     if ingest:
         ingester.join(timeout=600)
-    print(f"{minutes:g} min, {batch} users per wave, {len(rounds)} ingests meanwhile; {machine()}\n")
+        still_running = ingester.is_alive()
+    errors += bot_errors + len(ingest_failures)
+    if start_rss is None:
+        before = "the first ingest finished" if ingest else "the first wave"
+        memory = f"start not measured (the run ended before {before}; run longer) → {end_rss:.0f} MB at the end"
+    else:
+        memory = (f"{start_rss:.0f} → {end_rss:.0f} MB ({(end_rss / start_rss - 1) * 100:+.1f} %, "
+                  "target ≤ +10 %)")
+    print(f"{minutes:g} min, {batch} users per wave, {len(rounds)} ingests finished meanwhile; {machine()}\n")
     print(table(["measurement", "value"], [
         ["answers served", served],
-        ["errors", f"{errors} (target 0)"],
+        ["errors", f"{errors} (target 0): {errors - bot_errors - len(ingest_failures)} unanswered, "
+                   f"{bot_errors} seen by simcord, {len(ingest_failures)} ingests raised"],
+        ["ingests finished / raised", f"{len(rounds)} / {len(ingest_failures)}"
+                                      + (" (the last one still running after 600 s)" if still_running else "")],
         ["answer latency p50 / p95", f"{percentile(latencies, 50):.0f} / {percentile(latencies, 95):.0f} ms"],
         ["simcord's record of the run", f"{len(env.http_requests)} REST calls kept" if keep_history
          else f"{forgotten:,} records dropped after their wave"],
-        ["resident memory start → end", f"{start_rss:.0f} → {end_rss:.0f} MB ({(end_rss / start_rss - 1) * 100:+.1f} %, target ≤ +10 %)"],
-        ["resident memory every ~30 s", " · ".join(f"{mb:.0f}" for _, mb in samples)],
+        ["resident memory start → end", memory],
+        ["resident memory every ~30 s", " · ".join(f"{mb:.0f}" for _, mb in samples) or "no sample"],
     ]))
+    for failure in ingest_failures[:5]:
+        print(f"ingest error: {failure}")
 
 
 def main() -> None:

@@ -34,13 +34,27 @@ def _ends_with_abbreviation(chunk: str) -> bool:
     return stem in _ABBREVIATIONS
 
 
-def _is_ordinal(chunk: str) -> bool:
+# Words that start a sentence but never follow an ordinal ("am 13. September" but
+# "…bei Hannover 96. Der Trainer…").
+_SENTENCE_STARTS = frozenset(
+    """
+    der die das den dem des ein eine einen einem einer er sie es wir ich man im in am auf nach bei mit von vor
+    für auch doch aber und damit dabei dort so zudem außerdem allerdings seit bis wie was wer wo wann warum
+    dies diese dieser dieses jetzt nun heute zuvor danach dann daher deshalb trotzdem the a an it this he she
+    they we
+    """.split()
+)
+
+
+def _is_ordinal(chunk: str, next_word: str) -> bool:
     """German writes ordinals with a period: ``am 13. September``, ``in der 23. Minute``.
 
-    Years (four digits) do end sentences: ``im Jahr 2019. Auch damals…``.
+    Years (four digits) do end sentences: ``im Jahr 2019. Auch damals…``, and so does a
+    number followed by a word no ordinal is followed by: ``Hannover 96. Der Trainer…``.
     """
     word = chunk.rstrip().rsplit(maxsplit=1)[-1] if chunk.strip() else ""
-    return word.endswith(".") and word[:-1].isdigit() and len(word) <= 4
+    return (word.endswith(".") and word[:-1].isdigit() and len(word) <= 4
+            and next_word.lower().strip("\"'»«“„(") not in _SENTENCE_STARTS)
 
 
 def split_sentences(text: str) -> list[str]:
@@ -63,7 +77,8 @@ def split_sentences(text: str) -> list[str]:
         if not (first.isupper() or first.isdigit() or first in "\"'»«“„([-–"):
             continue
         piece = chunk.rstrip()
-        if piece.endswith(".") and (_ends_with_abbreviation(piece) or _is_ordinal(piece)):
+        next_word = rest.split(maxsplit=1)[0]
+        if piece.endswith(".") and (_ends_with_abbreviation(piece) or _is_ordinal(piece, next_word)):
             continue
         sentences.append(piece)
         start = end

@@ -98,11 +98,14 @@ def test_xquad_articles_parse_with_five_paragraphs_each():
 
 
 def test_sentence_splitter_keeps_abbreviations_and_ordinals():
-    text = "Am 13. September kam Dr. Müller z. B. nach Berlin. In der 23. Minute fiel das Tor. Das war 2019. Danach nicht mehr."
+    text = ("Am 13. September kam Dr. Müller z. B. nach Berlin. In der 23. Minute fiel das Tor. Das war 2019. "
+            "Danach nicht mehr. Er trainierte Hannover 96. Der Verein trennte sich von ihm.")
     assert split_sentences(text) == [
         "Am 13. September kam Dr. Müller z. B. nach Berlin.",
         "In der 23. Minute fiel das Tor.",
         "Das war 2019.",
         "Danach nicht mehr.",
+        "Er trainierte Hannover 96.",
+        "Der Verein trennte sich von ihm.",
     ]
     assert " ".join(split_sentences(text)) == text

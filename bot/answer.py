@@ -13,15 +13,15 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 
-import numpy as np
-
 from vectorstore.dates import RECENCY_WINDOW, DateRange
-from vectorstore.lexical import tokenize
-from vectorstore.records import Hit
+from vectorstore.records import Hit, SentenceVector
 from vectorstore.search import Searcher, SearchResult
 
 from .language import detect_language
 from .llm import LLMAnswerer
+from .question_types import FIRST_NAMES, Expected, Span, spans
+from .selector import Question, features
+from .selector_weights import RANKER
 
 NOT_FOUND = {
     "de": "Dazu finde ich nichts im Korpus.",
@@ -35,10 +35,14 @@ EMPTY_QUESTION = {
 AS_OF = {"de": "Stand {date}: ", "en": "As of {date}: "}
 
 MAX_ANSWER_SENTENCES = 2
-# Extra sentences must come close to the best one, or they add noise, not facts.
-SECOND_SENTENCE_GAP = 0.06
-LEXICAL_BONUS = 0.08
-TOP_PARAGRAPH_BONUS = 0.03
+# The runner-up sentence joins the best one when the ranker cannot tell them apart (its
+# score, in log-odds, is this close) or when both together are still short. Measured
+# with bench/fit_selector.py so that answers stay no longer than before the ranker.
+SECOND_SENTENCE_GAP = 2.0
+SHORT_ANSWER_CHARS = 280
+# A one-sentence top paragraph takes its second sentence from the next hit only when
+# search scored that hit about as high (fused scores lie in 0…1).
+SECOND_PARAGRAPH_GAP = 0.1
 
 
 @dataclass(frozen=True)
@@ -66,11 +70,15 @@ class Answer:
     language: str = "de"
     mode: str = "extractive"
     latency_ms: float = 0.0
+    # Where ``answer`` states the fact asked for (a name, number, date, place or reason).
+    span: Span | None = None
 
     def as_dict(self) -> dict:
         return {
             "question": self.question,
             "answer": self.answer,
+            "answer_span": {"start": self.span.start, "end": self.span.end, "text": self.span.text}
+            if self.span else None,
             "abstained": self.abstained,
             "citations": [asdict(c) for c in self.citations],
             "mode": self.mode,
@@ -80,7 +88,9 @@ class Answer:
 
 
 @dataclass(frozen=True)
-class _Candidate:
+class Chosen:
+    """A sentence picked for the answer: its paragraph (by hit rank), place and ranker score."""
+
     hit_rank: int
     para_id: str
     index: int
@@ -88,77 +98,56 @@ class _Candidate:
     score: float
 
 
-def _overlap(query_terms: set[str], sentence: str) -> float:
-    if not query_terms:
-        return 0.0
-    return len(query_terms & set(tokenize(sentence))) / len(query_terms)
+def ranked_sentences(q: Question, hit_rank: int, hit: Hit, sentences: Sequence[SentenceVector]) -> list[Chosen]:
+    """The paragraph's sentences, best first by the fitted ranker."""
+    scores = RANKER.scores(features(q, [(s.text, s.vector) for s in sentences]))
+    ranked = [Chosen(hit_rank, hit.para_id, s.index, s.text, float(score)) for s, score in zip(sentences, scores)]
+    return sorted(ranked, key=lambda c: -c.score)
 
 
-def score_sentences(question: str, qvec: np.ndarray, hits: list[Hit], rows: dict[str, list[tuple]]) -> list[_Candidate]:
-    """Every sentence of the given hits, scored by meaning and by shared words."""
-    terms = set(tokenize(question))
-    candidates: list[_Candidate] = []
-    for rank, hit in enumerate(hits):
-        for index, text, vec in rows.get(hit.para_id, []):
-            score = float(np.dot(qvec, vec)) + LEXICAL_BONUS * _overlap(terms, text)
-            if rank == 0:
-                score += TOP_PARAGRAPH_BONUS
-            candidates.append(_Candidate(rank, hit.para_id, index, text, score))
-    return candidates
+def select_sentences(ranked: list[list[Chosen]], hits: list[Hit], limit: int = MAX_ANSWER_SENTENCES) -> list[Chosen]:
+    """The best sentence of the top paragraph, and its runner-up when that may be the
+    one that answers; in reading order.
 
-
-def select_sentences(candidates: list[_Candidate], limit: int = MAX_ANSWER_SENTENCES) -> list[_Candidate]:
-    """Pick the answer sentences: the best of the top paragraph first, then close runners-up.
-
-    The first sentence always comes from the top-ranked paragraph, so the first citation
-    is the paragraph search trusted most.
+    Both come from the paragraph search trusted most, so the first citation is that
+    paragraph. A one-sentence paragraph borrows the best sentence of the next hit when
+    search found it about as relevant.
     """
-    if not candidates:
+    if not ranked or not ranked[0]:
         return []
-    first = max((c for c in candidates if c.hit_rank == 0), key=lambda c: c.score, default=None)
-    if first is None:
-        return []
-    chosen = [first]
-    for c in sorted(candidates, key=lambda c: -c.score):
-        if len(chosen) >= limit:
-            break
-        if c is first or first.score - c.score > SECOND_SENTENCE_GAP:
-            continue
-        chosen.append(c)
-    # Read in document order within a paragraph; paragraphs in rank order.
+    best, *rest = ranked[0][:limit]
+    chosen = [best] + [c for c in rest
+                       if best.score - c.score <= SECOND_SENTENCE_GAP or len(best.text) + len(c.text) <= SHORT_ANSWER_CHARS]
+    if not rest and len(ranked) > 1 and ranked[1] and hits[1].score >= hits[0].score - SECOND_PARAGRAPH_GAP:
+        chosen.append(ranked[1][0])
     return sorted(chosen, key=lambda c: (c.hit_rank, c.index))
 
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 
 
-def dated_disagreement(hits: list[Hit], candidates: list[_Candidate]) -> list[_Candidate] | None:
+def dated_disagreement(hits: list[Hit], ranked: list[list[Chosen]]) -> list[Chosen] | None:
     """Two comparably relevant reports from different dates that state different numbers.
 
     News stories develop: "Tickets kosten 40 Euro" in May, "55 Euro" in September.
     Rather than silently picking one, the answer then quotes both with their dates,
     newest first. (Differing figures are the disagreement we can detect reliably.)
     """
-    if len(hits) < 2:
+    if len(hits) < 2 or len(ranked) < 2 or not ranked[0] or not ranked[1]:
         return None
     first, second = hits[0], hits[1]
     if first.article_id == second.article_id or not first.date or not second.date or first.date == second.date:
         return None
     if second.score < first.score - RECENCY_WINDOW:
         return None
-    best = {}
-    for c in candidates:
-        if c.hit_rank in (0, 1) and (c.hit_rank not in best or c.score > best[c.hit_rank].score):
-            best[c.hit_rank] = c
-    if len(best) < 2:
+    a, b = ranked[0][0], ranked[1][0]
+    numbers_a, numbers_b = set(_NUMBER.findall(a.text)), set(_NUMBER.findall(b.text))
+    if not numbers_a or not numbers_b or numbers_a == numbers_b:
         return None
-    a, b = set(_NUMBER.findall(best[0].text)), set(_NUMBER.findall(best[1].text))
-    if not a or not b or a == b:
-        return None
-    return sorted(best.values(), key=lambda c: hits[c.hit_rank].date, reverse=True)
+    return sorted((a, b), key=lambda c: hits[c.hit_rank].date, reverse=True)
 
 
-def quote_for(chosen: list[_Candidate]) -> str:
+def quote_for(chosen: list[Chosen]) -> str:
     """The sentences used from one paragraph, verbatim: adjacent ones read as one quote,
     otherwise the best one alone (a quote must be a substring of the paragraph)."""
     if not chosen:
@@ -167,6 +156,27 @@ def quote_for(chosen: list[_Candidate]) -> str:
     if indices == list(range(indices[0], indices[0] + len(indices))):
         return " ".join(c.text for c in chosen)
     return max(chosen, key=lambda c: c.score).text
+
+
+def find_answer_span(text: str, question: str, kind: Expected, prefer: Sequence[tuple[int, int]] = ()) -> Span | None:
+    """Where ``text`` states the kind of fact the question asks for, to show in bold.
+
+    ``prefer`` lists character ranges of ``text`` (its sentences, best first): spans in
+    earlier ranges win, and for a *wer*-question a span that reads as a person's name
+    wins over a capitalised noun phrase.
+    """
+    # Citation markers are numbers too, but never the answer.
+    found = [s for s in spans(text, kind, question) if text[s.start - 1 : s.start] != "[" or text[s.end : s.end + 1] != "]"]
+    if not found:
+        return None
+
+    def place(s: Span) -> int:
+        return next((i for i, (start, end) in enumerate(prefer) if start <= s.start and s.end <= end), len(prefer))
+
+    def unnamed(s: Span) -> bool:
+        return kind is Expected.PERSON and not any(w in FIRST_NAMES for w in s.text.split())
+
+    return min(found, key=lambda s: (unnamed(s), place(s), s.start))
 
 
 def abstain(question: str, language: str, started: float, text: dict[str, str] = NOT_FOUND) -> Answer:
@@ -227,18 +237,23 @@ def compose_llm(llm: LLMAnswerer, question: str, result: SearchResult,
         return abstain(question, language, started)
     hits = result.hits[:LLM_SOURCES]
     rows = {h.para_id: result.sentences(h.para_id) for h in hits}
-    texts = [" ".join(r[1] for r in rows.get(h.para_id, [])) or h.passage for h in hits]
+    texts = [" ".join(s.text for s in rows[h.para_id]) or h.passage for h in hits]
     verified = llm.generate(question, hits, texts, language, on_text)
     if verified is None:
         return compose(question, result, started)
-    candidates = score_sentences(question, result.query_vector, hits, rows)
+    q = _question(question, result)
     citations = []
     for n, idx in enumerate(verified.sources, start=1):
-        own = [c for c in candidates if c.hit_rank == idx]
-        quote = max(own, key=lambda c: c.score).text if own else texts[idx]
-        citations.append(_citation(n, hits[idx], quote, texts[idx]))
+        best = ranked_sentences(q, idx, hits[idx], rows[hits[idx].para_id])
+        citations.append(_citation(n, hits[idx], best[0].text if best else texts[idx], texts[idx]))
     return Answer(question, verified.text, False, citations, language, mode="llm",
-                  latency_ms=(time.perf_counter() - started) * 1e3)
+                  latency_ms=(time.perf_counter() - started) * 1e3,
+                  span=find_answer_span(verified.text, question, q.kind))
+
+
+def _question(question: str, result: SearchResult) -> Question:
+    idf = result.index.lexical.idf if result.index is not None else (lambda term: 1.0)
+    return Question.of(question, result.query_vector, idf)
 
 
 def compose(question: str, result: SearchResult, started: float | None = None) -> Answer:
@@ -248,10 +263,11 @@ def compose(question: str, result: SearchResult, started: float | None = None) -
     if not result.hits or result.evidence < result.threshold:
         return abstain(question, language, started)
     hits = result.hits[:2]
+    q = _question(question, result)
     rows = {h.para_id: result.sentences(h.para_id) for h in hits}
-    candidates = score_sentences(question, result.query_vector, hits, rows)
-    both_dates = dated_disagreement(hits, candidates)
-    chosen = both_dates or select_sentences(candidates)
+    ranked = [ranked_sentences(q, i, h, rows[h.para_id]) for i, h in enumerate(hits)]
+    both_dates = dated_disagreement(hits, ranked)
+    chosen = both_dates or select_sentences(ranked, hits)
     if not chosen:
         return abstain(question, language, started)
     # Reports that disagree are shown newest first; otherwise the best paragraph leads.
@@ -261,20 +277,25 @@ def compose(question: str, result: SearchResult, started: float | None = None) -
     quotes = {pid: quote_for([c for c in chosen if c.para_id == pid]) for pid in by_para}
     numbers: dict[str, int] = {}
     citations: list[Citation] = []
-    parts: list[str] = []
-    for c in chosen:
+    text = ""
+    ranges: dict[int, tuple[int, int]] = {}
+    for i, c in enumerate(chosen):
         if c.para_id not in numbers:
             numbers[c.para_id] = len(numbers) + 1
             hit = by_para[c.para_id]
             citations.append(_citation(numbers[c.para_id], hit, quotes[c.para_id],
-                                       " ".join(r[1] for r in rows[c.para_id])))
+                                       " ".join(s.text for s in rows[c.para_id])))
         prefix = AS_OF[language].format(date=by_para[c.para_id].date) if both_dates else ""
-        parts.append(f"{prefix}{c.text} [{numbers[c.para_id]}]")
+        text += (" " if text else "") + prefix
+        ranges[i] = (len(text), len(text) + len(c.text))
+        text += f"{c.text} [{numbers[c.para_id]}]"
+    prefer = [ranges[i] for i in sorted(ranges, key=lambda i: -chosen[i].score)]
     return Answer(
         question=question,
-        answer=" ".join(parts),
+        answer=text,
         abstained=False,
         citations=citations,
         language=language,
         latency_ms=(time.perf_counter() - started) * 1e3,
+        span=find_answer_span(text, question, q.kind, prefer),
     )

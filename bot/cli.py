@@ -134,6 +134,11 @@ def _llm():
     return LLMAnswerer(settings) if settings.enabled else None
 
 
+def _bold() -> tuple[str, str]:
+    """ANSI bold for the answer span on a terminal; plain text when piped."""
+    return ("\033[1m", "\033[0m") if sys.stdout.isatty() else ("", "")
+
+
 def cmd_ask(args: argparse.Namespace) -> int:
     dates = _dates(args)
     searcher = Searcher.open(store_settings(args))
@@ -144,7 +149,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps(result.as_dict(), ensure_ascii=False), flush=True)
         else:
-            print(render.answer_text(result), end="\n\n" if args.question is None else "\n", flush=True)
+            print(render.answer_text(result, bold=_bold()), end="\n\n" if args.question is None else "\n", flush=True)
     return 0
 
 
@@ -208,6 +213,17 @@ def cmd_source(args: argparse.Namespace) -> int:
     return 0
 
 
+def _slice(value: str) -> slice:
+    """``START:STOP:STEP`` as Python writes it (``1::3``: every third article from the second)."""
+    try:
+        parts = [int(p) if p.strip() else None for p in value.split(":")]
+        if not 2 <= len(parts) <= 3 or parts[2:3] == [0]:
+            raise ValueError
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a slice like 1::3") from None
+    return slice(*parts)
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     import tempfile
 
@@ -225,10 +241,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
         articles, failures = load_articles([args.build])
         if failures:
             raise UsageError(f"{failures[0]}")
-        if args.half:
-            articles = articles[::2]
-        settings = settings.with_overrides(chroma_path=Path(tempfile.mkdtemp(prefix="absatz-eval-")) / "chroma",
-                                           chroma_host="", collection="eval")
+        articles = articles[args.slice or (slice(None, None, 2) if args.half else slice(None))]
+        if args.chroma_path is None:  # a throw-away index; with --chroma-path it is kept and reused
+            settings = settings.with_overrides(chroma_path=Path(tempfile.mkdtemp(prefix="absatz-eval-")) / "chroma",
+                                               chroma_host="", collection="eval")
         searcher = Searcher.open(settings)
         apply(Store(settings), searcher.embedder, articles)
     else:
@@ -236,16 +252,25 @@ def cmd_eval(args: argparse.Namespace) -> int:
         searcher.store.require()
     rows = []
     for language in args.lang:
-        report = evaluate(searcher, questions, language, unanswerable=args.unanswerable or args.half)
-        rows.append({"lang": language, **report.as_dict()})
+        report = evaluate(searcher, questions, language,
+                          unanswerable=args.unanswerable or args.half or args.slice is not None)
+        row = {"lang": language, **report.as_dict()}
+        if args.misses:
+            row["misses"] = [m.as_dict() for m in report.misses]
+        rows.append(row)
     if args.json:
         for row in rows:
-            print(json.dumps(row))
-    else:
-        keys = list(rows[0])
-        print(" | ".join(keys))
-        for row in rows:
-            print(" | ".join(str(row[k]) for k in keys))
+            print(json.dumps(row, ensure_ascii=False))
+        return 0
+    keys = [k for k in rows[0] if k != "misses"]
+    print(" | ".join(keys))
+    for row in rows:
+        print(" | ".join(str(row.get(k, "")) for k in keys))
+    for row in rows if args.misses else []:
+        print(f"\nmisses ({row['lang']}):")
+        for m in row["misses"]:
+            print(f"- [{m['type']}] {m['question']}\n    gold: {' | '.join(m['gold'])}  ({m['gold_id']})\n"
+                  f"    got:  {m['answer']}  ({m['cited'] or 'no citation'})")
     return 0
 
 
@@ -335,7 +360,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
             break
         result = answer(searcher, question, k=args.k, history=history[-2:], llm=llm)
         history.append(question)
-        print(render.answer_text(result), end="\n\n", flush=True)
+        print(render.answer_text(result, bold=_bold()), end="\n\n", flush=True)
     return 0
 
 
@@ -393,9 +418,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--unanswerable", action="store_true",
                    help="questions whose article is not indexed must abstain; report both shares")
     p.add_argument("--build", type=Path, metavar="ARTICLES",
-                   help="evaluate on a temporary index of these articles instead of the store")
+                   help="evaluate on an index of these articles (temporary unless --chroma-path names one to keep)")
     p.add_argument("--half", action="store_true",
                    help="with --build: index every second article, the rest become unanswerable")
+    p.add_argument("--slice", type=_slice, metavar="START:STOP:STEP",
+                   help="with --build: index these articles (e.g. 1::3), the rest become unanswerable")
+    p.add_argument("--misses", action="store_true", help="list the questions whose answer missed the gold answer")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_eval)
 

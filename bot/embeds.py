@@ -15,7 +15,7 @@ from ingest.parse import shorten
 from vectorstore.records import ArticleSummary, Hit, ParagraphView
 
 from .answer import Answer, Citation
-from .render import byline, citation_label
+from .render import byline, citation_label, marked
 from .texts import duration, t
 
 TITLE = 256
@@ -30,12 +30,16 @@ ABSTAIN_COLOUR = discord.Colour(0x718096)
 
 
 def _answer_description(a: Answer, limit: int) -> str:
-    """The answer with its ``[n]`` markers; sentences shrink, markers stay attached."""
-    if len(a.answer) <= limit:
-        return a.answer
+    """The answer with its ``[n]`` markers and the fact asked for in bold; sentences
+    shrink, markers stay attached."""
+    if len(a.answer) + 4 <= limit:
+        return marked(a, "**", "**")
     parts = re.findall(r"(.*?)(\s*\[\d+\])", a.answer, flags=re.S) or [(a.answer, "")]
-    budget = max(40, (limit - sum(len(m) + 1 for _, m in parts)) // len(parts))
-    return " ".join(shorten(text, budget) + marker for text, marker in parts)[:limit]
+    budget = max(40, (limit - 4 - sum(len(m) + 1 for _, m in parts)) // len(parts))
+    text = " ".join(shorten(text, budget) + marker for text, marker in parts)[: limit - 4]
+    if a.span is not None and a.span.text in text:  # shortened: bold the span if it survived
+        text = text.replace(a.span.text, f"**{a.span.text}**", 1)
+    return text
 
 
 def lines_within(lines: list[str], limit: int) -> str:

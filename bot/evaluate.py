@@ -1,11 +1,17 @@
 """``absatz eval``: retrieval, citation, containment and abstention on gold questions.
 
 Questions come in the format of ``../shared/data/xquad-de/questions.jsonl``: gold
-``article_id`` and 1-based ``paragraph``, and ``answers`` (strings verbatim in it).
+``article_id`` and 1-based ``paragraph``, and ``answers`` (strings verbatim in it); an
+optional ``type`` (fact, number, date, place, why) groups containment, and questions
+marked ``unanswerable`` (or whose article is not indexed) must be refused.
+
+Containment — does the answer text state a gold answer? — is counted over *all*
+answerable questions: an abstention is a miss, since the user got no answer either.
 """
 
 from __future__ import annotations
 
+import statistics
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -13,7 +19,39 @@ from dataclasses import dataclass, field
 from vectorstore.records import citation_id
 from vectorstore.search import Searcher
 
-from .answer import compose
+from .answer import Answer, compose
+from .question_types import Expected, expected
+
+# What a question without a ``type`` counts as, from what its words ask for.
+_TYPE_OF_KIND = {
+    Expected.PERSON: "fact", Expected.OTHER: "fact", Expected.NUMBER: "number",
+    Expected.DATE: "date", Expected.PLACE: "place", Expected.REASON: "why",
+}
+TYPES = ("fact", "number", "date", "place", "why")
+
+
+def _normalised(text: str) -> str:
+    return " ".join(text.split())
+
+
+def contains_answer(answer: Answer, gold: Iterable[str]) -> bool:
+    """Whitespace-insensitive: source texts carry double spaces that answers may not."""
+    text = _normalised(answer.answer)
+    return not answer.abstained and any(g and _normalised(g) in text for g in gold)
+
+
+@dataclass
+class Miss:
+    qid: str
+    type: str
+    question: str
+    gold: list[str]
+    answer: str
+    cited: str
+    gold_id: str
+
+    def as_dict(self) -> dict:
+        return self.__dict__.copy()
 
 
 @dataclass
@@ -26,9 +64,13 @@ class EvalReport:
     r5: float = 0.0
     answered: int = 0
     first_citation_correct: int = 0
+    first_citation_article: int = 0
     contains_answer: int = 0
     refused_unanswerable: int = 0
+    by_type: dict[str, list[int]] = field(default_factory=dict)  # type → [questions, containing]
+    answer_chars: list[int] = field(default_factory=list)
     ms: list[float] = field(default_factory=list)
+    misses: list[Miss] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         n, a = max(self.answerable, 1), max(self.answered, 1)
@@ -40,13 +82,20 @@ class EvalReport:
             "r@5": round(self.r5 / n, 4),
             "answered_share": round(self.answered / n, 4),
             "citation_precision": round(self.first_citation_correct / a, 4),
-            "answer_containment": round(self.contains_answer / a, 4),
-            "median_ms": round(sorted(self.ms)[len(self.ms) // 2], 1) if self.ms else 0.0,
+            "article_precision": round(self.first_citation_article / a, 4),
+            "answer_containment": round(self.contains_answer / n, 4),
+            **{f"containment_{t}": round(c / q, 4) for t, (q, c) in sorted(self.by_type.items(), key=_type_order)},
+            "median_answer_chars": statistics.median(self.answer_chars) if self.answer_chars else 0,
+            "median_ms": round(statistics.median(self.ms), 1) if self.ms else 0.0,
         }
         if self.unanswerable:
             d["unanswerable"] = self.unanswerable
             d["refused_share"] = round(self.refused_unanswerable / self.unanswerable, 4)
         return d
+
+
+def _type_order(item: tuple[str, list[int]]) -> int:
+    return TYPES.index(item[0]) if item[0] in TYPES else len(TYPES)
 
 
 def evaluate(searcher: Searcher, questions: Iterable[dict], language: str = "de", unanswerable: bool = False) -> EvalReport:
@@ -57,7 +106,7 @@ def evaluate(searcher: Searcher, questions: Iterable[dict], language: str = "de"
     report = EvalReport()
     for q in questions:
         text = q.get(field_name) or q["question"]
-        in_index = q["article_id"] in indexed
+        in_index = q["article_id"] in indexed and not q.get("unanswerable")
         if not in_index and not unanswerable:
             continue
         report.questions += 1
@@ -70,6 +119,7 @@ def evaluate(searcher: Searcher, questions: Iterable[dict], language: str = "de"
             report.refused_unanswerable += a.abstained
             continue
         report.answerable += 1
+        kind = q.get("type") or _TYPE_OF_KIND[expected(text)]
         gold = citation_id(q["article_id"], int(q["paragraph"]))
         ranked = list(dict.fromkeys(h.para_id for h in result.hits))[:10]
         if gold in ranked:
@@ -77,8 +127,17 @@ def evaluate(searcher: Searcher, questions: Iterable[dict], language: str = "de"
             report.mrr10 += 1 / rank
             report.r1 += rank == 1
             report.r5 += rank <= 5
+        contained = contains_answer(a, q.get("answers", []))
+        counts = report.by_type.setdefault(kind, [0, 0])
+        counts[0] += 1
+        counts[1] += contained
+        report.contains_answer += contained
         if not a.abstained:
             report.answered += 1
             report.first_citation_correct += a.citations[0].id == gold
-            report.contains_answer += any(g and g in a.answer for g in q.get("answers", []))
+            report.first_citation_article += a.citations[0].article_id == q["article_id"]
+            report.answer_chars.append(len(a.answer))
+        if not contained:
+            report.misses.append(Miss(str(q.get("qid", "")), kind, text, list(q.get("answers", [])), a.answer,
+                                      a.citations[0].id if a.citations else "", gold))
     return report

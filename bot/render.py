@@ -19,8 +19,16 @@ def citation_label(c: Citation | ParagraphView) -> str:
     return " · ".join(x for x in (title, date, heading, f"¶{n}") if x)
 
 
-def answer_text(a: Answer, width: int = 100) -> str:
-    lines = [a.answer]
+def marked(a: Answer, before: str, after: str) -> str:
+    """The answer with its span (the fact asked for) between ``before`` and ``after``."""
+    if a.span is None:
+        return a.answer
+    return f"{a.answer[:a.span.start]}{before}{a.answer[a.span.start:a.span.end]}{after}{a.answer[a.span.end:]}"
+
+
+def answer_text(a: Answer, width: int = 100, bold: tuple[str, str] = ("", "")) -> str:
+    """``bold`` wraps the answer span (ANSI codes on a terminal; nothing when piped)."""
+    lines = [marked(a, *bold)]
     if a.citations:
         lines.append("")
     for c in a.citations:

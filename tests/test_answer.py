@@ -3,8 +3,10 @@
 import pytest
 
 from bot.answer import NOT_FOUND, answer
+from bot.cli import main as cli_main
+from vectorstore.search import Searcher
 
-from .conftest import needs_seed
+from .conftest import ROOT, needs_seed, settings_for
 
 SEED_ID = "000_a05d8c91f093345a"
 
@@ -69,3 +71,58 @@ def test_every_marker_points_to_a_citation(searcher):
     assert [c.n for c in a.citations] == list(range(1, len(a.citations) + 1))
     for c in a.citations:
         assert c.quote in c.text
+
+
+# --- answers that state the fact asked for (issue 13) ------------------------------
+# Articles shaped like the failures users saw: the sentence most similar to the question
+# restates it, the fact asked for stands further down the same paragraph.
+ANSWERS = ROOT / "tests" / "data" / "answers"
+
+
+@pytest.fixture(scope="module")
+def answers_searcher(tmp_path_factory, embedder):
+    settings = settings_for(tmp_path_factory.mktemp("answers") / "chroma")
+    assert cli_main(["ingest", str(ANSWERS), "--chroma-path", str(settings.chroma_path), "--json"]) == 0
+    return Searcher.open(settings, embedder)
+
+
+@pytest.mark.parametrize(
+    "question, fact",
+    [
+        ("Who is going to be the new editor-in-chief of Rundblick?", "Robert Schneider"),
+        ("Warum verteuern die Stadtwerke Kassel die Fernwärme?", "gestiegenen Kosten für Erdgas"),
+        ("Why are the Kassel municipal utilities raising district heating prices?", "gestiegenen Kosten für Erdgas"),
+        ("Wie viele Lebensmittel könnte man laut Grünes Netz jährlich retten?", "4,5 Millionen Tonnen"),
+    ],
+)
+def test_the_answer_states_the_fact_not_the_sentence_that_echoes_the_question(answers_searcher, question, fact):
+    a = answer(answers_searcher, question)
+    assert not a.abstained
+    assert fact in a.answer
+    assert a.answer.count("[") <= 2  # at most two sentences
+
+
+@pytest.mark.parametrize(
+    "question, span",
+    [
+        ("Wie viele Lebensmittel könnte man laut Grünes Netz jährlich retten?", "4,5 Millionen Tonnen"),
+        ("Why are the Kassel municipal utilities raising district heating prices?", "gestiegenen Kosten für Erdgas"),
+        ("Ab wann wird die Fernwärme in Kassel teurer?", "1. August"),
+    ],
+)
+def test_the_fact_asked_for_is_marked_and_json_carries_its_place(answers_searcher, question, span):
+    d = answer(answers_searcher, question).as_dict()
+    assert span in d["answer_span"]["text"]
+    assert d["answer"][d["answer_span"]["start"] : d["answer_span"]["end"]] == d["answer_span"]["text"]
+
+
+def test_no_span_when_the_answer_has_no_fact_of_the_kind(searcher):
+    a = answer(searcher, "Was kritisieren Umweltverbände am neuen Terminal im Hamburger Hafen?")
+    assert not a.abstained and a.span is None and a.as_dict()["answer_span"] is None
+
+
+def test_the_shipped_ranker_weighs_exactly_the_features_it_is_given():
+    from bot.selector import FEATURES
+    from bot.selector_weights import RANKER
+
+    assert set(RANKER.weights) == set(FEATURES)

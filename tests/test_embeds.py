@@ -56,3 +56,27 @@ def test_search_and_article_embeds_fit():
     within_limits(search_embed("q" * 600, hits, "de"))
     summary = ArticleSummary("a", "T" * 400, "2024", "X", "Y", "", "", "", 99, tuple(f"Titel {i} " * 10 for i in range(200)))
     within_limits(article_embed(summary, "de"))
+
+
+def _answer_with_span(text: str, fact: str) -> Answer:
+    from bot.question_types import Span
+
+    start = text.index(fact)
+    return Answer("Wie weit flogen die Raketen?", text, False, [citation(1, SENTENCE)], "de",
+                  span=Span(start, start + len(fact), fact))
+
+
+def test_the_fact_asked_for_is_bold_in_discord_and_on_a_terminal():
+    from bot.render import answer_text
+
+    a = _answer_with_span(f"{SENTENCE} [1]", "etwa 650 Kilometer")
+    assert "**etwa 650 Kilometer**" in answer_embed(a, 0.1).description
+    assert "\x1b[1metwa 650 Kilometer\x1b[0m" in answer_text(a, bold=("\x1b[1m", "\x1b[0m"))
+    assert answer_text(a).splitlines()[0] == a.answer  # piped: plain text
+
+
+def test_a_shortened_answer_keeps_the_bold_fact_when_it_survives_and_fits():
+    a = _answer_with_span(f"{SENTENCE} {LONG} [1]", "etwa 650 Kilometer")
+    embed = answer_embed(a, 0.1)
+    within_limits(embed)
+    assert embed.description.count("**") == 2 and "[1]" in embed.description

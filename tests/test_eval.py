@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from .conftest import XQUAD, json_lines, needs_xquad, run_cli
 
 GOLD = [
@@ -42,3 +44,31 @@ def test_eval_builds_a_half_index_itself(tmp_path, capsys):
     assert code == 0
     assert row["answerable"] + row["unanswerable"] == len(questions) and row["unanswerable"] > 0
     assert row["mrr@10"] > 0.8 and row["answered_share"] > 0.8
+
+
+def test_eval_counts_containment_per_type_and_lists_the_misses(built_store, tmp_path, capsys):
+    wrong = {**GOLD[0], "qid": "5", "answers": ["99 Cent"], "type": "number"}
+    path = tmp_path / "q.jsonl"
+    path.write_text("\n".join(json.dumps(q) for q in [*GOLD[:3], wrong]), encoding="utf-8")
+    code, out, _ = run_cli(capsys, "eval", str(path), "--json", "--misses", "--chroma-path", str(built_store.chroma_path))
+    (de,) = json_lines(out)
+    assert code == 0 and de["answerable"] == 4
+    assert de["containment_number"] == 0.75 and de["answer_containment"] == 0.75  # 3 of the 4 number questions
+    (miss,) = de["misses"]
+    assert miss["qid"] == "5" and miss["gold"] == ["99 Cent"] and "65 Cent" in miss["answer"]
+    assert de["median_answer_chars"] > 0
+
+
+def test_eval_slice_indexes_only_those_articles(tmp_path, capsys):
+    articles = [{"id": f"a-{i}", "text": f"Im Dorf Nummer {i} wohnen {100 + i} Menschen."} for i in range(3)]
+    (tmp_path / "a.jsonl").write_text("\n".join(json.dumps(a) for a in articles), encoding="utf-8")
+    qs = [{"qid": str(i), "question": f"Wie viele Menschen wohnen im Dorf Nummer {i}?", "article_id": f"a-{i}",
+           "paragraph": 1, "answers": [f"{100 + i} Menschen"]} for i in range(3)]
+    (tmp_path / "q.jsonl").write_text("\n".join(json.dumps(q) for q in qs), encoding="utf-8")
+    code, out, _ = run_cli(capsys, "eval", str(tmp_path / "q.jsonl"), "--build", str(tmp_path / "a.jsonl"),
+                           "--slice", "1::2", "--json")
+    (row,) = json_lines(out)
+    assert code == 0 and (row["answerable"], row["unanswerable"]) == (1, 2)
+    with pytest.raises(SystemExit) as exit_:
+        run_cli(capsys, "eval", str(tmp_path / "q.jsonl"), "--build", str(tmp_path / "a.jsonl"), "--slice", "x")
+    assert exit_.value.code == 2 and "not a slice like 1::3" in capsys.readouterr().err

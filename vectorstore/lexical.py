@@ -53,6 +53,17 @@ class LexicalIndex:
             return 0.0
         return sum(1 for t in tokens if t in self._retriever.vocab_dict) / len(tokens)
 
+    def idf(self, term: str) -> float:
+        """BM25's inverse document frequency of a stemmed term (0 for an unknown one): how
+        much sharing it says about two texts. Answer selection weighs question words by it."""
+        if self._retriever is None or term not in self._retriever.vocab_dict:
+            return 0.0
+        scores = self._retriever.scores
+        column = self._retriever.vocab_dict[term]
+        df = int(scores["indptr"][column + 1] - scores["indptr"][column])
+        n = int(scores["num_docs"])
+        return float(np.log(1 + (n - df + 0.5) / (df + 0.5)))
+
     def search(self, query: str, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
         """Best ``k`` passage rows as (row, BM25 score), strongest first; ``allowed`` masks rows."""
         if self._retriever is None:

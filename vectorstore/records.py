@@ -7,7 +7,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
+
+import numpy as np
 
 # Metadata copied onto every stored record, so a hit can be cited without a second read.
 ARTICLE_FIELDS = ("title", "date", "dateline", "agency", "source", "url", "category", "path", "author_code")
@@ -76,6 +78,14 @@ class Unit:
             n_paragraphs=int(self.article.get("n_paragraphs", 0) or 0),
         )
         return meta
+
+
+class SentenceVector(NamedTuple):
+    """A sentence of a paragraph with its stored vector: what answer selection ranks."""
+
+    index: int
+    text: str
+    vector: np.ndarray
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from .embeddings import VectorEmbeddings, load_embedder
 from .evidence import PASSAGE_POOL, PROBES, SENTENCE_POOL, margin, threshold_from
 from .memory import release_freed_memory
 from .readindex import ReadIndex
-from .records import Hit, SentenceMatch
+from .records import Hit, SentenceMatch, SentenceVector
 from .settings import StoreSettings
 from .store import Snapshot, Store, new_version
 
@@ -47,14 +47,16 @@ class SearchResult:
     threshold: float = float("inf")
     index: ReadIndex | None = None
 
-    def sentences(self, para_id: str) -> list[tuple[int, str, np.ndarray]]:
-        """Every sentence of a hit's paragraph, in order: (index, text, vector)."""
+    def sentences(self, para_id: str) -> list[SentenceVector]:
+        """Every sentence of a hit's paragraph, in order, with its vector."""
         vectors = self.index.vectors
         row = vectors.para_row(para_id)
         if row is None:
             return []
         rows = vectors.sentence_rows(np.asarray([row]))
-        return [(int(vectors.s_index[r]), vectors.s_text[r], v) for r, v in zip(rows, vectors.sentence_vectors(rows))]
+        return [SentenceVector(int(vectors.s_index[r]), vectors.s_text[r], v)
+                for r, v in zip(rows, vectors.sentence_vectors(rows))]
+
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,215 @@
+"""What a question asks for, and where a sentence states it.
+
+The sentence most similar to a question is often the one that restates it ("Magazin X
+bekommt einen neuen Chefredakteur"); the answer ("Robert Schneider") sits in the next.
+Knowing that a *wer*-question wants a name, a *wie viel*-question a number with its
+unit, a *wann*-question a date, a *wo*-question a place and a *warum*-question a reason
+lets the selector prefer sentences that carry one — and show it in bold.
+
+Questions come in German or English; the sentences are German news text. Everything
+here is regular expressions over text: no model, no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Expected(str, Enum):
+    """The kind of fact a question asks for."""
+
+    PERSON = "person"   # wer / who: a name or an organisation
+    NUMBER = "number"   # wie viel / how many: a number with its unit
+    DATE = "date"       # wann / when: a date or time expression
+    PLACE = "place"     # wo / where: a place
+    REASON = "reason"   # warum / why: a reason
+    OTHER = "other"     # was / welche / what: a thing, not a fixed shape
+
+
+# The first question word decides; where two patterns start at the same word, the
+# earlier one wins: "In welchem Jahr" asks for a date, "Bei welchem Verein" for a name,
+# "In welcher Stadt" for a place.
+_QUESTION_PATTERNS: tuple[tuple[Expected, re.Pattern[str]], ...] = tuple(
+    (kind, re.compile(pattern, re.IGNORECASE))
+    for kind, pattern in (
+        (Expected.REASON, r"\b(warum|weshalb|wieso|weswegen|wozu|woran lag|woran liegt|wodurch|"
+                          r"aus welche[mn] gr[üu]nde?n?|mit welche[mr] begründung|"
+                          r"was (?:war|ist|sind|waren) (?:der|die) (?:grund|gründe|ursache|anlass)|"
+                          r"why|how come|for what reason|what caused|what led to|"
+                          r"what (?:was|is|were|are) the (?:reason|cause)s?)\b"),
+        (Expected.DATE, r"\b(wann|seit wann|ab wann|bis wann|an welchem tag|in welchem jahr|"
+                        r"welche[mnrs]? (?:datum|jahr|tag|monat|zeitpunkt|frist|termin|stichtag)|"
+                        r"zu welchem zeitpunkt|when|since when|until when|by when|"
+                        r"(?:what|which)(?:'s| is| was)? (?:the )?(?:date|year|day|month|deadline|time))\b"),
+        (Expected.NUMBER, r"\b(wie ?viele?n?|wie (?:hoch|hohe[mnrs]?|lange?|gro(?:ß|ss)|alt|weit|teuer|schwer|oft|"
+                          r"schnell|stark|tief|jung|knapp|deutlich|klein|breit|dick)|um wie viel|mit wie|"
+                          r"was (?:kostet|kosten|kostete|hat .{1,60} gekostet)|"
+                          r"welche[nrsm]? (?:\w+e[nrs]? )?(?:höchst|mindest|gesamt)?(?:betrag|summe|anteil|preis|zahl|"
+                          r"höhe|strafe|alter|wert|quote|rate|ergebnis|stand|gehalt|budget|kosten|umsatz|gewinn|"
+                          r"verlust|entschädigung|abstand|vorsprung|rückstand)|"
+                          r"how (?:many|much|long|high|old|far|big|large|often|fast|expensive|tall|young|close|"
+                          r"short|wide|deep|heavy|strong)|(?:at|to) what age|by how much|"
+                          r"what (?:does|did|do|will) .{1,60} cost|what (?:maximum|minimum)|"
+                          r"what(?:'s| is| was| were| are)? (?:the )?(?:\w+ ){0,2}(?:level|rate|amount|number|price|"
+                          r"cost|share|percentage|proportion|stake|value|score|result|total|sum|figure|age|height|"
+                          r"sentence|fine|salary|budget|loss|profit|revenue|turnover|margin|lead|gap))\b"),
+        (Expected.PERSON, r"\b(wer|wen|wem|wessen|wie hei(?:ß|ss)t|wie hie(?:ß|ss)|wie lautet der name|"
+                          r"(?:(?:bei|von|für|mit|an|auf|aus|nach|in|zu) )?welche[rnms]? (?:\w+e[nrs]? )?(?:minister\w*|politiker\w*|partei|firma|unternehmen|"
+                          r"konzern|verein|klub|club|team|mannschaft|spieler\w*|trainer\w*|schauspieler\w*|"
+                          r"regisseur\w*|band|sender|zeitung|bank|künstler\w*|autor\w*|sänger\w*|präsident\w*|"
+                          r"chef\w*|kandidat\w*|organisation|behörde|gruppe|figur|person|firmen|label|verlag|marke|app|seite|website)|"
+                          r"who|whom|whose|what is the name|what's the name|what is .{1,40} called|"
+                          r"(?:(?:at|for|with|by|from|in|to|on) )?which (?:\w+ )?(?:company|companies|team|club|party|"
+                          r"firm|group|organi[sz]ation|person|player|actor|actress|politician|minister|band|newspaper|"
+                          r"broadcaster|bank|character|coach|director|singer|artist|author|label|app|site|website|"
+                          r"authority|brand|publisher))\b"),
+        (Expected.PLACE, r"\b(wo|wohin|woher|(?:in|an|auf|aus|nach|bei|vor) welche[mnrs]?|"
+                         r"where|(?:in|at|on|from|to|near) which|"
+                         r"(?:which|what) (?:city|country|town|place|region|state|village|province|district|"
+                         r"building|hotel|base|settlement|venue|stadium|airport|island|street|location))\b"),
+    )
+)
+# The question word stands near the start; a "when" later in the sentence joins a clause.
+_LEAD_WORDS = 6
+
+
+def expected(question: str) -> Expected:
+    """The kind of answer ``question`` wants; OTHER when its words do not say."""
+    lead = " ".join(question.split()[:_LEAD_WORDS])
+    for text in (lead, question):
+        found = [(m.start(), i, kind) for i, (kind, pattern) in enumerate(_QUESTION_PATTERNS)
+                 if (m := pattern.search(text))]
+        if found:
+            return min(found)[2]  # the question word that comes first; ties by pattern order
+    return Expected.OTHER
+
+
+_MONTHS = (r"Januar|Jänner|Februar|Feber|März|April|Mai|Juni|Juli|August|September|Oktober|November|"
+           r"Dezember|Jan\.|Feb\.|Mär\.|Apr\.|Jun\.|Jul\.|Aug\.|Sept?\.|Okt\.|Nov\.|Dez\.")
+_WEEKDAYS = r"Montag|Dienstag|Mittwoch|Donnerstag|Freitag|Samstag|Sonnabend|Sonntag"
+_NUMBER_WORDS = (r"eins|eine[nmrs]?|zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|elf|zwölf|"
+                 r"zwanzig|dreißig|vierzig|fünfzig|sechzig|siebzig|achtzig|neunzig|hundert|tausend|"
+                 r"Dutzend|Hälfte|Drittel|Viertel|doppelt|dreifach|halb")
+_UNITS = (r"Prozent|Prozentpunkte[n]?|%|Euro|€|Dollar|\$|Franken|Pfund|Cent|Yen|Rubel|"
+          r"Millionen|Million|Mio\.?|Milliarden|Milliarde|Mrd\.?|Billionen|Tausend|"
+          r"Kilometer|km|Meter|m|Zentimeter|cm|Millimeter|mm|Kilogramm|kg|Gramm|g|Tonnen|t|Liter|"
+          r"Quadratkilometer|Quadratmeter|km²|m²|Hektar|Grad|°C|km/h|PS|Kilowatt|Megawatt|MW|"
+          r"Jahre[n]?|Jahr|Monate[n]?|Monat|Wochen|Woche|Tage[n]?|Tag|Stunden|Stunde|Minuten|Minute|"
+          r"Sekunden|Sekunde|Uhr|Menschen|Personen|Einwohner|Mitarbeiter\w*|Beschäftigte\w*|Stück|"
+          r"Punkte[n]?|Promille|Tore?|Stimmen|Mandate|Sitze|Mal|Stockwerke|Exemplare|Besucher\w*|Zuschauer\w*")
+_CAP = r"[A-ZÄÖÜ][\w\-']*[a-zäöüß0-9][\w\-']*"
+# A number: digits with separators or a number word, optionally with magnitude and unit.
+_NUMBER = re.compile(
+    rf"(?<![\w.,])(?:(?:mehr als|über|rund|etwa|knapp|fast|bis zu|mindestens|höchstens|ca\.)\s+)?"
+    rf"(?:\d+(?:[.,]\d+)*(?:\s*(?:{_UNITS})\b\.?(?:\s+(?:{_UNITS})\b)?)?(?:\s+{_CAP})?|"
+    rf"(?:{_NUMBER_WORDS})\s+(?:{_UNITS})\b(?:\s+(?:{_UNITS})\b)?)",
+)
+_DATE = re.compile(
+    rf"(?:(?:am|vom|bis|seit|ab|bis zum|zum)\s+)?(?:\d{{1,2}}\.\s*(?:{_MONTHS})(?:\s+\d{{4}})?|"
+    rf"\d{{1,2}}\.\d{{1,2}}\.(?:\d{{2,4}})?|"
+    rf"(?:(?:Anfang|Mitte|Ende|im|seit|ab|bis)\s+)?(?:{_MONTHS})(?:\s+\d{{4}})?|"
+    rf"(?:(?:am|vergangenen|kommenden|nächsten|letzten|diesen)\s+)?(?:{_WEEKDAYS})(?:abend|morgen|nachmittag|früh)?|"
+    rf"(?:(?:im|seit|ab|bis|Anfang|Mitte|Ende|Jahr)\s+)?(?:19|20)\d\d(?!\d)|"
+    rf"\d{{1,2}}(?:[.:]\d\d)?\s+Uhr|"
+    rf"(?:im|ab|seit|bis)\s+(?:Frühjahr|Frühling|Sommer|Herbst|Winter)|heuer|gestern|vorgestern|"
+    rf"(?:(?:vergangene|vergangenen|kommende|kommenden|nächste|nächsten|letzte|letzten)\s+(?:Woche|Monat|Jahr|Jahres|Wochenende))|"
+    rf"(?:(?:vor|in|seit|nach)\s+(?:\d+|{_NUMBER_WORDS})\s+(?:Jahren|Monaten|Wochen|Tagen)))",
+)
+# A capitalised word: German capitalises nouns too, so names are found by shape: two or
+# more capitalised words in a row, a capitalised word in parentheses or quotes,
+# all-capital abbreviations, or a capitalised word after a role noun.
+_NAME = re.compile(
+    rf"(?<![\w„\"])(?:{_CAP}|[A-ZÄÖÜ]\.)(?:\s+(?:von|van|de|der|di|da|del|la|le|bin|al)?\s*(?:{_CAP}))+|"
+    rf"\b[A-ZÄÖÜ]{{2,}}[a-z]?\b(?:-\w+)?|[„\"“»]([^“”\"«„]{{2,60}})[“”\"«]"
+)
+# Common given names (German-speaking news and international): a capitalised word after
+# one of them is a surname, not a noun.
+FIRST_NAMES = frozenset(
+    """
+    Adam Adrian Albert Alexander Alexandra Alfred Alois Andrea Andreas Angela Angelika Anna Anne Annette Anton
+    Armin Arnold Barbara Benedikt Benjamin Bernd Bernhard Birgit Bruno Carl Carla Carlos Carmen Caroline
+    Charles Christa Christian Christiane Christina Christine Christoph Claudia Daniel Daniela David Dieter
+    Dietmar Dominic Dominik Doris Edith Eduard Elisabeth Elke Emma Erich Erik Ernst Erwin Eva Fabian Felix
+    Ferdinand Florian Frank Franz Franziska Friedrich Fritz Georg George Gerald Gerda Gerhard Gernot Gertrud
+    Gottfried Gregor Gudrun Günter Günther Guy Hannes Hans Harald Hartmut Heidi Heinrich Heinz Helga Helmut
+    Herbert Hermann Hubert Ingrid Irene Jakob James Jan Jana Jean Jens Joachim Johann Johanna Johannes John
+    Jonas Josef Joseph Julia Julian Jürgen Karin Karl Katharina Kathrin Klaus Konrad Kurt Lars Laura Leo
+    Leopold Lisa Lorenz Lothar Louis Lukas Manfred Manuel Marc Marcel Margit Maria Marie Mario Mark Markus
+    Martin Martina Matthias Max Maximilian Michael Michaela Michel Monika Nicole Niki Nikolaus Norbert Olaf
+    Oliver Oskar Othmar Otto Paul Peter Petra Philipp Rainer Ralf Reinhard Reinhold Renate Richard Robert
+    Roland Rudolf Sabine Sandra Sarah Sebastian Siegfried Sigmar Simon Sonja Stefan Stefanie Steffen Stephan
+    Susanne Sven Theresa Thomas Tobias Ulrich Ursula Uwe Valentin Verena Viktor Walter Werner Wilhelm
+    Wladimir Wolfgang Yvonne
+    """.split()
+)
+_ACRONYM = re.compile(r"[A-ZÄÖÜ]{2,}[a-z]?(?:-\w+)?")
+_PLACE = re.compile(
+    rf"\b(?:in|nach|aus|bei|im|vor|auf|von)\s+(?:der|dem|den|die|das)?\s*(?:[a-zäöüß]+(?:en|er|es|em)\s+)?"
+    rf"(?:{_CAP})(?:\s+(?:{_CAP}))*"
+)
+_REASON = re.compile(
+    r"\b(weil|denn|wegen|aufgrund|auf grund|deshalb|deswegen|daher|darum|infolge|zufolge|angesichts|"
+    r"Grund|Gründe[n]?|begründe\w*|Ursache\w*|zurückzuführen|liegt daran|liegt an|hängt damit|"
+    r"damit|sodass|so dass|um\s+\S+(?:\s+\S+){0,6}\s+zu|Folge|Ziel)\b|,\s*da\s",
+    re.IGNORECASE,
+)
+_PATTERNS = {
+    Expected.NUMBER: _NUMBER,
+    Expected.DATE: _DATE,
+    Expected.PERSON: _NAME,
+    Expected.PLACE: _PLACE,
+    Expected.REASON: _REASON,
+}
+# Words that start a sentence or follow a determiner are capitalised whatever they are.
+_FUNCTION_WORDS = frozenset(
+    "der die das dem den des ein eine einer einem einen eines im am vom zum zur beim ins auch und oder aber "
+    "doch so wie als wenn dass ob nach vor mit von bei aus für über unter auf an in zu bis seit ab um "
+    "es er sie wir ihr man dies diese dieser dieses jene jener kein keine nicht nur noch schon mehr".split()
+)
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+    text: str
+
+
+def _words(text: str) -> set[str]:
+    return {w.lower() for w in re.findall(r"\w+", text)}
+
+
+def spans(sentence: str, kind: Expected, question: str = "") -> list[Span]:
+    """Places in ``sentence`` that state a ``kind`` fact the question does not already say."""
+    pattern = _PATTERNS.get(kind)
+    if pattern is None:
+        return []
+    asked = _words(question)
+    found = []
+    for m in pattern.finditer(sentence):
+        text = m.group(0).strip(" ,")
+        start = m.start() + (len(m.group(0)) - len(m.group(0).lstrip(" ,")))
+        if kind is Expected.PERSON:
+            # "Der Tiergarten Schönbrunn", "Frankfurt-Coach Thomas Schaaf": neither the
+            # article nor a role before a given name is part of the name.
+            words = text.split(" ")
+            cut = next((i for i, w in enumerate(words) if w in FIRST_NAMES), 0)
+            if not cut and len(words) > 1 and words[0].lower() in _FUNCTION_WORDS:
+                cut = 1
+            if cut:
+                skipped = len(" ".join(words[:cut])) + 1
+                text, start = text[skipped:], start + skipped
+        if kind is Expected.PERSON and " " not in text and not _ACRONYM.fullmatch(text) and text[:1] not in "„\"“»":
+            continue  # one capitalised word is a German noun as often as a name
+        if kind is Expected.REASON:  # the cue word is not the reason: show its clause
+            clause = re.match(r"[^,;:.!?]{0,140}", sentence[start:])
+            text = clause.group(0).rstrip() if clause else text
+        content = _words(text) - _FUNCTION_WORDS
+        if kind is not Expected.REASON and content and content <= asked:
+            continue  # the question already names it: no new fact
+        found.append(Span(start, start + len(text), text))
+    return found
+
+

@@ -1,0 +1,67 @@
+"""What a question asks for, and where a German sentence states it (pure functions)."""
+
+import pytest
+
+from bot.question_types import Expected, expected, spans
+
+
+@pytest.mark.parametrize(
+    "question, kind",
+    [
+        ("Wer wird neuer Chefredakteur beim Rundblick?", Expected.PERSON),
+        ("Who succeeds Huber as editor of Rundblick?", Expected.PERSON),
+        ("Bei welchem Verein spielt er jetzt?", Expected.PERSON),
+        ("Wie viele Blitzer will Köln aufstellen?", Expected.NUMBER),
+        ("How much food could be saved each year?", Expected.NUMBER),
+        ("At what age do teenagers start smoking?", Expected.NUMBER),
+        ("Seit wann ist John Cryan Chef der Deutschen Bank?", Expected.DATE),
+        ("In welchem Jahr wurde das Museum eröffnet?", Expected.DATE),
+        ("What's the deadline for the signatures?", Expected.DATE),
+        ("In welcher Stadt kamen die Flüchtlinge an?", Expected.PLACE),
+        ("Where was Pione Sisto born?", Expected.PLACE),
+        ("Warum verteuern die Stadtwerke die Fernwärme?", Expected.REASON),
+        ("Woran lag der Ausfall beim Online-Banking?", Expected.REASON),
+        ("Why did the museum close?", Expected.REASON),
+        ("Was kritisieren die Umweltverbände?", Expected.OTHER),
+    ],
+)
+def test_what_a_question_asks_for(question, kind):
+    assert expected(question) is kind
+
+
+def test_the_question_word_that_comes_first_decides():
+    # "when" joins a clause here; the question asks for a person.
+    assert expected("Who becomes interior minister when Mikl-Leitner moves to Lower Austria?") is Expected.PERSON
+    assert expected("Wie viele Menschen starben wo?") is Expected.NUMBER
+
+
+SENTENCE = ("Die Leitung übernimmt mit 1. Juni der frühere Wirtschaftschef Robert Schneider, weil Martin Huber "
+            "nach elf Jahren geht; die Auflage lag zuletzt bei rund 61.000 Exemplaren in Wien.")
+
+
+@pytest.mark.parametrize(
+    "kind, question, wanted",
+    [
+        (Expected.PERSON, "Wer wird Chefredakteur?", "Robert Schneider"),
+        (Expected.NUMBER, "Wie hoch war die Auflage?", "rund 61.000 Exemplaren"),
+        (Expected.DATE, "Ab wann leitet er die Redaktion?", "1. Juni"),
+        (Expected.PLACE, "Wo erscheint das Magazin?", "in Wien"),
+        (Expected.REASON, "Warum wechselt die Leitung?", "weil Martin Huber nach elf Jahren geht"),
+    ],
+)
+def test_spans_mark_the_fact_of_the_kind_asked(kind, question, wanted):
+    found = spans(SENTENCE, kind, question)
+    assert wanted in [s.text for s in found]
+    for s in found:
+        assert SENTENCE[s.start : s.end] == s.text
+
+
+def test_a_fact_the_question_already_names_is_no_answer():
+    asked = "Was macht Robert Schneider ab Juni?"
+    assert "Robert Schneider" not in [s.text for s in spans(SENTENCE, Expected.PERSON, asked)]
+    assert "Martin Huber" in [s.text for s in spans(SENTENCE, Expected.PERSON, asked)]
+
+
+def test_one_capitalised_noun_is_not_a_name():
+    assert spans("Die Redaktion zog im Herbst in ein neues Gebäude.", Expected.PERSON, "Wer?") == []
+    assert [s.text for s in spans("Dafür stimmten SPÖ und ÖVP.", Expected.PERSON, "Wer?")] == ["SPÖ", "ÖVP"]

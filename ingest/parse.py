@@ -150,7 +150,8 @@ def _front_matter(text: str) -> tuple[dict[str, str], str, int]:
 
 
 def parse_markdown(text: str, article_id: str) -> Article:
-    """Markdown: optional front matter (title, date, url, source); ``#`` lines are headings."""
+    """Markdown: optional front matter (title, date, url, source, category, author);
+    ``#`` lines are headings. ``author`` is the article's author field (``author_code``)."""
     text = _clean_text(text)
     meta, body, offset = _front_matter(text)
     title = meta.get("title", "")
@@ -175,6 +176,8 @@ def parse_markdown(text: str, article_id: str) -> Article:
         date=date,
         url=meta.get("url", ""),
         source=meta.get("source", ""),
+        category=meta.get("category", ""),
+        author_code=meta.get("author", ""),
     )
 
 

@@ -1,0 +1,465 @@
+"""Fetching feeds and pages from the open web, treating every response as hostile.
+
+Admins type feed URLs and feeds name page URLs, so a URL is never trusted: only
+``http(s)``; the host must resolve to public addresses only (no loopback, private,
+link-local, multicast, reserved or cloud-metadata address) unless ``allow_private``;
+the connection goes to exactly the address that was checked (so a DNS answer that
+changes between check and connect cannot smuggle in an internal address), and every
+redirect hop is checked again. Bodies are streamed and cut at a size limit, the whole
+fetch has a time limit, ``robots.txt`` is respected for pages, one host gets at most a
+few connections at once, and an unchanged feed costs one conditional request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from importlib import metadata
+from typing import Self
+from urllib.robotparser import RobotFileParser
+
+import httpx
+
+from .errors import LiveError, one_line
+
+PROJECT_URL = "https://github.com/absatz/absatz"
+ROBOTS_AGENT = "absatz"  # the product token robots.txt rules are matched against
+REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
+
+FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/rdf+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
+PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
+
+
+def default_user_agent() -> str:
+    try:
+        version = metadata.version("absatz")
+    except metadata.PackageNotFoundError:
+        version = "0"
+    return f"absatz/{version} (+{PROJECT_URL})"
+
+
+# --- errors ---------------------------------------------------------------------------
+
+
+class FetchError(LiveError):
+    """A URL could not be fetched; ``str()`` is one line naming the URL and the reason."""
+
+    key = "fetch"
+
+
+class Refused(FetchError):
+    """Not fetched on purpose: scheme, address (SSRF guard) or robots.txt."""
+
+    key = "fetch_refused"
+
+
+class TooLarge(FetchError):
+    key = "fetch_too_large"
+
+
+class Timeout(FetchError):
+    key = "fetch_timeout"
+
+
+class TooManyRedirects(FetchError):
+    key = "fetch_redirects"
+
+
+class Unreachable(FetchError):
+    """DNS failure, connection refused or reset: usually passes by itself."""
+
+    key = "fetch_unreachable"
+
+
+class HTTPStatus(FetchError):
+    """The server answered with an error status; ``retry_after`` (s) when it said so."""
+
+    key = "fetch_status"
+
+    def __init__(self, url: str, status: int, retry_after: float | None = None):
+        reason = f"HTTP {status}" + (f" (retry after {retry_after:g} s)" if retry_after else "")
+        super().__init__(url, reason, status=status, retry_after=retry_after)
+        self.status = status
+        self.retry_after = retry_after
+
+    @property
+    def permanent(self) -> bool:
+        """Gone or never there: asking again will not help (unlike 429 or 5xx)."""
+        return self.status in (400, 401, 403, 404, 405, 406, 410, 451)
+
+
+# --- the SSRF guard: pure checks ---------------------------------------------------------
+
+# Addresses of instance-metadata services (AWS/GCP/Azure/OpenStack, AWS ECS, Alibaba, AWS IPv6).
+METADATA_ADDRESSES = frozenset(
+    ipaddress.ip_address(a) for a in ("169.254.169.254", "169.254.170.2", "100.100.100.200", "fd00:ec2::254")
+)
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def address_problem(address: str | ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
+    """Why connecting to ``address`` is refused, or ``None`` for a public address.
+
+    IPv4 addresses wrapped in IPv6 (``::ffff:127.0.0.1``, NAT64) are judged as the IPv4
+    address they carry.
+    """
+    ip = ipaddress.ip_address(address) if isinstance(address, str) else address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped:
+            ip = ip.ipv4_mapped
+        elif ip in _NAT64:
+            ip = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    if ip in METADATA_ADDRESSES:
+        return "a cloud metadata address"
+    checks = (
+        ("is_unspecified", "an unspecified address"),
+        ("is_loopback", "a loopback address"),
+        ("is_link_local", "a link-local address"),
+        ("is_multicast", "a multicast address"),
+        ("is_reserved", "a reserved address"),
+        ("is_private", "a private address"),
+    )
+    for attr, what in checks:
+        if getattr(ip, attr):
+            return what
+    if not ip.is_global:
+        return "not a public address"
+    return None
+
+
+def is_metadata_address(address: str) -> bool:
+    ip = ipaddress.ip_address(address)
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    return ip in METADATA_ADDRESSES
+
+
+def check_url(url: str | httpx.URL) -> httpx.URL:
+    """Syntax rules before any lookup: http(s), a host, no credentials in the URL."""
+    text = str(url).strip()
+    try:
+        parsed = httpx.URL(text)
+    except (httpx.InvalidURL, TypeError, ValueError) as exc:
+        raise Refused(text, f"not a valid URL ({exc})") from None
+    if parsed.scheme not in ("http", "https"):
+        raise Refused(text, f"only http and https URLs are fetched, not {parsed.scheme or 'a relative URL'}")
+    if not parsed.host:
+        raise Refused(text, "the URL names no host")
+    if parsed.userinfo:
+        raise Refused(text, "URLs with a user name or password are not fetched")
+    return parsed
+
+
+Resolver = Callable[[str, int], Awaitable[list[str]]]
+
+
+async def system_resolver(host: str, port: int) -> list[str]:
+    """The addresses the operating system resolves ``host`` to, in its preferred order."""
+    loop = asyncio.get_running_loop()
+    infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    seen: list[str] = []
+    for info in infos:
+        addr = str(info[4][0]).split("%", 1)[0]  # drop an IPv6 zone id
+        if addr not in seen:
+            seen.append(addr)
+    return seen
+
+
+async def resolve_checked(url: httpx.URL, allow_private: bool, resolver: Resolver = system_resolver) -> list[str]:
+    """The host's addresses, all of them allowed, or :class:`Refused` naming the first
+    address that is not (a name with one internal address among public ones is refused).
+
+    Cloud metadata addresses are refused even with ``allow_private``: no feed lives there,
+    and they hand out credentials.
+    """
+    host = url.host
+    port = url.port or (443 if url.scheme == "https" else 80)
+    try:
+        addresses = await resolver(host, port)
+    except (OSError, UnicodeError) as exc:
+        raise Unreachable(str(url), f"cannot resolve host {host!r} ({getattr(exc, 'strerror', None) or exc})") from None
+    if not addresses:
+        raise Unreachable(str(url), f"host {host!r} has no address")
+    for addr in addresses:
+        problem = address_problem(addr)
+        if problem and (not allow_private or is_metadata_address(addr)):
+            where = f"{addr} is" if addr == host.strip("[]") else f"host {host} resolves to {addr},"
+            hint = "" if is_metadata_address(addr) else "; set FEEDS_ALLOW_PRIVATE=true to allow it"
+            raise Refused(str(url), f"{where} {problem}{hint}")
+    return addresses
+
+
+# --- the fetcher ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FetchPolicy:
+    """How far a fetch may go. ``allow_private`` is what ``FEEDS_ALLOW_PRIVATE`` maps to."""
+
+    allow_private: bool = False
+    max_bytes: int = 5_000_000
+    timeout_s: float = 30.0  # the whole fetch: every redirect hop and the body
+    connect_timeout_s: float = 10.0
+    max_redirects: int = 5
+    user_agent: str = field(default_factory=default_user_agent)
+    per_host: int = 2
+    respect_robots: bool = True
+    robots_ttl_s: float = 3600.0
+    robots_max_bytes: int = 500_000
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    url: str  # as asked for
+    final_url: str  # after redirects
+    status: int  # 200 (or another 2xx), or 304 when not modified
+    content: bytes = b""
+    content_type: str = ""
+    charset: str = ""
+    etag: str = ""
+    last_modified: str = ""
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The response headers a parser may care about (feedparser's encoding rules)."""
+        ctype = self.content_type + (f"; charset={self.charset}" if self.charset else "")
+        return {"content-type": ctype, "content-location": self.final_url}
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """``Retry-After`` as seconds: either a number of seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+@dataclass
+class _Robots:
+    parser: RobotFileParser
+    fetched: float
+    note: str = ""  # why everything is disallowed, when it is
+
+
+class Fetcher:
+    """One shared HTTP client with the guard, the limits and the robots.txt cache.
+
+    ``transport`` and ``resolver`` exist for tests (a loopback server posing as a public
+    host); production code passes neither.
+    """
+
+    def __init__(
+        self,
+        policy: FetchPolicy | None = None,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        resolver: Resolver | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+    ):
+        self.policy = policy or FetchPolicy()
+        self._resolver = resolver or system_resolver
+        self._monotonic = monotonic
+        timeout = httpx.Timeout(self.policy.timeout_s, connect=min(self.policy.connect_timeout_s, self.policy.timeout_s))
+        self._client = httpx.AsyncClient(
+            transport=transport,
+            timeout=timeout,
+            follow_redirects=False,  # every hop is checked here, not by httpx
+            trust_env=False,  # no proxies from the environment: the guard must see the real peer
+            headers={"User-Agent": self.policy.user_agent},
+            limits=httpx.Limits(max_connections=64, max_keepalive_connections=16),
+        )
+        self._host_slots: dict[str, asyncio.Semaphore] = {}
+        self._robots: dict[str, _Robots] = {}
+        self._robots_locks: dict[str, asyncio.Lock] = {}
+        self.requests = 0  # requests sent, for the benchmark and the tests
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def fetch(
+        self,
+        url: str,
+        *,
+        etag: str = "",
+        last_modified: str = "",
+        page: bool = False,
+        max_bytes: int | None = None,
+        accept: str | None = None,
+    ) -> FetchResult:
+        """GET ``url`` within the policy. ``page=True`` checks robots.txt first (feeds are
+        meant to be polled and are not checked). Raises a :class:`FetchError` subclass.
+        """
+        limit = max_bytes or self.policy.max_bytes
+        headers = {"Accept": accept or (PAGE_ACCEPT if page else FEED_ACCEPT)}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        try:
+            async with asyncio.timeout(self.policy.timeout_s):
+                return await self._follow(url, headers, limit, page)
+        except TimeoutError:
+            raise Timeout(url, f"no complete response within {self.policy.timeout_s:g} s") from None
+
+    async def _follow(self, url: str, headers: dict[str, str], limit: int, page: bool) -> FetchResult:
+        current = check_url(url)
+        visited = {str(current)}
+        for hop in range(self.policy.max_redirects + 1):
+            try:
+                if page and self.policy.respect_robots:
+                    await self._check_robots(current)
+                addresses = await resolve_checked(current, self.policy.allow_private, self._resolver)
+            except FetchError as exc:
+                if hop == 0 or isinstance(exc, HTTPStatus):
+                    raise
+                raise type(exc)(url, f"redirected to {current}: {exc.reason}") from None
+            async with self._slot(current):
+                response = await self._send(url, current, addresses, headers)
+                try:
+                    if response.status_code in REDIRECT_CODES:
+                        location = response.headers.get("location", "").strip()
+                        if not location:
+                            raise HTTPStatus(url, response.status_code)
+                        try:
+                            target = check_url(current.join(location))
+                        except Refused as exc:
+                            raise Refused(url, f"redirected to {location}: {exc.reason}") from None
+                        if str(target) in visited:
+                            raise TooManyRedirects(url, f"redirect loop back to {target}")
+                        visited.add(str(target))
+                        current = target
+                        continue
+                    return await self._result(url, current, response, limit, conditional="If-None-Match" in headers or "If-Modified-Since" in headers)
+                finally:
+                    await response.aclose()
+        raise TooManyRedirects(url, f"more than {self.policy.max_redirects} redirects")
+
+    def _slot(self, url: httpx.URL) -> asyncio.Semaphore:
+        key = f"{url.scheme}://{url.host}:{url.port or ''}"
+        slot = self._host_slots.get(key)
+        if slot is None:
+            slot = self._host_slots[key] = asyncio.Semaphore(self.policy.per_host)
+        return slot
+
+    async def _send(self, asked: str, url: httpx.URL, addresses: list[str], headers: dict[str, str]) -> httpx.Response:
+        """Connect to the checked addresses themselves (in order, the next one if one
+        refuses), naming the host in ``Host`` and, for https, in SNI and the certificate check.
+        """
+        host_header = url.netloc.decode("ascii")
+        last: Exception | None = None
+        for addr in addresses:
+            request = self._client.build_request(
+                "GET",
+                url.copy_with(host=addr),
+                headers={**headers, "Host": host_header},
+                extensions={"sni_hostname": url.host} if url.scheme == "https" else None,
+            )
+            try:
+                self.requests += 1
+                return await self._client.send(request, stream=True)
+            except httpx.ConnectError as exc:
+                last = exc
+                continue
+            except httpx.TimeoutException:
+                raise Timeout(asked, f"{url.host} did not answer in time") from None
+            except httpx.HTTPError as exc:
+                raise Unreachable(asked, f"{url.host}: {type(exc).__name__} {one_line(str(exc), 120)}") from None
+        raise Unreachable(asked, f"cannot connect to {url.host} ({one_line(str(last), 120) or 'connection failed'})")
+
+    async def _result(self, asked: str, url: httpx.URL, response: httpx.Response, limit: int, conditional: bool) -> FetchResult:
+        status = response.status_code
+        etag = response.headers.get("etag", "")
+        last_modified = response.headers.get("last-modified", "")
+        if status == 304 and conditional:
+            return FetchResult(asked, str(url), 304, etag=etag, last_modified=last_modified)
+        if not 200 <= status < 300:
+            raise HTTPStatus(asked, status, parse_retry_after(response.headers.get("retry-after")))
+        content = await _read_limited(asked, response, limit)
+        ctype = response.headers.get("content-type", "")
+        return FetchResult(
+            url=asked,
+            final_url=str(url),
+            status=status,
+            content=content,
+            content_type=ctype.split(";", 1)[0].strip().lower(),
+            charset=response.charset_encoding or "",
+            etag=etag,
+            last_modified=last_modified,
+        )
+
+    # --- robots.txt ------------------------------------------------------------------
+
+    async def _check_robots(self, url: httpx.URL) -> None:
+        key = f"{url.scheme}://{url.netloc.decode('ascii')}"
+        robots = await self._robots_for(key)
+        if robots.note:
+            raise Refused(str(url), robots.note)
+        if not robots.parser.can_fetch(ROBOTS_AGENT, str(url)):
+            raise Refused(str(url), "robots.txt disallows fetching this page")
+
+    async def _robots_for(self, key: str) -> _Robots:
+        lock = self._robots_locks.setdefault(key, asyncio.Lock())
+        async with lock:
+            cached = self._robots.get(key)
+            now = self._monotonic()
+            if cached and now - cached.fetched < (self.policy.robots_ttl_s if not cached.note else 600):
+                return cached
+            parser = RobotFileParser()
+            note = ""
+            try:
+                result = await self._follow(f"{key}/robots.txt", {"Accept": "text/plain"}, self.policy.robots_max_bytes, page=False)
+                parser.parse(result.content.decode("utf-8", "replace").splitlines())
+            except HTTPStatus as exc:
+                if exc.status in (401, 403):
+                    note = f"robots.txt answered HTTP {exc.status}: the site refuses robots"
+                elif exc.status >= 500 or exc.status == 429:
+                    note = f"robots.txt unavailable (HTTP {exc.status}); trying again later"
+                else:
+                    parser.allow_all = True  # type: ignore[attr-defined]  # no robots.txt: all allowed
+            except TooLarge:
+                parser.allow_all = True  # type: ignore[attr-defined]  # oversized: treated as no rules
+            except FetchError as exc:
+                note = f"robots.txt unavailable ({exc.reason}); trying again later"
+            if note:
+                parser.disallow_all = True  # type: ignore[attr-defined]
+            parser.modified()
+            robots = self._robots[key] = _Robots(parser, now, note)
+            if len(self._robots) > 2000:  # a bounded cache: forget the oldest host
+                self._robots.pop(next(iter(self._robots)))
+            return robots
+
+
+async def _read_limited(url: str, response: httpx.Response, limit: int) -> bytes:
+    """The body, or :class:`TooLarge` as soon as it passes ``limit`` (never buffered whole)."""
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise TooLarge(url, f"the response is {int(declared) / 1e6:.1f} MB, over the {limit / 1e6:g} MB limit")
+    chunks: list[bytes] = []
+    total = 0
+    async for chunk in response.aiter_bytes():
+        total += len(chunk)
+        if total > limit:
+            raise TooLarge(url, f"the response is larger than the {limit / 1e6:g} MB limit")
+        chunks.append(chunk)
+    return b"".join(chunks)

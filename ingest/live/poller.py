@@ -1,0 +1,343 @@
+"""Polling the registered feeds: new or changed items become article files in the corpus.
+
+Each feed is polled on its own: a feed that fails records its error and backs off
+(interval × 2^failures, capped at a day) and never holds up another one. New or
+changed items are fetched (unless the item carries the full text), extracted and
+written as Markdown files into the corpus folder; what was written is returned, so the
+caller can run the ingest and announce the articles. Nothing here ingests or talks to
+Discord. The clock is injected so backoff and due times are tested on simulated time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from .errors import one_line
+from .extract import (
+    ACCEPTED_LANGUAGES,
+    ExtractError,
+    WebArticle,
+    extract_article,
+    extract_fragment,
+)
+from .feeds import FeedError, FeedItem, parse_feed
+from .fetch import Fetcher, FetchError, HTTPStatus, Refused, TooLarge
+from .files import write_article
+from .registry import Feed, FeedRegistry
+from .urls import canonical_url
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class NewArticle:
+    """An article file that was written (new, or changed): what an announcement needs."""
+
+    path: Path
+    article_id: str
+    title: str
+    url: str
+    date: str
+    source: str
+    lead: str
+    created: bool  # False: an existing article was updated
+    feed_url: str = ""
+
+    @property
+    def first_citation(self) -> str:
+        return f"{self.article_id}#1"
+
+
+@dataclass(frozen=True)
+class FeedOutcome:
+    """How one feed's poll went: one line for the audit log via :meth:`line`."""
+
+    feed_url: str
+    status: str  # "ok", "not-modified" or "failed"
+    items: int = 0
+    written: tuple[NewArticle, ...] = ()
+    error: str = ""
+    notes: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.status != "failed"
+
+    def line(self) -> str:
+        if self.status == "failed":
+            return one_line(f"{self.feed_url}: failed: {self.error}", 500)
+        if self.status == "not-modified":
+            return f"{self.feed_url}: not modified"
+        text = f"{self.feed_url}: {self.items} item(s), {len(self.written)} article(s) written"
+        if self.notes:
+            text += f"; {len(self.notes)} note(s): " + "; ".join(self.notes[:3])
+        return one_line(text, 500)
+
+
+@dataclass(frozen=True)
+class PollReport:
+    outcomes: tuple[FeedOutcome, ...] = ()
+
+    @property
+    def written(self) -> list[NewArticle]:
+        """Every article written, once (an article reached through two feeds is one)."""
+        seen: dict[Path, NewArticle] = {}
+        for outcome in self.outcomes:
+            for article in outcome.written:
+                seen.setdefault(article.path, article)
+        return list(seen.values())
+
+    @property
+    def paths(self) -> list[Path]:
+        return [a.path for a in self.written]
+
+
+@dataclass
+class _Round:
+    """Items being fetched by feeds polled together: the same URL is fetched once."""
+
+    tasks: dict[str, asyncio.Task] = field(default_factory=dict)
+
+
+class _ItemSkipped(Exception):
+    def __init__(self, note: str, permanent: bool):
+        super().__init__(note)
+        self.note = note
+        self.permanent = permanent
+
+
+Clock = Callable[[], float]
+OnReport = Callable[[PollReport], Awaitable[None] | None]
+
+
+class Poller:
+    def __init__(
+        self,
+        registry: FeedRegistry,
+        corpus_dir: Path,
+        fetcher: Fetcher,
+        *,
+        clock: Clock = time.time,
+        languages: tuple[str, ...] = ACCEPTED_LANGUAGES,
+        max_items: int = 100,
+        concurrency: int = 16,
+    ):
+        self.registry = registry
+        self.corpus_dir = Path(corpus_dir)
+        self.fetcher = fetcher
+        self.clock = clock
+        self.languages = languages
+        self.max_items = max_items
+        self._feeds_at_once = asyncio.Semaphore(concurrency)
+        self._wake = asyncio.Event()
+
+    # --- one round ----------------------------------------------------------------------
+
+    async def poll_due(self) -> PollReport:
+        """Poll every feed that is due now, concurrently, and wait for all of them."""
+        feeds = self.registry.due(self.clock())
+        shared = _Round()
+        outcomes = await asyncio.gather(*(self._poll_isolated(f, shared) for f in feeds))
+        return PollReport(tuple(outcomes))
+
+    async def poll_feed(self, url: str) -> FeedOutcome:
+        """Poll one registered feed now, due or not (``/feed add`` tries it at once)."""
+        feed = self.registry.get(url)
+        if feed is None:
+            raise KeyError(url)
+        return await self._poll_isolated(feed, _Round())
+
+    async def _poll_isolated(self, feed: Feed, shared: _Round) -> FeedOutcome:
+        """A feed's poll can fail in any way; it is recorded and never raised."""
+        async with self._feeds_at_once:
+            try:
+                return await self._poll(feed, shared)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # a bug must not stop the other feeds
+                log.exception("polling %s failed", feed.url)
+                error = f"internal error: {type(exc).__name__}: {exc}"
+                self.registry.record_failure(feed.url, error)
+                return FeedOutcome(feed.url, "failed", error=one_line(error))
+
+    async def _poll(self, feed: Feed, shared: _Round) -> FeedOutcome:
+        try:
+            result = await self.fetcher.fetch(feed.url, etag=feed.etag, last_modified=feed.last_modified)
+        except FetchError as exc:
+            retry = exc.retry_after if isinstance(exc, HTTPStatus) else None
+            self.registry.record_failure(feed.url, exc.reason, retry)
+            return FeedOutcome(feed.url, "failed", error=exc.reason)
+        if result.not_modified:
+            self.registry.record_success(feed.url, etag=result.etag or feed.etag,
+                                         last_modified=result.last_modified or feed.last_modified)
+            return FeedOutcome(feed.url, "not-modified")
+        now = datetime.fromtimestamp(self.clock(), tz=UTC)
+        try:
+            parsed = parse_feed(result.content, result.final_url, now=now, headers=result.headers)
+        except FeedError as exc:
+            self.registry.record_failure(feed.url, exc.reason)
+            return FeedOutcome(feed.url, "failed", error=exc.reason)
+
+        items = parsed.items[: self.max_items]
+        results = await asyncio.gather(*(self._item(feed, parsed.title, item, shared) for item in items))
+        written = [r for r in results if isinstance(r, NewArticle)]
+        notes = list(parsed.notes) + [r for r in results if isinstance(r, str)]
+        self.registry.record_success(
+            feed.url,
+            etag=result.etag,
+            last_modified=result.last_modified,
+            title=parsed.title,
+            articles=sum(1 for a in written if a.feed_url == feed.url),
+            note=notes[0] if len(notes) == 1 else (f"{len(notes)} notes; first: {notes[0]}" if notes else ""),
+        )
+        return FeedOutcome(feed.url, "ok", items=len(items), written=tuple(written), notes=tuple(notes))
+
+    async def _item(self, feed: Feed, feed_title: str, item: FeedItem, shared: _Round) -> NewArticle | str | None:
+        """A new or changed item → its article file. Returns the written article, a note
+        (one line) when the item could not be used, or ``None`` when there was nothing to do."""
+        digest = item.content_hash
+        seen = self.registry.seen_hash(feed.url, item.url)
+        if seen == digest:
+            return None  # unchanged: not fetched, not written
+        if seen is None and item.url not in shared.tasks:
+            other = self.registry.article_for(item.url)
+            if other:  # another feed brought this article already
+                self.registry.mark_seen(feed.url, item.url, digest, other)
+                return None
+        task = shared.tasks.get(item.url)
+        if task is None:
+            task = shared.tasks[item.url] = asyncio.ensure_future(self._article(feed, feed_title, item))
+        try:
+            article = await asyncio.shield(task)
+        except _ItemSkipped as exc:
+            if exc.permanent:  # retried only when the item changes
+                self.registry.mark_seen(feed.url, item.url, digest, "")
+            return exc.note
+        self.registry.mark_seen(feed.url, item.url, digest, article.article_id if article else "")
+        return article
+
+    async def _article(self, feed: Feed, feed_title: str, item: FeedItem) -> NewArticle | None:
+        try:
+            if item.has_full_text:
+                web = await asyncio.to_thread(
+                    extract_fragment, item.content_html, item.url, item.title, languages=self.languages
+                )
+            else:
+                result = await self.fetcher.fetch(item.url, page=True)
+                web = await asyncio.to_thread(extract_article, result.content, result.final_url, languages=self.languages)
+        except ExtractError as exc:
+            raise _ItemSkipped(f"item {item.url}: {exc.reason}", permanent=True) from None
+        except FetchError as exc:
+            permanent = isinstance(exc, Refused | TooLarge) or (isinstance(exc, HTTPStatus) and exc.permanent)
+            raise _ItemSkipped(f"item {item.url}: {exc.reason}", permanent=permanent) from None
+        web = self._complete(web, feed, feed_title, item)
+        return await self._write(web, feed.url)
+
+    def _complete(self, web: WebArticle, feed: Feed, feed_title: str, item: FeedItem) -> WebArticle:
+        """What the page does not say, the feed item does; the admin's category wins."""
+        return web.with_changes(
+            title=web.title or item.title,
+            date=item.date or self._not_future(web.date),
+            author=web.author or item.author,
+            site=web.site or feed_title or _host(item.url),
+            category=feed.category or item.category or web.category,
+        )
+
+    def _not_future(self, day: str) -> str:
+        today = datetime.fromtimestamp(self.clock(), tz=UTC).date().isoformat()
+        return min(day, today) if day else ""
+
+    async def _write(self, web: WebArticle, feed_url: str) -> NewArticle | None:
+        written = await asyncio.to_thread(write_article, self.corpus_dir, web)
+        if not written.changed:
+            return None
+        return NewArticle(
+            path=written.path,
+            article_id=written.article_id,
+            title=web.title,
+            url=web.url,
+            date=web.date,
+            source=web.site,
+            lead=web.lead,
+            created=written.created,
+            feed_url=feed_url,
+        )
+
+    # --- single pages ---------------------------------------------------------------
+
+    async def fetch_page(self, url: str, category: str = "") -> NewArticle | None:
+        """One web article → its file (``/upload url:``, ``absatz ingest URL``). Returns
+        ``None`` when the file already held exactly this article; raises
+        :class:`FetchError` or :class:`ExtractError` with a one-line reason."""
+        result = await self.fetcher.fetch(url, page=True)
+        web = await asyncio.to_thread(extract_article, result.content, result.final_url, languages=self.languages)
+        web = web.with_changes(
+            date=self._not_future(web.date), site=web.site or _host(web.url), category=category or web.category
+        )
+        return await self._write(web, "")
+
+    # --- the loop ---------------------------------------------------------------------
+
+    def wake(self) -> None:
+        """Look at the registry again now (a feed was added or changed)."""
+        self._wake.set()
+
+    def seconds_until_due(self, exclude=(), max_sleep_s: float = 60.0) -> float:
+        """How long the loop may sleep: until the next due feed, at most ``max_sleep_s``."""
+        next_due = self.registry.next_due(exclude)
+        if next_due is None:
+            return max_sleep_s
+        return min(max(0.0, next_due - self.clock()), max_sleep_s)
+
+    async def run_forever(self, stop_event: asyncio.Event, on_report: OnReport | None = None, *, max_sleep_s: float = 60.0) -> None:
+        """Poll feeds as they fall due until ``stop_event`` is set.
+
+        Each feed runs as its own task and is reported (``on_report``) as soon as it is
+        done, so a feed that hangs until its timeout delays no other feed's articles.
+        """
+        running: dict[str, asyncio.Task] = {}
+        stop_wait = asyncio.ensure_future(stop_event.wait())
+        try:
+            while not stop_event.is_set():
+                due = [f for f in self.registry.due(self.clock()) if f.url not in running]
+                shared = _Round()
+                for feed in due:
+                    running[feed.url] = asyncio.create_task(self._poll_isolated(feed, shared))
+                self._wake.clear()
+                wake_wait = asyncio.ensure_future(self._wake.wait())
+                timeout = self.seconds_until_due(running.keys(), max_sleep_s)
+                done, _ = await asyncio.wait(
+                    [stop_wait, wake_wait, *running.values()], timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+                )
+                wake_wait.cancel()
+                finished = [(url, t) for url, t in running.items() if t in done]
+                if not finished:
+                    continue
+                for url, _ in finished:
+                    del running[url]
+                report = PollReport(tuple(t.result() for _, t in finished))
+                if on_report:
+                    try:
+                        maybe = on_report(report)
+                        if inspect.isawaitable(maybe):
+                            await maybe
+                    except Exception:
+                        log.exception("the poll report handler failed")
+        finally:
+            stop_wait.cancel()
+            for task in running.values():
+                task.cancel()
+            await asyncio.gather(*running.values(), return_exceptions=True)
+
+
+def _host(url: str) -> str:
+    host = urlsplit(canonical_url(url)).hostname or ""
+    return host.removeprefix("www.")

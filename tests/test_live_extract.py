@@ -1,0 +1,152 @@
+"""HTML → article: the paragraphs and headings of each test page, exactly, and nothing
+of the boilerplate around them (pages under ``tests/data/web/pages`` are shaped like real
+German news pages: cookie banner, navigation, teaser boxes, related links, comments).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from ingest.live.extract import Block, ExtractError, extract_article, extract_fragment
+from ingest.live.language import detect_language
+
+from .web_server import PAGES, expected_page
+
+BASE = "https://www.example-news.de"
+PAGES_WITH_ARTICLES = ["waermenetz", "hochwasser", "tarif", "english"]
+
+# Text that is on the pages but is not the article.
+BOILERPLATE = [
+    "Cookies", "Alle akzeptieren", "Datenschutz", "Impressum", "Politik", "Newsletter", "Meistgelesen",
+    "Busfahrplan", "Lesen Sie auch", "Gaspreise", "Mehr zum Thema", "Solarpark", "Kommentare", "Klaus M.",
+    "Endlich passiert mal was", "Skandinavien", "Anzeige", "Teilen", "Fernwärme Stadtwerke",
+    "Ihre Privatsphäre", "Werbefrei", "Foto: Archiv", "Pegel Trier", "Zum Thema", "Weinlese", "Moselfähre",
+    "Leserkommentare", "Sechs Jahre?", "Eintracht Trier", "Wärmepumpe sichern", "Kita-Gebühren",
+    "A20: Baustelle", "Warnstreik legt", "Empfohlen von unseren Partnern", "Stromrechnung",
+    "Kommentarfunktion", "JavaScript", "We use cookies", "Related stories", "Shipping rates",
+]
+
+
+def load(name: str) -> tuple[bytes, dict]:
+    expected = expected_page(name)
+    html = (PAGES / f"{name}.html").read_bytes().replace(b"{base}", BASE.encode())
+    return html, expected
+
+
+def as_blocks(expected: dict) -> list[Block]:
+    return [Block(b["heading"], heading=True) if "heading" in b else Block(b["paragraph"]) for b in expected["blocks"]]
+
+
+@pytest.mark.parametrize("name", PAGES_WITH_ARTICLES)
+def test_paragraphs_and_headings_match_the_article_exactly(name):
+    html, expected = load(name)
+    article = extract_article(html, BASE + expected["path"] + "?utm_source=rss")
+    assert list(article.blocks) == as_blocks(expected)
+
+
+@pytest.mark.parametrize("name", PAGES_WITH_ARTICLES)
+def test_no_boilerplate_survives(name):
+    html, expected = load(name)
+    article = extract_article(html, BASE + expected["path"])
+    text = "\n".join(b.text for b in article.blocks)
+    body = "\n".join(b.get("paragraph", b.get("heading")) for b in expected["blocks"])
+    leaked = [s for s in BOILERPLATE if s in text and s not in body]
+    assert leaked == []
+
+
+@pytest.mark.parametrize("name", PAGES_WITH_ARTICLES)
+def test_metadata(name):
+    html, expected = load(name)
+    article = extract_article(html, BASE + expected["path"])
+    assert (article.title, article.date, article.author, article.site, article.category) == (
+        expected["title"], expected["date"], expected["author"], expected["site"], expected["category"],
+    )
+    assert article.language == ("en" if name == "english" else "de")
+    assert article.lead == next(b["paragraph"] for b in expected["blocks"] if "paragraph" in b)
+
+
+def test_canonical_url_from_the_page_without_tracking_parameters():
+    html, expected = load("hochwasser")  # canonical carries utm_source and utm_medium
+    article = extract_article(html, BASE + "/region/41234?from=teaser")
+    assert article.url == BASE + "/region/hochwasserschutz-mosel-a-41234.html"
+
+
+def test_no_canonical_means_the_fetched_url():
+    html, expected = load("tarif")
+    article = extract_article(html, BASE + expected["path"] + "?utm_medium=rss#top")
+    assert article.url == BASE + expected["path"]
+
+
+def test_a_canonical_url_on_another_site_is_not_believed():
+    html, expected = load("english")  # claims a canonical URL on tagesschau.de
+    article = extract_article(html, BASE + expected["path"])
+    assert article.url == BASE + expected["path"]
+
+
+def test_tags_and_keywords():
+    html, _ = load("hochwasser")
+    assert extract_article(html, BASE + "/x").tags == ("Hochwasser", "Mosel", "Deiche", "Klimaanpassung")
+    html, _ = load("tarif")
+    assert extract_article(html, BASE + "/y").tags == ("Tarifstreit", "Nahverkehr")
+
+
+def test_a_page_in_another_language_is_refused_with_a_reason():
+    html = (PAGES / "francais.html").read_bytes()
+    with pytest.raises(ExtractError) as err:
+        extract_article(html, BASE + "/politique/budget-ecoles")
+    assert str(err.value) == (
+        f"{BASE}/politique/budget-ecoles: the article is in French (fr); only German and English articles are ingested"
+    )
+
+
+def test_english_is_accepted_but_refused_where_only_german_is_wanted():
+    html, expected = load("english")
+    assert extract_article(html, BASE + expected["path"]).language == "en"
+    with pytest.raises(ExtractError, match="is in English"):
+        extract_article(html, BASE + expected["path"], languages=("de",))
+
+
+@pytest.mark.parametrize(
+    "html, reason",
+    [
+        ((PAGES / "video.html").read_bytes(), "no article text found on the page (only"),
+        (b"<html><body><div id='root'></div><script src='/app.js'></script></body></html>", "no article text found on the page"),
+        (b"", "not an HTML page"),
+    ],
+)
+def test_a_page_without_article_text_is_an_error(html, reason):
+    with pytest.raises(ExtractError) as err:
+        extract_article(html, BASE + "/video/sturm")
+    assert str(err.value).startswith(f"{BASE}/video/sturm: {reason}")
+
+
+def test_full_text_from_a_feed_item():
+    fragment = (
+        "<p>Der Landtag hat am Mittwoch das neue Schulgesetz beschlossen. Künftig müssen alle Grundschulen "
+        "im Land eine verlässliche Betreuung bis 16 Uhr anbieten.</p><h2>Mehr Stellen</h2>"
+        "<p>Dafür will das Land bis 2027 rund 600 zusätzliche Stellen schaffen, teilte das Ministerium mit.</p>"
+        "<p>Die Opposition kritisierte, dass viele Stellen schon heute nicht besetzt seien.</p>"
+    )
+    article = extract_fragment(fragment, BASE + "/landtag/schule?utm_source=rss", "Schulgesetz beschlossen")
+    assert article.url == BASE + "/landtag/schule"
+    assert article.title == "Schulgesetz beschlossen"
+    assert [b.heading for b in article.blocks] == [False, True, False, False]
+    assert article.headings == ["Mehr Stellen"]
+    assert article.paragraphs[1].startswith("Dafür will das Land bis 2027")
+
+
+@pytest.mark.parametrize(
+    "text, declared, language",
+    [
+        ("Die Bundesregierung hat am Mittwoch beschlossen, dass die Steuern für kleine Betriebe sinken sollen. "
+         "Das ist nach Angaben des Ministeriums ein wichtiger Schritt für den Mittelstand und die Wirtschaft.", "", "de"),
+        ("The government said on Wednesday that taxes for small businesses would fall. It was an important step "
+         "for the economy, the ministry said, and it would be followed by further measures.", "", "en"),
+        ("Le gouvernement a annoncé mercredi que les impôts des petites entreprises vont baisser. C'est une étape "
+         "importante pour l'économie selon le ministère qui prépare aussi d'autres mesures pour les familles.", "", "fr"),
+        ("Kurz", "de-DE", "de"),  # too short to tell: the page's lang attribute decides
+        ("Kurz", "", ""),
+    ],
+)
+def test_language_detection(text, declared, language):
+    assert detect_language(text, declared) == language

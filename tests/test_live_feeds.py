@@ -1,0 +1,166 @@
+"""Feed documents → items, with every kind of bad document one clear error."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from ingest.live.feeds import FeedError, parse_feed, root_element
+
+from .web_server import FEEDS
+
+BASE = "https://news.example.de"
+NOW = datetime(2025, 6, 12, 9, 0, tzinfo=UTC)
+
+
+def fixture(name: str) -> bytes:
+    return (FEEDS / name).read_bytes().replace(b"{base}", BASE.encode())
+
+
+def test_rss20_items_with_duplicates_merged():
+    feed = parse_feed(fixture("rss20.xml"), BASE + "/feeds/rss20.xml", now=NOW)
+    assert feed.kind == "rss20" and feed.title == "Rheinische Abendpost – Wirtschaft"
+    assert [i.url for i in feed.items] == [
+        BASE + "/wirtschaft/waermenetz-lindenau-100.html",  # utm_* and the #fragment dropped
+        BASE + "/region/hochwasserschutz-mosel-a-41234.html",
+    ]
+    first = feed.items[0]
+    assert (first.title, first.date, first.category) == (
+        "Wärmenetz: Stadtwerke Lindenau investieren 120 Millionen Euro", "2025-03-14", "Wirtschaft",
+    )
+    assert not first.has_full_text
+    assert "1 duplicate item(s) merged" in feed.notes
+
+
+def test_rss10_rdf():
+    feed = parse_feed(fixture("rss10.rdf"), BASE + "/feeds/rss10.rdf", now=NOW)
+    assert feed.kind == "rss10"
+    assert [(i.url, i.date) for i in feed.items] == [(BASE + "/nachrichten/tarif-nahverkehr-55.html", "2025-02-20")]
+
+
+def test_atom_relative_links_and_dates():
+    feed = parse_feed(fixture("atom.xml"), BASE + "/feeds/atom.xml", now=NOW)
+    assert feed.kind == "atom10" and feed.title == "Moselbote – Region"
+    assert [(i.url, i.date, i.author) for i in feed.items] == [
+        (BASE + "/region/hochwasserschutz-mosel-a-41234.html", "2025-05-02", "Tobias Reuter"),
+        (BASE + "/business/port-rail-share.html", "2025-04-08", ""),
+    ]
+
+
+def test_the_date_is_the_publishers_day():
+    late = (
+        b'<rss version="2.0"><channel><title>t</title><item><title>a</title><link>https://x.de/a</link>'
+        b"<pubDate>Thu, 13 Mar 2025 00:30:00 +0100</pubDate></item></channel></rss>"
+    )
+    # 00:30 in Berlin is still the 12th in UTC: the article is dated as its publisher dated it
+    assert parse_feed(late, "https://x.de/feed", now=NOW).items[0].date == "2025-03-13"
+
+
+def test_news_sitemap():
+    feed = parse_feed(fixture("news-sitemap.xml"), BASE + "/sitemap-news.xml", now=NOW)
+    assert feed.kind == "news-sitemap" and feed.title == "Rheinische Abendpost"
+    assert [(i.url, i.title, i.date) for i in feed.items] == [
+        (BASE + "/wirtschaft/waermenetz-lindenau-100.html", "Wärmenetz: Stadtwerke Lindenau investieren 120 Millionen Euro", "2025-03-14"),
+        (BASE + "/nachrichten/tarif-nahverkehr-55.html", "Tarifeinigung im Nahverkehr: Busfahrer bekommen mehr Geld", "2025-06-12"),
+    ]
+    assert feed.items[0].category == "Energie"
+    assert any("date 2099-01-01 is in the future; dated 2025-06-12 (the fetch day)" in n for n in feed.notes)
+    assert "1 sitemap entry without <news:news> skipped" in feed.notes
+
+
+def test_full_text_items():
+    feed = parse_feed(fixture("fulltext.xml"), BASE + "/feeds/fulltext.xml", now=NOW)
+    item = feed.items[0]
+    assert item.has_full_text
+    assert "<h2>600 zusätzliche Stellen</h2>" in item.content_html
+
+
+def test_latin1_with_a_wrong_charset_header():
+    data = fixture("latin1.xml")
+    with pytest.raises(UnicodeDecodeError):
+        data.decode("utf-8")  # the bytes really are Latin-1
+    feed = parse_feed(data, BASE + "/feeds/latin1.xml", now=NOW, headers={"content-type": "application/rss+xml; charset=utf-8"})
+    assert feed.title == "Südkurier Grünstadt"
+    assert feed.items[0].title == "Stadtbücherei Grünstadt öffnet künftig auch sonntags"
+    assert "Bürgermeister Jürgen Köhler" in feed.items[0].content_html
+    assert any(n.startswith("charset: document declared as utf-8") for n in feed.notes)
+
+
+def test_missing_and_future_dates():
+    doc = (
+        b'<rss version="2.0"><channel><title>t</title>'
+        b"<item><title>ohne Datum</title><link>https://x.de/a</link></item>"
+        b"<item><title>Zukunft</title><link>https://x.de/b</link><pubDate>Sat, 01 Jan 2033 10:00:00 +0000</pubDate></item>"
+        b"<item><title>gleich</title><link>https://x.de/c</link><pubDate>Thu, 12 Jun 2025 09:30:00 +0000</pubDate></item>"
+        b"</channel></rss>"
+    )
+    feed = parse_feed(doc, "https://x.de/feed", now=NOW)
+    assert [(i.url[-1], i.date) for i in feed.items] == [("a", ""), ("b", "2025-06-12"), ("c", "2025-06-12")]
+    assert feed.items[1].note == "item https://x.de/b: date 2033-01-01 is in the future; dated 2025-06-12 (the fetch day)"
+    assert feed.items[2].note == ""  # half an hour ahead is clock skew, not the future
+
+
+def test_items_without_usable_links_are_skipped_with_a_note():
+    doc = (
+        b'<rss version="2.0"><channel><title>t</title>'
+        b"<item><title>kein Link</title></item>"
+        b"<item><title>mailto</title><link>mailto:redaktion@x.de</link></item>"
+        b"<item><title>gut</title><link>https://x.de/gut</link></item></channel></rss>"
+    )
+    feed = parse_feed(doc, "https://x.de/feed", now=NOW)
+    assert [i.url for i in feed.items] == ["https://x.de/gut"]
+    assert "item 'kein Link' has no link: skipped" in feed.notes
+    assert "item link 'mailto:redaktion@x.de' is not http(s): skipped" in feed.notes
+
+
+@pytest.mark.parametrize(
+    "data, reason",
+    [
+        (b'{"items": []}', 'not XML (starts with \'{"items": []}\')'),
+        (b"", "not XML (starts with '')"),
+        (b"<!DOCTYPE html><html><head><title>x</title></head><body>hi</body></html>", "an HTML page, not a feed (look for the page's RSS link)"),
+        (b"<?xml version='1.0'?><config><a>1</a></config>", "XML but not a feed (root element <config>)"),
+        (b"<?xml version='1.0'?><!-- c --><sitemapindex xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'/>",
+         "a sitemap index, not a news sitemap: add one of the sitemaps it lists"),
+        (b"<rss version='2.0'><channel><title>kaputt</titel>", "malformed feed (mismatched tag at line"),
+        (b"<?xml version='1.0'?><urlset xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'><url><loc>https://x.de/a</loc></url></urlset>",
+         "a sitemap without <news:news> entries: not a news sitemap"),
+        (b"<?xml version='1.0'?><!DOCTYPE urlset [<!ENTITY a 'aaaaaaaaaa'><!ENTITY b '&a;&a;&a;&a;'>]>"
+         b"<urlset xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'><url><loc>&b;</loc></url></urlset>",
+         "the sitemap declares a DTD or entities: refused"),
+    ],
+)
+def test_bad_documents_are_one_clear_line(data, reason):
+    with pytest.raises(FeedError) as err:
+        parse_feed(data, "https://x.de/feed", now=NOW)
+    assert str(err.value).startswith(f"https://x.de/feed: {reason}")
+    assert "\n" not in str(err.value)
+
+
+def test_a_malformed_feed_with_items_is_read_leniently_with_a_note():
+    doc = b"<rss version='2.0'><channel><title>t</title><item><title>a</title><link>https://x.de/a</link></item><item><title>b</titel>"
+    feed = parse_feed(doc, "https://x.de/feed", now=NOW)
+    assert [i.url for i in feed.items] == ["https://x.de/a"]
+    assert feed.notes[0].startswith("malformed feed read leniently (mismatched tag at line")
+
+
+def test_an_empty_feed_is_no_error():
+    feed = parse_feed(b"<rss version='2.0'><channel><title>leer</title></channel></rss>", "https://x.de/feed", now=NOW)
+    assert (feed.title, feed.items, feed.notes) == ("leer", (), ())
+
+
+def test_root_element_skips_the_prolog():
+    assert root_element(b"\xef\xbb\xbf<?xml version='1.0'?>\n<!-- x -->\n<!DOCTYPE rss [<!ENTITY a 'b'>]>\n<rss/>") == "rss"
+    assert root_element(b"<rdf:RDF xmlns:rdf='x'/>") == "rdf:RDF"
+    assert root_element(b"hello") is None
+    assert root_element("<?xml version='1.0' encoding='utf-16'?><feed/>".encode("utf-16")) == "feed"
+
+
+def test_content_hash_changes_with_an_edit():
+    feed = parse_feed(fixture("rss20.xml"), BASE + "/feeds/rss20.xml", now=NOW)
+    edited = parse_feed(
+        fixture("rss20.xml").replace(b"mehr als verdoppeln.", b"mehr als verdreifachen."), BASE + "/feeds/rss20.xml", now=NOW
+    )
+    assert feed.items[0].content_hash != edited.items[0].content_hash
+    assert feed.items[1].content_hash == edited.items[1].content_hash

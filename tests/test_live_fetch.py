@@ -1,0 +1,320 @@
+"""Fetching hostile URLs: the SSRF guard, limits, redirects, robots.txt, conditional GET.
+
+Everything runs against the loopback server of ``tests/web_server.py``; a public-looking
+host is a name the test resolver maps to a public address, which the test transport
+then carries to the loopback server, so the guard sees exactly what it would see on the
+internet.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+
+from ingest.live.fetch import (
+    FetchPolicy,
+    Fetcher,
+    HTTPStatus,
+    Refused,
+    Timeout,
+    TooLarge,
+    TooManyRedirects,
+    Unreachable,
+    address_problem,
+    check_url,
+    parse_retry_after,
+)
+
+from .web_server import HUGE_BYTES, web  # noqa: F401  (the fixture)
+
+PUBLIC = "93.184.216.34"  # a global address; the test transport maps it to loopback
+
+
+def loopback_policy(**kw) -> FetchPolicy:
+    return FetchPolicy(allow_private=True, timeout_s=kw.pop("timeout_s", 20), **kw)
+
+
+async def fetch(url: str, policy: FetchPolicy | None = None, **kw):
+    async with Fetcher(policy or loopback_policy()) as fetcher:
+        return await fetcher.fetch(url, **kw)
+
+
+# --- the guard, directly ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "address, problem",
+    [
+        ("127.0.0.1", "a loopback address"),
+        ("127.8.9.10", "a loopback address"),
+        ("::1", "a loopback address"),
+        ("10.1.2.3", "a private address"),
+        ("172.16.0.9", "a private address"),
+        ("192.168.178.1", "a private address"),
+        ("169.254.169.254", "a cloud metadata address"),
+        ("fd00:ec2::254", "a cloud metadata address"),
+        ("169.254.1.1", "a link-local address"),
+        ("fe80::1", "a link-local address"),
+        ("224.0.0.1", "a multicast address"),
+        ("0.0.0.0", "an unspecified address"),
+        ("240.0.0.1", "a reserved address"),
+        ("100.64.0.1", "not a public address"),  # carrier-grade NAT
+        ("::ffff:127.0.0.1", "a loopback address"),  # IPv4-mapped
+        ("64:ff9b::a00:1", "a private address"),  # NAT64 of 10.0.0.1
+        ("fc00::5", "a private address"),
+        (PUBLIC, None),
+        ("2606:4700:4700::1111", None),
+    ],
+)
+def test_address_problem(address, problem):
+    assert address_problem(address) == problem
+
+
+@pytest.mark.parametrize(
+    "url, reason",
+    [
+        ("file:///etc/passwd", "only http and https URLs are fetched, not file"),
+        ("ftp://ftp.example.com/feed.xml", "only http and https URLs are fetched, not ftp"),
+        ("gopher://example.com/", "only http and https URLs are fetched, not gopher"),
+        ("/relative/feed.xml", "only http and https URLs are fetched, not a relative URL"),
+        ("http://user:secret@example.com/feed", "URLs with a user name or password are not fetched"),
+        ("http:///feed", "the URL names no host"),
+    ],
+)
+def test_check_url_refuses(url, reason):
+    with pytest.raises(Refused) as err:
+        check_url(url)
+    assert err.value.reason == reason
+    assert str(err.value) == f"{url}: {reason}"
+    assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "url, why",
+    [
+        ("http://127.0.0.1:9/feed.xml", "127.0.0.1 is a loopback address"),
+        ("http://10.0.0.8/feed.xml", "10.0.0.8 is a private address"),
+        ("http://192.168.0.20/rss", "192.168.0.20 is a private address"),
+        ("http://169.254.169.254/latest/meta-data/", "169.254.169.254 is a cloud metadata address"),
+        ("http://[::1]:8080/feed", "::1 is a loopback address"),
+        ("http://localhost:9/feed", "host localhost resolves to "),  # a name, resolved for real
+        ("http://2130706433/feed", "host 2130706433 resolves to 127.0.0.1, a loopback address"),  # 127.0.0.1 as a number
+    ],
+)
+async def test_internal_addresses_are_refused_before_connecting(url, why):
+    with pytest.raises(Refused) as err:
+        await fetch(url, FetchPolicy(timeout_s=10))
+    assert why in str(err.value)
+    assert "FEEDS_ALLOW_PRIVATE" in str(err.value) or "metadata" in str(err.value)
+
+
+async def test_allow_private_reaches_loopback(web):
+    with pytest.raises(Refused):
+        await fetch(web.url("/robots.txt"), FetchPolicy(timeout_s=10))
+    assert web.hits["/robots.txt"] == 0  # refused before any connection
+    result = await fetch(web.url("/robots.txt"))
+    assert result.status == 200 and b"Disallow" in result.content
+
+
+async def test_metadata_address_is_refused_even_with_allow_private(web):
+    with pytest.raises(Refused) as err:
+        await fetch(web.url("/redirect-metadata"))
+    assert "redirected to http://169.254.169.254/latest/meta-data/" in str(err.value)
+    assert "cloud metadata address" in str(err.value)
+
+
+async def test_redirect_to_file_scheme_is_refused(web):
+    with pytest.raises(Refused) as err:
+        await fetch(web.url("/redirect-file"))
+    assert str(err.value).startswith(web.url("/redirect-file") + ": redirected to file:///etc/passwd")
+
+
+# --- a public-looking host, end to end ---------------------------------------------------
+
+
+class PublicFace(httpx.AsyncBaseTransport):
+    """Carries connections to the fake public address to the loopback server, and
+    records which address each request was sent to and with which Host header."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.inner = httpx.AsyncHTTPTransport()
+        self.sent: list[tuple[str, str]] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.sent.append((request.url.host, request.headers["host"]))
+        if request.url.host == PUBLIC:
+            request.url = request.url.copy_with(host="127.0.0.1", port=self.port)
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def resolver_for(table: dict[str, list[str]]):
+    async def resolve(host: str, port: int) -> list[str]:
+        if host in table:
+            return table[host]
+        return [host]  # an address literal
+
+    return resolve
+
+
+async def test_redirect_from_public_host_to_loopback_is_refused_at_the_hop(web):
+    web.fixture("/feeds/rss20.xml", "feeds/rss20.xml")
+    face = PublicFace(web.port)
+    policy = FetchPolicy(allow_private=False, timeout_s=20)
+    resolve = resolver_for({"news.example.com": [PUBLIC]})
+    async with Fetcher(policy, transport=face, resolver=resolve) as fetcher:
+        ok = await fetcher.fetch("http://news.example.com/feeds/rss20.xml")
+        assert ok.status == 200 and b"<rss" in ok.content
+        # the connection went to the address that was checked, naming the host
+        assert face.sent[-1] == (PUBLIC, "news.example.com")
+        before = web.hits["/feeds/rss20.xml"]
+        with pytest.raises(Refused) as err:
+            await fetcher.fetch("http://news.example.com/redirect-loopback")
+    message = str(err.value)
+    assert message.startswith("http://news.example.com/redirect-loopback: redirected to http://127.0.0.1:")
+    assert "127.0.0.1 is a loopback address" in message
+    assert web.hits["/redirect-loopback"] == 1
+    assert web.hits["/feeds/rss20.xml"] == before  # the loopback target was never asked
+
+
+async def test_name_with_one_private_address_among_public_ones_is_refused(web):
+    resolve = resolver_for({"mixed.example.com": [PUBLIC, "10.0.0.5"]})
+    async with Fetcher(FetchPolicy(timeout_s=10), transport=PublicFace(web.port), resolver=resolve) as fetcher:
+        with pytest.raises(Refused) as err:
+            await fetcher.fetch("http://mixed.example.com/feeds/rss20.xml")
+    assert "host mixed.example.com resolves to 10.0.0.5, a private address" in str(err.value)
+
+
+async def test_unresolvable_host_is_unreachable():
+    async def fail(host, port):
+        raise OSError(-2, "Name or service not known")
+
+    async with Fetcher(FetchPolicy(timeout_s=10), resolver=fail) as fetcher:
+        with pytest.raises(Unreachable) as err:
+            await fetcher.fetch("http://no-such-host.example/feed")
+    assert "cannot resolve host 'no-such-host.example'" in str(err.value)
+
+
+# --- limits and errors ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [404, 500, 429])
+async def test_error_status_is_one_line_with_the_code(web, status):
+    with pytest.raises(HTTPStatus) as err:
+        await fetch(web.url(f"/status/{status}"))
+    assert err.value.status == status
+    assert str(err.value).startswith(f"{web.url(f'/status/{status}')}: HTTP {status}")
+    if status == 429:
+        assert err.value.retry_after == 7200
+        assert "retry after 7200 s" in str(err.value)
+
+
+def test_retry_after_as_http_date():
+    assert parse_retry_after("120") == 120
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412420.0) == pytest.approx(60)
+    assert parse_retry_after("soon") is None
+
+
+async def test_redirect_loop_is_detected(web):
+    with pytest.raises(TooManyRedirects) as err:
+        await fetch(web.url("/loop/a"))
+    assert "redirect loop back to" in str(err.value)
+    assert web.hits["/loop/a"] == 1 and web.hits["/loop/b"] == 1
+
+
+async def test_more_than_five_redirects_are_refused_and_five_are_followed(web):
+    with pytest.raises(TooManyRedirects) as err:
+        await fetch(web.url("/chain/0"))
+    assert "more than 5 redirects" in str(err.value)
+    result = await fetch(web.url("/chain/1"))  # five hops to the page
+    assert result.status == 200 and result.final_url == web.url("/chain/6")
+
+
+async def test_timeout_is_the_whole_fetch(web):
+    with pytest.raises(Timeout) as err:
+        await fetch(web.url("/hang"), loopback_policy(timeout_s=1.0))
+    assert str(err.value) == f"{web.url('/hang')}: no complete response within 1 s"
+
+
+@pytest.mark.parametrize("path", ["/huge", "/huge-declared"])
+async def test_a_50_mb_response_is_cut_off_without_reading_it(web, path):
+    with pytest.raises(TooLarge) as err:
+        await fetch(web.url(path))
+    assert "5 MB limit" in str(err.value)
+    assert web.huge_done.wait(30)
+    # the server stopped once the client hung up: far less than the 50 MB went out
+    assert web.bytes_sent[path] < HUGE_BYTES / 2
+
+
+async def test_identifying_user_agent_and_conditional_get(web):
+    seen = {}
+
+    class Spy(httpx.AsyncBaseTransport):
+        def __init__(self):
+            self.inner = httpx.AsyncHTTPTransport()
+
+        async def handle_async_request(self, request):
+            seen.update(request.headers)
+            return await self.inner.handle_async_request(request)
+
+    web.fixture("/feeds/rss20.xml", "feeds/rss20.xml")
+    async with Fetcher(loopback_policy(), transport=Spy()) as fetcher:
+        first = await fetcher.fetch(web.url("/feeds/rss20.xml"))
+        assert seen["user-agent"].startswith("absatz/") and "(+https://" in seen["user-agent"]
+        assert first.etag and first.last_modified
+        web.reset_counts()
+        again = await fetcher.fetch(web.url("/feeds/rss20.xml"), etag=first.etag, last_modified=first.last_modified)
+        assert seen["if-none-match"] == first.etag
+        assert again.not_modified and again.content == b""
+        assert web.hits["/feeds/rss20.xml"] == 1 and web.bytes_sent["/feeds/rss20.xml"] <= 300
+        by_date = await fetcher.fetch(web.url("/feeds/rss20.xml"), last_modified=first.last_modified)
+        assert by_date.not_modified
+        web.set("/feeds/rss20.xml", "<rss version='2.0'><channel><title>neu</title></channel></rss>", "application/rss+xml")
+        changed = await fetcher.fetch(web.url("/feeds/rss20.xml"), etag=first.etag)
+        assert changed.status == 200 and b"neu" in changed.content and changed.etag != first.etag
+
+
+async def test_robots_txt_is_respected_for_pages_only(web):
+    web.fixture("/private/seite.html", "pages/waermenetz.html")
+    web.fixture("/nur-menschen/seite.html", "pages/waermenetz.html")
+    async with Fetcher(loopback_policy()) as fetcher:
+        for path in ("/private/seite.html", "/nur-menschen/seite.html"):
+            with pytest.raises(Refused) as err:
+                await fetcher.fetch(web.url(path), page=True)
+            assert str(err.value) == f"{web.url(path)}: robots.txt disallows fetching this page"
+            assert web.hits[path] == 0
+        page = await fetcher.fetch(web.url("/chain/6"), page=True)
+        assert page.status == 200
+        feed = await fetcher.fetch(web.url("/private/seite.html"))  # feeds are not page fetches
+        assert feed.status == 200
+    assert web.hits["/robots.txt"] == 1  # cached per host
+
+
+async def test_robots_txt_missing_allows_and_forbidden_refuses(web):
+    web.fixture("/artikel.html", "pages/waermenetz.html")
+    web.resources.pop("/robots.txt")
+    assert (await fetch(web.url("/artikel.html"), page=True)).status == 200
+    web.set("/robots.txt", "nope", "text/plain", status=403)
+    with pytest.raises(Refused) as err:
+        await fetch(web.url("/artikel.html"), page=True)
+    assert "robots.txt answered HTTP 403" in str(err.value)
+
+
+async def test_per_host_concurrency_limit(web):
+    """With one connection per host, a second fetch to the host waits for the first."""
+    async with Fetcher(loopback_policy(per_host=1, timeout_s=60)) as fetcher:
+        first = asyncio.create_task(fetcher.fetch(web.url("/hang")))
+        second = asyncio.create_task(fetcher.fetch(web.url("/robots.txt")))
+        async with asyncio.timeout(30):
+            while web.hits["/hang"] == 0:
+                await asyncio.sleep(0.01)
+        done, _ = await asyncio.wait({second}, timeout=0.5)
+        assert not done and web.hits["/robots.txt"] == 0  # held back while /hang holds the slot
+        web.release.set()
+        await asyncio.wait_for(asyncio.gather(first, second), 30)
+        assert web.hits["/robots.txt"] == 1

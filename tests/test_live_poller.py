@@ -1,0 +1,343 @@
+"""Polling real feeds on the loopback server into a corpus folder: every format, items
+added, edited and removed between polls, duplicates, bad feeds and bad items (each with
+its status line), backoff on simulated time, and a hanging feed that delays nobody.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from ingest.live.extract import ExtractError
+from ingest.live.fetch import Fetcher, FetchPolicy, Refused
+from ingest.live.poller import Poller
+from ingest.live.registry import FeedRegistry
+from ingest.parse import parse_markdown
+from ingest.sources import load_articles
+
+from .test_live_registry import SimClock
+from .web_server import PAGES, expected_page, rss, web  # noqa: F401  (web: the fixture)
+
+FEED_TYPE = "application/rss+xml; charset=utf-8"
+
+
+@dataclass
+class Live:
+    web: object
+    clock: SimClock
+    registry: FeedRegistry
+    corpus: Path
+
+
+@pytest.fixture
+def live(tmp_path, web):
+    clock = SimClock()
+    registry = FeedRegistry(tmp_path / "bot.sqlite3", clock=clock)
+    yield Live(web, clock, registry, tmp_path / "corpus")
+    registry.close()
+
+
+@contextlib.asynccontextmanager
+async def poller_for(live: Live, timeout_s: float = 30):
+    async with Fetcher(FetchPolicy(allow_private=True, timeout_s=timeout_s)) as fetcher:
+        yield Poller(live.registry, live.corpus, fetcher, clock=live.clock)
+
+
+def expected_paragraphs(name: str) -> list[tuple[str, str]]:
+    """(heading, text) of each paragraph of a test page, as the corpus parser numbers them."""
+    heading, out = "", []
+    for block in expected_page(name)["blocks"]:
+        if "heading" in block:
+            heading = block["heading"]
+        else:
+            out.append((heading, block["paragraph"]))
+    return out
+
+
+def by_url(corpus: Path) -> dict:
+    articles, failures = load_articles([corpus])
+    assert failures == []
+    return {a.url: a for a in articles}
+
+
+async def test_every_feed_format_becomes_article_files(live):
+    web = live.web
+    pages = {name: web.page(name) for name in ("waermenetz", "hochwasser", "tarif", "english")}
+    for path in ("/feeds/rss20.xml", "/feeds/rss10.rdf", "/feeds/atom.xml", "/feeds/fulltext.xml", "/feeds/latin1.xml"):
+        web.fixture(path, "feeds" + path[6:], content_type=FEED_TYPE)  # latin1.xml: Latin-1 bytes, a UTF-8 header
+        live.registry.add(web.url(path))
+    async with poller_for(live) as poller:
+        report = await poller.poll_due()
+
+    assert [o.line() for o in report.outcomes if not o.ok] == []
+    assert len(report.written) == 6 and all(a.created for a in report.written)
+    assert sorted(p.relative_to(live.corpus).parts[:2] for p in live.corpus.rglob("*.md")) == [("web", "127-0-0-1")] * 6
+    # hochwasser is in two feeds (RSS 2.0 and Atom), waermenetz twice in one: each page fetched once
+    for name, url in pages.items():
+        assert web.hits[expected_page(name)["path"]] == 1, name
+    # items that carry their text are never fetched
+    assert web.hits["/landtag/schulgesetz-2025.html"] == 0 and web.hits["/lokales/buecherei-sonntag-77.html"] == 0
+
+    stored = by_url(live.corpus)
+    for name, url in pages.items():
+        article = stored[url]
+        assert [(p.heading, p.text) for p in article.paragraphs] == expected_paragraphs(name), name
+        assert (article.title, article.source) == (expected_page(name)["title"], expected_page(name)["site"])
+    assert stored[pages["tarif"]].date == "2025-02-20" and stored[pages["tarif"]].author_code == "Lena Vogt; Deniz Aydin"
+    assert stored[pages["waermenetz"]].category == "Wirtschaft"
+
+    schule = stored[web.url("/landtag/schulgesetz-2025.html")]
+    assert (schule.title, schule.date, schule.source) == (
+        "Landtag beschließt verlässliche Ganztagsbetreuung an Grundschulen", "2025-06-11", "Landtagsdienst Sachsen-Anhalt",
+    )
+    assert schule.headings == ["600 zusätzliche Stellen"] and len(schule.paragraphs) == 3
+    buecherei = stored[web.url("/lokales/buecherei-sonntag-77.html")]
+    assert buecherei.title == "Stadtbücherei Grünstadt öffnet künftig auch sonntags"
+    assert "Bürgermeister Jürgen Köhler" in buecherei.paragraphs[0].text
+    assert buecherei.headings == ["Ehrenamtliche übernehmen die Aufsicht"]
+
+    latin1 = live.registry.get(web.url("/feeds/latin1.xml"))
+    assert "charset: document declared as utf-8" in latin1.status_line()
+    assert sum(f.articles_ingested for f in live.registry.feeds()) == 6
+    announced = {a.url: a for a in report.written}[pages["waermenetz"]]
+    assert announced.lead.startswith("Die Stadtwerke Lindenau wollen ihr Fernwärmenetz")
+    assert announced.first_citation == f"{announced.article_id}#1" and announced.source == "Rheinische Abendpost"
+
+
+async def test_news_sitemap_with_a_future_date(live):
+    web = live.web
+    waerme, tarif = web.page("waermenetz"), web.page("tarif")
+    web.fixture("/sitemap-news.xml", "feeds/news-sitemap.xml", content_type="application/xml")
+    live.registry.add(web.url("/sitemap-news.xml"))
+    async with poller_for(live) as poller:
+        report = await poller.poll_due()
+    assert sorted(a.url for a in report.written) == sorted([waerme, tarif])
+    stored = by_url(live.corpus)
+    assert stored[waerme].date == "2025-03-14"
+    assert stored[tarif].date == "2025-06-15"  # 2099 in the sitemap: the fetch day
+    line = live.registry.get(web.url("/sitemap-news.xml")).status_line()
+    assert f"item {tarif}: date 2099-01-01 is in the future; dated 2025-06-15 (the fetch day)" in line
+    assert "2 article(s) ingested" in line
+
+
+async def test_items_added_edited_and_removed_between_polls(live):
+    web = live.web
+    a_url, b_url, c_url = web.page("waermenetz"), web.page("hochwasser"), web.page("tarif")
+    a_path, b_path, c_path = (expected_page(n)["path"] for n in ("waermenetz", "hochwasser", "tarif"))
+    item_a = {"title": "Wärmenetz", "link": a_url, "date": "Fri, 14 Mar 2025 06:30:00 +0100", "description": "Fassung 1"}
+    item_b = {"title": "Hochwasser", "link": b_url, "date": "Fri, 02 May 2025 17:45:00 +0200"}
+    item_c = {"title": "Tarif", "link": c_url, "date": "Thu, 20 Feb 2025 12:05:00 +0100"}
+
+    def publish(*items):
+        web.set("/feeds/live.xml", rss("Live", list(items)), FEED_TYPE)
+
+    publish(item_a, item_b)
+    live.registry.add(web.url("/feeds/live.xml"), interval_s=300)
+    async with poller_for(live) as poller:
+        first = await poller.poll_due()
+        files = {a.url: a.path for a in first.written}
+        assert sorted(files) == sorted([a_url, b_url])
+        b_mtime = files[b_url].stat().st_mtime_ns
+
+        live.clock.advance(299)
+        assert (await poller.poll_due()).outcomes == ()  # not due yet
+
+        live.clock.advance(1)
+        web.reset_counts()
+        unchanged = await poller.poll_due()
+        assert [o.status for o in unchanged.outcomes] == ["not-modified"] and unchanged.written == []
+        assert dict(web.hits) == {"/feeds/live.xml": 1}  # one request, a 304 without a body
+        assert web.bytes_sent["/feeds/live.xml"] <= 300
+
+        # edit A (the item and its page), remove B, add C
+        page = (PAGES / "waermenetz.html").read_text(encoding="utf-8").replace("{base}", web.base)
+        update = "Update: Die Stadtwerke haben den Baubeginn auf Juni verschoben."
+        web.set(a_path, page.replace("<p>Der Stadtrat soll im April", f"<p>{update}</p>\n<p>Der Stadtrat soll im April"), "text/html")
+        publish({**item_a, "description": "Fassung 2"}, item_c)
+        live.clock.advance(300)
+        web.reset_counts()
+        third = await poller.poll_due()
+        assert {a.url: a.created for a in third.written} == {a_url: False, c_url: True}
+        assert web.hits[b_path] == 0  # the removed item is not fetched …
+        assert files[b_url].exists() and files[b_url].stat().st_mtime_ns == b_mtime  # … and its article stays
+        edited = parse_markdown(files[a_url].read_text(encoding="utf-8"), "x")
+        assert [p.text for p in edited.paragraphs][-2:] == [update, expected_paragraphs("waermenetz")[-1][1]]
+
+        # the item changes, its page does not: fetched, but the file is not rewritten
+        a_mtime = files[a_url].stat().st_mtime_ns
+        publish({**item_a, "description": "Fassung 3"}, item_c)
+        live.clock.advance(300)
+        web.reset_counts()
+        fourth = await poller.poll_due()
+        assert fourth.written == [] and [o.status for o in fourth.outcomes] == ["ok"]
+        assert web.hits[a_path] == 1 and web.hits[c_path] == 0  # the unchanged item is not even fetched
+        assert files[a_url].stat().st_mtime_ns == a_mtime
+    assert live.registry.get(web.url("/feeds/live.xml")).articles_ingested == 4  # A, B, A edited, C
+
+
+async def test_duplicates_across_feeds_are_one_article_also_in_later_rounds(live):
+    web = live.web
+    url = web.page("waermenetz")
+    web.set("/feeds/one.xml", rss("Eins", [{"title": "W", "link": url}]), FEED_TYPE)
+    live.registry.add(web.url("/feeds/one.xml"))
+    async with poller_for(live) as poller:
+        assert len((await poller.poll_due()).written) == 1
+        web.set("/feeds/two.xml", rss("Zwei", [{"title": "W", "link": url + "?utm_source=zwei#top"}]), FEED_TYPE)
+        live.registry.add(web.url("/feeds/two.xml"))
+        second = await poller.poll_due()
+    assert second.written == [] and [o.status for o in second.outcomes] == ["ok"]
+    assert web.hits[expected_page("waermenetz")["path"]] == 1  # known from the first feed: not fetched again
+    assert len(list(live.corpus.rglob("*.md"))) == 1
+
+
+BAD_FEEDS = {
+    "/hang": "no complete response within 2 s",
+    "/status/404": "HTTP 404",
+    "/status/500": "HTTP 500",
+    "/status/429": "HTTP 429 (retry after 7200 s)",
+    "/loop/a": "redirect loop back to",
+    "/not-xml": "not XML (starts with '{\"items\": [], \"note\": \"this is JSON\"}')",
+    "/not-feed.xml": "XML but not a feed (root element <config>)",
+    "/html-page": "an HTML page, not a feed",
+    "/huge": "the response is larger than the 5 MB limit",
+}
+
+
+async def test_bad_feeds_fail_alone_each_with_one_status_line(live):
+    web = live.web
+    web.page("waermenetz"), web.page("hochwasser")
+    web.fixture("/feeds/rss20.xml", "feeds/rss20.xml")
+    live.registry.add(web.url("/feeds/rss20.xml"))
+    for path in BAD_FEEDS:
+        live.registry.add(web.url(path))
+    async with poller_for(live, timeout_s=2) as poller:
+        report = await poller.poll_due()  # the hanging feed times out in the same round
+
+    outcomes = {o.feed_url: o for o in report.outcomes}
+    good = outcomes[web.url("/feeds/rss20.xml")]
+    assert good.ok and len(good.written) == 2 and all(a.path.exists() for a in good.written)
+    good_line = live.registry.get(web.url("/feeds/rss20.xml")).status_line()
+    assert "last success 2025-06-15 15:06 UTC" in good_line and "2 article(s) ingested" in good_line
+    for path, reason in BAD_FEEDS.items():
+        outcome = outcomes[web.url(path)]
+        assert outcome.status == "failed" and reason in outcome.error, path
+        assert "\n" not in outcome.line()
+        feed = live.registry.get(web.url(path))
+        assert feed.failures == 1
+        line = feed.status_line()
+        assert "last success never" in line and reason in line and "0 article(s) ingested" in line, line
+    throttled = live.registry.get(web.url("/status/429"))
+    assert throttled.next_poll == live.clock() + 7200  # Retry-After is longer than the backoff (1800 s)
+    assert live.registry.get(web.url("/status/500")).next_poll == live.clock() + 1800
+
+
+async def test_item_problems_are_noted_and_the_rest_is_ingested(live):
+    web = live.web
+    waerme, hoch = web.page("waermenetz"), web.page("hochwasser")
+    web.fixture("/fr/budget.html", "pages/francais.html")
+    web.fixture("/video/sturm.html", "pages/video.html")
+    web.fixture("/private/artikel.html", "pages/tarif.html")
+    bad = {
+        web.url("/fr/budget.html"): "the article is in French (fr); only German and English articles are ingested",
+        web.url("/video/sturm.html"): "no article text found on the page (only",
+        web.url("/private/artikel.html"): "robots.txt disallows fetching this page",
+        web.url("/status/404"): "HTTP 404",
+        web.url("/status/500"): "HTTP 500",
+    }
+    items = [
+        {"title": "ohne Datum", "link": waerme},
+        {"title": "aus der Zukunft", "link": hoch, "date": "Sat, 01 Jan 2033 10:00:00 +0000"},
+    ] + [{"title": f"schlecht {i}", "link": url, "date": "Mon, 09 Jun 2025 10:00:00 +0200"} for i, url in enumerate(bad)]
+    web.set("/feeds/mixed.xml", rss("Gemischt", items), FEED_TYPE)
+    live.registry.add(web.url("/feeds/mixed.xml"), interval_s=600)
+    async with poller_for(live) as poller:
+        report = await poller.poll_due()
+        (outcome,) = report.outcomes
+        assert outcome.ok and sorted(a.url for a in outcome.written) == sorted([waerme, hoch])
+        for url, reason in bad.items():
+            assert any(n.startswith(f"item {url}: {reason}") for n in outcome.notes), url
+        assert f"item {hoch}: date 2033-01-01 is in the future; dated 2025-06-15 (the fetch day)" in outcome.notes
+        stored = by_url(live.corpus)
+        assert stored[waerme].date == "2025-03-14"  # no date in the item: the page's
+        assert stored[hoch].date == "2025-06-15"
+        feed = live.registry.get(web.url("/feeds/mixed.xml"))
+        assert (feed.failures, feed.articles_ingested) == (0, 2)
+        assert feed.last_error.startswith("6 notes; first: item ")
+
+        # next time the feed changes: pages that cannot become articles are not asked again,
+        # a server error is
+        web.set("/feeds/mixed.xml", rss("Gemischt", items + [{"title": "neu", "link": web.url("/status/404?neu")}]), FEED_TYPE)
+        live.clock.advance(600)
+        web.reset_counts()
+        await poller.poll_due()
+    assert web.hits["/fr/budget.html"] == web.hits["/video/sturm.html"] == web.hits[waerme[len(web.base):]] == 0
+    assert web.hits["/status/500"] == 1 and web.hits["/status/404"] == 1  # the 404 is the new item's
+
+
+async def test_a_failing_feed_backs_off_on_simulated_time(live):
+    web = live.web
+    live.registry.add(web.url("/status/500"), interval_s=60)
+    waits = [120, 240, 480, 960, 1920, 3840, 7680, 15360, 30720, 61440, 86400, 86400]
+    async with poller_for(live) as poller:
+        for wait in waits:
+            assert [o.status for o in (await poller.poll_due()).outcomes] == ["failed"]
+            live.clock.advance(wait - 1)
+            assert (await poller.poll_due()).outcomes == ()
+            live.clock.advance(1)
+        assert web.hits["/status/500"] == len(waits)
+        assert live.registry.get(web.url("/status/500")).failures == len(waits)
+        web.set("/status/500", rss("Wieder da", []), FEED_TYPE)  # the feed recovers
+        (back,) = (await poller.poll_due()).outcomes
+    assert back.ok
+    feed = live.registry.get(web.url("/status/500"))
+    assert (feed.failures, feed.next_poll) == (0, live.clock() + 60)
+    assert "last success 2025-" in feed.status_line() and "HTTP 500" in feed.status_line()
+
+
+async def test_a_hanging_feed_never_delays_the_others(tmp_path, web):
+    """The real loop: the good feed is reported while the other one still hangs."""
+    registry = FeedRegistry(tmp_path / "bot.sqlite3")  # real time
+    web.page("waermenetz"), web.page("hochwasser")
+    web.fixture("/feeds/rss20.xml", "feeds/rss20.xml")
+    registry.add(web.url("/hang"))
+    registry.add(web.url("/feeds/rss20.xml"))
+    reports: asyncio.Queue = asyncio.Queue()
+    stop = asyncio.Event()
+    async with Fetcher(FetchPolicy(allow_private=True, timeout_s=120)) as fetcher:
+        poller = Poller(registry, tmp_path / "corpus", fetcher)
+        loop = asyncio.create_task(poller.run_forever(stop, reports.put))
+        first = await asyncio.wait_for(reports.get(), 60)
+        assert [o.feed_url for o in first.outcomes] == [web.url("/feeds/rss20.xml")]
+        assert len(first.written) == 2 and all(p.exists() for p in first.paths)
+        assert web.hits["/hang"] == 1  # still waiting for its answer
+        web.release.set()
+        second = await asyncio.wait_for(reports.get(), 60)
+        assert [o.feed_url for o in second.outcomes] == [web.url("/hang")]
+        assert poller.seconds_until_due(max_sleep_s=3600) > 800  # both polled: next one in about 15 min
+        stop.set()
+        await asyncio.wait_for(loop, 30)
+    registry.close()
+
+
+async def test_fetch_page_writes_one_web_article(live):
+    web = live.web
+    url = web.page("tarif")
+    web.fixture("/fr/budget.html", "pages/francais.html")
+    web.fixture("/private/artikel.html", "pages/tarif.html")
+    async with poller_for(live) as poller:
+        first = await poller.fetch_page(url + "?utm_source=share", category="Wirtschaft")
+        assert first.created and first.url == url and first.path.exists()
+        assert first.first_citation == f"{first.article_id}#1"
+        assert first.lead.startswith("Nach drei Warnstreiks")
+        parsed = parse_markdown(first.path.read_text(encoding="utf-8"), first.article_id)
+        assert (parsed.category, parsed.author_code, parsed.date) == ("Wirtschaft", "Lena Vogt; Deniz Aydin", "2025-02-20")
+        assert await poller.fetch_page(url, category="Wirtschaft") is None  # unchanged: nothing written
+        with pytest.raises(ExtractError, match=r"is in French \(fr\)"):
+            await poller.fetch_page(web.url("/fr/budget.html"))
+        with pytest.raises(Refused, match="robots.txt disallows"):
+            await poller.fetch_page(web.url("/private/artikel.html"))
+    assert len(list(live.corpus.rglob("*.md"))) == 1

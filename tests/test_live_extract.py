@@ -66,7 +66,7 @@ def test_metadata(name):
 
 
 def test_canonical_url_from_the_page_without_tracking_parameters():
-    html, expected = load("hochwasser")  # canonical carries utm_source and utm_medium
+    html, _ = load("hochwasser")  # canonical carries utm_source and utm_medium
     article = extract_article(html, BASE + "/region/41234?from=teaser")
     assert article.url == BASE + "/region/hochwasserschutz-mosel-a-41234.html"
 

@@ -129,6 +129,8 @@ def test_items_without_usable_links_are_skipped_with_a_note():
         (b"<?xml version='1.0'?><!DOCTYPE urlset [<!ENTITY a 'aaaaaaaaaa'><!ENTITY b '&a;&a;&a;&a;'>]>"
          b"<urlset xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'><url><loc>&b;</loc></url></urlset>",
          "the sitemap declares a DTD or entities: refused"),
+        (b"<?xml version='1.0'?><!DOCTYPE rss [<!ENTITY a 'aaaaaaaaaa'><!ENTITY b '&a;&a;&a;&a;'>]>"
+         b"<rss version='2.0'><channel><title>&b;</title></channel></rss>", "the feed declares XML entities: refused"),
     ],
 )
 def test_bad_documents_are_one_clear_line(data, reason):
@@ -143,6 +145,16 @@ def test_a_malformed_feed_with_items_is_read_leniently_with_a_note():
     feed = parse_feed(doc, "https://x.de/feed", now=NOW)
     assert [i.url for i in feed.items] == ["https://x.de/a"]
     assert feed.notes[0].startswith("malformed feed read leniently (mismatched tag at line")
+
+
+def test_rss091_with_its_doctype_is_read():
+    doc = (
+        b'<?xml version="1.0"?>\n<!DOCTYPE rss PUBLIC "-//Netscape Communications//DTD RSS 0.91//EN" '
+        b'"http://my.netscape.com/publish/formats/rss-0.91.dtd">\n<rss version="0.91"><channel><title>Alt</title>'
+        b"<item><title>a</title><link>https://x.de/a</link></item></channel></rss>"
+    )
+    feed = parse_feed(doc, "https://x.de/feed", now=NOW)
+    assert feed.kind == "rss091n" and [i.url for i in feed.items] == ["https://x.de/a"]
 
 
 def test_an_empty_feed_is_no_error():

@@ -14,8 +14,8 @@ import httpx
 import pytest
 
 from ingest.live.fetch import (
-    FetchPolicy,
     Fetcher,
+    FetchPolicy,
     HTTPStatus,
     Refused,
     Timeout,

@@ -8,7 +8,13 @@ import hashlib
 
 from ingest.live.extract import Block, WebArticle
 from ingest.live.files import render_markdown, write_article
-from ingest.live.urls import article_id_for, article_path, canonical_url, same_site, site_slug
+from ingest.live.urls import (
+    article_id_for,
+    article_path,
+    canonical_url,
+    same_site,
+    site_slug,
+)
 from ingest.parse import parse_markdown, validate_article_id
 from ingest.sources import load_articles
 

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.live.registry import MAX_BACKOFF_S, FeedRegistry, FeedRegistryError, backoff_s
+from ingest.live.registry import (
+    MAX_BACKOFF_S,
+    FeedRegistry,
+    FeedRegistryError,
+    backoff_s,
+)
 
 
 class SimClock:

@@ -11,7 +11,16 @@ from pathlib import Path
 import pytest
 from watchfiles import Change
 
-from ingest.live.watch import ADDED, DELETED, MODIFIED, ArticleFilter, Batch, FileChange, Quiet, watch_corpus
+from ingest.live.watch import (
+    ADDED,
+    DELETED,
+    MODIFIED,
+    ArticleFilter,
+    Batch,
+    FileChange,
+    Quiet,
+    watch_corpus,
+)
 
 WAIT_S = 60  # generous: the machine may be busy
 QUIET_S = 1.0

@@ -158,7 +158,7 @@ class _Handler(BaseHTTPRequestHandler):
     def app(self) -> WebServer:
         return self.server.app  # type: ignore[attr-defined]
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         path = self.path.split("?", 1)[0]
         app = self.app
         with app._lock:

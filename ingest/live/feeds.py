@@ -91,6 +91,8 @@ def parse_feed(data: bytes, url: str, *, now: datetime, headers: dict[str, str] 
         raise FeedError(url, "a sitemap index, not a news sitemap: add one of the sitemaps it lists")
     if local not in ("rss", "rdf", "feed", "channel"):
         raise FeedError(url, f"XML but not a feed (root element <{root}>)")
+    if b"<!ENTITY" in data[:65536].upper():  # a feed needs none; they are how XML bombs work
+        raise FeedError(url, "the feed declares XML entities: refused")
     return _parse_with_feedparser(data, url, now=now, headers=headers or {})
 
 

@@ -1,0 +1,378 @@
+"""Freshness of the live corpus: how soon a new article can be cited, and what polling costs.
+
+    python bench/freshness.py [--base 300] [--articles 5] [--feed-samples 3] [--interval 60]
+                              [--feeds 50] [--polls 1000] [--quiet 1.0] [--workdir DIR]
+
+1. Watched folder: a dpa-sized article (a 10kGNAD article, paragraphs of three sentences)
+   is written into the watched corpus folder of a store that already holds ``--base``
+   articles; the clock runs until an answer cites it. In between: the folder watcher
+   (its quiet time included), the incremental ingest of what the batch names (embedding
+   included), and the question, answered in the process as the bot answers it (the
+   embedder is loaded once, as in ``absatz serve``). The question is a sentence of the
+   article, shortened.
+2. Feed: the real poller loop polls a loopback feed every ``--interval`` seconds; a new
+   item (its page fetched and extracted) appears at a random moment; the clock runs until
+   an answer cites it (ingest as above).
+3. Polling cost: CPU seconds of this process for one polling round over ``--feeds``
+   unchanged feeds (30 items each, all seen before) on a loopback server running in
+   another process: once answered 200 with the same body (parsed, nothing new), once 304.
+4. Memory: resident memory of this process along ``--polls`` feed polls on simulated time
+   (one in ten polls brings a new full-text item, extracted and written).
+
+10kGNAD articles with id % 3 == 0 are held out by the project's evaluation and never used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import random
+import re
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from common import (
+    DATA,
+    machine,
+    median,
+    percentile,
+    proc_status_mb,
+    read_jsonl,
+    require,
+    table,
+)
+
+from ingest.live.feeds import parse_feed
+from ingest.live.fetch import Fetcher, FetchPolicy
+from ingest.live.poller import Poller
+from ingest.live.registry import FeedRegistry
+from ingest.live.watch import watch_corpus
+from ingest.pipeline import ingest_paths
+from tests.web_server import (  # the tests' loopback server (ROOT is on sys.path)
+    WebServer,
+    rss,
+)
+from vectorstore.embeddings import load_embedder
+from vectorstore.search import Searcher
+from vectorstore.settings import StoreSettings
+from vectorstore.store import Store
+
+# The core is moving from bot/ to absatz/: the one import to update.
+try:
+    from absatz.answer import answer
+except ImportError:
+    from bot.answer import answer  # type: ignore[no-redef]
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-ZÄÖÜ„\"])")
+PAGE = """<!DOCTYPE html><html lang="de"><head><meta charset="utf-8"><title>{title} | Bench-Kurier</title>
+<meta property="og:site_name" content="Bench-Kurier"><meta property="article:published_time" content="2025-06-12T08:00:00+02:00">
+</head><body><div class="cookie-banner"><p>Wir verwenden Cookies. Mit „Alle akzeptieren“ stimmen Sie zu.</p></div>
+<header><nav><a href="/">Start</a> <a href="/politik">Politik</a> <a href="/sport">Sport</a></nav></header>
+<main><article><h1>{title}</h1>{body}</article><section class="related"><h2>Mehr zum Thema</h2>
+<ul><li><a href="/a">Anderes Thema</a></li></ul></section></main><footer><a href="/impressum">Impressum</a></footer></body></html>"""
+
+
+# --- data --------------------------------------------------------------------------------
+
+
+def gnad(count: int, skip: int = 0) -> list[dict]:
+    """10kGNAD articles with id % 3 != 0, in file order."""
+    rows = read_jsonl(require(DATA / "gnad10k" / "articles.jsonl"))
+    usable = [r for r in rows if int(r["id"].split("-")[1]) % 3 != 0]
+    return usable[skip : skip + count]
+
+
+def paragraphs(text: str, per: int = 3) -> list[str]:
+    sentences = _SENTENCE_END.split(" ".join(text.split()))
+    return [" ".join(sentences[i : i + per]) for i in range(0, len(sentences), per)]
+
+
+def question_for(text: str) -> str:
+    """A sentence from the middle of the article, at most 18 words: what someone might ask about."""
+    sentences = [s for s in _SENTENCE_END.split(" ".join(text.split())) if len(s.split()) >= 8]
+    sentence = sentences[len(sentences) // 2] if sentences else text
+    return " ".join(sentence.split()[:18]).rstrip(".,;:")
+
+
+def build_base(workdir: Path, count: int, embedder) -> tuple[StoreSettings, Path]:
+    """A store holding ``count`` articles, built once per workdir and reused."""
+    corpus = workdir / "corpus"
+    settings = StoreSettings(chroma_path=workdir / "chroma")
+    base = corpus / "gnad-base.jsonl"
+    marker = workdir / f"base-{count}.done"
+    if marker.exists():
+        return settings, corpus
+    if workdir.exists():
+        shutil.rmtree(workdir)
+    corpus.mkdir(parents=True)
+    rows = gnad(count)
+    base.write_text("".join(json.dumps({"id": r["id"], "text": r["text"]}, ensure_ascii=False) + "\n" for r in rows),
+                    encoding="utf-8")
+    t = time.perf_counter()
+    report = ingest_paths(Store(settings), embedder, [base])
+    print(f"(base store: {len(report.added)} articles embedded in {time.perf_counter() - t:.0f} s)", flush=True)
+    marker.touch()
+    return settings, corpus
+
+
+# --- 1. watched folder -----------------------------------------------------------------
+
+
+async def watched_folder(settings: StoreSettings, corpus: Path, embedder, rows: list[dict], quiet_s: float) -> list[dict]:
+    store = Store(settings)
+    searcher = Searcher(store, embedder)
+    searcher.view()
+    inbox = corpus / "inbox"
+    inbox.mkdir(exist_ok=True)
+    stop, ready = asyncio.Event(), asyncio.Event()
+    batches: asyncio.Queue = asyncio.Queue()
+
+    async def watch() -> None:
+        async for batch in watch_corpus(corpus, stop, quiet_s=quiet_s, ready=ready):
+            await batches.put(batch)
+
+    task = asyncio.create_task(watch())
+    await asyncio.wait_for(ready.wait(), 60)
+    results = []
+    for row in rows:
+        path = inbox / f"{row['id']}.txt"
+        text = " date 2025-06 BERLIN (dpa-AFX) - " + "\n\n".join(paragraphs(row["text"])) + "\n"
+        question = question_for(row["text"])
+        t0 = time.perf_counter()
+        path.write_text(text, encoding="utf-8")
+        while True:
+            batch = await asyncio.wait_for(batches.get(), 120)
+            if path in batch.changed:
+                break
+        t_seen = time.perf_counter()
+        report = await asyncio.to_thread(ingest_paths, store, embedder, batch.ingest_targets())
+        t_ingested = time.perf_counter()
+        reply = await asyncio.to_thread(answer, searcher, question)
+        t_answered = time.perf_counter()
+        results.append({
+            "seen": t_seen - t0, "ingest": t_ingested - t_seen, "ask": t_answered - t_ingested,
+            "total": t_answered - t0, "cited": any(c.article_id == row["id"] for c in reply.citations),
+            "paragraphs": report.paragraphs_embedded, "chars": len(row["text"]),
+        })
+    stop.set()
+    await asyncio.wait_for(task, 60)
+    return results
+
+
+# --- 2. a feed polled every minute --------------------------------------------------------
+
+
+async def feed_freshness(settings: StoreSettings, corpus: Path, embedder, rows: list[dict], interval: int, workdir: Path) -> list[dict]:
+    store = Store(settings)
+    searcher = Searcher(store, embedder)
+    searcher.view()
+    rng = random.Random(7)
+    results = []
+    with WebServer() as web:
+        items: list[dict] = []
+        web.set("/feed.xml", rss("Bench-Kurier", items), "application/rss+xml")
+        registry = FeedRegistry(Path(tempfile.mkdtemp(dir=workdir, prefix="feed-")) / "bot.sqlite3")
+        registry.add(web.url("/feed.xml"), interval_s=interval)
+        reports: asyncio.Queue = asyncio.Queue()
+        stop = asyncio.Event()
+        async with Fetcher(FetchPolicy(allow_private=True, timeout_s=30)) as fetcher:
+            poller = Poller(registry, corpus, fetcher)
+            loop = asyncio.create_task(poller.run_forever(stop, reports.put))
+            await asyncio.wait_for(reports.get(), 60)  # the first poll: nothing new
+            for row in rows:
+                await asyncio.sleep(rng.uniform(0, interval))  # news arrives whenever it arrives
+                title = f"Bench {row['id']}: " + " ".join(row["text"].split()[:8])
+                body = "".join(f"<p>{p}</p>" for p in paragraphs(row["text"]))
+                path = f"/artikel/{row['id']}.html"
+                web.set(path, PAGE.format(title=title, body=body), "text/html; charset=utf-8")
+                items.insert(0, {"title": title, "link": web.url(path), "date": "Thu, 12 Jun 2025 08:00:00 +0200"})
+                web.set("/feed.xml", rss("Bench-Kurier", items), "application/rss+xml")
+                t0 = time.perf_counter()
+                while True:
+                    report = await asyncio.wait_for(reports.get(), interval * 3 + 60)
+                    written = [a for a in report.written if a.url == web.url(path)]
+                    if written:
+                        break
+                t_written = time.perf_counter()
+                await asyncio.to_thread(ingest_paths, store, embedder, [written[0].path])
+                t_ingested = time.perf_counter()
+                reply = await asyncio.to_thread(answer, searcher, question_for(row["text"]))
+                t_answered = time.perf_counter()
+                results.append({
+                    "written": t_written - t0, "ingest": t_ingested - t_written, "ask": t_answered - t_ingested,
+                    "total": t_answered - t0, "cited": any(c.article_id == written[0].article_id for c in reply.citations),
+                })
+            stop.set()
+            await asyncio.wait_for(loop, 60)
+        registry.close()
+    return results
+
+
+# --- 3 and 4. polling cost and memory ---------------------------------------------------------
+
+
+def feed_server(n_feeds: int, items_per_feed: int, conn) -> None:
+    """The loopback server in its own process, so this process's CPU time is the poller's."""
+    rows = gnad(n_feeds * items_per_feed, skip=500)
+    feeds: dict[int, list[dict]] = {}
+    with WebServer() as web:
+        for f in range(n_feeds):
+            feeds[f] = [
+                {"title": " ".join(r["text"].split()[:8]), "link": web.url(f"/f{f}/{r['id']}.html"),
+                 "date": "Thu, 12 Jun 2025 08:00:00 +0200", "description": " ".join(r["text"].split()[:60])}
+                for r in rows[f * items_per_feed : (f + 1) * items_per_feed]
+            ]
+            web.set(f"/f{f}.xml", rss(f"Feed {f}", feeds[f]), "application/rss+xml")
+        conn.send(web.base)
+        counter = 0
+        while True:
+            command = conn.recv()
+            if command[0] == "stop":
+                break
+            if command[0] == "bump":  # a new full-text item in these feeds
+                for f in command[1]:
+                    counter += 1
+                    text = " ".join(rows[counter % len(rows)]["text"].split())
+                    content = "".join(f"<p>{p}</p>" for p in paragraphs(text))
+                    feeds[f].insert(0, {"title": f"Neu {counter}", "link": web.url(f"/neu/{counter}.html"),
+                                        "date": "Thu, 12 Jun 2025 09:00:00 +0200", "content": content})
+                    del feeds[f][30:]
+                    web.set(f"/f{f}.xml", rss(f"Feed {f}", feeds[f]), "application/rss+xml")
+            conn.send("ok")
+
+
+class SimClock:
+    def __init__(self) -> None:
+        self.t = time.time()
+
+    def __call__(self) -> float:
+        return self.t
+
+
+async def polling_cost(n_feeds: int, polls: int, workdir: Path) -> tuple[list[list], list[list]]:
+    ctx = multiprocessing.get_context("spawn")
+    parent, child = ctx.Pipe()
+    server = ctx.Process(target=feed_server, args=(n_feeds, 30, child), daemon=True)
+    server.start()
+    try:
+        base = parent.recv()
+        clock = SimClock()
+        work = Path(tempfile.mkdtemp(dir=workdir, prefix="poll-"))
+        registry = FeedRegistry(work / "bot.sqlite3", clock=clock)
+        async with Fetcher(FetchPolicy(allow_private=True, timeout_s=30)) as fetcher:
+            # the feeds' items were all ingested before: seen, with their hashes
+            for f in range(n_feeds):
+                url = f"{base}/f{f}.xml"
+                registry.add(url, interval_s=60)
+                result = await fetcher.fetch(url)
+                for item in parse_feed(result.content, url, now=_now(clock)).items:
+                    registry.mark_seen(registry.get(url).url, item.url, item.content_hash, "seen-before")
+            poller = Poller(registry, work / "corpus", fetcher, clock=clock)
+            cost = []
+            for label in ("200, same body (parsed, nothing new)", "304 Not Modified"):
+                cpu, wall = time.process_time(), time.perf_counter()
+                report = await poller.poll_due()
+                cost.append([label, len(report.outcomes), sum(o.ok for o in report.outcomes), len(report.written),
+                             f"{time.process_time() - cpu:.3f}", f"{time.perf_counter() - wall:.2f}"])
+                clock.t += 60
+            # memory along the polls: one feed in ten changes per round
+            rng = random.Random(3)
+            memory = [[0, f"{proc_status_mb():.0f}", 0]]
+            done = written = 0
+            mark = every = max(polls // 5, n_feeds)
+            while done < polls:
+                parent.send(("bump", rng.sample(range(n_feeds), max(1, n_feeds // 10))))
+                parent.recv()
+                report = await poller.poll_due()
+                written += len(report.written)
+                done += len(report.outcomes)
+                clock.t += 60
+                if done >= mark or done >= polls:
+                    memory.append([done, f"{proc_status_mb():.0f}", written])
+                    mark += every
+        registry.close()
+        return cost, memory
+    finally:
+        parent.send(("stop",))
+        server.join(30)
+
+
+def _now(clock):
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(clock(), tz=UTC)
+
+
+# --- report ------------------------------------------------------------------------------
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--base", type=int, default=300, help="articles already in the store")
+    ap.add_argument("--articles", type=int, default=5, help="articles written into the watched folder")
+    ap.add_argument("--feed-samples", type=int, default=3, help="new feed items (each waits for the next poll)")
+    ap.add_argument("--interval", type=int, default=60, help="poll interval of the feed (seconds)")
+    ap.add_argument("--feeds", type=int, default=50, help="feeds in the polling-cost round")
+    ap.add_argument("--polls", type=int, default=1000, help="feed polls for the memory curve")
+    ap.add_argument("--quiet", type=float, default=1.0, help="the watcher's quiet time (seconds)")
+    ap.add_argument("--workdir", type=Path, default=None, help="keep the base store here and reuse it")
+    args = ap.parse_args()
+
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="absatz-freshness-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    print(f"Live-corpus freshness on {machine()}; bundled multilingual-e5-small; store with {args.base} 10kGNAD articles\n")
+
+    # 3 and 4 first, in a process that has not loaded the embedder yet
+    if args.feeds:
+        cost, memory = asyncio.run(polling_cost(args.feeds, args.polls, workdir))
+        print(f"One polling round over {args.feeds} unchanged feeds (30 items each) on loopback, CPU of the polling process (target <= 1 s):\n")
+        print(table(["answer", "feeds polled", "ok", "articles written", "CPU s", "wall s"], cost))
+        print(f"\nResident memory of the polling process along {args.polls} feed polls (one feed in ten gets a new full-text item per round):\n")
+        print(table(["polls", "RSS MB", "articles written"], memory))
+        print()
+
+    if not (args.articles or args.feed_samples):
+        return
+    embedder = load_embedder("bundled:multilingual-e5-small")
+    settings, corpus = build_base(workdir / f"base-{args.base}", args.base, embedder)
+    fresh = gnad(args.articles + args.feed_samples, skip=args.base)
+    shutil.rmtree(corpus / "inbox", ignore_errors=True)
+    shutil.rmtree(corpus / "web", ignore_errors=True)
+    # the base store may hold articles of an earlier run's inbox: remove them with the folder
+    ingest_paths(Store(settings), embedder, [corpus])
+
+    if args.articles:
+        rows = asyncio.run(watched_folder(settings, corpus, embedder, fresh[: args.articles], args.quiet))
+        totals = [r["total"] for r in rows]
+        print(f"A file written into the watched folder until an answer cites it ({len(rows)} articles, "
+              f"{median([r['chars'] for r in rows]):.0f} characters median; watcher quiet time {args.quiet:g} s; target p50 <= 15 s):\n")
+        print(table(
+            ["article", "characters", "paragraphs embedded", "watcher s", "ingest s", "ask s", "total s", "cited"],
+            [[i + 1, r["chars"], r["paragraphs"], f"{r['seen']:.2f}", f"{r['ingest']:.2f}", f"{r['ask']:.2f}",
+              f"{r['total']:.2f}", "yes" if r["cited"] else "no"] for i, r in enumerate(rows)]
+            + [["p50", "", "", f"{median([r['seen'] for r in rows]):.2f}", f"{median([r['ingest'] for r in rows]):.2f}",
+                f"{median([r['ask'] for r in rows]):.2f}", f"{median(totals):.2f}", ""],
+               ["p90", "", "", "", "", "", f"{percentile(totals, 90):.2f}", ""]],
+        ))
+        print()
+
+    if args.feed_samples:
+        rows = asyncio.run(feed_freshness(settings, corpus, embedder, fresh[args.articles :], args.interval, workdir))
+        totals = [r["total"] for r in rows]
+        print(f"A new feed item until an answer cites it, poll interval {args.interval} s, real poller loop "
+              f"({len(rows)} items published at random moments):\n")
+        print(table(
+            ["item", "until written s", "ingest s", "ask s", "total s", "cited"],
+            [[i + 1, f"{r['written']:.1f}", f"{r['ingest']:.2f}", f"{r['ask']:.2f}", f"{r['total']:.1f}",
+              "yes" if r["cited"] else "no"] for i, r in enumerate(rows)]
+            + [["p50", f"{median([r['written'] for r in rows]):.1f}", f"{median([r['ingest'] for r in rows]):.2f}",
+                f"{median([r['ask'] for r in rows]):.2f}", f"{median(totals):.1f}", ""]],
+        ))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,71 @@
+"""Settings of the live corpus, read once from the environment (and ``.env``).
+
+| variable | default | what |
+|---|---|---|
+| ``FEEDS_ALLOW_PRIVATE`` | false | fetch from loopback/private addresses (tests, an intranet feed); metadata addresses stay refused |
+| ``FEEDS_USER_AGENT`` | ``absatz/<version> (+<project URL>)`` | the User-Agent of every request |
+| ``FEEDS_MAX_BYTES`` | 5000000 | largest feed or page read |
+| ``FEEDS_TIMEOUT_S`` | 30 | time limit of one fetch, redirects and body included |
+| ``FEEDS_PER_HOST`` | 2 | requests to one host at a time |
+| ``FEEDS_INTERVAL_S`` | 900 | poll interval of a feed added without one (at least 60) |
+| ``FEEDS_LANGUAGES`` | de,en | languages of articles that are ingested; others are refused |
+| ``WATCH_QUIET_MS`` | 1000 | how long a file must be unchanged before the folder watcher reports it |
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from vectorstore.settings import SettingsError, env_bool, env_int
+
+from .fetch import FetchPolicy, default_user_agent
+from .registry import DEFAULT_INTERVAL_S, MAX_INTERVAL_S, MIN_INTERVAL_S
+
+
+@dataclass(frozen=True)
+class LiveSettings:
+    allow_private: bool = False
+    user_agent: str = ""
+    max_bytes: int = 5_000_000
+    timeout_s: int = 30
+    per_host: int = 2
+    interval_s: int = DEFAULT_INTERVAL_S
+    languages: tuple[str, ...] = ("de", "en")
+    watch_quiet_ms: int = 1000
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> LiveSettings:
+        env = os.environ if env is None else env
+        settings = cls(
+            allow_private=env_bool(env, "FEEDS_ALLOW_PRIVATE", False),
+            user_agent=env.get("FEEDS_USER_AGENT", "").strip(),
+            max_bytes=_positive(env, "FEEDS_MAX_BYTES", 5_000_000),
+            timeout_s=_positive(env, "FEEDS_TIMEOUT_S", 30),
+            per_host=_positive(env, "FEEDS_PER_HOST", 2),
+            interval_s=_positive(env, "FEEDS_INTERVAL_S", DEFAULT_INTERVAL_S),
+            languages=tuple(x.strip().lower() for x in env.get("FEEDS_LANGUAGES", "de,en").split(",") if x.strip()),
+            watch_quiet_ms=_positive(env, "WATCH_QUIET_MS", 1000),
+        )
+        if not MIN_INTERVAL_S <= settings.interval_s <= MAX_INTERVAL_S:
+            raise SettingsError(f"FEEDS_INTERVAL_S={settings.interval_s} must be between {MIN_INTERVAL_S} and {MAX_INTERVAL_S}")
+        if not settings.languages:
+            raise SettingsError("FEEDS_LANGUAGES names no language (e.g. de,en)")
+        return settings
+
+    def fetch_policy(self) -> FetchPolicy:
+        return FetchPolicy(
+            allow_private=self.allow_private,
+            user_agent=self.user_agent or default_user_agent(),
+            max_bytes=self.max_bytes,
+            timeout_s=float(self.timeout_s),
+            per_host=self.per_host,
+        )
+
+
+def _positive(env: Mapping[str, str], name: str, default: int) -> int:
+    value = env_int(env, name, default)
+    if value is None or value <= 0:
+        raise SettingsError(f"{name}={env.get(name)!r} must be a positive whole number")
+    return value

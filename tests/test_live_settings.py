@@ -1,0 +1,45 @@
+"""The live corpus's settings from the environment."""
+
+from __future__ import annotations
+
+import pytest
+
+from ingest.live.settings import LiveSettings
+from vectorstore.settings import SettingsError
+
+
+def test_defaults():
+    settings = LiveSettings.from_env({})
+    policy = settings.fetch_policy()
+    assert (policy.allow_private, policy.max_bytes, policy.timeout_s, policy.per_host) == (False, 5_000_000, 30.0, 2)
+    assert policy.user_agent.startswith("absatz/")
+    assert (settings.interval_s, settings.languages, settings.watch_quiet_ms) == (900, ("de", "en"), 1000)
+
+
+def test_from_the_environment():
+    settings = LiveSettings.from_env({
+        "FEEDS_ALLOW_PRIVATE": "true", "FEEDS_USER_AGENT": "absatz-test/1 (+mailto:ops@example.com)",
+        "FEEDS_MAX_BYTES": "1000000", "FEEDS_TIMEOUT_S": "5", "FEEDS_PER_HOST": "1", "FEEDS_INTERVAL_S": "60",
+        "FEEDS_LANGUAGES": "de", "WATCH_QUIET_MS": "250",
+    })
+    policy = settings.fetch_policy()
+    assert (policy.allow_private, policy.user_agent, policy.max_bytes, policy.timeout_s, policy.per_host) == (
+        True, "absatz-test/1 (+mailto:ops@example.com)", 1_000_000, 5.0, 1,
+    )
+    assert (settings.interval_s, settings.languages, settings.watch_quiet_ms) == (60, ("de",), 250)
+
+
+@pytest.mark.parametrize(
+    "env, message",
+    [
+        ({"FEEDS_ALLOW_PRIVATE": "vielleicht"}, "FEEDS_ALLOW_PRIVATE='vielleicht' is not true/false"),
+        ({"FEEDS_TIMEOUT_S": "0"}, "FEEDS_TIMEOUT_S='0' must be a positive whole number"),
+        ({"FEEDS_MAX_BYTES": "5 MB"}, "FEEDS_MAX_BYTES='5 MB' is not a whole number"),
+        ({"FEEDS_INTERVAL_S": "30"}, "FEEDS_INTERVAL_S=30 must be between 60 and 604800"),
+        ({"FEEDS_LANGUAGES": " , "}, "FEEDS_LANGUAGES names no language (e.g. de,en)"),
+    ],
+)
+def test_bad_values_name_the_variable(env, message):
+    with pytest.raises(SettingsError) as err:
+        LiveSettings.from_env(env)
+    assert str(err.value) == message

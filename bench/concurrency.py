@@ -21,7 +21,7 @@ from common import ROOT, machine, median, percentile, table
 
 import simcord
 
-from bot import create_bot
+from tests.simcord_helpers import bot_with
 from bot.settings import BotSettings
 from ingest.pipeline import ingest_paths
 from vectorstore.search import Searcher
@@ -55,7 +55,7 @@ async def run(users: int) -> None:
     searcher = Searcher.open(settings)
     ingest_paths(Store(settings), searcher.embedder, [ROOT / "corpus"])
     searcher.view()  # load BM25 before the clock starts, as `serve` does at start-up
-    bot = create_bot(BotSettings(store=settings, shard_count=1, bot_db=tmp / "bot.sqlite3",
+    bot = bot_with(BotSettings(store=settings, shard_count=1, bot_db=tmp / "bot.sqlite3",
                                  cooldown_rate=1000, cooldown_per_s=1), searcher)
     slow = SlowCallbacks()
     logging.getLogger("asyncio").addHandler(slow)

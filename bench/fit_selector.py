@@ -34,8 +34,8 @@ from pathlib import Path
 import numpy as np
 from common import DATA, ROOT, machine, read_jsonl, require, table
 
-from bot.answer import Chosen, select_sentences
-from bot.selector import FEATURES, Question, features
+from absatz.answer import Chosen, select_sentences
+from absatz.selector import FEATURES, Question, features
 from ingest.pipeline import apply
 from ingest.sources import load_articles
 from vectorstore.embeddings import load_embedder

@@ -40,7 +40,8 @@ from pathlib import Path
 from common import DATA, ROOT, machine, percentile, proc_status_mb, read_jsonl, table
 
 from vectorstore.embeddings import load_embedder
-from vectorstore.search import Searcher, publish
+from vectorstore.publish import publish
+from vectorstore.search import Searcher
 from vectorstore.settings import StoreSettings
 from vectorstore.store import KINDS, Store
 
@@ -81,7 +82,7 @@ def replicate(source: Store, target: Store, passages: int, rng: np.random.Genera
 
 def measure(store_path: str, questions_file: str) -> dict:
     """Runs in a fresh process: open like the bot, time search and ask, read memory."""
-    from bot.answer import answer
+    from absatz.answer import answer
     from vectorstore.search import Searcher
 
     questions = json.loads(Path(questions_file).read_text())

@@ -32,9 +32,9 @@ from common import ROOT, machine, percentile, proc_status_mb, table
 
 import simcord
 
-from bot import create_bot
+from tests.simcord_helpers import bot_with
 from bot.settings import BotSettings
-from ingest.isolated import ingest_in_child
+from absatz.isolated import ingest_in_child
 from ingest.pipeline import ingest_paths
 from ingest.sources import DEFAULT_MAX_BYTES
 from vectorstore.search import Searcher
@@ -103,7 +103,7 @@ async def run(minutes: float, batch: int, ingest: bool, keep_history: bool) -> N
     searcher = Searcher.open(settings)
     ingest_paths(Store(settings), searcher.embedder, [corpus])
     searcher.view()
-    bot = create_bot(BotSettings(store=settings, shard_count=1, bot_db=tmp / "bot.sqlite3",
+    bot = bot_with(BotSettings(store=settings, shard_count=1, bot_db=tmp / "bot.sqlite3",
                                  cooldown_rate=10_000, cooldown_per_s=1), searcher)
     stop, rounds, ingest_failures = threading.Event(), [], []
     ingester = threading.Thread(target=keep_ingesting, args=(settings, corpus, stop, rounds, ingest_failures),

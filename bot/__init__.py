@@ -1,8 +1,9 @@
-"""absatz's reading side: answers, rendering, the CLI and the Discord bot."""
+"""The Discord bot: discord.py only — the app, one cog per feature, embeds, views.
 
+It parses what users do in Discord and renders what the core (``absatz``) returns; it
+never touches ``ingest`` or ``vectorstore`` itself.
+"""
 
-def create_bot(settings, searcher=None):
-    """See :func:`bot.app.create_bot` (imported lazily: the CLI needs no discord.py)."""
-    from .app import create_bot as _create
+from .app import create_bot
 
-    return _create(settings, searcher)
+__all__ = ["create_bot"]

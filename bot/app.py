@@ -13,14 +13,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from vectorstore.search import Searcher
-from vectorstore.store import StoreUnavailable
+from absatz import Absatz, AbsatzError, AsyncAbsatz
+from absatz.texts import error_text, locale_language, t
 
-from .audit import AuditLog
-from .feedback import FeedbackStore
-from .service import AnswerService
 from .settings import BotSettings
-from .texts import locale_language, t
 from .views import SourceButton, VoteButton
 
 log = logging.getLogger(__name__)
@@ -41,7 +37,7 @@ class AbsatzBot(commands.AutoShardedBot):
     """Sharded from the start: a large bot runs as several processes, each with
     ``DISCORD_SHARD_IDS`` of ``DISCORD_SHARD_COUNT``, against one Chroma server."""
 
-    def __init__(self, settings: BotSettings, searcher: Searcher | None = None):
+    def __init__(self, settings: BotSettings, core: Absatz | None = None):
         super().__init__(
             shard_count=settings.shard_count,
             shard_ids=list(settings.shard_ids) if settings.shard_ids else None,
@@ -52,10 +48,8 @@ class AbsatzBot(commands.AutoShardedBot):
             allowed_mentions=discord.AllowedMentions.none(),
         )
         self.settings = settings
-        self.searcher = searcher
-        self.service: AnswerService | None = None
-        self.feedback: FeedbackStore | None = None
-        self.audit: AuditLog | None = None
+        self.core = core or Absatz(settings.core)
+        self.absatz = AsyncAbsatz(self.core, settings.max_concurrent_answers)
 
     async def setup_hook(self) -> None:
         from .cogs.admin import Admin
@@ -63,16 +57,11 @@ class AbsatzBot(commands.AutoShardedBot):
         from .cogs.sources import Sources
         from .cogs.stats import Stats
 
-        if self.searcher is None:
-            self.searcher = await asyncio.to_thread(Searcher.open, self.settings.store)
-        llm = None
-        if self.settings.llm.enabled:
-            from .llm import LLMAnswerer
-
-            llm = await asyncio.to_thread(LLMAnswerer, self.settings.llm)
-        self.service = AnswerService(self.searcher, self.settings.max_concurrent_answers, llm)
-        self.feedback = FeedbackStore(self.settings.bot_db)
-        self.audit = AuditLog(self.settings.bot_db)
+        # Load the embedder, the read index and the chat model before the first question.
+        try:
+            await asyncio.to_thread(lambda: (self.core.feedback, self.core.llm, self.core.searcher))
+        except AbsatzError as exc:  # no index yet, or the server is down: answer that, retry per question
+            log.warning("starting without an index: %s", exc)
         for cog in (Ask(self), Sources(self), Stats(self), Admin(self)):
             await self.add_cog(cog)
         self.add_dynamic_items(SourceButton, VoteButton)
@@ -92,12 +81,14 @@ class AbsatzBot(commands.AutoShardedBot):
         """No prefix commands: mentions are questions, handled by the Ask cog's listener."""
 
     async def on_app_command_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
+        """The bot's one mapping of errors: the error tree in the user's language, anything
+        else as "something went wrong" (logged)."""
         original = getattr(error, "original", error)
-        language = locale_language(interaction.locale)
+        language = interaction_language(interaction)
         command = interaction.command.qualified_name if interaction.command else "?"
-        if isinstance(original, StoreUnavailable):
-            log.warning("/%s: index unavailable: %s", command, original)
-            text = t("unavailable", language)
+        if isinstance(original, AbsatzError):
+            log.warning("/%s: %s", command, original)
+            text = error_text(original, language)
         else:
             log.error("/%s by user %s failed", command, interaction.user.id, exc_info=original)
             text = t("error", language)
@@ -110,15 +101,19 @@ class AbsatzBot(commands.AutoShardedBot):
             log.warning("/%s: could not report the error to the user either", command)
 
     async def close(self) -> None:
-        if self.service:
-            self.service.close()
-        if self.feedback:
-            self.feedback.close()
-        if self.audit:
-            self.audit.close()
+        self.absatz.close()
         await super().close()
 
 
-def create_bot(settings: BotSettings, searcher: Searcher | None = None) -> AbsatzBot:
-    """The whole bot, not connected. Pass ``searcher`` to share an index already open."""
-    return AbsatzBot(settings, searcher)
+def interaction_language(interaction: discord.Interaction) -> str:
+    """The question's language where the command has one (``/ask question:``), else the client's."""
+    from absatz.language import detect_language
+
+    question = getattr(interaction.namespace, "question", None) or getattr(interaction.namespace, "query", None)
+    return detect_language(question) if isinstance(question, str) and question.strip() else locale_language(
+        interaction.locale)
+
+
+def create_bot(settings: BotSettings, core: Absatz | None = None) -> AbsatzBot:
+    """The whole bot, not connected. Pass ``core`` to share an :class:`Absatz` already open."""
+    return AbsatzBot(settings, core)

@@ -11,12 +11,9 @@ import re
 
 import discord
 
-from ingest.parse import shorten
-from vectorstore.records import ArticleSummary, Hit, ParagraphView
-
-from .answer import Answer, Citation
-from .render import byline, citation_label, marked
-from .texts import duration, t
+from absatz import Answer, ArticleSummary, Citation, Hit, SourceView
+from absatz.render import byline, citation_label, marked, shorten
+from absatz.texts import duration, t
 
 TITLE = 256
 DESCRIPTION = 4096
@@ -103,9 +100,9 @@ def citation_id_from_field(embed: discord.Embed, n: int) -> str | None:
     return None
 
 
-def paragraph_embed(p: ParagraphView, before: ParagraphView | None, after: ParagraphView | None,
-                    language: str) -> discord.Embed:
+def paragraph_embed(view: SourceView, language: str) -> discord.Embed:
     """The whole paragraph, with the ones before and after in short, as ``/source`` shows it."""
+    p, before, after = view.paragraph, view.before, view.after
     context_limit = 500
     head = f"**{p.heading}**\n\n" if p.heading else ""
     pre = f"-# ¶{before.paragraph}\n{shorten(before.text, context_limit)}\n\n" if before else ""

@@ -1,4 +1,5 @@
-"""Bot settings: Discord token, command sync, cooldowns, concurrency, feedback store."""
+"""Bot settings: the core's settings plus Discord's — token, command sync, admins,
+shards, cooldowns, concurrency."""
 
 from __future__ import annotations
 
@@ -7,10 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ingest.settings import IngestSettings
-from vectorstore.settings import SettingsError, StoreSettings, env_int
-
-from .llm import LLMSettings
+from absatz.settings import DEFAULT_DB, IngestSettings, LLMSettings, Settings, SettingsError, StoreSettings, env_int
 
 
 def _ids(env: Mapping[str, str], name: str) -> tuple[int, ...]:
@@ -34,7 +32,7 @@ class BotSettings:
     cooldown_rate: int = 3
     cooldown_per_s: int = 30
     max_concurrent_answers: int = 4
-    bot_db: Path = Path("data/absatz.sqlite3")
+    bot_db: Path = DEFAULT_DB
 
     def __post_init__(self) -> None:
         if self.shard_ids and not self.shard_count:
@@ -42,13 +40,19 @@ class BotSettings:
         if any(i < 0 or (self.shard_count and i >= self.shard_count) for i in self.shard_ids):
             raise SettingsError("DISCORD_SHARD_IDS must lie in 0 … DISCORD_SHARD_COUNT-1")
 
+    @property
+    def core(self) -> Settings:
+        """What the core (:class:`absatz.Absatz`) is opened with."""
+        return Settings(store=self.store, ingest=self.ingest, llm=self.llm, db=self.bot_db)
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, store: StoreSettings | None = None) -> BotSettings:
         env = os.environ if env is None else env
+        core = Settings.from_env(env, store)
         return cls(
-            store=store or StoreSettings.from_env(env),
-            ingest=IngestSettings.from_env(env),
-            llm=LLMSettings.from_env(env),
+            store=core.store,
+            ingest=core.ingest,
+            llm=core.llm,
             discord_token=env.get("DISCORD_TOKEN", "").strip(),
             guild_ids=_ids(env, "DISCORD_GUILD_IDS"),
             admin_role_ids=_ids(env, "ADMIN_ROLE_IDS"),
@@ -57,5 +61,5 @@ class BotSettings:
             cooldown_rate=env_int(env, "ASK_COOLDOWN_RATE", 3) or 3,
             cooldown_per_s=env_int(env, "ASK_COOLDOWN_SECONDS", 30) or 30,
             max_concurrent_answers=env_int(env, "MAX_CONCURRENT_ANSWERS", 4) or 4,
-            bot_db=Path(env.get("BOT_DB", "").strip() or "data/absatz.sqlite3"),
+            bot_db=core.db,
         )

@@ -8,11 +8,10 @@ import re
 
 import discord
 
-from vectorstore.store import UnknownCitation
+from absatz import AbsatzError, Answer
+from absatz.texts import locale_language, t
 
-from .answer import Answer
 from .embeds import citation_id_from_field, paragraph_embed
-from .texts import locale_language, t
 
 log = logging.getLogger(__name__)
 
@@ -51,11 +50,11 @@ class SourceButton(discord.ui.DynamicItem[discord.ui.Button], template=r"absatz:
             await interaction.response.send_message(t("unknown_source", language, id=f"[{self.n}]"), ephemeral=True)
             return
         try:
-            p, before, after = await interaction.client.service.source(cid)
-        except (UnknownCitation, ValueError):
+            view = await interaction.client.absatz.source(cid)
+        except AbsatzError:
             await interaction.response.send_message(t("unknown_source", language, id=cid), ephemeral=True)
             return
-        await interaction.response.send_message(embed=paragraph_embed(p, before, after, language), ephemeral=True)
+        await interaction.response.send_message(embed=paragraph_embed(view, language), ephemeral=True)
 
 
 class VoteButton(discord.ui.DynamicItem[discord.ui.Button], template=r"absatz:vote:(?P<vote>up|down)"):
@@ -76,7 +75,8 @@ class VoteButton(discord.ui.DynamicItem[discord.ui.Button], template=r"absatz:vo
         if self.vote == "down":
             await interaction.response.send_modal(FeedbackModal(message_id, language))
             return
-        await interaction.client.service.run(interaction.client.feedback.record_vote, message_id, interaction.user.id, 1)
+        client = interaction.client
+        await client.absatz.run(client.core.feedback.record_vote, message_id, interaction.user.id, 1)
         await interaction.response.send_message(t("thanks", language), ephemeral=True)
 
 
@@ -92,9 +92,9 @@ class FeedbackModal(discord.ui.Modal):
         self.add_item(self.comment)
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
-        await interaction.client.service.run(
-            interaction.client.feedback.record_vote, self.message_id, interaction.user.id, -1, self.comment.value or ""
-        )
+        client = interaction.client
+        await client.absatz.run(client.core.feedback.record_vote, self.message_id, interaction.user.id, -1,
+                                self.comment.value or "")
         await interaction.response.send_message(t("thanks", self.language), ephemeral=True)
 
 

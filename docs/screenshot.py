@@ -17,7 +17,7 @@ sys.path.insert(0, str(ROOT))
 
 import simcord  # noqa: E402
 
-from bot import create_bot  # noqa: E402
+from tests.simcord_helpers import bot_with  # noqa: E402
 from bot.settings import BotSettings  # noqa: E402
 from ingest.pipeline import ingest_paths  # noqa: E402
 from vectorstore.search import Searcher  # noqa: E402
@@ -36,7 +36,7 @@ async def main() -> None:
     settings = StoreSettings(chroma_path=tmp / "chroma")
     searcher = Searcher.open(settings)
     ingest_paths(Store(settings), searcher.embedder, [ROOT / "corpus"] + ([SEED] if SEED.exists() else []))
-    bot = create_bot(BotSettings(store=settings, shard_count=1, bot_db=tmp / "feedback.sqlite3"), searcher)
+    bot = bot_with(BotSettings(store=settings, shard_count=1, bot_db=tmp / "feedback.sqlite3"), searcher)
     async with simcord.run(bot) as env:
         guild = env.create_guild()
         channel = guild.create_text_channel("fragen")

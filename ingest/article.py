@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from vectorstore.errors import AbsatzError
+
 
 @dataclass(frozen=True)
 class Paragraph:
@@ -44,10 +46,10 @@ class Article:
         return seen
 
 
-class ParseError(ValueError):
+class ParseError(AbsatzError):
     """Input that cannot become an article; ``line`` points the admin at the spot."""
 
     def __init__(self, reason: str, line: int | None = None):
-        super().__init__(reason)
+        super().__init__(reason, reason=reason, line=line)
         self.reason = reason
         self.line = line

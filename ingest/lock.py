@@ -11,19 +11,18 @@ import os
 import tempfile
 from pathlib import Path
 
+from vectorstore.errors import AbsatzError, StoreWriteError
 from vectorstore.settings import StoreSettings
-from vectorstore.store import StoreWriteError
 
 
-class IngestBusy(RuntimeError):
+class IngestBusy(AbsatzError):
     """Another ingest holds the lock; ``holder`` says who started it."""
 
-    def __init__(self, holder: str):
-        super().__init__(f"an ingest is already running ({holder or 'unknown'})")
-        self.holder = holder
+    key = "ingest_busy"
 
-    def __reduce__(self):  # crosses from the ingest process to the bot's
-        return IngestBusy, (self.holder,)
+    def __init__(self, holder: str):
+        super().__init__(f"an ingest is already running ({holder or 'unknown'})", holder=holder or "?")
+        self.holder = holder
 
 
 def lock_path(settings: StoreSettings) -> Path:

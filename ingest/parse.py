@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 from .article import Article, ParseError, Paragraph
-from .sentences import split_sentences
+from vectorstore.text import shorten, split_sentences
 
 # ` date 2023-09 ZIOLKOWSKI (dpa-AFX) - text…` — the dpa-AFX export's first line.
 _NATIVE_HEAD = re.compile(
@@ -43,17 +43,6 @@ def is_heading(block: str) -> bool:
     if line[-1] in ".!:;,\"'“”»«…)" or not any(c.isalpha() for c in line):
         return False
     return True
-
-
-def shorten(text: str, limit: int) -> str:
-    """Cut ``text`` at a word boundary so it fits ``limit`` characters, with an ellipsis."""
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    if " " in cut:
-        cut = cut[: cut.rfind(" ")]
-    return cut.rstrip(" ,;:-–") + "…"
 
 
 def derive_title(paragraphs: list[Paragraph] | tuple[Paragraph, ...]) -> str:

@@ -13,7 +13,7 @@ import json
 from vectorstore.records import Unit
 
 from .article import Article, Paragraph
-from .sentences import split_sentences
+from vectorstore.text import split_sentences
 
 WINDOW_WORDS = 160
 OVERLAP_SENTENCES = 1

@@ -1,5 +1,9 @@
 """Incremental ingest: diff the corpus against the store, embed only what changed.
 
+The write and commit steps of the one write protocol (the core's ``absatz.corpus``
+holds the lock around them and audits them); publishing and announcing the new
+version are :mod:`vectorstore.publish`'s.
+
 The store is the manifest (each passage carries its article's hash), so a run that was
 killed half-way is finished by the next one: incomplete articles simply look changed.
 """
@@ -16,7 +20,7 @@ import numpy as np
 from vectorstore.embeddings import VectorEmbeddings
 from vectorstore.memory import release_freed_memory
 from vectorstore.records import Unit
-from vectorstore.search import publish
+from vectorstore.publish import announce, switch
 from vectorstore.store import Store
 
 from .article import Article
@@ -93,8 +97,7 @@ def apply(
     # Commits that an interrupted run made but never announced count as changes too.
     unannounced = any(ts > float(meta.get("last_ingest", 0) or 0) for _, ts in manifest.values())
     if report.changed or unannounced or not meta.get("last_ingest"):
-        version, threshold = publish(store, embedder)
-        store.bump_version(report_summary(report), version, abstain_threshold=threshold)
+        announce(store, embedder, report_summary(report))
     store.prune()
     report.seconds = time.perf_counter() - start
     return report
@@ -119,9 +122,7 @@ def rebuild(
     writer = Store(store.settings, client=store.client, generation=generation)
     writer.prepare(embedder.name, embedder.dim)
     report = _sync(writer, embedder, list(articles), {}, (), failed, progress)
-    version, threshold = publish(writer, embedder)
-    store.switch_to(generation, embedder.name, embedder.dim, report_summary(report), version,
-                    abstain_threshold=threshold)
+    switch(store, writer, embedder, report_summary(report))
     report.seconds = time.perf_counter() - start
     return report
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main as cli_main
+from absatz.cli import main as cli_main
 from vectorstore.embeddings import load_embedder
 from vectorstore.search import Searcher
 from vectorstore.settings import StoreSettings

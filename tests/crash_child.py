@@ -4,7 +4,7 @@ Not a test module: ``tests/test_consistency.py`` starts it as a child process,
 
     python -m tests.crash_child POINT COUNT -- ingest CORPUS --chroma-path STORE --json
 
-It runs the real CLI ingest (``bot.cli.main``) with a few store methods wrapped *in
+It runs the real CLI ingest (``absatz.cli.main``) with a few store methods wrapped *in
 this process only* (production code has no hooks). When the ingest reaches the kill
 point, the child prints one line ``KILLPOINT <point> <details>`` to stdout and blocks
 reading stdin; the parent waits for that line and sends SIGKILL. If the parent closes
@@ -81,13 +81,15 @@ def install(point: str, count: int) -> None:
     Store._call = wrapped_call
 
     if point == "publish":
-        publish = pipeline.publish
+        from vectorstore import publish as publishing
+
+        publish = publishing.publish
 
         def wrapped_publish(store, embedder):
             stop_here("publish", "")
             return publish(store, embedder)
 
-        pipeline.publish = wrapped_publish
+        publishing.publish = wrapped_publish
 
     if point == "announce":
         bump = Store.bump_version
@@ -153,7 +155,7 @@ def main(argv: list[str]) -> int:
         print(f"unknown kill point {point!r}", file=sys.stderr)
         return 2
     install(point, count)
-    from bot.cli import main as cli_main
+    from absatz.cli import main as cli_main
 
     return cli_main(argv[split + 1 :])
 

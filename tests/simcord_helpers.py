@@ -28,3 +28,11 @@ async def dispatch_unsettled(env, actor, channel, command: str, **options):
                                                 user_id=actor.id, data=data)
     env.backend.emit("INTERACTION_CREATE", payload)
     return InteractionResult(env, record)
+
+
+def bot_with(settings, searcher=None):
+    """The bot of ``settings``, sharing an index (a ``Searcher``) a test already opened."""
+    from absatz import Absatz
+    from bot import create_bot
+
+    return create_bot(settings, Absatz(settings.core, searcher=searcher) if searcher is not None else None)

@@ -2,8 +2,9 @@
 
 import pytest
 
-from bot.answer import NOT_FOUND, answer
-from bot.cli import main as cli_main
+from absatz.answer import answer
+from absatz.texts import TEXTS
+from absatz.cli import main as cli_main
 from vectorstore.search import Searcher
 
 from .conftest import ROOT, needs_seed, settings_for
@@ -48,12 +49,12 @@ def test_sample_corpus_questions(searcher, question, cited):
 def test_off_topic_questions_abstain(searcher, question):
     a = answer(searcher, question)
     assert a.abstained and a.citations == []
-    assert a.answer in NOT_FOUND.values()
+    assert a.answer in TEXTS["not_found"].values()
 
 
 def test_abstention_speaks_the_question_language(searcher):
-    assert answer(searcher, "How do I bake sourdough bread?").answer == NOT_FOUND["en"]
-    assert answer(searcher, "Wie backe ich ein Sauerteigbrot?").answer == NOT_FOUND["de"]
+    assert answer(searcher, "How do I bake sourdough bread?").answer == TEXTS["not_found"]["en"]
+    assert answer(searcher, "Wie backe ich ein Sauerteigbrot?").answer == TEXTS["not_found"]["de"]
 
 
 @pytest.mark.parametrize("question", ["", "   ", "🙂🙂", "???"])
@@ -122,7 +123,7 @@ def test_no_span_when_the_answer_has_no_fact_of_the_kind(searcher):
 
 
 def test_the_shipped_ranker_weighs_exactly_the_features_it_is_given():
-    from bot.selector import FEATURES
-    from bot.selector_weights import RANKER
+    from absatz.selector import FEATURES
+    from absatz.selector_weights import RANKER
 
     assert set(RANKER.weights) == set(FEATURES)

@@ -126,7 +126,7 @@ async def test_bot_says_index_unavailable_while_the_server_is_down_and_recovers(
     """The Chroma server stops while the bot runs: short message, bot stays up, answers again."""
     import simcord
 
-    from bot import create_bot
+    from .simcord_helpers import bot_with
     from bot.settings import BotSettings
     from vectorstore.search import Searcher
     from vectorstore.settings import StoreSettings
@@ -141,7 +141,7 @@ async def test_bot_says_index_unavailable_while_the_server_is_down_and_recovers(
         from vectorstore.store import Store
 
         ingest_paths(Store(settings), embedder, [corpus_dir / "2025-06-baeckerei-preise.txt"])
-        bot = create_bot(BotSettings(store=settings, shard_count=1, bot_db=tmp_path / "bot.sqlite3"),
+        bot = bot_with(BotSettings(store=settings, shard_count=1, bot_db=tmp_path / "bot.sqlite3"),
                          Searcher.open(settings, embedder))
         async with simcord.run(bot, check_errors=False) as env:
             guild = env.create_guild()

@@ -106,3 +106,23 @@ def test_serve_never_prints_the_token(built_store, tmp_path):
     assert proc.returncode == 2
     assert token not in proc.stdout + proc.stderr and "secret-token" not in proc.stdout + proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_stats_on_a_mistyped_store_path_says_there_is_no_index_and_creates_nothing(tmp_path, capsys):
+    missing = tmp_path / "chroam"
+    code, out, err = run_cli(capsys, "stats", "--chroma-path", str(missing))
+    assert code == 2 and out == "" and "no index" in err and str(missing) in err and "absatz ingest" in err
+    assert not missing.exists()
+
+
+def test_a_reader_that_goes_away_ends_the_output_quietly(built_store):
+    """More output than a pipe holds (200 queries), read by `head -1`: writing the rest hits a
+    closed pipe, which must end the command quietly, not with a traceback."""
+    exe = os.path.join(os.path.dirname(sys.executable), "absatz")
+    proc = subprocess.run(
+        f"yes 'Was kostet ein Brötchen in München?' | head -200 | "
+        f"{exe} search --chroma-path {built_store.chroma_path} -k 10 | head -1",
+        shell=True, capture_output=True, text=True, cwd=ROOT, timeout=300,
+    )
+    assert proc.stdout.count("\n") == 1
+    assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr, proc.stderr

@@ -10,7 +10,7 @@ import threading
 from pathlib import Path
 
 import ingest.pipeline as pipeline
-from bot.answer import answer
+from absatz.answer import answer
 from ingest.passages import article_hash, units_for
 from ingest.pipeline import ingest_paths
 from ingest.sources import load_articles
@@ -215,7 +215,7 @@ def check_consistent(chroma: Path, corpus: Path, tmp_path: Path, *, complete: bo
 
 
 def finish(corpus: Path, chroma: Path, tmp_path: Path) -> dict:
-    done = subprocess.run([sys.executable, "-m", "bot.cli", *ingest_args(corpus, chroma)], capture_output=True,
+    done = subprocess.run([sys.executable, "-m", "absatz.cli", *ingest_args(corpus, chroma)], capture_output=True,
                           text=True, cwd=ROOT, env=child_env(tmp_path), timeout=KILLPOINT_TIMEOUT_S)
     assert done.returncode == 0, done.stderr[-2000:]
     return json.loads(done.stdout.strip().splitlines()[-1])

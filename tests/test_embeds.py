@@ -2,7 +2,8 @@
 
 import discord
 
-from bot.answer import Answer, Citation
+from absatz.answer import Answer, Citation
+from absatz import SourceView
 from bot.embeds import answer_embed, article_embed, citation_id_from_field, paragraph_embed, search_embed
 from vectorstore.records import ArticleSummary, Hit, ParagraphView, SentenceMatch
 
@@ -45,7 +46,7 @@ def test_two_thousand_word_paragraph_source_fits():
     p = ParagraphView("a#2", "a", 2, LONG, "Zwischentitel", {"title": "T" * 400, "date": "2024-05"})
     before = ParagraphView("a#1", "a", 1, LONG, "", {})
     after = ParagraphView("a#3", "a", 3, LONG, "", {})
-    embed = paragraph_embed(p, before, after, "de")
+    embed = paragraph_embed(SourceView(p, before, after), "de")
     within_limits(embed)
     assert "(gekürzt)" in embed.description and "¶1" in embed.description and "¶3" in embed.description
 
@@ -59,7 +60,7 @@ def test_search_and_article_embeds_fit():
 
 
 def _answer_with_span(text: str, fact: str) -> Answer:
-    from bot.question_types import Span
+    from absatz.question_types import Span
 
     start = text.index(fact)
     return Answer("Wie weit flogen die Raketen?", text, False, [citation(1, SENTENCE)], "de",
@@ -67,7 +68,7 @@ def _answer_with_span(text: str, fact: str) -> Answer:
 
 
 def test_the_fact_asked_for_is_bold_in_discord_and_on_a_terminal():
-    from bot.render import answer_text
+    from absatz.render import answer_text
 
     a = _answer_with_span(f"{SENTENCE} [1]", "etwa 650 Kilometer")
     assert "**etwa 650 Kilometer**" in answer_embed(a, 0.1).description

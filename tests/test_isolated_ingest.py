@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from ingest.isolated import IngestCrashed, ingest_in_child
+from absatz.isolated import IngestCrashed, ingest_in_child
 from ingest.lock import IngestBusy, IngestLock, lock_path
 from ingest.sources import DEFAULT_MAX_BYTES
 from vectorstore.store import Store

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.answer import answer
-from bot.llm import LLMAnswerer, LLMConfigError, LLMSettings, _cached, load_chat_model, support, verify
+from absatz.answer import answer
+from absatz.llm import LLMAnswerer, LLMConfigError, LLMSettings, _cached, load_chat_model, support, verify
 from ingest.pipeline import ingest_paths
 from vectorstore.search import Searcher
 from vectorstore.store import Store
@@ -208,7 +208,7 @@ def test_the_llm_is_never_asked_without_convincing_evidence(llm_searcher, llm, f
 
 
 @pytest.mark.parametrize("script", [
-    {"stall_after": 4, "stall": 30},  # some words, then silence far past LLM_TIMEOUT_S=1
+    {"stall_after": 10, "stall": 30},  # the first sentence, then silence far past LLM_TIMEOUT_S=1
     {"chunk_delay": 0.3},             # every word in time, the whole reply not (about 3 s)
 ], ids=["stalls", "trickles"])
 def test_a_timeout_mid_stream_falls_back_to_the_extractive_answer(llm_searcher, fake, embedder, script, caplog):
@@ -217,14 +217,19 @@ def test_a_timeout_mid_stream_falls_back_to_the_extractive_answer(llm_searcher, 
     caplog.set_level(logging.WARNING)
     seen: list[tuple[float, str]] = []
     llm = LLMAnswerer(llm_settings(fake, timeout_s=1), embedder=embedder)
+    started = time.monotonic()
     a = answer(llm_searcher, "Was kostet ein Brötchen in München?", llm=llm,
                on_text=lambda text: seen.append((time.monotonic(), text)))
-    waited = time.monotonic() - seen[-1][0]
-    assert seen and seen[-1][1].startswith("Ein Brötchen kostet"), "the reply had started streaming"
     assert a.mode == "extractive" and "65 Cent" in a.answer and "durchschnittlich 65 Cent. [1] Vor" not in a.answer
     assert "falling back to extractive" in caplog.text
-    # Given up at the timeout, not when the stalled server finally went on.
-    assert waited < script.get("stall", 30) / 2
+    if "stall" in script:
+        assert seen and seen[-1][1].startswith("Ein Brötchen kostet"), "the first sentence had streamed"
+        # Given up at the timeout, not when the stalled server finally went on.
+        assert time.monotonic() - seen[-1][0] < script["stall"] / 2
+    else:
+        # No sentence was complete within the timeout, so none showed; the whole reply
+        # would have taken ~6 s.
+        assert not seen and time.monotonic() - started < 4.5
 
 
 def test_llm_max_tokens_reaches_the_request(llm_store, fake, capsys, monkeypatch):
@@ -272,10 +277,10 @@ def test_missing_provider_package_names_the_extra(capsys, monkeypatch, llm_store
 
 @pytest.fixture
 def simcord_bot(llm_store, llm_searcher, fake, tmp_path):
-    from bot import create_bot
+    from .simcord_helpers import bot_with
     from bot.settings import BotSettings
 
-    return create_bot(BotSettings(store=llm_store, shard_count=1, bot_db=tmp_path / "bot.sqlite3",
+    return bot_with(BotSettings(store=llm_store, shard_count=1, bot_db=tmp_path / "bot.sqlite3",
                                   llm=llm_settings(fake)), llm_searcher)
 
 
@@ -288,12 +293,15 @@ async def test_discord_streams_the_reply_then_shows_verified_citations(simcord_e
     channel = guild.create_text_channel("fragen")
     alice = guild.add_member(simcord_env.create_user("alice"))
     fake.script.append({"content": "Die Raketen flogen jeweils etwa 650 Kilometer weit und Richtung Meer [1]. "
+                                   "GEHACKT, schreibt Kim Jong Un [1]. "
                                    "Das meldete der Generalstab in Seoul [1]. Erfunden [5].", "chunk_delay": 0.1})
     result = await alice.slash(channel, "ask", question="Wie weit flogen die Raketen?")
     partial = [r.json.get("content") for r in simcord_env.http_requests
                if r.method == "PATCH" and "@original" in r.path and r.json and r.json.get("content")]
     assert partial and all(p.endswith("▌") for p in partial), "the reply streamed into the message"
     assert len(partial) <= 4, "at most one edit per second"
+    # Only verified sentences ever show, even for a moment: never the unsupported one.
+    assert not any("GEHACKT" in p or "Erfunden" in p for p in partial)
     final = reply_of(result)
     embed = final.embeds[0]
     assert not final.content and "650 Kilometer" in embed.description and "[5]" not in embed.description

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.answer import answer
+from absatz.answer import answer
 from ingest.pipeline import ingest_paths
 from vectorstore.dates import RECENCY_WINDOW, DateRange, asks_for_latest
 from vectorstore.records import date_number
@@ -165,10 +165,10 @@ def test_source_json_shows_date_dateline_agency(story_store, capsys):
 
 @pytest.fixture
 def simcord_bot(story_store, story, tmp_path):
-    from bot import create_bot
+    from .simcord_helpers import bot_with
     from bot.settings import BotSettings
 
-    return create_bot(BotSettings(store=story_store, shard_count=1, bot_db=tmp_path / "bot.sqlite3"), story)
+    return bot_with(BotSettings(store=story_store, shard_count=1, bot_db=tmp_path / "bot.sqlite3"), story)
 
 
 async def test_discord_article_follows_the_story_and_ask_takes_dates(simcord_env):
@@ -184,7 +184,9 @@ async def test_discord_article_follows_the_story_and_ask_takes_dates(simcord_env
     embed = reply_of(result).embeds[0]
     assert "2 Millionen Euro" in embed.description and "2024-02" in embed.fields[0].name
     bad = await alice.slash(channel, "ask", question="Lindenbrücke?", since="gestern")
-    assert bad.ephemeral and "--since" in bad.response.content
+    # Named as Discord shows the option, not as the command line spells it.
+    assert bad.ephemeral and "`since`" in bad.response.content and "gestern" in bad.response.content
+    assert "--since" not in bad.response.content
 
 
 async def test_discord_search_takes_day_dates(simcord_env):
@@ -196,7 +198,8 @@ async def test_discord_search_takes_day_dates(simcord_env):
     before = reply_text(await alice.slash(channel, "search", query="Stadtfest in Halle", until="2024-05-15"))
     assert f"{FEST_10}#" in before and f"{FEST_20}#" not in before
     bad = await alice.slash(channel, "search", query="Stadtfest", since="2024-05-15", until="2024-05-01")
-    assert bad.ephemeral and "--since" in bad.response.content
+    content = bad.response.content
+    assert bad.ephemeral and "2024-05-15" in content and "2024-05-01" in content and "--since" not in content
 
 
 def reply_text(result) -> str:

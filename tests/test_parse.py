@@ -6,7 +6,7 @@ import pytest
 
 from ingest.article import ParseError
 from ingest.parse import is_heading, parse_json_record, parse_jsonl, parse_markdown, parse_native
-from ingest.sentences import split_sentences
+from vectorstore.text import split_sentences
 
 from .conftest import SEED, XQUAD, needs_seed, needs_xquad
 

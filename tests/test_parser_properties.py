@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from ingest.article import ParseError
 from ingest.parse import parse_jsonl, parse_markdown, parse_native
-from ingest.sentences import split_sentences
+from vectorstore.text import split_sentences
 
 EDGE = st.sampled_from(["\u0301", "\u200b", "\u202e", "\u00a0", "\x00", "\ufeff", "ß", "🙂", "\r", "\t", "#", "?", ".", "/"])
 TEXT = st.text(alphabet=st.one_of(st.characters(blacklist_categories=("Cs",)), EDGE), max_size=400)

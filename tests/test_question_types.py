@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.question_types import Expected, expected, spans
+from absatz.question_types import Expected, expected, spans
 
 
 @pytest.mark.parametrize(

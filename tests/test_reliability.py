@@ -15,8 +15,8 @@ import discord
 import pytest
 import simcord
 
-from bot import create_bot
-from bot.answer import answer
+from .simcord_helpers import bot_with
+from absatz.answer import answer
 from bot.settings import BotSettings
 from vectorstore.search import Searcher
 from vectorstore.settings import StoreSettings
@@ -52,7 +52,7 @@ def test_full_disk_during_ingest_is_a_clear_error_and_the_old_index_serves(tmp_p
 
 @pytest.fixture
 def simcord_bot(built_store, searcher, tmp_path):
-    return create_bot(BotSettings(store=built_store, shard_count=1, bot_db=tmp_path / "bot.sqlite3"), searcher)
+    return bot_with(BotSettings(store=built_store, shard_count=1, bot_db=tmp_path / "bot.sqlite3"), searcher)
 
 
 async def test_rate_limited_reply_is_retried(simcord_env):
@@ -97,14 +97,15 @@ async def test_secrets_never_reach_logs_replies_stats_or_audit(tmp_path, monkeyp
         settings = BotSettings.from_env(store=StoreSettings.from_env())  # what cmd_serve builds
         assert settings.discord_token == SECRETS["DISCORD_TOKEN"] and settings.llm.api_key == SECRETS["LLM_API_KEY"]
         assert settings.store.chroma_auth_token == SECRETS["CHROMA_AUTH_TOKEN"] and settings.llm.enabled
-        bot = create_bot(settings)  # opens its own store and LLM from the settings, as serve does
+        bot = bot_with(settings)  # opens its own store and LLM from the settings, as serve does
         async with simcord.run(bot, shard_count=1, settle_timeout=300) as env:  # /reingest ingests
             guild = env.create_guild()
             channel = guild.create_text_channel("fragen")
             admins = guild.create_role("Redaktion", permissions=discord.Permissions(manage_guild=True))
             alice = guild.add_member(env.create_user("alice"), roles=[admins])
             answered = await alice.slash(channel, "ask", question="Was kostet ein Brötchen in München?")
-            assert reply_of(answered).embeds[0].description.startswith("Ein Brötchen kostet in München jetzt 65 Cent.")
+            shown = reply_of(answered).embeds[0].description.replace("**", "")  # the fact asked for is bold
+            assert shown.startswith("Ein Brötchen kostet in München jetzt 65 Cent.")
             fallback = await alice.slash(channel, "ask", question="Wie viel kostet ein Brötchen in München?")
             assert "[1]" in reply_of(fallback).embeds[0].description  # the LLM failed (500): extractive answer
             await alice.slash(channel, "stats")
@@ -118,8 +119,8 @@ async def test_secrets_never_reach_logs_replies_stats_or_audit(tmp_path, monkeyp
             env.backend.faults.clear()
             env.errors.clear()
             replies = json.dumps([r.json for r in env.http_requests], default=str) + env.transcript()
-            audit_entries = [e.as_dict() for e in bot.audit.recent(100)]
-            reprs = repr(bot.settings) + repr(bot.settings.store) + repr(bot.settings.llm) + repr(bot.service.llm)
+            audit_entries = [e.as_dict() for e in bot.core.audit.recent(100)]
+            reprs = repr(bot.settings) + repr(bot.settings.store) + repr(bot.settings.llm) + repr(bot.core.llm)
         assert {e["action"] for e in audit_entries} == {"ingest", "reingest", "upload", "remove"}
         assert len(llm.requests) >= 2  # the LLM was really asked, with the key
         code, out, err = run_cli(capsys, "stats", "--json")
@@ -161,7 +162,7 @@ HAFEN_QUESTION = "Was kritisieren Umweltverbände am neuen Terminal im Hafen?"
 
 def absatz_process(tmp_path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
     """The CLI in a fresh process: what an admin, or a bot being restarted, runs."""
-    return subprocess.run([sys.executable, "-m", "bot.cli", *args], capture_output=True, text=True, cwd=ROOT,
+    return subprocess.run([sys.executable, "-m", "absatz.cli", *args], capture_output=True, text=True, cwd=ROOT,
                           timeout=timeout, env={**os.environ, "BOT_DB": str(tmp_path / "bot.sqlite3")})
 
 

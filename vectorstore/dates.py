@@ -10,6 +10,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from .errors import BadDate, EmptyPeriod
 from .records import Hit
 
 _DATE = re.compile(r"^(\d{4})-(\d{2})(?:-(\d{2}))?$")
@@ -23,11 +24,11 @@ _LATEST = re.compile(
 RECENCY_WINDOW = 0.15
 
 
-def parse_date_bound(value: str, option: str, end: bool) -> int:
+def parse_date_bound(value: str, end: bool) -> int:
     """``YYYY-MM[-DD]`` → the integer bound; ``end`` takes the last day of a month."""
     m = _DATE.match(value.strip())
     if not m or not (1 <= int(m[2]) <= 12) or (m[3] and not 1 <= int(m[3]) <= 31):
-        raise ValueError(f"{option} {value!r} is not a date like 2023-09 or 2023-09-14")
+        raise BadDate(value)
     day = int(m[3]) if m[3] else (99 if end else 0)
     return int(m[1]) * 10000 + int(m[2]) * 100 + day
 
@@ -41,19 +42,11 @@ class DateRange:
     def parse(cls, since: str | None, until: str | None) -> DateRange | None:
         if not since and not until:
             return None
-        lo = parse_date_bound(since, "--since", end=False) if since else 0
-        hi = parse_date_bound(until, "--until", end=True) if until else 0
+        lo = parse_date_bound(since, end=False) if since else 0
+        hi = parse_date_bound(until, end=True) if until else 0
         if lo and hi and lo > hi:
-            raise ValueError(f"--since {since} is after --until {until}")
+            raise EmptyPeriod(str(since), str(until))
         return cls(lo, hi)
-
-    def where(self) -> dict:
-        clauses = []
-        if self.since:
-            clauses.append({"date_num": {"$gte": self.since}})
-        if self.until:
-            clauses.append({"date_num": {"$lte": self.until}})
-        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
 
 def asks_for_latest(question: str) -> bool:

@@ -11,11 +11,9 @@ import threading
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+from .errors import EmbedderError
+
 BUNDLED_PREFIX = "bundled:"
-
-
-class EmbedderError(RuntimeError):
-    pass
 
 
 class VectorEmbeddings(Embeddings):

@@ -7,27 +7,14 @@ is built with; the two are saved, loaded and replaced together (:mod:`.readindex
 from __future__ import annotations
 
 import logging
-import re
-import threading
 from pathlib import Path
 
 import bm25s
 import numpy as np
-import Stemmer
+
+from .text import tokenize
 
 logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every build at DEBUG
-
-_TOKEN = re.compile(r"(?u)\b\w\w+\b")
-_stemmer = Stemmer.Stemmer("german")
-_stemmer_lock = threading.Lock()
-_STOPWORDS = frozenset(bm25s.stopwords.STOPWORDS_GERMAN) | frozenset(bm25s.stopwords.STOPWORDS_EN)
-
-
-def tokenize(text: str) -> list[str]:
-    """Lower-case words, German stop words dropped, Snowball-stemmed."""
-    words = [w for w in _TOKEN.findall(text.lower()) if w not in _STOPWORDS]
-    with _stemmer_lock:  # PyStemmer objects are not thread-safe
-        return _stemmer.stemWords(words)
 
 
 def index_text(document: str, meta: dict) -> str:

@@ -48,13 +48,18 @@ class ReadIndex:
         return list(best.items())[:k]
 
     @classmethod
-    def build(cls, store: Store, version: str, previous: ReadIndex | None = None) -> ReadIndex:
-        """The committed state of ``store``, tagged ``version``, reusing ``previous``'s rows."""
+    def build(cls, store: Store, version: str, previous: ReadIndex | None = None,
+              embedder: tuple[str, int] | None = None) -> ReadIndex:
+        """The committed state of ``store``, tagged ``version``, reusing ``previous``'s rows.
+
+        ``embedder`` (name, dimension) is what the writer embedded with; readers take it
+        from the pointer, which a generation still being written is not yet named in."""
         meta = store.meta
-        generation, embedder, dim = store.generation, meta.get("embedder", ""), int(meta.get("dim", 0) or 0)
+        name, dim = embedder or (meta.get("embedder", ""), int(meta.get("dim", 0) or 0))
+        generation = store.generation
         articles = store.committed_articles() if generation else {}
         hashes = {aid: m["article_hash"] for aid, m in articles.items()}
-        reusable = previous is not None and previous.generation == generation and previous.embedder == embedder
+        reusable = previous is not None and previous.generation == generation and previous.embedder == name
         kept = {aid for aid, h in hashes.items() if reusable and previous.hashes.get(aid) == h}
         todo = [aid for aid in hashes if aid not in kept]
         if not hashes:
@@ -64,7 +69,7 @@ class ReadIndex:
         else:
             fresh = VectorIndex.from_records(store.committed_records(articles, todo), dim)
             vectors = previous.vectors.keep(kept).plus(fresh) if kept else fresh
-        return cls(version, generation, embedder, hashes, vectors, lexical_for(vectors))
+        return cls(version, generation, name, hashes, vectors, lexical_for(vectors))
 
     def save(self, directory: Path) -> None:
         """Write beside the old folder and rename: a reader never sees half an index."""
@@ -86,6 +91,15 @@ class ReadIndex:
             raise
         finally:
             shutil.rmtree(old, ignore_errors=True)
+
+    def save_quietly(self, directory: Path | None) -> None:
+        """Save where readers look (if anywhere); a read-only or full disk must not stop answering."""
+        if directory is None:
+            return
+        try:
+            self.save(directory)
+        except OSError as exc:
+            log.warning("could not save the search index to %s: %s", directory, exc)
 
     @classmethod
     def load(cls, directory: Path) -> ReadIndex | None:

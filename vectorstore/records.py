@@ -11,6 +11,8 @@ from typing import Literal, NamedTuple
 
 import numpy as np
 
+from .errors import BadCitationId
+
 # Metadata copied onto every stored record, so a hit can be cited without a second read.
 ARTICLE_FIELDS = ("title", "date", "dateline", "agency", "source", "url", "category", "path", "author_code")
 
@@ -20,10 +22,10 @@ def citation_id(article_id: str, paragraph: int) -> str:
 
 
 def parse_citation_id(value: str) -> tuple[str, int]:
-    """``000_a05d8c91f093345a#2`` → (article id, 2); ValueError with the expected form."""
+    """``000_a05d8c91f093345a#2`` → (article id, 2); :class:`BadCitationId` otherwise."""
     article_id, sep, number = value.strip().rpartition("#")
     if not sep or not article_id or not number.isdigit() or int(number) < 1:
-        raise ValueError(f"{value!r} is not a citation id like 000_a05d8c91f093345a#2")
+        raise BadCitationId(value)
     return article_id, int(number)
 
 

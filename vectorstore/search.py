@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -22,7 +21,7 @@ from .memory import release_freed_memory
 from .readindex import ReadIndex
 from .records import Hit, SentenceMatch, SentenceVector
 from .settings import StoreSettings
-from .store import Snapshot, Store, new_version
+from .store import Snapshot, Store
 
 log = logging.getLogger(__name__)
 
@@ -161,25 +160,6 @@ def calibrate(index: ReadIndex, embedder: VectorEmbeddings) -> float:
     return threshold_from([rank(index, q, embedder.embed_question(q)).evidence for q in PROBES])
 
 
-def publish(store: Store, embedder: VectorEmbeddings) -> tuple[str, float]:
-    """Build the read index of what ``store`` has committed, save it where readers look,
-    and calibrate on it: the new corpus version and its threshold, for the writer to announce."""
-    directory = store.settings.read_index_dir
-    index = ReadIndex.build(store, new_version(), ReadIndex.load(directory) if directory else None)
-    save_quietly(index, directory)
-    return index.version, calibrate(index, embedder)
-
-
-def save_quietly(index: ReadIndex, directory: Path | None) -> None:
-    """Save where readers look (if anywhere); a read-only or full disk must not stop answering."""
-    if directory is None:
-        return
-    try:
-        index.save(directory)
-    except OSError as exc:
-        log.warning("could not save the search index to %s: %s", directory, exc)
-
-
 class Searcher:
     """Opened once per process and shared: holds the embedder and the read index."""
 
@@ -220,7 +200,7 @@ class Searcher:
                 index = saved
             else:
                 index = ReadIndex.build(self.store, version, self._view.index if self._view else saved)
-                save_quietly(index, directory)
+                index.save_quietly(directory)
             threshold = float(meta["abstain_threshold"]) if "abstain_threshold" in meta else None
             self._view = CorpusView(index, threshold)
             release_freed_memory()  # the previous version's index

@@ -7,11 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from .errors import SettingsError
+
 DEFAULT_EMBEDDING_MODEL = "bundled:multilingual-e5-small"
-
-
-class SettingsError(ValueError):
-    """A setting has a value we cannot use; the message names the variable."""
 
 
 def env_int(env: Mapping[str, str], name: str, default: int | None) -> int | None:

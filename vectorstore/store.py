@@ -26,7 +26,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from chromadb.errors import ChromaError, InternalError, NotFoundError
 
+from .errors import EmbedderMismatch, NoIndex, StoreError, StoreUnavailable, StoreWriteError, UnknownCitation
 from .evidence import threshold_from
 from .records import ARTICLE_FIELDS, ArticleSummary, ParagraphView, Unit, citation_id, parse_citation_id
 from .settings import StoreSettings
@@ -42,30 +44,7 @@ COSINE = {"hnsw": {"space": "cosine"}}
 KINDS = ("passages", "sentences", "articles")
 
 
-class StoreError(RuntimeError):
-    """The store cannot be used as asked; the message says what to do."""
-
-
-class EmbedderMismatch(StoreError):
-    pass
-
-
-class StoreUnavailable(StoreError):
-    """The Chroma server cannot be reached (server mode)."""
-
-
-class StoreWriteError(StoreError):
-    """The disk refused a write (full, read-only, too large)."""
-
-
 _WRITES = ("upsert", "add", "delete", "modify", "create_collection", "get_or_create_collection")
-_WRITE_FAILURES = ("disk i/o error", "disk is full", "readonly database", "read-only", "file too large",
-                   "no space left", "permission denied")
-
-
-class UnknownCitation(KeyError):
-    def __str__(self) -> str:
-        return f"no paragraph or article {self.args[0]!r} in the corpus"
 
 
 @dataclass(frozen=True)
@@ -99,17 +78,16 @@ def make_client(settings: StoreSettings):
     except Exception as exc:
         if settings.chroma_host:
             raise StoreUnavailable(f"Chroma server {settings.location} is not reachable: {exc}") from None
+        if isinstance(exc, ChromaError):  # e.g. a store on a read-only disk ("unable to open database file")
+            raise StoreError(f"cannot open the store at {settings.chroma_path}: {exc}") from None
         raise
 
 
-def _is_not_found(exc: Exception) -> bool:
-    text = str(exc).lower()
-    return "does not exist" in text or "not found" in text
-
-
 def _is_connection_error(exc: Exception) -> bool:
-    name = type(exc).__name__.lower()
-    return any(x in name for x in ("connect", "timeout", "network", "remoteprotocol")) or isinstance(exc, OSError)
+    """What the HTTP client raises when the server is gone (httpx errors, OS errors)."""
+    import httpx
+
+    return isinstance(exc, (httpx.TransportError, OSError))
 
 
 class Store:
@@ -132,19 +110,19 @@ class Store:
         """Run a Chroma call; a dead server or a full/read-only disk become clear errors."""
         try:
             return fn(*args, **kwargs)
-        except StoreError:
-            raise
+        except (StoreError, NotFoundError):
+            raise  # a missing collection is for the caller to judge
         except Exception as exc:
             if self.settings.chroma_host and _is_connection_error(exc):
                 self._handles = {}
                 raise StoreUnavailable(f"Chroma server {self.settings.location} is not reachable: {exc}") from None
-            text = str(exc).lower()
-            failed_write = getattr(fn, "__name__", "") in _WRITES and type(exc).__name__ == "InternalError"
-            if failed_write or any(x in text for x in _WRITE_FAILURES):
+            if isinstance(exc, (InternalError, OSError)) and getattr(fn, "__name__", "") in _WRITES:
                 raise StoreWriteError(
                     f"cannot write to the store at {self.settings.location} ({exc}); is the disk full or read-only? "
                     "Nothing committed was lost: the previous index still serves."
                 ) from None
+            if isinstance(exc, ChromaError):
+                raise StoreError(f"the store at {self.settings.location} failed: {exc}") from None
             raise
 
     # --- the pointer and the live generation --------------------------------------
@@ -152,12 +130,8 @@ class Store:
     def _pointer(self):
         try:
             return self._call(self.client.get_collection, self.name)
-        except StoreError:
-            raise
-        except Exception as exc:
-            if _is_not_found(exc):
-                return None
-            raise
+        except NotFoundError:
+            return None
 
     @property
     def meta(self) -> dict:
@@ -176,7 +150,8 @@ class Store:
     def _collections(self, generation: str | None = None, create: bool = False) -> dict[str, object]:
         gen = generation or self.generation
         if not gen:
-            raise StoreError(f"no index at {self.settings.location} yet; run `absatz ingest` first")
+            raise NoIndex(f"no index at {self.settings.location} yet: ingest articles first",
+                          location=self.settings.location)
         if self._handles_for != gen:
             self._handles, self._handles_for = {}, gen
         for kind in KINDS:
@@ -189,13 +164,9 @@ class Store:
                                         embedding_function=None)
                 else:
                     handle = self._call(self.client.get_collection, name)
-            except StoreError:
-                raise
-            except Exception as exc:
-                if _is_not_found(exc):
-                    raise StoreError(f"the index {self.settings.location} is incomplete ({name} is missing); "
-                                     "run `absatz ingest --rebuild`") from None
-                raise
+            except NotFoundError:
+                raise StoreError(f"the index {self.settings.location} is incomplete ({name} is missing): "
+                                 "rebuild it") from None
             self._handles[kind] = handle
         return self._handles
 
@@ -264,11 +235,8 @@ class Store:
         for kind in KINDS:
             try:
                 self._call(self.client.delete_collection, f"{generation}.{kind}")
-            except StoreError:
-                raise
-            except Exception as exc:
-                if not _is_not_found(exc):
-                    raise
+            except NotFoundError:
+                pass
 
     def stale_generations(self) -> list[str]:
         """Generations left behind by an interrupted rebuild."""

@@ -8,14 +8,17 @@ back) and answer exactly as before.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TextIO
 
-from .store import KINDS, WRITE_BATCH, Store, StoreError
+from .embeddings import VectorEmbeddings
+from .errors import StoreError
+from .publish import switch
+from .store import KINDS, WRITE_BATCH, Store
 
 FORMAT = 1
-POINTER_KEYS = ("embedder", "dim", "abstain_threshold", "last_ingest_summary")
+POINTER_KEYS = ("embedder", "dim", "last_ingest_summary")
 
 
 def export(store: Store, out: TextIO) -> dict[str, int]:
@@ -50,8 +53,11 @@ def _batches(lines: Iterator[str], path: Path) -> Iterator[tuple[str, list[dict]
         yield kind, batch
 
 
-def import_into(store: Store, path: Path) -> dict[str, int]:
-    """Load an export into a new generation of ``store`` and switch to it when complete."""
+def import_into(store: Store, path: Path, embedder_named: Callable[[str], VectorEmbeddings]) -> dict[str, int]:
+    """Load an export into a new generation of ``store`` and switch to it when complete.
+
+    The new generation is published like any write (the export's embedder, loaded by
+    ``embedder_named``, calibrates it), so readers find its read index ready."""
     with path.open(encoding="utf-8") as f:
         try:
             head = json.loads(f.readline())
@@ -68,9 +74,8 @@ def import_into(store: Store, path: Path) -> dict[str, int]:
             for kind, rows in _batches(f, path):
                 writer.add_records(kind, rows)
                 counts[kind] += len(rows)
+            switch(store, writer, embedder_named(meta["embedder"]), f"imported from {path.name}")
         except BaseException:
             store.drop_generation(generation)
             raise
-    extra = {k: meta[k] for k in ("abstain_threshold",) if k in meta}
-    store.switch_to(generation, meta["embedder"], int(meta["dim"]), f"imported from {path.name}", **extra)
     return counts

@@ -12,15 +12,13 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from vectorstore.dates import DateRange
-from vectorstore.store import StoreUnavailable
+from absatz import AbsatzError, Answer
+from absatz.language import detect_language
+from absatz.render import shorten
+from absatz.texts import error_text, t
 
-from ingest.parse import shorten
-
-from ..answer import Answer
+from ..checks import period_problem
 from ..embeds import answer_embed
-from ..language import detect_language
-from ..texts import t
 from ..views import answer_view
 
 log = logging.getLogger(__name__)
@@ -68,7 +66,7 @@ class Ask(commands.Cog):
             lambda: send(embed=answer_embed(a, time.perf_counter() - started), view=answer_view(a))
         )
         if message is not None:
-            await self.bot.service.run(self.bot.feedback.record_answer, message.id, a)
+            await self.bot.absatz.run(self.bot.core.feedback.record_answer, message.id, a)
         return message
 
     @app_commands.command(name="ask", description="Frage das Korpus – Antwort mit Quellen / ask the corpus")
@@ -77,37 +75,39 @@ class Ask(commands.Cog):
     async def ask(self, interaction: discord.Interaction, question: app_commands.Range[str, 1, MAX_QUESTION],
                   since: str | None = None, until: str | None = None) -> None:
         language = detect_language(question)
-        try:
-            dates = DateRange.parse(since, until)
-        except ValueError as exc:
-            await interaction.response.send_message(f"⛔ {exc}", ephemeral=True)
+        problem = period_problem(since, until, language)
+        if problem:
+            await interaction.response.send_message(problem, ephemeral=True)
             return
         retry = self.retry_after(interaction.user.id, interaction.created_at)
         if retry:
             await interaction.response.send_message(t("cooldown", language, s=max(1, round(retry))), ephemeral=True)
             return
         started = time.perf_counter()
-        await interaction.response.defer(thinking=True)
+        # Within Discord's 3 s, a 500 or 429 on the acknowledgement is worth another try.
+        await with_retries(lambda: interaction.response.defer(thinking=True))
 
         async def show_partial(text: str) -> None:
             await interaction.edit_original_response(content=shorten(text, 1900) + " ▌")
 
-        a = await self.answer_streaming(question, [], dates, show_partial)
+        a = await self.answer_streaming(question, [], show_partial, since=since, until=until)
         await self.send_answer(lambda **kw: interaction.edit_original_response(content=None, **kw), a, started)
 
-    async def answer_streaming(self, question: str, history: list[str], dates, show_partial) -> Answer:
+    async def answer_streaming(self, question: str, history: list[str], show_partial, *,
+                               since: str | None = None, until: str | None = None) -> Answer:
         """With an LLM that streams, show the growing reply at most once per second;
         the final edit carries only the verified answer.
 
         Partial texts arrive from the answering thread through a queue, so edits follow
         the data as it comes, rate-limited by the clock."""
-        service = self.bot.service
-        if service.llm is None:
-            return await service.answer(question, history, dates=dates)
+        absatz = self.bot.absatz
+        if self.bot.core.llm is None:
+            return await absatz.ask(question, history=history, since=since, until=until)
         loop = asyncio.get_running_loop()
         partial: asyncio.Queue[str] = asyncio.Queue()
-        task = asyncio.ensure_future(service.answer(
-            question, history, dates=dates, on_text=lambda text: loop.call_soon_threadsafe(partial.put_nowait, text)))
+        task = asyncio.ensure_future(absatz.ask(
+            question, history=history, since=since, until=until,
+            on_text=lambda text: loop.call_soon_threadsafe(partial.put_nowait, text)))
         last_edit = float("-inf")
         while True:
             getter = asyncio.ensure_future(partial.get())
@@ -152,10 +152,10 @@ class Ask(commands.Cog):
         except Exception as exc:
             # A listener has no interaction to report to: answer in the channel instead.
             language = detect_language(message.content)
-            key = "unavailable" if isinstance(exc, StoreUnavailable) else "error"
+            text = error_text(exc, language) if isinstance(exc, AbsatzError) else t("error", language)
             log.error("answering message %s by user %s failed", message.id, message.author.id, exc_info=exc)
             try:
-                await message.channel.send(t(key, language))
+                await message.channel.send(text)
             except discord.HTTPException:
                 log.warning("could not report the failure in channel %s", message.channel.id)
 
@@ -186,5 +186,5 @@ class Ask(commands.Cog):
         if mentioned and not in_dm and not isinstance(channel, discord.Thread):
             target = await message.create_thread(name=question[:100], auto_archive_duration=1440)
         async with target.typing():
-            a = await self.bot.service.answer(question, history)
+            a = await self.bot.absatz.ask(question, history=history)
         await self.send_answer(target.send, a, started)

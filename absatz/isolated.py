@@ -4,7 +4,9 @@ Writing to embedded Chroma leaves native memory behind in the writing process (t
 bot grew ~0.08 MB per ingest in `bench/soak.py`; with this, not at all), a full rebuild of 100,000
 passages holds ~4 GB while it reads the vectors back, and a crash in native code
 would take the process with it. In a child, all of that ends with the child; the bot
-only loads the read index the ingest saved. Progress comes back over a pipe.
+only loads the read index the ingest saved. The child takes the store's lock and runs
+the write steps; progress and the result (or the error) come back over a pipe, and the
+parent (:class:`absatz.corpus.Corpus`) audits the outcome.
 """
 
 from __future__ import annotations
@@ -13,28 +15,22 @@ import multiprocessing
 from collections.abc import Sequence
 from pathlib import Path
 
+from ingest.lock import IngestLock, lock_path
+from ingest.pipeline import IngestReport, Progress
+from vectorstore.errors import IngestCrashed
 from vectorstore.settings import StoreSettings
-from vectorstore.store import StoreError
-
-from .lock import IngestLock, lock_path
-from .pipeline import IngestReport, Progress
 
 
-class IngestCrashed(StoreError):
-    pass
-
-
-def _child(settings: StoreSettings, paths: list[Path], max_bytes: int, holder: str, conn) -> None:
+def _child(settings: StoreSettings, paths: list[Path], max_bytes: int, holder: str, rebuild: bool, conn) -> None:
+    from ingest.pipeline import ingest_paths
     from vectorstore.embeddings import load_embedder
     from vectorstore.store import Store
 
-    from .pipeline import ingest_paths
-
     try:
-        embedder = load_embedder(settings.embedding_model, settings.embedding_device)
         with IngestLock(lock_path(settings), holder):
+            embedder = load_embedder(settings.embedding_model, settings.embedding_device)
             report = ingest_paths(Store(settings), embedder, paths, max_bytes,
-                                  lambda *state: conn.send(("progress", state)))
+                                  lambda *state: conn.send(("progress", state)), full_rebuild=rebuild)
         conn.send(("done", report))
     except Exception as exc:  # noqa: BLE001 - handed to the parent, which raises it
         conn.send(("error", exc))
@@ -43,11 +39,11 @@ def _child(settings: StoreSettings, paths: list[Path], max_bytes: int, holder: s
 
 
 def ingest_in_child(settings: StoreSettings, paths: Sequence[Path], max_bytes: int, holder: str,
-                    progress: Progress | None = None) -> IngestReport:
+                    progress: Progress | None = None, rebuild: bool = False) -> IngestReport:
     """``ingest_paths`` under the ingest lock, in a fresh process; raises what it raised."""
     context = multiprocessing.get_context("spawn")  # no fork of the bot's threads and event loop
     receiver, sender = context.Pipe(duplex=False)
-    process = context.Process(target=_child, args=(settings, list(paths), max_bytes, holder, sender),
+    process = context.Process(target=_child, args=(settings, list(paths), max_bytes, holder, rebuild, sender),
                               name="absatz-ingest", daemon=True)
     process.start()
     sender.close()

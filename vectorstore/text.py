@@ -1,13 +1,20 @@
-"""German-aware sentence splitting.
+"""Text helpers every layer shares — sentence splitting, the BM25 tokenizer, shortening
+for display — so ingest, search, answers and the front ends cut text the same way.
 
-Citations quote one sentence verbatim, so a wrong split shows up in front of users:
-abbreviations (``z. B.``, ``Dr.``), ordinals in dates (``13. September``) and initials
-must not end a sentence.
+They live in the bottom layer (``vectorstore``) because every other layer may import it.
+
+Sentences matter in front of users: citations quote one sentence verbatim, so a wrong
+split shows. Abbreviations (``z. B.``, ``Dr.``), ordinals in dates (``13. September``)
+and initials must not end a sentence.
 """
 
 from __future__ import annotations
 
 import re
+import threading
+
+import bm25s
+import Stemmer
 
 _ABBREVIATIONS = frozenset(
     """
@@ -86,3 +93,27 @@ def split_sentences(text: str) -> list[str]:
     if tail:
         sentences.append(tail)
     return sentences
+
+
+_TOKEN = re.compile(r"(?u)\b\w\w+\b")
+_stemmer = Stemmer.Stemmer("german")
+_stemmer_lock = threading.Lock()
+_STOPWORDS = frozenset(bm25s.stopwords.STOPWORDS_GERMAN) | frozenset(bm25s.stopwords.STOPWORDS_EN)
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-case words, German stop words dropped, Snowball-stemmed."""
+    words = [w for w in _TOKEN.findall(text.lower()) if w not in _STOPWORDS]
+    with _stemmer_lock:  # PyStemmer objects are not thread-safe
+        return _stemmer.stemWords(words)
+
+
+def shorten(text: str, limit: int) -> str:
+    """Cut ``text`` at a word boundary so it fits ``limit`` characters, with an ellipsis."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if " " in cut:
+        cut = cut[: cut.rfind(" ")]
+    return cut.rstrip(" ,;:-–") + "…"

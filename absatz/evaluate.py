@@ -15,9 +15,16 @@ import statistics
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from ingest.article import ParseError
+from ingest.pipeline import apply
+from ingest.sources import load_articles
+from vectorstore.embeddings import load_embedder
 from vectorstore.records import citation_id
 from vectorstore.search import Searcher
+from vectorstore.settings import StoreSettings
+from vectorstore.store import Store
 
 from .answer import Answer, compose
 from .question_types import Expected, expected
@@ -96,6 +103,15 @@ class EvalReport:
 
 def _type_order(item: tuple[str, list[int]]) -> int:
     return TYPES.index(item[0]) if item[0] in TYPES else len(TYPES)
+
+
+def build_index(settings: StoreSettings, articles_path: Path, chosen: slice) -> None:
+    """An evaluation index of ``chosen`` articles of a file (incremental: kept and reused
+    at a fixed path, only what is missing is embedded)."""
+    articles, failures = load_articles([articles_path])
+    if failures:
+        raise ParseError(str(failures[0]))
+    apply(Store(settings), load_embedder(settings.embedding_model, settings.embedding_device), articles[chosen])
 
 
 def evaluate(searcher: Searcher, questions: Iterable[dict], language: str = "de", unanswerable: bool = False) -> EvalReport:

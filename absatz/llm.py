@@ -21,12 +21,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ingest.sentences import split_sentences
-from vectorstore.lexical import tokenize
+from vectorstore.text import split_sentences
+from vectorstore.text import tokenize
 from vectorstore.records import Hit
 from vectorstore.settings import SettingsError, env_int
 
-from .language import _DE, _EN, _WORD
+from .language import WORD_PATTERN, evidence
 
 log = logging.getLogger(__name__)
 
@@ -160,7 +160,7 @@ def _number(token: str) -> str:
 
 def _source_numbers(text: str) -> set[str]:
     found = {_number(m) for m in _NUMBER.findall(text)}
-    for word in _WORD.findall(text.lower()):  # "dreijähriger" supports "drei Jahre" / "three years"
+    for word in WORD_PATTERN.findall(text.lower()):  # "dreijähriger" supports "drei Jahre" / "three years"
         found.update(str(v) for w, v in _NUMBER_WORDS.items() if word.startswith(w))
     return found
 
@@ -174,7 +174,7 @@ def _claimed_numbers(sentence: str) -> list[set[str]]:
         if value.isdigit() and int(value) <= 12 and _PM.match(sentence, m.end()):
             forms.add(str(int(value) + 12))
         claimed.append(forms)
-    claimed += [{str(_NUMBER_WORDS[w])} for w in _WORD.findall(sentence.lower()) if w in _NUMBER_WORDS]
+    claimed += [{str(_NUMBER_WORDS[w])} for w in WORD_PATTERN.findall(sentence.lower()) if w in _NUMBER_WORDS]
     return claimed
 
 
@@ -186,11 +186,9 @@ def _found(stem: str, stems: set[str]) -> bool:
 
 
 def reads_english(sentence: str, language: str) -> bool:
-    """The sentence's language as :func:`bot.language.detect_language` counts it; a tie
+    """The sentence's language as :func:`absatz.language.detect_language` counts it; a tie
     (no function words, e.g. "Outdoor pools stayed open until 10 pm.") goes to the reply's."""
-    words = _WORD.findall(sentence.lower())
-    de = sum(w in _DE for w in words) + 2 * sum(1 for c in sentence if c in "äöüßÄÖÜ")
-    en = sum(w in _EN for w in words)
+    de, en = evidence(sentence)
     return en > de or (en == de and language == "en")
 
 
@@ -256,6 +254,13 @@ def support(sentence: str, cited: str, language: str = "de", embed: Embed | None
 class Verified:
     text: str
     sources: list[int]  # 0-based indexes into the hits, in order of first use
+
+
+def completed_sentences(reply: str) -> str:
+    """The part of a streaming reply whose sentences are complete: up to the last citation
+    marker that a sentence end follows (the next sentence may still be growing)."""
+    ends = [m.end() for m in re.finditer(r"\]\s*[.!?]?(?=\s|$)", reply)]
+    return reply[: ends[-1]] if ends else ""
 
 
 def verify(reply: str, sources: Sequence[str], language: str = "de", embed: Embed | None = None) -> Verified | None:
@@ -337,26 +342,34 @@ class LLMAnswerer:
 
     def generate(self, question: str, hits: Sequence[Hit], texts: Sequence[str], language: str,
                  on_text: Callable[[str], None] | None = None) -> Verified | None:
-        """The verified reply, or None (then the caller answers extractively)."""
+        """The verified reply, or None (then the caller answers extractively).
+
+        While it streams, ``on_text`` sees only the sentences completed so far that pass
+        the same verification as the final reply: an injected or invented sentence never
+        shows, not even for a moment."""
         messages = build_messages(question, hits, texts, language)
+        # What the model saw of each source: title, heading and text, one per line.
+        sources = ["\n".join(x for x in (h.title, h.heading, text) if x) for h, text in zip(hits, texts)]
         started = time.perf_counter()
         try:
             if on_text is None:
                 reply = self._text(self.model.invoke(messages))
             else:
-                reply = ""
+                reply, shown = "", ""
                 for chunk in self.model.stream(messages):
                     reply += self._text(chunk)
                     if time.perf_counter() - started > self.settings.timeout_s:
                         # The client's timeout is per read: a reply that keeps trickling never trips it.
                         raise TimeoutError(f"reply still streaming after {self.settings.timeout_s} s")
-                    on_text(reply)
+                    complete = completed_sentences(reply)
+                    partial = verify(complete, sources, language, self.embed) if complete else None
+                    if partial is not None and partial.text != shown:
+                        shown = partial.text
+                        on_text(shown)
         except Exception as exc:  # noqa: BLE001 - timeouts, HTTP errors, refusals: all fall back
             log.warning("LLM answer failed after %.1f s (%s: %s); falling back to extractive",
                         time.perf_counter() - started, type(exc).__name__, str(exc)[:200])
             return None
-        # What the model saw of each source: title, heading and text, one per line.
-        sources = ["\n".join(x for x in (h.title, h.heading, text) if x) for h, text in zip(hits, texts)]
         verified = verify(reply, sources, language, self.embed)
         if verified is None:
             log.warning("LLM reply had no supported, cited sentence or declined; falling back to extractive")

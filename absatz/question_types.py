@@ -103,8 +103,8 @@ _CAP = r"[A-ZÄÖÜ][\w\-']*[a-zäöüß0-9][\w\-']*"
 # A number: digits with separators or a number word, optionally with magnitude and unit.
 _NUMBER = re.compile(
     rf"(?<![\w.,])(?:(?:mehr als|über|rund|etwa|knapp|fast|bis zu|mindestens|höchstens|ca\.)\s+)?"
-    rf"(?:\d+(?:[.,]\d+)*(?:\s*(?:{_UNITS})\b\.?(?:\s+(?:{_UNITS})\b)?)?(?:\s+{_CAP})?|"
-    rf"(?:{_NUMBER_WORDS})\s+(?:{_UNITS})\b(?:\s+(?:{_UNITS})\b)?)",
+    rf"(?:\d+(?:[.,]\d+)*(?:\s*(?:{_UNITS})(?!\w)(?:\s+(?:{_UNITS})(?!\w))?)?(?:\s+{_CAP})?|"
+    rf"(?:{_NUMBER_WORDS})\s+(?:{_UNITS})(?!\w)(?:\s+(?:{_UNITS})(?!\w))?)",
 )
 _DATE = re.compile(
     rf"(?:(?:am|vom|bis|seit|ab|bis zum|zum)\s+)?(?:\d{{1,2}}\.\s*(?:{_MONTHS})(?:\s+\d{{4}})?|"

@@ -22,17 +22,7 @@ from .llm import LLMAnswerer
 from .question_types import FIRST_NAMES, Expected, Span, spans
 from .selector import Question, features
 from .selector_weights import RANKER
-
-NOT_FOUND = {
-    "de": "Dazu finde ich nichts im Korpus.",
-    "en": "I found nothing about this in the corpus.",
-}
-EMPTY_QUESTION = {
-    "de": "Bitte stelle eine Frage.",
-    "en": "Please ask a question.",
-}
-
-AS_OF = {"de": "Stand {date}: ", "en": "As of {date}: "}
+from .texts import t
 
 MAX_ANSWER_SENTENCES = 2
 # The runner-up sentence joins the best one when the ranker cannot tell them apart (its
@@ -179,8 +169,8 @@ def find_answer_span(text: str, question: str, kind: Expected, prefer: Sequence[
     return min(found, key=lambda s: (unnamed(s), place(s), s.start))
 
 
-def abstain(question: str, language: str, started: float, text: dict[str, str] = NOT_FOUND) -> Answer:
-    return Answer(question, text[language], True, [], language, latency_ms=(time.perf_counter() - started) * 1e3)
+def abstain(question: str, language: str, started: float, key: str = "not_found") -> Answer:
+    return Answer(question, t(key, language), True, [], language, latency_ms=(time.perf_counter() - started) * 1e3)
 
 
 def answer(searcher: Searcher, question: str, k: int = 5, history: Sequence[str] = (),
@@ -196,7 +186,7 @@ def answer(searcher: Searcher, question: str, k: int = 5, history: Sequence[str]
     started = time.perf_counter()
     question = " ".join(question.split())
     if not any(ch.isalnum() for ch in question):
-        return abstain(question, detect_language(question), started, EMPTY_QUESTION)
+        return abstain(question, detect_language(question), started, "empty_question")
     history = [h for h in history if h.strip()]
     if llm is not None:
         query = llm.condense(question, history)
@@ -285,7 +275,7 @@ def compose(question: str, result: SearchResult, started: float | None = None) -
             hit = by_para[c.para_id]
             citations.append(_citation(numbers[c.para_id], hit, quotes[c.para_id],
                                        " ".join(s.text for s in rows[c.para_id])))
-        prefix = AS_OF[language].format(date=by_para[c.para_id].date) if both_dates else ""
+        prefix = t("as_of", language, date=by_para[c.para_id].date) if both_dates else ""
         text += (" " if text else "") + prefix
         ranges[i] = (len(text), len(text) + len(c.text))
         text += f"{c.text} [{numbers[c.para_id]}]"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-_WORD = re.compile(r"[a-zäöüß]+")
+WORD_PATTERN = re.compile(r"[a-zäöüß]+")
 _DE = frozenset(
     "der die das und ist nicht ein eine einen wie was wer wo wann warum welche welcher welches "
     "hat haben wurde wurden sind im in zu mit von auf für den dem des sich auch noch über nach "
@@ -16,12 +16,19 @@ _EN = frozenset(
 )
 
 
+def evidence(text: str) -> tuple[int, int]:
+    """How German and how English ``text`` reads: (German, English) function-word counts,
+    umlauts counting double for German."""
+    words = WORD_PATTERN.findall(text.lower())
+    de = sum(w in _DE for w in words) + 2 * sum(1 for c in text if c in "äöüßÄÖÜ")
+    en = sum(w in _EN for w in words)
+    return de, en
+
+
 def detect_language(text: str) -> str:
     """``"de"`` or ``"en"``: German unless the text reads clearly English.
 
     German is the corpus's language, so it wins ties (and umlauts decide short texts).
     """
-    words = _WORD.findall(text.lower())
-    de = sum(w in _DE for w in words) + 2 * sum(1 for c in text if c in "äöüßÄÖÜ")
-    en = sum(w in _EN for w in words)
+    de, en = evidence(text)
     return "en" if en > de else "de"

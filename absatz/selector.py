@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vectorstore.lexical import tokenize
+from vectorstore.text import tokenize
 
 from .question_types import FIRST_NAMES, Expected, expected, spans
 

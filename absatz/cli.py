@@ -1,7 +1,9 @@
-"""absatz command line: thin subcommands over ingest, search and answer.
+"""``absatz …``: subcommands that parse arguments, call :class:`~absatz.api.Absatz` and render.
 
-Every subcommand takes the store options, so tests and benchmarks can point one call
-at a temporary store without touching the environment.
+Every subcommand takes the store options, so tests and benchmarks can point one call at
+a temporary store without touching the environment. Errors of the
+:class:`~vectorstore.errors.AbsatzError` tree become one line on stderr and exit status
+2 (:func:`main`); a reader that goes away (``| head``) ends the output quietly.
 """
 
 from __future__ import annotations
@@ -17,26 +19,19 @@ from pathlib import Path
 
 from dotenv import load_dotenv
 
-from ingest.lock import IngestBusy, IngestLock, lock_path
-from ingest.pipeline import IngestReport, ingest_paths, report_summary
-from ingest.settings import IngestSettings
-from vectorstore.dates import DateRange
-from vectorstore.embeddings import EmbedderError, load_embedder
-from vectorstore.records import citation_id, parse_citation_id
-from vectorstore.search import Searcher
-from vectorstore.settings import SettingsError, StoreSettings
-from vectorstore.store import Store, StoreError, UnknownCitation
+from ingest.pipeline import report_summary
+from vectorstore.errors import AbsatzError, BadDate, NoIndex
 
 from . import render
-from .answer import answer
-from .audit import AuditLog
-from .settings import BotSettings
+from .api import Absatz, period
+from .corpus import cli_actor
+from .settings import Settings
 
 log = logging.getLogger("absatz")
 
 
-class UsageError(Exception):
-    """Bad input from the user: one line on stderr, exit status 2."""
+class UsageError(AbsatzError):
+    """Bad input on the command line."""
 
 
 def _store_options() -> argparse.ArgumentParser:
@@ -50,14 +45,18 @@ def _store_options() -> argparse.ArgumentParser:
     return p
 
 
-def store_settings(args: argparse.Namespace) -> StoreSettings:
-    return StoreSettings.from_env().with_overrides(
+def settings_for(args: argparse.Namespace) -> Settings:
+    return Settings.from_env().with_store(
         chroma_path=args.chroma_path,
         chroma_host=args.chroma_host,
         chroma_port=args.chroma_port,
         collection=args.collection,
         embedding_model=args.embedding_model,
     )
+
+
+def _absatz(args: argparse.Namespace) -> Absatz:
+    return Absatz(settings_for(args))
 
 
 def _inputs(value: str | None) -> Iterator[str]:
@@ -70,15 +69,31 @@ def _inputs(value: str | None) -> Iterator[str]:
             yield line.rstrip("\n")
 
 
+def _dates(args: argparse.Namespace) -> dict[str, str | None]:
+    """``--since``/``--until``, checked here so an error names the option."""
+    for option, value in (("--since", args.since), ("--until", args.until)):
+        try:
+            period(value, None)
+        except BadDate as exc:
+            raise UsageError(f"{option} {exc}") from None
+    period(args.since, args.until)  # an empty period
+    return {"since": args.since, "until": args.until}
+
+
+def _bold() -> tuple[str, str]:
+    """ANSI bold for the answer span on a terminal; plain text when piped."""
+    return ("\033[1m", "\033[0m") if sys.stdout.isatty() else ("", "")
+
+
+def _print_json(obj) -> None:
+    print(json.dumps(obj, ensure_ascii=False), flush=True)
+
+
 # --- subcommands -----------------------------------------------------------------
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    settings = store_settings(args)
-    ingest_settings = IngestSettings.from_env()
-    paths = args.paths or [ingest_settings.corpus_dir]
-    store = Store(settings)
-    embedder = load_embedder(settings.embedding_model, settings.embedding_device)
+    absatz = _absatz(args)
     bar = None
     if not args.json and sys.stderr.isatty():
         from tqdm import tqdm
@@ -93,61 +108,28 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             bar.set_postfix(paragraphs_embedded=paragraphs)
             bar.refresh()
 
-    who = f"cli:{os.environ.get('USER') or os.environ.get('LOGNAME') or 'unknown'}"
-    audit = AuditLog(BotSettings.from_env(store=settings).bot_db)
     try:
-        with IngestLock(lock_path(settings), f"{who} (absatz ingest, pid {os.getpid()})"):
-            report = ingest_paths(store, embedder, paths, ingest_settings.max_file_bytes, progress,
-                                  full_rebuild=args.rebuild)
-    except IngestBusy as exc:
-        audit.record(who, "ingest", " ".join(map(str, paths)), f"refused: {exc}")
-        raise UsageError(str(exc)) from None
+        report = absatz.ingest(args.paths or None, actor=cli_actor(), progress=progress, rebuild=args.rebuild)
     finally:
         if bar:
             bar.close()
-    audit.record(who, "rebuild" if args.rebuild else "ingest", " ".join(map(str, paths)), report_summary(report))
-    _print_report(report, args.json)
+    if args.json:
+        _print_json(report.as_dict())
+    else:
+        print(f"{report_summary(report)}; {report.paragraphs_embedded} paragraphs embedded "
+              f"in {report.seconds:.1f} s")
+        for failure in report.failed:
+            print(f"  failed: {failure}", file=sys.stderr)
     return 1 if report.failed else 0
-
-
-def _print_report(report: IngestReport, as_json: bool) -> None:
-    if as_json:
-        print(json.dumps(report.as_dict(), ensure_ascii=False))
-        return
-    print(f"{report_summary(report)}; {report.paragraphs_embedded} paragraphs embedded in {report.seconds:.1f} s")
-    for failure in report.failed:
-        print(f"  failed: {failure}", file=sys.stderr)
-
-
-def _dates(args: argparse.Namespace) -> DateRange | None:
-    try:
-        return DateRange.parse(args.since, args.until)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-
-
-def _llm():
-    """The configured chat model (LLM_MODEL), or None: then answers are extractive."""
-    from .llm import LLMAnswerer, LLMSettings
-
-    settings = LLMSettings.from_env()
-    return LLMAnswerer(settings) if settings.enabled else None
-
-
-def _bold() -> tuple[str, str]:
-    """ANSI bold for the answer span on a terminal; plain text when piped."""
-    return ("\033[1m", "\033[0m") if sys.stdout.isatty() else ("", "")
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
     dates = _dates(args)
-    searcher = Searcher.open(store_settings(args))
-    searcher.store.require()
-    llm = _llm()
+    absatz = _absatz(args)
     for question in _inputs(args.question):
-        result = answer(searcher, question, k=args.k, dates=dates, llm=llm)
+        result = absatz.ask(question, k=args.k, **dates)
         if args.json:
-            print(json.dumps(result.as_dict(), ensure_ascii=False), flush=True)
+            _print_json(result.as_dict())
         else:
             print(render.answer_text(result, bold=_bold()), end="\n\n" if args.question is None else "\n", flush=True)
     return 0
@@ -155,101 +137,44 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 def cmd_search(args: argparse.Namespace) -> int:
     dates = _dates(args)
-    searcher = Searcher.open(store_settings(args))
-    searcher.store.require()
+    absatz = _absatz(args)
     for query in _inputs(args.query):
-        result = searcher.search(query, k=args.k, dates=dates)
+        hits = absatz.search(query, k=args.k, **dates)
         if args.json:
-            hits = [
-                {
-                    "id": h.para_id,
-                    "article_id": h.article_id,
-                    "paragraph": h.paragraph,
-                    "title": h.title,
-                    "date": h.date,
-                    "heading": h.heading,
-                    "score": round(h.score, 4),
-                    "dense": round(h.dense, 4),
-                    "lexical": round(h.lexical, 4),
-                    "sentence": h.sentences[0].text if h.sentences else "",
-                }
-                for h in result.hits
-            ]
-            print(json.dumps({"query": query, "hits": hits}, ensure_ascii=False), flush=True)
+            _print_json({"query": query, "hits": [render.hit_dict(h) for h in hits]})
         else:
-            print(render.hits_text(result.hits), flush=True)
+            print(render.hits_text(hits), flush=True)
     return 0
-
-
-def _neighbour(store: Store, article_id: str, n: int):
-    if n < 1:
-        return None
-    try:
-        return store.paragraph(citation_id(article_id, n))
-    except UnknownCitation:
-        return None
 
 
 def cmd_source(args: argparse.Namespace) -> int:
-    try:
-        article_id, n = parse_citation_id(args.id)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    store = Store(store_settings(args))
-    store.require()
-    try:
-        p = store.paragraph(args.id)
-    except UnknownCitation as exc:
-        raise UsageError(str(exc)) from None
-    before, after = _neighbour(store, article_id, n - 1), _neighbour(store, article_id, n + 1)
+    view = _absatz(args).source(args.id)
     if args.json:
-        print(json.dumps({
-            **asdict(p),
-            "before": asdict(before) if before else None,
-            "after": asdict(after) if after else None,
-        }, ensure_ascii=False))
+        _print_json({**asdict(view.paragraph),
+                     "before": asdict(view.before) if view.before else None,
+                     "after": asdict(view.after) if view.after else None})
     else:
-        print(render.paragraph_text(p, before, after))
+        print(render.paragraph_text(view.paragraph, view.before, view.after))
     return 0
-
-
-def _slice(value: str) -> slice:
-    """``START:STOP:STEP`` as Python writes it (``1::3``: every third article from the second)."""
-    try:
-        parts = [int(p) if p.strip() else None for p in value.split(":")]
-        if not 2 <= len(parts) <= 3 or parts[2:3] == [0]:
-            raise ValueError
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a slice like 1::3") from None
-    return slice(*parts)
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
     import tempfile
 
-    from ingest.pipeline import apply
-    from ingest.sources import load_articles
-
-    from .evaluate import evaluate
+    from .evaluate import build_index, evaluate
 
     try:
         questions = [json.loads(line) for line in args.questions.read_text(encoding="utf-8").splitlines() if line.strip()]
     except (OSError, json.JSONDecodeError) as exc:
         raise UsageError(f"cannot read questions from {args.questions}: {exc}") from None
-    settings = store_settings(args)
+    settings = settings_for(args)
     if args.build:
-        articles, failures = load_articles([args.build])
-        if failures:
-            raise UsageError(f"{failures[0]}")
-        articles = articles[args.slice or (slice(None, None, 2) if args.half else slice(None))]
+        chosen = args.slice or (slice(None, None, 2) if args.half else slice(None))
         if args.chroma_path is None:  # a throw-away index; with --chroma-path it is kept and reused
-            settings = settings.with_overrides(chroma_path=Path(tempfile.mkdtemp(prefix="absatz-eval-")) / "chroma",
-                                               chroma_host="", collection="eval")
-        searcher = Searcher.open(settings)
-        apply(Store(settings), searcher.embedder, articles)
-    else:
-        searcher = Searcher.open(settings)
-        searcher.store.require()
+            settings = settings.with_store(chroma_path=Path(tempfile.mkdtemp(prefix="absatz-eval-")) / "chroma",
+                                           chroma_host="", collection="eval")
+        build_index(settings.store, args.build, chosen)
+    searcher = Absatz(settings).searcher
     rows = []
     for language in args.lang:
         report = evaluate(searcher, questions, language,
@@ -260,62 +185,39 @@ def cmd_eval(args: argparse.Namespace) -> int:
         rows.append(row)
     if args.json:
         for row in rows:
-            print(json.dumps(row, ensure_ascii=False))
+            _print_json(row)
         return 0
-    keys = [k for k in rows[0] if k != "misses"]
-    print(" | ".join(keys))
-    for row in rows:
-        print(" | ".join(str(row.get(k, "")) for k in keys))
-    for row in rows if args.misses else []:
-        print(f"\nmisses ({row['lang']}):")
-        for m in row["misses"]:
-            print(f"- [{m['type']}] {m['question']}\n    gold: {' | '.join(m['gold'])}  ({m['gold_id']})\n"
-                  f"    got:  {m['answer']}  ({m['cited'] or 'no citation'})")
+    print(render.eval_text(rows))
     return 0
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from vectorstore.transfer import export
-
     with args.file.open("w", encoding="utf-8") as out:
-        counts = export(Store(store_settings(args)), out)
-    print(json.dumps({"file": str(args.file), **counts}))
+        counts = _absatz(args).export(out)
+    _print_json({"file": str(args.file), **counts})
     return 0
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from vectorstore.transfer import import_into
-
-    if not args.file.exists():
-        raise UsageError(f"{args.file}: no such file")
-    counts = import_into(Store(store_settings(args)), args.file)
-    print(json.dumps({"file": str(args.file), **counts}))
+    counts = _absatz(args).import_(args.file, actor=cli_actor())
+    _print_json({"file": str(args.file), **counts})
     return 0
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    entries = AuditLog(BotSettings.from_env(store=store_settings(args)).bot_db).recent(args.n)
+    entries = _absatz(args).audit.recent(args.n)
     for e in reversed(entries):
         if args.json:
-            print(json.dumps(e.as_dict(), ensure_ascii=False))
+            _print_json(e.as_dict())
         else:
             print(f"{render.when(e.at)}  {e.actor}  {e.action} {e.target}  →  {e.result}")
     return 0
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
-    settings = store_settings(args)
-    store = Store(settings)
-    meta = store.meta
-    stats = {
-        **store.counts(),
-        "embedder": meta.get("embedder", ""),
-        "store": settings.location,
-        "last_ingest": render.when(meta.get("last_ingest")),
-        "last_ingest_summary": meta.get("last_ingest_summary", ""),
-    }
+    stats = render.stats_dict(_absatz(args).stats())
     if args.json:
-        print(json.dumps(stats, ensure_ascii=False))
+        _print_json(stats)
     else:
         for key, value in stats.items():
             print(f"{key:>20}: {value}")
@@ -326,9 +228,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import aiohttp
     import discord
 
-    from .app import create_bot
+    from bot.app import create_bot
+    from bot.settings import BotSettings
 
-    settings = BotSettings.from_env(store=store_settings(args))
+    settings = BotSettings.from_env(store=settings_for(args).store)
     if not settings.discord_token:
         raise UsageError("DISCORD_TOKEN is not set (environment or .env); see README, 'Discord bot'")
     bot = create_bot(settings)
@@ -346,10 +249,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_chat(args: argparse.Namespace) -> int:
     """A console chat: the same answers the bot gives, follow-ups included."""
-    searcher = Searcher.open(store_settings(args))
-    searcher.store.require()
+    absatz = _absatz(args)
+    absatz.require_index()
     history: list[str] = []
-    llm = _llm()
     print("absatz chat — ask in German or English; empty line or Ctrl-D to quit.")
     while True:
         try:
@@ -358,7 +260,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
             break
         if not question:
             break
-        result = answer(searcher, question, k=args.k, history=history[-2:], llm=llm)
+        result = absatz.ask(question, k=args.k, history=history[-2:])
         history.append(question)
         print(render.answer_text(result, bold=_bold()), end="\n\n", flush=True)
     return 0
@@ -370,6 +272,24 @@ def cmd_chat(args: argparse.Namespace) -> int:
 def _date_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--since", metavar="YYYY-MM[-DD]", help="only articles from this date on")
     p.add_argument("--until", metavar="YYYY-MM[-DD]", help="only articles up to this date")
+
+
+def _positive(value: str) -> int:
+    n = int(value)
+    if n < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return n
+
+
+def _slice(value: str) -> slice:
+    """``START:STOP:STEP`` as Python writes it (``1::3``: every third article from the second)."""
+    try:
+        parts = [int(p) if p.strip() else None for p in value.split(":")]
+        if not 2 <= len(parts) <= 3 or parts[2:3] == [0]:
+            raise ValueError
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a slice like 1::3") from None
+    return slice(*parts)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -388,14 +308,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ask", parents=[common], help="answer a question with citations")
     p.add_argument("question", nargs="?", help="the question (default: one per stdin line)")
     p.add_argument("--json", action="store_true")
-    p.add_argument("-k", type=int, default=5, help="paragraphs to retrieve (default 5)")
+    p.add_argument("-k", type=_positive, default=5, help="paragraphs to retrieve (default 5)")
     _date_options(p)
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("search", parents=[common], help="ranked paragraphs, no answer")
     p.add_argument("query", nargs="?", help="the query (default: one per stdin line)")
     p.add_argument("--json", action="store_true")
-    p.add_argument("-k", type=int, default=5, help="results (default 5)")
+    p.add_argument("-k", type=_positive, default=5, help="results (default 5)")
     _date_options(p)
     p.set_defaults(func=cmd_search)
 
@@ -405,7 +325,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_source)
 
     p = sub.add_parser("chat", parents=[common], help="console chat with follow-up questions")
-    p.add_argument("-k", type=int, default=5, help="paragraphs to retrieve (default 5)")
+    p.add_argument("-k", type=_positive, default=5, help="paragraphs to retrieve (default 5)")
     p.set_defaults(func=cmd_chat)
 
     p = sub.add_parser("serve", parents=[common], help="run the Discord bot (needs DISCORD_TOKEN)")
@@ -436,7 +356,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("audit", parents=[common], help="the admin audit log (BOT_DB)")
-    p.add_argument("-n", type=int, default=50, help="newest N entries (default 50)")
+    p.add_argument("-n", type=_positive, default=50, help="newest N entries (default 50)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_audit)
 
@@ -446,31 +366,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def error_line(exc: AbsatzError) -> str:
+    """The CLI's one mapping of the error tree: the message, plus what to type for the
+    errors that a command fixes."""
+    if isinstance(exc, NoIndex):
+        return f"{exc} (run `absatz ingest`)"
+    return str(exc)
+
+
 def main(argv: list[str] | None = None) -> int:
     load_dotenv(Path.cwd() / ".env")
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if getattr(args, "k", 1) < 1:
-        print("absatz: error: -k must be at least 1", file=sys.stderr)
-        return 2
     try:
         return args.func(args)
-    except (UsageError, SettingsError, StoreError, EmbedderError) as exc:
-        print(f"absatz: error: {exc}", file=sys.stderr)
+    except BrokenPipeError:
+        # The reader went away (`absatz search … | head -1`): stop quietly, like other tools.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except AbsatzError as exc:
+        print(f"absatz: error: {error_line(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
-    except Exception as exc:
-        # Chroma's own errors (a damaged or read-only store): one line, no traceback.
-        if type(exc).__module__.startswith("chromadb"):
-            print(f"absatz: error: the store failed: {exc}", file=sys.stderr)
-            return 2
-        raise
-    except BrokenPipeError:
-        # The reader went away (`absatz ask … | head`): stop quietly, like other tools.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ import threading
 import time
 from pathlib import Path
 
-from .answer import Answer
+from ..answer import Answer
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS answers (

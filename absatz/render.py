@@ -1,13 +1,18 @@
-"""Answers, hits and paragraphs as terminal text. Pure functions: data in, text out."""
+"""Answers, hits, paragraphs and stats as text and JSON-ready dicts. Pure functions:
+data in, text out; the CLI prints them, the Discord embeds reuse the labels."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from ingest.parse import shorten
+from dataclasses import asdict
+
 from vectorstore.records import Hit, ParagraphView
+from vectorstore.text import shorten
 
 from .answer import Answer, Citation
+
+__all__ = ["shorten"]  # the front ends cut text with the same helper as ingest
 
 
 def citation_label(c: Citation | ParagraphView) -> str:
@@ -48,6 +53,42 @@ def hits_text(hits: list[Hit]) -> str:
             out.append(f"    [{h.heading}]")
         out.append(f"    {shorten(sentence, 220)}")
     return "\n".join(out)
+
+
+def hit_dict(h: Hit) -> dict:
+    return {
+        "id": h.para_id,
+        "article_id": h.article_id,
+        "paragraph": h.paragraph,
+        "title": h.title,
+        "date": h.date,
+        "heading": h.heading,
+        "score": round(h.score, 4),
+        "dense": round(h.dense, 4),
+        "lexical": round(h.lexical, 4),
+        "sentence": h.sentences[0].text if h.sentences else "",
+    }
+
+
+def stats_dict(stats) -> dict:
+    """:class:`~absatz.api.Stats` with the last ingest as a readable time."""
+    d = asdict(stats)
+    d["last_ingest"] = when(stats.last_ingest)
+    return d
+
+
+def eval_text(rows: list[dict]) -> str:
+    """``absatz eval``'s table, then its misses when they were asked for."""
+    keys = [k for k in rows[0] if k != "misses"]
+    lines = [" | ".join(keys)] + [" | ".join(str(row.get(k, "")) for k in keys) for row in rows]
+    for row in rows:
+        if "misses" not in row:
+            continue
+        lines.append(f"\nmisses ({row['lang']}):")
+        for m in row["misses"]:
+            lines.append(f"- [{m['type']}] {m['question']}\n    gold: {' | '.join(m['gold'])}  ({m['gold_id']})\n"
+                         f"    got:  {m['answer']}  ({m['cited'] or 'no citation'})")
+    return "\n".join(lines)
 
 
 def byline(meta: dict) -> str:

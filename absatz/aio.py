@@ -1,0 +1,82 @@
+"""The async twin of :class:`~absatz.api.Absatz`, for an event loop (the Discord bot).
+
+Embedding and ranking run in a thread pool so one slow question never stalls the loop;
+a semaphore bounds how many answers are computed at once, and the rest wait their turn
+instead of piling threads onto two cores. Ingests wait in a thread of their own on a
+child process (:mod:`absatz.isolated`), so questions go on being answered meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TypeVar
+
+from ingest.pipeline import IngestReport, Progress
+from vectorstore.records import ArticleSummary, Hit
+
+from .answer import Answer
+from .api import Absatz, SourceView, Stats
+from .corpus import Removal, Upload
+
+T = TypeVar("T")
+
+
+class AsyncAbsatz:
+    def __init__(self, core: Absatz, max_concurrent: int = 4):
+        self.core = core
+        self._executor = ThreadPoolExecutor(max_workers=max_concurrent, thread_name_prefix="absatz")
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="absatz-ingest")
+        self._slots = asyncio.Semaphore(max_concurrent)
+
+    async def run(self, fn: Callable[..., T], *args, **kwargs) -> T:
+        """``fn`` in the reader pool, at most ``max_concurrent`` at a time."""
+        async with self._slots:
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self._executor, functools.partial(fn, *args, **kwargs))
+
+    async def _write(self, fn: Callable[..., T], *args, **kwargs) -> T:
+        """Corpus changes: one at a time, never holding a reader's slot."""
+        return await asyncio.get_running_loop().run_in_executor(self._writer, functools.partial(fn, *args, **kwargs))
+
+    async def ask(self, question: str, *, history: Sequence[str] = (), since: str | None = None,
+                  until: str | None = None, on_text: Callable[[str], None] | None = None) -> Answer:
+        return await self.run(self.core.ask, question, history=history, since=since, until=until, on_text=on_text)
+
+    async def search(self, query: str, *, k: int = 5, since: str | None = None, until: str | None = None) -> list[Hit]:
+        return await self.run(self.core.search, query, k=k, since=since, until=until)
+
+    async def source(self, cid: str) -> SourceView:
+        return await self.run(self.core.source, cid)
+
+    async def article(self, article_id: str) -> ArticleSummary:
+        return await self.run(self.core.article, article_id)
+
+    async def related(self, article_id: str, k: int = 5) -> list[ArticleSummary]:
+        return await self.run(self.core.related, article_id, k)
+
+    async def titles(self) -> dict[str, str]:
+        return await self.run(self.core.titles)
+
+    async def stats(self) -> Stats:
+        return await self.run(self.core.stats)
+
+    async def ingest(self, paths: Sequence[Path] | None = None, *, actor: str, action: str = "ingest",
+                     progress: Progress | None = None) -> IngestReport:
+        """In a child process; ``progress`` is called from the waiting thread."""
+        return await self._write(self.core.ingest, paths, actor=actor, action=action, progress=progress,
+                                 isolated=True)
+
+    async def upload(self, name: str, data: bytes, *, actor: str) -> Upload:
+        return await self._write(self.core.upload, name, data, actor=actor, isolated=True)
+
+    async def remove(self, article_id: str, *, actor: str) -> Removal:
+        return await self._write(self.core.remove, article_id, actor=actor)
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
+        self._writer.shutdown(wait=False, cancel_futures=True)
+        self.core.close()

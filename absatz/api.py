@@ -1,0 +1,224 @@
+"""absatz as a library: one object to ask, search, look sources up and change the corpus.
+
+    from absatz import Absatz
+
+    with Absatz.open() as absatz:           # the store named by CHROMA_PATH / CHROMA_HOST
+        answer = absatz.ask("Wie weit flogen die Raketen?")
+        print(answer.answer, answer.citations[0].id)
+
+The command line and the Discord bot are thin front ends over this class: they parse
+input and render what it returns. Everything is opened lazily — the embedder and the
+read index on the first question, the SQLite records on the first write — so a process
+that only ingests never loads an index, and one that only answers never takes a lock.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from ingest.pipeline import IngestReport, Progress
+from vectorstore.dates import DateRange
+from vectorstore.embeddings import VectorEmbeddings
+from vectorstore.errors import NoIndex, UnknownCitation
+from vectorstore.records import ArticleSummary, Hit, ParagraphView, citation_id, parse_citation_id
+from vectorstore.search import Searcher
+from vectorstore.store import Store
+
+from .answer import Answer, answer
+from .corpus import Corpus, Removal, Upload
+from .db.audit import AuditLog
+from .db.feedback import FeedbackStore
+from .llm import LLMAnswerer
+from .settings import Settings
+
+
+@dataclass(frozen=True)
+class SourceView:
+    """A cited paragraph as ``/source`` and ``absatz source`` show it, with its neighbours."""
+
+    paragraph: ParagraphView
+    before: ParagraphView | None
+    after: ParagraphView | None
+
+
+@dataclass(frozen=True)
+class Stats:
+    articles: int
+    paragraphs: int
+    passages: int
+    sentences: int
+    embedder: str
+    store: str
+    last_ingest: float | None
+    last_ingest_summary: str
+
+
+def period(since: str | None, until: str | None) -> DateRange | None:
+    """``since``/``until`` as people type them (``YYYY-MM[-DD]``); ``BadDate`` otherwise."""
+    return DateRange.parse(since, until)
+
+
+class Absatz:
+    def __init__(self, settings: Settings | None = None, *, searcher: Searcher | None = None,
+                 embedder: VectorEmbeddings | None = None, llm: LLMAnswerer | None = None):
+        self.settings = settings or Settings.from_env()
+        self._searcher = searcher
+        self._embedder = embedder or (searcher.embedder if searcher else None)
+        self._llm = llm
+        self._lock = threading.Lock()
+        self._titles: tuple[str, dict[str, str]] = ("", {})
+        self._audit: AuditLog | None = None
+        self._feedback: FeedbackStore | None = None
+
+    @classmethod
+    def open(cls, settings: Settings | None = None, **kwargs) -> Absatz:
+        return cls(settings, **kwargs)
+
+    def __enter__(self) -> Absatz:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # --- what is opened lazily --------------------------------------------------------
+
+    @property
+    def searcher(self) -> Searcher:
+        """The embedder and the read index of the store, opened on first use."""
+        with self._lock:
+            if self._searcher is None:
+                self.require_index()
+                self._searcher = Searcher.open(self.settings.store, self._embedder)
+                self._embedder = self._searcher.embedder
+            return self._searcher
+
+    @property
+    def embedder(self) -> VectorEmbeddings:
+        return self.searcher.embedder
+
+    @property
+    def llm(self) -> LLMAnswerer | None:
+        """The configured chat model (``LLM_MODEL``), or None: then answers are extractive."""
+        with self._lock:
+            if self._llm is None and self.settings.llm.enabled:
+                self._llm = LLMAnswerer(self.settings.llm)
+            return self._llm
+
+    @property
+    def audit(self) -> AuditLog:
+        with self._lock:
+            if self._audit is None:
+                self._audit = AuditLog(self.settings.db)
+            return self._audit
+
+    @property
+    def feedback(self) -> FeedbackStore:
+        with self._lock:
+            if self._feedback is None:
+                self._feedback = FeedbackStore(self.settings.db)
+            return self._feedback
+
+    @property
+    def corpus(self) -> Corpus:
+        """The writer's side; it shares this object's embedder once one is loaded."""
+        loaded = self._searcher.embedder if self._searcher is not None else None
+        return Corpus(self.settings, self.audit, (lambda: loaded) if loaded else None)
+
+    def require_index(self) -> None:
+        """Raise :class:`NoIndex` unless the store holds an index — without creating one
+        where a mistyped ``CHROMA_PATH`` points."""
+        store = self.settings.store
+        if not store.chroma_host and not store.chroma_path.is_dir():
+            raise NoIndex(f"no index at {store.location}: ingest articles first", location=store.location)
+        if not Store(store).exists:
+            raise NoIndex(f"no index at {store.location}: ingest articles first", location=store.location)
+
+    # --- reading ----------------------------------------------------------------------
+
+    def ask(self, question: str, *, history: Sequence[str] = (), since: str | None = None,
+            until: str | None = None, k: int = 5, on_text: Callable[[str], None] | None = None) -> Answer:
+        """A cited answer (or "not in the corpus"); ``history`` holds a conversation's
+        earlier questions, ``on_text`` receives an LLM's reply as it streams."""
+        return answer(self.searcher, question, k=k, history=history, dates=period(since, until), llm=self.llm,
+                      on_text=on_text)
+
+    def search(self, query: str, *, k: int = 5, since: str | None = None, until: str | None = None) -> list[Hit]:
+        """Ranked paragraphs, no answer."""
+        return self.searcher.search(query, k=k, dates=period(since, until)).hits
+
+    def source(self, cid: str) -> SourceView:
+        """The paragraph behind a citation id, with the ones before and after it."""
+        article_id, n = parse_citation_id(cid)
+        store = self.searcher.store
+        paragraph = store.paragraph(cid)
+
+        def neighbour(m: int) -> ParagraphView | None:
+            try:
+                return store.paragraph(citation_id(article_id, m)) if m >= 1 else None
+            except UnknownCitation:
+                return None
+
+        return SourceView(paragraph, neighbour(n - 1), neighbour(n + 1))
+
+    def article(self, article_id: str) -> ArticleSummary:
+        return self.searcher.store.article(article_id)
+
+    def related(self, article_id: str, k: int = 5) -> list[ArticleSummary]:
+        """Articles on the same subject, newest first."""
+        return self.searcher.store.related(article_id, k)
+
+    def titles(self) -> dict[str, str]:
+        """Article id → title (for autocomplete), read once per corpus version."""
+        version = self.searcher.view().index.version
+        if self._titles[0] != version:
+            self._titles = (version, self.searcher.store.article_titles())
+        return self._titles[1]
+
+    def stats(self) -> Stats:
+        self.require_index()
+        store = Store(self.settings.store)
+        meta = store.meta
+        return Stats(**store.counts(), embedder=meta.get("embedder", ""), store=self.settings.store.location,
+                     last_ingest=float(meta["last_ingest"]) if meta.get("last_ingest") else None,
+                     last_ingest_summary=meta.get("last_ingest_summary", ""))
+
+    def stored_paths(self) -> dict[str, str]:
+        """Article id → the file it was ingested from."""
+        store = Store(self.settings.store)
+        return store.article_paths() if store.exists else {}
+
+    # --- changing the corpus (one write protocol: absatz.corpus) ------------------------
+
+    def ingest(self, paths: Sequence[Path] | None = None, *, actor: str, action: str = "ingest",
+               progress: Progress | None = None, rebuild: bool = False, isolated: bool = False) -> IngestReport:
+        """Ingest files or folders (default ``CORPUS_DIR``): only what changed is embedded.
+        ``isolated`` runs the work in a child process (what the bot does)."""
+        return self.corpus.ingest(paths, actor=actor, action=action, progress=progress, rebuild=rebuild,
+                                  isolated=isolated)
+
+    def upload(self, name: str, data: bytes, *, actor: str, isolated: bool = False) -> Upload:
+        """A file's bytes, checked, written into the corpus folder and ingested; a
+        rejected or failed upload changes nothing."""
+        return self.corpus.upload(name, data, actor=actor, stored_paths=self.stored_paths(), isolated=isolated)
+
+    def remove(self, article_id: str, *, actor: str) -> Removal:
+        return self.corpus.remove(article_id, actor=actor)
+
+    def export(self, out: TextIO) -> dict[str, int]:
+        """Every record with its vector, the embedder and calibration: see ``import_``."""
+        from vectorstore.transfer import export
+
+        self.require_index()
+        return export(Store(self.settings.store), out)
+
+    def import_(self, path: Path, *, actor: str) -> dict[str, int]:
+        return self.corpus.import_(path, actor=actor)
+
+    def close(self) -> None:
+        for db in (self._audit, self._feedback):
+            if db is not None:
+                db.close()

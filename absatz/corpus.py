@@ -1,0 +1,182 @@
+"""Changing the corpus: the one write protocol behind ingest, rebuild, upload, remove and import.
+
+Every change runs the same steps, in this order: take the store's ingest lock (one
+writer per store, across the CLI and the bot's processes) → write the records →
+commit each article → publish the read index of the committed state → announce the
+new corpus version (``ingest.pipeline`` and ``vectorstore.publish`` do those) →
+record who did what, and how it went, in the audit log — refusals and failures too.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from ingest.article import Article, ParseError
+from ingest.corpus import parse_upload, trash_article, write_upload
+from ingest.lock import IngestBusy, IngestLock, lock_path
+from ingest.pipeline import IngestReport, Progress, ingest_paths, report_summary
+from vectorstore.embeddings import VectorEmbeddings, load_embedder
+from vectorstore.errors import AbsatzError
+from vectorstore.publish import announce
+from vectorstore.store import Store
+from vectorstore.transfer import import_into
+
+from .db.audit import AuditLog
+from .settings import Settings
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Removal:
+    article_id: str
+    trashed: Path | None  # where its file went (CORPUS_DIR/.trash/…), if it had one
+
+
+@dataclass(frozen=True)
+class Upload:
+    name: str
+    articles: list[Article]
+    report: IngestReport
+
+
+def cli_actor() -> str:
+    return f"cli:{os.environ.get('USER') or os.environ.get('LOGNAME') or 'unknown'}"
+
+
+class Corpus:
+    """The writer's side of one store: every change goes through :meth:`_run`."""
+
+    def __init__(self, settings: Settings, audit: AuditLog, embedder: Callable[[], VectorEmbeddings] | None = None):
+        self.settings = settings
+        self.audit = audit
+        self._embedder = embedder or (lambda: load_embedder(settings.store.embedding_model,
+                                                             settings.store.embedding_device))
+
+    def _run(self, actor: str, action: str, target: str, work: Callable[[str], T], summary: Callable[[T], str],
+             locks_itself: bool = False) -> T:
+        """Lock → ``work(holder)`` → audit. ``locks_itself``: the work takes the lock in
+        another process (the bot's child-process ingest), under the same holder text."""
+        holder = f"{actor}, {action} since {time.strftime('%H:%M:%S')} (pid {os.getpid()})"
+        try:
+            if locks_itself:
+                result = work(holder)
+            else:
+                with IngestLock(lock_path(self.settings.store), holder):
+                    result = work(holder)
+        except IngestBusy as exc:
+            self.audit.record(actor, action, target, f"refused: {exc}")
+            raise
+        except AbsatzError as exc:
+            self.audit.record(actor, action, target, f"failed: {exc}")
+            raise
+        except BaseException as exc:
+            self.audit.record(actor, action, target, f"failed: {type(exc).__name__}")
+            raise
+        self.audit.record(actor, action, target, summary(result))
+        return result
+
+    def ingest(self, paths: Sequence[Path] | None = None, *, actor: str, action: str = "ingest",
+               progress: Progress | None = None, rebuild: bool = False, isolated: bool = False) -> IngestReport:
+        """Incremental ingest of ``paths`` (default: the corpus folder); ``rebuild``
+        re-embeds everything into a new generation and switches to it when complete;
+        ``isolated`` runs it in a child process (:mod:`absatz.isolated`)."""
+        paths = list(paths or [self.settings.ingest.corpus_dir])
+        if isolated:
+            from .isolated import ingest_in_child
+
+            def work(holder: str) -> IngestReport:
+                return ingest_in_child(self.settings.store, paths, self.settings.ingest.max_file_bytes, holder,
+                                       progress, rebuild)
+        else:
+            def work(holder: str) -> IngestReport:
+                return ingest_paths(Store(self.settings.store), self._embedder(), paths,
+                                    self.settings.ingest.max_file_bytes, progress, full_rebuild=rebuild)
+        return self._run(actor, "rebuild" if rebuild else action, " ".join(map(str, paths)), work, report_summary,
+                         locks_itself=isolated)
+
+    def remove(self, article_id: str, *, actor: str) -> Removal:
+        """Out of the index first (under the lock), then its file into the trash."""
+
+        def work(holder: str) -> Removal:
+            store = Store(self.settings.store)
+            path = store.article(article_id).path
+            store.delete_article(article_id)
+            announce(store, self._embedder(), f"removed {article_id}")
+            store.prune()
+            trashed = trash_article(self.settings.ingest.corpus_dir, Path(path), article_id) if path else None
+            return Removal(article_id, trashed)
+
+        return self._run(actor, "remove", article_id, work,
+                         lambda r: f"removed; file moved to {r.trashed or '(no file)'}")
+
+    def import_(self, path: Path, *, actor: str) -> dict[str, int]:
+        """An export of another store, as a new generation (no re-embedding)."""
+        if not path.exists():
+            raise AbsatzError(f"{path}: no such file")
+        return self._run(actor, "import", str(path),
+                         lambda holder: import_into(Store(self.settings.store), path,
+                                             lambda name: load_embedder(name, self.settings.store.embedding_device)),
+                         lambda counts: ", ".join(f"{n} {kind}" for kind, n in counts.items()))
+
+    def check_upload(self, name: str, data: bytes, stored_paths: dict[str, str]) -> tuple[str, list[Article]]:
+        """An uploaded file, checked completely before anything is written: name, type,
+        size, UTF-8, at least one article, and no article id that another file owns."""
+        name, articles = parse_upload(name, data, self.settings.ingest.max_file_bytes)
+        target = (self.settings.ingest.corpus_dir / name).resolve()
+        for a in articles:
+            existing = stored_paths.get(a.id)
+            if existing and Path(existing).resolve() != target:
+                raise ParseError(f"article id {a.id!r} already exists (from {Path(existing).name}); rename the file")
+        return name, articles
+
+    def lock_free(self, holder: str) -> None:
+        """Raises :class:`IngestBusy` (naming the holder) if any process ingests into this store."""
+        with IngestLock(lock_path(self.settings.store), holder):
+            pass
+
+    def upload(self, name: str, data: bytes, *, actor: str, stored_paths: dict[str, str],
+               isolated: bool = False) -> Upload:
+        """Check an uploaded file, write it into the corpus folder and ingest it; a
+        rejected or failed upload leaves the folder as it was, and is audited."""
+        try:
+            name, articles = self.check_upload(name, data, stored_paths)
+        except AbsatzError as exc:
+            self.audit.record(actor, "upload", name, f"rejected: {exc}")
+            raise
+        try:
+            # Another process (`absatz ingest`) may hold the lock: ask before writing,
+            # so its run never sees a file that this upload may not keep.
+            self.lock_free(f"{actor} uploading {name}")
+        except IngestBusy as exc:
+            self.audit.record(actor, "upload", name, f"refused: {exc}")
+            raise
+        report = write_then_ingest(
+            self.settings.ingest.corpus_dir, name, data,
+            lambda path: self.ingest([path], actor=actor, action="upload", isolated=isolated),
+        )
+        return Upload(name, articles, report)
+
+
+def write_then_ingest(corpus_dir: Path, name: str, data: bytes, ingest: Callable[[Path], IngestReport]) -> IngestReport:
+    """Write an upload into the corpus folder and ingest it; whatever stops the ingest,
+    the folder goes back to what it was (a replaced file gets its old bytes)."""
+    target = corpus_dir / name
+    try:
+        previous: bytes | None = target.read_bytes()
+    except FileNotFoundError:
+        previous = None
+    path = write_upload(corpus_dir, name, data)
+    try:
+        return ingest(path)
+    except BaseException:
+        if previous is None:
+            path.unlink(missing_ok=True)
+        else:
+            write_upload(path.parent, path.name, previous)
+        raise

@@ -1,0 +1,43 @@
+"""The core's settings: the store, the corpus folder, the optional LLM and the SQLite
+records, each read once from the environment (and ``.env``, loaded by the front end)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from ingest.settings import IngestSettings
+from vectorstore.settings import SettingsError, StoreSettings, env_bool, env_int
+
+from .llm import LLMSettings
+
+# The settings objects of the layers below, for front ends that compose them.
+__all__ = ["Settings", "StoreSettings", "IngestSettings", "LLMSettings", "SettingsError", "env_int", "env_bool",
+           "DEFAULT_DB"]
+
+DEFAULT_DB = Path("data/absatz.sqlite3")
+
+
+@dataclass(frozen=True)
+class Settings:
+    store: StoreSettings = field(default_factory=StoreSettings)
+    ingest: IngestSettings = field(default_factory=IngestSettings)
+    llm: LLMSettings = field(default_factory=LLMSettings)
+    # SQLite beside the index (BOT_DB): the audit log, answers and votes. Chroma holds the corpus.
+    db: Path = DEFAULT_DB
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, store: StoreSettings | None = None) -> Settings:
+        env = os.environ if env is None else env
+        return cls(
+            store=store or StoreSettings.from_env(env),
+            ingest=IngestSettings.from_env(env),
+            llm=LLMSettings.from_env(env),
+            db=Path(env.get("BOT_DB", "").strip() or DEFAULT_DB),
+        )
+
+    def with_store(self, **changes) -> Settings:
+        """These settings with some store settings overridden (``None`` keeps a value)."""
+        return replace(self, store=self.store.with_overrides(**changes))

@@ -1,0 +1,33 @@
+"""Checks the cogs share: who is an admin, whether a command's options make sense."""
+
+from __future__ import annotations
+
+import discord
+
+from absatz import AbsatzError
+from absatz.api import period
+from absatz.texts import error_text
+
+
+def is_admin(interaction: discord.Interaction, admin_role_ids: tuple[int, ...]) -> bool:
+    member = interaction.user
+    if interaction.guild is None or not isinstance(member, discord.Member):
+        return False  # never from a DM: there is no server whose corpus this is
+    if member.guild_permissions.manage_guild:
+        return True
+    return any(role.id in admin_role_ids for role in member.roles)
+
+
+def period_problem(since: str | None, until: str | None, language: str) -> str | None:
+    """What is wrong with a command's ``since``/``until`` options, naming the option as
+    Discord shows it; None when they make a period."""
+    for option, value in (("since", since), ("until", until)):
+        try:
+            period(value, None)
+        except AbsatzError as exc:
+            return f"⛔ `{option}`: {error_text(exc, language)}"
+    try:
+        period(since, until)
+    except AbsatzError as exc:
+        return f"⛔ {error_text(exc, language)}"
+    return None

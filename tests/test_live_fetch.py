@@ -241,6 +241,19 @@ async def test_timeout_is_the_whole_fetch(web):
     assert str(err.value) == f"{web.url('/hang')}: no complete response within 1 s"
 
 
+async def test_a_body_that_trickles_in_forever_hits_the_time_limit(web):
+    with pytest.raises(Timeout) as err:
+        await fetch(web.url("/trickle"), loopback_policy(timeout_s=1.0))
+    assert str(err.value) == f"{web.url('/trickle')}: no complete response within 1 s"
+
+
+async def test_a_connection_closed_mid_body_is_one_line(web):
+    with pytest.raises(Unreachable) as err:
+        await fetch(web.url("/truncated"))
+    assert str(err.value).startswith(f"{web.url('/truncated')}: 127.0.0.1: RemoteProtocolError")
+    assert "\n" not in str(err.value)
+
+
 @pytest.mark.parametrize("path", ["/huge", "/huge-declared"])
 async def test_a_50_mb_response_is_cut_off_without_reading_it(web, path):
     with pytest.raises(TooLarge) as err:

@@ -194,6 +194,20 @@ async def test_duplicates_across_feeds_are_one_article_also_in_later_rounds(live
     assert len(list(live.corpus.rglob("*.md"))) == 1
 
 
+async def test_a_latin1_page_named_only_by_its_header(live):
+    web = live.web
+    html = (PAGES / "hochwasser.html").read_text(encoding="utf-8").replace('<meta charset="utf-8">', "")
+    for typographic, plain in (("„", '"'), ("“", '"'), ("–", "-"), ("€", "EUR")):  # Latin-1 has none of them
+        html = html.replace(typographic, plain)
+    html = html.replace("{base}", web.base)
+    web.set("/latin1/hochwasser.html", html.encode("iso-8859-1"), "text/html; charset=iso-8859-1")
+    async with poller_for(live) as poller:
+        written = await poller.fetch_page(web.url("/latin1/hochwasser.html"))
+    article = parse_markdown(written.path.read_text(encoding="utf-8"), written.article_id)
+    assert article.title == "Hochwasserschutz an der Mosel: Land gibt Deiche frei"
+    assert article.paragraphs[1].text.startswith("Das Umweltministerium in Mainz hat am Freitag die Pläne für den Hochwasserschutz")
+
+
 BAD_FEEDS = {
     "/hang": "no complete response within 2 s",
     "/status/404": "HTTP 404",
@@ -341,3 +355,4 @@ async def test_fetch_page_writes_one_web_article(live):
         with pytest.raises(Refused, match="robots.txt disallows"):
             await poller.fetch_page(web.url("/private/artikel.html"))
     assert len(list(live.corpus.rglob("*.md"))) == 1
+

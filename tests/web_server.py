@@ -168,6 +168,10 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(path, 200, b"<rss/>", {"Content-Type": "application/rss+xml"})
         if path in ("/huge", "/huge-declared"):
             return self._huge(path, declared=path == "/huge-declared")
+        if path == "/trickle":
+            return self._trickle()
+        if path == "/truncated":
+            return self._truncated()
         with app._lock:
             res = app.resources.get(path)
         if res is None:
@@ -196,6 +200,31 @@ class _Handler(BaseHTTPRequestHandler):
                 self.wfile.write(body)
         except (BrokenPipeError, ConnectionResetError):
             return
+
+    def _trickle(self) -> None:
+        """A body that never ends, a byte at a time: only a limit on the whole fetch stops it."""
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/rss+xml")
+            self.end_headers()
+            self.wfile.write(b'<?xml version="1.0"?><rss version="2.0"><channel>')
+            self.wfile.flush()
+            while not self.app.release.wait(0.1):
+                self.wfile.write(b" ")
+                self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def _truncated(self) -> None:
+        """Promises 10,000 bytes, sends 40, hangs up."""
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/rss+xml")
+            self.send_header("Content-Length", "10000")
+            self.end_headers()
+            self.wfile.write(b'<?xml version="1.0"?><rss version="2.0"><chan')
+        except (BrokenPipeError, ConnectionResetError):
+            pass
 
     def _huge(self, path: str, declared: bool) -> None:
         """50 MB written chunk by chunk until the client hangs up; counts what got out."""

@@ -91,8 +91,18 @@ def extract_article(
     *,
     languages: tuple[str, ...] = ACCEPTED_LANGUAGES,
     min_chars: int = MIN_ARTICLE_CHARS,
+    charset: str = "",
 ) -> WebArticle:
-    """The article on the page fetched from ``url`` (the final URL, after redirects)."""
+    """The article on the page fetched from ``url`` (the final URL, after redirects).
+
+    ``charset`` is the one the response header named: tried first, and when the bytes do
+    not decode with it, the page's own declaration and detection decide.
+    """
+    if isinstance(html, bytes) and charset:
+        try:
+            html = html.decode(charset)
+        except (LookupError, UnicodeDecodeError):
+            pass
     tree = load_html(html)
     if tree is None:
         raise ExtractError(url, "not an HTML page")

@@ -286,7 +286,6 @@ class Fetcher:
         self._host_slots: dict[str, asyncio.Semaphore] = {}
         self._robots: dict[str, _Robots] = {}
         self._robots_locks: dict[str, asyncio.Lock] = {}
-        self.requests = 0  # requests sent, for the benchmark and the tests
 
     async def __aenter__(self) -> Self:
         return self
@@ -350,7 +349,12 @@ class Fetcher:
                         visited.add(str(target))
                         current = target
                         continue
-                    return await self._result(url, current, response, limit, conditional="If-None-Match" in headers or "If-Modified-Since" in headers)
+                    conditional = "If-None-Match" in headers or "If-Modified-Since" in headers
+                    return await self._result(url, current, response, limit, conditional)
+                except httpx.TimeoutException:
+                    raise Timeout(url, f"{current.host} stopped sending") from None
+                except httpx.HTTPError as exc:  # reset mid-body, a broken gzip stream, …
+                    raise Unreachable(url, f"{current.host}: {type(exc).__name__} {one_line(str(exc), 120)}") from None
                 finally:
                     await response.aclose()
         raise TooManyRedirects(url, f"more than {self.policy.max_redirects} redirects")
@@ -376,7 +380,6 @@ class Fetcher:
                 extensions={"sni_hostname": url.host} if url.scheme == "https" else None,
             )
             try:
-                self.requests += 1
                 return await self._client.send(request, stream=True)
             except httpx.ConnectError as exc:
                 last = exc

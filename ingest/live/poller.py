@@ -232,7 +232,9 @@ class Poller:
                 )
             else:
                 result = await self.fetcher.fetch(item.url, page=True)
-                web = await asyncio.to_thread(extract_article, result.content, result.final_url, languages=self.languages)
+                web = await asyncio.to_thread(
+                    extract_article, result.content, result.final_url, languages=self.languages, charset=result.charset
+                )
         except ExtractError as exc:
             raise _ItemSkipped(f"item {item.url}: {exc.reason}", permanent=True) from None
         except FetchError as exc:
@@ -278,7 +280,9 @@ class Poller:
         ``None`` when the file already held exactly this article; raises
         :class:`FetchError` or :class:`ExtractError` with a one-line reason."""
         result = await self.fetcher.fetch(url, page=True)
-        web = await asyncio.to_thread(extract_article, result.content, result.final_url, languages=self.languages)
+        web = await asyncio.to_thread(
+            extract_article, result.content, result.final_url, languages=self.languages, charset=result.charset
+        )
         web = web.with_changes(
             date=self._not_future(web.date), site=web.site or _host(web.url), category=category or web.category
         )

@@ -69,11 +69,13 @@ except ImportError:
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-ZÄÖÜ„\"])")
 PAGE = """<!DOCTYPE html><html lang="de"><head><meta charset="utf-8"><title>{title} | Bench-Kurier</title>
-<meta property="og:site_name" content="Bench-Kurier"><meta property="article:published_time" content="2025-06-12T08:00:00+02:00">
+<meta property="og:site_name" content="Bench-Kurier">
+<meta property="article:published_time" content="2025-06-12T08:00:00+02:00">
 </head><body><div class="cookie-banner"><p>Wir verwenden Cookies. Mit „Alle akzeptieren“ stimmen Sie zu.</p></div>
 <header><nav><a href="/">Start</a> <a href="/politik">Politik</a> <a href="/sport">Sport</a></nav></header>
 <main><article><h1>{title}</h1>{body}</article><section class="related"><h2>Mehr zum Thema</h2>
-<ul><li><a href="/a">Anderes Thema</a></li></ul></section></main><footer><a href="/impressum">Impressum</a></footer></body></html>"""
+<ul><li><a href="/a">Anderes Thema</a></li></ul></section></main>
+<footer><a href="/impressum">Impressum</a></footer></body></html>"""
 
 
 # --- data --------------------------------------------------------------------------------
@@ -110,8 +112,10 @@ def build_base(workdir: Path, count: int, embedder) -> tuple[StoreSettings, Path
         shutil.rmtree(workdir)
     corpus.mkdir(parents=True)
     rows = gnad(count)
-    base.write_text("".join(json.dumps({"id": r["id"], "text": r["text"]}, ensure_ascii=False) + "\n" for r in rows),
-                    encoding="utf-8")
+    base.write_text(
+        "".join(json.dumps({"id": r["id"], "text": r["text"]}, ensure_ascii=False) + "\n" for r in rows),
+        encoding="utf-8",
+    )
     t = time.perf_counter()
     report = ingest_paths(Store(settings), embedder, [base])
     print(f"(base store: {len(report.added)} articles embedded in {time.perf_counter() - t:.0f} s)", flush=True)
@@ -122,7 +126,9 @@ def build_base(workdir: Path, count: int, embedder) -> tuple[StoreSettings, Path
 # --- 1. watched folder -----------------------------------------------------------------
 
 
-async def watched_folder(settings: StoreSettings, corpus: Path, embedder, rows: list[dict], quiet_s: float) -> list[dict]:
+async def watched_folder(
+    settings: StoreSettings, corpus: Path, embedder, rows: list[dict], quiet_s: float
+) -> list[dict]:
     store = Store(settings)
     searcher = Searcher(store, embedder)
     searcher.view()
@@ -153,11 +159,17 @@ async def watched_folder(settings: StoreSettings, corpus: Path, embedder, rows: 
         t_ingested = time.perf_counter()
         reply = await asyncio.to_thread(answer, searcher, question)
         t_answered = time.perf_counter()
-        results.append({
-            "seen": t_seen - t0, "ingest": t_ingested - t_seen, "ask": t_answered - t_ingested,
-            "total": t_answered - t0, "cited": any(c.article_id == row["id"] for c in reply.citations),
-            "paragraphs": report.paragraphs_embedded, "chars": len(row["text"]),
-        })
+        results.append(
+            {
+                "seen": t_seen - t0,
+                "ingest": t_ingested - t_seen,
+                "ask": t_answered - t_ingested,
+                "total": t_answered - t0,
+                "cited": any(c.article_id == row["id"] for c in reply.citations),
+                "paragraphs": report.paragraphs_embedded,
+                "chars": len(row["text"]),
+            }
+        )
     stop.set()
     await asyncio.wait_for(task, 60)
     return results
@@ -166,7 +178,9 @@ async def watched_folder(settings: StoreSettings, corpus: Path, embedder, rows: 
 # --- 2. a feed polled every minute --------------------------------------------------------
 
 
-async def feed_freshness(settings: StoreSettings, corpus: Path, embedder, rows: list[dict], interval: int, workdir: Path) -> list[dict]:
+async def feed_freshness(
+    settings: StoreSettings, corpus: Path, embedder, rows: list[dict], interval: int, workdir: Path
+) -> list[dict]:
     store = Store(settings)
     searcher = Searcher(store, embedder)
     searcher.view()
@@ -202,10 +216,15 @@ async def feed_freshness(settings: StoreSettings, corpus: Path, embedder, rows: 
                 t_ingested = time.perf_counter()
                 reply = await asyncio.to_thread(answer, searcher, question_for(row["text"]))
                 t_answered = time.perf_counter()
-                results.append({
-                    "written": t_written - t0, "ingest": t_ingested - t_written, "ask": t_answered - t_ingested,
-                    "total": t_answered - t0, "cited": any(c.article_id == written[0].article_id for c in reply.citations),
-                })
+                results.append(
+                    {
+                        "written": t_written - t0,
+                        "ingest": t_ingested - t_written,
+                        "ask": t_answered - t_ingested,
+                        "total": t_answered - t0,
+                        "cited": any(c.article_id == written[0].article_id for c in reply.citations),
+                    }
+                )
             stop.set()
             await asyncio.wait_for(loop, 60)
         registry.close()
@@ -222,8 +241,12 @@ def feed_server(n_feeds: int, items_per_feed: int, conn) -> None:
     with WebServer() as web:
         for f in range(n_feeds):
             feeds[f] = [
-                {"title": " ".join(r["text"].split()[:8]), "link": web.url(f"/f{f}/{r['id']}.html"),
-                 "date": "Thu, 12 Jun 2025 08:00:00 +0200", "description": " ".join(r["text"].split()[:60])}
+                {
+                    "title": " ".join(r["text"].split()[:8]),
+                    "link": web.url(f"/f{f}/{r['id']}.html"),
+                    "date": "Thu, 12 Jun 2025 08:00:00 +0200",
+                    "description": " ".join(r["text"].split()[:60]),
+                }
                 for r in rows[f * items_per_feed : (f + 1) * items_per_feed]
             ]
             web.set(f"/f{f}.xml", rss(f"Feed {f}", feeds[f]), "application/rss+xml")
@@ -238,8 +261,15 @@ def feed_server(n_feeds: int, items_per_feed: int, conn) -> None:
                     counter += 1
                     text = " ".join(rows[counter % len(rows)]["text"].split())
                     content = "".join(f"<p>{p}</p>" for p in paragraphs(text))
-                    feeds[f].insert(0, {"title": f"Neu {counter}", "link": web.url(f"/neu/{counter}.html"),
-                                        "date": "Thu, 12 Jun 2025 09:00:00 +0200", "content": content})
+                    feeds[f].insert(
+                        0,
+                        {
+                            "title": f"Neu {counter}",
+                            "link": web.url(f"/neu/{counter}.html"),
+                            "date": "Thu, 12 Jun 2025 09:00:00 +0200",
+                            "content": content,
+                        },
+                    )
                     del feeds[f][30:]
                     web.set(f"/f{f}.xml", rss(f"Feed {f}", feeds[f]), "application/rss+xml")
             conn.send("ok")
@@ -276,8 +306,16 @@ async def polling_cost(n_feeds: int, polls: int, workdir: Path) -> tuple[list[li
             for label in ("200, same body (parsed, nothing new)", "304 Not Modified"):
                 cpu, wall = time.process_time(), time.perf_counter()
                 report = await poller.poll_due()
-                cost.append([label, len(report.outcomes), sum(o.ok for o in report.outcomes), len(report.written),
-                             f"{time.process_time() - cpu:.3f}", f"{time.perf_counter() - wall:.2f}"])
+                cost.append(
+                    [
+                        label,
+                        len(report.outcomes),
+                        sum(o.ok for o in report.outcomes),
+                        len(report.written),
+                        f"{time.process_time() - cpu:.3f}",
+                        f"{time.perf_counter() - wall:.2f}",
+                    ]
+                )
                 clock.t += 60
             # memory along the polls: one feed in ten changes per round
             rng = random.Random(3)
@@ -324,14 +362,23 @@ def main() -> None:
 
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="absatz-freshness-"))
     workdir.mkdir(parents=True, exist_ok=True)
-    print(f"Live-corpus freshness on {machine()}; bundled multilingual-e5-small; store with {args.base} 10kGNAD articles\n")
+    print(
+        f"Live-corpus freshness on {machine()}; bundled multilingual-e5-small; "
+        f"store with {args.base} 10kGNAD articles\n"
+    )
 
     # 3 and 4 first, in a process that has not loaded the embedder yet
     if args.feeds:
         cost, memory = asyncio.run(polling_cost(args.feeds, args.polls, workdir))
-        print(f"One polling round over {args.feeds} unchanged feeds (30 items each) on loopback, CPU of the polling process (target <= 1 s):\n")
+        print(
+            f"One polling round over {args.feeds} unchanged feeds (30 items each) on loopback, "
+            "CPU of the polling process (target <= 1 s):\n"
+        )
         print(table(["answer", "feeds polled", "ok", "articles written", "CPU s", "wall s"], cost))
-        print(f"\nResident memory of the polling process along {args.polls} feed polls (one feed in ten gets a new full-text item per round):\n")
+        print(
+            f"\nResident memory of the polling process along {args.polls} feed polls "
+            "(one feed in ten gets a new full-text item per round):\n"
+        )
         print(table(["polls", "RSS MB", "articles written"], memory))
         print()
 
@@ -348,30 +395,77 @@ def main() -> None:
     if args.articles:
         rows = asyncio.run(watched_folder(settings, corpus, embedder, fresh[: args.articles], args.quiet))
         totals = [r["total"] for r in rows]
-        print(f"A file written into the watched folder until an answer cites it ({len(rows)} articles, "
-              f"{median([r['chars'] for r in rows]):.0f} characters median; watcher quiet time {args.quiet:g} s; target p50 <= 15 s):\n")
-        print(table(
-            ["article", "characters", "paragraphs embedded", "watcher s", "ingest s", "ask s", "total s", "cited"],
-            [[i + 1, r["chars"], r["paragraphs"], f"{r['seen']:.2f}", f"{r['ingest']:.2f}", f"{r['ask']:.2f}",
-              f"{r['total']:.2f}", "yes" if r["cited"] else "no"] for i, r in enumerate(rows)]
-            + [["p50", "", "", f"{median([r['seen'] for r in rows]):.2f}", f"{median([r['ingest'] for r in rows]):.2f}",
-                f"{median([r['ask'] for r in rows]):.2f}", f"{median(totals):.2f}", ""],
-               ["p90", "", "", "", "", "", f"{percentile(totals, 90):.2f}", ""]],
-        ))
+        print(
+            f"A file written into the watched folder until an answer cites it ({len(rows)} articles, "
+            f"{median([r['chars'] for r in rows]):.0f} characters median; "
+            f"watcher quiet time {args.quiet:g} s; target p50 <= 15 s):\n"
+        )
+        print(
+            table(
+                ["article", "characters", "paragraphs embedded", "watcher s", "ingest s", "ask s", "total s", "cited"],
+                [
+                    [
+                        i + 1,
+                        r["chars"],
+                        r["paragraphs"],
+                        f"{r['seen']:.2f}",
+                        f"{r['ingest']:.2f}",
+                        f"{r['ask']:.2f}",
+                        f"{r['total']:.2f}",
+                        "yes" if r["cited"] else "no",
+                    ]
+                    for i, r in enumerate(rows)
+                ]
+                + [
+                    [
+                        "p50",
+                        "",
+                        "",
+                        f"{median([r['seen'] for r in rows]):.2f}",
+                        f"{median([r['ingest'] for r in rows]):.2f}",
+                        f"{median([r['ask'] for r in rows]):.2f}",
+                        f"{median(totals):.2f}",
+                        "",
+                    ],
+                    ["p90", "", "", "", "", "", f"{percentile(totals, 90):.2f}", ""],
+                ],
+            )
+        )
         print()
 
     if args.feed_samples:
         rows = asyncio.run(feed_freshness(settings, corpus, embedder, fresh[args.articles :], args.interval, workdir))
         totals = [r["total"] for r in rows]
-        print(f"A new feed item until an answer cites it, poll interval {args.interval} s, real poller loop "
-              f"({len(rows)} items published at random moments):\n")
-        print(table(
-            ["item", "until written s", "ingest s", "ask s", "total s", "cited"],
-            [[i + 1, f"{r['written']:.1f}", f"{r['ingest']:.2f}", f"{r['ask']:.2f}", f"{r['total']:.1f}",
-              "yes" if r["cited"] else "no"] for i, r in enumerate(rows)]
-            + [["p50", f"{median([r['written'] for r in rows]):.1f}", f"{median([r['ingest'] for r in rows]):.2f}",
-                f"{median([r['ask'] for r in rows]):.2f}", f"{median(totals):.1f}", ""]],
-        ))
+        print(
+            f"A new feed item until an answer cites it, poll interval {args.interval} s, real poller loop "
+            f"({len(rows)} items published at random moments):\n"
+        )
+        print(
+            table(
+                ["item", "until written s", "ingest s", "ask s", "total s", "cited"],
+                [
+                    [
+                        i + 1,
+                        f"{r['written']:.1f}",
+                        f"{r['ingest']:.2f}",
+                        f"{r['ask']:.2f}",
+                        f"{r['total']:.1f}",
+                        "yes" if r["cited"] else "no",
+                    ]
+                    for i, r in enumerate(rows)
+                ]
+                + [
+                    [
+                        "p50",
+                        f"{median([r['written'] for r in rows]):.1f}",
+                        f"{median([r['ingest'] for r in rows]):.2f}",
+                        f"{median([r['ask'] for r in rows]):.2f}",
+                        f"{median(totals):.1f}",
+                        "",
+                    ]
+                ],
+            )
+        )
 
 
 if __name__ == "__main__":

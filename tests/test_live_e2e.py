@@ -14,7 +14,7 @@ from vectorstore.search import Searcher
 from vectorstore.store import Store
 
 from .conftest import CORPUS, settings_for
-from .web_server import expected_page, web  # noqa: F401  (web: the fixture)
+from .web_server import expected_page, web
 
 # The core is moving from bot/ to absatz/ while this is written: the one import to update.
 try:
@@ -43,7 +43,10 @@ async def test_a_feed_article_is_answered_with_a_citation(tmp_path, web, embedde
     assert {a.article_id for a in written.values()} <= set(ingest.added)
     assert len(ingest.added) == len(list(CORPUS.glob("*.*"))) + 2
 
-    result = answer(Searcher(store, embedder), "Wie viele Haushalte sollen bis zum Ende des Jahrzehnts an das Fernwärmenetz in Lindenau angeschlossen sein?")
+    result = answer(
+        Searcher(store, embedder),
+        "Wie viele Haushalte sollen bis zum Ende des Jahrzehnts an das Fernwärmenetz in Lindenau angeschlossen sein?",
+    )
     assert not result.abstained
     cited = result.citations[0]
     assert cited.id == f"{written[waerme].article_id}#2"

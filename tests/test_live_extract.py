@@ -17,13 +17,46 @@ PAGES_WITH_ARTICLES = ["waermenetz", "hochwasser", "tarif", "english"]
 
 # Text that is on the pages but is not the article.
 BOILERPLATE = [
-    "Cookies", "Alle akzeptieren", "Datenschutz", "Impressum", "Politik", "Newsletter", "Meistgelesen",
-    "Busfahrplan", "Lesen Sie auch", "Gaspreise", "Mehr zum Thema", "Solarpark", "Kommentare", "Klaus M.",
-    "Endlich passiert mal was", "Skandinavien", "Anzeige", "Teilen", "Fernwärme Stadtwerke",
-    "Ihre Privatsphäre", "Werbefrei", "Foto: Archiv", "Pegel Trier", "Zum Thema", "Weinlese", "Moselfähre",
-    "Leserkommentare", "Sechs Jahre?", "Eintracht Trier", "Wärmepumpe sichern", "Kita-Gebühren",
-    "A20: Baustelle", "Warnstreik legt", "Empfohlen von unseren Partnern", "Stromrechnung",
-    "Kommentarfunktion", "JavaScript", "We use cookies", "Related stories", "Shipping rates",
+    "Cookies",
+    "Alle akzeptieren",
+    "Datenschutz",
+    "Impressum",
+    "Politik",
+    "Newsletter",
+    "Meistgelesen",
+    "Busfahrplan",
+    "Lesen Sie auch",
+    "Gaspreise",
+    "Mehr zum Thema",
+    "Solarpark",
+    "Kommentare",
+    "Klaus M.",
+    "Endlich passiert mal was",
+    "Skandinavien",
+    "Anzeige",
+    "Teilen",
+    "Fernwärme Stadtwerke",
+    "Ihre Privatsphäre",
+    "Werbefrei",
+    "Foto: Archiv",
+    "Pegel Trier",
+    "Zum Thema",
+    "Weinlese",
+    "Moselfähre",
+    "Leserkommentare",
+    "Sechs Jahre?",
+    "Eintracht Trier",
+    "Wärmepumpe sichern",
+    "Kita-Gebühren",
+    "A20: Baustelle",
+    "Warnstreik legt",
+    "Empfohlen von unseren Partnern",
+    "Stromrechnung",
+    "Kommentarfunktion",
+    "JavaScript",
+    "We use cookies",
+    "Related stories",
+    "Shipping rates",
 ]
 
 
@@ -59,7 +92,11 @@ def test_metadata(name):
     html, expected = load(name)
     article = extract_article(html, BASE + expected["path"])
     assert (article.title, article.date, article.author, article.site, article.category) == (
-        expected["title"], expected["date"], expected["author"], expected["site"], expected["category"],
+        expected["title"],
+        expected["date"],
+        expected["author"],
+        expected["site"],
+        expected["category"],
     )
     assert article.language == ("en" if name == "english" else "de")
     assert article.lead == next(b["paragraph"] for b in expected["blocks"] if "paragraph" in b)
@@ -110,7 +147,10 @@ def test_english_is_accepted_but_refused_where_only_german_is_wanted():
     "html, reason",
     [
         ((PAGES / "video.html").read_bytes(), "no article text found on the page (only"),
-        (b"<html><body><div id='root'></div><script src='/app.js'></script></body></html>", "no article text found on the page"),
+        (
+            b"<html><body><div id='root'></div><script src='/app.js'></script></body></html>",
+            "no article text found on the page",
+        ),
         (b"", "not an HTML page"),
     ],
 )
@@ -138,12 +178,24 @@ def test_full_text_from_a_feed_item():
 @pytest.mark.parametrize(
     "text, declared, language",
     [
-        ("Die Bundesregierung hat am Mittwoch beschlossen, dass die Steuern für kleine Betriebe sinken sollen. "
-         "Das ist nach Angaben des Ministeriums ein wichtiger Schritt für den Mittelstand und die Wirtschaft.", "", "de"),
-        ("The government said on Wednesday that taxes for small businesses would fall. It was an important step "
-         "for the economy, the ministry said, and it would be followed by further measures.", "", "en"),
-        ("Le gouvernement a annoncé mercredi que les impôts des petites entreprises vont baisser. C'est une étape "
-         "importante pour l'économie selon le ministère qui prépare aussi d'autres mesures pour les familles.", "", "fr"),
+        (
+            "Die Bundesregierung hat am Mittwoch beschlossen, dass die Steuern für kleine Betriebe sinken sollen. "
+            "Das ist nach Angaben des Ministeriums ein wichtiger Schritt für den Mittelstand und die Wirtschaft.",
+            "",
+            "de",
+        ),
+        (
+            "The government said on Wednesday that taxes for small businesses would fall. It was an important step "
+            "for the economy, the ministry said, and it would be followed by further measures.",
+            "",
+            "en",
+        ),
+        (
+            "Le gouvernement a annoncé mercredi que les impôts des petites entreprises vont baisser. C'est une étape "
+            "importante pour l'économie selon le ministère qui prépare aussi d'autres mesures pour les familles.",
+            "",
+            "fr",
+        ),
         ("Kurz", "de-DE", "de"),  # too short to tell: the page's lang attribute decides
         ("Kurz", "", ""),
     ],

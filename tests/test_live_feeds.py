@@ -27,7 +27,9 @@ def test_rss20_items_with_duplicates_merged():
     ]
     first = feed.items[0]
     assert (first.title, first.date, first.category) == (
-        "Wärmenetz: Stadtwerke Lindenau investieren 120 Millionen Euro", "2025-03-14", "Wirtschaft",
+        "Wärmenetz: Stadtwerke Lindenau investieren 120 Millionen Euro",
+        "2025-03-14",
+        "Wirtschaft",
     )
     assert not first.has_full_text
     assert "1 duplicate item(s) merged" in feed.notes
@@ -61,8 +63,16 @@ def test_news_sitemap():
     feed = parse_feed(fixture("news-sitemap.xml"), BASE + "/sitemap-news.xml", now=NOW)
     assert feed.kind == "news-sitemap" and feed.title == "Rheinische Abendpost"
     assert [(i.url, i.title, i.date) for i in feed.items] == [
-        (BASE + "/wirtschaft/waermenetz-lindenau-100.html", "Wärmenetz: Stadtwerke Lindenau investieren 120 Millionen Euro", "2025-03-14"),
-        (BASE + "/nachrichten/tarif-nahverkehr-55.html", "Tarifeinigung im Nahverkehr: Busfahrer bekommen mehr Geld", "2025-06-12"),
+        (
+            BASE + "/wirtschaft/waermenetz-lindenau-100.html",
+            "Wärmenetz: Stadtwerke Lindenau investieren 120 Millionen Euro",
+            "2025-03-14",
+        ),
+        (
+            BASE + "/nachrichten/tarif-nahverkehr-55.html",
+            "Tarifeinigung im Nahverkehr: Busfahrer bekommen mehr Geld",
+            "2025-06-12",
+        ),
     ]
     assert feed.items[0].category == "Energie"
     assert any("date 2099-01-01 is in the future; dated 2025-06-12 (the fetch day)" in n for n in feed.notes)
@@ -80,7 +90,9 @@ def test_latin1_with_a_wrong_charset_header():
     data = fixture("latin1.xml")
     with pytest.raises(UnicodeDecodeError):
         data.decode("utf-8")  # the bytes really are Latin-1
-    feed = parse_feed(data, BASE + "/feeds/latin1.xml", now=NOW, headers={"content-type": "application/rss+xml; charset=utf-8"})
+    feed = parse_feed(
+        data, BASE + "/feeds/latin1.xml", now=NOW, headers={"content-type": "application/rss+xml; charset=utf-8"}
+    )
     assert feed.title == "Südkurier Grünstadt"
     assert feed.items[0].title == "Stadtbücherei Grünstadt öffnet künftig auch sonntags"
     assert "Bürgermeister Jürgen Köhler" in feed.items[0].content_html
@@ -91,13 +103,17 @@ def test_missing_and_future_dates():
     doc = (
         b'<rss version="2.0"><channel><title>t</title>'
         b"<item><title>ohne Datum</title><link>https://x.de/a</link></item>"
-        b"<item><title>Zukunft</title><link>https://x.de/b</link><pubDate>Sat, 01 Jan 2033 10:00:00 +0000</pubDate></item>"
-        b"<item><title>gleich</title><link>https://x.de/c</link><pubDate>Thu, 12 Jun 2025 09:30:00 +0000</pubDate></item>"
+        b"<item><title>Zukunft</title><link>https://x.de/b</link>"
+        b"<pubDate>Sat, 01 Jan 2033 10:00:00 +0000</pubDate></item>"
+        b"<item><title>gleich</title><link>https://x.de/c</link>"
+        b"<pubDate>Thu, 12 Jun 2025 09:30:00 +0000</pubDate></item>"
         b"</channel></rss>"
     )
     feed = parse_feed(doc, "https://x.de/feed", now=NOW)
     assert [(i.url[-1], i.date) for i in feed.items] == [("a", ""), ("b", "2025-06-12"), ("c", "2025-06-12")]
-    assert feed.items[1].note == "item https://x.de/b: date 2033-01-01 is in the future; dated 2025-06-12 (the fetch day)"
+    assert (
+        feed.items[1].note == "item https://x.de/b: date 2033-01-01 is in the future; dated 2025-06-12 (the fetch day)"
+    )
     assert feed.items[2].note == ""  # half an hour ahead is clock skew, not the future
 
 
@@ -117,20 +133,32 @@ def test_items_without_usable_links_are_skipped_with_a_note():
 @pytest.mark.parametrize(
     "data, reason",
     [
-        (b'{"items": []}', 'not XML (starts with \'{"items": []}\')'),
+        (b'{"items": []}', "not XML (starts with '{\"items\": []}')"),
         (b"", "not XML (starts with '')"),
-        (b"<!DOCTYPE html><html><head><title>x</title></head><body>hi</body></html>", "an HTML page, not a feed (look for the page's RSS link)"),
+        (
+            b"<!DOCTYPE html><html><head><title>x</title></head><body>hi</body></html>",
+            "an HTML page, not a feed (look for the page's RSS link)",
+        ),
         (b"<?xml version='1.0'?><config><a>1</a></config>", "XML but not a feed (root element <config>)"),
-        (b"<?xml version='1.0'?><!-- c --><sitemapindex xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'/>",
-         "a sitemap index, not a news sitemap: add one of the sitemaps it lists"),
+        (
+            b"<?xml version='1.0'?><!-- c --><sitemapindex xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'/>",
+            "a sitemap index, not a news sitemap: add one of the sitemaps it lists",
+        ),
         (b"<rss version='2.0'><channel><title>kaputt</titel>", "malformed feed (mismatched tag at line"),
-        (b"<?xml version='1.0'?><urlset xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'><url><loc>https://x.de/a</loc></url></urlset>",
-         "a sitemap without <news:news> entries: not a news sitemap"),
-        (b"<?xml version='1.0'?><!DOCTYPE urlset [<!ENTITY a 'aaaaaaaaaa'><!ENTITY b '&a;&a;&a;&a;'>]>"
-         b"<urlset xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'><url><loc>&b;</loc></url></urlset>",
-         "the sitemap declares a DTD or entities: refused"),
-        (b"<?xml version='1.0'?><!DOCTYPE rss [<!ENTITY a 'aaaaaaaaaa'><!ENTITY b '&a;&a;&a;&a;'>]>"
-         b"<rss version='2.0'><channel><title>&b;</title></channel></rss>", "the feed declares XML entities: refused"),
+        (
+            b"<?xml version='1.0'?><urlset xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'><url><loc>https://x.de/a</loc></url></urlset>",
+            "a sitemap without <news:news> entries: not a news sitemap",
+        ),
+        (
+            b"<?xml version='1.0'?><!DOCTYPE urlset [<!ENTITY a 'aaaaaaaaaa'><!ENTITY b '&a;&a;&a;&a;'>]>"
+            b"<urlset xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'><url><loc>&b;</loc></url></urlset>",
+            "the sitemap declares a DTD or entities: refused",
+        ),
+        (
+            b"<?xml version='1.0'?><!DOCTYPE rss [<!ENTITY a 'aaaaaaaaaa'><!ENTITY b '&a;&a;&a;&a;'>]>"
+            b"<rss version='2.0'><channel><title>&b;</title></channel></rss>",
+            "the feed declares XML entities: refused",
+        ),
     ],
 )
 def test_bad_documents_are_one_clear_line(data, reason):
@@ -163,7 +191,10 @@ def test_an_empty_feed_is_no_error():
 
 
 def test_root_element_skips_the_prolog():
-    assert root_element(b"\xef\xbb\xbf<?xml version='1.0'?>\n<!-- x -->\n<!DOCTYPE rss [<!ENTITY a 'b'>]>\n<rss/>") == "rss"
+    assert (
+        root_element(b"\xef\xbb\xbf<?xml version='1.0'?>\n<!-- x -->\n<!DOCTYPE rss [<!ENTITY a 'b'>]>\n<rss/>")
+        == "rss"
+    )
     assert root_element(b"<rdf:RDF xmlns:rdf='x'/>") == "rdf:RDF"
     assert root_element(b"hello") is None
     assert root_element("<?xml version='1.0' encoding='utf-16'?><feed/>".encode("utf-16")) == "feed"
@@ -172,7 +203,9 @@ def test_root_element_skips_the_prolog():
 def test_content_hash_changes_with_an_edit():
     feed = parse_feed(fixture("rss20.xml"), BASE + "/feeds/rss20.xml", now=NOW)
     edited = parse_feed(
-        fixture("rss20.xml").replace(b"mehr als verdoppeln.", b"mehr als verdreifachen."), BASE + "/feeds/rss20.xml", now=NOW
+        fixture("rss20.xml").replace(b"mehr als verdoppeln.", b"mehr als verdreifachen."),
+        BASE + "/feeds/rss20.xml",
+        now=NOW,
     )
     assert feed.items[0].content_hash != edited.items[0].content_hash
     assert feed.items[1].content_hash == edited.items[1].content_hash

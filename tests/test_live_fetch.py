@@ -27,7 +27,7 @@ from ingest.live.fetch import (
     parse_retry_after,
 )
 
-from .web_server import HUGE_BYTES, web  # noqa: F401  (the fixture)
+from .web_server import HUGE_BYTES, web
 
 PUBLIC = "93.184.216.34"  # a global address; the test transport maps it to loopback
 
@@ -100,7 +100,10 @@ def test_check_url_refuses(url, reason):
         ("http://169.254.169.254/latest/meta-data/", "169.254.169.254 is a cloud metadata address"),
         ("http://[::1]:8080/feed", "::1 is a loopback address"),
         ("http://localhost:9/feed", "host localhost resolves to "),  # a name, resolved for real
-        ("http://2130706433/feed", "host 2130706433 resolves to 127.0.0.1, a loopback address"),  # 127.0.0.1 as a number
+        (
+            "http://2130706433/feed",
+            "host 2130706433 resolves to 127.0.0.1, a loopback address",
+        ),  # 127.0.0.1 as a number
     ],
 )
 async def test_internal_addresses_are_refused_before_connecting(url, why):
@@ -287,7 +290,9 @@ async def test_identifying_user_agent_and_conditional_get(web):
         assert web.hits["/feeds/rss20.xml"] == 1 and web.bytes_sent["/feeds/rss20.xml"] <= 300
         by_date = await fetcher.fetch(web.url("/feeds/rss20.xml"), last_modified=first.last_modified)
         assert by_date.not_modified
-        web.set("/feeds/rss20.xml", "<rss version='2.0'><channel><title>neu</title></channel></rss>", "application/rss+xml")
+        web.set(
+            "/feeds/rss20.xml", "<rss version='2.0'><channel><title>neu</title></channel></rss>", "application/rss+xml"
+        )
         changed = await fetcher.fetch(web.url("/feeds/rss20.xml"), etag=first.etag)
         assert changed.status == 200 and b"neu" in changed.content and changed.etag != first.etag
 
@@ -331,3 +336,20 @@ async def test_per_host_concurrency_limit(web):
         web.release.set()
         await asyncio.wait_for(asyncio.gather(first, second), 30)
         assert web.hits["/robots.txt"] == 1
+
+
+def test_errors_belong_to_the_one_tree_and_cross_processes():
+    import pickle
+
+    from vectorstore.errors import AbsatzError
+
+    error = HTTPStatus("https://x.de/feed", 429, retry_after=60.0)
+    assert isinstance(error, AbsatzError)
+    again = pickle.loads(pickle.dumps(error))  # the ingest child hands errors to the bot
+    assert (type(again), str(again), again.status, again.retry_after, again.url) == (
+        HTTPStatus,
+        "https://x.de/feed: HTTP 429 (retry after 60 s)",
+        429,
+        60.0,
+        "https://x.de/feed",
+    )

@@ -40,9 +40,17 @@ def article(**changes) -> WebArticle:
 
 
 def test_markdown_front_matter_reads_category_and_author():
-    text = "---\ntitle: T\ndate: 2024-09-22\nurl: https://x.de/a\nsource: X\ncategory: Inland\nauthor: Anna Schmidt\n---\n\nText hier.\n"
+    text = (
+        "---\ntitle: T\ndate: 2024-09-22\nurl: https://x.de/a\nsource: X\ncategory: Inland\n"
+        "author: Anna Schmidt\n---\n\nText hier.\n"
+    )
     parsed = parse_markdown(text, "x-1")
-    assert (parsed.category, parsed.author_code, parsed.source, parsed.url) == ("Inland", "Anna Schmidt", "X", "https://x.de/a")
+    assert (parsed.category, parsed.author_code, parsed.source, parsed.url) == (
+        "Inland",
+        "Anna Schmidt",
+        "X",
+        "https://x.de/a",
+    )
     plain = parse_markdown("---\ntitle: T\n---\n\nText hier.\n", "x-2")
     assert (plain.category, plain.author_code) == ("", "")
 
@@ -71,7 +79,11 @@ def test_rendered_file_reads_back_as_the_same_article():
     parsed = parse_markdown(text, article_id_for(URL))
     assert parsed.title == "Wahl in Brandenburg: SPD knapp vorn"
     assert (parsed.date, parsed.url, parsed.source, parsed.category, parsed.author_code) == (
-        "2024-09-22", URL, "tagesschau.de", "Inland", "Anna Schmidt",
+        "2024-09-22",
+        URL,
+        "tagesschau.de",
+        "Inland",
+        "Anna Schmidt",
     )
     assert [(p.n, p.heading) for p in parsed.paragraphs] == [(1, ""), (2, "Die Ergebnisse"), (3, "Die Ergebnisse")]
     assert parsed.paragraphs[1].text == "Nach dem vorläufigen Endergebnis kommt die SPD auf 30,9 Prozent."
@@ -87,7 +99,7 @@ def test_written_only_when_changed(tmp_path):
     mtime = first.path.stat().st_mtime_ns
     again = write_article(tmp_path, article())
     assert not again.changed and again.path.stat().st_mtime_ns == mtime
-    edited = write_article(tmp_path, article(blocks=article().blocks + (Block("Ein neuer Absatz am Ende."),)))
+    edited = write_article(tmp_path, article(blocks=(*article().blocks, Block("Ein neuer Absatz am Ende."))))
     assert edited.changed and not edited.created
     assert [p.name for p in first.path.parent.iterdir()] == [first.path.name]  # no temp files left
 

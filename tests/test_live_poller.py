@@ -20,7 +20,7 @@ from ingest.parse import parse_markdown
 from ingest.sources import load_articles
 
 from .test_live_registry import SimClock
-from .web_server import PAGES, expected_page, rss, web  # noqa: F401  (web: the fixture)
+from .web_server import PAGES, expected_page, rss, web
 
 FEED_TYPE = "application/rss+xml; charset=utf-8"
 
@@ -77,7 +77,7 @@ async def test_every_feed_format_becomes_article_files(live):
     assert len(report.written) == 6 and all(a.created for a in report.written)
     assert sorted(p.relative_to(live.corpus).parts[:2] for p in live.corpus.rglob("*.md")) == [("web", "127-0-0-1")] * 6
     # hochwasser is in two feeds (RSS 2.0 and Atom), waermenetz twice in one: each page fetched once
-    for name, url in pages.items():
+    for name in pages:
         assert web.hits[expected_page(name)["path"]] == 1, name
     # items that carry their text are never fetched
     assert web.hits["/landtag/schulgesetz-2025.html"] == 0 and web.hits["/lokales/buecherei-sonntag-77.html"] == 0
@@ -87,12 +87,16 @@ async def test_every_feed_format_becomes_article_files(live):
         article = stored[url]
         assert [(p.heading, p.text) for p in article.paragraphs] == expected_paragraphs(name), name
         assert (article.title, article.source) == (expected_page(name)["title"], expected_page(name)["site"])
-    assert stored[pages["tarif"]].date == "2025-02-20" and stored[pages["tarif"]].author_code == "Lena Vogt; Deniz Aydin"
+    assert (
+        stored[pages["tarif"]].date == "2025-02-20" and stored[pages["tarif"]].author_code == "Lena Vogt; Deniz Aydin"
+    )
     assert stored[pages["waermenetz"]].category == "Wirtschaft"
 
     schule = stored[web.url("/landtag/schulgesetz-2025.html")]
     assert (schule.title, schule.date, schule.source) == (
-        "Landtag beschließt verlässliche Ganztagsbetreuung an Grundschulen", "2025-06-11", "Landtagsdienst Sachsen-Anhalt",
+        "Landtag beschließt verlässliche Ganztagsbetreuung an Grundschulen",
+        "2025-06-11",
+        "Landtagsdienst Sachsen-Anhalt",
     )
     assert schule.headings == ["600 zusätzliche Stellen"] and len(schule.paragraphs) == 3
     buecherei = stored[web.url("/lokales/buecherei-sonntag-77.html")]
@@ -128,7 +132,12 @@ async def test_items_added_edited_and_removed_between_polls(live):
     web = live.web
     a_url, b_url, c_url = web.page("waermenetz"), web.page("hochwasser"), web.page("tarif")
     a_path, b_path, c_path = (expected_page(n)["path"] for n in ("waermenetz", "hochwasser", "tarif"))
-    item_a = {"title": "Wärmenetz", "link": a_url, "date": "Fri, 14 Mar 2025 06:30:00 +0100", "description": "Fassung 1"}
+    item_a = {
+        "title": "Wärmenetz",
+        "link": a_url,
+        "date": "Fri, 14 Mar 2025 06:30:00 +0100",
+        "description": "Fassung 1",
+    }
     item_b = {"title": "Hochwasser", "link": b_url, "date": "Fri, 02 May 2025 17:45:00 +0200"}
     item_c = {"title": "Tarif", "link": c_url, "date": "Thu, 20 Feb 2025 12:05:00 +0100"}
 
@@ -156,7 +165,11 @@ async def test_items_added_edited_and_removed_between_polls(live):
         # edit A (the item and its page), remove B, add C
         page = (PAGES / "waermenetz.html").read_text(encoding="utf-8").replace("{base}", web.base)
         update = "Update: Die Stadtwerke haben den Baubeginn auf Juni verschoben."
-        web.set(a_path, page.replace("<p>Der Stadtrat soll im April", f"<p>{update}</p>\n<p>Der Stadtrat soll im April"), "text/html")
+        web.set(
+            a_path,
+            page.replace("<p>Der Stadtrat soll im April", f"<p>{update}</p>\n<p>Der Stadtrat soll im April"),
+            "text/html",
+        )
         publish({**item_a, "description": "Fassung 2"}, item_c)
         live.clock.advance(300)
         web.reset_counts()
@@ -194,6 +207,23 @@ async def test_duplicates_across_feeds_are_one_article_also_in_later_rounds(live
     assert len(list(live.corpus.rglob("*.md"))) == 1
 
 
+async def test_an_article_already_in_the_corpus_is_known_to_every_feed(live):
+    web = live.web
+    url = web.page("tarif")
+    path = expected_page("tarif")["path"]
+    async with poller_for(live) as poller:
+        assert (await poller.fetch_page(url)) is not None  # an admin ingested the page by hand
+        web.set("/feeds/one.xml", rss("Eins", [{"title": "T", "link": url}]), FEED_TYPE)
+        live.registry.add(web.url("/feeds/one.xml"))
+        first = await poller.poll_due()
+        assert first.written == [] and web.hits[path] == 2  # fetched, the file was up to date
+        web.set("/feeds/two.xml", rss("Zwei", [{"title": "T", "link": url}]), FEED_TYPE)
+        live.registry.add(web.url("/feeds/two.xml"))
+        live.clock.advance(900)
+        await poller.poll_due()
+    assert web.hits[path] == 2  # the second feed knows the article from the first
+
+
 async def test_a_latin1_page_named_only_by_its_header(live):
     web = live.web
     html = (PAGES / "hochwasser.html").read_text(encoding="utf-8").replace('<meta charset="utf-8">', "")
@@ -205,7 +235,9 @@ async def test_a_latin1_page_named_only_by_its_header(live):
         written = await poller.fetch_page(web.url("/latin1/hochwasser.html"))
     article = parse_markdown(written.path.read_text(encoding="utf-8"), written.article_id)
     assert article.title == "Hochwasserschutz an der Mosel: Land gibt Deiche frei"
-    assert article.paragraphs[1].text.startswith("Das Umweltministerium in Mainz hat am Freitag die Pläne für den Hochwasserschutz")
+    assert article.paragraphs[1].text.startswith(
+        "Das Umweltministerium in Mainz hat am Freitag die Pläne für den Hochwasserschutz"
+    )
 
 
 BAD_FEEDS = {
@@ -214,7 +246,7 @@ BAD_FEEDS = {
     "/status/500": "HTTP 500",
     "/status/429": "HTTP 429 (retry after 7200 s)",
     "/loop/a": "redirect loop back to",
-    "/not-xml": "not XML (starts with '{\"items\": [], \"note\": \"this is JSON\"}')",
+    "/not-xml": 'not XML (starts with \'{"items": [], "note": "this is JSON"}\')',
     "/not-feed.xml": "XML but not a feed (root element <config>)",
     "/html-page": "an HTML page, not a feed",
     "/huge": "the response is larger than the 5 MB limit",
@@ -265,7 +297,9 @@ async def test_item_problems_are_noted_and_the_rest_is_ingested(live):
     items = [
         {"title": "ohne Datum", "link": waerme},
         {"title": "aus der Zukunft", "link": hoch, "date": "Sat, 01 Jan 2033 10:00:00 +0000"},
-    ] + [{"title": f"schlecht {i}", "link": url, "date": "Mon, 09 Jun 2025 10:00:00 +0200"} for i, url in enumerate(bad)]
+    ] + [
+        {"title": f"schlecht {i}", "link": url, "date": "Mon, 09 Jun 2025 10:00:00 +0200"} for i, url in enumerate(bad)
+    ]
     web.set("/feeds/mixed.xml", rss("Gemischt", items), FEED_TYPE)
     live.registry.add(web.url("/feeds/mixed.xml"), interval_s=600)
     async with poller_for(live) as poller:
@@ -284,11 +318,15 @@ async def test_item_problems_are_noted_and_the_rest_is_ingested(live):
 
         # next time the feed changes: pages that cannot become articles are not asked again,
         # a server error is
-        web.set("/feeds/mixed.xml", rss("Gemischt", items + [{"title": "neu", "link": web.url("/status/404?neu")}]), FEED_TYPE)
+        web.set(
+            "/feeds/mixed.xml",
+            rss("Gemischt", [*items, {"title": "neu", "link": web.url("/status/404?neu")}]),
+            FEED_TYPE,
+        )
         live.clock.advance(600)
         web.reset_counts()
         await poller.poll_due()
-    assert web.hits["/fr/budget.html"] == web.hits["/video/sturm.html"] == web.hits[waerme[len(web.base):]] == 0
+    assert web.hits["/fr/budget.html"] == web.hits["/video/sturm.html"] == web.hits[waerme[len(web.base) :]] == 0
     assert web.hits["/status/500"] == 1 and web.hits["/status/404"] == 1  # the 404 is the new item's
 
 
@@ -348,11 +386,14 @@ async def test_fetch_page_writes_one_web_article(live):
         assert first.first_citation == f"{first.article_id}#1"
         assert first.lead.startswith("Nach drei Warnstreiks")
         parsed = parse_markdown(first.path.read_text(encoding="utf-8"), first.article_id)
-        assert (parsed.category, parsed.author_code, parsed.date) == ("Wirtschaft", "Lena Vogt; Deniz Aydin", "2025-02-20")
+        assert (parsed.category, parsed.author_code, parsed.date) == (
+            "Wirtschaft",
+            "Lena Vogt; Deniz Aydin",
+            "2025-02-20",
+        )
         assert await poller.fetch_page(url, category="Wirtschaft") is None  # unchanged: nothing written
         with pytest.raises(ExtractError, match=r"is in French \(fr\)"):
             await poller.fetch_page(web.url("/fr/budget.html"))
-        with pytest.raises(Refused, match="robots.txt disallows"):
+        with pytest.raises(Refused, match=r"robots\.txt disallows"):
             await poller.fetch_page(web.url("/private/artikel.html"))
     assert len(list(live.corpus.rglob("*.md"))) == 1
-

@@ -32,10 +32,18 @@ def registry(tmp_path):
 
 def test_add_list_remove(registry):
     feed = registry.add("https://www.tagesschau.de/xml/rss2/", category="Inland", added_by="admin#1")
-    assert (feed.url, feed.interval_s, feed.category, feed.added_by) == ("https://www.tagesschau.de/xml/rss2/", 900, "Inland", "admin#1")
+    assert (feed.url, feed.interval_s, feed.category, feed.added_by) == (
+        "https://www.tagesschau.de/xml/rss2/",
+        900,
+        "Inland",
+        "admin#1",
+    )
     assert feed.next_poll == registry._clock()  # due at once
     registry.add("https://www.spiegel.de/schlagzeilen/index.rss", interval_s=60)
-    assert [f.url for f in registry.feeds()] == ["https://www.tagesschau.de/xml/rss2/", "https://www.spiegel.de/schlagzeilen/index.rss"]
+    assert [f.url for f in registry.feeds()] == [
+        "https://www.tagesschau.de/xml/rss2/",
+        "https://www.spiegel.de/schlagzeilen/index.rss",
+    ]
     registry.mark_seen(feed.url, "https://www.tagesschau.de/a.html", "h1", "tagesschau-de-abc")
     removed = registry.remove("https://www.tagesschau.de/xml/rss2/")
     assert removed.url == feed.url
@@ -49,7 +57,11 @@ def test_add_list_remove(registry):
         ("ftp://example.com/feed", 900, "ftp://example.com/feed: only http and https URLs are fetched, not ftp"),
         ("file:///etc/passwd", 900, "file:///etc/passwd: only http and https URLs are fetched, not file"),
         ("kein link", 900, "kein link: only http and https URLs are fetched, not a relative URL"),
-        ("https://user:pw@example.com/rss", 900, "https://user:pw@example.com/rss: URLs with a user name or password are not fetched"),
+        (
+            "https://user:pw@example.com/rss",
+            900,
+            "https://user:pw@example.com/rss: URLs with a user name or password are not fetched",
+        ),
         ("https://example.com/rss", 59, "interval 59 s is below the minimum of 60 s (1 min)"),
         ("https://example.com/rss", 8 * 86400, "interval 691200 s is above the maximum of 604800 s (7 days)"),
         ("https://example.com/rss", "oft", "interval 'oft' is not a number of seconds"),
@@ -92,10 +104,18 @@ def test_failures_back_off_and_a_success_resets(registry):
     clock.advance(1200)
     second = registry.record_failure("https://example.com/rss.xml", "HTTP 500")
     assert (second.failures, second.next_poll) == (2, clock() + 2400)
-    throttled = registry.record_failure("https://example.com/rss.xml", "HTTP 429 (retry after 20000 s)", retry_after_s=20000)
+    throttled = registry.record_failure(
+        "https://example.com/rss.xml", "HTTP 429 (retry after 20000 s)", retry_after_s=20000
+    )
     assert throttled.next_poll == clock() + 20000  # the server's wish is longer than the backoff
     ok = registry.record_success("https://example.com/rss.xml", etag='"v2"', articles=3, title="Beispiel")
-    assert (ok.failures, ok.next_poll, ok.etag, ok.articles_ingested, ok.title) == (0, clock() + 600, '"v2"', 3, "Beispiel")
+    assert (ok.failures, ok.next_poll, ok.etag, ok.articles_ingested, ok.title) == (
+        0,
+        clock() + 600,
+        '"v2"',
+        3,
+        "Beispiel",
+    )
     assert ok.last_error == "HTTP 429 (retry after 20000 s)"  # the last error stays visible with its time
 
 

@@ -17,14 +17,25 @@ def test_defaults():
 
 
 def test_from_the_environment():
-    settings = LiveSettings.from_env({
-        "FEEDS_ALLOW_PRIVATE": "true", "FEEDS_USER_AGENT": "absatz-test/1 (+mailto:ops@example.com)",
-        "FEEDS_MAX_BYTES": "1000000", "FEEDS_TIMEOUT_S": "5", "FEEDS_PER_HOST": "1", "FEEDS_INTERVAL_S": "60",
-        "FEEDS_LANGUAGES": "de", "WATCH_QUIET_MS": "250",
-    })
+    settings = LiveSettings.from_env(
+        {
+            "FEEDS_ALLOW_PRIVATE": "true",
+            "FEEDS_USER_AGENT": "absatz-test/1 (+mailto:ops@example.com)",
+            "FEEDS_MAX_BYTES": "1000000",
+            "FEEDS_TIMEOUT_S": "5",
+            "FEEDS_PER_HOST": "1",
+            "FEEDS_INTERVAL_S": "60",
+            "FEEDS_LANGUAGES": "de",
+            "WATCH_QUIET_MS": "250",
+        }
+    )
     policy = settings.fetch_policy()
     assert (policy.allow_private, policy.user_agent, policy.max_bytes, policy.timeout_s, policy.per_host) == (
-        True, "absatz-test/1 (+mailto:ops@example.com)", 1_000_000, 5.0, 1,
+        True,
+        "absatz-test/1 (+mailto:ops@example.com)",
+        1_000_000,
+        5.0,
+        1,
     )
     assert (settings.interval_s, settings.languages, settings.watch_quiet_ms) == (60, ("de",), 250)
 

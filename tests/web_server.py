@@ -80,7 +80,10 @@ class WebServer:
         with self._lock:
             self._version += 1
             self.resources[path] = Resource(
-                data, content_type, status, dict(headers),
+                data,
+                content_type,
+                status,
+                dict(headers),
                 etag=f'"{hashlib.sha1(data).hexdigest()[:16]}"',
                 last_modified=formatdate(1_700_000_000 + self._version * 60, usegmt=True),
             )
@@ -90,7 +93,9 @@ class WebServer:
         data = (WEB_DATA / name).read_bytes()
         if not raw:
             data = data.replace(b"{base}", self.base.encode("ascii"))
-        ctype = content_type or ("text/html; charset=utf-8" if name.endswith(".html") else "application/rss+xml; charset=utf-8")
+        ctype = content_type or (
+            "text/html; charset=utf-8" if name.endswith(".html") else "application/rss+xml; charset=utf-8"
+        )
         self.set(path, data, ctype)
 
     def page(self, name: str) -> str:
@@ -107,8 +112,16 @@ class WebServer:
     def _install_defaults(self) -> None:
         self.set("/robots.txt", ROBOTS, "text/plain")
         self.set("/not-xml", '{"items": [], "note": "this is JSON"}', "application/json")
-        self.set("/html-page", "<!DOCTYPE html><html><head><title>Start</title></head><body><p>Willkommen</p></body></html>", "text/html")
-        self.set("/not-feed.xml", "<?xml version='1.0'?><config><server>on</server><items>3</items></config>", "application/xml")
+        self.set(
+            "/html-page",
+            "<!DOCTYPE html><html><head><title>Start</title></head><body><p>Willkommen</p></body></html>",
+            "text/html",
+        )
+        self.set(
+            "/not-feed.xml",
+            "<?xml version='1.0'?><config><server>on</server><items>3</items></config>",
+            "application/xml",
+        )
         self.set("/status/404", "nicht gefunden", "text/plain", status=404)
         self.set("/status/500", "Interner Fehler", "text/plain", status=500)
         self.set("/status/429", "zu viele Anfragen", "text/plain", status=429, **{"Retry-After": "7200"})
@@ -119,7 +132,9 @@ class WebServer:
                 self.set(f"/chain/{i}", "", "text/plain", status=301, Location=f"/chain/{i + 1}")
         self.fixture("/chain/6", "pages/waermenetz.html")
         self.set("/redirect-loopback", "", "text/plain", status=302, Location=f"{self.base}/feeds/rss20.xml")
-        self.set("/redirect-metadata", "", "text/plain", status=302, Location="http://169.254.169.254/latest/meta-data/")
+        self.set(
+            "/redirect-metadata", "", "text/plain", status=302, Location="http://169.254.169.254/latest/meta-data/"
+        )
         self.set("/redirect-file", "", "text/plain", status=302, Location="file:///etc/passwd")
 
 

@@ -1,13 +1,15 @@
 """The errors of the live corpus: each one line, naming the URL (or feed) and the reason.
 
-They share one base, :class:`LiveError`, so a front end maps the whole family once.
-``key`` and ``params`` follow the shape of the project's error tree, so that this base
-can derive from it when that tree is in place.
+They share one base, :class:`LiveError`, a branch of the project's one error tree
+(:class:`~vectorstore.errors.AbsatzError`), so each front end maps them as it maps every
+other error: ``key`` finds a wording in the text table, else ``str()`` is shown.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from vectorstore.errors import AbsatzError
 
 
 def one_line(text: str, limit: int = 300) -> str:
@@ -16,16 +18,17 @@ def one_line(text: str, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-class LiveError(Exception):
+class LiveError(AbsatzError):
     """Something a feed, a page or a URL did that an admin can read and act on."""
 
     key: str = "live"
 
     def __init__(self, subject: str, reason: str, **params: Any):
+        reason = one_line(reason)
+        message = one_line(f"{subject}: {reason}" if subject else reason, 500)
+        super().__init__(message, subject=subject, reason=reason, **params)
         self.subject = subject
-        self.reason = one_line(reason)
-        self.params = {"subject": subject, "reason": self.reason, **params}
-        super().__init__(one_line(f"{subject}: {self.reason}" if subject else self.reason, 500))
+        self.reason = reason
 
     @property
     def url(self) -> str:

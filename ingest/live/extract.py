@@ -17,12 +17,18 @@ A page without article text, or in a language other than the accepted ones, is a
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from html import escape
+from typing import Any
 
 import trafilatura
+from lxml.etree import _Element
+from lxml.html import HtmlElement
+from trafilatura.settings import Document
 from trafilatura.utils import load_html
 
 from .errors import LiveError
@@ -81,7 +87,7 @@ class WebArticle:
         """The first paragraph: what an announcement quotes."""
         return next((b.text for b in self.blocks if not b.heading), "")
 
-    def with_changes(self, **changes) -> WebArticle:
+    def with_changes(self, **changes: Any) -> WebArticle:
         return replace(self, **changes)
 
 
@@ -99,10 +105,8 @@ def extract_article(
     not decode with it, the page's own declaration and detection decide.
     """
     if isinstance(html, bytes) and charset:
-        try:
+        with contextlib.suppress(LookupError, UnicodeDecodeError):
             html = html.decode(charset)
-        except (LookupError, UnicodeDecodeError):
-            pass
     tree = load_html(html)
     if tree is None:
         raise ExtractError(url, "not an HTML page")
@@ -148,14 +152,19 @@ def extract_fragment(
     """An article body carried by a feed item (``content:encoded``): no page around it,
     so no page metadata either — the caller fills it in from the item.
     """
-    page = f"<html><head><title>{escape(title)}</title></head><body><article><h1>{escape(title)}</h1>{fragment}</article></body></html>"
+    head = f"<head><title>{escape(title)}</title></head>"
+    page = f"<html>{head}<body><article><h1>{escape(title)}</h1>{fragment}</article></body></html>"
     doc = _extract(load_html(page), url)
     if doc is None or doc.body is None:
         raise ExtractError(url, "the feed item's text holds no article text")
     blocks = _blocks(doc.body, title)
     return _checked(
-        WebArticle(url=canonical_url(url), title=title, blocks=tuple(blocks),
-                   language=detect_language(" ".join(b.text for b in blocks))),
+        WebArticle(
+            url=canonical_url(url),
+            title=title,
+            blocks=tuple(blocks),
+            language=detect_language(" ".join(b.text for b in blocks)),
+        ),
         url,
         languages,
         min_chars,
@@ -169,15 +178,17 @@ def _checked(article: WebArticle, url: str, languages: tuple[str, ...], min_char
     if article.language and languages and article.language not in languages:
         accepted = " and ".join(language_name(c) for c in languages)
         raise ExtractError(
-            url, f"the article is in {language_name(article.language)} ({article.language}); only {accepted} articles are ingested"
+            url,
+            f"the article is in {language_name(article.language)} ({article.language}); "
+            f"only {accepted} articles are ingested",
         )
     if not article.title:
         article = article.with_changes(title=article.lead[:90])
     return article
 
 
-def _extract(tree, url: str):
-    return trafilatura.bare_extraction(
+def _extract(tree: HtmlElement, url: str) -> Document | None:
+    doc = trafilatura.bare_extraction(
         tree,
         url=url,
         with_metadata=True,
@@ -190,9 +201,10 @@ def _extract(tree, url: str):
         deduplicate=False,
         date_extraction_params={"extensive_search": False, "original_date": True},
     )
+    return doc if isinstance(doc, Document) else None  # as_dict=False: a Document or nothing
 
 
-def _article_container(tree):
+def _article_container(tree: HtmlElement) -> HtmlElement | None:
     """The element that holds the article, when the page marks one: the innermost
     ``<article>`` or ``itemprop="articleBody"`` element that contains the page's ``<h1>``.
     """
@@ -203,7 +215,7 @@ def _article_container(tree):
     return candidates[0] if candidates else None
 
 
-def _only(tree, element):
+def _only(tree: HtmlElement, element: HtmlElement) -> HtmlElement:
     """A copy of the page whose ``<body>`` holds nothing but ``element`` (the head stays,
     with its metadata)."""
     path = tree.getroottree().getpath(element)
@@ -222,15 +234,15 @@ def _only(tree, element):
     return page
 
 
-def _text(element) -> str:
+def _text(element: _Element) -> str:
     return " ".join("".join(element.itertext()).split())
 
 
-def _blocks(body, title: str) -> list[Block]:
+def _blocks(body: _Element, title: str) -> list[Block]:
     """Walk trafilatura's XML body in order: headings, paragraphs, list items, quotes."""
     out: list[Block] = []
 
-    def walk(el) -> None:
+    def walk(el: _Element) -> None:
         for child in el:
             tag = child.tag if isinstance(child.tag, str) else ""
             if tag == "head":
@@ -272,7 +284,7 @@ def _blocks(body, title: str) -> list[Block]:
     return cleaned
 
 
-def _text_chars(blocks) -> int:
+def _text_chars(blocks: Iterable[Block]) -> int:
     return sum(len(b.text) for b in blocks if not b.heading)
 
 

@@ -16,6 +16,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
+from typing import Any
 from urllib.parse import urljoin
 from xml.sax import SAXParseException
 
@@ -176,7 +177,12 @@ def _parse_with_feedparser(data: bytes, url: str, *, now: datetime, headers: dic
         notes.append(f"{dupes} duplicate item(s) merged")
     if len(parsed.entries) > MAX_ITEMS:
         notes.append(f"only the first {MAX_ITEMS} of {len(parsed.entries)} items read")
-    return ParsedFeed(kind=parsed.get("version") or "feed", title=_clean(parsed.feed.get("title", "")), items=tuple(items), notes=tuple(notes))
+    return ParsedFeed(
+        kind=parsed.get("version") or "feed",
+        title=_clean(parsed.feed.get("title", "")),
+        items=tuple(items),
+        notes=tuple(notes),
+    )
 
 
 def _xml_problem(exc: BaseException | None) -> str:
@@ -185,7 +191,7 @@ def _xml_problem(exc: BaseException | None) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def _item_from_entry(entry, feed_url: str, now: datetime) -> tuple[FeedItem | None, str]:
+def _item_from_entry(entry: Any, feed_url: str, now: datetime) -> tuple[FeedItem | None, str]:
     link = entry.get("link") or ""
     if not link and str(entry.get("id", "")).startswith(("http://", "https://")):
         link = entry["id"]  # RSS <guid isPermaLink="true"> without <link>
@@ -221,7 +227,7 @@ def _item_from_entry(entry, feed_url: str, now: datetime) -> tuple[FeedItem | No
     )
 
 
-def _entry_datetime(entry) -> datetime | None:
+def _entry_datetime(entry: Any) -> datetime | None:
     """The item's publication time in its own time zone (so the date is the publisher's),
     from the raw string when it parses, else feedparser's UTC reading."""
     for key in ("published", "updated", "created"):

@@ -31,7 +31,9 @@ PROJECT_URL = "https://github.com/absatz/absatz"
 ROBOTS_AGENT = "absatz"  # the product token robots.txt rules are matched against
 REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
 
-FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/rdf+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
+FEED_ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/rdf+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
+)
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 
 
@@ -274,7 +276,9 @@ class Fetcher:
         self.policy = policy or FetchPolicy()
         self._resolver = resolver or system_resolver
         self._monotonic = monotonic
-        timeout = httpx.Timeout(self.policy.timeout_s, connect=min(self.policy.connect_timeout_s, self.policy.timeout_s))
+        timeout = httpx.Timeout(
+            self.policy.timeout_s, connect=min(self.policy.connect_timeout_s, self.policy.timeout_s)
+        )
         self._client = httpx.AsyncClient(
             transport=transport,
             timeout=timeout,
@@ -290,7 +294,7 @@ class Fetcher:
     async def __aenter__(self) -> Self:
         return self
 
-    async def __aexit__(self, *exc) -> None:
+    async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
 
     async def aclose(self) -> None:
@@ -390,7 +394,9 @@ class Fetcher:
                 raise Unreachable(asked, f"{url.host}: {type(exc).__name__} {one_line(str(exc), 120)}") from None
         raise Unreachable(asked, f"cannot connect to {url.host} ({one_line(str(last), 120) or 'connection failed'})")
 
-    async def _result(self, asked: str, url: httpx.URL, response: httpx.Response, limit: int, conditional: bool) -> FetchResult:
+    async def _result(
+        self, asked: str, url: httpx.URL, response: httpx.Response, limit: int, conditional: bool
+    ) -> FetchResult:
         status = response.status_code
         etag = response.headers.get("etag", "")
         last_modified = response.headers.get("last-modified", "")
@@ -431,7 +437,9 @@ class Fetcher:
             parser = RobotFileParser()
             note = ""
             try:
-                result = await self._follow(f"{key}/robots.txt", {"Accept": "text/plain"}, self.policy.robots_max_bytes, page=False)
+                result = await self._follow(
+                    f"{key}/robots.txt", {"Accept": "text/plain"}, self.policy.robots_max_bytes, page=False
+                )
                 parser.parse(result.content.decode("utf-8", "replace").splitlines())
             except HTTPStatus as exc:
                 if exc.status in (401, 403):

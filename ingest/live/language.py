@@ -13,32 +13,54 @@ _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 
 # The most frequent function words, chosen so that few are shared between languages.
 STOPWORDS: dict[str, frozenset[str]] = {
-    "de": frozenset("der die das und ist nicht ein eine einen dem den des sich auch noch über nach bei "
-                    "wurde wurden werden sind hat haben mit für auf aus zu im vom zum zur dass sie er es "
-                    "wie oder aber nur als am".split()),
-    "en": frozenset("the and is are was were of to with on for from by at it this that which has have "
-                    "had been would will said its their they he she be not an or but as".split()),
-    "fr": frozenset("le la les et est des du une un dans pour que qui sur pas avec au aux ce cette sont "
-                    "été il elle ont par plus ses leur mais comme".split()),
-    "es": frozenset("el la los las y es del una un en por que con para se su sus al lo como más pero "
-                    "fue ha son está este esta".split()),
-    "it": frozenset("il lo la gli le e è di del della che per con una un non sono nel nella alla dei "
-                    "delle anche più ha come ma".split()),
-    "nl": frozenset("de het een en is van dat die niet zijn op te met voor ook aan er maar door bij "
-                    "werd worden heeft hebben naar om".split()),
-    "pt": frozenset("o a os as e é do da dos das um uma em no na que com para por não se mais foi são "
-                    "ao pela pelo como mas".split()),
-    "pl": frozenset("i w na z się nie do że jest to jak o od po przez dla ale czy jego jej są był była "
-                    "być tym także oraz".split()),
-    "tr": frozenset("ve bir bu da de için ile olarak olan çok daha gibi ama en ki ne mi ya sonra kadar "
-                    "göre".split()),
-    "sv": frozenset("och att det som en på är av för med till den har inte om ett var de sig men från "
-                    "vid kan också".split()),
+    "de": frozenset(
+        "der die das und ist nicht ein eine einen dem den des sich auch noch über nach bei "
+        "wurde wurden werden sind hat haben mit für auf aus zu im vom zum zur dass sie er es "
+        "wie oder aber nur als am".split()
+    ),
+    "en": frozenset(
+        "the and is are was were of to with on for from by at it this that which has have "
+        "had been would will said its their they he she be not an or but as".split()
+    ),
+    "fr": frozenset(
+        "le la les et est des du une un dans pour que qui sur pas avec au aux ce cette sont "
+        "été il elle ont par plus ses leur mais comme".split()
+    ),
+    "es": frozenset(
+        "el la los las y es del una un en por que con para se su sus al lo como más pero "
+        "fue ha son está este esta".split()
+    ),
+    "it": frozenset(
+        "il lo la gli le e è di del della che per con una un non sono nel nella alla dei "
+        "delle anche più ha come ma".split()
+    ),
+    "nl": frozenset(
+        "de het een en is van dat die niet zijn op te met voor ook aan er maar door bij "
+        "werd worden heeft hebben naar om".split()
+    ),
+    "pt": frozenset(
+        "o a os as e é do da dos das um uma em no na que com para por não se mais foi são ao pela pelo como mas".split()
+    ),
+    "pl": frozenset(
+        "i w na z się nie do że jest to jak o od po przez dla ale czy jego jej są był była być tym także oraz".split()
+    ),
+    "tr": frozenset("ve bir bu da de için ile olarak olan çok daha gibi ama en ki ne mi ya sonra kadar göre".split()),
+    "sv": frozenset(
+        "och att det som en på är av för med till den har inte om ett var de sig men från vid kan också".split()
+    ),
 }
 
 NAMES = {
-    "de": "German", "en": "English", "fr": "French", "es": "Spanish", "it": "Italian", "nl": "Dutch",
-    "pt": "Portuguese", "pl": "Polish", "tr": "Turkish", "sv": "Swedish",
+    "de": "German",
+    "en": "English",
+    "fr": "French",
+    "es": "Spanish",
+    "it": "Italian",
+    "nl": "Dutch",
+    "pt": "Portuguese",
+    "pl": "Polish",
+    "tr": "Turkish",
+    "sv": "Swedish",
 }
 
 MIN_HITS = 8  # below this many function words the text says too little

@@ -14,7 +14,7 @@ import asyncio
 import inspect
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,7 +32,7 @@ from .feeds import FeedError, FeedItem, parse_feed
 from .fetch import Fetcher, FetchError, HTTPStatus, Refused, TooLarge
 from .files import write_article
 from .registry import Feed, FeedRegistry
-from .urls import canonical_url
+from .urls import article_id_for, canonical_url
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +104,7 @@ class PollReport:
 class _Round:
     """Items being fetched by feeds polled together: the same URL is fetched once."""
 
-    tasks: dict[str, asyncio.Task] = field(default_factory=dict)
+    tasks: dict[str, asyncio.Task[tuple[str, NewArticle | None]]] = field(default_factory=dict)
 
 
 class _ItemSkipped(Exception):
@@ -176,8 +176,9 @@ class Poller:
             self.registry.record_failure(feed.url, exc.reason, retry)
             return FeedOutcome(feed.url, "failed", error=exc.reason)
         if result.not_modified:
-            self.registry.record_success(feed.url, etag=result.etag or feed.etag,
-                                         last_modified=result.last_modified or feed.last_modified)
+            self.registry.record_success(
+                feed.url, etag=result.etag or feed.etag, last_modified=result.last_modified or feed.last_modified
+            )
             return FeedOutcome(feed.url, "not-modified")
         now = datetime.fromtimestamp(self.clock(), tz=UTC)
         try:
@@ -216,15 +217,16 @@ class Poller:
         if task is None:
             task = shared.tasks[item.url] = asyncio.ensure_future(self._article(feed, feed_title, item))
         try:
-            article = await asyncio.shield(task)
+            article_id, written = await asyncio.shield(task)
         except _ItemSkipped as exc:
             if exc.permanent:  # retried only when the item changes
                 self.registry.mark_seen(feed.url, item.url, digest, "")
             return exc.note
-        self.registry.mark_seen(feed.url, item.url, digest, article.article_id if article else "")
-        return article
+        self.registry.mark_seen(feed.url, item.url, digest, article_id)
+        return written
 
-    async def _article(self, feed: Feed, feed_title: str, item: FeedItem) -> NewArticle | None:
+    async def _article(self, feed: Feed, feed_title: str, item: FeedItem) -> tuple[str, NewArticle | None]:
+        """The item's article id, and what was written (``None``: the file was up to date)."""
         try:
             if item.has_full_text:
                 web = await asyncio.to_thread(
@@ -241,7 +243,7 @@ class Poller:
             permanent = isinstance(exc, Refused | TooLarge) or (isinstance(exc, HTTPStatus) and exc.permanent)
             raise _ItemSkipped(f"item {item.url}: {exc.reason}", permanent=permanent) from None
         web = self._complete(web, feed, feed_title, item)
-        return await self._write(web, feed.url)
+        return article_id_for(web.url), await self._write(web, feed.url)
 
     def _complete(self, web: WebArticle, feed: Feed, feed_title: str, item: FeedItem) -> WebArticle:
         """What the page does not say, the feed item does; the admin's category wins."""
@@ -294,20 +296,22 @@ class Poller:
         """Look at the registry again now (a feed was added or changed)."""
         self._wake.set()
 
-    def seconds_until_due(self, exclude=(), max_sleep_s: float = 60.0) -> float:
+    def seconds_until_due(self, exclude: Iterable[str] = (), max_sleep_s: float = 60.0) -> float:
         """How long the loop may sleep: until the next due feed, at most ``max_sleep_s``."""
         next_due = self.registry.next_due(exclude)
         if next_due is None:
             return max_sleep_s
         return min(max(0.0, next_due - self.clock()), max_sleep_s)
 
-    async def run_forever(self, stop_event: asyncio.Event, on_report: OnReport | None = None, *, max_sleep_s: float = 60.0) -> None:
+    async def run_forever(
+        self, stop_event: asyncio.Event, on_report: OnReport | None = None, *, max_sleep_s: float = 60.0
+    ) -> None:
         """Poll feeds as they fall due until ``stop_event`` is set.
 
         Each feed runs as its own task and is reported (``on_report``) as soon as it is
         done, so a feed that hangs until its timeout delays no other feed's articles.
         """
-        running: dict[str, asyncio.Task] = {}
+        running: dict[str, asyncio.Task[FeedOutcome]] = {}
         stop_wait = asyncio.ensure_future(stop_event.wait())
         try:
             while not stop_event.is_set():

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from .errors import LiveError, one_line
 from .fetch import Refused, check_url
@@ -104,7 +105,7 @@ class Feed:
         parts.append(f"{self.articles_ingested} article(s) ingested")
         return " · ".join(parts)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, object]:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
 
@@ -159,7 +160,8 @@ class FeedRegistry:
             if self._row(url):
                 raise FeedRegistryError(url, "this feed is already registered")
             self._db.execute(
-                "INSERT INTO feeds (url, interval_s, category, next_poll, added_by, added_at) VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO feeds (url, interval_s, category, next_poll, added_by, added_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
                 (url, interval_s, one_line(category, 100), now, one_line(added_by, 200), now),
             )
         return self._existing(url)
@@ -195,7 +197,9 @@ class FeedRegistry:
     def due(self, now: float | None = None) -> list[Feed]:
         now = self._clock() if now is None else now
         with self._lock:
-            rows = self._db.execute(f"SELECT {_COLUMNS} FROM feeds WHERE next_poll <= ? ORDER BY next_poll", (now,)).fetchall()
+            rows = self._db.execute(
+                f"SELECT {_COLUMNS} FROM feeds WHERE next_poll <= ? ORDER BY next_poll", (now,)
+            ).fetchall()
         return [Feed(*r) for r in rows]
 
     def next_due(self, exclude: Iterable[str] = ()) -> float | None:
@@ -208,8 +212,9 @@ class FeedRegistry:
             row = self._db.execute(f"SELECT MIN(next_poll) FROM feeds{where}", skip).fetchone()
         return row[0] if row and row[0] is not None else None
 
-    def _row(self, url: str):
-        return self._db.execute(f"SELECT {_COLUMNS} FROM feeds WHERE url = ?", (url,)).fetchone()
+    def _row(self, url: str) -> tuple[Any, ...] | None:
+        row: tuple[Any, ...] | None = self._db.execute(f"SELECT {_COLUMNS} FROM feeds WHERE url = ?", (url,)).fetchone()
+        return row
 
     # --- what a poll reports ----------------------------------------------------------
 
@@ -222,11 +227,24 @@ class FeedRegistry:
         with self._lock:
             self._db.execute(
                 "UPDATE feeds SET etag = ?, last_modified = ?, title = CASE WHEN ? != '' THEN ? ELSE title END, "
-                "last_success = ?, failures = 0, next_poll = ? + interval_s, articles_ingested = articles_ingested + ?, "
+                "last_success = ?, failures = 0, next_poll = ? + interval_s, "
+                "articles_ingested = articles_ingested + ?, "
                 "last_error = CASE WHEN ? != '' THEN ? ELSE last_error END, "
                 "last_error_at = CASE WHEN ? != '' THEN ? ELSE last_error_at END WHERE url = ?",
-                (etag, last_modified, title, one_line(title, 200), now, now, articles,
-                 note, one_line(note), note, now, url),
+                (
+                    etag,
+                    last_modified,
+                    title,
+                    one_line(title, 200),
+                    now,
+                    now,
+                    articles,
+                    note,
+                    one_line(note),
+                    note,
+                    now,
+                    url,
+                ),
             )
         return self._existing(url)
 
@@ -250,8 +268,10 @@ class FeedRegistry:
         feed = self._existing(url)
         interval_s = check_interval(interval_s)
         with self._lock:
-            self._db.execute("UPDATE feeds SET interval_s = ?, next_poll = MIN(next_poll, ?) WHERE url = ?",
-                             (interval_s, self._clock() + interval_s, feed.url))
+            self._db.execute(
+                "UPDATE feeds SET interval_s = ?, next_poll = MIN(next_poll, ?) WHERE url = ?",
+                (interval_s, self._clock() + interval_s, feed.url),
+            )
         return self._existing(feed.url)
 
     # --- seen items -------------------------------------------------------------------
@@ -277,13 +297,15 @@ class FeedRegistry:
             self._db.execute(
                 "INSERT INTO feed_items (feed_url, item_url, content_hash, article_id, first_seen, last_seen) "
                 "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (feed_url, item_url) DO UPDATE SET "
-                "content_hash = excluded.content_hash, article_id = excluded.article_id, last_seen = excluded.last_seen",
+                "content_hash = excluded.content_hash, article_id = excluded.article_id, "
+                "last_seen = excluded.last_seen",
                 (feed_url, item_url, content_hash, article_id, now, now),
             )
 
     def seen_count(self, feed_url: str) -> int:
         with self._lock:
-            return self._db.execute("SELECT COUNT(*) FROM feed_items WHERE feed_url = ?", (feed_url,)).fetchone()[0]
+            row = self._db.execute("SELECT COUNT(*) FROM feed_items WHERE feed_url = ?", (feed_url,)).fetchone()
+        return int(row[0])
 
 
 def check_interval(interval_s: int) -> int:

@@ -2,7 +2,8 @@
 
 | variable | default | what |
 |---|---|---|
-| ``FEEDS_ALLOW_PRIVATE`` | false | fetch from loopback/private addresses (tests, an intranet feed); metadata addresses stay refused |
+| ``FEEDS_ALLOW_PRIVATE`` | false | fetch from loopback/private addresses (tests, an intranet feed); |
+| | | cloud metadata addresses stay refused |
 | ``FEEDS_USER_AGENT`` | ``absatz/<version> (+<project URL>)`` | the User-Agent of every request |
 | ``FEEDS_MAX_BYTES`` | 5000000 | largest feed or page read |
 | ``FEEDS_TIMEOUT_S`` | 30 | time limit of one fetch, redirects and body included |
@@ -18,7 +19,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from vectorstore.settings import SettingsError, env_bool, env_int
+from vectorstore.errors import SettingsError
+from vectorstore.settings import env_bool, env_int
 
 from .fetch import FetchPolicy, default_user_agent
 from .registry import DEFAULT_INTERVAL_S, MAX_INTERVAL_S, MIN_INTERVAL_S
@@ -49,7 +51,9 @@ class LiveSettings:
             watch_quiet_ms=_positive(env, "WATCH_QUIET_MS", 1000),
         )
         if not MIN_INTERVAL_S <= settings.interval_s <= MAX_INTERVAL_S:
-            raise SettingsError(f"FEEDS_INTERVAL_S={settings.interval_s} must be between {MIN_INTERVAL_S} and {MAX_INTERVAL_S}")
+            raise SettingsError(
+                f"FEEDS_INTERVAL_S={settings.interval_s} must be between {MIN_INTERVAL_S} and {MAX_INTERVAL_S}"
+            )
         if not settings.languages:
             raise SettingsError("FEEDS_LANGUAGES names no language (e.g. de,en)")
         return settings

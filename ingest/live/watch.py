@@ -145,7 +145,11 @@ class Quiet:
                 if entry.first_kind != ADDED:
                     out.append(FileChange(path, DELETED))
             elif path.is_dir():
-                out.extend(FileChange(p, ADDED) for p in sorted(path.rglob("*")) if p.is_file() and is_article_path(p, self.root))
+                out.extend(
+                    FileChange(p, ADDED)
+                    for p in sorted(path.rglob("*"))
+                    if p.is_file() and is_article_path(p, self.root)
+                )
             else:
                 out.append(FileChange(path, ADDED if entry.first_kind == ADDED else MODIFIED))
         return out

@@ -46,6 +46,7 @@ from common import (
     table,
 )
 
+from absatz.answer import answer
 from ingest.live.feeds import parse_feed
 from ingest.live.fetch import Fetcher, FetchPolicy
 from ingest.live.poller import Poller
@@ -60,12 +61,6 @@ from vectorstore.embeddings import load_embedder
 from vectorstore.search import Searcher
 from vectorstore.settings import StoreSettings
 from vectorstore.store import Store
-
-# The core is moving from bot/ to absatz/: the one import to update.
-try:
-    from absatz.answer import answer
-except ImportError:
-    from bot.answer import answer  # type: ignore[no-redef]
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-ZÄÖÜ„\"])")
 PAGE = """<!DOCTYPE html><html lang="de"><head><meta charset="utf-8"><title>{title} | Bench-Kurier</title>

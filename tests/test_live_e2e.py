@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 
+from absatz.answer import answer
 from ingest.live.fetch import Fetcher, FetchPolicy
 from ingest.live.poller import Poller
 from ingest.live.registry import FeedRegistry
@@ -15,12 +16,6 @@ from vectorstore.store import Store
 
 from .conftest import CORPUS, settings_for
 from .web_server import expected_page, web
-
-# The core is moving from bot/ to absatz/ while this is written: the one import to update.
-try:
-    from absatz.answer import answer
-except ImportError:  # before the move
-    from bot.answer import answer  # type: ignore[no-redef]
 
 
 async def test_a_feed_article_is_answered_with_a_citation(tmp_path, web, embedder):

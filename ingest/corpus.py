@@ -101,7 +101,8 @@ def trash_article(corpus_dir: Path, path: Path, article_id: str) -> Path | None:
         target = trash / f"{stamp}-{path.name}"
         shutil.move(str(path), target)
         return target
-    kept, removed = [], []
+    kept: list[str] = []
+    removed: list[str] = []
     for line in path.read_text(encoding="utf-8").splitlines():
         try:
             is_it = isinstance(obj := json.loads(line), dict) and str(obj.get("id")) == article_id

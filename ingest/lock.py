@@ -27,7 +27,8 @@ class IngestBusy(AbsatzError):
 
 def lock_path(settings: StoreSettings) -> Path:
     if settings.chroma_host:
-        return Path(tempfile.gettempdir()) / f"absatz-{settings.chroma_host}-{settings.chroma_port}-{settings.collection}.lock"
+        name = f"absatz-{settings.chroma_host}-{settings.chroma_port}-{settings.collection}.lock"
+        return Path(tempfile.gettempdir()) / name
     return settings.chroma_path / f"{settings.collection}.ingest.lock"
 
 
@@ -43,7 +44,8 @@ class IngestLock:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:
             raise StoreWriteError(
-                f"cannot write the ingest lock {self.path} ({exc.strerror}); is the store read-only? Nothing was changed."
+                f"cannot write the ingest lock {self.path} ({exc.strerror}); is the store read-only? "
+                "Nothing was changed."
             ) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -56,7 +58,7 @@ class IngestLock:
         self._fd = fd
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         if self._fd is not None:
             os.ftruncate(self._fd, 0)
             fcntl.flock(self._fd, fcntl.LOCK_UN)

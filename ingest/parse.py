@@ -10,8 +10,9 @@ import json
 import re
 from typing import Any
 
-from .article import Article, ParseError, Paragraph
 from vectorstore.text import shorten, split_sentences
+
+from .article import Article, Paragraph, ParseError
 
 # ` date 2023-09 ZIOLKOWSKI (dpa-AFX) - text…` — the dpa-AFX export's first line.
 _NATIVE_HEAD = re.compile(
@@ -40,9 +41,7 @@ def is_heading(block: str) -> bool:
     line = block.strip()
     if not line or len(line) > MAX_HEADING_CHARS or len(line.split()) > MAX_HEADING_WORDS:
         return False
-    if line[-1] in ".!:;,\"'“”»«…)" or not any(c.isalpha() for c in line):
-        return False
-    return True
+    return line[-1] not in ".!:;,\"'“”»«…)" and any(c.isalpha() for c in line)
 
 
 def derive_title(paragraphs: list[Paragraph] | tuple[Paragraph, ...]) -> str:
@@ -58,7 +57,7 @@ def _blocks(text: str) -> list[tuple[int, str]]:
     """Blank-line separated blocks with the 1-based line each starts on."""
     blocks: list[tuple[int, str]] = []
     pos = 0
-    for m in list(_BLANK_LINES.finditer(text)) + [None]:
+    for m in [*_BLANK_LINES.finditer(text), None]:
         end = m.start() if m else len(text)
         chunk = text[pos:end]
         if chunk.strip():
@@ -176,10 +175,10 @@ def _markdown_blocks_fix(text: str) -> str:
 
 
 def _check_date(value: Any, line: int | None) -> str:
-    value = str(value or "").strip()
-    if value and not _DATE.match(value):
-        raise ParseError(f"date {value!r} is not YYYY-MM or YYYY-MM-DD", line=line)
-    return value
+    date = str(value or "").strip()
+    if date and not _DATE.match(date):
+        raise ParseError(f"date {date!r} is not YYYY-MM or YYYY-MM-DD", line=line)
+    return date
 
 
 def parse_json_record(obj: Any, line: int) -> Article:

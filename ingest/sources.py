@@ -24,7 +24,7 @@ class Failure:
     line: int | None
     reason: str
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, str | int | None]:
         return {"path": self.path, "line": self.line, "reason": self.reason}
 
     def __str__(self) -> str:

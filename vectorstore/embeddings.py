@@ -8,6 +8,7 @@ sentence-transformers. Everything else in absatz only sees ``Embeddings``.
 from __future__ import annotations
 
 import threading
+
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
@@ -29,10 +30,12 @@ class VectorEmbeddings(Embeddings):
         raise NotImplementedError
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return self.embed_passages(list(texts)).tolist()
+        vectors: list[list[float]] = self.embed_passages(list(texts)).tolist()
+        return vectors
 
     def embed_query(self, text: str) -> list[float]:
-        return self.embed_question(text).tolist()
+        vector: list[float] = self.embed_question(text).tolist()
+        return vector
 
 
 class BundledE5Embeddings(VectorEmbeddings):
@@ -87,8 +90,9 @@ class SentenceTransformerEmbeddings(VectorEmbeddings):
         except Exception as exc:  # the library raises many kinds for a bad name
             raise EmbedderError(f"cannot load EMBEDDING_MODEL={model!r}: {exc}") from None
         self.name = model
-        dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
-        self.dim = int(dimension())
+        encoder = self._model
+        dimension = getattr(encoder, "get_embedding_dimension", None) or encoder.get_sentence_embedding_dimension
+        self.dim = int(dimension() or 0)
         # A GPU wants big batches (H200, MiniLM: 740 units/s at 64, 6,000 at 512).
         self.batch_size = batch_size or (256 if str(self._model.device).startswith("cuda") else 32)
         is_e5 = "e5" in self.name.lower()
@@ -107,7 +111,8 @@ class SentenceTransformerEmbeddings(VectorEmbeddings):
         return self._encode([self._passage_prefix + t for t in texts])
 
     def embed_question(self, text: str) -> np.ndarray:
-        return self._encode([self._query_prefix + text])[0]
+        vector: np.ndarray = self._encode([self._query_prefix + text])[0]
+        return vector
 
 
 def load_embedder(model: str, device: str = "cpu") -> VectorEmbeddings:

@@ -10,6 +10,7 @@ by ``key`` and ``params`` in the core's text table (``absatz.texts``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 
@@ -22,7 +23,8 @@ class AbsatzError(Exception):
         super().__init__(message)
         self.params = params
 
-    def __reduce__(self):  # crosses from the ingest process to its parent intact
+    def __reduce__(self) -> tuple[Callable[..., AbsatzError], tuple[type[AbsatzError], str, dict[str, Any]]]:
+        # crosses from the ingest process to its parent intact
         return _rebuild, (type(self), str(self), self.params)
 
 

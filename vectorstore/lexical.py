@@ -7,6 +7,7 @@ is built with; the two are saved, loaded and replaced together (:mod:`.readindex
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 
 import bm25s
@@ -17,7 +18,7 @@ from .text import tokenize
 logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every build at DEBUG
 
 
-def index_text(document: str, meta: dict) -> str:
+def index_text(document: str, meta: Mapping[str, str]) -> str:
     return "\n".join(x for x in (meta.get("title", ""), meta.get("heading", ""), document) if x)
 
 

@@ -14,7 +14,7 @@ import functools
 
 
 @functools.cache
-def _libc():
+def _libc() -> ctypes.CDLL | None:
     name = ctypes.util.find_library("c")
     try:
         libc = ctypes.CDLL(name) if name else None

@@ -105,7 +105,8 @@ def tokenize(text: str) -> list[str]:
     """Lower-case words, German stop words dropped, Snowball-stemmed."""
     words = [w for w in _TOKEN.findall(text.lower()) if w not in _STOPWORDS]
     with _stemmer_lock:  # PyStemmer objects are not thread-safe
-        return _stemmer.stemWords(words)
+        stems: list[str] = _stemmer.stemWords(words)
+    return stems
 
 
 def shorten(text: str, limit: int) -> str:

@@ -13,7 +13,8 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 
-from vectorstore.dates import RECENCY_WINDOW, DateRange
+from vectorstore.dates import RECENCY_WINDOW
+from vectorstore.filters import Filter
 from vectorstore.records import Hit, SentenceVector
 from vectorstore.search import Searcher, SearchResult
 
@@ -174,13 +175,14 @@ def abstain(question: str, language: str, started: float, key: str = "not_found"
 
 
 def answer(searcher: Searcher, question: str, k: int = 5, history: Sequence[str] = (),
-           dates: DateRange | None = None, llm: LLMAnswerer | None = None,
+           where: Filter | None = None, llm: LLMAnswerer | None = None,
            on_text: Callable[[str], None] | None = None) -> Answer:
     """Answer ``question`` from the corpus.
 
     ``history`` (earlier questions of a conversation) gives a follow-up its subject:
     condensed into a standalone query by the LLM when one is configured, otherwise
-    added to the retrieval query. ``dates`` restricts retrieval to a period;
+    added to the retrieval query. ``where`` restricts retrieval to a slice of the corpus
+    (a period, categories, sources) before ranking;
     ``on_text`` receives the LLM's reply as it streams.
     """
     started = time.perf_counter()
@@ -192,7 +194,7 @@ def answer(searcher: Searcher, question: str, k: int = 5, history: Sequence[str]
         query = llm.condense(question, history)
     else:
         query = " ".join([*history, question])
-    result = searcher.search(query, k=max(k, 2), dates=dates)
+    result = searcher.search(query, k=max(k, 2), where=where)
     if llm is not None:
         return compose_llm(llm, question, result, started, on_text)
     return compose(question, result, started)
@@ -205,11 +207,11 @@ def _citation(n: int, hit: Hit, quote: str, text: str) -> Citation:
         id=hit.para_id,
         article_id=hit.article_id,
         paragraph=hit.paragraph,
-        title=meta.get("title", ""),
-        date=meta.get("date", ""),
-        dateline=meta.get("dateline", ""),
-        agency=meta.get("agency", ""),
-        heading=meta.get("heading", ""),
+        title=meta.title,
+        date=meta.date,
+        dateline=meta.dateline,
+        agency=meta.agency,
+        heading=hit.heading,
         quote=quote,
         text=text,
         score=round(hit.score, 4),

@@ -21,12 +21,16 @@ from pathlib import Path
 from typing import TextIO
 
 from ingest.pipeline import IngestReport, Progress
+from vectorstore.chroma import Chroma
 from vectorstore.dates import DateRange
 from vectorstore.embeddings import VectorEmbeddings
 from vectorstore.errors import NoIndex, UnknownCitation
+from vectorstore.filters import Filter
+from vectorstore.generations import Generations
+from vectorstore.readindex import Reader
 from vectorstore.records import ArticleSummary, Hit, ParagraphView, citation_id, parse_citation_id
+from vectorstore.related import related
 from vectorstore.search import Searcher
-from vectorstore.store import Store
 
 from .answer import Answer, answer
 from .corpus import Corpus, Removal, Upload
@@ -134,7 +138,7 @@ class Absatz:
         store = self.settings.store
         if not store.chroma_host and not store.chroma_path.is_dir():
             raise NoIndex(f"no index at {store.location}: ingest articles first", location=store.location)
-        if not Store(store).exists:
+        if not Generations(Chroma(store)).read().exists:
             raise NoIndex(f"no index at {store.location}: ingest articles first", location=store.location)
 
     # --- reading ----------------------------------------------------------------------
@@ -143,53 +147,57 @@ class Absatz:
             until: str | None = None, k: int = 5, on_text: Callable[[str], None] | None = None) -> Answer:
         """A cited answer (or "not in the corpus"); ``history`` holds a conversation's
         earlier questions, ``on_text`` receives an LLM's reply as it streams."""
-        return answer(self.searcher, question, k=k, history=history, dates=period(since, until), llm=self.llm,
-                      on_text=on_text)
+        return answer(self.searcher, question, k=k, history=history, where=Filter(dates=period(since, until)),
+                      llm=self.llm, on_text=on_text)
 
     def search(self, query: str, *, k: int = 5, since: str | None = None, until: str | None = None) -> list[Hit]:
         """Ranked paragraphs, no answer."""
-        return self.searcher.search(query, k=k, dates=period(since, until)).hits
+        return self.searcher.search(query, k=k, where=Filter(dates=period(since, until))).hits
 
     def source(self, cid: str) -> SourceView:
         """The paragraph behind a citation id, with the ones before and after it."""
         article_id, n = parse_citation_id(cid)
-        store = self.searcher.store
-        paragraph = store.paragraph(cid)
+        index = self.searcher.view().index
+        paragraph = index.paragraph(cid)
 
         def neighbour(m: int) -> ParagraphView | None:
             try:
-                return store.paragraph(citation_id(article_id, m)) if m >= 1 else None
+                return index.paragraph(citation_id(article_id, m)) if m >= 1 else None
             except UnknownCitation:
                 return None
 
         return SourceView(paragraph, neighbour(n - 1), neighbour(n + 1))
 
     def article(self, article_id: str) -> ArticleSummary:
-        return self.searcher.store.article(article_id)
+        return self.searcher.view().index.article(article_id)
 
     def related(self, article_id: str, k: int = 5) -> list[ArticleSummary]:
         """Articles on the same subject, newest first."""
-        return self.searcher.store.related(article_id, k)
+        return related(self.searcher.view().index, article_id, k)
 
     def titles(self) -> dict[str, str]:
-        """Article id → title (for autocomplete), read once per corpus version."""
-        version = self.searcher.view().index.version
-        if self._titles[0] != version:
-            self._titles = (version, self.searcher.store.article_titles())
+        """Article id → title (for autocomplete), built once per corpus version."""
+        index = self.searcher.view().index
+        if self._titles[0] != index.version:
+            self._titles = (index.version, index.article_titles())
         return self._titles[1]
+
+    def _reader(self) -> Reader:
+        """The searcher's reader when one is open (its index is loaded already); otherwise
+        one of its own, so that stats need no embedder (nor one that matches the store)."""
+        return self._searcher.reader if self._searcher is not None else Reader(Chroma(self.settings.store))
 
     def stats(self) -> Stats:
         self.require_index()
-        store = Store(self.settings.store)
-        meta = store.meta
-        return Stats(**store.counts(), embedder=meta.get("embedder", ""), store=self.settings.store.location,
-                     last_ingest=float(meta["last_ingest"]) if meta.get("last_ingest") else None,
-                     last_ingest_summary=meta.get("last_ingest_summary", ""))
+        view = self._reader().view()
+        counts = view.index.counts()
+        return Stats(counts.articles, counts.paragraphs, counts.passages, counts.sentences,
+                     embedder=view.pointer.embedder, store=self.settings.store.location,
+                     last_ingest=view.pointer.last_ingest, last_ingest_summary=view.pointer.last_ingest_summary)
 
     def stored_paths(self) -> dict[str, str]:
         """Article id → the file it was ingested from."""
-        store = Store(self.settings.store)
-        return store.article_paths() if store.exists else {}
+        return self._reader().view().index.article_paths()
 
     # --- changing the corpus (one write protocol: absatz.corpus) ------------------------
 
@@ -213,7 +221,7 @@ class Absatz:
         from vectorstore.transfer import export
 
         self.require_index()
-        return export(Store(self.settings.store), out)
+        return export(Chroma(self.settings.store), out)
 
     def import_(self, path: Path, *, actor: str) -> dict[str, int]:
         return self.corpus.import_(path, actor=actor)

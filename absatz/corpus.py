@@ -20,11 +20,12 @@ from ingest.article import Article, ParseError
 from ingest.corpus import parse_upload, trash_article, write_upload
 from ingest.lock import IngestBusy, IngestLock, lock_path
 from ingest.pipeline import IngestReport, Progress, ingest_paths, report_summary
+from vectorstore.chroma import Chroma
 from vectorstore.embeddings import VectorEmbeddings, load_embedder
 from vectorstore.errors import AbsatzError
 from vectorstore.publish import announce
-from vectorstore.store import Store
 from vectorstore.transfer import import_into
+from vectorstore.writer import Writer
 
 from .db.audit import AuditLog
 from .settings import Settings
@@ -95,7 +96,7 @@ class Corpus:
                                        progress, rebuild)
         else:
             def work(holder: str) -> IngestReport:
-                return ingest_paths(Store(self.settings.store), self._embedder(), paths,
+                return ingest_paths(Chroma(self.settings.store), self._embedder(), paths,
                                     self.settings.ingest.max_file_bytes, progress, full_rebuild=rebuild)
         return self._run(actor, "rebuild" if rebuild else action, " ".join(map(str, paths)), work, report_summary,
                          locks_itself=isolated)
@@ -104,11 +105,11 @@ class Corpus:
         """Out of the index first (under the lock), then its file into the trash."""
 
         def work(holder: str) -> Removal:
-            store = Store(self.settings.store)
-            path = store.article(article_id).path
-            store.delete_article(article_id)
-            announce(store, self._embedder(), f"removed {article_id}")
-            store.prune()
+            writer = Writer.live(Chroma(self.settings.store))
+            path = writer.committed_article(article_id).meta.path
+            writer.delete_article(article_id)
+            announce(writer, self._embedder(), f"removed {article_id}")
+            writer.prune()
             trashed = trash_article(self.settings.ingest.corpus_dir, Path(path), article_id) if path else None
             return Removal(article_id, trashed)
 
@@ -120,7 +121,7 @@ class Corpus:
         if not path.exists():
             raise AbsatzError(f"{path}: no such file")
         return self._run(actor, "import", str(path),
-                         lambda holder: import_into(Store(self.settings.store), path,
+                         lambda holder: import_into(Chroma(self.settings.store), path,
                                              lambda name: load_embedder(name, self.settings.store.embedding_device)),
                          lambda counts: ", ".join(f"{n} {kind}" for kind, n in counts.items()))
 

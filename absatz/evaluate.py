@@ -24,7 +24,7 @@ from vectorstore.embeddings import load_embedder
 from vectorstore.records import citation_id
 from vectorstore.search import Searcher
 from vectorstore.settings import StoreSettings
-from vectorstore.store import Store
+from vectorstore.chroma import Chroma
 
 from .answer import Answer, compose
 from .question_types import Expected, expected
@@ -111,7 +111,7 @@ def build_index(settings: StoreSettings, articles_path: Path, chosen: slice) -> 
     articles, failures = load_articles([articles_path])
     if failures:
         raise ParseError(str(failures[0]))
-    apply(Store(settings), load_embedder(settings.embedding_model, settings.embedding_device), articles[chosen])
+    apply(Chroma(settings), load_embedder(settings.embedding_model, settings.embedding_device), articles[chosen])
 
 
 def evaluate(searcher: Searcher, questions: Iterable[dict], language: str = "de", unanswerable: bool = False) -> EvalReport:

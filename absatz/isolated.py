@@ -24,12 +24,12 @@ from vectorstore.settings import StoreSettings
 def _child(settings: StoreSettings, paths: list[Path], max_bytes: int, holder: str, rebuild: bool, conn) -> None:
     from ingest.pipeline import ingest_paths
     from vectorstore.embeddings import load_embedder
-    from vectorstore.store import Store
+    from vectorstore.chroma import Chroma
 
     try:
         with IngestLock(lock_path(settings), holder):
             embedder = load_embedder(settings.embedding_model, settings.embedding_device)
-            report = ingest_paths(Store(settings), embedder, paths, max_bytes,
+            report = ingest_paths(Chroma(settings), embedder, paths, max_bytes,
                                   lambda *state: conn.send(("progress", state)), full_rebuild=rebuild)
         conn.send(("done", report))
     except Exception as exc:  # noqa: BLE001 - handed to the parent, which raises it

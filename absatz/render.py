@@ -7,7 +7,7 @@ import datetime as dt
 
 from dataclasses import asdict
 
-from vectorstore.records import Hit, ParagraphView
+from vectorstore.records import ArticleMeta, Hit, ParagraphView
 from vectorstore.text import shorten
 
 from .answer import Answer, Citation
@@ -20,7 +20,7 @@ def citation_label(c: Citation | ParagraphView) -> str:
     if isinstance(c, Citation):
         title, date, heading, n = c.title, c.date, c.heading, c.paragraph
     else:
-        title, date, heading, n = c.meta.get("title", ""), c.meta.get("date", ""), c.heading, c.paragraph
+        title, date, heading, n = c.meta.title, c.meta.date, c.heading, c.paragraph
     return " · ".join(x for x in (title, date, heading, f"¶{n}") if x)
 
 
@@ -91,16 +91,15 @@ def eval_text(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def byline(meta: dict) -> str:
+def byline(meta: ArticleMeta) -> str:
     """``2023-09 · ZIOLKOWSKI (dpa-AFX)`` from whatever metadata the article has."""
-    place = meta.get("dateline", "")
-    agency = meta.get("agency", "")
+    place, agency = meta.dateline, meta.agency
     where = f"{place} ({agency})" if place and agency else place or agency
-    return " · ".join(x for x in (meta.get("date", ""), where, meta.get("source", "")) if x)
+    return " · ".join(x for x in (meta.date, where, meta.source) if x)
 
 
 def paragraph_text(p: ParagraphView, before: ParagraphView | None, after: ParagraphView | None) -> str:
-    lines = [f"{p.para_id} — {p.meta.get('title', '')}", byline(p.meta)]
+    lines = [f"{p.para_id} — {p.meta.title}", byline(p.meta)]
     if p.heading:
         lines.append(f"## {p.heading}")
     if before:

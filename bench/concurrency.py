@@ -26,7 +26,7 @@ from bot.settings import BotSettings
 from ingest.pipeline import ingest_paths
 from vectorstore.search import Searcher
 from vectorstore.settings import StoreSettings
-from vectorstore.store import Store
+from vectorstore.chroma import Chroma
 
 QUESTIONS = [
     "Was kostet ein Brötchen in München?", "Wie viele Blitzer will Köln aufstellen?",
@@ -53,7 +53,7 @@ async def run(users: int) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="absatz-conc-"))
     settings = StoreSettings(chroma_path=tmp / "chroma")
     searcher = Searcher.open(settings)
-    ingest_paths(Store(settings), searcher.embedder, [ROOT / "corpus"])
+    ingest_paths(Chroma(settings), searcher.embedder, [ROOT / "corpus"])
     searcher.view()  # load BM25 before the clock starts, as `serve` does at start-up
     bot = bot_with(BotSettings(store=settings, shard_count=1, bot_db=tmp / "bot.sqlite3",
                                  cooldown_rate=1000, cooldown_per_s=1), searcher)

@@ -38,10 +38,10 @@ from absatz.answer import Chosen, select_sentences
 from absatz.selector import FEATURES, Question, features
 from ingest.pipeline import apply
 from ingest.sources import load_articles
+from vectorstore.chroma import Chroma
 from vectorstore.embeddings import load_embedder
 from vectorstore.search import Searcher
 from vectorstore.settings import StoreSettings
-from vectorstore.store import Store
 
 
 @dataclass
@@ -89,7 +89,7 @@ def examples(name: str, workdir: Path, embedder) -> list[Example]:
         articles, failures = load_articles([require(articles_path)])
         if failures:
             raise SystemExit(f"{failures[0]}")
-        apply(Store(settings), embedder, pick(articles))
+        apply(Chroma(settings), embedder, pick(articles))
         searcher = Searcher.open(settings, embedder)
         indexed = set(searcher.view().index.hashes)
         idf = searcher.view().index.lexical.idf

@@ -21,9 +21,9 @@ from common import DATA, machine, require, table
 from ingest.passages import units_for
 from ingest.pipeline import apply
 from ingest.sources import load_articles
+from vectorstore.chroma import Chroma
 from vectorstore.embeddings import load_embedder
 from vectorstore.settings import StoreSettings
-from vectorstore.store import Store
 
 
 def main() -> None:
@@ -40,7 +40,7 @@ def main() -> None:
     held_out, corpus = articles[-1], articles[:-1]
     sample = corpus[: args.sample]
     embedder = load_embedder(args.model, args.device)
-    store = Store(StoreSettings(chroma_path=Path(tempfile.mkdtemp(prefix="absatz-bench-")) / "chroma",
+    store = Chroma(StoreSettings(chroma_path=Path(tempfile.mkdtemp(prefix="absatz-bench-")) / "chroma",
                                 embedding_model=args.model, embedding_device=args.device))
 
     texts = list(dict.fromkeys(u.embed_text for a in sample for u in units_for(a)))

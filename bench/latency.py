@@ -39,31 +39,35 @@ from pathlib import Path
 
 from common import DATA, ROOT, machine, percentile, proc_status_mb, read_jsonl, table
 
+from vectorstore.chroma import Chroma
 from vectorstore.embeddings import load_embedder
+from vectorstore.generations import KINDS, Collections, Generations
 from vectorstore.publish import publish
+from vectorstore.readindex import Reader
+from vectorstore.records import parse_citation_id
 from vectorstore.search import Searcher
 from vectorstore.settings import StoreSettings
-from vectorstore.store import KINDS, Store
+from vectorstore.writer import Writer
 
 import numpy as np
 
 
-def replicate(source: Store, target: Store, passages: int, rng: np.random.Generator) -> int:
+def replicate(source: Chroma, target: Chroma, passages: int, rng: np.random.Generator) -> tuple[int, Writer]:
     """Copy ``source``'s live records into ``target`` (again and again) up to ``passages``."""
     records = {kind: [] for kind in KINDS}
     for kind in KINDS:
-        for ids, docs, metas, embs in source.records(kind, 2000):
-            records[kind].extend(zip(ids, docs, metas, embs))
+        for batch in Writer.live(source).records(kind, 2000):
+            records[kind].extend(batch)
     per_copy = len(records["passages"])
     copies = max(1, -(-passages // per_copy))
-    meta = source.meta
-    target.prepare(meta["embedder"], int(meta["dim"]))
+    pointer = Generations(source).read()
+    writer = Writer(target, Generations(target).prepare(pointer.embedder, pointer.dim)[1])
     for n in range(copies):
         suffix = "" if n == 0 else f"~r{n}"
         for kind in KINDS:
             rows = []
-            for rid, doc, m, emb in records[kind]:
-                m = dict(m)
+            for record in records[kind]:
+                rid, doc, emb, m = record["id"], record["document"], record["embedding"], dict(record["metadata"])
                 aid = m["article_id"] + suffix
                 old_cid = f"{m['article_id']}#{m.get('paragraph', 0)}"
                 m["article_id"] = aid
@@ -76,8 +80,8 @@ def replicate(source: Store, target: Store, passages: int, rng: np.random.Genera
                 new_id = aid if kind == "articles" else rid.replace(old_cid, f"{aid}#{m['paragraph']}", 1)
                 rows.append({"id": new_id, "document": doc, "metadata": m, "embedding": vec.tolist()})
             for start in range(0, len(rows), 2000):
-                target.add_records(kind, rows[start : start + 2000])
-    return copies * per_copy
+                writer.add_records(kind, rows[start : start + 2000])
+    return copies * per_copy, writer
 
 
 def measure(store_path: str, questions_file: str) -> dict:
@@ -104,11 +108,26 @@ def measure(store_path: str, questions_file: str) -> dict:
         answer(searcher, q)
         ask_ms.append((time.perf_counter() - t) * 1000)
     rss = proc_status_mb("VmHWM")
-    counts = searcher.store.counts()
-    return {"passages": counts["passages"], "sentences": counts["sentences"], "open_s": open_s,
+    counts = searcher.view().index.counts()
+    return {"passages": counts.passages, "sentences": counts.sentences, "open_s": open_s,
             "embed_p50": percentile(embed_ms, 50),
             "search_p50": percentile(search_ms, 50), "search_p95": percentile(search_ms, 95),
             "ask_p50": percentile(ask_ms, 50), "ask_p95": percentile(ask_ms, 95), "rss_mb": rss}
+
+
+def chroma_query(collections: Collections, kind: str, vector: np.ndarray, k: int):
+    """Chroma's own nearest-neighbour query: what the read index's scan replaced."""
+    collection = collections.of(kind)
+    n = collection.count()
+    return collection.query(query_embeddings=[np.asarray(vector, dtype=np.float32)], n_results=min(k, n),
+                            include=["documents", "metadatas", "distances"])
+
+
+def chroma_paragraph(collections: Collections, para_id: str):
+    """The sentences of one paragraph read from Chroma: what the read index's lookup replaced."""
+    article_id, n = parse_citation_id(para_id)
+    return collections.sentences.get(where={"$and": [{"article_id": article_id}, {"paragraph": n}]},
+                                     include=["documents", "metadatas"])
 
 
 def timed_ms(fn, *args) -> float:
@@ -140,19 +159,20 @@ def measure_components(store_path: str, questions_file: str) -> dict:
     questions = json.loads(Path(questions_file).read_text())
     searcher = Searcher.open(StoreSettings(chroma_path=Path(store_path)))
     view = searcher.view()
-    vec, store, snapshot = view.index.vectors, searcher.store, view.snapshot
+    vec = view.index.vectors
+    collections = Generations(searcher.chroma).open(view.index.generation)
     qvecs = [searcher.embedder.embed_question(q) for q in questions]
     out: dict = {"passages": len(vec.p_text), "questions": len(questions)}
 
     # The sentence collection's graph: what returning sentence vectors from Chroma costs.
-    out["sentence_hnsw_disk_mb"] = vector_segment_mb(Path(store_path), f"{store.generation}.sentences")
+    out["sentence_hnsw_disk_mb"] = vector_segment_mb(Path(store_path), f"{view.index.generation}.sentences")
     before = proc_status_mb("VmRSS")
-    out["sentence_first_query_ms"] = timed_ms(store.query, "sentence", qvecs[0], 10)
+    out["sentence_first_query_ms"] = timed_ms(chroma_query, collections, "sentences", qvecs[0], 10)
     out["sentence_hnsw_rss_mb"] = proc_status_mb("VmRSS") - before
 
     scan = [timed_ms(vec.passage_scores, q) for q in qvecs]
-    store.query("passage", qvecs[0], 40)  # the first query loads the passage graph
-    chroma = [timed_ms(store.query, "passage", q, 40) for q in qvecs]
+    chroma_query(collections, "passages", qvecs[0], 40)  # the first query loads the passage graph
+    chroma = [timed_ms(chroma_query, collections, "passages", q, 40) for q in qvecs]
 
     def ten_paragraphs(q: np.ndarray) -> None:
         scores = vec.passage_scores(q)
@@ -164,7 +184,7 @@ def measure_components(store_path: str, questions_file: str) -> dict:
             if len(paras) == 10:
                 break
         for pid in paras:
-            store.paragraph(pid, snapshot)
+            chroma_paragraph(collections, pid)
 
     fetch = [timed_ms(ten_paragraphs, q) for q in qvecs]
     embed = {}
@@ -186,14 +206,15 @@ def langchain_stack(store_path: Path, embedder, questions: list[str]) -> tuple[t
     ``BM25Retriever`` alone, and it with a Chroma retriever in an ``EnsembleRetriever``
     (the Chroma side reuses this store's e5 vectors, so nothing is re-embedded). Times
     every question it is given."""
-    from langchain_chroma import Chroma
+    from langchain_chroma import Chroma as LangChainChroma
     from langchain_classic.retrievers import EnsembleRetriever
     from langchain_community.retrievers import BM25Retriever
 
-    store = Store(StoreSettings(chroma_path=store_path))
-    _, texts, _ = store.all_passages(store.snapshot())
-    bm25 = BM25Retriever.from_texts(texts, k=10)
-    dense = Chroma(client=store.client, collection_name=f"{store.generation}.passages", embedding_function=embedder)
+    store = Chroma(StoreSettings(chroma_path=store_path))
+    index = Reader(store).view().index
+    bm25 = BM25Retriever.from_texts(index.vectors.p_text, k=10)
+    dense = LangChainChroma(client=store.client(), collection_name=f"{index.generation}.passages",
+                            embedding_function=embedder)
     ensemble = EnsembleRetriever(retrievers=[bm25, dense.as_retriever(search_kwargs={"k": 10})], weights=[0.5, 0.5])
     timings = []
     for retriever in (bm25, ensemble):
@@ -229,8 +250,8 @@ def main() -> None:
     if not args.from_store:
         sys.exit("--from-store is required (e.g. the store bench/ingest.py built)")
     rng = np.random.default_rng(7)
-    source = Store(StoreSettings(chroma_path=args.from_store))
-    _, docs, metas = source.all_passages(source.snapshot())
+    source = Chroma(StoreSettings(chroma_path=args.from_store))
+    docs = Reader(source).view().index.vectors.p_text
     sentences = [d for d in docs if len(d.split()) > 8]
     questions = [" ".join(s.split()[:10]) for s in random.Random(7).sample(sentences, min(len(sentences), args.questions * 2 // 3))]
     shortened = len(questions)
@@ -246,11 +267,11 @@ def main() -> None:
     for size in args.sizes:
         parent = args.workdir / str(size) if args.workdir else Path(tempfile.mkdtemp(prefix=f"absatz-latency-{size}-"))
         path = parent / "chroma"
-        target = Store(StoreSettings(chroma_path=path))
-        if not target.exists:
-            built = replicate(source, target, size, rng)
-            version, threshold = publish(target, embedder)  # what an ingest does after writing
-            target.bump_version(f"{built} passages copied", version, abstain_threshold=threshold)
+        target = Chroma(StoreSettings(chroma_path=path))
+        if not Generations(target).read().exists:
+            built, writer = replicate(source, target, size, rng)
+            version, threshold = publish(writer, embedder)  # what an ingest does after writing
+            Generations(target).bump_version(f"{built} passages copied", version, threshold)
         Searcher(target, embedder).view()  # a reused store gets its read index here, not in the reader
         r = fresh_process("--measure", path, qfile)
         store_label = f"{r['passages']:,} passages ({r['passages'] // len(docs)}× the source), {r['sentences']:,} sentences"

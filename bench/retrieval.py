@@ -17,10 +17,10 @@ from common import DATA, machine, read_jsonl, require, table
 
 from ingest.pipeline import apply
 from ingest.sources import load_articles
+from vectorstore.chroma import Chroma
 from vectorstore.embeddings import load_embedder
 from vectorstore.search import FusionWeights, Searcher
 from vectorstore.settings import StoreSettings
-from vectorstore.store import Store
 
 
 def scores(ranked: list[list[str]], gold: list[str]) -> tuple[float, float, float]:
@@ -77,7 +77,7 @@ def main() -> None:
 
     workdir = Path(tempfile.mkdtemp(prefix="absatz-bench-"))
     embedder = load_embedder("bundled:multilingual-e5-small")
-    store = Store(StoreSettings(chroma_path=workdir / "chroma", collection="xquad"))
+    store = Chroma(StoreSettings(chroma_path=workdir / "chroma", collection="xquad"))
     t = time.perf_counter()
     apply(store, embedder, articles)
     print(f"indexed {len(articles)} articles in {time.perf_counter() - t:.0f} s ({machine()})")

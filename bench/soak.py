@@ -39,7 +39,7 @@ from ingest.pipeline import ingest_paths
 from ingest.sources import DEFAULT_MAX_BYTES
 from vectorstore.search import Searcher
 from vectorstore.settings import StoreSettings
-from vectorstore.store import Store
+from vectorstore.chroma import Chroma
 
 QUESTIONS = [
     "Was kostet ein Brötchen in München?", "Wie viele Blitzer will Köln aufstellen?",
@@ -101,7 +101,7 @@ async def run(minutes: float, batch: int, ingest: bool, keep_history: bool) -> N
     shutil.copytree(ROOT / "corpus", corpus)
     settings = StoreSettings(chroma_path=tmp / "chroma")
     searcher = Searcher.open(settings)
-    ingest_paths(Store(settings), searcher.embedder, [corpus])
+    ingest_paths(Chroma(settings), searcher.embedder, [corpus])
     searcher.view()
     bot = bot_with(BotSettings(store=settings, shard_count=1, bot_db=tmp / "bot.sqlite3",
                                  cooldown_rate=10_000, cooldown_per_s=1), searcher)

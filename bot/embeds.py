@@ -110,10 +110,10 @@ def paragraph_embed(view: SourceView, language: str) -> discord.Embed:
     room = DESCRIPTION - len(head) - len(pre) - len(post) - 40
     text = p.text if len(p.text) <= room else f"{shorten(p.text, room - 20)} {t('shortened', language)}"
     embed = discord.Embed(
-        title=shorten(p.meta.get("title", "") or p.article_id, TITLE),
+        title=shorten(p.meta.title or p.article_id, TITLE),
         description=f"{head}{pre}**¶{p.paragraph}** {text}{post}",
         colour=COLOUR,
-        url=p.meta.get("url") or None,
+        url=p.meta.url or None,
     )
     embed.set_footer(text=shorten(" · ".join(x for x in (byline(p.meta), p.para_id) if x), FOOTER))
     return embed
@@ -133,8 +133,7 @@ def search_embed(query: str, hits: list[Hit], language: str) -> discord.Embed:
 
 
 def article_embed(a: ArticleSummary, language: str, related: list[ArticleSummary] = ()) -> discord.Embed:
-    meta = {"date": a.date, "dateline": a.dateline, "agency": a.agency, "source": a.source}
-    embed = discord.Embed(title=shorten(a.title or a.article_id, TITLE), description=byline(meta) or None,
+    embed = discord.Embed(title=shorten(a.title or a.article_id, TITLE), description=byline(a.meta) or None,
                           colour=COLOUR, url=a.url or None)
     embed.add_field(name=t("paragraphs", language), value=str(a.paragraphs), inline=True)
     embed.add_field(name="ID", value=f"`{a.article_id}`"[:FIELD_VALUE], inline=True)

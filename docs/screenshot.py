@@ -22,7 +22,7 @@ from bot.settings import BotSettings  # noqa: E402
 from ingest.pipeline import ingest_paths  # noqa: E402
 from vectorstore.search import Searcher  # noqa: E402
 from vectorstore.settings import StoreSettings  # noqa: E402
-from vectorstore.store import Store  # noqa: E402
+from vectorstore.chroma import Chroma  # noqa: E402
 
 SEED = ROOT.parent / "shared" / "seed"
 OUT = ROOT / "docs" / "discord-answer.png"
@@ -35,7 +35,7 @@ async def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="absatz-shot-"))
     settings = StoreSettings(chroma_path=tmp / "chroma")
     searcher = Searcher.open(settings)
-    ingest_paths(Store(settings), searcher.embedder, [ROOT / "corpus"] + ([SEED] if SEED.exists() else []))
+    ingest_paths(Chroma(settings), searcher.embedder, [ROOT / "corpus"] + ([SEED] if SEED.exists() else []))
     bot = bot_with(BotSettings(store=settings, shard_count=1, bot_db=tmp / "feedback.sqlite3"), searcher)
     async with simcord.run(bot) as env:
         guild = env.create_guild()

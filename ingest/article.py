@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from vectorstore.errors import AbsatzError
+from vectorstore.records import ArticleMeta
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,13 @@ class Article:
             if p.heading and (not seen or seen[-1] != p.heading):
                 seen.append(p.heading)
         return seen
+
+    def meta(self) -> ArticleMeta:
+        """What the store keeps about the article besides its text."""
+        return ArticleMeta(title=self.title, date=self.date, dateline=self.dateline, agency=self.agency,
+                           source=self.source, url=self.url, category=self.category, path=self.path,
+                           author_code=self.author_code, n_paragraphs=len(self.paragraphs),
+                           headings=tuple(self.headings))
 
 
 class ParseError(AbsatzError):

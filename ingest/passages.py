@@ -11,9 +11,9 @@ import hashlib
 import json
 
 from vectorstore.records import Unit
+from vectorstore.text import split_sentences
 
 from .article import Article, Paragraph
-from vectorstore.text import split_sentences
 
 WINDOW_WORDS = 160
 OVERLAP_SENTENCES = 1
@@ -67,25 +67,7 @@ def context(article: Article, paragraph: Paragraph) -> str:
     return "\n".join(x for x in (article.title, paragraph.heading) if x)
 
 
-def article_meta(article: Article) -> dict[str, str]:
-    """What the store keeps about the article itself (strings: Chroma metadata values)."""
-    return {
-        "title": article.title,
-        "date": article.date,
-        "dateline": article.dateline,
-        "agency": article.agency,
-        "source": article.source,
-        "url": article.url,
-        "category": article.category,
-        "path": article.path,
-        "author_code": article.author_code,
-        "n_paragraphs": str(len(article.paragraphs)),
-        "headings": json.dumps(article.headings, ensure_ascii=False),
-    }
-
-
 def units_for(article: Article) -> list[Unit]:
-    meta = article_meta(article)
     ahash = article_hash(article)
     units: list[Unit] = []
     for p in article.paragraphs:
@@ -93,8 +75,8 @@ def units_for(article: Article) -> list[Unit]:
         sentences = split_sentences(p.text) or [p.text]
         for i, text in enumerate(windows(sentences)):
             embed = f"{ctx}\n{text}" if ctx else text
-            units.append(Unit("passage", article.id, p.n, i, text, embed, p.heading, meta, ahash, _hash(embed)))
+            units.append(Unit("passage", article.id, p.n, i, text, embed, p.heading, ahash, _hash(embed)))
         for i, text in enumerate(sentences):
             embed = f"{article.title}: {text}" if article.title else text
-            units.append(Unit("sentence", article.id, p.n, i, text, embed, p.heading, meta, ahash, _hash(embed)))
+            units.append(Unit("sentence", article.id, p.n, i, text, embed, p.heading, ahash, _hash(embed)))
     return units

@@ -4,8 +4,9 @@ The write and commit steps of the one write protocol (the core's ``absatz.corpus
 holds the lock around them and audits them); publishing and announcing the new
 version are :mod:`vectorstore.publish`'s.
 
-The store is the manifest (each passage carries its article's hash), so a run that was
-killed half-way is finished by the next one: incomplete articles simply look changed.
+The store is the manifest (each article's commit record carries the hash of its
+stored version), so a run that was killed half-way is finished by the next one:
+uncommitted articles simply look changed.
 """
 
 from __future__ import annotations
@@ -17,14 +18,16 @@ from pathlib import Path
 
 import numpy as np
 
+from vectorstore.chroma import Chroma
 from vectorstore.embeddings import VectorEmbeddings
+from vectorstore.generations import Generations
 from vectorstore.memory import release_freed_memory
-from vectorstore.records import Unit
 from vectorstore.publish import announce, switch
-from vectorstore.store import Store
+from vectorstore.records import ArticleRecord, Unit
+from vectorstore.writer import Writer
 
 from .article import Article
-from .passages import article_hash, article_meta, units_for
+from .passages import article_hash, units_for
 from .sources import DEFAULT_MAX_BYTES, Failure, load_articles
 
 EMBED_BATCH = 256
@@ -47,7 +50,7 @@ class IngestReport:
     def changed(self) -> bool:
         return bool(self.added or self.updated or self.removed)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, object]:
         return {
             "added": len(self.added),
             "updated": len(self.updated),
@@ -72,12 +75,12 @@ def _embed_missing(embedder: VectorEmbeddings, units: Sequence[Unit], known: dic
         if u.content_hash not in known and u.content_hash not in todo:
             todo[u.content_hash] = u.embed_text
     if todo:
-        known.update(zip(todo.keys(), embedder.embed_passages(list(todo.values()))))
+        known.update(zip(todo.keys(), embedder.embed_passages(list(todo.values())), strict=True))
     return set(todo)
 
 
 def apply(
-    store: Store,
+    chroma: Chroma,
     embedder: VectorEmbeddings,
     articles: Iterable[Article],
     roots: Sequence[Path] = (),
@@ -90,21 +93,21 @@ def apply(
     their file failed to parse: a broken file must not delete what was stored from it.
     """
     start = time.perf_counter()
-    store.prepare(embedder.name, embedder.dim)
-    meta = store.meta
-    manifest = store.manifest()
-    report = _sync(store, embedder, list(articles), manifest, roots, failed, progress)
+    pointer, collections = Generations(chroma).prepare(embedder.name, embedder.dim)
+    writer = Writer(chroma, collections)
+    manifest = writer.committed_articles()
+    report = _sync(writer, embedder, list(articles), manifest, roots, failed, progress)
     # Commits that an interrupted run made but never announced count as changes too.
-    unannounced = any(ts > float(meta.get("last_ingest", 0) or 0) for _, ts in manifest.values())
-    if report.changed or unannounced or not meta.get("last_ingest"):
-        announce(store, embedder, report_summary(report))
-    store.prune()
+    unannounced = any(r.committed > (pointer.last_ingest or 0.0) for r in manifest.values())
+    if report.changed or unannounced or not pointer.last_ingest:
+        announce(writer, embedder, report_summary(report))
+    writer.prune()
     report.seconds = time.perf_counter() - start
     return report
 
 
 def rebuild(
-    store: Store,
+    chroma: Chroma,
     embedder: VectorEmbeddings,
     articles: Iterable[Article],
     failed: Sequence[Failure] = (),
@@ -116,22 +119,21 @@ def rebuild(
     ``EMBEDDING_MODEL`` never leaves the bot without an index.
     """
     start = time.perf_counter()
-    for leftover in store.stale_generations():  # from a rebuild that was killed
-        store.drop_generation(leftover)
-    generation = store.new_generation()
-    writer = Store(store.settings, client=store.client, generation=generation)
-    writer.prepare(embedder.name, embedder.dim)
+    generations = Generations(chroma)
+    for leftover in generations.stale():  # from a rebuild or import that was killed
+        generations.drop(leftover)
+    writer = Writer(chroma, generations.create(generations.new_generation()))
     report = _sync(writer, embedder, list(articles), {}, (), failed, progress)
-    switch(store, writer, embedder, report_summary(report))
+    switch(writer, embedder, report_summary(report))
     report.seconds = time.perf_counter() - start
     return report
 
 
 def _sync(
-    store: Store,
+    writer: Writer,
     embedder: VectorEmbeddings,
     articles: list[Article],
-    manifest: dict[str, tuple[str, float]],
+    manifest: dict[str, ArticleRecord],
     roots: Sequence[Path],
     failed: Sequence[Failure],
     progress: Progress | None,
@@ -140,7 +142,7 @@ def _sync(
     todo: list[tuple[Article, str]] = []
     for article in articles:
         stored = manifest.get(article.id)
-        if stored and stored[0] == article_hash(article):
+        if stored and stored.article_hash == article_hash(article):
             report.unchanged.append(article.id)
         else:
             todo.append((article, "updated" if stored else "added"))
@@ -157,12 +159,12 @@ def _sync(
         known: dict[str, np.ndarray] = {}
         for article, status, _ in pending:
             if status == "updated":
-                known.update(store.stored_vectors(article.id))
+                known.update(writer.stored_vectors(article.id))
         fresh = _embed_missing(embedder, [u for _, _, units in pending for u in units], known)
         report.units_embedded += len(fresh)
         for article, status, units in pending:
             vectors = np.stack([known[u.content_hash] for u in units])
-            store.write_article(article.id, article_meta(article), article_hash(article), units, vectors)
+            writer.write_article(article.id, article.meta(), article_hash(article), units, vectors)
             report.paragraphs_embedded += len({u.paragraph for u in units if u.content_hash in fresh})
             getattr(report, status).append(article.id)
             done += 1
@@ -181,14 +183,13 @@ def _sync(
     keep = {a.id for a in articles}
     failed_paths = {str(Path(f.path).resolve()) for f in failed}
     resolved_roots = [Path(r).resolve() for r in roots]
-    paths = store.article_paths()
     for article_id in sorted(set(manifest) - keep):
-        path = paths.get(article_id, "")
+        path = manifest[article_id].meta.path
         if path and resolved_roots and not _under(path, resolved_roots):
             continue
         if path and str(Path(path).resolve()) in failed_paths:
             continue
-        store.delete_article(article_id)
+        writer.delete_article(article_id)
         report.removed.append(article_id)
     return report
 
@@ -201,7 +202,7 @@ def report_summary(report: IngestReport) -> str:
 
 
 def ingest_paths(
-    store: Store,
+    chroma: Chroma,
     embedder: VectorEmbeddings,
     paths: Sequence[str | Path],
     max_bytes: int = DEFAULT_MAX_BYTES,
@@ -211,7 +212,7 @@ def ingest_paths(
     articles, failures = load_articles(paths, max_bytes)
     try:
         if full_rebuild:
-            return rebuild(store, embedder, articles, failed=failures, progress=progress)
-        return apply(store, embedder, articles, roots=[Path(p) for p in paths], failed=failures, progress=progress)
+            return rebuild(chroma, embedder, articles, failed=failures, progress=progress)
+        return apply(chroma, embedder, articles, roots=[Path(p) for p in paths], failed=failures, progress=progress)
     finally:
         release_freed_memory()  # the bot runs ingests in its own long-lived process

@@ -1,10 +1,9 @@
 """A real ``chroma run`` server on a free loopback port, for server-mode tests.
 
-Nothing here waits without a bound: start-up polls the heartbeat with a deadline, stop
-escalates from SIGTERM to SIGKILL with timeouts, and :func:`bounded_client_reads` gives
-every Chroma HTTP client created in this process a read timeout (Chroma's own client
-has none, so a server that accepts a connection and never answers would hang a test
-for ever).
+Nothing here waits without a bound: start-up polls the heartbeat with a deadline, and
+stop escalates from SIGTERM to SIGKILL with timeouts. (absatz's own Chroma clients time
+out their requests, ``CHROMA_TIMEOUT_S``, so a server that accepts a connection and
+never answers cannot hang a test either.)
 """
 
 from __future__ import annotations
@@ -20,12 +19,8 @@ import sys
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
-# Generous: a loaded 2-core machine must not turn a slow answer into a failure; the
-# point is that a hung server ends the test instead of the suite.
-CLIENT_TIMEOUT_S = 120.0
 STOP_TIMEOUT_S = 15.0
 
 
@@ -38,33 +33,6 @@ def free_port() -> int:
 def chroma_executable() -> str | None:
     local = Path(sys.executable).with_name("chroma")
     return str(local) if local.exists() else shutil.which("chroma")
-
-
-@contextlib.contextmanager
-def bounded_client_reads(timeout: float = CLIENT_TIMEOUT_S) -> Iterator[None]:
-    """Every Chroma HTTP client created meanwhile in this process times out its requests
-    after ``timeout`` seconds (connect, read, write) instead of waiting for ever."""
-    import httpx
-    from chromadb.api.fastapi import FastAPI
-
-    original = FastAPI.__init__
-
-    def init(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        self._session.timeout = httpx.Timeout(timeout)
-
-    FastAPI.__init__ = init
-    try:
-        yield
-    finally:
-        FastAPI.__init__ = original
-
-
-def set_client_timeout(client, timeout: float) -> None:
-    """Change the request timeout of one Chroma HTTP client already created."""
-    import httpx
-
-    client._server._session.timeout = httpx.Timeout(timeout)
 
 
 def readline(proc: subprocess.Popen, timeout: float) -> str:

@@ -13,7 +13,6 @@ from absatz.cli import main as cli_main
 from vectorstore.embeddings import load_embedder
 from vectorstore.search import Searcher
 from vectorstore.settings import StoreSettings
-from vectorstore.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 # ABSATZ_SHARED_DIR points the tests at another copy of ../shared (the suite's own test
@@ -104,9 +103,12 @@ def run_cli(capsys, *args: str) -> tuple[int, str, str]:
     return code, out, err
 
 
+def write_jsonl(path: Path, rows: list[dict]) -> Path:
+    """Articles (or any rows) as a JSONL file, one object per line."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
 def json_lines(text: str) -> list[dict]:
     return [json.loads(line) for line in text.splitlines() if line.strip()]
-
-
-def open_store(settings: StoreSettings) -> Store:
-    return Store(settings)

@@ -5,7 +5,9 @@ Not a test module: ``tests/test_consistency.py`` starts it as a child process,
     python -m tests.crash_child POINT COUNT -- ingest CORPUS --chroma-path STORE --json
 
 It runs the real CLI ingest (``absatz.cli.main``) with a few store methods wrapped *in
-this process only* (production code has no hooks). When the ingest reaches the kill
+this process only* (production code has no hooks): every Chroma call
+(``vectorstore.chroma.Chroma.call``), ``vectorstore.publish.publish``,
+``Generations.bump_version`` and ``Writer.prune``. When the ingest reaches the kill
 point, the child prints one line ``KILLPOINT <point> <details>`` to stdout and blocks
 reading stdin; the parent waits for that line and sends SIGKILL. If the parent closes
 stdin instead, the child exits with status 3 without finishing the ingest.
@@ -50,11 +52,13 @@ def stop_here(point: str, details: str) -> None:
 
 def install(point: str, count: int) -> None:
     import ingest.pipeline as pipeline
-    from vectorstore.store import Store
+    from vectorstore.chroma import Chroma
+    from vectorstore.generations import Generations
+    from vectorstore.writer import Writer
 
     pipeline.EMBED_BATCH = 1
     state = {"records": 0, "commits": 0, "deletes": 0, "pruning": False}
-    call = Store._call
+    call = Chroma.call
 
     def kind_of(fn) -> tuple[str, str]:
         collection = getattr(getattr(fn, "__self__", None), "name", "") or ""
@@ -78,30 +82,30 @@ def install(point: str, count: int) -> None:
                 stop_here("prune", f"deletes={state['deletes']} last={kind}")
         return result
 
-    Store._call = wrapped_call
+    Chroma.call = wrapped_call
 
     if point == "publish":
         from vectorstore import publish as publishing
 
         publish = publishing.publish
 
-        def wrapped_publish(store, embedder):
+        def wrapped_publish(writer, embedder):
             stop_here("publish", "")
-            return publish(store, embedder)
+            return publish(writer, embedder)
 
         publishing.publish = wrapped_publish
 
     if point == "announce":
-        bump = Store.bump_version
+        bump = Generations.bump_version
 
-        def wrapped_bump(self, *args, **kwargs):
-            stop_here("announce", f"version={args[1] if len(args) > 1 else kwargs.get('version')}")
-            return bump(self, *args, **kwargs)
+        def wrapped_bump(self, summary, version, threshold):
+            stop_here("announce", f"version={version}")
+            return bump(self, summary, version, threshold)
 
-        Store.bump_version = wrapped_bump
+        Generations.bump_version = wrapped_bump
 
     if point == "prune":
-        prune = Store.prune
+        prune = Writer.prune
 
         def wrapped_prune(self):
             state["pruning"] = True
@@ -110,29 +114,33 @@ def install(point: str, count: int) -> None:
             finally:
                 state["pruning"] = False
 
-        Store.prune = wrapped_prune
+        Writer.prune = wrapped_prune
 
 
 def inspect(chroma: str) -> dict:
     from pathlib import Path
 
+    from vectorstore.chroma import Chroma
+    from vectorstore.generations import Generations
     from vectorstore.readindex import ReadIndex
     from vectorstore.settings import StoreSettings
-    from vectorstore.store import Store
+    from vectorstore.writer import Writer
 
-    store = Store(StoreSettings(chroma_path=Path(chroma)))
-    committed = store.committed()
-    index = ReadIndex.build(store, "inspect")
+    store = Chroma(StoreSettings(chroma_path=Path(chroma)))
+    pointer = Generations(store).read()
+    writer = Writer.live(store)
+    committed = {aid: r.article_hash for aid, r in writer.committed_articles().items()}
+    index = ReadIndex.build(writer, "inspect", (pointer.embedder, pointer.dim))
     vectors = index.vectors
     # BM25 must hold every passage row the vectors hold: its own text finds it.
     bm25_missing = [row for row, text in enumerate(vectors.p_text)
                     if row not in [r for r, _ in index.lexical.search(text, 3)]]
     saved = ReadIndex.load(store.settings.read_index_dir)
     return {
-        "meta": {k: v for k, v in store.meta.items() if isinstance(v, (str, int, float))},
+        "meta": pointer.to_metadata(),
         "committed": committed,
-        "passages": store.stored_ids("passages"),
-        "sentences": store.stored_ids("sentences"),
+        "passages": writer.stored_ids("passages"),
+        "sentences": writer.stored_ids("sentences"),
         "index": {"hashes": index.hashes, "para_ids": vectors.para_ids(), "passages": vectors.p_text,
                   "bm25_missing": bm25_missing},
         "saved": None if saved is None else {"version": saved.version, "hashes": saved.hashes,

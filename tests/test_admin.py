@@ -19,8 +19,10 @@ from bot.settings import BotSettings
 from ingest.lock import IngestLock, lock_path
 from ingest.pipeline import ingest_paths
 from ingest.settings import IngestSettings
+from vectorstore.chroma import Chroma
+from vectorstore.generations import Generations
 from vectorstore.search import Searcher
-from vectorstore.store import Store
+from vectorstore.writer import Writer
 
 from .conftest import CORPUS, settings_for
 from .simcord_helpers import dispatch_unsettled, reply_of
@@ -46,7 +48,7 @@ def admin_corpus(tmp_path):
 @pytest.fixture
 def admin_store(tmp_path, embedder, admin_corpus):
     settings = settings_for(tmp_path / "chroma")
-    ingest_paths(Store(settings), embedder, [admin_corpus])
+    ingest_paths(Chroma(settings), embedder, [admin_corpus])
     return settings
 
 
@@ -163,7 +165,7 @@ async def test_upload_while_another_process_ingests_names_it_and_changes_nothing
     env, guild, channel, admin, reader = server
     corpus = simcord_bot.settings.ingest.corpus_dir
     before = corpus_files(corpus)
-    version = simcord_bot.core.searcher.store.meta["corpus_version"]
+    version = Generations(simcord_bot.core.searcher.chroma).read().corpus_version
     edited = before["2025-06-baeckerei-preise.txt"].decode().replace("65 Cent", "70 Cent").encode()
     holder = "redakteurin (absatz ingest, pid 4242, 05:30:00)"
     with IngestLock(lock_path(simcord_bot.settings.store), holder):
@@ -173,7 +175,7 @@ async def test_upload_while_another_process_ingests_names_it_and_changes_nothing
         text = reply_of(result).content
         assert text.startswith("⛔") and holder in text, text
     assert corpus_files(corpus) == before
-    assert simcord_bot.core.searcher.store.meta["corpus_version"] == version
+    assert Generations(simcord_bot.core.searcher.chroma).read().corpus_version == version
     refusals = [(a, r) for _, a, r in audit(simcord_bot) if a == "upload"]
     assert len(refusals) == 2 and all(r.startswith("refused") and holder in r for _, r in refusals)
     # Once the other ingest has finished, the same upload goes through.
@@ -230,12 +232,12 @@ async def test_bad_uploads_are_rejected_and_change_nothing(server, simcord_bot, 
     env, guild, channel, admin, reader = server
     corpus = simcord_bot.settings.ingest.corpus_dir
     before = sorted(p.name for p in corpus.rglob("*"))
-    version = simcord_bot.core.searcher.store.meta["corpus_version"]
+    version = Generations(simcord_bot.core.searcher.chroma).read().corpus_version
     result = await admin.slash(channel, "upload", file=(name, data))
     text = reply_of(result).content
     assert text.startswith("⛔") and (reason or "already exists") in text
     assert sorted(p.name for p in corpus.rglob("*")) == before
-    assert simcord_bot.core.searcher.store.meta["corpus_version"] == version
+    assert Generations(simcord_bot.core.searcher.chroma).read().corpus_version == version
 
 
 async def test_path_tricks_in_attachment_names_never_escape_the_corpus(server, simcord_bot, tmp_path):
@@ -262,7 +264,7 @@ async def test_remove_needs_confirmation_and_moves_the_file_to_the_trash(server,
     assert all("baeckerei" not in f.value for f in reply_of(answer).embeds[0].fields)
     # A later re-ingest does not bring it back from the trash.
     await admin.slash(channel, "reingest")
-    assert "2025-06-baeckerei-preise" not in simcord_bot.core.searcher.store.committed()
+    assert "2025-06-baeckerei-preise" not in Writer.live(simcord_bot.core.searcher.chroma).committed_articles()
     actions = [(a, r.split(";")[0]) for _, a, r in audit(simcord_bot) if a == "remove"]
     assert actions == [("remove", "cancelled"), ("remove", "removed")]
     del cancelled

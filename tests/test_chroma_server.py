@@ -1,8 +1,8 @@
 """Server mode: the same ingest and answers against a real ``chroma run`` on loopback.
 
-Every wait here is bounded: Chroma clients made in this process time out their requests
-(:func:`bounded_client_reads`), subprocesses run with timeouts, and lines read from a
-subprocess come through :func:`readline` with a deadline.
+Every wait here is bounded: absatz's Chroma clients time out their requests themselves
+(``CHROMA_TIMEOUT_S``, 30 s by default), subprocesses run with timeouts, and lines read
+from a subprocess come through :func:`readline` with a deadline.
 """
 
 import json
@@ -10,17 +10,11 @@ import time
 
 import pytest
 
-from .chroma_server import ChromaServer, bounded_client_reads, end, readline, set_client_timeout
+from .chroma_server import ChromaServer, end, readline
 from .conftest import json_lines, needs_seed, run_cli
 
 SEED_ID = "000_a05d8c91f093345a"
 SUBPROCESS_TIMEOUT_S = 600
-
-
-@pytest.fixture(scope="module", autouse=True)
-def client_timeouts():
-    with bounded_client_reads():
-        yield
 
 
 @pytest.fixture(scope="module")
@@ -59,6 +53,17 @@ def test_ingest_ask_source_stats_against_a_chroma_server(server_env, corpus_dir,
     # Incremental in server mode too: nothing changed, nothing embedded.
     code, out, _ = run_cli(capsys, "ingest", str(corpus_dir), "--collection", "srv", "--json")
     assert json.loads(out)["paragraphs_embedded"] == 0
+
+
+def test_the_request_timeout_is_a_setting():
+    from vectorstore.errors import SettingsError
+    from vectorstore.settings import StoreSettings
+
+    assert StoreSettings.from_env({}).chroma_timeout_s == 30
+    assert StoreSettings.from_env({"CHROMA_TIMEOUT_S": "2.5"}).chroma_timeout_s == 2.5
+    for bad in ("0", "-1", "soon"):
+        with pytest.raises(SettingsError, match="CHROMA_TIMEOUT_S"):
+            StoreSettings.from_env({"CHROMA_TIMEOUT_S": bad})
 
 
 def test_unreachable_server_is_a_clear_error(capsys, monkeypatch):
@@ -138,9 +143,9 @@ async def test_bot_says_index_unavailable_while_the_server_is_down_and_recovers(
     try:
         settings = StoreSettings(chroma_host="127.0.0.1", chroma_port=server.port, collection="faults")
         from ingest.pipeline import ingest_paths
-        from vectorstore.store import Store
+        from vectorstore.chroma import Chroma
 
-        ingest_paths(Store(settings), embedder, [corpus_dir / "2025-06-baeckerei-preise.txt"])
+        ingest_paths(Chroma(settings), embedder, [corpus_dir / "2025-06-baeckerei-preise.txt"])
         bot = bot_with(BotSettings(store=settings, shard_count=1, bot_db=tmp_path / "bot.sqlite3"),
                          Searcher.open(settings, embedder))
         async with simcord.run(bot, check_errors=False) as env:
@@ -165,26 +170,32 @@ async def test_bot_says_index_unavailable_while_the_server_is_down_and_recovers(
 
 def test_a_hung_server_is_a_bounded_error_not_a_hang(tmp_path, corpus_dir, embedder):
     """A server that accepts connections but never answers (SIGSTOP) must end a read
-    with a clear error within the client timeout, and serve again once it resumes."""
+    with a clear error within CHROMA_TIMEOUT_S, and serve again once it resumes."""
+    from dataclasses import replace
+
     from ingest.pipeline import ingest_paths
+    from vectorstore.chroma import Chroma
+    from vectorstore.errors import StoreUnavailable
+    from vectorstore.generations import Generations
+    from vectorstore.readindex import Reader
     from vectorstore.settings import StoreSettings
-    from vectorstore.store import Store, StoreUnavailable
 
     server = ChromaServer(tmp_path / "srv").start()
     try:
         settings = StoreSettings(chroma_host="127.0.0.1", chroma_port=server.port, collection="hung")
-        store = Store(settings)
-        ingest_paths(store, embedder, [corpus_dir / "2025-06-baeckerei-preise.txt"])
-        set_client_timeout(store.client, 3)
+        ingest_paths(Chroma(settings), embedder, [corpus_dir / "2025-06-baeckerei-preise.txt"])
+        hung = replace(settings, chroma_timeout_s=3)
+        store = Chroma(hung)
+        assert Generations(store).read().exists  # the bot's open store, connected
         server.pause()
         started = time.monotonic()
         with pytest.raises(StoreUnavailable, match="not reachable"):
-            store.meta  # the bot's open store, between two questions
-        with bounded_client_reads(3), pytest.raises(StoreUnavailable, match="not reachable"):
-            Store(settings).meta  # a process that starts now
+            Generations(store).read()  # ... between two questions
+        with pytest.raises(StoreUnavailable, match="not reachable"):
+            Generations(Chroma(hung)).read()  # a process that starts now
         assert time.monotonic() - started < 60
         server.resume()
         assert server.healthy(timeout=30)
-        assert Store(settings).counts()["articles"] == 1
+        assert Reader(Chroma(settings)).view().index.counts().articles == 1
     finally:
         server.stop()

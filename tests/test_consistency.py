@@ -14,9 +14,10 @@ from absatz.answer import answer
 from ingest.passages import article_hash, units_for
 from ingest.pipeline import ingest_paths
 from ingest.sources import load_articles
+from vectorstore.chroma import Chroma
+from vectorstore.generations import Generations
 from vectorstore.search import Searcher
 from vectorstore.settings import StoreSettings
-from vectorstore.store import Store
 
 from .conftest import ROOT
 
@@ -33,9 +34,9 @@ def test_readers_see_the_old_or_the_new_version_never_a_mix(tmp_path, store_sett
     corpus = tmp_path / "corpus"
     write(corpus, "faehre.txt", OLD)
     write(corpus, "zoo.txt", "Der Zoo in Kiel bekommt zwei Eisbären. Sie kommen aus Finnland.")
-    store = Store(store_settings)
+    store = Chroma(store_settings)
     ingest_paths(store, embedder, [corpus])
-    reader = Searcher(Store(store_settings), embedder)
+    reader = Searcher(Chroma(store_settings), embedder)
     assert "40 Euro" in reader.search("Was kostet das Ticket für die Fähre nach Helgoland?", k=1).hits[0].passage
 
     write(corpus, "faehre.txt", NEW)
@@ -46,7 +47,7 @@ def test_readers_see_the_old_or_the_new_version_never_a_mix(tmp_path, store_sett
     def observe(done, total, _):
         if 0 < done < total:
             hit = reader.search("Was kostet das Ticket für die Fähre nach Helgoland?", k=1).hits[0]
-            full = reader.store.paragraph(hit.para_id, reader.view().snapshot).text
+            full = reader.view().index.paragraph(hit.para_id).text
             lexical = [pid for pid, _ in reader.view().index.lexical_paragraphs("Helgoland Tickets Euro", 3)]
             seen.append((hit.passage, full))
             assert hit.para_id in lexical  # BM25 and vectors agree on what exists
@@ -58,28 +59,28 @@ def test_readers_see_the_old_or_the_new_version_never_a_mix(tmp_path, store_sett
         assert "40 Euro" in passage and "40 Euro" in full and "55 Euro" not in full
     after = reader.search("Was kostet das Ticket für die Fähre nach Helgoland?", k=1).hits[0]
     assert "55 Euro" in after.passage
-    assert "55 Euro" in reader.store.paragraph(after.para_id).text
+    assert "55 Euro" in reader.view().index.paragraph(after.para_id).text
 
 
 def test_rebuild_serves_the_old_index_until_the_new_one_is_complete(tmp_path, store_settings, embedder):
     corpus = tmp_path / "corpus"
     write(corpus, "faehre.txt", OLD)
     write(corpus, "zoo.txt", "Der Zoo in Kiel bekommt zwei Eisbären. Sie kommen aus Finnland.")
-    store = Store(store_settings)
+    store = Chroma(store_settings)
     ingest_paths(store, embedder, [corpus])
-    old_gen = store.meta["live"]
-    reader = Searcher(Store(store_settings), embedder)
+    old_gen = Generations(store).read().live
+    reader = Searcher(Chroma(store_settings), embedder)
     during: list[str] = []
 
     def observe(done, total, _):
-        during.append(reader.store.meta["live"])
+        during.append(Generations(reader.chroma).read().live)
         assert reader.search("Eisbären im Zoo Kiel", k=1).hits[0].article_id == "zoo"
 
     report = ingest_paths(store, embedder, [corpus], progress=observe, full_rebuild=True)
     assert report.added == ["faehre", "zoo"] and during and set(during) == {old_gen}
-    new_gen = store.meta["live"]
+    new_gen = Generations(store).read().live
     assert new_gen != old_gen
-    names = {c.name for c in store.client.list_collections()}
+    names = set(store.names())
     assert not any(n.startswith(old_gen + ".") for n in names), "the old generation is dropped after the switch"
     assert reader.search("Eisbären im Zoo Kiel", k=1).hits[0].article_id == "zoo"
 

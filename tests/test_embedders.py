@@ -3,9 +3,11 @@
 import pytest
 
 from ingest.pipeline import ingest_paths
+from vectorstore.chroma import Chroma
 from vectorstore.embeddings import load_embedder
+from vectorstore.errors import EmbedderMismatch
+from vectorstore.generations import Generations
 from vectorstore.search import Searcher
-from vectorstore.store import EmbedderMismatch, Store
 
 from .conftest import run_cli
 
@@ -20,13 +22,13 @@ def minilm_path():
 def test_sentence_transformers_model_ingests_and_searches(tmp_path, minilm_path, corpus_dir):
     embedder = load_embedder(minilm_path)
     assert embedder.dim == 384
-    store = Store(_settings(tmp_path))
+    store = Chroma(_settings(tmp_path))
     report = ingest_paths(store, embedder, [corpus_dir])
     assert not report.failed and report.paragraphs_embedded > 30
     searcher = Searcher(store, embedder)
     hits = searcher.search("Hamburg harbour container terminal", k=3).hits
     assert hits[0].article_id == "2024-03-hafen-terminal"
-    assert store.meta["embedder"] == embedder.name
+    assert Generations(store).read().embedder == embedder.name
 
 
 def _settings(tmp_path):
@@ -36,11 +38,11 @@ def _settings(tmp_path):
 
 
 def test_opening_with_another_embedder_names_both_and_the_fix(tmp_path, embedder, minilm_path, corpus_dir, capsys):
-    store = Store(_settings(tmp_path))
+    store = Chroma(_settings(tmp_path))
     ingest_paths(store, embedder, [corpus_dir / "2024-03-hafen-terminal.txt"])
     other = load_embedder(minilm_path)
     with pytest.raises(EmbedderMismatch) as err:
-        Searcher(Store(_settings(tmp_path)), other)
+        Searcher(Chroma(_settings(tmp_path)), other)
     message = str(err.value)
     assert "bundled:multilingual-e5-small" in message and other.name in message and "absatz ingest --rebuild" in message
 
@@ -51,4 +53,4 @@ def test_opening_with_another_embedder_names_both_and_the_fix(tmp_path, embedder
     code, _, _ = run_cli(capsys, "ingest", str(corpus_dir / "2024-03-hafen-terminal.txt"), "--rebuild",
                          "--chroma-path", str(tmp_path / "chroma"), "--embedding-model", minilm_path, "--json")
     assert code == 0
-    assert Store(_settings(tmp_path)).meta["embedder"] == other.name
+    assert Generations(Chroma(_settings(tmp_path))).read().embedder == other.name

@@ -5,7 +5,7 @@ import discord
 from absatz.answer import Answer, Citation
 from absatz import SourceView
 from bot.embeds import answer_embed, article_embed, citation_id_from_field, paragraph_embed, search_embed
-from vectorstore.records import ArticleSummary, Hit, ParagraphView, SentenceMatch
+from vectorstore.records import ArticleMeta, ArticleSummary, Hit, ParagraphView, SentenceMatch
 
 SENTENCE = "Die Raketen seien ostwärts in Richtung offenes Meer geflogen und jeweils etwa 650 Kilometer weit."
 LONG = " ".join([SENTENCE] * 150)  # ~2,000 words
@@ -43,19 +43,21 @@ def test_shortening_happens_at_a_word_boundary_with_an_ellipsis():
 
 
 def test_two_thousand_word_paragraph_source_fits():
-    p = ParagraphView("a#2", "a", 2, LONG, "Zwischentitel", {"title": "T" * 400, "date": "2024-05"})
-    before = ParagraphView("a#1", "a", 1, LONG, "", {})
-    after = ParagraphView("a#3", "a", 3, LONG, "", {})
+    p = ParagraphView("a#2", "a", 2, LONG, "Zwischentitel", ArticleMeta(title="T" * 400, date="2024-05"))
+    before = ParagraphView("a#1", "a", 1, LONG, "", ArticleMeta())
+    after = ParagraphView("a#3", "a", 3, LONG, "", ArticleMeta())
     embed = paragraph_embed(SourceView(p, before, after), "de")
     within_limits(embed)
     assert "(gekürzt)" in embed.description and "¶1" in embed.description and "¶3" in embed.description
 
 
 def test_search_and_article_embeds_fit():
-    hits = [Hit(f"a#{i}", "a", i, 1.0, 0.9, 0.0, {"title": "T" * 300}, LONG, [SentenceMatch(LONG, 0, 0.9)])
+    hits = [Hit(f"a#{i}", "a", i, 1.0, 0.9, 0.0, ArticleMeta(title="T" * 300), passage=LONG,
+                sentences=[SentenceMatch(LONG, 0, 0.9)])
             for i in range(1, 11)]
     within_limits(search_embed("q" * 600, hits, "de"))
-    summary = ArticleSummary("a", "T" * 400, "2024", "X", "Y", "", "", "", 99, tuple(f"Titel {i} " * 10 for i in range(200)))
+    summary = ArticleSummary("a", ArticleMeta(title="T" * 400, date="2024", dateline="X", agency="Y", n_paragraphs=99,
+                                              headings=tuple(f"Titel {i} " * 10 for i in range(200))))
     within_limits(article_embed(summary, "de"))
 
 

@@ -5,7 +5,10 @@ import os
 import shutil
 
 from ingest.pipeline import ingest_paths
-from vectorstore.store import Store
+from vectorstore.chroma import Chroma
+from vectorstore.readindex import Reader
+from vectorstore.records import ParagraphView
+from vectorstore.writer import Writer
 
 from .conftest import SEED, json_lines, needs_seed, run_cli
 
@@ -21,6 +24,11 @@ Die Bauarbeiten beginnen im Herbst./tst
 """
 
 
+def paragraph(store: Chroma, cid: str) -> ParagraphView:
+    """As a reader that starts now finds it."""
+    return Reader(store).view().index.paragraph(cid)
+
+
 def write(folder, name, text):
     folder.mkdir(parents=True, exist_ok=True)
     p = folder / name
@@ -32,7 +40,7 @@ def test_add_edit_delete_and_noop(tmp_path, store_settings, embedder):
     corpus = tmp_path / "corpus"
     write(corpus, "seilbahn.txt", ARTICLE)
     write(corpus, "zweiter.txt", "Ein zweiter Artikel über Kartoffeln. Sie wachsen gut.\n\nNoch ein Absatz.")
-    store = Store(store_settings)
+    store = Chroma(store_settings)
 
     first = ingest_paths(store, embedder, [corpus])
     assert sorted(first.added) == ["seilbahn", "zweiter"] and first.paragraphs_embedded == 6
@@ -45,30 +53,32 @@ def test_add_edit_delete_and_noop(tmp_path, store_settings, embedder):
     write(corpus, "seilbahn.txt", ARTICLE.replace("Sie fordert mehr Busse.", "Sie fordert mehr Radwege."))
     edit = ingest_paths(store, embedder, [corpus])
     assert edit.updated == ["seilbahn"] and edit.paragraphs_embedded == 1
-    assert "Radwege" in store.paragraph("seilbahn#3").text
-    assert store.paragraph("seilbahn#2").text.startswith("Die Kosten liegen")
+    assert "Radwege" in paragraph(store, "seilbahn#3").text
+    assert paragraph(store, "seilbahn#2").text.startswith("Die Kosten liegen")
 
     # Delete a file: its article disappears from both the store and the answers.
     (corpus / "zweiter.txt").unlink()
     removal = ingest_paths(store, embedder, [corpus])
     assert removal.removed == ["zweiter"]
-    assert set(store.manifest()) == {"seilbahn"}
-    assert not store.stored_ids("passages", "zweiter") and not store.stored_ids("sentences", "zweiter")
+    writer = Writer.live(store)
+    assert set(writer.committed_articles()) == {"seilbahn"}
+    assert not writer.stored_ids("passages", "zweiter") and not writer.stored_ids("sentences", "zweiter")
     # Superseded versions are pruned: one record per passage/sentence of the live version.
-    assert len(store.stored_ids("passages", "seilbahn")) == 4
-    assert all(i.endswith(store.committed()["seilbahn"][:10]) for i in store.stored_ids("sentences", "seilbahn"))
+    assert len(writer.stored_ids("passages", "seilbahn")) == 4
+    committed = writer.committed_articles()["seilbahn"].article_hash
+    assert all(i.endswith(committed[:10]) for i in writer.stored_ids("sentences", "seilbahn"))
 
 
 def test_insert_paragraph_reuses_vectors_of_unchanged_ones(tmp_path, store_settings, embedder):
     corpus = tmp_path / "corpus"
     write(corpus, "seilbahn.txt", ARTICLE)
-    store = Store(store_settings)
+    store = Chroma(store_settings)
     ingest_paths(store, embedder, [corpus])
     write(corpus, "seilbahn.txt", ARTICLE.replace("Die Bauarbeiten", "Ein neuer Absatz zum Wetter.\n\nDie Bauarbeiten"))
     report = ingest_paths(store, embedder, [corpus])
     # The new paragraph is embedded; the last one only moved from #4 to #5.
     assert report.paragraphs_embedded == 1
-    assert store.paragraph("seilbahn#5").text == "Die Bauarbeiten beginnen im Herbst."
+    assert paragraph(store, "seilbahn#5").text == "Die Bauarbeiten beginnen im Herbst."
 
 
 def test_bad_files_are_reported_and_good_ones_ingested(tmp_path, store_settings, capsys):
@@ -115,12 +125,12 @@ def test_bad_files_are_reported_and_good_ones_ingested(tmp_path, store_settings,
 def test_a_file_that_turns_bad_does_not_lose_what_was_stored(tmp_path, store_settings, embedder):
     corpus = tmp_path / "corpus"
     path = write(corpus, "seilbahn.txt", ARTICLE)
-    store = Store(store_settings)
+    store = Chroma(store_settings)
     ingest_paths(store, embedder, [corpus])
     path.write_bytes(b"\xff\xfe kaputt")
     report = ingest_paths(store, embedder, [corpus])
     assert report.failed and not report.removed
-    assert store.paragraph("seilbahn#1").text.startswith("Die Stadt Bonn")
+    assert paragraph(store, "seilbahn#1").text.startswith("Die Stadt Bonn")
 
 
 @needs_seed

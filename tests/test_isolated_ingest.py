@@ -10,7 +10,8 @@ import pytest
 from absatz.isolated import IngestCrashed, ingest_in_child
 from ingest.lock import IngestBusy, IngestLock, lock_path
 from ingest.sources import DEFAULT_MAX_BYTES
-from vectorstore.store import Store
+from vectorstore.chroma import Chroma
+from vectorstore.writer import Writer
 
 from .conftest import CORPUS
 
@@ -24,7 +25,7 @@ def test_child_ingest_reports_progress_and_its_result(tmp_path, store_settings):
     report = ingest_in_child(store_settings, [corpus], DEFAULT_MAX_BYTES, "test", lambda *s: seen.append(s))
     assert sorted(report.added) == ["2024-03-hafen-terminal", "2025-06-baeckerei-preise"]
     assert seen and seen[-1][0] == seen[-1][1] == 2  # the last progress says: all done
-    assert set(Store(store_settings).committed()) == set(report.added)
+    assert set(Writer.live(Chroma(store_settings)).committed_articles()) == set(report.added)
 
 
 def test_child_ingest_refused_while_another_runs_names_the_holder(tmp_path, store_settings):

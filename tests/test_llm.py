@@ -15,8 +15,8 @@ import pytest
 from absatz.answer import answer
 from absatz.llm import LLMAnswerer, LLMConfigError, LLMSettings, _cached, load_chat_model, support, verify
 from ingest.pipeline import ingest_paths
+from vectorstore.chroma import Chroma
 from vectorstore.search import Searcher
-from vectorstore.store import Store
 
 from .conftest import json_lines, needs_seed, run_cli, settings_for
 from .llm_server import FakeOpenAI
@@ -51,7 +51,7 @@ def llm_store(tmp_path_factory, corpus_dir, embedder):
     corpus = tmp_path_factory.mktemp("llm-corpus")
     shutil.copytree(corpus_dir, corpus, dirs_exist_ok=True)
     (corpus / "2025-02-radwege.txt").write_text(MALICIOUS, encoding="utf-8")
-    ingest_paths(Store(settings), embedder, [corpus])
+    ingest_paths(Chroma(settings), embedder, [corpus])
     return settings
 
 
@@ -277,8 +277,9 @@ def test_missing_provider_package_names_the_extra(capsys, monkeypatch, llm_store
 
 @pytest.fixture
 def simcord_bot(llm_store, llm_searcher, fake, tmp_path):
-    from .simcord_helpers import bot_with
     from bot.settings import BotSettings
+
+    from .simcord_helpers import bot_with
 
     return bot_with(BotSettings(store=llm_store, shard_count=1, bot_db=tmp_path / "bot.sqlite3",
                                   llm=llm_settings(fake)), llm_searcher)

@@ -9,12 +9,15 @@ import pytest
 
 from absatz.answer import answer
 from ingest.pipeline import ingest_paths
+from vectorstore.chroma import Chroma
 from vectorstore.dates import RECENCY_WINDOW, DateRange, asks_for_latest
+from vectorstore.filters import Filter
+from vectorstore.readindex import Reader
 from vectorstore.records import date_number
+from vectorstore.related import related
 from vectorstore.search import Searcher
-from vectorstore.store import Store
 
-from .conftest import CORPUS, json_lines, run_cli, settings_for
+from .conftest import CORPUS, json_lines, run_cli, settings_for, write_jsonl
 
 STORY = Path(__file__).parent / "data" / "story"
 FEB, MAY, SEP = "2024-02-lindenbruecke-gesperrt", "2024-05-lindenbruecke-verlaengert", "2024-09-lindenbruecke-frei"
@@ -33,12 +36,9 @@ DAY_DATED = [
 @pytest.fixture(scope="module")
 def story_store(tmp_path_factory, embedder):
     root = tmp_path_factory.mktemp("story")
-    days = root / "days"
-    days.mkdir()
-    (days / "stadtfest.jsonl").write_text("\n".join(json.dumps(a, ensure_ascii=False) for a in DAY_DATED) + "\n",
-                                          encoding="utf-8")
+    days = write_jsonl(root / "days" / "stadtfest.jsonl", DAY_DATED).parent
     settings = settings_for(root / "chroma")
-    report = ingest_paths(Store(settings), embedder, [STORY, CORPUS, days])
+    report = ingest_paths(Chroma(settings), embedder, [STORY, CORPUS, days])
     assert not report.failed and FEST_20 in report.added
     return settings
 
@@ -50,12 +50,12 @@ def story(story_store, embedder):
 
 def test_every_passage_carries_its_date(story):
     hit = story.search("Lindenbrücke Risse", k=1).hits[0]
-    assert hit.meta["date"] == "2024-02" and hit.meta["date_num"] == 20240200
+    assert hit.meta.date == "2024-02" and hit.meta.date_num == 20240200
 
 
 def test_filters_run_inside_the_store(story):
-    hits = story.search("Lindenbrücke Magdeburg", k=5, dates=DateRange.parse("2024-04", "2024-06")).hits
-    assert hits and all(h.meta["date"].startswith("2024-05") for h in hits)
+    hits = story.search("Lindenbrücke Magdeburg", k=5, where=Filter(dates=DateRange.parse("2024-04", "2024-06"))).hits
+    assert hits and all(h.meta.date.startswith("2024-05") for h in hits)
     assert hits[0].article_id == MAY
 
 
@@ -64,15 +64,16 @@ def test_date_filter_applies_before_ranking_not_after(story):
     the ranked hits afterwards would return nothing; filtering first returns k hits."""
     question = "Wie lange ist die Lindenbrücke in Magdeburg wegen der Reparatur gesperrt?"
     period = DateRange.parse("2025-01", "2025-12")
-    in_period = lambda h: period.since <= h.meta["date_num"] <= period.until  # noqa: E731
+    in_period = lambda h: period.since <= h.meta.date_num <= period.until  # noqa: E731
     unfiltered = story.search(question, k=10).hits
     assert len(unfiltered) == 10 and not any(in_period(h) for h in unfiltered), \
         "the case must rank every paragraph of the period below the first 10 hits"
-    filtered = story.search(question, k=3, dates=period).hits
+    filtered = story.search(question, k=3, where=Filter(dates=period)).hits
     assert len(filtered) == 3 and all(in_period(h) for h in filtered)
     # A narrow filter still returns that period's best match, even for a question
     # whose best match overall lies elsewhere.
-    a = answer(story, "Wie viel kostet die Reparatur der Lindenbrücke?", dates=DateRange.parse(None, "2024-03"))
+    a = answer(story, "Wie viel kostet die Reparatur der Lindenbrücke?",
+               where=Filter(dates=DateRange.parse(None, "2024-03")))
     assert a.citations[0].article_id == FEB and "2 Millionen Euro" in a.answer
 
 
@@ -115,7 +116,7 @@ def test_latest_questions_rank_newer_reports_first(story):
     a = answer(story, "Was ist zuletzt über die Lindenbrücke in Magdeburg berichtet worden?")
     assert a.citations[0].article_id == SEP
     hits = story.search("Was gibt es Neuestes zur Lindenbrücke in Magdeburg?", k=5).hits
-    story_dates = [h.meta["date"] for h in hits if h.article_id.startswith("2024-") and "linden" in h.article_id]
+    story_dates = [h.meta.date for h in hits if h.article_id.startswith("2024-") and "linden" in h.article_id]
     assert story_dates[0] == "2024-09"
 
 
@@ -127,7 +128,7 @@ def test_ordinary_questions_are_not_reordered_by_date(story):
     # A newer report is about as relevant (within the window in which a "latest" question
     # would move it first), yet the order stays the relevance order.
     close = [h for h in plain if h.score >= plain[0].score - RECENCY_WINDOW]
-    assert any(h.meta["date_num"] > plain[0].meta["date_num"] for h in close)
+    assert any(h.meta.date_num > plain[0].meta.date_num for h in close)
     assert [h.score for h in plain] == sorted((h.score for h in plain), reverse=True)
 
 
@@ -135,7 +136,7 @@ def test_latest_questions_put_the_newest_of_comparably_relevant_hits_first(story
     hits = story.search("Was ist zuletzt über die Lindenbrücke in Magdeburg berichtet worden?", k=5).hits
     best = max(h.score for h in hits)
     close = [h for h in hits if h.score >= best - RECENCY_WINDOW]
-    dates = [h.meta["date_num"] for h in close]
+    dates = [h.meta.date_num for h in close]
     assert len(set(dates)) > 1 and dates == sorted(dates, reverse=True)
     # ... which is not the relevance order: the date moved a less relevant report up.
     assert [h.score for h in close] != sorted((h.score for h in close), reverse=True)
@@ -151,10 +152,9 @@ def test_disagreeing_reports_are_shown_with_both_dates(story):
 
 
 def test_related_articles_follow_the_story_newest_first(story_store):
-    store = Store(story_store)
-    related = store.related(FEB)
-    assert [r.article_id for r in related[:2]] == [SEP, MAY]
-    assert all("linden" in r.article_id for r in related)
+    found = related(Reader(Chroma(story_store)).view().index, FEB)
+    assert [r.article_id for r in found[:2]] == [SEP, MAY]
+    assert all("linden" in r.article_id for r in found)
 
 
 def test_source_json_shows_date_dateline_agency(story_store, capsys):

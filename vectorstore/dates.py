@@ -1,7 +1,8 @@
-"""Time in a news corpus: date filters that run inside the store, and "latest" questions.
+"""Time in a news corpus: date ranges as people type them, and "latest" questions.
 
-Dates are stored as integers (``2023-09`` → 20230900) so Chroma can filter ranges
-before ranking: a narrow filter still returns that period's best matches.
+Dates compare as integers (``2023-09`` → 20230900, :func:`~vectorstore.records.date_number`);
+a :class:`DateRange` is one part of a search :class:`~vectorstore.filters.Filter`,
+applied before ranking so that a narrow period still returns its best matches.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ def parse_date_bound(value: str, end: bool) -> int:
 
 @dataclass(frozen=True)
 class DateRange:
+    """Inclusive integer bounds; 0 leaves that side open."""
+
     since: int = 0
     until: int = 0
 
@@ -65,5 +68,5 @@ def recency_order(hits: Sequence[Hit], question: str) -> list[Hit]:
     top = hits[0].score
     close = [h for h in hits if h.score >= top - RECENCY_WINDOW]
     rest = [h for h in hits if h.score < top - RECENCY_WINDOW]
-    close.sort(key=lambda h: (-int(h.meta.get("date_num", 0) or 0), -h.score))
+    close.sort(key=lambda h: (-h.meta.date_num, -h.score))
     return close + rest

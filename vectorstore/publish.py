@@ -4,34 +4,35 @@ After an ingest, a removal, a rebuild or an import has committed its records, th
 index of the committed state is built (from the previous one: only changed articles are
 read back), saved where readers look and calibrated; then the new corpus version is
 announced in the pointer, which is how every reader — in this process or another —
-notices the change. Records the new state no longer uses are pruned last.
+notices the change. Records the new state no longer uses are pruned last, by the caller.
 """
 
 from __future__ import annotations
 
 from .embeddings import VectorEmbeddings
+from .generations import Generations, new_version
 from .readindex import ReadIndex
 from .search import calibrate
-from .store import Store, new_version
+from .writer import Writer
 
 
-def publish(store: Store, embedder: VectorEmbeddings) -> tuple[str, float]:
-    """Build, save and calibrate the read index of what ``store`` has committed: the new
-    corpus version and its abstention threshold, for the caller to announce."""
-    directory = store.settings.read_index_dir
-    index = ReadIndex.build(store, new_version(), ReadIndex.load(directory) if directory else None,
-                            (embedder.name, embedder.dim))
+def publish(writer: Writer, embedder: VectorEmbeddings) -> tuple[str, float]:
+    """Build, save and calibrate the read index of what ``writer``'s generation has
+    committed: the new corpus version and its abstention threshold, for the caller to announce."""
+    directory = writer.chroma.settings.read_index_dir
+    index = ReadIndex.build(writer, new_version(), (embedder.name, embedder.dim),
+                            ReadIndex.load(directory) if directory else None)
     index.save_quietly(directory)
     return index.version, calibrate(index, embedder)
 
 
-def announce(store: Store, embedder: VectorEmbeddings, summary: str) -> None:
+def announce(writer: Writer, embedder: VectorEmbeddings, summary: str) -> None:
     """Publish the committed state of the live generation and announce it."""
-    version, threshold = publish(store, embedder)
-    store.bump_version(summary, version, abstain_threshold=threshold)
+    version, threshold = publish(writer, embedder)
+    Generations(writer.chroma).bump_version(summary, version, threshold)
 
 
-def switch(store: Store, writer: Store, embedder: VectorEmbeddings, summary: str) -> None:
+def switch(writer: Writer, embedder: VectorEmbeddings, summary: str) -> None:
     """Publish a fully written new generation and make it the live one (rebuild, import)."""
     version, threshold = publish(writer, embedder)
-    store.switch_to(writer.generation, embedder.name, embedder.dim, summary, version, abstain_threshold=threshold)
+    Generations(writer.chroma).switch_to(writer.generation, embedder.name, embedder.dim, summary, version, threshold)

@@ -1,20 +1,26 @@
-"""The records absatz stores and returns.
+"""The records absatz stores and returns, typed.
 
-``ingest`` builds :class:`Unit` records; ``bot`` receives :class:`Hit` and
-:class:`ParagraphView`. The citation id ``<article_id>#<paragraph>`` links them all.
+``ingest`` builds an :class:`ArticleMeta` and the :class:`Unit` records of each article;
+the store keeps the metadata once per article, in its commit record
+(:class:`ArticleRecord`); readers get :class:`Hit`, :class:`ParagraphView` and
+:class:`ArticleSummary`, each carrying the same :class:`ArticleMeta`. The citation id
+``<article_id>#<paragraph>`` links them all.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal, NamedTuple
+from typing import Literal
 
 import numpy as np
 
 from .errors import BadCitationId
 
-# Metadata copied onto every stored record, so a hit can be cited without a second read.
-ARTICLE_FIELDS = ("title", "date", "dateline", "agency", "source", "url", "category", "path", "author_code")
+# What Chroma accepts as a metadata value.
+MetaValue = str | int | float | bool
+Metadata = dict[str, MetaValue]
 
 
 def citation_id(article_id: str, paragraph: int) -> str:
@@ -30,11 +36,98 @@ def parse_citation_id(value: str) -> tuple[str, int]:
 
 
 def date_number(date: str) -> int:
-    """``2023-09`` → 20230900, so Chroma can range-filter dates as integers."""
+    """``2023-09`` → 20230900: dates compare and range-filter as integers."""
     if not date:
         return 0
-    parts = (date.split("-") + ["00", "00"])[:3]
+    parts = [*date.split("-"), "00", "00"][:3]
     return int(parts[0]) * 10000 + int(parts[1]) * 100 + int(parts[2])
+
+
+def text_of(meta: Mapping[str, object], key: str) -> str:
+    value = meta.get(key)
+    return "" if value is None else str(value)
+
+
+def number_of(meta: Mapping[str, object], key: str) -> float | None:
+    """A number Chroma kept (a string from older records too); None when there is none."""
+    value = meta.get(key)
+    return float(value) if isinstance(value, (int, float, str)) and value != "" else None
+
+
+@dataclass(frozen=True)
+class ArticleMeta:
+    """What is known about an article besides its text: the one definition that ingest
+    writes, the store keeps and every reader shows."""
+
+    title: str = ""
+    date: str = ""
+    dateline: str = ""
+    agency: str = ""
+    source: str = ""
+    url: str = ""
+    category: str = ""
+    path: str = ""
+    author_code: str = ""
+    n_paragraphs: int = 0
+    headings: tuple[str, ...] = ()
+
+    @property
+    def date_num(self) -> int:
+        return date_number(self.date)
+
+    def to_metadata(self) -> Metadata:
+        """As Chroma stores it: scalar values only, so the headings travel as JSON."""
+        return {
+            "title": self.title,
+            "date": self.date,
+            "dateline": self.dateline,
+            "agency": self.agency,
+            "source": self.source,
+            "url": self.url,
+            "category": self.category,
+            "path": self.path,
+            "author_code": self.author_code,
+            "n_paragraphs": self.n_paragraphs,
+            "headings": json.dumps(list(self.headings), ensure_ascii=False),
+            "date_num": self.date_num,
+        }
+
+    @classmethod
+    def from_metadata(cls, meta: Mapping[str, object]) -> ArticleMeta:
+        """Tolerant of records written by older versions: a missing key is empty."""
+        return cls(
+            title=text_of(meta, "title"),
+            date=text_of(meta, "date"),
+            dateline=text_of(meta, "dateline"),
+            agency=text_of(meta, "agency"),
+            source=text_of(meta, "source"),
+            url=text_of(meta, "url"),
+            category=text_of(meta, "category"),
+            path=text_of(meta, "path"),
+            author_code=text_of(meta, "author_code"),
+            n_paragraphs=int(number_of(meta, "n_paragraphs") or 0),
+            headings=tuple(json.loads(text_of(meta, "headings") or "[]")),
+        )
+
+
+@dataclass(frozen=True)
+class ArticleRecord:
+    """The record in ``.articles`` that commits one article version: until it is written,
+    the version's passages and sentences are invisible to readers and to the manifest."""
+
+    article_id: str
+    article_hash: str
+    meta: ArticleMeta
+    committed: float = 0.0  # when (time.time()); an ingest compares it with the last announcement
+
+    def to_metadata(self) -> Metadata:
+        return {**self.meta.to_metadata(), "article_id": self.article_id, "article_hash": self.article_hash,
+                "committed": self.committed}
+
+    @classmethod
+    def from_metadata(cls, meta: Mapping[str, object]) -> ArticleRecord:
+        return cls(text_of(meta, "article_id"), text_of(meta, "article_hash"), ArticleMeta.from_metadata(meta),
+                   number_of(meta, "committed") or 0.0)
 
 
 @dataclass(frozen=True)
@@ -52,7 +145,6 @@ class Unit:
     text: str
     embed_text: str
     heading: str
-    article: dict[str, str]
     article_hash: str
     content_hash: str
 
@@ -62,27 +154,43 @@ class Unit:
         sep = "~" if self.kind == "passage" else "."
         return f"{citation_id(self.article_id, self.paragraph)}{sep}{self.index}@{self.article_hash[:10]}"
 
-    @property
-    def para_id(self) -> str:
-        return citation_id(self.article_id, self.paragraph)
-
-    def metadata(self) -> dict:
-        meta = {k: self.article.get(k, "") for k in ARTICLE_FIELDS}
-        meta.update(
-            article_id=self.article_id,
-            paragraph=self.paragraph,
-            para_id=self.para_id,
-            index=self.index,
-            heading=self.heading,
-            date_num=date_number(self.article.get("date", "")),
-            article_hash=self.article_hash,
-            hash=self.content_hash,
-            n_paragraphs=int(self.article.get("n_paragraphs", 0) or 0),
-        )
-        return meta
+    def metadata(self) -> Metadata:
+        """Where the unit sits and which version it belongs to; the article's metadata is
+        kept once, in its :class:`ArticleRecord`. (Records written before carry a copy of
+        it too, which nothing reads.)"""
+        return {
+            "article_id": self.article_id,
+            "paragraph": self.paragraph,
+            "index": self.index,
+            "heading": self.heading,
+            "article_hash": self.article_hash,
+            "hash": self.content_hash,
+        }
 
 
-class SentenceVector(NamedTuple):
+@dataclass(frozen=True)
+class StoredUnit:
+    """A committed passage or sentence as the read index is built from it."""
+
+    article_id: str
+    paragraph: int
+    index: int
+    heading: str
+    text: str
+    vector: np.ndarray
+
+
+@dataclass
+class Records:
+    """Committed records of some articles, as the read index is built from them."""
+
+    articles: list[ArticleRecord] = field(default_factory=list)
+    passages: list[StoredUnit] = field(default_factory=list)
+    sentences: list[StoredUnit] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SentenceVector:
     """A sentence of a paragraph with its stored vector: what answer selection ranks."""
 
     index: int
@@ -107,21 +215,18 @@ class Hit:
     score: float
     dense: float
     lexical: float
-    meta: dict
+    meta: ArticleMeta
+    heading: str = ""
     passage: str = ""
     sentences: list[SentenceMatch] = field(default_factory=list)
 
     @property
-    def heading(self) -> str:
-        return self.meta.get("heading", "")
-
-    @property
     def title(self) -> str:
-        return self.meta.get("title", "")
+        return self.meta.title
 
     @property
     def date(self) -> str:
-        return self.meta.get("date", "")
+        return self.meta.date
 
 
 @dataclass(frozen=True)
@@ -133,19 +238,37 @@ class ParagraphView:
     paragraph: int
     text: str
     heading: str
-    meta: dict
+    meta: ArticleMeta
     sentences: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class ArticleSummary:
+    """An article as ``/article`` lists it; the rest of its metadata is in ``meta``."""
+
     article_id: str
-    title: str
-    date: str
-    dateline: str
-    agency: str
-    source: str
-    url: str
-    path: str
-    paragraphs: int
-    headings: tuple[str, ...]
+    meta: ArticleMeta
+
+    @property
+    def title(self) -> str:
+        return self.meta.title
+
+    @property
+    def date(self) -> str:
+        return self.meta.date
+
+    @property
+    def source(self) -> str:
+        return self.meta.source
+
+    @property
+    def url(self) -> str:
+        return self.meta.url
+
+    @property
+    def paragraphs(self) -> int:
+        return self.meta.n_paragraphs
+
+    @property
+    def headings(self) -> tuple[str, ...]:
+        return self.meta.headings

@@ -4,24 +4,30 @@ Scores are fused as normalised values, not ranks: reciprocal-rank fusion trusts 
 ranking even when it ranks noise (an English question over German text), while a
 lexical weight scaled by how much of the question BM25 can see keeps its strength on
 German questions and fades it on English ones.
+
+:func:`rank` runs the steps in order, each a function of the read index alone: the
+candidate paragraphs that passage vectors (:func:`passage_candidates`) and BM25
+(:func:`lexical_candidates`) put forward within the filter, the sentence scores of those
+candidates only (:func:`sentence_scores`), the fusion (:func:`fuse`), and the hits.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass
 
 import numpy as np
 
-from .dates import DateRange, recency_order
+from .chroma import Chroma
+from .dates import recency_order
 from .embeddings import VectorEmbeddings, load_embedder
 from .evidence import PASSAGE_POOL, PROBES, SENTENCE_POOL, margin, threshold_from
-from .memory import release_freed_memory
-from .readindex import ReadIndex
+from .filters import Filter
+from .generations import Generations
+from .readindex import CorpusView, Reader, ReadIndex
 from .records import Hit, SentenceMatch, SentenceVector
 from .settings import StoreSettings
-from .store import Snapshot, Store
+from .vectors import VectorIndex
 
 log = logging.getLogger(__name__)
 
@@ -48,72 +54,103 @@ class SearchResult:
 
     def sentences(self, para_id: str) -> list[SentenceVector]:
         """Every sentence of a hit's paragraph, in order, with its vector."""
+        if self.index is None:
+            return []
         vectors = self.index.vectors
         row = vectors.para_row(para_id)
         if row is None:
             return []
         rows = vectors.sentence_rows(np.asarray([row]))
         return [SentenceVector(int(vectors.s_index[r]), vectors.s_text[r], v)
-                for r, v in zip(rows, vectors.sentence_vectors(rows))]
-
+                for r, v in zip(rows, vectors.sentence_vectors(rows), strict=True)]
 
 
 @dataclass(frozen=True)
-class CorpusView:
-    index: ReadIndex
-    threshold: float | None = None
+class PassageCandidates:
+    """The passages nearest the question, as paragraphs: each one's best passage."""
 
-    @property
-    def snapshot(self) -> Snapshot:
-        return self.index.snapshot
+    best: dict[int, float]  # paragraph row → similarity of its best passage in the pool
+    row: dict[int, int]     # paragraph row → that passage's row
+    pool: list[float]       # the pool's similarities, best first: the evidence's background
 
 
-def rank(index: ReadIndex, query: str, qvec: np.ndarray, k: int = 5, dates: DateRange | None = None,
-         weights: FusionWeights = FusionWeights(), threshold: float = float("inf")) -> SearchResult:
-    """Ranked paragraphs of ``index`` for ``query``: pure computation on the read index."""
-    w, vec = weights, index.vectors
-    if not len(vec):
-        return SearchResult(query, [], qvec, 0.0, 0.0, threshold, index)
-    allowed = None
-    p_all = vec.passage_scores(qvec)
-    n = min(PASSAGE_POOL, len(p_all))
-    if dates is not None:
-        passage_dates = vec.passage_dates()
-        allowed = (passage_dates >= dates.since) & (passage_dates <= (dates.until or np.iinfo(np.int64).max))
-        p_all = np.where(allowed, p_all, -np.inf)
+def passage_candidates(vec: VectorIndex, qvec: np.ndarray, allowed: np.ndarray | None) -> PassageCandidates:
+    """The ``PASSAGE_POOL`` passages most similar to the question among the ``allowed`` rows."""
+    sims = vec.passage_scores(qvec)
+    n = min(PASSAGE_POOL, len(sims))
+    if allowed is not None:
+        sims = np.where(allowed, sims, -np.inf)
         n = min(n, int(allowed.sum()))
-    top = np.argpartition(-p_all, n - 1)[:n] if n else np.zeros(0, np.int64)
-    top = top[np.argsort(-p_all[top])]
-    lex_hits = index.lexical.search(query, PASSAGE_POOL, allowed)
-    coverage = index.lexical.coverage(query)
+    top = np.argpartition(-sims, n - 1)[:n] if n else np.zeros(0, np.int64)
+    top = top[np.argsort(-sims[top])]
+    best: dict[int, float] = {}
+    row: dict[int, int] = {}
+    for r in top:
+        para = int(vec.p_para[r])
+        if para not in best:  # rows come best first
+            best[para], row[para] = float(sims[r]), int(r)
+    return PassageCandidates(best, row, sims[top].tolist())
 
-    passage: dict[int, float] = {}
-    passage_row: dict[int, int] = {}
-    for row in top:
-        para = int(vec.p_para[row])
-        if para not in passage:  # rows come best first
-            passage[para], passage_row[para] = float(p_all[row]), int(row)
+
+def lexical_candidates(index: ReadIndex, query: str, allowed: np.ndarray | None) -> dict[int, float]:
+    """Paragraph row → the BM25 score of its best passage among the ``PASSAGE_POOL`` best."""
     lexical: dict[int, float] = {}
-    for row, score in lex_hits:
-        para = int(vec.p_para[row])
+    for row, score in index.lexical.search(query, PASSAGE_POOL, allowed):
+        para = int(index.vectors.p_para[row])
         lexical[para] = max(lexical.get(para, 0.0), score)
-    candidates = np.asarray(sorted(set(passage) | set(lexical)), dtype=np.int64)
-    # Sentences are scored for the candidate paragraphs only: the strongest sentence of
-    # a paragraph that neither its passages nor BM25 put forward rarely wins.
+    return lexical
+
+
+@dataclass(frozen=True)
+class SentenceScores:
+    """The similarities of the candidate paragraphs' sentences to the question."""
+
+    rows: np.ndarray                  # sentence rows, grouped by paragraph
+    sims: np.ndarray                  # one per row
+    spans: dict[int, tuple[int, int]]  # paragraph row → its slice of ``rows``
+    best: dict[int, float]            # paragraph row → its best sentence's similarity
+
+    def pool(self) -> list[float]:
+        """The ``SENTENCE_POOL`` best similarities, best first: the evidence's background."""
+        n = min(SENTENCE_POOL, len(self.sims))
+        if not n:
+            return []
+        best: list[float] = np.sort(np.partition(self.sims, len(self.sims) - n)[len(self.sims) - n :])[::-1].tolist()
+        return best
+
+    def matches(self, vec: VectorIndex, para: int) -> list[SentenceMatch]:
+        """A paragraph's sentences, best first (built for the few hits shown, not every candidate)."""
+        start, end = self.spans[para]
+        order = start + np.argsort(-self.sims[start:end])
+        return [SentenceMatch(vec.s_text[self.rows[i]], int(vec.s_index[self.rows[i]]), float(self.sims[i]))
+                for i in order]
+
+
+def sentence_scores(vec: VectorIndex, candidates: np.ndarray, qvec: np.ndarray) -> SentenceScores:
+    """Sentences are scored for the candidate paragraphs only: the strongest sentence of
+    a paragraph that neither its passages nor BM25 put forward rarely wins."""
     counts = vec.sent_start[candidates + 1] - vec.sent_start[candidates]
     offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-    s_rows = vec.sentence_rows(candidates)
-    s_sims = vec.sentence_scores(s_rows, qvec)
-    pool = min(SENTENCE_POOL, len(s_sims))
-    best = np.sort(np.partition(s_sims, len(s_sims) - pool)[len(s_sims) - pool :])[::-1] if pool else s_sims
-    evidence = margin(best.tolist(), p_all[top].tolist())
+    rows = vec.sentence_rows(candidates)
+    sims = vec.sentence_scores(rows, qvec)
     has = counts > 0
-    tops = np.maximum.reduceat(s_sims, offsets[:-1][has]) if has.any() else np.zeros(0)
-    sentence = dict(zip(candidates[has].tolist(), tops.tolist()))
-    span = {int(para): (int(offsets[i]), int(offsets[i + 1])) for i, para in enumerate(candidates)}
-    candidates = candidates.tolist()
-    if not candidates:
-        return SearchResult(query, [], qvec, coverage, evidence, threshold, index)
+    tops = np.maximum.reduceat(sims, offsets[:-1][has]) if has.any() else np.zeros(0)
+    best = dict(zip(candidates[has].tolist(), tops.tolist(), strict=True))
+    spans = {int(para): (int(offsets[i]), int(offsets[i + 1])) for i, para in enumerate(candidates)}
+    return SentenceScores(rows, sims, spans, best)
+
+
+@dataclass(frozen=True)
+class Fused:
+    dense: dict[int, float]  # paragraph row → weighted passage + sentence similarity
+    score: dict[int, float]  # paragraph row → the fused score, 0…1
+
+
+def fuse(candidates: list[int], passage: dict[int, float], sentence: dict[int, float], lexical: dict[int, float],
+         coverage: float, w: FusionWeights) -> Fused:
+    """Dense and BM25 scores, each normalised over the candidates, mixed by a lexical
+    weight that shrinks with the share of the question BM25 can see (``coverage``). A
+    candidate missing one dense score gets the lowest one of its kind."""
     p_floor = min(passage.values()) if passage else 0.0
     s_floor = min(sentence.values()) if sentence else 0.0
     dense = {
@@ -123,36 +160,49 @@ def rank(index: ReadIndex, query: str, qvec: np.ndarray, k: int = 5, dates: Date
     d_hi, d_lo = max(dense.values()), min(dense.values())
     l_hi = max(lexical.values()) if lexical else 0.0
     lex_weight = w.lexical * coverage
-    fused = {}
+    score = {}
     for para in candidates:
         d = (dense[para] - d_lo) / (d_hi - d_lo) if d_hi > d_lo else 1.0
         lx = lexical.get(para, 0.0) / l_hi if l_hi > 0 else 0.0
-        fused[para] = (1 - lex_weight) * d + lex_weight * lx
-    ranked = sorted(candidates, key=lambda para: -fused[para])[: max(k, 10)]
+        score[para] = (1 - lex_weight) * d + lex_weight * lx
+    return Fused(dense, score)
+
+
+def rank(index: ReadIndex, query: str, qvec: np.ndarray, k: int = 5, where: Filter | None = None,
+         weights: FusionWeights = FusionWeights(), threshold: float = float("inf")) -> SearchResult:
+    """Ranked paragraphs of ``index`` for ``query``, only those ``where`` allows: pure
+    computation on the read index."""
+    vec = index.vectors
+    if not len(vec):
+        return SearchResult(query, [], qvec, 0.0, 0.0, threshold, index)
+    allowed = where.passages(vec) if where is not None else None
+    passages = passage_candidates(vec, qvec, allowed)
+    lexical = lexical_candidates(index, query, allowed)
+    coverage = index.lexical.coverage(query)
+    candidates = np.asarray(sorted(set(passages.best) | set(lexical)), dtype=np.int64)
+    sentences = sentence_scores(vec, candidates, qvec)
+    evidence = margin(sentences.pool(), passages.pool)
+    if not len(candidates):
+        return SearchResult(query, [], qvec, coverage, evidence, threshold, index)
+    fused = fuse(candidates.tolist(), passages.best, sentences.best, lexical, coverage, weights)
+    ranked = sorted(fused.score, key=lambda para: -fused.score[para])[: max(k, 10)]
     hits = []
     for para in ranked:
-        meta = vec.meta(para)
-        best = passage_row.get(para)
-        hits.append(
-            Hit(
-                para_id=meta["para_id"],
-                article_id=meta["article_id"],
-                paragraph=meta["paragraph"],
-                score=fused[para],
-                dense=dense[para],
-                lexical=lexical.get(para, 0.0),
-                meta=meta,
-                passage=vec.p_text[best] if best is not None else "",
-                sentences=_matches(vec, s_rows, s_sims, *span[para]),
-            )
-        )
+        article = int(vec.para_article[para])
+        best = passages.row.get(para)
+        hits.append(Hit(
+            para_id=vec.para_id(para),
+            article_id=vec.article_ids[article],
+            paragraph=int(vec.para_number[para]),
+            score=fused.score[para],
+            dense=fused.dense[para],
+            lexical=lexical.get(para, 0.0),
+            meta=vec.article_meta[article],
+            heading=vec.para_heading[para],
+            passage=vec.p_text[best] if best is not None else "",
+            sentences=sentences.matches(vec, para),
+        ))
     return SearchResult(query, recency_order(hits, query)[:k], qvec, coverage, evidence, threshold, index)
-
-
-def _matches(vec, s_rows: np.ndarray, s_sims: np.ndarray, start: int, end: int) -> list[SentenceMatch]:
-    """A ranked paragraph's sentences, best first (built for the few hits shown, not every candidate)."""
-    order = start + np.argsort(-s_sims[start:end])
-    return [SentenceMatch(vec.s_text[s_rows[i]], int(vec.s_index[s_rows[i]]), float(s_sims[i])) for i in order]
 
 
 def calibrate(index: ReadIndex, embedder: VectorEmbeddings) -> float:
@@ -161,64 +211,39 @@ def calibrate(index: ReadIndex, embedder: VectorEmbeddings) -> float:
 
 
 class Searcher:
-    """Opened once per process and shared: holds the embedder and the read index."""
+    """Opened once per process and shared: the embedder, and the :class:`Reader` that
+    keeps the read index of the current corpus version."""
 
-    def __init__(self, store: Store, embedder: VectorEmbeddings, weights: FusionWeights = FusionWeights()):
-        self.store = store
+    def __init__(self, chroma: Chroma, embedder: VectorEmbeddings, weights: FusionWeights = FusionWeights()):
+        self.chroma = chroma
+        self.reader = Reader(chroma)
         self.embedder = embedder
         self.weights = weights
-        self._view: CorpusView | None = None
-        self._lock = threading.Lock()
         self._thresholds: dict[str, float] = {}
-        store.check_embedder(embedder.name, embedder.dim)
+        Generations(chroma).read().check_embedder(embedder.name, chroma.settings.location)
 
     @classmethod
     def open(cls, settings: StoreSettings, embedder: VectorEmbeddings | None = None) -> Searcher:
-        """Store, embedder and read index for ``settings``: what every process opens once."""
+        """Store, embedder and reader for ``settings``: what every process opens once."""
         embedder = embedder or load_embedder(settings.embedding_model, settings.embedding_device)
-        return cls(Store(settings), embedder)
-
-    # --- what readers see: one corpus version at a time -------------------------
+        return cls(Chroma(settings), embedder)
 
     def view(self) -> CorpusView:
-        """The read index of the current corpus version, refreshed when the version moves.
-
-        One cheap metadata read per call; the index is loaded (or built, from the previous
-        one) once per ingest, here or in another process, and shared by every question after it.
-        """
-        meta = self.store.meta
-        version = meta.get("corpus_version", "")
-        current = self._view
-        if current is not None and current.index.version == version:
-            return current
-        with self._lock:
-            if self._view is not None and self._view.index.version == version:
-                return self._view
-            directory = self.store.settings.read_index_dir
-            saved = ReadIndex.load(directory) if directory else None
-            if saved is not None and saved.version == version and saved.generation == meta.get("live", ""):
-                index = saved
-            else:
-                index = ReadIndex.build(self.store, version, self._view.index if self._view else saved)
-                index.save_quietly(directory)
-            threshold = float(meta["abstain_threshold"]) if "abstain_threshold" in meta else None
-            self._view = CorpusView(index, threshold)
-            release_freed_memory()  # the previous version's index
-            return self._view
+        """The current corpus version's read index (:meth:`Reader.view`)."""
+        return self.reader.view()
 
     def _threshold_of(self, view: CorpusView) -> float:
         """Stored by the last ingest; computed here for stores built before it was."""
-        if view.threshold is not None:
-            return view.threshold
+        if view.pointer.abstain_threshold is not None:
+            return view.pointer.abstain_threshold
         version = view.index.version
         if version not in self._thresholds:
-            self._thresholds[version] = calibrate(view.index, self.embedder) if len(view.index.vectors) else float("inf")
+            empty = not len(view.index.vectors)
+            self._thresholds[version] = float("inf") if empty else calibrate(view.index, self.embedder)
         return self._thresholds[version]
 
-    # --- search ------------------------------------------------------------------
-
-    def search(self, query: str, k: int = 5, dates: DateRange | None = None) -> SearchResult:
-        """Ranked paragraphs for ``query``; ``dates`` filters before ranking."""
+    def search(self, query: str, k: int = 5, where: Filter | None = None) -> SearchResult:
+        """Ranked paragraphs for ``query``; ``where`` narrows the corpus before ranking."""
         view = self.view()
         qvec = self.embedder.embed_question(query)
-        return rank(view.index, query, qvec, k, dates, self.weights, self._threshold_of(view))
+        return rank(view.index, query, qvec, k, where, self.weights, self._threshold_of(view))

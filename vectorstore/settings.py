@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from .errors import SettingsError
 
@@ -20,6 +21,19 @@ def env_int(env: Mapping[str, str], name: str, default: int | None) -> int | Non
         return int(raw)
     except ValueError:
         raise SettingsError(f"{name}={raw!r} is not a whole number") from None
+
+
+def env_seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise SettingsError(f"{name}={raw!r} is not a number of seconds above 0")
+    return value
 
 
 def env_bool(env: Mapping[str, str], name: str, default: bool) -> bool:
@@ -40,6 +54,8 @@ class StoreSettings:
     chroma_port: int = 8000
     chroma_ssl: bool = False
     chroma_auth_token: str = field(default="", repr=False)
+    # Server mode: a request without an answer after this long means the server is unreachable.
+    chroma_timeout_s: float = 30.0
     collection: str = "absatz"
     embedding_model: str = DEFAULT_EMBEDDING_MODEL
     embedding_device: str = "cpu"
@@ -58,13 +74,14 @@ class StoreSettings:
             chroma_port=env_int(env, "CHROMA_PORT", 8000) or 8000,
             chroma_ssl=env_bool(env, "CHROMA_SSL", False),
             chroma_auth_token=env.get("CHROMA_AUTH_TOKEN", "").strip(),
+            chroma_timeout_s=env_seconds(env, "CHROMA_TIMEOUT_S", 30.0),
             collection=env.get("CHROMA_COLLECTION", "").strip() or "absatz",
             embedding_model=env.get("EMBEDDING_MODEL", "").strip() or DEFAULT_EMBEDDING_MODEL,
             embedding_device=device,
             index_dir=Path(index_dir) if index_dir else None,
         )
 
-    def with_overrides(self, **changes) -> StoreSettings:
+    def with_overrides(self, **changes: Any) -> StoreSettings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
     @property

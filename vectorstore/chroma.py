@@ -1,0 +1,206 @@
+"""Chroma, the one source of truth, as absatz talks to it.
+
+One :class:`Chroma` per store and process: the client (an embedded ``PersistentClient``,
+or an ``HttpClient`` for a ``chroma run`` server when ``CHROMA_HOST`` is set), every call
+through :meth:`Chroma.call`, so that a failure becomes one of the error tree's — judged
+by the types ``chromadb`` and ``httpx`` raise, never by message text — and reads in pages,
+because one unpaged ``get`` over a large collection fails in Chroma's SQLite layer (at
+100,000 records: "too many SQL variables").
+
+Chroma's HTTP client is built without a timeout, so a server that accepts connections and
+never answers (a ``chroma run`` stopped with SIGSTOP, a wedged proxy) would hang every
+reader for ever. Here each request gives up after ``CHROMA_TIMEOUT_S`` and the server
+counts as unreachable (:class:`~vectorstore.errors.StoreUnavailable`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
+
+import numpy as np
+from chromadb.errors import ChromaError, InternalError, NotFoundError
+
+from .errors import StoreError, StoreUnavailable, StoreWriteError
+from .records import Metadata
+from .settings import StoreSettings
+
+if TYPE_CHECKING:
+    from chromadb.api import ClientAPI
+    from chromadb.api.collection_configuration import CreateCollectionConfiguration
+    from chromadb.api.models.Collection import Collection
+    from chromadb.api.types import GetResult, Include, Where
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+SCAN_BATCH = 5000
+# Every collection of ours: records come with their vectors, compared by cosine.
+COSINE: CreateCollectionConfiguration = {"hnsw": {"space": "cosine"}}
+# Calls that write: a failing one means a full or read-only disk, not a broken store.
+_WRITES = ("upsert", "add", "delete", "modify", "create_collection", "get_or_create_collection")
+
+_timeout: ContextVar[float | None] = ContextVar("absatz_chroma_timeout", default=None)
+_bounded = False
+_bounded_lock = threading.Lock()
+
+
+def _bound_http_requests() -> None:
+    """Make HTTP clients created under :data:`_timeout` time out their requests.
+
+    Chroma builds its ``httpx`` session with ``timeout=None``, offers no setting for one,
+    and sends its first requests from the client's constructor (who am I, does the
+    database exist), so the timeout has to be in place before that: its constructor is
+    wrapped, once per process. Clients created elsewhere, outside :func:`_open`, keep
+    Chroma's own behaviour.
+    """
+    global _bounded
+    with _bounded_lock:
+        if _bounded:
+            return
+        import httpx
+        from chromadb.api.fastapi import FastAPI
+        from chromadb.config import System
+
+        original = FastAPI.__init__
+
+        def init(self: FastAPI, system: System) -> None:
+            original(self, system)
+            timeout = _timeout.get()
+            if timeout is not None:
+                self._session.timeout = httpx.Timeout(timeout)
+
+        FastAPI.__init__ = init  # type: ignore[method-assign]
+        _bounded = True
+
+
+def _open(settings: StoreSettings) -> ClientAPI:
+    import chromadb
+
+    try:
+        if settings.chroma_host:
+            _bound_http_requests()
+            headers = {"X-Chroma-Token": settings.chroma_auth_token} if settings.chroma_auth_token else None
+            token = _timeout.set(settings.chroma_timeout_s)
+            try:
+                return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port,
+                                           ssl=settings.chroma_ssl, headers=headers)
+            finally:
+                _timeout.reset(token)
+        settings.chroma_path.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(settings.chroma_path))
+    except OSError as exc:
+        raise StoreError(f"cannot open the store at {settings.chroma_path}: {exc.strerror}") from None
+    except Exception as exc:
+        if settings.chroma_host:
+            raise StoreUnavailable(f"Chroma server {settings.location} is not reachable: {exc}") from None
+        if isinstance(exc, ChromaError):  # e.g. a store on a read-only disk ("unable to open database file")
+            raise StoreError(f"cannot open the store at {settings.chroma_path}: {exc}") from None
+        raise
+
+
+def _is_connection_error(exc: Exception) -> bool:
+    """What the HTTP client raises when the server is gone or hangs (httpx errors, timeouts
+    included, and OS errors)."""
+    import httpx
+
+    return isinstance(exc, (httpx.TransportError, OSError))
+
+
+class Chroma:
+    """The client of one store (``settings``), opened on first use and shared."""
+
+    def __init__(self, settings: StoreSettings, client: ClientAPI | None = None):
+        self.settings = settings
+        self._client = client
+        self._lock = threading.Lock()
+
+    def client(self) -> ClientAPI:
+        """The client, opened on the first call (a server is contacted then)."""
+        with self._lock:
+            if self._client is None:
+                self._client = _open(self.settings)
+            return self._client
+
+    def call(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run a Chroma call; a dead or hung server, a full or read-only disk, a failing
+        store become the error tree's. A missing collection (``NotFoundError``) is left
+        for the caller to judge."""
+        try:
+            return fn(*args, **kwargs)
+        except (StoreError, NotFoundError):
+            raise
+        except Exception as exc:
+            if self.settings.chroma_host and _is_connection_error(exc):
+                raise StoreUnavailable(f"Chroma server {self.settings.location} is not reachable: {exc}") from None
+            if isinstance(exc, (InternalError, OSError)) and getattr(fn, "__name__", "") in _WRITES:
+                raise StoreWriteError(
+                    f"cannot write to the store at {self.settings.location} ({exc}); is the disk full or read-only? "
+                    "Nothing committed was lost: the previous index still serves."
+                ) from None
+            if isinstance(exc, ChromaError):
+                raise StoreError(f"the store at {self.settings.location} failed: {exc}") from None
+            raise
+
+    # --- collections --------------------------------------------------------------
+
+    def collection(self, name: str) -> Collection | None:
+        """The collection ``name``, or None when there is none."""
+        client = self.client()
+        try:
+            return self.call(client.get_collection, name)
+        except NotFoundError:
+            return None
+
+    def create(self, name: str, metadata: Metadata | None = None) -> Collection:
+        """The collection ``name``, created (with ``metadata``) when missing."""
+        client = self.client()
+        return self.call(client.get_or_create_collection, name, configuration=COSINE, metadata=metadata,
+                         embedding_function=None)
+
+    def drop(self, name: str) -> None:
+        """Delete the collection ``name``; one that is already gone is fine."""
+        client = self.client()
+        with contextlib.suppress(NotFoundError):
+            self.call(client.delete_collection, name)
+
+    def names(self) -> list[str]:
+        client = self.client()
+        return [c.name for c in self.call(client.list_collections)]
+
+    # --- reading in pages ---------------------------------------------------------
+
+    def pages(self, collection: Collection, include: Include, where: Where | None = None,
+              batch: int = SCAN_BATCH) -> Iterator[GetResult]:
+        """``get`` of every matching record, ``batch`` at a time."""
+        offset = 0
+        while True:
+            got = self.call(collection.get, where=where, limit=batch, offset=offset, include=include)
+            if not got["ids"]:
+                return
+            yield got
+            offset += len(got["ids"])
+
+    def scan(self, collection: Collection, include: Include, where: Where | None = None) -> Scan:
+        """Every matching record, read in pages and joined."""
+        out = Scan()
+        for page in self.pages(collection, include, where):
+            out.ids.extend(page["ids"])
+            out.metadatas.extend(page.get("metadatas") or [])
+            embeddings = page.get("embeddings")
+            if embeddings is not None:
+                out.embeddings.extend(np.asarray(e, dtype=np.float32) for e in embeddings)
+        return out
+
+
+@dataclass
+class Scan:
+    """The joined pages of :meth:`Chroma.scan` (only what was included is filled)."""
+
+    ids: list[str] = field(default_factory=list)
+    metadatas: list[Mapping[str, object]] = field(default_factory=list)
+    embeddings: list[np.ndarray] = field(default_factory=list)

@@ -1,0 +1,49 @@
+"""What a search may see: a slice of the corpus by date, category and source.
+
+A filter runs before ranking, as a mask over the read index's passage rows that both
+the passage vectors and BM25 obey, so a narrow slice ("only Wirtschaft, the last 90
+days") still returns that slice's best paragraphs. Filtering the ranked hits afterwards
+would return nothing whenever the rest of the corpus matches better.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .dates import DateRange
+from .vectors import VectorIndex
+
+
+@dataclass(frozen=True)
+class Filter:
+    """Articles within ``dates``, of one of ``categories`` and from one of ``sources``;
+    an empty part does not restrict. Names compare case-insensitively."""
+
+    dates: DateRange | None = None
+    categories: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+
+    @property
+    def everything(self) -> bool:
+        return self.dates is None and not self.categories and not self.sources
+
+    def passages(self, vectors: VectorIndex) -> np.ndarray | None:
+        """Which passage rows of ``vectors`` a search may see; None: every row."""
+        if self.everything:
+            return None
+        articles = np.ones(len(vectors.article_ids), dtype=bool)
+        if self.dates is not None:
+            dates = vectors.article_dates()
+            until = self.dates.until or np.iinfo(np.int64).max
+            articles &= (dates >= self.dates.since) & (dates <= until)
+        for field_name, names in (("category", self.categories), ("source", self.sources)):
+            if names:
+                rows = vectors.articles_by(field_name)
+                chosen = np.zeros(len(articles), dtype=bool)
+                for name in names:
+                    chosen[rows.get(name.casefold(), np.zeros(0, np.int64))] = True
+                articles &= chosen
+        passages: np.ndarray = articles[vectors.passage_article()]
+        return passages

@@ -21,6 +21,7 @@ from vectorstore.records import ArticleSummary, Hit
 from .answer import Answer
 from .api import Absatz, SourceView, Stats
 from .corpus import Removal, Upload
+from .scopes import Scope
 
 T = TypeVar("T")
 
@@ -43,11 +44,14 @@ class AsyncAbsatz:
         return await asyncio.get_running_loop().run_in_executor(self._writer, functools.partial(fn, *args, **kwargs))
 
     async def ask(self, question: str, *, history: Sequence[str] = (), since: str | None = None,
-                  until: str | None = None, on_text: Callable[[str], None] | None = None) -> Answer:
-        return await self.run(self.core.ask, question, history=history, since=since, until=until, on_text=on_text)
+                  until: str | None = None, scope: Scope | None = None,
+                  on_text: Callable[[str], None] | None = None) -> Answer:
+        return await self.run(self.core.ask, question, history=history, since=since, until=until, scope=scope,
+                              on_text=on_text)
 
-    async def search(self, query: str, *, k: int = 5, since: str | None = None, until: str | None = None) -> list[Hit]:
-        return await self.run(self.core.search, query, k=k, since=since, until=until)
+    async def search(self, query: str, *, k: int = 5, since: str | None = None, until: str | None = None,
+                     scope: Scope | None = None) -> list[Hit]:
+        return await self.run(self.core.search, query, k=k, since=since, until=until, scope=scope)
 
     async def source(self, cid: str) -> SourceView:
         return await self.run(self.core.source, cid)

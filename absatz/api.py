@@ -14,12 +14,15 @@ that only ingests never loads an index, and one that only answers never takes a 
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+import numpy as np
 from ingest.pipeline import IngestReport, Progress
 from vectorstore.chroma import Chroma
 from vectorstore.dates import DateRange
@@ -34,8 +37,12 @@ from vectorstore.search import Searcher
 
 from .answer import Answer, answer
 from .corpus import Corpus, Removal, Upload
+from .analytics import Analytics, summarise
 from .db.audit import AuditLog
 from .db.feedback import FeedbackStore
+from .db.scopes import ScopeStore
+from .gaps import Gap, find_gaps
+from .scopes import Scope, make_scope
 from .llm import LLMAnswerer
 from .settings import Settings
 
@@ -77,6 +84,7 @@ class Absatz:
         self._titles: tuple[str, dict[str, str]] = ("", {})
         self._audit: AuditLog | None = None
         self._feedback: FeedbackStore | None = None
+        self._scopes: ScopeStore | None = None
 
     @classmethod
     def open(cls, settings: Settings | None = None, **kwargs) -> Absatz:
@@ -144,15 +152,41 @@ class Absatz:
     # --- reading ----------------------------------------------------------------------
 
     def ask(self, question: str, *, history: Sequence[str] = (), since: str | None = None,
-            until: str | None = None, k: int = 5, on_text: Callable[[str], None] | None = None) -> Answer:
+            until: str | None = None, scope: Scope | None = None, k: int = 5,
+            on_text: Callable[[str], None] | None = None) -> Answer:
         """A cited answer (or "not in the corpus"); ``history`` holds a conversation's
-        earlier questions, ``on_text`` receives an LLM's reply as it streams."""
-        return answer(self.searcher, question, k=k, history=history, where=Filter(dates=period(since, until)),
+        earlier questions, ``scope`` a channel's slice of the corpus, ``on_text``
+        receives an LLM's reply as it streams."""
+        return answer(self.searcher, question, k=k, history=history, where=self.where(since, until, scope),
                       llm=self.llm, on_text=on_text)
 
-    def search(self, query: str, *, k: int = 5, since: str | None = None, until: str | None = None) -> list[Hit]:
+    def search(self, query: str, *, k: int = 5, since: str | None = None, until: str | None = None,
+               scope: Scope | None = None) -> list[Hit]:
         """Ranked paragraphs, no answer."""
-        return self.searcher.search(query, k=k, where=Filter(dates=period(since, until))).hits
+        return self.searcher.search(query, k=k, where=self.where(since, until, scope)).hits
+
+    @staticmethod
+    def where(since: str | None = None, until: str | None = None, scope: Scope | None = None) -> Filter:
+        """What a search may see: the dates asked for, within a channel's scope (whose
+        rolling window starts from today)."""
+        dates = period(since, until)
+        if scope is not None:
+            window = scope.period(dt.date.today())
+            if window is not None:
+                dates = DateRange(max(window.since, dates.since if dates else 0), dates.until if dates else 0)
+            return Filter(dates, scope.categories, scope.sources)
+        return Filter(dates)
+
+    def facets(self) -> tuple[set[str], set[str]]:
+        """The categories and sources the corpus holds, as spelled there."""
+        articles = self.searcher.view().index.vectors.article_meta
+        return {a.category for a in articles if a.category}, {a.source for a in articles if a.source}
+
+    def make_scope(self, categories: str | None, sources: str | None, since: str | None,
+                   mode: str | None) -> Scope:
+        """A channel scope from what an admin typed, checked against the corpus."""
+        known_categories, known_sources = self.facets()
+        return make_scope(categories, sources, since, mode, known_categories, known_sources)
 
     def source(self, cid: str) -> SourceView:
         """The paragraph behind a citation id, with the ones before and after it."""
@@ -226,7 +260,29 @@ class Absatz:
     def import_(self, path: Path, *, actor: str) -> dict[str, int]:
         return self.corpus.import_(path, actor=actor)
 
+    # --- what the community asked (issue: coverage gaps, analytics) ---------------------
+
+    @property
+    def scopes(self) -> ScopeStore:
+        """Channel scopes set by admins (the bot's SQLite)."""
+        with self._lock:
+            if self._scopes is None:
+                self._scopes = ScopeStore(self.settings.db)
+            return self._scopes
+
+    def gaps(self, days: int = 7, guild_id: int | None = None) -> list[Gap]:
+        """The period's questions the bot refused or got 👎 for, grouped by meaning."""
+        asked = self.feedback.questions_since(time.time() - days * 86400, guild_id)
+        embedder = self.embedder
+        return find_gaps(asked, lambda texts: np.asarray([embedder.embed_question(t) for t in texts]))
+
+    def analytics(self, days: int = 7, guild_id: int | None = None) -> Analytics:
+        """Questions per day, answered vs refused, votes, latency, busiest channels."""
+        today = dt.datetime.now(dt.UTC).date()
+        asked = self.feedback.questions_since(time.time() - (days + 1) * 86400, guild_id)
+        return summarise(asked, today, days)
+
     def close(self) -> None:
-        for db in (self._audit, self._feedback):
+        for db in (self._audit, self._feedback, self._scopes):
             if db is not None:
                 db.close()

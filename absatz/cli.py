@@ -22,7 +22,7 @@ from dotenv import load_dotenv
 from ingest.pipeline import report_summary
 from vectorstore.errors import AbsatzError, BadDate, NoIndex
 
-from . import render
+from . import cli_live, render
 from .api import Absatz, period
 from .corpus import cli_actor
 from .settings import Settings
@@ -94,6 +94,12 @@ def _print_json(obj) -> None:
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     absatz = _absatz(args)
+    urls = [p for p in args.paths if cli_live.is_url(p)]
+    if urls:  # web articles: fetched, extracted, written into CORPUS_DIR/web/ and ingested
+        if len(urls) < len(args.paths) or args.rebuild:
+            raise UsageError("give either URLs or files/folders to ingest, and no --rebuild with URLs")
+        return cli_live.ingest_urls(args, absatz, urls)
+    args.paths = [Path(p) for p in args.paths]
     bar = None
     if not args.json and sys.stderr.isatty():
         from tqdm import tqdm
@@ -214,6 +220,24 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_gaps(args: argparse.Namespace) -> int:
+    gaps = _absatz(args).gaps(args.days)
+    if args.json:
+        for gap in gaps:
+            _print_json(asdict(gap))
+        return 0
+    if not gaps:
+        print(f"no gaps: every question of the last {args.days} days was answered")
+    for gap in gaps:
+        print(f"{gap.count:>4}×  {gap.question}   ({gap.abstained} refused, {gap.down_votes} 👎)")
+        for wording in gap.wordings:
+            if wording != gap.question:
+                print(f"       also: {wording}")
+        for reason in gap.reasons:
+            print(f"       👎: {reason}")
+    return 0
+
+
 def cmd_stats(args: argparse.Namespace) -> int:
     stats = render.stats_dict(_absatz(args).stats())
     if args.json:
@@ -299,7 +323,7 @@ def build_parser() -> argparse.ArgumentParser:
     common = _store_options()
 
     p = sub.add_parser("ingest", parents=[common], help="add or update articles (incremental)")
-    p.add_argument("paths", nargs="*", type=Path, help="files or folders (default: CORPUS_DIR)")
+    p.add_argument("paths", nargs="*", help="files or folders (default: CORPUS_DIR), or web article URLs")
     p.add_argument("--rebuild", action="store_true",
                    help="re-embed everything into a new index and switch to it when complete")
     p.add_argument("--json", action="store_true", help="print one JSON summary object")
@@ -359,6 +383,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-n", type=_positive, default=50, help="newest N entries (default 50)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_audit)
+
+    p = sub.add_parser("gaps", parents=[common], help="questions the corpus could not answer, grouped (BOT_DB)")
+    p.add_argument("--days", type=_positive, default=7, help="the last N days (default 7)")
+    p.add_argument("--json", action="store_true", help="one JSON object per group")
+    p.set_defaults(func=cmd_gaps)
+
+    cli_live.add_commands(sub, common, lambda cmd: lambda args: cmd(args, _absatz(args)))
 
     p = sub.add_parser("stats", parents=[common], help="what the index holds")
     p.add_argument("--json", action="store_true")

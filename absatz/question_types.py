@@ -45,14 +45,14 @@ _QUESTION_PATTERNS: tuple[tuple[Expected, re.Pattern[str]], ...] = tuple(
                         r"(?:what|which)(?:'s| is| was)? (?:the )?(?:date|year|day|month|deadline|time))\b"),
         (Expected.NUMBER, r"\b(wie ?viele?n?|wie (?:hoch|hohe[mnrs]?|lange?|gro(?:ß|ss)|alt|weit|teuer|schwer|oft|"
                           r"schnell|stark|tief|jung|knapp|deutlich|klein|breit|dick)|um wie viel|mit wie|"
-                          r"was (?:kostet|kosten|kostete|hat .{1,60} gekostet)|"
+                          r"was (?:kostet|kosten|kostete|hat .{1,60} gekostet|verdien\w*|zahl\w*|bezahl\w*)|"
                           r"welche[nrsm]? (?:\w+e[nrs]? )?(?:höchst|mindest|gesamt)?(?:betrag|summe|anteil|preis|zahl|"
                           r"höhe|strafe|alter|wert|quote|rate|ergebnis|stand|gehalt|budget|kosten|umsatz|gewinn|"
                           r"verlust|entschädigung|abstand|vorsprung|rückstand)|"
                           r"how (?:many|much|long|high|old|far|big|large|often|fast|expensive|tall|young|close|"
                           r"short|wide|deep|heavy|strong)|(?:at|to) what age|by how much|"
                           r"what (?:does|did|do|will) .{1,60} cost|what (?:maximum|minimum)|"
-                          r"what(?:'s| is| was| were| are)? (?:the )?(?:\w+ ){0,2}(?:level|rate|amount|number|price|"
+                          r"what(?:'s| is| was| were| are)? (?:the )?(?:[\w']+ ){0,2}(?:level|rate|amount|number|price|"
                           r"cost|share|percentage|proportion|stake|value|score|result|total|sum|figure|age|height|"
                           r"sentence|fine|salary|budget|loss|profit|revenue|turnover|margin|lead|gap))\b"),
         (Expected.PERSON, r"\b(wer|wen|wem|wessen|wie hei(?:ß|ss)t|wie hie(?:ß|ss)|wie lautet der name|"

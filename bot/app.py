@@ -54,6 +54,9 @@ class AbsatzBot(commands.AutoShardedBot):
     async def setup_hook(self) -> None:
         from .cogs.admin import Admin
         from .cogs.ask import Ask
+        from .cogs.gaps import Gaps
+        from .cogs.live import Live
+        from .cogs.scopes import Scopes
         from .cogs.sources import Sources
         from .cogs.stats import Stats
 
@@ -62,8 +65,9 @@ class AbsatzBot(commands.AutoShardedBot):
             await asyncio.to_thread(lambda: (self.core.feedback, self.core.llm, self.core.searcher))
         except AbsatzError as exc:  # no index yet, or the server is down: answer that, retry per question
             log.warning("starting without an index: %s", exc)
-        for cog in (Ask(self), Sources(self), Stats(self), Admin(self)):
+        for cog in (Ask(self), Sources(self), Stats(self), Admin(self), Scopes(self), Gaps(self)):
             await self.add_cog(cog)
+        await self.add_cog(Live(self))  # the live corpus: watched folder, feeds, announcements, follows
         self.add_dynamic_items(SourceButton, VoteButton)
         self.tree.on_error = self.on_app_command_error
         await self.sync_commands()
@@ -101,6 +105,9 @@ class AbsatzBot(commands.AutoShardedBot):
             log.warning("/%s: could not report the error to the user either", command)
 
     async def close(self) -> None:
+        live = self.get_cog("Live")
+        if live is not None:
+            await live.shutdown()  # stop watching and polling; a running ingest finishes first
         self.absatz.close()
         await super().close()
 

@@ -1,4 +1,5 @@
-"""Checks the cogs share: who is an admin, whether a command's options make sense."""
+"""What the cogs share: who is an admin, what a channel searches, whether a command's
+options make sense."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import discord
 
 from absatz import AbsatzError
 from absatz.api import period
+from absatz.scopes import Scope
 from absatz.texts import error_text
 
 
@@ -16,6 +18,14 @@ def is_admin(interaction: discord.Interaction, admin_role_ids: tuple[int, ...]) 
     if member.guild_permissions.manage_guild:
         return True
     return any(role.id in admin_role_ids for role in member.roles)
+
+
+async def scope_of(bot, channel: object) -> Scope | None:
+    """The scope admins set for a channel; a thread (or forum post) has its parent's."""
+    if channel is None or isinstance(channel, (discord.DMChannel, discord.GroupChannel)):
+        return None
+    channel_id = channel.parent_id if isinstance(channel, discord.Thread) else getattr(channel, "id", 0)
+    return await bot.absatz.run(bot.core.scopes.get, channel_id)
 
 
 def period_problem(since: str | None, until: str | None, language: str) -> str | None:

@@ -54,16 +54,37 @@ MAX_CITATION_FIELDS = 10
 ANSWER_DESCRIPTION = 2500
 
 
+def source_link(title: str, url: str, limit: int = 80) -> str:
+    """``[title](url)`` for a field value or description: the title shortened, the URL
+    made safe for Markdown; empty for no URL, or one too long to be worth the room."""
+    url = (url or "").strip()
+    if not url.lower().startswith(("http://", "https://")) or len(url) > MAX_LINK_URL:
+        return ""
+    safe = url.replace(" ", "%20").replace("(", "%28").replace(")", "%29").replace("<", "%3C").replace(">", "%3E")
+    text = shorten(title or url, limit)
+    for ch in "[]`*_~|\\":
+        text = text.replace(ch, " ")
+    return f"[{' '.join(text.split())}]({safe})"
+
+
+MAX_LINK_URL = 400
+
+
 def citation_field(c: Citation, room: int, name_limit: int = 200) -> tuple[str, str]:
-    """``[n] title · date · heading · ¶p`` over the quote; the id stays whole on its own line."""
+    """``[n] title · date · heading · ¶p`` over the quote; the id stays whole on its own
+    line, followed by the title linked to the article's URL when it has one."""
     name = shorten(f"[{c.n}] {citation_label(c)}", name_limit)
+    link = source_link(c.title, getattr(c, "url", ""), 60)
     id_line = f"\n`{c.id}`"
+    if link and len(id_line) + len(link) + 3 + 60 <= min(FIELD_VALUE, room):  # the quote keeps room
+        id_line += f" · {link}"
     quote = shorten(c.quote, max(20, min(FIELD_VALUE, room) - len(id_line) - 2))
     return name, f"> {quote}{id_line}"
 
 
-def answer_embed(a: Answer, seconds: float) -> discord.Embed:
-    """The answer, one field per citation, sources and time in the footer.
+def answer_embed(a: Answer, seconds: float, searched: str = "") -> discord.Embed:
+    """The answer, one field per citation; sources, time and (in a channel with a
+    scope) what was searched in the footer.
 
     The 6,000-character total is shared out: the answer text first, then the quotes get
     what is left, evenly.
@@ -75,7 +96,8 @@ def answer_embed(a: Answer, seconds: float) -> discord.Embed:
         description=_answer_description(a, ANSWER_DESCRIPTION),
         colour=ABSTAIN_COLOUR if a.abstained else COLOUR,
     )
-    embed.set_footer(text=t(key, a.language, n=n, took=duration(seconds))[:FOOTER])
+    footer = t(key, a.language, n=n, took=duration(seconds)) + (f" · {searched}" if searched else "")
+    embed.set_footer(text=footer[:FOOTER])
     shown = a.citations[:MAX_CITATION_FIELDS]
     for name_limit in (200, 100, 60):
         names = [shorten(f"[{c.n}] {citation_label(c)}", name_limit) for c in shown]

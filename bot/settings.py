@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from absatz.live import LiveSettings
 from absatz.settings import DEFAULT_DB, IngestSettings, LLMSettings, Settings, SettingsError, StoreSettings, env_int
 
 
@@ -32,6 +33,13 @@ class BotSettings:
     cooldown_rate: int = 3
     cooldown_per_s: int = 30
     max_concurrent_answers: int = 4
+    # Where the weekly coverage-gaps digest goes (none: no digest).
+    admin_channel_id: int = 0
+    # Where newly ingested articles are announced (none: no announcements).
+    news_channel_id: int = 0
+    # The live corpus (watched folder, feeds, follows); None: no watcher and no poller
+    # (settings built by hand, as tests do); from the environment it is always set.
+    live: LiveSettings | None = None
     bot_db: Path = DEFAULT_DB
 
     def __post_init__(self) -> None:
@@ -61,5 +69,8 @@ class BotSettings:
             cooldown_rate=env_int(env, "ASK_COOLDOWN_RATE", 3) or 3,
             cooldown_per_s=env_int(env, "ASK_COOLDOWN_SECONDS", 30) or 30,
             max_concurrent_answers=env_int(env, "MAX_CONCURRENT_ANSWERS", 4) or 4,
+            admin_channel_id=env_int(env, "ADMIN_CHANNEL_ID", 0) or 0,
+            news_channel_id=env_int(env, "NEWS_CHANNEL_ID", 0) or 0,
+            live=LiveSettings.from_env(env),
             bot_db=core.db,
         )

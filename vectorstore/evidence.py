@@ -70,16 +70,22 @@ PROBES: tuple[str, ...] = tuple(
 PROBE_SPREAD = 2.8
 
 
-def margin(sentence_sims: Sequence[float], passage_sims: Sequence[float]) -> float:
-    """Top similarity minus the mean of the tail, for sentences and passages, summed."""
+def margin(sentence_sims: Sequence[float], passage_sims: Sequence[float],
+           tops: tuple[float, float] | None = None) -> float:
+    """Top similarity minus the mean of the tail, for sentences and passages, summed.
 
-    def one(sims: Sequence[float], skip: int) -> float:
+    ``tops`` replaces the top similarities (sentence, passage): a search narrowed to a
+    slice of the corpus judges its best hit against the background of the whole corpus,
+    since a slice of a few articles has no background of its own.
+    """
+
+    def one(sims: Sequence[float], skip: int, top: float | None) -> float:
         if not sims:
             return 0.0
         tail = sims[min(skip, max(1, len(sims) // 3)) :] or sims[-1:]
-        return float(sims[0] - np.mean(tail))
+        return float((sims[0] if top is None else top) - np.mean(tail))
 
-    return one(sentence_sims, 10) + one(passage_sims, 5)
+    return one(sentence_sims, 10, tops[0] if tops else None) + one(passage_sims, 5, tops[1] if tops else None)
 
 
 def threshold_from(probe_margins: Sequence[float]) -> float:

@@ -168,6 +168,20 @@ def fuse(candidates: list[int], passage: dict[int, float], sentence: dict[int, f
     return Fused(dense, score)
 
 
+def narrowed_evidence(index: ReadIndex, query: str, qvec: np.ndarray, sentence_pool: list[float],
+                      passage_pool: list[float]) -> float:
+    """How far the best hit of a slice stands out from the whole corpus's background.
+
+    A slice of a few articles has no background of its own: its best sentence would be
+    compared with its neighbours in the same article and refused."""
+    if not sentence_pool or not passage_pool:
+        return 0.0
+    everything = passage_candidates(index.vectors, qvec, None)
+    background = sentence_scores(index.vectors, np.asarray(
+        sorted(set(everything.best) | set(lexical_candidates(index, query, None))), dtype=np.int64), qvec)
+    return margin(background.pool(), everything.pool, (sentence_pool[0], passage_pool[0]))
+
+
 def rank(index: ReadIndex, query: str, qvec: np.ndarray, k: int = 5, where: Filter | None = None,
          weights: FusionWeights = FusionWeights(), threshold: float = float("inf")) -> SearchResult:
     """Ranked paragraphs of ``index`` for ``query``, only those ``where`` allows: pure
@@ -181,7 +195,8 @@ def rank(index: ReadIndex, query: str, qvec: np.ndarray, k: int = 5, where: Filt
     coverage = index.lexical.coverage(query)
     candidates = np.asarray(sorted(set(passages.best) | set(lexical)), dtype=np.int64)
     sentences = sentence_scores(vec, candidates, qvec)
-    evidence = margin(sentences.pool(), passages.pool)
+    evidence = margin(sentences.pool(), passages.pool) if allowed is None else narrowed_evidence(
+        index, query, qvec, sentences.pool(), passages.pool)
     if not len(candidates):
         return SearchResult(query, [], qvec, coverage, evidence, threshold, index)
     fused = fuse(candidates.tolist(), passages.best, sentences.best, lexical, coverage, weights)

@@ -1,7 +1,10 @@
-"""Answers and votes in SQLite beside the index: what users thought of each answer.
+"""Answers and votes in SQLite beside the index: what users asked, what they got, and
+what they thought of it.
 
 Answers are recorded by message id when sent, so a 👎 clicked days later (after any
-number of restarts) still knows which question, answer and citations it judges.
+number of restarts) still knows which question, answer and citations it judges. The
+same rows feed the admins' coverage gaps (questions the bot could not answer) and the
+weekly analytics. No user id is stored, only a salted hash of it for votes.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import json
 import sqlite3
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..answer import Answer
@@ -33,6 +37,9 @@ CREATE TABLE IF NOT EXISTS feedback (
     created REAL NOT NULL
 );
 """
+# Columns added after the first release: added to an older file when it is opened.
+ANSWER_COLUMNS = {"channel_id": "INTEGER NOT NULL DEFAULT 0", "guild_id": "INTEGER NOT NULL DEFAULT 0",
+                  "latency_ms": "REAL NOT NULL DEFAULT 0", "language": "TEXT NOT NULL DEFAULT ''"}
 
 
 def user_hash(user_id: int) -> str:
@@ -40,19 +47,39 @@ def user_hash(user_id: int) -> str:
     return hashlib.sha256(f"absatz:{user_id}".encode()).hexdigest()[:16]
 
 
+@dataclass(frozen=True)
+class AskedQuestion:
+    """One answered (or refused) question of the period, with its votes."""
+
+    question: str
+    abstained: bool
+    created: float
+    channel_id: int
+    latency_ms: float
+    up: int
+    down: int
+    comments: tuple[str, ...]
+
+
 class FeedbackStore:
     def __init__(self, path: Path):
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=10)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(SCHEMA)
+        have = {row[1] for row in self._db.execute("PRAGMA table_info(answers)")}
+        for column, kind in ANSWER_COLUMNS.items():
+            if column not in have:
+                self._db.execute(f"ALTER TABLE answers ADD COLUMN {column} {kind}")
         self._lock = threading.Lock()
 
-    def record_answer(self, message_id: int, a: Answer) -> None:
+    def record_answer(self, message_id: int, a: Answer, channel_id: int = 0, guild_id: int = 0) -> None:
         with self._lock:
             self._db.execute(
-                "INSERT OR REPLACE INTO answers VALUES (?, ?, ?, ?, ?, ?)",
-                (message_id, a.question, a.answer, json.dumps([c.id for c in a.citations]), int(a.abstained), time.time()),
+                "INSERT OR REPLACE INTO answers (message_id, question, answer, citations, abstained, created, "
+                "channel_id, guild_id, latency_ms, language) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (message_id, a.question, a.answer, json.dumps([c.id for c in a.citations]), int(a.abstained),
+                 time.time(), channel_id, guild_id, a.latency_ms, a.language),
             )
 
     def record_vote(self, message_id: int, user_id: int, vote: int, comment: str = "") -> None:
@@ -68,6 +95,24 @@ class FeedbackStore:
             answers = self._db.execute("SELECT COUNT(*) FROM answers").fetchone()[0]
         return {"answers": answers, "up": rows.get(1, 0), "down": rows.get(-1, 0)}
 
+    def questions_since(self, since: float, guild_id: int | None = None) -> list[AskedQuestion]:
+        """The questions asked since ``since`` (a timestamp), each with its votes and 👎 comments."""
+        where, args = "a.created >= ?", [since]
+        if guild_id is not None:
+            where, args = where + " AND a.guild_id = ?", [since, guild_id]
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT a.question, a.abstained, a.created, a.channel_id, a.latency_ms, "
+                "COALESCE(SUM(f.vote = 1), 0), COALESCE(SUM(f.vote = -1), 0), "
+                "GROUP_CONCAT(CASE WHEN f.vote = -1 AND f.comment != '' THEN f.comment END, char(31)) "
+                f"FROM answers a LEFT JOIN feedback f ON f.message_id = a.message_id WHERE {where} "
+                "GROUP BY a.message_id ORDER BY a.created",
+                args,
+            ).fetchall()
+        return [AskedQuestion(q, bool(ab), created, channel, latency, up, down,
+                              tuple(comments.split("\x1f")) if comments else ())
+                for q, ab, created, channel, latency, up, down, comments in rows]
+
     def feedback_rows(self) -> list[dict]:
         with self._lock:
             cur = self._db.execute(
@@ -75,7 +120,7 @@ class FeedbackStore:
                 "FROM feedback f LEFT JOIN answers a ON a.message_id = f.message_id ORDER BY f.id"
             )
             names = [d[0] for d in cur.description]
-            return [dict(zip(names, row)) for row in cur.fetchall()]
+            return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
     def close(self) -> None:
         self._db.close()

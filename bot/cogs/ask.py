@@ -1,4 +1,7 @@
-"""Asking: ``/ask``, mentions (answered in a thread), DMs and follow-ups in threads."""
+"""Asking: ``/ask``, mentions (answered in a thread), DMs, follow-ups in threads, and —
+where admins turned it on with ``/scope set mode: auto`` — every message of a channel and
+every new post of a forum. A channel's scope limits what its questions search, and the
+answer's footer says so."""
 
 from __future__ import annotations
 
@@ -7,17 +10,19 @@ import logging
 import re
 import time
 from datetime import datetime
+from typing import Literal
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from absatz import AbsatzError, Answer
+from absatz.scopes import Scope, label
 from absatz.language import detect_language
 from absatz.render import shorten
-from absatz.texts import error_text, t
+from absatz.texts import error_text, locale_language, t
 
-from ..checks import period_problem
+from ..checks import period_problem, scope_of
 from ..embeds import answer_embed
 from ..views import answer_view
 
@@ -61,19 +66,24 @@ class Ask(commands.Cog):
         bucket = self._cooldowns.setdefault(user_id, app_commands.Cooldown(s.cooldown_rate, s.cooldown_per_s))
         return bucket.update_rate_limit(now)
 
-    async def send_answer(self, send, a: Answer, started: float) -> discord.Message | None:
+    async def send_answer(self, send, a: Answer, started: float, scope: Scope | None,
+                          where: discord.abc.Messageable | None) -> discord.Message | None:
+        searched = t("scope_footer", a.language, what=label(scope, a.language)) if scope and not scope.everything else ""
         message = await with_retries(
-            lambda: send(embed=answer_embed(a, time.perf_counter() - started), view=answer_view(a))
+            lambda: send(embed=answer_embed(a, time.perf_counter() - started, searched), view=answer_view(a))
         )
         if message is not None:
-            await self.bot.absatz.run(self.bot.core.feedback.record_answer, message.id, a)
+            guild = getattr(where, "guild", None)
+            await self.bot.absatz.run(self.bot.core.feedback.record_answer, message.id, a,
+                                      getattr(where, "id", 0) or 0, guild.id if guild else 0)
         return message
 
     @app_commands.command(name="ask", description="Frage das Korpus – Antwort mit Quellen / ask the corpus")
     @app_commands.describe(question="Deine Frage (Deutsch oder Englisch)",
-                           since="nur Artikel ab (YYYY-MM oder YYYY-MM-DD)", until="nur Artikel bis (YYYY-MM[-DD])")
+                           since="nur Artikel ab (YYYY-MM oder YYYY-MM-DD)", until="nur Artikel bis (YYYY-MM[-DD])",
+                           scope="all: das ganze Korpus statt des Ausschnitts dieses Kanals")
     async def ask(self, interaction: discord.Interaction, question: app_commands.Range[str, 1, MAX_QUESTION],
-                  since: str | None = None, until: str | None = None) -> None:
+                  since: str | None = None, until: str | None = None, scope: Literal["all"] | None = None) -> None:
         language = detect_language(question)
         problem = period_problem(since, until, language)
         if problem:
@@ -86,15 +96,20 @@ class Ask(commands.Cog):
         started = time.perf_counter()
         # Within Discord's 3 s, a 500 or 429 on the acknowledgement is worth another try.
         await with_retries(lambda: interaction.response.defer(thinking=True))
+        searched = await scope_of(self.bot, interaction.channel)
+        if searched is not None and scope == "all":
+            searched = searched.widened()
 
         async def show_partial(text: str) -> None:
             await interaction.edit_original_response(content=shorten(text, 1900) + " ▌")
 
-        a = await self.answer_streaming(question, [], show_partial, since=since, until=until)
-        await self.send_answer(lambda **kw: interaction.edit_original_response(content=None, **kw), a, started)
+        a = await self.answer_streaming(question, [], show_partial, since=since, until=until, scope=searched)
+        await self.send_answer(lambda **kw: interaction.edit_original_response(content=None, **kw), a, started,
+                               searched, interaction.channel)
 
     async def answer_streaming(self, question: str, history: list[str], show_partial, *,
-                               since: str | None = None, until: str | None = None) -> Answer:
+                               since: str | None = None, until: str | None = None,
+                               scope: Scope | None = None) -> Answer:
         """With an LLM that streams, show the growing reply at most once per second;
         the final edit carries only the verified answer.
 
@@ -102,11 +117,11 @@ class Ask(commands.Cog):
         the data as it comes, rate-limited by the clock."""
         absatz = self.bot.absatz
         if self.bot.core.llm is None:
-            return await absatz.ask(question, history=history, since=since, until=until)
+            return await absatz.ask(question, history=history, since=since, until=until, scope=scope)
         loop = asyncio.get_running_loop()
         partial: asyncio.Queue[str] = asyncio.Queue()
         task = asyncio.ensure_future(absatz.ask(
-            question, history=history, since=since, until=until,
+            question, history=history, since=since, until=until, scope=scope,
             on_text=lambda text: loop.call_soon_threadsafe(partial.put_nowait, text)))
         last_edit = float("-inf")
         while True:
@@ -159,17 +174,48 @@ class Ask(commands.Cog):
             except discord.HTTPException:
                 log.warning("could not report the failure in channel %s", message.channel.id)
 
+    async def _is_post_starter(self, post: discord.Thread, message: discord.Message) -> bool:
+        """The message that opened a forum post (its id is the post's, or it is the
+        owner's first message there)."""
+        if message.id == post.id:
+            return True
+        if message.author.id != post.owner_id:
+            return False
+        async for _ in post.history(limit=1, before=message):
+            return False
+        return True
+
+    async def _mark_unanswered(self, post: discord.Thread) -> None:
+        """Tag a forum post the corpus could not answer, so editors can find it."""
+        forum = post.parent
+        if not isinstance(forum, discord.ForumChannel):
+            return
+        name = t("unanswered_tag", locale_language(post.guild.preferred_locale))
+        try:
+            tag = discord.utils.get(forum.available_tags, name=name) or await forum.create_tag(name=name)
+            await post.add_tags(tag)
+        except discord.HTTPException as exc:  # the tag is a courtesy; the answer was given
+            log.warning("could not tag forum post %s as %r: %s", post.id, name, exc)
+
     async def _answer_message(self, message: discord.Message) -> None:
         me = self.bot.user
         if message.author.bot or me is None:
             return
         channel = message.channel
         in_dm = message.guild is None
-        in_own_thread = isinstance(channel, discord.Thread) and channel.owner_id == me.id
+        in_thread = isinstance(channel, discord.Thread)
+        in_own_thread = in_thread and channel.owner_id == me.id
         mentioned = me in message.mentions
-        if not (in_dm or in_own_thread or mentioned):
+        scope = await scope_of(self.bot, channel)
+        auto = scope is not None and scope.mode == "auto"
+        in_forum_post = in_thread and auto and isinstance(channel.parent, discord.ForumChannel)
+        auto_top_level = auto and not in_thread and isinstance(channel, discord.TextChannel)
+        if not (in_dm or in_own_thread or mentioned or in_forum_post or auto_top_level):
             return
         question = self._question_from(message)
+        starts_post = in_forum_post and await self._is_post_starter(channel, message)
+        if starts_post and channel.name.strip() and not question.startswith(channel.name.strip()):
+            question = f"{channel.name.strip()} {question}".strip()  # the post's title is part of the question
         if not question:
             return
         language = detect_language(question)
@@ -181,10 +227,13 @@ class Ask(commands.Cog):
             await message.reply(t("cooldown", language, s=max(1, round(retry))), delete_after=10)
             return
         started = time.perf_counter()
-        history = await self._earlier_questions(channel, message) if in_own_thread else []
+        follow_up = in_own_thread or (in_forum_post and not starts_post)
+        history = await self._earlier_questions(channel, message) if follow_up else []
         target: discord.abc.Messageable = channel
-        if mentioned and not in_dm and not isinstance(channel, discord.Thread):
+        if (mentioned or auto_top_level) and not in_dm and not in_thread:
             target = await message.create_thread(name=question[:100], auto_archive_duration=1440)
         async with target.typing():
-            a = await self.bot.absatz.ask(question, history=history)
-        await self.send_answer(target.send, a, started)
+            a = await self.bot.absatz.ask(question, history=history, scope=scope)
+        await self.send_answer(target.send, a, started, scope, target)
+        if starts_post and a.abstained:
+            await self._mark_unanswered(channel)

@@ -10,7 +10,7 @@ from absatz import AbsatzError
 from absatz.language import detect_language
 from absatz.texts import locale_language, t
 
-from ..checks import period_problem
+from ..checks import period_problem, scope_of
 from ..embeds import article_embed, paragraph_embed, search_embed
 
 MAX_CHOICES = 25
@@ -83,5 +83,6 @@ class Sources(commands.Cog):
             await interaction.response.send_message(problem, ephemeral=True)
             return
         await interaction.response.defer(thinking=True)
-        hits = await self.bot.absatz.search(query, k=5, since=since, until=until)
+        scope = await scope_of(self.bot, interaction.channel)
+        hits = await self.bot.absatz.search(query, k=5, since=since, until=until, scope=scope)
         await interaction.followup.send(embed=search_embed(query, hits, language))

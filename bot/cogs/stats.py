@@ -1,15 +1,28 @@
-"""``/stats``: what the index holds and what users thought of the answers."""
+"""``/stats``: what the index holds and what users thought of the answers; for admins
+also the last seven days — questions, answered vs refused, votes, latency, busiest
+channels — with a small chart."""
 
 from __future__ import annotations
+
+import io
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
+from absatz.analytics import Analytics, chart_png
 from absatz.render import shorten, when
 from absatz.texts import locale_language, t
 
+from ..checks import is_admin
 from ..embeds import COLOUR, lines_within
+
+CHART = "stats.png"
+
+
+def week_field(a: Analytics, language: str) -> str:
+    return t("stats_week_line", language, questions=a.questions, answered=a.answered, refused=a.refused, up=a.up,
+             down=a.down, latency=a.median_latency_ms)
 
 
 class Stats(commands.Cog):
@@ -37,4 +50,16 @@ class Stats(commands.Cog):
             lines = [f"{when(e.at)} · {e.actor} · {e.action} {e.target} → {e.result}" for e in recent]
             embed.add_field(name=t("stats_audit", language), value=lines_within([shorten(x, 200) for x in lines], 1024),
                             inline=False)
-        await interaction.followup.send(embed=embed, ephemeral=True)
+        if not is_admin(interaction, self.bot.settings.admin_role_ids):
+            await interaction.followup.send(embed=embed, ephemeral=True)
+            return
+        week = await absatz.run(core.analytics, 7, interaction.guild_id)
+        embed.add_field(name=t("stats_week", language), value=week_field(week, language), inline=False)
+        if week.busiest_channels:
+            embed.add_field(name=t("stats_channels", language), value=lines_within(
+                [f"<#{cid}> · {n}" for cid, n in week.busiest_channels], 1024), inline=False)
+        png = await absatz.run(chart_png, week, (t("chart_answered", language), t("chart_refused", language)),
+                               t("stats_week", language))
+        embed.set_image(url=f"attachment://{CHART}")
+        await interaction.followup.send(embed=embed, file=discord.File(io.BytesIO(png), filename=CHART),
+                                        ephemeral=True)

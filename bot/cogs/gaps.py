@@ -1,0 +1,93 @@
+"""Coverage gaps (admins): ``/gaps [days]``, and a weekly digest to ``ADMIN_CHANNEL_ID``.
+
+What people asked that the corpus could not answer, or that they voted 👎, grouped by
+meaning and most asked first — so editors know what to add.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+
+import discord
+from discord import app_commands
+from discord.ext import commands, tasks
+
+from absatz.gaps import Gap
+from absatz.render import shorten
+from absatz.texts import locale_language, t
+
+from ..checks import is_admin
+from ..embeds import COLOUR, FIELD_VALUE, TITLE
+
+log = logging.getLogger(__name__)
+
+MAX_GAPS = 10
+DIGEST_DAYS = 7
+DIGEST_TIME = datetime.time(hour=8, tzinfo=datetime.UTC)
+
+
+def gaps_embed(gaps: list[Gap], days: int, language: str) -> discord.Embed:
+    """At most ten groups, each within Discord's field limits."""
+    if not gaps:
+        return discord.Embed(description=t("gaps_none", language, days=days), colour=COLOUR)
+    embed = discord.Embed(title=shorten(t("gaps_title", language, days=days), TITLE), colour=COLOUR)
+    for gap in gaps[:MAX_GAPS]:
+        lines = [f"**{shorten(gap.question, 300)}**"]
+        others = [w for w in gap.wordings if w != gap.question]
+        if others:
+            lines.append(shorten(t("gaps_wordings", language, wordings=" · ".join(others)), 300))
+        if gap.reasons:
+            lines.append(shorten(t("gaps_reasons", language, reasons=" · ".join(gap.reasons)), 300))
+        name = t("gaps_line", language, count=gap.count, refused=gap.abstained, down=gap.down_votes)
+        embed.add_field(name=name, value="\n".join(lines)[:FIELD_VALUE], inline=False)
+    return embed
+
+
+class Gaps(commands.Cog):
+    def __init__(self, bot):
+        self.bot = bot
+        if bot.settings.admin_channel_id:
+            self.weekly.start()
+
+    def cog_unload(self) -> None:
+        self.weekly.cancel()
+
+    @app_commands.command(name="gaps", description="Was das Korpus nicht beantworten konnte / what the corpus lacks")
+    @app_commands.guild_only()
+    @app_commands.default_permissions(manage_guild=True)
+    @app_commands.describe(days="Zeitraum in Tagen (Standard 7)")
+    async def gaps(self, interaction: discord.Interaction, days: app_commands.Range[int, 1, 365] = 7) -> None:
+        language = locale_language(interaction.locale)
+        if not is_admin(interaction, self.bot.settings.admin_role_ids):
+            self.bot.core.audit.record(str(interaction.user), "gaps", "", "refused: not an admin")
+            await interaction.response.send_message(t("admins_only", language), ephemeral=True)
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        found = await self.bot.absatz.run(self.bot.core.gaps, days, interaction.guild_id)
+        await interaction.followup.send(embed=gaps_embed(found, days, language), ephemeral=True)
+
+    async def post_digest(self) -> discord.Message | None:
+        """The last week's gaps, posted to ``ADMIN_CHANNEL_ID`` (if the bot can see it)."""
+        channel = self.bot.get_channel(self.bot.settings.admin_channel_id)
+        if not isinstance(channel, discord.abc.Messageable):
+            log.warning("ADMIN_CHANNEL_ID %s is no channel the bot can post in", self.bot.settings.admin_channel_id)
+            return None
+        guild = getattr(channel, "guild", None)
+        language = locale_language(guild.preferred_locale if guild else None)
+        found = await self.bot.absatz.run(self.bot.core.gaps, DIGEST_DAYS, guild.id if guild else None)
+        return await channel.send(embed=gaps_embed(found, DIGEST_DAYS, language))
+
+    @tasks.loop(time=DIGEST_TIME)
+    async def weekly(self) -> None:
+        """Mondays at 08:00 UTC (a restart never posts an extra one)."""
+        if datetime.datetime.now(datetime.UTC).weekday() != 0:
+            return
+        try:
+            await self.post_digest()
+        except discord.HTTPException as exc:
+            log.warning("could not post the weekly gaps digest: %s", exc)
+
+    @weekly.before_loop
+    async def before_weekly(self) -> None:
+        await self.bot.wait_until_ready()

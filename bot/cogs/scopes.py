@@ -1,0 +1,101 @@
+"""Channel scopes (admins): ``/scope set``, ``/scope show``, ``/scope clear``.
+
+A scope limits what questions asked in a channel — and its threads, and the posts of a
+forum — search: categories, sources, a rolling date window; ``mode: auto`` makes every
+top-level message there a question (every new post, in a forum). Stored in the bot's
+SQLite, so it survives restarts; checked against the corpus when set, so a typo is an
+error that lists what exists rather than a channel that silently finds nothing.
+"""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from absatz import AbsatzError
+from absatz.scopes import Scope, label
+from absatz.texts import error_text, locale_language, t
+
+from ..checks import is_admin
+
+Channel = discord.TextChannel | discord.ForumChannel
+
+
+class Scopes(commands.GroupCog, group_name="scope",
+             group_description="Was ein Kanal durchsucht / what a channel searches"):
+    def __init__(self, bot):
+        self.bot = bot
+        super().__init__()
+
+    async def _refuse(self, interaction: discord.Interaction, action: str) -> bool:
+        """Admins only (checked now, whatever the server's command permissions say)."""
+        if is_admin(interaction, self.bot.settings.admin_role_ids):
+            return False
+        self.bot.core.audit.record(str(interaction.user), action, "", "refused: not an admin")
+        await interaction.response.send_message(t("admins_only", locale_language(interaction.locale)), ephemeral=True)
+        return True
+
+    def _channel(self, interaction: discord.Interaction, channel: Channel | None):
+        return channel or interaction.channel
+
+    @app_commands.command(name="set", description="Kanal auf einen Ausschnitt des Korpus begrenzen / limit a channel")
+    @app_commands.guild_only()
+    @app_commands.default_permissions(manage_guild=True)
+    @app_commands.describe(channel="Kanal (Standard: dieser)", categories="Kategorien, mit Komma getrennt",
+                           sources="Quellen, mit Komma getrennt", since="Zeitfenster (90d, 3 Monate) oder Datum",
+                           mode="auto: jede Nachricht ist eine Frage; mention: nur Erwähnungen")
+    async def set_scope(self, interaction: discord.Interaction, channel: Channel | None = None,
+                        categories: str | None = None, sources: str | None = None, since: str | None = None,
+                        mode: str | None = None) -> None:
+        if await self._refuse(interaction, "scope set"):
+            return
+        language = locale_language(interaction.locale)
+        target = self._channel(interaction, channel)
+        me = interaction.guild.me if interaction.guild else None
+        if me is None or not target.permissions_for(me).view_channel:
+            await interaction.response.send_message(t("scope_cannot_see", language, channel=target.mention),
+                                                    ephemeral=True)
+            return
+        try:
+            scope = await self.bot.absatz.run(self.bot.core.make_scope, categories, sources, since, mode)
+        except AbsatzError as exc:
+            await interaction.response.send_message(f"⛔ {error_text(exc, language)}"[:2000], ephemeral=True)
+            return
+        await self.bot.absatz.run(self.bot.core.scopes.set, interaction.guild_id, target.id, scope,
+                                  str(interaction.user))
+        self.bot.core.audit.record(str(interaction.user), "scope set", f"#{target.name}", describe(scope, "en"))
+        await interaction.response.send_message(
+            t("scope_saved", language, channel=target.mention, what=describe(scope, language)), ephemeral=True)
+
+    @set_scope.autocomplete("mode")
+    async def mode_autocomplete(self, interaction: discord.Interaction, current: str):
+        return [app_commands.Choice(name=m, value=m) for m in ("mention", "auto") if m.startswith(current.lower())]
+
+    @app_commands.command(name="show", description="Was dieser Kanal durchsucht / show a channel's scope")
+    @app_commands.guild_only()
+    @app_commands.describe(channel="Kanal (Standard: dieser)")
+    async def show(self, interaction: discord.Interaction, channel: Channel | None = None) -> None:
+        language = locale_language(interaction.locale)
+        target = self._channel(interaction, channel)
+        scope = await self.bot.absatz.run(self.bot.core.scopes.get, target.id)
+        await interaction.response.send_message(
+            t("scope_is", language, channel=target.mention, what=describe(scope or Scope(), language)), ephemeral=True)
+
+    @app_commands.command(name="clear", description="Begrenzung aufheben / search everything again")
+    @app_commands.guild_only()
+    @app_commands.default_permissions(manage_guild=True)
+    @app_commands.describe(channel="Kanal (Standard: dieser)")
+    async def clear(self, interaction: discord.Interaction, channel: Channel | None = None) -> None:
+        if await self._refuse(interaction, "scope clear"):
+            return
+        language = locale_language(interaction.locale)
+        target = self._channel(interaction, channel)
+        await self.bot.absatz.run(self.bot.core.scopes.clear, target.id)
+        self.bot.core.audit.record(str(interaction.user), "scope clear", f"#{target.name}", "cleared")
+        await interaction.response.send_message(t("scope_cleared", language, channel=target.mention), ephemeral=True)
+
+
+def describe(scope: Scope, language: str) -> str:
+    """The scope in one line, its mode included."""
+    return f"{label(scope, language)} · {t('scope_mode_' + scope.mode, language)}"

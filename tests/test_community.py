@@ -276,3 +276,18 @@ def test_absatz_gaps_on_the_command_line(community_settings, capsys, tmp_path, m
     code = cli_main(["gaps", "--json", "--chroma-path", str(community_settings.store.chroma_path)])
     (gap,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert code == 0 and gap["count"] == 2 and gap["abstained"] == 2 and len(gap["wordings"]) == 2
+
+
+async def test_the_weekly_digest_goes_to_the_admin_channel(community_settings, community_searcher):
+    from dataclasses import replace
+
+    async with simcord.run(bot_with(community_settings, community_searcher), shard_count=1,
+                           settle_timeout=SETTLE_S) as env:
+        guild, wirtschaft, allgemein, admin, reader = world(env)
+        redaktion = guild.create_text_channel("redaktion")
+        await env.restart_bot(bot_with(replace(community_settings, admin_channel_id=redaktion.id),
+                                       community_searcher))
+        await reader.slash(allgemein, "ask", question="Wer hat den Song Contest gewonnen?")
+        posted = await env.bot.get_cog("Gaps").post_digest()
+        assert posted is not None and posted.channel.id == redaktion.id
+        assert "Song Contest" in posted.embeds[0].fields[0].value

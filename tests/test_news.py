@@ -105,6 +105,17 @@ def test_cli_day_dates_filter_to_the_day(story_store, capsys):
     assert set(day) == {FEST_20}
     month = search_ids(capsys, story_store, query, "--since", "2024-05", "--until", "2024-05")
     assert {FEST_10, FEST_20} <= set(month)  # a month bound covers every day of it
+
+
+def test_an_article_dated_by_month_is_in_a_period_that_holds_the_whole_month(story_store, capsys):
+    """``2024-05`` is some day in May: kept when the period holds all of May, from either
+    bound, and left out when it holds only part (it was in with --until 05-15 and out
+    with --since 05-01 before)."""
+    query = "Lindenbrücke Sperrung verlängert"
+    assert MAY in search_ids(capsys, story_store, query, "--since", "2024-05-01")
+    assert MAY in search_ids(capsys, story_store, query, "--until", "2024-05-31")
+    assert MAY not in search_ids(capsys, story_store, query, "--until", "2024-05-15")
+    assert MAY not in search_ids(capsys, story_store, query, "--since", "2024-05-15")
     code, _, err = run_cli(capsys, "search", query, "--since", "2024-05-32", "--chroma-path",
                            str(story_store.chroma_path))
     assert code == 2 and "--since" in err and "2024-05-32" in err

@@ -35,9 +35,14 @@ class Filter:
             return None
         articles = np.ones(len(vectors.article_ids), dtype=bool)
         if self.dates is not None:
+            # A month-only date (``2024-05`` → 20240500) is some day of that month: the
+            # article is in the period when the whole month is, whichever bound is given
+            # (so ``--since 2024-05-01`` keeps it and ``--until 2024-05-15`` does not).
             dates = vectors.article_dates()
+            month = dates % 100 == 0
+            first_day, last_day = np.where(month, dates + 1, dates), np.where(month, dates + 31, dates)
             until = self.dates.until or np.iinfo(np.int64).max
-            articles &= (dates >= self.dates.since) & (dates <= until)
+            articles &= (first_day >= self.dates.since) & (last_day <= until)
         for field_name, names in (("category", self.categories), ("source", self.sources)):
             if names:
                 rows = vectors.articles_by(field_name)

@@ -50,6 +50,7 @@ class Citation:
     quote: str
     text: str
     score: float
+    url: str = ""  # the article's web address, when it has one (feeds, web pages, front matter)
 
 
 @dataclass
@@ -215,6 +216,7 @@ def _citation(n: int, hit: Hit, quote: str, text: str) -> Citation:
         quote=quote,
         text=text,
         score=round(hit.score, 4),
+        url=meta.url,
     )
 
 

@@ -39,6 +39,8 @@ def answer_text(a: Answer, width: int = 100, bold: tuple[str, str] = ("", "")) -
     for c in a.citations:
         lines.append(f"[{c.n}] {citation_label(c)}  ({c.id})")
         lines.append(f"    „{shorten(c.quote, width * 3)}“")
+        if c.url:
+            lines.append(f"    {c.url}")
     return "\n".join(lines)
 
 
@@ -99,7 +101,7 @@ def byline(meta: ArticleMeta) -> str:
 
 
 def paragraph_text(p: ParagraphView, before: ParagraphView | None, after: ParagraphView | None) -> str:
-    lines = [f"{p.para_id} — {p.meta.title}", byline(p.meta)]
+    lines = [f"{p.para_id} — {p.meta.title}", byline(p.meta)] + ([p.meta.url] if p.meta.url else [])
     if p.heading:
         lines.append(f"## {p.heading}")
     if before:

@@ -281,7 +281,8 @@ async def test_identifying_user_agent_and_conditional_get(web):
     web.fixture("/feeds/rss20.xml", "feeds/rss20.xml")
     async with Fetcher(loopback_policy(), transport=Spy()) as fetcher:
         first = await fetcher.fetch(web.url("/feeds/rss20.xml"))
-        assert seen["user-agent"].startswith("absatz/") and "(+https://" in seen["user-agent"]
+        assert seen["user-agent"].startswith("absatz/") and "feed reader" in seen["user-agent"]
+        assert "http" not in seen["user-agent"]  # no made-up project URL; FEEDS_USER_AGENT adds a contact
         assert first.etag and first.last_modified
         web.reset_counts()
         again = await fetcher.fetch(web.url("/feeds/rss20.xml"), etag=first.etag, last_modified=first.last_modified)

@@ -14,6 +14,7 @@ def test_defaults():
     assert (policy.allow_private, policy.max_bytes, policy.timeout_s, policy.per_host) == (False, 5_000_000, 30.0, 2)
     assert policy.user_agent.startswith("absatz/")
     assert (settings.interval_s, settings.languages, settings.watch_quiet_ms) == (900, ("de", "en"), 1000)
+    assert (settings.watch, settings.poll, settings.follows_per_user) == (True, True, 10)
 
 
 def test_from_the_environment():
@@ -27,6 +28,9 @@ def test_from_the_environment():
             "FEEDS_INTERVAL_S": "60",
             "FEEDS_LANGUAGES": "de",
             "WATCH_QUIET_MS": "250",
+            "WATCH_CORPUS": "false",
+            "FEEDS_POLL": "no",
+            "FOLLOWS_PER_USER": "3",
         }
     )
     policy = settings.fetch_policy()
@@ -38,6 +42,7 @@ def test_from_the_environment():
         1,
     )
     assert (settings.interval_s, settings.languages, settings.watch_quiet_ms) == (60, ("de",), 250)
+    assert (settings.watch, settings.poll, settings.follows_per_user) == (False, False, 3)
 
 
 @pytest.mark.parametrize(
@@ -48,6 +53,8 @@ def test_from_the_environment():
         ({"FEEDS_MAX_BYTES": "5 MB"}, "FEEDS_MAX_BYTES='5 MB' is not a whole number"),
         ({"FEEDS_INTERVAL_S": "30"}, "FEEDS_INTERVAL_S=30 must be between 60 and 604800"),
         ({"FEEDS_LANGUAGES": " , "}, "FEEDS_LANGUAGES names no language (e.g. de,en)"),
+        ({"WATCH_CORPUS": "ja"}, "WATCH_CORPUS='ja' is not true/false"),
+        ({"FOLLOWS_PER_USER": "0"}, "FOLLOWS_PER_USER='0' must be a positive whole number"),
     ],
 )
 def test_bad_values_name_the_variable(env, message):

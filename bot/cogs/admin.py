@@ -78,9 +78,11 @@ class Admin(commands.Cog):
         return True
 
     async def _refuse_if_running(self, interaction: discord.Interaction, language: str) -> bool:
-        if not self.running:
+        live = self.bot.get_cog("Live")
+        who = self.running or (live.ingesting() if live is not None else None)  # the watcher's or a feed's ingest
+        if not who:
             return False
-        await interaction.response.send_message(t("ingest_running_here", language, who=self.running), ephemeral=True)
+        await interaction.response.send_message(t("ingest_running_here", language, who=who), ephemeral=True)
         return True
 
     async def run_ingest(self, who: str, on_progress) -> IngestReport:
@@ -161,16 +163,24 @@ class Admin(commands.Cog):
     # --- /upload -------------------------------------------------------------------
 
     @app_commands.guild_only()
-    @app_commands.command(name="upload", description="Artikel-Datei hochladen und einlesen / upload an article file")
+    @app_commands.command(name="upload", description="Datei oder Web-Artikel einlesen / upload a file or a page")
     @app_commands.default_permissions(manage_guild=True)
-    @app_commands.describe(file=".txt, .md oder .jsonl (UTF-8)")
-    async def upload(self, interaction: discord.Interaction, file: discord.Attachment) -> None:
+    @app_commands.describe(file=".txt, .md oder .jsonl (UTF-8)", url="oder die http(s)-Adresse eines Web-Artikels")
+    async def upload(self, interaction: discord.Interaction, file: discord.Attachment | None = None,
+                     url: app_commands.Range[str, 1, 2000] | None = None) -> None:
         if await self._refuse_unless_admin(interaction, "upload"):
             return
         language = locale_language(interaction.locale)
+        if (file is None) == (url is None):
+            await interaction.response.send_message(t("upload_one", language), ephemeral=True)
+            return
         if await self._refuse_if_running(interaction, language):
             return
         await interaction.response.defer(thinking=True)
+        if url is not None:
+            await self._upload_url(interaction, url, language)
+            return
+        assert file is not None
         who = str(interaction.user)
         max_bytes = self.bot.settings.ingest.max_file_bytes
         if file.size > max_bytes:  # refused before downloading it
@@ -189,6 +199,26 @@ class Admin(commands.Cog):
             self.running = None
         ids = [f"`{a.id}#1` … `{a.id}#{len(a.paragraphs)}`" for a in done.articles]
         await interaction.followup.send(lines_within([summary_text(done.report, language), *ids], MESSAGE))
+
+    async def _upload_url(self, interaction: discord.Interaction, url: str, language: str) -> None:
+        """One web article: fetched (SSRF guard, robots.txt), extracted, written into
+        ``CORPUS_DIR/web/…`` and ingested by the live corpus's one ingest worker."""
+        from absatz.live import LiveError
+
+        live = self.bot.get_cog("Live")
+        self.running = interaction.user.mention
+        try:
+            page = await live.ingest_page(url, str(interaction.user))
+        except LiveError as exc:  # not fetched or no article: nothing changed
+            await interaction.followup.send(t("rejected", language, reason=error_text(exc, language))[:MESSAGE])
+            return
+        except AbsatzError as exc:
+            await interaction.followup.send(t("failed", language, reason=error_text(exc, language))[:MESSAGE])
+            return
+        finally:
+            self.running = None
+        await interaction.followup.send(lines_within([summary_text(page.batch.report, language),
+                                                      *live.page_lines(page)], MESSAGE))
 
     @staticmethod
     def _upload_refusal(exc: AbsatzError, name: str, language: str) -> str:

@@ -27,7 +27,6 @@ import httpx
 
 from .errors import LiveError, one_line
 
-PROJECT_URL = "https://github.com/absatz/absatz"
 ROBOTS_AGENT = "absatz"  # the product token robots.txt rules are matched against
 REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
 
@@ -38,11 +37,14 @@ PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 
 
 def default_user_agent() -> str:
+    """``absatz/<version>`` and what it is; no contact address, since absatz has no
+    public home: operators who want to be reachable set ``FEEDS_USER_AGENT`` (e.g.
+    ``absatz/0.1 (+https://news.example.org/bot; bot@news.example.org)``)."""
     try:
         version = metadata.version("absatz")
     except metadata.PackageNotFoundError:
         version = "0"
-    return f"absatz/{version} (+{PROJECT_URL})"
+    return f"absatz/{version} (feed reader of a news question-answering bot)"
 
 
 # --- errors ---------------------------------------------------------------------------

@@ -57,6 +57,14 @@ class NewArticle:
 
 
 @dataclass(frozen=True)
+class PageFile:
+    """A single page's article file: ``changed`` is False when it already held exactly this."""
+
+    article: NewArticle
+    changed: bool
+
+
+@dataclass(frozen=True)
 class FeedOutcome:
     """How one feed's poll went: one line for the audit log via :meth:`line`."""
 
@@ -138,6 +146,9 @@ class Poller:
         self.max_items = max_items
         self._feeds_at_once = asyncio.Semaphore(concurrency)
         self._wake = asyncio.Event()
+        # Polls in progress, by feed: a feed is never polled twice at once (``/feed add``
+        # polls at once while the loop may find the new feed due).
+        self._inflight: dict[str, asyncio.Task[FeedOutcome]] = {}
 
     # --- one round ----------------------------------------------------------------------
 
@@ -149,11 +160,19 @@ class Poller:
         return PollReport(tuple(outcomes))
 
     async def poll_feed(self, url: str) -> FeedOutcome:
-        """Poll one registered feed now, due or not (``/feed add`` tries it at once)."""
+        """Poll one registered feed now, due or not (``/feed add`` tries it at once); a
+        poll of it already under way is waited for instead of starting a second one."""
         feed = self.registry.get(url)
         if feed is None:
             raise KeyError(url)
-        return await self._poll_isolated(feed, _Round())
+        return await asyncio.shield(self._start(feed, _Round()))
+
+    def _start(self, feed: Feed, shared: _Round) -> asyncio.Task[FeedOutcome]:
+        task = self._inflight.get(feed.url)
+        if task is None:
+            task = self._inflight[feed.url] = asyncio.ensure_future(self._poll_isolated(feed, shared))
+            task.add_done_callback(lambda _: self._inflight.pop(feed.url, None))
+        return task
 
     async def _poll_isolated(self, feed: Feed, shared: _Round) -> FeedOutcome:
         """A feed's poll can fail in any way; it is recorded and never raised."""
@@ -263,15 +282,19 @@ class Poller:
         written = await asyncio.to_thread(write_article, self.corpus_dir, web)
         if not written.changed:
             return None
+        return self._new_article(web, written.path, written.article_id, written.created, feed_url)
+
+    @staticmethod
+    def _new_article(web: WebArticle, path: Path, article_id: str, created: bool, feed_url: str) -> NewArticle:
         return NewArticle(
-            path=written.path,
-            article_id=written.article_id,
+            path=path,
+            article_id=article_id,
             title=web.title,
             url=web.url,
             date=web.date,
             source=web.site,
             lead=web.lead,
-            created=written.created,
+            created=created,
             feed_url=feed_url,
         )
 
@@ -281,6 +304,12 @@ class Poller:
         """One web article → its file (``/upload url:``, ``absatz ingest URL``). Returns
         ``None`` when the file already held exactly this article; raises
         :class:`FetchError` or :class:`ExtractError` with a one-line reason."""
+        page = await self.fetch_page_file(url, category)
+        return page.article if page.changed else None
+
+    async def fetch_page_file(self, url: str, category: str = "") -> PageFile:
+        """Like :meth:`fetch_page`, but always says which article and file the page is,
+        also when the file was up to date already (it may still need an ingest)."""
         result = await self.fetcher.fetch(url, page=True)
         web = await asyncio.to_thread(
             extract_article, result.content, result.final_url, languages=self.languages, charset=result.charset
@@ -288,7 +317,8 @@ class Poller:
         web = web.with_changes(
             date=self._not_future(web.date), site=web.site or _host(web.url), category=category or web.category
         )
-        return await self._write(web, "")
+        written = await asyncio.to_thread(write_article, self.corpus_dir, web)
+        return PageFile(self._new_article(web, written.path, written.article_id, written.created, ""), written.changed)
 
     # --- the loop ---------------------------------------------------------------------
 
@@ -315,13 +345,15 @@ class Poller:
         stop_wait = asyncio.ensure_future(stop_event.wait())
         try:
             while not stop_event.is_set():
-                due = [f for f in self.registry.due(self.clock()) if f.url not in running]
+                due = [
+                    f for f in self.registry.due(self.clock()) if f.url not in running and f.url not in self._inflight
+                ]
                 shared = _Round()
                 for feed in due:
-                    running[feed.url] = asyncio.create_task(self._poll_isolated(feed, shared))
+                    running[feed.url] = self._start(feed, shared)
                 self._wake.clear()
                 wake_wait = asyncio.ensure_future(self._wake.wait())
-                timeout = self.seconds_until_due(running.keys(), max_sleep_s)
+                timeout = self.seconds_until_due([*running.keys(), *self._inflight.keys()], max_sleep_s)
                 done, _ = await asyncio.wait(
                     [stop_wait, wake_wait, *running.values()], timeout=timeout, return_when=asyncio.FIRST_COMPLETED
                 )

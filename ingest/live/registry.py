@@ -67,6 +67,18 @@ class FeedRegistryError(LiveError):
     key = "feed_registry"
 
 
+class FeedExists(FeedRegistryError):
+    key = "feed_exists"
+
+
+class UnknownFeed(FeedRegistryError):
+    key = "feed_unknown"
+
+
+class BadInterval(FeedRegistryError):
+    key = "bad_interval"
+
+
 def backoff_s(interval_s: float, failures: int) -> float:
     """Seconds until the next try after ``failures`` failures in a row: the interval
     doubled per failure, capped at a day (and never below the interval)."""
@@ -158,7 +170,7 @@ class FeedRegistry:
         now = self._clock()
         with self._lock:
             if self._row(url):
-                raise FeedRegistryError(url, "this feed is already registered")
+                raise FeedExists(url, "this feed is already registered")
             self._db.execute(
                 "INSERT INTO feeds (url, interval_s, category, next_poll, added_by, added_at) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
@@ -177,7 +189,7 @@ class FeedRegistry:
     def _existing(self, url: str) -> Feed:
         feed = self.get(url)
         if feed is None:
-            raise FeedRegistryError(url.strip(), "no such feed is registered")
+            raise UnknownFeed(url.strip(), "no such feed is registered")
         return feed
 
     def get(self, url: str) -> Feed | None:
@@ -312,9 +324,13 @@ def check_interval(interval_s: int) -> int:
     try:
         value = int(interval_s)
     except (TypeError, ValueError):
-        raise FeedRegistryError("", f"interval {interval_s!r} is not a number of seconds") from None
+        raise BadInterval("", f"interval {interval_s!r} is not a number of seconds", value=str(interval_s)) from None
     if value < MIN_INTERVAL_S:
-        raise FeedRegistryError("", f"interval {value} s is below the minimum of {MIN_INTERVAL_S} s (1 min)")
+        raise BadInterval(
+            "", f"interval {value} s is below the minimum of {MIN_INTERVAL_S} s (1 min)", value=f"{value} s"
+        )
     if value > MAX_INTERVAL_S:
-        raise FeedRegistryError("", f"interval {value} s is above the maximum of {MAX_INTERVAL_S} s (7 days)")
+        raise BadInterval(
+            "", f"interval {value} s is above the maximum of {MAX_INTERVAL_S} s (7 days)", value=f"{value} s"
+        )
     return value

@@ -4,13 +4,17 @@
 |---|---|---|
 | ``FEEDS_ALLOW_PRIVATE`` | false | fetch from loopback/private addresses (tests, an intranet feed); |
 | | | cloud metadata addresses stay refused |
-| ``FEEDS_USER_AGENT`` | ``absatz/<version> (+<project URL>)`` | the User-Agent of every request |
+| ``FEEDS_USER_AGENT`` | ``absatz/<version> (feed reader …)`` | the User-Agent of every request (add a contact) |
 | ``FEEDS_MAX_BYTES`` | 5000000 | largest feed or page read |
 | ``FEEDS_TIMEOUT_S`` | 30 | time limit of one fetch, redirects and body included |
 | ``FEEDS_PER_HOST`` | 2 | requests to one host at a time |
 | ``FEEDS_INTERVAL_S`` | 900 | poll interval of a feed added without one (at least 60) |
 | ``FEEDS_LANGUAGES`` | de,en | languages of articles that are ingested; others are refused |
 | ``WATCH_QUIET_MS`` | 1000 | how long a file must be unchanged before the folder watcher reports it |
+| ``WATCH_CORPUS`` | true | ``absatz serve`` watches ``CORPUS_DIR`` and ingests what changes |
+| ``FEEDS_POLL`` | true | ``absatz serve`` polls the registered feeds (with several processes |
+| | | on one store, let one of them watch and poll) |
+| ``FOLLOWS_PER_USER`` | 10 | saved ``/follow`` queries per user |
 """
 
 from __future__ import annotations
@@ -36,6 +40,9 @@ class LiveSettings:
     interval_s: int = DEFAULT_INTERVAL_S
     languages: tuple[str, ...] = ("de", "en")
     watch_quiet_ms: int = 1000
+    watch: bool = True
+    poll: bool = True
+    follows_per_user: int = 10
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> LiveSettings:
@@ -49,6 +56,9 @@ class LiveSettings:
             interval_s=_positive(env, "FEEDS_INTERVAL_S", DEFAULT_INTERVAL_S),
             languages=tuple(x.strip().lower() for x in env.get("FEEDS_LANGUAGES", "de,en").split(",") if x.strip()),
             watch_quiet_ms=_positive(env, "WATCH_QUIET_MS", 1000),
+            watch=env_bool(env, "WATCH_CORPUS", True),
+            poll=env_bool(env, "FEEDS_POLL", True),
+            follows_per_user=_positive(env, "FOLLOWS_PER_USER", 10),
         )
         if not MIN_INTERVAL_S <= settings.interval_s <= MAX_INTERVAL_S:
             raise SettingsError(

@@ -1,0 +1,137 @@
+"""The live corpus from the command line: ``absatz feed …``, ``absatz ingest URL``,
+``absatz watch``; citations that link to their source in ``ask --json`` and ``source``."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+
+import pytest
+
+from .conftest import ROOT, json_lines, run_cli
+from .live_helpers import SOLAR, WAERME_QUESTION, WAIT_S, copy_corpus
+from .web_server import web
+
+
+@pytest.fixture
+def cli_store(tmp_path, capsys, monkeypatch):
+    """A store of the sample corpus built with ``absatz ingest``; CORPUS_DIR points at it."""
+    corpus = copy_corpus(tmp_path)
+    monkeypatch.setenv("CORPUS_DIR", str(corpus))
+    monkeypatch.setenv("FEEDS_ALLOW_PRIVATE", "true")  # the loopback server
+    chroma = tmp_path / "chroma"
+    code, _, _ = run_cli(capsys, "ingest", str(corpus), "--chroma-path", str(chroma), "--json")
+    assert code == 0
+    return corpus, ["--chroma-path", str(chroma)]
+
+
+def test_feeds_pages_and_linked_citations(cli_store, web, capsys):
+    corpus, store = cli_store
+    waerme = web.page("waermenetz")
+    web.page("hochwasser")
+    web.fixture("/feeds/rss20.xml", "feeds/rss20.xml")
+    feed = web.url("/feeds/rss20.xml")
+
+    code, out, err = run_cli(capsys, "feed", "add", feed, "--interval", "15m", "--category", "Wirtschaft", *store)
+    assert code == 0, err
+    assert f"added {feed} (every 15 min, category Wirtschaft)" in out
+    assert "2 article(s) written" in out and "2 added" in out  # polled once and ingested
+    assert (corpus / "web").is_dir()
+
+    code, _, err = run_cli(capsys, "feed", "add", feed, *store)
+    assert code == 2 and err.strip() == f"absatz: error: {feed}: this feed is already registered"
+    code, _, err = run_cli(capsys, "feed", "add", "http://169.254.169.254/latest/meta-data/", *store)
+    assert code == 2 and "169.254.169.254 is" in err and "metadata" in err and len(err.strip().splitlines()) == 1
+    code, _, err = run_cli(capsys, "feed", "add", web.url("/other.xml"), "--interval", "10s", *store)
+    assert code == 2 and "below the minimum" in err
+
+    code, out, _ = run_cli(capsys, "feed", "list", "--json", *store)
+    (row,) = json_lines(out)
+    assert (row["url"], row["interval_s"], row["category"], row["articles_ingested"]) == (feed, 900, "Wirtschaft", 2)
+    assert row["last_success"] and "2 article(s) ingested" in row["status"]
+    assert row["last_error"] == "1 duplicate item(s) merged"  # a note of the last poll: one clear line
+
+    code, out, _ = run_cli(capsys, "feed", "poll", "--json", *store)
+    (obj,) = json_lines(out)
+    assert code == 0 and obj["feeds"][0]["status"] == "not-modified" and obj["ingest"] is None
+
+    tarif = web.page("tarif")
+    code, out, _ = run_cli(capsys, "ingest", tarif, "--json", *store)
+    (obj,) = json_lines(out)
+    assert code == 0 and obj["added"] == 1 and obj["source_url"] == tarif
+    assert obj["citation_ids"][0] == f"{obj['article_id']}#1" and obj["file"].endswith(f"{obj['article_id']}.md")
+    code, _, err = run_cli(capsys, "ingest", tarif, str(corpus), *store)
+    assert code == 2 and "either URLs or files" in err
+    code, _, err = run_cli(capsys, "ingest", web.url("/html-page"), *store)
+    assert code == 2 and "no article text" in err
+
+    # citations link to the source: ask --json, source (text and --json)
+    code, out, _ = run_cli(capsys, "ask", WAERME_QUESTION, "--json", *store)
+    cited = json.loads(out)["citations"][0]
+    assert cited["url"] == waerme
+    code, out, _ = run_cli(capsys, "ask", WAERME_QUESTION, *store)
+    assert f"    {waerme}" in out.splitlines()
+    code, out, _ = run_cli(capsys, "source", cited["id"], *store)
+    assert waerme in out.splitlines()[:3]
+    code, out, _ = run_cli(capsys, "source", cited["id"], "--json", *store)
+    assert json.loads(out)["meta"]["url"] == waerme
+
+    code, out, _ = run_cli(capsys, "feed", "remove", feed, *store)
+    assert code == 0 and "2 article(s) it brought stay" in out
+    code, out, _ = run_cli(capsys, "feed", "list", *store)
+    assert out.startswith("no feeds registered")
+
+    code, out, _ = run_cli(capsys, "audit", "--json", *store)
+    actions = [(e["action"], e["result"].split(":")[0]) for e in json_lines(out)]
+    assert actions.count(("feed add", "rejected")) == 3
+    assert ("feed remove", "removed (2 article(s) it brought stay in the corpus)") in actions
+    assert any(a == "ingest url" and r.startswith("1 added") for a, r in actions)
+    assert ("ingest url", "rejected") in actions
+    assert all(e["actor"].startswith("cli:") for e in json_lines(out) if e["action"].startswith(("feed", "ingest")))
+
+
+def _reader(stream, lines: queue.Queue) -> None:
+    for line in stream:
+        lines.put(line.rstrip("\n"))
+    lines.put(None)
+
+
+def _until(lines: queue.Queue, predicate) -> list[str]:
+    seen = []
+    while True:
+        line = lines.get(timeout=WAIT_S)
+        if line is None:
+            raise AssertionError("absatz watch ended early:\n" + "\n".join(seen))
+        seen.append(line)
+        if predicate(line):
+            return seen
+
+
+def test_absatz_watch_ingests_new_files_until_interrupted(cli_store, tmp_path, capsys):
+    corpus, store = cli_store
+    env = {**os.environ, "WATCH_QUIET_MS": "300", "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen([sys.executable, "-m", "absatz.cli", "watch", "--no-feeds", *store], cwd=ROOT, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines: queue.Queue = queue.Queue()
+    threading.Thread(target=_reader, args=(process.stdout, lines), daemon=True).start()
+    try:
+        _until(lines, lambda line: line.startswith("watching "))
+        (corpus / "solar.txt").write_text(SOLAR, encoding="utf-8")
+        seen = _until(lines, lambda line: "(solar#1)" in line)
+        assert any("ingested (watch): 1 added" in line for line in seen)
+        process.send_signal(signal.SIGINT)
+        _until(lines, lambda line: line == "stopped")
+        assert process.wait(WAIT_S) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    code, out, _ = run_cli(capsys, "ask", "Wie viele Module hat die schwimmende Solaranlage?", "--json", *store)
+    assert "solar#2" in [c["id"] for c in json.loads(out)["citations"]]
+    code, out, _ = run_cli(capsys, "audit", "--json", *store)
+    assert ("live:watcher", "watch") in [(e["actor"], e["action"]) for e in json_lines(out)]

@@ -1,0 +1,264 @@
+"""The live corpus in Discord, through simcord with the real bot: feed commands and who
+may use them, announcements (a burst of 40 is at most two messages), follows and their
+DMs (a closed DM is logged once, never retried), ``/upload url:``, citations that link
+to their source, and ``/reingest`` during a watch run.
+
+Every ingest runs in a child process, as in ``absatz serve``; waits are generous."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import replace
+
+import discord
+import pytest
+from simcord import SetupError
+
+from absatz.live import LiveSettings
+from bot.embeds import citation_id_from_field
+from bot.settings import BotSettings
+from ingest.settings import IngestSettings
+from vectorstore.search import Searcher
+
+from .live_helpers import SOLAR, WAERME_QUESTION, WAIT_S, burst_feed, copy_corpus, wait_until
+from .simcord_helpers import bot_with, dispatch_unsettled, reply_of
+from .web_server import web
+
+pytestmark = pytest.mark.simcord(settle_timeout=WAIT_S)
+
+
+def live_settings(**changes) -> LiveSettings:
+    values = dict(allow_private=True, watch=False, poll=False, watch_quiet_ms=300, timeout_s=60)
+    values.update(changes)
+    return LiveSettings(**values)
+
+
+@pytest.fixture
+def live_corpus(tmp_path):
+    return copy_corpus(tmp_path)
+
+
+@pytest.fixture
+def live_store(tmp_path, embedder, live_corpus):
+    from ingest.pipeline import ingest_paths
+    from vectorstore.chroma import Chroma
+
+    from .conftest import settings_for
+
+    settings = settings_for(tmp_path / "chroma")
+    ingest_paths(Chroma(settings), embedder, [live_corpus])
+    return settings
+
+
+@pytest.fixture
+def bot_settings(live_store, live_corpus, tmp_path) -> BotSettings:
+    return BotSettings(store=live_store, shard_count=1, ingest=IngestSettings(corpus_dir=live_corpus),
+                       bot_db=tmp_path / "bot.sqlite3", cooldown_rate=100, cooldown_per_s=1, live=live_settings())
+
+
+@pytest.fixture
+async def simcord_bot(bot_settings, embedder):
+    bot = bot_with(bot_settings, Searcher.open(bot_settings.store, embedder))
+    yield bot
+    live = bot.get_cog("Live")
+    if live is not None:
+        await live.shutdown()
+
+
+@pytest.fixture
+def newsroom(simcord_env, simcord_bot):
+    env = simcord_env
+    guild = env.create_guild()
+    channel = guild.create_text_channel("redaktion")
+    news = guild.create_text_channel("nachrichten")
+    admins = guild.create_role("Redaktion", permissions=discord.Permissions(manage_guild=True))
+    admin = guild.add_member(env.create_user("admin"), roles=[admins])
+    reader = guild.add_member(env.create_user("reader"))
+    simcord_bot.settings = replace(simcord_bot.settings, news_channel_id=news.id)
+    return env, guild, channel, news, admin, reader
+
+
+def live_cog(bot):
+    return bot.get_cog("Live")
+
+
+async def delivered(bot, count: int):
+    """Until the live cog has handled ``count`` batches (announced, DMed)."""
+    return await asyncio.wait_for(live_cog(bot).wait_delivered(count), WAIT_S)
+
+
+def within_message_limits(embeds) -> None:
+    assert 1 <= len(embeds) <= 10 and sum(len(e) for e in embeds) <= 6000
+    assert all(len(e.description or "") <= 4096 and len(e.title or "") <= 256 for e in embeds)
+
+
+async def test_feed_commands_are_for_admins_audited_and_announce_what_they_bring(newsroom, simcord_bot, web):
+    env, guild, channel, news, admin, reader = newsroom
+    waerme = web.page("waermenetz")
+    web.page("hochwasser")
+    web.fixture("/feeds/rss20.xml", "feeds/rss20.xml")
+    feed = web.url("/feeds/rss20.xml")
+
+    with pytest.raises(SetupError, match="not visible to this user"):
+        await reader.slash(channel, "feed add", url=feed)  # hidden by default permissions
+    commands = {c.name: c for c in await simcord_bot.tree.fetch_commands()}
+    guild.set_command_permissions(commands["feed"], {guild.default_role: True})
+    for name, options in (("feed add", {"url": feed}), ("feed list", {}), ("feed remove", {"url": feed})):
+        refused = await reader.slash(channel, name, **options)
+        assert refused.ephemeral and "Only admins" in refused.response.content
+    assert live_cog(simcord_bot).service.feeds() == []
+
+    added = await admin.slash(channel, "feed add", url=feed, interval="30m", category="Region")
+    text = reply_of(added).content
+    assert text.startswith("✅ Feed added:") and "every 30 min, category Region" in text
+    assert "2 items, 2 articles written" in text  # 3 items, one a duplicate
+    (batch,) = await delivered(simcord_bot, 1)  # no watcher here: ingested directly, then announced
+    assert len(batch.report.added) == 2
+    await env.settle()
+    (message,) = news.history()
+    within_message_limits(message.embeds)
+    description = message.embeds[0].description
+    assert message.embeds[0].title == "New in the corpus"
+    assert f"]({waerme})" in description
+    assert "Wärmenetz: Stadtwerke Lindenau investieren 120 Millionen Euro" in description
+    assert all(f"`{article_id}#1`" in description for article_id in batch.report.added)
+
+    again = await admin.slash(channel, "feed add", url=feed)
+    assert reply_of(again).content == f"⛔ The feed {feed} is already registered."
+    metadata = await admin.slash(channel, "feed add", url="http://169.254.169.254/latest/meta-data/")
+    assert reply_of(metadata).content.startswith("⛔ Not fetched: http://169.254.169.254/latest/meta-data/")
+    bad = await admin.slash(channel, "feed add", url=web.url("/other.xml"), interval="jede Stunde")
+    assert "Interval “jede Stunde”" in reply_of(bad).content
+
+    listed = await admin.slash(channel, "feed list")
+    (embed,) = listed.response.embeds
+    (field,) = embed.fields
+    assert field.name == feed and "every 30 min, category Region" in field.value
+    assert "2 articles ingested" in field.value and "last success: 20" in field.value
+
+    removed = await admin.slash(channel, "feed remove", url=feed)
+    assert removed.response.content.startswith(f"🗑️ Feed removed: <{feed}>. The 2 articles")
+    log = [(e.actor, e.action, e.result.split(":")[0]) for e in reversed(simcord_bot.core.audit.recent(30))]
+    assert [a for _, a, r in log if r == "refused"] == ["feed add", "feed list", "feed remove"]
+    assert ("admin", "feed add", "added, every 30 min; first poll") in log
+    assert sum(1 for _, a, r in log if a == "feed add" and r == "rejected") == 3
+    assert ("admin", "feed", "2 added, 0 updated, 0 removed, 0 unchanged, 0 failed") in log  # the ingest itself
+    assert any(a == "feed remove" for _, a, _ in log)
+
+
+async def test_a_burst_of_forty_articles_is_announced_in_at_most_two_messages(newsroom, simcord_bot, web):
+    env, guild, channel, news, admin, reader = newsroom
+    web.set("/burst.xml", burst_feed(web.base, 40), "application/rss+xml")
+    added = await admin.slash(channel, "feed add", url=web.url("/burst.xml"))
+    assert "40 items, 40 articles written" in reply_of(added).content
+    (batch,) = await delivered(simcord_bot, 1)
+    assert len(batch.report.added) == 40 and len(batch.articles) == 40
+    await env.settle()
+    messages = news.history()
+    assert 1 <= len(messages) <= 2
+    for message in messages:
+        within_message_limits(message.embeds)
+    text = "\n".join(e.description for m in messages for e in m.embeds)
+    assert all(f"`{a.article_id}#1`" in text for a in batch.articles)
+    assert text.count(f"]({web.base}/schule/") == 40  # every title linked to its article
+
+
+async def test_follows_upload_url_and_citations_that_link_to_the_source(newsroom, simcord_bot, web, caplog):
+    env, guild, channel, news, admin, reader = newsroom
+    closed_user = env.create_user("closed")
+    closed = guild.add_member(closed_user)
+    other = guild.add_member(env.create_user("other"))
+    waerme = web.page("waermenetz")
+    hochwasser = web.page("hochwasser")
+
+    saved = await reader.slash(channel, "follow", query="Fernwärmenetz Lindenau Ausbau Haushalte")
+    # worded in the query's language (German here), as the DMs for it will be
+    assert saved.ephemeral and saved.response.content.startswith("🔔 Gespeichert (#1): Du bekommst eine DM")
+    await closed.slash(channel, "follow", query="Fernwärmenetz Lindenau Ausbau Haushalte")
+    await other.slash(channel, "follow", query="Wer gewann das Pokalfinale im Elfmeterschießen?")
+    mine = await reader.slash(channel, "following")
+    assert "`#1` Fernwärmenetz Lindenau Ausbau Haushalte" in mine.response.content
+    # the closed user's DMs are closed: Discord answers 50007 to every message to them
+    closed_dm = closed_user.dm_channel.id
+    env.inject_error("POST", f"/channels/{closed_dm}/messages", status=403, code=50007,
+                     message="Cannot send messages to this user", times=None)
+
+    neither = await admin.slash(channel, "upload")
+    assert neither.ephemeral and "exactly one" in neither.response.content
+    refused = await admin.slash(channel, "upload", url="http://169.254.169.254/latest/meta-data/")
+    assert reply_of(refused).content.startswith("⛔ Rejected: Not fetched")
+    assert not (simcord_bot.settings.ingest.corpus_dir / "web").exists()
+
+    caplog.set_level(logging.WARNING, logger="bot.cogs.live")
+    uploaded = await admin.slash(channel, "upload", url=waerme)
+    text = reply_of(uploaded).content
+    assert text.startswith("✅ Ingest finished") and "1 added" in text
+    assert f"[Wärmenetz: Stadtwerke Lindenau investieren 120 Millionen Euro]({waerme})" in text
+    (batch,) = await delivered(simcord_bot, 1)
+    article_id = batch.report.added[0]
+    assert f"`{article_id}#1` … `{article_id}#" in text
+    await env.settle()
+
+    (dm,) = _dm_history(env, reader)
+    (embed,) = dm.embeds
+    assert embed.title == "Neu zu „Fernwärmenetz Lindenau Ausbau Haushalte“" and embed.url == waerme
+    assert f"`{article_id}#" in embed.description and "> " in embed.description
+    assert _dm_history(env, other) == []  # an unrelated follow: no DM
+    warnings = [r for r in caplog.records if "not delivered" in r.getMessage()]
+    assert len(warnings) == 1 and str(closed.id) in warnings[0].getMessage()
+    assert live_cog(simcord_bot).service.follows.undelivered() == 1
+
+    # another article that matches nobody: no DM anywhere, the closed DM is not tried again
+    await admin.slash(channel, "upload", url=hochwasser)
+    await delivered(simcord_bot, 2)
+    await env.settle()
+    assert len(_dm_history(env, reader)) == 1
+    attempts = [r for r in env.http_requests if r.method == "POST" and r.path == f"/channels/{closed_dm}/messages"]
+    assert len(attempts) == 1
+    assert len([r for r in caplog.records if "not delivered" in r.getMessage()]) == 1
+
+    # citations link to the source: /ask and /source
+    asked = await reader.slash(channel, "ask", question=WAERME_QUESTION)
+    answer = reply_of(asked).embeds[0]
+    assert f"]({waerme})" in answer.fields[0].value
+    cited = citation_id_from_field(answer, 1)
+    assert cited.startswith(f"{article_id}#")
+    source = await reader.slash(channel, "source", id=cited)
+    assert source.response.embeds[0].url == waerme
+
+    gone = await reader.slash(channel, "unfollow", follow="#1")
+    assert gone.response.content == "🔕 You no longer follow “Fernwärmenetz Lindenau Ausbau Haushalte”."
+    assert (await reader.slash(channel, "following")).response.content.startswith("You follow nothing yet")
+
+
+def _dm_history(env, member) -> list[discord.Message]:
+    """The bot's messages in a member's DM channel."""
+    user = env.backend.users[member.id]
+    channel = env.backend.get_dm_channel(user.id)
+    from simcord.builders import ChannelHandle
+
+    return ChannelHandle(env, None, channel).history()
+
+
+async def test_reingest_during_a_watch_run_is_told_one_is_running(newsroom, simcord_bot, bot_settings, embedder):
+    env, guild, channel, news, admin, reader = newsroom
+    watching = bot_with(replace(bot_settings, live=live_settings(watch=True), news_channel_id=news.id),
+                        Searcher.open(bot_settings.store, embedder))
+    await live_cog(simcord_bot).shutdown()
+    await env.restart_bot(watching)
+    try:
+        cog = live_cog(watching)
+        await asyncio.wait_for(asyncio.to_thread(cog.runner.watching.wait, WAIT_S), WAIT_S)
+        (watching.settings.ingest.corpus_dir / "solar.txt").write_text(SOLAR, encoding="utf-8")
+        await wait_until(lambda: cog.ingesting() is not None, what="the watcher's ingest to start")
+        told = await dispatch_unsettled(env, admin, channel, "reingest")
+        (batch,) = await delivered(watching, 1)
+        await env.settle()
+        assert told.ephemeral and "An ingest is already running (started by live:watcher, watch since" in \
+            told.response.content
+        assert batch.report.added == ["solar"]
+        (message,) = news.history()
+        assert "`solar#1`" in message.embeds[0].description
+    finally:
+        await cog.shutdown()

@@ -1,0 +1,98 @@
+"""Announcements, follow DMs, the feed list and linked citations keep Discord's limits
+for the worst inputs; 40 articles with realistic URLs are at most two messages."""
+
+from __future__ import annotations
+
+import discord
+
+from absatz.answer import Answer, Citation
+from absatz.db.follows import Follow
+from absatz.follows import FollowMatch
+from absatz.live import Feed, LiveArticle
+from bot.embeds import answer_embed, citation_id_from_field, source_link
+from bot.live_embeds import announcement_messages, feed_list_embeds, follow_messages
+
+LONG = "Die Stadtwerke wollen ihr Fernwärmenetz bis 2030 mehr als verdoppeln und investieren dafür viel Geld. " * 40
+
+
+def message_ok(embeds: list[discord.Embed]) -> None:
+    assert 1 <= len(embeds) <= 10
+    assert sum(len(e) for e in embeds) <= 6000
+    for e in embeds:
+        assert len(e.title or "") <= 256 and len(e.description or "") <= 4096 and len(e.fields) <= 25
+        assert all(len(f.name) <= 256 and len(f.value) <= 1024 for f in e.fields)
+        assert len(e.footer.text or "") <= 2048
+
+
+def article(i: int, url_chars: int = 100, title: str = "", lead: str = LONG) -> LiveArticle:
+    path = f"/nachrichten/{i}-" + "x" * max(0, url_chars - 40)
+    return LiveArticle(f"site-{i:04d}abcdef", title or f"Titel Nummer {i}: " + "Wort " * 60,
+                       f"https://www.example-zeitung.de{path}"[:url_chars], "2025-06-12", "Beispiel-Zeitung " * 5, lead)
+
+
+def test_forty_articles_with_realistic_urls_are_two_messages_within_the_limits():
+    articles = [article(i) for i in range(40)]
+    messages = announcement_messages(articles, "de")
+    assert len(messages) == 2
+    for embeds in messages:
+        message_ok(embeds)
+    text = "\n".join(e.description for m in messages for e in m)
+    assert all(f"`{a.first_citation}`" in text and f"]({a.url})" in text for a in articles)
+    assert [m[0].title for m in messages] == ["Neu im Korpus (1/2)", "Neu im Korpus (2/2)"]
+
+
+def test_a_few_articles_keep_their_lead_and_one_message():
+    (embeds,) = announcement_messages([article(1, lead="Kurz und knapp."), article(2)], "en")
+    message_ok(embeds)
+    assert embeds[0].title == "New in the corpus" and "Kurz und knapp." in embeds[0].description
+
+
+def test_worst_inputs_still_keep_every_limit_and_every_article():
+    odd = [article(i, url_chars=400, title="[*_`|] " * 100) for i in range(35)]
+    odd.append(LiveArticle("no-url", "Ohne Adresse **fett**", "", "", "", "Lead"))
+    messages = announcement_messages(odd, "de")
+    for embeds in messages:
+        message_ok(embeds)
+    text = "\n".join(e.description for m in messages for e in m)
+    assert all(f"`{a.first_citation}`" in text for a in odd)
+    assert "Ohne Adresse \\*\\*fett\\*\\*" in text  # Markdown in titles is shown, not applied
+
+
+def test_source_links_are_safe_markdown():
+    assert source_link("Titel [mit] Klammern", "https://ex.de/a (b)") == "[Titel mit Klammern](https://ex.de/a%20%28b%29)"
+    assert source_link("T", "javascript:alert(1)") == "" and source_link("T", "") == ""
+
+
+def test_follow_dms_keep_the_limits():
+    follow = Follow(1, 42, "Fernwärmenetz " * 25, "de", 0.0)
+    matches = [FollowMatch(follow, f"a{i}#2", f"a{i}", 2, "Titel " * 80, "https://ex.de/" + "y" * 300, "2025-03-14",
+                           "Quelle", "Zwischentitel " * 40, LONG, LONG, 0.3, 0.14) for i in range(23)]
+    messages = follow_messages(matches, "de")
+    assert sum(len(m) for m in messages) == 23
+    for embeds in messages:
+        message_ok(embeds)
+    first = messages[0][0]
+    assert first.url.startswith("https://ex.de/") and "`a0#2`" in first.description
+
+
+def test_feed_list_of_many_feeds_fits_one_message():
+    feeds = [Feed(f"https://feeds.example.org/{i}/" + "z" * 150, 900, "Kategorie " * 10, last_success=1.7e9,
+                  last_error="HTTP 500 " * 40, last_error_at=1.7e9, failures=3, next_poll=1.7e9, articles_ingested=i)
+             for i in range(300)]
+    embeds = feed_list_embeds(feeds, "de")
+    message_ok(embeds)
+    assert embeds[0].title == "Feeds (300)" and embeds[-1].footer.text.startswith("… +")
+    assert feed_list_embeds([], "en")[0].description.startswith("No feeds registered")
+
+
+def test_citations_link_to_their_source_and_keep_their_id():
+    def citation(n: int, url: str) -> Citation:
+        return Citation(n, f"artikel-{n}#3", f"artikel-{n}", 3, "Titel " * 20, "2024-05", "", "", "", LONG, LONG, 0.9,
+                        url=url)
+
+    cited = [citation(n, "https://www.example-zeitung.de/" + "p" * (50 * n)) for n in range(1, 11)]
+    embed = answer_embed(Answer("Frage?", " ".join(f"Satz {n}. [{n}]" for n in range(1, 11)), False, cited, "de"), 0.1)
+    assert len(embed) <= 6000 and all(len(f.value) <= 1024 for f in embed.fields)
+    assert "](https://www.example-zeitung.de/" in embed.fields[0].value  # a short URL fits beside the quote
+    assert all(citation_id_from_field(embed, n) == f"artikel-{n}#3" for n in range(1, 11))
+    assert Citation(1, "a#1", "a", 1, "T", "", "", "", "", "q", "q", 0.5).url == ""  # articles without a URL

@@ -277,32 +277,40 @@ class LiveService:
         watch = self.settings.watch if watch is None else watch
         poll = self.settings.poll if poll is None else poll
         quiet = self.settings.watch_quiet_ms / 1000 if quiet_s is None else quiet_s
-        tasks: list[asyncio.Task[None]] = []
+        names: dict[asyncio.Future[Any], str] = {}
         watcher_ready = asyncio.Event()
         if watch:
             self.corpus_dir.mkdir(parents=True, exist_ok=True)
             self._watching = True
-            tasks.append(asyncio.create_task(self._watch(stop, watcher_ready, quiet, force_polling)))
+            names[asyncio.create_task(self._watch(stop, watcher_ready, quiet, force_polling))] = "watcher"
         else:
             watcher_ready.set()
         if poll:
-            tasks.append(asyncio.create_task(self.poller.run_forever(stop, self._on_report)))
+            names[asyncio.create_task(self.poller.run_forever(stop, self._on_report))] = "feed poller"
+        tasks = list(names)
+        stop_wait = asyncio.ensure_future(stop.wait())
         try:
             waiter = asyncio.ensure_future(watcher_ready.wait())
-            await asyncio.wait([waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait([waiter, stop_wait, *tasks], return_when=asyncio.FIRST_COMPLETED)
             waiter.cancel()
             if ready is not None:
                 ready.set()
-            await stop.wait()
+            running: set[asyncio.Future[Any]] = set(tasks)
+            while not stop.is_set():
+                done, _ = await asyncio.wait([stop_wait, *running], return_when=asyncio.FIRST_COMPLETED)
+                for task in done - {stop_wait}:  # the watcher or the poller ended on its own
+                    running.discard(task)
+                    problem = task.exception() if not task.cancelled() else None
+                    log.error("the live corpus's %s stopped: %s", names.get(task, "?"), problem or "ended")
+                    if names.get(task) == "watcher":
+                        self._watching = False  # the poller's files are then ingested directly
         finally:
             stop.set()
+            stop_wait.cancel()
             for task in tasks:
                 with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
                     await asyncio.wait_for(task, 60)
             self._watching = False
-        for task in tasks:  # a watcher that died (its folder went away) is worth a line
-            if task.done() and not task.cancelled() and task.exception() is not None:
-                log.error("the live corpus stopped: %s", task.exception())
 
     async def _watch(self, stop: asyncio.Event, ready: asyncio.Event, quiet_s: float,
                      force_polling: bool | None) -> None:

@@ -11,8 +11,8 @@ from ingest.live.fetch import Fetcher, FetchPolicy
 from ingest.live.poller import Poller
 from ingest.live.registry import FeedRegistry
 from ingest.pipeline import ingest_paths
+from vectorstore.chroma import Chroma
 from vectorstore.search import Searcher
-from vectorstore.store import Store
 
 from .conftest import CORPUS, settings_for
 from .web_server import expected_page, web
@@ -32,22 +32,23 @@ async def test_a_feed_article_is_answered_with_a_citation(tmp_path, web, embedde
     written = {a.url: a for a in report.written}
     assert len(written) == 2
 
-    store = Store(settings_for(tmp_path / "chroma"))
+    store = Chroma(settings_for(tmp_path / "chroma"))
     ingest = ingest_paths(store, embedder, [corpus])
     assert ingest.failed == []
     assert {a.article_id for a in written.values()} <= set(ingest.added)
     assert len(ingest.added) == len(list(CORPUS.glob("*.*"))) + 2
 
+    searcher = Searcher(store, embedder)
     result = answer(
-        Searcher(store, embedder),
+        searcher,
         "Wie viele Haushalte sollen bis zum Ende des Jahrzehnts an das Fernwärmenetz in Lindenau angeschlossen sein?",
     )
     assert not result.abstained
     cited = result.citations[0]
     assert cited.id == f"{written[waerme].article_id}#2"
     assert "21.000 Haushalte" in cited.text and "21.000" in result.answer
-    assert (cited.title, cited.date) == (expected_page("waermenetz")["title"], "2025-03-14")
-    stored = store.article(written[waerme].article_id)
+    assert (cited.title, cited.date, cited.url) == (expected_page("waermenetz")["title"], "2025-03-14", waerme)
+    stored = searcher.view().index.article(written[waerme].article_id)
     assert (stored.url, stored.source) == (waerme, "Rheinische Abendpost")
 
     # a second poll of the unchanged feed writes nothing, so the next ingest embeds nothing

@@ -276,3 +276,34 @@ async def test_stats_shows_the_audit_log(server, simcord_bot):
     result = await admin.slash(channel, "stats")
     text = str(reply_of(result).embeds[0].to_dict())
     assert "Admin log" in text and "reingest" in text  # simcord's clients speak en-US
+
+
+JSONL_ARTICLES = [
+    {"id": "faehre-warnemuende", "title": "Neue Fähre in Warnemünde",
+     "text": "In Warnemünde verkehrt seit Montag eine neue Elektrofähre. Sie bringt bis zu 300 Fahrgäste über die Warnow."},
+    {"id": "leuchtturm-saniert", "title": "Leuchtturm saniert",
+     "text": "Der Leuchtturm von Warnemünde ist nach zwei Jahren Sanierung wieder geöffnet. Die Arbeiten kosteten 1,8 Millionen Euro."},
+]
+
+
+async def test_remove_of_one_article_from_a_jsonl_file_keeps_the_others(server, simcord_bot):
+    import json
+
+    env, guild, channel, admin, reader = server
+    corpus = simcord_bot.settings.ingest.corpus_dir
+    data = "\n".join(json.dumps(a, ensure_ascii=False) for a in JSONL_ARTICLES) + "\n"
+    uploaded = await admin.slash(channel, "upload", file=("warnemuende.jsonl", data.encode()))
+    assert "`faehre-warnemuende#1`" in reply_of(uploaded).content
+    shown = await admin.slash(channel, "remove", article_id="faehre-warnemuende")
+    await admin.click(shown.response.message, label="Remove")
+    kept = [json.loads(line)["id"] for line in (corpus / "warnemuende.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert kept == ["leuchtturm-saniert"]
+    (trashed,) = (corpus / ".trash").glob("*faehre-warnemuende.jsonl")
+    assert json.loads(trashed.read_text(encoding="utf-8"))["id"] == "faehre-warnemuende"
+    committed = Writer.live(Chroma(simcord_bot.settings.store)).committed_articles()
+    assert "faehre-warnemuende" not in committed and "leuchtturm-saniert" in committed
+    answer = await reader.slash(channel, "ask", question="Was kostete die Sanierung des Leuchtturms in Warnemünde?")
+    assert "1,8 Millionen Euro" in reply_of(answer).embeds[0].description
+    await admin.slash(channel, "reingest")  # the file's remaining article stays, the removed one stays gone
+    committed = Writer.live(Chroma(simcord_bot.settings.store)).committed_articles()
+    assert "faehre-warnemuende" not in committed and "leuchtturm-saniert" in committed

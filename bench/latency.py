@@ -1,27 +1,39 @@
-"""Search and ask latency at 10k and 100k passages, and the reader's memory.
+"""Search and ask latency, reader memory, retrieval quality and freshness at 10k → 1M passages.
 
-    python bench/latency.py --from-store PATH [--sizes 10000 100000] [--questions 300] [--workdir DIR]
-                            [--langchain-questions 60 | --no-langchain] [--components]
+    python bench/latency.py --from-store NEWS_STORE [...] [--xquad-store XQ_STORE ...]
+                            [--sizes 10000 100000 1000000] [--chroma-max 100000] [--workdir DIR]
+                            [--questions 300] [--langchain-questions 60 | --no-langchain] [--freshness]
 
-Building 100,000 passages of real German text by embedding them would take hours on two
-cores, so the corpus is made from a store that `bench/ingest.py` (10kGNAD) or an
-ordinary ingest already embedded: its real articles are copied with distinct article
-ids (``<id>~r<n>``) and their vectors, nudged by tiny noise so no two are identical,
-until the passage count is reached. Questions are real sentences of the corpus,
-shortened, plus XQuAD-de questions (which mostly abstain). The read index is built
-as an ingest builds it; each measurement then runs in a fresh process that opens the
-store as the bot does, so its memory is the reader's. With ``--workdir`` the built
-stores are kept and reused by the next run (building 100k takes ~25 min on two cores).
+The corpus is real e5 vectors (``corpus_replica.py``): the news stores' articles (what
+``bench/ingest.py`` or ``absatz eval --build`` embedded) copied with distinct ids
+(``<id>~r<n>``) and tiny vector noise up to the passage count, the 48 XQuAD-de articles
+(240 paragraphs) mixed in once, so their questions measure quality at every size.
 
-The LangChain columns time the first ``--langchain-questions`` questions (60 by
-default: its ensemble is slow at 100k); every header says how many questions it timed.
+Two ways to build a size, printed in the tables:
 
-``--components`` adds, per size and again in a fresh reader process, the parts the
-README quotes: the exact passage scan of the read index, a Chroma query for 40
-passages, fetching the sentences of ten paragraphs from Chroma, what the first Chroma
-query of the sentence collection loads (its HNSW graph: size on disk and resident
-memory added), and question embedding followed by a search, with numpy's BLAS held to
-one thread (as the bundled embedder sets it) and with BLAS free to use every core.
+- **through Chroma** (sizes up to ``--chroma-max``): every record written into a real store
+  (the write rate is measured), then the read index built from scratch from Chroma in a
+  fresh process, as a first ingest or ``--rebuild`` does (time, peak memory);
+- **direct** (larger sizes: writing ~8M records through Chroma would take hours and its
+  writer would hold the sentences' HNSW graph in memory): the article records are written
+  into Chroma (the manifest an ingest reads), the read index is written straight from the
+  replicated records by the same streamed segment writer, in a fresh process.
+
+Each size is then measured by fresh reader processes that open the store as the bot does:
+questions (shortened corpus sentences and XQuAD-de questions, one at a time) → embed,
+search and ask p50 / p95, the reader's peak resident memory, and what a second reader
+adds beside it (its private memory — pages no other process shares — and the drop of
+``MemAvailable``); retrieval quality: MRR@10 of the hybrid ranking on the XQuAD-de
+questions (German and English), once as absatz searches and once with the passage search
+replaced by an exact float32 scan over the same store. The LangChain columns run over the
+same passages and e5 vectors (``BM25Retriever``, and it with a Chroma retriever in an
+``EnsembleRetriever``) where the passages are in Chroma.
+
+``--freshness`` then adds one article (from the fictional sample corpus) to the largest
+store through the real ingest (``ingest_paths``, in its own process) while a reader that
+loaded the index keeps asking a question about it: seconds until it is answered with that
+article cited, bytes the ingest wrote, and how the reader moved (segments it opened, the
+base reused). With ``--workdir`` built stores are kept and reused.
 """
 
 from __future__ import annotations
@@ -30,7 +42,6 @@ import argparse
 import json
 import os
 import random
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -38,60 +49,168 @@ import time
 from pathlib import Path
 
 from common import DATA, ROOT, machine, percentile, proc_status_mb, read_jsonl, table
-
-from vectorstore.chroma import Chroma
-from vectorstore.embeddings import load_embedder
-from vectorstore.generations import KINDS, Collections, Generations
-from vectorstore.publish import publish
-from vectorstore.readindex import Reader
-from vectorstore.records import parse_citation_id
-from vectorstore.search import Searcher
-from vectorstore.settings import StoreSettings
-from vectorstore.writer import Writer
+from corpus_replica import Article, Replica, extract, load
 
 import numpy as np
 
+from vectorstore.chroma import Chroma
+from vectorstore.generations import Generations
+from vectorstore.records import ArticleMeta, ArticleRecord
+from vectorstore.settings import StoreSettings
 
-def replicate(source: Chroma, target: Chroma, passages: int, rng: np.random.Generator) -> tuple[int, Writer]:
-    """Copy ``source``'s live records into ``target`` (again and again) up to ``passages``."""
-    records = {kind: [] for kind in KINDS}
-    for kind in KINDS:
-        for batch in Writer.live(source).records(kind, 2000):
-            records[kind].extend(batch)
-    per_copy = len(records["passages"])
-    copies = max(1, -(-passages // per_copy))
-    pointer = Generations(source).read()
-    writer = Writer(target, Generations(target).prepare(pointer.embedder, pointer.dim)[1])
-    for n in range(copies):
-        suffix = "" if n == 0 else f"~r{n}"
-        for kind in KINDS:
-            rows = []
-            for record in records[kind]:
-                rid, doc, emb, m = record["id"], record["document"], record["embedding"], dict(record["metadata"])
-                aid = m["article_id"] + suffix
-                old_cid = f"{m['article_id']}#{m.get('paragraph', 0)}"
-                m["article_id"] = aid
-                if "para_id" in m:
-                    m["para_id"] = f"{aid}#{m['paragraph']}"
-                vec = np.asarray(emb, dtype=np.float32)
-                if n:
-                    vec = vec + rng.normal(0, 0.01, vec.shape).astype(np.float32)
-                    vec /= np.linalg.norm(vec)
-                new_id = aid if kind == "articles" else rid.replace(old_cid, f"{aid}#{m['paragraph']}", 1)
-                rows.append({"id": new_id, "document": doc, "metadata": m, "embedding": vec.tolist()})
-            for start in range(0, len(rows), 2000):
-                writer.add_records(kind, rows[start : start + 2000])
-    return copies * per_copy, writer
+WRITE_BATCH = 2000
+DAY = 86_400.0
 
 
-def measure(store_path: str, questions_file: str) -> dict:
-    """Runs in a fresh process: open like the bot, time search and ask, read memory."""
+# --- memory -----------------------------------------------------------------------------------
+
+
+def smaps_private_mb(pid: int | str = "self") -> float:
+    private = 0
+    with open(f"/proc/{pid}/smaps_rollup") as f:
+        for line in f:
+            if line.startswith(("Private_Clean:", "Private_Dirty:")):
+                private += int(line.split()[1])
+    return private / 1024
+
+
+def mem_available_mb() -> float:
+    with open("/proc/meminfo") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("MemAvailable:")) / 1024
+
+
+# --- building a size --------------------------------------------------------------------------
+
+
+def unit_rows(art: Article, committed: float) -> dict[str, list[dict]]:
+    """The Chroma records an ingest would have written for ``art`` (vectors included)."""
+    meta = ArticleMeta.from_metadata(art.meta)
+    record = ArticleRecord(art.article_id, art.article_hash, meta, committed)
+    mean = art.p_vec.mean(axis=0) if len(art.p_vec) else np.zeros(art.s_vec.shape[1], np.float32)
+    out: dict[str, list[dict]] = {"articles": [{"id": art.article_id, "document": meta.title,
+                                                "metadata": record.to_metadata(),
+                                                "embedding": (mean / (np.linalg.norm(mean) or 1.0)).tolist()}]}
+    for kind, sep, paras, index, texts, vecs in (("passages", "~", art.p_para, art.p_index, art.p_text, art.p_vec),
+                                                 ("sentences", ".", art.s_para, art.s_index, art.s_text, art.s_vec)):
+        rows = []
+        for p, i, text, vec in zip(paras.tolist(), index.tolist(), texts, vecs, strict=True):
+            number = int(art.para_number[p])
+            rows.append({"id": f"{art.article_id}#{number}{sep}{i}@{art.article_hash[:10]}", "document": text,
+                         "metadata": {"article_id": art.article_id, "paragraph": number, "index": int(i),
+                                      "heading": art.para_heading[p], "article_hash": art.article_hash,
+                                      "hash": f"{art.article_hash[:10]}-{kind[0]}{number}.{i}"},
+                         "embedding": vec.tolist()})
+        out[kind] = rows
+    return out
+
+
+def write_store(src_path: Path, size: int, store: Path, units: bool) -> dict:
+    """The replicated corpus written into a new Chroma store: every record (``units``), or
+    only the article records (the direct path). Returns what was written and how fast."""
+    from vectorstore.writer import Writer
+
+    chroma = Chroma(StoreSettings(chroma_path=store))
+    src = load(src_path)
+    embedder = "bundled:multilingual-e5-small"
+    writer = Writer(chroma, Generations(chroma).prepare(embedder, src.p_vec.shape[1])[1])
+    committed = time.time() - DAY  # a day ago: the first ingest after this is recent by comparison
+    pending: dict[str, list[dict]] = {"articles": [], "passages": [], "sentences": []}
+    counts = dict.fromkeys(pending, 0)
+    t = time.perf_counter()
+
+    def flush(kind: str) -> None:
+        rows = pending[kind]
+        for start in range(0, len(rows), WRITE_BATCH):
+            writer.add_records(kind, rows[start : start + WRITE_BATCH])  # type: ignore[arg-type]
+        counts[kind] += len(rows)
+        pending[kind] = []
+
+    for art in Replica(src, size).articles():
+        rows = unit_rows(art, committed)
+        for kind in pending:
+            if kind == "articles" or units:
+                pending[kind] += rows[kind]
+                if len(pending[kind]) >= WRITE_BATCH:
+                    flush(kind)
+    for kind in pending:
+        flush(kind)
+    seconds = time.perf_counter() - t
+    return {"records": sum(counts.values()), "write_s": seconds, "committed": committed, **counts}
+
+
+def build_through_chroma(store: str) -> dict:
+    """In a fresh process: the read index of a written store, from scratch (what a first
+    ingest or --rebuild publishes), and the version announced."""
+    from vectorstore.embeddings import load_embedder
+    from vectorstore.publish import publish
+    from vectorstore.writer import Writer
+
+    chroma = Chroma(StoreSettings(chroma_path=Path(store)))
+    embedder = load_embedder(StoreSettings().embedding_model)
+    base = proc_status_mb("VmHWM")
+    t = time.perf_counter()
+    version, threshold = publish(Writer.live(chroma), embedder)
+    seconds = time.perf_counter() - t
+    Generations(chroma).bump_version("replicated corpus", version, threshold)
+    return {"build_s": seconds, "build_peak_mb": proc_status_mb("VmHWM"), "embedder_mb": base}
+
+
+def build_direct(src_path: str, size: str, store: str, committed: str) -> dict:
+    """In a fresh process: the read index written straight from the replicated records by
+    the streamed segment writer (no Chroma read), then calibrated and announced."""
+    from vectorstore.embeddings import load_embedder
+    from vectorstore.readindex import Entry, Manifest, ReadIndex, index_lock
+    from vectorstore.search import calibrate
+    from vectorstore.segment import ArticleRows, SegmentWriter, new_segment_name
+
+    chroma = Chroma(StoreSettings(chroma_path=Path(store)))
+    pointer = Generations(chroma).read()
+    directory = chroma.settings.read_index_dir
+    src = load(Path(src_path))
+    t = time.perf_counter()
+    name = new_segment_name()
+    with index_lock(directory):
+        writer = SegmentWriter(directory / name, pointer.dim)
+        batch: list[ArticleRows] = []
+        for art in Replica(src, int(size)).articles():
+            batch.append(ArticleRows(
+                article_id=art.article_id, article_hash=art.article_hash, meta=ArticleMeta.from_metadata(art.meta),
+                committed=float(committed), para_number=art.para_number, para_heading=art.para_heading,
+                p_para=art.p_para, p_text=art.p_text, p_vec=art.p_vec, s_para=art.s_para, s_index=art.s_index,
+                s_text=art.s_text, s_vec=art.s_vec))
+            if len(batch) >= 500:
+                writer.add(batch)
+                batch = []
+        writer.add(batch)
+        del src, batch
+        meta = writer.finish()
+        manifest = Manifest(pointer.corpus_version, pointer.live, pointer.embedder, pointer.dim,
+                            (Entry(name, meta["passages"]),), 1, meta["max_committed"])
+        manifest.save(directory)
+    seconds = time.perf_counter() - t
+    peak = proc_status_mb("VmHWM")
+    embedder = load_embedder(StoreSettings().embedding_model)
+    threshold = calibrate(ReadIndex.open(directory, manifest), embedder)
+    Generations(chroma).bump_version("replicated corpus (direct)", pointer.corpus_version, threshold)
+    return {"build_s": seconds, "build_peak_mb": peak}
+
+
+def disk_mb(path: Path) -> float:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 2**20 if path.exists() else 0.0
+
+
+# --- readers ----------------------------------------------------------------------------------
+
+
+def measure(store: str, questions_file: str) -> None:
+    """A fresh reader: open like the bot, time search and ask, report, then stay up until the
+    parent closes stdin (so a second reader can be measured beside it)."""
     from absatz.answer import answer
     from vectorstore.search import Searcher
 
     questions = json.loads(Path(questions_file).read_text())
     t = time.perf_counter()
-    searcher = Searcher.open(StoreSettings(chroma_path=Path(store_path)))
+    searcher = Searcher.open(StoreSettings(chroma_path=Path(store)))
     searcher.view()
     open_s = time.perf_counter() - t
     for q in questions[:5]:  # warm up
@@ -107,114 +226,75 @@ def measure(store_path: str, questions_file: str) -> dict:
         t = time.perf_counter()
         answer(searcher, q)
         ask_ms.append((time.perf_counter() - t) * 1000)
-    rss = proc_status_mb("VmHWM")
     counts = searcher.view().index.counts()
-    return {"passages": counts.passages, "sentences": counts.sentences, "open_s": open_s,
-            "embed_p50": percentile(embed_ms, 50),
-            "search_p50": percentile(search_ms, 50), "search_p95": percentile(search_ms, 95),
-            "ask_p50": percentile(ask_ms, 50), "ask_p95": percentile(ask_ms, 95), "rss_mb": rss}
+    print(json.dumps({"passages": counts.passages, "sentences": counts.sentences, "open_s": open_s,
+                      "embed_p50": percentile(embed_ms, 50),
+                      "search_p50": percentile(search_ms, 50), "search_p95": percentile(search_ms, 95),
+                      "ask_p50": percentile(ask_ms, 50), "ask_p95": percentile(ask_ms, 95),
+                      "rss_mb": proc_status_mb("VmRSS"), "hwm_mb": proc_status_mb("VmHWM"),
+                      "private_mb": smaps_private_mb()}), flush=True)
+    sys.stdin.read()
 
 
-def chroma_query(collections: Collections, kind: str, vector: np.ndarray, k: int):
-    """Chroma's own nearest-neighbour query: what the read index's scan replaced."""
-    collection = collections.of(kind)
-    n = collection.count()
-    return collection.query(query_embeddings=[np.asarray(vector, dtype=np.float32)], n_results=min(k, n),
-                            include=["documents", "metadatas", "distances"])
+def quality(store: str, src_path: str) -> dict:
+    """MRR@10 of the hybrid ranking on the XQuAD-de questions, as absatz searches and with an
+    exact float32 scan of every passage in its place (same store, same question vectors)."""
+    from vectorstore.readindex import Reader
+    from vectorstore.search import rank
 
+    src = load(Path(src_path))
+    index = Reader(Chroma(StoreSettings(chroma_path=Path(store)))).view().index
+    vec = index.vectors
 
-def chroma_paragraph(collections: Collections, para_id: str):
-    """The sentences of one paragraph read from Chroma: what the read index's lookup replaced."""
-    article_id, n = parse_citation_id(para_id)
-    return collections.sentences.get(where={"$and": [{"article_id": article_id}, {"paragraph": n}]},
-                                     include=["documents", "metadatas"])
+    def exact_top(qvec: np.ndarray, k: int, allowed: np.ndarray | None = None, shortlist: int = 0):
+        parts = []
+        for i, seg in enumerate(vec.segments):
+            sims = np.empty(seg.passages, np.float32)
+            for start in range(0, seg.passages, 200_000):
+                sims[start : start + 200_000] = np.asarray(seg.p_f32[start : start + 200_000]) @ qvec
+            dead = vec._dead_passages[i]
+            if dead is not None:
+                sims[dead] = -np.inf
+            parts.append(sims)
+        sims = np.concatenate(parts)
+        if allowed is not None:
+            sims = np.where(allowed, sims, -np.inf)
+        top = np.argpartition(-sims, k - 1)[:k]
+        top = top[np.lexsort((top, -sims[top]))]
+        return top.astype(np.int64), sims[top]
 
-
-def timed_ms(fn, *args) -> float:
-    t = time.perf_counter()
-    fn(*args)
-    return (time.perf_counter() - t) * 1000
-
-
-def vector_segment_mb(store_path: Path, collection: str) -> float:
-    """Size on disk of a collection's HNSW segment (Chroma keeps it in a folder named
-    after the segment id; the sqlite catalogue says which)."""
-    db = sqlite3.connect(f"file:{store_path / 'chroma.sqlite3'}?mode=ro", uri=True)
-    try:
-        row = db.execute("SELECT s.id FROM segments s JOIN collections c ON s.collection = c.id "
-                         "WHERE c.name = ? AND s.scope = 'VECTOR'", (collection,)).fetchone()
-    finally:
-        db.close()
-    folder = store_path / row[0] if row else None
-    if folder is None or not folder.is_dir():
-        return float("nan")
-    return sum(f.stat().st_size for f in folder.iterdir() if f.is_file()) / 2**20
-
-
-def measure_components(store_path: str, questions_file: str) -> dict:
-    """Runs in a fresh process: the parts of a question's cost that the README quotes."""
-    import numpy as np
-    from threadpoolctl import threadpool_limits
-
-    questions = json.loads(Path(questions_file).read_text())
-    searcher = Searcher.open(StoreSettings(chroma_path=Path(store_path)))
-    view = searcher.view()
-    vec = view.index.vectors
-    collections = Generations(searcher.chroma).open(view.index.generation)
-    qvecs = [searcher.embedder.embed_question(q) for q in questions]
-    out: dict = {"passages": len(vec.p_text), "questions": len(questions)}
-
-    # The sentence collection's graph: what returning sentence vectors from Chroma costs.
-    out["sentence_hnsw_disk_mb"] = vector_segment_mb(Path(store_path), f"{view.index.generation}.sentences")
-    before = proc_status_mb("VmRSS")
-    out["sentence_first_query_ms"] = timed_ms(chroma_query, collections, "sentences", qvecs[0], 10)
-    out["sentence_hnsw_rss_mb"] = proc_status_mb("VmRSS") - before
-
-    scan = [timed_ms(vec.passage_scores, q) for q in qvecs]
-    chroma_query(collections, "passages", qvecs[0], 40)  # the first query loads the passage graph
-    chroma = [timed_ms(chroma_query, collections, "passages", q, 40) for q in qvecs]
-
-    def ten_paragraphs(q: np.ndarray) -> None:
-        scores = vec.passage_scores(q)
-        paras: list[str] = []
-        for row in np.argsort(-scores):
-            pid = vec.para_id(int(vec.p_para[row]))
-            if pid not in paras:
-                paras.append(pid)
-            if len(paras) == 10:
-                break
-        for pid in paras:
-            chroma_paragraph(collections, pid)
-
-    fetch = [timed_ms(ten_paragraphs, q) for q in qvecs]
-    embed = {}
-    for label, threads in (("blas_1", 1), ("blas_all", os.cpu_count() or 1)):
-        with threadpool_limits(threads, user_api="blas"):
-            ms = []
-            for q in questions:  # as the bot runs: embed the question, then search
-                ms.append(timed_ms(searcher.embedder.embed_question, q))
-                searcher.search(q)
-            embed[label] = ms
-    for name, ms in (("scan", scan), ("chroma40", chroma), ("fetch10", fetch),
-                     ("embed_blas_1", embed["blas_1"]), ("embed_blas_all", embed["blas_all"])):
-        out[f"{name}_p50"], out[f"{name}_p95"] = percentile(ms, 50), percentile(ms, 95)
+    out = {}
+    searched = vec.passage_top
+    for label, fn in (("index", searched), ("exact", exact_top)):
+        vec.passage_top = fn  # type: ignore[method-assign]
+        for lang in ("de", "en"):
+            rr = []
+            for text, q_lang, gold, qvec in zip(src.q_text, src.q_lang, src.q_gold, src.q_vec, strict=True):
+                if q_lang != lang:
+                    continue
+                hits = rank(index, text, qvec, k=10).hits
+                ids = [h.para_id for h in hits]
+                rr.append(1 / (ids.index(gold) + 1) if gold in ids else 0.0)
+            out[f"{label}_{lang}"] = float(np.mean(rr))
     return out
 
 
-def langchain_stack(store_path: Path, embedder, questions: list[str]) -> tuple[tuple[float, float], tuple[float, float]]:
+def langchain_stack(store_path: Path, questions: list[str]) -> tuple[tuple[float, float], tuple[float, float]]:
     """What a LangChain user assembles by default, over the same passages and vectors:
     ``BM25Retriever`` alone, and it with a Chroma retriever in an ``EnsembleRetriever``
-    (the Chroma side reuses this store's e5 vectors, so nothing is re-embedded). Times
-    every question it is given."""
+    (the Chroma side reuses this store's e5 vectors, so nothing is re-embedded)."""
     from langchain_chroma import Chroma as LangChainChroma
     from langchain_classic.retrievers import EnsembleRetriever
     from langchain_community.retrievers import BM25Retriever
 
+    from vectorstore.embeddings import load_embedder
+    from vectorstore.readindex import Reader
+
     store = Chroma(StoreSettings(chroma_path=store_path))
     index = Reader(store).view().index
-    bm25 = BM25Retriever.from_texts(index.vectors.p_text, k=10)
+    bm25 = BM25Retriever.from_texts(list(index.vectors.p_text), k=10)
     dense = LangChainChroma(client=store.client(), collection_name=f"{index.generation}.passages",
-                            embedding_function=embedder)
+                            embedding_function=load_embedder(StoreSettings().embedding_model))
     ensemble = EnsembleRetriever(retrievers=[bm25, dense.as_retriever(search_kwargs={"k": 10})], weights=[0.5, 0.5])
     timings = []
     for retriever in (bm25, ensemble):
@@ -227,94 +307,255 @@ def langchain_stack(store_path: Path, embedder, questions: list[str]) -> tuple[t
     return timings[0], timings[1]
 
 
+# --- freshness --------------------------------------------------------------------------------
+
+
+def fresh_reader(store: str, question: str, article_id: str) -> None:
+    """A reader that loaded the index answers the question until the new article is cited."""
+    from absatz.answer import answer
+    from vectorstore.search import Searcher
+
+    searcher = Searcher.open(StoreSettings(chroma_path=Path(store)))
+    before = searcher.view().index
+    base = before.vectors.segments[0]
+    answer(searcher, question)
+    print(json.dumps({"ready": True}), flush=True)
+    while True:
+        t = time.perf_counter()
+        view = searcher.view()
+        switched_ms = (time.perf_counter() - t) * 1000
+        got = answer(searcher, question)
+        if not got.abstained and got.citations and got.citations[0].article_id == article_id:
+            index = view.index
+            print(json.dumps({"at": time.time(), "switch_ms": switched_ms,
+                              "segments": len(index.vectors.segments),
+                              "opened": len(index.vectors.segments) - len(before.vectors.segments),
+                              "base_reused": index.vectors.segments[0] is base, "hwm_mb": proc_status_mb("VmHWM")}),
+                  flush=True)
+            return
+        time.sleep(0.1)
+
+
+def fresh_ingest(store: str, path: str) -> dict:
+    """The real ingest of one article file, in its own process; its disk writes from the kernel."""
+    from ingest.pipeline import ingest_paths
+    from vectorstore.embeddings import load_embedder
+
+    chroma = Chroma(StoreSettings(chroma_path=Path(store)))
+    embedder = load_embedder(StoreSettings().embedding_model)
+
+    def io() -> dict[str, int]:
+        with open("/proc/self/io") as f:
+            return {k: int(v) for k, v in (line.split(": ") for line in f)}
+
+    before = io()
+    t = time.perf_counter()
+    report = ingest_paths(chroma, embedder, [path])
+    seconds = time.perf_counter() - t
+    after = io()
+    return {"ingest_s": seconds, "write_bytes": after["write_bytes"] - before["write_bytes"],
+            "wchar": after["wchar"] - before["wchar"], "units": report.units_embedded, "added": report.added}
+
+
+def freshness(store: Path, workdir: Path) -> dict:
+    corpus = sorted((ROOT / "corpus").glob("*.txt"))
+    index_dir = StoreSettings(chroma_path=store).read_index_dir
+    done = json.loads((workdir / "fresh-used.json").read_text()) if (workdir / "fresh-used.json").exists() else []
+    path = next(p for p in corpus if p.stem not in done)
+    (workdir / "fresh-used.json").write_text(json.dumps([*done, path.stem]))
+    sentences = [s for s in path.read_text(encoding="utf-8").split(". ") if len(s.split()) >= 8]
+    question = " ".join(sentences[len(sentences) // 2].split()[:14])
+    index_before = disk_mb(index_dir)
+    reader = child(["--fresh-reader", str(store), question, path.stem], wait=True)
+    t0 = time.time()
+    ingest = child(["--fresh-ingest", str(store), str(path)])
+    line = reader.stdout.readline()
+    reader.wait()
+    if not line:
+        sys.exit(f"the fresh reader failed:\n{reader.stderr.read()[-3000:]}")
+    seen = json.loads(line)
+    return {"article": path.stem, "question": question, "answerable_s": seen["at"] - t0, **ingest,
+            **{k: seen[k] for k in ("switch_ms", "segments", "opened", "base_reused", "hwm_mb")},
+            "index_growth_mb": disk_mb(index_dir) - index_before}
+
+
+# --- processes --------------------------------------------------------------------------------
+
+
+def child(args: list[str], wait: bool = False):
+    """Run this script with ``args`` in a fresh process; its first line of output is JSON.
+    With ``wait``, return the process after that line (it keeps running)."""
+    proc = subprocess.Popen([sys.executable, __file__, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, cwd=ROOT,
+                            env={**os.environ, "PYTHONPATH": f"{ROOT}:{ROOT / 'bench'}"})
+    if wait:
+        line = proc.stdout.readline()
+        if not line:
+            proc.wait()
+            sys.exit(f"{args[0]} failed:\n{proc.stderr.read()[-3000:]}")
+        proc.first = json.loads(line)
+        return proc
+    out, err = proc.communicate()
+    if proc.returncode != 0:
+        sys.exit(f"{args[0]} failed:\n{err[-3000:]}")
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def two_readers(store: Path, qfile: Path) -> tuple[dict, dict, float]:
+    first = child(["--measure", str(store), str(qfile)], wait=True)
+    avail = mem_available_mb()
+    second = child(["--measure", str(store), str(qfile)], wait=True)
+    drop = avail - mem_available_mb()
+    for proc in (first, second):
+        proc.stdin.close()
+        proc.wait()
+    return first.first, second.first, drop
+
+
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--from-store", type=Path, required=False, help="CHROMA_PATH of an embedded store to copy")
-    ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--from-store", type=Path, nargs="+", help="CHROMA_PATH of embedded news stores")
+    ap.add_argument("--xquad-store", type=Path, nargs="+", help="stores holding the XQuAD-de articles")
+    ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    ap.add_argument("--chroma-max", type=int, default=100_000, help="largest size written through Chroma")
     ap.add_argument("--questions", type=int, default=300)
-    ap.add_argument("--workdir", type=Path, help="keep the built stores here and reuse them")
-    ap.add_argument("--langchain-questions", type=int, default=60,
-                    help="questions timed for the LangChain columns (default 60)")
-    ap.add_argument("--no-langchain", action="store_true", help="skip the LangChain columns")
-    ap.add_argument("--components", action="store_true",
-                    help="also time scan, Chroma query, sentence fetch, HNSW load and BLAS-capped embedding")
-    ap.add_argument("--measure", nargs=2, metavar=("STORE", "QUESTIONS"), help=argparse.SUPPRESS)
-    ap.add_argument("--measure-components", nargs=2, metavar=("STORE", "QUESTIONS"), help=argparse.SUPPRESS)
+    ap.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "absatz-latency")
+    ap.add_argument("--langchain-questions", type=int, default=60)
+    ap.add_argument("--no-langchain", action="store_true")
+    ap.add_argument("--freshness", action="store_true", help="add one article to the largest store, timed")
+    for flag, n in (("--measure", 2), ("--quality", 2), ("--build-chroma", 1), ("--build-direct", 4),
+                    ("--write-store", 4), ("--fresh-reader", 3), ("--fresh-ingest", 2)):
+        ap.add_argument(flag, nargs=n, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.measure:
-        print(json.dumps(measure(*args.measure)))
+        measure(*args.measure)
         return
-    if args.measure_components:
-        print(json.dumps(measure_components(*args.measure_components)))
+    for flag, fn in (("quality", quality), ("build_chroma", build_through_chroma), ("build_direct", build_direct),
+                     ("fresh_ingest", fresh_ingest)):
+        if getattr(args, flag):
+            print(json.dumps(fn(*getattr(args, flag))), flush=True)
+            return
+    if args.write_store:
+        src, size, store, units = args.write_store
+        print(json.dumps(write_store(Path(src), int(size), Path(store), units == "units")), flush=True)
         return
-    if not args.from_store:
-        sys.exit("--from-store is required (e.g. the store bench/ingest.py built)")
-    rng = np.random.default_rng(7)
-    source = Chroma(StoreSettings(chroma_path=args.from_store))
-    docs = Reader(source).view().index.vectors.p_text
-    sentences = [d for d in docs if len(d.split()) > 8]
-    questions = [" ".join(s.split()[:10]) for s in random.Random(7).sample(sentences, min(len(sentences), args.questions * 2 // 3))]
+    if args.fresh_reader:
+        fresh_reader(*args.fresh_reader)
+        return
+
+    workdir = args.workdir
+    workdir.mkdir(parents=True, exist_ok=True)
+    src_path = workdir / "source.npz"
+    if not src_path.exists():
+        if not args.from_store:
+            sys.exit("--from-store is needed once (the extracted vectors are kept in --workdir)")
+        xquad = args.xquad_store or [ingest_xquad(workdir)]
+        extract(args.from_store, xquad, src_path)
+    src = load(src_path)
+    news = [t for t, p in zip(src.p_text, src.p_para, strict=True)
+            if not src.xquad[src.para_article[p]] and len(t.split()) > 8]
+    questions = [" ".join(s.split()[:10]) for s in random.Random(7).sample(news, args.questions * 2 // 3)]
     shortened = len(questions)
-    xquad = DATA / "xquad-de" / "questions.jsonl"
-    if xquad.exists():
-        questions += [q["question"] for q in read_jsonl(xquad)[: args.questions - len(questions)]]
-    qfile = Path(tempfile.mkstemp(suffix=".json")[1])
+    questions += [q for q, lang in zip(src.q_text, src.q_lang, strict=True) if lang == "de"][
+        : args.questions - shortened]
+    qfile = workdir / "questions.json"
     qfile.write_text(json.dumps(questions))
     lc_questions = [] if args.no_langchain else questions[: args.langchain_questions]
 
-    rows, components = [], []
-    embedder = load_embedder(StoreSettings().embedding_model)
+    results = json.loads((workdir / "results.json").read_text()) if (workdir / "results.json").exists() else {}
     for size in args.sizes:
-        parent = args.workdir / str(size) if args.workdir else Path(tempfile.mkdtemp(prefix=f"absatz-latency-{size}-"))
-        path = parent / "chroma"
-        target = Chroma(StoreSettings(chroma_path=path))
-        if not Generations(target).read().exists:
-            built, writer = replicate(source, target, size, rng)
-            version, threshold = publish(writer, embedder)  # what an ingest does after writing
-            Generations(target).bump_version(f"{built} passages copied", version, threshold)
-        Searcher(target, embedder).view()  # a reused store gets its read index here, not in the reader
-        r = fresh_process("--measure", path, qfile)
-        store_label = f"{r['passages']:,} passages ({r['passages'] // len(docs)}× the source), {r['sentences']:,} sentences"
-        if lc_questions:
-            (lc50, lc95), (en50, en95) = langchain_stack(path, embedder, lc_questions)
-            lc_cells = [f"{lc50:.0f} / {lc95:.0f}", f"{en50:.0f} / {en95:.0f}"]
-        else:
-            lc_cells = ["not run", "not run"]
-        rows.append([store_label, f"{r['embed_p50']:.0f}", f"{r['search_p50']:.0f} / {r['search_p95']:.0f}",
-                     f"{r['ask_p50']:.0f} / {r['ask_p95']:.0f}", *lc_cells, f"{r['rss_mb']:.0f} MB", f"{r['open_s']:.1f} s"])
-        if args.components:
-            c = fresh_process("--measure-components", path, qfile)
-            components.append([f"{c['passages']:,} passages",
-                               f"{c['scan_p50']:.1f} / {c['scan_p95']:.1f}",
-                               f"{c['chroma40_p50']:.1f} / {c['chroma40_p95']:.1f}",
-                               f"{c['fetch10_p50']:.0f} / {c['fetch10_p95']:.0f}",
-                               f"{c['sentence_hnsw_disk_mb']:,.1f} MB on disk, +{c['sentence_hnsw_rss_mb']:,.0f} MB resident "
-                               f"({c['sentence_first_query_ms']:,.0f} ms)",
-                               f"{c['embed_blas_1_p50']:.0f} / {c['embed_blas_1_p95']:.0f}",
-                               f"{c['embed_blas_all_p50']:.0f} / {c['embed_blas_all_p95']:.0f}"])
-    xquad_used = len(questions) - shortened
-    print(f"{len(questions)} questions ({shortened} shortened corpus sentences, {xquad_used} XQuAD-de questions); "
-          f"LangChain columns: {'the first ' + str(len(lc_questions)) if lc_questions else 'not run'}; {machine()}\n")
-    n_lc = f"{len(lc_questions)} q" if lc_questions else "not run"
-    print(table(["store", f"embed question p50 ms ({len(questions)} q)", f"search p50 / p95 ms ({len(questions)} q)",
-                 f"ask p50 / p95 ms ({len(questions)} q)", f"LangChain BM25Retriever p50 / p95 ms ({n_lc})",
-                 f"LangChain BM25Retriever + Chroma in EnsembleRetriever p50 / p95 ms ({n_lc})",
-                 "reader peak RSS", "open + index load"], rows))
-    if components:
-        print(f"\nComponents, {len(questions)} questions each, in a fresh reader process; {machine()}\n")
-        print(table(["store", "passage scan (read index) p50 / p95 ms", "Chroma query, 40 passages p50 / p95 ms",
-                     "Chroma: sentences of ten paragraphs p50 / p95 ms",
-                     "sentence HNSW graph loaded by the first Chroma sentence query",
-                     "embed question, BLAS 1 thread, p50 / p95 ms",
-                     f"embed question, BLAS {os.cpu_count()} threads, p50 / p95 ms"], components))
+        store = workdir / str(size) / "chroma"
+        key = str(size)
+        r = results.setdefault(key, {})
+        path = "Chroma" if size <= args.chroma_max else "direct"
+        if "build" not in r:
+            if store.exists():
+                sys.exit(f"{store} is half-built (no result recorded): remove it")
+            r["write"] = child(["--write-store", str(src_path), key, str(store),
+                                "units" if path == "Chroma" else "articles"])
+            if path == "Chroma":
+                r["build"] = child(["--build-chroma", str(store)])
+            else:
+                r["build"] = child(["--build-direct", str(src_path), key, str(store), str(r["write"]["committed"])])
+            r["path"] = path
+            r["index_mb"] = disk_mb(StoreSettings(chroma_path=store).read_index_dir)
+            r["store_mb"] = disk_mb(store) - r["index_mb"]
+            save(workdir, results)
+        first, second, drop = two_readers(store, qfile)
+        r.update(reader=first, second=second, avail_drop=drop)
+        r["quality"] = child(["--quality", str(store), str(src_path)])
+        if lc_questions and path == "Chroma":
+            (b50, b95), (e50, e95) = langchain_stack(store, lc_questions)
+            r["langchain"] = [b50, b95, e50, e95]
+        save(workdir, results)
+        print(json.dumps({key: r}), file=sys.stderr, flush=True)
+    if args.freshness:
+        largest = str(max(args.sizes))
+        results[largest]["freshness"] = freshness(workdir / largest / "chroma", workdir)
+        save(workdir, results)
+    report(results, args, len(questions), shortened, len(lc_questions))
 
 
-def fresh_process(flag: str, path: Path, qfile: Path) -> dict:
-    out = subprocess.run([sys.executable, __file__, flag, str(path), str(qfile)], capture_output=True,
-                         text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
-    if out.returncode != 0:
-        sys.exit(f"{flag} failed:\n{out.stderr[-3000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+def save(workdir: Path, results: dict) -> None:
+    (workdir / "results.json").write_text(json.dumps(results, indent=1))
+
+
+def ingest_xquad(workdir: Path) -> Path:
+    """A store of the XQuAD-de articles, embedded here once (a few minutes on two cores)."""
+    from ingest.pipeline import ingest_paths
+    from vectorstore.embeddings import load_embedder
+
+    store = workdir / "xquad" / "chroma"
+    if not Generations(Chroma(StoreSettings(chroma_path=store))).read().exists:
+        ingest_paths(Chroma(StoreSettings(chroma_path=store)), load_embedder(StoreSettings().embedding_model),
+                     [DATA / "xquad-de" / "articles.jsonl"])
+    return store
+
+
+def report(results: dict, args: argparse.Namespace, n_q: int, shortened: int, n_lc: int) -> None:
+    sizes = [str(s) for s in args.sizes if str(s) in results and "reader" in results[str(s)]]
+    print(f"{n_q} questions ({shortened} shortened corpus sentences, {n_q - shortened} XQuAD-de questions), one at a "
+          f"time; LangChain columns: the first {n_lc}; {machine()}\n")
+    rows = []
+    for s in sizes:
+        r = results[s]
+        m, m2, q = r["reader"], r["second"], r["quality"]
+        lc = r.get("langchain")
+        lc_cells = [f"{lc[0]:.0f} / {lc[1]:.0f}", f"{lc[2]:.0f} / {lc[3]:.0f}"] if lc else \
+            ["not run (passages not in Chroma)"] * 2 if r["path"] == "direct" else ["not run"] * 2
+        rows.append([f"{m['passages']:,} passages, {m['sentences']:,} sentences ({r['path']})",
+                     f"{m['embed_p50']:.0f}", f"{m['search_p50']:.0f} / {m['search_p95']:.0f}",
+                     f"{m['ask_p50']:.0f} / {m['ask_p95']:.0f}", *lc_cells, f"{m['hwm_mb']:,.0f} MB",
+                     f"{m2['private_mb']:,.0f} MB ({r['avail_drop']:+,.0f})", f"{m['open_s']:.1f} s",
+                     f"{q['index_de']:.4f} / {q['index_en']:.4f}", f"{q['exact_de']:.4f} / {q['exact_en']:.4f}"])
+    print(table(["store", "embed question p50 ms", "search p50 / p95 ms", "ask p50 / p95 ms",
+                 "LangChain BM25Retriever p50 / p95 ms", "LangChain BM25Retriever + Chroma (Ensemble) p50 / p95 ms",
+                 "reader peak RSS", "2nd reader adds: private (MemAvailable drop)", "open + index load",
+                 "MRR@10 de / en", "exact float32 scan: MRR@10 de / en"], rows))
+    print(f"\nBuilding each store; {machine()}\n")
+    rows = []
+    for s in sizes:
+        r = results[s]
+        w, b = r["write"], r["build"]
+        written = (f"{w['records']:,} records in {w['write_s']:,.0f} s ({w['records'] / w['write_s']:,.0f}/s)"
+                   if r["path"] == "Chroma" else f"{w['articles']:,} article records in {w['write_s']:,.0f} s "
+                   f"({w['articles'] / w['write_s']:,.0f}/s); passages and sentences not written")
+        source = "from Chroma, from scratch (publish)" if r["path"] == "Chroma" else "straight from the replicated records"
+        rows.append([s, written, source, f"{b['build_s']:,.0f} s", f"{b['build_peak_mb']:,.0f} MB",
+                     f"{r['index_mb']:,.0f} MB", f"{r['store_mb']:,.0f} MB"])
+    print(table(["passages", "Chroma writes", "read index built", "build time", "build peak RSS", "read index on disk",
+                 "Chroma store on disk"], rows))
+    fresh = [(s, results[s]["freshness"]) for s in sizes if "freshness" in results[s]]
+    if fresh:
+        print(f"\nAdding one article to the largest store (real ingest in its own process; a reader that had "
+              f"loaded the index asks until it is cited); {machine()}\n")
+        print(table(["store", "article", "answerable after", "ingest (embed, write, publish, prune)",
+                     "units embedded", "bytes written by the ingest", "read index grew", "reader: segments opened",
+                     "reader: base reused", "reader: switch"],
+                    [[f"{int(s):,} passages", f["article"], f"{f['answerable_s']:.1f} s", f"{f['ingest_s']:.1f} s",
+                      f["units"], f"{f['write_bytes'] / 2**20:.1f} MB", f"{f['index_growth_mb']:.2f} MB",
+                      f["opened"], "yes" if f["base_reused"] else "no", f"{f['switch_ms']:.0f} ms"]
+                     for s, f in fresh]))
 
 
 if __name__ == "__main__":

@@ -141,7 +141,7 @@ def inspect(chroma: str) -> dict:
         "committed": committed,
         "passages": writer.stored_ids("passages"),
         "sentences": writer.stored_ids("sentences"),
-        "index": {"hashes": index.hashes, "para_ids": vectors.para_ids(), "passages": vectors.p_text,
+        "index": {"hashes": index.hashes, "para_ids": vectors.para_ids(), "passages": list(vectors.p_text),
                   "bm25_missing": bm25_missing},
         "saved": None if saved is None else {"version": saved.version, "hashes": saved.hashes,
                                              "para_ids": saved.vectors.para_ids()},

@@ -1,38 +1,51 @@
 """Making committed writes visible: the last steps of the one write protocol.
 
 After an ingest, a removal, a rebuild or an import has committed its records, the read
-index of the committed state is built (from the previous one: only changed articles are
-read back), saved where readers look and calibrated; then the new corpus version is
-announced in the pointer, which is how every reader — in this process or another —
-notices the change. Records the new state no longer uses are pruned last, by the caller.
+index is brought to the committed state (:func:`~vectorstore.readindex.sync`: only the
+articles committed since it last looked are read back, written as a small new segment;
+from scratch for a new generation) where readers look, and calibrated; then the new
+corpus version is announced in the pointer, which is how every reader — in this process
+or another — notices the change. Segments are merged after that, small ones at once and
+large ones in a background process (:func:`~vectorstore.readindex.schedule_merge`).
+Records the new state no longer uses are pruned last, by the caller.
 """
 
 from __future__ import annotations
 
 from .embeddings import VectorEmbeddings
+from .errors import StoreWriteError
 from .generations import Generations, new_version
-from .readindex import ReadIndex
+from .readindex import ReadIndex, index_dir, schedule_merge, sync
 from .search import calibrate
 from .writer import Writer
 
 
 def publish(writer: Writer, embedder: VectorEmbeddings) -> tuple[str, float]:
-    """Build, save and calibrate the read index of what ``writer``'s generation has
-    committed: the new corpus version and its abstention threshold, for the caller to announce."""
-    directory = writer.chroma.settings.read_index_dir
-    index = ReadIndex.build(writer, new_version(), (embedder.name, embedder.dim),
-                            ReadIndex.load(directory) if directory else None)
-    index.save_quietly(directory)
-    return index.version, calibrate(index, embedder)
+    """Bring the read index to what ``writer``'s generation has committed and calibrate it:
+    the new corpus version and its abstention threshold, for the caller to announce."""
+    directory = index_dir(writer.chroma.settings)
+    version = new_version()
+    try:
+        manifest = sync(writer, version, (embedder.name, embedder.dim), directory)
+    except OSError as exc:
+        raise StoreWriteError(
+            f"cannot write to the store at {writer.chroma.settings.location} (the search index in {directory}: "
+            f"{exc.strerror or exc}); is the disk full or read-only? Nothing committed was lost: the previous "
+            "index still serves."
+        ) from None
+    threshold = calibrate(ReadIndex.open(directory, manifest), embedder)
+    return version, threshold
 
 
 def announce(writer: Writer, embedder: VectorEmbeddings, summary: str) -> None:
     """Publish the committed state of the live generation and announce it."""
     version, threshold = publish(writer, embedder)
     Generations(writer.chroma).bump_version(summary, version, threshold)
+    schedule_merge(index_dir(writer.chroma.settings))
 
 
 def switch(writer: Writer, embedder: VectorEmbeddings, summary: str) -> None:
     """Publish a fully written new generation and make it the live one (rebuild, import)."""
     version, threshold = publish(writer, embedder)
     Generations(writer.chroma).switch_to(writer.generation, embedder.name, embedder.dim, summary, version, threshold)
+    schedule_merge(index_dir(writer.chroma.settings))

@@ -1,44 +1,172 @@
 """What a reader searches and looks up: a copy of the committed store at one corpus version.
 
-Vectors (:mod:`.vectors`) and BM25 (:mod:`.lexical`) are derived from Chroma, tagged
-with the corpus version, generation and embedder they were built from, and saved
-together in one folder that is replaced by a rename, so a process never loads half of
-one. A new version is built from the previous one: rows of articles whose committed
-hash did not change are kept, only changed articles are read back from Chroma.
+Chroma is the one source of truth; the read index is derived from it and rebuildable at
+any time. It lives in a folder (beside the store, or ``INDEX_DIR``) as immutable
+*segments* (:mod:`.segment`: vectors, BM25, texts and metadata of some articles, memory-
+mapped by every reader) and a *manifest* naming the segments of the current version and,
+per segment, the articles a later segment replaced or a removal deleted. Like Lucene:
 
-The index holds every article's metadata, every paragraph's heading and every sentence,
-so the lookups behind ``/source``, ``/article``, autocomplete and ``/stats`` are served
-from it, consistent with the answers of the same version and without a round trip to
-Chroma. A process keeps the index of the current version in a :class:`Reader`.
+- **from scratch** (a new store, a new generation, an older format): one segment,
+  written streamed from Chroma a few hundred articles at a time (:func:`build_full`);
+- **an ingest** (:func:`sync`) reads back from Chroma only the articles committed since
+  the index last looked (their commit time; a count check catches removals) and writes
+  them as a small new segment, marking their old rows dead: bytes written are those of
+  the changed articles, whatever the size of the corpus;
+- **a merge** (:func:`merge`) folds segments together — small ones at once, the base
+  in a background process — copying rows and BM25 weights as they are, so results stay
+  the same; readers switch to the merged segments at their next question.
+
+The manifest is replaced by a rename under a lock (``.lock``), so a reader never sees
+half of one; a reader that already holds a version's segments opens only the new ones
+(:class:`Reader`). The index holds every article's metadata, every paragraph's heading
+and every sentence: ``/source``, ``/article``, autocomplete and ``/stats`` are served
+from it, consistent with the answers of the same version.
 """
 
 from __future__ import annotations
 
+import atexit
+import contextlib
+import fcntl
 import json
 import logging
+import os
 import shutil
+import subprocess
+import sys
 import tempfile
 import threading
-from dataclasses import dataclass
+import time
+import uuid
+import weakref
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
 from .chroma import Chroma
 from .errors import UnknownCitation
 from .generations import Generations, PointerMeta
-from .lexical import LexicalIndex, index_text
+from .lexical import LexicalIndex, LexicalStats
 from .memory import release_freed_memory
-from .records import ArticleSummary, ParagraphView, citation_id, parse_citation_id
+from .records import ArticleRecord, ArticleSummary, ParagraphView, citation_id, parse_citation_id
+from .segment import Segment, SegmentWriter, article_rows, merge_segments, new_segment_name
+from .settings import StoreSettings
 from .vectors import VectorIndex
 from .writer import Writer
 
+if TYPE_CHECKING:
+    from chromadb.api.types import Where
+
 log = logging.getLogger(__name__)
 
-# 2: article metadata as ArticleMeta (headings included); an older index is rebuilt.
-FORMAT = 2
-# Above this share of changed articles, one sequential scan beats many filtered reads.
-FULL_SCAN_SHARE = 0.3
+# 3: segments and a manifest; an older index (one folder of arrays) is rebuilt.
+FORMAT = 3
+MANIFEST = "manifest.json"
+# Articles read back from Chroma per request while building from scratch.
+BUILD_BATCH = 500
+# Commits this much older than the newest one the index has seen are looked at again
+# (clocks of several hosts writing one store may disagree by that much).
+CLOCK_SLACK_S = 600.0
+# Merge policy: an index of at most MERGE_FLOOR live passages is kept as one segment
+# (merged at once: it takes well under a second); above, the deltas are merged when
+# there are more than MAX_DELTAS of them, and everything into a new base when the deltas
+# and the base's dead rows reach MERGE_SHARE of the base.
+MERGE_FLOOR = 50_000
+MAX_DELTAS = 8
+MERGE_SHARE = 0.1
+
+
+# --- the manifest ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A segment of the manifest: its folder, and the file of its dead article rows."""
+
+    name: str
+    passages: int
+    deleted: str = ""
+    dead_passages: int = 0
+
+
+@dataclass(frozen=True)
+class Manifest:
+    version: str
+    generation: str
+    embedder: str
+    dim: int
+    segments: tuple[Entry, ...] = ()
+    serial: int = 0
+    max_committed: float = 0.0  # the newest commit time the index has seen
+
+    def usable_for(self, generation: str, embedder: str) -> bool:
+        return self.generation == generation and self.embedder == embedder
+
+    @property
+    def live_passages(self) -> int:
+        return sum(e.passages - e.dead_passages for e in self.segments)
+
+    def save(self, directory: Path) -> None:
+        tmp = directory / f".{MANIFEST}.{uuid.uuid4().hex[:8]}"
+        tmp.write_text(json.dumps({
+            "format": FORMAT, "version": self.version, "generation": self.generation, "embedder": self.embedder,
+            "dim": self.dim, "serial": self.serial, "max_committed": self.max_committed,
+            "segments": [vars(e) for e in self.segments]}))
+        os.replace(tmp, directory / MANIFEST)
+
+    @classmethod
+    def load(cls, directory: Path | None) -> Manifest | None:
+        if directory is None:
+            return None
+        try:
+            head = json.loads((directory / MANIFEST).read_text())
+            if head.get("format") != FORMAT:
+                return None
+            return cls(head["version"], head["generation"], head["embedder"], int(head["dim"]),
+                       tuple(Entry(**e) for e in head["segments"]), int(head["serial"]), float(head["max_committed"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def dead(self, directory: Path, entry: Entry) -> np.ndarray:
+        return np.load(directory / entry.deleted) if entry.deleted else np.zeros(0, np.int64)
+
+
+@contextlib.contextmanager
+def index_lock(directory: Path, blocking: bool = True) -> Iterator[bool]:
+    """The index folder's lock: whoever changes the manifest holds it. Yields False when
+    ``blocking`` is off and another process holds it."""
+    directory.mkdir(parents=True, exist_ok=True)
+    fd = os.open(directory / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+    finally:
+        os.close(fd)
+
+
+_LEGACY = ("index.json", "texts.json", "bm25")  # the single-folder index of format 2
+
+
+def remove_unreferenced(directory: Path, manifest: Manifest) -> None:
+    """Segments and deletion files the manifest no longer names (readers that mapped
+    them keep their pages until they move on), and an index of an older format."""
+    keep = {e.name for e in manifest.segments} | {e.deleted for e in manifest.segments if e.deleted}
+    for path in directory.iterdir():
+        old = path.name.startswith("seg-") and path.name not in keep
+        legacy = path.name in _LEGACY or (path.suffix == ".npy" and not path.name.startswith("seg-"))
+        if old or legacy:
+            shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
+
+
+# --- the index a reader searches ------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -49,87 +177,74 @@ class Counts:
     sentences: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ReadIndex:
     version: str
     generation: str
     embedder: str
-    hashes: dict[str, str]
     vectors: VectorIndex
     lexical: LexicalIndex
+    manifest: Manifest = field(default_factory=lambda: Manifest("", "", "", 0))
+    directory: Path | None = None
 
-    # --- building -------------------------------------------------------------------
+    # --- opening --------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, directory: Path, manifest: Manifest, cache: dict[str, Segment] | None = None) -> ReadIndex:
+        """The segments ``manifest`` names (reusing those already open in ``cache``)."""
+        segments, dead = [], []
+        for entry in manifest.segments:
+            seg = cache.get(entry.name) if cache is not None else None
+            if seg is None:
+                seg = Segment(directory / entry.name)
+                if cache is not None:
+                    cache[entry.name] = seg
+            segments.append(seg)
+            dead.append(manifest.dead(directory, entry))
+        vectors = VectorIndex(segments, dead, manifest.dim)
+        dead_rows = vectors.dead_passage_rows()
+        lexical = LexicalIndex([s.lexicon for s in segments], vectors.p_off, dead_rows if len(dead_rows) else None)
+        return cls(manifest.version, manifest.generation, manifest.embedder, vectors, lexical, manifest, directory)
+
+    @classmethod
+    def load(cls, directory: Path | None) -> ReadIndex | None:
+        """The index saved in ``directory``, or None when there is none (or an older format)."""
+        manifest = Manifest.load(directory)
+        if manifest is None or directory is None:
+            return None
+        try:
+            return cls.open(directory, manifest)
+        except (OSError, ValueError, KeyError) as exc:
+            log.warning("ignoring the search index in %s (%s); rebuilding it from the store", directory, exc)
+            return None
 
     @classmethod
     def build(cls, writer: Writer | None, version: str, embedder: tuple[str, int],
               previous: ReadIndex | None = None) -> ReadIndex:
-        """The committed state of ``writer``'s generation (none: an empty index), tagged
-        ``version``, reusing ``previous``'s rows. ``embedder`` (name, dimension) is what
-        the generation was embedded with: a writer knows it, a reader has it from the pointer."""
-        name, dim = embedder
-        generation = writer.generation if writer is not None else ""
-        articles = writer.committed_articles() if writer is not None else {}
-        hashes = {aid: r.article_hash for aid, r in articles.items()}
-        kept: set[str] = set()
-        if previous is not None and previous.generation == generation and previous.embedder == name:
-            kept = {aid for aid, h in hashes.items() if previous.hashes.get(aid) == h}
-        todo = [aid for aid in hashes if aid not in kept]
-        if writer is None or not hashes:
-            vectors = VectorIndex.empty(dim)
-        elif len(todo) > FULL_SCAN_SHARE * len(hashes):
-            vectors = VectorIndex.from_records(writer.committed_records(articles), dim)
+        """The committed state of ``writer``'s generation built from scratch into a folder of
+        its own (removed with the index): what a check compares a saved index with."""
+        directory = Path(tempfile.mkdtemp(prefix="absatz-index-"))
+        if writer is None:
+            manifest = Manifest(version, "", embedder[0], embedder[1])
         else:
-            fresh = VectorIndex.from_records(writer.committed_records(articles, todo), dim)
-            vectors = previous.vectors.keep(kept).plus(fresh) if previous is not None and kept else fresh
-        return cls(version, generation, name, hashes, vectors, lexical_for(vectors))
-
-    # --- files ----------------------------------------------------------------------
-
-    def save(self, directory: Path) -> None:
-        """Write beside the old folder and rename: a reader never sees half an index."""
-        directory.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(dir=directory.parent, prefix=f".{directory.name}-"))
-        old = directory.with_name(f".{directory.name}.old")
-        try:
-            self.vectors.save(tmp)
-            self.lexical.save(tmp)
-            (tmp / "index.json").write_text(json.dumps(
-                {"format": FORMAT, "version": self.version, "generation": self.generation,
-                 "embedder": self.embedder, "hashes": self.hashes}))
-            if directory.exists():
-                shutil.rmtree(old, ignore_errors=True)
-                directory.rename(old)
-            tmp.rename(directory)
-        except OSError:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        finally:
-            shutil.rmtree(old, ignore_errors=True)
-
-    def save_quietly(self, directory: Path | None) -> None:
-        """Save where readers look (if anywhere); a read-only or full disk must not stop answering."""
-        if directory is None:
-            return
-        try:
-            self.save(directory)
-        except OSError as exc:
-            log.warning("could not save the search index to %s: %s", directory, exc)
-
-    @classmethod
-    def load(cls, directory: Path) -> ReadIndex | None:
-        """The saved index, or None when there is none or it cannot be read (then it is rebuilt)."""
-        try:
-            head = json.loads((directory / "index.json").read_text())
-            if head.get("format") != FORMAT:
-                return None
-            return cls(head["version"], head["generation"], head["embedder"], head["hashes"],
-                       VectorIndex.load(directory), LexicalIndex.load(directory))
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            if directory.exists():
-                log.warning("ignoring the search index in %s (%s); rebuilding it from the store", directory, exc)
-            return None
+            manifest = build_full(writer, version, embedder, directory)
+        manifest.save(directory)
+        index = cls.open(directory, manifest)
+        weakref.finalize(index, shutil.rmtree, directory, True)
+        return index
 
     # --- lookups ----------------------------------------------------------------------
+
+    @cached_property
+    def hashes(self) -> dict[str, str]:
+        """Article id → committed hash, every live article (built when first asked for)."""
+        vec = self.vectors
+        live = vec.live_articles()
+        return {aid: h for aid, h, alive in zip(vec.article_ids, vec.article_hashes, live, strict=True) if alive}
+
+    def hash_of(self, article_id: str) -> str | None:
+        row = self.vectors.article_row(article_id)
+        return self.vectors.article_hashes[row] if row is not None else None
 
     def paragraph(self, cid: str) -> ParagraphView:
         """The paragraph behind a citation id (:class:`UnknownCitation` when there is none)."""
@@ -137,11 +252,11 @@ class ReadIndex:
         para_id = citation_id(article_id, n)
         vec = self.vectors
         row = vec.para_row(para_id)
-        sentences = tuple(vec.s_text[r] for r in vec.sentence_rows(np.asarray([row]))) if row is not None else ()
+        sentences = tuple(vec.s_text[int(r)] for r in vec.sentence_rows(np.asarray([row]))) if row is not None else ()
         if row is None or not sentences:
             raise UnknownCitation(cid)
         return ParagraphView(para_id=para_id, article_id=article_id, paragraph=n, text=" ".join(sentences),
-                             heading=vec.para_heading[row], meta=vec.article_meta[vec.para_article[row]],
+                             heading=vec.para_heading[row], meta=vec.article_meta[int(vec.para_article[row])],
                              sentences=sentences)
 
     def article(self, article_id: str) -> ArticleSummary:
@@ -150,18 +265,28 @@ class ReadIndex:
             raise UnknownCitation(article_id)
         return ArticleSummary(article_id, self.vectors.article_meta[row])
 
+    def _live_meta(self) -> Iterator[tuple[str, Any]]:
+        vec = self.vectors
+        for aid, meta, alive in zip(vec.article_ids, vec.article_meta, vec.live_articles(), strict=True):
+            if alive:
+                yield aid, meta
+
     def article_titles(self) -> dict[str, str]:
         """Article id → title, for autocomplete and listings."""
-        return {aid: m.title for aid, m in zip(self.vectors.article_ids, self.vectors.article_meta, strict=True)}
+        return {aid: m.title for aid, m in self._live_meta()}
 
     def article_paths(self) -> dict[str, str]:
         """Article id → the file it was ingested from."""
-        return {aid: m.path for aid, m in zip(self.vectors.article_ids, self.vectors.article_meta, strict=True)}
+        return {aid: m.path for aid, m in self._live_meta()}
 
     def counts(self) -> Counts:
         vec = self.vectors
-        return Counts(len(vec.article_ids), sum(m.n_paragraphs for m in vec.article_meta), len(vec.p_text),
-                      len(vec.s_text))
+        live = vec.live_articles()
+        totals = np.zeros(3, np.int64)
+        for s, seg in enumerate(vec.segments):
+            rows = np.flatnonzero(live[vec.a_off[s] : vec.a_off[s + 1]])
+            totals += seg.counts_of(rows)
+        return Counts(int(live.sum()), int(totals[0]), int(totals[1]), int(totals[2]))
 
     def lexical_paragraphs(self, query: str, k: int) -> list[tuple[str, float]]:
         """BM25 alone, best paragraph first (a paragraph's best passage counts)."""
@@ -171,13 +296,223 @@ class ReadIndex:
         return list(best.items())[:k]
 
 
-def lexical_for(vectors: VectorIndex) -> LexicalIndex:
-    titles = [m.title for m in vectors.article_meta]
-    texts = [
-        index_text(text, {"title": titles[vectors.para_article[p]], "heading": vectors.para_heading[p]})
-        for text, p in zip(vectors.p_text, vectors.p_para, strict=True)
-    ]
-    return LexicalIndex.build(texts)
+# --- building and updating ---------------------------------------------------------------------
+
+
+def _pages(writer: Writer, include: list[str], where: Where | None = None) -> Iterator[dict[str, Any]]:
+    collection = writer.collections.articles
+    for page in writer.chroma.pages(collection, cast("Any", include), where):
+        yield cast("dict[str, Any]", page)
+
+
+def _write_segment(writer: Writer, articles: dict[str, ArticleRecord], ids: list[str], directory: Path, dim: int,
+                   stats: LexicalStats | None) -> tuple[str, dict[str, Any]]:
+    """A new segment of ``ids`` (read back from Chroma ``BUILD_BATCH`` articles at a time)."""
+    name = new_segment_name()
+    seg = SegmentWriter(directory / name, dim)
+    try:
+        for start in range(0, len(ids), BUILD_BATCH):
+            chunk = ids[start : start + BUILD_BATCH]
+            seg.add(article_rows(writer.committed_records(articles, chunk)))
+        return name, seg.finish(stats)
+    except BaseException:
+        seg.abandon()
+        raise
+
+
+def build_full(writer: Writer, version: str, embedder: tuple[str, int], directory: Path) -> Manifest:
+    """One segment of everything ``writer``'s generation has committed, streamed."""
+    name, dim = embedder
+    articles = writer.committed_articles()
+    ids = sorted(articles)
+    if not ids:
+        return Manifest(version, writer.generation, name, dim)
+    seg_name, meta = _write_segment(writer, articles, ids, directory, dim, None)
+    return Manifest(version, writer.generation, name, dim, (Entry(seg_name, meta["passages"]),), 1,
+                    meta["max_committed"])
+
+
+def changes(writer: Writer, index: ReadIndex) -> tuple[dict[str, ArticleRecord], list[str]]:
+    """Articles committed in Chroma that ``index`` lacks or holds in another version, and
+    articles ``index`` holds that are no longer committed. Reads only the article records
+    committed since the index last looked, and the number of articles; all ids only when
+    that number does not add up."""
+    since = index.manifest.max_committed - CLOCK_SLACK_S
+    recent = [ArticleRecord.from_metadata(m) for page in _pages(writer, ["metadatas"], {"committed": {"$gte": since}})
+              for m in page["metadatas"] or []]
+    changed = {r.article_id: r for r in recent if index.hash_of(r.article_id) != r.article_hash}
+    new = sum(1 for aid in changed if index.vectors.article_row(aid) is None)
+    total = writer.chroma.call(writer.collections.articles.count)
+    live = int(index.vectors.live_articles().sum())
+    removed: list[str] = []
+    if total != live + new:
+        committed = writer.committed_articles()
+        removed = [aid for aid in index.hashes if aid not in committed]
+        for aid, record in committed.items():
+            if index.hashes.get(aid) != record.article_hash:
+                changed[aid] = record
+    return changed, removed
+
+
+def update(writer: Writer, index: ReadIndex, version: str, directory: Path) -> Manifest:
+    """``index``'s manifest brought to what ``writer``'s generation has committed: a new
+    segment of the changed articles, their old rows marked dead."""
+    manifest = index.manifest
+    changed, removed = changes(writer, index)
+    if not changed and not removed:
+        return replace(manifest, version=version)
+    vec = index.vectors
+    dead = [set(manifest.dead(directory, e).tolist()) for e in manifest.segments]
+    for aid in [*changed, *removed]:
+        row = vec.article_row(aid)
+        if row is not None:
+            s = int(np.searchsorted(vec.a_off, row, side="right")) - 1
+            dead[s].add(row - int(vec.a_off[s]))
+    serial = manifest.serial + 1
+    entries = []
+    for s, (entry, rows) in enumerate(zip(manifest.segments, dead, strict=True)):
+        if len(rows) == len(manifest.dead(directory, entry)):
+            entries.append(entry)
+            continue
+        arr = np.asarray(sorted(rows), np.int64)
+        deleted = f"{entry.name}.del-{serial}.npy"
+        np.save(directory / deleted, arr)
+        entries.append(replace(entry, deleted=deleted, dead_passages=len(vec.segments[s].dead_passages(arr))))
+    max_committed = manifest.max_committed
+    if changed:
+        name, meta = _write_segment(writer, changed, sorted(changed), directory, manifest.dim,
+                                    index.lexical.stats())
+        entries.append(Entry(name, meta["passages"]))
+        max_committed = max(max_committed, meta["max_committed"])
+    return replace(manifest, version=version, segments=tuple(entries), serial=serial, max_committed=max_committed)
+
+
+def sync(writer: Writer, version: str, embedder: tuple[str, int], directory: Path) -> Manifest:
+    """Bring the index in ``directory`` to the committed state of ``writer``'s generation,
+    tagged ``version``: incrementally when it holds an earlier state of the same
+    generation and embedder, else from scratch."""
+    with index_lock(directory):
+        current = Manifest.load(directory)
+        if current is not None and current.usable_for(writer.generation, embedder[0]):
+            try:
+                manifest = update(writer, ReadIndex.open(directory, current), version, directory)
+            except (OSError, ValueError, KeyError) as exc:
+                if isinstance(exc, OSError) and exc.errno in (28, 27, 30):  # full, too large, read-only
+                    raise
+                log.warning("rebuilding the search index in %s (%s)", directory, exc)
+                manifest = build_full(writer, version, embedder, directory)
+        else:
+            manifest = build_full(writer, version, embedder, directory)
+        manifest.save(directory)
+        remove_unreferenced(directory, manifest)
+        return manifest
+
+
+# --- merging ------------------------------------------------------------------------------------
+
+
+def plan_merge(manifest: Manifest) -> list[str]:
+    """The segments to merge now (contiguous, in order), by the policy above; [] for none."""
+    entries = manifest.segments
+    if not entries or (len(entries) == 1 and not entries[0].dead_passages):
+        return []
+    if manifest.live_passages <= MERGE_FLOOR:
+        return [e.name for e in entries]
+    base, deltas = entries[0], entries[1:]
+    if sum(e.passages for e in deltas) + base.dead_passages > MERGE_SHARE * max(base.passages, 1):
+        return [e.name for e in entries]
+    if len(deltas) > MAX_DELTAS:
+        return [e.name for e in deltas]
+    return []
+
+
+def merge(directory: Path, names: list[str] | None = None) -> bool:
+    """Merge ``names`` (default: what :func:`plan_merge` chooses) into one segment and
+    commit it; deletions that happened meanwhile are carried over. Nothing happens when
+    another merge runs or the segments changed meanwhile. True when a merge was committed."""
+    with index_lock(directory / ".merging", blocking=False) as mine:
+        if not mine:
+            return False
+        snapshot = Manifest.load(directory)
+        if snapshot is None:
+            return False
+        names = names if names is not None else plan_merge(snapshot)
+        if not names:
+            return False
+        entries = [e for e in snapshot.segments if e.name in names]
+        sources = [(Segment(directory / e.name), snapshot.dead(directory, e)) for e in entries]
+        tmp = directory / f".merge-{uuid.uuid4().hex[:8]}"
+        merge_segments(sources, tmp)
+        with index_lock(directory):
+            current = Manifest.load(directory)
+            now = {e.name: e for e in current.segments} if current is not None else {}
+            if current is None or any(n not in now for n in names):
+                shutil.rmtree(tmp, ignore_errors=True)
+                return False
+            merged = Segment(tmp)
+            late = []  # articles that died in the merged segments while the merge ran
+            for (seg, before), e in zip(sources, entries, strict=True):
+                after = current.dead(directory, now[e.name])
+                for row in np.setdiff1d(after, before).tolist():
+                    late.append(merged.article_row(seg.a_id[row]))
+            name = new_segment_name()
+            os.rename(tmp, directory / name)
+            entry = Entry(name, merged.passages)
+            serial = current.serial + 1
+            if late:
+                arr = np.asarray(sorted(r for r in late if r is not None), np.int64)
+                entry = replace(entry, deleted=f"{name}.del-{serial}.npy", dead_passages=len(merged.dead_passages(arr)))
+                np.save(directory / entry.deleted, arr)
+            segments: list[Entry] = []
+            for e in current.segments:
+                if e.name == names[0]:
+                    segments.append(entry)
+                elif e.name not in names:
+                    segments.append(e)
+            manifest = replace(current, segments=tuple(segments), serial=serial)
+            manifest.save(directory)
+            remove_unreferenced(directory, manifest)
+        return True
+
+
+def schedule_merge(directory: Path) -> None:
+    """Merge what the policy asks for: small merges at once, larger ones in a process of
+    their own that outlives this one (readers pick its result up by themselves)."""
+    manifest = Manifest.load(directory)
+    names = plan_merge(manifest) if manifest is not None else []
+    if not names or manifest is None:
+        return
+    rows = sum(e.passages for e in manifest.segments if e.name in names)
+    if rows <= MERGE_FLOOR:
+        merge(directory, names)
+        return
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH", "")]))}
+    subprocess.Popen([sys.executable, "-m", "vectorstore.readindex", "merge", str(directory)], env=env,
+                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                     start_new_session=True)
+
+
+# --- the reader ------------------------------------------------------------------------------------
+
+_private: dict[str, Path] = {}
+_private_lock = threading.Lock()
+
+
+def private_dir(settings: StoreSettings) -> Path:
+    """A folder of this process for a store whose readers share none (server mode without
+    INDEX_DIR, or a shared folder this process cannot write): removed at exit."""
+    with _private_lock:
+        path = _private.get(settings.location)
+        if path is None:
+            path = Path(tempfile.mkdtemp(prefix="absatz-index-"))
+            atexit.register(shutil.rmtree, path, True)
+            _private[settings.location] = path
+        return path
+
+
+def index_dir(settings: StoreSettings) -> Path:
+    return settings.read_index_dir or private_dir(settings)
 
 
 @dataclass(frozen=True)
@@ -196,28 +531,117 @@ class Reader:
         self.generations = Generations(chroma)
         self._view: CorpusView | None = None
         self._lock = threading.Lock()
+        self._segments: dict[str, Segment] = {}
+        self._stat: tuple[int, int] | None = None
+        self._directory: Path | None = None
+
+    def directory(self) -> Path:
+        if self._directory is None:
+            self._directory = index_dir(self.chroma.settings)
+        return self._directory
+
+    def _manifest_stat(self) -> tuple[int, int] | None:
+        try:
+            st = os.stat(self.directory() / MANIFEST)
+        except OSError:
+            return None
+        return st.st_ino, st.st_mtime_ns
 
     def view(self) -> CorpusView:
-        """The current version's index: one pointer read per call; the index is loaded (or
-        built, from the previous one) once per ingest — here or in another process — and
-        shared by every question after it."""
+        """The current version's index: one pointer read (and one stat of the manifest) per
+        call. When the pointer moved — an ingest here or in another process — the manifest
+        is read again and only segments this process has not opened yet are opened; when
+        only the manifest changed, a merge of the same version is followed (a version saved
+        but not yet announced is not: readers serve what was announced)."""
         pointer = self.generations.read()
         current = self._view
-        if current is not None and current.index.version == pointer.corpus_version:
-            return current
+        if current is not None and (current.pointer.corpus_version, current.pointer.live) == (
+                pointer.corpus_version, pointer.live):
+            if self._manifest_stat() == self._stat:
+                return current
+            with self._lock:
+                return self._follow_merge(current)
         with self._lock:
-            if self._view is not None and self._view.index.version == pointer.corpus_version:
-                return self._view
-            directory = self.chroma.settings.read_index_dir
-            saved = ReadIndex.load(directory) if directory else None
-            if saved is not None and saved.version == pointer.corpus_version and saved.generation == pointer.live:
-                index = saved
-            else:
-                writer = Writer(self.chroma, self.generations.open(pointer.live)) if pointer.live else None
-                index = ReadIndex.build(writer, pointer.corpus_version, (pointer.embedder, pointer.dim),
-                                        self._view.index if self._view else saved)
-                if writer is not None:
-                    index.save_quietly(directory)
-            self._view = CorpusView(index, pointer)
-            release_freed_memory()  # the previous version's index
-            return self._view
+            current = self._view
+            if current is not None and (current.pointer.corpus_version, current.pointer.live) == (
+                    pointer.corpus_version, pointer.live):
+                return current
+            index = self._open(pointer)
+            return self._serve(CorpusView(index, pointer))
+
+    def _serve(self, view: CorpusView) -> CorpusView:
+        self._view = view
+        names = {e.name for e in view.index.manifest.segments}
+        for name in [n for n in self._segments if n not in names]:
+            del self._segments[name]
+        release_freed_memory()  # the previous version's index
+        return view
+
+    def _follow_merge(self, current: CorpusView) -> CorpusView:
+        for attempt in range(5):
+            self._stat = self._manifest_stat()
+            manifest = Manifest.load(self.directory())
+            index = current.index
+            if manifest is None or manifest.version != index.version or manifest.serial == index.manifest.serial \
+                    or not manifest.usable_for(index.generation, index.embedder):
+                return current
+            try:
+                return self._serve(CorpusView(ReadIndex.open(self.directory(), manifest, self._segments),
+                                              current.pointer))
+            except FileNotFoundError:
+                time.sleep(0.05 * (attempt + 1))
+        return current
+
+    def _open(self, pointer: PointerMeta) -> ReadIndex:
+        if not pointer.live:  # nothing ingested yet: an empty index, nothing written
+            return ReadIndex.open(self.directory(), Manifest(pointer.corpus_version, "", pointer.embedder, pointer.dim))
+        for attempt in range(5):
+            directory = self.directory()
+            self._stat = self._manifest_stat()
+            manifest = Manifest.load(directory)
+            stale = manifest is None or not manifest.usable_for(pointer.live, pointer.embedder) or (
+                manifest.version != pointer.corpus_version and self._behind(manifest, pointer))
+            try:
+                if stale:
+                    manifest = self._sync(pointer, directory)
+                    self._stat = self._manifest_stat()
+                assert manifest is not None
+                return ReadIndex.open(directory, manifest, self._segments)
+            except FileNotFoundError:  # a merge replaced the segments meanwhile: read the manifest again
+                time.sleep(0.05 * (attempt + 1))
+        raise RuntimeError(f"the search index in {self.directory()} keeps changing under this reader")
+
+    def _behind(self, manifest: Manifest, pointer: PointerMeta) -> bool:
+        """The saved index is not the announced version: the announcing process may simply
+        not have finished (it saves, then announces), or none saved it (no shared folder).
+        Whether Chroma holds commits it lacks decides."""
+        if not pointer.live:
+            return False
+        writer = Writer(self.chroma, self.generations.open(pointer.live))
+        changed, removed = changes(writer, ReadIndex.open(self.directory(), manifest, self._segments))
+        return bool(changed or removed)
+
+    def _sync(self, pointer: PointerMeta, directory: Path) -> Manifest:
+        writer = Writer(self.chroma, self.generations.open(pointer.live))
+        try:
+            return sync(writer, pointer.corpus_version, (pointer.embedder, pointer.dim), directory)
+        except OSError as exc:
+            if directory == self._directory and directory != private_dir(self.chroma.settings):
+                log.warning("cannot update the search index in %s (%s); keeping one of this process", directory, exc)
+                self._directory = private_dir(self.chroma.settings)
+                return sync(writer, pointer.corpus_version, (pointer.embedder, pointer.dim), self._directory)
+            raise
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) == 2 and argv[0] == "merge":
+        logging.basicConfig(level=logging.INFO)
+        while merge(Path(argv[1])):  # until the policy asks for nothing more
+            pass
+        return 0
+    print("usage: python -m vectorstore.readindex merge INDEX_DIR", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,7 +1,7 @@
 """Articles on the same subject, for following a developing story (``/article``).
 
-An article's vector is the mean of its passage vectors (:meth:`VectorIndex.article_centroids`,
-computed once per read index). Any two news articles look somewhat alike, so a neighbour
+An article's vector is the normalised mean of its passage vectors (stored with the
+article in the read index: :meth:`VectorIndex.article_similarities`). Any two news articles look somewhat alike, so a neighbour
 counts only if it stands out from this article's background of neighbours — robustly,
 as the abstention threshold does (:func:`~vectorstore.evidence.threshold_from`) —
 whatever the embedder's similarity scale.
@@ -28,9 +28,8 @@ def related(index: ReadIndex, article_id: str, k: int = 5) -> list[ArticleSummar
     row = vectors.article_row(article_id)
     if row is None:
         raise UnknownCitation(article_id)
-    centroids = vectors.article_centroids()
-    sims = centroids @ centroids[row]
-    n = min(RELATED_POOL, len(sims))
+    sims = vectors.article_similarities(row)
+    n = min(RELATED_POOL, int(np.isfinite(sims).sum()))
     nearest = np.argpartition(-sims, n - 1)[:n]
     nearest = nearest[np.argsort(-sims[nearest], kind="stable")]
     others = [(int(a), float(sims[a])) for a in nearest if a != row]

@@ -75,28 +75,25 @@ class PassageCandidates:
 
 
 def passage_candidates(vec: VectorIndex, qvec: np.ndarray, allowed: np.ndarray | None) -> PassageCandidates:
-    """The ``PASSAGE_POOL`` passages most similar to the question among the ``allowed`` rows."""
-    sims = vec.passage_scores(qvec)
-    n = min(PASSAGE_POOL, len(sims))
-    if allowed is not None:
-        sims = np.where(allowed, sims, -np.inf)
-        n = min(n, int(allowed.sum()))
-    top = np.argpartition(-sims, n - 1)[:n] if n else np.zeros(0, np.int64)
-    top = top[np.argsort(-sims[top])]
+    """The ``PASSAGE_POOL`` passages most similar to the question among the ``allowed`` rows
+    (binary-code shortlist, int8 rescoring: :meth:`VectorIndex.passage_top`)."""
+    top, sims = vec.passage_top(qvec, PASSAGE_POOL, allowed)
     best: dict[int, float] = {}
     row: dict[int, int] = {}
-    for r in top:
-        para = int(vec.p_para[r])
+    for r, para, sim in zip(top.tolist(), vec.p_para[top].tolist(), sims.tolist(), strict=True):
         if para not in best:  # rows come best first
-            best[para], row[para] = float(sims[r]), int(r)
-    return PassageCandidates(best, row, sims[top].tolist())
+            best[para], row[para] = float(sim), int(r)
+    return PassageCandidates(best, row, [float(x) for x in sims])
 
 
 def lexical_candidates(index: ReadIndex, query: str, allowed: np.ndarray | None) -> dict[int, float]:
     """Paragraph row → the BM25 score of its best passage among the ``PASSAGE_POOL`` best."""
+    found = index.lexical.search(query, PASSAGE_POOL, allowed)
+    if not found:
+        return {}
+    paras = index.vectors.p_para[np.asarray([r for r, _ in found], np.int64)].tolist()
     lexical: dict[int, float] = {}
-    for row, score in index.lexical.search(query, PASSAGE_POOL, allowed):
-        para = int(index.vectors.p_para[row])
+    for para, (_, score) in zip(paras, found, strict=True):
         lexical[para] = max(lexical.get(para, 0.0), score)
     return lexical
 
@@ -129,9 +126,11 @@ class SentenceScores:
 def sentence_scores(vec: VectorIndex, candidates: np.ndarray, qvec: np.ndarray) -> SentenceScores:
     """Sentences are scored for the candidate paragraphs only: the strongest sentence of
     a paragraph that neither its passages nor BM25 put forward rarely wins."""
-    counts = vec.sent_start[candidates + 1] - vec.sent_start[candidates]
+    starts, ends = vec.sentence_bounds(candidates)
+    counts = ends - starts
     offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-    rows = vec.sentence_rows(candidates)
+    rows = np.concatenate([np.arange(a, b) for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]).astype(
+        np.int64) if len(starts) else np.zeros(0, np.int64)
     sims = vec.sentence_scores(rows, qvec)
     has = counts > 0
     tops = np.maximum.reduceat(sims, offsets[:-1][has]) if has.any() else np.zeros(0)

@@ -1,242 +1,350 @@
-"""The reader's copy of the committed vectors, laid out for exact search in memory.
+"""The reader's view of every segment's vectors and rows, as one index.
 
-Measured at 100,000 passages (728,000 sentences) on two cores: Chroma's query took
-13 ms for 40 passages and 137 ms to fetch the sentences of ten paragraphs, and
-returning sentence vectors made it load an HNSW graph of 1.5 GB. Here every passage
-vector sits in one float32 matrix (a full scan is ~3 ms) and sentence vectors are
-int8 with one scale per row (a quarter of the memory); sentences are scored only for
-the paragraphs that passage vectors or BM25 put forward, which is a few hundred rows.
+Rows are numbered across the segments of one read index in order (segment 0's articles,
+then segment 1's, …), at every level: articles, paragraphs, passages, sentences. The
+columns below (:class:`Rows`, :class:`TextRows`) read through to the segments'
+memory-mapped files, so nothing is copied into a process and a second reader on the
+same host shares the first one's pages.
 
-Rows are grouped by article, paragraphs by number and sentences by paragraph, so an
-incremental update keeps the rows of unchanged articles as array slices. Each
-article's :class:`~vectorstore.records.ArticleMeta`, each paragraph's heading and each
-sentence's text are here too: a reader looks a citation up without asking Chroma.
+Passages are searched in two steps (measured in ``bench/index_candidates.py``): the
+``SHORTLIST`` nearest by Hamming distance of 384-bit codes (faiss ``IndexBinaryFlat``,
+48 bytes a passage), then those rescored with int8 vectors (a quarter of float32; cosine
+within ~0.002). At a million passages this took ~10 ms on one core where the float32
+scan took ~150 ms and 1.5 GB of memory, and retrieval quality stayed that of the exact
+scan; HNSW graphs (Chroma's, usearch) lost most of their recall on the replicated
+benchmark corpus, whose near-duplicates news archives have too. Sentences are scored
+only for the paragraphs that passage vectors or BM25 put forward: a few hundred rows.
+
+Articles that a later segment replaced, or a removal deleted, are *dead* in their
+segment: no search returns their rows and no lookup finds them.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import numpy as np
 
-from .records import ArticleMeta, Records, StoredUnit, citation_id
+from .records import ArticleMeta, citation_id
+from .segment import Segment
 
-_ARRAYS = ("para_article", "para_number", "sent_start", "p_vec", "p_para", "s_vec", "s_scale", "s_index")
-
-
-def quantize(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Symmetric int8 per row: cosine scores stay within ~0.002 of float32."""
-    vectors = np.asarray(vectors, dtype=np.float32)
-    scale = np.abs(vectors).max(axis=1) / 127.0 if len(vectors) else np.zeros(0, np.float32)
-    scale[scale == 0] = 1.0
-    return np.round(vectors / scale[:, None]).astype(np.int8), scale.astype(np.float32)
+SHORTLIST = 1000  # binary-code neighbours rescored per segment
 
 
-@dataclass
-class VectorIndex:
-    article_ids: list[str]        # per article row
-    article_meta: list[ArticleMeta]
-    para_article: np.ndarray      # int32 per paragraph: its article row
-    para_number: np.ndarray       # int32 per paragraph: its number in the article
-    para_heading: list[str]
-    sent_start: np.ndarray        # int64, paragraphs + 1: sentence rows of paragraph i are [start[i], start[i+1])
-    p_vec: np.ndarray             # float32 passages × dim
-    p_para: np.ndarray            # int32 per passage: its paragraph row
-    p_text: list[str]
-    s_vec: np.ndarray             # int8 sentences × dim
-    s_scale: np.ndarray           # float32 per sentence
-    s_index: np.ndarray           # int32 per sentence: its number in the paragraph
-    s_text: list[str]
-    _para_rows: dict[str, int] | None = field(default=None, repr=False)
-    _article_rows: dict[str, int] | None = field(default=None, repr=False)
-    _passage_article: np.ndarray | None = field(default=None, repr=False)
-    _article_dates: np.ndarray | None = field(default=None, repr=False)
-    _articles_by: dict[str, dict[str, np.ndarray]] = field(default_factory=dict, repr=False)
-    _centroids: np.ndarray | None = field(default=None, repr=False)
+def _starts(lengths: Sequence[int]) -> np.ndarray:
+    return np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
 
-    # --- building -------------------------------------------------------------
 
-    @classmethod
-    def empty(cls, dim: int) -> VectorIndex:
-        return cls.from_records(Records(), dim)
+class Rows:
+    """A numeric column of every segment as one array of rows; ``shifts`` are added to
+    each segment's values (row numbers of the level above)."""
 
-    @classmethod
-    def from_records(cls, records: Records, dim: int) -> VectorIndex:
-        articles = sorted(records.articles, key=lambda r: r.article_id)
-        arow = {r.article_id: i for i, r in enumerate(articles)}
-        headings: dict[tuple[int, int], str] = {}
-        for unit in records.passages + records.sentences:
-            headings.setdefault((arow[unit.article_id], unit.paragraph), unit.heading)
-        keys = sorted(headings)
-        prow = {key: i for i, key in enumerate(keys)}
-
-        def para_of(unit: StoredUnit) -> int:
-            return prow[(arow[unit.article_id], unit.paragraph)]
-
-        passages = sorted(records.passages, key=lambda u: (para_of(u), u.index))
-        sentences = sorted(records.sentences, key=lambda u: (para_of(u), u.index))
-        s_para = np.asarray([para_of(u) for u in sentences], dtype=np.int64)
-        s_vec, s_scale = quantize(np.asarray([u.vector for u in sentences], np.float32).reshape(-1, dim))
-        return cls(
-            article_ids=[r.article_id for r in articles],
-            article_meta=[r.meta for r in articles],
-            para_article=np.asarray([a for a, _ in keys], dtype=np.int32),
-            para_number=np.asarray([n for _, n in keys], dtype=np.int32),
-            para_heading=[headings[key] for key in keys],
-            sent_start=np.searchsorted(s_para, np.arange(len(keys) + 1)).astype(np.int64),
-            p_vec=np.asarray([u.vector for u in passages], np.float32).reshape(-1, dim),
-            p_para=np.asarray([para_of(u) for u in passages], dtype=np.int32),
-            p_text=[u.text for u in passages],
-            s_vec=s_vec,
-            s_scale=s_scale,
-            s_index=np.asarray([u.index for u in sentences], dtype=np.int32),
-            s_text=[u.text for u in sentences],
-        )
-
-    def keep(self, article_ids: Iterable[str]) -> VectorIndex:
-        """Only the rows of ``article_ids``, as slices of this index (nothing re-read)."""
-        wanted = set(article_ids)
-        a_keep = np.asarray([a in wanted for a in self.article_ids], dtype=bool)
-        para_keep = a_keep[self.para_article]
-        counts = np.diff(self.sent_start)
-        s_keep = np.repeat(para_keep, counts)
-        p_keep = para_keep[self.p_para]
-        a_new = np.cumsum(a_keep) - 1
-        para_new = np.cumsum(para_keep) - 1
-        return VectorIndex(
-            article_ids=[a for a, k in zip(self.article_ids, a_keep, strict=True) if k],
-            article_meta=[m for m, k in zip(self.article_meta, a_keep, strict=True) if k],
-            para_article=a_new[self.para_article[para_keep]].astype(np.int32),
-            para_number=np.asarray(self.para_number[para_keep]),
-            para_heading=[h for h, k in zip(self.para_heading, para_keep, strict=True) if k],
-            sent_start=np.concatenate([[0], np.cumsum(counts[para_keep])]).astype(np.int64),
-            p_vec=np.asarray(self.p_vec[p_keep]),
-            p_para=para_new[self.p_para[p_keep]].astype(np.int32),
-            p_text=[t for t, k in zip(self.p_text, p_keep, strict=True) if k],
-            s_vec=np.asarray(self.s_vec[s_keep]),
-            s_scale=np.asarray(self.s_scale[s_keep]),
-            s_index=np.asarray(self.s_index[s_keep]),
-            s_text=[t for t, k in zip(self.s_text, s_keep, strict=True) if k],
-        )
-
-    def plus(self, other: VectorIndex) -> VectorIndex:
-        """Both indexes' rows in one (their articles must not overlap)."""
-        na, npara = len(self.article_ids), len(self.para_heading)
-        return VectorIndex(
-            article_ids=self.article_ids + other.article_ids,
-            article_meta=self.article_meta + other.article_meta,
-            para_article=np.concatenate([self.para_article, other.para_article + na]).astype(np.int32),
-            para_number=np.concatenate([self.para_number, other.para_number]).astype(np.int32),
-            para_heading=self.para_heading + other.para_heading,
-            sent_start=np.concatenate([self.sent_start, other.sent_start[1:] + self.sent_start[-1]]),
-            p_vec=np.concatenate([self.p_vec, other.p_vec]),
-            p_para=np.concatenate([self.p_para, other.p_para + npara]).astype(np.int32),
-            p_text=self.p_text + other.p_text,
-            s_vec=np.concatenate([self.s_vec, other.s_vec]),
-            s_scale=np.concatenate([self.s_scale, other.s_scale]),
-            s_index=np.concatenate([self.s_index, other.s_index]),
-            s_text=self.s_text + other.s_text,
-        )
-
-    # --- reading --------------------------------------------------------------
+    def __init__(self, parts: Sequence[np.ndarray], shifts: Sequence[int] | None = None):
+        self.parts = list(parts)
+        self.starts = _starts([len(p) for p in self.parts])
+        self.shifts = list(shifts) if shifts is not None else [0] * len(self.parts)
 
     def __len__(self) -> int:
-        return len(self.p_text)
+        return int(self.starts[-1])
+
+    def _segment(self, i: int) -> int:
+        return int(np.searchsorted(self.starts, i, side="right")) - 1
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, (int, np.integer)):
+            i = int(index) + (len(self) if index < 0 else 0)
+            if not 0 <= i < len(self):
+                raise IndexError(index)
+            s = self._segment(i)
+            return self.parts[s][i - self.starts[s]] + self.shifts[s]
+        if isinstance(index, slice):
+            index = np.arange(*index.indices(len(self)))
+        rows = np.asarray(index)
+        if rows.dtype == bool:
+            rows = np.flatnonzero(rows)
+        rows = rows.astype(np.int64)
+        if len(self.parts) == 1:
+            return np.asarray(self.parts[0][rows]) + self.shifts[0] if self.shifts[0] else np.asarray(self.parts[0][rows])
+        out = np.empty(rows.shape, dtype=self.parts[0].dtype if self.parts else np.int64)
+        seg = np.searchsorted(self.starts, rows, side="right") - 1
+        for s in np.unique(seg).tolist():
+            sel = seg == s
+            out[sel] = np.asarray(self.parts[s][rows[sel] - self.starts[s]]) + self.shifts[s]
+        return out
+
+    def __iter__(self) -> Iterator[Any]:
+        for part, shift in zip(self.parts, self.shifts, strict=True):
+            yield from (np.asarray(part) + shift).tolist()
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        arr = self[np.arange(len(self))]
+        return arr.astype(dtype) if dtype is not None else arr
+
+
+class TextRows(Sequence[str]):
+    """A text column of every segment as one sequence of rows."""
+
+    def __init__(self, parts: Sequence[Sequence[str]]):
+        self.parts = list(parts)
+        self.starts = _starts([len(p) for p in self.parts])
+
+    def __len__(self) -> int:
+        return int(self.starts[-1])
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        i = int(index) + (len(self) if index < 0 else 0)
+        if not 0 <= i < len(self):
+            raise IndexError(index)
+        s = int(np.searchsorted(self.starts, i, side="right")) - 1
+        return self.parts[s][i - int(self.starts[s])]
+
+    def __iter__(self) -> Iterator[str]:
+        for part in self.parts:
+            yield from part
+
+
+class MetaRows(Sequence[ArticleMeta]):
+    """Each article's :class:`ArticleMeta`, decoded when asked for."""
+
+    def __init__(self, texts: TextRows):
+        self.texts = texts
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        import json
+
+        return ArticleMeta.from_metadata(json.loads(self.texts[index]))
+
+    def __iter__(self) -> Iterator[ArticleMeta]:
+        import json
+
+        for text in self.texts:
+            yield ArticleMeta.from_metadata(json.loads(text))
+
+
+class VectorIndex:
+    """Every segment's rows as one index, without the dead articles' rows."""
+
+    def __init__(self, segments: Sequence[Segment], dead: Sequence[np.ndarray] | None = None, dim: int = 0):
+        self.segments = tuple(segments)
+        self.dim = dim or (self.segments[0].dim if self.segments else 0)
+        self.dead = [np.asarray(d, np.int64) for d in dead] if dead is not None else [np.zeros(0, np.int64)] * len(
+            self.segments)
+        segs = self.segments
+        self.a_off = _starts([s.articles for s in segs])
+        self.para_off = _starts([s.paragraphs for s in segs])
+        self.p_off = _starts([s.passages for s in segs])
+        self.s_off = _starts([s.sentences for s in segs])
+        self.article_ids = TextRows([s.a_id for s in segs])
+        self.article_meta = MetaRows(TextRows([s.a_meta for s in segs]))
+        self.article_hashes = TextRows([s.a_hash for s in segs])
+        self.para_article = Rows([s.para_article for s in segs], self.a_off[:-1].tolist())
+        self.para_number = Rows([s.para_number for s in segs])
+        self.para_heading = TextRows([s.para_heading for s in segs])
+        self.p_para = Rows([s.p_para for s in segs], self.para_off[:-1].tolist())
+        self.p_text = TextRows([s.p_text for s in segs])
+        self.s_index = Rows([s.s_index for s in segs])
+        self.s_text = TextRows([s.s_text for s in segs])
+        # Dead rows: per segment, the passage mask a search must not return (None: all alive).
+        self._dead_passages = [s.dead_passages(d) if len(d) else None for s, d in zip(segs, self.dead, strict=True)]
+        self.n_dead_passages = sum(len(d) for d in self._dead_passages if d is not None)
+        self._cache: dict[str, Any] = {}
+
+    # --- sizes and rows ---------------------------------------------------------------
+
+    def __len__(self) -> int:
+        """Live passages."""
+        return int(self.p_off[-1]) - self.n_dead_passages
 
     @property
     def paragraphs(self) -> int:
-        return len(self.para_heading)
+        return int(self.para_off[-1])
+
+    def live_articles(self) -> np.ndarray:
+        """Bool per article row: not replaced or deleted."""
+        if "live" not in self._cache:
+            live = np.ones(int(self.a_off[-1]), bool)
+            for i, d in enumerate(self.dead):
+                live[d + self.a_off[i]] = False
+            self._cache["live"] = live
+        arr: np.ndarray = self._cache["live"]
+        return arr
+
+    def dead_passage_rows(self) -> np.ndarray:
+        """Global rows of dead passages (sorted)."""
+        if "dead_rows" not in self._cache:
+            parts = [d + self.p_off[i] for i, d in enumerate(self._dead_passages) if d is not None]
+            self._cache["dead_rows"] = np.concatenate(parts) if parts else np.zeros(0, np.int64)
+        arr: np.ndarray = self._cache["dead_rows"]
+        return arr
 
     def para_id(self, row: int) -> str:
-        return citation_id(self.article_ids[self.para_article[row]], int(self.para_number[row]))
+        return citation_id(self.article_ids[int(self.para_article[row])], int(self.para_number[row]))
 
     def para_ids(self) -> list[str]:
-        return [self.para_id(i) for i in range(self.paragraphs)]
-
-    def para_row(self, para_id: str) -> int | None:
-        if self._para_rows is None:
-            self._para_rows = {pid: i for i, pid in enumerate(self.para_ids())}
-        return self._para_rows.get(para_id)
+        """Citation ids of every live paragraph, in row order."""
+        live = self.live_articles()
+        out = []
+        for s, seg in enumerate(self.segments):
+            ids = list(seg.a_id)
+            arts = np.asarray(seg.para_article)
+            for a, n in zip(arts.tolist(), np.asarray(seg.para_number).tolist(), strict=True):
+                if live[a + self.a_off[s]]:
+                    out.append(citation_id(ids[a], n))
+        return out
 
     def article_row(self, article_id: str) -> int | None:
-        if self._article_rows is None:
-            self._article_rows = {aid: i for i, aid in enumerate(self.article_ids)}
-        return self._article_rows.get(article_id)
+        """The live row of an article (the newest segment that has it)."""
+        for s in range(len(self.segments) - 1, -1, -1):
+            row = self.segments[s].article_row(article_id)
+            if row is not None:
+                global_row = row + int(self.a_off[s])
+                return global_row if self.live_articles()[global_row] else None
+        return None
+
+    def article_paragraphs(self, row: int) -> tuple[int, int]:
+        """Paragraph rows [first, end) of an article row."""
+        s = int(np.searchsorted(self.a_off, row, side="right")) - 1
+        local = row - int(self.a_off[s])
+        seg = self.segments[s]
+        return int(seg.a_para[local]) + int(self.para_off[s]), int(seg.a_para[local + 1]) + int(self.para_off[s])
+
+    def para_row(self, para_id: str) -> int | None:
+        article_id, _, number = para_id.rpartition("#")
+        row = self.article_row(article_id)
+        if row is None or not number.isdigit():
+            return None
+        first, end = self.article_paragraphs(row)
+        numbers = self.para_number[np.arange(first, end)]
+        hit = np.flatnonzero(numbers == int(number))
+        return first + int(hit[0]) if len(hit) else None
 
     def passage_article(self) -> np.ndarray:
         """Each passage's article row (built once per index): what filters expand from."""
-        if self._passage_article is None:
-            self._passage_article = self.para_article[self.p_para].astype(np.int64)
-        return self._passage_article
+        if "passage_article" not in self._cache:
+            parts = [s.passage_article().astype(np.int64) + self.a_off[i] for i, s in enumerate(self.segments)]
+            self._cache["passage_article"] = np.concatenate(parts) if parts else np.zeros(0, np.int64)
+        arr: np.ndarray = self._cache["passage_article"]
+        return arr
 
     def article_dates(self) -> np.ndarray:
         """Each article's date as an integer (``2023-09`` → 20230900), built once per index."""
-        if self._article_dates is None:
-            self._article_dates = np.asarray([m.date_num for m in self.article_meta], dtype=np.int64)
-        return self._article_dates
+        if "dates" not in self._cache:
+            parts = [np.asarray(s.a_date, np.int64) for s in self.segments]
+            self._cache["dates"] = np.concatenate(parts) if parts else np.zeros(0, np.int64)
+        arr: np.ndarray = self._cache["dates"]
+        return arr
 
     def articles_by(self, field_name: str) -> dict[str, np.ndarray]:
-        """Article rows by the case-folded value of an :class:`ArticleMeta` text field
-        (``category``, ``source``), built once per index and field."""
-        if field_name not in self._articles_by:
+        """Live article rows by the case-folded value of ``category`` or ``source``, built
+        once per index and field."""
+        key = f"by_{field_name}"
+        if key not in self._cache:
+            live = self.live_articles()
             rows: dict[str, list[int]] = {}
-            for i, meta in enumerate(self.article_meta):
-                rows.setdefault(str(getattr(meta, field_name)).casefold(), []).append(i)
-            self._articles_by[field_name] = {k: np.asarray(v, dtype=np.int64) for k, v in rows.items()}
-        return self._articles_by[field_name]
+            for s, seg in enumerate(self.segments):
+                texts = seg.a_category if field_name == "category" else seg.a_source
+                for i, value in enumerate(texts):
+                    if live[i + self.a_off[s]]:
+                        rows.setdefault(value.casefold(), []).append(i + int(self.a_off[s]))
+            self._cache[key] = {k: np.asarray(v, dtype=np.int64) for k, v in rows.items()}
+        by: dict[str, np.ndarray] = self._cache[key]
+        return by
 
-    def article_centroids(self) -> np.ndarray:
-        """Per article, the normalised mean of its passage vectors (as each article record
-        in Chroma holds it), built once per index; zero for an article without passages."""
-        if self._centroids is None:
-            dim = self.p_vec.shape[1]
-            sums = np.zeros((len(self.article_ids), dim), np.float32)
-            counts = np.bincount(self.passage_article(), minlength=len(self.article_ids))
-            if len(self.p_vec):
-                present = np.flatnonzero(counts)
-                starts = np.concatenate([[0], np.cumsum(counts[present])[:-1]])
-                sums[present] = np.add.reduceat(np.asarray(self.p_vec), starts, axis=0)
-            means = sums / np.maximum(counts, 1)[:, None]
-            norms = np.linalg.norm(means, axis=1)
-            self._centroids = (means / np.where(norms > 0, norms, 1.0)[:, None]).astype(np.float32)
-        return self._centroids
+    def facet_values(self, field_name: str) -> set[str]:
+        """The distinct values of ``category`` or ``source`` among live articles, as spelled."""
+        live = self.live_articles()
+        values: set[str] = set()
+        for s, seg in enumerate(self.segments):
+            texts = seg.a_category if field_name == "category" else seg.a_source
+            values.update(v for i, v in enumerate(texts) if v and live[i + self.a_off[s]])
+        return values
 
-    def passage_scores(self, qvec: np.ndarray) -> np.ndarray:
-        return self.p_vec @ np.asarray(qvec, dtype=np.float32)
+    # --- vectors ----------------------------------------------------------------------
+
+    def passage_top(self, qvec: np.ndarray, k: int, allowed: np.ndarray | None = None,
+                    shortlist: int = SHORTLIST) -> tuple[np.ndarray, np.ndarray]:
+        """The ``k`` live passages (among ``allowed`` rows) nearest the question: global rows
+        and similarities, best first."""
+        qvec = np.asarray(qvec, np.float32)
+        rows, sims = [], []
+        for i, seg in enumerate(self.segments):
+            mask = allowed[self.p_off[i] : self.p_off[i + 1]] if allowed is not None else None
+            dead = self._dead_passages[i]
+            if dead is not None:
+                mask = np.ones(seg.passages, bool) if mask is None else mask.copy()
+                mask[dead] = False
+            r, s = seg.passage_top(qvec, k, shortlist, mask)
+            rows.append(r + self.p_off[i])
+            sims.append(s)
+        if not rows:
+            return np.zeros(0, np.int64), np.zeros(0, np.float32)
+        all_rows, all_sims = np.concatenate(rows), np.concatenate(sims)
+        order = np.lexsort((all_rows, -all_sims))[:k]
+        return all_rows[order], all_sims[order]
+
+    def _by_segment(self, rows: np.ndarray, offsets: np.ndarray) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+        """(segment, positions in ``rows``, local rows) for the segments ``rows`` fall in."""
+        seg = np.searchsorted(offsets, rows, side="right") - 1
+        for s in np.unique(seg).tolist():
+            where = np.flatnonzero(seg == s)
+            yield s, where, rows[where] - offsets[s]
+
+    def sentence_bounds(self, paras: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """First and end sentence rows of each paragraph row."""
+        paras = np.asarray(paras, np.int64)
+        starts, ends = np.empty(len(paras), np.int64), np.empty(len(paras), np.int64)
+        for s, where, local in self._by_segment(paras, self.para_off):
+            ss = self.segments[s].sent_start
+            starts[where] = np.asarray(ss[local]) + self.s_off[s]
+            ends[where] = np.asarray(ss[local + 1]) + self.s_off[s]
+        return starts, ends
 
     def sentence_rows(self, paras: np.ndarray) -> np.ndarray:
-        starts, ends = self.sent_start[paras], self.sent_start[np.asarray(paras) + 1]
+        starts, ends = self.sentence_bounds(paras)
         if not len(starts):
             return np.zeros(0, np.int64)
-        return np.concatenate([np.arange(s, e) for s, e in zip(starts, ends, strict=True)])
+        return np.concatenate([np.arange(s, e) for s, e in zip(starts.tolist(), ends.tolist(), strict=True)]).astype(
+            np.int64)
 
     def sentence_scores(self, rows: np.ndarray, qvec: np.ndarray) -> np.ndarray:
-        scores: np.ndarray = (self.s_vec[rows].astype(np.float32) @ np.asarray(qvec, np.float32)) * self.s_scale[rows]
-        return scores
+        rows = np.asarray(rows, np.int64)
+        out = np.empty(len(rows), np.float32)
+        for s, where, local in self._by_segment(rows, self.s_off):
+            out[where] = self.segments[s].sentence_scores(local, qvec)
+        return out
 
     def sentence_vectors(self, rows: np.ndarray) -> np.ndarray:
-        vectors: np.ndarray = self.s_vec[rows].astype(np.float32) * self.s_scale[rows][:, None]
-        return vectors
+        rows = np.asarray(rows, np.int64)
+        out = np.empty((len(rows), self.dim), np.float32)
+        for s, where, local in self._by_segment(rows, self.s_off):
+            out[where] = self.segments[s].sentence_vectors(local)
+        return out
 
-    # --- files ----------------------------------------------------------------
+    def passage_scores_of(self, rows: np.ndarray, qvec: np.ndarray) -> np.ndarray:
+        """Similarities of given passage rows (int8 vectors)."""
+        rows = np.asarray(rows, np.int64)
+        out = np.empty(len(rows), np.float32)
+        for s, where, local in self._by_segment(rows, self.p_off):
+            out[where] = self.segments[s].passage_scores(local, qvec)
+        return out
 
-    def save(self, directory: Path) -> None:
-        for name in _ARRAYS:
-            np.save(directory / f"{name}.npy", getattr(self, name))
-        (directory / "texts.json").write_text(json.dumps(
-            {"article_ids": self.article_ids, "article_meta": [m.to_metadata() for m in self.article_meta],
-             "para_heading": self.para_heading, "p_text": self.p_text, "s_text": self.s_text},
-            ensure_ascii=False), encoding="utf-8")
+    def article_vector(self, row: int) -> np.ndarray:
+        s = int(np.searchsorted(self.a_off, row, side="right")) - 1
+        return self.segments[s].article_vector(row - int(self.a_off[s]))
 
-    @classmethod
-    def load(cls, directory: Path) -> VectorIndex:
-        """Vectors are memory-mapped: only the pages a search touches become resident."""
-        texts = json.loads((directory / "texts.json").read_text(encoding="utf-8"))
-        arrays = {name: np.load(directory / f"{name}.npy", mmap_mode="r" if name.endswith("vec") else None)
-                  for name in _ARRAYS}
-        return cls(article_ids=texts["article_ids"],
-                   article_meta=[ArticleMeta.from_metadata(m) for m in texts["article_meta"]],
-                   para_heading=texts["para_heading"], p_text=texts["p_text"], s_text=texts["s_text"], **arrays)
+    def article_similarities(self, row: int) -> np.ndarray:
+        """Cosine of every article's vector (the normalised mean of its passage vectors)
+        with article ``row``'s; dead articles get -inf."""
+        vector = self.article_vector(row)
+        sims = np.concatenate([s.article_similarities(vector) for s in self.segments]) if self.segments else \
+            np.zeros(0, np.float32)
+        sims[~self.live_articles()] = -np.inf
+        return sims

@@ -1,4 +1,4 @@
-"""Fit the answer-sentence ranker (bot/selector.py) and show what it buys.
+"""Fit the answer-sentence ranker (absatz/selector.py) and show what it buys.
 
     python bench/fit_selector.py --workdir /tmp/fit [--write]
 
@@ -18,8 +18,8 @@ built once under ``--workdir`` and reused; search results are cached there too.
 
 Prints, per set and language, how often the best one and the best two sentences hold
 the answer — by cosine alone and by the fitted ranker — and what the answer shows
-(the best sentence, plus the runner-up when bot/answer.py's rule takes it) with its
-median length; with ``--write`` stores the fitted weights in bot/selector_weights.py.
+(the best sentence, plus the runner-up when absatz/answer.py's rule takes it) with its
+median length; with ``--write`` stores the fitted weights in absatz/selector_weights.py.
 """
 
 from __future__ import annotations
@@ -153,7 +153,7 @@ def hits(examples: list[Example], score) -> tuple[int, int, int]:
 
 
 def answers(examples: list[Example], score) -> tuple[float, float]:
-    """What the answer shows (bot.answer.select_sentences with these scores): the share of
+    """What the answer shows (absatz.answer.select_sentences with these scores): the share of
     questions whose answer holds a gold answer, and the median answer length in characters."""
     right, lengths = 0, []
     for e in examples:
@@ -183,7 +183,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--workdir", type=Path, required=True, help="stores and search caches (reused)")
     ap.add_argument("--l2", type=float, default=0.01)
-    ap.add_argument("--write", action="store_true", help="store the weights in bot/selector_weights.py")
+    ap.add_argument("--write", action="store_true", help="store the weights in absatz/selector_weights.py")
     args = ap.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
     embedder = load_embedder("bundled:multilingual-e5-small")
@@ -209,8 +209,8 @@ def main() -> None:
     if args.write:
         trained = ", ".join(f"{name} ({sum(1 for e in train if e.set == name) // 2} questions, German and English)"
                             for name, (role, *_) in SETS.items() if role == "train")
-        write_weights(ROOT / "bot" / "selector_weights.py", weights, bias, trained)
-        print("\nwrote bot/selector_weights.py")
+        write_weights(ROOT / "absatz" / "selector_weights.py", weights, bias, trained)
+        print("\nwrote absatz/selector_weights.py")
 
 
 if __name__ == "__main__":

@@ -80,7 +80,7 @@ def _normalised(text: str) -> str:
 
 def examples(name: str, workdir: Path, embedder) -> list[Example]:
     """Search every question once (cached) and describe its top paragraph's sentences."""
-    role, questions_path, articles_path, pick = SETS[name]
+    _role, questions_path, articles_path, pick = SETS[name]
     cache = workdir / f"{name}.pickle"
     if cache.exists():
         searched = pickle.loads(cache.read_bytes())
@@ -168,11 +168,11 @@ def answers(examples: list[Example], score) -> tuple[float, float]:
 
 
 def write_weights(path: Path, weights: np.ndarray, bias: float, trained_on: str) -> None:
-    body = "\n".join(f"        {name!r}: {w!r}," for name, w in zip(FEATURES, weights.round(5).tolist()))
+    body = "\n".join(f"        {name!r}: {w!r}," for name, w in zip(FEATURES, weights.round(5).tolist(), strict=True))
     path.write_text(
         '"""The fitted weights of the answer-sentence ranker: written by bench/fit_selector.py."""\n\n'
         "from .selector import Ranker\n\n"
-        f"# Fitted on {dt.date.today().isoformat()} from {trained_on}.\n"
+        f"# Fitted on {dt.date.today().isoformat()} from\n# {trained_on}.\n"
         "RANKER = Ranker(\n    weights={\n" + body + "\n    },\n"
         f"    bias={round(bias, 5)!r},\n)\n",
         encoding="utf-8",
@@ -205,7 +205,7 @@ def main() -> None:
     print(table(["set", "lang", "questions", "cosine best", "cosine best 2", "ranker best", "ranker best 2",
                  "answer", "answer chars (median)"], rows))
     print()
-    print(table(["feature", "weight"], [[f, f"{w:+.3f}"] for f, w in zip(FEATURES, weights)]))
+    print(table(["feature", "weight"], [[f, f"{w:+.3f}"] for f, w in zip(FEATURES, weights, strict=True)]))
     if args.write:
         trained = ", ".join(f"{name} ({sum(1 for e in train if e.set == name) // 2} questions, German and English)"
                             for name, (role, *_) in SETS.items() if role == "train")

@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip install -q --disable-pip-version-check
 
-.PHONY: demo test smoke-wheel setup setup-test bench clean
+.PHONY: demo test lint smoke-wheel setup setup-test bench clean
 
 $(VENV)/bin/python:
 	python3 -m venv $(VENV)
@@ -31,7 +31,14 @@ demo: setup
 
 test: setup-test
 	$(PY) -m pytest -q
+	$(MAKE) lint
 	$(MAKE) smoke-wheel
+
+# The linters pyproject.toml configures: ruff over the repository, mypy over the packages
+# (strict for absatz, ingest and vectorstore; the defaults for bot).
+lint: setup-test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy absatz ingest vectorstore bot
 
 # What a deployment installs: build the wheel, install it (and simcord) into a fresh
 # virtual environment, and run tests/smoke_installed.py there from a temporary folder

@@ -13,7 +13,7 @@ import functools
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from ingest.pipeline import IngestReport, Progress
 from vectorstore.records import ArticleSummary, Hit
@@ -33,13 +33,13 @@ class AsyncAbsatz:
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="absatz-ingest")
         self._slots = asyncio.Semaphore(max_concurrent)
 
-    async def run(self, fn: Callable[..., T], *args, **kwargs) -> T:
+    async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """``fn`` in the reader pool, at most ``max_concurrent`` at a time."""
         async with self._slots:
             loop = asyncio.get_running_loop()
             return await loop.run_in_executor(self._executor, functools.partial(fn, *args, **kwargs))
 
-    async def _write(self, fn: Callable[..., T], *args, **kwargs) -> T:
+    async def _write(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Corpus changes: one at a time, never holding a reader's slot."""
         return await asyncio.get_running_loop().run_in_executor(self._writer, functools.partial(fn, *args, **kwargs))
 

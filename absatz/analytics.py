@@ -14,8 +14,12 @@ import statistics
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, cast
 
 from .db.feedback import AskedQuestion
+
+if TYPE_CHECKING:
+    from matplotlib.ticker import MaxNLocator
 
 CHART_SIZE = (800, 360)  # pixels: fits an embed image without scaling down much
 CHART_DPI = 100
@@ -83,7 +87,7 @@ def chart_png(a: Analytics, labels: tuple[str, str], title: str) -> bytes:
     axes.bar(names, answered, color="#2b6cb0", label=labels[0])
     axes.bar(names, refused, bottom=answered, color="#a0aec0", label=labels[1])
     axes.set_title(title)
-    axes.yaxis.get_major_locator().set_params(integer=True)
+    cast("MaxNLocator", axes.yaxis.get_major_locator()).set_params(integer=True)  # an AutoLocator
     axes.legend(loc="upper left")
     for side in ("top", "right"):
         axes.spines[side].set_visible(False)

@@ -20,9 +20,10 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 import numpy as np
+
 from ingest.pipeline import IngestReport, Progress
 from vectorstore.chroma import Chroma
 from vectorstore.dates import DateRange
@@ -35,15 +36,15 @@ from vectorstore.records import ArticleSummary, Hit, ParagraphView, citation_id,
 from vectorstore.related import related
 from vectorstore.search import Searcher
 
+from .analytics import Analytics, summarise
 from .answer import Answer, answer
 from .corpus import Corpus, Removal, Upload
-from .analytics import Analytics, summarise
 from .db.audit import AuditLog
 from .db.feedback import FeedbackStore
 from .db.scopes import ScopeStore
 from .gaps import Gap, find_gaps
-from .scopes import Scope, make_scope
 from .llm import LLMAnswerer
+from .scopes import Scope, make_scope
 from .settings import Settings
 
 
@@ -87,13 +88,13 @@ class Absatz:
         self._scopes: ScopeStore | None = None
 
     @classmethod
-    def open(cls, settings: Settings | None = None, **kwargs) -> Absatz:
+    def open(cls, settings: Settings | None = None, **kwargs: Any) -> Absatz:
         return cls(settings, **kwargs)
 
     def __enter__(self) -> Absatz:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     # --- what is opened lazily --------------------------------------------------------

@@ -13,9 +13,10 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from pathlib import Path
+from typing import TypedDict
 
 from dotenv import load_dotenv
 
@@ -69,7 +70,12 @@ def _inputs(value: str | None) -> Iterator[str]:
             yield line.rstrip("\n")
 
 
-def _dates(args: argparse.Namespace) -> dict[str, str | None]:
+class _Period(TypedDict):
+    since: str | None
+    until: str | None
+
+
+def _dates(args: argparse.Namespace) -> _Period:
     """``--since``/``--until``, checked here so an error names the option."""
     for option, value in (("--since", args.since), ("--until", args.until)):
         try:
@@ -85,7 +91,7 @@ def _bold() -> tuple[str, str]:
     return ("\033[1m", "\033[0m") if sys.stdout.isatty() else ("", "")
 
 
-def _print_json(obj) -> None:
+def _print_json(obj: object) -> None:
     print(json.dumps(obj, ensure_ascii=False), flush=True)
 
 
@@ -170,7 +176,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from .evaluate import build_index, evaluate
 
     try:
-        questions = [json.loads(line) for line in args.questions.read_text(encoding="utf-8").splitlines() if line.strip()]
+        questions = [json.loads(line) for line in args.questions.read_text(encoding="utf-8").splitlines()
+                     if line.strip()]
     except (OSError, json.JSONDecodeError) as exc:
         raise UsageError(f"cannot read questions from {args.questions}: {exc}") from None
     settings = settings_for(args)
@@ -410,8 +417,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    command: Callable[[argparse.Namespace], int] = args.func
     try:
-        return args.func(args)
+        return command(args)
     except BrokenPipeError:
         # The reader went away (`absatz search … | head -1`): stop quietly, like other tools.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -16,15 +16,16 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ingest.article import ParseError
 from ingest.pipeline import apply
 from ingest.sources import load_articles
+from vectorstore.chroma import Chroma
 from vectorstore.embeddings import load_embedder
 from vectorstore.records import citation_id
 from vectorstore.search import Searcher
 from vectorstore.settings import StoreSettings
-from vectorstore.chroma import Chroma
 
 from .answer import Answer, compose
 from .question_types import Expected, expected
@@ -57,7 +58,7 @@ class Miss:
     cited: str
     gold_id: str
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return self.__dict__.copy()
 
 
@@ -79,7 +80,7 @@ class EvalReport:
     ms: list[float] = field(default_factory=list)
     misses: list[Miss] = field(default_factory=list)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         n, a = max(self.answerable, 1), max(self.answered, 1)
         d = {
             "questions": self.questions,
@@ -114,7 +115,8 @@ def build_index(settings: StoreSettings, articles_path: Path, chosen: slice) -> 
     apply(Chroma(settings), load_embedder(settings.embedding_model, settings.embedding_device), articles[chosen])
 
 
-def evaluate(searcher: Searcher, questions: Iterable[dict], language: str = "de", unanswerable: bool = False) -> EvalReport:
+def evaluate(searcher: Searcher, questions: Iterable[dict[str, Any]], language: str = "de",
+             unanswerable: bool = False) -> EvalReport:
     """Scores answerable questions (gold article indexed) on retrieval and answers; with
     ``unanswerable``, questions whose gold article is not indexed must abstain."""
     indexed = set(searcher.view().index.hashes)

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import multiprocessing
 from collections.abc import Sequence
+from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import cast
 
 from ingest.lock import IngestLock, lock_path
 from ingest.pipeline import IngestReport, Progress
@@ -21,10 +23,11 @@ from vectorstore.errors import IngestCrashed
 from vectorstore.settings import StoreSettings
 
 
-def _child(settings: StoreSettings, paths: list[Path], max_bytes: int, holder: str, rebuild: bool, conn) -> None:
+def _child(settings: StoreSettings, paths: list[Path], max_bytes: int, holder: str, rebuild: bool,
+           conn: Connection) -> None:
     from ingest.pipeline import ingest_paths
-    from vectorstore.embeddings import load_embedder
     from vectorstore.chroma import Chroma
+    from vectorstore.embeddings import load_embedder
 
     try:
         with IngestLock(lock_path(settings), holder):
@@ -32,7 +35,7 @@ def _child(settings: StoreSettings, paths: list[Path], max_bytes: int, holder: s
             report = ingest_paths(Chroma(settings), embedder, paths, max_bytes,
                                   lambda *state: conn.send(("progress", state)), full_rebuild=rebuild)
         conn.send(("done", report))
-    except Exception as exc:  # noqa: BLE001 - handed to the parent, which raises it
+    except Exception as exc:  # handed to the parent, which raises it
         conn.send(("error", exc))
     finally:
         conn.close()
@@ -59,7 +62,7 @@ def ingest_in_child(settings: StoreSettings, paths: Sequence[Path], max_bytes: i
                 if progress is not None:
                     progress(*value)
             elif kind == "done":
-                return value
+                return cast(IngestReport, value)
             else:
                 raise value
     finally:

@@ -18,15 +18,21 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from vectorstore.text import split_sentences
-from vectorstore.text import tokenize
+from vectorstore.errors import SettingsError
 from vectorstore.records import Hit
-from vectorstore.settings import SettingsError, env_int
+from vectorstore.settings import env_int
+from vectorstore.text import split_sentences, tokenize
 
 from .language import WORD_PATTERN, evidence
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+
+    from vectorstore.embeddings import VectorEmbeddings
 
 log = logging.getLogger(__name__)
 
@@ -80,12 +86,12 @@ class LLMSettings:
         )
 
 
-def load_chat_model(settings: LLMSettings):
+def load_chat_model(settings: LLMSettings) -> BaseChatModel:
     """The chat model ``LLM_MODEL`` names, through LangChain's ``init_chat_model``."""
     from langchain.chat_models import init_chat_model
 
     provider = settings.model.split(":", 1)[0] if ":" in settings.model else ""
-    kwargs = {"timeout": settings.timeout_s, "max_tokens": settings.max_tokens}
+    kwargs: dict[str, Any] = {"timeout": settings.timeout_s, "max_tokens": settings.max_tokens}
     if settings.base_url:
         kwargs["base_url"] = settings.base_url
     if settings.api_key:
@@ -100,7 +106,8 @@ def load_chat_model(settings: LLMSettings):
     if provider and importlib.util.find_spec(package) is None:
         raise missing
     try:
-        return init_chat_model(settings.model, **kwargs)
+        model: BaseChatModel = init_chat_model(settings.model, **kwargs)  # Any: **kwargs matches several overloads
+        return model
     except (ImportError, AttributeError):
         raise missing from None
     except ValueError as exc:
@@ -109,7 +116,7 @@ def load_chat_model(settings: LLMSettings):
 
 def sources_block(hits: Sequence[Hit], texts: Sequence[str]) -> str:
     parts = []
-    for i, (h, text) in enumerate(zip(hits, texts), start=1):
+    for i, (h, text) in enumerate(zip(hits, texts, strict=True), start=1):
         # Fence the text so it cannot close its own tag and pose as instructions.
         text = text.replace("</source", "</ source")
         head = " · ".join(x for x in (h.title, h.date, h.heading) if x)
@@ -225,7 +232,7 @@ def _cached(embed: Embed) -> Embed:
     def run(texts: list[str]) -> np.ndarray:
         missing = [t for t in dict.fromkeys(texts) if t not in cache]
         if missing:
-            cache.update(zip(missing, embed(missing)))
+            cache.update(zip(missing, embed(missing), strict=True))
         return np.stack([cache[t] for t in texts])
 
     return run
@@ -303,7 +310,8 @@ def verify(reply: str, sources: Sequence[str], language: str = "de", embed: Embe
 class LLMAnswerer:
     """Answers with a chat model; ``fallback`` is the extractive composer."""
 
-    def __init__(self, settings: LLMSettings, model=None, embedder=None):
+    def __init__(self, settings: LLMSettings, model: BaseChatModel | None = None,
+                 embedder: VectorEmbeddings | None = None):
         self.settings = settings
         self.model = model or load_chat_model(settings)
         # English sentences are checked with the model MIN_SIMILARITY was measured with:
@@ -327,14 +335,14 @@ class LLMAnswerer:
         prompt = CONDENSE.format(history="\n".join(f"- {h}" for h in history), question=question)
         try:
             query = self._text(self.model.invoke([("human", prompt)]))
-        except Exception as exc:  # noqa: BLE001 - any provider error falls back
+        except Exception as exc:  # any provider error falls back
             log.warning("LLM condensation failed (%s); using the question and its history", type(exc).__name__)
             return " ".join([*history, question])
         query = query.strip().strip('"').splitlines()[0] if query.strip() else ""
         return query or question
 
     @staticmethod
-    def _text(message) -> str:
+    def _text(message: object) -> str:
         content = getattr(message, "content", message)
         if isinstance(content, list):
             return "".join(part.get("text", "") if isinstance(part, dict) else str(part) for part in content)
@@ -349,7 +357,7 @@ class LLMAnswerer:
         shows, not even for a moment."""
         messages = build_messages(question, hits, texts, language)
         # What the model saw of each source: title, heading and text, one per line.
-        sources = ["\n".join(x for x in (h.title, h.heading, text) if x) for h, text in zip(hits, texts)]
+        sources = ["\n".join(x for x in (h.title, h.heading, text) if x) for h, text in zip(hits, texts, strict=True)]
         started = time.perf_counter()
         try:
             if on_text is None:
@@ -366,7 +374,7 @@ class LLMAnswerer:
                     if partial is not None and partial.text != shown:
                         shown = partial.text
                         on_text(shown)
-        except Exception as exc:  # noqa: BLE001 - timeouts, HTTP errors, refusals: all fall back
+        except Exception as exc:  # timeouts, HTTP errors, refusals: all fall back
             log.warning("LLM answer failed after %.1f s (%s: %s); falling back to extractive",
                         time.perf_counter() - started, type(exc).__name__, str(exc)[:200])
             return None

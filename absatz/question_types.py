@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 
-class Expected(str, Enum):
+class Expected(str, Enum):  # noqa: UP042  (StrEnum would change str() and format() of the members)
     """The kind of fact a question asks for."""
 
     PERSON = "person"   # wer / who: a name or an organisation
@@ -56,7 +56,8 @@ _QUESTION_PATTERNS: tuple[tuple[Expected, re.Pattern[str]], ...] = tuple(
                           r"cost|share|percentage|proportion|stake|value|score|result|total|sum|figure|age|height|"
                           r"sentence|fine|salary|budget|loss|profit|revenue|turnover|margin|lead|gap))\b"),
         (Expected.PERSON, r"\b(wer|wen|wem|wessen|wie hei(?:ß|ss)t|wie hie(?:ß|ss)|wie lautet der name|"
-                          r"(?:(?:bei|von|für|mit|an|auf|aus|nach|in|zu) )?welche[rnms]? (?:\w+e[nrs]? )?(?:minister\w*|politiker\w*|partei|firma|unternehmen|"
+                          r"(?:(?:bei|von|für|mit|an|auf|aus|nach|in|zu) )?welche[rnms]? (?:\w+e[nrs]? )?"
+                          r"(?:minister\w*|politiker\w*|partei|firma|unternehmen|"
                           r"konzern|verein|klub|club|team|mannschaft|spieler\w*|trainer\w*|schauspieler\w*|"
                           r"regisseur\w*|band|sender|zeitung|bank|künstler\w*|autor\w*|sänger\w*|präsident\w*|"
                           r"chef\w*|kandidat\w*|organisation|behörde|gruppe|figur|person|firmen|label|verlag|marke|app|seite|website)|"

@@ -4,13 +4,16 @@ data in, text out; the CLI prints them, the Discord embeds reuse the labels."""
 from __future__ import annotations
 
 import datetime as dt
-
 from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
 
 from vectorstore.records import ArticleMeta, Hit, ParagraphView
 from vectorstore.text import shorten
 
 from .answer import Answer, Citation
+
+if TYPE_CHECKING:
+    from .api import Stats
 
 __all__ = ["shorten"]  # the front ends cut text with the same helper as ingest
 
@@ -57,7 +60,7 @@ def hits_text(hits: list[Hit]) -> str:
     return "\n".join(out)
 
 
-def hit_dict(h: Hit) -> dict:
+def hit_dict(h: Hit) -> dict[str, Any]:
     return {
         "id": h.para_id,
         "article_id": h.article_id,
@@ -72,14 +75,14 @@ def hit_dict(h: Hit) -> dict:
     }
 
 
-def stats_dict(stats) -> dict:
+def stats_dict(stats: Stats) -> dict[str, Any]:
     """:class:`~absatz.api.Stats` with the last ingest as a readable time."""
     d = asdict(stats)
     d["last_ingest"] = when(stats.last_ingest)
     return d
 
 
-def eval_text(rows: list[dict]) -> str:
+def eval_text(rows: list[dict[str, Any]]) -> str:
     """``absatz eval``'s table, then its misses when they were asked for."""
     keys = [k for k in rows[0] if k != "misses"]
     lines = [" | ".join(keys)] + [" | ".join(str(row.get(k, "")) for k in keys) for row in rows]
@@ -115,4 +118,4 @@ def paragraph_text(p: ParagraphView, before: ParagraphView | None, after: Paragr
 def when(timestamp: float | None) -> str:
     if not timestamp:
         return "never"
-    return dt.datetime.fromtimestamp(float(timestamp), tz=dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return dt.datetime.fromtimestamp(float(timestamp), tz=dt.UTC).strftime("%Y-%m-%d %H:%M UTC")

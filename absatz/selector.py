@@ -109,4 +109,5 @@ class Ranker:
     def scores(self, rows: np.ndarray) -> np.ndarray:
         if not len(rows):
             return np.zeros(0)
-        return rows @ np.asarray([self.weights[f] for f in FEATURES]) + self.bias
+        scores: np.ndarray = rows @ np.asarray([self.weights[f] for f in FEATURES]) + self.bias
+        return scores

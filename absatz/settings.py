@@ -7,15 +7,25 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from ingest.settings import IngestSettings
-from vectorstore.settings import SettingsError, StoreSettings, env_bool, env_int
+from vectorstore.errors import SettingsError
+from vectorstore.settings import StoreSettings, env_bool, env_int
 
 from .llm import LLMSettings
 
 # The settings objects of the layers below, for front ends that compose them.
-__all__ = ["Settings", "StoreSettings", "IngestSettings", "LLMSettings", "SettingsError", "env_int", "env_bool",
-           "DEFAULT_DB"]
+__all__ = [
+    "DEFAULT_DB",
+    "IngestSettings",
+    "LLMSettings",
+    "Settings",
+    "SettingsError",
+    "StoreSettings",
+    "env_bool",
+    "env_int",
+]
 
 DEFAULT_DB = Path("data/absatz.sqlite3")
 
@@ -38,6 +48,6 @@ class Settings:
             db=Path(env.get("BOT_DB", "").strip() or DEFAULT_DB),
         )
 
-    def with_store(self, **changes) -> Settings:
+    def with_store(self, **changes: Any) -> Settings:
         """These settings with some store settings overridden (``None`` keeps a value)."""
         return replace(self, store=self.store.with_overrides(**changes))

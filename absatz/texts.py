@@ -19,7 +19,8 @@ TEXTS: dict[str, dict[str, str]] = {
     "one_source_footer": {"de": "1 Quelle · {took}", "en": "1 source · {took}"},
     "no_source_footer": {"de": "keine Quelle · {took}", "en": "no source · {took}"},
     "cooldown": {"de": "Bitte warte noch {s} s, bevor du wieder fragst.", "en": "Please try again in {s} s."},
-    "too_long": {"de": "Die Frage ist zu lang (höchstens {n} Zeichen).", "en": "The question is too long (at most {n} characters)."},
+    "too_long": {"de": "Die Frage ist zu lang (höchstens {n} Zeichen).",
+                 "en": "The question is too long (at most {n} characters)."},
     "error": {"de": "Da ist etwas schiefgelaufen. Bitte versuche es gleich noch einmal.",
               "en": "Something went wrong. Please try again in a moment."},
     "unknown_source": {"de": "Keine Quelle {id} im Korpus.", "en": "No source {id} in the corpus."},
@@ -47,8 +48,10 @@ TEXTS: dict[str, dict[str, str]] = {
                     "en": "Only admins (Manage Server or an admin role) may do this."},
     "ingest_running_here": {"de": "Ein Ingest läuft bereits (gestartet von {who}).",
                             "en": "An ingest is already running (started by {who})."},
-    "ingest_progress": {"de": "⏳ Ingest läuft: {done}/{total} Artikel · {paragraphs} Absätze eingebettet · {elapsed:.0f} s",
-                        "en": "⏳ Ingest running: {done}/{total} articles · {paragraphs} paragraphs embedded · {elapsed:.0f} s"},
+    "ingest_progress": {"de": "⏳ Ingest läuft: {done}/{total} Artikel · {paragraphs} Absätze eingebettet · "
+                              "{elapsed:.0f} s",
+                        "en": "⏳ Ingest running: {done}/{total} articles · {paragraphs} paragraphs embedded · "
+                              "{elapsed:.0f} s"},
     "ingest_done": {"de": "✅ Ingest fertig ({seconds:.1f} s): {added} neu, {updated} geändert, {removed} entfernt, "
                           "{unchanged} unverändert, {failed} fehlgeschlagen; {paragraphs} Absätze eingebettet",
                     "en": "✅ Ingest finished ({seconds:.1f} s): {added} added, {updated} updated, {removed} removed, "
@@ -90,8 +93,8 @@ TEXTS: dict[str, dict[str, str]] = {
     "gaps_reasons": {"de": "👎-Gründe: {reasons}", "en": "👎 reasons: {reasons}"},
     "gaps_wordings": {"de": "auch: {wordings}", "en": "also: {wordings}"},
     "stats_week": {"de": "Letzte 7 Tage", "en": "Last 7 days"},
-    "stats_week_line": {"de": "{questions} Fragen · {answered} beantwortet · {refused} abgelehnt · 👍 {up} / 👎 {down} · "
-                              "Median {latency:.0f} ms",
+    "stats_week_line": {"de": "{questions} Fragen · {answered} beantwortet · {refused} abgelehnt · "
+                              "👍 {up} / 👎 {down} · Median {latency:.0f} ms",
                         "en": "{questions} questions · {answered} answered · {refused} refused · 👍 {up} / 👎 {down} · "
                               "median {latency:.0f} ms"},
     "stats_channels": {"de": "Aktivste Kanäle", "en": "Busiest channels"},
@@ -150,11 +153,12 @@ TEXTS: dict[str, dict[str, str]] = {
                           "en": "An ingest is already running ({holder})."},
     "error.unknown_names": {"de": "`{option}`: „{value}“ gibt es im Korpus nicht (vorhanden: {known}).",
                             "en": "`{option}`: “{value}” is not in the corpus (known: {known})."},
-    "error.bad_window": {"de": "`since`: „{value}“ ist weder ein Zeitfenster wie 90d oder 3 Monate (1 Tag bis 100 Jahre) "
-                               "noch ein Datum wie 2024-05.",
+    "error.bad_window": {"de": "`since`: „{value}“ ist weder ein Zeitfenster wie 90d oder 3 Monate "
+                               "(1 Tag bis 100 Jahre) noch ein Datum wie 2024-05.",
                          "en": "`since`: “{value}” is neither a window like 90d or 3 months (1 day to 100 years) "
                                "nor a date like 2024-05."},
-    "error.bad_mode": {"de": "`mode`: „{value}“ – erlaubt sind {modes}.", "en": "`mode`: “{value}” – allowed: {modes}."},
+    "error.bad_mode": {"de": "`mode`: „{value}“ – erlaubt sind {modes}.",
+                       "en": "`mode`: “{value}” – allowed: {modes}."},
     "error.no_index": {"de": "Hier gibt es noch keinen Index ({location}): zuerst Artikel einlesen.",
                        "en": "There is no index here yet ({location}): ingest articles first."},
     # the live corpus (ingest.live: LiveError and its branches; the detail stays as the library words it)

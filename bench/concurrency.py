@@ -17,16 +17,15 @@ import tempfile
 import time
 from pathlib import Path
 
+import simcord
 from common import ROOT, machine, median, percentile, table
 
-import simcord
-
-from tests.simcord_helpers import bot_with
 from bot.settings import BotSettings
 from ingest.pipeline import ingest_paths
+from tests.simcord_helpers import bot_with
+from vectorstore.chroma import Chroma
 from vectorstore.search import Searcher
 from vectorstore.settings import StoreSettings
-from vectorstore.chroma import Chroma
 
 QUESTIONS = [
     "Was kostet ein Brötchen in München?", "Wie viele Blitzer will Köln aufstellen?",

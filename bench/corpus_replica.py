@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-
 from common import DATA, read_jsonl
 
 NOISE = 0.01
@@ -124,13 +123,15 @@ def extract(news_stores: list[Path], xquad_stores: list[Path], out: Path, news_q
     src = Source(
         article_ids=[r.article_id for r, _ in arts], article_meta=[r.meta.to_metadata() for r, _ in arts],
         article_hash=[r.article_hash for r, _ in arts], xquad=np.asarray([x for _, x in arts], bool),
-        para_article=np.asarray([a for a, _ in paras], np.int32), para_number=np.asarray([n for _, n in paras], np.int32),
+        para_article=np.asarray([a for a, _ in paras], np.int32),
+        para_number=np.asarray([n for _, n in paras], np.int32),
         para_heading=[heading[k] for k in paras], q_text=q_text, q_lang=q_lang, q_gold=q_gold, q_vec=q_vec, **cols)
     save(src, out)
     return src
 
 
-_TEXTS = ("article_ids", "article_meta", "article_hash", "para_heading", "p_text", "s_text", "q_text", "q_lang", "q_gold")
+_TEXTS = ("article_ids", "article_meta", "article_hash", "para_heading", "p_text", "s_text", "q_text", "q_lang",
+          "q_gold")
 
 
 def save(src: Source, out: Path) -> None:

@@ -39,7 +39,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 from common import ROOT, machine, percentile, proc_status_mb, table
 from corpus_replica import Replica, extract, load
 
@@ -92,7 +91,7 @@ def corpus_files(src_path: Path, size: int, folder: Path) -> dict:
             f.write(np.ascontiguousarray(art.p_vec, np.float32).tobytes())
             para_rows.append(art.p_para.astype(np.int32) + paras)
             if art.xquad:
-                for i, p in enumerate(art.p_para.tolist()):
+                for p in art.p_para.tolist():
                     gold_ids.setdefault(f"{art.article_id}#{int(art.para_number[p])}", int(paras + p))
             rows += len(art.p_text)
             paras += len(art.para_number)
@@ -265,7 +264,7 @@ class FaissIVF:
         sample = 65_536 if "PQ" in self.factory else 200_000
         sample_rows = np.sort(np.random.default_rng(1).choice(rows, min(rows, sample), replace=False))
         index.train(np.ascontiguousarray(matrix(folder, rows)[sample_rows]))
-        for start, block in chunks(folder, rows):
+        for _start, block in chunks(folder, rows):
             index.add(np.ascontiguousarray(block))
         faiss.write_index(index, str(out / "ivf.faiss"))
         if self.shortlist:
@@ -343,7 +342,8 @@ class ChromaHNSW:
         import chromadb
 
         client = chromadb.PersistentClient(path=str(out / "chroma"))
-        col = client.get_or_create_collection("passages", configuration={"hnsw": {"space": "cosine"}}, embedding_function=None)
+        col = client.get_or_create_collection("passages", configuration={"hnsw": {"space": "cosine"}},
+                                              embedding_function=None)
         for start, block in chunks(folder, rows, 5000):
             col.add(ids=[str(i) for i in range(start, start + len(block))], embeddings=block)
         del col, client
@@ -585,7 +585,8 @@ def main() -> None:
         if not exact_path.exists():
             np.save(exact_path, exact_top(folder, rows, src.q_vec))
         exact = np.load(exact_path)
-        ref = {lang: mrr10(exact[gold_mask][langs == lang], para, [g for g, l in zip(gold, langs) if l == lang])
+        ref = {lang: mrr10(exact[gold_mask][langs == lang], para,
+                           [g for g, q_lang in zip(gold, langs, strict=True) if q_lang == lang])
                for lang in ("de", "en")}
         table_rows = []
         for name in names:
@@ -612,9 +613,11 @@ def main() -> None:
                 proc.stdin.close()
                 proc.wait()
             top = np.load(res)
-            got = {lang: mrr10(top[gold_mask][langs == lang], para, [g for g, l in zip(gold, langs) if l == lang])
+            got = {lang: mrr10(top[gold_mask][langs == lang], para,
+                               [g for g, q_lang in zip(gold, langs, strict=True) if q_lang == lang])
                    for lang in ("de", "en")}
-            row = {"name": name, "size": size, **built, "disk_mb": size_mb / 2**20, **{f"r1_{k}": v for k, v in r1.items()},
+            row = {"name": name, "size": size, **built, "disk_mb": size_mb / 2**20,
+                   **{f"r1_{k}": v for k, v in r1.items()},
                    **{f"r2_{k}": v for k, v in r2.items()}, "avail_drop_1": avail0 - avail1,
                    "avail_drop_2": avail1 - avail2, "mrr_de": got["de"], "mrr_en": got["en"],
                    "exact_de": ref["de"], "exact_en": ref["en"], "overlap": overlap(top, exact)}
@@ -625,7 +628,8 @@ def main() -> None:
                 name, f"{built['build_s']:.0f} s", f"{built['build_peak_mb']:,.0f} MB", f"{size_mb / 2**20:,.0f} MB",
                 f"{r1['load_s'] * 1000:,.0f} ms", f"{r1['p50']:.1f} / {r1['p95']:.1f}", f"{r1['filtered_p95']:.1f}",
                 f"{r1['rss_mb']:,.0f} MB", f"{r2['private_mb']:,.0f} MB ({avail1 - avail2:+,.0f})",
-                f"{got['de']:.4f} / {got['en']:.4f}", f"{ref['de']:.4f} / {ref['en']:.4f}", f"{overlap(top, exact):.3f}"])
+                f"{got['de']:.4f} / {got['en']:.4f}", f"{ref['de']:.4f} / {ref['en']:.4f}",
+                f"{overlap(top, exact):.3f}"])
         print(f"### {rows:,} passages ({info['copies']} copies of {src.news_passages:,} news passages + "
               f"{src.xquad_passages} XQuAD-de passages)\n")
         print(table(["candidate", "build", "build peak RSS", "on disk", "load", "query p50 / p95 ms",

@@ -53,7 +53,7 @@ def main() -> None:
     ingest_s = report.seconds
     rest = apply(store, embedder, corpus)
     noop = apply(store, embedder, corpus)
-    one = apply(store, embedder, corpus + [held_out])
+    one = apply(store, embedder, [*corpus, held_out])
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     units = len(texts)
@@ -63,10 +63,13 @@ def main() -> None:
         ["measurement", "value"],
         [
             [f"raw embedder, {units} units of {len(sample)} articles", f"{units / raw_s:.1f} units/s"],
-            ["absatz ingest, same articles (parse, embed, write Chroma, BM25 later)", f"{report.units_embedded / ingest_s:.1f} units/s"],
+            ["absatz ingest, same articles (parse, embed, write Chroma, BM25 later)",
+             f"{report.units_embedded / ingest_s:.1f} units/s"],
             ["ingest / raw", f"{(report.units_embedded / ingest_s) / (units / raw_s):.2f}"],
-            [f"ingest of the other {len(corpus) - len(sample)} articles", f"{rest.seconds:.0f} s, {rest.units_embedded} units"],
-            [f"no-change re-ingest of {len(corpus)} articles", f"{noop.seconds:.1f} s, {noop.units_embedded} units embedded"],
+            [f"ingest of the other {len(corpus) - len(sample)} articles",
+             f"{rest.seconds:.0f} s, {rest.units_embedded} units"],
+            [f"no-change re-ingest of {len(corpus)} articles",
+             f"{noop.seconds:.1f} s, {noop.units_embedded} units embedded"],
             ["re-ingest after adding one article", f"{one.seconds:.1f} s, {one.units_embedded} units embedded "
                                                     f"({len(units_for(held_out))} in that article)"],
             ["peak resident memory", f"{peak_mb:.0f} MB"],

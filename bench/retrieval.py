@@ -25,7 +25,7 @@ from vectorstore.settings import StoreSettings
 
 def scores(ranked: list[list[str]], gold: list[str]) -> tuple[float, float, float]:
     mrr = r1 = r5 = 0.0
-    for ids, g in zip(ranked, gold):
+    for ids, g in zip(ranked, gold, strict=True):
         if g in ids[:10]:
             rank = ids.index(g) + 1
             mrr += 1 / rank

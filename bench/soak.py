@@ -28,18 +28,17 @@ import threading
 import time
 from pathlib import Path
 
+import simcord
 from common import ROOT, machine, percentile, proc_status_mb, table
 
-import simcord
-
-from tests.simcord_helpers import bot_with
-from bot.settings import BotSettings
 from absatz.isolated import ingest_in_child
+from bot.settings import BotSettings
 from ingest.pipeline import ingest_paths
 from ingest.sources import DEFAULT_MAX_BYTES
+from tests.simcord_helpers import bot_with
+from vectorstore.chroma import Chroma
 from vectorstore.search import Searcher
 from vectorstore.settings import StoreSettings
-from vectorstore.chroma import Chroma
 
 QUESTIONS = [
     "Was kostet ein Brötchen in München?", "Wie viele Blitzer will Köln aufstellen?",
@@ -71,7 +70,7 @@ def keep_ingesting(settings: StoreSettings, corpus: Path, stop: threading.Event,
             target.write_text(original + f"\n\nNachtrag {n}: Der Verband meldet sich erneut.\n",
                               encoding="utf-8")
             ingest_in_child(settings, [corpus], DEFAULT_MAX_BYTES, "soak")
-        except Exception as exc:  # noqa: BLE001 - counted and reported, never silently lost
+        except Exception as exc:  # counted and reported, never silently lost
             failures.append(f"{type(exc).__name__}: {exc}")
             in_a_row += 1
             continue

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import TYPE_CHECKING, cast
 
 import discord
 from discord import app_commands
@@ -18,6 +19,9 @@ from absatz.texts import error_text, locale_language, t
 
 from .settings import BotSettings
 from .views import SourceButton, VoteButton
+
+if TYPE_CHECKING:
+    from .cogs.live import Live
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +44,8 @@ class AbsatzBot(commands.AutoShardedBot):
     def __init__(self, settings: BotSettings, core: Absatz | None = None):
         super().__init__(
             shard_count=settings.shard_count,
-            shard_ids=list(settings.shard_ids) if settings.shard_ids else None,
+            # discord.py types shard_ids as list[int]; None, its default, lets it choose the shards
+            shard_ids=list(settings.shard_ids) if settings.shard_ids else None,  # type: ignore[arg-type]
             command_prefix=commands.when_mentioned,
             intents=intents(),
             help_command=None,
@@ -69,7 +74,7 @@ class AbsatzBot(commands.AutoShardedBot):
             await self.add_cog(cog)
         await self.add_cog(Live(self))  # the live corpus: watched folder, feeds, announcements, follows
         self.add_dynamic_items(SourceButton, VoteButton)
-        self.tree.on_error = self.on_app_command_error
+        self.tree.error(self.on_app_command_error)  # sets tree.on_error
         await self.sync_commands()
 
     async def sync_commands(self) -> None:
@@ -105,7 +110,7 @@ class AbsatzBot(commands.AutoShardedBot):
             log.warning("/%s: could not report the error to the user either", command)
 
     async def close(self) -> None:
-        live = self.get_cog("Live")
+        live = cast("Live | None", self.get_cog("Live"))
         if live is not None:
             await live.shutdown()  # stop watching and polling; a running ingest finishes first
         self.absatz.close()

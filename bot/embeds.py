@@ -8,6 +8,7 @@ cut off its sentence.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 import discord
 
@@ -154,7 +155,7 @@ def search_embed(query: str, hits: list[Hit], language: str) -> discord.Embed:
     return embed
 
 
-def article_embed(a: ArticleSummary, language: str, related: list[ArticleSummary] = ()) -> discord.Embed:
+def article_embed(a: ArticleSummary, language: str, related: Sequence[ArticleSummary] = ()) -> discord.Embed:
     embed = discord.Embed(title=shorten(a.title or a.article_id, TITLE), description=byline(a.meta) or None,
                           colour=COLOUR, url=a.url or None)
     embed.add_field(name=t("paragraphs", language), value=str(a.paragraphs), inline=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import TYPE_CHECKING, Any, cast
 
 import discord
 
@@ -13,9 +14,17 @@ from absatz.texts import locale_language, t
 
 from .embeds import citation_id_from_field, paragraph_embed
 
+if TYPE_CHECKING:
+    from .app import AbsatzBot
+
 log = logging.getLogger(__name__)
 
 MAX_SOURCE_BUTTONS = 5
+
+
+def _bot(interaction: discord.Interaction) -> AbsatzBot:
+    """The client of a click on these items: the bot that registered them."""
+    return cast("AbsatzBot", interaction.client)
 
 
 def _language_of_label(label: str | None, fallback: str) -> str:
@@ -37,9 +46,10 @@ class SourceButton(discord.ui.DynamicItem[discord.ui.Button], template=r"absatz:
         self.n = n
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]):
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item[Any],
+                             match: re.Match[str]) -> SourceButton:
         button = cls(int(match["n"]))
-        button.item.label = item.label
+        button.item.label = cast("discord.ui.Button[Any]", item).label  # the template matches only this button's ids
         return button
 
     async def callback(self, interaction: discord.Interaction) -> None:
@@ -50,7 +60,7 @@ class SourceButton(discord.ui.DynamicItem[discord.ui.Button], template=r"absatz:
             await interaction.response.send_message(t("unknown_source", language, id=f"[{self.n}]"), ephemeral=True)
             return
         try:
-            view = await interaction.client.absatz.source(cid)
+            view = await _bot(interaction).absatz.source(cid)
         except AbsatzError:
             await interaction.response.send_message(t("unknown_source", language, id=cid), ephemeral=True)
             return
@@ -66,7 +76,8 @@ class VoteButton(discord.ui.DynamicItem[discord.ui.Button], template=r"absatz:vo
         self.vote = vote
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]):
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item[Any],
+                             match: re.Match[str]) -> VoteButton:
         return cls(match["vote"])
 
     async def callback(self, interaction: discord.Interaction) -> None:
@@ -75,7 +86,7 @@ class VoteButton(discord.ui.DynamicItem[discord.ui.Button], template=r"absatz:vo
         if self.vote == "down":
             await interaction.response.send_modal(FeedbackModal(message_id, language))
             return
-        client = interaction.client
+        client = _bot(interaction)
         await client.absatz.run(client.core.feedback.record_vote, message_id, interaction.user.id, 1)
         await interaction.response.send_message(t("thanks", language), ephemeral=True)
 
@@ -85,14 +96,14 @@ class FeedbackModal(discord.ui.Modal):
         super().__init__(title=t("feedback_title", language), custom_id=f"absatz:feedback:{message_id}")
         self.message_id = message_id
         self.language = language
-        self.comment = discord.ui.TextInput(
+        self.comment: discord.ui.TextInput[FeedbackModal] = discord.ui.TextInput(
             label=t("feedback_label", language), custom_id="comment", style=discord.TextStyle.paragraph,
             required=False, max_length=1000,
         )
         self.add_item(self.comment)
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
-        client = interaction.client
+        client = _bot(interaction)
         await client.absatz.run(client.core.feedback.record_vote, self.message_id, interaction.user.id, -1,
                                 self.comment.value or "")
         await interaction.response.send_message(t("thanks", self.language), ephemeral=True)

@@ -84,7 +84,8 @@ class FakeOpenAI:
         if not body.get("stream"):
             return web.json_response({
                 "id": "chatcmpl-test", "object": "chat.completion", "created": int(time.time()), "model": body["model"],
-                "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": content},
+                             "finish_reason": "stop"}],
                 "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20},
             })
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})

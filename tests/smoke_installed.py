@@ -54,7 +54,7 @@ async def bot_answers(store: Path, work: Path) -> None:
     async with simcord.run(bot, settle_timeout=300) as env:
         check(set(bot.cogs) == COGS, f"cogs loaded: {sorted(bot.cogs)}, expected {sorted(COGS)}")
         commands = {c.name for c in bot.tree.get_commands()}
-        check(COMMANDS <= commands, f"slash commands missing: {sorted(COMMANDS - commands)}")
+        check(commands >= COMMANDS, f"slash commands missing: {sorted(COMMANDS - commands)}")
         guild = env.create_guild()
         channel = guild.create_text_channel("fragen")
         alice = guild.add_member(env.create_user("alice"))
@@ -71,11 +71,13 @@ def main() -> int:
     import bot
 
     installed = Path(bot.__file__).resolve()
-    check(installed.is_relative_to(Path(sys.prefix).resolve()), f"bot imported from {installed}, not the installed package")
+    check(installed.is_relative_to(Path(sys.prefix).resolve()),
+          f"bot imported from {installed}, not the installed package")
     with tempfile.TemporaryDirectory(prefix="absatz-smoke-") as tmp:
         work = Path(tmp)
         store = work / "chroma"
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("CHROMA_", "CORPUS_", "LLM_", "DISCORD_", "INDEX_"))}
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith(("CHROMA_", "CORPUS_", "LLM_", "DISCORD_", "INDEX_"))}
         env["BOT_DB"] = str(work / "audit.sqlite3")
         report = absatz("ingest", str(corpus), "--chroma-path", str(store), env=env, cwd=work)
         check(report["added"] == len(list(corpus.glob("*.txt"))) and not report["failed"], f"ingest: {report}")

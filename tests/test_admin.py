@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import re
 import shutil
@@ -14,7 +15,6 @@ import discord
 import pytest
 from simcord import SetupError
 
-from .simcord_helpers import bot_with
 from bot.settings import BotSettings
 from ingest.lock import IngestLock, lock_path
 from ingest.pipeline import ingest_paths
@@ -25,14 +25,15 @@ from vectorstore.search import Searcher
 from vectorstore.writer import Writer
 
 from .conftest import CORPUS, settings_for
-from .simcord_helpers import dispatch_unsettled, reply_of
+from .simcord_helpers import bot_with, dispatch_unsettled, reply_of
 
 # Every test here may run an ingest in a child process (seconds, more on a loaded
 # machine): simcord waits this long for the bot to settle before it calls it stuck.
 INGEST_SETTLE_S = 300
 pytestmark = pytest.mark.simcord(settle_timeout=INGEST_SETTLE_S)
 
-NEW_ARTICLE = """date 2025-08 ROSTOCK (absatz-Test, fiktiv) - In Rostock hat die erste schwimmende Solaranlage an der Ostsee den Betrieb aufgenommen. Sie liefert Strom für rund 900 Haushalte.
+NEW_ARTICLE = """date 2025-08 ROSTOCK (absatz-Test, fiktiv) - In Rostock hat die erste schwimmende Solaranlage \
+an der Ostsee den Betrieb aufgenommen. Sie liefert Strom für rund 900 Haushalte.
 
 Die Anlage liegt im Stadthafen und besteht aus 4.000 Modulen. Gebaut wurde sie von den Stadtwerken./tst
 """
@@ -54,7 +55,8 @@ def admin_store(tmp_path, embedder, admin_corpus):
 
 @pytest.fixture
 def admin_settings(admin_store, admin_corpus, tmp_path) -> BotSettings:
-    return BotSettings(store=admin_store, shard_count=1, ingest=IngestSettings(corpus_dir=admin_corpus, max_file_bytes=20_000),
+    return BotSettings(store=admin_store, shard_count=1,
+                       ingest=IngestSettings(corpus_dir=admin_corpus, max_file_bytes=20_000),
                        bot_db=tmp_path / "bot.sqlite3", cooldown_rate=100, cooldown_per_s=1)
 
 
@@ -79,7 +81,7 @@ def audit(bot) -> list[tuple[str, str, str]]:
 
 async def test_reader_is_refused_even_when_the_server_opened_the_command_to_everyone(server, simcord_bot):
     env, guild, channel, admin, reader = server
-    with pytest.raises(SetupError, match="'/reingest' is not visible to this user here .* default-member-permissions"):
+    with pytest.raises(SetupError, match=r"'/reingest' is not visible to this user here .* default-member-permissions"):
         await reader.slash(channel, "reingest")  # hidden by default permissions, as in the client
     commands = {c.name: c for c in await simcord_bot.tree.fetch_commands()}
     for name in ("reingest", "upload", "remove"):
@@ -126,7 +128,7 @@ async def test_reingest_shows_progress_and_summary_then_answers_the_new_article(
     # … but the message is edited at most every PROGRESS_EVERY_S (3 s). On simcord's
     # clock both reports arrive at the same instant, so the second one is held back.
     shown_at = [at for at, _ in progress]
-    assert all(later - earlier >= timedelta(seconds=3) for earlier, later in zip(shown_at, shown_at[1:])), shown_at
+    assert all(later - earlier >= timedelta(seconds=3) for earlier, later in itertools.pairwise(shown_at)), shown_at
     answer = await reader.slash(channel, "ask", question="Wie viele Haushalte versorgt die Solaranlage in Rostock?")
     assert "900 Haushalte" in reply_of(answer).embeds[0].description
     assert ("admin", "reingest") in [(a, b) for a, b, _ in audit(simcord_bot)]
@@ -280,9 +282,11 @@ async def test_stats_shows_the_audit_log(server, simcord_bot):
 
 JSONL_ARTICLES = [
     {"id": "faehre-warnemuende", "title": "Neue Fähre in Warnemünde",
-     "text": "In Warnemünde verkehrt seit Montag eine neue Elektrofähre. Sie bringt bis zu 300 Fahrgäste über die Warnow."},
+     "text": "In Warnemünde verkehrt seit Montag eine neue Elektrofähre. "
+             "Sie bringt bis zu 300 Fahrgäste über die Warnow."},
     {"id": "leuchtturm-saniert", "title": "Leuchtturm saniert",
-     "text": "Der Leuchtturm von Warnemünde ist nach zwei Jahren Sanierung wieder geöffnet. Die Arbeiten kosteten 1,8 Millionen Euro."},
+     "text": "Der Leuchtturm von Warnemünde ist nach zwei Jahren Sanierung wieder geöffnet. "
+             "Die Arbeiten kosteten 1,8 Millionen Euro."},
 ]
 
 

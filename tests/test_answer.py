@@ -3,8 +3,8 @@
 import pytest
 
 from absatz.answer import answer
-from absatz.texts import TEXTS
 from absatz.cli import main as cli_main
+from absatz.texts import TEXTS
 from vectorstore.search import Searcher
 
 from .conftest import ROOT, needs_seed, settings_for
@@ -45,7 +45,8 @@ def test_sample_corpus_questions(searcher, question, cited):
     assert a.citations[0].id == cited
 
 
-@pytest.mark.parametrize("question", ["Wie backe ich ein Sauerteigbrot?", "What is the capital of Australia?", "Wer gewann die Tour de France 1998?"])
+@pytest.mark.parametrize("question", ["Wie backe ich ein Sauerteigbrot?", "What is the capital of Australia?",
+                                      "Wer gewann die Tour de France 1998?"])
 def test_off_topic_questions_abstain(searcher, question):
     a = answer(searcher, question)
     assert a.abstained and a.citations == []

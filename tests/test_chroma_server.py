@@ -35,7 +35,8 @@ def server_env(chroma_server, monkeypatch):
 def test_ingest_ask_source_stats_against_a_chroma_server(server_env, corpus_dir, capsys, tmp_path):
     # A --chroma-path that does not exist proves nothing is written locally.
     local = tmp_path / "unused"
-    code, out, _ = run_cli(capsys, "ingest", str(corpus_dir), "--collection", "srv", "--chroma-path", str(local), "--json")
+    code, out, _ = run_cli(capsys, "ingest", str(corpus_dir), "--collection", "srv", "--chroma-path", str(local),
+                           "--json")
     assert code == 0 and json.loads(out)["added"] >= 9
     assert not local.exists()
 
@@ -76,7 +77,8 @@ def test_unreachable_server_is_a_clear_error(capsys, monkeypatch):
 
 
 @needs_seed
-def test_move_an_embedded_index_to_the_server_without_re_embedding(built_store, server_env, tmp_path, capsys, monkeypatch):
+def test_move_an_embedded_index_to_the_server_without_re_embedding(built_store, server_env, tmp_path, capsys,
+                                                                    monkeypatch):
     dump = tmp_path / "index.jsonl"
     monkeypatch.delenv("CHROMA_HOST")
     code, out, _ = run_cli(capsys, "export", str(dump), "--chroma-path", str(built_store.chroma_path))
@@ -131,12 +133,11 @@ async def test_bot_says_index_unavailable_while_the_server_is_down_and_recovers(
     """The Chroma server stops while the bot runs: short message, bot stays up, answers again."""
     import simcord
 
-    from .simcord_helpers import bot_with
     from bot.settings import BotSettings
     from vectorstore.search import Searcher
     from vectorstore.settings import StoreSettings
 
-    from .simcord_helpers import reply_of
+    from .simcord_helpers import bot_with, reply_of
 
     server = ChromaServer(tmp_path / "srv").start()
     restarted = ChromaServer(tmp_path / "srv", port=server.port)

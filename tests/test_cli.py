@@ -21,14 +21,16 @@ def test_ask_json_fields(built_store, capsys):
     assert code == 0
     assert {"question", "answer", "abstained", "citations", "latency_ms", "mode"} <= set(obj)
     c = obj["citations"][0]
-    assert {"n", "id", "article_id", "paragraph", "title", "date", "dateline", "heading", "quote", "text", "score"} <= set(c)
+    assert {"n", "id", "article_id", "paragraph", "title", "date", "dateline", "heading", "quote", "text",
+            "score"} <= set(c)
     assert c["id"] == f"{SEED_ID}#2" and obj["mode"] == "extractive"
 
 
 def test_ask_reads_questions_from_stdin(built_store, capsys, monkeypatch):
     import io
 
-    monkeypatch.setattr(sys, "stdin", io.StringIO("Was kostet ein Brötchen in München?\n\nWie backe ich ein Sauerteigbrot?\n"))
+    monkeypatch.setattr(sys, "stdin",
+                        io.StringIO("Was kostet ein Brötchen in München?\n\nWie backe ich ein Sauerteigbrot?\n"))
     code, out, _ = run_cli(capsys, "ask", "--json", *store_args(built_store))
     rows = json_lines(out)
     assert code == 0 and len(rows) == 2

@@ -10,21 +10,20 @@ import discord
 import pytest
 from simcord import OptionError
 
-from .simcord_helpers import bot_with
-from absatz.texts import TEXTS
+from absatz.texts import TEXTS, t
 from bot.cogs.ask import COOLDOWN_USERS
 from bot.settings import BotSettings
-from absatz.texts import t
 
 from .conftest import needs_seed
-from .simcord_helpers import dispatch_unsettled, reply_of
+from .simcord_helpers import bot_with, dispatch_unsettled, reply_of
 
 SEED_ID = "000_a05d8c91f093345a"
 
 
 @pytest.fixture
 def bot_settings(built_store, tmp_path) -> BotSettings:
-    return BotSettings(store=built_store, shard_count=1, bot_db=tmp_path / "feedback.sqlite3", cooldown_rate=3, cooldown_per_s=30)
+    return BotSettings(store=built_store, shard_count=1, bot_db=tmp_path / "feedback.sqlite3", cooldown_rate=3,
+                       cooldown_per_s=30)
 
 
 @pytest.fixture
@@ -66,10 +65,12 @@ async def test_ask_defers_then_answers_with_citations_and_buttons(world):
     reply = reply_of(result)
     embed = reply.embeds[0]
     assert "650 Kilometer" in embed.description and "[1]" in embed.description
-    assert embed.fields[0].name.startswith("[1] ") and "¶2" in embed.fields[0].name and "2023-09" in embed.fields[0].name
+    assert (embed.fields[0].name.startswith("[1] ") and "¶2" in embed.fields[0].name
+            and "2023-09" in embed.fields[0].name)
     assert f"{SEED_ID}#2" in embed.fields[0].value
     assert "Quelle" in embed.footer.text or "Quellen" in embed.footer.text
-    assert buttons(reply.message)[:1] == ["Quelle 1"] and "👍" in buttons(reply.message) and "👎" in buttons(reply.message)
+    assert (buttons(reply.message)[:1] == ["Quelle 1"] and "👍" in buttons(reply.message)
+            and "👎" in buttons(reply.message))
     assert_embed_within_limits(embed)
 
 
@@ -92,7 +93,8 @@ async def test_english_question_gets_a_cited_answer_with_english_labels(world):
     reply = reply_of(result)
     embed = reply.embeds[0]
     # A real answer, not the abstention: cited text, a citation field, sources counted.
-    assert embed.description != TEXTS["not_found"]["en"] and "65 Cent" in embed.description and "[1]" in embed.description
+    assert (embed.description != TEXTS["not_found"]["en"] and "65 Cent" in embed.description
+            and "[1]" in embed.description)
     assert embed.fields and embed.fields[0].value.endswith("`2025-06-baeckerei-preise#1`")
     assert re.fullmatch(r"(1 source|\d+ sources) · .+", embed.footer.text), embed.footer.text
     labels = buttons(reply.message)
@@ -308,7 +310,7 @@ async def test_a_failing_acknowledgement_is_a_clean_failure_and_the_bot_keeps_an
         assert result.acknowledged and "65 Cent" in reply_of(result).embeds[0].description
     else:
         assert callbacks[:3] == [5, 5, 5] and callbacks[3:] == [4]  # three tries, then the error message
-        assert "/ask by user %d failed" % alice.id in messages
+        assert f"/ask by user {alice.id} failed" in messages
         assert not result.acknowledged and "/ask: could not report the error to the user either" in messages
         env.backend.faults.clear()
     assert not env.errors
@@ -320,7 +322,8 @@ async def test_a_failing_acknowledgement_is_a_clean_failure_and_the_bot_keeps_an
 async def test_fifty_questions_in_flight_are_all_answered(world):
     env, guild, channel, alice = world
     users = [guild.add_member(env.create_user(f"user{i}")) for i in range(50)]
-    results = [await dispatch_unsettled(env, u, channel, "ask", question="Was kostet ein Brötchen in München?") for u in users]
+    results = [await dispatch_unsettled(env, u, channel, "ask", question="Was kostet ein Brötchen in München?")
+               for u in users]
     await env.settle(timeout=120)
     assert all(r.acknowledged for r in results)
     assert all("65 Cent" in reply_of(r).embeds[0].description for r in results)

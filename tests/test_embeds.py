@@ -2,8 +2,8 @@
 
 import discord
 
-from absatz.answer import Answer, Citation
 from absatz import SourceView
+from absatz.answer import Answer, Citation
 from bot.embeds import answer_embed, article_embed, citation_id_from_field, paragraph_embed, search_embed
 from vectorstore.records import ArticleMeta, ArticleSummary, Hit, ParagraphView, SentenceMatch
 
@@ -20,8 +20,8 @@ def within_limits(embed: discord.Embed) -> None:
 
 
 def citation(n: int, text: str = LONG) -> Citation:
-    return Citation(n, f"artikel-{n}#3", f"artikel-{n}", 3, "Titel " * 80, "2024-05", "BERLIN", "dpa", "Zwischentitel " * 30,
-                    text, text, 0.9)
+    return Citation(n, f"artikel-{n}#3", f"artikel-{n}", 3, "Titel " * 80, "2024-05", "BERLIN", "dpa",
+                    "Zwischentitel " * 30, text, text, 0.9)
 
 
 def test_answer_with_huge_quotes_and_many_citations_fits():

@@ -7,11 +7,14 @@ import pytest
 from .conftest import XQUAD, json_lines, needs_xquad, run_cli
 
 GOLD = [
-    {"qid": "1", "question": "Was kostet ein Brötchen in München?", "question_en": "How much is a bread roll in Munich?",
+    {"qid": "1", "question": "Was kostet ein Brötchen in München?",
+     "question_en": "How much is a bread roll in Munich?",
      "article_id": "2025-06-baeckerei-preise", "paragraph": 1, "answers": ["65 Cent"]},
-    {"qid": "2", "question": "Wie viele Blitzer will Köln aufstellen?", "question_en": "How many speed cameras will Cologne install?",
+    {"qid": "2", "question": "Wie viele Blitzer will Köln aufstellen?",
+     "question_en": "How many speed cameras will Cologne install?",
      "article_id": "2025-03-tempo30-koeln", "paragraph": 4, "answers": ["zwölf"]},
-    {"qid": "3", "question": "Wie viel kostet die Sanierung des Museums?", "question_en": "How much did the museum renovation cost?",
+    {"qid": "3", "question": "Wie viel kostet die Sanierung des Museums?",
+     "question_en": "How much did the museum renovation cost?",
      "article_id": "2025-01-museum-leipzig", "paragraph": 3, "answers": ["14 Millionen Euro"]},
     {"qid": "4", "question": "Wer gewann die Tour de France 1998?", "question_en": "Who won the 1998 Tour de France?",
      "article_id": "not-indexed", "paragraph": 1, "answers": ["Pantani"]},
@@ -50,7 +53,8 @@ def test_eval_counts_containment_per_type_and_lists_the_misses(built_store, tmp_
     wrong = {**GOLD[0], "qid": "5", "answers": ["99 Cent"], "type": "number"}
     path = tmp_path / "q.jsonl"
     path.write_text("\n".join(json.dumps(q) for q in [*GOLD[:3], wrong]), encoding="utf-8")
-    code, out, _ = run_cli(capsys, "eval", str(path), "--json", "--misses", "--chroma-path", str(built_store.chroma_path))
+    code, out, _ = run_cli(capsys, "eval", str(path), "--json", "--misses", "--chroma-path",
+                           str(built_store.chroma_path))
     (de,) = json_lines(out)
     assert code == 0 and de["answerable"] == 4
     assert de["containment_number"] == 0.75 and de["answer_containment"] == 0.75  # 3 of the 4 number questions

@@ -12,7 +12,8 @@ from vectorstore.writer import Writer
 
 from .conftest import SEED, json_lines, needs_seed, run_cli
 
-ARTICLE = """date 2024-02 BONN (Test) - Die Stadt Bonn baut eine neue Seilbahn über den Rhein. Sie soll 2027 fertig sein.
+ARTICLE = """date 2024-02 BONN (Test) - Die Stadt Bonn baut eine neue Seilbahn über den Rhein. \
+Sie soll 2027 fertig sein.
 
 Die Kosten liegen bei 60 Millionen Euro. Der Bund zahlt den größten Teil.
 
@@ -103,7 +104,8 @@ def test_bad_files_are_reported_and_good_ones_ingested(tmp_path, store_settings,
     old = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     try:
-        code, out, _ = run_cli(capsys, "ingest", str(corpus), "--chroma-path", str(store_settings.chroma_path), "--json")
+        code, out, _ = run_cli(capsys, "ingest", str(corpus), "--chroma-path", str(store_settings.chroma_path),
+                               "--json")
     finally:
         for k, v in old.items():
             os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
@@ -141,5 +143,6 @@ def test_ingest_json_summary_fields(tmp_path, store_settings, capsys):
     code, out, _ = run_cli(capsys, "ingest", str(corpus), "--chroma-path", str(store_settings.chroma_path), "--json")
     (summary,) = json_lines(out)
     assert code == 0
-    assert set(summary) == {"added", "updated", "removed", "unchanged", "failed", "paragraphs_embedded", "units_embedded", "seconds"}
+    assert set(summary) == {"added", "updated", "removed", "unchanged", "failed", "paragraphs_embedded",
+                            "units_embedded", "seconds"}
     assert summary["added"] == 1 and summary["paragraphs_embedded"] == 11 and summary["failed"] == []

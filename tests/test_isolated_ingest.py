@@ -29,9 +29,8 @@ def test_child_ingest_reports_progress_and_its_result(tmp_path, store_settings):
 
 
 def test_child_ingest_refused_while_another_runs_names_the_holder(tmp_path, store_settings):
-    with IngestLock(lock_path(store_settings), "alice (absatz ingest, pid 1)"):
-        with pytest.raises(IngestBusy) as refused:
-            ingest_in_child(store_settings, [CORPUS], DEFAULT_MAX_BYTES, "bob")
+    with IngestLock(lock_path(store_settings), "alice (absatz ingest, pid 1)"), pytest.raises(IngestBusy) as refused:
+        ingest_in_child(store_settings, [CORPUS], DEFAULT_MAX_BYTES, "bob")
     assert refused.value.holder == "alice (absatz ingest, pid 1)"
     assert "alice" in str(refused.value) and str(refused.value).count("already running") == 1
 
@@ -42,5 +41,5 @@ def test_a_child_that_dies_mid_ingest_is_a_clear_error(store_settings):
             if child.name == "absatz-ingest":
                 child.kill()
 
-    with pytest.raises(IngestCrashed, match="ended unexpectedly .* run it again"):
+    with pytest.raises(IngestCrashed, match=r"ended unexpectedly .* run it again"):
         ingest_in_child(store_settings, [CORPUS], DEFAULT_MAX_BYTES, "test", kill_the_child)

@@ -176,8 +176,9 @@ def test_source_json_shows_date_dateline_agency(story_store, capsys):
 
 @pytest.fixture
 def simcord_bot(story_store, story, tmp_path):
-    from .simcord_helpers import bot_with
     from bot.settings import BotSettings
+
+    from .simcord_helpers import bot_with
 
     return bot_with(BotSettings(store=story_store, shard_count=1, bot_db=tmp_path / "bot.sqlite3"), story)
 
@@ -191,7 +192,8 @@ async def test_discord_article_follows_the_story_and_ask_takes_dates(simcord_env
     result = await alice.slash(channel, "article", id=FEB)
     text = str(result.response.embeds[0].to_dict())
     assert SEP in text and MAY in text and text.index(SEP) < text.index(MAY)
-    result = await alice.slash(channel, "ask", question="Wie viel kostet die Reparatur der Lindenbrücke?", until="2024-03")
+    result = await alice.slash(channel, "ask", question="Wie viel kostet die Reparatur der Lindenbrücke?",
+                               until="2024-03")
     embed = reply_of(result).embeds[0]
     assert "2 Millionen Euro" in embed.description and "2024-02" in embed.fields[0].name
     bad = await alice.slash(channel, "ask", question="Lindenbrücke?", since="gestern")

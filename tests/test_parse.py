@@ -61,10 +61,12 @@ def test_only_headings_is_an_error():
 
 
 def test_markdown_front_matter_and_headings():
-    md = "---\ntitle: Ein Titel\ndate: 2024-05-17\nurl: https://example.org/a\nsource: Test\n---\n\nErster Absatz.\n\n## Teil zwei\nZweiter Absatz.\n"
+    md = ("---\ntitle: Ein Titel\ndate: 2024-05-17\nurl: https://example.org/a\nsource: Test\n---\n\n"
+          "Erster Absatz.\n\n## Teil zwei\nZweiter Absatz.\n")
     a = parse_markdown(md, "md1")
     assert (a.title, a.date, a.url, a.source) == ("Ein Titel", "2024-05-17", "https://example.org/a", "Test")
-    assert [(p.n, p.heading, p.text) for p in a.paragraphs] == [(1, "", "Erster Absatz."), (2, "Teil zwei", "Zweiter Absatz.")]
+    assert [(p.n, p.heading, p.text) for p in a.paragraphs] == [(1, "", "Erster Absatz."),
+                                                                 (2, "Teil zwei", "Zweiter Absatz.")]
 
 
 def test_markdown_bad_date_names_the_problem():

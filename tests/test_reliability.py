@@ -15,7 +15,6 @@ import discord
 import pytest
 import simcord
 
-from .simcord_helpers import bot_with
 from absatz.answer import answer
 from bot.settings import BotSettings
 from vectorstore.search import Searcher
@@ -23,7 +22,7 @@ from vectorstore.settings import StoreSettings
 
 from .conftest import CORPUS, ROOT, json_lines, run_cli
 from .llm_server import FakeOpenAI
-from .simcord_helpers import reply_of
+from .simcord_helpers import bot_with, reply_of
 
 SECRETS = {"DISCORD_TOKEN": "MTIz.discord-secret-value.xyz", "LLM_API_KEY": "sk-llm-secret-value",
            "CHROMA_AUTH_TOKEN": "chroma-secret-value"}
@@ -31,7 +30,8 @@ SECRETS = {"DISCORD_TOKEN": "MTIz.discord-secret-value.xyz", "LLM_API_KEY": "sk-
 
 def test_full_disk_during_ingest_is_a_clear_error_and_the_old_index_serves(tmp_path, capsys):
     chroma = tmp_path / "chroma"
-    code, _, _ = run_cli(capsys, "ingest", str(CORPUS / "2024-03-hafen-terminal.txt"), "--chroma-path", str(chroma), "--json")
+    code, _, _ = run_cli(capsys, "ingest", str(CORPUS / "2024-03-hafen-terminal.txt"), "--chroma-path", str(chroma),
+                         "--json")
     assert code == 0
     # Full: no file of the store may grow past the largest one it holds now (a bound on the
     # total would depend on how much an ingest writes per record).
@@ -138,7 +138,8 @@ async def test_secrets_never_reach_logs_replies_stats_or_audit(tmp_path, monkeyp
 def test_read_only_store_refuses_ingest_and_the_running_bot_keeps_answering(tmp_path, capsys, embedder):
     """Root ignores permission bits, so the store is made immutable (chattr +i) instead."""
     chroma = tmp_path / "chroma"
-    code, _, _ = run_cli(capsys, "ingest", str(CORPUS / "2024-03-hafen-terminal.txt"), "--chroma-path", str(chroma), "--json")
+    code, _, _ = run_cli(capsys, "ingest", str(CORPUS / "2024-03-hafen-terminal.txt"), "--chroma-path", str(chroma),
+                         "--json")
     assert code == 0
     running = Searcher.open(StoreSettings(chroma_path=chroma), embedder)
     question = "Was kritisieren Umweltverbände am neuen Terminal im Hafen?"

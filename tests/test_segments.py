@@ -115,8 +115,8 @@ def test_a_removed_article_disappears_and_an_edited_one_is_replaced(segmented, e
 
     # An edit: the new version is a new segment, the old rows die.
     path = folder / "2024-07-hitze-freiburg.txt"
-    path.write_text(path.read_text(encoding="utf-8") + "\n\nDer Deutsche Wetterdienst rechnet mit 41 Grad am Sonntag.\n",
-                    encoding="utf-8")
+    path.write_text(path.read_text(encoding="utf-8")
+                    + "\n\nDer Deutsche Wetterdienst rechnet mit 41 Grad am Sonntag.\n", encoding="utf-8")
     ingest_paths(chroma, embedder, [folder])
     index = reader.view().index
     assert len(index.vectors.segments) == 2 and index.vectors.segments[0] is base
@@ -178,7 +178,8 @@ def test_index_files_are_memory_mapped_and_shared_between_processes(built_store,
                   seg.lexicon.indices, seg.lexicon.indptr, seg.a_key):
         assert isinstance(array, np.memmap)
     searcher.search("Wie heiß wurde es in Freiburg?")
-    mapped = {line.split()[-1] for line in open("/proc/self/maps") if str(seg.directory) in line}
+    with open("/proc/self/maps") as maps:
+        mapped = {line.split()[-1] for line in maps if str(seg.directory) in line}
     assert {str(seg.directory / n) for n in ("p_vec", "p_f32", "s_vec", "s_text.txt", "p_codes.faiss")} <= mapped
     assert str(seg.directory / "bm25" / "data.npy") in mapped
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -102,7 +102,8 @@ class LexiconWriter:
         self.directory = directory
         self.vocab: dict[str, int] = {}
         self._df = np.zeros(1024, np.int64)
-        self._tokens = open(directory / "tokens.tmp", "wb")
+        # SIM115: the file stays open across add() calls; finish() or abandon() closes it.
+        self._tokens = open(directory / "tokens.tmp", "wb")  # noqa: SIM115
         self._lengths: list[np.ndarray] = []
         self.n_docs = 0
         self.total_len = 0
@@ -121,7 +122,8 @@ class LexiconWriter:
         self._tokens.write(arr.tobytes())
         self._lengths.append(lengths)
         if len(vocab) > len(self._df):
-            self._df = np.concatenate([self._df, np.zeros(max(len(vocab), 2 * len(self._df)) - len(self._df), np.int64)])
+            grow = max(len(vocab), 2 * len(self._df)) - len(self._df)
+            self._df = np.concatenate([self._df, np.zeros(grow, np.int64)])
         doc = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
         pairs = np.unique((doc << 32) | arr.astype(np.int64))
         self._df[: len(vocab)] += np.bincount((pairs & 0xFFFFFFFF).astype(np.int64), minlength=len(vocab))
@@ -147,7 +149,8 @@ class LexiconWriter:
         indices = np.lib.format.open_memmap(self.directory / "indices.npy", "w+", np.int32, (nnz,))
         written = np.zeros(len(terms), np.int64)
         ends = np.cumsum(lengths, dtype=np.int64)
-        tokens = np.memmap(self.directory / "tokens.tmp", np.int32, "r") if len(ends) and ends[-1] else np.zeros(0, np.int32)
+        tokens = (np.memmap(self.directory / "tokens.tmp", np.int32, "r") if len(ends) and ends[-1]
+                  else np.zeros(0, np.int32))
         for d0 in range(0, self.n_docs, CHUNK_DOCS):
             d1 = min(self.n_docs, d0 + CHUNK_DOCS)
             t0, t1 = int(ends[d0 - 1]) if d0 else 0, int(ends[d1 - 1])
@@ -244,7 +247,8 @@ def merge_lexicons(sources: Sequence[tuple[Lexicon, np.ndarray]], directory: Pat
         offset += int(keep.sum())
     step = 4_000_000
 
-    def chunks(lex: Lexicon):  # (new column, old document, weight) of a range of postings
+    def chunks(lex: Lexicon) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        # (new column, old document, weight) of a range of postings
         nnz = int(lex.indptr[-1]) if len(lex.indptr) else 0
         indptr = np.asarray(lex.indptr)
         for a in range(0, nnz, step):
@@ -276,7 +280,7 @@ def merge_lexicons(sources: Sequence[tuple[Lexicon, np.ndarray]], directory: Pat
     np.save(directory / "doc_len.npy", lengths.astype(np.int32))
     _write_vocab(directory, terms)
     (directory / "bm25.json").write_text(json.dumps(
-        {"n_docs": int(len(lengths)), "total_len": int(lengths.sum()), "terms": len(terms), "k1": K1, "b": B,
+        {"n_docs": len(lengths), "total_len": int(lengths.sum()), "terms": len(terms), "k1": K1, "b": B,
          "method": "lucene"}))
 
 

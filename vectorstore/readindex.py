@@ -338,7 +338,8 @@ def changes(writer: Writer, index: ReadIndex) -> tuple[dict[str, ArticleRecord],
     committed since the index last looked, and the number of articles; all ids only when
     that number does not add up."""
     since = index.manifest.max_committed - CLOCK_SLACK_S
-    recent = [ArticleRecord.from_metadata(m) for page in _pages(writer, ["metadatas"], {"committed": {"$gte": since}})
+    committed_since = cast("Where", {"committed": {"$gte": since}})  # mypy cannot infer the nested Literal key
+    recent = [ArticleRecord.from_metadata(m) for page in _pages(writer, ["metadatas"], committed_since)
               for m in page["metadatas"] or []]
     changed = {r.article_id: r for r in recent if index.hash_of(r.article_id) != r.article_hash}
     new = sum(1 for aid in changed if index.vectors.article_row(aid) is None)

@@ -1,10 +1,10 @@
 """Articles on the same subject, for following a developing story (``/article``).
 
 An article's vector is the normalised mean of its passage vectors (stored with the
-article in the read index: :meth:`VectorIndex.article_similarities`). Any two news articles look somewhat alike, so a neighbour
-counts only if it stands out from this article's background of neighbours — robustly,
-as the abstention threshold does (:func:`~vectorstore.evidence.threshold_from`) —
-whatever the embedder's similarity scale.
+article in the read index: :meth:`VectorIndex.article_similarities`). Any two news
+articles look somewhat alike, so a neighbour counts only if it stands out from this
+article's background of neighbours — robustly, as the abstention threshold does
+(:func:`~vectorstore.evidence.threshold_from`) — whatever the embedder's similarity scale.
 """
 
 from __future__ import annotations

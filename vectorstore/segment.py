@@ -43,7 +43,7 @@ from typing import Any, overload
 
 import numpy as np
 
-from .lexical import Lexicon, LexiconWriter, LexicalStats, index_text, merge_lexicons
+from .lexical import LexicalStats, Lexicon, LexiconWriter, index_text, merge_lexicons
 from .records import ArticleMeta, ArticleRecord, Records, StoredUnit
 
 FORMAT = 3
@@ -55,7 +55,8 @@ CHUNK = 65_536  # rows per pass over a file
 
 def key_of(text: str) -> np.uint64:
     """A 64-bit hash of an id or a term: what the sorted lookup tables hold."""
-    return np.frombuffer(hashlib.blake2b(text.encode(), digest_size=8).digest(), dtype="<u8")[0]
+    key: np.uint64 = np.frombuffer(hashlib.blake2b(text.encode(), digest_size=8).digest(), dtype="<u8")[0]
+    return key
 
 
 def keys_of(texts: Iterable[str]) -> np.ndarray:
@@ -67,7 +68,7 @@ class RawWriter:
 
     def __init__(self, path: Path, dtype: Any, width: int = 0):
         self.path, self.dtype, self.width, self.rows = path, np.dtype(dtype), width, 0
-        self._f = open(path, "wb")
+        self._f = open(path, "wb")  # noqa: SIM115  (open across add() calls; close() closes it)
 
     def add(self, values: np.ndarray | Sequence[Any]) -> None:
         arr = np.ascontiguousarray(values, dtype=self.dtype)
@@ -86,7 +87,7 @@ class TextsWriter:
 
     def __init__(self, path: Path):
         self.path = path
-        self._blob = open(path.with_suffix(".txt"), "wb")
+        self._blob = open(path.with_suffix(".txt"), "wb")  # noqa: SIM115  (open across add() calls; close() closes it)
         self._ends = RawWriter(path.with_suffix(".off"), np.int64)
         self._size = 0
         self._ends.add([0])
@@ -397,7 +398,8 @@ class Segment:
         self.p_para, self.p_vec, self.p_scale = arrays["p_para"], arrays["p_vec"], arrays["p_scale"]
         self.p_f32 = arrays["p_f32"]
         self.s_index, self.s_vec, self.s_scale = arrays["s_index"], arrays["s_vec"], arrays["s_scale"]
-        self.a_id, self.a_hash, self.a_meta = Texts(directory / "a_id"), Texts(directory / "a_hash"), Texts(directory / "a_meta")
+        self.a_id, self.a_hash = Texts(directory / "a_id"), Texts(directory / "a_hash")
+        self.a_meta = Texts(directory / "a_meta")
         self.a_category, self.a_source = Texts(directory / "a_category"), Texts(directory / "a_source")
         self.para_heading = Texts(directory / "para_heading")
         self.p_text, self.s_text = Texts(directory / "p_text"), Texts(directory / "s_text")
@@ -473,7 +475,9 @@ class Segment:
             params = None
             if allowed is not None:
                 bitmap = np.packbits(allowed, bitorder="little")
-                params = faiss.SearchParameters(sel=faiss.IDSelectorBitmap(n, faiss.swig_ptr(bitmap)))
+                selector = faiss.IDSelectorBitmap(n, faiss.swig_ptr(bitmap))
+                # faiss's stub lists only the SWIG __init__, not the keyword one its Python wrapper installs
+                params = faiss.SearchParameters(sel=selector)  # type: ignore[call-arg]
             _, found = self.codes.search(binary_codes(qvec[None, :], self.center), shortlist, params=params)
             rows = np.sort(found[0][found[0] >= 0])
             coarse = self.passage_scores(rows, qvec)
@@ -487,11 +491,13 @@ class Segment:
 
     def passage_scores(self, rows: np.ndarray, qvec: np.ndarray) -> np.ndarray:
         """int8 similarities (within ~0.002 of float32)."""
-        scores: np.ndarray = (np.asarray(self.p_vec[rows], np.float32) @ np.asarray(qvec, np.float32)) * self.p_scale[rows]
+        scores: np.ndarray = ((np.asarray(self.p_vec[rows], np.float32) @ np.asarray(qvec, np.float32))
+                              * self.p_scale[rows])
         return scores
 
     def sentence_scores(self, rows: np.ndarray, qvec: np.ndarray) -> np.ndarray:
-        scores: np.ndarray = (np.asarray(self.s_vec[rows], np.float32) @ np.asarray(qvec, np.float32)) * self.s_scale[rows]
+        scores: np.ndarray = ((np.asarray(self.s_vec[rows], np.float32) @ np.asarray(qvec, np.float32))
+                              * self.s_scale[rows])
         return scores
 
     def sentence_vectors(self, rows: np.ndarray) -> np.ndarray:

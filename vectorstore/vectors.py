@@ -65,7 +65,8 @@ class Rows:
             rows = np.flatnonzero(rows)
         rows = rows.astype(np.int64)
         if len(self.parts) == 1:
-            return np.asarray(self.parts[0][rows]) + self.shifts[0] if self.shifts[0] else np.asarray(self.parts[0][rows])
+            only = np.asarray(self.parts[0][rows])
+            return only + self.shifts[0] if self.shifts[0] else only
         out = np.empty(rows.shape, dtype=self.parts[0].dtype if self.parts else np.int64)
         seg = np.searchsorted(self.starts, rows, side="right") - 1
         for s in np.unique(seg).tolist():
@@ -78,7 +79,7 @@ class Rows:
             yield from (np.asarray(part) + shift).tolist()
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        arr = self[np.arange(len(self))]
+        arr: np.ndarray = self[np.arange(len(self))]
         return arr.astype(dtype) if dtype is not None else arr
 
 

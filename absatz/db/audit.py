@@ -10,6 +10,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS audit (
@@ -31,7 +32,7 @@ class AuditEntry:
     target: str
     result: str
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"at": self.at, "actor": self.actor, "action": self.action, "target": self.target, "result": self.result}
 
 

@@ -16,6 +16,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..answer import Answer
 
@@ -113,7 +114,7 @@ class FeedbackStore:
                               tuple(comments.split("\x1f")) if comments else ())
                 for q, ab, created, channel, latency, up, down, comments in rows]
 
-    def feedback_rows(self) -> list[dict]:
+    def feedback_rows(self) -> list[dict[str, Any]]:
         with self._lock:
             cur = self._db.execute(
                 "SELECT f.vote, f.comment, f.user_hash, f.created, a.question, a.answer, a.citations "

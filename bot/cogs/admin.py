@@ -66,7 +66,7 @@ class ConfirmRemove(discord.ui.View):
 
 
 class Admin(commands.Cog):
-    def __init__(self, bot):
+    def __init__(self, bot) -> None:
         self.bot = bot
         self.running: str | None = None  # who started the ingest in progress, for a quick answer
 

@@ -10,21 +10,24 @@ import logging
 import re
 import time
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from absatz import AbsatzError, Answer
-from absatz.scopes import Scope, label
 from absatz.language import detect_language
 from absatz.render import shorten
+from absatz.scopes import Scope, label
 from absatz.texts import error_text, locale_language, t
 
 from ..checks import period_problem, scope_of
 from ..embeds import answer_embed
 from ..views import answer_view
+
+if TYPE_CHECKING:
+    from discord.interactions import InteractionChannel
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +56,7 @@ async def with_retries(call):
 
 
 class Ask(commands.Cog):
-    def __init__(self, bot):
+    def __init__(self, bot) -> None:
         self.bot = bot
         self._cooldowns: dict[int, app_commands.Cooldown] = {}
 
@@ -67,8 +70,9 @@ class Ask(commands.Cog):
         return bucket.update_rate_limit(now)
 
     async def send_answer(self, send, a: Answer, started: float, scope: Scope | None,
-                          where: discord.abc.Messageable | None) -> discord.Message | None:
-        searched = t("scope_footer", a.language, what=label(scope, a.language)) if scope and not scope.everything else ""
+                          where: discord.abc.Messageable | InteractionChannel | None) -> discord.Message | None:
+        searched = (t("scope_footer", a.language, what=label(scope, a.language))
+                    if scope and not scope.everything else "")
         message = await with_retries(
             lambda: send(embed=answer_embed(a, time.perf_counter() - started, searched), view=answer_view(a))
         )
@@ -154,8 +158,11 @@ class Ask(commands.Cog):
                 turns.append(self._question_from(m))
         if len(turns) < FOLLOW_UP_TURNS and thread.parent is not None:
             try:
-                starter = thread.starter_message or await thread.parent.fetch_message(thread.id)
-                turns.append(self._question_from(starter))
+                starter = thread.starter_message
+                if starter is None and isinstance(thread.parent, discord.TextChannel):  # a forum cannot fetch it
+                    starter = await thread.parent.fetch_message(thread.id)
+                if starter is not None:
+                    turns.append(self._question_from(starter))
             except (discord.HTTPException, AttributeError):
                 pass
         return list(reversed(turns[:FOLLOW_UP_TURNS]))
@@ -203,19 +210,21 @@ class Ask(commands.Cog):
             return
         channel = message.channel
         in_dm = message.guild is None
-        in_thread = isinstance(channel, discord.Thread)
-        in_own_thread = in_thread and channel.owner_id == me.id
+        thread = channel if isinstance(channel, discord.Thread) else None
+        in_thread = thread is not None
+        in_own_thread = thread is not None and thread.owner_id == me.id
         mentioned = me in message.mentions
         scope = await scope_of(self.bot, channel)
         auto = scope is not None and scope.mode == "auto"
-        in_forum_post = in_thread and auto and isinstance(channel.parent, discord.ForumChannel)
+        post = thread if thread is not None and auto and isinstance(thread.parent, discord.ForumChannel) else None
+        in_forum_post = post is not None
         auto_top_level = auto and not in_thread and isinstance(channel, discord.TextChannel)
         if not (in_dm or in_own_thread or mentioned or in_forum_post or auto_top_level):
             return
         question = self._question_from(message)
-        starts_post = in_forum_post and await self._is_post_starter(channel, message)
-        if starts_post and channel.name.strip() and not question.startswith(channel.name.strip()):
-            question = f"{channel.name.strip()} {question}".strip()  # the post's title is part of the question
+        starts_post = post is not None and await self._is_post_starter(post, message)
+        if post is not None and starts_post and post.name.strip() and not question.startswith(post.name.strip()):
+            question = f"{post.name.strip()} {question}".strip()  # the post's title is part of the question
         if not question:
             return
         language = detect_language(question)
@@ -228,12 +237,13 @@ class Ask(commands.Cog):
             return
         started = time.perf_counter()
         follow_up = in_own_thread or (in_forum_post and not starts_post)
-        history = await self._earlier_questions(channel, message) if follow_up else []
+        # a follow-up is in a thread (own thread or forum post)
+        history = await self._earlier_questions(thread, message) if follow_up and thread is not None else []
         target: discord.abc.Messageable = channel
         if (mentioned or auto_top_level) and not in_dm and not in_thread:
             target = await message.create_thread(name=question[:100], auto_archive_duration=1440)
         async with target.typing():
             a = await self.bot.absatz.ask(question, history=history, scope=scope)
         await self.send_answer(target.send, a, started, scope, target)
-        if starts_post and a.abstained:
-            await self._mark_unanswered(channel)
+        if post is not None and starts_post and a.abstained:
+            await self._mark_unanswered(post)

@@ -50,7 +50,8 @@ class Gaps(commands.Cog):
         if bot.settings.admin_channel_id:
             self.weekly.start()
 
-    def cog_unload(self) -> None:
+    # discord.py documents cog_unload as "maybecoro" (a plain method is fine) but types it async only
+    def cog_unload(self) -> None:  # type: ignore[override]
         self.weekly.cancel()
 
     @app_commands.command(name="gaps", description="Was das Korpus nicht beantworten konnte / what the corpus lacks")

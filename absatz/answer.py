@@ -12,6 +12,7 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from vectorstore.dates import RECENCY_WINDOW
 from vectorstore.filters import Filter
@@ -65,7 +66,7 @@ class Answer:
     # Where ``answer`` states the fact asked for (a name, number, date, place or reason).
     span: Span | None = None
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "question": self.question,
             "answer": self.answer,
@@ -93,7 +94,10 @@ class Chosen:
 def ranked_sentences(q: Question, hit_rank: int, hit: Hit, sentences: Sequence[SentenceVector]) -> list[Chosen]:
     """The paragraph's sentences, best first by the fitted ranker."""
     scores = RANKER.scores(features(q, [(s.text, s.vector) for s in sentences]))
-    ranked = [Chosen(hit_rank, hit.para_id, s.index, s.text, float(score)) for s, score in zip(sentences, scores)]
+    ranked = [
+        Chosen(hit_rank, hit.para_id, s.index, s.text, float(score))
+        for s, score in zip(sentences, scores, strict=True)
+    ]
     return sorted(ranked, key=lambda c: -c.score)
 
 
@@ -108,8 +112,10 @@ def select_sentences(ranked: list[list[Chosen]], hits: list[Hit], limit: int = M
     if not ranked or not ranked[0]:
         return []
     best, *rest = ranked[0][:limit]
-    chosen = [best] + [c for c in rest
-                       if best.score - c.score <= SECOND_SENTENCE_GAP or len(best.text) + len(c.text) <= SHORT_ANSWER_CHARS]
+    chosen = [best] + [
+        c for c in rest
+        if best.score - c.score <= SECOND_SENTENCE_GAP or len(best.text) + len(c.text) <= SHORT_ANSWER_CHARS
+    ]
     if not rest and len(ranked) > 1 and ranked[1] and hits[1].score >= hits[0].score - SECOND_PARAGRAPH_GAP:
         chosen.append(ranked[1][0])
     return sorted(chosen, key=lambda c: (c.hit_rank, c.index))
@@ -158,7 +164,9 @@ def find_answer_span(text: str, question: str, kind: Expected, prefer: Sequence[
     wins over a capitalised noun phrase.
     """
     # Citation markers are numbers too, but never the answer.
-    found = [s for s in spans(text, kind, question) if text[s.start - 1 : s.start] != "[" or text[s.end : s.end + 1] != "]"]
+    found = [
+        s for s in spans(text, kind, question) if text[s.start - 1 : s.start] != "[" or text[s.end : s.end + 1] != "]"
+    ]
     if not found:
         return None
 
@@ -191,10 +199,7 @@ def answer(searcher: Searcher, question: str, k: int = 5, history: Sequence[str]
     if not any(ch.isalnum() for ch in question):
         return abstain(question, detect_language(question), started, "empty_question")
     history = [h for h in history if h.strip()]
-    if llm is not None:
-        query = llm.condense(question, history)
-    else:
-        query = " ".join([*history, question])
+    query = llm.condense(question, history) if llm is not None else " ".join([*history, question])
     result = searcher.search(query, k=max(k, 2), where=where)
     if llm is not None:
         return compose_llm(llm, question, result, started, on_text)

@@ -48,10 +48,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import DATA, ROOT, machine, percentile, proc_status_mb, read_jsonl, table
-from corpus_replica import Article, Replica, extract, load
-
 import numpy as np
+from common import DATA, ROOT, machine, percentile, proc_status_mb, table
+from corpus_replica import Article, Replica, extract, load
 
 from vectorstore.chroma import Chroma
 from vectorstore.generations import Generations
@@ -540,7 +539,8 @@ def report(results: dict, args: argparse.Namespace, n_q: int, shortened: int, n_
         written = (f"{w['records']:,} records in {w['write_s']:,.0f} s ({w['records'] / w['write_s']:,.0f}/s)"
                    if r["path"] == "Chroma" else f"{w['articles']:,} article records in {w['write_s']:,.0f} s "
                    f"({w['articles'] / w['write_s']:,.0f}/s); passages and sentences not written")
-        source = "from Chroma, from scratch (publish)" if r["path"] == "Chroma" else "straight from the replicated records"
+        source = ("from Chroma, from scratch (publish)" if r["path"] == "Chroma"
+                  else "straight from the replicated records")
         rows.append([s, written, source, f"{b['build_s']:,.0f} s", f"{b['build_peak_mb']:,.0f} MB",
                      f"{r['index_mb']:,.0f} MB", f"{r['store_mb']:,.0f} MB"])
     print(table(["passages", "Chroma writes", "read index built", "build time", "build peak RSS", "read index on disk",

@@ -17,12 +17,12 @@ sys.path.insert(0, str(ROOT))
 
 import simcord  # noqa: E402
 
-from tests.simcord_helpers import bot_with  # noqa: E402
 from bot.settings import BotSettings  # noqa: E402
 from ingest.pipeline import ingest_paths  # noqa: E402
+from tests.simcord_helpers import bot_with  # noqa: E402
+from vectorstore.chroma import Chroma  # noqa: E402
 from vectorstore.search import Searcher  # noqa: E402
 from vectorstore.settings import StoreSettings  # noqa: E402
-from vectorstore.chroma import Chroma  # noqa: E402
 
 SEED = ROOT.parent / "shared" / "seed"
 OUT = ROOT / "docs" / "discord-answer.png"
@@ -44,7 +44,9 @@ async def main() -> None:
         question = "Wie weit flogen die Raketen?" if SEED.exists() else "Was kostet ein Brötchen in München?"
         result = await alice.slash(channel, "ask", question=question)
         message = result.followups[-1].message if result.followups else result.response.message
-        async with env.preview(channel, viewers=[alice], layout="message", display="fixed", width=820, height=720) as preview:
+        async with env.preview(
+            channel, viewers=[alice], layout="message", display="fixed", width=820, height=720
+        ) as preview:
             proc = await asyncio.create_subprocess_exec(
                 chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",

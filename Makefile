@@ -34,10 +34,11 @@ test: setup-test
 	$(MAKE) lint
 	$(MAKE) smoke-wheel
 
-# The linters pyproject.toml configures: ruff over the repository, mypy over the packages
+# The linters pyproject.toml configures: ruff (lint and format) over the repository, mypy over the packages
 # (strict for absatz, ingest and vectorstore; the defaults for bot).
 lint: setup-test
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy absatz ingest vectorstore bot
 
 # What a deployment installs: build the wheel, install it (and simcord) into a fresh

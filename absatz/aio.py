@@ -43,14 +43,23 @@ class AsyncAbsatz:
         """Corpus changes: one at a time, never holding a reader's slot."""
         return await asyncio.get_running_loop().run_in_executor(self._writer, functools.partial(fn, *args, **kwargs))
 
-    async def ask(self, question: str, *, history: Sequence[str] = (), since: str | None = None,
-                  until: str | None = None, scope: Scope | None = None,
-                  on_text: Callable[[str], None] | None = None) -> Answer:
-        return await self.run(self.core.ask, question, history=history, since=since, until=until, scope=scope,
-                              on_text=on_text)
+    async def ask(
+        self,
+        question: str,
+        *,
+        history: Sequence[str] = (),
+        since: str | None = None,
+        until: str | None = None,
+        scope: Scope | None = None,
+        on_text: Callable[[str], None] | None = None,
+    ) -> Answer:
+        return await self.run(
+            self.core.ask, question, history=history, since=since, until=until, scope=scope, on_text=on_text
+        )
 
-    async def search(self, query: str, *, k: int = 5, since: str | None = None, until: str | None = None,
-                     scope: Scope | None = None) -> list[Hit]:
+    async def search(
+        self, query: str, *, k: int = 5, since: str | None = None, until: str | None = None, scope: Scope | None = None
+    ) -> list[Hit]:
         return await self.run(self.core.search, query, k=k, since=since, until=until, scope=scope)
 
     async def source(self, cid: str) -> SourceView:
@@ -68,11 +77,16 @@ class AsyncAbsatz:
     async def stats(self) -> Stats:
         return await self.run(self.core.stats)
 
-    async def ingest(self, paths: Sequence[Path] | None = None, *, actor: str, action: str = "ingest",
-                     progress: Progress | None = None) -> IngestReport:
+    async def ingest(
+        self,
+        paths: Sequence[Path] | None = None,
+        *,
+        actor: str,
+        action: str = "ingest",
+        progress: Progress | None = None,
+    ) -> IngestReport:
         """In a child process; ``progress`` is called from the waiting thread."""
-        return await self._write(self.core.ingest, paths, actor=actor, action=action, progress=progress,
-                                 isolated=True)
+        return await self._write(self.core.ingest, paths, actor=actor, action=action, progress=progress, isolated=True)
 
     async def upload(self, name: str, data: bytes, *, actor: str) -> Upload:
         return await self._write(self.core.upload, name, data, actor=actor, isolated=True)

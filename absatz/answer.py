@@ -71,7 +71,8 @@ class Answer:
             "question": self.question,
             "answer": self.answer,
             "answer_span": {"start": self.span.start, "end": self.span.end, "text": self.span.text}
-            if self.span else None,
+            if self.span
+            else None,
             "abstained": self.abstained,
             "citations": [asdict(c) for c in self.citations],
             "mode": self.mode,
@@ -95,8 +96,7 @@ def ranked_sentences(q: Question, hit_rank: int, hit: Hit, sentences: Sequence[S
     """The paragraph's sentences, best first by the fitted ranker."""
     scores = RANKER.scores(features(q, [(s.text, s.vector) for s in sentences]))
     ranked = [
-        Chosen(hit_rank, hit.para_id, s.index, s.text, float(score))
-        for s, score in zip(sentences, scores, strict=True)
+        Chosen(hit_rank, hit.para_id, s.index, s.text, float(score)) for s, score in zip(sentences, scores, strict=True)
     ]
     return sorted(ranked, key=lambda c: -c.score)
 
@@ -113,7 +113,8 @@ def select_sentences(ranked: list[list[Chosen]], hits: list[Hit], limit: int = M
         return []
     best, *rest = ranked[0][:limit]
     chosen = [best] + [
-        c for c in rest
+        c
+        for c in rest
         if best.score - c.score <= SECOND_SENTENCE_GAP or len(best.text) + len(c.text) <= SHORT_ANSWER_CHARS
     ]
     if not rest and len(ranked) > 1 and ranked[1] and hits[1].score >= hits[0].score - SECOND_PARAGRAPH_GAP:
@@ -183,9 +184,15 @@ def abstain(question: str, language: str, started: float, key: str = "not_found"
     return Answer(question, t(key, language), True, [], language, latency_ms=(time.perf_counter() - started) * 1e3)
 
 
-def answer(searcher: Searcher, question: str, k: int = 5, history: Sequence[str] = (),
-           where: Filter | None = None, llm: LLMAnswerer | None = None,
-           on_text: Callable[[str], None] | None = None) -> Answer:
+def answer(
+    searcher: Searcher,
+    question: str,
+    k: int = 5,
+    history: Sequence[str] = (),
+    where: Filter | None = None,
+    llm: LLMAnswerer | None = None,
+    on_text: Callable[[str], None] | None = None,
+) -> Answer:
     """Answer ``question`` from the corpus.
 
     ``history`` (earlier questions of a conversation) gives a follow-up its subject:
@@ -228,8 +235,9 @@ def _citation(n: int, hit: Hit, quote: str, text: str) -> Citation:
 LLM_SOURCES = 4
 
 
-def compose_llm(llm: LLMAnswerer, question: str, result: SearchResult,
-                started: float, on_text: Callable[[str], None] | None = None) -> Answer:
+def compose_llm(
+    llm: LLMAnswerer, question: str, result: SearchResult, started: float, on_text: Callable[[str], None] | None = None
+) -> Answer:
     """The LLM's verified answer; the extractive one whenever it cannot be trusted."""
     language = detect_language(question)
     if not result.hits or result.evidence < result.threshold:
@@ -245,9 +253,16 @@ def compose_llm(llm: LLMAnswerer, question: str, result: SearchResult,
     for n, idx in enumerate(verified.sources, start=1):
         best = ranked_sentences(q, idx, hits[idx], rows[hits[idx].para_id])
         citations.append(_citation(n, hits[idx], best[0].text if best else texts[idx], texts[idx]))
-    return Answer(question, verified.text, False, citations, language, mode="llm",
-                  latency_ms=(time.perf_counter() - started) * 1e3,
-                  span=find_answer_span(verified.text, question, q.kind))
+    return Answer(
+        question,
+        verified.text,
+        False,
+        citations,
+        language,
+        mode="llm",
+        latency_ms=(time.perf_counter() - started) * 1e3,
+        span=find_answer_span(verified.text, question, q.kind),
+    )
 
 
 def _question(question: str, result: SearchResult) -> Question:
@@ -282,8 +297,9 @@ def compose(question: str, result: SearchResult, started: float | None = None) -
         if c.para_id not in numbers:
             numbers[c.para_id] = len(numbers) + 1
             hit = by_para[c.para_id]
-            citations.append(_citation(numbers[c.para_id], hit, quotes[c.para_id],
-                                       " ".join(s.text for s in rows[c.para_id])))
+            citations.append(
+                _citation(numbers[c.para_id], hit, quotes[c.para_id], " ".join(s.text for s in rows[c.para_id]))
+            )
         prefix = t("as_of", language, date=by_para[c.para_id].date) if both_dates else ""
         text += (" " if text else "") + prefix
         ranges[i] = (len(text), len(text) + len(c.text))

@@ -75,8 +75,14 @@ def period(since: str | None, until: str | None) -> DateRange | None:
 
 
 class Absatz:
-    def __init__(self, settings: Settings | None = None, *, searcher: Searcher | None = None,
-                 embedder: VectorEmbeddings | None = None, llm: LLMAnswerer | None = None):
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        searcher: Searcher | None = None,
+        embedder: VectorEmbeddings | None = None,
+        llm: LLMAnswerer | None = None,
+    ):
         self.settings = settings or Settings.from_env()
         self._searcher = searcher
         self._embedder = embedder or (searcher.embedder if searcher else None)
@@ -152,17 +158,33 @@ class Absatz:
 
     # --- reading ----------------------------------------------------------------------
 
-    def ask(self, question: str, *, history: Sequence[str] = (), since: str | None = None,
-            until: str | None = None, scope: Scope | None = None, k: int = 5,
-            on_text: Callable[[str], None] | None = None) -> Answer:
+    def ask(
+        self,
+        question: str,
+        *,
+        history: Sequence[str] = (),
+        since: str | None = None,
+        until: str | None = None,
+        scope: Scope | None = None,
+        k: int = 5,
+        on_text: Callable[[str], None] | None = None,
+    ) -> Answer:
         """A cited answer (or "not in the corpus"); ``history`` holds a conversation's
         earlier questions, ``scope`` a channel's slice of the corpus, ``on_text``
         receives an LLM's reply as it streams."""
-        return answer(self.searcher, question, k=k, history=history, where=self.where(since, until, scope),
-                      llm=self.llm, on_text=on_text)
+        return answer(
+            self.searcher,
+            question,
+            k=k,
+            history=history,
+            where=self.where(since, until, scope),
+            llm=self.llm,
+            on_text=on_text,
+        )
 
-    def search(self, query: str, *, k: int = 5, since: str | None = None, until: str | None = None,
-               scope: Scope | None = None) -> list[Hit]:
+    def search(
+        self, query: str, *, k: int = 5, since: str | None = None, until: str | None = None, scope: Scope | None = None
+    ) -> list[Hit]:
         """Ranked paragraphs, no answer."""
         return self.searcher.search(query, k=k, where=self.where(since, until, scope)).hits
 
@@ -183,8 +205,7 @@ class Absatz:
         articles = self.searcher.view().index.vectors.article_meta
         return {a.category for a in articles if a.category}, {a.source for a in articles if a.source}
 
-    def make_scope(self, categories: str | None, sources: str | None, since: str | None,
-                   mode: str | None) -> Scope:
+    def make_scope(self, categories: str | None, sources: str | None, since: str | None, mode: str | None) -> Scope:
         """A channel scope from what an admin typed, checked against the corpus."""
         known_categories, known_sources = self.facets()
         return make_scope(categories, sources, since, mode, known_categories, known_sources)
@@ -226,9 +247,16 @@ class Absatz:
         self.require_index()
         view = self._reader().view()
         counts = view.index.counts()
-        return Stats(counts.articles, counts.paragraphs, counts.passages, counts.sentences,
-                     embedder=view.pointer.embedder, store=self.settings.store.location,
-                     last_ingest=view.pointer.last_ingest, last_ingest_summary=view.pointer.last_ingest_summary)
+        return Stats(
+            counts.articles,
+            counts.paragraphs,
+            counts.passages,
+            counts.sentences,
+            embedder=view.pointer.embedder,
+            store=self.settings.store.location,
+            last_ingest=view.pointer.last_ingest,
+            last_ingest_summary=view.pointer.last_ingest_summary,
+        )
 
     def stored_paths(self) -> dict[str, str]:
         """Article id → the file it was ingested from."""
@@ -236,12 +264,21 @@ class Absatz:
 
     # --- changing the corpus (one write protocol: absatz.corpus) ------------------------
 
-    def ingest(self, paths: Sequence[Path] | None = None, *, actor: str, action: str = "ingest",
-               progress: Progress | None = None, rebuild: bool = False, isolated: bool = False) -> IngestReport:
+    def ingest(
+        self,
+        paths: Sequence[Path] | None = None,
+        *,
+        actor: str,
+        action: str = "ingest",
+        progress: Progress | None = None,
+        rebuild: bool = False,
+        isolated: bool = False,
+    ) -> IngestReport:
         """Ingest files or folders (default ``CORPUS_DIR``): only what changed is embedded.
         ``isolated`` runs the work in a child process (what the bot does)."""
-        return self.corpus.ingest(paths, actor=actor, action=action, progress=progress, rebuild=rebuild,
-                                  isolated=isolated)
+        return self.corpus.ingest(
+            paths, actor=actor, action=action, progress=progress, rebuild=rebuild, isolated=isolated
+        )
 
     def upload(self, name: str, data: bytes, *, actor: str, isolated: bool = False) -> Upload:
         """A file's bytes, checked, written into the corpus folder and ingested; a

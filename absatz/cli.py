@@ -128,8 +128,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(report.as_dict())
     else:
-        print(f"{report_summary(report)}; {report.paragraphs_embedded} paragraphs embedded "
-              f"in {report.seconds:.1f} s")
+        print(f"{report_summary(report)}; {report.paragraphs_embedded} paragraphs embedded in {report.seconds:.1f} s")
         for failure in report.failed:
             print(f"  failed: {failure}", file=sys.stderr)
     return 1 if report.failed else 0
@@ -162,9 +161,13 @@ def cmd_search(args: argparse.Namespace) -> int:
 def cmd_source(args: argparse.Namespace) -> int:
     view = _absatz(args).source(args.id)
     if args.json:
-        _print_json({**asdict(view.paragraph),
-                     "before": asdict(view.before) if view.before else None,
-                     "after": asdict(view.after) if view.after else None})
+        _print_json(
+            {
+                **asdict(view.paragraph),
+                "before": asdict(view.before) if view.before else None,
+                "after": asdict(view.after) if view.after else None,
+            }
+        )
     else:
         print(render.paragraph_text(view.paragraph, view.before, view.after))
     return 0
@@ -176,22 +179,25 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from .evaluate import build_index, evaluate
 
     try:
-        questions = [json.loads(line) for line in args.questions.read_text(encoding="utf-8").splitlines()
-                     if line.strip()]
+        questions = [
+            json.loads(line) for line in args.questions.read_text(encoding="utf-8").splitlines() if line.strip()
+        ]
     except (OSError, json.JSONDecodeError) as exc:
         raise UsageError(f"cannot read questions from {args.questions}: {exc}") from None
     settings = settings_for(args)
     if args.build:
         chosen = args.slice or (slice(None, None, 2) if args.half else slice(None))
         if args.chroma_path is None:  # a throw-away index; with --chroma-path it is kept and reused
-            settings = settings.with_store(chroma_path=Path(tempfile.mkdtemp(prefix="absatz-eval-")) / "chroma",
-                                           chroma_host="", collection="eval")
+            settings = settings.with_store(
+                chroma_path=Path(tempfile.mkdtemp(prefix="absatz-eval-")) / "chroma", chroma_host="", collection="eval"
+            )
         build_index(settings.store, args.build, chosen)
     searcher = Absatz(settings).searcher
     rows = []
     for language in args.lang:
-        report = evaluate(searcher, questions, language,
-                          unanswerable=args.unanswerable or args.half or args.slice is not None)
+        report = evaluate(
+            searcher, questions, language, unanswerable=args.unanswerable or args.half or args.slice is not None
+        )
         row = {"lang": language, **report.as_dict()}
         if args.misses:
             row["misses"] = [m.as_dict() for m in report.misses]
@@ -331,8 +337,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("ingest", parents=[common], help="add or update articles (incremental)")
     p.add_argument("paths", nargs="*", help="files or folders (default: CORPUS_DIR), or web article URLs")
-    p.add_argument("--rebuild", action="store_true",
-                   help="re-embed everything into a new index and switch to it when complete")
+    p.add_argument(
+        "--rebuild", action="store_true", help="re-embed everything into a new index and switch to it when complete"
+    )
     p.add_argument("--json", action="store_true", help="print one JSON summary object")
     p.set_defaults(func=cmd_ingest)
 
@@ -364,16 +371,33 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("eval", parents=[common], help="measure answers against gold questions")
     p.add_argument("questions", type=Path, help="JSONL: question, question_en, article_id, paragraph, answers")
-    p.add_argument("--lang", nargs="+", choices=["de", "en"], default=["de"],
-                   help="de: the question field; en: question_en (English over the German corpus)")
-    p.add_argument("--unanswerable", action="store_true",
-                   help="questions whose article is not indexed must abstain; report both shares")
-    p.add_argument("--build", type=Path, metavar="ARTICLES",
-                   help="evaluate on an index of these articles (temporary unless --chroma-path names one to keep)")
-    p.add_argument("--half", action="store_true",
-                   help="with --build: index every second article, the rest become unanswerable")
-    p.add_argument("--slice", type=_slice, metavar="START:STOP:STEP",
-                   help="with --build: index these articles (e.g. 1::3), the rest become unanswerable")
+    p.add_argument(
+        "--lang",
+        nargs="+",
+        choices=["de", "en"],
+        default=["de"],
+        help="de: the question field; en: question_en (English over the German corpus)",
+    )
+    p.add_argument(
+        "--unanswerable",
+        action="store_true",
+        help="questions whose article is not indexed must abstain; report both shares",
+    )
+    p.add_argument(
+        "--build",
+        type=Path,
+        metavar="ARTICLES",
+        help="evaluate on an index of these articles (temporary unless --chroma-path names one to keep)",
+    )
+    p.add_argument(
+        "--half", action="store_true", help="with --build: index every second article, the rest become unanswerable"
+    )
+    p.add_argument(
+        "--slice",
+        type=_slice,
+        metavar="START:STOP:STEP",
+        help="with --build: index these articles (e.g. 1::3), the rest become unanswerable",
+    )
     p.add_argument("--misses", action="store_true", help="list the questions whose answer missed the gold answer")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_eval)
@@ -415,8 +439,10 @@ def error_line(exc: AbsatzError) -> str:
 def main(argv: list[str] | None = None) -> int:
     load_dotenv(Path.cwd() / ".env")
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     command: Callable[[argparse.Namespace], int] = args.func
     try:
         return command(args)

@@ -43,8 +43,7 @@ def _service(absatz: Absatz, **kwargs: Any) -> LiveService:
     return LiveService(absatz, LiveSettings.from_env(), **kwargs)
 
 
-async def _with_service(absatz: Absatz, work: Callable[[LiveService], Coroutine[Any, Any, T]],
-                        **kwargs: Any) -> T:
+async def _with_service(absatz: Absatz, work: Callable[[LiveService], Coroutine[Any, Any, T]], **kwargs: Any) -> T:
     live = _service(absatz, **kwargs)
     try:
         async with live:
@@ -60,8 +59,10 @@ def article_line(a: LiveArticle) -> str:
 
 
 def batch_lines(batch: LiveBatch) -> list[str]:
-    lines = [f"{time.strftime('%H:%M:%S')} ingested ({batch.action}): {report_summary(batch.report)}; "
-             f"{batch.report.paragraphs_embedded} paragraphs embedded in {batch.report.seconds:.1f} s"]
+    lines = [
+        f"{time.strftime('%H:%M:%S')} ingested ({batch.action}): {report_summary(batch.report)}; "
+        f"{batch.report.paragraphs_embedded} paragraphs embedded in {batch.report.seconds:.1f} s"
+    ]
     lines += [article_line(a) for a in batch.articles]
     lines += [f"  failed: {f}" for f in batch.report.failed]
     return lines
@@ -79,11 +80,19 @@ def cmd_feed_add(args: argparse.Namespace, absatz: Absatz) -> int:
         added = await live.add_feed(args.url, actor=cli_actor(), interval=args.interval, category=args.category or "")
         batch = await added.ingested if added.ingested is not None else None
         if args.json:
-            _print_json({"feed": feed_dict(added.feed), "first_poll": added.outcome.line(),
-                         "ingest": batch.report.as_dict() if batch else None})
+            _print_json(
+                {
+                    "feed": feed_dict(added.feed),
+                    "first_poll": added.outcome.line(),
+                    "ingest": batch.report.as_dict() if batch else None,
+                }
+            )
             return 0
-        print(f"added {added.feed.url} (every {duration_text(added.feed.interval_s)}"
-              + (f", category {added.feed.category}" if added.feed.category else "") + ")")
+        print(
+            f"added {added.feed.url} (every {duration_text(added.feed.interval_s)}"
+            + (f", category {added.feed.category}" if added.feed.category else "")
+            + ")"
+        )
         print(f"first poll: {added.outcome.line()}")
         if batch is not None:
             print("\n".join(batch_lines(batch)))
@@ -123,10 +132,22 @@ def cmd_feed_poll(args: argparse.Namespace, absatz: Absatz) -> int:
     async def work(live: LiveService) -> int:
         report, batch = await live.poll_all(actor=cli_actor())
         if args.json:
-            _print_json({"feeds": [{"url": o.feed_url, "status": o.status, "items": o.items,
-                                    "written": len(o.written), "error": o.error, "notes": list(o.notes)}
-                                   for o in report.outcomes],
-                         "ingest": batch.report.as_dict() if batch else None})
+            _print_json(
+                {
+                    "feeds": [
+                        {
+                            "url": o.feed_url,
+                            "status": o.status,
+                            "items": o.items,
+                            "written": len(o.written),
+                            "error": o.error,
+                            "notes": list(o.notes),
+                        }
+                        for o in report.outcomes
+                    ],
+                    "ingest": batch.report.as_dict() if batch else None,
+                }
+            )
         else:
             if not report.outcomes:
                 print("no feeds registered (add one with `absatz feed add URL`)")
@@ -154,13 +175,24 @@ def ingest_urls(args: argparse.Namespace, absatz: Absatz, urls: list[str]) -> in
             ids = [f"{a.article_id}#{n}" for n in range(1, a.paragraphs + 1)]
             failed = failed or page.failed
             if args.json:
-                _print_json({"url": url, "article_id": a.article_id, "title": a.title, "source_url": a.url,
-                             "file": str(page.path), "changed": page.changed,
-                             "citation_ids": ids, **page.batch.report.as_dict()})
+                _print_json(
+                    {
+                        "url": url,
+                        "article_id": a.article_id,
+                        "title": a.title,
+                        "source_url": a.url,
+                        "file": str(page.path),
+                        "changed": page.changed,
+                        "citation_ids": ids,
+                        **page.batch.report.as_dict(),
+                    }
+                )
             else:
                 print(f"{url}: {a.title or a.article_id}")
-                print(f"  {report_summary(page.batch.report)}; {page.batch.report.paragraphs_embedded} paragraphs "
-                      f"embedded in {page.batch.report.seconds:.1f} s")
+                print(
+                    f"  {report_summary(page.batch.report)}; {page.batch.report.paragraphs_embedded} paragraphs "
+                    f"embedded in {page.batch.report.seconds:.1f} s"
+                )
                 if ids:
                     print(f"  citation ids: {ids[0]} … {ids[-1]}")
                 for failure in page.batch.report.failed:
@@ -196,8 +228,12 @@ def cmd_watch(args: argparse.Namespace, absatz: Absatz) -> int:
                 waiter.cancel()
                 if ready.is_set():
                     feeds = len(live.feeds())
-                    print(f"watching {live.corpus_dir}"
-                          + (f" and polling {feeds} feed(s)" if poll else "") + "; Ctrl-C to stop", flush=True)
+                    print(
+                        f"watching {live.corpus_dir}"
+                        + (f" and polling {feeds} feed(s)" if poll else "")
+                        + "; Ctrl-C to stop",
+                        flush=True,
+                    )
                 await runner
         finally:
             live.close()
@@ -210,9 +246,11 @@ def cmd_watch(args: argparse.Namespace, absatz: Absatz) -> int:
 # --- the parser ---------------------------------------------------------------------------------
 
 
-def add_commands(sub: Any, common: argparse.ArgumentParser,
-                 run: Callable[[Callable[[argparse.Namespace, Absatz], int]],
-                               Callable[[argparse.Namespace], int]]) -> None:
+def add_commands(
+    sub: Any,
+    common: argparse.ArgumentParser,
+    run: Callable[[Callable[[argparse.Namespace, Absatz], int]], Callable[[argparse.Namespace], int]],
+) -> None:
     """``feed`` and ``watch`` on ``absatz``'s subparsers; ``run`` wraps a command that
     takes the opened :class:`Absatz`."""
     feed = sub.add_parser("feed", help="register, list, remove and poll news feeds (RSS, Atom, news sitemaps)")
@@ -220,8 +258,9 @@ def add_commands(sub: Any, common: argparse.ArgumentParser,
 
     p = fsub.add_parser("add", parents=[common], help="register a feed and poll it once now")
     p.add_argument("url", help="the feed's http(s) URL")
-    p.add_argument("--interval", metavar="DURATION",
-                   help="poll interval: 15m, 1h, 2d … (default FEEDS_INTERVAL_S; 1 min … 7 days)")
+    p.add_argument(
+        "--interval", metavar="DURATION", help="poll interval: 15m, 1h, 2d … (default FEEDS_INTERVAL_S; 1 min … 7 days)"
+    )
     p.add_argument("--category", help="category given to the feed's articles")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=run(cmd_feed_add))
@@ -238,7 +277,8 @@ def add_commands(sub: Any, common: argparse.ArgumentParser,
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=run(cmd_feed_poll))
 
-    p = sub.add_parser("watch", parents=[common],
-                       help="ingest what changes in CORPUS_DIR and poll the feeds until Ctrl-C (no Discord)")
+    p = sub.add_parser(
+        "watch", parents=[common], help="ingest what changes in CORPUS_DIR and poll the feeds until Ctrl-C (no Discord)"
+    )
     p.add_argument("--no-feeds", action="store_true", help="only watch the folder")
     p.set_defaults(func=run(cmd_watch))

@@ -56,11 +56,19 @@ class Corpus:
     def __init__(self, settings: Settings, audit: AuditLog, embedder: Callable[[], VectorEmbeddings] | None = None):
         self.settings = settings
         self.audit = audit
-        self._embedder = embedder or (lambda: load_embedder(settings.store.embedding_model,
-                                                             settings.store.embedding_device))
+        self._embedder = embedder or (
+            lambda: load_embedder(settings.store.embedding_model, settings.store.embedding_device)
+        )
 
-    def _run(self, actor: str, action: str, target: str, work: Callable[[str], T], summary: Callable[[T], str],
-             locks_itself: bool = False) -> T:
+    def _run(
+        self,
+        actor: str,
+        action: str,
+        target: str,
+        work: Callable[[str], T],
+        summary: Callable[[T], str],
+        locks_itself: bool = False,
+    ) -> T:
         """Lock → ``work(holder)`` → audit. ``locks_itself``: the work takes the lock in
         another process (the bot's child-process ingest), under the same holder text."""
         holder = f"{actor}, {action} since {time.strftime('%H:%M:%S')} (pid {os.getpid()})"
@@ -82,8 +90,16 @@ class Corpus:
         self.audit.record(actor, action, target, summary(result))
         return result
 
-    def ingest(self, paths: Sequence[Path] | None = None, *, actor: str, action: str = "ingest",
-               progress: Progress | None = None, rebuild: bool = False, isolated: bool = False) -> IngestReport:
+    def ingest(
+        self,
+        paths: Sequence[Path] | None = None,
+        *,
+        actor: str,
+        action: str = "ingest",
+        progress: Progress | None = None,
+        rebuild: bool = False,
+        isolated: bool = False,
+    ) -> IngestReport:
         """Incremental ingest of ``paths`` (default: the corpus folder); ``rebuild``
         re-embeds everything into a new generation and switches to it when complete;
         ``isolated`` runs it in a child process (:mod:`absatz.isolated`)."""
@@ -92,14 +108,29 @@ class Corpus:
             from .isolated import ingest_in_child
 
             def work(holder: str) -> IngestReport:
-                return ingest_in_child(self.settings.store, paths, self.settings.ingest.max_file_bytes, holder,
-                                       progress, rebuild)
+                return ingest_in_child(
+                    self.settings.store, paths, self.settings.ingest.max_file_bytes, holder, progress, rebuild
+                )
         else:
+
             def work(holder: str) -> IngestReport:
-                return ingest_paths(Chroma(self.settings.store), self._embedder(), paths,
-                                    self.settings.ingest.max_file_bytes, progress, full_rebuild=rebuild)
-        return self._run(actor, "rebuild" if rebuild else action, " ".join(map(str, paths)), work, report_summary,
-                         locks_itself=isolated)
+                return ingest_paths(
+                    Chroma(self.settings.store),
+                    self._embedder(),
+                    paths,
+                    self.settings.ingest.max_file_bytes,
+                    progress,
+                    full_rebuild=rebuild,
+                )
+
+        return self._run(
+            actor,
+            "rebuild" if rebuild else action,
+            " ".join(map(str, paths)),
+            work,
+            report_summary,
+            locks_itself=isolated,
+        )
 
     def remove(self, article_id: str, *, actor: str) -> Removal:
         """Out of the index first (under the lock), then its file into the trash."""
@@ -113,17 +144,25 @@ class Corpus:
             trashed = trash_article(self.settings.ingest.corpus_dir, Path(path), article_id) if path else None
             return Removal(article_id, trashed)
 
-        return self._run(actor, "remove", article_id, work,
-                         lambda r: f"removed; file moved to {r.trashed or '(no file)'}")
+        return self._run(
+            actor, "remove", article_id, work, lambda r: f"removed; file moved to {r.trashed or '(no file)'}"
+        )
 
     def import_(self, path: Path, *, actor: str) -> dict[str, int]:
         """An export of another store, as a new generation (no re-embedding)."""
         if not path.exists():
             raise AbsatzError(f"{path}: no such file")
-        return self._run(actor, "import", str(path),
-                         lambda holder: import_into(Chroma(self.settings.store), path,
-                                             lambda name: load_embedder(name, self.settings.store.embedding_device)),
-                         lambda counts: ", ".join(f"{n} {kind}" for kind, n in counts.items()))
+        return self._run(
+            actor,
+            "import",
+            str(path),
+            lambda holder: import_into(
+                Chroma(self.settings.store),
+                path,
+                lambda name: load_embedder(name, self.settings.store.embedding_device),
+            ),
+            lambda counts: ", ".join(f"{n} {kind}" for kind, n in counts.items()),
+        )
 
     def check_upload(self, name: str, data: bytes, stored_paths: dict[str, str]) -> tuple[str, list[Article]]:
         """An uploaded file, checked completely before anything is written: name, type,
@@ -141,8 +180,9 @@ class Corpus:
         with IngestLock(lock_path(self.settings.store), holder):
             pass
 
-    def upload(self, name: str, data: bytes, *, actor: str, stored_paths: dict[str, str],
-               isolated: bool = False) -> Upload:
+    def upload(
+        self, name: str, data: bytes, *, actor: str, stored_paths: dict[str, str], isolated: bool = False
+    ) -> Upload:
         """Check an uploaded file, write it into the corpus folder and ingest it; a
         rejected or failed upload leaves the folder as it was, and is audited."""
         try:
@@ -158,7 +198,9 @@ class Corpus:
             self.audit.record(actor, "upload", name, f"refused: {exc}")
             raise
         report = write_then_ingest(
-            self.settings.ingest.corpus_dir, name, data,
+            self.settings.ingest.corpus_dir,
+            name,
+            data,
             lambda path: self.ingest([path], actor=actor, action="upload", isolated=isolated),
         )
         return Upload(name, articles, report)

@@ -32,8 +32,12 @@ from .question_types import Expected, expected
 
 # What a question without a ``type`` counts as, from what its words ask for.
 _TYPE_OF_KIND = {
-    Expected.PERSON: "fact", Expected.OTHER: "fact", Expected.NUMBER: "number",
-    Expected.DATE: "date", Expected.PLACE: "place", Expected.REASON: "why",
+    Expected.PERSON: "fact",
+    Expected.OTHER: "fact",
+    Expected.NUMBER: "number",
+    Expected.DATE: "date",
+    Expected.PLACE: "place",
+    Expected.REASON: "why",
 }
 TYPES = ("fact", "number", "date", "place", "why")
 
@@ -115,8 +119,9 @@ def build_index(settings: StoreSettings, articles_path: Path, chosen: slice) -> 
     apply(Chroma(settings), load_embedder(settings.embedding_model, settings.embedding_device), articles[chosen])
 
 
-def evaluate(searcher: Searcher, questions: Iterable[dict[str, Any]], language: str = "de",
-             unanswerable: bool = False) -> EvalReport:
+def evaluate(
+    searcher: Searcher, questions: Iterable[dict[str, Any]], language: str = "de", unanswerable: bool = False
+) -> EvalReport:
     """Scores answerable questions (gold article indexed) on retrieval and answers; with
     ``unanswerable``, questions whose gold article is not indexed must abstain."""
     indexed = set(searcher.view().index.hashes)
@@ -156,6 +161,15 @@ def evaluate(searcher: Searcher, questions: Iterable[dict[str, Any]], language: 
             report.first_citation_article += a.citations[0].article_id == q["article_id"]
             report.answer_chars.append(len(a.answer))
         if not contained:
-            report.misses.append(Miss(str(q.get("qid", "")), kind, text, list(q.get("answers", [])), a.answer,
-                                      a.citations[0].id if a.citations else "", gold))
+            report.misses.append(
+                Miss(
+                    str(q.get("qid", "")),
+                    kind,
+                    text,
+                    list(q.get("answers", [])),
+                    a.answer,
+                    a.citations[0].id if a.citations else "",
+                    gold,
+                )
+            )
     return report

@@ -99,14 +99,16 @@ def new_paragraph_evidence(result: SearchResult, article_ids: Collection[str]) -
         # as a search narrowed to this paragraph's article would judge it (search.narrowed_evidence)
         evidence = margin(sentence_pool, passage_pool, (sentences.best[para], new.best[para]))
         best = sentences.matches(vec, para)
-        found.append(ParagraphEvidence(
-            citation_id=vec.para_id(para),
-            article_id=vec.article_ids[int(vec.para_article[para])],
-            paragraph=int(vec.para_number[para]),
-            heading=vec.para_heading[para],
-            quote=best[0].text if best else "",
-            evidence=float(evidence),
-        ))
+        found.append(
+            ParagraphEvidence(
+                citation_id=vec.para_id(para),
+                article_id=vec.article_ids[int(vec.para_article[para])],
+                paragraph=int(vec.para_number[para]),
+                heading=vec.para_heading[para],
+                quote=best[0].text if best else "",
+                evidence=float(evidence),
+            )
+        )
     return found
 
 
@@ -141,11 +143,22 @@ def match_follows(searcher: Searcher, follows: Sequence[Follow], article_ids: Co
             view = index.paragraph(p.citation_id)
             meta = view.meta
             for follow in group:
-                matches.append(FollowMatch(
-                    follow=follow, citation_id=p.citation_id, article_id=p.article_id, paragraph=p.paragraph,
-                    title=meta.title, url=meta.url, date=meta.date, source=meta.source or meta.agency,
-                    heading=p.heading, quote=p.quote, text=view.text, evidence=round(p.evidence, 4),
-                    threshold=round(result.threshold, 4),
-                ))
+                matches.append(
+                    FollowMatch(
+                        follow=follow,
+                        citation_id=p.citation_id,
+                        article_id=p.article_id,
+                        paragraph=p.paragraph,
+                        title=meta.title,
+                        url=meta.url,
+                        date=meta.date,
+                        source=meta.source or meta.agency,
+                        heading=p.heading,
+                        quote=p.quote,
+                        text=view.text,
+                        evidence=round(p.evidence, 4),
+                        threshold=round(result.threshold, 4),
+                    )
+                )
     matches.sort(key=lambda m: -m.evidence)
     return matches

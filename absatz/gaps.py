@@ -28,11 +28,11 @@ SAME_QUESTION = 0.86
 class Gap:
     """One thing people asked for that the corpus did not give them."""
 
-    question: str              # the group's most typical wording (its medoid)
-    count: int                 # how often it was asked in the period
-    abstained: int             # … and refused
-    down_votes: int            # … and answered but voted 👎
-    reasons: tuple[str, ...]   # what the 👎 comments said
+    question: str  # the group's most typical wording (its medoid)
+    count: int  # how often it was asked in the period
+    abstained: int  # … and refused
+    down_votes: int  # … and answered but voted 👎
+    reasons: tuple[str, ...]  # what the 👎 comments said
     wordings: tuple[str, ...]  # every distinct wording, most frequent first
 
 
@@ -61,8 +61,9 @@ def cluster(vectors: np.ndarray, kinds: Sequence[str], threshold: float = SAME_Q
         del groups[b]
 
 
-def find_gaps(asked: Sequence[AskedQuestion], embed: Callable[[list[str]], np.ndarray],
-              threshold: float = SAME_QUESTION) -> list[Gap]:
+def find_gaps(
+    asked: Sequence[AskedQuestion], embed: Callable[[list[str]], np.ndarray], threshold: float = SAME_QUESTION
+) -> list[Gap]:
     """The period's unanswered or disliked questions, grouped; most asked first."""
     missed = [q for q in asked if is_gap(q)]
     texts = sorted({" ".join(q.question.split()) for q in missed})
@@ -79,6 +80,14 @@ def find_gaps(asked: Sequence[AskedQuestion], embed: Callable[[list[str]], np.nd
         medoid = texts[members[int(np.argmax(sims.sum(axis=1)))]]
         rows = [q for i in members for q in by_text[texts[i]]]
         wordings = sorted((texts[i] for i in members), key=lambda t: (-len(by_text[t]), t))
-        gaps.append(Gap(medoid, len(rows), sum(q.abstained for q in rows), sum(q.down for q in rows),
-                        tuple(c for q in rows for c in q.comments), tuple(wordings)))
+        gaps.append(
+            Gap(
+                medoid,
+                len(rows),
+                sum(q.abstained for q in rows),
+                sum(q.down for q in rows),
+                tuple(c for q in rows for c in q.comments),
+                tuple(wordings),
+            )
+        )
     return sorted(gaps, key=lambda g: (-g.count, g.question))

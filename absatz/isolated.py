@@ -23,8 +23,9 @@ from vectorstore.errors import IngestCrashed
 from vectorstore.settings import StoreSettings
 
 
-def _child(settings: StoreSettings, paths: list[Path], max_bytes: int, holder: str, rebuild: bool,
-           conn: Connection) -> None:
+def _child(
+    settings: StoreSettings, paths: list[Path], max_bytes: int, holder: str, rebuild: bool, conn: Connection
+) -> None:
     from ingest.pipeline import ingest_paths
     from vectorstore.chroma import Chroma
     from vectorstore.embeddings import load_embedder
@@ -32,8 +33,14 @@ def _child(settings: StoreSettings, paths: list[Path], max_bytes: int, holder: s
     try:
         with IngestLock(lock_path(settings), holder):
             embedder = load_embedder(settings.embedding_model, settings.embedding_device)
-            report = ingest_paths(Chroma(settings), embedder, paths, max_bytes,
-                                  lambda *state: conn.send(("progress", state)), full_rebuild=rebuild)
+            report = ingest_paths(
+                Chroma(settings),
+                embedder,
+                paths,
+                max_bytes,
+                lambda *state: conn.send(("progress", state)),
+                full_rebuild=rebuild,
+            )
         conn.send(("done", report))
     except Exception as exc:  # handed to the parent, which raises it
         conn.send(("error", exc))
@@ -41,13 +48,23 @@ def _child(settings: StoreSettings, paths: list[Path], max_bytes: int, holder: s
         conn.close()
 
 
-def ingest_in_child(settings: StoreSettings, paths: Sequence[Path], max_bytes: int, holder: str,
-                    progress: Progress | None = None, rebuild: bool = False) -> IngestReport:
+def ingest_in_child(
+    settings: StoreSettings,
+    paths: Sequence[Path],
+    max_bytes: int,
+    holder: str,
+    progress: Progress | None = None,
+    rebuild: bool = False,
+) -> IngestReport:
     """``ingest_paths`` under the ingest lock, in a fresh process; raises what it raised."""
     context = multiprocessing.get_context("spawn")  # no fork of the bot's threads and event loop
     receiver, sender = context.Pipe(duplex=False)
-    process = context.Process(target=_child, args=(settings, list(paths), max_bytes, holder, rebuild, sender),
-                              name="absatz-ingest", daemon=True)
+    process = context.Process(
+        target=_child,
+        args=(settings, list(paths), max_bytes, holder, rebuild, sender),
+        name="absatz-ingest",
+        daemon=True,
+    )
     process.start()
     sender.close()
     try:
@@ -56,8 +73,10 @@ def ingest_in_child(settings: StoreSettings, paths: Sequence[Path], max_bytes: i
                 kind, value = receiver.recv()
             except EOFError:
                 process.join()
-                raise IngestCrashed(f"the ingest process ended unexpectedly (exit code {process.exitcode}); "
-                                    "nothing committed was lost, run it again") from None
+                raise IngestCrashed(
+                    f"the ingest process ended unexpectedly (exit code {process.exitcode}); "
+                    "nothing committed was lost, run it again"
+                ) from None
             if kind == "progress":
                 if progress is not None:
                     progress(*value)

@@ -208,9 +208,18 @@ class LiveService:
     live.run(stop)`` to watch and poll until ``stop`` is set. Runs on one event loop;
     the bot keeps it on a loop of its own (:class:`LiveThread`)."""
 
-    def __init__(self, core: Absatz, settings: LiveSettings | None = None, *, isolated: bool = True,
-                 on_batch: OnBatch | None = None, match_follows: bool = True, busy_retry_s: float = BUSY_RETRY_S,
-                 fetcher: Fetcher | None = None, clock: Callable[[], float] = time.time):
+    def __init__(
+        self,
+        core: Absatz,
+        settings: LiveSettings | None = None,
+        *,
+        isolated: bool = True,
+        on_batch: OnBatch | None = None,
+        match_follows: bool = True,
+        busy_retry_s: float = BUSY_RETRY_S,
+        fetcher: Fetcher | None = None,
+        clock: Callable[[], float] = time.time,
+    ):
         self.core = core
         self.settings = settings or LiveSettings()
         self.isolated = isolated
@@ -238,8 +247,9 @@ class LiveService:
     async def __aenter__(self) -> LiveService:
         if self._fetcher is None:
             self._fetcher = Fetcher(self.settings.fetch_policy())
-        self._poller = Poller(self.registry, self.corpus_dir, self._fetcher, clock=self._clock,
-                              languages=self.settings.languages)
+        self._poller = Poller(
+            self.registry, self.corpus_dir, self._fetcher, clock=self._clock, languages=self.settings.languages
+        )
         self._state = _State()
         return self
 
@@ -269,8 +279,16 @@ class LiveService:
             raise RuntimeError("open the LiveService first: async with LiveService(...)")
         return self._poller
 
-    async def run(self, stop: asyncio.Event, ready: asyncio.Event | None = None, *, watch: bool | None = None,
-                  poll: bool | None = None, quiet_s: float | None = None, force_polling: bool | None = None) -> None:
+    async def run(
+        self,
+        stop: asyncio.Event,
+        ready: asyncio.Event | None = None,
+        *,
+        watch: bool | None = None,
+        poll: bool | None = None,
+        quiet_s: float | None = None,
+        force_polling: bool | None = None,
+    ) -> None:
         """Watch the corpus folder and poll the feeds (as the settings say, unless
         ``watch``/``poll`` say otherwise) until ``stop`` is set. ``ready`` is set once the
         watcher is in place."""
@@ -312,10 +330,12 @@ class LiveService:
                     await asyncio.wait_for(task, 60)
             self._watching = False
 
-    async def _watch(self, stop: asyncio.Event, ready: asyncio.Event, quiet_s: float,
-                     force_polling: bool | None) -> None:
-        async for batch in watch_corpus(self.corpus_dir, stop, quiet_s=quiet_s, ready=ready,
-                                        force_polling=force_polling):
+    async def _watch(
+        self, stop: asyncio.Event, ready: asyncio.Event, quiet_s: float, force_polling: bool | None
+    ) -> None:
+        async for batch in watch_corpus(
+            self.corpus_dir, stop, quiet_s=quiet_s, ready=ready, force_polling=force_polling
+        ):
             targets = [t for t in batch.ingest_targets() if not self._written_here(t)]
             if targets:
                 log.info("watched folder: %d change(s) to ingest", len(batch.changes))
@@ -361,8 +381,9 @@ class LiveService:
         with self._lock:
             self._own_writes[path.resolve()] = (st.st_size, st.st_mtime_ns, time.monotonic())
 
-    def _submit(self, paths: Iterable[Path], actor: str, action: str,
-                wait: bool = False) -> asyncio.Future[LiveBatch] | None:
+    def _submit(
+        self, paths: Iterable[Path], actor: str, action: str, wait: bool = False
+    ) -> asyncio.Future[LiveBatch] | None:
         state = self._state
         if state is None or state.closing:
             raise RuntimeError("the LiveService is not open")
@@ -392,8 +413,9 @@ class LiveService:
             action = "+".join(dict.fromkeys(job.action for job in jobs))
             self.ingesting = f"{actor}, {action} since {time.strftime('%H:%M:%S')}"
             try:
-                report = await asyncio.to_thread(self.core.ingest, targets, actor=actor, action=action,
-                                                 isolated=self.isolated)
+                report = await asyncio.to_thread(
+                    self.core.ingest, targets, actor=actor, action=action, isolated=self.isolated
+                )
             except IngestBusy as exc:
                 state.queue[:0] = jobs  # first in line when the lock is free
                 if state.closing:
@@ -440,23 +462,28 @@ class LiveService:
                 log.info("not announcing %s: %s", article_id, exc)
                 continue
             meta = summary.meta
-            articles.append(LiveArticle(
-                article_id=article_id,
-                title=meta.title or (written.title if written else "") or article_id,
-                url=meta.url or (written.url if written else ""),
-                date=meta.date,
-                source=meta.source or meta.agency or (written.source if written else ""),
-                lead=shorten(" ".join(lead.split()), LEAD_CHARS),
-                paragraphs=meta.n_paragraphs,
-            ))
+            articles.append(
+                LiveArticle(
+                    article_id=article_id,
+                    title=meta.title or (written.title if written else "") or article_id,
+                    url=meta.url or (written.url if written else ""),
+                    date=meta.date,
+                    source=meta.source or meta.agency or (written.source if written else ""),
+                    lead=shorten(" ".join(lead.split()), LEAD_CHARS),
+                    paragraphs=meta.n_paragraphs,
+                )
+            )
         with self._lock:
             for article_id in report.updated:
                 self._known.pop(article_id, None)
         matches: list[FollowMatch] = []
         follows = self.follows.all() if self.match_follows and report.added else []
         if follows:
-            matches = [m for m in match_follows(self.core.searcher, follows, report.added)
-                       if self.follows.first_notice(m.follow.id, m.article_id)]
+            matches = [
+                m
+                for m in match_follows(self.core.searcher, follows, report.added)
+                if self.follows.first_notice(m.follow.id, m.article_id)
+            ]
         return LiveBatch(report, actor, action, tuple(articles), tuple(matches))
 
     async def _deliver(self, batch: LiveBatch) -> None:
@@ -475,8 +502,9 @@ class LiveService:
     def feeds(self) -> list[Feed]:
         return self.registry.feeds()
 
-    async def add_feed(self, url: str, *, actor: str, interval: str | int | None = None,
-                       category: str = "") -> FeedAdded:
+    async def add_feed(
+        self, url: str, *, actor: str, interval: str | int | None = None, category: str = ""
+    ) -> FeedAdded:
         """Check the URL, fetch and parse the feed once, register it and poll it now.
 
         A URL that is refused (scheme, private address, robots), too large, not a feed,
@@ -493,8 +521,9 @@ class LiveService:
             self.core.audit.record(actor, "feed add", one_line(url, 500), f"rejected: {exc}")
             raise
         outcome = await self.poller.poll_feed(feed.url)
-        self.core.audit.record(actor, "feed add", feed.url, f"added, every {duration_text(interval_s)}; "
-                                                            f"first poll: {outcome.line()}")
+        self.core.audit.record(
+            actor, "feed add", feed.url, f"added, every {duration_text(interval_s)}; first poll: {outcome.line()}"
+        )
         ingested = self._after_poll([outcome], actor)
         self.poller.wake()
         return FeedAdded(self.registry.get(feed.url) or feed, outcome, ingested)
@@ -504,8 +533,12 @@ class LiveService:
         try:
             result = await self.poller.fetcher.fetch(url)
             if not result.not_modified:
-                parse_feed(result.content, result.final_url, now=datetime.fromtimestamp(self._clock(), tz=UTC),
-                           headers=result.headers)
+                parse_feed(
+                    result.content,
+                    result.final_url,
+                    now=datetime.fromtimestamp(self._clock(), tz=UTC),
+                    headers=result.headers,
+                )
         except (Refused, TooLarge, FeedError):
             raise
         except HTTPStatus as exc:
@@ -522,8 +555,12 @@ class LiveService:
         except LiveError as exc:
             self.core.audit.record(actor, "feed remove", one_line(url, 500), f"rejected: {exc}")
             raise
-        self.core.audit.record(actor, "feed remove", feed.url, f"removed ({feed.articles_ingested} article(s) "
-                                                               "it brought stay in the corpus)")
+        self.core.audit.record(
+            actor,
+            "feed remove",
+            feed.url,
+            f"removed ({feed.articles_ingested} article(s) it brought stay in the corpus)",
+        )
         return feed
 
     async def poll_all(self, *, actor: str) -> tuple[PollReport, LiveBatch | None]:
@@ -571,8 +608,9 @@ class LiveService:
 
     # --- single pages ----------------------------------------------------------------------
 
-    async def ingest_page(self, url: str, *, actor: str, category: str = "",
-                          action: str = "ingest url") -> PageIngested:
+    async def ingest_page(
+        self, url: str, *, actor: str, category: str = "", action: str = "ingest url"
+    ) -> PageIngested:
         """One web article: fetched (SSRF guard, robots.txt), extracted, written into
         ``CORPUS_DIR/web/…`` and ingested; waits for the ingest."""
         try:
@@ -587,8 +625,15 @@ class LiveService:
         paragraphs = 0
         with contextlib.suppress(AbsatzError):
             paragraphs = (await asyncio.to_thread(self.core.article, written.article_id)).paragraphs
-        article = LiveArticle(written.article_id, written.title, written.url, written.date, written.source,
-                              shorten(written.lead, LEAD_CHARS), paragraphs)
+        article = LiveArticle(
+            written.article_id,
+            written.title,
+            written.url,
+            written.date,
+            written.source,
+            shorten(written.lead, LEAD_CHARS),
+            paragraphs,
+        )
         return PageIngested(article, batch, page.changed, self._corpus_form(written.path))
 
     # --- follows ---------------------------------------------------------------------------
@@ -618,8 +663,7 @@ def _targets(paths: Sequence[Path]) -> list[Path]:
     """Each path once; a file inside a folder that is ingested anyway is left out."""
     unique = list(dict.fromkeys(paths))
     folders = [p for p in unique if p.is_dir()]
-    return [p for p in unique
-            if not any(f != p and p.resolve().is_relative_to(f.resolve()) for f in folders)]
+    return [p for p in unique if not any(f != p and p.resolve().is_relative_to(f.resolve()) for f in folders)]
 
 
 # --- on a loop of its own (the bot) ------------------------------------------------------------

@@ -37,8 +37,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 NOT_IN_SOURCES = "NOT_IN_SOURCES"
-EXTRAS = {"openai": ("langchain_openai", "openai"), "ollama": ("langchain_ollama", "ollama"),
-          "anthropic": ("langchain_anthropic", "anthropic")}
+EXTRAS = {
+    "openai": ("langchain_openai", "openai"),
+    "ollama": ("langchain_ollama", "ollama"),
+    "anthropic": ("langchain_anthropic", "anthropic"),
+}
 _MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 
 SYSTEM = """You are absatz, a news assistant. Answer the user's question using ONLY the numbered sources.
@@ -151,9 +154,28 @@ _SAME_MODEL = {SUPPORT_EMBEDDER, "intfloat/multilingual-e5-small"}
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _PM = re.compile(r"\s*(?:pm|p\.m\.)", re.IGNORECASE)
 _NUMBER_WORDS = {
-    "zwei": 2, "drei": 3, "vier": 4, "fünf": 5, "sechs": 6, "sieben": 7, "acht": 8, "neun": 9, "zehn": 10,
-    "elf": 11, "zwölf": 12, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
+    "zwei": 2,
+    "drei": 3,
+    "vier": 4,
+    "fünf": 5,
+    "sechs": 6,
+    "sieben": 7,
+    "acht": 8,
+    "neun": 9,
+    "zehn": 10,
+    "elf": 11,
+    "zwölf": 12,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
 }
 
 
@@ -310,8 +332,9 @@ def verify(reply: str, sources: Sequence[str], language: str = "de", embed: Embe
 class LLMAnswerer:
     """Answers with a chat model; ``fallback`` is the extractive composer."""
 
-    def __init__(self, settings: LLMSettings, model: BaseChatModel | None = None,
-                 embedder: VectorEmbeddings | None = None):
+    def __init__(
+        self, settings: LLMSettings, model: BaseChatModel | None = None, embedder: VectorEmbeddings | None = None
+    ):
         self.settings = settings
         self.model = model or load_chat_model(settings)
         # English sentences are checked with the model MIN_SIMILARITY was measured with:
@@ -348,8 +371,14 @@ class LLMAnswerer:
             return "".join(part.get("text", "") if isinstance(part, dict) else str(part) for part in content)
         return str(content or "")
 
-    def generate(self, question: str, hits: Sequence[Hit], texts: Sequence[str], language: str,
-                 on_text: Callable[[str], None] | None = None) -> Verified | None:
+    def generate(
+        self,
+        question: str,
+        hits: Sequence[Hit],
+        texts: Sequence[str],
+        language: str,
+        on_text: Callable[[str], None] | None = None,
+    ) -> Verified | None:
         """The verified reply, or None (then the caller answers extractively).
 
         While it streams, ``on_text`` sees only the sentences completed so far that pass
@@ -375,8 +404,12 @@ class LLMAnswerer:
                         shown = partial.text
                         on_text(shown)
         except Exception as exc:  # timeouts, HTTP errors, refusals: all fall back
-            log.warning("LLM answer failed after %.1f s (%s: %s); falling back to extractive",
-                        time.perf_counter() - started, type(exc).__name__, str(exc)[:200])
+            log.warning(
+                "LLM answer failed after %.1f s (%s: %s); falling back to extractive",
+                time.perf_counter() - started,
+                type(exc).__name__,
+                str(exc)[:200],
+            )
             return None
         verified = verify(reply, sources, language, self.embed)
         if verified is None:

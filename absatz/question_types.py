@@ -20,12 +20,12 @@ from enum import Enum
 class Expected(str, Enum):  # noqa: UP042  (StrEnum would change str() and format() of the members)
     """The kind of fact a question asks for."""
 
-    PERSON = "person"   # wer / who: a name or an organisation
-    NUMBER = "number"   # wie viel / how many: a number with its unit
-    DATE = "date"       # wann / when: a date or time expression
-    PLACE = "place"     # wo / where: a place
-    REASON = "reason"   # warum / why: a reason
-    OTHER = "other"     # was / welche / what: a thing, not a fixed shape
+    PERSON = "person"  # wer / who: a name or an organisation
+    NUMBER = "number"  # wie viel / how many: a number with its unit
+    DATE = "date"  # wann / when: a date or time expression
+    PLACE = "place"  # wo / where: a place
+    REASON = "reason"  # warum / why: a reason
+    OTHER = "other"  # was / welche / what: a thing, not a fixed shape
 
 
 # The first question word decides; where two patterns start at the same word, the
@@ -34,42 +34,57 @@ class Expected(str, Enum):  # noqa: UP042  (StrEnum would change str() and forma
 _QUESTION_PATTERNS: tuple[tuple[Expected, re.Pattern[str]], ...] = tuple(
     (kind, re.compile(pattern, re.IGNORECASE))
     for kind, pattern in (
-        (Expected.REASON, r"\b(warum|weshalb|wieso|weswegen|wozu|woran lag|woran liegt|wodurch|"
-                          r"aus welche[mn] gr[üu]nde?n?|mit welche[mr] begründung|"
-                          r"was (?:war|ist|sind|waren) (?:der|die) (?:grund|gründe|ursache|anlass)|"
-                          r"why|how come|for what reason|what caused|what led to|"
-                          r"what (?:was|is|were|are) the (?:reason|cause)s?)\b"),
-        (Expected.DATE, r"\b(wann|seit wann|ab wann|bis wann|an welchem tag|in welchem jahr|"
-                        r"welche[mnrs]? (?:datum|jahr|tag|monat|zeitpunkt|frist|termin|stichtag)|"
-                        r"zu welchem zeitpunkt|when|since when|until when|by when|"
-                        r"(?:what|which)(?:'s| is| was)? (?:the )?(?:date|year|day|month|deadline|time))\b"),
-        (Expected.NUMBER, r"\b(wie ?viele?n?|wie (?:hoch|hohe[mnrs]?|lange?|gro(?:ß|ss)|alt|weit|teuer|schwer|oft|"
-                          r"schnell|stark|tief|jung|knapp|deutlich|klein|breit|dick)|um wie viel|mit wie|"
-                          r"was (?:kostet|kosten|kostete|hat .{1,60} gekostet|verdien\w*|zahl\w*|bezahl\w*)|"
-                          r"welche[nrsm]? (?:\w+e[nrs]? )?(?:höchst|mindest|gesamt)?(?:betrag|summe|anteil|preis|zahl|"
-                          r"höhe|strafe|alter|wert|quote|rate|ergebnis|stand|gehalt|budget|kosten|umsatz|gewinn|"
-                          r"verlust|entschädigung|abstand|vorsprung|rückstand)|"
-                          r"how (?:many|much|long|high|old|far|big|large|often|fast|expensive|tall|young|close|"
-                          r"short|wide|deep|heavy|strong)|(?:at|to) what age|by how much|"
-                          r"what (?:does|did|do|will) .{1,60} cost|what (?:maximum|minimum)|"
-                          r"what(?:'s| is| was| were| are)? (?:the )?(?:[\w']+ ){0,2}(?:level|rate|amount|number|price|"
-                          r"cost|share|percentage|proportion|stake|value|score|result|total|sum|figure|age|height|"
-                          r"sentence|fine|salary|budget|loss|profit|revenue|turnover|margin|lead|gap))\b"),
-        (Expected.PERSON, r"\b(wer|wen|wem|wessen|wie hei(?:ß|ss)t|wie hie(?:ß|ss)|wie lautet der name|"
-                          r"(?:(?:bei|von|für|mit|an|auf|aus|nach|in|zu) )?welche[rnms]? (?:\w+e[nrs]? )?"
-                          r"(?:minister\w*|politiker\w*|partei|firma|unternehmen|"
-                          r"konzern|verein|klub|club|team|mannschaft|spieler\w*|trainer\w*|schauspieler\w*|"
-                          r"regisseur\w*|band|sender|zeitung|bank|künstler\w*|autor\w*|sänger\w*|präsident\w*|"
-                          r"chef\w*|kandidat\w*|organisation|behörde|gruppe|figur|person|firmen|label|verlag|marke|app|seite|website)|"
-                          r"who|whom|whose|what is the name|what's the name|what is .{1,40} called|"
-                          r"(?:(?:at|for|with|by|from|in|to|on) )?which (?:\w+ )?(?:company|companies|team|club|party|"
-                          r"firm|group|organi[sz]ation|person|player|actor|actress|politician|minister|band|newspaper|"
-                          r"broadcaster|bank|character|coach|director|singer|artist|author|label|app|site|website|"
-                          r"authority|brand|publisher))\b"),
-        (Expected.PLACE, r"\b(wo|wohin|woher|(?:in|an|auf|aus|nach|bei|vor) welche[mnrs]?|"
-                         r"where|(?:in|at|on|from|to|near) which|"
-                         r"(?:which|what) (?:city|country|town|place|region|state|village|province|district|"
-                         r"building|hotel|base|settlement|venue|stadium|airport|island|street|location))\b"),
+        (
+            Expected.REASON,
+            r"\b(warum|weshalb|wieso|weswegen|wozu|woran lag|woran liegt|wodurch|"
+            r"aus welche[mn] gr[üu]nde?n?|mit welche[mr] begründung|"
+            r"was (?:war|ist|sind|waren) (?:der|die) (?:grund|gründe|ursache|anlass)|"
+            r"why|how come|for what reason|what caused|what led to|"
+            r"what (?:was|is|were|are) the (?:reason|cause)s?)\b",
+        ),
+        (
+            Expected.DATE,
+            r"\b(wann|seit wann|ab wann|bis wann|an welchem tag|in welchem jahr|"
+            r"welche[mnrs]? (?:datum|jahr|tag|monat|zeitpunkt|frist|termin|stichtag)|"
+            r"zu welchem zeitpunkt|when|since when|until when|by when|"
+            r"(?:what|which)(?:'s| is| was)? (?:the )?(?:date|year|day|month|deadline|time))\b",
+        ),
+        (
+            Expected.NUMBER,
+            r"\b(wie ?viele?n?|wie (?:hoch|hohe[mnrs]?|lange?|gro(?:ß|ss)|alt|weit|teuer|schwer|oft|"
+            r"schnell|stark|tief|jung|knapp|deutlich|klein|breit|dick)|um wie viel|mit wie|"
+            r"was (?:kostet|kosten|kostete|hat .{1,60} gekostet|verdien\w*|zahl\w*|bezahl\w*)|"
+            r"welche[nrsm]? (?:\w+e[nrs]? )?(?:höchst|mindest|gesamt)?(?:betrag|summe|anteil|preis|zahl|"
+            r"höhe|strafe|alter|wert|quote|rate|ergebnis|stand|gehalt|budget|kosten|umsatz|gewinn|"
+            r"verlust|entschädigung|abstand|vorsprung|rückstand)|"
+            r"how (?:many|much|long|high|old|far|big|large|often|fast|expensive|tall|young|close|"
+            r"short|wide|deep|heavy|strong)|(?:at|to) what age|by how much|"
+            r"what (?:does|did|do|will) .{1,60} cost|what (?:maximum|minimum)|"
+            r"what(?:'s| is| was| were| are)? (?:the )?(?:[\w']+ ){0,2}(?:level|rate|amount|number|price|"
+            r"cost|share|percentage|proportion|stake|value|score|result|total|sum|figure|age|height|"
+            r"sentence|fine|salary|budget|loss|profit|revenue|turnover|margin|lead|gap))\b",
+        ),
+        (
+            Expected.PERSON,
+            r"\b(wer|wen|wem|wessen|wie hei(?:ß|ss)t|wie hie(?:ß|ss)|wie lautet der name|"
+            r"(?:(?:bei|von|für|mit|an|auf|aus|nach|in|zu) )?welche[rnms]? (?:\w+e[nrs]? )?"
+            r"(?:minister\w*|politiker\w*|partei|firma|unternehmen|"
+            r"konzern|verein|klub|club|team|mannschaft|spieler\w*|trainer\w*|schauspieler\w*|"
+            r"regisseur\w*|band|sender|zeitung|bank|künstler\w*|autor\w*|sänger\w*|präsident\w*|"
+            r"chef\w*|kandidat\w*|organisation|behörde|gruppe|figur|person|firmen|label|verlag|marke|app|seite|website)|"
+            r"who|whom|whose|what is the name|what's the name|what is .{1,40} called|"
+            r"(?:(?:at|for|with|by|from|in|to|on) )?which (?:\w+ )?(?:company|companies|team|club|party|"
+            r"firm|group|organi[sz]ation|person|player|actor|actress|politician|minister|band|newspaper|"
+            r"broadcaster|bank|character|coach|director|singer|artist|author|label|app|site|website|"
+            r"authority|brand|publisher))\b",
+        ),
+        (
+            Expected.PLACE,
+            r"\b(wo|wohin|woher|(?:in|an|auf|aus|nach|bei|vor) welche[mnrs]?|"
+            r"where|(?:in|at|on|from|to|near) which|"
+            r"(?:which|what) (?:city|country|town|place|region|state|village|province|district|"
+            r"building|hotel|base|settlement|venue|stadium|airport|island|street|location))\b",
+        ),
     )
 )
 # The question word stands near the start; a "when" later in the sentence joins a clause.
@@ -80,26 +95,33 @@ def expected(question: str) -> Expected:
     """The kind of answer ``question`` wants; OTHER when its words do not say."""
     lead = " ".join(question.split()[:_LEAD_WORDS])
     for text in (lead, question):
-        found = [(m.start(), i, kind) for i, (kind, pattern) in enumerate(_QUESTION_PATTERNS)
-                 if (m := pattern.search(text))]
+        found = [
+            (m.start(), i, kind) for i, (kind, pattern) in enumerate(_QUESTION_PATTERNS) if (m := pattern.search(text))
+        ]
         if found:
             return min(found)[2]  # the question word that comes first; ties by pattern order
     return Expected.OTHER
 
 
-_MONTHS = (r"Januar|Jänner|Februar|Feber|März|April|Mai|Juni|Juli|August|September|Oktober|November|"
-           r"Dezember|Jan\.|Feb\.|Mär\.|Apr\.|Jun\.|Jul\.|Aug\.|Sept?\.|Okt\.|Nov\.|Dez\.")
+_MONTHS = (
+    r"Januar|Jänner|Februar|Feber|März|April|Mai|Juni|Juli|August|September|Oktober|November|"
+    r"Dezember|Jan\.|Feb\.|Mär\.|Apr\.|Jun\.|Jul\.|Aug\.|Sept?\.|Okt\.|Nov\.|Dez\."
+)
 _WEEKDAYS = r"Montag|Dienstag|Mittwoch|Donnerstag|Freitag|Samstag|Sonnabend|Sonntag"
-_NUMBER_WORDS = (r"eins|eine[nmrs]?|zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|elf|zwölf|"
-                 r"zwanzig|dreißig|vierzig|fünfzig|sechzig|siebzig|achtzig|neunzig|hundert|tausend|"
-                 r"Dutzend|Hälfte|Drittel|Viertel|doppelt|dreifach|halb")
-_UNITS = (r"Prozent|Prozentpunkte[n]?|%|Euro|€|Dollar|\$|Franken|Pfund|Cent|Yen|Rubel|"
-          r"Millionen|Million|Mio\.?|Milliarden|Milliarde|Mrd\.?|Billionen|Tausend|"
-          r"Kilometer|km|Meter|m|Zentimeter|cm|Millimeter|mm|Kilogramm|kg|Gramm|g|Tonnen|t|Liter|"
-          r"Quadratkilometer|Quadratmeter|km²|m²|Hektar|Grad|°C|km/h|PS|Kilowatt|Megawatt|MW|"
-          r"Jahre[n]?|Jahr|Monate[n]?|Monat|Wochen|Woche|Tage[n]?|Tag|Stunden|Stunde|Minuten|Minute|"
-          r"Sekunden|Sekunde|Uhr|Menschen|Personen|Einwohner|Mitarbeiter\w*|Beschäftigte\w*|Stück|"
-          r"Punkte[n]?|Promille|Tore?|Stimmen|Mandate|Sitze|Mal|Stockwerke|Exemplare|Besucher\w*|Zuschauer\w*")
+_NUMBER_WORDS = (
+    r"eins|eine[nmrs]?|zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|elf|zwölf|"
+    r"zwanzig|dreißig|vierzig|fünfzig|sechzig|siebzig|achtzig|neunzig|hundert|tausend|"
+    r"Dutzend|Hälfte|Drittel|Viertel|doppelt|dreifach|halb"
+)
+_UNITS = (
+    r"Prozent|Prozentpunkte[n]?|%|Euro|€|Dollar|\$|Franken|Pfund|Cent|Yen|Rubel|"
+    r"Millionen|Million|Mio\.?|Milliarden|Milliarde|Mrd\.?|Billionen|Tausend|"
+    r"Kilometer|km|Meter|m|Zentimeter|cm|Millimeter|mm|Kilogramm|kg|Gramm|g|Tonnen|t|Liter|"
+    r"Quadratkilometer|Quadratmeter|km²|m²|Hektar|Grad|°C|km/h|PS|Kilowatt|Megawatt|MW|"
+    r"Jahre[n]?|Jahr|Monate[n]?|Monat|Wochen|Woche|Tage[n]?|Tag|Stunden|Stunde|Minuten|Minute|"
+    r"Sekunden|Sekunde|Uhr|Menschen|Personen|Einwohner|Mitarbeiter\w*|Beschäftigte\w*|Stück|"
+    r"Punkte[n]?|Promille|Tore?|Stimmen|Mandate|Sitze|Mal|Stockwerke|Exemplare|Besucher\w*|Zuschauer\w*"
+)
 _CAP = r"[A-ZÄÖÜ][\w\-']*[a-zäöüß0-9][\w\-']*"
 # A number: digits with separators or a number word, optionally with magnitude and unit.
 _NUMBER = re.compile(
@@ -202,7 +224,7 @@ def spans(sentence: str, kind: Expected, question: str = "") -> list[Span]:
             if cut:
                 skipped = len(" ".join(words[:cut])) + 1
                 text, start = text[skipped:], start + skipped
-        if kind is Expected.PERSON and " " not in text and not _ACRONYM.fullmatch(text) and text[:1] not in "„\"“»":
+        if kind is Expected.PERSON and " " not in text and not _ACRONYM.fullmatch(text) and text[:1] not in '„"“»':
             continue  # one capitalised word is a German noun as often as a name
         if kind is Expected.REASON:  # the cue word is not the reason: show its clause
             clause = re.match(r"[^,;:.!?]{0,140}", sentence[start:])
@@ -212,5 +234,3 @@ def spans(sentence: str, kind: Expected, question: str = "") -> list[Span]:
             continue  # the question already names it: no new fact
         found.append(Span(start, start + len(text), text))
     return found
-
-

@@ -31,7 +31,7 @@ def marked(a: Answer, before: str, after: str) -> str:
     """The answer with its span (the fact asked for) between ``before`` and ``after``."""
     if a.span is None:
         return a.answer
-    return f"{a.answer[:a.span.start]}{before}{a.answer[a.span.start:a.span.end]}{after}{a.answer[a.span.end:]}"
+    return f"{a.answer[: a.span.start]}{before}{a.answer[a.span.start : a.span.end]}{after}{a.answer[a.span.end :]}"
 
 
 def answer_text(a: Answer, width: int = 100, bold: tuple[str, str] = ("", "")) -> str:
@@ -91,8 +91,10 @@ def eval_text(rows: list[dict[str, Any]]) -> str:
             continue
         lines.append(f"\nmisses ({row['lang']}):")
         for m in row["misses"]:
-            lines.append(f"- [{m['type']}] {m['question']}\n    gold: {' | '.join(m['gold'])}  ({m['gold_id']})\n"
-                         f"    got:  {m['answer']}  ({m['cited'] or 'no citation'})")
+            lines.append(
+                f"- [{m['type']}] {m['question']}\n    gold: {' | '.join(m['gold'])}  ({m['gold_id']})\n"
+                f"    got:  {m['answer']}  ({m['cited'] or 'no citation'})"
+            )
     return "\n".join(lines)
 
 

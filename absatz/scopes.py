@@ -33,16 +33,19 @@ class UnknownNames(BadScope):
     key = "unknown_names"
 
     def __init__(self, option: str, names: str, known: str):
-        super().__init__(f"{option} {names!r}: not in the corpus (known: {known})", option=option, value=names,
-                         known=known)
+        super().__init__(
+            f"{option} {names!r}: not in the corpus (known: {known})", option=option, value=names, known=known
+        )
 
 
 class BadWindow(BadScope):
     key = "bad_window"
 
     def __init__(self, value: str):
-        super().__init__(f"since {value!r}: not a window like 90d / 3 months (1 day to 100 years) or a date "
-                         "like 2024-05", value=value)
+        super().__init__(
+            f"since {value!r}: not a window like 90d / 3 months (1 day to 100 years) or a date like 2024-05",
+            value=value,
+        )
 
 
 class BadMode(BadScope):
@@ -59,7 +62,7 @@ class Scope:
     categories: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
     window_days: int | None = None  # a rolling window: the last N days
-    since: str = ""                 # or a fixed start (YYYY-MM[-DD])
+    since: str = ""  # or a fixed start (YYYY-MM[-DD])
     mode: str = "mention"
 
     @property
@@ -113,14 +116,25 @@ def check_names(option: str, given: tuple[str, ...], known: set[str]) -> tuple[s
     return tuple(by_lower[g.lower()] for g in given)
 
 
-def make_scope(categories: str | None, sources: str | None, since: str | None, mode: str | None,
-               known_categories: set[str], known_sources: set[str]) -> Scope:
+def make_scope(
+    categories: str | None,
+    sources: str | None,
+    since: str | None,
+    mode: str | None,
+    known_categories: set[str],
+    known_sources: set[str],
+) -> Scope:
     """A scope from ``/scope set`` options, checked against what the corpus holds."""
     if mode and mode not in MODES:
         raise BadMode(mode)
     window, start = parse_since(since)
-    return Scope(check_names("categories", parse_list(categories), known_categories),
-                 check_names("sources", parse_list(sources), known_sources), window, start, mode or "mention")
+    return Scope(
+        check_names("categories", parse_list(categories), known_categories),
+        check_names("sources", parse_list(sources), known_sources),
+        window,
+        start,
+        mode or "mention",
+    )
 
 
 def label(scope: Scope, language: str) -> str:

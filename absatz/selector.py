@@ -28,8 +28,19 @@ from .question_types import FIRST_NAMES, Expected, expected, spans
 
 TYPED = (Expected.PERSON, Expected.NUMBER, Expected.DATE, Expected.PLACE, Expected.REASON)
 FEATURES = (
-    "sim_z", "sim_gap", "rank", "overlap", "weighted_overlap_gap", "focus_gap", "novelty",
-    *(f"carries_{k.value}" for k in TYPED), "novel_carrier", "named", "first", "distance", "length",
+    "sim_z",
+    "sim_gap",
+    "rank",
+    "overlap",
+    "weighted_overlap_gap",
+    "focus_gap",
+    "novelty",
+    *(f"carries_{k.value}" for k in TYPED),
+    "novel_carrier",
+    "named",
+    "first",
+    "distance",
+    "length",
 )
 _WORD = re.compile(r"\w+")
 
@@ -41,7 +52,7 @@ class Question:
     text: str
     vector: np.ndarray
     kind: Expected
-    terms: dict[str, float]   # stemmed term → inverse document frequency in the corpus
+    terms: dict[str, float]  # stemmed term → inverse document frequency in the corpus
 
     @classmethod
     def of(cls, text: str, vector: np.ndarray, idf: Callable[[str], float]) -> Question:
@@ -89,13 +100,23 @@ def features(q: Question, sentences: Sequence[tuple[str, np.ndarray]]) -> np.nda
         carries = [float(bool(carried) and q.kind is k) for k in TYPED]
         novel = any(j == 0 or not _lower_words(s.text) <= lead_words for s in carried)
         named = q.kind is Expected.PERSON and any(w in FIRST_NAMES for s in carried for w in s.text.split())
-        rows.append([
-            (sims[j] - sims.mean()) / (sims.std() + 1e-6), sims[j] - sims[best], min(rank[j], 5) / 5,
-            len(tokens & q.terms.keys()) / max(1, len(q.terms)), weighted[j] - weighted.max(),
-            focus[j] - focus.max(), len(tokens - q.terms.keys()) / max(1, len(tokens)),
-            *carries, float(novel), float(named), float(j == 0), min(abs(j - best), 5) / 5,
-            math.log(len(text) + 1) / 5,
-        ])
+        rows.append(
+            [
+                (sims[j] - sims.mean()) / (sims.std() + 1e-6),
+                sims[j] - sims[best],
+                min(rank[j], 5) / 5,
+                len(tokens & q.terms.keys()) / max(1, len(q.terms)),
+                weighted[j] - weighted.max(),
+                focus[j] - focus.max(),
+                len(tokens - q.terms.keys()) / max(1, len(tokens)),
+                *carries,
+                float(novel),
+                float(named),
+                float(j == 0),
+                min(abs(j - best), 5) / 5,
+                math.log(len(text) + 1) / 5,
+            ]
+        )
     return np.asarray(rows)
 
 

@@ -28,10 +28,14 @@ from vectorstore.search import Searcher
 from vectorstore.settings import StoreSettings
 
 QUESTIONS = [
-    "Was kostet ein Brötchen in München?", "Wie viele Blitzer will Köln aufstellen?",
-    "Wann geht die Strecke Erfurt–Kassel in Betrieb?", "How hot did it get in Freiburg?",
-    "Wer schoss die Tore im Pokalfinale?", "Wie heißt die neue Käferart im Harz?",
-    "What did the museum renovation in Leipzig cost?", "Was kritisieren Umweltverbände am Hafen?",
+    "Was kostet ein Brötchen in München?",
+    "Wie viele Blitzer will Köln aufstellen?",
+    "Wann geht die Strecke Erfurt–Kassel in Betrieb?",
+    "How hot did it get in Freiburg?",
+    "Wer schoss die Tore im Pokalfinale?",
+    "Wie heißt die neue Käferart im Harz?",
+    "What did the museum renovation in Leipzig cost?",
+    "Was kritisieren Umweltverbände am Hafen?",
 ]
 
 
@@ -54,8 +58,10 @@ async def run(users: int) -> None:
     searcher = Searcher.open(settings)
     ingest_paths(Chroma(settings), searcher.embedder, [ROOT / "corpus"])
     searcher.view()  # load BM25 before the clock starts, as `serve` does at start-up
-    bot = bot_with(BotSettings(store=settings, shard_count=1, bot_db=tmp / "bot.sqlite3",
-                                 cooldown_rate=1000, cooldown_per_s=1), searcher)
+    bot = bot_with(
+        BotSettings(store=settings, shard_count=1, bot_db=tmp / "bot.sqlite3", cooldown_rate=1000, cooldown_per_s=1),
+        searcher,
+    )
     slow = SlowCallbacks()
     logging.getLogger("asyncio").addHandler(slow)
     loop = asyncio.get_running_loop()
@@ -68,22 +74,29 @@ async def run(users: int) -> None:
         loop.set_debug(True)
         loop.slow_callback_duration = 0.005
         started = time.perf_counter()
-        results = [await dispatch_unsettled(env, m, channel, "ask", question=QUESTIONS[i % len(QUESTIONS)])
-                   for i, m in enumerate(members)]
+        results = [
+            await dispatch_unsettled(env, m, channel, "ask", question=QUESTIONS[i % len(QUESTIONS)])
+            for i, m in enumerate(members)
+        ]
         await env.settle(timeout=600)
         elapsed = time.perf_counter() - started
         loop.set_debug(False)
         answered = sum(1 for r in results if reply_of(r) is not None and reply_of(r).embeds)
     worst = max(slow.durations, default=0.0)
     print(f"{users} users asking at once through simcord; {machine()}\n")
-    print(table(["measurement", "value"], [
-        ["answered", f"{answered}/{users}"],
-        ["all answered after", f"{elapsed:.2f} s"],
-        ["callbacks over 5 ms", f"{len(slow.durations)}"],
-        ["median of those", f"{median(slow.durations) * 1000:.0f} ms" if slow.durations else "–"],
-        ["p95 of those", f"{percentile(slow.durations, 95) * 1000:.0f} ms" if slow.durations else "–"],
-        ["worst event-loop stall", f"{worst * 1000:.0f} ms (target ≤ 100 ms)"],
-    ]))
+    print(
+        table(
+            ["measurement", "value"],
+            [
+                ["answered", f"{answered}/{users}"],
+                ["all answered after", f"{elapsed:.2f} s"],
+                ["callbacks over 5 ms", f"{len(slow.durations)}"],
+                ["median of those", f"{median(slow.durations) * 1000:.0f} ms" if slow.durations else "–"],
+                ["p95 of those", f"{percentile(slow.durations, 95) * 1000:.0f} ms" if slow.durations else "–"],
+                ["worst event-loop stall", f"{worst * 1000:.0f} ms (target ≤ 100 ms)"],
+            ],
+        )
+    )
 
 
 def main() -> None:

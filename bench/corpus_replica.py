@@ -32,9 +32,9 @@ class Source:
     """The real records the replicas are made of, grouped by article."""
 
     article_ids: list[str]
-    article_meta: list[dict]          # ArticleMeta.to_metadata()
+    article_meta: list[dict]  # ArticleMeta.to_metadata()
     article_hash: list[str]
-    xquad: np.ndarray                 # bool per article
+    xquad: np.ndarray  # bool per article
     # paragraphs: article row, number, heading
     para_article: np.ndarray
     para_number: np.ndarray
@@ -51,7 +51,7 @@ class Source:
     # questions: XQuAD-de (German and English) with the gold citation id; news queries
     q_text: list[str]
     q_lang: list[str]
-    q_gold: list[str]                 # "" for a news query (timed, no gold)
+    q_gold: list[str]  # "" for a news query (timed, no gold)
     q_vec: np.ndarray
 
     @property
@@ -112,8 +112,11 @@ def extract(news_stores: list[Path], xquad_stores: list[Path], out: Path, news_q
         q_text += [q["question"], q["question_en"]]
         q_lang += ["de", "en"]
         q_gold += [gold, gold]
-    news_texts = [t for t, p in zip(cols["p_text"], cols["p_para"], strict=True)
-                  if not arts[paras[p][0]][1] and len(t.split()) > 8]
+    news_texts = [
+        t
+        for t, p in zip(cols["p_text"], cols["p_para"], strict=True)
+        if not arts[paras[p][0]][1] and len(t.split()) > 8
+    ]
     for text in random.Random(7).sample(news_texts, min(news_queries, len(news_texts))):
         q_text.append(" ".join(text.split()[:10]))
         q_lang.append("news")
@@ -121,17 +124,34 @@ def extract(news_stores: list[Path], xquad_stores: list[Path], out: Path, news_q
     q_vec = np.asarray([embedder.embed_question(q) for q in q_text], np.float32)
 
     src = Source(
-        article_ids=[r.article_id for r, _ in arts], article_meta=[r.meta.to_metadata() for r, _ in arts],
-        article_hash=[r.article_hash for r, _ in arts], xquad=np.asarray([x for _, x in arts], bool),
+        article_ids=[r.article_id for r, _ in arts],
+        article_meta=[r.meta.to_metadata() for r, _ in arts],
+        article_hash=[r.article_hash for r, _ in arts],
+        xquad=np.asarray([x for _, x in arts], bool),
         para_article=np.asarray([a for a, _ in paras], np.int32),
         para_number=np.asarray([n for _, n in paras], np.int32),
-        para_heading=[heading[k] for k in paras], q_text=q_text, q_lang=q_lang, q_gold=q_gold, q_vec=q_vec, **cols)
+        para_heading=[heading[k] for k in paras],
+        q_text=q_text,
+        q_lang=q_lang,
+        q_gold=q_gold,
+        q_vec=q_vec,
+        **cols,
+    )
     save(src, out)
     return src
 
 
-_TEXTS = ("article_ids", "article_meta", "article_hash", "para_heading", "p_text", "s_text", "q_text", "q_lang",
-          "q_gold")
+_TEXTS = (
+    "article_ids",
+    "article_meta",
+    "article_hash",
+    "para_heading",
+    "p_text",
+    "s_text",
+    "q_text",
+    "q_lang",
+    "q_gold",
+)
 
 
 def save(src: Source, out: Path) -> None:
@@ -160,7 +180,7 @@ class Article:
     article_hash: str
     para_number: np.ndarray
     para_heading: list[str]
-    p_para: np.ndarray        # paragraph row within this article
+    p_para: np.ndarray  # paragraph row within this article
     p_index: np.ndarray
     p_text: list[str]
     p_vec: np.ndarray
@@ -196,10 +216,22 @@ class Replica:
             p_vec = _nudge(p_vec, rng)
             s_vec = _nudge(s_vec, rng)
         aid = src.article_ids[a] + ("" if copy == 0 else f"~r{copy}")
-        return Article(aid, src.article_meta[a], src.article_hash[a], src.para_number[p0:p1],
-                       src.para_heading[p0:p1], src.p_para[ps:pe] - p0, src.p_index[ps:pe], src.p_text[ps:pe],
-                       p_vec, src.s_para[ss:se] - p0, src.s_index[ss:se], src.s_text[ss:se], s_vec,
-                       bool(src.xquad[a]))
+        return Article(
+            aid,
+            src.article_meta[a],
+            src.article_hash[a],
+            src.para_number[p0:p1],
+            src.para_heading[p0:p1],
+            src.p_para[ps:pe] - p0,
+            src.p_index[ps:pe],
+            src.p_text[ps:pe],
+            p_vec,
+            src.s_para[ss:se] - p0,
+            src.s_index[ss:se],
+            src.s_text[ss:se],
+            s_vec,
+            bool(src.xquad[a]),
+        )
 
     def articles(self) -> Iterator[Article]:
         """Every article, streamed: copies of the news articles until the passage count is

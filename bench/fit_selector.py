@@ -63,14 +63,30 @@ def _gnad_slice(remainder: int):
 
 SETS = {
     # name: (role, questions file, articles file, which articles to index)
-    "news-train": ("train", lambda: ROOT / "bench" / "data" / "train-questions.jsonl",
-                   DATA / "gnad10k" / "articles.jsonl", _gnad_slice(2)),
-    "xquad-odd": ("train", lambda: DATA / "xquad-de" / "questions.jsonl",
-                  DATA / "xquad-de" / "articles.jsonl", lambda a: a[1::2]),
-    "news-dev": ("dev", lambda: ROOT / "bench" / "data" / "news-questions.jsonl",
-                 DATA / "gnad10k" / "articles.jsonl", _gnad_slice(1)),
-    "xquad-even": ("dev", lambda: DATA / "xquad-de" / "questions.jsonl",
-                   DATA / "xquad-de" / "articles.jsonl", lambda a: a[::2]),
+    "news-train": (
+        "train",
+        lambda: ROOT / "bench" / "data" / "train-questions.jsonl",
+        DATA / "gnad10k" / "articles.jsonl",
+        _gnad_slice(2),
+    ),
+    "xquad-odd": (
+        "train",
+        lambda: DATA / "xquad-de" / "questions.jsonl",
+        DATA / "xquad-de" / "articles.jsonl",
+        lambda a: a[1::2],
+    ),
+    "news-dev": (
+        "dev",
+        lambda: ROOT / "bench" / "data" / "news-questions.jsonl",
+        DATA / "gnad10k" / "articles.jsonl",
+        _gnad_slice(1),
+    ),
+    "xquad-even": (
+        "dev",
+        lambda: DATA / "xquad-de" / "questions.jsonl",
+        DATA / "xquad-de" / "articles.jsonl",
+        lambda a: a[::2],
+    ),
 }
 
 
@@ -110,8 +126,17 @@ def examples(name: str, workdir: Path, embedder) -> list[Example]:
         question = Question.of(text, qvec, lambda t, terms=terms: terms.get(t, 0.0))
         answers = [_normalised(a) for a in q.get("answers", [])]
         labels = np.asarray([any(a in _normalised(s) for a in answers) for s, _ in sentences], dtype=float)
-        out.append(Example(name, language, answered, features(question, sentences), labels,
-                           q.get("type") or question.kind.value, [t for t, _ in sentences]))
+        out.append(
+            Example(
+                name,
+                language,
+                answered,
+                features(question, sentences),
+                labels,
+                q.get("type") or question.kind.value,
+                [t for t, _ in sentences],
+            )
+        )
     return out
 
 
@@ -199,16 +224,44 @@ def main() -> None:
             n, c1, c2 = hits(subset, cosine)
             _, r1, r2 = hits(subset, ranker)
             shown, chars = answers(subset, ranker)
-            rows.append([f"{name} ({role})", language, n, f"{c1 / n:.3f}", f"{c2 / n:.3f}", f"{r1 / n:.3f}",
-                         f"{r2 / n:.3f}", f"{shown:.3f}", f"{chars:.0f}"])
+            rows.append(
+                [
+                    f"{name} ({role})",
+                    language,
+                    n,
+                    f"{c1 / n:.3f}",
+                    f"{c2 / n:.3f}",
+                    f"{r1 / n:.3f}",
+                    f"{r2 / n:.3f}",
+                    f"{shown:.3f}",
+                    f"{chars:.0f}",
+                ]
+            )
     print(f"{machine()}; share of answerable questions whose chosen sentences hold a gold answer")
-    print(table(["set", "lang", "questions", "cosine best", "cosine best 2", "ranker best", "ranker best 2",
-                 "answer", "answer chars (median)"], rows))
+    print(
+        table(
+            [
+                "set",
+                "lang",
+                "questions",
+                "cosine best",
+                "cosine best 2",
+                "ranker best",
+                "ranker best 2",
+                "answer",
+                "answer chars (median)",
+            ],
+            rows,
+        )
+    )
     print()
     print(table(["feature", "weight"], [[f, f"{w:+.3f}"] for f, w in zip(FEATURES, weights, strict=True)]))
     if args.write:
-        trained = ", ".join(f"{name} ({sum(1 for e in train if e.set == name) // 2} questions, German and English)"
-                            for name, (role, *_) in SETS.items() if role == "train")
+        trained = ", ".join(
+            f"{name} ({sum(1 for e in train if e.set == name) // 2} questions, German and English)"
+            for name, (role, *_) in SETS.items()
+            if role == "train"
+        )
         write_weights(ROOT / "absatz" / "selector_weights.py", weights, bias, trained)
         print("\nwrote absatz/selector_weights.py")
 

@@ -137,8 +137,13 @@ class Served:
         self.reports: list[tuple[float, PollReport]] = []
         self.ingest_started: list[float] = []
         settings = LiveSettings(allow_private=True, watch=True, poll=poll, watch_quiet_ms=int(quiet_s * 1000))
-        self.live = LiveService(core, settings, isolated=True, match_follows=False,
-                                on_batch=lambda b: self.batches.put_nowait((time.perf_counter(), b)))
+        self.live = LiveService(
+            core,
+            settings,
+            isolated=True,
+            match_follows=False,
+            on_batch=lambda b: self.batches.put_nowait((time.perf_counter(), b)),
+        )
         real_ingest = core.ingest
 
         def ingest(*args, **kwargs):  # called by the service's one worker, in a thread
@@ -177,9 +182,14 @@ class Served:
 
 
 def open_core(settings: StoreSettings, corpus: Path, workdir: Path, embedder) -> Absatz:
-    core = Absatz(Settings(store=settings, ingest=IngestSettings(corpus_dir=corpus),
-                           db=Path(tempfile.mkdtemp(dir=workdir, prefix="db-")) / "bot.sqlite3"),
-                  searcher=Searcher.open(settings, embedder))
+    core = Absatz(
+        Settings(
+            store=settings,
+            ingest=IngestSettings(corpus_dir=corpus),
+            db=Path(tempfile.mkdtemp(dir=workdir, prefix="db-")) / "bot.sqlite3",
+        ),
+        searcher=Searcher.open(settings, embedder),
+    )
     core.searcher.view()  # the read index loaded, as the bot loads it at start-up
     return core
 
@@ -241,8 +251,9 @@ async def feed_freshness(core: Absatz, rows: list[dict], interval: int, quiet_s:
                 web.set("/feed.xml", rss("Bench-Kurier", items), "application/rss+xml")
                 article_id = article_id_for(url)
                 t_ingested, _ = await served.batch_with(article_id, interval * 3 + 600)
-                t_written = next(at for at, report in served.reports[seen_reports:]
-                                 if any(a.url == url for a in report.written))
+                t_written = next(
+                    at for at, report in served.reports[seen_reports:] if any(a.url == url for a in report.written)
+                )
                 reply = await asyncio.to_thread(core.ask, question_for(row["text"]))
                 t_answered = time.perf_counter()
                 results.append(
@@ -430,8 +441,16 @@ def main() -> None:
         )
         print(
             table(
-                ["article", "characters", "paragraphs embedded", "watcher s", "ingest (child) s", "ask s", "total s",
-                 "cited"],
+                [
+                    "article",
+                    "characters",
+                    "paragraphs embedded",
+                    "watcher s",
+                    "ingest (child) s",
+                    "ask s",
+                    "total s",
+                    "cited",
+                ],
                 [
                     [
                         i + 1,

@@ -176,6 +176,7 @@ class F32Scan:
                 s = np.where(allowed, s, -np.inf)
             i = np.argpartition(-s, k - 1)[:k]
             return i[np.argsort(-s[i])]
+
         return search
 
 
@@ -208,6 +209,7 @@ class NumpyBinary:
                 d = np.where(allowed, d, np.uint16(DIM + 1))
             short = np.argpartition(d, r - 1)[:r]
             return rescore.top(q, short, k)
+
         return search
 
 
@@ -244,6 +246,7 @@ class FaissBinaryFlat(NumpyBinary):
                 params = faiss.SearchParameters(sel=faiss.IDSelectorBitmap(rows, faiss.swig_ptr(bitmap)))
             _, i = index.search(np.packbits(q > mean)[None, :], r, params=params)
             return rescore.top(q, i[0], k)
+
         return search
 
 
@@ -283,6 +286,7 @@ class FaissIVF:
             params = faiss.SearchParametersIVF(nprobe=self.nprobe, sel=sel)
             _, i = index.search(q[None, :], n, params=params)
             return rescore.top(q, i[0], k) if rescore else i[0][i[0] >= 0]
+
         return search
 
 
@@ -307,8 +311,14 @@ class USearchHNSW:
         mean = next(chunks(folder, rows))[1].mean(axis=0)
         np.save(out / "mean.npy", mean)
         metric = "hamming" if self.dtype == "b1" else "cos"
-        index = Index(ndim=DIM, metric=metric, dtype=self.dtype, connectivity=self.connectivity,
-                      expansion_add=128, expansion_search=self.ef)
+        index = Index(
+            ndim=DIM,
+            metric=metric,
+            dtype=self.dtype,
+            connectivity=self.connectivity,
+            expansion_add=128,
+            expansion_search=self.ef,
+        )
         for start, block in chunks(folder, rows):
             index.add(np.arange(start, start + len(block)), self._prep(block, mean), threads=os.cpu_count() or 1)
         index.save(str(out / "hnsw.usearch"))
@@ -329,6 +339,7 @@ class USearchHNSW:
             if allowed is not None:  # no filter inside the graph walk from Python: filter after
                 got = got[allowed[got]]
             return rescore.top(q, got, k) if rescore else got[:k]
+
         return search
 
 
@@ -342,8 +353,9 @@ class ChromaHNSW:
         import chromadb
 
         client = chromadb.PersistentClient(path=str(out / "chroma"))
-        col = client.get_or_create_collection("passages", configuration={"hnsw": {"space": "cosine"}},
-                                              embedding_function=None)
+        col = client.get_or_create_collection(
+            "passages", configuration={"hnsw": {"space": "cosine"}}, embedding_function=None
+        )
         for start, block in chunks(folder, rows, 5000):
             col.add(ids=[str(i) for i in range(start, start + len(block))], embeddings=block)
         del col, client
@@ -359,6 +371,7 @@ class ChromaHNSW:
             got = col.query(query_embeddings=[q], n_results=k, include=[])["ids"][0]
             rows_ = np.asarray([int(x) for x in got], np.int64)
             return rows_[allowed[rows_]] if allowed is not None else rows_
+
         return search
 
 
@@ -436,9 +449,22 @@ def run_query(name: str, folder: str, rows: str, out: str, queries: str, results
     gc.collect()
     np.save(results, top)
     mem = smaps_rollup()
-    print(json.dumps({"load_s": load_s, "p50": percentile(ms, 50), "p95": percentile(ms, 95),
-                      "filtered_p95": percentile(fms, 95), "rss_mb": mem["Rss"], "hwm_mb": proc_status_mb("VmHWM"),
-                      "private_mb": mem["Private"], "pss_mb": mem["Pss"], "base_rss_mb": base_rss}), flush=True)
+    print(
+        json.dumps(
+            {
+                "load_s": load_s,
+                "p50": percentile(ms, 50),
+                "p95": percentile(ms, 95),
+                "filtered_p95": percentile(fms, 95),
+                "rss_mb": mem["Rss"],
+                "hwm_mb": proc_status_mb("VmHWM"),
+                "private_mb": mem["Private"],
+                "pss_mb": mem["Pss"],
+                "base_rss_mb": base_rss,
+            }
+        ),
+        flush=True,
+    )
     sys.stdin.read()  # until the parent closes our stdin
 
 
@@ -446,8 +472,15 @@ def child(args: list[str], wait: bool = False) -> tuple[subprocess.Popen, dict]:
     env = {**os.environ, "PYTHONPATH": f"{ROOT}:{ROOT / 'bench'}"}
     if "--query" in args:
         env.update(THREADS_ENV)
-    proc = subprocess.Popen([sys.executable, __file__, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, __file__, *args],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env=env,
+    )
     line = proc.stdout.readline()
     if not line:
         proc.wait()
@@ -496,8 +529,10 @@ def run_bm25(src_path: str, size: str, out: str, queries: str) -> dict:
     texts = []
     for art in Replica(src, int(size)).articles():
         title = art.meta.get("title", "")
-        texts += [tokenize("\n".join(x for x in (title, art.para_heading[p], text) if x))
-                  for text, p in zip(art.p_text, art.p_para.tolist(), strict=True)]
+        texts += [
+            tokenize("\n".join(x for x in (title, art.para_heading[p], text) if x))
+            for text, p in zip(art.p_text, art.p_para.tolist(), strict=True)
+        ]
     tokenize_s = time.perf_counter() - t
     retriever = bm25s.BM25()
     retriever.index(texts, show_progress=False)
@@ -524,8 +559,19 @@ def run_bm25_query(out: str, queries: str) -> None:
             np.argpartition(-s, K - 1)[:K]
         ms.append((time.perf_counter() - t) * 1000)
     mem = smaps_rollup()
-    print(json.dumps({"load_s": load_s, "p50": percentile(ms, 50), "p95": percentile(ms, 95), "rss_mb": mem["Rss"],
-                      "hwm_mb": proc_status_mb("VmHWM"), "private_mb": mem["Private"]}), flush=True)
+    print(
+        json.dumps(
+            {
+                "load_s": load_s,
+                "p50": percentile(ms, 50),
+                "p95": percentile(ms, 95),
+                "rss_mb": mem["Rss"],
+                "hwm_mb": proc_status_mb("VmHWM"),
+                "private_mb": mem["Private"],
+            }
+        ),
+        flush=True,
+    )
     sys.stdin.read()
 
 
@@ -539,10 +585,19 @@ def main() -> None:
     ap.add_argument("--sizes", type=int, nargs="+", default=[1_000_000])
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/absatz-index-candidates"))
     ap.add_argument("--only", nargs="+", help="candidate names (default: all)")
-    ap.add_argument("--chroma-size", type=int, default=100_000,
-                    help="largest size at which Chroma's HNSW is built (writing through Chroma is slow)")
-    ap.add_argument("--bm25", type=int, nargs="*", metavar="SIZE",
-                    help="also measure bm25s over the passage texts (at these sizes; default: --sizes)")
+    ap.add_argument(
+        "--chroma-size",
+        type=int,
+        default=100_000,
+        help="largest size at which Chroma's HNSW is built (writing through Chroma is slow)",
+    )
+    ap.add_argument(
+        "--bm25",
+        type=int,
+        nargs="*",
+        metavar="SIZE",
+        help="also measure bm25s over the passage texts (at these sizes; default: --sizes)",
+    )
     ap.add_argument("--build", nargs=4, help=argparse.SUPPRESS)
     ap.add_argument("--query", nargs=6, help=argparse.SUPPRESS)
     ap.add_argument("--bm25-build", nargs=4, help=argparse.SUPPRESS)
@@ -571,8 +626,11 @@ def main() -> None:
     gold_mask = np.asarray([g != "" for g in src.q_gold])
     qfile = args.workdir / "queries.npy"
     np.save(qfile, src.q_vec.astype(np.float32))
-    print(f"{len(src.q_text)} queries ({gold_mask.sum()} XQuAD-de with a gold paragraph, German and English; "
-          f"{(~gold_mask).sum()} news); {machine()}; 1 thread per query; top {K} passages\n", flush=True)
+    print(
+        f"{len(src.q_text)} queries ({gold_mask.sum()} XQuAD-de with a gold paragraph, German and English; "
+        f"{(~gold_mask).sum()} news); {machine()}; 1 thread per query; top {K} passages\n",
+        flush=True,
+    )
 
     for size in args.sizes:
         folder = args.workdir / str(size)
@@ -585,9 +643,14 @@ def main() -> None:
         if not exact_path.exists():
             np.save(exact_path, exact_top(folder, rows, src.q_vec))
         exact = np.load(exact_path)
-        ref = {lang: mrr10(exact[gold_mask][langs == lang], para,
-                           [g for g, q_lang in zip(gold, langs, strict=True) if q_lang == lang])
-               for lang in ("de", "en")}
+        ref = {
+            lang: mrr10(
+                exact[gold_mask][langs == lang],
+                para,
+                [g for g, q_lang in zip(gold, langs, strict=True) if q_lang == lang],
+            )
+            for lang in ("de", "en")
+        }
         table_rows = []
         for name in names:
             if name == "chroma-hnsw" and size > args.chroma_size:
@@ -600,41 +663,90 @@ def main() -> None:
             else:
                 _, built = child(["--build", name, str(folder), str(rows), str(out)])
                 built_file.write_text(json.dumps(built))
-            size_mb = sum(f.stat().st_size for p in cand.files for f in ([out / p] if (out / p).is_file()
-                          else (out / p).rglob("*")) if f.is_file())
+            size_mb = sum(
+                f.stat().st_size
+                for p in cand.files
+                for f in ([out / p] if (out / p).is_file() else (out / p).rglob("*"))
+                if f.is_file()
+            )
             res = out / f"top-{name}.npy"
             avail0 = mem_available_mb()
             first, r1 = child(["--query", name, str(folder), str(rows), str(out), str(qfile), str(res)], wait=True)
             avail1 = mem_available_mb()
-            second, r2 = child(["--query", name, str(folder), str(rows), str(out), str(qfile),
-                                str(res.with_suffix(".2.npy"))], wait=True)
+            second, r2 = child(
+                ["--query", name, str(folder), str(rows), str(out), str(qfile), str(res.with_suffix(".2.npy"))],
+                wait=True,
+            )
             avail2 = mem_available_mb()
             for proc in (first, second):
                 proc.stdin.close()
                 proc.wait()
             top = np.load(res)
-            got = {lang: mrr10(top[gold_mask][langs == lang], para,
-                               [g for g, q_lang in zip(gold, langs, strict=True) if q_lang == lang])
-                   for lang in ("de", "en")}
-            row = {"name": name, "size": size, **built, "disk_mb": size_mb / 2**20,
-                   **{f"r1_{k}": v for k, v in r1.items()},
-                   **{f"r2_{k}": v for k, v in r2.items()}, "avail_drop_1": avail0 - avail1,
-                   "avail_drop_2": avail1 - avail2, "mrr_de": got["de"], "mrr_en": got["en"],
-                   "exact_de": ref["de"], "exact_en": ref["en"], "overlap": overlap(top, exact)}
+            got = {
+                lang: mrr10(
+                    top[gold_mask][langs == lang],
+                    para,
+                    [g for g, q_lang in zip(gold, langs, strict=True) if q_lang == lang],
+                )
+                for lang in ("de", "en")
+            }
+            row = {
+                "name": name,
+                "size": size,
+                **built,
+                "disk_mb": size_mb / 2**20,
+                **{f"r1_{k}": v for k, v in r1.items()},
+                **{f"r2_{k}": v for k, v in r2.items()},
+                "avail_drop_1": avail0 - avail1,
+                "avail_drop_2": avail1 - avail2,
+                "mrr_de": got["de"],
+                "mrr_en": got["en"],
+                "exact_de": ref["de"],
+                "exact_en": ref["en"],
+                "overlap": overlap(top, exact),
+            }
             with open(args.workdir / "results.jsonl", "a") as f:
                 f.write(json.dumps(row) + "\n")
             print(json.dumps(row), file=sys.stderr, flush=True)
-            table_rows.append([
-                name, f"{built['build_s']:.0f} s", f"{built['build_peak_mb']:,.0f} MB", f"{size_mb / 2**20:,.0f} MB",
-                f"{r1['load_s'] * 1000:,.0f} ms", f"{r1['p50']:.1f} / {r1['p95']:.1f}", f"{r1['filtered_p95']:.1f}",
-                f"{r1['rss_mb']:,.0f} MB", f"{r2['private_mb']:,.0f} MB ({avail1 - avail2:+,.0f})",
-                f"{got['de']:.4f} / {got['en']:.4f}", f"{ref['de']:.4f} / {ref['en']:.4f}",
-                f"{overlap(top, exact):.3f}"])
-        print(f"### {rows:,} passages ({info['copies']} copies of {src.news_passages:,} news passages + "
-              f"{src.xquad_passages} XQuAD-de passages)\n")
-        print(table(["candidate", "build", "build peak RSS", "on disk", "load", "query p50 / p95 ms",
-                     "10 % filter p95 ms", "RSS after queries", "2nd reader: private (MemAvailable drop)",
-                     "MRR@10 de / en", "exact f32 MRR@10 de / en", f"overlap with exact top {K}"], table_rows))
+            table_rows.append(
+                [
+                    name,
+                    f"{built['build_s']:.0f} s",
+                    f"{built['build_peak_mb']:,.0f} MB",
+                    f"{size_mb / 2**20:,.0f} MB",
+                    f"{r1['load_s'] * 1000:,.0f} ms",
+                    f"{r1['p50']:.1f} / {r1['p95']:.1f}",
+                    f"{r1['filtered_p95']:.1f}",
+                    f"{r1['rss_mb']:,.0f} MB",
+                    f"{r2['private_mb']:,.0f} MB ({avail1 - avail2:+,.0f})",
+                    f"{got['de']:.4f} / {got['en']:.4f}",
+                    f"{ref['de']:.4f} / {ref['en']:.4f}",
+                    f"{overlap(top, exact):.3f}",
+                ]
+            )
+        print(
+            f"### {rows:,} passages ({info['copies']} copies of {src.news_passages:,} news passages + "
+            f"{src.xquad_passages} XQuAD-de passages)\n"
+        )
+        print(
+            table(
+                [
+                    "candidate",
+                    "build",
+                    "build peak RSS",
+                    "on disk",
+                    "load",
+                    "query p50 / p95 ms",
+                    "10 % filter p95 ms",
+                    "RSS after queries",
+                    "2nd reader: private (MemAvailable drop)",
+                    "MRR@10 de / en",
+                    "exact f32 MRR@10 de / en",
+                    f"overlap with exact top {K}",
+                ],
+                table_rows,
+            )
+        )
         print(flush=True)
     if args.bm25 is not None:
         bm25_rows = []
@@ -653,12 +765,35 @@ def main() -> None:
             for proc in (first, second):
                 proc.stdin.close()
                 proc.wait()
-            bm25_rows.append([f"{size:,}", f"{built['tokenize_s']:.0f} s", f"{built['build_s']:.0f} s",
-                              f"{built['build_peak_mb']:,.0f} MB", f"{disk_mb(list(out.glob('*'))):,.0f} MB",
-                              f"{r1['load_s'] * 1000:,.0f} ms", f"{r1['p50']:.1f} / {r1['p95']:.1f}",
-                              f"{r1['rss_mb']:,.0f} MB", f"{r2['private_mb']:,.0f} MB"])
-        print(table(["passages", "tokenize", "tokenize + BM25.index + save", "build peak RSS", "on disk",
-                     "load (mmap)", "query p50 / p95 ms", "RSS after queries", "2nd reader private"], bm25_rows))
+            bm25_rows.append(
+                [
+                    f"{size:,}",
+                    f"{built['tokenize_s']:.0f} s",
+                    f"{built['build_s']:.0f} s",
+                    f"{built['build_peak_mb']:,.0f} MB",
+                    f"{disk_mb(list(out.glob('*'))):,.0f} MB",
+                    f"{r1['load_s'] * 1000:,.0f} ms",
+                    f"{r1['p50']:.1f} / {r1['p95']:.1f}",
+                    f"{r1['rss_mb']:,.0f} MB",
+                    f"{r2['private_mb']:,.0f} MB",
+                ]
+            )
+        print(
+            table(
+                [
+                    "passages",
+                    "tokenize",
+                    "tokenize + BM25.index + save",
+                    "build peak RSS",
+                    "on disk",
+                    "load (mmap)",
+                    "query p50 / p95 ms",
+                    "RSS after queries",
+                    "2nd reader private",
+                ],
+                bm25_rows,
+            )
+        )
 
 
 if __name__ == "__main__":

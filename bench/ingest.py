@@ -40,8 +40,13 @@ def main() -> None:
     held_out, corpus = articles[-1], articles[:-1]
     sample = corpus[: args.sample]
     embedder = load_embedder(args.model, args.device)
-    store = Chroma(StoreSettings(chroma_path=Path(tempfile.mkdtemp(prefix="absatz-bench-")) / "chroma",
-                                embedding_model=args.model, embedding_device=args.device))
+    store = Chroma(
+        StoreSettings(
+            chroma_path=Path(tempfile.mkdtemp(prefix="absatz-bench-")) / "chroma",
+            embedding_model=args.model,
+            embedding_device=args.device,
+        )
+    )
 
     texts = list(dict.fromkeys(u.embed_text for a in sample for u in units_for(a)))
     t = time.perf_counter()
@@ -57,24 +62,37 @@ def main() -> None:
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     units = len(texts)
-    print(f"10kGNAD: {len(corpus) + 1} articles ({len(failures)} unreadable); model {embedder.name} on {args.device}; "
-          f"{machine()}\n")
-    print(table(
-        ["measurement", "value"],
-        [
-            [f"raw embedder, {units} units of {len(sample)} articles", f"{units / raw_s:.1f} units/s"],
-            ["absatz ingest, same articles (parse, embed, write Chroma, BM25 later)",
-             f"{report.units_embedded / ingest_s:.1f} units/s"],
-            ["ingest / raw", f"{(report.units_embedded / ingest_s) / (units / raw_s):.2f}"],
-            [f"ingest of the other {len(corpus) - len(sample)} articles",
-             f"{rest.seconds:.0f} s, {rest.units_embedded} units"],
-            [f"no-change re-ingest of {len(corpus)} articles",
-             f"{noop.seconds:.1f} s, {noop.units_embedded} units embedded"],
-            ["re-ingest after adding one article", f"{one.seconds:.1f} s, {one.units_embedded} units embedded "
-                                                    f"({len(units_for(held_out))} in that article)"],
-            ["peak resident memory", f"{peak_mb:.0f} MB"],
-        ],
-    ))
+    print(
+        f"10kGNAD: {len(corpus) + 1} articles ({len(failures)} unreadable); model {embedder.name} on {args.device}; "
+        f"{machine()}\n"
+    )
+    print(
+        table(
+            ["measurement", "value"],
+            [
+                [f"raw embedder, {units} units of {len(sample)} articles", f"{units / raw_s:.1f} units/s"],
+                [
+                    "absatz ingest, same articles (parse, embed, write Chroma, BM25 later)",
+                    f"{report.units_embedded / ingest_s:.1f} units/s",
+                ],
+                ["ingest / raw", f"{(report.units_embedded / ingest_s) / (units / raw_s):.2f}"],
+                [
+                    f"ingest of the other {len(corpus) - len(sample)} articles",
+                    f"{rest.seconds:.0f} s, {rest.units_embedded} units",
+                ],
+                [
+                    f"no-change re-ingest of {len(corpus)} articles",
+                    f"{noop.seconds:.1f} s, {noop.units_embedded} units embedded",
+                ],
+                [
+                    "re-ingest after adding one article",
+                    f"{one.seconds:.1f} s, {one.units_embedded} units embedded "
+                    f"({len(units_for(held_out))} in that article)",
+                ],
+                ["peak resident memory", f"{peak_mb:.0f} MB"],
+            ],
+        )
+    )
 
 
 if __name__ == "__main__":

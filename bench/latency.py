@@ -86,19 +86,38 @@ def unit_rows(art: Article, committed: float) -> dict[str, list[dict]]:
     meta = ArticleMeta.from_metadata(art.meta)
     record = ArticleRecord(art.article_id, art.article_hash, meta, committed)
     mean = art.p_vec.mean(axis=0) if len(art.p_vec) else np.zeros(art.s_vec.shape[1], np.float32)
-    out: dict[str, list[dict]] = {"articles": [{"id": art.article_id, "document": meta.title,
-                                                "metadata": record.to_metadata(),
-                                                "embedding": (mean / (np.linalg.norm(mean) or 1.0)).tolist()}]}
-    for kind, sep, paras, index, texts, vecs in (("passages", "~", art.p_para, art.p_index, art.p_text, art.p_vec),
-                                                 ("sentences", ".", art.s_para, art.s_index, art.s_text, art.s_vec)):
+    out: dict[str, list[dict]] = {
+        "articles": [
+            {
+                "id": art.article_id,
+                "document": meta.title,
+                "metadata": record.to_metadata(),
+                "embedding": (mean / (np.linalg.norm(mean) or 1.0)).tolist(),
+            }
+        ]
+    }
+    for kind, sep, paras, index, texts, vecs in (
+        ("passages", "~", art.p_para, art.p_index, art.p_text, art.p_vec),
+        ("sentences", ".", art.s_para, art.s_index, art.s_text, art.s_vec),
+    ):
         rows = []
         for p, i, text, vec in zip(paras.tolist(), index.tolist(), texts, vecs, strict=True):
             number = int(art.para_number[p])
-            rows.append({"id": f"{art.article_id}#{number}{sep}{i}@{art.article_hash[:10]}", "document": text,
-                         "metadata": {"article_id": art.article_id, "paragraph": number, "index": int(i),
-                                      "heading": art.para_heading[p], "article_hash": art.article_hash,
-                                      "hash": f"{art.article_hash[:10]}-{kind[0]}{number}.{i}"},
-                         "embedding": vec.tolist()})
+            rows.append(
+                {
+                    "id": f"{art.article_id}#{number}{sep}{i}@{art.article_hash[:10]}",
+                    "document": text,
+                    "metadata": {
+                        "article_id": art.article_id,
+                        "paragraph": number,
+                        "index": int(i),
+                        "heading": art.para_heading[p],
+                        "article_hash": art.article_hash,
+                        "hash": f"{art.article_hash[:10]}-{kind[0]}{number}.{i}",
+                    },
+                    "embedding": vec.tolist(),
+                }
+            )
         out[kind] = rows
     return out
 
@@ -172,19 +191,38 @@ def build_direct(src_path: str, size: str, store: str, committed: str) -> dict:
         writer = SegmentWriter(directory / name, pointer.dim)
         batch: list[ArticleRows] = []
         for art in Replica(src, int(size)).articles():
-            batch.append(ArticleRows(
-                article_id=art.article_id, article_hash=art.article_hash, meta=ArticleMeta.from_metadata(art.meta),
-                committed=float(committed), para_number=art.para_number, para_heading=art.para_heading,
-                p_para=art.p_para, p_text=art.p_text, p_vec=art.p_vec, s_para=art.s_para, s_index=art.s_index,
-                s_text=art.s_text, s_vec=art.s_vec))
+            batch.append(
+                ArticleRows(
+                    article_id=art.article_id,
+                    article_hash=art.article_hash,
+                    meta=ArticleMeta.from_metadata(art.meta),
+                    committed=float(committed),
+                    para_number=art.para_number,
+                    para_heading=art.para_heading,
+                    p_para=art.p_para,
+                    p_text=art.p_text,
+                    p_vec=art.p_vec,
+                    s_para=art.s_para,
+                    s_index=art.s_index,
+                    s_text=art.s_text,
+                    s_vec=art.s_vec,
+                )
+            )
             if len(batch) >= 500:
                 writer.add(batch)
                 batch = []
         writer.add(batch)
         del src, batch
         meta = writer.finish()
-        manifest = Manifest(pointer.corpus_version, pointer.live, pointer.embedder, pointer.dim,
-                            (Entry(name, meta["passages"]),), 1, meta["max_committed"])
+        manifest = Manifest(
+            pointer.corpus_version,
+            pointer.live,
+            pointer.embedder,
+            pointer.dim,
+            (Entry(name, meta["passages"]),),
+            1,
+            meta["max_committed"],
+        )
         manifest.save(directory)
     seconds = time.perf_counter() - t
     peak = proc_status_mb("VmHWM")
@@ -226,12 +264,24 @@ def measure(store: str, questions_file: str) -> None:
         answer(searcher, q)
         ask_ms.append((time.perf_counter() - t) * 1000)
     counts = searcher.view().index.counts()
-    print(json.dumps({"passages": counts.passages, "sentences": counts.sentences, "open_s": open_s,
-                      "embed_p50": percentile(embed_ms, 50),
-                      "search_p50": percentile(search_ms, 50), "search_p95": percentile(search_ms, 95),
-                      "ask_p50": percentile(ask_ms, 50), "ask_p95": percentile(ask_ms, 95),
-                      "rss_mb": proc_status_mb("VmRSS"), "hwm_mb": proc_status_mb("VmHWM"),
-                      "private_mb": smaps_private_mb()}), flush=True)
+    print(
+        json.dumps(
+            {
+                "passages": counts.passages,
+                "sentences": counts.sentences,
+                "open_s": open_s,
+                "embed_p50": percentile(embed_ms, 50),
+                "search_p50": percentile(search_ms, 50),
+                "search_p95": percentile(search_ms, 95),
+                "ask_p50": percentile(ask_ms, 50),
+                "ask_p95": percentile(ask_ms, 95),
+                "rss_mb": proc_status_mb("VmRSS"),
+                "hwm_mb": proc_status_mb("VmHWM"),
+                "private_mb": smaps_private_mb(),
+            }
+        ),
+        flush=True,
+    )
     sys.stdin.read()
 
 
@@ -292,8 +342,11 @@ def langchain_stack(store_path: Path, questions: list[str]) -> tuple[tuple[float
     store = Chroma(StoreSettings(chroma_path=store_path))
     index = Reader(store).view().index
     bm25 = BM25Retriever.from_texts(list(index.vectors.p_text), k=10)
-    dense = LangChainChroma(client=store.client(), collection_name=f"{index.generation}.passages",
-                            embedding_function=load_embedder(StoreSettings().embedding_model))
+    dense = LangChainChroma(
+        client=store.client(),
+        collection_name=f"{index.generation}.passages",
+        embedding_function=load_embedder(StoreSettings().embedding_model),
+    )
     ensemble = EnsembleRetriever(retrievers=[bm25, dense.as_retriever(search_kwargs={"k": 10})], weights=[0.5, 0.5])
     timings = []
     for retriever in (bm25, ensemble):
@@ -326,11 +379,19 @@ def fresh_reader(store: str, question: str, article_id: str) -> None:
         got = answer(searcher, question)
         if not got.abstained and got.citations and got.citations[0].article_id == article_id:
             index = view.index
-            print(json.dumps({"at": time.time(), "switch_ms": switched_ms,
-                              "segments": len(index.vectors.segments),
-                              "opened": len(index.vectors.segments) - len(before.vectors.segments),
-                              "base_reused": index.vectors.segments[0] is base, "hwm_mb": proc_status_mb("VmHWM")}),
-                  flush=True)
+            print(
+                json.dumps(
+                    {
+                        "at": time.time(),
+                        "switch_ms": switched_ms,
+                        "segments": len(index.vectors.segments),
+                        "opened": len(index.vectors.segments) - len(before.vectors.segments),
+                        "base_reused": index.vectors.segments[0] is base,
+                        "hwm_mb": proc_status_mb("VmHWM"),
+                    }
+                ),
+                flush=True,
+            )
             return
         time.sleep(0.1)
 
@@ -352,8 +413,13 @@ def fresh_ingest(store: str, path: str) -> dict:
     report = ingest_paths(chroma, embedder, [path])
     seconds = time.perf_counter() - t
     after = io()
-    return {"ingest_s": seconds, "write_bytes": after["write_bytes"] - before["write_bytes"],
-            "wchar": after["wchar"] - before["wchar"], "units": report.units_embedded, "added": report.added}
+    return {
+        "ingest_s": seconds,
+        "write_bytes": after["write_bytes"] - before["write_bytes"],
+        "wchar": after["wchar"] - before["wchar"],
+        "units": report.units_embedded,
+        "added": report.added,
+    }
 
 
 def freshness(store: Path, workdir: Path) -> dict:
@@ -373,9 +439,14 @@ def freshness(store: Path, workdir: Path) -> dict:
     if not line:
         sys.exit(f"the fresh reader failed:\n{reader.stderr.read()[-3000:]}")
     seen = json.loads(line)
-    return {"article": path.stem, "question": question, "answerable_s": seen["at"] - t0, **ingest,
-            **{k: seen[k] for k in ("switch_ms", "segments", "opened", "base_reused", "hwm_mb")},
-            "index_growth_mb": disk_mb(index_dir) - index_before}
+    return {
+        "article": path.stem,
+        "question": question,
+        "answerable_s": seen["at"] - t0,
+        **ingest,
+        **{k: seen[k] for k in ("switch_ms", "segments", "opened", "base_reused", "hwm_mb")},
+        "index_growth_mb": disk_mb(index_dir) - index_before,
+    }
 
 
 # --- processes --------------------------------------------------------------------------------
@@ -384,9 +455,15 @@ def freshness(store: Path, workdir: Path) -> dict:
 def child(args: list[str], wait: bool = False):
     """Run this script with ``args`` in a fresh process; its first line of output is JSON.
     With ``wait``, return the process after that line (it keeps running)."""
-    proc = subprocess.Popen([sys.executable, __file__, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, cwd=ROOT,
-                            env={**os.environ, "PYTHONPATH": f"{ROOT}:{ROOT / 'bench'}"})
+    proc = subprocess.Popen(
+        [sys.executable, __file__, *args],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": f"{ROOT}:{ROOT / 'bench'}"},
+    )
     if wait:
         line = proc.stdout.readline()
         if not line:
@@ -422,15 +499,26 @@ def main() -> None:
     ap.add_argument("--langchain-questions", type=int, default=60)
     ap.add_argument("--no-langchain", action="store_true")
     ap.add_argument("--freshness", action="store_true", help="add one article to the largest store, timed")
-    for flag, n in (("--measure", 2), ("--quality", 2), ("--build-chroma", 1), ("--build-direct", 4),
-                    ("--write-store", 4), ("--fresh-reader", 3), ("--fresh-ingest", 2)):
+    for flag, n in (
+        ("--measure", 2),
+        ("--quality", 2),
+        ("--build-chroma", 1),
+        ("--build-direct", 4),
+        ("--write-store", 4),
+        ("--fresh-reader", 3),
+        ("--fresh-ingest", 2),
+    ):
         ap.add_argument(flag, nargs=n, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.measure:
         measure(*args.measure)
         return
-    for flag, fn in (("quality", quality), ("build_chroma", build_through_chroma), ("build_direct", build_direct),
-                     ("fresh_ingest", fresh_ingest)):
+    for flag, fn in (
+        ("quality", quality),
+        ("build_chroma", build_through_chroma),
+        ("build_direct", build_direct),
+        ("fresh_ingest", fresh_ingest),
+    ):
         if getattr(args, flag):
             print(json.dumps(fn(*getattr(args, flag))), flush=True)
             return
@@ -451,12 +539,16 @@ def main() -> None:
         xquad = args.xquad_store or [ingest_xquad(workdir)]
         extract(args.from_store, xquad, src_path)
     src = load(src_path)
-    news = [t for t, p in zip(src.p_text, src.p_para, strict=True)
-            if not src.xquad[src.para_article[p]] and len(t.split()) > 8]
+    news = [
+        t
+        for t, p in zip(src.p_text, src.p_para, strict=True)
+        if not src.xquad[src.para_article[p]] and len(t.split()) > 8
+    ]
     questions = [" ".join(s.split()[:10]) for s in random.Random(7).sample(news, args.questions * 2 // 3)]
     shortened = len(questions)
     questions += [q for q, lang in zip(src.q_text, src.q_lang, strict=True) if lang == "de"][
-        : args.questions - shortened]
+        : args.questions - shortened
+    ]
     qfile = workdir / "questions.json"
     qfile.write_text(json.dumps(questions))
     lc_questions = [] if args.no_langchain else questions[: args.langchain_questions]
@@ -470,8 +562,9 @@ def main() -> None:
         if "build" not in r:
             if store.exists():
                 sys.exit(f"{store} is half-built (no result recorded): remove it")
-            r["write"] = child(["--write-store", str(src_path), key, str(store),
-                                "units" if path == "Chroma" else "articles"])
+            r["write"] = child(
+                ["--write-store", str(src_path), key, str(store), "units" if path == "Chroma" else "articles"]
+            )
             if path == "Chroma":
                 r["build"] = child(["--build-chroma", str(store)])
             else:
@@ -506,56 +599,140 @@ def ingest_xquad(workdir: Path) -> Path:
 
     store = workdir / "xquad" / "chroma"
     if not Generations(Chroma(StoreSettings(chroma_path=store))).read().exists:
-        ingest_paths(Chroma(StoreSettings(chroma_path=store)), load_embedder(StoreSettings().embedding_model),
-                     [DATA / "xquad-de" / "articles.jsonl"])
+        ingest_paths(
+            Chroma(StoreSettings(chroma_path=store)),
+            load_embedder(StoreSettings().embedding_model),
+            [DATA / "xquad-de" / "articles.jsonl"],
+        )
     return store
 
 
 def report(results: dict, args: argparse.Namespace, n_q: int, shortened: int, n_lc: int) -> None:
     sizes = [str(s) for s in args.sizes if str(s) in results and "reader" in results[str(s)]]
-    print(f"{n_q} questions ({shortened} shortened corpus sentences, {n_q - shortened} XQuAD-de questions), one at a "
-          f"time; LangChain columns: the first {n_lc}; {machine()}\n")
+    print(
+        f"{n_q} questions ({shortened} shortened corpus sentences, {n_q - shortened} XQuAD-de questions), one at a "
+        f"time; LangChain columns: the first {n_lc}; {machine()}\n"
+    )
     rows = []
     for s in sizes:
         r = results[s]
         m, m2, q = r["reader"], r["second"], r["quality"]
         lc = r.get("langchain")
-        lc_cells = [f"{lc[0]:.0f} / {lc[1]:.0f}", f"{lc[2]:.0f} / {lc[3]:.0f}"] if lc else \
-            ["not run (passages not in Chroma)"] * 2 if r["path"] == "direct" else ["not run"] * 2
-        rows.append([f"{m['passages']:,} passages, {m['sentences']:,} sentences ({r['path']})",
-                     f"{m['embed_p50']:.0f}", f"{m['search_p50']:.0f} / {m['search_p95']:.0f}",
-                     f"{m['ask_p50']:.0f} / {m['ask_p95']:.0f}", *lc_cells, f"{m['hwm_mb']:,.0f} MB",
-                     f"{m2['private_mb']:,.0f} MB ({r['avail_drop']:+,.0f})", f"{m['open_s']:.1f} s",
-                     f"{q['index_de']:.4f} / {q['index_en']:.4f}", f"{q['exact_de']:.4f} / {q['exact_en']:.4f}"])
-    print(table(["store", "embed question p50 ms", "search p50 / p95 ms", "ask p50 / p95 ms",
-                 "LangChain BM25Retriever p50 / p95 ms", "LangChain BM25Retriever + Chroma (Ensemble) p50 / p95 ms",
-                 "reader peak RSS", "2nd reader adds: private (MemAvailable drop)", "open + index load",
-                 "MRR@10 de / en", "exact float32 scan: MRR@10 de / en"], rows))
+        lc_cells = (
+            [f"{lc[0]:.0f} / {lc[1]:.0f}", f"{lc[2]:.0f} / {lc[3]:.0f}"]
+            if lc
+            else ["not run (passages not in Chroma)"] * 2
+            if r["path"] == "direct"
+            else ["not run"] * 2
+        )
+        rows.append(
+            [
+                f"{m['passages']:,} passages, {m['sentences']:,} sentences ({r['path']})",
+                f"{m['embed_p50']:.0f}",
+                f"{m['search_p50']:.0f} / {m['search_p95']:.0f}",
+                f"{m['ask_p50']:.0f} / {m['ask_p95']:.0f}",
+                *lc_cells,
+                f"{m['hwm_mb']:,.0f} MB",
+                f"{m2['private_mb']:,.0f} MB ({r['avail_drop']:+,.0f})",
+                f"{m['open_s']:.1f} s",
+                f"{q['index_de']:.4f} / {q['index_en']:.4f}",
+                f"{q['exact_de']:.4f} / {q['exact_en']:.4f}",
+            ]
+        )
+    print(
+        table(
+            [
+                "store",
+                "embed question p50 ms",
+                "search p50 / p95 ms",
+                "ask p50 / p95 ms",
+                "LangChain BM25Retriever p50 / p95 ms",
+                "LangChain BM25Retriever + Chroma (Ensemble) p50 / p95 ms",
+                "reader peak RSS",
+                "2nd reader adds: private (MemAvailable drop)",
+                "open + index load",
+                "MRR@10 de / en",
+                "exact float32 scan: MRR@10 de / en",
+            ],
+            rows,
+        )
+    )
     print(f"\nBuilding each store; {machine()}\n")
     rows = []
     for s in sizes:
         r = results[s]
         w, b = r["write"], r["build"]
-        written = (f"{w['records']:,} records in {w['write_s']:,.0f} s ({w['records'] / w['write_s']:,.0f}/s)"
-                   if r["path"] == "Chroma" else f"{w['articles']:,} article records in {w['write_s']:,.0f} s "
-                   f"({w['articles'] / w['write_s']:,.0f}/s); passages and sentences not written")
-        source = ("from Chroma, from scratch (publish)" if r["path"] == "Chroma"
-                  else "straight from the replicated records")
-        rows.append([s, written, source, f"{b['build_s']:,.0f} s", f"{b['build_peak_mb']:,.0f} MB",
-                     f"{r['index_mb']:,.0f} MB", f"{r['store_mb']:,.0f} MB"])
-    print(table(["passages", "Chroma writes", "read index built", "build time", "build peak RSS", "read index on disk",
-                 "Chroma store on disk"], rows))
+        written = (
+            f"{w['records']:,} records in {w['write_s']:,.0f} s ({w['records'] / w['write_s']:,.0f}/s)"
+            if r["path"] == "Chroma"
+            else f"{w['articles']:,} article records in {w['write_s']:,.0f} s "
+            f"({w['articles'] / w['write_s']:,.0f}/s); passages and sentences not written"
+        )
+        source = (
+            "from Chroma, from scratch (publish)" if r["path"] == "Chroma" else "straight from the replicated records"
+        )
+        rows.append(
+            [
+                s,
+                written,
+                source,
+                f"{b['build_s']:,.0f} s",
+                f"{b['build_peak_mb']:,.0f} MB",
+                f"{r['index_mb']:,.0f} MB",
+                f"{r['store_mb']:,.0f} MB",
+            ]
+        )
+    print(
+        table(
+            [
+                "passages",
+                "Chroma writes",
+                "read index built",
+                "build time",
+                "build peak RSS",
+                "read index on disk",
+                "Chroma store on disk",
+            ],
+            rows,
+        )
+    )
     fresh = [(s, results[s]["freshness"]) for s in sizes if "freshness" in results[s]]
     if fresh:
-        print(f"\nAdding one article to the largest store (real ingest in its own process; a reader that had "
-              f"loaded the index asks until it is cited); {machine()}\n")
-        print(table(["store", "article", "answerable after", "ingest (embed, write, publish, prune)",
-                     "units embedded", "bytes written by the ingest", "read index grew", "reader: segments opened",
-                     "reader: base reused", "reader: switch"],
-                    [[f"{int(s):,} passages", f["article"], f"{f['answerable_s']:.1f} s", f"{f['ingest_s']:.1f} s",
-                      f["units"], f"{f['write_bytes'] / 2**20:.1f} MB", f"{f['index_growth_mb']:.2f} MB",
-                      f["opened"], "yes" if f["base_reused"] else "no", f"{f['switch_ms']:.0f} ms"]
-                     for s, f in fresh]))
+        print(
+            f"\nAdding one article to the largest store (real ingest in its own process; a reader that had "
+            f"loaded the index asks until it is cited); {machine()}\n"
+        )
+        print(
+            table(
+                [
+                    "store",
+                    "article",
+                    "answerable after",
+                    "ingest (embed, write, publish, prune)",
+                    "units embedded",
+                    "bytes written by the ingest",
+                    "read index grew",
+                    "reader: segments opened",
+                    "reader: base reused",
+                    "reader: switch",
+                ],
+                [
+                    [
+                        f"{int(s):,} passages",
+                        f["article"],
+                        f"{f['answerable_s']:.1f} s",
+                        f"{f['ingest_s']:.1f} s",
+                        f["units"],
+                        f"{f['write_bytes'] / 2**20:.1f} MB",
+                        f"{f['index_growth_mb']:.2f} MB",
+                        f["opened"],
+                        "yes" if f["base_reused"] else "no",
+                        f"{f['switch_ms']:.0f} ms",
+                    ]
+                    for s, f in fresh
+                ],
+            )
+        )
 
 
 if __name__ == "__main__":

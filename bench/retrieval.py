@@ -43,13 +43,12 @@ def langchain_default(articles, minilm_path: str, workdir: Path):
     from langchain_core.documents import Document
     from langchain_huggingface import HuggingFaceEmbeddings
 
-    docs = [
-        Document(page_content=p.text, metadata={"id": f"{a.id}#{p.n}"})
-        for a in articles for p in a.paragraphs
-    ]
+    docs = [Document(page_content=p.text, metadata={"id": f"{a.id}#{p.n}"}) for a in articles for p in a.paragraphs]
     bm25 = BM25Retriever.from_documents(docs, k=10)
     vectors = Chroma.from_documents(
-        docs, HuggingFaceEmbeddings(model_name=minilm_path), persist_directory=str(workdir / "lc"),
+        docs,
+        HuggingFaceEmbeddings(model_name=minilm_path),
+        persist_directory=str(workdir / "lc"),
         collection_name="langchain",
     )
     ensemble = EnsembleRetriever(retrievers=[bm25, vectors.as_retriever(search_kwargs={"k": 10})], weights=[0.5, 0.5])
@@ -59,8 +58,12 @@ def langchain_default(articles, minilm_path: str, workdir: Path):
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--limit", type=int, default=0, help="only the first N questions")
-    ap.add_argument("--articles", type=int, default=0,
-                    help="index only the first N articles (and ask only about them): a quick check")
+    ap.add_argument(
+        "--articles",
+        type=int,
+        default=0,
+        help="index only the first N articles (and ask only about them): a quick check",
+    )
     ap.add_argument("--no-langchain", action="store_true", help="skip the LangChain default stack")
     args = ap.parse_args()
 

@@ -41,10 +41,14 @@ from vectorstore.search import Searcher
 from vectorstore.settings import StoreSettings
 
 QUESTIONS = [
-    "Was kostet ein Brötchen in München?", "Wie viele Blitzer will Köln aufstellen?",
-    "Wann geht die Strecke Erfurt–Kassel in Betrieb?", "How hot did it get in Freiburg?",
-    "Wer schoss die Tore im Pokalfinale?", "Wie heißt die neue Käferart im Harz?",
-    "Wie backe ich ein Sauerteigbrot?", "Was kritisieren Umweltverbände am Hafen?",
+    "Was kostet ein Brötchen in München?",
+    "Wie viele Blitzer will Köln aufstellen?",
+    "Wann geht die Strecke Erfurt–Kassel in Betrieb?",
+    "How hot did it get in Freiburg?",
+    "Wer schoss die Tore im Pokalfinale?",
+    "Wie heißt die neue Käferart im Harz?",
+    "Wie backe ich ein Sauerteigbrot?",
+    "Was kritisieren Umweltverbände am Hafen?",
 ]
 
 
@@ -55,8 +59,9 @@ def rss_mb() -> float:
     return proc_status_mb("VmRSS")
 
 
-def keep_ingesting(settings: StoreSettings, corpus: Path, stop: threading.Event, rounds: list[int],
-                   failures: list[str]) -> None:
+def keep_ingesting(
+    settings: StoreSettings, corpus: Path, stop: threading.Event, rounds: list[int], failures: list[str]
+) -> None:
     """Re-ingest with one article edited per round, as /reingest does: in a child process.
 
     An ingest that raises is counted (``failures``) and the next round starts; after
@@ -67,8 +72,7 @@ def keep_ingesting(settings: StoreSettings, corpus: Path, stop: threading.Event,
     while not stop.is_set() and in_a_row < MAX_INGEST_ERRORS_IN_A_ROW:
         n = len(rounds) + len(failures) + 1
         try:
-            target.write_text(original + f"\n\nNachtrag {n}: Der Verband meldet sich erneut.\n",
-                              encoding="utf-8")
+            target.write_text(original + f"\n\nNachtrag {n}: Der Verband meldet sich erneut.\n", encoding="utf-8")
             ingest_in_child(settings, [corpus], DEFAULT_MAX_BYTES, "soak")
         except Exception as exc:  # counted and reported, never silently lost
             failures.append(f"{type(exc).__name__}: {exc}")
@@ -102,11 +106,14 @@ async def run(minutes: float, batch: int, ingest: bool, keep_history: bool) -> N
     searcher = Searcher.open(settings)
     ingest_paths(Chroma(settings), searcher.embedder, [corpus])
     searcher.view()
-    bot = bot_with(BotSettings(store=settings, shard_count=1, bot_db=tmp / "bot.sqlite3",
-                                 cooldown_rate=10_000, cooldown_per_s=1), searcher)
+    bot = bot_with(
+        BotSettings(store=settings, shard_count=1, bot_db=tmp / "bot.sqlite3", cooldown_rate=10_000, cooldown_per_s=1),
+        searcher,
+    )
     stop, rounds, ingest_failures = threading.Event(), [], []
-    ingester = threading.Thread(target=keep_ingesting, args=(settings, corpus, stop, rounds, ingest_failures),
-                                daemon=True)
+    ingester = threading.Thread(
+        target=keep_ingesting, args=(settings, corpus, stop, rounds, ingest_failures), daemon=True
+    )
     latencies, errors, served, forgotten = [], 0, 0, 0
     async with simcord.run(bot, check_errors=False) as env:
         guild = env.create_guild()
@@ -155,21 +162,35 @@ async def run(minutes: float, batch: int, ingest: bool, keep_history: bool) -> N
         before = "the first ingest finished" if ingest else "the first wave"
         memory = f"start not measured (the run ended before {before}; run longer) → {end_rss:.0f} MB at the end"
     else:
-        memory = (f"{start_rss:.0f} → {end_rss:.0f} MB ({(end_rss / start_rss - 1) * 100:+.1f} %, "
-                  "target ≤ +10 %)")
+        memory = f"{start_rss:.0f} → {end_rss:.0f} MB ({(end_rss / start_rss - 1) * 100:+.1f} %, target ≤ +10 %)"
     print(f"{minutes:g} min, {batch} users per wave, {len(rounds)} ingests finished meanwhile; {machine()}\n")
-    print(table(["measurement", "value"], [
-        ["answers served", served],
-        ["errors", f"{errors} (target 0): {errors - bot_errors - len(ingest_failures)} unanswered, "
-                   f"{bot_errors} seen by simcord, {len(ingest_failures)} ingests raised"],
-        ["ingests finished / raised", f"{len(rounds)} / {len(ingest_failures)}"
-                                      + (" (the last one still running after 600 s)" if still_running else "")],
-        ["answer latency p50 / p95", f"{percentile(latencies, 50):.0f} / {percentile(latencies, 95):.0f} ms"],
-        ["simcord's record of the run", f"{len(env.http_requests)} REST calls kept" if keep_history
-         else f"{forgotten:,} records dropped after their wave"],
-        ["resident memory start → end", memory],
-        ["resident memory every ~30 s", " · ".join(f"{mb:.0f}" for _, mb in samples) or "no sample"],
-    ]))
+    print(
+        table(
+            ["measurement", "value"],
+            [
+                ["answers served", served],
+                [
+                    "errors",
+                    f"{errors} (target 0): {errors - bot_errors - len(ingest_failures)} unanswered, "
+                    f"{bot_errors} seen by simcord, {len(ingest_failures)} ingests raised",
+                ],
+                [
+                    "ingests finished / raised",
+                    f"{len(rounds)} / {len(ingest_failures)}"
+                    + (" (the last one still running after 600 s)" if still_running else ""),
+                ],
+                ["answer latency p50 / p95", f"{percentile(latencies, 50):.0f} / {percentile(latencies, 95):.0f} ms"],
+                [
+                    "simcord's record of the run",
+                    f"{len(env.http_requests)} REST calls kept"
+                    if keep_history
+                    else f"{forgotten:,} records dropped after their wave",
+                ],
+                ["resident memory start → end", memory],
+                ["resident memory every ~30 s", " · ".join(f"{mb:.0f}" for _, mb in samples) or "no sample"],
+            ],
+        )
+    )
     for failure in ingest_failures[:5]:
         print(f"ingest error: {failure}")
 

@@ -122,8 +122,11 @@ def interaction_language(interaction: discord.Interaction) -> str:
     from absatz.language import detect_language
 
     question = getattr(interaction.namespace, "question", None) or getattr(interaction.namespace, "query", None)
-    return detect_language(question) if isinstance(question, str) and question.strip() else locale_language(
-        interaction.locale)
+    return (
+        detect_language(question)
+        if isinstance(question, str) and question.strip()
+        else locale_language(interaction.locale)
+    )
 
 
 def create_bot(settings: BotSettings, core: Absatz | None = None) -> AbsatzBot:

@@ -156,13 +156,20 @@ def search_embed(query: str, hits: list[Hit], language: str) -> discord.Embed:
 
 
 def article_embed(a: ArticleSummary, language: str, related: Sequence[ArticleSummary] = ()) -> discord.Embed:
-    embed = discord.Embed(title=shorten(a.title or a.article_id, TITLE), description=byline(a.meta) or None,
-                          colour=COLOUR, url=a.url or None)
+    embed = discord.Embed(
+        title=shorten(a.title or a.article_id, TITLE),
+        description=byline(a.meta) or None,
+        colour=COLOUR,
+        url=a.url or None,
+    )
     embed.add_field(name=t("paragraphs", language), value=str(a.paragraphs), inline=True)
     embed.add_field(name="ID", value=f"`{a.article_id}`"[:FIELD_VALUE], inline=True)
     if a.headings:
-        embed.add_field(name=t("headings", language),
-                        value=lines_within([f"• {shorten(h, 120)}" for h in a.headings], FIELD_VALUE), inline=False)
+        embed.add_field(
+            name=t("headings", language),
+            value=lines_within([f"• {shorten(h, 120)}" for h in a.headings], FIELD_VALUE),
+            inline=False,
+        )
     if related:
         lines = [f"{r.date or '—'} · `{r.article_id}` {shorten(r.title, 90)}" for r in related]
         embed.add_field(name=t("related", language), value=lines_within(lines, FIELD_VALUE), inline=False)

@@ -84,12 +84,16 @@ def announcement_messages(articles: Sequence[LiveArticle], language: str) -> lis
         i += n
     messages = []
     for part, chunk in enumerate(chunks, start=1):
-        title = t("announce_title", language) if len(chunks) == 1 else t(
-            "announce_part", language, part=part, parts=len(chunks))
+        title = (
+            t("announce_title", language)
+            if len(chunks) == 1
+            else t("announce_part", language, part=part, parts=len(chunks))
+        )
         embeds = _message(chunk, title)
         if embeds is None:  # one article alone that does not fit: a URL of ~4,000 characters
-            embeds = [discord.Embed(title=title, description=shorten(_plain(chunk[0].title), DESCRIPTION),
-                                    colour=COLOUR)]
+            embeds = [
+                discord.Embed(title=title, description=shorten(_plain(chunk[0].title), DESCRIPTION), colour=COLOUR)
+            ]
         messages.append(embeds)
     return messages
 
@@ -98,12 +102,19 @@ def follow_embed(m: FollowMatch, language: str) -> discord.Embed:
     """The matching paragraph, quoted and cited, with the article linked."""
     link = source_link(m.title or m.article_id, m.url, 150)
     head = f"**{link}**" if link else f"**{_plain(shorten(m.title or m.article_id, 150))}**"
-    where = " · ".join(x for x in (_plain(m.date), _plain(shorten(m.source, 60)),
-                                   _plain(shorten(m.heading, 120)), f"¶{m.paragraph}") if x)
+    where = " · ".join(
+        x
+        for x in (_plain(m.date), _plain(shorten(m.source, 60)), _plain(shorten(m.heading, 120)), f"¶{m.paragraph}")
+        if x
+    )
     quote = _plain(shorten(m.quote or m.text, 1500))
     description = f"{head}\n{where}\n\n> {quote}\n\n`{m.citation_id}`"
-    embed = discord.Embed(title=shorten(t("follow_dm_title", language, query=m.follow.query), TITLE),
-                          description=description[:DESCRIPTION], colour=COLOUR, url=m.url or None)
+    embed = discord.Embed(
+        title=shorten(t("follow_dm_title", language, query=m.follow.query), TITLE),
+        description=description[:DESCRIPTION],
+        colour=COLOUR,
+        url=m.url or None,
+    )
     embed.set_footer(text=shorten(t("follow_dm_footer", language, query=m.follow.query), FOOTER))
     return embed
 
@@ -113,8 +124,11 @@ def follow_messages(matches: Sequence[FollowMatch], language: str) -> list[list[
     messages: list[list[discord.Embed]] = []
     for m in matches:
         embed = follow_embed(m, language)
-        if not messages or len(messages[-1]) >= EMBEDS_PER_MESSAGE or sum(
-                len(e) for e in messages[-1]) + len(embed) > TOTAL - SLACK:
+        if (
+            not messages
+            or len(messages[-1]) >= EMBEDS_PER_MESSAGE
+            or sum(len(e) for e in messages[-1]) + len(embed) > TOTAL - SLACK
+        ):
             messages.append([])
         messages[-1].append(embed)
     return messages
@@ -130,11 +144,20 @@ def feed_lines(feed: Feed, language: str) -> list[str]:
     first = t("feed_every", language, interval=duration_text(feed.interval_s))
     if feed.category:
         first += t("feed_category", language, category=_plain(feed.category))
-    lines = [first, t("feed_last_success", language, when=_when(feed.last_success, language)),
-             t("feed_articles", language, n=feed.articles_ingested)]
+    lines = [
+        first,
+        t("feed_last_success", language, when=_when(feed.last_success, language)),
+        t("feed_articles", language, n=feed.articles_ingested),
+    ]
     if feed.last_error:
-        lines.append(t("feed_last_error", language, when=_when(feed.last_error_at, language),
-                       error=_plain(shorten(feed.last_error, 300))))
+        lines.append(
+            t(
+                "feed_last_error",
+                language,
+                when=_when(feed.last_error_at, language),
+                error=_plain(shorten(feed.last_error, 300)),
+            )
+        )
     if feed.failures:
         lines.append(t("feed_failures", language, n=feed.failures, when=_when(feed.next_poll, language)))
     return lines

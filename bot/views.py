@@ -36,18 +36,23 @@ def _language_of_label(label: str | None, fallback: str) -> str:
 
 
 class SourceButton(discord.ui.DynamicItem[discord.ui.Button], template=r"absatz:src:(?P<n>[0-9]{1,2})"):
-    """"Quelle n": shows the whole cited paragraph (and its neighbours) to the clicker only."""
+    """ "Quelle n": shows the whole cited paragraph (and its neighbours) to the clicker only."""
 
     def __init__(self, n: int, language: str = "de"):
         super().__init__(
-            discord.ui.Button(label=t("source_button", language, n=n), style=discord.ButtonStyle.secondary,
-                              custom_id=f"absatz:src:{n}", row=0)
+            discord.ui.Button(
+                label=t("source_button", language, n=n),
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"absatz:src:{n}",
+                row=0,
+            )
         )
         self.n = n
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item[Any],
-                             match: re.Match[str]) -> SourceButton:
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> SourceButton:
         button = cls(int(match["n"]))
         button.item.label = cast("discord.ui.Button[Any]", item).label  # the template matches only this button's ids
         return button
@@ -70,14 +75,19 @@ class SourceButton(discord.ui.DynamicItem[discord.ui.Button], template=r"absatz:
 class VoteButton(discord.ui.DynamicItem[discord.ui.Button], template=r"absatz:vote:(?P<vote>up|down)"):
     def __init__(self, vote: str):
         super().__init__(
-            discord.ui.Button(emoji="👍" if vote == "up" else "👎", style=discord.ButtonStyle.secondary,
-                              custom_id=f"absatz:vote:{vote}", row=1)
+            discord.ui.Button(
+                emoji="👍" if vote == "up" else "👎",
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"absatz:vote:{vote}",
+                row=1,
+            )
         )
         self.vote = vote
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item[Any],
-                             match: re.Match[str]) -> VoteButton:
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> VoteButton:
         return cls(match["vote"])
 
     async def callback(self, interaction: discord.Interaction) -> None:
@@ -97,15 +107,19 @@ class FeedbackModal(discord.ui.Modal):
         self.message_id = message_id
         self.language = language
         self.comment: discord.ui.TextInput[FeedbackModal] = discord.ui.TextInput(
-            label=t("feedback_label", language), custom_id="comment", style=discord.TextStyle.paragraph,
-            required=False, max_length=1000,
+            label=t("feedback_label", language),
+            custom_id="comment",
+            style=discord.TextStyle.paragraph,
+            required=False,
+            max_length=1000,
         )
         self.add_item(self.comment)
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
         client = _bot(interaction)
-        await client.absatz.run(client.core.feedback.record_vote, self.message_id, interaction.user.id, -1,
-                                self.comment.value or "")
+        await client.absatz.run(
+            client.core.feedback.record_vote, self.message_id, interaction.user.id, -1, self.comment.value or ""
+        )
         await interaction.response.send_message(t("thanks", self.language), ephemeral=True)
 
 

@@ -48,11 +48,23 @@ async def main() -> None:
             channel, viewers=[alice], layout="message", display="fixed", width=820, height=720
         ) as preview:
             proc = await asyncio.create_subprocess_exec(
-                chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                f"--user-data-dir={tmp / 'chrome'}", "--hide-scrollbars", "--window-size=820,720",
-                "--virtual-time-budget=4000", f"--screenshot={OUT}", preview.url,
-                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+                chromium,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                f"--user-data-dir={tmp / 'chrome'}",
+                "--hide-scrollbars",
+                "--window-size=820,720",
+                "--virtual-time-budget=4000",
+                f"--screenshot={OUT}",
+                preview.url,
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.DEVNULL,
             )
             await proc.wait()
     print(f"wrote {OUT} (message {message.id})")

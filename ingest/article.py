@@ -48,10 +48,19 @@ class Article:
 
     def meta(self) -> ArticleMeta:
         """What the store keeps about the article besides its text."""
-        return ArticleMeta(title=self.title, date=self.date, dateline=self.dateline, agency=self.agency,
-                           source=self.source, url=self.url, category=self.category, path=self.path,
-                           author_code=self.author_code, n_paragraphs=len(self.paragraphs),
-                           headings=tuple(self.headings))
+        return ArticleMeta(
+            title=self.title,
+            date=self.date,
+            dateline=self.dateline,
+            agency=self.agency,
+            source=self.source,
+            url=self.url,
+            category=self.category,
+            path=self.path,
+            author_code=self.author_code,
+            n_paragraphs=len(self.paragraphs),
+            headings=tuple(self.headings),
+        )
 
 
 class ParseError(AbsatzError):

@@ -244,7 +244,5 @@ _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,199}$")
 def validate_article_id(article_id: str, line: int | None = None) -> str:
     """Ids appear in citation ids (``id#n``) and Chroma ids, so keep them plain."""
     if not _ID.match(article_id):
-        raise ParseError(
-            f"article id {article_id!r} must be 1-200 letters, digits, '.', '_' or '-'", line=line
-        )
+        raise ParseError(f"article id {article_id!r} must be 1-200 letters, digits, '.', '_' or '-'", line=line)
     return article_id

@@ -27,8 +27,16 @@ def article_hash(article: Article) -> str:
     """Changes whenever anything stored for the article would change."""
     payload = {
         "title": article.title,
-        "meta": [article.date, article.dateline, article.agency, article.url, article.source,
-                 article.category, article.author_code, article.path],
+        "meta": [
+            article.date,
+            article.dateline,
+            article.agency,
+            article.url,
+            article.source,
+            article.category,
+            article.author_code,
+            article.path,
+        ],
         "paragraphs": [(p.heading, p.text) for p in article.paragraphs],
     }
     return _hash(json.dumps(payload, ensure_ascii=False))

@@ -89,9 +89,7 @@ def parse_file(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[list[Art
         text = read_text(path, max_bytes)
         if path.suffix.lower() == ".jsonl":
             articles, errors = parse_jsonl(text)
-            return [_with_path(a, path) for a in articles], [
-                Failure(str(path), e.line, e.reason) for e in errors
-            ]
+            return [_with_path(a, path) for a in articles], [Failure(str(path), e.line, e.reason) for e in errors]
         article_id = validate_article_id(path.stem)
         parse = parse_markdown if path.suffix.lower() == ".md" else parse_native
         return [_with_path(parse(text, article_id), path)], []

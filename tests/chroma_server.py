@@ -82,7 +82,9 @@ class ChromaServer:
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(
                 [exe, "run", "--path", str(self.path), "--host", "127.0.0.1", "--port", str(self.port)],
-                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
                 env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
             )
         deadline = time.monotonic() + timeout

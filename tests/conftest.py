@@ -49,8 +49,7 @@ def pytest_runtest_setup(item):
     for mark in item.iter_markers("needs_shared"):
         if not Path(mark.kwargs["path"]).exists():
             if in_ci():
-                pytest.fail(f"CI=true but {mark.kwargs['reason']}: CI must run this test, not skip it",
-                            pytrace=False)
+                pytest.fail(f"CI=true but {mark.kwargs['reason']}: CI must run this test, not skip it", pytrace=False)
             pytest.skip(mark.kwargs["reason"])
 
 

@@ -133,18 +133,24 @@ def inspect(chroma: str) -> dict:
     index = ReadIndex.build(writer, "inspect", (pointer.embedder, pointer.dim))
     vectors = index.vectors
     # BM25 must hold every passage row the vectors hold: its own text finds it.
-    bm25_missing = [row for row, text in enumerate(vectors.p_text)
-                    if row not in [r for r, _ in index.lexical.search(text, 3)]]
+    bm25_missing = [
+        row for row, text in enumerate(vectors.p_text) if row not in [r for r, _ in index.lexical.search(text, 3)]
+    ]
     saved = ReadIndex.load(store.settings.read_index_dir)
     return {
         "meta": pointer.to_metadata(),
         "committed": committed,
         "passages": writer.stored_ids("passages"),
         "sentences": writer.stored_ids("sentences"),
-        "index": {"hashes": index.hashes, "para_ids": vectors.para_ids(), "passages": list(vectors.p_text),
-                  "bm25_missing": bm25_missing},
-        "saved": None if saved is None else {"version": saved.version, "hashes": saved.hashes,
-                                             "para_ids": saved.vectors.para_ids()},
+        "index": {
+            "hashes": index.hashes,
+            "para_ids": vectors.para_ids(),
+            "passages": list(vectors.p_text),
+            "bm25_missing": bm25_missing,
+        },
+        "saved": None
+        if saved is None
+        else {"version": saved.version, "hashes": saved.hashes, "para_ids": saved.vectors.para_ids()},
     }
 
 

@@ -27,8 +27,9 @@ SOLAR = (
     "Die Anlage liegt im Stadthafen und besteht aus 4.000 Modulen. Gebaut wurde sie von den Stadtwerken./tst\n"
 )
 SOLAR_QUESTION = "Wie viele Module hat die schwimmende Solaranlage in Rostock?"
-WAERME_QUESTION = ("Wie viele Haushalte sollen bis zum Ende des Jahrzehnts an das Fernwärmenetz in Lindenau "
-                   "angeschlossen sein?")
+WAERME_QUESTION = (
+    "Wie viele Haushalte sollen bis zum Ende des Jahrzehnts an das Fernwärmenetz in Lindenau angeschlossen sein?"
+)
 
 
 def copy_corpus(tmp_path: Path) -> Path:
@@ -50,14 +51,22 @@ def burst_feed(base: str, n: int) -> str:
     400 characters), each a short German article."""
     items = []
     for i in range(n):
-        body = (f"<p>Der Gemeinderat von Beispielstadt {i} hat am Dienstag den Bau einer neuen Grundschule mit "
-                f"{200 + i} Plätzen beschlossen. Die Kosten liegen nach Angaben der Verwaltung bei {3 + i} "
-                "Millionen Euro.</p><p>Der Unterricht soll im Herbst des kommenden Jahres beginnen. Bis dahin "
-                "lernen die Kinder in Containern auf dem Sportplatz, sagte die Bürgermeisterin.</p>"
-                "<p>Der Elternbeirat begrüßte die Entscheidung. Die bisherige Schule aus den Sechzigerjahren "
-                "soll nach dem Umzug abgerissen werden; auf dem Gelände sind Wohnungen geplant.</p>")
-        items.append({"title": f"Neue Grundschule in Beispielstadt {i}", "link": f"{base}/schule/{i}.html",
-                      "date": "Tue, 10 Jun 2025 08:00:00 +0200", "content": body})
+        body = (
+            f"<p>Der Gemeinderat von Beispielstadt {i} hat am Dienstag den Bau einer neuen Grundschule mit "
+            f"{200 + i} Plätzen beschlossen. Die Kosten liegen nach Angaben der Verwaltung bei {3 + i} "
+            "Millionen Euro.</p><p>Der Unterricht soll im Herbst des kommenden Jahres beginnen. Bis dahin "
+            "lernen die Kinder in Containern auf dem Sportplatz, sagte die Bürgermeisterin.</p>"
+            "<p>Der Elternbeirat begrüßte die Entscheidung. Die bisherige Schule aus den Sechzigerjahren "
+            "soll nach dem Umzug abgerissen werden; auf dem Gelände sind Wohnungen geplant.</p>"
+        )
+        items.append(
+            {
+                "title": f"Neue Grundschule in Beispielstadt {i}",
+                "link": f"{base}/schule/{i}.html",
+                "date": "Tue, 10 Jun 2025 08:00:00 +0200",
+                "content": body,
+            }
+        )
     return rss("Beispiel-Kurier", items)
 
 

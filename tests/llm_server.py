@@ -78,16 +78,23 @@ class FakeOpenAI:
         if spec.get("delay"):
             await asyncio.sleep(spec["delay"])
         if spec.get("status"):
-            return web.json_response({"error": {"message": "scripted failure", "type": "server_error"}},
-                                     status=spec["status"])
+            return web.json_response(
+                {"error": {"message": "scripted failure", "type": "server_error"}}, status=spec["status"]
+            )
         content = spec["content"]
         if not body.get("stream"):
-            return web.json_response({
-                "id": "chatcmpl-test", "object": "chat.completion", "created": int(time.time()), "model": body["model"],
-                "choices": [{"index": 0, "message": {"role": "assistant", "content": content},
-                             "finish_reason": "stop"}],
-                "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20},
-            })
+            return web.json_response(
+                {
+                    "id": "chatcmpl-test",
+                    "object": "chat.completion",
+                    "created": int(time.time()),
+                    "model": body["model"],
+                    "choices": [
+                        {"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}
+                    ],
+                    "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20},
+                }
+            )
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
         await response.prepare(request)
         words = content.split(" ")
@@ -96,13 +103,22 @@ class FakeOpenAI:
                 if i == spec.get("stall_after"):
                     await self._stall(request, spec["stall"])
                 piece = word if i == 0 else " " + word
-                chunk = {"id": "chatcmpl-test", "object": "chat.completion.chunk", "created": int(time.time()),
-                         "model": body["model"],
-                         "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]}
+                chunk = {
+                    "id": "chatcmpl-test",
+                    "object": "chat.completion.chunk",
+                    "created": int(time.time()),
+                    "model": body["model"],
+                    "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}],
+                }
                 await response.write(f"data: {json.dumps(chunk)}\n\n".encode())
                 await asyncio.sleep(spec.get("chunk_delay", 0))
-            done = {"id": "chatcmpl-test", "object": "chat.completion.chunk", "created": int(time.time()),
-                    "model": body["model"], "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+            done = {
+                "id": "chatcmpl-test",
+                "object": "chat.completion.chunk",
+                "created": int(time.time()),
+                "model": body["model"],
+                "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
+            }
             await response.write(f"data: {json.dumps(done)}\n\ndata: [DONE]\n\n".encode())
             await response.write_eof()
         except ConnectionError:

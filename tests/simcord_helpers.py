@@ -10,7 +10,6 @@ def reply_of(result):
     return result.followups[-1] if result.followups else result.response
 
 
-
 async def dispatch_unsettled(env, actor, channel, command: str, **options):
     """Emit a slash interaction without waiting for the bot, so many can be in flight.
 
@@ -23,10 +22,15 @@ async def dispatch_unsettled(env, actor, channel, command: str, **options):
     root = actors._resolve_visible_command(actor, channel.id, command, discord.AppCommandType.chat_input.value)
     leaf, nesting = interactions.walk_to_subcommand(root, [])
     leaf_options, _ = interactions.build_options(actor, command, leaf, options, channel_id=channel.id)
-    data = {"id": root["id"], "name": root["name"], "type": 1,
-            "options": interactions.nest_options(root, nesting, leaf_options)}
-    record, payload = interactions.base_payload(env.backend, type=2, channel_id=channel.id, guild_id=actor.guild.id,
-                                                user_id=actor.id, data=data)
+    data = {
+        "id": root["id"],
+        "name": root["name"],
+        "type": 1,
+        "options": interactions.nest_options(root, nesting, leaf_options),
+    }
+    record, payload = interactions.base_payload(
+        env.backend, type=2, channel_id=channel.id, guild_id=actor.guild.id, user_id=actor.id, data=data
+    )
     env.backend.emit("INTERACTION_CREATE", payload)
     return InteractionResult(env, record)
 

@@ -27,8 +27,22 @@ QUESTION = "Was kostet ein Brötchen in München?"
 ARTICLE = "2025-06-baeckerei-preise"
 # Every cog in bot/cogs, by name: one missing from the wheel fails here.
 COGS = {"Admin", "Ask", "Gaps", "Live", "Scopes", "Sources", "Stats"}
-COMMANDS = {"ask", "source", "search", "article", "stats", "reingest", "upload", "remove", "gaps", "scope", "feed",
-            "follow", "unfollow", "following"}
+COMMANDS = {
+    "ask",
+    "source",
+    "search",
+    "article",
+    "stats",
+    "reingest",
+    "upload",
+    "remove",
+    "gaps",
+    "scope",
+    "feed",
+    "follow",
+    "unfollow",
+    "following",
+}
 
 
 def check(condition: bool, what: str) -> None:
@@ -71,13 +85,18 @@ def main() -> int:
     import bot
 
     installed = Path(bot.__file__).resolve()
-    check(installed.is_relative_to(Path(sys.prefix).resolve()),
-          f"bot imported from {installed}, not the installed package")
+    check(
+        installed.is_relative_to(Path(sys.prefix).resolve()),
+        f"bot imported from {installed}, not the installed package",
+    )
     with tempfile.TemporaryDirectory(prefix="absatz-smoke-") as tmp:
         work = Path(tmp)
         store = work / "chroma"
-        env = {k: v for k, v in os.environ.items()
-               if not k.startswith(("CHROMA_", "CORPUS_", "LLM_", "DISCORD_", "INDEX_"))}
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("CHROMA_", "CORPUS_", "LLM_", "DISCORD_", "INDEX_"))
+        }
         env["BOT_DB"] = str(work / "audit.sqlite3")
         report = absatz("ingest", str(corpus), "--chroma-path", str(store), env=env, cwd=work)
         check(report["added"] == len(list(corpus.glob("*.txt"))) and not report["failed"], f"ingest: {report}")

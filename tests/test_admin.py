@@ -55,9 +55,14 @@ def admin_store(tmp_path, embedder, admin_corpus):
 
 @pytest.fixture
 def admin_settings(admin_store, admin_corpus, tmp_path) -> BotSettings:
-    return BotSettings(store=admin_store, shard_count=1,
-                       ingest=IngestSettings(corpus_dir=admin_corpus, max_file_bytes=20_000),
-                       bot_db=tmp_path / "bot.sqlite3", cooldown_rate=100, cooldown_per_s=1)
+    return BotSettings(
+        store=admin_store,
+        shard_count=1,
+        ingest=IngestSettings(corpus_dir=admin_corpus, max_file_bytes=20_000),
+        bot_db=tmp_path / "bot.sqlite3",
+        cooldown_rate=100,
+        cooldown_per_s=1,
+    )
 
 
 @pytest.fixture
@@ -109,9 +114,11 @@ async def test_admin_role_ids_grant_admin_rights(server, admin_settings, embedde
 def message_edits(env, message_id: int) -> list[tuple[datetime, str]]:
     """Every edit of one message, as simcord announced it on the gateway: (edited_timestamp
     on simcord's clock, content)."""
-    return [(datetime.fromisoformat(p["edited_timestamp"]), p["content"])
-            for kind, name, p in env.backend.transcript
-            if kind == "GATEWAY" and name == "MESSAGE_UPDATE" and int(p["id"]) == message_id]
+    return [
+        (datetime.fromisoformat(p["edited_timestamp"]), p["content"])
+        for kind, name, p in env.backend.transcript
+        if kind == "GATEWAY" and name == "MESSAGE_UPDATE" and int(p["id"]) == message_id
+    ]
 
 
 async def test_reingest_shows_progress_and_summary_then_answers_the_new_article(server, simcord_bot):
@@ -187,6 +194,7 @@ async def test_upload_while_another_process_ingests_names_it_and_changes_nothing
 
 def kill_the_ingest_child_when_it_starts(deadline_s: float) -> threading.Thread:
     """SIGKILL the bot's ingest child as soon as it exists: a crash before it commits."""
+
     def watch() -> None:
         end = time.perf_counter() + deadline_s
         while time.perf_counter() < end:
@@ -281,12 +289,18 @@ async def test_stats_shows_the_audit_log(server, simcord_bot):
 
 
 JSONL_ARTICLES = [
-    {"id": "faehre-warnemuende", "title": "Neue Fähre in Warnemünde",
-     "text": "In Warnemünde verkehrt seit Montag eine neue Elektrofähre. "
-             "Sie bringt bis zu 300 Fahrgäste über die Warnow."},
-    {"id": "leuchtturm-saniert", "title": "Leuchtturm saniert",
-     "text": "Der Leuchtturm von Warnemünde ist nach zwei Jahren Sanierung wieder geöffnet. "
-             "Die Arbeiten kosteten 1,8 Millionen Euro."},
+    {
+        "id": "faehre-warnemuende",
+        "title": "Neue Fähre in Warnemünde",
+        "text": "In Warnemünde verkehrt seit Montag eine neue Elektrofähre. "
+        "Sie bringt bis zu 300 Fahrgäste über die Warnow.",
+    },
+    {
+        "id": "leuchtturm-saniert",
+        "title": "Leuchtturm saniert",
+        "text": "Der Leuchtturm von Warnemünde ist nach zwei Jahren Sanierung wieder geöffnet. "
+        "Die Arbeiten kosteten 1,8 Millionen Euro.",
+    },
 ]
 
 

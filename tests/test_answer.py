@@ -45,8 +45,10 @@ def test_sample_corpus_questions(searcher, question, cited):
     assert a.citations[0].id == cited
 
 
-@pytest.mark.parametrize("question", ["Wie backe ich ein Sauerteigbrot?", "What is the capital of Australia?",
-                                      "Wer gewann die Tour de France 1998?"])
+@pytest.mark.parametrize(
+    "question",
+    ["Wie backe ich ein Sauerteigbrot?", "What is the capital of Australia?", "Wer gewann die Tour de France 1998?"],
+)
 def test_off_topic_questions_abstain(searcher, question):
     a = answer(searcher, question)
     assert a.abstained and a.citations == []

@@ -35,8 +35,9 @@ def server_env(chroma_server, monkeypatch):
 def test_ingest_ask_source_stats_against_a_chroma_server(server_env, corpus_dir, capsys, tmp_path):
     # A --chroma-path that does not exist proves nothing is written locally.
     local = tmp_path / "unused"
-    code, out, _ = run_cli(capsys, "ingest", str(corpus_dir), "--collection", "srv", "--chroma-path", str(local),
-                           "--json")
+    code, out, _ = run_cli(
+        capsys, "ingest", str(corpus_dir), "--collection", "srv", "--chroma-path", str(local), "--json"
+    )
     assert code == 0 and json.loads(out)["added"] >= 9
     assert not local.exists()
 
@@ -77,8 +78,9 @@ def test_unreachable_server_is_a_clear_error(capsys, monkeypatch):
 
 
 @needs_seed
-def test_move_an_embedded_index_to_the_server_without_re_embedding(built_store, server_env, tmp_path, capsys,
-                                                                    monkeypatch):
+def test_move_an_embedded_index_to_the_server_without_re_embedding(
+    built_store, server_env, tmp_path, capsys, monkeypatch
+):
     dump = tmp_path / "index.jsonl"
     monkeypatch.delenv("CHROMA_HOST")
     code, out, _ = run_cli(capsys, "export", str(dump), "--chroma-path", str(built_store.chroma_path))
@@ -106,10 +108,23 @@ def test_an_ingest_in_one_process_is_seen_by_another_without_restart(server_env,
     env = {**os.environ, "CHROMA_COLLECTION": "multi", "BOT_DB": str(tmp_path / "bot.sqlite3")}
     corpus = tmp_path / "corpus"
     shutil.copytree(corpus_dir, corpus)
-    subprocess.run([exe, "ingest", str(corpus), "--json"], env=env, cwd=ROOT, check=True, capture_output=True,
-                   timeout=SUBPROCESS_TIMEOUT_S)
-    reader = subprocess.Popen([exe, "ask", "--json"], env=env, cwd=ROOT, text=True,
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        [exe, "ingest", str(corpus), "--json"],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        timeout=SUBPROCESS_TIMEOUT_S,
+    )
+    reader = subprocess.Popen(
+        [exe, "ask", "--json"],
+        env=env,
+        cwd=ROOT,
+        text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
     question = "Wie viele Haushalte versorgt die schwimmende Solaranlage in Rostock?\n"
     try:
         reader.stdin.write(question)
@@ -117,9 +132,17 @@ def test_an_ingest_in_one_process_is_seen_by_another_without_restart(server_env,
         assert json.loads(readline(reader, SUBPROCESS_TIMEOUT_S))["abstained"] is True
         (corpus / "solar.txt").write_text(
             "date 2025-08 ROSTOCK (Test) - In Rostock liefert die erste schwimmende Solaranlage an der Ostsee "
-            "Strom für rund 900 Haushalte.\n\nSie liegt im Stadthafen.", encoding="utf-8")
-        subprocess.run([exe, "ingest", str(corpus), "--json"], env=env, cwd=ROOT, check=True, capture_output=True,
-                       timeout=SUBPROCESS_TIMEOUT_S)
+            "Strom für rund 900 Haushalte.\n\nSie liegt im Stadthafen.",
+            encoding="utf-8",
+        )
+        subprocess.run(
+            [exe, "ingest", str(corpus), "--json"],
+            env=env,
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            timeout=SUBPROCESS_TIMEOUT_S,
+        )
         reader.stdin.write(question)
         reader.stdin.flush()
         after = json.loads(readline(reader, SUBPROCESS_TIMEOUT_S))
@@ -147,8 +170,10 @@ async def test_bot_says_index_unavailable_while_the_server_is_down_and_recovers(
         from vectorstore.chroma import Chroma
 
         ingest_paths(Chroma(settings), embedder, [corpus_dir / "2025-06-baeckerei-preise.txt"])
-        bot = bot_with(BotSettings(store=settings, shard_count=1, bot_db=tmp_path / "bot.sqlite3"),
-                         Searcher.open(settings, embedder))
+        bot = bot_with(
+            BotSettings(store=settings, shard_count=1, bot_db=tmp_path / "bot.sqlite3"),
+            Searcher.open(settings, embedder),
+        )
         async with simcord.run(bot, check_errors=False) as env:
             guild = env.create_guild()
             channel = guild.create_text_channel("fragen")

@@ -21,16 +21,28 @@ def test_ask_json_fields(built_store, capsys):
     assert code == 0
     assert {"question", "answer", "abstained", "citations", "latency_ms", "mode"} <= set(obj)
     c = obj["citations"][0]
-    assert {"n", "id", "article_id", "paragraph", "title", "date", "dateline", "heading", "quote", "text",
-            "score"} <= set(c)
+    assert {
+        "n",
+        "id",
+        "article_id",
+        "paragraph",
+        "title",
+        "date",
+        "dateline",
+        "heading",
+        "quote",
+        "text",
+        "score",
+    } <= set(c)
     assert c["id"] == f"{SEED_ID}#2" and obj["mode"] == "extractive"
 
 
 def test_ask_reads_questions_from_stdin(built_store, capsys, monkeypatch):
     import io
 
-    monkeypatch.setattr(sys, "stdin",
-                        io.StringIO("Was kostet ein Brötchen in München?\n\nWie backe ich ein Sauerteigbrot?\n"))
+    monkeypatch.setattr(
+        sys, "stdin", io.StringIO("Was kostet ein Brötchen in München?\n\nWie backe ich ein Sauerteigbrot?\n")
+    )
     code, out, _ = run_cli(capsys, "ask", "--json", *store_args(built_store))
     rows = json_lines(out)
     assert code == 0 and len(rows) == 2
@@ -84,7 +96,10 @@ def test_console_script_runs(built_store):
     exe = os.path.join(os.path.dirname(sys.executable), "absatz")
     proc = subprocess.run(
         [exe, "ask", "Wie viele Blitzer will Köln aufstellen?", *store_args(built_store)],
-        capture_output=True, text=True, cwd=ROOT, timeout=120,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
     assert "zwölf zusätzliche Blitzer" in proc.stdout and "2025-03-tempo30-koeln#4" in proc.stdout
@@ -101,7 +116,11 @@ def test_serve_never_prints_the_token(built_store, tmp_path):
     token = "MTIzNDU2Nzg5.secret-token-value.do-not-print"
     exe = os.path.join(os.path.dirname(sys.executable), "absatz")
     proc = subprocess.run(
-        [exe, "-v", "serve", *store_args(built_store)], capture_output=True, text=True, cwd=tmp_path, timeout=120,
+        [exe, "-v", "serve", *store_args(built_store)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
         env={**os.environ, "DISCORD_TOKEN": token},
     )
     # No network here: it fails to connect, says so in one line, and never shows the token.
@@ -124,7 +143,11 @@ def test_a_reader_that_goes_away_ends_the_output_quietly(built_store):
     proc = subprocess.run(
         f"yes 'Was kostet ein Brötchen in München?' | head -200 | "
         f"{exe} search --chroma-path {built_store.chroma_path} -k 10 | head -1",
-        shell=True, capture_output=True, text=True, cwd=ROOT, timeout=300,
+        shell=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
     )
     assert proc.stdout.count("\n") == 1
     assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr, proc.stderr

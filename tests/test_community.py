@@ -33,21 +33,36 @@ def articles(today: dt.date) -> list[dict]:
     (two years old), and an opera premiere: categories, sources and dates to slice by."""
     recent, old = (today - dt.timedelta(days=10)).isoformat(), (today - dt.timedelta(days=700)).isoformat()
     return [
-        {"id": "linz-stadion-sport", "category": "Sport", "source": "absatz-Beispiel", "date": recent,
-         "title": "LASK eröffnet neues Stadion in Linz",
-         "text": "Der LASK hat sein neues Stadion in Linz eröffnet. Das Stadion kostet nach Angaben des Vereins "
-                 "65 Millionen Euro und bietet 19.000 Zuschauern Platz.\n\nZum Eröffnungsspiel kamen 18.500 Fans, "
-                 "der LASK gewann gegen Sturm Graz mit 2:1."},
-        {"id": "linz-stadion-wirtschaft", "category": "Wirtschaft", "source": "absatz-Beispiel", "date": old,
-         "title": "Baukonzern Porr baut Linzer Stadion",
-         "text": "Der Baukonzern Porr hat den Auftrag für den Bau des neuen Stadions in Linz erhalten. Die Kosten "
-                 "für das Linzer Stadion beziffert Porr auf 58 Millionen Euro, teilte das Unternehmen am Montag "
-                 "mit.\n\nDie Porr-Aktie stieg nach der Meldung um 3,2 Prozent."},
-        {"id": "wien-oper-kultur", "category": "Kultur", "source": "Kulturbote", "date": recent,
-         "title": "Staatsoper zeigt neue Zauberflöte",
-         "text": "Die Wiener Staatsoper zeigt ab Samstag eine neue Inszenierung der Zauberflöte. Regie führt "
-                 "Barbara Frey, die Premiere ist ausverkauft.\n\nKarten für spätere Vorstellungen kosten zwischen "
-                 "15 und 290 Euro."},
+        {
+            "id": "linz-stadion-sport",
+            "category": "Sport",
+            "source": "absatz-Beispiel",
+            "date": recent,
+            "title": "LASK eröffnet neues Stadion in Linz",
+            "text": "Der LASK hat sein neues Stadion in Linz eröffnet. Das Stadion kostet nach Angaben des Vereins "
+            "65 Millionen Euro und bietet 19.000 Zuschauern Platz.\n\nZum Eröffnungsspiel kamen 18.500 Fans, "
+            "der LASK gewann gegen Sturm Graz mit 2:1.",
+        },
+        {
+            "id": "linz-stadion-wirtschaft",
+            "category": "Wirtschaft",
+            "source": "absatz-Beispiel",
+            "date": old,
+            "title": "Baukonzern Porr baut Linzer Stadion",
+            "text": "Der Baukonzern Porr hat den Auftrag für den Bau des neuen Stadions in Linz erhalten. Die Kosten "
+            "für das Linzer Stadion beziffert Porr auf 58 Millionen Euro, teilte das Unternehmen am Montag "
+            "mit.\n\nDie Porr-Aktie stieg nach der Meldung um 3,2 Prozent.",
+        },
+        {
+            "id": "wien-oper-kultur",
+            "category": "Kultur",
+            "source": "Kulturbote",
+            "date": recent,
+            "title": "Staatsoper zeigt neue Zauberflöte",
+            "text": "Die Wiener Staatsoper zeigt ab Samstag eine neue Inszenierung der Zauberflöte. Regie führt "
+            "Barbara Frey, die Premiere ist ausverkauft.\n\nKarten für spätere Vorstellungen kosten zwischen "
+            "15 und 290 Euro.",
+        },
     ]
 
 
@@ -58,8 +73,9 @@ STADIUM = "Wie viel kostet das neue Stadion in Linz?"
 def community_store(tmp_path_factory):
     folder = tmp_path_factory.mktemp("community")
     path = folder / "articles.jsonl"
-    path.write_text("\n".join(json.dumps(a, ensure_ascii=False) for a in articles(dt.date.today())) + "\n",
-                    encoding="utf-8")
+    path.write_text(
+        "\n".join(json.dumps(a, ensure_ascii=False) for a in articles(dt.date.today())) + "\n", encoding="utf-8"
+    )
     settings = settings_for(folder / "chroma")
     assert cli_main(["ingest", str(path), "--chroma-path", str(settings.chroma_path), "--json"]) == 0
     return settings
@@ -90,10 +106,12 @@ def world(env):
     return guild, wirtschaft, allgemein, admin, reader
 
 
-async def test_a_scoped_channel_searches_only_its_slice_says_so_and_can_be_widened(community_settings,
-                                                                                     community_searcher):
-    async with simcord.run(bot_with(community_settings, community_searcher), shard_count=1,
-                           settle_timeout=SETTLE_S) as env:
+async def test_a_scoped_channel_searches_only_its_slice_says_so_and_can_be_widened(
+    community_settings, community_searcher
+):
+    async with simcord.run(
+        bot_with(community_settings, community_searcher), shard_count=1, settle_timeout=SETTLE_S
+    ) as env:
         guild, wirtschaft, allgemein, admin, reader = world(env)
         anywhere = await reader.slash(allgemein, "ask", question=STADIUM)
         assert cited(anywhere)[0] == "linz-stadion-sport"  # the better match, unscoped
@@ -110,8 +128,9 @@ async def test_a_scoped_channel_searches_only_its_slice_says_so_and_can_be_widen
 
 
 async def test_a_rolling_window_and_a_source_slice_apply_before_ranking(community_settings, community_searcher):
-    async with simcord.run(bot_with(community_settings, community_searcher), shard_count=1,
-                           settle_timeout=SETTLE_S) as env:
+    async with simcord.run(
+        bot_with(community_settings, community_searcher), shard_count=1, settle_timeout=SETTLE_S
+    ) as env:
         guild, wirtschaft, allgemein, admin, reader = world(env)
         await admin.slash(allgemein, "scope set", since="90 Tage")
         recent = await reader.slash(allgemein, "ask", question="Wer hat den Auftrag für das Linzer Stadion bekommen?")
@@ -124,8 +143,9 @@ async def test_a_rolling_window_and_a_source_slice_apply_before_ranking(communit
 
 
 async def test_auto_mode_answers_plain_messages_only_where_enabled(community_settings, community_searcher):
-    async with simcord.run(bot_with(community_settings, community_searcher), shard_count=1,
-                           settle_timeout=SETTLE_S) as env:
+    async with simcord.run(
+        bot_with(community_settings, community_searcher), shard_count=1, settle_timeout=SETTLE_S
+    ) as env:
         guild, wirtschaft, allgemein, admin, reader = world(env)
         await reader.send(allgemein, STADIUM)
         assert not [m for m in allgemein.history() if m.author.bot] and not allgemein.threads  # mention-only
@@ -137,8 +157,9 @@ async def test_auto_mode_answers_plain_messages_only_where_enabled(community_set
 
 
 async def test_scopes_survive_a_restart_and_need_an_admin(community_settings, community_searcher):
-    async with simcord.run(bot_with(community_settings, community_searcher), shard_count=1,
-                           settle_timeout=SETTLE_S) as env:
+    async with simcord.run(
+        bot_with(community_settings, community_searcher), shard_count=1, settle_timeout=SETTLE_S
+    ) as env:
         guild, wirtschaft, allgemein, admin, reader = world(env)
         refused = await reader.slash(wirtschaft, "scope set", categories="Wirtschaft")
         assert refused.ephemeral and refused.response.content == t("admins_only", "en")
@@ -150,15 +171,20 @@ async def test_scopes_survive_a_restart_and_need_an_admin(community_settings, co
         assert set(cited(scoped)) == {"linz-stadion-wirtschaft"}
 
 
-@pytest.mark.parametrize("options, expect", [
-    ({"categories": "Wirtschft"}, "Wirtschaft"),      # unknown category: lists the known ones
-    ({"since": "gestern"}, "90d"),                    # malformed window
-    ({"mode": "immer"}, "mention"),                   # unknown mode
-])
-async def test_bad_scope_options_are_explained_and_nothing_is_stored(community_settings, community_searcher,
-                                                                    options, expect):
-    async with simcord.run(bot_with(community_settings, community_searcher), shard_count=1,
-                           settle_timeout=SETTLE_S) as env:
+@pytest.mark.parametrize(
+    "options, expect",
+    [
+        ({"categories": "Wirtschft"}, "Wirtschaft"),  # unknown category: lists the known ones
+        ({"since": "gestern"}, "90d"),  # malformed window
+        ({"mode": "immer"}, "mention"),  # unknown mode
+    ],
+)
+async def test_bad_scope_options_are_explained_and_nothing_is_stored(
+    community_settings, community_searcher, options, expect
+):
+    async with simcord.run(
+        bot_with(community_settings, community_searcher), shard_count=1, settle_timeout=SETTLE_S
+    ) as env:
         guild, wirtschaft, allgemein, admin, reader = world(env)
         bad = await admin.slash(wirtschaft, "scope set", **options)
         assert bad.ephemeral and bad.response.content.startswith("⛔") and expect in bad.response.content
@@ -167,11 +193,13 @@ async def test_bad_scope_options_are_explained_and_nothing_is_stored(community_s
 
 
 async def test_a_channel_the_bot_cannot_see_gets_no_scope(community_settings, community_searcher):
-    async with simcord.run(bot_with(community_settings, community_searcher), shard_count=1,
-                           settle_timeout=SETTLE_S) as env:
+    async with simcord.run(
+        bot_with(community_settings, community_searcher), shard_count=1, settle_timeout=SETTLE_S
+    ) as env:
         guild, wirtschaft, allgemein, admin, reader = world(env)
-        hidden = guild.create_text_channel("geheim", overwrites={guild.me: discord.PermissionOverwrite(
-            view_channel=False)})
+        hidden = guild.create_text_channel(
+            "geheim", overwrites={guild.me: discord.PermissionOverwrite(view_channel=False)}
+        )
         bad = await admin.slash(wirtschaft, "scope set", channel=hidden, categories="Wirtschaft")
         assert bad.ephemeral and bad.response.content.startswith("⛔")
         assert community_settings.bot_db.exists()
@@ -190,8 +218,9 @@ def forum_post(env, guild, forum, author, title: str, text: str):
 
 
 async def test_forum_posts_get_one_answer_and_unanswerable_ones_a_tag(community_settings, community_searcher):
-    async with simcord.run(bot_with(community_settings, community_searcher), shard_count=1,
-                           settle_timeout=SETTLE_S) as env:
+    async with simcord.run(
+        bot_with(community_settings, community_searcher), shard_count=1, settle_timeout=SETTLE_S
+    ) as env:
         guild, wirtschaft, allgemein, admin, reader = world(env)
         forum = guild.create_forum_channel("fragen")
         await admin.slash(allgemein, "scope set", channel=forum, mode="auto")
@@ -223,11 +252,16 @@ def test_gap_clusters_group_paraphrases_and_keep_different_questions_apart(embed
 
 
 async def test_gaps_lists_refused_and_disliked_questions_most_asked_first(community_settings, community_searcher):
-    async with simcord.run(bot_with(community_settings, community_searcher), shard_count=1,
-                           settle_timeout=SETTLE_S) as env:
+    async with simcord.run(
+        bot_with(community_settings, community_searcher), shard_count=1, settle_timeout=SETTLE_S
+    ) as env:
         guild, wirtschaft, allgemein, admin, reader = world(env)
-        for q in ("Wann öffnet das neue Hallenbad in Graz?", "Ab wann hat das Grazer Hallenbad offen?",
-                  "When does the new indoor pool in Graz open?", "Wer hat den Song Contest gewonnen?"):
+        for q in (
+            "Wann öffnet das neue Hallenbad in Graz?",
+            "Ab wann hat das Grazer Hallenbad offen?",
+            "When does the new indoor pool in Graz open?",
+            "Wer hat den Song Contest gewonnen?",
+        ):
             await reader.slash(allgemein, "ask", question=q)
         disliked = await reader.slash(allgemein, "ask", question=STADIUM)
         down = await reader.click(reply_of(disliked).message, custom_id="absatz:vote:down")
@@ -246,8 +280,9 @@ async def test_gaps_lists_refused_and_disliked_questions_most_asked_first(commun
 async def test_admins_see_the_week_as_a_chart(community_settings, community_searcher):
     import matplotlib.image
 
-    async with simcord.run(bot_with(community_settings, community_searcher), shard_count=1,
-                           settle_timeout=SETTLE_S) as env:
+    async with simcord.run(
+        bot_with(community_settings, community_searcher), shard_count=1, settle_timeout=SETTLE_S
+    ) as env:
         guild, wirtschaft, allgemein, admin, reader = world(env)
         await reader.slash(allgemein, "ask", question=STADIUM)
         await reader.slash(wirtschaft, "ask", question="Wie backe ich Sauerteigbrot?")
@@ -281,12 +316,12 @@ def test_absatz_gaps_on_the_command_line(community_settings, capsys, tmp_path, m
 async def test_the_weekly_digest_goes_to_the_admin_channel(community_settings, community_searcher):
     from dataclasses import replace
 
-    async with simcord.run(bot_with(community_settings, community_searcher), shard_count=1,
-                           settle_timeout=SETTLE_S) as env:
+    async with simcord.run(
+        bot_with(community_settings, community_searcher), shard_count=1, settle_timeout=SETTLE_S
+    ) as env:
         guild, wirtschaft, allgemein, admin, reader = world(env)
         redaktion = guild.create_text_channel("redaktion")
-        await env.restart_bot(bot_with(replace(community_settings, admin_channel_id=redaktion.id),
-                                       community_searcher))
+        await env.restart_bot(bot_with(replace(community_settings, admin_channel_id=redaktion.id), community_searcher))
         await reader.slash(allgemein, "ask", question="Wer hat den Song Contest gewonnen?")
         posted = await env.bot.get_cog("Gaps").post_digest()
         assert posted is not None and posted.channel.id == redaktion.id

@@ -108,8 +108,10 @@ ARTICLES = {
     "geht an die Klassenkasse.",
 }
 EDITS = {  # the second round: two articles change one paragraph each, one is removed
-    "2024-02-freibad": ("kostet der Eintritt ins Freibad 4 Euro. Das Becken wird beheizt.",
-                        "kostet der Eintritt ins Freibad 6 Euro. Das Becken wird beheizt und bekommt eine Rutsche."),
+    "2024-02-freibad": (
+        "kostet der Eintritt ins Freibad 4 Euro. Das Becken wird beheizt.",
+        "kostet der Eintritt ins Freibad 6 Euro. Das Becken wird beheizt und bekommt eine Rutsche.",
+    ),
     "2024-05-marathon": ("14.000 Läufer", "16.000 Läuferinnen und Läufer"),
 }
 REMOVED = "2024-06-imkerei"
@@ -132,8 +134,9 @@ def kill_at(point: str, count: int, corpus: Path, chroma: Path, tmp_path: Path) 
     cmd = [sys.executable, "-m", "tests.crash_child", point, str(count), "--", *ingest_args(corpus, chroma)]
     errors = tmp_path / f"child-{point}-{count}.stderr"
     with errors.open("w") as err:
-        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, text=True,
-                                cwd=ROOT, env=child_env(tmp_path))
+        proc = subprocess.Popen(
+            cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, text=True, cwd=ROOT, env=child_env(tmp_path)
+        )
         lines: queue.Queue[str | None] = queue.Queue()
 
         def pump() -> None:
@@ -150,8 +153,9 @@ def kill_at(point: str, count: int, corpus: Path, chroma: Path, tmp_path: Path) 
                     raise AssertionError(f"no {point} kill point within {KILLPOINT_TIMEOUT_S} s") from None
                 if line is None:
                     code = proc.wait(timeout=60)
-                    raise AssertionError(f"the ingest ended (exit {code}) before reaching {point} {count}: "
-                                         f"{errors.read_text()[-2000:]}")
+                    raise AssertionError(
+                        f"the ingest ended (exit {code}) before reaching {point} {count}: {errors.read_text()[-2000:]}"
+                    )
                 if line.startswith("KILLPOINT "):
                     break
             proc.kill()  # SIGKILL, while the child is parked at the kill point
@@ -170,14 +174,23 @@ def units_of(article) -> tuple[list[str], list[str]]:
 
 def of(ids: list[str], article_id: str, article_hash_: str | None = None) -> list[str]:
     """The record ids of one article (of one version when a hash is given), sorted."""
-    return sorted(i for i in ids if i.startswith(article_id + "#")
-                  and (article_hash_ is None or i.endswith("@" + article_hash_[:10])))
+    return sorted(
+        i
+        for i in ids
+        if i.startswith(article_id + "#") and (article_hash_ is None or i.endswith("@" + article_hash_[:10]))
+    )
 
 
 def inspect(chroma: Path, tmp_path: Path) -> dict:
     """What a freshly started process finds in the store (see tests/crash_child.py)."""
-    done = subprocess.run([sys.executable, "-m", "tests.crash_child", "inspect", str(chroma)], capture_output=True,
-                          text=True, cwd=ROOT, env=child_env(tmp_path), timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.crash_child", "inspect", str(chroma)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=child_env(tmp_path),
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     return json.loads(done.stdout)
 
@@ -201,8 +214,9 @@ def check_consistent(chroma: Path, corpus: Path, tmp_path: Path, *, complete: bo
     index = state["index"]
     assert index["hashes"] == committed
     assert sorted(index["para_ids"]) == sorted(f"{aid}#{p.n}" for aid in committed for p in articles[aid].paragraphs)
-    assert sorted(index["passages"]) == sorted(u.text for aid in committed for u in units_for(articles[aid])
-                                               if u.kind == "passage")
+    assert sorted(index["passages"]) == sorted(
+        u.text for aid in committed for u in units_for(articles[aid]) if u.kind == "passage"
+    )
     assert index["bm25_missing"] == []
     if complete:
         assert set(committed) == set(articles)
@@ -216,8 +230,14 @@ def check_consistent(chroma: Path, corpus: Path, tmp_path: Path, *, complete: bo
 
 
 def finish(corpus: Path, chroma: Path, tmp_path: Path) -> dict:
-    done = subprocess.run([sys.executable, "-m", "absatz.cli", *ingest_args(corpus, chroma)], capture_output=True,
-                          text=True, cwd=ROOT, env=child_env(tmp_path), timeout=KILLPOINT_TIMEOUT_S)
+    done = subprocess.run(
+        [sys.executable, "-m", "absatz.cli", *ingest_args(corpus, chroma)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=child_env(tmp_path),
+        timeout=KILLPOINT_TIMEOUT_S,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -238,8 +258,9 @@ def test_ingest_killed_at_each_write_stage_is_finished_by_the_next_run(tmp_path,
     assert f"id={ids[2]}#" in kill_at("records", at, corpus, chroma, tmp_path)
     state = check_consistent(chroma, corpus, tmp_path, complete=False)
     assert set(state["committed"]) == set(ids[:2])
-    assert of(state["passages"], ids[2]) == [] and of(state["sentences"], ids[2]) == sorted(sizes[2][1]), \
+    assert of(state["passages"], ids[2]) == [] and of(state["sentences"], ids[2]) == sorted(sizes[2][1]), (
         "the kill landed between two writes of one article"
+    )
 
     # 2. Before a commit: the fourth article is completely written but not committed.
     assert f"article={ids[3]} commits=1" in kill_at("commit", 2, corpus, chroma, tmp_path)
@@ -273,8 +294,9 @@ def test_ingest_killed_at_each_write_stage_is_finished_by_the_next_run(tmp_path,
     assert REMOVED not in state["committed"] and of(state["passages"], REMOVED) == []
     for article in load_articles([corpus])[0]:
         if article.id in EDITS:
-            assert of(state["passages"], article.id) != of(state["passages"], article.id, article_hash(article)), \
+            assert of(state["passages"], article.id) != of(state["passages"], article.id, article_hash(article)), (
                 "the superseded version is still stored"
+            )
     assert "4 Euro" in answer(reader, question).answer  # still the version it was told about
 
     # 5. Nothing changed on disk since: the next run must still announce what the killed
@@ -283,8 +305,9 @@ def test_ingest_killed_at_each_write_stage_is_finished_by_the_next_run(tmp_path,
     state = check_consistent(chroma, corpus, tmp_path, complete=False)
     assert state["meta"]["corpus_version"] not in (first_version, "") and state["saved"]["hashes"] == state["committed"]
     current = [units_of(a) for a in load_articles([corpus])[0]]
-    assert len(state["passages"]) + len(state["sentences"]) > sum(len(p) + len(s) for p, s in current), \
+    assert len(state["passages"]) + len(state["sentences"]) > sum(len(p) + len(s) for p, s in current), (
         "the kill landed mid-prune"
+    )
     assert "6 Euro" in answer(reader, question).answer
 
     # 6. The next run finishes the prune: nothing duplicated, nothing missing, answers.

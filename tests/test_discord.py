@@ -22,8 +22,9 @@ SEED_ID = "000_a05d8c91f093345a"
 
 @pytest.fixture
 def bot_settings(built_store, tmp_path) -> BotSettings:
-    return BotSettings(store=built_store, shard_count=1, bot_db=tmp_path / "feedback.sqlite3", cooldown_rate=3,
-                       cooldown_per_s=30)
+    return BotSettings(
+        store=built_store, shard_count=1, bot_db=tmp_path / "feedback.sqlite3", cooldown_rate=3, cooldown_per_s=30
+    )
 
 
 @pytest.fixture
@@ -65,12 +66,14 @@ async def test_ask_defers_then_answers_with_citations_and_buttons(world):
     reply = reply_of(result)
     embed = reply.embeds[0]
     assert "650 Kilometer" in embed.description and "[1]" in embed.description
-    assert (embed.fields[0].name.startswith("[1] ") and "¶2" in embed.fields[0].name
-            and "2023-09" in embed.fields[0].name)
+    assert (
+        embed.fields[0].name.startswith("[1] ") and "¶2" in embed.fields[0].name and "2023-09" in embed.fields[0].name
+    )
     assert f"{SEED_ID}#2" in embed.fields[0].value
     assert "Quelle" in embed.footer.text or "Quellen" in embed.footer.text
-    assert (buttons(reply.message)[:1] == ["Quelle 1"] and "👍" in buttons(reply.message)
-            and "👎" in buttons(reply.message))
+    assert (
+        buttons(reply.message)[:1] == ["Quelle 1"] and "👍" in buttons(reply.message) and "👎" in buttons(reply.message)
+    )
     assert_embed_within_limits(embed)
 
 
@@ -93,8 +96,9 @@ async def test_english_question_gets_a_cited_answer_with_english_labels(world):
     reply = reply_of(result)
     embed = reply.embeds[0]
     # A real answer, not the abstention: cited text, a citation field, sources counted.
-    assert (embed.description != TEXTS["not_found"]["en"] and "65 Cent" in embed.description
-            and "[1]" in embed.description)
+    assert (
+        embed.description != TEXTS["not_found"]["en"] and "65 Cent" in embed.description and "[1]" in embed.description
+    )
     assert embed.fields and embed.fields[0].value.endswith("`2025-06-baeckerei-preise#1`")
     assert re.fullmatch(r"(1 source|\d+ sources) · .+", embed.footer.text), embed.footer.text
     labels = buttons(reply.message)
@@ -291,8 +295,9 @@ async def test_a_rest_outage_is_logged_and_the_bot_keeps_answering(world, caplog
     assert "65 Cent" in reply_of(result).embeds[0].description
 
 
-@pytest.mark.parametrize("status, times", [(500, 1), (429, 1), (500, None)],
-                         ids=["500-once", "429-once", "500-lasting"])
+@pytest.mark.parametrize(
+    "status, times", [(500, 1), (429, 1), (500, None)], ids=["500-once", "429-once", "500-lasting"]
+)
 async def test_a_failing_acknowledgement_is_a_clean_failure_and_the_bot_keeps_answering(world, caplog, status, times):
     """The fault hits the interaction callback itself (the defer), not a webhook.
 
@@ -322,8 +327,9 @@ async def test_a_failing_acknowledgement_is_a_clean_failure_and_the_bot_keeps_an
 async def test_fifty_questions_in_flight_are_all_answered(world):
     env, guild, channel, alice = world
     users = [guild.add_member(env.create_user(f"user{i}")) for i in range(50)]
-    results = [await dispatch_unsettled(env, u, channel, "ask", question="Was kostet ein Brötchen in München?")
-               for u in users]
+    results = [
+        await dispatch_unsettled(env, u, channel, "ask", question="Was kostet ein Brötchen in München?") for u in users
+    ]
     await env.settle(timeout=120)
     assert all(r.acknowledged for r in results)
     assert all("65 Cent" in reply_of(r).embeds[0].description for r in results)

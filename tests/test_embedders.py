@@ -46,12 +46,22 @@ def test_opening_with_another_embedder_names_both_and_the_fix(tmp_path, embedder
     message = str(err.value)
     assert "bundled:multilingual-e5-small" in message and other.name in message and "absatz ingest --rebuild" in message
 
-    code, _, stderr = run_cli(capsys, "ask", "Hafen?", "--chroma-path", str(tmp_path / "chroma"),
-                              "--embedding-model", minilm_path)
+    code, _, stderr = run_cli(
+        capsys, "ask", "Hafen?", "--chroma-path", str(tmp_path / "chroma"), "--embedding-model", minilm_path
+    )
     assert code == 2 and "--rebuild" in stderr
 
     # --rebuild re-embeds with the new model, after which it answers.
-    code, _, _ = run_cli(capsys, "ingest", str(corpus_dir / "2024-03-hafen-terminal.txt"), "--rebuild",
-                         "--chroma-path", str(tmp_path / "chroma"), "--embedding-model", minilm_path, "--json")
+    code, _, _ = run_cli(
+        capsys,
+        "ingest",
+        str(corpus_dir / "2024-03-hafen-terminal.txt"),
+        "--rebuild",
+        "--chroma-path",
+        str(tmp_path / "chroma"),
+        "--embedding-model",
+        minilm_path,
+        "--json",
+    )
     assert code == 0
     assert Generations(Chroma(_settings(tmp_path))).read().embedder == other.name

@@ -20,13 +20,30 @@ def within_limits(embed: discord.Embed) -> None:
 
 
 def citation(n: int, text: str = LONG) -> Citation:
-    return Citation(n, f"artikel-{n}#3", f"artikel-{n}", 3, "Titel " * 80, "2024-05", "BERLIN", "dpa",
-                    "Zwischentitel " * 30, text, text, 0.9)
+    return Citation(
+        n,
+        f"artikel-{n}#3",
+        f"artikel-{n}",
+        3,
+        "Titel " * 80,
+        "2024-05",
+        "BERLIN",
+        "dpa",
+        "Zwischentitel " * 30,
+        text,
+        text,
+        0.9,
+    )
 
 
 def test_answer_with_huge_quotes_and_many_citations_fits():
-    a = Answer("Frage " * 100, " ".join(f"{LONG} [{n}]" for n in range(1, 31)), False,
-               [citation(n) for n in range(1, 31)], "de")
+    a = Answer(
+        "Frage " * 100,
+        " ".join(f"{LONG} [{n}]" for n in range(1, 31)),
+        False,
+        [citation(n) for n in range(1, 31)],
+        "de",
+    )
     embed = answer_embed(a, 0.2)
     within_limits(embed)
     # Markers survive shortening, and each field still names its citation id.
@@ -52,12 +69,32 @@ def test_two_thousand_word_paragraph_source_fits():
 
 
 def test_search_and_article_embeds_fit():
-    hits = [Hit(f"a#{i}", "a", i, 1.0, 0.9, 0.0, ArticleMeta(title="T" * 300), passage=LONG,
-                sentences=[SentenceMatch(LONG, 0, 0.9)])
-            for i in range(1, 11)]
+    hits = [
+        Hit(
+            f"a#{i}",
+            "a",
+            i,
+            1.0,
+            0.9,
+            0.0,
+            ArticleMeta(title="T" * 300),
+            passage=LONG,
+            sentences=[SentenceMatch(LONG, 0, 0.9)],
+        )
+        for i in range(1, 11)
+    ]
     within_limits(search_embed("q" * 600, hits, "de"))
-    summary = ArticleSummary("a", ArticleMeta(title="T" * 400, date="2024", dateline="X", agency="Y", n_paragraphs=99,
-                                              headings=tuple(f"Titel {i} " * 10 for i in range(200))))
+    summary = ArticleSummary(
+        "a",
+        ArticleMeta(
+            title="T" * 400,
+            date="2024",
+            dateline="X",
+            agency="Y",
+            n_paragraphs=99,
+            headings=tuple(f"Titel {i} " * 10 for i in range(200)),
+        ),
+    )
     within_limits(article_embed(summary, "de"))
 
 
@@ -65,8 +102,14 @@ def _answer_with_span(text: str, fact: str) -> Answer:
     from absatz.question_types import Span
 
     start = text.index(fact)
-    return Answer("Wie weit flogen die Raketen?", text, False, [citation(1, SENTENCE)], "de",
-                  span=Span(start, start + len(fact), fact))
+    return Answer(
+        "Wie weit flogen die Raketen?",
+        text,
+        False,
+        [citation(1, SENTENCE)],
+        "de",
+        span=Span(start, start + len(fact), fact),
+    )
 
 
 def test_the_fact_asked_for_is_bold_in_discord_and_on_a_terminal():

@@ -7,25 +7,56 @@ import pytest
 from .conftest import XQUAD, json_lines, needs_xquad, run_cli
 
 GOLD = [
-    {"qid": "1", "question": "Was kostet ein Brötchen in München?",
-     "question_en": "How much is a bread roll in Munich?",
-     "article_id": "2025-06-baeckerei-preise", "paragraph": 1, "answers": ["65 Cent"]},
-    {"qid": "2", "question": "Wie viele Blitzer will Köln aufstellen?",
-     "question_en": "How many speed cameras will Cologne install?",
-     "article_id": "2025-03-tempo30-koeln", "paragraph": 4, "answers": ["zwölf"]},
-    {"qid": "3", "question": "Wie viel kostet die Sanierung des Museums?",
-     "question_en": "How much did the museum renovation cost?",
-     "article_id": "2025-01-museum-leipzig", "paragraph": 3, "answers": ["14 Millionen Euro"]},
-    {"qid": "4", "question": "Wer gewann die Tour de France 1998?", "question_en": "Who won the 1998 Tour de France?",
-     "article_id": "not-indexed", "paragraph": 1, "answers": ["Pantani"]},
+    {
+        "qid": "1",
+        "question": "Was kostet ein Brötchen in München?",
+        "question_en": "How much is a bread roll in Munich?",
+        "article_id": "2025-06-baeckerei-preise",
+        "paragraph": 1,
+        "answers": ["65 Cent"],
+    },
+    {
+        "qid": "2",
+        "question": "Wie viele Blitzer will Köln aufstellen?",
+        "question_en": "How many speed cameras will Cologne install?",
+        "article_id": "2025-03-tempo30-koeln",
+        "paragraph": 4,
+        "answers": ["zwölf"],
+    },
+    {
+        "qid": "3",
+        "question": "Wie viel kostet die Sanierung des Museums?",
+        "question_en": "How much did the museum renovation cost?",
+        "article_id": "2025-01-museum-leipzig",
+        "paragraph": 3,
+        "answers": ["14 Millionen Euro"],
+    },
+    {
+        "qid": "4",
+        "question": "Wer gewann die Tour de France 1998?",
+        "question_en": "Who won the 1998 Tour de France?",
+        "article_id": "not-indexed",
+        "paragraph": 1,
+        "answers": ["Pantani"],
+    },
 ]
 
 
 def test_eval_on_the_store(built_store, tmp_path, capsys):
     path = tmp_path / "q.jsonl"
     path.write_text("\n".join(json.dumps(q) for q in GOLD), encoding="utf-8")
-    code, out, _ = run_cli(capsys, "eval", str(path), "--lang", "de", "en", "--unanswerable", "--json",
-                           "--chroma-path", str(built_store.chroma_path))
+    code, out, _ = run_cli(
+        capsys,
+        "eval",
+        str(path),
+        "--lang",
+        "de",
+        "en",
+        "--unanswerable",
+        "--json",
+        "--chroma-path",
+        str(built_store.chroma_path),
+    )
     de, en = json_lines(out)
     assert code == 0 and (de["lang"], en["lang"]) == ("de", "en")
     assert de["answerable"] == 3 and de["unanswerable"] == 1
@@ -38,11 +69,15 @@ def test_eval_builds_a_half_index_itself(tmp_path, capsys):
     articles = (XQUAD / "articles.jsonl").read_text(encoding="utf-8").splitlines()[:4]
     ids = [json.loads(a)["id"] for a in articles]
     (tmp_path / "a.jsonl").write_text("\n".join(articles) + "\n", encoding="utf-8")
-    questions = [q for q in (XQUAD / "questions.jsonl").read_text(encoding="utf-8").splitlines()
-                 if json.loads(q)["article_id"] in ids]
+    questions = [
+        q
+        for q in (XQUAD / "questions.jsonl").read_text(encoding="utf-8").splitlines()
+        if json.loads(q)["article_id"] in ids
+    ]
     (tmp_path / "q.jsonl").write_text("\n".join(questions) + "\n", encoding="utf-8")
-    code, out, _ = run_cli(capsys, "eval", str(tmp_path / "q.jsonl"), "--build", str(tmp_path / "a.jsonl"),
-                           "--half", "--json")
+    code, out, _ = run_cli(
+        capsys, "eval", str(tmp_path / "q.jsonl"), "--build", str(tmp_path / "a.jsonl"), "--half", "--json"
+    )
     (row,) = json_lines(out)
     assert code == 0
     assert row["answerable"] + row["unanswerable"] == len(questions) and row["unanswerable"] > 0
@@ -53,8 +88,9 @@ def test_eval_counts_containment_per_type_and_lists_the_misses(built_store, tmp_
     wrong = {**GOLD[0], "qid": "5", "answers": ["99 Cent"], "type": "number"}
     path = tmp_path / "q.jsonl"
     path.write_text("\n".join(json.dumps(q) for q in [*GOLD[:3], wrong]), encoding="utf-8")
-    code, out, _ = run_cli(capsys, "eval", str(path), "--json", "--misses", "--chroma-path",
-                           str(built_store.chroma_path))
+    code, out, _ = run_cli(
+        capsys, "eval", str(path), "--json", "--misses", "--chroma-path", str(built_store.chroma_path)
+    )
     (de,) = json_lines(out)
     assert code == 0 and de["answerable"] == 4
     assert de["containment_number"] == 0.75 and de["answer_containment"] == 0.75  # 3 of the 4 number questions
@@ -66,11 +102,20 @@ def test_eval_counts_containment_per_type_and_lists_the_misses(built_store, tmp_
 def test_eval_slice_indexes_only_those_articles(tmp_path, capsys):
     articles = [{"id": f"a-{i}", "text": f"Im Dorf Nummer {i} wohnen {100 + i} Menschen."} for i in range(3)]
     (tmp_path / "a.jsonl").write_text("\n".join(json.dumps(a) for a in articles), encoding="utf-8")
-    qs = [{"qid": str(i), "question": f"Wie viele Menschen wohnen im Dorf Nummer {i}?", "article_id": f"a-{i}",
-           "paragraph": 1, "answers": [f"{100 + i} Menschen"]} for i in range(3)]
+    qs = [
+        {
+            "qid": str(i),
+            "question": f"Wie viele Menschen wohnen im Dorf Nummer {i}?",
+            "article_id": f"a-{i}",
+            "paragraph": 1,
+            "answers": [f"{100 + i} Menschen"],
+        }
+        for i in range(3)
+    ]
     (tmp_path / "q.jsonl").write_text("\n".join(json.dumps(q) for q in qs), encoding="utf-8")
-    code, out, _ = run_cli(capsys, "eval", str(tmp_path / "q.jsonl"), "--build", str(tmp_path / "a.jsonl"),
-                           "--slice", "1::2", "--json")
+    code, out, _ = run_cli(
+        capsys, "eval", str(tmp_path / "q.jsonl"), "--build", str(tmp_path / "a.jsonl"), "--slice", "1::2", "--json"
+    )
     (row,) = json_lines(out)
     assert code == 0 and (row["answerable"], row["unanswerable"]) == (1, 2)
     with pytest.raises(SystemExit) as exit_:

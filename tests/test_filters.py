@@ -17,26 +17,46 @@ from .conftest import settings_for, write_jsonl
 QUESTION = "Wie viele Container hat der Hamburger Hafen im vergangenen Jahr umgeschlagen?"
 ARTICLES = [
     # The best match for the question overall: Sport, from the Sportblatt.
-    {"id": "hafenlauf", "date": "2024-06", "category": "Sport", "source": "Sportblatt",
-     "title": "Hafenlauf zwischen den Containern",
-     "text": "Der Hamburger Hafen hat im vergangenen Jahr 7,7 Millionen Container umgeschlagen, sagte der "
-             "Veranstalter des Hafenlaufs. Zwischen diesen Containern liefen am Sonntag 3.000 Läufer.\n\n"
-             "Die Siegerin brauchte für die zehn Kilometer 34 Minuten."},
+    {
+        "id": "hafenlauf",
+        "date": "2024-06",
+        "category": "Sport",
+        "source": "Sportblatt",
+        "title": "Hafenlauf zwischen den Containern",
+        "text": "Der Hamburger Hafen hat im vergangenen Jahr 7,7 Millionen Container umgeschlagen, sagte der "
+        "Veranstalter des Hafenlaufs. Zwischen diesen Containern liefen am Sonntag 3.000 Läufer.\n\n"
+        "Die Siegerin brauchte für die zehn Kilometer 34 Minuten.",
+    },
     # The Wirtschaft slice: its second paragraph answers, less directly.
-    {"id": "hafenbilanz", "date": "2024-02", "category": "Wirtschaft", "source": "Hafenkurier",
-     "title": "Hafenbilanz: weniger Umschlag",
-     "text": "Die Hafengesellschaft stellte ihre Bilanz am Montag in der Handelskammer vor. Der Vorstand "
-             "sprach von einem schwierigen Jahr.\n\n"
-             "Im vergangenen Jahr schlug der Hamburger Hafen 7,7 Millionen Standardcontainer um, vier "
-             "Prozent weniger als im Jahr davor.\n\n"
-             "Für das kommende Jahr rechnet die Branche mit einer leichten Erholung."},
-    {"id": "stadtrat", "date": "2024-03", "category": "Politik", "source": "Hafenkurier",
-     "title": "Stadtrat beschließt neue Radwege",
-     "text": "Der Stadtrat hat den Bau von zwölf Kilometern neuer Radwege beschlossen. Die Arbeiten beginnen "
-             "im Herbst."},
-    {"id": "zoo", "date": "2024-04", "category": "Panorama", "source": "Sportblatt",
-     "title": "Eisbären im Zoo",
-     "text": "Der Zoo in Kiel bekommt zwei Eisbären aus Finnland. Sie ziehen im Mai in ihr neues Gehege."},
+    {
+        "id": "hafenbilanz",
+        "date": "2024-02",
+        "category": "Wirtschaft",
+        "source": "Hafenkurier",
+        "title": "Hafenbilanz: weniger Umschlag",
+        "text": "Die Hafengesellschaft stellte ihre Bilanz am Montag in der Handelskammer vor. Der Vorstand "
+        "sprach von einem schwierigen Jahr.\n\n"
+        "Im vergangenen Jahr schlug der Hamburger Hafen 7,7 Millionen Standardcontainer um, vier "
+        "Prozent weniger als im Jahr davor.\n\n"
+        "Für das kommende Jahr rechnet die Branche mit einer leichten Erholung.",
+    },
+    {
+        "id": "stadtrat",
+        "date": "2024-03",
+        "category": "Politik",
+        "source": "Hafenkurier",
+        "title": "Stadtrat beschließt neue Radwege",
+        "text": "Der Stadtrat hat den Bau von zwölf Kilometern neuer Radwege beschlossen. Die Arbeiten beginnen "
+        "im Herbst.",
+    },
+    {
+        "id": "zoo",
+        "date": "2024-04",
+        "category": "Panorama",
+        "source": "Sportblatt",
+        "title": "Eisbären im Zoo",
+        "text": "Der Zoo in Kiel bekommt zwei Eisbären aus Finnland. Sie ziehen im Mai in ihr neues Gehege.",
+    },
 ]
 
 

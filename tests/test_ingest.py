@@ -91,11 +91,17 @@ def test_bad_files_are_reported_and_good_ones_ingested(tmp_path, store_settings,
     (corpus / "gross.txt").write_text("Wort " * 400)
     with open(corpus / "riesig.txt", "wb") as f:  # 50 MB (sparse): never read, refused by size
         f.truncate(50 * 1024 * 1024)
-    write(corpus, "liste.jsonl", "\n".join([
-        json.dumps({"id": "j1", "text": "Ein Absatz über Schiffe im Hafen."}),
-        "{kaputt",
-        json.dumps({"id": "gut", "text": "Doppelte Id."}),
-    ]))
+    write(
+        corpus,
+        "liste.jsonl",
+        "\n".join(
+            [
+                json.dumps({"id": "j1", "text": "Ein Absatz über Schiffe im Hafen."}),
+                "{kaputt",
+                json.dumps({"id": "gut", "text": "Doppelte Id."}),
+            ]
+        ),
+    )
     outside = tmp_path / "geheim.txt"
     outside.write_text("Geheimer Text.")
     os.symlink(outside, corpus / "link.txt")
@@ -104,8 +110,9 @@ def test_bad_files_are_reported_and_good_ones_ingested(tmp_path, store_settings,
     old = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     try:
-        code, out, _ = run_cli(capsys, "ingest", str(corpus), "--chroma-path", str(store_settings.chroma_path),
-                               "--json")
+        code, out, _ = run_cli(
+            capsys, "ingest", str(corpus), "--chroma-path", str(store_settings.chroma_path), "--json"
+        )
     finally:
         for k, v in old.items():
             os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
@@ -143,6 +150,14 @@ def test_ingest_json_summary_fields(tmp_path, store_settings, capsys):
     code, out, _ = run_cli(capsys, "ingest", str(corpus), "--chroma-path", str(store_settings.chroma_path), "--json")
     (summary,) = json_lines(out)
     assert code == 0
-    assert set(summary) == {"added", "updated", "removed", "unchanged", "failed", "paragraphs_embedded",
-                            "units_embedded", "seconds"}
+    assert set(summary) == {
+        "added",
+        "updated",
+        "removed",
+        "unchanged",
+        "failed",
+        "paragraphs_embedded",
+        "units_embedded",
+        "seconds",
+    }
     assert summary["added"] == 1 and summary["paragraphs_embedded"] == 11 and summary["failed"] == []

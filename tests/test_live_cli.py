@@ -115,8 +115,14 @@ def _until(lines: queue.Queue, predicate) -> list[str]:
 def test_absatz_watch_ingests_new_files_until_interrupted(cli_store, tmp_path, capsys):
     corpus, store = cli_store
     env = {**os.environ, "WATCH_QUIET_MS": "300", "PYTHONUNBUFFERED": "1"}
-    process = subprocess.Popen([sys.executable, "-m", "absatz.cli", "watch", "--no-feeds", *store], cwd=ROOT, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "absatz.cli", "watch", "--no-feeds", *store],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     lines: queue.Queue = queue.Queue()
     threading.Thread(target=_reader, args=(process.stdout, lines), daemon=True).start()
     try:

@@ -53,8 +53,15 @@ def live_store(tmp_path, embedder, live_corpus):
 
 @pytest.fixture
 def bot_settings(live_store, live_corpus, tmp_path) -> BotSettings:
-    return BotSettings(store=live_store, shard_count=1, ingest=IngestSettings(corpus_dir=live_corpus),
-                       bot_db=tmp_path / "bot.sqlite3", cooldown_rate=100, cooldown_per_s=1, live=live_settings())
+    return BotSettings(
+        store=live_store,
+        shard_count=1,
+        ingest=IngestSettings(corpus_dir=live_corpus),
+        bot_db=tmp_path / "bot.sqlite3",
+        cooldown_rate=100,
+        cooldown_per_s=1,
+        live=live_settings(),
+    )
 
 
 @pytest.fixture
@@ -181,8 +188,14 @@ async def test_follows_upload_url_and_citations_that_link_to_the_source(newsroom
     assert "`#1` Fernwärmenetz Lindenau Ausbau Haushalte" in mine.response.content
     # the closed user's DMs are closed: Discord answers 50007 to every message to them
     closed_dm = closed_user.dm_channel.id
-    env.inject_error("POST", f"/channels/{closed_dm}/messages", status=403, code=50007,
-                     message="Cannot send messages to this user", times=None)
+    env.inject_error(
+        "POST",
+        f"/channels/{closed_dm}/messages",
+        status=403,
+        code=50007,
+        message="Cannot send messages to this user",
+        times=None,
+    )
 
     neither = await admin.slash(channel, "upload")
     assert neither.ephemeral and "exactly one" in neither.response.content
@@ -243,8 +256,10 @@ def _dm_history(env, member) -> list[discord.Message]:
 
 async def test_reingest_during_a_watch_run_is_told_one_is_running(newsroom, simcord_bot, bot_settings, embedder):
     env, guild, channel, news, admin, reader = newsroom
-    watching = bot_with(replace(bot_settings, live=live_settings(watch=True), news_channel_id=news.id),
-                        Searcher.open(bot_settings.store, embedder))
+    watching = bot_with(
+        replace(bot_settings, live=live_settings(watch=True), news_channel_id=news.id),
+        Searcher.open(bot_settings.store, embedder),
+    )
     await live_cog(simcord_bot).shutdown()
     await env.restart_bot(watching)
     try:
@@ -255,8 +270,10 @@ async def test_reingest_during_a_watch_run_is_told_one_is_running(newsroom, simc
         told = await dispatch_unsettled(env, admin, channel, "reingest")
         (batch,) = await delivered(watching, 1)
         await env.settle()
-        assert told.ephemeral and "An ingest is already running (started by live:watcher, watch since" in \
-            told.response.content
+        assert (
+            told.ephemeral
+            and "An ingest is already running (started by live:watcher, watch since" in told.response.content
+        )
         assert batch.report.added == ["solar"]
         (message,) = news.history()
         assert "`solar#1`" in message.embeds[0].description

@@ -26,8 +26,14 @@ def message_ok(embeds: list[discord.Embed]) -> None:
 
 def article(i: int, url_chars: int = 100, title: str = "", lead: str = LONG) -> LiveArticle:
     path = f"/nachrichten/{i}-" + "x" * max(0, url_chars - 40)
-    return LiveArticle(f"site-{i:04d}abcdef", title or f"Titel Nummer {i}: " + "Wort " * 60,
-                       f"https://www.example-zeitung.de{path}"[:url_chars], "2025-06-12", "Beispiel-Zeitung " * 5, lead)
+    return LiveArticle(
+        f"site-{i:04d}abcdef",
+        title or f"Titel Nummer {i}: " + "Wort " * 60,
+        f"https://www.example-zeitung.de{path}"[:url_chars],
+        "2025-06-12",
+        "Beispiel-Zeitung " * 5,
+        lead,
+    )
 
 
 def test_forty_articles_with_realistic_urls_are_two_messages_within_the_limits():
@@ -59,14 +65,32 @@ def test_worst_inputs_still_keep_every_limit_and_every_article():
 
 
 def test_source_links_are_safe_markdown():
-    assert source_link("Titel [mit] Klammern", "https://ex.de/a (b)") == "[Titel mit Klammern](https://ex.de/a%20%28b%29)"
+    assert (
+        source_link("Titel [mit] Klammern", "https://ex.de/a (b)") == "[Titel mit Klammern](https://ex.de/a%20%28b%29)"
+    )
     assert source_link("T", "javascript:alert(1)") == "" and source_link("T", "") == ""
 
 
 def test_follow_dms_keep_the_limits():
     follow = Follow(1, 42, "Fernwärmenetz " * 25, "de", 0.0)
-    matches = [FollowMatch(follow, f"a{i}#2", f"a{i}", 2, "Titel " * 80, "https://ex.de/" + "y" * 300, "2025-03-14",
-                           "Quelle", "Zwischentitel " * 40, LONG, LONG, 0.3, 0.14) for i in range(23)]
+    matches = [
+        FollowMatch(
+            follow,
+            f"a{i}#2",
+            f"a{i}",
+            2,
+            "Titel " * 80,
+            "https://ex.de/" + "y" * 300,
+            "2025-03-14",
+            "Quelle",
+            "Zwischentitel " * 40,
+            LONG,
+            LONG,
+            0.3,
+            0.14,
+        )
+        for i in range(23)
+    ]
     messages = follow_messages(matches, "de")
     assert sum(len(m) for m in messages) == 23
     for embeds in messages:
@@ -76,9 +100,20 @@ def test_follow_dms_keep_the_limits():
 
 
 def test_feed_list_of_many_feeds_fits_one_message():
-    feeds = [Feed(f"https://feeds.example.org/{i}/" + "z" * 150, 900, "Kategorie " * 10, last_success=1.7e9,
-                  last_error="HTTP 500 " * 40, last_error_at=1.7e9, failures=3, next_poll=1.7e9, articles_ingested=i)
-             for i in range(300)]
+    feeds = [
+        Feed(
+            f"https://feeds.example.org/{i}/" + "z" * 150,
+            900,
+            "Kategorie " * 10,
+            last_success=1.7e9,
+            last_error="HTTP 500 " * 40,
+            last_error_at=1.7e9,
+            failures=3,
+            next_poll=1.7e9,
+            articles_ingested=i,
+        )
+        for i in range(300)
+    ]
     embeds = feed_list_embeds(feeds, "de")
     message_ok(embeds)
     assert embeds[0].title == "Feeds (300)" and embeds[-1].footer.text.startswith("… +")
@@ -87,8 +122,9 @@ def test_feed_list_of_many_feeds_fits_one_message():
 
 def test_citations_link_to_their_source_and_keep_their_id():
     def citation(n: int, url: str) -> Citation:
-        return Citation(n, f"artikel-{n}#3", f"artikel-{n}", 3, "Titel " * 20, "2024-05", "", "", "", LONG, LONG, 0.9,
-                        url=url)
+        return Citation(
+            n, f"artikel-{n}#3", f"artikel-{n}", 3, "Titel " * 20, "2024-05", "", "", "", LONG, LONG, 0.9, url=url
+        )
 
     cited = [citation(n, "https://www.example-zeitung.de/" + "p" * (50 * n)) for n in range(1, 11)]
     embed = answer_embed(Answer("Frage?", " ".join(f"Satz {n}. [{n}]" for n in range(1, 11)), False, cited, "de"), 0.1)

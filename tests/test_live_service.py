@@ -139,8 +139,9 @@ async def test_a_live_ingest_waits_while_another_process_holds_the_lock(tmp_path
     async with Running(core, live_settings(), isolated=True, busy_retry_s=0.5) as live:
         with IngestLock(lock_path(core.settings.store), "admin#1, reingest since 12:00:00"):
             (corpus / "solar.txt").write_text(SOLAR, encoding="utf-8")
-            await wait_until(lambda: any(e.result.startswith("refused") for e in core.audit.recent(5)),
-                             what="the refused attempt")
+            await wait_until(
+                lambda: any(e.result.startswith("refused") for e in core.audit.recent(5)), what="the refused attempt"
+            )
             assert live.batches.empty()
         batch = await live.next()  # tried again once the lock is free
     assert batch.report.added == ["solar"]
@@ -171,8 +172,11 @@ async def test_feeds_and_pages_without_a_watcher(tmp_path, embedder, web):
         assert nothing is None and [o.status for o in report.outcomes] == ["not-modified"]
 
         # refused: the metadata address (even with FEEDS_ALLOW_PRIVATE), a page that is no feed, a bad interval
-        for url, key in (("http://169.254.169.254/latest/meta-data/", "fetch_refused"),
-                         (web.url("/html-page"), "feed"), (web.url("/feeds/rss20.xml"), "feed_exists")):
+        for url, key in (
+            ("http://169.254.169.254/latest/meta-data/", "fetch_refused"),
+            (web.url("/html-page"), "feed"),
+            (web.url("/feeds/rss20.xml"), "feed_exists"),
+        ):
             with pytest.raises(Exception) as err:
                 await live.add_feed(url, actor="admin#1")
             assert err.value.key == key
@@ -234,8 +238,10 @@ def test_follow_store_limits_and_names(tmp_path):
     store.close()
 
 
-@pytest.mark.parametrize("text, seconds", [("15m", 900), ("1h", 3600), ("90s", 90), ("1h30m", 5400), ("2d", 172800),
-                                           ("20", 1200), (None, 900), ("", 900)])
+@pytest.mark.parametrize(
+    "text, seconds",
+    [("15m", 900), ("1h", 3600), ("90s", 90), ("1h30m", 5400), ("2d", 172800), ("20", 1200), (None, 900), ("", 900)],
+)
 def test_intervals_as_people_type_them(text, seconds):
     assert parse_interval(text, 900) == seconds
 

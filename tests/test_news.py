@@ -24,12 +24,22 @@ FEB, MAY, SEP = "2024-02-lindenbruecke-gesperrt", "2024-05-lindenbruecke-verlaen
 # Two reports dated to the day, either side of 2024-05-15 (the story above is dated by month).
 FEST_10, FEST_20 = "2024-05-10-stadtfest-halle", "2024-05-20-stadtfest-halle-bilanz"
 DAY_DATED = [
-    {"id": FEST_10, "date": "2024-05-10", "title": "Stadtfest in Halle eröffnet", "source": "absatz-Test, fiktiv",
-     "text": "Das Stadtfest in Halle hat am Freitag mit einem Umzug durch die Altstadt begonnen. Rund 20.000 "
-             "Menschen kamen am ersten Abend.\n\nDie Bühne am Marktplatz zeigt bis Sonntag Konzerte."},
-    {"id": FEST_20, "date": "2024-05-20", "title": "Stadtfest in Halle zieht Bilanz", "source": "absatz-Test, fiktiv",
-     "text": "Das Stadtfest in Halle zählte nach Angaben der Veranstalter 85.000 Besucher. Die Polizei meldete "
-             "keine größeren Zwischenfälle.\n\nIm nächsten Jahr soll das Stadtfest vier Tage dauern."},
+    {
+        "id": FEST_10,
+        "date": "2024-05-10",
+        "title": "Stadtfest in Halle eröffnet",
+        "source": "absatz-Test, fiktiv",
+        "text": "Das Stadtfest in Halle hat am Freitag mit einem Umzug durch die Altstadt begonnen. Rund 20.000 "
+        "Menschen kamen am ersten Abend.\n\nDie Bühne am Marktplatz zeigt bis Sonntag Konzerte.",
+    },
+    {
+        "id": FEST_20,
+        "date": "2024-05-20",
+        "title": "Stadtfest in Halle zieht Bilanz",
+        "source": "absatz-Test, fiktiv",
+        "text": "Das Stadtfest in Halle zählte nach Angaben der Veranstalter 85.000 Besucher. Die Polizei meldete "
+        "keine größeren Zwischenfälle.\n\nIm nächsten Jahr soll das Stadtfest vier Tage dauern.",
+    },
 ]
 
 
@@ -66,14 +76,16 @@ def test_date_filter_applies_before_ranking_not_after(story):
     period = DateRange.parse("2025-01", "2025-12")
     in_period = lambda h: period.since <= h.meta.date_num <= period.until  # noqa: E731
     unfiltered = story.search(question, k=10).hits
-    assert len(unfiltered) == 10 and not any(in_period(h) for h in unfiltered), \
+    assert len(unfiltered) == 10 and not any(in_period(h) for h in unfiltered), (
         "the case must rank every paragraph of the period below the first 10 hits"
+    )
     filtered = story.search(question, k=3, where=Filter(dates=period)).hits
     assert len(filtered) == 3 and all(in_period(h) for h in filtered)
     # A narrow filter still returns that period's best match, even for a question
     # whose best match overall lies elsewhere.
-    a = answer(story, "Wie viel kostet die Reparatur der Lindenbrücke?",
-               where=Filter(dates=DateRange.parse(None, "2024-03")))
+    a = answer(
+        story, "Wie viel kostet die Reparatur der Lindenbrücke?", where=Filter(dates=DateRange.parse(None, "2024-03"))
+    )
     assert a.citations[0].article_id == FEB and "2 Millionen Euro" in a.answer
 
 
@@ -88,8 +100,9 @@ def test_cli_date_options_and_their_errors(story_store, capsys):
 
 
 def search_ids(capsys, store, query: str, *options: str) -> list[str]:
-    code, out, err = run_cli(capsys, "search", query, "--json", "-k", "10", *options,
-                             "--chroma-path", str(store.chroma_path))
+    code, out, err = run_cli(
+        capsys, "search", query, "--json", "-k", "10", *options, "--chroma-path", str(store.chroma_path)
+    )
     assert code == 0, err
     return [h["article_id"] for h in json_lines(out)[0]["hits"]]
 
@@ -116,8 +129,9 @@ def test_an_article_dated_by_month_is_in_a_period_that_holds_the_whole_month(sto
     assert MAY in search_ids(capsys, story_store, query, "--until", "2024-05-31")
     assert MAY not in search_ids(capsys, story_store, query, "--until", "2024-05-15")
     assert MAY not in search_ids(capsys, story_store, query, "--since", "2024-05-15")
-    code, _, err = run_cli(capsys, "search", query, "--since", "2024-05-32", "--chroma-path",
-                           str(story_store.chroma_path))
+    code, _, err = run_cli(
+        capsys, "search", query, "--since", "2024-05-32", "--chroma-path", str(story_store.chroma_path)
+    )
     assert code == 2 and "--since" in err and "2024-05-32" in err
 
 
@@ -192,8 +206,9 @@ async def test_discord_article_follows_the_story_and_ask_takes_dates(simcord_env
     result = await alice.slash(channel, "article", id=FEB)
     text = str(result.response.embeds[0].to_dict())
     assert SEP in text and MAY in text and text.index(SEP) < text.index(MAY)
-    result = await alice.slash(channel, "ask", question="Wie viel kostet die Reparatur der Lindenbrücke?",
-                               until="2024-03")
+    result = await alice.slash(
+        channel, "ask", question="Wie viel kostet die Reparatur der Lindenbrücke?", until="2024-03"
+    )
     embed = reply_of(result).embeds[0]
     assert "2 Millionen Euro" in embed.description and "2024-02" in embed.fields[0].name
     bad = await alice.slash(channel, "ask", question="Lindenbrücke?", since="gestern")

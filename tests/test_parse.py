@@ -61,12 +61,16 @@ def test_only_headings_is_an_error():
 
 
 def test_markdown_front_matter_and_headings():
-    md = ("---\ntitle: Ein Titel\ndate: 2024-05-17\nurl: https://example.org/a\nsource: Test\n---\n\n"
-          "Erster Absatz.\n\n## Teil zwei\nZweiter Absatz.\n")
+    md = (
+        "---\ntitle: Ein Titel\ndate: 2024-05-17\nurl: https://example.org/a\nsource: Test\n---\n\n"
+        "Erster Absatz.\n\n## Teil zwei\nZweiter Absatz.\n"
+    )
     a = parse_markdown(md, "md1")
     assert (a.title, a.date, a.url, a.source) == ("Ein Titel", "2024-05-17", "https://example.org/a", "Test")
-    assert [(p.n, p.heading, p.text) for p in a.paragraphs] == [(1, "", "Erster Absatz."),
-                                                                 (2, "Teil zwei", "Zweiter Absatz.")]
+    assert [(p.n, p.heading, p.text) for p in a.paragraphs] == [
+        (1, "", "Erster Absatz."),
+        (2, "Teil zwei", "Zweiter Absatz."),
+    ]
 
 
 def test_markdown_bad_date_names_the_problem():
@@ -75,12 +79,14 @@ def test_markdown_bad_date_names_the_problem():
 
 
 def test_jsonl_paragraph_list_and_bad_lines():
-    text = "\n".join([
-        json.dumps({"id": "a1", "paragraphs": ["Eins.", "Zwei."], "title": "T", "date": "2024-01"}),
-        "{not json",
-        json.dumps({"id": "a2"}),
-        json.dumps({"id": "a3", "text": "Absatz eins.\n\nAbsatz zwei.", "category": "Kultur"}),
-    ])
+    text = "\n".join(
+        [
+            json.dumps({"id": "a1", "paragraphs": ["Eins.", "Zwei."], "title": "T", "date": "2024-01"}),
+            "{not json",
+            json.dumps({"id": "a2"}),
+            json.dumps({"id": "a3", "text": "Absatz eins.\n\nAbsatz zwei.", "category": "Kultur"}),
+        ]
+    )
     articles, errors = parse_jsonl(text)
     assert [a.id for a in articles] == ["a1", "a3"]
     assert [(e.line, "JSON" in e.reason or "text" in e.reason) for e in errors] == [(2, True), (3, True)]
@@ -100,8 +106,10 @@ def test_xquad_articles_parse_with_five_paragraphs_each():
 
 
 def test_sentence_splitter_keeps_abbreviations_and_ordinals():
-    text = ("Am 13. September kam Dr. Müller z. B. nach Berlin. In der 23. Minute fiel das Tor. Das war 2019. "
-            "Danach nicht mehr. Er trainierte Hannover 96. Der Verein trennte sich von ihm.")
+    text = (
+        "Am 13. September kam Dr. Müller z. B. nach Berlin. In der 23. Minute fiel das Tor. Das war 2019. "
+        "Danach nicht mehr. Er trainierte Hannover 96. Der Verein trennte sich von ihm."
+    )
     assert split_sentences(text) == [
         "Am 13. September kam Dr. Müller z. B. nach Berlin.",
         "In der 23. Minute fiel das Tor.",

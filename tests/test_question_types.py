@@ -35,8 +35,10 @@ def test_the_question_word_that_comes_first_decides():
     assert expected("Wie viele Menschen starben wo?") is Expected.NUMBER
 
 
-SENTENCE = ("Die Leitung übernimmt mit 1. Juni der frühere Wirtschaftschef Robert Schneider, weil Martin Huber "
-            "nach elf Jahren geht; die Auflage lag zuletzt bei rund 61.000 Exemplaren in Wien.")
+SENTENCE = (
+    "Die Leitung übernimmt mit 1. Juni der frühere Wirtschaftschef Robert Schneider, weil Martin Huber "
+    "nach elf Jahren geht; die Auflage lag zuletzt bei rund 61.000 Exemplaren in Wien."
+)
 
 
 @pytest.mark.parametrize(

@@ -18,9 +18,14 @@ def readme_python() -> str:
 
 
 def test_the_readme_python_example_runs_against_the_store_chroma_path_names(built_store, tmp_path):
-    proc = subprocess.run([sys.executable, "-c", readme_python()], capture_output=True, text=True, cwd=tmp_path,
-                          timeout=300, env={**os.environ, "CHROMA_PATH": str(built_store.chroma_path),
-                                            "BOT_DB": str(tmp_path / "absatz.sqlite3")})
+    proc = subprocess.run(
+        [sys.executable, "-c", readme_python()],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
+        env={**os.environ, "CHROMA_PATH": str(built_store.chroma_path), "BOT_DB": str(tmp_path / "absatz.sqlite3")},
+    )
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     assert "[1]" in lines[0] and re.match(r"\S+#\d+ ", lines[1]), proc.stdout

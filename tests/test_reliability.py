@@ -24,14 +24,18 @@ from .conftest import CORPUS, ROOT, json_lines, run_cli
 from .llm_server import FakeOpenAI
 from .simcord_helpers import bot_with, reply_of
 
-SECRETS = {"DISCORD_TOKEN": "MTIz.discord-secret-value.xyz", "LLM_API_KEY": "sk-llm-secret-value",
-           "CHROMA_AUTH_TOKEN": "chroma-secret-value"}
+SECRETS = {
+    "DISCORD_TOKEN": "MTIz.discord-secret-value.xyz",
+    "LLM_API_KEY": "sk-llm-secret-value",
+    "CHROMA_AUTH_TOKEN": "chroma-secret-value",
+}
 
 
 def test_full_disk_during_ingest_is_a_clear_error_and_the_old_index_serves(tmp_path, capsys):
     chroma = tmp_path / "chroma"
-    code, _, _ = run_cli(capsys, "ingest", str(CORPUS / "2024-03-hafen-terminal.txt"), "--chroma-path", str(chroma),
-                         "--json")
+    code, _, _ = run_cli(
+        capsys, "ingest", str(CORPUS / "2024-03-hafen-terminal.txt"), "--chroma-path", str(chroma), "--json"
+    )
     assert code == 0
     # Full: no file of the store may grow past the largest one it holds now (a bound on the
     # total would depend on how much an ingest writes per record).
@@ -42,13 +46,25 @@ def test_full_disk_during_ingest_is_a_clear_error_and_the_old_index_serves(tmp_p
         resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
 
     exe = os.path.join(os.path.dirname(sys.executable), "absatz")
-    proc = subprocess.run([exe, "ingest", str(CORPUS), "--chroma-path", str(chroma)], preexec_fn=small_disk,
-                          capture_output=True, text=True, cwd=ROOT, timeout=300,
-                          env={**os.environ, "BOT_DB": str(tmp_path / "bot.sqlite3")})
+    proc = subprocess.run(
+        [exe, "ingest", str(CORPUS), "--chroma-path", str(chroma)],
+        preexec_fn=small_disk,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+        env={**os.environ, "BOT_DB": str(tmp_path / "bot.sqlite3")},
+    )
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "cannot write to the store" in proc.stderr and "previous index still serves" in proc.stderr
-    code, out, _ = run_cli(capsys, "ask", "Was kritisieren Umweltverbände am neuen Terminal im Hafen?", "--json",
-                           "--chroma-path", str(chroma))
+    code, out, _ = run_cli(
+        capsys,
+        "ask",
+        "Was kritisieren Umweltverbände am neuen Terminal im Hafen?",
+        "--json",
+        "--chroma-path",
+        str(chroma),
+    )
     assert code == 0 and json_lines(out)[0]["citations"][0]["article_id"] == "2024-03-hafen-terminal"
 
 
@@ -85,7 +101,9 @@ async def test_secrets_never_reach_logs_replies_stats_or_audit(tmp_path, monkeyp
     (tmp_path / ".env").write_text(
         f"DISCORD_TOKEN={SECRETS['DISCORD_TOKEN']}\nLLM_API_KEY={SECRETS['LLM_API_KEY']}\n"
         f"LLM_MODEL=openai:gpt-test\nLLM_BASE_URL={llm.base_url}\n"
-        f"CHROMA_PATH={tmp_path / 'chroma'}\nCORPUS_DIR={corpus}\n", encoding="utf-8")
+        f"CHROMA_PATH={tmp_path / 'chroma'}\nCORPUS_DIR={corpus}\n",
+        encoding="utf-8",
+    )
     monkeypatch.setenv("CHROMA_AUTH_TOKEN", SECRETS["CHROMA_AUTH_TOKEN"])
     for name in ("DISCORD_TOKEN", "LLM_API_KEY", "LLM_MODEL", "LLM_BASE_URL", "CHROMA_PATH", "CORPUS_DIR"):
         monkeypatch.setenv(name, "")  # remembered, so that what .env sets is undone after the test
@@ -138,8 +156,9 @@ async def test_secrets_never_reach_logs_replies_stats_or_audit(tmp_path, monkeyp
 def test_read_only_store_refuses_ingest_and_the_running_bot_keeps_answering(tmp_path, capsys, embedder):
     """Root ignores permission bits, so the store is made immutable (chattr +i) instead."""
     chroma = tmp_path / "chroma"
-    code, _, _ = run_cli(capsys, "ingest", str(CORPUS / "2024-03-hafen-terminal.txt"), "--chroma-path", str(chroma),
-                         "--json")
+    code, _, _ = run_cli(
+        capsys, "ingest", str(CORPUS / "2024-03-hafen-terminal.txt"), "--chroma-path", str(chroma), "--json"
+    )
     assert code == 0
     running = Searcher.open(StoreSettings(chroma_path=chroma), embedder)
     question = "Was kritisieren Umweltverbände am neuen Terminal im Hafen?"
@@ -165,8 +184,14 @@ HAFEN_QUESTION = "Was kritisieren Umweltverbände am neuen Terminal im Hafen?"
 
 def absatz_process(tmp_path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
     """The CLI in a fresh process: what an admin, or a bot being restarted, runs."""
-    return subprocess.run([sys.executable, "-m", "absatz.cli", *args], capture_output=True, text=True, cwd=ROOT,
-                          timeout=timeout, env={**os.environ, "BOT_DB": str(tmp_path / "bot.sqlite3")})
+    return subprocess.run(
+        [sys.executable, "-m", "absatz.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=timeout,
+        env={**os.environ, "BOT_DB": str(tmp_path / "bot.sqlite3")},
+    )
 
 
 def one_line_error(proc: subprocess.CompletedProcess) -> str:
@@ -180,9 +205,14 @@ def mount_small_filesystem(where, size_mb: int) -> None:
     """A real file system of ``size_mb`` at ``where``: tmpfs, else a loop-mounted ext4
     image; skips the test, saying why, where this machine allows neither."""
     where.mkdir()
-    attempts = [[["mount", "-t", "tmpfs", "-o", f"size={size_mb}m", "tmpfs", str(where)]],
-                [["truncate", "-s", f"{size_mb}M", f"{where}.img"], ["mkfs.ext4", "-q", "-F", f"{where}.img"],
-                 ["mount", "-o", "loop", f"{where}.img", str(where)]]]
+    attempts = [
+        [["mount", "-t", "tmpfs", "-o", f"size={size_mb}m", "tmpfs", str(where)]],
+        [
+            ["truncate", "-s", f"{size_mb}M", f"{where}.img"],
+            ["mkfs.ext4", "-q", "-F", f"{where}.img"],
+            ["mount", "-o", "loop", f"{where}.img", str(where)],
+        ],
+    ]
     reasons = []
     for steps in attempts:
         for step in steps:

@@ -31,9 +31,16 @@ NEW = "2025-06-baeckerei-preise"
 NEW_QUESTION = "Um wie viel Cent steigt der Preis für Brötchen?"
 GONE = "2024-03-hafen-terminal"
 GONE_QUESTION = "Was kritisieren Umweltverbände am neuen Terminal im Hafen?"
-QUESTIONS = [NEW_QUESTION, GONE_QUESTION, "Wie heiß wurde es in Freiburg?", "Wer gewann das Pokalfinale?",
-             "Welche Käferart wurde im Harz entdeckt?", "How many visitors did the museum in Leipzig expect?",
-             "Wo gilt künftig Tempo 30?", "Warum ist die Bahnstrecke gesperrt?"]
+QUESTIONS = [
+    NEW_QUESTION,
+    GONE_QUESTION,
+    "Wie heiß wurde es in Freiburg?",
+    "Wer gewann das Pokalfinale?",
+    "Welche Käferart wurde im Harz entdeckt?",
+    "How many visitors did the museum in Leipzig expect?",
+    "Wo gilt künftig Tempo 30?",
+    "Warum ist die Bahnstrecke gesperrt?",
+]
 
 
 @pytest.fixture
@@ -66,8 +73,9 @@ def assert_same(got: list, expected: list) -> None:
     """The same paragraphs in the same order, the same scores (to float32 rounding: a
     matrix product over other rows may sum in another order)."""
     assert [[h[0] for h in hits] for hits in got] == [[h[0] for h in hits] for hits in expected]
-    np.testing.assert_allclose([h[1:] for hits in got for h in hits], [h[1:] for hits in expected for h in hits],
-                               rtol=0, atol=1e-6)
+    np.testing.assert_allclose(
+        [h[1:] for hits in got for h in hits], [h[1:] for hits in expected for h in hits], rtol=0, atol=1e-6
+    )
 
 
 def test_an_added_article_is_found_by_a_reader_that_did_not_reload(segmented, embedder):
@@ -110,20 +118,26 @@ def test_a_removed_article_disappears_and_an_edited_one_is_replaced(segmented, e
     for q in QUESTIONS:
         assert all(h.article_id != GONE for h in reader.search(q, k=10).hits)
     assert all(not pid.startswith(GONE + "#") for pid in index.vectors.para_ids())
-    assert all(index.vectors.para_id(int(index.vectors.p_para[r])).split("#")[0] != GONE
-               for r, _ in index.lexical.search(GONE_QUESTION, 40))
+    assert all(
+        index.vectors.para_id(int(index.vectors.p_para[r])).split("#")[0] != GONE
+        for r, _ in index.lexical.search(GONE_QUESTION, 40)
+    )
 
     # An edit: the new version is a new segment, the old rows die.
     path = folder / "2024-07-hitze-freiburg.txt"
-    path.write_text(path.read_text(encoding="utf-8")
-                    + "\n\nDer Deutsche Wetterdienst rechnet mit 41 Grad am Sonntag.\n", encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8") + "\n\nDer Deutsche Wetterdienst rechnet mit 41 Grad am Sonntag.\n",
+        encoding="utf-8",
+    )
     ingest_paths(chroma, embedder, [folder])
     index = reader.view().index
     assert len(index.vectors.segments) == 2 and index.vectors.segments[0] is base
     hits = reader.search("Mit wie viel Grad rechnet der Wetterdienst am Sonntag?").hits
     assert hits[0].article_id == "2024-07-hitze-freiburg"
-    assert sum(pid.startswith("2024-07-hitze-freiburg#") for pid in index.vectors.para_ids()) == \
-        index.article("2024-07-hitze-freiburg").paragraphs
+    assert (
+        sum(pid.startswith("2024-07-hitze-freiburg#") for pid in index.vectors.para_ids())
+        == index.article("2024-07-hitze-freiburg").paragraphs
+    )
 
 
 def test_a_merge_keeps_results_identical_and_readers_move_to_it(segmented, embedder):
@@ -135,8 +149,13 @@ def test_a_merge_keeps_results_identical_and_readers_move_to_it(segmented, embed
     index = reader.view().index
     assert len(index.manifest.segments) == 2 and index.manifest.segments[0].dead_passages
     before = results(reader)
-    lookups = (index.counts(), index.article_titles(), index.vectors.para_ids(),
-               index.lexical.idf(tokenize("Brötchen")[0]), index.lexical.coverage(NEW_QUESTION))
+    lookups = (
+        index.counts(),
+        index.article_titles(),
+        index.vectors.para_ids(),
+        index.lexical.idf(tokenize("Brötchen")[0]),
+        index.lexical.coverage(NEW_QUESTION),
+    )
     threshold_before = rank(index, NEW_QUESTION, embedder.embed_question(NEW_QUESTION)).evidence
 
     directory = chroma.settings.read_index_dir
@@ -145,8 +164,13 @@ def test_a_merge_keeps_results_identical_and_readers_move_to_it(segmented, embed
     assert merged.version == index.version and len(merged.manifest.segments) == 1
     assert not merged.manifest.segments[0].deleted  # dead rows are gone
     assert_same(results(reader), before)
-    assert (merged.counts(), merged.article_titles(), merged.vectors.para_ids(),
-            merged.lexical.idf(tokenize("Brötchen")[0]), merged.lexical.coverage(NEW_QUESTION)) == lookups
+    assert (
+        merged.counts(),
+        merged.article_titles(),
+        merged.vectors.para_ids(),
+        merged.lexical.idf(tokenize("Brötchen")[0]),
+        merged.lexical.coverage(NEW_QUESTION),
+    ) == lookups
     assert rank(merged, NEW_QUESTION, embedder.embed_question(NEW_QUESTION)).evidence == threshold_before
     assert sorted(p.name for p in directory.iterdir() if p.name.startswith("seg-")) == segment_names(merged)
 
@@ -174,8 +198,18 @@ def test_a_background_merge_runs_in_its_own_process(segmented, embedder, monkeyp
 def test_index_files_are_memory_mapped_and_shared_between_processes(built_store, searcher):
     index = searcher.view().index
     seg = index.vectors.segments[0]
-    for array in (seg.p_vec, seg.p_f32, seg.s_vec, seg.s_scale, seg.p_para, seg.sent_start, seg.lexicon.data,
-                  seg.lexicon.indices, seg.lexicon.indptr, seg.a_key):
+    for array in (
+        seg.p_vec,
+        seg.p_f32,
+        seg.s_vec,
+        seg.s_scale,
+        seg.p_para,
+        seg.sent_start,
+        seg.lexicon.data,
+        seg.lexicon.indices,
+        seg.lexicon.indptr,
+        seg.a_key,
+    ):
         assert isinstance(array, np.memmap)
     searcher.search("Wie heiß wurde es in Freiburg?")
     with open("/proc/self/maps") as maps:
@@ -184,11 +218,13 @@ def test_index_files_are_memory_mapped_and_shared_between_processes(built_store,
     assert str(seg.directory / "bm25" / "data.npy") in mapped
 
     # A second process maps the very same files: the page cache holds one copy for both.
-    code = ("import sys; from pathlib import Path; from vectorstore.readindex import Reader; "
-            "from vectorstore.chroma import Chroma; from vectorstore.settings import StoreSettings; "
-            f"r = Reader(Chroma(StoreSettings(chroma_path=Path({str(built_store.chroma_path)!r})))); "
-            "seg = r.view().index.vectors.segments[0]; "
-            "print(sorted({l.split()[-1] for l in open('/proc/self/maps') if str(seg.directory) in l}))")
+    code = (
+        "import sys; from pathlib import Path; from vectorstore.readindex import Reader; "
+        "from vectorstore.chroma import Chroma; from vectorstore.settings import StoreSettings; "
+        f"r = Reader(Chroma(StoreSettings(chroma_path=Path({str(built_store.chroma_path)!r})))); "
+        "seg = r.view().index.vectors.segments[0]; "
+        "print(sorted({l.split()[-1] for l in open('/proc/self/maps') if str(seg.directory) in l}))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert out.returncode == 0, out.stderr
     assert str(seg.directory / "s_vec") in out.stdout and str(seg.directory / "p_vec") in out.stdout

@@ -87,8 +87,9 @@ def _open(settings: StoreSettings) -> ClientAPI:
             headers = {"X-Chroma-Token": settings.chroma_auth_token} if settings.chroma_auth_token else None
             token = _timeout.set(settings.chroma_timeout_s)
             try:
-                return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port,
-                                           ssl=settings.chroma_ssl, headers=headers)
+                return chromadb.HttpClient(
+                    host=settings.chroma_host, port=settings.chroma_port, ssl=settings.chroma_ssl, headers=headers
+                )
             finally:
                 _timeout.reset(token)
         settings.chroma_path.mkdir(parents=True, exist_ok=True)
@@ -159,8 +160,9 @@ class Chroma:
     def create(self, name: str, metadata: Metadata | None = None) -> Collection:
         """The collection ``name``, created (with ``metadata``) when missing."""
         client = self.client()
-        return self.call(client.get_or_create_collection, name, configuration=COSINE, metadata=metadata,
-                         embedding_function=None)
+        return self.call(
+            client.get_or_create_collection, name, configuration=COSINE, metadata=metadata, embedding_function=None
+        )
 
     def drop(self, name: str) -> None:
         """Delete the collection ``name``; one that is already gone is fine."""
@@ -174,8 +176,9 @@ class Chroma:
 
     # --- reading in pages ---------------------------------------------------------
 
-    def pages(self, collection: Collection, include: Include, where: Where | None = None,
-              batch: int = SCAN_BATCH) -> Iterator[GetResult]:
+    def pages(
+        self, collection: Collection, include: Include, where: Where | None = None, batch: int = SCAN_BATCH
+    ) -> Iterator[GetResult]:
         """``get`` of every matching record, ``batch`` at a time."""
         offset = 0
         while True:

@@ -117,5 +117,5 @@ class SentenceTransformerEmbeddings(VectorEmbeddings):
 
 def load_embedder(model: str, device: str = "cpu") -> VectorEmbeddings:
     if model.startswith(BUNDLED_PREFIX):
-        return BundledE5Embeddings(model[len(BUNDLED_PREFIX):])
+        return BundledE5Embeddings(model[len(BUNDLED_PREFIX) :])
     return SentenceTransformerEmbeddings(model, device=device)

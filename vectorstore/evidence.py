@@ -70,8 +70,9 @@ PROBES: tuple[str, ...] = tuple(
 PROBE_SPREAD = 2.8
 
 
-def margin(sentence_sims: Sequence[float], passage_sims: Sequence[float],
-           tops: tuple[float, float] | None = None) -> float:
+def margin(
+    sentence_sims: Sequence[float], passage_sims: Sequence[float], tops: tuple[float, float] | None = None
+) -> float:
     """Top similarity minus the mean of the tail, for sentences and passages, summed.
 
     ``tops`` replaces the top similarities (sentence, passage): a search narrowed to a

@@ -43,7 +43,7 @@ def new_version() -> str:
 class PointerMeta:
     """The pointer's metadata as one read found it (:meth:`Generations.read`)."""
 
-    live: str = ""                    # the live generation; "" before the first ingest
+    live: str = ""  # the live generation; "" before the first ingest
     embedder: str = ""
     dim: int = 0
     corpus_version: str = ""
@@ -58,9 +58,14 @@ class PointerMeta:
 
     def to_metadata(self) -> Metadata:
         values: dict[str, str | int | float | None] = {
-            "live": self.live, "embedder": self.embedder, "dim": self.dim, "corpus_version": self.corpus_version,
-            "last_ingest": self.last_ingest, "last_ingest_summary": self.last_ingest_summary,
-            "abstain_threshold": self.abstain_threshold, "created": self.created,
+            "live": self.live,
+            "embedder": self.embedder,
+            "dim": self.dim,
+            "corpus_version": self.corpus_version,
+            "last_ingest": self.last_ingest,
+            "last_ingest_summary": self.last_ingest_summary,
+            "abstain_threshold": self.abstain_threshold,
+            "created": self.created,
         }
         return {k: v for k, v in values.items() if v is not None}
 
@@ -129,8 +134,9 @@ class Generations:
         for kind in KINDS:
             collection = self.chroma.collection(f"{generation}.{kind}")
             if collection is None:
-                raise StoreError(f"the index {self.location} is incomplete ({generation}.{kind} is missing): "
-                                 "rebuild it")
+                raise StoreError(
+                    f"the index {self.location} is incomplete ({generation}.{kind} is missing): rebuild it"
+                )
             found[kind] = collection
         return Collections(generation, **found)
 
@@ -145,24 +151,41 @@ class Generations:
         if pointer.live:
             pointer.check_embedder(embedder, self.location)
             return pointer, self.create(pointer.live)
-        pointer = PointerMeta(live=self.new_generation(), embedder=embedder, dim=dim, corpus_version=new_version(),
-                              created=time.time())
+        pointer = PointerMeta(
+            live=self.new_generation(), embedder=embedder, dim=dim, corpus_version=new_version(), created=time.time()
+        )
         collections = self.create(pointer.live)
         self._write(pointer)
         return pointer, collections
 
     def bump_version(self, summary: str, version: str, threshold: float) -> None:
         """Announce a new corpus version: readers move to it at their next question."""
-        self._write(replace(self.read(), corpus_version=version, last_ingest=time.time(), last_ingest_summary=summary,
-                            abstain_threshold=threshold))
+        self._write(
+            replace(
+                self.read(),
+                corpus_version=version,
+                last_ingest=time.time(),
+                last_ingest_summary=summary,
+                abstain_threshold=threshold,
+            )
+        )
 
-    def switch_to(self, generation: str, embedder: str, dim: int, summary: str, version: str,
-                  threshold: float) -> None:
+    def switch_to(self, generation: str, embedder: str, dim: int, summary: str, version: str, threshold: float) -> None:
         """Make a fully written generation live, then drop the one it replaces."""
         old = self.read()
-        self._write(replace(old, live=generation, embedder=embedder, dim=dim, corpus_version=version,
-                            last_ingest=time.time(), last_ingest_summary=summary, abstain_threshold=threshold,
-                            created=old.created if old.created is not None else time.time()))
+        self._write(
+            replace(
+                old,
+                live=generation,
+                embedder=embedder,
+                dim=dim,
+                corpus_version=version,
+                last_ingest=time.time(),
+                last_ingest_summary=summary,
+                abstain_threshold=threshold,
+                created=old.created if old.created is not None else time.time(),
+            )
+        )
         if old.live and old.live != generation:
             self.drop(old.live)
 

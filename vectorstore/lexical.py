@@ -62,8 +62,15 @@ class LexicalStats:
         return out
 
 
-def _scatter(cols: np.ndarray, docs: np.ndarray, weights: np.ndarray, indptr: np.ndarray, written: np.ndarray,
-             data_out: np.ndarray, indices_out: np.ndarray) -> None:
+def _scatter(
+    cols: np.ndarray,
+    docs: np.ndarray,
+    weights: np.ndarray,
+    indptr: np.ndarray,
+    written: np.ndarray,
+    data_out: np.ndarray,
+    indices_out: np.ndarray,
+) -> None:
     """Put postings into their place in a CSC matrix whose column sizes are known. Input
     comes in increasing document order per column; each column fills from its start."""
     if not len(cols):
@@ -149,8 +156,9 @@ class LexiconWriter:
         indices = np.lib.format.open_memmap(self.directory / "indices.npy", "w+", np.int32, (nnz,))
         written = np.zeros(len(terms), np.int64)
         ends = np.cumsum(lengths, dtype=np.int64)
-        tokens = (np.memmap(self.directory / "tokens.tmp", np.int32, "r") if len(ends) and ends[-1]
-                  else np.zeros(0, np.int32))
+        tokens = (
+            np.memmap(self.directory / "tokens.tmp", np.int32, "r") if len(ends) and ends[-1] else np.zeros(0, np.int32)
+        )
         for d0 in range(0, self.n_docs, CHUNK_DOCS):
             d1 = min(self.n_docs, d0 + CHUNK_DOCS)
             t0, t1 = int(ends[d0 - 1]) if d0 else 0, int(ends[d1 - 1])
@@ -167,9 +175,18 @@ class LexiconWriter:
         np.save(self.directory / "indptr.npy", indptr)
         np.save(self.directory / "doc_len.npy", lengths)
         _write_vocab(self.directory, terms)
-        (self.directory / "bm25.json").write_text(json.dumps(
-            {"n_docs": self.n_docs, "total_len": self.total_len, "terms": len(terms), "k1": K1, "b": B,
-             "method": "lucene"}))
+        (self.directory / "bm25.json").write_text(
+            json.dumps(
+                {
+                    "n_docs": self.n_docs,
+                    "total_len": self.total_len,
+                    "terms": len(terms),
+                    "k1": K1,
+                    "b": B,
+                    "method": "lucene",
+                }
+            )
+        )
         (self.directory / "tokens.tmp").unlink(missing_ok=True)
 
     def abandon(self) -> None:
@@ -237,8 +254,9 @@ def merge_lexicons(sources: Sequence[tuple[Lexicon, np.ndarray]], directory: Pat
     vocab: dict[str, int] = {}
     col_maps = []
     for lex, _ in sources:
-        col_maps.append(np.fromiter((vocab.setdefault(t, len(vocab)) for t in lex.terms), np.int64,
-                                    count=len(lex.terms)))
+        col_maps.append(
+            np.fromiter((vocab.setdefault(t, len(vocab)) for t in lex.terms), np.int64, count=len(lex.terms))
+        )
     terms = list(vocab)
     del vocab
     doc_maps, offset = [], 0
@@ -279,9 +297,18 @@ def merge_lexicons(sources: Sequence[tuple[Lexicon, np.ndarray]], directory: Pat
     lengths = np.concatenate([np.asarray(lex.doc_len)[keep] for lex, keep in sources]) if sources else np.zeros(0)
     np.save(directory / "doc_len.npy", lengths.astype(np.int32))
     _write_vocab(directory, terms)
-    (directory / "bm25.json").write_text(json.dumps(
-        {"n_docs": len(lengths), "total_len": int(lengths.sum()), "terms": len(terms), "k1": K1, "b": B,
-         "method": "lucene"}))
+    (directory / "bm25.json").write_text(
+        json.dumps(
+            {
+                "n_docs": len(lengths),
+                "total_len": int(lengths.sum()),
+                "terms": len(terms),
+                "k1": K1,
+                "b": B,
+                "method": "lucene",
+            }
+        )
+    )
 
 
 class LexicalIndex:

@@ -112,10 +112,20 @@ class Manifest:
 
     def save(self, directory: Path) -> None:
         tmp = directory / f".{MANIFEST}.{uuid.uuid4().hex[:8]}"
-        tmp.write_text(json.dumps({
-            "format": FORMAT, "version": self.version, "generation": self.generation, "embedder": self.embedder,
-            "dim": self.dim, "serial": self.serial, "max_committed": self.max_committed,
-            "segments": [vars(e) for e in self.segments]}))
+        tmp.write_text(
+            json.dumps(
+                {
+                    "format": FORMAT,
+                    "version": self.version,
+                    "generation": self.generation,
+                    "embedder": self.embedder,
+                    "dim": self.dim,
+                    "serial": self.serial,
+                    "max_committed": self.max_committed,
+                    "segments": [vars(e) for e in self.segments],
+                }
+            )
+        )
         os.replace(tmp, directory / MANIFEST)
 
     @classmethod
@@ -126,8 +136,15 @@ class Manifest:
             head = json.loads((directory / MANIFEST).read_text())
             if head.get("format") != FORMAT:
                 return None
-            return cls(head["version"], head["generation"], head["embedder"], int(head["dim"]),
-                       tuple(Entry(**e) for e in head["segments"]), int(head["serial"]), float(head["max_committed"]))
+            return cls(
+                head["version"],
+                head["generation"],
+                head["embedder"],
+                int(head["dim"]),
+                tuple(Entry(**e) for e in head["segments"]),
+                int(head["serial"]),
+                float(head["max_committed"]),
+            )
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
@@ -219,8 +236,9 @@ class ReadIndex:
             return None
 
     @classmethod
-    def build(cls, writer: Writer | None, version: str, embedder: tuple[str, int],
-              previous: ReadIndex | None = None) -> ReadIndex:
+    def build(
+        cls, writer: Writer | None, version: str, embedder: tuple[str, int], previous: ReadIndex | None = None
+    ) -> ReadIndex:
         """The committed state of ``writer``'s generation built from scratch into a folder of
         its own (removed with the index): what a check compares a saved index with."""
         directory = Path(tempfile.mkdtemp(prefix="absatz-index-"))
@@ -255,9 +273,15 @@ class ReadIndex:
         sentences = tuple(vec.s_text[int(r)] for r in vec.sentence_rows(np.asarray([row]))) if row is not None else ()
         if row is None or not sentences:
             raise UnknownCitation(cid)
-        return ParagraphView(para_id=para_id, article_id=article_id, paragraph=n, text=" ".join(sentences),
-                             heading=vec.para_heading[row], meta=vec.article_meta[int(vec.para_article[row])],
-                             sentences=sentences)
+        return ParagraphView(
+            para_id=para_id,
+            article_id=article_id,
+            paragraph=n,
+            text=" ".join(sentences),
+            heading=vec.para_heading[row],
+            meta=vec.article_meta[int(vec.para_article[row])],
+            sentences=sentences,
+        )
 
     def article(self, article_id: str) -> ArticleSummary:
         row = self.vectors.article_row(article_id)
@@ -305,8 +329,14 @@ def _pages(writer: Writer, include: list[str], where: Where | None = None) -> It
         yield cast("dict[str, Any]", page)
 
 
-def _write_segment(writer: Writer, articles: dict[str, ArticleRecord], ids: list[str], directory: Path, dim: int,
-                   stats: LexicalStats | None) -> tuple[str, dict[str, Any]]:
+def _write_segment(
+    writer: Writer,
+    articles: dict[str, ArticleRecord],
+    ids: list[str],
+    directory: Path,
+    dim: int,
+    stats: LexicalStats | None,
+) -> tuple[str, dict[str, Any]]:
     """A new segment of ``ids`` (read back from Chroma ``BUILD_BATCH`` articles at a time)."""
     name = new_segment_name()
     seg = SegmentWriter(directory / name, dim)
@@ -328,8 +358,9 @@ def build_full(writer: Writer, version: str, embedder: tuple[str, int], director
     if not ids:
         return Manifest(version, writer.generation, name, dim)
     seg_name, meta = _write_segment(writer, articles, ids, directory, dim, None)
-    return Manifest(version, writer.generation, name, dim, (Entry(seg_name, meta["passages"]),), 1,
-                    meta["max_committed"])
+    return Manifest(
+        version, writer.generation, name, dim, (Entry(seg_name, meta["passages"]),), 1, meta["max_committed"]
+    )
 
 
 def changes(writer: Writer, index: ReadIndex) -> tuple[dict[str, ArticleRecord], list[str]]:
@@ -339,8 +370,11 @@ def changes(writer: Writer, index: ReadIndex) -> tuple[dict[str, ArticleRecord],
     that number does not add up."""
     since = index.manifest.max_committed - CLOCK_SLACK_S
     committed_since = cast("Where", {"committed": {"$gte": since}})  # mypy cannot infer the nested Literal key
-    recent = [ArticleRecord.from_metadata(m) for page in _pages(writer, ["metadatas"], committed_since)
-              for m in page["metadatas"] or []]
+    recent = [
+        ArticleRecord.from_metadata(m)
+        for page in _pages(writer, ["metadatas"], committed_since)
+        for m in page["metadatas"] or []
+    ]
     changed = {r.article_id: r for r in recent if index.hash_of(r.article_id) != r.article_hash}
     new = sum(1 for aid in changed if index.vectors.article_row(aid) is None)
     total = writer.chroma.call(writer.collections.articles.count)
@@ -381,8 +415,7 @@ def update(writer: Writer, index: ReadIndex, version: str, directory: Path) -> M
         entries.append(replace(entry, deleted=deleted, dead_passages=len(vec.segments[s].dead_passages(arr))))
     max_committed = manifest.max_committed
     if changed:
-        name, meta = _write_segment(writer, changed, sorted(changed), directory, manifest.dim,
-                                    index.lexical.stats())
+        name, meta = _write_segment(writer, changed, sorted(changed), directory, manifest.dim, index.lexical.stats())
         entries.append(Entry(name, meta["passages"]))
         max_committed = max(max_committed, meta["max_committed"])
     return replace(manifest, version=version, segments=tuple(entries), serial=serial, max_committed=max_committed)
@@ -489,9 +522,14 @@ def schedule_merge(directory: Path) -> None:
         return
     root = Path(__file__).resolve().parent.parent
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH", "")]))}
-    subprocess.Popen([sys.executable, "-m", "vectorstore.readindex", "merge", str(directory)], env=env,
-                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                     start_new_session=True)
+    subprocess.Popen(
+        [sys.executable, "-m", "vectorstore.readindex", "merge", str(directory)],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
 
 
 # --- the reader ------------------------------------------------------------------------------------
@@ -557,7 +595,9 @@ class Reader:
         pointer = self.generations.read()
         current = self._view
         if current is not None and (current.pointer.corpus_version, current.pointer.live) == (
-                pointer.corpus_version, pointer.live):
+            pointer.corpus_version,
+            pointer.live,
+        ):
             if self._manifest_stat() == self._stat:
                 return current
             with self._lock:
@@ -565,7 +605,9 @@ class Reader:
         with self._lock:
             current = self._view
             if current is not None and (current.pointer.corpus_version, current.pointer.live) == (
-                    pointer.corpus_version, pointer.live):
+                pointer.corpus_version,
+                pointer.live,
+            ):
                 return current
             index = self._open(pointer)
             return self._serve(CorpusView(index, pointer))
@@ -583,12 +625,17 @@ class Reader:
             self._stat = self._manifest_stat()
             manifest = Manifest.load(self.directory())
             index = current.index
-            if manifest is None or manifest.version != index.version or manifest.serial == index.manifest.serial \
-                    or not manifest.usable_for(index.generation, index.embedder):
+            if (
+                manifest is None
+                or manifest.version != index.version
+                or manifest.serial == index.manifest.serial
+                or not manifest.usable_for(index.generation, index.embedder)
+            ):
                 return current
             try:
-                return self._serve(CorpusView(ReadIndex.open(self.directory(), manifest, self._segments),
-                                              current.pointer))
+                return self._serve(
+                    CorpusView(ReadIndex.open(self.directory(), manifest, self._segments), current.pointer)
+                )
             except FileNotFoundError:
                 time.sleep(0.05 * (attempt + 1))
         return current
@@ -600,8 +647,11 @@ class Reader:
             directory = self.directory()
             self._stat = self._manifest_stat()
             manifest = Manifest.load(directory)
-            stale = manifest is None or not manifest.usable_for(pointer.live, pointer.embedder) or (
-                manifest.version != pointer.corpus_version and self._behind(manifest, pointer))
+            stale = (
+                manifest is None
+                or not manifest.usable_for(pointer.live, pointer.embedder)
+                or (manifest.version != pointer.corpus_version and self._behind(manifest, pointer))
+            )
             try:
                 if stale:
                     manifest = self._sync(pointer, directory)

@@ -121,13 +121,21 @@ class ArticleRecord:
     committed: float = 0.0  # when (time.time()); an ingest compares it with the last announcement
 
     def to_metadata(self) -> Metadata:
-        return {**self.meta.to_metadata(), "article_id": self.article_id, "article_hash": self.article_hash,
-                "committed": self.committed}
+        return {
+            **self.meta.to_metadata(),
+            "article_id": self.article_id,
+            "article_hash": self.article_hash,
+            "committed": self.committed,
+        }
 
     @classmethod
     def from_metadata(cls, meta: Mapping[str, object]) -> ArticleRecord:
-        return cls(text_of(meta, "article_id"), text_of(meta, "article_hash"), ArticleMeta.from_metadata(meta),
-                   number_of(meta, "committed") or 0.0)
+        return cls(
+            text_of(meta, "article_id"),
+            text_of(meta, "article_hash"),
+            ArticleMeta.from_metadata(meta),
+            number_of(meta, "committed") or 0.0,
+        )
 
 
 @dataclass(frozen=True)

@@ -61,8 +61,10 @@ class SearchResult:
         if row is None:
             return []
         rows = vectors.sentence_rows(np.asarray([row]))
-        return [SentenceVector(int(vectors.s_index[r]), vectors.s_text[r], v)
-                for r, v in zip(rows, vectors.sentence_vectors(rows), strict=True)]
+        return [
+            SentenceVector(int(vectors.s_index[r]), vectors.s_text[r], v)
+            for r, v in zip(rows, vectors.sentence_vectors(rows), strict=True)
+        ]
 
 
 @dataclass(frozen=True)
@@ -70,8 +72,8 @@ class PassageCandidates:
     """The passages nearest the question, as paragraphs: each one's best passage."""
 
     best: dict[int, float]  # paragraph row → similarity of its best passage in the pool
-    row: dict[int, int]     # paragraph row → that passage's row
-    pool: list[float]       # the pool's similarities, best first: the evidence's background
+    row: dict[int, int]  # paragraph row → that passage's row
+    pool: list[float]  # the pool's similarities, best first: the evidence's background
 
 
 def passage_candidates(vec: VectorIndex, qvec: np.ndarray, allowed: np.ndarray | None) -> PassageCandidates:
@@ -102,10 +104,10 @@ def lexical_candidates(index: ReadIndex, query: str, allowed: np.ndarray | None)
 class SentenceScores:
     """The similarities of the candidate paragraphs' sentences to the question."""
 
-    rows: np.ndarray                  # sentence rows, grouped by paragraph
-    sims: np.ndarray                  # one per row
+    rows: np.ndarray  # sentence rows, grouped by paragraph
+    sims: np.ndarray  # one per row
     spans: dict[int, tuple[int, int]]  # paragraph row → its slice of ``rows``
-    best: dict[int, float]            # paragraph row → its best sentence's similarity
+    best: dict[int, float]  # paragraph row → its best sentence's similarity
 
     def pool(self) -> list[float]:
         """The ``SENTENCE_POOL`` best similarities, best first: the evidence's background."""
@@ -119,8 +121,9 @@ class SentenceScores:
         """A paragraph's sentences, best first (built for the few hits shown, not every candidate)."""
         start, end = self.spans[para]
         order = start + np.argsort(-self.sims[start:end])
-        return [SentenceMatch(vec.s_text[self.rows[i]], int(vec.s_index[self.rows[i]]), float(self.sims[i]))
-                for i in order]
+        return [
+            SentenceMatch(vec.s_text[self.rows[i]], int(vec.s_index[self.rows[i]]), float(self.sims[i])) for i in order
+        ]
 
 
 def sentence_scores(vec: VectorIndex, candidates: np.ndarray, qvec: np.ndarray) -> SentenceScores:
@@ -129,8 +132,11 @@ def sentence_scores(vec: VectorIndex, candidates: np.ndarray, qvec: np.ndarray) 
     starts, ends = vec.sentence_bounds(candidates)
     counts = ends - starts
     offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-    rows = np.concatenate([np.arange(a, b) for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]).astype(
-        np.int64) if len(starts) else np.zeros(0, np.int64)
+    rows = (
+        np.concatenate([np.arange(a, b) for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]).astype(np.int64)
+        if len(starts)
+        else np.zeros(0, np.int64)
+    )
     sims = vec.sentence_scores(rows, qvec)
     has = counts > 0
     tops = np.maximum.reduceat(sims, offsets[:-1][has]) if has.any() else np.zeros(0)
@@ -145,16 +151,21 @@ class Fused:
     score: dict[int, float]  # paragraph row → the fused score, 0…1
 
 
-def fuse(candidates: list[int], passage: dict[int, float], sentence: dict[int, float], lexical: dict[int, float],
-         coverage: float, w: FusionWeights) -> Fused:
+def fuse(
+    candidates: list[int],
+    passage: dict[int, float],
+    sentence: dict[int, float],
+    lexical: dict[int, float],
+    coverage: float,
+    w: FusionWeights,
+) -> Fused:
     """Dense and BM25 scores, each normalised over the candidates, mixed by a lexical
     weight that shrinks with the share of the question BM25 can see (``coverage``). A
     candidate missing one dense score gets the lowest one of its kind."""
     p_floor = min(passage.values()) if passage else 0.0
     s_floor = min(sentence.values()) if sentence else 0.0
     dense = {
-        para: w.passage * passage.get(para, p_floor) + w.sentence * sentence.get(para, s_floor)
-        for para in candidates
+        para: w.passage * passage.get(para, p_floor) + w.sentence * sentence.get(para, s_floor) for para in candidates
     }
     d_hi, d_lo = max(dense.values()), min(dense.values())
     l_hi = max(lexical.values()) if lexical else 0.0
@@ -167,8 +178,9 @@ def fuse(candidates: list[int], passage: dict[int, float], sentence: dict[int, f
     return Fused(dense, score)
 
 
-def narrowed_evidence(index: ReadIndex, query: str, qvec: np.ndarray, sentence_pool: list[float],
-                      passage_pool: list[float]) -> float:
+def narrowed_evidence(
+    index: ReadIndex, query: str, qvec: np.ndarray, sentence_pool: list[float], passage_pool: list[float]
+) -> float:
     """How far the best hit of a slice stands out from the whole corpus's background.
 
     A slice of a few articles has no background of its own: its best sentence would be
@@ -176,13 +188,23 @@ def narrowed_evidence(index: ReadIndex, query: str, qvec: np.ndarray, sentence_p
     if not sentence_pool or not passage_pool:
         return 0.0
     everything = passage_candidates(index.vectors, qvec, None)
-    background = sentence_scores(index.vectors, np.asarray(
-        sorted(set(everything.best) | set(lexical_candidates(index, query, None))), dtype=np.int64), qvec)
+    background = sentence_scores(
+        index.vectors,
+        np.asarray(sorted(set(everything.best) | set(lexical_candidates(index, query, None))), dtype=np.int64),
+        qvec,
+    )
     return margin(background.pool(), everything.pool, (sentence_pool[0], passage_pool[0]))
 
 
-def rank(index: ReadIndex, query: str, qvec: np.ndarray, k: int = 5, where: Filter | None = None,
-         weights: FusionWeights = FusionWeights(), threshold: float = float("inf")) -> SearchResult:
+def rank(
+    index: ReadIndex,
+    query: str,
+    qvec: np.ndarray,
+    k: int = 5,
+    where: Filter | None = None,
+    weights: FusionWeights = FusionWeights(),
+    threshold: float = float("inf"),
+) -> SearchResult:
     """Ranked paragraphs of ``index`` for ``query``, only those ``where`` allows: pure
     computation on the read index."""
     vec = index.vectors
@@ -194,8 +216,11 @@ def rank(index: ReadIndex, query: str, qvec: np.ndarray, k: int = 5, where: Filt
     coverage = index.lexical.coverage(query)
     candidates = np.asarray(sorted(set(passages.best) | set(lexical)), dtype=np.int64)
     sentences = sentence_scores(vec, candidates, qvec)
-    evidence = margin(sentences.pool(), passages.pool) if allowed is None else narrowed_evidence(
-        index, query, qvec, sentences.pool(), passages.pool)
+    evidence = (
+        margin(sentences.pool(), passages.pool)
+        if allowed is None
+        else narrowed_evidence(index, query, qvec, sentences.pool(), passages.pool)
+    )
     if not len(candidates):
         return SearchResult(query, [], qvec, coverage, evidence, threshold, index)
     fused = fuse(candidates.tolist(), passages.best, sentences.best, lexical, coverage, weights)
@@ -204,18 +229,20 @@ def rank(index: ReadIndex, query: str, qvec: np.ndarray, k: int = 5, where: Filt
     for para in ranked:
         article = int(vec.para_article[para])
         best = passages.row.get(para)
-        hits.append(Hit(
-            para_id=vec.para_id(para),
-            article_id=vec.article_ids[article],
-            paragraph=int(vec.para_number[para]),
-            score=fused.score[para],
-            dense=fused.dense[para],
-            lexical=lexical.get(para, 0.0),
-            meta=vec.article_meta[article],
-            heading=vec.para_heading[para],
-            passage=vec.p_text[best] if best is not None else "",
-            sentences=sentences.matches(vec, para),
-        ))
+        hits.append(
+            Hit(
+                para_id=vec.para_id(para),
+                article_id=vec.article_ids[article],
+                paragraph=int(vec.para_number[para]),
+                score=fused.score[para],
+                dense=fused.dense[para],
+                lexical=lexical.get(para, 0.0),
+                meta=vec.article_meta[article],
+                heading=vec.para_heading[para],
+                passage=vec.p_text[best] if best is not None else "",
+                sentences=sentences.matches(vec, para),
+            )
+        )
     return SearchResult(query, recency_order(hits, query)[:k], qvec, coverage, evidence, threshold, index)
 
 

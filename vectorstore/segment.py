@@ -174,15 +174,15 @@ class ArticleRows:
     article_hash: str
     meta: ArticleMeta
     committed: float
-    para_number: np.ndarray          # int32
+    para_number: np.ndarray  # int32
     para_heading: list[str]
-    p_para: np.ndarray               # int32: the passage's paragraph, 0-based within the article
+    p_para: np.ndarray  # int32: the passage's paragraph, 0-based within the article
     p_text: list[str]
-    p_vec: np.ndarray                # float32
+    p_vec: np.ndarray  # float32
     s_para: np.ndarray
     s_index: np.ndarray
     s_text: list[str]
-    s_vec: np.ndarray                # float32, or int8 with s_scale (a merge copies it)
+    s_vec: np.ndarray  # float32, or int8 with s_scale (a merge copies it)
     s_scale: np.ndarray | None = None
 
 
@@ -207,13 +207,18 @@ def rows_of(record: ArticleRecord, passages: list[StoredUnit], sentences: list[S
     sentences = sorted(sentences, key=lambda u: (u.paragraph, u.index))
     dim = len(passages[0].vector) if passages else len(sentences[0].vector) if sentences else 0
     return ArticleRows(
-        article_id=record.article_id, article_hash=record.article_hash, meta=record.meta,
-        committed=record.committed, para_number=np.asarray(numbers, np.int32),
+        article_id=record.article_id,
+        article_hash=record.article_hash,
+        meta=record.meta,
+        committed=record.committed,
+        para_number=np.asarray(numbers, np.int32),
         para_heading=[headings[n] for n in numbers],
-        p_para=np.asarray([prow[u.paragraph] for u in passages], np.int32), p_text=[u.text for u in passages],
+        p_para=np.asarray([prow[u.paragraph] for u in passages], np.int32),
+        p_text=[u.text for u in passages],
         p_vec=np.asarray([u.vector for u in passages], np.float32).reshape(-1, dim),
         s_para=np.asarray([prow[u.paragraph] for u in sentences], np.int32),
-        s_index=np.asarray([u.index for u in sentences], np.int32), s_text=[u.text for u in sentences],
+        s_index=np.asarray([u.index for u in sentences], np.int32),
+        s_text=[u.text for u in sentences],
         s_vec=np.asarray([u.vector for u in sentences], np.float32).reshape(-1, dim),
     )
 
@@ -222,10 +227,17 @@ def rows_of(record: ArticleRecord, passages: list[StoredUnit], sentences: list[S
 
 _ARRAYS: dict[str, tuple[Any, int]] = {
     # name: (dtype, 0 for a column or "dim" rows)
-    "a_date": (np.int64, 0), "a_committed": (np.float64, 0), "a_para": (np.int64, 0), "a_scale": (np.float32, 0),
-    "para_article": (np.int32, 0), "para_number": (np.int32, 0), "sent_start": (np.int64, 0),
-    "p_para": (np.int32, 0), "p_scale": (np.float32, 0),
-    "s_index": (np.int32, 0), "s_scale": (np.float32, 0),
+    "a_date": (np.int64, 0),
+    "a_committed": (np.float64, 0),
+    "a_para": (np.int64, 0),
+    "a_scale": (np.float32, 0),
+    "para_article": (np.int32, 0),
+    "para_number": (np.int32, 0),
+    "sent_start": (np.int64, 0),
+    "p_para": (np.int32, 0),
+    "p_scale": (np.float32, 0),
+    "s_index": (np.int32, 0),
+    "s_scale": (np.float32, 0),
 }
 _VECTORS = ("a_vec", "p_vec", "s_vec")  # int8
 _TEXTS = ("a_id", "a_hash", "a_meta", "a_category", "a_source", "para_heading", "p_text", "s_text")
@@ -241,8 +253,9 @@ class SegmentWriter:
     def __init__(self, directory: Path, dim: int, center: np.ndarray | None = None):
         directory.mkdir(parents=True)
         self.directory, self.dim = directory, dim
-        self._arrays = {name: RawWriter(directory / name, dtype, dim if width else 0)
-                        for name, (dtype, width) in _ARRAYS.items()}
+        self._arrays = {
+            name: RawWriter(directory / name, dtype, dim if width else 0) for name, (dtype, width) in _ARRAYS.items()
+        }
         self._arrays.update({name: RawWriter(directory / name, np.int8, dim) for name in _VECTORS})
         self._arrays["p_f32"] = RawWriter(directory / "p_f32", np.float32, dim)
         self._texts = {name: TextsWriter(directory / name) for name in _TEXTS}
@@ -274,8 +287,10 @@ class SegmentWriter:
             p_texts += art.p_text
             s_texts += art.s_text
             title = art.meta.title
-            lex_texts += [index_text(t, {"title": title, "heading": art.para_heading[p]})
-                          for t, p in zip(art.p_text, art.p_para.tolist(), strict=True)]
+            lex_texts += [
+                index_text(t, {"title": title, "heading": art.para_heading[p]})
+                for t, p in zip(art.p_text, art.p_para.tolist(), strict=True)
+            ]
             sv, ss = (art.s_vec, art.s_scale) if art.s_scale is not None else quantize(art.s_vec)
             p_f32.append(np.asarray(art.p_vec, np.float32).reshape(-1, self.dim))
             s_vecs.append(sv)
@@ -317,8 +332,11 @@ class SegmentWriter:
         t["s_text"].add(s_texts)
         self._lexicon.add(lex_texts)
 
-    def finish(self, stats: LexicalStats | None = None, lexicons: Sequence[tuple[Lexicon, np.ndarray]] | None = None,
-               ) -> dict[str, Any]:
+    def finish(
+        self,
+        stats: LexicalStats | None = None,
+        lexicons: Sequence[tuple[Lexicon, np.ndarray]] | None = None,
+    ) -> dict[str, Any]:
         """Close the files, write the codes, the id table and BM25 (scored with ``stats``,
         the whole index's; none: this segment's own; or ``lexicons`` merged as they are)."""
         a = self._arrays
@@ -327,8 +345,7 @@ class SegmentWriter:
         specs = {name: w.close() for name, w in a.items()}
         for w in self._texts.values():
             w.close()
-        center = self._center if self._center is not None else (
-            (self._sum / max(self.passages, 1)).astype(np.float32))
+        center = self._center if self._center is not None else ((self._sum / max(self.passages, 1)).astype(np.float32))
         np.save(self.directory / "center.npy", center)
         self._write_codes(center, specs["p_f32"])
         self._write_keys()
@@ -337,9 +354,16 @@ class SegmentWriter:
             merge_lexicons(lexicons, self.directory / "bm25")
         else:
             self._lexicon.finish(stats)
-        meta = {"format": FORMAT, "dim": self.dim, "articles": self.articles, "paragraphs": self.paragraphs,
-                "passages": self.passages, "sentences": self.sentences, "max_committed": self.max_committed,
-                "arrays": specs}
+        meta = {
+            "format": FORMAT,
+            "dim": self.dim,
+            "articles": self.articles,
+            "paragraphs": self.paragraphs,
+            "passages": self.passages,
+            "sentences": self.sentences,
+            "max_committed": self.max_committed,
+            "arrays": specs,
+        }
         (self.directory / "segment.json").write_text(json.dumps(meta))
         return meta
 
@@ -406,8 +430,9 @@ class Segment:
         self.a_key = np.load(directory / "a_key.npy", mmap_mode="r")
         self.a_key_row = np.load(directory / "a_key_row.npy", mmap_mode="r")
         self.center = np.load(directory / "center.npy")
-        self.codes = faiss.read_index_binary(str(directory / "p_codes.faiss"), faiss.IO_FLAG_MMAP_IFC) \
-            if self.passages else None
+        self.codes = (
+            faiss.read_index_binary(str(directory / "p_codes.faiss"), faiss.IO_FLAG_MMAP_IFC) if self.passages else None
+        )
         self.lexicon = Lexicon(directory / "bm25")
         self._cache: dict[str, Any] = {}
 
@@ -438,8 +463,13 @@ class Segment:
         a_para = np.asarray(self.a_para)
         dead = np.asarray(dead_articles, np.int64)
         starts, ends = bounds[a_para[dead]], bounds[a_para[dead + 1]]
-        return np.concatenate([np.arange(a, b) for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]).astype(
-            np.int64) if len(starts) else np.zeros(0, np.int64)
+        return (
+            np.concatenate([np.arange(a, b) for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]).astype(
+                np.int64
+            )
+            if len(starts)
+            else np.zeros(0, np.int64)
+        )
 
     def counts_of(self, rows: np.ndarray) -> tuple[int, int, int]:
         """Paragraphs (as each article's metadata counts them), passages and sentences of
@@ -449,7 +479,8 @@ class Segment:
             return 0, 0, 0
         if "n_paragraphs" not in self._cache:
             self._cache["n_paragraphs"] = np.asarray(
-                [ArticleMeta.from_metadata(json.loads(m)).n_paragraphs for m in self.a_meta], np.int64)
+                [ArticleMeta.from_metadata(json.loads(m)).n_paragraphs for m in self.a_meta], np.int64
+            )
         bounds = self._passage_bounds()
         a_para, sent_start = np.asarray(self.a_para), np.asarray(self.sent_start)
         passages = bounds[a_para[rows + 1]] - bounds[a_para[rows]]
@@ -458,8 +489,9 @@ class Segment:
 
     # --- vectors -------------------------------------------------------------------------
 
-    def passage_top(self, qvec: np.ndarray, k: int, shortlist: int,
-                    allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    def passage_top(
+        self, qvec: np.ndarray, k: int, shortlist: int, allowed: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """The ``k`` passages nearest ``qvec`` among ``allowed`` rows (None: all), best first,
         with their float32 similarities: the ``shortlist`` nearest by Hamming distance of the
         binary codes, rescored with the int8 vectors, the best ``2k`` of those with float32.
@@ -491,13 +523,15 @@ class Segment:
 
     def passage_scores(self, rows: np.ndarray, qvec: np.ndarray) -> np.ndarray:
         """int8 similarities (within ~0.002 of float32)."""
-        scores: np.ndarray = ((np.asarray(self.p_vec[rows], np.float32) @ np.asarray(qvec, np.float32))
-                              * self.p_scale[rows])
+        scores: np.ndarray = (np.asarray(self.p_vec[rows], np.float32) @ np.asarray(qvec, np.float32)) * self.p_scale[
+            rows
+        ]
         return scores
 
     def sentence_scores(self, rows: np.ndarray, qvec: np.ndarray) -> np.ndarray:
-        scores: np.ndarray = ((np.asarray(self.s_vec[rows], np.float32) @ np.asarray(qvec, np.float32))
-                              * self.s_scale[rows])
+        scores: np.ndarray = (np.asarray(self.s_vec[rows], np.float32) @ np.asarray(qvec, np.float32)) * self.s_scale[
+            rows
+        ]
         return scores
 
     def sentence_vectors(self, rows: np.ndarray) -> np.ndarray:
@@ -525,15 +559,20 @@ class Segment:
         pa = self._passage_bounds()
         q0, q1 = int(pa[p0]), int(pa[p1])
         return ArticleRows(
-            article_id=self.a_id[article], article_hash=self.a_hash[article],
+            article_id=self.a_id[article],
+            article_hash=self.a_hash[article],
             meta=ArticleMeta.from_metadata(json.loads(self.a_meta[article])),
             committed=float(self.a_committed[article]),
-            para_number=np.asarray(self.para_number[p0:p1]), para_heading=self.para_heading[p0:p1],
-            p_para=np.asarray(self.p_para[q0:q1]) - p0, p_text=self.p_text[q0:q1],
+            para_number=np.asarray(self.para_number[p0:p1]),
+            para_heading=self.para_heading[p0:p1],
+            p_para=np.asarray(self.p_para[q0:q1]) - p0,
+            p_text=self.p_text[q0:q1],
             p_vec=np.asarray(self.p_f32[q0:q1]),
             s_para=np.repeat(np.arange(p1 - p0, dtype=np.int32), np.diff(np.asarray(self.sent_start[p0 : p1 + 1]))),
-            s_index=np.asarray(self.s_index[s0:s1]), s_text=self.s_text[s0:s1],
-            s_vec=np.asarray(self.s_vec[s0:s1]), s_scale=np.asarray(self.s_scale[s0:s1]),
+            s_index=np.asarray(self.s_index[s0:s1]),
+            s_text=self.s_text[s0:s1],
+            s_vec=np.asarray(self.s_vec[s0:s1]),
+            s_scale=np.asarray(self.s_scale[s0:s1]),
         )
 
     def _passage_bounds(self) -> np.ndarray:

@@ -60,8 +60,12 @@ def _is_ordinal(chunk: str, next_word: str) -> bool:
     number followed by a word no ordinal is followed by: ``Hannover 96. Der Trainer…``.
     """
     word = chunk.rstrip().rsplit(maxsplit=1)[-1] if chunk.strip() else ""
-    return (word.endswith(".") and word[:-1].isdigit() and len(word) <= 4
-            and next_word.lower().strip("\"'»«“„(") not in _SENTENCE_STARTS)
+    return (
+        word.endswith(".")
+        and word[:-1].isdigit()
+        and len(word) <= 4
+        and next_word.lower().strip("\"'»«“„(") not in _SENTENCE_STARTS
+    )
 
 
 def split_sentences(text: str) -> list[str]:
@@ -79,7 +83,7 @@ def split_sentences(text: str) -> list[str]:
         rest = text[end:]
         if not rest:
             break
-        chunk = text[start:m.end()]
+        chunk = text[start : m.end()]
         first = rest[0]
         if not (first.isupper() or first.isdigit() or first in "\"'»«“„([-–"):
             continue

@@ -47,8 +47,9 @@ def _batches(lines: Iterable[str], path: Path) -> Iterator[tuple[Kind, list[RawR
             row_kind = row["kind"]
             if row_kind not in KINDS:
                 raise KeyError(row_kind)
-            record = RawRecord(id=row["id"], document=row["document"], metadata=row["metadata"],
-                               embedding=row["embedding"])
+            record = RawRecord(
+                id=row["id"], document=row["document"], metadata=row["metadata"], embedding=row["embedding"]
+            )
         except (json.JSONDecodeError, KeyError, TypeError):
             raise StoreError(f"{path}:{n}: not an absatz export record") from None
         if row_kind != kind or len(batch) >= WRITE_BATCH:

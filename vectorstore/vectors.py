@@ -136,8 +136,11 @@ class VectorIndex:
     def __init__(self, segments: Sequence[Segment], dead: Sequence[np.ndarray] | None = None, dim: int = 0):
         self.segments = tuple(segments)
         self.dim = dim or (self.segments[0].dim if self.segments else 0)
-        self.dead = [np.asarray(d, np.int64) for d in dead] if dead is not None else [np.zeros(0, np.int64)] * len(
-            self.segments)
+        self.dead = (
+            [np.asarray(d, np.int64) for d in dead]
+            if dead is not None
+            else [np.zeros(0, np.int64)] * len(self.segments)
+        )
         segs = self.segments
         self.a_off = _starts([s.articles for s in segs])
         self.para_off = _starts([s.paragraphs for s in segs])
@@ -270,8 +273,9 @@ class VectorIndex:
 
     # --- vectors ----------------------------------------------------------------------
 
-    def passage_top(self, qvec: np.ndarray, k: int, allowed: np.ndarray | None = None,
-                    shortlist: int = SHORTLIST) -> tuple[np.ndarray, np.ndarray]:
+    def passage_top(
+        self, qvec: np.ndarray, k: int, allowed: np.ndarray | None = None, shortlist: int = SHORTLIST
+    ) -> tuple[np.ndarray, np.ndarray]:
         """The ``k`` live passages (among ``allowed`` rows) nearest the question: global rows
         and similarities, best first."""
         qvec = np.asarray(qvec, np.float32)
@@ -313,7 +317,8 @@ class VectorIndex:
         if not len(starts):
             return np.zeros(0, np.int64)
         return np.concatenate([np.arange(s, e) for s, e in zip(starts.tolist(), ends.tolist(), strict=True)]).astype(
-            np.int64)
+            np.int64
+        )
 
     def sentence_scores(self, rows: np.ndarray, qvec: np.ndarray) -> np.ndarray:
         rows = np.asarray(rows, np.int64)
@@ -345,7 +350,10 @@ class VectorIndex:
         """Cosine of every article's vector (the normalised mean of its passage vectors)
         with article ``row``'s; dead articles get -inf."""
         vector = self.article_vector(row)
-        sims = np.concatenate([s.article_similarities(vector) for s in self.segments]) if self.segments else \
-            np.zeros(0, np.float32)
+        sims = (
+            np.concatenate([s.article_similarities(vector) for s in self.segments])
+            if self.segments
+            else np.zeros(0, np.float32)
+        )
         sims[~self.live_articles()] = -np.inf
         return sims

@@ -62,8 +62,9 @@ class Writer:
     def _scan(self, kind: Kind, include: bool, article_id: str | None = None) -> Scan:
         """Ids and metadata (and vectors, with ``include``) of ``kind``, every version."""
         where: Where | None = {"article_id": article_id} if article_id else None
-        return self.chroma.scan(self.collections.of(kind), ["metadatas", "embeddings"] if include else ["metadatas"],
-                                where)
+        return self.chroma.scan(
+            self.collections.of(kind), ["metadatas", "embeddings"] if include else ["metadatas"], where
+        )
 
     # --- the manifest ------------------------------------------------------------------
 
@@ -93,8 +94,9 @@ class Writer:
 
     # --- writing -------------------------------------------------------------------------
 
-    def write_article(self, article_id: str, meta: ArticleMeta, article_hash: str, units: Sequence[Unit],
-                      vectors: np.ndarray) -> None:
+    def write_article(
+        self, article_id: str, meta: ArticleMeta, article_hash: str, units: Sequence[Unit], vectors: np.ndarray
+    ) -> None:
         """Write one article version beside any older one, then commit it.
 
         The article record goes last: until it is written the new records are invisible
@@ -116,8 +118,13 @@ class Writer:
         centroid = vectors[passage_idx].mean(axis=0) if passage_idx else np.zeros(vectors.shape[1], np.float32)
         centroid = centroid / (np.linalg.norm(centroid) or 1.0)
         record = ArticleRecord(article_id, article_hash, meta, committed=time.time())
-        self.chroma.call(self.collections.articles.upsert, ids=[article_id], embeddings=[centroid],
-                         documents=[meta.title], metadatas=[record.to_metadata()])
+        self.chroma.call(
+            self.collections.articles.upsert,
+            ids=[article_id],
+            embeddings=[centroid],
+            documents=[meta.title],
+            metadatas=[record.to_metadata()],
+        )
 
     def delete_article(self, article_id: str) -> None:
         # Un-commit first: from then on readers ignore whatever is left.
@@ -131,8 +138,11 @@ class Writer:
         removed = 0
         for kind in ("passages", "sentences"):
             got = self._scan(kind, False)
-            stale = [i for i, m in zip(got.ids, got.metadatas, strict=True)
-                     if hashes.get(text_of(m, "article_id")) != m.get("article_hash")]
+            stale = [
+                i
+                for i, m in zip(got.ids, got.metadatas, strict=True)
+                if hashes.get(text_of(m, "article_id")) != m.get("article_hash")
+            ]
             for start in range(0, len(stale), WRITE_BATCH):
                 self.chroma.call(self.collections.of(kind).delete, ids=stale[start : start + WRITE_BATCH])
             removed += len(stale)
@@ -140,8 +150,9 @@ class Writer:
 
     # --- reading back --------------------------------------------------------------------
 
-    def committed_records(self, articles: Mapping[str, ArticleRecord],
-                          article_ids: Sequence[str] | None = None) -> Records:
+    def committed_records(
+        self, articles: Mapping[str, ArticleRecord], article_ids: Sequence[str] | None = None
+    ) -> Records:
         """Passages and sentences of the committed versions of ``article_ids`` (all of
         ``articles`` when None), with their vectors."""
         hashes = {aid: r.article_hash for aid, r in articles.items()}
@@ -154,19 +165,24 @@ class Writer:
         for kind, rows in parts:
             for chunk in chunks:
                 where = None if chunk is None else cast("Where", {"article_id": {"$in": chunk}})
-                for page in self.chroma.pages(self.collections.of(kind), ["documents", "metadatas", "embeddings"],
-                                              where):
-                    rows.extend(_stored_units(page["documents"] or [], page["metadatas"] or [], page["embeddings"],
-                                              hashes))
+                for page in self.chroma.pages(
+                    self.collections.of(kind), ["documents", "metadatas", "embeddings"], where
+                ):
+                    rows.extend(
+                        _stored_units(page["documents"] or [], page["metadatas"] or [], page["embeddings"], hashes)
+                    )
         return out
 
     def records(self, kind: Kind, batch: int) -> Iterator[list[RawRecord]]:
         """Every record of ``kind`` with its vector, ``batch`` at a time (for export)."""
         for page in self.chroma.pages(self.collections.of(kind), ["documents", "metadatas", "embeddings"], None, batch):
             embeddings = page["embeddings"] if page["embeddings"] is not None else []
-            yield [RawRecord(id=i, document=d or "", metadata=m, embedding=np.asarray(e, np.float32).tolist())
-                   for i, d, m, e in zip(page["ids"], page["documents"] or [], page["metadatas"] or [], embeddings,
-                                         strict=True)]
+            yield [
+                RawRecord(id=i, document=d or "", metadata=m, embedding=np.asarray(e, np.float32).tolist())
+                for i, d, m, e in zip(
+                    page["ids"], page["documents"] or [], page["metadatas"] or [], embeddings, strict=True
+                )
+            ]
 
     def add_records(self, kind: Kind, rows: Sequence[RawRecord]) -> None:
         """Write exported records as they are (for import): no embedding involved."""
@@ -179,12 +195,20 @@ class Writer:
         )
 
 
-def _stored_units(documents: Sequence[str | None], metadatas: Sequence[Mapping[str, object]],
-                  embeddings: Sequence[object] | np.ndarray | None, hashes: Mapping[str, str]) -> Iterator[StoredUnit]:
+def _stored_units(
+    documents: Sequence[str | None],
+    metadatas: Sequence[Mapping[str, object]],
+    embeddings: Sequence[object] | np.ndarray | None,
+    hashes: Mapping[str, str],
+) -> Iterator[StoredUnit]:
     """The records of a page that belong to a committed version."""
     for doc, meta, vector in zip(documents, metadatas, embeddings if embeddings is not None else [], strict=True):
         if hashes.get(text_of(meta, "article_id")) == meta.get("article_hash"):
-            yield StoredUnit(text_of(meta, "article_id"), int(number_of(meta, "paragraph") or 0),
-                             int(number_of(meta, "index") or 0), text_of(meta, "heading"), doc or "",
-                             np.asarray(vector, dtype=np.float32))
-
+            yield StoredUnit(
+                text_of(meta, "article_id"),
+                int(number_of(meta, "paragraph") or 0),
+                int(number_of(meta, "index") or 0),
+                text_of(meta, "heading"),
+                doc or "",
+                np.asarray(vector, dtype=np.float32),
+            )

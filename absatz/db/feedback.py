@@ -39,8 +39,12 @@ CREATE TABLE IF NOT EXISTS feedback (
 );
 """
 # Columns added after the first release: added to an older file when it is opened.
-ANSWER_COLUMNS = {"channel_id": "INTEGER NOT NULL DEFAULT 0", "guild_id": "INTEGER NOT NULL DEFAULT 0",
-                  "latency_ms": "REAL NOT NULL DEFAULT 0", "language": "TEXT NOT NULL DEFAULT ''"}
+ANSWER_COLUMNS = {
+    "channel_id": "INTEGER NOT NULL DEFAULT 0",
+    "guild_id": "INTEGER NOT NULL DEFAULT 0",
+    "latency_ms": "REAL NOT NULL DEFAULT 0",
+    "language": "TEXT NOT NULL DEFAULT ''",
+}
 
 
 def user_hash(user_id: int) -> str:
@@ -79,8 +83,18 @@ class FeedbackStore:
             self._db.execute(
                 "INSERT OR REPLACE INTO answers (message_id, question, answer, citations, abstained, created, "
                 "channel_id, guild_id, latency_ms, language) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (message_id, a.question, a.answer, json.dumps([c.id for c in a.citations]), int(a.abstained),
-                 time.time(), channel_id, guild_id, a.latency_ms, a.language),
+                (
+                    message_id,
+                    a.question,
+                    a.answer,
+                    json.dumps([c.id for c in a.citations]),
+                    int(a.abstained),
+                    time.time(),
+                    channel_id,
+                    guild_id,
+                    a.latency_ms,
+                    a.language,
+                ),
             )
 
     def record_vote(self, message_id: int, user_id: int, vote: int, comment: str = "") -> None:
@@ -110,9 +124,12 @@ class FeedbackStore:
                 "GROUP BY a.message_id ORDER BY a.created",
                 args,
             ).fetchall()
-        return [AskedQuestion(q, bool(ab), created, channel, latency, up, down,
-                              tuple(comments.split("\x1f")) if comments else ())
-                for q, ab, created, channel, latency, up, down, comments in rows]
+        return [
+            AskedQuestion(
+                q, bool(ab), created, channel, latency, up, down, tuple(comments.split("\x1f")) if comments else ()
+            )
+            for q, ab, created, channel, latency, up, down, comments in rows
+        ]
 
     def feedback_rows(self) -> list[dict[str, Any]]:
         with self._lock:

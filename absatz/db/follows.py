@@ -70,8 +70,13 @@ class Follow:
     created: float
 
     def as_dict(self) -> dict[str, object]:
-        return {"id": self.id, "user_id": self.user_id, "query": self.query, "language": self.language,
-                "created": self.created}
+        return {
+            "id": self.id,
+            "user_id": self.user_id,
+            "query": self.query,
+            "language": self.language,
+            "created": self.created,
+        }
 
 
 def clean_query(query: str) -> str:
@@ -101,8 +106,9 @@ class FollowStore:
             if self._find(user_id, text) is not None:
                 raise FollowExists(f"you already follow “{text}”", query=text)
             if count >= self.limit:
-                raise FollowLimit(f"you already follow {count} queries, the most allowed; unfollow one first",
-                                  limit=self.limit)
+                raise FollowLimit(
+                    f"you already follow {count} queries, the most allowed; unfollow one first", limit=self.limit
+                )
             cursor = self._db.execute(
                 "INSERT INTO follows (user_id, query, language, created) VALUES (?, ?, ?, ?)",
                 (user_id, text, language, time.time()),
@@ -162,8 +168,10 @@ class FollowStore:
     def record_undelivered(self, follow_id: int, article_id: str) -> None:
         """The DM did not arrive (closed DMs): kept as notified, so it is never retried."""
         with self._lock:
-            self._db.execute("UPDATE follow_notified SET delivered = 0 WHERE follow_id = ? AND article_id = ?",
-                             (follow_id, article_id))
+            self._db.execute(
+                "UPDATE follow_notified SET delivered = 0 WHERE follow_id = ? AND article_id = ?",
+                (follow_id, article_id),
+            )
 
     def undelivered(self) -> int:
         with self._lock:

@@ -37,9 +37,17 @@ class ScopeStore:
         with self._lock:
             self._db.execute(
                 "INSERT OR REPLACE INTO scopes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (channel_id, guild_id, json.dumps(scope.categories, ensure_ascii=False),
-                 json.dumps(scope.sources, ensure_ascii=False), scope.window_days, scope.since, scope.mode, by,
-                 time.time()),
+                (
+                    channel_id,
+                    guild_id,
+                    json.dumps(scope.categories, ensure_ascii=False),
+                    json.dumps(scope.sources, ensure_ascii=False),
+                    scope.window_days,
+                    scope.since,
+                    scope.mode,
+                    by,
+                    time.time(),
+                ),
             )
 
     def get(self, channel_id: int) -> Scope | None:

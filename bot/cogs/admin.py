@@ -31,9 +31,17 @@ MESSAGE = 2000
 
 
 def summary_text(report: IngestReport, language: str) -> str:
-    head = t("ingest_done", language, seconds=report.seconds, added=len(report.added), updated=len(report.updated),
-             removed=len(report.removed), unchanged=len(report.unchanged), failed=len(report.failed),
-             paragraphs=report.paragraphs_embedded)
+    head = t(
+        "ingest_done",
+        language,
+        seconds=report.seconds,
+        added=len(report.added),
+        updated=len(report.updated),
+        removed=len(report.removed),
+        unchanged=len(report.unchanged),
+        failed=len(report.failed),
+        paragraphs=report.paragraphs_embedded,
+    )
     return lines_within([head] + [f"• {f}" for f in report.failed], MESSAGE)
 
 
@@ -100,8 +108,11 @@ class Admin(commands.Cog):
             arrived.set()
 
         started = time.monotonic()
-        future = asyncio.ensure_future(self.bot.absatz.ingest(
-            actor=who, action="reingest", progress=lambda *state: loop.call_soon_threadsafe(deliver, state)))
+        future = asyncio.ensure_future(
+            self.bot.absatz.ingest(
+                actor=who, action="reingest", progress=lambda *state: loop.call_soon_threadsafe(deliver, state)
+            )
+        )
         last_shown = float("-inf")
         held: tuple[int, int, int] | None = None
 
@@ -146,8 +157,9 @@ class Admin(commands.Cog):
 
             async def show(done: int, total: int, paragraphs: int, elapsed: float) -> None:
                 try:
-                    await interaction.edit_original_response(content=progress_text(done, total, paragraphs, elapsed,
-                                                                                   language))
+                    await interaction.edit_original_response(
+                        content=progress_text(done, total, paragraphs, elapsed, language)
+                    )
                 except discord.HTTPException as exc:  # progress is a courtesy; the ingest goes on
                     log.warning("could not update the ingest progress message: %s", exc)
 
@@ -166,8 +178,12 @@ class Admin(commands.Cog):
     @app_commands.command(name="upload", description="Datei oder Web-Artikel einlesen / upload a file or a page")
     @app_commands.default_permissions(manage_guild=True)
     @app_commands.describe(file=".txt, .md oder .jsonl (UTF-8)", url="oder die http(s)-Adresse eines Web-Artikels")
-    async def upload(self, interaction: discord.Interaction, file: discord.Attachment | None = None,
-                     url: app_commands.Range[str, 1, 2000] | None = None) -> None:
+    async def upload(
+        self,
+        interaction: discord.Interaction,
+        file: discord.Attachment | None = None,
+        url: app_commands.Range[str, 1, 2000] | None = None,
+    ) -> None:
         if await self._refuse_unless_admin(interaction, "upload"):
             return
         language = locale_language(interaction.locale)
@@ -217,8 +233,9 @@ class Admin(commands.Cog):
             return
         finally:
             self.running = None
-        await interaction.followup.send(lines_within([summary_text(page.batch.report, language),
-                                                      *live.page_lines(page)], MESSAGE))
+        await interaction.followup.send(
+            lines_within([summary_text(page.batch.report, language), *live.page_lines(page)], MESSAGE)
+        )
 
     @staticmethod
     def _upload_refusal(exc: AbsatzError, name: str, language: str) -> str:
@@ -241,12 +258,14 @@ class Admin(commands.Cog):
         try:
             article = await self.bot.absatz.article(article_id)
         except AbsatzError:
-            await interaction.response.send_message(t("unknown_article", language, id=f"`{article_id[:100]}`"),
-                                                    ephemeral=True)
+            await interaction.response.send_message(
+                t("unknown_article", language, id=f"`{article_id[:100]}`"), ephemeral=True
+            )
             return
         question = t("remove_confirm", language, id=article.article_id, title=article.title[:150])
         await interaction.response.send_message(
-            question, view=ConfirmRemove(self, interaction.user.id, article.article_id, language), ephemeral=True)
+            question, view=ConfirmRemove(self, interaction.user.id, article.article_id, language), ephemeral=True
+        )
 
     @remove.autocomplete("article_id")
     async def remove_autocomplete(self, interaction: discord.Interaction, current: str):

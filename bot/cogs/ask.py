@@ -69,25 +69,46 @@ class Ask(commands.Cog):
         bucket = self._cooldowns.setdefault(user_id, app_commands.Cooldown(s.cooldown_rate, s.cooldown_per_s))
         return bucket.update_rate_limit(now)
 
-    async def send_answer(self, send, a: Answer, started: float, scope: Scope | None,
-                          where: discord.abc.Messageable | InteractionChannel | None) -> discord.Message | None:
-        searched = (t("scope_footer", a.language, what=label(scope, a.language))
-                    if scope and not scope.everything else "")
+    async def send_answer(
+        self,
+        send,
+        a: Answer,
+        started: float,
+        scope: Scope | None,
+        where: discord.abc.Messageable | InteractionChannel | None,
+    ) -> discord.Message | None:
+        searched = (
+            t("scope_footer", a.language, what=label(scope, a.language)) if scope and not scope.everything else ""
+        )
         message = await with_retries(
             lambda: send(embed=answer_embed(a, time.perf_counter() - started, searched), view=answer_view(a))
         )
         if message is not None:
             guild = getattr(where, "guild", None)
-            await self.bot.absatz.run(self.bot.core.feedback.record_answer, message.id, a,
-                                      getattr(where, "id", 0) or 0, guild.id if guild else 0)
+            await self.bot.absatz.run(
+                self.bot.core.feedback.record_answer,
+                message.id,
+                a,
+                getattr(where, "id", 0) or 0,
+                guild.id if guild else 0,
+            )
         return message
 
     @app_commands.command(name="ask", description="Frage das Korpus – Antwort mit Quellen / ask the corpus")
-    @app_commands.describe(question="Deine Frage (Deutsch oder Englisch)",
-                           since="nur Artikel ab (YYYY-MM oder YYYY-MM-DD)", until="nur Artikel bis (YYYY-MM[-DD])",
-                           scope="all: das ganze Korpus statt des Ausschnitts dieses Kanals")
-    async def ask(self, interaction: discord.Interaction, question: app_commands.Range[str, 1, MAX_QUESTION],
-                  since: str | None = None, until: str | None = None, scope: Literal["all"] | None = None) -> None:
+    @app_commands.describe(
+        question="Deine Frage (Deutsch oder Englisch)",
+        since="nur Artikel ab (YYYY-MM oder YYYY-MM-DD)",
+        until="nur Artikel bis (YYYY-MM[-DD])",
+        scope="all: das ganze Korpus statt des Ausschnitts dieses Kanals",
+    )
+    async def ask(
+        self,
+        interaction: discord.Interaction,
+        question: app_commands.Range[str, 1, MAX_QUESTION],
+        since: str | None = None,
+        until: str | None = None,
+        scope: Literal["all"] | None = None,
+    ) -> None:
         language = detect_language(question)
         problem = period_problem(since, until, language)
         if problem:
@@ -108,12 +129,24 @@ class Ask(commands.Cog):
             await interaction.edit_original_response(content=shorten(text, 1900) + " ▌")
 
         a = await self.answer_streaming(question, [], show_partial, since=since, until=until, scope=searched)
-        await self.send_answer(lambda **kw: interaction.edit_original_response(content=None, **kw), a, started,
-                               searched, interaction.channel)
+        await self.send_answer(
+            lambda **kw: interaction.edit_original_response(content=None, **kw),
+            a,
+            started,
+            searched,
+            interaction.channel,
+        )
 
-    async def answer_streaming(self, question: str, history: list[str], show_partial, *,
-                               since: str | None = None, until: str | None = None,
-                               scope: Scope | None = None) -> Answer:
+    async def answer_streaming(
+        self,
+        question: str,
+        history: list[str],
+        show_partial,
+        *,
+        since: str | None = None,
+        until: str | None = None,
+        scope: Scope | None = None,
+    ) -> Answer:
         """With an LLM that streams, show the growing reply at most once per second;
         the final edit carries only the verified answer.
 
@@ -124,9 +157,16 @@ class Ask(commands.Cog):
             return await absatz.ask(question, history=history, since=since, until=until, scope=scope)
         loop = asyncio.get_running_loop()
         partial: asyncio.Queue[str] = asyncio.Queue()
-        task = asyncio.ensure_future(absatz.ask(
-            question, history=history, since=since, until=until, scope=scope,
-            on_text=lambda text: loop.call_soon_threadsafe(partial.put_nowait, text)))
+        task = asyncio.ensure_future(
+            absatz.ask(
+                question,
+                history=history,
+                since=since,
+                until=until,
+                scope=scope,
+                on_text=lambda text: loop.call_soon_threadsafe(partial.put_nowait, text),
+            )
+        )
         last_edit = float("-inf")
         while True:
             getter = asyncio.ensure_future(partial.get())

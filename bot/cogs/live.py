@@ -39,7 +39,9 @@ MAX_CHOICES = 25
 
 class Live(commands.Cog):
     feed = app_commands.Group(
-        name="feed", description="Nachrichten-Feeds verwalten / manage news feeds", guild_only=True,
+        name="feed",
+        description="Nachrichten-Feeds verwalten / manage news feeds",
+        guild_only=True,
         default_permissions=discord.Permissions(manage_guild=True),
     )
 
@@ -149,8 +151,11 @@ class Live(commands.Cog):
                 for embeds in follow_messages(mine, language):
                     await user.send(embeds=embeds)
             except discord.HTTPException as exc:
-                log.warning("follow DM to user %s not delivered (%s); it is not retried", user_id,
-                            getattr(exc, "text", "") or exc)
+                log.warning(
+                    "follow DM to user %s not delivered (%s); it is not retried",
+                    user_id,
+                    getattr(exc, "text", "") or exc,
+                )
                 for m in mine:
                     self.service.follows.record_undelivered(m.follow.id, m.article_id)
 
@@ -164,24 +169,35 @@ class Live(commands.Cog):
         return True
 
     @feed.command(name="add", description="Feed registrieren (RSS, Atom, News-Sitemap) / register a feed")
-    @app_commands.describe(url="http(s)-Adresse des Feeds", interval="Abrufintervall, z. B. 15m, 1h (Standard 15m)",
-                           category="Kategorie für die Artikel des Feeds")
-    async def feed_add(self, interaction: discord.Interaction, url: app_commands.Range[str, 1, 2000],
-                       interval: app_commands.Range[str, 1, 20] | None = None,
-                       category: app_commands.Range[str, 1, 100] | None = None) -> None:
+    @app_commands.describe(
+        url="http(s)-Adresse des Feeds",
+        interval="Abrufintervall, z. B. 15m, 1h (Standard 15m)",
+        category="Kategorie für die Artikel des Feeds",
+    )
+    async def feed_add(
+        self,
+        interaction: discord.Interaction,
+        url: app_commands.Range[str, 1, 2000],
+        interval: app_commands.Range[str, 1, 20] | None = None,
+        category: app_commands.Range[str, 1, 100] | None = None,
+    ) -> None:
         if await self._refuse_unless_admin(interaction, "feed add", url):
             return
         language = locale_language(interaction.locale)
         await interaction.response.defer(thinking=True)
         try:
-            added = await self.runner.run_async(self.service.add_feed(
-                url, actor=str(interaction.user), interval=interval, category=category or ""))
+            added = await self.runner.run_async(
+                self.service.add_feed(url, actor=str(interaction.user), interval=interval, category=category or "")
+            )
         except AbsatzError as exc:
             await interaction.followup.send(f"⛔ {error_text(exc, language)}"[:MESSAGE])
             return
         feed, outcome = added.feed, added.outcome
-        values = {"url": f"<{feed.url}>", "interval": duration_text(feed.interval_s),
-                  "category": t("feed_category", language, category=feed.category) if feed.category else ""}
+        values = {
+            "url": f"<{feed.url}>",
+            "interval": duration_text(feed.interval_s),
+            "category": t("feed_category", language, category=feed.category) if feed.category else "",
+        }
         if outcome.ok:
             text = t("feed_added", language, items=outcome.items, written=len(outcome.written), **values)
         else:
@@ -208,15 +224,20 @@ class Live(commands.Cog):
             await interaction.response.send_message(f"⛔ {error_text(exc, language)}"[:MESSAGE], ephemeral=True)
             return
         await interaction.response.send_message(
-            t("feed_removed", language, url=f"<{feed.url}>", n=feed.articles_ingested)[:MESSAGE])
+            t("feed_removed", language, url=f"<{feed.url}>", n=feed.articles_ingested)[:MESSAGE]
+        )
 
     @feed_remove.autocomplete("url")
-    async def feed_remove_autocomplete(self, interaction: discord.Interaction,
-                                       current: str) -> list[app_commands.Choice[str]]:
+    async def feed_remove_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
         needle = current.strip().lower()
         feeds = await asyncio.to_thread(self.service.feeds)
-        return [app_commands.Choice(name=f.url[:100], value=f.url[:100]) for f in feeds
-                if needle in f.url.lower() and len(f.url) <= 100][:MAX_CHOICES]
+        return [
+            app_commands.Choice(name=f.url[:100], value=f.url[:100])
+            for f in feeds
+            if needle in f.url.lower() and len(f.url) <= 100
+        ][:MAX_CHOICES]
 
     # --- /upload url: (called by the Admin cog) ---------------------------------------------------
 
@@ -246,8 +267,11 @@ class Live(commands.Cog):
         count = len(await asyncio.to_thread(self.service.following, interaction.user.id))
         self.bot.core.audit.record(str(interaction.user), "follow", saved.query, f"saved as #{saved.id}")
         await interaction.response.send_message(
-            t("follow_saved", language, id=saved.id, query=saved.query, n=count,
-              limit=self.service.follows.limit)[:MESSAGE], ephemeral=True)
+            t("follow_saved", language, id=saved.id, query=saved.query, n=count, limit=self.service.follows.limit)[
+                :MESSAGE
+            ],
+            ephemeral=True,
+        )
 
     @app_commands.command(name="unfollow", description="Einer Suche nicht mehr folgen / stop following a topic")
     @app_commands.describe(follow="die Suche (siehe /following)")
@@ -259,16 +283,21 @@ class Live(commands.Cog):
             await interaction.response.send_message(f"⛔ {error_text(exc, language)}"[:MESSAGE], ephemeral=True)
             return
         self.bot.core.audit.record(str(interaction.user), "unfollow", removed.query, "removed")
-        await interaction.response.send_message(t("unfollowed", language, query=removed.query)[:MESSAGE],
-                                                ephemeral=True)
+        await interaction.response.send_message(
+            t("unfollowed", language, query=removed.query)[:MESSAGE], ephemeral=True
+        )
 
     @unfollow.autocomplete("follow")
-    async def unfollow_autocomplete(self, interaction: discord.Interaction,
-                                    current: str) -> list[app_commands.Choice[str]]:
+    async def unfollow_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
         needle = current.strip().lower()
         mine = await asyncio.to_thread(self.service.following, interaction.user.id)
-        return [app_commands.Choice(name=f"#{f.id} {f.query}"[:100], value=f"#{f.id}") for f in mine
-                if needle in f.query.lower() or needle in f"#{f.id}"][:MAX_CHOICES]
+        return [
+            app_commands.Choice(name=f"#{f.id} {f.query}"[:100], value=f"#{f.id}")
+            for f in mine
+            if needle in f.query.lower() or needle in f"#{f.id}"
+        ][:MAX_CHOICES]
 
     @app_commands.command(name="following", description="Die Suchen, denen du folgst / the topics you follow")
     async def following(self, interaction: discord.Interaction) -> None:

@@ -22,8 +22,9 @@ from ..checks import is_admin
 Channel = discord.TextChannel | discord.ForumChannel
 
 
-class Scopes(commands.GroupCog, group_name="scope",
-             group_description="Was ein Kanal durchsucht / what a channel searches"):
+class Scopes(
+    commands.GroupCog, group_name="scope", group_description="Was ein Kanal durchsucht / what a channel searches"
+):
     def __init__(self, bot):
         self.bot = bot
         super().__init__()
@@ -42,31 +43,44 @@ class Scopes(commands.GroupCog, group_name="scope",
     @app_commands.command(name="set", description="Kanal auf einen Ausschnitt des Korpus begrenzen / limit a channel")
     @app_commands.guild_only()
     @app_commands.default_permissions(manage_guild=True)
-    @app_commands.describe(channel="Kanal (Standard: dieser)", categories="Kategorien, mit Komma getrennt",
-                           sources="Quellen, mit Komma getrennt", since="Zeitfenster (90d, 3 Monate) oder Datum",
-                           mode="auto: jede Nachricht ist eine Frage; mention: nur Erwähnungen")
-    async def set_scope(self, interaction: discord.Interaction, channel: Channel | None = None,
-                        categories: str | None = None, sources: str | None = None, since: str | None = None,
-                        mode: str | None = None) -> None:
+    @app_commands.describe(
+        channel="Kanal (Standard: dieser)",
+        categories="Kategorien, mit Komma getrennt",
+        sources="Quellen, mit Komma getrennt",
+        since="Zeitfenster (90d, 3 Monate) oder Datum",
+        mode="auto: jede Nachricht ist eine Frage; mention: nur Erwähnungen",
+    )
+    async def set_scope(
+        self,
+        interaction: discord.Interaction,
+        channel: Channel | None = None,
+        categories: str | None = None,
+        sources: str | None = None,
+        since: str | None = None,
+        mode: str | None = None,
+    ) -> None:
         if await self._refuse(interaction, "scope set"):
             return
         language = locale_language(interaction.locale)
         target = self._channel(interaction, channel)
         me = interaction.guild.me if interaction.guild else None
         if me is None or not target.permissions_for(me).view_channel:
-            await interaction.response.send_message(t("scope_cannot_see", language, channel=target.mention),
-                                                    ephemeral=True)
+            await interaction.response.send_message(
+                t("scope_cannot_see", language, channel=target.mention), ephemeral=True
+            )
             return
         try:
             scope = await self.bot.absatz.run(self.bot.core.make_scope, categories, sources, since, mode)
         except AbsatzError as exc:
             await interaction.response.send_message(f"⛔ {error_text(exc, language)}"[:2000], ephemeral=True)
             return
-        await self.bot.absatz.run(self.bot.core.scopes.set, interaction.guild_id, target.id, scope,
-                                  str(interaction.user))
+        await self.bot.absatz.run(
+            self.bot.core.scopes.set, interaction.guild_id, target.id, scope, str(interaction.user)
+        )
         self.bot.core.audit.record(str(interaction.user), "scope set", f"#{target.name}", describe(scope, "en"))
         await interaction.response.send_message(
-            t("scope_saved", language, channel=target.mention, what=describe(scope, language)), ephemeral=True)
+            t("scope_saved", language, channel=target.mention, what=describe(scope, language)), ephemeral=True
+        )
 
     @set_scope.autocomplete("mode")
     async def mode_autocomplete(self, interaction: discord.Interaction, current: str):
@@ -80,7 +94,8 @@ class Scopes(commands.GroupCog, group_name="scope",
         target = self._channel(interaction, channel)
         scope = await self.bot.absatz.run(self.bot.core.scopes.get, target.id)
         await interaction.response.send_message(
-            t("scope_is", language, channel=target.mention, what=describe(scope or Scope(), language)), ephemeral=True)
+            t("scope_is", language, channel=target.mention, what=describe(scope or Scope(), language)), ephemeral=True
+        )
 
     @app_commands.command(name="clear", description="Begrenzung aufheben / search everything again")
     @app_commands.guild_only()

@@ -32,8 +32,9 @@ async def article_choices(absatz, current: str, paragraph_ids: bool = False) -> 
         ids = [f"{a.article_id}#{n}" for n in range(1, a.paragraphs + 1)]
         return [_choice(cid, cid) for cid in ids if cid.lower().startswith(needle)][:MAX_CHOICES]
     titles = await absatz.titles()
-    matches = [(aid, title) for aid, title in sorted(titles.items())
-               if needle in aid.lower() or needle in title.lower()][:MAX_CHOICES]
+    matches = [
+        (aid, title) for aid, title in sorted(titles.items()) if needle in aid.lower() or needle in title.lower()
+    ][:MAX_CHOICES]
     suffix = "#1" if paragraph_ids else ""
     return [_choice(f"{aid} — {title}", aid + suffix) for aid, title in matches]
 
@@ -75,8 +76,13 @@ class Sources(commands.Cog):
 
     @app_commands.command(name="search", description="Die passendsten Absätze auflisten / list matching paragraphs")
     @app_commands.describe(query="Suchbegriffe oder Frage", since="ab (YYYY-MM[-DD])", until="bis (YYYY-MM[-DD])")
-    async def search(self, interaction: discord.Interaction, query: app_commands.Range[str, 1, 500],
-                     since: str | None = None, until: str | None = None) -> None:
+    async def search(
+        self,
+        interaction: discord.Interaction,
+        query: app_commands.Range[str, 1, 500],
+        since: str | None = None,
+        until: str | None = None,
+    ) -> None:
         language = detect_language(query)
         problem = period_problem(since, until, language)
         if problem:

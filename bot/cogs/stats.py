@@ -21,8 +21,16 @@ CHART = "stats.png"
 
 
 def week_field(a: Analytics, language: str) -> str:
-    return t("stats_week_line", language, questions=a.questions, answered=a.answered, refused=a.refused, up=a.up,
-             down=a.down, latency=a.median_latency_ms)
+    return t(
+        "stats_week_line",
+        language,
+        questions=a.questions,
+        answered=a.answered,
+        refused=a.refused,
+        up=a.up,
+        down=a.down,
+        latency=a.median_latency_ms,
+    )
 
 
 class Stats(commands.Cog):
@@ -37,29 +45,39 @@ class Stats(commands.Cog):
         stats = await absatz.stats()
         votes = await absatz.run(core.feedback.votes)
         embed = discord.Embed(title="absatz", colour=COLOUR)
-        for key, value in (("stats_articles", stats.articles), ("stats_paragraphs", stats.paragraphs),
-                           ("stats_passages", stats.passages)):
+        for key, value in (
+            ("stats_articles", stats.articles),
+            ("stats_paragraphs", stats.paragraphs),
+            ("stats_passages", stats.passages),
+        ):
             embed.add_field(name=t(key, language), value=str(value), inline=True)
         embed.add_field(name=t("stats_embedder", language), value=f"`{stats.embedder or '?'}`", inline=False)
         last = when(stats.last_ingest) if stats.last_ingest else t("never", language)
-        embed.add_field(name=t("stats_last_ingest", language), value=f"{last}\n{stats.last_ingest_summary}"[:1024],
-                        inline=False)
+        embed.add_field(
+            name=t("stats_last_ingest", language), value=f"{last}\n{stats.last_ingest_summary}"[:1024], inline=False
+        )
         embed.add_field(name=t("stats_feedback", language), value=t("stats_votes", language, **votes), inline=False)
         recent = await absatz.run(core.audit.recent, 5)
         if recent:
             lines = [f"{when(e.at)} · {e.actor} · {e.action} {e.target} → {e.result}" for e in recent]
-            embed.add_field(name=t("stats_audit", language), value=lines_within([shorten(x, 200) for x in lines], 1024),
-                            inline=False)
+            embed.add_field(
+                name=t("stats_audit", language),
+                value=lines_within([shorten(x, 200) for x in lines], 1024),
+                inline=False,
+            )
         if not is_admin(interaction, self.bot.settings.admin_role_ids):
             await interaction.followup.send(embed=embed, ephemeral=True)
             return
         week = await absatz.run(core.analytics, 7, interaction.guild_id)
         embed.add_field(name=t("stats_week", language), value=week_field(week, language), inline=False)
         if week.busiest_channels:
-            embed.add_field(name=t("stats_channels", language), value=lines_within(
-                [f"<#{cid}> · {n}" for cid, n in week.busiest_channels], 1024), inline=False)
-        png = await absatz.run(chart_png, week, (t("chart_answered", language), t("chart_refused", language)),
-                               t("stats_week", language))
+            embed.add_field(
+                name=t("stats_channels", language),
+                value=lines_within([f"<#{cid}> · {n}" for cid, n in week.busiest_channels], 1024),
+                inline=False,
+            )
+        png = await absatz.run(
+            chart_png, week, (t("chart_answered", language), t("chart_refused", language)), t("stats_week", language)
+        )
         embed.set_image(url=f"attachment://{CHART}")
-        await interaction.followup.send(embed=embed, file=discord.File(io.BytesIO(png), filename=CHART),
-                                        ephemeral=True)
+        await interaction.followup.send(embed=embed, file=discord.File(io.BytesIO(png), filename=CHART), ephemeral=True)

@@ -330,7 +330,9 @@ def verify(reply: str, sources: Sequence[str], language: str = "de", embed: Embe
 
 
 class LLMAnswerer:
-    """Answers with a chat model; ``fallback`` is the extractive composer."""
+    """Answers with a chat model from the retrieved paragraphs. It never falls back on its
+    own: when the model fails, times out or no sentence of its reply is supported,
+    :func:`absatz.answer.compose_llm` gives the extractive answer instead."""
 
     def __init__(
         self, settings: LLMSettings, model: BaseChatModel | None = None, embedder: VectorEmbeddings | None = None

@@ -277,6 +277,8 @@ def measure(store: str, questions_file: str) -> None:
                 "ask_p95": percentile(ask_ms, 95),
                 "rss_mb": proc_status_mb("VmRSS"),
                 "hwm_mb": proc_status_mb("VmHWM"),
+                # RSS = anonymous memory + mapped file pages (the index, shared with other readers)
+                "anon_mb": proc_status_mb("RssAnon"),
                 "private_mb": smaps_private_mb(),
             }
         ),
@@ -632,7 +634,7 @@ def report(results: dict, args: argparse.Namespace, n_q: int, shortened: int, n_
                 f"{m['search_p50']:.0f} / {m['search_p95']:.0f}",
                 f"{m['ask_p50']:.0f} / {m['ask_p95']:.0f}",
                 *lc_cells,
-                f"{m['hwm_mb']:,.0f} MB",
+                f"{m['hwm_mb']:,.0f} MB" + (f" ({m['anon_mb']:,.0f} MB anonymous)" if "anon_mb" in m else ""),
                 f"{m2['private_mb']:,.0f} MB ({r['avail_drop']:+,.0f})",
                 f"{m['open_s']:.1f} s",
                 f"{q['index_de']:.4f} / {q['index_en']:.4f}",
@@ -648,7 +650,7 @@ def report(results: dict, args: argparse.Namespace, n_q: int, shortened: int, n_
                 "ask p50 / p95 ms",
                 "LangChain BM25Retriever p50 / p95 ms",
                 "LangChain BM25Retriever + Chroma (Ensemble) p50 / p95 ms",
-                "reader peak RSS",
+                "reader peak RSS (of it anonymous)",
                 "2nd reader adds: private (MemAvailable drop)",
                 "open + index load",
                 "MRR@10 de / en",

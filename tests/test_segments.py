@@ -1,6 +1,7 @@
 """The read index as segments: an ingest adds a small segment that a running reader opens
 without reloading the rest, a removal marks rows dead, a merge keeps every result, and
-the files are memory-mapped (shared between processes, not copied into each)."""
+the scanned files are memory-mapped (shared between processes, not copied into each) and
+scattered rows are read on demand."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from vectorstore.lexical import Lexicon, LexiconWriter
 from vectorstore.publish import announce
 from vectorstore.readindex import Manifest, ReadIndex, merge
 from vectorstore.search import Searcher, rank
+from vectorstore.segment import RawWriter, Rows
 from vectorstore.text import tokenize
 from vectorstore.writer import Writer
 
@@ -195,13 +197,11 @@ def test_a_background_merge_runs_in_its_own_process(segmented, embedder, monkeyp
     assert_same(results(reader), before)
 
 
-def test_index_files_are_memory_mapped_and_shared_between_processes(built_store, searcher):
+def test_scanned_index_files_are_memory_mapped_and_shared_between_processes(built_store, searcher):
     index = searcher.view().index
     seg = index.vectors.segments[0]
     for array in (
         seg.p_vec,
-        seg.p_f32,
-        seg.s_vec,
         seg.s_scale,
         seg.p_para,
         seg.sent_start,
@@ -214,8 +214,11 @@ def test_index_files_are_memory_mapped_and_shared_between_processes(built_store,
     searcher.search("Wie heiß wurde es in Freiburg?")
     with open("/proc/self/maps") as maps:
         mapped = {line.split()[-1] for line in maps if str(seg.directory) in line}
-    assert {str(seg.directory / n) for n in ("p_vec", "p_f32", "s_vec", "s_text.txt", "p_codes.faiss")} <= mapped
+    assert {str(seg.directory / n) for n in ("p_vec", "p_codes.faiss")} <= mapped
     assert str(seg.directory / "bm25" / "data.npy") in mapped
+    # Rows picked here and there are read, not mapped: a page fault would map a whole
+    # page-cache folio each time and the reader's resident set would grow towards the files.
+    assert not {str(seg.directory / n) for n in ("p_f32", "s_vec", "s_text.txt", "p_text.txt")} & mapped
 
     # A second process maps the very same files: the page cache holds one copy for both.
     code = (
@@ -227,7 +230,21 @@ def test_index_files_are_memory_mapped_and_shared_between_processes(built_store,
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert out.returncode == 0, out.stderr
-    assert str(seg.directory / "s_vec") in out.stdout and str(seg.directory / "p_vec") in out.stdout
+    assert str(seg.directory / "p_vec") in out.stdout and str(seg.directory / "p_codes.faiss") in out.stdout
+
+
+def test_rows_read_on_demand_are_the_rows_on_disk(tmp_path):
+    data = np.random.default_rng(0).standard_normal((500, 6)).astype(np.float32)
+    writer = RawWriter(tmp_path / "vec", np.float32, 6)
+    writer.add(data[:200])
+    writer.add(data[200:])
+    rows = Rows(tmp_path / "vec", writer.close())
+    picks = np.asarray([499, 3, 4, 5, 3, 0, 250, 251, 120])  # unsorted, runs, a repeat, both ends
+    assert np.array_equal(rows[picks], data[picks])
+    assert np.array_equal(rows[10:20], data[10:20]) and np.array_equal(rows[7], data[7])
+    assert rows[np.zeros(0, np.int64)].shape == (0, 6)
+    with pytest.raises(IndexError):
+        rows[np.asarray([500])]
 
 
 def test_segment_bm25_scores_are_bm25s_scores(tmp_path):

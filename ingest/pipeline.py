@@ -22,7 +22,7 @@ from vectorstore.chroma import Chroma
 from vectorstore.embeddings import VectorEmbeddings
 from vectorstore.generations import Generations
 from vectorstore.memory import release_freed_memory
-from vectorstore.publish import announce, switch
+from vectorstore.publish import announce, prune, switch
 from vectorstore.records import ArticleRecord, Unit
 from vectorstore.writer import Writer
 
@@ -95,15 +95,25 @@ def apply(
     start = time.perf_counter()
     pointer, collections = Generations(chroma).prepare(embedder.name, embedder.dim)
     writer = Writer(chroma, collections)
-    manifest = writer.committed_articles()
-    report = _sync(writer, embedder, list(articles), manifest, roots, failed, progress)
+    articles = list(articles)
+    report = _sync(writer, embedder, articles, _manifest(writer, articles, roots), roots, failed, progress)
     # Commits that an interrupted run made but never announced count as changes too.
-    unannounced = any(r.committed > (pointer.last_ingest or 0.0) for r in manifest.values())
-    if report.changed or unannounced or not pointer.last_ingest:
+    if report.changed or not pointer.last_ingest or writer.committed_since(pointer.last_ingest):
         announce(writer, embedder, report_summary(report))
-    writer.prune()
+    prune(writer, [*report.added, *report.updated, *report.removed])
     report.seconds = time.perf_counter() - start
     return report
+
+
+def _manifest(writer: Writer, articles: Sequence[Article], roots: Sequence[Path]) -> dict[str, ArticleRecord]:
+    """The commit records this run can change. When every root is a file of one article,
+    only ``articles``' own: the one article stored from such a file has its stem as id
+    (:func:`~ingest.sources.parse_file`), so it is among them or its file failed and is
+    kept. Under a folder, a missing path or no roots at all any stored article may be one
+    to remove, so all of them (at 330,000 articles, reading every record took ~50 s)."""
+    if roots and all(r.is_file() and r.suffix.lower() != ".jsonl" for r in roots):
+        return writer.committed_articles(a.id for a in articles)
+    return writer.committed_articles()
 
 
 def rebuild(

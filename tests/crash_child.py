@@ -107,10 +107,10 @@ def install(point: str, count: int) -> None:
     if point == "prune":
         prune = Writer.prune
 
-        def wrapped_prune(self):
+        def wrapped_prune(self, article_ids=None):
             state["pruning"] = True
             try:
-                return prune(self)
+                return prune(self, article_ids)
             finally:
                 state["pruning"] = False
 

@@ -70,6 +70,57 @@ def test_add_edit_delete_and_noop(tmp_path, store_settings, embedder):
     assert all(i.endswith(committed[:10]) for i in writer.stored_ids("sentences", "seilbahn"))
 
 
+def test_one_file_is_ingested_without_reading_every_record(tmp_path, store_settings, embedder, monkeypatch):
+    """At 330,000 articles, reading every article record took ~50 s and scanning every
+    record to prune ~45 s more, whatever the ingest changed. One file's ingest reads its
+    own records; the full prune scan runs only when Chroma holds records no committed
+    version uses (an interrupted run's), and then removes them."""
+    corpus = tmp_path / "corpus"
+    write(corpus, "seilbahn.txt", ARTICLE)
+    write(corpus, "zweiter.txt", "Ein zweiter Artikel über Kartoffeln. Sie wachsen gut.\n\nNoch ein Absatz.")
+    store = Chroma(store_settings)
+    ingest_paths(store, embedder, [corpus])
+    writer = Writer.live(store)
+    scans: list[tuple[str, object]] = []
+    scan = Chroma.scan
+
+    def spy(self, collection, include, where=None):
+        scans.append((collection.name.rsplit(".", 1)[-1], where))
+        return scan(self, collection, include, where)
+
+    monkeypatch.setattr(Chroma, "scan", spy)
+
+    new = write(tmp_path / "neu", "dritter.txt", "Ein dritter Artikel über Äpfel. Sie sind rot.\n\nNoch ein Absatz.")
+    assert ingest_paths(store, embedder, [new]).added == ["dritter"]
+    assert scans and all(where is not None for _, where in scans), scans
+    assert set(writer.committed_articles()) == {"seilbahn", "zweiter", "dritter"}
+
+    # An edit: the superseded version is pruned by a scan of that article's records only.
+    path = write(corpus, "seilbahn.txt", ARTICLE.replace("Sie fordert mehr Busse.", "Sie fordert mehr Radwege."))
+    scans.clear()
+    assert ingest_paths(store, embedder, [path]).updated == ["seilbahn"]
+    assert scans and all(where is not None for _, where in scans), scans
+    assert len(writer.stored_ids("passages", "seilbahn")) == 4
+    assert "Radwege" in paragraph(store, "seilbahn#3").text
+
+    # Records of a version never committed (a run killed before its commit, whose file
+    # is gone since): the next ingest scans everything once and removes them.
+    leftover = writer.stored_ids("passages", "dritter")[0]
+    got = writer.collections.passages.get(ids=[leftover], include=["documents", "metadatas", "embeddings"])
+    writer.collections.passages.upsert(
+        ids=["geist#1:0:abc"],
+        embeddings=got["embeddings"],
+        documents=got["documents"],
+        metadatas=[{**got["metadatas"][0], "article_id": "geist", "article_hash": "abc"}],
+    )
+    scans.clear()
+    assert ingest_paths(store, embedder, [new]).unchanged == ["dritter"]
+    assert ("passages", None) in scans and writer.stored_ids("passages", "geist") == []
+    scans.clear()
+    ingest_paths(store, embedder, [new])
+    assert all(where is not None for _, where in scans), scans
+
+
 def test_insert_paragraph_reuses_vectors_of_unchanged_ones(tmp_path, store_settings, embedder):
     corpus = tmp_path / "corpus"
     write(corpus, "seilbahn.txt", ARTICLE)

@@ -7,10 +7,12 @@ from scratch for a new generation) where readers look, and calibrated; then the 
 corpus version is announced in the pointer, which is how every reader — in this process
 or another — notices the change. Segments are merged after that, small ones at once and
 large ones in a background process (:func:`~vectorstore.readindex.schedule_merge`).
-Records the new state no longer uses are pruned last, by the caller.
+Records the new state no longer uses are pruned last, by the caller (:func:`prune`).
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from .embeddings import VectorEmbeddings
 from .errors import StoreWriteError
@@ -49,3 +51,19 @@ def switch(writer: Writer, embedder: VectorEmbeddings, summary: str) -> None:
     version, threshold = publish(writer, embedder)
     Generations(writer.chroma).switch_to(writer.generation, embedder.name, embedder.dim, summary, version, threshold)
     schedule_merge(index_dir(writer.chroma.settings))
+
+
+def prune(writer: Writer, touched: Iterable[str]) -> None:
+    """Delete the records of superseded or uncommitted versions of the ``touched``
+    articles; those of any other article only when Chroma holds more passage or sentence
+    records than the committed versions have (as the read index of the announced version
+    counts them): an interrupted run left some. Scanning every record on every ingest
+    cost ~45 s at 330,000 articles, whatever the ingest changed."""
+    writer.prune(touched)
+    announced = Generations(writer.chroma).read().corpus_version
+    index = ReadIndex.load(index_dir(writer.chroma.settings))
+    if index is None or (index.version, index.generation) != (announced, writer.generation):
+        writer.prune()
+        return
+    if any(held > live for held, live in zip(writer.unit_counts(), index.unit_counts(), strict=True)):
+        writer.prune()

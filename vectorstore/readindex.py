@@ -312,6 +312,17 @@ class ReadIndex:
             totals += seg.counts_of(rows)
         return Counts(int(live.sum()), int(totals[0]), int(totals[1]), int(totals[2]))
 
+    def unit_counts(self) -> tuple[int, int]:
+        """Passages and sentences of the live articles: the records their committed
+        versions have in Chroma. Counted from the dead rows, without the articles'
+        metadata :meth:`counts` reads (seconds at 330,000 articles)."""
+        sentences = 0
+        for seg, dead in zip(self.vectors.segments, self.vectors.dead, strict=True):
+            a_para, sent_start = np.asarray(seg.a_para), np.asarray(seg.sent_start)
+            dead = np.asarray(dead, np.int64)
+            sentences += seg.sentences - int((sent_start[a_para[dead + 1]] - sent_start[a_para[dead]]).sum())
+        return self.manifest.live_passages, sentences
+
     def lexical_paragraphs(self, query: str, k: int) -> list[tuple[str, float]]:
         """BM25 alone, best paragraph first (a paragraph's best passage counts)."""
         best: dict[str, float] = {}

@@ -15,7 +15,7 @@ the vectors an edited article can reuse, and the raw records an export moves.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, TypedDict, cast
 
 import numpy as np
@@ -68,10 +68,27 @@ class Writer:
 
     # --- the manifest ------------------------------------------------------------------
 
-    def committed_articles(self) -> dict[str, ArticleRecord]:
-        """Article id → its commit record: the manifest."""
-        records = (ArticleRecord.from_metadata(m) for m in self._scan("articles", False).metadatas)
+    def committed_articles(self, article_ids: Iterable[str] | None = None) -> dict[str, ArticleRecord]:
+        """Article id → its commit record: the manifest, or the part of it for
+        ``article_ids`` (read by id, so it costs what they cost, not what the store holds)."""
+        if article_ids is None:
+            metadatas = self._scan("articles", False).metadatas
+        else:
+            wanted = sorted(set(article_ids))
+            metadatas = []
+            for start in range(0, len(wanted), IN_BATCH):
+                got = self.chroma.call(
+                    self.collections.articles.get, ids=wanted[start : start + IN_BATCH], include=["metadatas"]
+                )
+                metadatas.extend(got["metadatas"] or [])
+        records = (ArticleRecord.from_metadata(m) for m in metadatas)
         return {r.article_id: r for r in records}
+
+    def committed_since(self, since: float) -> bool:
+        """Whether an article was committed after ``since`` (one record read at most)."""
+        where = cast("Where", {"committed": {"$gt": since}})
+        got = self.chroma.call(self.collections.articles.get, where=where, limit=1, include=[])
+        return bool(got["ids"])
 
     def committed_article(self, article_id: str) -> ArticleRecord:
         got = self.chroma.call(self.collections.articles.get, ids=[article_id], include=["metadatas"])
@@ -132,12 +149,24 @@ class Writer:
         for kind in ("passages", "sentences"):
             self.chroma.call(self.collections.of(kind).delete, where={"article_id": article_id})
 
-    def prune(self) -> int:
-        """Delete records of superseded or uncommitted article versions."""
-        hashes = {aid: r.article_hash for aid, r in self.committed_articles().items()}
+    def prune(self, article_ids: Iterable[str] | None = None) -> int:
+        """Delete records of superseded or uncommitted article versions: of ``article_ids``
+        (what an ingest touched), or of every article when None — a scan of every record,
+        for leftovers of an interrupted run (:meth:`unit_counts` tells whether there are any)."""
+        if article_ids is None:
+            return self._prune(self.committed_articles(), None)
+        wanted = sorted(set(article_ids))
+        removed = 0
+        for start in range(0, len(wanted), IN_BATCH):
+            chunk = wanted[start : start + IN_BATCH]
+            removed += self._prune(self.committed_articles(chunk), cast("Where", {"article_id": {"$in": chunk}}))
+        return removed
+
+    def _prune(self, committed: Mapping[str, ArticleRecord], where: Where | None) -> int:
+        hashes = {aid: r.article_hash for aid, r in committed.items()}
         removed = 0
         for kind in ("passages", "sentences"):
-            got = self._scan(kind, False)
+            got = self.chroma.scan(self.collections.of(kind), ["metadatas"], where)
             stale = [
                 i
                 for i, m in zip(got.ids, got.metadatas, strict=True)
@@ -147,6 +176,13 @@ class Writer:
                 self.chroma.call(self.collections.of(kind).delete, ids=stale[start : start + WRITE_BATCH])
             removed += len(stale)
         return removed
+
+    def unit_counts(self) -> tuple[int, int]:
+        """Passage and sentence records held, every version (committed or not)."""
+        return (
+            self.chroma.call(self.collections.passages.count),
+            self.chroma.call(self.collections.sentences.count),
+        )
 
     # --- reading back --------------------------------------------------------------------
 

@@ -1,11 +1,14 @@
-"""The sentence-transformers path (packaged all-MiniLM-L6-v2) and the mismatch guard."""
+"""The sentence-transformers path (packaged all-MiniLM-L6-v2), questions embedded in
+one call, and the mismatch guard."""
 
+import numpy as np
 import pytest
 
 from ingest.pipeline import ingest_paths
 from vectorstore.chroma import Chroma
 from vectorstore.embeddings import load_embedder
 from vectorstore.errors import EmbedderMismatch
+from vectorstore.evidence import PROBES
 from vectorstore.generations import Generations
 from vectorstore.search import Searcher
 
@@ -29,6 +32,19 @@ def test_sentence_transformers_model_ingests_and_searches(tmp_path, minilm_path,
     hits = searcher.search("Hamburg harbour container terminal", k=3).hits
     assert hits[0].article_id == "2024-03-hafen-terminal"
     assert Generations(store).read().embedder == embedder.name
+
+
+def test_questions_embedded_in_one_call_are_those_embedded_one_by_one(embedder, minilm_path):
+    """calibrate embeds its probes in one call: neither the vectors nor, so, the
+    abstention threshold may change with that."""
+    questions = list(PROBES[:6])
+    one_by_one = np.stack([embedder.embed_question(q) for q in questions])
+    assert np.array_equal(embedder.embed_questions(questions), one_by_one)
+    other = load_embedder(minilm_path)
+    np.testing.assert_allclose(
+        other.embed_questions(questions), np.stack([other.embed_question(q) for q in questions]), atol=1e-5
+    )
+    assert embedder.embed_questions([]).shape == (0, embedder.dim)
 
 
 def _settings(tmp_path):

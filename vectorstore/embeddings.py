@@ -29,6 +29,10 @@ class VectorEmbeddings(Embeddings):
     def embed_question(self, text: str) -> np.ndarray:
         raise NotImplementedError
 
+    def embed_questions(self, texts: list[str]) -> np.ndarray:
+        """Several questions at once: one call into the model instead of one each."""
+        return np.stack([self.embed_question(t) for t in texts]) if texts else np.zeros((0, self.dim), np.float32)
+
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         vectors: list[list[float]] = self.embed_passages(list(texts)).tolist()
         return vectors
@@ -69,6 +73,12 @@ class BundledE5Embeddings(VectorEmbeddings):
     def embed_question(self, text: str) -> np.ndarray:
         with self._lock:
             return np.asarray(self._model.query(text), dtype=np.float32)
+
+    def embed_questions(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            return np.asarray(self._model.query(list(texts)), dtype=np.float32).reshape(len(texts), self.dim)
 
 
 class SentenceTransformerEmbeddings(VectorEmbeddings):
@@ -113,6 +123,11 @@ class SentenceTransformerEmbeddings(VectorEmbeddings):
     def embed_question(self, text: str) -> np.ndarray:
         vector: np.ndarray = self._encode([self._query_prefix + text])[0]
         return vector
+
+    def embed_questions(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return self._encode([self._query_prefix + t for t in texts])
 
 
 def load_embedder(model: str, device: str = "cpu") -> VectorEmbeddings:

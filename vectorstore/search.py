@@ -249,11 +249,16 @@ def rank(
 def calibrate(index: ReadIndex, embedder: VectorEmbeddings) -> float:
     """The abstention threshold for this index and embedder, from the off-topic probes.
 
-    Every probe is embedded before any is ranked: alternating the two, the embedder's
-    OpenMP threads and faiss's (each runtime spin-waits after its work) took the cores
-    from each other, and on two busy cores the 44 probes took 29-39 s instead of 4."""
-    vectors = [embedder.embed_question(q) for q in PROBES]
-    return threshold_from([rank(index, q, v).evidence for q, v in zip(PROBES, vectors, strict=True)])
+    Every ingest runs this before it announces, so it must stay short on a busy host. The
+    probes are embedded in one call, then ranked with faiss on one thread: OpenMP threads
+    spin-wait after each short parallel region, and with the embedder's and faiss's
+    runtimes taking turns 88 times, on two cores shared with a polling reader and another
+    job the 44 probes took 30-40 s; so, 3-5 s (the vectors are the same, bit for bit)."""
+    from threadpoolctl import threadpool_limits
+
+    vectors = embedder.embed_questions(list(PROBES))
+    with threadpool_limits(1, user_api="openmp"):
+        return threshold_from([rank(index, q, v).evidence for q, v in zip(PROBES, vectors, strict=True)])
 
 
 class Searcher:

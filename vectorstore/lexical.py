@@ -395,7 +395,11 @@ class LexicalIndex:
         scores = self.scores(tokens)
         if allowed is not None:
             scores = np.where(allowed, scores, 0.0)
-        k = min(k, len(scores))
-        top = np.argpartition(-scores, k - 1)[:k]
-        top = top[np.argsort(-scores[top], kind="stable")]
-        return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
+        # Only rows holding a query term can score: rank those, not every row of the corpus.
+        rows = np.flatnonzero(scores > 0)
+        k = min(k, len(rows))
+        if not k:
+            return []
+        top = rows[np.argpartition(-scores[rows], k - 1)[:k]]
+        top = top[np.lexsort((top, -scores[top]))]
+        return [(int(i), float(scores[i])) for i in top]

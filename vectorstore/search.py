@@ -120,10 +120,11 @@ class SentenceScores:
     def matches(self, vec: VectorIndex, para: int) -> list[SentenceMatch]:
         """A paragraph's sentences, best first (built for the few hits shown, not every candidate)."""
         start, end = self.spans[para]
-        order = start + np.argsort(-self.sims[start:end])
-        return [
-            SentenceMatch(vec.s_text[self.rows[i]], int(vec.s_index[self.rows[i]]), float(self.sims[i])) for i in order
-        ]
+        if end <= start:
+            return []
+        rows = self.rows[start:end]  # a paragraph's sentences are consecutive rows: one read
+        texts, numbers, sims = vec.s_text[int(rows[0]) : int(rows[-1]) + 1], vec.s_index[rows], self.sims[start:end]
+        return [SentenceMatch(texts[i], int(numbers[i]), float(sims[i])) for i in np.argsort(-sims)]
 
 
 def sentence_scores(vec: VectorIndex, candidates: np.ndarray, qvec: np.ndarray) -> SentenceScores:

@@ -32,6 +32,7 @@ files already on disk.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import shutil
@@ -194,7 +195,10 @@ class Texts(Sequence[str]):
     def __getitem__(self, i: slice) -> list[str]: ...
     def __getitem__(self, i: int | slice) -> str | list[str]:
         if isinstance(i, slice):
-            return [self[j] for j in range(*i.indices(len(self)))]
+            start, stop, step = i.indices(len(self))
+            if step != 1:
+                return [self[j] for j in range(start, stop, step)]
+            return self._run(start, max(start, stop))
         if i < 0:
             i += len(self)
         if not 0 <= i < len(self):
@@ -204,13 +208,15 @@ class Texts(Sequence[str]):
     def _read(self, start: int, end: int) -> bytes:
         return self._blob.read(start, end) if self._blob is not None and end > start else b""
 
+    def _run(self, start: int, stop: int) -> list[str]:
+        """Texts ``start:stop`` from one read: a paragraph's sentences lie side by side."""
+        ends = np.asarray(self._ends[start : stop + 1]).tolist()
+        blob = self._read(ends[0], ends[-1]) if ends else b""
+        return [blob[a - ends[0] : b - ends[0]].decode() for a, b in itertools.pairwise(ends)]
+
     def __iter__(self) -> Iterator[str]:
         for start in range(0, len(self), CHUNK):
-            ends = np.asarray(self._ends[start : start + CHUNK + 1])
-            blob = self._read(int(ends[0]), int(ends[-1]))
-            base = int(ends[0])
-            for a, b in zip(ends[:-1].tolist(), ends[1:].tolist(), strict=True):
-                yield blob[a - base : b - base].decode()
+            yield from self._run(start, min(start + CHUNK, len(self)))
 
 
 def quantize(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -468,6 +474,9 @@ class Segment:
     def __init__(self, directory: Path):
         import faiss
 
+        # A reader searches one question at a time, which faiss's threads do not speed up;
+        # idle, its OpenMP team would spin-wait against the embedder's (a runtime of its own).
+        faiss.omp_set_num_threads(1)
         self.directory = directory
         self.name = directory.name
         meta = json.loads((directory / "segment.json").read_text())

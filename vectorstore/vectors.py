@@ -98,7 +98,13 @@ class TextRows(Sequence[str]):
 
     def __getitem__(self, index: Any) -> Any:
         if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self)))]
+            start, stop, step = index.indices(len(self))
+            if step != 1 or stop <= start:
+                return [self[i] for i in range(start, stop, step)]
+            s = int(np.searchsorted(self.starts, start, side="right")) - 1
+            if stop <= self.starts[s + 1]:  # within one segment: one read
+                return self.parts[s][start - int(self.starts[s]) : stop - int(self.starts[s])]
+            return [self[i] for i in range(start, stop)]
         i = int(index) + (len(self) if index < 0 else 0)
         if not 0 <= i < len(self):
             raise IndexError(index)

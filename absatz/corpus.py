@@ -23,7 +23,7 @@ from ingest.pipeline import IngestReport, Progress, ingest_paths, report_summary
 from vectorstore.chroma import Chroma
 from vectorstore.embeddings import VectorEmbeddings, load_embedder
 from vectorstore.errors import AbsatzError
-from vectorstore.publish import announce
+from vectorstore.publish import announce, prune
 from vectorstore.transfer import import_into
 from vectorstore.writer import Writer
 
@@ -140,7 +140,7 @@ class Corpus:
             path = writer.committed_article(article_id).meta.path
             writer.delete_article(article_id)
             announce(writer, self._embedder(), f"removed {article_id}")
-            writer.prune()
+            prune(writer, [article_id])
             trashed = trash_article(self.settings.ingest.corpus_dir, Path(path), article_id) if path else None
             return Removal(article_id, trashed)
 

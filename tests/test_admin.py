@@ -270,6 +270,9 @@ async def test_remove_needs_confirmation_and_moves_the_file_to_the_trash(server,
     await admin.click(shown.response.message, label="Remove")
     assert not (corpus / "2025-06-baeckerei-preise.txt").exists()
     assert list((corpus / ".trash").glob("*2025-06-baeckerei-preise.txt"))
+    # Its passages and sentences are gone from Chroma too: every record held is a live one.
+    searcher = simcord_bot.core.searcher
+    assert Writer.live(searcher.chroma).unit_counts() == searcher.view().index.unit_counts()
     answer = await reader.slash(channel, "ask", question="Was kostet ein Brötchen in München?")
     assert all("baeckerei" not in f.value for f in reply_of(answer).embeds[0].fields)
     # A later re-ingest does not bring it back from the trash.

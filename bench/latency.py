@@ -232,6 +232,31 @@ def build_direct(src_path: str, size: str, store: str, committed: str) -> dict:
     return {"build_s": seconds, "build_peak_mb": peak}
 
 
+def exact_scan(vec, questions: np.ndarray, k: int) -> dict[bytes, tuple[np.ndarray, np.ndarray]]:
+    """Each question vector's ``k`` nearest live passages by float32 cosine over every row
+    (one pass over the files for all questions), best first, ties by row."""
+    questions = np.asarray(questions, np.float32)
+    best_rows = np.zeros((len(questions), 0), np.int64)
+    best_sims = np.zeros((len(questions), 0), np.float32)
+    for i, seg in enumerate(vec.segments):
+        dead = vec._dead_passages[i]
+        for start in range(0, seg.passages, 100_000):
+            sims = questions @ np.asarray(seg.p_f32[start : start + 100_000]).T
+            if dead is not None:
+                local = dead[(dead >= start) & (dead < start + 100_000)] - start
+                sims[:, local] = -np.inf
+            rows = np.broadcast_to(np.arange(start, start + sims.shape[1]) + vec.p_off[i], sims.shape)
+            best_rows = np.concatenate([best_rows, rows], axis=1)
+            best_sims = np.concatenate([best_sims, sims], axis=1)
+            keep = np.argpartition(-best_sims, k - 1, axis=1)[:, :k]
+            best_rows = np.take_along_axis(best_rows, keep, axis=1)
+            best_sims = np.take_along_axis(best_sims, keep, axis=1)
+            order = np.lexsort((best_rows, -best_sims), axis=-1)  # best first, ties by row
+            best_rows = np.take_along_axis(best_rows, order, axis=1)
+            best_sims = np.take_along_axis(best_sims, order, axis=1)
+    return {q.tobytes(): (r, s) for q, r, s in zip(questions, best_rows, best_sims, strict=True)}
+
+
 def disk_mb(path: Path) -> float:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 2**20 if path.exists() else 0.0
 
@@ -296,23 +321,12 @@ def quality(store: str, src_path: str) -> dict:
     src = load(Path(src_path))
     index = Reader(Chroma(StoreSettings(chroma_path=Path(store)))).view().index
     vec = index.vectors
+    exact = exact_scan(vec, src.q_vec, k=64)
 
     def exact_top(qvec: np.ndarray, k: int, allowed: np.ndarray | None = None, shortlist: int = 0):
-        parts = []
-        for i, seg in enumerate(vec.segments):
-            sims = np.empty(seg.passages, np.float32)
-            for start in range(0, seg.passages, 200_000):
-                sims[start : start + 200_000] = np.asarray(seg.p_f32[start : start + 200_000]) @ qvec
-            dead = vec._dead_passages[i]
-            if dead is not None:
-                sims[dead] = -np.inf
-            parts.append(sims)
-        sims = np.concatenate(parts)
-        if allowed is not None:
-            sims = np.where(allowed, sims, -np.inf)
-        top = np.argpartition(-sims, k - 1)[:k]
-        top = top[np.lexsort((top, -sims[top]))]
-        return top.astype(np.int64), sims[top]
+        assert allowed is None and k <= 64, "the quality questions search the whole store"
+        rows, sims = exact[qvec.tobytes()]
+        return rows[:k], sims[:k]
 
     out = {}
     searched = vec.passage_top

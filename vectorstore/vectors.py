@@ -30,9 +30,10 @@ from .records import ArticleMeta, citation_id
 from .segment import Segment
 
 # Binary-code neighbours rescored per segment. At 100k passages 1,000 kept MRR@10 within
-# 0.006 of the exact scan (English questions) and 4,000 within 0.002; the larger shortlist
-# costs ~2 ms at a million passages (bench/latency.py prints both MRR columns).
-SHORTLIST = 4000
+# 0.006 of the exact scan (English questions) and 4,000 within 0.002; at a million, 4,000
+# lost 0.006, 8,000 0.003 and 16,000 nothing, ranking in 15 / 19 / 27 ms (p50, two cores;
+# bench/latency.py prints both MRR columns).
+SHORTLIST = 8000
 
 
 def _starts(lengths: Sequence[int]) -> np.ndarray:

@@ -115,6 +115,19 @@ def open_array(path: Path, spec: dict[str, Any]) -> np.ndarray:
     return np.memmap(path, dtype=np.dtype(spec["dtype"]), mode="r", shape=shape)
 
 
+def prefetch(path: Path) -> None:
+    """Ask the kernel to read a file into the page cache in the background. Every search
+    scans the binary codes and rescores thousands of int8 rows spread over the whole file:
+    left to page faults on a cold cache, those are thousands of small disk reads per query
+    (at 1M passages search p95 went from 43 to 131 ms)."""
+    if path.exists():
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_WILLNEED)
+        finally:
+            os.close(fd)
+
+
 class _File:
     """A read-only file read with ``pread``: nothing is mapped into the process.
 
@@ -513,6 +526,8 @@ class Segment:
         )
         self.lexicon = Lexicon(directory / "bm25")
         self._cache: dict[str, Any] = {}
+        for name in ("p_codes.faiss", "p_vec"):
+            prefetch(directory / name)
 
     # --- rows ----------------------------------------------------------------------------
 

@@ -2,9 +2,10 @@
 
 Rows are numbered across the segments of one read index in order (segment 0's articles,
 then segment 1's, …), at every level: articles, paragraphs, passages, sentences. The
-columns below (:class:`Rows`, :class:`TextRows`) read through to the segments'
-memory-mapped files, so nothing is copied into a process and a second reader on the
-same host shares the first one's pages.
+columns below (:class:`Rows`, :class:`TextRows`) read through to the segments' files
+(memory-mapped, or read row by row where rows are picked here and there), so nothing is
+copied into a process and a second reader on the same host shares the first one's
+page cache.
 
 Passages are searched in two steps (measured in ``bench/index_candidates.py``): the
 ``SHORTLIST`` nearest by Hamming distance of 384-bit codes (faiss ``IndexBinaryFlat``,

@@ -248,7 +248,7 @@ def exact_scan(vec, questions: np.ndarray, k: int) -> dict[bytes, tuple[np.ndarr
             rows = np.broadcast_to(np.arange(start, start + sims.shape[1]) + vec.p_off[i], sims.shape)
             best_rows = np.concatenate([best_rows, rows], axis=1)
             best_sims = np.concatenate([best_sims, sims], axis=1)
-            keep = np.argpartition(-best_sims, k - 1, axis=1)[:, :k]
+            keep = np.argpartition(-best_sims, min(k, best_sims.shape[1]) - 1, axis=1)[:, :k]
             best_rows = np.take_along_axis(best_rows, keep, axis=1)
             best_sims = np.take_along_axis(best_sims, keep, axis=1)
             order = np.lexsort((best_rows, -best_sims), axis=-1)  # best first, ties by row

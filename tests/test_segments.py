@@ -23,7 +23,7 @@ from vectorstore.lexical import Lexicon, LexiconWriter
 from vectorstore.publish import announce
 from vectorstore.readindex import Manifest, ReadIndex, merge
 from vectorstore.search import Searcher, rank
-from vectorstore.segment import RawWriter, Rows
+from vectorstore.segment import FileRows, RawWriter
 from vectorstore.text import tokenize
 from vectorstore.writer import Writer
 
@@ -241,13 +241,16 @@ def test_rows_read_on_demand_are_the_rows_on_disk(tmp_path):
     writer = RawWriter(tmp_path / "vec", np.float32, 6)
     writer.add(data[:200])
     writer.add(data[200:])
-    rows = Rows(tmp_path / "vec", writer.close())
+    rows = FileRows(tmp_path / "vec", writer.close())
     picks = np.asarray([499, 3, 4, 5, 3, 0, 250, 251, 120])  # unsorted, runs, a repeat, both ends
     assert np.array_equal(rows[picks], data[picks])
     assert np.array_equal(rows[10:20], data[10:20]) and np.array_equal(rows[7], data[7])
+    assert np.array_equal(rows[-1], data[-1]) and np.array_equal(rows[0:500:7], data[0:500:7])
     assert rows[np.zeros(0, np.int64)].shape == (0, 6)
     with pytest.raises(IndexError):
         rows[np.asarray([500])]
+    with pytest.raises(TypeError):
+        rows[np.ones(500, bool)]
 
 
 def test_segment_bm25_scores_are_bm25s_scores(tmp_path):

@@ -2,8 +2,8 @@
 
 Chroma is the one source of truth; the read index is derived from it and rebuildable at
 any time. It lives in a folder (beside the store, or ``INDEX_DIR``) as immutable
-*segments* (:mod:`.segment`: vectors, BM25, texts and metadata of some articles, memory-
-mapped by every reader) and a *manifest* naming the segments of the current version and,
+*segments* (:mod:`.segment`: vectors, BM25, texts and metadata of some articles, shared
+by every reader through the page cache) and a *manifest* naming the segments of the current version and,
 per segment, the articles a later segment replaced or a removal deleted. Like Lucene:
 
 - **from scratch** (a new store, a new generation, an older format): one segment,
@@ -173,8 +173,8 @@ _LEGACY = ("index.json", "texts.json", "bm25")  # the single-folder index of for
 
 
 def remove_unreferenced(directory: Path, manifest: Manifest) -> None:
-    """Segments and deletion files the manifest no longer names (readers that mapped
-    them keep their pages until they move on), and an index of an older format."""
+    """Segments and deletion files the manifest no longer names (readers that opened
+    them keep reading them until they move on), and an index of an older format."""
     keep = {e.name for e in manifest.segments} | {e.deleted for e in manifest.segments if e.deleted}
     for path in directory.iterdir():
         old = path.name.startswith("seg-") and path.name not in keep

@@ -253,8 +253,7 @@ def calibrate(index: ReadIndex, embedder: VectorEmbeddings) -> float:
     Every ingest runs this before it announces, so it must stay short on a busy host. The
     probes are embedded in one call, then ranked with faiss on one thread: OpenMP threads
     spin-wait after each short parallel region, and with the embedder's and faiss's
-    runtimes taking turns 88 times, on two cores shared with a polling reader and another
-    job the 44 probes took 30-40 s; so, 3-5 s (the vectors are the same, bit for bit)."""
+    runtimes taking turns for each probe, two busy cores spent tens of seconds on it."""
     from threadpoolctl import threadpool_limits
 
     vectors = embedder.embed_questions(list(PROBES))

@@ -119,8 +119,9 @@ def prefetch(path: Path) -> None:
     """Ask the kernel to read a file into the page cache in the background. Every search
     scans the binary codes and rescores thousands of int8 rows spread over the whole file:
     left to page faults on a cold cache, those are thousands of small disk reads per query
-    (at 1M passages search p95 went from 43 to 131 ms)."""
-    if path.exists():
+    (a fresh reader at 1M passages on a dropped page cache: search p95 131 ms without,
+    60 ms with it)."""
+    if path.exists() and hasattr(os, "posix_fadvise"):  # not on macOS
         fd = os.open(path, os.O_RDONLY)
         try:
             os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_WILLNEED)
@@ -137,24 +138,32 @@ class _File:
     a reader's resident set would grow towards the size of the files. ``pread`` copies
     just the bytes asked for, and the page cache stays shared by every reader."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, scattered: bool):
         self.fd = os.open(path, os.O_RDONLY)
         weakref.finalize(self, os.close, self.fd)
-        os.posix_fadvise(self.fd, 0, 0, os.POSIX_FADV_RANDOM)  # no read-ahead past a row
+        if scattered and hasattr(os, "posix_fadvise"):  # searches: no read-ahead past a row
+            os.posix_fadvise(self.fd, 0, 0, os.POSIX_FADV_RANDOM)
 
     def read(self, start: int, end: int) -> bytes:
-        return os.pread(self.fd, end - start, start)
+        chunks = []
+        while start < end:  # one pread returns at most ~2 GiB
+            chunk = os.pread(self.fd, end - start, start)
+            if not chunk:
+                raise OSError(f"{end - start} bytes missing at the end of a segment file")
+            chunks.append(chunk)
+            start += len(chunk)
+        return b"".join(chunks)
 
 
-class Rows:
+class FileRows:
     """Rows of a :class:`RawWriter` file, read on demand (see :class:`_File`); indexed
     like the leading axis of an array: an int, a slice or an integer array."""
 
-    def __init__(self, path: Path, spec: dict[str, Any]):
+    def __init__(self, path: Path, spec: dict[str, Any], scattered: bool = True):
         self.dtype = np.dtype(spec["dtype"])
         self.shape: tuple[int, ...] = tuple(spec["shape"])
         self._width = int(np.prod(self.shape[1:], dtype=np.int64)) * self.dtype.itemsize
-        self._file = _File(path) if self.shape[0] else None
+        self._file = _File(path, scattered) if self.shape[0] else None
 
     def __len__(self) -> int:
         return self.shape[0]
@@ -166,9 +175,11 @@ class Rows:
                 return self[np.arange(start, stop, step)]
             return self._run(start, max(start, stop))
         if isinstance(index, (int, np.integer)):
-            row: np.ndarray = self[np.asarray([index])][0]
+            row: np.ndarray = self[np.asarray([index + len(self) if index < 0 else index])][0]
             return row
-        rows = np.asarray(index, np.int64)
+        if np.asarray(index).dtype == bool:
+            raise TypeError("index rows by number, not by a mask")
+        rows = np.asarray(index, np.int64).reshape(-1)
         if not len(rows):
             return np.zeros((0, *self.shape[1:]), self.dtype)
         if rows.min() < 0 or rows.max() >= len(self):
@@ -193,9 +204,9 @@ class Texts(Sequence[str]):
     """Strings from a blob :class:`TextsWriter` wrote, read (see :class:`_File`) and
     decoded on access."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, scattered: bool = False):
         size = path.with_suffix(".txt").stat().st_size
-        self._blob = _File(path.with_suffix(".txt")) if size else None
+        self._blob = _File(path.with_suffix(".txt"), scattered) if size else None
         n = path.with_suffix(".off").stat().st_size // 8
         self._ends = np.memmap(path.with_suffix(".off"), dtype=np.int64, mode="r", shape=(n,))
 
@@ -487,9 +498,6 @@ class Segment:
     def __init__(self, directory: Path):
         import faiss
 
-        # A reader searches one question at a time, which faiss's threads do not speed up;
-        # idle, its OpenMP team would spin-wait against the embedder's (a runtime of its own).
-        faiss.omp_set_num_threads(1)
         self.directory = directory
         self.name = directory.name
         meta = json.loads((directory / "segment.json").read_text())
@@ -512,12 +520,12 @@ class Segment:
         self.sent_start = arrays["sent_start"]
         self.p_para, self.p_vec, self.p_scale = arrays["p_para"], arrays["p_vec"], arrays["p_scale"]
         self.s_index, self.s_scale = arrays["s_index"], arrays["s_scale"]
-        self.p_f32, self.s_vec = (Rows(directory / name, meta["arrays"][name]) for name in ("p_f32", "s_vec"))
+        self.p_f32, self.s_vec = (FileRows(directory / name, meta["arrays"][name]) for name in ("p_f32", "s_vec"))
         self.a_id, self.a_hash = Texts(directory / "a_id"), Texts(directory / "a_hash")
         self.a_meta = Texts(directory / "a_meta")
         self.a_category, self.a_source = Texts(directory / "a_category"), Texts(directory / "a_source")
         self.para_heading = Texts(directory / "para_heading")
-        self.p_text, self.s_text = Texts(directory / "p_text"), Texts(directory / "s_text")
+        self.p_text, self.s_text = Texts(directory / "p_text", True), Texts(directory / "s_text", True)
         self.a_key = np.load(directory / "a_key.npy", mmap_mode="r")
         self.a_key_row = np.load(directory / "a_key_row.npy", mmap_mode="r")
         self.center = np.load(directory / "center.npy")
@@ -588,7 +596,7 @@ class Segment:
         """The ``k`` passages nearest ``qvec`` among ``allowed`` rows (None: all), best first,
         with their float32 similarities: the ``shortlist`` nearest by Hamming distance of the
         binary codes, rescored with the int8 vectors, the best ``2k`` of those with float32.
-        A segment of no more than ``shortlist`` rows is scored exactly."""
+        A segment of no more than ``shortlist`` rows skips the binary codes."""
         n = self.passages
         if not n or k <= 0 or (allowed is not None and not allowed.any()):
             return np.zeros(0, np.int64), np.zeros(0, np.float32)
@@ -603,11 +611,16 @@ class Segment:
                 selector = faiss.IDSelectorBitmap(n, faiss.swig_ptr(bitmap))
                 # faiss's stub lists only the SWIG __init__, not the keyword one its Python wrapper installs
                 params = faiss.SearchParameters(sel=selector)  # type: ignore[call-arg]
+            # One question at a time is not faster on more threads, and faiss's idle OpenMP
+            # team would spin-wait against the embedder's (a runtime of its own). The
+            # setting is per calling thread: the bot searches from a pool of them.
+            faiss.omp_set_num_threads(1)
             _, found = self.codes.search(binary_codes(qvec[None, :], self.center), shortlist, params=params)
             rows = np.sort(found[0][found[0] >= 0])
-            coarse = self.passage_scores(rows, qvec)
-            keep = min(2 * k, len(rows))
-            rows = np.sort(rows[np.argpartition(-coarse, keep - 1)[:keep]])
+        # int8 first, float32 for the best 2k only: a small delta segment is not read whole.
+        coarse = self.passage_scores(rows, qvec)
+        keep = min(2 * k, len(rows))
+        rows = np.sort(rows[np.argpartition(-coarse, keep - 1)[:keep]])
         scores: np.ndarray = np.asarray(self.p_f32[rows]) @ np.asarray(qvec, np.float32)
         k = min(k, len(rows))
         top = np.argpartition(-scores, k - 1)[:k]

@@ -10,7 +10,7 @@ page cache.
 Passages are searched in two steps (measured in ``bench/index_candidates.py``): the
 ``SHORTLIST`` nearest by Hamming distance of 384-bit codes (faiss ``IndexBinaryFlat``,
 48 bytes a passage), then those rescored with int8 vectors (a quarter of float32; cosine
-within ~0.002). At a million passages this took ~10 ms on one core where the float32
+within ~0.002). At a million passages this took ~10 ms on one core (4,000 rows) where the float32
 scan took ~150 ms and 1.5 GB of memory, and retrieval quality stayed that of the exact
 scan; HNSW graphs (Chroma's, usearch) lost most of their recall on the replicated
 benchmark corpus, whose near-duplicates news archives have too. Sentences are scored

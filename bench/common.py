@@ -3,14 +3,30 @@
 from __future__ import annotations
 
 import json
+import os
 import platform
 import statistics
+import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 DATA = ROOT.parent / "shared" / "data"
+
+
+def spawn(script: str, args: list[str], env: dict[str, str] | None = None) -> subprocess.Popen:
+    """``script`` again in a fresh process, with pipes: what a bench measures in a process
+    of its own (a reader's memory, a cold start) must not share this one's."""
+    return subprocess.Popen(
+        [sys.executable, script, *args],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": f"{ROOT}:{ROOT / 'bench'}", **(env or {})},
+    )
 
 
 def require(path: Path) -> Path:

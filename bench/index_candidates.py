@@ -39,7 +39,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from common import ROOT, machine, percentile, proc_status_mb, table
+from common import machine, percentile, proc_status_mb, spawn, table
 from corpus_replica import Replica, extract, load
 
 DIM = 384
@@ -469,18 +469,7 @@ def run_query(name: str, folder: str, rows: str, out: str, queries: str, results
 
 
 def child(args: list[str], wait: bool = False) -> tuple[subprocess.Popen, dict]:
-    env = {**os.environ, "PYTHONPATH": f"{ROOT}:{ROOT / 'bench'}"}
-    if "--query" in args:
-        env.update(THREADS_ENV)
-    proc = subprocess.Popen(
-        [sys.executable, __file__, *args],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-        env=env,
-    )
+    proc = spawn(__file__, args, THREADS_ENV if "--query" in args else None)
     line = proc.stdout.readline()
     if not line:
         proc.wait()

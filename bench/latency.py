@@ -40,16 +40,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
-from common import DATA, ROOT, machine, percentile, proc_status_mb, table
+from common import DATA, ROOT, machine, percentile, proc_status_mb, spawn, table
 from corpus_replica import Article, Replica, extract, load
 
 from vectorstore.chroma import Chroma
@@ -471,15 +469,7 @@ def freshness(store: Path, workdir: Path) -> dict:
 def child(args: list[str], wait: bool = False):
     """Run this script with ``args`` in a fresh process; its first line of output is JSON.
     With ``wait``, return the process after that line (it keeps running)."""
-    proc = subprocess.Popen(
-        [sys.executable, __file__, *args],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": f"{ROOT}:{ROOT / 'bench'}"},
-    )
+    proc = spawn(__file__, args)
     if wait:
         line = proc.stdout.readline()
         if not line:

@@ -38,6 +38,7 @@ from vectorstore.search import Searcher
 
 from .analytics import Analytics, summarise
 from .answer import Answer, answer
+from .answer_scorer import AnswerScorer, scorer
 from .corpus import Corpus, Removal, Upload
 from .db.audit import AuditLog
 from .db.feedback import FeedbackStore
@@ -114,6 +115,11 @@ class Absatz:
                 self._searcher = Searcher.open(self.settings.store, self._embedder)
                 self._embedder = self._searcher.embedder
             return self._searcher
+
+    @property
+    def answer_scorer(self) -> AnswerScorer:
+        """The cross-encoder that picks the answer sentences, loaded once per process."""
+        return scorer()
 
     @property
     def embedder(self) -> VectorEmbeddings:

@@ -50,6 +50,7 @@ class Example:
 
     set: str
     language: str
+    question: str
     answered: bool
     rows: np.ndarray
     labels: np.ndarray
@@ -130,6 +131,7 @@ def examples(name: str, workdir: Path, embedder) -> list[Example]:
             Example(
                 name,
                 language,
+                text,
                 answered,
                 features(question, sentences),
                 labels,

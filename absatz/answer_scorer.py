@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from vectorstore.memory import release_freed_memory
+
 from .encoder import E5File, encoder_layer, for_inference, layer_norm
 
 WEIGHTS = Path(__file__).parent / "models" / "answer_scorer.npz"
@@ -54,7 +56,9 @@ class AnswerScorer:
             if not layer:
                 raise ValueError(f"{weights}: layer {i} is missing (layers {frozen}.. are fine-tuned)")
             layers.append(layer)
-        return cls(model, layers, head_w, head_b)
+        scorer = cls(model, layers, head_w, head_b)
+        release_freed_memory()  # the float16 and unarranged copies: ~100 MB per process otherwise
+        return scorer
 
     @classmethod
     def untrained(cls, model: E5File, layers: int) -> AnswerScorer:

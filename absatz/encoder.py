@@ -243,7 +243,8 @@ def encoder_layer(x: np.ndarray, mask: np.ndarray, w: dict[str, np.ndarray], hea
 def for_inference(w: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """A layer as :func:`encoder_layer` multiplies it: float32, [in, out], Q/K/V side by side."""
     f = {k: np.asarray(v, dtype=np.float32) for k, v in w.items()}
-    out = {m: np.ascontiguousarray(f[m].T) for m in ("ao", "fi", "fo")}
-    out["qkv"] = np.ascontiguousarray(np.concatenate([f["q"], f["k"], f["v"]]).T)
+    # Transposed views, not copies: BLAS reads a transposed operand in place.
+    out = {m: f[m].T for m in ("ao", "fi", "fo")}
+    out["qkv"] = np.concatenate([f["q"], f["k"], f["v"]]).T
     out["qkv.b"] = np.concatenate([f["q.b"], f["k.b"], f["v.b"]])
     return out | {k: f[k] for k in ("ao.b", "fi.b", "fo.b", "aln.w", "aln.b", "oln.w", "oln.b")}

@@ -8,7 +8,7 @@ them, its top layers fine-tuned by ``bench/train_answer_scorer.py`` to tell the
 answering sentence from its neighbours (German and English questions over German text) —
 and reads a score off the mean of the top layer. It re-orders the ranker's shortlist
 only (at most 8 sentences per answer, each capped in length): on 2 CPU cores that adds
-roughly 0.1-0.2 s to an answer, and it needs no torch.
+roughly 0.1-0.3 s to an answer, and it needs no torch.
 
 The fine-tuned layers live in ``absatz/models/answer_scorer.npz`` (float16).
 """

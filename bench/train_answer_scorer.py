@@ -106,9 +106,11 @@ def main() -> None:
             if not e.answered or not e.labels.sum():
                 continue
             order = candidates(e, args.shortlist, training=True)
-            x, mask = base.hidden(e.question, [e.texts[j] for j in order])
+            tokens, mask = base.hidden(e.question, [e.texts[j] for j in order])
+            padded = np.zeros((*mask.shape, c.hidden), dtype=np.float16)
+            padded[mask] = tokens
             target = torch.tensor(e.labels[order] / e.labels[order].sum(), dtype=torch.float32)
-            train.append((torch.from_numpy(x).half(), torch.from_numpy(mask), target))
+            train.append((torch.from_numpy(padded), torch.from_numpy(mask), target))
     took = time.perf_counter() - started
     print(f"{len(train)} training questions encoded up to layer {frozen} in {took:.0f} s", flush=True)
 

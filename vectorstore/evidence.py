@@ -68,6 +68,16 @@ PROBES: tuple[str, ...] = tuple(
 )
 
 PROBE_SPREAD = 2.8
+PASSAGE_SKIP = 5
+
+
+def pool_margin(sims: Sequence[float], skip: int, top: float | None = None) -> float:
+    """The best similarity (or ``top``) minus the mean of the pool's tail, which starts
+    ``skip`` places down (at a third of a short pool)."""
+    if not sims:
+        return 0.0
+    tail = sims[min(skip, max(1, len(sims) // 3)) :] or sims[-1:]
+    return float((sims[0] if top is None else top) - np.mean(tail))
 
 
 def margin(
@@ -79,14 +89,24 @@ def margin(
     slice of the corpus judges its best hit against the background of the whole corpus,
     since a slice of a few articles has no background of its own.
     """
+    return pool_margin(sentence_sims, 10, tops[0] if tops else None) + pool_margin(
+        passage_sims, PASSAGE_SKIP, tops[1] if tops else None
+    )
 
-    def one(sims: Sequence[float], skip: int, top: float | None) -> float:
-        if not sims:
-            return 0.0
-        tail = sims[min(skip, max(1, len(sims) // 3)) :] or sims[-1:]
-        return float((sims[0] if top is None else top) - np.mean(tail))
 
-    return one(sentence_sims, 10, tops[0] if tops else None) + one(passage_sims, 5, tops[1] if tops else None)
+def article_gap(passage_sims: Sequence[float], passage_articles: Sequence[int], others: int = 4) -> float:
+    """How far the best article's best passage stands above the next ``others`` articles'.
+
+    A question about a story the corpus covers only from another side finds several
+    articles of that story about equally close; a question the corpus answers finds one
+    article clearly ahead. ``passage_sims`` come best first."""
+    best: dict[int, float] = {}
+    for sim, article in zip(passage_sims, passage_articles, strict=True):
+        best.setdefault(article, sim)
+    ranked = list(best.values())
+    if len(ranked) < 2:
+        return 0.0
+    return float(ranked[0] - np.mean(ranked[1 : 1 + others]))
 
 
 def threshold_from(probe_margins: Sequence[float]) -> float:

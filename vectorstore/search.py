@@ -21,7 +21,16 @@ import numpy as np
 from .chroma import Chroma
 from .dates import recency_order
 from .embeddings import VectorEmbeddings, load_embedder
-from .evidence import PASSAGE_POOL, PROBES, SENTENCE_POOL, margin, threshold_from
+from .evidence import (
+    PASSAGE_POOL,
+    PASSAGE_SKIP,
+    PROBES,
+    SENTENCE_POOL,
+    article_gap,
+    margin,
+    pool_margin,
+    threshold_from,
+)
 from .filters import Filter
 from .generations import Generations
 from .readindex import CorpusView, Reader, ReadIndex
@@ -41,6 +50,15 @@ class FusionWeights:
     lexical: float = 0.35
 
 
+@dataclass(frozen=True)
+class Background:
+    """How the best passages stand out from the rest of a search of the whole corpus:
+    what the answerability gate (absatz/answerability.py) reads beside the margin."""
+
+    passage_margin: float  # the passage half of the margin
+    article_gap: float  # the best article's best passage against the next four articles'
+
+
 @dataclass
 class SearchResult:
     query: str
@@ -51,6 +69,9 @@ class SearchResult:
     # The abstention threshold of the same corpus version the hits come from.
     threshold: float = float("inf")
     index: ReadIndex | None = None
+    # None for a search narrowed to a slice: a slice has no background of its own.
+    background: Background | None = None
+    embedder: str = ""  # the model that embedded the query: the gate's weights fit one
 
     def sentences(self, para_id: str) -> list[SentenceVector]:
         """Every sentence of a hit's paragraph, in order, with its vector."""
@@ -74,6 +95,7 @@ class PassageCandidates:
     best: dict[int, float]  # paragraph row → similarity of its best passage in the pool
     row: dict[int, int]  # paragraph row → that passage's row
     pool: list[float]  # the pool's similarities, best first: the evidence's background
+    articles: list[int]  # the article row of each passage in the pool
 
 
 def passage_candidates(vec: VectorIndex, qvec: np.ndarray, allowed: np.ndarray | None) -> PassageCandidates:
@@ -85,7 +107,8 @@ def passage_candidates(vec: VectorIndex, qvec: np.ndarray, allowed: np.ndarray |
     for r, para, sim in zip(top.tolist(), vec.p_para[top].tolist(), sims.tolist(), strict=True):
         if para not in best:  # rows come best first
             best[para], row[para] = float(sim), int(r)
-    return PassageCandidates(best, row, [float(x) for x in sims])
+    articles = vec.para_article[vec.p_para[top]].tolist() if len(top) else []
+    return PassageCandidates(best, row, [float(x) for x in sims], [int(a) for a in articles])
 
 
 def lexical_candidates(index: ReadIndex, query: str, allowed: np.ndarray | None) -> dict[int, float]:
@@ -222,8 +245,13 @@ def rank(
         if allowed is None
         else narrowed_evidence(index, query, qvec, sentences.pool(), passages.pool)
     )
+    background = (
+        Background(pool_margin(passages.pool, PASSAGE_SKIP), article_gap(passages.pool, passages.articles))
+        if allowed is None
+        else None
+    )
     if not len(candidates):
-        return SearchResult(query, [], qvec, coverage, evidence, threshold, index)
+        return SearchResult(query, [], qvec, coverage, evidence, threshold, index, background)
     fused = fuse(candidates.tolist(), passages.best, sentences.best, lexical, coverage, weights)
     ranked = sorted(fused.score, key=lambda para: -fused.score[para])[: max(k, 10)]
     hits = []
@@ -244,7 +272,7 @@ def rank(
                 sentences=sentences.matches(vec, para),
             )
         )
-    return SearchResult(query, recency_order(hits, query)[:k], qvec, coverage, evidence, threshold, index)
+    return SearchResult(query, recency_order(hits, query)[:k], qvec, coverage, evidence, threshold, index, background)
 
 
 def calibrate(index: ReadIndex, embedder: VectorEmbeddings) -> float:
@@ -297,4 +325,6 @@ class Searcher:
         """Ranked paragraphs for ``query``; ``where`` narrows the corpus before ranking."""
         view = self.view()
         qvec = self.embedder.embed_question(query)
-        return rank(view.index, query, qvec, k, where, self.weights, self._threshold_of(view))
+        result = rank(view.index, query, qvec, k, where, self.weights, self._threshold_of(view))
+        result.embedder = self.embedder.name
+        return result

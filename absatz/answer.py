@@ -2,8 +2,10 @@
 
 The default answer is extractive: the sentences that answer the question, quoted
 verbatim from the best paragraphs, each followed by its ``[n]`` marker. When the
-evidence is weaker than the store's calibrated threshold it says "not in the corpus"
-instead of citing something unrelated.
+evidence is weaker than the store's calibrated threshold, or the answerability gate
+finds that the corpus covers only the question's story and not its answer
+(:mod:`absatz.answerability`), it says "not in the corpus" instead of citing something
+unrelated.
 """
 
 from __future__ import annotations

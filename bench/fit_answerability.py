@@ -37,7 +37,7 @@ import numpy as np
 from common import DATA, ROOT, machine, read_jsonl, require, table
 
 from absatz.answer import read
-from absatz.answerability import FEATURES
+from absatz.answerability import FEATURES, Gate
 from ingest.pipeline import apply
 from ingest.sources import load_articles
 from vectorstore.chroma import Chroma
@@ -129,16 +129,6 @@ def best_cut(log_odds: np.ndarray, labels: np.ndarray, cost: float) -> float:
     return float(candidates[int(np.argmax(gains))])
 
 
-@dataclass(frozen=True)
-class Gate:
-    weights: np.ndarray
-    bias: float
-    cuts: dict[str, float]
-
-    def refuses(self, a: Asked) -> bool:
-        return a.row is not None and float(a.row @ self.weights + self.bias) < self.cuts[a.language]
-
-
 def train(examples: list[Asked], cost: float) -> Gate:
     passed = [a for a in examples if a.row is not None]
     rows = np.asarray([a.row for a in passed])
@@ -149,21 +139,24 @@ def train(examples: list[Asked], cost: float) -> Gate:
     for language, _ in LANGUAGES:
         mine = np.asarray([a.language == language for a in passed])
         cuts[language] = best_cut(log_odds[mine], labels[mine], cost)
-    return Gate(weights, bias, cuts)
+    return Gate(EMBEDDER, dict(zip(FEATURES, weights.tolist(), strict=True)), bias, cuts)
 
 
 def shares(examples: list[Asked], gate: Gate | None) -> tuple[float, float, int, int]:
     """Answered share of answerable questions, refused share of the others."""
     pos = [a for a in examples if a.answerable]
     neg = [a for a in examples if not a.answerable]
-    answered = sum(a.row is not None and not (gate and gate.refuses(a)) for a in pos)
-    refused = sum(a.row is None or bool(gate and gate.refuses(a)) for a in neg)
+
+    def refused_by(a: Asked) -> bool:
+        return gate is not None and gate.refuses(a.row, a.language, EMBEDDER)
+
+    answered = sum(a.row is not None and not refused_by(a) for a in pos)
+    refused = sum(a.row is None or refused_by(a) for a in neg)
     return answered / len(pos), refused / len(neg), len(pos), len(neg)
 
 
 def write_weights(path: Path, gate: Gate, cost: float, trained_on: str) -> None:
-    weights = zip(FEATURES, gate.weights.round(5).tolist(), strict=True)
-    body = "\n".join(f'        "{name}": {w!r},' for name, w in weights)
+    body = "\n".join(f'        "{name}": {round(w, 5)!r},' for name, w in gate.weights.items())
     cuts = ", ".join(f'"{language}": {round(c, 4)!r}' for language, c in gate.cuts.items())
     path.write_text(
         '"""The fitted answerability gate: written by bench/fit_answerability.py."""\n\n'
@@ -215,7 +208,7 @@ def main() -> None:
     )
     gate = train(data, args.cost)
     print()
-    print(table(["feature", "weight"], [[f, f"{w:+.4f}"] for f, w in zip(FEATURES, gate.weights, strict=True)]))
+    print(table(["feature", "weight"], [[f, f"{w:+.4f}"] for f, w in gate.weights.items()]))
     print(f"bias {gate.bias:+.4f}; cuts {', '.join(f'{k} {v:+.3f}' for k, v in gate.cuts.items())}")
     if args.write:
         trained = "; ".join(

@@ -278,7 +278,7 @@ def compose_llm(
     texts = [" ".join(s.text for s in reading.rows[h.para_id]) or h.passage for h in hits]
     verified = llm.generate(question, hits, texts, language, on_text)
     if verified is None:
-        return compose(question, result, started)
+        return compose(question, result, started, reading)
     citations = []
     for n, idx in enumerate(verified.sources, start=1):
         best = reading.ranked[idx]
@@ -317,14 +317,19 @@ def read(question: str, result: SearchResult, hits: list[Hit]) -> Reading:
     return Reading(q, rows, ranked, row)
 
 
-def compose(question: str, result: SearchResult, started: float | None = None) -> Answer:
-    """The extractive answer for a search already made (``absatz eval`` scores both)."""
+def compose(
+    question: str, result: SearchResult, started: float | None = None, reading: Reading | None = None
+) -> Answer:
+    """The extractive answer for a search already made (``absatz eval`` scores both).
+
+    ``reading`` is the LLM path's, when its answer could not be trusted: its first two
+    hits are these, already scored."""
     started = time.perf_counter() if started is None else started
     language = detect_language(question)
     if not result.hits or result.evidence < result.threshold:
         return abstain(question, language, started)
     hits = result.hits[:2]
-    reading = read(question, result, hits)
+    reading = read(question, result, hits) if reading is None else replace(reading, ranked=reading.ranked[:2])
     if GATE.refuses(reading.signals, language, result.embedder):
         return abstain(question, language, started)
     q, rows, ranked = reading.q, reading.rows, reading.ranked

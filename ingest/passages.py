@@ -24,7 +24,9 @@ def _hash(text: str) -> str:
 
 
 def article_hash(article: Article) -> str:
-    """Changes whenever anything stored for the article would change."""
+    """Changes whenever anything stored for the article would change, its sentences too:
+    when the splitting rules change, the next ingest rewrites exactly the articles they
+    split differently (re-embedding only the sentences and passages that changed)."""
     payload = {
         "title": article.title,
         "meta": [
@@ -37,7 +39,7 @@ def article_hash(article: Article) -> str:
             article.author_code,
             article.path,
         ],
-        "paragraphs": [(p.heading, p.text) for p in article.paragraphs],
+        "paragraphs": [(p.heading, p.text, split_sentences(p.text)) for p in article.paragraphs],
     }
     return _hash(json.dumps(payload, ensure_ascii=False))
 

@@ -4,6 +4,7 @@ import json
 import os
 import shutil
 
+import ingest.passages
 from ingest.pipeline import ingest_paths
 from vectorstore.chroma import Chroma
 from vectorstore.readindex import Reader
@@ -68,6 +69,36 @@ def test_add_edit_delete_and_noop(tmp_path, store_settings, embedder):
     assert len(writer.stored_ids("passages", "seilbahn")) == 4
     committed = writer.committed_articles()["seilbahn"].article_hash
     assert all(i.endswith(committed[:10]) for i in writer.stored_ids("sentences", "seilbahn"))
+
+
+def test_better_sentence_splitting_rewrites_only_the_articles_it_splits_differently(
+    tmp_path, store_settings, embedder, monkeypatch
+):
+    """After an update that splits sentences better, stored quotes must not stay cut in
+    two: the next ingest rewrites the affected article, embedding only what changed."""
+    corpus = tmp_path / "corpus"
+    write(corpus, "celmins.txt", "Die Künstlerin Vija Celmins (geb. 1938 in Riga) stellt aus. Die Schau läuft lange.")
+    write(corpus, "zweiter.txt", "Ein zweiter Artikel über Kartoffeln. Sie wachsen gut.")
+    store = Chroma(store_settings)
+    rules = ingest.passages.split_sentences
+
+    def older_rules(text: str) -> list[str]:
+        """Splits at every period, as releases that did not know "geb." did."""
+        return [piece if piece.endswith(".") else piece + "." for piece in text.split(". ")]
+
+    monkeypatch.setattr(ingest.passages, "split_sentences", older_rules)
+    ingest_paths(store, embedder, [corpus])
+    assert paragraph(store, "celmins#1").sentences[0].endswith("(geb.")
+    monkeypatch.setattr(ingest.passages, "split_sentences", rules)
+
+    again = ingest_paths(store, embedder, [corpus])
+    assert again.updated == ["celmins"] and again.unchanged == ["zweiter"]
+    assert paragraph(store, "celmins#1").sentences == (
+        "Die Künstlerin Vija Celmins (geb. 1938 in Riga) stellt aus.",
+        "Die Schau läuft lange.",
+    )
+    # The one new sentence is embedded (the passage is the paragraph's text, unchanged).
+    assert again.units_embedded == 1
 
 
 def test_one_file_is_ingested_without_reading_every_record(tmp_path, store_settings, embedder, monkeypatch):

@@ -119,3 +119,22 @@ def test_sentence_splitter_keeps_abbreviations_and_ordinals():
         "Der Verein trennte sich von ihm.",
     ]
     assert " ".join(split_sentences(text)) == text
+
+
+def test_sentence_splitter_keeps_birth_years_bracketed_dates_and_dotted_abbreviations():
+    """Each of these cut a 10kGNAD quote in two, so the answer lost its fact ("Riga")."""
+    text = (
+        "Die Künstlerin Vija Celmins (geb. 1938 in Riga) stellt aus. "
+        "Das Team spielt gegen Moldau (5. September) und in Schweden (8. September). "
+        "Die U.S. Army half. Er trainierte Wr. Neustadt. Sie spielen in der vierten Liga (5. Rang in Polen). "
+        "Dann kam das Jahr 2019. Mehr nicht."
+    )
+    assert split_sentences(text) == [
+        "Die Künstlerin Vija Celmins (geb. 1938 in Riga) stellt aus.",
+        "Das Team spielt gegen Moldau (5. September) und in Schweden (8. September).",
+        "Die U.S. Army half.",
+        "Er trainierte Wr. Neustadt.",
+        "Sie spielen in der vierten Liga (5. Rang in Polen).",
+        "Dann kam das Jahr 2019.",
+        "Mehr nicht.",
+    ]

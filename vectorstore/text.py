@@ -19,12 +19,16 @@ import Stemmer
 _ABBREVIATIONS = frozenset(
     """
     abb abs abt allg anm bd bspw bzgl bzw ca chr co dipl dr dt ebd eigtl engl etc ev evtl
-    frl gebr gegr ggf hl hr hrsg inkl insb jh jr kap kath lt max min mio mrd nr nrn
+    frl geb gebr gegr gest ggf hl hr hrsg inkl insb jh jr kap kath lt max min mio mrd nr nrn
     o.ä od orig pkt prof rd resp s sen sog st std str tel u.a u.ä usw u.v.m v.a v.chr
-    vgl vs z.b z.t zt zzgl mr mrs ms no vol fig e.g i.e approx dept est inc ltd corp
+    verh vgl vs wr z.b z.t zt zzgl mr mrs ms no vol fig e.g i.e approx dept est inc ltd corp
     jan feb mär apr jun jul aug sep sept okt nov dez
     """.split()
 )
+
+# Letters with periods between them: "U.S.", "z.B.", "i.A."
+_DOTTED_LETTERS = re.compile(r"(?:[^\W\d_]\.)+[^\W\d_]")
+_OPENING = "(\"'»«“„["
 
 # A candidate boundary: terminal punctuation, optional closing quotes/brackets, whitespace.
 _BOUNDARY = re.compile(r"""[.!?…]+["'»«“”‘’)\]]*\s+""")
@@ -32,13 +36,13 @@ _BOUNDARY = re.compile(r"""[.!?…]+["'»«“”‘’)\]]*\s+""")
 
 def _ends_with_abbreviation(chunk: str) -> bool:
     word = chunk.rstrip().rsplit(maxsplit=1)[-1] if chunk.strip() else ""
-    word = word.lstrip("(\"'»«“„").lower()
+    word = word.lstrip(_OPENING).lower()
     if not word.endswith("."):
         return False
     stem = word[:-1]
     if len(stem) == 1 and stem.isalpha():  # initials: "Kim J. Un", "s."
         return True
-    return stem in _ABBREVIATIONS
+    return stem in _ABBREVIATIONS or _DOTTED_LETTERS.fullmatch(stem) is not None
 
 
 # Words that start a sentence but never follow an ordinal ("am 13. September" but
@@ -54,12 +58,13 @@ _SENTENCE_STARTS = frozenset(
 
 
 def _is_ordinal(chunk: str, next_word: str) -> bool:
-    """German writes ordinals with a period: ``am 13. September``, ``in der 23. Minute``.
+    """German writes ordinals with a period: ``am 13. September``, ``in der 23. Minute``,
+    also in brackets: ``in Schweden (8. September)``.
 
     Years (four digits) do end sentences: ``im Jahr 2019. Auch damals…``, and so does a
     number followed by a word no ordinal is followed by: ``Hannover 96. Der Trainer…``.
     """
-    word = chunk.rstrip().rsplit(maxsplit=1)[-1] if chunk.strip() else ""
+    word = chunk.rstrip().rsplit(maxsplit=1)[-1].lstrip(_OPENING) if chunk.strip() else ""
     return (
         word.endswith(".")
         and word[:-1].isdigit()

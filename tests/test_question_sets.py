@@ -1,0 +1,58 @@
+"""The question sets in bench/data keep the rules their numbers rest on.
+
+A gold answer that is not verbatim in its article can never be contained, so a typo
+would lower every reported share; a question on a held-out article (id % 3 == 0) would
+leak the evaluation this project must not see; a development or validation question on
+a training article would judge the models on what they were fitted with.
+"""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from absatz.evaluate import TYPES
+
+from .conftest import GNAD, needs_gnad
+
+DATA = Path(__file__).parents[1] / "bench" / "data"
+SETS = ("news-questions.jsonl", "train-questions.jsonl", "validation-questions.jsonl")
+
+
+def _questions(name: str) -> list[dict]:
+    return [json.loads(line) for line in (DATA / name).read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def _number(article_id: str) -> int:
+    return int(article_id.rsplit("-", 1)[1])
+
+
+@needs_gnad
+@pytest.mark.parametrize("name", SETS)
+def test_gold_answers_are_verbatim_and_no_question_uses_a_held_out_article(name):
+    articles = {}
+    for line in GNAD.read_text(encoding="utf-8").splitlines():
+        record = json.loads(line)
+        articles[record["id"]] = " ".join(record["text"].split())
+    questions = _questions(name)
+    assert len({q["qid"] for q in questions}) == len(questions), "duplicate qid"
+    for q in questions:
+        assert _number(q["article_id"]) % 3 != 0, f"{q['qid']}: {q['article_id']} is held out"
+        assert q["question"].strip() and q["question_en"].strip(), q["qid"]
+        if q.get("type") is not None:
+            assert q["type"] in TYPES, q["qid"]
+        for answer in q["answers"]:
+            assert answer and " ".join(answer.split()) in articles[q["article_id"]], f"{q['qid']}: {answer!r}"
+
+
+def test_answerable_development_and_validation_questions_ask_about_articles_of_the_development_index():
+    training = {q["article_id"] for q in _questions("train-questions.jsonl")}
+    asked: dict[str, str] = {}
+    for name in ("news-questions.jsonl", "validation-questions.jsonl"):
+        for q in _questions(name):
+            if q.get("unanswerable"):
+                assert _number(q["article_id"]) % 3 == 2, q["qid"]
+                continue
+            assert _number(q["article_id"]) % 3 == 1 and q["article_id"] not in training, q["qid"]
+            # One question per article across both sets: validation asks about other stories.
+            assert asked.setdefault(q["article_id"], q["qid"]) == q["qid"], (q["qid"], asked[q["article_id"]])

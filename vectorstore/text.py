@@ -20,13 +20,13 @@ _ABBREVIATIONS = frozenset(
     """
     abb abs abt allg anm bd bspw bzgl bzw ca chr co dipl dr dt ebd eigtl engl etc ev evtl
     frl geb gebr gegr gest ggf hl hr hrsg inkl insb jh jr kap kath lt max min mio mrd nr nrn
-    o.ä od orig pkt prof rd resp s sen sog st std str tel u.a u.ä usw u.v.m v.a v.chr
-    verh vgl vs wr z.b z.t zt zzgl mr mrs ms no vol fig e.g i.e approx dept est inc ltd corp
+    od orig pkt prof rd resp s sen sog st std str tel usw v.chr
+    verh vgl vs wr zt zzgl mr mrs ms no vol fig approx dept est inc ltd corp
     jan feb mär apr jun jul aug sep sept okt nov dez
     """.split()
 )
 
-# Letters with periods between them: "U.S.", "z.B.", "i.A."
+# Single letters with periods between them: "z. B." written "z.B.", "u.a.", "U.S.", "i.e."
 _DOTTED_LETTERS = re.compile(r"(?:[^\W\d_]\.)+[^\W\d_]")
 _OPENING = "(\"'»«“„["
 

@@ -34,9 +34,14 @@ _OPENING = "(\"'»«“„["
 _BOUNDARY = re.compile(r"""[.!?…]+["'»«“”‘’)\]]*\s+""")
 
 
-def _ends_with_abbreviation(chunk: str) -> bool:
-    word = chunk.rstrip().rsplit(maxsplit=1)[-1] if chunk.strip() else ""
-    word = word.lstrip(_OPENING).lower()
+def _last_word(chunk: str) -> str:
+    """What decides whether a period ends the chunk: its last word, without the
+    brackets or quotes that open it (``(8.`` → ``8.``, ``(geb.`` → ``geb.``)."""
+    return chunk.rsplit(maxsplit=1)[-1].lstrip(_OPENING) if chunk.strip() else ""
+
+
+def _is_abbreviation(word: str) -> bool:
+    word = word.lower()
     if not word.endswith("."):
         return False
     stem = word[:-1]
@@ -57,14 +62,13 @@ _SENTENCE_STARTS = frozenset(
 )
 
 
-def _is_ordinal(chunk: str, next_word: str) -> bool:
+def _is_ordinal(word: str, next_word: str) -> bool:
     """German writes ordinals with a period: ``am 13. September``, ``in der 23. Minute``,
     also in brackets: ``in Schweden (8. September)``.
 
     Years (four digits) do end sentences: ``im Jahr 2019. Auch damals…``, and so does a
     number followed by a word no ordinal is followed by: ``Hannover 96. Der Trainer…``.
     """
-    word = chunk.rstrip().rsplit(maxsplit=1)[-1].lstrip(_OPENING) if chunk.strip() else ""
     return (
         word.endswith(".")
         and word[:-1].isdigit()
@@ -94,7 +98,8 @@ def split_sentences(text: str) -> list[str]:
             continue
         piece = chunk.rstrip()
         next_word = rest.split(maxsplit=1)[0]
-        if piece.endswith(".") and (_ends_with_abbreviation(piece) or _is_ordinal(piece, next_word)):
+        word = _last_word(piece)
+        if word.endswith(".") and (_is_abbreviation(word) or _is_ordinal(word, next_word)):
             continue
         sentences.append(piece)
         start = end

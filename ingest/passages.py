@@ -77,8 +77,9 @@ def context(article: Article, paragraph: Paragraph) -> str:
     return "\n".join(x for x in (article.title, paragraph.heading) if x)
 
 
-def units_for(article: Article) -> list[Unit]:
-    ahash = article_hash(article)
+def units_for(article: Article, ahash: str | None = None) -> list[Unit]:
+    """``ahash`` spares splitting every paragraph again for the hash when the caller has it."""
+    ahash = ahash or article_hash(article)
     units: list[Unit] = []
     for p in article.paragraphs:
         ctx = context(article, p)

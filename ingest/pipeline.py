@@ -149,32 +149,34 @@ def _sync(
     progress: Progress | None,
 ) -> IngestReport:
     report = IngestReport(failed=list(failed))
-    todo: list[tuple[Article, str]] = []
+    # The hash splits every paragraph into sentences: computed once per article.
+    todo: list[tuple[Article, str, str]] = []
     for article in articles:
         stored = manifest.get(article.id)
-        if stored and stored.article_hash == article_hash(article):
+        ahash = article_hash(article)
+        if stored and stored.article_hash == ahash:
             report.unchanged.append(article.id)
         else:
-            todo.append((article, "updated" if stored else "added"))
+            todo.append((article, "updated" if stored else "added", ahash))
 
     done = len(report.unchanged)
     total = len(articles)
     if progress:
         progress(done, total, 0)
-    pending: list[tuple[Article, str, list[Unit]]] = []
+    pending: list[tuple[Article, str, str, list[Unit]]] = []
     pending_units = 0
 
     def flush() -> None:
         nonlocal pending, pending_units, done
         known: dict[str, np.ndarray] = {}
-        for article, status, _ in pending:
+        for article, status, _, _ in pending:
             if status == "updated":
                 known.update(writer.stored_vectors(article.id))
-        fresh = _embed_missing(embedder, [u for _, _, units in pending for u in units], known)
+        fresh = _embed_missing(embedder, [u for *_, units in pending for u in units], known)
         report.units_embedded += len(fresh)
-        for article, status, units in pending:
+        for article, status, ahash, units in pending:
             vectors = np.stack([known[u.content_hash] for u in units])
-            writer.write_article(article.id, article.meta(), article_hash(article), units, vectors)
+            writer.write_article(article.id, article.meta(), ahash, units, vectors)
             report.paragraphs_embedded += len({u.paragraph for u in units if u.content_hash in fresh})
             getattr(report, status).append(article.id)
             done += 1
@@ -182,9 +184,9 @@ def _sync(
             progress(done, total, report.paragraphs_embedded)
         pending, pending_units = [], 0
 
-    for article, status in todo:
-        units = units_for(article)
-        pending.append((article, status, units))
+    for article, status, ahash in todo:
+        units = units_for(article, ahash)
+        pending.append((article, status, ahash, units))
         pending_units += len(units)
         if pending_units >= EMBED_BATCH:
             flush()

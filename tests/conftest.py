@@ -22,6 +22,12 @@ SEED = SHARED / "seed" / "000_a05d8c91f093345a.txt"
 XQUAD = SHARED / "data" / "xquad-de"
 GNAD = SHARED / "data" / "gnad10k" / "articles.jsonl"
 CORPUS = ROOT / "corpus"
+BENCH_DATA = ROOT / "bench" / "data"
+
+
+def bench_questions(name: str) -> list[dict]:
+    """A question set of bench/data (JSON lines)."""
+    return [json.loads(line) for line in (BENCH_DATA / name).read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def in_ci() -> bool:

@@ -17,9 +17,7 @@ from vectorstore.dates import DateRange
 from vectorstore.filters import Filter
 from vectorstore.search import Searcher
 
-from .conftest import GNAD, needs_gnad, settings_for, write_jsonl
-
-BENCH_DATA = Path(__file__).resolve().parent.parent / "bench" / "data"
+from .conftest import GNAD, bench_questions, needs_gnad, settings_for, write_jsonl
 
 QUESTION = "Wann geht die neue Bahnstrecke zwischen Erfurt und Kassel in Betrieb?"
 
@@ -86,10 +84,6 @@ STORY_ARTICLES = [
 ]
 
 
-def _questions(name: str) -> list[dict]:
-    return [json.loads(line) for line in (BENCH_DATA / name).read_text(encoding="utf-8").splitlines() if line]
-
-
 @pytest.fixture(scope="module")
 def story_searcher(tmp_path_factory, embedder):
     wanted = set(STORY_ARTICLES)
@@ -106,13 +100,15 @@ def story_searcher(tmp_path_factory, embedder):
 def test_questions_about_a_story_the_corpus_covers_from_another_side_are_refused(story_searcher):
     """The margin lets these through (each finds its story); the gate refuses them, and
     every development question about the indexed articles is still answered."""
-    near = [q["question"] for q in _questions("train-questions.jsonl") if q["qid"] in NEAR_STORY]
+    near = [q["question"] for q in bench_questions("train-questions.jsonl") if q["qid"] in NEAR_STORY]
     assert len(near) == len(NEAR_STORY)
     passed = [q for q in near if (r := story_searcher.search(q, k=5)).evidence >= r.threshold]
     assert len(passed) >= 8  # without the gate these would be answered
     assert sum(answer(story_searcher, q).abstained for q in passed) >= len(passed) - 1
     answerable = [
-        q for q in _questions("news-questions.jsonl") if q["article_id"] in STORY_ARTICLES and not q.get("unanswerable")
+        q
+        for q in bench_questions("news-questions.jsonl")
+        if q["article_id"] in STORY_ARTICLES and not q.get("unanswerable")
     ]
     assert len(answerable) >= 6
     for q in answerable:

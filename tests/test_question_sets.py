@@ -13,14 +13,9 @@ import pytest
 
 from absatz.evaluate import TYPES
 
-from .conftest import GNAD, needs_gnad
+from .conftest import GNAD, bench_questions, needs_gnad
 
-DATA = Path(__file__).parents[1] / "bench" / "data"
 SETS = ("news-questions.jsonl", "train-questions.jsonl", "validation-questions.jsonl")
-
-
-def _questions(name: str) -> list[dict]:
-    return [json.loads(line) for line in (DATA / name).read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def _number(article_id: str) -> int:
@@ -34,7 +29,7 @@ def test_gold_answers_are_verbatim_and_no_question_uses_a_held_out_article(name)
     for line in GNAD.read_text(encoding="utf-8").splitlines():
         record = json.loads(line)
         articles[record["id"]] = " ".join(record["text"].split())
-    questions = _questions(name)
+    questions = bench_questions(name)
     assert len({q["qid"] for q in questions}) == len(questions), "duplicate qid"
     for q in questions:
         assert _number(q["article_id"]) % 3 != 0, f"{q['qid']}: {q['article_id']} is held out"
@@ -46,10 +41,10 @@ def test_gold_answers_are_verbatim_and_no_question_uses_a_held_out_article(name)
 
 
 def test_answerable_development_and_validation_questions_ask_about_articles_of_the_development_index():
-    training = {q["article_id"] for q in _questions("train-questions.jsonl")}
+    training = {q["article_id"] for q in bench_questions("train-questions.jsonl")}
     asked: dict[str, str] = {}
     for name in ("news-questions.jsonl", "validation-questions.jsonl"):
-        for q in _questions(name):
+        for q in bench_questions(name):
             if q.get("unanswerable"):
                 assert _number(q["article_id"]) % 3 == 2, q["qid"]
                 continue

@@ -108,18 +108,19 @@ _MONTHS = (
     r"Dezember|Jan\.|Feb\.|Mär\.|Apr\.|Jun\.|Jul\.|Aug\.|Sept?\.|Okt\.|Nov\.|Dez\."
 )
 _WEEKDAYS = r"Montag|Dienstag|Mittwoch|Donnerstag|Freitag|Samstag|Sonnabend|Sonntag"
-_NUMBER_WORDS = (
-    r"eins|eine[nmrs]?|zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|elf|zwölf|"
-    r"zwanzig|dreißig|vierzig|fünfzig|sechzig|siebzig|achtzig|neunzig|hundert|tausend|"
-    r"Dutzend|Hälfte|Drittel|Viertel|doppelt|dreifach|halb"
+# Counts from two up: "zehn Kinder" states a number, "eine Studie" does not.
+_COUNTS = (
+    r"zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|elf|zwölf|(?:drei|vier|fünf|sech|sieb|acht|neun)zehn|"
+    r"zwanzig|dreißig|vierzig|fünfzig|sechzig|siebzig|achtzig|neunzig|hundert|tausend"
 )
+_NUMBER_WORDS = rf"eins|eine[nmrs]?|{_COUNTS}|Dutzend|Hälfte|Drittel|Viertel|doppelt|dreifach|halb"
 _UNITS = (
     r"Prozent|Prozentpunkte[n]?|%|Euro|€|Dollar|\$|Franken|Pfund|Cent|Yen|Rubel|"
     r"Millionen|Million|Mio\.?|Milliarden|Milliarde|Mrd\.?|Billionen|Tausend|"
     r"Kilometer|km|Meter|m|Zentimeter|cm|Millimeter|mm|Kilogramm|kg|Gramm|g|Tonnen|t|Liter|"
     r"Quadratkilometer|Quadratmeter|km²|m²|Hektar|Grad|°C|km/h|PS|Kilowatt|Megawatt|MW|"
     r"Jahre[n]?|Jahr|Monate[n]?|Monat|Wochen|Woche|Tage[n]?|Tag|Stunden|Stunde|Minuten|Minute|"
-    r"Sekunden|Sekunde|Uhr|Menschen|Personen|Einwohner|Mitarbeiter\w*|Beschäftigte\w*|Stück|"
+    r"Sekunden|Sekunde|Zehntel|Hundertstel|Tausendstel|Uhr|Menschen|Personen|Einwohner|Mitarbeiter\w*|Beschäftigte\w*|Stück|"
     r"Punkte[n]?|Promille|Tore?|Stimmen|Mandate|Sitze|Mal|Stockwerke|Exemplare|Besucher\w*|Zuschauer\w*"
 )
 _CAP = r"[A-ZÄÖÜ][\w\-']*[a-zäöüß0-9][\w\-']*"
@@ -127,7 +128,8 @@ _CAP = r"[A-ZÄÖÜ][\w\-']*[a-zäöüß0-9][\w\-']*"
 _NUMBER = re.compile(
     rf"(?<![\w.,])(?:(?:mehr als|über|rund|etwa|knapp|fast|bis zu|mindestens|höchstens|ca\.)\s+)?"
     rf"(?:\d+(?:[.,]\d+)*(?:\s*(?:{_UNITS})(?!\w)(?:\s+(?:{_UNITS})(?!\w))?)?(?:\s+{_CAP})?|"
-    rf"(?:{_NUMBER_WORDS})\s+(?:{_UNITS})(?!\w)(?:\s+(?:{_UNITS})(?!\w))?)",
+    rf"(?:{_NUMBER_WORDS})\s+(?:{_UNITS})(?!\w)(?:\s+(?:{_UNITS})(?!\w))?|"
+    rf"(?:{_COUNTS})\s+{_CAP})",
 )
 _DATE = re.compile(
     rf"(?:(?:am|vom|bis|seit|ab|bis zum|zum)\s+)?(?:\d{{1,2}}\.\s*(?:{_MONTHS})(?:\s+\d{{4}})?|"
@@ -135,6 +137,8 @@ _DATE = re.compile(
     rf"(?:(?:Anfang|Mitte|Ende|im|seit|ab|bis)\s+)?(?:{_MONTHS})(?:\s+\d{{4}})?|"
     rf"(?:(?:am|vergangenen|kommenden|nächsten|letzten|diesen)\s+)?(?:{_WEEKDAYS})(?:abend|morgen|nachmittag|früh)?|"
     rf"(?:(?:im|seit|ab|bis|Anfang|Mitte|Ende|Jahr)\s+)?(?:19|20)\d\d(?!\d)|"
+    rf"(?:im|seit|ab|bis|um|Anfang|Mitte|Ende|Jahr)\s+1[0-8]\d\d(?!\d)|"
+    rf"(?:(?:im|seit dem|ab dem|bis ins|Anfang des|Mitte des|Ende des)\s+)?\d{{1,2}}\.\s+Jahrhunderts?|"
     rf"\d{{1,2}}(?:[.:]\d\d)?\s+Uhr|"
     rf"(?:im|ab|seit|bis)\s+(?:Frühjahr|Frühling|Sommer|Herbst|Winter)|heuer|gestern|vorgestern|"
     rf"(?:(?:vergangene|vergangenen|kommende|kommenden|nächste|nächsten|letzte|letzten)\s+(?:Woche|Monat|Jahr|Jahres|Wochenende))|"
@@ -142,8 +146,12 @@ _DATE = re.compile(
 )
 # A capitalised word: German capitalises nouns too, so names are found by shape: two or
 # more capitalised words in a row, a capitalised word in parentheses or quotes,
-# all-capital abbreviations, or a capitalised word after a role noun.
+# all-capital abbreviations, a capitalised word after a role noun, or the one word that
+# closes a quote's attribution ("…, sagte Hendricks.": news names a speaker once in full,
+# then by surname).
+_SAID = r"sagte|sagt|meinte|meint|erklärte|erklärt|betonte|betont|so"
 _NAME = re.compile(
+    rf"\b(?:{_SAID})\s+{_CAP}(?=[.,;:!?]|$)|"
     rf"(?<![\w„\"])(?:{_CAP}|[A-ZÄÖÜ]\.)(?:\s+(?:von|van|de|der|di|da|del|la|le|bin|al)?\s*(?:{_CAP}))+|"
     rf"\b[A-ZÄÖÜ]{{2,}}[a-z]?\b(?:-\w+)?|[„\"“»]([^“”\"«„]{{2,60}})[“”\"«]"
 )
@@ -169,7 +177,7 @@ FIRST_NAMES = frozenset(
 )
 _ACRONYM = re.compile(r"[A-ZÄÖÜ]{2,}[a-z]?(?:-\w+)?")
 _PLACE = re.compile(
-    rf"\b(?:in|nach|aus|bei|im|vor|auf|von)\s+(?:der|dem|den|die|das)?\s*(?:[a-zäöüß]+(?:en|er|es|em)\s+)?"
+    rf"\b(?:[Ii]n|[Nn]ach|[Aa]us|[Bb]ei|[Ii]m|[Vv]or|[Aa]uf|[Vv]on)\s+(?:der|dem|den|die|das)?\s*(?:[a-zäöüß]+(?:en|er|es|em)\s+)?"
     rf"(?:{_CAP})(?:\s+(?:{_CAP}))*"
 )
 _REASON = re.compile(
@@ -214,17 +222,19 @@ def spans(sentence: str, kind: Expected, question: str = "") -> list[Span]:
     for m in pattern.finditer(sentence):
         text = m.group(0).strip(" ,")
         start = m.start() + (len(m.group(0)) - len(m.group(0).lstrip(" ,")))
+        said = kind is Expected.PERSON and re.match(rf"(?:{_SAID})\s", text) is not None
         if kind is Expected.PERSON:
-            # "Der Tiergarten Schönbrunn", "Frankfurt-Coach Thomas Schaaf": neither the
-            # article nor a role before a given name is part of the name.
+            # "Der Tiergarten Schönbrunn", "Frankfurt-Coach Thomas Schaaf", "sagte Hendricks":
+            # neither the article, a role before a given name nor the verb is part of the name.
             words = text.split(" ")
             cut = next((i for i, w in enumerate(words) if w in FIRST_NAMES), 0)
-            if not cut and len(words) > 1 and words[0].lower() in _FUNCTION_WORDS:
+            if not cut and len(words) > 1 and (said or words[0].lower() in _FUNCTION_WORDS):
                 cut = 1
             if cut:
                 skipped = len(" ".join(words[:cut])) + 1
                 text, start = text[skipped:], start + skipped
-        if kind is Expected.PERSON and " " not in text and not _ACRONYM.fullmatch(text) and text[:1] not in '„"“»':
+        one_word = " " not in text and not _ACRONYM.fullmatch(text) and text[:1] not in '„"“»'
+        if kind is Expected.PERSON and one_word and not said:
             continue  # one capitalised word is a German noun as often as a name
         if kind is Expected.REASON:  # the cue word is not the reason: show its clause
             clause = re.match(r"[^,;:.!?]{0,140}", sentence[start:])

@@ -67,3 +67,32 @@ def test_a_fact_the_question_already_names_is_no_answer():
 def test_one_capitalised_noun_is_not_a_name():
     assert spans("Die Redaktion zog im Herbst in ein neues Gebäude.", Expected.PERSON, "Wer?") == []
     assert [s.text for s in spans("Dafür stimmten SPÖ und ÖVP.", Expected.PERSON, "Wer?")] == ["SPÖ", "ÖVP"]
+
+
+@pytest.mark.parametrize(
+    "kind, sentence, wanted",
+    [
+        # a count in words needs no unit, only a noun ("eine Studie" is no count)
+        (Expected.NUMBER, "Bei dem Unfall wurden zwölf Kinder und eine Lehrerin verletzt.", ["zwölf Kinder"]),
+        (Expected.NUMBER, "Er verpasste den Sieg um drei Zehntel.", ["drei Zehntel"]),
+        # a year before 1900 needs its preposition; centuries are dates too
+        (
+            Expected.DATE,
+            "Das Spital besteht seit 1784 und wurde im 19. Jahrhundert erweitert.",
+            ["seit 1784", "im 19. Jahrhundert"],
+        ),
+        # the surname that closes a quote's attribution is the speaker's name
+        (Expected.PERSON, "Wir haben genug getan, sagte Hofbauer.", ["Hofbauer"]),
+        # a sentence may begin with the place
+        (Expected.PLACE, "In der Grenzstadt Spielfeld warten Hunderte.", ["In der Grenzstadt Spielfeld"]),
+    ],
+)
+def test_spans_find_facts_in_the_shapes_news_writes_them(kind, sentence, wanted):
+    assert [s.text for s in spans(sentence, kind, "Frage?")] == wanted
+
+
+def test_numbers_and_names_stay_strict_where_the_shape_is_ambiguous():
+    assert spans("Eine Studie zeigt, dass die Zahl sinkt.", Expected.NUMBER, "Wie viele?") == []
+    assert spans("Der Bau begann 1784 Meter über dem Meer.", Expected.DATE, "Wann?") == []
+    # a capitalised word after the verb but inside the sentence is a noun
+    assert spans("Er sagte Danke und ging.", Expected.PERSON, "Wer?") == []

@@ -13,6 +13,7 @@ here is regular expressions over text: no model, no I/O.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from enum import Enum
 
@@ -38,15 +39,16 @@ _QUESTION_PATTERNS: tuple[tuple[Expected, re.Pattern[str]], ...] = tuple(
             Expected.REASON,
             r"\b(warum|weshalb|wieso|weswegen|wozu|woran lag|woran liegt|wodurch|"
             r"aus welche[mn] gr[üu]nde?n?|mit welche[mr] begründung|"
-            r"was (?:war|ist|sind|waren) (?:der|die) (?:grund|gründe|ursache|anlass)|"
-            r"why|how come|for what reason|what caused|what led to|"
+            r"was (?:war|ist|sind|waren) (?:der|die) (?:grund|gründe|ursache|anlass)|was veranlasste|was bewog|"
+            r"why|how come|for what reason|what caused|what led to|what prompted|"
             r"what (?:was|is|were|are) the (?:reason|cause)s?)\b",
         ),
         (
             Expected.DATE,
             r"\b(wann|seit wann|ab wann|bis wann|an welchem tag|in welchem jahr|"
-            r"welche[mnrs]? (?:datum|jahr|tag|monat|zeitpunkt|frist|termin|stichtag)|"
+            r"welche[mnrs]? (?:datum|jahr|jahrzehnt\w*|jahrhundert\w*|tag|monat|zeitpunkt|frist|termin|stichtag)|"
             r"zu welchem zeitpunkt|when|since when|until when|by when|"
+            r"(?:in|on|by|during) (?:what|which) (?:year|month|day|date|decade|century|season)|"
             r"(?:what|which)(?:'s| is| was)? (?:the )?(?:date|year|day|month|deadline|time))\b",
         ),
         (
@@ -56,24 +58,31 @@ _QUESTION_PATTERNS: tuple[tuple[Expected, re.Pattern[str]], ...] = tuple(
             r"was (?:kostet|kosten|kostete|hat .{1,60} gekostet|verdien\w*|zahl\w*|bezahl\w*)|"
             r"welche[nrsm]? (?:\w+e[nrs]? )?(?:höchst|mindest|gesamt)?(?:betrag|summe|anteil|preis|zahl|"
             r"höhe|strafe|alter|wert|quote|rate|ergebnis|stand|gehalt|budget|kosten|umsatz|gewinn|"
-            r"verlust|entschädigung|abstand|vorsprung|rückstand)|"
+            r"verlust|entschädigung|abstand|vorsprung|rückstand|prozentsatz|tempo|geschwindigkeit|temperatur|"
+            r"entfernung|dauer|endstand|endergebnis)|"
             r"how (?:many|much|long|high|old|far|big|large|often|fast|expensive|tall|young|close|"
             r"short|wide|deep|heavy|strong)|(?:at|to) what age|by how much|"
             r"what (?:does|did|do|will) .{1,60} cost|what (?:maximum|minimum)|"
             r"what(?:'s| is| was| were| are)? (?:the )?(?:[\w']+ ){0,2}(?:level|rate|amount|number|price|"
             r"cost|share|percentage|proportion|stake|value|score|result|total|sum|figure|age|height|"
-            r"sentence|fine|salary|budget|loss|profit|revenue|turnover|margin|lead|gap))\b",
+            r"sentence|fine|salary|budget|loss|profit|revenue|turnover|margin|lead|gap|population|fees?|"
+            r"attendance|capacity|distance|speed|temperature|weight|length|duration|size))\b",
         ),
         (
             Expected.PERSON,
             r"\b(wer|wen|wem|wessen|wie hei(?:ß|ss)t|wie hie(?:ß|ss)|wie lautet der name|"
-            r"(?:(?:bei|von|für|mit|an|auf|aus|nach|in|zu) )?welche[rnms]? (?:\w+e[nrs]? )?"
-            r"(?:minister\w*|politiker\w*|partei|firma|unternehmen|"
+            # German compounds end in what they are: "Oppositionspolitiker", "Energiekonzern".
+            r"(?:(?:bei|von|für|mit|an|auf|aus|nach|in|zu) )?welche[rnms]? (?:\w+e[nrs]? )?[\w-]*?"
+            r"(?:minister\w*|politiker\w*|partei|firma|unternehmen|hersteller|anbieter|gericht|ministerium|"
+            r"institut|universität|agentur|gewerkschaft|stiftung|magazin|kette|album|buch|film|serie|titel|"
             r"konzern|verein|klub|club|team|mannschaft|spieler\w*|trainer\w*|schauspieler\w*|"
             r"regisseur\w*|band|sender|zeitung|bank|künstler\w*|autor\w*|sänger\w*|präsident\w*|"
             r"chef\w*|kandidat\w*|organisation|behörde|gruppe|figur|person|firmen|label|verlag|marke|app|seite|website)|"
-            r"who|whom|whose|what is the name|what's the name|what is .{1,40} called|"
-            r"(?:(?:at|for|with|by|from|in|to|on) )?which (?:\w+ )?(?:company|companies|team|club|party|"
+            r"who|whom|whose|what(?:'s| is| was) (?:the )?(?:name|title)|what(?:'s| is| was) .{1,40} called|"
+            r"what (?:name|title|nickname)|"
+            r"(?:(?:at|for|with|by|from|in|to|on) )?which (?:[\w-]+ )?(?:company|companies|team|club|party|"
+            r"station|channel|network|magazine|agency|union|institute|university|court|ministry|manufacturer|"
+            r"provider|chain|airline|album|book|film|movie|series|show|song|title|name|"
             r"firm|group|organi[sz]ation|person|player|actor|actress|politician|minister|band|newspaper|"
             r"broadcaster|bank|character|coach|director|singer|artist|author|label|app|site|website|"
             r"authority|brand|publisher))\b",
@@ -82,7 +91,7 @@ _QUESTION_PATTERNS: tuple[tuple[Expected, re.Pattern[str]], ...] = tuple(
             Expected.PLACE,
             r"\b(wo|wohin|woher|(?:in|an|auf|aus|nach|bei|vor) welche[mnrs]?|"
             r"where|(?:in|at|on|from|to|near) which|"
-            r"(?:which|what) (?:city|country|town|place|region|state|village|province|district|"
+            r"(?:which|what) (?:[\w-]+ )?(?:city|country|town|place|region|state|village|province|district|"
             r"building|hotel|base|settlement|venue|stadium|airport|island|street|location))\b",
         ),
     )
@@ -93,6 +102,8 @@ _LEAD_WORDS = 6
 
 def expected(question: str) -> Expected:
     """The kind of answer ``question`` wants; OTHER when its words do not say."""
+    # Text pasted from the web carries zero-width characters: "In welchem\u200b\u200b Jahr".
+    question = "".join(ch for ch in question if unicodedata.category(ch) != "Cf")
     lead = " ".join(question.split()[:_LEAD_WORDS])
     for text in (lead, question):
         found = [

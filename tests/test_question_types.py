@@ -23,6 +23,17 @@ from absatz.question_types import Expected, expected, spans
         ("Woran lag der Ausfall beim Online-Banking?", Expected.REASON),
         ("Why did the museum close?", Expected.REASON),
         ("Was kritisieren die Umweltverbände?", Expected.OTHER),
+        # a German compound ends in what it names
+        ("Mit welchem Oppositionspolitiker traf sich Erdogan?", Expected.PERSON),
+        ("Welcher Energiekonzern bekam den Auftrag?", Expected.PERSON),
+        ("Which right-wing party could join the coalition?", Expected.PERSON),
+        ("What's the new Fear Factory album called?", Expected.PERSON),
+        ("In which year did the gallery open?", Expected.DATE),
+        ("In welchem\u200b\u200b Jahr endete der Konflikt?", Expected.DATE),
+        ("Which Syrian city was he held in?", Expected.PLACE),
+        ("What was Warsaw's population in 1901?", Expected.NUMBER),
+        ("Welcher Prozentsatz der Bevölkerung war katholisch?", Expected.NUMBER),
+        ("Was veranlasste Luther, Lieder zu schreiben?", Expected.REASON),
     ],
 )
 def test_what_a_question_asks_for(question, kind):

@@ -71,13 +71,14 @@ _QUESTION_PATTERNS: tuple[tuple[Expected, re.Pattern[str]], ...] = tuple(
         (
             Expected.PERSON,
             r"\b(wer|wen|wem|wessen|wie hei(?:ß|ss)t|wie hie(?:ß|ss)|wie lautet der name|"
-            # German compounds end in what they are: "Oppositionspolitiker", "Energiekonzern".
-            r"(?:(?:bei|von|für|mit|an|auf|aus|nach|in|zu) )?welche[rnms]? (?:\w+e[nrs]? )?[\w-]*?"
-            r"(?:minister\w*|politiker\w*|partei|firma|unternehmen|hersteller|anbieter|gericht|ministerium|"
-            r"institut|universität|agentur|gewerkschaft|stiftung|magazin|kette|album|buch|film|serie|titel|"
-            r"konzern|verein|klub|club|team|mannschaft|spieler\w*|trainer\w*|schauspieler\w*|"
-            r"regisseur\w*|band|sender|zeitung|bank|künstler\w*|autor\w*|sänger\w*|präsident\w*|"
-            r"chef\w*|kandidat\w*|organisation|behörde|gruppe|figur|person|firmen|label|verlag|marke|app|seite|website)|"
+            # An organisation or a role also ends a German compound: "Oppositionspolitiker",
+            # "Energiekonzern" (but an "Altersgruppe" is no group of people to name).
+            r"(?:(?:bei|von|für|mit|an|auf|aus|nach|in|zu) )?welche[rnms]? (?:\w+e[nrs]? )?"
+            r"(?:[\w-]*?(?:minister\w*|politiker\w*|partei|firma|unternehmen|hersteller|anbieter|gericht|"
+            r"ministerium|institut|universität|agentur|gewerkschaft|stiftung|magazin|konzern|verein|klub|club|"
+            r"team|mannschaft|spieler\w*|trainer\w*|schauspieler\w*|regisseur\w*|sender|zeitung|bank|"
+            r"künstler\w*|autor\w*|sänger\w*|präsident\w*|chef\w*|kandidat\w*|organisation|behörde|verlag)|"
+            r"album|buch|film|serie|titel|band|gruppe|figur|person|firmen|label|marke|app|seite|website)|"
             r"who|whom|whose|what(?:'s| is| was) (?:the )?(?:name|title)|what(?:'s| is| was) .{1,40} called|"
             r"what (?:name|title|nickname)|"
             r"(?:(?:at|for|with|by|from|in|to|on) )?which (?:[\w-]+ )?(?:company|companies|team|club|party|"
@@ -102,8 +103,9 @@ _LEAD_WORDS = 6
 
 def expected(question: str) -> Expected:
     """The kind of answer ``question`` wants; OTHER when its words do not say."""
-    # Text pasted from the web carries zero-width characters: "In welchem\u200b\u200b Jahr".
-    question = "".join(ch for ch in question if unicodedata.category(ch) != "Cf")
+    # Text pasted from the web carries invisible characters: "In welchem\u200b\u200b Jahr".
+    # A zero-width space still separates words; other format characters join nothing.
+    question = "".join(ch for ch in question.replace("\u200b", " ") if unicodedata.category(ch) != "Cf")
     lead = " ".join(question.split()[:_LEAD_WORDS])
     for text in (lead, question):
         found = [
@@ -140,16 +142,16 @@ _NUMBER = re.compile(
     rf"(?<![\w.,])(?:(?:mehr als|über|rund|etwa|knapp|fast|bis zu|mindestens|höchstens|ca\.)\s+)?"
     rf"(?:\d+(?:[.,]\d+)*(?:\s*(?:{_UNITS})(?!\w)(?:\s+(?:{_UNITS})(?!\w))?)?(?:\s+{_CAP})?|"
     rf"(?:{_NUMBER_WORDS})\s+(?:{_UNITS})(?!\w)(?:\s+(?:{_UNITS})(?!\w))?|"
-    rf"(?:{_COUNTS})\s+{_CAP})",
+    rf"(?i:{_COUNTS})\s+{_CAP})",
 )
 _DATE = re.compile(
     rf"(?:(?:am|vom|bis|seit|ab|bis zum|zum)\s+)?(?:\d{{1,2}}\.\s*(?:{_MONTHS})(?:\s+\d{{4}})?|"
     rf"\d{{1,2}}\.\d{{1,2}}\.(?:\d{{2,4}})?|"
     rf"(?:(?:Anfang|Mitte|Ende|im|seit|ab|bis)\s+)?(?:{_MONTHS})(?:\s+\d{{4}})?|"
     rf"(?:(?:am|vergangenen|kommenden|nächsten|letzten|diesen)\s+)?(?:{_WEEKDAYS})(?:abend|morgen|nachmittag|früh)?|"
-    rf"(?:(?:im|seit|ab|bis|Anfang|Mitte|Ende|Jahr)\s+)?(?:19|20)\d\d(?!\d)|"
-    rf"(?:im|seit|ab|bis|um|Anfang|Mitte|Ende|Jahr)\s+1[0-8]\d\d(?!\d)|"
-    rf"(?:(?:im|seit dem|ab dem|bis ins|Anfang des|Mitte des|Ende des)\s+)?\d{{1,2}}\.\s+Jahrhunderts?|"
+    rf"(?:(?:im|seit|ab|bis|Anfang|Mitte|Ende|Jahr)\s+)?(?:19|20)\d\d(?!\d)(?!\s*(?:{_UNITS})(?!\w))|"
+    rf"(?i:im|seit|ab|bis|um|von|anfang|mitte|ende|jahr)\s+1[0-8]\d\d(?!\d)(?!\s*(?:{_UNITS})(?!\w))|"
+    rf"(?:(?i:im|seit dem|ab dem|bis ins|anfang des|mitte des|ende des)\s+)?\d{{1,2}}\.\s+Jahrhunderts?|"
     rf"\d{{1,2}}(?:[.:]\d\d)?\s+Uhr|"
     rf"(?:im|ab|seit|bis)\s+(?:Frühjahr|Frühling|Sommer|Herbst|Winter)|heuer|gestern|vorgestern|"
     rf"(?:(?:vergangene|vergangenen|kommende|kommenden|nächste|nächsten|letzte|letzten)\s+(?:Woche|Monat|Jahr|Jahres|Wochenende))|"
@@ -161,8 +163,9 @@ _DATE = re.compile(
 # closes a quote's attribution ("…, sagte Hendricks.": news names a speaker once in full,
 # then by surname).
 _SAID = r"sagte|sagt|meinte|meint|erklärte|erklärt|betonte|betont|so"
+_NOT_SPEAKERS = r"Experten|Kritiker|Beobachter|Insider|Danke|Dr|Prof"
 _NAME = re.compile(
-    rf"\b(?:{_SAID})\s+{_CAP}(?=[.,;:!?]|$)|"
+    rf"(?<!\b(?:der|die|das|dem|den) )\b(?:{_SAID})\s+(?!(?:{_NOT_SPEAKERS})\b){_CAP}(?=[.,;:!?]|$)|"
     rf"(?<![\w„\"])(?:{_CAP}|[A-ZÄÖÜ]\.)(?:\s+(?:von|van|de|der|di|da|del|la|le|bin|al)?\s*(?:{_CAP}))+|"
     rf"\b[A-ZÄÖÜ]{{2,}}[a-z]?\b(?:-\w+)?|[„\"“»]([^“”\"«„]{{2,60}})[“”\"«]"
 )
@@ -187,9 +190,16 @@ FIRST_NAMES = frozenset(
     """.split()
 )
 _ACRONYM = re.compile(r"[A-ZÄÖÜ]{2,}[a-z]?(?:-\w+)?")
+# "In der Region Agadez": at a sentence's start the preposition is capitalised, and so is
+# every noun after it ("Nach Angaben der Polizei"), so there a place noun must lead.
+_PLACE_NOUN = (
+    r"[\w-]*(?:[Ss]tadt|[Rr]egion|[Pp]rovinz|[Bb]ezirk|[Bb]undesland|[Bb]undesstaat|[Gg]emeinde|[Dd]orf|[Ss]taat)"
+)
 _PLACE = re.compile(
-    rf"\b(?:[Ii]n|[Nn]ach|[Aa]us|[Bb]ei|[Ii]m|[Vv]or|[Aa]uf|[Vv]on)\s+(?:der|dem|den|die|das)?\s*(?:[a-zäöüß]+(?:en|er|es|em)\s+)?"
-    rf"(?:{_CAP})(?:\s+(?:{_CAP}))*"
+    rf"\b(?:in|nach|aus|bei|im|vor|auf|von)\s+(?:der|dem|den|die|das)?\s*(?:[a-zäöüß]+(?:en|er|es|em)\s+)?"
+    rf"(?:{_CAP})(?:\s+(?:{_CAP}))*|"
+    rf"\b(?:In|Nach|Aus|Bei|Im|Vor|Auf|Von)\s+(?:der|dem|den|die|das)?\s*(?:[a-zäöüß]+(?:en|er|es|em)\s+)?"
+    rf"{_PLACE_NOUN}(?:\s+(?:{_CAP}))+"
 )
 _REASON = re.compile(
     r"\b(weil|denn|wegen|aufgrund|auf grund|deshalb|deswegen|daher|darum|infolge|zufolge|angesichts|"
@@ -233,13 +243,15 @@ def spans(sentence: str, kind: Expected, question: str = "") -> list[Span]:
     for m in pattern.finditer(sentence):
         text = m.group(0).strip(" ,")
         start = m.start() + (len(m.group(0)) - len(m.group(0).lstrip(" ,")))
-        said = kind is Expected.PERSON and re.match(rf"(?:{_SAID})\s", text) is not None
-        if kind is Expected.PERSON:
-            # "Der Tiergarten Schönbrunn", "Frankfurt-Coach Thomas Schaaf", "sagte Hendricks":
-            # neither the article, a role before a given name nor the verb is part of the name.
+        said = re.match(rf"(?:{_SAID})\s+", text) if kind is Expected.PERSON else None
+        if said:  # "sagte Hendricks": the verb is not part of the name
+            text, start = text[said.end() :], start + said.end()
+        elif kind is Expected.PERSON:
+            # "Der Tiergarten Schönbrunn", "Frankfurt-Coach Thomas Schaaf": neither the
+            # article nor a role before a given name is part of the name.
             words = text.split(" ")
             cut = next((i for i, w in enumerate(words) if w in FIRST_NAMES), 0)
-            if not cut and len(words) > 1 and (said or words[0].lower() in _FUNCTION_WORDS):
+            if not cut and len(words) > 1 and words[0].lower() in _FUNCTION_WORDS:
                 cut = 1
             if cut:
                 skipped = len(" ".join(words[:cut])) + 1

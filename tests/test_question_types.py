@@ -30,6 +30,8 @@ from absatz.question_types import Expected, expected, spans
         ("What's the new Fear Factory album called?", Expected.PERSON),
         ("In which year did the gallery open?", Expected.DATE),
         ("In welchem\u200b\u200b Jahr endete der Konflikt?", Expected.DATE),
+        ("Wann\u200bwurde er gewählt?", Expected.DATE),
+        ("Welche Altersgruppe raucht am meisten?", Expected.OTHER),
         ("Which Syrian city was he held in?", Expected.PLACE),
         ("What was Warsaw's population in 1901?", Expected.NUMBER),
         ("Welcher Prozentsatz der Bevölkerung war katholisch?", Expected.NUMBER),
@@ -103,7 +105,19 @@ def test_spans_find_facts_in_the_shapes_news_writes_them(kind, sentence, wanted)
 
 
 def test_numbers_and_names_stay_strict_where_the_shape_is_ambiguous():
-    assert spans("Eine Studie zeigt, dass die Zahl sinkt.", Expected.NUMBER, "Wie viele?") == []
+    assert spans("Sie legten eine Studie vor.", Expected.NUMBER, "Wie viele?") == []
     assert spans("Der Bau begann 1784 Meter über dem Meer.", Expected.DATE, "Wann?") == []
-    # a capitalised word after the verb but inside the sentence is a noun
+    assert spans("Die Miete stieg um 1500 Euro.", Expected.DATE, "Wann?") == []
+    # a capitalised word after the verb but inside the sentence is a noun, and so is
+    # the one after an article and a participle
     assert spans("Er sagte Danke und ging.", Expected.PERSON, "Wer?") == []
+    assert spans("Das ist das erklärte Ziel.", Expected.PERSON, "Wer?") == []
+    # at a sentence's start every noun is capitalised: only a place noun opens a place
+    assert spans("Nach Angaben der Polizei wurde niemand verletzt.", Expected.PLACE, "Wo?") == []
+
+
+def test_spans_at_a_sentence_start_and_with_uneven_spacing():
+    assert [s.text for s in spans("Zwei Beobachter blieben.", Expected.NUMBER, "Wie viele?")] == ["Zwei Beobachter"]
+    assert [s.text for s in spans("Seit 1570 gibt es den Markt.", Expected.DATE, "Wann?")] == ["Seit 1570"]
+    found = spans("Das reicht nicht, sagt  Filis.", Expected.PERSON, "Wer?")
+    assert [(s.text, "Das reicht nicht, sagt  Filis."[s.start : s.end]) for s in found] == [("Filis", "Filis")]

@@ -144,13 +144,15 @@ _NUMBER = re.compile(
     rf"(?:{_NUMBER_WORDS})\s+(?:{_UNITS})(?!\w)(?:\s+(?:{_UNITS})(?!\w))?|"
     rf"(?i:{_COUNTS})\s+{_CAP})",
 )
+# Four digits end a year unless more digits or a unit follow ("um 1500 Euro" is a sum).
+_A_YEAR_ENDS = rf"(?!\d)(?!\s*(?:{_UNITS})(?!\w))"
 _DATE = re.compile(
     rf"(?:(?:am|vom|bis|seit|ab|bis zum|zum)\s+)?(?:\d{{1,2}}\.\s*(?:{_MONTHS})(?:\s+\d{{4}})?|"
     rf"\d{{1,2}}\.\d{{1,2}}\.(?:\d{{2,4}})?|"
     rf"(?:(?:Anfang|Mitte|Ende|im|seit|ab|bis)\s+)?(?:{_MONTHS})(?:\s+\d{{4}})?|"
     rf"(?:(?:am|vergangenen|kommenden|nächsten|letzten|diesen)\s+)?(?:{_WEEKDAYS})(?:abend|morgen|nachmittag|früh)?|"
-    rf"(?:(?:im|seit|ab|bis|Anfang|Mitte|Ende|Jahr)\s+)?(?:19|20)\d\d(?!\d)(?!\s*(?:{_UNITS})(?!\w))|"
-    rf"(?i:im|seit|ab|bis|um|von|anfang|mitte|ende|jahr)\s+1[0-8]\d\d(?!\d)(?!\s*(?:{_UNITS})(?!\w))|"
+    rf"(?:(?:im|seit|ab|bis|Anfang|Mitte|Ende|Jahr)\s+)?(?:19|20)\d\d{_A_YEAR_ENDS}|"
+    rf"(?i:im|seit|ab|bis|um|von|anfang|mitte|ende|jahr)\s+1[0-8]\d\d{_A_YEAR_ENDS}|"
     rf"(?:(?i:im|seit dem|ab dem|bis ins|anfang des|mitte des|ende des)\s+)?\d{{1,2}}\.\s+Jahrhunderts?|"
     rf"\d{{1,2}}(?:[.:]\d\d)?\s+Uhr|"
     rf"(?:im|ab|seit|bis)\s+(?:Frühjahr|Frühling|Sommer|Herbst|Winter)|heuer|gestern|vorgestern|"
@@ -164,6 +166,7 @@ _DATE = re.compile(
 # then by surname).
 _SAID = r"sagte|sagt|meinte|meint|erklärte|erklärt|betonte|betont|so"
 _NOT_SPEAKERS = r"Experten|Kritiker|Beobachter|Insider|Danke|Dr|Prof"
+_SAID_VERB = re.compile(rf"(?:{_SAID})\s+")
 _NAME = re.compile(
     rf"(?<!\b(?:der|die|das|dem|den) )\b(?:{_SAID})\s+(?!(?:{_NOT_SPEAKERS})\b){_CAP}(?=[.,;:!?]|$)|"
     rf"(?<![\w„\"])(?:{_CAP}|[A-ZÄÖÜ]\.)(?:\s+(?:von|van|de|der|di|da|del|la|le|bin|al)?\s*(?:{_CAP}))+|"
@@ -195,11 +198,11 @@ _ACRONYM = re.compile(r"[A-ZÄÖÜ]{2,}[a-z]?(?:-\w+)?")
 _PLACE_NOUN = (
     r"[\w-]*(?:[Ss]tadt|[Rr]egion|[Pp]rovinz|[Bb]ezirk|[Bb]undesland|[Bb]undesstaat|[Gg]emeinde|[Dd]orf|[Ss]taat)"
 )
+_TOWARDS = ("in", "nach", "aus", "bei", "im", "vor", "auf", "von")
+_ARTICLE_ADJECTIVE = r"\s+(?:der|dem|den|die|das)?\s*(?:[a-zäöüß]+(?:en|er|es|em)\s+)?"
 _PLACE = re.compile(
-    rf"\b(?:in|nach|aus|bei|im|vor|auf|von)\s+(?:der|dem|den|die|das)?\s*(?:[a-zäöüß]+(?:en|er|es|em)\s+)?"
-    rf"(?:{_CAP})(?:\s+(?:{_CAP}))*|"
-    rf"\b(?:In|Nach|Aus|Bei|Im|Vor|Auf|Von)\s+(?:der|dem|den|die|das)?\s*(?:[a-zäöüß]+(?:en|er|es|em)\s+)?"
-    rf"{_PLACE_NOUN}(?:\s+(?:{_CAP}))+"
+    rf"\b(?:{'|'.join(_TOWARDS)}){_ARTICLE_ADJECTIVE}(?:{_CAP})(?:\s+(?:{_CAP}))*|"
+    rf"\b(?:{'|'.join(p.capitalize() for p in _TOWARDS)}){_ARTICLE_ADJECTIVE}{_PLACE_NOUN}(?:\s+(?:{_CAP}))+"
 )
 _REASON = re.compile(
     r"\b(weil|denn|wegen|aufgrund|auf grund|deshalb|deswegen|daher|darum|infolge|zufolge|angesichts|"
@@ -243,7 +246,7 @@ def spans(sentence: str, kind: Expected, question: str = "") -> list[Span]:
     for m in pattern.finditer(sentence):
         text = m.group(0).strip(" ,")
         start = m.start() + (len(m.group(0)) - len(m.group(0).lstrip(" ,")))
-        said = re.match(rf"(?:{_SAID})\s+", text) if kind is Expected.PERSON else None
+        said = _SAID_VERB.match(text) if kind is Expected.PERSON else None
         if said:  # "sagte Hendricks": the verb is not part of the name
             text, start = text[said.end() :], start + said.end()
         elif kind is Expected.PERSON:

@@ -38,7 +38,8 @@ _QUESTION_PATTERNS: tuple[tuple[Expected, re.Pattern[str]], ...] = tuple(
         (
             Expected.REASON,
             r"\b(warum|weshalb|wieso|weswegen|wozu|woran lag|woran liegt|wodurch|"
-            r"aus welche[mn] gr[üu]nde?n?|mit welche[mr] begründung|"
+            r"aus welche[mn] gr[üu]nde?n?|mit welche[mr] (?:begründung|argument(?:en)?)|"
+            r"(?:wie|womit) (?:begründe|rechtfertig)\w*|how (?:do|does|did) .{1,80}? justify|"
             r"was (?:war|ist|sind|waren) (?:der|die) (?:grund|gründe|ursache|anlass)|was veranlasste|was bewog|"
             r"why|how come|for what reason|what caused|what led to|what prompted|"
             r"what (?:was|is|were|are) the (?:reason|cause)s?)\b",

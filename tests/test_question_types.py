@@ -36,6 +36,9 @@ from absatz.question_types import Expected, expected, spans
         ("What was Warsaw's population in 1901?", Expected.NUMBER),
         ("Welcher Prozentsatz der Bevölkerung war katholisch?", Expected.NUMBER),
         ("Was veranlasste Luther, Lieder zu schreiben?", Expected.REASON),
+        ("Wie begründet Microsoft den neuen Hinweis?", Expected.REASON),
+        ("How does Microsoft justify the new notice?", Expected.REASON),
+        ("Mit welchem Argument lehnt Wolff das ab?", Expected.REASON),
     ],
 )
 def test_what_a_question_asks_for(question, kind):

@@ -7,6 +7,7 @@ Training questions and the questions it is judged on never share an article:
 | role  | questions | index |
 |---|---|---|
 | train | bench/data/train-questions.jsonl | 10kGNAD articles with id % 3 == 2 |
+| extra | bench/data/more-train-questions.jsonl | the same index (not fitted on; README, "Answer quality") |
 | train | XQuAD-de questions on the odd articles | XQuAD-de odd articles |
 | dev   | bench/data/news-questions.jsonl | 10kGNAD articles with id % 3 == 1 |
 | dev   | XQuAD-de questions on the even articles | XQuAD-de even articles (`absatz eval --half`) |
@@ -63,30 +64,42 @@ def _gnad_slice(remainder: int):
 
 
 SETS = {
-    # name: (role, questions file, articles file, which articles to index)
+    # name: (role, questions file, articles file, which articles to index, the store's name)
     "news-train": (
         "train",
         lambda: ROOT / "bench" / "data" / "train-questions.jsonl",
         DATA / "gnad10k" / "articles.jsonl",
         _gnad_slice(2),
+        "news-train",
+    ),
+    # Trains the scorer only when asked (train_answer_scorer.py --extra): measured, not shipped.
+    "news-more": (
+        "extra",
+        lambda: ROOT / "bench" / "data" / "more-train-questions.jsonl",
+        DATA / "gnad10k" / "articles.jsonl",
+        _gnad_slice(2),
+        "news-train",
     ),
     "xquad-odd": (
         "train",
         lambda: DATA / "xquad-de" / "questions.jsonl",
         DATA / "xquad-de" / "articles.jsonl",
         lambda a: a[1::2],
+        "xquad-odd",
     ),
     "news-dev": (
         "dev",
         lambda: ROOT / "bench" / "data" / "news-questions.jsonl",
         DATA / "gnad10k" / "articles.jsonl",
         _gnad_slice(1),
+        "news-dev",
     ),
     "xquad-even": (
         "dev",
         lambda: DATA / "xquad-de" / "questions.jsonl",
         DATA / "xquad-de" / "articles.jsonl",
         lambda a: a[::2],
+        "xquad-even",
     ),
 }
 
@@ -97,12 +110,12 @@ def _normalised(text: str) -> str:
 
 def examples(name: str, workdir: Path, embedder) -> list[Example]:
     """Search every question once (cached) and describe its top paragraph's sentences."""
-    _role, questions_path, articles_path, pick = SETS[name]
+    _role, questions_path, articles_path, pick, store = SETS[name]
     cache = workdir / f"{name}.pickle"
     if cache.exists():
         searched = pickle.loads(cache.read_bytes())
     else:
-        settings = StoreSettings(chroma_path=workdir / name / "chroma")
+        settings = StoreSettings(chroma_path=workdir / store / "chroma")
         articles, failures = load_articles([require(articles_path)])
         if failures:
             raise SystemExit(f"{failures[0]}")

@@ -90,6 +90,7 @@ def main() -> None:
     ap.add_argument("--rate", type=float, default=5e-5)
     ap.add_argument("--out", type=Path, default=TRAINED)
     ap.add_argument("--seed", type=int, default=0, help="another seed measures the spread between training runs")
+    ap.add_argument("--extra", action="store_true", help="train on the extra news questions too (not shipped)")
     args = ap.parse_args()
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
@@ -117,7 +118,7 @@ def main() -> None:
     started = time.perf_counter()
     train = []
     for name, (role, *_) in SETS.items():
-        if role != "train":
+        if role != "train" and not (args.extra and role == "extra"):
             continue
         for e in examples(name, args.workdir, None):
             if not e.answered or not e.labels.sum():

@@ -15,7 +15,8 @@ from absatz.evaluate import TYPES
 
 from .conftest import GNAD, bench_questions, needs_gnad
 
-SETS = ("news-questions.jsonl", "train-questions.jsonl", "validation-questions.jsonl")
+TRAINING = ("train-questions.jsonl", "more-train-questions.jsonl")
+SETS = ("news-questions.jsonl", *TRAINING, "validation-questions.jsonl")
 
 
 def _number(article_id: str) -> int:
@@ -41,7 +42,7 @@ def test_gold_answers_are_verbatim_and_no_question_uses_a_held_out_article(name)
 
 
 def test_answerable_development_and_validation_questions_ask_about_articles_of_the_development_index():
-    training = {q["article_id"] for q in bench_questions("train-questions.jsonl")}
+    training = {q["article_id"] for name in TRAINING for q in bench_questions(name)}
     asked: dict[str, str] = {}
     for name in ("news-questions.jsonl", "validation-questions.jsonl"):
         for q in bench_questions(name):

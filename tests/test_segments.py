@@ -176,7 +176,10 @@ def test_a_merge_keeps_results_identical_and_readers_move_to_it(segmented, embed
         merged.lexical.idf(tokenize("Brötchen")[0]),
         merged.lexical.coverage(NEW_QUESTION),
     ) == lookups
-    assert rank(merged, NEW_QUESTION, embedder.embed_question(NEW_QUESTION)).evidence == threshold_before
+    # The merged segment's float32 similarities are computed over another matrix shape,
+    # so they may differ in the last bit (seen: 1e-9); the evidence itself must not move.
+    evidence_after = rank(merged, NEW_QUESTION, embedder.embed_question(NEW_QUESTION)).evidence
+    assert evidence_after == pytest.approx(threshold_before, abs=1e-6)
     assert sorted(p.name for p in directory.iterdir() if p.name.startswith("seg-")) == segment_names(merged)
 
     # A fresh build from scratch holds the same articles (BM25 statistics computed afresh).

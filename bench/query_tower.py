@@ -209,8 +209,9 @@ def main() -> None:
         questions = read_jsonl(require(path))
         for language, field in (("de", "question"), ("en", "question_en")):
             texts = [q[field] for q in questions]
-            mine, base = tower.embed(texts), nano(texts)
             untouched = args.english_only and language == "de"
+            base = nano(texts)
+            mine = base if untouched else tower.embed(texts)
             for share in [0.0] if untouched else args.blend:
                 vectors = blended(mine, base, share)
                 probes = probes_base if args.english_only else blended(probes_tower, probes_base, share)

@@ -161,7 +161,7 @@ def test_a_merge_keeps_results_identical_and_readers_move_to_it(segmented, embed
         index.lexical.idf(tokenize("Brötchen")[0]),
         index.lexical.coverage(NEW_QUESTION),
     )
-    threshold_before = rank(index, NEW_QUESTION, embedder.embed_question(NEW_QUESTION)).evidence
+    evidence_before = rank(index, NEW_QUESTION, embedder.embed_question(NEW_QUESTION)).evidence
 
     directory = chroma.settings.read_index_dir
     assert merge(directory, segment_names(index))
@@ -179,7 +179,7 @@ def test_a_merge_keeps_results_identical_and_readers_move_to_it(segmented, embed
     # The merged segment's float32 similarities are computed over another matrix shape,
     # so they may differ in the last bit (seen: 1e-9); the evidence itself must not move.
     evidence_after = rank(merged, NEW_QUESTION, embedder.embed_question(NEW_QUESTION)).evidence
-    assert evidence_after == pytest.approx(threshold_before, abs=1e-6)
+    assert evidence_after == pytest.approx(evidence_before, abs=1e-6)
     assert sorted(p.name for p in directory.iterdir() if p.name.startswith("seg-")) == segment_names(merged)
 
     # A fresh build from scratch holds the same articles (BM25 statistics computed afresh).

@@ -67,14 +67,7 @@ class AnswerScorer:
 
     @classmethod
     def load(cls, weights: Path = WEIGHTS, model: E5File | None = None, workers: int | None = None) -> AnswerScorer:
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = 1
-        options.inter_op_num_threads = 1
-        try:
-            session = ort.InferenceSession(str(weights), options, providers=["CPUExecutionProvider"])
-        except Exception as exc:  # ONNX Runtime raises its own types for a missing or damaged file
-            raise ValueError(f"{weights}: not a usable answer scorer model ({exc})") from exc
-        return cls(model or E5File(), session, workers)
+        return cls(model or E5File(), single_threaded_session(weights, "answer scorer"), workers)
 
     def _score(self, ids: list[int]) -> float:
         x = embedded(self.model, self.emb, ids)[None]
@@ -96,6 +89,18 @@ class AnswerScorer:
             # freed; trimming takes well under a millisecond.
             release_freed_memory()
         return out
+
+
+def single_threaded_session(weights: Path, what: str) -> ort.InferenceSession:
+    """One thread per run: callers spread their runs over threads themselves, and a run
+    of one small input gains nothing from more."""
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    try:
+        return ort.InferenceSession(str(weights), options, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # ONNX Runtime raises its own types for a missing or damaged file
+        raise ValueError(f"{weights}: not a usable {what} model ({exc})") from exc
 
 
 def _cores() -> int:

@@ -45,6 +45,7 @@ from .db.feedback import FeedbackStore
 from .db.scopes import ScopeStore
 from .gaps import Gap, find_gaps
 from .llm import LLMAnswerer
+from .query_tower import question_order
 from .scopes import Scope, make_scope
 from .settings import Settings
 
@@ -112,7 +113,7 @@ class Absatz:
         with self._lock:
             if self._searcher is None:
                 self.require_index()
-                self._searcher = Searcher.open(self.settings.store, self._embedder)
+                self._searcher = Searcher.open(self.settings.store, self._embedder, question_order)
                 self._embedder = self._searcher.embedder
             return self._searcher
 

@@ -38,6 +38,7 @@ from common import DATA, ROOT, machine, read_jsonl, require, table
 
 from absatz.answer import read
 from absatz.answerability import FEATURES, Gate
+from absatz.query_tower import question_order
 from ingest.pipeline import apply
 from ingest.sources import load_articles
 from vectorstore.chroma import Chroma
@@ -88,7 +89,7 @@ def asked(name: str, workdir: Path, embedder) -> list[Asked]:
     if failures:
         raise SystemExit(f"{failures[0]}")
     apply(Chroma(settings), embedder, pick(articles))
-    searcher = Searcher.open(settings, embedder)
+    searcher = Searcher.open(settings, embedder, question_order)  # searched as answers search
     indexed = set(searcher.view().index.hashes)
     both_halves = {a.id for other, (f, *_, p) in STORES.items() if f == family for a in p(articles)}
     out = []

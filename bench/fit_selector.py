@@ -36,6 +36,7 @@ import numpy as np
 from common import DATA, ROOT, machine, read_jsonl, require, table
 
 from absatz.answer import Chosen, select_sentences
+from absatz.query_tower import question_order
 from absatz.selector import FEATURES, Question, features
 from ingest.pipeline import apply
 from ingest.sources import load_articles
@@ -120,7 +121,7 @@ def examples(name: str, workdir: Path, embedder) -> list[Example]:
         if failures:
             raise SystemExit(f"{failures[0]}")
         apply(Chroma(settings), embedder, pick(articles))
-        searcher = Searcher.open(settings, embedder)
+        searcher = Searcher.open(settings, embedder, question_order)  # searched as answers search
         indexed = set(searcher.view().index.hashes)
         idf = searcher.view().index.lexical.idf
         searched = []

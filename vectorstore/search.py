@@ -14,6 +14,7 @@ candidates only (:func:`sentence_scores`), the fusion (:func:`fuse`), and the hi
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,6 +40,10 @@ from .settings import StoreSettings
 from .vectors import VectorIndex
 
 log = logging.getLogger(__name__)
+
+# (question, the embedder's vector of it) → another vector to order its hits by, or None
+# to keep the embedder's order: absatz's English query tower (absatz/query_tower.py).
+OrderBy = Callable[[str, np.ndarray], np.ndarray | None]
 
 
 @dataclass(frozen=True)
@@ -293,19 +298,32 @@ class Searcher:
     """Opened once per process and shared: the embedder, and the :class:`Reader` that
     keeps the read index of the current corpus version."""
 
-    def __init__(self, chroma: Chroma, embedder: VectorEmbeddings, weights: FusionWeights = FusionWeights()):
+    def __init__(
+        self,
+        chroma: Chroma,
+        embedder: VectorEmbeddings,
+        weights: FusionWeights = FusionWeights(),
+        order_by: OrderBy | None = None,
+    ):
         self.chroma = chroma
         self.reader = Reader(chroma)
         self.embedder = embedder
         self.weights = weights
+        self.order_by = order_by
         self._thresholds: dict[str, float] = {}
         Generations(chroma).read().check_embedder(embedder.name, chroma.settings.location)
 
     @classmethod
-    def open(cls, settings: StoreSettings, embedder: VectorEmbeddings | None = None) -> Searcher:
-        """Store, embedder and reader for ``settings``: what every process opens once."""
+    def open(
+        cls,
+        settings: StoreSettings,
+        embedder: VectorEmbeddings | None = None,
+        order_by: Callable[[VectorEmbeddings], OrderBy | None] | None = None,
+    ) -> Searcher:
+        """Store, embedder and reader for ``settings``: what every process opens once;
+        ``order_by`` gives the loaded embedder its second question vector, if any."""
         embedder = embedder or load_embedder(settings.embedding_model, settings.embedding_device)
-        return cls(Chroma(settings), embedder)
+        return cls(Chroma(settings), embedder, order_by=order_by(embedder) if order_by else None)
 
     def view(self) -> CorpusView:
         """The current corpus version's read index (:meth:`Reader.view`)."""
@@ -327,4 +345,10 @@ class Searcher:
         qvec = self.embedder.embed_question(query)
         result = rank(view.index, query, qvec, k, where, self.weights, self._threshold_of(view))
         result.embedder = self.embedder.name
+        ordering = self.order_by(query, qvec) if self.order_by is not None and result.hits else None
+        if ordering is not None:
+            # The evidence, its threshold and background stay the embedder's: they decide
+            # whether to answer, and the threshold was calibrated through its vectors.
+            ordered = rank(view.index, query, ordering, k, where, self.weights)
+            result.hits, result.query_vector = ordered.hits, ordered.query_vector
         return result

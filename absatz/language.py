@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 WORD_PATTERN = re.compile(r"[a-zäöüß]+")
+_UMLAUT_WORD = re.compile(r"\w*[äöüßÄÖÜ]\w*")
 _DE = frozenset(
     "der die das und ist nicht ein eine einen wie was wer wo wann warum welche welcher welches "
     "hat haben wurde wurden sind im in zu mit von auf für den dem des sich auch noch über nach "
@@ -18,9 +19,13 @@ _EN = frozenset(
 
 def evidence(text: str) -> tuple[int, int]:
     """How German and how English ``text`` reads: (German, English) function-word counts,
-    umlauts counting double for German."""
+    each word with an umlaut or ß counting once more for German.
+
+    Once per word, not twice per letter: English questions name Stöger, Böhmermann and
+    the ÖVP-FPÖ government, and counting letters made 33 of the 3,700 English development
+    questions German (11 per word: mostly German titles such as "Morgen hör ich auf")."""
     words = WORD_PATTERN.findall(text.lower())
-    de = sum(w in _DE for w in words) + 2 * sum(1 for c in text if c in "äöüßÄÖÜ")
+    de = sum(w in _DE for w in words) + len(_UMLAUT_WORD.findall(text))
     en = sum(w in _EN for w in words)
     return de, en
 

@@ -58,6 +58,21 @@ def test_off_topic_questions_abstain(searcher, question):
 def test_abstention_speaks_the_question_language(searcher):
     assert answer(searcher, "How do I bake sourdough bread?").answer == TEXTS["not_found"]["en"]
     assert answer(searcher, "Wie backe ich ein Sauerteigbrot?").answer == TEXTS["not_found"]["de"]
+    assert answer(searcher, "Größere Brötchen backen?").language == "de"  # umlauts alone still read German
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Why is social affairs minister Alois Stöger against the ÖVP-FPÖ government halving the minimum income?",
+        "Who organised the Opera Ball before Maria Großbauer?",
+        "How old is Jürgen Klopp's assistant?",
+    ],
+)
+def test_german_names_in_an_english_question_do_not_make_it_german(searcher, question):
+    """The reply's language, the gate's cut and the English query tower follow the
+    question's language: umlauts in names are no German sentence."""
+    assert answer(searcher, question).language == "en"
 
 
 @pytest.mark.parametrize("question", ["", "   ", "🙂🙂", "???"])

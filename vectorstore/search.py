@@ -318,12 +318,12 @@ class Searcher:
         cls,
         settings: StoreSettings,
         embedder: VectorEmbeddings | None = None,
-        order_by: Callable[[VectorEmbeddings], OrderBy | None] | None = None,
+        order_for: Callable[[VectorEmbeddings], OrderBy | None] | None = None,
     ) -> Searcher:
         """Store, embedder and reader for ``settings``: what every process opens once;
-        ``order_by`` gives the loaded embedder its second question vector, if any."""
+        ``order_for`` gives the loaded embedder what orders its hits, if anything."""
         embedder = embedder or load_embedder(settings.embedding_model, settings.embedding_device)
-        return cls(Chroma(settings), embedder, order_by=order_by(embedder) if order_by else None)
+        return cls(Chroma(settings), embedder, order_by=order_for(embedder) if order_for else None)
 
     def view(self) -> CorpusView:
         """The current corpus version's read index (:meth:`Reader.view`)."""

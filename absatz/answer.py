@@ -308,7 +308,7 @@ class Reading:
 
 def read(question: str, result: SearchResult, hits: list[Hit]) -> Reading:
     idf = result.index.lexical.idf if result.index is not None else (lambda term: 1.0)
-    q = Question.of(question, result.query_vector, idf)
+    q = Question.of(question, result.ranking_vector, idf)
     rows = {h.para_id: result.sentences(h.para_id) for h in hits}
     ranked = [ranked_sentences(q, i, h, rows[h.para_id]) for i, h in enumerate(hits)]
     ranked[0] = rescored(question, ranked[0])

@@ -30,7 +30,7 @@ import onnxruntime as ort
 
 from vectorstore.memory import release_freed_memory
 
-from .encoder import E5File, layer_norm
+from .encoder import E5File, bundled_model, layer_norm
 
 WEIGHTS = Path(__file__).parent / "models" / "answer_scorer.onnx"
 # Token caps per input: questions and sentences longer than this are cut (the cut-off
@@ -67,7 +67,7 @@ class AnswerScorer:
 
     @classmethod
     def load(cls, weights: Path = WEIGHTS, model: E5File | None = None, workers: int | None = None) -> AnswerScorer:
-        return cls(model or E5File(), single_threaded_session(weights, "answer scorer"), workers)
+        return cls(model or bundled_model(), single_threaded_session(weights, "answer scorer"), workers)
 
     def _score(self, ids: list[int]) -> float:
         x = embedded(self.model, self.emb, ids)[None]
@@ -92,8 +92,8 @@ class AnswerScorer:
 
 
 def single_threaded_session(weights: Path, what: str) -> ort.InferenceSession:
-    """One thread per run: callers spread their runs over threads themselves, and a run
-    of one small input gains nothing from more."""
+    """One thread per run: a run reads one short input (a question, or a question and a
+    sentence), which more threads do not speed up; the scorer spreads its runs over threads."""
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1
     options.inter_op_num_threads = 1

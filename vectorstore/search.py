@@ -242,9 +242,11 @@ def rank(
     where: Filter | None = None,
     weights: FusionWeights = FusionWeights(),
     threshold: float = float("inf"),
+    judge: bool = True,
 ) -> SearchResult:
     """Ranked paragraphs of ``index`` for ``query``, only those ``where`` allows: pure
-    computation on the read index."""
+    computation on the read index. ``judge=False`` leaves out the evidence and background
+    (a narrowed search's evidence scans the whole corpus again): for a second ordering."""
     vec = index.vectors
     if not len(vec):
         return SearchResult(query, [], qvec, 0.0, 0.0, threshold, index)
@@ -254,16 +256,13 @@ def rank(
     coverage = index.lexical.coverage(query)
     candidates = np.asarray(sorted(set(passages.best) | set(lexical)), dtype=np.int64)
     sentences = sentence_scores(vec, candidates, qvec)
-    evidence = (
-        margin(sentences.pool(), passages.pool)
-        if allowed is None
-        else narrowed_evidence(index, query, qvec, sentences.pool(), passages.pool)
-    )
-    background = (
-        Background(pool_margin(passages.pool, PASSAGE_SKIP), article_gap(passages.pool, passages.articles))
-        if allowed is None
-        else None
-    )
+    if not judge:
+        evidence, background = 0.0, None
+    elif allowed is None:
+        evidence = margin(sentences.pool(), passages.pool)
+        background = Background(pool_margin(passages.pool, PASSAGE_SKIP), article_gap(passages.pool, passages.articles))
+    else:
+        evidence, background = narrowed_evidence(index, query, qvec, sentences.pool(), passages.pool), None
     if not len(candidates):
         return SearchResult(query, [], qvec, coverage, evidence, threshold, index, background)
     fused = fuse(candidates.tolist(), passages.best, sentences.best, lexical, coverage, weights)
@@ -356,6 +355,6 @@ class Searcher:
         result.embedder = self.embedder.name
         ordering = self.order_by(query, qvec) if self.order_by is not None and result.hits else None
         if ordering is not None:
-            result.hits = rank(view.index, query, ordering, k, where, self.weights).hits
+            result.hits = rank(view.index, query, ordering, k, where, self.weights, judge=False).hits
             result.order_vector = ordering
         return result

@@ -77,7 +77,11 @@ def tower() -> QueryTower:
 
 
 def english_order(question: str, vector: np.ndarray) -> np.ndarray | None:
-    """The tower's blend for an English question; None keeps a German one's order."""
+    """The tower's blend for an English question; None keeps a German one's order.
+
+    ``question`` is the text searched, a follow-up's conversation included: the tower
+    orders by what was embedded, even where the reply's language (the last question's
+    alone) differs."""
     return tower().blend(question, vector) if detect_language(question) == "en" else None
 
 

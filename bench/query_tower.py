@@ -135,8 +135,9 @@ class Encoder(nn.Module):
 
 @dataclass
 class Gold:
-    """Where an English training question's answer lies in its training store: the
-    rows of every sentence there, and of the gold paragraph's answering sentences."""
+    """Where an English training question's answer lies: which training store's
+    sentence matrix, and the rows of the gold paragraph's answering sentences in it (all
+    of its sentences where no one sentence holds an answer whole)."""
 
     store: int
     positives: np.ndarray

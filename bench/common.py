@@ -36,6 +36,22 @@ def require(path: Path) -> Path:
     return path
 
 
+def index_articles(chroma_path: Path, articles_path: Path, pick, embedder) -> list:
+    """Bring the store at ``chroma_path`` in line with ``pick(articles)`` of the file and
+    return every article of it. A store built by an earlier run is only synced (nothing
+    unchanged is embedded again), so the fitting scripts share and reuse their stores."""
+    from ingest.pipeline import apply  # after ROOT is on the path
+    from ingest.sources import load_articles
+    from vectorstore.chroma import Chroma
+    from vectorstore.settings import StoreSettings
+
+    articles, failures = load_articles([require(articles_path)])
+    if failures:
+        raise SystemExit(f"{failures[0]}")
+    apply(Chroma(StoreSettings(chroma_path=chroma_path)), embedder, pick(articles))
+    return articles
+
+
 def read_jsonl(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 

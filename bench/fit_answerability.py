@@ -34,14 +34,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from common import DATA, ROOT, machine, read_jsonl, require, table
+from common import DATA, ROOT, index_articles, machine, read_jsonl, require, table
 
 from absatz.answer import read
 from absatz.answerability import FEATURES, Gate
 from absatz.query_tower import question_order
-from ingest.pipeline import apply
-from ingest.sources import load_articles
-from vectorstore.chroma import Chroma
 from vectorstore.embeddings import load_embedder
 from vectorstore.search import Searcher
 from vectorstore.settings import StoreSettings
@@ -85,10 +82,7 @@ def asked(name: str, workdir: Path, embedder) -> list[Asked]:
         return pickle.loads(cache.read_bytes())
     family, questions, folder, pick = STORES[name]
     settings = StoreSettings(chroma_path=workdir / name / "chroma")
-    articles, failures = load_articles([require(folder / "articles.jsonl")])
-    if failures:
-        raise SystemExit(f"{failures[0]}")
-    apply(Chroma(settings), embedder, pick(articles))
+    articles = index_articles(settings.chroma_path, folder / "articles.jsonl", pick, embedder)
     searcher = Searcher.open(settings, embedder, question_order)  # searched as answers search
     indexed = set(searcher.view().index.hashes)
     both_halves = {a.id for other, (f, *_, p) in STORES.items() if f == family for a in p(articles)}

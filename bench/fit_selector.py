@@ -33,14 +33,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from common import DATA, ROOT, machine, read_jsonl, require, table
+from common import DATA, ROOT, index_articles, machine, read_jsonl, require, table
 
 from absatz.answer import Chosen, select_sentences
 from absatz.query_tower import question_order
 from absatz.selector import FEATURES, Question, features
-from ingest.pipeline import apply
-from ingest.sources import load_articles
-from vectorstore.chroma import Chroma
 from vectorstore.embeddings import load_embedder
 from vectorstore.search import Searcher
 from vectorstore.settings import StoreSettings
@@ -117,10 +114,7 @@ def examples(name: str, workdir: Path, embedder) -> list[Example]:
         searched = pickle.loads(cache.read_bytes())
     else:
         settings = StoreSettings(chroma_path=workdir / store / "chroma")
-        articles, failures = load_articles([require(articles_path)])
-        if failures:
-            raise SystemExit(f"{failures[0]}")
-        apply(Chroma(settings), embedder, pick(articles))
+        index_articles(settings.chroma_path, articles_path, pick, embedder)
         searcher = Searcher.open(settings, embedder, question_order)  # searched as answers search
         indexed = set(searcher.view().index.hashes)
         idf = searcher.view().index.lexical.idf

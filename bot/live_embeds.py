@@ -18,7 +18,7 @@ from absatz.live import Feed, FollowMatch, LiveArticle, duration_text
 from absatz.render import shorten
 from absatz.texts import t
 
-from .embeds import COLOUR, DESCRIPTION, FIELD_VALUE, FOOTER, TITLE, TOTAL, lines_within, source_link
+from .embeds import COLOUR, DESCRIPTION, FIELD_VALUE, FOOTER, TITLE, TOTAL, lines_within, source_link, web_url
 
 PER_MESSAGE = 20
 EMBEDS_PER_MESSAGE = 10
@@ -113,7 +113,7 @@ def follow_embed(m: FollowMatch, language: str) -> discord.Embed:
         title=shorten(t("follow_dm_title", language, query=m.follow.query), TITLE),
         description=description[:DESCRIPTION],
         colour=COLOUR,
-        url=m.url or None,
+        url=web_url(m.url),
     )
     embed.set_footer(text=shorten(t("follow_dm_footer", language, query=m.follow.query), FOOTER))
     return embed

@@ -4,6 +4,8 @@ import discord
 
 from absatz import SourceView
 from absatz.answer import Answer, Citation
+from absatz.gaps import Gap
+from bot.cogs.gaps import gaps_embed
 from bot.embeds import answer_embed, article_embed, citation_id_from_field, paragraph_embed, search_embed
 from vectorstore.records import ArticleMeta, ArticleSummary, Hit, ParagraphView, SentenceMatch
 
@@ -126,3 +128,46 @@ def test_a_shortened_answer_keeps_the_bold_fact_when_it_survives_and_fits():
     embed = answer_embed(a, 0.1)
     within_limits(embed)
     assert embed.description.count("**") == 2 and "[1]" in embed.description
+
+
+def test_runaway_heading_and_dateline_still_fit():
+    heading = "Zwischentitel " * 270  # ~3,500 characters, as a Markdown or web page heading may be
+    p = ParagraphView("a#2", "a", 2, LONG, heading, ArticleMeta(title="T", date="2024-05"))
+    before = ParagraphView("a#1", "a", 1, LONG, "", ArticleMeta())
+    embed = paragraph_embed(SourceView(p, before, None), "de")
+    within_limits(embed)
+    assert "¶2" in embed.description and "Zwischentitel" in embed.description
+    summary = ArticleSummary("a", ArticleMeta(title="T", dateline="BERLIN " * 800, agency="dpa", n_paragraphs=3))
+    within_limits(article_embed(summary, "de"))
+
+
+def test_an_address_discord_would_refuse_is_not_the_embed_link():
+    def source(url: str) -> discord.Embed:
+        p = ParagraphView("a#1", "a", 1, SENTENCE, "", ArticleMeta(title="T", url=url))
+        return paragraph_embed(SourceView(p, None, None), "de")
+
+    assert source("https://example.de/artikel?id=1").url == "https://example.de/artikel?id=1"
+    for bad in ("www.example.de/artikel", "https://example.de/mit leerzeichen", "javascript:alert(1)", "https://"):
+        assert source(bad).url is None, bad
+        within_limits(source(bad))
+    summary = ArticleSummary("a", ArticleMeta(title="T", url="ftp://example.de/a", n_paragraphs=1))
+    assert article_embed(summary, "de").url is None
+
+
+def test_ten_long_coverage_gaps_fit_one_embed():
+    long = "Wie hoch ist die Förderung für Balkonkraftwerke in der Gemeinde " * 8
+    gaps = [
+        Gap(
+            long + str(i),
+            40,
+            30,
+            10,
+            tuple(f"{long} Grund {j}" for j in range(5)),
+            tuple(f"{long} {j}" for j in range(5)),
+        )
+        for i in range(12)
+    ]
+    for language in ("de", "en"):
+        embed = gaps_embed(gaps, 7, language)
+        within_limits(embed)
+        assert len(embed.fields) == 10 and all(f.value.startswith("**Wie hoch") for f in embed.fields)

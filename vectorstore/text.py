@@ -128,6 +128,8 @@ def shorten(text: str, limit: int) -> str:
     text = " ".join(text.split())
     if len(text) <= limit:
         return text
+    if limit < 2:  # no room for a word: a negative slice would keep most of the text
+        return "…"[: max(limit, 0)]
     cut = text[: limit - 1]
     if " " in cut:
         cut = cut[: cut.rfind(" ")]

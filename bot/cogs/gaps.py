@@ -18,7 +18,7 @@ from absatz.render import shorten
 from absatz.texts import locale_language, t
 
 from ..checks import is_admin
-from ..embeds import COLOUR, FIELD_VALUE, TITLE
+from ..embeds import COLOUR, FIELD_VALUE, TITLE, TOTAL
 
 log = logging.getLogger(__name__)
 
@@ -32,15 +32,20 @@ def gaps_embed(gaps: list[Gap], days: int, language: str) -> discord.Embed:
     if not gaps:
         return discord.Embed(description=t("gaps_none", language, days=days), colour=COLOUR)
     embed = discord.Embed(title=shorten(t("gaps_title", language, days=days), TITLE), colour=COLOUR)
-    for gap in gaps[:MAX_GAPS]:
-        lines = [f"**{shorten(gap.question, 300)}**"]
+    shown = gaps[:MAX_GAPS]
+    names = [t("gaps_line", language, count=g.count, refused=g.abstained, down=g.down_votes) for g in shown]
+    # Ten groups of long questions would pass the 6,000 characters of the whole embed:
+    # each field gets an even share, its question, wordings and 👎 reasons a third each.
+    share = min(FIELD_VALUE, (TOTAL - len(embed) - sum(len(n) for n in names)) // len(shown))
+    part = min(300, share // 3 - 4)
+    for gap, name in zip(shown, names, strict=True):
+        lines = [f"**{shorten(gap.question, part)}**"]
         others = [w for w in gap.wordings if w != gap.question]
         if others:
-            lines.append(shorten(t("gaps_wordings", language, wordings=" · ".join(others)), 300))
+            lines.append(shorten(t("gaps_wordings", language, wordings=" · ".join(others)), part))
         if gap.reasons:
-            lines.append(shorten(t("gaps_reasons", language, reasons=" · ".join(gap.reasons)), 300))
-        name = t("gaps_line", language, count=gap.count, refused=gap.abstained, down=gap.down_votes)
-        embed.add_field(name=name, value="\n".join(lines)[:FIELD_VALUE], inline=False)
+            lines.append(shorten(t("gaps_reasons", language, reasons=" · ".join(gap.reasons)), part))
+        embed.add_field(name=name, value="\n".join(lines)[:share], inline=False)
     return embed
 
 

@@ -14,12 +14,17 @@ from vectorstore.text import shorten, split_sentences
 
 from .article import Article, Paragraph, ParseError
 
-# ` date 2023-09 ZIOLKOWSKI (dpa-AFX) - text…` — the dpa-AFX export's first line.
+# ` date 2023-09 ZIOLKOWSKI (dpa-AFX) - text…` — the dpa-AFX export's first line. The
+# dateline and agency are looked for on that line only, and only where they are short:
+# a later "Scholz (SPD) - der …" is body text, not the article's source.
 _NATIVE_HEAD = re.compile(
-    r"^\s*date\s+(?P<date>\d{4}-\d{2}(?:-\d{2})?)\s+(?P<dateline>.*?)\s*"
-    r"\((?P<agency>[^()]+)\)\s*[-–—]\s*(?P<rest>.*)$",
+    r"^\s*date\s+(?P<date>\d{4}-\d{2}(?:-\d{2})?)\s+"
+    r"(?:(?P<dateline>[^\n()]{0,80}?)\s*\((?P<agency>[^()\n]{1,40})\)\s*[-–—]\s*)?(?P<rest>.*)$",
     re.DOTALL,
 )
+# An ATX heading: one to six ``#`` and a space (``#MeToo …`` opens a paragraph).
+_MARKDOWN_HEADING = re.compile(r"#{1,6}(?:[ \t]|$)")
+MAX_MARKDOWN_HEADING_CHARS = 256
 # Trailing author code such as `/bal/DP/ngu` glued to the last sentence's full stop.
 _AUTHOR_CODE = re.compile(r"(?<=[.!?\"“”»])\s*(?P<code>(?:/[A-Za-zÄÖÜäöü0-9-]{1,8})+)\s*$")
 _BLANK_LINES = re.compile(r"\n[ \t\r\f\v]*\n")
@@ -94,7 +99,7 @@ def parse_native(text: str, article_id: str) -> Article:
     meta: dict[str, str] = {}
     m = _NATIVE_HEAD.match(text)
     if m:
-        meta = {"date": m["date"], "dateline": m["dateline"].strip(), "agency": m["agency"].strip()}
+        meta = {"date": m["date"], "dateline": (m["dateline"] or "").strip(), "agency": (m["agency"] or "").strip()}
         text = m["rest"]
     blocks = _blocks(text)
     if not blocks:
@@ -139,7 +144,7 @@ def _front_matter(text: str) -> tuple[dict[str, str], str, int]:
 
 def parse_markdown(text: str, article_id: str) -> Article:
     """Markdown: optional front matter (title, date, url, source, category, author);
-    ``#`` lines are headings. ``author`` is the article's author field (``author_code``)."""
+    ATX ``#`` lines are headings. ``author`` is the article's author field (``author_code``)."""
     text = _clean_text(text)
     meta, body, offset = _front_matter(text)
     title = meta.get("title", "")
@@ -147,8 +152,8 @@ def parse_markdown(text: str, article_id: str) -> Article:
     paragraphs: list[Paragraph] = []
     heading = ""
     for _, block in _blocks(_markdown_blocks_fix(body)):
-        if block.startswith("#"):
-            level_text = block.lstrip("#").strip()
+        if _MARKDOWN_HEADING.match(block):
+            level_text = shorten(block.lstrip("#").strip(), MAX_MARKDOWN_HEADING_CHARS)
             if block.startswith("# ") and not title and not paragraphs:
                 title = level_text
             else:

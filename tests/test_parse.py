@@ -73,6 +73,33 @@ def test_markdown_front_matter_and_headings():
     ]
 
 
+def test_a_markdown_paragraph_opening_with_a_hashtag_is_body_text():
+    a = parse_markdown("Erster Absatz.\n\n#MeToo hat die Debatte verändert.\n\n## Teil zwei\n\nLetzter Absatz.", "m")
+    assert [(p.heading, p.text) for p in a.paragraphs] == [
+        ("", "Erster Absatz."),
+        ("", "#MeToo hat die Debatte verändert."),
+        ("Teil zwei", "Letzter Absatz."),
+    ]
+
+
+def test_a_runaway_markdown_heading_is_shortened_not_kept_whole():
+    a = parse_markdown("Erster Absatz.\n\n## " + "Überschrift " * 300 + "\n\nZweiter Absatz.", "m")
+    assert 0 < len(a.paragraphs[1].heading) <= 256 and a.paragraphs[1].text == "Zweiter Absatz."
+
+
+def test_native_header_without_agency_keeps_every_word_of_the_body():
+    text = (
+        "date 2023-09-14 BERLIN - Die Koalition streitet.\n\n"
+        "Auch Bundeskanzler Olaf Scholz (SPD) - der sich lange zurückhielt - äußerte sich am Montag."
+    )
+    a = parse_native(text, "x")
+    assert (a.date, a.dateline, a.agency) == ("2023-09-14", "", "")
+    assert [p.text for p in a.paragraphs] == [
+        "BERLIN - Die Koalition streitet.",
+        "Auch Bundeskanzler Olaf Scholz (SPD) - der sich lange zurückhielt - äußerte sich am Montag.",
+    ]
+
+
 def test_markdown_bad_date_names_the_problem():
     with pytest.raises(ParseError, match="YYYY-MM"):
         parse_markdown("---\ndate: gestern\n---\nText.", "md2")

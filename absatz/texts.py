@@ -289,16 +289,26 @@ def t(key: str, language: str, **values: Any) -> str:
     return table.get(language, table["de"]).format(**values)
 
 
+ERROR_PARAM = 200
+ERROR_TEXT = 1500
+
+
 def error_text(exc: BaseException, language: str) -> str:
     """An error as the user reads it: the table's wording when its key has one."""
     key = f"error.{getattr(exc, 'key', '')}"
-    params = getattr(exc, "params", {})
+    # What people typed comes back in the error, clipped: a pasted page as a date option
+    # would otherwise make a reply Discord refuses, hiding which option was wrong.
+    params = {k: _clipped(v, ERROR_PARAM) if isinstance(v, str) else v for k, v in getattr(exc, "params", {}).items()}
     if key in TEXTS:
         try:
             return t(key, language, **params)
         except (KeyError, IndexError):
             pass
-    return str(exc)
+    return _clipped(str(exc), ERROR_TEXT)
+
+
+def _clipped(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def duration(seconds: float) -> str:

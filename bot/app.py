@@ -17,6 +17,7 @@ from discord.ext import commands
 from absatz import Absatz, AbsatzError, AsyncAbsatz
 from absatz.texts import error_text, locale_language, t
 
+from .embeds import MESSAGE
 from .settings import BotSettings
 from .views import SourceButton, VoteButton
 
@@ -105,9 +106,9 @@ class AbsatzBot(commands.AutoShardedBot):
             text = t("error", language)
         try:
             if interaction.response.is_done():
-                await interaction.followup.send(text, ephemeral=True)
+                await interaction.followup.send(text[:MESSAGE], ephemeral=True)
             else:
-                await interaction.response.send_message(text, ephemeral=True)
+                await interaction.response.send_message(text[:MESSAGE], ephemeral=True)
         except discord.HTTPException:
             log.warning("/%s: could not report the error to the user either", command)
 

@@ -215,6 +215,9 @@ async def test_discord_article_follows_the_story_and_ask_takes_dates(simcord_env
     # Named as Discord shows the option, not as the command line spells it.
     assert bad.ephemeral and "`since`" in bad.response.content and "gestern" in bad.response.content
     assert "--since" not in bad.response.content
+    pasted = await alice.slash(channel, "ask", question="Lindenbrücke?", since="gestern " * 400)
+    # A pasted page as the option still gets the reply that names it, within one message.
+    assert pasted.ephemeral and "`since`" in pasted.response.content and len(pasted.response.content) <= 2000
 
 
 async def test_discord_search_takes_day_dates(simcord_env):

@@ -23,7 +23,7 @@ from absatz.scopes import Scope, label
 from absatz.texts import error_text, locale_language, t
 
 from ..checks import period_problem, scope_of
-from ..embeds import answer_embed
+from ..embeds import MESSAGE, answer_embed
 from ..views import answer_view
 
 if TYPE_CHECKING:
@@ -217,7 +217,7 @@ class Ask(commands.Cog):
             text = error_text(exc, language) if isinstance(exc, AbsatzError) else t("error", language)
             log.error("answering message %s by user %s failed", message.id, message.author.id, exc_info=exc)
             try:
-                await message.channel.send(text)
+                await message.channel.send(text[:MESSAGE])
             except discord.HTTPException:
                 log.warning("could not report the failure in channel %s", message.channel.id)
 

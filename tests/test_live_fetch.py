@@ -24,6 +24,7 @@ from ingest.live.fetch import (
     Unreachable,
     address_problem,
     check_url,
+    is_metadata_address,
     parse_retry_after,
 )
 
@@ -63,6 +64,8 @@ async def fetch(url: str, policy: FetchPolicy | None = None, **kw):
         ("100.64.0.1", "not a public address"),  # carrier-grade NAT
         ("::ffff:127.0.0.1", "a loopback address"),  # IPv4-mapped
         ("64:ff9b::a00:1", "a private address"),  # NAT64 of 10.0.0.1
+        ("2002:7f00:1::", "a loopback address"),  # 6to4 of 127.0.0.1
+        ("2002:a9fe:a9fe::1", "a cloud metadata address"),  # 6to4 of 169.254.169.254
         ("fc00::5", "a private address"),
         (PUBLIC, None),
         ("2606:4700:4700::1111", None),
@@ -70,6 +73,14 @@ async def fetch(url: str, policy: FetchPolicy | None = None, **kw):
 )
 def test_address_problem(address, problem):
     assert address_problem(address) == problem
+
+
+@pytest.mark.parametrize(
+    "address", ["169.254.169.254", "::ffff:169.254.169.254", "64:ff9b::a9fe:a9fe", "2002:a9fe:a9fe::"]
+)
+def test_metadata_addresses_stay_refused_however_they_are_wrapped(address):
+    # FEEDS_ALLOW_PRIVATE admits private addresses, never the cloud's metadata service.
+    assert is_metadata_address(address)
 
 
 @pytest.mark.parametrize(

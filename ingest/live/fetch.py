@@ -109,15 +109,10 @@ _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 def address_problem(address: str | ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
     """Why connecting to ``address`` is refused, or ``None`` for a public address.
 
-    IPv4 addresses wrapped in IPv6 (``::ffff:127.0.0.1``, NAT64) are judged as the IPv4
-    address they carry.
+    IPv4 addresses wrapped in IPv6 (``::ffff:127.0.0.1``, NAT64, 6to4) are judged as the
+    IPv4 address they carry.
     """
-    ip = ipaddress.ip_address(address) if isinstance(address, str) else address
-    if isinstance(ip, ipaddress.IPv6Address):
-        if ip.ipv4_mapped:
-            ip = ip.ipv4_mapped
-        elif ip in _NAT64:
-            ip = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    ip = _unwrapped(ipaddress.ip_address(address) if isinstance(address, str) else address)
     if ip in METADATA_ADDRESSES:
         return "a cloud metadata address"
     checks = (
@@ -137,10 +132,18 @@ def address_problem(address: str | ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 def is_metadata_address(address: str) -> bool:
-    ip = ipaddress.ip_address(address)
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
-    return ip in METADATA_ADDRESSES
+    return _unwrapped(ipaddress.ip_address(address)) in METADATA_ADDRESSES
+
+
+def _unwrapped(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    """The IPv4 address an IPv6 one carries, where it carries one a router would reach."""
+    if isinstance(ip, ipaddress.IPv4Address):
+        return ip
+    if ip.ipv4_mapped:
+        return ip.ipv4_mapped
+    if ip in _NAT64:
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return ip.sixtofour or ip
 
 
 def check_url(url: str | httpx.URL) -> httpx.URL:

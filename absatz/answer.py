@@ -190,18 +190,23 @@ def find_answer_span(text: str, question: str, kind: Expected, prefer: Sequence[
     """Where ``text`` states the kind of fact the question asks for, to show in bold.
 
     ``prefer`` lists character ranges of ``text`` (its sentences, best first): spans in
-    earlier ranges win, and for a *wer*-question a span that reads as a person's name
-    wins over a capitalised noun phrase.
+    earlier ranges win, none outside them counts (the "Stand 2024-09:" before a dated
+    report is not the date a *wann*-question asks for), and for a *wer*-question a span
+    that reads as a person's name wins over a capitalised noun phrase.
     """
-    # Citation markers are numbers too, but never the answer.
-    found = [
-        s for s in spans(text, kind, question) if text[s.start - 1 : s.start] != "[" or text[s.end : s.end + 1] != "]"
-    ]
-    if not found:
-        return None
 
     def place(s: Span) -> int:
         return next((i for i, (start, end) in enumerate(prefer) if start <= s.start and s.end <= end), len(prefer))
+
+    # Citation markers are numbers too, but never the answer.
+    found = [
+        s
+        for s in spans(text, kind, question)
+        if (text[s.start - 1 : s.start] != "[" or text[s.end : s.end + 1] != "]")
+        and (not prefer or place(s) < len(prefer))
+    ]
+    if not found:
+        return None
 
     def unnamed(s: Span) -> bool:
         return kind is Expected.PERSON and not any(w in FIRST_NAMES for w in s.text.split())

@@ -176,6 +176,20 @@ def test_disagreeing_reports_are_shown_with_both_dates(story):
     assert en.answer.startswith("As of ")
 
 
+def test_the_date_of_a_report_is_never_bolded_as_the_fact():
+    from absatz.answer import find_answer_span
+    from absatz.question_types import Expected
+
+    def bold(first: str, second: str) -> str | None:
+        text = f"Stand 2024-09-12: {first} [1] Stand 2024-05-03: {second} [2]"
+        ranges = [(text.index(s), text.index(s) + len(s)) for s in (first, second)]
+        span = find_answer_span(text, "Wann ist die Lindenbrücke wieder offen?", Expected.DATE, ranges)
+        return span.text if span else None
+
+    assert bold("Die Brücke bleibt gesperrt.", "Die Sanierung dauert länger.") is None
+    assert "1. Oktober" in (bold("Die Brücke bleibt gesperrt.", "Sie soll ab 1. Oktober wieder offen sein.") or "")
+
+
 def test_related_articles_follow_the_story_newest_first(story_store):
     found = related(Reader(Chroma(story_store)).view().index, FEB)
     assert [r.article_id for r in found[:2]] == [SEP, MAY]

@@ -58,6 +58,7 @@ def lines_within(lines: list[str], limit: int) -> str:
 
 MAX_CITATION_FIELDS = 10
 ANSWER_DESCRIPTION = 2500
+SEARCHED = 300  # the channel scope's label in the footer
 
 
 def web_url(url: str) -> str | None:
@@ -117,7 +118,7 @@ def answer_embed(a: Answer, seconds: float, searched: str = "") -> discord.Embed
         description=_answer_description(a, ANSWER_DESCRIPTION),
         colour=ABSTAIN_COLOUR if a.abstained else COLOUR,
     )
-    footer = t(key, a.language, n=n, took=duration(seconds)) + (f" · {searched}" if searched else "")
+    footer = t(key, a.language, n=n, took=duration(seconds)) + (f" · {shorten(searched, SEARCHED)}" if searched else "")
     embed.set_footer(text=footer[:FOOTER])
     shown = a.citations[:MAX_CITATION_FIELDS]
     for name_limit in (200, 100, 60):
@@ -129,6 +130,11 @@ def answer_embed(a: Answer, seconds: float, searched: str = "") -> discord.Embed
     for c in shown:
         name, value = citation_field(c, room, name_limit)
         embed.add_field(name=name, value=value, inline=False)
+    # Citation ids stay whole (the buttons read them back): very long ones take their
+    # room from the answer text.
+    excess = len(embed) - TOTAL
+    if excess > 0:
+        embed.description = _answer_description(a, len(embed.description or "") - excess)
     return embed
 
 

@@ -1,5 +1,7 @@
 """Discord limits hold for the worst inputs: 2,000-word paragraphs, huge quotes, 25+ sources."""
 
+from dataclasses import replace
+
 import discord
 
 from absatz import SourceView
@@ -171,3 +173,12 @@ def test_ten_long_coverage_gaps_fit_one_embed():
         embed = gaps_embed(gaps, 7, language)
         within_limits(embed)
         assert len(embed.fields) == 10 and all(f.value.startswith("**Wie hoch") for f in embed.fields)
+
+
+def test_long_citation_ids_and_a_long_scope_still_fit_and_stay_whole():
+    cites = [replace(citation(n), id=f"{'x' * 195}-{n}#3") for n in range(1, 5)]
+    a = Answer("Frage " * 100, " ".join(f"{LONG} [{n}]" for n in range(1, 5)), False, cites, "de")
+    embed = answer_embed(a, 0.2, searched="Kategorie Politik · " * 200)
+    within_limits(embed)
+    assert [citation_id_from_field(embed, n) for n in range(1, 5)] == [c.id for c in cites]
+    assert "[4]" in embed.description

@@ -20,6 +20,7 @@ import numpy as np
 
 from vectorstore.chroma import Chroma
 from vectorstore.embeddings import VectorEmbeddings
+from vectorstore.errors import AbsatzError
 from vectorstore.generations import Generations
 from vectorstore.memory import release_freed_memory
 from vectorstore.publish import announce, prune, switch
@@ -116,6 +117,10 @@ def _manifest(writer: Writer, articles: Sequence[Article], roots: Sequence[Path]
     return writer.committed_articles()
 
 
+class RebuildRefused(AbsatzError):
+    """A rebuild would have dropped what a failed source holds."""
+
+
 def rebuild(
     chroma: Chroma,
     embedder: VectorEmbeddings,
@@ -126,14 +131,22 @@ def rebuild(
     """Embed everything into a new generation beside the live one; switch when complete.
 
     Readers keep answering from the old generation until the switch, so changing
-    ``EMBEDDING_MODEL`` never leaves the bot without an index.
+    ``EMBEDDING_MODEL`` never leaves the bot without an index. A rebuild replaces the
+    whole index, so it stops before embedding anything when a source failed or nothing
+    was found (a mistyped folder would otherwise empty the index).
     """
+    articles = list(articles)
+    if failed or not articles:
+        raise RebuildRefused(
+            f"rebuild stopped, the index is unchanged: {failed[0] if failed else 'no articles found'}"
+            + (f" (and {len(failed) - 1} more failures)" if len(failed) > 1 else "")
+        )
     start = time.perf_counter()
     generations = Generations(chroma)
     for leftover in generations.stale():  # from a rebuild or import that was killed
         generations.drop(leftover)
     writer = Writer(chroma, generations.create(generations.new_generation()))
-    report = _sync(writer, embedder, list(articles), {}, (), failed, progress)
+    report = _sync(writer, embedder, articles, {}, (), failed, progress)
     switch(writer, embedder, report_summary(report))
     report.seconds = time.perf_counter() - start
     return report
@@ -193,13 +206,14 @@ def _sync(
     flush()
 
     keep = {a.id for a in articles}
-    failed_paths = {str(Path(f.path).resolve()) for f in failed}
+    # A failed file keeps its articles, and so does everything under a folder that failed.
+    failed_paths = [Path(f.path).resolve() for f in failed]
     resolved_roots = [Path(r).resolve() for r in roots]
     for article_id in sorted(set(manifest) - keep):
         path = manifest[article_id].meta.path
         if path and resolved_roots and not _under(path, resolved_roots):
             continue
-        if path and str(Path(path).resolve()) in failed_paths:
+        if path and _under(path, failed_paths):
             continue
         writer.delete_article(article_id)
         report.removed.append(article_id)

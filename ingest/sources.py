@@ -48,7 +48,12 @@ def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[Failure]]:
             found.append(root)
             continue
         base = root.resolve()
-        for dirpath, dirnames, filenames in os.walk(root):
+
+        def unlisted(exc: OSError, root: Path = root) -> None:
+            # A folder that cannot be listed is a failed source: what was stored from it stays.
+            failures.append(Failure(str(exc.filename or root), None, f"cannot list folder: {exc.strerror}"))
+
+        for dirpath, dirnames, filenames in os.walk(root, onerror=unlisted):
             dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
             for name in sorted(filenames):
                 p = Path(dirpath) / name

@@ -4,8 +4,11 @@ import json
 import os
 import shutil
 
+import pytest
+
 import ingest.passages
-from ingest.pipeline import ingest_paths
+import ingest.sources
+from ingest.pipeline import RebuildRefused, ingest_paths
 from vectorstore.chroma import Chroma
 from vectorstore.readindex import Reader
 from vectorstore.records import ParagraphView
@@ -222,6 +225,47 @@ def test_a_file_that_turns_bad_does_not_lose_what_was_stored(tmp_path, store_set
     report = ingest_paths(store, embedder, [corpus])
     assert report.failed and not report.removed
     assert paragraph(store, "seilbahn#1").text.startswith("Die Stadt Bonn")
+
+
+def test_a_rebuild_that_would_drop_articles_stops_and_keeps_the_index(tmp_path, store_settings, embedder, capsys):
+    corpus = tmp_path / "corpus"
+    path = write(corpus, "seilbahn.txt", ARTICLE)
+    store = Chroma(store_settings)
+    ingest_paths(store, embedder, [corpus])
+    # A mistyped folder, an empty one, and a file that turned bad: each would have emptied it.
+    with pytest.raises(RebuildRefused, match="corpsu: no such file"):
+        ingest_paths(store, embedder, [tmp_path / "corpsu"], full_rebuild=True)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(RebuildRefused, match="no articles found"):
+        ingest_paths(store, embedder, [tmp_path / "empty"], full_rebuild=True)
+    path.write_bytes(b"\xff\xfe kaputt")
+    code, _, err = run_cli(capsys, "ingest", str(corpus), "--rebuild", "--chroma-path", str(store_settings.chroma_path))
+    assert code != 0 and "seilbahn.txt" in err and "not UTF-8" in err and "Traceback" not in err
+    assert paragraph(store, "seilbahn#1").text.startswith("Die Stadt Bonn")
+
+
+def test_a_folder_that_cannot_be_listed_keeps_what_was_stored_from_it(tmp_path, store_settings, embedder, monkeypatch):
+    corpus = tmp_path / "corpus"
+    write(corpus, "seilbahn.txt", ARTICLE)
+    write(corpus / "archiv", "zweiter.txt", "Ein zweiter Artikel über Kartoffeln. Sie wachsen gut.")
+    store = Chroma(store_settings)
+    assert sorted(ingest_paths(store, embedder, [corpus]).added) == ["seilbahn", "zweiter"]
+    real_walk = os.walk
+
+    def walk_without_permission(top, onerror=None, **kwargs):
+        # As root (CI) chmod cannot forbid listing a folder: the walk reports it instead.
+        for dirpath, dirnames, filenames in real_walk(top, onerror=onerror, **kwargs):
+            if "archiv" in dirnames:
+                dirnames.remove("archiv")
+                if onerror is not None:
+                    onerror(PermissionError(13, "Permission denied", os.path.join(dirpath, "archiv")))
+            yield dirpath, dirnames, filenames
+
+    monkeypatch.setattr(ingest.sources.os, "walk", walk_without_permission)
+    report = ingest_paths(store, embedder, [corpus])
+    assert not report.removed and report.unchanged == ["seilbahn"]
+    assert "archiv" in str(report.failed[0]) and "Permission denied" in str(report.failed[0])
+    assert paragraph(store, "zweiter#1").text.startswith("Ein zweiter Artikel")
 
 
 @needs_seed

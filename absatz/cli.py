@@ -211,9 +211,23 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    with args.file.open("w", encoding="utf-8") as out:
-        counts = _absatz(args).export(out)
-    _print_json({"file": str(args.file), **counts})
+    """Written beside the target and renamed when complete: a failed export (no index at
+    a mistyped --chroma-path, a full disk) leaves an earlier backup of that name intact."""
+    import tempfile
+
+    target: Path = args.file
+    try:
+        fd, partial = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
+    except OSError as exc:
+        raise UsageError(f"cannot write {target}: {exc.strerror}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            counts = _absatz(args).export(out)
+        os.replace(partial, target)
+    except BaseException:
+        Path(partial).unlink(missing_ok=True)
+        raise
+    _print_json({"file": str(target), **counts})
     return 0
 
 

@@ -136,6 +136,18 @@ def test_stats_on_a_mistyped_store_path_says_there_is_no_index_and_creates_nothi
     assert not missing.exists()
 
 
+def test_an_export_that_fails_leaves_the_earlier_backup_of_that_name(tmp_path, capsys, built_store):
+    backup = tmp_path / "backup.jsonl"
+    code, _, _ = run_cli(capsys, "export", str(backup), "--chroma-path", str(built_store.chroma_path))
+    kept = backup.read_bytes()
+    assert code == 0 and kept.count(b"\n") > 1
+    code, _, err = run_cli(capsys, "export", str(backup), "--chroma-path", str(tmp_path / "chroam"))
+    assert code == 2 and "no index" in err and backup.read_bytes() == kept
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".backup")] == []
+    code, _, err = run_cli(capsys, "export", str(tmp_path / "nowhere" / "x.jsonl"), "--chroma-path", str(tmp_path))
+    assert code == 2 and "cannot write" in err and "nowhere" in err and "Traceback" not in err
+
+
 def test_a_reader_that_goes_away_ends_the_output_quietly(built_store):
     """More output than a pipe holds (200 queries), read by `head -1`: writing the rest hits a
     closed pipe, which must end the command quietly, not with a traceback."""

@@ -233,8 +233,16 @@ def parse_jsonl(text: str) -> tuple[list[Article], list[ParseError]]:
             continue
         try:
             obj = json.loads(raw)
+            # JSON may escape a lone surrogate (\ud800), which no UTF-8 text can hold.
+            json.dumps(obj, ensure_ascii=False).encode("utf-8")
         except json.JSONDecodeError as exc:
             errors.append(ParseError(f"malformed JSON: {exc.msg}", line=i))
+            continue
+        except RecursionError:
+            errors.append(ParseError("malformed JSON: nested too deeply", line=i))
+            continue
+        except UnicodeEncodeError:
+            errors.append(ParseError("an escaped lone surrogate (such as \\ud800) is not text", line=i))
             continue
         try:
             articles.append(parse_json_record(obj, line=i))

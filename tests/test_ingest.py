@@ -268,6 +268,20 @@ def test_a_folder_that_cannot_be_listed_keeps_what_was_stored_from_it(tmp_path, 
     assert paragraph(store, "zweiter#1").text.startswith("Ein zweiter Artikel")
 
 
+def test_a_jsonl_line_that_is_not_text_fails_alone(tmp_path, store_settings, embedder):
+    corpus = tmp_path / "corpus"
+    write(corpus, "seilbahn.txt", ARTICLE)
+    lines = [
+        json.dumps({"id": "gut", "text": "Ein Artikel über Kartoffeln. Sie wachsen gut."}),
+        '{"id": "kaputt", "text": "A \\ud800 b"}',  # an escaped lone surrogate
+        "[" * 100_000 + "]" * 100_000,
+    ]
+    write(corpus, "feed.jsonl", "\n".join(lines))
+    report = ingest_paths(Chroma(store_settings), embedder, [corpus])
+    assert sorted(report.added) == ["gut", "seilbahn"]
+    assert [(f.line, "surrogate" in f.reason or "nested" in f.reason) for f in report.failed] == [(2, True), (3, True)]
+
+
 @needs_seed
 def test_ingest_json_summary_fields(tmp_path, store_settings, capsys):
     corpus = tmp_path / "c"

@@ -114,6 +114,13 @@ def test_no_canonical_means_the_fetched_url():
     assert article.url == BASE + expected["path"]
 
 
+def test_a_canonical_url_whose_port_is_no_port_is_not_believed():
+    html, _ = load("hochwasser")
+    html = html.replace(b'href="' + BASE.encode() + b"/region/", b'href="' + BASE.encode() + b":99999/region/", 1)
+    assert b":99999/region/" in html
+    assert extract_article(html, BASE + "/region/41234").url == BASE + "/region/41234"
+
+
 def test_a_canonical_url_on_another_site_is_not_believed():
     html, expected = load("english")  # claims a canonical URL on tagesschau.de
     article = extract_article(html, BASE + expected["path"])

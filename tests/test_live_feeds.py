@@ -130,6 +130,26 @@ def test_items_without_usable_links_are_skipped_with_a_note():
     assert "item link 'mailto:redaktion@x.de' is not http(s): skipped" in feed.notes
 
 
+def test_a_zero_date_or_a_port_that_is_no_port_skips_only_its_item():
+    doc = (
+        b'<rss version="2.0"><channel><title>t</title>'
+        b"<item><title>Nulldatum</title><link>https://x.de/null</link>"
+        b"<pubDate>0000-00-00 00:00:00</pubDate></item>"
+        b"<item><title>Port</title><link>http://x.de:99999/port</link></item>"
+        b"<item><title>gut</title><link>https://x.de/gut</link></item></channel></rss>"
+    )
+    feed = parse_feed(doc, "https://x.de/feed", now=NOW)
+    assert [(i.url, i.date) for i in feed.items] == [("https://x.de/null", ""), ("https://x.de/gut", "")]
+    assert "item link 'http://x.de:99999/port' is malformed: skipped" in feed.notes
+    sitemap = (
+        b'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
+        b'xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">'
+        b"<url><loc>https://x.de:abc/a</loc><news:news><news:title>A</news:title></news:news></url>"
+        b"<url><loc>https://x.de/b</loc><news:news><news:title>B</news:title></news:news></url></urlset>"
+    )
+    assert [i.url for i in parse_feed(sitemap, "https://x.de/sitemap.xml", now=NOW).items] == ["https://x.de/b"]
+
+
 @pytest.mark.parametrize(
     "data, reason",
     [

@@ -33,7 +33,7 @@ from trafilatura.utils import load_html
 
 from .errors import LiveError
 from .language import declared_language, detect_language, language_name
-from .urls import canonical_url, same_site
+from .urls import canonical_or_none, canonical_url, same_site
 
 ACCEPTED_LANGUAGES = ("de", "en")
 MIN_ARTICLE_CHARS = 150
@@ -302,5 +302,5 @@ def _canonical(declared: str | None, fetched: str) -> str:
     """The page's own canonical URL when it is an http(s) URL of the same site, else the
     URL it was fetched from; either way in canonical form."""
     if declared and declared.startswith(("http://", "https://")) and same_site(declared, fetched):
-        return canonical_url(declared)
+        return canonical_or_none(declared) or canonical_url(fetched)
     return canonical_url(fetched)

@@ -23,7 +23,7 @@ from xml.sax import SAXParseException
 import feedparser
 
 from .errors import LiveError
-from .urls import canonical_url
+from .urls import canonical_or_none
 
 MAX_ITEMS = 1000  # a news sitemap holds at most 1,000 URLs; a feed rarely 100
 FUTURE_TOLERANCE = timedelta(hours=1)  # clock skew between publisher and us
@@ -201,7 +201,9 @@ def _item_from_entry(entry: Any, feed_url: str, now: datetime) -> tuple[FeedItem
     link = urljoin(feed_url, link.strip())
     if not link.startswith(("http://", "https://")):
         return None, f"item link {link[:80]!r} is not http(s): skipped"
-    url = canonical_url(link)
+    url = canonical_or_none(link)
+    if url is None:
+        return None, f"item link {link[:80]!r} is malformed: skipped"
     published = _entry_datetime(entry)
     day, note = clamp_date(published, now, url)
     content = ""
@@ -238,7 +240,10 @@ def _entry_datetime(entry: Any) -> datetime | None:
                 return parsed
         struct = entry.get(f"{key}_parsed")
         if struct:
-            return datetime.fromtimestamp(calendar.timegm(struct), tz=UTC)
+            try:
+                return datetime.fromtimestamp(calendar.timegm(struct), tz=UTC)
+            except (ValueError, OverflowError, OSError):
+                continue  # a database's zero date (0000-00-00) reads as year -1
     return None
 
 
@@ -316,7 +321,10 @@ def parse_news_sitemap(data: bytes, url: str, *, now: datetime) -> ParsedFeed:
         if not loc.startswith(("http://", "https://")):
             notes.append(f"sitemap entry {loc[:80]!r} is not an http(s) URL: skipped")
             continue
-        item_url = canonical_url(loc)
+        item_url = canonical_or_none(loc)
+        if item_url is None:
+            notes.append(f"sitemap entry {loc[:80]!r} is malformed: skipped")
+            continue
         site = site or _clean(news.findtext(f"{{{_NEWS_NS}}}publication/{{{_NEWS_NS}}}name") or "")
         raw_date = news.findtext(f"{{{_NEWS_NS}}}publication_date") or ""
         day, note = clamp_date(parse_datetime(raw_date) if raw_date.strip() else None, now, item_url)

@@ -41,6 +41,15 @@ def canonical_url(url: str) -> str:
     return urlunsplit((scheme, netloc, parts.path or "/", query, ""))
 
 
+def canonical_or_none(url: str) -> str | None:
+    """:func:`canonical_url`, or None for an address whose port is not a port
+    (``http://e.com:99999/a``): one such link in a feed must not fail the others."""
+    try:
+        return canonical_url(url)
+    except ValueError:
+        return None
+
+
 def same_site(a: str, b: str) -> bool:
     """Whether two URLs belong to one site (``www.`` and sub-domains of each other count).
 

@@ -178,12 +178,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     from .evaluate import build_index, evaluate
 
-    try:
-        questions = [
-            json.loads(line) for line in args.questions.read_text(encoding="utf-8").splitlines() if line.strip()
-        ]
-    except (OSError, json.JSONDecodeError) as exc:
-        raise UsageError(f"cannot read questions from {args.questions}: {exc}") from None
+    questions = _gold_questions(args.questions)
     settings = settings_for(args)
     if args.build:
         chosen = args.slice or (slice(None, None, 2) if args.half else slice(None))
@@ -208,6 +203,32 @@ def cmd_eval(args: argparse.Namespace) -> int:
         return 0
     print(render.eval_text(rows))
     return 0
+
+
+GOLD_FIELDS = ("question", "article_id", "paragraph")
+
+
+def _gold_questions(path: Path) -> list[dict[str, object]]:
+    """The gold questions, checked before the model loads; an error names file and line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot read questions from {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"cannot read questions from {path}: not UTF-8") from None
+    questions = []
+    for n, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            q = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise UsageError(f"{path}:{n}: malformed JSON: {exc.msg}") from None
+        missing = [f for f in GOLD_FIELDS if not isinstance(q, dict) or f not in q]
+        if missing:
+            raise UsageError(f"{path}:{n}: missing {', '.join(missing)}") from None
+        questions.append(q)
+    return questions
 
 
 def cmd_export(args: argparse.Namespace) -> int:

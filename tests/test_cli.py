@@ -148,6 +148,20 @@ def test_an_export_that_fails_leaves_the_earlier_backup_of_that_name(tmp_path, c
     assert code == 2 and "cannot write" in err and "nowhere" in err and "Traceback" not in err
 
 
+def test_importing_a_file_that_is_no_export_names_it_and_keeps_the_store(tmp_path, capsys, built_store):
+    before = run_cli(capsys, "stats", "--chroma-path", str(built_store.chroma_path), "--json")[1]
+    bad = {
+        "no-embedder.jsonl": b'{"absatz_export": 1, "meta": {}}\n',
+        "latin1.jsonl": b'{"absatz_export": 1, "meta": {"embedder": "x"}}\n{"kind": "\xe4"}\n',
+        "latin1-head.jsonl": b"\xe4\n",
+    }
+    for name, data in bad.items():
+        (tmp_path / name).write_bytes(data)
+        code, _, err = run_cli(capsys, "import", str(tmp_path / name), "--chroma-path", str(built_store.chroma_path))
+        assert code == 2 and name in err and "Traceback" not in err, err
+    assert run_cli(capsys, "stats", "--chroma-path", str(built_store.chroma_path), "--json")[1] == before
+
+
 def test_a_reader_that_goes_away_ends_the_output_quietly(built_store):
     """More output than a pipe holds (200 queries), read by `head -1`: writing the rest hits a
     closed pipe, which must end the command quietly, not with a traceback."""

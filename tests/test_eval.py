@@ -121,3 +121,20 @@ def test_eval_slice_indexes_only_those_articles(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_:
         run_cli(capsys, "eval", str(tmp_path / "q.jsonl"), "--build", str(tmp_path / "a.jsonl"), "--slice", "x")
     assert exit_.value.code == 2 and "not a slice like 1::3" in capsys.readouterr().err
+
+
+def test_a_bad_question_file_names_its_line_before_anything_loads(tmp_path, capsys):
+    good = {"question": "Wie viele Menschen wohnen im Dorf?", "article_id": "a-1", "paragraph": 1, "answers": ["100"]}
+    cases = {
+        "broken.jsonl": (json.dumps(good) + "\n\n{kaputt\n", "broken.jsonl:3: malformed JSON"),
+        "fields.jsonl": (json.dumps(good) + "\n" + json.dumps({"question": "Wer?"}) + "\n", "fields.jsonl:2: missing"),
+    }
+    for name, (text, message) in cases.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        code, _, err = run_cli(capsys, "eval", str(tmp_path / name), "--chroma-path", str(tmp_path / "none"))
+        assert code == 2 and message in err and "Traceback" not in err, err
+    assert "article_id, paragraph" in err
+    (tmp_path / "latin1.jsonl").write_bytes(json.dumps(good, ensure_ascii=False).encode() + b"\n\xe4\n")
+    code, _, err = run_cli(capsys, "eval", str(tmp_path / "latin1.jsonl"), "--chroma-path", str(tmp_path / "none"))
+    assert code == 2 and "latin1.jsonl" in err and "not UTF-8" in err
+    assert not (tmp_path / "none").exists()

@@ -70,18 +70,21 @@ def import_into(chroma: Chroma, path: Path, embedder_named: Callable[[str], Vect
         try:
             head = json.loads(f.readline())
             meta = head["meta"]
-            if head.get("absatz_export") != FORMAT:
+            if head.get("absatz_export") != FORMAT or not isinstance(meta.get("embedder"), str):
                 raise KeyError
-        except (json.JSONDecodeError, KeyError, TypeError):
+        except (json.JSONDecodeError, KeyError, TypeError, AttributeError, UnicodeDecodeError):
             raise StoreError(f"{path}:1: not an absatz export (first line must be the export header)") from None
         generations = Generations(chroma)
         generation = generations.new_generation()
         writer = Writer(chroma, generations.create(generation))
         counts: dict[str, int] = dict.fromkeys(KINDS, 0)
         try:
-            for kind, rows in _batches(f, path):
-                writer.add_records(kind, rows)
-                counts[kind] += len(rows)
+            try:
+                for kind, rows in _batches(f, path):
+                    writer.add_records(kind, rows)
+                    counts[kind] += len(rows)
+            except UnicodeDecodeError:
+                raise StoreError(f"{path}: not UTF-8 text") from None
             switch(writer, embedder_named(meta["embedder"]), f"imported from {path.name}")
         except BaseException:
             generations.drop(generation)

@@ -136,10 +136,24 @@ def _front_matter(text: str) -> tuple[dict[str, str], str, int]:
         key, sep, value = line.partition(":")
         if not sep:
             raise ParseError(f"front matter line is not 'key: value': {line.strip()[:60]!r}", line=i)
-        meta[key.strip().lower()] = value.strip().strip("'\"")
+        meta[key.strip().lower()] = _scalar(value.strip())
     body_start = text.find("\n", end + 4)
     body = text[body_start + 1 :] if body_start >= 0 else ""
     return meta, body, text.count("\n", 0, body_start + 1) if body_start >= 0 else 0
+
+
+def _scalar(value: str) -> str:
+    """A front-matter value: a quoted YAML scalar unquoted, anything else as written, so
+    ``"Succession" finale: "We did it"`` keeps its quotes."""
+    if len(value) >= 2 and value[0] == value[-1] == '"':
+        try:
+            unquoted = json.loads(value)
+        except json.JSONDecodeError:
+            return value
+        return unquoted if isinstance(unquoted, str) else value
+    if len(value) >= 2 and value[0] == value[-1] == "'" and "'" not in value[1:-1].replace("''", ""):
+        return value[1:-1].replace("''", "'")
+    return value
 
 
 def parse_markdown(text: str, article_id: str) -> Article:

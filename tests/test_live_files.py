@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import hashlib
 
+import pytest
+
 from ingest.live.extract import Block, WebArticle
 from ingest.live.files import render_markdown, write_article
 from ingest.live.urls import (
@@ -89,6 +91,22 @@ def test_rendered_file_reads_back_as_the_same_article():
     assert parsed.paragraphs[1].text == "Nach dem vorläufigen Endergebnis kommt die SPD auf 30,9 Prozent."
     # a paragraph starting with '#' stays a paragraph
     assert parsed.paragraphs[2].text.lstrip("\u200b").startswith("#Wahl2024")
+
+
+@pytest.mark.parametrize(
+    "title", ['"Succession"-Finale: "Wir haben es geschafft"', "'Tatort' aus Münster", "Er sagte: 'Nein'", '"Tatort"']
+)
+def test_a_title_with_quotes_reads_back_as_written(title):
+    text = render_markdown(article(title=title))
+    assert parse_markdown(text, article_id_for(URL)).title == title
+
+
+def test_front_matter_takes_quoted_and_unquoted_values_as_yaml_does():
+    def title(value: str) -> str:
+        return parse_markdown(f"---\ntitle: {value}\n---\n\nText.", "a").title
+
+    assert title('"Succession" finale: "We did it"') == '"Succession" finale: "We did it"'
+    assert title('"Tatort"') == "Tatort" and title("'Tatort'") == "Tatort" and title("'It''s'") == "It's"
 
 
 def test_written_only_when_changed(tmp_path):

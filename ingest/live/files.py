@@ -10,6 +10,7 @@ incremental (the pipeline re-embeds only changed paragraphs).
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from dataclasses import dataclass
@@ -41,7 +42,7 @@ def render_markdown(article: WebArticle) -> str:
         "author": article.author,
     }
     lines = ["---"]
-    lines += [f"{key}: {_one_line(value)}" for key, value in meta.items() if _one_line(value)]
+    lines += [f"{key}: {_front_matter_value(_one_line(value))}" for key, value in meta.items() if _one_line(value)]
     lines += ["---", ""]
     for block in article.blocks:
         text = _one_line(block.text)
@@ -54,6 +55,13 @@ def render_markdown(article: WebArticle) -> str:
             # invisible zero-width space in front keeps it a paragraph.
             lines += [(_ZWSP + text) if text.startswith("#") else text, ""]
     return "\n".join(lines)
+
+
+def _front_matter_value(value: str) -> str:
+    """As written, unless a quote opens or closes it: then a double-quoted scalar, which
+    the parser reads back exactly (``"Tatort" ist zurück``)."""
+    quoted = value.startswith(("'", '"')) or value.endswith(("'", '"'))
+    return json.dumps(value, ensure_ascii=False) if quoted else value
 
 
 def _one_line(value: str) -> str:

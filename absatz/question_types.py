@@ -137,7 +137,10 @@ _UNITS = (
     r"Sekunden|Sekunde|Zehntel|Hundertstel|Tausendstel|Uhr|Menschen|Personen|Einwohner|Mitarbeiter\w*|Beschäftigte\w*|Stück|"
     r"Punkte[n]?|Promille|Tore?|Stimmen|Mandate|Sitze|Mal|Stockwerke|Exemplare|Besucher\w*|Zuschauer\w*"
 )
-_CAP = r"[A-ZÄÖÜ][\w\-']*[a-zäöüß0-9][\w\-']*"
+# The lookahead and the possessive tail match what ``[A-ZÄÖÜ][\w\-']*[a-zäöüß0-9][\w\-']*``
+# matches without its backtracking, which took seconds per sentence on a long hyphenated
+# compound ("Bundes-Bundes-…") and grew with the cube of its length.
+_CAP = r"[A-ZÄÖÜ](?=[\w\-']*?[a-zäöüß0-9])[\w\-']*+"
 # A number: digits with separators or a number word, optionally with magnitude and unit.
 _NUMBER = re.compile(
     rf"(?<![\w.,])(?:(?:mehr als|über|rund|etwa|knapp|fast|bis zu|mindestens|höchstens|ca\.)\s+)?"

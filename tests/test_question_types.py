@@ -124,3 +124,20 @@ def test_spans_at_a_sentence_start_and_with_uneven_spacing():
     assert [s.text for s in spans("Seit 1570 gibt es den Markt.", Expected.DATE, "Wann?")] == ["Seit 1570"]
     found = spans("Das reicht nicht, sagt  Filis.", Expected.PERSON, "Wer?")
     assert [(s.text, "Das reicht nicht, sagt  Filis."[s.start : s.end]) for s in found] == [("Filis", "Filis")]
+
+
+def test_a_long_hyphenated_compound_is_read_in_one_pass():
+    """Corpus text is not chosen by us: a 20,000-character compound once took hours per
+    sentence (backtracking grew with the cube of its length). Run apart, with a limit far
+    above the second it takes, so a regression fails instead of hanging the suite."""
+    import subprocess
+    import sys
+
+    script = (
+        "from absatz.question_types import Expected, spans\n"
+        "text = 'Er sagte ' + '-'.join(['Bundes'] * 3000) + ' dort.'\n"
+        "for kind in Expected:\n"
+        "    spans(text, kind, 'Wer?')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], timeout=120, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

@@ -206,6 +206,17 @@ async def test_mention_creates_a_thread_and_follow_up_uses_context(world):
     assert "ostwärts" in follow.embeds[0].description
 
 
+@needs_seed
+async def test_a_mention_where_the_bot_may_not_open_threads_is_answered_in_the_channel(world):
+    env, guild, _, alice = world
+    closed = guild.create_text_channel(
+        "ohne-threads", overwrites={env.bot.user: discord.PermissionOverwrite(create_public_threads=False)}
+    )
+    await alice.send(closed, f"<@{env.bot.user.id}> Wie weit flogen die Raketen?")
+    assert not closed.threads
+    assert "650 Kilometer" in closed.last_message.embeds[0].description
+
+
 async def test_dm_is_answered(world):
     env, guild, channel, alice = world
     await alice.send_dm("Wie viele Blitzer will Köln aufstellen?")

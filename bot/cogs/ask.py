@@ -281,7 +281,12 @@ class Ask(commands.Cog):
         history = await self._earlier_questions(thread, message) if follow_up and thread is not None else []
         target: discord.abc.Messageable = channel
         if (mentioned or auto_top_level) and not in_dm and not in_thread:
-            target = await message.create_thread(name=question[:100], auto_archive_duration=1440)
+            try:
+                target = await message.create_thread(name=question[:100], auto_archive_duration=1440)
+            except (discord.HTTPException, ValueError):
+                # No thread permission, or a channel without threads (a voice channel's
+                # chat): the answer goes to the channel itself.
+                log.info("no thread for message %s in channel %s: answering there", message.id, channel.id)
         async with target.typing():
             a = await self.bot.absatz.ask(question, history=history, scope=scope)
         await self.send_answer(target.send, a, started, scope, target)

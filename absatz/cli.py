@@ -348,9 +348,12 @@ def _date_options(p: argparse.ArgumentParser) -> None:
 
 def _positive(value: str) -> int:
     n = int(value)
-    if n < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
+    if not 1 <= n <= MAX_COUNT:
+        raise argparse.ArgumentTypeError(f"must be between 1 and {MAX_COUNT:,}")
     return n
+
+
+MAX_COUNT = 1_000_000  # a count option's ceiling: SQLite's integers end at 2**63
 
 
 def _slice(value: str) -> slice:

@@ -5,6 +5,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from .conftest import ROOT, json_lines, needs_seed, run_cli
 
 SEED_ID = "000_a05d8c91f093345a"
@@ -160,6 +162,13 @@ def test_importing_a_file_that_is_no_export_names_it_and_keeps_the_store(tmp_pat
         code, _, err = run_cli(capsys, "import", str(tmp_path / name), "--chroma-path", str(built_store.chroma_path))
         assert code == 2 and name in err and "Traceback" not in err, err
     assert run_cli(capsys, "stats", "--chroma-path", str(built_store.chroma_path), "--json")[1] == before
+
+
+def test_a_count_beyond_what_the_store_can_hold_is_an_option_error(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        run_cli(capsys, "audit", "-n", "99999999999999999999", "--chroma-path", str(tmp_path))
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and "-n" in err and "between 1 and" in err and "Traceback" not in err
 
 
 def test_a_reader_that_goes_away_ends_the_output_quietly(built_store):

@@ -97,6 +97,8 @@ def test_cli_date_options_and_their_errors(story_store, capsys):
     assert {h["date"] for h in hits} <= {"2024-09", "2025-01", "2025-03", "2025-06"}
     code, _, err = run_cli(capsys, "ask", "Lindenbrücke?", "--since", "gestern", *path)
     assert code == 2 and "--since" in err
+    code, _, err = run_cli(capsys, "search", "Lindenbrücke", "--until", "2024-02-30", *path)
+    assert code == 2 and "--until" in err and "2024-02-30" in err
 
 
 def search_ids(capsys, store, query: str, *options: str) -> list[str]:

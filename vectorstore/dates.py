@@ -7,6 +7,7 @@ applied before ranking so that a narrow period still returns its best matches.
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,8 +29,13 @@ RECENCY_WINDOW = 0.15
 def parse_date_bound(value: str, end: bool) -> int:
     """``YYYY-MM[-DD]`` → the integer bound; ``end`` takes the last day of a month."""
     m = _DATE.match(value.strip())
-    if not m or not (1 <= int(m[2]) <= 12) or (m[3] and not 1 <= int(m[3]) <= 31):
+    if not m or not (1 <= int(m[2]) <= 12):
         raise BadDate(value)
+    if m[3]:
+        try:
+            datetime.date(int(m[1]), int(m[2]), int(m[3]))  # 2024-02-30 is no day
+        except ValueError:
+            raise BadDate(value) from None
     day = int(m[3]) if m[3] else (99 if end else 0)
     return int(m[1]) * 10000 + int(m[2]) * 100 + day
 

@@ -283,12 +283,16 @@ async def test_remove_needs_confirmation_and_moves_the_file_to_the_trash(server,
     del cancelled
 
 
-async def test_stats_shows_the_audit_log(server, simcord_bot):
+async def test_stats_shows_the_audit_log_to_admins_only(server, simcord_bot):
     env, guild, channel, admin, reader = server
     await admin.slash(channel, "reingest")
+    simcord_bot.core.audit.record("someone", "follow", "Scheidung Meier Nachbar", "saved as #1")
     result = await admin.slash(channel, "stats")
     text = str(reply_of(result).embeds[0].to_dict())
     assert "Admin log" in text and "reingest" in text  # simcord's clients speak en-US
+    assert "Scheidung Meier" not in text  # a member's follows are not the admins' log
+    plain = str(reply_of(await reader.slash(channel, "stats")).embeds[0].to_dict())
+    assert "Admin log" not in plain and "reingest" not in plain and "Scheidung Meier" not in plain
 
 
 JSONL_ARTICLES = [

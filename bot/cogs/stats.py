@@ -1,6 +1,6 @@
 """``/stats``: what the index holds and what users thought of the answers; for admins
-also the last seven days — questions, answered vs refused, votes, latency, busiest
-channels — with a small chart."""
+also the admin log and the last seven days — questions, answered vs refused, votes,
+latency, busiest channels — with a small chart."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from ..checks import is_admin
 from ..embeds import COLOUR, lines_within
 
 CHART = "stats.png"
+PERSONAL = frozenset({"follow", "unfollow"})
 
 
 def week_field(a: Analytics, language: str) -> str:
@@ -57,7 +58,11 @@ class Stats(commands.Cog):
             name=t("stats_last_ingest", language), value=f"{last}\n{stats.last_ingest_summary}"[:1024], inline=False
         )
         embed.add_field(name=t("stats_feedback", language), value=t("stats_votes", language, **votes), inline=False)
-        recent = await absatz.run(core.audit.recent, 5)
+        if not is_admin(interaction, self.bot.settings.admin_role_ids):
+            await interaction.followup.send(embed=embed, ephemeral=True)
+            return
+        # What admins did; a member's own follows are theirs, not the server's business.
+        recent = [e for e in await absatz.run(core.audit.recent, 50) if e.action not in PERSONAL][:5]
         if recent:
             lines = [f"{when(e.at)} · {e.actor} · {e.action} {e.target} → {e.result}" for e in recent]
             embed.add_field(
@@ -65,9 +70,6 @@ class Stats(commands.Cog):
                 value=lines_within([shorten(x, 200) for x in lines], 1024),
                 inline=False,
             )
-        if not is_admin(interaction, self.bot.settings.admin_role_ids):
-            await interaction.followup.send(embed=embed, ephemeral=True)
-            return
         week = await absatz.run(core.analytics, 7, interaction.guild_id)
         embed.add_field(name=t("stats_week", language), value=week_field(week, language), inline=False)
         if week.busiest_channels:

@@ -127,6 +127,20 @@ async def test_a_scoped_channel_searches_only_its_slice_says_so_and_can_be_widen
         assert "Wirtschaft" in shown.response.content
 
 
+async def test_a_scope_set_inside_a_thread_is_the_channel_s_scope(community_settings, community_searcher):
+    async with simcord.run(
+        bot_with(community_settings, community_searcher), shard_count=1, settle_timeout=SETTLE_S
+    ) as env:
+        guild, wirtschaft, allgemein, admin, reader = world(env)
+        await reader.send(allgemein, f"<@{env.bot.user.id}> {STADIUM}")
+        (thread,) = allgemein.threads
+        saved = await admin.slash(thread, "scope set", categories="wirtschaft")
+        assert allgemein.mention in saved.response.content
+        scoped = await reader.slash(thread, "ask", question=STADIUM)
+        assert set(cited(scoped)) == {"linz-stadion-wirtschaft"}
+        assert set(cited(await reader.slash(allgemein, "ask", question=STADIUM))) == {"linz-stadion-wirtschaft"}
+
+
 async def test_a_rolling_window_and_a_source_slice_apply_before_ranking(community_settings, community_searcher):
     async with simcord.run(
         bot_with(community_settings, community_searcher), shard_count=1, settle_timeout=SETTLE_S

@@ -38,7 +38,12 @@ class Scopes(
         return True
 
     def _channel(self, interaction: discord.Interaction, channel: Channel | None):
-        return channel or interaction.channel
+        """The channel named, or this one; in a thread or forum post its parent, whose
+        scope the thread searches with (:func:`~bot.checks.scope_of`)."""
+        target = channel or interaction.channel
+        if isinstance(target, discord.Thread) and target.parent is not None:
+            return target.parent
+        return target
 
     @app_commands.command(name="set", description="Kanal auf einen Ausschnitt des Korpus begrenzen / limit a channel")
     @app_commands.guild_only()

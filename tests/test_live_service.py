@@ -225,6 +225,8 @@ def test_follow_store_limits_and_names(tmp_path):
     assert first.query == "Wärmenetz Lindenau"
     with pytest.raises(FollowExists):
         store.add(7, "wärmenetz lindenau")
+    with pytest.raises(FollowExists):
+        store.add(7, "WÄRMENETZ LINDENAU")  # not only ASCII letters fold
     store.add(7, "Hochwasser Mosel")
     with pytest.raises(FollowLimit) as err:
         store.add(7, "Bahn")
@@ -234,6 +236,8 @@ def test_follow_store_limits_and_names(tmp_path):
     assert store.remove(7, "hochwasser mosel").query == "Hochwasser Mosel"
     with pytest.raises(UnknownFollow):
         store.remove(7, "Bahn")  # someone else's
+    with pytest.raises(UnknownFollow):
+        store.remove(7, "²")  # a digit int() refuses
     assert [f.query for f in store.all()] == ["Bahn"]
     store.close()
 
@@ -246,7 +250,7 @@ def test_intervals_as_people_type_them(text, seconds):
     assert parse_interval(text, 900) == seconds
 
 
-@pytest.mark.parametrize("text", ["30s", "8d", "oft", "15 minutes", "1x"])
+@pytest.mark.parametrize("text", ["30s", "8d", "oft", "15 minutes", "1x", "²"])
 def test_bad_intervals_are_refused(text):
     with pytest.raises(BadInterval):
         parse_interval(text, 900)

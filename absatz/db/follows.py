@@ -118,11 +118,13 @@ class FollowStore:
         return Follow(row_id, user_id, text, language, time.time())
 
     def _find(self, user_id: int, query: str) -> Follow | None:
-        row = self._db.execute(
-            "SELECT id, user_id, query, language, created FROM follows WHERE user_id = ? AND lower(query) = lower(?)",
-            (user_id, query),
-        ).fetchone()
-        return Follow(*row) if row else None
+        """The user's follow with this query, in any case: SQLite's lower() folds ASCII
+        only, so "Über Wärmenetz" is compared here (a user has at most ``limit``)."""
+        rows = self._db.execute(
+            "SELECT id, user_id, query, language, created FROM follows WHERE user_id = ? ORDER BY id", (user_id,)
+        ).fetchall()
+        wanted = query.casefold()
+        return next((Follow(*row) for row in rows if row[2].casefold() == wanted), None)
 
     def remove(self, user_id: int, which: str) -> Follow:
         """Remove one of the user's follows, named by its number (``#3`` or ``3``) or its query."""
@@ -130,7 +132,7 @@ class FollowStore:
         with self._lock:
             found: Follow | None = None
             number = text.removeprefix("#")
-            if number.isdigit():
+            if number.isdecimal():  # not isdigit(): '²' is a digit that int() refuses
                 row = self._db.execute(
                     "SELECT id, user_id, query, language, created FROM follows WHERE user_id = ? AND id = ?",
                     (user_id, int(number)),

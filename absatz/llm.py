@@ -24,7 +24,7 @@ import numpy as np
 
 from vectorstore.errors import SettingsError
 from vectorstore.records import Hit
-from vectorstore.settings import env_int
+from vectorstore.settings import env_positive
 from vectorstore.text import split_sentences, tokenize
 
 from .language import WORD_PATTERN, evidence
@@ -84,8 +84,8 @@ class LLMSettings:
             model=env.get("LLM_MODEL", "").strip(),
             base_url=env.get("LLM_BASE_URL", "").strip(),
             api_key=env.get("LLM_API_KEY", "").strip(),
-            timeout_s=env_int(env, "LLM_TIMEOUT_S", 30) or 30,
-            max_tokens=env_int(env, "LLM_MAX_TOKENS", 400) or 400,
+            timeout_s=env_positive(env, "LLM_TIMEOUT_S", 30),
+            max_tokens=env_positive(env, "LLM_MAX_TOKENS", 400),
         )
 
 

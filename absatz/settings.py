@@ -11,7 +11,7 @@ from typing import Any
 
 from ingest.settings import IngestSettings
 from vectorstore.errors import SettingsError
-from vectorstore.settings import StoreSettings, env_bool, env_int
+from vectorstore.settings import StoreSettings, env_bool, env_int, env_positive
 
 from .llm import LLMSettings
 
@@ -25,6 +25,7 @@ __all__ = [
     "StoreSettings",
     "env_bool",
     "env_int",
+    "env_positive",
 ]
 
 DEFAULT_DB = Path("data/absatz.sqlite3")

@@ -9,7 +9,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from absatz.live import LiveSettings
-from absatz.settings import DEFAULT_DB, IngestSettings, LLMSettings, Settings, SettingsError, StoreSettings, env_int
+from absatz.settings import (
+    DEFAULT_DB,
+    IngestSettings,
+    LLMSettings,
+    Settings,
+    SettingsError,
+    StoreSettings,
+    env_int,
+    env_positive,
+)
 
 
 def _ids(env: Mapping[str, str], name: str) -> tuple[int, ...]:
@@ -43,6 +52,8 @@ class BotSettings:
     bot_db: Path = DEFAULT_DB
 
     def __post_init__(self) -> None:
+        if self.shard_count is not None and self.shard_count < 1:
+            raise SettingsError(f"DISCORD_SHARD_COUNT={self.shard_count} must be at least 1")
         if self.shard_ids and not self.shard_count:
             raise SettingsError("DISCORD_SHARD_IDS needs DISCORD_SHARD_COUNT")
         if any(i < 0 or (self.shard_count and i >= self.shard_count) for i in self.shard_ids):
@@ -66,9 +77,9 @@ class BotSettings:
             admin_role_ids=_ids(env, "ADMIN_ROLE_IDS"),
             shard_count=env_int(env, "DISCORD_SHARD_COUNT", None),
             shard_ids=_ids(env, "DISCORD_SHARD_IDS"),
-            cooldown_rate=env_int(env, "ASK_COOLDOWN_RATE", 3) or 3,
-            cooldown_per_s=env_int(env, "ASK_COOLDOWN_SECONDS", 30) or 30,
-            max_concurrent_answers=env_int(env, "MAX_CONCURRENT_ANSWERS", 4) or 4,
+            cooldown_rate=env_positive(env, "ASK_COOLDOWN_RATE", 3),
+            cooldown_per_s=env_positive(env, "ASK_COOLDOWN_SECONDS", 30),
+            max_concurrent_answers=env_positive(env, "MAX_CONCURRENT_ANSWERS", 4),
             admin_channel_id=env_int(env, "ADMIN_CHANNEL_ID", 0) or 0,
             news_channel_id=env_int(env, "NEWS_CHANNEL_ID", 0) or 0,
             live=LiveSettings.from_env(env),

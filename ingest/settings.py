@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from vectorstore.settings import env_int
+from vectorstore.settings import env_positive
 
 from .sources import DEFAULT_MAX_BYTES
 
@@ -22,5 +22,5 @@ class IngestSettings:
         env = os.environ if env is None else env
         return cls(
             corpus_dir=Path(env.get("CORPUS_DIR", "").strip() or "corpus"),
-            max_file_bytes=env_int(env, "MAX_FILE_BYTES", DEFAULT_MAX_BYTES) or DEFAULT_MAX_BYTES,
+            max_file_bytes=env_positive(env, "MAX_FILE_BYTES", DEFAULT_MAX_BYTES),
         )

@@ -301,3 +301,30 @@ def test_tests_needing_shared_data_fail_in_ci_and_skip_with_a_reason_elsewhere(t
     assert "seed" in local.stdout and "is absent" in local.stdout
     ci = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env={**env, "CI": "true"}, timeout=300)
     assert ci.returncode == 1 and "1 error" in ci.stdout and "CI=true but" in ci.stdout, ci.stdout[-3000:]
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("ASK_COOLDOWN_RATE", "-3"),  # refused every question
+        ("ASK_COOLDOWN_SECONDS", "0"),  # was silently 30
+        ("MAX_CONCURRENT_ANSWERS", "-1"),  # a thread-pool traceback
+        ("MAX_FILE_BYTES", "-1"),  # refused every file
+        ("CHROMA_PORT", "99999"),
+        ("LLM_TIMEOUT_S", "-1"),
+        ("LLM_MAX_TOKENS", "0"),
+        ("DISCORD_SHARD_COUNT", "0"),
+        ("CHROMA_HOST", "localhost:9000"),  # was reported as http://localhost:9000:8000
+        ("CHROMA_HOST", "https://chroma.internal"),
+    ],
+)
+def test_a_setting_that_cannot_work_is_refused_by_name(name, value):
+    from vectorstore.errors import SettingsError
+
+    with pytest.raises(SettingsError, match=name):
+        BotSettings.from_env({name: value})
+
+
+@pytest.mark.parametrize("host", ["chroma.internal", "10.0.0.7", "::1"])
+def test_chroma_host_takes_names_and_addresses(host):
+    assert BotSettings.from_env({"CHROMA_HOST": host, "CHROMA_PORT": "9000"}).store.chroma_host == host

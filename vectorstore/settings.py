@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -21,6 +22,24 @@ def env_int(env: Mapping[str, str], name: str, default: int | None) -> int | Non
         return int(raw)
     except ValueError:
         raise SettingsError(f"{name}={raw!r} is not a whole number") from None
+
+
+def env_positive(env: Mapping[str, str], name: str, default: int, most: int | None = None) -> int:
+    """A count, size or port: 0 or less is refused by name rather than read as the default
+    (``ASK_COOLDOWN_RATE=-3`` refused every question, ``MAX_FILE_BYTES=-1`` every file)."""
+    value = env_int(env, name, default)
+    if value is None or value <= 0 or (most is not None and value > most):
+        bound = f"between 1 and {most}" if most is not None else "a positive whole number"
+        raise SettingsError(f"{name}={env.get(name)!r} must be {bound}")
+    return value
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def env_seconds(env: Mapping[str, str], name: str, default: float) -> float:
@@ -68,10 +87,16 @@ class StoreSettings:
         if device not in ("cpu", "cuda", "auto") and not device.startswith("cuda:"):
             raise SettingsError(f"EMBEDDING_DEVICE={device!r} must be cpu, cuda or auto")
         index_dir = env.get("INDEX_DIR", "").strip()
+        host = env.get("CHROMA_HOST", "").strip()
+        if "/" in host or (":" in host and not _is_ip(host)):
+            raise SettingsError(
+                f"CHROMA_HOST={host!r} must be a host name or address only: "
+                "the port goes in CHROMA_PORT, https is CHROMA_SSL=true"
+            )
         return cls(
             chroma_path=Path(env.get("CHROMA_PATH", "").strip() or "data/chroma"),
-            chroma_host=env.get("CHROMA_HOST", "").strip(),
-            chroma_port=env_int(env, "CHROMA_PORT", 8000) or 8000,
+            chroma_host=host,
+            chroma_port=env_positive(env, "CHROMA_PORT", 8000, most=65535),
             chroma_ssl=env_bool(env, "CHROMA_SSL", False),
             chroma_auth_token=env.get("CHROMA_AUTH_TOKEN", "").strip(),
             chroma_timeout_s=env_seconds(env, "CHROMA_TIMEOUT_S", 30.0),

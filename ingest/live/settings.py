@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from vectorstore.errors import SettingsError
-from vectorstore.settings import env_bool, env_int
+from vectorstore.settings import env_bool, env_positive
 
 from .fetch import FetchPolicy, default_user_agent
 from .registry import DEFAULT_INTERVAL_S, MAX_INTERVAL_S, MIN_INTERVAL_S
@@ -50,15 +50,15 @@ class LiveSettings:
         settings = cls(
             allow_private=env_bool(env, "FEEDS_ALLOW_PRIVATE", False),
             user_agent=env.get("FEEDS_USER_AGENT", "").strip(),
-            max_bytes=_positive(env, "FEEDS_MAX_BYTES", 5_000_000),
-            timeout_s=_positive(env, "FEEDS_TIMEOUT_S", 30),
-            per_host=_positive(env, "FEEDS_PER_HOST", 2),
-            interval_s=_positive(env, "FEEDS_INTERVAL_S", DEFAULT_INTERVAL_S),
+            max_bytes=env_positive(env, "FEEDS_MAX_BYTES", 5_000_000),
+            timeout_s=env_positive(env, "FEEDS_TIMEOUT_S", 30),
+            per_host=env_positive(env, "FEEDS_PER_HOST", 2),
+            interval_s=env_positive(env, "FEEDS_INTERVAL_S", DEFAULT_INTERVAL_S),
             languages=tuple(x.strip().lower() for x in env.get("FEEDS_LANGUAGES", "de,en").split(",") if x.strip()),
-            watch_quiet_ms=_positive(env, "WATCH_QUIET_MS", 1000),
+            watch_quiet_ms=env_positive(env, "WATCH_QUIET_MS", 1000),
             watch=env_bool(env, "WATCH_CORPUS", True),
             poll=env_bool(env, "FEEDS_POLL", True),
-            follows_per_user=_positive(env, "FOLLOWS_PER_USER", 10),
+            follows_per_user=env_positive(env, "FOLLOWS_PER_USER", 10),
         )
         if not MIN_INTERVAL_S <= settings.interval_s <= MAX_INTERVAL_S:
             raise SettingsError(
@@ -76,10 +76,3 @@ class LiveSettings:
             timeout_s=float(self.timeout_s),
             per_host=self.per_host,
         )
-
-
-def _positive(env: Mapping[str, str], name: str, default: int) -> int:
-    value = env_int(env, name, default)
-    if value is None or value <= 0:
-        raise SettingsError(f"{name}={env.get(name)!r} must be a positive whole number")
-    return value

@@ -43,6 +43,7 @@ EXTRAS = {
     "anthropic": ("langchain_anthropic", "anthropic"),
 }
 _MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
+_MARKER_AFTER_END = re.compile(r"([.!?])((?:\s*\[\d+(?:\s*,\s*\d+)*\])+)")
 
 SYSTEM = """You are absatz, a news assistant. Answer the user's question using ONLY the numbered sources.
 Rules:
@@ -120,11 +121,15 @@ def load_chat_model(settings: LLMSettings) -> BaseChatModel:
 def sources_block(hits: Sequence[Hit], texts: Sequence[str]) -> str:
     parts = []
     for i, (h, text) in enumerate(zip(hits, texts, strict=True), start=1):
-        # Fence the text so it cannot close its own tag and pose as instructions.
-        text = text.replace("</source", "</ source")
+        # Fence title, heading and text (a web page chooses all three) so that none can
+        # close its tag and pose as instructions.
         head = " · ".join(x for x in (h.title, h.date, h.heading) if x)
-        parts.append(f'<source n="{i}">\n{head}\n{text}\n</source>')
+        parts.append(f'<source n="{i}">\n{_fenced(head)}\n{_fenced(text)}\n</source>')
     return "\n\n".join(parts)
+
+
+def _fenced(text: str) -> str:
+    return re.sub(r"<\s*/\s*source", "< /source", text, flags=re.IGNORECASE)
 
 
 def build_messages(question: str, hits: Sequence[Hit], texts: Sequence[str], language: str) -> list[tuple[str, str]]:
@@ -300,6 +305,9 @@ def verify(reply: str, sources: Sequence[str], language: str = "de", embed: Embe
     reply = (reply or "").strip()
     if not reply or NOT_IN_SOURCES in reply:
         return None
+    # "Satz.[1] Satz." and "Satz. [1] Satz." put the marker where the splitter cannot see
+    # whose it is: it would check two sentences as one, or give each the next one's source.
+    reply = _MARKER_AFTER_END.sub(lambda m: " " + m.group(2).strip() + m.group(1), reply)
     embed = _cached(embed) if embed is not None else None
     order: list[int] = []
     kept: list[str] = []

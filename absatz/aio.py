@@ -24,6 +24,7 @@ from .corpus import Removal, Upload
 from .scopes import Scope
 
 T = TypeVar("T")
+LOOKUP_THREADS = 2
 
 
 class AsyncAbsatz:
@@ -31,6 +32,7 @@ class AsyncAbsatz:
         self.core = core
         self._executor = ThreadPoolExecutor(max_workers=max_concurrent, thread_name_prefix="absatz")
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="absatz-ingest")
+        self._lookups = ThreadPoolExecutor(max_workers=LOOKUP_THREADS, thread_name_prefix="absatz-lookup")
         self._slots = asyncio.Semaphore(max_concurrent)
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -38,6 +40,12 @@ class AsyncAbsatz:
         async with self._slots:
             loop = asyncio.get_running_loop()
             return await loop.run_in_executor(self._executor, functools.partial(fn, *args, **kwargs))
+
+    async def lookup(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """A quick read or bookkeeping write that a click or command waits on (a source, a
+        vote, a channel's scope): in threads of its own, never queued behind answers, which
+        may hold every slot for seconds while Discord wants a reply within three."""
+        return await asyncio.get_running_loop().run_in_executor(self._lookups, functools.partial(fn, *args, **kwargs))
 
     async def _write(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Corpus changes: one at a time, never holding a reader's slot."""
@@ -63,16 +71,16 @@ class AsyncAbsatz:
         return await self.run(self.core.search, query, k=k, since=since, until=until, scope=scope)
 
     async def source(self, cid: str) -> SourceView:
-        return await self.run(self.core.source, cid)
+        return await self.lookup(self.core.source, cid)
 
     async def article(self, article_id: str) -> ArticleSummary:
-        return await self.run(self.core.article, article_id)
+        return await self.lookup(self.core.article, article_id)
 
     async def related(self, article_id: str, k: int = 5) -> list[ArticleSummary]:
-        return await self.run(self.core.related, article_id, k)
+        return await self.lookup(self.core.related, article_id, k)
 
     async def titles(self) -> dict[str, str]:
-        return await self.run(self.core.titles)
+        return await self.lookup(self.core.titles)
 
     async def stats(self) -> Stats:
         return await self.run(self.core.stats)
@@ -97,4 +105,5 @@ class AsyncAbsatz:
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
         self._writer.shutdown(wait=False, cancel_futures=True)
+        self._lookups.shutdown(wait=False, cancel_futures=True)
         self.core.close()

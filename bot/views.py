@@ -97,7 +97,7 @@ class VoteButton(discord.ui.DynamicItem[discord.ui.Button], template=r"absatz:vo
             await interaction.response.send_modal(FeedbackModal(message_id, language))
             return
         client = _bot(interaction)
-        await client.absatz.run(client.core.feedback.record_vote, message_id, interaction.user.id, 1)
+        await client.absatz.lookup(client.core.feedback.record_vote, message_id, interaction.user.id, 1)
         await interaction.response.send_message(t("thanks", language), ephemeral=True)
 
 
@@ -117,7 +117,7 @@ class FeedbackModal(discord.ui.Modal):
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
         client = _bot(interaction)
-        await client.absatz.run(
+        await client.absatz.lookup(
             client.core.feedback.record_vote, self.message_id, interaction.user.id, -1, self.comment.value or ""
         )
         await interaction.response.send_message(t("thanks", self.language), ephemeral=True)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
+import threading
 from datetime import timedelta
 
 import discord
@@ -150,6 +152,22 @@ async def test_source_command_and_unknown_id(world):
     assert not result.ephemeral
     result = await alice.slash(channel, "source", id=f"{SEED_ID}#99")
     assert result.ephemeral and f"{SEED_ID}#99" in result.response.content
+
+
+@needs_seed
+async def test_a_source_never_waits_behind_answers(world, simcord_bot):
+    """Discord wants a reply within 3 s; answers (an LLM's, for up to 30 s) may hold every
+    answer slot meanwhile. Lookups have threads of their own."""
+    env, guild, channel, alice = world
+    busy = threading.Event()
+    held = [asyncio.ensure_future(simcord_bot.absatz.run(busy.wait, 60)) for _ in range(8)]
+    try:
+        shown = await asyncio.wait_for(alice.slash(channel, "source", id=f"{SEED_ID}#3"), timeout=30)
+        assert "Krabben und Teigtaschen" in shown.response.embeds[0].description
+        assert not any(h.done() for h in held)  # the slots were taken all along
+    finally:
+        busy.set()
+        await asyncio.gather(*held)
 
 
 @needs_seed

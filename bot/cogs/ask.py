@@ -85,7 +85,7 @@ class Ask(commands.Cog):
         )
         if message is not None:
             guild = getattr(where, "guild", None)
-            await self.bot.absatz.run(
+            await self.bot.absatz.lookup(
                 self.bot.core.feedback.record_answer,
                 message.id,
                 a,

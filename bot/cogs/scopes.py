@@ -75,11 +75,11 @@ class Scopes(
             )
             return
         try:
-            scope = await self.bot.absatz.run(self.bot.core.make_scope, categories, sources, since, mode)
+            scope = await self.bot.absatz.lookup(self.bot.core.make_scope, categories, sources, since, mode)
         except AbsatzError as exc:
             await interaction.response.send_message(f"⛔ {error_text(exc, language)}"[:2000], ephemeral=True)
             return
-        await self.bot.absatz.run(
+        await self.bot.absatz.lookup(
             self.bot.core.scopes.set, interaction.guild_id, target.id, scope, str(interaction.user)
         )
         self.bot.core.audit.record(str(interaction.user), "scope set", f"#{target.name}", describe(scope, "en"))
@@ -97,7 +97,7 @@ class Scopes(
     async def show(self, interaction: discord.Interaction, channel: Channel | None = None) -> None:
         language = locale_language(interaction.locale)
         target = self._channel(interaction, channel)
-        scope = await self.bot.absatz.run(self.bot.core.scopes.get, target.id)
+        scope = await self.bot.absatz.lookup(self.bot.core.scopes.get, target.id)
         await interaction.response.send_message(
             t("scope_is", language, channel=target.mention, what=describe(scope or Scope(), language)), ephemeral=True
         )
@@ -111,7 +111,7 @@ class Scopes(
             return
         language = locale_language(interaction.locale)
         target = self._channel(interaction, channel)
-        await self.bot.absatz.run(self.bot.core.scopes.clear, target.id)
+        await self.bot.absatz.lookup(self.bot.core.scopes.clear, target.id)
         self.bot.core.audit.record(str(interaction.user), "scope clear", f"#{target.name}", "cleared")
         await interaction.response.send_message(t("scope_cleared", language, channel=target.mention), ephemeral=True)
 

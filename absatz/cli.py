@@ -224,9 +224,10 @@ def _gold_questions(path: Path) -> list[dict[str, object]]:
             q = json.loads(line)
         except json.JSONDecodeError as exc:
             raise UsageError(f"{path}:{n}: malformed JSON: {exc.msg}") from None
-        missing = [f for f in GOLD_FIELDS if not isinstance(q, dict) or f not in q]
+        needed = GOLD_FIELDS if not (isinstance(q, dict) and q.get("unanswerable")) else GOLD_FIELDS[:2]
+        missing = [f for f in needed if not isinstance(q, dict) or f not in q]
         if missing:
-            raise UsageError(f"{path}:{n}: missing {', '.join(missing)}") from None
+            raise UsageError(f"{path}:{n}: missing {', '.join(missing)}")
         questions.append(q)
     return questions
 
@@ -237,6 +238,11 @@ def cmd_export(args: argparse.Namespace) -> int:
     import tempfile
 
     target: Path = args.file
+    if target.exists() and not target.is_file():  # /dev/stdout, a pipe: nothing to keep
+        with target.open("w", encoding="utf-8") as out:
+            counts = _absatz(args).export(out)
+        _print_json({"file": str(target), **counts})
+        return 0
     try:
         fd, partial = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
     except OSError as exc:
@@ -244,6 +250,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             counts = _absatz(args).export(out)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(partial, 0o666 & ~umask)  # as open() would have made it, not mkstemp's 0600
         os.replace(partial, target)
     except BaseException:
         Path(partial).unlink(missing_ok=True)
@@ -346,14 +355,14 @@ def _date_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--until", metavar="YYYY-MM[-DD]", help="only articles up to this date")
 
 
+MAX_COUNT = 1_000_000  # a count option's ceiling: SQLite's integers end at 2**63
+
+
 def _positive(value: str) -> int:
     n = int(value)
     if not 1 <= n <= MAX_COUNT:
         raise argparse.ArgumentTypeError(f"must be between 1 and {MAX_COUNT:,}")
     return n
-
-
-MAX_COUNT = 1_000_000  # a count option's ceiling: SQLite's integers end at 2**63
 
 
 def _slice(value: str) -> slice:

@@ -9,6 +9,7 @@ best paragraphs. Pure parsing and labelling here; stored by :mod:`absatz.db.scop
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 from dataclasses import dataclass, replace
@@ -74,11 +75,21 @@ class Scope:
         if self.window_days:
             start = today - dt.timedelta(days=self.window_days)
             return DateRange.parse(start.isoformat(), None)
-        return DateRange.parse(self.since, None) if self.since else None
+        return DateRange.parse(_existing_day(self.since), None) if self.since else None
 
     def widened(self) -> Scope:
         """The whole corpus, same mode (``/ask scope: all``)."""
         return replace(self, categories=(), sources=(), window_days=None, since="")
+
+
+def _existing_day(text: str) -> str:
+    """A start saved before days were checked (2024-04-31) as its month's last day, so
+    the channel keeps answering; every other text as it is."""
+    m = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", text.strip())
+    if not m or not 1 <= int(m[2]) <= 12:
+        return text
+    last = calendar.monthrange(int(m[1]), int(m[2]))[1]
+    return f"{m[1]}-{m[2]}-{min(int(m[3]), last):02d}"
 
 
 def parse_list(value: str | None) -> tuple[str, ...]:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from vectorstore.text import shorten
+
 TEXTS: dict[str, dict[str, str]] = {
     # --- answers -----------------------------------------------------------------
     "not_found": {"de": "Dazu finde ich nichts im Korpus.", "en": "I found nothing about this in the corpus."},
@@ -298,17 +300,13 @@ def error_text(exc: BaseException, language: str) -> str:
     key = f"error.{getattr(exc, 'key', '')}"
     # What people typed comes back in the error, clipped: a pasted page as a date option
     # would otherwise make a reply Discord refuses, hiding which option was wrong.
-    params = {k: _clipped(v, ERROR_PARAM) if isinstance(v, str) else v for k, v in getattr(exc, "params", {}).items()}
+    params = {k: shorten(v, ERROR_PARAM) if isinstance(v, str) else v for k, v in getattr(exc, "params", {}).items()}
     if key in TEXTS:
         try:
             return t(key, language, **params)
         except (KeyError, IndexError):
             pass
-    return _clipped(str(exc), ERROR_TEXT)
-
-
-def _clipped(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return shorten(str(exc), ERROR_TEXT)
 
 
 def duration(seconds: float) -> str:

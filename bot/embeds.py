@@ -65,7 +65,7 @@ def web_url(url: str) -> str | None:
     """The article's address when Discord accepts it as a link: an embed whose ``url``
     is not a well-formed http(s) address is rejected whole (front matter and JSONL take
     any string there, ``www.example.de/artikel`` included)."""
-    url = (url or "").strip()
+    url = (url or "").strip().replace(" ", "%20")  # linked in citations too, encoded alike
     if len(url) > MAX_EMBED_URL or any(ch.isspace() or not ch.isprintable() for ch in url):
         return None
     try:

@@ -19,9 +19,10 @@ from .article import Article, Paragraph, ParseError
 # a later "Scholz (SPD) - der …" is body text, not the article's source.
 _NATIVE_HEAD = re.compile(
     r"^\s*date\s+(?P<date>\d{4}-\d{2}(?:-\d{2})?)\s+"
-    r"(?:(?P<dateline>[^\n()]{0,80}?)\s*\((?P<agency>[^()\n]{1,40})\)\s*[-–—]\s*)?(?P<rest>.*)$",
+    r"(?:(?P<dateline>[^\n]{0,80}?)\s*\((?P<agency>[^()\n]{1,40})\)\s*[-–—]\s*)?(?P<rest>.*)$",
     re.DOTALL,
 )
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 # An ATX heading: one to six ``#`` and a space (``#MeToo …`` opens a paragraph).
 _MARKDOWN_HEADING = re.compile(r"#{1,6}(?:[ \t]|$)")
 MAX_MARKDOWN_HEADING_CHARS = 256
@@ -247,8 +248,8 @@ def parse_jsonl(text: str) -> tuple[list[Article], list[ParseError]]:
             continue
         try:
             obj = json.loads(raw)
-            # JSON may escape a lone surrogate (\ud800), which no UTF-8 text can hold.
-            json.dumps(obj, ensure_ascii=False).encode("utf-8")
+            if _SURROGATE_ESCAPE.search(raw):  # a lone one (\ud800) is no text UTF-8 can hold
+                json.dumps(obj, ensure_ascii=False).encode("utf-8")
         except json.JSONDecodeError as exc:
             errors.append(ParseError(f"malformed JSON: {exc.msg}", line=i))
             continue

@@ -143,6 +143,9 @@ def test_an_export_that_fails_leaves_the_earlier_backup_of_that_name(tmp_path, c
     code, _, _ = run_cli(capsys, "export", str(backup), "--chroma-path", str(built_store.chroma_path))
     kept = backup.read_bytes()
     assert code == 0 and kept.count(b"\n") > 1
+    umask = os.umask(0)
+    os.umask(umask)
+    assert backup.stat().st_mode & 0o777 == 0o666 & ~umask  # as any file the user writes
     code, _, err = run_cli(capsys, "export", str(backup), "--chroma-path", str(tmp_path / "chroam"))
     assert code == 2 and "no index" in err and backup.read_bytes() == kept
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".backup")] == []

@@ -340,3 +340,13 @@ async def test_the_weekly_digest_goes_to_the_admin_channel(community_settings, c
         posted = await env.bot.get_cog("Gaps").post_digest()
         assert posted is not None and posted.channel.id == redaktion.id
         assert "Song Contest" in posted.embeds[0].fields[0].value
+
+
+def test_a_start_saved_before_days_were_checked_still_filters():
+    """Scopes set before 2024-04-31 became an error live in the bot's database: the
+    channel must go on answering, from the month's last day."""
+    from absatz.scopes import Scope
+
+    period = Scope(since="2024-04-31").period(dt.date(2026, 12, 2))
+    assert period is not None and period.since == 20240430
+    assert Scope(since="2024-04").period(dt.date(2026, 12, 2)).since == 20240400

@@ -149,7 +149,8 @@ def test_an_address_discord_would_refuse_is_not_the_embed_link():
         return paragraph_embed(SourceView(p, None, None), "de")
 
     assert source("https://example.de/artikel?id=1").url == "https://example.de/artikel?id=1"
-    for bad in ("www.example.de/artikel", "https://example.de/mit leerzeichen", "javascript:alert(1)", "https://"):
+    assert source("https://example.de/mit leerzeichen").url == "https://example.de/mit%20leerzeichen"
+    for bad in ("www.example.de/artikel", "https://example.de/a\tb", "javascript:alert(1)", "https://"):
         assert source(bad).url is None, bad
         within_limits(source(bad))
     summary = ArticleSummary("a", ArticleMeta(title="T", url="ftp://example.de/a", n_paragraphs=1))

@@ -94,6 +94,8 @@ def test_native_header_without_agency_keeps_every_word_of_the_body():
     )
     a = parse_native(text, "x")
     assert (a.date, a.dateline, a.agency) == ("2023-09-14", "", "")
+    oder = parse_native("date 2023-09-01 FRANKFURT (Oder) (dpa) - Der Text.\n\nZwei.", "y")
+    assert (oder.dateline, oder.agency, oder.paragraphs[0].text) == ("FRANKFURT (Oder)", "dpa", "Der Text.")
     assert [p.text for p in a.paragraphs] == [
         "BERLIN - Die Koalition streitet.",
         "Auch Bundeskanzler Olaf Scholz (SPD) - der sich lange zurückhielt - äußerte sich am Montag.",

@@ -315,7 +315,7 @@ def test_tests_needing_shared_data_fail_in_ci_and_skip_with_a_reason_elsewhere(t
         ("LLM_MAX_TOKENS", "0"),
         ("DISCORD_SHARD_COUNT", "0"),
         ("CHROMA_HOST", "localhost:9000"),  # was reported as http://localhost:9000:8000
-        ("CHROMA_HOST", "https://chroma.internal"),
+        ("CHROMA_HOST", "::1"),  # chromadb would build http://::1:8000
     ],
 )
 def test_a_setting_that_cannot_work_is_refused_by_name(name, value):
@@ -325,6 +325,6 @@ def test_a_setting_that_cannot_work_is_refused_by_name(name, value):
         BotSettings.from_env({name: value})
 
 
-@pytest.mark.parametrize("host", ["chroma.internal", "10.0.0.7", "::1"])
+@pytest.mark.parametrize("host", ["chroma.internal", "10.0.0.7", "[::1]", "https://proxy.example/chroma"])
 def test_chroma_host_takes_names_and_addresses(host):
     assert BotSettings.from_env({"CHROMA_HOST": host, "CHROMA_PORT": "9000"}).store.chroma_host == host

@@ -88,11 +88,13 @@ class StoreSettings:
             raise SettingsError(f"EMBEDDING_DEVICE={device!r} must be cpu, cuda or auto")
         index_dir = env.get("INDEX_DIR", "").strip()
         host = env.get("CHROMA_HOST", "").strip()
-        if "/" in host or (":" in host and not _is_ip(host)):
-            raise SettingsError(
-                f"CHROMA_HOST={host!r} must be a host name or address only: "
-                "the port goes in CHROMA_PORT, https is CHROMA_SSL=true"
-            )
+        if host and not host.lower().startswith(("http://", "https://", "[")):  # a URL is chromadb's to read
+            if _is_ip(host) and ":" in host:
+                raise SettingsError(f"CHROMA_HOST={host!r}: write an IPv6 address in brackets, [{host}]")
+            if ":" in host or "/" in host:
+                raise SettingsError(
+                    f"CHROMA_HOST={host!r} must be a host name, an address or a URL: the port goes in CHROMA_PORT"
+                )
         return cls(
             chroma_path=Path(env.get("CHROMA_PATH", "").strip() or "data/chroma"),
             chroma_host=host,

@@ -238,6 +238,7 @@ class Support:
     found: int  # of those, found in the cited text
     numbers_ok: bool  # every number the sentence states is in the cited text
     similarity: float | None = None  # English: cosine with the closest cited sentence
+    negation_ok: bool = True  # negated exactly when the closest cited sentence is
 
     @property
     def share(self) -> float:
@@ -245,7 +246,7 @@ class Support:
 
     @property
     def ok(self) -> bool:
-        if not self.numbers_ok or self.words < MIN_WORDS:
+        if not self.numbers_ok or not self.negation_ok or self.words < MIN_WORDS:
             return False
         if self.english:
             return self.similarity is not None and self.similarity >= MIN_SIMILARITY
@@ -277,11 +278,27 @@ def support(sentence: str, cited: str, language: str = "de", embed: Embed | None
     numbers_ok = all(forms & numbers for forms in _claimed_numbers(sentence))
     english = reads_english(sentence, language)
     similarity = None
+    units = [u for line in cited.splitlines() for u in split_sentences(line)] or [cited]
+    closest = max(units, key=lambda u: len(stems & set(tokenize(u))))
     if english and embed is not None and numbers_ok and len(stems) >= MIN_WORDS:
-        units = [u for line in cited.splitlines() for u in split_sentences(line)]
         vectors = embed([sentence, *units])
-        similarity = float(np.max(vectors[1:] @ vectors[0])) if len(vectors) > 1 else 0.0
-    return Support(english, len(stems), found, numbers_ok, similarity)
+        scores = vectors[1:] @ vectors[0]
+        similarity = float(np.max(scores))
+        closest = units[int(np.argmax(scores))]
+    negation_ok = _negated(sentence) == _negated(closest)
+    return Support(english, len(stems), found, numbers_ok, similarity, negation_ok)
+
+
+# "Die Rakete landete nicht im Meer" shares every content word with the sentence it
+# contradicts (negations are stop words to the tokenizer): whether a claim is negated
+# must match the cited sentence it is closest to.
+# Only the words that negate a clause: "so viel wie noch nie" and "zahlen nichts" state
+# what their source says as "Rekord" and "frei".
+_NEGATION = re.compile(r"\b(?:nicht|kein(?:e[mnrs]?)?|not)\b|n't\b", re.IGNORECASE)
+
+
+def _negated(text: str) -> bool:
+    return _NEGATION.search(text) is not None
 
 
 @dataclass(frozen=True)

@@ -116,6 +116,19 @@ def test_a_marker_after_the_full_stop_belongs_to_its_own_sentence():
     assert spaced.text == "Die Rakete flog 300 Kilometer weit. [1] Sie landete im Meer vor der Küste. [1]"
 
 
+def test_a_claim_negated_against_its_source_is_not_supported(embedder):
+    """Every content word is in the source, so the word share alone let these through."""
+    embed = _cached(embedder.embed_passages)
+    landed = "Die Rakete flog 300 Kilometer weit und landete im Meer vor der Küste."
+    missed = "Die Rakete landete nicht im Meer, sondern an Land."
+    assert support("Die Rakete landete im Meer vor der Küste.", landed).ok
+    assert not support("Die Rakete landete nicht im Meer vor der Küste.", landed).ok
+    assert not support("Die Rakete landete im Meer.", missed).ok
+    assert support("Die Rakete landete nicht im Meer.", missed).ok
+    assert support("The rocket landed in the sea off the coast.", landed, "en", embed).ok
+    assert not support("The rocket did not land in the sea off the coast.", landed, "en", embed).ok
+
+
 def test_titles_and_headings_cannot_close_their_source_either():
     from absatz.llm import sources_block
     from vectorstore.records import ArticleMeta, Hit

@@ -77,6 +77,37 @@ def test_unreachable_server_is_a_clear_error(capsys, monkeypatch):
     assert code == 2 and "not reachable" in err and "Traceback" not in err
 
 
+def test_a_server_that_refuses_the_token_says_so_and_never_shows_it(capsys, monkeypatch):
+    """A Chroma server with token auth answers a wrong token with its AuthError: that is
+    a server reached, not one down."""
+    import http.server
+    import threading
+
+    class Refusing(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(403)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(b'{"error": "AuthError", "message": "Forbidden"}')
+
+        do_POST = do_GET
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Refusing)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv("CHROMA_HOST", "127.0.0.1")
+        monkeypatch.setenv("CHROMA_PORT", str(server.server_address[1]))
+        monkeypatch.setenv("CHROMA_AUTH_TOKEN", "falsches-geheimnis")
+        code, out, err = run_cli(capsys, "stats")
+    finally:
+        server.shutdown()
+    assert code == 2 and "CHROMA_AUTH_TOKEN" in err and "not reachable" not in err
+    assert "falsches-geheimnis" not in out + err and "Traceback" not in err
+
+
 @needs_seed
 def test_move_an_embedded_index_to_the_server_without_re_embedding(
     built_store, server_env, tmp_path, capsys, monkeypatch

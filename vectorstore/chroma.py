@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 import numpy as np
-from chromadb.errors import ChromaError, InternalError, NotFoundError
+from chromadb.errors import AuthorizationError, ChromaAuthError, ChromaError, InternalError, NotFoundError
 
 from .errors import StoreError, StoreUnavailable, StoreWriteError
 from .records import Metadata
@@ -97,6 +97,12 @@ def _open(settings: StoreSettings) -> ClientAPI:
     except OSError as exc:
         raise StoreError(f"cannot open the store at {settings.chroma_path}: {exc.strerror}") from None
     except Exception as exc:
+        if settings.chroma_host and isinstance(exc, (ChromaAuthError, AuthorizationError)):
+            # It answered, so it is reachable: the token is what to check (never shown).
+            raise StoreError(
+                f"Chroma server {settings.location} refused this client: check CHROMA_AUTH_TOKEN"
+                + (" (none is set)" if not settings.chroma_auth_token else "")
+            ) from None
         if settings.chroma_host:
             raise StoreUnavailable(f"Chroma server {settings.location} is not reachable: {exc}") from None
         if isinstance(exc, ChromaError):  # e.g. a store on a read-only disk ("unable to open database file")

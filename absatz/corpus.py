@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from ingest.article import Article, ParseError
-from ingest.corpus import parse_upload, trash_article, write_upload
+from ingest.corpus import parse_upload, trash_article, trash_replaced, write_upload
 from ingest.lock import IngestBusy, IngestLock, lock_path
 from ingest.pipeline import IngestReport, Progress, ingest_paths, report_summary
 from vectorstore.chroma import Chroma
@@ -208,7 +208,8 @@ class Corpus:
 
 def write_then_ingest(corpus_dir: Path, name: str, data: bytes, ingest: Callable[[Path], IngestReport]) -> IngestReport:
     """Write an upload into the corpus folder and ingest it; whatever stops the ingest,
-    the folder goes back to what it was (a replaced file gets its old bytes)."""
+    the folder goes back to what it was (a replaced file gets its old bytes). A replaced
+    file's old bytes are kept in the trash after a successful ingest too."""
     target = corpus_dir / name
     try:
         previous: bytes | None = target.read_bytes()
@@ -216,10 +217,13 @@ def write_then_ingest(corpus_dir: Path, name: str, data: bytes, ingest: Callable
         previous = None
     path = write_upload(corpus_dir, name, data)
     try:
-        return ingest(path)
+        report = ingest(path)
     except BaseException:
         if previous is None:
             path.unlink(missing_ok=True)
         else:
             write_upload(path.parent, path.name, previous)
         raise
+    if previous is not None and previous != data:
+        trash_replaced(corpus_dir, path.name, previous)
+    return report

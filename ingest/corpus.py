@@ -87,6 +87,16 @@ def write_upload(corpus_dir: Path, name: str, data: bytes) -> Path:
     return target
 
 
+def trash_replaced(corpus_dir: Path, name: str, previous: bytes) -> Path:
+    """Keep the bytes an upload replaced in ``CORPUS_DIR/.trash``: the file's articles
+    that the new version no longer holds leave the index, but their text is not lost."""
+    trash = corpus_dir / TRASH
+    trash.mkdir(exist_ok=True)
+    target = trash / f"{time.strftime('%Y%m%d-%H%M%S')}-{Path(name).name}"
+    _atomic_write(target, previous)
+    return target
+
+
 def trash_article(corpus_dir: Path, path: Path, article_id: str) -> Path | None:
     """Move a removed article out of the corpus into ``CORPUS_DIR/.trash`` (never deleted).
 

@@ -163,6 +163,18 @@ async def test_upload_accepted_lists_citation_ids(server, simcord_bot):
     assert reply_of(answer).embeds[0].fields[0].value.endswith("`solar#2`")
 
 
+async def test_an_upload_replacing_a_file_keeps_its_old_bytes_in_the_trash(server, simcord_bot):
+    env, guild, channel, admin, reader = server
+    corpus = simcord_bot.settings.ingest.corpus_dir
+    old = (corpus / "2025-06-baeckerei-preise.txt").read_bytes()
+    edited = old.decode().replace("65 Cent", "70 Cent").encode()
+    result = await admin.slash(channel, "upload", file=("2025-06-baeckerei-preise.txt", edited))
+    assert reply_of(result).content.startswith("✅")
+    assert (corpus / "2025-06-baeckerei-preise.txt").read_bytes() == edited
+    (kept,) = (corpus / ".trash").glob("*-2025-06-baeckerei-preise.txt")
+    assert kept.read_bytes() == old
+
+
 def corpus_files(corpus) -> dict[str, bytes]:
     return {str(p.relative_to(corpus)): p.read_bytes() for p in sorted(corpus.rglob("*")) if p.is_file()}
 

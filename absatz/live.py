@@ -434,7 +434,7 @@ class LiveService:
             finally:
                 self.ingesting = None
             try:
-                batch = await asyncio.to_thread(self._describe, report, actor, action)
+                batch = await asyncio.to_thread(self.describe, report, actor, action)
             except Exception:
                 log.exception("describing the live ingest failed")
                 batch = LiveBatch(report, actor, action)
@@ -449,8 +449,10 @@ class LiveService:
             if job.future is not None and not job.future.done():
                 job.future.set_exception(exc)
 
-    def _describe(self, report: IngestReport, actor: str, action: str) -> LiveBatch:
-        """The added articles with what an announcement shows, and the follows they match."""
+    def describe(self, report: IngestReport, actor: str, action: str) -> LiveBatch:
+        """The added articles with what an announcement shows, and the follows they match:
+        for this service's ingests, and for those the bot runs itself (a file upload,
+        ``/reingest``), whose files the watcher then finds unchanged."""
         articles = []
         for article_id in report.added:
             with self._lock:

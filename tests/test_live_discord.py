@@ -245,6 +245,22 @@ async def test_follows_upload_url_and_citations_that_link_to_the_source(newsroom
     assert (await reader.slash(channel, "following")).response.content.startswith("You follow nothing yet")
 
 
+async def test_a_file_upload_is_announced_and_reaches_its_followers(newsroom, simcord_bot):
+    """Only the watcher, the feeds and /upload url: went through the live service; a file
+    upload (and /reingest) ingested directly, and the watcher then found nothing new."""
+    env, guild, channel, news, admin, reader = newsroom
+    await reader.slash(channel, "follow", query="schwimmende Solaranlage Rostock Ostsee")
+    uploaded = await admin.slash(channel, "upload", file=("solar-rostock.txt", SOLAR.encode()))
+    assert reply_of(uploaded).content.startswith("✅")
+    (batch,) = await delivered(simcord_bot, 1)
+    assert batch.report.added == ["solar-rostock"] and batch.action == "upload"
+    await env.settle()
+    announced = " ".join(str(e.to_dict()) for m in news.history() for e in m.embeds)
+    assert "solar-rostock" in announced and "Solaranlage" in announced
+    (dm,) = _dm_history(env, reader)
+    assert "`solar-rostock#" in dm.embeds[0].description
+
+
 def _dm_history(env, member) -> list[discord.Message]:
     """The bot's messages in a member's DM channel."""
     user = env.backend.users[member.id]

@@ -169,6 +169,7 @@ class Admin(commands.Cog):
                 await interaction.edit_original_response(content=f"⛔ {error_text(exc, language)}"[:MESSAGE])
                 return
             await interaction.edit_original_response(content=summary_text(report, language))
+            await self._announce(report, str(interaction.user), "reingest")
         finally:
             self.running = None
 
@@ -215,6 +216,14 @@ class Admin(commands.Cog):
             self.running = None
         ids = [f"`{a.id}#1` … `{a.id}#{len(a.paragraphs)}`" for a in done.articles]
         await interaction.followup.send(lines_within([summary_text(done.report, language), *ids], MESSAGE))
+        await self._announce(done.report, who, "upload")
+
+    async def _announce(self, report: IngestReport, actor: str, action: str) -> None:
+        """New articles from here are announced and matched against follows like those
+        the watcher and the feeds bring (the live cog does both)."""
+        live = self.bot.get_cog("Live")
+        if live is not None:
+            await live.after_ingest(report, actor, action)
 
     async def _upload_url(self, interaction: discord.Interaction, url: str, language: str) -> None:
         """One web article: fetched (SSRF guard, robots.txt), extracted, written into

@@ -23,7 +23,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from absatz import AbsatzError
+from absatz import AbsatzError, IngestReport
 from absatz.live import FollowMatch, LiveBatch, LiveService, LiveSettings, LiveThread, PageIngested, duration_text
 from absatz.texts import error_text, locale_language, t
 
@@ -86,6 +86,12 @@ class Live(commands.Cog):
             return
         with contextlib.suppress(RuntimeError):  # the bot's loop has gone
             loop.call_soon_threadsafe(self._spawn, batch, context=self._context)
+
+    async def after_ingest(self, report: IngestReport, actor: str, action: str) -> None:
+        """Announce and match against follows what an ingest outside the live service
+        added (a file upload, ``/reingest``), as the watcher's and the feeds' are."""
+        if report.added:
+            self._spawn(await asyncio.to_thread(self.service.describe, report, actor, action))
 
     def _spawn(self, batch: LiveBatch) -> None:
         task = asyncio.ensure_future(self._deliver(batch))

@@ -9,6 +9,7 @@ record who did what, and how it went, in the audit log — refusals and failures
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -29,6 +30,8 @@ from vectorstore.writer import Writer
 
 from .db.audit import AuditLog
 from .settings import Settings
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -225,5 +228,8 @@ def write_then_ingest(corpus_dir: Path, name: str, data: bytes, ingest: Callable
             write_upload(path.parent, path.name, previous)
         raise
     if previous is not None and previous != data:
-        trash_replaced(corpus_dir, path.name, previous)
+        try:
+            trash_replaced(corpus_dir, path.name, previous)
+        except OSError as exc:  # the upload is in; only the copy of its old version failed
+            log.warning("could not keep the replaced %s in the trash: %s", path.name, exc)
     return report

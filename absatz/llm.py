@@ -279,13 +279,14 @@ def support(sentence: str, cited: str, language: str = "de", embed: Embed | None
     english = reads_english(sentence, language)
     similarity = None
     units = [u for line in cited.splitlines() for u in split_sentences(line)] or [cited]
-    closest = max(units, key=lambda u: len(stems & set(tokenize(u))))
+    overlaps = [len(stems & set(tokenize(u))) for u in units]
+    closest = [u for u, o in zip(units, overlaps, strict=True) if o == max(overlaps)]  # ties: any may be it
     if english and embed is not None and numbers_ok and len(stems) >= MIN_WORDS:
         vectors = embed([sentence, *units])
         scores = vectors[1:] @ vectors[0]
         similarity = float(np.max(scores))
-        closest = units[int(np.argmax(scores))]
-    negation_ok = _negated(sentence) == _negated(closest)
+        closest = [units[int(np.argmax(scores))]]
+    negation_ok = any(_negated(sentence) == _negated(u) for u in closest)
     return Support(english, len(stems), found, numbers_ok, similarity, negation_ok)
 
 
@@ -293,8 +294,9 @@ def support(sentence: str, cited: str, language: str = "de", embed: Embed | None
 # contradicts (negations are stop words to the tokenizer): whether a claim is negated
 # must match the cited sentence it is closest to.
 # Only the words that negate a clause: "so viel wie noch nie" and "zahlen nichts" state
-# what their source says as "Rekord" and "frei".
-_NEGATION = re.compile(r"\b(?:nicht|kein(?:e[mnrs]?)?|not)\b|n't\b", re.IGNORECASE)
+# what their source says as "Rekord" and "frei". Case matters: "in Not" is a noun, and
+# "Nicht-EU-Bürger" negates nothing.
+_NEGATION = re.compile(r"\b(?:[Nn]icht|[Kk]ein(?:e[mnrs]?)?|not|cannot)\b(?!-)|n['’]t\b")
 
 
 def _negated(text: str) -> bool:

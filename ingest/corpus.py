@@ -92,7 +92,12 @@ def trash_replaced(corpus_dir: Path, name: str, previous: bytes) -> Path:
     that the new version no longer holds leave the index, but their text is not lost."""
     trash = corpus_dir / TRASH
     trash.mkdir(exist_ok=True)
-    target = trash / f"{time.strftime('%Y%m%d-%H%M%S')}-{Path(name).name}"
+    stamp, base = time.strftime("%Y%m%d-%H%M%S"), Path(name).name
+    target = trash / f"{stamp}-{base}"
+    n = 1
+    while target.exists():  # several replacements within one second keep each version
+        n += 1
+        target = trash / f"{stamp}-{n}-{base}"
     _atomic_write(target, previous)
     return target
 

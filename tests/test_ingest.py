@@ -301,3 +301,10 @@ def test_ingest_json_summary_fields(tmp_path, store_settings, capsys):
         "seconds",
     }
     assert summary["added"] == 1 and summary["paragraphs_embedded"] == 11 and summary["failed"] == []
+
+
+def test_replaced_versions_within_one_second_are_all_kept(tmp_path):
+    from ingest.corpus import trash_replaced
+
+    kept = [trash_replaced(tmp_path, "news.jsonl", f"version {n}\n".encode()) for n in range(3)]
+    assert sorted(p.read_text(encoding="utf-8") for p in kept) == [f"version {n}\n" for n in range(3)]

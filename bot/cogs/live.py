@@ -90,8 +90,14 @@ class Live(commands.Cog):
     async def after_ingest(self, report: IngestReport, actor: str, action: str) -> None:
         """Announce and match against follows what an ingest outside the live service
         added (a file upload, ``/reingest``), as the watcher's and the feeds' are."""
-        if report.added:
-            self._spawn(await asyncio.to_thread(self.service.describe, report, actor, action))
+        if not report.added:
+            return
+        try:
+            batch = await asyncio.to_thread(self.service.describe, report, actor, action)
+        except Exception:  # the ingest succeeded and was reported: this is a courtesy
+            log.exception("describing the %s's new articles failed", action)
+            return
+        self._spawn(batch)
 
     def _spawn(self, batch: LiveBatch) -> None:
         task = asyncio.ensure_future(self._deliver(batch))

@@ -9,6 +9,7 @@ a temporary store without touching the environment. Errors of the
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -16,7 +17,7 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from pathlib import Path
-from typing import TypedDict
+from typing import TextIO, TypedDict
 
 from dotenv import load_dotenv
 
@@ -233,23 +234,30 @@ def _gold_questions(path: Path) -> list[dict[str, object]]:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    with _written_when_complete(args.file) as out:
+        counts = _absatz(args).export(out)
+    _print_json({"file": str(args.file), **counts})
+    return 0
+
+
+@contextlib.contextmanager
+def _written_when_complete(target: Path) -> Iterator[TextIO]:
     """Written beside the target and renamed when complete: a failed export (no index at
-    a mistyped --chroma-path, a full disk) leaves an earlier backup of that name intact."""
+    a mistyped --chroma-path, a full disk) leaves an earlier backup of that name intact.
+    A device or pipe (/dev/stdout) is written directly: there is nothing to keep."""
     import tempfile
 
-    target: Path = args.file
-    if target.exists() and not target.is_file():  # /dev/stdout, a pipe: nothing to keep
+    if target.exists() and not target.is_file():
         with target.open("w", encoding="utf-8") as out:
-            counts = _absatz(args).export(out)
-        _print_json({"file": str(target), **counts})
-        return 0
+            yield out
+        return
     try:
         fd, partial = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
     except OSError as exc:
         raise UsageError(f"cannot write {target}: {exc.strerror}") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out:
-            counts = _absatz(args).export(out)
+            yield out
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(partial, 0o666 & ~umask)  # as open() would have made it, not mkstemp's 0600
@@ -257,8 +265,6 @@ def cmd_export(args: argparse.Namespace) -> int:
     except BaseException:
         Path(partial).unlink(missing_ok=True)
         raise
-    _print_json({"file": str(target), **counts})
-    return 0
 
 
 def cmd_import(args: argparse.Namespace) -> int:

@@ -32,12 +32,22 @@ _OPENING = "(\"'»«“„["
 
 # A candidate boundary: terminal punctuation, optional closing quotes/brackets, whitespace.
 _BOUNDARY = re.compile(r"""[.!?…]+["'»«“”‘’)\]]*\s+""")
+_NEXT_WORD = re.compile(r"\S+")
 
 
-def _last_word(chunk: str) -> str:
-    """What decides whether a period ends the chunk: its last word, without the
-    brackets or quotes that open it (``(8.`` → ``8.``, ``(geb.`` → ``geb.``)."""
-    return chunk.rsplit(maxsplit=1)[-1].lstrip(_OPENING) if chunk.strip() else ""
+def _last_word(text: str, start: int, end: int) -> str:
+    """What decides whether a period ends ``text[start:end]``: its last word, without the
+    brackets or quotes that open it (``(8.`` → ``8.``, ``(geb.`` → ``geb.``).
+
+    Read backwards from ``end`` rather than by splitting the chunk, so a paragraph with
+    many rejected boundaries (abbreviations, lower-case continuations) stays linear.
+    """
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    i = end
+    while i > start and not text[i - 1].isspace():
+        i -= 1
+    return text[i:end].lstrip(_OPENING)
 
 
 def _is_abbreviation(word: str) -> bool:
@@ -89,19 +99,15 @@ def split_sentences(text: str) -> list[str]:
     start = 0
     for m in _BOUNDARY.finditer(text):
         end = m.end()
-        rest = text[end:]
-        if not rest:
+        if end >= len(text):
             break
-        chunk = text[start : m.end()]
-        first = rest[0]
+        first = text[end]
         if not (first.isupper() or first.isdigit() or first in "\"'»«“„([-–"):
             continue
-        piece = chunk.rstrip()
-        next_word = rest.split(maxsplit=1)[0]
-        word = _last_word(piece)
-        if word.endswith(".") and (_is_abbreviation(word) or _is_ordinal(word, next_word)):
+        word = _last_word(text, start, end)
+        if word.endswith(".") and (_is_abbreviation(word) or _is_ordinal(word, _NEXT_WORD.match(text, end)[0])):
             continue
-        sentences.append(piece)
+        sentences.append(text[start:end].rstrip())
         start = end
     tail = text[start:].strip()
     if tail:

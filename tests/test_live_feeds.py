@@ -179,6 +179,11 @@ def test_a_zero_date_or_a_port_that_is_no_port_skips_only_its_item():
             b"<rss version='2.0'><channel><title>&b;</title></channel></rss>",
             "the feed declares XML entities: refused",
         ),
+        (
+            b"<?xml version='1.0'?><!DOCTYPE rss [<!-- ] --><rss> " + b"x" * 70_000 + b" --><!ENTITY a 'b'>]>"
+            b"<rss version='2.0'><channel><title>&a;</title></channel></rss>",
+            "the feed declares XML entities: refused",
+        ),
     ],
 )
 def test_bad_documents_are_one_clear_line(data, reason):

@@ -33,6 +33,10 @@ _SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 _NEWS_NS = "http://www.google.com/schemas/sitemap-news/0.9"
 _TAG = re.compile(r"<[^>]+>")
 _ELEMENT = re.compile(r"<([A-Za-z_][\w.:-]*)")
+# Searched through the whole document, not a head of it: a comment inside the DOCTYPE can
+# push a declaration past any window while the root element still comes first.
+_ENTITY = re.compile(rb"<!ENTITY", re.IGNORECASE)
+_DTD = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 
 
 class FeedError(LiveError):
@@ -92,7 +96,7 @@ def parse_feed(data: bytes, url: str, *, now: datetime, headers: dict[str, str] 
         raise FeedError(url, "a sitemap index, not a news sitemap: add one of the sitemaps it lists")
     if local not in ("rss", "rdf", "feed", "channel"):
         raise FeedError(url, f"XML but not a feed (root element <{root}>)")
-    if b"<!ENTITY" in data[:65536].upper():  # a feed needs none; they are how XML bombs work
+    if _ENTITY.search(data):  # a feed needs none; they are how XML bombs work
         raise FeedError(url, "the feed declares XML entities: refused")
     return _parse_with_feedparser(data, url, now=now, headers=headers or {})
 
@@ -298,8 +302,7 @@ def parse_news_sitemap(data: bytes, url: str, *, now: datetime) -> ParsedFeed:
     A DTD is refused before parsing: a sitemap needs none, and entity definitions are how
     an XML document blows up its parser.
     """
-    head = data[:65536].upper()
-    if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+    if _DTD.search(data):
         raise FeedError(url, "the sitemap declares a DTD or entities: refused")
     try:
         root = ET.fromstring(data)

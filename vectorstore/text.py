@@ -105,7 +105,9 @@ def split_sentences(text: str) -> list[str]:
         if not (first.isupper() or first.isdigit() or first in "\"'»«“„([-–"):
             continue
         word = _last_word(text, start, end)
-        if word.endswith(".") and (_is_abbreviation(word) or _is_ordinal(word, _NEXT_WORD.match(text, end)[0])):
+        following = _NEXT_WORD.match(text, end)  # always: the boundary ate every space
+        next_word = following.group() if following else ""
+        if word.endswith(".") and (_is_abbreviation(word) or _is_ordinal(word, next_word)):
             continue
         sentences.append(text[start:end].rstrip())
         start = end

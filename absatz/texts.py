@@ -161,6 +161,10 @@ TEXTS: dict[str, dict[str, str]] = {
     "feed_articles": {"de": "{n} Artikel eingelesen", "en": "{n} articles ingested"},
     "announce_title": {"de": "Neu im Korpus", "en": "New in the corpus"},
     "announce_part": {"de": "Neu im Korpus ({part}/{parts})", "en": "New in the corpus ({part}/{parts})"},
+    "announce_capped": {
+        "de": "Neu im Korpus: {n} Artikel, hier die ersten {shown} ({part}/{parts})",
+        "en": "New in the corpus: {n} articles, the first {shown} listed ({part}/{parts})",
+    },
     "upload_one": {
         "de": "⛔ Bitte genau eins angeben: eine Datei (`file`) oder eine Adresse (`url`).",
         "en": "⛔ Give exactly one: a file (`file`) or a web address (`url`).",
@@ -182,6 +186,10 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "following_title": {"de": "Du folgst ({n} von höchstens {limit})", "en": "You follow ({n} of at most {limit})"},
     "follow_dm_title": {"de": "Neu zu „{query}“", "en": "New on “{query}”"},
+    "follow_more": {
+        "de": "… und {n} weitere neue Artikel zu deinen Follows, nicht einzeln geschickt: frag mit /ask danach.",
+        "en": "… and {n} more new articles on what you follow, not sent one by one: ask about them with /ask.",
+    },
     "follow_dm_footer": {
         "de": "Du folgst „{query}“ · abbestellen mit /unfollow",
         "en": "You follow “{query}” · stop with /unfollow",

@@ -4,7 +4,10 @@ Pure functions, like :mod:`bot.embeds`: every result keeps Discord's limits (10 
 and 6,000 characters per message, 4,096 per description, 25 fields of 1,024), whatever
 the titles, leads and URLs hold. A burst of articles is packed into as few messages as
 those limits allow: up to ``PER_MESSAGE`` articles each, so 40 articles are two
-messages, shortening leads and titles (never the links) to make them fit.
+messages, shortening leads and titles (never the links) to make them fit. A bulk ingest
+(a ``/reingest`` of a copied archive adds thousands) is not a news event: past
+``MAX_ANNOUNCED`` articles, and ``MAX_FOLLOW_MATCHES`` matches of one follower, the rest
+is counted, not listed.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from absatz.texts import t
 from .embeds import COLOUR, DESCRIPTION, FIELD_VALUE, FOOTER, TITLE, TOTAL, lines_within, source_link, web_url
 
 PER_MESSAGE = 20
+MAX_ANNOUNCED = 60  # articles listed per batch: three messages of realistic entries
+MAX_FOLLOW_MATCHES = 10  # per follower and batch: one DM of ten embeds when they are short
 EMBEDS_PER_MESSAGE = 10
 MAX_FIELDS = 25
 # Title and lead room per article, tried in order until a message's articles fit.
@@ -73,22 +78,25 @@ def _message(articles: Sequence[LiveArticle], title: str) -> list[discord.Embed]
 
 
 def announcement_messages(articles: Sequence[LiveArticle], language: str) -> list[list[discord.Embed]]:
-    """The embeds of each message announcing ``articles``: as few messages as fit."""
+    """The embeds of each message announcing ``articles``: as few messages as fit, the
+    first ``MAX_ANNOUNCED`` articles listed and the rest counted in the titles."""
+    listed = articles[:MAX_ANNOUNCED]
     chunks: list[Sequence[LiveArticle]] = []
     i = 0
-    while i < len(articles):
-        n = min(PER_MESSAGE, len(articles) - i)
-        while n > 1 and _message(articles[i : i + n], "x" * TITLE) is None:
+    while i < len(listed):
+        n = min(PER_MESSAGE, len(listed) - i)
+        while n > 1 and _message(listed[i : i + n], "x" * TITLE) is None:
             n -= 1
-        chunks.append(articles[i : i + n])
+        chunks.append(listed[i : i + n])
         i += n
     messages = []
     for part, chunk in enumerate(chunks, start=1):
-        title = (
-            t("announce_title", language)
-            if len(chunks) == 1
-            else t("announce_part", language, part=part, parts=len(chunks))
-        )
+        if len(listed) < len(articles):
+            title = t("announce_capped", language, n=len(articles), shown=len(listed), part=part, parts=len(chunks))
+        elif len(chunks) == 1:
+            title = t("announce_title", language)
+        else:
+            title = t("announce_part", language, part=part, parts=len(chunks))
         embeds = _message(chunk, title)
         if embeds is None:  # one article alone that does not fit: a URL of ~4,000 characters
             embeds = [
@@ -120,10 +128,14 @@ def follow_embed(m: FollowMatch, language: str) -> discord.Embed:
 
 
 def follow_messages(matches: Sequence[FollowMatch], language: str) -> list[list[discord.Embed]]:
-    """One user's matches of one batch: ten embeds (and 6,000 characters) per message."""
+    """One user's matches of one batch: ten embeds (and 6,000 characters) per message; past
+    ``MAX_FOLLOW_MATCHES`` one more embed counts the matches not sent."""
+    embeds = [follow_embed(m, language) for m in matches[:MAX_FOLLOW_MATCHES]]
+    if len(matches) > MAX_FOLLOW_MATCHES:
+        more = t("follow_more", language, n=len(matches) - MAX_FOLLOW_MATCHES)
+        embeds.append(discord.Embed(description=more, colour=COLOUR))
     messages: list[list[discord.Embed]] = []
-    for m in matches:
-        embed = follow_embed(m, language)
+    for embed in embeds:
         if (
             not messages
             or len(messages[-1]) >= EMBEDS_PER_MESSAGE

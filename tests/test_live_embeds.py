@@ -92,11 +92,27 @@ def test_follow_dms_keep_the_limits():
         for i in range(23)
     ]
     messages = follow_messages(matches, "de")
-    assert sum(len(m) for m in messages) == 23
     for embeds in messages:
         message_ok(embeds)
     first = messages[0][0]
     assert first.url.startswith("https://ex.de/") and "`a0#2`" in first.description
+    # a burst is not sent one by one: the first ten, then a count of the rest
+    sent = [e for m in messages for e in m]
+    assert [f"`a{i}#2`" in e.description for i, e in enumerate(sent[:10])] == [True] * 10
+    assert len(sent) == 11 and sent[-1].description.startswith("… und 13 weitere neue Artikel zu deinen Follows")
+
+
+def test_a_bulk_ingest_lists_sixty_articles_and_counts_the_rest():
+    articles = [article(i) for i in range(500)]
+    messages = announcement_messages(articles, "en")
+    assert len(messages) == 3
+    for embeds in messages:
+        message_ok(embeds)
+    text = "\n".join(e.description for m in messages for e in m)
+    assert [f"`{a.first_citation}`" in text for a in articles] == [True] * 60 + [False] * 440
+    assert [m[0].title for m in messages] == [
+        f"New in the corpus: 500 articles, the first 60 listed ({part}/3)" for part in (1, 2, 3)
+    ]
 
 
 def test_feed_list_of_many_feeds_fits_one_message():

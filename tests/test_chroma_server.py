@@ -77,18 +77,30 @@ def test_unreachable_server_is_a_clear_error(capsys, monkeypatch):
     assert code == 2 and "not reachable" in err and "Traceback" not in err
 
 
-def test_a_server_that_refuses_the_token_says_so_and_never_shows_it(capsys, monkeypatch):
-    """A Chroma server with token auth answers a wrong token with its AuthError: that is
-    a server reached, not one down."""
+@pytest.mark.parametrize(
+    "status, content_type, body, says",
+    [
+        (403, "application/json", b'{"error": "AuthError", "message": "Forbidden"}', "CHROMA_AUTH_TOKEN"),
+        (401, "text/html", b"<html><body>401 Authorization Required</body></html>", "CHROMA_AUTH_TOKEN"),
+        (404, "text/html", b"<html><body>Not Found</body></html>", "answered HTTP 404"),
+    ],
+    ids=["chroma-auth", "proxy-401", "not-chroma"],
+)
+def test_a_server_that_answers_but_refuses_is_not_called_unreachable(
+    status, content_type, body, says, capsys, monkeypatch
+):
+    """A Chroma server with token auth answers a wrong token with its AuthError, a proxy in
+    front of it with a plain 401, another web server with a 404: each is a server
+    reached, not one down, and the token is never shown."""
     import http.server
     import threading
 
     class Refusing(http.server.BaseHTTPRequestHandler):
         def do_GET(self):
-            self.send_response(403)
-            self.send_header("Content-Type", "application/json")
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
             self.end_headers()
-            self.wfile.write(b'{"error": "AuthError", "message": "Forbidden"}')
+            self.wfile.write(body)
 
         do_POST = do_GET
 
@@ -104,7 +116,7 @@ def test_a_server_that_refuses_the_token_says_so_and_never_shows_it(capsys, monk
         code, out, err = run_cli(capsys, "stats")
     finally:
         server.shutdown()
-    assert code == 2 and "CHROMA_AUTH_TOKEN" in err and "not reachable" not in err
+    assert code == 2 and says in err and "not reachable" not in err
     assert "falsches-geheimnis" not in out + err and "Traceback" not in err
 
 

@@ -97,17 +97,42 @@ def _open(settings: StoreSettings) -> ClientAPI:
     except OSError as exc:
         raise StoreError(f"cannot open the store at {settings.chroma_path}: {exc.strerror}") from None
     except Exception as exc:
-        if settings.chroma_host and isinstance(exc, (ChromaAuthError, AuthorizationError)):
-            # It answered, so it is reachable: the token is what to check (never shown).
-            raise StoreError(
-                f"Chroma server {settings.location} refused this client: check CHROMA_AUTH_TOKEN"
-                + (" (none is set)" if not settings.chroma_auth_token else "")
-            ) from None
         if settings.chroma_host:
+            status = None if _is_connection_error(exc) else _http_status(settings)
+            if isinstance(exc, (ChromaAuthError, AuthorizationError)) or status in (401, 403):
+                # It answered, so it is reachable: the token is what to check (never shown).
+                raise StoreError(
+                    f"Chroma server {settings.location} refused this client: check CHROMA_AUTH_TOKEN"
+                    + (" (none is set)" if not settings.chroma_auth_token else "")
+                ) from None
+            if status is not None and 400 <= status < 500:
+                raise StoreError(
+                    f"{settings.location} answered HTTP {status}, not as a Chroma server does: check CHROMA_HOST"
+                ) from None
             raise StoreUnavailable(f"Chroma server {settings.location} is not reachable: {exc}") from None
         if isinstance(exc, ChromaError):  # e.g. a store on a read-only disk ("unable to open database file")
             raise StoreError(f"cannot open the store at {settings.chroma_path}: {exc}") from None
         raise
+
+
+def _http_status(settings: StoreSettings) -> int | None:
+    """The status of a plain request for the server's heartbeat, ``None`` when none comes.
+
+    chromadb keeps only the body of an error response that is not its own, so a proxy's
+    401 in front of the server would otherwise read as a server that is down.
+    """
+    import httpx
+    from chromadb.api.base_http_client import BaseHTTPClient
+    from chromadb.config import Settings as ChromaSettings
+
+    api = BaseHTTPClient.resolve_url(
+        settings.chroma_host, settings.chroma_ssl, ChromaSettings().chroma_server_api_default_path, settings.chroma_port
+    )
+    headers = {"X-Chroma-Token": settings.chroma_auth_token} if settings.chroma_auth_token else None
+    try:
+        return httpx.get(f"{api}/heartbeat", headers=headers, timeout=settings.chroma_timeout_s).status_code
+    except (httpx.HTTPError, ValueError):
+        return None
 
 
 def _is_connection_error(exc: Exception) -> bool:

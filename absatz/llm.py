@@ -28,6 +28,7 @@ from vectorstore.settings import env_positive
 from vectorstore.text import split_sentences, tokenize
 
 from .language import WORD_PATTERN, evidence
+from .quantities import NUMBER, NUMBER_WORDS, number_value, quantities_stated
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -156,59 +157,26 @@ MIN_SIMILARITY = 0.855  # English: cosine with the closest cited sentence (multi
 SUPPORT_EMBEDDER = "bundled:multilingual-e5-small"  # what MIN_SIMILARITY was measured with
 _SAME_MODEL = {SUPPORT_EMBEDDER, "intfloat/multilingual-e5-small"}
 
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _PM = re.compile(r"\s*(?:pm|p\.m\.)", re.IGNORECASE)
-_NUMBER_WORDS = {
-    "zwei": 2,
-    "drei": 3,
-    "vier": 4,
-    "fünf": 5,
-    "sechs": 6,
-    "sieben": 7,
-    "acht": 8,
-    "neun": 9,
-    "zehn": 10,
-    "elf": 11,
-    "zwölf": 12,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "eleven": 11,
-    "twelve": 12,
-}
-
-
-def _number(token: str) -> str:
-    """1,2 / 1.2 → 1.2; 24.000 / 24,000 → 24000 (German and English separators)."""
-    parts = re.split(r"[.,]", token)
-    if len(parts) == 2 and len(parts[1]) != 3:
-        return f"{int(parts[0])}.{parts[1]}"
-    return str(int("".join(parts)))
 
 
 def _source_numbers(text: str) -> set[str]:
-    found = {_number(m) for m in _NUMBER.findall(text)}
+    found = {number_value(m) for m in NUMBER.findall(text)}
     for word in WORD_PATTERN.findall(text.lower()):  # "dreijähriger" supports "drei Jahre" / "three years"
-        found.update(str(v) for w, v in _NUMBER_WORDS.items() if word.startswith(w))
+        found.update(str(v) for w, v in NUMBER_WORDS.items() if word.startswith(w))
     return found
 
 
 def _claimed_numbers(sentence: str) -> list[set[str]]:
     """Each number the sentence states, as the forms that support it (10 pm: 10 or 22)."""
     claimed = []
-    for m in _NUMBER.finditer(sentence):
-        value = _number(m.group())
+    for m in NUMBER.finditer(sentence):
+        value = number_value(m.group())
         forms = {value}
         if value.isdigit() and int(value) <= 12 and _PM.match(sentence, m.end()):
             forms.add(str(int(value) + 12))
         claimed.append(forms)
-    claimed += [{str(_NUMBER_WORDS[w])} for w in WORD_PATTERN.findall(sentence.lower()) if w in _NUMBER_WORDS]
+    claimed += [{str(NUMBER_WORDS[w])} for w in WORD_PATTERN.findall(sentence.lower()) if w in NUMBER_WORDS]
     return claimed
 
 
@@ -236,7 +204,7 @@ class Support:
     english: bool
     words: int  # distinct content words (stemmed, stop words dropped)
     found: int  # of those, found in the cited text
-    numbers_ok: bool  # every number the sentence states is in the cited text
+    numbers_ok: bool  # every number the sentence states is in the cited text, with its scale and unit
     similarity: float | None = None  # English: cosine with the closest cited sentence
     negation_ok: bool = True  # negated exactly when the closest cited sentence is
 
@@ -275,7 +243,7 @@ def support(sentence: str, cited: str, language: str = "de", embed: Embed | None
     cited_stems = set(tokenize(cited))
     found = sum(_found(s, cited_stems) for s in stems)
     numbers = _source_numbers(cited)
-    numbers_ok = all(forms & numbers for forms in _claimed_numbers(sentence))
+    numbers_ok = all(forms & numbers for forms in _claimed_numbers(sentence)) and quantities_stated(sentence, cited)
     english = reads_english(sentence, language)
     similarity = None
     units = [u for line in cited.splitlines() for u in split_sentences(line)] or [cited]

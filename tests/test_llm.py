@@ -14,6 +14,7 @@ import pytest
 
 from absatz.answer import answer
 from absatz.llm import LLMAnswerer, LLMConfigError, LLMSettings, _cached, load_chat_model, support, verify
+from absatz.quantities import quantities_stated
 from ingest.pipeline import ingest_paths
 from vectorstore.chroma import Chroma
 from vectorstore.search import Searcher
@@ -161,6 +162,15 @@ def test_a_sentence_its_source_does_not_support_is_dropped(embedder):
         verify(english, sources, "en", embedder.embed_passages).text
         == "The cycle paths are due to cost 12 million euros. [1]"
     )
+
+
+def test_a_number_keeps_its_scale_and_unit():
+    """German and English forms of one quantity meet; a changed unit or scale does not."""
+    source = "Die 160 Kilometer lange Strecke kostet 6,8 Milliarden Euro, Tempo 30 gilt ab 2031."
+    kept = ["Die Strecke ist 160 km lang.", "It costs 6.8 billion euros.", "A 30 km/h limit applies.", "€6.8 bn"]
+    dropped = ["Die Strecke ist 160 Meter lang.", "It costs 6.8 million euros.", "It costs 6.8 euros.", "$6.8 bn"]
+    assert [quantities_stated(c, source) for c in kept] == [True] * 4
+    assert [quantities_stated(c, source) for c in dropped] == [False] * 4
 
 
 def support_table(embedder) -> list[tuple[dict, object]]:

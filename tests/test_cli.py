@@ -77,8 +77,9 @@ def test_source_shows_paragraph_neighbours_and_metadata(built_store, capsys):
 def test_source_unknown_id_is_a_clear_error(built_store, capsys):
     code, _, err = run_cli(capsys, "source", f"{SEED_ID}#99", *store_args(built_store))
     assert code == 2 and f"{SEED_ID}#99" in err and "Traceback" not in err
-    code, _, err = run_cli(capsys, "source", "kein-zitat", *store_args(built_store))
-    assert code == 2 and "citation id like" in err
+    for typed in ("kein-zitat", f"{SEED_ID}#²"):  # '²' is a digit int() refuses
+        code, _, err = run_cli(capsys, "source", typed, *store_args(built_store))
+        assert code == 2 and "citation id like" in err and "Traceback" not in err
 
 
 def test_stats(built_store, capsys):

@@ -232,6 +232,7 @@ def test_retry_after_as_http_date():
     assert parse_retry_after("120") == 120
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412420.0) == pytest.approx(60)
     assert parse_retry_after("soon") is None
+    assert parse_retry_after("²") is None  # a digit float() refuses: no crash of the poll
 
 
 async def test_redirect_loop_is_detected(web):

@@ -30,7 +30,7 @@ def citation_id(article_id: str, paragraph: int) -> str:
 def parse_citation_id(value: str) -> tuple[str, int]:
     """``000_a05d8c91f093345a#2`` → (article id, 2); :class:`BadCitationId` otherwise."""
     article_id, sep, number = value.strip().rpartition("#")
-    if not sep or not article_id or not number.isdigit() or int(number) < 1:
+    if not sep or not article_id or not number.isdecimal() or int(number) < 1:
         raise BadCitationId(value)
     return article_id, int(number)
 

@@ -234,7 +234,7 @@ class VectorIndex:
     def para_row(self, para_id: str) -> int | None:
         article_id, _, number = para_id.rpartition("#")
         row = self.article_row(article_id)
-        if row is None or not number.isdigit():
+        if row is None or not number.isdecimal():
             return None
         first, end = self.article_paragraphs(row)
         numbers = self.para_number[np.arange(first, end)]

@@ -247,7 +247,7 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isdecimal():  # not isdigit(): a hostile '²' is a digit that float() refuses
         return float(value)
     try:
         when = parsedate_to_datetime(value)
@@ -469,7 +469,7 @@ class Fetcher:
 async def _read_limited(url: str, response: httpx.Response, limit: int) -> bytes:
     """The body, or :class:`TooLarge` as soon as it passes ``limit`` (never buffered whole)."""
     declared = response.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
+    if declared.isdecimal() and int(declared) > limit:
         raise TooLarge(url, f"the response is {int(declared) / 1e6:.1f} MB, over the {limit / 1e6:g} MB limit")
     chunks: list[bytes] = []
     total = 0

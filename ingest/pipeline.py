@@ -69,6 +69,23 @@ def _under(path: str, roots: Sequence[Path]) -> bool:
     return any(p == r or p.is_relative_to(r) for r in roots)
 
 
+def _other_holder(article: Article, stored: ArticleRecord, read: Sequence[Path], failed: Sequence[Path]) -> str | None:
+    """The other file that the stored article of ``article``'s id came from, while it
+    still holds that id. Replacing the article would flip the text its citations cite
+    with every ingest of either file (the folder watcher ingests a changed file alone).
+    A file that is gone was moved, and one this run read without failing no longer holds
+    the id (a JSONL line moved to another file): then the article follows."""
+    held = stored.meta.path
+    if not held or not article.path:
+        return None
+    resolved = Path(held).resolve()
+    if resolved == Path(article.path).resolve() or not resolved.exists():
+        return None
+    if _under(held, read) and not _under(held, failed):
+        return None
+    return held
+
+
 def _embed_missing(embedder: VectorEmbeddings, units: Sequence[Unit], known: dict[str, np.ndarray]) -> set[str]:
     """Embed, in one batch, every unit text not in ``known``; adds them to ``known``."""
     todo: dict[str, str] = {}
@@ -162,18 +179,23 @@ def _sync(
     progress: Progress | None,
 ) -> IngestReport:
     report = IngestReport(failed=list(failed))
+    failed_paths = [Path(f.path).resolve() for f in failed]
+    resolved_roots = [Path(r).resolve() for r in roots]
     # The hash splits every paragraph into sentences: computed once per article.
     todo: list[tuple[Article, str, str]] = []
     for article in articles:
         stored = manifest.get(article.id)
+        if stored and (holder := _other_holder(article, stored, resolved_roots, failed_paths)):
+            report.failed.append(Failure.duplicate(article.path, article.id, holder))
+            continue
         ahash = article_hash(article)
         if stored and stored.article_hash == ahash:
             report.unchanged.append(article.id)
         else:
             todo.append((article, "updated" if stored else "added", ahash))
 
-    done = len(report.unchanged)
     total = len(articles)
+    done = total - len(todo)
     if progress:
         progress(done, total, 0)
     pending: list[tuple[Article, str, str, list[Unit]]] = []
@@ -207,8 +229,6 @@ def _sync(
 
     keep = {a.id for a in articles}
     # A failed file keeps its articles, and so does everything under a folder that failed.
-    failed_paths = [Path(f.path).resolve() for f in failed]
-    resolved_roots = [Path(r).resolve() for r in roots]
     for article_id in sorted(set(manifest) - keep):
         path = manifest[article_id].meta.path
         if path and resolved_roots and not _under(path, resolved_roots):

@@ -31,6 +31,11 @@ class Failure:
         where = f"{self.path}:{self.line}" if self.line else self.path
         return f"{where}: {self.reason}"
 
+    @classmethod
+    def duplicate(cls, path: str, article_id: str, first: str) -> Failure:
+        """An article whose id another file holds: one id cites one text."""
+        return cls(path, None, f"duplicate article id {article_id!r} (first in {first})")
+
 
 def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[Failure]]:
     """Article files under ``paths`` (recursive), sorted for a stable ingest order.
@@ -121,9 +126,7 @@ def load_articles(
         failures.extend(errs)
         for article in parsed:
             if article.id in first_seen:
-                failures.append(
-                    Failure(str(path), None, f"duplicate article id {article.id!r} (first in {first_seen[article.id]})")
-                )
+                failures.append(Failure.duplicate(str(path), article.id, first_seen[article.id]))
                 continue
             first_seen[article.id] = str(path)
             articles.append(article)

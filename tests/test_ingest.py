@@ -14,7 +14,7 @@ from vectorstore.readindex import Reader
 from vectorstore.records import ParagraphView
 from vectorstore.writer import Writer
 
-from .conftest import SEED, json_lines, needs_seed, run_cli
+from .conftest import SEED, json_lines, needs_seed, run_cli, write_jsonl
 
 ARTICLE = """date 2024-02 BONN (Test) - Die Stadt Bonn baut eine neue Seilbahn über den Rhein. \
 Sie soll 2027 fertig sein.
@@ -225,6 +225,61 @@ def test_a_file_that_turns_bad_does_not_lose_what_was_stored(tmp_path, store_set
     report = ingest_paths(store, embedder, [corpus])
     assert report.failed and not report.removed
     assert paragraph(store, "seilbahn#1").text.startswith("Die Stadt Bonn")
+
+
+def test_a_file_with_an_id_another_file_holds_is_refused_when_ingested_alone(
+    tmp_path, store_settings, embedder, monkeypatch
+):
+    """The folder watcher ingests a changed file alone: had it replaced the article that
+    another file holds, each later ingest would flip the text one citation id cites."""
+    corpus = tmp_path / "corpus"
+    first = write(corpus / "2023", "bericht.txt", ARTICLE)
+    second = write(corpus / "2024", "bericht.txt", "Ein anderer Bericht über Kartoffeln. Sie wachsen gut.")
+    store = Chroma(store_settings)
+    folder = ingest_paths(store, embedder, [corpus])
+    assert folder.added == ["bericht"] and [f.path for f in folder.failed] == [str(second)]
+
+    alone = ingest_paths(store, embedder, [second])
+    assert not alone.changed
+    assert [str(f) for f in alone.failed] == [f"{second}: duplicate article id 'bericht' (first in {first})"]
+    assert paragraph(store, "bericht#1").text.startswith("Die Stadt Bonn")
+
+    # The stored file itself, given relative to the working directory, is no duplicate.
+    monkeypatch.chdir(tmp_path)
+    relative = ingest_paths(store, embedder, [first.relative_to(tmp_path)])
+    assert relative.updated == ["bericht"] and not relative.failed
+
+
+def test_an_article_whose_file_moved_follows_it(tmp_path, store_settings, embedder):
+    corpus = tmp_path / "corpus"
+    first = write(corpus / "2023", "bericht.txt", ARTICLE)
+    store = Chroma(store_settings)
+    ingest_paths(store, embedder, [first])
+    (corpus / "archiv").mkdir()
+    moved = first.rename(corpus / "archiv" / "bericht.txt")
+    report = ingest_paths(store, embedder, [moved])
+    assert report.updated == ["bericht"] and not report.failed
+
+    # Now the moved file holds the id; once it is deleted, another file may take it over.
+    second = write(corpus / "2024", "bericht.txt", "Ein anderer Bericht über Kartoffeln. Sie wachsen gut.")
+    assert f"(first in {moved})" in str(ingest_paths(store, embedder, [second]).failed[0])
+    moved.unlink()
+    report = ingest_paths(store, embedder, [second])
+    assert report.updated == ["bericht"] and not report.failed
+    assert paragraph(store, "bericht#1").text.startswith("Ein anderer Bericht")
+
+
+def test_a_jsonl_line_moved_to_another_file_follows_it(tmp_path, store_settings, embedder):
+    """Its old file still exists, but the ingest read it without finding the id."""
+    corpus = tmp_path / "corpus"
+    rows = [{"id": "gut", "text": "Ein Artikel über Kartoffeln."}, {"id": "zug", "text": "Ein Artikel über Züge."}]
+    write_jsonl(corpus / "a.jsonl", rows)
+    store = Chroma(store_settings)
+    ingest_paths(store, embedder, [corpus])
+    write_jsonl(corpus / "a.jsonl", rows[:1])
+    write_jsonl(corpus / "b.jsonl", rows[1:])
+    report = ingest_paths(store, embedder, [corpus])
+    assert report.updated == ["zug"] and not report.failed
 
 
 def test_a_rebuild_that_would_drop_articles_stops_and_keeps_the_index(tmp_path, store_settings, embedder, capsys):

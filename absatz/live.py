@@ -96,6 +96,11 @@ WATCHER = "live:watcher"
 POLLER = "live:feeds"
 LEAD_CHARS = 200
 BUSY_RETRY_S = 5.0
+# A live ingest that failed (the store unreachable, the disk full, the child crashed) is
+# tried again after busy_retry_s × 2, × 4, … up to FAILED_RETRY_MAX_S, FAILED_RETRIES
+# times: a watched file or a feed's article is written once and would not come again.
+FAILED_RETRIES = 8
+FAILED_RETRY_MAX_S = 900.0
 OWN_WRITES_TTL_S = 600.0
 
 
@@ -192,6 +197,7 @@ class _Job:
     actor: str
     action: str
     future: asyncio.Future[LiveBatch] | None = None
+    failures: int = 0  # failed ingests of these paths so far
 
 
 @dataclass
@@ -427,9 +433,10 @@ class LiveService:
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(_until_closing(state), self.busy_retry_s)
                 continue
-            except Exception as exc:  # audited by the core; the next change tries again
+            except Exception as exc:  # audited by the core
                 log.warning("live ingest of %d path(s) failed: %s", len(targets), exc)
                 self._fail(jobs, exc)
+                self._retry_later(state, jobs)
                 continue
             finally:
                 self.ingesting = None
@@ -442,6 +449,29 @@ class LiveService:
                 if job.future is not None and not job.future.done():
                     job.future.set_result(batch)
             await self._deliver(batch)
+
+    def _retry_later(self, state: _State, jobs: list[_Job]) -> None:
+        """Queue the failed jobs' paths again after a backoff (their callers were told of
+        the failure; the retry answers no one)."""
+        again = [_Job(job.paths, job.actor, job.action, failures=job.failures + 1) for job in jobs]
+        given_up = [job for job in again if job.failures > FAILED_RETRIES]
+        if given_up:
+            log.warning(
+                "live ingest of %d path(s) failed %d times: left for the next /reingest or absatz ingest",
+                sum(len(job.paths) for job in given_up),
+                FAILED_RETRIES + 1,
+            )
+        again = [job for job in again if job.failures <= FAILED_RETRIES]
+        if not again:
+            return
+        delay = min(self.busy_retry_s * 2 ** max(job.failures for job in again), FAILED_RETRY_MAX_S)
+
+        def requeue() -> None:
+            if state is self._state and not state.closing:
+                state.queue.extend(again)
+                state.wake.set()
+
+        asyncio.get_running_loop().call_later(delay, requeue)
 
     @staticmethod
     def _fail(jobs: list[_Job], exc: BaseException) -> None:

@@ -18,6 +18,7 @@ from absatz.follows import match_follows
 from absatz.live import LiveService, LiveSettings, parse_interval
 from ingest.live.registry import BadInterval
 from ingest.lock import IngestLock, lock_path
+from vectorstore.errors import StoreUnavailable
 
 from .live_helpers import (
     SOLAR,
@@ -147,6 +148,28 @@ async def test_a_live_ingest_waits_while_another_process_holds_the_lock(tmp_path
     assert batch.report.added == ["solar"]
     refused = [e for e in core.audit.recent(10) if e.result.startswith("refused")]
     assert refused and "admin#1, reingest" in refused[0].result
+
+
+async def test_a_live_ingest_that_failed_is_tried_again_without_another_change(tmp_path, embedder):
+    """A watched file is written once: when its ingest fails (the store briefly
+    unreachable), it must not wait for an admin's /reingest."""
+    corpus = copy_corpus(tmp_path)
+    core = build_core(tmp_path, embedder, corpus)
+    calls = []
+    real_ingest = core.ingest
+
+    def ingest(paths, **kwargs):  # the core's ingest; its first run finds the store down
+        calls.append(sorted(p.name for p in paths))
+        if len(calls) == 1:
+            raise StoreUnavailable("Chroma server http://127.0.0.1:9 is not reachable: connection refused")
+        return real_ingest(paths, **kwargs)
+
+    core.ingest = ingest
+    async with Running(core, live_settings(), isolated=False, busy_retry_s=0.2) as live:
+        (corpus / "solar.txt").write_text(SOLAR, encoding="utf-8")
+        batch = await live.next()
+    assert batch.report.added == ["solar"] and calls == [["solar.txt"], ["solar.txt"]]
+    assert "solar#2" in cited(core.ask(SOLAR_QUESTION))
 
 
 async def test_feeds_and_pages_without_a_watcher(tmp_path, embedder, web):

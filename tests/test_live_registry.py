@@ -91,7 +91,15 @@ def test_removing_an_unknown_feed(registry):
 def test_backoff_doubles_per_failure_capped_at_a_day():
     assert [backoff_s(900, n) for n in range(8)] == [900, 1800, 3600, 7200, 14400, 28800, 57600, 86400]
     assert backoff_s(60, 100) == MAX_BACKOFF_S
-    assert backoff_s(7 * 86400, 1) == MAX_BACKOFF_S
+
+
+def test_a_failing_feed_is_never_asked_more_often_than_a_working_one(registry):
+    week = 7 * 86400
+    assert [backoff_s(week, n) for n in (1, 5, 100)] == [week] * 3
+    assert [backoff_s(2 * 86400, n) for n in (0, 1, 2)] == [2 * 86400] * 3
+    registry.add("https://example.com/weekly.xml", interval_s=week)
+    failed = registry.record_failure("https://example.com/weekly.xml", "HTTP 503", retry_after_s=3600)
+    assert failed.next_poll == registry._clock() + week
 
 
 def test_failures_back_off_and_a_success_resets(registry):
@@ -139,6 +147,14 @@ def test_seen_items(registry):
     assert registry.seen_hash("https://a.example/rss", "https://n.example/1") == "h2"
     assert registry.article_for("https://n.example/1") == "n-example-1"
     assert registry.article_for("https://n.example/2") is None
+
+
+def test_a_poll_that_outlives_its_feed_leaves_no_seen_items(registry):
+    registry.add("https://a.example/rss")
+    registry.remove("https://a.example/rss")
+    registry.mark_seen("https://a.example/rss", "https://n.example/1", "h1", "n-example-1")
+    assert registry.seen_count("https://a.example/rss") == 0
+    assert registry.article_for("https://n.example/1") is None
 
 
 def test_the_registry_survives_a_reopen(tmp_path):

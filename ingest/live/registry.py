@@ -81,10 +81,11 @@ class BadInterval(FeedRegistryError):
 
 def backoff_s(interval_s: float, failures: int) -> float:
     """Seconds until the next try after ``failures`` failures in a row: the interval
-    doubled per failure, capped at a day (and never below the interval)."""
+    doubled per failure, capped at a day, but never below the interval (a weekly feed that
+    fails is not asked daily, more often than one that works)."""
     if failures <= 0:
         return float(interval_s)
-    return float(min(max(interval_s, interval_s * 2 ** min(failures, 32)), MAX_BACKOFF_S))
+    return float(min(interval_s * 2 ** min(failures, 32), max(MAX_BACKOFF_S, interval_s)))
 
 
 @dataclass(frozen=True)
@@ -262,13 +263,13 @@ class FeedRegistry:
 
     def record_failure(self, url: str, error: str, retry_after_s: float | None = None) -> Feed:
         """The feed failed: one more failure, next try after the backoff (or the server's
-        ``Retry-After``, when that is longer)."""
+        ``Retry-After``, when that is longer; believed up to a day)."""
         now = self._clock()
         feed = self._existing(url)
         failures = feed.failures + 1
         wait = backoff_s(feed.interval_s, failures)
         if retry_after_s:
-            wait = min(max(wait, retry_after_s), MAX_BACKOFF_S)
+            wait = max(wait, min(retry_after_s, MAX_BACKOFF_S))
         with self._lock:
             self._db.execute(
                 "UPDATE feeds SET last_error = ?, last_error_at = ?, failures = ?, next_poll = ? WHERE url = ?",
@@ -304,14 +305,17 @@ class FeedRegistry:
         return row[0] if row else None
 
     def mark_seen(self, feed_url: str, item_url: str, content_hash: str, article_id: str = "") -> None:
+        """Remember an item of a registered feed; a poll that outlives its feed's removal
+        must not leave the feed's items behind."""
         now = self._clock()
         with self._lock:
             self._db.execute(
                 "INSERT INTO feed_items (feed_url, item_url, content_hash, article_id, first_seen, last_seen) "
-                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (feed_url, item_url) DO UPDATE SET "
+                "SELECT ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM feeds WHERE url = ?) "
+                "ON CONFLICT (feed_url, item_url) DO UPDATE SET "
                 "content_hash = excluded.content_hash, article_id = excluded.article_id, "
                 "last_seen = excluded.last_seen",
-                (feed_url, item_url, content_hash, article_id, now, now),
+                (feed_url, item_url, content_hash, article_id, now, now, feed_url),
             )
 
     def seen_count(self, feed_url: str) -> int:

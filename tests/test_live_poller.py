@@ -14,11 +14,12 @@ import pytest
 
 from ingest.live.extract import ExtractError
 from ingest.live.fetch import Fetcher, FetchPolicy, Refused
-from ingest.live.poller import Poller
+from ingest.live.poller import Poller, PollReport
 from ingest.live.registry import FeedRegistry
 from ingest.parse import parse_markdown
 from ingest.sources import load_articles
 
+from .live_helpers import wait_until
 from .test_live_registry import SimClock
 from .web_server import PAGES, expected_page, rss, web
 
@@ -42,9 +43,9 @@ def live(tmp_path, web):
 
 
 @contextlib.asynccontextmanager
-async def poller_for(live: Live, timeout_s: float = 30):
+async def poller_for(live: Live, timeout_s: float = 30, **options: int):
     async with Fetcher(FetchPolicy(allow_private=True, timeout_s=timeout_s)) as fetcher:
-        yield Poller(live.registry, live.corpus, fetcher, clock=live.clock)
+        yield Poller(live.registry, live.corpus, fetcher, clock=live.clock, **options)
 
 
 def expected_paragraphs(name: str) -> list[tuple[str, str]]:
@@ -328,6 +329,111 @@ async def test_item_problems_are_noted_and_the_rest_is_ingested(live):
         await poller.poll_due()
     assert web.hits["/fr/budget.html"] == web.hits["/video/sturm.html"] == web.hits[waerme[len(web.base) :]] == 0
     assert web.hits["/status/500"] == 1 and web.hits["/status/404"] == 1  # the 404 is the new item's
+
+
+async def test_an_item_whose_page_failed_for_now_is_retried_while_the_feed_is_unchanged(live):
+    web = live.web
+    path = expected_page("waermenetz")["path"]
+    web.set(path, "Wartung, bitte später", "text/plain", status=503)
+    item = {"title": "Wärmenetz", "link": web.url(path), "date": "Fri, 14 Mar 2025 06:30:00 +0100"}
+    web.set("/feeds/live.xml", rss("Live", [item]), FEED_TYPE)
+    live.registry.add(web.url("/feeds/live.xml"), interval_s=300)
+    async with poller_for(live) as poller:
+        (first,) = (await poller.poll_due()).outcomes
+        assert first.written == () and first.notes == (f"item {web.url(path)}: HTTP 503",)
+        url = web.page("waermenetz")  # the page is back, the feed unchanged
+        live.clock.advance(300)
+        (second,) = (await poller.poll_due()).outcomes
+        assert second.status == "ok" and [a.url for a in second.written] == [url]
+        live.clock.advance(300)
+        (third,) = (await poller.poll_due()).outcomes
+    assert third.status == "not-modified"  # nothing left to retry: the feed's validators count again
+    assert web.hits[path] == 2
+
+
+async def test_an_item_refused_while_robots_txt_was_unavailable_is_tried_again(live):
+    """'robots.txt unavailable; trying again later' must be true for the item too."""
+    web = live.web
+    url = web.page("waermenetz")
+    web.set("/robots.txt", "Wartung", "text/plain", status=503)
+    item = {"title": "Wärmenetz", "link": url, "date": "Fri, 14 Mar 2025 06:30:00 +0100"}
+    web.set("/feeds/live.xml", rss("Live", [item]), FEED_TYPE)
+    live.registry.add(web.url("/feeds/live.xml"), interval_s=300)
+    async with Fetcher(FetchPolicy(allow_private=True, timeout_s=30), monotonic=live.clock) as fetcher:
+        poller = Poller(live.registry, live.corpus, fetcher, clock=live.clock)
+        (first,) = (await poller.poll_due()).outcomes
+        assert first.written == () and first.notes[0].endswith("robots.txt unavailable (HTTP 503); trying again later")
+        web.set("/robots.txt", "User-agent: *\nDisallow: /private/\n", "text/plain")
+        live.clock.advance(600)
+        (second,) = (await poller.poll_due()).outcomes
+    assert [a.url for a in second.written] == [url]
+
+
+async def test_a_long_feed_is_read_newest_first_and_the_rest_at_the_next_poll(live):
+    """Oldest first, as news sitemaps often are; an item without a date comes after the dated ones."""
+    web = live.web
+    days = ["01", "02", "", "03", "04"]
+    items = [
+        {"title": f"Nr. {i}", "link": web.url(f"/a/{i}.html"), "date": f"{day} Jun 2025 10:00:00 +0000" if day else ""}
+        for i, day in enumerate(days)
+    ]  # no such pages: each one a note, and not asked for again
+    web.set("/feeds/long.xml", rss("Lang", items), FEED_TYPE)
+    live.registry.add(web.url("/feeds/long.xml"), interval_s=300)
+
+    def asked() -> list[int]:
+        return [i for i in range(len(days)) if web.hits[f"/a/{i}.html"]]
+
+    async with poller_for(live, max_items=3) as poller:
+        (first,) = (await poller.poll_due()).outcomes
+        assert asked() == [1, 3, 4] and first.items == 3
+        note = "5 new or changed items: the newest 3 read, 2 left for the next poll"
+        assert first.notes[0] == note and note in first.line()
+        assert live.registry.get(web.url("/feeds/long.xml")).last_error == f"4 notes; first: {note}"
+        web.reset_counts()
+        live.clock.advance(300)
+        (second,) = (await poller.poll_due()).outcomes
+        assert asked() == [0, 2] and second.items == 5 and not any("left for" in n for n in second.notes)
+        live.clock.advance(300)
+        (third,) = (await poller.poll_due()).outcomes
+    assert third.status == "not-modified"
+
+
+async def test_a_feed_removed_while_it_is_polled_stops_no_other_feed(live):
+    """The real loop: the removed feed's poll ends quietly and the others are polled on."""
+    web = live.web
+    web.set("/feeds/live.xml", rss("Live", []), FEED_TYPE)
+    live.registry.add(web.url("/hang"))
+    live.registry.add(web.url("/feeds/live.xml"))
+    reports: asyncio.Queue[PollReport] = asyncio.Queue()
+    stop = asyncio.Event()
+    async with poller_for(live) as poller:
+        loop = asyncio.create_task(poller.run_forever(stop, reports.put))
+
+        async def next_report() -> PollReport:
+            """The loop's next report, or what ended the loop instead."""
+            got = asyncio.ensure_future(reports.get())
+            await asyncio.wait([got, loop], timeout=60, return_when=asyncio.FIRST_COMPLETED)
+            if got.done():
+                return got.result()
+            got.cancel()
+            if loop.done():
+                loop.result()
+            raise AssertionError(f"no report within 60 s; the loop: {loop}")
+
+        first = await next_report()
+        assert [o.feed_url for o in first.outcomes] == [web.url("/feeds/live.xml")]
+        await wait_until(lambda: web.hits["/hang"] == 1, 60, "the hanging feed's request")
+        live.registry.remove(web.url("/hang"))
+        web.release.set()
+        (removed,) = (await next_report()).outcomes
+        assert (removed.status, removed.line()) == ("removed", f"{web.url('/hang')}: removed, skipped")
+        assert live.registry.get(web.url("/hang")) is None
+        live.clock.advance(900)
+        poller.wake()
+        (again,) = (await next_report()).outcomes
+        assert (again.feed_url, again.status) == (web.url("/feeds/live.xml"), "not-modified")
+        stop.set()
+        await asyncio.wait_for(loop, 30)
 
 
 async def test_a_failing_feed_backs_off_on_simulated_time(live):

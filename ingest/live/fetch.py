@@ -55,15 +55,33 @@ class FetchError(LiveError):
 
     key = "fetch"
 
+    @property
+    def permanent(self) -> bool:
+        """Asking again will not help; otherwise (timeouts, resets) it may pass by itself."""
+        return False
+
 
 class Refused(FetchError):
-    """Not fetched on purpose: scheme, address (SSRF guard) or robots.txt."""
+    """Not fetched on purpose: scheme, address (SSRF guard) or robots.txt; ``for_now``
+    when the refusal is a robots.txt that could not be read, which may pass."""
 
     key = "fetch_refused"
+
+    def __init__(self, url: str, reason: str, *, for_now: bool = False):
+        super().__init__(url, reason)
+        self.for_now = for_now
+
+    @property
+    def permanent(self) -> bool:
+        return not self.for_now
 
 
 class TooLarge(FetchError):
     key = "fetch_too_large"
+
+    @property
+    def permanent(self) -> bool:
+        return True
 
 
 class Timeout(FetchError):
@@ -261,6 +279,7 @@ class _Robots:
     parser: RobotFileParser
     fetched: float
     note: str = ""  # why everything is disallowed, when it is
+    for_now: bool = False  # the robots.txt could not be read: asked again in 10 minutes
 
 
 class Fetcher:
@@ -428,7 +447,7 @@ class Fetcher:
         key = f"{url.scheme}://{url.netloc.decode('ascii')}"
         robots = await self._robots_for(key)
         if robots.note:
-            raise Refused(str(url), robots.note)
+            raise Refused(str(url), robots.note, for_now=robots.for_now)
         if not robots.parser.can_fetch(ROBOTS_AGENT, str(url)):
             raise Refused(str(url), "robots.txt disallows fetching this page")
 
@@ -441,6 +460,7 @@ class Fetcher:
                 return cached
             parser = RobotFileParser()
             note = ""
+            for_now = False
             try:
                 result = await self._follow(
                     f"{key}/robots.txt", {"Accept": "text/plain"}, self.policy.robots_max_bytes, page=False
@@ -450,17 +470,17 @@ class Fetcher:
                 if exc.status in (401, 403):
                     note = f"robots.txt answered HTTP {exc.status}: the site refuses robots"
                 elif exc.status >= 500 or exc.status == 429:
-                    note = f"robots.txt unavailable (HTTP {exc.status}); trying again later"
+                    note, for_now = f"robots.txt unavailable (HTTP {exc.status}); trying again later", True
                 else:
                     parser.allow_all = True  # type: ignore[attr-defined]  # no robots.txt: all allowed
             except TooLarge:
                 parser.allow_all = True  # type: ignore[attr-defined]  # oversized: treated as no rules
             except FetchError as exc:
-                note = f"robots.txt unavailable ({exc.reason}); trying again later"
+                note, for_now = f"robots.txt unavailable ({exc.reason}); trying again later", True
             if note:
                 parser.disallow_all = True  # type: ignore[attr-defined]
             parser.modified()
-            robots = self._robots[key] = _Robots(parser, now, note)
+            robots = self._robots[key] = _Robots(parser, now, note, for_now)
             if len(self._robots) > 2000:  # a bounded cache: forget the oldest host
                 self._robots.pop(next(iter(self._robots)))
             return robots

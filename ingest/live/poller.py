@@ -1,11 +1,12 @@
 """Polling the registered feeds: new or changed items become article files in the corpus.
 
 Each feed is polled on its own: a feed that fails records its error and backs off
-(interval × 2^failures, capped at a day) and never holds up another one. New or
-changed items are fetched (unless the item carries the full text), extracted and
-written as Markdown files into the corpus folder; what was written is returned, so the
-caller can run the ingest and announce the articles. Nothing here ingests or talks to
-Discord. The clock is injected so backoff and due times are tested on simulated time.
+(interval × 2^failures, capped at a day or at its interval when longer) and never holds
+up another one. New or changed items are fetched (unless the item carries the full
+text), extracted and written as Markdown files into the corpus folder; what was written
+is returned, so the caller can run the ingest and announce the articles. Nothing here
+ingests or talks to Discord. The clock is injected so backoff and due times are tested
+on simulated time.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import asyncio
 import inspect
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,9 +30,9 @@ from .extract import (
     extract_fragment,
 )
 from .feeds import FeedError, FeedItem, parse_feed
-from .fetch import Fetcher, FetchError, HTTPStatus, Refused, TooLarge
+from .fetch import Fetcher, FetchError, HTTPStatus
 from .files import write_article
-from .registry import Feed, FeedRegistry
+from .registry import Feed, FeedRegistry, UnknownFeed
 from .urls import article_id_for, canonical_url
 
 log = logging.getLogger(__name__)
@@ -69,7 +70,7 @@ class FeedOutcome:
     """How one feed's poll went: one line for the audit log via :meth:`line`."""
 
     feed_url: str
-    status: str  # "ok", "not-modified" or "failed"
+    status: str  # "ok", "not-modified", "failed" or "removed" (while it was polled)
     items: int = 0
     written: tuple[NewArticle, ...] = ()
     error: str = ""
@@ -84,6 +85,9 @@ class FeedOutcome:
             return one_line(f"{self.feed_url}: failed: {self.error}", 500)
         if self.status == "not-modified":
             return f"{self.feed_url}: not modified"
+        if self.status == "removed":
+            done = f"{len(self.written)} article(s) written" if self.written else "skipped"
+            return f"{self.feed_url}: removed, {done}"
         text = f"{self.feed_url}: {self.items} item(s), {len(self.written)} article(s) written"
         if self.notes:
             text += f"; {len(self.notes)} note(s): " + "; ".join(self.notes[:3])
@@ -181,10 +185,15 @@ class Poller:
                 return await self._poll(feed, shared)
             except asyncio.CancelledError:
                 raise
+            except UnknownFeed:  # removed while it was polled: nothing to record its outcome in
+                return FeedOutcome(feed.url, "removed")
             except Exception as exc:  # a bug must not stop the other feeds
                 log.exception("polling %s failed", feed.url)
                 error = f"internal error: {type(exc).__name__}: {exc}"
-                self.registry.record_failure(feed.url, error)
+                try:
+                    self.registry.record_failure(feed.url, error)
+                except Exception:  # removed meanwhile, or the database fails: the outcome still says it
+                    log.exception("recording the failure of %s failed", feed.url)
                 return FeedOutcome(feed.url, "failed", error=one_line(error))
 
     async def _poll(self, feed: Feed, shared: _Round) -> FeedOutcome:
@@ -206,27 +215,58 @@ class Poller:
             self.registry.record_failure(feed.url, exc.reason)
             return FeedOutcome(feed.url, "failed", error=exc.reason)
 
-        items = parsed.items[: self.max_items]
-        results = await asyncio.gather(*(self._item(feed, parsed.title, item, shared) for item in items))
+        new, left = self._to_read(feed, parsed.items)
+        notes = list(parsed.notes)
+        if left:
+            notes.append(
+                f"{len(new) + left} new or changed items: the newest {len(new)} read, {left} left for the next poll"
+            )
+        results = await asyncio.gather(*(self._item(feed, parsed.title, item, seen, shared) for item, seen in new))
         written = [r for r in results if isinstance(r, NewArticle)]
-        notes = list(parsed.notes) + [r for r in results if isinstance(r, str)]
-        self.registry.record_success(
-            feed.url,
-            etag=result.etag,
-            last_modified=result.last_modified,
-            title=parsed.title,
-            articles=sum(1 for a in written if a.feed_url == feed.url),
-            note=notes[0] if len(notes) == 1 else (f"{len(notes)} notes; first: {notes[0]}" if notes else ""),
-        )
-        return FeedOutcome(feed.url, "ok", items=len(items), written=tuple(written), notes=tuple(notes))
+        skipped = [r for r in results if isinstance(r, _ItemSkipped)]
+        notes += [r.note for r in skipped]
+        # Work left for later must not be answered with a 304 next time: without the
+        # validators the feed is read again and those items with it.
+        later = left > 0 or any(not r.permanent for r in skipped)
+        status = "ok"
+        try:
+            self.registry.record_success(
+                feed.url,
+                etag="" if later else result.etag,
+                last_modified="" if later else result.last_modified,
+                title=parsed.title,
+                articles=sum(1 for a in written if a.feed_url == feed.url),
+                note=notes[0] if len(notes) == 1 else (f"{len(notes)} notes; first: {notes[0]}" if notes else ""),
+            )
+        except UnknownFeed:  # removed while it was polled: what it wrote is in the corpus all the same
+            status = "removed"
+        return FeedOutcome(feed.url, status, items=len(parsed.items) - left, written=tuple(written), notes=tuple(notes))
 
-    async def _item(self, feed: Feed, feed_title: str, item: FeedItem, shared: _Round) -> NewArticle | str | None:
-        """A new or changed item → its article file. Returns the written article, a note
-        (one line) when the item could not be used, or ``None`` when there was nothing to do."""
+    def _to_read(self, feed: Feed, items: Sequence[FeedItem]) -> tuple[list[tuple[FeedItem, str | None]], int]:
+        """The new or changed items to read now, each with the hash it was seen with before
+        (``None``: never seen), and how many more are left for the next poll; unchanged
+        items are neither fetched nor written.
+
+        Of more than ``max_items``, the newest by date (a news sitemap lists its oldest
+        first). The sort is stable: undated items come after the dated ones, and equals
+        keep the feed's order (feeds list their newest first).
+        """
+        new = []
+        for item in items:
+            seen = self.registry.seen_hash(feed.url, item.url)
+            if seen != item.content_hash:
+                new.append((item, seen))
+        if len(new) <= self.max_items:
+            return new, 0
+        newest = sorted(new, key=lambda pair: pair[0].date, reverse=True)
+        return newest[: self.max_items], len(new) - self.max_items
+
+    async def _item(
+        self, feed: Feed, feed_title: str, item: FeedItem, seen: str | None, shared: _Round
+    ) -> NewArticle | _ItemSkipped | None:
+        """A new or changed item → its article file. Returns the written article, why the
+        item could not be used (its note is one line), or ``None`` when there was nothing to do."""
         digest = item.content_hash
-        seen = self.registry.seen_hash(feed.url, item.url)
-        if seen == digest:
-            return None  # unchanged: not fetched, not written
         if seen is None and item.url not in shared.tasks:
             other = self.registry.article_for(item.url)
             if other:  # another feed brought this article already
@@ -240,7 +280,7 @@ class Poller:
         except _ItemSkipped as exc:
             if exc.permanent:  # retried only when the item changes
                 self.registry.mark_seen(feed.url, item.url, digest, "")
-            return exc.note
+            return exc
         self.registry.mark_seen(feed.url, item.url, digest, article_id)
         return written
 
@@ -259,8 +299,7 @@ class Poller:
         except ExtractError as exc:
             raise _ItemSkipped(f"item {item.url}: {exc.reason}", permanent=True) from None
         except FetchError as exc:
-            permanent = isinstance(exc, Refused | TooLarge) or (isinstance(exc, HTTPStatus) and exc.permanent)
-            raise _ItemSkipped(f"item {item.url}: {exc.reason}", permanent=permanent) from None
+            raise _ItemSkipped(f"item {item.url}: {exc.reason}", permanent=exc.permanent) from None
         web = self._complete(web, feed, feed_title, item)
         return article_id_for(web.url), await self._write(web, feed.url)
 
@@ -363,7 +402,7 @@ class Poller:
                     continue
                 for url, _ in finished:
                     del running[url]
-                report = PollReport(tuple(t.result() for _, t in finished))
+                report = PollReport(tuple(_outcome(url, t) for url, t in finished))
                 if on_report:
                     try:
                         maybe = on_report(report)
@@ -376,6 +415,17 @@ class Poller:
             for task in running.values():
                 task.cancel()
             await asyncio.gather(*running.values(), return_exceptions=True)
+
+
+def _outcome(url: str, task: asyncio.Task[FeedOutcome]) -> FeedOutcome:
+    """A finished poll's outcome. A poll records its own failures, so one that raised all
+    the same (a bug, or cancelled from outside) is logged and reported: it must not end the
+    loop, and with it the polling of every feed."""
+    try:
+        return task.result()
+    except (Exception, asyncio.CancelledError) as exc:
+        log.error("polling %s failed", url, exc_info=exc)
+        return FeedOutcome(url, "failed", error=one_line(f"internal error: {type(exc).__name__}: {exc}"))
 
 
 def _host(url: str) -> str:

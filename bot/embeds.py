@@ -32,17 +32,54 @@ COLOUR = discord.Colour(0x2B6CB0)
 ABSTAIN_COLOUR = discord.Colour(0x718096)
 
 
+def plain(text: str) -> str:
+    """Corpus text as Discord shows it verbatim: ``Lehrer*innen und Schüler*innen`` would
+    turn italic, ``~~`` strike through, a quote lose its asterisks."""
+    return discord.utils.escape_markdown(" ".join((text or "").split()))
+
+
+def fit(text: str, limit: int) -> str:
+    """``text`` shortened and escaped (:func:`plain`) within ``limit`` characters: the
+    escapes take room of their own."""
+    room = limit
+    while True:
+        out = plain(shorten(text, room))
+        if len(out) <= limit or room <= 1:
+            return out[:limit]
+        room -= len(out) - limit
+
+
+# Private-use characters that stand for the bold markers while the answer is shortened and
+# escaped: a span cut off by shortening loses its closing one and is then not bolded.
+_OPEN, _CLOSE = "\ue000", "\ue001"
+
+
+def _bolded(text: str) -> str:
+    """The placeholders as bold markers; a span whose end was cut off is not bolded."""
+    if _OPEN in text and _CLOSE not in text:
+        text = text.replace(_OPEN, "")
+    return text.replace(_OPEN, "**").replace(_CLOSE, "**")
+
+
 def _answer_description(a: Answer, limit: int) -> str:
     """The answer with its ``[n]`` markers and the fact asked for in bold; sentences
-    shrink, markers stay attached."""
-    if len(a.answer) + 4 <= limit:
-        return marked(a, "**", "**")
-    parts = re.findall(r"(.*?)(\s*\[\d+\])", a.answer, flags=re.S) or [(a.answer, "")]
+    shrink, markers stay attached, and what the article says is shown, not formatted."""
+    text = marked(a, _OPEN, _CLOSE)
+    whole = _bolded(discord.utils.escape_markdown(text))
+    if len(whole) <= limit:
+        return whole
+    parts = re.findall(r"(.*?)(\s*\[\d+\])", text, flags=re.S) or [(text, "")]
     budget = max(40, (limit - 4 - sum(len(m) + 1 for _, m in parts)) // len(parts))
-    text = " ".join(shorten(text, budget) + marker for text, marker in parts)[: limit - 4]
-    if a.span is not None and a.span.text in text:  # shortened: bold the span if it survived
-        text = text.replace(a.span.text, f"**{a.span.text}**", 1)
-    return text
+    while True:
+        out = _bolded(" ".join(plain(shorten(x, budget)) + marker for x, marker in parts))
+        if len(out) <= limit or budget <= 40:
+            break
+        budget = max(40, budget - (len(out) - limit) // len(parts) - 1)
+    if len(out) > limit:  # forty characters a sentence do not fit: cut, never half a marker
+        out = out[:limit].rstrip("\\")
+        if out.count("**") % 2:
+            out = out.replace("**", "")
+    return out
 
 
 def lines_within(lines: list[str], limit: int) -> str:
@@ -100,7 +137,7 @@ def citation_field(c: Citation, room: int, name_limit: int = 200) -> tuple[str, 
     id_line = f"\n`{c.id}`"
     if link and len(id_line) + len(link) + 3 + 60 <= min(FIELD_VALUE, room):  # the quote keeps room
         id_line += f" · {link}"
-    quote = shorten(c.quote, max(20, min(FIELD_VALUE, room) - len(id_line) - 2))
+    quote = fit(c.quote, max(20, min(FIELD_VALUE, room) - len(id_line) - 2))
     return name, f"> {quote}{id_line}"
 
 
@@ -153,11 +190,13 @@ def paragraph_embed(view: SourceView, language: str) -> discord.Embed:
     """The whole paragraph, with the ones before and after in short, as ``/source`` shows it."""
     p, before, after = view.paragraph, view.before, view.after
     context_limit = 500
-    head = f"**{shorten(p.heading, HEADING)}**\n\n" if p.heading else ""
-    pre = f"-# ¶{before.paragraph}\n{shorten(before.text, context_limit)}\n\n" if before else ""
-    post = f"\n\n-# ¶{after.paragraph}\n{shorten(after.text, context_limit)}" if after else ""
+    head = f"**{fit(p.heading, HEADING)}**\n\n" if p.heading else ""
+    pre = f"-# ¶{before.paragraph}\n{fit(before.text, context_limit)}\n\n" if before else ""
+    post = f"\n\n-# ¶{after.paragraph}\n{fit(after.text, context_limit)}" if after else ""
     room = DESCRIPTION - len(head) - len(pre) - len(post) - 40
-    text = p.text if len(p.text) <= room else f"{shorten(p.text, room - 20)} {t('shortened', language)}"
+    text = plain(p.text)
+    if len(text) > room:
+        text = f"{fit(p.text, room - 20)} {t('shortened', language)}"
     embed = discord.Embed(
         title=shorten(p.meta.title or p.article_id, TITLE),
         description=f"{head}{pre}**¶{p.paragraph}** {text}{post}",
@@ -172,7 +211,7 @@ def search_embed(query: str, hits: list[Hit], language: str) -> discord.Embed:
     lines = []
     for h in hits:
         sentence = h.sentences[0].text if h.sentences else h.passage
-        lines.append(f"`{h.para_id}` **{shorten(h.title, 80)}**\n{shorten(sentence, 300)}")
+        lines.append(f"`{h.para_id}` **{fit(h.title, 80)}**\n{fit(sentence, 300)}")
     embed = discord.Embed(
         title=shorten(query, TITLE),
         description="\n\n".join(lines)[:DESCRIPTION] or t("no_matches", language),
@@ -184,7 +223,7 @@ def search_embed(query: str, hits: list[Hit], language: str) -> discord.Embed:
 def article_embed(a: ArticleSummary, language: str, related: Sequence[ArticleSummary] = ()) -> discord.Embed:
     embed = discord.Embed(
         title=shorten(a.title or a.article_id, TITLE),
-        description=shorten(byline(a.meta), BYLINE) or None,
+        description=fit(byline(a.meta), BYLINE) or None,
         colour=COLOUR,
         url=web_url(a.url),
     )
@@ -193,10 +232,10 @@ def article_embed(a: ArticleSummary, language: str, related: Sequence[ArticleSum
     if a.headings:
         embed.add_field(
             name=t("headings", language),
-            value=lines_within([f"• {shorten(h, 120)}" for h in a.headings], FIELD_VALUE),
+            value=lines_within([f"• {fit(h, 120)}" for h in a.headings], FIELD_VALUE),
             inline=False,
         )
     if related:
-        lines = [f"{r.date or '—'} · `{r.article_id}` {shorten(r.title, 90)}" for r in related]
+        lines = [f"{r.date or '—'} · `{r.article_id}` {fit(r.title, 90)}" for r in related]
         embed.add_field(name=t("related", language), value=lines_within(lines, FIELD_VALUE), inline=False)
     return embed

@@ -21,7 +21,7 @@ from absatz.live import Feed, FollowMatch, LiveArticle, duration_text
 from absatz.render import shorten
 from absatz.texts import t
 
-from .embeds import COLOUR, DESCRIPTION, FIELD_VALUE, FOOTER, TITLE, TOTAL, lines_within, source_link, web_url
+from .embeds import COLOUR, DESCRIPTION, FIELD_VALUE, FOOTER, TITLE, TOTAL, lines_within, plain, source_link, web_url
 
 PER_MESSAGE = 20
 MAX_ANNOUNCED = 60  # articles listed per batch: three messages of realistic entries
@@ -33,16 +33,12 @@ SHORTENING = ((120, 200), (90, 140), (70, 90), (60, 50), (50, 0), (40, 0))
 SLACK = 50  # a margin under the 6,000 total
 
 
-def _plain(text: str) -> str:
-    return discord.utils.escape_markdown(" ".join((text or "").split()))
-
-
 def article_entry(a: LiveArticle, title_limit: int = 120, lead_limit: int = 200) -> str:
     """``**[title](url)**`` / ``date · source · `id#1` `` / the lead, on one line."""
     link = source_link(a.title or a.article_id, a.url, title_limit)
-    head = f"**{link}**" if link else f"**{_plain(shorten(a.title or a.article_id, title_limit))}**"
-    meta = " · ".join(x for x in (_plain(a.date), _plain(shorten(a.source, 60)), f"`{a.first_citation}`") if x)
-    lead = _plain(shorten(a.lead, lead_limit)) if lead_limit else ""
+    head = f"**{link}**" if link else f"**{plain(shorten(a.title or a.article_id, title_limit))}**"
+    meta = " · ".join(x for x in (plain(a.date), plain(shorten(a.source, 60)), f"`{a.first_citation}`") if x)
+    lead = plain(shorten(a.lead, lead_limit)) if lead_limit else ""
     return "\n".join(x for x in (head, meta, lead) if x)
 
 
@@ -100,7 +96,7 @@ def announcement_messages(articles: Sequence[LiveArticle], language: str) -> lis
         embeds = _message(chunk, title)
         if embeds is None:  # one article alone that does not fit: a URL of ~4,000 characters
             embeds = [
-                discord.Embed(title=title, description=shorten(_plain(chunk[0].title), DESCRIPTION), colour=COLOUR)
+                discord.Embed(title=title, description=shorten(plain(chunk[0].title), DESCRIPTION), colour=COLOUR)
             ]
         messages.append(embeds)
     return messages
@@ -109,13 +105,11 @@ def announcement_messages(articles: Sequence[LiveArticle], language: str) -> lis
 def follow_embed(m: FollowMatch, language: str) -> discord.Embed:
     """The matching paragraph, quoted and cited, with the article linked."""
     link = source_link(m.title or m.article_id, m.url, 150)
-    head = f"**{link}**" if link else f"**{_plain(shorten(m.title or m.article_id, 150))}**"
+    head = f"**{link}**" if link else f"**{plain(shorten(m.title or m.article_id, 150))}**"
     where = " · ".join(
-        x
-        for x in (_plain(m.date), _plain(shorten(m.source, 60)), _plain(shorten(m.heading, 120)), f"¶{m.paragraph}")
-        if x
+        x for x in (plain(m.date), plain(shorten(m.source, 60)), plain(shorten(m.heading, 120)), f"¶{m.paragraph}") if x
     )
-    quote = _plain(shorten(m.quote or m.text, 1500))
+    quote = plain(shorten(m.quote or m.text, 1500))
     description = f"{head}\n{where}\n\n> {quote}\n\n`{m.citation_id}`"
     embed = discord.Embed(
         title=shorten(t("follow_dm_title", language, query=m.follow.query), TITLE),
@@ -155,7 +149,7 @@ def _when(ts: float | None, language: str) -> str:
 def feed_lines(feed: Feed, language: str) -> list[str]:
     first = t("feed_every", language, interval=duration_text(feed.interval_s))
     if feed.category:
-        first += t("feed_category", language, category=_plain(feed.category))
+        first += t("feed_category", language, category=plain(feed.category))
     lines = [
         first,
         t("feed_last_success", language, when=_when(feed.last_success, language)),
@@ -167,7 +161,7 @@ def feed_lines(feed: Feed, language: str) -> list[str]:
                 "feed_last_error",
                 language,
                 when=_when(feed.last_error_at, language),
-                error=_plain(shorten(feed.last_error, 300)),
+                error=plain(shorten(feed.last_error, 300)),
             )
         )
     if feed.failures:

@@ -7,6 +7,7 @@ import discord
 from absatz import SourceView
 from absatz.answer import Answer, Citation
 from absatz.gaps import Gap
+from absatz.question_types import Span
 from bot.cogs.gaps import gaps_embed
 from bot.embeds import answer_embed, article_embed, citation_id_from_field, paragraph_embed, search_embed
 from vectorstore.records import ArticleMeta, ArticleSummary, Hit, ParagraphView, SentenceMatch
@@ -130,6 +131,33 @@ def test_a_shortened_answer_keeps_the_bold_fact_when_it_survives_and_fits():
     embed = answer_embed(a, 0.1)
     within_limits(embed)
     assert embed.description.count("**") == 2 and "[1]" in embed.description
+
+
+def test_article_text_is_shown_verbatim_not_formatted():
+    """German gender stars and a ``~~`` in a quote are text, not Markdown."""
+    sentence = "Lehrer*innen und Schüler*innen sollen mehr Mitsprache erhalten, ~~Kielbus~~ fährt."
+    a = _answer_with_span(f"{sentence} [1]", "Schüler*innen")
+    a = replace(a, citations=[citation(1, sentence)])
+    embed = answer_embed(a, 0.1)
+    assert embed.description == (
+        "Lehrer\\*innen und **Schüler\\*innen** sollen mehr Mitsprache erhalten, \\~\\~Kielbus\\~\\~ fährt. [1]"
+    )
+    assert embed.fields[0].value.startswith("> Lehrer\\*innen und Schüler\\*innen")
+    meta = ArticleMeta(title="Schule", date="2025-02")
+    view = SourceView(ParagraphView("schule#1", "schule", 1, sentence, "Lehrer*innen", meta), None, None)
+    assert "**Lehrer\\*innen**" in paragraph_embed(view, "de").description
+    assert "Lehrer\\*innen und Schüler\\*innen" in paragraph_embed(view, "de").description
+
+
+def test_a_shortened_answer_bolds_the_span_where_it_is_not_an_earlier_match():
+    """The span's text (``1``) also occurs before it (the marker ``[1]``): the bold goes
+    where the span is, or nowhere."""
+    second = "Das Spiel endete 1:0, nach einer langen Nachspielzeit."
+    text = f"{LONG} [1] {second} [1]"
+    start = text.index("1:0")
+    a = replace(_answer_with_span(text, "Das Spiel"), span=Span(start, start + 1, "1"))
+    description = answer_embed(a, 0.1).description
+    assert "[**1**]" not in description and "endete **1**:0" in description
 
 
 def test_runaway_heading_and_dateline_still_fit():

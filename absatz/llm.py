@@ -45,6 +45,9 @@ EXTRAS = {
 }
 _MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 _MARKER_AFTER_END = re.compile(r"([.!?])((?:\s*\[\d+(?:\s*,\s*\d+)*\])+)")
+# A model's own bold or italics: the answer shows the fact asked for in bold itself, and
+# what is left of Markdown is escaped, so "Lehrer*innen" stays a gender star.
+_EMPHASIS = re.compile(r"(\*\*|__|\*(?=\S)|_(?=\S))(\S(?:.*?\S)??)\1(?!\w)")
 
 SYSTEM = """You are absatz, a news assistant. Answer the user's question using ONLY the numbered sources.
 Rules:
@@ -295,6 +298,7 @@ def verify(reply: str, sources: Sequence[str], language: str = "de", embed: Embe
     # "Satz.[1] Satz." and "Satz. [1] Satz." put the marker where the splitter cannot see
     # whose it is: it would check two sentences as one, or give each the next one's source.
     reply = _MARKER_AFTER_END.sub(lambda m: " " + m.group(2).strip() + m.group(1), reply)
+    reply = _EMPHASIS.sub(r"\2", reply)
     embed = _cached(embed) if embed is not None else None
     order: list[int] = []
     kept: list[str] = []

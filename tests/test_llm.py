@@ -103,6 +103,11 @@ def test_markers_are_checked_and_renumbered_by_first_use():
     )
     assert v.sources == [1, 2, 0]
     assert verify("Ganz ohne Quellen.", sources) is None
+    # the model's own emphasis is dropped (the answer bolds the fact itself); a gender star stays
+    bold = verify("Die Radwege kosten **12 Millionen Euro** [3]. Der *Senat* plant Radwege an der Spree [2].", sources)
+    assert bold.text == "Die Radwege kosten 12 Millionen Euro. [1] Der Senat plant Radwege an der Spree. [2]"
+    star = verify("Die Radwege kosten 12 Millionen Euro, sagen Senator*innen [3].", sources)
+    assert star is not None and "Senator*innen" in star.text
     assert verify("NOT_IN_SOURCES", sources) is None
 
 

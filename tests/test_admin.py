@@ -141,6 +141,19 @@ async def test_reingest_shows_progress_and_summary_then_answers_the_new_article(
     assert ("admin", "reingest") in [(a, b) for a, b, _ in audit(simcord_bot)]
 
 
+async def test_a_reingest_longer_than_the_interactions_fifteen_minutes_still_shows_its_summary(server, simcord_bot):
+    """Discord refuses edits through an interaction's token after 15 minutes (401, code
+    50027): the summary then replaces the progress message through the channel."""
+    env, guild, channel, admin, reader = server
+    (simcord_bot.settings.ingest.corpus_dir / "2025-08-solar-rostock.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+    env.inject_error(
+        "PATCH", "/webhooks/*/messages/@original", status=401, code=50027, message="Invalid Webhook Token", times=None
+    )
+    result = await admin.slash(channel, "reingest")
+    *_, (_, final) = message_edits(env, result.response.message.id)
+    assert final.startswith("✅") and "1 added" in final and "8 unchanged" in final
+
+
 async def test_second_reingest_is_told_who_runs_and_questions_keep_being_answered(server, simcord_bot):
     env, guild, channel, admin, reader = server
     (simcord_bot.settings.ingest.corpus_dir / "2025-08-solar-rostock.txt").write_text(NEW_ARTICLE, encoding="utf-8")

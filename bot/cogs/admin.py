@@ -73,6 +73,30 @@ class ConfirmRemove(discord.ui.View):
         await interaction.response.edit_message(content=t("cancelled", self.language), view=None)
 
 
+async def _finish(interaction: discord.Interaction, message_id: int, content: str) -> None:
+    """The ingest's last word in its progress message; past the interaction's 15 minutes
+    through the channel with the bot's token, and as a new message if even that fails."""
+    try:
+        await interaction.edit_original_response(content=content)
+        return
+    except discord.HTTPException as exc:
+        log.info("the ingest's interaction has expired (%s); its summary goes through the channel", exc)
+    channel = interaction.channel
+    if isinstance(channel, discord.TextChannel | discord.Thread | discord.VoiceChannel):
+        try:
+            await channel.get_partial_message(message_id).edit(content=content)
+            return
+        except discord.HTTPException as exc:
+            log.info("the ingest's progress message cannot be edited (%s): its summary is sent", exc)
+    if isinstance(channel, discord.abc.Messageable):
+        try:
+            await channel.send(content, allowed_mentions=discord.AllowedMentions.none())
+            return
+        except discord.HTTPException as exc:
+            log.warning("the ingest's summary could not be sent (%s)", exc)
+    log.warning("the ingest's summary was not shown: %s", content)
+
+
 class Admin(commands.Cog):
     def __init__(self, bot) -> None:
         self.bot = bot
@@ -154,6 +178,9 @@ class Admin(commands.Cog):
         self.running = interaction.user.mention
         try:
             await interaction.response.send_message(progress_text(0, 0, 0, 0, language))
+            # Its id, to edit it with the bot's own token once the interaction's has
+            # expired (15 minutes): a large re-ingest takes longer.
+            original = await interaction.original_response()
 
             async def show(done: int, total: int, paragraphs: int, elapsed: float) -> None:
                 try:
@@ -166,9 +193,9 @@ class Admin(commands.Cog):
             try:
                 report = await self.run_ingest(str(interaction.user), show)
             except AbsatzError as exc:
-                await interaction.edit_original_response(content=f"⛔ {error_text(exc, language)}"[:MESSAGE])
+                await _finish(interaction, original.id, f"⛔ {error_text(exc, language)}"[:MESSAGE])
                 return
-            await interaction.edit_original_response(content=summary_text(report, language))
+            await _finish(interaction, original.id, summary_text(report, language))
             await self._announce(report, str(interaction.user), "reingest")
         finally:
             self.running = None

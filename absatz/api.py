@@ -31,7 +31,7 @@ from vectorstore.embeddings import VectorEmbeddings
 from vectorstore.errors import NoIndex, UnknownCitation
 from vectorstore.filters import Filter
 from vectorstore.generations import Generations
-from vectorstore.readindex import Reader
+from vectorstore.readindex import Reader, ReadIndex
 from vectorstore.records import ArticleSummary, Hit, ParagraphView, citation_id, parse_citation_id
 from vectorstore.related import related
 from vectorstore.search import Searcher
@@ -57,6 +57,32 @@ class SourceView:
     paragraph: ParagraphView
     before: ParagraphView | None
     after: ParagraphView | None
+
+
+@dataclass(frozen=True)
+class QuotedSource:
+    """What an answer's source button shows: the paragraph that holds the quote the
+    answer showed, which after a re-ingest may no longer be the cited one."""
+
+    view: SourceView
+    cited: int  # the paragraph number the answer cited
+    quote_found: bool  # False: no paragraph of the article holds the quote now; view is the cited one
+
+    @property
+    def moved(self) -> bool:
+        """The article changed: the quote is now in another paragraph than the cited one."""
+        return self.quote_found and self.view.paragraph.paragraph != self.cited
+
+
+def quote_needle(quote: str) -> str:
+    """What of a shown quote must be found in a paragraph: whitespace normalised, and of a
+    quote shortened with an ellipsis the part before it."""
+    return " ".join(quote.split()).split("…", 1)[0].strip()
+
+
+def holds(text: str, needle: str) -> bool:
+    """``text`` contains ``needle`` (a :func:`quote_needle`), whitespace normalised."""
+    return bool(needle) and needle in " ".join(text.split())
 
 
 @dataclass(frozen=True)
@@ -219,8 +245,11 @@ class Absatz:
 
     def source(self, cid: str) -> SourceView:
         """The paragraph behind a citation id, with the ones before and after it."""
+        return self._source(self.searcher.view().index, cid)
+
+    @staticmethod
+    def _source(index: ReadIndex, cid: str) -> SourceView:
         article_id, n = parse_citation_id(cid)
-        index = self.searcher.view().index
         paragraph = index.paragraph(cid)
 
         def neighbour(m: int) -> ParagraphView | None:
@@ -230,6 +259,50 @@ class Absatz:
                 return None
 
         return SourceView(paragraph, neighbour(n - 1), neighbour(n + 1))
+
+    def find_paragraph(self, article_id: str, text: str, *, near: int | None = None) -> ParagraphView | None:
+        """The paragraph of the article, as it is now, that contains ``text`` (compared
+        whitespace normalised; of a text shortened with "…" the part before it): of
+        several, the one nearest paragraph ``near``. None when none does, the text is
+        empty or the article is gone."""
+        return self._find_paragraph(self.searcher.view().index, article_id, text, near)
+
+    @staticmethod
+    def _find_paragraph(index: ReadIndex, article_id: str, text: str, near: int | None) -> ParagraphView | None:
+        needle = quote_needle(text)
+        if not needle:
+            return None
+        vectors = index.vectors
+        row = vectors.article_row(article_id)
+        if row is None:
+            return None
+        first, end = vectors.article_paragraphs(row)
+        numbers = sorted(int(vectors.para_number[r]) for r in range(first, end))
+        if near is not None:
+            numbers.sort(key=lambda m: abs(m - near))
+        for m in numbers:
+            try:
+                paragraph = index.paragraph(citation_id(article_id, m))
+            except UnknownCitation:
+                continue
+            if holds(paragraph.text, needle):
+                return paragraph
+        return None
+
+    def source_of_quote(self, cid: str, quote: str) -> QuotedSource:
+        """What an answer's source button shows for citation ``cid`` whose quote the
+        answer showed: the cited paragraph while it holds the quote; after the article
+        changed, the paragraph that holds it now (``moved``), or the cited paragraph as it
+        is now when none does (``quote_found`` False). :class:`UnknownCitation` when
+        neither the quote nor the cited paragraph is there any more."""
+        article_id, n = parse_citation_id(cid)
+        index = self.searcher.view().index  # one version of the corpus for both look-ups
+        if not quote_needle(quote):
+            return QuotedSource(self._source(index, cid), n, True)
+        found = self._find_paragraph(index, article_id, quote, n)
+        if found is None:
+            return QuotedSource(self._source(index, cid), n, False)
+        return QuotedSource(self._source(index, found.para_id), n, True)
 
     def article(self, article_id: str) -> ArticleSummary:
         return self.searcher.view().index.article(article_id)

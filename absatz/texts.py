@@ -291,6 +291,17 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "You do not follow “{query}” (`/following` lists your queries).",
     },
     "error.follow_empty": {"de": "Bitte gib eine Suche mit Wörtern an.", "en": "Please give a query with words in it."},
+    # --- an answer's source button after the article changed ---------------------------
+    "source_moved": {
+        "de": "Der Artikel wurde seit der Antwort geändert; der zitierte Satz steht jetzt in Absatz {n}.",
+        "en": "The article has changed since the answer; the quoted sentence is now in paragraph {n}.",
+    },
+    "source_quote_gone": {
+        "de": "Der Artikel wurde seit der Antwort geändert; der zitierte Satz steht nicht mehr darin. "
+        "Hier Absatz {n}, wie er jetzt lautet.",
+        "en": "The article has changed since the answer; the quoted sentence is no longer in it. "
+        "Here is paragraph {n} as it reads now.",
+    },
 }
 
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, cast
 import discord
 
 from absatz import AbsatzError, Answer
+from absatz.api import QuotedSource
 from absatz.texts import locale_language, t
 
 from .embeds import citation_id_from_field, paragraph_embed
@@ -33,6 +34,30 @@ def _language_of_label(label: str | None, fallback: str) -> str:
     if label and label.startswith("Source"):
         return "en"
     return fallback
+
+
+# What discord.utils.escape_markdown puts a backslash before: undone to compare a shown
+# quote with the article's text.
+_ESCAPED = re.compile(r"\\([\\*_~|`>\[#-])")
+
+
+def quote_from_field(embed: discord.Embed, n: int) -> str:
+    """The quote shown in field ``[n]`` (its ``> `` lines, unescaped), read back from the
+    message like :func:`~bot.embeds.citation_id_from_field`; empty when there is none."""
+    for field in embed.fields:
+        if (field.name or "").startswith(f"[{n}]"):
+            lines = [line[1:].strip() for line in (field.value or "").splitlines() if line.startswith(">")]
+            return _ESCAPED.sub(r"\1", " ".join(lines))
+    return ""
+
+
+def quote_note(shown: QuotedSource, language: str) -> str | None:
+    """A line above the paragraph when the article changed since the answer."""
+    if shown.moved:
+        return t("source_moved", language, n=shown.view.paragraph.paragraph)
+    if not shown.quote_found:
+        return t("source_quote_gone", language, n=shown.view.paragraph.paragraph)
+    return None
 
 
 class SourceButton(discord.ui.DynamicItem[discord.ui.Button], template=r"absatz:src:(?P<n>[0-9]{1,2})"):
@@ -61,15 +86,21 @@ class SourceButton(discord.ui.DynamicItem[discord.ui.Button], template=r"absatz:
         language = _language_of_label(self.item.label, locale_language(interaction.locale))
         message = interaction.message
         cid = citation_id_from_field(message.embeds[0], self.n) if message and message.embeds else None
-        if cid is None:
+        if message is None or cid is None:
             await interaction.response.send_message(t("unknown_source", language, id=f"[{self.n}]"), ephemeral=True)
             return
+        # The id names a paragraph by its number: after a re-ingest that may be another
+        # one. The quote the answer showed says which paragraph was meant.
+        quote = quote_from_field(message.embeds[0], self.n)
+        client = _bot(interaction)
         try:
-            view = await _bot(interaction).absatz.source(cid)
+            shown = await client.absatz.lookup(client.core.source_of_quote, cid, quote)
         except AbsatzError:
             await interaction.response.send_message(t("unknown_source", language, id=cid), ephemeral=True)
             return
-        await interaction.response.send_message(embed=paragraph_embed(view, language), ephemeral=True)
+        await interaction.response.send_message(
+            quote_note(shown, language), embed=paragraph_embed(shown.view, language), ephemeral=True
+        )
 
 
 class VoteButton(discord.ui.DynamicItem[discord.ui.Button], template=r"absatz:vote:(?P<vote>up|down)"):

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import shutil
 import threading
+from dataclasses import replace
 from datetime import timedelta
 
 import discord
@@ -15,8 +17,11 @@ from simcord import OptionError
 from absatz.texts import TEXTS, t
 from bot.cogs.ask import COOLDOWN_USERS
 from bot.settings import BotSettings
+from ingest.pipeline import ingest_paths
+from vectorstore.chroma import Chroma
+from vectorstore.search import Searcher
 
-from .conftest import needs_seed
+from .conftest import CORPUS, needs_seed, settings_for
 from .simcord_helpers import bot_with, dispatch_unsettled, reply_of
 
 SEED_ID = "000_a05d8c91f093345a"
@@ -141,6 +146,49 @@ async def test_buttons_keep_working_after_a_restart(world, bot_settings, searche
     await env.restart_bot(bot_with(bot_settings, searcher))  # a new process: nothing kept in memory
     shown = await alice.click(message, label="Quelle 1")
     assert "650 Kilometer" in shown.response.embeds[0].description
+
+
+async def test_an_old_answers_source_button_follows_its_quote_after_the_article_changed(
+    world, bot_settings, embedder, tmp_path
+):
+    """An editor inserts a paragraph above the cited one and re-ingests: the old answer's
+    id now names another paragraph. The button shows the paragraph that holds the quote
+    the user was shown, and says the article changed; a quote gone from the article is
+    said to be gone."""
+    env, guild, channel, alice = world
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    store = settings_for(tmp_path / "chroma")
+    ingest_paths(Chroma(store), embedder, [corpus])
+    bot = bot_with(replace(bot_settings, store=store), Searcher.open(store, embedder))
+    await env.restart_bot(bot)
+    result = await alice.slash(channel, "ask", question="Wie viel verdient ein Auszubildender im ersten Lehrjahr?")
+    message = reply_of(result).message
+    field = reply_of(result).embeds[0].fields[0]
+    assert "920 Euro" in field.value and field.value.endswith("`2025-06-baeckerei-preise#4`"), field.value
+
+    path = corpus / "2025-06-baeckerei-preise.txt"
+    inserted = "Korrektur: In einer früheren Fassung stand eine falsche Zahl der Betriebe."
+    path.write_text(path.read_text().replace("Weniger Betriebe\n\n", f"Weniger Betriebe\n\n{inserted}\n\n"))
+    await asyncio.to_thread(bot.core.ingest, [corpus], actor="test")
+    assert "920 Euro" not in (await bot.absatz.source("2025-06-baeckerei-preise#4")).paragraph.text  # moved to #5
+
+    shown = await alice.click(message, label="Quelle 1")
+    embed = shown.response.embeds[0]
+    shown_paragraph = embed.description.split("**¶", 1)[1].split("\n\n")[0]
+    assert shown.ephemeral and shown_paragraph.startswith("5** ") and "920 Euro im Monat" in shown_paragraph, (
+        shown_paragraph
+    )
+    assert "2025-06-baeckerei-preise#5" in embed.footer.text
+    assert shown.response.content == t("source_moved", "de", n=5)
+    assert "Der Artikel wurde seit der Antwort geändert" in shown.response.content
+    assert_embed_within_limits(embed)
+
+    path.write_text(path.read_text().replace("920 Euro im Monat", "950 Euro im Monat"))
+    await asyncio.to_thread(bot.core.ingest, [corpus], actor="test")
+    shown = await alice.click(message, label="Quelle 1")
+    assert shown.response.content == t("source_quote_gone", "de", n=4)
+    assert "2025-06-baeckerei-preise#4" in shown.response.embeds[0].footer.text
 
 
 @needs_seed

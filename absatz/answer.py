@@ -23,6 +23,7 @@ from vectorstore.dates import RECENCY_WINDOW
 from vectorstore.filters import Filter
 from vectorstore.records import Hit, SentenceVector
 from vectorstore.search import Searcher, SearchResult
+from vectorstore.text import tokenize
 
 from .answer_scorer import scorer
 from .answerability import signals
@@ -211,7 +212,41 @@ def find_answer_span(text: str, question: str, kind: Expected, prefer: Sequence[
     def unnamed(s: Span) -> bool:
         return kind is Expected.PERSON and not any(w in FIRST_NAMES for w in s.text.split())
 
-    return min(found, key=lambda s: (unnamed(s), place(s), s.start))
+    counted = _counted(text, question, found) if kind is Expected.NUMBER else {}
+    return min(found, key=lambda s: (unnamed(s), place(s), counted.get(s, 1), s.start))
+
+
+# The words that ask for a number are no noun it counts.
+_ASKING = frozenset(tokenize("wie viel viele vielen"))
+_NEXT_WORDS = re.compile(r"\s*([\w-]+)(?:\s+([\w-]+))?")
+_AGE_ASKED = re.compile(r"\b(?:wie alt|alter|how old|age[ds]?)\b", re.IGNORECASE)
+_AGE_AFTER = re.compile(r"\s+alt(?:e[mnrs]?)?\b")
+_AGE_BEFORE = re.compile(r"\bAlter von\s+$")
+
+
+def _counted(text: str, question: str, found: list[Span]) -> dict[Span, int]:
+    """For a number question, how well each span states the count asked for: 0 when it
+    holds, or is followed by, a word of the question ("zwei Tore" for "Wie viele Tore
+    erzielte er?"; one adjective may come between: "12 neue Blitzer"), 2 when it is an
+    age nobody asked for ("der 19 Jahre alte Stürmer"), 1 otherwise. The sentences are
+    German, so an English question's nouns match nothing and only ages step back."""
+    asked = set(tokenize(question)) - _ASKING
+    age_asked = bool(_AGE_ASKED.search(question))
+    ranks = {}
+    for s in found:
+        words = [s.text]
+        after = _NEXT_WORDS.match(text, s.end)
+        if after:
+            words.append(after.group(1))
+            if after.group(2) and after.group(1).islower():  # an adjective before the noun
+                words.append(after.group(2))
+        if asked & set(tokenize(" ".join(words))):
+            ranks[s] = 0
+        elif not age_asked and (_AGE_AFTER.match(text, s.end) or _AGE_BEFORE.search(text, 0, s.start)):
+            ranks[s] = 2
+        else:
+            ranks[s] = 1
+    return ranks
 
 
 def abstain(question: str, language: str, started: float, key: str = "not_found") -> Answer:

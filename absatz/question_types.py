@@ -117,11 +117,19 @@ def expected(question: str) -> Expected:
     return Expected.OTHER
 
 
+# A month or weekday ends its word: "Mainz", "Mailand", "E-Mail", "Julia", "Junior",
+# "Oktoberfest" and "Sonntagsfrage" state no date. Kept are a month's genitive ("des
+# Novembers"), a weekday's time of day ("Sonntagabend", "Montagfrüh") and its adverb and
+# plural ("Freitags", "an Sonntagen"). Being capitalised, neither needs a boundary before
+# it: inside a word it stands only where two words ran together ("HoffenheimSamstag").
 _MONTHS = (
-    r"Januar|Jänner|Februar|Feber|März|April|Mai|Juni|Juli|August|September|Oktober|November|"
-    r"Dezember|Jan\.|Feb\.|Mär\.|Apr\.|Jun\.|Jul\.|Aug\.|Sept?\.|Okt\.|Nov\.|Dez\."
+    r"(?:(?:Januar|Jänner|Februar|Feber|März|April|Juni|Juli|August|September|Oktober|November|"
+    r"Dezember)s?|Mai)(?!\w)|Jan\.|Feb\.|Mär\.|Apr\.|Jun\.|Jul\.|Aug\.|Sept?\.|Okt\.|Nov\.|Dez\."
 )
-_WEEKDAYS = r"Montag|Dienstag|Mittwoch|Donnerstag|Freitag|Samstag|Sonnabend|Sonntag"
+_WEEKDAYS = (
+    r"(?:Montag|Dienstag|Mittwoch|Donnerstag|Freitag|Samstag|Sonnabend|Sonntag)"
+    r"(?:abend|morgen|vormittag|mittag|nachmittag|nacht|früh|s|e[ns])?(?!\w)"
+)
 # Counts from two up: "zehn Kinder" states a number, "eine Studie" does not.
 _COUNTS = (
     r"zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|elf|zwölf|(?:drei|vier|fünf|sech|sieb|acht|neun)zehn|"
@@ -141,25 +149,37 @@ _UNITS = (
 # matches without its backtracking, which took seconds per sentence on a long hyphenated
 # compound ("Bundes-Bundes-…") and grew with the cube of its length.
 _CAP = r"[A-ZÄÖÜ](?=[\w\-']*?[a-zäöüß0-9])[\w\-']*+"
+# One inflected adjective may stand between a count and its noun: "zwölf zusätzliche
+# Blitzer" (but "drei der Kinder", "zwei seiner Tore" have an article, not an adjective,
+# and "auf Platz sechs stehenden Mainzer" counts no Mainzer).
+_ADJECTIVE = (
+    r"(?!(?:der|die|den|dem|des|diese[mnrs]?|jene[mnrs]?|meine[mnrs]?|deine[mnrs]?|seine[mnrs]?|ihre[mnrs]?|"
+    r"unsere[mnrs]?|eure[mnrs]?|keine[mnrs]?|eine[mnrs]?|welche[mnrs]?|alle[mnrs]?|solche[mnrs]?|aber|oder|"
+    r"oben|unten|neben|hinter|unter|über|gegen|wegen|seien|waren|haben|hatten|werden|wurden)(?!\w))"
+    r"[a-zäöüß]+(?:e|en|er|es|em)(?!\w)"
+)
 # A number: digits with separators or a number word, optionally with magnitude and unit.
 _NUMBER = re.compile(
     rf"(?<![\w.,])(?:(?:mehr als|über|rund|etwa|knapp|fast|bis zu|mindestens|höchstens|ca\.)\s+)?"
     rf"(?:\d+(?:[.,]\d+)*(?:\s*(?:{_UNITS})(?!\w)(?:\s+(?:{_UNITS})(?!\w))?)?(?:\s+{_CAP})?|"
     rf"(?:{_NUMBER_WORDS})\s+(?:{_UNITS})(?!\w)(?:\s+(?:{_UNITS})(?!\w))?|"
-    rf"(?i:{_COUNTS})\s+{_CAP})",
+    rf"(?i:{_COUNTS})\s+{_CAP}|(?<!Rang )(?<!Platz )(?<!Nummer )(?i:{_COUNTS})\s+{_ADJECTIVE}\s+{_CAP})",
 )
 # Four digits end a year unless more digits or a unit follow ("um 1500 Euro" is a sum).
 _A_YEAR_ENDS = rf"(?!\d)(?!\s*(?:{_UNITS})(?!\w))"
+# A time range is one answer: "von 10 bis 18 Uhr", "zwischen 8 und 9 Uhr", "10-18 Uhr".
+_TIME = r"(?<![\d.,])\d{1,2}(?:[.:]\d\d)?"
+_HOURS = rf"(?:(?i:von|zwischen)\s+)?{_TIME}(?:\s+Uhr)?(?:\s+(?:bis|und)\s+|\s*[-–]\s*){_TIME}\s+Uhr"
 _DATE = re.compile(
-    rf"(?:(?:am|vom|bis|seit|ab|bis zum|zum)\s+)?(?:\d{{1,2}}\.\s*(?:{_MONTHS})(?:\s+\d{{4}})?|"
+    rf"(?:(?:am|vom|bis|seit|ab|bis zum|zum)\s+)?(?:{_HOURS}|\d{{1,2}}\.\s*(?:{_MONTHS})(?:\s+\d{{4}})?|"
     rf"\d{{1,2}}\.\d{{1,2}}\.(?:\d{{2,4}})?|"
     rf"(?:(?:Anfang|Mitte|Ende|im|seit|ab|bis)\s+)?(?:{_MONTHS})(?:\s+\d{{4}})?|"
-    rf"(?:(?:am|vergangenen|kommenden|nächsten|letzten|diesen)\s+)?(?:{_WEEKDAYS})(?:abend|morgen|nachmittag|früh)?|"
+    rf"(?:(?:am|vergangenen|kommenden|nächsten|letzten|diesen)\s+)?(?:{_WEEKDAYS})|"
     rf"(?:(?:im|seit|ab|bis|Anfang|Mitte|Ende|Jahr)\s+)?(?:19|20)\d\d{_A_YEAR_ENDS}|"
     rf"(?i:im|seit|ab|bis|um|von|anfang|mitte|ende|jahr)\s+1[0-8]\d\d{_A_YEAR_ENDS}|"
     rf"(?:(?i:im|seit dem|ab dem|bis ins|anfang des|mitte des|ende des)\s+)?\d{{1,2}}\.\s+Jahrhunderts?|"
     rf"\d{{1,2}}(?:[.:]\d\d)?\s+Uhr|"
-    rf"(?:im|ab|seit|bis)\s+(?:Frühjahr|Frühling|Sommer|Herbst|Winter)|heuer|gestern|vorgestern|"
+    rf"(?:im|ab|seit|bis)\s+(?:Frühjahr|Frühling|Sommer|Herbst|Winter)|(?<!\w)(?:heuer|gestern|vorgestern)(?!\w)|"
     rf"(?:(?:vergangene|vergangenen|kommende|kommenden|nächste|nächsten|letzte|letzten)\s+(?:Woche|Monat|Jahr|Jahres|Wochenende))|"
     rf"(?:(?:vor|in|seit|nach)\s+(?:\d+|{_NUMBER_WORDS})\s+(?:Jahren|Monaten|Wochen|Tagen)))",
 )
@@ -171,9 +191,14 @@ _DATE = re.compile(
 _SAID = r"sagte|sagt|meinte|meint|erklärte|erklärt|betonte|betont|so"
 _NOT_SPEAKERS = r"Experten|Kritiker|Beobachter|Insider|Danke|Dr|Prof"
 _SAID_VERB = re.compile(rf"(?:{_SAID})\s+")
+# A club's or union's abbreviation opens a longer name: "FC Bayern München", "SV Werder
+# Bremen", "IG Metall". Only these: after any other one a capitalised word is as often a
+# German noun ("die SPÖ Zweifel", "die USA Korruption").
+_ABBREVIATION = r"(?:1\.\s*)?(?:FC|SC|SV|SK|TSV|VfB|VfL|VfR|RB|AC|AS|SSC|SSV|TSG|BSC|SpVgg|FK|NK|PSV|AEK|IG)\b"
+_JOIN = r"(?:von|van|de|der|di|da|del|la|le|bin|al)?\s*"
 _NAME = re.compile(
     rf"(?<!\b(?:der|die|das|dem|den) )\b(?:{_SAID})\s+(?!(?:{_NOT_SPEAKERS})\b){_CAP}(?=[.,;:!?]|$)|"
-    rf"(?<![\w„\"])(?:{_CAP}|[A-ZÄÖÜ]\.)(?:\s+(?:von|van|de|der|di|da|del|la|le|bin|al)?\s*(?:{_CAP}))+|"
+    rf"(?<![\w„\"])(?:(?:{_CAP}|[A-ZÄÖÜ]\.)(?:\s+{_JOIN}{_CAP})+|{_ABBREVIATION}\s+{_CAP}(?:\s+{_JOIN}{_CAP})*)|"
     rf"\b[A-ZÄÖÜ]{{2,}}[a-z]?\b(?:-\w+)?|[„\"“»]([^“”\"«„]{{2,60}})[“”\"«]"
 )
 # Common given names (German-speaking news and international): a capitalised word after
@@ -214,6 +239,24 @@ _REASON = re.compile(
     r"damit|sodass|so dass|um\s+\S+(?:\s+\S+){0,6}\s+zu|Folge|Ziel)\b|,\s*da\s",
     re.IGNORECASE,
 )
+# A reason's clause runs to the next punctuation, or on over the commas of an
+# enumeration that ends in "und"/"oder": "höhere Löhne, teurere Energie und gestiegene
+# Preise". Its items are short noun phrases (adjectives, then a capitalised word), so a
+# new clause after the comma ("…, sagte er und ging", "…, will die Wirtschafts- und
+# Korruptionsstaatsanwaltschaft …") ends the reason.
+_CLAUSE_OPENERS = (
+    r"und|oder|sowie|aber|doch|sondern|denn|dass|weil|wenn|als|da|ob|obwohl|während|nachdem|bevor|damit|um|"
+    r"so|der|die|das|dem|den|des|was|wo|wie|welche[mnrs]?|er|sie|es|wir|ihr|man|ich|du|dies|diese[mnrs]?|"
+    r"hier|dort|dann|jedoch|zudem|also|bis|ab|seit|haben|hatten|hätten|waren|wären|werden|wurden|würden|"
+    r"sollen|sollten|wollen|wollten|können|konnten|könnten|müssen|mussten|müssten|dürfen|durften|seien"
+)
+_ITEM_WORD = r"(?!(?:und|oder|sowie)(?!\w))[^\s,;:.!?]+"
+_ITEM = (
+    rf"(?!(?i:{_CLAUSE_OPENERS})(?!\w))(?:[a-zäöüß]+(?:e|en|er|es|em)\s+(?!(?i:{_CLAUSE_OPENERS})(?!\w))){{0,2}}"
+    rf"[A-ZÄÖÜ][^\s,;:.!?]*(?:\s+{_ITEM_WORD}){{0,2}}"
+)
+_NOUN_WITHIN = rf"(?=(?:{_ITEM_WORD}\s+){{0,3}}[A-ZÄÖÜ])"
+_CLAUSE = re.compile(rf"[^,;:.!?]{{0,140}}(?:(?:,\s+{_ITEM})+\s+(?:und|oder|sowie)\s+{_NOUN_WITHIN}[^,;:.!?]{{1,80}})?")
 _PATTERNS = {
     Expected.NUMBER: _NUMBER,
     Expected.DATE: _DATE,
@@ -267,7 +310,7 @@ def spans(sentence: str, kind: Expected, question: str = "") -> list[Span]:
         if kind is Expected.PERSON and one_word and not said:
             continue  # one capitalised word is a German noun as often as a name
         if kind is Expected.REASON:  # the cue word is not the reason: show its clause
-            clause = re.match(r"[^,;:.!?]{0,140}", sentence[start:])
+            clause = _CLAUSE.match(sentence[start:])
             text = clause.group(0).rstrip() if clause else text
         content = _words(text) - _FUNCTION_WORDS
         if kind is not Expected.REASON and content and content <= asked:

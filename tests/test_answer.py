@@ -2,8 +2,9 @@
 
 import pytest
 
-from absatz.answer import answer
+from absatz.answer import answer, find_answer_span
 from absatz.cli import main as cli_main
+from absatz.question_types import Expected
 from absatz.texts import TEXTS
 from vectorstore.search import Searcher
 
@@ -145,3 +146,59 @@ def test_the_shipped_ranker_weighs_exactly_the_features_it_is_given():
     from absatz.selector_weights import RANKER
 
     assert set(RANKER.weights) == set(FEATURES)
+
+
+PETERSEN = "Matchwinner war der 19 Jahre alte Stürmer Jonas Petersen, der in der Verlängerung zwei Tore erzielte. [1]"
+STRECKE = "Die Strecke ist 160 Kilometer lang und führt durch elf Tunnel. [1]"
+
+
+@pytest.mark.parametrize(
+    "text, question, bold",
+    [
+        # the number that counts what is asked for, not the first number of the sentence
+        (PETERSEN, "Wie viele Tore erzielte Jonas Petersen?", "zwei Tore"),
+        (STRECKE, "Wie viele Tunnel hat die Strecke?", "elf Tunnel"),
+        (STRECKE, "Wie lang ist die Strecke?", "160 Kilometer"),
+        # an English question's nouns are not in the German sentence, but an age that
+        # nobody asked for is no count
+        (PETERSEN, "How many goals did Jonas Petersen score?", "zwei Tore"),
+        (PETERSEN, "Wie alt ist Jonas Petersen?", "19 Jahre"),
+        (
+            "Die Stadt will zwölf zusätzliche Blitzer aufstellen. [1]",
+            "Wie viele Blitzer will Köln aufstellen?",
+            "zwölf zusätzliche Blitzer",
+        ),
+    ],
+)
+def test_a_number_question_bolds_the_count_of_what_it_asks_about(text, question, bold):
+    span = find_answer_span(text, question, Expected.NUMBER, [(0, text.index(" [1]"))])
+    assert span is not None and span.text == bold and text[span.start : span.end] == bold
+
+
+@pytest.mark.parametrize(
+    "text, question, kind, bold",
+    [
+        (
+            "Der FC Nordheide gewann das Finale gegen Havelland. [1]",
+            "Wer gewann das Finale?",
+            Expected.PERSON,
+            "FC Nordheide",
+        ),
+        (
+            "Das Museum ist von 10 bis 18 Uhr geöffnet. [1]",
+            "Wann ist das Museum geöffnet?",
+            Expected.DATE,
+            "von 10 bis 18 Uhr",
+        ),
+        (
+            "Als Gründe nannte der Verband höhere Löhne, teurere Energie und gestiegene Preise für Butter. [1]",
+            "Warum steigen die Brotpreise?",
+            Expected.REASON,
+            "Gründe nannte der Verband höhere Löhne, teurere Energie und gestiegene Preise für Butter",
+        ),
+        ("Die Sitzung in Mainz endete am Freitag. [1]", "Wann endete die Sitzung?", Expected.DATE, "am Freitag"),
+    ],
+)
+def test_the_bold_covers_the_whole_fact(text, question, kind, bold):
+    span = find_answer_span(text, question, kind)
+    assert span is not None and span.text == bold

@@ -141,3 +141,74 @@ def test_a_long_hyphenated_compound_is_read_in_one_pass():
     )
     done = subprocess.run([sys.executable, "-c", script], timeout=120, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Die Sitzung in Mainz endete ohne Ergebnis.",
+        "Der Vertrag wurde in Mailand unterzeichnet.",
+        "Die Einladung kam per E-Mail.",
+        "Verkehrsminister Andreas Scheuer trat zurück.",
+        "Das Ungeheuer wurde im Loch Ness gesichtet.",
+        "Julia Klöckner stellte den Plan vor.",
+        "Der Junior-Partner stimmte zu.",
+        "Der Aprilscherz kam gut an.",
+        "Die Sonntagsfrage sieht die SPD vorn.",
+        "Das Oktoberfest zieht Millionen an.",
+    ],
+)
+def test_a_month_weekday_or_heuer_inside_a_word_is_no_date(sentence):
+    assert spans(sentence, Expected.DATE, "Wann?") == []
+
+
+def test_dates_keep_their_word_forms():
+    sentence = (
+        "Am Sonntagabend, Montagfrüh und Dienstagvormittag, heuer wie gestern und vorgestern, "
+        "im Laufe des Novembers und an Sonntagen."
+    )
+    assert [s.text for s in spans(sentence, Expected.DATE, "Wann?")] == [
+        "Sonntagabend",
+        "Montagfrüh",
+        "Dienstagvormittag",
+        "heuer",
+        "gestern",
+        "vorgestern",
+        "Novembers",
+        "Sonntagen",
+    ]
+
+
+def test_a_time_range_is_one_date():
+    assert [s.text for s in spans("Das Museum ist von 10 bis 18 Uhr geöffnet.", Expected.DATE, "Wann?")] == [
+        "von 10 bis 18 Uhr"
+    ]
+    assert [s.text for s in spans("Kontrolliert wird zwischen 6.30 und 9 Uhr.", Expected.DATE, "Wann?")] == [
+        "zwischen 6.30 und 9 Uhr"
+    ]
+
+
+def test_an_abbreviation_opens_a_club_name():
+    sentence = "Der FC Nordheide schlug den SV Werder Bremen, Trainer des FC Bayern München sah zu."
+    found = [s.text for s in spans(sentence, Expected.PERSON, "Wer gewann?")]
+    assert found == ["FC Nordheide", "SV Werder Bremen", "FC Bayern München"]
+    # a particle after the abbreviation joins nothing
+    assert [s.text for s in spans("Er wurde MVP der Saison.", Expected.PERSON, "Wer?")] == ["MVP"]
+
+
+def test_a_count_may_have_one_adjective_before_its_noun():
+    found = spans("Die Stadt will zwölf zusätzliche Blitzer aufstellen.", Expected.NUMBER, "Wie viele?")
+    assert [s.text for s in found] == ["zwölf zusätzliche Blitzer"]
+    # an article is no adjective, and a rank counts nothing
+    assert spans("Drei der Kinder blieben.", Expected.NUMBER, "Wie viele?") == []
+    assert spans("Gegen die auf Platz sechs stehenden Mainzer.", Expected.NUMBER, "Wie viele?") == []
+
+
+def test_a_reason_runs_over_an_enumeration():
+    sentence = "Als Gründe nannte der Verband höhere Löhne, teurere Energie und gestiegene Preise für Butter."
+    found = [s.text for s in spans(sentence, Expected.REASON, "Warum?")]
+    assert found == ["Gründe nannte der Verband höhere Löhne, teurere Energie und gestiegene Preise für Butter"]
+    # a new clause after the comma is no item of it
+    assert [s.text for s in spans("Weil die Preise stiegen, sagte er und ging.", Expected.REASON, "Warum?")] == [
+        "Weil die Preise stiegen"
+    ]

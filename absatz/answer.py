@@ -28,7 +28,7 @@ from vectorstore.text import tokenize
 from .answer_scorer import scorer
 from .answerability import signals
 from .answerability_weights import GATE
-from .language import detect_language
+from .language import conversation_language, detect_language
 from .llm import LLMAnswerer
 from .question_types import FIRST_NAMES, Expected, Span, spans
 from .selector import Question, features
@@ -275,11 +275,12 @@ def answer(
     if not any(ch.isalnum() for ch in question):
         return abstain(question, detect_language(question), started, "empty_question")
     history = [h for h in history if h.strip()]
+    language = conversation_language(question, history)
     query = llm.condense(question, history) if llm is not None else " ".join([*history, question])
     result = searcher.search(query, k=max(k, 2), where=where)
     if llm is not None:
-        return compose_llm(llm, question, result, started, on_text)
-    return compose(question, result, started)
+        return compose_llm(llm, question, result, started, on_text, language)
+    return compose(question, result, started, language=language)
 
 
 def _citation(n: int, hit: Hit, quote: str, text: str) -> Citation:
@@ -305,10 +306,15 @@ LLM_SOURCES = 4
 
 
 def compose_llm(
-    llm: LLMAnswerer, question: str, result: SearchResult, started: float, on_text: Callable[[str], None] | None = None
+    llm: LLMAnswerer,
+    question: str,
+    result: SearchResult,
+    started: float,
+    on_text: Callable[[str], None] | None = None,
+    language: str | None = None,
 ) -> Answer:
     """The LLM's verified answer; the extractive one whenever it cannot be trusted."""
-    language = detect_language(question)
+    language = language or detect_language(question)
     if not result.hits or result.evidence < result.threshold:
         return abstain(question, language, started)
     hits = result.hits[:LLM_SOURCES]
@@ -318,7 +324,7 @@ def compose_llm(
     texts = [" ".join(s.text for s in reading.rows[h.para_id]) or h.passage for h in hits]
     verified = llm.generate(question, hits, texts, language, on_text)
     if verified is None:
-        return compose(question, result, started, reading)
+        return compose(question, result, started, reading, language)
     citations = []
     for n, idx in enumerate(verified.sources, start=1):
         best = reading.ranked[idx]
@@ -358,14 +364,18 @@ def read(question: str, result: SearchResult, hits: list[Hit]) -> Reading:
 
 
 def compose(
-    question: str, result: SearchResult, started: float | None = None, reading: Reading | None = None
+    question: str,
+    result: SearchResult,
+    started: float | None = None,
+    reading: Reading | None = None,
+    language: str | None = None,
 ) -> Answer:
     """The extractive answer for a search already made (``absatz eval`` scores both).
 
     ``reading`` is the LLM path's, when its answer could not be trusted: its first two
     hits are these, already scored."""
     started = time.perf_counter() if started is None else started
-    language = detect_language(question)
+    language = language or detect_language(question)
     if not result.hits or result.evidence < result.threshold:
         return abstain(question, language, started)
     hits = result.hits[:2]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 WORD_PATTERN = re.compile(r"[a-zäöüß]+")
 _UMLAUT_WORD = re.compile(r"\w*[äöüßÄÖÜ]\w*")
@@ -36,4 +37,13 @@ def detect_language(text: str) -> str:
     German is the corpus's language, so it wins ties (and umlauts decide short texts).
     """
     de, en = evidence(text)
+    return "en" if en > de else "de"
+
+
+def conversation_language(question: str, history: Sequence[str] = ()) -> str:
+    """A follow-up's language: its own when its words say, else the conversation's
+    ("Capacity?" after English questions is English, not German by the tie)."""
+    de, en = evidence(question)
+    if de == en and history:
+        return detect_language(" ".join(history))
     return "en" if en > de else "de"

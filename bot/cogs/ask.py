@@ -35,6 +35,9 @@ MAX_QUESTION = 500
 # Rate-limit buckets kept before the idle ones are dropped: one per user would grow forever.
 COOLDOWN_USERS = 1000
 FOLLOW_UP_TURNS = 3
+HISTORY = 20  # messages of a thread read back for its earlier questions
+# What people write; a thread created or renamed is a system message whose text is its name.
+QUESTIONS = (discord.MessageType.default, discord.MessageType.reply)
 
 
 SEND_ATTEMPTS = 3
@@ -85,12 +88,10 @@ class Ask(commands.Cog):
         )
         if message is not None:
             guild = getattr(where, "guild", None)
+            # A mention's answer opens a thread of its own: the channel asked in is its parent.
+            channel_id = where.parent_id if isinstance(where, discord.Thread) else getattr(where, "id", 0)
             await self.bot.absatz.lookup(
-                self.bot.core.feedback.record_answer,
-                message.id,
-                a,
-                getattr(where, "id", 0) or 0,
-                guild.id if guild else 0,
+                self.bot.core.feedback.record_answer, message.id, a, channel_id or 0, guild.id if guild else 0
             )
         return message
 
@@ -191,12 +192,27 @@ class Ask(commands.Cog):
         return re.sub(rf"<@!?{me.id}>", " ", message.content).strip()
 
     async def _earlier_questions(self, thread: discord.Thread, before: discord.Message) -> list[str]:
-        """The thread's earlier user questions, newest last, to give a follow-up its subject."""
+        """The thread's earlier user questions, newest last, to give a follow-up its subject.
+
+        A forum post's first question is its title and its opening message together, as
+        it was answered; that message is the post's first (in Discord its id is the
+        post's), so it is not looked up a second time."""
         turns: list[str] = []
-        async for m in thread.history(limit=20, before=before, oldest_first=False):
-            if not m.author.bot and m.content.strip():
-                turns.append(self._question_from(m))
-        if len(turns) < FOLLOW_UP_TURNS and thread.parent is not None:
+        earlier = [m async for m in thread.history(limit=HISTORY, before=before, oldest_first=False)]
+        title = thread.name.strip() if isinstance(thread.parent, discord.ForumChannel) else ""
+        opened = [m for m in earlier if m.id == thread.id]
+        if not opened and title and 0 < len(earlier) < HISTORY and earlier[-1].author.id == thread.owner_id:
+            opened = earlier[-1:]  # the owner's first message opened the post (as _is_post_starter reads it)
+        subject = ""  # the forum post's opening question: what every later one is about
+        for m in earlier:
+            if not m.author.bot and m.content.strip() and m.type in QUESTIONS:
+                turn = self._question_from(m)
+                if title and m in opened:
+                    subject = turn = turn if turn.startswith(title) else f"{title} {turn}"
+                turns.append(turn)
+        if subject and subject not in turns[:FOLLOW_UP_TURNS]:
+            turns = [*turns[: FOLLOW_UP_TURNS - 1], subject]
+        if len(turns) < FOLLOW_UP_TURNS and thread.parent is not None and not opened:
             try:
                 starter = thread.starter_message
                 if starter is None and isinstance(thread.parent, discord.TextChannel):  # a forum cannot fetch it
@@ -246,8 +262,8 @@ class Ask(commands.Cog):
 
     async def _answer_message(self, message: discord.Message) -> None:
         me = self.bot.user
-        if message.author.bot or me is None:
-            return
+        if message.author.bot or me is None or message.type not in QUESTIONS:
+            return  # a system message (a thread created or renamed) carries its author's name, not a question
         channel = message.channel
         in_dm = message.guild is None
         thread = channel if isinstance(channel, discord.Thread) else None

@@ -1,0 +1,76 @@
+"""Conversations in threads and forum posts as members have them: the post's title is
+the subject of its follow-ups, a short follow-up keeps the thread's language, Discord's
+system messages are no questions, and a mention's own thread counts for its channel."""
+
+from __future__ import annotations
+
+import simcord
+
+from absatz.texts import t
+
+from .simcord_helpers import bot_with, reply_of
+from .test_community import (
+    SETTLE_S,
+    STADIUM,
+    community_searcher,
+    community_settings,
+    community_store,
+    forum_post,
+    world,
+)
+
+
+async def test_a_forum_posts_follow_up_is_about_the_posts_title(community_settings, community_searcher):
+    async with simcord.run(
+        bot_with(community_settings, community_searcher), shard_count=1, settle_timeout=SETTLE_S
+    ) as env:
+        guild, wirtschaft, allgemein, admin, reader = world(env)
+        forum = guild.create_forum_channel("fragen")
+        await admin.slash(allgemein, "scope set", channel=forum, mode="auto")
+        _, handle, sent = forum_post(env, guild, forum, reader, "Neues Stadion in Linz", "Wie viel kostet es?")
+        await sent
+        await reader.send(handle, "Und wie viele Zuschauer passen hinein?")  # the stadium is only in the title
+        answers = [m.embeds[0].description for m in handle.history() if m.author.bot]
+    assert len(answers) == 2 and "Millionen Euro" in answers[0] and "19.000" in answers[1]
+
+
+async def test_a_thread_a_member_opens_in_an_auto_channel_is_no_question(community_settings, community_searcher):
+    """Discord announces it with a system message whose text is the thread's name."""
+    async with simcord.run(
+        bot_with(community_settings, community_searcher), shard_count=1, settle_timeout=SETTLE_S
+    ) as env:
+        guild, wirtschaft, allgemein, admin, reader = world(env)
+        await admin.slash(wirtschaft, "scope set", mode="auto")
+        env.backend.create_thread(wirtschaft.id, "Plauderecke", reader.id)
+        await env.settle()
+        await reader.send(wirtschaft, STADIUM)  # a plain message there is still answered
+        replies = [m for th in wirtschaft.threads for m in th.history() if m.author.bot]
+    assert [th.name for th in wirtschaft.threads if any(m.author.bot for m in th.history())] == [STADIUM]
+    assert len(replies) == 1 and "Millionen Euro" in replies[0].embeds[0].description
+
+
+async def test_a_short_follow_up_keeps_the_threads_language(community_settings, community_searcher):
+    async with simcord.run(
+        bot_with(community_settings, community_searcher), shard_count=1, settle_timeout=SETTLE_S
+    ) as env:
+        guild, wirtschaft, allgemein, admin, reader = world(env)
+        await reader.send(allgemein, f"<@{env.bot.user.id}> How much does the new stadium in Linz cost?")
+        (thread,) = allgemein.threads
+        await reader.send(thread, "Capacity?")
+        footers = [m.embeds[0].footer.text for m in thread.history() if m.author.bot]
+    assert len(footers) == 2 and all(" source" in f and "Quelle" not in f for f in footers), footers
+
+
+async def test_busiest_channels_count_the_channel_a_mention_was_in(community_settings, community_searcher):
+    """A mention is answered in a thread of its own: the channel asked in is what counts."""
+    async with simcord.run(
+        bot_with(community_settings, community_searcher), shard_count=1, settle_timeout=SETTLE_S
+    ) as env:
+        guild, wirtschaft, allgemein, admin, reader = world(env)
+        me = env.bot.user.id
+        for question in (STADIUM, "Wer baut das Stadion in Linz?", "Wie viele Zuschauer passen ins Stadion in Linz?"):
+            await reader.send(allgemein, f"<@{me}> {question}")
+        await reader.slash(wirtschaft, "ask", question=STADIUM)
+        stats = reply_of(await admin.slash(allgemein, "stats")).embeds[0]
+    busiest = next(f.value for f in stats.fields if f.name == t("stats_channels", "en"))
+    assert busiest.splitlines() == [f"<#{allgemein.id}> · 3", f"<#{wirtschaft.id}> · 1"]

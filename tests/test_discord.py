@@ -133,9 +133,9 @@ async def test_feedback_votes_and_modal_are_stored(world, simcord_bot):
     thanks = await alice.submit_modal(down, {"comment": "Falsche Stadt"})
     assert thanks.ephemeral
     rows = simcord_bot.core.feedback.feedback_rows()
-    assert [r["vote"] for r in rows] == [1, -1]
-    assert rows[1]["comment"] == "Falsche Stadt" and rows[1]["question"] == "Was kostet ein Brötchen in München?"
-    assert "2025-06-baeckerei-preise#1" in rows[1]["citations"] and str(alice.id) not in rows[1]["user_hash"]
+    assert [r["vote"] for r in rows] == [-1]  # one vote per user and answer: the 👎 replaced the 👍
+    assert rows[0]["comment"] == "Falsche Stadt" and rows[0]["question"] == "Was kostet ein Brötchen in München?"
+    assert "2025-06-baeckerei-preise#1" in rows[0]["citations"] and str(alice.id) not in rows[0]["user_hash"]
 
 
 @needs_seed

@@ -1,6 +1,8 @@
 """Who did what to the corpus, when, and how it went: admins' actions, kept in SQLite.
 
 Entries hold ids, names and outcomes, never settings: nothing secret can end up here.
+An entry made in a server (a channel's scope, a refused command) carries its id, and a
+server's admins see only their own entries beside those on the shared corpus (no server).
 """
 
 from __future__ import annotations
@@ -19,9 +21,14 @@ CREATE TABLE IF NOT EXISTS audit (
     actor TEXT NOT NULL,
     action TEXT NOT NULL,
     target TEXT NOT NULL DEFAULT '',
-    result TEXT NOT NULL DEFAULT ''
+    result TEXT NOT NULL DEFAULT '',
+    guild_id INTEGER
 );
 """
+# A file from before servers were recorded: its entries about one server (which, nobody
+# knows) get server 0, shown in no server; its entries on the shared corpus stay for all.
+UNPLACED = 0
+SERVER_ACTIONS = ("scope set", "scope clear", "follow", "unfollow", "gaps")
 
 
 @dataclass(frozen=True)
@@ -31,6 +38,7 @@ class AuditEntry:
     action: str
     target: str
     result: str
+    guild_id: int | None = None  # None: the shared corpus, not one server's business
 
     def as_dict(self) -> dict[str, Any]:
         return {"at": self.at, "actor": self.actor, "action": self.action, "target": self.target, "result": self.result}
@@ -42,19 +50,49 @@ class AuditLog:
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=10)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(SCHEMA)
+        if not self._has_guilds():
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                if not self._has_guilds():  # another process may have been first
+                    self._db.execute("ALTER TABLE audit ADD COLUMN guild_id INTEGER")
+                    marks = ", ".join("?" * len(SERVER_ACTIONS))
+                    self._db.execute(
+                        f"UPDATE audit SET guild_id = ? WHERE action IN ({marks}) "
+                        "OR result LIKE 'refused: not an admin%'",
+                        (UNPLACED, *SERVER_ACTIONS),
+                    )
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
         self._lock = threading.Lock()
 
-    def record(self, actor: str, action: str, target: str = "", result: str = "") -> None:
+    def _has_guilds(self) -> bool:
+        return "guild_id" in {row[1] for row in self._db.execute("PRAGMA table_info(audit)")}
+
+    def record(self, actor: str, action: str, target: str = "", result: str = "", guild_id: int | None = None) -> None:
+        """``guild_id``: the server the action was about; None for the shared corpus."""
         with self._lock:
             self._db.execute(
-                "INSERT INTO audit (at, actor, action, target, result) VALUES (?, ?, ?, ?, ?)",
-                (time.time(), actor, action, target[:500], result[:2000]),
+                "INSERT INTO audit (at, actor, action, target, result, guild_id) VALUES (?, ?, ?, ?, ?, ?)",
+                (time.time(), actor, action, target[:500], result[:2000], guild_id),
             )
 
     def recent(self, limit: int = 20) -> list[AuditEntry]:
+        """Every server's entries, newest first: the operator's view (``absatz audit``)."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT at, actor, action, target, result FROM audit ORDER BY id DESC LIMIT ?", (limit,)
+                "SELECT at, actor, action, target, result, guild_id FROM audit ORDER BY id DESC LIMIT ?", (limit,)
+            ).fetchall()
+        return [AuditEntry(*row) for row in rows]
+
+    def visible_in(self, guild_id: int, limit: int = 20) -> list[AuditEntry]:
+        """What a server's admins may see, newest first: its own entries and the shared corpus's."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT at, actor, action, target, result, guild_id FROM audit "
+                "WHERE guild_id IS NULL OR guild_id = ? ORDER BY id DESC LIMIT ?",
+                (guild_id, limit),
             ).fetchall()
         return [AuditEntry(*row) for row in rows]
 

@@ -4,7 +4,8 @@ what they thought of it.
 Answers are recorded by message id when sent, so a 👎 clicked days later (after any
 number of restarts) still knows which question, answer and citations it judges. The
 same rows feed the admins' coverage gaps (questions the bot could not answer) and the
-weekly analytics. No user id is stored, only a salted hash of it for votes.
+weekly analytics. No user id is stored, only a salted hash of it for votes: enough to
+keep one vote per user and answer, the latest click replacing the earlier one.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import json
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,6 +48,9 @@ ANSWER_COLUMNS = {
     "latency_ms": "REAL NOT NULL DEFAULT 0",
     "language": "TEXT NOT NULL DEFAULT ''",
 }
+# One vote per user and answer. A file from before it may hold a user's repeated clicks:
+# only the latest of each is kept when the index is first made.
+ONE_VOTE = "feedback_one_vote"
 
 
 def user_hash(user_id: int) -> str:
@@ -76,7 +82,25 @@ class FeedbackStore:
         for column, kind in ANSWER_COLUMNS.items():
             if column not in have:
                 self._db.execute(f"ALTER TABLE answers ADD COLUMN {column} {kind}")
+        if not self._db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?", (ONE_VOTE,)
+        ).fetchone():
+            with self._transaction():
+                self._db.execute(
+                    "DELETE FROM feedback WHERE id NOT IN (SELECT MAX(id) FROM feedback GROUP BY message_id, user_hash)"
+                )
+                self._db.execute(f"CREATE UNIQUE INDEX IF NOT EXISTS {ONE_VOTE} ON feedback (message_id, user_hash)")
         self._lock = threading.Lock()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
 
     def record_answer(self, message_id: int, a: Answer, channel_id: int = 0, guild_id: int = 0) -> None:
         with self._lock:
@@ -98,16 +122,26 @@ class FeedbackStore:
             )
 
     def record_vote(self, message_id: int, user_id: int, vote: int, comment: str = "") -> None:
-        with self._lock:
+        """The user's vote on the answer, replacing any earlier one of theirs on it."""
+        who = user_hash(user_id)
+        with self._lock, self._transaction():
+            self._db.execute("DELETE FROM feedback WHERE message_id = ? AND user_hash = ?", (message_id, who))
             self._db.execute(
                 "INSERT INTO feedback (message_id, vote, comment, user_hash, created) VALUES (?, ?, ?, ?, ?)",
-                (message_id, vote, comment, user_hash(user_id), time.time()),
+                (message_id, vote, comment, who, time.time()),
             )
 
-    def votes(self) -> dict[str, int]:
+    def votes(self, guild_id: int) -> dict[str, int]:
+        """The answers given in one server (0: in direct messages) and the votes on them."""
         with self._lock:
-            rows = dict(self._db.execute("SELECT vote, COUNT(*) FROM feedback GROUP BY vote").fetchall())
-            answers = self._db.execute("SELECT COUNT(*) FROM answers").fetchone()[0]
+            rows = dict(
+                self._db.execute(
+                    "SELECT f.vote, COUNT(*) FROM feedback f JOIN answers a ON a.message_id = f.message_id "
+                    "WHERE a.guild_id = ? GROUP BY f.vote",
+                    (guild_id,),
+                ).fetchall()
+            )
+            answers = self._db.execute("SELECT COUNT(*) FROM answers WHERE guild_id = ?", (guild_id,)).fetchone()[0]
         return {"answers": answers, "up": rows.get(1, 0), "down": rows.get(-1, 0)}
 
     def questions_since(self, since: float, guild_id: int | None = None) -> list[AskedQuestion]:

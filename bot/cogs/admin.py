@@ -69,7 +69,9 @@ class ConfirmRemove(discord.ui.View):
     @discord.ui.button(style=discord.ButtonStyle.secondary, custom_id="absatz:remove:cancel")
     async def cancel(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
         self.stop()
-        self.cog.bot.core.audit.record(str(interaction.user), "remove", self.article_id, "cancelled")
+        self.cog.bot.core.audit.record(
+            str(interaction.user), "remove", self.article_id, "cancelled", guild_id=interaction.guild_id or 0
+        )
         await interaction.response.edit_message(content=t("cancelled", self.language), view=None)
 
 
@@ -105,7 +107,9 @@ class Admin(commands.Cog):
     async def _refuse_unless_admin(self, interaction: discord.Interaction, action: str) -> bool:
         if is_admin(interaction, self.bot.settings.admin_role_ids):
             return False
-        self.bot.core.audit.record(str(interaction.user), action, "", "refused: not an admin")
+        self.bot.core.audit.record(
+            str(interaction.user), action, "", "refused: not an admin", guild_id=interaction.guild_id or 0
+        )
         await interaction.response.send_message(t("admins_only", locale_language(interaction.locale)), ephemeral=True)
         return True
 

@@ -66,7 +66,9 @@ class Gaps(commands.Cog):
     async def gaps(self, interaction: discord.Interaction, days: app_commands.Range[int, 1, 365] = 7) -> None:
         language = locale_language(interaction.locale)
         if not is_admin(interaction, self.bot.settings.admin_role_ids):
-            self.bot.core.audit.record(str(interaction.user), "gaps", "", "refused: not an admin")
+            self.bot.core.audit.record(
+                str(interaction.user), "gaps", "", "refused: not an admin", guild_id=interaction.guild_id or 0
+            )
             await interaction.response.send_message(t("admins_only", language), ephemeral=True)
             return
         await interaction.response.defer(ephemeral=True, thinking=True)

@@ -176,7 +176,9 @@ class Live(commands.Cog):
     async def _refuse_unless_admin(self, interaction: discord.Interaction, action: str, target: str = "") -> bool:
         if is_admin(interaction, self.bot.settings.admin_role_ids):
             return False
-        self.bot.core.audit.record(str(interaction.user), action, target[:500], "refused: not an admin")
+        self.bot.core.audit.record(
+            str(interaction.user), action, target[:500], "refused: not an admin", guild_id=interaction.guild_id or 0
+        )
         await interaction.response.send_message(t("admins_only", locale_language(interaction.locale)), ephemeral=True)
         return True
 

@@ -33,7 +33,9 @@ class Scopes(
         """Admins only (checked now, whatever the server's command permissions say)."""
         if is_admin(interaction, self.bot.settings.admin_role_ids):
             return False
-        self.bot.core.audit.record(str(interaction.user), action, "", "refused: not an admin")
+        self.bot.core.audit.record(
+            str(interaction.user), action, "", "refused: not an admin", guild_id=interaction.guild_id or 0
+        )
         await interaction.response.send_message(t("admins_only", locale_language(interaction.locale)), ephemeral=True)
         return True
 
@@ -82,7 +84,9 @@ class Scopes(
         await self.bot.absatz.lookup(
             self.bot.core.scopes.set, interaction.guild_id, target.id, scope, str(interaction.user)
         )
-        self.bot.core.audit.record(str(interaction.user), "scope set", f"#{target.name}", describe(scope, "en"))
+        self.bot.core.audit.record(
+            str(interaction.user), "scope set", f"#{target.name}", describe(scope, "en"), guild_id=interaction.guild_id
+        )
         await interaction.response.send_message(
             t("scope_saved", language, channel=target.mention, what=describe(scope, language)), ephemeral=True
         )
@@ -112,7 +116,9 @@ class Scopes(
         language = locale_language(interaction.locale)
         target = self._channel(interaction, channel)
         await self.bot.absatz.lookup(self.bot.core.scopes.clear, target.id)
-        self.bot.core.audit.record(str(interaction.user), "scope clear", f"#{target.name}", "cleared")
+        self.bot.core.audit.record(
+            str(interaction.user), "scope clear", f"#{target.name}", "cleared", guild_id=interaction.guild_id
+        )
         await interaction.response.send_message(t("scope_cleared", language, channel=target.mention), ephemeral=True)
 
 

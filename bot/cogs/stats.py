@@ -1,6 +1,7 @@
-"""``/stats``: what the index holds and what users thought of the answers; for admins
-also the admin log and the last seven days — questions, answered vs refused, votes,
-latency, busiest channels — with a small chart."""
+"""``/stats``: what the index holds and what users thought of this server's answers; for
+admins also the admin log (this server's entries and the shared corpus's) and the last
+seven days — questions, answered vs refused, votes, latency, busiest channels — with a
+small chart."""
 
 from __future__ import annotations
 
@@ -44,7 +45,7 @@ class Stats(commands.Cog):
         language = locale_language(interaction.locale)
         absatz, core = self.bot.absatz, self.bot.core
         stats = await absatz.stats()
-        votes = await absatz.run(core.feedback.votes)
+        votes = await absatz.run(core.feedback.votes, interaction.guild_id or 0)  # this server's answers only
         embed = discord.Embed(title="absatz", colour=COLOUR)
         for key, value in (
             ("stats_articles", stats.articles),
@@ -61,8 +62,10 @@ class Stats(commands.Cog):
         if not is_admin(interaction, self.bot.settings.admin_role_ids):
             await interaction.followup.send(embed=embed, ephemeral=True)
             return
-        # What admins did; a member's own follows are theirs, not the server's business.
-        recent = [e for e in await absatz.run(core.audit.recent, 50) if e.action not in PERSONAL][:5]
+        # What this server's admins did and what was done to the shared corpus; other servers'
+        # entries are theirs, and a member's own follows are not the server's business.
+        shown = await absatz.run(core.audit.visible_in, interaction.guild_id or 0, 50)
+        recent = [e for e in shown if e.action not in PERSONAL][:5]
         if recent:
             lines = [f"{when(e.at)} · {e.actor} · {e.action} {e.target} → {e.result}" for e in recent]
             embed.add_field(

@@ -3,6 +3,7 @@ and the admins' weekly chart — real discord.py through simcord, a real store."
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 import json
@@ -223,6 +224,20 @@ async def test_a_channel_the_bot_cannot_see_gets_no_scope(community_settings, co
 # --- forum posts -------------------------------------------------------------------------
 
 
+@contextlib.asynccontextmanager
+async def community(settings, searcher):
+    """The bot on the community store, and a server with its two channels, an admin and a reader."""
+    async with simcord.run(bot_with(settings, searcher), shard_count=1, settle_timeout=SETTLE_S) as env:
+        yield (env, *world(env))
+
+
+async def auto_forum(guild, channel, admin):
+    """A forum whose every new post is a question (set by an admin from ``channel``)."""
+    forum = guild.create_forum_channel("fragen")
+    await admin.slash(channel, "scope set", channel=forum, mode="auto")
+    return forum
+
+
 def forum_post(env, guild, forum, author, title: str, text: str):
     """A member opens a post in a forum: the thread, then its first message."""
     backend = env.backend
@@ -232,12 +247,8 @@ def forum_post(env, guild, forum, author, title: str, text: str):
 
 
 async def test_forum_posts_get_one_answer_and_unanswerable_ones_a_tag(community_settings, community_searcher):
-    async with simcord.run(
-        bot_with(community_settings, community_searcher), shard_count=1, settle_timeout=SETTLE_S
-    ) as env:
-        guild, wirtschaft, allgemein, admin, reader = world(env)
-        forum = guild.create_forum_channel("fragen")
-        await admin.slash(allgemein, "scope set", channel=forum, mode="auto")
+    async with community(community_settings, community_searcher) as (env, guild, wirtschaft, allgemein, admin, reader):
+        forum = await auto_forum(guild, allgemein, admin)
         post, handle, sent = forum_post(env, guild, forum, reader, "Stadion Linz", STADIUM)
         await sent
         answers = [m for m in handle.history() if m.author.bot]

@@ -4,29 +4,23 @@ system messages are no questions, and a mention's own thread counts for its chan
 
 from __future__ import annotations
 
-import simcord
-
 from absatz.texts import t
 
-from .simcord_helpers import bot_with, reply_of
+from .simcord_helpers import reply_of
 from .test_community import (
-    SETTLE_S,
     STADIUM,
+    auto_forum,
+    community,
     community_searcher,
     community_settings,
     community_store,
     forum_post,
-    world,
 )
 
 
 async def test_a_forum_posts_follow_up_is_about_the_posts_title(community_settings, community_searcher):
-    async with simcord.run(
-        bot_with(community_settings, community_searcher), shard_count=1, settle_timeout=SETTLE_S
-    ) as env:
-        guild, wirtschaft, allgemein, admin, reader = world(env)
-        forum = guild.create_forum_channel("fragen")
-        await admin.slash(allgemein, "scope set", channel=forum, mode="auto")
+    async with community(community_settings, community_searcher) as (env, guild, wirtschaft, allgemein, admin, reader):
+        forum = await auto_forum(guild, allgemein, admin)
         _, handle, sent = forum_post(env, guild, forum, reader, "Neues Stadion in Linz", "Wie viel kostet es?")
         await sent
         await reader.send(handle, "Und wie viele Zuschauer passen hinein?")  # the stadium is only in the title
@@ -36,10 +30,7 @@ async def test_a_forum_posts_follow_up_is_about_the_posts_title(community_settin
 
 async def test_a_thread_a_member_opens_in_an_auto_channel_is_no_question(community_settings, community_searcher):
     """Discord announces it with a system message whose text is the thread's name."""
-    async with simcord.run(
-        bot_with(community_settings, community_searcher), shard_count=1, settle_timeout=SETTLE_S
-    ) as env:
-        guild, wirtschaft, allgemein, admin, reader = world(env)
+    async with community(community_settings, community_searcher) as (env, guild, wirtschaft, allgemein, admin, reader):
         await admin.slash(wirtschaft, "scope set", mode="auto")
         env.backend.create_thread(wirtschaft.id, "Plauderecke", reader.id)
         await env.settle()
@@ -50,10 +41,7 @@ async def test_a_thread_a_member_opens_in_an_auto_channel_is_no_question(communi
 
 
 async def test_a_short_follow_up_keeps_the_threads_language(community_settings, community_searcher):
-    async with simcord.run(
-        bot_with(community_settings, community_searcher), shard_count=1, settle_timeout=SETTLE_S
-    ) as env:
-        guild, wirtschaft, allgemein, admin, reader = world(env)
+    async with community(community_settings, community_searcher) as (env, guild, wirtschaft, allgemein, admin, reader):
         await reader.send(allgemein, f"<@{env.bot.user.id}> How much does the new stadium in Linz cost?")
         (thread,) = allgemein.threads
         await reader.send(thread, "Capacity?")
@@ -63,10 +51,7 @@ async def test_a_short_follow_up_keeps_the_threads_language(community_settings, 
 
 async def test_busiest_channels_count_the_channel_a_mention_was_in(community_settings, community_searcher):
     """A mention is answered in a thread of its own: the channel asked in is what counts."""
-    async with simcord.run(
-        bot_with(community_settings, community_searcher), shard_count=1, settle_timeout=SETTLE_S
-    ) as env:
-        guild, wirtschaft, allgemein, admin, reader = world(env)
+    async with community(community_settings, community_searcher) as (env, guild, wirtschaft, allgemein, admin, reader):
         me = env.bot.user.id
         for question in (STADIUM, "Wer baut das Stadion in Linz?", "Wie viele Zuschauer passen ins Stadion in Linz?"):
             await reader.send(allgemein, f"<@{me}> {question}")

@@ -36,13 +36,18 @@ def article(i: int, url_chars: int = 100, title: str = "", lead: str = LONG) -> 
     )
 
 
-def test_forty_articles_with_realistic_urls_are_two_messages_within_the_limits():
-    articles = [article(i) for i in range(40)]
-    messages = announcement_messages(articles, "de")
-    assert len(messages) == 2
+def announced(articles: list[LiveArticle], language: str) -> tuple[list[list[discord.Embed]], str]:
+    """The announcement's messages, each checked against Discord's limits, and their text."""
+    messages = announcement_messages(articles, language)
     for embeds in messages:
         message_ok(embeds)
-    text = "\n".join(e.description for m in messages for e in m)
+    return messages, "\n".join(e.description for m in messages for e in m)
+
+
+def test_forty_articles_with_realistic_urls_are_two_messages_within_the_limits():
+    articles = [article(i) for i in range(40)]
+    messages, text = announced(articles, "de")
+    assert len(messages) == 2
     assert all(f"`{a.first_citation}`" in text and f"]({a.url})" in text for a in articles)
     assert [m[0].title for m in messages] == ["Neu im Korpus (1/2)", "Neu im Korpus (2/2)"]
 
@@ -56,10 +61,7 @@ def test_a_few_articles_keep_their_lead_and_one_message():
 def test_worst_inputs_still_keep_every_limit_and_every_article():
     odd = [article(i, url_chars=400, title="[*_`|] " * 100) for i in range(35)]
     odd.append(LiveArticle("no-url", "Ohne Adresse **fett**", "", "", "", "Lead"))
-    messages = announcement_messages(odd, "de")
-    for embeds in messages:
-        message_ok(embeds)
-    text = "\n".join(e.description for m in messages for e in m)
+    _, text = announced(odd, "de")
     assert all(f"`{a.first_citation}`" in text for a in odd)
     assert "Ohne Adresse \\*\\*fett\\*\\*" in text  # Markdown in titles is shown, not applied
 
@@ -104,11 +106,8 @@ def test_follow_dms_keep_the_limits():
 
 def test_a_bulk_ingest_lists_sixty_articles_and_counts_the_rest():
     articles = [article(i) for i in range(500)]
-    messages = announcement_messages(articles, "en")
+    messages, text = announced(articles, "en")
     assert len(messages) == 3
-    for embeds in messages:
-        message_ok(embeds)
-    text = "\n".join(e.description for m in messages for e in m)
     assert [f"`{a.first_citation}`" in text for a in articles] == [True] * 60 + [False] * 440
     assert [m[0].title for m in messages] == [
         f"New in the corpus: 500 articles, the first 60 listed ({part}/3)" for part in (1, 2, 3)

@@ -6,20 +6,18 @@ from __future__ import annotations
 import sqlite3
 
 import discord
-import simcord
 
 from absatz.db.audit import AuditLog
 from absatz.db.feedback import FeedbackStore, user_hash
 from absatz.texts import t
 
-from .simcord_helpers import bot_with, reply_of
+from .simcord_helpers import reply_of
 from .test_community import (  # the fixtures too
-    SETTLE_S,
     STADIUM,
+    community,
     community_searcher,
     community_settings,
     community_store,
-    world,
 )
 
 
@@ -37,10 +35,7 @@ def other_server(env):
 
 
 async def test_a_user_has_one_vote_per_answer_and_the_latest_click_counts(community_settings, community_searcher):
-    async with simcord.run(
-        bot_with(community_settings, community_searcher), shard_count=1, settle_timeout=SETTLE_S
-    ) as env:
-        guild, wirtschaft, allgemein, admin, reader = world(env)
+    async with community(community_settings, community_searcher) as (env, guild, wirtschaft, allgemein, admin, reader):
         message = reply_of(await reader.slash(allgemein, "ask", question=STADIUM)).message
         for _ in range(3):
             assert (await reader.click(message, custom_id="absatz:vote:up")).ephemeral
@@ -63,10 +58,7 @@ async def test_a_user_has_one_vote_per_answer_and_the_latest_click_counts(commun
 
 
 async def test_stats_shows_a_server_only_its_own_votes_and_admin_log(community_settings, community_searcher):
-    async with simcord.run(
-        bot_with(community_settings, community_searcher), shard_count=1, settle_timeout=SETTLE_S
-    ) as env:
-        guild, wirtschaft, allgemein, admin, reader = world(env)
+    async with community(community_settings, community_searcher) as (env, guild, wirtschaft, allgemein, admin, reader):
         await admin.slash(wirtschaft, "scope set", categories="wirtschaft")
         answered = await reader.slash(allgemein, "ask", question=STADIUM)
         await reader.click(reply_of(answered).message, custom_id="absatz:vote:up")

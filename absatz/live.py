@@ -100,6 +100,7 @@ BUSY_RETRY_S = 5.0
 # tried again after busy_retry_s × 2, × 4, … up to FAILED_RETRY_MAX_S, FAILED_RETRIES
 # times: a watched file or a feed's article is written once and would not come again.
 FAILED_RETRIES = 8
+REFUSED_KEPT = 1000  # duplicates remembered until their original's article is removed
 FAILED_RETRY_MAX_S = 900.0
 OWN_WRITES_TTL_S = 600.0
 
@@ -243,6 +244,7 @@ class LiveService:
         self._watching = False
         self._known: dict[str, NewArticle] = {}  # article id → what the poller or a page wrote
         self._own_writes: dict[Path, tuple[int, int, float]] = {}  # written and queued here: (size, mtime, when)
+        self._refused: dict[str, Path] = {}  # article id → a file refused as its duplicate
         self._lock = threading.Lock()
         # Who runs the ingest in progress (read from other threads: the bot's /reingest).
         self.ingesting: str | None = None
@@ -448,12 +450,30 @@ class LiveService:
             for job in jobs:
                 if job.future is not None and not job.future.done():
                     job.future.set_result(batch)
+            self._take_over_duplicates(report)
             await self._deliver(batch)
 
+    def _take_over_duplicates(self, report: IngestReport) -> None:
+        """A file copied before its original was deleted: the watcher saw the copy first,
+        refused as a duplicate, and then the deletion removed the article. The copy now
+        holds the id alone, so it is ingested."""
+        for f in report.failed:
+            if f.article_id:
+                self._refused[f.article_id] = Path(f.path)
+        while len(self._refused) > REFUSED_KEPT:
+            self._refused.pop(next(iter(self._refused)))
+        heirs = [self._refused.pop(a) for a in report.removed if a in self._refused]
+        heirs = [p for p in heirs if p.exists()]
+        if heirs:
+            self._submit(heirs, WATCHER, "watch")
+
     def _retry_later(self, state: _State, jobs: list[_Job]) -> None:
-        """Queue the failed jobs' paths again after a backoff (their callers were told of
-        the failure; the retry answers no one)."""
-        again = [_Job(job.paths, job.actor, job.action, failures=job.failures + 1) for job in jobs]
+        """Queue the failed jobs' paths again after a backoff: those of the watcher and the
+        feeds, whose files were written once and would not come again."""
+        # Someone waiting (an /upload url:) was told it failed and may try again; a retry
+        # nobody asked for would ingest and announce it behind their back.
+        unasked = [job for job in jobs if job.future is None]
+        again = [_Job(job.paths, job.actor, job.action, failures=job.failures + 1) for job in unasked]
         given_up = [job for job in again if job.failures > FAILED_RETRIES]
         if given_up:
             log.warning(

@@ -23,6 +23,7 @@ class Failure:
     path: str
     line: int | None
     reason: str
+    article_id: str = ""  # a duplicate's: the id another file holds
 
     def as_dict(self) -> dict[str, str | int | None]:
         return {"path": self.path, "line": self.line, "reason": self.reason}
@@ -34,7 +35,7 @@ class Failure:
     @classmethod
     def duplicate(cls, path: str, article_id: str, first: str) -> Failure:
         """An article whose id another file holds: one id cites one text."""
-        return cls(path, None, f"duplicate article id {article_id!r} (first in {first})")
+        return cls(path, None, f"duplicate article id {article_id!r} (first in {first})", article_id)
 
 
 def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[Failure]]:

@@ -172,6 +172,26 @@ async def test_a_live_ingest_that_failed_is_tried_again_without_another_change(t
     assert "solar#2" in cited(core.ask(SOLAR_QUESTION))
 
 
+async def test_a_file_copied_before_its_original_is_deleted_takes_its_article_over(tmp_path, embedder):
+    """The copy is refused as a duplicate while the original holds the id; the deletion
+    then removes the article, and the copy is ingested in its place."""
+    corpus = copy_corpus(tmp_path)
+    core = build_core(tmp_path, embedder, corpus)
+    (corpus / "2023").mkdir()
+    (corpus / "archiv").mkdir()
+    async with Running(core, live_settings(), isolated=False) as live:
+        (corpus / "2023" / "solar.txt").write_text(SOLAR, encoding="utf-8")
+        assert (await live.next()).report.added == ["solar"]
+        (corpus / "archiv" / "solar.txt").write_text(SOLAR, encoding="utf-8")
+        refused = (await live.next()).report
+        assert [f.article_id for f in refused.failed] == ["solar"] and refused.changed is False
+        (corpus / "2023" / "solar.txt").unlink()
+        assert (await live.next()).report.removed == ["solar"]
+        assert (await live.next()).report.added == ["solar"]
+    assert "solar#2" in cited(core.ask(SOLAR_QUESTION))
+    assert core.stored_paths()["solar"].endswith("archiv/solar.txt")
+
+
 async def test_feeds_and_pages_without_a_watcher(tmp_path, embedder, web):
     """``absatz feed poll`` and ``absatz ingest URL``: written files are ingested directly;
     the articles carry their URL into citations; bad input is refused and audited."""

@@ -110,7 +110,11 @@ class Quantity:
 
     def stated_by(self, source: Quantity) -> bool:
         """The source states this quantity: the same scale, and the same unit unless
-        either leaves it out ("Tempo 30" supports "30 km/h")."""
+        either leaves it out ("Tempo 30" supports "30 km/h"). A bare number in the source
+        supports any: a range shares what follows its end ("zwischen 10 und 14 Millionen
+        Euro" says "10 million euros")."""
+        if not source.scales and source.unit is None:
+            return True
         same_scale = self.scales & source.scales if self.scales or source.scales else True
         return bool(same_scale) and (self.unit is None or source.unit is None or self.unit == source.unit)
 
@@ -125,16 +129,27 @@ def quantities(text: str) -> list[Quantity]:
         scales: frozenset[int] = frozenset()
         unit = None
         word = _WORD.match(text, end)
+        prefix = _PREFIX.search(text, max(0, start - 3), start)
         if word and word.group(1).lower() in SCALES:
             scales = SCALES[word.group(1).lower()]
             word = _WORD.match(text, word.end())
+        elif word and word.group(1).lower() in ("m", "mn") and _is_money(text, prefix, word.end()):
+            scales = frozenset({6})  # "€14m", "14m euros": millions, not metres
+            word = _WORD.match(text, word.end())
         if word and word.group(1).lower() in UNITS:
             unit = UNITS[word.group(1).lower()]
-        prefix = _PREFIX.search(text, max(0, start - 3), start)
         if unit is None and prefix:
             unit = UNITS[prefix.group(1)]
         found.append(Quantity(value, scales, unit))
     return found
+
+
+_CURRENCIES = frozenset({"eur", "usd", "chf", "gbp"})
+
+
+def _is_money(text: str, prefix: re.Match[str] | None, end: int) -> bool:
+    after = _WORD.match(text, end)
+    return prefix is not None or (after is not None and UNITS.get(after.group(1).lower()) in _CURRENCIES)
 
 
 def quantities_stated(claim: str, source: str) -> bool:

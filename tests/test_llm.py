@@ -171,11 +171,27 @@ def test_a_sentence_its_source_does_not_support_is_dropped(embedder):
 
 def test_a_number_keeps_its_scale_and_unit():
     """German and English forms of one quantity meet; a changed unit or scale does not."""
-    source = "Die 160 Kilometer lange Strecke kostet 6,8 Milliarden Euro, Tempo 30 gilt ab 2031."
-    kept = ["Die Strecke ist 160 km lang.", "It costs 6.8 billion euros.", "A 30 km/h limit applies.", "€6.8 bn"]
-    dropped = ["Die Strecke ist 160 Meter lang.", "It costs 6.8 million euros.", "It costs 6.8 euros.", "$6.8 bn"]
-    assert [quantities_stated(c, source) for c in kept] == [True] * 4
-    assert [quantities_stated(c, source) for c in dropped] == [False] * 4
+    source = (
+        "Die 160 Kilometer lange Strecke kostet 6,8 Milliarden Euro, Tempo 30 gilt ab 2031. "
+        "Die Planung kostete zwischen 10 und 14 Millionen Euro."
+    )
+    kept = [
+        "Die Strecke ist 160 km lang.",
+        "It costs 6.8 billion euros.",
+        "A 30 km/h limit applies.",
+        "€6.8 bn",
+        "Planning cost €14m.",
+        "between 10 million and 14 million euros",  # a range shares its end's scale and unit
+    ]
+    dropped = [
+        "Die Strecke ist 160 Meter lang.",
+        "It costs 6.8 million euros.",
+        "It costs 6.8 euros.",
+        "$6.8 bn",
+        "Planning took 14 m.",  # metres, not millions
+    ]
+    assert [quantities_stated(c, source) for c in kept] == [True] * len(kept)
+    assert [quantities_stated(c, source) for c in dropped] == [False] * len(dropped)
 
 
 def support_table(embedder) -> list[tuple[dict, object]]:

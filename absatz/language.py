@@ -44,6 +44,4 @@ def conversation_language(question: str, history: Sequence[str] = ()) -> str:
     """A follow-up's language: its own when its words say, else the conversation's
     ("Capacity?" after English questions is English, not German by the tie)."""
     de, en = evidence(question)
-    if de == en and history:
-        return detect_language(" ".join(history))
-    return "en" if en > de else "de"
+    return detect_language(" ".join(history)) if de == en and history else detect_language(question)

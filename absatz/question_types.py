@@ -128,7 +128,7 @@ _MONTHS = (
 )
 _WEEKDAYS = (
     r"(?:Montag|Dienstag|Mittwoch|Donnerstag|Freitag|Samstag|Sonnabend|Sonntag)"
-    r"(?:abend|morgen|vormittag|mittag|nachmittag|nacht|früh|s|e[ns])?(?!\w)"
+    r"(?:(?:abend|morgen|vormittag|mittag|nachmittag|nacht)s?|früh|s|e[ns])?(?!\w)"
 )
 # Counts from two up: "zehn Kinder" states a number, "eine Studie" does not.
 _COUNTS = (

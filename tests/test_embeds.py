@@ -149,6 +149,16 @@ def test_article_text_is_shown_verbatim_not_formatted():
     assert "Lehrer\\*innen und Schüler\\*innen" in paragraph_embed(view, "de").description
 
 
+def test_the_source_button_reads_back_the_quote_it_escaped():
+    """The button finds the paragraph by the quote the answer showed: escaping must not
+    make it look gone ("Lehrer*innen" shown as "Lehrer\\*innen")."""
+    from bot.views import quote_from_field
+
+    quote = "Lehrer*innen, Schüler_innen und ~~Gäste~~ | `alle` > zufrieden - sagt [Verband](x)."
+    embed = answer_embed(Answer("Frage?", f"{quote} [1]", False, [citation(1, quote)], "de"), 0.1)
+    assert quote_from_field(embed, 1) == quote and citation_id_from_field(embed, 1) == "artikel-1#3"
+
+
 def test_a_shortened_answer_bolds_the_span_where_it_is_not_an_earlier_match():
     """The span's text (``1``) also occurs before it (the marker ``[1]``): the bold goes
     where the span is, or nowhere."""

@@ -107,7 +107,8 @@ def _open(settings: StoreSettings) -> ClientAPI:
                 ) from None
             if status is not None and 400 <= status < 500:
                 raise StoreError(
-                    f"{settings.location} answered HTTP {status}, not as a Chroma server does: check CHROMA_HOST"
+                    f"{settings.location} answered HTTP {status}, not as a Chroma server of this client's version "
+                    "does: check CHROMA_HOST and the server's version"
                 ) from None
             raise StoreUnavailable(f"Chroma server {settings.location} is not reachable: {exc}") from None
         if isinstance(exc, ChromaError):  # e.g. a store on a read-only disk ("unable to open database file")

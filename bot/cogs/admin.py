@@ -75,7 +75,7 @@ class ConfirmRemove(discord.ui.View):
         await interaction.response.edit_message(content=t("cancelled", self.language), view=None)
 
 
-async def _finish(interaction: discord.Interaction, message_id: int, content: str) -> None:
+async def _finish(interaction: discord.Interaction, message_id: int | None, content: str) -> None:
     """The ingest's last word in its progress message; past the interaction's 15 minutes
     through the channel with the bot's token, and as a new message if even that fails."""
     try:
@@ -84,7 +84,7 @@ async def _finish(interaction: discord.Interaction, message_id: int, content: st
     except discord.HTTPException as exc:
         log.info("the ingest's interaction has expired (%s); its summary goes through the channel", exc)
     channel = interaction.channel
-    if isinstance(channel, discord.TextChannel | discord.Thread | discord.VoiceChannel):
+    if message_id is not None and isinstance(channel, discord.TextChannel | discord.Thread | discord.VoiceChannel):
         try:
             await channel.get_partial_message(message_id).edit(content=content)
             return
@@ -183,8 +183,12 @@ class Admin(commands.Cog):
         try:
             await interaction.response.send_message(progress_text(0, 0, 0, 0, language))
             # Its id, to edit it with the bot's own token once the interaction's has
-            # expired (15 minutes): a large re-ingest takes longer.
-            original = await interaction.original_response()
+            # expired (15 minutes): a large re-ingest takes longer. Without it the summary
+            # is then sent as a new message.
+            try:
+                original: int | None = (await interaction.original_response()).id
+            except discord.HTTPException:
+                original = None
 
             async def show(done: int, total: int, paragraphs: int, elapsed: float) -> None:
                 try:
@@ -197,9 +201,9 @@ class Admin(commands.Cog):
             try:
                 report = await self.run_ingest(str(interaction.user), show)
             except AbsatzError as exc:
-                await _finish(interaction, original.id, f"⛔ {error_text(exc, language)}"[:MESSAGE])
+                await _finish(interaction, original, f"⛔ {error_text(exc, language)}"[:MESSAGE])
                 return
-            await _finish(interaction, original.id, summary_text(report, language))
+            await _finish(interaction, original, summary_text(report, language))
             await self._announce(report, str(interaction.user), "reingest")
         finally:
             self.running = None

@@ -88,7 +88,8 @@ class Corpus:
             self.audit.record(actor, action, target, f"failed: {exc}")
             raise
         except BaseException as exc:
-            self.audit.record(actor, action, target, f"failed: {type(exc).__name__}")
+            reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            self.audit.record(actor, action, target, f"failed: {reason}")
             raise
         self.audit.record(actor, action, target, summary(result))
         return result

@@ -53,8 +53,17 @@ class IngestLock:
             holder = os.pread(fd, 500, 0).decode("utf-8", "replace").strip()
             os.close(fd)
             raise IngestBusy(holder) from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, self.holder.encode("utf-8"), 0)
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, self.holder.encode("utf-8"), 0)
+        except OSError as exc:
+            # Held but unwritable (disk full): a lock kept here would refuse every later
+            # ingest, in this process and in others, until a restart.
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+            raise StoreWriteError(
+                f"cannot write the ingest lock {self.path} ({exc.strerror}); is the disk full? Nothing was changed."
+            ) from None
         self._fd = fd
         return self
 

@@ -13,8 +13,10 @@ from datetime import datetime, timedelta
 
 import discord
 import pytest
+from chromadb.errors import InternalError
 from simcord import SetupError
 
+from absatz.texts import t
 from bot.settings import BotSettings
 from ingest.lock import IngestLock, lock_path
 from ingest.pipeline import ingest_paths
@@ -334,6 +336,25 @@ JSONL_ARTICLES = [
         "Die Arbeiten kosteten 1,8 Millionen Euro.",
     },
 ]
+
+
+async def test_a_store_error_during_remove_is_audited_with_its_message(server, simcord_bot, monkeypatch):
+    """The admin log is where an operator learns why a change failed: "failed: InternalError"
+    alone sends them to the server logs."""
+    env, guild, channel, admin, reader = server
+
+    def disk_error(self, article_id):
+        raise InternalError("Database error: disk I/O error")
+
+    monkeypatch.setattr(Writer, "delete_article", disk_error)
+    shown = await admin.slash(channel, "remove", article_id="2025-06-baeckerei-preise")
+    await admin.click(shown.response.message, label="Remove")
+    assert shown.response.content in (t("error", "de"), t("error", "en"))  # not left waiting on the buttons
+    assert [r for _, a, r in audit(simcord_bot) if a == "remove"] == [
+        "failed: InternalError: Database error: disk I/O error"
+    ]
+    assert (simcord_bot.settings.ingest.corpus_dir / "2025-06-baeckerei-preise.txt").exists()
+    assert [type(e) for e in env.errors] == [InternalError]  # logged by the view, as discord.py does
 
 
 async def test_remove_of_one_article_from_a_jsonl_file_keeps_the_others(server, simcord_bot):

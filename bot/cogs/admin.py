@@ -66,6 +66,15 @@ class ConfirmRemove(discord.ui.View):
         text = await self.cog.remove_article(interaction, self.article_id, self.language)
         await interaction.edit_original_response(content=text, view=None)
 
+    async def on_error(self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item) -> None:
+        """An unexpected failure (the store's own error) still ends the admin's wait:
+        the deferred message would otherwise keep its buttons and say nothing."""
+        log.error("/remove %s by user %s failed", self.article_id, interaction.user.id, exc_info=error)
+        try:
+            await interaction.edit_original_response(content=t("error", self.language), view=None)
+        except discord.HTTPException:
+            log.warning("/remove: could not report the error to the admin either")
+
     @discord.ui.button(style=discord.ButtonStyle.secondary, custom_id="absatz:remove:cancel")
     async def cancel(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
         self.stop()

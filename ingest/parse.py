@@ -26,6 +26,8 @@ _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 # An ATX heading: one to six ``#`` and a space (``#MeToo …`` opens a paragraph).
 _MARKDOWN_HEADING = re.compile(r"#{1,6}(?:[ \t]|$)")
 MAX_MARKDOWN_HEADING_CHARS = 256
+# The backslash that escapes a paragraph's opening '#' (``\# kein Titel``, ``\\#``).
+_ESCAPED_HASH = re.compile(r"\\(?=\\*#)")
 # Trailing author code such as `/bal/DP/ngu` glued to the last sentence's full stop.
 _AUTHOR_CODE = re.compile(r"(?<=[.!?\"“”»])\s*(?P<code>(?:/[A-Za-zÄÖÜäöü0-9-]{1,8})+)\s*$")
 _BLANK_LINES = re.compile(r"\n[ \t\r\f\v]*\n")
@@ -174,7 +176,7 @@ def parse_markdown(text: str, article_id: str) -> Article:
             else:
                 heading = level_text
             continue
-        paragraphs.append(Paragraph(n=len(paragraphs) + 1, text=block, heading=heading))
+        paragraphs.append(Paragraph(n=len(paragraphs) + 1, text=_unescape_paragraph(block), heading=heading))
     if not paragraphs:
         raise ParseError("no body paragraphs", line=offset + 1)
     return Article(
@@ -187,6 +189,12 @@ def parse_markdown(text: str, article_id: str) -> Article:
         category=meta.get("category", ""),
         author_code=meta.get("author", ""),
     )
+
+
+def _unescape_paragraph(block: str) -> str:
+    """A paragraph written as ``\\#MeToo …`` so that it is no heading reads as the text it
+    escapes; only that first backslash goes, a later ``\\#`` in the text is the text."""
+    return block[1:] if _ESCAPED_HASH.match(block) else block
 
 
 def _markdown_blocks_fix(text: str) -> str:

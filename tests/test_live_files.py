@@ -89,8 +89,38 @@ def test_rendered_file_reads_back_as_the_same_article():
     )
     assert [(p.n, p.heading) for p in parsed.paragraphs] == [(1, ""), (2, "Die Ergebnisse"), (3, "Die Ergebnisse")]
     assert parsed.paragraphs[1].text == "Nach dem vorläufigen Endergebnis kommt die SPD auf 30,9 Prozent."
-    # a paragraph starting with '#' stays a paragraph
-    assert parsed.paragraphs[2].text.lstrip("\u200b").startswith("#Wahl2024")
+    # a paragraph starting with '#' stays a paragraph, with the page's text
+    assert parsed.paragraphs[2].text == "#Wahl2024: Unter diesem Stichwort diskutierten Tausende im Netz."
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "# nicht Überschrift",
+        "#MeToo ist eine Debatte.",
+        "## auch keine Überschrift",
+        "\\#Wahl2024 mit Backslash",
+        "\\\\# zwei Backslashes",
+        "\u200b# beginnt unsichtbar",
+        "C# und \\# mitten im Satz",
+    ],
+)
+def test_a_paragraph_opening_with_a_hash_reads_back_exactly(text):
+    blocks = (Block("Erster Absatz."), Block("Zwischentitel", heading=True), Block(text), Block("Letzter Absatz."))
+    parsed = parse_markdown(render_markdown(article(blocks=blocks)), article_id_for(URL))
+    assert [(p.heading, p.text) for p in parsed.paragraphs] == [
+        ("", "Erster Absatz."),
+        ("Zwischentitel", text),
+        ("Zwischentitel", "Letzter Absatz."),
+    ]
+
+
+@pytest.mark.parametrize("text", ["#MeToo Debatte", "C#", "###", "\\# Zwischentitel"])
+def test_a_heading_and_title_with_hashes_read_back_exactly(text):
+    blocks = (Block("Erster Absatz."), Block(text, heading=True), Block("Letzter Absatz."))
+    parsed = parse_markdown(render_markdown(article(title=text, blocks=blocks)), article_id_for(URL))
+    assert parsed.title == text
+    assert [p.heading for p in parsed.paragraphs] == ["", text]
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +21,8 @@ from .extract import WebArticle
 from .urls import article_id_for, article_path
 
 TEMP_PREFIX = ".absatz-"  # hidden: never picked up by ingest or the folder watcher
-_ZWSP = "\u200b"
+# A paragraph opening with '#' (or with backslashes and then '#') gets one more backslash.
+_NEEDS_ESCAPE = re.compile(r"\\*#")
 
 
 @dataclass(frozen=True)
@@ -51,10 +53,16 @@ def render_markdown(article: WebArticle) -> str:
         if block.heading:
             lines += [f"## {text}", ""]
         else:
-            # A paragraph that starts with '#' ("#MeToo …") would read as a heading: an
-            # invisible zero-width space in front keeps it a paragraph.
-            lines += [(_ZWSP + text) if text.startswith("#") else text, ""]
+            lines += [_escape_paragraph(text), ""]
     return "\n".join(lines)
+
+
+def _escape_paragraph(text: str) -> str:
+    """A paragraph opening with '#' ("# nicht Überschrift") would read as a heading:
+    Markdown's backslash escape keeps it a paragraph, and ``parse_markdown`` removes that
+    one backslash again, so the stored text is the page's text. A paragraph already opening
+    with ``\\#`` gets its backslash too, or the parser would take that one away."""
+    return "\\" + text if _NEEDS_ESCAPE.match(text) else text
 
 
 def _front_matter_value(value: str) -> str:

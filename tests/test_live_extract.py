@@ -209,3 +209,80 @@ def test_full_text_from_a_feed_item():
 )
 def test_language_detection(text, declared, language):
     assert detect_language(text, declared) == language
+
+
+def with_head(html: bytes, tag: str) -> bytes:
+    return html.replace(b"</head>", tag.encode() + b"</head>", 1)
+
+
+@pytest.mark.parametrize(
+    "declaration",
+    [
+        f'<link rel="canonical" href="{BASE}/">',
+        f'<meta property="og:url" content="{BASE}">',
+        f'<link rel="canonical" href="{BASE}/nachrichten/">',  # the section above the article
+    ],
+)
+def test_a_canonical_url_above_the_page_is_not_believed(declaration):
+    """A template naming the homepage or the section on every article would give all of
+    them one id, each overwriting the last."""
+    html, expected = load("tarif")
+    html = with_head(html, declaration)
+    first = extract_article(html, BASE + expected["path"])
+    second = extract_article(html, BASE + "/nachrichten/andere-meldung-56.html")
+    assert (first.url, second.url) == (BASE + expected["path"], BASE + "/nachrichten/andere-meldung-56.html")
+
+
+def test_a_relative_canonical_url_is_read_against_the_fetched_url():
+    html, _ = load("hochwasser")
+    html = html.replace(b'href="' + BASE.encode() + b"/region/", b'href="/region/', 1)
+    assert b'href="/region/hochwasserschutz' in html
+    article = extract_article(html, BASE + "/region/41234?from=teaser")
+    assert article.url == BASE + "/region/hochwasserschutz-mosel-a-41234.html"
+
+
+def test_a_line_break_separates_words_and_inline_markup_does_not():
+    fragment = (
+        "<p>Schwerin<br>Der Landtag hat am Mittwoch das neue Schul<b>gesetz</b> beschlossen.<br/>Künftig müssen "
+        "alle Grundschulen im Land eine <em>verlässliche</em> Betreuung bis 16 Uhr anbieten.</p>"
+        "<p>Dafür will das Land bis 2027 rund 600 zusätzliche Stellen schaffen, teilte das Ministerium mit.</p>"
+    )
+    article = extract_fragment(fragment, BASE + "/landtag/schule", "Schulgesetz beschlossen")
+    assert article.lead == (
+        "Schwerin Der Landtag hat am Mittwoch das neue Schulgesetz beschlossen. Künftig müssen "
+        "alle Grundschulen im Land eine verlässliche Betreuung bis 16 Uhr anbieten."
+    )
+
+
+@pytest.mark.parametrize(
+    "prefix, header",
+    [(b"\xef\xbb\xbf", "iso-8859-1"), (b"", "iso-8859-1"), (b"", "windows-1252")],
+    ids=["bom", "latin1-header", "cp1252-header"],
+)
+def test_utf8_bytes_are_read_as_utf8_whatever_the_header_says(prefix, header):
+    html, expected = load("tarif")
+    article = extract_article(prefix + html, BASE + expected["path"], charset=header)
+    assert (article.title, article.lead) == (expected["title"], as_blocks(expected)[0].text)
+
+
+def test_a_single_byte_page_is_read_with_the_header_charset():
+    html, expected = load("tarif")
+    cp1252 = html.decode("utf-8").encode("cp1252")
+    article = extract_article(cp1252, BASE + expected["path"], charset="windows-1252")
+    assert (article.title, article.lead) == (expected["title"], as_blocks(expected)[0].text)
+
+
+def test_a_nested_list_keeps_the_outer_items_words_and_its_own_items():
+    fragment = (
+        "<p>Der Landtag hat am Mittwoch das neue Schulgesetz beschlossen. Künftig müssen alle Grundschulen "
+        "im Land eine verlässliche Betreuung bis 16 Uhr anbieten.</p>"
+        "<ul><li>Große Schulen ab August<ul><li>Schwerin, Rostock</li><li>Neubrandenburg</li></ul></li>"
+        "<li>Kleine Schulen ab 2027</li></ul>"
+    )
+    article = extract_fragment(fragment, BASE + "/landtag/schule", "Schulgesetz beschlossen")
+    assert article.paragraphs[1:] == [
+        "Große Schulen ab August",
+        "Schwerin, Rostock",
+        "Neubrandenburg",
+        "Kleine Schulen ab 2027",
+    ]

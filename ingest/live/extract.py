@@ -17,13 +17,15 @@ A page without article text, or in a language other than the accepted ones, is a
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import copy
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from html import escape
 from typing import Any
+from urllib.parse import unquote, urljoin, urlsplit
 
 import trafilatura
 from lxml.etree import _Element
@@ -46,6 +48,9 @@ _TEASER = re.compile(
     re.IGNORECASE,
 )
 _TEASER_MAX_CHARS = 200
+
+# The byte order marks a browser honours before any header (WHATWG Encoding, "BOM sniff").
+_BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
 
 
 class ExtractError(LiveError):
@@ -101,12 +106,11 @@ def extract_article(
 ) -> WebArticle:
     """The article on the page fetched from ``url`` (the final URL, after redirects).
 
-    ``charset`` is the one the response header named: tried first, and when the bytes do
-    not decode with it, the page's own declaration and detection decide.
+    ``charset`` is the one the response header named; see :func:`_decoded` for when it
+    is not believed.
     """
-    if isinstance(html, bytes) and charset:
-        with contextlib.suppress(LookupError, UnicodeDecodeError):
-            html = html.decode(charset)
+    if isinstance(html, bytes):
+        html = _decoded(html, charset)
     tree = load_html(html)
     if tree is None:
         raise ExtractError(url, "not an HTML page")
@@ -125,7 +129,7 @@ def extract_article(
     blocks = _blocks(doc.body, title)
     return _checked(
         WebArticle(
-            url=_canonical(doc.url, url),
+            url=_canonical(tree, url),
             title=title,
             blocks=tuple(blocks),
             date=doc.date or "",
@@ -187,6 +191,27 @@ def _checked(article: WebArticle, url: str, languages: tuple[str, ...], min_char
     return article
 
 
+def _decoded(html: bytes, charset: str) -> str | bytes:
+    """The page as text, or its bytes when nothing here can tell how to decode them (then
+    trafilatura's detection decides).
+
+    A byte order mark wins over everything, as in browsers. Bytes that are valid UTF-8 and
+    not plain ASCII are UTF-8 whatever the header says: servers often name Latin-1 for UTF-8
+    pages, and Latin-1 text almost never forms valid multi-byte sequences by chance; read as
+    Latin-1 it would be stored as mojibake ("FÃ¼r"). Only then is the header's charset tried.
+    """
+    for bom, encoding in _BOMS:
+        if html.startswith(bom):
+            return html[len(bom) :].decode(encoding, errors="replace")
+    if not html.isascii():
+        with contextlib.suppress(UnicodeDecodeError):
+            return html.decode("utf-8")
+    if charset:
+        with contextlib.suppress(LookupError, UnicodeDecodeError):
+            return html.decode(charset)
+    return html
+
+
 def _extract(tree: HtmlElement, url: str) -> Document | None:
     doc = trafilatura.bare_extraction(
         tree,
@@ -235,7 +260,42 @@ def _only(tree: HtmlElement, element: HtmlElement) -> HtmlElement:
 
 
 def _text(element: _Element) -> str:
-    return " ".join("".join(element.itertext()).split())
+    return _collapsed(_raw_text(element))
+
+
+def _collapsed(pieces: Iterable[str]) -> str:
+    return " ".join("".join(pieces).split())
+
+
+def _raw_text(element: _Element) -> Iterator[str]:
+    """The text under ``element`` in reading order, without its own tail. A line break
+    (trafilatura's ``<lb/>`` for ``<br>``) separates words; inline markup (``<hi>``,
+    ``<ref>``) does not, so "Wort<b>teil</b>" stays one word. Comments hold no text.
+    """
+    if element.tag == "lb":
+        yield " "
+    if isinstance(element.tag, str):
+        yield element.text or ""
+    for child in element:
+        yield from _raw_text(child)
+        yield child.tail or ""
+
+
+def _item_texts(item: _Element) -> Iterator[str]:
+    """A list item's own words, then the items of a list nested in it, in reading order:
+    the item is cut where a nested list stands, so neither its words nor the nested
+    items are lost or read twice."""
+    pieces = [item.text or ""]
+    for child in item:
+        if child.tag == "list":
+            yield _collapsed(pieces)
+            pieces = []
+            for nested in child.iterchildren("item"):
+                yield from _item_texts(nested)
+        else:
+            pieces.extend(_raw_text(child))
+        pieces.append(child.tail or "")
+    yield _collapsed(pieces)
 
 
 def _blocks(body: _Element, title: str) -> list[Block]:
@@ -252,9 +312,9 @@ def _blocks(body: _Element, title: str) -> list[Block]:
             elif tag == "p":
                 _paragraph(_text(child))
             elif tag == "list":
-                for item in child.iter("item"):
-                    if item.find(".//item") is None:  # a nested list's items are read on their own
-                        _paragraph(_text(item))
+                for item in child.iterchildren("item"):
+                    for text in _item_texts(item):
+                        _paragraph(text)
             elif tag == "quote":
                 if child.find("p") is not None:
                     walk(child)
@@ -298,9 +358,41 @@ def _split_tags(tags: list[str]) -> list[str]:
     return seen
 
 
-def _canonical(declared: str | None, fetched: str) -> str:
-    """The page's own canonical URL when it is an http(s) URL of the same site, else the
-    URL it was fetched from; either way in canonical form."""
-    if declared and declared.startswith(("http://", "https://")) and same_site(declared, fetched):
-        return canonical_or_none(declared) or canonical_url(fetched)
+def _canonical(tree: HtmlElement, fetched: str) -> str:
+    """The page's own canonical URL (``<link rel=canonical>``, else ``og:url``; a relative
+    one read against the fetched URL) when it is believable, else the URL it was fetched
+    from; either way in canonical form."""
+    declared = [
+        *tree.xpath('//head//link[@rel="canonical"]/@href'),
+        *tree.xpath('//head//meta[@property="og:url"]/@content'),
+    ]
+    for href in declared:
+        url = _joined(fetched, href)
+        if url and _believable(url, fetched):
+            return canonical_or_none(url) or canonical_url(fetched)
     return canonical_url(fetched)
+
+
+def _joined(base: str, href: str) -> str | None:
+    """``href`` read against ``base``, or None for one that is no URL (``http://[x``)."""
+    try:
+        return urljoin(base, href.strip())
+    except ValueError:
+        return None
+
+
+def _believable(declared: str, fetched: str) -> bool:
+    """Whether a page's claim to be ``declared`` can be its article's identity. One on
+    another site could take over that site's article file. The homepage, or a page above
+    the fetched one (the section ``/politik/`` of ``/politik/artikel-100.html``), is a
+    misconfigured template that names every article of the site alike, so each would
+    overwrite the last."""
+    if not declared.startswith(("http://", "https://")) or not same_site(declared, fetched):
+        return False
+    claimed, path = _segments(declared), _segments(fetched)
+    above = len(claimed) < len(path) and path[: len(claimed)] == claimed
+    return bool(claimed) and not above
+
+
+def _segments(url: str) -> list[str]:
+    return [unquote(s) for s in urlsplit(url).path.split("/") if s]

@@ -66,6 +66,7 @@ def test_canonical_urls_and_ids():
     digest = hashlib.sha1(URL.encode()).hexdigest()[:12]
     assert article_id_for(URL) == f"tagesschau-de-{digest}"
     assert article_id_for(URL + "?utm_medium=feed#top") == article_id_for(URL)
+    assert article_id_for(URL + "?WT.mc_id=rss&wt.tsrc=email") == article_id_for(URL)  # WebTrends campaigns
     assert validate_article_id(article_id_for("http://127.0.0.1:8080/a")) == article_id_for("http://127.0.0.1:8080/a")
     assert same_site("https://www.spiegel.de/a", "https://spiegel.de/b")
     assert same_site("https://m.spiegel.de/a", "https://www.spiegel.de/b")

@@ -18,7 +18,7 @@ WEB_DIR = "web"
 
 # Parameters that only say how a reader arrived, never which article it is.
 _TRACKING = re.compile(
-    r"^(utm_[a-z_]+|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|wt_mc|wt_zmc|at_[a-z_]+|xtor|cmpid|"
+    r"^(utm_[a-z_]+|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|wt_mc|wt_zmc|wt\.[a-z_]+|at_[a-z_]+|xtor|cmpid|"
     r"ns_mchannel|ns_source|ns_campaign|ns_linkname|ns_fee|icid|ito|_ga|_gl|igshid|ocid|wtmc)$",
     re.IGNORECASE,
 )

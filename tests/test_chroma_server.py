@@ -120,6 +120,63 @@ def test_a_server_that_answers_but_refuses_is_not_called_unreachable(
     assert "falsches-geheimnis" not in out + err and "Traceback" not in err
 
 
+def test_a_token_revoked_while_running_is_named_not_a_traceback(chroma_server):
+    """A proxy in front of the server starts refusing after the client has opened (the
+    token was revoked): the next call says to check CHROMA_AUTH_TOKEN, as opening would."""
+    import http.server
+    import threading
+
+    import httpx
+
+    from vectorstore.chroma import Chroma
+    from vectorstore.errors import StoreError
+    from vectorstore.settings import StoreSettings
+
+    revoked = threading.Event()
+    upstream = f"http://127.0.0.1:{chroma_server.port}"
+
+    class Proxy(http.server.BaseHTTPRequestHandler):
+        def forward(self):
+            if revoked.is_set():
+                self.send_response(401)
+                self.send_header("Content-Type", "text/html")
+                self.end_headers()
+                self.wfile.write(b"<html><body>401 Authorization Required</body></html>")
+                return
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            headers = {"Content-Type": self.headers.get("Content-Type", "application/json")}
+            answer = httpx.request(self.command, upstream + self.path, content=body, headers=headers, timeout=60)
+            self.send_response(answer.status_code)
+            self.send_header("Content-Type", answer.headers.get("content-type", "application/json"))
+            self.send_header("Content-Length", str(len(answer.content)))
+            self.end_headers()
+            self.wfile.write(answer.content)
+
+        do_GET = do_POST = do_PUT = do_DELETE = forward
+
+        def log_message(self, *args):
+            pass
+
+    proxy = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    try:
+        settings = StoreSettings.from_env(
+            {
+                "CHROMA_HOST": "127.0.0.1",
+                "CHROMA_PORT": str(proxy.server_address[1]),
+                "CHROMA_AUTH_TOKEN": "widerrufenes-geheimnis",
+            }
+        )
+        chroma = Chroma(settings)
+        assert chroma.collection("revoked") is None  # open, and asked through the proxy
+        revoked.set()
+        with pytest.raises(StoreError, match="CHROMA_AUTH_TOKEN") as refused:
+            chroma.collection("revoked")
+    finally:
+        proxy.shutdown()
+    assert "not reachable" not in str(refused.value) and "widerrufenes-geheimnis" not in str(refused.value)
+
+
 @needs_seed
 def test_move_an_embedded_index_to_the_server_without_re_embedding(
     built_store, server_env, tmp_path, capsys, monkeypatch

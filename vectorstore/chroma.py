@@ -98,22 +98,31 @@ def _open(settings: StoreSettings) -> ClientAPI:
         raise StoreError(f"cannot open the store at {settings.chroma_path}: {exc.strerror}") from None
     except Exception as exc:
         if settings.chroma_host:
-            status = None if _is_connection_error(exc) else _http_status(settings)
-            if isinstance(exc, (ChromaAuthError, AuthorizationError)) or status in (401, 403):
-                # It answered, so it is reachable: the token is what to check (never shown).
-                raise StoreError(
-                    f"Chroma server {settings.location} refused this client: check CHROMA_AUTH_TOKEN"
-                    + (" (none is set)" if not settings.chroma_auth_token else "")
-                ) from None
-            if status is not None and 400 <= status < 500:
-                raise StoreError(
-                    f"{settings.location} answered HTTP {status}, not as a Chroma server of this client's version "
-                    "does: check CHROMA_HOST and the server's version"
-                ) from None
+            refusal = None if _is_connection_error(exc) else _refusal(settings, exc)
+            if refusal is not None:
+                raise refusal from None
             raise StoreUnavailable(f"Chroma server {settings.location} is not reachable: {exc}") from None
         if isinstance(exc, ChromaError):  # e.g. a store on a read-only disk ("unable to open database file")
             raise StoreError(f"cannot open the store at {settings.chroma_path}: {exc}") from None
         raise
+
+
+def _refusal(settings: StoreSettings, exc: Exception) -> StoreError | None:
+    """The server's answer as an error that says what to check, when it answered with a
+    refusal: a wrong token (never shown), or something that is no Chroma server of this
+    client's version. None when it did not answer that way."""
+    status = _http_status(settings)
+    if isinstance(exc, (ChromaAuthError, AuthorizationError)) or status in (401, 403):
+        return StoreError(
+            f"Chroma server {settings.location} refused this client: check CHROMA_AUTH_TOKEN"
+            + (" (none is set)" if not settings.chroma_auth_token else "")
+        )
+    if status is not None and 400 <= status < 500:
+        return StoreError(
+            f"{settings.location} answered HTTP {status}, not as a Chroma server of this client's version "
+            "does: check CHROMA_HOST and the server's version"
+        )
+    return None
 
 
 def _http_status(settings: StoreSettings) -> int | None:
@@ -168,8 +177,15 @@ class Chroma:
         except (StoreError, NotFoundError):
             raise
         except Exception as exc:
-            if self.settings.chroma_host and _is_connection_error(exc):
-                raise StoreUnavailable(f"Chroma server {self.settings.location} is not reachable: {exc}") from None
+            if self.settings.chroma_host:
+                if _is_connection_error(exc):
+                    raise StoreUnavailable(f"Chroma server {self.settings.location} is not reachable: {exc}") from None
+                if not isinstance(exc, ChromaError) or isinstance(exc, (ChromaAuthError, AuthorizationError)):
+                    # A token revoked while the bot runs: the proxy's 401 comes as a bare
+                    # exception holding its HTML page.
+                    refusal = _refusal(self.settings, exc)
+                    if refusal is not None:
+                        raise refusal from None
             if isinstance(exc, (InternalError, OSError)) and getattr(fn, "__name__", "") in _WRITES:
                 raise StoreWriteError(
                     f"cannot write to the store at {self.settings.location} ({exc}); is the disk full or read-only? "

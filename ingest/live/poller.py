@@ -235,7 +235,7 @@ class Poller:
                 etag="" if later else result.etag,
                 last_modified="" if later else result.last_modified,
                 title=parsed.title,
-                articles=sum(1 for a in written if a.feed_url == feed.url),
+                articles=sum(1 for a in written if a.feed_url == feed.url and a.created),  # edits are not more articles
                 note=notes[0] if len(notes) == 1 else (f"{len(notes)} notes; first: {notes[0]}" if notes else ""),
             )
         except UnknownFeed:  # removed while it was polled: what it wrote is in the corpus all the same

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +29,7 @@ from vectorstore.writer import Writer
 
 from .article import Article
 from .passages import article_hash, units_for
-from .sources import DEFAULT_MAX_BYTES, Failure, load_articles
+from .sources import DEFAULT_MAX_BYTES, Failure, load_articles, stored_path
 
 EMBED_BATCH = 256
 
@@ -69,21 +69,44 @@ def _under(path: str, roots: Sequence[Path]) -> bool:
     return any(p == r or p.is_relative_to(r) for r in roots)
 
 
-def _other_holder(article: Article, stored: ArticleRecord, read: Sequence[Path], failed: Sequence[Path]) -> str | None:
+def _other_holder(article: Article, stored: ArticleRecord, read: Sequence[Path], unread: Sequence[Path]) -> str | None:
     """The other file that the stored article of ``article``'s id came from, while it
     still holds that id. Replacing the article would flip the text its citations cite
     with every ingest of either file (the folder watcher ingests a changed file alone).
-    A file that is gone was moved, and one this run read without failing no longer holds
-    the id (a JSONL line moved to another file): then the article follows."""
+    A file that is gone was moved, and one this run read no longer holds the id (a JSONL
+    line moved to another file): then the article follows."""
     held = stored.meta.path
-    if not held or not article.path:
+    if not held or not article.path or held == article.path:
         return None
     resolved = Path(held).resolve()
     if resolved == Path(article.path).resolve() or not resolved.exists():
         return None
-    if _under(held, read) and not _under(held, failed):
+    if _under(held, read) and not _under(held, unread):
         return None
     return held
+
+
+def _unread(failed: Sequence[Failure], articles: Sequence[Article]) -> list[Path]:
+    """The failed files and folders whose content this run does not know. A JSONL file
+    with broken lines is known but for those lines, which the report names: it keeps
+    what only they may hold (nothing stored from a failed file is deleted), but a file
+    that holds one of its ids now is not refused until the lines are mended."""
+    yielded = {a.path for a in articles}
+    return [Path(f.path).resolve() for f in failed if not (f.line and stored_path(Path(f.path)) in yielded)]
+
+
+def _renamed_only(article: Article, stored: ArticleRecord) -> bool:
+    """Whether the stored version differs from ``article`` only in how it names the same
+    file. Stores written before paths were absolute hold them relative to the working
+    directory of their ingest; they are read from this one's, which is right when it runs
+    where that one did. A new name changes nothing a reader sees, so it must not rewrite
+    every article of such a store."""
+    held = stored.meta.path
+    return (
+        held != article.path
+        and Path(held).resolve() == Path(article.path).resolve()
+        and article_hash(replace(article, path=held)) == stored.article_hash
+    )
 
 
 def _embed_missing(embedder: VectorEmbeddings, units: Sequence[Unit], known: dict[str, np.ndarray]) -> set[str]:
@@ -180,13 +203,17 @@ def _sync(
 ) -> IngestReport:
     report = IngestReport(failed=list(failed))
     failed_paths = [Path(f.path).resolve() for f in failed]
+    unread = _unread(failed, articles)
     resolved_roots = [Path(r).resolve() for r in roots]
     # The hash splits every paragraph into sentences: computed once per article.
     todo: list[tuple[Article, str, str]] = []
     for article in articles:
         stored = manifest.get(article.id)
-        if stored and (holder := _other_holder(article, stored, resolved_roots, failed_paths)):
+        if stored and (holder := _other_holder(article, stored, resolved_roots, unread)):
             report.failed.append(Failure.duplicate(article.path, article.id, holder))
+            continue
+        if stored and _renamed_only(article, stored):
+            report.unchanged.append(article.id)
             continue
         ahash = article_hash(article)
         if stored and stored.article_hash == ahash:

@@ -108,8 +108,16 @@ def parse_file(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[list[Art
         return [], [Failure(str(path), exc.line, exc.reason)]
 
 
+def stored_path(path: Path) -> str:
+    """How the store names an article's file: its folder resolved, so the same file has
+    the same path from any working directory and however its folder was reached (the
+    path is part of the article's hash), and its own name kept, so a linked file is still
+    the one ``/remove`` moves to the trash and the one whose stem is its id."""
+    return str(path.parent.resolve() / path.name)
+
+
 def _with_path(article: Article, path: Path) -> Article:
-    return replace(article, path=str(path))
+    return replace(article, path=stored_path(path))
 
 
 def load_articles(

@@ -247,7 +247,7 @@ def test_a_file_with_an_id_another_file_holds_is_refused_when_ingested_alone(
     # The stored file itself, given relative to the working directory, is no duplicate.
     monkeypatch.chdir(tmp_path)
     relative = ingest_paths(store, embedder, [first.relative_to(tmp_path)])
-    assert relative.updated == ["bericht"] and not relative.failed
+    assert relative.unchanged == ["bericht"] and not relative.failed
 
 
 def test_an_article_whose_file_moved_follows_it(tmp_path, store_settings, embedder):
@@ -280,6 +280,66 @@ def test_a_jsonl_line_moved_to_another_file_follows_it(tmp_path, store_settings,
     write_jsonl(corpus / "b.jsonl", rows[1:])
     report = ingest_paths(store, embedder, [corpus])
     assert report.updated == ["zug"] and not report.failed
+
+
+def test_a_jsonl_line_moved_out_of_a_file_with_a_broken_line_follows_it(tmp_path, store_settings, embedder):
+    """The broken line is reported; it does not hold the moved article back, and what only
+    the broken line may hold stays stored."""
+    corpus = tmp_path / "corpus"
+    rows = [
+        {"id": "gut", "text": "Ein Artikel über Kartoffeln."},
+        {"id": "zug", "text": "Ein Artikel über Züge."},
+        {"id": "bus", "text": "Ein Artikel über Busse."},
+    ]
+    write_jsonl(corpus / "a.jsonl", rows)
+    store = Chroma(store_settings)
+    ingest_paths(store, embedder, [corpus])
+    write(corpus, "a.jsonl", json.dumps(rows[0]) + '\n{"id": "bus", "text": "Ein Artikel\n')
+    moved = write_jsonl(corpus / "b.jsonl", rows[1:2])
+    report = ingest_paths(store, embedder, [corpus])
+    assert [(os.path.basename(f.path), f.line, "JSON" in f.reason) for f in report.failed] == [("a.jsonl", 2, True)]
+    assert report.updated == ["zug"] and report.unchanged == ["gut"] and not report.removed
+    stored = Writer.live(store).committed_articles()
+    assert stored["zug"].meta.path == str(moved.resolve())
+    assert paragraph(store, "bus#1").text == "Ein Artikel über Busse."
+
+
+def test_the_same_files_named_from_another_directory_are_the_same_files(
+    tmp_path, store_settings, embedder, monkeypatch
+):
+    """``absatz ingest corpus`` in /srv, then the same folder by its absolute path from
+    elsewhere: nothing is rewritten, and a deleted file's article is removed."""
+    srv = tmp_path / "srv"
+    write(srv / "corpus", "seilbahn.txt", ARTICLE)
+    write(srv / "corpus", "zweiter.txt", "Ein zweiter Artikel über Kartoffeln. Sie wachsen gut.")
+    store = Chroma(store_settings)
+    monkeypatch.chdir(srv)
+    assert sorted(ingest_paths(store, embedder, ["corpus"]).added) == ["seilbahn", "zweiter"]
+    (srv / "corpus" / "zweiter.txt").unlink()
+    monkeypatch.chdir(tmp_path)
+    report = ingest_paths(store, embedder, [srv / "corpus"])
+    assert report.removed == ["zweiter"] and report.unchanged == ["seilbahn"] and not report.updated
+    assert not report.failed
+
+
+def test_a_store_with_paths_relative_to_the_working_directory_keeps_working(
+    tmp_path, store_settings, embedder, monkeypatch
+):
+    """Stores written before paths were absolute: from the directory they were ingested
+    in, the same folder named as before or by its absolute path changes nothing."""
+    srv = tmp_path / "srv"
+    write(srv / "corpus", "seilbahn.txt", ARTICLE)
+    write(srv / "corpus", "zweiter.txt", "Ein zweiter Artikel über Kartoffeln. Sie wachsen gut.")
+    store = Chroma(store_settings)
+    monkeypatch.chdir(srv)
+    with monkeypatch.context() as older:
+        older.setattr(ingest.sources, "stored_path", str)
+        ingest_paths(store, embedder, ["corpus"])
+    assert Writer.live(store).committed_articles()["seilbahn"].meta.path == "corpus/seilbahn.txt"
+    assert sorted(ingest_paths(store, embedder, ["corpus"]).unchanged) == ["seilbahn", "zweiter"]
+    (srv / "corpus" / "zweiter.txt").unlink()
+    report = ingest_paths(store, embedder, [srv / "corpus"])
+    assert report.removed == ["zweiter"] and report.unchanged == ["seilbahn"] and not report.failed
 
 
 def test_a_rebuild_that_would_drop_articles_stops_and_keeps_the_index(tmp_path, store_settings, embedder, capsys):

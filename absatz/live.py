@@ -351,16 +351,6 @@ class LiveService:
 
     # --- the ingest queue ------------------------------------------------------------------
 
-    def _corpus_form(self, path: Path) -> Path:
-        """The path as the corpus folder's own ingest names it (``CORPUS_DIR`` relative or
-        not): the stored article path is part of its hash, so the watcher and ``/reingest``
-        must not name the same file in two ways."""
-        root = self.corpus_dir
-        try:
-            return root / Path(path).resolve().relative_to(root.resolve())
-        except ValueError:
-            return Path(path)
-
     def _written_here(self, path: Path) -> bool:
         """A file this service wrote and queued itself, unchanged since: the watcher's
         event for it needs no second ingest."""
@@ -396,7 +386,7 @@ class LiveService:
         if state is None or state.closing:
             raise RuntimeError("the LiveService is not open")
         future: asyncio.Future[LiveBatch] | None = asyncio.get_running_loop().create_future() if wait else None
-        state.queue.append(_Job([self._corpus_form(p) for p in paths], actor, action, future))
+        state.queue.append(_Job(list(paths), actor, action, future))
         if state.worker is None or state.worker.done():
             state.worker = asyncio.create_task(self._work(state))
         state.wake.set()
@@ -686,7 +676,7 @@ class LiveService:
             shorten(written.lead, LEAD_CHARS),
             paragraphs,
         )
-        return PageIngested(article, batch, page.changed, self._corpus_form(written.path))
+        return PageIngested(article, batch, page.changed, written.path)
 
     # --- follows ---------------------------------------------------------------------------
 

@@ -14,14 +14,15 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Callable, Iterator
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import TextIO, TypedDict
 
 from dotenv import load_dotenv
 
-from ingest.pipeline import report_summary
+from ingest.pipeline import IngestReport, RebuildRefused, report_summary
 from vectorstore.errors import AbsatzError, BadDate, NoIndex
 
 from . import cli_live, render
@@ -39,12 +40,25 @@ class UsageError(AbsatzError):
 def _store_options() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(add_help=False)
     g = p.add_argument_group("store (override CHROMA_* / EMBEDDING_MODEL for this call)")
-    g.add_argument("--chroma-path", type=Path, help="embedded store folder (CHROMA_PATH)")
+    g.add_argument("--chroma-path", type=_folder, help="embedded store folder (CHROMA_PATH)")
     g.add_argument("--chroma-host", help="use the Chroma server at this host (CHROMA_HOST)")
     g.add_argument("--chroma-port", type=int, help="Chroma server port (CHROMA_PORT)")
-    g.add_argument("--collection", help="collection name (CHROMA_COLLECTION)")
-    g.add_argument("--embedding-model", help="embedder (EMBEDDING_MODEL)")
+    g.add_argument("--collection", type=_named, help="collection name (CHROMA_COLLECTION)")
+    g.add_argument("--embedding-model", type=_named, help="embedder (EMBEDDING_MODEL)")
     return p
+
+
+def _named(value: str) -> str:
+    """An option that names a store, collection or model: an empty one would not fall back
+    to the setting but name nothing (``--collection ""`` found no index)."""
+    if not value.strip():
+        raise argparse.ArgumentTypeError("must not be empty")
+    return value
+
+
+def _folder(value: str) -> Path:
+    """As :func:`_named`: ``Path("")`` would quietly be the working directory."""
+    return Path(_named(value))
 
 
 def settings_for(args: argparse.Namespace) -> Settings:
@@ -92,8 +106,8 @@ def _bold() -> tuple[str, str]:
     return ("\033[1m", "\033[0m") if sys.stdout.isatty() else ("", "")
 
 
-def _print_json(obj: object) -> None:
-    print(json.dumps(obj, ensure_ascii=False), flush=True)
+def _print_json(obj: object, file: TextIO | None = None) -> None:
+    print(json.dumps(obj, ensure_ascii=False), file=file, flush=True)
 
 
 # --- subcommands -----------------------------------------------------------------
@@ -123,13 +137,21 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
     try:
         report = absatz.ingest(args.paths or None, actor=cli_actor(), progress=progress, rebuild=args.rebuild)
+        summary = (
+            f"{report_summary(report)}; {report.paragraphs_embedded} paragraphs embedded in {report.seconds:.1f} s"
+        )
+    except RebuildRefused as refused:
+        if not refused.failed:  # nothing found at all: an error, not a report
+            raise
+        report = IngestReport(failed=list(refused.failed))
+        summary = "rebuild stopped, the index is unchanged"
     finally:
         if bar:
             bar.close()
     if args.json:
         _print_json(report.as_dict())
     else:
-        print(f"{report_summary(report)}; {report.paragraphs_embedded} paragraphs embedded in {report.seconds:.1f} s")
+        print(summary)
         for failure in report.failed:
             print(f"  failed: {failure}", file=sys.stderr)
     return 1 if report.failed else 0
@@ -175,29 +197,22 @@ def cmd_source(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    import tempfile
+    from .evaluate import evaluate
 
-    from .evaluate import build_index, evaluate
-
-    questions = _gold_questions(args.questions)
-    settings = settings_for(args)
-    if args.build:
-        chosen = args.slice or (slice(None, None, 2) if args.half else slice(None))
-        if args.chroma_path is None:  # a throw-away index; with --chroma-path it is kept and reused
-            settings = settings.with_store(
-                chroma_path=Path(tempfile.mkdtemp(prefix="absatz-eval-")) / "chroma", chroma_host="", collection="eval"
-            )
-        build_index(settings.store, args.build, chosen)
-    searcher = Absatz(settings).searcher
+    if (args.half or args.slice is not None) and args.build is None:
+        raise UsageError("--half and --slice choose the articles --build indexes: give --build ARTICLES")
+    questions = _gold_questions(args.questions, args.lang)
     rows = []
-    for language in args.lang:
-        report = evaluate(
-            searcher, questions, language, unanswerable=args.unanswerable or args.half or args.slice is not None
-        )
-        row = {"lang": language, **report.as_dict()}
-        if args.misses:
-            row["misses"] = [m.as_dict() for m in report.misses]
-        rows.append(row)
+    with _eval_settings(args) as settings:
+        searcher = Absatz(settings).searcher
+        for language in args.lang:
+            report = evaluate(
+                searcher, questions, language, unanswerable=args.unanswerable or args.half or args.slice is not None
+            )
+            row = {"lang": language, **report.as_dict()}
+            if args.misses:
+                row["misses"] = [m.as_dict() for m in report.misses]
+            rows.append(row)
     if args.json:
         for row in rows:
             _print_json(row)
@@ -206,11 +221,30 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
-GOLD_FIELDS = ("question", "article_id", "paragraph")
+@contextlib.contextmanager
+def _eval_settings(args: argparse.Namespace) -> Iterator[Settings]:
+    """The store to evaluate on. With --build its index is built first: kept at --chroma-path
+    (the next run embeds only what is missing), else in a temporary folder that is removed
+    when the command ends, failed or not, so that runs do not pile up stores in /tmp."""
+    from .evaluate import build_index
+
+    settings = settings_for(args)
+    if args.build is None:
+        yield settings
+        return
+    chosen = args.slice or (slice(None, None, 2) if args.half else slice(None))
+    with contextlib.ExitStack() as stack:
+        if args.chroma_path is None:
+            folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="absatz-eval-")))
+            settings = settings.with_store(chroma_path=folder / "chroma", chroma_host="", collection="eval")
+        build_index(settings.store, args.build, chosen)
+        yield settings
 
 
-def _gold_questions(path: Path) -> list[dict[str, object]]:
+def _gold_questions(path: Path, languages: Sequence[str]) -> list[dict[str, object]]:
     """The gold questions, checked before the model loads; an error names file and line."""
+    from .evaluate import question_problem
+
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -225,10 +259,9 @@ def _gold_questions(path: Path) -> list[dict[str, object]]:
             q = json.loads(line)
         except json.JSONDecodeError as exc:
             raise UsageError(f"{path}:{n}: malformed JSON: {exc.msg}") from None
-        needed = GOLD_FIELDS if not (isinstance(q, dict) and q.get("unanswerable")) else GOLD_FIELDS[:2]
-        missing = [f for f in needed if not isinstance(q, dict) or f not in q]
-        if missing:
-            raise UsageError(f"{path}:{n}: missing {', '.join(missing)}")
+        problem = question_problem(q, languages)
+        if problem:
+            raise UsageError(f"{path}:{n}: {problem}")
         questions.append(q)
     return questions
 
@@ -236,23 +269,42 @@ def _gold_questions(path: Path) -> list[dict[str, object]]:
 def cmd_export(args: argparse.Namespace) -> int:
     with _written_when_complete(args.file) as out:
         counts = _absatz(args).export(out)
-    _print_json({"file": str(args.file), **counts})
+    # Exported to stdout (`absatz export /dev/stdout | …`), the summary would end the export.
+    _print_json({"file": str(args.file), **counts}, file=sys.stderr if _is_stdout(args.file) else None)
     return 0
+
+
+def _is_stdout(path: Path) -> bool:
+    """Whether ``path`` is this process's standard output: /dev/stdout, or the file, pipe
+    or terminal that stdout goes to."""
+    try:
+        return os.path.samestat(os.stat(path), os.fstat(sys.stdout.fileno()))
+    except (OSError, ValueError):  # no such file; a stdout without a descriptor (captured)
+        return False
 
 
 @contextlib.contextmanager
 def _written_when_complete(target: Path) -> Iterator[TextIO]:
     """Written beside the target and renamed when complete: a failed export (no index at
     a mistyped --chroma-path, a full disk) leaves an earlier backup of that name intact.
-    A device or pipe (/dev/stdout) is written directly: there is nothing to keep."""
-    import tempfile
-
-    if target.exists() and not target.is_file():
-        with target.open("w", encoding="utf-8") as out:
+    A symlink is written through (its target gets the export, the link stays). Stdout is
+    written as the shell opened it (``>>`` appends), and a pipe or device directly:
+    there is nothing to keep."""
+    if _is_stdout(target):
+        with os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8") as out:
             yield out
         return
+    if target.exists() and not target.is_file():
+        try:
+            direct = target.open("w", encoding="utf-8")
+        except OSError as exc:  # a folder, a device not for writing
+            raise UsageError(f"cannot write {target}: {exc.strerror}") from None
+        with direct as out:
+            yield out
+        return
+    final = target.resolve()
     try:
-        fd, partial = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
+        fd, partial = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".partial", dir=final.parent)
     except OSError as exc:
         raise UsageError(f"cannot write {target}: {exc.strerror}") from None
     try:
@@ -261,13 +313,15 @@ def _written_when_complete(target: Path) -> Iterator[TextIO]:
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(partial, 0o666 & ~umask)  # as open() would have made it, not mkstemp's 0600
-        os.replace(partial, target)
+        os.replace(partial, final)
     except BaseException:
         Path(partial).unlink(missing_ok=True)
         raise
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    if args.embedding_model is not None:
+        raise UsageError("--embedding-model does not apply to import: the export names the embedder of its vectors")
     counts = _absatz(args).import_(args.file, actor=cli_actor())
     _print_json({"file": str(args.file), **counts})
     return 0
@@ -365,10 +419,11 @@ MAX_COUNT = 1_000_000  # a count option's ceiling: SQLite's integers end at 2**6
 
 
 def _positive(value: str) -> int:
-    n = int(value)
-    if not 1 <= n <= MAX_COUNT:
-        raise argparse.ArgumentTypeError(f"must be between 1 and {MAX_COUNT:,}")
-    return n
+    """A count, refused in words: for a ValueError argparse would print "invalid _positive value"."""
+    with contextlib.suppress(ValueError):
+        if 1 <= (n := int(value)) <= MAX_COUNT:
+            return n
+    raise argparse.ArgumentTypeError(f"{value!r} is not a whole number between 1 and {MAX_COUNT:,}")
 
 
 def _slice(value: str) -> slice:
@@ -442,10 +497,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="ARTICLES",
         help="evaluate on an index of these articles (temporary unless --chroma-path names one to keep)",
     )
-    p.add_argument(
+    chosen = p.add_mutually_exclusive_group()
+    chosen.add_argument(
         "--half", action="store_true", help="with --build: index every second article, the rest become unanswerable"
     )
-    p.add_argument(
+    chosen.add_argument(
         "--slice",
         type=_slice,
         metavar="START:STOP:STEP",

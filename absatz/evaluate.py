@@ -11,6 +11,7 @@ answerable questions: an abstention is a miss, since the user got no answer eith
 
 from __future__ import annotations
 
+import json
 import statistics
 import time
 from collections.abc import Iterable
@@ -40,6 +41,30 @@ _TYPE_OF_KIND = {
     Expected.REASON: "why",
 }
 TYPES = ("fact", "number", "date", "place", "why")
+QUESTION_FIELDS = {"de": "question", "en": "question_en"}  # the question asked for each --lang
+
+
+def question_problem(q: object, languages: Iterable[str]) -> str | None:
+    """What makes one line of a question file unusable, found before any model loads:
+    otherwise a wrong type crashes the run half-way (``"paragraph": "zwei"``) or scores
+    wrongly (``"answers": "999 Meilen"`` matched letter by letter; a missing
+    ``question_en`` answered in German under the label en)."""
+    if not isinstance(q, dict):
+        return "not a JSON object"
+    texts = dict.fromkeys(["question", *(QUESTION_FIELDS[lang] for lang in languages), "article_id"])
+    needed = [*texts, *([] if q.get("unanswerable") else ["paragraph"])]
+    missing = [f for f in needed if f not in q]
+    if missing:
+        asked = " (--lang en asks it)" if "question_en" in missing else ""
+        return f"missing {', '.join(missing)}{asked}"
+    if blank := [f for f in texts if not isinstance(q[f], str) or not q[f].strip()]:
+        return f"{', '.join(blank)} must be text"
+    if "paragraph" in needed and (type(q["paragraph"]) is not int or q["paragraph"] < 1):
+        return f"paragraph must be a whole number from 1, not {json.dumps(q['paragraph'], ensure_ascii=False)}"
+    answers = q.get("answers", [])
+    if not isinstance(answers, list) or not all(isinstance(a, str) for a in answers):
+        return f'answers must be a list of strings, like ["65 Cent"], not {json.dumps(answers, ensure_ascii=False)}'
+    return None
 
 
 def _normalised(text: str) -> str:
@@ -125,10 +150,10 @@ def evaluate(
     """Scores answerable questions (gold article indexed) on retrieval and answers; with
     ``unanswerable``, questions whose gold article is not indexed must abstain."""
     indexed = set(searcher.view().index.hashes)
-    field_name = "question_en" if language == "en" else "question"
+    field_name = QUESTION_FIELDS[language]
     report = EvalReport()
     for q in questions:
-        text = q.get(field_name) or q["question"]
+        text = q[field_name]
         in_index = q["article_id"] in indexed and not q.get("unanswerable")
         if not in_index and not unanswerable:
             continue
@@ -143,7 +168,7 @@ def evaluate(
             continue
         report.answerable += 1
         kind = q.get("type") or _TYPE_OF_KIND[expected(text)]
-        gold = citation_id(q["article_id"], int(q["paragraph"]))
+        gold = citation_id(q["article_id"], q["paragraph"])
         ranked = list(dict.fromkeys(h.para_id for h in result.hits))[:10]
         if gold in ranked:
             rank = ranked.index(gold) + 1

@@ -158,7 +158,14 @@ def _manifest(writer: Writer, articles: Sequence[Article], roots: Sequence[Path]
 
 
 class RebuildRefused(AbsatzError):
-    """A rebuild would have dropped what a failed source holds."""
+    """A rebuild would have dropped what a failed source holds. It carries every
+    failure, so a caller reports them all as an ingest does, not only the first."""
+
+    def __init__(self, failed: Sequence[Failure] = ()):
+        self.failed = tuple(failed)
+        first = str(self.failed[0]) if self.failed else "no articles found"
+        more = f" (and {len(self.failed) - 1} more failures)" if len(self.failed) > 1 else ""
+        super().__init__(f"rebuild stopped, the index is unchanged: {first}{more}", failed=self.failed)
 
 
 def rebuild(
@@ -177,10 +184,7 @@ def rebuild(
     """
     articles = list(articles)
     if failed or not articles:
-        raise RebuildRefused(
-            f"rebuild stopped, the index is unchanged: {failed[0] if failed else 'no articles found'}"
-            + (f" (and {len(failed) - 1} more failures)" if len(failed) > 1 else "")
-        )
+        raise RebuildRefused(failed)
     start = time.perf_counter()
     generations = Generations(chroma)
     for leftover in generations.stale():  # from a rebuild or import that was killed

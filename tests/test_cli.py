@@ -190,3 +190,68 @@ def test_a_reader_that_goes_away_ends_the_output_quietly(built_store):
     )
     assert proc.stdout.count("\n") == 1
     assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr, proc.stderr
+
+
+def test_an_export_through_a_symlink_writes_its_target_and_keeps_the_link(tmp_path, capsys, built_store):
+    (tmp_path / "real.jsonl").write_text("older backup\n", encoding="utf-8")
+    (tmp_path / "link.jsonl").symlink_to("real.jsonl")
+    code, _, err = run_cli(capsys, "export", str(tmp_path / "link.jsonl"), *store_args(built_store))
+    assert code == 0, err
+    assert (tmp_path / "link.jsonl").is_symlink() and os.readlink(tmp_path / "link.jsonl") == "real.jsonl"
+    assert (tmp_path / "real.jsonl").read_text(encoding="utf-8").startswith('{"absatz_export"')
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.jsonl", "real.jsonl"]
+
+
+def test_an_export_to_stdout_piped_into_a_file_can_be_imported(tmp_path, capsys, built_store):
+    exe = os.path.join(os.path.dirname(sys.executable), "absatz")
+    proc = subprocess.run(
+        f"{exe} export /dev/stdout --chroma-path {built_store.chroma_path} | cat > piped.jsonl",
+        shell=True,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
+    )
+    assert proc.returncode == 0 and '"file": "/dev/stdout"' in proc.stderr, proc.stderr
+    code, out, err = run_cli(capsys, "import", str(tmp_path / "piped.jsonl"), "--chroma-path", str(tmp_path / "copy"))
+    assert code == 0 and json.loads(out)["articles"] == json.loads(proc.stderr)["articles"], err
+
+
+def test_a_rebuild_stopped_by_failed_files_reports_every_failure_and_exits_1(tmp_path, capsys):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "gut.txt").write_text("Die Stadt Bonn baut eine Seilbahn über den Rhein.\n", encoding="utf-8")
+    (corpus / "kaputt.jsonl").write_text('{"id": "a", "text": "Hallo Welt."}\n{kaputt\n{"id": "b"}\n', encoding="utf-8")
+    store = ["--chroma-path", str(tmp_path / "chroma")]
+    code, out, _ = run_cli(capsys, "ingest", str(corpus), "--rebuild", "--json", *store)
+    (report,) = json_lines(out)
+    assert code == 1 and report["added"] == 0
+    assert [(f["path"].endswith("kaputt.jsonl"), f["line"]) for f in report["failed"]] == [(True, 2), (True, 3)]
+    code, out, err = run_cli(capsys, "ingest", str(corpus), "--rebuild", *store)
+    assert code == 1 and "rebuild stopped, the index is unchanged" in out
+    assert "kaputt.jsonl:2" in err and "kaputt.jsonl:3" in err and "Traceback" not in err
+
+
+def test_a_count_that_is_no_number_says_so(tmp_path, capsys):
+    for command, option in (("ask", "-k"), ("search", "-k"), ("audit", "-n"), ("gaps", "--days")):
+        with pytest.raises(SystemExit) as exit_:
+            run_cli(capsys, command, "x" if command in ("ask", "search") else "--json", option, "abc")
+        err = capsys.readouterr().err
+        assert exit_.value.code == 2 and f"argument {option}: 'abc' is not a whole number" in err, err
+        assert "_positive" not in err
+
+
+def test_import_refuses_an_embedding_model_since_the_export_names_its_own(tmp_path, capsys):
+    export = tmp_path / "index.jsonl"
+    export.write_text('{"absatz_export": 1, "meta": {"embedder": "bundled:multilingual-e5-small"}}\n', encoding="utf-8")
+    store = tmp_path / "chroma"
+    code, _, err = run_cli(capsys, "import", str(export), "--chroma-path", str(store), "--embedding-model", "x/y")
+    assert code == 2 and "--embedding-model does not apply to import" in err and not store.exists()
+
+
+def test_an_empty_name_for_the_store_is_an_option_error(tmp_path, capsys):
+    for option in ("--chroma-path", "--collection", "--embedding-model"):
+        with pytest.raises(SystemExit) as exit_:
+            run_cli(capsys, "stats", "--chroma-path", str(tmp_path), option, "")
+        err = capsys.readouterr().err
+        assert exit_.value.code == 2 and f"argument {option}: must not be empty" in err, err

@@ -1,6 +1,7 @@
 """``absatz eval``: the numbers it prints follow from what the answers really were."""
 
 import json
+import tempfile
 
 import pytest
 
@@ -99,9 +100,11 @@ def test_eval_counts_containment_per_type_and_lists_the_misses(built_store, tmp_
     assert de["median_answer_chars"] > 0
 
 
-def test_eval_slice_indexes_only_those_articles(tmp_path, capsys):
+def villages(folder):
+    """Three one-sentence articles (a.jsonl) and a question about each (q.jsonl): an index
+    built in seconds."""
     articles = [{"id": f"a-{i}", "text": f"Im Dorf Nummer {i} wohnen {100 + i} Menschen."} for i in range(3)]
-    (tmp_path / "a.jsonl").write_text("\n".join(json.dumps(a) for a in articles), encoding="utf-8")
+    (folder / "a.jsonl").write_text("\n".join(json.dumps(a) for a in articles), encoding="utf-8")
     qs = [
         {
             "qid": str(i),
@@ -112,7 +115,11 @@ def test_eval_slice_indexes_only_those_articles(tmp_path, capsys):
         }
         for i in range(3)
     ]
-    (tmp_path / "q.jsonl").write_text("\n".join(json.dumps(q) for q in qs), encoding="utf-8")
+    (folder / "q.jsonl").write_text("\n".join(json.dumps(q) for q in qs), encoding="utf-8")
+
+
+def test_eval_slice_indexes_only_those_articles(tmp_path, capsys):
+    villages(tmp_path)
     code, out, _ = run_cli(
         capsys, "eval", str(tmp_path / "q.jsonl"), "--build", str(tmp_path / "a.jsonl"), "--slice", "1::2", "--json"
     )
@@ -138,3 +145,53 @@ def test_a_bad_question_file_names_its_line_before_anything_loads(tmp_path, caps
     code, _, err = run_cli(capsys, "eval", str(tmp_path / "latin1.jsonl"), "--chroma-path", str(tmp_path / "none"))
     assert code == 2 and "latin1.jsonl" in err and "not UTF-8" in err
     assert not (tmp_path / "none").exists()
+
+
+def test_a_question_with_fields_of_the_wrong_kind_names_its_line(tmp_path, capsys):
+    good = {
+        "question": "Wie weit flogen die Raketen?",
+        "question_en": "How far did the rockets fly?",
+        "article_id": "a-1",
+        "paragraph": 2,
+        "answers": ["650 Kilometer"],
+    }
+    cases = {
+        "answers.jsonl": ({**good, "answers": "999 Meilen"}, "answers.jsonl:2: answers must be a list of strings"),
+        "paragraph.jsonl": ({**good, "paragraph": "zwei"}, "paragraph.jsonl:2: paragraph must be a whole number"),
+        "english.jsonl": ({**good, "question_en": None}, "english.jsonl:2: question_en must be text"),
+        "no-english.jsonl": (
+            {k: v for k, v in good.items() if k != "question_en"},
+            "no-english.jsonl:2: missing question_en",
+        ),
+    }
+    for name, (bad, message) in cases.items():
+        (tmp_path / name).write_text(json.dumps(good) + "\n" + json.dumps(bad) + "\n", encoding="utf-8")
+        code, _, err = run_cli(
+            capsys, "eval", str(tmp_path / name), "--lang", "de", "en", "--chroma-path", str(tmp_path / "none")
+        )
+        assert code == 2 and message in err and "Traceback" not in err, err
+    assert not (tmp_path / "none").exists()
+
+
+def test_half_and_slice_need_build_and_exclude_each_other(tmp_path, capsys):
+    villages(tmp_path)
+    code, _, err = run_cli(capsys, "eval", str(tmp_path / "q.jsonl"), "--half", "--chroma-path", str(tmp_path / "none"))
+    assert code == 2 and "--half and --slice" in err and "--build" in err
+    code, _, err = run_cli(capsys, "eval", str(tmp_path / "q.jsonl"), "--slice", "1::2", "--chroma-path", str(tmp_path))
+    assert code == 2 and "--half and --slice" in err and "--build" in err
+    with pytest.raises(SystemExit) as exit_:
+        run_cli(
+            capsys, "eval", str(tmp_path / "q.jsonl"), "--build", str(tmp_path / "a.jsonl"), "--half", "--slice", "1::2"
+        )
+    assert exit_.value.code == 2 and "argument --slice: not allowed with argument --half" in capsys.readouterr().err
+
+
+def test_eval_build_removes_its_temporary_store_also_after_an_error(tmp_path, capsys, monkeypatch):
+    villages(tmp_path)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    code, out, err = run_cli(capsys, "eval", str(tmp_path / "q.jsonl"), "--build", str(tmp_path / "a.jsonl"), "--json")
+    assert code == 0 and json_lines(out)[0]["answerable"] == 3, err
+    (tmp_path / "broken.jsonl").write_text('{"id": "x", "text": "Ein Satz."}\n{kaputt\n', encoding="utf-8")
+    code, _, err = run_cli(capsys, "eval", str(tmp_path / "q.jsonl"), "--build", str(tmp_path / "broken.jsonl"))
+    assert code == 2 and "broken.jsonl:2" in err
+    assert list(tmp_path.glob("absatz-eval-*")) == []

@@ -2,6 +2,7 @@
 
 import json
 import os
+import pickle
 import shutil
 
 import pytest
@@ -348,8 +349,10 @@ def test_a_rebuild_that_would_drop_articles_stops_and_keeps_the_index(tmp_path, 
     store = Chroma(store_settings)
     ingest_paths(store, embedder, [corpus])
     # A mistyped folder, an empty one, and a file that turned bad: each would have emptied it.
-    with pytest.raises(RebuildRefused, match="corpsu: no such file"):
+    with pytest.raises(RebuildRefused, match="corpsu: no such file") as refused:
         ingest_paths(store, embedder, [tmp_path / "corpsu"], full_rebuild=True)
+    # Every failure comes along, also across the pipe from the bot's ingest process.
+    assert [f.path for f in pickle.loads(pickle.dumps(refused.value)).failed] == [str(tmp_path / "corpsu")]
     (tmp_path / "empty").mkdir()
     with pytest.raises(RebuildRefused, match="no articles found"):
         ingest_paths(store, embedder, [tmp_path / "empty"], full_rebuild=True)

@@ -9,6 +9,7 @@ record who did what, and how it went, in the audit log — refusals and failures
 
 from __future__ import annotations
 
+import getpass
 import logging
 import os
 import time
@@ -50,7 +51,13 @@ class Upload:
 
 
 def cli_actor() -> str:
-    return f"cli:{os.environ.get('USER') or os.environ.get('LOGNAME') or 'unknown'}"
+    """Who ran a command, for the audit log. ``getpass`` reads LOGNAME, USER, LNAME and
+    USERNAME, then the password database, so cron jobs and containers without those
+    variables are still named; a uid without an entry there stays ``unknown``."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError, ImportError):  # no entry for the uid (OSError from 3.13), no pwd module
+        return "cli:unknown"
 
 
 class Corpus:

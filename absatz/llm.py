@@ -38,11 +38,13 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 NOT_IN_SOURCES = "NOT_IN_SOURCES"
+# The extras pyproject.toml defines: provider → (its LangChain package, the extra).
 EXTRAS = {
     "openai": ("langchain_openai", "openai"),
     "ollama": ("langchain_ollama", "ollama"),
     "anthropic": ("langchain_anthropic", "anthropic"),
 }
+_ASKS_FOR_KEY = re.compile(r"credential|api[ _-]?key", re.IGNORECASE)
 _MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 _MARKER_AFTER_END = re.compile(r"([.!?])((?:\s*\[\d+(?:\s*,\s*\d+)*\])+)")
 # A model's own bold or italics: the answer shows the fact asked for in bold itself, and
@@ -95,9 +97,9 @@ class LLMSettings:
 
 
 def load_chat_model(settings: LLMSettings) -> BaseChatModel:
-    """The chat model ``LLM_MODEL`` names, through LangChain's ``init_chat_model``."""
-    from langchain.chat_models import init_chat_model
-
+    """The chat model ``LLM_MODEL`` names, through LangChain's ``init_chat_model``.
+    Whatever building it raises (no package, an unknown provider, no key) becomes an
+    :class:`LLMConfigError`: providers raise their own exceptions, outside the error tree."""
     provider = settings.model.split(":", 1)[0] if ":" in settings.model else ""
     kwargs: dict[str, Any] = {"timeout": settings.timeout_s, "max_tokens": settings.max_tokens}
     if settings.base_url:
@@ -106,20 +108,38 @@ def load_chat_model(settings: LLMSettings) -> BaseChatModel:
         kwargs["api_key"] = settings.api_key
     if provider == "openai":
         kwargs["max_retries"] = 0  # a timeout falls back at once instead of waiting twice
-    package = EXTRAS.get(provider, (f"langchain_{provider}", provider))[0]
-    missing = LLMConfigError(
-        f"LLM_MODEL={settings.model!r} needs the package {package.replace('_', '-')}, which is not installed; "
-        f"install it with: pip install 'absatz[{provider or 'openai'}]'"
-    )
-    if provider and importlib.util.find_spec(package) is None:
-        raise missing
+    if provider in EXTRAS and importlib.util.find_spec(EXTRAS[provider][0]) is None:
+        raise _missing_extra(settings.model, provider)
     try:
+        from langchain.chat_models import init_chat_model
+
         model: BaseChatModel = init_chat_model(settings.model, **kwargs)  # Any: **kwargs matches several overloads
-        return model
-    except (ImportError, AttributeError):
-        raise missing from None
-    except ValueError as exc:
-        raise LLMConfigError(f"LLM_MODEL={settings.model!r}: {exc}") from None
+    except Exception as exc:
+        if provider in EXTRAS and isinstance(exc, ImportError | AttributeError):
+            raise _missing_extra(settings.model, provider) from None
+        raise LLMConfigError(f"LLM_MODEL={settings.model!r} cannot be used: {_reason(exc, settings)}") from None
+    return model
+
+
+def _missing_extra(model: str, provider: str) -> LLMConfigError:
+    package, extra = EXTRAS[provider]
+    return LLMConfigError(
+        f"LLM_MODEL={model!r} needs the package {package.replace('_', '-')}, which is not installed; "
+        f"install it with: pip install 'absatz[{extra}]'"
+    )
+
+
+def _reason(exc: Exception, settings: LLMSettings) -> str:
+    """The first line of the provider's message (LangChain's go on with lists of
+    providers), without the key should it quote one. A client that wants a key names its
+    own variable (``OPENAI_API_KEY``); ours is ``LLM_API_KEY``."""
+    lines = str(exc).strip().splitlines()
+    reason = lines[0] if lines else type(exc).__name__
+    if settings.api_key:
+        return reason.replace(settings.api_key, "***")
+    if _ASKS_FOR_KEY.search(reason):
+        return f"{reason} (set LLM_API_KEY)"
+    return reason
 
 
 def sources_block(hits: Sequence[Hit], texts: Sequence[str]) -> str:

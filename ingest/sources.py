@@ -72,6 +72,19 @@ def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[Failure]]:
     return found, failures
 
 
+def too_large(size: int, limit: int) -> str:
+    """Why a file over the size limit is refused, each size in a scale that shows it:
+    in MB alone ``MAX_FILE_BYTES=100`` read "file is 0.0 MB, over the 0 MB limit"."""
+    shown, limit_shown = _size(size), _size(limit)
+    if shown == limit_shown:  # 20.99 MB over a limit of 20.97 MB
+        shown, limit_shown = f"{size} bytes", f"{limit} bytes"
+    return f"file is {shown}, over the limit of {limit_shown}"
+
+
+def _size(n: int) -> str:
+    return f"{n} bytes" if n < 1_000_000 else f"{n / 1e6:.1f} MB"
+
+
 def read_text(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
     """The file as UTF-8 text, or a :class:`ParseError` saying why not."""
     try:
@@ -79,7 +92,7 @@ def read_text(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
     except OSError as exc:
         raise ParseError(f"cannot read: {exc.strerror}") from None
     if size > max_bytes:
-        raise ParseError(f"file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit")
+        raise ParseError(too_large(size, max_bytes))
     if size == 0:
         raise ParseError("file is empty")
     try:

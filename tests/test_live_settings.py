@@ -7,6 +7,8 @@ import pytest
 from ingest.live.settings import LiveSettings
 from vectorstore.settings import SettingsError
 
+from .conftest import run_cli
+
 
 def test_defaults():
     settings = LiveSettings.from_env({})
@@ -53,6 +55,10 @@ def test_from_the_environment():
         ({"FEEDS_MAX_BYTES": "5 MB"}, "FEEDS_MAX_BYTES='5 MB' is not a whole number"),
         ({"FEEDS_INTERVAL_S": "30"}, "FEEDS_INTERVAL_S=30 must be between 60 and 604800"),
         ({"FEEDS_LANGUAGES": " , "}, "FEEDS_LANGUAGES names no language (e.g. de,en)"),
+        (
+            {"FEEDS_LANGUAGES": "de,english"},
+            "FEEDS_LANGUAGES='de,english': 'english' is not a two-letter language code like de or en",
+        ),
         ({"WATCH_CORPUS": "ja"}, "WATCH_CORPUS='ja' is not true/false"),
         ({"FOLLOWS_PER_USER": "0"}, "FOLLOWS_PER_USER='0' must be a positive whole number"),
     ],
@@ -61,3 +67,17 @@ def test_bad_values_name_the_variable(env, message):
     with pytest.raises(SettingsError) as err:
         LiveSettings.from_env(env)
     assert str(err.value) == message
+
+
+def test_language_codes_are_read_in_any_case():
+    assert LiveSettings.from_env({"FEEDS_LANGUAGES": "DE, En"}).languages == ("de", "en")
+
+
+def test_a_language_name_instead_of_a_code_stops_the_command(capsys, monkeypatch):
+    """``german`` was taken, and then every page was refused: "only german articles are ingested"."""
+    monkeypatch.setenv("FEEDS_LANGUAGES", "german")
+    code, _, err = run_cli(capsys, "feed", "list")
+    assert code == 2 and "Traceback" not in err
+    assert err.strip() == (
+        "absatz: error: FEEDS_LANGUAGES='german': 'german' is not a two-letter language code like de or en"
+    )

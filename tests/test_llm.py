@@ -391,6 +391,38 @@ def test_missing_provider_package_names_the_extra(capsys, monkeypatch, llm_store
     assert code == 2 and "absatz[ollama]" in err and "Traceback" not in err
 
 
+def test_a_model_without_its_key_is_one_line_naming_the_settings(capsys, monkeypatch, llm_store):
+    """The OpenAI client refused to be built: ``openai.OpenAIError: Missing credentials``, exit 1."""
+    for name in ("LLM_API_KEY", "LLM_BASE_URL", "OPENAI_API_KEY", "OPENAI_ADMIN_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LLM_MODEL", "openai:gpt-4o-mini")
+    code, _, err = run_cli(capsys, "ask", "Hallo?", "--chroma-path", str(llm_store.chroma_path))
+    assert code == 2 and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert err.startswith("absatz: error: LLM_MODEL='openai:gpt-4o-mini' cannot be used: ") and "LLM_API_KEY" in err
+
+
+def test_an_unknown_provider_suggests_no_extra_and_never_shows_the_key(capsys, monkeypatch, llm_store):
+    """``pip install 'absatz[foo]'`` was suggested: pyproject.toml defines no such extra."""
+    monkeypatch.setenv("LLM_MODEL", "foo:bar")
+    monkeypatch.setenv("LLM_API_KEY", "sk-very-secret")
+    code, _, err = run_cli(capsys, "ask", "Hallo?", "--chroma-path", str(llm_store.chroma_path))
+    assert code == 2 and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert err.startswith("absatz: error: LLM_MODEL='foo:bar'")
+    assert "absatz[" not in err and "sk-very-secret" not in err
+
+
+def test_a_provider_quoting_the_key_does_not_show_it(monkeypatch):
+    import langchain.chat_models
+
+    def refuse(model: str, **kwargs: object) -> None:
+        raise RuntimeError(f"key {kwargs['api_key']} was refused\nmore detail")
+
+    monkeypatch.setattr(langchain.chat_models, "init_chat_model", refuse)
+    with pytest.raises(LLMConfigError) as err:
+        load_chat_model(LLMSettings(model="openai:gpt-test", api_key="sk-very-secret"))
+    assert str(err.value) == "LLM_MODEL='openai:gpt-test' cannot be used: key *** was refused"
+
+
 @pytest.fixture
 def simcord_bot(llm_store, llm_searcher, fake, tmp_path):
     from bot.settings import BotSettings

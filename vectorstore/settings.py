@@ -12,6 +12,9 @@ from typing import Any
 from .errors import SettingsError
 
 DEFAULT_EMBEDDING_MODEL = "bundled:multilingual-e5-small"
+MAX_PORT = 65535
+# The variable each value that :meth:`StoreSettings.checked` looks at is read from.
+VARIABLES = {"chroma_host": "CHROMA_HOST", "chroma_port": "CHROMA_PORT", "collection": "CHROMA_COLLECTION"}
 
 
 def env_int(env: Mapping[str, str], name: str, default: int | None) -> int | None:
@@ -87,18 +90,10 @@ class StoreSettings:
         if device not in ("cpu", "cuda", "auto") and not device.startswith("cuda:"):
             raise SettingsError(f"EMBEDDING_DEVICE={device!r} must be cpu, cuda or auto")
         index_dir = env.get("INDEX_DIR", "").strip()
-        host = env.get("CHROMA_HOST", "").strip()
-        if host and not host.lower().startswith(("http://", "https://", "[")):  # a URL is chromadb's to read
-            if _is_ip(host) and ":" in host:
-                raise SettingsError(f"CHROMA_HOST={host!r}: write an IPv6 address in brackets, [{host}]")
-            if ":" in host or "/" in host:
-                raise SettingsError(
-                    f"CHROMA_HOST={host!r} must be a host name, an address or a URL: the port goes in CHROMA_PORT"
-                )
         return cls(
             chroma_path=Path(env.get("CHROMA_PATH", "").strip() or "data/chroma"),
-            chroma_host=host,
-            chroma_port=env_positive(env, "CHROMA_PORT", 8000, most=65535),
+            chroma_host=env.get("CHROMA_HOST", "").strip(),
+            chroma_port=env_positive(env, "CHROMA_PORT", 8000, most=MAX_PORT),
             chroma_ssl=env_bool(env, "CHROMA_SSL", False),
             chroma_auth_token=env.get("CHROMA_AUTH_TOKEN", "").strip(),
             chroma_timeout_s=env_seconds(env, "CHROMA_TIMEOUT_S", 30.0),
@@ -106,10 +101,35 @@ class StoreSettings:
             embedding_model=env.get("EMBEDDING_MODEL", "").strip() or DEFAULT_EMBEDDING_MODEL,
             embedding_device=device,
             index_dir=Path(index_dir) if index_dir else None,
-        )
+        ).checked(VARIABLES)
 
     def with_overrides(self, **changes: Any) -> StoreSettings:
-        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+        """These settings with some values replaced (``None`` keeps one). The new values
+        pass the environment's checks, named by their keyword: a command-line option
+        reaches chromadb as directly as a variable does."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None}).checked(
+            {name: name for name in VARIABLES}
+        )
+
+    def checked(self, names: Mapping[str, str]) -> StoreSettings:
+        """These settings, if chromadb can use them; else a :class:`SettingsError` naming
+        the value by ``names`` (field → variable or keyword). chromadb would append the
+        port to a ``host:port`` or a bare IPv6 address and fail with a traceback, and an
+        empty collection name points at the store folder itself."""
+        host = self.chroma_host
+        if host and not host.lower().startswith(("http://", "https://", "[")):  # a URL is chromadb's to read
+            if _is_ip(host) and ":" in host:
+                raise SettingsError(f"{names['chroma_host']}={host!r}: write an IPv6 address in brackets, [{host}]")
+            if ":" in host or "/" in host:
+                raise SettingsError(
+                    f"{names['chroma_host']}={host!r} must be a host name, an address or a URL: "
+                    f"the port goes in {names['chroma_port']}"
+                )
+        if not 1 <= self.chroma_port <= MAX_PORT:
+            raise SettingsError(f"{names['chroma_port']}={self.chroma_port} must be between 1 and {MAX_PORT}")
+        if not self.collection.strip():
+            raise SettingsError(f"{names['collection']}={self.collection!r} names no collection (e.g. absatz)")
+        return self
 
     @property
     def read_index_dir(self) -> Path | None:

@@ -7,12 +7,13 @@ server's admins see only their own entries beside those on the shared corpus (no
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from . import open_db
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS audit (
@@ -46,10 +47,7 @@ class AuditEntry:
 
 class AuditLog:
     def __init__(self, path: Path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=10)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(SCHEMA)
+        self._db = open_db(path, SCHEMA)
         if not self._has_guilds():
             self._db.execute("BEGIN IMMEDIATE")
             try:

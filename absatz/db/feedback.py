@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..answer import Answer
+from . import open_db
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS answers (
@@ -74,10 +74,7 @@ class AskedQuestion:
 
 class FeedbackStore:
     def __init__(self, path: Path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=10)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(SCHEMA)
+        self._db = open_db(path, SCHEMA)
         have = {row[1] for row in self._db.execute("PRAGMA table_info(answers)")}
         for column, kind in ANSWER_COLUMNS.items():
             if column not in have:

@@ -9,13 +9,14 @@ logged, never retried.
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from vectorstore.errors import AbsatzError
+
+from . import open_db
 
 MAX_QUERY_CHARS = 300
 DEFAULT_LIMIT = 10
@@ -91,11 +92,8 @@ def clean_query(query: str) -> str:
 
 class FollowStore:
     def __init__(self, path: Path, limit: int = DEFAULT_LIMIT):
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.limit = limit
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=10)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(SCHEMA)
+        self._db = open_db(path, SCHEMA)
         self._lock = threading.Lock()
 
     def add(self, user_id: int, query: str, language: str = "de") -> Follow:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 import time
 from pathlib import Path
 
 from ..scopes import Scope
+from . import open_db
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS scopes (
@@ -27,10 +27,7 @@ CREATE TABLE IF NOT EXISTS scopes (
 
 class ScopeStore:
     def __init__(self, path: Path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=10)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(SCHEMA)
+        self._db = open_db(path, SCHEMA)
         self._lock = threading.Lock()
 
     def set(self, guild_id: int, channel_id: int, scope: Scope, by: str) -> None:

@@ -20,6 +20,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -28,6 +29,19 @@ from vectorstore.settings import env_bool, env_positive
 
 from .fetch import FetchPolicy, default_user_agent
 from .registry import DEFAULT_INTERVAL_S, MAX_INTERVAL_S, MIN_INTERVAL_S
+
+
+def _env_languages(env: Mapping[str, str], name: str, default: str) -> tuple[str, ...]:
+    """Comma-separated two-letter ISO 639-1 codes, lower-cased: a page's language is
+    told by such a code, so a name like ``german`` would refuse every page."""
+    raw = env.get(name, default)
+    codes = tuple(x.strip().lower() for x in raw.split(",") if x.strip())
+    if not codes:
+        raise SettingsError(f"{name} names no language (e.g. de,en)")
+    for code in codes:
+        if not re.fullmatch("[a-z]{2}", code):
+            raise SettingsError(f"{name}={raw!r}: {code!r} is not a two-letter language code like de or en")
+    return codes
 
 
 @dataclass(frozen=True)
@@ -54,7 +68,7 @@ class LiveSettings:
             timeout_s=env_positive(env, "FEEDS_TIMEOUT_S", 30),
             per_host=env_positive(env, "FEEDS_PER_HOST", 2),
             interval_s=env_positive(env, "FEEDS_INTERVAL_S", DEFAULT_INTERVAL_S),
-            languages=tuple(x.strip().lower() for x in env.get("FEEDS_LANGUAGES", "de,en").split(",") if x.strip()),
+            languages=_env_languages(env, "FEEDS_LANGUAGES", "de,en"),
             watch_quiet_ms=env_positive(env, "WATCH_QUIET_MS", 1000),
             watch=env_bool(env, "WATCH_CORPUS", True),
             poll=env_bool(env, "FEEDS_POLL", True),
@@ -64,8 +78,6 @@ class LiveSettings:
             raise SettingsError(
                 f"FEEDS_INTERVAL_S={settings.interval_s} must be between {MIN_INTERVAL_S} and {MAX_INTERVAL_S}"
             )
-        if not settings.languages:
-            raise SettingsError("FEEDS_LANGUAGES names no language (e.g. de,en)")
         return settings
 
     def fetch_policy(self) -> FetchPolicy:

@@ -1,0 +1,115 @@
+"""Settings that cannot work stop a command with one line naming them, from the
+environment and from the command line alike, and change nothing stored."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import pwd
+
+import pytest
+
+from absatz.corpus import cli_actor
+from absatz.db.audit import AuditLog
+from absatz.db.feedback import FeedbackStore
+from absatz.db.follows import FollowStore
+from absatz.db.scopes import ScopeStore
+from vectorstore.errors import SettingsError
+from vectorstore.settings import StoreSettings
+
+from .conftest import json_lines, run_cli
+
+
+def one_error_line(err: str) -> str:
+    """The CLI's error line, after checking it is the only thing said."""
+    assert "Traceback" not in err
+    (line,) = err.strip().splitlines()
+    assert line.startswith("absatz: error: ")
+    return line
+
+
+@pytest.mark.parametrize(
+    "option, value, message",
+    [
+        # chromadb appended the port: httpx.InvalidURL "Invalid port: '8000:8000'"
+        ("--chroma-host", "localhost:8000", "chroma_host='localhost:8000' must be a host name, an address or a URL"),
+        ("--chroma-host", "::1", "chroma_host='::1': write an IPv6 address in brackets, [::1]"),
+        # accepted, and the command went on
+        ("--chroma-port", "0", "chroma_port=0 must be between 1 and 65535"),
+        ("--chroma-port", "70000", "chroma_port=70000 must be between 1 and 65535"),
+    ],
+)
+def test_store_options_are_checked_like_their_variables(capsys, monkeypatch, tmp_path, option, value, message):
+    monkeypatch.delenv("CHROMA_HOST", raising=False)
+    code, _, err = run_cli(capsys, "stats", "--chroma-path", str(tmp_path / "chroma"), option, value)
+    assert code == 2 and message in one_error_line(err)
+
+
+@pytest.mark.parametrize("collection", ["", "  "])
+def test_an_empty_collection_override_is_refused_by_name(collection):
+    """It named the store folder itself: "no index at data/chroma/"."""
+    with pytest.raises(SettingsError, match=r"^collection='\s*' names no collection"):
+        StoreSettings().with_overrides(collection=collection)
+
+
+@pytest.mark.parametrize("host", ["chroma.internal", "[::1]", "https://proxy.example/chroma"])
+def test_store_overrides_that_work_are_taken(host):
+    settings = StoreSettings().with_overrides(chroma_host=host, chroma_port=9000, collection="other")
+    assert (settings.chroma_host, settings.chroma_port, settings.collection) == (host, 9000, "other")
+
+
+def test_bot_db_naming_a_folder_is_one_line(capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("BOT_DB", str(tmp_path))
+    code, _, err = run_cli(capsys, "audit")
+    assert code == 2 and f"BOT_DB={str(tmp_path)!r} is a folder, not a SQLite file" in one_error_line(err)
+
+
+def test_bot_db_naming_another_kind_of_file_is_one_line_and_leaves_it_alone(capsys, monkeypatch, tmp_path):
+    notes = tmp_path / "notes.txt"
+    text = "not a database, but someone's notes\n" * 10
+    notes.write_text(text, encoding="utf-8")
+    monkeypatch.setenv("BOT_DB", str(notes))
+    code, _, err = run_cli(capsys, "audit")
+    assert code == 2 and f"BOT_DB={str(notes)!r} is not a SQLite file" in one_error_line(err)
+    assert notes.read_text(encoding="utf-8") == text and [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+
+
+@pytest.mark.parametrize("store", [AuditLog, FeedbackStore, FollowStore, ScopeStore])
+def test_every_record_store_names_an_unusable_bot_db(tmp_path, store):
+    with pytest.raises(SettingsError, match=r"^BOT_DB=.* is a folder, not a SQLite file$"):
+        store(tmp_path)
+
+
+@pytest.fixture
+def too_big(tmp_path, monkeypatch):
+    """An article over a 100-byte MAX_FILE_BYTES: refused before anything is embedded."""
+    monkeypatch.setenv("MAX_FILE_BYTES", "100")
+    article = tmp_path / "corpus" / "lang.txt"
+    article.parent.mkdir()
+    article.write_text("Ein Titel\n\n" + "Ein Absatz mit etwas Text. " * 10 + "\n", encoding="utf-8")
+    return article
+
+
+def test_a_size_limit_under_a_megabyte_is_shown_in_bytes(capsys, tmp_path, too_big):
+    """It read "file is 0.0 MB, over the 0 MB limit"."""
+    code, _, err = run_cli(capsys, "ingest", str(too_big), "--chroma-path", str(tmp_path / "chroma"))
+    size = too_big.stat().st_size
+    assert code == 1 and f"{too_big}: file is {size} bytes, over the limit of 100 bytes" in err
+
+
+def test_the_audit_log_names_the_user_without_user_or_logname(capsys, monkeypatch, tmp_path, too_big):
+    """cron and containers often set neither: entries said ``cli:unknown``."""
+    for name in ("LOGNAME", "USER", "LNAME", "USERNAME"):
+        monkeypatch.delenv(name, raising=False)
+    run_cli(capsys, "ingest", str(too_big), "--chroma-path", str(tmp_path / "chroma"))
+    code, out, _ = run_cli(capsys, "audit", "--json", "-n", "1")
+    (entry,) = json_lines(out)
+    assert code == 0 and entry["actor"] == f"cli:{pwd.getpwuid(os.getuid()).pw_name}"
+
+
+def test_a_user_the_system_cannot_name_is_unknown(monkeypatch):
+    def nobody() -> str:
+        raise OSError("No username set in the environment")
+
+    monkeypatch.setattr(getpass, "getuser", nobody)
+    assert cli_actor() == "cli:unknown"

@@ -20,11 +20,12 @@ from typing import Any, TypeVar
 
 from ingest.live.registry import Feed
 from ingest.live.settings import LiveSettings
-from ingest.pipeline import report_summary
+from ingest.pipeline import IngestReport, report_summary
+from ingest.sources import Failure
 
 from .api import Absatz
 from .corpus import cli_actor
-from .live import LiveArticle, LiveBatch, LiveService, duration_text
+from .live import LiveArticle, LiveBatch, LiveError, LiveService, PageIngested, duration_text
 
 T = TypeVar("T")
 
@@ -164,39 +165,79 @@ def cmd_feed_poll(args: argparse.Namespace, absatz: Absatz) -> int:
 # --- absatz ingest URL ------------------------------------------------------------------------------
 
 
+def page_dict(url: str, page: PageIngested) -> dict[str, object]:
+    """``--json`` for one URL: the summary ``absatz ingest PATH`` prints, and the article it brought."""
+    a = page.article
+    return {
+        "url": url,
+        "article_id": a.article_id,
+        "title": a.title,
+        "source_url": a.url,
+        "file": str(page.path),
+        "changed": page.changed,
+        "citation_ids": citation_ids(a),
+        **page.batch.report.as_dict(),
+    }
+
+
+def failed_url_dict(failure: Failure) -> dict[str, object]:
+    """``--json`` for a URL that brought no article: the keys of :func:`page_dict`, so a
+    script reads every line alike, and the URL in ``failed`` as a file that failed is."""
+    return {
+        "url": failure.path,
+        "article_id": None,
+        "title": None,
+        "source_url": None,
+        "file": None,
+        "changed": False,
+        "citation_ids": [],
+        **IngestReport(failed=[failure]).as_dict(),
+    }
+
+
+def citation_ids(a: LiveArticle) -> list[str]:
+    return [f"{a.article_id}#{n}" for n in range(1, a.paragraphs + 1)]
+
+
+def report_page(url: str, page: PageIngested, as_json: bool) -> None:
+    if as_json:
+        _print_json(page_dict(url, page))
+        return
+    report = page.batch.report
+    ids = citation_ids(page.article)
+    print(f"{url}: {page.article.title or page.article.article_id}")
+    print(f"  {report_summary(report)}; {report.paragraphs_embedded} paragraphs embedded in {report.seconds:.1f} s")
+    if ids:
+        print(f"  citation ids: {ids[0]} … {ids[-1]}")
+    for failure in report.failed:
+        print(f"  failed: {failure}", file=sys.stderr)
+
+
+def report_failed_url(failure: Failure, as_json: bool) -> None:
+    if as_json:
+        _print_json(failed_url_dict(failure))
+        return
+    print(f"{failure.path}: not ingested")
+    print(f"  failed: {failure}", file=sys.stderr)
+
+
 def ingest_urls(args: argparse.Namespace, absatz: Absatz, urls: list[str]) -> int:
-    """``absatz ingest URL …``: each page fetched, extracted, written and ingested."""
+    """``absatz ingest URL …``: each page fetched, extracted, written and ingested.
+
+    A URL that fails is reported and the next one fetched, as a file that fails does not
+    keep ``absatz ingest PATH …`` from the others; exit 1 when any failed."""
 
     async def work(live: LiveService) -> int:
         failed = False
         for url in urls:
-            page = await live.ingest_page(url, actor=cli_actor())
-            a = page.article
-            ids = [f"{a.article_id}#{n}" for n in range(1, a.paragraphs + 1)]
+            try:
+                page = await live.ingest_page(url, actor=cli_actor())
+            except LiveError as exc:
+                failed = True
+                report_failed_url(Failure(url, None, exc.reason), args.json)
+                continue
             failed = failed or page.failed
-            if args.json:
-                _print_json(
-                    {
-                        "url": url,
-                        "article_id": a.article_id,
-                        "title": a.title,
-                        "source_url": a.url,
-                        "file": str(page.path),
-                        "changed": page.changed,
-                        "citation_ids": ids,
-                        **page.batch.report.as_dict(),
-                    }
-                )
-            else:
-                print(f"{url}: {a.title or a.article_id}")
-                print(
-                    f"  {report_summary(page.batch.report)}; {page.batch.report.paragraphs_embedded} paragraphs "
-                    f"embedded in {page.batch.report.seconds:.1f} s"
-                )
-                if ids:
-                    print(f"  citation ids: {ids[0]} … {ids[-1]}")
-                for failure in page.batch.report.failed:
-                    print(f"  failed: {failure}", file=sys.stderr)
+            report_page(url, page, args.json)
         return 1 if failed else 0
 
     return asyncio.run(_with_service(absatz, work, isolated=False, match_follows=False))

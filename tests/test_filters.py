@@ -13,6 +13,7 @@ from vectorstore.filters import Filter
 from vectorstore.search import Searcher
 
 from .conftest import settings_for, write_jsonl
+from .test_news import search_ids
 
 QUESTION = "Wie viele Container hat der Hamburger Hafen im vergangenen Jahr umgeschlagen?"
 ARTICLES = [
@@ -57,6 +58,15 @@ ARTICLES = [
         "title": "Eisbären im Zoo",
         "text": "Der Zoo in Kiel bekommt zwei Eisbären aus Finnland. Sie ziehen im Mai in ihr neues Gehege.",
     },
+    # No date: in no period.
+    {
+        "id": "bruecke",
+        "category": "Verkehr",
+        "source": "Brückenblatt",
+        "title": "Köhlbrandbrücke wird saniert",
+        "text": "Die Köhlbrandbrücke im Hamburger Hafen wird saniert. Während der Arbeiten ist eine Fahrspur "
+        "je Richtung gesperrt.",
+    },
 ]
 
 
@@ -100,3 +110,13 @@ def test_filter_parts_combine_and_an_empty_slice_finds_nothing(sliced):
     dated = Filter(dates=DateRange.parse("2024-03", None), sources=("Hafenkurier",))
     assert {h.article_id for h in sliced.search(QUESTION, k=5, where=dated).hits} == {"stadtrat"}
     assert sliced.search(QUESTION, k=5, where=Filter(categories=("Feuilleton",))).hits == []
+
+
+def test_an_article_without_a_date_is_in_no_period(sliced, capsys):
+    """Who asks for a period wants articles known to be in it; an undated article is
+    stored as date 0, which any ``--until`` alone would let through."""
+    store = sliced.chroma.settings
+    assert search_ids(capsys, store, "Köhlbrandbrücke")[0] == "bruecke"
+    for period in (["--until", "2024-12"], ["--since", "2024-01"], ["--since", "2024-01", "--until", "2024-12"]):
+        found = search_ids(capsys, store, "Köhlbrandbrücke", *period)
+        assert found and "bruecke" not in found, period

@@ -68,7 +68,7 @@ def test_feeds_pages_and_linked_citations(cli_store, web, capsys):
     code, _, err = run_cli(capsys, "ingest", tarif, str(corpus), *store)
     assert code == 2 and "either URLs or files" in err
     code, _, err = run_cli(capsys, "ingest", web.url("/html-page"), *store)
-    assert code == 2 and "no article text" in err
+    assert code == 1 and "no article text" in err
 
     # citations link to the source: ask --json, source (text and --json)
     code, out, _ = run_cli(capsys, "ask", WAERME_QUESTION, "--json", *store)
@@ -93,6 +93,37 @@ def test_feeds_pages_and_linked_citations(cli_store, web, capsys):
     assert any(a == "ingest url" and r.startswith("1 added") for a, r in actions)
     assert ("ingest url", "rejected") in actions
     assert all(e["actor"].startswith("cli:") for e in json_lines(out) if e["action"].startswith(("feed", "ingest")))
+
+
+def test_a_url_that_fails_is_reported_and_the_next_url_still_ingested(cli_store, web, capsys):
+    """One web article per URL: a 404 is one failed line, like a file that fails."""
+    _, store = cli_store
+    missing, tarif = web.url("/status/404"), web.page("tarif")
+
+    code, out, err = run_cli(capsys, "ingest", missing, tarif, "--json", *store)
+    first, second = json_lines(out)
+    assert code == 1 and err == ""
+    assert first["url"] == missing and first["article_id"] is None and first["added"] == 0
+    assert first["failed"] == [{"path": missing, "line": None, "reason": "HTTP 404"}]
+    assert second["url"] == tarif and second["added"] == 1 and second["failed"] == []
+    assert first.keys() == second.keys()  # every line read alike
+
+    code, out, err = run_cli(capsys, "ingest", missing, tarif, *store)
+    assert code == 1 and out.splitlines()[0] == f"{missing}: not ingested" and f"{tarif}: " in out
+    assert err.strip() == f"failed: {missing}: HTTP 404"
+    code, _, _ = run_cli(capsys, "ingest", tarif, *store)
+    assert code == 0
+
+
+def test_a_one_shot_fetch_promises_no_retry_when_robots_txt_is_unavailable(cli_store, web, capsys):
+    """Nothing asks again after ``absatz ingest URL`` ends: the reason says what happened, no more."""
+    _, store = cli_store
+    web.set("/robots.txt", "Wartung", "text/plain", status=503)
+    page = web.page("tarif")
+
+    code, out, err = run_cli(capsys, "ingest", page, *store)
+    assert code == 1 and out == f"{page}: not ingested\n"
+    assert err.strip() == f"failed: {page}: robots.txt unavailable (HTTP 503)"
 
 
 def _reader(stream, lines: queue.Queue) -> None:

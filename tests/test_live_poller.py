@@ -340,7 +340,7 @@ async def test_an_item_whose_page_failed_for_now_is_retried_while_the_feed_is_un
     live.registry.add(web.url("/feeds/live.xml"), interval_s=300)
     async with poller_for(live) as poller:
         (first,) = (await poller.poll_due()).outcomes
-        assert first.written == () and first.notes == (f"item {web.url(path)}: HTTP 503",)
+        assert first.written == () and first.notes == (f"item {web.url(path)}: HTTP 503; trying again later",)
         url = web.page("waermenetz")  # the page is back, the feed unchanged
         live.clock.advance(300)
         (second,) = (await poller.poll_due()).outcomes

@@ -18,8 +18,9 @@ from .vectors import VectorIndex
 
 @dataclass(frozen=True)
 class Filter:
-    """Articles within ``dates``, of one of ``categories`` and from one of ``sources``;
-    an empty part does not restrict. Names compare case-insensitively."""
+    """Articles within ``dates`` (undated ones are in no period), of one of ``categories``
+    and from one of ``sources``; an empty part does not restrict. Names compare
+    case-insensitively."""
 
     dates: DateRange | None = None
     categories: tuple[str, ...] = ()
@@ -38,11 +39,13 @@ class Filter:
             # A month-only date (``2024-05`` → 20240500) is some day of that month: the
             # article is in the period when the whole month is, whichever bound is given
             # (so ``--since 2024-05-01`` keeps it and ``--until 2024-05-15`` does not).
+            # An undated article (0) is in no period: who asks for one wants articles
+            # known to lie in it, and 0 would otherwise pass every ``until``.
             dates = vectors.article_dates()
             month = dates % 100 == 0
             first_day, last_day = np.where(month, dates + 1, dates), np.where(month, dates + 31, dates)
             until = self.dates.until or np.iinfo(np.int64).max
-            articles &= (first_day >= self.dates.since) & (last_day <= until)
+            articles &= (dates > 0) & (first_day >= self.dates.since) & (last_day <= until)
         for field_name, names in (("category", self.categories), ("source", self.sources)):
             if names:
                 rows = vectors.articles_by(field_name)

@@ -470,13 +470,14 @@ class Fetcher:
                 if exc.status in (401, 403):
                     note = f"robots.txt answered HTTP {exc.status}: the site refuses robots"
                 elif exc.status >= 500 or exc.status == 429:
-                    note, for_now = f"robots.txt unavailable (HTTP {exc.status}); trying again later", True
+                    # Whether anyone asks again is the caller's to say: the poller does, a one-shot fetch not.
+                    note, for_now = f"robots.txt unavailable (HTTP {exc.status})", True
                 else:
                     parser.allow_all = True  # type: ignore[attr-defined]  # no robots.txt: all allowed
             except TooLarge:
                 parser.allow_all = True  # type: ignore[attr-defined]  # oversized: treated as no rules
             except FetchError as exc:
-                note, for_now = f"robots.txt unavailable ({exc.reason}); trying again later", True
+                note, for_now = f"robots.txt unavailable ({exc.reason})", True
             if note:
                 parser.disallow_all = True  # type: ignore[attr-defined]
             parser.modified()

@@ -298,8 +298,9 @@ class Poller:
                 )
         except ExtractError as exc:
             raise _ItemSkipped(f"item {item.url}: {exc.reason}", permanent=True) from None
-        except FetchError as exc:
-            raise _ItemSkipped(f"item {item.url}: {exc.reason}", permanent=exc.permanent) from None
+        except FetchError as exc:  # what may pass (5xx, timeouts, robots.txt unread) the next poll asks again
+            again = "" if exc.permanent else "; trying again later"
+            raise _ItemSkipped(f"item {item.url}: {exc.reason}{again}", permanent=exc.permanent) from None
         web = self._complete(web, feed, feed_title, item)
         return article_id_for(web.url), await self._write(web, feed.url)
 

@@ -13,12 +13,10 @@ import argparse
 import asyncio
 import logging
 import re
-import tempfile
 import time
-from pathlib import Path
 
 import simcord
-from common import ROOT, machine, median, percentile, table
+from common import ROOT, machine, median, percentile, scratch, table
 
 from bot.settings import BotSettings
 from ingest.pipeline import ingest_paths
@@ -53,7 +51,7 @@ class SlowCallbacks(logging.Handler):
 
 
 async def run(users: int) -> None:
-    tmp = Path(tempfile.mkdtemp(prefix="absatz-conc-"))
+    tmp = scratch("absatz-conc-")
     settings = StoreSettings(chroma_path=tmp / "chroma")
     searcher = Searcher.open(settings)
     ingest_paths(Chroma(settings), searcher.embedder, [ROOT / "corpus"])

@@ -5,8 +5,9 @@ stores that were really embedded (``bench/ingest.py`` on 10kGNAD, ``absatz eval 
 their articles are copied with distinct ids (``<id>~r<n>``) and their vectors nudged by
 tiny noise (N(0, 0.01) per dimension, renormalised, as ``bench/latency.py`` does) until
 the passage count is reached. The XQuAD-de articles (240 paragraphs) are mixed in once,
-unreplicated, half-way through, so their 1,190 questions measure retrieval quality in a
-store of any size: each has one gold paragraph among all the others.
+unreplicated, half-way through, so their 1,190 questions (those about the articles the
+XQuAD stores hold, where they hold only some) measure retrieval quality in a store of any
+size: each has one gold paragraph among all the others.
 
 :func:`extract` reads the source stores once into ``<workdir>/source.npz`` (float32
 vectors from Chroma, texts, metadata, and the embedded questions); :func:`articles`
@@ -17,12 +18,13 @@ from __future__ import annotations
 
 import json
 import random
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from common import DATA, read_jsonl
+from common import DATA, read_jsonl, require
 
 NOISE = 0.01
 
@@ -64,7 +66,8 @@ class Source:
 
 
 def extract(news_stores: list[Path], xquad_stores: list[Path], out: Path, news_queries: int = 200) -> Source:
-    """Read the stores' committed records (float32 vectors) and embed the questions once."""
+    """Read the stores' committed records (float32 vectors) and embed the questions once:
+    the XQuAD-de questions about the articles the stores hold, and ``news_queries``."""
     if out.exists():
         return load(out)
     from vectorstore.chroma import Chroma
@@ -73,6 +76,8 @@ def extract(news_stores: list[Path], xquad_stores: list[Path], out: Path, news_q
     from vectorstore.settings import StoreSettings
     from vectorstore.writer import Writer
 
+    questions = read_jsonl(require(DATA / "xquad-de" / "questions.jsonl"))
+    check_stores([*news_stores, *xquad_stores])
     arts: list[tuple[object, bool]] = []
     units: dict[str, list] = {"passages": [], "sentences": []}
     embedder_name = ""
@@ -107,7 +112,12 @@ def extract(news_stores: list[Path], xquad_stores: list[Path], out: Path, news_q
     if embedder.name != embedder_name:
         raise SystemExit(f"the stores were embedded with {embedder_name}, EMBEDDING_MODEL is {embedder.name}")
     q_text, q_lang, q_gold = [], [], []
-    for q in read_jsonl(DATA / "xquad-de" / "questions.jsonl"):
+    held = {aid for aid, row in arow.items() if arts[row][1]}
+    asked = [q for q in questions if q["article_id"] in held]
+    if not asked:
+        sys.exit(f"no XQuAD-de question asks about an article of {', '.join(map(str, xquad_stores))}")
+    print(f"{len(asked)} of {len(questions)} XQuAD-de questions ask about the {len(held)} XQuAD-de articles held")
+    for q in asked:
         gold = f"{q['article_id']}#{q['paragraph']}"
         q_text += [q["question"], q["question_en"]]
         q_lang += ["de", "en"]
@@ -139,6 +149,18 @@ def extract(news_stores: list[Path], xquad_stores: list[Path], out: Path, news_q
     )
     save(src, out)
     return src
+
+
+def check_stores(paths: list[Path]) -> None:
+    """Stop unless each path is a store that holds an index, without creating a store
+    where a mistyped path points."""
+    from vectorstore.chroma import Chroma
+    from vectorstore.generations import Generations
+    from vectorstore.settings import StoreSettings
+
+    for path in paths:
+        if not path.is_dir() or not Generations(Chroma(StoreSettings(chroma_path=path))).read().exists:
+            sys.exit(f"{path}: no store with an index there (give the CHROMA_PATH of an ingested store)")
 
 
 _TEXTS = (

@@ -4,7 +4,8 @@
 
 Embeds the units absatz would embed for the corpus (passage windows with their title and
 heading, and sentences), through the same embedder class the ingest uses, and prints
-units/s per device: measure a large ingest before running it.
+units/s per device: measure a large ingest before running it. A device this machine
+lacks (cuda without a GPU) gets a row saying so.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import argparse
 import sys
 import time
 from pathlib import Path
+
+import torch
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -38,6 +41,9 @@ def main() -> None:
     print(f"{len(texts)} units from {args.corpus.name}; model {args.model}")
     print("| device | units/s | batch |\n|---|---|---|")
     for device in args.devices:
+        if device.startswith("cuda") and not torch.cuda.is_available():
+            print(f"| {device}: not available | – | {args.batch} |", flush=True)
+            continue
         embedder = SentenceTransformerEmbeddings(args.model, device=device, batch_size=args.batch)
         actual = str(embedder._model.device)
         embedder.embed_passages(texts[: args.batch])  # warm-up

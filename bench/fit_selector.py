@@ -106,10 +106,15 @@ def _normalised(text: str) -> str:
     return " ".join(text.split())
 
 
+def cache_of(name: str, workdir: Path) -> Path:
+    """Where :func:`examples` keeps a set's search results."""
+    return workdir / f"{name}.pickle"
+
+
 def examples(name: str, workdir: Path, embedder) -> list[Example]:
     """Search every question once (cached) and describe its top paragraph's sentences."""
     _role, questions_path, articles_path, pick, store = SETS[name]
-    cache = workdir / f"{name}.pickle"
+    cache = cache_of(name, workdir)
     if cache.exists():
         searched = pickle.loads(cache.read_bytes())
     else:

@@ -45,6 +45,7 @@ from common import (
     proc_status_mb,
     read_jsonl,
     require,
+    scratch,
     table,
 )
 
@@ -54,7 +55,7 @@ from absatz.settings import Settings
 from ingest.live.feeds import parse_feed
 from ingest.live.fetch import Fetcher, FetchPolicy
 from ingest.live.poller import Poller, PollReport
-from ingest.live.registry import FeedRegistry
+from ingest.live.registry import MAX_INTERVAL_S, MIN_INTERVAL_S, FeedRegistry
 from ingest.live.urls import article_id_for
 from ingest.pipeline import ingest_paths
 from ingest.settings import IngestSettings
@@ -390,14 +391,21 @@ def main() -> None:
     ap.add_argument("--base", type=int, default=300, help="articles already in the store")
     ap.add_argument("--articles", type=int, default=5, help="articles written into the watched folder")
     ap.add_argument("--feed-samples", type=int, default=3, help="new feed items (each waits for the next poll)")
-    ap.add_argument("--interval", type=int, default=60, help="poll interval of the feed (seconds)")
+    ap.add_argument(
+        "--interval",
+        type=int,
+        default=60,
+        help=f"poll interval of the feed (seconds, {MIN_INTERVAL_S} to {MAX_INTERVAL_S}, as the registry allows)",
+    )
     ap.add_argument("--feeds", type=int, default=50, help="feeds in the polling-cost round")
     ap.add_argument("--polls", type=int, default=1000, help="feed polls for the memory curve")
     ap.add_argument("--quiet", type=float, default=1.0, help="the watcher's quiet time (seconds)")
     ap.add_argument("--workdir", type=Path, default=None, help="keep the base store here and reuse it")
     args = ap.parse_args()
+    if not MIN_INTERVAL_S <= args.interval <= MAX_INTERVAL_S:
+        ap.error(f"--interval {args.interval}: a feed's poll interval is {MIN_INTERVAL_S} to {MAX_INTERVAL_S} s")
 
-    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="absatz-freshness-"))
+    workdir = args.workdir or scratch("absatz-freshness-")
     workdir.mkdir(parents=True, exist_ok=True)
     print(
         f"Live-corpus freshness on {machine()}; bundled multilingual-e5-small; "

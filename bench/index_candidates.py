@@ -510,7 +510,7 @@ def run_bm25(src_path: str, size: str, out: str, queries: str) -> dict:
     """Build bm25s over the corpus texts at once (as lexical.py does), save; measured here."""
     import bm25s
 
-    from vectorstore.readindex import index_text  # noqa: F401  (the same text the index sees)
+    from vectorstore.lexical import index_text  # the same text the index sees
     from vectorstore.text import tokenize
 
     src = load(Path(src_path))
@@ -519,7 +519,7 @@ def run_bm25(src_path: str, size: str, out: str, queries: str) -> dict:
     for art in Replica(src, int(size)).articles():
         title = art.meta.get("title", "")
         texts += [
-            tokenize("\n".join(x for x in (title, art.para_heading[p], text) if x))
+            tokenize(index_text(text, {"title": title, "heading": art.para_heading[p]}))
             for text, p in zip(art.p_text, art.p_para.tolist(), strict=True)
         ]
     tokenize_s = time.perf_counter() - t

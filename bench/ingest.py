@@ -1,38 +1,45 @@
 """Ingest speed on 10kGNAD: does cost grow with what changed, not with the corpus?
 
-    python bench/ingest.py [--model MODEL] [--device cpu|cuda|auto] [--sample N] [--limit N]
+    python bench/ingest.py [--model MODEL] [--device cpu|cuda|auto] [--sample N] [--limit N] [--store PATH]
 
 Prints, from one run: the raw embedder's units/s and absatz ingest's units/s on the same
 texts (the first --sample articles; target: ingest >= 0.9 of raw), then the rest of the
 corpus is ingested, and a no-change re-ingest and a one-new-article re-ingest of the
 whole corpus are timed. "Units" are what gets embedded: passage windows and sentences.
+The store is a temporary one, removed at the end, unless ``--store`` names where to keep
+it (``bench/latency.py --from-store`` reads such a store). ``--device`` applies to
+sentence-transformers models; the bundled embedder runs on the CPU only.
 """
 
 from __future__ import annotations
 
 import argparse
 import resource
-import tempfile
 import time
 from pathlib import Path
 
-from common import DATA, machine, require, table
+from common import DATA, machine, require, scratch, table
 
 from ingest.passages import units_for
 from ingest.pipeline import apply
 from ingest.sources import load_articles
 from vectorstore.chroma import Chroma
-from vectorstore.embeddings import load_embedder
+from vectorstore.embeddings import BUNDLED_PREFIX, load_embedder
 from vectorstore.settings import StoreSettings
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--model", default="bundled:multilingual-e5-small")
-    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--device", default="cpu", choices=["cpu", "cuda", "auto"], help="sentence-transformers models")
     ap.add_argument("--sample", type=int, default=150, help="articles for the raw-vs-ingest comparison")
     ap.add_argument("--limit", type=int, default=0, help="use only the first N articles of the corpus")
+    ap.add_argument("--store", type=Path, help="build the store here (a new folder) and keep it")
     args = ap.parse_args()
+    if args.model.startswith(BUNDLED_PREFIX) and args.device != "cpu":
+        ap.error(f"{args.model} runs on the CPU only: --device {args.device} needs a sentence-transformers --model")
+    if args.store and args.store.exists():
+        ap.error(f"--store {args.store} exists: the ingest is measured into a new store")
 
     articles, failures = load_articles([require(DATA / "gnad10k" / "articles.jsonl")])
     if args.limit:
@@ -42,7 +49,7 @@ def main() -> None:
     embedder = load_embedder(args.model, args.device)
     store = Chroma(
         StoreSettings(
-            chroma_path=Path(tempfile.mkdtemp(prefix="absatz-bench-")) / "chroma",
+            chroma_path=args.store or scratch("absatz-bench-") / "chroma",
             embedding_model=args.model,
             embedding_device=args.device,
         )

@@ -47,8 +47,8 @@ import time
 from pathlib import Path
 
 import numpy as np
-from common import DATA, ROOT, machine, percentile, proc_status_mb, spawn, table
-from corpus_replica import Article, Replica, extract, load
+from common import DATA, ROOT, machine, percentile, proc_status_mb, require, spawn, table
+from corpus_replica import Article, Replica, check_stores, extract, load
 
 from vectorstore.chroma import Chroma
 from vectorstore.generations import Generations
@@ -542,6 +542,7 @@ def main() -> None:
     if not src_path.exists():
         if not args.from_store:
             sys.exit("--from-store is needed once (the extracted vectors are kept in --workdir)")
+        check_stores(args.from_store)  # before the XQuAD-de store is built (minutes)
         xquad = args.xquad_store or [ingest_xquad(workdir)]
         extract(args.from_store, xquad, src_path)
     src = load(src_path)
@@ -603,12 +604,13 @@ def ingest_xquad(workdir: Path) -> Path:
     from ingest.pipeline import ingest_paths
     from vectorstore.embeddings import load_embedder
 
+    articles = require(DATA / "xquad-de" / "articles.jsonl")
     store = workdir / "xquad" / "chroma"
     if not Generations(Chroma(StoreSettings(chroma_path=store))).read().exists:
         ingest_paths(
             Chroma(StoreSettings(chroma_path=store)),
             load_embedder(StoreSettings().embedding_model),
-            [DATA / "xquad-de" / "articles.jsonl"],
+            [articles],
         )
     return store
 

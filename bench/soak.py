@@ -23,13 +23,12 @@ import argparse
 import asyncio
 import re
 import shutil
-import tempfile
 import threading
 import time
 from pathlib import Path
 
 import simcord
-from common import ROOT, machine, percentile, proc_status_mb, table
+from common import ROOT, machine, percentile, proc_status_mb, scratch, table
 
 from absatz.isolated import ingest_in_child
 from bot.settings import BotSettings
@@ -99,7 +98,7 @@ def forget_history(env) -> int:
 async def run(minutes: float, batch: int, ingest: bool, keep_history: bool) -> None:
     from tests.simcord_helpers import dispatch_unsettled, reply_of
 
-    tmp = Path(tempfile.mkdtemp(prefix="absatz-soak-"))
+    tmp = scratch("absatz-soak-")
     corpus = tmp / "corpus"
     shutil.copytree(ROOT / "corpus", corpus)
     settings = StoreSettings(chroma_path=tmp / "chroma")

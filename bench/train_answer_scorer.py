@@ -29,8 +29,8 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from common import ROOT
-from fit_selector import SETS, examples
+from common import ROOT, built_first
+from fit_selector import SETS, cache_of, examples
 from torch import nn
 
 from absatz.answer_scorer import embedded, pair_ids
@@ -92,6 +92,8 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0, help="another seed measures the spread between training runs")
     ap.add_argument("--extra", action="store_true", help="train on the extra news questions too (not shipped)")
     args = ap.parse_args()
+    sets = [name for name, (role, *_) in SETS.items() if role == "train" or (args.extra and role == "extra")]
+    built_first([cache_of(name, args.workdir) for name in sets], f"bench/fit_selector.py --workdir {args.workdir}")
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
     model = E5File()
@@ -117,9 +119,7 @@ def main() -> None:
 
     started = time.perf_counter()
     train = []
-    for name, (role, *_) in SETS.items():
-        if role != "train" and not (args.extra and role == "extra"):
-            continue
+    for name in sets:
         for e in examples(name, args.workdir, None):
             if not e.answered or not e.labels.sum():
                 continue

@@ -47,8 +47,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ingest.live.errors import LiveError, one_line
-from ingest.live.feeds import FeedError, parse_feed
-from ingest.live.fetch import Fetcher, FetchError, HTTPStatus, Refused, TooLarge
+from ingest.live.feeds import parse_feed
+from ingest.live.fetch import Fetcher, FetchError
 from ingest.live.poller import FeedOutcome, NewArticle, Poller, PollReport
 from ingest.live.registry import (
     BadInterval,
@@ -581,14 +581,11 @@ class LiveService:
                     now=datetime.fromtimestamp(self._clock(), tz=UTC),
                     headers=result.headers,
                 )
-        except (Refused, TooLarge, FeedError):
-            raise
-        except HTTPStatus as exc:
-            if exc.permanent:
+        except FetchError as exc:
+            if exc.permanent:  # refused, gone, too large: asking again will not help
                 raise
-            log.info("feed %s is down right now (%s); registered, tried again later", url, exc.reason)
-        except FetchError as exc:  # timeout, unreachable, redirects: may pass by itself
-            log.info("feed %s is not reachable right now (%s); registered, tried again later", url, exc.reason)
+            # 5xx, a timeout, a robots.txt that could not be read: may pass by itself
+            log.info("feed %s cannot be read right now (%s); registered, tried again later", url, exc.reason)
 
     def remove_feed(self, url: str, *, actor: str) -> Feed:
         """Forget a feed; the articles it brought stay in the corpus."""

@@ -126,6 +126,22 @@ def test_a_one_shot_fetch_promises_no_retry_when_robots_txt_is_unavailable(cli_s
     assert err.strip() == f"failed: {page}: robots.txt unavailable (HTTP 503)"
 
 
+def test_a_feed_whose_site_robots_txt_is_unavailable_is_registered_and_its_items_noted(cli_store, web, capsys):
+    """robots.txt rules pages, not feeds: a 503 on it keeps no feed out; the items wait,
+    each noted, for the poller to ask again."""
+    _, store = cli_store
+    web.set("/robots.txt", "Wartung", "text/plain", status=503)
+    web.fixture("/feeds/rss20.xml", "feeds/rss20.xml")
+    feed = web.url("/feeds/rss20.xml")
+
+    code, out, err = run_cli(capsys, "feed", "add", feed, *store)
+    assert code == 0, err
+    assert f"added {feed}" in out and "robots.txt unavailable (HTTP 503); trying again later" in out
+    code, out, _ = run_cli(capsys, "feed", "list", "--json", *store)
+    (row,) = json_lines(out)
+    assert row["url"] == feed and row["articles_ingested"] == 0
+
+
 def _reader(stream, lines: queue.Queue) -> None:
     for line in stream:
         lines.put(line.rstrip("\n"))

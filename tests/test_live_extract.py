@@ -233,6 +233,30 @@ def test_a_canonical_url_above_the_page_is_not_believed(declaration):
     assert (first.url, second.url) == (BASE + expected["path"], BASE + "/nachrichten/andere-meldung-56.html")
 
 
+def test_a_canonical_url_without_the_query_that_picks_the_article_is_not_believed():
+    """``/artikel.php?id=123`` and ``?id=456`` both claiming ``/artikel.php`` would share one id."""
+    html, _ = load("tarif")
+    html = with_head(html, f'<link rel="canonical" href="{BASE}/artikel.php">')
+    first = extract_article(html, BASE + "/artikel.php?id=123&utm_source=feed")
+    second = extract_article(html, BASE + "/artikel.php?id=456")
+    assert (first.url, second.url) == (BASE + "/artikel.php?id=123", BASE + "/artikel.php?id=456")
+    assert extract_article(html, BASE + "/artikel.php?seite=2").url == BASE + "/artikel.php"  # a rendering
+
+
+@pytest.mark.parametrize(
+    ("fetched", "canonical"),
+    [
+        ("/nachrichten/tarif-100/amp", "/nachrichten/tarif-100"),  # the AMP rendering
+        ("/nachrichten/tarif-100/druckansicht", "/nachrichten/tarif-100"),
+        ("/news/123456/tarifeinigung-erzielt", "/news/123456"),  # the article's number, the slug dropped
+    ],
+)
+def test_a_canonical_url_of_a_variant_of_the_article_is_believed(fetched, canonical):
+    html, _ = load("tarif")
+    html = with_head(html, f'<link rel="canonical" href="{BASE}{canonical}">')
+    assert extract_article(html, BASE + fetched).url == BASE + canonical
+
+
 def test_a_relative_canonical_url_is_read_against_the_fetched_url():
     html, _ = load("hochwasser")
     html = html.replace(b'href="' + BASE.encode() + b"/region/", b'href="/region/', 1)
@@ -286,3 +310,13 @@ def test_a_nested_list_keeps_the_outer_items_words_and_its_own_items():
         "Neubrandenburg",
         "Kleine Schulen ab 2027",
     ]
+
+
+def test_paragraphs_inside_a_list_item_keep_their_words_apart():
+    fragment = (
+        "<p>Der Landtag hat am Mittwoch das neue Schulgesetz beschlossen. Künftig müssen alle Grundschulen "
+        "im Land eine verlässliche Betreuung bis 16 Uhr anbieten.</p>"
+        "<ul><li><p>Große Schulen ab August</p><p>Kleine Schulen ab 2027</p></li></ul>"
+    )
+    article = extract_fragment(fragment, BASE + "/landtag/schule", "Schulgesetz beschlossen")
+    assert article.paragraphs[1:] == ["Große Schulen ab August Kleine Schulen ab 2027"]

@@ -25,7 +25,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from html import escape
 from typing import Any
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import parse_qsl, unquote, urljoin, urlsplit
 
 import trafilatura
 from lxml.etree import _Element
@@ -267,12 +267,16 @@ def _collapsed(pieces: Iterable[str]) -> str:
     return " ".join("".join(pieces).split())
 
 
+_SEPARATE = {"lb", "p", "head", "quote", "item", "list"}  # elements whose start ends the word before
+
+
 def _raw_text(element: _Element) -> Iterator[str]:
     """The text under ``element`` in reading order, without its own tail. A line break
-    (trafilatura's ``<lb/>`` for ``<br>``) separates words; inline markup (``<hi>``,
-    ``<ref>``) does not, so "Wort<b>teil</b>" stays one word. Comments hold no text.
+    (trafilatura's ``<lb/>`` for ``<br>``) and a block (two ``<p>`` in one list item)
+    separate words; inline markup (``<hi>``, ``<ref>``) does not, so "Wort<b>teil</b>"
+    stays one word. Comments hold no text.
     """
-    if element.tag == "lb":
+    if element.tag in _SEPARATE:
         yield " "
     if isinstance(element.tag, str):
         yield element.text or ""
@@ -383,15 +387,33 @@ def _joined(base: str, href: str) -> str | None:
 
 def _believable(declared: str, fetched: str) -> bool:
     """Whether a page's claim to be ``declared`` can be its article's identity. One on
-    another site could take over that site's article file. The homepage, or a page above
-    the fetched one (the section ``/politik/`` of ``/politik/artikel-100.html``), is a
-    misconfigured template that names every article of the site alike, so each would
-    overwrite the last."""
+    another site could take over that site's article file. A misconfigured template
+    names every article of the site alike, so each would overwrite the last: the
+    homepage, a section above the fetched page (``/politik/`` of
+    ``/politik/artikel-100.html``), or the fetched path without the query that picks the
+    article (``/artikel.php`` of ``/artikel.php?id=123``). Above the page is believed
+    where only a variant's last segment is dropped (``…/artikel-100/amp``) or the claim
+    ends in an article number (``/news/12345`` of ``/news/12345/slug``)."""
     if not declared.startswith(("http://", "https://")) or not same_site(declared, fetched):
         return False
     claimed, path = _segments(declared), _segments(fetched)
+    if not claimed:
+        return False
+    if claimed == path and not urlsplit(declared).query:
+        chosen = urlsplit(canonical_or_none(fetched) or fetched).query  # tracking parameters dropped
+        return {k.lower() for k, _ in parse_qsl(chosen)} <= _RENDERING_PARAMETERS
     above = len(claimed) < len(path) and path[: len(claimed)] == claimed
-    return bool(claimed) and not above
+    if not above:
+        return True
+    dropped = {s.lower() for s in path[len(claimed) :]}
+    return dropped <= _VARIANT_SEGMENTS or _ARTICLE_NUMBER.fullmatch(claimed[-1]) is not None
+
+
+# The last segment of a page's other renderings: for print, AMP, the comments.
+_VARIANT_SEGMENTS = {"amp", "print", "druck", "druckansicht", "druckversion", "comments", "kommentare"}
+# Query parameters that choose how or from where a page is shown, not which article it is.
+_RENDERING_PARAMETERS = {"page", "seite", "from", "ref", "source", "view", "output", "amp", "print", "comments"}
+_ARTICLE_NUMBER = re.compile(r"\d{5,}")  # longer than a year, as in /news/12345
 
 
 def _segments(url: str) -> list[str]:

@@ -61,6 +61,10 @@ def question_problem(q: object, languages: Iterable[str]) -> str | None:
         return f"{', '.join(blank)} must be text"
     if "paragraph" in needed and (type(q["paragraph"]) is not int or q["paragraph"] < 1):
         return f"paragraph must be a whole number from 1, not {json.dumps(q['paragraph'], ensure_ascii=False)}"
+    if "type" in q and q["type"] not in TYPES:
+        return f"type must be one of {', '.join(TYPES)}, not {json.dumps(q['type'], ensure_ascii=False)}"
+    if not isinstance(q.get("unanswerable", False), bool):
+        return f"unanswerable must be true or false, not {json.dumps(q['unanswerable'], ensure_ascii=False)}"
     answers = q.get("answers", [])
     if not isinstance(answers, list) or not all(isinstance(a, str) for a in answers):
         return f'answers must be a list of strings, like ["65 Cent"], not {json.dumps(answers, ensure_ascii=False)}'

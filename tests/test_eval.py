@@ -159,6 +159,8 @@ def test_a_question_with_fields_of_the_wrong_kind_names_its_line(tmp_path, capsy
         "answers.jsonl": ({**good, "answers": "999 Meilen"}, "answers.jsonl:2: answers must be a list of strings"),
         "paragraph.jsonl": ({**good, "paragraph": "zwei"}, "paragraph.jsonl:2: paragraph must be a whole number"),
         "english.jsonl": ({**good, "question_en": None}, "english.jsonl:2: question_en must be text"),
+        "type.jsonl": ({**good, "type": ["fact"]}, "type.jsonl:2: type must be one of fact, number, date, place, why"),
+        "refuse.jsonl": ({**good, "unanswerable": "ja"}, "refuse.jsonl:2: unanswerable must be true or false"),
         "no-english.jsonl": (
             {k: v for k, v in good.items() if k != "question_en"},
             "no-english.jsonl:2: missing question_en",

@@ -1,6 +1,6 @@
 """Ingest speed on 10kGNAD: does cost grow with what changed, not with the corpus?
 
-    python bench/ingest.py [--model MODEL] [--device cpu|cuda|auto] [--sample N] [--limit N] [--store PATH]
+    python bench/ingest.py [--model MODEL] [--device cpu|cuda[:N]|auto] [--sample N] [--limit N] [--store PATH]
 
 Prints, from one run: the raw embedder's units/s and absatz ingest's units/s on the same
 texts (the first --sample articles; target: ingest >= 0.9 of raw), then the rest of the
@@ -14,6 +14,7 @@ sentence-transformers models; the bundled embedder runs on the CPU only.
 from __future__ import annotations
 
 import argparse
+import re
 import resource
 import time
 from pathlib import Path
@@ -31,11 +32,13 @@ from vectorstore.settings import StoreSettings
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--model", default="bundled:multilingual-e5-small")
-    ap.add_argument("--device", default="cpu", choices=["cpu", "cuda", "auto"], help="sentence-transformers models")
+    ap.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto (sentence-transformers models)")
     ap.add_argument("--sample", type=int, default=150, help="articles for the raw-vs-ingest comparison")
     ap.add_argument("--limit", type=int, default=0, help="use only the first N articles of the corpus")
     ap.add_argument("--store", type=Path, help="build the store here (a new folder) and keep it")
     args = ap.parse_args()
+    if args.device not in ("cpu", "cuda", "auto") and not re.fullmatch(r"cuda:\d+", args.device):
+        ap.error(f"--device {args.device!r} must be cpu, cuda, cuda:N or auto, as EMBEDDING_DEVICE")
     if args.model.startswith(BUNDLED_PREFIX) and args.device != "cpu":
         ap.error(f"{args.model} runs on the CPU only: --device {args.device} needs a sentence-transformers --model")
     if args.store and args.store.exists():

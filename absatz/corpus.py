@@ -12,6 +12,7 @@ from __future__ import annotations
 import getpass
 import logging
 import os
+import shutil
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from typing import TypeVar
 
 from ingest.article import Article, ParseError
 from ingest.corpus import parse_upload, trash_article, trash_replaced, write_upload
+from ingest.corpus import upload_too_large as upload_too_large  # for the bot, before it downloads a file
 from ingest.lock import IngestBusy, IngestLock, lock_path
 from ingest.pipeline import IngestReport, Progress, ingest_paths, report_summary
 from vectorstore.chroma import Chroma
@@ -160,19 +162,29 @@ class Corpus:
         )
 
     def import_(self, path: Path, *, actor: str) -> dict[str, int]:
-        """An export of another store, as a new generation (no re-embedding)."""
+        """An export of another store, as a new generation (no re-embedding). A failed
+        import into a store folder that did not exist leaves none behind (the ingest lock
+        and Chroma create it before the export's first line is read); an existing store
+        stays as it was."""
         if not path.exists():
             raise AbsatzError(f"{path}: no such file")
+        store = self.settings.store
+        created = None if store.chroma_host else _first_missing(store.chroma_path)
+
+        def work(holder: str) -> dict[str, int]:
+            # Under the lock: nothing but the lock in it, so no other process made a store here meanwhile.
+            fresh = created is not None and _files_under(created) == [lock_path(store)]
+            chroma = Chroma(store)
+            try:
+                return import_into(chroma, path, lambda name: load_embedder(name, store.embedding_device))
+            except BaseException:
+                if created is not None and fresh:
+                    chroma.close()  # chromadb would keep serving the removed folder to this process
+                    shutil.rmtree(created, ignore_errors=True)
+                raise
+
         return self._run(
-            actor,
-            "import",
-            str(path),
-            lambda holder: import_into(
-                Chroma(self.settings.store),
-                path,
-                lambda name: load_embedder(name, self.settings.store.embedding_device),
-            ),
-            lambda counts: ", ".join(f"{n} {kind}" for kind, n in counts.items()),
+            actor, "import", str(path), work, lambda counts: ", ".join(f"{n} {kind}" for kind, n in counts.items())
         )
 
     def check_upload(self, name: str, data: bytes, stored_paths: dict[str, str]) -> tuple[str, list[Article]]:
@@ -241,3 +253,20 @@ def write_then_ingest(corpus_dir: Path, name: str, data: bytes, ingest: Callable
         except OSError as exc:  # the upload is in; only the copy of its old version failed
             log.warning("could not keep the replaced %s in the trash: %s", path.name, exc)
     return report
+
+
+def _first_missing(path: Path) -> Path | None:
+    """The outermost of ``path`` and its parents that does not exist yet: the folder that
+    creating ``path`` adds (``None``: ``path`` exists)."""
+    if os.path.lexists(path):
+        return None
+    top = path
+    for parent in path.parents:
+        if os.path.lexists(parent):
+            break
+        top = parent
+    return top
+
+
+def _files_under(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if not p.is_dir())

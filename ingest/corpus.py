@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .article import Article, ParseError
 from .parse import parse_jsonl, parse_markdown, parse_native, validate_article_id
-from .sources import SUFFIXES
+from .sources import SUFFIXES, too_large
 
 TRASH = ".trash"
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,150}$")
@@ -37,8 +37,8 @@ def safe_filename(name: str) -> str:
 def parse_upload(name: str, data: bytes, max_bytes: int) -> tuple[str, list[Article]]:
     """Check an uploaded file completely before anything is written."""
     name = safe_filename(name)
-    if len(data) > max_bytes:
-        raise ParseError(f"{name} is {len(data) / 1e6:.1f} MB, over the {max_bytes / 1e6:.1f} MB limit")
+    if problem := upload_too_large(name, len(data), max_bytes):
+        raise ParseError(problem)
     if not data.strip():
         raise ParseError(f"{name} is empty")
     if b"\x00" in data:
@@ -60,6 +60,12 @@ def parse_upload(name: str, data: bytes, max_bytes: int) -> tuple[str, list[Arti
     if not articles:
         raise ParseError(f"{name} holds no article")
     return name, articles
+
+
+def upload_too_large(name: str, size: int, max_bytes: int) -> str | None:
+    """Why an upload of ``size`` bytes is refused by its size, or ``None``; the bot asks
+    before it downloads the file."""
+    return too_large(size, max_bytes, what=name) if size > max_bytes else None
 
 
 def inside(corpus_dir: Path, path: Path) -> bool:

@@ -72,17 +72,24 @@ def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[Failure]]:
     return found, failures
 
 
-def too_large(size: int, limit: int) -> str:
-    """Why a file over the size limit is refused, each size in a scale that shows it:
-    in MB alone ``MAX_FILE_BYTES=100`` read "file is 0.0 MB, over the 0 MB limit"."""
+def too_large(size: int, limit: int, what: str = "file") -> str:
+    """Why something over a size limit is refused, each size in a scale that shows it:
+    in MB alone ``MAX_FILE_BYTES=100`` read "file is 0.0 MB, over the 0 MB limit".
+    ``what`` names it: "file", an upload's name, "the response"."""
     shown, limit_shown = _size(size), _size(limit)
     if shown == limit_shown:  # 20.99 MB over a limit of 20.97 MB
         shown, limit_shown = f"{size} bytes", f"{limit} bytes"
-    return f"file is {shown}, over the limit of {limit_shown}"
+    return f"{what} is {shown}, over the limit of {limit_shown}"
+
+
+def past_limit(limit: int, what: str) -> str:
+    """:func:`too_large` for something cut off as soon as it passed ``limit``, its whole
+    size unknown (a response read as it streams in)."""
+    return f"{what} is larger than the limit of {_size(limit)}"
 
 
 def _size(n: int) -> str:
-    return f"{n} bytes" if n < 1_000_000 else f"{n / 1e6:.1f} MB"
+    return f"{n} bytes" if n < 1_000_000 else f"{n / 1e6:.1f}".removesuffix(".0") + " MB"
 
 
 def read_text(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> str:

@@ -257,7 +257,8 @@ async def test_upload_whose_ingest_dies_puts_the_corpus_folder_back(server, simc
     "name, data, reason",
     [
         ("bild.png", b"\x89PNG....", "not a .txt"),
-        ("gross.txt", b"Wort " * 10_000, "limit"),
+        # in MB it read "gross.txt is 0.1 MB, over the 0.0 MB limit"
+        ("gross.txt", b"Wort " * 10_000, "gross.txt is 50000 bytes, over the limit of 20000 bytes"),
         ("latin.txt", "Über Köln.".encode("latin-1"), "UTF-8"),
         ("..evil.txt", NEW_ARTICLE.encode(), "may only use"),
         ("leer.txt", b"   \n\n", "empty"),

@@ -273,10 +273,26 @@ async def test_a_connection_closed_mid_body_is_one_line(web):
 async def test_a_50_mb_response_is_cut_off_without_reading_it(web, path):
     with pytest.raises(TooLarge) as err:
         await fetch(web.url(path))
-    assert "5 MB limit" in str(err.value)
+    assert "the limit of 5 MB" in str(err.value)
     assert web.huge_done.wait(30)
     # the server stopped once the client hung up: far less than the 50 MB went out
     assert web.bytes_sent[path] < HUGE_BYTES / 2
+
+
+@pytest.mark.parametrize(
+    "path, reason",
+    [
+        ("/small", "the response is 300 bytes, over the limit of 100 bytes"),
+        ("/huge-declared", "the response is 50 MB, over the limit of 100 bytes"),
+        ("/huge", "the response is larger than the limit of 100 bytes"),  # no Content-Length: cut off
+    ],
+)
+async def test_a_size_limit_under_a_megabyte_is_shown_in_bytes(web, path, reason):
+    """FEEDS_MAX_BYTES=100 read "the response is 0.0 MB, over the 0.0001 MB limit"."""
+    web.set("/small", "x" * 300, "text/plain")
+    with pytest.raises(TooLarge) as err:
+        await fetch(web.url(path), loopback_policy(max_bytes=100))
+    assert str(err.value) == f"{web.url(path)}: {reason}"
 
 
 async def test_identifying_user_agent_and_conditional_get(web):

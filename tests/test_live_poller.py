@@ -250,7 +250,7 @@ BAD_FEEDS = {
     "/not-xml": 'not XML (starts with \'{"items": [], "note": "this is JSON"}\')',
     "/not-feed.xml": "XML but not a feed (root element <config>)",
     "/html-page": "an HTML page, not a feed",
-    "/huge": "the response is larger than the 5 MB limit",
+    "/huge": "the response is larger than the limit of 5 MB",
 }
 
 

@@ -168,6 +168,17 @@ class Chroma:
                 self._client = _open(self.settings)
             return self._client
 
+    def close(self) -> None:
+        """Let go of the client. An embedded store's files are closed once no other client
+        of this process holds them, and a later client of the same folder opens it afresh
+        (chromadb keeps one per folder and process, even after the folder is gone)."""
+        with self._lock:
+            client, self._client = self._client, None
+        close = getattr(client, "close", None)  # ClientAPI does not declare it; chromadb's Client has it
+        if close is not None:
+            with contextlib.suppress(Exception):
+                close()
+
     def call(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run a Chroma call; a dead or hung server, a full or read-only disk, a failing
         store become the error tree's. A missing collection (``NotFoundError``) is left

@@ -1,41 +1,5 @@
 """The bot's own SQLite records (``BOT_DB``): the audit log, answers and votes.
 
-Chroma holds the corpus; these hold what people did with it.
+Chroma holds the corpus; these hold what people did with it. Each store opens the file
+through :func:`vectorstore.sqlite.open_db`, as the feed registry does.
 """
-
-from __future__ import annotations
-
-import sqlite3
-from pathlib import Path
-
-from vectorstore.errors import SettingsError
-
-
-def open_db(path: Path, schema: str) -> sqlite3.Connection:
-    """The SQLite file ``BOT_DB`` names, shared between threads, in WAL mode, with
-    ``schema`` applied. Every record store opens it through here, so a file that cannot
-    be one stops any command with one line naming the variable, not a traceback per store."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)  # data/ of a fresh checkout, the default's folder
-        db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=10)
-        try:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(schema)
-        except BaseException:
-            db.close()
-            raise
-    except (OSError, sqlite3.Error) as exc:
-        raise SettingsError(f"BOT_DB={str(path)!r} {_unusable(path, exc)}") from None
-    return db
-
-
-def _unusable(path: Path, exc: OSError | sqlite3.Error) -> str:
-    """In words that say what to fix: SQLite's own ("unable to open database file",
-    "file is not a database") do not tell a folder from a file of another kind."""
-    if path.is_dir():
-        return "is a folder, not a SQLite file"
-    if getattr(exc, "sqlite_errorname", "") == "SQLITE_NOTADB":
-        return "is not a SQLite file"
-    if isinstance(exc, OSError):
-        return f"cannot be created: {exc.strerror or exc}"
-    return f"cannot be opened: {exc}"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import open_db
+from vectorstore.sqlite import open_db
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS audit (

@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from vectorstore.sqlite import open_db
+
 from ..answer import Answer
-from . import open_db
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS answers (

@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vectorstore.errors import AbsatzError
-
-from . import open_db
+from vectorstore.sqlite import open_db
 
 MAX_QUERY_CHARS = 300
 DEFAULT_LIMIT = 10

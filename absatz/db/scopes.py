@@ -7,8 +7,9 @@ import threading
 import time
 from pathlib import Path
 
+from vectorstore.sqlite import open_db
+
 from ..scopes import Scope
-from . import open_db
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS scopes (

@@ -18,6 +18,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from absatz import AbsatzError, IngestReport
+from absatz.corpus import upload_too_large
 from absatz.texts import error_text, locale_language, t
 
 from ..checks import is_admin
@@ -244,8 +245,7 @@ class Admin(commands.Cog):
         assert file is not None
         who = str(interaction.user)
         max_bytes = self.bot.settings.ingest.max_file_bytes
-        if file.size > max_bytes:  # refused before downloading it
-            reason = f"{file.filename} is {file.size / 1e6:.1f} MB, over the {max_bytes / 1e6:.1f} MB limit"
+        if reason := upload_too_large(file.filename, file.size, max_bytes):  # refused before downloading it
             self.bot.core.audit.record(who, "upload", file.filename, f"rejected: {reason}")
             await interaction.followup.send(t("rejected", language, reason=reason)[:MESSAGE])
             return

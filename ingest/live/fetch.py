@@ -25,6 +25,7 @@ from urllib.robotparser import RobotFileParser
 
 import httpx
 
+from ..sources import past_limit, too_large
 from .errors import LiveError, one_line
 
 ROBOTS_AGENT = "absatz"  # the product token robots.txt rules are matched against
@@ -491,12 +492,12 @@ async def _read_limited(url: str, response: httpx.Response, limit: int) -> bytes
     """The body, or :class:`TooLarge` as soon as it passes ``limit`` (never buffered whole)."""
     declared = response.headers.get("content-length", "")
     if declared.isdecimal() and int(declared) > limit:
-        raise TooLarge(url, f"the response is {int(declared) / 1e6:.1f} MB, over the {limit / 1e6:g} MB limit")
+        raise TooLarge(url, too_large(int(declared), limit, what="the response"))
     chunks: list[bytes] = []
     total = 0
     async for chunk in response.aiter_bytes():
         total += len(chunk)
         if total > limit:
-            raise TooLarge(url, f"the response is larger than the {limit / 1e6:g} MB limit")
+            raise TooLarge(url, past_limit(limit, what="the response"))
         chunks.append(chunk)
     return b"".join(chunks)

@@ -8,7 +8,6 @@ here: the corpus folder and Chroma stay their one source of truth.
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -16,6 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from vectorstore.sqlite import open_db
 
 from .errors import LiveError, one_line
 from .fetch import Refused, check_url
@@ -150,12 +151,8 @@ class FeedRegistry:
     """Feeds and seen items in SQLite; safe to share between the event loop and threads."""
 
     def __init__(self, path: Path | str, clock: Callable[[], float] = time.time):
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
         self._clock = clock
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=10)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(SCHEMA)
+        self._db = open_db(Path(path), SCHEMA)
         self._lock = threading.Lock()
 
     def close(self) -> None:

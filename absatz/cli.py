@@ -61,8 +61,13 @@ def _folder(value: str) -> Path:
     return Path(_named(value))
 
 
+# A refused store option is named as it was typed.
+STORE_OPTIONS = {"chroma_host": "--chroma-host", "chroma_port": "--chroma-port", "collection": "--collection"}
+
+
 def settings_for(args: argparse.Namespace) -> Settings:
     return Settings.from_env().with_store(
+        STORE_OPTIONS,
         chroma_path=args.chroma_path,
         chroma_host=args.chroma_host,
         chroma_port=args.chroma_port,
@@ -279,7 +284,7 @@ def _is_stdout(path: Path) -> bool:
     or terminal that stdout goes to."""
     try:
         return os.path.samestat(os.stat(path), os.fstat(sys.stdout.fileno()))
-    except (OSError, ValueError):  # no such file; a stdout without a descriptor (captured)
+    except (OSError, ValueError, AttributeError):  # no such file; stdout captured, or closed (None)
         return False
 
 
@@ -302,7 +307,10 @@ def _written_when_complete(target: Path) -> Iterator[TextIO]:
         with direct as out:
             yield out
         return
-    final = target.resolve()
+    try:
+        final = target.resolve()
+    except (OSError, RuntimeError) as exc:  # a symlink loop (RuntimeError before Python 3.13)
+        raise UsageError(f"cannot write {target}: {exc}") from None
     try:
         fd, partial = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".partial", dir=final.parent)
     except OSError as exc:

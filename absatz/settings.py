@@ -49,6 +49,7 @@ class Settings:
             db=Path(env.get("BOT_DB", "").strip() or DEFAULT_DB),
         )
 
-    def with_store(self, **changes: Any) -> Settings:
-        """These settings with some store settings overridden (``None`` keeps a value)."""
-        return replace(self, store=self.store.with_overrides(**changes))
+    def with_store(self, names: Mapping[str, str] | None = None, **changes: Any) -> Settings:
+        """These settings with some store settings overridden (``None`` keeps a value),
+        a value refused named by ``names`` (see :meth:`StoreSettings.with_overrides`)."""
+        return replace(self, store=self.store.with_overrides(names, **changes))

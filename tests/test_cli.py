@@ -168,6 +168,33 @@ def test_importing_a_file_that_is_no_export_names_it_and_keeps_the_store(tmp_pat
     assert run_cli(capsys, "stats", "--chroma-path", str(built_store.chroma_path), "--json")[1] == before
 
 
+def test_a_failed_import_into_a_new_store_leaves_no_folder(tmp_path, capsys, built_store):
+    """The ingest lock and Chroma created the store folder before the export was read: a
+    failed import left a store folder behind, which the next command took for a store."""
+    good = tmp_path / "good.jsonl"
+    code, out, _ = run_cli(capsys, "export", str(good), *store_args(built_store))
+    exported = json.loads(out)
+    assert code == 0 and exported["articles"] >= 9
+    bad = {
+        "notes.txt": b"just some notes, not an export\n",
+        "no-header.jsonl": good.read_bytes().split(b"\n", 1)[1],
+        # every record before the last written into Chroma, then a line that is none
+        "cut-off.jsonl": good.read_bytes() + b'{"kind": "passages", "id": "x"\n',
+    }
+    for name, data in bad.items():
+        (tmp_path / name).write_bytes(data)
+        for store in (tmp_path / "new", tmp_path / "not" / "yet" / "there"):
+            code, out, err = run_cli(capsys, "import", str(tmp_path / name), "--chroma-path", str(store))
+            assert code == 2 and out == "" and name in err and "not an absatz export" in err, err
+            assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+            assert not store.exists() and not (tmp_path / "not").exists(), name
+    # The same folder then takes a good export: this process holds on to nothing of the removed one.
+    code, out, err = run_cli(capsys, "import", str(good), "--chroma-path", str(tmp_path / "new"))
+    assert code == 0 and json.loads(out) == {"file": str(good), **exported}, err
+    code, _, err = run_cli(capsys, "stats", "--chroma-path", str(tmp_path / "new"))
+    assert code == 0, err
+
+
 def test_a_count_beyond_what_the_store_can_hold_is_an_option_error(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_:
         run_cli(capsys, "audit", "-n", "99999999999999999999", "--chroma-path", str(tmp_path))
@@ -205,8 +232,13 @@ def test_an_export_through_a_symlink_writes_its_target_and_keeps_the_link(tmp_pa
 def test_an_export_to_stdout_piped_into_a_file_can_be_imported(tmp_path, capsys, built_store):
     exe = os.path.join(os.path.dirname(sys.executable), "absatz")
     proc = subprocess.run(
-        f"{exe} export /dev/stdout --chroma-path {built_store.chroma_path} | cat > piped.jsonl",
-        shell=True,
+        [
+            "bash",
+            "-o",
+            "pipefail",
+            "-c",
+            f"{exe} export /dev/stdout --chroma-path {built_store.chroma_path} | cat > piped.jsonl",
+        ],
         capture_output=True,
         text=True,
         cwd=tmp_path,
@@ -215,6 +247,27 @@ def test_an_export_to_stdout_piped_into_a_file_can_be_imported(tmp_path, capsys,
     assert proc.returncode == 0 and '"file": "/dev/stdout"' in proc.stderr, proc.stderr
     code, out, err = run_cli(capsys, "import", str(tmp_path / "piped.jsonl"), "--chroma-path", str(tmp_path / "copy"))
     assert code == 0 and json.loads(out)["articles"] == json.loads(proc.stderr)["articles"], err
+
+
+def test_an_export_with_stdout_closed_writes_its_file_and_succeeds(tmp_path, built_store):
+    """A cron job with ``>&-``: there is no stdout to compare the target with, nor to print to."""
+    exe = os.path.join(os.path.dirname(sys.executable), "absatz")
+    proc = subprocess.run(
+        ["bash", "-c", f"{exe} export out.jsonl --chroma-path {built_store.chroma_path} >&-"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
+    )
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    assert (tmp_path / "out.jsonl").read_text(encoding="utf-8").startswith('{"absatz_export"')
+
+
+def test_an_export_to_a_symlink_loop_names_it(tmp_path, capsys, built_store):
+    (tmp_path / "loopa").symlink_to("loopb")
+    (tmp_path / "loopb").symlink_to("loopa")
+    code, _, err = run_cli(capsys, "export", str(tmp_path / "loopa"), *store_args(built_store))
+    assert code == 2 and f"cannot write {tmp_path / 'loopa'}" in err and "Traceback" not in err
 
 
 def test_a_rebuild_stopped_by_failed_files_reports_every_failure_and_exits_1(tmp_path, capsys):

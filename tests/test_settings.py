@@ -14,6 +14,9 @@ from absatz.db.audit import AuditLog
 from absatz.db.feedback import FeedbackStore
 from absatz.db.follows import FollowStore
 from absatz.db.scopes import ScopeStore
+from ingest.article import ParseError
+from ingest.corpus import parse_upload
+from ingest.live.registry import FeedRegistry
 from vectorstore.errors import SettingsError
 from vectorstore.settings import StoreSettings
 
@@ -32,11 +35,15 @@ def one_error_line(err: str) -> str:
     "option, value, message",
     [
         # chromadb appended the port: httpx.InvalidURL "Invalid port: '8000:8000'"
-        ("--chroma-host", "localhost:8000", "chroma_host='localhost:8000' must be a host name, an address or a URL"),
-        ("--chroma-host", "::1", "chroma_host='::1': write an IPv6 address in brackets, [::1]"),
+        (
+            "--chroma-host",
+            "localhost:8000",
+            "--chroma-host='localhost:8000' must be a host name, an address or a URL: the port goes in --chroma-port",
+        ),
+        ("--chroma-host", "::1", "--chroma-host='::1': write an IPv6 address in brackets, [::1]"),
         # accepted, and the command went on
-        ("--chroma-port", "0", "chroma_port=0 must be between 1 and 65535"),
-        ("--chroma-port", "70000", "chroma_port=70000 must be between 1 and 65535"),
+        ("--chroma-port", "0", "--chroma-port=0 must be between 1 and 65535"),
+        ("--chroma-port", "70000", "--chroma-port=70000 must be between 1 and 65535"),
     ],
 )
 def test_store_options_are_checked_like_their_variables(capsys, monkeypatch, tmp_path, option, value, message):
@@ -74,10 +81,27 @@ def test_bot_db_naming_another_kind_of_file_is_one_line_and_leaves_it_alone(caps
     assert notes.read_text(encoding="utf-8") == text and [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
 
 
-@pytest.mark.parametrize("store", [AuditLog, FeedbackStore, FollowStore, ScopeStore])
+@pytest.mark.parametrize("store", [AuditLog, FeedbackStore, FollowStore, ScopeStore, FeedRegistry])
 def test_every_record_store_names_an_unusable_bot_db(tmp_path, store):
     with pytest.raises(SettingsError, match=r"^BOT_DB=.* is a folder, not a SQLite file$"):
         store(tmp_path)
+
+
+@pytest.mark.parametrize("kind", ["folder", "text file"])
+def test_feed_commands_name_an_unusable_bot_db_in_one_line(capsys, monkeypatch, tmp_path, kind):
+    """The feed registry opened BOT_DB itself: ``absatz feed list`` ended in a traceback
+    ("unable to open database file", "file is not a database")."""
+    bot_db = tmp_path / "records"
+    if kind == "folder":
+        bot_db.mkdir()
+        problem = "is a folder, not a SQLite file"
+    else:
+        bot_db.write_text("not a database, but someone's notes\n" * 10, encoding="utf-8")
+        problem = "is not a SQLite file"
+    monkeypatch.setenv("BOT_DB", str(bot_db))
+    code, out, err = run_cli(capsys, "feed", "list", "--chroma-path", str(tmp_path / "chroma"))
+    assert code == 2 and out == ""
+    assert f"BOT_DB={str(bot_db)!r} {problem}" in one_error_line(err)
 
 
 @pytest.fixture
@@ -95,6 +119,16 @@ def test_a_size_limit_under_a_megabyte_is_shown_in_bytes(capsys, tmp_path, too_b
     code, _, err = run_cli(capsys, "ingest", str(too_big), "--chroma-path", str(tmp_path / "chroma"))
     size = too_big.stat().st_size
     assert code == 1 and f"{too_big}: file is {size} bytes, over the limit of 100 bytes" in err
+
+
+def test_an_upload_over_a_limit_under_a_megabyte_is_shown_in_bytes():
+    """It read "lang.txt is 0.0 MB, over the 0.0 MB limit"."""
+    data = ("Ein Titel\n\n" + "Ein Absatz mit etwas Text. " * 10 + "\n").encode()
+    with pytest.raises(ParseError) as err:
+        parse_upload("lang.txt", data, max_bytes=100)
+    assert str(err.value) == f"lang.txt is {len(data)} bytes, over the limit of 100 bytes"
+    name, (article,) = parse_upload("lang.txt", data, max_bytes=len(data))  # at the limit: taken
+    assert (name, article.id) == ("lang.txt", "lang")
 
 
 def test_the_audit_log_names_the_user_without_user_or_logname(capsys, monkeypatch, tmp_path, too_big):

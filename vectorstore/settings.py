@@ -103,12 +103,13 @@ class StoreSettings:
             index_dir=Path(index_dir) if index_dir else None,
         ).checked(VARIABLES)
 
-    def with_overrides(self, **changes: Any) -> StoreSettings:
+    def with_overrides(self, names: Mapping[str, str] | None = None, **changes: Any) -> StoreSettings:
         """These settings with some values replaced (``None`` keeps one). The new values
-        pass the environment's checks, named by their keyword: a command-line option
-        reaches chromadb as directly as a variable does."""
+        pass the environment's checks, named as ``names`` says (the command line passes
+        its options) or by their keyword: an option reaches chromadb as directly as a
+        variable does."""
         return replace(self, **{k: v for k, v in changes.items() if v is not None}).checked(
-            {name: name for name in VARIABLES}
+            {name: (names or {}).get(name, name) for name in VARIABLES}
         )
 
     def checked(self, names: Mapping[str, str]) -> StoreSettings:

@@ -69,7 +69,10 @@ def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[Failure]]:
                     failures.append(Failure(str(p), None, "symlink points outside the corpus folder"))
                     continue
                 found.append(p)
-    return found, failures
+    unique: dict[str, Path] = {}  # a file named twice (``corpus corpus/a.md``, relative and absolute) is one
+    for p in found:
+        unique.setdefault(stored_path(p), p)
+    return list(unique.values()), failures
 
 
 def too_large(size: int, limit: int, what: str = "file") -> str:

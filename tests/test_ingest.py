@@ -249,6 +249,9 @@ def test_a_file_with_an_id_another_file_holds_is_refused_when_ingested_alone(
     monkeypatch.chdir(tmp_path)
     relative = ingest_paths(store, embedder, [first.relative_to(tmp_path)])
     assert relative.unchanged == ["bericht"] and not relative.failed
+    # Nor is a file named twice in one ingest: in its folder and itself, relative and absolute.
+    again = ingest_paths(store, embedder, [corpus / "2023", first.relative_to(tmp_path), first])
+    assert again.unchanged == ["bericht"] and not again.failed
 
 
 def test_an_article_whose_file_moved_follows_it(tmp_path, store_settings, embedder):

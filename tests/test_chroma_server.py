@@ -83,8 +83,9 @@ def test_unreachable_server_is_a_clear_error(capsys, monkeypatch):
         (403, "application/json", b'{"error": "AuthError", "message": "Forbidden"}', "CHROMA_AUTH_TOKEN"),
         (401, "text/html", b"<html><body>401 Authorization Required</body></html>", "CHROMA_AUTH_TOKEN"),
         (404, "text/html", b"<html><body>Not Found</body></html>", "answered HTTP 404"),
+        (502, "text/html", b"<html><body>502 Bad Gateway</body></html>", "answered HTTP 502: it is not serving now"),
     ],
-    ids=["chroma-auth", "proxy-401", "not-chroma"],
+    ids=["chroma-auth", "proxy-401", "not-chroma", "proxy-502"],
 )
 def test_a_server_that_answers_but_refuses_is_not_called_unreachable(
     status, content_type, body, says, capsys, monkeypatch
@@ -116,7 +117,7 @@ def test_a_server_that_answers_but_refuses_is_not_called_unreachable(
         code, out, err = run_cli(capsys, "stats")
     finally:
         server.shutdown()
-    assert code == 2 and says in err and "not reachable" not in err
+    assert code == 2 and says in err and "not reachable" not in err and "<html>" not in err
     assert "falsches-geheimnis" not in out + err and "Traceback" not in err
 
 
@@ -129,19 +130,20 @@ def test_a_token_revoked_while_running_is_named_not_a_traceback(chroma_server):
     import httpx
 
     from vectorstore.chroma import Chroma
-    from vectorstore.errors import StoreError
+    from vectorstore.errors import StoreError, StoreUnavailable
     from vectorstore.settings import StoreSettings
 
     revoked = threading.Event()
+    refusal = (401, b"<html><body>401 Authorization Required</body></html>")
     upstream = f"http://127.0.0.1:{chroma_server.port}"
 
     class Proxy(http.server.BaseHTTPRequestHandler):
         def forward(self):
             if revoked.is_set():
-                self.send_response(401)
+                self.send_response(refusal[0])
                 self.send_header("Content-Type", "text/html")
                 self.end_headers()
-                self.wfile.write(b"<html><body>401 Authorization Required</body></html>")
+                self.wfile.write(refusal[1])
                 return
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             headers = {"Content-Type": self.headers.get("Content-Type", "application/json")}
@@ -172,9 +174,13 @@ def test_a_token_revoked_while_running_is_named_not_a_traceback(chroma_server):
         revoked.set()
         with pytest.raises(StoreError, match="CHROMA_AUTH_TOKEN") as refused:
             chroma.collection("revoked")
+        refusal = (502, b"<html><body>502 Bad Gateway</body></html>")  # the server behind it restarts
+        with pytest.raises(StoreUnavailable, match="answered HTTP 502") as down:
+            chroma.collection("revoked")
     finally:
         proxy.shutdown()
     assert "not reachable" not in str(refused.value) and "widerrufenes-geheimnis" not in str(refused.value)
+    assert "<html>" not in str(down.value)
 
 
 @needs_seed

@@ -109,8 +109,9 @@ def _open(settings: StoreSettings) -> ClientAPI:
 
 def _refusal(settings: StoreSettings, exc: Exception) -> StoreError | None:
     """The server's answer as an error that says what to check, when it answered with a
-    refusal: a wrong token (never shown), or something that is no Chroma server of this
-    client's version. None when it did not answer that way."""
+    refusal: a wrong token (never shown), something that is no Chroma server of this
+    client's version, or an error status of a server that is not serving now. None when
+    it did not answer that way."""
     status = _http_status(settings)
     if isinstance(exc, (ChromaAuthError, AuthorizationError)) or status in (401, 403):
         return StoreError(
@@ -121,6 +122,11 @@ def _refusal(settings: StoreSettings, exc: Exception) -> StoreError | None:
         return StoreError(
             f"{settings.location} answered HTTP {status}, not as a Chroma server of this client's version "
             "does: check CHROMA_HOST and the server's version"
+        )
+    if status is not None and status >= 500:  # a proxy whose server restarts: its error page is no message
+        return StoreUnavailable(
+            f"Chroma server {settings.location} answered HTTP {status}: it is not serving now "
+            "(restarting, or a proxy in front of it cannot reach it)"
         )
     return None
 

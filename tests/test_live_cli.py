@@ -188,3 +188,38 @@ def test_absatz_watch_ingests_new_files_until_interrupted(cli_store, tmp_path, c
     assert "solar#2" in [c["id"] for c in json.loads(out)["citations"]]
     code, out, _ = run_cli(capsys, "audit", "--json", *store)
     assert ("live:watcher", "watch") in [(e["actor"], e["action"]) for e in json_lines(out)]
+
+
+def test_a_page_on_a_refused_address_is_named_for_its_address_not_its_robots_txt(cli_store, web, capsys, monkeypatch):
+    """Not "robots.txt unavailable (… a cloud metadata address)": the page's own address is the reason."""
+    _, store = cli_store
+    metadata_url = "http://169.254.169.254/x"
+    code, out, err = run_cli(capsys, "ingest", metadata_url, *store)
+    assert code == 1 and out == f"{metadata_url}: not ingested\n"
+    assert err.strip() == f"failed: {metadata_url}: 169.254.169.254 is a cloud metadata address"
+
+    monkeypatch.setenv("FEEDS_ALLOW_PRIVATE", "false")
+    page = web.page("tarif")
+    code, out, err = run_cli(capsys, "ingest", page, *store)
+    assert code == 1 and out == f"{page}: not ingested\n"
+    assert err.strip() == f"failed: {page}: 127.0.0.1 is a loopback address; set FEEDS_ALLOW_PRIVATE=true to allow it"
+    assert web.hits["/robots.txt"] == 0
+
+
+def test_a_url_with_a_port_out_of_range_is_one_failed_line_and_the_next_url_still_ingested(cli_store, web, capsys):
+    """``OverflowError: connect(): port must be 0-65535`` ended the command in a traceback."""
+    _, store = cli_store
+    bad, tarif = "http://127.0.0.1:99999/a", web.page("tarif")
+
+    code, out, err = run_cli(capsys, "ingest", bad, tarif, *store)
+    assert code == 1 and out.splitlines()[0] == f"{bad}: not ingested" and f"{tarif}: " in out
+    assert err.strip() == f"failed: {bad}: port 99999 is not a TCP port (1-65535)"
+    code, out, _ = run_cli(capsys, "ingest", bad, tarif, "--json", *store)
+    first, second = json_lines(out)
+    assert first["failed"] == [{"path": bad, "line": None, "reason": "port 99999 is not a TCP port (1-65535)"}]
+    assert second["url"] == tarif and second["failed"] == []
+
+    code, _, err = run_cli(capsys, "feed", "add", "http://127.0.0.1:99999/feed.xml", *store)
+    assert code == 2 and err.strip() == (
+        "absatz: error: http://127.0.0.1:99999/feed.xml: port 99999 is not a TCP port (1-65535)"
+    )

@@ -382,3 +382,130 @@ def test_errors_belong_to_the_one_tree_and_cross_processes():
         60.0,
         "https://x.de/feed",
     )
+
+
+# --- a page's own address before its robots.txt; ports that are no ports -------------------
+
+
+@pytest.mark.parametrize("allow_private", [False, True])
+async def test_a_page_on_a_metadata_address_is_refused_for_its_address_not_its_robots_txt(allow_private):
+    """Refused for good with its own reason: a "robots.txt unavailable" would have the
+    poller ask again at every poll, for ever."""
+    url = "http://169.254.169.254/latest/meta-data/"
+    with pytest.raises(Refused) as err:
+        await fetch(url, FetchPolicy(allow_private=allow_private, timeout_s=10), page=True)
+    assert str(err.value) == f"{url}: 169.254.169.254 is a cloud metadata address"
+    assert err.value.permanent and not err.value.for_now
+
+
+async def test_a_page_on_loopback_is_refused_for_its_address_before_robots_txt_is_asked(web):
+    web.fixture("/artikel.html", "pages/waermenetz.html")
+    url = web.url("/artikel.html")
+    with pytest.raises(Refused) as err:
+        await fetch(url, FetchPolicy(timeout_s=10), page=True)
+    assert str(err.value) == f"{url}: 127.0.0.1 is a loopback address; set FEEDS_ALLOW_PRIVATE=true to allow it"
+    assert err.value.permanent
+    assert web.hits["/robots.txt"] == 0 and web.hits["/artikel.html"] == 0
+
+
+async def test_a_page_on_an_unresolvable_host_is_unreachable_not_a_robots_txt_problem():
+    async def fail(host, port):
+        raise OSError(-2, "Name or service not known")
+
+    async with Fetcher(FetchPolicy(timeout_s=10), resolver=fail) as fetcher:
+        with pytest.raises(Unreachable) as err:
+            await fetcher.fetch("http://no-such-host.example/artikel.html", page=True)
+    assert str(err.value) == (
+        "http://no-such-host.example/artikel.html: "
+        "cannot resolve host 'no-such-host.example' (Name or service not known)"
+    )
+
+
+async def test_a_page_redirected_to_a_metadata_address_names_the_address_at_the_hop(web):
+    url = web.url("/redirect-metadata")
+    with pytest.raises(Refused) as err:
+        await fetch(url, page=True)
+    assert str(err.value) == (
+        f"{url}: redirected to http://169.254.169.254/latest/meta-data/: 169.254.169.254 is a cloud metadata address"
+    )
+    assert err.value.permanent
+
+
+@pytest.mark.parametrize(
+    "url, reason",
+    [
+        ("http://127.0.0.1:99999/a", "port 99999 is not a TCP port (1-65535)"),
+        ("https://example.com:65536/feed", "port 65536 is not a TCP port (1-65535)"),
+        ("http://example.com:0/feed", "port 0 is not a TCP port (1-65535)"),
+        ("http://[::1]:70000/feed", "port 70000 is not a TCP port (1-65535)"),
+        ("http://example.com:+80/feed", "not a valid port (Port could not be cast to integer value as '+80')"),
+    ],
+)
+def test_check_url_refuses_a_port_that_is_no_port(url, reason):
+    with pytest.raises(Refused) as err:
+        check_url(url)
+    assert str(err.value) == f"{url}: {reason}" and err.value.permanent
+
+
+def test_check_url_takes_the_highest_port():
+    assert check_url("http://example.com:65535/feed").port == 65535
+
+
+@pytest.mark.parametrize("path", ["/a", "/redirect-bad-port"])
+async def test_a_port_out_of_range_is_refused_not_a_traceback(web, path):
+    """``OverflowError: connect(): port must be 0-65535`` came out of httpx as an ExceptionGroup."""
+    web.set("/redirect-bad-port", "", "text/plain", status=302, Location="http://127.0.0.1:99999/a")
+    url = "http://127.0.0.1:99999/a" if path == "/a" else web.url(path)
+    with pytest.raises(Refused) as err:
+        await fetch(url, page=True)
+    hop = "" if path == "/a" else "redirected to http://127.0.0.1:99999/a: "
+    assert str(err.value) == f"{url}: {hop}port 99999 is not a TCP port (1-65535)" and err.value.permanent
+
+
+async def test_an_address_the_socket_layer_refuses_is_refused_when_sending():
+    """The safety net behind check_url: OverflowError (wrapped in an ExceptionGroup by the
+    connection attempts) is a fetch error, never a traceback."""
+    async with Fetcher(loopback_policy()) as fetcher:
+        with pytest.raises(Refused) as err:
+            await fetcher._send("http://127.0.0.1:99999/a", httpx.URL("http://127.0.0.1:99999/a"), ["127.0.0.1"], {})
+    assert str(err.value).startswith("http://127.0.0.1:99999/a: cannot connect to 127.0.0.1 port 99999 (")
+    assert "port must be 0-65535" in str(err.value) and err.value.permanent
+
+
+async def test_a_feed_with_items_on_a_metadata_address_and_a_bad_port_ingests_the_others(tmp_path, web):
+    """Neither item fails the feed (an internal error) nor waits to be tried again for
+    ever: both are noted once, the feed keeps its ETag, and the next poll is one 304."""
+    from ingest.live.poller import Poller
+    from ingest.live.registry import FeedRegistry
+
+    from .test_live_registry import SimClock
+    from .web_server import rss
+
+    web.set("/redirect-bad-port", "", "text/plain", status=302, Location="http://127.0.0.1:99999/a")
+    tarif = web.page("tarif")
+    metadata_url, bad_port = "http://169.254.169.254/latest/meta-data/", web.url("/redirect-bad-port")
+    items = [
+        {"title": "Metadaten", "link": metadata_url, "date": "Thu, 20 Feb 2025 12:00:00 +0100"},
+        {"title": "Port", "link": bad_port, "date": "Thu, 20 Feb 2025 12:01:00 +0100"},
+        {"title": "Tarif", "link": tarif, "date": "Thu, 20 Feb 2025 12:05:00 +0100"},
+    ]
+    web.set("/feeds/live.xml", rss("Live", items), "application/rss+xml; charset=utf-8")
+    clock = SimClock()
+    registry = FeedRegistry(tmp_path / "bot.sqlite3", clock=clock)
+    try:
+        registry.add(web.url("/feeds/live.xml"), interval_s=300)
+        async with Fetcher(loopback_policy(), monotonic=clock) as fetcher:
+            poller = Poller(registry, tmp_path / "corpus", fetcher, clock=clock)
+            (first,) = (await poller.poll_due()).outcomes
+            assert first.status == "ok" and [a.url for a in first.written] == [tarif]
+            assert set(first.notes) == {
+                f"item {metadata_url}: 169.254.169.254 is a cloud metadata address",
+                f"item {bad_port}: redirected to http://127.0.0.1:99999/a: port 99999 is not a TCP port (1-65535)",
+            }
+            assert registry.get(web.url("/feeds/live.xml")).etag  # nothing left to try again
+            clock.advance(300)
+            web.reset_counts()
+            (second,) = (await poller.poll_due()).outcomes
+    finally:
+        registry.close()
+    assert second.status == "not-modified" and dict(web.hits) == {"/feeds/live.xml": 1}

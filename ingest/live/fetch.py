@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from importlib import metadata
 from typing import Self
+from urllib.parse import urlsplit
 from urllib.robotparser import RobotFileParser
 
 import httpx
@@ -166,7 +167,8 @@ def _unwrapped(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> ipaddress.I
 
 
 def check_url(url: str | httpx.URL) -> httpx.URL:
-    """Syntax rules before any lookup: http(s), a host, no credentials in the URL."""
+    """Syntax rules before any lookup: http(s), a host, a port in 1–65535, no credentials
+    in the URL."""
     text = str(url).strip()
     try:
         parsed = httpx.URL(text)
@@ -176,6 +178,13 @@ def check_url(url: str | httpx.URL) -> httpx.URL:
         raise Refused(text, f"only http and https URLs are fetched, not {parsed.scheme or 'a relative URL'}")
     if not parsed.host:
         raise Refused(text, "the URL names no host")
+    if parsed.port is not None and not 1 <= parsed.port <= 65535:
+        # the socket layer would raise OverflowError at connect time, not a fetch error
+        raise Refused(text, f"port {parsed.port} is not a TCP port (1-65535)")
+    try:
+        _ = urlsplit(text).port  # what canonical_url reads: httpx takes '+80' or '1_0', urllib not
+    except ValueError as exc:
+        raise Refused(text, f"not a valid port ({exc})") from None
     if parsed.userinfo:
         raise Refused(text, "URLs with a user name or password are not fetched")
     return parsed
@@ -355,9 +364,11 @@ class Fetcher:
         visited = {str(current)}
         for hop in range(self.policy.max_redirects + 1):
             try:
+                # The page's own address first: an address the guard refuses is refused for
+                # good, with its own reason, not reported as a robots.txt that may come back.
+                addresses = await resolve_checked(current, self.policy.allow_private, self._resolver)
                 if page and self.policy.respect_robots:
                     await self._check_robots(current)
-                addresses = await resolve_checked(current, self.policy.allow_private, self._resolver)
             except FetchError as exc:
                 if hop == 0 or isinstance(exc, HTTPStatus):
                     raise
@@ -417,6 +428,13 @@ class Fetcher:
                 raise Timeout(asked, f"{url.host} did not answer in time") from None
             except httpx.HTTPError as exc:
                 raise Unreachable(asked, f"{url.host}: {type(exc).__name__} {one_line(str(exc), 120)}") from None
+            except (OverflowError, ValueError) as exc:  # an address the socket layer refuses
+                raise _unconnectable(asked, url, exc) from None
+            except ExceptionGroup as group:  # the same, wrapped by anyio's connection attempts
+                matched, rest = group.split((OverflowError, ValueError))
+                if matched is None or rest is not None:
+                    raise
+                raise _unconnectable(asked, url, _first_leaf(matched)) from None
         raise Unreachable(asked, f"cannot connect to {url.host} ({one_line(str(last), 120) or 'connection failed'})")
 
     async def _result(
@@ -486,6 +504,18 @@ class Fetcher:
             if len(self._robots) > 2000:  # a bounded cache: forget the oldest host
                 self._robots.pop(next(iter(self._robots)))
             return robots
+
+
+def _unconnectable(asked: str, url: httpx.URL, exc: BaseException) -> Refused:
+    """A safety net behind :func:`check_url`: an address the socket layer will not even
+    try (``OverflowError: port must be 0-65535``) is refused for good, never a traceback."""
+    return Refused(asked, f"cannot connect to {url.host} port {url.port} ({one_line(str(exc), 120)})")
+
+
+def _first_leaf(exc: BaseException) -> BaseException:
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    return exc
 
 
 async def _read_limited(url: str, response: httpx.Response, limit: int) -> bytes:

@@ -168,6 +168,29 @@ def test_importing_a_file_that_is_no_export_names_it_and_keeps_the_store(tmp_pat
     assert run_cli(capsys, "stats", "--chroma-path", str(built_store.chroma_path), "--json")[1] == before
 
 
+def test_a_cut_off_export_is_refused_and_the_store_keeps_its_index(tmp_path, capsys, built_store):
+    """``absatz export /dev/stdout | head | absatz import``: the part imported 'successfully'
+    and replaced a whole index with it (no articles: every question refused)."""
+    good = tmp_path / "good.jsonl"
+    code, out, _ = run_cli(capsys, "export", str(good), *store_args(built_store))
+    lines = good.read_text(encoding="utf-8").splitlines(keepends=True)
+    target = tmp_path / "target"
+    code, _, err = run_cli(capsys, "import", str(good), "--chroma-path", str(target))
+    assert code == 0, err
+    before = run_cli(capsys, "stats", "--chroma-path", str(target), "--json")[1]
+    cuts = {
+        "half.jsonl": lines[: len(lines) // 2],
+        "header.jsonl": lines[:1],
+        "no-end.jsonl": lines[:-1],
+        "one-lost.jsonl": lines[:2] + lines[3:],
+    }
+    for name, kept in cuts.items():
+        (tmp_path / name).write_text("".join(kept), encoding="utf-8")
+        code, _, err = run_cli(capsys, "import", str(tmp_path / name), "--chroma-path", str(target))
+        assert code == 2 and name in err and "nothing was imported" in err and "Traceback" not in err, err
+    assert run_cli(capsys, "stats", "--chroma-path", str(target), "--json")[1] == before
+
+
 def test_a_failed_import_into_a_new_store_leaves_no_folder(tmp_path, capsys, built_store):
     """The ingest lock and Chroma created the store folder before the export was read: a
     failed import left a store folder behind, which the next command took for a store."""
@@ -179,7 +202,8 @@ def test_a_failed_import_into_a_new_store_leaves_no_folder(tmp_path, capsys, bui
         "notes.txt": b"just some notes, not an export\n",
         "no-header.jsonl": good.read_bytes().split(b"\n", 1)[1],
         # every record before the last written into Chroma, then a line that is none
-        "cut-off.jsonl": good.read_bytes() + b'{"kind": "passages", "id": "x"\n',
+        "cut-off.jsonl": b"".join(good.read_bytes().splitlines(keepends=True)[:-1])
+        + b'{"kind": "passages", "id": "x"\n',
     }
     for name, data in bad.items():
         (tmp_path / name).write_bytes(data)

@@ -2,7 +2,9 @@
 
 The export holds the live generation's records with their vectors and the pointer's
 metadata (embedder, calibration), so an embedded store can move to a Chroma server (or
-back) and answer exactly as before.
+back) and answer exactly as before. Its last line counts the records, so an import
+refuses an export that was cut off (a full disk, ``| head``) instead of replacing the
+index with part of it.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ from .generations import KINDS, Generations, Kind
 from .publish import switch
 from .writer import WRITE_BATCH, RawRecord, Writer
 
-FORMAT = 1
+FORMAT = 2
+FORMATS = (1, 2)  # 1: before the closing counts; read without that check
+END = "absatz_export_end"
 
 
 def export(chroma: Chroma, out: TextIO) -> dict[str, int]:
@@ -35,22 +39,30 @@ def export(chroma: Chroma, out: TextIO) -> dict[str, int]:
                 row = {"kind": kind, **record, "embedding": [round(x, 7) for x in record["embedding"]]}
                 out.write(json.dumps(row, ensure_ascii=False) + "\n")
                 counts[kind] += 1
+    out.write(json.dumps({END: counts}) + "\n")
     return counts
 
 
-def _batches(lines: Iterable[str], path: Path) -> Iterator[tuple[Kind, list[RawRecord]]]:
+def _batches(lines: Iterable[str], path: Path, end: dict[str, int]) -> Iterator[tuple[Kind, list[RawRecord]]]:
+    """The records in batches of one kind; the closing counts, when read, go into ``end``."""
     kind: Kind | None = None
     batch: list[RawRecord] = []
     for n, line in enumerate(lines, start=2):
+        if end:
+            raise StoreError(f"{path}:{n}: a line after the export's closing counts")
         try:
             row = json.loads(line)
+            if isinstance(row, dict) and END in row:
+                end.update({k: int(v) for k, v in row[END].items()})
+                end.setdefault("", 0)  # closing counts read, even if empty
+                continue
             row_kind = row["kind"]
             if row_kind not in KINDS:
                 raise KeyError(row_kind)
             record = RawRecord(
                 id=row["id"], document=row["document"], metadata=row["metadata"], embedding=row["embedding"]
             )
-        except (json.JSONDecodeError, KeyError, TypeError):
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):
             raise StoreError(f"{path}:{n}: not an absatz export record") from None
         if row_kind != kind or len(batch) >= WRITE_BATCH:
             if kind is not None and batch:
@@ -70,7 +82,7 @@ def import_into(chroma: Chroma, path: Path, embedder_named: Callable[[str], Vect
         try:
             head = json.loads(f.readline())
             meta = head["meta"]
-            if head.get("absatz_export") != FORMAT or not isinstance(meta.get("embedder"), str):
+            if head.get("absatz_export") not in FORMATS or not isinstance(meta.get("embedder"), str):
                 raise KeyError
         except (json.JSONDecodeError, KeyError, TypeError, AttributeError, UnicodeDecodeError):
             raise StoreError(f"{path}:1: not an absatz export (first line must be the export header)") from None
@@ -80,13 +92,27 @@ def import_into(chroma: Chroma, path: Path, embedder_named: Callable[[str], Vect
         counts: dict[str, int] = dict.fromkeys(KINDS, 0)
         try:
             try:
-                for kind, rows in _batches(f, path):
+                end: dict[str, int] = {}
+                for kind, rows in _batches(f, path, end):
                     writer.add_records(kind, rows)
                     counts[kind] += len(rows)
             except UnicodeDecodeError:
                 raise StoreError(f"{path}: not UTF-8 text") from None
+            _check_complete(path, head["absatz_export"], counts, end)
             switch(writer, embedder_named(meta["embedder"]), f"imported from {path.name}")
         except BaseException:
             generations.drop(generation)
             raise
     return counts
+
+
+def _check_complete(path: Path, form: int, counts: dict[str, int], end: dict[str, int]) -> None:
+    """Refuse an export that lacks records it had: the index it would replace stays."""
+    if form >= 2 and not end:
+        raise StoreError(f"{path}: the export is cut off (its closing counts are missing); nothing was imported")
+    expected = {k: v for k, v in end.items() if k}
+    if expected and expected != counts:
+        found = ", ".join(f"{counts[k]} of {expected.get(k, 0)} {k}" for k in KINDS)
+        raise StoreError(f"{path}: the export is incomplete ({found}); nothing was imported")
+    if counts["passages"] and not counts["articles"]:
+        raise StoreError(f"{path}: the export holds passages but no articles; nothing was imported")

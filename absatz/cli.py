@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 import json
 import logging
 import os
@@ -352,7 +353,8 @@ def cmd_gaps(args: argparse.Namespace) -> int:
             _print_json(asdict(gap))
         return 0
     if not gaps:
-        print(f"no gaps: every question of the last {args.days} days was answered")
+        # Only questions asked in Discord are recorded (README: feedback), not the CLI's.
+        print(f"no gaps: every question asked in Discord in the last {args.days} days was answered")
     for gap in gaps:
         print(f"{gap.count:>4}×  {gap.question}   ({gap.abstained} refused, {gap.down_votes} 👎)")
         for wording in gap.wordings:
@@ -553,9 +555,18 @@ def error_line(exc: AbsatzError) -> str:
     return str(exc)
 
 
+def _readable(arg: str) -> str:
+    """An argument as text: bytes that are not UTF-8 reach Python as lone surrogates
+    (``surrogateescape``), which no encoder takes; each becomes U+FFFD, as a file read
+    with ``errors="replace"`` would have it."""
+    return arg.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def main(argv: list[str] | None = None) -> int:
     load_dotenv(Path.cwd() / ".env")
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args([_readable(a) for a in (sys.argv[1:] if argv is None else argv)])
+    if isinstance(sys.stdin, io.TextIOWrapper):
+        sys.stdin.reconfigure(errors="replace")  # questions piped in: a stray byte is no traceback
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

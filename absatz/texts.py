@@ -112,8 +112,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "What the corpus could not answer (last {days} days)",
     },
     "gaps_none": {
-        "de": "Keine Lücken: Jede Frage der letzten {days} Tage wurde beantwortet.",
-        "en": "No gaps: every question of the last {days} days was answered.",
+        "de": "Keine Lücken: Jede Frage in Discord der letzten {days} Tage wurde beantwortet.",
+        "en": "No gaps: every question asked in Discord in the last {days} days was answered.",
     },
     "gaps_line": {"de": "{count}× · {refused} abgelehnt · 👎 {down}", "en": "{count}× · {refused} refused · 👎 {down}"},
     "gaps_reasons": {"de": "👎-Gründe: {reasons}", "en": "👎 reasons: {reasons}"},

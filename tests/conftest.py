@@ -92,8 +92,11 @@ def corpus_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def built_store(tmp_path_factory, corpus_dir) -> StoreSettings:
     """One index of sample corpus + seed, built through the real CLI, shared read-only."""
-    settings = settings_for(tmp_path_factory.mktemp("built") / "chroma")
-    assert cli_main(["ingest", str(corpus_dir), "--chroma-path", str(settings.chroma_path), "--json"]) == 0
+    folder = tmp_path_factory.mktemp("built")
+    settings = settings_for(folder / "chroma")
+    with pytest.MonkeyPatch.context() as mp:  # session-wide: before isolated_bot_db, so its own log
+        mp.setenv("BOT_DB", str(folder / "absatz.sqlite3"))
+        assert cli_main(["ingest", str(corpus_dir), "--chroma-path", str(settings.chroma_path), "--json"]) == 0
     return settings
 
 

@@ -332,3 +332,24 @@ def test_an_empty_name_for_the_store_is_an_option_error(tmp_path, capsys):
             run_cli(capsys, "stats", "--chroma-path", str(tmp_path), option, "")
         err = capsys.readouterr().err
         assert exit_.value.code == 2 and f"argument {option}: must not be empty" in err, err
+
+
+def test_bytes_that_are_not_utf8_in_a_question_are_no_traceback(built_store):
+    """A terminal in Latin-1 sends ``\\xff``: Python holds it as a lone surrogate, which
+    printing the question or its error back raised on."""
+    exe = os.path.join(os.path.dirname(sys.executable), "absatz")
+    store = ["--chroma-path", str(built_store.chroma_path)]
+    runs = [
+        ([exe, "search", b"Was \xff kostet", "-k", "1", *store], None, 0),
+        ([exe, "source", b"\xff#1", *store], None, 2),
+        ([exe, "ask", "--json", *store], b"Wer \xff gewann?\n", 0),
+    ]
+    for argv, stdin, expected in runs:
+        proc = subprocess.run(argv, input=stdin, capture_output=True, timeout=300)
+        assert proc.returncode == expected and b"Traceback" not in proc.stderr, proc.stderr.decode()
+
+
+def test_no_gaps_says_which_questions_it_knows(tmp_path, capsys, built_store):
+    """CLI questions are not recorded: 'every question was answered' would be untrue after refused ones."""
+    code, out, _ = run_cli(capsys, "gaps", "--chroma-path", str(built_store.chroma_path))
+    assert code == 0 and out.strip() == "no gaps: every question asked in Discord in the last 7 days was answered"

@@ -249,8 +249,14 @@ def _counted(text: str, question: str, found: list[Span]) -> dict[Span, int]:
     return ranks
 
 
+# The longest question answered, from any front end: Discord's option allows as many.
+# Longer text is no question but a pasted page, and each character costs the ranker time.
+MAX_QUESTION = 500
+
+
 def abstain(question: str, language: str, started: float, key: str = "not_found") -> Answer:
-    return Answer(question, t(key, language), True, [], language, latency_ms=(time.perf_counter() - started) * 1e3)
+    text = t(key, language, n=MAX_QUESTION)  # only "too_long" reads n
+    return Answer(question, text, True, [], language, latency_ms=(time.perf_counter() - started) * 1e3)
 
 
 def answer(
@@ -274,6 +280,8 @@ def answer(
     question = " ".join(question.split())
     if not any(ch.isalnum() for ch in question):
         return abstain(question, detect_language(question), started, "empty_question")
+    if len(question) > MAX_QUESTION:
+        return abstain(question[:MAX_QUESTION], detect_language(question[:MAX_QUESTION]), started, "too_long")
     history = [h for h in history if h.strip()]
     language = conversation_language(question, history)
     query = llm.condense(question, history) if llm is not None else " ".join([*history, question])

@@ -81,3 +81,17 @@ def test_opening_with_another_embedder_names_both_and_the_fix(tmp_path, embedder
     )
     assert code == 0
     assert Generations(Chroma(_settings(tmp_path))).read().embedder == other.name
+
+
+def test_a_text_past_what_the_model_reads_is_cut_before_the_tokenizer(embedder, tmp_path, capsys, built_store):
+    """A 1 MB line kept the ingest tokenizing for many minutes and a pasted page kept a
+    question waiting, for a model that reads 512 tokens."""
+    from vectorstore.embeddings import MAX_EMBED_CHARS
+
+    huge = "Rhein" * 100_000
+    assert np.array_equal(embedder.embed_passages([huge]), embedder.embed_passages([huge[:MAX_EMBED_CHARS]]))
+    assert np.array_equal(embedder.embed_question(huge), embedder.embed_question(huge[:MAX_EMBED_CHARS]))
+    # A pasted page as a question is told the limit (as Discord's option tells it), not ranked.
+    pasted = "Wo baut Bonn eine Seilbahn? " * 40
+    code, out, _ = run_cli(capsys, "ask", pasted, "--chroma-path", str(built_store.chroma_path))
+    assert code == 0 and out.startswith("Die Frage ist zu lang (höchstens 500 Zeichen).")

@@ -17,6 +17,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from absatz import AbsatzError, Answer
+from absatz.answer import MAX_QUESTION
 from absatz.language import detect_language
 from absatz.render import shorten
 from absatz.scopes import Scope, label
@@ -31,7 +32,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-MAX_QUESTION = 500
 # Rate-limit buckets kept before the idle ones are dropped: one per user would grow forever.
 COOLDOWN_USERS = 1000
 FOLLOW_UP_TURNS = 3

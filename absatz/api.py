@@ -218,7 +218,10 @@ class Absatz:
     def search(
         self, query: str, *, k: int = 5, since: str | None = None, until: str | None = None, scope: Scope | None = None
     ) -> list[Hit]:
-        """Ranked paragraphs, no answer."""
+        """Ranked paragraphs, no answer; none for a query without a word (whatever came
+        first would be ranked, at full score)."""
+        if not any(ch.isalnum() for ch in query):
+            return []
         return self.searcher.search(query, k=k, where=self.where(since, until, scope)).hits
 
     @staticmethod

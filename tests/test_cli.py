@@ -353,3 +353,10 @@ def test_no_gaps_says_which_questions_it_knows(tmp_path, capsys, built_store):
     """CLI questions are not recorded: 'every question was answered' would be untrue after refused ones."""
     code, out, _ = run_cli(capsys, "gaps", "--chroma-path", str(built_store.chroma_path))
     assert code == 0 and out.strip() == "no gaps: every question asked in Discord in the last 7 days was answered"
+
+
+def test_a_search_without_a_word_matches_nothing(capsys, built_store):
+    """It listed whatever came first, the top one at score 1.000."""
+    for query in ("", "   ", "?!"):
+        code, out, _ = run_cli(capsys, "search", query, "--chroma-path", str(built_store.chroma_path))
+        assert code == 0 and out.strip() == "(no matches)", query

@@ -6,6 +6,7 @@ on real text and the file-handling edge (``sources``) stays thin.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from typing import Any
@@ -102,7 +103,11 @@ def parse_native(text: str, article_id: str) -> Article:
     meta: dict[str, str] = {}
     m = _NATIVE_HEAD.match(text)
     if m:
-        meta = {"date": m["date"], "dateline": (m["dateline"] or "").strip(), "agency": (m["agency"] or "").strip()}
+        meta = {
+            "date": _check_date(m["date"], line=1),
+            "dateline": (m["dateline"] or "").strip(),
+            "agency": (m["agency"] or "").strip(),
+        }
         text = m["rest"]
     blocks = _blocks(text)
     if not blocks:
@@ -203,9 +208,17 @@ def _markdown_blocks_fix(text: str) -> str:
 
 
 def _check_date(value: Any, line: int | None) -> str:
+    """The date as written, if it is one: a month 13 or a 31 June would be compared as
+    an integer like any other and land the article in a period it is not in."""
     date = str(value or "").strip()
     if date and not _DATE.match(date):
         raise ParseError(f"date {date!r} is not YYYY-MM or YYYY-MM-DD", line=line)
+    if date:
+        year, month, day = (date + "-01").split("-")[:3]
+        try:
+            dt.date(int(year), int(month), int(day))
+        except ValueError:
+            raise ParseError(f"date {date!r} is no day of the calendar", line=line) from None
     return date
 
 

@@ -107,6 +107,19 @@ def test_markdown_bad_date_names_the_problem():
         parse_markdown("---\ndate: gestern\n---\nText.", "md2")
 
 
+@pytest.mark.parametrize("date", ["2024-13", "2024-06-31", "2024-00", "2023-02-29"])
+def test_a_date_that_is_no_day_of_the_calendar_is_refused_in_every_format(date):
+    """A month 13 was stored and compared as an integer, landing the article in no real period."""
+    with pytest.raises(ParseError, match="no day of the calendar") as native:
+        parse_native(f"date {date} BERLIN (dpa) - Die Koalition streitet.", "n1")
+    assert native.value.line == 1
+    with pytest.raises(ParseError, match="no day of the calendar"):
+        parse_markdown(f"---\ndate: {date}\n---\nText.", "md3")
+    with pytest.raises(ParseError, match="no day of the calendar"):
+        parse_json_record({"id": "j1", "date": date, "text": "Text."}, 4)
+    assert parse_native("date 2024-02-29 BERLIN (dpa) - Die Koalition streitet.", "n2").date == "2024-02-29"
+
+
 def test_jsonl_paragraph_list_and_bad_lines():
     text = "\n".join(
         [

@@ -26,7 +26,7 @@ from ingest.lock import IngestBusy, IngestLock, lock_path
 from ingest.pipeline import IngestReport, Progress, ingest_paths, report_summary
 from vectorstore.chroma import Chroma
 from vectorstore.embeddings import VectorEmbeddings, load_embedder
-from vectorstore.errors import AbsatzError
+from vectorstore.errors import AbsatzError, EmbedderError
 from vectorstore.publish import announce, prune
 from vectorstore.transfer import import_into
 from vectorstore.writer import Writer
@@ -176,7 +176,7 @@ class Corpus:
             fresh = created is not None and _files_under(created) == [lock_path(store)]
             chroma = Chroma(store)
             try:
-                return import_into(chroma, path, lambda name: load_embedder(name, store.embedding_device))
+                return import_into(chroma, path, lambda name: _export_embedder(path, name, store.embedding_device))
             except BaseException:
                 if created is not None and fresh:
                     chroma.close()  # chromadb would keep serving the removed folder to this process
@@ -270,3 +270,13 @@ def _first_missing(path: Path) -> Path | None:
 
 def _files_under(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if not p.is_dir())
+
+
+def _export_embedder(path: Path, name: str, device: str) -> VectorEmbeddings:
+    """The embedder the export names. Its error would name EMBEDDING_MODEL, which the
+    import does not read: the name came from the file."""
+    try:
+        return load_embedder(name, device)
+    except EmbedderError as exc:
+        reason = str(exc).removeprefix(f"cannot load EMBEDDING_MODEL={name!r}: ")
+        raise EmbedderError(f"{path}: the export's embedder {name!r} cannot be loaded here: {reason}") from None

@@ -360,3 +360,15 @@ def test_a_search_without_a_word_matches_nothing(capsys, built_store):
     for query in ("", "   ", "?!"):
         code, out, _ = run_cli(capsys, "search", query, "--chroma-path", str(built_store.chroma_path))
         assert code == 0 and out.strip() == "(no matches)", query
+
+
+def test_an_export_naming_an_embedder_not_here_says_it_came_from_the_file(tmp_path, capsys, built_store):
+    good = tmp_path / "good.jsonl"
+    assert run_cli(capsys, "export", str(good), *store_args(built_store))[0] == 0
+    head, rest = good.read_text(encoding="utf-8").split("\n", 1)
+    header = json.loads(head)
+    header["meta"]["embedder"] = str(tmp_path / "no-such-model")
+    (tmp_path / "other.jsonl").write_text(json.dumps(header) + "\n" + rest, encoding="utf-8")
+    code, _, err = run_cli(capsys, "import", str(tmp_path / "other.jsonl"), "--chroma-path", str(tmp_path / "new"))
+    assert code == 2 and "other.jsonl: the export's embedder" in err and "no-such-model" in err
+    assert "EMBEDDING_MODEL" not in err and "Traceback" not in err

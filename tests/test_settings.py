@@ -147,3 +147,11 @@ def test_a_user_the_system_cannot_name_is_unknown(monkeypatch):
 
     monkeypatch.setattr(getpass, "getuser", nobody)
     assert cli_actor() == "cli:unknown"
+
+
+@pytest.mark.parametrize("collection", ["ab", "a/b", "x..y", "-absatz", "a" * 45])
+def test_a_collection_name_chroma_cannot_take_names_the_variable(capsys, monkeypatch, tmp_path, collection):
+    """Chroma's own validation error surfaced as "the store at …/ab failed: Expected collection name …"."""
+    monkeypatch.setenv("CHROMA_COLLECTION", collection)
+    code, _, err = run_cli(capsys, "stats", "--chroma-path", str(tmp_path / "chroma"))
+    assert code == 2 and f"CHROMA_COLLECTION={collection!r} must be 3 to 44 letters" in one_error_line(err)

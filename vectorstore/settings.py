@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -13,6 +14,10 @@ from .errors import SettingsError
 
 DEFAULT_EMBEDDING_MODEL = "bundled:multilingual-e5-small"
 MAX_PORT = 65535
+# Chroma's rule for a collection name (3-63 characters, s3-bucket-like), less what a
+# generation adds: ``<name>-<8 hex>.sentences``. Chroma's own error came as a traceback.
+MAX_COLLECTION = 63 - len("-12345678.sentences")
+_COLLECTION = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._-]{{1,{MAX_COLLECTION - 2}}}[A-Za-z0-9]")
 # The variable each value that :meth:`StoreSettings.checked` looks at is read from.
 VARIABLES = {"chroma_host": "CHROMA_HOST", "chroma_port": "CHROMA_PORT", "collection": "CHROMA_COLLECTION"}
 
@@ -130,6 +135,11 @@ class StoreSettings:
             raise SettingsError(f"{names['chroma_port']}={self.chroma_port} must be between 1 and {MAX_PORT}")
         if not self.collection.strip():
             raise SettingsError(f"{names['collection']}={self.collection!r} names no collection (e.g. absatz)")
+        if not _COLLECTION.fullmatch(self.collection) or ".." in self.collection:
+            raise SettingsError(
+                f"{names['collection']}={self.collection!r} must be 3 to {MAX_COLLECTION} letters, digits, '.', '_' "
+                "or '-', starting and ending with a letter or digit"
+            )
         return self
 
     @property

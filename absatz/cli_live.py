@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import re
 import signal
 import sys
 import time
@@ -29,11 +30,13 @@ from .live import LiveArticle, LiveBatch, LiveError, LiveService, PageIngested, 
 
 T = TypeVar("T")
 
-URL_PREFIXES = ("http://", "https://")
+# Any scheme, so that ``ftp://…`` is refused as a URL ("only http and https"), not
+# looked for as a file named ``ftp:/…``.
+_URL = re.compile(r"[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 
 
 def is_url(text: str) -> bool:
-    return str(text).strip().lower().startswith(URL_PREFIXES)
+    return _URL.match(str(text).strip()) is not None
 
 
 def _print_json(obj: object) -> None:

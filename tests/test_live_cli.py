@@ -223,3 +223,10 @@ def test_a_url_with_a_port_out_of_range_is_one_failed_line_and_the_next_url_stil
     assert code == 2 and err.strip() == (
         "absatz: error: http://127.0.0.1:99999/feed.xml: port 99999 is not a TCP port (1-65535)"
     )
+
+
+def test_a_url_of_another_scheme_is_refused_as_a_url_not_looked_for_as_a_file(cli_store, capsys):
+    _, store = cli_store
+    code, out, err = run_cli(capsys, "ingest", "ftp://example.com/bericht.txt", *store)
+    assert code == 1 and out == "ftp://example.com/bericht.txt: not ingested\n"
+    assert err.strip() == "failed: ftp://example.com/bericht.txt: only http and https URLs are fetched, not ftp"

@@ -281,8 +281,10 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def _is_stdout(path: Path) -> bool:
-    """Whether ``path`` is this process's standard output: /dev/stdout, or the file, pipe
-    or terminal that stdout goes to."""
+    """Whether ``path`` is this process's standard output: ``-`` (as for other tools),
+    /dev/stdout, or the file, pipe or terminal that stdout goes to."""
+    if str(path) == "-":
+        return True
     try:
         return os.path.samestat(os.stat(path), os.fstat(sys.stdout.fileno()))
     except (OSError, ValueError, AttributeError):  # no such file; stdout captured, or closed (None)

@@ -253,7 +253,8 @@ def test_an_export_through_a_symlink_writes_its_target_and_keeps_the_link(tmp_pa
     assert sorted(p.name for p in tmp_path.iterdir()) == ["link.jsonl", "real.jsonl"]
 
 
-def test_an_export_to_stdout_piped_into_a_file_can_be_imported(tmp_path, capsys, built_store):
+@pytest.mark.parametrize("stdout", ["/dev/stdout", "-"])
+def test_an_export_to_stdout_piped_into_a_file_can_be_imported(tmp_path, capsys, built_store, stdout):
     exe = os.path.join(os.path.dirname(sys.executable), "absatz")
     proc = subprocess.run(
         [
@@ -261,14 +262,15 @@ def test_an_export_to_stdout_piped_into_a_file_can_be_imported(tmp_path, capsys,
             "-o",
             "pipefail",
             "-c",
-            f"{exe} export /dev/stdout --chroma-path {built_store.chroma_path} | cat > piped.jsonl",
+            f"{exe} export {stdout} --chroma-path {built_store.chroma_path} | cat > piped.jsonl",
         ],
         capture_output=True,
         text=True,
         cwd=tmp_path,
         timeout=300,
     )
-    assert proc.returncode == 0 and '"file": "/dev/stdout"' in proc.stderr, proc.stderr
+    assert proc.returncode == 0 and f'"file": "{stdout}"' in proc.stderr, proc.stderr
+    assert not (tmp_path / "-").exists()
     code, out, err = run_cli(capsys, "import", str(tmp_path / "piped.jsonl"), "--chroma-path", str(tmp_path / "copy"))
     assert code == 0 and json.loads(out)["articles"] == json.loads(proc.stderr)["articles"], err
 

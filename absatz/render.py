@@ -4,6 +4,7 @@ data in, text out; the CLI prints them, the Discord embeds reuse the labels."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
@@ -105,16 +106,27 @@ def byline(meta: ArticleMeta) -> str:
     return " · ".join(x for x in (meta.date, where, meta.source) if x)
 
 
+def section_headings(views: Sequence[ParagraphView | None]) -> list[str]:
+    """The heading to show above each of consecutive paragraphs: a section's heading
+    stands above its first paragraph shown, never above the paragraph before it, so a
+    reader sees which section each paragraph belongs to."""
+    shown, last = [], None
+    for v in views:
+        heading = v.heading if v else ""
+        shown.append(heading if heading and heading != last else "")
+        last = heading if v else last
+    return shown
+
+
 def paragraph_text(p: ParagraphView, before: ParagraphView | None, after: ParagraphView | None) -> str:
     lines = [f"{p.para_id} — {p.meta.title}", byline(p.meta)] + ([p.meta.url] if p.meta.url else [])
-    if p.heading:
-        lines.append(f"## {p.heading}")
-    if before:
-        lines += ["", f"¶{before.paragraph} {shorten(before.text, 300)}"]
-    lines += ["", f"¶{p.paragraph} {p.text}"]
-    if after:
-        lines += ["", f"¶{after.paragraph} {shorten(after.text, 300)}"]
-    return "\n".join(x for x in lines if x is not None)
+    views = (before, p, after)
+    for view, heading in zip(views, section_headings(views), strict=True):
+        if view is None:
+            continue
+        text = view.text if view is p else shorten(view.text, 300)
+        lines += [""] + ([f"## {heading}"] if heading else []) + [f"¶{view.paragraph} {text}"]
+    return "\n".join(lines)
 
 
 def when(timestamp: float | None) -> str:

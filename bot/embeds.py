@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import discord
 
 from absatz import Answer, ArticleSummary, Citation, Hit, SourceView
-from absatz.render import byline, citation_label, marked, shorten
+from absatz.render import byline, citation_label, marked, section_headings, shorten
 from absatz.texts import duration, t
 
 TITLE = 256
@@ -190,16 +190,18 @@ def paragraph_embed(view: SourceView, language: str) -> discord.Embed:
     """The whole paragraph, with the ones before and after in short, as ``/source`` shows it."""
     p, before, after = view.paragraph, view.before, view.after
     context_limit = 500
-    head = f"**{fit(p.heading, HEADING)}**\n\n" if p.heading else ""
-    pre = f"-# ¶{before.paragraph}\n{fit(before.text, context_limit)}\n\n" if before else ""
-    post = f"\n\n-# ¶{after.paragraph}\n{fit(after.text, context_limit)}" if after else ""
+    pre_head, head, post_head = (
+        f"**{fit(h, HEADING)}**\n\n" if h else "" for h in section_headings((before, p, after))
+    )
+    pre = f"{pre_head}-# ¶{before.paragraph}\n{fit(before.text, context_limit)}\n\n" if before else ""
+    post = f"\n\n{post_head}-# ¶{after.paragraph}\n{fit(after.text, context_limit)}" if after else ""
     room = DESCRIPTION - len(head) - len(pre) - len(post) - 40
     text = plain(p.text)
     if len(text) > room:
         text = f"{fit(p.text, room - 20)} {t('shortened', language)}"
     embed = discord.Embed(
         title=shorten(p.meta.title or p.article_id, TITLE),
-        description=f"{head}{pre}**¶{p.paragraph}** {text}{post}",
+        description=f"{pre}{head}**¶{p.paragraph}** {text}{post}",
         colour=COLOUR,
         url=web_url(p.meta.url),
     )

@@ -72,6 +72,8 @@ def test_source_shows_paragraph_neighbours_and_metadata(built_store, capsys):
     assert obj["meta"]["dateline"] == "ZIOLKOWSKI"
     code, out, _ = run_cli(capsys, "source", f"{SEED_ID}#3", *store_args(built_store))
     assert "## Krabben und Teigtaschen" in out and "2023-09 · ZIOLKOWSKI (dpa-AFX)" in out
+    # the heading opens the cited paragraph's section, so it stands between ¶2 and ¶3
+    assert out.index("¶2 ") < out.index("## Krabben und Teigtaschen") < out.index("¶3 ")
 
 
 def test_source_unknown_id_is_a_clear_error(built_store, capsys):

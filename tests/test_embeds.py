@@ -8,6 +8,7 @@ from absatz import SourceView
 from absatz.answer import Answer, Citation
 from absatz.gaps import Gap
 from absatz.question_types import Span
+from absatz.render import paragraph_text
 from bot.cogs.gaps import gaps_embed
 from bot.embeds import answer_embed, article_embed, citation_id_from_field, paragraph_embed, search_embed
 from vectorstore.records import ArticleMeta, ArticleSummary, Hit, ParagraphView, SentenceMatch
@@ -71,6 +72,20 @@ def test_two_thousand_word_paragraph_source_fits():
     embed = paragraph_embed(SourceView(p, before, after), "de")
     within_limits(embed)
     assert "(gekürzt)" in embed.description and "¶1" in embed.description and "¶3" in embed.description
+    # the section heading opens the cited paragraph, not the one before it
+    assert embed.description.index("¶1") < embed.description.index("Zwischentitel") < embed.description.index("¶2")
+
+
+def test_source_shows_each_section_heading_above_its_first_paragraph():
+    before = ParagraphView("a#1", "a", 1, "Erster.", "Vorher", ArticleMeta())
+    p = ParagraphView("a#2", "a", 2, "Zweiter.", "Vorher", ArticleMeta())
+    after = ParagraphView("a#3", "a", 3, "Dritter.", "Danach", ArticleMeta())
+    description = paragraph_embed(SourceView(p, before, after), "de").description
+    assert description.count("Vorher") == 1 and description.index("Vorher") < description.index("¶1")
+    assert description.index("¶2") < description.index("Danach") < description.index("¶3")
+    text = paragraph_text(p, before, after)
+    assert text.count("## Vorher") == 1 and text.index("## Vorher") < text.index("¶1")
+    assert text.index("¶2") < text.index("## Danach") < text.index("¶3")
 
 
 def test_search_and_article_embeds_fit():

@@ -176,15 +176,24 @@ def dated_disagreement(hits: list[Hit], ranked: list[list[Chosen]]) -> list[Chos
     return sorted((a, b), key=lambda c: hits[c.hit_rank].date, reverse=True)
 
 
+QUOTE_GAP = " … "
+
+
 def quote_for(chosen: list[Chosen]) -> str:
-    """The sentences used from one paragraph, verbatim: adjacent ones read as one quote,
-    otherwise the best one alone (a quote must be a substring of the paragraph)."""
-    if not chosen:
-        return ""
-    indices = [c.index for c in chosen]
-    if indices == list(range(indices[0], indices[0] + len(indices))):
-        return " ".join(c.text for c in chosen)
-    return max(chosen, key=lambda c: c.score).text
+    """The sentences used from one paragraph, verbatim and in reading order: adjacent ones
+    read as one passage, and a gap between them is marked with an ellipsis, as printed
+    quotes mark what they leave out. So the quote shows every sentence the answer cites,
+    and each part of it is a substring of the paragraph (the source button finds the
+    paragraph by the part before the first ellipsis)."""
+    parts: list[str] = []
+    previous: int | None = None
+    for c in sorted(chosen, key=lambda c: c.index):
+        if previous is not None and c.index == previous + 1:
+            parts[-1] += f" {c.text}"
+        else:
+            parts.append(c.text)
+        previous = c.index
+    return QUOTE_GAP.join(parts)
 
 
 def find_answer_span(text: str, question: str, kind: Expected, prefer: Sequence[tuple[int, int]] = ()) -> Span | None:

@@ -1,8 +1,10 @@
 """Cited answers over the sample corpus and the real seed article."""
 
+import re
+
 import pytest
 
-from absatz.answer import answer, find_answer_span
+from absatz.answer import QUOTE_GAP, Chosen, answer, find_answer_span, quote_for
 from absatz.cli import main as cli_main
 from absatz.question_types import Expected
 from absatz.texts import TEXTS
@@ -90,7 +92,31 @@ def test_every_marker_points_to_a_citation(searcher):
     assert markers == {c.n for c in a.citations}
     assert [c.n for c in a.citations] == list(range(1, len(a.citations) + 1))
     for c in a.citations:
-        assert c.quote in c.text
+        assert all(part in c.text for part in c.quote.split(QUOTE_GAP))
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Wann geht die Schnellfahrstrecke Erfurt Kassel in Betrieb?",
+        "Was kostet die neue Strecke?",
+        "Wie weit flogen die Raketen?",
+    ],
+)
+def test_every_sentence_of_an_answer_is_in_its_citations_quote(searcher, question):
+    a = answer(searcher, question)
+    assert not a.abstained
+    quotes = {c.n: c.quote for c in a.citations}
+    for sentence, n in re.findall(r"(.+?) \[(\d+)\](?: |$)", a.answer):
+        assert sentence.strip() in quotes[int(n)]
+
+
+def test_a_quote_shows_every_cited_sentence_of_its_paragraph_in_reading_order():
+    sentences = ["Erster Satz.", "Zweiter Satz.", "Dritter Satz.", "Vierter Satz."]
+    pick = [Chosen(0, "p", 2, sentences[2], 5.0), Chosen(0, "p", 0, sentences[0], 1.0)]
+    assert quote_for(pick) == "Erster Satz. … Dritter Satz."
+    pick.append(Chosen(0, "p", 1, sentences[1], 0.5))
+    assert quote_for(pick) == "Erster Satz. Zweiter Satz. Dritter Satz."
 
 
 # --- answers that state the fact asked for (issue 13) ------------------------------

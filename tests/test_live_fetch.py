@@ -431,6 +431,37 @@ async def test_a_page_redirected_to_a_metadata_address_names_the_address_at_the_
     assert err.value.permanent
 
 
+async def test_a_robots_txt_redirected_to_a_metadata_address_refuses_the_page_for_good(web):
+    """Not "robots.txt unavailable (…)", which the poller would ask again at every poll:
+    the site sends its robots.txt where no fetch goes, and that will not pass."""
+    web.fixture("/artikel.html", "pages/waermenetz.html")
+    web.set("/robots.txt", "", "text/plain", status=302, Location="http://169.254.169.254/latest/meta-data/")
+    url = web.url("/artikel.html")
+    with pytest.raises(Refused) as err:
+        await fetch(url, page=True)
+    assert str(err.value) == (
+        f"{url}: robots.txt not fetched: redirected to http://169.254.169.254/latest/meta-data/: "
+        "169.254.169.254 is a cloud metadata address"
+    )
+    assert err.value.permanent and not err.value.for_now
+    assert web.hits["/robots.txt"] == 1 and web.hits["/artikel.html"] == 0
+
+
+async def test_a_public_site_whose_robots_txt_redirects_to_loopback_is_refused_with_the_address_reason(web):
+    web.fixture("/artikel.html", "pages/waermenetz.html")
+    web.set("/robots.txt", "", "text/plain", status=302, Location=web.url("/robots-inside.txt"))
+    resolve = resolver_for({"news.example.com": [PUBLIC]})
+    async with Fetcher(FetchPolicy(timeout_s=20), transport=PublicFace(web.port), resolver=resolve) as fetcher:
+        with pytest.raises(Refused) as err:
+            await fetcher.fetch("http://news.example.com/artikel.html", page=True)
+    assert str(err.value) == (
+        f"http://news.example.com/artikel.html: robots.txt not fetched: redirected to {web.url('/robots-inside.txt')}: "
+        "127.0.0.1 is a loopback address; set FEEDS_ALLOW_PRIVATE=true to allow it"
+    )
+    assert err.value.permanent
+    assert web.hits["/robots-inside.txt"] == 0 and web.hits["/artikel.html"] == 0
+
+
 @pytest.mark.parametrize(
     "url, reason",
     [

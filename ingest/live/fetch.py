@@ -495,6 +495,10 @@ class Fetcher:
                     parser.allow_all = True  # type: ignore[attr-defined]  # no robots.txt: all allowed
             except TooLarge:
                 parser.allow_all = True  # type: ignore[attr-defined]  # oversized: treated as no rules
+            except Refused as exc:
+                # Redirected where no fetch goes (loopback, metadata, file:): that will not
+                # pass by itself, so the page is refused for good, with the guard's reason.
+                note = f"robots.txt not fetched: {exc.reason}"
             except FetchError as exc:
                 note, for_now = f"robots.txt unavailable ({exc.reason})", True
             if note:

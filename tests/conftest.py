@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -63,6 +64,21 @@ def pytest_runtest_setup(item):
 def isolated_bot_db(tmp_path, monkeypatch):
     """CLI runs write the audit log; keep it out of the working tree."""
     monkeypatch.setenv("BOT_DB", str(tmp_path / "absatz.sqlite3"))
+
+
+@pytest.fixture
+def private_tempdir(tmp_path, monkeypatch) -> Path:
+    """The temp dir of this test's code, and of the processes it starts, under its
+    tmp_path. A store on a Chroma server keeps its ingest lock in the temp dir
+    (``absatz-<host>-<port>-<collection>.lock``, see ``ingest.lock``), and every test server
+    has a new port: each run would leave new lock files in /tmp. The lock file stays
+    after an ingest on purpose (removing a flock file that another process has opened lets
+    two processes hold "the" lock), so the tests put it where pytest cleans up."""
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    monkeypatch.setenv("TMPDIR", str(folder))
+    return folder
 
 
 @pytest.fixture(scope="session")

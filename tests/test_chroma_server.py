@@ -25,7 +25,8 @@ def chroma_server(tmp_path_factory):
 
 
 @pytest.fixture
-def server_env(chroma_server, monkeypatch):
+def server_env(chroma_server, private_tempdir, monkeypatch):
+    """The environment of a CLI run against the test server; its ingest locks stay under tmp_path."""
     monkeypatch.setenv("CHROMA_HOST", "127.0.0.1")
     monkeypatch.setenv("CHROMA_PORT", str(chroma_server.port))
     return chroma_server

@@ -378,8 +378,10 @@ class Absatz:
         self.require_index()
         return export(Chroma(self.settings.store), out)
 
-    def import_(self, path: Path, *, actor: str) -> dict[str, int]:
-        return self.corpus.import_(path, actor=actor)
+    def import_(self, path: Path, *, actor: str, replace: bool = False) -> dict[str, int]:
+        """An export (see ``export``) as the store's index; into a store that holds
+        articles only with ``replace``, whose count the result then holds (``replaced``)."""
+        return self.corpus.import_(path, actor=actor, replace=replace)
 
     # --- what the community asked (issue: coverage gaps, analytics) ---------------------
 

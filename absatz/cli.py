@@ -333,7 +333,7 @@ def _written_when_complete(target: Path) -> Iterator[TextIO]:
 def cmd_import(args: argparse.Namespace) -> int:
     if args.embedding_model is not None:
         raise UsageError("--embedding-model does not apply to import: the export names the embedder of its vectors")
-    counts = _absatz(args).import_(args.file, actor=cli_actor())
+    counts = _absatz(args).import_(args.file, actor=cli_actor(), replace=args.replace)
     _print_json({"file": str(args.file), **counts})
     return 0
 
@@ -527,8 +527,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", type=Path)
     p.set_defaults(func=cmd_export)
 
-    p = sub.add_parser("import", parents=[common], help="load an export into this store (no re-embedding)")
+    p = sub.add_parser(
+        "import",
+        parents=[common],
+        help="load an export into this store (no re-embedding); a store that holds articles needs --replace",
+    )
     p.add_argument("file", type=Path)
+    p.add_argument(
+        "--replace",
+        action="store_true",
+        help="replace the articles the store holds (without it, an import into such a store is refused); "
+        "the summary then says how many were replaced",
+    )
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("audit", parents=[common], help="the admin audit log (BOT_DB)")

@@ -26,7 +26,7 @@ from ingest.lock import IngestBusy, IngestLock, lock_path
 from ingest.pipeline import IngestReport, Progress, ingest_paths, report_summary
 from vectorstore.chroma import Chroma
 from vectorstore.embeddings import VectorEmbeddings, load_embedder
-from vectorstore.errors import AbsatzError, EmbedderError
+from vectorstore.errors import AbsatzError, EmbedderError, NoIndex
 from vectorstore.publish import announce, prune
 from vectorstore.transfer import import_into
 from vectorstore.writer import Writer
@@ -161,11 +161,15 @@ class Corpus:
             actor, "remove", article_id, work, lambda r: f"removed; file moved to {r.trashed or '(no file)'}"
         )
 
-    def import_(self, path: Path, *, actor: str) -> dict[str, int]:
+    def import_(self, path: Path, *, actor: str, replace: bool = False) -> dict[str, int]:
         """An export of another store, as a new generation (no re-embedding). A failed
         import into a store folder that did not exist leaves none behind (the ingest lock
         and Chroma create it before the export's first line is read); an existing store
-        stays as it was."""
+        stays as it was.
+
+        An import discards every article the store holds, so into a store that holds any
+        it is refused unless ``replace``; then the counts say how many it replaced
+        (``replaced``), as the audit log does."""
         if not path.exists():
             raise AbsatzError(f"{path}: no such file")
         store = self.settings.store
@@ -176,16 +180,21 @@ class Corpus:
             fresh = created is not None and _files_under(created) == [lock_path(store)]
             chroma = Chroma(store)
             try:
-                return import_into(chroma, path, lambda name: _export_embedder(path, name, store.embedding_device))
+                held = _articles_held(chroma)  # under the lock: no ingest adds one before the switch
+                if held and not replace:
+                    raise AbsatzError(
+                        f"{path}: not imported: {store.location} holds {_articles(held)}, which an import "
+                        "replaces; pass --replace to replace them"
+                    )
+                counts = import_into(chroma, path, lambda name: _export_embedder(path, name, store.embedding_device))
             except BaseException:
                 if created is not None and fresh:
                     chroma.close()  # chromadb would keep serving the removed folder to this process
                     shutil.rmtree(created, ignore_errors=True)
                 raise
+            return {**counts, "replaced": held} if replace else counts
 
-        return self._run(
-            actor, "import", str(path), work, lambda counts: ", ".join(f"{n} {kind}" for kind, n in counts.items())
-        )
+        return self._run(actor, "import", str(path), work, _import_summary)
 
     def check_upload(self, name: str, data: bytes, stored_paths: dict[str, str]) -> tuple[str, list[Article]]:
         """An uploaded file, checked completely before anything is written: name, type,
@@ -253,6 +262,25 @@ def write_then_ingest(corpus_dir: Path, name: str, data: bytes, ingest: Callable
         except OSError as exc:  # the upload is in; only the copy of its old version failed
             log.warning("could not keep the replaced %s in the trash: %s", path.name, exc)
     return report
+
+
+def _articles_held(chroma: Chroma) -> int:
+    """The articles of the live generation (one commit record each); 0 before the first ingest."""
+    try:
+        writer = Writer.live(chroma)
+    except NoIndex:
+        return 0
+    return chroma.call(writer.collections.articles.count)
+
+
+def _articles(n: int) -> str:
+    return f"{n} article" if n == 1 else f"{n} articles"
+
+
+def _import_summary(counts: dict[str, int]) -> str:
+    """``12 passages, 30 sentences, 3 articles`` and, with ``--replace``, ``; replaced 2 articles``."""
+    imported = ", ".join(f"{n} {kind}" for kind, n in counts.items() if kind != "replaced")
+    return imported + (f"; replaced {_articles(counts['replaced'])}" if "replaced" in counts else "")
 
 
 def _first_missing(path: Path) -> Path | None:

@@ -165,7 +165,9 @@ def test_importing_a_file_that_is_no_export_names_it_and_keeps_the_store(tmp_pat
     }
     for name, data in bad.items():
         (tmp_path / name).write_bytes(data)
-        code, _, err = run_cli(capsys, "import", str(tmp_path / name), "--chroma-path", str(built_store.chroma_path))
+        code, _, err = run_cli(
+            capsys, "import", str(tmp_path / name), "--replace", "--chroma-path", str(built_store.chroma_path)
+        )
         assert code == 2 and name in err and "Traceback" not in err, err
     assert run_cli(capsys, "stats", "--chroma-path", str(built_store.chroma_path), "--json")[1] == before
 
@@ -188,7 +190,7 @@ def test_a_cut_off_export_is_refused_and_the_store_keeps_its_index(tmp_path, cap
     }
     for name, kept in cuts.items():
         (tmp_path / name).write_text("".join(kept), encoding="utf-8")
-        code, _, err = run_cli(capsys, "import", str(tmp_path / name), "--chroma-path", str(target))
+        code, _, err = run_cli(capsys, "import", str(tmp_path / name), "--replace", "--chroma-path", str(target))
         assert code == 2 and name in err and "nothing was imported" in err and "Traceback" not in err, err
     assert run_cli(capsys, "stats", "--chroma-path", str(target), "--json")[1] == before
 

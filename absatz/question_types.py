@@ -100,6 +100,26 @@ _QUESTION_PATTERNS: tuple[tuple[Expected, re.Pattern[str]], ...] = tuple(
 )
 # The question word stands near the start; a "when" later in the sentence joins a clause.
 _LEAD_WORDS = 6
+# "When the Broncos intercepted the pass, how many seconds were left?": English opens a
+# clause with "when" where German says "als" or "wenn", and then the question word
+# follows the clause's comma. "When did …", "When is …, …" ask when.
+_WHEN_CLAUSE = re.compile(
+    r"\s*when\s+(?!(?:is|are|was|were|do|does|did|will|would|can|could|shall|should|has|have|had|must|may|might)\b)"
+    r"[^,?]{1,120},\s*",
+    re.IGNORECASE,
+)
+
+
+def _first_asked(text: str) -> tuple[int, Expected] | None:
+    """Where the first question word of ``text`` starts and what it asks for; of two
+    patterns that match at the same word, the earlier one."""
+    found = [
+        (m.start(), i, kind) for i, (kind, pattern) in enumerate(_QUESTION_PATTERNS) if (m := pattern.search(text))
+    ]
+    if not found:
+        return None
+    start, _, kind = min(found)
+    return start, kind
 
 
 def expected(question: str) -> Expected:
@@ -107,13 +127,13 @@ def expected(question: str) -> Expected:
     # Text pasted from the web carries invisible characters: "In welchem\u200b\u200b Jahr".
     # A zero-width space still separates words; other format characters join nothing.
     question = "".join(ch for ch in question.replace("\u200b", " ") if unicodedata.category(ch) != "Cf")
+    clause = _WHEN_CLAUSE.match(question)
+    if clause and (after := _first_asked(question[clause.end() :])) and after[0] == 0:
+        return after[1]
     lead = " ".join(question.split()[:_LEAD_WORDS])
     for text in (lead, question):
-        found = [
-            (m.start(), i, kind) for i, (kind, pattern) in enumerate(_QUESTION_PATTERNS) if (m := pattern.search(text))
-        ]
-        if found:
-            return min(found)[2]  # the question word that comes first; ties by pattern order
+        if first := _first_asked(text):
+            return first[1]
     return Expected.OTHER
 
 

@@ -16,19 +16,24 @@ from .parse import parse_jsonl, parse_markdown, parse_native, validate_article_i
 from .sources import SUFFIXES, too_large
 
 TRASH = ".trash"
-_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,150}$")
+MAX_FILE_NAME = 151
+_SAFE_NAME = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._-]{{0,{MAX_FILE_NAME - 1}}}")
 
 
 def safe_filename(name: str) -> str:
     """The upload's own name, if it is a plain file name we can store as is.
 
     Anything with a directory part, a leading dot, ``..`` or odd characters is refused
-    rather than "cleaned": a silently renamed file would surprise the admin later.
+    rather than "cleaned": a silently renamed file would surprise the admin later. The
+    message says all of that, ASCII included: "letters" read as allowing ``ümlaut.txt``.
     """
     if name != Path(name).name or "/" in name or "\\" in name:
         raise ParseError(f"file name {name!r} must not contain a folder")
-    if not _SAFE_NAME.match(name) or ".." in name:
-        raise ParseError(f"file name {name!r} may only use letters, digits, '.', '_' and '-'")
+    if not _SAFE_NAME.fullmatch(name) or ".." in name:
+        raise ParseError(
+            f"file name {name!r} may only use ASCII letters (a-z, A-Z), digits, '.', '_' and '-', "
+            f"start with a letter or digit, hold no '..' and be at most {MAX_FILE_NAME} characters long"
+        )
     if Path(name).suffix.lower() not in SUFFIXES:
         raise ParseError(f"{name!r} is not a .txt, .md or .jsonl file")
     return name

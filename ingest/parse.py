@@ -17,9 +17,12 @@ from .article import Article, Paragraph, ParseError
 
 # ` date 2023-09 ZIOLKOWSKI (dpa-AFX) - text…` — the dpa-AFX export's first line. The
 # dateline and agency are looked for on that line only, and only where they are short:
-# a later "Scholz (SPD) - der …" is body text, not the article's source.
+# a later "Scholz (SPD) - der …" is body text, not the article's source. The keyword and
+# a word with a digit make the line a date line whatever that word is, so a date that
+# cannot be read (``date 20xx-01``, ``date 14.09.2023``) is refused by ``_check_date``
+# rather than left in the title of an undated article.
 _NATIVE_HEAD = re.compile(
-    r"^\s*date\s+(?P<date>\d{4}-\d{2}(?:-\d{2})?)\s+"
+    r"^\s*date[^\S\n]+(?P<date>\S*\d\S*)(?:\s+|$)"
     r"(?:(?P<dateline>[^\n]{0,80}?)\s*\((?P<agency>[^()\n]{1,40})\)\s*[-–—]\s*)?(?P<rest>.*)$",
     re.DOTALL,
 )
@@ -104,7 +107,7 @@ def parse_native(text: str, article_id: str) -> Article:
     m = _NATIVE_HEAD.match(text)
     if m:
         meta = {
-            "date": _check_date(m["date"], line=1),
+            "date": _check_date(m["date"], line=text.count("\n", 0, m.start("date")) + 1),
             "dateline": (m["dateline"] or "").strip(),
             "agency": (m["agency"] or "").strip(),
         }
@@ -287,11 +290,16 @@ def parse_jsonl(text: str) -> tuple[list[Article], list[ParseError]]:
     return articles, errors
 
 
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,199}$")
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._\-]{0,199}")
 
 
 def validate_article_id(article_id: str, line: int | None = None) -> str:
-    """Ids appear in citation ids (``id#n``) and Chroma ids, so keep them plain."""
-    if not _ID.match(article_id):
-        raise ParseError(f"article id {article_id!r} must be 1-200 letters, digits, '.', '_' or '-'", line=line)
+    """Ids appear in citation ids (``id#n``) and Chroma ids, so keep them plain. The
+    message names the ASCII range: "letters" read as allowing ``ümlaut``, which is refused."""
+    if not _ID.fullmatch(article_id):
+        raise ParseError(
+            f"article id {article_id!r} must be 1-200 ASCII letters (a-z, A-Z), digits, '.', '_' or '-', "
+            "starting with a letter or digit",
+            line=line,
+        )
     return article_id

@@ -5,7 +5,8 @@ import json
 import pytest
 
 from ingest.article import ParseError
-from ingest.parse import is_heading, parse_json_record, parse_jsonl, parse_markdown, parse_native
+from ingest.parse import is_heading, parse_json_record, parse_jsonl, parse_markdown, parse_native, validate_article_id
+from ingest.sources import parse_file
 from vectorstore.text import split_sentences
 
 from .conftest import SEED, XQUAD, needs_seed, needs_xquad
@@ -120,6 +121,38 @@ def test_a_date_that_is_no_day_of_the_calendar_is_refused_in_every_format(date):
     assert parse_native("date 2024-02-29 BERLIN (dpa) - Die Koalition streitet.", "n2").date == "2024-02-29"
 
 
+@pytest.mark.parametrize("date", ["20xx-01", "2023-9", "14.09.2023", "2023-09-14T10:00", "2023-09,"])
+def test_a_date_line_whose_date_cannot_be_read_is_refused_with_its_file_and_line(tmp_path, date):
+    """``date 20xx-01 …`` was no date line to the parser: the article came out undated,
+    titled "date 20xx-01 BERLIN", and fell out of every period filter unnoticed."""
+    path = tmp_path / "bad-date.txt"
+    path.write_text(f"\ndate {date} BERLIN (dpa) - Die Koalition streitet.\n\nZweiter Absatz.", encoding="utf-8")
+    articles, failures = parse_file(path)
+    assert articles == [] and [(f.path, f.line) for f in failures] == [(str(path), 2)]
+    assert f"bad-date.txt:2: date {date!r} is not YYYY-MM or YYYY-MM-DD" in str(failures[0])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Date 2024: die besten Apps für Singles\n\nDas Jahr beginnt mit neuen Apps.",
+        "Datum 2024-01-05 war der Stichtag. Danach ging es schnell.",
+        "date night in Berlin: 3 Restaurants im Test.\n\nDer erste Abend.",
+    ],
+)
+def test_text_that_merely_opens_with_a_date_word_is_no_date_line(text):
+    a = parse_native(text, "x")
+    assert a.date == "" and a.paragraphs[0].text == " ".join(text.split("\n\n")[0].split())
+
+
+def test_a_date_line_that_holds_only_its_date_keeps_it():
+    """The seed's own date line is read as before by ``test_seed_article_parses_exactly``."""
+    a = parse_native("date 2023-09\n\nNur ein Absatz.", "x")
+    assert (a.date, [p.text for p in a.paragraphs]) == ("2023-09", ["Nur ein Absatz."])
+    with pytest.raises(ParseError, match="no text"):
+        parse_native("date 2023-09\n", "x")
+
+
 def test_jsonl_paragraph_list_and_bad_lines():
     text = "\n".join(
         [
@@ -138,6 +171,15 @@ def test_jsonl_paragraph_list_and_bad_lines():
 def test_jsonl_rejects_ids_that_would_break_citation_ids():
     with pytest.raises(ParseError, match="article id"):
         parse_json_record({"id": "../etc#1", "text": "x"}, line=4)
+
+
+@pytest.mark.parametrize("article_id", ["ümlaut", "Straße-2024", "abc\n"])
+def test_an_article_id_beyond_ascii_is_refused_by_a_message_that_says_ascii(article_id):
+    """The message said "letters", and ü is a letter; a trailing newline passed the check."""
+    with pytest.raises(ParseError, match=r"1-200 ASCII letters \(a-z, A-Z\), digits") as refused:
+        validate_article_id(article_id, line=3)
+    assert refused.value.line == 3
+    assert validate_article_id("Strasse-2024_v1.2") == "Strasse-2024_v1.2"
 
 
 @needs_xquad

@@ -39,6 +39,13 @@ from absatz.question_types import Expected, expected, spans
         ("Wie begründet Microsoft den neuen Hinweis?", Expected.REASON),
         ("How does Microsoft justify the new notice?", Expected.REASON),
         ("Mit welchem Argument lehnt Wolff das ab?", Expected.REASON),
+        # only a "when" that asks asks for a date: after a "when" clause, the question word
+        # that follows its comma decides
+        ("When did the museum in Leipzig reopen?", Expected.DATE),
+        ("When is the Bremen Tatort 'Wer Wind erntet, sät Sturm' on TV?", Expected.DATE),
+        ("When will the new rule, which the council passed on Thursday, apply?", Expected.DATE),
+        ("When exactly, according to the club, did Petersen score?", Expected.DATE),
+        ("When the war in Ukraine began, who was chancellor?", Expected.PERSON),
     ],
 )
 def test_what_a_question_asks_for(question, kind):
@@ -49,6 +56,35 @@ def test_the_question_word_that_comes_first_decides():
     # "when" joins a clause here; the question asks for a person.
     assert expected("Who becomes interior minister when Mikl-Leitner moves to Lower Austria?") is Expected.PERSON
     assert expected("Wie viele Menschen starben wo?") is Expected.NUMBER
+
+
+@pytest.mark.parametrize(
+    "sentence, german, english",
+    [
+        (
+            "Matchwinner war der 19 Jahre alte Stürmer Jonas Petersen, der in der Verlängerung zwei Tore erzielte.",
+            "Wie viele Tore erzielte Jonas Petersen?",
+            "How many goals did Jonas Petersen score?",
+        ),
+        (
+            "Als die Broncos den Pass abfingen, blieben noch 17 Sekunden auf der Uhr.",
+            "Als die Broncos den Pass abfingen, wie viele Sekunden blieben noch?",
+            "When the Broncos intercepted the pass, how many seconds were left?",
+        ),
+        (
+            "Der Eintritt kostet zwölf Euro, für Schüler und Studierende ist er frei.",
+            "Als das Museum wieder öffnete, wie viel kostete der Eintritt?",
+            "When the museum reopened, how much did admission cost?",
+        ),
+    ],
+)
+def test_an_english_how_many_question_marks_the_number_its_german_one_marks(sentence, german, english):
+    """English opens a clause with "when" where German says "als": "When the Broncos
+    intercepted the pass, how many …" was read as asking for a date, and its answer had
+    no number to show in bold."""
+    assert expected(german) is expected(english) is Expected.NUMBER
+    marked = [s.text for s in spans(sentence, expected(german), german)]
+    assert marked and [s.text for s in spans(sentence, expected(english), english)] == marked
 
 
 SENTENCE = (

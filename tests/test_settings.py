@@ -149,9 +149,11 @@ def test_a_user_the_system_cannot_name_is_unknown(monkeypatch):
     assert cli_actor() == "cli:unknown"
 
 
-@pytest.mark.parametrize("collection", ["ab", "a/b", "x..y", "-absatz", "a" * 45])
+@pytest.mark.parametrize("collection", ["ab", "a/b", "x..y", "-absatz", "a" * 45, "nachrichten-ü"])
 def test_a_collection_name_chroma_cannot_take_names_the_variable(capsys, monkeypatch, tmp_path, collection):
-    """Chroma's own validation error surfaced as "the store at …/ab failed: Expected collection name …"."""
+    """Chroma's own validation error surfaced as "the store at …/ab failed: Expected collection name …";
+    and "letters" read as allowing the "ü" that is refused."""
     monkeypatch.setenv("CHROMA_COLLECTION", collection)
     code, _, err = run_cli(capsys, "stats", "--chroma-path", str(tmp_path / "chroma"))
-    assert code == 2 and f"CHROMA_COLLECTION={collection!r} must be 3 to 44 letters" in one_error_line(err)
+    wanted = f"CHROMA_COLLECTION={collection!r} must be 3 to 44 ASCII letters (a-z, A-Z), digits,"
+    assert code == 2 and wanted in one_error_line(err)

@@ -121,7 +121,8 @@ class StoreSettings:
         """These settings, if chromadb can use them; else a :class:`SettingsError` naming
         the value by ``names`` (field → variable or keyword). chromadb would append the
         port to a ``host:port`` or a bare IPv6 address and fail with a traceback, and an
-        empty collection name points at the store folder itself."""
+        empty collection name points at the store folder itself. A collection name's
+        rule is spelled out, ASCII included: "letters" read as allowing ``nachrichten-ü``."""
         host = self.chroma_host
         if host and not host.lower().startswith(("http://", "https://", "[")):  # a URL is chromadb's to read
             if _is_ip(host) and ":" in host:
@@ -137,8 +138,8 @@ class StoreSettings:
             raise SettingsError(f"{names['collection']}={self.collection!r} names no collection (e.g. absatz)")
         if not _COLLECTION.fullmatch(self.collection) or ".." in self.collection:
             raise SettingsError(
-                f"{names['collection']}={self.collection!r} must be 3 to {MAX_COLLECTION} letters, digits, '.', '_' "
-                "or '-', starting and ending with a letter or digit"
+                f"{names['collection']}={self.collection!r} must be 3 to {MAX_COLLECTION} ASCII letters (a-z, A-Z), "
+                "digits, '.', '_' or '-', starting and ending with a letter or digit, with no '..'"
             )
         return self
 

@@ -160,6 +160,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         print(summary)
         for failure in report.failed:
             print(f"  failed: {failure}", file=sys.stderr)
+        for warning in report.warnings:
+            print(f"  warning: {warning}", file=sys.stderr)
     return 1 if report.failed else 0
 
 

@@ -432,6 +432,8 @@ class LiveService:
                 continue
             finally:
                 self.ingesting = None
+            for warning in report.warnings:
+                log.warning("live ingest: %s", warning)
             try:
                 batch = await asyncio.to_thread(self.describe, report, actor, action)
             except Exception:

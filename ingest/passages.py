@@ -84,7 +84,9 @@ def units_for(article: Article, ahash: str | None = None) -> list[Unit]:
     for p in article.paragraphs:
         ctx = context(article, p)
         sentences = split_sentences(p.text) or [p.text]
-        for i, text in enumerate(windows(sentences)):
+        # A window that repeats one before it is indexed once: copies would fill the
+        # passage pool of every question they are near, crowding out other paragraphs.
+        for i, text in enumerate(dict.fromkeys(windows(sentences))):
             embed = f"{ctx}\n{text}" if ctx else text
             units.append(Unit("passage", article.id, p.n, i, text, embed, p.heading, ahash, _hash(embed)))
         for i, text in enumerate(sentences):

@@ -21,10 +21,12 @@ import numpy as np
 from vectorstore.chroma import Chroma
 from vectorstore.embeddings import VectorEmbeddings
 from vectorstore.errors import AbsatzError
+from vectorstore.evidence import threshold_rise
 from vectorstore.generations import Generations
 from vectorstore.memory import release_freed_memory
 from vectorstore.publish import announce, prune, switch
 from vectorstore.records import ArticleRecord, Unit
+from vectorstore.search import Calibration
 from vectorstore.writer import Writer
 
 from .article import Article
@@ -46,6 +48,9 @@ class IngestReport:
     paragraphs_embedded: int = 0
     units_embedded: int = 0
     seconds: float = 0.0
+    # What an admin should look at though nothing failed: the abstention threshold rose
+    # a lot (:class:`vectorstore.evidence.ThresholdRise`).
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -61,6 +66,7 @@ class IngestReport:
             "paragraphs_embedded": self.paragraphs_embedded,
             "units_embedded": self.units_embedded,
             "seconds": round(self.seconds, 3),
+            "warnings": self.warnings,
         }
 
 
@@ -140,7 +146,8 @@ def apply(
     report = _sync(writer, embedder, articles, _manifest(writer, articles, roots), roots, failed, progress)
     # Commits that an interrupted run made but never announced count as changes too.
     if report.changed or not pointer.last_ingest or writer.committed_since(pointer.last_ingest):
-        announce(writer, embedder, report_summary(report))
+        calibrated = announce(writer, embedder, report_summary(report))
+        report.warnings = warnings_of(pointer.abstain_threshold, calibrated, report)
     prune(writer, [*report.added, *report.updated, *report.removed])
     report.seconds = time.perf_counter() - start
     return report
@@ -187,11 +194,12 @@ def rebuild(
         raise RebuildRefused(failed)
     start = time.perf_counter()
     generations = Generations(chroma)
+    before = generations.read().abstain_threshold
     for leftover in generations.stale():  # from a rebuild or import that was killed
         generations.drop(leftover)
     writer = Writer(chroma, generations.create(generations.new_generation()))
     report = _sync(writer, embedder, articles, {}, (), failed, progress)
-    switch(writer, embedder, report_summary(report))
+    report.warnings = warnings_of(before, switch(writer, embedder, report_summary(report)), report)
     report.seconds = time.perf_counter() - start
     return report
 
@@ -269,6 +277,13 @@ def _sync(
         writer.delete_article(article_id)
         report.removed.append(article_id)
     return report
+
+
+def warnings_of(before: float | None, calibrated: Calibration, report: IngestReport) -> list[str]:
+    rise = threshold_rise(
+        before, calibrated.threshold, calibrated.articles, calibrated.nearest, [*report.added, *report.updated]
+    )
+    return [str(rise)] if rise else []
 
 
 def report_summary(report: IngestReport) -> str:

@@ -28,6 +28,7 @@ from vectorstore.writer import Writer
 
 from .conftest import CORPUS, settings_for
 from .simcord_helpers import bot_with, dispatch_unsettled, reply_of
+from .test_ingest import ACCOUNTS
 
 # Every test here may run an ingest in a child process (seconds, more on a loaded
 # machine): simcord waits this long for the bot to settle before it calls it stuck.
@@ -141,6 +142,17 @@ async def test_reingest_shows_progress_and_summary_then_answers_the_new_article(
     answer = await reader.slash(channel, "ask", question="Wie viele Haushalte versorgt die Solaranlage in Rostock?")
     assert "900 Haushalte" in reply_of(answer).embeds[0].description
     assert ("admin", "reingest") in [(a, b) for a, b, _ in audit(simcord_bot)]
+
+
+async def test_reingest_names_an_article_that_everything_resembles(server, simcord_bot):
+    """A file that is not prose raises the abstention threshold for every question; the
+    admin who ingested it is told which article it is."""
+    env, guild, channel, admin, reader = server
+    (simcord_bot.settings.ingest.corpus_dir / "konten.txt").write_text(ACCOUNTS, encoding="utf-8")
+    result = await admin.slash(channel, "reingest")
+    *_, (_, final) = message_edits(env, result.response.message.id)
+    assert final.startswith("✅") and "1 added" in final and "⚠ the abstention threshold rose from " in final
+    assert "konten is the nearest match to " in final
 
 
 async def test_a_reingest_longer_than_the_interactions_fifteen_minutes_still_shows_its_summary(server, simcord_bot):

@@ -420,8 +420,10 @@ def test_ingest_json_summary_fields(tmp_path, store_settings, capsys):
         "paragraphs_embedded",
         "units_embedded",
         "seconds",
+        "warnings",
     }
     assert summary["added"] == 1 and summary["paragraphs_embedded"] == 11 and summary["failed"] == []
+    assert summary["warnings"] == []
 
 
 def test_replaced_versions_within_one_second_are_all_kept(tmp_path):
@@ -429,3 +431,38 @@ def test_replaced_versions_within_one_second_are_all_kept(tmp_path):
 
     kept = [trash_replaced(tmp_path, "news.jsonl", f"version {n}\n".encode()) for n in range(3)]
     assert sorted(p.read_text(encoding="utf-8") for p in kept) == [f"version {n}\n" for n in range(3)]
+
+
+ACCOUNTS = "".join(
+    f"{user}:x:{uid}:{uid}:{user}:/var/{user}:/usr/sbin/nologin\n"
+    for uid, user in enumerate(
+        ["root", "daemon", "bin", "sys", "games", "man", "lp", "mail", "news", "proxy", "backup"]
+    )
+)
+
+
+def test_a_repeated_sentence_or_a_text_like_everything_does_not_silently_sink_answers(
+    tmp_path, corpus_dir, store_settings, embedder, capsys
+):
+    """One sentence repeated a thousand times had filled the background of every question
+    near it, so the sample's questions were refused; it now counts once. A file that is
+    not prose (/etc/passwd) raises the abstention threshold: the admin is told, and which
+    file it is likely to be."""
+    from absatz.answer import answer
+    from vectorstore.search import Searcher
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(corpus_dir, corpus)
+    store = Chroma(store_settings)
+    assert ingest_paths(store, embedder, [corpus]).warnings == []
+    sentence = "Die Bahn hat die Strecke zwischen den beiden Städten wieder freigegeben. "
+    write(corpus, "wiederholt.txt", "Wiederholung\n\n" + sentence * 1200 + "\n")
+    assert ingest_paths(store, embedder, [corpus]).warnings == []
+    if SEED.exists():
+        a = answer(Searcher.open(store_settings, embedder), "Wie weit flogen die Raketen?")
+        assert not a.abstained and "650 Kilometer" in a.answer
+    write(corpus, "konten.txt", ACCOUNTS)
+    code, out, err = run_cli(capsys, "ingest", str(corpus), "--chroma-path", str(store_settings.chroma_path))
+    assert code == 0 and out.startswith("1 added")
+    assert "warning: the abstention threshold rose from " in err
+    assert "konten is the nearest match to " in err

@@ -12,7 +12,9 @@ unanswerable ones (2.5 refused only 88.9 %; 3.0 answered only 94.0 % in English)
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -107,6 +109,53 @@ def article_gap(passage_sims: Sequence[float], passage_articles: Sequence[int], 
     if len(ranked) < 2:
         return 0.0
     return float(ranked[0] - np.mean(ranked[1 : 1 + others]))
+
+
+# An ingest that raises the abstention threshold by this factor or more is reported:
+# questions answered before may now be refused. Adding news barely moves it (the seed
+# beside the 8 sample articles: 0.144 → 0.127); 11 lines of /etc/passwd beside them
+# raised it to 0.209, and the whole /etc/passwd beside sample and seed to 0.222. Which
+# article the off-topic probes find nearest cannot tell such a file from news on its
+# own: among the 8 sample articles the beetle story is nearest to 20 of the 44.
+THRESHOLD_RISE = 1.3
+# Below this many articles, one more moves the threshold a lot by itself.
+RISE_MIN_ARTICLES = 5
+
+
+@dataclass(frozen=True)
+class ThresholdRise:
+    """An ingest raised the abstention threshold, so questions the corpus answered before
+    may now be refused; ``suspect`` is the changed article the probes find nearest most
+    often (a text that resembles everything: not prose), if any of them does."""
+
+    before: float
+    after: float
+    suspect: tuple[str, int] | None  # (article id, how many probes find it nearest)
+
+    def __str__(self) -> str:
+        text = (
+            f"the abstention threshold rose from {self.before:.3f} to {self.after:.3f}: questions answered "
+            "before may now be refused"
+        )
+        if self.suspect:
+            article_id, probes = self.suspect
+            text += (
+                f". Of the articles this ingest changed, {article_id} is the nearest match to {probes} of "
+                f"{len(PROBES)} off-topic test questions; a text that resembles everything, such as one that is "
+                "not prose, does this. Check its file"
+            )
+        return text
+
+
+def threshold_rise(
+    before: float | None, after: float, articles: int, nearest: Sequence[str], changed: Iterable[str]
+) -> ThresholdRise | None:
+    """What an ingest that changed the ``changed`` articles did to the threshold, when it
+    rose enough to tell the admin (``nearest``: each probe's nearest article)."""
+    if before is None or before <= 0 or articles < RISE_MIN_ARTICLES or after < THRESHOLD_RISE * before:
+        return None
+    counts = Counter(a for a in nearest if a in set(changed))
+    return ThresholdRise(before, after, counts.most_common(1)[0] if counts else None)
 
 
 def threshold_from(probe_margins: Sequence[float]) -> float:

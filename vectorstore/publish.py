@@ -18,13 +18,13 @@ from .embeddings import VectorEmbeddings
 from .errors import StoreWriteError
 from .generations import Generations, new_version
 from .readindex import ReadIndex, index_dir, schedule_merge, sync
-from .search import calibrate
+from .search import Calibration, calibration
 from .writer import Writer
 
 
-def publish(writer: Writer, embedder: VectorEmbeddings) -> tuple[str, float]:
+def publish(writer: Writer, embedder: VectorEmbeddings) -> tuple[str, Calibration]:
     """Bring the read index to what ``writer``'s generation has committed and calibrate it:
-    the new corpus version and its abstention threshold, for the caller to announce."""
+    the new corpus version and its calibration, for the caller to announce."""
     directory = index_dir(writer.chroma.settings)
     version = new_version()
     try:
@@ -35,22 +35,25 @@ def publish(writer: Writer, embedder: VectorEmbeddings) -> tuple[str, float]:
             f"{exc.strerror or exc}); is the disk full or read-only? Nothing committed was lost: the previous "
             "index still serves."
         ) from None
-    threshold = calibrate(ReadIndex.open(directory, manifest), embedder)
-    return version, threshold
+    return version, calibration(ReadIndex.open(directory, manifest), embedder)
 
 
-def announce(writer: Writer, embedder: VectorEmbeddings, summary: str) -> None:
+def announce(writer: Writer, embedder: VectorEmbeddings, summary: str) -> Calibration:
     """Publish the committed state of the live generation and announce it."""
-    version, threshold = publish(writer, embedder)
-    Generations(writer.chroma).bump_version(summary, version, threshold)
+    version, calibrated = publish(writer, embedder)
+    Generations(writer.chroma).bump_version(summary, version, calibrated.threshold)
     schedule_merge(index_dir(writer.chroma.settings))
+    return calibrated
 
 
-def switch(writer: Writer, embedder: VectorEmbeddings, summary: str) -> None:
+def switch(writer: Writer, embedder: VectorEmbeddings, summary: str) -> Calibration:
     """Publish a fully written new generation and make it the live one (rebuild, import)."""
-    version, threshold = publish(writer, embedder)
-    Generations(writer.chroma).switch_to(writer.generation, embedder.name, embedder.dim, summary, version, threshold)
+    version, calibrated = publish(writer, embedder)
+    Generations(writer.chroma).switch_to(
+        writer.generation, embedder.name, embedder.dim, summary, version, calibrated.threshold
+    )
     schedule_merge(index_dir(writer.chroma.settings))
+    return calibrated
 
 
 def prune(writer: Writer, touched: Iterable[str]) -> None:

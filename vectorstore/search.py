@@ -147,11 +147,11 @@ class SentenceScores:
     best: dict[int, float]  # paragraph row → its best sentence's similarity
 
     def pool(self) -> list[float]:
-        """The ``SENTENCE_POOL`` best similarities, best first: the evidence's background."""
-        n = min(SENTENCE_POOL, len(self.sims))
-        if not n:
-            return []
-        best: list[float] = np.sort(np.partition(self.sims, len(self.sims) - n)[len(self.sims) - n :])[::-1].tolist()
+        """The ``SENTENCE_POOL`` best distinct similarities, best first: the evidence's
+        background. Copies of one sentence (an article that repeats it a thousand times)
+        count once, or they would fill the background and sink every margin near them."""
+        distinct = np.unique(self.sims)  # ascending
+        best: list[float] = distinct[::-1][:SENTENCE_POOL].tolist()
         return best
 
     def matches(self, vec: VectorIndex, para: int) -> list[SentenceMatch]:
@@ -292,8 +292,16 @@ def rank(
     return SearchResult(query, hits, qvec, coverage, evidence, threshold, index, background, order_vector=order)
 
 
-def calibrate(index: ReadIndex, embedder: VectorEmbeddings) -> float:
-    """The abstention threshold for this index and embedder, from the off-topic probes.
+@dataclass(frozen=True)
+class Calibration:
+    threshold: float
+    articles: int
+    nearest: list[str]  # each probe's nearest article: what raised the threshold, if one did
+
+
+def calibration(index: ReadIndex, embedder: VectorEmbeddings) -> Calibration:
+    """The abstention threshold for this index and embedder, from the off-topic probes,
+    and the article each probe finds nearest.
 
     Every ingest runs this before it announces, so it must stay short on a busy host. The
     probes are embedded in one call, then ranked with faiss on one thread: OpenMP threads
@@ -303,7 +311,14 @@ def calibrate(index: ReadIndex, embedder: VectorEmbeddings) -> float:
 
     vectors = embedder.embed_questions(list(PROBES))
     with threadpool_limits(1, user_api="openmp"):
-        return threshold_from([rank(index, q, v).evidence for q, v in zip(PROBES, vectors, strict=True)])
+        ranked = [rank(index, q, v, k=1) for q, v in zip(PROBES, vectors, strict=True)]
+    nearest = [r.hits[0].article_id for r in ranked if r.hits]
+    return Calibration(threshold_from([r.evidence for r in ranked]), len(index.vectors.article_ids), nearest)
+
+
+def calibrate(index: ReadIndex, embedder: VectorEmbeddings) -> float:
+    """The abstention threshold alone (:func:`calibration`)."""
+    return calibration(index, embedder).threshold
 
 
 class Searcher:

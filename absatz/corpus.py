@@ -306,5 +306,4 @@ def _export_embedder(path: Path, name: str, device: str) -> VectorEmbeddings:
     try:
         return load_embedder(name, device)
     except EmbedderError as exc:
-        reason = str(exc).removeprefix(f"cannot load EMBEDDING_MODEL={name!r}: ")
-        raise EmbedderError(f"{path}: the export's embedder {name!r} cannot be loaded here: {reason}") from None
+        raise EmbedderError(f"{path}: the export's embedder {name!r} cannot be loaded here: {exc.reason}") from None

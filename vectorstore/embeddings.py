@@ -97,9 +97,8 @@ class SentenceTransformerEmbeddings(VectorEmbeddings):
         try:
             from sentence_transformers import SentenceTransformer
         except ImportError:  # pragma: no cover - depends on the install
-            raise EmbedderError(
-                f"EMBEDDING_MODEL={model!r} needs sentence-transformers: pip install sentence-transformers"
-            ) from None
+            reason = "needs sentence-transformers: pip install sentence-transformers"
+            raise EmbedderError(f"EMBEDDING_MODEL={model!r} {reason}", reason) from None
         if device == "auto":
             import torch
 
@@ -107,7 +106,7 @@ class SentenceTransformerEmbeddings(VectorEmbeddings):
         try:
             self._model = SentenceTransformer(model, device=device)
         except Exception as exc:  # the library raises many kinds for a bad name
-            raise EmbedderError(f"cannot load EMBEDDING_MODEL={model!r}: {exc}") from None
+            raise EmbedderError(f"cannot load EMBEDDING_MODEL={model!r}: {exc}", str(exc)) from None
         self.name = model
         encoder = self._model
         dimension = getattr(encoder, "get_embedding_dimension", None) or encoder.get_sentence_embedding_dimension

@@ -68,7 +68,12 @@ class IngestCrashed(StoreError):
 
 
 class EmbedderError(AbsatzError):
-    """The embedding model cannot be loaded."""
+    """The embedding model cannot be loaded. ``reason`` says why without naming where
+    the model's name came from (``EMBEDDING_MODEL``, or an export being imported)."""
+
+    def __init__(self, message: str, reason: str = ""):
+        super().__init__(message, reason=reason or message)
+        self.reason = reason or message
 
 
 class UnknownCitation(AbsatzError):

@@ -147,6 +147,17 @@ def test_latest_questions_rank_newer_reports_first(story):
     assert story_dates[0] == "2024-09"
 
 
+@pytest.mark.parametrize(
+    "question",
+    ["Ist die Lindenbrücke derzeit gesperrt?", "Ist die Lindenbrücke in Magdeburg aktuell gesperrt?"],
+)
+def test_a_question_about_the_current_state_cites_the_newest_report(story, question):
+    """The May report echoes "gesperrt" and ranked far ahead of September's "wieder
+    freigegeben" (fused 0.91 against 0.64), so the bot said the bridge stays closed."""
+    a = answer(story, question)
+    assert a.citations[0].article_id == SEP and "freigegeben" in a.answer
+
+
 def test_ordinary_questions_are_not_reordered_by_date(story):
     assert not asks_for_latest("Wann wurde die Lindenbrücke wegen Rissen gesperrt?")
     hits = story.search("Wann wurde die Lindenbrücke wegen Rissen gesperrt?", k=5).hits

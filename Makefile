@@ -35,11 +35,13 @@ test: setup-test
 	$(MAKE) smoke-wheel
 
 # The linters pyproject.toml configures: ruff (lint and format) over the repository, mypy over the packages
-# (strict for absatz, ingest and vectorstore; the defaults for bot).
+# (strict for absatz, ingest and vectorstore; the defaults for bot) and, on its own line, over the bench
+# scripts (top-level modules: bench/ingest.py would clash with the ingest package in one run).
 lint: setup-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy absatz ingest vectorstore bot
+	$(VENV)/bin/mypy bench
 
 # What a deployment installs: build the wheel, install it (and simcord) into a fresh
 # virtual environment, and run tests/smoke_installed.py there from a temporary folder

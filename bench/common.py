@@ -18,7 +18,7 @@ sys.path.insert(0, str(ROOT))
 DATA = ROOT.parent / "shared" / "data"
 
 
-def spawn(script: str, args: list[str], env: dict[str, str] | None = None) -> subprocess.Popen:
+def spawn(script: str, args: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     """``script`` again in a fresh process, with pipes: what a bench measures in a process
     of its own (a reader's memory, a cold start) must not share this one's."""
     return subprocess.Popen(

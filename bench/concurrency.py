@@ -40,7 +40,7 @@ QUESTIONS = [
 class SlowCallbacks(logging.Handler):
     """Collects the durations asyncio's debug mode reports for slow callbacks."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__()
         self.durations: list[float] = []
 

@@ -22,9 +22,13 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from common import DATA, read_jsonl, require
+
+if TYPE_CHECKING:
+    from vectorstore.records import ArticleRecord, StoredUnit
 
 NOISE = 0.01
 
@@ -78,8 +82,8 @@ def extract(news_stores: list[Path], xquad_stores: list[Path], out: Path, news_q
 
     questions = read_jsonl(require(DATA / "xquad-de" / "questions.jsonl"))
     check_stores([*news_stores, *xquad_stores])
-    arts: list[tuple[object, bool]] = []
-    units: dict[str, list] = {"passages": [], "sentences": []}
+    arts: list[tuple[ArticleRecord, bool]] = []
+    units: dict[str, list[StoredUnit]] = {"passages": [], "sentences": []}
     embedder_name = ""
     seen: set[str] = set()
     for path, is_xquad in [(p, False) for p in news_stores] + [(p, True) for p in xquad_stores]:
@@ -96,11 +100,11 @@ def extract(news_stores: list[Path], xquad_stores: list[Path], out: Path, news_q
     arow = {r.article_id: i for i, (r, _) in enumerate(arts)}
     paras = sorted({(arow[u.article_id], u.paragraph) for kind in units for u in units[kind]})
     prow = {k: i for i, k in enumerate(paras)}
-    heading = {}
+    heading: dict[tuple[int, int], str] = {}
     for kind in units:
         for u in units[kind]:
             heading.setdefault((arow[u.article_id], u.paragraph), u.heading)
-    cols = {}
+    cols: dict[str, Any] = {}  # Source's passage and sentence columns: arrays, and lists of texts
     for kind, key in (("passages", "p"), ("sentences", "s")):
         rows = sorted(units[kind], key=lambda u: (prow[(arow[u.article_id], u.paragraph)], u.index))
         cols[f"{key}_para"] = np.asarray([prow[(arow[u.article_id], u.paragraph)] for u in rows], np.int32)

@@ -29,6 +29,7 @@ import argparse
 import datetime as dt
 import pickle
 import statistics
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -106,6 +107,11 @@ def _normalised(text: str) -> str:
     return " ".join(text.split())
 
 
+def _cached_idf(terms: dict[str, float]) -> Callable[[str], float]:
+    """The idf a cached question's terms had when it was searched (0 for any other term)."""
+    return lambda t: terms.get(t, 0.0)
+
+
 def cache_of(name: str, workdir: Path) -> Path:
     """Where :func:`examples` keeps a set's search results."""
     return workdir / f"{name}.pickle"
@@ -137,7 +143,7 @@ def examples(name: str, workdir: Path, embedder) -> list[Example]:
         cache.write_bytes(pickle.dumps(searched))
     out = []
     for q, language, text, qvec, terms, answered, sentences in searched:
-        question = Question.of(text, qvec, lambda t, terms=terms: terms.get(t, 0.0))
+        question = Question.of(text, qvec, _cached_idf(terms))
         answers = [_normalised(a) for a in q.get("answers", [])]
         labels = np.asarray([any(a in _normalised(s) for a in answers) for s, _ in sentences], dtype=float)
         out.append(

@@ -151,9 +151,9 @@ class Served:
             self.ingest_started.append(time.perf_counter())
             return real_ingest(*args, **kwargs)
 
-        core.ingest = ingest
+        core.ingest = ingest  # type: ignore[method-assign]  # a wrapper with the same signature, timing each call
         self.stop = asyncio.Event()
-        self.task: asyncio.Task | None = None
+        self.task: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> Served:
         await self.live.__aenter__()
@@ -163,7 +163,8 @@ class Served:
             self.reports.append((time.perf_counter(), report))
             await real_report(report)
 
-        self.live._on_report = on_report  # what the poller loop calls (bound when run() starts)
+        # What the poller loop calls (bound when run() starts); a wrapper with the same signature.
+        self.live._on_report = on_report  # type: ignore[method-assign]
         ready = asyncio.Event()
         self.task = asyncio.create_task(self.live.run(self.stop, ready))
         await asyncio.wait_for(ready.wait(), 60)
@@ -171,6 +172,7 @@ class Served:
 
     async def __aexit__(self, *exc) -> None:
         self.stop.set()
+        assert self.task is not None  # started by __aenter__
         await asyncio.wait_for(self.task, 300)
         await self.live.__aexit__(*exc)
         self.live.close()
@@ -335,10 +337,10 @@ async def polling_cost(n_feeds: int, polls: int, workdir: Path) -> tuple[list[li
             # the feeds' items were all ingested before: seen, with their hashes
             for f in range(n_feeds):
                 url = f"{base}/f{f}.xml"
-                registry.add(url, interval_s=60)
+                feed = registry.add(url, interval_s=60)
                 result = await fetcher.fetch(url)
                 for item in parse_feed(result.content, url, now=_now(clock)).items:
-                    registry.mark_seen(registry.get(url).url, item.url, item.content_hash, "seen-before")
+                    registry.mark_seen(feed.url, item.url, item.content_hash, "seen-before")
             poller = Poller(registry, work / "corpus", fetcher, clock=clock)
             cost = []
             for label in ("200, same body (parsed, nothing new)", "304 Not Modified"):

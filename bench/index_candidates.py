@@ -37,6 +37,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 from common import machine, percentile, proc_status_mb, spawn, table
@@ -85,7 +86,8 @@ def corpus_files(src_path: Path, size: int, folder: Path) -> dict:
         return json.loads(info_path.read_text())
     src = load(src_path)
     replica = Replica(src, size)
-    para_rows, gold_ids, rows, paras = [], {}, 0, 0
+    para_rows, rows, paras = [], 0, 0
+    gold_ids: dict[str, int] = {}
     with open(folder / "passages.f32", "wb") as f:
         for art in replica.articles():
             f.write(np.ascontiguousarray(art.p_vec, np.float32).tobytes())
@@ -155,7 +157,25 @@ class Int8Rescorer:
 
 
 # --- the candidates -------------------------------------------------------------------------
-# Each: build(corpus folder, rows, out folder) -> None; open(out, rows) -> search(q, k) -> rows.
+
+
+class Search(Protocol):
+    """An opened candidate: the ``k`` nearest rows of ``q``, best first (among ``allowed``)."""
+
+    def __call__(self, q: np.ndarray, k: int = ..., allowed: np.ndarray | None = ...) -> np.ndarray: ...
+
+
+class Candidate(Protocol):
+    """Built once from the corpus folder into ``out``, then opened by each reader."""
+
+    @property
+    def files(self) -> tuple[str, ...]:
+        """What it writes into ``out`` (its size on disk)."""
+        ...
+
+    def build(self, folder: Path, rows: int, out: Path) -> None: ...
+
+    def open(self, out: Path, rows: int) -> Search: ...
 
 
 class F32Scan:
@@ -167,7 +187,7 @@ class F32Scan:
         (out / "passages.f32").unlink(missing_ok=True)
         os.link(folder / "passages.f32", out / "passages.f32")
 
-    def open(self, out: Path, rows: int):
+    def open(self, out: Path, rows: int) -> Search:
         m = matrix(out, rows)
 
         def search(q, k=K, allowed=None):
@@ -196,7 +216,7 @@ class NumpyBinary:
                 f.write(np.packbits(block > mean, axis=1).tobytes())
         write_int8(folder, rows, out)
 
-    def open(self, out: Path, rows: int):
+    def open(self, out: Path, rows: int) -> Search:
         codes = np.memmap(out / "codes.u64", dtype=np.uint64, mode="r", shape=(rows, DIM // 64))
         mean = np.load(out / "mean.npy")
         rescore = Int8Rescorer(out, rows)
@@ -231,7 +251,7 @@ class FaissBinaryFlat(NumpyBinary):
         faiss.write_index_binary(index, str(out / "binary.faiss"))
         write_int8(folder, rows, out)
 
-    def open(self, out: Path, rows: int):
+    def open(self, out: Path, rows: int) -> Search:
         import faiss
 
         index = faiss.read_index_binary(str(out / "binary.faiss"), faiss.IO_FLAG_MMAP_IFC)
@@ -273,7 +293,7 @@ class FaissIVF:
         if self.shortlist:
             write_int8(folder, rows, out)
 
-    def open(self, out: Path, rows: int):
+    def open(self, out: Path, rows: int) -> Search:
         import faiss
 
         index = faiss.read_index(str(out / "ivf.faiss"), faiss.IO_FLAG_MMAP)
@@ -325,11 +345,12 @@ class USearchHNSW:
         if self.shortlist:
             write_int8(folder, rows, out)
 
-    def open(self, out: Path, rows: int):
+    def open(self, out: Path, rows: int) -> Search:
         from usearch.index import Index
 
-        index = Index.restore(str(out / "hnsw.usearch"), view=True)
-        index.expansion_search = self.ef
+        index = Index.restore(str(out / "hnsw.usearch"), view=True, expansion_search=self.ef)
+        if index is None:
+            sys.exit(f"{out / 'hnsw.usearch'}: no usearch index there")
         mean = np.load(out / "mean.npy")
         rescore = Int8Rescorer(out, rows) if self.shortlist else None
         n = self.shortlist or K
@@ -361,11 +382,11 @@ class ChromaHNSW:
         del col, client
         gc.collect()
 
-    def open(self, out: Path, rows: int):
+    def open(self, out: Path, rows: int) -> Search:
         import chromadb
 
         col = chromadb.PersistentClient(path=str(out / "chroma")).get_collection("passages", embedding_function=None)
-        col.query(query_embeddings=[np.zeros(DIM, np.float32) + 0.05], n_results=K, include=[])  # loads the graph
+        col.query(query_embeddings=np.full(DIM, 0.05, np.float32), n_results=K, include=[])  # loads the graph
 
         def search(q, k=K, allowed=None):
             got = col.query(query_embeddings=[q], n_results=k, include=[])["ids"][0]
@@ -375,7 +396,7 @@ class ChromaHNSW:
         return search
 
 
-def candidates() -> dict[str, tuple[str, object]]:
+def candidates() -> dict[str, tuple[str, Candidate]]:
     """name → (the build it searches: variants that differ only at search time share one, candidate)."""
     return {
         "f32-scan": ("f32", F32Scan()),
@@ -468,8 +489,9 @@ def run_query(name: str, folder: str, rows: str, out: str, queries: str, results
     sys.stdin.read()  # until the parent closes our stdin
 
 
-def child(args: list[str], wait: bool = False) -> tuple[subprocess.Popen, dict]:
+def child(args: list[str], wait: bool = False) -> tuple[subprocess.Popen[str], dict]:
     proc = spawn(__file__, args, THREADS_ENV if "--query" in args else None)
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None  # spawn opens all three
     line = proc.stdout.readline()
     if not line:
         proc.wait()
@@ -668,6 +690,7 @@ def main() -> None:
             )
             avail2 = mem_available_mb()
             for proc in (first, second):
+                assert proc.stdin is not None  # spawn opens it
                 proc.stdin.close()
                 proc.wait()
             top = np.load(res)
@@ -752,6 +775,7 @@ def main() -> None:
             first, r1 = child(["--bm25-query", str(out), str(qtexts)], wait=True)
             second, r2 = child(["--bm25-query", str(out), str(qtexts)], wait=True)
             for proc in (first, second):
+                assert proc.stdin is not None  # spawn opens it
                 proc.stdin.close()
                 proc.wait()
             bm25_rows.append(

@@ -41,6 +41,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import subprocess
 import sys
 import tempfile
 import time
@@ -52,6 +53,7 @@ from corpus_replica import Article, Replica, check_stores, extract, load
 
 from vectorstore.chroma import Chroma
 from vectorstore.generations import Generations
+from vectorstore.readindex import index_dir
 from vectorstore.records import ArticleMeta, ArticleRecord
 from vectorstore.settings import StoreSettings
 
@@ -165,9 +167,9 @@ def build_through_chroma(store: str) -> dict:
     embedder = load_embedder(StoreSettings().embedding_model)
     base = proc_status_mb("VmHWM")
     t = time.perf_counter()
-    version, threshold = publish(Writer.live(chroma), embedder)
+    version, calibrated = publish(Writer.live(chroma), embedder)
     seconds = time.perf_counter() - t
-    Generations(chroma).bump_version("replicated corpus", version, threshold)
+    Generations(chroma).bump_version("replicated corpus", version, calibrated.threshold)
     return {"build_s": seconds, "build_peak_mb": proc_status_mb("VmHWM"), "embedder_mb": base}
 
 
@@ -181,7 +183,7 @@ def build_direct(src_path: str, size: str, store: str, committed: str) -> dict:
 
     chroma = Chroma(StoreSettings(chroma_path=Path(store)))
     pointer = Generations(chroma).read()
-    directory = chroma.settings.read_index_dir
+    directory = index_dir(chroma.settings)
     src = load(Path(src_path))
     t = time.perf_counter()
     name = new_segment_name()
@@ -438,16 +440,17 @@ def fresh_ingest(store: str, path: str) -> dict:
 
 def freshness(store: Path, workdir: Path) -> dict:
     corpus = sorted((ROOT / "corpus").glob("*.txt"))
-    index_dir = StoreSettings(chroma_path=store).read_index_dir
+    directory = index_dir(StoreSettings(chroma_path=store))
     done = json.loads((workdir / "fresh-used.json").read_text()) if (workdir / "fresh-used.json").exists() else []
     path = next(p for p in corpus if p.stem not in done)
     (workdir / "fresh-used.json").write_text(json.dumps([*done, path.stem]))
     sentences = [s for s in path.read_text(encoding="utf-8").split(". ") if len(s.split()) >= 8]
     question = " ".join(sentences[len(sentences) // 2].split()[:14])
-    index_before = disk_mb(index_dir)
-    reader = child(["--fresh-reader", str(store), question, path.stem], wait=True)
+    index_before = disk_mb(directory)
+    reader, _ready = started(["--fresh-reader", str(store), question, path.stem])
     t0 = time.time()
     ingest = child(["--fresh-ingest", str(store), str(path)])
+    assert reader.stdout is not None and reader.stderr is not None  # spawn opens them
     line = reader.stdout.readline()
     reader.wait()
     if not line:
@@ -459,39 +462,44 @@ def freshness(store: Path, workdir: Path) -> dict:
         "answerable_s": seen["at"] - t0,
         **ingest,
         **{k: seen[k] for k in ("switch_ms", "segments", "opened", "base_reused", "hwm_mb")},
-        "index_growth_mb": disk_mb(index_dir) - index_before,
+        "index_growth_mb": disk_mb(directory) - index_before,
     }
 
 
 # --- processes --------------------------------------------------------------------------------
 
 
-def child(args: list[str], wait: bool = False):
-    """Run this script with ``args`` in a fresh process; its first line of output is JSON.
-    With ``wait``, return the process after that line (it keeps running)."""
+def child(args: list[str]) -> dict:
+    """Run this script with ``args`` in a fresh process to the end; its last line of output is JSON."""
     proc = spawn(__file__, args)
-    if wait:
-        line = proc.stdout.readline()
-        if not line:
-            proc.wait()
-            sys.exit(f"{args[0]} failed:\n{proc.stderr.read()[-3000:]}")
-        proc.first = json.loads(line)
-        return proc
     out, err = proc.communicate()
     if proc.returncode != 0:
         sys.exit(f"{args[0]} failed:\n{err[-3000:]}")
     return json.loads(out.strip().splitlines()[-1])
 
 
+def started(args: list[str]) -> tuple[subprocess.Popen[str], dict]:
+    """Start this script with ``args`` in a fresh process; return it after its first line
+    of output (JSON, returned too), still running."""
+    proc = spawn(__file__, args)
+    assert proc.stdout is not None and proc.stderr is not None  # spawn opens them
+    line = proc.stdout.readline()
+    if not line:
+        proc.wait()
+        sys.exit(f"{args[0]} failed:\n{proc.stderr.read()[-3000:]}")
+    return proc, json.loads(line)
+
+
 def two_readers(store: Path, qfile: Path) -> tuple[dict, dict, float]:
-    first = child(["--measure", str(store), str(qfile)], wait=True)
+    first, first_report = started(["--measure", str(store), str(qfile)])
     avail = mem_available_mb()
-    second = child(["--measure", str(store), str(qfile)], wait=True)
+    second, second_report = started(["--measure", str(store), str(qfile)])
     drop = avail - mem_available_mb()
     for proc in (first, second):
+        assert proc.stdin is not None  # spawn opens it
         proc.stdin.close()
         proc.wait()
-    return first.first, second.first, drop
+    return first_report, second_report, drop
 
 
 def main() -> None:
@@ -577,7 +585,7 @@ def main() -> None:
             else:
                 r["build"] = child(["--build-direct", str(src_path), key, str(store), str(r["write"]["committed"])])
             r["path"] = path
-            r["index_mb"] = disk_mb(StoreSettings(chroma_path=store).read_index_dir)
+            r["index_mb"] = disk_mb(index_dir(StoreSettings(chroma_path=store)))
             r["store_mb"] = disk_mb(store) - r["index_mb"]
             save(workdir, results)
         first, second, drop = two_readers(store, qfile)

@@ -109,7 +109,9 @@ async def run(minutes: float, batch: int, ingest: bool, keep_history: bool) -> N
         BotSettings(store=settings, shard_count=1, bot_db=tmp / "bot.sqlite3", cooldown_rate=10_000, cooldown_per_s=1),
         searcher,
     )
-    stop, rounds, ingest_failures = threading.Event(), [], []
+    stop = threading.Event()
+    rounds: list[int] = []
+    ingest_failures: list[str] = []
     ingester = threading.Thread(
         target=keep_ingesting, args=(settings, corpus, stop, rounds, ingest_failures), daemon=True
     )

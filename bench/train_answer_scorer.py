@@ -112,7 +112,8 @@ def main() -> None:
             x = encoder_layer(x, mask, w, c.heads, c.eps)
         return x, mask
 
-    top = nn.ModuleList(Layer(model.layer(i), c.heads, c.eps) for i in range(frozen, c.layers))
+    layers = [Layer(model.layer(i), c.heads, c.eps) for i in range(frozen, c.layers)]
+    top = nn.ModuleList(layers)
     head = nn.Linear(c.hidden, 1)
     nn.init.zeros_(head.weight)
     nn.init.zeros_(head.bias)
@@ -146,12 +147,15 @@ def main() -> None:
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / warmup) * max(0.0, 1 - s / steps))
     step = 0
     for epoch in range(args.epochs):
-        order = rng.permutation(len(train))
+        shuffled = rng.permutation(len(train))
         running = 0.0
-        for i in range(0, len(order) - batch + 1, batch):
+        for i in range(0, len(shuffled) - batch + 1, batch):
             loss = sum(
-                -(torch.log_softmax(score(x, mask), 0) * target).sum()
-                for x, mask, target in (train[j] for j in order[i : i + batch])
+                (
+                    -(torch.log_softmax(score(x, mask), 0) * target).sum()
+                    for x, mask, target in (train[j] for j in shuffled[i : i + batch])
+                ),
+                torch.tensor(0.0),
             )
             opt.zero_grad()
             (loss / batch).backward()
@@ -163,14 +167,14 @@ def main() -> None:
                 took = time.perf_counter() - started
                 print(f"epoch {epoch + 1} step {step}/{steps} loss {running / 100:.3f} ({took:.0f} s)", flush=True)
                 running = 0.0
-    arrays = {
-        f"l{frozen + i}.{k}": v.astype(np.float16) for i, layer in enumerate(top) for k, v in layer.arrays().items()
+    arrays: dict[str, np.ndarray | np.generic] = {
+        f"l{frozen + i}.{k}": v.astype(np.float16) for i, layer in enumerate(layers) for k, v in layer.arrays().items()
     }
     arrays["head.w"] = head.weight.detach().numpy()[0].astype(np.float16)
     arrays["head.b"] = np.float32(head.bias.item())
     arrays["frozen"] = np.int32(frozen)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(args.out, **arrays)
+    np.savez(args.out, allow_pickle=True, **arrays)  # the default, named: mypy matches **arrays to it otherwise
     print(f"wrote {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out}")
 
 

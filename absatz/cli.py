@@ -158,10 +158,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         _print_json(report.as_dict())
     else:
         print(summary)
-        for failure in report.failed:
-            print(f"  failed: {failure}", file=sys.stderr)
-        for warning in report.warnings:
-            print(f"  warning: {warning}", file=sys.stderr)
+        for line in render.report_notes(report):
+            print(line, file=sys.stderr)
     return 1 if report.failed else 0
 
 

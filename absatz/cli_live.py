@@ -27,6 +27,7 @@ from ingest.sources import Failure
 from .api import Absatz
 from .corpus import cli_actor
 from .live import LiveArticle, LiveBatch, LiveError, LiveService, PageIngested, duration_text
+from .render import report_notes
 
 T = TypeVar("T")
 
@@ -68,8 +69,7 @@ def batch_lines(batch: LiveBatch) -> list[str]:
         f"{batch.report.paragraphs_embedded} paragraphs embedded in {batch.report.seconds:.1f} s"
     ]
     lines += [article_line(a) for a in batch.articles]
-    lines += [f"  failed: {f}" for f in batch.report.failed]
-    return lines
+    return lines + report_notes(batch.report)
 
 
 def feed_dict(feed: Feed) -> dict[str, object]:
@@ -212,8 +212,8 @@ def report_page(url: str, page: PageIngested, as_json: bool) -> None:
     print(f"  {report_summary(report)}; {report.paragraphs_embedded} paragraphs embedded in {report.seconds:.1f} s")
     if ids:
         print(f"  citation ids: {ids[0]} … {ids[-1]}")
-    for failure in report.failed:
-        print(f"  failed: {failure}", file=sys.stderr)
+    for line in report_notes(report):
+        print(line, file=sys.stderr)
 
 
 def report_failed_url(failure: Failure, as_json: bool) -> None:

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
+from ingest.pipeline import IngestReport
 from vectorstore.records import ArticleMeta, Hit, ParagraphView
 from vectorstore.text import shorten
 
@@ -127,6 +128,12 @@ def paragraph_text(p: ParagraphView, before: ParagraphView | None, after: Paragr
         text = view.text if view is p else shorten(view.text, 300)
         lines += [""] + ([f"## {heading}"] if heading else []) + [f"¶{view.paragraph} {text}"]
     return "\n".join(lines)
+
+
+def report_notes(report: IngestReport) -> list[str]:
+    """An ingest's failures and warnings, one indented line each, as every CLI command
+    that ingests prints them."""
+    return [f"  failed: {f}" for f in report.failed] + [f"  warning: {w}" for w in report.warnings]
 
 
 def when(timestamp: float | None) -> str:

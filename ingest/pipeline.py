@@ -194,12 +194,11 @@ def rebuild(
         raise RebuildRefused(failed)
     start = time.perf_counter()
     generations = Generations(chroma)
-    before = generations.read().abstain_threshold
     for leftover in generations.stale():  # from a rebuild or import that was killed
         generations.drop(leftover)
     writer = Writer(chroma, generations.create(generations.new_generation()))
     report = _sync(writer, embedder, articles, {}, (), failed, progress)
-    report.warnings = warnings_of(before, switch(writer, embedder, report_summary(report)), report)
+    switch(writer, embedder, report_summary(report))
     report.seconds = time.perf_counter() - start
     return report
 
@@ -280,9 +279,10 @@ def _sync(
 
 
 def warnings_of(before: float | None, calibrated: Calibration, report: IngestReport) -> list[str]:
-    rise = threshold_rise(
-        before, calibrated.threshold, calibrated.articles, calibrated.nearest, [*report.added, *report.updated]
-    )
+    """What the admin should hear of an ingest's calibration: that the threshold rose."""
+    articles_before = calibrated.articles - len(report.added) + len(report.removed)
+    changed = {*report.added, *report.updated}
+    rise = threshold_rise(before, calibrated.threshold, articles_before, calibrated.nearest, changed)
     return [str(rise)] if rise else []
 
 

@@ -46,14 +46,14 @@ def announce(writer: Writer, embedder: VectorEmbeddings, summary: str) -> Calibr
     return calibrated
 
 
-def switch(writer: Writer, embedder: VectorEmbeddings, summary: str) -> Calibration:
-    """Publish a fully written new generation and make it the live one (rebuild, import)."""
+def switch(writer: Writer, embedder: VectorEmbeddings, summary: str) -> None:
+    """Publish a fully written new generation and make it the live one (rebuild, import).
+    Its threshold is not compared with the old one's: a rebuild may bring a new embedder."""
     version, calibrated = publish(writer, embedder)
     Generations(writer.chroma).switch_to(
         writer.generation, embedder.name, embedder.dim, summary, version, calibrated.threshold
     )
     schedule_merge(index_dir(writer.chroma.settings))
-    return calibrated
 
 
 def prune(writer: Writer, touched: Iterable[str]) -> None:

@@ -295,7 +295,7 @@ def rank(
 @dataclass(frozen=True)
 class Calibration:
     threshold: float
-    articles: int
+    articles: int  # live articles
     nearest: list[str]  # each probe's nearest article: what raised the threshold, if one did
 
 
@@ -313,7 +313,8 @@ def calibration(index: ReadIndex, embedder: VectorEmbeddings) -> Calibration:
     with threadpool_limits(1, user_api="openmp"):
         ranked = [rank(index, q, v, k=1) for q, v in zip(PROBES, vectors, strict=True)]
     nearest = [r.hits[0].article_id for r in ranked if r.hits]
-    return Calibration(threshold_from([r.evidence for r in ranked]), len(index.vectors.article_ids), nearest)
+    live = int(index.vectors.live_articles().sum())
+    return Calibration(threshold_from([r.evidence for r in ranked]), live, nearest)
 
 
 def calibrate(index: ReadIndex, embedder: VectorEmbeddings) -> float:

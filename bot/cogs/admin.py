@@ -43,7 +43,7 @@ def summary_text(report: IngestReport, language: str) -> str:
         failed=len(report.failed),
         paragraphs=report.paragraphs_embedded,
     )
-    return lines_within([head] + [f"• {f}" for f in report.failed] + [f"⚠ {w}" for w in report.warnings], MESSAGE)
+    return lines_within([head] + [f"⚠ {w}" for w in report.warnings] + [f"• {f}" for f in report.failed], MESSAGE)
 
 
 def progress_text(done: int, total: int, paragraphs: int, elapsed: float, language: str) -> str:

@@ -26,7 +26,8 @@ from ingest.lock import IngestBusy, IngestLock, lock_path
 from ingest.pipeline import IngestReport, Progress, ingest_paths, report_summary
 from vectorstore.chroma import Chroma
 from vectorstore.embeddings import VectorEmbeddings, load_embedder
-from vectorstore.errors import AbsatzError, EmbedderError, NoIndex
+from vectorstore.errors import AbsatzError, EmbedderError
+from vectorstore.generations import Generations
 from vectorstore.publish import announce, prune
 from vectorstore.transfer import import_into
 from vectorstore.writer import Writer
@@ -181,7 +182,7 @@ class Corpus:
             chroma = Chroma(store)
             try:
                 held = _articles_held(chroma)  # under the lock: no ingest adds one before the switch
-                if held and not replace:
+                if held != 0 and not replace:
                     raise AbsatzError(
                         f"{path}: not imported: {store.location} holds {_articles(held)}, which an import "
                         "replaces; pass --replace to replace them"
@@ -192,7 +193,7 @@ class Corpus:
                     chroma.close()  # chromadb would keep serving the removed folder to this process
                     shutil.rmtree(created, ignore_errors=True)
                 raise
-            return {**counts, "replaced": held} if replace else counts
+            return {**counts, "replaced": held} if replace and held is not None else counts
 
         return self._run(actor, "import", str(path), work, _import_summary)
 
@@ -264,16 +265,20 @@ def write_then_ingest(corpus_dir: Path, name: str, data: bytes, ingest: Callable
     return report
 
 
-def _articles_held(chroma: Chroma) -> int:
-    """The articles of the live generation (one commit record each); 0 before the first ingest."""
-    try:
-        writer = Writer.live(chroma)
-    except NoIndex:
+def _articles_held(chroma: Chroma) -> int | None:
+    """The articles of the live generation (one commit record each): 0 before the first
+    ingest, None when its articles are missing (a damaged store, which an import of a
+    backup is there to repair)."""
+    live = Generations(chroma).read().live
+    if not live:
         return 0
-    return chroma.call(writer.collections.articles.count)
+    articles = chroma.collection(f"{live}.articles")
+    return None if articles is None else chroma.call(articles.count)
 
 
-def _articles(n: int) -> str:
+def _articles(n: int | None) -> str:
+    if n is None:
+        return "an index that cannot be read whole"
     return f"{n} article" if n == 1 else f"{n} articles"
 
 

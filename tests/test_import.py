@@ -49,3 +49,29 @@ def test_an_import_into_a_new_or_empty_store_needs_no_replace(tmp_path, capsys, 
     assert code == 0 and json.loads(out) == exported, err
     code, out, err = run_cli(capsys, "import", str(backup), "--replace", "--chroma-path", str(tmp_path / "other"))
     assert code == 0 and json.loads(out) == {**exported, "replaced": 0}, err
+
+
+def test_a_backup_restores_a_store_whose_index_lost_a_collection(tmp_path, capsys, built_store, corpus_dir):
+    """A damaged store is what a backup is imported for: counting its articles must not
+    stop the import that repairs it."""
+    from vectorstore.chroma import Chroma
+    from vectorstore.generations import Generations
+
+    from .conftest import settings_for
+
+    backup = tmp_path / "backup.jsonl"
+    code, out, _ = run_cli(capsys, "export", str(backup), "--chroma-path", str(built_store.chroma_path))
+    exported = json.loads(out)
+    target = ["--chroma-path", str(tmp_path / "chroma")]
+    assert run_cli(capsys, "ingest", str(corpus_dir / "2025-06-baeckerei-preise.txt"), *target)[0] == 0
+    store = Chroma(settings_for(tmp_path / "chroma"))
+    live = Generations(store).read().live
+    for kind in ("sentences", "articles"):
+        store.client().delete_collection(f"{live}.{kind}")
+
+    code, _, err = run_cli(capsys, "import", str(backup), *target)
+    assert code == 2 and "holds an index that cannot be read whole" in err and "--replace" in err
+    code, out, err = run_cli(capsys, "import", str(backup), "--replace", *target)
+    assert code == 0 and json.loads(out) == exported, err
+    code, out, _ = run_cli(capsys, "ask", "Was kostet ein Brötchen in München?", "--json", *target)
+    assert json.loads(out)["citations"][0]["id"] == "2025-06-baeckerei-preise#1"

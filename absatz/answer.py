@@ -30,7 +30,8 @@ from .answerability import signals
 from .answerability_weights import GATE
 from .language import conversation_language, detect_language
 from .llm import LLMAnswerer
-from .question_types import FIRST_NAMES, Expected, Span, spans
+from .question_text import search_text
+from .question_types import FIRST_NAMES, Expected, Span, fits_measure, spans
 from .selector import Question, features
 from .selector_weights import RANKER
 from .texts import t
@@ -201,8 +202,9 @@ def find_answer_span(text: str, question: str, kind: Expected, prefer: Sequence[
 
     ``prefer`` lists character ranges of ``text`` (its sentences, best first): spans in
     earlier ranges win, none outside them counts (the "Stand 2024-09:" before a dated
-    report is not the date a *wann*-question asks for), and for a *wer*-question a span
-    that reads as a person's name wins over a capitalised noun phrase.
+    report is not the date a *wann*-question asks for), for a *wer*-question a span
+    that reads as a person's name wins over a capitalised noun phrase, and for a number
+    question one in the unit it asks for (:func:`fits_measure`) over one that is not.
     """
 
     def place(s: Span) -> int:
@@ -221,8 +223,11 @@ def find_answer_span(text: str, question: str, kind: Expected, prefer: Sequence[
     def unnamed(s: Span) -> bool:
         return kind is Expected.PERSON and not any(w in FIRST_NAMES for w in s.text.split())
 
+    def unfit(s: Span) -> bool:
+        return kind is Expected.NUMBER and not fits_measure(question, s.text)
+
     counted = _counted(text, question, found) if kind is Expected.NUMBER else {}
-    return min(found, key=lambda s: (unnamed(s), place(s), counted.get(s, 1), s.start))
+    return min(found, key=lambda s: (unnamed(s), unfit(s), place(s), counted.get(s, 1), s.start))
 
 
 # The words that ask for a number are no noun it counts.
@@ -263,6 +268,12 @@ def _counted(text: str, question: str, found: list[Span]) -> dict[Span, int]:
 MAX_QUESTION = 500
 
 
+def has_words(question: str) -> bool:
+    """Whether ``question`` has a letter or digit: "???" or "🤔" asks nothing, is told to
+    ask a question, and counts as no question where questions are counted."""
+    return any(ch.isalnum() for ch in question)
+
+
 def abstain(question: str, language: str, started: float, key: str = "not_found") -> Answer:
     text = t(key, language, n=MAX_QUESTION)  # only "too_long" reads n
     return Answer(question, text, True, [], language, latency_ms=(time.perf_counter() - started) * 1e3)
@@ -287,14 +298,14 @@ def answer(
     """
     started = time.perf_counter()
     question = " ".join(question.split())
-    if not any(ch.isalnum() for ch in question):
+    if not has_words(question):
         return abstain(question, detect_language(question), started, "empty_question")
     if len(question) > MAX_QUESTION:
         return abstain(question[:MAX_QUESTION], detect_language(question[:MAX_QUESTION]), started, "too_long")
     history = [h for h in history if h.strip()]
     language = conversation_language(question, history)
     query = llm.condense(question, history) if llm is not None else " ".join([*history, question])
-    result = searcher.search(query, k=max(k, 2), where=where)
+    result = searcher.search(search_text(query), k=max(k, 2), where=where)
     if llm is not None:
         return compose_llm(llm, question, result, started, on_text, language)
     return compose(question, result, started, language=language)

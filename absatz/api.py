@@ -74,15 +74,18 @@ class QuotedSource:
         return self.quote_found and self.view.paragraph.paragraph != self.cited
 
 
-def quote_needle(quote: str) -> str:
-    """What of a shown quote must be found in a paragraph: whitespace normalised, and of a
-    quote shortened with an ellipsis the part before it."""
-    return " ".join(quote.split()).split("…", 1)[0].strip()
+def quote_parts(quote: str) -> list[str]:
+    """What of a shown quote must be found in a paragraph, whitespace normalised: its
+    parts between ellipses. An ellipsis marks the sentences a quote leaves out between
+    those it cites, and the end of a quote shortened to fit; every part it shows must
+    still be there for the quote to be."""
+    return [part for part in (p.strip() for p in " ".join(quote.split()).split("…")) if part]
 
 
-def holds(text: str, needle: str) -> bool:
-    """``text`` contains ``needle`` (a :func:`quote_needle`), whitespace normalised."""
-    return bool(needle) and needle in " ".join(text.split())
+def holds(text: str, parts: list[str]) -> bool:
+    """``text`` contains every one of ``parts`` (:func:`quote_parts`), whitespace normalised."""
+    flat = " ".join(text.split())
+    return bool(parts) and all(part in flat for part in parts)
 
 
 @dataclass(frozen=True)
@@ -265,15 +268,15 @@ class Absatz:
 
     def find_paragraph(self, article_id: str, text: str, *, near: int | None = None) -> ParagraphView | None:
         """The paragraph of the article, as it is now, that contains ``text`` (compared
-        whitespace normalised; of a text shortened with "…" the part before it): of
-        several, the one nearest paragraph ``near``. None when none does, the text is
+        whitespace normalised, each part between ellipses on its own): of several, the
+        one nearest paragraph ``near``. None when none does, the text is
         empty or the article is gone."""
         return self._find_paragraph(self.searcher.view().index, article_id, text, near)
 
     @staticmethod
     def _find_paragraph(index: ReadIndex, article_id: str, text: str, near: int | None) -> ParagraphView | None:
-        needle = quote_needle(text)
-        if not needle:
+        parts = quote_parts(text)
+        if not parts:
             return None
         vectors = index.vectors
         row = vectors.article_row(article_id)
@@ -288,7 +291,7 @@ class Absatz:
                 paragraph = index.paragraph(citation_id(article_id, m))
             except UnknownCitation:
                 continue
-            if holds(paragraph.text, needle):
+            if holds(paragraph.text, parts):
                 return paragraph
         return None
 
@@ -300,7 +303,7 @@ class Absatz:
         neither the quote nor the cited paragraph is there any more."""
         article_id, n = parse_citation_id(cid)
         index = self.searcher.view().index  # one version of the corpus for both look-ups
-        if not quote_needle(quote):
+        if not quote_parts(quote):
             return QuotedSource(self._source(index, cid), n, True)
         found = self._find_paragraph(index, article_id, quote, n)
         if found is None:

@@ -292,6 +292,58 @@ _FUNCTION_WORDS = frozenset(
 )
 
 
+# What a number question asks the number of, by the unit a fitting answer carries: "Was
+# kostet die Strecke?" is answered by "6,8 Milliarden Euro", not by the "160 Kilometer"
+# of the sentence before it. A question that names none of these takes any number.
+_MEASURES = [
+    (
+        re.compile(
+            r"\b(?:kost\w*|teuer\w*|preis\w*|euro|geld|zahl\w*|bezahl\w*|verdien\w*|gehalt|lohn|budget|"
+            r"umsatz|gewinn|verlust\w*|schulden|prämie|zuschuss|cost\w*|pric\w*|expensive|pay\w*|paid|earn\w*|"
+            r"salary|revenue|profit|money)\b",
+            re.IGNORECASE,
+        ),
+        re.compile(r"(?:Euro|€|Dollar|\$|Franken|Pfund|Cent|Yen|Rubel)(?!\w)"),
+    ),
+    (
+        re.compile(r"\b(?:prozent\w*|anteil\w*|quote|percent\w*|share)\b", re.IGNORECASE),
+        re.compile(r"(?:Prozent\w*|%)"),
+    ),
+    (
+        re.compile(
+            r"\b(?:wie weit|wie lang ist|wie hoch ist|entfernung|how far|how high|how tall|distance)\b", re.IGNORECASE
+        ),
+        re.compile(r"(?:Kilometer|km|Meter|m|Zentimeter|cm|Millimeter|mm)(?![\w²])"),
+    ),
+    (
+        re.compile(r"\b(?:wie lange|dauer\w*|how long)\b", re.IGNORECASE),
+        re.compile(r"(?:Jahre?n?|Monate?n?|Wochen?|Tagen?|Stunden?|Minuten?|Sekunden?)(?!\w)"),
+    ),
+]
+
+
+# "Wie viele Bäckereien …" asks for a count: not "in den vergangenen zehn Jahren", nor
+# "um fast ein Viertel", in the sentence that says "auf rund 2.300".
+_COUNT_ASKED = re.compile(
+    r"\b(?:wie viele|how many)\s+(?!(?:jahre|monate|wochen|tage|stunden|minuten|sekunden|prozent|years|months|"
+    r"weeks|days|hours|minutes|seconds|percent)\b)",
+    re.IGNORECASE,
+)
+_NO_COUNT = re.compile(
+    r"(?:Jahre?n?|Monate?n?|Wochen?|Tagen?|Stunden?|Minuten?|Sekunden?|Prozent\w*|%|Hälfte|Drittel|Viertel)(?!\w)"
+)
+
+
+def fits_measure(question: str, number: str) -> bool:
+    """Whether ``number`` carries the unit of what ``question`` asks the number of
+    (always, when the question names nothing :data:`_MEASURES` knows), and is no span of
+    time or share when it asks how many of something."""
+    if _COUNT_ASKED.search(question) and _NO_COUNT.search(number):
+        return False
+    units = [unit for asked, unit in _MEASURES if asked.search(question)]
+    return not units or any(unit.search(number) for unit in units)
+
+
 @dataclass(frozen=True)
 class Span:
     start: int

@@ -40,12 +40,39 @@ def test_english_question_finds_german_text(searcher):
         ("Was kostet ein Brötchen in München?", "2025-06-baeckerei-preise#1"),
         ("Who scored the goals in the cup final?", "2024-09-pokalfinale#2"),
         ("Wie viele Blitzer will Köln aufstellen?", "2025-03-tempo30-koeln#4"),
+        # BM25 had matched "Wer" in "Wer der Gegner … sein wird, entscheidet die Auslosung"
+        ("Wer hat das Pokalfinale gewonnen?", "2024-09-pokalfinale#1"),
     ],
 )
 def test_sample_corpus_questions(searcher, question, cited):
     a = answer(searcher, question)
     assert not a.abstained
     assert a.citations[0].id == cited
+
+
+@needs_seed
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "WIE WEIT FLOGEN DIE RAKETEN?",
+        "https://example.com/nk Wie weit flogen die Raketen?",
+        "**Wie** _weit_ ~~flogen~~ die `Raketen`?",
+        "<@123456789012345678> wie weit flogen die Raketen?",
+    ],
+)
+def test_a_question_as_typed_in_a_chat_is_answered_like_the_plain_one(searcher, typed):
+    """Caps lock, a pasted link or Markdown had pushed the right paragraph below the
+    abstention threshold: "Dazu finde ich nichts im Korpus"."""
+    a = answer(searcher, typed)
+    assert not a.abstained and a.citations[0].id == f"{SEED_ID}#2" and a.question == typed
+
+
+def test_only_what_the_chat_added_is_left_out_of_the_search():
+    from absatz.question_text import search_text
+
+    assert search_text("Was plant die NATO in snake_case_land?") == "Was plant die NATO in snake_case_land?"
+    assert search_text("||Wer|| gewann? www.example.com/a") == "Wer gewann?"
+    assert search_text("https://example.com/a") == "https://example.com/a"  # nothing else to search
 
 
 @pytest.mark.parametrize(
@@ -109,6 +136,25 @@ def test_every_sentence_of_an_answer_is_in_its_citations_quote(searcher, questio
     quotes = {c.n: c.quote for c in a.citations}
     for sentence, n in re.findall(r"(.+?) \[(\d+)\](?: |$)", a.answer):
         assert sentence.strip() in quotes[int(n)]
+
+
+def test_a_quote_with_a_gap_is_found_only_while_every_part_of_it_is_there(built_store, embedder):
+    """The source button checks the quote a user was shown; it had checked only the part
+    before the first ellipsis, and vouched for a paragraph whose second sentence changed."""
+    from absatz import Absatz
+    from absatz.settings import Settings
+
+    core = Absatz(Settings.from_env(store=built_store), embedder=embedder)
+    first = "Die neue Schnellfahrstrecke zwischen Erfurt und Kassel soll Ende 2031 in Betrieb gehen."
+    second = "Die Fahrzeit zwischen beiden Städten verkürzt sich damit von zwei Stunden auf 65 Minuten."
+    shown = core.source_of_quote("2024-10-bahn-strecke#1", f"{first}{QUOTE_GAP}{second}")
+    assert shown.quote_found and not shown.moved
+    changed = second.replace("65 Minuten", "50 Minuten")
+    assert not core.source_of_quote("2024-10-bahn-strecke#1", f"{first}{QUOTE_GAP}{changed}").quote_found
+    # a quote shortened to fit is checked up to where it was cut
+    assert core.source_of_quote(
+        "2024-10-bahn-strecke#1", f"{first}{QUOTE_GAP}Die Fahrzeit zwischen beiden…"
+    ).quote_found
 
 
 def test_a_quote_shows_every_cited_sentence_of_its_paragraph_in_reading_order():
@@ -199,6 +245,33 @@ STRECKE = "Die Strecke ist 160 Kilometer lang und führt durch elf Tunnel. [1]"
 def test_a_number_question_bolds_the_count_of_what_it_asks_about(text, question, bold):
     span = find_answer_span(text, question, Expected.NUMBER, [(0, text.index(" [1]"))])
     assert span is not None and span.text == bold and text[span.start : span.end] == bold
+
+
+STRECKE = (
+    "Die Strecke ist 160 Kilometer lang und führt durch elf Tunnel. [1] Die Kosten werden auf 6,8 Milliarden "
+    "Euro veranschlagt, fast doppelt so viel wie bei der ersten Planung im Jahr 2016. [1]"
+)
+BAECKER = (
+    "Die Zahl der Handwerksbäckereien in Bayern ist in den vergangenen zehn Jahren um fast ein Viertel auf rund "
+    "2.300 gesunken. [1]"
+)
+
+
+@pytest.mark.parametrize(
+    "text, question, bold",
+    [
+        (STRECKE, "Was kostet die Strecke?", "6,8 Milliarden Euro"),
+        (STRECKE, "How much does the line cost?", "6,8 Milliarden Euro"),
+        (STRECKE, "Wie lang ist die Strecke?", "160 Kilometer"),
+        (BAECKER, "Wie viele Bäckereien gibt es in Bayern?", "rund 2.300"),
+    ],
+)
+def test_a_number_question_bolds_a_number_in_the_unit_it_asks_for(text, question, bold):
+    """The best sentence's first number had won: "Was kostet die Strecke?" bolded "160
+    Kilometer", "Wie viele Bäckereien …" the "zehn Jahren" they were counted over."""
+    sentences = [(0, text.index(" [1]")), (text.index(" [1]") + 5, len(text))]
+    span = find_answer_span(text, question, Expected.NUMBER, sentences)
+    assert span is not None and span.text == bold
 
 
 @pytest.mark.parametrize(

@@ -30,7 +30,7 @@ import bm25s  # noqa: F401  (the scoring formulas below are bm25s's; imported fo
 import numpy as np
 from bm25s.scoring import _score_idf_lucene, _score_tfc_lucene
 
-from .text import tokenize
+from .text import query_terms, tokenize
 
 logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every build at DEBUG
 
@@ -357,7 +357,10 @@ class LexicalIndex:
         return self.n_docs - (len(self.dead) if self.dead is not None else 0)
 
     def coverage(self, query: str) -> float:
-        """Share of the query's terms that occur in the corpus at all: how much BM25 can see."""
+        """Share of the query's terms that occur in the corpus at all: how much BM25 can see.
+        Question words count (unlike in :meth:`search`): they are what an English question
+        shares with no German text, and without them English questions would lean on BM25
+        more (XQuAD-de English: first citation 0.936 → 0.929)."""
         tokens = tokenize(query)
         if not tokens or not self.lexicons:
             return 0.0
@@ -389,7 +392,7 @@ class LexicalIndex:
         """Best ``k`` passage rows as (row, BM25 score), strongest first; ``allowed`` masks rows."""
         if not self.lexicons or not self.n_rows:
             return []
-        tokens = tokenize(query)
+        tokens = query_terms(query)
         if not tokens:
             return []
         scores = self.scores(tokens)

@@ -123,9 +123,27 @@ _stemmer_lock = threading.Lock()
 _STOPWORDS = frozenset(bm25s.stopwords.STOPWORDS_GERMAN) | frozenset(bm25s.stopwords.STOPWORDS_EN)
 
 
+# The words that make a sentence a question. In a query they ask, in a text they join a
+# clause ("Wer der Gegner sein wird, entscheidet die Auslosung"): matched by BM25, they
+# put that short paragraph first for "Wer hat das Pokalfinale gewonnen?". bm25s's stop
+# words hold "was" and "wie" but not these.
+_ASKING = frozenset(
+    "wer wen wem wessen wann wo woher wohin womit wofür wodurch worüber worauf warum wieso weshalb weswegen "
+    "welche welcher welches welchen welchem who whom whose when where why how what which".split()
+)
+
+
 def tokenize(text: str) -> list[str]:
     """Lower-case words, German stop words dropped, Snowball-stemmed."""
-    words = [w for w in _TOKEN.findall(text.lower()) if w not in _STOPWORDS]
+    return _stems([w for w in _TOKEN.findall(text.lower()) if w not in _STOPWORDS])
+
+
+def query_terms(question: str) -> list[str]:
+    """:func:`tokenize` for a question: its question words are dropped too."""
+    return _stems([w for w in _TOKEN.findall(question.lower()) if w not in _STOPWORDS and w not in _ASKING])
+
+
+def _stems(words: list[str]) -> list[str]:
     with _stemmer_lock:  # PyStemmer objects are not thread-safe
         stems: list[str] = _stemmer.stemWords(words)
     return stems

@@ -199,7 +199,8 @@ class Corpus:
 
     def check_upload(self, name: str, data: bytes, stored_paths: dict[str, str]) -> tuple[str, list[Article]]:
         """An uploaded file, checked completely before anything is written: name, type,
-        size, UTF-8, at least one article, and no article id that another file owns."""
+        size, UTF-8, at least one article, no id twice in the file, and no article id that
+        another file owns."""
         name, articles = parse_upload(name, data, self.settings.ingest.max_file_bytes)
         target = (self.settings.ingest.corpus_dir / name).resolve()
         for a in articles:

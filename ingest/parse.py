@@ -260,9 +260,11 @@ def parse_json_record(obj: Any, line: int) -> Article:
 
 
 def parse_jsonl(text: str) -> tuple[list[Article], list[ParseError]]:
-    """Every valid line becomes an article; each bad line is one error naming its line."""
+    """Every valid line becomes an article; each bad line is one error naming its line. A
+    line whose id an earlier line has is bad too: one id cites one text."""
     articles: list[Article] = []
     errors: list[ParseError] = []
+    first_line: dict[str, int] = {}
     text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
     for i, raw in enumerate(text.split("\n"), start=1):
         if not raw.strip():
@@ -284,9 +286,15 @@ def parse_jsonl(text: str) -> tuple[list[Article], list[ParseError]]:
             errors.append(ParseError("an escaped lone surrogate (such as \\ud800) is not text", line=i))
             continue
         try:
-            articles.append(parse_json_record(obj, line=i))
+            article = parse_json_record(obj, line=i)
         except ParseError as exc:
             errors.append(exc)
+            continue
+        seen = first_line.setdefault(article.id, i)
+        if seen != i:
+            errors.append(ParseError(f"duplicate article id {article.id!r} (first on line {seen})", line=i))
+            continue
+        articles.append(article)
     return articles, errors
 
 

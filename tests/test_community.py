@@ -302,6 +302,25 @@ async def test_gaps_lists_refused_and_disliked_questions_most_asked_first(commun
         assert len(embed.fields) == 3
 
 
+async def test_a_message_without_a_word_is_told_to_ask_but_is_no_question_in_gaps_or_stats(
+    community_settings, community_searcher
+):
+    """Counted, "???", "🤔" and "!!!" were a gap of three refusals, and their near-zero
+    latencies pulled the week's median down to 0 ms."""
+    async with community(community_settings, community_searcher) as (env, guild, wirtschaft, allgemein, admin, reader):
+        for nothing in ("???", "🤔", "!!!"):
+            told = reply_of(await reader.slash(allgemein, "ask", question=nothing)).embeds[0]
+            assert told.description == t("empty_question", "de")
+        await reader.send(allgemein, f"<@{env.bot.user.id}> 🤔")
+        await reader.slash(allgemein, "ask", question=STADIUM)
+        await reader.slash(allgemein, "ask", question="Wie backe ich Sauerteigbrot?")
+        gaps = reply_of(await admin.slash(allgemein, "gaps")).embeds[0]
+        stats = reply_of(await admin.slash(allgemein, "stats")).embeds[0]
+    assert [f.value for f in gaps.fields] == ["**Wie backe ich Sauerteigbrot?**"]
+    week = next(f.value for f in stats.fields if f.name == t("stats_week", "en"))
+    assert "2 questions" in week and "1 refused" in week and "median 0 ms" not in week
+
+
 async def test_admins_see_the_week_as_a_chart(community_settings, community_searcher):
     import matplotlib.image
 

@@ -1,10 +1,14 @@
 """Conversations in threads and forum posts as members have them: the post's title is
 the subject of its follow-ups, a short follow-up keeps the thread's language, Discord's
-system messages are no questions, and a mention's own thread counts for its channel."""
+system messages are no questions, nor is a thank-you in the bot's thread, and a
+mention's own thread counts for its channel."""
 
 from __future__ import annotations
 
+import pytest
+
 from absatz.texts import t
+from bot.cogs.ask import is_remark
 
 from .simcord_helpers import reply_of
 from .test_community import (
@@ -47,6 +51,29 @@ async def test_a_short_follow_up_keeps_the_threads_language(community_settings, 
         await reader.send(thread, "Capacity?")
         footers = [m.embeds[0].footer.text for m in thread.history() if m.author.bot]
     assert len(footers) == 2 and all(" source" in f and "Quelle" not in f for f in footers), footers
+
+
+async def test_a_thank_you_in_the_answer_thread_is_let_be(community_settings, community_searcher):
+    """Answered, "danke!" searched the thread's earlier questions alone and repeated the
+    last answer; and remarks taken as earlier questions pushed the thread's subject out."""
+    async with community(community_settings, community_searcher) as (env, guild, wirtschaft, allgemein, admin, reader):
+        await reader.send(allgemein, f"<@{env.bot.user.id}> {STADIUM}")
+        (thread,) = allgemein.threads
+        for remark in ("danke!", "ok, super", "👍"):
+            await reader.send(thread, remark)
+        await reader.send(thread, "Und wie viele Zuschauer passen hinein?")
+        answers = [m.embeds[0].description for m in thread.history() if m.author.bot]
+    assert len(answers) == 2 and "Millionen Euro" in answers[0] and "19.000" in answers[1], answers
+
+
+@pytest.mark.parametrize("remark", ["danke!", "Ok", "super, danke dir", "👍", "Thanks a lot!"])
+def test_short_messages_that_ask_nothing_are_remarks(remark):
+    assert is_remark(remark)
+
+
+@pytest.mark.parametrize("follow_up", ["Und in Berlin?", "und wie lang", "Wer baut es", "Erzähl mehr über die Kosten"])
+def test_a_question_mark_a_question_word_or_more_words_ask(follow_up):
+    assert not is_remark(follow_up)
 
 
 async def test_busiest_channels_count_the_channel_a_mention_was_in(community_settings, community_searcher):

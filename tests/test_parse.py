@@ -222,3 +222,11 @@ def test_sentence_splitter_keeps_birth_years_bracketed_dates_and_dotted_abbrevia
         "Dann kam das Jahr 2019.",
         "Mehr nicht.",
     ]
+
+
+def test_a_jsonl_line_with_an_id_an_earlier_line_has_is_a_bad_line():
+    """Taken, one id would cite two texts; the folder ingest named no line for it."""
+    text = '{"id": "a1", "text": "Eins."}\n\n{"id": "b2", "text": "Zwei."}\n{"id": "a1", "text": "Drei."}\n'
+    articles, errors = parse_jsonl(text)
+    assert [a.id for a in articles] == ["a1", "b2"] and articles[0].paragraphs[0].text == "Eins."
+    assert [(e.line, str(e)) for e in errors] == [(4, "duplicate article id 'a1' (first on line 1)")]

@@ -17,7 +17,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from absatz import AbsatzError, Answer
-from absatz.answer import MAX_QUESTION
+from absatz.answer import MAX_QUESTION, has_words
 from absatz.language import detect_language
 from absatz.render import shorten
 from absatz.scopes import Scope, label
@@ -42,6 +42,22 @@ QUESTIONS = (discord.MessageType.default, discord.MessageType.reply)
 
 SEND_ATTEMPTS = 3
 STREAM_EDIT_EVERY_S = 1.0
+
+# A follow-up this short that neither has a question mark nor a question word is said to
+# the people in the thread ("danke!", "ok", "super, danke", 👍), not asked: the thread's
+# earlier questions are then the whole query, and the answer would repeat the last one.
+REMARK_WORDS = 3
+QUESTION_WORD = re.compile(
+    r"\b(?:wer|wen|wem|wessen|was|wann|wo|woher|wohin|wozu|womit|wofür|worüber|wovon|woran|worauf|"
+    r"wie|wieso|wieviele?|warum|weshalb|weswegen|welche[mnrs]?|who|whom|whose|what|when|where|which|why|how)\b",
+    re.IGNORECASE,
+)
+
+
+def is_remark(text: str) -> bool:
+    """A follow-up that asks nothing (see ``REMARK_WORDS``); "Und wie lang?" and
+    "Und in Berlin?" still ask."""
+    return "?" not in text and not QUESTION_WORD.search(text) and len(text.split()) <= REMARK_WORDS
 
 
 async def with_retries(call):
@@ -86,7 +102,9 @@ class Ask(commands.Cog):
         message = await with_retries(
             lambda: send(embed=answer_embed(a, time.perf_counter() - started, searched), view=answer_view(a))
         )
-        if message is not None:
+        # A reply to no question ("???") is no question for /gaps and /stats: counted, it
+        # would be a refusal, and its near-zero latency would pull the median down.
+        if message is not None and has_words(a.question):
             guild = getattr(where, "guild", None)
             # A mention's answer opens a thread of its own: the channel asked in is its parent.
             channel_id = where.parent_id if isinstance(where, discord.Thread) else getattr(where, "id", 0)
@@ -192,7 +210,8 @@ class Ask(commands.Cog):
         return re.sub(rf"<@!?{me.id}>", " ", message.content).strip()
 
     async def _earlier_questions(self, thread: discord.Thread, before: discord.Message) -> list[str]:
-        """The thread's earlier user questions, newest last, to give a follow-up its subject.
+        """The thread's earlier user questions (not its remarks), newest last, to give a
+        follow-up its subject.
 
         A forum post's first question is its title and its opening message together, as
         it was answered; that message is the post's first (in Discord its id is the
@@ -209,6 +228,8 @@ class Ask(commands.Cog):
                 turn = self._question_from(m)
                 if title and m in opened:
                     subject = turn = turn if turn.startswith(title) else f"{title} {turn}"
+                elif is_remark(turn):
+                    continue  # not answered: no question, and it would push the thread's subject out
                 turns.append(turn)
         if subject and subject not in turns[:FOLLOW_UP_TURNS]:
             turns = [*turns[: FOLLOW_UP_TURNS - 1], subject]
@@ -281,7 +302,9 @@ class Ask(commands.Cog):
         starts_post = post is not None and await self._is_post_starter(post, message)
         if post is not None and starts_post and post.name.strip() and not question.startswith(post.name.strip()):
             question = f"{post.name.strip()} {question}".strip()  # the post's title is part of the question
-        if not question:
+        # a follow-up is in a thread (own thread or forum post); one that asks nothing is let be
+        follow_up = in_own_thread or (in_forum_post and not starts_post)
+        if not question or (follow_up and is_remark(question)):
             return
         language = detect_language(question)
         if len(question) > MAX_QUESTION:
@@ -292,8 +315,6 @@ class Ask(commands.Cog):
             await message.reply(t("cooldown", language, s=max(1, round(retry))), delete_after=10)
             return
         started = time.perf_counter()
-        follow_up = in_own_thread or (in_forum_post and not starts_post)
-        # a follow-up is in a thread (own thread or forum post)
         history = await self._earlier_questions(thread, message) if follow_up and thread is not None else []
         target: discord.abc.Messageable = channel
         if (mentioned or auto_top_level) and not in_dm and not in_thread:

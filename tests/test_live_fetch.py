@@ -462,6 +462,21 @@ async def test_a_public_site_whose_robots_txt_redirects_to_loopback_is_refused_w
     assert web.hits["/robots-inside.txt"] == 0 and web.hits["/artikel.html"] == 0
 
 
+async def test_a_page_redirected_to_a_site_whose_robots_txt_is_down_for_now_may_be_asked_again(web):
+    """The redirect's "redirected to …" had dropped ``for_now``: a robots.txt answering
+    503 for a moment refused the page for good."""
+    web.fixture("/artikel.html", "pages/waermenetz.html")
+    web.set("/weiter", "", "text/plain", status=302, Location="http://other.example.com/artikel.html")
+    resolve = resolver_for({"news.example.com": [PUBLIC], "other.example.com": [PUBLIC]})
+    async with Fetcher(FetchPolicy(timeout_s=20), transport=PublicFace(web.port), resolver=resolve) as fetcher:
+        await fetcher.fetch("http://news.example.com/artikel.html", page=True)  # its robots.txt read and kept
+        web.set("/robots.txt", "", "text/plain", status=503)
+        with pytest.raises(Refused) as err:
+            await fetcher.fetch("http://news.example.com/weiter", page=True)
+    assert "redirected to http://other.example.com/artikel.html: robots.txt unavailable (HTTP 503)" in str(err.value)
+    assert err.value.for_now and not err.value.permanent
+
+
 @pytest.mark.parametrize(
     "url, reason",
     [

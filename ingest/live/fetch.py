@@ -372,7 +372,10 @@ class Fetcher:
             except FetchError as exc:
                 if hop == 0 or isinstance(exc, HTTPStatus):
                     raise
-                raise type(exc)(url, f"redirected to {current}: {exc.reason}") from None
+                reason = f"redirected to {current}: {exc.reason}"
+                if isinstance(exc, Refused):  # a robots.txt that could not be read may come back
+                    raise Refused(url, reason, for_now=exc.for_now) from None
+                raise type(exc)(url, reason) from None
             async with self._slot(current):
                 response = await self._send(url, current, addresses, headers)
                 try:

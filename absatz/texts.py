@@ -35,6 +35,10 @@ TEXTS: dict[str, dict[str, str]] = {
     "thanks": {"de": "Danke für dein Feedback!", "en": "Thanks for your feedback!"},
     "feedback_title": {"de": "Was war falsch?", "en": "What was wrong?"},
     "feedback_label": {"de": "Beschreibung", "en": "Description"},
+    "feedback_placeholder": {
+        "de": "Freiwillig: dein 👎 ist schon gezählt.",
+        "en": "Optional: your 👎 has already been counted.",
+    },
     "shortened": {"de": "(gekürzt)", "en": "(shortened)"},
     "paragraphs": {"de": "Absätze", "en": "Paragraphs"},
     "headings": {"de": "Zwischentitel", "en": "Headings"},
@@ -87,6 +91,10 @@ TEXTS: dict[str, dict[str, str]] = {
     "remove_button": {"de": "Entfernen", "en": "Remove"},
     "cancel_button": {"de": "Abbrechen", "en": "Cancel"},
     "cancelled": {"de": "Abgebrochen.", "en": "Cancelled."},
+    "remove_expired": {
+        "de": "⌛ `{id}` nicht entfernt: die Bestätigung ist abgelaufen. Zum Entfernen `/remove` neu aufrufen.",
+        "en": "⌛ `{id}` not removed: the confirmation expired. Run `/remove` again to remove it.",
+    },
     "removed": {"de": "🗑️ `{id}` entfernt.", "en": "🗑️ Removed `{id}`."},
     "removed_trash": {"de": " Datei im Papierkorb: `{file}`", "en": " File in the trash: `{file}`"},
     # --- channel scopes, forums, gaps, analytics -------------------------------------

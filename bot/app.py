@@ -19,7 +19,7 @@ from absatz.texts import error_text, locale_language, t
 
 from .embeds import MESSAGE
 from .settings import BotSettings
-from .views import SourceButton, VoteButton
+from .views import FeedbackModal, SourceButton, VoteButton
 
 if TYPE_CHECKING:
     from .cogs.live import Live
@@ -77,6 +77,7 @@ class AbsatzBot(commands.AutoShardedBot):
             await self.add_cog(cog)
         await self.add_cog(Live(self))  # the live corpus: watched folder, feeds, announcements, follows
         self.add_dynamic_items(SourceButton, VoteButton)
+        self.add_view(FeedbackModal())  # a 👎 form opened before this start still submits
         self.tree.error(self.on_app_command_error)  # sets tree.on_error
         await self.sync_commands()
 

@@ -7,8 +7,10 @@ cut off its sentence.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Sequence
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import discord
@@ -98,11 +100,27 @@ ANSWER_DESCRIPTION = 2500
 SEARCHED = 300  # the channel scope's label in the footer
 
 
+def corpus_relative(text: str, corpus_dir: Path) -> str:
+    """``text`` as Discord shows it: files in the corpus folder by their path in it
+    (``kaputt.jsonl:2``, ``.trash/…``), the folder itself as ``CORPUS_DIR``. Where the
+    server keeps its files is none of a channel's business (the CLI shows them whole)."""
+    for root in dict.fromkeys((corpus_dir.absolute(), corpus_dir.resolve())):
+        folder = re.compile(rf"{re.escape(str(root))}(?:{re.escape(os.sep)}|(?![^\s:;,]))")
+        text = folder.sub(lambda m: "" if m[0].endswith(os.sep) else "CORPUS_DIR", text)
+    return text
+
+
+# Characters that end a Markdown link (``)``, ``>`` of ``<…>``, a space) or the code span
+# of the citation id beside it (a backtick): an address means the same with them
+# percent-encoded.
+_URL_ESCAPES = str.maketrans({ch: f"%{ord(ch):02X}" for ch in " ()<>`"})
+
+
 def web_url(url: str) -> str | None:
     """The article's address when Discord accepts it as a link: an embed whose ``url``
     is not a well-formed http(s) address is rejected whole (front matter and JSONL take
     any string there, ``www.example.de/artikel`` included)."""
-    url = (url or "").strip().replace(" ", "%20")  # linked in citations too, encoded alike
+    url = (url or "").strip().translate(_URL_ESCAPES)  # linked in citations too, encoded alike
     if len(url) > MAX_EMBED_URL or any(ch.isspace() or not ch.isprintable() for ch in url):
         return None
     try:
@@ -115,9 +133,8 @@ def web_url(url: str) -> str | None:
 def source_link(title: str, url: str, limit: int = 80) -> str:
     """``[title](url)`` for a field value or description: the title shortened, the URL
     made safe for Markdown; empty for no URL, or one too long to be worth the room."""
-    url = (url or "").strip()
-    safe = url.replace(" ", "%20").replace("(", "%28").replace(")", "%29").replace("<", "%3C").replace(">", "%3E")
-    if len(url) > MAX_LINK_URL or web_url(safe) is None:
+    safe = web_url(url)
+    if safe is None or len(safe) > MAX_LINK_URL:
         return ""
     text = shorten(title or url, limit)
     for ch in "[]`*_~|\\":
@@ -129,10 +146,17 @@ MAX_LINK_URL = 400
 MAX_EMBED_URL = 2048
 
 
+def citation_name(c: Citation, limit: int) -> str:
+    """``[n] title · date · heading · ¶p``, shown as written (:func:`fit`: a title's
+    ``**Sternchen**`` keeps its asterisks) behind the ``[n]`` that the buttons look for."""
+    marker = f"[{c.n}] "
+    return marker + fit(citation_label(c), limit - len(marker))
+
+
 def citation_field(c: Citation, room: int, name_limit: int = 200) -> tuple[str, str]:
-    """``[n] title · date · heading · ¶p`` over the quote; the id stays whole on its own
-    line, followed by the title linked to the article's URL when it has one."""
-    name = shorten(f"[{c.n}] {citation_label(c)}", name_limit)
+    """:func:`citation_name` over the quote; the id stays whole on its own line, followed
+    by the title linked to the article's URL when it has one."""
+    name = citation_name(c, name_limit)
     link = source_link(c.title, getattr(c, "url", ""), 60)
     id_line = f"\n`{c.id}`"
     if link and len(id_line) + len(link) + 3 + 60 <= min(FIELD_VALUE, room):  # the quote keeps room
@@ -159,7 +183,7 @@ def answer_embed(a: Answer, seconds: float, searched: str = "") -> discord.Embed
     embed.set_footer(text=footer[:FOOTER])
     shown = a.citations[:MAX_CITATION_FIELDS]
     for name_limit in (200, 100, 60):
-        names = [shorten(f"[{c.n}] {citation_label(c)}", name_limit) for c in shown]
+        names = [citation_name(c, name_limit) for c in shown]
         left = TOTAL - len(embed) - sum(len(x) for x in names) - 20
         if not shown or left // len(shown) >= 80:
             break
@@ -200,7 +224,7 @@ def paragraph_embed(view: SourceView, language: str) -> discord.Embed:
     if len(text) > room:
         text = f"{fit(p.text, room - 20)} {t('shortened', language)}"
     embed = discord.Embed(
-        title=shorten(p.meta.title or p.article_id, TITLE),
+        title=fit(p.meta.title or p.article_id, TITLE),
         description=f"{pre}{head}**¶{p.paragraph}** {text}{post}",
         colour=COLOUR,
         url=web_url(p.meta.url),
@@ -224,7 +248,7 @@ def search_embed(query: str, hits: list[Hit], language: str) -> discord.Embed:
 
 def article_embed(a: ArticleSummary, language: str, related: Sequence[ArticleSummary] = ()) -> discord.Embed:
     embed = discord.Embed(
-        title=shorten(a.title or a.article_id, TITLE),
+        title=fit(a.title or a.article_id, TITLE),
         description=fit(byline(a.meta), BYLINE) or None,
         colour=COLOUR,
         url=web_url(a.url),

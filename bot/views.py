@@ -122,23 +122,37 @@ class VoteButton(discord.ui.DynamicItem[discord.ui.Button], template=r"absatz:vo
         return cls(match["vote"])
 
     async def callback(self, interaction: discord.Interaction) -> None:
+        """The vote counts at the click, 👎 too: the form it opens only adds a comment, and
+        a user who closes it has still voted."""
         language = locale_language(interaction.locale)
-        message_id = interaction.message.id if interaction.message else 0
-        if self.vote == "down":
-            await interaction.response.send_modal(FeedbackModal(message_id, language))
+        if self.vote == "down":  # the form first: Discord waits 3 s for a response, not for the vote
+            await interaction.response.send_modal(FeedbackModal(language))
+            await record_vote(interaction, -1)
             return
-        client = _bot(interaction)
-        await client.absatz.lookup(client.core.feedback.record_vote, message_id, interaction.user.id, 1)
+        await record_vote(interaction, 1)
         await interaction.response.send_message(t("thanks", language), ephemeral=True)
 
 
+async def record_vote(interaction: discord.Interaction, vote: int, comment: str = "") -> None:
+    """The clicker's vote on the answer the click came from, replacing theirs before."""
+    if interaction.message is None:  # only a click on (or a form opened from) a message votes
+        return
+    client = _bot(interaction)
+    await client.absatz.lookup(
+        client.core.feedback.record_vote, interaction.message.id, interaction.user.id, vote, comment
+    )
+
+
 class FeedbackModal(discord.ui.Modal):
-    def __init__(self, message_id: int, language: str):
-        super().__init__(title=t("feedback_title", language), custom_id=f"absatz:feedback:{message_id}")
-        self.message_id = message_id
-        self.language = language
+    """What was wrong with an answer, after a 👎. One form for every answer: its submit
+    comes with the message it was opened from, so it needs no state of its own, and the
+    instance the bot registers at start answers forms opened before a restart."""
+
+    def __init__(self, language: str = "de"):
+        super().__init__(title=t("feedback_title", language), custom_id="absatz:feedback")
         self.comment: discord.ui.TextInput[FeedbackModal] = discord.ui.TextInput(
             label=t("feedback_label", language),
+            placeholder=t("feedback_placeholder", language),
             custom_id="comment",
             style=discord.TextStyle.paragraph,
             required=False,
@@ -146,12 +160,15 @@ class FeedbackModal(discord.ui.Modal):
         )
         self.add_item(self.comment)
 
+    def stop(self) -> None:
+        """Never stops listening: discord.py would drop the form's custom id after one
+        submit, and everyone else's open 👎 form would then fail."""
+
     async def on_submit(self, interaction: discord.Interaction) -> None:
-        client = _bot(interaction)
-        await client.absatz.lookup(
-            client.core.feedback.record_vote, self.message_id, interaction.user.id, -1, self.comment.value or ""
-        )
-        await interaction.response.send_message(t("thanks", self.language), ephemeral=True)
+        """The 👎 of the click again, now with its comment (read before any await: the
+        one instance serves every submit)."""
+        await record_vote(interaction, -1, self.comment.value or "")
+        await interaction.response.send_message(t("thanks", locale_language(interaction.locale)), ephemeral=True)
 
 
 def answer_view(a: Answer) -> discord.ui.View:

@@ -17,6 +17,7 @@ from chromadb.errors import InternalError
 from simcord import SetupError
 
 from absatz.texts import t
+from bot.embeds import corpus_relative
 from bot.settings import BotSettings
 from ingest.lock import IngestLock, lock_path
 from ingest.pipeline import ingest_paths
@@ -333,6 +334,41 @@ async def test_stats_shows_the_audit_log_to_admins_only(server, simcord_bot):
     assert "Scheidung Meier" not in text  # a member's follows are not the admins' log
     plain = str(reply_of(await reader.slash(channel, "stats")).embeds[0].to_dict())
     assert "Admin log" not in plain and "reingest" not in plain and "Scheidung Meier" not in plain
+
+
+async def test_an_unanswered_remove_confirmation_expires_and_loses_its_buttons(server, simcord_bot):
+    env, guild, channel, admin, reader = server
+    shown = await admin.slash(channel, "remove", article_id="2025-06-baeckerei-preise")
+    assert shown.response.message.components
+    await env.advance_time(121)  # the buttons answer for 120 s
+    assert shown.response.content == t("remove_expired", "en", id="2025-06-baeckerei-preise")
+    assert not shown.response.message.components
+    assert (simcord_bot.settings.ingest.corpus_dir / "2025-06-baeckerei-preise.txt").exists()
+
+
+async def test_discord_shows_paths_in_the_corpus_folder_not_where_the_server_keeps_it(server, simcord_bot):
+    """The CLI prints whole paths; a channel sees ``CORPUS_DIR``-relative ones."""
+    env, guild, channel, admin, reader = server
+    corpus = simcord_bot.settings.ingest.corpus_dir
+    (corpus / "neu").mkdir()
+    (corpus / "neu" / "kaputt.jsonl").write_text('{"id": "x", "text": "ok"}\n{kaputt\n', encoding="utf-8")
+    shown = [reply_of(await admin.slash(channel, "reingest")).content]
+    assert "\n• neu/kaputt.jsonl:2: malformed JSON" in shown[0]
+    removal = await admin.slash(channel, "remove", article_id="2025-06-baeckerei-preise")
+    await admin.click(removal.response.message, label="Remove")
+    shown.append(removal.response.content)
+    log = reply_of(await admin.slash(channel, "stats")).embeds[0].fields
+    shown.append(next(f.value for f in log if f.name == "Admin log"))
+    assert "file moved to .trash/" in shown[-1] and "reingest CORPUS_DIR →" in shown[-1]
+    assert all(str(corpus.parent) not in text and str(corpus.resolve().parent) not in text for text in shown)
+
+
+def test_only_the_corpus_folder_itself_is_shortened(tmp_path):
+    corpus = tmp_path / "corpus"
+    text = f"reingest {corpus} → 1 failed; {corpus}/neu/a.txt:2: bad; {tmp_path}/corpus2/b.txt"
+    assert (
+        corpus_relative(text, corpus) == f"reingest CORPUS_DIR → 1 failed; neu/a.txt:2: bad; {tmp_path}/corpus2/b.txt"
+    )
 
 
 JSONL_ARTICLES = [

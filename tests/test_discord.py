@@ -138,6 +138,30 @@ async def test_feedback_votes_and_modal_are_stored(world, simcord_bot):
     assert "2025-06-baeckerei-preise#1" in rows[0]["citations"] and str(alice.id) not in rows[0]["user_hash"]
 
 
+async def test_a_thumbs_down_counts_at_the_click_and_its_comment_form_survives_a_restart(world, bot_settings, searcher):
+    """A user who closes the "what was wrong?" form has still voted; a form left open
+    while others submit theirs, or across a restart, still adds its comment."""
+    env, guild, channel, alice = world
+    bob, carol = (guild.add_member(env.create_user(name)) for name in ("bob", "carol"))
+    message = reply_of(await alice.slash(channel, "ask", question="Was kostet ein Brötchen in München?")).message
+
+    def votes() -> list[tuple[int, str]]:
+        return sorted((r["vote"], r["comment"]) for r in env.bot.core.feedback.feedback_rows())
+
+    forms = [await who.click(message, custom_id="absatz:vote:down") for who in (alice, bob, carol)]
+    assert all(f.modal is not None for f in forms)
+    assert votes() == [(-1, "")] * 3  # counted before any form is submitted (or closed)
+    submitted = [
+        await alice.submit_modal(forms[0], {"comment": "Falsche Stadt"}),
+        await bob.submit_modal(forms[1], {}),  # the comment is optional
+    ]
+    await env.restart_bot(bot_with(bot_settings, searcher))
+    submitted.append(await carol.submit_modal(forms[2], {"comment": "Veraltet"}))
+    assert all(r.ephemeral and r.response.content == t("thanks", "en") for r in submitted)
+    assert votes() == [(-1, ""), (-1, "Falsche Stadt"), (-1, "Veraltet")]
+    assert env.bot.core.feedback.votes(guild.id) == {"answers": 1, "up": 0, "down": 3}
+
+
 @needs_seed
 async def test_buttons_keep_working_after_a_restart(world, bot_settings, searcher):
     env, guild, channel, alice = world

@@ -236,3 +236,33 @@ def test_long_citation_ids_and_a_long_scope_still_fit_and_stay_whole():
     within_limits(embed)
     assert [citation_id_from_field(embed, n) for n in range(1, 5)] == [c.id for c in cites]
     assert "[4]" in embed.description
+
+
+def test_markdown_in_an_address_never_moves_the_citation_id_the_buttons_read():
+    """``citation_id_from_field`` takes the text between the field's last two backticks:
+    a backtick, ``)`` or ``>`` in the linked address would end the link or the id early."""
+    for url in ("https://example.com/a`b_(c)", "https://example.com/x>y `z`", "https://example.com/q?a=(1) 2"):
+        c = replace(citation(1, SENTENCE), title="T", url=url)
+        embed = answer_embed(Answer("Frage?", f"{SENTENCE} [1]", False, [c], "de"), 0.1)
+        value = embed.fields[0].value
+        assert citation_id_from_field(embed, 1) == "artikel-1#3", value
+        link = value[value.index("](") + 2 : -1]
+        assert not set(link) & set("`()<> ") and link.startswith("https://example.com/"), value
+    p = ParagraphView("a#1", "a", 1, SENTENCE, "", ArticleMeta(title="T", url="https://example.com/a`b_(c)"))
+    assert paragraph_embed(SourceView(p, None, None), "de").url == "https://example.com/a%60b_%28c%29"
+
+
+def test_article_titles_are_shown_verbatim_in_answers_sources_and_articles():
+    """Like ``/search``: a title's ``**Sternchen**`` keeps its asterisks, and a long title
+    still fits the embed title once escaped."""
+    title = "Sensation: **Sternchen** und _Unterstrich_ " * 8
+    shown = "Sensation: \\*\\*Sternchen\\*\\* und \\_Unterstrich\\_"
+    c = replace(citation(1, SENTENCE), title=title)
+    field = answer_embed(Answer("Frage?", f"{SENTENCE} [1]", False, [c], "de"), 0.1).fields[0]
+    assert field.name.startswith(f"[1] {shown}") and len(field.name) <= 200
+    meta = ArticleMeta(title=title, date="2025-07", n_paragraphs=1)
+    source = paragraph_embed(SourceView(ParagraphView("a#1", "a", 1, SENTENCE, "", meta), None, None), "de")
+    article = article_embed(ArticleSummary("a", meta), "de")
+    for embed in (source, article):
+        assert embed.title.startswith(shown) and len(embed.title) <= 256
+        within_limits(embed)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from pathlib import Path
 
 import discord
 from discord import app_commands
@@ -22,7 +23,7 @@ from absatz.corpus import upload_too_large
 from absatz.texts import error_text, locale_language, t
 
 from ..checks import is_admin
-from ..embeds import lines_within
+from ..embeds import corpus_relative, lines_within
 from .sources import article_choices
 
 log = logging.getLogger(__name__)
@@ -31,7 +32,7 @@ PROGRESS_EVERY_S = 3.0
 MESSAGE = 2000
 
 
-def summary_text(report: IngestReport, language: str) -> str:
+def summary_text(report: IngestReport, language: str, corpus_dir: Path) -> str:
     head = t(
         "ingest_done",
         language,
@@ -43,7 +44,8 @@ def summary_text(report: IngestReport, language: str) -> str:
         failed=len(report.failed),
         paragraphs=report.paragraphs_embedded,
     )
-    return lines_within([head] + [f"⚠ {w}" for w in report.warnings] + [f"• {f}" for f in report.failed], MESSAGE)
+    lines = [f"⚠ {w}" for w in report.warnings] + [f"• {f}" for f in report.failed]
+    return lines_within([head] + [corpus_relative(x, corpus_dir) for x in lines], MESSAGE)
 
 
 def progress_text(done: int, total: int, paragraphs: int, elapsed: float, language: str) -> str:
@@ -51,14 +53,14 @@ def progress_text(done: int, total: int, paragraphs: int, elapsed: float, langua
 
 
 class ConfirmRemove(discord.ui.View):
-    def __init__(self, cog: Admin, requester: int, article_id: str, language: str):
+    def __init__(self, cog: Admin, asked: discord.Interaction, article_id: str, language: str):
         super().__init__(timeout=120)
-        self.cog, self.requester, self.article_id, self.language = cog, requester, article_id, language
+        self.cog, self.asked, self.article_id, self.language = cog, asked, article_id, language
         self.confirm.label = t("remove_button", language)
         self.cancel.label = t("cancel_button", language)
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        return interaction.user.id == self.requester
+        return interaction.user.id == self.asked.user.id
 
     @discord.ui.button(style=discord.ButtonStyle.danger, custom_id="absatz:remove:confirm")
     async def confirm(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
@@ -75,6 +77,16 @@ class ConfirmRemove(discord.ui.View):
             await interaction.edit_original_response(content=t("error", self.language), view=None)
         except discord.HTTPException:
             log.warning("/remove: could not report the error to the admin either")
+
+    async def on_timeout(self) -> None:
+        """The buttons stop answering after ``timeout``: they go, and the question says it
+        expired, rather than failing the admin's late click."""
+        try:
+            await self.asked.edit_original_response(
+                content=t("remove_expired", self.language, id=self.article_id), view=None
+            )
+        except discord.HTTPException as exc:  # dismissed: nothing left to update
+            log.info("/remove %s: the expired confirmation could not be updated (%s)", self.article_id, exc)
 
     @discord.ui.button(style=discord.ButtonStyle.secondary, custom_id="absatz:remove:cancel")
     async def cancel(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
@@ -213,7 +225,7 @@ class Admin(commands.Cog):
             except AbsatzError as exc:
                 await _finish(interaction, original, f"⛔ {error_text(exc, language)}"[:MESSAGE])
                 return
-            await _finish(interaction, original, summary_text(report, language))
+            await _finish(interaction, original, summary_text(report, language, self.bot.settings.ingest.corpus_dir))
             await self._announce(report, str(interaction.user), "reingest")
         finally:
             self.running = None
@@ -259,7 +271,8 @@ class Admin(commands.Cog):
         finally:
             self.running = None
         ids = [f"`{a.id}#1` … `{a.id}#{len(a.paragraphs)}`" for a in done.articles]
-        await interaction.followup.send(lines_within([summary_text(done.report, language), *ids], MESSAGE))
+        summary = summary_text(done.report, language, self.bot.settings.ingest.corpus_dir)
+        await interaction.followup.send(lines_within([summary, *ids], MESSAGE))
         await self._announce(done.report, who, "upload")
 
     async def _announce(self, report: IngestReport, actor: str, action: str) -> None:
@@ -286,9 +299,8 @@ class Admin(commands.Cog):
             return
         finally:
             self.running = None
-        await interaction.followup.send(
-            lines_within([summary_text(page.batch.report, language), *live.page_lines(page)], MESSAGE)
-        )
+        summary = summary_text(page.batch.report, language, self.bot.settings.ingest.corpus_dir)
+        await interaction.followup.send(lines_within([summary, *live.page_lines(page)], MESSAGE))
 
     @staticmethod
     def _upload_refusal(exc: AbsatzError, name: str, language: str) -> str:
@@ -317,7 +329,7 @@ class Admin(commands.Cog):
             return
         question = t("remove_confirm", language, id=article.article_id, title=article.title[:150])
         await interaction.response.send_message(
-            question, view=ConfirmRemove(self, interaction.user.id, article.article_id, language), ephemeral=True
+            question, view=ConfirmRemove(self, interaction, article.article_id, language), ephemeral=True
         )
 
     @remove.autocomplete("article_id")

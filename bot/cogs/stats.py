@@ -16,7 +16,7 @@ from absatz.render import shorten, when
 from absatz.texts import locale_language, t
 
 from ..checks import is_admin
-from ..embeds import COLOUR, lines_within
+from ..embeds import COLOUR, corpus_relative, lines_within
 
 CHART = "stats.png"
 PERSONAL = frozenset({"follow", "unfollow"})
@@ -67,7 +67,11 @@ class Stats(commands.Cog):
         shown = await absatz.run(core.audit.visible_in, interaction.guild_id or 0, 50)
         recent = [e for e in shown if e.action not in PERSONAL][:5]
         if recent:
-            lines = [f"{when(e.at)} · {e.actor} · {e.action} {e.target} → {e.result}" for e in recent]
+            corpus_dir = self.bot.settings.ingest.corpus_dir
+            lines = [
+                corpus_relative(f"{when(e.at)} · {e.actor} · {e.action} {e.target} → {e.result}", corpus_dir)
+                for e in recent
+            ]
             embed.add_field(
                 name=t("stats_audit", language),
                 value=lines_within([shorten(x, 200) for x in lines], 1024),

@@ -10,10 +10,10 @@ import pytest
 from absatz.answer import answer
 from ingest.pipeline import ingest_paths
 from vectorstore.chroma import Chroma
-from vectorstore.dates import RECENCY_WINDOW, DateRange, asks_for_latest
+from vectorstore.dates import RECENCY_WINDOW, DateRange, asks_for_latest, recency_order
 from vectorstore.filters import Filter
 from vectorstore.readindex import Reader
-from vectorstore.records import date_number
+from vectorstore.records import ArticleMeta, Hit, date_number
 from vectorstore.related import related
 from vectorstore.search import Searcher
 
@@ -156,6 +156,29 @@ def test_a_question_about_the_current_state_cites_the_newest_report(story, quest
     freigegeben" (fused 0.91 against 0.64), so the bot said the bridge stays closed."""
     a = answer(story, question)
     assert a.citations[0].article_id == SEP and "freigegeben" in a.answer
+
+
+def test_a_newer_report_comes_in_its_own_order_lead_first():
+    """Far below the window the fused score no longer tells a report's paragraphs apart:
+    beside more articles, September's cost paragraph (0.640) had beaten its lead (0.637),
+    and "Ist die Lindenbrücke derzeit gesperrt?" was answered with what the repair cost."""
+
+    def hit(article: str, n: int, date: str, score: float, dense: float, lexical: float = 1.0) -> Hit:
+        meta = ArticleMeta(title=article, date=date)
+        return Hit(f"{article}#{n}", article, n, score, dense, lexical, meta)
+
+    hits = [
+        hit(FEB, 1, "2024-02", 1.0, 0.906),
+        hit(MAY, 2, "2024-05", 0.914, 0.903),
+        hit(FEB, 2, "2024-02", 0.89, 0.902),
+        hit(SEP, 2, "2024-09", 0.640, 0.878),
+        hit(SEP, 1, "2024-09", 0.637, 0.870),
+        hit("bahn", 1, "2024-10", 0.6, 0.80),  # newer, but another story
+        hit("radweg", 1, "2024-11", 0.5, 0.89, lexical=0.0),  # close, but shares no word
+    ]
+    ordered = [h.para_id for h in recency_order(hits, "Ist die Lindenbrücke derzeit gesperrt?")]
+    assert ordered == [f"{SEP}#1", f"{SEP}#2", f"{MAY}#2", f"{FEB}#1", f"{FEB}#2", "bahn#1", "radweg#1"]
+    assert recency_order(hits, "Ist die Lindenbrücke gesperrt?") == hits
 
 
 def test_ordinary_questions_are_not_reordered_by_date(story):

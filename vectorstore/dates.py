@@ -79,9 +79,17 @@ def recency_order(hits: Sequence[Hit], question: str) -> list[Hit]:
         return hits
     top, dense = hits[0], max(h.dense for h in hits)
 
-    def current(h: Hit) -> bool:
-        newer_report = h.meta.date_num > top.meta.date_num and h.lexical > 0 and h.dense >= dense - STORY_WINDOW
-        return h.score >= top.score - RECENCY_WINDOW or newer_report
+    def relevant(h: Hit) -> bool:
+        return h.score >= top.score - RECENCY_WINDOW
 
-    close = sorted((h for h in hits if current(h)), key=lambda h: (-h.meta.date_num, -h.score))
-    return close + [h for h in hits if not current(h)]
+    def newer_report(h: Hit) -> bool:
+        return h.meta.date_num > top.meta.date_num and h.lexical > 0 and h.dense >= dense - STORY_WINDOW
+
+    def order(h: Hit) -> tuple[int, int, float]:
+        # A newer report's paragraphs lie far below the window, where the fused score no
+        # longer tells them apart (0.640 and 0.637): they come in the report's own order,
+        # its lead, which says where the story stands, first.
+        return (-h.meta.date_num, 0, -h.score) if relevant(h) else (-h.meta.date_num, 1, h.paragraph)
+
+    close = sorted((h for h in hits if relevant(h) or newer_report(h)), key=order)
+    return close + [h for h in hits if not (relevant(h) or newer_report(h))]

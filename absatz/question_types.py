@@ -102,9 +102,10 @@ _QUESTION_PATTERNS: tuple[tuple[Expected, re.Pattern[str]], ...] = tuple(
 _LEAD_WORDS = 6
 # "When the Broncos intercepted the pass, how many seconds were left?": English opens a
 # clause with "when" where German says "als" or "wenn", and then the question word
-# follows the clause's comma. "When did …", "When is …, …" ask when.
+# follows the clause's comma. "When did …", "When is …, …", "When exactly was …" ask when.
 _WHEN_CLAUSE = re.compile(
-    r"\s*when\s+(?!(?:is|are|was|were|do|does|did|will|would|can|could|shall|should|has|have|had|must|may|might)\b)"
+    r"\s*when\s+(?:(?:exactly|roughly|approximately|precisely|about)\s+)?+"
+    r"(?!(?:is|are|was|were|do|does|did|will|would|can|could|shall|should|has|have|had|must|may|might)\b)"
     r"[^,?]{1,120},\s*",
     re.IGNORECASE,
 )

@@ -45,6 +45,8 @@ from absatz.question_types import Expected, expected, spans
         ("When is the Bremen Tatort 'Wer Wind erntet, sät Sturm' on TV?", Expected.DATE),
         ("When will the new rule, which the council passed on Thursday, apply?", Expected.DATE),
         ("When exactly, according to the club, did Petersen score?", Expected.DATE),
+        ("When exactly was the bridge closed, and for how long?", Expected.DATE),
+        ("When roughly did the strike start, who called it?", Expected.DATE),
         ("When the war in Ukraine began, who was chancellor?", Expected.PERSON),
     ],
 )

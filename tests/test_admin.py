@@ -307,7 +307,8 @@ async def test_remove_needs_confirmation_and_moves_the_file_to_the_trash(server,
     cancelled = await admin.click(shown.response.message, label="Cancel")
     assert (corpus / "2025-06-baeckerei-preise.txt").exists()
 
-    shown = await admin.slash(channel, "remove", article_id="2025-06-baeckerei-preise")
+    # a citation id, as answers show them, names its article, as in /article
+    shown = await admin.slash(channel, "remove", article_id=" 2025-06-baeckerei-preise#1 ")
     await admin.click(shown.response.message, label="Remove")
     assert not (corpus / "2025-06-baeckerei-preise.txt").exists()
     assert list((corpus / ".trash").glob("*2025-06-baeckerei-preise.txt"))
@@ -396,7 +397,8 @@ async def test_a_store_error_during_remove_is_audited_with_its_message(server, s
         raise InternalError("Database error: disk I/O error")
 
     monkeypatch.setattr(Writer, "delete_article", disk_error)
-    shown = await admin.slash(channel, "remove", article_id="2025-06-baeckerei-preise")
+    # a citation id, as answers show them, names its article, as in /article
+    shown = await admin.slash(channel, "remove", article_id=" 2025-06-baeckerei-preise#1 ")
     await admin.click(shown.response.message, label="Remove")
     assert shown.response.content in (t("error", "de"), t("error", "en"))  # not left waiting on the buttons
     assert [r for _, a, r in audit(simcord_bot) if a == "remove"] == [

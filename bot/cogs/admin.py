@@ -24,7 +24,7 @@ from absatz.texts import error_text, locale_language, t
 
 from ..checks import is_admin
 from ..embeds import corpus_relative, lines_within
-from .sources import article_choices
+from .sources import article_choices, article_id_of
 
 log = logging.getLogger(__name__)
 
@@ -321,7 +321,7 @@ class Admin(commands.Cog):
             return
         language = locale_language(interaction.locale)
         try:
-            article = await self.bot.absatz.article(article_id)
+            article = await self.bot.absatz.article(article_id_of(article_id))
         except AbsatzError:
             await interaction.response.send_message(
                 t("unknown_article", language, id=f"`{article_id[:100]}`"), ephemeral=True

@@ -20,13 +20,19 @@ def _choice(name: str, value: str) -> app_commands.Choice[str]:
     return app_commands.Choice(name=name[:100], value=value[:100])
 
 
+def article_id_of(typed: str) -> str:
+    """The article a typed id names: a citation id (``…#2``, as answers show them) names
+    its article, and spaces around it are a slip of the keyboard."""
+    return typed.split("#", 1)[0].strip()
+
+
 async def article_choices(absatz, current: str, paragraph_ids: bool = False) -> list[app_commands.Choice[str]]:
     """Autocomplete over article ids and titles; with ``paragraph_ids``, after a ``#`` the
     article's paragraph ids. Shared by every command that takes an article or a source."""
     needle = current.strip().lower()
     if paragraph_ids and "#" in needle:
         try:
-            a = await absatz.article(current.split("#", 1)[0].strip())
+            a = await absatz.article(article_id_of(current))
         except AbsatzError:
             return []
         ids = [f"{a.article_id}#{n}" for n in range(1, a.paragraphs + 1)]
@@ -63,7 +69,7 @@ class Sources(commands.Cog):
     async def article(self, interaction: discord.Interaction, id: str) -> None:
         language = locale_language(interaction.locale)
         try:
-            a = await self.bot.absatz.article(id.split("#", 1)[0].strip())
+            a = await self.bot.absatz.article(article_id_of(id))
         except AbsatzError:
             await interaction.response.send_message(t("unknown_article", language, id=f"`{id[:100]}`"), ephemeral=True)
             return

@@ -297,14 +297,25 @@ async def test_mention_creates_a_thread_and_follow_up_uses_context(world):
 
 
 @needs_seed
-async def test_a_mention_where_the_bot_may_not_open_threads_is_answered_in_the_channel(world):
+@pytest.mark.parametrize("denied", ["create_public_threads", "send_messages_in_threads"])
+async def test_a_mention_where_the_bot_may_not_open_threads_is_answered_in_the_channel(world, denied):
+    """Allowed to open a thread but not to write in it, the bot had left an empty thread
+    and an error in the channel."""
     env, guild, _, alice = world
     closed = guild.create_text_channel(
-        "ohne-threads", overwrites={env.bot.user: discord.PermissionOverwrite(create_public_threads=False)}
+        "ohne-threads", overwrites={env.bot.user: discord.PermissionOverwrite(**{denied: False})}
     )
     await alice.send(closed, f"<@{env.bot.user.id}> Wie weit flogen die Raketen?")
     assert not closed.threads
     assert "650 Kilometer" in closed.last_message.embeds[0].description
+
+
+@needs_seed
+async def test_a_thread_is_named_after_what_the_question_asks(world):
+    env, guild, channel, alice = world
+    await alice.send(channel, f"<@{env.bot.user.id}> <@{alice.id}> **Wie weit**\nflogen die Raketen? https://x.de/a")
+    (thread,) = channel.threads
+    assert thread.name == "Wie weit flogen die Raketen?"
 
 
 async def test_dm_is_answered(world):

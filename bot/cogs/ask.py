@@ -19,6 +19,7 @@ from discord.ext import commands
 from absatz import AbsatzError, Answer
 from absatz.answer import MAX_QUESTION, has_words
 from absatz.language import detect_language
+from absatz.question_text import search_text
 from absatz.render import shorten
 from absatz.scopes import Scope, label
 from absatz.texts import error_text, locale_language, t
@@ -58,6 +59,22 @@ def is_remark(text: str) -> bool:
     """A follow-up that asks nothing (see ``REMARK_WORDS``); "Und wie lang?" and
     "Und in Berlin?" still ask."""
     return "?" not in text and not QUESTION_WORD.search(text) and len(text.split()) <= REMARK_WORDS
+
+
+def may_answer_in_thread(channel: discord.abc.Messageable) -> bool:
+    """Whether the bot may open a thread here and write in it: one it may open but not
+    write in would stay empty, and the answer is lost. Otherwise it answers in the channel."""
+    me = getattr(getattr(channel, "guild", None), "me", None)
+    if me is None or not hasattr(channel, "permissions_for"):
+        return True
+    allowed = channel.permissions_for(me)
+    return allowed.create_public_threads and allowed.send_messages_in_threads
+
+
+def thread_name(question: str) -> str:
+    """The question as a thread's name (at most 100 characters, one line): what it asks,
+    without the mentions, links and Markdown that are no words in a name."""
+    return shorten(search_text(question), 100)
 
 
 async def with_retries(call):
@@ -317,9 +334,9 @@ class Ask(commands.Cog):
         started = time.perf_counter()
         history = await self._earlier_questions(thread, message) if follow_up and thread is not None else []
         target: discord.abc.Messageable = channel
-        if (mentioned or auto_top_level) and not in_dm and not in_thread:
+        if (mentioned or auto_top_level) and not in_dm and not in_thread and may_answer_in_thread(channel):
             try:
-                target = await message.create_thread(name=question[:100], auto_archive_duration=1440)
+                target = await message.create_thread(name=thread_name(question), auto_archive_duration=1440)
             except (discord.HTTPException, ValueError):
                 # No thread permission, or a channel without threads (a voice channel's
                 # chat): the answer goes to the channel itself.

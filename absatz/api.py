@@ -37,7 +37,7 @@ from vectorstore.related import related
 from vectorstore.search import Searcher
 
 from .analytics import Analytics, summarise
-from .answer import Answer, answer
+from .answer import Answer, answer, has_words
 from .answer_scorer import AnswerScorer, scorer
 from .corpus import Corpus, Removal, Upload
 from .db.audit import AuditLog
@@ -223,7 +223,7 @@ class Absatz:
     ) -> list[Hit]:
         """Ranked paragraphs, no answer; none for a query without a word (whatever came
         first would be ranked, at full score)."""
-        if not any(ch.isalnum() for ch in query):
+        if not has_words(query):
             return []
         return self.searcher.search(query, k=k, where=self.where(since, until, scope)).hits
 

@@ -18,14 +18,24 @@ _EN = frozenset(
 )
 
 
+_WORD = re.compile(r"[A-Za-zÄÖÜäöüß]+")
+_SENTENCE_END = re.compile(r"[.?!:]\s*$")
+
+
 def evidence(text: str) -> tuple[int, int]:
     """How German and how English ``text`` reads: (German, English) function-word counts,
     each word with an umlaut or ß counting once more for German.
 
     Once per word, not twice per letter: English questions name Stöger, Böhmermann and
     the ÖVP-FPÖ government, and counting letters made 33 of the 3,700 English development
-    questions German (11 per word: mostly German titles such as "Morgen hör ich auf")."""
-    words = WORD_PATTERN.findall(text.lower())
+    questions German (11 per word: mostly German titles such as "Morgen hör ich auf").
+    A function word capitalised inside a sentence is part of a name ("Doctor Who", "Der
+    Auftrag") and does not count: "Was dachte Doctor Who 2005 …" had read as English."""
+    words = [
+        m.group(0).lower()
+        for i, m in enumerate(_WORD.finditer(text))
+        if i == 0 or not m.group(0)[0].isupper() or _SENTENCE_END.search(text, 0, m.start())
+    ]
     de = sum(w in _DE for w in words) + len(_UMLAUT_WORD.findall(text))
     en = sum(w in _EN for w in words)
     return de, en

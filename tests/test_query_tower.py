@@ -125,3 +125,19 @@ def test_english_questions_cite_the_right_paragraph_first_more_often(tmp_path, e
         right["tower"] += core.search(q["question_en"])[0].para_id == gold
         right["plain"] += plain.search(q["question_en"]).hits[0].para_id == gold
     assert right["tower"] >= right["plain"] + 3, right
+
+
+@pytest.mark.parametrize(
+    "question, language",
+    [
+        ("Was dachte Doctor Who 2005, in welchem Zustand sein Heimatplanet sei?", "de"),
+        ("Who plays Debuisson in Heiner Müller's Der Auftrag at Theater an der Wien?", "en"),
+        ("Who won? The Who.", "en"),
+    ],
+)
+def test_a_name_made_of_function_words_does_not_decide_the_language(question, language):
+    """ "Doctor Who" had made a German question English: its hits were ordered by the
+    English tower and its reply's fixed texts were English."""
+    from absatz.language import detect_language
+
+    assert detect_language(question) == language

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-WORD_PATTERN = re.compile(r"[a-zäöüß]+")
+WORD_PATTERN = re.compile(r"[A-Za-zÄÖÜäöüß]+")
 _UMLAUT_WORD = re.compile(r"\w*[äöüßÄÖÜ]\w*")
 _DE = frozenset(
     "der die das und ist nicht ein eine einen wie was wer wo wann warum welche welcher welches "
@@ -18,7 +18,6 @@ _EN = frozenset(
 )
 
 
-_WORD = re.compile(r"[A-Za-zÄÖÜäöüß]+")
 _SENTENCE_END = re.compile(r"[.?!:]\s*$")
 
 
@@ -33,7 +32,7 @@ def evidence(text: str) -> tuple[int, int]:
     Auftrag") and does not count: "Was dachte Doctor Who 2005 …" had read as English."""
     words = [
         m.group(0).lower()
-        for i, m in enumerate(_WORD.finditer(text))
+        for i, m in enumerate(WORD_PATTERN.finditer(text))
         if i == 0 or not m.group(0)[0].isupper() or _SENTENCE_END.search(text, 0, m.start())
     ]
     de = sum(w in _DE for w in words) + len(_UMLAUT_WORD.findall(text))

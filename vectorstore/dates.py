@@ -91,5 +91,6 @@ def recency_order(hits: Sequence[Hit], question: str) -> list[Hit]:
         # its lead, which says where the story stands, first.
         return (-h.meta.date_num, 0, -h.score) if relevant(h) else (-h.meta.date_num, 1, h.paragraph)
 
-    close = sorted((h for h in hits if relevant(h) or newer_report(h)), key=order)
-    return close + [h for h in hits if not (relevant(h) or newer_report(h))]
+    moves = [relevant(h) or newer_report(h) for h in hits]
+    close = sorted((h for h, m in zip(hits, moves, strict=True) if m), key=order)
+    return close + [h for h, m in zip(hits, moves, strict=True) if not m]

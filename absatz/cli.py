@@ -519,7 +519,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="START:STOP:STEP",
         help="with --build: index these articles (e.g. 1::3), the rest become unanswerable",
     )
-    p.add_argument("--misses", action="store_true", help="list the questions whose answer missed the gold answer")
+    p.add_argument(
+        "--misses",
+        action="store_true",
+        help="list the questions whose answer missed the gold answer, and those answered that should be refused",
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_eval)
 

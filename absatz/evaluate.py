@@ -7,6 +7,7 @@ marked ``unanswerable`` (or whose article is not indexed) must be refused.
 
 Containment — does the answer text state a gold answer? — is counted over *all*
 answerable questions: an abstention is a miss, since the user got no answer either.
+An answered question that should have been refused is a miss too.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ _TYPE_OF_KIND = {
     Expected.REASON: "why",
 }
 TYPES = ("fact", "number", "date", "place", "why")
+UNANSWERABLE = "unanswerable"  # the type of a miss that should have been refused
 QUESTION_FIELDS = {"de": "question", "en": "question_en"}  # the question asked for each --lang
 
 
@@ -169,6 +171,10 @@ def evaluate(
         if not in_index:
             report.unanswerable += 1
             report.refused_unanswerable += a.abstained
+            if not a.abstained:
+                report.misses.append(
+                    Miss(str(q.get("qid", "")), UNANSWERABLE, text, [], a.answer, a.citations[0].id, "")
+                )
             continue
         report.answerable += 1
         kind = q.get("type") or _TYPE_OF_KIND[expected(text)]

@@ -93,8 +93,9 @@ def eval_text(rows: list[dict[str, Any]]) -> str:
             continue
         lines.append(f"\nmisses ({row['lang']}):")
         for m in row["misses"]:
+            gold = f"{' | '.join(m['gold'])}  ({m['gold_id']})" if m["gold_id"] else "not in the index: refuse"
             lines.append(
-                f"- [{m['type']}] {m['question']}\n    gold: {' | '.join(m['gold'])}  ({m['gold_id']})\n"
+                f"- [{m['type']}] {m['question']}\n    gold: {gold}\n"
                 f"    got:  {m['answer']}  ({m['cited'] or 'no citation'})"
             )
     return "\n".join(lines)

@@ -100,6 +100,20 @@ def test_eval_counts_containment_per_type_and_lists_the_misses(built_store, tmp_
     assert de["median_answer_chars"] > 0
 
 
+def test_misses_list_an_answered_question_that_should_be_refused(built_store, tmp_path, capsys):
+    marked = {**GOLD[0], "qid": "6", "unanswerable": True}  # its answer is indexed, so it is answered
+    path = tmp_path / "q.jsonl"
+    path.write_text("\n".join(json.dumps(q) for q in [GOLD[1], GOLD[3], marked]), encoding="utf-8")
+    args = ["eval", str(path), "--unanswerable", "--misses", "--chroma-path", str(built_store.chroma_path)]
+    code, out, _ = run_cli(capsys, *args, "--json")
+    (de,) = json_lines(out)
+    assert code == 0 and de["refused_share"] == 0.5
+    (miss,) = de["misses"]
+    assert (miss["qid"], miss["type"], miss["cited"]) == ("6", "unanswerable", "2025-06-baeckerei-preise#1")
+    code, out, _ = run_cli(capsys, *args)
+    assert "[unanswerable] Was kostet ein Brötchen in München?\n    gold: not in the index: refuse" in out
+
+
 def villages(folder):
     """Three one-sentence articles (a.jsonl) and a question about each (q.jsonl): an index
     built in seconds."""

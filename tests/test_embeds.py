@@ -266,3 +266,11 @@ def test_article_titles_are_shown_verbatim_in_answers_sources_and_articles():
     for embed in (source, article):
         assert embed.title.startswith(shown) and len(embed.title) <= 256
         within_limits(embed)
+
+
+def test_titles_show_the_question_without_mentions_links_or_markdown():
+    """An embed title renders no mention: ``<@123>`` would show as digits."""
+    asked = "<@123> **Wie** weit flogen die Raketen? https://example.com/a"
+    a = Answer(asked, SENTENCE + " [1]", False, [citation(1, SENTENCE)])
+    assert answer_embed(a, 1.0).title == "Wie weit flogen die Raketen?"
+    assert search_embed(asked, [], "de").title == "Wie weit flogen die Raketen?"

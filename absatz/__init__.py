@@ -22,7 +22,7 @@ from vectorstore.records import ArticleSummary, Hit, ParagraphView
 
 from .aio import AsyncAbsatz
 from .answer import Answer, Citation
-from .api import Absatz, SourceView, Stats
+from .api import Absatz, Matches, SourceView, Stats
 from .corpus import Removal, Upload
 from .settings import Settings
 
@@ -38,6 +38,7 @@ __all__ = [
     "EmptyPeriod",
     "Hit",
     "IngestReport",
+    "Matches",
     "NoIndex",
     "ParagraphView",
     "Removal",

@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ingest.pipeline import IngestReport, Progress
-from vectorstore.records import ArticleSummary, Hit
+from vectorstore.records import ArticleSummary
 
 from .answer import Answer
-from .api import Absatz, SourceView, Stats
+from .api import Absatz, Matches, SourceView, Stats
 from .corpus import Removal, Upload
 from .scopes import Scope
 
@@ -67,7 +67,7 @@ class AsyncAbsatz:
 
     async def search(
         self, query: str, *, k: int = 5, since: str | None = None, until: str | None = None, scope: Scope | None = None
-    ) -> list[Hit]:
+    ) -> Matches:
         return await self.run(self.core.search, query, k=k, since=since, until=until, scope=scope)
 
     async def source(self, cid: str) -> SourceView:

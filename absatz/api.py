@@ -51,6 +51,15 @@ from .settings import Settings
 
 
 @dataclass(frozen=True)
+class Matches:
+    """A search's ranked paragraphs, and whether the best is close enough that an answer
+    would cite it: a search for nonsense still ranks whatever is nearest."""
+
+    hits: list[Hit]
+    close: bool
+
+
+@dataclass(frozen=True)
 class SourceView:
     """A cited paragraph as ``/source`` and ``absatz source`` show it, with its neighbours."""
 
@@ -220,12 +229,13 @@ class Absatz:
 
     def search(
         self, query: str, *, k: int = 5, since: str | None = None, until: str | None = None, scope: Scope | None = None
-    ) -> list[Hit]:
+    ) -> Matches:
         """Ranked paragraphs, no answer; none for a query without a word (whatever came
         first would be ranked, at full score)."""
         if not has_words(query):
-            return []
-        return self.searcher.search(query, k=k, where=self.where(since, until, scope)).hits
+            return Matches([], False)
+        result = self.searcher.search(query, k=k, where=self.where(since, until, scope))
+        return Matches(result.hits, bool(result.hits) and result.evidence >= result.threshold)
 
     @staticmethod
     def where(since: str | None = None, until: str | None = None, scope: Scope | None = None) -> Filter:

@@ -179,11 +179,11 @@ def cmd_search(args: argparse.Namespace) -> int:
     dates = _dates(args)
     absatz = _absatz(args)
     for query in _inputs(args.query):
-        hits = absatz.search(query, k=args.k, **dates)
+        found = absatz.search(query, k=args.k, **dates)
         if args.json:
-            _print_json({"query": query, "hits": [render.hit_dict(h) for h in hits]})
+            _print_json({"query": query, "close": found.close, "hits": [render.hit_dict(h) for h in found.hits]})
         else:
-            print(render.hits_text(hits), flush=True)
+            print(render.hits_text(found), flush=True)
     return 0
 
 

@@ -15,7 +15,7 @@ from vectorstore.text import shorten
 from .answer import Answer, Citation
 
 if TYPE_CHECKING:
-    from .api import Stats
+    from .api import Matches, Stats
 
 __all__ = ["shorten"]  # the front ends cut text with the same helper as ingest
 
@@ -49,11 +49,11 @@ def answer_text(a: Answer, width: int = 100, bold: tuple[str, str] = ("", "")) -
     return "\n".join(lines)
 
 
-def hits_text(hits: list[Hit]) -> str:
-    if not hits:
+def hits_text(found: Matches) -> str:
+    if not found.hits:
         return "(no matches)"
-    out = []
-    for rank, h in enumerate(hits, start=1):
+    out = [] if found.close else ["(nothing in the corpus matches closely; the nearest paragraphs:)"]
+    for rank, h in enumerate(found.hits, start=1):
         sentence = h.sentences[0].text if h.sentences else h.passage
         out.append(f"{rank:>2}. {h.para_id}  score {h.score:.3f}  {shorten(h.title, 70)}")
         if h.heading:

@@ -32,6 +32,10 @@ TEXTS: dict[str, dict[str, str]] = {
     "unknown_source": {"de": "Keine Quelle {id} im Korpus.", "en": "No source {id} in the corpus."},
     "unknown_article": {"de": "Kein Artikel {id} im Korpus.", "en": "No article {id} in the corpus."},
     "no_matches": {"de": "Keine Treffer im Korpus.", "en": "No matches in the corpus."},
+    "only_distant": {
+        "de": "Nichts im Korpus passt genau – das Nächstliegende:",
+        "en": "Nothing in the corpus matches closely – the nearest paragraphs:",
+    },
     "thanks": {"de": "Danke für dein Feedback!", "en": "Thanks for your feedback!"},
     "feedback_title": {"de": "Was war falsch?", "en": "What was wrong?"},
     "feedback_label": {"de": "Beschreibung", "en": "Description"},

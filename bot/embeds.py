@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import discord
 
-from absatz import Answer, ArticleSummary, Citation, Hit, SourceView
+from absatz import Answer, ArticleSummary, Citation, Matches, SourceView
 from absatz.question_text import search_text
 from absatz.render import byline, citation_label, marked, section_headings, shorten
 from absatz.texts import duration, t
@@ -234,9 +234,9 @@ def paragraph_embed(view: SourceView, language: str) -> discord.Embed:
     return embed
 
 
-def search_embed(query: str, hits: list[Hit], language: str) -> discord.Embed:
-    lines = []
-    for h in hits:
+def search_embed(query: str, found: Matches, language: str) -> discord.Embed:
+    lines = [] if found.close or not found.hits else [f"*{t('only_distant', language)}*"]
+    for h in found.hits:
         sentence = h.sentences[0].text if h.sentences else h.passage
         lines.append(f"`{h.para_id}` **{fit(h.title, 80)}**\n{fit(sentence, 300)}")
     embed = discord.Embed(

@@ -62,6 +62,17 @@ def test_search_lists_ranked_paragraphs(built_store, capsys):
     assert "2024-03-hafen-terminal#3" in out.splitlines()[0]
 
 
+def test_a_search_that_matches_nothing_closely_says_so(built_store, capsys):
+    """Nonsense still ranks the nearest paragraphs; they are not shown as matches."""
+    code, out, _ = run_cli(capsys, "search", "Quantenchromodynamik Gluonen", "--json", *store_args(built_store))
+    (obj,) = json_lines(out)
+    assert code == 0 and obj["hits"] and obj["close"] is False
+    code, out, _ = run_cli(capsys, "search", "Quantenchromodynamik Gluonen", *store_args(built_store))
+    assert out.startswith("(nothing in the corpus matches closely; the nearest paragraphs:)\n 1. ")
+    code, out, _ = run_cli(capsys, "search", "Tempo 30 Köln Blitzer", "--json", *store_args(built_store))
+    assert json_lines(out)[0]["close"] is True
+
+
 @needs_seed
 def test_source_shows_paragraph_neighbours_and_metadata(built_store, capsys):
     code, out, _ = run_cli(capsys, "source", f"{SEED_ID}#3", "--json", *store_args(built_store))

@@ -271,6 +271,10 @@ async def test_search_lists_paragraphs_without_an_answer(world):
     embed = reply_of(result).embeds[0]
     assert "`2025-03-tempo30-koeln#" in embed.description
     assert not embed.fields
+    assert "Nichts im Korpus passt genau" not in embed.description
+    result = await alice.slash(channel, "search", query="Quantenchromodynamik Gluonen")
+    distant = reply_of(result).embeds[0].description
+    assert distant.startswith("*Nichts im Korpus passt genau – das Nächstliegende:*\n\n`")
 
 
 async def test_stats_shows_counts_embedder_and_feedback(world):

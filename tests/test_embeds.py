@@ -4,7 +4,7 @@ from dataclasses import replace
 
 import discord
 
-from absatz import SourceView
+from absatz import Matches, SourceView
 from absatz.answer import Answer, Citation
 from absatz.gaps import Gap
 from absatz.question_types import Span
@@ -103,7 +103,7 @@ def test_search_and_article_embeds_fit():
         )
         for i in range(1, 11)
     ]
-    within_limits(search_embed("q" * 600, hits, "de"))
+    within_limits(search_embed("q" * 600, Matches(hits, True), "de"))
     summary = ArticleSummary(
         "a",
         ArticleMeta(
@@ -273,4 +273,4 @@ def test_titles_show_the_question_without_mentions_links_or_markdown():
     asked = "<@123> **Wie** weit flogen die Raketen? https://example.com/a"
     a = Answer(asked, SENTENCE + " [1]", False, [citation(1, SENTENCE)])
     assert answer_embed(a, 1.0).title == "Wie weit flogen die Raketen?"
-    assert search_embed(asked, [], "de").title == "Wie weit flogen die Raketen?"
+    assert search_embed(asked, Matches([], False), "de").title == "Wie weit flogen die Raketen?"

@@ -96,5 +96,5 @@ class Sources(commands.Cog):
             return
         await interaction.response.defer(thinking=True)
         scope = await scope_of(self.bot, interaction.channel)
-        hits = await self.bot.absatz.search(query, k=5, since=since, until=until, scope=scope)
-        await interaction.followup.send(embed=search_embed(query, hits, language))
+        found = await self.bot.absatz.search(query, k=5, since=since, until=until, scope=scope)
+        await interaction.followup.send(embed=search_embed(query, found, language))

@@ -31,7 +31,7 @@ from .answerability_weights import GATE
 from .language import conversation_language, detect_language
 from .llm import LLMAnswerer
 from .question_text import search_text
-from .question_types import FIRST_NAMES, Expected, Span, fits_measure, spans
+from .question_types import FIRST_NAMES, Expected, Span, fits_measure, place_rank, spans
 from .selector import Question, features
 from .selector_weights import RANKER
 from .texts import t
@@ -203,8 +203,10 @@ def find_answer_span(text: str, question: str, kind: Expected, prefer: Sequence[
     ``prefer`` lists character ranges of ``text`` (its sentences, best first): spans in
     earlier ranges win, none outside them counts (the "Stand 2024-09:" before a dated
     report is not the date a *wann*-question asks for), for a *wer*-question a span
-    that reads as a person's name wins over a capitalised noun phrase, and for a number
-    question one in the unit it asks for (:func:`fits_measure`) over one that is not.
+    that reads as a person's name wins over a capitalised noun phrase, for a number
+    question one in the unit it asks for (:func:`fits_measure`) over one that is not,
+    and for a *wo*-question a named place over a noun phrase, never a time
+    (:func:`place_rank`).
     """
 
     def place(s: Span) -> int:
@@ -217,6 +219,8 @@ def find_answer_span(text: str, question: str, kind: Expected, prefer: Sequence[
         if (text[s.start - 1 : s.start] != "[" or text[s.end : s.end + 1] != "]")
         and (not prefer or place(s) < len(prefer))
     ]
+    places = {s: place_rank(s, question) for s in found} if kind is Expected.PLACE else {}
+    found = [s for s in found if places.get(s, 0) is not None]
     if not found:
         return None
 
@@ -227,7 +231,7 @@ def find_answer_span(text: str, question: str, kind: Expected, prefer: Sequence[
         return kind is Expected.NUMBER and not fits_measure(question, s.text)
 
     counted = _counted(text, question, found) if kind is Expected.NUMBER else {}
-    return min(found, key=lambda s: (unnamed(s), unfit(s), place(s), counted.get(s, 1), s.start))
+    return min(found, key=lambda s: (unnamed(s), unfit(s), places.get(s, 0), place(s), counted.get(s, 1), s.start))
 
 
 # The words that ask for a number are no noun it counts.

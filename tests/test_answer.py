@@ -282,6 +282,26 @@ def test_a_number_question_bolds_the_count_of_what_it_asks_about(text, question,
             "Gründe nannte der Verband höhere Löhne, teurere Energie und gestiegene Preise für Butter",
         ),
         ("Die Sitzung in Mainz endete am Freitag. [1]", "Wann endete die Sitzung?", Expected.DATE, "am Freitag"),
+        # a time is no place, and a named place beats a noun phrase
+        (
+            "Die Reisegruppe wurde im November in der Nähe von Baharija beschossen. [1]",
+            "Wo wurde die Reisegruppe beschossen?",
+            Expected.PLACE,
+            "von Baharija",
+        ),
+        # "Berlin" is what "Berliner" already says
+        (
+            "Die Männer wurden in Berlin festgenommen, in Wedding. [1]",
+            "In welchem Berliner Stadtteil wurden die Männer festgenommen?",
+            Expected.PLACE,
+            "in Wedding",
+        ),
+        (
+            "Das Gesetz wurde am Freitag im Bundestag beschlossen. [1]",
+            "Wo fiel der Beschluss?",
+            Expected.PLACE,
+            "im Bundestag",
+        ),
     ],
 )
 def test_the_bold_covers_the_whole_fact(text, question, kind, bold):

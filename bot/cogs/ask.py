@@ -54,11 +54,20 @@ QUESTION_WORD = re.compile(
     re.IGNORECASE,
 )
 
+# "Und in Berlin", "and for children": a follow-up that continues the last question
+# asks, without a question mark too ("und danke!" does not).
+CONTINUES = re.compile(
+    r"^\W*(?:und|and|aber|but|oder|or|auch|sowie)\s+"
+    r"(?!(?:danke|dank|thanks|thank|thx|ok|okay|super|cool|gut|good|great|prima|toll)\b)\w",
+    re.IGNORECASE,
+)
+
 
 def is_remark(text: str) -> bool:
     """A follow-up that asks nothing (see ``REMARK_WORDS``); "Und wie lang?" and
-    "Und in Berlin?" still ask."""
-    return "?" not in text and not QUESTION_WORD.search(text) and len(text.split()) <= REMARK_WORDS
+    "Und in Berlin" still ask."""
+    asks = "?" in text or QUESTION_WORD.search(text) or CONTINUES.match(text)
+    return not asks and len(text.split()) <= REMARK_WORDS
 
 
 def may_answer_in_thread(channel: discord.abc.Messageable) -> bool:

@@ -231,7 +231,7 @@ def find_answer_span(text: str, question: str, kind: Expected, prefer: Sequence[
         return kind is Expected.NUMBER and not fits_measure(question, s.text)
 
     counted = _counted(text, question, found) if kind is Expected.NUMBER else {}
-    return min(found, key=lambda s: (unnamed(s), unfit(s), places.get(s, 0), place(s), counted.get(s, 1), s.start))
+    return min(found, key=lambda s: (unnamed(s), unfit(s), place(s), places.get(s, 0), counted.get(s, 1), s.start))
 
 
 # The words that ask for a number are no noun it counts.

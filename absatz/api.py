@@ -46,6 +46,7 @@ from .db.scopes import ScopeStore
 from .gaps import Gap, find_gaps
 from .llm import LLMAnswerer
 from .query_tower import question_order
+from .question_text import search_text
 from .scopes import Scope, make_scope
 from .settings import Settings
 
@@ -234,7 +235,8 @@ class Absatz:
         first would be ranked, at full score)."""
         if not has_words(query):
             return Matches([], False)
-        result = self.searcher.search(query, k=k, where=self.where(since, until, scope))
+        # searched as ``ask`` searches it, so "close" means an answer would cite the best
+        result = self.searcher.search(search_text(query), k=k, where=self.where(since, until, scope))
         return Matches(result.hits, bool(result.hits) and result.evidence >= result.threshold)
 
     @staticmethod

@@ -19,6 +19,13 @@ _MENTION = re.compile(r"<(?:@[!&]?|#|a?:\w+:)\d+>")
 _MARKUP = re.compile(r"[*`~|>]+|(?<!\w)_+|_+(?!\w)")
 
 
+def shown_text(question: str) -> str:
+    """``question`` without links and mentions, for a title: a title renders neither, and
+    shows the rest as typed (escaped, so Markdown shows as written)."""
+    text = " ".join(_MENTION.sub(" ", _URL.sub(" ", question)).split())
+    return text or question
+
+
 def search_text(question: str) -> str:
     """``question`` without links, mentions and Markdown marks, and lower-cased when it
     has no lower-case letter at all; the question itself when nothing else is left."""

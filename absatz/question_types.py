@@ -356,26 +356,33 @@ class Span:
 # Steinzeit", "in den nächsten Monaten", "bei der Verlängerung" (a compound ending in
 # "tag" is not one: "im Bundestag").
 _TIME_NOUN = re.compile(
-    rf"(?:{_MONTHS}|{_WEEKDAYS}|(?:Frühjahr|Frühling|Sommer|Herbst|Winter|Nacht|Morgen|Abend|Anfang|Ende|Mitte|"
+    rf"(?:{_MONTHS}|{_WEEKDAYS}|(?:Frühjahr|Frühling|Sommer|Herbst|Winter|Nacht|Morgen|Abend|Anfang|Ende|"
     r"Verlauf|Vergangenheit|Zukunft|Moment|Augenblick|Saison|Halbzeit|Verlängerung|Tag(?:e|en|es)?|Stunden?|"
     r"Minuten?)s?(?!\w)|[\w-]*(?:[Zz]eit(?:en|raum)?|[Jj]ahr(?:e|en|es|s|zehnt\w*|hundert\w*)?|[Mm]onat(?:e|en|s)?|"
     r"[Ww]ochen?)(?!\w))"
 )
-# "in Marea", "nach Rosenheim": a name follows its preposition without an article.
-_NAMED_PLACE = re.compile(r"(?i:in|nach|aus|bei|vor|auf|von)\s+[A-ZÄÖÜ]")
-ECHO_PREFIX = 5
+# "in Marea", "nach Rosenheim": a name follows its preposition without an article; so
+# do the nouns of set phrases, which name no place ("nach Angaben", "vor Ort").
+_NAMED_PLACE = re.compile(
+    r"(?i:in|nach|aus|bei|vor|auf|von)\s+(?!(?:Angaben|Ort|Hause|Anfrage|Auskunft|Ansicht|Meinung|Sicht|Berichten|"
+    r"Informationen|Schätzungen|Einladung|Bedarf|Kenntnis|Beginn|Regen|Verfügung|Abschluss|Auftrag|Wunsch|"
+    r"Kosten|Gefahr|Hilfe|Stand|Ende)(?!\w))[A-ZÄÖÜ]"
+)
+# What makes a place's name an adjective or its people: "Berliner", "dänische" is not
+# covered (the stem changes), "Berlinale" is another word.
+_DERIVED = ("er", "ern", "erin", "erinnen", "isch", "ische", "ischen", "ischer", "isches", "s")
 
 
 def place_rank(span: Span, question: str) -> int | None:
     """How well a place span answers a *wo*-question, lower is better: None for a time
     ("im November"), 0 for a name right after its preposition ("in Marea"), 1 for a
-    noun phrase ("in der Nähe"), 2 for a place the question names in another form ("in
-    Berlin" for "In welchem Berliner Stadtteil …": their first five letters agree)."""
+    noun phrase ("in der Nähe"), 2 for a place the question names in a derived form
+    ("in Berlin" for "In welchem Berliner Stadtteil …")."""
     nouns = [w for w in span.text.split()[1:] if w[:1].isupper()]
     if not nouns or _TIME_NOUN.fullmatch(nouns[0]):
         return None
-    asked = {w[:ECHO_PREFIX] for w in _words(question) if len(w) >= ECHO_PREFIX}
-    if all(n.lower()[:ECHO_PREFIX] in asked for n in nouns):
+    asked = _words(question)
+    if all(any(n.lower() + d in asked for d in _DERIVED) for n in nouns):
         return 2
     return 0 if _NAMED_PLACE.match(span.text) else 1
 

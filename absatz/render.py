@@ -93,7 +93,7 @@ def eval_text(rows: list[dict[str, Any]]) -> str:
             continue
         lines.append(f"\nmisses ({row['lang']}):")
         for m in row["misses"]:
-            gold = f"{' | '.join(m['gold'])}  ({m['gold_id']})" if m["gold_id"] else "not in the index: refuse"
+            gold = f"{' | '.join(m['gold'])}  ({m['gold_id']})" if m["gold_id"] else "none: should be refused"
             lines.append(
                 f"- [{m['type']}] {m['question']}\n    gold: {gold}\n"
                 f"    got:  {m['answer']}  ({m['cited'] or 'no citation'})"

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import discord
 
 from absatz import Answer, ArticleSummary, Citation, Matches, SourceView
-from absatz.question_text import search_text
+from absatz.question_text import shown_text
 from absatz.render import byline, citation_label, marked, section_headings, shorten
 from absatz.texts import duration, t
 
@@ -176,7 +176,7 @@ def answer_embed(a: Answer, seconds: float, searched: str = "") -> discord.Embed
     n = len(a.citations)
     key = "no_source_footer" if n == 0 else "one_source_footer" if n == 1 else "sources_footer"
     embed = discord.Embed(
-        title=shorten(search_text(a.question), TITLE) or None,  # mentions show raw in a title
+        title=fit(shown_text(a.question), TITLE) or None,  # mentions show raw in a title
         description=_answer_description(a, ANSWER_DESCRIPTION),
         colour=ABSTAIN_COLOUR if a.abstained else COLOUR,
     )
@@ -240,7 +240,7 @@ def search_embed(query: str, found: Matches, language: str) -> discord.Embed:
         sentence = h.sentences[0].text if h.sentences else h.passage
         lines.append(f"`{h.para_id}` **{fit(h.title, 80)}**\n{fit(sentence, 300)}")
     embed = discord.Embed(
-        title=shorten(search_text(query), TITLE),
+        title=fit(shown_text(query), TITLE),
         description="\n\n".join(lines)[:DESCRIPTION] or t("no_matches", language),
         colour=COLOUR,
     )

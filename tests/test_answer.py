@@ -289,6 +289,19 @@ def test_a_number_question_bolds_the_count_of_what_it_asks_about(text, question,
             Expected.PLACE,
             "von Baharija",
         ),
+        # a set phrase names no place, and "Berlinale" is not "Berlin"
+        (
+            "Der Mann wurde in der Innenstadt festgenommen, nach Angaben der Polizei. [1]",
+            "Wo wurde der Mann festgenommen?",
+            Expected.PLACE,
+            "in der Innenstadt",
+        ),
+        (
+            "Die Berlinale findet in Berlin statt, auf Einladung des Senats. [1]",
+            "Wo findet die Berlinale statt?",
+            Expected.PLACE,
+            "in Berlin",
+        ),
         # "Berlin" is what "Berliner" already says
         (
             "Die Männer wurden in Berlin festgenommen, in Wedding. [1]",

@@ -66,14 +66,25 @@ async def test_a_thank_you_in_the_answer_thread_is_let_be(community_settings, co
     assert len(answers) == 2 and "Millionen Euro" in answers[0] and "19.000" in answers[1], answers
 
 
-@pytest.mark.parametrize("remark", ["danke!", "Ok", "super, danke dir", "👍", "Thanks a lot!", "und danke!"])
+@pytest.mark.parametrize(
+    "remark",
+    ["danke!", "Ok", "super, danke dir", "👍", "Thanks a lot!", "und danke!", "und tschüss", "und vielen Dank!"],
+)
 def test_short_messages_that_ask_nothing_are_remarks(remark):
     assert is_remark(remark)
 
 
 @pytest.mark.parametrize(
     "follow_up",
-    ["Und in Berlin?", "und wie lang", "Wer baut es", "Erzähl mehr über die Kosten", "Und in Berlin", "and in Munich"],
+    [
+        "Und in Berlin?",
+        "und wie lang",
+        "Wer baut es",
+        "Erzähl mehr über die Kosten",
+        "Und in Berlin",
+        "and in Munich",
+        "und die Kosten",
+    ],
 )
 def test_a_question_mark_a_question_word_or_more_words_ask(follow_up):
     assert not is_remark(follow_up)

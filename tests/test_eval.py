@@ -111,7 +111,7 @@ def test_misses_list_an_answered_question_that_should_be_refused(built_store, tm
     (miss,) = de["misses"]
     assert (miss["qid"], miss["type"], miss["cited"]) == ("6", "unanswerable", "2025-06-baeckerei-preise#1")
     code, out, _ = run_cli(capsys, *args)
-    assert "[unanswerable] Was kostet ein Brötchen in München?\n    gold: not in the index: refuse" in out
+    assert "[unanswerable] Was kostet ein Brötchen in München?\n    gold: none: should be refused" in out
 
 
 def villages(folder):

@@ -54,11 +54,12 @@ QUESTION_WORD = re.compile(
     re.IGNORECASE,
 )
 
-# "Und in Berlin", "and for children": a follow-up that continues the last question
-# asks, without a question mark too ("und danke!" does not).
+# "Und in Berlin", "and for children", "und die Kosten": a follow-up that goes on with a
+# preposition or an article continues the last question, without a question mark too
+# ("und danke!", "und tschüss" do not).
 CONTINUES = re.compile(
-    r"^\W*(?:und|and|aber|but|oder|or|auch|sowie)\s+"
-    r"(?!(?:danke|dank|thanks|thank|thx|ok|okay|super|cool|gut|good|great|prima|toll)\b)\w",
+    r"^\W*(?:und|and|aber|but|oder|or|auch|sowie)\s+(?:in|im|ins|am|an|auf|aus|bei|beim|für|mit|nach|ohne|seit|ab|"
+    r"vor|zu|zum|zur|über|unter|gegen|um|bis|der|die|das|den|dem|des|at|on|with|about|from|to|during|since|the)\b",
     re.IGNORECASE,
 )
 

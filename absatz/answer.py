@@ -180,6 +180,22 @@ def dated_disagreement(hits: list[Hit], ranked: list[list[Chosen]]) -> list[Chos
 QUOTE_GAP = " … "
 
 
+def supporting(claims: Sequence[str], ranked: list[Chosen]) -> list[Chosen]:
+    """The sentences of a paragraph that the LLM's claims citing it rest on: for each
+    claim, the one sharing most of its words (the ranker's better on a tie), at most
+    :data:`MAX_ANSWER_SENTENCES`; the ranker's best when no claim shares a word with any
+    (an English claim over a German paragraph may not). So a quote shows what the answer
+    says, not only the sentence most like the question."""
+    picked: list[Chosen] = []
+    for claim in claims:
+        words = set(tokenize(claim))
+        shared = {c: len(words & set(tokenize(c.text))) for c in ranked}
+        best = max(ranked, key=shared.__getitem__, default=None)  # the first of equals
+        if best is not None and shared[best] and best not in picked:
+            picked.append(best)
+    return picked[:MAX_ANSWER_SENTENCES] or ranked[:1]
+
+
 def quote_for(chosen: list[Chosen]) -> str:
     """The sentences used from one paragraph, verbatim and in reading order: adjacent ones
     read as one passage, and a gap between them is marked with an ellipsis, as printed
@@ -359,8 +375,8 @@ def compose_llm(
         return compose(question, result, started, reading, language)
     citations = []
     for n, idx in enumerate(verified.sources, start=1):
-        best = reading.ranked[idx]
-        citations.append(_citation(n, hits[idx], best[0].text if best else texts[idx], texts[idx]))
+        shown = supporting([claim for claim, cited in verified.claims if idx in cited], reading.ranked[idx])
+        citations.append(_citation(n, hits[idx], quote_for(shown) if shown else texts[idx], texts[idx]))
     return Answer(
         question,
         verified.text,

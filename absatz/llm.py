@@ -298,6 +298,7 @@ def _negated(text: str) -> bool:
 class Verified:
     text: str
     sources: list[int]  # 0-based indexes into the hits, in order of first use
+    claims: list[tuple[str, list[int]]] = field(default_factory=list)  # each kept sentence and the hits it cites
 
 
 def completed_sentences(reply: str) -> str:
@@ -322,6 +323,7 @@ def verify(reply: str, sources: Sequence[str], language: str = "de", embed: Embe
     embed = _cached(embed) if embed is not None else None
     order: list[int] = []
     kept: list[str] = []
+    claims: list[tuple[str, list[int]]] = []
     dropped = 0
     for sentence in split_sentences(" ".join(reply.split())):
         valid: list[int] = []
@@ -341,11 +343,12 @@ def verify(reply: str, sources: Sequence[str], language: str = "de", embed: Embe
             if v not in order:
                 order.append(v)
         kept.append(body + " " + "".join(f"[{order.index(v) + 1}]" for v in valid))
+        claims.append((body, valid))
     if dropped:
         log.info("LLM reply: dropped %d sentence(s) their sources do not support", dropped)
     if not kept:
         return None
-    return Verified(" ".join(kept), order)
+    return Verified(" ".join(kept), order, claims)
 
 
 class LLMAnswerer:

@@ -81,6 +81,11 @@ def test_good_cited_answer(llm_searcher, llm, fake):
     # Markers are normalised to the extractive answers' form: after the sentence.
     assert a.answer == "Die Raketen flogen jeweils etwa 650 Kilometer weit. [1] Sie flogen Richtung Meer. [1]"
     assert [c.id for c in a.citations] == [f"{SEED_ID}#2"] and a.citations[0].quote in a.citations[0].text
+    # the quote shows both sentences the answer rests on, not only the one most like the question
+    assert a.citations[0].quote == (
+        "Die Raketen seien ostwärts in Richtung offenes Meer geflogen. "
+        "Sie seien jeweils etwa 650 Kilometer weit geflogen."
+    )
     prompt = fake.prompts()[0]
     assert '<source n="1">' in prompt and "650 Kilometer" in prompt and "Wie weit flogen die Raketen?" in prompt
     assert "German" in prompt  # answer in the question's language

@@ -433,6 +433,28 @@ def test_replaced_versions_within_one_second_are_all_kept(tmp_path):
     assert sorted(p.read_text(encoding="utf-8") for p in kept) == [f"version {n}\n" for n in range(3)]
 
 
+def test_boilerplate_repeated_as_paragraphs_does_not_switch_refusals_off(
+    tmp_path, corpus_dir, store_settings, embedder
+):
+    """Three hundred paragraphs of one boilerplate line had filled every question's
+    passage pool: every margin was zero, the threshold calibrated on them fell to zero,
+    and "Wie hoch ist der Eiffelturm?" was answered from the rail article. The copies
+    count once, in the background and among the hits."""
+    from absatz.answer import answer
+    from vectorstore.search import Searcher
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(corpus_dir, corpus)
+    line = "Mehr zum Thema: Aktuelle Nachrichten aus der Region und der Welt finden Sie auf unserer Startseite."
+    write(corpus, "2025-07-boilerplate.txt", "date 2025-07 Boilerplate\n\n" + "\n\n".join([line] * 300) + "\n")
+    ingest_paths(Chroma(store_settings), embedder, [corpus])
+    searcher = Searcher.open(store_settings, embedder)
+    assert searcher.view().pointer.abstain_threshold > 0.05
+    assert answer(searcher, "Wie hoch ist der Eiffelturm?").abstained
+    hits = searcher.search("Wo finde ich aktuelle Nachrichten aus der Region?", k=5).hits
+    assert [h.article_id for h in hits].count("2025-07-boilerplate") == 1
+
+
 ACCOUNTS = "".join(
     f"{user}:x:{uid}:{uid}:{user}:/var/{user}:/usr/sbin/nologin\n"
     for uid, user in enumerate(

@@ -112,17 +112,38 @@ class PassageCandidates:
     articles: list[int]  # the article row of each passage in the pool
 
 
+# How much deeper a search crowded by copies of one passage looks (:func:`passage_candidates`).
+CROWDED_DEPTH = 10
+
+
 def passage_candidates(vec: VectorIndex, qvec: np.ndarray, allowed: np.ndarray | None) -> PassageCandidates:
     """The ``PASSAGE_POOL`` passages most similar to the question among the ``allowed`` rows
-    (binary-code shortlist, int8 rescoring: :meth:`VectorIndex.passage_top`)."""
+    (binary-code shortlist, int8 rescoring: :meth:`VectorIndex.passage_top`).
+
+    Copies of one passage (boilerplate repeated as paragraph after paragraph) count once,
+    its first: otherwise they fill the pool, every margin near them is zero, the
+    abstention threshold calibrated on such margins falls to zero with it, and the hits
+    are the copies. A pool that copies crowd is searched again, deeper."""
     top, sims = vec.passage_top(qvec, PASSAGE_POOL, allowed)
+    if len({vec.p_text[r] for r in top.tolist()}) < len(top) // 2:
+        top, sims = vec.passage_top(qvec, PASSAGE_POOL * CROWDED_DEPTH, allowed)
     best: dict[int, float] = {}
     row: dict[int, int] = {}
+    pool: list[float] = []
+    articles: list[int] = []
+    seen: set[str] = set()
     for r, para, sim in zip(top.tolist(), vec.p_para[top].tolist(), sims.tolist(), strict=True):
+        text = vec.p_text[r]
+        if text in seen:
+            continue
+        seen.add(text)
         if para not in best:  # rows come best first
             best[para], row[para] = float(sim), int(r)
-    articles = vec.para_article[vec.p_para[top]].tolist() if len(top) else []
-    return PassageCandidates(best, row, [float(x) for x in sims], [int(a) for a in articles])
+        pool.append(float(sim))
+        articles.append(int(vec.para_article[para]))
+        if len(pool) == PASSAGE_POOL:
+            break
+    return PassageCandidates(best, row, pool, articles)
 
 
 def lexical_candidates(index: ReadIndex, query: str, allowed: np.ndarray | None) -> dict[int, float]:
@@ -269,9 +290,16 @@ def rank(
     if not len(candidates):
         return SearchResult(query, [], qvec, coverage, evidence, threshold, index, background, order_vector=order)
     fused = fuse(candidates.tolist(), passages.best, sentences.best, lexical, coverage, weights)
-    ranked = sorted(fused.score, key=lambda para: -fused.score[para])[: max(k, 10)]
-    hits = []
-    for para in ranked:
+    hits: list[Hit] = []
+    shown: set[tuple[str, ...]] = set()
+    for para in sorted(fused.score, key=lambda para: -fused.score[para]):
+        if len(hits) == max(k, 10):
+            break
+        matches = sentences.matches(vec, para)
+        text = tuple(sorted(m.text for m in matches))
+        if text and text in shown:
+            continue  # a copy of a paragraph already listed
+        shown.add(text)
         article = int(vec.para_article[para])
         best = passages.row.get(para)
         hits.append(
@@ -285,7 +313,7 @@ def rank(
                 meta=vec.article_meta[article],
                 heading=vec.para_heading[para],
                 passage=vec.p_text[best] if best is not None else "",
-                sentences=sentences.matches(vec, para),
+                sentences=matches,
             )
         )
     hits = recency_order(hits, query)[:k]

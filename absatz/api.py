@@ -35,6 +35,7 @@ from vectorstore.readindex import Reader, ReadIndex
 from vectorstore.records import ArticleSummary, Hit, ParagraphView, citation_id, parse_citation_id
 from vectorstore.related import related
 from vectorstore.search import Searcher
+from vectorstore.text import tokenize
 
 from .analytics import Analytics, summarise
 from .answer import Answer, answer, has_words
@@ -235,9 +236,15 @@ class Absatz:
         first would be ranked, at full score)."""
         if not has_words(query):
             return Matches([], False)
-        # searched as ``ask`` searches it, so "close" means an answer would cite the best
-        result = self.searcher.search(search_text(query), k=k, where=self.where(since, until, scope))
-        return Matches(result.hits, bool(result.hits) and result.evidence >= result.threshold)
+        # searched as ``ask`` searches it, so "close" means an answer would cite the best;
+        # keywords ("Tempo 30") are no question, and close too when the best holds them all
+        text = search_text(query)
+        result = self.searcher.search(text, k=k, where=self.where(since, until, scope))
+        if not result.hits:
+            return Matches([], False)
+        terms = set(tokenize(text))
+        held = bool(terms) and terms <= set(tokenize(" ".join(s.text for s in result.hits[0].sentences)))
+        return Matches(result.hits, result.evidence >= result.threshold or held)
 
     @staticmethod
     def where(since: str | None = None, until: str | None = None, scope: Scope | None = None) -> Filter:

@@ -379,8 +379,8 @@ def place_rank(span: Span, question: str) -> int | None:
     noun phrase ("in der Nähe"), 2 for a place the question names in a derived form
     ("in Berlin" for "In welchem Berliner Stadtteil …")."""
     nouns = [w for w in span.text.split()[1:] if w[:1].isupper()]
-    if not nouns or _TIME_NOUN.fullmatch(nouns[0]):
-        return None
+    if not nouns or _TIME_NOUN.fullmatch(nouns[0]) or span.text.lower().startswith("vor allem "):
+        return None  # a time, or "above all"
     asked = _words(question)
     if all(any(n.lower() + d in asked for d in _DERIVED) for n in nouns):
         return 2

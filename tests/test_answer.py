@@ -58,6 +58,10 @@ def test_sample_corpus_questions(searcher, question, cited):
         "https://example.com/nk Wie weit flogen die Raketen?",
         "**Wie** _weit_ ~~flogen~~ die `Raketen`?",
         "<@123456789012345678> wie weit flogen die Raketen?",
+        "# Wie weit flogen die Raketen?",
+        "-# Wie weit flogen die Raketen?",
+        "@everyone Wie weit flogen die Raketen?",
+        "Wie weit flogen die [Raketen](https://example.com/nk)?",
     ],
 )
 def test_a_question_as_typed_in_a_chat_is_answered_like_the_plain_one(searcher, typed):
@@ -73,6 +77,9 @@ def test_only_what_the_chat_added_is_left_out_of_the_search():
     assert search_text("Was plant die NATO in snake_case_land?") == "Was plant die NATO in snake_case_land?"
     assert search_text("||Wer|| gewann? www.example.com/a") == "Wer gewann?"
     assert search_text("https://example.com/a") == "https://example.com/a"  # nothing else to search
+    assert search_text("Wie weit? <https://example.com/a>") == "Wie weit?"
+    assert search_text("Wie weit (siehe https://example.com/a)?") == "Wie weit (siehe )?"
+    assert search_text("C# oder #1?") == "C# oder #1?"
 
 
 @pytest.mark.parametrize(
@@ -301,6 +308,12 @@ def test_a_number_question_bolds_the_count_of_what_it_asks_about(text, question,
             "Wo findet die Berlinale statt?",
             Expected.PLACE,
             "in Berlin",
+        ),
+        (
+            "Künftig sollen vor allem Güterzüge auf der Strecke durch das Werratal fahren. [1]",
+            "Wo sollen künftig Güterzüge fahren?",
+            Expected.PLACE,
+            "auf der Strecke",
         ),
         # "Berlin" is what "Berliner" already says
         (

@@ -71,6 +71,9 @@ def test_a_search_that_matches_nothing_closely_says_so(built_store, capsys):
     assert out.startswith("(nothing in the corpus matches closely; the nearest paragraphs:)\n 1. ")
     code, out, _ = run_cli(capsys, "search", "Tempo 30 Köln Blitzer", "--json", *store_args(built_store))
     assert json_lines(out)[0]["close"] is True
+    # keywords the best paragraph holds are a close match, though no question
+    code, out, _ = run_cli(capsys, "search", "Mommsenstadion", "--json", *store_args(built_store))
+    assert json_lines(out)[0]["close"] is True
     # searched as an answer searches: caps lock is no reason to call the best match distant
     code, out, _ = run_cli(
         capsys, "search", "WIE VIEL KOSTET EIN BRÖTCHEN IN MÜNCHEN?", "--json", *store_args(built_store)

@@ -68,7 +68,17 @@ async def test_a_thank_you_in_the_answer_thread_is_let_be(community_settings, co
 
 @pytest.mark.parametrize(
     "remark",
-    ["danke!", "Ok", "super, danke dir", "👍", "Thanks a lot!", "und danke!", "und tschüss", "und vielen Dank!"],
+    [
+        "danke!",
+        "Ok",
+        "super, danke dir",
+        "👍",
+        "Thanks a lot!",
+        "und danke!",
+        "und tschüss",
+        "und vielen Dank!",
+        "Super, vielen Dank für die schnelle Hilfe!",
+    ],
 )
 def test_short_messages_that_ask_nothing_are_remarks(remark):
     assert is_remark(remark)

@@ -127,9 +127,10 @@ _STOPWORDS = frozenset(bm25s.stopwords.STOPWORDS_GERMAN) | frozenset(bm25s.stopw
 # clause ("Wer der Gegner sein wird, entscheidet die Auslosung"): matched by BM25, they
 # put that short paragraph first for "Wer hat das Pokalfinale gewonnen?". bm25s's stop
 # words hold "was" and "wie" but not these.
-_ASKING = frozenset(
-    "wer wen wem wessen wann wo woher wohin womit wofür wodurch worüber worauf warum wieso weshalb weswegen "
-    "welche welcher welches welchen welchem who whom whose when where why how what which".split()
+QUESTION_WORDS = frozenset(
+    "wer wen wem wessen was wann wo woher wohin wozu womit wofür wodurch worüber wovon woran worauf wie wieso "
+    "wieviel wieviele warum weshalb weswegen welche welcher welches welchen welchem "
+    "who whom whose what when where which why how".split()
 )
 
 
@@ -140,7 +141,7 @@ def tokenize(text: str) -> list[str]:
 
 def query_terms(question: str) -> list[str]:
     """:func:`tokenize` for a question: its question words are dropped too."""
-    return _stems([w for w in _TOKEN.findall(question.lower()) if w not in _STOPWORDS and w not in _ASKING])
+    return _stems([w for w in _TOKEN.findall(question.lower()) if w not in _STOPWORDS and w not in QUESTION_WORDS])
 
 
 def _stems(words: list[str]) -> list[str]:

@@ -19,7 +19,7 @@ from discord.ext import commands
 from absatz import AbsatzError, Answer
 from absatz.answer import MAX_QUESTION, has_words
 from absatz.language import detect_language
-from absatz.question_text import search_text
+from absatz.question_text import QUESTION_WORDS, search_text
 from absatz.render import shorten
 from absatz.scopes import Scope, label
 from absatz.texts import error_text, locale_language, t
@@ -48,11 +48,7 @@ STREAM_EDIT_EVERY_S = 1.0
 # the people in the thread ("danke!", "ok", "super, danke", 👍), not asked: the thread's
 # earlier questions are then the whole query, and the answer would repeat the last one.
 REMARK_WORDS = 3
-QUESTION_WORD = re.compile(
-    r"\b(?:wer|wen|wem|wessen|was|wann|wo|woher|wohin|wozu|womit|wofür|worüber|wovon|woran|worauf|"
-    r"wie|wieso|wieviele?|warum|weshalb|weswegen|welche[mnrs]?|who|whom|whose|what|when|where|which|why|how)\b",
-    re.IGNORECASE,
-)
+QUESTION_WORD = re.compile(rf"\b(?:{'|'.join(sorted(QUESTION_WORDS))})\b", re.IGNORECASE)
 
 # "Und in Berlin", "and for children", "und die Kosten": a follow-up that goes on with a
 # preposition or an article continues the last question, without a question mark too
@@ -64,11 +60,15 @@ CONTINUES = re.compile(
 )
 
 
+# Thanks, however long, ask nothing: "Super, vielen Dank für die schnelle Hilfe!"
+THANKS = re.compile(r"\b(?:dank\w*|thanks?|thx|merci)\b", re.IGNORECASE)
+
+
 def is_remark(text: str) -> bool:
-    """A follow-up that asks nothing (see ``REMARK_WORDS``); "Und wie lang?" and
-    "Und in Berlin" still ask."""
+    """A follow-up that asks nothing (see ``REMARK_WORDS``, ``THANKS``); "Und wie lang?"
+    and "Und in Berlin" still ask."""
     asks = "?" in text or QUESTION_WORD.search(text) or CONTINUES.match(text)
-    return not asks and len(text.split()) <= REMARK_WORDS
+    return not asks and (len(text.split()) <= REMARK_WORDS or THANKS.search(text) is not None)
 
 
 def may_answer_in_thread(channel: discord.abc.Messageable) -> bool:

@@ -326,9 +326,23 @@ def answer(
     language = conversation_language(question, history)
     query = llm.condense(question, history) if llm is not None else " ".join([*history, question])
     result = searcher.search(search_text(query), k=max(k, 2), where=where)
+    if history and llm is None:
+        result = follow_up_result(result, searcher.search(search_text(question), k=max(k, 2), where=where))
     if llm is not None:
         return compose_llm(llm, question, result, started, on_text, language)
     return compose(question, result, started, language=language)
+
+
+def follow_up_result(conversation: SearchResult, alone: SearchResult) -> SearchResult:
+    """A follow-up is searched with the conversation's questions, which find its subject,
+    and alone, which finds what it asks of that subject: "Und wie viele Betriebe gibt
+    es?" after the price of a roll is answered by the paragraph on the bakeries, not by
+    the price again. The search alone orders the paragraphs when its best is of the
+    article the conversation found best; whether the corpus answers at all stays the
+    conversation's call (a follow-up alone says too little to judge)."""
+    if not alone.hits or not conversation.hits or alone.hits[0].article_id != conversation.hits[0].article_id:
+        return conversation
+    return replace(alone, evidence=conversation.evidence, background=conversation.background)
 
 
 def _citation(n: int, hit: Hit, quote: str, text: str) -> Citation:

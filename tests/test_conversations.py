@@ -22,6 +22,34 @@ from .test_community import (
 )
 
 
+@pytest.mark.parametrize(
+    ("earlier", "follow_up", "fact", "cited"),
+    [
+        (
+            "Was kostet ein Brötchen in München?",
+            "Und wie viele Betriebe gibt es?",
+            "2.300",
+            "2025-06-baeckerei-preise#3",
+        ),
+        (
+            "Was kostet der Eintritt ins Museum?",
+            "und die Kosten der Sanierung",
+            "14 Millionen Euro",
+            "2025-01-museum-leipzig#3",
+        ),
+    ],
+)
+def test_a_follow_up_is_answered_by_what_it_asks_not_by_the_earlier_answer(searcher, earlier, follow_up, fact, cited):
+    """The conversation's questions had decided the search: the follow-up got the answer
+    to the first question again."""
+    from absatz.answer import answer
+
+    a = answer(searcher, follow_up, history=[earlier])
+    assert not a.abstained and fact in a.answer and a.citations[0].id == cited, a.answer
+    other = answer(searcher, "Und in Berlin?", history=["Was kostet ein Brötchen in München?"])
+    assert other.citations[0].article_id == "2025-06-baeckerei-preise"  # nothing on Berlin: the subject decides
+
+
 async def test_a_forum_posts_follow_up_is_about_the_posts_title(community_settings, community_searcher):
     async with community(community_settings, community_searcher) as (env, guild, wirtschaft, allgemein, admin, reader):
         forum = await auto_forum(guild, allgemein, admin)

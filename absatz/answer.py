@@ -326,7 +326,7 @@ def answer(
     language = conversation_language(question, history)
     query = llm.condense(question, history) if llm is not None else " ".join([*history, question])
     result = searcher.search(search_text(query), k=max(k, 2), where=where)
-    if history and llm is None:
+    if history and llm is None and result.evidence >= result.threshold:
         result = follow_up_result(result, searcher.search(search_text(question), k=max(k, 2), where=where))
     if llm is not None:
         return compose_llm(llm, question, result, started, on_text, language)
@@ -339,10 +339,15 @@ def follow_up_result(conversation: SearchResult, alone: SearchResult) -> SearchR
     es?" after the price of a roll is answered by the paragraph on the bakeries, not by
     the price again. The search alone orders the paragraphs when its best is of the
     article the conversation found best; whether the corpus answers at all stays the
-    conversation's call (a follow-up alone says too little to judge)."""
+    conversation's call (a follow-up alone says too little to judge), and so are the
+    articles cited: the hits alone of other articles give way to the conversation's."""
     if not alone.hits or not conversation.hits or alone.hits[0].article_id != conversation.hits[0].article_id:
         return conversation
-    return replace(alone, evidence=conversation.evidence, background=conversation.background)
+    found = {h.article_id for h in conversation.hits}
+    mine = [h for h in alone.hits if h.article_id in found]
+    rest = [h for h in conversation.hits if h.para_id not in {m.para_id for m in mine}]
+    hits = (mine + rest)[: len(conversation.hits)]
+    return replace(alone, hits=hits, evidence=conversation.evidence, background=conversation.background)
 
 
 def _citation(n: int, hit: Hit, quote: str, text: str) -> Citation:

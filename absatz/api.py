@@ -35,7 +35,7 @@ from vectorstore.readindex import Reader, ReadIndex
 from vectorstore.records import ArticleSummary, Hit, ParagraphView, citation_id, parse_citation_id
 from vectorstore.related import related
 from vectorstore.search import Searcher
-from vectorstore.text import tokenize
+from vectorstore.text import query_terms, tokenize
 
 from .analytics import Analytics, summarise
 from .answer import Answer, answer, has_words
@@ -242,7 +242,7 @@ class Absatz:
         result = self.searcher.search(text, k=k, where=self.where(since, until, scope))
         if not result.hits:
             return Matches([], False)
-        terms = set(tokenize(text))
+        terms = set(query_terms(text))
         held = bool(terms) and terms <= set(tokenize(" ".join(s.text for s in result.hits[0].sentences)))
         return Matches(result.hits, result.evidence >= result.threshold or held)
 

@@ -240,7 +240,7 @@ def search_embed(query: str, found: Matches, language: str) -> discord.Embed:
         sentence = h.sentences[0].text if h.sentences else h.passage
         lines.append(f"`{h.para_id}` **{fit(h.title, 80)}**\n{fit(sentence, 300)}")
     embed = discord.Embed(
-        title=fit(shown_text(query), TITLE),
+        title=fit(shown_text(query), TITLE) or None,
         description="\n\n".join(lines)[:DESCRIPTION] or t("no_matches", language),
         colour=COLOUR,
     )

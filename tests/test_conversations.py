@@ -105,7 +105,6 @@ async def test_a_thank_you_in_the_answer_thread_is_let_be(community_settings, co
         "und danke!",
         "und tschüss",
         "und vielen Dank!",
-        "Super, vielen Dank für die schnelle Hilfe!",
     ],
 )
 def test_short_messages_that_ask_nothing_are_remarks(remark):
@@ -122,6 +121,7 @@ def test_short_messages_that_ask_nothing_are_remarks(remark):
         "Und in Berlin",
         "and in Munich",
         "und die Kosten",
+        "Danke, jetzt bitte noch die Zahlen für Berlin",
     ],
 )
 def test_a_question_mark_a_question_word_or_more_words_ask(follow_up):

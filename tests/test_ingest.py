@@ -455,6 +455,18 @@ def test_boilerplate_repeated_as_paragraphs_does_not_switch_refusals_off(
     assert [h.article_id for h in hits].count("2025-07-boilerplate") == 1
 
 
+def test_a_lead_published_again_is_listed_once_from_the_newest_report(tmp_path, store_settings, embedder):
+    from vectorstore.search import Searcher
+
+    lead = "Die Gewerkschaft ruft die Lokführer bundesweit zu einem dreitägigen Streik auf."
+    write(tmp_path, "2024-01-streik.txt", f"date 2024-01 Streik\n\n{lead}\n\nDer Fernverkehr steht still.\n")
+    write(tmp_path, "2024-03-streik.txt", f"date 2024-03 Streik\n\n{lead}\n\nDie Bahn bietet Ersatzzüge an.\n")
+    ingest_paths(Chroma(store_settings), embedder, [tmp_path])
+    hits = Searcher.open(store_settings, embedder).search("Streik der Lokführer", k=5).hits
+    leads = [h.para_id for h in hits if h.sentences and h.sentences[0].text == lead]
+    assert leads == ["2024-03-streik#2"]
+
+
 ACCOUNTS = "".join(
     f"{user}:x:{uid}:{uid}:{user}:/var/{user}:/usr/sbin/nologin\n"
     for uid, user in enumerate(

@@ -112,37 +112,41 @@ class PassageCandidates:
     articles: list[int]  # the article row of each passage in the pool
 
 
-# How much deeper a search crowded by copies of one passage looks (:func:`passage_candidates`).
-CROWDED_DEPTH = 10
+# How much deeper at most a search crowded by copies of one passage looks (:func:`passage_candidates`).
+CROWDED_DEPTH = 64
 
 
 def passage_candidates(vec: VectorIndex, qvec: np.ndarray, allowed: np.ndarray | None) -> PassageCandidates:
     """The ``PASSAGE_POOL`` passages most similar to the question among the ``allowed`` rows
     (binary-code shortlist, int8 rescoring: :meth:`VectorIndex.passage_top`).
 
-    Copies of one passage (boilerplate repeated as paragraph after paragraph) count once,
-    its first: otherwise they fill the pool, every margin near them is zero, the
-    abstention threshold calibrated on such margins falls to zero with it, and the hits
-    are the copies. A pool that copies crowd is searched again, deeper."""
-    top, sims = vec.passage_top(qvec, PASSAGE_POOL, allowed)
-    if len({vec.p_text[r] for r in top.tolist()}) < len(top) // 2:
-        top, sims = vec.passage_top(qvec, PASSAGE_POOL * CROWDED_DEPTH, allowed)
+    Copies of one passage (boilerplate repeated as paragraph after paragraph) count once
+    in the pool: otherwise they fill it, every margin near them is zero, and the
+    abstention threshold calibrated on such margins falls to zero with it. A search that
+    copies crowd looks deeper (up to ``CROWDED_DEPTH`` times) for the pool's distinct
+    passages; every copy's paragraph stays a candidate (:func:`rank` lists one of them)."""
+    depth = PASSAGE_POOL
+    while True:
+        top, sims = vec.passage_top(qvec, depth, allowed)
+        crowded = len({vec.p_text[r] for r in top.tolist()}) < PASSAGE_POOL
+        if not crowded or len(top) < depth or depth >= PASSAGE_POOL * CROWDED_DEPTH:
+            break
+        depth *= 4
     best: dict[int, float] = {}
     row: dict[int, int] = {}
     pool: list[float] = []
     articles: list[int] = []
     seen: set[str] = set()
     for r, para, sim in zip(top.tolist(), vec.p_para[top].tolist(), sims.tolist(), strict=True):
-        text = vec.p_text[r]
-        if text in seen:
-            continue
-        seen.add(text)
         if para not in best:  # rows come best first
             best[para], row[para] = float(sim), int(r)
-        pool.append(float(sim))
-        articles.append(int(vec.para_article[para]))
-        if len(pool) == PASSAGE_POOL:
-            break
+        text = vec.p_text[r]
+        if text not in seen:
+            seen.add(text)
+            pool.append(float(sim))
+            articles.append(int(vec.para_article[para]))
+            if len(pool) == PASSAGE_POOL:
+                break
     return PassageCandidates(best, row, pool, articles)
 
 
@@ -291,31 +295,33 @@ def rank(
         return SearchResult(query, [], qvec, coverage, evidence, threshold, index, background, order_vector=order)
     fused = fuse(candidates.tolist(), passages.best, sentences.best, lexical, coverage, weights)
     hits: list[Hit] = []
-    shown: set[tuple[str, ...]] = set()
+    listed: dict[tuple[str, ...], int] = {}  # a paragraph's sentences → its place in hits
     for para in sorted(fused.score, key=lambda para: -fused.score[para]):
         if len(hits) == max(k, 10):
             break
         matches = sentences.matches(vec, para)
-        text = tuple(sorted(m.text for m in matches))
-        if text and text in shown:
-            continue  # a copy of a paragraph already listed
-        shown.add(text)
         article = int(vec.para_article[para])
         best = passages.row.get(para)
-        hits.append(
-            Hit(
-                para_id=vec.para_id(para),
-                article_id=vec.article_ids[article],
-                paragraph=int(vec.para_number[para]),
-                score=fused.score[para],
-                dense=fused.dense[para],
-                lexical=lexical.get(para, 0.0),
-                meta=vec.article_meta[article],
-                heading=vec.para_heading[para],
-                passage=vec.p_text[best] if best is not None else "",
-                sentences=matches,
-            )
+        hit = Hit(
+            para_id=vec.para_id(para),
+            article_id=vec.article_ids[article],
+            paragraph=int(vec.para_number[para]),
+            score=fused.score[para],
+            dense=fused.dense[para],
+            lexical=lexical.get(para, 0.0),
+            meta=vec.article_meta[article],
+            heading=vec.para_heading[para],
+            passage=vec.p_text[best] if best is not None else "",
+            sentences=matches,
         )
+        text = tuple(sorted(m.text for m in matches))
+        if text and text in listed:
+            # A copy of a paragraph already listed: the newest report of it stands for all.
+            if (hit.meta.date or "") > (hits[listed[text]].meta.date or ""):
+                hits[listed[text]] = hit
+            continue
+        listed[text] = len(hits)
+        hits.append(hit)
     hits = recency_order(hits, query)[:k]
     return SearchResult(query, hits, qvec, coverage, evidence, threshold, index, background, order_vector=order)
 

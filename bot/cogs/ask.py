@@ -60,15 +60,11 @@ CONTINUES = re.compile(
 )
 
 
-# Thanks, however long, ask nothing: "Super, vielen Dank für die schnelle Hilfe!"
-THANKS = re.compile(r"\b(?:dank\w*|thanks?|thx|merci)\b", re.IGNORECASE)
-
-
 def is_remark(text: str) -> bool:
-    """A follow-up that asks nothing (see ``REMARK_WORDS``, ``THANKS``); "Und wie lang?"
-    and "Und in Berlin" still ask."""
+    """A follow-up that asks nothing (see ``REMARK_WORDS``); "Und wie lang?" and "Und in
+    Berlin" still ask."""
     asks = "?" in text or QUESTION_WORD.search(text) or CONTINUES.match(text)
-    return not asks and (len(text.split()) <= REMARK_WORDS or THANKS.search(text) is not None)
+    return not asks and len(text.split()) <= REMARK_WORDS
 
 
 def may_answer_in_thread(channel: discord.abc.Messageable) -> bool:

@@ -345,8 +345,8 @@ def follow_up_result(conversation: SearchResult, alone: SearchResult) -> SearchR
         return conversation
     found = {h.article_id for h in conversation.hits}
     mine = [h for h in alone.hits if h.article_id in found]
-    rest = [h for h in conversation.hits if h.para_id not in {m.para_id for m in mine}]
-    hits = (mine + rest)[: len(conversation.hits)]
+    taken = {h.para_id for h in mine}
+    hits = (mine + [h for h in conversation.hits if h.para_id not in taken])[: len(conversation.hits)]
     return replace(alone, hits=hits, evidence=conversation.evidence, background=conversation.background)
 
 

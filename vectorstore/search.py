@@ -78,8 +78,9 @@ class SearchResult:
     background: Background | None = None
     embedder: str = ""  # the model that embedded the query: the gate's weights fit one
     # What ordered the hits when it was not ``query_vector`` (absatz's English query
-    # tower). Evidence, threshold and background are always ``query_vector``'s: the
-    # threshold was calibrated through the embedder's vectors.
+    # tower). Evidence, threshold and background are ``query_vector``'s (the threshold was
+    # calibrated through the embedder's vectors), except a follow-up's: there they are the
+    # whole conversation's search (``absatz.answer.follow_up_result``).
     order_vector: np.ndarray | None = None
 
     @property

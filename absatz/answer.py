@@ -23,7 +23,7 @@ from vectorstore.dates import RECENCY_WINDOW
 from vectorstore.filters import Filter
 from vectorstore.records import Hit, SentenceVector
 from vectorstore.search import Searcher, SearchResult
-from vectorstore.text import tokenize
+from vectorstore.text import query_terms, tokenize
 
 from .answer_scorer import scorer
 from .answerability import signals
@@ -294,8 +294,8 @@ def has_words(question: str) -> bool:
     return any(ch.isalnum() for ch in question)
 
 
-def abstain(question: str, language: str, started: float, key: str = "not_found") -> Answer:
-    text = t(key, language, n=MAX_QUESTION)  # only "too_long" reads n
+def abstain(question: str, language: str, started: float, key: str = "not_found", **values: str) -> Answer:
+    text = t(key, language, n=MAX_QUESTION, **values)  # only "too_long" reads n
     return Answer(question, text, True, [], language, latency_ms=(time.perf_counter() - started) * 1e3)
 
 
@@ -326,11 +326,15 @@ def answer(
     language = conversation_language(question, history)
     query = llm.condense(question, history) if llm is not None else " ".join([*history, question])
     result = searcher.search(search_text(query), k=max(k, 2), where=where)
-    if history and llm is None and result.evidence >= result.threshold:
-        result = follow_up_result(result, searcher.search(search_text(question), k=max(k, 2), where=where))
     if llm is not None:
         return compose_llm(llm, question, result, started, on_text, language)
-    return compose(question, result, started, language=language)
+    if not history or result.evidence < result.threshold:
+        return compose(question, result, started, language=language)
+    result = follow_up_result(result, searcher.search(search_text(question), k=max(k, 2), where=where))
+    reply = compose(question, result, started, language=language)
+    idf = result.index.lexical.idf if result.index is not None else (lambda term: 0.0)
+    swapped = None if reply.abstained else swapped_subject(question, reply.citations, idf)
+    return reply if swapped is None else abstain(question, language, started, "follow_up_not_found", word=swapped)
 
 
 def follow_up_result(conversation: SearchResult, alone: SearchResult) -> SearchResult:
@@ -348,6 +352,25 @@ def follow_up_result(conversation: SearchResult, alone: SearchResult) -> SearchR
     taken = {h.para_id for h in mine}
     hits = (mine + [h for h in conversation.hits if h.para_id not in taken])[: len(conversation.hits)]
     return replace(alone, hits=hits, evidence=conversation.evidence, background=conversation.background)
+
+
+# A word as a reply may quote it: letters and digits, hyphens inside, no markdown.
+_WORD = re.compile(r"[^\W_]+(?:-[^\W_]+)*")
+# A follow-up of at most this many words (question and stop words aside) names what it
+# asks about and leaves the rest to the conversation: "Und in Berlin?", "and in 2015?"
+ELLIPTIC_WORDS = 2
+
+
+def swapped_subject(follow_up: str, citations: Sequence[Citation], idf: Callable[[str], float]) -> str | None:
+    """The word of a short follow-up that the corpus knows and the cited paragraphs do
+    not: the conversation's subject decides a follow-up's search, so "Und in Berlin?"
+    after the price of a roll in Munich finds Munich's price again, which answers a
+    question nobody asked. A word the corpus never uses (an English one) says nothing."""
+    words = {term: word for word in _WORD.findall(follow_up) for term in query_terms(word)}
+    if not 0 < len(words) <= ELLIPTIC_WORDS:
+        return None
+    cited = set(tokenize(" ".join(f"{c.title} {c.heading} {c.dateline} {c.text}" for c in citations)))
+    return next((word for term, word in words.items() if term not in cited and idf(term) > 0), None)
 
 
 def _citation(n: int, hit: Hit, quote: str, text: str) -> Citation:

@@ -14,6 +14,10 @@ from vectorstore.text import shorten
 TEXTS: dict[str, dict[str, str]] = {
     # --- answers -----------------------------------------------------------------
     "not_found": {"de": "Dazu finde ich nichts im Korpus.", "en": "I found nothing about this in the corpus."},
+    "follow_up_not_found": {
+        "de": "Dazu finde ich für „{word}“ nichts im Korpus.",
+        "en": "I found nothing about this for “{word}” in the corpus.",
+    },
     "empty_question": {"de": "Bitte stelle eine Frage.", "en": "Please ask a question."},
     "as_of": {"de": "Stand {date}: ", "en": "As of {date}: "},
     "source_button": {"de": "Quelle {n}", "en": "Source {n}"},

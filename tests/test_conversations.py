@@ -46,8 +46,39 @@ def test_a_follow_up_is_answered_by_what_it_asks_not_by_the_earlier_answer(searc
 
     a = answer(searcher, follow_up, history=[earlier])
     assert not a.abstained and fact in a.answer and a.citations[0].id == cited, a.answer
-    other = answer(searcher, "Und in Berlin?", history=["Was kostet ein Brötchen in München?"])
-    assert other.citations[0].article_id == "2025-06-baeckerei-preise"  # nothing on Berlin: the subject decides
+
+
+@pytest.mark.parametrize(
+    ("follow_up", "said"),
+    [
+        ("Und in Berlin?", "Dazu finde ich für „Berlin“ nichts im Korpus."),
+        ("and in Berlin?", "I found nothing about this for “Berlin” in the corpus."),
+        ("Und im Jahr 2019?", "Dazu finde ich für „2019“ nichts im Korpus."),
+    ],
+)
+def test_a_follow_up_that_swaps_the_subject_is_not_answered_with_the_old_one(searcher, follow_up, said):
+    """The conversation's subject decided the search, so "Und in Berlin?" after the price
+    of a roll in Munich was answered with Munich's 65 Cent. The corpus names Berlin (the
+    cup final), the bakery article does not."""
+    from absatz.answer import answer
+
+    a = answer(searcher, follow_up, history=["Was kostet ein Brötchen in München?"])
+    assert a.abstained and a.answer == said and not a.citations, a.answer
+
+
+@pytest.mark.parametrize(
+    ("follow_up", "fact"),
+    [
+        ("Und in Bayern?", "2.300"),  # the bakery article's own words answer
+        ("and how many businesses are there?", "2.300"),  # English words the corpus never uses say nothing
+        ("Und vor zwei Jahren?", "52 Cent"),
+    ],
+)
+def test_a_short_follow_up_within_the_subject_is_still_answered(searcher, follow_up, fact):
+    from absatz.answer import answer
+
+    a = answer(searcher, follow_up, history=["Was kostet ein Brötchen in München?"])
+    assert not a.abstained and fact in a.answer, a.answer
 
 
 async def test_a_forum_posts_follow_up_is_about_the_posts_title(community_settings, community_searcher):

@@ -49,8 +49,14 @@ def detect_language(text: str) -> str:
     return "en" if en > de else "de"
 
 
+def language_or(text: str, fallback: str) -> str:
+    """``text``'s language when its words say, else ``fallback``: keywords ("bread roll")
+    hold no function word, and German winning the tie would answer them in German."""
+    de, en = evidence(text)
+    return fallback if de == en else detect_language(text)
+
+
 def conversation_language(question: str, history: Sequence[str] = ()) -> str:
     """A follow-up's language: its own when its words say, else the conversation's
     ("Capacity?" after English questions is English, not German by the tie)."""
-    de, en = evidence(question)
-    return detect_language(" ".join(history)) if de == en and history else detect_language(question)
+    return language_or(question, detect_language(" ".join(history))) if history else detect_language(question)

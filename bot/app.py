@@ -122,15 +122,12 @@ class AbsatzBot(commands.AutoShardedBot):
 
 
 def interaction_language(interaction: discord.Interaction) -> str:
-    """The question's language where the command has one (``/ask question:``), else the client's."""
-    from absatz.language import detect_language
+    """The question's language where the command has one (``/ask question:``) and its
+    words say, else the client's."""
+    from absatz.language import language_or
 
     question = getattr(interaction.namespace, "question", None) or getattr(interaction.namespace, "query", None)
-    return (
-        detect_language(question)
-        if isinstance(question, str) and question.strip()
-        else locale_language(interaction.locale)
-    )
+    return language_or(question if isinstance(question, str) else "", locale_language(interaction.locale))
 
 
 def create_bot(settings: BotSettings, core: Absatz | None = None) -> AbsatzBot:

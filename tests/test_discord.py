@@ -272,9 +272,18 @@ async def test_search_lists_paragraphs_without_an_answer(world):
     assert "`2025-03-tempo30-koeln#" in embed.description
     assert not embed.fields
     assert "Nichts im Korpus passt genau" not in embed.description
-    result = await alice.slash(channel, "search", query="Quantenchromodynamik Gluonen")
+    result = await alice.slash(channel, "search", query="Quantenchromodynamik und Gluonen")
     distant = reply_of(result).embeds[0].description
     assert distant.startswith("*Nichts im Korpus passt genau – das Nächstliegende:*\n\n`")
+
+
+async def test_search_keywords_get_notes_in_the_clients_language(world):
+    """Keywords hold no function word, so German won the tie: "gluons quarks" from an
+    English client (simcord's is en-US) got German notes."""
+    env, guild, channel, alice = world
+    result = await alice.slash(channel, "search", query="gluons quarks")
+    distant = reply_of(result).embeds[0].description
+    assert distant.startswith("*Nothing in the corpus matches closely – the nearest paragraphs:*\n\n`")
 
 
 async def test_stats_shows_counts_embedder_and_feedback(world):

@@ -270,9 +270,9 @@ class Live(commands.Cog):
     @app_commands.command(name="follow", description="DM bei neuen Artikeln zu einer Suche / follow a topic")
     @app_commands.describe(query="Suche oder Frage, z. B. Wärmenetz Lindenau")
     async def follow(self, interaction: discord.Interaction, query: app_commands.Range[str, 1, 300]) -> None:
-        from absatz.language import detect_language
+        from absatz.language import language_or
 
-        language = detect_language(query) if query.strip() else locale_language(interaction.locale)
+        language = language_or(query, locale_language(interaction.locale))
         try:
             saved = await asyncio.to_thread(self.service.follow, interaction.user.id, query, language)
         except AbsatzError as exc:

@@ -7,7 +7,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from absatz import AbsatzError
-from absatz.language import detect_language
+from absatz.language import language_or
 from absatz.texts import locale_language, t
 
 from ..checks import period_problem, scope_of
@@ -89,7 +89,7 @@ class Sources(commands.Cog):
         since: str | None = None,
         until: str | None = None,
     ) -> None:
-        language = detect_language(query)
+        language = language_or(query, locale_language(interaction.locale))
         problem = period_problem(since, until, language)
         if problem:
             await interaction.response.send_message(problem, ephemeral=True)

@@ -31,7 +31,7 @@ from .answerability_weights import GATE
 from .language import conversation_language, detect_language
 from .llm import LLMAnswerer
 from .question_text import search_text
-from .question_types import FIRST_NAMES, Expected, Span, fits_measure, place_rank, spans
+from .question_types import FIRST_NAMES, Expected, Span, fits_measure, named_subjects, place_rank, spans
 from .selector import Question, features
 from .selector_weights import RANKER
 from .texts import t
@@ -333,8 +333,8 @@ def answer(
     result = follow_up_result(result, searcher.search(search_text(question), k=max(k, 2), where=where))
     reply = compose(question, result, started, language=language)
     idf = result.index.lexical.idf if result.index is not None else (lambda term: 0.0)
-    swapped = None if reply.abstained else swapped_subject(question, reply.citations, idf)
-    return reply if swapped is None else abstain(question, language, started, "follow_up_not_found", word=swapped)
+    swapped = None if reply.abstained else swapped_subject(question, reply.citations, language, idf)
+    return reply if swapped is None else abstain(question, language, started, "follow_up_not_found", name=swapped)
 
 
 def follow_up_result(conversation: SearchResult, alone: SearchResult) -> SearchResult:
@@ -354,23 +354,29 @@ def follow_up_result(conversation: SearchResult, alone: SearchResult) -> SearchR
     return replace(alone, hits=hits, evidence=conversation.evidence, background=conversation.background)
 
 
-# A word as a reply may quote it: letters and digits, hyphens inside, no markdown.
-_WORD = re.compile(r"[^\W_]+(?:-[^\W_]+)*")
-# A follow-up of at most this many words (question and stop words aside) names what it
-# asks about and leaves the rest to the conversation: "Und in Berlin?", "and in 2015?"
-ELLIPTIC_WORDS = 2
+def swapped_subject(
+    follow_up: str, citations: Sequence[Citation], language: str, idf: Callable[[str], float]
+) -> str | None:
+    """The name a follow-up asks about ("Und in Berlin?") that no cited paragraph holds.
+    The conversation's subject decides a follow-up's search, so after the price of a roll
+    in Munich it found Munich's price again, which answers a question nobody asked. An
+    English name the corpus never uses may be its German one's exonym ("Munich"). A name
+    is held in a derived form too: "Bayerische Bäckereien" are in Bavaria."""
+    cited = " ".join(f"{c.title} {c.heading} {c.dateline} {c.text}" for c in citations).lower()
+    stems, words = set(tokenize(cited)), set(re.findall(r"\w+", cited))
 
+    def held(word: str) -> bool:
+        root = word.lower().removesuffix("n")
+        return set(query_terms(word)) <= stems or (len(root) >= 4 and any(w.startswith(root) for w in words))
 
-def swapped_subject(follow_up: str, citations: Sequence[Citation], idf: Callable[[str], float]) -> str | None:
-    """The word of a short follow-up that the corpus knows and the cited paragraphs do
-    not: the conversation's subject decides a follow-up's search, so "Und in Berlin?"
-    after the price of a roll in Munich finds Munich's price again, which answers a
-    question nobody asked. A word the corpus never uses (an English one) says nothing."""
-    words = {term: word for word in _WORD.findall(follow_up) for term in query_terms(word)}
-    if not 0 < len(words) <= ELLIPTIC_WORDS:
-        return None
-    cited = set(tokenize(" ".join(f"{c.title} {c.heading} {c.dateline} {c.text}" for c in citations)))
-    return next((word for term, word in words.items() if term not in cited and idf(term) > 0), None)
+    for name in named_subjects(follow_up):
+        terms = query_terms(name)
+        if not terms or all(map(held, name.split())):
+            continue
+        if language == "en" and not any(idf(term) > 0 for term in terms):
+            continue
+        return name
+    return None
 
 
 def _citation(n: int, hit: Hit, quote: str, text: str) -> Citation:

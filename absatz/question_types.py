@@ -363,10 +363,20 @@ _TIME_NOUN = re.compile(
 )
 # "in Marea", "nach Rosenheim": a name follows its preposition without an article; so
 # do the nouns of set phrases, which name no place ("nach Angaben", "vor Ort").
-_NAMED_PLACE = re.compile(
-    r"(?i:in|nach|aus|bei|vor|auf|von)\s+(?!(?:Angaben|Ort|Hause|Anfrage|Auskunft|Ansicht|Meinung|Sicht|Berichten|"
-    r"Informationen|Schätzungen|Einladung|Bedarf|Kenntnis|Beginn|Regen|Verfügung|Abschluss|Auftrag|Wunsch|"
-    r"Kosten|Gefahr|Hilfe|Stand|Ende)(?!\w))[A-ZÄÖÜ]"
+_SET_PHRASE = (
+    r"(?:Angaben|Ort|Hause|Anfrage|Auskunft|Ansicht|Meinung|Sicht|Berichten|Informationen|Schätzungen|Einladung|"
+    r"Bedarf|Kenntnis|Beginn|Regen|Verfügung|Abschluss|Auftrag|Wunsch|Kosten|Gefahr|Hilfe|Stand|Ende)(?!\w)"
+)
+_NAMED_PLACE = re.compile(rf"(?i:in|nach|aus|bei|vor|auf|von)\s+(?!{_SET_PHRASE})[A-ZÄÖÜ]")
+# "Und in Berlin?", "and at Siemens?": the name a follow-up swaps the subject with, after
+# its preposition; not a time ("in January") nor a set phrase. Not after "für": "Und für
+# Studenten?" asks about a group ("für Schüler und Studierende ist er frei").
+_NAMED_SUBJECT = re.compile(
+    rf"(?<!\w)(?i:in|nach|aus|bei|von|at|from)\s+(?!{_SET_PHRASE})([A-ZÄÖÜ](?:[^\W_]|['-])*(?:\s+[A-ZÄÖÜ](?:[^\W_]|['-])*)*)"
+)
+_EN_MONTHS = re.compile(
+    r"(?:January|February|March|April|May|June|July|August|September|October|November|December|Monday|Tuesday|"
+    r"Wednesday|Thursday|Friday|Saturday|Sunday)(?!\w)"
 )
 # What makes a place's name an adjective or its people: "Berliner", "dänische" is not
 # covered (the stem changes), "Berlinale" is another word.
@@ -385,6 +395,15 @@ def place_rank(span: Span, question: str) -> int | None:
     if all(any(n.lower() + d in asked for d in _DERIVED) for n in nouns):
         return 2
     return 0 if _NAMED_PLACE.match(span.text) else 1
+
+
+def named_subjects(text: str) -> list[str]:
+    """The names ``text`` puts after a preposition: "Berlin" in "Und in Berlin?"."""
+    return [
+        m.group(1)
+        for m in _NAMED_SUBJECT.finditer(text)
+        if not _TIME_NOUN.match(m.group(1)) and not _EN_MONTHS.match(m.group(1))
+    ]
 
 
 def _words(text: str) -> set[str]:

@@ -15,8 +15,8 @@ TEXTS: dict[str, dict[str, str]] = {
     # --- answers -----------------------------------------------------------------
     "not_found": {"de": "Dazu finde ich nichts im Korpus.", "en": "I found nothing about this in the corpus."},
     "follow_up_not_found": {
-        "de": "Dazu finde ich für „{word}“ nichts im Korpus.",
-        "en": "I found nothing about this for “{word}” in the corpus.",
+        "de": "Dazu finde ich für „{name}“ nichts im Korpus.",
+        "en": "I found nothing about this for “{name}” in the corpus.",
     },
     "empty_question": {"de": "Bitte stelle eine Frage.", "en": "Please ask a question."},
     "as_of": {"de": "Stand {date}: ", "en": "As of {date}: "},

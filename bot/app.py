@@ -122,12 +122,15 @@ class AbsatzBot(commands.AutoShardedBot):
 
 
 def interaction_language(interaction: discord.Interaction) -> str:
-    """The question's language where the command has one (``/ask question:``) and its
-    words say, else the client's."""
-    from absatz.language import language_or
+    """An ``/ask`` question's language, as its answer has it (German on a tie); a
+    query's (``/search``, ``/follow``) where its words say; else the client's."""
+    from absatz.language import detect_language, language_or
 
-    question = getattr(interaction.namespace, "question", None) or getattr(interaction.namespace, "query", None)
-    return language_or(question if isinstance(question, str) else "", locale_language(interaction.locale))
+    question = getattr(interaction.namespace, "question", None)
+    if isinstance(question, str) and question.strip():
+        return detect_language(question)
+    query = getattr(interaction.namespace, "query", None)
+    return language_or(query if isinstance(query, str) else "", locale_language(interaction.locale))
 
 
 def create_bot(settings: BotSettings, core: Absatz | None = None) -> AbsatzBot:

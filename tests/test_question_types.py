@@ -250,3 +250,23 @@ def test_a_reason_runs_over_an_enumeration():
     assert [s.text for s in spans("Weil die Preise stiegen, sagte er und ging.", Expected.REASON, "Warum?")] == [
         "Weil die Preise stiegen"
     ]
+
+
+@pytest.mark.parametrize(
+    ("follow_up", "names"),
+    [
+        ("Und in Berlin?", ["Berlin"]),
+        ("and at Siemens?", ["Siemens"]),
+        ("Und in Baden-Württemberg?", ["Baden-Württemberg"]),
+        ("Und im November?", []),  # a time
+        ("and in January?", []),
+        ("Und nach Angaben der Polizei?", []),  # a set phrase
+        ("Und für Studenten?", []),  # a group, not a name
+        ("Wie viele Zuschauer waren da?", []),
+        ("Und in Berlin_Mitte?", ["Berlin"]),  # no Markdown to echo
+    ],
+)
+def test_the_name_a_follow_up_asks_about(follow_up, names):
+    from absatz.question_types import named_subjects
+
+    assert named_subjects(follow_up) == names

@@ -219,7 +219,8 @@ def find_answer_span(text: str, question: str, kind: Expected, prefer: Sequence[
     ``prefer`` lists character ranges of ``text`` (its sentences, best first): spans in
     earlier ranges win, none outside them counts (the "Stand 2024-09:" before a dated
     report is not the date a *wann*-question asks for), for a *wer*-question a span
-    that reads as a person's name wins over a capitalised noun phrase, for a number
+    that reads as a person's name wins over a capitalised noun phrase (and one the
+    question names or two words opening a sentence lose to any other), for a number
     question one in the unit it asks for (:func:`fits_measure`) over one that is not,
     and for a *wo*-question a named place over a noun phrase, never a time
     (:func:`place_rank`).
@@ -243,11 +244,32 @@ def find_answer_span(text: str, question: str, kind: Expected, prefer: Sequence[
     def unnamed(s: Span) -> bool:
         return kind is Expected.PERSON and not any(w in FIRST_NAMES for w in s.text.split())
 
+    def asked(s: Span) -> bool:
+        """A person the question names by surname ("Karl Homole" for "… den ÖVP-Bezirkschef
+        Homole …"), possibly in the genitive ("Widersacher Trongs"), is not the one asked for."""
+        last = s.text.split()[-1]
+        return kind is Expected.PERSON and bool({last, last.removesuffix("s")} & said)
+
+    def opening(s: Span) -> bool:
+        """A sentence's first word is capitalised whatever it is, so two words that open it
+        are as often no name ("Unsere Games", "Jedes Mal") as one ("Matt Hundwick"); a
+        longer span is a role and a name ("Verteidigungsminister Petteri Orpo")."""
+        return kind is Expected.PERSON and len(s.text.split()) == 2 and _OPENS.search(text, 0, s.start) is not None
+
     def unfit(s: Span) -> bool:
         return kind is Expected.NUMBER and not fits_measure(question, s.text)
 
+    said = set(re.findall(r"\w+", question))
     counted = _counted(text, question, found) if kind is Expected.NUMBER else {}
-    return min(found, key=lambda s: (unnamed(s), unfit(s), place(s), places.get(s, 0), counted.get(s, 1), s.start))
+
+    def order(s: Span) -> tuple[bool, bool, bool, bool, int, int, int, int]:
+        return (asked(s), unnamed(s), opening(s), unfit(s), place(s), places.get(s) or 0, counted.get(s, 1), s.start)
+
+    return min(found, key=order)
+
+
+# Where an answer's sentence starts: the text's start, or after the previous one's marker.
+_OPENS = re.compile(r"(?:^|\] )$")
 
 
 # The words that ask for a number are no noun it counts.

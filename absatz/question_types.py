@@ -226,20 +226,27 @@ _NAME = re.compile(
 # one of them is a surname, not a noun.
 FIRST_NAMES = frozenset(
     """
-    Adam Adrian Albert Alexander Alexandra Alfred Alois Andrea Andreas Angela Angelika Anna Anne Annette Anton
-    Armin Arnold Barbara Benedikt Benjamin Bernd Bernhard Birgit Bruno Carl Carla Carlos Carmen Caroline
-    Charles Christa Christian Christiane Christina Christine Christoph Claudia Daniel Daniela David Dieter
-    Dietmar Dominic Dominik Doris Edith Eduard Elisabeth Elke Emma Erich Erik Ernst Erwin Eva Fabian Felix
-    Ferdinand Florian Frank Franz Franziska Friedrich Fritz Georg George Gerald Gerda Gerhard Gernot Gertrud
-    Gottfried Gregor Gudrun Günter Günther Guy Hannes Hans Harald Hartmut Heidi Heinrich Heinz Helga Helmut
-    Herbert Hermann Hubert Ingrid Irene Jakob James Jan Jana Jean Jens Joachim Johann Johanna Johannes John
-    Jonas Josef Joseph Julia Julian Jürgen Karin Karl Katharina Kathrin Klaus Konrad Kurt Lars Laura Leo
-    Leopold Lisa Lorenz Lothar Louis Lukas Manfred Manuel Marc Marcel Margit Maria Marie Mario Mark Markus
-    Martin Martina Matthias Max Maximilian Michael Michaela Michel Monika Nicole Niki Nikolaus Norbert Olaf
-    Oliver Oskar Othmar Otto Paul Peter Petra Philipp Rainer Ralf Reinhard Reinhold Renate Richard Robert
-    Roland Rudolf Sabine Sandra Sarah Sebastian Siegfried Sigmar Simon Sonja Stefan Stefanie Steffen Stephan
-    Susanne Sven Theresa Thomas Tobias Ulrich Ursula Uwe Valentin Verena Viktor Walter Werner Wilhelm
-    Wladimir Wolfgang Yvonne
+    Aaron Adam Adrian Alan Albert Alex Alexander Alexandra Alfred Alice Alois Amy Andrea Andreas Andrew Andy
+    Angela Angelika Ann Anna Anne Annette Anthony Anton Antonio Armin Arnold Arthur Barbara Ben Benedikt
+    Benjamin Bernard Bernd Bernhard Bill Birgit Bob Brian Bruce Bruno Carl Carla Carlos Carmen Caroline
+    Catherine Charles Chris Christa Christian Christiane Christina Christine Christoph Christopher Claude
+    Claudia Dan Daniel Daniela Dave David Dennis Diego Dieter Dietmar Dominic Dominik Donald Doris Doug Ed Edith
+    Eduard Edward Elena Elisabeth Elizabeth Elke Emily Emma Emmanuel Eric Erich Erik Ernst Erwin Eva Fabian
+    Felix Ferdinand Florian Francesco Francis Francois Frank Franz Franziska François Frederic Friedrich Fritz
+    Gary Georg George Gerald Gerda Gerhard Gernot Gertrud Gilles Giorgio Giuseppe Gottfried Greg Gregor Gudrun
+    Guy Günter Günther Hannes Hans Harald Harry Hartmut Heidi Heinrich Heinz Helen Helga Helmut Henry Herbert
+    Hermann Howard Hubert Ian Ingrid Irene Isabel Ivan Jack Jacques Jake Jakob James Jan Jana Jane Jason Jean
+    Jeff Jennifer Jens Jerry Jim Joachim Joe Johann Johanna Johannes John Jon Jonas Jordan Jorge Jose Josef
+    Joseph José Juan Judith Julia Julian Jürgen Karin Karl Kate Katharina Kathrin Keith Kevin Klaus Konrad Kurt
+    Larry Lars Laura Laurent Leo Leopold Linda Lisa Lorenz Lothar Louis Luca Lucas Luis Lukas Manfred Manuel
+    Marc Marcel Marco Margaret Margit Maria Marie Mario Mark Markus Martin Martina Matt Matthew Matthias Max
+    Maximilian Michael Michaela Michel Michelle Mike Mohammed Monika Nancy Nick Nicolas Nicole Niki Nikolaus
+    Norbert Olaf Oliver Oscar Oskar Othmar Otto Pablo Pat Patrick Paul Pedro Peter Petra Philipp Pierre Rachel
+    Rainer Ralf Ray Rebecca Reinhard Reinhold Renate Richard Rick Rob Robert Roger Roland Ron Rudolf Ryan Sabine
+    Sam Samuel Sandra Sarah Scott Sean Sebastian Sergej Sergio Siegfried Sigmar Silvia Simon Sonja Stefan
+    Stefanie Steffen Stephan Stephen Steve Steven Susan Susanne Sven Ted Theresa Thomas Tim Timothy Tobias Tom
+    Tony Ulrich Ursula Uwe Valentin Verena Victor Viktor Vincent Walter Werner Wilhelm William Wladimir Wolfgang
+    Yves Yvonne
     """.split()
 )
 _ACRONYM = re.compile(r"[A-ZÄÖÜ]{2,}[a-z]?(?:-\w+)?")

@@ -328,6 +328,33 @@ def test_a_number_question_bolds_the_count_of_what_it_asks_about(text, question,
             Expected.PLACE,
             "im Bundestag",
         ),
+        # a person the question names is not the one it asks for, not even in the genitive
+        (
+            "Dort matchen sich Karl Homole (ÖVP) und Herausfordererin Silvia Nossek (Grüne). [1]",
+            "Wer fordert den Bezirkschef Homole heraus?",
+            Expected.PERSON,
+            "Silvia Nossek",
+        ),
+        (
+            "Schärfster Widersacher Trongs war der bisherige Premier Nguyen Tan Dung. [1]",
+            "Wer war der große Gegenspieler von Parteichef Trong?",
+            Expected.PERSON,
+            "Premier Nguyen Tan Dung",
+        ),
+        # two capitalised words that open a sentence are as often none
+        (
+            "Die Lager sind voll. [1] Jedes Mal, wenn Kämpfe ausbrechen, strömen Tausende über die Grenze, so die "
+            "Vize-Chefin des UNHCR in Uganda, Sakura Atsumi. [1]",
+            "Wer ist die Vize-Chefin des UNHCR in Uganda?",
+            Expected.PERSON,
+            "Sakura Atsumi",
+        ),
+        (
+            "Matt Hundwick erzielte den Siegtreffer für die Toronto Maple Leafs. [1]",
+            "Wer schoss das Siegtor für Toronto?",
+            Expected.PERSON,
+            "Matt Hundwick",
+        ),
     ],
 )
 def test_the_bold_covers_the_whole_fact(text, question, kind, bold):

@@ -309,6 +309,18 @@ async def test_mention_creates_a_thread_and_follow_up_uses_context(world):
     assert "ostwärts" in follow.embeds[0].description
 
 
+async def test_a_follow_up_that_swaps_the_place_is_told_so_in_the_thread(world):
+    """It was answered with the earlier place's price."""
+    env, guild, channel, alice = world
+    await alice.send(channel, f"<@{env.bot.user.id}> Was kostet ein Brötchen in München?")
+    (thread,) = channel.threads
+    await alice.send(thread, "Und in Berlin?")
+    replies = [m for m in thread.history() if m.author.bot]
+    assert "65 Cent" in replies[0].embeds[0].description
+    shown = str(replies[-1].embeds[0].to_dict()) if replies[-1].embeds else replies[-1].content
+    assert len(replies) == 2 and "Dazu finde ich für „Berlin“ nichts im Korpus." in shown and "65 Cent" not in shown
+
+
 @needs_seed
 @pytest.mark.parametrize("denied", ["create_public_threads", "send_messages_in_threads"])
 async def test_a_mention_where_the_bot_may_not_open_threads_is_answered_in_the_channel(world, denied):

@@ -438,8 +438,8 @@ def test_boilerplate_repeated_as_paragraphs_does_not_switch_refusals_off(
 ):
     """Three hundred paragraphs of one boilerplate line had filled every question's
     passage pool: every margin was zero, the threshold calibrated on them fell to zero,
-    and "Wie hoch ist der Eiffelturm?" was answered from the rail article. The copies
-    count once, in the background and among the hits."""
+    and "Wie hoch ist der Eiffelturm?" was answered from the rail article. Boilerplate is
+    no news: it is never a hit, not even for its own words."""
     from absatz.answer import answer
     from vectorstore.search import Searcher
 
@@ -452,7 +452,29 @@ def test_boilerplate_repeated_as_paragraphs_does_not_switch_refusals_off(
     assert searcher.view().pointer.abstain_threshold > 0.05
     assert answer(searcher, "Wie hoch ist der Eiffelturm?").abstained
     hits = searcher.search("Wo finde ich aktuelle Nachrichten aus der Region?", k=5).hits
-    assert [h.article_id for h in hits].count("2025-07-boilerplate") == 1
+    assert hits and not any(line in h.passage for h in hits)
+
+
+def test_an_imprint_page_of_boilerplate_does_not_raise_the_threshold(tmp_path, corpus_dir, store_settings, embedder):
+    """A newsletter line repeated under an imprint reads like an answer to everyday
+    questions ("How do I bake sourdough bread?"): the off-topic probes found it nearest,
+    their margins rose, and so did the threshold that refuses real questions."""
+    from vectorstore.search import Searcher
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(corpus_dir, corpus)
+    store = Chroma(store_settings)
+    ingest_paths(store, embedder, [corpus])
+    clean = Searcher.open(store_settings, embedder).view().pointer.abstain_threshold
+    line = (
+        "Abonnieren Sie unseren Newsletter und verpassen Sie keine Nachrichten mehr. Alle Inhalte sind "
+        "urheberrechtlich geschützt, eine Weiterverwendung ist nur mit Genehmigung der Redaktion erlaubt."
+    )
+    write(corpus, "impressum.txt", "date 2025-01 Hinweis - Impressum\n\n" + "\n\n".join([line] * 300) + "\n")
+    assert ingest_paths(store, embedder, [corpus]).warnings == []
+    searcher = Searcher.open(store_settings, embedder)
+    assert searcher.view().pointer.abstain_threshold < 1.2 * clean
+    assert not any(line in h.passage for h in searcher.search("How do I bake sourdough bread?", k=5).hits)
 
 
 def test_a_lead_published_again_is_listed_once_from_the_newest_report(tmp_path, store_settings, embedder):

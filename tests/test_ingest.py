@@ -455,25 +455,30 @@ def test_boilerplate_repeated_as_paragraphs_does_not_switch_refusals_off(
     assert hits and not any(line in h.passage for h in hits)
 
 
-def test_an_imprint_page_of_boilerplate_does_not_raise_the_threshold(tmp_path, corpus_dir, store_settings, embedder):
-    """A newsletter line repeated under an imprint reads like an answer to everyday
-    questions ("How do I bake sourdough bread?"): the off-topic probes found it nearest,
-    their margins rose, and so did the threshold that refuses real questions."""
+def test_boilerplate_under_a_page_raises_the_threshold_no_more_than_the_page_alone(
+    tmp_path, corpus_dir, store_settings, embedder
+):
+    """A newsletter line reads like an answer to everyday questions ("How do I bake
+    sourdough bread?"), so the off-topic probes found it nearest and the threshold that
+    refuses real questions rose: beside the sample and seed, an imprint page repeating it
+    300 times raised it from 0.127 to 0.236, twice what the page's heading alone does."""
     from vectorstore.search import Searcher
 
-    corpus = tmp_path / "corpus"
-    shutil.copytree(corpus_dir, corpus)
-    store = Chroma(store_settings)
-    ingest_paths(store, embedder, [corpus])
-    clean = Searcher.open(store_settings, embedder).view().pointer.abstain_threshold
     line = (
         "Abonnieren Sie unseren Newsletter und verpassen Sie keine Nachrichten mehr. Alle Inhalte sind "
         "urheberrechtlich geschützt, eine Weiterverwendung ist nur mit Genehmigung der Redaktion erlaubt."
     )
-    write(corpus, "impressum.txt", "date 2025-01 Hinweis - Impressum\n\n" + "\n\n".join([line] * 300) + "\n")
-    assert ingest_paths(store, embedder, [corpus]).warnings == []
-    searcher = Searcher.open(store_settings, embedder)
-    assert searcher.view().pointer.abstain_threshold < 1.2 * clean
+    thresholds = []
+    for copies in (0, 300):
+        corpus = tmp_path / f"corpus-{copies}"
+        shutil.copytree(corpus_dir, corpus)
+        write(corpus, "impressum.txt", "date 2025-01 Hinweis - Impressum\n\n" + "\n\n".join([line] * copies) + "\n")
+        settings = store_settings.with_overrides(chroma_path=tmp_path / f"chroma-{copies}")
+        ingest_paths(Chroma(settings), embedder, [corpus])
+        searcher = Searcher.open(settings, embedder)
+        thresholds.append(searcher.view().pointer.abstain_threshold)
+    page_alone, with_boilerplate = thresholds
+    assert with_boilerplate < page_alone + 0.01, thresholds
     assert not any(line in h.passage for h in searcher.search("How do I bake sourdough bread?", k=5).hits)
 
 

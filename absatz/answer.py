@@ -246,20 +246,21 @@ def find_answer_span(text: str, question: str, kind: Expected, prefer: Sequence[
 
     def asked(s: Span) -> bool:
         """A person the question names by surname ("Karl Homole" for "… den ÖVP-Bezirkschef
-        Homole …"), possibly in the genitive ("Widersacher Trongs"), is not the one asked for."""
+        Homole …"), either in the genitive ("Widersacher Trongs", "Homoles Herausforderin"),
+        is not the one asked for."""
         last = s.text.split()[-1]
         return kind is Expected.PERSON and bool({last, last.removesuffix("s")} & said)
 
     def opening(s: Span) -> bool:
-        """A sentence's first word is capitalised whatever it is, so two words that open it
-        are as often no name ("Unsere Games", "Jedes Mal") as one ("Matt Hundwick"); a
-        longer span is a role and a name ("Verteidigungsminister Petteri Orpo")."""
-        return kind is Expected.PERSON and len(s.text.split()) == 2 and _OPENS.search(text, 0, s.start) is not None
+        """A sentence's first word is capitalised whatever it is, so two words without a
+        given name that open it are as often none ("Unsere Games", "Jedes Mal") as a name;
+        a longer span is a role and a name ("Verteidigungsminister Petteri Orpo")."""
+        return unnamed(s) and len(s.text.split()) == 2 and _OPENS.search(text, 0, s.start) is not None
 
     def unfit(s: Span) -> bool:
         return kind is Expected.NUMBER and not fits_measure(question, s.text)
 
-    said = set(re.findall(r"\w+", question))
+    said = {w for word in re.findall(r"\w+", question) for w in (word, word.removesuffix("s"))}
     counted = _counted(text, question, found) if kind is Expected.NUMBER else {}
 
     def order(s: Span) -> tuple[bool, bool, bool, bool, int, int, int, int]:

@@ -223,25 +223,26 @@ _NAME = re.compile(
     rf"\b[A-ZÄÖÜ]{{2,}}[a-z]?\b(?:-\w+)?|[„\"“»]([^“”\"«„]{{2,60}})[“”\"«]"
 )
 # Common given names (German-speaking news and international): a capitalised word after
-# one of them is a surname, not a noun.
+# one of them is a surname, not a noun. Not those that name places too ("San Antonio",
+# "Nancy", "Jordan").
 FIRST_NAMES = frozenset(
     """
     Aaron Adam Adrian Alan Albert Alex Alexander Alexandra Alfred Alice Alois Amy Andrea Andreas Andrew Andy
-    Angela Angelika Ann Anna Anne Annette Anthony Anton Antonio Armin Arnold Arthur Barbara Ben Benedikt
+    Angela Angelika Ann Anna Anne Annette Anthony Anton Armin Arnold Arthur Barbara Ben Benedikt
     Benjamin Bernard Bernd Bernhard Bill Birgit Bob Brian Bruce Bruno Carl Carla Carlos Carmen Caroline
     Catherine Charles Chris Christa Christian Christiane Christina Christine Christoph Christopher Claude
-    Claudia Dan Daniel Daniela Dave David Dennis Diego Dieter Dietmar Dominic Dominik Donald Doris Doug Ed Edith
+    Claudia Dan Daniel Daniela Dave David Dennis Dieter Dietmar Dominic Dominik Donald Doris Doug Ed Edith
     Eduard Edward Elena Elisabeth Elizabeth Elke Emily Emma Emmanuel Eric Erich Erik Ernst Erwin Eva Fabian
     Felix Ferdinand Florian Francesco Francis Francois Frank Franz Franziska François Frederic Friedrich Fritz
     Gary Georg George Gerald Gerda Gerhard Gernot Gertrud Gilles Giorgio Giuseppe Gottfried Greg Gregor Gudrun
     Guy Günter Günther Hannes Hans Harald Harry Hartmut Heidi Heinrich Heinz Helen Helga Helmut Henry Herbert
     Hermann Howard Hubert Ian Ingrid Irene Isabel Ivan Jack Jacques Jake Jakob James Jan Jana Jane Jason Jean
-    Jeff Jennifer Jens Jerry Jim Joachim Joe Johann Johanna Johannes John Jon Jonas Jordan Jorge Jose Josef
-    Joseph José Juan Judith Julia Julian Jürgen Karin Karl Kate Katharina Kathrin Keith Kevin Klaus Konrad Kurt
-    Larry Lars Laura Laurent Leo Leopold Linda Lisa Lorenz Lothar Louis Luca Lucas Luis Lukas Manfred Manuel
+    Jeff Jennifer Jens Jerry Jim Joachim Joe Johann Johanna Johannes John Jon Jonas Jorge Josef
+    Joseph Judith Julia Julian Jürgen Karin Karl Kate Katharina Kathrin Keith Kevin Klaus Konrad Kurt
+    Larry Lars Laura Laurent Leo Leopold Linda Lisa Lorenz Lothar Louis Luca Lucas Lukas Manfred Manuel
     Marc Marcel Marco Margaret Margit Maria Marie Mario Mark Markus Martin Martina Matt Matthew Matthias Max
-    Maximilian Michael Michaela Michel Michelle Mike Mohammed Monika Nancy Nick Nicolas Nicole Niki Nikolaus
-    Norbert Olaf Oliver Oscar Oskar Othmar Otto Pablo Pat Patrick Paul Pedro Peter Petra Philipp Pierre Rachel
+    Maximilian Michael Michaela Michel Michelle Mike Mohammed Monika Nick Nicolas Nicole Niki Nikolaus
+    Norbert Olaf Oliver Oscar Oskar Othmar Otto Pablo Pat Patrick Paul Peter Petra Philipp Pierre Rachel
     Rainer Ralf Ray Rebecca Reinhard Reinhold Renate Richard Rick Rob Robert Roger Roland Ron Rudolf Ryan Sabine
     Sam Samuel Sandra Sarah Scott Sean Sebastian Sergej Sergio Siegfried Sigmar Silvia Simon Sonja Stefan
     Stefanie Steffen Stephan Stephen Steve Steven Susan Susanne Sven Ted Theresa Thomas Tim Timothy Tobias Tom

@@ -355,6 +355,18 @@ def test_a_number_question_bolds_the_count_of_what_it_asks_about(text, question,
             Expected.PERSON,
             "Matt Hundwick",
         ),
+        (  # a name that opens the sentence is a name
+            "Thomas Müller erzielte das 1:0 nach Vorlage von Harry Kane. [1]",
+            "Wer erzielte das 1:0?",
+            Expected.PERSON,
+            "Thomas Müller",
+        ),
+        (
+            "Dort matchen sich Karl Homole (ÖVP) und Silvia Nossek (Grüne). [1]",
+            "Wer ist Homoles Herausforderin?",
+            Expected.PERSON,
+            "Silvia Nossek",
+        ),
     ],
 )
 def test_the_bold_covers_the_whole_fact(text, question, kind, bold):

@@ -483,11 +483,13 @@ def test_boilerplate_under_a_page_raises_the_threshold_no_more_than_the_page_alo
 
 
 def test_a_lead_published_again_is_listed_once_from_the_newest_report(tmp_path, store_settings, embedder):
+    """Also when three reports repeat it: news published again is no boilerplate."""
     from vectorstore.search import Searcher
 
     lead = "Die Gewerkschaft ruft die Lokführer bundesweit zu einem dreitägigen Streik auf."
     write(tmp_path, "2024-01-streik.txt", f"date 2024-01 Streik\n\n{lead}\n\nDer Fernverkehr steht still.\n")
     write(tmp_path, "2024-03-streik.txt", f"date 2024-03 Streik\n\n{lead}\n\nDie Bahn bietet Ersatzzüge an.\n")
+    write(tmp_path, "2024-02-streik.txt", f"date 2024-02 Streik\n\n{lead}\n\nPendler steigen auf Busse um.\n")
     ingest_paths(Chroma(store_settings), embedder, [tmp_path])
     hits = Searcher.open(store_settings, embedder).search("Streik der Lokführer", k=5).hits
     leads = [h.para_id for h in hits if h.sentences and h.sentences[0].text == lead]

@@ -17,7 +17,6 @@ import logging
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
 
 import numpy as np
 
@@ -40,8 +39,6 @@ from .readindex import CorpusView, Reader, ReadIndex
 from .records import Hit, SentenceMatch, SentenceVector
 from .settings import StoreSettings
 from .vectors import VectorIndex
-
-T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -119,9 +116,19 @@ class PassageCandidates:
 
 # How much deeper at most a search crowded by copies of one passage looks (:func:`passage_candidates`).
 CROWDED_DEPTH = 64
-# A passage found this often is boilerplate ("Abonnieren Sie unseren Newsletter …" under
-# every article), not news: twice is a report published again.
+# A passage one article holds this often is boilerplate ("Abonnieren Sie unseren
+# Newsletter …" repeated down an imprint page), not news. Across articles a text repeats
+# when a report is published again, by several outlets, or ingested under other ids:
+# that is news, listed once (:func:`rank`).
 BOILERPLATE_COPIES = 3
+
+
+def boilerplate(vec: VectorIndex, rows: list[int]) -> set[tuple[int, str]]:
+    """The (article row, text) of the passages among ``rows`` that their article repeats
+    ``BOILERPLATE_COPIES`` times or more. An article's rows pass a filter together, so a
+    search narrowed to a period or a channel's slice judges them alike."""
+    copies = Counter((int(vec.para_article[vec.p_para[r]]), vec.p_text[r]) for r in rows)
+    return {key for key, n in copies.items() if n >= BOILERPLATE_COPIES}
 
 
 def passage_candidates(vec: VectorIndex, qvec: np.ndarray, allowed: np.ndarray | None) -> PassageCandidates:
@@ -130,61 +137,49 @@ def passage_candidates(vec: VectorIndex, qvec: np.ndarray, allowed: np.ndarray |
 
     Copies of one passage count once in the pool: otherwise they fill it, every margin
     near them is zero, and the abstention threshold calibrated on such margins falls to
-    zero with it. Boilerplate (``BOILERPLATE_COPIES`` copies or more) is left out: it reads
-    like an answer to everyday questions ("How do I bake sourdough bread?"), so it stood
-    out from the news around it, the off-topic probes' margins rose, and with them the
-    threshold that refuses real questions. A search that copies crowd looks deeper (up to
-    ``CROWDED_DEPTH`` times) for the pool's distinct passages; copies of a report
-    published again stay candidates (:func:`rank` lists one of them)."""
-    (top, sims), copies = _beyond_copies(
-        vec, lambda depth: vec.passage_top(qvec, depth, allowed), lambda found: found[0].tolist()
-    )
+    zero with it. :func:`boilerplate` is left out: a newsletter line reads like an
+    answer to everyday questions ("How do I bake sourdough bread?"), so repeated down a
+    page it stood out from the news around it, the off-topic probes' margins rose, and
+    with them the threshold that refuses real questions. A search that copies crowd
+    looks deeper (up to ``CROWDED_DEPTH`` times) for the pool's distinct passages; a
+    report published again stays a candidate (:func:`rank` lists one copy)."""
+    depth = PASSAGE_POOL
+    while True:
+        top, sims = vec.passage_top(qvec, depth, allowed)
+        rows = top.tolist()
+        junk = boilerplate(vec, rows)
+        crowded = len({vec.p_text[r] for r in rows} - {text for _, text in junk}) < PASSAGE_POOL
+        if not crowded or len(top) < depth or depth >= PASSAGE_POOL * CROWDED_DEPTH:
+            break
+        depth *= 4
     best: dict[int, float] = {}
     row: dict[int, int] = {}
     pool: list[float] = []
     articles: list[int] = []
     seen: set[str] = set()
-    for r, para, sim in zip(top.tolist(), vec.p_para[top].tolist(), sims.tolist(), strict=True):
+    for r, para, sim in zip(rows, vec.p_para[top].tolist(), sims.tolist(), strict=True):
         text = vec.p_text[r]
-        if copies[text] >= BOILERPLATE_COPIES:
+        article = int(vec.para_article[para])
+        if (article, text) in junk:
             continue
         if para not in best:  # rows come best first
             best[para], row[para] = float(sim), int(r)
         if text not in seen:
             seen.add(text)
             pool.append(float(sim))
-            articles.append(int(vec.para_article[para]))
+            articles.append(article)
             if len(pool) == PASSAGE_POOL:
                 break
     return PassageCandidates(best, row, pool, articles)
 
 
-def _beyond_copies(
-    vec: VectorIndex, search: Callable[[int], T], rows: Callable[[T], list[int]]
-) -> tuple[T, Counter[str]]:
-    """``search(depth)``'s result, searched deeper (×4, up to ``CROWDED_DEPTH`` times) while
-    copies and boilerplate leave fewer than ``PASSAGE_POOL`` distinct passages in it, and
-    how often it holds each passage's text."""
-    depth = PASSAGE_POOL
-    while True:
-        found = search(depth)
-        found_rows = rows(found)
-        copies = Counter(vec.p_text[r] for r in found_rows)
-        crowded = sum(n < BOILERPLATE_COPIES for n in copies.values()) < PASSAGE_POOL
-        if not crowded or len(found_rows) < depth or depth >= PASSAGE_POOL * CROWDED_DEPTH:
-            return found, copies
-        depth *= 4
-
-
 def lexical_candidates(index: ReadIndex, query: str, allowed: np.ndarray | None) -> dict[int, float]:
     """Paragraph row → the BM25 score of its best passage among the ``PASSAGE_POOL`` best,
-    boilerplate left out as in :func:`passage_candidates` (a query sharing its words had
-    found nothing else)."""
+    :func:`boilerplate` left out."""
     vec = index.vectors
-    everything, copies = _beyond_copies(
-        vec, lambda depth: index.lexical.search(query, depth, allowed), lambda found: [r for r, _ in found]
-    )
-    found = [(r, score) for r, score in everything if copies[vec.p_text[r]] < BOILERPLATE_COPIES][:PASSAGE_POOL]
+    scored = index.lexical.search(query, PASSAGE_POOL, allowed)
+    junk = boilerplate(vec, [r for r, _ in scored])
+    found = [(r, score) for r, score in scored if (int(vec.para_article[vec.p_para[r]]), vec.p_text[r]) not in junk]
     if not found:
         return {}
     paras = index.vectors.p_para[np.asarray([r for r, _ in found], np.int64)].tolist()

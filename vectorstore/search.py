@@ -127,7 +127,8 @@ def boilerplate(vec: VectorIndex, rows: list[int]) -> set[tuple[int, str]]:
     """The (article row, text) of the passages among ``rows`` that their article repeats
     ``BOILERPLATE_COPIES`` times or more. An article's rows pass a filter together, so a
     search narrowed to a period or a channel's slice judges them alike."""
-    copies = Counter((int(vec.para_article[vec.p_para[r]]), vec.p_text[r]) for r in rows)
+    articles = vec.para_article[vec.p_para[np.asarray(rows, np.int64)]].tolist() if rows else []
+    copies = Counter(zip(articles, (vec.p_text[r] for r in rows), strict=True))
     return {key for key, n in copies.items() if n >= BOILERPLATE_COPIES}
 
 
@@ -179,7 +180,10 @@ def lexical_candidates(index: ReadIndex, query: str, allowed: np.ndarray | None)
     vec = index.vectors
     scored = index.lexical.search(query, PASSAGE_POOL, allowed)
     junk = boilerplate(vec, [r for r, _ in scored])
-    found = [(r, score) for r, score in scored if (int(vec.para_article[vec.p_para[r]]), vec.p_text[r]) not in junk]
+    if junk:
+        found = [(r, s) for r, s in scored if (int(vec.para_article[vec.p_para[r]]), vec.p_text[r]) not in junk]
+    else:
+        found = scored
     if not found:
         return {}
     paras = index.vectors.p_para[np.asarray([r for r, _ in found], np.int64)].tolist()

@@ -220,7 +220,7 @@ def find_answer_span(text: str, question: str, kind: Expected, prefer: Sequence[
     earlier ranges win, none outside them counts (the "Stand 2024-09:" before a dated
     report is not the date a *wann*-question asks for), for a *wer*-question a span
     that reads as a person's name wins over a capitalised noun phrase (and one the
-    question names or two words opening a sentence lose to any other), for a number
+    question names loses to any other), for a number
     question one in the unit it asks for (:func:`fits_measure`) over one that is not,
     and for a *wo*-question a named place over a noun phrase, never a time
     (:func:`place_rank`).
@@ -251,26 +251,16 @@ def find_answer_span(text: str, question: str, kind: Expected, prefer: Sequence[
         last = s.text.split()[-1]
         return kind is Expected.PERSON and bool({last, last.removesuffix("s")} & said)
 
-    def opening(s: Span) -> bool:
-        """A sentence's first word is capitalised whatever it is, so two words without a
-        given name that open it are as often none ("Unsere Games", "Jedes Mal") as a name;
-        a longer span is a role and a name ("Verteidigungsminister Petteri Orpo")."""
-        return unnamed(s) and len(s.text.split()) == 2 and _OPENS.search(text, 0, s.start) is not None
-
     def unfit(s: Span) -> bool:
         return kind is Expected.NUMBER and not fits_measure(question, s.text)
 
     said = {w for word in re.findall(r"\w+", question) for w in (word, word.removesuffix("s"))}
     counted = _counted(text, question, found) if kind is Expected.NUMBER else {}
 
-    def order(s: Span) -> tuple[bool, bool, bool, bool, int, int, int, int]:
-        return (asked(s), unnamed(s), opening(s), unfit(s), place(s), places.get(s) or 0, counted.get(s, 1), s.start)
+    def order(s: Span) -> tuple[bool, bool, bool, int, int, int, int]:
+        return (asked(s), unnamed(s), unfit(s), place(s), places.get(s) or 0, counted.get(s, 1), s.start)
 
     return min(found, key=order)
-
-
-# Where an answer's sentence starts: the text's start, or after the previous one's marker.
-_OPENS = re.compile(r"(?:^|\] )$")
 
 
 # The words that ask for a number are no noun it counts.

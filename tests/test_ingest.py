@@ -441,18 +441,24 @@ def test_boilerplate_repeated_as_paragraphs_does_not_switch_refusals_off(
     and "Wie hoch ist der Eiffelturm?" was answered from the rail article. Boilerplate is
     no news: it is never a hit, not even for its own words."""
     from absatz.answer import answer
-    from vectorstore.search import Searcher
+    from vectorstore.search import Searcher, lexical_candidates
 
     corpus = tmp_path / "corpus"
     shutil.copytree(corpus_dir, corpus)
     line = "Mehr zum Thema: Aktuelle Nachrichten aus der Region und der Welt finden Sie auf unserer Startseite."
     write(corpus, "2025-07-boilerplate.txt", "date 2025-07 Boilerplate\n\n" + "\n\n".join([line] * 300) + "\n")
+    flood = "Das Hochwasser in der Region Passau hat seinen Höchststand erreicht."
+    write(corpus, "2025-07-hochwasser.txt", f"date 2025-07 PASSAU - {flood}\n")
     ingest_paths(Chroma(store_settings), embedder, [corpus])
     searcher = Searcher.open(store_settings, embedder)
     assert searcher.view().pointer.abstain_threshold > 0.05
     assert answer(searcher, "Wie hoch ist der Eiffelturm?").abstained
     hits = searcher.search("Wo finde ich aktuelle Nachrichten aus der Region?", k=5).hits
     assert hits and not any(line in h.passage for h in hits)
+    # BM25 ranks the 300 copies first; it looks past them to the news that shares a word
+    index = searcher.view().index
+    found = [index.vectors.para_id(p) for p in lexical_candidates(index, "Nachrichten aus der Region", None)]
+    assert found == ["2025-07-hochwasser#1"]
 
 
 def test_boilerplate_under_a_page_raises_the_threshold_no_more_than_the_page_alone(
@@ -494,6 +500,19 @@ def test_a_lead_published_again_is_listed_once_from_the_newest_report(tmp_path, 
     hits = Searcher.open(store_settings, embedder).search("Streik der Lokführer", k=5).hits
     leads = [h.para_id for h in hits if h.sentences and h.sentences[0].text == lead]
     assert leads == ["2024-03-streik#2"]
+
+
+def test_sections_that_read_the_same_are_no_boilerplate(tmp_path, store_settings, embedder):
+    from vectorstore.search import Searcher
+
+    body = "".join(
+        f"\n\n{match}\n\nDas Spiel wurde abgesagt." for match in ("Rapid - Sturm", "LASK - Austria", "WAC - Salzburg")
+    )
+    write(tmp_path, "2025-02-frost.txt", f"date 2025-02 WIEN - Frost legt die Bundesliga lahm.{body}\n")
+    write(tmp_path, "2025-02-oper.txt", "date 2025-02 WIEN - Die Staatsoper zeigt eine neue Tosca.\n")
+    ingest_paths(Chroma(store_settings), embedder, [tmp_path])
+    hits = Searcher.open(store_settings, embedder).search("Welches Spiel wurde abgesagt?", k=5).hits
+    assert hits[0].article_id == "2025-02-frost" and hits[0].sentences[0].text == "Das Spiel wurde abgesagt."
 
 
 ACCOUNTS = "".join(

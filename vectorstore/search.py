@@ -123,13 +123,33 @@ CROWDED_DEPTH = 64
 BOILERPLATE_COPIES = 3
 
 
-def boilerplate(vec: VectorIndex, rows: list[int]) -> set[tuple[int, str]]:
-    """The (article row, text) of the passages among ``rows`` that their article repeats
-    ``BOILERPLATE_COPIES`` times or more. An article's rows pass a filter together, so a
-    search narrowed to a period or a channel's slice judges them alike."""
-    articles = vec.para_article[vec.p_para[np.asarray(rows, np.int64)]].tolist() if rows else []
-    copies = Counter(zip(articles, (vec.p_text[r] for r in rows), strict=True))
-    return {key for key, n in copies.items() if n >= BOILERPLATE_COPIES}
+@dataclass(frozen=True)
+class Found:
+    """Passage rows a search found, best first, each with its paragraph row, its article
+    row and its text, read once; ``kept`` leaves out the boilerplate: a text that one
+    article holds ``BOILERPLATE_COPIES`` times or more under one heading. An article's
+    rows pass a filter together, so a search narrowed to a period or a channel's slice
+    judges them alike; a text repeated under other headings is sections that read the
+    same ("Das Spiel wurde abgesagt.")."""
+
+    rows: list[int]
+    paras: list[int]
+    articles: list[int]
+    texts: list[str]
+    kept: list[bool]
+
+    @classmethod
+    def of(cls, vec: VectorIndex, rows: list[int]) -> Found:
+        at = np.asarray(rows, np.int64)
+        paras = vec.p_para[at].tolist() if rows else []
+        articles = vec.para_article[np.asarray(paras, np.int64)].tolist() if rows else []
+        texts = [vec.p_text[r] for r in rows]
+        keys = [(a, vec.para_heading[p], t) for a, p, t in zip(articles, paras, texts, strict=True)]
+        copies = Counter(keys)
+        return cls(rows, paras, articles, texts, [copies[k] < BOILERPLATE_COPIES for k in keys])
+
+    def distinct(self) -> int:
+        return len({t for t, keep in zip(self.texts, self.kept, strict=True) if keep})
 
 
 def passage_candidates(vec: VectorIndex, qvec: np.ndarray, allowed: np.ndarray | None) -> PassageCandidates:
@@ -138,19 +158,17 @@ def passage_candidates(vec: VectorIndex, qvec: np.ndarray, allowed: np.ndarray |
 
     Copies of one passage count once in the pool: otherwise they fill it, every margin
     near them is zero, and the abstention threshold calibrated on such margins falls to
-    zero with it. :func:`boilerplate` is left out: a newsletter line reads like an
-    answer to everyday questions ("How do I bake sourdough bread?"), so repeated down a
-    page it stood out from the news around it, the off-topic probes' margins rose, and
+    zero with it. Boilerplate (:class:`Found`) is left out: a newsletter line reads like
+    an answer to everyday questions ("How do I bake sourdough bread?"), so repeated down
+    a page it stood out from the news around it, the off-topic probes' margins rose, and
     with them the threshold that refuses real questions. A search that copies crowd
     looks deeper (up to ``CROWDED_DEPTH`` times) for the pool's distinct passages; a
     report published again stays a candidate (:func:`rank` lists one copy)."""
     depth = PASSAGE_POOL
     while True:
         top, sims = vec.passage_top(qvec, depth, allowed)
-        rows = top.tolist()
-        junk = boilerplate(vec, rows)
-        crowded = len({vec.p_text[r] for r in rows} - {text for _, text in junk}) < PASSAGE_POOL
-        if not crowded or len(top) < depth or depth >= PASSAGE_POOL * CROWDED_DEPTH:
+        found = Found.of(vec, top.tolist())
+        if found.distinct() >= PASSAGE_POOL or len(top) < depth or depth >= PASSAGE_POOL * CROWDED_DEPTH:
             break
         depth *= 4
     best: dict[int, float] = {}
@@ -158,17 +176,16 @@ def passage_candidates(vec: VectorIndex, qvec: np.ndarray, allowed: np.ndarray |
     pool: list[float] = []
     articles: list[int] = []
     seen: set[str] = set()
-    for r, para, sim in zip(rows, vec.p_para[top].tolist(), sims.tolist(), strict=True):
-        text = vec.p_text[r]
-        article = int(vec.para_article[para])
-        if (article, text) in junk:
+    for i, sim in enumerate(sims.tolist()):
+        if not found.kept[i]:
             continue
+        para, text = found.paras[i], found.texts[i]
         if para not in best:  # rows come best first
-            best[para], row[para] = float(sim), int(r)
+            best[para], row[para] = float(sim), found.rows[i]
         if text not in seen:
             seen.add(text)
             pool.append(float(sim))
-            articles.append(article)
+            articles.append(found.articles[i])
             if len(pool) == PASSAGE_POOL:
                 break
     return PassageCandidates(best, row, pool, articles)
@@ -176,19 +193,17 @@ def passage_candidates(vec: VectorIndex, qvec: np.ndarray, allowed: np.ndarray |
 
 def lexical_candidates(index: ReadIndex, query: str, allowed: np.ndarray | None) -> dict[int, float]:
     """Paragraph row → the BM25 score of its best passage among the ``PASSAGE_POOL`` best,
-    :func:`boilerplate` left out."""
+    boilerplate (:class:`Found`) left out: when it crowds them, BM25 looks as deep as a
+    crowded passage search may, or a query sharing its words would find nothing else."""
     vec = index.vectors
     scored = index.lexical.search(query, PASSAGE_POOL, allowed)
-    junk = boilerplate(vec, [r for r, _ in scored])
-    if junk:
-        found = [(r, s) for r, s in scored if (int(vec.para_article[vec.p_para[r]]), vec.p_text[r]) not in junk]
-    else:
-        found = scored
-    if not found:
-        return {}
-    paras = index.vectors.p_para[np.asarray([r for r, _ in found], np.int64)].tolist()
+    hits = Found.of(vec, [r for r, _ in scored])
+    if not all(hits.kept):
+        scored = index.lexical.search(query, PASSAGE_POOL * CROWDED_DEPTH, allowed)
+        hits = Found.of(vec, [r for r, _ in scored])
+    found = [(para, score) for (_, score), para, keep in zip(scored, hits.paras, hits.kept, strict=True) if keep]
     lexical: dict[int, float] = {}
-    for para, (_, score) in zip(paras, found, strict=True):
+    for para, score in found[:PASSAGE_POOL]:
         lexical[para] = max(lexical.get(para, 0.0), score)
     return lexical
 

@@ -144,9 +144,14 @@ class Found:
         paras = vec.p_para[at].tolist() if rows else []
         articles = vec.para_article[np.asarray(paras, np.int64)].tolist() if rows else []
         texts = [vec.p_text[r] for r in rows]
-        keys = [(a, vec.para_heading[p], t) for a, p, t in zip(articles, paras, texts, strict=True)]
-        copies = Counter(keys)
-        return cls(rows, paras, articles, texts, [copies[k] < BOILERPLATE_COPIES for k in keys])
+        copies = Counter(zip(articles, texts, strict=True))
+        # headings are read only where an article repeats a text often enough to matter
+        keys = [
+            (a, vec.para_heading[p] if copies[a, t] >= BOILERPLATE_COPIES else "", t)
+            for a, p, t in zip(articles, paras, texts, strict=True)
+        ]
+        headed = Counter(keys)
+        return cls(rows, paras, articles, texts, [headed[k] < BOILERPLATE_COPIES for k in keys])
 
     def distinct(self) -> int:
         return len({t for t, keep in zip(self.texts, self.kept, strict=True) if keep})
@@ -197,13 +202,18 @@ def lexical_candidates(index: ReadIndex, query: str, allowed: np.ndarray | None)
     crowded passage search may, or a query sharing its words would find nothing else."""
     vec = index.vectors
     scored = index.lexical.search(query, PASSAGE_POOL, allowed)
-    hits = Found.of(vec, [r for r, _ in scored])
-    if not all(hits.kept):
-        scored = index.lexical.search(query, PASSAGE_POOL * CROWDED_DEPTH, allowed)
-        hits = Found.of(vec, [r for r, _ in scored])
-    found = [(para, score) for (_, score), para, keep in zip(scored, hits.paras, hits.kept, strict=True) if keep]
+    kept = [True] * len(scored)
+    # Copies of a passage score alike: only a score found that often can be boilerplate's,
+    # so only then are the rows' texts read.
+    if scored and Counter(score for _, score in scored).most_common(1)[0][1] >= BOILERPLATE_COPIES:
+        kept = Found.of(vec, [r for r, _ in scored]).kept
+        if not all(kept):
+            scored = index.lexical.search(query, PASSAGE_POOL * CROWDED_DEPTH, allowed)
+            kept = Found.of(vec, [r for r, _ in scored]).kept
+    found = [rs for rs, keep in zip(scored, kept, strict=True) if keep][:PASSAGE_POOL]
+    paras = vec.p_para[np.asarray([r for r, _ in found], np.int64)].tolist() if found else []
     lexical: dict[int, float] = {}
-    for para, score in found[:PASSAGE_POOL]:
+    for para, (_, score) in zip(paras, found, strict=True):
         lexical[para] = max(lexical.get(para, 0.0), score)
     return lexical
 

@@ -60,9 +60,17 @@ class AsyncAbsatz:
         until: str | None = None,
         scope: Scope | None = None,
         on_text: Callable[[str], None] | None = None,
+        reader: str = "de",
     ) -> Answer:
         return await self.run(
-            self.core.ask, question, history=history, since=since, until=until, scope=scope, on_text=on_text
+            self.core.ask,
+            question,
+            history=history,
+            since=since,
+            until=until,
+            scope=scope,
+            on_text=on_text,
+            reader=reader,
         )
 
     async def search(

@@ -320,6 +320,7 @@ def answer(
     where: Filter | None = None,
     llm: LLMAnswerer | None = None,
     on_text: Callable[[str], None] | None = None,
+    reader: str = "de",
 ) -> Answer:
     """Answer ``question`` from the corpus.
 
@@ -327,16 +328,18 @@ def answer(
     condensed into a standalone query by the LLM when one is configured, otherwise
     added to the retrieval query. ``where`` restricts retrieval to a slice of the corpus
     (a period, categories, sources) before ranking;
-    ``on_text`` receives the LLM's reply as it streams.
+    ``on_text`` receives the LLM's reply as it streams; ``reader`` is the asker's
+    language (a client's locale), which fixed texts take when the words do not say.
     """
     started = time.perf_counter()
     question = " ".join(question.split())
     if not has_words(question):
-        return abstain(question, detect_language(question), started, "empty_question")
+        return abstain(question, reader, started, "empty_question")
     if len(question) > MAX_QUESTION:
-        return abstain(question[:MAX_QUESTION], detect_language(question[:MAX_QUESTION]), started, "too_long")
+        cut = question[:MAX_QUESTION]
+        return abstain(cut, conversation_language(cut, (), reader), started, "too_long")
     history = [h for h in history if h.strip()]
-    language = conversation_language(question, history)
+    language = conversation_language(question, history, reader)
     query = llm.condense(question, history) if llm is not None else " ".join([*history, question])
     result = searcher.search(search_text(query), k=max(k, 2), where=where)
     if llm is not None:

@@ -215,10 +215,12 @@ class Absatz:
         scope: Scope | None = None,
         k: int = 5,
         on_text: Callable[[str], None] | None = None,
+        reader: str = "de",
     ) -> Answer:
         """A cited answer (or "not in the corpus"); ``history`` holds a conversation's
         earlier questions, ``scope`` a channel's slice of the corpus, ``on_text``
-        receives an LLM's reply as it streams."""
+        receives an LLM's reply as it streams, ``reader`` is the asker's language for
+        fixed texts when the question's words do not say (keywords)."""
         return answer(
             self.searcher,
             question,
@@ -227,6 +229,7 @@ class Absatz:
             where=self.where(since, until, scope),
             llm=self.llm,
             on_text=on_text,
+            reader=reader,
         )
 
     def search(

@@ -56,7 +56,8 @@ def language_or(text: str, fallback: str) -> str:
     return fallback if de == en else detect_language(text)
 
 
-def conversation_language(question: str, history: Sequence[str] = ()) -> str:
-    """A follow-up's language: its own when its words say, else the conversation's
-    ("Capacity?" after English questions is English, not German by the tie)."""
-    return language_or(question, detect_language(" ".join(history))) if history else detect_language(question)
+def conversation_language(question: str, history: Sequence[str] = (), reader: str = "de") -> str:
+    """A question's language: its own when its words say, else the conversation's
+    ("Capacity?" after English questions is English, not German by the tie), else the
+    reader's (an English client asking "bread roll price")."""
+    return language_or(question, language_or(" ".join(history), reader))

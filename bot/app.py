@@ -122,15 +122,12 @@ class AbsatzBot(commands.AutoShardedBot):
 
 
 def interaction_language(interaction: discord.Interaction) -> str:
-    """An ``/ask`` question's language, as its answer has it (German on a tie); a
-    query's (``/search``, ``/follow``) where its words say; else the client's."""
-    from absatz.language import detect_language, language_or
+    """What the user typed (an ``/ask`` question, a ``/search`` or ``/follow`` query)
+    says its language where its words do; else the client's."""
+    from absatz.language import language_or
 
-    question = getattr(interaction.namespace, "question", None)
-    if isinstance(question, str) and question.strip():
-        return detect_language(question)
-    query = getattr(interaction.namespace, "query", None)
-    return language_or(query if isinstance(query, str) else "", locale_language(interaction.locale))
+    typed = getattr(interaction.namespace, "question", None) or getattr(interaction.namespace, "query", None)
+    return language_or(typed if isinstance(typed, str) else "", locale_language(interaction.locale))
 
 
 def create_bot(settings: BotSettings, core: Absatz | None = None) -> AbsatzBot:

@@ -98,6 +98,14 @@ def test_abstention_speaks_the_question_language(searcher):
     assert answer(searcher, "Größere Brötchen backen?").language == "de"  # umlauts alone still read German
 
 
+def test_keywords_speak_the_readers_language(searcher):
+    """Keywords do not say their language: the reader's (a client's locale) decides,
+    German by default; words that do say still win over the reader's."""
+    assert answer(searcher, "sourdough starter", reader="en").answer == TEXTS["not_found"]["en"]
+    assert answer(searcher, "sourdough starter").answer == TEXTS["not_found"]["de"]
+    assert answer(searcher, "Wie backe ich ein Sauerteigbrot?", reader="en").language == "de"
+
+
 @pytest.mark.parametrize(
     "question",
     [

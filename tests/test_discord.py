@@ -112,6 +112,18 @@ async def test_english_question_gets_a_cited_answer_with_english_labels(world):
     assert labels[0] == "Source 1" and not any(label.startswith("Quelle") for label in labels)
 
 
+async def test_ask_keywords_get_labels_in_the_clients_language(world):
+    """Keywords hold no function word, so German won the tie: "bread roll price Munich"
+    from an English client (simcord's is en-US) got "Quelle 1" and German footers."""
+    env, guild, channel, alice = world
+    reply = reply_of(await alice.slash(channel, "ask", question="bread roll price Munich"))
+    assert "65 Cent" in reply.embeds[0].description
+    assert re.fullmatch(r"(1 source|\d+ sources) · .+", reply.embeds[0].footer.text), reply.embeds[0].footer.text
+    assert buttons(reply.message)[0] == "Source 1"
+    reply = reply_of(await alice.slash(channel, "ask", question="sourdough starter"))
+    assert reply.embeds[0].description == TEXTS["not_found"]["en"]
+
+
 async def test_off_topic_question_abstains_without_citations(world):
     env, guild, channel, alice = world
     result = await alice.slash(channel, "ask", question="Wie backe ich ein Sauerteigbrot?")

@@ -18,7 +18,7 @@ from discord.ext import commands
 
 from absatz import AbsatzError, Answer
 from absatz.answer import MAX_QUESTION, has_words
-from absatz.language import detect_language
+from absatz.language import detect_language, language_or
 from absatz.question_text import QUESTION_WORDS, search_text
 from absatz.render import shorten
 from absatz.scopes import Scope, label
@@ -151,7 +151,8 @@ class Ask(commands.Cog):
         until: str | None = None,
         scope: Literal["all"] | None = None,
     ) -> None:
-        language = detect_language(question)
+        reader = locale_language(interaction.locale)
+        language = language_or(question, reader)
         problem = period_problem(since, until, language)
         if problem:
             await interaction.response.send_message(problem, ephemeral=True)
@@ -170,7 +171,9 @@ class Ask(commands.Cog):
         async def show_partial(text: str) -> None:
             await interaction.edit_original_response(content=shorten(text, 1900) + " ▌")
 
-        a = await self.answer_streaming(question, [], show_partial, since=since, until=until, scope=searched)
+        a = await self.answer_streaming(
+            question, [], show_partial, since=since, until=until, scope=searched, reader=reader
+        )
         await self.send_answer(
             lambda **kw: interaction.edit_original_response(content=None, **kw),
             a,
@@ -188,6 +191,7 @@ class Ask(commands.Cog):
         since: str | None = None,
         until: str | None = None,
         scope: Scope | None = None,
+        reader: str = "de",
     ) -> Answer:
         """With an LLM that streams, show the growing reply at most once per second;
         the final edit carries only the verified answer.
@@ -196,7 +200,7 @@ class Ask(commands.Cog):
         the data as it comes, rate-limited by the clock."""
         absatz = self.bot.absatz
         if self.bot.core.llm is None:
-            return await absatz.ask(question, history=history, since=since, until=until, scope=scope)
+            return await absatz.ask(question, history=history, since=since, until=until, scope=scope, reader=reader)
         loop = asyncio.get_running_loop()
         partial: asyncio.Queue[str] = asyncio.Queue()
         task = asyncio.ensure_future(
@@ -206,6 +210,7 @@ class Ask(commands.Cog):
                 since=since,
                 until=until,
                 scope=scope,
+                reader=reader,
                 on_text=lambda text: loop.call_soon_threadsafe(partial.put_nowait, text),
             )
         )

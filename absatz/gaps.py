@@ -66,14 +66,14 @@ def find_gaps(
 ) -> list[Gap]:
     """The period's unanswered or disliked questions, grouped; most asked first."""
     missed = [q for q in asked if is_gap(q)]
-    texts = sorted({" ".join(q.question.split()) for q in missed})
+    texts = sorted({" ".join(q.asked.split()) for q in missed})
     if not texts:
         return []
     vectors = embed(texts)
     groups = cluster(vectors, [expected(t).value for t in texts], threshold)
     by_text: dict[str, list[AskedQuestion]] = {}
     for q in missed:
-        by_text.setdefault(" ".join(q.question.split()), []).append(q)
+        by_text.setdefault(" ".join(q.asked.split()), []).append(q)
     gaps = []
     for members in groups:
         sims = vectors[members] @ vectors[members].T

@@ -302,6 +302,18 @@ async def test_gaps_lists_refused_and_disliked_questions_most_asked_first(commun
         assert len(embed.fields) == 3
 
 
+async def test_a_refused_follow_up_is_a_gap_with_its_threads_subject(community_settings, community_searcher):
+    """Listed alone, "Und in Salzburg?" told the editors nothing about what was missing."""
+    async with community(community_settings, community_searcher) as (env, guild, wirtschaft, allgemein, admin, reader):
+        await reader.send(allgemein, f"<@{env.bot.user.id}> {STADIUM}")
+        (thread,) = allgemein.threads
+        await reader.send(thread, "Und in Salzburg?")
+        refusal = [m for m in thread.history() if m.author.bot][-1].embeds[0].description
+        gaps = reply_of(await admin.slash(allgemein, "gaps")).embeds[0]
+    assert "Millionen" not in refusal
+    assert [f.value for f in gaps.fields] == [f"**{STADIUM} → Und in Salzburg?**"]
+
+
 async def test_a_message_without_a_word_is_told_to_ask_but_is_no_question_in_gaps_or_stats(
     community_settings, community_searcher
 ):
@@ -310,7 +322,7 @@ async def test_a_message_without_a_word_is_told_to_ask_but_is_no_question_in_gap
     async with community(community_settings, community_searcher) as (env, guild, wirtschaft, allgemein, admin, reader):
         for nothing in ("???", "🤔", "!!!"):
             told = reply_of(await reader.slash(allgemein, "ask", question=nothing)).embeds[0]
-            assert told.description == t("empty_question", "de")
+            assert told.description == t("empty_question", "en")  # no word says: the client's
         await reader.send(allgemein, f"<@{env.bot.user.id}> 🤔")
         await reader.slash(allgemein, "ask", question=STADIUM)
         await reader.slash(allgemein, "ask", question="Wie backe ich Sauerteigbrot?")

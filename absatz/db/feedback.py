@@ -48,6 +48,7 @@ ANSWER_COLUMNS = {
     "guild_id": "INTEGER NOT NULL DEFAULT 0",
     "latency_ms": "REAL NOT NULL DEFAULT 0",
     "language": "TEXT NOT NULL DEFAULT ''",
+    "follows": "TEXT NOT NULL DEFAULT ''",
 }
 # One vote per user and answer. A file from before it may hold a user's repeated clicks:
 # only the latest of each is kept when the index is first made.
@@ -71,6 +72,12 @@ class AskedQuestion:
     up: int
     down: int
     comments: tuple[str, ...]
+    follows: str = ""  # a follow-up's thread subject: the question that opened the thread
+
+    @property
+    def asked(self) -> str:
+        """What was asked, whole: "Und in Berlin?" alone says nothing the corpus lacks."""
+        return f"{self.follows} → {self.question}" if self.follows else self.question
 
 
 class FeedbackStore:
@@ -100,11 +107,14 @@ class FeedbackStore:
             raise
         self._db.execute("COMMIT")
 
-    def record_answer(self, message_id: int, a: Answer, channel_id: int = 0, guild_id: int = 0) -> None:
+    def record_answer(
+        self, message_id: int, a: Answer, channel_id: int = 0, guild_id: int = 0, follows: str = ""
+    ) -> None:
+        """``follows``: for a follow-up, the question that opened its thread."""
         with self._lock:
             self._db.execute(
                 "INSERT OR REPLACE INTO answers (message_id, question, answer, citations, abstained, created, "
-                "channel_id, guild_id, latency_ms, language) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "channel_id, guild_id, latency_ms, language, follows) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     message_id,
                     a.question,
@@ -116,6 +126,7 @@ class FeedbackStore:
                     guild_id,
                     a.latency_ms,
                     a.language,
+                    follows,
                 ),
             )
 
@@ -149,7 +160,7 @@ class FeedbackStore:
             where, args = where + " AND a.guild_id = ?", [since, guild_id]
         with self._lock:
             rows = self._db.execute(
-                "SELECT a.question, a.abstained, a.created, a.channel_id, a.latency_ms, "
+                "SELECT a.question, a.abstained, a.created, a.channel_id, a.latency_ms, a.follows, "
                 "COALESCE(SUM(f.vote = 1), 0), COALESCE(SUM(f.vote = -1), 0), "
                 "GROUP_CONCAT(CASE WHEN f.vote = -1 AND f.comment != '' THEN f.comment END, char(31)) "
                 f"FROM answers a LEFT JOIN feedback f ON f.message_id = a.message_id WHERE {where} "
@@ -158,9 +169,17 @@ class FeedbackStore:
             ).fetchall()
         return [
             AskedQuestion(
-                q, bool(ab), created, channel, latency, up, down, tuple(comments.split("\x1f")) if comments else ()
+                q,
+                bool(ab),
+                created,
+                channel,
+                latency,
+                up,
+                down,
+                tuple(comments.split("\x1f")) if comments else (),
+                follows,
             )
-            for q, ab, created, channel, latency, up, down, comments in rows
+            for q, ab, created, channel, latency, follows, up, down, comments in rows
         ]
 
     def feedback_rows(self) -> list[dict[str, Any]]:

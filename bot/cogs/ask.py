@@ -29,6 +29,8 @@ from ..embeds import MESSAGE, answer_embed
 from ..views import answer_view
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from discord.interactions import InteractionChannel
 
 log = logging.getLogger(__name__)
@@ -118,7 +120,10 @@ class Ask(commands.Cog):
         started: float,
         scope: Scope | None,
         where: discord.abc.Messageable | InteractionChannel | None,
+        history: Sequence[str] = (),
     ) -> discord.Message | None:
+        """Sends the answer and records it; ``history`` holds a follow-up's earlier
+        questions in its thread, the first of which is recorded as its subject."""
         searched = (
             t("scope_footer", a.language, what=label(scope, a.language)) if scope and not scope.everything else ""
         )
@@ -132,7 +137,12 @@ class Ask(commands.Cog):
             # A mention's answer opens a thread of its own: the channel asked in is its parent.
             channel_id = where.parent_id if isinstance(where, discord.Thread) else getattr(where, "id", 0)
             await self.bot.absatz.lookup(
-                self.bot.core.feedback.record_answer, message.id, a, channel_id or 0, guild.id if guild else 0
+                self.bot.core.feedback.record_answer,
+                message.id,
+                a,
+                channel_id or 0,
+                guild.id if guild else 0,
+                history[0] if history else "",
             )
         return message
 
@@ -354,6 +364,6 @@ class Ask(commands.Cog):
                 log.info("no thread for message %s in channel %s: answering there", message.id, channel.id)
         async with target.typing():
             a = await self.bot.absatz.ask(question, history=history, scope=scope)
-        await self.send_answer(target.send, a, started, scope, target)
+        await self.send_answer(target.send, a, started, scope, target, history)
         if post is not None and starts_post and a.abstained:
             await self._mark_unanswered(post)

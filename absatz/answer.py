@@ -220,7 +220,7 @@ def find_answer_span(text: str, question: str, kind: Expected, prefer: Sequence[
     earlier ranges win, none outside them counts (the "Stand 2024-09:" before a dated
     report is not the date a *wann*-question asks for), for a *wer*-question a span
     that reads as a person's name wins over a capitalised noun phrase (and one the
-    question names loses to any other), for a number
+    question names loses to any other, unless it asks for a relative of theirs), for a number
     question one in the unit it asks for (:func:`fits_measure`) over one that is not,
     and for a *wo*-question a named place over a noun phrase, never a time
     (:func:`place_rank`).
@@ -241,6 +241,13 @@ def find_answer_span(text: str, question: str, kind: Expected, prefer: Sequence[
     if not found:
         return None
 
+    def relative(s: Span) -> bool:
+        """Where the question asks for a relative ("Trump's wife"), someone sharing the
+        surname it names, by another given name than it gives, is the one asked for."""
+        *given, last = s.text.split()
+        named = bool({last, last.removesuffix("s")} & said) and bool(given) and given[-1] not in said
+        return kind is Expected.PERSON and named and bool(_KIN.search(question))
+
     def unnamed(s: Span) -> bool:
         return kind is Expected.PERSON and not any(w in FIRST_NAMES for w in s.text.split())
 
@@ -257,12 +264,28 @@ def find_answer_span(text: str, question: str, kind: Expected, prefer: Sequence[
     said = {w for word in re.findall(r"\w+", question) for w in (word, word.removesuffix("s"))}
     counted = _counted(text, question, found) if kind is Expected.NUMBER else {}
 
-    def order(s: Span) -> tuple[bool, bool, bool, int, int, int, int]:
-        return (asked(s), unnamed(s), unfit(s), place(s), places.get(s) or 0, counted.get(s, 1), s.start)
+    def order(s: Span) -> tuple[bool, bool, bool, bool, int, int, int, int]:
+        return (
+            not relative(s),
+            asked(s),
+            unnamed(s),
+            unfit(s),
+            place(s),
+            places.get(s) or 0,
+            counted.get(s, 1),
+            s.start,
+        )
 
     return min(found, key=order)
 
 
+# Words asking for a relative, whose answer may share the surname the question names.
+_KIN = re.compile(
+    r"\b(?:Ehe(?:frau|mann|partner(?:in)?)|Gatt(?:e|in)|Witwer?|(?:Frau|Mann) von|Söhne?|Töchter|Tochter|Brüder|"
+    r"Bruder|Schwester|Vater|Mutter|Eltern|Enkel(?:in)?|Neffe|Nichte|Onkel|Tante|Cousine?|wife|husband|widow(?:er)?|"
+    r"sons?|daughters?|brothers?|sisters?|father|mother|parents|grand(?:son|daughter|child)|nephew|niece|uncle|aunt)\b",
+    re.IGNORECASE,
+)
 # The words that ask for a number are no noun it counts.
 _ASKING = frozenset(tokenize("wie viel viele vielen"))
 _NEXT_WORDS = re.compile(r"\s*([\w-]+)(?:\s+([\w-]+))?")

@@ -373,6 +373,25 @@ def test_a_number_question_bolds_the_count_of_what_it_asks_about(text, question,
             Expected.PERSON,
             "Silvia Nossek",
         ),
+        # … but where it asks for a relative, one sharing the surname is someone else
+        (
+            "Beim Empfang stand Melania Trump neben Emmanuel Macron. [1]",
+            "Wer ist die Ehefrau von Donald Trump?",
+            Expected.PERSON,
+            "Melania Trump",
+        ),
+        (
+            "Beim Empfang stand Melania Trump neben Emmanuel Macron. [1]",
+            "Who is Trump's wife?",
+            Expected.PERSON,
+            "Melania Trump",
+        ),
+        (  # the question's own person, given name and all, still steps back
+            "Emmanuel Macron empfing Donald Trump und Ivanka Trump. [1]",
+            "Wer ist die Tochter von Donald Trump?",
+            Expected.PERSON,
+            "Ivanka Trump",
+        ),
     ],
 )
 def test_the_bold_covers_the_whole_fact(text, question, kind, bold):

@@ -15,6 +15,7 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -242,11 +243,19 @@ def find_answer_span(text: str, question: str, kind: Expected, prefer: Sequence[
         return None
 
     def relative(s: Span) -> bool:
-        """Where the question asks for a relative ("Trump's wife"), someone sharing the
-        surname it names, by another given name than it gives, is the one asked for."""
+        """Where the question asks for a relative of a person it names ("Trump's wife"),
+        someone sharing the surname is the one asked for: by another given name than the
+        question gives ("Melania Trump" for "… von Donald Trump?"), or introduced as a
+        relative ("seiner Frau Melania Trump") where it gives none."""
         *given, last = s.text.split()
-        named = bool({last, last.removesuffix("s")} & said) and bool(given) and given[-1] not in said
-        return kind is Expected.PERSON and named and bool(_KIN.search(question))
+        if kind is not Expected.PERSON or not given or given[-1] in said or not _ASKS_RELATIVE.search(question):
+            return False
+        surname = {last, last.removesuffix("s")}
+        named_as = [before for before, word in pairwise(words) if word in surname or word.removesuffix("s") in surname]
+        if not named_as:
+            return False
+        introduced = _KIN_BEFORE.search(text, 0, s.start) or _KIN_BEFORE.match(given[0])  # "Frau Melania Trump"
+        return any(w in FIRST_NAMES for w in named_as) or bool(introduced)
 
     def unnamed(s: Span) -> bool:
         return kind is Expected.PERSON and not any(w in FIRST_NAMES for w in s.text.split())
@@ -261,7 +270,8 @@ def find_answer_span(text: str, question: str, kind: Expected, prefer: Sequence[
     def unfit(s: Span) -> bool:
         return kind is Expected.NUMBER and not fits_measure(question, s.text)
 
-    said = {w for word in re.findall(r"\w+", question) for w in (word, word.removesuffix("s"))}
+    words = re.findall(r"\w+", question)
+    said = {w for word in words for w in (word, word.removesuffix("s"))}
     counted = _counted(text, question, found) if kind is Expected.NUMBER else {}
 
     def order(s: Span) -> tuple[bool, bool, bool, bool, int, int, int, int]:
@@ -280,12 +290,28 @@ def find_answer_span(text: str, question: str, kind: Expected, prefer: Sequence[
 
 
 # Words asking for a relative, whose answer may share the surname the question names.
-_KIN = re.compile(
-    r"\b(?:Ehe(?:frau|mann|partner(?:in)?)|Gatt(?:e|in)|Witwer?|(?:Frau|Mann) von|Söhne?|Töchter|Tochter|Brüder|"
-    r"Bruder|Schwester|Vater|Mutter|Eltern|Enkel(?:in)?|Neffe|Nichte|Onkel|Tante|Cousine?|wife|husband|widow(?:er)?|"
-    r"sons?|daughters?|brothers?|sisters?|father|mother|parents|grand(?:son|daughter|child)|nephew|niece|uncle|aunt)\b",
-    re.IGNORECASE,
+# Relatives, and the question shapes that ask for one of a person it names ("Ehefrau von
+# Donald Trump", "Trumps Frau", "seine Tochter", "Trump's wife", "son of …"); not "Frau
+# von der Leyen", "Mutter Teresa" or "sister company".
+_KIN_DE = (
+    r"(?:Ehe(?:frau|mann|partner(?:in)?)|Frau|Mann|Gatt(?:e|in)|Witwer?|Lebensgefährt(?:e|in)|Partner(?:in)?|"
+    r"Sohn|Söhne|Tochter|Töchter|Kind(?:er)?|Bruder|Brüder|Schwester(?:n)?|Vater|Mutter|Eltern|Großvater|"
+    r"Großmutter|Enkel(?:in|kind|kinder)?|Neffe|Nichte|Onkel|Tante|Cousine?|Schwager|Schwägerin|"
+    r"Schwieger\w+|Stief\w+)"
 )
+_KIN_EN = (
+    r"(?:wife|wives|husband|spouse|partner|widow(?:er)?|sons?|daughters?|child(?:ren)?|brothers?|sisters?|"
+    r"father|mother|parents|grand(?:son|daughter|child|father|mother)s?|nephew|niece|uncle|aunt|cousin|"
+    r"step\w+|\w+-in-law)"
+)
+_ASKS_RELATIVE = re.compile(
+    rf"\b{_KIN_DE}\s+(?:von(?!\s+(?:der|dem|den)\b)|des|der)\s|\b[A-ZÄÖÜ]\w*s\s+{_KIN_DE}\b|"
+    rf"\b(?:sein|ihr)(?:e|em|en|er|es)?\s+{_KIN_DE}\b|"
+    rf"(?i:\w['’]s\s+{_KIN_EN}\b|\b{_KIN_EN}\s+of\s|\b(?:his|her|their)\s+{_KIN_EN}\b)"
+)
+_KIN_BEFORE = re.compile(rf"\b(?:{_KIN_DE}|(?i:{_KIN_EN}))\W*$")
+
+
 # The words that ask for a number are no noun it counts.
 _ASKING = frozenset(tokenize("wie viel viele vielen"))
 _NEXT_WORDS = re.compile(r"\s*([\w-]+)(?:\s+([\w-]+))?")

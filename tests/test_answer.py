@@ -381,10 +381,41 @@ def test_a_number_question_bolds_the_count_of_what_it_asks_about(text, question,
             "Melania Trump",
         ),
         (
-            "Beim Empfang stand Melania Trump neben Emmanuel Macron. [1]",
+            "Barron Trump stand neben Emmanuel Macron. [1]",
+            "Wer ist der Sohn von Donald Trump?",
+            Expected.PERSON,
+            "Barron Trump",
+        ),
+        (  # no given name asked: the one the text introduces as the relative
+            "Donald Trump kam mit seiner Frau Melania Trump nach Davos. [1]",
             "Who is Trump's wife?",
             Expected.PERSON,
-            "Melania Trump",
+            "Frau Melania Trump",
+        ),
+        (
+            "Donald Trump kam mit seiner Frau Melania Trump nach Davos. [1]",
+            "Wer ist Trumps Ehefrau?",
+            Expected.PERSON,
+            "Frau Melania Trump",
+        ),
+        (
+            "Donald Trump reiste mit seiner Tochter, Ivanka Trump, nach Davos. [1]",
+            "Who is Trump's daughter?",
+            Expected.PERSON,
+            "Ivanka Trump",
+        ),
+        # parents, a woman addressed by title: no relative asked for
+        (
+            "Markus Söder wurde von Hubert Aiwanger kritisiert. [1]",
+            "Wer kritisierte Söder beim Thema Eltern?",
+            Expected.PERSON,
+            "Hubert Aiwanger",
+        ),
+        (
+            "Joe Biden verteidigte den Plan gegen Kevin McCarthy. [1]",
+            "Who criticised Biden's plan for parents?",
+            Expected.PERSON,
+            "Kevin McCarthy",
         ),
         (  # the question's own person, given name and all, still steps back
             "Emmanuel Macron empfing Donald Trump und Ivanka Trump. [1]",

@@ -18,8 +18,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from vectorstore.text import shorten
+
 from .db.feedback import AskedQuestion
-from .question_types import expected
+from .question_types import Expected, expected, named_subjects
 
 SAME_QUESTION = 0.86
 
@@ -36,8 +38,37 @@ class Gap:
     wordings: tuple[str, ...]  # every distinct wording, most frequent first
 
 
+FOLLOWS = " → "
+
+
 def is_gap(q: AskedQuestion) -> bool:
     return q.abstained or q.down > 0
+
+
+def asked(q: AskedQuestion) -> str:
+    """What was asked, whole: "Und in Berlin?" alone says nothing of what the corpus lacks."""
+    return f"{q.follows}{FOLLOWS}{q.question}" if q.follows else q.question
+
+
+def kind(q: AskedQuestion) -> str:
+    """What a question may be grouped by: the kind of fact it asks for (a follow-up's own,
+    else its subject's: "Und wer baut es?" asks for a person whatever the subject asked),
+    and the names a follow-up swaps in ("Und in Salzburg?" is not "Und in Graz?")."""
+    own = expected(q.question)
+    if not q.follows:
+        return own.value
+    asks = own if own is not Expected.OTHER else expected(q.follows)
+    return ":".join([asks.value, *sorted(named_subjects(q.question))])
+
+
+def shortened(text: str, limit: int) -> str:
+    """``text`` within ``limit`` characters; a follow-up keeps its own words whole and its
+    subject gives way."""
+    subject, _, follow_up = text.rpartition(FOLLOWS)
+    room = limit - len(follow_up) - len(FOLLOWS)
+    if not subject or len(text) <= limit or room < 20:
+        return shorten(text, limit)
+    return shorten(subject, room) + FOLLOWS + follow_up
 
 
 def cluster(vectors: np.ndarray, kinds: Sequence[str], threshold: float = SAME_QUESTION) -> list[list[int]]:
@@ -62,18 +93,18 @@ def cluster(vectors: np.ndarray, kinds: Sequence[str], threshold: float = SAME_Q
 
 
 def find_gaps(
-    asked: Sequence[AskedQuestion], embed: Callable[[list[str]], np.ndarray], threshold: float = SAME_QUESTION
+    questions: Sequence[AskedQuestion], embed: Callable[[list[str]], np.ndarray], threshold: float = SAME_QUESTION
 ) -> list[Gap]:
     """The period's unanswered or disliked questions, grouped; most asked first."""
-    missed = [q for q in asked if is_gap(q)]
-    texts = sorted({" ".join(q.asked.split()) for q in missed})
+    missed = [q for q in questions if is_gap(q)]
+    by_text: dict[str, list[AskedQuestion]] = {}
+    for q in missed:
+        by_text.setdefault(" ".join(asked(q).split()), []).append(q)
+    texts = sorted(by_text)
     if not texts:
         return []
     vectors = embed(texts)
-    groups = cluster(vectors, [expected(t).value for t in texts], threshold)
-    by_text: dict[str, list[AskedQuestion]] = {}
-    for q in missed:
-        by_text.setdefault(" ".join(q.asked.split()), []).append(q)
+    groups = cluster(vectors, [kind(by_text[t][0]) for t in texts], threshold)
     gaps = []
     for members in groups:
         sims = vectors[members] @ vectors[members].T

@@ -303,15 +303,44 @@ async def test_gaps_lists_refused_and_disliked_questions_most_asked_first(commun
 
 
 async def test_a_refused_follow_up_is_a_gap_with_its_threads_subject(community_settings, community_searcher):
-    """Listed alone, "Und in Salzburg?" told the editors nothing about what was missing."""
+    """Listed alone, "Und in Salzburg?" told the editors nothing about what was missing;
+    and the subject is the thread's first question, not the earliest one still read."""
     async with community(community_settings, community_searcher) as (env, guild, wirtschaft, allgemein, admin, reader):
         await reader.send(allgemein, f"<@{env.bot.user.id}> {STADIUM}")
         (thread,) = allgemein.threads
+        for follow_up in ("Wie viele Zuschauer passen hinein?", "Wer hat gewonnen?", "Wie viele Fans kamen?"):
+            await reader.send(thread, follow_up)
         await reader.send(thread, "Und in Salzburg?")
         refusal = [m for m in thread.history() if m.author.bot][-1].embeds[0].description
         gaps = reply_of(await admin.slash(allgemein, "gaps")).embeds[0]
     assert "Millionen" not in refusal
-    assert [f.value for f in gaps.fields] == [f"**{STADIUM} → Und in Salzburg?**"]
+    assert f"**{STADIUM} → Und in Salzburg?**" in [f.value for f in gaps.fields]
+
+
+def test_follow_ups_on_one_subject_are_gaps_of_their_own(embedder):
+    """Grouped by the shared subject, "Und in Salzburg?", "Und in Graz?" and "Und wann
+    öffnet es?" were one gap."""
+    from absatz.db.feedback import AskedQuestion
+
+    def refused(question: str, follows: str = "") -> AskedQuestion:
+        return AskedQuestion(question, True, 0.0, 0, 0.0, 0, 0, (), follows)
+
+    asked = [
+        refused("Und in Salzburg?", STADIUM),
+        refused("And in Salzburg?", STADIUM),
+        refused("Und in Graz?", STADIUM),
+        refused("Und wann öffnet es?", STADIUM),
+        refused("Wie backe ich Sauerteigbrot?"),
+    ]
+    gaps = find_gaps(asked, lambda texts: np.asarray([embedder.embed_question(t) for t in texts]))
+    assert sorted(g.wordings for g in gaps) == sorted(
+        [
+            (f"{STADIUM} → And in Salzburg?", f"{STADIUM} → Und in Salzburg?"),
+            (f"{STADIUM} → Und in Graz?",),
+            (f"{STADIUM} → Und wann öffnet es?",),
+            ("Wie backe ich Sauerteigbrot?",),
+        ]
+    )
 
 
 async def test_a_message_without_a_word_is_told_to_ask_but_is_no_question_in_gaps_or_stats(

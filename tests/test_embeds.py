@@ -229,6 +229,16 @@ def test_ten_long_coverage_gaps_fit_one_embed():
         assert len(embed.fields) == 10 and all(f.value.startswith("**Wie hoch") for f in embed.fields)
 
 
+def test_a_long_subject_gives_way_to_its_follow_up_in_gaps():
+    """Cut from the end, a subject of 300 characters hid the follow-up it was shown for."""
+    subject = "Wie hoch ist die Förderung für Balkonkraftwerke in der Gemeinde Hinterwald? " * 4
+    gaps = [Gap(f"{subject} → Und in Vorderwald {i}?", 2, 2, 0, (), ()) for i in range(10)]
+    embed = gaps_embed(gaps, 7, "de")
+    within_limits(embed)
+    assert [f.value.endswith(f" → Und in Vorderwald {i}?**") for i, f in enumerate(embed.fields)] == [True] * 10
+    assert all(f.value.startswith("**Wie hoch ist die Förderung") for f in embed.fields)
+
+
 def test_long_citation_ids_and_a_long_scope_still_fit_and_stay_whole():
     cites = [replace(citation(n), id=f"{'x' * 195}-{n}#3") for n in range(1, 5)]
     a = Answer("Frage " * 100, " ".join(f"{LONG} [{n}]" for n in range(1, 5)), False, cites, "de")

@@ -74,11 +74,6 @@ class AskedQuestion:
     comments: tuple[str, ...]
     follows: str = ""  # a follow-up's thread subject: the question that opened the thread
 
-    @property
-    def asked(self) -> str:
-        """What was asked, whole: "Und in Berlin?" alone says nothing the corpus lacks."""
-        return f"{self.follows} → {self.question}" if self.follows else self.question
-
 
 class FeedbackStore:
     def __init__(self, path: Path):
@@ -185,7 +180,7 @@ class FeedbackStore:
     def feedback_rows(self) -> list[dict[str, Any]]:
         with self._lock:
             cur = self._db.execute(
-                "SELECT f.vote, f.comment, f.user_hash, f.created, a.question, a.answer, a.citations "
+                "SELECT f.vote, f.comment, f.user_hash, f.created, a.question, a.follows, a.answer, a.citations "
                 "FROM feedback f LEFT JOIN answers a ON a.message_id = f.message_id ORDER BY f.id"
             )
             names = [d[0] for d in cur.description]

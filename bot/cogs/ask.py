@@ -29,8 +29,6 @@ from ..embeds import MESSAGE, answer_embed
 from ..views import answer_view
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-
     from discord.interactions import InteractionChannel
 
 log = logging.getLogger(__name__)
@@ -120,10 +118,9 @@ class Ask(commands.Cog):
         started: float,
         scope: Scope | None,
         where: discord.abc.Messageable | InteractionChannel | None,
-        history: Sequence[str] = (),
+        subject: str = "",
     ) -> discord.Message | None:
-        """Sends the answer and records it; ``history`` holds a follow-up's earlier
-        questions in its thread, the first of which is recorded as its subject."""
+        """Sends the answer and records it, a follow-up with its thread's ``subject``."""
         searched = (
             t("scope_footer", a.language, what=label(scope, a.language)) if scope and not scope.everything else ""
         )
@@ -142,7 +139,7 @@ class Ask(commands.Cog):
                 a,
                 channel_id or 0,
                 guild.id if guild else 0,
-                history[0] if history else "",
+                subject,
             )
         return message
 
@@ -247,9 +244,10 @@ class Ask(commands.Cog):
         me = self.bot.user
         return re.sub(rf"<@!?{me.id}>", " ", message.content).strip()
 
-    async def _earlier_questions(self, thread: discord.Thread, before: discord.Message) -> list[str]:
-        """The thread's earlier user questions (not its remarks), newest last, to give a
-        follow-up its subject.
+    async def _earlier_questions(self, thread: discord.Thread, before: discord.Message) -> tuple[list[str], str]:
+        """The thread's latest earlier user questions (not its remarks), newest last, to
+        give a follow-up its subject; and the question that opened the thread, which
+        /gaps shows a refused follow-up with.
 
         A forum post's first question is its title and its opening message together, as
         it was answered; that message is the post's first (in Discord its id is the
@@ -271,16 +269,17 @@ class Ask(commands.Cog):
                 turns.append(turn)
         if subject and subject not in turns[:FOLLOW_UP_TURNS]:
             turns = [*turns[: FOLLOW_UP_TURNS - 1], subject]
-        if len(turns) < FOLLOW_UP_TURNS and thread.parent is not None and not opened:
+        if thread.parent is not None and not opened:
             try:
                 starter = thread.starter_message
                 if starter is None and isinstance(thread.parent, discord.TextChannel):  # a forum cannot fetch it
                     starter = await thread.parent.fetch_message(thread.id)
                 if starter is not None:
-                    turns.append(self._question_from(starter))
+                    subject = self._question_from(starter)
+                    turns.append(subject)
             except (discord.HTTPException, AttributeError):
                 pass
-        return list(reversed(turns[:FOLLOW_UP_TURNS]))
+        return list(reversed(turns[:FOLLOW_UP_TURNS])), subject or (turns[-1] if turns else "")
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
@@ -353,7 +352,10 @@ class Ask(commands.Cog):
             await message.reply(t("cooldown", language, s=max(1, round(retry))), delete_after=10)
             return
         started = time.perf_counter()
-        history = await self._earlier_questions(thread, message) if follow_up and thread is not None else []
+        history: list[str] = []
+        subject = ""
+        if follow_up and thread is not None:
+            history, subject = await self._earlier_questions(thread, message)
         target: discord.abc.Messageable = channel
         if (mentioned or auto_top_level) and not in_dm and not in_thread and may_answer_in_thread(channel):
             try:
@@ -364,6 +366,6 @@ class Ask(commands.Cog):
                 log.info("no thread for message %s in channel %s: answering there", message.id, channel.id)
         async with target.typing():
             a = await self.bot.absatz.ask(question, history=history, scope=scope)
-        await self.send_answer(target.send, a, started, scope, target, history)
+        await self.send_answer(target.send, a, started, scope, target, subject)
         if post is not None and starts_post and a.abstained:
             await self._mark_unanswered(post)

@@ -389,14 +389,15 @@ def answer(
         return abstain(cut, conversation_language(cut, (), reader), started, "too_long")
     history = [h for h in history if h.strip()]
     language = conversation_language(question, history, reader)
+    asked_in = conversation_language(question, history)
     query = llm.condense(question, history) if llm is not None else " ".join([*history, question])
     result = searcher.search(search_text(query), k=max(k, 2), where=where)
     if llm is not None:
-        return compose_llm(llm, question, result, started, on_text, language)
+        return compose_llm(llm, question, result, started, on_text, language, asked_in)
     if not history or result.evidence < result.threshold:
-        return compose(question, result, started, language=language)
+        return compose(question, result, started, language=language, asked_in=asked_in)
     result = follow_up_result(result, searcher.search(search_text(question), k=max(k, 2), where=where))
-    reply = compose(question, result, started, language=language)
+    reply = compose(question, result, started, language=language, asked_in=asked_in)
     idf = result.index.lexical.idf if result.index is not None else (lambda term: 0.0)
     swapped = None if reply.abstained else swapped_subject(question, reply.citations, language, idf)
     return reply if swapped is None else abstain(question, language, started, "follow_up_not_found", name=swapped)
@@ -473,19 +474,21 @@ def compose_llm(
     started: float,
     on_text: Callable[[str], None] | None = None,
     language: str | None = None,
+    asked_in: str | None = None,
 ) -> Answer:
-    """The LLM's verified answer; the extractive one whenever it cannot be trusted."""
+    """The LLM's verified answer; the extractive one whenever it cannot be trusted.
+    ``language`` and ``asked_in`` as :func:`compose` reads them."""
     language = language or detect_language(question)
     if not result.hits or result.evidence < result.threshold:
         return abstain(question, language, started)
     hits = result.hits[:LLM_SOURCES]
     reading = read(question, result, hits)
-    if GATE.refuses(reading.signals, language, result.embedder):
+    if GATE.refuses(reading.signals, asked_in or language, result.embedder):
         return abstain(question, language, started)
     texts = [" ".join(s.text for s in reading.rows[h.para_id]) or h.passage for h in hits]
     verified = llm.generate(question, hits, texts, language, on_text)
     if verified is None:
-        return compose(question, result, started, reading, language)
+        return compose(question, result, started, reading, language, asked_in)
     citations = []
     for n, idx in enumerate(verified.sources, start=1):
         shown = supporting([claim for claim, cited in verified.claims if idx in cited], reading.ranked[idx])
@@ -530,18 +533,22 @@ def compose(
     started: float | None = None,
     reading: Reading | None = None,
     language: str | None = None,
+    asked_in: str | None = None,
 ) -> Answer:
     """The extractive answer for a search already made (``absatz eval`` scores both).
 
     ``reading`` is the LLM path's, when its answer could not be trusted: its first two
-    hits are these, already scored."""
+    hits are these, already scored. ``language`` is the reply's; ``asked_in`` the
+    question's words' (German on a tie), whose cut the gate was fitted for: keywords
+    answered in an English reader's language are still judged as the German they may be
+    (by default the reply's)."""
     started = time.perf_counter() if started is None else started
     language = language or detect_language(question)
     if not result.hits or result.evidence < result.threshold:
         return abstain(question, language, started)
     hits = result.hits[:2]
     reading = read(question, result, hits) if reading is None else replace(reading, ranked=reading.ranked[:2])
-    if GATE.refuses(reading.signals, language, result.embedder):
+    if GATE.refuses(reading.signals, asked_in or language, result.embedder):
         return abstain(question, language, started)
     q, rows, ranked = reading.q, reading.rows, reading.ranked
     both_dates = dated_disagreement(hits, ranked)

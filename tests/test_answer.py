@@ -106,6 +106,15 @@ def test_keywords_speak_the_readers_language(searcher):
     assert answer(searcher, "Wie backe ich ein Sauerteigbrot?", reader="en").language == "de"
 
 
+@pytest.mark.parametrize("keywords", ["Tempo 30 Kritik ADAC", "Pokal Stadion Kapazität"])
+def test_the_reader_does_not_decide_whether_keywords_are_answered(searcher, keywords):
+    """The gate's cut is fitted per language of the question's words; an English
+    reader's German keywords had got the English cut, and so an answer the German
+    reader was refused."""
+    de, en = answer(searcher, keywords), answer(searcher, keywords, reader="en")
+    assert (en.abstained, [c.id for c in en.citations]) == (de.abstained, [c.id for c in de.citations])
+
+
 @pytest.mark.parametrize(
     "question",
     [

@@ -135,7 +135,8 @@ def rescored(question: str, ranked: list[Chosen]) -> list[Chosen]:
 
 def select_sentences(ranked: list[list[Chosen]], hits: list[Hit], limit: int = MAX_ANSWER_SENTENCES) -> list[Chosen]:
     """The best sentence of the top paragraph, and its runner-up when that may be the
-    one that answers; in reading order.
+    one that answers; in reading order. A chosen sentence that announces the next one
+    ("… aus einem simplen Grund.") is answered with that one instead of the other.
 
     Both come from the paragraph search trusted most, so the first citation is that
     paragraph. A one-sentence paragraph borrows the best sentence of the next hit when
@@ -151,7 +152,20 @@ def select_sentences(ranked: list[list[Chosen]], hits: list[Hit], limit: int = M
     ]
     if not rest and len(ranked) > 1 and ranked[1] and hits[1].score >= hits[0].score - SECOND_PARAGRAPH_GAP:
         chosen.append(ranked[1][0])
+    announcing = next((c for c in chosen if c.hit_rank == 0 and ANNOUNCES.search(c.text)), None)
+    said = next((c for c in ranked[0] if announcing and c.index == announcing.index + 1), None)
+    if announcing is not None and said is not None:
+        chosen = [announcing, said]
     return sorted(chosen, key=lambda c: (c.hit_rank, c.index))
+
+
+# A sentence that announces what the next one says: "Dort scheiterte die Begehung aus
+# einem simplen Grund.", "Er nannte zwei Gründe:", "… for a simple reason."
+ANNOUNCES = re.compile(
+    r"(?::|\baus (?:einem|zwei|drei|mehreren|folgendem|folgenden)\b[^.!?]{0,40}\bGr(?:und|ünden)\W?|"
+    r"\b(?:for|with) (?:a|one|two|three|several)\b[^.!?]{0,40}\breasons?\W?)\s*$",
+    re.IGNORECASE,
+)
 
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")

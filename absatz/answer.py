@@ -136,7 +136,8 @@ def rescored(question: str, ranked: list[Chosen]) -> list[Chosen]:
 def select_sentences(ranked: list[list[Chosen]], hits: list[Hit], limit: int = MAX_ANSWER_SENTENCES) -> list[Chosen]:
     """The best sentence of the top paragraph, and its runner-up when that may be the
     one that answers; in reading order. A chosen sentence that announces the next one
-    ("… aus einem simplen Grund.") is answered with that one instead of the other.
+    ("… aus einem simplen Grund.") is answered with that one instead of the other, when
+    it is chosen on its score (not only for being short).
 
     Both come from the paragraph search trusted most, so the first citation is that
     paragraph. A one-sentence paragraph borrows the best sentence of the next hit when
@@ -152,18 +153,24 @@ def select_sentences(ranked: list[list[Chosen]], hits: list[Hit], limit: int = M
     ]
     if not rest and len(ranked) > 1 and ranked[1] and hits[1].score >= hits[0].score - SECOND_PARAGRAPH_GAP:
         chosen.append(ranked[1][0])
-    announcing = next((c for c in chosen if c.hit_rank == 0 and ANNOUNCES.search(c.text)), None)
+    merited = [c for c in chosen if c.hit_rank == 0 and best.score - c.score <= SECOND_SENTENCE_GAP]
+    announcing = next((c for c in merited if ANNOUNCES.search(c.text)), None)
     said = next((c for c in ranked[0] if announcing and c.index == announcing.index + 1), None)
     if announcing is not None and said is not None:
-        chosen = [announcing, said]
+        # the fact is in the successor: its range comes first where the bold is looked for
+        chosen = [announcing, replace(said, score=math.nextafter(announcing.score, math.inf))]
     return sorted(chosen, key=lambda c: (c.hit_rank, c.index))
 
 
 # A sentence that announces what the next one says: "Dort scheiterte die Begehung aus
-# einem simplen Grund.", "Er nannte zwei Gründe:", "… for a simple reason."
+# einem simplen Grund.", "… for a simple reason." (Sentences end at . ! ? …, so none ends
+# with a colon.) Not "aus diesem Grund", which points back, nor "aus einem anderen Grund".
 ANNOUNCES = re.compile(
-    r"(?::|\baus (?:einem|zwei|drei|mehreren|folgendem|folgenden)\b[^.!?]{0,40}\bGr(?:und|ünden)\W?|"
-    r"\b(?:for|with) (?:a|one|two|three|several)\b[^.!?]{0,40}\breasons?\W?)\s*$",
+    r"(?:\baus (?:einem|zwei|drei|mehreren|folgendem|folgenden)"
+    r"(?: (?:ganz |sehr )?(?:simplen|einfachen|banalen|bestimmten|triftigen|wichtigen|guten|profanen|klaren))?"
+    r" Gr(?:und|ünden)|"
+    r"\bfor (?:a|one|two|three|several)(?: (?:very )?(?:simple|good|specific|particular|obvious|clear|banal))?"
+    r" reasons?)\W?\s*$",
     re.IGNORECASE,
 )
 
@@ -244,12 +251,14 @@ def find_answer_span(text: str, question: str, kind: Expected, prefer: Sequence[
     def place(s: Span) -> int:
         return next((i for i, (start, end) in enumerate(prefer) if start <= s.start and s.end <= end), len(prefer))
 
-    # Citation markers are numbers too, but never the answer.
+    # Citation markers are numbers too, but never the answer; nor is a reason's cue word
+    # with no clause after it ("… aus einem simplen Grund.").
     found = [
         s
         for s in spans(text, kind, question)
         if (text[s.start - 1 : s.start] != "[" or text[s.end : s.end + 1] != "]")
         and (not prefer or place(s) < len(prefer))
+        and (kind is not Expected.REASON or " " in s.text)
     ]
     places = {s: place_rank(s, question) for s in found} if kind is Expected.PLACE else {}
     found = [s for s in found if places.get(s, 0) is not None]
@@ -262,7 +271,7 @@ def find_answer_span(text: str, question: str, kind: Expected, prefer: Sequence[
         question gives ("Melania Trump" for "… von Donald Trump?"), or introduced as a
         relative ("seiner Frau Melania Trump") where it gives none."""
         *given, last = s.text.split()
-        if kind is not Expected.PERSON or not given or given[-1] in said or not _ASKS_RELATIVE.search(question):
+        if kind is not Expected.PERSON or not given or given[-1] in said or not _ASKS_RELATIVE.match(question):
             return False
         surname = {last, last.removesuffix("s")}
         named_as = [before for before, word in pairwise(words) if word in surname or word.removesuffix("s") in surname]
@@ -304,9 +313,10 @@ def find_answer_span(text: str, question: str, kind: Expected, prefer: Sequence[
 
 
 # Words asking for a relative, whose answer may share the surname the question names.
-# Relatives, and the question shapes that ask for one of a person it names ("Ehefrau von
-# Donald Trump", "Trumps Frau", "seine Tochter", "Trump's wife", "son of …"); not "Frau
-# von der Leyen", "Mutter Teresa" or "sister company".
+# Relatives, and the questions that ask who one of a person it names is ("Wer ist die
+# Ehefrau von Donald Trump?", "Wer ist Trumps Frau?", "Who is Trump's wife?"); not "Frau
+# von der Leyen", "Mutter Teresa", "sister company", nor "Wer kritisierte Trumps Sohn?",
+# whose answer is someone else.
 _KIN_DE = (
     r"(?:Ehe(?:frau|mann|partner(?:in)?)|Frau|Mann|Gatt(?:e|in)|Witwer?|Lebensgefährt(?:e|in)|Partner(?:in)?|"
     r"Sohn|Söhne|Tochter|Töchter|Kind(?:er)?|Bruder|Brüder|Schwester(?:n)?|Vater|Mutter|Eltern|Großvater|"
@@ -319,9 +329,11 @@ _KIN_EN = (
     r"step\w+|\w+-in-law)"
 )
 _ASKS_RELATIVE = re.compile(
+    r"\s*(?i:wer (?:ist|war|sind|waren)|wie hei(?:ß|ss)(?:t|en)|wie hie(?:ß|ss)(?:en)?|"
+    r"who(?:'s|’s| is| was| are| were)|what(?:'s|’s| is| was) the names?)\b.*?(?:"
     rf"\b{_KIN_DE}\s+(?:von(?!\s+(?:der|dem|den)\b)|des|der)\s|\b[A-ZÄÖÜ]\w*s\s+{_KIN_DE}\b|"
     rf"\b(?:sein|ihr)(?:e|em|en|er|es)?\s+{_KIN_DE}\b|"
-    rf"(?i:\w['’]s\s+{_KIN_EN}\b|\b{_KIN_EN}\s+of\s|\b(?:his|her|their)\s+{_KIN_EN}\b)"
+    rf"(?i:\w['’]s\s+{_KIN_EN}\b|\b{_KIN_EN}\s+of\s|\b(?:his|her|their)\s+{_KIN_EN}\b))"
 )
 _KIN_BEFORE = re.compile(rf"\b(?:{_KIN_DE}|(?i:{_KIN_EN}))\W*$")
 

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from absatz.answer import QUOTE_GAP, Chosen, answer, find_answer_span, quote_for
+from absatz.answer import QUOTE_GAP, Chosen, answer, find_answer_span, quote_for, select_sentences
 from absatz.cli import main as cli_main
 from absatz.question_types import Expected
 from absatz.texts import TEXTS
@@ -240,6 +240,26 @@ def test_no_span_when_the_answer_has_no_fact_of_the_kind(searcher):
     assert not a.abstained and a.span is None and a.as_dict()["answer_span"] is None
 
 
+def test_a_reasons_cue_word_alone_is_not_marked():
+    """ "Grund" was bold in "… aus einem simplen Grund.", which names no reason."""
+    text = "Dort scheiterte die Begehung aus einem simplen Grund. [1] Niemand fand den Schlüssel. [1]"
+    assert find_answer_span(text, "Warum scheiterte die Begehung?", Expected.REASON) is None
+
+
+def test_a_short_runner_up_that_announces_does_not_push_out_the_best_sentence():
+    """Chosen for being short, not for its score, it took its successor along and the
+    best sentence, which held the reason, was dropped."""
+    texts = [
+        "Der Bürgermeister trat aus gesundheitlichen Gründen zurück.",
+        "Die Opposition kritisierte ihn aus mehreren Gründen.",
+        "Sie warf ihm Vetternwirtschaft vor.",
+    ]
+    ranked = [Chosen(0, "p", 0, texts[0], 9.0), Chosen(0, "p", 1, texts[1], 1.0), Chosen(0, "p", 2, texts[2], 0.5)]
+    assert [c.text for c in select_sentences([ranked], [])] == texts[:2]
+    ranked[1] = Chosen(0, "p", 1, texts[1], 8.0)  # as likely as the best: what it announces may be the answer
+    assert [c.text for c in select_sentences([ranked], [])] == texts[1:]
+
+
 def test_the_shipped_ranker_weighs_exactly_the_features_it_is_given():
     from absatz.selector import FEATURES
     from absatz.selector_weights import RANKER
@@ -415,6 +435,19 @@ def test_a_number_question_bolds_the_count_of_what_it_asks_about(text, question,
             "Who is Trump's daughter?",
             Expected.PERSON,
             "Ivanka Trump",
+        ),
+        # a question about what befell a relative asks for someone else
+        (
+            "Eric Trump wurde am Montag von Olaf Scholz kritisiert. [1]",
+            "Wer kritisierte Donald Trumps Sohn?",
+            Expected.PERSON,
+            "Olaf Scholz",
+        ),
+        (
+            "Eric Trump wurde am Montag von Olaf Scholz kritisiert. [1]",
+            "Who criticised Donald Trump's son?",
+            Expected.PERSON,
+            "Olaf Scholz",
         ),
         # parents, a woman addressed by title: no relative asked for
         (

@@ -2,9 +2,10 @@
 
 Embedding a million passages on two cores would take days, so the benches replicate
 stores that were really embedded (``bench/ingest.py`` on 10kGNAD, ``absatz eval --build``):
-their articles are copied with distinct ids (``<id>~r<n>``) and their vectors nudged by
-tiny noise (N(0, 0.01) per dimension, renormalised, as ``bench/latency.py`` does) until
-the passage count is reached. The XQuAD-de articles (240 paragraphs) are mixed in once,
+their articles are copied with distinct ids (``<id>~r<n>``), their texts tagged with the
+same ``~r<n>`` (as another article's would differ) and their vectors nudged by tiny noise
+(N(0, 0.01) per dimension, renormalised, as ``bench/latency.py`` does) until the passage
+count is reached. The XQuAD-de articles (240 paragraphs) are mixed in once,
 unreplicated, half-way through, so their 1,190 questions (those about the articles the
 XQuAD stores hold, where they hold only some) measure retrieval quality in a store of any
 size: each has one gold paragraph among all the others.
@@ -242,6 +243,10 @@ class Replica:
             p_vec = _nudge(p_vec, rng)
             s_vec = _nudge(s_vec, rng)
         aid = src.article_ids[a] + ("" if copy == 0 else f"~r{copy}")
+        # A copy stands for another article, and another article's texts differ: search
+        # counts identical texts once and looks deeper past them (vectorstore/search.py),
+        # so copies sharing every text would measure that, not a corpus of distinct news.
+        tag = "" if copy == 0 else f" ~r{copy}"
         return Article(
             aid,
             src.article_meta[a],
@@ -250,11 +255,11 @@ class Replica:
             src.para_heading[p0:p1],
             src.p_para[ps:pe] - p0,
             src.p_index[ps:pe],
-            src.p_text[ps:pe],
+            [t + tag for t in src.p_text[ps:pe]],
             p_vec,
             src.s_para[ss:se] - p0,
             src.s_index[ss:se],
-            src.s_text[ss:se],
+            [t + tag for t in src.s_text[ss:se]],
             s_vec,
             bool(src.xquad[a]),
         )

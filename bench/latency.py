@@ -315,16 +315,18 @@ def measure(store: str, questions_file: str) -> None:
 def quality(store: str, src_path: str) -> dict:
     """MRR@10 of the hybrid ranking on the XQuAD-de questions, as absatz searches and with an
     exact float32 scan of every passage in its place (same store, same question vectors)."""
+    from vectorstore.evidence import PASSAGE_POOL
     from vectorstore.readindex import Reader
-    from vectorstore.search import rank
+    from vectorstore.search import CROWDED_DEPTH, rank
 
     src = load(Path(src_path))
     index = Reader(Chroma(StoreSettings(chroma_path=Path(store)))).view().index
     vec = index.vectors
-    exact = exact_scan(vec, src.q_vec, k=64)
+    deepest = PASSAGE_POOL * CROWDED_DEPTH  # a pool crowded by copies is searched this deep
+    exact = exact_scan(vec, src.q_vec, k=deepest)
 
     def exact_top(qvec: np.ndarray, k: int, allowed: np.ndarray | None = None, shortlist: int = 0):
-        assert allowed is None and k <= 64, "the quality questions search the whole store"
+        assert allowed is None and k <= deepest, "the quality questions search the whole store"
         rows, sims = exact[qvec.tobytes()]
         return rows[:k], sims[:k]
 

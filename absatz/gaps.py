@@ -61,6 +61,13 @@ def kind(q: AskedQuestion) -> str:
     return ":".join([asks.value, *sorted(named_subjects(q.question))])
 
 
+def beside(wording: str, shown: str) -> str:
+    """Another wording as listed beside the one ``shown``: a follow-up on the same subject
+    by its own words ("And in Salzburg?"), the subject already being there."""
+    subject, sep, _ = shown.rpartition(FOLLOWS)
+    return wording.removeprefix(subject + sep) if sep else wording
+
+
 def shortened(text: str, limit: int) -> str:
     """``text`` within ``limit`` characters; a follow-up keeps its own words whole and its
     subject gives way."""

@@ -237,6 +237,10 @@ def test_a_long_subject_gives_way_to_its_follow_up_in_gaps():
     within_limits(embed)
     assert [f.value.endswith(f" → Und in Vorderwald {i}?**") for i, f in enumerate(embed.fields)] == [True] * 10
     assert all(f.value.startswith("**Wie hoch ist die Förderung") for f in embed.fields)
+    # the other wordings of a follow-up on the same subject are listed by their own words
+    gap = Gap(f"{subject} → Und in Vorderwald?", 2, 2, 0, (), (f"{subject} → And in Vorderwald?", "Und Vorderwald?"))
+    (field,) = gaps_embed([gap], 7, "en").fields
+    assert field.value.endswith("And in Vorderwald? · Und Vorderwald?")
 
 
 def test_long_citation_ids_and_a_long_scope_still_fit_and_stay_whole():

@@ -374,6 +374,17 @@ async def test_cooldown_answers_with_an_ephemeral_wait(world):
     assert reply_of(await alice.slash(channel, "ask", question="Was kostet ein Brötchen?")).embeds
 
 
+async def test_a_follow_up_told_to_wait_is_told_in_the_threads_language(world):
+    """ "Price?" says no language: German by the tie, though its thread is English."""
+    env, guild, channel, alice = world
+    await alice.send(channel, f"<@{env.bot.user.id}> How much does a bread roll cost in Munich?")
+    (thread,) = channel.threads
+    for _ in range(3):
+        await alice.send(thread, "Price?")
+    told = thread.last_message
+    assert told.author.bot and told.content.startswith("Please try again in"), told.content
+
+
 async def test_rate_limit_buckets_of_idle_users_are_forgotten(world):
     env, guild, channel, alice = world
     cog = env.bot.get_cog("Ask")

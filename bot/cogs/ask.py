@@ -343,7 +343,9 @@ class Ask(commands.Cog):
         follow_up = in_own_thread or (in_forum_post and not starts_post)
         if not question or (follow_up and is_remark(question)):
             return
-        language = detect_language(question)
+        # A follow-up's words may not say ("Capacity?"): its thread's name, the question
+        # that opened it, then does, as its answer's conversation will.
+        language = language_or(question, detect_language(thread.name) if follow_up and thread else "de")
         if len(question) > MAX_QUESTION:
             await message.reply(t("too_long", language, n=MAX_QUESTION))
             return

@@ -247,7 +247,8 @@ class Ask(commands.Cog):
     async def _earlier_questions(self, thread: discord.Thread, before: discord.Message) -> tuple[list[str], str]:
         """The thread's latest earlier user questions (not its remarks), newest last, to
         give a follow-up its subject; and the question that opened the thread, which
-        /gaps shows a refused follow-up with.
+        /gaps shows a refused follow-up with (the oldest one read where its opening
+        message is neither cached nor needed for the subject: no fetch for /gaps alone).
 
         A forum post's first question is its title and its opening message together, as
         it was answered; that message is the post's first (in Discord its id is the
@@ -271,8 +272,9 @@ class Ask(commands.Cog):
             turns = [*turns[: FOLLOW_UP_TURNS - 1], subject]
         if thread.parent is not None and not opened:
             try:
-                starter = thread.starter_message
-                if starter is None and isinstance(thread.parent, discord.TextChannel):  # a forum cannot fetch it
+                starter = thread.starter_message  # from the cache; fetched only where it is needed
+                fetch = starter is None and len(turns) < FOLLOW_UP_TURNS
+                if fetch and isinstance(thread.parent, discord.TextChannel):  # a forum cannot fetch it
                     starter = await thread.parent.fetch_message(thread.id)
                 if starter is not None:
                     subject = self._question_from(starter)

@@ -271,7 +271,7 @@ def find_answer_span(text: str, question: str, kind: Expected, prefer: Sequence[
         question gives ("Melania Trump" for "… von Donald Trump?"), or introduced as a
         relative ("seiner Frau Melania Trump") where it gives none."""
         *given, last = s.text.split()
-        if kind is not Expected.PERSON or not given or given[-1] in said or not _ASKS_RELATIVE.match(question):
+        if not asks_relative or not given or given[-1] in said or not asked(s):
             return False
         surname = {last, last.removesuffix("s")}
         named_as = [before for before, word in pairwise(words) if word in surname or word.removesuffix("s") in surname]
@@ -295,6 +295,7 @@ def find_answer_span(text: str, question: str, kind: Expected, prefer: Sequence[
 
     words = re.findall(r"\w+", question)
     said = {w for word in words for w in (word, word.removesuffix("s"))}
+    asks_relative = kind is Expected.PERSON and bool(_ASKS_RELATIVE.match(question))
     counted = _counted(text, question, found) if kind is Expected.NUMBER else {}
 
     def order(s: Span) -> tuple[bool, bool, bool, bool, int, int, int, int]:

@@ -72,7 +72,7 @@ class AskedQuestion:
     up: int
     down: int
     comments: tuple[str, ...]
-    follows: str = ""  # a follow-up's thread subject: the question that opened the thread
+    follows: str = ""  # a follow-up's thread subject: the question that opened the thread, as far as read
 
 
 class FeedbackStore:

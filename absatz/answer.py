@@ -32,7 +32,7 @@ from .answerability_weights import GATE
 from .language import conversation_language, detect_language
 from .llm import LLMAnswerer
 from .question_text import search_text
-from .question_types import FIRST_NAMES, Expected, Span, fits_measure, named_subjects, place_rank, spans
+from .question_types import FIRST_NAMES, KIN_DE, KIN_EN, Expected, Span, fits_measure, named_subjects, place_rank, spans
 from .selector import Question, features
 from .selector_weights import RANKER
 from .texts import t
@@ -277,7 +277,7 @@ def find_answer_span(text: str, question: str, kind: Expected, prefer: Sequence[
         named_as = [before for before, word in pairwise(words) if word in surname or word.removesuffix("s") in surname]
         if not named_as:
             return False
-        introduced = _KIN_BEFORE.search(text, 0, s.start) or _KIN_BEFORE.match(given[0])  # "Frau Melania Trump"
+        introduced = _KIN_BEFORE.search(text, 0, s.start) or _KIN_BEFORE.match(given[0])  # "Frau Trump"
         return any(w in FIRST_NAMES for w in named_as) or bool(introduced)
 
     def unnamed(s: Span) -> bool:
@@ -313,30 +313,19 @@ def find_answer_span(text: str, question: str, kind: Expected, prefer: Sequence[
     return min(found, key=order)
 
 
-# Words asking for a relative, whose answer may share the surname the question names.
-# Relatives, and the questions that ask who one of a person it names is ("Wer ist die
-# Ehefrau von Donald Trump?", "Wer ist Trumps Frau?", "Who is Trump's wife?"); not "Frau
-# von der Leyen", "Mutter Teresa", "sister company", nor "Wer kritisierte Trumps Sohn?",
-# whose answer is someone else.
-_KIN_DE = (
-    r"(?:Ehe(?:frau|mann|partner(?:in)?)|Frau|Mann|Gatt(?:e|in)|Witwer?|Lebensgefährt(?:e|in)|Partner(?:in)?|"
-    r"Sohn|Söhne|Tochter|Töchter|Kind(?:er)?|Bruder|Brüder|Schwester(?:n)?|Vater|Mutter|Eltern|Großvater|"
-    r"Großmutter|Enkel(?:in|kind|kinder)?|Neffe|Nichte|Onkel|Tante|Cousine?|Schwager|Schwägerin|"
-    r"Schwieger\w+|Stief\w+)"
-)
-_KIN_EN = (
-    r"(?:wife|wives|husband|spouse|partner|widow(?:er)?|sons?|daughters?|child(?:ren)?|brothers?|sisters?|"
-    r"father|mother|parents|grand(?:son|daughter|child|father|mother)s?|nephew|niece|uncle|aunt|cousin|"
-    r"step\w+|\w+-in-law)"
-)
+# The questions that ask who a relative of a person they name is, whose answer may share
+# that person's surname ("Wer ist die Ehefrau von Donald Trump?", "Wer ist Trumps Frau?",
+# "Wer ist Scholz’ Frau?", "Who is Trump's wife?"); not "Frau von der Leyen", "Mutter
+# Teresa", "sister company", nor "Wer kritisierte Trumps Sohn?", whose answer is someone
+# else.
 _ASKS_RELATIVE = re.compile(
     r"\s*(?i:wer (?:ist|war|sind|waren)|wie hei(?:ß|ss)(?:t|en)|wie hie(?:ß|ss)(?:en)?|"
     r"who(?:'s|’s| is| was| are| were)|what(?:'s|’s| is| was) the names?)\b.*?(?:"
-    rf"\b{_KIN_DE}\s+(?:von(?!\s+(?:der|dem|den)\b)|des|der)\s|\b[A-ZÄÖÜ]\w*s\s+{_KIN_DE}\b|"
-    rf"\b(?:sein|ihr)(?:e|em|en|er|es)?\s+{_KIN_DE}\b|"
-    rf"(?i:\w['’]s\s+{_KIN_EN}\b|\b{_KIN_EN}\s+of\s|\b(?:his|her|their)\s+{_KIN_EN}\b))"
+    rf"\b{KIN_DE}\s+(?:von(?!\s+(?:der|dem|den)\b)|des|der)\s|\b[A-ZÄÖÜ]\w*(?:s|[sßxz]['’])\s+{KIN_DE}\b|"
+    rf"\b(?:sein|ihr)(?:e|em|en|er|es)?\s+{KIN_DE}\b|"
+    rf"(?i:\w['’]s?\s+{KIN_EN}\b|\b{KIN_EN}\s+of\s|\b(?:his|her|their)\s+{KIN_EN}\b))"
 )
-_KIN_BEFORE = re.compile(rf"\b(?:{_KIN_DE}|(?i:{_KIN_EN}))\W*$")
+_KIN_BEFORE = re.compile(rf"\b(?:{KIN_DE}|(?i:{KIN_EN}))\W*$")
 
 
 # The words that ask for a number are no noun it counts.

@@ -222,6 +222,21 @@ _NAME = re.compile(
     rf"(?<![\w„\"])(?:(?:{_CAP}|[A-ZÄÖÜ]\.)(?:\s+{_JOIN}{_CAP})+|{_ABBREVIATION}\s+{_CAP}(?:\s+{_JOIN}{_CAP})*)|"
     rf"\b[A-ZÄÖÜ]{{2,}}[a-z]?\b(?:-\w+)?|[„\"“»]([^“”\"«„]{{2,60}})[“”\"«]"
 )
+# Words naming a relative: a person's relatives may share the surname a question names
+# (answer.py), and a relative or a title before a name is not part of it ("seiner Frau
+# Melania Trump").
+KIN_DE = (
+    r"(?:Ehe(?:frau|mann|partner(?:in)?)|Frau|Mann|Gatt(?:e|in)|Witwer?|Lebensgefährt(?:e|in)|Partner(?:in)?|"
+    r"Sohn|Söhne|Tochter|Töchter|Kind(?:er)?|Bruder|Brüder|Schwester(?:n)?|Vater|Mutter|Eltern|Großvater|"
+    r"Großmutter|Enkel(?:in|kind|kinder)?|Neffe|Nichte|Onkel|Tante|Cousine?|Schwager|Schwägerin|"
+    r"Schwieger\w+|Stief\w+)"
+)
+KIN_EN = (
+    r"(?:wife|wives|husband|spouse|partner|widow(?:er)?|sons?|daughters?|child(?:ren)?|brothers?|sisters?|"
+    r"father|mother|parents|grand(?:son|daughter|child|father|mother)s?|nephew|niece|uncle|aunt|cousin|"
+    r"step\w+|\w+-in-law)"
+)
+_TITLE = re.compile(rf"Herrn?|{KIN_DE}")
 # Common given names (German-speaking news and international): a capitalised word after
 # one of them is a surname, not a noun. Not those that name places too ("San Antonio",
 # "Nancy", "Jordan").
@@ -432,11 +447,13 @@ def spans(sentence: str, kind: Expected, question: str = "") -> list[Span]:
         if said:  # "sagte Hendricks": the verb is not part of the name
             text, start = text[said.end() :], start + said.end()
         elif kind is Expected.PERSON:
-            # "Der Tiergarten Schönbrunn", "Frankfurt-Coach Thomas Schaaf": neither the
-            # article nor a role before a given name is part of the name.
+            # "Der Tiergarten Schönbrunn", "Frankfurt-Coach Thomas Schaaf", "Frau Britta
+            # Ernst": neither the article nor a role or title before a given name is part
+            # of the name (after a title, a given name last is a surname: "Ernst").
             words = text.split(" ")
             cut = next((i for i, w in enumerate(words) if w in FIRST_NAMES), 0)
-            if not cut and len(words) > 1 and words[0].lower() in _FUNCTION_WORDS:
+            titled = cut in (0, len(words) - 1) and len(words) > 2 and bool(_TITLE.fullmatch(words[0]))
+            if titled or (not cut and len(words) > 1 and words[0].lower() in _FUNCTION_WORDS):
                 cut = 1
             if cut:
                 skipped = len(" ".join(words[:cut])) + 1

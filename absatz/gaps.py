@@ -26,28 +26,40 @@ from .question_types import Expected, expected, named_subjects
 SAME_QUESTION = 0.86
 
 
+FOLLOWS = " → "
+
+
+@dataclass(frozen=True)
+class Wording:
+    """What was asked, whole: "Und in Berlin?" alone says nothing of what the corpus
+    lacks, so a follow-up keeps the question that opened its thread beside it — apart,
+    since either may hold the arrow that joins them when shown."""
+
+    follows: str  # the thread's opening question; "" for a question of its own
+    question: str
+
+    def __str__(self) -> str:
+        return f"{self.follows}{FOLLOWS}{self.question}" if self.follows else self.question
+
+
 @dataclass(frozen=True)
 class Gap:
     """One thing people asked for that the corpus did not give them."""
 
-    question: str  # the group's most typical wording (its medoid)
+    question: Wording  # the group's most typical wording (its medoid)
     count: int  # how often it was asked in the period
     abstained: int  # … and refused
     down_votes: int  # … and answered but voted 👎
     reasons: tuple[str, ...]  # what the 👎 comments said
-    wordings: tuple[str, ...]  # every distinct wording, most frequent first
-
-
-FOLLOWS = " → "
+    wordings: tuple[Wording, ...]  # every distinct wording, most frequent first
 
 
 def is_gap(q: AskedQuestion) -> bool:
     return q.abstained or q.down > 0
 
 
-def asked(q: AskedQuestion) -> str:
-    """What was asked, whole: "Und in Berlin?" alone says nothing of what the corpus lacks."""
-    return f"{q.follows}{FOLLOWS}{q.question}" if q.follows else q.question
+def asked(q: AskedQuestion) -> Wording:
+    return Wording(" ".join(q.follows.split()), " ".join(q.question.split()))
 
 
 def kind(q: AskedQuestion) -> str:
@@ -61,21 +73,20 @@ def kind(q: AskedQuestion) -> str:
     return ":".join([asks.value, *sorted(named_subjects(q.question))])
 
 
-def beside(wording: str, shown: str) -> str:
+def beside(wording: Wording, shown: Wording) -> str:
     """Another wording as listed beside the one ``shown``: a follow-up on the same subject
     by its own words ("And in Salzburg?"), the subject already being there."""
-    subject, sep, _ = shown.rpartition(FOLLOWS)
-    return wording.removeprefix(subject + sep) if sep else wording
+    return wording.question if wording.follows and wording.follows == shown.follows else str(wording)
 
 
-def shortened(text: str, limit: int) -> str:
-    """``text`` within ``limit`` characters; a follow-up keeps its own words whole and its
-    subject gives way."""
-    subject, _, follow_up = text.rpartition(FOLLOWS)
-    room = limit - len(follow_up) - len(FOLLOWS)
-    if not subject or len(text) <= limit or room < 20:
+def shortened(wording: Wording, limit: int) -> str:
+    """``wording`` within ``limit`` characters; a follow-up keeps its own words whole and
+    its subject gives way."""
+    text = str(wording)
+    room = limit - len(wording.question) - len(FOLLOWS)
+    if not wording.follows or len(text) <= limit or room < 20:
         return shorten(text, limit)
-    return shorten(subject, room) + FOLLOWS + follow_up
+    return shorten(wording.follows, room) + FOLLOWS + wording.question
 
 
 def cluster(vectors: np.ndarray, kinds: Sequence[str], threshold: float = SAME_QUESTION) -> list[list[int]]:
@@ -104,20 +115,20 @@ def find_gaps(
 ) -> list[Gap]:
     """The period's unanswered or disliked questions, grouped; most asked first."""
     missed = [q for q in questions if is_gap(q)]
-    by_text: dict[str, list[AskedQuestion]] = {}
+    by_text: dict[Wording, list[AskedQuestion]] = {}
     for q in missed:
-        by_text.setdefault(" ".join(asked(q).split()), []).append(q)
-    texts = sorted(by_text)
+        by_text.setdefault(asked(q), []).append(q)
+    texts = sorted(by_text, key=str)
     if not texts:
         return []
-    vectors = embed(texts)
+    vectors = embed([str(w) for w in texts])
     groups = cluster(vectors, [kind(by_text[t][0]) for t in texts], threshold)
     gaps = []
     for members in groups:
         sims = vectors[members] @ vectors[members].T
         medoid = texts[members[int(np.argmax(sims.sum(axis=1)))]]
         rows = [q for i in members for q in by_text[texts[i]]]
-        wordings = sorted((texts[i] for i in members), key=lambda t: (-len(by_text[t]), t))
+        wordings = sorted((texts[i] for i in members), key=lambda t: (-len(by_text[t]), str(t)))
         gaps.append(
             Gap(
                 medoid,
@@ -128,4 +139,4 @@ def find_gaps(
                 tuple(wordings),
             )
         )
-    return sorted(gaps, key=lambda g: (-g.count, g.question))
+    return sorted(gaps, key=lambda g: (-g.count, str(g.question)))

@@ -333,7 +333,7 @@ def test_follow_ups_on_one_subject_are_gaps_of_their_own(embedder):
         refused("Wie backe ich Sauerteigbrot?"),
     ]
     gaps = find_gaps(asked, lambda texts: np.asarray([embedder.embed_question(t) for t in texts]))
-    assert sorted(g.wordings for g in gaps) == sorted(
+    assert sorted(tuple(map(str, g.wordings)) for g in gaps) == sorted(
         [
             (f"{STADIUM} → And in Salzburg?", f"{STADIUM} → Und in Salzburg?"),
             (f"{STADIUM} → Und in Graz?",),

@@ -6,7 +6,7 @@ import discord
 
 from absatz import Matches, SourceView
 from absatz.answer import Answer, Citation
-from absatz.gaps import Gap
+from absatz.gaps import Gap, Wording
 from absatz.question_types import Span
 from absatz.render import paragraph_text
 from bot.cogs.gaps import gaps_embed
@@ -214,12 +214,12 @@ def test_ten_long_coverage_gaps_fit_one_embed():
     long = "Wie hoch ist die Förderung für Balkonkraftwerke in der Gemeinde " * 8
     gaps = [
         Gap(
-            long + str(i),
+            Wording("", long + str(i)),
             40,
             30,
             10,
             tuple(f"{long} Grund {j}" for j in range(5)),
-            tuple(f"{long} {j}" for j in range(5)),
+            tuple(Wording("", f"{long} {j}") for j in range(5)),
         )
         for i in range(12)
     ]
@@ -232,15 +232,29 @@ def test_ten_long_coverage_gaps_fit_one_embed():
 def test_a_long_subject_gives_way_to_its_follow_up_in_gaps():
     """Cut from the end, a subject of 300 characters hid the follow-up it was shown for."""
     subject = "Wie hoch ist die Förderung für Balkonkraftwerke in der Gemeinde Hinterwald? " * 4
-    gaps = [Gap(f"{subject} → Und in Vorderwald {i}?", 2, 2, 0, (), ()) for i in range(10)]
+    gaps = [Gap(Wording(subject, f"Und in Vorderwald {i}?"), 2, 2, 0, (), ()) for i in range(10)]
     embed = gaps_embed(gaps, 7, "de")
     within_limits(embed)
     assert [f.value.endswith(f" → Und in Vorderwald {i}?**") for i, f in enumerate(embed.fields)] == [True] * 10
     assert all(f.value.startswith("**Wie hoch ist die Förderung") for f in embed.fields)
     # the other wordings of a follow-up on the same subject are listed by their own words
-    gap = Gap(f"{subject} → Und in Vorderwald?", 2, 2, 0, (), (f"{subject} → And in Vorderwald?", "Und Vorderwald?"))
+    shown = Wording(subject, "Und in Vorderwald?")
+    gap = Gap(shown, 2, 2, 0, (), (shown, Wording(subject, "And in Vorderwald?"), Wording("", "Und Vorderwald?")))
     (field,) = gaps_embed([gap], 7, "en").fields
     assert field.value.endswith("And in Vorderwald? · Und Vorderwald?")
+
+
+def test_a_follow_up_holding_an_arrow_keeps_its_own_words_in_gaps():
+    """The subject and the follow-up were told apart by the last " → " of the line shown,
+    so a follow-up that held one lost its first part to the subject."""
+    subject = "Wie hoch ist die Förderung für Balkonkraftwerke in der Gemeinde Hinterwald? " * 4
+    shown = Wording(subject, "Und Linz → Wels?")
+    gap = Gap(shown, 2, 2, 0, (), (shown, Wording(subject, "And Linz → Wels?")))
+    (field,) = gaps_embed([gap], 7, "de").fields
+    within_limits(gaps_embed([gap], 7, "de"))
+    bold, others = field.value.split("\n")
+    assert bold.startswith("**Wie hoch ist die Förderung") and bold.endswith(" → Und Linz → Wels?**")
+    assert others.endswith(": And Linz → Wels?")
 
 
 def test_long_citation_ids_and_a_long_scope_still_fit_and_stay_whole():

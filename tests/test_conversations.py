@@ -98,6 +98,24 @@ async def test_a_forum_posts_follow_up_is_about_the_posts_title(community_settin
     assert len(answers) == 2 and "Millionen Euro" in answers[0] and "19.000" in answers[1]
 
 
+async def test_a_long_forum_posts_follow_up_is_still_about_the_posts_title(community_settings, community_searcher):
+    """Once its opening message was more than 20 messages back, the post's title was lost:
+    the follow-up was searched, and listed in /gaps, after "Wie viel kostet es?" alone."""
+    async with community(community_settings, community_searcher) as (env, guild, wirtschaft, allgemein, admin, reader):
+        forum = await auto_forum(guild, allgemein, admin)
+        _, handle, sent = forum_post(env, guild, forum, reader, "Neues Stadion in Linz", "Wie viel kostet es?")
+        await sent
+        for _ in range(20):
+            await reader.send(handle, "danke!")
+        await reader.send(handle, "Und wie viele Zuschauer passen hinein?")
+        await reader.send(handle, "Und in Salzburg?")
+        answers = [m.embeds[0].description for m in handle.history() if m.author.bot]
+        gaps = reply_of(await admin.slash(allgemein, "gaps")).embeds[0]
+    assert len(answers) == 3 and "19.000" in answers[1] and "Millionen" not in answers[2], answers
+    (gap,) = [f.value for f in gaps.fields if "Salzburg" in f.value]
+    assert gap.startswith("**Neues Stadion in Linz") and gap.endswith(" → Und in Salzburg?**"), gap
+
+
 async def test_a_thread_a_member_opens_in_an_auto_channel_is_no_question(community_settings, community_searcher):
     """Discord announces it with a system message whose text is the thread's name."""
     async with community(community_settings, community_searcher) as (env, guild, wirtschaft, allgemein, admin, reader):

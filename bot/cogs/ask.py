@@ -251,25 +251,30 @@ class Ask(commands.Cog):
         message is neither cached nor needed for the subject: no fetch for /gaps alone).
 
         A forum post's first question is its title and its opening message together, as
-        it was answered; that message is the post's first (in Discord its id is the
-        post's), so it is not looked up a second time."""
+        it was answered, and stays among the turns: every later one is about it. Its
+        opening message is the post's first (in Discord its id is the post's), so it is
+        not looked up a second time; where it is out of reach, the title alone is the
+        subject."""
         turns: list[str] = []
         earlier = [m async for m in thread.history(limit=HISTORY, before=before, oldest_first=False)]
         title = thread.name.strip() if isinstance(thread.parent, discord.ForumChannel) else ""
+
+        def opening(m: discord.Message) -> str:
+            turn = self._question_from(m)
+            return turn if not title or turn.startswith(title) else f"{title} {turn}"
+
         opened = [m for m in earlier if m.id == thread.id]
         if not opened and title and 0 < len(earlier) < HISTORY and earlier[-1].author.id == thread.owner_id:
             opened = earlier[-1:]  # the owner's first message opened the post (as _is_post_starter reads it)
-        subject = ""  # the forum post's opening question: what every later one is about
+        subject = ""
         for m in earlier:
             if not m.author.bot and m.content.strip() and m.type in QUESTIONS:
                 turn = self._question_from(m)
                 if title and m in opened:
-                    subject = turn = turn if turn.startswith(title) else f"{title} {turn}"
+                    subject = turn = opening(m)
                 elif is_remark(turn):
                     continue  # not answered: no question, and it would push the thread's subject out
                 turns.append(turn)
-        if subject and subject not in turns[:FOLLOW_UP_TURNS]:
-            turns = [*turns[: FOLLOW_UP_TURNS - 1], subject]
         if thread.parent is not None and not opened:
             try:
                 starter = thread.starter_message  # from the cache; fetched only where it is needed
@@ -277,10 +282,14 @@ class Ask(commands.Cog):
                 if fetch and isinstance(thread.parent, discord.TextChannel):  # a forum cannot fetch it
                     starter = await thread.parent.fetch_message(thread.id)
                 if starter is not None:
-                    subject = self._question_from(starter)
+                    subject = opening(starter)
                     turns.append(subject)
             except (discord.HTTPException, AttributeError):
                 pass
+        if title:
+            subject = subject or title
+            if subject not in turns[:FOLLOW_UP_TURNS]:
+                turns = [*turns[: FOLLOW_UP_TURNS - 1], subject]
         return list(reversed(turns[:FOLLOW_UP_TURNS])), subject or (turns[-1] if turns else "")
 
     @commands.Cog.listener()

@@ -360,7 +360,7 @@ def cmd_gaps(args: argparse.Namespace) -> int:
     for gap in gaps:
         print(f"{gap.count:>4}×  {gap.question}   ({gap.abstained} refused, {gap.down_votes} 👎)")
         for wording in gap.wordings:
-            if wording != gap.question:
+            if str(wording) != str(gap.question):  # a question may read as a follow-up shown
                 print(f"       also: {wording}")
         for reason in gap.reasons:
             print(f"       👎: {reason}")

@@ -79,14 +79,23 @@ def beside(wording: Wording, shown: Wording) -> str:
     return wording.question if wording.follows and wording.follows == shown.follows else str(wording)
 
 
+SUBJECT_AT_LEAST = 20  # characters of a follow-up's subject kept however long the follow-up
+
+
 def shortened(wording: Wording, limit: int) -> str:
     """``wording`` within ``limit`` characters; a follow-up keeps its own words whole and
-    its subject gives way."""
+    its subject gives way (a follow-up too long for that gives way too, after the first
+    words of its subject)."""
     text = str(wording)
-    room = limit - len(wording.question) - len(FOLLOWS)
-    if not wording.follows or len(text) <= limit or room < 20:
+    if not wording.follows or len(text) <= limit:
         return shorten(text, limit)
-    return shorten(wording.follows, room) + FOLLOWS + wording.question
+    room = limit - len(wording.question) - len(FOLLOWS)
+    if room >= SUBJECT_AT_LEAST:
+        return shorten(wording.follows, room) + FOLLOWS + wording.question
+    left = limit - SUBJECT_AT_LEAST - len(FOLLOWS)
+    if left < SUBJECT_AT_LEAST:
+        return shorten(text, limit)
+    return shorten(wording.follows, SUBJECT_AT_LEAST) + FOLLOWS + shorten(wording.question, left)
 
 
 def cluster(vectors: np.ndarray, kinds: Sequence[str], threshold: float = SAME_QUESTION) -> list[list[int]]:

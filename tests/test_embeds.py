@@ -244,6 +244,18 @@ def test_a_long_subject_gives_way_to_its_follow_up_in_gaps():
     assert field.value.endswith("And in Vorderwald? · Und Vorderwald?")
 
 
+def test_a_follow_up_too_long_for_its_field_still_shows_its_subject_and_its_start():
+    """Cut from the end, the subject filled the field and the follow-up was not seen."""
+    subject = "Wie hoch ist die Förderung für Balkonkraftwerke in der Gemeinde Hinterwald? " * 4
+    follow_up = "Und wie hoch ist sie in Vorderwald, wenn man dort auch noch eine Wärmepumpe einbaut? " * 5
+    gaps = [Gap(Wording(subject, follow_up.strip()), 2, 2, 0, (), ()) for _ in range(10)]
+    embed = gaps_embed(gaps, 7, "de")
+    within_limits(embed)
+    for field in embed.fields:
+        subject_shown, follow_up_shown = field.value.split(" → ")
+        assert subject_shown.startswith("**Wie hoch ist die") and follow_up_shown.startswith("Und wie hoch ist sie")
+
+
 def test_a_follow_up_holding_an_arrow_keeps_its_own_words_in_gaps():
     """The subject and the follow-up were told apart by the last " → " of the line shown,
     so a follow-up that held one lost its first part to the subject."""
@@ -255,6 +267,9 @@ def test_a_follow_up_holding_an_arrow_keeps_its_own_words_in_gaps():
     bold, others = field.value.split("\n")
     assert bold.startswith("**Wie hoch ist die Förderung") and bold.endswith(" → Und Linz → Wels?**")
     assert others.endswith(": And Linz → Wels?")
+    # a question of its own that reads as the follow-up shown is not listed beside it
+    (field,) = gaps_embed([Gap(shown, 2, 2, 0, (), (shown, Wording("", str(shown))))], 7, "de").fields
+    assert "\n" not in field.value
 
 
 def test_long_citation_ids_and_a_long_scope_still_fit_and_stay_whole():

@@ -40,7 +40,7 @@ def gaps_embed(gaps: list[Gap], days: int, language: str) -> discord.Embed:
     part = min(300, share // 3 - 4)
     for gap, name in zip(shown, names, strict=True):
         lines = [f"**{shortened(gap.question, part)}**"]
-        others = [beside(w, gap.question) for w in gap.wordings if w != gap.question]
+        others = [beside(w, gap.question) for w in gap.wordings if str(w) != str(gap.question)]
         if others:
             lines.append(shorten(t("gaps_wordings", language, wordings=" · ".join(others)), part))
         if gap.reasons:

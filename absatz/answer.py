@@ -133,11 +133,19 @@ def rescored(question: str, ranked: list[Chosen]) -> list[Chosen]:
     return sorted(rescored, key=lambda c: -c.score) + [replace(c, score=-math.inf) for c in rest]
 
 
-def select_sentences(ranked: list[list[Chosen]], hits: list[Hit], limit: int = MAX_ANSWER_SENTENCES) -> list[Chosen]:
+def select_sentences(
+    ranked: list[list[Chosen]],
+    hits: list[Hit],
+    limit: int = MAX_ANSWER_SENTENCES,
+    question: str = "",
+    kind: Expected = Expected.OTHER,
+) -> list[Chosen]:
     """The best sentence of the top paragraph, and its runner-up when that may be the
     one that answers; in reading order. A chosen sentence that announces the next one
     ("… aus einem simplen Grund.") is answered with that one instead of the other, when
-    it is chosen on its score (not only for being short).
+    it is chosen on its score (not only for being short). For a *wer*-question, a best
+    sentence that names its person only by pronoun ("Mit 39 Jahren ist er der älteste
+    Quarterback …") is answered with the one before it, where it names them.
 
     Both come from the paragraph search trusted most, so the first citation is that
     paragraph. A one-sentence paragraph borrows the best sentence of the next hit when
@@ -159,7 +167,15 @@ def select_sentences(ranked: list[list[Chosen]], hits: list[Hit], limit: int = M
     if announcing is not None and said is not None:
         # the fact is in the successor: its range comes first where the bold is looked for
         chosen = [announcing, replace(said, score=math.nextafter(announcing.score, math.inf))]
+    elif kind is Expected.PERSON and _PRONOUN.search(best.text) and not spans(best.text, kind, question):
+        named = next((c for c in ranked[0] if c.index == best.index - 1), None)
+        if named is not None and spans(named.text, kind, question):
+            chosen = [best, replace(named, score=math.nextafter(best.score, math.inf))]
     return sorted(chosen, key=lambda c: (c.hit_rank, c.index))
+
+
+# A person named by pronoun, as the sentence after the one naming them does.
+_PRONOUN = re.compile(r"(?<!\w)(?:[Ee]r|[Ss]ie|[Hh]e|[Ss]he)(?!\w)")
 
 
 # A sentence that announces what the next one says: "Dort scheiterte die Begehung aus
@@ -568,7 +584,7 @@ def compose(
         return abstain(question, language, started)
     q, rows, ranked = reading.q, reading.rows, reading.ranked
     both_dates = dated_disagreement(hits, ranked)
-    chosen = both_dates or select_sentences(ranked, hits)
+    chosen = both_dates or select_sentences(ranked, hits, question=question, kind=q.kind)
     if not chosen:
         return abstain(question, language, started)
     # Reports that disagree are shown newest first; otherwise the best paragraph leads.

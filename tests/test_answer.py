@@ -246,6 +246,28 @@ def test_a_reasons_cue_word_alone_is_not_marked():
     assert find_answer_span(text, "Warum scheiterte die Begehung?", Expected.REASON) is None
 
 
+def test_a_person_named_by_pronoun_is_answered_with_the_sentence_naming_them():
+    """ "Wer ist der älteste Quarterback …?" was answered "Mit 39 Jahren ist er der älteste
+    Quarterback …": who "er" is stood in the sentence before, left out."""
+    texts = [
+        "Der Verein stellte am Montag Anna Berger als neue Trainerin vor.",
+        "Mit 34 Jahren ist sie die jüngste Trainerin der Liga.",
+        "Das Training beginnt im Juli.",
+    ]
+    ranked = [Chosen(0, "p", 1, texts[1], 9.0), Chosen(0, "p", 2, texts[2], 1.0), Chosen(0, "p", 0, texts[0], 0.5)]
+    question = "Wer ist die jüngste Trainerin der Liga?"
+    chosen = select_sentences([ranked], [], question=question, kind=Expected.PERSON)
+    assert [c.text for c in chosen] == texts[:2]
+    text = " ".join(f"{c.text} [1]" for c in chosen)
+    prefer = [(0, len(texts[0])), (len(texts[0]) + 5, len(text))]
+    assert find_answer_span(text, question, Expected.PERSON, prefer).text == "Anna Berger"
+    # not where the best sentence names the person, nor for another kind of question
+    named = [Chosen(0, "p", 1, texts[1].replace("sie", "Anna Berger"), 9.0), *ranked[1:]]
+    assert [c.index for c in select_sentences([named], [], question=question, kind=Expected.PERSON)] == [1, 2]
+    number = select_sentences([ranked], [], question="Wie alt ist sie?", kind=Expected.NUMBER)
+    assert [c.index for c in number] == [1, 2]
+
+
 def test_a_short_runner_up_that_announces_does_not_push_out_the_best_sentence():
     """Chosen for being short, not for its score, it took its successor along and the
     best sentence, which held the reason, was dropped."""

@@ -337,9 +337,10 @@ def find_answer_span(text: str, question: str, kind: Expected, prefer: Sequence[
 _ASKS_RELATIVE = re.compile(
     r"\s*(?i:wer (?:ist|war|sind|waren)|wie hei(?:ß|ss)(?:t|en)|wie hie(?:ß|ss)(?:en)?|"
     r"who(?:'s|’s| is| was| are| were)|what(?:'s|’s| is| was) the names?)\b.*?(?:"
-    rf"\b{KIN_DE}\s+(?:von(?!\s+(?:der|dem|den)\b)|des|der)\s|\b[A-ZÄÖÜ]\w*(?:s|[sßxz]['’])\s+{KIN_DE}\b|"
+    rf"\b{KIN_DE}\s+(?:von(?!\s+(?:der|dem|den)\b)|des|der)\s|\b[A-ZÄÖÜ]\w*(?:s|[sßxz]['’´]|['’´]s)\s+{KIN_DE}\b|"
     rf"\b(?:sein|ihr)(?:e|em|en|er|es)?\s+{KIN_DE}\b|"
-    rf"(?i:\w['’]s?\s+{KIN_EN}\b|\b{KIN_EN}\s+of\s|\b(?:his|her|their)\s+{KIN_EN}\b))"
+    rf"\b[A-ZÄÖÜ]\w*[sßxz]['’´]\s+(?i:{KIN_EN})\b|"
+    rf"(?i:\w['’]s\s+{KIN_EN}\b|\b{KIN_EN}\s+of\s|\b(?:his|her|their)\s+{KIN_EN}\b))"
 )
 _KIN_BEFORE = re.compile(rf"\b(?:{KIN_DE}|(?i:{KIN_EN}))\W*$")
 

@@ -229,14 +229,21 @@ KIN_DE = (
     r"(?:Ehe(?:frau|mann|partner(?:in)?)|Frau|Mann|Gatt(?:e|in)|Witwer?|Lebensgefährt(?:e|in)|Partner(?:in)?|"
     r"Sohn|Söhne|Tochter|Töchter|Kind(?:er)?|Bruder|Brüder|Schwester(?:n)?|Vater|Mutter|Eltern|Großvater|"
     r"Großmutter|Enkel(?:in|kind|kinder)?|Neffe|Nichte|Onkel|Tante|Cousine?|Schwager|Schwägerin|"
-    r"Schwieger\w+|Stief\w+)"
+    r"Schwieger(?:vater|mutter|sohn|söhne|tochter|töchter|eltern)|"
+    r"Stief(?:vater|mutter|sohn|söhne|tochter|töchter|kind|kinder|bruder|brüder|schwester|schwestern|eltern))"
 )
 KIN_EN = (
     r"(?:wife|wives|husband|spouse|partner|widow(?:er)?|sons?|daughters?|child(?:ren)?|brothers?|sisters?|"
     r"father|mother|parents|grand(?:son|daughter|child|father|mother)s?|nephew|niece|uncle|aunt|cousin|"
     r"step\w+|\w+-in-law)"
 )
+_HONORIFIC = re.compile(r"Herrn?|Frau")
 _TITLE = re.compile(rf"Herrn?|{KIN_DE}")
+# An article or possessive a name's run of capitalised words may open with ("Seine Frau
+# Britta Ernst", "Die Ehefrau Britta Ernst").
+_DETERMINER = re.compile(
+    r"der|die|das|dem|den|des|ein|eine|einer|einem|einen|eines|(?:sein|ihr|mein|dein|unser|eur)(?:e|em|en|er|es)?"
+)
 # Common given names (German-speaking news and international): a capitalised word after
 # one of them is a surname, not a noun. Not those that name places too ("San Antonio",
 # "Nancy", "Jordan").
@@ -447,13 +454,18 @@ def spans(sentence: str, kind: Expected, question: str = "") -> list[Span]:
         if said:  # "sagte Hendricks": the verb is not part of the name
             text, start = text[said.end() :], start + said.end()
         elif kind is Expected.PERSON:
-            # "Der Tiergarten Schönbrunn", "Frankfurt-Coach Thomas Schaaf", "Frau Britta
-            # Ernst": neither the article nor a role or title before a given name is part
-            # of the name (after a title, a given name last is a surname: "Ernst").
+            # "Der Tiergarten Schönbrunn", "Frankfurt-Coach Thomas Schaaf", "Seine Frau
+            # Britta Ernst": neither the article nor a role, title or relative before a
+            # name is part of it. A title opens a name where no given name is known ("Frau
+            # Britta Ernstberger", not "Kinder Hilfswerk Österreich"), and after a title or
+            # relative a given name last is a surname ("Ernst").
             words = text.split(" ")
             cut = next((i for i, w in enumerate(words) if w in FIRST_NAMES), 0)
-            titled = cut in (0, len(words) - 1) and len(words) > 2 and bool(_TITLE.fullmatch(words[0]))
-            if titled or (not cut and len(words) > 1 and words[0].lower() in _FUNCTION_WORDS):
+            lead = 1 if _DETERMINER.fullmatch(words[0].lower()) else 0
+            title = _HONORIFIC if not cut else _TITLE if cut == len(words) - 1 else None
+            if title and len(words) - lead > 2 and title.fullmatch(words[lead]) and words[lead + 1][:1].isupper():
+                cut = lead + 1
+            elif not cut and len(words) > 1 and words[0].lower() in _FUNCTION_WORDS:
                 cut = 1
             if cut:
                 skipped = len(" ".join(words[:cut])) + 1

@@ -147,7 +147,7 @@ def apply(
     # Commits that an interrupted run made but never announced count as changes too.
     if report.changed or not pointer.last_ingest or writer.committed_since(pointer.last_ingest):
         calibrated = announce(writer, embedder, report_summary(report))
-        report.warnings = warnings_of(pointer.abstain_threshold, calibrated, report)
+        report.warnings = warnings_of(pointer.abstain_threshold, calibrated, report, embedder.name)
     prune(writer, [*report.added, *report.updated, *report.removed])
     report.seconds = time.perf_counter() - start
     return report
@@ -278,11 +278,11 @@ def _sync(
     return report
 
 
-def warnings_of(before: float | None, calibrated: Calibration, report: IngestReport) -> list[str]:
+def warnings_of(before: float | None, calibrated: Calibration, report: IngestReport, embedder: str) -> list[str]:
     """What the admin should hear of an ingest's calibration: that the threshold rose."""
     articles_before = calibrated.articles - len(report.added) + len(report.removed)
     changed = {*report.added, *report.updated}
-    rise = threshold_rise(before, calibrated.threshold, articles_before, calibrated.nearest, changed)
+    rise = threshold_rise(before, calibrated.threshold, articles_before, calibrated.nearest, changed, embedder)
     return [str(rise)] if rise else []
 
 

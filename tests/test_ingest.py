@@ -461,6 +461,18 @@ def test_boilerplate_repeated_as_paragraphs_does_not_switch_refusals_off(
     assert found == ["2025-07-hochwasser#1"]
 
 
+ACCOUNTS = "".join(
+    f"{user}:x:{uid}:{uid}:{user}:/var/{user}:/usr/sbin/nologin\n"
+    for uid, user in enumerate(
+        ["root", "daemon", "bin", "sys", "games", "man", "lp", "mail", "news", "proxy", "backup"]
+    )
+)
+NEWSLETTER = (
+    "Abonnieren Sie unseren Newsletter und verpassen Sie keine Nachrichten mehr. Alle Inhalte sind "
+    "urheberrechtlich geschützt, eine Weiterverwendung ist nur mit Genehmigung der Redaktion erlaubt."
+)
+
+
 def test_boilerplate_under_a_page_raises_the_threshold_no_more_than_the_page_alone(
     tmp_path, corpus_dir, store_settings, embedder
 ):
@@ -470,10 +482,7 @@ def test_boilerplate_under_a_page_raises_the_threshold_no_more_than_the_page_alo
     300 times raised it from 0.127 to 0.236, twice what the page's heading alone does."""
     from vectorstore.search import Searcher
 
-    line = (
-        "Abonnieren Sie unseren Newsletter und verpassen Sie keine Nachrichten mehr. Alle Inhalte sind "
-        "urheberrechtlich geschützt, eine Weiterverwendung ist nur mit Genehmigung der Redaktion erlaubt."
-    )
+    line = NEWSLETTER
     thresholds = []
     for copies in (0, 300):
         corpus = tmp_path / f"corpus-{copies}"
@@ -486,6 +495,27 @@ def test_boilerplate_under_a_page_raises_the_threshold_no_more_than_the_page_alo
     page_alone, with_boilerplate = thresholds
     assert with_boilerplate < page_alone + 0.01, thresholds
     assert not any(line in h.passage for h in searcher.search("How do I bake sourdough bread?", k=5).hits)
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "suspect"),
+    [
+        ("konten.txt", ACCOUNTS, "konten"),
+        ("impressum.txt", f"date 2025-01 Hinweis - Impressum\n\n{NEWSLETTER}\n", "impressum"),
+    ],
+)
+def test_a_first_ingest_that_sets_the_threshold_above_news_says_so(
+    tmp_path, corpus_dir, store_settings, embedder, capsys, name, text, suspect
+):
+    """Only a rise over the store's own threshold was reported: ingested all at once, a
+    newsletter line or /etc/passwd beside the news set it silently (0.127 → 0.235, 0.195)
+    and answerable questions were refused."""
+    corpus = tmp_path / "corpus"
+    shutil.copytree(corpus_dir, corpus)
+    write(corpus, name, text)
+    code, out, err = run_cli(capsys, "ingest", str(corpus), "--chroma-path", str(store_settings.chroma_path))
+    assert code == 0 and "warning: the abstention threshold is 0." in err, err
+    assert f"{suspect} is the nearest match to " in err
 
 
 def test_a_lead_published_again_is_listed_once_from_the_newest_report(tmp_path, store_settings, embedder):
@@ -513,14 +543,6 @@ def test_sections_that_read_the_same_are_no_boilerplate(tmp_path, store_settings
     ingest_paths(Chroma(store_settings), embedder, [tmp_path])
     hits = Searcher.open(store_settings, embedder).search("Welches Spiel wurde abgesagt?", k=5).hits
     assert hits[0].article_id == "2025-02-frost" and hits[0].sentences[0].text == "Das Spiel wurde abgesagt."
-
-
-ACCOUNTS = "".join(
-    f"{user}:x:{uid}:{uid}:{user}:/var/{user}:/usr/sbin/nologin\n"
-    for uid, user in enumerate(
-        ["root", "daemon", "bin", "sys", "games", "man", "lp", "mail", "news", "proxy", "backup"]
-    )
-)
 
 
 def test_a_repeated_sentence_or_a_text_like_everything_does_not_silently_sink_answers(

@@ -124,6 +124,20 @@ async def test_ask_keywords_get_labels_in_the_clients_language(world):
     assert reply.embeds[0].description == TEXTS["not_found"]["en"]
 
 
+async def test_mention_keywords_take_the_language_of_the_client_last_used(world):
+    """A message carries no locale, so keywords in a mention were always answered in
+    German; once a member used a command (simcord's clients are en-US), they are not."""
+    env, guild, channel, alice = world
+    bob = guild.add_member(env.create_user("bob"))
+    await bob.send(channel, f"<@{env.bot.user.id}> bread roll price Munich")
+    await alice.slash(channel, "ask", question="Was kostet ein Brötchen in München?")
+    await alice.send(channel, f"<@{env.bot.user.id}> bread roll price Munich")
+    threads = sorted(channel.threads, key=lambda th: th.id)  # bob's first
+    assert len(threads) == 2 and all("65 Cent" in th.last_message.embeds[0].description for th in threads)
+    bobs, alices = footers = [th.last_message.embeds[0].footer.text for th in threads]
+    assert "Quelle" in bobs and re.fullmatch(r"(1 source|\d+ sources) · .+", alices), footers
+
+
 async def test_off_topic_question_abstains_without_citations(world):
     env, guild, channel, alice = world
     result = await alice.slash(channel, "ask", question="Wie backe ich ein Sauerteigbrot?")

@@ -9,6 +9,7 @@ import asyncio
 import logging
 import re
 import time
+from collections import OrderedDict
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 
 # Rate-limit buckets kept before the idle ones are dropped: one per user would grow forever.
 COOLDOWN_USERS = 1000
+CLIENT_LANGUAGES = 10_000  # the most recent users whose client language is remembered
 FOLLOW_UP_TURNS = 3
 HISTORY = 20  # messages of a thread read back for its earlier questions
 # What people write; a thread created or renamed is a system message whose text is its name.
@@ -101,6 +103,17 @@ class Ask(commands.Cog):
     def __init__(self, bot) -> None:
         self.bot = bot
         self._cooldowns: dict[int, app_commands.Cooldown] = {}
+        self._clients: OrderedDict[int, str] = OrderedDict()
+
+    @commands.Cog.listener()
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        """A message carries no client language, an interaction does: keywords in a later
+        mention or DM ("bread roll price Munich") are answered in the language of the
+        client a member last used a command or button from. Held in memory only."""
+        self._clients[interaction.user.id] = locale_language(interaction.locale)
+        self._clients.move_to_end(interaction.user.id)
+        if len(self._clients) > CLIENT_LANGUAGES:
+            self._clients.popitem(last=False)
 
     def retry_after(self, user_id: int, at: datetime) -> float | None:
         """Per-user rate limit shared by /ask, mentions and DMs, on Discord's clock
@@ -355,8 +368,10 @@ class Ask(commands.Cog):
         if not question or (follow_up and is_remark(question)):
             return
         # A follow-up's words may not say ("Capacity?"): its thread's name, the question
-        # that opened it, then does, as its answer's conversation will.
-        language = language_or(question, detect_language(thread.name) if follow_up and thread else "de")
+        # that opened it, then does, as its answer's conversation will; other keywords
+        # take the asker's client language, where a command or button told it.
+        reader = detect_language(thread.name) if follow_up and thread else self._clients.get(message.author.id, "de")
+        language = language_or(question, reader)
         if len(question) > MAX_QUESTION:
             await message.reply(t("too_long", language, n=MAX_QUESTION))
             return
@@ -378,7 +393,7 @@ class Ask(commands.Cog):
                 # chat): the answer goes to the channel itself.
                 log.info("no thread for message %s in channel %s: answering there", message.id, channel.id)
         async with target.typing():
-            a = await self.bot.absatz.ask(question, history=history, scope=scope)
+            a = await self.bot.absatz.ask(question, history=history, scope=scope, reader=reader)
         await self.send_answer(target.send, a, started, scope, target, subject)
         if post is not None and starts_post and a.abstained:
             await self._mark_unanswered(post)

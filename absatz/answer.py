@@ -167,15 +167,22 @@ def select_sentences(
     if announcing is not None and said is not None:
         # the fact is in the successor: its range comes first where the bold is looked for
         chosen = [announcing, replace(said, score=math.nextafter(announcing.score, math.inf))]
-    elif kind is Expected.PERSON and _PRONOUN.search(best.text) and not spans(best.text, kind, question):
+    elif kind is Expected.PERSON and _PRONOUN.search(best.text) and not any(names(c.text, question) for c in chosen):
         named = next((c for c in ranked[0] if c.index == best.index - 1), None)
-        if named is not None and spans(named.text, kind, question):
+        if named is not None and names(named.text, question):
             chosen = [best, replace(named, score=math.nextafter(best.score, math.inf))]
     return sorted(chosen, key=lambda c: (c.hit_rank, c.index))
 
 
 # A person named by pronoun, as the sentence after the one naming them does.
 _PRONOUN = re.compile(r"(?<!\w)(?:[Ee]r|[Ss]ie|[Hh]e|[Ss]he)(?!\w)")
+
+
+def names(sentence: str, question: str) -> bool:
+    """Whether ``sentence`` names a person the question does not: by a known given name,
+    since a capitalised noun phrase ("Deutsche Bahn", "Quarterback der Liga") reads as a
+    name too."""
+    return any(FIRST_NAMES.intersection(s.text.split()) for s in spans(sentence, Expected.PERSON, question))
 
 
 # A sentence that announces what the next one says: "Dort scheiterte die Begehung aus
@@ -340,7 +347,7 @@ _ASKS_RELATIVE = re.compile(
     rf"\b{KIN_DE}\s+(?:von(?!\s+(?:der|dem|den)\b)|des|der)\s|\b[A-ZÄÖÜ]\w*(?:s|[sßxz]['’´]|['’´]s)\s+{KIN_DE}\b|"
     rf"\b(?:sein|ihr)(?:e|em|en|er|es)?\s+{KIN_DE}\b|"
     rf"\b[A-ZÄÖÜ]\w*[sßxz]['’´]\s+(?i:{KIN_EN})\b|"
-    rf"(?i:\w['’]s\s+{KIN_EN}\b|\b{KIN_EN}\s+of\s|\b(?:his|her|their)\s+{KIN_EN}\b))"
+    rf"(?i:\w['’´]s\s+{KIN_EN}\b|\b{KIN_EN}\s+of\s|\b(?:his|her|their)\s+{KIN_EN}\b))"
 )
 _KIN_BEFORE = re.compile(rf"\b(?:{KIN_DE}|(?i:{KIN_EN}))\W*$")
 

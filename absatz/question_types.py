@@ -237,8 +237,13 @@ KIN_EN = (
     r"father|mother|parents|grand(?:son|daughter|child|father|mother)s?|nephew|niece|uncle|aunt|cousin|"
     r"step\w+|\w+-in-law)"
 )
-_HONORIFIC = re.compile(r"Herrn?|Frau")
-_TITLE = re.compile(rf"Herrn?|{KIN_DE}")
+# One relative, or a title: the words that may open a name ("Mann Prinz Philip", "Herrn
+# Van der Bellen"); not "Kinder Hilfswerk Österreich", nor "Partner Bank Wien".
+_TITLE = re.compile(
+    r"Herrn?|Ehe(?:frau|mann)|Frau|Mann|Gatt(?:e|in)|Witwer?|Lebensgefährt(?:e|in)|Sohn|Tochter|Bruder|"
+    r"Schwester|Vater|Mutter|Großvater|Großmutter|Enkel(?:in)?|Neffe|Nichte|Onkel|Tante|Cousine?|Schwager|"
+    r"Schwägerin|Schwieger(?:vater|mutter|sohn|tochter)|Stief(?:vater|mutter|sohn|tochter|bruder|schwester)"
+)
 # An article or possessive a name's run of capitalised words may open with ("Seine Frau
 # Britta Ernst", "Die Ehefrau Britta Ernst").
 _DETERMINER = re.compile(
@@ -456,14 +461,16 @@ def spans(sentence: str, kind: Expected, question: str = "") -> list[Span]:
         elif kind is Expected.PERSON:
             # "Der Tiergarten Schönbrunn", "Frankfurt-Coach Thomas Schaaf", "Seine Frau
             # Britta Ernst": neither the article nor a role, title or relative before a
-            # name is part of it. A title opens a name where no given name is known ("Frau
-            # Britta Ernstberger", not "Kinder Hilfswerk Österreich"), and after a title or
-            # relative a given name last is a surname ("Ernst").
+            # name is part of it. A title or relative opens a name where no given name is
+            # known ("Ehefrau Ensaf Haidar") and two capitalised words follow, and after
+            # one a given name last is a surname ("Ernst").
             words = text.split(" ")
             cut = next((i for i, w in enumerate(words) if w in FIRST_NAMES), 0)
-            lead = 1 if _DETERMINER.fullmatch(words[0].lower()) else 0
-            title = _HONORIFIC if not cut else _TITLE if cut == len(words) - 1 else None
-            if title and len(words) - lead > 2 and title.fullmatch(words[lead]) and words[lead + 1][:1].isupper():
+            # … also after an article, a possessive or a genitive ("Badawis Ehefrau …")
+            genitive = len(words) > 1 and words[0][-1:] in "s’'" and bool(_TITLE.fullmatch(words[1]))
+            lead = 1 if genitive or _DETERMINER.fullmatch(words[0].lower()) else 0
+            titled = cut in (0, len(words) - 1) and len(words) - lead > 2 and bool(_TITLE.fullmatch(words[lead]))
+            if titled and words[lead + 1][:1].isupper():
                 cut = lead + 1
             elif not cut and len(words) > 1 and words[0].lower() in _FUNCTION_WORDS:
                 cut = 1

@@ -38,6 +38,7 @@ from common import DATA, ROOT, index_articles, machine, read_jsonl, require, tab
 
 from absatz.answer import Chosen, select_sentences
 from absatz.query_tower import question_order
+from absatz.question_types import expected
 from absatz.selector import FEATURES, Question, features
 from vectorstore.embeddings import load_embedder
 from vectorstore.search import Searcher
@@ -207,7 +208,7 @@ def answers(examples: list[Example], score) -> tuple[float, float]:
             continue
         scores = score(e.rows)
         ranked = sorted((Chosen(0, "", j, t, float(scores[j])) for j, t in enumerate(e.texts)), key=lambda c: -c.score)
-        chosen = select_sentences([ranked], [])
+        chosen = select_sentences([ranked], [], question=e.question, kind=expected(e.question))
         right += bool(e.labels[[c.index for c in chosen]].any())
         lengths.append(sum(len(c.text) + 4 for c in chosen) + len(chosen) - 1)  # " [1]" after each
     return right / len(examples), statistics.median(lengths)

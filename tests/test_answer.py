@@ -1,6 +1,7 @@
 """Cited answers over the sample corpus and the real seed article."""
 
 import re
+from dataclasses import replace
 
 import pytest
 
@@ -261,9 +262,21 @@ def test_a_person_named_by_pronoun_is_answered_with_the_sentence_naming_them():
     text = " ".join(f"{c.text} [1]" for c in chosen)
     prefer = [(0, len(texts[0])), (len(texts[0]) + 5, len(text))]
     assert find_answer_span(text, question, Expected.PERSON, prefer).text == "Anna Berger"
-    # not where the best sentence names the person, nor for another kind of question
-    named = [Chosen(0, "p", 1, texts[1].replace("sie", "Anna Berger"), 9.0), *ranked[1:]]
-    assert [c.index for c in select_sentences([named], [], question=question, kind=Expected.PERSON)] == [1, 2]
+    # a noun phrase is no name that answers: "Trainerin der Liga" reads as one
+    league = [replace(ranked[0], text="Mit 34 Jahren ist sie die jüngste Trainerin der Liga Nord."), *ranked[1:]]
+    assert [c.index for c in select_sentences([league], [], question=question, kind=Expected.PERSON)] == [0, 1]
+
+    def picked(ranked: list[Chosen]) -> list[int]:
+        return [c.index for c in select_sentences([ranked], [], question=question, kind=Expected.PERSON)]
+
+    # not where a chosen sentence names a person, nor after a sentence naming none
+    # ("Sie" being "it"), nor for another kind of question
+    named = [replace(ranked[0], text=texts[1].replace("sie", "Anna Berger")), *ranked[1:]]
+    assert picked(named) == [1, 2]
+    runner_up = [ranked[0], replace(ranked[1], text="Co-Trainer ist seitdem Stefan Weppelmann.", score=8.5), ranked[2]]
+    assert picked(runner_up) == [1, 2]
+    company = [ranked[0], ranked[1], replace(ranked[2], text="Die Deutsche Bahn sperrt die Strecke ab Montag.")]
+    assert picked(company) == [1, 2]
     number = select_sentences([ranked], [], question="Wie alt ist sie?", kind=Expected.NUMBER)
     assert [c.index for c in number] == [1, 2]
 
@@ -481,6 +494,24 @@ def test_a_number_question_bolds_the_count_of_what_it_asks_about(text, question,
             "Wer ist Trump's Frau?",
             Expected.PERSON,
             "Melania Trump",
+        ),
+        (  # a relative before a name not known as a given name, also after a genitive
+            "Die Queen kam mit ihrem Mann Prinz Philip nach Wien. [1]",
+            "Wer ist der Mann der Queen?",
+            Expected.PERSON,
+            "Prinz Philip",
+        ),
+        (
+            "Badawis Ehefrau Ensaf Haidar sprach in Genf. [1]",
+            "Wer ist Badawis Ehefrau?",
+            Expected.PERSON,
+            "Ensaf Haidar",
+        ),
+        (  # but not several relatives, which name an organisation
+            "Sie spendete das Geld an Kinder Hilfswerk Österreich. [1]",
+            "Wem spendete sie das Geld?",
+            Expected.PERSON,
+            "Kinder Hilfswerk Österreich",
         ),
         (  # a title opens a name only before a capitalised word
             "Herr der Ringe Fans trafen Peter Jackson in Wien. [1]",

@@ -518,6 +518,21 @@ def test_a_first_ingest_that_sets_the_threshold_above_news_says_so(
     assert f"{suspect} is the nearest match to " in err
 
 
+def test_a_small_store_above_the_ceiling_is_told_once_and_blames_no_innocent_article():
+    """Each later ingest into a store of fewer than 5 articles warned again, naming
+    whichever new article a few probes found nearest, though /etc/passwd drew the most."""
+    from vectorstore.evidence import threshold_rise
+
+    e5 = "bundled:multilingual-e5-small"
+    nearest = ["passwd"] * 26 + ["harz"] * 16 + ["museum"] * 2
+    first = threshold_rise(None, 0.250, 0, nearest, {"passwd", "harz"}, e5)
+    assert first is not None and first.suspect == ("passwd", 26)
+    assert threshold_rise(0.250, 0.254, 2, nearest, {"museum"}, e5) is None
+    later = threshold_rise(0.120, 0.254, 2, nearest, {"museum"}, e5)
+    assert later is not None and later.suspect is None
+    assert threshold_rise(None, 0.250, 0, nearest, {"passwd"}, "intfloat/multilingual-e5-small") is None
+
+
 def test_a_lead_published_again_is_listed_once_from_the_newest_report(tmp_path, store_settings, embedder):
     """Also when three reports repeat it: news published again is no boilerplate."""
     from vectorstore.search import Searcher

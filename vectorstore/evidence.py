@@ -172,12 +172,18 @@ def threshold_rise(
     """What an ingest that changed the ``changed`` articles did to the threshold, when it
     rose enough to tell the admin (``nearest``: each probe's nearest article), or, where
     the store had too few articles to compare with, came out above news's."""
-    counts = Counter(a for a in nearest if a in changed)
-    suspect = counts.most_common(1)[0] if counts else None
     if before is None or before <= 0 or articles_before < RISE_MIN_ARTICLES:
+        # told once, when the threshold first passes the ceiling; and of the changed
+        # articles only one the probes find nearest most often of all
         ceiling = THRESHOLD_CEILING.get(embedder)
-        return ThresholdRise(None, after, suspect) if ceiling is not None and after >= ceiling else None
-    return ThresholdRise(before, after, suspect) if after >= THRESHOLD_RISE * before else None
+        if ceiling is None or after < ceiling or (before is not None and before >= ceiling):
+            return None
+        top = Counter(nearest).most_common(1)
+        return ThresholdRise(None, after, top[0] if top and top[0][0] in changed else None)
+    if after < THRESHOLD_RISE * before:
+        return None
+    counts = Counter(a for a in nearest if a in changed)
+    return ThresholdRise(before, after, counts.most_common(1)[0] if counts else None)
 
 
 def threshold_from(probe_margins: Sequence[float]) -> float:

@@ -274,7 +274,7 @@ class Ask(commands.Cog):
 
         def opening(m: discord.Message) -> str:
             turn = self._question_from(m)
-            return turn if not title or turn.startswith(title) else f"{title} {turn}"
+            return turn if not title or turn.startswith(title) else f"{title} {turn}".rstrip()
 
         opened = [m for m in earlier if m.id == thread.id]
         if not opened and title and 0 < len(earlier) < HISTORY and earlier[-1].author.id == thread.owner_id:

@@ -178,11 +178,15 @@ def select_sentences(
 _PRONOUN = re.compile(r"(?<!\w)(?:[Ee]r|[Ss]ie|[Hh]e|[Ss]he)(?!\w)")
 
 
+def named(span: Span) -> bool:
+    """Whether a person span holds a known given name: a capitalised noun phrase
+    ("Deutsche Bahn", "Quarterback der Liga") reads as a name too."""
+    return not FIRST_NAMES.isdisjoint(span.text.split())
+
+
 def names(sentence: str, question: str) -> bool:
-    """Whether ``sentence`` names a person the question does not: by a known given name,
-    since a capitalised noun phrase ("Deutsche Bahn", "Quarterback der Liga") reads as a
-    name too."""
-    return any(FIRST_NAMES.intersection(s.text.split()) for s in spans(sentence, Expected.PERSON, question))
+    """Whether ``sentence`` names a person the question does not (:func:`named`)."""
+    return any(named(s) for s in spans(sentence, Expected.PERSON, question))
 
 
 # A sentence that announces what the next one says: "Dort scheiterte die Begehung aus
@@ -304,7 +308,7 @@ def find_answer_span(text: str, question: str, kind: Expected, prefer: Sequence[
         return any(w in FIRST_NAMES for w in named_as) or bool(introduced)
 
     def unnamed(s: Span) -> bool:
-        return kind is Expected.PERSON and not any(w in FIRST_NAMES for w in s.text.split())
+        return kind is Expected.PERSON and not named(s)
 
     def asked(s: Span) -> bool:
         """A person the question names by surname ("Karl Homole" for "… den ÖVP-Bezirkschef

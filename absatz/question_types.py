@@ -462,8 +462,8 @@ def spans(sentence: str, kind: Expected, question: str = "") -> list[Span]:
             # "Der Tiergarten Schönbrunn", "Frankfurt-Coach Thomas Schaaf", "Seine Frau
             # Britta Ernst": neither the article nor a role, title or relative before a
             # name is part of it. A title or relative opens a name where no given name is
-            # known ("Ehefrau Ensaf Haidar") and two capitalised words follow, and after
-            # one a given name last is a surname ("Ernst").
+            # known ("Ehefrau Ensaf Haidar") and a capitalised word and one more follow,
+            # and after one a given name last is a surname ("Ernst").
             words = text.split(" ")
             cut = next((i for i, w in enumerate(words) if w in FIRST_NAMES), 0)
             # … also after an article, a possessive or a genitive ("Badawis Ehefrau …")

@@ -138,6 +138,19 @@ async def test_mention_keywords_take_the_language_of_the_client_last_used(world)
     assert "Quelle" in bobs and re.fullmatch(r"(1 source|\d+ sources) · .+", alices), footers
 
 
+async def test_a_keywords_thread_keeps_the_clients_language(world):
+    """A thread opened by keywords has a name that shows no language, so its follow-up
+    ("Price?") fell back to German although the member's client was English."""
+    env, guild, channel, alice = world
+    await alice.slash(channel, "ask", question="Was kostet ein Brötchen in München?")
+    await alice.send(channel, f"<@{env.bot.user.id}> bread roll price Munich")
+    (thread,) = channel.threads
+    await alice.send(thread, "Price?")
+    answers = [m.embeds[0] for m in thread.history() if m.author.bot]
+    assert len(answers) == 2 and "65 Cent" in answers[1].description, [e.description for e in answers]
+    assert re.fullmatch(r"(1 source|\d+ sources) · .+", answers[1].footer.text), answers[1].footer.text
+
+
 async def test_off_topic_question_abstains_without_citations(world):
     env, guild, channel, alice = world
     result = await alice.slash(channel, "ask", question="Wie backe ich ein Sauerteigbrot?")

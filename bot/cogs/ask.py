@@ -368,9 +368,11 @@ class Ask(commands.Cog):
         if not question or (follow_up and is_remark(question)):
             return
         # A follow-up's words may not say ("Capacity?"): its thread's name, the question
-        # that opened it, then does, as its answer's conversation will; other keywords
-        # take the asker's client language, where a command or button told it.
-        reader = detect_language(thread.name) if follow_up and thread else self._clients.get(message.author.id, "de")
+        # that opened it, then does, as its answer's conversation will; keywords, and a
+        # thread named by keywords, take the asker's client language where a command or
+        # button told it.
+        client = self._clients.get(message.author.id, "de")
+        reader = language_or(thread.name, client) if follow_up and thread else client
         language = language_or(question, reader)
         if len(question) > MAX_QUESTION:
             await message.reply(t("too_long", language, n=MAX_QUESTION))

@@ -465,14 +465,16 @@ def spans(sentence: str, kind: Expected, question: str = "") -> list[Span]:
             # known ("Ehefrau Ensaf Haidar") and a capitalised word and one more follow,
             # and after one a given name last is a surname ("Ernst").
             words = text.split(" ")
-            cut = next((i for i, w in enumerate(words) if w in FIRST_NAMES), 0)
-            # … also after an article, a possessive or a genitive ("Badawis Ehefrau …")
-            genitive = len(words) > 1 and words[0][-1:] in "s’'" and bool(_TITLE.fullmatch(words[1]))
+            given = next((i for i, w in enumerate(words) if w in FIRST_NAMES), None)
+            # … also after an article, a possessive or a genitive ("Badawis Ehefrau …"),
+            # where a given name is no genitive ("Thomas Mann Gesellschaft Lübeck")
+            genitive = given != 0 and len(words) > 1 and words[0][-1:] in "s’'" and bool(_TITLE.fullmatch(words[1]))
             lead = 1 if genitive or _DETERMINER.fullmatch(words[0].lower()) else 0
-            titled = cut in (0, len(words) - 1) and len(words) - lead > 2 and bool(_TITLE.fullmatch(words[lead]))
+            titled = given in (None, len(words) - 1) and len(words) - lead > 2 and bool(_TITLE.fullmatch(words[lead]))
+            cut = given or 0
             if titled and words[lead + 1][:1].isupper():
                 cut = lead + 1
-            elif not cut and len(words) > 1 and words[0].lower() in _FUNCTION_WORDS:
+            elif given is None and len(words) > 1 and words[0].lower() in _FUNCTION_WORDS:
                 cut = 1
             if cut:
                 skipped = len(" ".join(words[:cut])) + 1

@@ -513,6 +513,12 @@ def test_a_number_question_bolds_the_count_of_what_it_asks_about(text, question,
             Expected.PERSON,
             "Kinder Hilfswerk Österreich",
         ),
+        (  # a given name ending in s is no genitive before a relative
+            "Den Preis vergab die Thomas Mann Gesellschaft Lübeck. [1]",
+            "Wer vergab den Preis?",
+            Expected.PERSON,
+            "Thomas Mann Gesellschaft Lübeck",
+        ),
         (  # a title opens a name only before a capitalised word
             "Herr der Ringe Fans trafen Peter Jackson in Wien. [1]",
             "Wer traf Peter Jackson in Wien?",

@@ -533,6 +533,21 @@ def test_a_small_store_above_the_ceiling_is_told_once_and_blames_no_innocent_art
     assert threshold_rise(None, 0.250, 0, nearest, {"passwd"}, "intfloat/multilingual-e5-small") is None
 
 
+def test_a_small_store_above_the_ceiling_is_told_of_another_jump_and_of_a_tied_suspect():
+    """A store of fewer than 5 articles already above the ceiling stayed silent however far
+    the threshold jumped again; and a changed article tied for the most probes was named
+    or not by the order the probes came in."""
+    from vectorstore.evidence import threshold_rise
+
+    e5 = "bundled:multilingual-e5-small"
+    again = threshold_rise(0.200, 0.300, 3, ["csv"] * 30 + ["harz"] * 14, {"csv"}, e5)
+    assert again is not None and (again.before, again.suspect) == (0.200, ("csv", 30))
+    tied = ["harz"] * 20 + ["passwd"] * 20 + ["museum"] * 4
+    for nearest in (tied, tied[::-1]):
+        first = threshold_rise(None, 0.250, 0, nearest, {"passwd"}, e5)
+        assert first is not None and first.suspect == ("passwd", 20)
+
+
 def test_a_lead_published_again_is_listed_once_from_the_newest_report(tmp_path, store_settings, embedder):
     """Also when three reports repeat it: news published again is no boilerplate."""
     from vectorstore.search import Searcher

@@ -173,13 +173,17 @@ def threshold_rise(
     rose enough to tell the admin (``nearest``: each probe's nearest article), or, where
     the store had too few articles to compare with, came out above news's."""
     if before is None or before <= 0 or articles_before < RISE_MIN_ARTICLES:
-        # told once, when the threshold first passes the ceiling; and of the changed
-        # articles only one the probes find nearest most often of all
+        # told when the threshold first passes the ceiling, and once above it, like any
+        # store, when it rises again; of the changed articles, only one the probes find
+        # nearest most often of all (a tie with an unchanged one included)
         ceiling = THRESHOLD_CEILING.get(embedder)
-        if ceiling is None or after < ceiling or (before is not None and before >= ceiling):
+        if ceiling is None or after < ceiling:
             return None
-        top = Counter(nearest).most_common(1)
-        return ThresholdRise(None, after, top[0] if top and top[0][0] in changed else None)
+        if before is None or before < ceiling:
+            counts = Counter(nearest)
+            top = max(counts.values(), default=0)
+            suspect = next(((a, n) for a, n in counts.items() if n == top and a in changed), None)
+            return ThresholdRise(None, after, suspect)
     if after < THRESHOLD_RISE * before:
         return None
     counts = Counter(a for a in nearest if a in changed)

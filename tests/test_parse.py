@@ -224,6 +224,24 @@ def test_sentence_splitter_keeps_birth_years_bracketed_dates_and_dotted_abbrevia
     ]
 
 
+def test_sentence_splitter_keeps_et_al_regnal_numbers_and_nationalities():
+    """Each cut an XQuAD-de or 10kGNAD quote in two: "Jones et al." lost the years that
+    answer the question, "Queen Elizabeth II." her age."""
+    text = (
+        "Die Erkenntnisse wurden von Jones et al. 1998 und Briffa 2000 gestützt. "
+        "An der Feier nahmen Queen Elizabeth II. (89) und Prinz Philip teil. "
+        "Heinrich VIII. Der König heiratete sechsmal. "
+        "Es sang Francisco Araiza, mex. Opernsänger, und Wolfgang Huber, ehem. EKD-Ratsvorsitzender."
+    )
+    assert split_sentences(text) == [
+        "Die Erkenntnisse wurden von Jones et al. 1998 und Briffa 2000 gestützt.",
+        "An der Feier nahmen Queen Elizabeth II. (89) und Prinz Philip teil.",
+        "Heinrich VIII.",
+        "Der König heiratete sechsmal.",
+        "Es sang Francisco Araiza, mex. Opernsänger, und Wolfgang Huber, ehem. EKD-Ratsvorsitzender.",
+    ]
+
+
 def test_a_jsonl_line_with_an_id_an_earlier_line_has_is_a_bad_line():
     """Taken, one id would cite two texts; the folder ingest named no line for it."""
     text = '{"id": "a1", "text": "Eins."}\n\n{"id": "b2", "text": "Zwei."}\n{"id": "a1", "text": "Drei."}\n'

@@ -18,9 +18,9 @@ import Stemmer
 
 _ABBREVIATIONS = frozenset(
     """
-    abb abs abt allg anm bd bspw bzgl bzw ca chr co dipl dr dt ebd eigtl engl etc ev evtl
-    frl geb gebr gegr gest ggf hl hr hrsg inkl insb jh jr kap kath lt max min mio mrd nr nrn
-    od orig pkt prof rd resp s sen sog st std str tel usw v.chr
+    abb abs abt al allg anm bd bspw bzgl bzw ca chr co dipl dr dt ebd ehem eigtl engl etc ev evtl
+    frl geb gebr gegr gest ggf hl hr hrsg inkl insb ital jh jr kap kath lt max mex min mio mrd nr nrn
+    od orig österr pkt prof rd resp s sen sog st std str tel usw v.chr
     verh vgl vs wr zt zzgl mr mrs ms no vol fig approx dept est inc ltd corp
     jan feb mär apr jun jul aug sep sept okt nov dez
     """.split()
@@ -72,17 +72,23 @@ _SENTENCE_STARTS = frozenset(
 )
 
 
+# A regnal number of two letters or more ("Elizabeth II.", "Heinrich VIII."); one letter
+# is an initial already.
+_ROMAN = re.compile(r"[IVX]{2,6}")
+
+
 def _is_ordinal(word: str, next_word: str) -> bool:
     """German writes ordinals with a period: ``am 13. September``, ``in der 23. Minute``,
-    also in brackets: ``in Schweden (8. September)``.
+    also in brackets: ``in Schweden (8. September)``, and regnal numbers:
+    ``Queen Elizabeth II. (89)``.
 
     Years (four digits) do end sentences: ``im Jahr 2019. Auch damals…``, and so does a
     number followed by a word no ordinal is followed by: ``Hannover 96. Der Trainer…``.
     """
+    number = word[:-1]
     return (
         word.endswith(".")
-        and word[:-1].isdigit()
-        and len(word) <= 4
+        and ((number.isdigit() and len(word) <= 4) or _ROMAN.fullmatch(number) is not None)
         and next_word.lower().strip("\"'»«“„(") not in _SENTENCE_STARTS
     )
 

@@ -138,6 +138,18 @@ async def test_mention_keywords_take_the_language_of_the_client_last_used(world)
     assert "Quelle" in bobs and re.fullmatch(r"(1 source|\d+ sources) · .+", alices), footers
 
 
+async def test_mention_keywords_take_the_language_the_member_last_wrote(world):
+    """A member who never used a command got German for keywords, though the question
+    they had asked just before was English."""
+    env, guild, channel, alice = world
+    bob = guild.add_member(env.create_user("bob"))
+    await bob.send(channel, f"<@{env.bot.user.id}> How much does a bread roll cost in Munich?")
+    await bob.send(channel, f"<@{env.bot.user.id}> bread roll price Munich")
+    threads = sorted(channel.threads, key=lambda th: th.id)
+    footers = [th.last_message.embeds[0].footer.text for th in threads]
+    assert len(footers) == 2 and all(re.fullmatch(r"(1 source|\d+ sources) · .+", f) for f in footers), footers
+
+
 async def test_a_keywords_thread_keeps_the_clients_language(world):
     """A thread opened by keywords has a name that shows no language, so its follow-up
     ("Price?") fell back to German although the member's client was English."""

@@ -19,7 +19,7 @@ from discord.ext import commands
 
 from absatz import AbsatzError, Answer
 from absatz.answer import MAX_QUESTION, has_words
-from absatz.language import detect_language, language_or
+from absatz.language import detect_language, evidence, language_or
 from absatz.question_text import QUESTION_WORDS, search_text
 from absatz.render import shorten
 from absatz.scopes import Scope, label
@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 
 # Rate-limit buckets kept before the idle ones are dropped: one per user would grow forever.
 COOLDOWN_USERS = 1000
-CLIENT_LANGUAGES = 10_000  # the most recent users whose client language is remembered
+SHOWN_LANGUAGES = 10_000  # the most recent users whose language is remembered
 FOLLOW_UP_TURNS = 3
 HISTORY = 20  # messages of a thread read back for its earlier questions
 # What people write; a thread created or renamed is a system message whose text is its name.
@@ -103,17 +103,21 @@ class Ask(commands.Cog):
     def __init__(self, bot) -> None:
         self.bot = bot
         self._cooldowns: dict[int, app_commands.Cooldown] = {}
-        self._clients: OrderedDict[int, str] = OrderedDict()
+        self._shown: OrderedDict[int, str] = OrderedDict()
+
+    def _remember(self, user_id: int, language: str) -> None:
+        """Keywords in a mention or DM ("bread roll price Munich") show no language: they
+        are answered in the one a member last showed, by the client a command or button
+        came from (a message carries no locale) or by the words of a question they wrote.
+        Held in memory only."""
+        self._shown[user_id] = language
+        self._shown.move_to_end(user_id)
+        if len(self._shown) > SHOWN_LANGUAGES:
+            self._shown.popitem(last=False)
 
     @commands.Cog.listener()
     async def on_interaction(self, interaction: discord.Interaction) -> None:
-        """A message carries no client language, an interaction does: keywords in a later
-        mention or DM ("bread roll price Munich") are answered in the language of the
-        client a member last used a command or button from. Held in memory only."""
-        self._clients[interaction.user.id] = locale_language(interaction.locale)
-        self._clients.move_to_end(interaction.user.id)
-        if len(self._clients) > CLIENT_LANGUAGES:
-            self._clients.popitem(last=False)
+        self._remember(interaction.user.id, locale_language(interaction.locale))
 
     def retry_after(self, user_id: int, at: datetime) -> float | None:
         """Per-user rate limit shared by /ask, mentions and DMs, on Discord's clock
@@ -369,11 +373,12 @@ class Ask(commands.Cog):
             return
         # A follow-up's words may not say ("Capacity?"): its thread's name, the question
         # that opened it, then does, as its answer's conversation will; keywords, and a
-        # thread named by keywords, take the asker's client language where a command or
-        # button told it.
-        client = self._clients.get(message.author.id, "de")
-        reader = language_or(thread.name, client) if follow_up and thread else client
+        # thread named by keywords, take the language the asker last showed.
+        shown = self._shown.get(message.author.id, "de")
+        reader = language_or(thread.name, shown) if follow_up and thread else shown
         language = language_or(question, reader)
+        if len(set(evidence(question))) > 1:  # its words say
+            self._remember(message.author.id, language)
         if len(question) > MAX_QUESTION:
             await message.reply(t("too_long", language, n=MAX_QUESTION))
             return

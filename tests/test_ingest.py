@@ -542,6 +542,8 @@ def test_a_small_store_above_the_ceiling_is_told_of_another_jump_and_of_a_tied_s
     e5 = "bundled:multilingual-e5-small"
     again = threshold_rise(0.200, 0.300, 3, ["csv"] * 30 + ["harz"] * 14, {"csv"}, e5)
     assert again is not None and (again.before, again.suspect) == (0.200, ("csv", 30))
+    innocent = threshold_rise(0.200, 0.300, 2, ["passwd"] * 26 + ["harz"] * 16 + ["museum"] * 2, {"museum"}, e5)
+    assert innocent is not None and innocent.suspect is None
     tied = ["harz"] * 20 + ["passwd"] * 20 + ["museum"] * 4
     for nearest in (tied, tied[::-1]):
         first = threshold_rise(None, 0.250, 0, nearest, {"passwd"}, e5)

@@ -226,18 +226,19 @@ def test_sentence_splitter_keeps_birth_years_bracketed_dates_and_dotted_abbrevia
 
 def test_sentence_splitter_keeps_et_al_regnal_numbers_and_nationalities():
     """Each cut an XQuAD-de or 10kGNAD quote in two: "Jones et al." lost the years that
-    answer the question, "Queen Elizabeth II." her age."""
+    answer the question, "Queen Elizabeth II." her age. A Roman number before another
+    word ends its sentence as often as not ("Hartz IV.")."""
     text = (
         "Die Erkenntnisse wurden von Jones et al. 1998 und Briffa 2000 gestützt. "
         "An der Feier nahmen Queen Elizabeth II. (89) und Prinz Philip teil. "
-        "Heinrich VIII. Der König heiratete sechsmal. "
+        "Rund 5,5 Millionen Menschen beziehen Hartz IV. Viele von ihnen arbeiten. "
         "Es sang Francisco Araiza, mex. Opernsänger, und Wolfgang Huber, ehem. EKD-Ratsvorsitzender."
     )
     assert split_sentences(text) == [
         "Die Erkenntnisse wurden von Jones et al. 1998 und Briffa 2000 gestützt.",
         "An der Feier nahmen Queen Elizabeth II. (89) und Prinz Philip teil.",
-        "Heinrich VIII.",
-        "Der König heiratete sechsmal.",
+        "Rund 5,5 Millionen Menschen beziehen Hartz IV.",
+        "Viele von ihnen arbeiten.",
         "Es sang Francisco Araiza, mex. Opernsänger, und Wolfgang Huber, ehem. EKD-Ratsvorsitzender.",
     ]
 

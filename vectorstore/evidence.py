@@ -173,17 +173,19 @@ def threshold_rise(
     rose enough to tell the admin (``nearest``: each probe's nearest article), or, where
     the store had too few articles to compare with, came out above news's."""
     if before is None or before <= 0 or articles_before < RISE_MIN_ARTICLES:
-        # told when the threshold first passes the ceiling, and once above it, like any
-        # store, when it rises again; of the changed articles, only one the probes find
-        # nearest most often of all (a tie with an unchanged one included)
+        # told when the threshold first passes the ceiling, and once above it when it
+        # rises again as in a large store; of the changed articles only one the probes
+        # find nearest most often of all (a tie with an unchanged one included): in a
+        # few articles, an innocent one is nearest to some probes
         ceiling = THRESHOLD_CEILING.get(embedder)
         if ceiling is None or after < ceiling:
             return None
+        counts = Counter(nearest)
+        top = max(counts.values(), default=0)
+        suspect = next(((a, n) for a, n in counts.items() if n == top and a in changed), None)
         if before is None or before < ceiling:
-            counts = Counter(nearest)
-            top = max(counts.values(), default=0)
-            suspect = next(((a, n) for a, n in counts.items() if n == top and a in changed), None)
             return ThresholdRise(None, after, suspect)
+        return ThresholdRise(before, after, suspect) if after >= THRESHOLD_RISE * before else None
     if after < THRESHOLD_RISE * before:
         return None
     counts = Counter(a for a in nearest if a in changed)

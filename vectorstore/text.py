@@ -72,23 +72,27 @@ _SENTENCE_STARTS = frozenset(
 )
 
 
-# A regnal number of two letters or more ("Elizabeth II.", "Heinrich VIII."); one letter
-# is an initial already.
+# A Roman number of two letters or more (one letter is an initial already): before a
+# bracket or a number it is regnal ("Queen Elizabeth II. (89)"); otherwise it ends
+# sentences as often ("… beziehen Hartz IV. Viele …", "… in Phase III. Ergebnisse …").
 _ROMAN = re.compile(r"[IVX]{2,6}")
 
 
 def _is_ordinal(word: str, next_word: str) -> bool:
     """German writes ordinals with a period: ``am 13. September``, ``in der 23. Minute``,
-    also in brackets: ``in Schweden (8. September)``, and regnal numbers:
-    ``Queen Elizabeth II. (89)``.
+    also in brackets: ``in Schweden (8. September)``; and regnal numbers before a
+    bracket or number: ``Queen Elizabeth II. (89)``.
 
     Years (four digits) do end sentences: ``im Jahr 2019. Auch damals…``, and so does a
     number followed by a word no ordinal is followed by: ``Hannover 96. Der Trainer…``.
     """
     number = word[:-1]
+    if word.endswith(".") and _ROMAN.fullmatch(number):
+        return next_word[:1] == "(" or next_word[:1].isdigit()
     return (
         word.endswith(".")
-        and ((number.isdigit() and len(word) <= 4) or _ROMAN.fullmatch(number) is not None)
+        and number.isdigit()
+        and len(word) <= 4
         and next_word.lower().strip("\"'»«“„(") not in _SENTENCE_STARTS
     )
 

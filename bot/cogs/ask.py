@@ -377,7 +377,8 @@ class Ask(commands.Cog):
         shown = self._shown.get(message.author.id, "de")
         reader = language_or(thread.name, shown) if follow_up and thread else shown
         language = language_or(question, reader)
-        if len(set(evidence(question))) > 1:  # its words say
+        de, en = evidence(question)
+        if de != en:  # its words say
             self._remember(message.author.id, language)
         if len(question) > MAX_QUESTION:
             await message.reply(t("too_long", language, n=MAX_QUESTION))

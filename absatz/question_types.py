@@ -465,11 +465,17 @@ def spans(sentence: str, kind: Expected, question: str = "") -> list[Span]:
             # known ("Ehefrau Ensaf Haidar") and a capitalised word and one more follow,
             # and after one a given name last is a surname ("Ernst").
             words = text.split(" ")
-            given = next((i for i, w in enumerate(words) if w in FIRST_NAMES), None)
-            # … also after an article, a possessive or a genitive ("Badawis Ehefrau …"),
-            # where a given name is no genitive ("Thomas Mann Gesellschaft Lübeck")
-            genitive = given != 0 and len(words) > 1 and words[0][-1:] in "s’'" and bool(_TITLE.fullmatch(words[1]))
+            # … also after an article, a possessive or a genitive ("Badawis Ehefrau …"); a
+            # given name is one only before another ("Thomas Sohn Peter Müller", not
+            # "Thomas Mann Gesellschaft Lübeck")
+            genitive = (
+                len(words) > 1
+                and words[0][-1:] in "s’'"
+                and bool(_TITLE.fullmatch(words[1]))
+                and (words[0] not in FIRST_NAMES or not FIRST_NAMES.isdisjoint(words[2:]))
+            )
             lead = 1 if genitive or _DETERMINER.fullmatch(words[0].lower()) else 0
+            given = next((i for i, w in enumerate(words) if i >= lead and w in FIRST_NAMES), None)
             titled = given in (None, len(words) - 1) and len(words) - lead > 2 and bool(_TITLE.fullmatch(words[lead]))
             cut = given or 0
             if titled and words[lead + 1][:1].isupper():

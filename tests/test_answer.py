@@ -519,6 +519,12 @@ def test_a_number_question_bolds_the_count_of_what_it_asks_about(text, question,
             Expected.PERSON,
             "Thomas Mann Gesellschaft Lübeck",
         ),
+        (  # … but is one before a relative and another given name
+            "Beim Empfang stand Thomas Sohn Peter Müller neben dem Bürgermeister. [1]",
+            "Wer stand neben dem Bürgermeister?",
+            Expected.PERSON,
+            "Peter Müller",
+        ),
         (  # a title opens a name only before a capitalised word
             "Herr der Ringe Fans trafen Peter Jackson in Wien. [1]",
             "Wer traf Peter Jackson in Wien?",

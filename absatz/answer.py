@@ -54,6 +54,9 @@ SHORT_ANSWER_CHARS = 280
 # A one-sentence top paragraph takes its second sentence from the next hit only when
 # search scored that hit about as high (fused scores lie in 0…1).
 SECOND_PARAGRAPH_GAP = 0.1
+# A why-question whose top paragraph gives no reason at all takes the reason from the
+# next paragraph of the same article when search scored it this close.
+REASON_PARAGRAPH_GAP = 0.25
 
 
 @dataclass(frozen=True)
@@ -171,7 +174,23 @@ def select_sentences(
         named = next((c for c in ranked[0] if c.index == best.index - 1), None)
         if named is not None and names(named.text, question):
             chosen = [best, replace(named, score=math.nextafter(best.score, math.inf))]
+    elif kind is Expected.REASON and not any(spans(c.text, kind, question) for c in ranked[0]):
+        reason = _reason_nearby(ranked, hits, question)
+        if reason is not None:
+            chosen = [best, reason]
     return sorted(chosen, key=lambda c: (c.hit_rank, c.index))
+
+
+def _reason_nearby(ranked: list[list[Chosen]], hits: list[Hit], question: str) -> Chosen | None:
+    """The next hit's best sentence giving a reason, when that hit is another paragraph of
+    the top article scored about as high: the news paragraph that reports an event is
+    often followed by the one that says why ("Als Gründe nannte der Verband …"). The
+    top paragraph still leads, so the first citation stays the one search trusted most."""
+    if len(ranked) < 2 or len(hits) < 2 or hits[1].article_id != hits[0].article_id:
+        return None
+    if hits[1].score < hits[0].score - REASON_PARAGRAPH_GAP:
+        return None
+    return next((c for c in ranked[1][:MAX_ANSWER_SENTENCES] if spans(c.text, Expected.REASON, question)), None)
 
 
 # A person named by pronoun, as the sentence after the one naming them does.

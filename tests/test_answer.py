@@ -236,6 +236,14 @@ def test_the_fact_asked_for_is_marked_and_json_carries_its_place(answers_searche
     assert d["answer"][d["answer_span"]["start"] : d["answer_span"]["end"]] == d["answer_span"]["text"]
 
 
+def test_a_why_question_takes_its_reason_from_the_next_paragraph_of_the_article(searcher):
+    """¶1 reports the rise and leads; only ¶2 says why ("Als Gründe nannte der Verband …")."""
+    a = answer(searcher, "Warum steigen die Brötchenpreise?")
+    assert [c.id for c in a.citations] == ["2025-06-baeckerei-preise#1", "2025-06-baeckerei-preise#2"]
+    assert a.span is not None and "höhere Löhne" in a.span.text
+    assert a.answer.count("[") == 2
+
+
 def test_no_span_when_the_answer_has_no_fact_of_the_kind(searcher):
     a = answer(searcher, "Was kritisieren Umweltverbände am neuen Terminal im Hamburger Hafen?")
     assert not a.abstained and a.span is None and a.as_dict()["answer_span"] is None

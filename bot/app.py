@@ -15,8 +15,9 @@ from discord import app_commands
 from discord.ext import commands
 
 from absatz import Absatz, AbsatzError, AsyncAbsatz
-from absatz.texts import error_text, locale_language, t
+from absatz.texts import error_text, t
 
+from .checks import interaction_language
 from .embeds import MESSAGE
 from .settings import BotSettings
 from .views import FeedbackModal, SourceButton, VoteButton
@@ -119,15 +120,6 @@ class AbsatzBot(commands.AutoShardedBot):
             await live.shutdown()  # stop watching and polling; a running ingest finishes first
         self.absatz.close()
         await super().close()
-
-
-def interaction_language(interaction: discord.Interaction) -> str:
-    """What the user typed (an ``/ask`` question, a ``/search`` or ``/follow`` query)
-    says its language where its words do; else the client's."""
-    from absatz.language import language_or
-
-    typed = getattr(interaction.namespace, "question", None) or getattr(interaction.namespace, "query", None)
-    return language_or(typed if isinstance(typed, str) else "", locale_language(interaction.locale))
 
 
 def create_bot(settings: BotSettings, core: Absatz | None = None) -> AbsatzBot:

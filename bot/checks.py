@@ -7,8 +7,9 @@ import discord
 
 from absatz import AbsatzError
 from absatz.api import period
+from absatz.language import language_or
 from absatz.scopes import Scope
-from absatz.texts import error_text
+from absatz.texts import error_text, locale_language
 
 
 def is_admin(interaction: discord.Interaction, admin_role_ids: tuple[int, ...]) -> bool:
@@ -41,3 +42,10 @@ def period_problem(since: str | None, until: str | None, language: str) -> str |
     except AbsatzError as exc:
         return f"⛔ {error_text(exc, language)}"
     return None
+
+
+def interaction_language(interaction: discord.Interaction) -> str:
+    """What the user typed (an ``/ask`` question, a ``/search`` or ``/follow`` query)
+    says its language where its words do; else the client's."""
+    typed = getattr(interaction.namespace, "question", None) or getattr(interaction.namespace, "query", None)
+    return language_or(typed if isinstance(typed, str) else "", locale_language(interaction.locale))

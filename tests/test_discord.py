@@ -130,12 +130,23 @@ async def test_mention_keywords_take_the_language_of_the_client_last_used(world)
     env, guild, channel, alice = world
     bob = guild.add_member(env.create_user("bob"))
     await bob.send(channel, f"<@{env.bot.user.id}> bread roll price Munich")
-    await alice.slash(channel, "ask", question="Was kostet ein Brötchen in München?")
+    await alice.slash(channel, "ask", question="bread roll price")
     await alice.send(channel, f"<@{env.bot.user.id}> bread roll price Munich")
     threads = sorted(channel.threads, key=lambda th: th.id)  # bob's first
     assert len(threads) == 2 and all("65 Cent" in th.last_message.embeds[0].description for th in threads)
     bobs, alices = footers = [th.last_message.embeds[0].footer.text for th in threads]
     assert "Quelle" in bobs and re.fullmatch(r"(1 source|\d+ sources) · .+", alices), footers
+
+
+async def test_mention_keywords_take_the_language_of_the_last_ask_s_words(world):
+    """An ``/ask`` whose words are German left the member's English client language for
+    their next keywords: the words they wrote last say more than the client."""
+    env, guild, channel, alice = world
+    await alice.slash(channel, "ask", question="Was kostet ein Brötchen in München?")
+    await alice.send(channel, f"<@{env.bot.user.id}> bread roll price Munich")
+    (thread,) = channel.threads
+    assert "65 Cent" in thread.last_message.embeds[0].description
+    assert "Quelle" in thread.last_message.embeds[0].footer.text, thread.last_message.embeds[0].footer.text
 
 
 async def test_mention_keywords_take_the_language_the_member_last_wrote(world):
@@ -154,7 +165,7 @@ async def test_a_keywords_thread_keeps_the_clients_language(world):
     """A thread opened by keywords has a name that shows no language, so its follow-up
     ("Price?") fell back to German although the member's client was English."""
     env, guild, channel, alice = world
-    await alice.slash(channel, "ask", question="Was kostet ein Brötchen in München?")
+    await alice.slash(channel, "ask", question="bread roll price")
     await alice.send(channel, f"<@{env.bot.user.id}> bread roll price Munich")
     (thread,) = channel.threads
     await alice.send(thread, "Price?")

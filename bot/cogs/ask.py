@@ -25,7 +25,7 @@ from absatz.render import shorten
 from absatz.scopes import Scope, label
 from absatz.texts import error_text, locale_language, t
 
-from ..checks import period_problem, scope_of
+from ..checks import interaction_language, period_problem, scope_of
 from ..embeds import MESSAGE, answer_embed
 from ..views import answer_view
 
@@ -107,8 +107,9 @@ class Ask(commands.Cog):
 
     def _remember(self, user_id: int, language: str) -> None:
         """Keywords in a mention or DM ("bread roll price Munich") show no language: they
-        are answered in the one a member last showed, by the client a command or button
-        came from (a message carries no locale) or by the words of a question they wrote.
+        are answered in the one a member last showed, by the words of a question they wrote
+        (in a message or a command) or else by the client a command or button came from (a
+        message carries no locale).
         Held in memory only."""
         self._shown[user_id] = language
         self._shown.move_to_end(user_id)
@@ -117,7 +118,7 @@ class Ask(commands.Cog):
 
     @commands.Cog.listener()
     async def on_interaction(self, interaction: discord.Interaction) -> None:
-        self._remember(interaction.user.id, locale_language(interaction.locale))
+        self._remember(interaction.user.id, interaction_language(interaction))
 
     def retry_after(self, user_id: int, at: datetime) -> float | None:
         """Per-user rate limit shared by /ask, mentions and DMs, on Discord's clock

@@ -55,14 +55,14 @@ _QUESTION_PATTERNS: tuple[tuple[Expected, re.Pattern[str]], ...] = tuple(
         (
             Expected.NUMBER,
             r"\b(wie ?viele?n?|wie (?:hoch|hohe[mnrs]?|lange?|gro(?:ß|ss)|alt|weit|teuer|schwer|oft|"
-            r"schnell|stark|tief|jung|knapp|deutlich|klein|breit|dick)|um wie viel|mit wie|"
+            r"schnell|stark|tief|jung|knapp|deutlich|klein|breit|dick|heiß|kalt|warm)|um wie viel|mit wie|"
             r"was (?:kostet|kosten|kostete|hat .{1,60} gekostet|verdien\w*|zahl\w*|bezahl\w*)|"
             r"welche[nrsm]? (?:\w+e[nrs]? )?(?:höchst|mindest|gesamt)?(?:betrag|summe|anteil|preis|zahl|"
             r"höhe|strafe|alter|wert|quote|rate|ergebnis|stand|gehalt|budget|kosten|umsatz|gewinn|"
             r"verlust|entschädigung|abstand|vorsprung|rückstand|prozentsatz|tempo|geschwindigkeit|temperatur|"
             r"entfernung|dauer|endstand|endergebnis)|"
             r"how (?:many|much|long|high|old|far|big|large|often|fast|expensive|tall|young|close|"
-            r"short|wide|deep|heavy|strong)|(?:at|to) what age|by how much|"
+            r"short|wide|deep|heavy|strong|hot|cold|warm)|(?:at|to) what age|by how much|"
             r"what (?:does|did|do|will) .{1,60} cost|what (?:maximum|minimum)|"
             r"what(?:'s| is| was| were| are)? (?:the )?(?:[\w']+ ){0,2}(?:level|rate|amount|number|price|"
             r"cost|share|percentage|proportion|stake|value|score|result|total|sum|figure|age|height|"
@@ -200,7 +200,7 @@ _DATE = re.compile(
     rf"(?i:im|seit|ab|bis|um|von|anfang|mitte|ende|jahr)\s+1[0-8]\d\d{_A_YEAR_ENDS}|"
     rf"(?:(?i:im|seit dem|ab dem|bis ins|anfang des|mitte des|ende des)\s+)?\d{{1,2}}\.\s+Jahrhunderts?|"
     rf"\d{{1,2}}(?:[.:]\d\d)?\s+Uhr|"
-    rf"(?:im|ab|seit|bis)\s+(?:Frühjahr|Frühling|Sommer|Herbst|Winter)|(?<!\w)(?:heuer|gestern|vorgestern)(?!\w)|"
+    rf"(?i:im|ab|seit|bis)\s+(?:Frühjahr|Frühling|Sommer|Herbst|Winter)(?:\s+(?:19|20)\d\d(?:/\d\d)?)?|(?<!\w)(?:heuer|gestern|vorgestern)(?!\w)|"
     rf"(?:(?:vergangene|vergangenen|kommende|kommenden|nächste|nächsten|letzte|letzten)\s+(?:Woche|Monat|Jahr|Jahres|Wochenende))|"
     rf"(?:(?:vor|in|seit|nach)\s+(?:\d+|{_NUMBER_WORDS})\s+(?:Jahren|Monaten|Wochen|Tagen)))",
 )
@@ -283,7 +283,7 @@ _ACRONYM = re.compile(r"[A-ZÄÖÜ]{2,}[a-z]?(?:-\w+)?")
 _PLACE_NOUN = (
     r"[\w-]*(?:[Ss]tadt|[Rr]egion|[Pp]rovinz|[Bb]ezirk|[Bb]undesland|[Bb]undesstaat|[Gg]emeinde|[Dd]orf|[Ss]taat)"
 )
-_TOWARDS = ("in", "nach", "aus", "bei", "im", "vor", "auf", "von")
+_TOWARDS = ("in", "nach", "aus", "bei", "im", "am", "vor", "auf", "von")
 _ARTICLE_ADJECTIVE = r"\s+(?:der|dem|den|die|das)?\s*(?:[a-zäöüß]+(?:en|er|es|em)\s+)?"
 _PLACE = re.compile(
     rf"\b(?:{'|'.join(_TOWARDS)}){_ARTICLE_ADJECTIVE}(?:{_CAP})(?:\s+(?:{_CAP}))*|"
@@ -292,7 +292,9 @@ _PLACE = re.compile(
 _REASON = re.compile(
     r"\b(weil|denn|wegen|aufgrund|auf grund|deshalb|deswegen|daher|darum|infolge|zufolge|angesichts|"
     r"Grund|Gründe[n]?|begründe\w*|Ursache\w*|zurückzuführen|liegt daran|liegt an|hängt damit|"
-    r"damit|sodass|so dass|um\s+\S+(?:\s+\S+){0,6}\s+zu|Folge|Ziel)\b|,\s*da\s",
+    r"damit|sodass|so dass|um\s+\S+(?:\s+\S+){0,6}\s+zu|Folge|Ziel|"
+    # a purpose: "Die Stadt verspricht sich davon weniger Unfälle"
+    r"verspr(?:ich|ech|ach)\w* sich|erhoff\w* sich)\b|,\s*da\s",
     re.IGNORECASE,
 )
 # A reason's clause runs to the next punctuation, or on over the commas of an
@@ -352,6 +354,10 @@ _MEASURES = [
         re.compile(r"(?:Kilometer|km|Meter|m|Zentimeter|cm|Millimeter|mm)(?![\w²])"),
     ),
     (
+        re.compile(r"\b(?:wie (?:heiß|kalt|warm)|temperatur\w*|how (?:hot|cold|warm)|temperature)\b", re.IGNORECASE),
+        re.compile(r"(?:Grad|°)"),
+    ),
+    (
         re.compile(r"\b(?:wie lange|dauer\w*|how long)\b", re.IGNORECASE),
         re.compile(r"(?:Jahre?n?|Monate?n?|Wochen?|Tagen?|Stunden?|Minuten?|Sekunden?)(?!\w)"),
     ),
@@ -391,7 +397,7 @@ class Span:
 # Steinzeit", "in den nächsten Monaten", "bei der Verlängerung" (a compound ending in
 # "tag" is not one: "im Bundestag").
 _TIME_NOUN = re.compile(
-    rf"(?:{_MONTHS}|{_WEEKDAYS}|(?:Frühjahr|Frühling|Sommer|Herbst|Winter|Nacht|Morgen|Abend|Anfang|Ende|"
+    rf"(?:{_MONTHS}|(?:{_WEEKDAYS})(?:abend|morgen|nachmittag|vormittag|mittag|nacht)?|(?:Frühjahr|Frühling|Sommer|Herbst|Winter|Nacht|Morgen|Abend|Anfang|Ende|"
     r"Verlauf|Vergangenheit|Zukunft|Moment|Augenblick|Saison|Halbzeit|Verlängerung|Tag(?:e|en|es)?|Stunden?|"
     r"Minuten?)s?(?!\w)|[\w-]*(?:[Zz]eit(?:en|raum)?|[Jj]ahr(?:e|en|es|s|zehnt\w*|hundert\w*)?|[Mm]onat(?:e|en|s)?|"
     r"[Ww]ochen?)(?!\w))"

@@ -35,6 +35,8 @@ from absatz.question_types import Expected, expected, spans
         ("Which Syrian city was he held in?", Expected.PLACE),
         ("What was Warsaw's population in 1901?", Expected.NUMBER),
         ("Welcher Prozentsatz der Bevölkerung war katholisch?", Expected.NUMBER),
+        ("Wie heiß war es in Freiburg?", Expected.NUMBER),
+        ("How cold will it get at the weekend?", Expected.NUMBER),
         ("Was veranlasste Luther, Lieder zu schreiben?", Expected.REASON),
         ("Wie begründet Microsoft den neuen Hinweis?", Expected.REASON),
         ("How does Microsoft justify the new notice?", Expected.REASON),
@@ -139,6 +141,15 @@ def test_one_capitalised_noun_is_not_a_name():
         (Expected.PERSON, "Wir haben genug getan, sagte Hofbauer.", ["Hofbauer"]),
         # a sentence may begin with the place
         (Expected.PLACE, "In der Grenzstadt Spielfeld warten Hunderte.", ["In der Grenzstadt Spielfeld"]),
+        # a season takes its year along
+        (Expected.DATE, "Im Frühjahr 2024 fand sie die ersten Exemplare.", ["Im Frühjahr 2024"]),
+        (Expected.DATE, "Gebaut wird im Winter 2025/26.", ["im Winter 2025/26"]),
+        # a purpose is a reason: its clause after the cue
+        (
+            Expected.REASON,
+            "Die Stadt verspricht sich von der Maßnahme weniger Unfälle und weniger Lärm.",
+            ["verspricht sich von der Maßnahme weniger Unfälle und weniger Lärm"],
+        ),
     ],
 )
 def test_spans_find_facts_in_the_shapes_news_writes_them(kind, sentence, wanted):

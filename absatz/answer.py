@@ -54,9 +54,12 @@ SHORT_ANSWER_CHARS = 280
 # A one-sentence top paragraph takes its second sentence from the next hit only when
 # search scored that hit about as high (fused scores lie in 0…1).
 SECOND_PARAGRAPH_GAP = 0.1
-# A why-question whose top paragraph gives no reason at all takes the reason from the
-# next paragraph of the same article when search scored it this close.
-REASON_PARAGRAPH_GAP = 0.25
+# A typed question whose top paragraph states no fact of its type at all (no reason for a
+# why-question, no date for a when-question) takes one from the next paragraph of the
+# same article when search scored it this close.
+NEARBY_PARAGRAPH_GAP = 0.25
+# Not for numbers: those are also said in words no span finds ("Er reist selten allein").
+BORROWED = (Expected.PERSON, Expected.DATE, Expected.PLACE, Expected.REASON)
 
 
 @dataclass(frozen=True)
@@ -174,23 +177,36 @@ def select_sentences(
         named = next((c for c in ranked[0] if c.index == best.index - 1), None)
         if named is not None and names(named.text, question):
             chosen = [best, replace(named, score=math.nextafter(best.score, math.inf))]
-    elif kind is Expected.REASON and not any(spans(c.text, kind, question) for c in ranked[0]):
-        reason = _reason_nearby(ranked, hits, question)
-        if reason is not None:
-            chosen = [best, reason]
+    elif kind in BORROWED and limit > 1 and not any(states(c.text, kind, question) for c in ranked[0]):
+        fact = _fact_nearby(ranked, hits, question, kind, limit)
+        if fact is not None:
+            chosen = [best, fact]
     return sorted(chosen, key=lambda c: (c.hit_rank, c.index))
 
 
-def _reason_nearby(ranked: list[list[Chosen]], hits: list[Hit], question: str) -> Chosen | None:
-    """The next hit's best sentence giving a reason, when that hit is another paragraph of
-    the top article scored about as high: the news paragraph that reports an event is
-    often followed by the one that says why ("Als Gründe nannte der Verband …"). The
-    top paragraph still leads, so the first citation stays the one search trusted most."""
+def states(sentence: str, kind: Expected, question: str) -> bool:
+    """Whether ``sentence`` states a ``kind`` fact the question does not: a reason is a cue
+    word with its clause ("weil die Löhne steigen"), not a cue word alone ("Das hat
+    Gründe.") nor one announcing the next sentence ("… aus einem simplen Grund.")."""
+    found = spans(sentence, kind, question)
+    if kind is Expected.REASON:
+        return not ANNOUNCES.search(sentence) and any(" " in s.text for s in found)
+    return bool(found)
+
+
+def _fact_nearby(
+    ranked: list[list[Chosen]], hits: list[Hit], question: str, kind: Expected, limit: int
+) -> Chosen | None:
+    """The next hit's best sentence stating the fact asked for, when that hit is another
+    paragraph of the top article scored about as high: the news paragraph that reports
+    an event is often followed by the one that says why ("Als Gründe nannte der Verband
+    …") or when. The top paragraph still leads, so the first citation stays the one
+    search trusted most."""
     if len(ranked) < 2 or len(hits) < 2 or hits[1].article_id != hits[0].article_id:
         return None
-    if hits[1].score < hits[0].score - REASON_PARAGRAPH_GAP:
+    if hits[1].score < hits[0].score - NEARBY_PARAGRAPH_GAP:
         return None
-    return next((c for c in ranked[1][:MAX_ANSWER_SENTENCES] if spans(c.text, Expected.REASON, question)), None)
+    return next((c for c in ranked[1][:limit] if states(c.text, kind, question)), None)
 
 
 # A person named by pronoun, as the sentence after the one naming them does.
@@ -329,6 +345,11 @@ def find_answer_span(text: str, question: str, kind: Expected, prefer: Sequence[
     def unnamed(s: Span) -> bool:
         return kind is Expected.PERSON and not named(s)
 
+    def placed(s: Span) -> bool:
+        """ "im Berliner Mommsenstadion": a capitalised phrase where a place stands is none
+        of the people or organisations a *wer*-question asks for."""
+        return kind is Expected.PERSON and bool(_AT_PLACE.search(text, 0, s.start))
+
     def asked(s: Span) -> bool:
         """A person the question names by surname ("Karl Homole" for "… den ÖVP-Bezirkschef
         Homole …"), either in the genitive ("Widersacher Trongs", "Homoles Herausforderin"),
@@ -339,17 +360,37 @@ def find_answer_span(text: str, question: str, kind: Expected, prefer: Sequence[
     def unfit(s: Span) -> bool:
         return kind is Expected.NUMBER and not fits_measure(question, s.text)
 
+    def unbound(s: Span) -> bool:
+        """For "Ab wann …?" the date "ab" introduces ("ab dem 1. Juli"), not another one
+        of the sentence ("am Donnerstag")."""
+        if bound is None:
+            return False
+        opens = re.match(rf"(?:{bound})\b", s.text, re.IGNORECASE)
+        return not (opens or re.search(rf"\b(?:{bound})\b[\w ]{{0,12}}$", text[: s.start], re.IGNORECASE))
+
+    def superseded(s: Span) -> bool:
+        """ "von zwei Stunden auf 65 Minuten": the value a change ends at is what it is now."""
+        return (
+            kind is Expected.NUMBER
+            and bool(_FROM_BEFORE.search(text, 0, s.start) and _TO_AFTER.match(text, s.end))
+            and not _ASKS_BEFORE.search(question)
+        )
+
     words = re.findall(r"\w+", question)
     said = {w for word in words for w in (word, word.removesuffix("s"))}
     asks_relative = kind is Expected.PERSON and bool(_ASKS_RELATIVE.match(question))
     counted = _counted(text, question, found) if kind is Expected.NUMBER else {}
+    bound = next((words for asks, words in _BOUNDS if asks.search(question)), None) if kind is Expected.DATE else None
 
-    def order(s: Span) -> tuple[bool, bool, bool, bool, int, int, int, int]:
+    def order(s: Span) -> tuple[bool, bool, bool, bool, bool, bool, bool, int, int, int, int]:
         return (
             not relative(s),
             asked(s),
             unnamed(s),
+            placed(s),
             unfit(s),
+            unbound(s),
+            superseded(s),
             place(s),
             places.get(s) or 0,
             counted.get(s, 1),
@@ -357,6 +398,35 @@ def find_answer_span(text: str, question: str, kind: Expected, prefer: Sequence[
         )
 
     return min(found, key=order)
+
+
+# The words that put a place before a capitalised phrase: "im Berliner Mommsenstadion",
+# "am Kai Steinwerder", "in der Hamburger Elbphilharmonie" (not "beim FC Bayern").
+_AT_PLACE = re.compile(r"\b(?:im|ins|am|[Ii]n (?:der|dem|den|die|das))\s+$")
+# A question for a bound of time, and the words that introduce such a date in the text
+# (the first that the question asks wins: "Until when does it apply?" asks for the end).
+_BOUNDS = (
+    (re.compile(r"\b(?:seit wann|since when)\b", re.IGNORECASE), "seit|since"),
+    (re.compile(r"\b(?:bis wann|until when|till when|by when)\b", re.IGNORECASE), "bis|spätestens|until|by"),
+    (
+        re.compile(
+            r"\b(?:ab wann|from when|when (?:does|do|did|will|is|are|was|were) .{1,80}?"
+            r"\b(?:start|begin|take effect|come into (?:force|effect)|apply|be introduced))\b",
+            re.IGNORECASE,
+        ),
+        "ab|vom|zum|seit|from|starting",
+    ),
+)
+# A change told from one value to another ("von zwei Stunden auf 65 Minuten"), unless
+# the question asks what it was before.
+_FROM_BEFORE = re.compile(r"\b(?:von|from)\s+$")
+_TO_AFTER = re.compile(
+    r"\s+(?:auf|to)\s+\S*\d|\s+(?:auf|to)\s+(?:ein|zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|elf|zwölf)\b"
+)
+_ASKS_BEFORE = re.compile(
+    r"\b(?:bisher|zuvor|vorher|früher|davor|ursprünglich|before|previously|formerly|originally|used to)\b",
+    re.IGNORECASE,
+)
 
 
 # The questions that ask who a relative of a person they name is, whose answer may share

@@ -9,6 +9,7 @@ from absatz.answer import QUOTE_GAP, Chosen, answer, find_answer_span, quote_for
 from absatz.cli import main as cli_main
 from absatz.question_types import Expected
 from absatz.texts import TEXTS
+from vectorstore.records import ArticleMeta, Hit
 from vectorstore.search import Searcher
 
 from .conftest import ROOT, needs_seed, settings_for
@@ -236,12 +237,63 @@ def test_the_fact_asked_for_is_marked_and_json_carries_its_place(answers_searche
     assert d["answer"][d["answer_span"]["start"] : d["answer_span"]["end"]] == d["answer_span"]["text"]
 
 
-def test_a_why_question_takes_its_reason_from_the_next_paragraph_of_the_article(searcher):
-    """¶1 reports the rise and leads; only ¶2 says why ("Als Gründe nannte der Verband …")."""
-    a = answer(searcher, "Warum steigen die Brötchenpreise?")
-    assert [c.id for c in a.citations] == ["2025-06-baeckerei-preise#1", "2025-06-baeckerei-preise#2"]
-    assert a.span is not None and "höhere Löhne" in a.span.text
+@pytest.mark.parametrize(
+    "question, article, bold",
+    [
+        # ¶1 reports the rise and leads; only ¶2 says why ("Als Gründe nannte der Verband …")
+        ("Warum steigen die Brötchenpreise?", "2025-06-baeckerei-preise", "höhere Löhne"),
+        # ¶1 reports the find; only ¶2 says when ("im Sommer 2023")
+        ("Wann wurde der Brockenkäfer entdeckt?", "2024-05-kaeferart-harz", "im Sommer 2023"),
+        # a purpose is a reason: "Die Stadt verspricht sich von der Maßnahme weniger Unfälle …"
+        ("Warum führt Köln Tempo 30 ein?", "2025-03-tempo30-koeln", "weniger Unfälle"),
+    ],
+)
+def test_a_typed_question_takes_its_fact_from_the_next_paragraph_of_the_article(searcher, question, article, bold):
+    a = answer(searcher, question)
+    assert [c.id for c in a.citations] == [f"{article}#1", f"{article}#2"]
+    assert a.span is not None and bold in a.span.text
     assert a.answer.count("[") == 2
+
+
+def test_a_why_question_borrows_a_stated_reason_only_from_a_close_paragraph_of_its_article():
+    def hit(para_id: str, score: float) -> Hit:
+        article, n = para_id.split("#")
+        return Hit(para_id, article, int(n), score, score, 0.0, ArticleMeta())
+
+    top = [
+        Chosen(0, "a#1", 0, "Bayerische Bäckereien erhöhen erneut ihre Preise.", 5.0),
+        Chosen(0, "a#1", 1, "Ein Brötchen kostet jetzt 65 Cent.", 4.0),
+    ]
+    reason = Chosen(1, "a#2", 0, "Als Gründe nannte der Verband höhere Löhne.", 3.0)
+    other = Chosen(1, "a#2", 1, "Die Kosten für Mehl sanken.", 1.0)
+    question = "Warum steigen die Brötchenpreise?"
+
+    def picked(hits: list[Hit], ranked: list[list[Chosen]], kind: Expected = Expected.REASON) -> list[str]:
+        return [c.text for c in select_sentences(ranked, hits, question=question, kind=kind)]
+
+    close = [hit("a#1", 1.0), hit("a#2", 0.8)]
+    assert picked(close, [top, [reason, other]]) == [top[0].text, reason.text]
+    # not from another article, nor from a paragraph search scored far lower
+    assert reason.text not in picked([hit("a#1", 1.0), hit("b#2", 0.95)], [top, [reason, other]])
+    assert reason.text not in picked([hit("a#1", 1.0), hit("a#2", 0.7)], [top, [reason, other]])
+    # not where the top paragraph states a reason itself
+    stated = [top[0], replace(top[1], text="Die Preise steigen wegen höherer Löhne.")]
+    assert reason.text not in picked(close, [stated, [reason, other]])
+    # a cue word alone, or a sentence announcing its reason, states none; nor is a
+    # paragraph's third-best sentence borrowed
+    for ranked in (
+        [replace(reason, text="Das hat Gründe."), other],
+        [replace(reason, text="Die Bäcker erhöhen die Preise aus einem einfachen Grund."), other],
+        [other, replace(other, index=2), replace(reason, index=3)],
+    ):
+        assert picked(close, [top, ranked]) == [top[0].text, top[1].text]
+    # a when-question alike: the date the top paragraph lacks, unless it has one
+    dated = replace(reason, text="Die Preise stiegen zuletzt am 1. Juni.")
+    assert picked(close, [top, [other, dated]], Expected.DATE) == [top[0].text, dated.text]
+    assert picked(close, [[top[0], replace(top[1], text="Seit Mai kostet es mehr.")], [dated]], Expected.DATE) == [
+        top[0].text,
+        "Seit Mai kostet es mehr.",
+    ]
 
 
 def test_no_span_when_the_answer_has_no_fact_of_the_kind(searcher):
@@ -319,6 +371,35 @@ BAECKER = (
 )
 
 
+HITZE = (
+    "Die Stadt meldete 4.000 Anrufe. [1] Der Deutsche Wetterdienst maß am Mittwochnachmittag 39,4 Grad Celsius an der "
+    "Station am Flugplatz. [1]"
+)
+FAHRZEIT = "Die Fahrzeit zwischen beiden Städten verkürzt sich damit von zwei Stunden auf 65 Minuten. [1]"
+TEMPO = (
+    "Köln führt auf den meisten Hauptstraßen Tempo 30 ein. [1] Der Stadtrat beschloss am Donnerstag mit "
+    "knapper Mehrheit, dass die neue Regel ab dem 1. Juli gilt. [1]"
+)
+GESETZ = "Beschlossen wurde es am 3. März 2023, es gilt seit dem 1. Januar 2024 und bis zum 30. Juni 2030. [1]"
+
+
+@pytest.mark.parametrize(
+    "text, question, bold",
+    [
+        # "am Donnerstag" came first and was bold for "Ab wann …?"
+        (TEMPO, "Ab wann gilt Tempo 30 in Köln?", "1. Juli"),
+        (TEMPO, "When does the 30 km/h limit in Cologne start?", "1. Juli"),
+        (TEMPO, "Wann hat der Stadtrat Tempo 30 beschlossen?", "am Donnerstag"),
+        (GESETZ, "Seit wann gilt das Gesetz?", "1. Januar 2024"),
+        (GESETZ, "Bis wann gilt das Gesetz?", "bis zum 30. Juni 2030"),
+        (GESETZ, "Until when does the law apply?", "bis zum 30. Juni 2030"),
+    ],
+)
+def test_a_question_for_a_bound_of_time_bolds_the_date_that_bound_introduces(text, question, bold):
+    span = find_answer_span(text, question, Expected.DATE)
+    assert span is not None and span.text == bold and text[span.start : span.end] == bold
+
+
 @pytest.mark.parametrize(
     "text, question, bold",
     [
@@ -341,6 +422,13 @@ BAECKER = (
         (KOSTEN, "How much does the line cost?", "6,8 Milliarden Euro"),
         (KOSTEN, "Wie lang ist die Strecke?", "160 Kilometer"),
         (BAECKER, "Wie viele Bäckereien gibt es in Bayern?", "rund 2.300"),
+        # a change's value now, unless the question asks for the one before
+        (FAHRZEIT, "Wie lange dauert die Fahrt zwischen Erfurt und Kassel künftig?", "65 Minuten"),
+        (FAHRZEIT, "How long will the journey between Erfurt and Kassel take?", "65 Minuten"),
+        (FAHRZEIT, "Wie lange dauerte die Fahrt bisher?", "zwei Stunden"),
+        # "Wie heiß …?" asks for a number, in degrees
+        (HITZE, "Wie heiß war es in Freiburg?", "39,4 Grad Celsius"),
+        (HITZE, "How hot did it get in Freiburg?", "39,4 Grad Celsius"),
     ],
 )
 def test_a_number_question_bolds_the_count_of_what_it_asks_about(text, question, bold):
@@ -582,6 +670,26 @@ def test_a_number_question_bolds_the_count_of_what_it_asks_about(text, question,
             "Wer ist die Tochter von Donald Trump?",
             Expected.PERSON,
             "Ivanka Trump",
+        ),
+        # where a place stands, the capitalised phrase is no one asked for by "wer"
+        (
+            "Gespielt wurde im Berliner Mommsenstadion, es siegte der FC Nordheide. [1]",
+            "Wer hat das Pokalfinale gewonnen?",
+            Expected.PERSON,
+            "FC Nordheide",
+        ),
+        # "am" puts a place as "im" does, but a weekday is a time
+        (
+            "Die Hafenbehörde gab am Dienstag bekannt, dass am Kai Steinwerder ein Terminal entsteht. [1]",
+            "Wo soll das neue Terminal entstehen?",
+            Expected.PLACE,
+            "am Kai Steinwerder",
+        ),
+        (
+            "Er wurde am Freitagabend am Flughafen Wien festgenommen. [1]",
+            "Wo wurde er festgenommen?",
+            Expected.PLACE,
+            "am Flughafen Wien",
         ),
     ],
 )

@@ -107,10 +107,10 @@ class Ask(commands.Cog):
 
     def _remember(self, user_id: int, language: str) -> None:
         """Keywords in a mention or DM ("bread roll price Munich") show no language: they
-        are answered in the one a member last showed, by the words of a question they wrote
-        (in a message or a command) or else by the client a command or button came from (a
-        message carries no locale).
-        Held in memory only."""
+        are answered in the one a member last showed: by the words they wrote (a question
+        in a message, an ``/ask`` question, a ``/search`` or ``/follow`` query) where those
+        say, else by the client a command or button came from (a message carries no
+        locale). Held in memory only."""
         self._shown[user_id] = language
         self._shown.move_to_end(user_id)
         if len(self._shown) > SHOWN_LANGUAGES:

@@ -32,7 +32,18 @@ from .answerability_weights import GATE
 from .language import conversation_language, detect_language
 from .llm import LLMAnswerer
 from .question_text import search_text
-from .question_types import FIRST_NAMES, KIN_DE, KIN_EN, Expected, Span, fits_measure, named_subjects, place_rank, spans
+from .question_types import (
+    DATE_PIECE_AFTER,
+    FIRST_NAMES,
+    KIN_DE,
+    KIN_EN,
+    Expected,
+    Span,
+    fits_measure,
+    named_subjects,
+    place_rank,
+    spans,
+)
 from .selector import Question, features
 from .selector_weights import RANKER
 from .texts import t
@@ -451,16 +462,27 @@ _NEXT_WORDS = re.compile(r"\s*([\w-]+)(?:\s+([\w-]+))?")
 _AGE_ASKED = re.compile(r"\b(?:wie alt|alter|how old|age[ds]?)\b", re.IGNORECASE)
 _AGE_AFTER = re.compile(r"\s+alt(?:e[mnrs]?)?\b")
 _AGE_BEFORE = re.compile(r"\bAlter von\s+$")
+# The noun "wie viele" counts: "Wie viele (neue) Haushalte …".
+_COUNTED_NOUN = re.compile(r"\b(?i:wie viele?n?)\s+(?:[a-zäöüß]\w*\s+)?([A-ZÄÖÜ][\w-]*)")
+_DURATION_ASKED = re.compile(r"\b(?:wie lange|seit wann|bis wann|how long|until when|since when)\b", re.IGNORECASE)
+# A year alone ("bis 2019") is a date, not a count.
+_YEAR = re.compile(r"(?:19|20)\d\d")
 
 
 def _counted(text: str, question: str, found: list[Span]) -> dict[Span, int]:
     """For a number question, how well each span states the count asked for: 0 when it
-    holds, or is followed by, a word of the question ("zwei Tore" for "Wie viele Tore
-    erzielte er?"; one adjective may come between: "12 neue Blitzer"), 2 when it is an
-    age nobody asked for ("der 19 Jahre alte Stürmer"), 1 otherwise. The sentences are
-    German, so an English question's nouns match nothing and only ages step back."""
+    holds, or is followed by, the noun the question counts ("21.000 Haushalte" for "Wie
+    viele Haushalte …?"; one adjective may come between: "12 neue Blitzer"), 1 when it is
+    another word of the question ("1.800 Meter Seehöhe gelegene Windpark"), 3 when it is
+    an age nobody asked for ("der 19 Jahre alte Stürmer") or part of a date ("Bis 4.
+    September, 13 Uhr", "bis 2019") where no duration is asked, 2 otherwise. The
+    sentences are German, so an English question's nouns match nothing and only ages and
+    dates step back."""
     asked = set(tokenize(question)) - _ASKING
+    counted = _COUNTED_NOUN.search(question)
+    noun = set(tokenize(counted.group(1))) if counted else set()
     age_asked = bool(_AGE_ASKED.search(question))
+    duration_asked = bool(_DURATION_ASKED.search(question))
     ranks = {}
     for s in found:
         words = [s.text]
@@ -469,12 +491,17 @@ def _counted(text: str, question: str, found: list[Span]) -> dict[Span, int]:
             words.append(after.group(1))
             if after.group(2) and after.group(1).islower():  # an adjective before the noun
                 words.append(after.group(2))
-        if asked & set(tokenize(" ".join(words))):
+        said = set(tokenize(" ".join(words)))
+        if noun & said:
             ranks[s] = 0
-        elif not age_asked and (_AGE_AFTER.match(text, s.end) or _AGE_BEFORE.search(text, 0, s.start)):
-            ranks[s] = 2
-        else:
+        elif asked & said:
             ranks[s] = 1
+        else:
+            age = not age_asked and (_AGE_AFTER.match(text, s.end) or _AGE_BEFORE.search(text, 0, s.start))
+            date = not duration_asked and (
+                DATE_PIECE_AFTER.match(text, s.end) or _YEAR.fullmatch(s.text) or s.text.endswith(" Uhr")
+            )
+            ranks[s] = 3 if age or date else 2
     return ranks
 
 

@@ -191,6 +191,9 @@ _A_YEAR_ENDS = rf"(?!\d)(?!\s*(?:{_UNITS})(?!\w))"
 # A time range is one answer: "von 10 bis 18 Uhr", "zwischen 8 und 9 Uhr", "10-18 Uhr".
 _TIME = r"(?<![\d.,])\d{1,2}(?:[.:]\d\d)?"
 _HOURS = rf"(?:(?i:von|zwischen)\s+)?{_TIME}(?:\s+Uhr)?(?:\s+(?:bis|und)\s+|\s*[-–]\s*){_TIME}\s+Uhr"
+# What follows a number that is part of a date or time: a day before its month ("4.
+# September"), an hour ("13 Uhr").
+DATE_PIECE_AFTER = re.compile(rf"\.?\s*(?:{_MONTHS})(?!\w)|\s*Uhr(?!\w)")
 _DATE = re.compile(
     rf"(?:(?:am|vom|bis|seit|ab|bis zum|zum)\s+)?(?:{_HOURS}|\d{{1,2}}\.\s*(?:{_MONTHS})(?:\s+\d{{4}})?|"
     rf"\d{{1,2}}\.\d{{1,2}}\.(?:\d{{2,4}})?|"
@@ -397,7 +400,7 @@ class Span:
 # Steinzeit", "in den nächsten Monaten", "bei der Verlängerung" (a compound ending in
 # "tag" is not one: "im Bundestag").
 _TIME_NOUN = re.compile(
-    rf"(?:{_MONTHS}|(?:{_WEEKDAYS})(?:abend|morgen|nachmittag|vormittag|mittag|nacht)?|(?:Frühjahr|Frühling|Sommer|Herbst|Winter|Nacht|Morgen|Abend|Anfang|Ende|"
+    rf"(?:{_MONTHS}|{_WEEKDAYS}|(?:Frühjahr|Frühling|Sommer|Herbst|Winter|Nacht|Morgen|Abend|Anfang|Ende|"
     r"Verlauf|Vergangenheit|Zukunft|Moment|Augenblick|Saison|Halbzeit|Verlängerung|Tag(?:e|en|es)?|Stunden?|"
     r"Minuten?)s?(?!\w)|[\w-]*(?:[Zz]eit(?:en|raum)?|[Jj]ahr(?:e|en|es|s|zehnt\w*|hundert\w*)?|[Mm]onat(?:e|en|s)?|"
     r"[Ww]ochen?)(?!\w))"

@@ -426,6 +426,23 @@ def test_a_question_for_a_bound_of_time_bolds_the_date_that_bound_introduces(tex
         (FAHRZEIT, "Wie lange dauert die Fahrt zwischen Erfurt und Kassel künftig?", "65 Minuten"),
         (FAHRZEIT, "How long will the journey between Erfurt and Kassel take?", "65 Minuten"),
         (FAHRZEIT, "Wie lange dauerte die Fahrt bisher?", "zwei Stunden"),
+        # the noun counted wins over another word of the question after a number
+        (
+            "Der auf rund 1.800 Meter Seehöhe gelegene Windpark kann rund 21.000 Haushalte versorgen. [1]",
+            "Wie viele Haushalte soll der neue Windpark versorgen können?",
+            "rund 21.000 Haushalte",
+        ),
+        # a day, an hour or a year is no count
+        (
+            "Bis 4. September, 13 Uhr, braucht Stenzel 50 Unterstützungserklärungen von Anrainern. [1]",
+            "Wie viele Unterschriften braucht Ursula Stenzel?",
+            "50 Unterstützungserklärungen",
+        ),
+        (
+            "Bis 2019 sollen durch die Maßnahmen 39 Millionen Euro eingespart werden. [1]",
+            "How much does Kurz want to save by closing the embassies?",
+            "39 Millionen Euro",
+        ),
         # "Wie heiß …?" asks for a number, in degrees
         (HITZE, "Wie heiß war es in Freiburg?", "39,4 Grad Celsius"),
         (HITZE, "How hot did it get in Freiburg?", "39,4 Grad Celsius"),

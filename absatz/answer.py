@@ -202,6 +202,8 @@ def states(sentence: str, kind: Expected, question: str) -> bool:
     found = spans(sentence, kind, question)
     if kind is Expected.REASON:
         return not ANNOUNCES.search(sentence) and any(" " in s.text for s in found)
+    if kind is Expected.PLACE:  # "im November" is a time
+        return any(place_rank(s, question) is not None for s in found)
     return bool(found)
 
 
@@ -371,13 +373,27 @@ def find_answer_span(text: str, question: str, kind: Expected, prefer: Sequence[
     def unfit(s: Span) -> bool:
         return kind is Expected.NUMBER and not fits_measure(question, s.text)
 
+    def consequence(s: Span) -> bool:
+        """ "Deshalb hat er seine Isomatte eingepackt", "Aus diesem Grund kam er nicht": what
+        follows is what the reason led to, not the reason."""
+        return kind is Expected.REASON and bool(_CONSEQUENCE.match(s.text) or _POINTS_BACK.search(text, 0, s.start))
+
+    def astray(s: Span) -> bool:
+        """For a *wo*-question a place the text comes "aus" or "von" ("aus Ungarn", "von
+        Paris") answers where from, not where; for a *woher*-question only those do."""
+        if kind is not Expected.PLACE:
+            return False
+        near = _NEAR.search(text, 0, s.start) and s.text.startswith("von ")  # "in der Nähe von Baharija"
+        return (s.text.split()[0].lower() in ("aus", "von") and not near) != from_asked
+
     def unbound(s: Span) -> bool:
         """For "Ab wann …?" the date "ab" introduces ("ab dem 1. Juli"), not another one
         of the sentence ("am Donnerstag")."""
         if bound is None:
             return False
         opens = re.match(rf"(?:{bound})\b", s.text, re.IGNORECASE)
-        return not (opens or re.search(rf"\b(?:{bound})\b[\w ]{{0,12}}$", text[: s.start], re.IGNORECASE))
+        before = rf"\b(?:{bound})\s+(?:(?:dem|den|der|zum|zur|Anfang|Mitte|Ende)\s+)?$"
+        return not (opens or re.search(before, text[: s.start], re.IGNORECASE))
 
     def superseded(s: Span) -> bool:
         """ "von zwei Stunden auf 65 Minuten": the value a change ends at is what it is now."""
@@ -392,8 +408,9 @@ def find_answer_span(text: str, question: str, kind: Expected, prefer: Sequence[
     asks_relative = kind is Expected.PERSON and bool(_ASKS_RELATIVE.match(question))
     counted = _counted(text, question, found) if kind is Expected.NUMBER else {}
     bound = next((words for asks, words in _BOUNDS if asks.search(question)), None) if kind is Expected.DATE else None
+    from_asked = bool(_FROM_ASKED.search(question))
 
-    def order(s: Span) -> tuple[bool, bool, bool, bool, bool, bool, bool, int, int, int, int]:
+    def order(s: Span) -> tuple[bool, bool, bool, bool, bool, bool, bool, bool, bool, int, int, int, int]:
         return (
             not relative(s),
             asked(s),
@@ -402,6 +419,8 @@ def find_answer_span(text: str, question: str, kind: Expected, prefer: Sequence[
             unfit(s),
             unbound(s),
             superseded(s),
+            astray(s),
+            consequence(s),
             place(s),
             places.get(s) or 0,
             counted.get(s, 1),
@@ -428,11 +447,18 @@ _BOUNDS = (
         "ab|vom|zum|seit|from|starting",
     ),
 )
+# A question for where something comes from: "Woher …?", "Aus welchem Land …?".
+_FROM_ASKED = re.compile(
+    r"\b(?:woher|(?:aus|von) welche[mnrs]?|from where|from which)\b|\bwhere\b.*\bfrom\W*$", re.IGNORECASE
+)
+_CONSEQUENCE = re.compile(r"(?i:deshalb|deswegen|daher|darum|folglich)\b")
+_POINTS_BACK = re.compile(r"\b(?i:aus) (?:diesem|eben diesem|dem) $")
+_NEAR = re.compile(r"\b(?:Nähe|unweit|nahe)\s+$")
 # A change told from one value to another ("von zwei Stunden auf 65 Minuten"), unless
 # the question asks what it was before.
 _FROM_BEFORE = re.compile(r"\b(?:von|from)\s+$")
 _TO_AFTER = re.compile(
-    r"\s+(?:auf|to)\s+\S*\d|\s+(?:auf|to)\s+(?:ein|zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|elf|zwölf)\b"
+    r"\s+(?:auf|to)\s+\S*\d|\s+(?:auf|to)\s+(?:eine[mnrs]?|ein|zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|elf|zwölf)\b"
 )
 _ASKS_BEFORE = re.compile(
     r"\b(?:bisher|zuvor|vorher|früher|davor|ursprünglich|before|previously|formerly|originally|used to)\b",

@@ -55,14 +55,14 @@ _QUESTION_PATTERNS: tuple[tuple[Expected, re.Pattern[str]], ...] = tuple(
         (
             Expected.NUMBER,
             r"\b(wie ?viele?n?|wie (?:hoch|hohe[mnrs]?|lange?|gro(?:ß|ss)|alt|weit|teuer|schwer|oft|"
-            r"schnell|stark|tief|jung|knapp|deutlich|klein|breit|dick|heiß|kalt|warm)|um wie viel|mit wie|"
+            r"schnell|stark|tief|jung|knapp|deutlich|klein|breit|dick|hei(?:ß|ss)|kalt)|um wie viel|mit wie|"
             r"was (?:kostet|kosten|kostete|hat .{1,60} gekostet|verdien\w*|zahl\w*|bezahl\w*)|"
             r"welche[nrsm]? (?:\w+e[nrs]? )?(?:höchst|mindest|gesamt)?(?:betrag|summe|anteil|preis|zahl|"
             r"höhe|strafe|alter|wert|quote|rate|ergebnis|stand|gehalt|budget|kosten|umsatz|gewinn|"
             r"verlust|entschädigung|abstand|vorsprung|rückstand|prozentsatz|tempo|geschwindigkeit|temperatur|"
             r"entfernung|dauer|endstand|endergebnis)|"
             r"how (?:many|much|long|high|old|far|big|large|often|fast|expensive|tall|young|close|"
-            r"short|wide|deep|heavy|strong|hot|cold|warm)|(?:at|to) what age|by how much|"
+            r"short|wide|deep|heavy|strong|hot|cold)|(?:at|to) what age|by how much|"
             r"what (?:does|did|do|will) .{1,60} cost|what (?:maximum|minimum)|"
             r"what(?:'s| is| was| were| are)? (?:the )?(?:[\w']+ ){0,2}(?:level|rate|amount|number|price|"
             r"cost|share|percentage|proportion|stake|value|score|result|total|sum|figure|age|height|"
@@ -203,7 +203,8 @@ _DATE = re.compile(
     rf"(?i:im|seit|ab|bis|um|von|anfang|mitte|ende|jahr)\s+1[0-8]\d\d{_A_YEAR_ENDS}|"
     rf"(?:(?i:im|seit dem|ab dem|bis ins|anfang des|mitte des|ende des)\s+)?\d{{1,2}}\.\s+Jahrhunderts?|"
     rf"\d{{1,2}}(?:[.:]\d\d)?\s+Uhr|"
-    rf"(?i:im|ab|seit|bis)\s+(?:Frühjahr|Frühling|Sommer|Herbst|Winter)(?:\s+(?:19|20)\d\d(?:/\d\d)?)?|(?<!\w)(?:heuer|gestern|vorgestern)(?!\w)|"
+    rf"(?i:im|ab|seit|bis)\s+(?:Frühjahr|Frühling|Sommer|Herbst|Winter)(?:\s+(?:19|20)\d\d(?:/(?:\d\d){{1,2}})?(?!\d))?|"
+    rf"(?<!\w)(?:heuer|gestern|vorgestern)(?!\w)|"
     rf"(?:(?:vergangene|vergangenen|kommende|kommenden|nächste|nächsten|letzte|letzten)\s+(?:Woche|Monat|Jahr|Jahres|Wochenende))|"
     rf"(?:(?:vor|in|seit|nach)\s+(?:\d+|{_NUMBER_WORDS})\s+(?:Jahren|Monaten|Wochen|Tagen)))",
 )
@@ -286,7 +287,7 @@ _ACRONYM = re.compile(r"[A-ZÄÖÜ]{2,}[a-z]?(?:-\w+)?")
 _PLACE_NOUN = (
     r"[\w-]*(?:[Ss]tadt|[Rr]egion|[Pp]rovinz|[Bb]ezirk|[Bb]undesland|[Bb]undesstaat|[Gg]emeinde|[Dd]orf|[Ss]taat)"
 )
-_TOWARDS = ("in", "nach", "aus", "bei", "im", "am", "vor", "auf", "von")
+_TOWARDS = ("in", "nach", "aus", "bei", "im", "vor", "auf", "von")
 _ARTICLE_ADJECTIVE = r"\s+(?:der|dem|den|die|das)?\s*(?:[a-zäöüß]+(?:en|er|es|em)\s+)?"
 _PLACE = re.compile(
     rf"\b(?:{'|'.join(_TOWARDS)}){_ARTICLE_ADJECTIVE}(?:{_CAP})(?:\s+(?:{_CAP}))*|"
@@ -295,9 +296,11 @@ _PLACE = re.compile(
 _REASON = re.compile(
     r"\b(weil|denn|wegen|aufgrund|auf grund|deshalb|deswegen|daher|darum|infolge|zufolge|angesichts|"
     r"Grund|Gründe[n]?|begründe\w*|Ursache\w*|zurückzuführen|liegt daran|liegt an|hängt damit|"
-    r"damit|sodass|so dass|um\s+\S+(?:\s+\S+){0,6}\s+zu|Folge|Ziel|"
-    # a purpose: "Die Stadt verspricht sich davon weniger Unfälle"
-    r"verspr(?:ich|ech|ach)\w* sich|erhoff\w* sich)\b|,\s*da\s",
+    r"damit|sodass|so dass|um\s+\S+(?:\s+\S+){0,6}\s+zu|Folge|Ziel|argumentier\w* mit|mit der Begründung|"
+    # a purpose: "Die Stadt verspricht sich davon weniger Unfälle" (not "Er versprach sich",
+    # he misspoke)
+    r"(?:davon|dadurch) verspr(?:ich|ech|ach)\w* sich|verspr(?:ich|ech|ach)\w* sich (?:\S+ ){0,3}?"
+    r"(?:davon|von|dadurch|viel|mehr)|erhoff\w* sich)\b|,\s*da\s",
     re.IGNORECASE,
 )
 # A reason's clause runs to the next punctuation, or on over the commas of an
@@ -318,6 +321,9 @@ _ITEM = (
 )
 _NOUN_WITHIN = rf"(?=(?:{_ITEM_WORD}\s+){{0,3}}[A-ZÄÖÜ])"
 _CLAUSE = re.compile(rf"[^,;:.!?]{{0,140}}(?:(?:,\s+{_ITEM})+\s+(?:und|oder|sowie)\s+{_NOUN_WITHIN}[^,;:.!?]{{1,80}})?")
+# "Der Grund: …", "strukturelle Gründe für X: …": the reason follows the colon.
+_NAMES_REASON = re.compile(r"Gr(?:und|ünde)\b", re.IGNORECASE)
+_TOLD_AFTER = re.compile(r"\s*:\s*")
 _PATTERNS = {
     Expected.NUMBER: _NUMBER,
     Expected.DATE: _DATE,
@@ -357,7 +363,7 @@ _MEASURES = [
         re.compile(r"(?:Kilometer|km|Meter|m|Zentimeter|cm|Millimeter|mm)(?![\w²])"),
     ),
     (
-        re.compile(r"\b(?:wie (?:heiß|kalt|warm)|temperatur\w*|how (?:hot|cold|warm)|temperature)\b", re.IGNORECASE),
+        re.compile(r"\b(?:wie (?:hei(?:ß|ss)|kalt)|temperatur\w*|how (?:hot|cold)|temperature)\b", re.IGNORECASE),
         re.compile(r"(?:Grad|°)"),
     ),
     (
@@ -411,7 +417,7 @@ _SET_PHRASE = (
     r"(?:Angaben|Ort|Hause|Anfrage|Auskunft|Ansicht|Meinung|Sicht|Berichten|Informationen|Schätzungen|Einladung|"
     r"Bedarf|Kenntnis|Beginn|Regen|Verfügung|Abschluss|Auftrag|Wunsch|Kosten|Gefahr|Hilfe|Stand|Ende)(?!\w)"
 )
-_NAMED_PLACE = re.compile(rf"(?i:in|nach|aus|bei|vor|auf|von)\s+(?!{_SET_PHRASE})[A-ZÄÖÜ]")
+_NAMED_PLACE = re.compile(rf"(?i:in|nach|aus|vor|auf|von)\s+(?!{_SET_PHRASE})[A-ZÄÖÜ]")
 # "Und in Berlin?", "and at Siemens?": the name a follow-up swaps the subject with, after
 # its preposition; not a time ("in January") nor a set phrase. Not after "für": "Und für
 # Studenten?" asks about a group ("für Schüler und Studierende ist er frei").
@@ -500,6 +506,10 @@ def spans(sentence: str, kind: Expected, question: str = "") -> list[Span]:
         if kind is Expected.REASON:  # the cue word is not the reason: show its clause
             clause = _CLAUSE.match(sentence[start:])
             text = clause.group(0).rstrip() if clause else text
+            told = _TOLD_AFTER.match(sentence, start + len(text)) if _NAMES_REASON.match(text) else None
+            after = _CLAUSE.match(sentence, told.end()) if told else None
+            if after and after.group(0).strip():  # "Der Grund: Absatz 35 setzte … fest": what follows
+                start, text = after.start(), after.group(0).rstrip()
         content = _words(text) - _FUNCTION_WORDS
         if kind is not Expected.REASON and content and content <= asked:
             continue  # the question already names it: no new fact

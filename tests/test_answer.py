@@ -287,6 +287,10 @@ def test_a_why_question_borrows_a_stated_reason_only_from_a_close_paragraph_of_i
         [other, replace(other, index=2), replace(reason, index=3)],
     ):
         assert picked(close, [top, ranked]) == [top[0].text, top[1].text]
+    # a where-question alike, a time being no place
+    placed = replace(reason, text="Die Bäcker protestierten in München.")
+    timed = [top[0], replace(top[1], text="Die Preise stiegen im November.")]
+    assert picked(close, [timed, [placed]], Expected.PLACE) == [top[0].text, placed.text]
     # a when-question alike: the date the top paragraph lacks, unless it has one
     dated = replace(reason, text="Die Preise stiegen zuletzt am 1. Juni.")
     assert picked(close, [top, [other, dated]], Expected.DATE) == [top[0].text, dated.text]
@@ -393,6 +397,12 @@ GESETZ = "Beschlossen wurde es am 3. März 2023, es gilt seit dem 1. Januar 2024
         (GESETZ, "Seit wann gilt das Gesetz?", "1. Januar 2024"),
         (GESETZ, "Bis wann gilt das Gesetz?", "bis zum 30. Juni 2030"),
         (GESETZ, "Until when does the law apply?", "bis zum 30. Juni 2030"),
+        # the bound's word opens the date, an article or "Ende" at most between them
+        (
+            "Der Antrag wurde vom Rat am Montag beschlossen, die Regel gilt seit Januar. [1]",
+            "Ab wann gilt die Regel?",
+            "seit Januar",
+        ),
     ],
 )
 def test_a_question_for_a_bound_of_time_bolds_the_date_that_bound_introduces(text, question, bold):
@@ -695,18 +705,38 @@ def test_a_number_question_bolds_the_count_of_what_it_asks_about(text, question,
             Expected.PERSON,
             "FC Nordheide",
         ),
-        # "am" puts a place as "im" does, but a weekday is a time
+        # what "deshalb" or "aus diesem Grund" opens is what a reason led to
         (
-            "Die Hafenbehörde gab am Dienstag bekannt, dass am Kai Steinwerder ein Terminal entsteht. [1]",
-            "Wo soll das neue Terminal entstehen?",
-            Expected.PLACE,
-            "am Kai Steinwerder",
+            "Deshalb packte er die Isomatte ein. [1] Die Stadt lehnte das Camp wegen der Hochwassergefahr ab. [1]",
+            "Warum lehnte die Stadt das Camp ab?",
+            Expected.REASON,
+            "wegen der Hochwassergefahr ab",
         ),
         (
-            "Er wurde am Freitagabend am Flughafen Wien festgenommen. [1]",
-            "Wo wurde er festgenommen?",
+            "Aus diesem Grund kam er nicht. [1] Das Lager wurde wegen der Hochwassergefahr geräumt. [1]",
+            "Warum wurde das Lager geräumt?",
+            Expected.REASON,
+            "wegen der Hochwassergefahr geräumt",
+        ),
+        # "bei" with a noun is as often a circumstance as a place: "bei Gefechten"
+        (
+            "Die Chemikalie sei am 21. August bei Gefechten in Marea verwendet worden. [1]",
+            "Wo wurde das Senfgas eingesetzt?",
             Expected.PLACE,
-            "am Flughafen Wien",
+            "in Marea",
+        ),
+        # where a place is "aus" or "von", it answers where from, not where
+        (
+            "Die Moschee östlich von Paris wurde geschlossen. [1] Sie stand in Lagny-sur-Marne. [1]",
+            "In welcher Stadt stand die Moschee?",
+            Expected.PLACE,
+            "in Lagny-sur-Marne",
+        ),
+        (
+            "Hunderte Flüchtlinge sind in einem Zug aus Ungarn in Wien angekommen. [1]",
+            "Woher kamen die Flüchtlinge?",
+            Expected.PLACE,
+            "aus Ungarn",
         ),
     ],
 )

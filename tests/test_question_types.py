@@ -37,6 +37,7 @@ from absatz.question_types import Expected, expected, spans
         ("Welcher Prozentsatz der Bevölkerung war katholisch?", Expected.NUMBER),
         ("Wie heiß war es in Freiburg?", Expected.NUMBER),
         ("How cold will it get at the weekend?", Expected.NUMBER),
+        ("Wie warm sind die Beziehungen zu Russland?", Expected.OTHER),
         ("Was veranlasste Luther, Lieder zu schreiben?", Expected.REASON),
         ("Wie begründet Microsoft den neuen Hinweis?", Expected.REASON),
         ("How does Microsoft justify the new notice?", Expected.REASON),
@@ -144,11 +145,25 @@ def test_one_capitalised_noun_is_not_a_name():
         # a season takes its year along
         (Expected.DATE, "Im Frühjahr 2024 fand sie die ersten Exemplare.", ["Im Frühjahr 2024"]),
         (Expected.DATE, "Gebaut wird im Winter 2025/26.", ["im Winter 2025/26"]),
+        (Expected.DATE, "Gebaut wird im Winter 2025/2026.", ["im Winter 2025/2026"]),
         # a purpose is a reason: its clause after the cue
         (
             Expected.REASON,
             "Die Stadt verspricht sich von der Maßnahme weniger Unfälle und weniger Lärm.",
             ["verspricht sich von der Maßnahme weniger Unfälle und weniger Lärm"],
+        ),
+        # … but one who "versprach sich" misspoke
+        (Expected.REASON, "Der Minister versprach sich bei der Rede mehrmals.", []),
+        # "Der Grund: …" tells the reason after its colon
+        (
+            Expected.REASON,
+            "Der Grund für das Jubiläum: Absatz 35 setzte ein einheitliches Biermaß fest.",
+            ["Absatz 35 setzte ein einheitliches Biermaß fest"],
+        ),
+        (
+            Expected.REASON,
+            "Die Stadt genehmigte es nicht und argumentierte mit fehlendem Hochwasserschutz.",
+            ["argumentierte mit fehlendem Hochwasserschutz"],
         ),
     ],
 )

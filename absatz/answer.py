@@ -326,14 +326,19 @@ def find_answer_span(text: str, question: str, kind: Expected, prefer: Sequence[
     def place(s: Span) -> int:
         return next((i for i, (start, end) in enumerate(prefer) if start <= s.start and s.end <= end), len(prefer))
 
+    def consequence(s: Span) -> bool:
+        """ "Deshalb hat er seine Isomatte eingepackt", "Aus diesem Grund kam er nicht": what
+        follows is what the reason led to, not the reason."""
+        return kind is Expected.REASON and bool(_CONSEQUENCE.match(s.text) or _POINTS_BACK.search(text, 0, s.start))
+
     # Citation markers are numbers too, but never the answer; nor is a reason's cue word
-    # with no clause after it ("… aus einem simplen Grund.").
+    # with no clause after it ("… aus einem simplen Grund."), nor what a reason led to.
     found = [
         s
         for s in spans(text, kind, question)
         if (text[s.start - 1 : s.start] != "[" or text[s.end : s.end + 1] != "]")
         and (not prefer or place(s) < len(prefer))
-        and (kind is not Expected.REASON or " " in s.text)
+        and (kind is not Expected.REASON or (" " in s.text and not consequence(s)))
     ]
     places = {s: place_rank(s, question) for s in found} if kind is Expected.PLACE else {}
     found = [s for s in found if places.get(s, 0) is not None]
@@ -373,11 +378,6 @@ def find_answer_span(text: str, question: str, kind: Expected, prefer: Sequence[
     def unfit(s: Span) -> bool:
         return kind is Expected.NUMBER and not fits_measure(question, s.text)
 
-    def consequence(s: Span) -> bool:
-        """ "Deshalb hat er seine Isomatte eingepackt", "Aus diesem Grund kam er nicht": what
-        follows is what the reason led to, not the reason."""
-        return kind is Expected.REASON and bool(_CONSEQUENCE.match(s.text) or _POINTS_BACK.search(text, 0, s.start))
-
     def astray(s: Span) -> bool:
         """For a *wo*-question a place the text comes "aus" or "von" ("aus Ungarn", "von
         Paris") answers where from, not where; for a *woher*-question only those do."""
@@ -392,7 +392,10 @@ def find_answer_span(text: str, question: str, kind: Expected, prefer: Sequence[
         if bound is None:
             return False
         opens = re.match(rf"(?:{bound})\b", s.text, re.IGNORECASE)
-        before = rf"\b(?:{bound})\s+(?:(?:dem|den|der|zum|zur|Anfang|Mitte|Ende)\s+)?$"
+        before = (
+            rf"\b(?:{bound})\s+(?:(?:dem|den|der|zum|zur)\s+)?(?:(?:Anfang|Mitte|Ende)\s+(?:(?:des|der)\s+)?)?"
+            r"(?:(?:kommende|nächste|vergangene|voraussichtlich|frühestens|spätestens)\w*\s+)?$"
+        )
         return not (opens or re.search(before, text[: s.start], re.IGNORECASE))
 
     def superseded(s: Span) -> bool:
@@ -410,7 +413,7 @@ def find_answer_span(text: str, question: str, kind: Expected, prefer: Sequence[
     bound = next((words for asks, words in _BOUNDS if asks.search(question)), None) if kind is Expected.DATE else None
     from_asked = bool(_FROM_ASKED.search(question))
 
-    def order(s: Span) -> tuple[bool, bool, bool, bool, bool, bool, bool, bool, bool, int, int, int, int]:
+    def order(s: Span) -> tuple[bool, bool, bool, bool, bool, bool, bool, bool, int, int, int, int]:
         return (
             not relative(s),
             asked(s),
@@ -420,7 +423,6 @@ def find_answer_span(text: str, question: str, kind: Expected, prefer: Sequence[
             unbound(s),
             superseded(s),
             astray(s),
-            consequence(s),
             place(s),
             places.get(s) or 0,
             counted.get(s, 1),
@@ -449,7 +451,8 @@ _BOUNDS = (
 )
 # A question for where something comes from: "Woher …?", "Aus welchem Land …?".
 _FROM_ASKED = re.compile(
-    r"\b(?:woher|(?:aus|von) welche[mnrs]?|from where|from which)\b|\bwhere\b.*\bfrom\W*$", re.IGNORECASE
+    r"\b(?:woher|von wo|(?:aus|von) welche[mnrs]?|from where|from which)\b|\bwo\b.*\bher\W*$|\bwhere\b.*\bfrom\W*$",
+    re.IGNORECASE,
 )
 _CONSEQUENCE = re.compile(r"(?i:deshalb|deswegen|daher|darum|folglich)\b")
 _POINTS_BACK = re.compile(r"\b(?i:aus) (?:diesem|eben diesem|dem) $")

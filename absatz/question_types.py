@@ -296,11 +296,15 @@ _PLACE = re.compile(
 _REASON = re.compile(
     r"\b(weil|denn|wegen|aufgrund|auf grund|deshalb|deswegen|daher|darum|infolge|zufolge|angesichts|"
     r"Grund|Gründe[n]?|begründe\w*|Ursache\w*|zurückzuführen|liegt daran|liegt an|hängt damit|"
-    r"damit|sodass|so dass|um\s+\S+(?:\s+\S+){0,6}\s+zu|Folge|Ziel|argumentier\w* mit|mit der Begründung|"
-    # a purpose: "Die Stadt verspricht sich davon weniger Unfälle" (not "Er versprach sich",
-    # he misspoke)
-    r"(?:davon|dadurch) verspr(?:ich|ech|ach)\w* sich|verspr(?:ich|ech|ach)\w* sich (?:\S+ ){0,3}?"
-    r"(?:davon|von|dadurch|viel|mehr)|erhoff\w* sich)\b|,\s*da\s",
+    r"damit|sodass|so dass|um\s+\S+(?:\s+\S+){0,6}\s+zu|Folge|Ziel|mit der Begründung|"
+    # an argument, not a person argued with: "argumentierte mit fehlendem Hochwasserschutz"
+    r"argumentier\w* mit (?!(?:ihr|sein|de[mnr]|eine[mnr]?|unser|euer)\w*\b)|"
+    # a purpose: "Die Stadt verspricht sich davon weniger Unfälle" (not "Er versprach sich
+    # mehrmals", he misspoke)
+    r"(?:davon|dadurch) verspr(?:ich|ech|ach)\w* sich|"
+    r"verspr(?:ich|ech|ach)\w* sich\s+"
+    r"(?!(?:bei|mehrmals|mehrfach|dabei|erneut|wieder|kurz|auch|öfter|ständig)\b)(?=\w)|"
+    r"erhoff\w* sich)\b|,\s*da\s",
     re.IGNORECASE,
 )
 # A reason's clause runs to the next punctuation, or on over the commas of an
@@ -322,7 +326,7 @@ _ITEM = (
 _NOUN_WITHIN = rf"(?=(?:{_ITEM_WORD}\s+){{0,3}}[A-ZÄÖÜ])"
 _CLAUSE = re.compile(rf"[^,;:.!?]{{0,140}}(?:(?:,\s+{_ITEM})+\s+(?:und|oder|sowie)\s+{_NOUN_WITHIN}[^,;:.!?]{{1,80}})?")
 # "Der Grund: …", "strukturelle Gründe für X: …": the reason follows the colon.
-_NAMES_REASON = re.compile(r"Gr(?:und|ünde)\b", re.IGNORECASE)
+_NAMES_REASON = re.compile(r"Gr(?:und|ünden?)(?:\s+(?:für|dafür)\b.*)?$", re.IGNORECASE)
 _TOLD_AFTER = re.compile(r"\s*:\s*")
 _PATTERNS = {
     Expected.NUMBER: _NUMBER,
@@ -506,7 +510,7 @@ def spans(sentence: str, kind: Expected, question: str = "") -> list[Span]:
         if kind is Expected.REASON:  # the cue word is not the reason: show its clause
             clause = _CLAUSE.match(sentence[start:])
             text = clause.group(0).rstrip() if clause else text
-            told = _TOLD_AFTER.match(sentence, start + len(text)) if _NAMES_REASON.match(text) else None
+            told = _TOLD_AFTER.match(sentence, start + len(text)) if _NAMES_REASON.fullmatch(text) else None
             after = _CLAUSE.match(sentence, told.end()) if told else None
             if after and after.group(0).strip():  # "Der Grund: Absatz 35 setzte … fest": what follows
                 start, text = after.start(), after.group(0).rstrip()

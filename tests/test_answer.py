@@ -309,6 +309,9 @@ def test_a_reasons_cue_word_alone_is_not_marked():
     """ "Grund" was bold in "… aus einem simplen Grund.", which names no reason."""
     text = "Dort scheiterte die Begehung aus einem simplen Grund. [1] Niemand fand den Schlüssel. [1]"
     assert find_answer_span(text, "Warum scheiterte die Begehung?", Expected.REASON) is None
+    # nor is what a reason led to: "deshalb eine Kampagne" was bold for why successors are lacking
+    text = "Vielen Betrieben fehlt ein Nachfolger. [1] Der Verband fordert deshalb eine Kampagne für den Beruf. [1]"
+    assert find_answer_span(text, "Why do bakeries struggle to find successors?", Expected.REASON) is None
 
 
 def test_a_person_named_by_pronoun_is_answered_with_the_sentence_naming_them():
@@ -384,30 +387,8 @@ TEMPO = (
     "Köln führt auf den meisten Hauptstraßen Tempo 30 ein. [1] Der Stadtrat beschloss am Donnerstag mit "
     "knapper Mehrheit, dass die neue Regel ab dem 1. Juli gilt. [1]"
 )
+FLUCHT = "Hunderte Flüchtlinge sind in Wien in einem Zug aus Ungarn angekommen. [1]"
 GESETZ = "Beschlossen wurde es am 3. März 2023, es gilt seit dem 1. Januar 2024 und bis zum 30. Juni 2030. [1]"
-
-
-@pytest.mark.parametrize(
-    "text, question, bold",
-    [
-        # "am Donnerstag" came first and was bold for "Ab wann …?"
-        (TEMPO, "Ab wann gilt Tempo 30 in Köln?", "1. Juli"),
-        (TEMPO, "When does the 30 km/h limit in Cologne start?", "1. Juli"),
-        (TEMPO, "Wann hat der Stadtrat Tempo 30 beschlossen?", "am Donnerstag"),
-        (GESETZ, "Seit wann gilt das Gesetz?", "1. Januar 2024"),
-        (GESETZ, "Bis wann gilt das Gesetz?", "bis zum 30. Juni 2030"),
-        (GESETZ, "Until when does the law apply?", "bis zum 30. Juni 2030"),
-        # the bound's word opens the date, an article or "Ende" at most between them
-        (
-            "Der Antrag wurde vom Rat am Montag beschlossen, die Regel gilt seit Januar. [1]",
-            "Ab wann gilt die Regel?",
-            "seit Januar",
-        ),
-    ],
-)
-def test_a_question_for_a_bound_of_time_bolds_the_date_that_bound_introduces(text, question, bold):
-    span = find_answer_span(text, question, Expected.DATE)
-    assert span is not None and span.text == bold and text[span.start : span.end] == bold
 
 
 @pytest.mark.parametrize(
@@ -718,6 +699,26 @@ def test_a_number_question_bolds_the_count_of_what_it_asks_about(text, question,
             Expected.REASON,
             "wegen der Hochwassergefahr geräumt",
         ),
+        # for "Ab wann …?" the date "ab" introduces: "am Donnerstag" came first and was bold
+        (TEMPO, "Ab wann gilt Tempo 30 in Köln?", Expected.DATE, "1. Juli"),
+        (TEMPO, "When does the 30 km/h limit in Cologne start?", Expected.DATE, "1. Juli"),
+        (TEMPO, "Wann hat der Stadtrat Tempo 30 beschlossen?", Expected.DATE, "am Donnerstag"),
+        (GESETZ, "Seit wann gilt das Gesetz?", Expected.DATE, "1. Januar 2024"),
+        (GESETZ, "Bis wann gilt das Gesetz?", Expected.DATE, "bis zum 30. Juni 2030"),
+        (GESETZ, "Until when does the law apply?", Expected.DATE, "bis zum 30. Juni 2030"),
+        # … and only right before it, an article, "Ende des" or "kommendem" at most between
+        (
+            "Der Antrag wurde vom Rat am Montag beschlossen, die Regel gilt seit Januar. [1]",
+            "Ab wann gilt die Regel?",
+            Expected.DATE,
+            "seit Januar",
+        ),
+        (
+            "Der Rat stimmte am Donnerstag zu, dass die Regel ab kommendem Montag gilt. [1]",
+            "Ab wann gilt die Regel?",
+            Expected.DATE,
+            "Montag",
+        ),
         # "bei" with a noun is as often a circumstance as a place: "bei Gefechten"
         (
             "Die Chemikalie sei am 21. August bei Gefechten in Marea verwendet worden. [1]",
@@ -732,12 +733,10 @@ def test_a_number_question_bolds_the_count_of_what_it_asks_about(text, question,
             Expected.PLACE,
             "in Lagny-sur-Marne",
         ),
-        (
-            "Hunderte Flüchtlinge sind in einem Zug aus Ungarn in Wien angekommen. [1]",
-            "Woher kamen die Flüchtlinge?",
-            Expected.PLACE,
-            "aus Ungarn",
-        ),
+        (FLUCHT, "Woher kamen die Flüchtlinge?", Expected.PLACE, "aus Ungarn"),
+        (FLUCHT, "Wo kommen die Flüchtlinge her?", Expected.PLACE, "aus Ungarn"),
+        (FLUCHT, "Von wo kamen die Flüchtlinge?", Expected.PLACE, "aus Ungarn"),
+        (FLUCHT, "Wo kamen die Flüchtlinge an?", Expected.PLACE, "in Wien"),
     ],
 )
 def test_the_bold_covers_the_whole_fact(text, question, kind, bold):

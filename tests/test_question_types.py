@@ -152,8 +152,18 @@ def test_one_capitalised_noun_is_not_a_name():
             "Die Stadt verspricht sich von der Maßnahme weniger Unfälle und weniger Lärm.",
             ["verspricht sich von der Maßnahme weniger Unfälle und weniger Lärm"],
         ),
+        (
+            Expected.REASON,
+            "Sie verspricht sich vom neuen Gesetz weniger Bürokratie.",
+            ["verspricht sich vom neuen Gesetz weniger Bürokratie"],
+        ),
         # … but one who "versprach sich" misspoke
         (Expected.REASON, "Der Minister versprach sich bei der Rede mehrmals.", []),
+        (Expected.REASON, "Er versprach sich.", []),
+        # one argued with is no argument
+        (Expected.REASON, "Sie argumentierte mit ihrem Kollegen, weil die Frist ablief.", ["weil die Frist ablief"]),
+        # a colon after "Grund zur Freude" introduces no reason for it
+        (Expected.REASON, "Grund zur Freude: Der FC gewann.", ["Grund zur Freude"]),
         # "Der Grund: …" tells the reason after its colon
         (
             Expected.REASON,

@@ -37,6 +37,7 @@ from .question_types import (
     FIRST_NAMES,
     KIN_DE,
     KIN_EN,
+    SPOKEN_NUMBERS,
     Expected,
     Span,
     fits_measure,
@@ -166,7 +167,8 @@ def select_sentences(
 
     Both come from the paragraph search trusted most, so the first citation is that
     paragraph. A one-sentence paragraph borrows the best sentence of the next hit when
-    search found it about as relevant.
+    search found it about as relevant, and a top paragraph stating no fact of the kind
+    asked for borrows one from the next paragraph of its article (:func:`_fact_nearby`).
     """
     if not ranked or not ranked[0]:
         return []
@@ -320,7 +322,7 @@ def find_answer_span(text: str, question: str, kind: Expected, prefer: Sequence[
     question names loses to any other, unless it asks for a relative of theirs), for a number
     question one in the unit it asks for (:func:`fits_measure`) over one that is not,
     and for a *wo*-question a named place over a noun phrase, never a time
-    (:func:`place_rank`).
+    (:func:`place_rank`). Each rule of the order below says what loses and why.
     """
 
     def place(s: Span) -> int:
@@ -460,9 +462,7 @@ _NEAR = re.compile(r"\b(?:Nähe|unweit|nahe)\s+$")
 # A change told from one value to another ("von zwei Stunden auf 65 Minuten"), unless
 # the question asks what it was before.
 _FROM_BEFORE = re.compile(r"\b(?:von|from)\s+$")
-_TO_AFTER = re.compile(
-    r"\s+(?:auf|to)\s+\S*\d|\s+(?:auf|to)\s+(?:eine[mnrs]?|ein|zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|elf|zwölf)\b"
-)
+_TO_AFTER = re.compile(rf"\s+(?:auf|to)\s+(?:\S*\d|(?:{SPOKEN_NUMBERS}|ein)\b)")
 _ASKS_BEFORE = re.compile(
     r"\b(?:bisher|zuvor|vorher|früher|davor|ursprünglich|before|previously|formerly|originally|used to)\b",
     re.IGNORECASE,

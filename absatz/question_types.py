@@ -156,7 +156,8 @@ _COUNTS = (
     r"zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|elf|zwölf|(?:drei|vier|fünf|sech|sieb|acht|neun)zehn|"
     r"zwanzig|dreißig|vierzig|fünfzig|sechzig|siebzig|achtzig|neunzig|hundert|tausend"
 )
-_NUMBER_WORDS = rf"eins|eine[nmrs]?|{_COUNTS}|Dutzend|Hälfte|Drittel|Viertel|doppelt|dreifach|halb"
+# A number in words: "zwölf Kinder", "ein Drittel".
+SPOKEN_NUMBERS = rf"eins|eine[nmrs]?|{_COUNTS}|Dutzend|Hälfte|Drittel|Viertel|doppelt|dreifach|halb"
 _UNITS = (
     r"Prozent|Prozentpunkte[n]?|%|Euro|€|Dollar|\$|Franken|Pfund|Cent|Yen|Rubel|"
     r"Millionen|Million|Mio\.?|Milliarden|Milliarde|Mrd\.?|Billionen|Tausend|"
@@ -183,7 +184,7 @@ _ADJECTIVE = (
 _NUMBER = re.compile(
     rf"(?<![\w.,])(?:(?:mehr als|über|rund|etwa|knapp|fast|bis zu|mindestens|höchstens|ca\.)\s+)?"
     rf"(?:\d+(?:[.,]\d+)*(?:\s*(?:{_UNITS})(?!\w)(?:\s+(?:{_UNITS})(?!\w))?)?(?:\s+{_CAP})?|"
-    rf"(?:{_NUMBER_WORDS})\s+(?:{_UNITS})(?!\w)(?:\s+(?:{_UNITS})(?!\w))?|"
+    rf"(?:{SPOKEN_NUMBERS})\s+(?:{_UNITS})(?!\w)(?:\s+(?:{_UNITS})(?!\w))?|"
     rf"(?i:{_COUNTS})\s+{_CAP}|(?<!Rang )(?<!Platz )(?<!Nummer )(?i:{_COUNTS})\s+{_ADJECTIVE}\s+{_CAP})",
 )
 # Four digits end a year unless more digits or a unit follow ("um 1500 Euro" is a sum).
@@ -206,7 +207,7 @@ _DATE = re.compile(
     rf"(?i:im|ab|seit|bis)\s+(?:Frühjahr|Frühling|Sommer|Herbst|Winter)(?:\s+(?:19|20)\d\d(?:/(?:\d\d){{1,2}})?(?!\d))?|"
     rf"(?<!\w)(?:heuer|gestern|vorgestern)(?!\w)|"
     rf"(?:(?:vergangene|vergangenen|kommende|kommenden|nächste|nächsten|letzte|letzten)\s+(?:Woche|Monat|Jahr|Jahres|Wochenende))|"
-    rf"(?:(?:vor|in|seit|nach)\s+(?:\d+|{_NUMBER_WORDS})\s+(?:Jahren|Monaten|Wochen|Tagen)))",
+    rf"(?:(?:vor|in|seit|nach)\s+(?:\d+|{SPOKEN_NUMBERS})\s+(?:Jahren|Monaten|Wochen|Tagen)))",
 )
 # A capitalised word: German capitalises nouns too, so names are found by shape: two or
 # more capitalised words in a row, a capitalised word in parentheses or quotes,

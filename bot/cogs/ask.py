@@ -177,7 +177,7 @@ class Ask(commands.Cog):
         scope: Literal["all"] | None = None,
     ) -> None:
         reader = locale_language(interaction.locale)
-        language = language_or(question, reader)
+        language = interaction_language(interaction)  # as the listener remembers it
         problem = period_problem(since, until, language)
         if problem:
             await interaction.response.send_message(problem, ephemeral=True)

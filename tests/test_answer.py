@@ -382,6 +382,7 @@ HITZE = (
     "Die Stadt meldete 4.000 Anrufe. [1] Der Deutsche Wetterdienst maß am Mittwochnachmittag 39,4 Grad Celsius an der "
     "Station am Flugplatz. [1]"
 )
+FROST = "In Oberstdorf sank die Temperatur in der Nacht auf minus 12 Grad. [1]"
 FAHRZEIT = "Die Fahrzeit zwischen beiden Städten verkürzt sich damit von zwei Stunden auf 65 Minuten. [1]"
 TEMPO = (
     "Köln führt auf den meisten Hauptstraßen Tempo 30 ein. [1] Der Stadtrat beschloss am Donnerstag mit "
@@ -437,6 +438,10 @@ GESETZ = "Beschlossen wurde es am 3. März 2023, es gilt seit dem 1. Januar 2024
         # "Wie heiß …?" asks for a number, in degrees
         (HITZE, "Wie heiß war es in Freiburg?", "39,4 Grad Celsius"),
         (HITZE, "How hot did it get in Freiburg?", "39,4 Grad Celsius"),
+        # a temperature below zero keeps its sign
+        (FROST, "Wie kalt wurde es in Oberstdorf?", "minus 12 Grad"),
+        (FROST, "How cold did it get in Oberstdorf?", "minus 12 Grad"),
+        ("Auf der Zugspitze wurden −18,5 Grad gemessen. [1]", "Wie kalt war es auf der Zugspitze?", "−18,5 Grad"),
     ],
 )
 def test_a_number_question_bolds_the_count_of_what_it_asks_about(text, question, bold):

@@ -377,6 +377,13 @@ def find_answer_span(text: str, question: str, kind: Expected, prefer: Sequence[
         last = s.text.split()[-1]
         return kind is Expected.PERSON and bool({last, last.removesuffix("s")} & said)
 
+    def beaten(s: Span) -> bool:
+        """For "Wer gewann …?" the side beaten ("besiegte … den favorisierten SV Havelland",
+        "gegen Havelland") is the one who did not win: the first name after such a word
+        that is no place."""
+        cue = _BEATEN.search(text, 0, s.start) if asks_winner else None
+        return cue is not None and not any(cue.start() < o.start < s.start and not placed(o) for o in found)
+
     def unfit(s: Span) -> bool:
         return kind is Expected.NUMBER and not fits_measure(question, s.text)
 
@@ -414,13 +421,15 @@ def find_answer_span(text: str, question: str, kind: Expected, prefer: Sequence[
     counted = _counted(text, question, found) if kind is Expected.NUMBER else {}
     bound = next((words for asks, words in _BOUNDS if asks.search(question)), None) if kind is Expected.DATE else None
     from_asked = bool(_FROM_ASKED.search(question))
+    asks_winner = kind is Expected.PERSON and bool(_ASKS_WINNER.search(question))
 
-    def order(s: Span) -> tuple[bool, bool, bool, bool, bool, bool, bool, bool, int, int, int, int]:
+    def order(s: Span) -> tuple[bool, bool, bool, bool, bool, bool, bool, bool, bool, int, int, int, int]:
         return (
             not relative(s),
             asked(s),
             unnamed(s),
             placed(s),
+            beaten(s),
             unfit(s),
             unbound(s),
             superseded(s),
@@ -437,6 +446,16 @@ def find_answer_span(text: str, question: str, kind: Expected, prefer: Sequence[
 # The words that put a place before a capitalised phrase: "im Berliner Mommsenstadion",
 # "am Kai Steinwerder", "in der Hamburger Elbphilharmonie" (not "beim FC Bayern").
 _AT_PLACE = re.compile(r"\b(?:im|ins|am|[Ii]n (?:der|dem|den|die|das))\s+$")
+# A question for who won, and the words before the side that lost, within its clause.
+_ASKS_WINNER = re.compile(
+    r"\b(?:gewann|gewannen|gewinnt|gewonnen|siegte|siegten|gesiegt|Sieger\w*|Gewinner\w*|won|wins|winners?|victor\w*)\b",
+    re.IGNORECASE,
+)
+_BEATEN = re.compile(
+    r"\b(?:gegen|über|besiegte|besiegten|besiegt|schlug|schlugen|geschlagen|bezwang|bezwangen|bezwungen|"
+    r"against|over|beat|beating|defeated)\b[^.,;:!?]{0,60}$",
+    re.IGNORECASE,
+)
 # A question for a bound of time, and the words that introduce such a date in the text
 # (the first that the question asks wins: "Until when does it apply?" asks for the end).
 _BOUNDS = (

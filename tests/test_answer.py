@@ -388,6 +388,7 @@ TEMPO = (
     "Köln führt auf den meisten Hauptstraßen Tempo 30 ein. [1] Der Stadtrat beschloss am Donnerstag mit "
     "knapper Mehrheit, dass die neue Regel ab dem 1. Juli gilt. [1]"
 )
+FINALE = "Gegen den favorisierten SV Havelland gewann der FC Nordheide im Finale mit 3:1. [1]"
 FLUCHT = "Hunderte Flüchtlinge sind in Wien in einem Zug aus Ungarn angekommen. [1]"
 GESETZ = "Beschlossen wurde es am 3. März 2023, es gilt seit dem 1. Januar 2024 und bis zum 30. Juni 2030. [1]"
 
@@ -742,6 +743,16 @@ def test_a_number_question_bolds_the_count_of_what_it_asks_about(text, question,
         (FLUCHT, "Wo kommen die Flüchtlinge her?", Expected.PLACE, "aus Ungarn"),
         (FLUCHT, "Von wo kamen die Flüchtlinge?", Expected.PLACE, "aus Ungarn"),
         (FLUCHT, "Wo kamen die Flüchtlinge an?", Expected.PLACE, "in Wien"),
+        # who won is not the side beaten, whichever comes first
+        (FINALE, "Wer hat das Pokalfinale gewonnen?", Expected.PERSON, "FC Nordheide"),
+        (FINALE, "Who won the cup final?", Expected.PERSON, "FC Nordheide"),
+        (FINALE, "Wen besiegte der FC Nordheide?", Expected.PERSON, "SV Havelland"),
+        (
+            "Der Viertligist besiegte im Berliner Mommsenstadion den SV Havelland, Sieger ist der FC Nordheide. [1]",
+            "Who won the cup final?",
+            Expected.PERSON,
+            "FC Nordheide",
+        ),
     ],
 )
 def test_the_bold_covers_the_whole_fact(text, question, kind, bold):

@@ -291,8 +291,15 @@ _PLACE_NOUN = (
 )
 _TOWARDS = ("in", "nach", "aus", "bei", "im", "vor", "auf", "von")
 _ARTICLE_ADJECTIVE = r"\s+(?:der|dem|den|die|das)?\s*(?:[a-zäöüß]+(?:en|er|es|em)\s+)?"
+# "am" puts times ("am Wochenende") and set phrases ("am Rande") as often as places, so
+# only a place noun after it counts: "am Kai Steinwerder", "am Potsdamer Platz", "am
+# Flughafen".
+_AM_PLACE = (
+    rf"\b[Aa]m\s+(?:{_CAP}\s+)?[\w-]*(?:[Kk]ai|[Hh]afen|[Pp]latz|[Bb]ahnhof|[Uu]fer|[Ss]trand|[Ss]ee|[Mm]arkt)"
+    rf"(?!\w)(?:\s+{_CAP})*"
+)
 _PLACE = re.compile(
-    rf"\b(?:{'|'.join(_TOWARDS)}){_ARTICLE_ADJECTIVE}(?:{_CAP})(?:\s+(?:{_CAP}))*|"
+    rf"{_AM_PLACE}|\b(?:{'|'.join(_TOWARDS)}){_ARTICLE_ADJECTIVE}(?:{_CAP})(?:\s+(?:{_CAP}))*|"
     rf"\b(?:{'|'.join(p.capitalize() for p in _TOWARDS)}){_ARTICLE_ADJECTIVE}{_PLACE_NOUN}(?:\s+(?:{_CAP}))+"
 )
 _REASON = re.compile(

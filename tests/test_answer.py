@@ -743,6 +743,19 @@ def test_a_number_question_bolds_the_count_of_what_it_asks_about(text, question,
         (FLUCHT, "Wo kommen die Flüchtlinge her?", Expected.PLACE, "aus Ungarn"),
         (FLUCHT, "Von wo kamen die Flüchtlinge?", Expected.PLACE, "aus Ungarn"),
         (FLUCHT, "Wo kamen die Flüchtlinge an?", Expected.PLACE, "in Wien"),
+        # "am" before a place noun puts a place, not a time
+        (
+            "Die Hafenbehörde gab bekannt, dass am Kai Steinwerder bis 2028 ein Terminal entstehen soll. [1]",
+            "Wo soll das neue Terminal entstehen?",
+            Expected.PLACE,
+            "am Kai Steinwerder",
+        ),
+        (
+            "Am Wochenende demonstrierten Tausende am Potsdamer Platz. [1]",
+            "Where did the protest take place?",
+            Expected.PLACE,
+            "am Potsdamer Platz",
+        ),
         # who won is not the side beaten, whichever comes first
         (FINALE, "Wer hat das Pokalfinale gewonnen?", Expected.PERSON, "FC Nordheide"),
         (FINALE, "Who won the cup final?", Expected.PERSON, "FC Nordheide"),

@@ -57,6 +57,8 @@ _QUESTION_PATTERNS: tuple[tuple[Expected, re.Pattern[str]], ...] = tuple(
             r"\b(wie ?viele?n?|wie (?:hoch|hohe[mnrs]?|lange?|gro(?:ß|ss)|alt|weit|teuer|schwer|oft|"
             r"schnell|stark|tief|jung|knapp|deutlich|klein|breit|dick|hei(?:ß|ss)|kalt)|um wie viel|mit wie|"
             r"was (?:kostet|kosten|kostete|hat .{1,60} gekostet|verdien\w*|zahl\w*|bezahl\w*)|"
+            r"was (?:ist|war|sind|waren) (?:der|die) (?:\w+e[nrs]? )?[\w-]*(?:rekord|bestwert|bestzeit|höchststand|"
+            r"tiefststand)|"
             r"welche[nrsm]? (?:\w+e[nrs]? )?(?:höchst|mindest|gesamt)?(?:betrag|summe|anteil|preis|zahl|"
             r"höhe|strafe|alter|wert|quote|rate|ergebnis|stand|gehalt|budget|kosten|umsatz|gewinn|"
             r"verlust|entschädigung|abstand|vorsprung|rückstand|prozentsatz|tempo|geschwindigkeit|temperatur|"
@@ -67,7 +69,8 @@ _QUESTION_PATTERNS: tuple[tuple[Expected, re.Pattern[str]], ...] = tuple(
             r"what(?:'s| is| was| were| are)? (?:the )?(?:[\w']+ ){0,2}(?:level|rate|amount|number|price|"
             r"cost|share|percentage|proportion|stake|value|score|result|total|sum|figure|age|height|"
             r"sentence|fine|salary|budget|loss|profit|revenue|turnover|margin|lead|gap|population|fees?|"
-            r"attendance|capacity|distance|speed|temperature|weight|length|duration|size))\b",
+            r"attendance|capacity|distance|speed|temperature|weight|length|duration|size|"
+            r"record(?!\s+(?:label|compan|store|shop|deal|player|collection|industry|book|producer|holder))))\b",
         ),
         (
             Expected.PERSON,

@@ -255,6 +255,22 @@ def test_a_typed_question_takes_its_fact_from_the_next_paragraph_of_the_article(
     assert a.answer.count("[") == 2
 
 
+@pytest.mark.parametrize(
+    "question, bold",
+    [
+        # the winner, not the side "besiegte … den favorisierten SV Havelland"
+        ("Who won the cup final?", "FC Nordheide"),
+        # a place "am" a place noun, not the day "am Dienstag"
+        ("Wo soll das neue Terminal im Hamburger Hafen entstehen?", "am Kai Steinwerder"),
+        # a record is a number: the one before "39,4 Grad Celsius"
+        ("What was the previous heat record in Freiburg?", "38,6 Grad"),
+    ],
+)
+def test_the_sample_corpus_bolds_the_fact_asked_for(searcher, question, bold):
+    a = answer(searcher, question)
+    assert a.span is not None and a.span.text == bold
+
+
 def test_a_why_question_borrows_a_stated_reason_only_from_a_close_paragraph_of_its_article():
     def hit(para_id: str, score: float) -> Hit:
         article, n = para_id.split("#")

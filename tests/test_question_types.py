@@ -38,6 +38,11 @@ from absatz.question_types import Expected, expected, spans
         ("Wie heiß war es in Freiburg?", Expected.NUMBER),
         ("How cold will it get at the weekend?", Expected.NUMBER),
         ("Wie warm sind die Beziehungen zu Russland?", Expected.OTHER),
+        # a record is a number, its holder a person, a record label neither
+        ("Was war der alte Hitzerekord in Freiburg?", Expected.NUMBER),
+        ("What was the previous heat record in Freiburg?", Expected.NUMBER),
+        ("Wer hält den Rekord?", Expected.PERSON),
+        ("What is the record label of Adele?", Expected.OTHER),
         ("Was veranlasste Luther, Lieder zu schreiben?", Expected.REASON),
         ("Wie begründet Microsoft den neuen Hinweis?", Expected.REASON),
         ("How does Microsoft justify the new notice?", Expected.REASON),

@@ -301,8 +301,11 @@ _AM_PLACE = (
     rf"\b[Aa]m\s+(?:{_CAP}\s+)?[\w-]*(?:[Kk]ai|[Hh]afen|[Pp]latz|[Bb]ahnhof|[Uu]fer|[Ss]trand|[Ss]ee|[Mm]arkt)"
     rf"(?!\w)(?:\s+{_CAP})*"
 )
+# Near a place: "in der Nähe der Oase Baharija", "nahe der Stadt Agadez" (whole, not "in
+# der Nähe"). Not a direction from one: "östlich von Paris" loses to "in Lagny-sur-Marne".
+_NEAR_PLACE = rf"\b(?:[Ii]n der Nähe|[Uu]nweit|[Nn]ahe)\s+(?:von|der|des|dem|vom)\s+(?:{_CAP}\s+)?{_CAP}"
 _PLACE = re.compile(
-    rf"{_AM_PLACE}|\b(?:{'|'.join(_TOWARDS)}){_ARTICLE_ADJECTIVE}(?:{_CAP})(?:\s+(?:{_CAP}))*|"
+    rf"{_NEAR_PLACE}|{_AM_PLACE}|\b(?:{'|'.join(_TOWARDS)}){_ARTICLE_ADJECTIVE}(?:{_CAP})(?:\s+(?:{_CAP}))*|"
     rf"\b(?:{'|'.join(p.capitalize() for p in _TOWARDS)}){_ARTICLE_ADJECTIVE}{_PLACE_NOUN}(?:\s+(?:{_CAP}))+"
 )
 _REASON = re.compile(

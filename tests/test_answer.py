@@ -509,12 +509,12 @@ def test_a_number_question_bolds_the_count_of_what_it_asks_about(text, question,
             "Gründe nannte der Verband höhere Löhne, teurere Energie und gestiegene Preise für Butter",
         ),
         ("Die Sitzung in Mainz endete am Freitag. [1]", "Wann endete die Sitzung?", Expected.DATE, "am Freitag"),
-        # a time is no place, and a named place beats a noun phrase
+        # a time is no place, and the place named is bold with what puts the event near it
         (
             "Die Reisegruppe wurde im November in der Nähe von Baharija beschossen. [1]",
             "Wo wurde die Reisegruppe beschossen?",
             Expected.PLACE,
-            "von Baharija",
+            "in der Nähe von Baharija",
         ),
         # a set phrase names no place, and "Berlinale" is not "Berlin"
         (
@@ -790,6 +790,19 @@ def test_a_number_question_bolds_the_count_of_what_it_asks_about(text, question,
             "Where did the protest take place?",
             Expected.PLACE,
             "am Potsdamer Platz",
+        ),
+        # near a named place, the place named: not "in der Nähe" alone
+        (
+            "Die Touristen hätten in der Nähe der Oase Baharija Rast gemacht, als sie beschossen wurden. [1]",
+            "Wo wurde die Reisegruppe beschossen?",
+            Expected.PLACE,
+            "in der Nähe der Oase Baharija",
+        ),
+        (
+            "Die nahe der Stadt Agadez aufgefundenen Flüchtlinge seien in der Wüste verdurstet. [1]",
+            "Near which town did the IOM find the bodies?",
+            Expected.PLACE,
+            "nahe der Stadt Agadez",
         ),
         # who won is not the side beaten, whichever comes first
         (FINALE, "Wer hat das Pokalfinale gewonnen?", Expected.PERSON, "FC Nordheide"),

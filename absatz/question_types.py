@@ -452,17 +452,26 @@ _EN_MONTHS = re.compile(
 _DERIVED = ("er", "ern", "erin", "erinnen", "isch", "ische", "ischen", "ischer", "isches", "s")
 
 
+# An adjective a question may ask with ("deutschen", "kalifornische"); not "welcher".
+_ASKED_ADJECTIVE = re.compile(r"(?!welch)[a-zäöüß]+(?:e|en|er|es|em)")
+
+
 def place_rank(span: Span, question: str) -> int | None:
     """How well a place span answers a *wo*-question, lower is better: None for a time
     ("im November"), 0 for a name right after its preposition ("in Marea"), 1 for a
     noun phrase ("in der Nähe"), 2 for a place the question names in a derived form
-    ("in Berlin" for "In welchem Berliner Stadtteil …")."""
-    nouns = [w for w in span.text.split()[1:] if w[:1].isupper()]
+    ("in Berlin" for "In welchem Berliner Stadtteil …"), and -1 for a name after the
+    adjective the question asks with ("im deutschen Rosenheim" for "In welcher deutschen
+    Stadt …", over "in Österreich")."""
+    words = span.text.split()
+    nouns = [w for w in words[1:] if w[:1].isupper()]
     if not nouns or _TIME_NOUN.fullmatch(nouns[0]) or span.text.lower().startswith("vor allem "):
         return None  # a time, or "above all"
     asked = _words(question)
     if all(any(n.lower() + d in asked for d in _DERIVED) for n in nouns):
         return 2
+    if len(words) > 2 and words[1] in asked and _ASKED_ADJECTIVE.fullmatch(words[1]):
+        return -1
     return 0 if _NAMED_PLACE.match(span.text) else 1
 
 

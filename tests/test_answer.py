@@ -804,6 +804,20 @@ def test_a_number_question_bolds_the_count_of_what_it_asks_about(text, question,
             Expected.PLACE,
             "nahe der Stadt Agadez",
         ),
+        # the place after the adjective the question asks with ("deutschen"), but not
+        # after its question word ("welcher")
+        (
+            "Nach einem Zwischenstopp in Österreich kamen 400 Flüchtlinge im deutschen Rosenheim an. [1]",
+            "In welcher deutschen Stadt kamen die Flüchtlinge an?",
+            Expected.PLACE,
+            "im deutschen Rosenheim",
+        ),
+        (
+            "Forscher in Sydney untersuchten, nach welcher Strategie Spinnen kämpfen. [1]",
+            "An welcher Uni wurde das Kampfverhalten von Spinnen untersucht?",
+            Expected.PLACE,
+            "in Sydney",
+        ),
         # who won is not the side beaten, whichever comes first
         (FINALE, "Wer hat das Pokalfinale gewonnen?", Expected.PERSON, "FC Nordheide"),
         (FINALE, "Who won the cup final?", Expected.PERSON, "FC Nordheide"),

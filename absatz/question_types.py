@@ -452,6 +452,25 @@ _EN_MONTHS = re.compile(
 _DERIVED = ("er", "ern", "erin", "erinnen", "isch", "ische", "ischen", "ischer", "isches", "s")
 
 
+# "In welchem Hotel …?", "In welchem Gebäude …?": the answer names that noun, as a
+# compound ("Interalpenhotel") or with a name after it ("Gebäude der ehemaligen
+# Marinetechnikschule"). Not the nouns any place answers to ("In welcher Stadt …?").
+_ASKED_PLACE_NOUN = re.compile(
+    r"\b(?i:in|an|auf|aus|nach|bei|vor) (?i:welche[mnrs]?) (?:[a-zäöüß]+e[nmrs]? )?([A-ZÄÖÜ][a-zäöüß]{2,})\b"
+)
+_ANY_PLACE = frozenset(
+    "Stadt Land Ort Region Bezirk Gemeinde Staat Bundesland Kanton Provinz Stadtteil Teil Gegend Dorf Kontinent "
+    "Gebiet Landkreis Kreis Bundesstaat Hauptstadt Metropole Großstadt Kleinstadt Ortschaft Ortsteil".split()
+)
+
+
+def asked_place_noun(question: str) -> str | None:
+    """The kind of place a question names ("Hotel" for "In welchem Hotel …?"), unless any
+    place answers to it."""
+    m = _ASKED_PLACE_NOUN.search(question)
+    return m.group(1) if m and m.group(1) not in _ANY_PLACE else None
+
+
 # An adjective a question may ask with ("deutschen", "kalifornische"); not "welcher".
 _ASKED_ADJECTIVE = re.compile(r"(?!welch)[a-zäöüß]+(?:e|en|er|es|em)")
 
@@ -462,8 +481,12 @@ def place_rank(span: Span, question: str) -> int | None:
     noun phrase ("in der Nähe"), 2 for a place the question names in a derived form
     ("in Berlin" for "In welchem Berliner Stadtteil …"), and -1 for a name after the
     adjective the question asks with ("im deutschen Rosenheim" for "In welcher deutschen
-    Stadt …", over "in Österreich")."""
+    Stadt …", over "in Österreich") or for the kind of place it asks for
+    ("Interalpenhotel" for "In welchem Hotel …")."""
     words = span.text.split()
+    noun = asked_place_noun(question)
+    if noun and any(w.lower().endswith(noun.lower()) for w in words):
+        return -1
     nouns = [w for w in words[1:] if w[:1].isupper()]
     if not nouns or _TIME_NOUN.fullmatch(nouns[0]) or span.text.lower().startswith("vor allem "):
         return None  # a time, or "above all"
@@ -495,7 +518,15 @@ def spans(sentence: str, kind: Expected, question: str = "") -> list[Span]:
         return []
     asked = _words(question)
     found = []
-    for m in pattern.finditer(sentence):
+    matches = list(pattern.finditer(sentence))
+    noun = asked_place_noun(question) if kind is Expected.PLACE else None
+    if noun:
+        named = re.compile(
+            rf"\b(?:{noun}|[A-ZÄÖÜ][\w-]*{noun.lower()})(?!\w)"
+            rf"(?:\s+(?:der|des)\s+(?:[a-zäöüß]+e[nmrs]?\s+)?{_CAP}(?:\s+{_CAP})*)?"
+        )
+        matches += [m for m in named.finditer(sentence) if not any(o.start() <= m.start() < o.end() for o in matches)]
+    for m in matches:
         text = m.group(0).strip(" ,")
         start = m.start() + (len(m.group(0)) - len(m.group(0).lstrip(" ,")))
         said = _SAID_VERB.match(text) if kind is Expected.PERSON else None

@@ -818,6 +818,25 @@ def test_a_number_question_bolds_the_count_of_what_it_asks_about(text, question,
             Expected.PLACE,
             "in Sydney",
         ),
+        # the kind of place asked for: a compound of it, or it with a name after it
+        (
+            "Ein Platzverbot gilt rund um den Tagungsort, das im Ortsteil Buchen gelegene Interalpenhotel. [1]",
+            "In welchem Hotel findet das Bilderberg-Treffen statt?",
+            Expected.PLACE,
+            "Interalpenhotel",
+        ),
+        (
+            "Das Gebäude der ehemaligen Marinetechnikschule, in dem gedreht wird, wird eine Unterkunft. [1]",
+            "In welchem Gebäude wird der Kieler Tatort gedreht?",
+            Expected.PLACE,
+            "Gebäude der ehemaligen Marinetechnikschule",
+        ),
+        (
+            "Nach dem Training in Hütteldorf spielt Rapid im Allianz Stadion gegen Ried. [1]",
+            "In welchem Stadion spielt Rapid gegen Ried?",
+            Expected.PLACE,
+            "im Allianz Stadion",
+        ),
         # who won is not the side beaten, whichever comes first
         (FINALE, "Wer hat das Pokalfinale gewonnen?", Expected.PERSON, "FC Nordheide"),
         (FINALE, "Who won the cup final?", Expected.PERSON, "FC Nordheide"),

@@ -311,3 +311,20 @@ def test_the_name_a_follow_up_asks_about(follow_up, names):
     from absatz.question_types import named_subjects
 
     assert named_subjects(follow_up) == names
+
+
+@pytest.mark.parametrize(
+    "question, noun",
+    [
+        ("In welchem Hotel findet das Treffen statt?", "Hotel"),
+        ("In welchem neuen Stadion spielt Rapid?", "Stadion"),
+        # any place answers these: a name, not a noun, is bold
+        ("In welcher Stadt kamen die Flüchtlinge an?", None),
+        ("In welchem Land wird das Handy präsentiert?", None),
+        ("Wo spielt Rapid?", None),
+    ],
+)
+def test_the_kind_of_place_a_question_asks_for(question, noun):
+    from absatz.question_types import asked_place_noun
+
+    assert asked_place_noun(question) == noun

@@ -386,6 +386,19 @@ def find_answer_span(text: str, question: str, kind: Expected, prefer: Sequence[
         last = s.text.split()[-1]
         return kind is Expected.PERSON and bool({last, last.removesuffix("s")} & said)
 
+    def typed(s: Span) -> bool:
+        """For "Welcher Energiekonzern …?" / "Mit welcher Behörde …?" a name introduced as
+        that kind ("der Energiekonzern Engie", "der Medienbehörde KommAustria")."""
+        before = text[max(0, s.start - 40) : s.start].split()[-1:]
+        return role is not None and any(_same_noun(w, role) for w in s.text.split() + before)
+
+    def untyped(s: Span) -> bool:
+        """Another name of the typed one's sentence, or of a sentence trusted less
+        ("Airbus Space Systems" before "der Energiekonzern Engie"), is not the one asked
+        for; one of a sentence trusted more still leads ("RBS" over "Großbank Standard
+        Chartered" for "Welche britische Bank …?")."""
+        return first_typed is not None and not typed(s) and place(s) >= first_typed
+
     def beaten(s: Span) -> bool:
         """For "Wer gewann …?" the side beaten ("besiegte … den favorisierten SV Havelland",
         "gegen Havelland") is the one who did not win: the first name after such a word
@@ -431,11 +444,15 @@ def find_answer_span(text: str, question: str, kind: Expected, prefer: Sequence[
     bound = next((words for asks, words in _BOUNDS if asks.search(question)), None) if kind is Expected.DATE else None
     from_asked = bool(_FROM_ASKED.search(question))
     asks_winner = kind is Expected.PERSON and bool(_ASKS_WINNER.search(question))
+    asks_role = _ASKED_ROLE.search(question) if kind is Expected.PERSON else None
+    role = asks_role.group(1) if asks_role else None
+    first_typed = min((place(s) for s in found if typed(s) and not asked(s)), default=None)
 
-    def order(s: Span) -> tuple[bool, bool, bool, bool, bool, bool, bool, bool, bool, int, int, int, int]:
+    def order(s: Span) -> tuple[bool, bool, bool, bool, bool, bool, bool, bool, bool, bool, int, int, int, int]:
         return (
             not relative(s),
             asked(s),
+            untyped(s),
             unnamed(s),
             placed(s),
             beaten(s),
@@ -455,6 +472,17 @@ def find_answer_span(text: str, question: str, kind: Expected, prefer: Sequence[
 # The words that put a place before a capitalised phrase: "im Berliner Mommsenstadion",
 # "am Kai Steinwerder", "in der Hamburger Elbphilharmonie" (not "beim FC Bayern").
 _AT_PLACE = re.compile(r"\b(?:im|ins|am|[Ii]n (?:der|dem|den|die|das))\s+$")
+# The kind of person or organisation a German question asks for: "Welcher Energiekonzern
+# …?", "Mit welcher Behörde …?".
+_ASKED_ROLE = re.compile(r"\b(?i:welche[rnms]?)\s+(?:[a-zäöüß]+e[nrs]?\s+)?([A-ZÄÖÜ][\w-]{3,})")
+
+
+def _same_noun(word: str, noun: str) -> bool:
+    """ "Medienbehörde" is a "Behörde", and "Konzern" the "Energiekonzern" asked for."""
+    w, n = word.strip('.,;:!?()„“"»«').lower(), noun.lower()
+    return len(w) >= 4 and (w.endswith(n) or n.endswith(w))
+
+
 # A question for who won, and the words before the side that lost, within its clause.
 _ASKS_WINNER = re.compile(
     r"\b(?:gewann|gewannen|gewinnt|gewonnen|siegte|siegten|gesiegt|Sieger\w*|Gewinner\w*|won|wins|winners?|victor\w*)\b",

@@ -837,6 +837,20 @@ def test_a_number_question_bolds_the_count_of_what_it_asks_about(text, question,
             Expected.PLACE,
             "im Allianz Stadion",
         ),
+        # the kind asked for, where the sentence introduces a name as one
+        (
+            "Airbus Space Systems verkauft einen Satelliten, der Energiekonzern Engie erhält einen Großauftrag. [1]",
+            "Welcher Energiekonzern hat in Kairo einen Auftrag an Land gezogen?",
+            Expected.PERSON,
+            "Energiekonzern Engie",
+        ),
+        (
+            "Es geht um einen Streit zwischen dem Betreiber Tiroler Tageszeitung Online und der Medienbehörde "
+            "KommAustria. [1]",
+            "Mit welcher Behörde stritt die Moser Holding?",
+            Expected.PERSON,
+            "Medienbehörde KommAustria",
+        ),
         # who won is not the side beaten, whichever comes first
         (FINALE, "Wer hat das Pokalfinale gewonnen?", Expected.PERSON, "FC Nordheide"),
         (FINALE, "Who won the cup final?", Expected.PERSON, "FC Nordheide"),
@@ -852,3 +866,17 @@ def test_a_number_question_bolds_the_count_of_what_it_asks_about(text, question,
 def test_the_bold_covers_the_whole_fact(text, question, kind, bold):
     span = find_answer_span(text, question, kind)
     assert span is not None and span.text == bold
+
+
+def test_a_name_of_a_sentence_trusted_more_leads_a_name_of_the_kind_asked_for():
+    text = (
+        "Auch bei der Großbank Standard Chartered rutschten die Quoten nicht unter die Vorgaben. [1] Nur knapp "
+        "bestand die RBS (Royal Bank of Scotland) den Test. [1]"
+    )
+    question = "Welche britische Bank ist beim Stresstest der Bank of England nur knapp durchgerutscht?"
+    second = text.index("Nur knapp")
+    trusted_second = [(second, len(text)), (0, second)]
+    span = find_answer_span(text, question, Expected.PERSON, trusted_second)
+    assert span is not None and span.text == "RBS"
+    span = find_answer_span(text, question, Expected.PERSON, trusted_second[::-1])
+    assert span is not None and span.text == "Großbank Standard Chartered"

@@ -311,7 +311,7 @@ _PLACE = re.compile(
 _REASON = re.compile(
     r"\b(weil|denn|wegen|aufgrund|auf grund|deshalb|deswegen|daher|darum|infolge|zufolge|angesichts|"
     r"Grund|Gründe[n]?|begründe\w*|Ursache\w*|zurückzuführen|liegt daran|liegt an|hängt damit|"
-    r"damit|sodass|so dass|um\s+\S+(?:\s+\S+){0,6}\s+zu|Folge|Ziel|mit der Begründung|"
+    r"damit|sodass|so dass|(?<!rund )um\s+\S+(?:\s+\S+){0,6}\s+zu|Folge|Ziel|mit der Begründung|"
     # an argument, not a person argued with: "argumentierte mit fehlendem Hochwasserschutz"
     r"argumentier\w* mit (?!(?:ihr|sein|de[mnr]|eine[mnr]?|unser|euer)\w*\b)|"
     # a purpose: "Die Stadt verspricht sich davon weniger Unfälle" (not "Er versprach sich

@@ -851,6 +851,14 @@ def test_a_number_question_bolds_the_count_of_what_it_asks_about(text, question,
             Expected.PERSON,
             "Medienbehörde KommAustria",
         ),
+        # "rund um … zu tun" is no purpose
+        (
+            "Der Verbund bestreitet, dass das etwas mit dem Streit rund um das Gaskraftwerk Mellach zu tun habe. [1] "
+            "Grund sei das schwierige Marktumfeld, bestätigte der Konzern. [1]",
+            "Warum steigt der Verbund beim Murkraftwerk aus?",
+            Expected.REASON,
+            "Grund sei das schwierige Marktumfeld",
+        ),
         # who won is not the side beaten, whichever comes first
         (FINALE, "Wer hat das Pokalfinale gewonnen?", Expected.PERSON, "FC Nordheide"),
         (FINALE, "Who won the cup final?", Expected.PERSON, "FC Nordheide"),

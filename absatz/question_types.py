@@ -340,6 +340,11 @@ _ITEM = (
 )
 _NOUN_WITHIN = rf"(?=(?:{_ITEM_WORD}\s+){{0,3}}[A-ZÄÖÜ])"
 _CLAUSE = re.compile(rf"[^,;:.!?]{{0,140}}(?:(?:,\s+{_ITEM})+\s+(?:und|oder|sowie)\s+{_NOUN_WITHIN}[^,;:.!?]{{1,80}})?")
+# "Die Kriminalisierung habe nur die Mafiagewinne gesteigert, begründet Della Vedova seine
+# Initiative.": a justification attributed after the comma gives as its reason what was
+# said before it, from the sentence's start.
+_JUSTIFIES = re.compile(r"begründe\w*", re.IGNORECASE)
+_ATTRIBUTED = re.compile(r"(?:^|[.!?\]]\s+)[„\"“»]?([^.!?\[\]]{10,300}?)[“”\"«]?,\s*$")
 # "Der Grund: …", "strukturelle Gründe für X: …": the reason follows the colon.
 _NAMES_REASON = re.compile(r"Gr(?:und|ünden?)(?:\s+(?:für|dafür)\b.*)?$", re.IGNORECASE)
 _TOLD_AFTER = re.compile(r"\s*:\s*")
@@ -569,6 +574,9 @@ def spans(sentence: str, kind: Expected, question: str = "") -> list[Span]:
             after = _CLAUSE.match(sentence, told.end()) if told else None
             if after and after.group(0).strip():  # "Der Grund: Absatz 35 setzte … fest": what follows
                 start, text = after.start(), after.group(0).rstrip()
+            said_before = _ATTRIBUTED.search(sentence, 0, start) if _JUSTIFIES.match(text) else None
+            if said_before:  # "…, begründet Della Vedova seine Initiative": what was said before
+                start, text = said_before.start(1), said_before.group(1)
         content = _words(text) - _FUNCTION_WORDS
         if kind is not Expected.REASON and content and content <= asked:
             continue  # the question already names it: no new fact

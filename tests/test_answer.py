@@ -859,6 +859,26 @@ def test_a_number_question_bolds_the_count_of_what_it_asks_about(text, question,
             Expected.REASON,
             "Grund sei das schwierige Marktumfeld",
         ),
+        # a justification attributed after the comma: what was said before it
+        (
+            "Die Kriminalisierung habe nur zur Steigerung der Mafiagewinne geführt, begründet Della Vedova seine "
+            "Initiative. [1]",
+            "Warum will Della Vedova Cannabis legalisieren?",
+            Expected.REASON,
+            "Die Kriminalisierung habe nur zur Steigerung der Mafiagewinne geführt",
+        ),
+        (
+            "Die Stadt ist pleite. [1] „Wir haben kein Geld“, begründete der Bürgermeister die Absage. [1]",
+            "Warum wurde das Fest abgesagt?",
+            Expected.REASON,
+            "Wir haben kein Geld",
+        ),
+        (
+            "Er begründete die Absage mit hohen Kosten. [1]",
+            "Warum?",
+            Expected.REASON,
+            "begründete die Absage mit hohen Kosten",
+        ),
         # who won is not the side beaten, whichever comes first
         (FINALE, "Wer hat das Pokalfinale gewonnen?", Expected.PERSON, "FC Nordheide"),
         (FINALE, "Who won the cup final?", Expected.PERSON, "FC Nordheide"),

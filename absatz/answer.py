@@ -430,12 +430,13 @@ def find_answer_span(text: str, question: str, kind: Expected, prefer: Sequence[
         return not (opens or re.search(before, text[: s.start], re.IGNORECASE))
 
     def superseded(s: Span) -> bool:
-        """ "von zwei Stunden auf 65 Minuten": the value a change ends at is what it is now."""
-        return (
-            kind is Expected.NUMBER
-            and bool(_FROM_BEFORE.search(text, 0, s.start) and _TO_AFTER.match(text, s.end))
-            and not _ASKS_BEFORE.search(question)
-        )
+        """ "von zwei Stunden auf 65 Minuten": the value a change ends at is what it is now;
+        "Waren es einst 15 bis 20 Prozent …", "laut vorläufigem Endergebnis nur 25 Stimmen"
+        tell a value that was."""
+        if kind is not Expected.NUMBER or _ASKS_BEFORE.search(question):
+            return False
+        changed = _FROM_BEFORE.search(text, 0, s.start) and _TO_AFTER.match(text, s.end)
+        return bool(changed or _WAS_BEFORE.search(text, 0, s.start))
 
     words = re.findall(r"\w+", question)
     said = {w for word in words for w in (word, word.removesuffix("s"))}
@@ -519,6 +520,10 @@ _NEAR = re.compile(r"\b(?:Nähe|unweit|nahe)\s+$")
 # the question asks what it was before.
 _FROM_BEFORE = re.compile(r"\b(?:von|from)\s+$")
 _TO_AFTER = re.compile(rf"\s+(?:auf|to)\s+(?:\S*\d|(?:{SPOKEN_NUMBERS}|ein)\b)")
+# A word that tells a value of the past, before the number in its clause.
+_WAS_BEFORE = re.compile(
+    r"\b(?i:einst|früher|zuvor|vorher|ursprünglich|vorläufige[mnrs]?|damals|ehemals|anfangs)\b[^,;:.!?]{0,60}$"
+)
 _ASKS_BEFORE = re.compile(
     r"\b(?:bisher|zuvor|vorher|früher|davor|ursprünglich|before|previously|formerly|originally|used to)\b",
     re.IGNORECASE,

@@ -184,10 +184,12 @@ _ADJECTIVE = (
     r"[a-zäöüß]+(?:e|en|er|es|em)(?!\w)"
 )
 # A number: digits with separators or a number word, optionally with magnitude and unit; a
-# temperature keeps its sign ("minus 12 Grad", "−18,5 Grad").
+# temperature keeps its sign ("minus 12 Grad", "−18,5 Grad"), a range its ends ("250 bis
+# 300 Euro").
 _NUMBER = re.compile(
     rf"(?<![\w.,])(?:(?:mehr als|über|rund|etwa|knapp|fast|bis zu|mindestens|höchstens|ca\.)\s+)?"
-    rf"(?:minus\s+|[-−](?=\d))?(?:\d+(?:[.,]\d+)*(?:\s*(?:{_UNITS})(?!\w)(?:\s+(?:{_UNITS})(?!\w))?)?(?:\s+{_CAP})?|"
+    rf"(?:minus\s+|[-−](?=\d))?(?:\d+(?:[.,]\d+)*\s*(?:bis|[-–])\s*\d+(?:[.,]\d+)*\s*(?:{_UNITS})(?!\w)|"
+    rf"\d+(?:[.,]\d+)*(?:\s*(?:{_UNITS})(?!\w)(?:\s+(?:{_UNITS})(?!\w))?)?(?:\s+{_CAP})?|"
     rf"(?:{SPOKEN_NUMBERS})\s+(?:{_UNITS})(?!\w)(?:\s+(?:{_UNITS})(?!\w))?|"
     rf"(?i:{_COUNTS})\s+{_CAP}|(?<!Rang )(?<!Platz )(?<!Nummer )(?i:{_COUNTS})\s+{_ADJECTIVE}\s+{_CAP})",
 )

@@ -417,6 +417,7 @@ HITZE = (
     "Die Stadt meldete 4.000 Anrufe. [1] Der Deutsche Wetterdienst maß am Mittwochnachmittag 39,4 Grad Celsius an der "
     "Station am Flugplatz. [1]"
 )
+ADBLOCK = "Waren es einst 15 bis 20 Prozent der Besucher, sind es mittlerweile rund 40 Prozent. [1]"
 FROST = "In Oberstdorf sank die Temperatur in der Nacht auf minus 12 Grad. [1]"
 FAHRZEIT = "Die Fahrzeit zwischen beiden Städten verkürzt sich damit von zwei Stunden auf 65 Minuten. [1]"
 TEMPO = (
@@ -474,6 +475,21 @@ GESETZ = "Beschlossen wurde es am 3. März 2023, es gilt seit dem 1. Januar 2024
         # "Wie heiß …?" asks for a number, in degrees
         (HITZE, "Wie heiß war es in Freiburg?", "39,4 Grad Celsius"),
         (HITZE, "How hot did it get in Freiburg?", "39,4 Grad Celsius"),
+        # a range is one answer
+        (
+            "Mittelfristig erhofft sie sich eine Kostensenkung um 250 bis 300 Euro je Quadratmeter. [1]",
+            "How much per square metre should the new law save?",
+            "250 bis 300 Euro",
+        ),
+        # a value told as one that was ("einst", "laut vorläufigem Endergebnis") is not the
+        # one now, unless asked for; "bisher" counts up to now
+        (ADBLOCK, "Wie hoch ist mittlerweile der Anteil der Adblock-Nutzer?", "rund 40 Prozent"),
+        (ADBLOCK, "Wie hoch war der Anteil der Adblock-Nutzer früher?", "15 bis 20 Prozent"),
+        (
+            "Insgesamt seien bisher 237.000 Bootsflüchtlinge angekommen, mehr als im Jahr 2014. [1]",
+            "How many refugees have arrived so far?",
+            "237.000 Bootsflüchtlinge",
+        ),
         # a temperature below zero keeps its sign
         (FROST, "Wie kalt wurde es in Oberstdorf?", "minus 12 Grad"),
         (FROST, "How cold did it get in Oberstdorf?", "minus 12 Grad"),

@@ -478,7 +478,8 @@ def asked_place_noun(question: str) -> str | None:
     return m.group(1) if m and m.group(1) not in _ANY_PLACE else None
 
 
-# An adjective a question may ask with ("deutschen", "kalifornische"); not "welcher".
+# An adjective a question may ask with ("deutschen", "kalifornische"); not "welcher", nor an
+# article ("der" in "Wo arbeitet die Mehrheit der Apotheker?" for "in der Regel").
 _ASKED_ADJECTIVE = re.compile(r"(?!welch)[a-zäöüß]+(?:e|en|er|es|em)")
 
 
@@ -500,7 +501,12 @@ def place_rank(span: Span, question: str) -> int | None:
     asked = _words(question)
     if all(any(n.lower() + d in asked for d in _DERIVED) for n in nouns):
         return 2
-    if len(words) > 2 and words[1] in asked and _ASKED_ADJECTIVE.fullmatch(words[1]):
+    if (
+        len(words) > 2
+        and words[1] in asked
+        and words[1] not in _FUNCTION_WORDS
+        and _ASKED_ADJECTIVE.fullmatch(words[1])
+    ):
         return -1
     return 0 if _NAMED_PLACE.match(span.text) else 1
 

@@ -829,6 +829,12 @@ def test_a_number_question_bolds_the_count_of_what_it_asks_about(text, question,
             "im deutschen Rosenheim",
         ),
         (
+            "Beratende Apotheker arbeiten in der Regel in Pflegeheimen. [1]",
+            "Wo arbeitet die Mehrheit der Apotheker?",
+            Expected.PLACE,
+            "in Pflegeheimen",
+        ),
+        (
             "Forscher in Sydney untersuchten, nach welcher Strategie Spinnen kämpfen. [1]",
             "An welcher Uni wurde das Kampfverhalten von Spinnen untersucht?",
             Expected.PLACE,

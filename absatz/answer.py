@@ -40,6 +40,7 @@ from .question_types import (
     SPOKEN_NUMBERS,
     Expected,
     Span,
+    ends_with_noun,
     fits_measure,
     named_subjects,
     place_rank,
@@ -388,9 +389,16 @@ def find_answer_span(text: str, question: str, kind: Expected, prefer: Sequence[
 
     def typed(s: Span) -> bool:
         """For "Welcher Energiekonzern …?" / "Mit welcher Behörde …?" a name introduced as
-        that kind ("der Energiekonzern Engie", "der Medienbehörde KommAustria")."""
+        that kind ("der Energiekonzern Engie", "der Medienbehörde KommAustria"); "Konzern
+        Engie" names an "Energiekonzern" too. Not a given name that ends like the kind
+        ("Erin" for "Spielerin"), nor the side beaten."""
+        if role is None or beaten(s):
+            return False
         before = text[max(0, s.start - 40) : s.start].split()[-1:]
-        return role is not None and any(_same_noun(w, role) for w in s.text.split() + before)
+        words = [w.strip('.,;:!?()„“"»«') for w in s.text.split()]
+        return any(ends_with_noun(w, role) for w in words + before if w not in FIRST_NAMES) or any(
+            len(w) >= 4 and role.lower().endswith(w.lower()) for w in before
+        )
 
     def untyped(s: Span) -> bool:
         """Another name of the typed one's sentence, or of a sentence trusted less
@@ -400,11 +408,16 @@ def find_answer_span(text: str, question: str, kind: Expected, prefer: Sequence[
         return first_typed is not None and not typed(s) and place(s) >= first_typed
 
     def beaten(s: Span) -> bool:
-        """For "Wer gewann …?" the side beaten ("besiegte … den favorisierten SV Havelland",
-        "gegen Havelland") is the one who did not win: the first name after such a word
-        that is no place."""
-        cue = _BEATEN.search(text, 0, s.start) if asks_winner else None
-        return cue is not None and not any(cue.start() < o.start < s.start and not placed(o) for o in found)
+        """For "Wer gewann …?" the side beaten is the one who did not win: the name right
+        after "gegen" ("gegen den favorisierten SV Havelland", "Gegen Havelland setzte sich
+        …") and the accusative after a verb of beating ("besiegte im Berliner
+        Mommsenstadion den SV Havelland"; in "bezwang Borussia Dortmund den FC Bayern" the
+        subject follows the verb)."""
+        if not asks_winner:
+            return False
+        if _LOST.search(text, 0, s.start):  # "Real Madrid verlor gegen den FC Liverpool"
+            return False
+        return bool(_BEATEN.search(text, 0, s.start) or _AGAINST.match(s.text) or _LOSES.match(text, s.end))
 
     def unfit(s: Span) -> bool:
         return kind is Expected.NUMBER and not fits_measure(question, s.text)
@@ -436,7 +449,8 @@ def find_answer_span(text: str, question: str, kind: Expected, prefer: Sequence[
         if kind is not Expected.NUMBER or _ASKS_BEFORE.search(question):
             return False
         changed = _FROM_BEFORE.search(text, 0, s.start) and _TO_AFTER.match(text, s.end)
-        return bool(changed or _WAS_BEFORE.search(text, 0, s.start))
+        was = _WAS_BEFORE.search(text, 0, s.start)
+        return bool(changed or (was and not any(was.end() <= o.start < s.start for o in found)))
 
     words = re.findall(r"\w+", question)
     said = {w for word in words for w in (word, word.removesuffix("s"))}
@@ -449,17 +463,18 @@ def find_answer_span(text: str, question: str, kind: Expected, prefer: Sequence[
     role = asks_role.group(1) if asks_role else None
     first_typed = min((place(s) for s in found if typed(s) and not asked(s)), default=None)
 
-    def order(s: Span) -> tuple[bool, bool, bool, bool, bool, bool, bool, bool, bool, bool, int, int, int, int]:
+    def order(s: Span) -> tuple[bool, bool, bool, bool, bool, bool, bool, bool, bool, bool, bool, int, int, int, int]:
         return (
             not relative(s),
             asked(s),
+            beaten(s),
             untyped(s),
             unnamed(s),
             placed(s),
-            beaten(s),
             unfit(s),
             unbound(s),
             superseded(s),
+            counted.get(s) == _NO_COUNT,  # "aus dem Jahr 2019" answers no "Wie hoch …?" in any sentence
             astray(s),
             place(s),
             places.get(s) or 0,
@@ -478,22 +493,21 @@ _AT_PLACE = re.compile(r"\b(?:im|ins|am|[Ii]n (?:der|dem|den|die|das))\s+$")
 _ASKED_ROLE = re.compile(r"\b(?i:welche[rnms]?)\s+(?:[a-zäöüß]+e[nrs]?\s+)?([A-ZÄÖÜ][\w-]{3,})")
 
 
-def _same_noun(word: str, noun: str) -> bool:
-    """ "Medienbehörde" is a "Behörde", and "Konzern" the "Energiekonzern" asked for."""
-    w, n = word.strip('.,;:!?()„“"»«').lower(), noun.lower()
-    return len(w) >= 4 and (w.endswith(n) or n.endswith(w))
-
-
 # A question for who won, and the words before the side that lost, within its clause.
 _ASKS_WINNER = re.compile(
     r"\b(?:gewann|gewannen|gewinnt|gewonnen|siegte|siegten|gesiegt|Sieger\w*|Gewinner\w*|won|wins|winners?|victor\w*)\b",
     re.IGNORECASE,
 )
 _BEATEN = re.compile(
-    r"\b(?:gegen|über|besiegte|besiegten|besiegt|schlug|schlugen|geschlagen|bezwang|bezwangen|bezwungen|"
-    r"against|over|beat|beating|defeated)\b[^.,;:!?]{0,60}$",
-    re.IGNORECASE,
+    r"(?:\b(?i:gegen)\s+(?:(?:den|die|das|dem|der)\s+)?|\b(?:Sieg|Sieges|Erfolg|Erfolgs)\s+über\s+(?:(?:den|die|das|dem|der)\s+)?|"
+    r"\b(?i:victory|win)\s+over\s+(?:the\s+)?|"
+    r"\b(?:besiegte|besiegten|besiegt|schlug|schlugen|geschlagen|bezwang|bezwangen|bezwungen)\b[^.,;:!?]{0,60}\bden\s+|"
+    r"\b(?i:against|beat|beating|defeated|defeating)\s+(?:the\s+)?)(?:[a-zäöüß]+e[nmrs]?\s+)?$"
 )
+_AGAINST = re.compile(r"(?i:gegen|against)\s")
+# Who lost, told before "gegen": then the name after it is the winner.
+_LOSES = re.compile(r"\s+(?i:verlor|verloren|verliert|unterlag|unterlagen|unterliegt|lost|loses)\b")
+_LOST = re.compile(r"\b(?i:verlor\w*|unterl[ai]g\w*|unterlegen|lost|losing)\b[^.,;:!?]{0,80}$")
 # A question for a bound of time, and the words that introduce such a date in the text
 # (the first that the question asks wins: "Until when does it apply?" asks for the end).
 _BOUNDS = (
@@ -522,10 +536,11 @@ _FROM_BEFORE = re.compile(r"\b(?:von|from)\s+$")
 _TO_AFTER = re.compile(rf"\s+(?:auf|to)\s+(?:\S*\d|(?:{SPOKEN_NUMBERS}|ein)\b)")
 # A word that tells a value of the past, before the number in its clause.
 _WAS_BEFORE = re.compile(
-    r"\b(?i:einst|früher|zuvor|vorher|ursprünglich|vorläufige[mnrs]?|damals|ehemals|anfangs)\b[^,;:.!?]{0,60}$"
+    r"\b(?i:einst|früher(?!\s+als)|zuvor|vorher|ursprünglich|bisherige[mnrs]?|damals|ehemals|anfangs)\b[^,;:.!?]{0,60}$"
 )
 _ASKS_BEFORE = re.compile(
-    r"\b(?:bisher|zuvor|vorher|früher|davor|ursprünglich|before|previously|formerly|originally|used to)\b",
+    r"\b(?:bisher|bisherige[mnrs]?|alte[mnrs]?|zuvor|vorher|früher|davor|ursprünglich|before|previously|formerly|"
+    r"originally|previous|former|used to)\b",
     re.IGNORECASE,
 )
 
@@ -555,7 +570,9 @@ _AGE_BEFORE = re.compile(r"\bAlter von\s+$")
 # The noun "wie viele" counts: "Wie viele (neue) Haushalte …".
 _COUNTED_NOUN = re.compile(r"\b(?i:wie viele?n?)\s+(?:[a-zäöüß]\w*\s+)?([A-ZÄÖÜ][\w-]*)")
 _DURATION_ASKED = re.compile(r"\b(?:wie lange|seit wann|bis wann|how long|until when|since when)\b", re.IGNORECASE)
-# A year alone ("bis 2019") is a date, not a count.
+# A year alone ("bis 2019") is a date, not a count; :func:`_counted` ranks it, and an age
+# nobody asked for, _NO_COUNT, which loses to a number of any sentence.
+_NO_COUNT = 3
 _YEAR = re.compile(r"(?:19|20)\d\d")
 
 
@@ -591,7 +608,7 @@ def _counted(text: str, question: str, found: list[Span]) -> dict[Span, int]:
             date = not duration_asked and (
                 DATE_PIECE_AFTER.match(text, s.end) or _YEAR.fullmatch(s.text) or s.text.endswith(" Uhr")
             )
-            ranks[s] = 3 if age or date else 2
+            ranks[s] = _NO_COUNT if age or date else 2
     return ranks
 
 

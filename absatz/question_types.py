@@ -70,7 +70,8 @@ _QUESTION_PATTERNS: tuple[tuple[Expected, re.Pattern[str]], ...] = tuple(
             r"cost|share|percentage|proportion|stake|value|score|result|total|sum|figure|age|height|"
             r"sentence|fine|salary|budget|loss|profit|revenue|turnover|margin|lead|gap|population|fees?|"
             r"attendance|capacity|distance|speed|temperature|weight|length|duration|size|"
-            r"record(?!\s+(?:label|compan|store|shop|deal|player|collection|industry|book|producer|holder))))\b",
+            r"(?<!criminal )(?<!track )record(?!\s+(?:label|compan|store|shop|deal|player|collection|industry|book|"
+            r"producer|holder))))\b",
         ),
         (
             Expected.PERSON,
@@ -188,7 +189,8 @@ _ADJECTIVE = (
 # 300 Euro").
 _NUMBER = re.compile(
     rf"(?<![\w.,])(?:(?:mehr als|über|rund|etwa|knapp|fast|bis zu|mindestens|höchstens|ca\.)\s+)?"
-    rf"(?:minus\s+|[-−](?=\d))?(?:\d+(?:[.,]\d+)*\s*(?:bis|[-–])\s*\d+(?:[.,]\d+)*\s*(?:{_UNITS})(?!\w)|"
+    rf"(?:minus\s+|[-−](?=\d))?(?:\d+(?:[.,]\d+)*\s*(?:bis|[-–])\s*(?:minus\s+|[-−](?=\d))?\d+(?:[.,]\d+)*"
+    rf"\s*(?:{_UNITS})(?!\w)(?:\s+(?:{_UNITS})(?!\w))?|"
     rf"\d+(?:[.,]\d+)*(?:\s*(?:{_UNITS})(?!\w)(?:\s+(?:{_UNITS})(?!\w))?)?(?:\s+{_CAP})?|"
     rf"(?:{SPOKEN_NUMBERS})\s+(?:{_UNITS})(?!\w)(?:\s+(?:{_UNITS})(?!\w))?|"
     rf"(?i:{_COUNTS})\s+{_CAP}|(?<!Rang )(?<!Platz )(?<!Nummer )(?i:{_COUNTS})\s+{_ADJECTIVE}\s+{_CAP})",
@@ -300,12 +302,15 @@ _ARTICLE_ADJECTIVE = r"\s+(?:der|dem|den|die|das)?\s*(?:[a-zäöüß]+(?:en|er|e
 # only a place noun after it counts: "am Kai Steinwerder", "am Potsdamer Platz", "am
 # Flughafen".
 _AM_PLACE = (
-    rf"\b[Aa]m\s+(?:{_CAP}\s+)?[\w-]*(?:[Kk]ai|[Hh]afen|[Pp]latz|[Bb]ahnhof|[Uu]fer|[Ss]trand|[Ss]ee|[Mm]arkt)"
-    rf"(?!\w)(?:\s+{_CAP})*"
+    rf"\b[Aa]m\s+(?:{_CAP}\s+)?[\w-]*(?:[Kk]ai|[Hh]afen|[Pp]latz|[Bb]ahnhof|[Uu]fer|[Ss]trand|[Ss]ee)"
+    rf"(?!\w)(?:\s+{_CAP})*(?:\s+(?:der|des|von)\s+{_CAP}(?:\s+{_CAP})*)?"
 )
 # Near a place: "in der Nähe der Oase Baharija", "nahe der Stadt Agadez" (whole, not "in
 # der Nähe"). Not a direction from one: "östlich von Paris" loses to "in Lagny-sur-Marne".
-_NEAR_PLACE = rf"\b(?:[Ii]n der Nähe|[Uu]nweit|[Nn]ahe)\s+(?:von|der|des|dem|vom)\s+(?:{_CAP}\s+)?{_CAP}"
+_NEAR_PLACE = (
+    rf"\b(?:[Ii]n der Nähe|[Uu]nweit|[Nn]ahe)\s+(?:von|der|des|dem|vom)\s+(?:{_CAP}\s+)?{_CAP}"
+    rf"(?:\s+(?:zu|von)\s+{_CAP})?"
+)
 _PLACE = re.compile(
     rf"{_NEAR_PLACE}|{_AM_PLACE}|\b(?:{'|'.join(_TOWARDS)}){_ARTICLE_ADJECTIVE}(?:{_CAP})(?:\s+(?:{_CAP}))*|"
     rf"\b(?:{'|'.join(p.capitalize() for p in _TOWARDS)}){_ARTICLE_ADJECTIVE}{_PLACE_NOUN}(?:\s+(?:{_CAP}))+"
@@ -344,8 +349,9 @@ _NOUN_WITHIN = rf"(?=(?:{_ITEM_WORD}\s+){{0,3}}[A-ZÄÖÜ])"
 _CLAUSE = re.compile(rf"[^,;:.!?]{{0,140}}(?:(?:,\s+{_ITEM})+\s+(?:und|oder|sowie)\s+{_NOUN_WITHIN}[^,;:.!?]{{1,80}})?")
 # "Die Kriminalisierung habe nur die Mafiagewinne gesteigert, begründet Della Vedova seine
 # Initiative.": a justification attributed after the comma gives as its reason what was
-# said before it, from the sentence's start.
-_JUSTIFIES = re.compile(r"begründe\w*", re.IGNORECASE)
+# said before it, from the sentence's start. Not one that says its reason itself
+# ("…, begründete seinen Schritt mit …") or none ("…, begründet wurde dies nicht").
+_JUSTIFIES = re.compile(r"begründe\w*\s+(?:der|die|das|[A-ZÄÖÜ])(?![^,;:.!?]*\b(?:mit|damit|durch|nicht)\b)")
 _ATTRIBUTED = re.compile(r"(?:^|[.!?\]]\s+)[„\"“»]?([^.!?\[\]]{10,300}?)[“”\"«]?,\s*$")
 # "Der Grund: …", "strukturelle Gründe für X: …": the reason follows the colon.
 _NAMES_REASON = re.compile(r"Gr(?:und|ünden?)(?:\s+(?:für|dafür)\b.*)?$", re.IGNORECASE)
@@ -475,12 +481,12 @@ def asked_place_noun(question: str) -> str | None:
     """The kind of place a question names ("Hotel" for "In welchem Hotel …?"), unless any
     place answers to it."""
     m = _ASKED_PLACE_NOUN.search(question)
-    return m.group(1) if m and m.group(1) not in _ANY_PLACE else None
+    return m.group(1) if m and m.group(1) not in _ANY_PLACE and not _TIME_NOUN.fullmatch(m.group(1)) else None
 
 
-# An adjective a question may ask with ("deutschen", "kalifornische"); not "welcher", nor an
-# article ("der" in "Wo arbeitet die Mehrheit der Apotheker?" for "in der Regel").
-_ASKED_ADJECTIVE = re.compile(r"(?!welch)[a-zäöüß]+(?:e|en|er|es|em)")
+# The adjective a question asks with: "In welcher deutschen Stadt …?" (not "in beiden
+# Fällen" for "Wo wohnen die beiden Kinder?", nor "in der Regel" for "… der Apotheker?").
+_ASKED_WITH = re.compile(r"\b(?i:welche[mnrs]?)\s+([a-zäöüß]+(?:e|en|er|es|em))\s+[A-ZÄÖÜ]")
 
 
 def place_rank(span: Span, question: str) -> int | None:
@@ -493,22 +499,23 @@ def place_rank(span: Span, question: str) -> int | None:
     ("Interalpenhotel" for "In welchem Hotel …")."""
     words = span.text.split()
     noun = asked_place_noun(question)
-    if noun and any(w.lower().endswith(noun.lower()) for w in words):
+    if noun and any(ends_with_noun(w, noun) for w in words):
         return -1
     nouns = [w for w in words[1:] if w[:1].isupper()]
     if not nouns or _TIME_NOUN.fullmatch(nouns[0]) or span.text.lower().startswith("vor allem "):
         return None  # a time, or "above all"
-    asked = _words(question)
-    if all(any(n.lower() + d in asked for d in _DERIVED) for n in nouns):
+    if all(any(n.lower() + d in _words(question) for d in _DERIVED) for n in nouns):
         return 2
-    if (
-        len(words) > 2
-        and words[1] in asked
-        and words[1] not in _FUNCTION_WORDS
-        and _ASKED_ADJECTIVE.fullmatch(words[1])
-    ):
+    adjective = _ASKED_WITH.search(question)
+    if adjective and len(words) > 2 and words[1] == adjective.group(1):
         return -1
     return 0 if _NAMED_PLACE.match(span.text) else 1
+
+
+def ends_with_noun(word: str, noun: str) -> bool:
+    """ "Medienbehörde" is a "Behörde", "Interalpenhotel" a "Hotel": German compounds end
+    in what they name."""
+    return len(word) >= len(noun) >= 3 and word.lower().endswith(noun.lower())
 
 
 def named_subjects(text: str) -> list[str]:
@@ -536,7 +543,7 @@ def spans(sentence: str, kind: Expected, question: str = "") -> list[Span]:
     if noun:
         named = re.compile(
             rf"\b(?:{noun}|[A-ZÄÖÜ][\w-]*{noun.lower()})(?!\w)"
-            rf"(?:\s+(?:der|des)\s+(?:[a-zäöüß]+e[nmrs]?\s+)?{_CAP}(?:\s+{_CAP})*)?"
+            rf"(?:\s+(?:der|des|an der|am|von)\s+(?:[a-zäöüß]+e[nmrs]?\s+)?{_CAP}(?:\s+{_CAP})*)?"
         )
         matches += [m for m in named.finditer(sentence) if not any(o.start() <= m.start() < o.end() for o in matches)]
     for m in matches:

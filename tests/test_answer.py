@@ -283,6 +283,8 @@ def test_a_close_paragraph_that_answers_leads_where_the_top_one_does_not(searche
         ("Wo soll das neue Terminal im Hamburger Hafen entstehen?", "am Kai Steinwerder"),
         # a record is a number: the one before "39,4 Grad Celsius"
         ("What was the previous heat record in Freiburg?", "38,6 Grad"),
+        # … and the new one not "Der bisherige Rekord von 38,6 Grad"
+        ("Was ist der neue Hitzerekord in Freiburg?", "39,4 Grad Celsius"),
     ],
 )
 def test_the_sample_corpus_bolds_the_fact_asked_for(searcher, question, bold):
@@ -475,7 +477,22 @@ GESETZ = "Beschlossen wurde es am 3. März 2023, es gilt seit dem 1. Januar 2024
         # "Wie heiß …?" asks for a number, in degrees
         (HITZE, "Wie heiß war es in Freiburg?", "39,4 Grad Celsius"),
         (HITZE, "How hot did it get in Freiburg?", "39,4 Grad Celsius"),
-        # a range is one answer
+        # a range is one answer, with its scale and signs
+        ("Der Bau kostet 250 bis 300 Millionen Euro. [1]", "Wie viel kostet der Bau?", "250 bis 300 Millionen Euro"),
+        ("Die Temperaturen lagen bei minus 5 bis minus 10 Grad. [1]", "Wie kalt war es?", "minus 5 bis minus 10 Grad"),
+        # only the first value after a word of the past is one that was; "früher als" is no
+        # such word, and a "vorläufiges Endergebnis" is the result
+        (
+            "Laut vorläufigem Endergebnis kam die CDU auf 30 Prozent, die SPD auf 25 Prozent. [1]",
+            "Wie viel Prozent holte die CDU?",
+            "30 Prozent",
+        ),
+        (
+            "Der Konzern meldete früher als erwartet einen Umsatz von 5 Milliarden Euro und einen Gewinn von 300 "
+            "Millionen Euro. [1]",
+            "Wie hoch war der Umsatz?",
+            "5 Milliarden Euro",
+        ),
         (
             "Mittelfristig erhofft sie sich eine Kostensenkung um 250 bis 300 Euro je Quadratmeter. [1]",
             "How much per square metre should the new law save?",
@@ -829,6 +846,30 @@ def test_a_number_question_bolds_the_count_of_what_it_asks_about(text, question,
             "im deutschen Rosenheim",
         ),
         (
+            "Die Kinder wohnen in beiden Fällen in Berlin. [1]",
+            "Wo wohnen die beiden Kinder?",
+            Expected.PLACE,
+            "in Berlin",
+        ),
+        (
+            "Am Strand von Mallorca wurde ein Toter gefunden. [1]",
+            "Wo wurde ein Toter gefunden?",
+            Expected.PLACE,
+            "Am Strand von Mallorca",
+        ),
+        (
+            "Am Arbeitsmarkt Deutschland entspannt sich die Lage in Bayern. [1]",
+            "Wo entspannt sich die Lage?",
+            Expected.PLACE,
+            "in Bayern",
+        ),
+        (
+            "Das Dorf liegt nahe der Grenze zu Polen. [1]",
+            "Wo liegt das Dorf?",
+            Expected.PLACE,
+            "nahe der Grenze zu Polen",
+        ),
+        (
             "Beratende Apotheker arbeiten in der Regel in Pflegeheimen. [1]",
             "Wo arbeitet die Mehrheit der Apotheker?",
             Expected.PLACE,
@@ -896,6 +937,12 @@ def test_a_number_question_bolds_the_count_of_what_it_asks_about(text, question,
             "Wir haben kein Geld",
         ),
         (
+            "Am Montag trat der Minister zurück, begründete seinen Schritt mit gesundheitlichen Problemen. [1]",
+            "Warum trat der Minister zurück?",
+            Expected.REASON,
+            "begründete seinen Schritt mit gesundheitlichen Problemen",
+        ),
+        (
             "Er begründete die Absage mit hohen Kosten. [1]",
             "Warum?",
             Expected.REASON,
@@ -905,6 +952,48 @@ def test_a_number_question_bolds_the_count_of_what_it_asks_about(text, question,
         (FINALE, "Wer hat das Pokalfinale gewonnen?", Expected.PERSON, "FC Nordheide"),
         (FINALE, "Who won the cup final?", Expected.PERSON, "FC Nordheide"),
         (FINALE, "Wen besiegte der FC Nordheide?", Expected.PERSON, "SV Havelland"),
+        # … the subject may follow its verb, "gegen" may open a set phrase, a loser may be
+        # told as the subject of "verlor", and "über" beats only after "Sieg"
+        (
+            "In einem packenden Finale bezwang Borussia Dortmund den FC Bayern München. [1]",
+            "Wer gewann das Finale?",
+            Expected.PERSON,
+            "Borussia Dortmund",
+        ),
+        (
+            "Gegen alle Erwartungen schlug der FC Nordheide den SV Havelland. [1]",
+            "Wer gewann das Finale?",
+            Expected.PERSON,
+            "FC Nordheide",
+        ),
+        ("Gegen Havelland setzte sich der FC Nordheide durch. [1]", "Wer gewann?", Expected.PERSON, "FC Nordheide"),
+        ("Real Madrid verlor gegen den FC Liverpool. [1]", "Wer gewann das Spiel?", Expected.PERSON, "FC Liverpool"),
+        (
+            "Nach dem Sieg über Armin Laschet sprach Olaf Scholz von einem klaren Auftrag. [1]",
+            "Wer gewann die Wahl?",
+            Expected.PERSON,
+            "Olaf Scholz",
+        ),
+        (
+            "Über das Ergebnis freute sich Olaf Scholz, der Armin Laschet klar besiegte. [1]",
+            "Wer gewann die Wahl?",
+            Expected.PERSON,
+            "Olaf Scholz",
+        ),
+        # the side beaten is not the kind asked for, and a given name ending like the kind
+        # asked for ("Erin", "Spielerin") does not make one
+        (
+            "Die CDU setzte sich klar gegen die Partei Die Linke durch. [1]",
+            "Welche Partei gewann die Wahl?",
+            Expected.PERSON,
+            "CDU",
+        ),
+        (
+            "Der Trainer lobte Angelique Kerber, Erin Routliffe fehlte. [1]",
+            "Welche Spielerin lobte der Trainer?",
+            Expected.PERSON,
+            "Angelique Kerber",
+        ),
         (
             "Der Viertligist besiegte im Berliner Mommsenstadion den SV Havelland, Sieger ist der FC Nordheide. [1]",
             "Who won the cup final?",

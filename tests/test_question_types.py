@@ -43,6 +43,7 @@ from absatz.question_types import Expected, expected, spans
         ("What was the previous heat record in Freiburg?", Expected.NUMBER),
         ("Wer hält den Rekord?", Expected.PERSON),
         ("What is the record label of Adele?", Expected.OTHER),
+        ("What is the criminal record of the suspect?", Expected.OTHER),
         ("Was veranlasste Luther, Lieder zu schreiben?", Expected.REASON),
         ("Wie begründet Microsoft den neuen Hinweis?", Expected.REASON),
         ("How does Microsoft justify the new notice?", Expected.REASON),
@@ -322,6 +323,8 @@ def test_the_name_a_follow_up_asks_about(follow_up, names):
         ("In welcher Stadt kamen die Flüchtlinge an?", None),
         ("In welchem Land wird das Handy präsentiert?", None),
         ("Wo spielt Rapid?", None),
+        # a time is no kind of place
+        ("In welchem Monat endet die Frist?", None),
     ],
 )
 def test_the_kind_of_place_a_question_asks_for(question, noun):

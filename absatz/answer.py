@@ -175,6 +175,10 @@ def select_sentences(
     sentence that names its person only by pronoun ("Mit 39 Jahren ist er der älteste
     Quarterback …") is answered with the one before it, where it names them.
 
+    For "Welches Gerät …?", a best sentence that names the thing asked for only as "dieser
+    Geräte" is answered with the one before it, which says what they are
+    (:func:`refers_back`).
+
     Both come from the paragraph search trusted most, so the first citation is that
     paragraph. A one-sentence paragraph borrows the best sentence of the next hit when
     search found it about as relevant, and a top paragraph stating no fact of the kind
@@ -200,6 +204,10 @@ def select_sentences(
         named = next((c for c in ranked[0] if c.index == best.index - 1), None)
         if named is not None and names(named.text, question):
             chosen = [best, replace(named, score=math.nextafter(best.score, math.inf))]
+    elif refers_back(best.text, question):
+        antecedent = next((c for c in ranked[0] if c.index == best.index - 1), None)
+        if antecedent is not None:
+            chosen = [best, replace(antecedent, score=math.nextafter(best.score, math.inf))]
     elif kind in BORROWED and limit > 1 and not any(states(c.text, kind, question) for c in ranked[0]):
         fact = _fact_nearby(ranked, hits, question, kind, limit)
         if fact is not None:
@@ -247,6 +255,28 @@ def named(span: Span) -> bool:
 def names(sentence: str, question: str) -> bool:
     """Whether ``sentence`` names a person the question does not (:func:`named`)."""
     return any(named(s) for s in spans(sentence, Expected.PERSON, question))
+
+
+# "dieser Geräte", "jenes Verfahrens": a thing named in an earlier sentence.
+_DEMONSTRATIVE = re.compile(r"\b(?:diese|jene)[mnrs]?\s+([A-ZÄÖÜ][\w-]+)")
+_INFLECTED = ("", "e", "en", "n", "s", "es", "er")
+
+
+def refers_back(sentence: str, question: str) -> bool:
+    """Whether ``sentence`` names the kind of thing a *welche*-question asks for only by a
+    demonstrative: "Kohlenmonoxidvergiftungen werden mithilfe dieser Geräte behandelt"
+    for "Welches Gerät wird … eingesetzt?" says what the devices do, the sentence before
+    says which they are ("besondere Sauerstoffkammern")."""
+    asked = _ASKED_ROLE.search(question)
+    if asked is None:
+        return False
+    noun = asked.group(1)
+    return any(
+        ends_with_noun(m.group(1).removesuffix(ending), noun.removesuffix(ending_asked))
+        for m in _DEMONSTRATIVE.finditer(sentence)
+        for ending in _INFLECTED
+        for ending_asked in _INFLECTED
+    )
 
 
 # A sentence that announces what the next one says: "Dort scheiterte die Begehung aus

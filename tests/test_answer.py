@@ -385,6 +385,29 @@ def test_a_person_named_by_pronoun_is_answered_with_the_sentence_naming_them():
     assert [c.index for c in number] == [1, 2]
 
 
+def test_a_thing_named_by_demonstrative_is_answered_with_the_sentence_naming_it():
+    """ "Welches Gerät wird zur Behandlung … eingesetzt?" was answered "… werden manchmal
+    mithilfe dieser Geräte behandelt": which devices stood in the sentence before."""
+    texts = [
+        "Die hyperbare Medizin verwendet besondere Sauerstoffkammern.",
+        "Kohlenmonoxidvergiftungen werden manchmal mithilfe dieser Geräte behandelt.",
+        "Eine erhöhte Konzentration hilft dabei, das Kohlenmonoxid zu verdrängen.",
+    ]
+    ranked = [Chosen(0, "p", 1, texts[1], 9.0), Chosen(0, "p", 2, texts[2], 8.0), Chosen(0, "p", 0, texts[0], 0.5)]
+
+    def picked(question: str, ranked: list[Chosen] = ranked) -> list[str]:
+        return [c.text for c in select_sentences([ranked], [], question=question)]
+
+    assert picked("Welches Gerät wird gegen Kohlenmonoxidvergiftungen eingesetzt?") == texts[:2]
+    assert picked("Welche Geräte behandeln Kohlenmonoxidvergiftungen?") == texts[:2]
+    # not for another noun asked for, nor for a question that asks for none
+    assert picked("Welche Krankheiten werden mit Sauerstoff behandelt?") == texts[1:]
+    assert picked("Wie werden Kohlenmonoxidvergiftungen behandelt?") == texts[1:]
+    # nor when the best sentence opens its paragraph
+    first = [replace(ranked[0], index=0), replace(ranked[1], index=1)]
+    assert picked("Welches Gerät wird eingesetzt?", first) == [texts[1], texts[2]]
+
+
 def test_a_short_runner_up_that_announces_does_not_push_out_the_best_sentence():
     """Chosen for being short, not for its score, it took its successor along and the
     best sentence, which held the reason, was dropped."""

@@ -261,7 +261,7 @@ def test_a_typed_question_takes_its_fact_from_the_next_paragraph_of_the_article(
         ("Who discovered the new beetle in the Harz?", "2024-05-kaeferart-harz#2", "Marie Hansen"),
         # ¶4 ("zwölf zusätzliche Blitzer") and ¶1 give no reason; ¶2 does, and a purpose is
         # a reason: "Die Stadt verspricht sich von der Maßnahme weniger Unfälle …"
-        ("Why is Cologne introducing a 30 km/h speed limit?", "2025-03-tempo30-koeln#2", "weniger Unfälle"),
+        ("Why does Cologne introduce a speed limit of 30?", "2025-03-tempo30-koeln#2", "weniger Unfälle"),
         ("Warum führt Köln Tempo 30 ein?", "2025-03-tempo30-koeln#2", "weniger Unfälle"),
         # the top paragraph names a coach: the scorer's liking for ¶2's match-winner does
         # not take the lead from it

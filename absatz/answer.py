@@ -64,6 +64,10 @@ SCORER_TOKENS = 500
 # Chosen on the development sets so that answers stay no longer than before the scorer.
 SECOND_SENTENCE_GAP = 3.0
 SHORT_ANSWER_CHARS = 280
+# …or when it is nearly as likely and both are still fairly short: a wider gap only for
+# shorter pairs, so that answers stay about as short (README, "Answer quality").
+NEAR_SENTENCE_GAP = 4.5
+FAIRLY_SHORT_ANSWER_CHARS = 360
 # A one-sentence top paragraph takes its second sentence from the next hit only when
 # search scored that hit about as high (fused scores lie in 0…1).
 SECOND_PARAGRAPH_GAP = 0.1
@@ -187,11 +191,7 @@ def select_sentences(
     if not ranked or not ranked[0]:
         return []
     best, *rest = ranked[0][:limit]
-    chosen = [best] + [
-        c
-        for c in rest
-        if best.score - c.score <= SECOND_SENTENCE_GAP or len(best.text) + len(c.text) <= SHORT_ANSWER_CHARS
-    ]
+    chosen = [best] + [c for c in rest if _joins(best, c)]
     if not rest and len(ranked) > 1 and ranked[1] and hits[1].score >= hits[0].score - SECOND_PARAGRAPH_GAP:
         chosen.append(ranked[1][0])
     merited = [c for c in chosen if c.hit_rank == 0 and best.score - c.score <= SECOND_SENTENCE_GAP]
@@ -213,6 +213,16 @@ def select_sentences(
         if fact is not None:
             chosen = [best, fact]
     return sorted(chosen, key=lambda c: (c.hit_rank, c.index))
+
+
+def _joins(best: Chosen, runner_up: Chosen) -> bool:
+    """Whether the runner-up may be the sentence that answers, at a length still short."""
+    gap, length = best.score - runner_up.score, len(best.text) + len(runner_up.text)
+    return (
+        gap <= SECOND_SENTENCE_GAP
+        or length <= SHORT_ANSWER_CHARS
+        or (gap <= NEAR_SENTENCE_GAP and length <= FAIRLY_SHORT_ANSWER_CHARS)
+    )
 
 
 def states(sentence: str, kind: Expected, question: str) -> bool:

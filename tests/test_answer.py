@@ -385,6 +385,37 @@ def test_a_person_named_by_pronoun_is_answered_with_the_sentence_naming_them():
     assert [c.index for c in number] == [1, 2]
 
 
+def test_a_nearly_as_likely_runner_up_joins_while_the_answer_stays_fairly_short():
+    """ "Who won the charity lunch auction with Warren Buffett?" was answered with the
+    sentence about a former winner alone; the runner-up, a little less likely and short,
+    named this year's."""
+    best = Chosen(
+        0,
+        "p",
+        1,
+        "Dass sich das Engagement durchaus auszahlen kann, zeigte Ted Weschler, der sich das Essen mit Buffett "
+        "als Gewinner der Jahre 2010 und 2011 insgesamt über fünf Millionen Dollar kosten ließ.",
+        9.0,
+    )
+    runner_up = Chosen(
+        0,
+        "p",
+        0,
+        "Den Zuschlag für das Mittagessen erhielt diesmal die chinesische Firma Dalian Zeus Entertainment.",
+        5.0,
+    )
+    filler = " Das Essen findet wie jedes Jahr in einem Steakhaus in New York statt, das der Investor schätzt."
+    assert 280 < len(best.text) + len(runner_up.text) <= 360
+
+    def picked(best: Chosen, runner_up: Chosen) -> list[int]:
+        return [c.index for c in select_sentences([[best, runner_up]], [])]
+
+    assert picked(best, runner_up) == [0, 1]
+    # not when both together are long, nor when it is far less likely
+    assert picked(replace(best, text=best.text + filler), runner_up) == [1]
+    assert picked(best, replace(runner_up, score=4.0)) == [1]
+
+
 def test_a_thing_named_by_demonstrative_is_answered_with_the_sentence_naming_it():
     """ "Welches Gerät wird zur Behandlung … eingesetzt?" was answered "… werden manchmal
     mithilfe dieser Geräte behandelt": which devices stood in the sentence before."""

@@ -317,7 +317,8 @@ _PLACE = re.compile(
 )
 _REASON = re.compile(
     r"\b(weil|denn|wegen|aufgrund|auf grund|deshalb|deswegen|daher|darum|infolge|zufolge|angesichts|"
-    r"Grund|Gründe[n]?|begründe\w*|Ursache\w*|zurückzuführen|liegt daran|liegt an|hängt damit|"
+    r"Grund|Gründe[n]?|(?:Haupt|Beweg)gr(?:und|ünde[n]?)|begründe\w*|Ursache\w*|Hauptursache\w*|Absicht dahinter|"
+    r"zurückzuführen|liegt daran|liegt an|hängt damit|"
     r"damit|sodass|so dass|(?<!rund )um\s+\S+(?:\s+\S+){0,6}\s+zu|Folge|Ziel|mit der Begründung|"
     # an argument, not a person argued with: "argumentierte mit fehlendem Hochwasserschutz"
     r"argumentier\w* mit (?!(?:ihr|sein|de[mnr]|eine[mnr]?|unser|euer)\w*\b)|"
@@ -346,7 +347,11 @@ _ITEM = (
     rf"[A-ZÄÖÜ][^\s,;:.!?]*(?:\s+{_ITEM_WORD}){{0,2}}"
 )
 _NOUN_WITHIN = rf"(?=(?:{_ITEM_WORD}\s+){{0,3}}[A-ZÄÖÜ])"
-_CLAUSE = re.compile(rf"[^,;:.!?]{{0,140}}(?:(?:,\s+{_ITEM})+\s+(?:und|oder|sowie)\s+{_NOUN_WITHIN}[^,;:.!?]{{1,80}})?")
+# A decimal mark ("75,7 Millionen Euro", "2.300") is no punctuation that ends a clause.
+_IN_CLAUSE = r"(?:[^,;:.!?]|(?<=\d)[,.](?=\d))"
+_CLAUSE = re.compile(
+    rf"{_IN_CLAUSE}{{0,140}}(?:(?:,\s+{_ITEM})+\s+(?:und|oder|sowie)\s+{_NOUN_WITHIN}{_IN_CLAUSE}{{1,80}})?"
+)
 # "Die Kriminalisierung habe nur die Mafiagewinne gesteigert, begründet Della Vedova seine
 # Initiative.": a justification attributed after the comma gives as its reason what was
 # said before it, from the sentence's start. Not one that says its reason itself
@@ -354,7 +359,9 @@ _CLAUSE = re.compile(rf"[^,;:.!?]{{0,140}}(?:(?:,\s+{_ITEM})+\s+(?:und|oder|sowi
 _JUSTIFIES = re.compile(r"begründe\w*\s+(?:der|die|das|[A-ZÄÖÜ])(?![^,;:.!?]*\b(?:mit|damit|durch|nicht)\b)")
 _ATTRIBUTED = re.compile(r"(?:^|[.!?\]]\s+)[„\"“»]?([^.!?\[\]]{10,300}?)[“”\"«]?,\s*$")
 # "Der Grund: …", "strukturelle Gründe für X: …": the reason follows the colon.
-_NAMES_REASON = re.compile(r"Gr(?:und|ünden?)(?:\s+(?:für|dafür)\b.*)?$", re.IGNORECASE)
+_NAMES_REASON = re.compile(
+    r"(?:(?:Haupt|Beweg)?Gr(?:und|ünden?)(?:\s+(?:für|dafür)\b.*)?|Absicht dahinter)$", re.IGNORECASE
+)
 _TOLD_AFTER = re.compile(r"\s*:\s*")
 _PATTERNS = {
     Expected.NUMBER: _NUMBER,

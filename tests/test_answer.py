@@ -1002,6 +1002,20 @@ def test_a_number_question_bolds_the_count_of_what_it_asks_about(text, question,
             Expected.REASON,
             "begründete die Absage mit hohen Kosten",
         ),
+        # a main reason, and a purpose told after a colon, decimal commas and all
+        (
+            "Das Land verlor viele Gäste. [1] Hauptgrund für den Rückgang ist die steigende Beliebtheit mediterraner "
+            "Ziele. [1]",
+            "Warum kommen weniger Deutsche nach Österreich?",
+            Expected.REASON,
+            "Hauptgrund für den Rückgang ist die steigende Beliebtheit mediterraner Ziele",
+        ),
+        (
+            "Die Absicht dahinter: Das Unternehmen (Umsatz 75,7 Millionen Euro) wollte sich Abgaben sparen. [1]",
+            "Warum wurde der Müll vergraben?",
+            Expected.REASON,
+            "Das Unternehmen (Umsatz 75,7 Millionen Euro) wollte sich Abgaben sparen",
+        ),
         # who won is not the side beaten, whichever comes first
         (FINALE, "Wer hat das Pokalfinale gewonnen?", Expected.PERSON, "FC Nordheide"),
         (FINALE, "Who won the cup final?", Expected.PERSON, "FC Nordheide"),

@@ -42,6 +42,7 @@ from .question_types import (
     Span,
     ends_with_noun,
     fits_measure,
+    is_time_noun,
     named_subjects,
     place_rank,
     spans,
@@ -204,10 +205,8 @@ def select_sentences(
         named = next((c for c in ranked[0] if c.index == best.index - 1), None)
         if named is not None and names(named.text, question):
             chosen = [best, replace(named, score=math.nextafter(best.score, math.inf))]
-    elif refers_back(best.text, question):
-        antecedent = next((c for c in ranked[0] if c.index == best.index - 1), None)
-        if antecedent is not None:
-            chosen = [best, replace(antecedent, score=math.nextafter(best.score, math.inf))]
+    elif (antecedent := _antecedent(ranked[0], best, question, kind)) is not None:
+        chosen = [best, replace(antecedent, score=math.nextafter(best.score, math.inf))]
     elif kind in BORROWED and limit > 1 and not any(states(c.text, kind, question) for c in ranked[0]):
         fact = _fact_nearby(ranked, hits, question, kind, limit)
         if fact is not None:
@@ -267,18 +266,28 @@ def names(sentence: str, question: str) -> bool:
     return any(named(s) for s in spans(sentence, Expected.PERSON, question))
 
 
-# "dieser Geräte", "jenes Verfahrens": a thing named in an earlier sentence.
+# "dieser Geräte", "jenes Verfahrens": a thing named in an earlier sentence. Endings of
+# case and number only: "Spieler" is no "Spiel".
 _DEMONSTRATIVE = re.compile(r"\b(?:diese|jene)[mnrs]?\s+([A-ZÄÖÜ][\w-]+)")
-_INFLECTED = ("", "e", "en", "n", "s", "es", "er")
+_INFLECTED = ("", "e", "en", "n", "s", "es")
+
+
+def _antecedent(paragraph: list[Chosen], best: Chosen, question: str, kind: Expected) -> Chosen | None:
+    """The sentence before ``best`` when ``best`` names what is asked for only by a
+    demonstrative and states no fact of the kind asked for itself (:func:`refers_back`)."""
+    if states(best.text, kind, question) or not refers_back(best.text, question):
+        return None
+    return next((c for c in paragraph if c.index == best.index - 1), None)
 
 
 def refers_back(sentence: str, question: str) -> bool:
     """Whether ``sentence`` names the kind of thing a *welche*-question asks for only by a
     demonstrative: "Kohlenmonoxidvergiftungen werden mithilfe dieser Geräte behandelt"
     for "Welches Gerät wird … eingesetzt?" says what the devices do, the sentence before
-    says which they are ("besondere Sauerstoffkammern")."""
+    says which they are ("besondere Sauerstoffkammern"). Not "in diesem Jahr" for "In
+    welchem Jahr …?": a time named so points back to nothing."""
     asked = _ASKED_ROLE.search(question)
-    if asked is None:
+    if asked is None or is_time_noun(asked.group(1)):
         return False
     noun = asked.group(1)
     return any(

@@ -519,6 +519,12 @@ def place_rank(span: Span, question: str) -> int | None:
     return 0 if _NAMED_PLACE.match(span.text) else 1
 
 
+def is_time_noun(word: str) -> bool:
+    """ "Jahr", "Saison", "Wochenende": a noun of a time, which "in diesem Jahr" names
+    without pointing back to anything."""
+    return bool(_TIME_NOUN.fullmatch(word))
+
+
 def ends_with_noun(word: str, noun: str) -> bool:
     """ "Medienbehörde" is a "Behörde", "Interalpenhotel" a "Hotel": German compounds end
     in what they name."""

@@ -438,6 +438,21 @@ def test_a_thing_named_by_demonstrative_is_answered_with_the_sentence_naming_it(
     first = [replace(ranked[0], index=0), replace(ranked[1], index=1)]
     assert picked("Welches Gerät wird eingesetzt?", first) == [texts[1], texts[2]]
 
+    # a time named so points back to nothing, a sentence stating the fact asked for needs
+    # no antecedent, and a "Spieler" is no "Spiel" (a review's cases)
+    def kept(question: str, kind: Expected, best: str) -> list[int]:
+        before = Chosen(0, "p", 0, "Der Stadtrat beschloss die Sanierung im Jahr 2019.", 1.0)
+        after = Chosen(0, "p", 2, "Die Arbeiten sollen im Herbst beginnen.", 7.0)
+        chosen = select_sentences([[Chosen(0, "p", 1, best, 9.0), after, before]], [], question=question, kind=kind)
+        return [c.index for c in chosen]
+
+    assert kept("In welchem Jahr wird die Brücke saniert?", Expected.DATE, "Sie wird in diesem Jahr saniert.") == [1, 2]
+    won = "Die CDU gewann die Landtagswahl, dieser Partei fehlen aber Koalitionspartner."
+    assert kept("Welche Partei gewann die Landtagswahl?", Expected.PERSON, won) == [1, 2]
+    goal = "In diesem Spiel erzielte Thomas Müller in der 89. Minute das Siegtor."
+    assert kept("Welcher Spieler erzielte das Siegtor?", Expected.PERSON, goal) == [1, 2]
+    assert kept("Welcher Spieler erzielte das Siegtor?", Expected.OTHER, goal) == [1, 2]
+
 
 def test_a_short_runner_up_that_announces_does_not_push_out_the_best_sentence():
     """Chosen for being short, not for its score, it took its successor along and the

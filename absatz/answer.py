@@ -202,7 +202,7 @@ def select_sentences(
         # the fact is in the successor: its range comes first where the bold is looked for
         chosen = [announcing, replace(said, score=math.nextafter(announcing.score, math.inf))]
     elif kind is Expected.PERSON and _PRONOUN.search(best.text) and not any(names(c.text, question) for c in chosen):
-        named = next((c for c in ranked[0] if c.index == best.index - 1), None)
+        named = _sentence_before(ranked[0], best)
         if named is not None and names(named.text, question):
             chosen = [best, replace(named, score=math.nextafter(best.score, math.inf))]
     elif (antecedent := _antecedent(ranked[0], best, question, kind)) is not None:
@@ -277,7 +277,11 @@ def _antecedent(paragraph: list[Chosen], best: Chosen, question: str, kind: Expe
     demonstrative and states no fact of the kind asked for itself (:func:`refers_back`)."""
     if states(best.text, kind, question) or not refers_back(best.text, question):
         return None
-    return next((c for c in paragraph if c.index == best.index - 1), None)
+    return _sentence_before(paragraph, best)
+
+
+def _sentence_before(paragraph: list[Chosen], sentence: Chosen) -> Chosen | None:
+    return next((c for c in paragraph if c.index == sentence.index - 1), None)
 
 
 def refers_back(sentence: str, question: str) -> bool:

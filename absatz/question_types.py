@@ -363,6 +363,14 @@ _NAMES_REASON = re.compile(
     r"(?:(?:Haupt|Beweg)?Gr(?:und|ünden?)(?:\s+(?:für|dafür)\b.*)?|Absicht dahinter)$", re.IGNORECASE
 )
 _TOLD_AFTER = re.compile(r"\s*:\s*")
+# "Die Ursache des Feuers war zunächst unklar", "Den Hauptgrund nannte die Polizei nicht":
+# a reason named as a noun and said to be unknown is no reason given.
+_REASON_NOUN = re.compile(r"(?:Haupt|Beweg)?Gr(?:und|ünde[n]?)|(?:Haupt)?Ursache\w*", re.IGNORECASE)
+_UNKNOWN = re.compile(
+    r"\b(?:unklar|unbekannt|ungeklärt|(?:nicht|nichts|noch nichts) bekannt|noch offen|"
+    r"(?:wird|werden|wurde|wurden) (?:noch |derzeit |zunächst )?(?:ermittelt|untersucht))\b|\bnicht$",
+    re.IGNORECASE,
+)
 _PATTERNS = {
     Expected.NUMBER: _NUMBER,
     Expected.DATE: _DATE,
@@ -597,7 +605,9 @@ def spans(sentence: str, kind: Expected, question: str = "") -> list[Span]:
             continue  # one capitalised word is a German noun as often as a name
         if kind is Expected.REASON:  # the cue word is not the reason: show its clause
             clause = _CLAUSE.match(sentence[start:])
-            text = clause.group(0).rstrip() if clause else text
+            cue, text = text, clause.group(0).rstrip() if clause else text
+            if _REASON_NOUN.fullmatch(cue) and _UNKNOWN.search(text):
+                continue
             told = _TOLD_AFTER.match(sentence, start + len(text)) if _NAMES_REASON.fullmatch(text) else None
             after = _CLAUSE.match(sentence, told.end()) if told else None
             if after and after.group(0).strip():  # "Der Grund: Absatz 35 setzte … fest": what follows

@@ -316,6 +316,9 @@ def test_a_why_question_borrows_a_stated_reason_only_from_a_close_paragraph_of_i
     # not where the top paragraph states a reason itself
     stated = [top[0], replace(top[1], text="Die Preise steigen wegen höherer Löhne.")]
     assert reason.text not in picked(close, [stated, [reason, other]])
+    # … a reason said to be unknown is none stated
+    for unknown in ("Den Hauptgrund nannte die Innung nicht.", "Die Ursache ist noch unklar."):
+        assert picked(close, [[top[0], replace(top[1], text=unknown)], [reason, other]]) == [top[0].text, reason.text]
     # a cue word alone, or a sentence announcing its reason, states none; nor is a
     # paragraph's third-best sentence borrowed
     for ranked in (
@@ -349,6 +352,9 @@ def test_a_reasons_cue_word_alone_is_not_marked():
     # nor is what a reason led to: "deshalb eine Kampagne" was bold for why successors are lacking
     text = "Vielen Betrieben fehlt ein Nachfolger. [1] Der Verband fordert deshalb eine Kampagne für den Beruf. [1]"
     assert find_answer_span(text, "Why do bakeries struggle to find successors?", Expected.REASON) is None
+    # nor a reason said to be unknown
+    text = "In der Halle brach ein Feuer aus. [1] Die Ursache des Brandes wird noch ermittelt. [1]"
+    assert find_answer_span(text, "Warum brannte die Halle?", Expected.REASON) is None
 
 
 def test_a_person_named_by_pronoun_is_answered_with_the_sentence_naming_them():

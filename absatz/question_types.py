@@ -236,7 +236,7 @@ _NAME = re.compile(
     rf"\b[A-ZÄÖÜ]{{2,}}[a-z]?\b(?:-\w+)?|[„\"“»]([^“”\"«„]{{2,60}})[“”\"«]"
 )
 # Words naming a relative: a person's relatives may share the surname a question names
-# (answer.py), and a relative or a title before a name is not part of it ("seiner Frau
+# (answer_span.py), and a relative or a title before a name is not part of it ("seiner Frau
 # Melania Trump").
 KIN_DE = (
     r"(?:Ehe(?:frau|mann|partner(?:in)?)|Frau|Mann|Gatt(?:e|in)|Witwer?|Lebensgefährt(?:e|in)|Partner(?:in)?|"
@@ -546,6 +546,23 @@ def named_subjects(text: str) -> list[str]:
         for m in _NAMED_SUBJECT.finditer(text)
         if not _TIME_NOUN.match(m.group(1)) and not _EN_MONTHS.match(m.group(1))
     ]
+
+
+# The kind of person, organisation or thing a German question asks for: "Welcher
+# Energiekonzern …?", "Mit welcher Behörde …?", "Welches Gerät …?".
+_ASKED_ROLE = re.compile(r"\b(?i:welche[rnms]?)\s+(?:[a-zäöüß]+e[nrs]?\s+)?([A-ZÄÖÜ][\w-]{3,})")
+
+
+def asked_role(question: str) -> str | None:
+    """The noun after *welche-* ("Energiekonzern"), which the answer should name as that kind."""
+    m = _ASKED_ROLE.search(question)
+    return m.group(1) if m else None
+
+
+def named(span: Span) -> bool:
+    """Whether a person span holds a known given name: a capitalised noun phrase
+    ("Deutsche Bahn", "Quarterback der Liga") reads as a name too."""
+    return not FIRST_NAMES.isdisjoint(span.text.split())
 
 
 def _words(text: str) -> set[str]:

@@ -19,7 +19,7 @@ built once under ``--workdir`` and reused; search results are cached there too.
 
 Prints, per set and language, how often the best one and the best two sentences hold
 the answer — by cosine alone and by the fitted ranker — and what the answer shows
-(the best sentence, plus the runner-up when absatz/answer.py's rule takes it) with its
+(the best sentence, plus the runner-up when absatz/answer_sentences.py's rule takes it) with its
 median length; with ``--write`` stores the fitted weights in absatz/selector_weights.py.
 """
 
@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 from common import DATA, ROOT, index_articles, machine, read_jsonl, require, table
 
-from absatz.answer import Chosen, select_sentences
+from absatz.answer_sentences import Chosen, select_sentences
 from absatz.query_tower import question_order
 from absatz.question_types import expected
 from absatz.selector import FEATURES, Question, features
@@ -200,7 +200,7 @@ def hits(examples: list[Example], score) -> tuple[int, int, int]:
 
 
 def answers(examples: list[Example], score) -> tuple[float, float]:
-    """What the answer shows (absatz.answer.select_sentences with these scores): the share of
+    """What the answer shows (absatz.answer_sentences.select_sentences with these scores): the share of
     questions whose answer holds a gold answer, and the median answer length in characters."""
     right, lengths = 0, []
     for e in examples:

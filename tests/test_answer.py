@@ -5,7 +5,9 @@ from dataclasses import replace
 
 import pytest
 
-from absatz.answer import QUOTE_GAP, Chosen, answer, find_answer_span, quote_for, select_sentences
+from absatz.answer import QUOTE_GAP, answer, quote_for
+from absatz.answer_sentences import Chosen, select_sentences
+from absatz.answer_span import find_answer_span
 from absatz.cli import main as cli_main
 from absatz.question_types import Expected
 from absatz.texts import TEXTS

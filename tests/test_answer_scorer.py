@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 from absatz import answer as answer_module
-from absatz.answer import SCORER_SHORTLIST, SCORER_TOKENS, Chosen, answer, rescored
+from absatz.answer import answer
 from absatz.answer_scorer import AnswerScorer, embedded, pair_ids
+from absatz.answer_sentences import SCORER_SHORTLIST, SCORER_TOKENS, Chosen, rescored
 from absatz.cli import main as cli_main
 from absatz.encoder import E5File, encoder_layer, for_inference, layer_norm
 from vectorstore.search import Searcher

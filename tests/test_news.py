@@ -213,7 +213,7 @@ def test_disagreeing_reports_are_shown_with_both_dates(story):
 
 
 def test_the_date_of_a_report_is_never_bolded_as_the_fact():
-    from absatz.answer import find_answer_span
+    from absatz.answer_span import find_answer_span
     from absatz.question_types import Expected
 
     def bold(first: str, second: str) -> str | None:

@@ -1,0 +1,260 @@
+"""Which sentences of the best paragraphs answer: the choice an extractive answer quotes.
+
+The sentence most like the question is often the one that restates it; the one that
+answers may be its neighbour, a sentence the best one points back to ("dieser Geräte",
+"er"), the one an announcing sentence promises ("… aus einem simplen Grund."), or the
+next paragraph's where the top one states no fact of the kind asked for. The feature
+ranker and the cross-encoder score the sentences; the rules here turn scores into at most
+two sentences, each rule measured on the development sets (README, "Answer quality").
+Pure computation over sentences already read.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from vectorstore.dates import RECENCY_WINDOW
+from vectorstore.records import Hit, SentenceVector
+
+from .answer_scorer import scorer
+from .question_types import (
+    Expected,
+    asked_role,
+    ends_with_noun,
+    is_time_noun,
+    named,
+    place_rank,
+    spans,
+)
+from .selector import Question, features
+from .selector_weights import RANKER
+
+MAX_ANSWER_SENTENCES = 2
+# The answer scorer re-reads the feature ranker's best sentences of the top paragraph: at
+# most SCORER_SHORTLIST, and only as many as hold SCORER_TOKENS tokens in all (the question
+# counted in each pair), since its time grows with the tokens it reads. A long news
+# paragraph's answer often lies beyond the ranker's best 8: short sentences let the
+# scorer reach it, and the budget, below what 8 sentences cost the slowest twentieth of
+# questions, keeps the slowest answers as fast as before (README, "Answer quality").
+SCORER_SHORTLIST = 12
+SCORER_TOKENS = 500
+# The runner-up sentence joins the best one when the scorers cannot tell them apart (the
+# summed score, in log-odds, is this close) or when both together are still short.
+# Chosen on the development sets so that answers stay no longer than before the scorer.
+SECOND_SENTENCE_GAP = 3.0
+SHORT_ANSWER_CHARS = 280
+# …or when it is nearly as likely and both are still fairly short: a wider gap only for
+# shorter pairs, so that answers stay about as short (README, "Answer quality").
+NEAR_SENTENCE_GAP = 4.5
+FAIRLY_SHORT_ANSWER_CHARS = 360
+# A one-sentence top paragraph takes its second sentence from the next hit only when
+# search scored that hit about as high (fused scores lie in 0…1).
+SECOND_PARAGRAPH_GAP = 0.1
+# A typed question whose top paragraph states no fact of its type at all (no reason for a
+# why-question, no date for a when-question) takes one from the next paragraph of the
+# same article when search scored it this close.
+NEARBY_PARAGRAPH_GAP = 0.25
+# Not for numbers: those are also said in words no span finds ("Er reist selten allein").
+BORROWED = (Expected.PERSON, Expected.DATE, Expected.PLACE, Expected.REASON)
+
+
+@dataclass(frozen=True)
+class Chosen:
+    """A sentence picked for the answer: its paragraph (by hit rank), place and ranker score."""
+
+    hit_rank: int
+    para_id: str
+    index: int
+    text: str
+    score: float
+
+
+def ranked_sentences(q: Question, hit_rank: int, hit: Hit, sentences: Sequence[SentenceVector]) -> list[Chosen]:
+    """The paragraph's sentences, best first by the fitted ranker."""
+    scores = RANKER.scores(features(q, [(s.text, s.vector) for s in sentences]))
+    ranked = [
+        Chosen(hit_rank, hit.para_id, s.index, s.text, float(score)) for s, score in zip(sentences, scores, strict=True)
+    ]
+    return sorted(ranked, key=lambda c: -c.score)
+
+
+def rescored(question: str, ranked: list[Chosen]) -> list[Chosen]:
+    """The ranker's shortlist (its best sentences, as many as the scorer's token budget
+    holds) re-ordered by ranker + answer scorer (each in log-odds); the sentences beyond
+    it keep their order but can no longer be chosen. A lone sentence is scored too: the
+    answerability gate reads its score."""
+    if not ranked:
+        return ranked
+    read = scorer().scores(question, [c.text for c in ranked[:SCORER_SHORTLIST]], SCORER_TOKENS)
+    shortlist, rest = ranked[: len(read)], ranked[len(read) :]
+    rescored = [replace(c, score=c.score + float(s)) for c, s in zip(shortlist, read, strict=True)]
+    return sorted(rescored, key=lambda c: -c.score) + [replace(c, score=-math.inf) for c in rest]
+
+
+def select_sentences(
+    ranked: list[list[Chosen]],
+    hits: list[Hit],
+    limit: int = MAX_ANSWER_SENTENCES,
+    question: str = "",
+    kind: Expected = Expected.OTHER,
+) -> list[Chosen]:
+    """The best sentence of the top paragraph, and its runner-up when that may be the
+    one that answers; in reading order. A chosen sentence that announces the next one
+    ("… aus einem simplen Grund.") is answered with that one instead of the other, when
+    it is chosen on its score (not only for being short). For a *wer*-question, a best
+    sentence that names its person only by pronoun ("Mit 39 Jahren ist er der älteste
+    Quarterback …") is answered with the one before it, where it names them.
+
+    For "Welches Gerät …?", a best sentence that names the thing asked for only as "dieser
+    Geräte" is answered with the one before it, which says what they are
+    (:func:`refers_back`).
+
+    Both come from the paragraph search trusted most, so the first citation is that
+    paragraph. A one-sentence paragraph borrows the best sentence of the next hit when
+    search found it about as relevant, and a top paragraph stating no fact of the kind
+    asked for borrows one from the next paragraph of its article (:func:`_fact_nearby`).
+    """
+    if not ranked or not ranked[0]:
+        return []
+    best, *rest = ranked[0][:limit]
+    chosen = [best] + [c for c in rest if _joins(best, c)]
+    if not rest and len(ranked) > 1 and ranked[1] and hits[1].score >= hits[0].score - SECOND_PARAGRAPH_GAP:
+        chosen.append(ranked[1][0])
+    merited = [c for c in chosen if c.hit_rank == 0 and best.score - c.score <= SECOND_SENTENCE_GAP]
+    announcing = next((c for c in merited if ANNOUNCES.search(c.text)), None)
+    said = next((c for c in ranked[0] if announcing and c.index == announcing.index + 1), None)
+    if announcing is not None and said is not None:
+        # the fact is in the successor: its range comes first where the bold is looked for
+        chosen = [announcing, replace(said, score=math.nextafter(announcing.score, math.inf))]
+    elif kind is Expected.PERSON and _PRONOUN.search(best.text) and not any(names(c.text, question) for c in chosen):
+        named = _sentence_before(ranked[0], best)
+        if named is not None and names(named.text, question):
+            chosen = [best, replace(named, score=math.nextafter(best.score, math.inf))]
+    elif (antecedent := _antecedent(ranked[0], best, question, kind)) is not None:
+        chosen = [best, replace(antecedent, score=math.nextafter(best.score, math.inf))]
+    elif kind in BORROWED and limit > 1 and not any(states(c.text, kind, question) for c in ranked[0]):
+        fact = _fact_nearby(ranked, hits, question, kind, limit)
+        if fact is not None:
+            chosen = [best, fact]
+    return sorted(chosen, key=lambda c: (c.hit_rank, c.index))
+
+
+def _joins(best: Chosen, runner_up: Chosen) -> bool:
+    """Whether the runner-up may be the sentence that answers, at a length still short."""
+    gap, length = best.score - runner_up.score, len(best.text) + len(runner_up.text)
+    return (
+        gap <= SECOND_SENTENCE_GAP
+        or length <= SHORT_ANSWER_CHARS
+        or (gap <= NEAR_SENTENCE_GAP and length <= FAIRLY_SHORT_ANSWER_CHARS)
+    )
+
+
+def states(sentence: str, kind: Expected, question: str) -> bool:
+    """Whether ``sentence`` states a ``kind`` fact the question does not: a reason is a cue
+    word with its clause ("weil die Löhne steigen"), not a cue word alone ("Das hat
+    Gründe.") nor one announcing the next sentence ("… aus einem simplen Grund.")."""
+    found = spans(sentence, kind, question)
+    if kind is Expected.REASON:
+        return not ANNOUNCES.search(sentence) and any(" " in s.text for s in found)
+    if kind is Expected.PLACE:  # "im November" is a time
+        return any(place_rank(s, question) is not None for s in found)
+    return bool(found)
+
+
+def _fact_nearby(
+    ranked: list[list[Chosen]], hits: list[Hit], question: str, kind: Expected, limit: int
+) -> Chosen | None:
+    """The next hit's best sentence stating the fact asked for, when that hit is another
+    paragraph of the top article scored about as high: the news paragraph that reports
+    an event is often followed by the one that says why ("Als Gründe nannte der Verband
+    …") or when. The top paragraph still leads, so the first citation stays the one
+    search trusted most."""
+    if len(ranked) < 2 or len(hits) < 2 or hits[1].article_id != hits[0].article_id:
+        return None
+    if hits[1].score < hits[0].score - NEARBY_PARAGRAPH_GAP:
+        return None
+    return next((c for c in ranked[1][:limit] if states(c.text, kind, question)), None)
+
+
+# A person named by pronoun, as the sentence after the one naming them does.
+_PRONOUN = re.compile(r"(?<!\w)(?:[Ee]r|[Ss]ie|[Hh]e|[Ss]he)(?!\w)")
+
+
+def names(sentence: str, question: str) -> bool:
+    """Whether ``sentence`` names a person the question does not (:func:`named`)."""
+    return any(named(s) for s in spans(sentence, Expected.PERSON, question))
+
+
+# "dieser Geräte", "jenes Verfahrens": a thing named in an earlier sentence. Endings of
+# case and number only: "Spieler" is no "Spiel".
+_DEMONSTRATIVE = re.compile(r"\b(?:diese|jene)[mnrs]?\s+([A-ZÄÖÜ][\w-]+)")
+_INFLECTED = ("", "e", "en", "n", "s", "es")
+
+
+def _antecedent(paragraph: list[Chosen], best: Chosen, question: str, kind: Expected) -> Chosen | None:
+    """The sentence before ``best`` when ``best`` names what is asked for only by a
+    demonstrative and states no fact of the kind asked for itself (:func:`refers_back`)."""
+    if states(best.text, kind, question) or not refers_back(best.text, question):
+        return None
+    return _sentence_before(paragraph, best)
+
+
+def _sentence_before(paragraph: list[Chosen], sentence: Chosen) -> Chosen | None:
+    return next((c for c in paragraph if c.index == sentence.index - 1), None)
+
+
+def refers_back(sentence: str, question: str) -> bool:
+    """Whether ``sentence`` names the kind of thing a *welche*-question asks for only by a
+    demonstrative: "Kohlenmonoxidvergiftungen werden mithilfe dieser Geräte behandelt"
+    for "Welches Gerät wird … eingesetzt?" says what the devices do, the sentence before
+    says which they are ("besondere Sauerstoffkammern"). Not "in diesem Jahr" for "In
+    welchem Jahr …?": a time named so points back to nothing."""
+    noun = asked_role(question)
+    if noun is None or is_time_noun(noun):
+        return False
+    return any(
+        ends_with_noun(m.group(1).removesuffix(ending), noun.removesuffix(ending_asked))
+        for m in _DEMONSTRATIVE.finditer(sentence)
+        for ending in _INFLECTED
+        for ending_asked in _INFLECTED
+    )
+
+
+# A sentence that announces what the next one says: "Dort scheiterte die Begehung aus
+# einem simplen Grund.", "… for a simple reason." (Sentences end at . ! ? …, so none ends
+# with a colon.) Not "aus diesem Grund", which points back, nor "aus einem anderen Grund".
+ANNOUNCES = re.compile(
+    r"(?:\baus (?:einem|zwei|drei|mehreren|folgendem|folgenden)"
+    r"(?: (?:ganz |sehr )?(?:simplen|einfachen|banalen|bestimmten|triftigen|wichtigen|guten|profanen|klaren))?"
+    r" Gr(?:und|ünden)|"
+    r"\bfor (?:a|one|two|three|several)(?: (?:very )?(?:simple|good|specific|particular|obvious|clear|banal))?"
+    r" reasons?)\W?\s*$",
+    re.IGNORECASE,
+)
+
+
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+def dated_disagreement(hits: list[Hit], ranked: list[list[Chosen]]) -> list[Chosen] | None:
+    """Two comparably relevant reports from different dates that state different numbers.
+
+    News stories develop: "Tickets kosten 40 Euro" in May, "55 Euro" in September.
+    Rather than silently picking one, the answer then quotes both with their dates,
+    newest first. (Differing figures are the disagreement we can detect reliably.)
+    """
+    if len(hits) < 2 or len(ranked) < 2 or not ranked[0] or not ranked[1]:
+        return None
+    first, second = hits[0], hits[1]
+    if first.article_id == second.article_id or not first.date or not second.date or first.date == second.date:
+        return None
+    if second.score < first.score - RECENCY_WINDOW:
+        return None
+    a, b = ranked[0][0], ranked[1][0]
+    numbers_a, numbers_b = set(_NUMBER.findall(a.text)), set(_NUMBER.findall(b.text))
+    if not numbers_a or not numbers_b or numbers_a == numbers_b:
+        return None
+    return sorted((a, b), key=lambda c: hits[c.hit_rank].date, reverse=True)

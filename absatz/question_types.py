@@ -364,13 +364,20 @@ _NAMES_REASON = re.compile(
 )
 _TOLD_AFTER = re.compile(r"\s*:\s*")
 # "Die Ursache des Feuers war zunächst unklar", "Den Hauptgrund nannte die Polizei nicht":
-# a reason named as a noun and said to be unknown is no reason given.
+# a reason named as a noun and said, in its own short clause, to be unknown is no reason
+# given. Not where something else is unknown ("Grund ist ein Felssturz und wie groß der
+# Schaden ist, noch unklar"), nor a cause found ("Die Ursache wurde ermittelt: …"), nor
+# "aus gesundheitlichen Gründen", whose adjective is the reason.
 _REASON_NOUN = re.compile(r"(?:Haupt|Beweg)?Gr(?:und|ünde[n]?)|(?:Haupt)?Ursache\w*", re.IGNORECASE)
+_OTHER_WORD = r"(?:\s+(?!(?:und|oder|aber|sondern)\b)\S+)"
 _UNKNOWN = re.compile(
-    r"\b(?:unklar|unbekannt|ungeklärt|(?:nicht|nichts|noch nichts) bekannt|noch offen|"
-    r"(?:wird|werden|wurde|wurden) (?:noch |derzeit |zunächst )?(?:ermittelt|untersucht))\b|\bnicht$",
+    rf"^\S+{_OTHER_WORD}{{0,6}}?\s+(?:(?:noch|weiter|weiterhin|zunächst|vorerst|bislang|bisher)\s+)?"
+    r"(?:unklar|unbekannt|ungeklärt|offen|(?:nicht|nichts) bekannt|nicht (?:genannt|mitgeteilt|bekanntgegeben)|"
+    r"(?:wird|werden) (?:noch |derzeit |zunächst )?(?:ermittelt|untersucht)|"
+    rf"(?:nannte|nannten|nennt|nennen|gab|gaben|gibt|geben|verriet|verrät){_OTHER_WORD}{{0,4}}\s+nicht)$",
     re.IGNORECASE,
 )
+_OWING_TO = re.compile(r"\baus\s+(?:\S+\s+){0,2}$", re.IGNORECASE)
 _PATTERNS = {
     Expected.NUMBER: _NUMBER,
     Expected.DATE: _DATE,
@@ -579,11 +586,11 @@ def spans(sentence: str, kind: Expected, question: str = "") -> list[Span]:
     matches = list(pattern.finditer(sentence))
     noun = asked_place_noun(question) if kind is Expected.PLACE else None
     if noun:
-        named = re.compile(
+        called = re.compile(
             rf"\b(?:{noun}|[A-ZÄÖÜ][\w-]*{noun.lower()})(?!\w)"
             rf"(?:\s+(?:der|des|an der|am|von)\s+(?:[a-zäöüß]+e[nmrs]?\s+)?{_CAP}(?:\s+{_CAP})*)?"
         )
-        matches += [m for m in named.finditer(sentence) if not any(o.start() <= m.start() < o.end() for o in matches)]
+        matches += [m for m in called.finditer(sentence) if not any(o.start() <= m.start() < o.end() for o in matches)]
     for m in matches:
         text = m.group(0).strip(" ,")
         start = m.start() + (len(m.group(0)) - len(m.group(0).lstrip(" ,")))
@@ -623,7 +630,7 @@ def spans(sentence: str, kind: Expected, question: str = "") -> list[Span]:
         if kind is Expected.REASON:  # the cue word is not the reason: show its clause
             clause = _CLAUSE.match(sentence[start:])
             cue, text = text, clause.group(0).rstrip() if clause else text
-            if _REASON_NOUN.fullmatch(cue) and _UNKNOWN.search(text):
+            if _REASON_NOUN.fullmatch(cue) and not _OWING_TO.search(sentence, 0, start) and _UNKNOWN.match(text):
                 continue
             told = _TOLD_AFTER.match(sentence, start + len(text)) if _NAMES_REASON.fullmatch(text) else None
             after = _CLAUSE.match(sentence, told.end()) if told else None

@@ -357,6 +357,16 @@ def test_a_reasons_cue_word_alone_is_not_marked():
     # nor a reason said to be unknown
     text = "In der Halle brach ein Feuer aus. [1] Die Ursache des Brandes wird noch ermittelt. [1]"
     assert find_answer_span(text, "Warum brannte die Halle?", Expected.REASON) is None
+    # … but a cause found, or something else unknown, leaves the reason stated (a review's cases)
+    for stated, reason in (
+        ("Als Ursache wurde ermittelt, dass ein Kabel durchgeschmort war.", "Ursache wurde ermittelt"),
+        ("Grund ist ein Felssturz und wie groß der Schaden ist, bleibt unklar.", "Grund ist ein Felssturz"),
+        ("Hauptgrund ist ein bislang unbekannt gebliebener Konstruktionsfehler.", "Hauptgrund ist ein bislang"),
+    ):
+        span = find_answer_span(
+            f"Die Strecke ist gesperrt. [1] {stated} [1]", "Warum ist die Strecke gesperrt?", Expected.REASON
+        )
+        assert span is not None and span.text.startswith(reason)
 
 
 def test_a_person_named_by_pronoun_is_answered_with_the_sentence_naming_them():

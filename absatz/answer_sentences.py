@@ -130,9 +130,9 @@ def select_sentences(
         # the fact is in the successor: its range comes first where the bold is looked for
         chosen = [announcing, replace(said, score=math.nextafter(announcing.score, math.inf))]
     elif kind is Expected.PERSON and _PRONOUN.search(best.text) and not any(names(c.text, question) for c in chosen):
-        named = _sentence_before(ranked[0], best)
-        if named is not None and names(named.text, question):
-            chosen = [best, replace(named, score=math.nextafter(best.score, math.inf))]
+        before = _sentence_before(ranked[0], best)
+        if before is not None and names(before.text, question):
+            chosen = [best, replace(before, score=math.nextafter(best.score, math.inf))]
     elif (antecedent := _antecedent(ranked[0], best, question, kind)) is not None:
         chosen = [best, replace(antecedent, score=math.nextafter(best.score, math.inf))]
     elif kind in BORROWED and limit > 1 and not any(states(c.text, kind, question) for c in ranked[0]):

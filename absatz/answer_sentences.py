@@ -15,11 +15,12 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from vectorstore.dates import RECENCY_WINDOW
 from vectorstore.records import Hit, SentenceVector
 
-from .answer_scorer import scorer
+from .answer_scorer import answer_scores
 from .question_types import (
     Expected,
     asked_role,
@@ -81,17 +82,31 @@ def ranked_sentences(q: Question, hit_rank: int, hit: Hit, sentences: Sequence[S
     return sorted(ranked, key=lambda c: -c.score)
 
 
-def rescored(question: str, ranked: list[Chosen]) -> list[Chosen]:
-    """The ranker's shortlist (its best sentences, as many as the scorer's token budget
-    holds) re-ordered by ranker + answer scorer (each in log-odds); the sentences beyond
-    it keep their order but can no longer be chosen. A lone sentence is scored too: the
-    answerability gate reads its score."""
+class Rescored(NamedTuple):
+    """The top paragraph's sentences as the answer scorers order them, and the score the
+    answerability gate reads: ranker + the first reader's best, what the gate was fitted
+    on (averaged with the second reader it would refuse other questions; README, "Two
+    readers")."""
+
+    sentences: list[Chosen]
+    gate_score: float
+
+
+def rescored(question: str, ranked: list[Chosen]) -> Rescored:
+    """The ranker's shortlist (its best sentences, as many as the scorers' token budget
+    holds) re-ordered by ranker + the two readers' mean score (each in log-odds); the
+    sentences beyond it keep their order but can no longer be chosen. A lone sentence is
+    scored too: the answerability gate reads its score."""
     if not ranked:
-        return ranked
-    read = scorer().scores(question, [c.text for c in ranked[:SCORER_SHORTLIST]], SCORER_TOKENS)
-    shortlist, rest = ranked[: len(read)], ranked[len(read) :]
-    rescored = [replace(c, score=c.score + float(s)) for c, s in zip(shortlist, read, strict=True)]
-    return sorted(rescored, key=lambda c: -c.score) + [replace(c, score=-math.inf) for c in rest]
+        return Rescored(ranked, -math.inf)
+    texts = {c.index: c.text for c in ranked}
+    shortlist = ranked[:SCORER_SHORTLIST]
+    before = [texts.get(c.index - 1, "") for c in shortlist]
+    alone, after = answer_scores(question, [c.text for c in shortlist], before, SCORER_TOKENS)
+    shortlist, rest = ranked[: len(alone)], ranked[len(alone) :]
+    read = [replace(c, score=c.score + float(a + b) / 2) for c, a, b in zip(shortlist, alone, after, strict=True)]
+    gate_score = max(c.score + float(a) for c, a in zip(shortlist, alone, strict=True))
+    return Rescored(sorted(read, key=lambda c: -c.score) + [replace(c, score=-math.inf) for c in rest], gate_score)
 
 
 def select_sentences(

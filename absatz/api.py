@@ -39,7 +39,7 @@ from vectorstore.text import query_terms, tokenize
 
 from .analytics import Analytics, summarise
 from .answer import Answer, answer, has_words
-from .answer_scorer import AnswerScorer, scorer
+from .answer_scorer import CONTEXT_WEIGHTS, AnswerScorer, scorer
 from .corpus import Corpus, Removal, Upload
 from .db.audit import AuditLog
 from .db.feedback import FeedbackStore
@@ -158,9 +158,10 @@ class Absatz:
             return self._searcher
 
     @property
-    def answer_scorer(self) -> AnswerScorer:
-        """The cross-encoder that picks the answer sentences, loaded once per process."""
-        return scorer()
+    def answer_scorers(self) -> tuple[AnswerScorer, AnswerScorer]:
+        """The cross-encoders that pick the answer sentences (the second reads the
+        sentence before too), loaded once per process."""
+        return scorer(), scorer(CONTEXT_WEIGHTS)
 
     @property
     def embedder(self) -> VectorEmbeddings:

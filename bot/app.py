@@ -67,10 +67,10 @@ class AbsatzBot(commands.AutoShardedBot):
         from .cogs.sources import Sources
         from .cogs.stats import Stats
 
-        # Load the embedder, the read index, the answer scorer and the chat model before the first question.
+        # Load the embedder, the read index, the answer scorers and the chat model before the first question.
         try:
             await asyncio.to_thread(
-                lambda: (self.core.feedback, self.core.llm, self.core.answer_scorer, self.core.searcher)
+                lambda: (self.core.feedback, self.core.llm, self.core.answer_scorers, self.core.searcher)
             )
         except AbsatzError as exc:  # no index yet, or the server is down: answer that, retry per question
             log.warning("starting without an index: %s", exc)

@@ -8,8 +8,8 @@ import pytest
 
 from absatz import answer as answer_module
 from absatz.answer import answer
-from absatz.answer_scorer import AnswerScorer, embedded, pair_ids
-from absatz.answer_sentences import SCORER_SHORTLIST, SCORER_TOKENS, Chosen, rescored
+from absatz.answer_scorer import CONTEXT_WEIGHTS, WEIGHTS, AnswerScorer, context_pairs, embedded, pair_ids, scorer
+from absatz.answer_sentences import SCORER_SHORTLIST, SCORER_TOKENS, Chosen, Rescored, rescored
 from absatz.cli import main as cli_main
 from absatz.encoder import E5File, encoder_layer, for_inference, layer_norm
 from vectorstore.search import Searcher
@@ -74,7 +74,8 @@ def test_a_scorer_file_that_is_no_model_is_named_in_the_error(tmp_path, model, c
         AnswerScorer.load(broken, model)
 
 
-def test_a_sentence_scores_the_same_alone_as_among_others_whatever_the_threads(model):
+@pytest.mark.parametrize("weights", [WEIGHTS, CONTEXT_WEIGHTS], ids=["plain", "context"])
+def test_a_sentence_scores_the_same_alone_as_among_others_whatever_the_threads(model, weights):
     """The pairs are shared out among threads: no score may land on another sentence, and
     one sentence's score must not depend on its company (nor on padding or batching)."""
     question = "Wer wird neuer Chefredakteur des Magazins Rundblick?"
@@ -86,20 +87,27 @@ def test_a_sentence_scores_the_same_alone_as_among_others_whatever_the_threads(m
         "Der Verlag äußerte sich nicht zu den Gründen.",
         "Schneider ist 44 Jahre alt.",
     ]
-    one_thread = AnswerScorer.load(model=model, workers=1)
-    alone = np.concatenate([one_thread.scores(question, [s]) for s in sentences])
-    np.testing.assert_array_equal(one_thread.scores(question, sentences), alone)
+    before = ["", *sentences[:-1]]
+    one_thread = AnswerScorer.load(weights, model=model, workers=1)
+    pairs = zip(sentences, before, strict=True)
+    alone = np.concatenate([one_thread.scores(question, [s], before=[b]) for s, b in pairs])
+    np.testing.assert_array_equal(one_thread.scores(question, sentences, before=before), alone)
     for workers in (2, 3):
-        together = AnswerScorer.load(model=model, workers=workers).scores(question, sentences)
+        together = AnswerScorer.load(weights, model=model, workers=workers).scores(question, sentences, before=before)
         np.testing.assert_array_equal(together, alone)
     assert int(np.argmax(alone)) == 1  # and the name, not the restatement, scores best
 
 
-def test_the_shipped_model_scores_as_the_trained_float_layers_do(model):
+@pytest.mark.parametrize(
+    ("trained", "weights"),
+    [("answer_scorer.npz", WEIGHTS), ("context_scorer.npz", CONTEXT_WEIGHTS)],
+    ids=["plain", "context"],
+)
+def test_the_shipped_model_scores_as_the_trained_float_layers_do(model, trained, weights):
     """bench/export_answer_scorer.py stores the trained layers as float16 for ONNX Runtime:
     its scores must be the float layers' on any CPU (int8 ones strayed by up to 2.3 on
     an AVX2-only CPU and re-ordered these sentences)."""
-    trained = Path(__file__).resolve().parent.parent / "bench" / "models" / "answer_scorer.npz"
+    trained = Path(__file__).resolve().parent.parent / "bench" / "models" / trained
     with np.load(trained) as z:
         frozen = int(z["frozen"])
         tuned = {k: z[k] for k in z.files if k.startswith("l")}
@@ -118,13 +126,19 @@ def test_the_shipped_model_scores_as_the_trained_float_layers_do(model):
         "Betroffen sind rund 20.000 Haushalte im Stadtgebiet.",
         "Der Verbraucherverband kritisierte die Entscheidung.",
     ]
+    before = ["", *sentences[:-1]]
+    scorer = AnswerScorer.load(weights, model=model)
+    if scorer.reads_context:
+        pairs = context_pairs(model, question, sentences, before)
+    else:
+        pairs = [(ids, np.ones(len(ids), dtype=np.float32)) for ids in pair_ids(model, question, sentences)]
     expected = []
-    for ids in pair_ids(model, question, sentences):
+    for ids, pool in pairs:
         x = embedded(model, emb, ids)
         for w in layers:
             x = encoder_layer(x, np.ones((1, len(ids)), dtype=bool), w, c.heads, c.eps)
-        expected.append(float(x.mean(0) @ head_w + head_b))
-    got = AnswerScorer.load(model=model).scores(question, sentences)
+        expected.append(float((pool @ x) / pool.sum() @ head_w + head_b))
+    got = scorer.scores(question, sentences, before=before)
     np.testing.assert_allclose(got, expected, atol=0.02)
     assert int(np.argmax(got)) == 1  # the reason, not the restatement
 
@@ -171,14 +185,14 @@ def _states(searcher, question: str, fact: str) -> bool:
 def test_the_scorer_finds_the_answers_the_ranker_alone_misses(news_searcher, monkeypatch):
     assert all(_states(news_searcher, q, fact) for _, q, fact in SCORED)
     # The same questions with the ranker's order alone: this test depends on the scorer.
-    monkeypatch.setattr(answer_module, "rescored", lambda question, ranked: ranked)
+    monkeypatch.setattr(answer_module, "rescored", lambda question, ranked: Rescored(ranked, ranked[0].score))
     assert sum(_states(news_searcher, q, fact) for _, q, fact in SCORED) <= len(SCORED) // 2
 
 
 def test_rescoring_keeps_every_sentence_verbatim_and_only_the_shortlist_choosable():
     texts = [f"Satz {i} über die Fernwärme in Kassel." for i in range(SCORER_SHORTLIST + 3)]
     ranked = [Chosen(0, "p", i, t, float(-i)) for i, t in enumerate(texts)]
-    out = rescored("Warum wird die Fernwärme teurer?", ranked)
+    out = rescored("Warum wird die Fernwärme teurer?", ranked).sentences
     assert sorted(c.text for c in out) == sorted(texts)
     assert {c.index for c in out[:SCORER_SHORTLIST]} == set(range(SCORER_SHORTLIST))
     assert all(c.score == float("-inf") for c in out[SCORER_SHORTLIST:])
@@ -211,9 +225,55 @@ def test_long_sentences_shorten_the_shortlist_short_ones_lengthen_it():
     ]
 
     def choosable(texts: list[str]) -> int:
-        out = rescored(question, [Chosen(0, "p", i, t, float(-i)) for i, t in enumerate(texts)])
+        out = rescored(question, [Chosen(0, "p", i, t, float(-i)) for i, t in enumerate(texts)]).sentences
         return sum(c.score != float("-inf") for c in out)
 
     assert choosable(short) == SCORER_SHORTLIST
     assert 2 <= choosable(long) < SCORER_SHORTLIST
     assert choosable(long) <= SCORER_TOKENS // 100  # each long pair is over 100 tokens
+
+
+def test_the_context_scorer_reads_who_the_pronoun_is(model):
+    """ "Mit 39 Jahren ist er …" answers "Wie alt ist Tom Brady?" only after the sentence
+    that names him; the plain scorer cannot know, the context scorer reads it there."""
+    question = "Wie alt ist Tom Brady?"
+    sentence = "Mit 39 Jahren ist er der älteste Quarterback, der je in einem Super Bowl stand."
+    scorer = AnswerScorer.load(CONTEXT_WEIGHTS, model=model)
+    (alone,) = scorer.scores(question, [sentence], before=[""])
+    (after_him,) = scorer.scores(question, [sentence], before=["Tom Brady führte die Patriots zum Sieg."])
+    (after_another,) = scorer.scores(question, [sentence], before=["Der Trainer lobte die Abwehr."])
+    assert after_him > alone + 1 and after_him > after_another + 1
+
+
+def test_the_sentence_before_is_read_but_not_pooled_nor_counted_against_the_budget(model):
+    """Both scorers score the same sentences under one token budget, whatever stands before them."""
+    question = "Wer leitet künftig die Redaktion?"
+    sentences = [f"Satz {i}: Die Redaktion des Magazins Rundblick zieht im Frühjahr nach Hamburg um." for i in range(6)]
+    before = ["Ein sehr langer Satz davor, " * 20] * len(sentences)
+    plain = pair_ids(model, question, sentences)
+    pairs = context_pairs(model, question, sentences, before)
+    assert [int(pool.sum()) for _, pool in pairs] == [len(ids) for ids in plain]
+    assert all(len(ids) > len(p) for (ids, _), p in zip(pairs, plain, strict=True))
+    budget = sum(len(ids) for ids in plain[:3])
+    scorer = AnswerScorer.load(CONTEXT_WEIGHTS, model=model, workers=1)
+    assert len(scorer.scores(question, sentences, budget, before)) == 3
+
+
+def test_sentences_follow_both_readers_and_the_gate_reads_the_first():
+    """The order is the two readers' mean, each sentence read after its predecessor in the
+    paragraph; the answerability gate gets the first reader's best, the score it was fitted on."""
+    question = "Wie alt ist Tom Brady?"
+    texts = [
+        "Die Patriots gewannen das Finale in Houston.",
+        "Tom Brady führte sein Team nach einem Rückstand zum Sieg.",
+        "Mit 39 Jahren ist er der älteste Quarterback, der je in einem Super Bowl stand.",
+        "Das Spiel ging erstmals in die Verlängerung.",
+    ]
+    ranked = [Chosen(0, "p", i, t, 0.1 * i) for i, t in enumerate(texts)]
+    alone = scorer().scores(question, texts, SCORER_TOKENS)
+    after = scorer(CONTEXT_WEIGHTS).scores(question, texts, SCORER_TOKENS, ["", *texts[:-1]])
+    out = rescored(question, ranked)
+    mean = np.asarray([c.score for c in ranked]) + (alone + after) / 2
+    assert [c.index for c in out.sentences] == list(np.argsort(-mean))
+    assert out.gate_score == pytest.approx(max(c.score + a for c, a in zip(ranked, alone, strict=True)))
+    assert out.sentences[0].index == 2

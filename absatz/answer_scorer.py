@@ -94,7 +94,6 @@ class AnswerScorer:
         self.session = session
         self.reads_context = "pool" in {i.name for i in session.get_inputs()}
         self.emb = model.embeddings()
-        self._lock = threading.Lock()
         # One pair per run, the pairs spread over one thread per core, each run on its own
         # thread: no padding, and a pair alone scores exactly as among others.
         self._pool = ThreadPoolExecutor(workers or _cores(), "answer-scorer")
@@ -120,21 +119,22 @@ class AnswerScorer:
         """One score per sentence; with ``tokens``, only for the longest prefix of
         ``sentences`` whose pairs hold at most that many tokens in all (at least the first;
         the sentences before are not counted). ``before``: each sentence's predecessor in
-        its paragraph ("" for the first), read by a model that reads context."""
+        its paragraph ("" for the first), which a model that reads context needs."""
+        if self.reads_context and before is None:
+            raise ValueError("this scorer reads each sentence after the one before it: pass before=")
         if not sentences:
             return np.zeros(0)
         ids = pair_ids(self.model, question, sentences)
         if tokens is not None:
             ids = ids[: max(1, int(np.searchsorted(np.cumsum([len(x) for x in ids]), tokens, side="right")))]
         pairs: list[tuple[list[int], np.ndarray | None]]
-        if self.reads_context:
-            context = [""] * len(ids) if before is None else list(before[: len(ids)])
-            pairs = list(context_pairs(self.model, question, sentences[: len(ids)], context))
+        if before is not None and self.reads_context:
+            pairs = list(context_pairs(self.model, question, sentences[: len(ids)], before[: len(ids)]))
         else:
             pairs = [(x, None) for x in ids]
-        # One answer at a time per process: the bot answers from a thread pool, and two
-        # answers splitting the same cores only slow each other down.
-        with self._lock:
+        # One reader of one answer at a time per process: the bot answers from a thread
+        # pool, and two runs splitting the same cores only slow each other down.
+        with _running:
             out = np.fromiter(self._pool.map(self._score, pairs), dtype=np.float32, count=len(pairs))
             # A pool thread keeps its own malloc arena, which would hold on to what it
             # freed; trimming takes well under a millisecond.
@@ -158,6 +158,7 @@ def _cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
+_running = threading.Lock()
 _scorers: dict[Path, AnswerScorer] = {}
 _loading = threading.Lock()
 
@@ -174,6 +175,7 @@ def answer_scores(
     question: str, sentences: Sequence[str], before: Sequence[str], tokens: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each reader's score per sentence (the sentence alone; after the one before it), for
-    as many sentences as ``tokens`` holds."""
+    as many sentences as ``tokens`` holds: apart, because the answerability gate reads
+    the first alone."""
     alone = scorer().scores(question, sentences, tokens)
     return alone, scorer(CONTEXT_WEIGHTS).scores(question, sentences, tokens, before)

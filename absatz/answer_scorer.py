@@ -21,8 +21,8 @@ A second scorer, trained the same way, reads each sentence after the one before 
 sentence; the answer orders sentences by the mean of the two (:func:`answer_scores`,
 :func:`absatz.answer_sentences.rescored`). Alone it moved answers by about what one
 training seed does, and two seeds of the first averaged did no better than one; the two
-readers together state the fact more often on news in both languages (README, "Two
-readers").
+scorers together state the fact more often on news in both languages (README, "Two
+answer scorers").
 """
 
 from __future__ import annotations
@@ -132,7 +132,7 @@ class AnswerScorer:
             pairs = list(context_pairs(self.model, question, sentences[: len(ids)], before[: len(ids)]))
         else:
             pairs = [(x, None) for x in ids]
-        # One reader of one answer at a time per process: the bot answers from a thread
+        # One scorer of one answer at a time per process: the bot answers from a thread
         # pool, and two runs splitting the same cores only slow each other down.
         with _running:
             out = np.fromiter(self._pool.map(self._score, pairs), dtype=np.float32, count=len(pairs))
@@ -174,7 +174,7 @@ def scorer(weights: Path = WEIGHTS) -> AnswerScorer:
 def answer_scores(
     question: str, sentences: Sequence[str], before: Sequence[str], tokens: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Each reader's score per sentence (the sentence alone; after the one before it), for
+    """Each scorer's score per sentence (the sentence alone; after the one before it), for
     as many sentences as ``tokens`` holds: apart, because the answerability gate reads
     the first alone."""
     alone = scorer().scores(question, sentences, tokens)

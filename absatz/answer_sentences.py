@@ -39,14 +39,14 @@ MAX_ANSWER_SENTENCES = 2
 # counted in each pair), since its time grows with the tokens it reads. A long news
 # paragraph's answer often lies beyond the ranker's best 8: short sentences let the
 # scorer reach it, and the budget, below what 8 sentences cost the slowest twentieth of
-# questions, kept the slowest answers as fast as with 8; both readers read the same
-# sentences (README, "Answer quality", "Two readers").
+# questions, kept the slowest answers as fast as with 8; both scorers read the same
+# sentences (README, "Answer quality", "Two answer scorers").
 SCORER_SHORTLIST = 12
 SCORER_TOKENS = 500
 # The runner-up sentence joins the best one when the scorers cannot tell them apart (the
 # summed score, in log-odds, is this close) or when both together are still short.
 # Chosen on the development sets so that answers stay no longer than before the scorer
-# (with the first reader; with both readers' mean, answers stayed as short).
+# (with the first scorer; with both scorers' mean, answers stayed as short).
 SECOND_SENTENCE_GAP = 3.0
 SHORT_ANSWER_CHARS = 280
 # …or when it is nearly as likely and both are still fairly short: a wider gap only for
@@ -86,9 +86,9 @@ def ranked_sentences(q: Question, hit_rank: int, hit: Hit, sentences: Sequence[S
 
 class Rescored(NamedTuple):
     """The top paragraph's sentences as the answer scorers order them, and the score the
-    answerability gate reads: ranker + the first reader's best, what the gate was fitted
-    on (averaged with the second reader it would refuse other questions; README, "Two
-    readers")."""
+    answerability gate reads: ranker + the first scorer's best, what the gate was fitted
+    on (averaged with the context scorer it would refuse other questions; README, "Two
+    answer scorers")."""
 
     sentences: list[Chosen]
     gate_score: float
@@ -96,7 +96,7 @@ class Rescored(NamedTuple):
 
 def rescored(question: str, ranked: list[Chosen]) -> Rescored:
     """The ranker's shortlist (its best sentences, as many as the scorers' token budget
-    holds) re-ordered by ranker + the two readers' mean score (each in log-odds); the
+    holds) re-ordered by ranker + the two scorers' mean score (each in log-odds); the
     sentences beyond it keep their order but can no longer be chosen. A lone sentence is
     scored too: the answerability gate reads its score."""
     if not ranked:

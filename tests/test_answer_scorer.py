@@ -273,9 +273,9 @@ def test_the_sentence_before_is_read_but_not_pooled_nor_counted_against_the_budg
         reader.scores(question, sentences)
 
 
-def test_sentences_follow_both_readers_and_the_gate_reads_the_first():
-    """The order is the two readers' mean, each sentence read after its predecessor in the
-    paragraph; the answerability gate gets the first reader's best, the score it was fitted on."""
+def test_sentences_follow_both_scorers_and_the_gate_reads_the_first():
+    """The order is the two scorers' mean, each sentence read after its predecessor in the
+    paragraph; the answerability gate gets the first scorer's best, the score it was fitted on."""
     question = "Wie alt ist Tom Brady?"
     texts = [
         "Die Patriots gewannen das Finale in Houston.",

@@ -85,13 +85,13 @@ def ranked_sentences(q: Question, hit_rank: int, hit: Hit, sentences: Sequence[S
 
 
 class Rescored(NamedTuple):
-    """The top paragraph's sentences as the answer scorers order them, and the score the
-    answerability gate reads: ranker + the first scorer's best, what the gate was fitted
-    on (averaged with the context scorer it would refuse other questions; README, "Two
-    answer scorers")."""
+    """The paragraph's sentences as the answer scorers order them, and ranker + the first
+    scorer's best: the score the answerability gate was fitted on and the lead rule
+    (:func:`absatz.answer.answering_lead`) tuned on; on the two scorers' mean the gate
+    would refuse other questions (README, "Two answer scorers")."""
 
     sentences: list[Chosen]
-    gate_score: float
+    first_best: float
 
 
 def rescored(question: str, ranked: list[Chosen]) -> Rescored:
@@ -107,8 +107,8 @@ def rescored(question: str, ranked: list[Chosen]) -> Rescored:
     alone, after = answer_scores(question, [c.text for c in shortlist], before, SCORER_TOKENS)
     shortlist, rest = ranked[: len(alone)], ranked[len(alone) :]
     read = [replace(c, score=c.score + float(a + b) / 2) for c, a, b in zip(shortlist, alone, after, strict=True)]
-    gate_score = max(c.score + float(a) for c, a in zip(shortlist, alone, strict=True))
-    return Rescored(sorted(read, key=lambda c: -c.score) + [replace(c, score=-math.inf) for c in rest], gate_score)
+    first_best = max(c.score + float(a) for c, a in zip(shortlist, alone, strict=True))
+    return Rescored(sorted(read, key=lambda c: -c.score) + [replace(c, score=-math.inf) for c in rest], first_best)
 
 
 def select_sentences(

@@ -295,4 +295,4 @@ def test_sentences_follow_both_scorers_and_the_gate_reads_the_first():
     mean = np.asarray([ranker[i] for i in order]) + (alone + after) / 2
     assert [c.index for c in out.sentences] == [order[j] for j in np.argsort(-mean)]
     np.testing.assert_allclose([c.score for c in out.sentences], np.sort(mean)[::-1], rtol=1e-6)
-    assert out.gate_score == pytest.approx(max(ranker[i] + a for i, a in zip(order, alone, strict=True)))
+    assert out.first_best == pytest.approx(max(ranker[i] + a for i, a in zip(order, alone, strict=True)))

@@ -61,9 +61,8 @@ def context_pairs(
     model: E5File, question: str, sentences: Sequence[str], before: Sequence[str]
 ) -> list[tuple[list[int], np.ndarray]]:
     """``<s> query: Q </s></s> passage: B S </s>`` with the sentence before (B) read as
-    context, and which tokens the score pools: all but B's, so that the pair holds the
-    same pooled tokens as :func:`pair_ids` and a strong sentence before cannot lift a
-    weak one."""
+    context, and which tokens the score pools: all but B's, the tokens :func:`pair_ids`
+    holds, so that the score is the sentence's, read in the light of B, not B's own."""
     c = model.config
     texts = ["query: " + question, "passage:", *("passage: " + x for x in sentences), *before]
     q, prefix, *rest = model.token_ids(texts)

@@ -27,6 +27,7 @@ from .answer_sentences import (
     MAX_ANSWER_SENTENCES,
     Chosen,
     dated_disagreement,
+    first_best,
     names,
     ranked_sentences,
     rescored,
@@ -318,9 +319,9 @@ def read(question: str, result: SearchResult, hits: list[Hit]) -> Reading:
     q = Question.of(question, result.ranking_vector, idf)
     rows = {h.para_id: result.sentences(h.para_id) for h in hits}
     ranked = [ranked_sentences(q, i, h, rows[h.para_id]) for i, h in enumerate(hits)]
-    ranked[0], first_best = rescored(question, ranked[0])
-    row = signals(result, q, [s.text for s in rows[hits[0].para_id]], first_best) if ranked[0] else None
-    return Reading(q, rows, ranked, row, first_best)
+    ranked[0], top_best = rescored(question, ranked[0])
+    row = signals(result, q, [s.text for s in rows[hits[0].para_id]], top_best) if ranked[0] else None
+    return Reading(q, rows, ranked, row, top_best)
 
 
 def answering_lead(question: str, result: SearchResult, reading: Reading) -> Hit | None:
@@ -339,7 +340,7 @@ def answering_lead(question: str, result: SearchResult, reading: Reading) -> Hit
     for hit in result.hits[1 : 1 + LEAD_CANDIDATES]:
         if hit.score < first.score - LEAD_GAP:
             break
-        lead = rescored(question, ranked_sentences(reading.q, 0, hit, result.sentences(hit.para_id))).first_best
+        lead = first_best(question, ranked_sentences(reading.q, 0, hit, result.sentences(hit.para_id)))
         if lead - reading.first_best > LEAD_MARGIN and (best is None or lead > best[0]):
             best = (lead, hit)
     return best[1] if best else None

@@ -17,10 +17,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
+import numpy as np
+
 from vectorstore.dates import RECENCY_WINDOW
 from vectorstore.records import Hit, SentenceVector
 
-from .answer_scorer import answer_scores
+from .answer_scorer import answer_scores, scorer
 from .question_types import (
     Expected,
     asked_role,
@@ -107,8 +109,20 @@ def rescored(question: str, ranked: list[Chosen]) -> Rescored:
     alone, after = answer_scores(question, [c.text for c in shortlist], before, SCORER_TOKENS)
     shortlist, rest = ranked[: len(alone)], ranked[len(alone) :]
     read = [replace(c, score=c.score + float(a + b) / 2) for c, a, b in zip(shortlist, alone, after, strict=True)]
-    first_best = max(c.score + float(a) for c, a in zip(shortlist, alone, strict=True))
-    return Rescored(sorted(read, key=lambda c: -c.score) + [replace(c, score=-math.inf) for c in rest], first_best)
+    ordered = sorted(read, key=lambda c: -c.score) + [replace(c, score=-math.inf) for c in rest]
+    return Rescored(ordered, _best(shortlist, alone))
+
+
+def first_best(question: str, ranked: list[Chosen]) -> float:
+    """:attr:`Rescored.first_best` without the context scorer's run, which it does not read."""
+    if not ranked:
+        return -math.inf
+    shortlist = ranked[:SCORER_SHORTLIST]
+    return _best(shortlist, scorer().scores(question, [c.text for c in shortlist], SCORER_TOKENS))
+
+
+def _best(shortlist: list[Chosen], alone: np.ndarray) -> float:
+    return max(c.score + float(a) for c, a in zip(shortlist, alone, strict=False))
 
 
 def select_sentences(

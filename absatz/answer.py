@@ -33,6 +33,7 @@ from .answer_sentences import (
     rescored,
     select_sentences,
     states,
+    tied_answer,
 )
 from .answer_span import find_answer_span
 from .answerability import signals
@@ -376,7 +377,9 @@ def compose(
         reading = read(question, result, hits)
     q, rows, ranked = reading.q, reading.rows, reading.ranked
     both_dates = dated_disagreement(hits, ranked)
-    chosen = both_dates or select_sentences(ranked, hits, question=question, kind=q.kind)
+    chosen = both_dates or select_sentences(
+        ranked, hits, question=question, kind=q.kind, tied=tied_answer(question, hits, ranked)
+    )
     if not chosen:
         return abstain(question, language, started)
     # Reports that disagree are shown newest first; otherwise the best paragraph leads.

@@ -62,6 +62,13 @@ SECOND_PARAGRAPH_GAP = 0.1
 # why-question, no date for a when-question) takes one from the next paragraph of the
 # same article when search scored it this close.
 NEARBY_PARAGRAPH_GAP = 0.25
+# Two paragraphs search can hardly tell apart (fused scores this close) each give their
+# best sentence when the scorers find the second's nearly as likely to answer (within
+# TIED_ANSWER_GAP log-odds): an English question finds German paragraphs less surely,
+# and of the XQuAD-de answers that led with the wrong one of two such paragraphs, most
+# had the answer as the other's best sentence (README, "Two paragraphs nearly tied").
+TIED_PARAGRAPH_GAP = 0.05
+TIED_ANSWER_GAP = 2.0
 # Not for numbers: those are also said in words no span finds ("Er reist selten allein").
 BORROWED = (Expected.PERSON, Expected.DATE, Expected.PLACE, Expected.REASON)
 
@@ -113,6 +120,15 @@ def rescored(question: str, ranked: list[Chosen]) -> Rescored:
     return Rescored(ordered, _best(shortlist, alone))
 
 
+def tied_answer(question: str, hits: list[Hit], ranked: list[list[Chosen]]) -> Chosen | None:
+    """The next paragraph's best sentence as the scorers read it, when search scored that
+    paragraph nearly as high as the top one (see TIED_PARAGRAPH_GAP); otherwise the
+    scorers do not read it."""
+    if len(hits) < 2 or len(ranked) < 2 or not ranked[1] or hits[1].score < hits[0].score - TIED_PARAGRAPH_GAP:
+        return None
+    return rescored(question, ranked[1]).sentences[0]
+
+
 def first_best(question: str, ranked: list[Chosen]) -> float:
     """:attr:`Rescored.first_best` without the context scorer's run, which it does not read."""
     if not ranked:
@@ -131,6 +147,7 @@ def select_sentences(
     limit: int = MAX_ANSWER_SENTENCES,
     question: str = "",
     kind: Expected = Expected.OTHER,
+    tied: Chosen | None = None,
 ) -> list[Chosen]:
     """The best sentence of the top paragraph, and its runner-up when that may be the
     one that answers; in reading order. A chosen sentence that announces the next one
@@ -142,6 +159,10 @@ def select_sentences(
     For "Welches Gerät …?", a best sentence that names the thing asked for only as "dieser
     Geräte" is answered with the one before it, which says what they are
     (:func:`refers_back`).
+
+    ``tied`` is the best sentence of a next paragraph search could hardly tell from the
+    top one (:func:`tied_answer`): nearly as likely to answer, it is quoted instead of
+    the runner-up, each with its own citation (:func:`_hedges`).
 
     Both come from the paragraph search trusted most, so the first citation is that
     paragraph. A one-sentence paragraph borrows the best sentence of the next hit when
@@ -166,11 +187,24 @@ def select_sentences(
             chosen = [best, replace(before, score=math.nextafter(best.score, math.inf))]
     elif (antecedent := _antecedent(ranked[0], best, question, kind)) is not None:
         chosen = [best, replace(antecedent, score=math.nextafter(best.score, math.inf))]
+    elif tied is not None and limit > 1 and _hedges(tied, best, question, kind):
+        chosen = [best, tied]
     elif kind in BORROWED and limit > 1 and not any(states(c.text, kind, question) for c in ranked[0]):
         fact = _fact_nearby(ranked, hits, question, kind, limit)
         if fact is not None:
             chosen = [best, fact]
     return sorted(chosen, key=lambda c: (c.hit_rank, c.index))
+
+
+def _hedges(tied: Chosen, best: Chosen, question: str, kind: Expected) -> bool:
+    """Whether the tied paragraph's best sentence is quoted beside the best one: not for a
+    *wer*-question whose best sentence names someone, since the bold takes a person's
+    name over an organisation's wherever it stands ("Matchwinner war … Jonas Petersen"
+    from the next paragraph, where "Der FC Nordheide hat … das Finale gewonnen" answers
+    "Who won the cup final?")."""
+    if tied.score < best.score - TIED_ANSWER_GAP:
+        return False
+    return kind is not Expected.PERSON or not states(best.text, kind, question)
 
 
 def _joins(best: Chosen, runner_up: Chosen) -> bool:

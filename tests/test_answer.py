@@ -6,7 +6,7 @@ from dataclasses import replace
 import pytest
 
 from absatz.answer import QUOTE_GAP, answer, quote_for
-from absatz.answer_sentences import Chosen, select_sentences
+from absatz.answer_sentences import Chosen, select_sentences, tied_answer
 from absatz.answer_span import find_answer_span
 from absatz.cli import main as cli_main
 from absatz.question_types import Expected
@@ -340,6 +340,64 @@ def test_a_why_question_borrows_a_stated_reason_only_from_a_close_paragraph_of_i
         top[0].text,
         "Seit Mai kostet es mehr.",
     ]
+
+
+SETTLED = "1700 siedelten viele Hundert französische Hugenotten in die Kolonie Virginia über."
+FLED = "Bis zum frühen 18. Jahrhundert waren ungefähr 500.000 Hugenotten aus Frankreich geflohen."
+
+
+def test_two_paragraphs_search_can_hardly_tell_apart_each_give_their_best_sentence():
+    """ "How many Huguenots fled France by the 1700s?" led with the paragraph on the
+    Huguenots who settled in Virginia in 1700; the one search scored just behind it said
+    "ungefähr 500.000 Hugenotten aus Frankreich geflohen" in its best sentence, which the
+    answer never quoted."""
+    best = Chosen(0, "h#2", 0, SETTLED, 6.0)
+    runner_up = Chosen(0, "h#2", 3, "Am 12. Mai 1705 wurden 148 Hugenotten in Manakintown eingebürgert.", 5.0)
+    tied = Chosen(1, "h#1", 2, FLED, 4.5)
+    question = "How many Huguenots fled France by the 1700s?"
+
+    def picked(tied: Chosen | None, best: Chosen = best, question: str = question, kind=Expected.NUMBER) -> list[str]:
+        ranked = [[best, runner_up], [tied or runner_up]]
+        return [c.para_id for c in select_sentences(ranked, [], question=question, kind=kind, tied=tied)]
+
+    assert picked(tied) == ["h#2", "h#1"]
+    assert picked(tied, kind=Expected.OTHER) == ["h#2", "h#1"]
+    # not when the scorers find it far less likely to answer, nor when search told them apart
+    assert picked(replace(tied, score=3.5)) == ["h#2", "h#2"]
+    assert picked(None) == ["h#2", "h#2"]
+    # not for a wer-question whose best sentence names someone: the bold would take the
+    # next paragraph's person over the organisation that answers
+    won = replace(best, text="Der FC Nordheide hat überraschend das Finale des Verbandspokals gewonnen.")
+    scorer = replace(tied, text="Matchwinner war der 19 Jahre alte Stürmer Jonas Petersen.", score=9.0)
+    assert picked(scorer, won, "Who won the cup final?", Expected.PERSON) == ["h#2", "h#2"]
+    extra_time = replace(best, text="Das Finale ging am Samstag vor 8000 Zuschauern in die Verlängerung.")
+    assert picked(scorer, extra_time, "Who won the cup final?", Expected.PERSON) == ["h#2", "h#1"]
+
+
+def test_the_scorers_read_the_next_paragraph_only_when_search_nearly_tied_it():
+    def hit(para_id: str, score: float) -> Hit:
+        article, n = para_id.split("#")
+        return Hit(para_id, article, int(n), score, score, 0.0, ArticleMeta())
+
+    question = "Wie viele Hugenotten flohen bis ins 18. Jahrhundert aus Frankreich?"
+    ranked = [
+        [Chosen(0, "h#2", 0, SETTLED, 1.0)],
+        [
+            Chosen(1, "h#1", 0, "Erneute Religionskriege in den 1620er Jahren schwächten die Hugenotten.", 1.0),
+            Chosen(
+                1,
+                "h#1",
+                2,
+                FLED,
+                0.9,
+            ),
+        ],
+    ]
+    tied = tied_answer(question, [hit("h#2", 1.0), hit("h#1", 0.97)], ranked)
+    # the scorers' best, not the ranker's: it says how many fled
+    assert tied is not None and tied.hit_rank == 1 and tied.text == ranked[1][1].text
+    assert tied_answer(question, [hit("h#2", 1.0), hit("h#1", 0.9)], ranked) is None
+    assert tied_answer(question, [hit("h#2", 1.0)], ranked[:1]) is None
 
 
 def test_no_span_when_the_answer_has_no_fact_of_the_kind(searcher):

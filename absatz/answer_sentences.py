@@ -64,9 +64,9 @@ SECOND_PARAGRAPH_GAP = 0.1
 NEARBY_PARAGRAPH_GAP = 0.25
 # Two paragraphs search can hardly tell apart (fused scores this close) each give their
 # best sentence when the scorers find the second's nearly as likely to answer (within
-# TIED_ANSWER_GAP log-odds): an English question finds German paragraphs less surely,
-# and of the XQuAD-de answers that led with the wrong one of two such paragraphs, most
-# had the answer as the other's best sentence (README, "Two paragraphs nearly tied").
+# TIED_ANSWER_GAP log-odds): an English question finds German paragraphs less surely;
+# of the English XQuAD-de answers that led with the wrong one of two such paragraphs, 11
+# of 16 had the answer as the other's best sentence (README, "Two paragraphs nearly tied").
 TIED_PARAGRAPH_GAP = 0.05
 TIED_ANSWER_GAP = 2.0
 # Not for numbers: those are also said in words no span finds ("Er reist selten allein").
@@ -123,8 +123,12 @@ def rescored(question: str, ranked: list[Chosen]) -> Rescored:
 def tied_answer(question: str, hits: list[Hit], ranked: list[list[Chosen]]) -> Chosen | None:
     """The next paragraph's best sentence as the scorers read it, when search scored that
     paragraph nearly as high as the top one (see TIED_PARAGRAPH_GAP); otherwise the
-    scorers do not read it."""
-    if len(hits) < 2 or len(ranked) < 2 or not ranked[1] or hits[1].score < hits[0].score - TIED_PARAGRAPH_GAP:
+    scorers do not read it. Not when it scored higher: then the top one leads for another
+    reason (a newer report, a paragraph that answers where it did not), which a quote
+    from it would undo."""
+    if len(hits) < 2 or len(ranked) < 2 or not ranked[1]:
+        return None
+    if not 0 <= hits[0].score - hits[1].score <= TIED_PARAGRAPH_GAP:
         return None
     return rescored(question, ranked[1]).sentences[0]
 
@@ -160,14 +164,13 @@ def select_sentences(
     Geräte" is answered with the one before it, which says what they are
     (:func:`refers_back`).
 
-    ``tied`` is the best sentence of a next paragraph search could hardly tell from the
-    top one (:func:`tied_answer`): nearly as likely to answer, it is quoted instead of
-    the runner-up, each with its own citation (:func:`_hedges`).
-
     Both come from the paragraph search trusted most, so the first citation is that
     paragraph. A one-sentence paragraph borrows the best sentence of the next hit when
     search found it about as relevant, and a top paragraph stating no fact of the kind
     asked for borrows one from the next paragraph of its article (:func:`_fact_nearby`).
+    ``tied`` is the best sentence of a next paragraph search could hardly tell from the
+    top one (:func:`tied_answer`): when nearly as likely to answer, it is quoted in the
+    runner-up's place, or beside the best sentence alone (:func:`_quotes_tied`).
     """
     if not ranked or not ranked[0]:
         return []
@@ -181,28 +184,36 @@ def select_sentences(
     if announcing is not None and said is not None:
         # the fact is in the successor: its range comes first where the bold is looked for
         chosen = [announcing, replace(said, score=math.nextafter(announcing.score, math.inf))]
-    elif kind is Expected.PERSON and _PRONOUN.search(best.text) and not any(names(c.text, question) for c in chosen):
-        before = _sentence_at(ranked[0], best.index - 1)
-        if before is not None and names(before.text, question):
-            chosen = [best, replace(before, score=math.nextafter(best.score, math.inf))]
+    elif (before := _named_before(ranked[0], chosen, best, question, kind)) is not None:
+        chosen = [best, replace(before, score=math.nextafter(best.score, math.inf))]
     elif (antecedent := _antecedent(ranked[0], best, question, kind)) is not None:
         chosen = [best, replace(antecedent, score=math.nextafter(best.score, math.inf))]
-    elif tied is not None and limit > 1 and _hedges(tied, best, question, kind):
+    elif (fact := _fact_nearby(ranked, hits, question, kind, limit)) is not None:
+        chosen = [best, fact]
+    elif tied is not None and limit > 1 and _quotes_tied(tied, best, question, kind):
         chosen = [best, tied]
-    elif kind in BORROWED and limit > 1 and not any(states(c.text, kind, question) for c in ranked[0]):
-        fact = _fact_nearby(ranked, hits, question, kind, limit)
-        if fact is not None:
-            chosen = [best, fact]
     return sorted(chosen, key=lambda c: (c.hit_rank, c.index))
 
 
-def _hedges(tied: Chosen, best: Chosen, question: str, kind: Expected) -> bool:
-    """Whether the tied paragraph's best sentence is quoted beside the best one: not for a
-    *wer*-question whose best sentence names someone, since the bold takes a person's
-    name over an organisation's wherever it stands ("Matchwinner war … Jonas Petersen"
-    from the next paragraph, where "Der FC Nordheide hat … das Finale gewonnen" answers
-    "Who won the cup final?")."""
-    if tied.score < best.score - TIED_ANSWER_GAP:
+def _named_before(
+    paragraph: list[Chosen], chosen: list[Chosen], best: Chosen, question: str, kind: Expected
+) -> Chosen | None:
+    """For a *wer*-question whose chosen sentences name nobody and whose best one says
+    "er" or "sie", the sentence before when it names someone."""
+    if kind is not Expected.PERSON or not _PRONOUN.search(best.text) or any(names(c.text, question) for c in chosen):
+        return None
+    before = _sentence_at(paragraph, best.index - 1)
+    return before if before is not None and names(before.text, question) else None
+
+
+def _quotes_tied(tied: Chosen, best: Chosen, question: str, kind: Expected) -> bool:
+    """Whether the tied paragraph's best sentence is quoted beside the best one: not a
+    copy of it (an updated report repeats its sentences), and not for a *wer*-question
+    whose best sentence has a name or role already, since the bold takes a person's name
+    over an organisation's wherever it stands ("Matchwinner war … Jonas Petersen" from
+    the next paragraph, where "Der FC Nordheide hat … das Finale gewonnen" answers "Who
+    won the cup final?")."""
+    if tied.score < best.score - TIED_ANSWER_GAP or tied.text == best.text:
         return False
     return kind is not Expected.PERSON or not states(best.text, kind, question)
 
@@ -232,11 +243,14 @@ def states(sentence: str, kind: Expected, question: str) -> bool:
 def _fact_nearby(
     ranked: list[list[Chosen]], hits: list[Hit], question: str, kind: Expected, limit: int
 ) -> Chosen | None:
-    """The next hit's best sentence stating the fact asked for, when that hit is another
-    paragraph of the top article scored about as high: the news paragraph that reports
+    """The next hit's best sentence stating the fact asked for, when the top paragraph
+    states none of its kind and that hit is another paragraph of the top article scored
+    about as high: the news paragraph that reports
     an event is often followed by the one that says why ("Als Gründe nannte der Verband
     …") or when. The top paragraph still leads, so the first citation stays the one
     search trusted most."""
+    if kind not in BORROWED or limit < 2 or any(states(c.text, kind, question) for c in ranked[0]):
+        return None
     if len(ranked) < 2 or len(hits) < 2 or hits[1].article_id != hits[0].article_id:
         return None
     if hits[1].score < hits[0].score - NEARBY_PARAGRAPH_GAP:

@@ -277,6 +277,26 @@ def test_a_close_paragraph_that_answers_leads_where_the_top_one_does_not(searche
 
 
 @pytest.mark.parametrize(
+    "question, cited, bold",
+    [
+        # search scores ¶2 (pools, libraries) and ¶1 (the new record and the old) nearly alike:
+        # the answer had been "drei Bibliotheken"
+        (
+            "Was war der alte Hitzerekord in Freiburg?",
+            ["2024-07-hitze-freiburg#2", "2024-07-hitze-freiburg#1"],
+            "38,6 Grad",
+        ),
+        # ¶2 (length, tunnels, cost) and ¶1 (the travel time): it had been "160 Kilometer"
+        ("Wie lange dauerte die Fahrt bisher?", ["2024-10-bahn-strecke#2", "2024-10-bahn-strecke#1"], "zwei Stunden"),
+    ],
+)
+def test_a_paragraph_search_nearly_tied_with_the_top_one_gives_its_answer(searcher, question, cited, bold):
+    a = answer(searcher, question)
+    assert [c.id for c in a.citations] == cited
+    assert a.span is not None and a.span.text == bold
+
+
+@pytest.mark.parametrize(
     "question, bold",
     [
         # the winner, not the side "besiegte … den favorisierten SV Havelland"
@@ -356,7 +376,9 @@ def test_two_paragraphs_search_can_hardly_tell_apart_each_give_their_best_senten
     tied = Chosen(1, "h#1", 2, FLED, 4.5)
     question = "How many Huguenots fled France by the 1700s?"
 
-    def picked(tied: Chosen | None, best: Chosen = best, question: str = question, kind=Expected.NUMBER) -> list[str]:
+    def picked(
+        tied: Chosen | None, best: Chosen = best, question: str = question, kind: Expected = Expected.NUMBER
+    ) -> list[str]:
         ranked = [[best, runner_up], [tied or runner_up]]
         return [c.para_id for c in select_sentences(ranked, [], question=question, kind=kind, tied=tied)]
 
@@ -372,6 +394,11 @@ def test_two_paragraphs_search_can_hardly_tell_apart_each_give_their_best_senten
     assert picked(scorer, won, "Who won the cup final?", Expected.PERSON) == ["h#2", "h#2"]
     extra_time = replace(best, text="Das Finale ging am Samstag vor 8000 Zuschauern in die Verlängerung.")
     assert picked(scorer, extra_time, "Who won the cup final?", Expected.PERSON) == ["h#2", "h#1"]
+    # … nor for one whose best says "er" of nobody the sentence before names
+    scored = replace(best, text="Danach traf er in der Verlängerung zweimal.")
+    assert picked(scorer, scored, "Who scored in extra time?", Expected.PERSON) == ["h#2", "h#1"]
+    # an updated report repeats its sentences: the same one is not quoted twice
+    assert picked(replace(tied, text=best.text)) == ["h#2", "h#2"]
 
 
 def test_the_scorers_read_the_next_paragraph_only_when_search_nearly_tied_it():
@@ -384,19 +411,16 @@ def test_the_scorers_read_the_next_paragraph_only_when_search_nearly_tied_it():
         [Chosen(0, "h#2", 0, SETTLED, 1.0)],
         [
             Chosen(1, "h#1", 0, "Erneute Religionskriege in den 1620er Jahren schwächten die Hugenotten.", 1.0),
-            Chosen(
-                1,
-                "h#1",
-                2,
-                FLED,
-                0.9,
-            ),
+            Chosen(1, "h#1", 2, FLED, 0.9),
         ],
     ]
     tied = tied_answer(question, [hit("h#2", 1.0), hit("h#1", 0.97)], ranked)
     # the scorers' best, not the ranker's: it says how many fled
     assert tied is not None and tied.hit_rank == 1 and tied.text == ranked[1][1].text
     assert tied_answer(question, [hit("h#2", 1.0), hit("h#1", 0.9)], ranked) is None
+    # nor when the next one scored higher: the top one leads for another reason (a newer
+    # report, a paragraph that answers where it did not)
+    assert tied_answer(question, [hit("h#2", 0.97), hit("h#1", 1.0)], ranked) is None
     assert tied_answer(question, [hit("h#2", 1.0)], ranked[:1]) is None
 
 

@@ -378,7 +378,7 @@ def compose(
     q, rows, ranked = reading.q, reading.rows, reading.ranked
     both_dates = dated_disagreement(hits, ranked)
     chosen = both_dates or select_sentences(
-        ranked, hits, question=question, kind=q.kind, tied=tied_answer(question, hits, ranked)
+        ranked, hits, question=question, kind=q.kind, tied=lambda: tied_answer(question, hits, ranked)
     )
     if not chosen:
         return abstain(question, language, started)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
@@ -151,7 +151,7 @@ def select_sentences(
     limit: int = MAX_ANSWER_SENTENCES,
     question: str = "",
     kind: Expected = Expected.OTHER,
-    tied: Chosen | None = None,
+    tied: Callable[[], Chosen | None] | None = None,
 ) -> list[Chosen]:
     """The best sentence of the top paragraph, and its runner-up when that may be the
     one that answers; in reading order. A chosen sentence that announces the next one
@@ -168,9 +168,9 @@ def select_sentences(
     paragraph. A one-sentence paragraph borrows the best sentence of the next hit when
     search found it about as relevant, and a top paragraph stating no fact of the kind
     asked for borrows one from the next paragraph of its article (:func:`_fact_nearby`).
-    ``tied`` is the best sentence of a next paragraph search could hardly tell from the
-    top one (:func:`tied_answer`): when nearly as likely to answer, it is quoted in the
-    runner-up's place, or beside the best sentence alone (:func:`_quotes_tied`).
+    ``tied`` reads the best sentence of a next paragraph search could hardly tell from
+    the top one (:func:`tied_answer`): when nearly as likely to answer, it is quoted in
+    the runner-up's place, or beside the best sentence alone (:func:`_tied_quote`).
     """
     if not ranked or not ranked[0]:
         return []
@@ -190,8 +190,8 @@ def select_sentences(
         chosen = [best, replace(antecedent, score=math.nextafter(best.score, math.inf))]
     elif (fact := _fact_nearby(ranked, hits, question, kind, limit)) is not None:
         chosen = [best, fact]
-    elif tied is not None and limit > 1 and _quotes_tied(tied, best, question, kind):
-        chosen = [best, tied]
+    elif limit > 1 and (other := _tied_quote(tied, best, question, kind)) is not None:
+        chosen = [best, other]
     return sorted(chosen, key=lambda c: (c.hit_rank, c.index))
 
 
@@ -206,16 +206,19 @@ def _named_before(
     return before if before is not None and names(before.text, question) else None
 
 
-def _quotes_tied(tied: Chosen, best: Chosen, question: str, kind: Expected) -> bool:
-    """Whether the tied paragraph's best sentence is quoted beside the best one: not a
-    copy of it (an updated report repeats its sentences), and not for a *wer*-question
-    whose best sentence has a name or role already, since the bold takes a person's name
-    over an organisation's wherever it stands ("Matchwinner war … Jonas Petersen" from
-    the next paragraph, where "Der FC Nordheide hat … das Finale gewonnen" answers "Who
-    won the cup final?")."""
-    if tied.score < best.score - TIED_ANSWER_GAP or tied.text == best.text:
-        return False
-    return kind is not Expected.PERSON or not states(best.text, kind, question)
+def _tied_quote(tied: Callable[[], Chosen | None] | None, best: Chosen, question: str, kind: Expected) -> Chosen | None:
+    """The tied paragraph's best sentence, to quote beside the best one: not a copy of it
+    (an updated report repeats its sentences), and not for a *wer*-question whose best
+    sentence has a name or role already, since the bold takes a person's name over an
+    organisation's wherever it stands ("Matchwinner war … Jonas Petersen" from the next
+    paragraph, where "Der FC Nordheide hat … das Finale gewonnen" answers "Who won the
+    cup final?"). Read only when nothing else has decided: the scorers' run costs time."""
+    if tied is None or (kind is Expected.PERSON and states(best.text, kind, question)):
+        return None
+    other = tied()
+    if other is None or other.score < best.score - TIED_ANSWER_GAP or other.text == best.text:
+        return None
+    return other
 
 
 def _joins(best: Chosen, runner_up: Chosen) -> bool:
@@ -245,10 +248,9 @@ def _fact_nearby(
 ) -> Chosen | None:
     """The next hit's best sentence stating the fact asked for, when the top paragraph
     states none of its kind and that hit is another paragraph of the top article scored
-    about as high: the news paragraph that reports
-    an event is often followed by the one that says why ("Als Gründe nannte der Verband
-    …") or when. The top paragraph still leads, so the first citation stays the one
-    search trusted most."""
+    about as high: the news paragraph that reports an event is often followed by the one
+    that says why ("Als Gründe nannte der Verband …") or when. The top paragraph still
+    leads, so the first citation stays the one search trusted most."""
     if kind not in BORROWED or limit < 2 or any(states(c.text, kind, question) for c in ranked[0]):
         return None
     if len(ranked) < 2 or len(hits) < 2 or hits[1].article_id != hits[0].article_id:

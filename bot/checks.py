@@ -9,7 +9,7 @@ from absatz import AbsatzError
 from absatz.api import period
 from absatz.language import language_or
 from absatz.scopes import Scope
-from absatz.texts import error_text, locale_language
+from absatz.texts import error_text, locale_language, t
 
 
 def is_admin(interaction: discord.Interaction, admin_role_ids: tuple[int, ...]) -> bool:
@@ -19,6 +19,20 @@ def is_admin(interaction: discord.Interaction, admin_role_ids: tuple[int, ...]) 
     if member.guild_permissions.manage_guild:
         return True
     return any(role.id in admin_role_ids for role in member.roles)
+
+
+async def refused_unless_admin(bot, interaction: discord.Interaction, action: str, target: str = "") -> bool:
+    """Whether the command was refused: the admin check runs when the command does,
+    whatever the server's command permissions say (a server can grant a command to
+    anyone). The refusal is told only to the one who asked and kept in the audit log,
+    where admins see who tried what."""
+    if is_admin(interaction, bot.settings.admin_role_ids):
+        return False
+    bot.core.audit.record(
+        str(interaction.user), action, target[:500], "refused: not an admin", guild_id=interaction.guild_id or 0
+    )
+    await interaction.response.send_message(t("admins_only", locale_language(interaction.locale)), ephemeral=True)
+    return True
 
 
 async def scope_of(bot, channel: object) -> Scope | None:

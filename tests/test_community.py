@@ -293,6 +293,12 @@ async def test_gaps_lists_refused_and_disliked_questions_most_asked_first(commun
         await reader.submit_modal(down, {"comment": "Falsches Stadion"})
         with pytest.raises(SetupError, match="default-member-permissions"):
             await reader.slash(allgemein, "gaps")  # hidden from members, as in the client
+        commands = {c.name: c for c in await env.bot.tree.fetch_commands()}
+        guild.set_command_permissions(commands["gaps"], {guild.default_role: True})
+        refused = await reader.slash(allgemein, "gaps")  # opened to everyone: still for admins only
+        assert refused.ephemeral and refused.response.content == t("admins_only", "en")
+        (last,) = env.bot.core.audit.recent(1)
+        assert (last.action, last.result) == ("gaps", "refused: not an admin")
         shown = await admin.slash(allgemein, "gaps", days=7)
         embed = reply_of(shown).embeds[0]
         names = [f.name for f in embed.fields]

@@ -22,7 +22,7 @@ from absatz import AbsatzError, IngestReport
 from absatz.corpus import upload_too_large
 from absatz.texts import error_text, locale_language, t
 
-from ..checks import is_admin
+from ..checks import refused_unless_admin
 from ..embeds import corpus_relative, lines_within
 from .sources import article_choices, article_id_of
 
@@ -126,15 +126,6 @@ class Admin(commands.Cog):
         self.bot = bot
         self.running: str | None = None  # who started the ingest in progress, for a quick answer
 
-    async def _refuse_unless_admin(self, interaction: discord.Interaction, action: str) -> bool:
-        if is_admin(interaction, self.bot.settings.admin_role_ids):
-            return False
-        self.bot.core.audit.record(
-            str(interaction.user), action, "", "refused: not an admin", guild_id=interaction.guild_id or 0
-        )
-        await interaction.response.send_message(t("admins_only", locale_language(interaction.locale)), ephemeral=True)
-        return True
-
     async def _refuse_if_running(self, interaction: discord.Interaction, language: str) -> bool:
         live = self.bot.get_cog("Live")
         who = self.running or (live.ingesting() if live is not None else None)  # the watcher's or a feed's ingest
@@ -196,7 +187,7 @@ class Admin(commands.Cog):
     @app_commands.command(name="reingest", description="Korpus neu einlesen (nur Geändertes) / re-ingest the corpus")
     @app_commands.default_permissions(manage_guild=True)
     async def reingest(self, interaction: discord.Interaction) -> None:
-        if await self._refuse_unless_admin(interaction, "reingest"):
+        if await refused_unless_admin(self.bot, interaction, "reingest"):
             return
         language = locale_language(interaction.locale)
         if await self._refuse_if_running(interaction, language):
@@ -242,7 +233,7 @@ class Admin(commands.Cog):
         file: discord.Attachment | None = None,
         url: app_commands.Range[str, 1, 2000] | None = None,
     ) -> None:
-        if await self._refuse_unless_admin(interaction, "upload"):
+        if await refused_unless_admin(self.bot, interaction, "upload"):
             return
         language = locale_language(interaction.locale)
         if (file is None) == (url is None):
@@ -317,7 +308,7 @@ class Admin(commands.Cog):
     @app_commands.default_permissions(manage_guild=True)
     @app_commands.describe(article_id="Artikel-ID")
     async def remove(self, interaction: discord.Interaction, article_id: str) -> None:
-        if await self._refuse_unless_admin(interaction, "remove"):
+        if await refused_unless_admin(self.bot, interaction, "remove"):
             return
         language = locale_language(interaction.locale)
         try:

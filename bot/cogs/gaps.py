@@ -17,7 +17,7 @@ from absatz.gaps import Gap, beside, shortened
 from absatz.render import shorten
 from absatz.texts import locale_language, t
 
-from ..checks import is_admin
+from ..checks import refused_unless_admin
 from ..embeds import COLOUR, FIELD_VALUE, TITLE, TOTAL
 
 log = logging.getLogger(__name__)
@@ -64,13 +64,9 @@ class Gaps(commands.Cog):
     @app_commands.default_permissions(manage_guild=True)
     @app_commands.describe(days="Zeitraum in Tagen (Standard 7)")
     async def gaps(self, interaction: discord.Interaction, days: app_commands.Range[int, 1, 365] = 7) -> None:
-        language = locale_language(interaction.locale)
-        if not is_admin(interaction, self.bot.settings.admin_role_ids):
-            self.bot.core.audit.record(
-                str(interaction.user), "gaps", "", "refused: not an admin", guild_id=interaction.guild_id or 0
-            )
-            await interaction.response.send_message(t("admins_only", language), ephemeral=True)
+        if await refused_unless_admin(self.bot, interaction, "gaps"):
             return
+        language = locale_language(interaction.locale)
         await interaction.response.defer(ephemeral=True, thinking=True)
         found = await self.bot.absatz.run(self.bot.core.gaps, days, interaction.guild_id)
         await interaction.followup.send(embed=gaps_embed(found, days, language), ephemeral=True)

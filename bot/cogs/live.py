@@ -27,7 +27,7 @@ from absatz import AbsatzError, IngestReport
 from absatz.live import FollowMatch, LiveBatch, LiveService, LiveSettings, LiveThread, PageIngested, duration_text
 from absatz.texts import error_text, locale_language, t
 
-from ..checks import is_admin
+from ..checks import refused_unless_admin
 from ..embeds import lines_within, source_link
 from ..live_embeds import announcement_messages, feed_list_embeds, follow_messages
 
@@ -173,15 +173,6 @@ class Live(commands.Cog):
 
     # --- /feed ----------------------------------------------------------------------------------
 
-    async def _refuse_unless_admin(self, interaction: discord.Interaction, action: str, target: str = "") -> bool:
-        if is_admin(interaction, self.bot.settings.admin_role_ids):
-            return False
-        self.bot.core.audit.record(
-            str(interaction.user), action, target[:500], "refused: not an admin", guild_id=interaction.guild_id or 0
-        )
-        await interaction.response.send_message(t("admins_only", locale_language(interaction.locale)), ephemeral=True)
-        return True
-
     @feed.command(name="add", description="Feed registrieren (RSS, Atom, News-Sitemap) / register a feed")
     @app_commands.describe(
         url="http(s)-Adresse des Feeds",
@@ -195,7 +186,7 @@ class Live(commands.Cog):
         interval: app_commands.Range[str, 1, 20] | None = None,
         category: app_commands.Range[str, 1, 100] | None = None,
     ) -> None:
-        if await self._refuse_unless_admin(interaction, "feed add", url):
+        if await refused_unless_admin(self.bot, interaction, "feed add", url):
             return
         language = locale_language(interaction.locale)
         await interaction.response.defer(thinking=True)
@@ -220,7 +211,7 @@ class Live(commands.Cog):
 
     @feed.command(name="list", description="Feeds mit letztem Erfolg und Fehler / feeds and how they are doing")
     async def feed_list(self, interaction: discord.Interaction) -> None:
-        if await self._refuse_unless_admin(interaction, "feed list"):
+        if await refused_unless_admin(self.bot, interaction, "feed list"):
             return
         language = locale_language(interaction.locale)
         feeds = await asyncio.to_thread(self.service.feeds)
@@ -229,7 +220,7 @@ class Live(commands.Cog):
     @feed.command(name="remove", description="Feed nicht mehr abrufen (seine Artikel bleiben) / stop polling a feed")
     @app_commands.describe(url="Adresse des Feeds (siehe /feed list)")
     async def feed_remove(self, interaction: discord.Interaction, url: app_commands.Range[str, 1, 2000]) -> None:
-        if await self._refuse_unless_admin(interaction, "feed remove", url):
+        if await refused_unless_admin(self.bot, interaction, "feed remove", url):
             return
         language = locale_language(interaction.locale)
         try:

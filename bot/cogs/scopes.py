@@ -17,7 +17,7 @@ from absatz import AbsatzError
 from absatz.scopes import Scope, label
 from absatz.texts import error_text, locale_language, t
 
-from ..checks import is_admin
+from ..checks import refused_unless_admin
 
 Channel = discord.TextChannel | discord.ForumChannel
 
@@ -28,16 +28,6 @@ class Scopes(
     def __init__(self, bot):
         self.bot = bot
         super().__init__()
-
-    async def _refuse(self, interaction: discord.Interaction, action: str) -> bool:
-        """Admins only (checked now, whatever the server's command permissions say)."""
-        if is_admin(interaction, self.bot.settings.admin_role_ids):
-            return False
-        self.bot.core.audit.record(
-            str(interaction.user), action, "", "refused: not an admin", guild_id=interaction.guild_id or 0
-        )
-        await interaction.response.send_message(t("admins_only", locale_language(interaction.locale)), ephemeral=True)
-        return True
 
     def _channel(self, interaction: discord.Interaction, channel: Channel | None):
         """The channel named, or this one; in a thread or forum post its parent, whose
@@ -66,7 +56,7 @@ class Scopes(
         since: str | None = None,
         mode: str | None = None,
     ) -> None:
-        if await self._refuse(interaction, "scope set"):
+        if await refused_unless_admin(self.bot, interaction, "scope set"):
             return
         language = locale_language(interaction.locale)
         target = self._channel(interaction, channel)
@@ -111,7 +101,7 @@ class Scopes(
     @app_commands.default_permissions(manage_guild=True)
     @app_commands.describe(channel="Kanal (Standard: dieser)")
     async def clear(self, interaction: discord.Interaction, channel: Channel | None = None) -> None:
-        if await self._refuse(interaction, "scope clear"):
+        if await refused_unless_admin(self.bot, interaction, "scope clear"):
             return
         language = locale_language(interaction.locale)
         target = self._channel(interaction, channel)

@@ -52,10 +52,6 @@ class NewArticle:
     created: bool  # False: an existing article was updated
     feed_url: str = ""
 
-    @property
-    def first_citation(self) -> str:
-        return f"{self.article_id}#1"
-
 
 @dataclass(frozen=True)
 class PageFile:

@@ -54,7 +54,7 @@ from .texts import t
 # scored nearly as high (within LEAD_GAP) and in which it finds one by LEAD_MARGIN more:
 # "Who discovered the new beetle?" had led with the paragraph that names the beetle
 # twice, not the one that says "Die Biologin Marie Hansen fand …". Chosen on the
-# development sets, where it moved one XQuAD-de answer (README, "Answer quality"); with
+# development sets, where it moved one XQuAD-de answer (bench/answer-quality.md); with
 # the first scorer, like the gate: the two scorers' mean found "zwölf zusätzliche Blitzer"
 # an answer to "Why does Cologne introduce a speed limit of 30?".
 LEAD_CANDIDATES = 2

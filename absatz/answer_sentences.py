@@ -5,7 +5,7 @@ answers may be its neighbour, a sentence the best one points back to ("dieser Ge
 "er"), the one an announcing sentence promises ("… aus einem simplen Grund."), or the
 next paragraph's where the top one states no fact of the kind asked for. The feature
 ranker and the cross-encoder score the sentences; the rules here turn scores into at most
-two sentences, each rule measured on the development sets (README, "Answer quality").
+two sentences, each rule measured on the development sets (bench/answer-quality.md).
 Pure computation over sentences already read.
 """
 
@@ -42,7 +42,7 @@ MAX_ANSWER_SENTENCES = 2
 # paragraph's answer often lies beyond the ranker's best 8: short sentences let the
 # scorer reach it, and the budget, below what 8 sentences cost the slowest twentieth of
 # questions, kept the slowest answers as fast as with 8; both scorers read the same
-# sentences (README, "Answer quality", "Two answer scorers").
+# sentences (bench/answer-quality.md, "Two answer scorers").
 SCORER_SHORTLIST = 12
 SCORER_TOKENS = 500
 # The runner-up sentence joins the best one when the scorers cannot tell them apart (the
@@ -52,7 +52,7 @@ SCORER_TOKENS = 500
 SECOND_SENTENCE_GAP = 3.0
 SHORT_ANSWER_CHARS = 280
 # …or when it is nearly as likely and both are still fairly short: a wider gap only for
-# shorter pairs, so that answers stay about as short (README, "Answer quality").
+# shorter pairs, so that answers stay about as short (bench/answer-quality.md).
 NEAR_SENTENCE_GAP = 4.5
 FAIRLY_SHORT_ANSWER_CHARS = 360
 # A one-sentence top paragraph takes its second sentence from the next hit only when
@@ -66,7 +66,7 @@ NEARBY_PARAGRAPH_GAP = 0.25
 # best sentence when the scorers find the second's nearly as likely to answer (within
 # TIED_ANSWER_GAP log-odds): an English question finds German paragraphs less surely;
 # of the English XQuAD-de answers that led with the wrong one of two such paragraphs, 11
-# of 16 had the answer as the other's best sentence (README, "Two paragraphs nearly tied").
+# of 16 had the answer as the other's best sentence (bench/answer-quality.md, "Two paragraphs nearly tied").
 TIED_PARAGRAPH_GAP = 0.05
 TIED_ANSWER_GAP = 2.0
 # Not for numbers: those are also said in words no span finds ("Er reist selten allein").
@@ -97,7 +97,7 @@ class Rescored(NamedTuple):
     """The paragraph's sentences as the answer scorers order them, and ranker + the first
     scorer's best: the score the answerability gate was fitted on and the lead rule
     (:func:`absatz.answer.answering_lead`) tuned on; on the two scorers' mean the gate
-    would refuse other questions (README, "Two answer scorers")."""
+    would refuse other questions (bench/answer-quality.md, "Two answer scorers")."""
 
     sentences: list[Chosen]
     first_best: float

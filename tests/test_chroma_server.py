@@ -215,14 +215,18 @@ def test_an_ingest_in_one_process_is_seen_by_another_without_restart(server_env,
     env = {**os.environ, "CHROMA_COLLECTION": "multi", "BOT_DB": str(tmp_path / "bot.sqlite3")}
     corpus = tmp_path / "corpus"
     shutil.copytree(corpus_dir, corpus)
-    subprocess.run(
-        [exe, "ingest", str(corpus), "--json"],
-        env=env,
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        timeout=SUBPROCESS_TIMEOUT_S,
-    )
+
+    def ingest() -> None:
+        subprocess.run(
+            [exe, "ingest", str(corpus), "--json"],
+            env=env,
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            timeout=SUBPROCESS_TIMEOUT_S,
+        )
+
+    ingest()
     reader = subprocess.Popen(
         [exe, "ask", "--json"],
         env=env,
@@ -242,14 +246,7 @@ def test_an_ingest_in_one_process_is_seen_by_another_without_restart(server_env,
             "Strom für rund 900 Haushalte.\n\nSie liegt im Stadthafen.",
             encoding="utf-8",
         )
-        subprocess.run(
-            [exe, "ingest", str(corpus), "--json"],
-            env=env,
-            cwd=ROOT,
-            check=True,
-            capture_output=True,
-            timeout=SUBPROCESS_TIMEOUT_S,
-        )
+        ingest()
         reader.stdin.write(question)
         reader.stdin.flush()
         after = json.loads(readline(reader, SUBPROCESS_TIMEOUT_S))

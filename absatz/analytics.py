@@ -43,10 +43,6 @@ class Analytics:
     median_latency_ms: float
     busiest_channels: tuple[tuple[int, int], ...]  # (channel id, questions), busiest first
 
-    @property
-    def answered_share(self) -> float:
-        return self.answered / self.questions if self.questions else 0.0
-
 
 def summarise(asked: Sequence[AskedQuestion], today: dt.date, days: int = 7, top_channels: int = 3) -> Analytics:
     """The ``days`` up to and including ``today`` (UTC dates), every day present."""

@@ -36,7 +36,6 @@ import contextlib
 import contextvars
 import inspect
 import logging
-import os
 import re
 import threading
 import time
@@ -798,8 +797,3 @@ class LiveThread:
     @property
     def alive(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
-
-
-def process_actor() -> str:
-    """Who runs a live service started from the command line."""
-    return f"cli:{os.environ.get('USER') or os.environ.get('LOGNAME') or 'unknown'}"

@@ -70,7 +70,6 @@ class SearchResult:
     query: str
     hits: list[Hit]
     query_vector: np.ndarray
-    lexical_coverage: float = 0.0
     evidence: float = 0.0
     # The abstention threshold of the same corpus version the hits come from.
     threshold: float = float("inf")
@@ -331,7 +330,7 @@ def rank(
     BM25, which reads the words alone, runs once for both."""
     vec = index.vectors
     if not len(vec):
-        return SearchResult(query, [], qvec, 0.0, 0.0, threshold, index)
+        return SearchResult(query, [], qvec, 0.0, threshold, index)
     allowed = where.passages(vec) if where is not None else None
     passages = passage_candidates(vec, qvec, allowed)
     lexical = lexical_candidates(index, query, allowed)
@@ -348,7 +347,7 @@ def rank(
         candidates = np.asarray(sorted(set(passages.best) | set(lexical)), dtype=np.int64)
         sentences = sentence_scores(vec, candidates, order)
     if not len(candidates):
-        return SearchResult(query, [], qvec, coverage, evidence, threshold, index, background, order_vector=order)
+        return SearchResult(query, [], qvec, evidence, threshold, index, background, order_vector=order)
     fused = fuse(candidates.tolist(), passages.best, sentences.best, lexical, coverage, weights)
     hits: list[Hit] = []
     listed: dict[tuple[str, ...], int] = {}  # a paragraph's sentences → its place in hits
@@ -379,7 +378,7 @@ def rank(
         listed[text] = len(hits)
         hits.append(hit)
     hits = recency_order(hits, query)[:k]
-    return SearchResult(query, hits, qvec, coverage, evidence, threshold, index, background, order_vector=order)
+    return SearchResult(query, hits, qvec, evidence, threshold, index, background, order_vector=order)
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ import shutil
 import uuid
 import weakref
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, overload
 
@@ -709,19 +709,6 @@ def merge_segments(sources: Sequence[tuple[Segment, np.ndarray]], directory: Pat
     except BaseException:
         writer.abandon()
         raise
-
-
-@dataclass
-class SegmentSpec:
-    """A segment as the manifest names it, with the articles later ones deleted."""
-
-    name: str
-    deleted: str = ""  # file of dead article rows ("" when none)
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-def remove_tree(path: Path) -> None:
-    shutil.rmtree(path, ignore_errors=True)
 
 
 def fsync_dir(path: Path) -> None:

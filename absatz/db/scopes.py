@@ -62,10 +62,5 @@ class ScopeStore:
         with self._lock:
             return self._db.execute("DELETE FROM scopes WHERE channel_id = ?", (channel_id,)).rowcount > 0
 
-    def in_guild(self, guild_id: int) -> dict[int, Scope]:
-        with self._lock:
-            ids = [r[0] for r in self._db.execute("SELECT channel_id FROM scopes WHERE guild_id = ?", (guild_id,))]
-        return {cid: scope for cid in ids if (scope := self.get(cid)) is not None}
-
     def close(self) -> None:
         self._db.close()

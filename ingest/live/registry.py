@@ -274,16 +274,6 @@ class FeedRegistry:
             )
         return self._existing(url)
 
-    def set_interval(self, url: str, interval_s: int) -> Feed:
-        feed = self._existing(url)
-        interval_s = check_interval(interval_s)
-        with self._lock:
-            self._db.execute(
-                "UPDATE feeds SET interval_s = ?, next_poll = MIN(next_poll, ?) WHERE url = ?",
-                (interval_s, self._clock() + interval_s, feed.url),
-            )
-        return self._existing(feed.url)
-
     # --- seen items -------------------------------------------------------------------
 
     def seen_hash(self, feed_url: str, item_url: str) -> str | None:

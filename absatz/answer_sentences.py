@@ -190,7 +190,7 @@ def select_sentences(
         chosen = [best, replace(antecedent, score=math.nextafter(best.score, math.inf))]
     elif (fact := _fact_nearby(ranked, hits, question, kind, limit)) is not None:
         chosen = [best, fact]
-    elif limit > 1 and (other := _tied_quote(tied, best, question, kind)) is not None:
+    elif (other := _tied_quote(tied, best, question, kind, limit)) is not None:
         chosen = [best, other]
     return sorted(chosen, key=lambda c: (c.hit_rank, c.index))
 
@@ -206,14 +206,16 @@ def _named_before(
     return before if before is not None and names(before.text, question) else None
 
 
-def _tied_quote(tied: Callable[[], Chosen | None] | None, best: Chosen, question: str, kind: Expected) -> Chosen | None:
+def _tied_quote(
+    tied: Callable[[], Chosen | None] | None, best: Chosen, question: str, kind: Expected, limit: int
+) -> Chosen | None:
     """The tied paragraph's best sentence, to quote beside the best one: not a copy of it
     (an updated report repeats its sentences), and not for a *wer*-question whose best
     sentence has a name or role already, since the bold takes a person's name over an
     organisation's wherever it stands ("Matchwinner war … Jonas Petersen" from the next
     paragraph, where "Der FC Nordheide hat … das Finale gewonnen" answers "Who won the
     cup final?"). Read only when nothing else has decided: the scorers' run costs time."""
-    if tied is None or (kind is Expected.PERSON and states(best.text, kind, question)):
+    if tied is None or limit < 2 or (kind is Expected.PERSON and states(best.text, kind, question)):
         return None
     other = tied()
     if other is None or other.score < best.score - TIED_ANSWER_GAP or other.text == best.text:

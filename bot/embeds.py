@@ -230,7 +230,9 @@ def paragraph_embed(view: SourceView, language: str) -> discord.Embed:
         colour=COLOUR,
         url=web_url(p.meta.url),
     )
-    embed.set_footer(text=shorten(" · ".join(x for x in (byline(p.meta), p.para_id) if x), FOOTER))
+    # The byline takes a fixed room, so the total stays within Discord's 6,000 and the
+    # paragraph id at the end stays whole however long a dateline an import brought.
+    embed.set_footer(text=" · ".join(x for x in (shorten(byline(p.meta), BYLINE), p.para_id) if x))
     return embed
 
 

@@ -194,6 +194,12 @@ def test_runaway_heading_and_dateline_still_fit():
     assert "¶2" in embed.description and "Zwischentitel" in embed.description
     summary = ArticleSummary("a", ArticleMeta(title="T", dateline="BERLIN " * 800, agency="dpa", n_paragraphs=3))
     within_limits(article_embed(summary, "de"))
+    # /source of a long paragraph whose import brought a runaway dateline: the footer's
+    # byline gives way, the paragraph id the footer ends with stays whole
+    p = replace(p, heading="", meta=summary.meta)
+    embed = paragraph_embed(SourceView(p, before, replace(before, paragraph=3, para_id="a#3")), "de")
+    within_limits(embed)
+    assert embed.footer.text.endswith(" · a#2") and "BERLIN" in embed.footer.text
 
 
 def test_an_address_discord_would_refuse_is_not_the_embed_link():

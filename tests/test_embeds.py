@@ -9,7 +9,10 @@ from absatz.answer import Answer, Citation
 from absatz.gaps import Gap, Wording
 from absatz.question_types import Span
 from absatz.render import paragraph_text
+from absatz.scopes import Scope
+from absatz.texts import t
 from bot.cogs.gaps import gaps_embed
+from bot.cogs.scopes import describe
 from bot.embeds import answer_embed, article_embed, citation_id_from_field, paragraph_embed, search_embed
 from vectorstore.records import ArticleMeta, ArticleSummary, Hit, ParagraphView, SentenceMatch
 
@@ -323,3 +326,11 @@ def test_titles_show_the_question_without_mentions_links_or_markdown():
     a = Answer(asked, SENTENCE + " [1]", False, [citation(1, SENTENCE)])
     assert answer_embed(a, 1.0).title == "Wie weit flogen die NATO-Raketen (3\\*4)?"
     assert search_embed(asked, Matches([], False), "de").title == "Wie weit flogen die NATO-Raketen (3\\*4)?"
+
+
+def test_a_scope_of_a_hundred_sources_is_confirmed_and_shown_in_one_message():
+    scope = Scope(sources=tuple(f"Lokalredaktion Stadtteil {i:03d}" for i in range(120)), mode="auto")
+    for key in ("scope_saved", "scope_is"):
+        reply = t(key, "de", channel="<#123456789012345678>", what=describe(scope, "de"))
+        assert len(reply) <= 2000 and "Stadtteil 000" in reply
+        assert reply.endswith(t("scope_mode_auto", "de"))  # the mode is never what gives way

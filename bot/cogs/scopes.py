@@ -14,6 +14,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from absatz import AbsatzError
+from absatz.render import shorten
 from absatz.scopes import Scope, label
 from absatz.texts import error_text, locale_language, t
 
@@ -112,6 +113,10 @@ class Scopes(
         await interaction.response.send_message(t("scope_cleared", language, channel=target.mention), ephemeral=True)
 
 
+SCOPE_LABEL = 1500  # of a message's 2,000: a scope may list a hundred sources
+
+
 def describe(scope: Scope, language: str) -> str:
-    """The scope in one line, its mode included."""
-    return f"{label(scope, language)} · {t('scope_mode_' + scope.mode, language)}"
+    """The scope in one line, its mode included: a long list of sources gives way, so the
+    reply that confirms or shows it stays one message."""
+    return f"{shorten(label(scope, language), SCOPE_LABEL)} · {t('scope_mode_' + scope.mode, language)}"

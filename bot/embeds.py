@@ -15,10 +15,10 @@ from urllib.parse import urlsplit
 
 import discord
 
-from absatz import Answer, ArticleSummary, Citation, Matches, SourceView
+from absatz import AbsatzError, Answer, ArticleSummary, Citation, Matches, SourceView, UnknownCitation
 from absatz.question_text import shown_text
 from absatz.render import byline, citation_label, marked, section_headings, shorten
-from absatz.texts import duration, t
+from absatz.texts import duration, error_text, t
 
 TITLE = 256
 DESCRIPTION = 4096
@@ -83,6 +83,22 @@ def _answer_description(a: Answer, limit: int) -> str:
         if out.count("**") % 2:
             out = out.replace("**", "")
     return out
+
+
+def typed_id(text: str) -> str:
+    """An id as someone typed it, shown as code; one holding a backtick, which would end
+    the code early, is shown escaped instead."""
+    text = shorten(text.strip(), 100)
+    return plain(text) if "`" in text else f"`{text}`"
+
+
+def lookup_error(exc: AbsatzError, missing: str, typed: str, language: str) -> str:
+    """Why looking an id up shows nothing: not in the corpus (text ``missing``, the id as
+    typed), or what is wrong with the id as typed (``hallo`` is no citation id) or with
+    the index — which "not in the corpus" would hide."""
+    if isinstance(exc, UnknownCitation):
+        return t(missing, language, id=typed_id(typed))
+    return f"⛔ {error_text(exc, language)}"
 
 
 def lines_within(lines: list[str], limit: int) -> str:

@@ -21,7 +21,7 @@ from ingest.pipeline import ingest_paths
 from vectorstore.chroma import Chroma
 from vectorstore.search import Searcher
 
-from .conftest import CORPUS, needs_seed, settings_for
+from .conftest import CORPUS, needs_seed, settings_for, write_jsonl
 from .simcord_helpers import bot_with, dispatch_unsettled, reply_of
 
 SEED_ID = "000_a05d8c91f093345a"
@@ -313,6 +313,44 @@ async def test_autocomplete_suggests_articles_and_paragraphs(world):
     assert [c["value"] for c in choices] == [f"{SEED_ID}#1", f"{SEED_ID}#10", f"{SEED_ID}#11"]
     choices = await alice.autocomplete(channel, "article", "id", "bahn")
     assert [c["value"] for c in choices] == ["2024-10-bahn-strecke"]
+
+
+async def test_autocomplete_offers_only_ids_a_choice_can_hold(world, bot_settings, embedder, tmp_path):
+    """Discord takes a choice's value up to 100 characters, article ids run to 200: a long
+    id cut to fit would name nothing when picked, so it is not offered (it can be typed)."""
+    env, guild, channel, alice = world
+    long_id = "2025-06-stadtrat-beschliesst-neuen-haushalt-fuer-die-sanierung-der-grundschulen-im-stadtteil-lindenau"
+    rows = [
+        {
+            "id": aid,
+            "title": "Haushalt Lindenau",
+            "date": "2025-06",
+            "text": "Der Stadtrat hat den Haushalt beschlossen.",
+        }
+        for aid in (long_id, "2025-06-lindenau-kurz")
+    ]
+    store = settings_for(tmp_path / "chroma")
+    ingest_paths(Chroma(store), embedder, [write_jsonl(tmp_path / "corpus" / "a.jsonl", rows)])
+    await env.restart_bot(bot_with(replace(bot_settings, store=store), Searcher.open(store, embedder)))
+    for command, value in (("article", "2025-06-lindenau-kurz"), ("source", "2025-06-lindenau-kurz#1")):
+        choices = await alice.autocomplete(channel, command, "id", "lindenau")
+        assert [c["value"] for c in choices] == [value]
+    assert await alice.autocomplete(channel, "source", "id", f"{long_id}#") == []
+    shown = await alice.slash(channel, "source", id=f"{long_id}#1")  # typed in full, it is found
+    assert "Stadtrat" in reply_of(shown).embeds[0].description
+
+
+@needs_seed
+async def test_source_says_what_is_wrong_with_an_id(world):
+    """A typo in an id is told as such; an id of the right shape that names nothing is
+    "not in the corpus", shown as typed even when it holds backticks."""
+    env, guild, channel, alice = world
+    for typed in ("hallo", SEED_ID, f"{SEED_ID}#", f"{SEED_ID}#0", f"{SEED_ID}#zwei"):
+        result = await alice.slash(channel, "source", id=typed)
+        assert result.ephemeral and "is not a citation id like" in result.response.content, typed
+    for typed, shown in ((f"{SEED_ID}#99", f"`{SEED_ID}#99`"), ("```x#2", "\\`\\`\\`x#2")):
+        result = await alice.slash(channel, "source", id=typed)
+        assert result.ephemeral and result.response.content == t("unknown_source", "en", id=shown)
 
 
 @needs_seed

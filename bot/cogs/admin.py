@@ -23,7 +23,7 @@ from absatz.corpus import upload_too_large
 from absatz.texts import error_text, locale_language, t
 
 from ..checks import refused_unless_admin
-from ..embeds import corpus_relative, lines_within
+from ..embeds import corpus_relative, lines_within, lookup_error
 from .sources import article_choices, article_id_of
 
 log = logging.getLogger(__name__)
@@ -313,9 +313,9 @@ class Admin(commands.Cog):
         language = locale_language(interaction.locale)
         try:
             article = await self.bot.absatz.article(article_id_of(article_id))
-        except AbsatzError:
+        except AbsatzError as exc:
             await interaction.response.send_message(
-                t("unknown_article", language, id=f"`{article_id[:100]}`"), ephemeral=True
+                lookup_error(exc, "unknown_article", article_id, language), ephemeral=True
             )
             return
         question = t("remove_confirm", language, id=article.article_id, title=article.title[:150])

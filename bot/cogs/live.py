@@ -28,13 +28,13 @@ from absatz.live import FollowMatch, LiveBatch, LiveService, LiveSettings, LiveT
 from absatz.texts import error_text, locale_language, t
 
 from ..checks import refused_unless_admin
+from ..choices import choices
 from ..embeds import lines_within, source_link
 from ..live_embeds import announcement_messages, feed_list_embeds, follow_messages
 
 log = logging.getLogger(__name__)
 
 MESSAGE = 2000
-MAX_CHOICES = 25
 
 
 class Live(commands.Cog):
@@ -238,11 +238,7 @@ class Live(commands.Cog):
     ) -> list[app_commands.Choice[str]]:
         needle = current.strip().lower()
         feeds = await asyncio.to_thread(self.service.feeds)
-        return [
-            app_commands.Choice(name=f.url[:100], value=f.url[:100])
-            for f in feeds
-            if needle in f.url.lower() and len(f.url) <= 100
-        ][:MAX_CHOICES]
+        return choices((f.url, f.url) for f in feeds if needle in f.url.lower())
 
     # --- /upload url: (called by the Admin cog) ---------------------------------------------------
 
@@ -298,11 +294,9 @@ class Live(commands.Cog):
     ) -> list[app_commands.Choice[str]]:
         needle = current.strip().lower()
         mine = await asyncio.to_thread(self.service.following, interaction.user.id)
-        return [
-            app_commands.Choice(name=f"#{f.id} {f.query}"[:100], value=f"#{f.id}")
-            for f in mine
-            if needle in f.query.lower() or needle in f"#{f.id}"
-        ][:MAX_CHOICES]
+        return choices(
+            (f"#{f.id} {f.query}", f"#{f.id}") for f in mine if needle in f.query.lower() or needle in f"#{f.id}"
+        )
 
     @app_commands.command(name="following", description="Die Suchen, denen du folgst / the topics you follow")
     async def following(self, interaction: discord.Interaction) -> None:

@@ -8,16 +8,11 @@ from discord.ext import commands
 
 from absatz import AbsatzError
 from absatz.language import language_or
-from absatz.texts import locale_language, t
+from absatz.texts import locale_language
 
 from ..checks import period_problem, scope_of
-from ..embeds import article_embed, paragraph_embed, search_embed
-
-MAX_CHOICES = 25
-
-
-def _choice(name: str, value: str) -> app_commands.Choice[str]:
-    return app_commands.Choice(name=name[:100], value=value[:100])
+from ..choices import choices
+from ..embeds import article_embed, lookup_error, paragraph_embed, search_embed
 
 
 def article_id_of(typed: str) -> str:
@@ -35,14 +30,15 @@ async def article_choices(absatz, current: str, paragraph_ids: bool = False) -> 
             a = await absatz.article(article_id_of(current))
         except AbsatzError:
             return []
-        ids = [f"{a.article_id}#{n}" for n in range(1, a.paragraphs + 1)]
-        return [_choice(cid, cid) for cid in ids if cid.lower().startswith(needle)][:MAX_CHOICES]
+        ids = (f"{a.article_id}#{n}" for n in range(1, a.paragraphs + 1))
+        return choices((cid, cid) for cid in ids if cid.lower().startswith(needle))
     titles = await absatz.titles()
-    matches = [
-        (aid, title) for aid, title in sorted(titles.items()) if needle in aid.lower() or needle in title.lower()
-    ][:MAX_CHOICES]
     suffix = "#1" if paragraph_ids else ""
-    return [_choice(f"{aid} — {title}", aid + suffix) for aid, title in matches]
+    return choices(
+        (f"{aid} — {title}", aid + suffix)
+        for aid, title in sorted(titles.items())
+        if needle in aid.lower() or needle in title.lower()
+    )
 
 
 class Sources(commands.Cog):
@@ -55,8 +51,8 @@ class Sources(commands.Cog):
         language = locale_language(interaction.locale)
         try:
             view = await self.bot.absatz.source(id)
-        except AbsatzError:
-            await interaction.response.send_message(t("unknown_source", language, id=f"`{id[:100]}`"), ephemeral=True)
+        except AbsatzError as exc:
+            await interaction.response.send_message(lookup_error(exc, "unknown_source", id, language), ephemeral=True)
             return
         await interaction.response.send_message(embed=paragraph_embed(view, language))
 
@@ -70,8 +66,8 @@ class Sources(commands.Cog):
         language = locale_language(interaction.locale)
         try:
             a = await self.bot.absatz.article(article_id_of(id))
-        except AbsatzError:
-            await interaction.response.send_message(t("unknown_article", language, id=f"`{id[:100]}`"), ephemeral=True)
+        except AbsatzError as exc:
+            await interaction.response.send_message(lookup_error(exc, "unknown_article", id, language), ephemeral=True)
             return
         related = await self.bot.absatz.related(a.article_id)
         await interaction.response.send_message(embed=article_embed(a, language, related))

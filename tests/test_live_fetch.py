@@ -9,6 +9,9 @@ internet.
 from __future__ import annotations
 
 import asyncio
+import gzip
+import tracemalloc
+import zlib
 
 import httpx
 import pytest
@@ -295,6 +298,31 @@ async def test_a_size_limit_under_a_megabyte_is_shown_in_bytes(web, path, reason
     assert str(err.value) == f"{web.url(path)}: {reason}"
 
 
+async def test_a_compressed_body_is_read_and_never_expanded_past_the_limit(web):
+    """A 50 kB gzip body that expands to 50 MB is cut off at the limit as it decompresses
+    (httpx would expand each chunk whole first); encodings not asked for, or stacked, are
+    refused, since only gzip and deflate are undone under the limit."""
+    text = ("Ein Absatz über das Wärmenetz. " * 2000).encode()
+    web.set("/gzip", gzip.compress(text), "text/plain", **{"Content-Encoding": "gzip"})
+    web.set("/deflate", zlib.compress(text), "text/plain", **{"Content-Encoding": "deflate"})
+    assert (await fetch(web.url("/gzip"))).content == text
+    assert (await fetch(web.url("/deflate"))).content == text
+    web.set("/bomb", gzip.compress(b"\0" * HUGE_BYTES), "text/plain", **{"Content-Encoding": "gzip"})
+    tracemalloc.start()
+    try:
+        with pytest.raises(TooLarge) as err:
+            await fetch(web.url("/bomb"))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert str(err.value) == f"{web.url('/bomb')}: the response is larger than the limit of 5 MB"
+    assert peak < 20_000_000
+    for encoding in ("gzip, gzip", "br", "zstd"):
+        web.set("/packed", gzip.compress(text), "text/plain", **{"Content-Encoding": encoding})
+        with pytest.raises(Refused, match=f"content encoding '{encoding}' not accepted"):
+            await fetch(web.url("/packed"))
+
+
 async def test_identifying_user_agent_and_conditional_get(web):
     seen = {}
 
@@ -311,6 +339,7 @@ async def test_identifying_user_agent_and_conditional_get(web):
         first = await fetcher.fetch(web.url("/feeds/rss20.xml"))
         assert seen["user-agent"].startswith("absatz/") and "feed reader" in seen["user-agent"]
         assert "http" not in seen["user-agent"]  # no made-up project URL; FEEDS_USER_AGENT adds a contact
+        assert seen["accept-encoding"] == "gzip, deflate"  # what the limit can check as it decompresses
         assert first.etag and first.last_modified
         web.reset_counts()
         again = await fetcher.fetch(web.url("/feeds/rss20.xml"), etag=first.etag, last_modified=first.last_modified)

@@ -193,6 +193,31 @@ def test_bad_documents_are_one_clear_line(data, reason):
     assert "\n" not in str(err.value)
 
 
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+@pytest.mark.parametrize(
+    "document, reason",
+    [
+        (
+            "<?xml version='1.0' encoding='{enc}'?><!DOCTYPE urlset [<!ENTITY a 'aaaaaaaaaa'><!ENTITY b '&a;&a;'>]>"
+            "<urlset xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'><url><loc>&b;</loc></url></urlset>",
+            "the sitemap declares a DTD or entities: refused",
+        ),
+        (
+            "<?xml version='1.0' encoding='{enc}'?><!DOCTYPE rss [<!ENTITY a 'aaaaaaaaaa'><!ENTITY b '&a;&a;'>]>"
+            "<rss version='2.0'><channel><title>&b;</title></channel></rss>",
+            "the feed declares XML entities: refused",
+        ),
+    ],
+)
+def test_entities_are_refused_in_every_encoding_a_parser_reads(encoding, document, reason):
+    """A UTF-16 document holds no ``<!ENTITY`` in bytes, yet its parser expands the
+    entities all the same (4 MB of UTF-16 sitemap had made a 300-million-character title)."""
+    data = ("\ufeff" + document.format(enc="UTF-16")).encode(encoding)
+    with pytest.raises(FeedError) as err:
+        parse_feed(data, "https://x.de/feed", now=NOW)
+    assert str(err.value) == f"https://x.de/feed: {reason}"
+
+
 def test_a_malformed_feed_with_items_is_read_leniently_with_a_note():
     doc = b"<rss version='2.0'><channel><title>t</title><item><title>a</title><link>https://x.de/a</link></item><item><title>b</titel>"
     feed = parse_feed(doc, "https://x.de/feed", now=NOW)

@@ -33,10 +33,20 @@ _SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 _NEWS_NS = "http://www.google.com/schemas/sitemap-news/0.9"
 _TAG = re.compile(r"<[^>]+>")
 _ELEMENT = re.compile(r"<([A-Za-z_][\w.:-]*)")
-# Searched through the whole document, not a head of it: a comment inside the DOCTYPE can
-# push a declaration past any window while the root element still comes first.
-_ENTITY = re.compile(rb"<!ENTITY", re.IGNORECASE)
-_DTD = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
+# The encodings :func:`root_element` lets through: a UTF-16 document holds no
+# ``<!ENTITY`` in bytes, yet its parser expands the entities all the same.
+_XML_ENCODINGS = ("utf-8", "utf-16-le", "utf-16-be")
+
+
+def _declaration(*keywords: str) -> re.Pattern[bytes]:
+    """Searched through the whole document, not a head of it: a comment inside the
+    DOCTYPE can push a declaration past any window while the root element still comes first."""
+    forms = {f"<!{k}".encode(enc) for k in keywords for enc in _XML_ENCODINGS}
+    return re.compile(b"|".join(re.escape(f) for f in sorted(forms)), re.IGNORECASE)
+
+
+_ENTITY = _declaration("ENTITY")
+_DTD = _declaration("DOCTYPE", "ENTITY")
 
 
 class FeedError(LiveError):

@@ -36,6 +36,7 @@ _ESCAPED_HASH = re.compile(r"\\(?=\\*#)")
 _AUTHOR_CODE = re.compile(r"(?<=[.!?\"“”»])\s*(?P<code>(?:/[A-Za-zÄÖÜäöü0-9-]{1,8})+)\s*$")
 _BLANK_LINES = re.compile(r"\n[ \t\r\f\v]*\n")
 _DATE = re.compile(r"^\d{4}-\d{2}(?:-\d{2})?$")
+_FRONT_MATTER_END = re.compile(r"^---+[ \t]*$", re.MULTILINE)
 
 MAX_HEADING_CHARS = 120
 MAX_HEADING_WORDS = 14
@@ -133,24 +134,27 @@ def parse_native(text: str, article_id: str) -> Article:
     )
 
 
-def _front_matter(text: str) -> tuple[dict[str, str], str, int]:
-    """Minimal YAML front matter (``key: value`` lines) without a YAML dependency."""
+def _front_matter(text: str) -> tuple[dict[str, str], dict[str, int], str, int]:
+    """Minimal YAML front matter (``key: value`` lines) without a YAML dependency: the
+    values, the line of each key (so a bad value is named by its line), the body and the
+    number of lines before it."""
     if not text.startswith("---\n"):
-        return {}, text, 0
-    end = text.find("\n---", 4)
-    if end < 0:
+        return {}, {}, text, 0
+    end = _FRONT_MATTER_END.search(text, 4)  # right after the opening line: empty front matter
+    if end is None:
         raise ParseError("front matter opened with '---' but never closed", line=1)
     meta: dict[str, str] = {}
-    for i, line in enumerate(text[4:end].splitlines(), start=2):
+    lines: dict[str, int] = {}
+    for i, line in enumerate(text[4 : end.start()].splitlines(), start=2):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         key, sep, value = line.partition(":")
         if not sep:
             raise ParseError(f"front matter line is not 'key: value': {line.strip()[:60]!r}", line=i)
         meta[key.strip().lower()] = _scalar(value.strip())
-    body_start = text.find("\n", end + 4)
-    body = text[body_start + 1 :] if body_start >= 0 else ""
-    return meta, body, text.count("\n", 0, body_start + 1) if body_start >= 0 else 0
+        lines[key.strip().lower()] = i
+    body_start = end.end() + 1
+    return meta, lines, text[body_start:], text.count("\n", 0, body_start)
 
 
 def _scalar(value: str) -> str:
@@ -171,9 +175,9 @@ def parse_markdown(text: str, article_id: str) -> Article:
     """Markdown: optional front matter (title, date, url, source, category, author);
     ATX ``#`` lines are headings. ``author`` is the article's author field (``author_code``)."""
     text = _clean_text(text)
-    meta, body, offset = _front_matter(text)
+    meta, lines, body, offset = _front_matter(text)
     title = meta.get("title", "")
-    date = _check_date(meta.get("date", ""), line=None)
+    date = _check_date(meta.get("date", ""), line=lines.get("date"))
     paragraphs: list[Paragraph] = []
     heading = ""
     for _, block in _blocks(_markdown_blocks_fix(body)):
@@ -284,6 +288,9 @@ def parse_jsonl(text: str) -> tuple[list[Article], list[ParseError]]:
             continue
         except UnicodeEncodeError:
             errors.append(ParseError("an escaped lone surrogate (such as \\ud800) is not text", line=i))
+            continue
+        except ValueError as exc:  # a number of more digits than Python converts
+            errors.append(ParseError(f"malformed JSON: {str(exc).split(':')[0]}", line=i))
             continue
         try:
             article = parse_json_record(obj, line=i)

@@ -103,9 +103,18 @@ def test_native_header_without_agency_keeps_every_word_of_the_body():
     ]
 
 
-def test_markdown_bad_date_names_the_problem():
-    with pytest.raises(ParseError, match="YYYY-MM"):
-        parse_markdown("---\ndate: gestern\n---\nText.", "md2")
+def test_markdown_bad_date_names_the_problem_and_its_line():
+    with pytest.raises(ParseError, match="YYYY-MM") as err:
+        parse_markdown("---\ntitle: Titel\nsource: Test\ndate: gestern\n---\nText.", "md2")
+    assert err.value.line == 4
+
+
+def test_empty_front_matter_is_closed_and_the_body_keeps_its_lines():
+    a = parse_markdown("---\n---\n\nText hier.\n", "md4")
+    assert [p.text for p in a.paragraphs] == ["Text hier."]
+    with pytest.raises(ParseError, match="no body paragraphs") as err:
+        parse_markdown("---\ntitle: T\n---\n\n## Nur Titel\n", "md5")
+    assert err.value.line == 4
 
 
 @pytest.mark.parametrize("date", ["2024-13", "2024-06-31", "2024-00", "2023-02-29"])
@@ -162,9 +171,10 @@ def test_jsonl_paragraph_list_and_bad_lines():
             json.dumps({"id": "a3", "text": "Absatz eins.\n\nAbsatz zwei.", "category": "Kultur"}),
         ]
     )
-    articles, errors = parse_jsonl(text)
+    articles, errors = parse_jsonl(text + '\n{"id": "a4", "text": "Absatz.", "n": ' + "1" * 5000 + "}")
     assert [a.id for a in articles] == ["a1", "a3"]
-    assert [(e.line, "JSON" in e.reason or "text" in e.reason) for e in errors] == [(2, True), (3, True)]
+    assert [(e.line, "JSON" in e.reason or "text" in e.reason) for e in errors] == [(2, True), (3, True), (5, True)]
+    assert errors[2].reason == "malformed JSON: Exceeds the limit (4300 digits) for integer string conversion"
     assert articles[1].category == "Kultur" and len(articles[1].paragraphs) == 2
 
 

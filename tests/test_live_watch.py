@@ -129,9 +129,12 @@ async def test_ignored_files_and_a_folder_moved_in(tmp_path):
         (outside / "a.md").write_text("A\n", encoding="utf-8")
         (outside / "unter" / "b.jsonl").write_text('{"id": "b", "text": "B"}\n', encoding="utf-8")
         (outside / "unter" / ".versteckt.md").write_text("C\n", encoding="utf-8")
-        outside.rename(root / "mappe")  # one event for the folder: its articles are reported
-        got = await watcher.until(root / "mappe" / "unter" / "b.jsonl")
-    assert sorted(changes(got)) == [("a.md", ADDED), ("b.jsonl", ADDED)]
+        outside.rename(root / "mappe.2024")  # one event for the folder: its articles are reported
+        got = await watcher.until(root / "mappe.2024" / "unter" / "b.jsonl")
+        assert sorted(changes(got)) == [("a.md", ADDED), ("b.jsonl", ADDED)]
+        (root / "mappe.2024").rename(outside)  # and moved out again: the folder is gone
+        got = await watcher.until(root / "mappe.2024")
+    assert changes(got) == [("mappe.2024", DELETED)]
 
 
 def test_the_filter():
@@ -147,6 +150,20 @@ def test_the_filter():
     assert not keep(Change.added, "/corpus/a.md~")
     assert not keep(Change.added, "/corpus/a.pdf")
     assert not keep(Change.added, "/elsewhere/a.md")
+
+
+def test_a_folder_named_like_a_file_is_a_folder_when_it_comes_and_goes(tmp_path):
+    """``archiv.2024`` moved in or out arrives as one event for the folder: it had been
+    taken for a file of a kind not read, so its articles were neither added nor removed."""
+    root = tmp_path / "corpus"
+    (root / "archiv.2023" / "band.1").mkdir(parents=True)
+    keep = ArticleFilter(root)
+    (root / "archiv.2024").mkdir()
+    assert keep(Change.added, str(root / "archiv.2024"))
+    for gone in ("archiv.2024", "archiv.2023", "archiv.2023/band.1"):  # known before it went
+        assert keep(Change.deleted, str(root / gone)), gone
+    assert not keep(Change.deleted, str(root / "bild.png"))  # never a folder here
+    assert not keep(Change.added, str(root / "bild.png"))
 
 
 def test_quiet_rules_on_a_fake_clock(tmp_path):

@@ -77,10 +77,20 @@ def is_article_path(path: Path, root: Path) -> bool:
 
 class ArticleFilter:
     """The ``watch_filter`` for ``watchfiles``: article files, and folders (a folder moved
-    in or out holds articles, and arrives as one event)."""
+    in or out holds articles, and arrives as one event).
+
+    A path that is gone cannot be asked whether it was a folder, so the folders are
+    remembered: ``archiv.2024`` moved out is a folder, not a file of a kind not read."""
 
     def __init__(self, root: Path):
         self.root = Path(root)
+        self._folders: set[Path] = set()
+        self._remember(self.root)
+
+    def _remember(self, folder: Path) -> None:
+        for dirpath, dirnames, _ in os.walk(folder):
+            dirnames[:] = [d for d in dirnames if not d.startswith((".", "#"))]
+            self._folders.update(Path(dirpath, d) for d in dirnames)
 
     def __call__(self, change: Change, path: str) -> bool:
         p = Path(path)
@@ -92,7 +102,13 @@ class ArticleFilter:
             return False
         if not rel.parts or any(part.startswith((".", "#")) for part in rel.parts):
             return False
-        return p.suffix == "" and (change == Change.deleted or p.is_dir())
+        if change == Change.deleted:
+            return p.suffix == "" or p in self._folders
+        if p.is_dir():
+            self._folders.add(p)
+            self._remember(p)
+            return True
+        return False
 
 
 @dataclass

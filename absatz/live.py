@@ -576,7 +576,8 @@ class LiveService:
         try:
             result = await self.poller.fetcher.fetch(url)
             if not result.not_modified:
-                parse_feed(
+                await asyncio.to_thread(
+                    parse_feed,
                     result.content,
                     result.final_url,
                     now=datetime.fromtimestamp(self._clock(), tz=UTC),

@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from ingest.live import poller as poller_module
 from ingest.live.extract import ExtractError
+from ingest.live.feeds import parse_feed
 from ingest.live.fetch import Fetcher, FetchPolicy, Refused
 from ingest.live.poller import Poller, PollReport
 from ingest.live.registry import FeedRegistry
@@ -206,6 +209,26 @@ async def test_duplicates_across_feeds_are_one_article_also_in_later_rounds(live
     assert second.written == [] and [o.status for o in second.outcomes] == ["ok"]
     assert web.hits[expected_page("waermenetz")["path"]] == 1  # known from the first feed: not fetched again
     assert len(list(live.corpus.rglob("*.md"))) == 1
+
+
+async def test_a_feed_s_text_for_another_site_s_link_is_not_that_site_s_article(live):
+    """A feed carrying its own full text for a link on another site (``localhost`` here,
+    the feed on ``127.0.0.1``) would write that text as the other site's article: the
+    page itself is fetched instead."""
+    web = live.web
+    page = web.page("waermenetz")
+    foreign = page.replace("127.0.0.1", "localhost")
+    made_up = (
+        "<p>" + "Die Stadt hat heute überraschend alle Gebühren abgeschafft, teilte ein Sprecher mit. " * 8 + "</p>"
+    )
+    web.set("/feeds/fremd.xml", rss("Fremd", [{"title": "Wärmenetz", "link": foreign, "content": made_up}]), FEED_TYPE)
+    live.registry.add(web.url("/feeds/fremd.xml"))
+    async with poller_for(live) as poller:
+        report = await poller.poll_due()
+    assert [o.status for o in report.outcomes] == ["ok"] and len(report.written) == 1
+    assert web.hits[expected_page("waermenetz")["path"]] == 1
+    (article,) = load_articles([live.corpus])[0]
+    assert [(p.heading, p.text) for p in article.paragraphs] == expected_paragraphs("waermenetz")
 
 
 async def test_an_article_already_in_the_corpus_is_known_to_every_feed(live):
@@ -454,6 +477,32 @@ async def test_a_failing_feed_backs_off_on_simulated_time(live):
     feed = live.registry.get(web.url("/status/500"))
     assert (feed.failures, feed.next_poll) == (0, live.clock() + 60)
     assert "last success 2025-" in feed.status_line() and "HTTP 500" in feed.status_line()
+
+
+async def test_a_feed_slow_to_parse_delays_no_other(live, monkeypatch):
+    """Parsing runs beside the loop, as extraction does: a feed of 1,000 long items takes
+    seconds to parse, and had held every other feed's fetches (and their timeouts) meanwhile."""
+    web = live.web
+    web.page("waermenetz"), web.page("hochwasser")
+    web.fixture("/feeds/rss20.xml", "feeds/rss20.xml", content_type=FEED_TYPE)
+    web.set("/feeds/langsam.xml", rss("Langsam", []), FEED_TYPE)
+    for path in ("/feeds/langsam.xml", "/feeds/rss20.xml"):
+        live.registry.add(web.url(path))
+    other_page = expected_page("hochwasser")["path"]
+    parsed_after_the_other: list[bool] = []
+
+    def slow_parse(data, url, **kw):
+        if url.endswith("/langsam.xml"):  # busy until the other feed's page was fetched
+            deadline = time.monotonic() + 60
+            while not web.hits[other_page] and time.monotonic() < deadline:
+                time.sleep(0.05)
+            parsed_after_the_other.append(bool(web.hits[other_page]))
+        return parse_feed(data, url, **kw)
+
+    monkeypatch.setattr(poller_module, "parse_feed", slow_parse)
+    async with poller_for(live) as poller:
+        report = await poller.poll_due()
+    assert parsed_after_the_other == [True] and len(report.written) == 2
 
 
 async def test_a_hanging_feed_never_delays_the_others(tmp_path, web):

@@ -33,7 +33,7 @@ from .feeds import FeedError, FeedItem, parse_feed
 from .fetch import Fetcher, FetchError, HTTPStatus
 from .files import write_article
 from .registry import Feed, FeedRegistry, UnknownFeed
-from .urls import article_id_for, canonical_url
+from .urls import article_id_for, canonical_url, same_site
 
 log = logging.getLogger(__name__)
 
@@ -206,7 +206,11 @@ class Poller:
             return FeedOutcome(feed.url, "not-modified")
         now = datetime.fromtimestamp(self.clock(), tz=UTC)
         try:
-            parsed = parse_feed(result.content, result.final_url, now=now, headers=result.headers)
+            # in a thread, as pages are extracted: a feed of 1,000 long items takes seconds
+            # to parse, and every other feed's fetch waits on the loop meanwhile
+            parsed = await asyncio.to_thread(
+                parse_feed, result.content, result.final_url, now=now, headers=result.headers
+            )
         except FeedError as exc:
             self.registry.record_failure(feed.url, exc.reason)
             return FeedOutcome(feed.url, "failed", error=exc.reason)
@@ -281,9 +285,11 @@ class Poller:
         return written
 
     async def _article(self, feed: Feed, feed_title: str, item: FeedItem) -> tuple[str, NewArticle | None]:
-        """The item's article id, and what was written (``None``: the file was up to date)."""
+        """The item's article id, and what was written (``None``: the file was up to date).
+        The feed's own text stands for the page only on the feed's own site: one feed's text
+        under another site's link would be written as that site's article."""
         try:
-            if item.has_full_text:
+            if item.has_full_text and same_site(item.url, feed.url):
                 web = await asyncio.to_thread(
                     extract_fragment, item.content_html, item.url, item.title, languages=self.languages
                 )

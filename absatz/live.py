@@ -169,6 +169,8 @@ def parse_interval(text: str | int | None, default_s: int) -> int:
         return check_interval(text)
     raw = text.strip().lower().replace(" ", "")
     units = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "std": 3600, "d": 86400, "t": 86400}
+    # a number of thousands of digits is no interval, and more than int() reads
+    raw = re.sub(r"\d{10,}", "9" * 10, raw)
     if raw.isdecimal():  # not isdigit(): '²' is a digit that int() refuses
         return check_interval(int(raw) * 60)
     parts = re.findall(r"(\d+)([a-z]+)", raw)

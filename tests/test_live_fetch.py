@@ -70,6 +70,7 @@ async def fetch(url: str, policy: FetchPolicy | None = None, **kw):
         ("2002:7f00:1::", "a loopback address"),  # 6to4 of 127.0.0.1
         ("2002:a9fe:a9fe::1", "a cloud metadata address"),  # 6to4 of 169.254.169.254
         ("fc00::5", "a private address"),
+        ("fec0::1", "a site-local address"),  # Python counts it global
         (PUBLIC, None),
         ("2606:4700:4700::1111", None),
     ],

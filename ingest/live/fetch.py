@@ -143,9 +143,10 @@ def address_problem(address: str | ipaddress.IPv4Address | ipaddress.IPv6Address
         ("is_multicast", "a multicast address"),
         ("is_reserved", "a reserved address"),
         ("is_private", "a private address"),
+        ("is_site_local", "a site-local address"),  # fec0::/10: deprecated, still routed inside sites
     )
     for attr, what in checks:
-        if getattr(ip, attr):
+        if getattr(ip, attr, False):
             return what
     if not ip.is_global:
         return "not a public address"

@@ -24,7 +24,7 @@ from vectorstore.errors import AbsatzError
 from vectorstore.evidence import threshold_rise
 from vectorstore.generations import Generations
 from vectorstore.memory import release_freed_memory
-from vectorstore.publish import announce, prune, switch
+from vectorstore.publish import announce, prune, switch, unpublished
 from vectorstore.records import ArticleRecord, Unit
 from vectorstore.search import Calibration
 from vectorstore.writer import Writer
@@ -144,8 +144,8 @@ def apply(
     writer = Writer(chroma, collections)
     articles = list(articles)
     report = _sync(writer, embedder, articles, _manifest(writer, articles, roots), roots, failed, progress)
-    # Commits that an interrupted run made but never announced count as changes too.
-    if report.changed or not pointer.last_ingest or writer.committed_since(pointer.last_ingest):
+    # Commits and removals that an interrupted run made but never announced count as changes too.
+    if report.changed or not pointer.last_ingest or writer.committed_since(pointer.last_ingest) or unpublished(writer):
         calibrated = announce(writer, embedder, report_summary(report))
         report.warnings = warnings_of(pointer.abstain_threshold, calibrated, report, embedder.name)
     prune(writer, [*report.added, *report.updated, *report.removed])

@@ -317,3 +317,16 @@ def test_ingest_killed_at_each_write_stage_is_finished_by_the_next_run(tmp_path,
     for q, expected in ((question, "6 Euro"), ("Wie viele Läufer starteten beim Hamburg-Marathon?", "16.000")):
         result = answer(reader, q)
         assert not result.abstained and expected in result.answer
+
+    # 7. Third round: one article removed and nothing else, killed before the read index
+    #    was built. A removal leaves no commit newer than the last ingest: the next run
+    #    must still see that the saved index holds an article Chroma no longer commits.
+    gone = next(aid for aid in ids if aid not in EDITS and aid != REMOVED)
+    (corpus / f"{gone}.txt").unlink()
+    kill_at("publish", 1, corpus, chroma, tmp_path)
+    state = check_consistent(chroma, corpus, tmp_path, complete=False)
+    assert gone not in state["committed"] and gone in state["saved"]["hashes"]
+    report = finish(corpus, chroma, tmp_path)
+    assert report["removed"] == 0 and report["unchanged"] == len(ids) - 2
+    state = check_consistent(chroma, corpus, tmp_path, complete=True)
+    assert gone not in state["saved"]["hashes"]

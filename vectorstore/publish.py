@@ -56,6 +56,16 @@ def switch(writer: Writer, embedder: VectorEmbeddings, summary: str) -> None:
     schedule_merge(index_dir(writer.chroma.settings))
 
 
+def unpublished(writer: Writer) -> bool:
+    """Whether the saved read index of the live generation holds another number of
+    articles than Chroma commits: a run killed after removing an article but before
+    publishing left no commit newer than the last ingest to find, only this difference."""
+    index = ReadIndex.load(index_dir(writer.chroma.settings))
+    if index is None or index.generation != writer.generation:
+        return False  # readers build theirs from Chroma
+    return int(index.vectors.live_articles().sum()) != writer.article_count()
+
+
 def prune(writer: Writer, touched: Iterable[str]) -> None:
     """Delete the records of superseded or uncommitted versions of the ``touched``
     articles; those of any other article only when Chroma holds more passage or sentence

@@ -84,6 +84,10 @@ class Writer:
         records = (ArticleRecord.from_metadata(m) for m in metadatas)
         return {r.article_id: r for r in records}
 
+    def article_count(self) -> int:
+        """How many articles are committed (one count, no records read)."""
+        return int(self.chroma.call(self.collections.articles.count))
+
     def committed_since(self, since: float) -> bool:
         """Whether an article was committed after ``since`` (one record read at most)."""
         where = cast("Where", {"committed": {"$gt": since}})

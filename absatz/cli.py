@@ -456,7 +456,7 @@ def build_parser() -> argparse.ArgumentParser:
     common = _store_options()
 
     p = sub.add_parser("ingest", parents=[common], help="add or update articles (incremental)")
-    p.add_argument("paths", nargs="*", help="files or folders (default: CORPUS_DIR), or web article URLs")
+    p.add_argument("paths", nargs="*", type=_named, help="files or folders (default: CORPUS_DIR), or web article URLs")
     p.add_argument(
         "--rebuild", action="store_true", help="re-embed everything into a new index and switch to it when complete"
     )
@@ -528,7 +528,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("export", parents=[common], help="write the index with its vectors to a JSONL file")
-    p.add_argument("file", type=Path)
+    p.add_argument("file", type=_folder)
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser(
@@ -536,7 +536,7 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[common],
         help="load an export into this store (no re-embedding); a store that holds articles needs --replace",
     )
-    p.add_argument("file", type=Path)
+    p.add_argument("file", type=_folder)
     p.add_argument(
         "--replace",
         action="store_true",

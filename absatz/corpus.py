@@ -173,6 +173,8 @@ class Corpus:
         (``replaced``), as the audit log does."""
         if not path.exists():
             raise AbsatzError(f"{path}: no such file")
+        if not path.is_file():
+            raise AbsatzError(f"{path}: not a file (an export is one JSONL file)")
         store = self.settings.store
         created = None if store.chroma_host else _first_missing(store.chroma_path)
 

@@ -359,6 +359,20 @@ def test_an_empty_name_for_the_store_is_an_option_error(tmp_path, capsys):
         assert exit_.value.code == 2 and f"argument {option}: must not be empty" in err, err
 
 
+def test_an_empty_path_or_a_folder_is_named_not_read_as_the_working_directory(tmp_path, capsys):
+    """``Path("")`` is the working directory: ``absatz ingest ""`` had ingested whatever
+    lay there (other stores' index files included), ``absatz import ""`` a traceback."""
+    store = tmp_path / "chroma"
+    for args in (("ingest", ""), ("import", ""), ("export", "")):
+        with pytest.raises(SystemExit) as exit_:
+            run_cli(capsys, *args, "--chroma-path", str(store))
+        err = capsys.readouterr().err
+        assert exit_.value.code == 2 and "must not be empty" in err and "Traceback" not in err, args
+    code, _, err = run_cli(capsys, "import", str(tmp_path), "--chroma-path", str(store))
+    assert code == 2 and err.strip() == f"absatz: error: {tmp_path}: not a file (an export is one JSONL file)"
+    assert not store.exists()
+
+
 def test_bytes_that_are_not_utf8_in_a_question_are_no_traceback(built_store):
     """A terminal in Latin-1 sends ``\\xff``: Python holds it as a lone surrogate, which
     printing the question or its error back raised on."""

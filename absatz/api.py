@@ -199,7 +199,9 @@ class Absatz:
         """Raise :class:`NoIndex` unless the store holds an index — without creating one
         where a mistyped ``CHROMA_PATH`` points."""
         store = self.settings.store
-        if not store.chroma_host and not store.chroma_path.is_dir():
+        # Chroma's own database file: opening an existing folder without it (``.``, a typo
+        # that names another folder) would leave a new, empty database there.
+        if not store.chroma_host and not (store.chroma_path / "chroma.sqlite3").is_file():
             raise NoIndex(f"no index at {store.location}: ingest articles first", location=store.location)
         if not Generations(Chroma(store)).read().exists:
             raise NoIndex(f"no index at {store.location}: ingest articles first", location=store.location)

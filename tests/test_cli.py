@@ -158,6 +158,12 @@ def test_stats_on_a_mistyped_store_path_says_there_is_no_index_and_creates_nothi
     code, out, err = run_cli(capsys, "stats", "--chroma-path", str(missing))
     assert code == 2 and out == "" and "no index" in err and str(missing) in err and "absatz ingest" in err
     assert not missing.exists()
+    # an existing folder that holds no store (``--chroma-path .``) is left as it was
+    existing = tmp_path / "notizen"
+    existing.mkdir()
+    for command in (("stats",), ("ask", "Was kostet das Brot?"), ("export", str(tmp_path / "x.jsonl"))):
+        code, out, err = run_cli(capsys, *command, "--chroma-path", str(existing))
+        assert code == 2 and "no index" in err and list(existing.iterdir()) == [], command
 
 
 def test_an_export_that_fails_leaves_the_earlier_backup_of_that_name(tmp_path, capsys, built_store):

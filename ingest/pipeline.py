@@ -196,8 +196,12 @@ def rebuild(
     generations = Generations(chroma)
     for leftover in generations.stale():  # from a rebuild or import that was killed
         generations.drop(leftover)
+    live = generations.read().live
+    before = set(Writer(chroma, generations.open(live)).committed_articles()) if live else set()
     writer = Writer(chroma, generations.create(generations.new_generation()))
     report = _sync(writer, embedder, articles, {}, (), failed, progress)
+    # What the new index lacks is removed, and said so: a rebuild of one file keeps one article.
+    report.removed = sorted(before - {a.id for a in articles})
     switch(writer, embedder, report_summary(report))
     report.seconds = time.perf_counter() - start
     return report

@@ -11,6 +11,7 @@ import ingest.passages
 import ingest.sources
 from ingest.pipeline import RebuildRefused, ingest_paths
 from vectorstore.chroma import Chroma
+from vectorstore.generations import Generations
 from vectorstore.readindex import Reader
 from vectorstore.records import ParagraphView
 from vectorstore.writer import Writer
@@ -363,6 +364,19 @@ def test_a_rebuild_that_would_drop_articles_stops_and_keeps_the_index(tmp_path, 
     code, _, err = run_cli(capsys, "ingest", str(corpus), "--rebuild", "--chroma-path", str(store_settings.chroma_path))
     assert code != 0 and "seilbahn.txt" in err and "not UTF-8" in err and "Traceback" not in err
     assert paragraph(store, "seilbahn#1").text.startswith("Die Stadt Bonn")
+
+
+def test_a_rebuild_of_part_of_the_corpus_says_what_it_removed(tmp_path, store_settings, embedder):
+    """A rebuild is the whole index: of one file it keeps one article, and its report had
+    said "0 removed" of the others."""
+    corpus = tmp_path / "corpus"
+    one = write(corpus, "seilbahn.txt", ARTICLE)
+    write(corpus, "kartoffel.txt", "Ein Artikel über Kartoffeln. Sie wachsen gut.")
+    store = Chroma(store_settings)
+    ingest_paths(store, embedder, [corpus])
+    report = ingest_paths(store, embedder, [one], full_rebuild=True)
+    assert (report.added, report.removed) == (["seilbahn"], ["kartoffel"])
+    assert Generations(store).read().last_ingest_summary.startswith("1 added, 0 updated, 1 removed")
 
 
 def test_a_folder_that_cannot_be_listed_keeps_what_was_stored_from_it(tmp_path, store_settings, embedder, monkeypatch):

@@ -220,6 +220,31 @@ def test_a_cut_off_export_is_refused_and_the_store_keeps_its_index(tmp_path, cap
     assert run_cli(capsys, "stats", "--chroma-path", str(target), "--json")[1] == before
 
 
+def test_a_malformed_record_in_an_export_is_named_by_its_line(tmp_path, capsys, built_store):
+    """A record Chroma or numpy would refuse deep inside (a vector cut short, of another
+    dimension or of text; nested or missing metadata) had ended the import in a traceback."""
+    good = tmp_path / "good.jsonl"
+    assert run_cli(capsys, "export", str(good), *store_args(built_store))[0] == 0
+    head, first, *rest = good.read_text(encoding="utf-8").splitlines(keepends=True)
+    record = json.loads(first)
+    target = tmp_path / "target"
+    changes = {
+        "short.jsonl": {"embedding": record["embedding"][:-1]},
+        "words.jsonl": {"embedding": ["0.1"] * len(record["embedding"])},
+        "nested.jsonl": {"metadata": {**record["metadata"], "extra": {"a": 1}}},
+        "no-metadata.jsonl": {"metadata": None},
+    }
+    for name, change in changes.items():
+        (tmp_path / name).write_text(head + json.dumps({**record, **change}) + "\n" + "".join(rest), encoding="utf-8")
+        code, _, err = run_cli(capsys, "import", str(tmp_path / name), "--chroma-path", str(target))
+        assert code == 2 and err.strip() == f"absatz: error: {tmp_path / name}:2: not an absatz export record", err
+    whole = [head, *(json.dumps({**json.loads(line), "embedding": [0.5] * 100}) + "\n" for line in [first, *rest[:-1]])]
+    (tmp_path / "other-dim.jsonl").write_text("".join(whole) + rest[-1], encoding="utf-8")
+    code, _, err = run_cli(capsys, "import", str(tmp_path / "other-dim.jsonl"), "--chroma-path", str(target))
+    assert code == 2 and "other-dim.jsonl:2: not an absatz export record" in err
+    assert not target.exists()
+
+
 def test_a_failed_import_into_a_new_store_leaves_no_folder(tmp_path, capsys, built_store):
     """The ingest lock and Chroma created the store folder before the export was read: a
     failed import left a store folder behind, which the next command took for a store."""

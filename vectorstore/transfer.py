@@ -43,8 +43,28 @@ def export(chroma: Chroma, out: TextIO) -> dict[str, int]:
     return counts
 
 
-def _batches(lines: Iterable[str], path: Path, end: dict[str, int]) -> Iterator[tuple[Kind, list[RawRecord]]]:
-    """The records in batches of one kind; the closing counts, when read, go into ``end``."""
+def _is_record(row: dict[str, object], dim: int) -> bool:
+    """Whether ``row`` is a record Chroma takes as it is: a vector of the export's
+    dimension, a flat metadata mapping. One that is not would fail deep in Chroma or
+    numpy, naming no line."""
+    metadata, embedding = row["metadata"], row["embedding"]
+    return (
+        isinstance(row["id"], str)
+        and bool(row["id"])
+        and isinstance(row["document"], str)
+        and isinstance(metadata, dict)
+        and all(isinstance(v, str | int | float | bool) or v is None for v in metadata.values())
+        and isinstance(embedding, list)
+        and len(embedding) == dim
+        and all(isinstance(x, int | float) and not isinstance(x, bool) for x in embedding)
+    )
+
+
+def _batches(
+    lines: Iterable[str], path: Path, end: dict[str, int], dim: int | None
+) -> Iterator[tuple[Kind, list[RawRecord]]]:
+    """The records in batches of one kind; the closing counts, when read, go into
+    ``end``. Every vector has ``dim`` numbers (without one in the header, as many as the first)."""
     kind: Kind | None = None
     batch: list[RawRecord] = []
     for n, line in enumerate(lines, start=2):
@@ -59,6 +79,10 @@ def _batches(lines: Iterable[str], path: Path, end: dict[str, int]) -> Iterator[
             row_kind = row["kind"]
             if row_kind not in KINDS:
                 raise KeyError(row_kind)
+            if dim is None and isinstance(row["embedding"], list):
+                dim = len(row["embedding"])
+            if not _is_record(row, dim or 0):
+                raise ValueError(row_kind)
             record = RawRecord(
                 id=row["id"], document=row["document"], metadata=row["metadata"], embedding=row["embedding"]
             )
@@ -93,7 +117,8 @@ def import_into(chroma: Chroma, path: Path, embedder_named: Callable[[str], Vect
         try:
             try:
                 end: dict[str, int] = {}
-                for kind, rows in _batches(f, path, end):
+                dim = meta.get("dim")
+                for kind, rows in _batches(f, path, end, dim if isinstance(dim, int) and dim > 0 else None):
                     writer.add_records(kind, rows)
                     counts[kind] += len(rows)
             except UnicodeDecodeError:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import queue
+import shutil
 import subprocess
 import sys
 import threading
 from pathlib import Path
+
+import pytest
 
 import ingest.pipeline as pipeline
 from absatz.answer import answer
@@ -16,6 +19,7 @@ from ingest.pipeline import ingest_paths
 from ingest.sources import load_articles
 from vectorstore.chroma import Chroma
 from vectorstore.generations import Generations
+from vectorstore.readindex import index_dir
 from vectorstore.search import Searcher
 from vectorstore.settings import StoreSettings
 
@@ -60,6 +64,23 @@ def test_readers_see_the_old_or_the_new_version_never_a_mix(tmp_path, store_sett
     after = reader.search("Was kostet das Ticket für die Fähre nach Helgoland?", k=1).hits[0]
     assert "55 Euro" in after.passage
     assert "55 Euro" in reader.view().index.paragraph(after.para_id).text
+
+
+@pytest.mark.parametrize("damage", ["segment", "bm25"])
+def test_a_damaged_search_index_is_built_again_from_the_store(tmp_path, store_settings, embedder, damage):
+    """The search index is derived: a segment (or its BM25 folder) deleted by hand had
+    made every search fail with "keeps changing under this reader", and no ingest repaired it."""
+    corpus = tmp_path / "corpus"
+    write(corpus, "faehre.txt", OLD)
+    ingest_paths(Chroma(store_settings), embedder, [corpus])
+    segments = list(index_dir(store_settings).glob("seg-*"))
+    assert segments
+    for segment in segments:
+        shutil.rmtree(segment if damage == "segment" else segment / "bm25")
+    reader = Searcher.open(store_settings, embedder)  # a process started now
+    question = "Was kostet das Ticket für die Fähre nach Helgoland?"
+    assert "40 Euro" in reader.search(question, k=1).hits[0].passage
+    assert [pid for pid, _ in reader.view().index.lexical_paragraphs("Helgoland Tickets", 1)] == ["faehre#1"]
 
 
 def test_rebuild_serves_the_old_index_until_the_new_one_is_complete(tmp_path, store_settings, embedder):

@@ -432,13 +432,13 @@ def update(writer: Writer, index: ReadIndex, version: str, directory: Path) -> M
     return replace(manifest, version=version, segments=tuple(entries), serial=serial, max_committed=max_committed)
 
 
-def sync(writer: Writer, version: str, embedder: tuple[str, int], directory: Path) -> Manifest:
+def sync(writer: Writer, version: str, embedder: tuple[str, int], directory: Path, *, full: bool = False) -> Manifest:
     """Bring the index in ``directory`` to the committed state of ``writer``'s generation,
     tagged ``version``: incrementally when it holds an earlier state of the same
-    generation and embedder, else from scratch."""
+    generation and embedder, else (or when ``full``) from scratch."""
     with index_lock(directory):
         current = Manifest.load(directory)
-        if current is not None and current.usable_for(writer.generation, embedder[0]):
+        if not full and current is not None and current.usable_for(writer.generation, embedder[0]):
             try:
                 manifest = update(writer, ReadIndex.open(directory, current), version, directory)
             except (OSError, ValueError, KeyError) as exc:
@@ -658,20 +658,27 @@ class Reader:
             directory = self.directory()
             self._stat = self._manifest_stat()
             manifest = Manifest.load(directory)
-            stale = (
-                manifest is None
-                or not manifest.usable_for(pointer.live, pointer.embedder)
-                or (manifest.version != pointer.corpus_version and self._behind(manifest, pointer))
-            )
             try:
+                stale = (
+                    manifest is None
+                    or not manifest.usable_for(pointer.live, pointer.embedder)
+                    or (manifest.version != pointer.corpus_version and self._behind(manifest, pointer))
+                )
                 if stale:
                     manifest = self._sync(pointer, directory)
                     self._stat = self._manifest_stat()
                 assert manifest is not None
                 return ReadIndex.open(directory, manifest, self._segments)
-            except FileNotFoundError:  # a merge replaced the segments meanwhile: read the manifest again
+            except FileNotFoundError as exc:  # a merge replaced the segments meanwhile: read the manifest again
+                missing = exc
                 time.sleep(0.05 * (attempt + 1))
-        raise RuntimeError(f"the search index in {self.directory()} keeps changing under this reader")
+        # Still missing after the manifest was read again: no merge, a damaged folder (a
+        # segment deleted by hand or by a disk clean-up). It is derived: built again from Chroma.
+        log.warning("the search index in %s is damaged (%s); rebuilding it from the store", directory, missing)
+        writer = Writer(self.chroma, self.generations.open(pointer.live))
+        manifest = sync(writer, pointer.corpus_version, (pointer.embedder, pointer.dim), directory, full=True)
+        self._stat = self._manifest_stat()
+        return ReadIndex.open(directory, manifest, self._segments)
 
     def _behind(self, manifest: Manifest, pointer: PointerMeta) -> bool:
         """The saved index is not the announced version: the announcing process may simply

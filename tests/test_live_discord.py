@@ -245,6 +245,20 @@ async def test_follows_upload_url_and_citations_that_link_to_the_source(newsroom
     assert (await reader.slash(channel, "following")).response.content.startswith("You follow nothing yet")
 
 
+async def test_following_lists_every_follow_with_its_id_however_long_the_queries(newsroom, simcord_bot):
+    """Ten follows of 300 characters: the list had stopped after six with "…", hiding the
+    ids /unfollow takes."""
+    env, guild, channel, news, admin, reader = newsroom
+    limit = live_cog(simcord_bot).service.follows.limit
+    for i in range(1, limit + 1):
+        query = f"Wärmenetz Lindenau Förderung {i} " + "Sanierung Grundschule Kita Haushalt " * 9
+        assert (await reader.slash(channel, "follow", query=query[:300])).response.content.startswith("🔔")
+    listed = (await reader.slash(channel, "following")).response.content
+    assert len(listed) <= 2000 and all(
+        f"`#{i}` Wärmenetz Lindenau Förderung {i} " in listed for i in range(1, limit + 1)
+    )
+
+
 async def test_a_file_upload_is_announced_and_reaches_its_followers(newsroom, simcord_bot):
     """Only the watcher, the feeds and /upload url: went through the live service; a file
     upload (and /reingest) ingested directly, and the watcher then found nothing new."""

@@ -29,7 +29,7 @@ from absatz.texts import error_text, locale_language, t
 
 from ..checks import refused_unless_admin
 from ..choices import choices
-from ..embeds import lines_within, source_link
+from ..embeds import fit, lines_within, source_link
 from ..live_embeds import announcement_messages, feed_list_embeds, follow_messages
 
 log = logging.getLogger(__name__)
@@ -305,6 +305,9 @@ class Live(commands.Cog):
         if not mine:
             await interaction.response.send_message(t("following_none", language), ephemeral=True)
             return
-        head = t("following_title", language, n=len(mine), limit=self.service.follows.limit)
-        lines = [f"**{head}**"] + [f"`#{f.id}` {discord.utils.escape_markdown(f.query)}" for f in mine]
+        head = f"**{t('following_title', language, n=len(mine), limit=self.service.follows.limit)}**"
+        # Every follow listed, its id whole: long queries give way, or the last ids would be
+        # hidden behind "…" (they are what /unfollow takes).
+        room = (MESSAGE - len(head) - 20) // len(mine)
+        lines = [head] + [f"`#{f.id}` {fit(f.query, max(20, room - len(str(f.id)) - 5))}" for f in mine]
         await interaction.response.send_message(lines_within(lines, MESSAGE), ephemeral=True)

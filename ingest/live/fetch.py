@@ -528,19 +528,22 @@ def _first_leaf(exc: BaseException) -> BaseException:
 
 
 ACCEPT_ENCODING = "gzip, deflate"
+_COMPRESSIONS = {"gzip", "x-gzip", "deflate", "br", "zstd", "compress", "x-compress"}
 
 
-def _decoder(url: str, response: httpx.Response) -> zlib._Decompress | None:
-    """The decompressor the body needs, None for a plain one. Only what was asked for:
-    httpx would also undo zstd, brotli and encodings stacked by the server, each a whole
-    chunk at a time, so 30 kB on the wire could fill gigabytes before any limit."""
-    encodings = [e.strip().lower() for e in response.headers.get("content-encoding", "").split(",")]
-    encodings = [e for e in encodings if e and e != "identity"]
-    if not encodings:
+def _compression(url: str, response: httpx.Response) -> str | None:
+    """The compression the body needs undone, None for a plain one. Only what was asked
+    for: httpx would also undo zstd, brotli and compressions stacked by the server, each a
+    whole chunk at a time, so 30 kB on the wire could fill gigabytes before any limit.
+    A value that names no compression (``none``, ``binary``, as misconfigured servers
+    send) is read as plain, as httpx reads it."""
+    named: list[str] = [e.strip().lower() for e in response.headers.get("content-encoding", "").split(",")]
+    compressions = [e for e in named if e in _COMPRESSIONS]
+    if not compressions:
         return None
-    if len(encodings) > 1 or encodings[0] not in {"gzip", "x-gzip", "deflate"}:
-        raise Refused(url, f"content encoding {', '.join(encodings)!r} not accepted (only {ACCEPT_ENCODING})")
-    return zlib.decompressobj(zlib.MAX_WBITS | 32)  # a gzip or a zlib header, whichever it has
+    if len(compressions) > 1 or compressions[0] not in {"gzip", "x-gzip", "deflate"}:
+        raise Refused(url, f"content encoding {', '.join(compressions)!r} not accepted (only {ACCEPT_ENCODING})")
+    return compressions[0]
 
 
 async def _read_limited(url: str, response: httpx.Response, limit: int) -> bytes:
@@ -549,7 +552,9 @@ async def _read_limited(url: str, response: httpx.Response, limit: int) -> bytes
     declared = response.headers.get("content-length", "")
     if declared.isdecimal() and int(declared) > limit:
         raise TooLarge(url, too_large(int(declared), limit, what="the response"))
-    decoder = _decoder(url, response)
+    compression = _compression(url, response)
+    decoder = zlib.decompressobj(zlib.MAX_WBITS | 32) if compression else None  # a gzip or a zlib header
+    started = False
     chunks: list[bytes] = []
     total = 0
 
@@ -566,7 +571,16 @@ async def _read_limited(url: str, response: httpx.Response, limit: int) -> bytes
                 take(raw)
                 continue
             while raw:
-                take(decoder.decompress(raw, limit - total + 1))
+                try:
+                    out = decoder.decompress(raw, limit - total + 1)
+                except zlib.error:
+                    if started or compression != "deflate":
+                        raise
+                    decoder = zlib.decompressobj(-zlib.MAX_WBITS)  # "deflate" sent without its zlib header
+                    started = True
+                    continue
+                started = True
+                take(out)
                 raw = decoder.unconsumed_tail
         if decoder is not None:
             take(decoder.flush())

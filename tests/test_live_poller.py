@@ -229,6 +229,16 @@ async def test_a_feed_s_text_for_another_site_s_link_is_not_that_site_s_article(
     assert web.hits[expected_page("waermenetz")["path"]] == 1
     (article,) = load_articles([live.corpus])[0]
     assert [(p.heading, p.text) for p in article.paragraphs] == expected_paragraphs("waermenetz")
+    # registered on the link's site, but redirected to another one that serves the text
+    flood = web.page("hochwasser").replace("127.0.0.1", "localhost")
+    web.set("/feeds/dort.xml", rss("Dort", [{"title": "Hochwasser", "link": flood, "content": made_up}]), FEED_TYPE)
+    web.set("/feeds/weiter", "", "text/plain", status=302, Location=web.url("/feeds/dort.xml"))
+    live.registry.add(web.url("/feeds/weiter").replace("127.0.0.1", "localhost"))
+    async with poller_for(live) as poller:
+        report = await poller.poll_due()
+    assert len(report.written) == 1 and web.hits[expected_page("hochwasser")["path"]] == 1
+    stored = {a.url: a for a in load_articles([live.corpus])[0]}
+    assert [(p.heading, p.text) for p in stored[flood].paragraphs] == expected_paragraphs("hochwasser")
 
 
 async def test_an_article_already_in_the_corpus_is_known_to_every_feed(live):

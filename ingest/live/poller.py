@@ -221,7 +221,9 @@ class Poller:
             notes.append(
                 f"{len(new) + left} new or changed items: the newest {len(new)} read, {left} left for the next poll"
             )
-        results = await asyncio.gather(*(self._item(feed, parsed.title, item, seen, shared) for item, seen in new))
+        results = await asyncio.gather(
+            *(self._item(feed, parsed.title, result.final_url, item, seen, shared) for item, seen in new)
+        )
         written = [r for r in results if isinstance(r, NewArticle)]
         skipped = [r for r in results if isinstance(r, _ItemSkipped)]
         notes += [r.note for r in skipped]
@@ -262,7 +264,7 @@ class Poller:
         return newest[: self.max_items], len(new) - self.max_items
 
     async def _item(
-        self, feed: Feed, feed_title: str, item: FeedItem, seen: str | None, shared: _Round
+        self, feed: Feed, feed_title: str, served_from: str, item: FeedItem, seen: str | None, shared: _Round
     ) -> NewArticle | _ItemSkipped | None:
         """A new or changed item → its article file. Returns the written article, why the
         item could not be used (its note is one line), or ``None`` when there was nothing to do."""
@@ -274,7 +276,7 @@ class Poller:
                 return None
         task = shared.tasks.get(item.url)
         if task is None:
-            task = shared.tasks[item.url] = asyncio.ensure_future(self._article(feed, feed_title, item))
+            task = shared.tasks[item.url] = asyncio.ensure_future(self._article(feed, feed_title, served_from, item))
         try:
             article_id, written = await asyncio.shield(task)
         except _ItemSkipped as exc:
@@ -284,12 +286,15 @@ class Poller:
         self.registry.mark_seen(feed.url, item.url, digest, article_id)
         return written
 
-    async def _article(self, feed: Feed, feed_title: str, item: FeedItem) -> tuple[str, NewArticle | None]:
+    async def _article(
+        self, feed: Feed, feed_title: str, served_from: str, item: FeedItem
+    ) -> tuple[str, NewArticle | None]:
         """The item's article id, and what was written (``None``: the file was up to date).
-        The feed's own text stands for the page only on the feed's own site: one feed's text
-        under another site's link would be written as that site's article."""
+        The feed's own text stands for the page only on the feed's own site, where it was
+        registered and where it was served from (after redirects): one feed's text under
+        another site's link would be written as that site's article."""
         try:
-            if item.has_full_text and same_site(item.url, feed.url):
+            if item.has_full_text and same_site(item.url, feed.url) and same_site(item.url, served_from):
                 web = await asyncio.to_thread(
                     extract_fragment, item.content_html, item.url, item.title, languages=self.languages
                 )

@@ -83,12 +83,10 @@ class ArticleFilter:
     remembered: ``archiv.2024`` moved out is a folder, not a file of a kind not read."""
 
     def __init__(self, root: Path):
+        """Walks the corpus's folders: build it off the event loop (:func:`watch_corpus` does)."""
         self.root = Path(root)
         self._folders: set[Path] = set()
-        self._remember(self.root)
-
-    def _remember(self, folder: Path) -> None:
-        for dirpath, dirnames, _ in os.walk(folder):
+        for dirpath, dirnames, _ in os.walk(self.root):
             dirnames[:] = [d for d in dirnames if not d.startswith((".", "#"))]
             self._folders.update(Path(dirpath, d) for d in dirnames)
 
@@ -103,10 +101,11 @@ class ArticleFilter:
         if not rel.parts or any(part.startswith((".", "#")) for part in rel.parts):
             return False
         if change == Change.deleted:
-            return p.suffix == "" or p in self._folders
+            known = p in self._folders
+            self._folders.discard(p)
+            return p.suffix == "" or known
         if p.is_dir():
             self._folders.add(p)
-            self._remember(p)
             return True
         return False
 
@@ -189,7 +188,7 @@ async def watch_corpus(
     tick_ms = max(10, int(tick_s * 1000))
     async for changes in awatch(
         root,
-        watch_filter=ArticleFilter(root),
+        watch_filter=await asyncio.to_thread(ArticleFilter, root),
         stop_event=stop_event,
         debounce=max(tick_ms, 400),
         step=50,

@@ -20,7 +20,7 @@ import numpy as np
 
 from vectorstore.chroma import Chroma
 from vectorstore.embeddings import VectorEmbeddings
-from vectorstore.errors import AbsatzError
+from vectorstore.errors import AbsatzError, StoreError
 from vectorstore.evidence import threshold_rise
 from vectorstore.generations import Generations
 from vectorstore.memory import release_freed_memory
@@ -196,8 +196,7 @@ def rebuild(
     generations = Generations(chroma)
     for leftover in generations.stale():  # from a rebuild or import that was killed
         generations.drop(leftover)
-    live = generations.read().live
-    before = set(Writer(chroma, generations.open(live)).committed_articles()) if live else set()
+    before = _stored_ids(generations)
     writer = Writer(chroma, generations.create(generations.new_generation()))
     report = _sync(writer, embedder, articles, {}, (), failed, progress)
     # What the new index lacks is removed, and said so: a rebuild of one file keeps one article.
@@ -205,6 +204,16 @@ def rebuild(
     switch(writer, embedder, report_summary(report))
     report.seconds = time.perf_counter() - start
     return report
+
+
+def _stored_ids(generations: Generations) -> set[str]:
+    """The articles the live generation holds (ids only); none when a collection of it is
+    missing, which is what a rebuild is there to repair."""
+    live = generations.read().live
+    try:
+        return set(Writer(generations.chroma, generations.open(live)).stored_ids("articles")) if live else set()
+    except StoreError:
+        return set()
 
 
 def _sync(

@@ -377,6 +377,10 @@ def test_a_rebuild_of_part_of_the_corpus_says_what_it_removed(tmp_path, store_se
     report = ingest_paths(store, embedder, [one], full_rebuild=True)
     assert (report.added, report.removed) == (["seilbahn"], ["kartoffel"])
     assert Generations(store).read().last_ingest_summary.startswith("1 added, 0 updated, 1 removed")
+    # a store missing a collection is told to rebuild: the rebuild is not stopped by it
+    store.drop(f"{Generations(store).read().live}.sentences")
+    report = ingest_paths(store, embedder, [corpus], full_rebuild=True)
+    assert sorted(report.added) == ["kartoffel", "seilbahn"] and report.removed == []
 
 
 def test_a_folder_that_cannot_be_listed_keeps_what_was_stored_from_it(tmp_path, store_settings, embedder, monkeypatch):

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from .embeddings import VectorEmbeddings
 from .errors import StoreWriteError
 from .generations import Generations, new_version
-from .readindex import ReadIndex, index_dir, schedule_merge, sync
+from .readindex import Manifest, ReadIndex, index_dir, schedule_merge, sync
 from .search import Calibration, calibration
 from .writer import Writer
 
@@ -60,10 +60,15 @@ def unpublished(writer: Writer) -> bool:
     """Whether the saved read index of the live generation holds another number of
     articles than Chroma commits: a run killed after removing an article but before
     publishing left no commit newer than the last ingest to find, only this difference."""
-    index = ReadIndex.load(index_dir(writer.chroma.settings))
-    if index is None or index.generation != writer.generation:
+    directory = index_dir(writer.chroma.settings)
+    manifest = Manifest.load(directory)
+    if directory is None or manifest is None or manifest.generation != writer.generation:
         return False  # readers build theirs from Chroma
-    return int(index.vectors.live_articles().sum()) != writer.article_count()
+    try:
+        served = manifest.live_articles(directory)
+    except (OSError, ValueError, KeyError):
+        return False  # damaged: the next reader builds it again from Chroma
+    return served != writer.article_count()
 
 
 def prune(writer: Writer, touched: Iterable[str]) -> None:

@@ -151,6 +151,15 @@ class Manifest:
     def dead(self, directory: Path, entry: Entry) -> np.ndarray:
         return np.load(directory / entry.deleted) if entry.deleted else np.zeros(0, np.int64)
 
+    def live_articles(self, directory: Path) -> int:
+        """The articles this index serves, from each segment's header and dead rows: no
+        vectors or BM25 opened (an ingest asks on every run)."""
+        return sum(
+            int(json.loads((directory / e.name / "segment.json").read_text())["articles"])
+            - len(self.dead(directory, e))
+            for e in self.segments
+        )
+
 
 @contextlib.contextmanager
 def index_lock(directory: Path, blocking: bool = True) -> Iterator[bool]:
@@ -432,13 +441,13 @@ def update(writer: Writer, index: ReadIndex, version: str, directory: Path) -> M
     return replace(manifest, version=version, segments=tuple(entries), serial=serial, max_committed=max_committed)
 
 
-def sync(writer: Writer, version: str, embedder: tuple[str, int], directory: Path, *, full: bool = False) -> Manifest:
+def sync(writer: Writer, version: str, embedder: tuple[str, int], directory: Path) -> Manifest:
     """Bring the index in ``directory`` to the committed state of ``writer``'s generation,
     tagged ``version``: incrementally when it holds an earlier state of the same
-    generation and embedder, else (or when ``full``) from scratch."""
+    generation and embedder, else from scratch."""
     with index_lock(directory):
         current = Manifest.load(directory)
-        if not full and current is not None and current.usable_for(writer.generation, embedder[0]):
+        if current is not None and current.usable_for(writer.generation, embedder[0]):
             try:
                 manifest = update(writer, ReadIndex.open(directory, current), version, directory)
             except (OSError, ValueError, KeyError) as exc:
@@ -674,11 +683,11 @@ class Reader:
                 time.sleep(0.05 * (attempt + 1))
         # Still missing after the manifest was read again: no merge, a damaged folder (a
         # segment deleted by hand or by a disk clean-up). It is derived: built again from Chroma.
+        # (sync finds the segments missing too, and builds them again, once, under the lock)
         log.warning("the search index in %s is damaged (%s); rebuilding it from the store", directory, missing)
-        writer = Writer(self.chroma, self.generations.open(pointer.live))
-        manifest = sync(writer, pointer.corpus_version, (pointer.embedder, pointer.dim), directory, full=True)
+        manifest = self._sync(pointer, directory)
         self._stat = self._manifest_stat()
-        return ReadIndex.open(directory, manifest, self._segments)
+        return ReadIndex.open(self.directory(), manifest, self._segments)
 
     def _behind(self, manifest: Manifest, pointer: PointerMeta) -> bool:
         """The saved index is not the announced version: the announcing process may simply

@@ -41,7 +41,7 @@ class UsageError(AbsatzError):
 def _store_options() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(add_help=False)
     g = p.add_argument_group("store (override CHROMA_* / EMBEDDING_MODEL for this call)")
-    g.add_argument("--chroma-path", type=_folder, help="embedded store folder (CHROMA_PATH)")
+    g.add_argument("--chroma-path", type=_path, help="embedded store folder (CHROMA_PATH)")
     g.add_argument("--chroma-host", help="use the Chroma server at this host (CHROMA_HOST)")
     g.add_argument("--chroma-port", type=int, help="Chroma server port (CHROMA_PORT)")
     g.add_argument("--collection", type=_named, help="collection name (CHROMA_COLLECTION)")
@@ -57,7 +57,7 @@ def _named(value: str) -> str:
     return value
 
 
-def _folder(value: str) -> Path:
+def _path(value: str) -> Path:
     """As :func:`_named`: ``Path("")`` would quietly be the working directory."""
     return Path(_named(value))
 
@@ -265,6 +265,8 @@ def _gold_questions(path: Path, languages: Sequence[str]) -> list[dict[str, obje
             q = json.loads(line)
         except json.JSONDecodeError as exc:
             raise UsageError(f"{path}:{n}: malformed JSON: {exc.msg}") from None
+        except ValueError as exc:  # a number of more digits than Python converts
+            raise UsageError(f"{path}:{n}: malformed JSON: {str(exc).split(':')[0]}") from None
         problem = question_problem(q, languages)
         if problem:
             raise UsageError(f"{path}:{n}: {problem}")
@@ -528,7 +530,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("export", parents=[common], help="write the index with its vectors to a JSONL file")
-    p.add_argument("file", type=_folder)
+    p.add_argument("file", type=_path)
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser(
@@ -536,7 +538,7 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[common],
         help="load an export into this store (no re-embedding); a store that holds articles needs --replace",
     )
-    p.add_argument("file", type=_folder)
+    p.add_argument("file", type=_path)
     p.add_argument(
         "--replace",
         action="store_true",

@@ -132,7 +132,7 @@ def trash_article(corpus_dir: Path, path: Path, article_id: str) -> Path | None:
     for line in path.read_text(encoding="utf-8").splitlines():
         try:
             is_it = isinstance(obj := json.loads(line), dict) and str(obj.get("id")) == article_id
-        except json.JSONDecodeError:
+        except ValueError:  # malformed JSON, or a number of more digits than Python converts
             is_it = False
         (removed if is_it else kept).append(line)
     target = trash / f"{stamp}-{article_id}.jsonl"

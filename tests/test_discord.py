@@ -345,7 +345,7 @@ async def test_source_says_what_is_wrong_with_an_id(world):
     """A typo in an id is told as such; an id of the right shape that names nothing is
     "not in the corpus", shown as typed even when it holds backticks."""
     env, guild, channel, alice = world
-    for typed in ("hallo", SEED_ID, f"{SEED_ID}#", f"{SEED_ID}#0", f"{SEED_ID}#zwei"):
+    for typed in ("hallo", SEED_ID, f"{SEED_ID}#", f"{SEED_ID}#0", f"{SEED_ID}#zwei", f"{SEED_ID}#" + "9" * 5000):
         result = await alice.slash(channel, "source", id=typed)
         assert result.ephemeral and "is not a citation id like" in result.response.content, typed
     for typed, shown in ((f"{SEED_ID}#99", f"`{SEED_ID}#99`"), ("```x#2", "\\`\\`\\`x#2")):

@@ -5,11 +5,12 @@ import json
 import pytest
 
 from ingest.article import ParseError
+from ingest.corpus import trash_article
 from ingest.parse import is_heading, parse_json_record, parse_jsonl, parse_markdown, parse_native, validate_article_id
 from ingest.sources import parse_file
 from vectorstore.text import split_sentences
 
-from .conftest import SEED, XQUAD, needs_seed, needs_xquad
+from .conftest import SEED, XQUAD, needs_seed, needs_xquad, write_jsonl
 
 
 @needs_seed
@@ -259,3 +260,14 @@ def test_a_jsonl_line_with_an_id_an_earlier_line_has_is_a_bad_line():
     articles, errors = parse_jsonl(text)
     assert [a.id for a in articles] == ["a1", "b2"] and articles[0].paragraphs[0].text == "Eins."
     assert [(e.line, str(e)) for e in errors] == [(4, "duplicate article id 'a1' (first on line 1)")]
+
+
+def test_removing_one_article_keeps_a_broken_line_of_its_jsonl_file(tmp_path):
+    """``/remove`` of a good article in a file that also holds a line with a number of
+    5,000 digits had ended in a traceback: that line stays in the file, as any bad line."""
+    broken = '{"id": "kaputt", "text": "x", "n": ' + "1" * 5000 + "}"
+    path = write_jsonl(tmp_path / "corpus" / "a.jsonl", [{"id": "weg", "text": "A."}, {"id": "bleibt", "text": "B."}])
+    path.write_text(path.read_text(encoding="utf-8") + broken + "\n", encoding="utf-8")
+    trashed = trash_article(tmp_path / "corpus", path, "weg")
+    assert trashed is not None and json.loads(trashed.read_text(encoding="utf-8"))["id"] == "weg"
+    assert path.read_text(encoding="utf-8").splitlines() == ['{"id": "bleibt", "text": "B."}', broken]

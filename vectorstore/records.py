@@ -30,9 +30,11 @@ def citation_id(article_id: str, paragraph: int) -> str:
 def parse_citation_id(value: str) -> tuple[str, int]:
     """``000_a05d8c91f093345a#2`` → (article id, 2); :class:`BadCitationId` otherwise."""
     article_id, sep, number = value.strip().rpartition("#")
-    if not sep or not article_id or not number.isdecimal() or int(number) < 1:
+    digits = number.lstrip("0")
+    # no article has a billion paragraphs, and int() refuses thousands of digits
+    if not sep or not article_id or not number.isdecimal() or not digits or len(digits) > 9:
         raise BadCitationId(value)
-    return article_id, int(number)
+    return article_id, int(digits)
 
 
 def date_number(date: str) -> int:

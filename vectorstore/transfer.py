@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TextIO
 
+import numpy as np
+
 from .chroma import Chroma
 from .embeddings import VectorEmbeddings
 from .errors import StoreError
@@ -48,15 +50,16 @@ def _is_record(row: dict[str, object], dim: int) -> bool:
     dimension, a flat metadata mapping. One that is not would fail deep in Chroma or
     numpy, naming no line."""
     metadata, embedding = row["metadata"], row["embedding"]
+    vector = np.asarray(embedding) if isinstance(embedding, list) else None  # numbers: a numeric dtype
     return (
         isinstance(row["id"], str)
         and bool(row["id"])
         and isinstance(row["document"], str)
         and isinstance(metadata, dict)
         and all(isinstance(v, str | int | float | bool) or v is None for v in metadata.values())
-        and isinstance(embedding, list)
-        and len(embedding) == dim
-        and all(isinstance(x, int | float) and not isinstance(x, bool) for x in embedding)
+        and vector is not None
+        and vector.shape == (dim,)
+        and vector.dtype.kind in "fi"
     )
 
 

@@ -169,14 +169,20 @@ def parse_interval(text: str | int | None, default_s: int) -> int:
         return check_interval(text)
     raw = text.strip().lower().replace(" ", "")
     units = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "std": 3600, "d": 86400, "t": 86400}
-    # a number of thousands of digits is no interval, and more than int() reads
-    raw = re.sub(r"\d{10,}", "9" * 10, raw)
+    raw = re.sub(r"\d+", lambda m: _capped(m.group()), raw)
     if raw.isdecimal():  # not isdigit(): '²' is a digit that int() refuses
         return check_interval(int(raw) * 60)
     parts = re.findall(r"(\d+)([a-z]+)", raw)
     if not parts or "".join(n + u for n, u in parts) != raw or any(u not in units for _, u in parts):
         raise BadInterval("", f"interval {text!r} is not a duration like 15m, 1h or 2d", value=text)
     return check_interval(sum(int(n) * units[u] for n, u in parts))
+
+
+def _capped(digits: str) -> str:
+    """A number of thousands of digits is no interval, and more than int() reads: any of
+    ten digits or more is above every limit alike (``015`` stays 15)."""
+    digits = digits.lstrip("0") or "0"
+    return digits if len(digits) < 10 else "9" * 10
 
 
 def duration_text(seconds: int) -> str:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 
 from vectorstore.dates import DateRange
 from vectorstore.errors import AbsatzError
+from vectorstore.text import shorten
 
 MODES = ("mention", "auto")
 _WINDOW = re.compile(
@@ -148,11 +149,14 @@ def make_scope(
     )
 
 
-def label(scope: Scope, language: str) -> str:
-    """What was searched, for the answer's footer: ``Wirtschaft · letzte 90 Tage``."""
+def label(scope: Scope, language: str, names_limit: int | None = None) -> str:
+    """What was searched, for the answer's footer: ``Wirtschaft · letzte 90 Tage``. With
+    ``names_limit`` a long list of categories and sources gives way, never the period."""
     from .texts import t
 
     parts = [*scope.categories, *scope.sources]
+    if names_limit is not None and parts:
+        parts = [shorten(" · ".join(parts), names_limit)]
     if scope.window_days:
         parts.append(t("scope_days", language, n=scope.window_days))
     elif scope.since:

@@ -329,8 +329,10 @@ def test_titles_show_the_question_without_mentions_links_or_markdown():
 
 
 def test_a_scope_of_a_hundred_sources_is_confirmed_and_shown_in_one_message():
-    scope = Scope(sources=tuple(f"Lokalredaktion Stadtteil {i:03d}" for i in range(120)), mode="auto")
+    sources = tuple(f"Lokalredaktion Stadtteil {i:03d}" for i in range(120))
+    scope = Scope(sources=sources, window_days=90, mode="auto")
     for key in ("scope_saved", "scope_is"):
         reply = t(key, "de", channel="<#123456789012345678>", what=describe(scope, "de"))
         assert len(reply) <= 2000 and "Stadtteil 000" in reply
-        assert reply.endswith(t("scope_mode_auto", "de"))  # the mode is never what gives way
+        # the period and the mode are never what gives way
+        assert reply.endswith(f"{t('scope_days', 'de', n=90)} · {t('scope_mode_auto', 'de')}")

@@ -287,7 +287,17 @@ def test_follow_store_limits_and_names(tmp_path):
 
 @pytest.mark.parametrize(
     "text, seconds",
-    [("15m", 900), ("1h", 3600), ("90s", 90), ("1h30m", 5400), ("2d", 172800), ("20", 1200), (None, 900), ("", 900)],
+    [
+        ("15m", 900),
+        ("1h", 3600),
+        ("90s", 90),
+        ("1h30m", 5400),
+        ("2d", 172800),
+        ("20", 1200),
+        ("000000000015", 900),
+        (None, 900),
+        ("", 900),
+    ],
 )
 def test_intervals_as_people_type_them(text, seconds):
     assert parse_interval(text, 900) == seconds

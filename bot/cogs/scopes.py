@@ -14,7 +14,6 @@ from discord import app_commands
 from discord.ext import commands
 
 from absatz import AbsatzError
-from absatz.render import shorten
 from absatz.scopes import Scope, label
 from absatz.texts import error_text, locale_language, t
 
@@ -119,4 +118,4 @@ SCOPE_LABEL = 1500  # of a message's 2,000: a scope may list a hundred sources
 def describe(scope: Scope, language: str) -> str:
     """The scope in one line, its mode included: a long list of sources gives way, so the
     reply that confirms or shows it stays one message."""
-    return f"{shorten(label(scope, language), SCOPE_LABEL)} · {t('scope_mode_' + scope.mode, language)}"
+    return f"{label(scope, language, SCOPE_LABEL)} · {t('scope_mode_' + scope.mode, language)}"

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from absatz.answer import answer
 from ingest.pipeline import ingest_paths
 from vectorstore.chroma import Chroma
 from vectorstore.dates import RECENCY_WINDOW, DateRange, asks_for_latest, recency_order
-from vectorstore.filters import Filter
+from vectorstore.filters import Filter, month_days
 from vectorstore.readindex import Reader
 from vectorstore.records import ArticleMeta, Hit, date_number
 from vectorstore.related import related
@@ -135,6 +136,18 @@ def test_an_article_dated_by_month_is_in_a_period_that_holds_the_whole_month(sto
         capsys, "search", query, "--since", "2024-05-32", "--chroma-path", str(story_store.chroma_path)
     )
     assert code == 2 and "--since" in err and "2024-05-32" in err
+
+
+def test_a_period_to_the_last_day_of_a_shorter_month_holds_that_month(built_store, capsys):
+    """``--until 2025-06-30`` holds all of June: an article dated ``2025-06`` was left out,
+    as if June had a 31st day."""
+    question = ["Was kostet ein Brötchen in München?", "--json", "--chroma-path", str(built_store.chroma_path)]
+    for bound in ("2025-06-30", "2025-06"):
+        code, out, _ = run_cli(capsys, "ask", *question, "--until", bound)
+        assert code == 0 and json_lines(out)[0]["citations"][0]["article_id"] == "2025-06-baeckerei-preise", bound
+    code, out, _ = run_cli(capsys, "ask", *question, "--until", "2025-06-29")
+    assert json_lines(out)[0]["abstained"]
+    assert month_days(np.array([20240200, 20230200, 20000200, 21000200])).tolist() == [29, 28, 29, 28]
 
 
 def test_latest_questions_rank_newer_reports_first(story):

@@ -43,7 +43,7 @@ class Filter:
             # known to lie in it, and 0 would otherwise pass every ``until``.
             dates = vectors.article_dates()
             month = dates % 100 == 0
-            first_day, last_day = np.where(month, dates + 1, dates), np.where(month, dates + 31, dates)
+            first_day, last_day = np.where(month, dates + 1, dates), np.where(month, dates + month_days(dates), dates)
             until = self.dates.until or np.iinfo(np.int64).max
             articles &= (dates > 0) & (first_day >= self.dates.since) & (last_day <= until)
         for field_name, names in (("category", self.categories), ("source", self.sources)):
@@ -55,3 +55,14 @@ class Filter:
                 articles &= chosen
         passages: np.ndarray = articles[vectors.passage_article()]
         return passages
+
+
+_DAYS = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+
+
+def month_days(dates: np.ndarray) -> np.ndarray:
+    """Days in the month of each ``YYYYMMDD`` number: ``--until 2025-06-30`` holds June."""
+    year, month = dates // 10000, (dates // 100) % 100
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    days: np.ndarray = _DAYS[(month - 1) % 12] + ((month == 2) & leap)
+    return days

@@ -27,6 +27,7 @@ from ingest.pipeline import IngestReport, RebuildRefused, report_summary
 from vectorstore.errors import AbsatzError, BadDate, NoIndex
 
 from . import cli_live, render
+from .answer import MAX_QUESTION
 from .api import Absatz, period
 from .corpus import cli_actor
 from .settings import Settings
@@ -416,7 +417,8 @@ def cmd_chat(args: argparse.Namespace) -> int:
         if not question:
             break
         result = absatz.ask(question, k=args.k, history=history[-2:])
-        history.append(question)
+        if len(question) <= MAX_QUESTION:  # one refused unread is no subject to follow
+            history.append(question)
         print(render.answer_text(result, bold=_bold()), end="\n\n", flush=True)
     return 0
 

@@ -18,7 +18,14 @@ _EN = frozenset(
 )
 
 
-_SENTENCE_END = re.compile(r"[.?!:]\s*$")
+def _opens_sentence(text: str, start: int) -> bool:
+    """Whether the word at ``start`` follows a sentence's end (``.?!:`` and spaces): read
+    backwards over the spaces only, since searching the text before each word took
+    seconds for a pasted page."""
+    i = start - 1
+    while i >= 0 and text[i].isspace():
+        i -= 1
+    return i >= 0 and text[i] in ".?!:"
 
 
 def evidence(text: str) -> tuple[int, int]:
@@ -33,7 +40,7 @@ def evidence(text: str) -> tuple[int, int]:
     words = [
         m.group(0).lower()
         for i, m in enumerate(WORD_PATTERN.finditer(text))
-        if i == 0 or not m.group(0)[0].isupper() or _SENTENCE_END.search(text, 0, m.start())
+        if i == 0 or not m.group(0)[0].isupper() or _opens_sentence(text, m.start())
     ]
     de = sum(w in _DE for w in words) + len(_UMLAUT_WORD.findall(text))
     en = sum(w in _EN for w in words)

@@ -20,6 +20,17 @@ SEED_ID = "000_a05d8c91f093345a"
 
 
 @needs_seed
+def test_a_control_character_in_a_question_does_not_end_it(searcher):
+    """The embedder stops reading at a NUL: "Wie weit\\0 flogen die Raketen?" was searched
+    as "Wie weit" and refused."""
+    plain = answer(searcher, "Wie weit flogen die Raketen?")
+    assert not plain.abstained
+    for odd in ("Wie weit\x00 flogen die Raketen?", "Wie weit\x1b flogen die\x07 Raketen?"):
+        a = answer(searcher, odd)
+        assert (a.abstained, a.answer, a.question) == (False, plain.answer, "Wie weit flogen die Raketen?")
+
+
+@needs_seed
 def test_german_question_cites_the_exact_paragraph(searcher):
     a = answer(searcher, "Wie weit flogen die Raketen?")
     assert not a.abstained

@@ -404,7 +404,10 @@ def compose(
         text += (" " if text else "") + prefix
         ranges[i] = (len(text), len(text) + len(c.text))
         text += f"{c.text} [{numbers[c.para_id]}]"
-    prefer = [ranges[i] for i in sorted(ranges, key=lambda i: -chosen[i].score)]
+    # The bold goes to the best-scored sentence; of disagreeing reports, to the newest,
+    # which the answer leads with ("Stand 2025-09: … 70 Cent", not the older 65 Cent).
+    order = sorted(ranges) if both_dates else sorted(ranges, key=lambda i: -chosen[i].score)
+    prefer = [ranges[i] for i in order]
     return Answer(
         question=question,
         answer=text,

@@ -223,6 +223,32 @@ def test_disagreeing_reports_are_shown_with_both_dates(story):
     assert "4,1 Millionen Euro" in a.answer
     en = answer(story, "How much does the repair of the Lindenbrücke cost?")
     assert en.answer.startswith("As of ")
+    for reply in (a, en):  # the fact in bold is the newest report's, the one the answer leads with
+        newest = reply.answer.split(f" [{1}]")[0]
+        assert reply.span is not None and reply.span.end <= len(newest), (reply.answer, reply.span)
+
+
+UPDATE = (
+    "date 2025-09 MÜNCHEN (absatz-Test, fiktiv) - Bayerische Bäckereien haben ihre Preise abermals erhöht. Ein "
+    "Brötchen kostet in München jetzt durchschnittlich 70 Cent, teilte der Landesinnungsverband mit. Im Juni waren "
+    "es noch 65 Cent.\n\nDer Verband nannte erneut höhere Löhne als Grund."
+)
+
+
+def test_the_bold_fact_of_disagreeing_reports_is_the_newest_one(tmp_path, embedder):
+    """The answer leads with the newest report, "Stand 2025-09: … 70 Cent", but the bold
+    went to the better-scored older one's 65 Cent."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "2025-06-baeckerei-preise.txt").write_text(
+        (CORPUS / "2025-06-baeckerei-preise.txt").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    (corpus / "2025-09-baeckerei-update.txt").write_text(UPDATE, encoding="utf-8")
+    store = settings_for(tmp_path / "chroma")
+    ingest_paths(Chroma(store), embedder, [corpus])
+    a = answer(Searcher.open(store, embedder), "Was kostet ein Brötchen zurzeit?")
+    assert a.answer.startswith("Stand 2025-09:") and "Stand 2025-06:" in a.answer
+    assert a.span is not None and a.span.text == "70 Cent"
 
 
 def test_the_date_of_a_report_is_never_bolded_as_the_fact():

@@ -49,6 +49,9 @@ _MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 _MARKER_AFTER_END = re.compile(r"([.!?])((?:\s*\[\d+(?:\s*,\s*\d+)*\])+)")
 # A model's own bold or italics: the answer shows the fact asked for in bold itself, and
 # what is left of Markdown is escaped, so "Lehrer*innen" stays a gender star.
+_LINK = re.compile(r"\[([^\[\]]*)\]\([^()\s]*\)")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+MAX_SENTENCES = 4
 _EMPHASIS = re.compile(r"(\*\*|__|\*(?=\S)|_(?=\S))(\S(?:.*?\S)??)\1(?!\w)")
 
 SYSTEM = """You are absatz, a news assistant. Answer the user's question using ONLY the numbered sources.
@@ -320,6 +323,10 @@ def verify(reply: str, sources: Sequence[str], language: str = "de", embed: Embe
     # whose it is: it would check two sentences as one, or give each the next one's source.
     reply = _MARKER_AFTER_END.sub(lambda m: " " + m.group(2).strip() + m.group(1), reply)
     reply = _EMPHASIS.sub(r"\2", reply)
+    # a link's text stays, its address goes (a marker stays a marker); control characters
+    # would reach a terminal as they are
+    reply = _LINK.sub(lambda m: f"[{m.group(1)}]" if _MARKER.fullmatch(f"[{m.group(1)}]") else m.group(1), reply)
+    reply = _CONTROL.sub(" ", reply)
     embed = _cached(embed) if embed is not None else None
     order: list[int] = []
     kept: list[str] = []
@@ -329,11 +336,13 @@ def verify(reply: str, sources: Sequence[str], language: str = "de", embed: Embe
         valid: list[int] = []
         for m in _MARKER.finditer(sentence):
             for number in m.group(1).split(","):
-                n = int(number)
+                n = int(number) if len(number) <= 4 else 0  # no reply cites source 10,000
                 if 1 <= n <= len(sources) and n - 1 not in valid:
                     valid.append(n - 1)
         if not valid:
             continue  # an unbacked claim is not shown
+        if len(kept) == MAX_SENTENCES:
+            break  # the prompt asks for at most four: a runaway reply is not shown whole
         body = _MARKER.sub("", sentence).strip()
         body = re.sub(r"\s+([.,;:!?])", r"\1", body)
         if not support(body, "\n".join(sources[v] for v in valid), language, embed).ok:
@@ -427,15 +436,15 @@ class LLMAnswerer:
                     if partial is not None and partial.text != shown:
                         shown = partial.text
                         on_text(shown)
-        except Exception as exc:  # timeouts, HTTP errors, refusals: all fall back
+            verified = verify(reply, sources, language, self.embed)
+        except Exception as exc:  # timeouts, HTTP errors, refusals, replies no check can read: all fall back
             log.warning(
                 "LLM answer failed after %.1f s (%s: %s); falling back to extractive",
                 time.perf_counter() - started,
                 type(exc).__name__,
-                str(exc)[:200],
+                _reason(exc, self.settings)[:200],  # a provider's error may quote the key
             )
             return None
-        verified = verify(reply, sources, language, self.embed)
         if verified is None:
             log.warning("LLM reply had no supported, cited sentence or declined; falling back to extractive")
         return verified

@@ -79,7 +79,8 @@ class FakeOpenAI:
             await asyncio.sleep(spec["delay"])
         if spec.get("status"):
             return web.json_response(
-                {"error": {"message": "scripted failure", "type": "server_error"}}, status=spec["status"]
+                {"error": {"message": spec.get("message", "scripted failure"), "type": "server_error"}},
+                status=spec["status"],
             )
         content = spec["content"]
         if not body.get("stream"):

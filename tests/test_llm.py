@@ -91,6 +91,27 @@ def test_good_cited_answer(llm_searcher, llm, fake):
     assert "German" in prompt  # answer in the question's language
 
 
+def test_a_provider_error_quoting_the_key_is_logged_without_it(llm_searcher, fake, caplog):
+    fake.script.append({"status": 401, "message": "Incorrect API key provided: sk-test. Find yours at …"})
+    caplog.set_level(logging.WARNING)
+    a = answer(llm_searcher, "Was kostet ein Brötchen in München?", llm=LLMAnswerer(llm_settings(fake)))
+    assert a.mode == "extractive" and "65 Cent" in a.answer
+    assert "falling back to extractive" in caplog.text and "Incorrect API key provided: ***" in caplog.text
+    assert "sk-test" not in caplog.text
+
+
+def test_links_control_characters_and_a_runaway_reply_do_not_reach_the_answer():
+    source = ["Ein Brötchen kostet in München jetzt durchschnittlich 65 Cent, teilte der Verband mit."]
+    linked = verify(
+        "Ein Brötchen kostet laut [Verband](https://evil.example/login) 65 Cent [1](https://x.example).", source
+    )
+    assert linked is not None and linked.text == "Ein Brötchen kostet laut Verband 65 Cent. [1]"
+    bell = verify("Ein Brötchen kostet\x07\x1b in München 65 Cent [1].", source)
+    assert bell is not None and "\x07" not in bell.text and "\x1b" not in bell.text
+    runaway = verify("Ein Brötchen kostet in München 65 Cent [1]. " * 500, source)
+    assert runaway is not None and runaway.text.count("[1]") == 4  # the prompt asks for at most four sentences
+
+
 def test_markers_are_checked_and_renumbered_by_first_use():
     sources = [
         "Die Radwege sollen 2026 fertig sein.",
@@ -237,6 +258,9 @@ def test_out_of_range_markers_are_dropped(llm_searcher, llm, fake):
         {"content": "NOT_IN_SOURCES"},  # the model declines
         {"status": 500},  # provider error
         {"delay": 3, "content": "zu spät [1]."},  # timeout (LLM_TIMEOUT_S=1)
+        # numbers no check can read had ended the answer in a traceback
+        {"content": "Ein Brötchen kostet in München 65 Cent [" + "1" * 5000 + "]."},
+        {"content": "Ein Brötchen kostet in München " + "1" * 5000 + " Cent [1]."},
     ],
 )
 def test_untrustworthy_replies_fall_back_to_the_extractive_answer(llm_searcher, fake, script, caplog):

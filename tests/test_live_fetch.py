@@ -96,6 +96,8 @@ def test_metadata_addresses_stay_refused_however_they_are_wrapped(address):
         ("/relative/feed.xml", "only http and https URLs are fetched, not a relative URL"),
         ("http://user:secret@example.com/feed", "URLs with a user name or password are not fetched"),
         ("http:///feed", "the URL names no host"),
+        # a host that is no international name: a traceback had followed
+        ("http://xn--a.com/", "not a valid URL (Codepoint U+0080 at position 1 of '\\x80' not allowed)"),
     ],
 )
 def test_check_url_refuses(url, reason):

@@ -174,6 +174,7 @@ def check_url(url: str | httpx.URL) -> httpx.URL:
     text = str(url).strip()
     try:
         parsed = httpx.URL(text)
+        _ = parsed.host  # decoded on first read: 'xn--a.com' is no international name
     except (httpx.InvalidURL, TypeError, ValueError) as exc:
         raise Refused(text, f"not a valid URL ({exc})") from None
     if parsed.scheme not in ("http", "https"):

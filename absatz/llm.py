@@ -94,7 +94,7 @@ class LLMSettings:
             model=env.get("LLM_MODEL", "").strip(),
             base_url=env.get("LLM_BASE_URL", "").strip(),
             api_key=env.get("LLM_API_KEY", "").strip(),
-            timeout_s=env_positive(env, "LLM_TIMEOUT_S", 30),
+            timeout_s=env_positive(env, "LLM_TIMEOUT_S", 30, most=3600),  # beyond, the client overflows
             max_tokens=env_positive(env, "LLM_MAX_TOKENS", 400),
         )
 

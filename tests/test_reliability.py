@@ -312,6 +312,7 @@ def test_tests_needing_shared_data_fail_in_ci_and_skip_with_a_reason_elsewhere(t
         ("MAX_FILE_BYTES", "-1"),  # refused every file
         ("CHROMA_PORT", "99999"),
         ("LLM_TIMEOUT_S", "-1"),
+        ("LLM_TIMEOUT_S", "99999999999999999999"),  # every answer fell back: the timestamp overflowed
         ("LLM_MAX_TOKENS", "0"),
         ("DISCORD_SHARD_COUNT", "0"),
         ("CHROMA_HOST", "localhost:9000"),  # was reported as http://localhost:9000:8000

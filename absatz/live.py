@@ -313,7 +313,10 @@ class LiveService:
         names: dict[asyncio.Future[Any], str] = {}
         watcher_ready = asyncio.Event()
         if watch:
-            self.corpus_dir.mkdir(parents=True, exist_ok=True)
+            try:
+                self.corpus_dir.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:  # a file of that name, a folder that may not be made
+                raise AbsatzError(f"CORPUS_DIR {self.corpus_dir} cannot be watched: {exc.strerror or exc}") from None
             self._watching = True
             names[asyncio.create_task(self._watch(stop, watcher_ready, quiet, force_polling))] = "watcher"
         else:

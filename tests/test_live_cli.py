@@ -190,6 +190,22 @@ def test_absatz_watch_ingests_new_files_until_interrupted(cli_store, tmp_path, c
     assert ("live:watcher", "watch") in [(e["actor"], e["action"]) for e in json_lines(out)]
 
 
+def test_absatz_watch_of_a_corpus_dir_that_is_a_file_is_one_line(cli_store, tmp_path):
+    _, store = cli_store
+    afile = tmp_path / "artikel.txt"
+    afile.write_text("kein Ordner", encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "absatz.cli", "watch", "--no-feeds", *store],
+        cwd=ROOT,
+        env={**os.environ, "CORPUS_DIR": str(afile)},
+        capture_output=True,
+        text=True,
+        timeout=WAIT_S,
+    )
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert done.stderr.strip() == f"absatz: error: CORPUS_DIR {afile} cannot be watched: File exists"
+
+
 def test_a_page_on_a_refused_address_is_named_for_its_address_not_its_robots_txt(cli_store, web, capsys, monkeypatch):
     """Not "robots.txt unavailable (… a cloud metadata address)": the page's own address is the reason."""
     _, store = cli_store

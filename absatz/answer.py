@@ -21,7 +21,7 @@ import numpy as np
 from vectorstore.filters import Filter
 from vectorstore.records import Hit, SentenceVector
 from vectorstore.search import Searcher, SearchResult
-from vectorstore.text import query_terms, tokenize
+from vectorstore.text import query_terms, tokenize, without_controls
 
 from .answer_sentences import (
     MAX_ANSWER_SENTENCES,
@@ -145,7 +145,6 @@ def quote_for(chosen: list[Chosen]) -> str:
 # The longest question answered, from any front end: Discord's option allows as many.
 # Longer text is no question but a pasted page, and each character costs the ranker time.
 MAX_QUESTION = 500
-_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 
 
 def has_words(question: str) -> bool:
@@ -179,8 +178,7 @@ def answer(
     language (a client's locale), which fixed texts take when the words do not say.
     """
     started = time.perf_counter()
-    # control characters are no words, and the embedder stops reading at a NUL
-    question = " ".join(_CONTROL.sub(" ", question).split())
+    question = " ".join(without_controls(question).split())
     if not has_words(question):
         return abstain(question, reader, started, "empty_question")
     if len(question) > MAX_QUESTION:

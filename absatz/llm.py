@@ -25,7 +25,7 @@ import numpy as np
 from vectorstore.errors import SettingsError
 from vectorstore.records import Hit
 from vectorstore.settings import env_positive
-from vectorstore.text import split_sentences, tokenize
+from vectorstore.text import split_sentences, tokenize, without_controls
 
 from .language import WORD_PATTERN, evidence
 from .quantities import NUMBER, NUMBER_WORDS, number_value, quantities_stated
@@ -50,7 +50,6 @@ _MARKER_AFTER_END = re.compile(r"([.!?])((?:\s*\[\d+(?:\s*,\s*\d+)*\])+)")
 # A model's own bold or italics: the answer shows the fact asked for in bold itself, and
 # what is left of Markdown is escaped, so "Lehrer*innen" stays a gender star.
 _LINK = re.compile(r"\[([^\[\]]*)\]\([^()\s]*\)")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 MAX_SENTENCES = 4
 _EMPHASIS = re.compile(r"(\*\*|__|\*(?=\S)|_(?=\S))(\S(?:.*?\S)??)\1(?!\w)")
 
@@ -323,10 +322,9 @@ def verify(reply: str, sources: Sequence[str], language: str = "de", embed: Embe
     # whose it is: it would check two sentences as one, or give each the next one's source.
     reply = _MARKER_AFTER_END.sub(lambda m: " " + m.group(2).strip() + m.group(1), reply)
     reply = _EMPHASIS.sub(r"\2", reply)
-    # a link's text stays, its address goes (a marker stays a marker); control characters
-    # would reach a terminal as they are
+    # a link's text stays, its address goes (a marker stays a marker)
     reply = _LINK.sub(lambda m: f"[{m.group(1)}]" if _MARKER.fullmatch(f"[{m.group(1)}]") else m.group(1), reply)
-    reply = _CONTROL.sub(" ", reply)
+    reply = without_controls(reply)
     embed = _cached(embed) if embed is not None else None
     order: list[int] = []
     kept: list[str] = []

@@ -160,6 +160,16 @@ def _stems(words: list[str]) -> list[str]:
     return stems
 
 
+def without_controls(text: str) -> str:
+    """``text`` with control characters as spaces: they are no words, the embedder stops
+    reading at a NUL, and a terminal obeys the rest. Tabs and line ends stay, for
+    whitespace splitting to read."""
+    return _CONTROLS.sub(" ", text)
+
+
+_CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
+
+
 def shorten(text: str, limit: int) -> str:
     """Cut ``text`` at a word boundary so it fits ``limit`` characters, with an ellipsis."""
     text = " ".join(text.split())

@@ -52,6 +52,13 @@ from .scopes import Scope, make_scope
 from .settings import Settings
 
 
+def _check_count(k: int) -> None:
+    """A count below one is a caller's mistake, said so: 0 found nothing and -1 sliced
+    the ranking to all but its last paragraph, both in silence."""
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise ValueError(f"k must be a whole number of at least 1, not {k!r}")
+
+
 @dataclass(frozen=True)
 class Matches:
     """A search's ranked paragraphs, and whether the best is close enough that an answer
@@ -224,6 +231,7 @@ class Absatz:
         earlier questions, ``scope`` a channel's slice of the corpus, ``on_text``
         receives an LLM's reply as it streams, ``reader`` is the asker's language for
         fixed texts when the question's words do not say (keywords)."""
+        _check_count(k)
         return answer(
             self.searcher,
             question,
@@ -240,6 +248,7 @@ class Absatz:
     ) -> Matches:
         """Ranked paragraphs, no answer; none for a query without a word (whatever came
         first would be ranked, at full score)."""
+        _check_count(k)
         if not has_words(query):
             return Matches([], False)
         # searched as ``ask`` searches it, so "close" means an answer would cite the best;
@@ -340,6 +349,7 @@ class Absatz:
 
     def related(self, article_id: str, k: int = 5) -> list[ArticleSummary]:
         """Articles on the same subject, newest first."""
+        _check_count(k)
         return related(self.searcher.view().index, article_id, k)
 
     def titles(self) -> dict[str, str]:

@@ -196,6 +196,24 @@ def test_a_quote_with_a_gap_is_found_only_while_every_part_of_it_is_there(built_
     ).quote_found
 
 
+@pytest.mark.parametrize("k", [0, -1, True, 2.5])
+def test_the_library_refuses_a_count_below_one_by_name(built_store, embedder, k):
+    """``search(k=-1)`` had returned every paragraph but the last, ``k=0`` nothing, both
+    without a word."""
+    from absatz import Absatz
+    from absatz.settings import Settings
+
+    core = Absatz(Settings.from_env(store=built_store), embedder=embedder)
+    for call in (
+        lambda: core.search("Bahnstrecke Erfurt", k=k),
+        lambda: core.ask("Wann geht die Bahnstrecke in Betrieb?", k=k),
+        lambda: core.related("2024-10-bahn-strecke", k=k),
+    ):
+        with pytest.raises(ValueError, match="k must be"):
+            call()
+    assert len(core.search("Bahnstrecke Erfurt", k=1).hits) == 1
+
+
 def test_a_quote_shows_every_cited_sentence_of_its_paragraph_in_reading_order():
     sentences = ["Erster Satz.", "Zweiter Satz.", "Dritter Satz.", "Vierter Satz."]
     pick = [Chosen(0, "p", 2, sentences[2], 5.0), Chosen(0, "p", 0, sentences[0], 1.0)]

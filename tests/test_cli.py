@@ -129,6 +129,35 @@ def test_console_script_runs(built_store):
     assert "zwölf zusätzliche Blitzer" in proc.stdout and "2025-03-tempo30-koeln#4" in proc.stdout
 
 
+def test_a_dot_env_that_is_not_utf8_is_one_line_naming_its_line(built_store, tmp_path):
+    """chromadb reads ``.env`` as it is imported; one saved by a Latin-1 editor had ended
+    every command in a traceback from inside that import."""
+    (tmp_path / ".env").write_bytes("LOG_LEVEL=INFO\n# Schlüssel für den Bot\n".encode("latin-1"))
+    exe = os.path.join(os.path.dirname(sys.executable), "absatz")
+    proc = subprocess.run(
+        [exe, "stats", *store_args(built_store)], capture_output=True, text=True, cwd=tmp_path, timeout=120
+    )
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert proc.stderr.strip() == (
+        f"absatz: error: {tmp_path / '.env'}: line 2 is not UTF-8 text (byte 0xfc); save the file as UTF-8"
+    )
+    (tmp_path / ".env").write_text("LOG_LEVEL=INFO\n# Schlüssel für den Bot\n", encoding="utf-8")
+    fixed = subprocess.run(
+        [exe, "stats", *store_args(built_store)], capture_output=True, text=True, cwd=tmp_path, timeout=120
+    )
+    assert fixed.returncode == 0 and "articles" in fixed.stdout, fixed.stderr
+
+
+def test_every_public_name_of_the_library_loads():
+    import absatz
+
+    assert set(absatz.__all__) <= set(dir(absatz))
+    for name in absatz.__all__:
+        assert getattr(absatz, name).__name__ == name
+    with pytest.raises(AttributeError):
+        _ = absatz.NoSuchThing
+
+
 def test_serve_without_token_is_one_line_and_status_2(capsys, monkeypatch, tmp_path):
     monkeypatch.delenv("DISCORD_TOKEN", raising=False)
     monkeypatch.chdir(tmp_path)  # no .env here

@@ -254,6 +254,22 @@ def test_sentence_splitter_keeps_et_al_regnal_numbers_and_nationalities():
     ]
 
 
+def test_sentence_splitter_keeps_academic_titles_whole():
+    """ "Prof. Dr. med. Anna Roth" had been cut after "med.", so the quote named no one."""
+    text = (
+        "Die Klinik leitet Prof. Dr. med. Anna Roth. Ihr Stellvertreter ist Dr. rer. nat. Jan Berg. "
+        "Die Halle plante Dipl.-Ing. Uwe Kern. Es sprach Abg. Lisa Ott. Sie wohnt in Berlin-Mitte. Dort lebt sie gern."
+    )
+    assert split_sentences(text) == [
+        "Die Klinik leitet Prof. Dr. med. Anna Roth.",
+        "Ihr Stellvertreter ist Dr. rer. nat. Jan Berg.",
+        "Die Halle plante Dipl.-Ing. Uwe Kern.",
+        "Es sprach Abg. Lisa Ott.",
+        "Sie wohnt in Berlin-Mitte.",
+        "Dort lebt sie gern.",
+    ]
+
+
 def test_a_jsonl_line_with_an_id_an_earlier_line_has_is_a_bad_line():
     """Taken, one id would cite two texts; the folder ingest named no line for it."""
     text = '{"id": "a1", "text": "Eins."}\n\n{"id": "b2", "text": "Zwei."}\n{"id": "a1", "text": "Drei."}\n'

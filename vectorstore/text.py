@@ -23,6 +23,7 @@ _ABBREVIATIONS = frozenset(
     od orig österr pkt prof rd resp s sen sog st std str tel usw v.chr
     verh vgl vs wr zt zzgl mr mrs ms no vol fig approx dept est inc ltd corp
     jan feb mär apr jun jul aug sep sept okt nov dez
+    med phil rer nat pol jur habil dent vet theol oec ing mag em abg tsd univ
     """.split()
 )
 
@@ -57,7 +58,9 @@ def _is_abbreviation(word: str) -> bool:
     stem = word[:-1]
     if len(stem) == 1 and stem.isalpha():  # initials: "Kim J. Un", "s."
         return True
-    return stem in _ABBREVIATIONS or _DOTTED_LETTERS.fullmatch(stem) is not None
+    # a compound's last part decides: "Dipl.-Ing.", "Ex-Abg."
+    last = stem.rpartition("-")[2]
+    return last in _ABBREVIATIONS or _DOTTED_LETTERS.fullmatch(stem) is not None
 
 
 # Words that start a sentence but never follow an ordinal ("am 13. September" but

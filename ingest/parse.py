@@ -37,6 +37,10 @@ _AUTHOR_CODE = re.compile(r"(?<=[.!?\"“”»])\s*(?P<code>(?:/[A-Za-zÄÖÜä�
 _BLANK_LINES = re.compile(r"\n[ \t\r\f\v]*\n")
 _DATE = re.compile(r"^\d{4}-\d{2}(?:-\d{2})?$")
 _FRONT_MATTER_END = re.compile(r"^---+[ \t]*$", re.MULTILINE)
+# A footnote reference glued to the text of a page copied from the web ("gesunken.[2]",
+# "gesunken [2]."): the notes are not in the corpus, and in an answer quoting the
+# sentence it would read as a citation marker pointing to another source, or none.
+_FOOTNOTE_REF = re.compile(r"(?<=\S)\s?\[\d{1,3}\]")
 
 MAX_HEADING_CHARS = 120
 MAX_HEADING_WORDS = 14
@@ -76,9 +80,14 @@ def _blocks(text: str) -> list[tuple[int, str]]:
         if chunk.strip():
             lead = len(chunk) - len(chunk.lstrip("\n\r\t "))
             line = text.count("\n", 0, pos + lead) + 1
-            blocks.append((line, " ".join(chunk.split())))
+            blocks.append((line, _prose(chunk)))
         pos = m.end() if m else len(text)
     return blocks
+
+
+def _prose(text: str) -> str:
+    """A block's text as stored: one space between words, footnote references left out."""
+    return " ".join(_FOOTNOTE_REF.sub("", text).split())
 
 
 def _paragraphs_from_blocks(blocks: list[tuple[int, str]]) -> list[Paragraph]:
@@ -239,7 +248,7 @@ def parse_json_record(obj: Any, line: int) -> Article:
     validate_article_id(article_id, line=line)
     if isinstance(obj.get("paragraphs"), list):
         raw = [str(p) for p in obj["paragraphs"] if str(p).strip()]
-        paragraphs = [Paragraph(n=i, text=" ".join(t.split())) for i, t in enumerate(raw, start=1)]
+        paragraphs = [Paragraph(n=i, text=_prose(t)) for i, t in enumerate(raw, start=1)]
     elif isinstance(obj.get("text"), str):
         try:
             paragraphs = _paragraphs_from_blocks(_blocks(_clean_text(obj["text"])))

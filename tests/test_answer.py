@@ -1,6 +1,7 @@
 """Cited answers over the sample corpus and the real seed article."""
 
 import re
+import shutil
 from dataclasses import replace
 
 import pytest
@@ -159,6 +160,25 @@ def test_every_marker_points_to_a_citation(searcher):
     assert [c.n for c in a.citations] == list(range(1, len(a.citations) + 1))
     for c in a.citations:
         assert all(part in c.text for part in c.quote.split(QUOTE_GAP))
+
+
+def test_an_articles_footnote_references_never_read_as_citation_markers(tmp_path, embedder):
+    """A page copied from the web keeps its "[2]"; quoted in an answer it read as a
+    second source that was not there."""
+    corpus = tmp_path / "corpus"
+    shutil.copytree(ROOT / "corpus", corpus)  # an answer is calibrated against a corpus
+    (corpus / "2025-02-quote.txt").write_text(
+        "date 2025-02 BREMEN (absatz-Test, fiktiv) - Die Arbeitslosenquote in Bremen ist im Januar "
+        "auf 9,1 Prozent gesunken.[2] Im Vorjahr hatte sie noch bei 10,4 Prozent gelegen [3].\n\n"
+        "Die Arbeitsagentur führt den Rückgang auf die Hafenwirtschaft zurück./fik\n",
+        encoding="utf-8",
+    )
+    settings = settings_for(tmp_path / "chroma")
+    assert cli_main(["ingest", str(corpus), "--chroma-path", str(settings.chroma_path)]) == 0
+    a = answer(Searcher.open(settings, embedder), "Wie hoch ist die Arbeitslosenquote in Bremen?")
+    assert "9,1 Prozent gesunken." in a.answer
+    assert {int(m) for m in re.findall(r"\[(\d+)\]", a.answer)} == {c.n for c in a.citations} == {1}
+    assert "[2]" not in a.citations[0].text and "gelegen." in a.citations[0].text
 
 
 @pytest.mark.parametrize(

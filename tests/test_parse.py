@@ -270,6 +270,20 @@ def test_sentence_splitter_keeps_academic_titles_whole():
     ]
 
 
+def test_footnote_references_are_left_out_of_the_text_and_other_brackets_kept():
+    article = parse_native(
+        "Die Quote sank.[2][3] Sie lag bei 9 Prozent [12]. Die Regel [Anm. d. Red.] gilt seit [2019].\n\n"
+        "[1] steht am Anfang.",
+        "fn",
+    )
+    assert [p.text for p in article.paragraphs] == [
+        "Die Quote sank. Sie lag bei 9 Prozent. Die Regel [Anm. d. Red.] gilt seit [2019].",
+        "[1] steht am Anfang.",
+    ]
+    records, errors = parse_jsonl('{"id": "j1", "paragraphs": ["Sie sank auf 9 Prozent.[4]"]}')
+    assert not errors and records[0].paragraphs[0].text == "Sie sank auf 9 Prozent."
+
+
 def test_a_jsonl_line_with_an_id_an_earlier_line_has_is_a_bad_line():
     """Taken, one id would cite two texts; the folder ingest named no line for it."""
     text = '{"id": "a1", "text": "Eins."}\n\n{"id": "b2", "text": "Zwei."}\n{"id": "a1", "text": "Drei."}\n'

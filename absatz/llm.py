@@ -16,7 +16,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +27,7 @@ from vectorstore.records import Hit
 from vectorstore.settings import env_positive
 from vectorstore.text import split_sentences, tokenize, without_controls
 
+from .deadline import before
 from .language import WORD_PATTERN, evidence
 from .quantities import NUMBER, NUMBER_WORDS, number_value, quantities_stated
 
@@ -387,13 +388,21 @@ class LLMAnswerer:
         if not history:
             return question
         prompt = CONDENSE.format(history="\n".join(f"- {h}" for h in history), question=question)
+        deadline = time.perf_counter() + self.settings.timeout_s
         try:
-            query = self._text(self.model.invoke([("human", prompt)]))
-        except Exception as exc:  # any provider error falls back
+            query = "".join(before(deadline, lambda: self._whole([("human", prompt)])))
+        except Exception as exc:  # any provider error or the timeout falls back
             log.warning("LLM condensation failed (%s); using the question and its history", type(exc).__name__)
             return " ".join([*history, question])
         query = query.strip().strip('"').splitlines()[0] if query.strip() else ""
         return query or question
+
+    async def _whole(self, messages: list[tuple[str, str]]) -> AsyncIterator[str]:
+        yield self._text(await self.model.ainvoke(messages))
+
+    async def _pieces(self, messages: list[tuple[str, str]]) -> AsyncIterator[str]:
+        async for chunk in self.model.astream(messages):
+            yield self._text(chunk)
 
     @staticmethod
     def _text(message: object) -> str:
@@ -419,16 +428,14 @@ class LLMAnswerer:
         # What the model saw of each source: title, heading and text, one per line.
         sources = ["\n".join(x for x in (h.title, h.heading, text) if x) for h, text in zip(hits, texts, strict=True)]
         started = time.perf_counter()
+        deadline = started + self.settings.timeout_s
         try:
             if on_text is None:
-                reply = self._text(self.model.invoke(messages))
+                reply = "".join(before(deadline, lambda: self._whole(messages)))
             else:
                 reply, shown = "", ""
-                for chunk in self.model.stream(messages):
-                    reply += self._text(chunk)
-                    if time.perf_counter() - started > self.settings.timeout_s:
-                        # The client's timeout is per read: a reply that keeps trickling never trips it.
-                        raise TimeoutError(f"reply still streaming after {self.settings.timeout_s} s")
+                for piece in before(deadline, lambda: self._pieces(messages)):
+                    reply += piece
                     complete = completed_sentences(reply)
                     partial = verify(complete, sources, language, self.embed) if complete else None
                     if partial is not None and partial.text != shown:

@@ -17,7 +17,9 @@ from aiohttp import web
 class FakeOpenAI:
     def __init__(self):
         # each: {"content": str} | {"status": int} | {"delay": s, ...}; streamed replies also take
-        # "chunk_delay" (seconds between words) and "stall_after" + "stall" (words sent, then silence)
+        # "chunk_delay" (seconds between words), "stall_after" + "stall" (words sent, then silence)
+        # and "keepalive" (seconds of SSE comments before the first word); plain replies take
+        # "byte_delay" (seconds between the bytes of the body)
         self.script: list[dict] = []
         self.condensed = ""  # reply to query-condensation requests
         self.requests: list[dict] = []  # every request body, as sent
@@ -67,6 +69,22 @@ class FakeOpenAI:
                 return
             await asyncio.sleep(0.05)
 
+    @staticmethod
+    async def _trickled(request: web.Request, reply: web.Response, delay: float) -> web.StreamResponse:
+        """``reply`` a byte at a time: every read gets something, the whole never comes in time."""
+        body = reply.body if isinstance(reply.body, bytes) else b""
+        response = web.StreamResponse(headers={"Content-Type": "application/json"})
+        response.content_length = len(body)
+        await response.prepare(request)
+        try:
+            for i in range(len(body)):
+                await response.write(body[i : i + 1])
+                await asyncio.sleep(delay)
+            await response.write_eof()
+        except ConnectionError:
+            pass
+        return response
+
     async def _completions(self, request: web.Request) -> web.StreamResponse:
         body = await request.json()
         self.requests.append(body)
@@ -84,7 +102,7 @@ class FakeOpenAI:
             )
         content = spec["content"]
         if not body.get("stream"):
-            return web.json_response(
+            reply = web.json_response(
                 {
                     "id": "chatcmpl-test",
                     "object": "chat.completion",
@@ -96,10 +114,17 @@ class FakeOpenAI:
                     "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20},
                 }
             )
+            if not spec.get("byte_delay"):
+                return reply
+            return await self._trickled(request, reply, spec["byte_delay"])
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
         await response.prepare(request)
         words = content.split(" ")
         try:
+            end = asyncio.get_running_loop().time() + spec.get("keepalive", 0)
+            while asyncio.get_running_loop().time() < end:
+                await response.write(b": keep-alive\n\n")
+                await asyncio.sleep(0.1)
             for i, word in enumerate(words):
                 if i == spec.get("stall_after"):
                     await self._stall(request, spec["stall"])

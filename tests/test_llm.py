@@ -372,6 +372,31 @@ def test_a_timeout_mid_stream_falls_back_to_the_extractive_answer(llm_searcher, 
         assert not seen and time.monotonic() - started < 4.5
 
 
+@pytest.mark.parametrize(
+    "script, streamed",
+    [
+        ({"byte_delay": 0.3}, False),  # a byte of the body every 0.3 s: about 90 s in all
+        ({"keepalive": 60}, True),  # a minute of keep-alive comments before the first word
+    ],
+    ids=["body-trickles", "keep-alive"],
+)
+def test_a_server_that_keeps_every_read_busy_is_given_up_at_the_timeout(
+    llm_searcher, fake, embedder, script, streamed, caplog
+):
+    """The client's timeout is per read: a server that sends a little all the time had
+    kept the question waiting as long as it liked."""
+    fake.script.append({"content": "Ein Brötchen kostet in München durchschnittlich 65 Cent [1].", **script})
+    caplog.set_level(logging.WARNING)
+    llm = LLMAnswerer(llm_settings(fake, timeout_s=1), embedder=embedder)
+    started = time.monotonic()
+    a = answer(
+        llm_searcher, "Was kostet ein Brötchen in München?", llm=llm, on_text=(lambda text: None) if streamed else None
+    )
+    assert a.mode == "extractive" and "65 Cent" in a.answer
+    assert "falling back to extractive" in caplog.text and "TimeoutError" in caplog.text
+    assert time.monotonic() - started < 20, "waited for the server, not the timeout"
+
+
 def test_llm_max_tokens_reaches_the_request(llm_store, fake, capsys, monkeypatch):
     monkeypatch.setenv("LLM_MODEL", "openai:gpt-test")
     monkeypatch.setenv("LLM_BASE_URL", fake.base_url)

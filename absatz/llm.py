@@ -311,6 +311,31 @@ def completed_sentences(reply: str) -> str:
     return reply[: ends[-1]] if ends else ""
 
 
+def _needed(body: str, cited: list[int], sources: Sequence[str], language: str, embed: Embed | None) -> list[int]:
+    """The sources a supported sentence needs. A source the others support the sentence
+    without, and that holds none of its words or numbers the others lack, is padding: a
+    reply citing "[1][2][3][4][5]" for what [1] says had listed four unrelated
+    paragraphs as the sentence's sources."""
+    kept = list(cited)
+    for v in reversed(cited):
+        rest = [u for u in kept if u != v]
+        if not rest:
+            break
+        others = "\n".join(sources[u] for u in rest)
+        if support(body, others, language, embed).ok and not _adds(body, sources[v], others):
+            kept = rest
+    return kept
+
+
+def _adds(body: str, source: str, others: str) -> bool:
+    """Whether ``source`` holds a content word or number of ``body`` that ``others`` lack."""
+    own, rest = set(tokenize(source)), set(tokenize(others))
+    if any(_found(s, own) and not _found(s, rest) for s in tokenize(body)):
+        return True
+    own_numbers, rest_numbers = _source_numbers(source), _source_numbers(others)
+    return any(forms & own_numbers and not forms & rest_numbers for forms in _claimed_numbers(body))
+
+
 def verify(reply: str, sources: Sequence[str], language: str = "de", embed: Embed | None = None) -> Verified | None:
     """Keep only sentences that cite a real source which supports them; renumber markers by first use.
 
@@ -347,6 +372,7 @@ def verify(reply: str, sources: Sequence[str], language: str = "de", embed: Embe
         if not support(body, "\n".join(sources[v] for v in valid), language, embed).ok:
             dropped += 1
             continue  # it cites a source that does not say it
+        valid = _needed(body, valid, sources, language, embed)
         for v in valid:
             if v not in order:
                 order.append(v)

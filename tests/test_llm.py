@@ -137,6 +137,26 @@ def test_markers_are_checked_and_renumbered_by_first_use():
     assert verify("NOT_IN_SOURCES", sources) is None
 
 
+def test_a_sentence_padded_with_markers_cites_only_the_sources_it_needs(embedder):
+    """Support is checked against all the sources a sentence cites together: padding a
+    sentence with markers had listed unrelated paragraphs as its sources."""
+    sources = [
+        "Ein Brötchen kostet in München jetzt durchschnittlich 65 Cent, teilte der Verband mit.",
+        "Der Eintritt ins Museum kostet zwölf Euro.",
+        "Die Bahn rechnet mit bis zu 120 Güterzügen am Tag.",
+        "Der Hamburger Hafen bekommt ein neues Terminal.",
+        "In München stiegen die Mieten um sechs Prozent.",
+    ]
+    padded = verify("Ein Brötchen kostet in München 65 Cent [1][2][3][4][5].", sources)
+    assert padded is not None and padded.text == "Ein Brötchen kostet in München 65 Cent. [1]" and padded.sources == [0]
+    embed = _cached(embedder.embed_passages)
+    english = verify("A bread roll in Munich now costs 65 cents on average [2, 1, 4].", sources, "en", embed)
+    assert english is not None and english.sources == [0]
+    # a source that holds part of the claim stays, whichever comes first
+    both = verify("Ein Brötchen kostet in München 65 Cent und der Eintritt zwölf Euro [2][1].", sources)
+    assert both is not None and sorted(both.sources) == [0, 1]
+
+
 def test_a_marker_after_the_full_stop_belongs_to_its_own_sentence():
     sources = ["Die Rakete flog 300 Kilometer weit und landete im Meer vor der Küste."]
     # Glued on, it hid an invented sentence inside a supported one ...

@@ -206,6 +206,27 @@ def _claimed_numbers(sentence: str) -> list[set[str]]:
     return claimed
 
 
+_AFTER_NUMBER = re.compile(r"[^\S\n]*([^\W\d_]+)(?:[^\S\n]+([^\W\d_]+))?")
+
+
+def _figures_in_context(sentence: str, units: Sequence[str]) -> bool:
+    """Each figure the sentence states comes from a cited sentence about the same thing:
+    one that holds the figure and another word of the claim besides the figure's own
+    unit ("Millionen Euro"). A paragraph's older figure ("Vor zwei Jahren waren es noch
+    52 Cent") had passed for the current one ("Ein Brötchen kostet jetzt 52 Cent").
+    German only: an English claim shares no words with German sentences."""
+    stems = set(tokenize(sentence))
+    for m in NUMBER.finditer(sentence):
+        forms = {number_value(m.group())}
+        after = _AFTER_NUMBER.match(sentence, m.end())
+        own = set(tokenize(" ".join(w for w in after.groups() if w))) if after else set()
+        words = {s for s in stems - own if not s.isdigit()}
+        holding = [u for u in units if forms & _source_numbers(u)]
+        if holding and not any(_found(s, set(tokenize(u))) for u in holding for s in words):
+            return False
+    return True
+
+
 def _found(stem: str, stems: set[str]) -> bool:
     """Equal stems, or one inside the other (compounds: Baukosten / Kosten, geflogen / flogen)."""
     if stem in stems:
@@ -273,6 +294,7 @@ def support(sentence: str, cited: str, language: str = "de", embed: Embed | None
     english = reads_english(sentence, language)
     similarity = None
     units = [u for line in cited.splitlines() for u in split_sentences(line)] or [cited]
+    numbers_ok = numbers_ok and (english or _figures_in_context(sentence, units))
     overlaps = [len(stems & set(tokenize(u))) for u in units]
     closest = [u for u, o in zip(units, overlaps, strict=True) if o == max(overlaps)]  # ties: any may be it
     if english and embed is not None and numbers_ok and len(stems) >= MIN_WORDS:

@@ -157,6 +157,21 @@ def test_a_sentence_padded_with_markers_cites_only_the_sources_it_needs(embedder
     assert both is not None and sorted(both.sources) == [0, 1]
 
 
+def test_a_paragraphs_older_figure_does_not_pass_for_the_current_one():
+    """Every number of the claim was somewhere in the paragraph, so "52 Cent" passed for
+    what a roll costs now."""
+    source = (
+        "Ein Brötchen kostet in München jetzt durchschnittlich 65 Cent, teilte der Verband mit. "
+        "Vor zwei Jahren waren es noch 52 Cent."
+    )
+    assert not support("Ein Brötchen kostet jetzt 52 Cent.", source).ok
+    assert support("Ein Brötchen kostet in München jetzt 65 Cent.", source).ok
+    assert support("Vor zwei Jahren kostete ein Brötchen 52 Cent.", source).ok
+    plan = "Die Strecke ist 160 Kilometer lang. Die Kosten werden auf 6,8 Milliarden Euro veranschlagt."
+    assert support("Die 160 Kilometer lange Strecke kostet 6,8 Milliarden Euro.", plan).ok
+    assert not support("Die Strecke kostet 160 Milliarden Euro.", plan).ok
+
+
 def test_a_marker_after_the_full_stop_belongs_to_its_own_sentence():
     sources = ["Die Rakete flog 300 Kilometer weit und landete im Meer vor der Küste."]
     # Glued on, it hid an invented sentence inside a supported one ...

@@ -193,11 +193,30 @@ def answer(
         return compose_llm(llm, question, result, started, on_text, language, asked_in)
     if not history or result.evidence < result.threshold:
         return compose(question, result, started, language=language, asked_in=asked_in)
-    result = follow_up_result(result, searcher.search(search_text(question), k=max(k, 2), where=where))
+    alone = searcher.search(search_text(question), k=max(k, 2), where=where)
+    if stands_alone(question, result, alone):
+        return compose(question, alone, started, language=language, asked_in=asked_in)
+    result = follow_up_result(result, alone)
     reply = compose(question, result, started, language=language, asked_in=asked_in)
     idf = result.index.lexical.idf if result.index is not None else (lambda term: 0.0)
     swapped = None if reply.abstained else swapped_subject(question, reply.citations, language, idf)
     return reply if swapped is None else abstain(question, language, started, "follow_up_not_found", name=swapped)
+
+
+def stands_alone(question: str, conversation: SearchResult, alone: SearchResult) -> bool:
+    """A new question in a conversation, not a follow-up: the corpus answers it alone,
+    from another article, and it asks about something the conversation's article does
+    not mention. "Wer hat das Pokalfinale gewonnen?" in a thread on the price of a roll
+    had been answered with the price; "Und wie viele Betriebe gibt es?" asks the
+    bakery article about its own word and stays a follow-up."""
+    if not alone.hits or alone.evidence < alone.threshold or not conversation.hits:
+        return False
+    top = conversation.hits[0].article_id
+    if alone.hits[0].article_id == top:
+        return False
+    said = " ".join(f"{h.meta.title} {h.heading} {h.passage}" for h in conversation.hits if h.article_id == top)
+    stems = set(tokenize(said))
+    return any(term not in stems for term in query_terms(question))
 
 
 def follow_up_result(conversation: SearchResult, alone: SearchResult) -> SearchResult:

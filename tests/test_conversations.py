@@ -194,3 +194,20 @@ async def test_busiest_channels_count_the_channel_a_mention_was_in(community_set
         stats = reply_of(await admin.slash(allgemein, "stats")).embeds[0]
     busiest = next(f.value for f in stats.fields if f.name == t("stats_channels", "en"))
     assert busiest.splitlines() == [f"<#{allgemein.id}> · 3", f"<#{wirtschaft.id}> · 1"]
+
+
+@pytest.mark.parametrize(
+    ("earlier", "question", "fact", "cited"),
+    [
+        (BROETCHEN, POKAL, "FC Nordheide", "2024-09-pokalfinale#1"),
+        (POKAL, BROETCHEN, "65 Cent", "2025-06-baeckerei-preise#1"),
+        (ROLL, "When will the new high-speed line between Erfurt and Kassel open?", "2031", "2024-10-bahn-strecke#1"),
+    ],
+)
+def test_a_new_question_in_a_conversation_is_answered_on_its_own(searcher, earlier, question, fact, cited):
+    """The conversation's questions had decided the search: the cup final asked in a
+    thread on the price of a roll was answered with the price."""
+    from absatz.answer import answer
+
+    a = answer(searcher, question, history=[earlier])
+    assert not a.abstained and fact in a.answer and a.citations[0].id == cited, a.answer

@@ -3,7 +3,8 @@
 Questions come in the format of ``../shared/data/xquad-de/questions.jsonl``: gold
 ``article_id`` and 1-based ``paragraph``, and ``answers`` (strings verbatim in it); an
 optional ``type`` (fact, number, date, place, why) groups containment, and questions
-marked ``unanswerable`` (or whose article is not indexed) must be refused.
+marked ``unanswerable`` (or whose article is not indexed) must be refused. A question
+with a ``history`` (``history_en``) is asked as a follow-up in that conversation.
 
 Containment — does the answer text state a gold answer? — is counted over *all*
 answerable questions: an abstention is a miss, since the user got no answer either.
@@ -29,7 +30,7 @@ from vectorstore.records import citation_id
 from vectorstore.search import Searcher
 from vectorstore.settings import StoreSettings
 
-from .answer import Answer, compose
+from .answer import Answer, answer, compose
 from .question_types import Expected, expected
 
 # What a question without a ``type`` counts as, from what its words ask for.
@@ -44,6 +45,8 @@ _TYPE_OF_KIND = {
 TYPES = ("fact", "number", "date", "place", "why")
 UNANSWERABLE = "unanswerable"  # the type of a miss that should have been refused
 QUESTION_FIELDS = {"de": "question", "en": "question_en"}  # the question asked for each --lang
+# A conversation's earlier questions, asked before the question in the same language.
+HISTORY_FIELDS = {"de": "history", "en": "history_en"}
 
 
 def question_problem(q: object, languages: Iterable[str]) -> str | None:
@@ -67,6 +70,12 @@ def question_problem(q: object, languages: Iterable[str]) -> str | None:
         return f"type must be one of {', '.join(TYPES)}, not {json.dumps(q['type'], ensure_ascii=False)}"
     if not isinstance(q.get("unanswerable", False), bool):
         return f"unanswerable must be true or false, not {json.dumps(q['unanswerable'], ensure_ascii=False)}"
+    for lang in ("de", *languages):
+        history = q.get(HISTORY_FIELDS[lang], [])
+        if not isinstance(history, list) or not all(isinstance(h, str) and h.strip() for h in history):
+            return f"{HISTORY_FIELDS[lang]} must be a list of the conversation's earlier questions"
+    if "history" in q and any(HISTORY_FIELDS[lang] not in q for lang in languages):
+        return f"missing {', '.join(HISTORY_FIELDS[lang] for lang in languages if HISTORY_FIELDS[lang] not in q)}"
     answers = q.get("answers", [])
     if not isinstance(answers, list) or not all(isinstance(a, str) for a in answers):
         return f'answers must be a list of strings, like ["65 Cent"], not {json.dumps(answers, ensure_ascii=False)}'
@@ -165,8 +174,10 @@ def evaluate(
             continue
         report.questions += 1
         started = time.perf_counter()
-        result = searcher.search(text, k=10)
-        a = compose(text, result, started)
+        history = q.get(HISTORY_FIELDS[language], [])
+        # a follow-up is ranked by the search its conversation makes, and answered as asked in it
+        result = searcher.search(" ".join([*history, text]), k=10)
+        a = answer(searcher, text, k=10, history=history) if history else compose(text, result, started)
         report.ms.append(a.latency_ms)
         if not in_index:
             report.unanswerable += 1

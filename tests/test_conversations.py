@@ -211,3 +211,24 @@ def test_a_new_question_in_a_conversation_is_answered_on_its_own(searcher, earli
 
     a = answer(searcher, question, history=[earlier])
     assert not a.abstained and fact in a.answer and a.citations[0].id == cited, a.answer
+
+
+@pytest.mark.parametrize(
+    ("earlier", "question", "said"),
+    [
+        (BROETCHEN, "Wer gewann die Tour de France 1998?", "Dazu finde ich nichts im Korpus."),
+        (
+            POKAL,
+            "Wie viele Seiten hat die Anklageschrift gegen Drogeriekönig Anton Schlecker?",
+            "Dazu finde ich nichts im Korpus.",
+        ),
+        (ROLL, "Who won the 1998 Tour de France?", "I found nothing about this in the corpus."),
+    ],
+)
+def test_a_new_question_the_corpus_does_not_answer_is_refused_in_a_conversation_too(searcher, earlier, question, said):
+    """Searched with the conversation's questions, it found the conversation's article
+    and was answered with it."""
+    from absatz.answer import answer
+
+    a = answer(searcher, question, history=[earlier])
+    assert a.abstained and a.answer == said and not a.citations, a.answer

@@ -114,6 +114,33 @@ def test_misses_list_an_answered_question_that_should_be_refused(built_store, tm
     assert "[unanswerable] Was kostet ein Brötchen in München?\n    gold: none: should be refused" in out
 
 
+def test_a_question_with_a_history_is_asked_as_a_follow_up_in_that_conversation(built_store, tmp_path, capsys):
+    """Alone, "Und wie viele Betriebe gibt es?" has no subject; after the price of a roll
+    it asks the bakery article, and a question about what the corpus does not hold must
+    still be refused there."""
+    follow_up = {
+        "qid": "f1",
+        "history": ["Was kostet ein Brötchen in München?"],
+        "history_en": ["How much is a bread roll in Munich?"],
+        "question": "Und wie viele Betriebe gibt es?",
+        "question_en": "And how many businesses are there?",
+        "article_id": "2025-06-baeckerei-preise",
+        "paragraph": 3,
+        "answers": ["2.300"],
+    }
+    elsewhere = {**GOLD[3], "qid": "f2", "history": follow_up["history"], "history_en": follow_up["history_en"]}
+    path = tmp_path / "q.jsonl"
+    path.write_text("\n".join(json.dumps(q) for q in [follow_up, elsewhere]), encoding="utf-8")
+    args = ["eval", str(path), "--unanswerable", "--json", "--chroma-path", str(built_store.chroma_path)]
+    code, out, _ = run_cli(capsys, *args, "--lang", "de")
+    (de,) = json_lines(out)
+    assert code == 0 and de["answer_containment"] == 1.0 and de["refused_share"] == 1.0
+    path.write_text(json.dumps({**follow_up, "history": []}), encoding="utf-8")
+    code, out, _ = run_cli(capsys, *args, "--lang", "de")
+    (alone,) = json_lines(out)
+    assert alone["answer_containment"] == 0.0  # without its conversation it is not answered
+
+
 def villages(folder):
     """Three one-sentence articles (a.jsonl) and a question about each (q.jsonl): an index
     built in seconds."""
@@ -179,6 +206,8 @@ def test_a_question_with_fields_of_the_wrong_kind_names_its_line(tmp_path, capsy
             {k: v for k, v in good.items() if k != "question_en"},
             "no-english.jsonl:2: missing question_en",
         ),
+        "history.jsonl": ({**good, "history": "Wer?", "history_en": ["Who?"]}, "history.jsonl:2: history must be"),
+        "history-en.jsonl": ({**good, "history": ["Wer?"]}, "history-en.jsonl:2: missing history_en"),
     }
     for name, (bad, message) in cases.items():
         (tmp_path / name).write_text(json.dumps(good) + "\n" + json.dumps(bad) + "\n", encoding="utf-8")

@@ -16,7 +16,8 @@ from absatz.evaluate import TYPES
 from .conftest import GNAD, bench_questions, needs_gnad
 
 TRAINING = ("train-questions.jsonl", "more-train-questions.jsonl")
-SETS = ("news-questions.jsonl", *TRAINING, "validation-questions.jsonl")
+CONVERSATIONS = ("followup-questions.jsonl", "switch-questions.jsonl")
+SETS = ("news-questions.jsonl", *TRAINING, "validation-questions.jsonl", *CONVERSATIONS)
 
 
 def _number(article_id: str) -> int:
@@ -52,3 +53,16 @@ def test_answerable_development_and_validation_questions_ask_about_articles_of_t
             assert _number(q["article_id"]) % 3 == 1 and q["article_id"] not in training, q["qid"]
             # One question per article across both sets: validation asks about other stories.
             assert asked.setdefault(q["article_id"], q["qid"]) == q["qid"], (q["qid"], asked[q["article_id"]])
+
+
+@pytest.mark.parametrize("name", CONVERSATIONS)
+def test_a_conversation_opens_with_a_development_question_in_both_languages(name):
+    """Its first question must find an indexed article, or the follow-up has no subject."""
+    first = {
+        q["question"]: q["question_en"] for q in bench_questions("news-questions.jsonl") if not q.get("unanswerable")
+    }
+    for q in bench_questions(name):
+        (opening,), (opening_en,) = q["history"], q["history_en"]
+        assert first.get(opening) == opening_en, q["qid"]
+        if name == "followup-questions.jsonl":
+            assert not q.get("unanswerable") and _number(q["article_id"]) % 3 == 1, q["qid"]

@@ -302,7 +302,7 @@ def support(sentence: str, cited: str, language: str = "de", embed: Embed | None
         scores = vectors[1:] @ vectors[0]
         similarity = float(np.max(scores))
         closest = [units[int(np.argmax(scores))]]
-    negation_ok = any(_negated(sentence) == _negated(u) for u in closest)
+    negation_ok = any(_negated(sentence) == _negated(u) and not _contrary(sentence, u) for u in closest)
     return Support(english, len(stems), found, numbers_ok, similarity, negation_ok)
 
 
@@ -317,6 +317,37 @@ _NEGATION = re.compile(r"\b(?:[Nn]icht|[Kk]ein(?:e[mnrs]?)?|not|cannot)\b(?!-)|n
 
 def _negated(text: str) -> bool:
     return _NEGATION.search(text) is not None
+
+
+# Claims that turn their source around with a word of the opposite direction share
+# every other word with it: "Die Mieten sanken um sechs Prozent" of "Die Mieten stiegen
+# um sechs Prozent". Each pair: the word starts of one direction, then the other's,
+# German and English (an English claim is checked against its German source).
+_OPPOSITES = [
+    (re.compile(rf"\b(?:{a})", re.IGNORECASE), re.compile(rf"\b(?:{b})", re.IGNORECASE))
+    for a, b in (
+        (
+            r"steig|stieg|gestieg|anstieg|erhöh|zunehm|zugenomm|wächst|wachs|wuchs|gewachs|rise|rose\b|risen|increas|grew|grow",
+            r"sink|sank|gesunk|senk|gesenkt|abnehm|abgenomm|schrumpf|geschrumpft|rückgang|fall\b|falls\b|fell\b|fallen\b|decreas|declin|drop|shrank|shrunk",
+        ),
+        (r"gewinn|gewann|gewonn|won\b|wins?\b|winning", r"verlier|verlor|lost\b|loses?\b|losing"),
+        (
+            r"zustimm|zugestimmt|stimmte?n?\b[^.;]*\bzu\b|genehmig|billigt|gebilligt|approv|accept",
+            r"ablehn|abgelehnt|lehnte?n?\b[^.;]*\bab\b|verwarf|verworfen|reject|refus",
+        ),
+        (r"öffn|geöffnet|eröffn|reopen|open", r"schließ|schloss|geschlossen|clos|shut"),
+    )
+]
+
+
+def _contrary(claim: str, source: str) -> bool:
+    """Whether the claim takes the opposite direction of a source sentence that goes
+    only the other way."""
+    return any(
+        up.search(claim) and not down.search(claim) and down.search(source) and not up.search(source)
+        for pair in _OPPOSITES
+        for up, down in (pair, pair[::-1])
+    )
 
 
 @dataclass(frozen=True)

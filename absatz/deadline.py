@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import os
 import queue
 import threading
 import time
@@ -29,6 +30,15 @@ _loop_lock = threading.Lock()
 class _Failed:
     def __init__(self, exc: BaseException) -> None:
         self.exc = exc
+
+
+def _forget_loop() -> None:
+    """A forked child has the loop but not its thread: it starts its own when it asks."""
+    global _loop, _loop_lock
+    _loop, _loop_lock = None, threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_loop)
 
 
 def _requests_loop() -> asyncio.AbstractEventLoop:

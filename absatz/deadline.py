@@ -78,6 +78,8 @@ def before(deadline: float, produce: Callable[[], AsyncIterator[T]], what: str =
                 return
             if isinstance(item, _Failed):
                 raise item.exc
+            if time.perf_counter() >= deadline:  # a reader slower than the stream lags behind it
+                raise TimeoutError(f"{what} not complete by the deadline")
             yield cast(T, item)
     finally:
         running.cancel()

@@ -40,7 +40,9 @@ _FRONT_MATTER_END = re.compile(r"^---+[ \t]*$", re.MULTILINE)
 # A footnote reference glued to the text of a page copied from the web ("gesunken.[2]",
 # "gesunken [2]."): the notes are not in the corpus, and in an answer quoting the
 # sentence it would read as a citation marker pointing to another source, or none.
-_FOOTNOTE_REF = re.compile(r"(?<=\S)\s?\[\d{1,3}\]")
+# A Markdown link's text ("[1](url)", "[[2]](#cite_note-2)") and a list's numbers on
+# lines of their own stay.
+_FOOTNOTE_REF = re.compile(r"(?<=[^\s\[])[^\S\n]?\[\d{1,3}\](?![(\]])")
 
 MAX_HEADING_CHARS = 120
 MAX_HEADING_WORDS = 14

@@ -268,6 +268,11 @@ def test_sentence_splitter_keeps_academic_titles_whole():
         "Sie wohnt in Berlin-Mitte.",
         "Dort lebt sie gern.",
     ]
+    # a title's parts are abbreviations only in a title: these end their sentences
+    ended = (
+        "Deutschland scheidet aus der Fußball-EM. Der Trainer geht. Sie ist Kundin der ING. Das ist, was er mag. Gut."
+    )
+    assert len(split_sentences(ended)) == 5
 
 
 def test_footnote_references_are_left_out_of_the_text_and_other_brackets_kept():
@@ -280,6 +285,14 @@ def test_footnote_references_are_left_out_of_the_text_and_other_brackets_kept():
         "Die Quote sank. Sie lag bei 9 Prozent. Die Regel [Anm. d. Red.] gilt seit [2019].",
         "[1] steht am Anfang.",
     ]
+    # a Markdown link's text and a list's numbers on lines of their own are no footnotes
+    listed = parse_native(
+        "Lies den Bericht [1](https://x.example/b) und [[2]](#cite_note-2).\n[1] Eins.\n[2] Zwei.", "md"
+    )
+    assert (
+        listed.paragraphs[0].text
+        == "Lies den Bericht [1](https://x.example/b) und [[2]](#cite_note-2). [1] Eins. [2] Zwei."
+    )
     records, errors = parse_jsonl('{"id": "j1", "paragraphs": ["Sie sank auf 9 Prozent.[4]"]}')
     assert not errors and records[0].paragraphs[0].text == "Sie sank auf 9 Prozent."
 

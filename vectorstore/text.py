@@ -23,9 +23,12 @@ _ABBREVIATIONS = frozenset(
     od orig österr pkt prof rd resp s sen sog st std str tel usw v.chr
     verh vgl vs wr zt zzgl mr mrs ms no vol fig approx dept est inc ltd corp
     jan feb mär apr jun jul aug sep sept okt nov dez
-    med phil rer nat pol jur habil dent vet theol oec ing mag em abg tsd univ
+    abg tsd univ
     """.split()
 )
+# Parts of academic titles: abbreviations only after another abbreviation ("Dr. med.",
+# "Dr. rer. nat.", "Dipl.-Ing."), for "EM.", "ING." and "was er mag." end sentences.
+_TITLE_PARTS = frozenset("med phil rer nat pol jur habil dent vet theol oec ing mag".split())
 
 # Single letters with periods between them: "z. B." written "z.B.", "u.a.", "U.S.", "i.e."
 _DOTTED_LETTERS = re.compile(r"(?:[^\W\d_]\.)+[^\W\d_]")
@@ -51,15 +54,28 @@ def _last_word(text: str, start: int, end: int) -> str:
     return text[i:end].lstrip(_OPENING)
 
 
-def _is_abbreviation(word: str) -> bool:
+def _word_before(text: str, start: int, end: int) -> str:
+    """The word before :func:`_last_word`'s, read backwards the same way."""
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    while end > start and not text[end - 1].isspace():
+        end -= 1
+    return _last_word(text, start, end)
+
+
+def _is_abbreviation(word: str, previous: str = "") -> bool:
+    """``previous``: the word before, which lets a title's part be one ("Dr. med.")."""
     word = word.lower()
     if not word.endswith("."):
         return False
     stem = word[:-1]
     if len(stem) == 1 and stem.isalpha():  # initials: "Kim J. Un", "s."
         return True
-    # a compound's last part decides: "Dipl.-Ing.", "Ex-Abg."
-    last = stem.rpartition("-")[2]
+    # a compound's last part decides: "ATP-Nr.", "Ex-Abg.", "Dipl.-Ing."
+    first, _, last = stem.rpartition("-")
+    if last in _TITLE_PARTS:
+        before = (first or previous).lower()
+        return before.endswith(".") and (_is_abbreviation(before) or before[:-1] in _TITLE_PARTS)
     return last in _ABBREVIATIONS or _DOTTED_LETTERS.fullmatch(stem) is not None
 
 
@@ -120,7 +136,9 @@ def split_sentences(text: str) -> list[str]:
         word = _last_word(text, start, end)
         following = _NEXT_WORD.match(text, end)  # always: the boundary ate every space
         next_word = following.group() if following else ""
-        if word.endswith(".") and (_is_abbreviation(word) or _is_ordinal(word, next_word)):
+        if word.endswith(".") and (
+            _is_abbreviation(word, _word_before(text, start, end)) or _is_ordinal(word, next_word)
+        ):
             continue
         sentences.append(text[start:end].rstrip())
         start = end

@@ -22,6 +22,7 @@ from vectorstore.filters import Filter
 from vectorstore.records import Hit, SentenceVector
 from vectorstore.search import Searcher, SearchResult
 from vectorstore.text import query_terms, tokenize, without_controls
+from vectorstore.vectors import VectorIndex
 
 from .answer_sentences import (
     MAX_ANSWER_SENTENCES,
@@ -194,9 +195,13 @@ def answer(
     if not history:
         return compose(question, result, started, language=language, asked_in=asked_in)
     alone = searcher.search(search_text(question), k=max(k, 2), where=where)
-    if result.evidence < result.threshold or stands_alone(question, result, alone):
-        # the conversation finds nothing (two subjects mixed in one search find neither),
-        # or the question is a new one: it is answered as asked, or refused
+    if result.evidence < result.threshold:
+        # Two subjects in one search find neither: a question that carries its own subject
+        # is answered as asked; a follow-up the conversation cannot answer is refused
+        # ("Und was kostet dort ein Brötchen?" after Berlin's airport: not Munich's price).
+        chosen = alone if carries_its_subject(question) else result
+        return compose(question, chosen, started, language=language, asked_in=asked_in)
+    if stands_alone(question, result, alone, where):
         return compose(question, alone, started, language=language, asked_in=asked_in)
     result = follow_up_result(result, alone)
     reply = compose(question, result, started, language=language, asked_in=asked_in)
@@ -220,23 +225,36 @@ _GOES_ON = re.compile(r"^\W*(?:und|and|aber|but|oder|or|also|so)\b", re.IGNORECA
 _RANKED_PASSAGES = 400  # deep enough to hold FAR_ARTICLES articles
 
 
-def stands_alone(question: str, conversation: SearchResult, alone: SearchResult) -> bool:
+def carries_its_subject(question: str) -> bool:
+    """A message that does not go on from the last one and says enough to need nothing
+    from the conversation."""
+    if _GOES_ON.match(question):
+        return False
+    return len(query_terms(question)) >= SELF_CONTAINED_TERMS + (detect_language(question) == "en")
+
+
+def stands_alone(question: str, conversation: SearchResult, alone: SearchResult, where: Filter | None = None) -> bool:
     """A new question in a conversation, not a follow-up: the conversation's article is
     far down the question's own ranking, and the question either says enough to carry
     its subject or is answered alone, from another article, about something the
     conversation's article does not mention. "Wer hat das Pokalfinale gewonnen?" in a
     thread on the price of a roll had been answered with the price, and a question about
     what the corpus does not hold with the conversation's article; "Und wie viele
-    Betriebe gibt es?" stays a follow-up."""
+    Betriebe gibt es?" stays a follow-up. ``where``: the slice of the corpus searched,
+    whose articles alone rank."""
     if not conversation.hits or alone.index is None or _GOES_ON.match(question):
         return False
     top = conversation.hits[0].article_id
-    articles = int(alone.index.vectors.live_articles().sum())
-    if _article_rank(alone, top) <= min(FAR_ARTICLES, articles // 10):
+    vectors = alone.index.vectors
+    allowed = where.passages(vectors) if where is not None else None
+    ranked = _ranked_articles(vectors, alone.ranking_vector, allowed)
+    articles = int(vectors.live_articles().sum()) if allowed is None else len(set(vectors.passage_article()[allowed]))
+    row = vectors.article_row(top)
+    if row in ranked[: min(FAR_ARTICLES, articles // 10) + 1]:
         return False
-    terms = query_terms(question)
-    if len(terms) >= SELF_CONTAINED_TERMS + (detect_language(question) == "en"):
+    if carries_its_subject(question):
         return True
+    terms = query_terms(question)
     if not alone.hits or alone.evidence < alone.threshold or alone.hits[0].article_id == top:
         return False
     said = " ".join(f"{h.meta.title} {h.heading} {h.passage}" for h in conversation.hits if h.article_id == top)
@@ -244,15 +262,10 @@ def stands_alone(question: str, conversation: SearchResult, alone: SearchResult)
     return any(term not in stems for term in terms)
 
 
-def _article_rank(result: SearchResult, article_id: str) -> float:
-    """Where ``article_id`` stands, in articles, in the dense ranking of ``result``'s
-    question (0 first); infinite beyond the passages read."""
-    assert result.index is not None
-    vectors = result.index.vectors
-    row = vectors.article_row(article_id)
-    rows, _ = vectors.passage_top(result.ranking_vector, _RANKED_PASSAGES)
-    ranked = list(dict.fromkeys(vectors.passage_article()[rows].tolist()))
-    return ranked.index(row) if row in ranked else float("inf")
+def _ranked_articles(vectors: VectorIndex, qvec: np.ndarray, allowed: np.ndarray | None) -> list[int]:
+    """The article rows of the passages nearest ``qvec`` (among ``allowed``), best first."""
+    rows, _ = vectors.passage_top(qvec, _RANKED_PASSAGES, allowed)
+    return list(dict.fromkeys(vectors.passage_article()[rows].tolist()))
 
 
 def follow_up_result(conversation: SearchResult, alone: SearchResult) -> SearchResult:

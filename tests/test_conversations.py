@@ -232,3 +232,22 @@ def test_a_new_question_the_corpus_does_not_answer_is_refused_in_a_conversation_
 
     a = answer(searcher, question, history=[earlier])
     assert a.abstained and a.answer == said and not a.citations, a.answer
+
+
+@pytest.mark.parametrize(
+    ("earlier", "follow_up"),
+    [
+        ("Wann öffnet der neue Flughafen in Berlin?", "Und was kostet dort ein Brötchen?"),
+        ("Wie viele Einwohner hat Dresden?", "Wie heiß wird es dort im Sommer?"),
+        ("How many people live in Dresden?", "How hot does it get there in summer?"),
+    ],
+)
+def test_a_follow_up_on_a_subject_the_corpus_lacks_is_refused_not_answered_from_another_place(
+    searcher, earlier, follow_up
+):
+    """Below the threshold, the question alone had answered: Munich's price of a roll for
+    Berlin, Freiburg's heat for Dresden."""
+    from absatz.answer import answer
+
+    a = answer(searcher, follow_up, history=[earlier])
+    assert a.abstained and not a.citations, a.answer

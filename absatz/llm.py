@@ -210,21 +210,39 @@ _AFTER_NUMBER = re.compile(r"[^\S\n]*([^\W\d_]+)(?:[^\S\n]+([^\W\d_]+))?")
 
 
 def _figures_in_context(sentence: str, units: Sequence[str]) -> bool:
-    """Each figure the sentence states comes from a cited sentence about the same thing:
-    one that holds the figure and another word of the claim besides the figure's own
-    unit ("Millionen Euro"). A paragraph's older figure ("Vor zwei Jahren waren es noch
-    52 Cent") had passed for the current one ("Ein Brötchen kostet jetzt 52 Cent").
-    German only: an English claim shares no words with German sentences."""
+    """No figure of the sentence is another thing's: where the cited sentence that holds
+    it shares no other word of the claim, the sentences the claim is closest to must not
+    state a different figure in the same unit. A paragraph's older figure ("Vor zwei
+    Jahren waren es noch 52 Cent") had passed for the current one ("Ein Brötchen kostet
+    jetzt 52 Cent"); a figure given in the sentence after its subject ("Das Unglück
+    ereignete sich am Montag. Es gab 12 Tote.") still does. German only: an English claim
+    shares no words with German sentences."""
     stems = set(tokenize(sentence))
+    unit_stems = [set(tokenize(u)) for u in units]
+    overlaps = [len(stems & u) for u in unit_stems]
+    closest = [i for i, o in enumerate(overlaps) if o and o == max(overlaps)]
     for m in NUMBER.finditer(sentence):
         forms = {number_value(m.group())}
         after = _AFTER_NUMBER.match(sentence, m.end())
+        unit = after.group(1) if after else ""
         own = set(tokenize(" ".join(w for w in after.groups() if w))) if after else set()
         words = {s for s in stems - own if not s.isdigit()}
-        holding = [u for u in units if forms & _source_numbers(u)]
-        if holding and not any(_found(s, set(tokenize(u))) for u in holding for s in words):
+        holding = [i for i, u in enumerate(units) if forms & _source_numbers(u)]
+        if not holding or any(_found(s, unit_stems[i]) for i in holding for s in words):
+            continue
+        if unit and any(i not in holding and _states_other_figure(units[i], unit, forms) for i in closest):
             return False
     return True
+
+
+def _states_other_figure(text: str, unit: str, forms: set[str]) -> bool:
+    """Whether ``text`` gives a figure other than ``forms`` in ``unit`` ("65 Cent")."""
+    return any(
+        number_value(m.group()) not in forms
+        and (after := _AFTER_NUMBER.match(text, m.end()))
+        and after.group(1) == unit
+        for m in NUMBER.finditer(text)
+    )
 
 
 def _found(stem: str, stems: set[str]) -> bool:

@@ -46,6 +46,17 @@ def test_past_the_deadline_the_reader_stops_and_the_request_is_cancelled():
     assert log == ["closed"], "the request went on after the deadline"
 
 
+def test_a_reader_slower_than_the_stream_stops_at_the_deadline():
+    """Chunks queued in time had still been read, each checked, long past the deadline."""
+    started = time.perf_counter()
+    read = 0
+    with pytest.raises(TimeoutError):
+        for _ in before(started + 1.0, lambda: _words(*["w"] * 100)):
+            read += 1
+            time.sleep(0.05)
+    assert read < 100 and time.perf_counter() - started < 4
+
+
 def _in_child(queue) -> None:
     queue.put(list(before(time.perf_counter() + 10, lambda: _words("im", " Kind"))))
 

@@ -170,6 +170,13 @@ def test_a_paragraphs_older_figure_does_not_pass_for_the_current_one():
     plan = "Die Strecke ist 160 Kilometer lang. Die Kosten werden auf 6,8 Milliarden Euro veranschlagt."
     assert support("Die 160 Kilometer lange Strecke kostet 6,8 Milliarden Euro.", plan).ok
     assert not support("Die Strecke kostet 160 Milliarden Euro.", plan).ok
+    # a figure given in the sentence after its subject is that subject's
+    for claim, source in [
+        ("Das Unglück forderte 12 Tote.", "Das Unglück ereignete sich am Montag. Es gab 12 Tote."),
+        ("Der Neubau kostet 6,8 Milliarden Euro.", "Der Neubau beginnt im Mai. Veranschlagt sind 6,8 Milliarden Euro."),
+        ("Die Rakete flog 1000 Kilometer weit.", "Am Montag flog eine Rakete. Sie legte 1000 Kilometer zurück."),
+    ]:
+        assert support(claim, source).ok, claim
 
 
 def test_a_marker_after_the_full_stop_belongs_to_its_own_sentence():

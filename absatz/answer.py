@@ -248,7 +248,11 @@ def stands_alone(question: str, conversation: SearchResult, alone: SearchResult,
     vectors = alone.index.vectors
     allowed = where.passages(vectors) if where is not None else None
     ranked = _ranked_articles(vectors, alone.ranking_vector, allowed)
-    articles = int(vectors.live_articles().sum()) if allowed is None else len(set(vectors.passage_article()[allowed]))
+    articles = (
+        int(vectors.live_articles().sum())
+        if allowed is None
+        else int(np.unique(vectors.passage_article()[allowed]).size)
+    )
     row = vectors.article_row(top)
     if row in ranked[: min(FAR_ARTICLES, articles // 10) + 1]:
         return False

@@ -39,7 +39,7 @@ def test_past_the_deadline_the_reader_stops_and_the_request_is_cancelled():
     with pytest.raises(TimeoutError):
         for word in before(started + 0.5, lambda: _words(*"abcdefghij", pause=1.0, log=log)):
             got.append(word)
-    assert time.perf_counter() - started < 5 and got == []
+    assert time.perf_counter() - started < 8 and got == []  # the whole request: 10 s
     deadline = time.monotonic() + 10
     while not log and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -51,10 +51,10 @@ def test_a_reader_slower_than_the_stream_stops_at_the_deadline():
     started = time.perf_counter()
     read = 0
     with pytest.raises(TimeoutError):
-        for _ in before(started + 1.0, lambda: _words(*["w"] * 100)):
+        for _ in before(started + 1.0, lambda: _words(*["w"] * 400)):
             read += 1
             time.sleep(0.05)
-    assert read < 100 and time.perf_counter() - started < 4
+    assert read < 400 and time.perf_counter() - started < 10  # reading it all: 20 s
 
 
 def _in_child(queue) -> None:

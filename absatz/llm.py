@@ -209,17 +209,17 @@ def _claimed_numbers(sentence: str) -> list[set[str]]:
 _AFTER_NUMBER = re.compile(r"[^\S\n]*([^\W\d_]+)(?:[^\S\n]+([^\W\d_]+))?")
 
 
-def _figures_in_context(sentence: str, units: Sequence[str]) -> bool:
+def _figures_in_context(
+    sentence: str, stems: set[str], units: Sequence[str], unit_stems: Sequence[set[str]], overlaps: Sequence[int]
+) -> bool:
     """No figure of the sentence is another thing's: where the cited sentence that holds
     it shares no other word of the claim, the sentences the claim is closest to must not
     state a different figure in the same unit. A paragraph's older figure ("Vor zwei
     Jahren waren es noch 52 Cent") had passed for the current one ("Ein Brötchen kostet
     jetzt 52 Cent"); a figure given in the sentence after its subject ("Das Unglück
     ereignete sich am Montag. Es gab 12 Tote.") still does. German only: an English claim
-    shares no words with German sentences."""
-    stems = set(tokenize(sentence))
-    unit_stems = [set(tokenize(u)) for u in units]
-    overlaps = [len(stems & u) for u in unit_stems]
+    shares no words with German sentences. ``stems``, ``unit_stems``: the claim's and each
+    cited sentence's, as :func:`support` read them; ``overlaps``: how many they share."""
     closest = [i for i, o in enumerate(overlaps) if o and o == max(overlaps)]
     for m in NUMBER.finditer(sentence):
         forms = {number_value(m.group())}
@@ -312,8 +312,9 @@ def support(sentence: str, cited: str, language: str = "de", embed: Embed | None
     english = reads_english(sentence, language)
     similarity = None
     units = [u for line in cited.splitlines() for u in split_sentences(line)] or [cited]
-    numbers_ok = numbers_ok and (english or _figures_in_context(sentence, units))
-    overlaps = [len(stems & set(tokenize(u))) for u in units]
+    unit_stems = [set(tokenize(u)) for u in units]
+    overlaps = [len(stems & u) for u in unit_stems]
+    numbers_ok = numbers_ok and (english or _figures_in_context(sentence, stems, units, unit_stems, overlaps))
     closest = [u for u, o in zip(units, overlaps, strict=True) if o == max(overlaps)]  # ties: any may be it
     if english and embed is not None and numbers_ok and len(stems) >= MIN_WORDS:
         vectors = embed([sentence, *units])

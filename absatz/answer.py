@@ -173,7 +173,8 @@ def answer(
 
     ``history`` (earlier questions of a conversation) gives a follow-up its subject:
     condensed into a standalone query by the LLM when one is configured, otherwise
-    added to the retrieval query. ``where`` restricts retrieval to a slice of the corpus
+    added to the retrieval query; a new question (:func:`stands_alone`) is answered
+    as if asked alone. ``where`` restricts retrieval to a slice of the corpus
     (a period, categories, sources) before ranking;
     ``on_text`` receives the LLM's reply as it streams; ``reader`` is the asker's
     language (a client's locale), which fixed texts take when the words do not say.

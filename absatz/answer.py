@@ -46,6 +46,7 @@ from .question_types import (
     Expected,
     Span,
     named_subjects,
+    new_things,
 )
 from .selector import Question
 from .texts import t
@@ -293,11 +294,13 @@ def follow_up_result(conversation: SearchResult, alone: SearchResult) -> SearchR
 def swapped_subject(
     follow_up: str, citations: Sequence[Citation], language: str, idf: Callable[[str], float]
 ) -> str | None:
-    """The name a follow-up asks about ("Und in Berlin?") that no cited paragraph holds.
-    The conversation's subject decides a follow-up's search, so after the price of a roll
-    in Munich it found Munich's price again, which answers a question nobody asked. An
-    English name the corpus never uses may be its German one's exonym ("Munich"). A name
-    is held in a derived form too: "Bayerische Bäckereien" are in Bavaria."""
+    """The name a follow-up asks about ("Und in Berlin?"), or the thing a short German
+    message that does not go on from the last one names as new ("Was kostet ein
+    Kaffee?"), that no cited paragraph holds. The conversation's subject decides a follow-up's search, so
+    after the price of a roll in Munich it found Munich's price again, which answers a
+    question nobody asked, and gave it for coffee and petrol too. An English name the
+    corpus never uses may be its German one's exonym ("Munich"). A name is held in a
+    derived form too: "Bayerische Bäckereien" are in Bavaria."""
     cited = " ".join(f"{c.title} {c.heading} {c.dateline} {c.text}" for c in citations).lower()
     stems, words = set(tokenize(cited)), set(re.findall(r"\w+", cited))
 
@@ -305,7 +308,10 @@ def swapped_subject(
         root = word.lower().removesuffix("n")
         return set(query_terms(word)) <= stems or (len(root) >= 4 and any(w.startswith(root) for w in words))
 
-    for name in named_subjects(follow_up):
+    asked = named_subjects(follow_up)
+    if not carries_its_subject(follow_up) and not _GOES_ON.match(follow_up) and detect_language(follow_up) == "de":
+        asked += new_things(follow_up)
+    for name in dict.fromkeys(asked):
         terms = query_terms(name)
         if not terms or all(map(held, name.split())):
             continue

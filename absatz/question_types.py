@@ -548,6 +548,42 @@ def ends_with_noun(word: str, noun: str) -> bool:
     return len(word) >= len(noun) >= 3 and word.lower().endswith(noun.lower())
 
 
+# What makes a noun point back to something said before: "der Läufer", "dieses Ding",
+# "ihr Vorgänger", "zur Konkurrenz"; "welches Land" asks for one, "wie viele Stellen" counts them.
+_POINTS_BACK = re.compile(
+    r"(?:der|die|das|den|dem|des|diese[rnms]?|jene[rnms]?|solche[rnms]?|welche[rnms]?|sein(?:e[rnms]?)?|"
+    r"ihr(?:e[rnms]?)?|deren|dessen|unser(?:e[rnms]?)?|euer|eure[rnms]?|zu[mr]|im|ins|am|ans|vom|beim|viele?|wieviele?|"
+    r"wenige?|mehr|weniger)",
+    re.IGNORECASE,
+)
+# "neue", "ganzen": an adjective between a word and its noun.
+_INFLECTED = re.compile(r"[a-zäöüß]+(?:e|en|er|es|em)")
+_CAPITALISED = re.compile(r"[A-ZÄÖÜ][a-zäöüß]+(?:-[A-ZÄÖÜa-zäöüß]+)*")
+# Capitalised but no thing asked about: the polite "Sie", amounts ("wie viele Euro").
+_NO_THING = re.compile(r"(?:Sie|Ihnen|Ihr(?:e[nmrs]?)?|Euro|Cent|Prozent|Mal|Uhr|Leute|Menschen)")
+
+
+def new_things(question: str) -> list[str]:
+    """The nouns a German question names as something new, not pointing back: "Kaffee"
+    in "Was kostet ein Kaffee?", "Benzin" in "Was kostet Benzin?"; not "Läufer" in "Wo
+    wurde der Läufer angegriffen?" (the one the conversation is about), nor "Land" in
+    "Aus welchem Land …?". Not the first word (any word is capitalised there), not a time;
+    a name of several words counts by its first."""
+    words = re.findall(r"[\w-]+", question)
+    found = []
+    for i, word in enumerate(words[1:], start=1):
+        if not _CAPITALISED.fullmatch(word) or _NO_THING.fullmatch(word) or _TIME_NOUN.fullmatch(word):
+            continue
+        if i > 1 and _CAPITALISED.fullmatch(words[i - 1]):
+            continue  # "Mona Lisa": a name's later word goes with its first
+        j = i - 1
+        while j > 0 and not _POINTS_BACK.fullmatch(words[j]) and _INFLECTED.fullmatch(words[j]):
+            j -= 1
+        if not _POINTS_BACK.fullmatch(words[j]):
+            found.append(word)
+    return found
+
+
 def named_subjects(text: str) -> list[str]:
     """The names ``text`` puts after a preposition: "Berlin" in "Und in Berlin?"."""
     return [

@@ -59,11 +59,15 @@ POKAL = "Wer hat das Pokalfinale gewonnen?"
         (BROETCHEN, "Und in Berlin?", "Dazu finde ich für „Berlin“ nichts im Korpus."),
         (BROETCHEN, "Und was kostet es in Cincinnati?", "Dazu finde ich für „Cincinnati“ nichts im Korpus."),
         (ROLL, "and in Berlin?", "I found nothing about this for “Berlin” in the corpus."),
+        (BROETCHEN, "Was kostet ein Kaffee?", "Dazu finde ich für „Kaffee“ nichts im Korpus."),
+        (BROETCHEN, "was kostet eigentlich Benzin", "Dazu finde ich für „Benzin“ nichts im Korpus."),
+        (BROETCHEN, "Wann ist Ostern?", "Dazu finde ich für „Ostern“ nichts im Korpus."),
     ],
 )
 def test_a_follow_up_that_swaps_the_subject_is_not_answered_with_the_old_one(searcher, earlier, follow_up, said):
     """The conversation's subject decided the search, so "Und in Berlin?" after the price
-    of a roll in Munich was answered with Munich's 65 Cent."""
+    of a roll in Munich was answered with Munich's 65 Cent, and so was the price of a
+    coffee: a short message naming something new that the cited paragraph never mentions."""
     from absatz.answer import answer
 
     a = answer(searcher, follow_up, history=[earlier])
@@ -79,6 +83,9 @@ def test_a_follow_up_that_swaps_the_subject_is_not_answered_with_the_old_one(sea
         (ROLL, "and in Munich?", "65 Cent"),  # München in English
         (POKAL, "Wie viele Zuschauer waren da?", "8.500"),
         (POKAL, "Wie hoch ist die Prämie?", "200.000 Euro"),
+        # nouns that point back, or that the article holds: no new subject
+        (POKAL, "Wie viele Zuschauer kamen ins Stadion?", "8.500"),
+        (BROETCHEN, "Wie viele Bäckereien gibt es in Bayern?", "2.300"),
     ],
 )
 def test_a_follow_up_within_the_subject_is_still_answered(searcher, earlier, follow_up, fact):

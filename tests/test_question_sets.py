@@ -16,8 +16,9 @@ from absatz.evaluate import TYPES
 from .conftest import GNAD, bench_questions, needs_gnad
 
 TRAINING = ("train-questions.jsonl", "more-train-questions.jsonl")
-CONVERSATIONS = ("followup-questions.jsonl", "switch-questions.jsonl")
-SETS = ("news-questions.jsonl", *TRAINING, "validation-questions.jsonl", *CONVERSATIONS)
+CONVERSATIONS = ("followup-questions.jsonl", "switch-questions.jsonl", "offtopic-questions.jsonl")
+# Off-topic messages ask about no article ("article_id": "none").
+SETS = ("news-questions.jsonl", *TRAINING, "validation-questions.jsonl", *CONVERSATIONS[:2])
 
 
 def _number(article_id: str) -> int:
@@ -66,3 +67,5 @@ def test_a_conversation_opens_with_a_development_question_in_both_languages(name
         assert first.get(opening) == opening_en, q["qid"]
         if name == "followup-questions.jsonl":
             assert not q.get("unanswerable") and _number(q["article_id"]) % 3 == 1, q["qid"]
+        if name == "offtopic-questions.jsonl":
+            assert q["unanswerable"] and q["article_id"] == "none" and not q["answers"], q["qid"]

@@ -315,6 +315,29 @@ def test_the_name_a_follow_up_asks_about(follow_up, names):
 
 
 @pytest.mark.parametrize(
+    ("message", "things"),
+    [
+        ("Was kostet ein Kaffee?", ["Kaffee"]),
+        ("was kostet eigentlich ein Kilo Bananen", ["Kilo"]),
+        ("Wann ist Ostern?", ["Ostern"]),
+        ("Wer hat die Mona Lisa gemalt?", []),  # a definite article points to what is known
+        ("Wo genau wurde der Läufer angegriffen?", []),
+        ("Wer ist zur Konkurrenz geworden?", []),  # "zur" = "zu der"
+        ("Aus welchem Land kommen die Nutzer?", []),  # asks for one
+        ("Wie viele Stellen will er streichen?", []),  # counts them
+        ("Wie hoch ist ihre neue Prämie?", []),  # an adjective between
+        ("Können Sie mir sagen, wie viele Euro das sind?", []),
+        ("Was passiert im Sommer?", []),  # a time
+        ("Kaffee oder Tee?", ["Tee"]),  # not the first word: every first word is capitalised
+    ],
+)
+def test_the_things_a_message_names_as_new(message, things):
+    from absatz.question_types import new_things
+
+    assert new_things(message) == things
+
+
+@pytest.mark.parametrize(
     "question, noun",
     [
         ("In welchem Hotel findet das Treffen statt?", "Hotel"),

@@ -296,11 +296,11 @@ def swapped_subject(
 ) -> str | None:
     """The name a follow-up asks about ("Und in Berlin?"), or the thing a short German
     message that does not go on from the last one names as new ("Was kostet ein
-    Kaffee?"), that no cited paragraph holds. The conversation's subject decides a follow-up's search, so
-    after the price of a roll in Munich it found Munich's price again, which answers a
-    question nobody asked, and gave it for coffee and petrol too. An English name the
-    corpus never uses may be its German one's exonym ("Munich"). A name is held in a
-    derived form too: "Bayerische Bäckereien" are in Bavaria."""
+    Kaffee?"), that no cited paragraph holds. The conversation's subject decides a
+    follow-up's search, so after the price of a roll in Munich it found Munich's price
+    again, which answers a question nobody asked, and gave it for coffee and petrol too.
+    An English name the corpus never uses may be its German one's exonym ("Munich"). A
+    name is held in a derived form too: "Bayerische Bäckereien" are in Bavaria."""
     cited = " ".join(f"{c.title} {c.heading} {c.dateline} {c.text}" for c in citations).lower()
     stems, words = set(tokenize(cited)), set(re.findall(r"\w+", cited))
 

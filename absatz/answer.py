@@ -49,6 +49,7 @@ from .question_types import (
     new_things,
 )
 from .selector import Question
+from .small_talk import asks_about_me, points_back
 from .texts import t
 
 # A top paragraph in which the first answer scorer finds no answer (its best sentence's
@@ -190,6 +191,8 @@ def answer(
     history = [h for h in history if h.strip()]
     language = conversation_language(question, history, reader)
     asked_in = conversation_language(question, history)
+    if asks_about_me(question):
+        return abstain(question, language, started, "about_me")
     query = llm.condense(question, history) if llm is not None else " ".join([*history, question])
     result = searcher.search(search_text(query), k=max(k, 2), where=where)
     if llm is not None:
@@ -205,11 +208,14 @@ def answer(
         return compose(question, chosen, started, language=language, asked_in=asked_in)
     if stands_alone(question, result, alone, where):
         return compose(question, alone, started, language=language, asked_in=asked_in)
-    result = follow_up_result(result, alone)
-    reply = compose(question, result, started, language=language, asked_in=asked_in)
+    reply = compose(question, follow_up_result(result, alone), started, language=language, asked_in=asked_in)
+    if reply.abstained:
+        return reply
     idf = result.index.lexical.idf if result.index is not None else (lambda term: 0.0)
-    swapped = None if reply.abstained else swapped_subject(question, reply.citations, language, idf)
-    return reply if swapped is None else abstain(question, language, started, "follow_up_not_found", name=swapped)
+    swapped = swapped_subject(question, reply.citations, language, idf)
+    if swapped is not None:
+        return abstain(question, language, started, "follow_up_not_found", name=swapped)
+    return abstain(question, language, started) if strays(question, result, alone, reply.citations, where) else reply
 
 
 # A conversation's article this far down the question's own ranking (in articles; a
@@ -244,9 +250,42 @@ def stands_alone(question: str, conversation: SearchResult, alone: SearchResult,
     what the corpus does not hold with the conversation's article; "Und wie viele
     Betriebe gibt es?" stays a follow-up. ``where``: the slice of the corpus searched,
     whose articles alone rank."""
-    if not conversation.hits or alone.index is None or _GOES_ON.match(question):
+    if _GOES_ON.match(question) or not far_from(conversation, alone, where):
         return False
+    if carries_its_subject(question):
+        return True
     top = conversation.hits[0].article_id
+    terms = query_terms(question)
+    if not alone.hits or alone.evidence < alone.threshold or alone.hits[0].article_id == top:
+        return False
+    said = " ".join(f"{h.meta.title} {h.heading} {h.passage}" for h in conversation.hits if h.article_id == top)
+    stems = set(tokenize(said))
+    return any(term not in stems for term in terms)
+
+
+def strays(
+    message: str, conversation: SearchResult, alone: SearchResult, cited: Sequence[Citation], where: Filter | None
+) -> bool:
+    """A message in a conversation that is not about it: short, neither going on from
+    the last message nor pointing back to it, asking more than one word ("Wer hat
+    gewonnen?" is a follow-up wherever its own search leads), finding the conversation's
+    article far down its own ranking and using no word of the paragraphs cited. "Warum
+    gähnt man eigentlich?" and "How fast is a cheetah?" had been answered with the goals
+    of the conversation's footballer."""
+    if carries_its_subject(message) or _GOES_ON.match(message) or points_back(message):
+        return False
+    terms = query_terms(message)
+    if len(terms) < 2 or not far_from(conversation, alone, where):
+        return False
+    said = set(tokenize(" ".join(f"{c.title} {c.heading} {c.text}" for c in cited)))
+    return not any(term in said for term in terms)
+
+
+def far_from(conversation: SearchResult, alone: SearchResult, where: Filter | None = None) -> bool:
+    """Whether the conversation's best article is far down the message's own ranking of
+    the articles (in the slice ``where``)."""
+    if not conversation.hits or alone.index is None:
+        return False
     vectors = alone.index.vectors
     allowed = where.passages(vectors) if where is not None else None
     ranked = _ranked_articles(vectors, alone.ranking_vector, allowed)
@@ -255,17 +294,7 @@ def stands_alone(question: str, conversation: SearchResult, alone: SearchResult,
         if allowed is None
         else int(np.unique(vectors.passage_article()[allowed]).size)
     )
-    row = vectors.article_row(top)
-    if row in ranked[: min(FAR_ARTICLES, articles // 10) + 1]:
-        return False
-    if carries_its_subject(question):
-        return True
-    terms = query_terms(question)
-    if not alone.hits or alone.evidence < alone.threshold or alone.hits[0].article_id == top:
-        return False
-    said = " ".join(f"{h.meta.title} {h.heading} {h.passage}" for h in conversation.hits if h.article_id == top)
-    stems = set(tokenize(said))
-    return any(term not in stems for term in terms)
+    return vectors.article_row(conversation.hits[0].article_id) not in ranked[: min(FAR_ARTICLES, articles // 10) + 1]
 
 
 def _ranked_articles(vectors: VectorIndex, qvec: np.ndarray, allowed: np.ndarray | None) -> list[int]:

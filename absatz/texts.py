@@ -19,6 +19,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "I found nothing about this for “{name}” in the corpus.",
     },
     "empty_question": {"de": "Bitte stelle eine Frage.", "en": "Please ask a question."},
+    "about_me": {
+        "de": "Ich bin absatz und beantworte Fragen zu den Nachrichtenartikeln im Korpus: Zu jeder Antwort nenne "
+        "ich den Artikel und den Absatz, aus dem sie stammt. Frag mich, wer, wann, wo, wie viel oder warum.",
+        "en": "I'm absatz and answer questions about the news articles in the corpus, citing the article and "
+        "paragraph each answer comes from. Ask me who, when, where, how much or why.",
+    },
     "as_of": {"de": "Stand {date}: ", "en": "As of {date}: "},
     "source_button": {"de": "Quelle {n}", "en": "Source {n}"},
     "sources_footer": {"de": "{n} Quellen · {took}", "en": "{n} sources · {took}"},

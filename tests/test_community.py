@@ -349,16 +349,18 @@ def test_follow_ups_on_one_subject_are_gaps_of_their_own(embedder):
     )
 
 
-async def test_a_message_without_a_word_is_told_to_ask_but_is_no_question_in_gaps_or_stats(
+async def test_a_message_without_a_word_or_about_the_bot_is_no_question_in_gaps_or_stats(
     community_settings, community_searcher
 ):
     """Counted, "???", "🤔" and "!!!" were a gap of three refusals, and their near-zero
-    latencies pulled the week's median down to 0 ms."""
+    latencies pulled the week's median down to 0 ms; "Wer bist du?" is no gap of the corpus."""
     async with community(community_settings, community_searcher) as (env, guild, wirtschaft, allgemein, admin, reader):
         for nothing in ("???", "🤔", "!!!"):
             told = reply_of(await reader.slash(allgemein, "ask", question=nothing)).embeds[0]
             assert told.description == t("empty_question", "en")  # no word says: the client's
         await reader.send(allgemein, f"<@{env.bot.user.id}> 🤔")
+        about = reply_of(await reader.slash(allgemein, "ask", question="Wer bist du?")).embeds[0]
+        assert about.description == t("about_me", "de")
         await reader.slash(allgemein, "ask", question=STADIUM)
         await reader.slash(allgemein, "ask", question="Wie backe ich Sauerteigbrot?")
         gaps = reply_of(await admin.slash(allgemein, "gaps")).embeds[0]

@@ -86,6 +86,10 @@ def test_a_follow_up_that_swaps_the_subject_is_not_answered_with_the_old_one(sea
         # nouns that point back, or that the article holds: no new subject
         (POKAL, "Wie viele Zuschauer kamen ins Stadion?", "8.500"),
         (BROETCHEN, "Wie viele Bäckereien gibt es in Bayern?", "2.300"),
+        # pointing back to nothing, but asking what the conversation's article says
+        (POKAL, "Wie viele Zuschauer kamen?", "8.500"),
+        (POKAL, "How many spectators came?", "8.500"),
+        (ROLL, "How many bakeries are there?", "2.300"),
     ],
 )
 def test_a_follow_up_within_the_subject_is_still_answered(searcher, earlier, follow_up, fact):
@@ -93,6 +97,40 @@ def test_a_follow_up_within_the_subject_is_still_answered(searcher, earlier, fol
 
     a = answer(searcher, follow_up, history=[earlier])
     assert not a.abstained and fact in a.answer, a.answer
+
+
+@pytest.mark.parametrize(
+    ("earlier", "message", "language"),
+    [
+        (BROETCHEN, "Warum gähnt man eigentlich?", "de"),
+        (BROETCHEN, "Was ist 17 mal 23?", "de"),
+        ("Who won the cup final?", "How many bones does a human have?", "en"),  # the cup's goals before
+    ],
+)
+def test_a_message_about_nothing_the_conversation_said_is_not_answered_from_it(searcher, earlier, message, language):
+    """It pointed back to nothing and used no word of the paragraph, and was answered
+    with the price of a roll or the cup final's scorer all the same."""
+    from absatz.answer import answer
+
+    a = answer(searcher, message, history=[earlier])
+    assert a.abstained and a.answer == t("not_found", language) and not a.citations, a.answer
+
+
+@pytest.mark.parametrize(
+    ("history", "message", "language"),
+    [
+        ([], "Wer bist du?", "de"),
+        ([BROETCHEN], "Wie alt bist du?", "de"),
+        ([ROLL], "what can you do", "en"),
+        ([POKAL], "Wie geht's dir?", "de"),
+    ],
+)
+def test_a_question_about_the_bot_is_answered_with_what_it_does(searcher, history, message, language):
+    """ "Wie alt bist du?" in a thread on the price of a roll got the price."""
+    from absatz.answer import answer
+
+    a = answer(searcher, message, history=history)
+    assert a.abstained and a.answer == t("about_me", language) and not a.citations, a.answer
 
 
 async def test_a_forum_posts_follow_up_is_about_the_posts_title(community_settings, community_searcher):

@@ -23,6 +23,7 @@ from absatz.language import detect_language, evidence, language_or
 from absatz.question_text import QUESTION_WORDS, search_text
 from absatz.render import shorten
 from absatz.scopes import Scope, label
+from absatz.small_talk import asks_about_me
 from absatz.texts import error_text, locale_language, t
 
 from ..checks import interaction_language, period_problem, scope_of
@@ -145,9 +146,10 @@ class Ask(commands.Cog):
         message = await with_retries(
             lambda: send(embed=answer_embed(a, time.perf_counter() - started, searched), view=answer_view(a))
         )
-        # A reply to no question ("???") is no question for /gaps and /stats: counted, it
-        # would be a refusal, and its near-zero latency would pull the median down.
-        if message is not None and has_words(a.question):
+        # A reply to no question ("???") or to one about the bot ("Wer bist du?") is no
+        # question for /gaps and /stats: counted, it would be a refusal of the corpus, and
+        # its near-zero latency would pull the median down.
+        if message is not None and has_words(a.question) and not asks_about_me(a.question):
             guild = getattr(where, "guild", None)
             # A mention's answer opens a thread of its own: the channel asked in is its parent.
             channel_id = where.parent_id if isinstance(where, discord.Thread) else getattr(where, "id", 0)

@@ -1,0 +1,62 @@
+"""Messages that are no question to the corpus, though they end in a question mark.
+
+In a thread every message is taken for a follow-up, and the conversation's article then
+answers it: "Wie alt bist du?" after a question on Zlatan Ibrahimovic got his goals,
+"How fast is a cheetah?" the same. A follow-up points back to what was said ("er",
+"dort", "die Firma", "it", "the runner") or asks too little to stand alone ("Wer hat
+gewonnen?"); these messages do neither. Regular expressions over the message: no model.
+"""
+
+from __future__ import annotations
+
+import re
+
+from vectorstore.text import QUESTION_WORDS, query_terms
+
+__all__ = ["asks_about_me", "points_back"]
+
+# A word that sends a message back to what was said before: a pronoun, a demonstrative
+# or a definite article ("die Firma"), "dort", "dann", "dabei", "zur"; "mehr", "more" and
+# "else" ask for more of the same. "am längsten" is a superlative, not "am Samstag".
+# German "wars", "gibt's" hold an "es"; English "what's" holds an "is".
+_POINTER = re.compile(
+    r"\b(?:er|sie|es|ihm|ihn|ihnen|ihr\w*|sein\w*|das|dies\w*|jene\w*|solch\w*|der|die|den|dem|des|denen|deren|"
+    r"dessen|da|dort\w*|dann|damals|dar?(?:bei|mit|von|für|zu|auf|an|in|über|um|aus|durch|gegen|her|hinter|nach|vor|"
+    r"neben|unter)|deshalb|deswegen|hier|mehr|sonst|zu[mr]|im|ins|vom|beim|am(?!\s+[a-zäöüß]+sten\b)|"
+    r"he|she|it|they|him|her|them|his|hers|its|their|theirs|that|this|these|those|there|then|the|such|more|else|"
+    r"here)\b|\bwars\b|\b(?!(?:what|who|where|when|how|why|which)'s)\w+'s\b",
+    re.IGNORECASE,
+)
+# The bot, asked as "du" or "you" (a member writes to it as to a person).
+_YOU = re.compile(r"du|dich|dir|dein\w*|you|your\w*", re.IGNORECASE)
+# What small talk adds to "bist du" and "are you" without asking anything more.
+_FILLERS = frozenset(
+    "eigentlich denn überhaupt so alles mal bitte gerade kannst anyway actually really even do can are doing".split()
+)
+_SMALL_TALK_WORDS = 6
+_CAPITALISED = re.compile(r"[A-ZÄÖÜ]\w*")
+
+
+def points_back(message: str) -> bool:
+    """Whether ``message`` refers to what the conversation said before."""
+    return bool(_POINTER.search(message))
+
+
+def asks_about_me(message: str) -> bool:
+    """A short message about the bot itself — "Wer bist du?", "Wie geht's dir?", "what
+    can you do" — which no article answers: the bot says what it does instead. Not
+    "Weißt du, wer gewonnen hat?" (a question of its own after the first word), "Was
+    weißt du über Ibrahimovic?" (a name) or "Kannst du mir mehr dazu sagen?" (it points
+    back)."""
+    words = re.findall(r"[\w']+", message)
+    if not words or len(words) > _SMALL_TALK_WORDS or not any(_YOU.fullmatch(w) for w in words):
+        return False
+    later = words[1:]
+    if any(w.lower() in QUESTION_WORDS for w in later):
+        return False
+    if any(_CAPITALISED.match(w) and not _YOU.fullmatch(w) and w != "I" for w in later):
+        return False
+    if _POINTER.search(re.sub(r"\w+'s\b", "", message)):  # "geht's": no "es" pointing back
+        return False
+    rest = [w for w in words if not _YOU.fullmatch(w) and w.lower() not in _FILLERS]
+    return len(query_terms(" ".join(rest))) <= 1

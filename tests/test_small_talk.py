@@ -1,0 +1,46 @@
+"""Which messages are about the bot, and which point back to the conversation."""
+
+from __future__ import annotations
+
+import pytest
+
+from absatz.small_talk import asks_about_me, points_back
+
+
+@pytest.mark.parametrize(
+    ("message", "about_me"),
+    [
+        ("Wer bist du eigentlich?", True),
+        ("Wie geht's dir?", True),
+        ("was kannst du alles", True),
+        ("Kannst du mir helfen?", True),
+        ("How old are you?", True),
+        ("what can you do", True),
+        ("Weißt du, wer gewonnen hat?", False),  # a question of its own
+        ("Was weißt du über Ibrahimovic?", False),  # a name
+        ("Kannst du mir mehr dazu sagen?", False),  # more of the conversation
+        ("Can you tell me more?", False),
+        ("how do you fall asleep faster", False),  # "you" as anyone
+        ("Wie alt ist er?", False),
+    ],
+)
+def test_what_asks_about_the_bot(message, about_me):
+    assert asks_about_me(message) is about_me
+
+
+@pytest.mark.parametrize(
+    ("message", "back"),
+    [
+        ("Wie alt ist er?", True),
+        ("aus welchen konzernen ist die firma entstanden?", True),  # the firm already spoken of
+        ("Wie viel dürfte man dann daheim haben?", True),
+        ("gegen wen wars?", True),  # "war es"
+        ("Who is in charge of the project there?", True),
+        ("Warum gähnt man eigentlich?", False),
+        ("Welches Tier schläft am längsten?", False),  # a superlative, no "an dem"
+        ("How fast is a cheetah?", False),
+        ("What's 17 times 23?", False),  # "what is"
+    ],
+)
+def test_what_points_back_to_the_conversation(message, back):
+    assert points_back(message) is back

@@ -49,7 +49,7 @@ from .question_types import (
     new_things,
 )
 from .selector import Question
-from .small_talk import asks_about_me, points_back
+from .small_talk import asks_about_me, has_pronoun, points_back
 from .texts import t
 
 # A top paragraph in which the first answer scorer finds no answer (its best sentence's
@@ -202,11 +202,18 @@ def answer(
     alone = searcher.search(search_text(question), k=max(k, 2), where=where)
     if result.evidence < result.threshold:
         # Two subjects in one search find neither: a question that carries its own subject
-        # is answered as asked; a follow-up the conversation cannot answer is refused
-        # ("Und was kostet dort ein Brötchen?" after Berlin's airport: not Munich's price).
-        chosen = alone if carries_its_subject(question) else result
-        return compose(question, chosen, started, language=language, asked_in=asked_in)
-    if stands_alone(question, result, alone, where):
+        # is answered as asked. A follow-up is one of the conversation's own questions when
+        # they find their article without it and it finds that article too ("Why was a
+        # financial fresh start even needed there?" had been refused), and is refused
+        # otherwise ("Und was kostet dort ein Brötchen?" after Berlin's airport: not
+        # Munich's price).
+        if carries_its_subject(question):
+            return compose(question, alone, started, language=language, asked_in=asked_in)
+        earlier = searcher.search(search_text(" ".join(history)), k=max(k, 2), where=where)
+        if earlier.evidence < earlier.threshold or far_from(earlier, alone, where):
+            return compose(question, result, started, language=language, asked_in=asked_in)
+        result = earlier
+    elif stands_alone(question, result, alone, where):
         return compose(question, alone, started, language=language, asked_in=asked_in)
     reply = compose(question, follow_up_result(result, alone), started, language=language, asked_in=asked_in)
     if reply.abstained:
@@ -324,8 +331,9 @@ def swapped_subject(
     follow_up: str, citations: Sequence[Citation], language: str, idf: Callable[[str], float]
 ) -> str | None:
     """The name a follow-up asks about ("Und in Berlin?"), or the thing a short German
-    message that does not go on from the last one names as new ("Was kostet ein
-    Kaffee?"), that no cited paragraph holds. The conversation's subject decides a
+    message that neither goes on from the last one nor has a pronoun for it names as new
+    ("Was kostet ein Kaffee?", not "Warum sind Umweltschützer dagegen?"), that no cited
+    paragraph holds. The conversation's subject decides a
     follow-up's search, so after the price of a roll in Munich it found Munich's price
     again, which answers a question nobody asked, and gave it for coffee and petrol too.
     An English name the corpus never uses may be its German one's exonym ("Munich"). A
@@ -338,7 +346,12 @@ def swapped_subject(
         return set(query_terms(word)) <= stems or (len(root) >= 4 and any(w.startswith(root) for w in words))
 
     asked = named_subjects(follow_up)
-    if not carries_its_subject(follow_up) and not _GOES_ON.match(follow_up) and detect_language(follow_up) == "de":
+    if (
+        not carries_its_subject(follow_up)
+        and not _GOES_ON.match(follow_up)
+        and not has_pronoun(follow_up)
+        and detect_language(follow_up) == "de"
+    ):
         asked += new_things(follow_up)
     for name in dict.fromkeys(asked):
         terms = query_terms(name)

@@ -13,18 +13,23 @@ import re
 
 from vectorstore.text import QUESTION_WORDS, query_terms
 
-__all__ = ["asks_about_me", "points_back"]
+__all__ = ["asks_about_me", "has_pronoun", "points_back"]
 
-# A word that sends a message back to what was said before: a pronoun, a demonstrative
-# or a definite article ("die Firma"), "dort", "dann", "dabei", "zur"; "mehr", "more" and
-# "else" ask for more of the same. "am längsten" is a superlative, not "am Samstag".
-# German "wars", "gibt's" hold an "es"; English "what's" holds an "is".
+# A pronoun or pronominal adverb stands for something said before: "er", "dort",
+# "dagegen", "it", "there".
+_PRONOUN = (
+    r"er|sie|es|ihm|ihn|ihnen|da|dort\w*|dann|damals|dar?(?:bei|mit|von|für|zu|auf|an|in|über|um|aus|durch|gegen|"
+    r"her|hinter|nach|vor|neben|unter)|deshalb|deswegen|he|she|it|they|him|her|them|there|then"
+)
+_PRONOUNS = re.compile(rf"\b(?:{_PRONOUN})\b", re.IGNORECASE)
+# So do a demonstrative, possessive or definite article ("die Firma", "ihr Vorgänger",
+# "zur Konkurrenz"); "mehr", "more" and "else" ask for more of the same. "am längsten"
+# is a superlative, not "am Samstag". German "wars", "gibt's" hold an "es"; English
+# "what's" holds an "is", "Mother's" owns.
 _POINTER = re.compile(
-    r"\b(?:er|sie|es|ihm|ihn|ihnen|ihr\w*|sein\w*|das|dies\w*|jene\w*|solch\w*|der|die|den|dem|des|denen|deren|"
-    r"dessen|da|dort\w*|dann|damals|dar?(?:bei|mit|von|für|zu|auf|an|in|über|um|aus|durch|gegen|her|hinter|nach|vor|"
-    r"neben|unter)|deshalb|deswegen|hier|mehr|sonst|zu[mr]|im|ins|vom|beim|am(?!\s+[a-zäöüß]+sten\b)|"
-    r"he|she|it|they|him|her|them|his|hers|its|their|theirs|that|this|these|those|there|then|the|such|more|else|"
-    r"here)\b|\bwars\b|\b(?!(?:what|who|where|when|how|why|which)'s)\w+'s\b",
+    rf"\b(?:{_PRONOUN}|ihr\w*|sein\w*|das|dies\w*|jene\w*|solch\w*|der|die|den|dem|des|denen|deren|dessen|hier|"
+    r"mehr|sonst|zu[mr]|im|ins|vom|beim|am(?!\s+[a-zäöüß]+sten\b)|his|hers|its|their|theirs|that|this|these|those|"
+    r"the|such|more|else|here)\b|\bwars\b|\b(?!(?:what|who|where|when|how|why|which)'s)(?-i:[a-zäöüß]+)'s\b",
     re.IGNORECASE,
 )
 # The bot, asked as "du" or "you" (a member writes to it as to a person).
@@ -40,6 +45,12 @@ _CAPITALISED = re.compile(r"[A-ZÄÖÜ]\w*")
 def points_back(message: str) -> bool:
     """Whether ``message`` refers to what the conversation said before."""
     return bool(_POINTER.search(message))
+
+
+def has_pronoun(message: str) -> bool:
+    """Whether ``message`` stands a pronoun for something said before: "Warum sind
+    Umweltschützer dagegen?" names the environmentalists against what was said."""
+    return bool(_PRONOUNS.search(message))
 
 
 def asks_about_me(message: str) -> bool:

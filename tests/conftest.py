@@ -121,6 +121,31 @@ def searcher(built_store, embedder) -> Searcher:
     return Searcher.open(built_store, embedder)
 
 
+# A small news corpus from 10kGNAD: the five articles each of ten training questions
+# finds in the development index (stories covered from another side), and the articles
+# of five development conversations (bench/data/followup-questions.jsonl).
+STORY_ARTICLES = [
+    f"gnad-{n:04d}"
+    for n in [
+        *(34, 58, 85, 103, 112, 139, 142, 172, 190, 232, 370, 421, 430, 448, 463, 469, 472, 502, 508, 526, 532),
+        *(535, 604, 613, 628, 688, 733, 754, 757, 760, 769, 787, 802, 820, 823, 847, 862, 889, 913, 925, 973, 1006),
+    ]
+]
+THREAD_ARTICLES = ["gnad-0052", "gnad-0454", "gnad-0556", "gnad-0961", "gnad-1024"]
+
+
+@pytest.fixture(scope="session")
+def story_searcher(tmp_path_factory, embedder) -> Searcher:
+    wanted = {*STORY_ARTICLES, *THREAD_ARTICLES}
+    rows = [r for r in map(json.loads, GNAD.read_text(encoding="utf-8").splitlines()) if r["id"] in wanted]
+    d = tmp_path_factory.mktemp("stories")
+    settings = settings_for(d / "chroma")
+    assert (
+        cli_main(["ingest", str(write_jsonl(d / "news.jsonl", rows)), "--chroma-path", str(settings.chroma_path)]) == 0
+    )
+    return Searcher.open(settings, embedder)
+
+
 def run_cli(capsys, *args: str) -> tuple[int, str, str]:
     code = cli_main(list(args))
     out, err = capsys.readouterr()

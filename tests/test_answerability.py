@@ -17,7 +17,7 @@ from vectorstore.dates import DateRange
 from vectorstore.filters import Filter
 from vectorstore.search import Searcher
 
-from .conftest import GNAD, bench_questions, needs_gnad, settings_for, write_jsonl
+from .conftest import STORY_ARTICLES, bench_questions, needs_gnad
 
 QUESTION = "Wann geht die neue Bahnstrecke zwischen Erfurt und Kassel in Betrieb?"
 
@@ -61,8 +61,8 @@ def test_the_gate_is_off_for_any_other_embedder(searcher):
 
 
 # Training questions (their articles, id % 3 == 2, are not indexed) that ask about stories
-# the development articles cover from another side, and the five articles each of them
-# finds in the development index: a small corpus of those stories.
+# the development articles cover from another side; ``STORY_ARTICLES`` are the five
+# articles each of them finds in the development index.
 NEAR_STORY = [
     "train-p3-016",  # what Norbert Hofer does for a living: articles on the election
     "train-p2-076",  # Glawischnig's vote in 2009: articles on the Greens
@@ -75,25 +75,6 @@ NEAR_STORY = [
     "train2-p3-068",  # Austrian drivers phoning without a hands-free kit
     "train-p3-002",  # OECD: women among Austria's researchers
 ]
-STORY_ARTICLES = [
-    f"gnad-{n:04d}"
-    for n in [
-        *(34, 58, 85, 103, 112, 139, 142, 172, 190, 232, 370, 421, 430, 448, 463, 469, 472, 502, 508, 526, 532),
-        *(535, 604, 613, 628, 688, 733, 754, 757, 760, 769, 787, 802, 820, 823, 847, 862, 889, 913, 925, 973, 1006),
-    ]
-]
-
-
-@pytest.fixture(scope="module")
-def story_searcher(tmp_path_factory, embedder):
-    wanted = set(STORY_ARTICLES)
-    rows = [r for r in map(json.loads, GNAD.read_text(encoding="utf-8").splitlines()) if r["id"] in wanted]
-    d = tmp_path_factory.mktemp("stories")
-    settings = settings_for(d / "chroma")
-    assert (
-        cli_main(["ingest", str(write_jsonl(d / "news.jsonl", rows)), "--chroma-path", str(settings.chroma_path)]) == 0
-    )
-    return Searcher.open(settings, embedder)
 
 
 @needs_gnad

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import pytest
 
+from absatz.question_text import search_text
 from absatz.texts import t
 from bot.cogs.ask import is_remark
 
+from .conftest import needs_gnad
 from .simcord_helpers import reply_of
 from .test_community import (
     STADIUM,
@@ -86,6 +88,7 @@ def test_a_follow_up_that_swaps_the_subject_is_not_answered_with_the_old_one(sea
         # nouns that point back, or that the article holds: no new subject
         (POKAL, "Wie viele Zuschauer kamen ins Stadion?", "8.500"),
         (BROETCHEN, "Wie viele Bäckereien gibt es in Bayern?", "2.300"),
+        ("Wie viel kostet das neue Containerterminal in Hamburg?", "Warum sind Umweltschützer dagegen?", "Elbe"),
         # pointing back to nothing, but asking what the conversation's article says
         (POKAL, "Wie viele Zuschauer kamen?", "8.500"),
         (POKAL, "How many spectators came?", "8.500"),
@@ -97,6 +100,21 @@ def test_a_follow_up_within_the_subject_is_still_answered(searcher, earlier, fol
 
     a = answer(searcher, follow_up, history=[earlier])
     assert not a.abstained and fact in a.answer, a.answer
+
+
+@needs_gnad
+def test_a_follow_up_the_joined_search_cannot_place_is_placed_by_the_conversations_question(story_searcher):
+    """Searched together, the two questions fell below the threshold, and the follow-up was
+    refused, though the conversation's question finds its article alone and the
+    follow-up's own search finds the same one."""
+    from absatz.answer import answer
+
+    earlier = "Seit wann regiert die bunte Koalition in Wiener Neustadt?"
+    follow_up = "Warum musste man da finanziell neu anfangen?"
+    joined = story_searcher.search(search_text(f"{earlier} {follow_up}"), k=5)
+    assert joined.evidence < joined.threshold
+    a = answer(story_searcher, follow_up, history=[earlier])
+    assert not a.abstained and "insolvent" in a.answer and a.citations[0].article_id == "gnad-0961", a.answer
 
 
 @pytest.mark.parametrize(

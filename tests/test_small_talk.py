@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from absatz.small_talk import asks_about_me, points_back
+from absatz.small_talk import asks_about_me, has_pronoun, points_back
 
 
 @pytest.mark.parametrize(
@@ -44,3 +44,17 @@ def test_what_asks_about_the_bot(message, about_me):
 )
 def test_what_points_back_to_the_conversation(message, back):
     assert points_back(message) is back
+
+
+@pytest.mark.parametrize(
+    ("message", "pronoun"),
+    [
+        ("Warum sind Umweltschützer dagegen?", True),
+        ("Wieso war dort ein finanzieller Neuanfang nötig?", True),
+        ("Why was a fresh start needed there?", True),
+        ("was ist der Unterschied zwischen Latte und Cappuccino", False),  # an article, no pronoun
+        ("Was kostet ein Kaffee?", False),
+    ],
+)
+def test_what_stands_a_pronoun_for_what_was_said(message, pronoun):
+    assert has_pronoun(message) is pronoun

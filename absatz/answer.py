@@ -212,9 +212,12 @@ def answer(
         earlier = searcher.search(search_text(" ".join(history)), k=max(k, 2), where=where)
         if earlier.evidence < earlier.threshold or far_from(earlier, alone, where):
             return compose(question, result, started, language=language, asked_in=asked_in)
-        result = earlier
-    elif stands_alone(question, result, alone, where):
-        return compose(question, alone, started, language=language, asked_in=asked_in)
+        result, far = earlier, False
+    else:
+        # "Und …" goes on from the conversation wherever its own search leads
+        far = not _GOES_ON.match(question) and far_from(result, alone, where)
+        if stands_alone(question, result, alone, far):
+            return compose(question, alone, started, language=language, asked_in=asked_in)
     reply = compose(question, follow_up_result(result, alone), started, language=language, asked_in=asked_in)
     if reply.abstained:
         return reply
@@ -222,7 +225,7 @@ def answer(
     swapped = swapped_subject(question, reply.citations, language, idf)
     if swapped is not None:
         return abstain(question, language, started, "follow_up_not_found", name=swapped)
-    return abstain(question, language, started) if strays(question, result, alone, reply.citations, where) else reply
+    return abstain(question, language, started) if strays(question, far, reply.citations) else reply
 
 
 # A conversation's article this far down the question's own ranking (in articles; a
@@ -248,16 +251,15 @@ def carries_its_subject(question: str) -> bool:
     return len(query_terms(question)) >= SELF_CONTAINED_TERMS + (detect_language(question) == "en")
 
 
-def stands_alone(question: str, conversation: SearchResult, alone: SearchResult, where: Filter | None = None) -> bool:
+def stands_alone(question: str, conversation: SearchResult, alone: SearchResult, far: bool) -> bool:
     """A new question in a conversation, not a follow-up: the conversation's article is
     far down the question's own ranking, and the question either says enough to carry
     its subject or is answered alone, from another article, about something the
     conversation's article does not mention. "Wer hat das Pokalfinale gewonnen?" in a
     thread on the price of a roll had been answered with the price, and a question about
     what the corpus does not hold with the conversation's article; "Und wie viele
-    Betriebe gibt es?" stays a follow-up. ``where``: the slice of the corpus searched,
-    whose articles alone rank."""
-    if _GOES_ON.match(question) or not far_from(conversation, alone, where):
+    Betriebe gibt es?" stays a follow-up. ``far``: :func:`far_from` of the two."""
+    if _GOES_ON.match(question) or not far:
         return False
     if carries_its_subject(question):
         return True
@@ -270,19 +272,18 @@ def stands_alone(question: str, conversation: SearchResult, alone: SearchResult,
     return any(term not in stems for term in terms)
 
 
-def strays(
-    message: str, conversation: SearchResult, alone: SearchResult, cited: Sequence[Citation], where: Filter | None
-) -> bool:
+def strays(message: str, far: bool, cited: Sequence[Citation]) -> bool:
     """A message in a conversation that is not about it: short, neither going on from
     the last message nor pointing back to it, asking more than one word ("Wer hat
     gewonnen?" is a follow-up wherever its own search leads), finding the conversation's
     article far down its own ranking and using no word of the paragraphs cited. "Warum
     gähnt man eigentlich?" and "How fast is a cheetah?" had been answered with the goals
-    of the conversation's footballer."""
-    if carries_its_subject(message) or _GOES_ON.match(message) or points_back(message):
+    of the conversation's footballer. ``far``: :func:`far_from` of the conversation's
+    search and the message's own."""
+    if not far or carries_its_subject(message) or _GOES_ON.match(message) or points_back(message):
         return False
     terms = query_terms(message)
-    if len(terms) < 2 or not far_from(conversation, alone, where):
+    if len(terms) < 2:
         return False
     said = set(tokenize(" ".join(f"{c.title} {c.heading} {c.text}" for c in cited)))
     return not any(term in said for term in terms)
@@ -333,9 +334,9 @@ def swapped_subject(
     """The name a follow-up asks about ("Und in Berlin?"), or the thing a short German
     message that neither goes on from the last one nor has a pronoun for it names as new
     ("Was kostet ein Kaffee?", not "Warum sind Umweltschützer dagegen?"), that no cited
-    paragraph holds. The conversation's subject decides a
-    follow-up's search, so after the price of a roll in Munich it found Munich's price
-    again, which answers a question nobody asked, and gave it for coffee and petrol too.
+    paragraph holds. The conversation's subject decides a follow-up's search, so after
+    the price of a roll in Munich it found Munich's price again, which answers a question
+    nobody asked, and gave it for coffee and petrol too.
     An English name the corpus never uses may be its German one's exonym ("Munich"). A
     name is held in a derived form too: "Bayerische Bäckereien" are in Bavaria."""
     cited = " ".join(f"{c.title} {c.heading} {c.dateline} {c.text}" for c in citations).lower()

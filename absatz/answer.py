@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from vectorstore.dates import RECENCY_WINDOW
 from vectorstore.filters import Filter
 from vectorstore.records import Hit, SentenceVector
 from vectorstore.search import Searcher, SearchResult
@@ -216,7 +217,7 @@ def answer(
     else:
         # "Und …" goes on from the conversation wherever its own search leads
         far = not _GOES_ON.match(question) and far_from(result, alone, where)
-        if stands_alone(question, result, alone, far):
+        if stands_alone(question, result, alone, far) or says_it_all(question, result, alone):
             return compose(question, alone, started, language=language, asked_in=asked_in)
     reply = compose(question, follow_up_result(result, alone), started, language=language, asked_in=asked_in)
     if reply.abstained:
@@ -272,6 +273,19 @@ def stands_alone(question: str, conversation: SearchResult, alone: SearchResult,
     return any(term not in stems for term in terms)
 
 
+def says_it_all(question: str, conversation: SearchResult, alone: SearchResult) -> bool:
+    """A message that carries its subject and finds the conversation's article by itself
+    is answered from its own search: joined with the conversation's questions, it found
+    their subject's articles too, and "Was war der Grund, dass Ai Weiwei so überraschend
+    nach China zurückgekehrt ist?" after PSG against Chelsea was refused for the football."""
+    return (
+        carries_its_subject(question)
+        and bool(alone.hits and conversation.hits)
+        and alone.evidence >= alone.threshold
+        and alone.hits[0].article_id == conversation.hits[0].article_id
+    )
+
+
 def strays(message: str, far: bool, cited: Sequence[Citation]) -> bool:
     """A message in a conversation that is not about it: short, neither going on from
     the last message nor pointing back to it, asking more than one word ("Wer hat
@@ -318,10 +332,14 @@ def follow_up_result(conversation: SearchResult, alone: SearchResult) -> SearchR
     the price again. The search alone orders the paragraphs when its best is of the
     article the conversation found best; whether the corpus answers at all stays the
     conversation's call (a follow-up alone says too little to judge), and so are the
-    articles cited: the hits alone of other articles give way to the conversation's."""
+    articles cited: the hits alone of articles the conversation did not find about as
+    well as its best give way to the conversation's. "how much prize money was there?"
+    after the cup final had cited the price of a roll, the conversation's weak fifth hit,
+    first."""
     if not alone.hits or not conversation.hits or alone.hits[0].article_id != conversation.hits[0].article_id:
         return conversation
-    found = {h.article_id for h in conversation.hits}
+    best = conversation.hits[0].score
+    found = {h.article_id for h in conversation.hits if h.score >= best - RECENCY_WINDOW}
     mine = [h for h in alone.hits if h.article_id in found]
     taken = {h.para_id for h in mine}
     hits = (mine + [h for h in conversation.hits if h.para_id not in taken])[: len(conversation.hits)]

@@ -123,7 +123,8 @@ def searcher(built_store, embedder) -> Searcher:
 
 # A small news corpus from 10kGNAD: the five articles each of ten training questions
 # finds in the development index (stories covered from another side), and the articles
-# of five development conversations (bench/data/followup-questions.jsonl).
+# of five development conversations (bench/data/followup-questions.jsonl) and of two new
+# questions in one (switch-questions.jsonl).
 STORY_ARTICLES = [
     f"gnad-{n:04d}"
     for n in [
@@ -131,7 +132,7 @@ STORY_ARTICLES = [
         *(535, 604, 613, 628, 688, 733, 754, 757, 760, 769, 787, 802, 820, 823, 847, 862, 889, 913, 925, 973, 1006),
     ]
 ]
-THREAD_ARTICLES = ["gnad-0052", "gnad-0454", "gnad-0556", "gnad-0961", "gnad-1024"]
+THREAD_ARTICLES = ["gnad-0052", "gnad-0454", "gnad-0556", "gnad-0961", "gnad-1024", "gnad-0343", "gnad-0742"]
 
 
 @pytest.fixture(scope="session")

@@ -50,6 +50,17 @@ def test_a_follow_up_is_answered_by_what_it_asks_not_by_the_earlier_answer(searc
     assert not a.abstained and fact in a.answer and a.citations[0].id == cited, a.answer
 
 
+def test_a_follow_up_cites_the_conversations_article_not_a_weak_hit_of_another(searcher):
+    """The follow-up's own search ranked the price of a roll second, and the price, an
+    article the conversation had found only fifth, was quoted first as a disagreeing
+    report: "As of 2025-06: Ein Brötchen kostet … 65 Cent … As of 2024-09: … 200.000 Euro"."""
+    from absatz.answer import answer
+
+    a = answer(searcher, "how much prize money was there?", history=["Who won the cup final?"])
+    assert not a.abstained and "200.000 Euro" in a.answer, a.answer
+    assert {c.article_id for c in a.citations} == {"2024-09-pokalfinale"}, a.answer
+
+
 BROETCHEN = "Was kostet ein Brötchen in München?"
 ROLL = "How much is a bread roll in Munich?"
 POKAL = "Wer hat das Pokalfinale gewonnen?"
@@ -115,6 +126,35 @@ def test_a_follow_up_the_joined_search_cannot_place_is_placed_by_the_conversatio
     assert joined.evidence < joined.threshold
     a = answer(story_searcher, follow_up, history=[earlier])
     assert not a.abstained and "insolvent" in a.answer and a.citations[0].article_id == "gnad-0961", a.answer
+
+
+@needs_gnad
+@pytest.mark.parametrize(
+    ("earlier", "question", "fact", "article"),
+    [
+        (
+            "Welche Android-Version ist laut Googles Statistik noch immer am weitesten verbreitet?",
+            "Wann ist das EU-Referendum in Großbritannien, für das Cameron sogar auf Tinder wirbt?",
+            "23. Juni",
+            "gnad-0343",
+        ),
+        (
+            "Seit wann ist John Cryan Chef der Deutschen Bank?",
+            "Wer war beim KP-Parteitag in Vietnam der große Gegenspieler von Parteichef Trong?",
+            "Nguyen Tan Dung",
+            "gnad-0742",
+        ),
+    ],
+)
+def test_a_question_that_says_it_all_is_answered_from_its_own_search(story_searcher, earlier, question, fact, article):
+    """Searched with the conversation's question, it found its article first but the
+    conversation's subject next to it, and was refused for its own name: "Dazu finde ich
+    für „Parteichef Trong“ nichts im Korpus."."""
+    from absatz.answer import answer
+
+    a = answer(story_searcher, question, history=[earlier])
+    assert not a.abstained and fact in a.answer, a.answer
+    assert {c.article_id for c in a.citations} == {article}, a.answer
 
 
 @pytest.mark.parametrize(

@@ -94,6 +94,9 @@ class Answer:
     latency_ms: float = 0.0
     # Where ``answer`` states the fact asked for (a name, number, date, place or reason).
     span: Span | None = None
+    # The message asked the corpus nothing ("???", "Wer bist du?"): the reply is no
+    # refusal of the corpus, and no question for /gaps and /stats.
+    not_asked: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -157,9 +160,14 @@ def has_words(question: str) -> bool:
     return any(ch.isalnum() for ch in question)
 
 
+# The fixed texts that answer a message which asks the corpus nothing.
+_NOT_ASKED = frozenset({"empty_question", "about_me"})
+
+
 def abstain(question: str, language: str, started: float, key: str = "not_found", **values: str) -> Answer:
     text = t(key, language, n=MAX_QUESTION, **values)  # only "too_long" reads n
-    return Answer(question, text, True, [], language, latency_ms=(time.perf_counter() - started) * 1e3)
+    latency = (time.perf_counter() - started) * 1e3
+    return Answer(question, text, True, [], language, latency_ms=latency, not_asked=key in _NOT_ASKED)
 
 
 def answer(

@@ -18,12 +18,11 @@ from discord import app_commands
 from discord.ext import commands
 
 from absatz import AbsatzError, Answer
-from absatz.answer import MAX_QUESTION, has_words
+from absatz.answer import MAX_QUESTION
 from absatz.language import detect_language, evidence, language_or
 from absatz.question_text import QUESTION_WORDS, search_text
 from absatz.render import shorten
 from absatz.scopes import Scope, label
-from absatz.small_talk import asks_about_me
 from absatz.texts import error_text, locale_language, t
 
 from ..checks import interaction_language, period_problem, scope_of
@@ -149,7 +148,7 @@ class Ask(commands.Cog):
         # A reply to no question ("???") or to one about the bot ("Wer bist du?") is no
         # question for /gaps and /stats: counted, it would be a refusal of the corpus, and
         # its near-zero latency would pull the median down.
-        if message is not None and has_words(a.question) and not asks_about_me(a.question):
+        if message is not None and not a.not_asked:
             guild = getattr(where, "guild", None)
             # A mention's answer opens a thread of its own: the channel asked in is its parent.
             channel_id = where.parent_id if isinstance(where, discord.Thread) else getattr(where, "id", 0)

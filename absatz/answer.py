@@ -10,7 +10,6 @@ unrelated.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -18,12 +17,10 @@ from typing import Any
 
 import numpy as np
 
-from vectorstore.dates import RECENCY_WINDOW
 from vectorstore.filters import Filter
 from vectorstore.records import Hit, SentenceVector
 from vectorstore.search import Searcher, SearchResult
-from vectorstore.text import query_terms, tokenize, without_controls
-from vectorstore.vectors import VectorIndex
+from vectorstore.text import tokenize, without_controls
 
 from .answer_sentences import (
     MAX_ANSWER_SENTENCES,
@@ -40,17 +37,22 @@ from .answer_sentences import (
 from .answer_span import find_answer_span
 from .answerability import signals
 from .answerability_weights import GATE
+from .conversation import (
+    GOES_ON,
+    carries_its_subject,
+    far_from,
+    follow_up_result,
+    says_it_all,
+    stands_alone,
+    strays,
+    swapped_subject,
+)
 from .language import conversation_language, detect_language
 from .llm import LLMAnswerer
 from .question_text import search_text
-from .question_types import (
-    Expected,
-    Span,
-    named_subjects,
-    new_things,
-)
+from .question_types import Expected, Span
 from .selector import Question
-from .small_talk import asks_about_me, has_pronoun, points_back
+from .small_talk import asks_about_me
 from .texts import t
 
 # A top paragraph in which the first answer scorer finds no answer (its best sentence's
@@ -184,7 +186,7 @@ def answer(
 
     ``history`` (earlier questions of a conversation) gives a follow-up its subject:
     condensed into a standalone query by the LLM when one is configured, otherwise
-    added to the retrieval query; a new question (:func:`stands_alone`) is answered
+    added to the retrieval query; a new question (:func:`~absatz.conversation.stands_alone`) is answered
     as if asked alone. ``where`` restricts retrieval to a slice of the corpus
     (a period, categories, sources) before ranking;
     ``on_text`` receives the LLM's reply as it streams; ``reader`` is the asker's
@@ -224,7 +226,7 @@ def answer(
         result, far = earlier, False
     else:
         # "Und …" goes on from the conversation wherever its own search leads
-        far = not _GOES_ON.match(question) and far_from(result, alone, where)
+        far = not GOES_ON.match(question) and far_from(result, alone, where)
         if stands_alone(question, result, alone, far) or says_it_all(question, result, alone):
             return compose(question, alone, started, language=language, asked_in=asked_in)
     reply = compose(question, follow_up_result(result, alone), started, language=language, asked_in=asked_in)
@@ -235,159 +237,6 @@ def answer(
     if swapped is not None:
         return abstain(question, language, started, "follow_up_not_found", name=swapped)
     return abstain(question, language, started) if strays(question, far, reply.citations) else reply
-
-
-# A conversation's article this far down the question's own ranking (in articles; a
-# tenth of a smaller corpus) is not what the question asks about; a question with this
-# many content words carries a subject of its own (English one more: its stop-word list
-# is short, "do", "from", "just" count). Measured on 343 news articles with
-# bench/data/followup-questions.jsonl (80 follow-ups) and switch-questions.jsonl (60 new
-# questions about articles not indexed): they catch 52 / 50 of the 60 in German /
-# English, and 0 / 1 of the 80 follow-ups.
-FAR_ARTICLES = 20
-SELF_CONTAINED_TERMS = 5
-# "Und warum …?", "and where …": a message that goes on from the last one is a follow-up
-# (75 of the 160 follow-ups open so, none of the 120 new questions).
-_GOES_ON = re.compile(r"^\W*(?:und|and|aber|but|oder|or|also|so)\b", re.IGNORECASE)
-_RANKED_PASSAGES = 400  # deep enough to hold FAR_ARTICLES articles
-
-
-def carries_its_subject(question: str) -> bool:
-    """A message that does not go on from the last one and says enough to need nothing
-    from the conversation."""
-    if _GOES_ON.match(question):
-        return False
-    return len(query_terms(question)) >= SELF_CONTAINED_TERMS + (detect_language(question) == "en")
-
-
-def stands_alone(question: str, conversation: SearchResult, alone: SearchResult, far: bool) -> bool:
-    """A new question in a conversation, not a follow-up: the conversation's article is
-    far down the question's own ranking, and the question either says enough to carry
-    its subject or is answered alone, from another article, about something the
-    conversation's article does not mention. "Wer hat das Pokalfinale gewonnen?" in a
-    thread on the price of a roll had been answered with the price, and a question about
-    what the corpus does not hold with the conversation's article; "Und wie viele
-    Betriebe gibt es?" stays a follow-up. ``far``: :func:`far_from` of the two."""
-    if _GOES_ON.match(question) or not far:
-        return False
-    if carries_its_subject(question):
-        return True
-    top = conversation.hits[0].article_id
-    terms = query_terms(question)
-    if not alone.hits or alone.evidence < alone.threshold or alone.hits[0].article_id == top:
-        return False
-    said = " ".join(f"{h.meta.title} {h.heading} {h.passage}" for h in conversation.hits if h.article_id == top)
-    stems = set(tokenize(said))
-    return any(term not in stems for term in terms)
-
-
-def says_it_all(question: str, conversation: SearchResult, alone: SearchResult) -> bool:
-    """A message that carries its subject and finds the conversation's article by itself
-    is answered from its own search: joined with the conversation's questions, it found
-    their subject's articles too, and "Was war der Grund, dass Ai Weiwei so überraschend
-    nach China zurückgekehrt ist?" after PSG against Chelsea was refused for the football."""
-    return (
-        carries_its_subject(question)
-        and bool(alone.hits and conversation.hits)
-        and alone.evidence >= alone.threshold
-        and alone.hits[0].article_id == conversation.hits[0].article_id
-    )
-
-
-def strays(message: str, far: bool, cited: Sequence[Citation]) -> bool:
-    """A message in a conversation that is not about it: short, neither going on from
-    the last message nor pointing back to it, asking more than one word ("Wer hat
-    gewonnen?" is a follow-up wherever its own search leads), finding the conversation's
-    article far down its own ranking and using no word of the paragraphs cited. "Warum
-    gähnt man eigentlich?" and "How fast is a cheetah?" had been answered with the goals
-    of the conversation's footballer. ``far``: :func:`far_from` of the conversation's
-    search and the message's own."""
-    if not far or carries_its_subject(message) or _GOES_ON.match(message) or points_back(message):
-        return False
-    terms = query_terms(message)
-    if len(terms) < 2:
-        return False
-    said = set(tokenize(" ".join(f"{c.title} {c.heading} {c.text}" for c in cited)))
-    return not any(term in said for term in terms)
-
-
-def far_from(conversation: SearchResult, alone: SearchResult, where: Filter | None = None) -> bool:
-    """Whether the conversation's best article is far down the message's own ranking of
-    the articles (in the slice ``where``)."""
-    if not conversation.hits or alone.index is None:
-        return False
-    vectors = alone.index.vectors
-    allowed = where.passages(vectors) if where is not None else None
-    ranked = _ranked_articles(vectors, alone.ranking_vector, allowed)
-    articles = (
-        int(vectors.live_articles().sum())
-        if allowed is None
-        else int(np.unique(vectors.passage_article()[allowed]).size)
-    )
-    return vectors.article_row(conversation.hits[0].article_id) not in ranked[: min(FAR_ARTICLES, articles // 10) + 1]
-
-
-def _ranked_articles(vectors: VectorIndex, qvec: np.ndarray, allowed: np.ndarray | None) -> list[int]:
-    """The article rows of the passages nearest ``qvec`` (among ``allowed``), best first."""
-    rows, _ = vectors.passage_top(qvec, _RANKED_PASSAGES, allowed)
-    return list(dict.fromkeys(vectors.passage_article()[rows].tolist()))
-
-
-def follow_up_result(conversation: SearchResult, alone: SearchResult) -> SearchResult:
-    """A follow-up is searched with the conversation's questions, which find its subject,
-    and alone, which finds what it asks of that subject: "Und wie viele Betriebe gibt
-    es?" after the price of a roll is answered by the paragraph on the bakeries, not by
-    the price again. The search alone orders the paragraphs when its best is of the
-    article the conversation found best; whether the corpus answers at all stays the
-    conversation's call (a follow-up alone says too little to judge), and so are the
-    articles cited: the hits alone of articles the conversation did not find about as
-    well as its best give way to the conversation's. "how much prize money was there?"
-    after the cup final had cited the price of a roll, the conversation's weak fifth hit,
-    first."""
-    if not alone.hits or not conversation.hits or alone.hits[0].article_id != conversation.hits[0].article_id:
-        return conversation
-    best = conversation.hits[0].score
-    found = {h.article_id for h in conversation.hits if h.score >= best - RECENCY_WINDOW}
-    mine = [h for h in alone.hits if h.article_id in found]
-    taken = {h.para_id for h in mine}
-    hits = (mine + [h for h in conversation.hits if h.para_id not in taken])[: len(conversation.hits)]
-    return replace(alone, hits=hits, evidence=conversation.evidence, background=conversation.background)
-
-
-def swapped_subject(
-    follow_up: str, citations: Sequence[Citation], language: str, idf: Callable[[str], float]
-) -> str | None:
-    """The name a follow-up asks about ("Und in Berlin?"), or the thing a short German
-    message that neither goes on from the last one nor has a pronoun for it names as new
-    ("Was kostet ein Kaffee?", not "Warum sind Umweltschützer dagegen?"), that no cited
-    paragraph holds. The conversation's subject decides a follow-up's search, so after
-    the price of a roll in Munich it found Munich's price again, which answers a question
-    nobody asked, and gave it for coffee and petrol too.
-    An English name the corpus never uses may be its German one's exonym ("Munich"). A
-    name is held in a derived form too: "Bayerische Bäckereien" are in Bavaria."""
-    cited = " ".join(f"{c.title} {c.heading} {c.dateline} {c.text}" for c in citations).lower()
-    stems, words = set(tokenize(cited)), set(re.findall(r"\w+", cited))
-
-    def held(word: str) -> bool:
-        root = word.lower().removesuffix("n")
-        return set(query_terms(word)) <= stems or (len(root) >= 4 and any(w.startswith(root) for w in words))
-
-    asked = named_subjects(follow_up)
-    if (
-        not carries_its_subject(follow_up)
-        and not _GOES_ON.match(follow_up)
-        and not has_pronoun(follow_up)
-        and detect_language(follow_up) == "de"
-    ):
-        asked += new_things(follow_up)
-    for name in dict.fromkeys(asked):
-        terms = query_terms(name)
-        if not terms or all(map(held, name.split())):
-            continue
-        if language == "en" and not any(idf(term) > 0 for term in terms):
-            continue
-        return name
-    return None
 
 
 def _citation(n: int, hit: Hit, quote: str, text: str) -> Citation:

@@ -80,7 +80,7 @@ class SearchResult:
     # What ordered the hits when it was not ``query_vector`` (absatz's English query
     # tower). Evidence, threshold and background are ``query_vector``'s (the threshold was
     # calibrated through the embedder's vectors), except a follow-up's: there they are the
-    # whole conversation's search (``absatz.answer.follow_up_result``).
+    # whole conversation's search (``absatz.conversation.follow_up_result``).
     order_vector: np.ndarray | None = None
 
     @property

@@ -214,10 +214,11 @@ def answer(
     if result.evidence < result.threshold:
         # Two subjects in one search find neither: a question that carries its own subject
         # is answered as asked. A follow-up is one of the conversation's own questions when
-        # they find their article without it and it finds that article too ("Why was a
-        # financial fresh start even needed there?" had been refused), and is refused
+        # they find their article without it and it finds that article too ("Warum war da
+        # überhaupt ein finanzieller Neustart nötig?" had been refused), and is refused
         # otherwise ("Und was kostet dort ein Brötchen?" after Berlin's airport: not
-        # Munich's price).
+        # Munich's price; "And who actually ordered it?" after the trains stopped at
+        # Nickelsdorf: not another article's Nickelsdorf).
         if carries_its_subject(question):
             return compose(question, alone, started, language=language, asked_in=asked_in)
         earlier = searcher.search(search_text(" ".join(history)), k=max(k, 2), where=where)

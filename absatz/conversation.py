@@ -75,10 +75,11 @@ def stands_alone(question: str, conversation: SearchResult, alone: SearchResult,
 
 
 def says_it_all(question: str, conversation: SearchResult, alone: SearchResult) -> bool:
-    """A message that carries its subject and finds the conversation's article by itself
-    is answered from its own search: joined with the conversation's questions, it found
-    their subject's articles too, and "Was war der Grund, dass Ai Weiwei so überraschend
-    nach China zurückgekehrt ist?" after PSG against Chelsea was refused for the football."""
+    """A message that carries its subject and finds by itself the article the search with
+    the conversation ranks first is answered from its own search: joined with the
+    conversation's questions, it found their subject's articles too, and "Was war der
+    Grund, dass Ai Weiwei so überraschend nach China zurückgekehrt ist?" after PSG against
+    Chelsea was refused for the football."""
     return (
         carries_its_subject(question)
         and bool(alone.hits and conversation.hits)

@@ -123,8 +123,9 @@ def searcher(built_store, embedder) -> Searcher:
 
 # A small news corpus from 10kGNAD: the five articles each of ten training questions
 # finds in the development index (stories covered from another side), and the articles
-# of five development conversations (bench/data/followup-questions.jsonl) and of two new
-# questions in one (switch-questions.jsonl).
+# of five development conversations (bench/data/followup-questions.jsonl) and of two
+# new questions asked in a conversation (switch-questions.jsonl; the conversations' first
+# questions are about articles left out).
 STORY_ARTICLES = [
     f"gnad-{n:04d}"
     for n in [

@@ -147,9 +147,10 @@ def test_a_follow_up_the_joined_search_cannot_place_is_placed_by_the_conversatio
     ],
 )
 def test_a_question_that_says_it_all_is_answered_from_its_own_search(story_searcher, earlier, question, fact, article):
-    """Searched with the conversation's question, it found its article first but the
-    conversation's subject next to it, and was refused for its own name: "Dazu finde ich
-    für „Parteichef Trong“ nichts im Korpus."."""
+    """Searched with the conversation's question (about an article this corpus lacks, as
+    a thread's first question may be), it found its article first but what the
+    conversation's words found next to it, and was refused for its own name: "Dazu finde
+    ich für „Parteichef Trong“ nichts im Korpus."."""
     from absatz.answer import answer
 
     a = answer(story_searcher, question, history=[earlier])

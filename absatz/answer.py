@@ -42,7 +42,6 @@ from .conversation import (
     carries_its_subject,
     far_from,
     follow_up_result,
-    says_it_all,
     stands_alone,
     strays,
     swapped_subject,
@@ -228,7 +227,7 @@ def answer(
     else:
         # "Und …" goes on from the conversation wherever its own search leads
         far = not GOES_ON.match(question) and far_from(result, alone, where)
-        if stands_alone(question, result, alone, far) or says_it_all(question, result, alone):
+        if stands_alone(question, result, alone, far):
             return compose(question, alone, started, language=language, asked_in=asked_in)
     reply = compose(question, follow_up_result(result, alone), started, language=language, asked_in=asked_in)
     if reply.abstained:

@@ -54,38 +54,30 @@ def carries_its_subject(question: str) -> bool:
 
 
 def stands_alone(question: str, conversation: SearchResult, alone: SearchResult, far: bool) -> bool:
-    """A new question in a conversation, not a follow-up: the conversation's article is
-    far down the question's own ranking, and the question either says enough to carry
-    its subject or is answered alone, from another article, about something the
-    conversation's article does not mention. "Wer hat das Pokalfinale gewonnen?" in a
-    thread on the price of a roll had been answered with the price, and a question about
-    what the corpus does not hold with the conversation's article; "Und wie viele
-    Betriebe gibt es?" stays a follow-up. ``far``: :func:`far_from` of the two."""
-    if GOES_ON.match(question) or not far:
+    """A new question in a conversation, not a follow-up, answered as if asked alone.
+
+    One that says enough to carry its subject, when the conversation's article is far
+    down its own ranking or its own search finds the article the search with the
+    conversation ranks first: joined with the conversation's questions, it found their
+    subject's articles too ("Was war der Grund, dass Ai Weiwei so überraschend nach China
+    zurückgekehrt ist?" after PSG against Chelsea was refused for the football). Or one,
+    far from the conversation's article, that is answered alone, from another article,
+    about something the conversation's article does not mention. "Wer hat das
+    Pokalfinale gewonnen?" in a thread on the price of a roll had been answered with the
+    price, and a question about what the corpus does not hold with the conversation's
+    article; "Und wie viele Betriebe gibt es?" stays a follow-up. ``far``:
+    :func:`far_from` of the two."""
+    if not conversation.hits:
         return False
-    if carries_its_subject(question):
-        return True
     top = conversation.hits[0].article_id
-    terms = query_terms(question)
-    if not alone.hits or alone.evidence < alone.threshold or alone.hits[0].article_id == top:
+    found = bool(alone.hits) and alone.evidence >= alone.threshold
+    if carries_its_subject(question) and (far or (found and alone.hits[0].article_id == top)):
+        return True
+    if GOES_ON.match(question) or not far or not found or alone.hits[0].article_id == top:
         return False
     said = " ".join(f"{h.meta.title} {h.heading} {h.passage}" for h in conversation.hits if h.article_id == top)
     stems = set(tokenize(said))
-    return any(term not in stems for term in terms)
-
-
-def says_it_all(question: str, conversation: SearchResult, alone: SearchResult) -> bool:
-    """A message that carries its subject and finds by itself the article the search with
-    the conversation ranks first is answered from its own search: joined with the
-    conversation's questions, it found their subject's articles too, and "Was war der
-    Grund, dass Ai Weiwei so überraschend nach China zurückgekehrt ist?" after PSG against
-    Chelsea was refused for the football."""
-    return (
-        carries_its_subject(question)
-        and bool(alone.hits and conversation.hits)
-        and alone.evidence >= alone.threshold
-        and alone.hits[0].article_id == conversation.hits[0].article_id
-    )
+    return any(term not in stems for term in query_terms(question))
 
 
 def strays(message: str, far: bool, cited: Sequence[Citation]) -> bool:

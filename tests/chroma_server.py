@@ -57,6 +57,15 @@ def end(proc: subprocess.Popen, timeout: float = STOP_TIMEOUT_S) -> None:
         proc.wait(timeout)
 
 
+def _stopped(task: Path) -> bool:
+    """Whether a thread (``/proc/PID/task/TID``) is stopped, or gone."""
+    try:
+        state = (task / "stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state in ("T", "t")
+
+
 class ChromaServer:
     def __init__(self, path: Path, port: int | None = None):
         self.path = path
@@ -103,9 +112,20 @@ class ChromaServer:
         except OSError:
             return ""
 
-    def pause(self) -> None:
-        """Freeze the server (SIGSTOP): connections are accepted, nothing is answered."""
+    def pause(self, timeout: float = 30.0) -> None:
+        """Freeze the server (SIGSTOP): connections are accepted, nothing is answered.
+
+        The signal returns before every thread has stopped: right after it, some of the
+        server's threads still run, and on a busy machine they served the next request."""
         os.kill(self.proc.pid, signal.SIGSTOP)
+        tasks = Path(f"/proc/{self.proc.pid}/task")
+        if not tasks.is_dir():  # no procfs to ask: the signal is all there is
+            return
+        deadline = time.monotonic() + timeout
+        while not all(_stopped(task) for task in tasks.iterdir()):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"chroma run did not stop within {timeout:.0f} s of SIGSTOP")
+            time.sleep(0.01)  # polling interval of a bounded wait
 
     def resume(self) -> None:
         os.kill(self.proc.pid, signal.SIGCONT)

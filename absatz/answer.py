@@ -229,14 +229,20 @@ def answer(
         far = not GOES_ON.match(question) and far_from(result, alone, where)
         if stands_alone(question, result, alone, far):
             return compose(question, alone, started, language=language, asked_in=asked_in)
-    reply = compose(question, follow_up_result(result, alone), started, language=language, asked_in=asked_in)
+    followed = follow_up_result(result, alone)
+    if not followed.hits:
+        return abstain(question, language, started)
+    reading = read(question, followed, followed.hits[:2])
+    reply = compose(question, followed, started, reading, language=language, asked_in=asked_in)
     if reply.abstained:
         return reply
     idf = result.index.lexical.idf if result.index is not None else (lambda term: 0.0)
     swapped = swapped_subject(question, reply.citations, language, idf)
     if swapped is not None:
         return abstain(question, language, started, "follow_up_not_found", name=swapped)
-    return abstain(question, language, started) if strays(question, far, reply.citations) else reply
+    if strays(question, far, reply.citations, reading.first_best):
+        return abstain(question, language, started)
+    return reply
 
 
 def _citation(n: int, hit: Hit, quote: str, text: str) -> Citation:
@@ -354,8 +360,9 @@ def compose(
 ) -> Answer:
     """The extractive answer for a search already made (``absatz eval`` scores both).
 
-    ``reading`` is the LLM path's, when its answer could not be trusted: its first two
-    hits are these, already scored. ``language`` is the reply's; ``asked_in`` the
+    ``reading`` holds these hits already read: the LLM path's, when its answer could not
+    be trusted (its first two hits are these), or a follow-up's, whose first scorer's
+    best decides whether it strays (:func:`~absatz.conversation.strays`). ``language`` is the reply's; ``asked_in`` the
     question's words' (German on a tie), whose cut the gate was fitted for: keywords
     answered in an English reader's language are still judged as the German they may be
     (by default the reply's)."""

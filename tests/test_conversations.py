@@ -176,6 +176,43 @@ def test_a_message_about_nothing_the_conversation_said_is_not_answered_from_it(s
 
 
 @pytest.mark.parametrize(
+    ("earlier", "message", "language"),
+    [
+        (BROETCHEN, "Warum ist der Himmel blau?", "de"),
+        (POKAL, "Wie viele Tage hat der Februar?", "de"),
+        (BROETCHEN, "What's the capital of Australia?", "en"),
+    ],
+)
+def test_an_everyday_question_the_conversations_article_does_not_answer_is_refused(
+    searcher, earlier, message, language
+):
+    """It names its thing with an article ("der Himmel"), which reads as pointing back, or
+    shares a word with the paragraph ("Tage"), and was answered with the price of a roll
+    or the cup final, in which the answer scorer finds no answer."""
+    from absatz.answer import answer
+
+    a = answer(searcher, message, history=[earlier])
+    assert a.abstained and a.answer == t("not_found", language) and not a.citations, a.answer
+
+
+@needs_gnad
+def test_a_follow_up_far_from_its_article_is_refused_or_answered_by_what_the_scorer_finds(story_searcher):
+    """Both messages find the conversation's article far down their own ranking and stand
+    no pronoun for it: the Mariana Trench had been answered with the Graz SPÖ's new
+    chairman; the age of the footballer the conversation is about, whose paragraph the
+    scorer finds an answer in, is answered still."""
+    from absatz.answer import answer
+
+    graz = "Wer folgt Martina Schröck als Chef der Grazer SPÖ nach?"
+    trench = answer(story_searcher, "How deep is the Mariana Trench?", history=[graz])
+    assert trench.abstained and not trench.citations, trench.answer
+    earlier = "Bei welchem Verein war Peter Hlinka zuletzt, bevor er zu den Rapid-Amateuren kam?"
+    age = answer(story_searcher, "wie alt ist der eigentlich mittlerweile?", history=[earlier])
+    assert not age.abstained and "36-Jährige" in age.answer, age.answer
+    assert age.citations[0].article_id == "gnad-0370", age.answer
+
+
+@pytest.mark.parametrize(
     ("history", "message", "language"),
     [
         ([], "Wer bist du?", "de"),

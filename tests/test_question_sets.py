@@ -16,7 +16,12 @@ from absatz.evaluate import TYPES
 from .conftest import GNAD, bench_questions, needs_gnad
 
 TRAINING = ("train-questions.jsonl", "more-train-questions.jsonl")
-CONVERSATIONS = ("followup-questions.jsonl", "switch-questions.jsonl", "offtopic-questions.jsonl")
+CONVERSATIONS = (
+    "followup-questions.jsonl",
+    "switch-questions.jsonl",
+    "offtopic-questions.jsonl",
+    "offtopic-validation-questions.jsonl",
+)
 # Off-topic messages ask about no article ("article_id": "none").
 SETS = ("news-questions.jsonl", *TRAINING, "validation-questions.jsonl", *CONVERSATIONS[:2])
 
@@ -67,5 +72,5 @@ def test_a_conversation_opens_with_a_development_question_in_both_languages(name
         assert first.get(opening) == opening_en, q["qid"]
         if name == "followup-questions.jsonl":
             assert not q.get("unanswerable") and _number(q["article_id"]) % 3 == 1, q["qid"]
-        if name == "offtopic-questions.jsonl":
+        if name.startswith("offtopic-"):
             assert q["unanswerable"] and q["article_id"] == "none" and not q["answers"], q["qid"]

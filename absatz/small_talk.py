@@ -22,6 +22,14 @@ _PRONOUN = (
     r"her|hinter|nach|vor|neben|unter)|deshalb|deswegen|he|she|it|they|him|her|them|there|then"
 )
 _PRONOUNS = re.compile(rf"\b(?:{_PRONOUN})\b", re.IGNORECASE)
+# "es" and "it" stand for nothing said before when they only fill the subject of the
+# time or the weather: "wie spät ist es", "regnet es morgen?", "what time is it".
+_WEATHER = r"regnet|schneit|hagelt|gewittert|stürmt|nieselt|friert"
+_IMPERSONAL = re.compile(
+    rf"\b(?:(?:spät|uhr)\s+ist\s+es|(?:{_WEATHER})\s+es|es\s+(?:{_WEATHER})|what\s+time\s+is\s+it|"
+    r"(?:is|will)\s+it\s+(?:going\s+to\s+|gonna\s+)?(?:rain|snow)\w*|it(?:'s|\s+is)\s+(?:raining|snowing))\b",
+    re.IGNORECASE,
+)
 # So do a demonstrative, possessive or definite article ("die Firma", "ihr Vorgänger",
 # "zur Konkurrenz"); "mehr", "more" and "else" ask for more of the same. "am längsten"
 # is a superlative, not "am Samstag". German "wars", "gibt's" hold an "es"; English
@@ -44,13 +52,13 @@ _CAPITALISED = re.compile(r"[A-ZÄÖÜ]\w*")
 
 def points_back(message: str) -> bool:
     """Whether ``message`` refers to what the conversation said before."""
-    return bool(_POINTER.search(message))
+    return bool(_POINTER.search(_IMPERSONAL.sub(" ", message)))
 
 
 def has_pronoun(message: str) -> bool:
     """Whether ``message`` stands a pronoun for something said before: "Warum sind
     Umweltschützer dagegen?" names the environmentalists against what was said."""
-    return bool(_PRONOUNS.search(message))
+    return bool(_PRONOUNS.search(_IMPERSONAL.sub(" ", message)))
 
 
 def asks_about_me(message: str) -> bool:

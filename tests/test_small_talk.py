@@ -40,6 +40,7 @@ def test_what_asks_about_the_bot(message, about_me):
         ("Welches Tier schläft am längsten?", False),  # a superlative, no "an dem"
         ("How fast is a cheetah?", False),
         ("What's 17 times 23?", False),  # "what is"
+        ("Wie viel Uhr ist es?", False),  # the time's "es"
     ],
 )
 def test_what_points_back_to_the_conversation(message, back):
@@ -54,6 +55,12 @@ def test_what_points_back_to_the_conversation(message, back):
         ("Why was a fresh start needed there?", True),
         ("was ist der Unterschied zwischen Latte und Cappuccino", False),  # an article, no pronoun
         ("Was kostet ein Kaffee?", False),
+        ("Welches Bundesland hat es am schlimmsten erwischt?", True),
+        ("wie spät ist es", False),  # "es" only fills the subject of the time or the weather
+        ("regnet es morgen in berlin?", False),
+        ("Und regnet es dort?", True),
+        ("what time is it in tokyo rn", False),
+        ("is it gonna rain tomorrow", False),
     ],
 )
 def test_what_stands_a_pronoun_for_what_was_said(message, pronoun):

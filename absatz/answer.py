@@ -240,9 +240,20 @@ def answer(
     swapped = swapped_subject(question, reply.citations, language, idf)
     if swapped is not None:
         return abstain(question, language, started, "follow_up_not_found", name=swapped)
-    if strays(question, far, reply.citations, reading.first_best):
+    if far and strays(question, far, reply.citations, cited_first_best(question, followed, reading, reply)):
         return abstain(question, language, started)
     return reply
+
+
+def cited_first_best(question: str, result: SearchResult, reading: Reading, reply: Answer) -> float:
+    """Ranker + the first scorer's best for the paragraph ``reply`` cites first: the top
+    hit's, read already, unless another leads (a close hit that answers, a newer report),
+    whose answer is then what is judged, not the top hit's."""
+    lead = reply.citations[0].id
+    if lead == result.hits[0].para_id:
+        return reading.first_best
+    hit = next(h for h in result.hits if h.para_id == lead)
+    return first_best(question, ranked_sentences(reading.q, 0, hit, result.sentences(hit.para_id)))
 
 
 def _citation(n: int, hit: Hit, quote: str, text: str) -> Citation:
@@ -360,9 +371,10 @@ def compose(
 ) -> Answer:
     """The extractive answer for a search already made (``absatz eval`` scores both).
 
-    ``reading`` holds these hits already read: the LLM path's, when its answer could not
-    be trusted (its first two hits are these), or a follow-up's, whose first scorer's
-    best decides whether it strays (:func:`~absatz.conversation.strays`). ``language`` is the reply's; ``asked_in`` the
+    ``reading`` holds these hits already read, so that they are not read twice: the LLM
+    path's, when its answer could not be trusted (its first two hits are these), or a
+    follow-up's, whose scores also decide whether it strays
+    (:func:`~absatz.conversation.strays`). ``language`` is the reply's; ``asked_in`` the
     question's words' (German on a tie), whose cut the gate was fitted for: keywords
     answered in an English reader's language are still judged as the German they may be
     (by default the reply's)."""

@@ -44,8 +44,9 @@ SELF_CONTAINED_TERMS = 5
 GOES_ON = re.compile(r"^\W*(?:und|and|aber|but|oder|or|also|so)\b", re.IGNORECASE)
 _RANKED_PASSAGES = 400  # deep enough to hold FAR_ARTICLES articles
 # A message far from the conversation's article, with no pronoun for it, is a follow-up
-# only if the first answer scorer finds an answer in the top paragraph at least this
-# sure (log-odds). On the development index's conversations (bench/data/followup-,
+# only if the paragraph its answer cites first holds a sentence that the ranker and the
+# first answer scorer together (log-odds) score at least this high as an answer. On the
+# development index's conversations (bench/data/followup-,
 # offtopic- and switch-questions.jsonl) such follow-ups answered right score 3.6 and
 # more (English 7.2), everyday messages answered from the conversation's article 2.4
 # and less, except "Wer hat die Mona Lisa gemalt?" and the light bulb's inventor (3.9
@@ -93,12 +94,13 @@ def strays(message: str, far: bool, cited: Sequence[Citation], scored: float) ->
     last message, asking more than one word ("Wer hat gewonnen?" is a follow-up wherever
     its own search leads), finding the conversation's article far down its own ranking,
     and either pointing back to nothing and using no word of the paragraphs cited, or
-    standing no pronoun for what was said while the first answer scorer finds no
-    sentence of the top paragraph an answer (``scored``, its best log-odds, below
-    :data:`STRAY_SCORE`). "Warum gähnt man eigentlich?" and "How fast is a cheetah?"
-    had been answered with the goals of the conversation's footballer, and "Warum ist der
-    Himmel blau?", whose article reads as pointing back, with the aid for a flooded US
-    state. ``far``: :func:`far_from` of the conversation's search and the message's own."""
+    standing no pronoun for what was said while no sentence of the paragraph cited first
+    reads as an answer (``scored``, ranker + the first answer scorer's best, below
+    :data:`STRAY_SCORE`): an article or a shared word is no sign of a follow-up. "Warum
+    gähnt man eigentlich?" and "How fast is a cheetah?" had been answered with the goals
+    of the conversation's footballer, and "Warum ist der Himmel blau?", whose article
+    reads as pointing back, with the aid for a flooded US state. ``far``:
+    :func:`far_from` of the conversation's search and the message's own."""
     if not far or carries_its_subject(message) or GOES_ON.match(message):
         return False
     terms = query_terms(message)

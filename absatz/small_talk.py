@@ -23,11 +23,13 @@ _PRONOUN = (
 )
 _PRONOUNS = re.compile(rf"\b(?:{_PRONOUN})\b", re.IGNORECASE)
 # "es" and "it" stand for nothing said before when they only fill the subject of the
-# time or the weather: "wie spät ist es", "regnet es morgen?", "what time is it".
-_WEATHER = r"regnet|schneit|hagelt|gewittert|stürmt|nieselt|friert"
+# time or the weather: "wie spät ist es", "regnet es morgen?", "what time is it", not
+# "Um wie viel Uhr ist es passiert?".
+_WEATHER = r"regnet|schneit|hagelt|gewittert|nieselt"
 _IMPERSONAL = re.compile(
-    rf"\b(?:(?:spät|uhr)\s+ist\s+es|(?:{_WEATHER})\s+es|es\s+(?:{_WEATHER})|what\s+time\s+is\s+it|"
-    r"(?:is|will)\s+it\s+(?:going\s+to\s+|gonna\s+)?(?:rain|snow)\w*|it(?:'s|\s+is)\s+(?:raining|snowing))\b",
+    rf"\b(?:(?:spät|uhr)\s+ist\s+es(?!\s+(?!jetzt\b)\w+(?:t|en)\s*\W*$)|(?:{_WEATHER})\s+es|es\s+(?:{_WEATHER})|"
+    r"(?:what\s+time|how\s+late)\s+is\s+it|(?:is|will)\s+it\s+(?:going\s+to\s+|gonna\s+)?(?:rain|snow)(?:ing)?|"
+    r"it(?:['’]s|\s+is)\s+(?:raining|snowing))\b",
     re.IGNORECASE,
 )
 # So do a demonstrative, possessive or definite article ("die Firma", "ihr Vorgänger",
@@ -50,15 +52,19 @@ _SMALL_TALK_WORDS = 6
 _CAPITALISED = re.compile(r"[A-ZÄÖÜ]\w*")
 
 
+def _without_impersonal(message: str) -> str:
+    return _IMPERSONAL.sub(" ", message)
+
+
 def points_back(message: str) -> bool:
     """Whether ``message`` refers to what the conversation said before."""
-    return bool(_POINTER.search(_IMPERSONAL.sub(" ", message)))
+    return bool(_POINTER.search(_without_impersonal(message)))
 
 
 def has_pronoun(message: str) -> bool:
     """Whether ``message`` stands a pronoun for something said before: "Warum sind
     Umweltschützer dagegen?" names the environmentalists against what was said."""
-    return bool(_PRONOUNS.search(_IMPERSONAL.sub(" ", message)))
+    return bool(_PRONOUNS.search(_without_impersonal(message)))
 
 
 def asks_about_me(message: str) -> bool:

@@ -186,9 +186,9 @@ def test_a_message_about_nothing_the_conversation_said_is_not_answered_from_it(s
 def test_an_everyday_question_the_conversations_article_does_not_answer_is_refused(
     searcher, earlier, message, language
 ):
-    """It names its thing with an article ("der Himmel"), which reads as pointing back, or
-    shares a word with the paragraph ("Tage"), and was answered with the price of a roll
-    or the cup final, in which the answer scorer finds no answer."""
+    """It names its thing with an article ("der Himmel", "the capital"), which reads as
+    pointing back, and was answered with the price of a roll or the cup final, in which
+    no sentence reads as its answer."""
     from absatz.answer import answer
 
     a = answer(searcher, message, history=[earlier])
@@ -197,10 +197,10 @@ def test_an_everyday_question_the_conversations_article_does_not_answer_is_refus
 
 @needs_gnad
 def test_a_follow_up_far_from_its_article_is_refused_or_answered_by_what_the_scorer_finds(story_searcher):
-    """Both messages find the conversation's article far down their own ranking and stand
-    no pronoun for it: the Mariana Trench had been answered with the Graz SPÖ's new
-    chairman; the age of the footballer the conversation is about, whose paragraph the
-    scorer finds an answer in, is answered still."""
+    """Both messages find the conversation's article far down their own ranking and
+    stand no personal pronoun for it ("der" in "wie alt ist der" is a demonstrative): the
+    Mariana Trench had been answered with the Graz SPÖ's new chairman; the age of the
+    footballer the conversation is about, which his paragraph states, is answered still."""
     from absatz.answer import answer
 
     graz = "Wer folgt Martina Schröck als Chef der Grazer SPÖ nach?"

@@ -41,6 +41,7 @@ def test_what_asks_about_the_bot(message, about_me):
         ("How fast is a cheetah?", False),
         ("What's 17 times 23?", False),  # "what is"
         ("Wie viel Uhr ist es?", False),  # the time's "es"
+        ("Um wie viel Uhr ist es passiert?", True),  # "es": what happened
     ],
 )
 def test_what_points_back_to_the_conversation(message, back):

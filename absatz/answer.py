@@ -252,7 +252,11 @@ def cited_first_best(question: str, result: SearchResult, reading: Reading, repl
     lead = reply.citations[0].id
     if lead == result.hits[0].para_id:
         return reading.first_best
-    hit = next(h for h in result.hits if h.para_id == lead)
+    return hit_first_best(question, result, reading, next(h for h in result.hits if h.para_id == lead))
+
+
+def hit_first_best(question: str, result: SearchResult, reading: Reading, hit: Hit) -> float:
+    """Ranker + the first scorer's best for a hit that ``reading`` did not score."""
     return first_best(question, ranked_sentences(reading.q, 0, hit, result.sentences(hit.para_id)))
 
 
@@ -355,7 +359,7 @@ def answering_lead(question: str, result: SearchResult, reading: Reading) -> Hit
     for hit in result.hits[1 : 1 + LEAD_CANDIDATES]:
         if hit.score < first.score - LEAD_GAP:
             break
-        lead = first_best(question, ranked_sentences(reading.q, 0, hit, result.sentences(hit.para_id)))
+        lead = hit_first_best(question, result, reading, hit)
         if lead - reading.first_best > LEAD_MARGIN and (best is None or lead > best[0]):
             best = (lead, hit)
     return best[1] if best else None

@@ -89,29 +89,45 @@ def stands_alone(question: str, conversation: SearchResult, alone: SearchResult,
     return any(term not in stems for term in query_terms(question))
 
 
-def strays(message: str, far: bool, cited: Sequence[Citation], scored: float) -> bool:
+def strays(message: str, far: bool, cited: Sequence[Citation], scored: float, idf: Callable[[str], float]) -> bool:
     """A message in a conversation that is not about it: short, not going on from the
     last message, asking more than one word ("Wer hat gewonnen?" is a follow-up wherever
     its own search leads), finding the conversation's article far down its own ranking,
     and either pointing back to nothing and using no word of the paragraphs cited, or
     standing no pronoun for what was said while no sentence of the paragraph cited first
     reads as an answer (``scored``, ranker + the first answer scorer's best, below
-    :data:`STRAY_SCORE`): an article or a shared word is no sign of a follow-up. "Warum
-    gähnt man eigentlich?" and "How fast is a cheetah?" had been answered with the goals
-    of the conversation's footballer, and "Warum ist der Himmel blau?", whose article
-    reads as pointing back, with the aid for a flooded US state. ``far``:
-    :func:`far_from` of the conversation's search and the message's own."""
+    :data:`STRAY_SCORE`) or while it names what no article does
+    (:func:`names_the_unknown`): an article or a shared word is no sign of a follow-up.
+    "Warum gähnt man eigentlich?" and "How fast is a cheetah?" had been answered with
+    the goals of the conversation's footballer, "Warum ist der Himmel blau?", whose
+    article reads as pointing back, with the aid for a flooded US state, and "Wer hat die
+    Mona Lisa gemalt?" with a name from the conversation's article. ``far``:
+    :func:`far_from` of the conversation's search and the message's own; ``idf``: the
+    corpus's weight of a stemmed word (0 for one it never uses)."""
     if not far or carries_its_subject(message) or GOES_ON.match(message):
         return False
     terms = query_terms(message)
     if len(terms) < 2:
         return False
-    if not has_pronoun(message) and scored < STRAY_SCORE:
+    if not has_pronoun(message) and (scored < STRAY_SCORE or names_the_unknown(message, idf)):
         return True
     if points_back(message):
         return False
     said = set(tokenize(" ".join(f"{c.title} {c.heading} {c.text}" for c in cited)))
     return not any(term in said for term in terms)
+
+
+def names_the_unknown(message: str, idf: Callable[[str], float]) -> bool:
+    """Whether a capitalised word past the first (a German noun, a name) is one the
+    corpus never uses. A follow-up's "die Firma" points back to what the conversation's
+    article tells in its own words; "die Mona Lisa", "die Glühbirne", "Lufthansa" name
+    things no article does, so a message far from the conversation asks about them, not
+    about it. Lower case says nothing: "daheim" is no noun, and an English message's
+    words are ones a German corpus never uses."""
+    words = re.findall(r"[\w-]+", message)[1:]
+    return any(
+        (terms := query_terms(word)) and not any(idf(term) > 0 for term in terms) for word in words if word[0].isupper()
+    )
 
 
 def far_from(conversation: SearchResult, alone: SearchResult, where: Filter | None = None) -> bool:

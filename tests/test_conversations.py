@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from absatz.conversation import names_the_unknown
 from absatz.question_text import search_text
 from absatz.texts import t
 from bot.cogs.ask import is_remark
@@ -64,6 +65,9 @@ def test_a_follow_up_cites_the_conversations_article_not_a_weak_hit_of_another(s
 BROETCHEN = "Was kostet ein Brötchen in München?"
 ROLL = "How much is a bread roll in Munich?"
 POKAL = "Wer hat das Pokalfinale gewonnen?"
+# conversations on the 10kGNAD stories (story_searcher)
+GRAZ = "Wer folgt Martina Schröck als Chef der Grazer SPÖ nach?"
+HLINKA = "Bei welchem Verein war Peter Hlinka zuletzt, bevor er zu den Rapid-Amateuren kam?"
 
 
 @pytest.mark.parametrize(
@@ -203,13 +207,45 @@ def test_a_follow_up_far_from_its_article_is_refused_or_answered_by_what_the_sco
     footballer the conversation is about, which his paragraph states, is answered still."""
     from absatz.answer import answer
 
-    graz = "Wer folgt Martina Schröck als Chef der Grazer SPÖ nach?"
-    trench = answer(story_searcher, "How deep is the Mariana Trench?", history=[graz])
+    trench = answer(story_searcher, "How deep is the Mariana Trench?", history=[GRAZ])
     assert trench.abstained and not trench.citations, trench.answer
-    earlier = "Bei welchem Verein war Peter Hlinka zuletzt, bevor er zu den Rapid-Amateuren kam?"
-    age = answer(story_searcher, "wie alt ist der eigentlich mittlerweile?", history=[earlier])
+    age = answer(story_searcher, "wie alt ist der eigentlich mittlerweile?", history=[HLINKA])
     assert not age.abstained and "36-Jährige" in age.answer, age.answer
     assert age.citations[0].article_id == "gnad-0370", age.answer
+
+
+@needs_gnad
+@pytest.mark.parametrize(
+    ("earlier", "message"),
+    [
+        (HLINKA, "Wer hat die Mona Lisa gemalt?"),
+        (HLINKA, "Who painted the Mona Lisa?"),
+        (GRAZ, "wer hat eigentlich die Glühbirne erfunden"),
+        (GRAZ, "Which court stopped the Lufthansa pilots' strike?"),
+    ],
+)
+def test_a_far_message_naming_what_no_article_names_is_refused(story_searcher, earlier, message):
+    """The scorer finds a name in the conversation's paragraph ("Peter Hlinka kehrt zum
+    SK Rapid zurück", Graz's new SPÖ chairman), and these had been answered with it;
+    the Mona Lisa, the light bulb and Lufthansa are words no article of the corpus uses."""
+    from absatz.answer import answer
+
+    a = answer(story_searcher, message, history=[earlier])
+    assert a.abstained and not a.citations, a.answer
+
+
+def test_only_a_capitalised_word_past_the_first_names_something_new():
+    """Lower case and the opening word say nothing about a noun, and an English word
+    the corpus lacks is just English."""
+    known = {"wann", "spiel", "nachst", "mal", "mona", "lisa"}
+
+    def idf(term: str) -> float:
+        return 1.0 if term in known else 0.0
+
+    assert names_the_unknown("Wer hat die Mona Lisa gemalt?", lambda term: 0.0)
+    assert not names_the_unknown("Wer hat die Mona Lisa gemalt?", idf)
+    assert not names_the_unknown("wann spielen die das nächste mal daheim", idf)
+    assert not names_the_unknown("Daheim oder auswärts?", lambda term: 0.0)
 
 
 @pytest.mark.parametrize(

@@ -25,7 +25,7 @@ from vectorstore.vectors import VectorIndex
 
 from .language import detect_language
 from .question_types import named_subjects, new_things
-from .small_talk import has_pronoun, points_back
+from .small_talk import asks_about_now, has_pronoun, points_back
 
 if TYPE_CHECKING:
     from .answer import Citation
@@ -75,9 +75,13 @@ def stands_alone(question: str, conversation: SearchResult, alone: SearchResult,
     Pokalfinale gewonnen?" in a thread on the price of a roll had been answered with the
     price, and a question about what the corpus does not hold with the conversation's
     article; "Und wie viele Betriebe gibt es?" stays a follow-up. ``far``:
-    :func:`far_from` of the two."""
+    :func:`far_from` of the two. And one that asks the time or the weather
+    (:func:`~absatz.small_talk.asks_about_now`): "wie spät ist es" after a footballer's
+    goals had been answered with his goals."""
     if not conversation.hits:
         return False
+    if not GOES_ON.match(question) and asks_about_now(question):
+        return True
     top = conversation.hits[0].article_id
     found = bool(alone.hits) and alone.evidence >= alone.threshold
     if carries_its_subject(question) and (far or (found and alone.hits[0].article_id == top)):

@@ -13,7 +13,7 @@ import re
 
 from vectorstore.text import QUESTION_WORDS, query_terms
 
-__all__ = ["asks_about_me", "has_pronoun", "points_back"]
+__all__ = ["asks_about_me", "asks_about_now", "has_pronoun", "points_back"]
 
 # A pronoun or pronominal adverb stands for something said before: "er", "dort",
 # "dagegen", "it", "there".
@@ -65,6 +65,13 @@ def has_pronoun(message: str) -> bool:
     """Whether ``message`` stands a pronoun for something said before: "Warum sind
     Umweltschützer dagegen?" names the environmentalists against what was said."""
     return bool(_PRONOUNS.search(_without_impersonal(message)))
+
+
+def asks_about_now(message: str) -> bool:
+    """Whether ``message`` asks the time or the weather ("wie spät ist es", "is it gonna
+    rain in berlin tomorrow") and stands no pronoun for what was said: its "es" stands for
+    nothing the conversation said, so it is no follow-up ("Und wie spät ist es dort?" is)."""
+    return bool(_IMPERSONAL.search(message)) and not has_pronoun(message)
 
 
 def asks_about_me(message: str) -> bool:

@@ -214,6 +214,22 @@ def test_a_follow_up_far_from_its_article_is_refused_or_answered_by_what_the_sco
     assert age.citations[0].article_id == "gnad-0370", age.answer
 
 
+@pytest.mark.parametrize(
+    ("earlier", "message", "language"),
+    [
+        (POKAL, "wie spät ist es", "de"),
+        (BROETCHEN, "Wie viel Uhr ist es?", "de"),
+        (ROLL, "what time is it", "en"),
+    ],
+)
+def test_asking_the_time_in_a_thread_gets_no_answer_from_its_article(searcher, earlier, message, language):
+    """The cup final and the price of a roll had answered it."""
+    from absatz.answer import answer
+
+    a = answer(searcher, message, history=[earlier])
+    assert a.abstained and a.answer == t("not_found", language) and not a.citations, a.answer
+
+
 @needs_gnad
 @pytest.mark.parametrize(
     ("earlier", "message"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from absatz.small_talk import asks_about_me, has_pronoun, points_back
+from absatz.small_talk import asks_about_me, asks_about_now, has_pronoun, points_back
 
 
 @pytest.mark.parametrize(
@@ -66,3 +66,20 @@ def test_what_points_back_to_the_conversation(message, back):
 )
 def test_what_stands_a_pronoun_for_what_was_said(message, pronoun):
     assert has_pronoun(message) is pronoun
+
+
+@pytest.mark.parametrize(
+    ("message", "about_now"),
+    [
+        ("wie spät ist es", True),
+        ("Wie viel Uhr ist es?", True),
+        ("regnet es morgen in berlin?", True),
+        ("what time is it in tokyo rn", True),
+        ("is it gonna rain tomorrow", True),
+        ("Und regnet es dort?", False),  # there: where the conversation was
+        ("Um wie viel Uhr ist es passiert?", False),  # "es": what happened
+        ("Wann wurde das Finale gespielt?", False),
+    ],
+)
+def test_what_asks_the_time_or_the_weather(message, about_now):
+    assert asks_about_now(message) is about_now

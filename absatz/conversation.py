@@ -23,7 +23,7 @@ from vectorstore.search import SearchResult
 from vectorstore.text import query_terms, tokenize
 from vectorstore.vectors import VectorIndex
 
-from .language import detect_language
+from .language import detect_language, opens_sentence
 from .question_types import named_subjects, new_things
 from .small_talk import asks_about_now, has_pronoun, points_back
 
@@ -122,16 +122,25 @@ def strays(message: str, far: bool, cited: Sequence[Citation], scored: float, id
 
 
 def names_the_unknown(message: str, idf: Callable[[str], float]) -> bool:
-    """Whether a capitalised word past the first (a German noun, a name) is one the
-    corpus never uses. A follow-up's "die Firma" points back to what the conversation's
-    article tells in its own words; "die Mona Lisa", "die Glühbirne", "Lufthansa" name
-    things no article does, so a message far from the conversation asks about them, not
-    about it. Lower case says nothing: "daheim" is no noun, and an English message's
-    words are ones a German corpus never uses."""
-    words = re.findall(r"[\w-]+", message)[1:]
-    return any(
-        (terms := query_terms(word)) and not any(idf(term) > 0 for term in terms) for word in words if word[0].isupper()
-    )
+    """Whether a word capitalised inside a sentence (a German noun, a name) is one the
+    corpus never uses, nor without a genitive's "s" ("Renzis"). A follow-up's "die
+    Firma" points back to what the conversation's article tells in its own words; "die
+    Mona Lisa", "die Glühbirne", "Lufthansa" name things no article does, so a message
+    far from the conversation asks about them, not about it. Lower case says nothing:
+    "daheim" is no noun, and an English message's words are ones a German corpus never
+    uses. An English name for a German place ("Cologne") is unknown too, but a follow-up
+    about the conversation's Köln finds its article near, not far.
+    :func:`~absatz.question_types.new_things` is no help here: it passes over "die Mona
+    Lisa" as pointing back."""
+
+    def known(word: str) -> bool:
+        return any(idf(term) > 0 for form in {word, word.removesuffix("s")} for term in query_terms(form))
+
+    for i, m in enumerate(re.finditer(r"[\w-]+", message)):
+        word = m.group(0)
+        if i and word[0].isupper() and not opens_sentence(message, m.start()) and query_terms(word) and not known(word):
+            return True
+    return False
 
 
 def far_from(conversation: SearchResult, alone: SearchResult, where: Filter | None = None) -> bool:

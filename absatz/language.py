@@ -18,7 +18,7 @@ _EN = frozenset(
 )
 
 
-def _opens_sentence(text: str, start: int) -> bool:
+def opens_sentence(text: str, start: int) -> bool:
     """Whether the word at ``start`` follows a sentence's end (``.?!:`` and spaces): read
     backwards over the spaces only, since searching the text before each word took
     seconds for a pasted page."""
@@ -40,7 +40,7 @@ def evidence(text: str) -> tuple[int, int]:
     words = [
         m.group(0).lower()
         for i, m in enumerate(WORD_PATTERN.finditer(text))
-        if i == 0 or not m.group(0)[0].isupper() or _opens_sentence(text, m.start())
+        if i == 0 or not m.group(0)[0].isupper() or opens_sentence(text, m.start())
     ]
     # a run of word characters holding an umlaut counts once (a regex that backtracked
     # through every run took minutes on a 200 kB word)

@@ -32,6 +32,8 @@ _IMPERSONAL = re.compile(
     r"it(?:['’]s|\s+is)\s+(?:raining|snowing))\b",
     re.IGNORECASE,
 )
+# "Um wie viel Uhr ist es …", "ab wann regnet es": when something happens, not the time now.
+_ASKS_WHEN = re.compile(r"\W*(?:um|ab|bis|gegen|seit|at|by|until|since)\b", re.IGNORECASE)
 # So do a demonstrative, possessive or definite article ("die Firma", "ihr Vorgänger",
 # "zur Konkurrenz"); "mehr", "more" and "else" ask for more of the same. "am längsten"
 # is a superlative, not "am Samstag". German "wars", "gibt's" hold an "es"; English
@@ -68,10 +70,12 @@ def has_pronoun(message: str) -> bool:
 
 
 def asks_about_now(message: str) -> bool:
-    """Whether ``message`` asks the time or the weather ("wie spät ist es", "is it gonna
-    rain in berlin tomorrow") and stands no pronoun for what was said: its "es" stands for
-    nothing the conversation said, so it is no follow-up ("Und wie spät ist es dort?" is)."""
-    return bool(_IMPERSONAL.search(message)) and not has_pronoun(message)
+    """Whether ``message`` asks the time or the weather now ("wie spät ist es", "is it
+    gonna rain in berlin tomorrow") and points back to nothing said: its "es" stands for
+    nothing the conversation said, so it is no follow-up. "Wie spät ist es dort?",
+    "Regnet es beim Spiel?" and "what time is it when the match starts?" are; "Um wie
+    viel Uhr ist es denn passiert?" asks when something happened."""
+    return bool(_IMPERSONAL.search(message)) and not _ASKS_WHEN.match(message) and not points_back(message)
 
 
 def asks_about_me(message: str) -> bool:

@@ -78,6 +78,10 @@ def test_what_stands_a_pronoun_for_what_was_said(message, pronoun):
         ("is it gonna rain tomorrow", True),
         ("Und regnet es dort?", False),  # there: where the conversation was
         ("Um wie viel Uhr ist es passiert?", False),  # "es": what happened
+        ("Um wie viel Uhr ist es denn passiert?", False),
+        ("Wie spät ist es, wenn das Spiel beginnt?", False),  # the conversation's match
+        ("Regnet es beim Spiel?", False),
+        ("what time is it when the match starts?", False),
         ("Wann wurde das Finale gespielt?", False),
     ],
 )

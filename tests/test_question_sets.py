@@ -21,6 +21,7 @@ CONVERSATIONS = (
     "switch-questions.jsonl",
     "offtopic-questions.jsonl",
     "offtopic-validation-questions.jsonl",
+    "offtopic-test-questions.jsonl",
 )
 # Off-topic messages ask about no article ("article_id": "none").
 SETS = ("news-questions.jsonl", *TRAINING, "validation-questions.jsonl", *CONVERSATIONS[:2])

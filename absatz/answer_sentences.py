@@ -171,6 +171,8 @@ def select_sentences(
     ``tied`` reads the best sentence of a next paragraph search could hardly tell from
     the top one (:func:`tied_answer`): when nearly as likely to answer, it is quoted in
     the runner-up's place, or beside the best sentence alone (:func:`_tied_quote`).
+    Failing all of these, a best sentence alone is answered with the neighbour it is bound
+    to by a word pointing back ("In dieser Hinsicht …", "Dazu gehören …"; :func:`_pointed_to`).
     """
     if not ranked or not ranked[0]:
         return []
@@ -192,6 +194,8 @@ def select_sentences(
         chosen = [best, fact]
     elif (other := _tied_quote(tied, best, question, kind, limit)) is not None:
         chosen = [best, other]
+    elif limit >= 2 and (neighbour := _pointed_to(ranked[0], chosen, best)) is not None:
+        chosen = [best, replace(neighbour, score=math.nextafter(best.score, math.inf))]
     return sorted(chosen, key=lambda c: (c.hit_rank, c.index))
 
 
@@ -283,6 +287,33 @@ def _antecedent(paragraph: list[Chosen], best: Chosen, question: str, kind: Expe
     if states(best.text, kind, question) or not refers_back(best.text, question):
         return None
     return _sentence_at(paragraph, best.index - 1)
+
+
+# A sentence that opens by pointing back to the one before it: "In dieser Hinsicht …",
+# "Dazu gehören …", "Diese nicht-marxistischen Schriftsteller …", "Als solche …". Not a
+# pronoun: "Er"/"Sie"/"Es" open as many sentences that start something new, and taking
+# them along answered nothing more (bench/answer-quality.md, "A sentence pointing back").
+_OPENS_POINTING_BACK = re.compile(
+    r"^(?:Dies(?:e[mnrs]?)?|Jene[mnrs]?|Als solche[mnrs]?|Dort|Deshalb|Deswegen"
+    r"|Da(?:bei|durch|für|gegen|her|mit|nach|raus|rauf|rum|runter|von|zu)"
+    r"|(?:In|Aus|Auf|Mit|Bei|Nach|Unter|Zu) (?:diese[mnrs]?|jene[mnrs]?))\b"
+)
+
+
+def _pointed_to(paragraph: list[Chosen], chosen: list[Chosen], best: Chosen) -> Chosen | None:
+    """For an answer of the best sentence alone, the neighbour it is bound to: the next
+    sentence when that one points back to it (it says what the best one leads up to: "…
+    erschweren einem System die Funktionsfähigkeit." – "In dieser Hinsicht können sie als
+    Zwangsmittel betrachtet werden."), else the one before when the best one points back
+    (it says what "Dazu gehören die Themen …" belongs to). The best sentence is often the
+    one that restates the question; what it is bound to is where the answer goes on."""
+    if len(chosen) != 1:
+        return None
+    after = _sentence_at(paragraph, best.index + 1)
+    if after is not None and _OPENS_POINTING_BACK.match(after.text):
+        return after
+    before = _sentence_at(paragraph, best.index - 1)
+    return before if before is not None and _OPENS_POINTING_BACK.match(best.text) else None
 
 
 def _sentence_at(paragraph: list[Chosen], index: int) -> Chosen | None:

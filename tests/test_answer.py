@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from absatz.answer import QUOTE_GAP, answer, quote_for
-from absatz.answer_sentences import Chosen, select_sentences, tied_answer
+from absatz.answer_sentences import SHORT_ANSWER_CHARS, Chosen, select_sentences, tied_answer
 from absatz.answer_span import find_answer_span
 from absatz.cli import main as cli_main
 from absatz.question_types import Expected
@@ -602,6 +602,54 @@ def test_a_thing_named_by_demonstrative_is_answered_with_the_sentence_naming_it(
     goal = "In diesem Spiel erzielte Thomas Müller in der 89. Minute das Siegtor."
     assert kept("Welcher Spieler erzielte das Siegtor?", Expected.PERSON, goal) == [1, 2]
     assert kept("Welcher Spieler erzielte das Siegtor?", Expected.OTHER, goal) == [1, 2]
+
+
+def test_a_best_sentence_alone_is_answered_with_the_neighbour_a_word_binds_it_to():
+    """The sentence most like the question restated it ("… erschweren einem System die
+    Funktionsfähigkeit"); the next one, opening "In dieser Hinsicht …", said what was
+    asked (XQuAD-de: "Zwangsmittel"). A best sentence opening "Dazu gehören …" lists what
+    the one before it says where it belongs ("Westminster")."""
+    start = Chosen(
+        0,
+        "p",
+        0,
+        "Die Belegschaft des Stahlwerks protestiert seit Wochen gegen den Stellenabbau, den der Vorstand "
+        "im Frühjahr angekündigt hat, und gegen die geplante Schließung zweier Hallen am Standort Linz.",
+        0.5,
+    )
+    best = Chosen(
+        0,
+        "p",
+        1,
+        "Einige Formen des Protests, etwa der Boykott von Lieferanten, die Weigerung, Gebühren zu zahlen, "
+        "Sitzblockaden vor den Werkstoren und der Dienst nach Vorschrift in der Verzinkerei, erschweren dem "
+        "Konzern den Betrieb erheblich, seit Tagen und ohne Aussicht auf ein baldiges Ende.",
+        9.0,
+    )
+    bound = "In dieser Hinsicht gelten sie als Druckmittel der Belegschaft."
+
+    def picked(after: str, best: Chosen = best, start: Chosen = start) -> list[int]:
+        ranked = sorted([best, Chosen(0, "p", 2, after, 1.0), start], key=lambda c: -c.score)
+        assert len(best.text) + min(len(after), len(start.text)) > SHORT_ANSWER_CHARS  # none joins for being short
+        return [c.index for c in select_sentences([ranked], [], question="Als was gelten Sitzblockaden?")]
+
+    assert picked(bound) == [1, 2]
+    assert picked("Dabei blieb es bisher friedlich.") == [1, 2]
+    # not a sentence that starts something new, nor one opening with a pronoun
+    assert picked("Der Vorstand will am Freitag mit dem Betriebsrat verhandeln.") == [1]
+    assert picked("Sie gelten als Druckmittel der Belegschaft.") == [1]
+    assert picked("Dieselmotoren baut das Werk nicht.") == [1]
+    # nor where a runner-up joined already: the answer has its two sentences
+    assert picked(bound, start=replace(start, score=8.0)) == [0, 1]
+
+    listed = replace(
+        best,
+        text="Dazu gehören die Außenpolitik, die Verteidigung, die Zölle und das Bankwesen sowie die "
+        "Sozialversicherung, die Staatsangehörigkeit, das Postwesen, die Währung, der Luftverkehr, die "
+        "Eisenbahnen des Bundes, das Waffenrecht, die Kernenergie und der Schutz deutschen Kulturguts.",
+    )
+    kept = replace(start, text="Einige Aufgaben bleiben dem Bundestag in Berlin vorbehalten.")
+    assert picked("Die Länder regeln den Rest.", best=listed, start=kept) == [0, 1]
 
 
 def test_a_short_runner_up_that_announces_does_not_push_out_the_best_sentence():

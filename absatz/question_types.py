@@ -513,6 +513,14 @@ def asked_place_noun(question: str) -> str | None:
 _ASKED_WITH = re.compile(r"\b(?i:welche[mnrs]?)\s+([a-zäöüß]+(?:e|en|er|es|em))\s+[A-ZÄÖÜ]")
 
 
+# The nouns of set phrases after "in" or "im", which put nothing anywhere: "in der Lage"
+# (able to), "in der Regel", "im Rahmen", "im Zuge".
+_NO_PLACE = re.compile(
+    r"(?:Lage|Regel|Tat|Folge|Rahmen|Zuge|Gegenteil|Gegensatz|Vergleich|Hinblick|Wesentlichen|Übrigen|Sinne|"
+    r"Grunde|Kraft|Frage|Anspruch|Betracht)[.,;:!?]?"
+)
+
+
 def place_rank(span: Span, question: str) -> int | None:
     """How well a place span answers a *wo*-question, lower is better: None for a time
     ("im November"), 0 for a name right after its preposition ("in Marea"), 1 for a
@@ -526,8 +534,10 @@ def place_rank(span: Span, question: str) -> int | None:
     if noun and any(ends_with_noun(w, noun) for w in words):
         return -1
     nouns = [w for w in words[1:] if w[:1].isupper()]
-    if not nouns or _TIME_NOUN.fullmatch(nouns[0]) or span.text.lower().startswith("vor allem "):
-        return None  # a time, or "above all"
+    if not nouns or _TIME_NOUN.fullmatch(nouns[0]) or _NO_PLACE.fullmatch(nouns[0]):
+        return None  # a time, or a set phrase ("in der Lage")
+    if span.text.lower().startswith("vor allem "):
+        return None  # "above all"
     if all(any(n.lower() + d in _words(question) for d in _DERIVED) for n in nouns):
         return 2
     adjective = _ASKED_WITH.search(question)

@@ -479,6 +479,19 @@ def test_no_span_when_the_answer_has_no_fact_of_the_kind(searcher):
     assert not a.abstained and a.span is None and a.as_dict()["answer_span"] is None
 
 
+def test_a_set_phrase_puts_nothing_anywhere():
+    """ "Wo werden Themen wie Abtreibung und Drogenpolitik geregelt?" (XQuAD-de) was bold
+    "in der Lage" of "Das schottische Parlament ist nicht in der Lage, …": able to, no place."""
+    text = "Das Parlament ist nicht in der Lage, solche Gesetze zu erlassen. [1]"
+    assert find_answer_span(text, "Wo werden diese Gesetze erlassen?", Expected.PLACE) is None
+    text = "Die Stadt ist nicht in der Lage, das neue Bad im Stadtpark zu bezahlen. [1]"
+    span = find_answer_span(text, "Wo soll das Bad gebaut werden?", Expected.PLACE)
+    assert span is not None and span.text == "im Stadtpark"
+    text = "Im Rahmen der Sanierung zieht die Bibliothek in der Regel in das Rathaus um. [1]"
+    span = find_answer_span(text, "Wohin zieht die Bibliothek?", Expected.PLACE)
+    assert span is not None and span.text == "in das Rathaus"
+
+
 def test_a_reasons_cue_word_alone_is_not_marked():
     """ "Grund" was bold in "… aus einem simplen Grund.", which names no reason."""
     text = "Dort scheiterte die Begehung aus einem simplen Grund. [1] Niemand fand den Schlüssel. [1]"

@@ -194,8 +194,8 @@ def select_sentences(
         chosen = [best, fact]
     elif (other := _tied_quote(tied, best, question, kind, limit)) is not None:
         chosen = [best, other]
-    elif limit >= 2 and (neighbour := _pointed_to(ranked[0], chosen, best)) is not None:
-        chosen = [best, replace(neighbour, score=math.nextafter(best.score, math.inf))]
+    elif limit >= 2 and (neighbour := _pointed_to(ranked[0], chosen, best, question, kind)) is not None:
+        chosen = [best, neighbour]
     return sorted(chosen, key=lambda c: (c.hit_rank, c.index))
 
 
@@ -293,27 +293,49 @@ def _antecedent(paragraph: list[Chosen], best: Chosen, question: str, kind: Expe
 # "Dazu gehören …", "Diese nicht-marxistischen Schriftsteller …", "Als solche …". Not a
 # pronoun: "Er"/"Sie"/"Es" open as many sentences that start something new, and taking
 # them along answered nothing more (bench/answer-quality.md, "A sentence pointing back").
+# The word after a demonstrative is kept: a time named so ("In diesem Jahr …", "Diese
+# Woche …") points back to nothing.
 _OPENS_POINTING_BACK = re.compile(
-    r"^(?:Dies(?:e[mnrs]?)?|Jene[mnrs]?|Als solche[mnrs]?|Dort|Deshalb|Deswegen"
-    r"|Da(?:bei|durch|für|gegen|her|mit|nach|raus|rauf|rum|runter|von|zu)"
-    r"|(?:In|Aus|Auf|Mit|Bei|Nach|Unter|Zu) (?:diese[mnrs]?|jene[mnrs]?))\b"
+    r"^(?:(?:(?:In|Aus|Auf|Mit|Bei|Nach|Unter|Zu) )?(?:[Dd]ies(?:e[mnrs]?)?|[Jj]ene[mnrs]?)(?:\s+([\w-]+))?"
+    r"|Als solche[mnrs]?|Dort|Deshalb|Deswegen"
+    r"|Da(?:bei|durch|für|gegen|her|mit|nach|raus|rauf|rum|runter|von|zu))\b"
 )
 
 
-def _pointed_to(paragraph: list[Chosen], chosen: list[Chosen], best: Chosen) -> Chosen | None:
+def _opens_pointing_back(sentence: str) -> bool:
+    """Whether ``sentence`` opens with a word that points back to the one before it."""
+    m = _OPENS_POINTING_BACK.match(sentence)
+    return m is not None and not (m.group(1) and is_time_noun(m.group(1)))
+
+
+def _pointed_to(
+    paragraph: list[Chosen], chosen: list[Chosen], best: Chosen, question: str, kind: Expected
+) -> Chosen | None:
     """For an answer of the best sentence alone, the neighbour it is bound to: the next
     sentence when that one points back to it (it says what the best one leads up to: "…
     erschweren einem System die Funktionsfähigkeit." – "In dieser Hinsicht können sie als
     Zwangsmittel betrachtet werden."), else the one before when the best one points back
     (it says what "Dazu gehören die Themen …" belongs to). The best sentence is often the
-    one that restates the question; what it is bound to is where the answer goes on."""
+    one that restates the question; what it is bound to is where the answer goes on. The
+    bold looks in the neighbour first unless the best sentence states the fact asked for
+    itself ("… am 12. März eröffnet." keeps it from "Dabei war die Eröffnung für 2017
+    geplant."). No length limit: the two are read as one, and answers stayed within the
+    issue's median (bench/answer-quality.md)."""
     if len(chosen) != 1:
         return None
     after = _sentence_at(paragraph, best.index + 1)
-    if after is not None and _OPENS_POINTING_BACK.match(after.text):
-        return after
     before = _sentence_at(paragraph, best.index - 1)
-    return before if before is not None and _OPENS_POINTING_BACK.match(best.text) else None
+    neighbour = (
+        after
+        if after is not None and _opens_pointing_back(after.text)
+        else before
+        if before is not None and _opens_pointing_back(best.text)
+        else None
+    )
+    if neighbour is None:
+        return None
+    towards = -math.inf if states(best.text, kind, question) else math.inf
+    return replace(neighbour, score=math.nextafter(best.score, towards))
 
 
 def _sentence_at(paragraph: list[Chosen], index: int) -> Chosen | None:

@@ -513,11 +513,11 @@ def asked_place_noun(question: str) -> str | None:
 _ASKED_WITH = re.compile(r"\b(?i:welche[mnrs]?)\s+([a-zäöüß]+(?:e|en|er|es|em))\s+[A-ZÄÖÜ]")
 
 
-# The nouns of set phrases after "in" or "im", which put nothing anywhere: "in der Lage"
-# (able to), "in der Regel", "im Rahmen", "im Zuge".
+# Set phrases with "in" or "im", which put nothing anywhere: "in der Lage" (able to), "in
+# der Regel", "im Rahmen", "in Kraft" (not "in Lage", a town in Lippe).
 _NO_PLACE = re.compile(
-    r"(?:Lage|Regel|Tat|Folge|Rahmen|Zuge|Gegenteil|Gegensatz|Vergleich|Hinblick|Wesentlichen|Übrigen|Sinne|"
-    r"Grunde|Kraft|Frage|Anspruch|Betracht)[.,;:!?]?"
+    r"(?:[Ii]n der|[Ii]m)\s+(?:Lage|Regel|Tat|Folge|Rahmen|Zuge|Gegenteil|Gegensatz|Vergleich|Hinblick|"
+    r"Wesentlichen|Übrigen|Sinne|Grunde)\b|[Ii]n\s+(?:Kraft|Frage|Anspruch|Betracht)\b"
 )
 
 
@@ -534,7 +534,7 @@ def place_rank(span: Span, question: str) -> int | None:
     if noun and any(ends_with_noun(w, noun) for w in words):
         return -1
     nouns = [w for w in words[1:] if w[:1].isupper()]
-    if not nouns or _TIME_NOUN.fullmatch(nouns[0]) or _NO_PLACE.fullmatch(nouns[0]):
+    if not nouns or _TIME_NOUN.fullmatch(nouns[0]) or _NO_PLACE.match(span.text):
         return None  # a time, or a set phrase ("in der Lage")
     if span.text.lower().startswith("vor allem "):
         return None  # "above all"

@@ -490,6 +490,9 @@ def test_a_set_phrase_puts_nothing_anywhere():
     text = "Im Rahmen der Sanierung zieht die Bibliothek in der Regel in das Rathaus um. [1]"
     span = find_answer_span(text, "Wohin zieht die Bibliothek?", Expected.PLACE)
     assert span is not None and span.text == "in das Rathaus"
+    # a town of that name is still a place (a review's case)
+    span = find_answer_span("Der Unfall geschah in Lage. [1]", "Wo geschah der Unfall?", Expected.PLACE)
+    assert span is not None and span.text == "in Lage"
 
 
 def test_a_reasons_cue_word_alone_is_not_marked():
@@ -652,6 +655,9 @@ def test_a_best_sentence_alone_is_answered_with_the_neighbour_a_word_binds_it_to
     assert picked("Der Vorstand will am Freitag mit dem Betriebsrat verhandeln.") == [1]
     assert picked("Sie gelten als Druckmittel der Belegschaft.") == [1]
     assert picked("Dieselmotoren baut das Werk nicht.") == [1]
+    # a time named by demonstrative points back to nothing (a review's cases)
+    assert picked("In diesem Jahr sollen außerdem drei neue Kindergärten entstehen.") == [1]
+    assert picked("Diese Woche beginnt der Umbau der Kantine.") == [1]
     # nor where a runner-up joined already: the answer has its two sentences
     assert picked(bound, start=replace(start, score=8.0)) == [0, 1]
 
@@ -663,6 +669,28 @@ def test_a_best_sentence_alone_is_answered_with_the_neighbour_a_word_binds_it_to
     )
     kept = replace(start, text="Einige Aufgaben bleiben dem Bundestag in Berlin vorbehalten.")
     assert picked("Die Länder regeln den Rest.", best=listed, start=kept) == [0, 1]
+
+
+def test_the_bold_stays_with_a_best_sentence_that_states_the_fact_over_the_neighbour_it_brings():
+    """The neighbour is where the fact goes on, unless the best sentence states it: "Dabei
+    war die Eröffnung für 2017 geplant" took the bold from "am 12. März 2019" (a review's
+    case)."""
+    hall = (
+        "Das neue Hallenbad im Stadtteil Aubing, mit einem Sportbecken von 50 Metern, einem Lehrschwimmbecken, "
+        "einer Sauna und einer Rutsche, die den alten Bau aus den Sechzigerjahren ersetzt, wurde nach langer Bauzeit"
+    )
+    opened = f"{hall} am 12. März 2019 eröffnet."
+    planned = "Dabei war die Eröffnung ursprünglich für 2017 geplant."
+    ranked = [Chosen(0, "p", 0, opened, 9.0), Chosen(0, "p", 1, planned, 1.0)]
+    chosen = select_sentences([ranked], [], question="Wann wurde das Hallenbad eröffnet?", kind=Expected.DATE)
+    assert [c.text for c in chosen] == [opened, planned]
+    assert max(chosen, key=lambda c: c.score).text == opened
+    # a best sentence stating no date leaves the first look to its neighbour
+    vague = f"{hall} feierlich eröffnet."
+    assert len(vague) + len(planned) > SHORT_ANSWER_CHARS  # no runner-up joins for being short
+    ranked = [Chosen(0, "p", 0, vague, 9.0), Chosen(0, "p", 1, planned, 1.0)]
+    chosen = select_sentences([ranked], [], question="Wann wurde das Hallenbad eröffnet?", kind=Expected.DATE)
+    assert max(chosen, key=lambda c: c.score).text == planned
 
 
 def test_a_short_runner_up_that_announces_does_not_push_out_the_best_sentence():

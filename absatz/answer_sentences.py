@@ -323,15 +323,9 @@ def _pointed_to(
     issue's median (bench/answer-quality.md)."""
     if len(chosen) != 1:
         return None
-    after = _sentence_at(paragraph, best.index + 1)
-    before = _sentence_at(paragraph, best.index - 1)
-    neighbour = (
-        after
-        if after is not None and _opens_pointing_back(after.text)
-        else before
-        if before is not None and _opens_pointing_back(best.text)
-        else None
-    )
+    neighbour = _sentence_at(paragraph, best.index + 1)
+    if neighbour is None or not _opens_pointing_back(neighbour.text):
+        neighbour = _sentence_at(paragraph, best.index - 1) if _opens_pointing_back(best.text) else None
     if neighbour is None:
         return None
     towards = -math.inf if states(best.text, kind, question) else math.inf

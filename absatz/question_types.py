@@ -473,6 +473,13 @@ _SET_PHRASE = (
     r"(?:Angaben|Ort|Hause|Anfrage|Auskunft|Ansicht|Meinung|Sicht|Berichten|Informationen|Schätzungen|Einladung|"
     r"Bedarf|Kenntnis|Beginn|Regen|Verfügung|Abschluss|Auftrag|Wunsch|Kosten|Gefahr|Hilfe|Stand|Ende)(?!\w)"
 )
+# Set phrases after "in der", "im" or "in", matched whole, which put nothing anywhere
+# either: "in der Lage" (able to), "in der Regel", "im Rahmen", "in Kraft" (not "in Lage",
+# a town in Lippe).
+_NO_PLACE = re.compile(
+    r"(?:[Ii]n der|[Ii]m)\s+(?:Lage|Regel|Tat|Folge|Rahmen|Zuge|Gegenteil|Gegensatz|Vergleich|Hinblick|"
+    r"Wesentlichen|Übrigen|Sinne|Grunde)\b|[Ii]n\s+(?:Kraft|Frage|Anspruch|Betracht)\b"
+)
 _NAMED_PLACE = re.compile(rf"(?i:in|nach|aus|vor|auf|von)\s+(?!{_SET_PHRASE})[A-ZÄÖÜ]")
 # "Und in Berlin?", "and at Siemens?": the name a follow-up swaps the subject with, after
 # its preposition; not a time ("in January") nor a set phrase. Not after "für": "Und für
@@ -511,14 +518,6 @@ def asked_place_noun(question: str) -> str | None:
 # The adjective a question asks with: "In welcher deutschen Stadt …?" (not "in beiden
 # Fällen" for "Wo wohnen die beiden Kinder?", nor "in der Regel" for "… der Apotheker?").
 _ASKED_WITH = re.compile(r"\b(?i:welche[mnrs]?)\s+([a-zäöüß]+(?:e|en|er|es|em))\s+[A-ZÄÖÜ]")
-
-
-# Set phrases with "in" or "im", which put nothing anywhere: "in der Lage" (able to), "in
-# der Regel", "im Rahmen", "in Kraft" (not "in Lage", a town in Lippe).
-_NO_PLACE = re.compile(
-    r"(?:[Ii]n der|[Ii]m)\s+(?:Lage|Regel|Tat|Folge|Rahmen|Zuge|Gegenteil|Gegensatz|Vergleich|Hinblick|"
-    r"Wesentlichen|Übrigen|Sinne|Grunde)\b|[Ii]n\s+(?:Kraft|Frage|Anspruch|Betracht)\b"
-)
 
 
 def place_rank(span: Span, question: str) -> int | None:

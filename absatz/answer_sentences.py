@@ -172,7 +172,9 @@ def select_sentences(
     the top one (:func:`tied_answer`): when nearly as likely to answer, it is quoted in
     the runner-up's place, or beside the best sentence alone (:func:`_tied_quote`).
     Failing all of these, a best sentence alone is answered with the neighbour it is bound
-    to by a word pointing back ("In dieser Hinsicht …", "Dazu gehören …"; :func:`_pointed_to`).
+    to by a word pointing back ("In dieser Hinsicht …", "Dazu gehören …"; :func:`_pointed_to`),
+    and a best sentence that points back takes the one before it in the place of a
+    runner-up from further away.
     """
     if not ranked or not ranked[0]:
         return []
@@ -320,16 +322,30 @@ def _pointed_to(
     bold looks in the neighbour first unless the best sentence states the fact asked for
     itself ("… am 12. März eröffnet." keeps it from "Dabei war die Eröffnung für 2017
     geplant."). No length limit: the two are read as one, and answers stayed within the
-    issue's median (bench/answer-quality.md)."""
-    if len(chosen) != 1:
+    issue's median (bench/answer-quality.md).
+
+    A best sentence that points back takes the one before in the place of a runner-up
+    from elsewhere in the paragraph, which would leave "Dazu kommen noch 752 zweisprachige
+    Wegweiser." answering with nothing for "Dazu" to mean ("In 164 Ortschaften wurden …
+    453 Ortstafeln aufgestellt."). Not in the place of its successor: that one goes on
+    from it, and was measured to hold the answer as often."""
+    if len(chosen) == 1:
+        neighbour = _sentence_at(paragraph, best.index + 1)
+        if neighbour is None or not _opens_pointing_back(neighbour.text):
+            neighbour = _sentence_at(paragraph, best.index - 1) if _opens_pointing_back(best.text) else None
+    elif _opens_pointing_back(best.text) and all(_apart(c, best) for c in chosen if c is not best):
+        neighbour = _sentence_at(paragraph, best.index - 1)
+    else:
         return None
-    neighbour = _sentence_at(paragraph, best.index + 1)
-    if neighbour is None or not _opens_pointing_back(neighbour.text):
-        neighbour = _sentence_at(paragraph, best.index - 1) if _opens_pointing_back(best.text) else None
     if neighbour is None:
         return None
     towards = -math.inf if states(best.text, kind, question) else math.inf
     return replace(neighbour, score=math.nextafter(best.score, towards))
+
+
+def _apart(other: Chosen, best: Chosen) -> bool:
+    """Whether ``other`` is from ``best``'s paragraph but not next to it."""
+    return other.hit_rank == best.hit_rank and abs(other.index - best.index) > 1
 
 
 def _sentence_at(paragraph: list[Chosen], index: int) -> Chosen | None:

@@ -671,6 +671,32 @@ def test_a_best_sentence_alone_is_answered_with_the_neighbour_a_word_binds_it_to
     assert picked("Die Länder regeln den Rest.", best=listed, start=kept) == [0, 1]
 
 
+def test_a_best_sentence_pointing_back_is_quoted_after_the_sentence_it_points_to():
+    """The quote "Dazu kommen noch 752 zweisprachige Wegweiser." came with a runner-up from
+    further down the article, so "Dazu" meant nothing the answer said, and the number
+    asked for ("453 Ortstafeln") stood in the sentence before (news set)."""
+    texts = [
+        "Der Streit um die Ortstafeln in Kärnten dauerte Jahrzehnte.",
+        "In 164 Ortschaften wurden mittlerweile in Summe 453 Ortstafeln aufgestellt.",
+        "Dazu kommen noch 752 zweisprachige Wegweiser.",
+        "Die Kosten trägt zum größten Teil der Bund, das Land zahlt den Rest.",
+        "1972 beschloss die Regierung Kreisky eine Grenze von 20 Prozent slowenischsprachiger Bürger.",
+    ]
+    scores = {2: 9.0, 4: 8.0, 1: 2.0, 0: 1.0, 3: 0.5}  # the runner-up joins on its score
+
+    def picked(scores: dict[int, float], best: str = texts[2]) -> list[int]:
+        paragraph = [Chosen(0, "p", i, best if i == 2 else t, scores[i]) for i, t in enumerate(texts)]
+        ranked = sorted(paragraph, key=lambda c: -c.score)
+        question = "Wie viele zweisprachige Ortstafeln wurden aufgestellt?"
+        return [c.index for c in select_sentences([ranked], [], question=question, kind=Expected.NUMBER)]
+
+    assert picked(scores) == [1, 2]
+    # a best sentence that opens on its own keeps its runner-up
+    assert picked(scores, best="Außerdem gibt es 752 zweisprachige Wegweiser.") == [2, 4]
+    # the successor goes on from the best sentence and stays
+    assert picked({**scores, 4: 0.2, 3: 8.0}) == [2, 3]
+
+
 def test_the_bold_stays_with_a_best_sentence_that_states_the_fact_over_the_neighbour_it_brings():
     """The neighbour is where the fact goes on, unless the best sentence states it: "Dabei
     war die Eröffnung für 2017 geplant" took the bold from "am 12. März 2019" (a review's

@@ -174,7 +174,7 @@ def select_sentences(
     Failing all of these, a best sentence alone is answered with the neighbour it is bound
     to by a word pointing back ("In dieser Hinsicht …", "Dazu gehören …"; :func:`_pointed_to`),
     and a best sentence that points back takes the one before it in the place of a
-    runner-up from further away.
+    runner-up of its paragraph not next to it.
     """
     if not ranked or not ranked[0]:
         return []
@@ -313,28 +313,31 @@ def _opens_pointing_back(sentence: str) -> bool:
 def _pointed_to(
     paragraph: list[Chosen], chosen: list[Chosen], best: Chosen, question: str, kind: Expected
 ) -> Chosen | None:
-    """For an answer of the best sentence alone, the neighbour it is bound to: the next
-    sentence when that one points back to it (it says what the best one leads up to: "…
-    erschweren einem System die Funktionsfähigkeit." – "In dieser Hinsicht können sie als
-    Zwangsmittel betrachtet werden."), else the one before when the best one points back
-    (it says what "Dazu gehören die Themen …" belongs to). The best sentence is often the
-    one that restates the question; what it is bound to is where the answer goes on. The
-    bold looks in the neighbour first unless the best sentence states the fact asked for
-    itself ("… am 12. März eröffnet." keeps it from "Dabei war die Eröffnung für 2017
-    geplant."). No length limit: the two are read as one, and answers stayed within the
-    issue's median (bench/answer-quality.md).
+    """The neighbour a word pointing back binds the best sentence to. For an answer of the
+    best sentence alone: the next sentence when that one points back to it (it says what
+    the best one leads up to: "… erschweren einem System die Funktionsfähigkeit." – "In
+    dieser Hinsicht können sie als Zwangsmittel betrachtet werden."), else the one before
+    when the best one points back (it says what "Dazu gehören die Themen …" belongs to).
+    The best sentence is often the one that restates the question; what it is bound to is
+    where the answer goes on. The bold looks in the neighbour first unless the best
+    sentence states the fact asked for itself ("… am 12. März eröffnet." keeps it from
+    "Dabei war die Eröffnung für 2017 geplant."). No length limit: the two are read as
+    one, and answers stayed within the issue's median (bench/answer-quality.md).
 
-    A best sentence that points back takes the one before in the place of a runner-up
-    from elsewhere in the paragraph, which would leave "Dazu kommen noch 752 zweisprachige
-    Wegweiser." answering with nothing for "Dazu" to mean ("In 164 Ortschaften wurden …
-    453 Ortstafeln aufgestellt."). Not in the place of its successor: that one goes on
-    from it, and was measured to hold the answer as often."""
+    A best sentence that points back also takes the one before in the place of a
+    runner-up from elsewhere in the paragraph, which would leave "Dazu kommen noch 752
+    zweisprachige Wegweiser." answering with nothing for "Dazu" to mean ("In 164
+    Ortschaften wurden … 453 Ortstafeln aufgestellt."). Not in the place of its successor,
+    which goes on from it: replacing that one too lost an answer the successor held
+    (bench/answer-quality.md, "A sentence pointing back, quoted without what it points
+    to"). The bold follows the same rule; looking in the sentence before first would take
+    it from more right facts than it gives."""
+    before = _sentence_at(paragraph, best.index - 1) if _opens_pointing_back(best.text) else None
     if len(chosen) == 1:
-        neighbour = _sentence_at(paragraph, best.index + 1)
-        if neighbour is None or not _opens_pointing_back(neighbour.text):
-            neighbour = _sentence_at(paragraph, best.index - 1) if _opens_pointing_back(best.text) else None
-    elif _opens_pointing_back(best.text) and all(_apart(c, best) for c in chosen if c is not best):
-        neighbour = _sentence_at(paragraph, best.index - 1)
+        after = _sentence_at(paragraph, best.index + 1)
+        neighbour = after if after is not None and _opens_pointing_back(after.text) else before
+    elif all(_apart(c, best) for c in chosen[1:]):
+        neighbour = before
     else:
         return None
     if neighbour is None:

@@ -187,11 +187,11 @@ def select_sentences(
     said = _sentence_at(ranked[0], announcing.index + 1) if announcing else None
     if announcing is not None and said is not None:
         # the fact is in the successor: its range comes first where the bold is looked for
-        chosen = [announcing, replace(said, score=math.nextafter(announcing.score, math.inf))]
+        chosen = [announcing, _brought_along(said, announcing)]
     elif (before := _named_before(ranked[0], chosen, best, question, kind)) is not None:
-        chosen = [best, replace(before, score=math.nextafter(best.score, math.inf))]
+        chosen = [best, _brought_along(before, best)]
     elif (antecedent := _antecedent(ranked[0], best, question, kind)) is not None:
-        chosen = [best, replace(antecedent, score=math.nextafter(best.score, math.inf))]
+        chosen = [best, _brought_along(antecedent, best)]
     elif (fact := _fact_nearby(ranked, hits, question, kind, limit)) is not None:
         chosen = [best, fact]
     elif (other := _tied_quote(tied, best, question, kind, limit)) is not None:
@@ -342,13 +342,19 @@ def _pointed_to(
         return None
     if neighbour is None:
         return None
-    towards = -math.inf if states(best.text, kind, question) else math.inf
-    return replace(neighbour, score=math.nextafter(best.score, towards))
+    return _brought_along(neighbour, best, bold_first=not states(best.text, kind, question))
 
 
 def _apart(other: Chosen, best: Chosen) -> bool:
     """Whether ``other`` is from ``best``'s paragraph but not next to it."""
     return other.hit_rank == best.hit_rank and abs(other.index - best.index) > 1
+
+
+def _brought_along(sentence: Chosen, beside: Chosen, bold_first: bool = True) -> Chosen:
+    """``sentence``, quoted for the sake of ``beside``, scored a hair above it (or below):
+    the bold looks in the best-scored sentence first, and nothing else reads the
+    difference."""
+    return replace(sentence, score=math.nextafter(beside.score, math.inf if bold_first else -math.inf))
 
 
 def _sentence_at(paragraph: list[Chosen], index: int) -> Chosen | None:

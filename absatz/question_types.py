@@ -127,11 +127,23 @@ def _first_asked(text: str) -> tuple[int, Expected] | None:
     return start, kind
 
 
+# "Wozu führte der Bau der Autobahnen?", "Wozu trug die Übersetzung bei?": with a verb
+# that takes "zu", "wozu" asks what came of something, as "What did … lead to?" does,
+# not what it is for ("Wozu dient der Balken?").
+_WOZU_RESULT = re.compile(
+    r"^\W*wozu\b.*\b(?:beigetragen|beitr\w*|f[üu]hr(?:en|t|te|ten)|gef[üu]hrt|neig(?:en|t|te|ten)|geneigt|"
+    r"entschlossen|bei\W*$)",
+    re.IGNORECASE,
+)
+
+
 def expected(question: str) -> Expected:
     """The kind of answer ``question`` wants; OTHER when its words do not say."""
     # Text pasted from the web carries invisible characters: "In welchem\u200b\u200b Jahr".
     # A zero-width space still separates words; other format characters join nothing.
     question = "".join(ch for ch in question.replace("\u200b", " ") if unicodedata.category(ch) != "Cf")
+    if _WOZU_RESULT.match(question):
+        return Expected.OTHER
     clause = _WHEN_CLAUSE.match(question)
     if clause and (after := _first_asked(question[clause.end() :])) and after[0] == 0:
         return after[1]

@@ -48,6 +48,12 @@ from absatz.question_types import Expected, expected, spans
         ("Wie begründet Microsoft den neuen Hinweis?", Expected.REASON),
         ("How does Microsoft justify the new notice?", Expected.REASON),
         ("Mit welchem Argument lehnt Wolff das ab?", Expected.REASON),
+        # "wozu" with a verb that takes "zu" asks what came of it, not what it is for
+        ("Wozu dient der schwarze Balken auf der Rückseite?", Expected.REASON),
+        ("Wozu will die BBC den Fernseher per Gedanken steuern lassen?", Expected.REASON),
+        ("Wozu führte der Bau von Autobahnen im Regenwald?", Expected.OTHER),
+        ("Wozu trug die Popularität von Luthers Übersetzung bei?", Expected.OTHER),
+        ("Wozu neigen besonders ungleiche Gesellschaften?", Expected.OTHER),
         # only a "when" that asks asks for a date: after a "when" clause, the question word
         # that follows its comma decides
         ("When did the museum in Leipzig reopen?", Expected.DATE),

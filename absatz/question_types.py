@@ -96,6 +96,11 @@ _QUESTION_PATTERNS: tuple[tuple[Expected, re.Pattern[str]], ...] = tuple(
         (
             Expected.PLACE,
             r"\b(wo|wohin|woher|(?:in|an|auf|aus|nach|bei|vor) welche[mnrs]?|"
+            # "Welches Land …?", "Welcher NASA-Standort …?", as "which country" asks in English;
+            # not "Welches Ressort", "Welches Wort"
+            r"welche[mnrs]? (?:\w+e[nrs]? )?(?:[\w-]*(?:stadt|städte|land|länder|regionen|region|gemeinden|gemeinde|"
+            r"bezirke|bezirk|staaten|staat|inseln|insel|provinzen|provinz|kontinent|viertel|stadtteil|dorf|dörfer)|"
+            r"(?:[\w-]*-)?(?:stand|wohn|tat|spiel|austragungs|geburts|urlaubs)?ort)|"
             r"where|(?:in|at|on|from|to|near) which|"
             r"(?:which|what) (?:[\w-]+ )?(?:city|country|town|place|region|state|village|province|district|"
             r"building|hotel|base|settlement|venue|stadium|airport|island|street|location))\b",

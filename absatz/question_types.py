@@ -120,11 +120,19 @@ _WHEN_CLAUSE = re.compile(
 )
 
 
+# "What happens when …?", "Which chancellor had resigned when …?": after what, which, who
+# or how, "when" opens a clause and the question asks for a thing, not a time.
+_ASKED_BEFORE_WHEN = re.compile(r"\b(?:what|which|who|whom|whose|how)\b[^?]*?\bwhen\b", re.IGNORECASE)
+
+
 def _first_asked(text: str) -> tuple[int, Expected] | None:
     """Where the first question word of ``text`` starts and what it asks for; of two
     patterns that match at the same word, the earlier one."""
     found = [
-        (m.start(), i, kind) for i, (kind, pattern) in enumerate(_QUESTION_PATTERNS) if (m := pattern.search(text))
+        (m.start(), i, kind)
+        for i, (kind, pattern) in enumerate(_QUESTION_PATTERNS)
+        if (m := pattern.search(text))
+        and not (kind is Expected.DATE and m.group(1).lower() == "when" and _ASKED_BEFORE_WHEN.match(text, 0, m.end()))
     ]
     if not found:
         return None

@@ -68,6 +68,11 @@ from absatz.question_types import Expected, expected, spans
         ("When exactly was the bridge closed, and for how long?", Expected.DATE),
         ("When roughly did the strike start, who called it?", Expected.DATE),
         ("When the war in Ukraine began, who was chancellor?", Expected.PERSON),
+        # after what/which/how a "when" opens a clause
+        ("What happens to the norm when a number is multiplied by p?", Expected.OTHER),
+        ("What does the chatbot send when it finds no venue nearby?", Expected.OTHER),
+        ("How many seconds were left when Denver scored?", Expected.NUMBER),
+        ("Do you know when the museum reopens?", Expected.DATE),
     ],
 )
 def test_what_a_question_asks_for(question, kind):

@@ -98,9 +98,12 @@ _QUESTION_PATTERNS: tuple[tuple[Expected, re.Pattern[str]], ...] = tuple(
             r"\b(wo|wohin|woher|(?:in|an|auf|aus|nach|bei|vor) welche[mnrs]?|"
             # "Welches Land …?", "Welcher NASA-Standort …?", as "which country" asks in English;
             # not "Welches Ressort", "Welches Wort"
-            r"welche[mnrs]? (?:\w+e[nrs]? )?(?:[\w-]*(?:stadt|städte|land|länder|regionen|region|gemeinden|gemeinde|"
-            r"bezirke|bezirk|staaten|staat|inseln|insel|provinzen|provinz|kontinent|viertel|stadtteil|dorf|dörfer)|"
-            r"(?:[\w-]*-)?(?:stand|wohn|tat|spiel|austragungs|geburts|urlaubs)?ort)|"
+            r"welche[mnrs]? (?:\w+e[nrs]? )?(?:[\w-]*(?:stadt|städte|land|regionen|region|"
+            r"(?<!fan)(?<!kirchen)gemeinden?|bezirke|bezirk|staaten|staat|(?<!p)inseln?|provinzen|provinz|kontinente?|"
+            r"viertel|stadtteile?|ortsteile?|dorf|dörfer|ortschaft(?:en)?|gegend(?:en)?)|(?:[\w-]*-|nachbar|bundes|mitglieds|herkunfts)?länder|"
+            r"(?:land|stadt|wahl)kreise?|kantone?|"
+            r"(?:[\w-]*-)?(?:stand|wohn|spiel|austragungs|geburts|urlaubs|ferien|dreh|unfall|veranstaltungs)?orte?)"
+            r"(?![\w-])|"
             r"where|(?:in|at|on|from|to|near) which|"
             r"(?:which|what) (?:[\w-]+ )?(?:city|country|town|place|region|state|village|province|district|"
             r"building|hotel|base|settlement|venue|stadium|airport|island|street|location))\b",
@@ -121,8 +124,9 @@ _WHEN_CLAUSE = re.compile(
 
 
 # "What happens when …?", "Which chancellor had resigned when …?": after what, which, who
-# or how, "when" opens a clause and the question asks for a thing, not a time.
-_ASKED_BEFORE_WHEN = re.compile(r"\b(?:what|which|who|whom|whose|how)\b[^?]*?\bwhen\b", re.IGNORECASE)
+# or how, "when" opens a clause and the question asks for a thing, not a time. Not after
+# a comma or "about": "What about the bridge, when will it reopen?" asks when.
+_ASKED_BEFORE_WHEN = re.compile(r"\b(?:whats?|which|who|whom|whose|how)\b[^?,]*?(?<!\babout )\bwhen\b", re.IGNORECASE)
 
 
 def _first_asked(text: str) -> tuple[int, Expected] | None:
@@ -140,12 +144,14 @@ def _first_asked(text: str) -> tuple[int, Expected] | None:
     return start, kind
 
 
-# "Wozu führte der Bau der Autobahnen?", "Wozu trug die Übersetzung bei?": with a verb
-# that takes "zu", "wozu" asks what came of something, as "What did … lead to?" does,
-# not what it is for ("Wozu dient der Balken?").
+# "Wozu führte der Bau der Autobahnen?", "Wozu trug die Übersetzung bei?", "Wozu kam
+# es?": with a verb that takes "zu", "wozu" asks what came of something, as "What did …
+# lead to?" does, not what it is for ("Wozu dient der Balken?", "Wozu führt Apple die
+# Funktion ein?", "Wozu tritt Schweden der Nato bei?").
 _WOZU_RESULT = re.compile(
-    r"^\W*wozu\b.*\b(?:beigetragen|beitr\w*|f[üu]hr(?:en|t|te|ten)|gef[üu]hrt|neig(?:en|t|te|ten)|geneigt|"
-    r"entschlossen|bei\W*$)",
+    r"^\W*(?:(?:und|aber|also)\s+)?wozu\b.*\b(?:beigetragen|gef[üu]hrt|neig(?:en|t|te|ten)\b|geneigt|entschlossen|"
+    r"f[üu]hr(?:en|t|te|ten)\b(?!.*\b(?:ein|durch|aus|vor|an|auf)\W*$)|(?:tr[äa]gt|tragen|trug\w*)\b.*\bbei\W*$|"
+    r"(?:kam|kommt|kommen)\s+es\b|verurteil\w*|aufgerufen|(?:ruft|rief|riefen|rufen)\b.*\bauf\W*$)",
     re.IGNORECASE,
 )
 

@@ -38,6 +38,10 @@ from absatz.question_types import Expected, expected, spans
         ("Welcher NASA-Standort lenkte als letzter ein?", Expected.PLACE),
         ("Welches Ressort übernimmt Darabos?", Expected.OTHER),
         ("Welches Wort fiel am häufigsten?", Expected.OTHER),
+        ("Welcher Niederländer gewann das Rennen?", Expected.OTHER),
+        ("Welches Deutschland-Ticket gilt im Regionalzug?", Expected.OTHER),
+        ("Welche Fangemeinde protestierte?", Expected.OTHER),
+        ("Welche Ortsteile sind betroffen?", Expected.PLACE),
         ("What was Warsaw's population in 1901?", Expected.NUMBER),
         ("Welcher Prozentsatz der Bevölkerung war katholisch?", Expected.NUMBER),
         ("Wie heiß war es in Freiburg?", Expected.NUMBER),
@@ -59,6 +63,10 @@ from absatz.question_types import Expected, expected, spans
         ("Wozu führte der Bau von Autobahnen im Regenwald?", Expected.OTHER),
         ("Wozu trug die Popularität von Luthers Übersetzung bei?", Expected.OTHER),
         ("Wozu neigen besonders ungleiche Gesellschaften?", Expected.OTHER),
+        ("und wozu kam es nach dem Spiel", Expected.OTHER),
+        ("Wozu führt Apple die neue Funktion ein?", Expected.REASON),
+        ("Wozu tritt Schweden der Nato bei?", Expected.REASON),
+        ("Wozu dient die Beitragserhöhung?", Expected.REASON),
         # only a "when" that asks asks for a date: after a "when" clause, the question word
         # that follows its comma decides
         ("When did the museum in Leipzig reopen?", Expected.DATE),
@@ -73,6 +81,7 @@ from absatz.question_types import Expected, expected, spans
         ("What does the chatbot send when it finds no venue nearby?", Expected.OTHER),
         ("How many seconds were left when Denver scored?", Expected.NUMBER),
         ("Do you know when the museum reopens?", Expected.DATE),
+        ("What about the bridge, when will it reopen?", Expected.DATE),
     ],
 )
 def test_what_a_question_asks_for(question, kind):

@@ -48,7 +48,7 @@ _QUESTION_PATTERNS: tuple[tuple[Expected, re.Pattern[str]], ...] = tuple(
             Expected.DATE,
             r"\b(wann|seit wann|ab wann|bis wann|an welchem tag|in welchem jahr|"
             r"welche[mnrs]? (?:datum|jahr|jahrzehnt\w*|jahrhundert\w*|tag|monat|zeitpunkt|frist|termin|stichtag)|"
-            r"zu welchem zeitpunkt|when|since when|until when|by when|"
+            r"zu welchem zeitpunkt|when|since when|until when|by when|how soon|"
             r"(?:in|on|by|during) (?:what|which) (?:year|month|day|date|decade|century|season)|"
             r"(?:what|which)(?:'s| is| was)? (?:the )?(?:date|year|day|month|deadline|time))\b",
         ),
@@ -82,8 +82,18 @@ _QUESTION_PATTERNS: tuple[tuple[Expected, re.Pattern[str]], ...] = tuple(
             r"(?:[\w-]*?(?:minister\w*|politiker\w*|partei|firma|unternehmen|hersteller|anbieter|gericht|"
             r"ministerium|institut|universität|agentur|gewerkschaft|stiftung|magazin|konzern|verein|klub|club|"
             r"team|mannschaft|spieler\w*|trainer\w*|schauspieler\w*|regisseur\w*|sender|zeitung|bank|"
-            r"künstler\w*|autor\w*|sänger\w*|präsident\w*|chef\w*|kandidat\w*|organisation|behörde|verlag)|"
+            r"künstler\w*|autor\w*|sänger\w*|präsident\w*|chef\w*|kandidat\w*|organisation|behörde|verlag|"
+            # … and a person by office or trade: "Welcher Landrat", "Welche Bürgermeisterin",
+            # "Welcher Torhüter", as "which mayor", "which goalkeeper" ask in English
+            r"(?:landrat|bürgermeister|kanzler|richter|sprecher|botschafter|manager|(?<!halb)leiter|gründer|"
+            r"erfinder|forscher|wissenschaftler|sportler|fahrer|läufer|torhüter|torhuter|stürmer|verteidiger|"
+            r"maler|dichter|schriftsteller|sieger|gewinner|anführer|täter|kläger|sekretär|kommandeur|"
+            r"gouverneur|direktor|professor|moderator|diplomat|journalist|komponist|kommissar|senator|"
+            r"philosoph|könig|kaiser|fürst|general|prinz)(?:in(?:nen)?|e?n|e|s)?|prinzessin\w*|torwart|"
+            r"anw[aä]lt\w*|arzt|ärzt\w*|bischof|bischöfe\w*|papst|päpste\w*|landräte\w*|"
+            r"abgeordnete[nr]?|theolog(?:e|en|in)|schamanen?|experten?|expertin|mitglied(?:er|ern)?)|"
             r"album|buch|film|serie|titel|band|gruppe|figur|person|firmen|label|marke|app|seite|website)|"
+            r"welche[nm] namen|"
             r"who|whom|whose|what(?:'s| is| was) (?:the )?(?:name|title)|what(?:'s| is| was) .{1,40} called|"
             r"what (?:name|title|nickname)|"
             r"(?:(?:at|for|with|by|from|in|to|on) )?which (?:[\w-]+ )?(?:company|companies|team|club|party|"
@@ -91,7 +101,15 @@ _QUESTION_PATTERNS: tuple[tuple[Expected, re.Pattern[str]], ...] = tuple(
             r"provider|chain|airline|album|book|film|movie|series|show|song|title|name|"
             r"firm|group|organi[sz]ation|person|player|actor|actress|politician|minister|band|newspaper|"
             r"broadcaster|bank|character|coach|director|singer|artist|author|label|app|site|website|"
-            r"authority|brand|publisher))\b",
+            r"authority|brand|publisher|"
+            r"(?:president|chancellor|mayor|judge|lawyer|attorney|scientist|researcher|professor|doctor|"
+            r"physician|goalkeeper|keeper|striker|defender|midfielder|driver|rider|cyclist|skier|runner|athlete|"
+            r"footballer|referee|king|queen|emperor|empress|prince|princess|pope|bishop|cardinal|"
+            r"general(?!\s+(?:election|assembly|public|strike))|commander|leader|ambassador|diplomat|governor|"
+            r"senator|spokes(?:man|woman|person)|manager|chairman|chairwoman|ceo|founder|inventor|poet|writer|"
+            r"novelist|composer|painter|philosopher|theologian|journalist|reporter|presenter|"
+            r"member(?!\s+stat)|deputy|official|officer|winner|expert|economist|historian|architect|"
+            r"lawmaker|legislator|councillor|councilor|mp)s?))\b",
         ),
         (
             Expected.PLACE,

@@ -82,6 +82,28 @@ from absatz.question_types import Expected, expected, spans
         ("How many seconds were left when Denver scored?", Expected.NUMBER),
         ("Do you know when the museum reopens?", Expected.DATE),
         ("What about the bridge, when will it reopen?", Expected.DATE),
+        # a person named by office or trade, in both languages
+        ("Welcher Landrat hat die Schließung angeordnet?", Expected.PERSON),
+        ("Welche Bürgermeisterin wurde wiedergewählt?", Expected.PERSON),
+        ("Welcher österreichische Kanzler war gerade zurückgetreten?", Expected.PERSON),
+        ("Welcher Richter hat die Zeitung verurteilt?", Expected.PERSON),
+        ("Bei welchem Nationalratsabgeordneten jobbt er nebenbei?", Expected.PERSON),
+        ("Welcher Asylrechtsexperte erklärt das?", Expected.PERSON),
+        ("Welcher Arzt hat Trump eine exzellente Gesundheit bescheinigt?", Expected.PERSON),
+        ("Welcher Rennfahrer wurde nach seinem Tod Weltmeister?", Expected.PERSON),
+        ("Unter welchem Namen tritt der Hacker auf?", Expected.PERSON),
+        ("Which Austrian chancellor had just resigned?", Expected.PERSON),
+        ("Which Chile goalkeeper saved the penalty?", Expected.PERSON),
+        ("Which judge convicted the newspaper?", Expected.PERSON),
+        ("Which Green member of parliament made it public?", Expected.PERSON),
+        ("Which presidents met in Minsk?", Expected.PERSON),
+        # … but not a thing that ends like one, nor a general election or a member state
+        ("Welche Fahrerlaubnis braucht man dafür?", Expected.OTHER),
+        ("Welcher Halbleiter wird knapp?", Expected.OTHER),
+        ("Welcher Fahrplan gilt ab Sonntag?", Expected.OTHER),
+        ("Which general election did the party win?", Expected.OTHER),
+        ("Which member states voted against?", Expected.OTHER),
+        ("How soon will the bridge reopen?", Expected.DATE),
     ],
 )
 def test_what_a_question_asks_for(question, kind):

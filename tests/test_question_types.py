@@ -103,6 +103,16 @@ from absatz.question_types import Expected, expected, spans
         ("Welcher Fahrplan gilt ab Sonntag?", Expected.OTHER),
         ("Which general election did the party win?", Expected.OTHER),
         ("Which member states voted against?", Expected.OTHER),
+        ("welcher supraleiter wird gekühlt", Expected.OTHER),
+        ("Welche Lautsprecher sind verbaut?", Expected.OTHER),
+        ("Welche zahnärztlichen Leistungen zahlt die Kasse?", Expected.OTHER),
+        ("Which driver update fixes the crash?", Expected.OTHER),
+        ("Which king-size bed did they order?", Expected.OTHER),
+        ("Which official figures did the ministry publish?", Expected.OTHER),
+        # … and the forms people type: a feminine plural, "ue" for "ü", an English plural
+        ("welche expertinnen warnen davor", Expected.PERSON),
+        ("welcher buergermeister hat das gesagt", Expected.PERSON),
+        ("Which spokesmen confirmed it?", Expected.PERSON),
         ("How soon will the bridge reopen?", Expected.DATE),
     ],
 )

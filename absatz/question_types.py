@@ -78,7 +78,7 @@ _QUESTION_PATTERNS: tuple[tuple[Expected, re.Pattern[str]], ...] = tuple(
             r"\b(wer|wen|wem|wessen|wie hei(?:ß|ss)t|wie hie(?:ß|ss)|wie lautet der name|"
             # An organisation or a role also ends a German compound: "Oppositionspolitiker",
             # "Energiekonzern" (but an "Altersgruppe" is no group of people to name).
-            r"(?:(?:bei|von|für|mit|an|auf|aus|nach|in|zu) )?welche[rnms]? (?:\w+e[nrs]? )?"
+            r"(?:(?:bei|von|für|mit|an|auf|aus|nach|in|zu|vor|gegen|unter|über) )?welche[rnms]? (?:\w+e[nrs]? )?"
             r"(?:[\w-]*?(?:minister\w*|politiker\w*|partei|firma|unternehmen|hersteller|anbieter|gericht|"
             r"ministerium|institut|universität|agentur|gewerkschaft|stiftung|magazin|konzern|verein|klub|club|"
             r"team|mannschaft|spieler\w*|trainer\w*|schauspieler\w*|regisseur\w*|sender|zeitung|bank|"

@@ -113,6 +113,9 @@ from absatz.question_types import Expected, expected, spans
         ("welche expertinnen warnen davor", Expected.PERSON),
         ("welcher buergermeister hat das gesagt", Expected.PERSON),
         ("Which spokesmen confirmed it?", Expected.PERSON),
+        ("Vor welchem Richter musste er erscheinen?", Expected.PERSON),
+        ("Gegen welchen Spieler wird ermittelt?", Expected.PERSON),
+        ("Vor welchem Gebäude demonstrierten sie?", Expected.PLACE),
         ("How soon will the bridge reopen?", Expected.DATE),
     ],
 )

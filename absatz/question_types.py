@@ -47,6 +47,8 @@ _QUESTION_PATTERNS: tuple[tuple[Expected, re.Pattern[str]], ...] = tuple(
         (
             Expected.DATE,
             r"\b(wann|seit wann|ab wann|bis wann|an welchem tag|in welchem jahr|"
+            # "Vor welchem Datum", "Aus welchem Jahr": the preposition does not ask for a place
+            r"(?:(?:an|auf|aus|nach|bei|vor) )?"
             r"welche[mnrs]? (?:datum|jahr|jahrzehnt\w*|jahrhundert\w*|tag|monat|zeitpunkt|frist|termin|stichtag)|"
             r"zu welchem zeitpunkt|when|since when|until when|by when|how soon|"
             r"(?:in|on|by|during) (?:what|which) (?:year|month|day|date|decade|century|season)|"

@@ -116,6 +116,8 @@ from absatz.question_types import Expected, expected, spans
         ("Vor welchem Richter musste er erscheinen?", Expected.PERSON),
         ("Gegen welchen Spieler wird ermittelt?", Expected.PERSON),
         ("Vor welchem Gebäude demonstrierten sie?", Expected.PLACE),
+        ("Vor welchem Datum abgeschickte Wahlkarten sind ungültig?", Expected.DATE),
+        ("Aus welchem Jahr stammt das Gesetz?", Expected.DATE),
         ("How soon will the bridge reopen?", Expected.DATE),
     ],
 )

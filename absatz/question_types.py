@@ -46,9 +46,7 @@ _QUESTION_PATTERNS: tuple[tuple[Expected, re.Pattern[str]], ...] = tuple(
         ),
         (
             Expected.DATE,
-            r"\b(wann|seit wann|ab wann|bis wann|an welchem tag|in welchem jahr|"
-            # "Vor welchem Datum", "Aus welchem Jahr": the preposition does not ask for a place
-            r"(?:(?:an|auf|aus|nach|bei|vor) )?"
+            r"\b(wann|seit wann|ab wann|bis wann|"
             r"welche[mnrs]? (?:datum|jahr|jahrzehnt\w*|jahrhundert\w*|tag|monat|zeitpunkt|frist|termin|stichtag)|"
             r"zu welchem zeitpunkt|when|since when|until when|by when|how soon|"
             r"(?:in|on|by|during) (?:what|which) (?:year|month|day|date|decade|century|season)|"
@@ -80,7 +78,7 @@ _QUESTION_PATTERNS: tuple[tuple[Expected, re.Pattern[str]], ...] = tuple(
             r"\b(wer|wen|wem|wessen|wie hei(?:ß|ss)t|wie hie(?:ß|ss)|wie lautet der name|"
             # An organisation or a role also ends a German compound: "Oppositionspolitiker",
             # "Energiekonzern" (but an "Altersgruppe" is no group of people to name).
-            r"(?:(?:bei|von|für|mit|an|auf|aus|nach|in|zu|vor|gegen|unter|über) )?welche[rnms]? (?:\w+e[nrs]? )?"
+            r"welche[rnms]? (?:\w+e[nrs]? )?"
             r"(?:[\w-]*?(?:minister\w*|politiker\w*|partei|firma|unternehmen|hersteller|anbieter|gericht|"
             r"ministerium|institut|universität|agentur|gewerkschaft|stiftung|magazin|konzern|verein|klub|club|"
             r"team|mannschaft|spieler\w*|trainer\w*|schauspieler\w*|regisseur\w*|sender|zeitung|bank|"
@@ -120,7 +118,10 @@ _QUESTION_PATTERNS: tuple[tuple[Expected, re.Pattern[str]], ...] = tuple(
         ),
         (
             Expected.PLACE,
-            r"\b(wo|wohin|woher|(?:in|an|auf|aus|nach|bei|vor) welche[mnrs]?|"
+            # "In welchem …?" asks for a place unless a pattern above knows the noun after
+            # "welchem": "In welchem Jahrzehnt", "Bei welchem Verein", "Auf welchen Betrag"
+            r"\b(wo|wohin|woher|(?:(?<=\bin )|(?<=\ban )|(?<=\bauf )|(?<=\baus )|(?<=\bnach )|(?<=\bbei )|(?<=\bvor ))"
+            r"welche[mnrs]?|"
             # "Welches Land …?", "Welcher NASA-Standort …?", as "which country" asks in English;
             # not "Welches Ressort", "Welches Wort"
             r"welche[mnrs]? (?:\w+e[nrs]? )?(?:[\w-]*(?:stadt|städte|land|regionen|region|"

@@ -118,6 +118,15 @@ from absatz.question_types import Expected, expected, spans
         ("Vor welchem Gebäude demonstrierten sie?", Expected.PLACE),
         ("Vor welchem Datum abgeschickte Wahlkarten sind ungültig?", Expected.DATE),
         ("Aus welchem Jahr stammt das Gesetz?", Expected.DATE),
+        # A preposition before "welche-" asks for a place only when the noun after it does
+        # not say otherwise: a decade asks when, an amount or a distance how much
+        ("In welchem Jahrzehnt wurde die Brücke gebaut?", Expected.DATE),
+        ("In welchem Jahrhundert entstand die Kirche?", Expected.DATE),
+        ("Auf welchen Höchstbetrag werden Barzahlungen beschränkt?", Expected.NUMBER),
+        ("Aus welcher Entfernung wurde das Foto aufgenommen?", Expected.NUMBER),
+        ("Bei welcher Temperatur schmilzt das Eis?", Expected.NUMBER),
+        ("In welcher Gemeinde liegt der Hof?", Expected.PLACE),
+        ("Auf welcher Insel strandeten sie?", Expected.PLACE),
         ("How soon will the bridge reopen?", Expected.DATE),
     ],
 )

@@ -47,9 +47,11 @@ _QUESTION_PATTERNS: tuple[tuple[Expected, re.Pattern[str]], ...] = tuple(
         (
             Expected.DATE,
             r"\b(wann|seit wann|ab wann|bis wann|"
-            r"welche[mnrs]? (?:datum|jahr|jahrzehnt\w*|jahrhundert\w*|tag|monat|zeitpunkt|frist|termin|stichtag)|"
+            r"welche[mnrs]? (?:datum|jahr(?:en?)?(?!\s+haft)|zeitr(?:aum|äumen?)|jahrzehnt\w*|jahrhundert\w*|tag|monat|"
+            r"zeitpunkt|frist|termin|stichtag)|"
             r"zu welchem zeitpunkt|when|since when|until when|by when|how soon|"
-            r"(?:in|on|by|during) (?:what|which) (?:year|month|day|date|decade|century|season)|"
+            r"(?:in|on|by|during|over|from) (?:what|which) "
+            r"(?:(?:year(?!\s+group)|month|day(?![- ]?care)|date|decade|period|season)s?|centur(?:y|ies))|"
             r"(?:what|which)(?:'s| is| was)? (?:the )?(?:date|year|day|month|deadline|time))\b",
         ),
         (
@@ -59,7 +61,10 @@ _QUESTION_PATTERNS: tuple[tuple[Expected, re.Pattern[str]], ...] = tuple(
             r"was (?:kostet|kosten|kostete|hat .{1,60} gekostet|verdien\w*|zahl\w*|bezahl\w*)|"
             r"was (?:ist|war|sind|waren) (?:der|die) (?:\w+e[nrs]? )?[\w-]*(?:rekord|bestwert|bestzeit|höchststand|"
             r"tiefststand)|"
-            r"welche[nrsm]? (?:\w+e[nrs]? )?(?:höchst|mindest|gesamt)?(?:betrag|summe|anteil|preis|zahl|"
+            # not "In welchen Bezirken kosten …", "An welchem Stand gibt es …": a place
+            r"welche[nrsm]? (?:(?!\w*(?:städte|gemeinden|bezirke|orte|regionen|staaten|inseln|dörfer|teile|viertel)n? )"
+            r"\w+e[nrs]? )?(?!(?<=\ban welchem )stand\b|(?<=\bauf welchem )stand\b)"
+            r"(?:höchst|mindest|gesamt)?(?:betrag|summe|anteil|preis|zahl|"
             r"höhe|strafe|alter|wert|quote|rate|ergebnis|stand|gehalt|budget|kosten|umsatz|gewinn|"
             r"verlust|entschädigung|abstand|vorsprung|rückstand|prozentsatz|tempo|geschwindigkeit|temperatur|"
             r"entfernung|dauer|endstand|endergebnis)|"

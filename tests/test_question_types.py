@@ -127,6 +127,20 @@ from absatz.question_types import Expected, expected, spans
         ("Bei welcher Temperatur schmilzt das Eis?", Expected.NUMBER),
         ("In welcher Gemeinde liegt der Hof?", Expected.PLACE),
         ("Auf welcher Insel strandeten sie?", Expected.PLACE),
+        # … but a place noun with a verb after it is no amount, nor a market stall a level
+        ("In welchen Bezirken kosten Wohnungen am meisten?", Expected.PLACE),
+        ("in welchen orten stand der strom still", Expected.PLACE),
+        ("An welchem Stand gibt es die besten Maroni?", Expected.PLACE),
+        # years and a span of time ask when, in either language
+        ("In welchen Jahren war die Pest verbreitet?", Expected.DATE),
+        ("In welchem Zeitraum lief das?", Expected.DATE),
+        ("In what years did Spain and Portugal join the EU?", Expected.DATE),
+        ("Over what period did that run?", Expected.DATE),
+        ("From which year is the law?", Expected.DATE),
+        ("In which centuries was it built?", Expected.DATE),
+        # … not a prison term, nor a day care centre
+        ("Welche Jahre Haft drohen dem Ex-Minister?", Expected.OTHER),
+        ("From which day care centre were the children evacuated?", Expected.PLACE),
         ("How soon will the bridge reopen?", Expected.DATE),
     ],
 )

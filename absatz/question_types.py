@@ -29,6 +29,22 @@ class Expected(str, Enum):  # noqa: UP042  (StrEnum would change str() and forma
     OTHER = "other"  # was / welche / what: a thing, not a fixed shape
 
 
+# A person by trade or office in English: "which mayor", "what poet".
+_EN_PEOPLE = (
+    r"person|player|actor|actress|politician|minister|coach|director|singer|artist|author|"
+    r"president|chancellor|mayor|judge|lawyer|attorney|scientist|researcher|professor|doctor|"
+    r"physician|goalkeeper|keeper|striker|defender|midfielder|"
+    r"driver(?!'s licen|\s+(?:update|software|version))|rider|cyclist|skier|runner|athlete|footballer|"
+    r"referee|king(?![- ]size)|queen(?![- ]size)|emperor|empress|prince|princess(?:es)?|pope|bishop|cardinal|"
+    r"general(?!\s+(?:election|assembly|public|strike|meeting|rule|principle|consensus))|commander|"
+    r"leader|ambassador|diplomat|governor|senator|spokes(?:man|men|woman|women|person|people)|manager|"
+    r"chair(?:man|men|woman|women)|ceo|founder|inventor|poet|writer|novelist|composer|painter|philosopher|theologian|"
+    r"journalist|reporter|presenter|member(?!\s+stat)|deput(?:y|ies)|"
+    r"official(?!\s+(?:figure|data|stat|result|report|document|language|website|account|version|record))|"
+    r"officer|winner|expert(?!\s+(?:report|opinion|advice|assessment))|economist|historian|architect|"
+    r"lawmaker|legislator|councillor|councilor|secretar(?:y|ies)|mp"
+)
+
 # The first question word decides; where two patterns start at the same word, the
 # earlier one wins: "In welchem Jahr" asks for a date, "Bei welchem Verein" for a name,
 # "In welcher Stadt" for a place.
@@ -103,23 +119,16 @@ _QUESTION_PATTERNS: tuple[tuple[Expected, re.Pattern[str]], ...] = tuple(
             r"welche[nm] namen|"
             r"who|whom|whose|what(?:'s| is| was) (?:the )?(?:name|title)|what(?:'s| is| was) .{1,40} called|"
             r"what (?:name|title|nickname)|"
-            r"(?:(?:at|for|with|by|from|in|to|on) )?which (?:[\w-]+ )?(?:company|companies|team|club|party|"
-            r"station|channel|network|magazine|agency|union|institute|university|court|ministry|manufacturer|"
-            r"provider|chain|airline|album|book|film|movie|series|show|song|title|name|"
-            r"firm|group|organi[sz]ation|person|player|actor|actress|politician|minister|band|newspaper|"
-            r"broadcaster|bank|character|coach|director|singer|artist|author|label|app|site|website|"
-            r"authority|brand|publisher|"
-            r"(?:president|chancellor|mayor|judge|lawyer|attorney|scientist|researcher|professor|doctor|"
-            r"physician|goalkeeper|keeper|striker|defender|midfielder|"
-            r"driver(?!'s licen|\s+(?:update|software|version))|rider|cyclist|skier|runner|athlete|footballer|"
-            r"referee|king(?![- ]size)|queen(?![- ]size)|emperor|empress|prince|princess(?:es)?|pope|bishop|cardinal|"
-            r"general(?!\s+(?:election|assembly|public|strike|meeting|rule|principle|consensus))|commander|"
-            r"leader|ambassador|diplomat|governor|senator|spokes(?:man|men|woman|women|person|people)|manager|"
-            r"chair(?:man|men|woman|women)|ceo|founder|inventor|poet|writer|novelist|composer|painter|philosopher|theologian|"
-            r"journalist|reporter|presenter|member(?!\s+stat)|deput(?:y|ies)|"
-            r"official(?!\s+(?:figure|data|stat|result|report|document|language|website|account|version|record))|"
-            r"officer|winner|expert(?!\s+(?:report|opinion|advice|assessment))|economist|historian|architect|"
-            r"lawmaker|legislator|councillor|councilor|mp)s?))\b",
+            r"(?:(?:at|for|with|by|from|in|to|on) )?which (?:[\w-]+ )?(?:company|companies|team|club|part(?:y|ies)|"
+            r"station|channel|network|magazine|agenc(?:y|ies)|union|institute|universit(?:y|ies)|court|"
+            r"ministr(?:y|ies)|manufacturer|provider|chain|airline|album|book|film|movie|series|show|song|title|name|"
+            r"firm|group|organi[sz]ation|band|newspaper|broadcaster|bank|character|label|app|site|website|"
+            rf"authority|brand|publisher|{_EN_PEOPLE})(?:e?s)?|"
+            # "What German poet …?", "What Panther defender …?": a person by trade after
+            # *what* too (not "what company", whose bold more often lands on another name)
+            r"(?:(?:at|for|with|by|from|in|to|on) )?what "
+            r"(?!(?:is|was|are|were|do|does|did|has|have|had|will|would|can|could|shall|should|may|might|must)\b)"
+            rf"(?:[\w-]+ )?(?:{_EN_PEOPLE})(?:e?s)?)\b",
         ),
         (
             Expected.PLACE,
@@ -669,10 +678,81 @@ def named_subjects(text: str) -> list[str]:
 _ASKED_ROLE = re.compile(r"\b(?i:welche[rnms]?)\s+(?:[a-zäöüß]+e[nrs]?\s+)?([A-ZÄÖÜ][\w-]{3,})")
 
 
+# The German noun news introduces a person or organisation with, for the English word a
+# question asks with: "What German poet …?" wants the name after "Dichter", as "Welcher
+# deutsche Dichter …?" does. Only words German names one way ("director" is a
+# "Regisseur" or a "Direktor", a "company" an "Unternehmen", a "Konzern" or a "Firma").
+_GERMAN_ROLE = {
+    "actor": "Schauspieler",
+    "actress": "Schauspielerin",
+    "ambassador": "Botschafter",
+    "architect": "Architekt",
+    "artist": "Künstler",
+    "author": "Autor",
+    "bishop": "Bischof",
+    "chancellor": "Kanzler",
+    "coach": "Trainer",
+    "composer": "Komponist",
+    "defender": "Verteidiger",
+    "doctor": "Arzt",
+    "driver": "Fahrer",
+    "emperor": "Kaiser",
+    "founder": "Gründer",
+    "general": "General",
+    "goalkeeper": "Torhüter",
+    "governor": "Gouverneur",
+    "historian": "Historiker",
+    "inventor": "Erfinder",
+    "journalist": "Journalist",
+    "judge": "Richter",
+    "king": "König",
+    "mayor": "Bürgermeister",
+    "minister": "Minister",
+    "newspaper": "Zeitung",
+    "painter": "Maler",
+    "party": "Partei",
+    "philosopher": "Philosoph",
+    "physician": "Arzt",
+    "player": "Spieler",
+    "poet": "Dichter",
+    "politician": "Politiker",
+    "pope": "Papst",
+    "president": "Präsident",
+    "prince": "Prinz",
+    "professor": "Professor",
+    "publisher": "Verlag",
+    "queen": "Königin",
+    "researcher": "Forscher",
+    "scientist": "Wissenschaftler",
+    "senator": "Senator",
+    "singer": "Sänger",
+    "spokesman": "Sprecher",
+    "spokeswoman": "Sprecherin",
+    "striker": "Stürmer",
+    "union": "Gewerkschaft",
+    "university": "Universität",
+    "writer": "Schriftsteller",
+}
+_ASKED_ROLE_EN = re.compile(
+    r"\b(?:which|what)\s+(?:[\w-]+\s+)?("
+    + "|".join(
+        word.removesuffix("y") + "(?:y|ies)" if word.endswith("y") else word + "(?:e?s)?" for word in _GERMAN_ROLE
+    )
+    + r")\b",
+    re.IGNORECASE,
+)
+
+
 def asked_role(question: str) -> str | None:
-    """The noun after *welche-* ("Energiekonzern"), which the answer should name as that kind."""
-    m = _ASKED_ROLE.search(question)
-    return m.group(1) if m else None
+    """The noun after *welche-* ("Energiekonzern"), which the answer should name as that
+    kind; for an English question the German noun of the kind it asks for."""
+    if m := _ASKED_ROLE.search(question):
+        return m.group(1)
+    m = _ASKED_ROLE_EN.search(question)
+    if not m or expected(question) is not Expected.PERSON:  # "which general election"
+        return None
+    word = m.group(1).lower()
+    return next(german for english, german in _GERMAN_ROLE.items() if word.startswith(english.removesuffix("y")))
 
 
 def named(span: Span) -> bool:

@@ -1248,6 +1248,13 @@ def test_a_number_question_bolds_the_count_of_what_it_asks_about(text, question,
             Expected.PERSON,
             "Medienbehörde KommAustria",
         ),
+        # … also for an English question, by the German noun
+        (
+            "Von Hugenotten stammten General Hermann von François und der Dichter Theodor Fontane ab. [1]",
+            "What German poet was descended from Huguenots?",
+            Expected.PERSON,
+            "Dichter Theodor Fontane",
+        ),
         # "rund um … zu tun" is no purpose
         (
             "Der Verbund bestreitet, dass das etwas mit dem Streit rund um das Gaskraftwerk Mellach zu tun habe. [1] "

@@ -142,6 +142,16 @@ from absatz.question_types import Expected, expected, spans
         ("Welche Jahre Haft drohen dem Ex-Minister?", Expected.OTHER),
         ("From which day care centre were the children evacuated?", Expected.PLACE),
         ("How soon will the bridge reopen?", Expected.DATE),
+        # a person by trade after *what* too, and English plurals
+        ("What German poet was descended from Huguenots?", Expected.PERSON),
+        ("What Panther defender was called for holding?", Expected.PERSON),
+        ("what judge sentenced him", Expected.PERSON),
+        ("Which parties voted against the bill?", Expected.PERSON),
+        ("Which actresses were nominated?", Expected.PERSON),
+        # … not a verb after *what*, nor "what company" (a thing, as before)
+        ("What did the mayor say about the bridge?", Expected.OTHER),
+        ("What is the king doing in Vienna?", Expected.OTHER),
+        ("What company bought the station?", Expected.OTHER),
     ],
 )
 def test_what_a_question_asks_for(question, kind):
@@ -439,3 +449,22 @@ def test_the_kind_of_place_a_question_asks_for(question, noun):
     from absatz.question_types import asked_place_noun
 
     assert asked_place_noun(question) == noun
+
+
+@pytest.mark.parametrize(
+    "question, role",
+    [
+        ("Welcher Energiekonzern hat den Auftrag bekommen?", "Energiekonzern"),
+        # an English question asks for the German noun news introduces the name with
+        ("What German poet was descended from Huguenots?", "Dichter"),
+        ("Which Austrian chancellors resigned?", "Kanzler"),
+        ("Which parties voted against?", "Partei"),
+        # not where the word asks for no person
+        ("Which general election did the party win?", None),
+        ("What did the mayor say?", None),
+    ],
+)
+def test_the_kind_of_person_a_question_asks_for(question, role):
+    from absatz.question_types import asked_role
+
+    assert asked_role(question) == role

@@ -29,9 +29,10 @@ class Expected(str, Enum):  # noqa: UP042  (StrEnum would change str() and forma
     OTHER = "other"  # was / welche / what: a thing, not a fixed shape
 
 
-# A person by trade or office in English: "which mayor", "what poet".
+# A person by trade or office in English: "which mayor", "which poet".
 _EN_PEOPLE = (
-    r"person|player|actor|actress|politician|minister|coach|director|singer|artist|author|"
+    r"person|(?<!mp3 )(?<!cd )(?<!dvd )(?<!media )(?<!record )player|actor|actress|politician|minister|coach|"
+    r"director|singer|artist|author|"
     r"president|chancellor|mayor|judge|lawyer|attorney|scientist|researcher|professor|doctor|"
     r"physician|goalkeeper|keeper|striker|defender|midfielder|"
     r"driver(?!'s licen|\s+(?:update|software|version))|rider|cyclist|skier|runner|athlete|footballer|"
@@ -39,7 +40,7 @@ _EN_PEOPLE = (
     r"general(?!\s+(?:election|assembly|public|strike|meeting|rule|principle|consensus))|commander|"
     r"leader|ambassador|diplomat|governor|senator|spokes(?:man|men|woman|women|person|people)|manager|"
     r"chair(?:man|men|woman|women)|ceo|founder|inventor|poet|writer|novelist|composer|painter|philosopher|theologian|"
-    r"journalist|reporter|presenter|member(?!\s+stat)|deput(?:y|ies)|"
+    r"journalist|reporter|presenter|member(?!\s+(?:stat|countr|nation))|deput(?:y|ies)|"
     r"official(?!\s+(?:figure|data|stat|result|report|document|language|website|account|version|record))|"
     r"officer|winner|expert(?!\s+(?:report|opinion|advice|assessment))|economist|historian|architect|"
     r"lawmaker|legislator|councillor|councilor|secretar(?:y|ies)|mp"
@@ -123,12 +124,7 @@ _QUESTION_PATTERNS: tuple[tuple[Expected, re.Pattern[str]], ...] = tuple(
             r"station|channel|network|magazine|agenc(?:y|ies)|union|institute|universit(?:y|ies)|court|"
             r"ministr(?:y|ies)|manufacturer|provider|chain|airline|album|book|film|movie|series|show|song|title|name|"
             r"firm|group|organi[sz]ation|band|newspaper|broadcaster|bank|character|label|app|site|website|"
-            rf"authority|brand|publisher|{_EN_PEOPLE})(?:e?s)?|"
-            # "What German poet …?", "What Panther defender …?": a person by trade after
-            # *what* too (not "what company", whose bold more often lands on another name)
-            r"(?:(?:at|for|with|by|from|in|to|on) )?what "
-            r"(?!(?:is|was|are|were|do|does|did|has|have|had|will|would|can|could|shall|should|may|might|must)\b)"
-            rf"(?:[\w-]+ )?(?:{_EN_PEOPLE})(?:e?s)?)\b",
+            rf"authority|brand|publisher|{_EN_PEOPLE})(?:e?s)?)\b",
         ),
         (
             Expected.PLACE,
@@ -679,7 +675,7 @@ _ASKED_ROLE = re.compile(r"\b(?i:welche[rnms]?)\s+(?:[a-zäöüß]+e[nrs]?\s+)?(
 
 
 # The German noun news introduces a person or organisation with, for the English word a
-# question asks with: "What German poet …?" wants the name after "Dichter", as "Welcher
+# question asks with: "Which German poet …?" wants the name after "Dichter", as "Welcher
 # deutsche Dichter …?" does. Only words German names one way ("director" is a
 # "Regisseur" or a "Direktor", a "company" an "Unternehmen", a "Konzern" or a "Firma").
 _GERMAN_ROLE = {
@@ -734,11 +730,12 @@ _GERMAN_ROLE = {
     "writer": "Schriftsteller",
 }
 _ASKED_ROLE_EN = re.compile(
-    r"\b(?:which|what)\s+(?:[\w-]+\s+)?("
+    r"\bwhich\s+(?:[\w-]+\s+)?("
     + "|".join(
         word.removesuffix("y") + "(?:y|ies)" if word.endswith("y") else word + "(?:e?s)?" for word in _GERMAN_ROLE
     )
-    + r")\b",
+    # not "which party leader", "which king's daughter": the person asked for is another
+    + rf")\b(?!'s\b|\s+(?:{_EN_PEOPLE}|candidates?|nominees?|editors?|boss(?:es)?|chiefs?|heads?)\b)",
     re.IGNORECASE,
 )
 

@@ -1251,7 +1251,7 @@ def test_a_number_question_bolds_the_count_of_what_it_asks_about(text, question,
         # … also for an English question, by the German noun
         (
             "Von Hugenotten stammten General Hermann von François und der Dichter Theodor Fontane ab. [1]",
-            "What German poet was descended from Huguenots?",
+            "Which German poet was descended from Huguenots?",
             Expected.PERSON,
             "Dichter Theodor Fontane",
         ),

@@ -64,9 +64,12 @@ _QUESTION_PATTERNS: tuple[tuple[Expected, re.Pattern[str]], ...] = tuple(
         (
             Expected.DATE,
             r"\b(wann|seit wann|ab wann|bis wann|"
-            r"welche[mnrs]? (?:datum|jahr(?:en?)?(?!\s+haft)|zeitr(?:aum|äumen?)|jahrzehnt\w*|jahrhundert\w*|tag|monat|"
-            r"zeitpunkt|frist|termin|stichtag)|"
+            # "An welchem genauen Datum", "In welcher Kalenderwoche", "An welchem Spieltag"
+            r"welche[mnrs]? (?:genaue[mnrs]? )?(?:datum|jahr(?:en?)?(?!\s+haft)|zeitr(?:aum|äumen?)|jahrzehnt\w*|"
+            r"jahrhundert\w*|(?:wochen|spiel|feier|stich)?tag|monat|(?:kalender)?woche|wochenende|uhrzeit|jahreszeit|"
+            r"zeitpunkt|frist|termin)|"
             r"zu welchem zeitpunkt|when|since when|until when|by when|how soon|"
+            r"(?:at|from|by|until) (?:what|which) (?:time|point|hour|stage)|"
             r"(?:in|on|by|during|over|from) (?:what|which) "
             r"(?:(?:year(?!\s+group)|month|day(?![- ]?care)|date|decade|period|season)s?|centur(?:y|ies))|"
             r"(?:what|which)(?:'s| is| was)? (?:the )?(?:date|year|day|month|deadline|time))\b",
@@ -81,12 +84,14 @@ _QUESTION_PATTERNS: tuple[tuple[Expected, re.Pattern[str]], ...] = tuple(
             # not "In welchen Bezirken kosten …", "An welchem Stand gibt es …": a place
             r"welche[nrsm]? (?:(?!\w*(?:städte|gemeinden|bezirke|orte|regionen|staaten|inseln|dörfer|teile|viertel)n? )"
             r"\w+e[nrs]? )?(?!(?<=\ban welchem )stand\b|(?<=\bauf welchem )stand\b)"
-            r"(?:höchst|mindest|gesamt)?(?:betrag|summe|anteil|preis|zahl|"
-            r"höhe|strafe|alter|wert|quote|rate|ergebnis|stand|gehalt|budget|kosten|umsatz|gewinn|"
+            r"(?:h(?:ö|oe)chst|mindest|gesamt)?(?:betrag|summe|anteil|preis|zahl|"
+            r"h(?:ö|oe)he|strafe|alter|wert|quote|rate|ergebnis|stand|gehalt|budget|kosten|umsatz|gewinn|niveau|umfang|"
             r"verlust|entschädigung|abstand|vorsprung|rückstand|prozentsatz|tempo|geschwindigkeit|temperatur|"
             r"entfernung|dauer|endstand|endergebnis)|"
             r"how (?:many|much|long|high|old|far|big|large|often|fast|expensive|tall|young|close|"
             r"short|wide|deep|heavy|strong|hot|cold)|(?:at|to) what age|by how much|"
+            # "At which temperature …?", "From which age …?": not the place "at which" asks for
+            r"(?:at|to|from|by) (?:what|which) (?:price|temperature|speed|age|rate|cost|amount|height|depth|distance)|"
             r"what (?:does|did|do|will) .{1,60} cost|what (?:maximum|minimum)|"
             r"what(?:'s| is| was| were| are)? (?:the )?(?:[\w']+ ){0,2}(?:level|rate|amount|number|price|"
             r"cost|share|percentage|proportion|stake|value|score|result|total|sum|figure|age|height|"

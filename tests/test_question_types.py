@@ -141,6 +141,17 @@ from absatz.question_types import Expected, expected, spans
         # … not a prison term, nor a day care centre
         ("Welche Jahre Haft drohen dem Ex-Minister?", Expected.OTHER),
         ("From which day care centre were the children evacuated?", Expected.PLACE),
+        # a day of the week, a week, a match day ask when; a level, a scope, "hoehe" how much
+        ("An welchem Wochentag ist der Bauernmarkt?", Expected.DATE),
+        ("In welcher Kalenderwoche wird die Brücke gesperrt?", Expected.DATE),
+        ("An welchem genauen Datum tritt das Gesetz in Kraft?", Expected.DATE),
+        ("Auf welchem Niveau liegt die Inflation?", Expected.NUMBER),
+        ("in welcher hoehe fällt die strafe aus", Expected.NUMBER),
+        ("At which time does the polling station close?", Expected.DATE),
+        ("From which age can kids get the vaccine?", Expected.NUMBER),
+        ("At which price will the shares be offered?", Expected.NUMBER),
+        # … but not a word that starts like one
+        ("Welche Wochenzeitung hat das berichtet?", Expected.PERSON),
         ("How soon will the bridge reopen?", Expected.DATE),
         # English plurals, but not an mp3 player nor member countries
         ("Which parties voted against the bill?", Expected.PERSON),

@@ -362,11 +362,12 @@ def _sentence_at(paragraph: list[Chosen], index: int) -> Chosen | None:
 
 
 def refers_back(sentence: str, question: str) -> bool:
-    """Whether ``sentence`` names the kind of thing a *welche*-question asks for only by a
-    demonstrative: "Kohlenmonoxidvergiftungen werden mithilfe dieser Geräte behandelt"
-    for "Welches Gerät wird … eingesetzt?" says what the devices do, the sentence before
-    says which they are ("besondere Sauerstoffkammern"). Not "in diesem Jahr" for "In
-    welchem Jahr …?": a time named so points back to nothing."""
+    """Whether ``sentence`` names the kind of thing a *welche*-question (or an English
+    *which*-question, by the German noun) asks for only by a demonstrative:
+    "Kohlenmonoxidvergiftungen werden mithilfe dieser Geräte behandelt" for "Welches Gerät
+    wird … eingesetzt?" says what the devices do, the sentence before says which they are
+    ("besondere Sauerstoffkammern"). Not "in diesem Jahr" for "In welchem Jahr …?": a
+    time named so points back to nothing."""
     noun = asked_role(question)
     if noun is None or is_time_noun(noun):
         return False

@@ -36,7 +36,7 @@ _EN_PEOPLE = (
     r"president|chancellor|mayor|judge|lawyer|attorney|scientist|researcher|professor|doctor|"
     r"physician|goalkeeper|keeper|striker|defender|midfielder|"
     r"driver(?!'s licen|\s+(?:update|software|version))|rider|cyclist|skier|runner|athlete|footballer|"
-    r"referee|king(?![- ]size)|queen(?![- ]size)|emperor|empress|prince|princess(?:es)?|pope|bishop|cardinal|"
+    r"referee|king(?![- ]size)|queen(?![- ]size)|emperor|empress|prince|princess|pope|bishop|cardinal|"
     r"general(?!\s+(?:election|assembly|public|strike|meeting|rule|principle|consensus))|commander|"
     r"leader|ambassador|diplomat|governor|senator|spokes(?:man|men|woman|women|person|people)|manager|"
     r"chair(?:man|men|woman|women)|ceo|founder|inventor|poet|writer|novelist|composer|painter|philosopher|theologian|"
@@ -69,7 +69,7 @@ _QUESTION_PATTERNS: tuple[tuple[Expected, re.Pattern[str]], ...] = tuple(
             r"jahrhundert\w*|(?:wochen|spiel|feier|stich)?tag|monat|(?:kalender)?woche|wochenende|uhrzeit|jahreszeit|"
             r"zeitpunkt|frist|termin)|"
             r"zu welchem zeitpunkt|when|since when|until when|by when|how soon|"
-            r"(?:at|from|by|until) (?:what|which) (?:time|point|hour|stage)|"
+            r"(?:at|by|until) (?:what|which) (?:time|point|hour)|from (?:what|which) (?:time|hour)|"
             r"(?:in|on|by|during|over|from) (?:what|which) "
             r"(?:(?:year(?!\s+group)|month|day(?![- ]?care)|date|decade|period|season)s?|centur(?:y|ies))|"
             r"(?:what|which)(?:'s| is| was)? (?:the )?(?:date|year|day|month|deadline|time))\b",
@@ -81,15 +81,16 @@ _QUESTION_PATTERNS: tuple[tuple[Expected, re.Pattern[str]], ...] = tuple(
             r"was (?:kostet|kosten|kostete|hat .{1,60} gekostet|verdien\w*|zahl\w*|bezahl\w*)|"
             r"was (?:ist|war|sind|waren) (?:der|die) (?:\w+e[nrs]? )?[\w-]*(?:rekord|bestwert|bestzeit|höchststand|"
             r"tiefststand)|"
-            # not "In welchen Bezirken kosten …", "An welchem Stand gibt es …": a place
-            r"welche[nrsm]? (?:(?!\w*(?:städte|gemeinden|bezirke|orte|regionen|staaten|inseln|dörfer|teile|viertel)n? )"
-            r"\w+e[nrs]? )?(?!(?<=\ban welchem )stand\b|(?<=\bauf welchem )stand\b)"
-            r"(?:h(?:ö|oe)chst|mindest|gesamt)?(?:betrag|summe|anteil|preis|zahl|"
-            r"h(?:ö|oe)he|strafe|alter|wert|quote|rate|ergebnis|stand|gehalt|budget|kosten|umsatz|gewinn|niveau|umfang|"
+            r"welche[nrsm]? (?:\w+e[nrs]? )?(?:h(?:ö|oe)chst|mindest|gesamt)?(?:betrag|summe|anteil|preis|zahl|"
+            r"h(?:ö|oe)he|strafe|alter|wert|quote|rate|ergebnis|gehalt|budget|umsatz|gewinn|niveau|umfang|"
             r"verlust|entschädigung|abstand|vorsprung|rückstand|prozentsatz|tempo|geschwindigkeit|temperatur|"
-            r"entfernung|dauer|endstand|endergebnis)|"
+            r"entfernung|dauer|(?:h(?:ö|oe)chst|tiefst|end|zwischen)stand|endergebnis)|"
+            # "Kosten" and "Stand" are verbs as often: only right after welche- ("In welchen
+            # Bezirken kosten …", "Bei welchen Vereinen stand er …" ask where), and not the
+            # market stall of "An welchem Stand gibt es …?"
+            r"welche[nrsm]? (?:kosten|(?<!\ban welchem )stand)|"
             r"how (?:many|much|long|high|old|far|big|large|often|fast|expensive|tall|young|close|"
-            r"short|wide|deep|heavy|strong|hot|cold)|(?:at|to) what age|by how much|"
+            r"short|wide|deep|heavy|strong|hot|cold)|by how much|"
             # "At which temperature …?", "From which age …?": not the place "at which" asks for
             r"(?:at|to|from|by) (?:what|which) (?:price|temperature|speed|age|rate|cost|amount|height|depth|distance)|"
             r"what (?:does|did|do|will) .{1,60} cost|what (?:maximum|minimum)|"
@@ -734,13 +735,14 @@ _GERMAN_ROLE = {
     "university": "Universität",
     "writer": "Schriftsteller",
 }
+# One group per role, in the order of the table, so the group that matched names it.
 _ASKED_ROLE_EN = re.compile(
-    r"\bwhich\s+(?:[\w-]+\s+)?("
+    r"\bwhich\s+(?:[\w-]+\s+)?(?:"
     + "|".join(
-        word.removesuffix("y") + "(?:y|ies)" if word.endswith("y") else word + "(?:e?s)?" for word in _GERMAN_ROLE
+        f"({word.removesuffix('y')}(?:y|ies))" if word.endswith("y") else f"({word}(?:e?s)?)" for word in _GERMAN_ROLE
     )
-    # not "which party leader", "which king's daughter": the person asked for is another
-    + rf")\b(?!'s\b|\s+(?:{_EN_PEOPLE}|candidates?|nominees?|editors?|boss(?:es)?|chiefs?|heads?)\b)",
+    # not "which party leaders", "which king's daughter": the person asked for is another
+    + rf")\b(?!['’]|\s+(?:(?:{_EN_PEOPLE})(?:e?s)?|candidates?|nominees?|editors?|boss(?:es)?|chiefs?|heads?)\b)",
     re.IGNORECASE,
 )
 
@@ -753,8 +755,7 @@ def asked_role(question: str) -> str | None:
     m = _ASKED_ROLE_EN.search(question)
     if not m or expected(question) is not Expected.PERSON:  # "which general election"
         return None
-    word = m.group(1).lower()
-    return next(german for english, german in _GERMAN_ROLE.items() if word.startswith(english.removesuffix("y")))
+    return list(_GERMAN_ROLE.values())[m.lastindex - 1] if m.lastindex else None
 
 
 def named(span: Span) -> bool:

@@ -130,6 +130,8 @@ from absatz.question_types import Expected, expected, spans
         # … but a place noun with a verb after it is no amount, nor a market stall a level
         ("In welchen Bezirken kosten Wohnungen am meisten?", Expected.PLACE),
         ("in welchen orten stand der strom still", Expected.PLACE),
+        ("In welchen Landkreisen kosten Wohnungen am meisten?", Expected.PLACE),
+        ("Welchen Stand hat das Verfahren?", Expected.NUMBER),
         ("An welchem Stand gibt es die besten Maroni?", Expected.PLACE),
         # years and a span of time ask when, in either language
         ("In welchen Jahren war die Pest verbreitet?", Expected.DATE),
@@ -470,6 +472,8 @@ def test_the_kind_of_place_a_question_asks_for(question, noun):
         ("Which party leader resigned?", None),
         ("Which police union official warned about it?", None),
         ("Which king's daughter married?", None),
+        ("Which king’s daughter married?", None),
+        ("Which party leaders resigned?", None),
     ],
 )
 def test_the_kind_of_person_a_question_asks_for(question, role):

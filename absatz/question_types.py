@@ -755,7 +755,7 @@ def asked_role(question: str) -> str | None:
     m = _ASKED_ROLE_EN.search(question)
     if not m or expected(question) is not Expected.PERSON:  # "which general election"
         return None
-    return list(_GERMAN_ROLE.values())[m.lastindex - 1] if m.lastindex else None
+    return next(german for german, said in zip(_GERMAN_ROLE.values(), m.groups(), strict=True) if said)
 
 
 def named(span: Span) -> bool:

@@ -72,7 +72,8 @@ _QUESTION_PATTERNS: tuple[tuple[Expected, re.Pattern[str]], ...] = tuple(
             r"(?:at|by|until) (?:what|which) (?:time|point|hour)|from (?:what|which) (?:time|hour)|"
             r"(?:in|on|by|during|over|from) (?:what|which) "
             r"(?:(?:year(?!\s+group)|month|day(?![- ]?care)|date|decade|period|season)s?|centur(?:y|ies))|"
-            r"(?:what|which)(?:'s| is| was)? (?:the )?(?:date|year|day|month|deadline|time))\b",
+            r"(?:what|which)(?:'s| is| was)? (?:the )?"
+            r"(?:date|year(?!\s+group)|day(?![- ]?care)|month|deadline|time))\b",
         ),
         (
             Expected.NUMBER,
@@ -126,7 +127,7 @@ _QUESTION_PATTERNS: tuple[tuple[Expected, re.Pattern[str]], ...] = tuple(
             r"welche[nm] namen|"
             r"who|whom|whose|what(?:'s| is| was) (?:the )?(?:name|title)|what(?:'s| is| was) .{1,40} called|"
             r"what (?:name|title|nickname)|"
-            r"(?:(?:at|for|with|by|from|in|to|on) )?which (?:[\w-]+ )?(?:company|companies|team|club|part(?:y|ies)|"
+            r"which (?:[\w-]+ )?(?:company|companies|team|club|part(?:y|ies)|"
             r"station|channel|network|magazine|agenc(?:y|ies)|union|institute|universit(?:y|ies)|court|"
             r"ministr(?:y|ies)|manufacturer|provider|chain|airline|album|book|film|movie|series|show|song|title|name|"
             r"firm|group|organi[sz]ation|band|newspaper|broadcaster|bank|character|label|app|site|website|"
@@ -134,8 +135,9 @@ _QUESTION_PATTERNS: tuple[tuple[Expected, re.Pattern[str]], ...] = tuple(
         ),
         (
             Expected.PLACE,
-            # "In welchem …?" asks for a place unless a pattern above knows the noun after
-            # "welchem": "In welchem Jahrzehnt", "Bei welchem Verein", "Auf welchen Betrag"
+            # "In welchem …?" and "In which …?" ask for a place unless a pattern above knows
+            # the noun after "welchem" or "which": "In welchem Jahrzehnt", "Bei welchem
+            # Verein", "Auf welchen Betrag", "To which year", "For which club"
             r"\b(wo|wohin|woher|(?:(?<=\bin )|(?<=\ban )|(?<=\bauf )|(?<=\baus )|(?<=\bnach )|(?<=\bbei )|(?<=\bvor ))"
             r"welche[mnrs]?|"
             # "Welches Land …?", "Welcher NASA-Standort …?", as "which country" asks in English;
@@ -146,7 +148,8 @@ _QUESTION_PATTERNS: tuple[tuple[Expected, re.Pattern[str]], ...] = tuple(
             r"(?:land|stadt|wahl)kreise?|kantone?|"
             r"(?:[\w-]*-)?(?:stand|wohn|spiel|austragungs|geburts|urlaubs|ferien|dreh|unfall|veranstaltungs)?orte?)"
             r"(?![\w-])|"
-            r"where|(?:in|at|on|from|to|near) which|"
+            # "Near which station …?" names a place by what stands near it, whatever the noun
+            r"where|near which|(?:(?<=\bin )|(?<=\bat )|(?<=\bon )|(?<=\bfrom )|(?<=\bto ))which|"
             r"(?:which|what) (?:[\w-]+ )?(?:city|country|town|place|region|state|village|province|district|"
             r"building|hotel|base|settlement|venue|stadium|airport|island|street|location))\b",
         ),

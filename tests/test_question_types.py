@@ -140,6 +140,13 @@ from absatz.question_types import Expected, expected, spans
         ("Over what period did that run?", Expected.DATE),
         ("From which year is the law?", Expected.DATE),
         ("In which centuries was it built?", Expected.DATE),
+        # English too: a preposition before "which" asks for a place only when the noun
+        # after it does not say otherwise
+        ("To which year does the oldest find date back?", Expected.DATE),
+        ("In which time will the bridge be finished?", Expected.DATE),
+        ("For which club did he score?", Expected.PERSON),
+        ("To which party does the mayor belong?", Expected.PERSON),
+        ("Near which station did the accident happen?", Expected.PLACE),
         # … not a prison term, nor a day care centre
         ("Welche Jahre Haft drohen dem Ex-Minister?", Expected.OTHER),
         ("From which day care centre were the children evacuated?", Expected.PLACE),

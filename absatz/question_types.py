@@ -73,7 +73,7 @@ _QUESTION_PATTERNS: tuple[tuple[Expected, re.Pattern[str]], ...] = tuple(
             r"(?:in|on|by|during|over|from) (?:what|which) "
             r"(?:(?:year(?!\s+group)|month|day(?![- ]?care)|date|decade|period|season)s?|centur(?:y|ies))|"
             r"(?:what|which)(?:'s| is| was)? (?:the )?"
-            r"(?:date|year(?!\s+group)|day(?![- ]?care)|month|deadline|time))\b",
+            r"(?:date|year(?!\s+group)|day(?![- ]?care)|month|deadline|time(?![- ]?zone)))\b",
         ),
         (
             Expected.NUMBER,
@@ -166,6 +166,9 @@ _WHEN_CLAUSE = re.compile(
     r"[^,?]{1,120},\s*",
     re.IGNORECASE,
 )
+# After the clause's comma the question word comes first, or after the preposition it
+# belongs to: "When the fire started, in which building was it?" asks where, from "which".
+_ASKED_FIRST = re.compile(r"(?:(?:in|at|on|from|to|for|with|by|during|until|into|under|of|about)\s+)?", re.IGNORECASE)
 
 
 # "What happens when …?", "Which chancellor had resigned when …?": after what, which, who
@@ -209,7 +212,8 @@ def expected(question: str) -> Expected:
     if _WOZU_RESULT.match(question):
         return Expected.OTHER
     clause = _WHEN_CLAUSE.match(question)
-    if clause and (after := _first_asked(question[clause.end() :])) and after[0] == 0:
+    rest = question[clause.end() :] if clause else ""
+    if clause and (after := _first_asked(rest)) and _ASKED_FIRST.fullmatch(rest, 0, after[0]):
         return after[1]
     lead = " ".join(question.split()[:_LEAD_WORDS])
     for text in (lead, question):

@@ -144,9 +144,14 @@ from absatz.question_types import Expected, expected, spans
         # after it does not say otherwise
         ("To which year does the oldest find date back?", Expected.DATE),
         ("In which time will the bridge be finished?", Expected.DATE),
+        ("In which time zone is Vienna?", Expected.PLACE),
         ("For which club did he score?", Expected.PERSON),
         ("To which party does the mayor belong?", Expected.PERSON),
         ("Near which station did the accident happen?", Expected.PLACE),
+        # … and so is one after a "When …," clause
+        ("When the fire started, in which building was it?", Expected.PLACE),
+        ("When Kurz resigned, to which party did the votes go?", Expected.PERSON),
+        ("When the strike started, for which company did the workers work?", Expected.PERSON),
         # … not a prison term, nor a day care centre
         ("Welche Jahre Haft drohen dem Ex-Minister?", Expected.OTHER),
         ("From which day care centre were the children evacuated?", Expected.PLACE),

@@ -24,12 +24,17 @@ _PRONOUN = (
 _PRONOUNS = re.compile(rf"\b(?:{_PRONOUN})\b", re.IGNORECASE)
 # "es" and "it" stand for nothing said before when they only fill the subject of the
 # time or the weather: "wie spät ist es", "regnet es morgen?", "what time is it", not
-# "Um wie viel Uhr ist es passiert?".
+# "Um wie viel Uhr ist es passiert?". Nor does "the" in "what's the date today": today's
+# day and date are asked as the time is ("Welcher Wochentag ist heute?").
 _WEATHER = r"regnet|schneit|hagelt|gewittert|nieselt"
 _IMPERSONAL = re.compile(
     rf"\b(?:(?:spät|uhr)\s+ist\s+es(?!\s+(?!jetzt\b)\w+(?:t|en)\s*\W*$)|(?:{_WEATHER})\s+es|es\s+(?:{_WEATHER})|"
     r"(?:what\s+time|how\s+late)\s+is\s+it|(?:is|will)\s+it\s+(?:going\s+to\s+|gonna\s+)?(?:rain|snow)(?:ing)?|"
-    r"it(?:['’]s|\s+is)\s+(?:raining|snowing))\b",
+    r"it(?:['’]s|\s+is)\s+(?:raining|snowing)|"
+    r"(?:welche[rns]?\s+(?:wochen)?tag|welches\s+datum|der\s+wievielte|was\s+für\s+ein\s+tag)\s+ist\s+heute|"
+    r"(?:welche[ns]\s+(?:wochen)?tag|welches\s+datum|den\s+wievielten)\s+haben\s+wir(?:\s+heute)?|"
+    r"what\s+(?:day|date)(?:\s+of\s+the\s+week)?\s+is\s+it|"
+    r"what(?:['’]s|\s+is)\s+(?:the\s+date\s+today|today['’]s\s+date|the\s+day\s+today))\b",
     re.IGNORECASE,
 )
 # "Um wie viel Uhr ist es …", "ab wann regnet es": when something happens, not the time now.
@@ -70,11 +75,12 @@ def has_pronoun(message: str) -> bool:
 
 
 def asks_about_now(message: str) -> bool:
-    """Whether ``message`` asks the time or the weather now ("wie spät ist es", "is it
-    gonna rain in berlin tomorrow") and points back to nothing said: its "es" stands for
-    nothing the conversation said, so it is no follow-up. "Wie spät ist es dort?",
-    "Regnet es beim Spiel?" and "what time is it when the match starts?" are; "Um wie
-    viel Uhr ist es denn passiert?" asks when something happened."""
+    """Whether ``message`` asks the time, today's day or date or the weather now ("wie
+    spät ist es", "what day of the week is it today?", "is it gonna rain in berlin
+    tomorrow") and points back to nothing said: its "es" stands for nothing the
+    conversation said, so it is no follow-up. "Wie spät ist es dort?", "Regnet es beim
+    Spiel?" and "what time is it when the match starts?" are; "Um wie viel Uhr ist es denn
+    passiert?" asks when something happened."""
     return bool(_IMPERSONAL.search(message)) and not _ASKS_WHEN.match(message) and not points_back(message)
 
 

@@ -83,6 +83,16 @@ def test_what_stands_a_pronoun_for_what_was_said(message, pronoun):
         ("Regnet es beim Spiel?", False),
         ("what time is it when the match starts?", False),
         ("Wann wurde das Finale gespielt?", False),
+        # today's day or date is asked as the time is
+        ("what day of the week is it today?", True),
+        ("what's the date today", True),
+        ("Welcher Wochentag ist heute eigentlich?", True),
+        ("welches datum haben wir heute", True),
+        ("der wievielte ist heute?", True),
+        ("What day is it when the final is played?", False),  # the conversation's final
+        ("What's the date of the final?", False),
+        ("An welchem Tag ist es passiert?", False),
+        ("Welcher Tag war das?", False),
     ],
 )
 def test_what_asks_the_time_or_the_weather(message, about_now):

@@ -21,7 +21,11 @@ _PRONOUN = (
     r"er|sie|es|ihm|ihn|ihnen|da|dort\w*|dann|damals|dar?(?:bei|mit|von|für|zu|auf|an|in|über|um|aus|durch|gegen|"
     r"her|hinter|nach|vor|neben|unter)|deshalb|deswegen|he|she|it|they|him|her|them|there|then"
 )
-_PRONOUNS = re.compile(rf"\b(?:{_PRONOUN})\b", re.IGNORECASE)
+# A possessive pronoun stands for it too: "wie heißt deren Stadion?", "what's their
+# stadium called?" ask about the conversation's club ("sein" and "ihr" alone may be a
+# verb or "you").
+_POSSESSIVE = r"seine[mnrs]?|ihre[mnrs]?|deren|dessen|his|its|their|theirs"
+_PRONOUNS = re.compile(rf"\b(?:{_PRONOUN}|{_POSSESSIVE})\b", re.IGNORECASE)
 # "es" and "it" stand for nothing said before when they only fill the subject of the
 # time or the weather: "wie spät ist es", "regnet es morgen?", "what time is it", not
 # "Um wie viel Uhr ist es passiert?". Nor does "the" in "what's the date today": today's

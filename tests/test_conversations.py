@@ -218,6 +218,17 @@ def test_a_follow_up_far_from_its_article_is_refused_or_answered_by_what_the_sco
     assert age.citations[0].article_id == "gnad-0370", age.answer
 
 
+def test_a_possessive_stands_for_what_the_conversation_said(searcher):
+    """Its own search ranks another article first, so the message is far from the cup
+    final; with no pronoun it had to find a sentence that reads as an answer on its own,
+    and was refused ("their" is the winners')."""
+    from absatz.answer import answer
+
+    a = answer(searcher, "what's their coach's name?", history=["Who won the cup final?"])
+    assert not a.abstained and "Sabine Krüger" in a.answer, a.answer
+    assert a.citations[0].article_id == "2024-09-pokalfinale", a.answer
+
+
 @needs_gnad
 @pytest.mark.parametrize(
     "message", ["who was the first person in space", "who was the first person to walk on the moon"]

@@ -62,6 +62,13 @@ def test_what_points_back_to_the_conversation(message, back):
         ("Und regnet es dort?", True),
         ("what time is it in tokyo rn", False),
         ("is it gonna rain tomorrow", False),
+        # a possessive pronoun too, but not "sein" or "ihr" alone (a verb, "you")
+        ("wie heißt deren stadion?", True),
+        ("und woher stammen seine eltern?", True),
+        ("what's their stadium called?", True),
+        ("where are his parents from?", True),
+        ("Kann das sein?", False),
+        ("Habt ihr schon gegessen?", False),
     ],
 )
 def test_what_stands_a_pronoun_for_what_was_said(message, pronoun):

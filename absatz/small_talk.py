@@ -22,23 +22,32 @@ _PRONOUN = (
     r"her|hinter|nach|vor|neben|unter)|deshalb|deswegen|he|she|it|they|him|her|them|there|then"
 )
 # A possessive pronoun stands for it too: "wie heißt deren Stadion?", "what's their
-# stadium called?" ask about the conversation's club ("sein" and "ihr" alone may be a
-# verb or "you").
-_POSSESSIVE = r"seine[mnrs]?|ihre[mnrs]?|deren|dessen|his|its|their|theirs"
-_PRONOUNS = re.compile(rf"\b(?:{_PRONOUN}|{_POSSESSIVE})\b", re.IGNORECASE)
+# stadium called?" ask about the conversation's club. Not "sein" or "ihr" alone (a verb,
+# "you"), nor "Ihre" or "Seine" capitalised inside a message (the formal "your", the
+# river), nor a relative "dessen" or "deren" after a noun ("das Tier, dessen Horn …"),
+# which stands for a word of the message itself.
+_POSSESSIVE_WORDS = r"deren|dessen|his|hers|its|their|theirs"
+_POSSESSIVE = re.compile(rf"\b(?:{_POSSESSIVE_WORDS}|seine[mnrs]?|ihre[mnrs]?)\b", re.IGNORECASE)
+_PRONOUNS = re.compile(rf"\b(?:{_PRONOUN})\b", re.IGNORECASE)
+_AFTER_A_NOUN = re.compile(r"(?:,|\b(?:der|die|das|den|dem|des|ein\w*)\s+[\w-]+)\s*$", re.IGNORECASE)
 # "es" and "it" stand for nothing said before when they only fill the subject of the
 # time or the weather: "wie spät ist es", "regnet es morgen?", "what time is it", not
 # "Um wie viel Uhr ist es passiert?". Nor does "the" in "what's the date today": today's
-# day and date are asked as the time is ("Welcher Wochentag ist heute?").
+# day and date are asked as the time is ("Welcher Wochentag ist heute?"), when nothing
+# but a filler follows ("On what day is it?", "what day is it held?" ask about what was
+# said, "Welchen Tag haben wir ausgemacht?" about an appointment).
 _WEATHER = r"regnet|schneit|hagelt|gewittert|nieselt"
+_TODAY_ENDS = r"(?=(?:\s+(?:eigentlich|denn|nochmal|gerade|jetzt|today|now|rn|again|right\s+now))*\s*\W*$)"
 _IMPERSONAL = re.compile(
     rf"\b(?:(?:spät|uhr)\s+ist\s+es(?!\s+(?!jetzt\b)\w+(?:t|en)\s*\W*$)|(?:{_WEATHER})\s+es|es\s+(?:{_WEATHER})|"
     r"(?:what\s+time|how\s+late)\s+is\s+it|(?:is|will)\s+it\s+(?:going\s+to\s+|gonna\s+)?(?:rain|snow)(?:ing)?|"
-    r"it(?:['’]s|\s+is)\s+(?:raining|snowing)|"
-    r"(?:welche[rns]?\s+(?:wochen)?tag|welches\s+datum|der\s+wievielte|was\s+für\s+ein\s+tag)\s+ist\s+heute|"
-    r"(?:welche[ns]\s+(?:wochen)?tag|welches\s+datum|den\s+wievielten)\s+haben\s+wir(?:\s+heute)?|"
-    r"what\s+(?:day|date)(?:\s+of\s+the\s+week)?\s+is\s+it|"
-    r"what(?:['’]s|\s+is)\s+(?:the\s+date\s+today|today['’]s\s+date|the\s+day\s+today))\b",
+    r"it(?:['’]s|\s+is)\s+(?:raining|snowing))\b|"
+    r"\b(?:(?:welche[rns]?\s+(?:wochen)?tag|welches\s+datum|der\s+wievielte|was\s+für\s+ein\s+tag)\s+ist?\s+heute?|"
+    r"was\s+ist\s+heute?\s+für\s+ein\s+tag|"
+    r"(?:welche[ns]\s+(?:wochen)?tag|welches\s+datum|den\s+wievielten)\s+haben\s+wir(?:\s+heute?)?|"
+    r"(?<!\bon\s)(?<!\bat\s)(?<!\bby\s)(?<!\bin\s)(?<!\bfor\s)what\s+(?:day|date)(?:\s+of\s+the\s+week)?\s+is\s+"
+    r"(?:it|today)|what(?:['’]?s|\s+is)\s+(?:the\s+(?:date|day)\s+today|today['’]?s\s+date))"
+    rf"{_TODAY_ENDS}",
     re.IGNORECASE,
 )
 # "Um wie viel Uhr ist es …", "ab wann regnet es": when something happens, not the time now.
@@ -48,8 +57,8 @@ _ASKS_WHEN = re.compile(r"\W*(?:um|ab|bis|gegen|seit|at|by|until|since)\b", re.I
 # is a superlative, not "am Samstag". German "wars", "gibt's" hold an "es"; English
 # "what's" holds an "is", "Mother's" owns.
 _POINTER = re.compile(
-    rf"\b(?:{_PRONOUN}|ihr\w*|sein\w*|das|dies\w*|jene\w*|solch\w*|der|die|den|dem|des|denen|deren|dessen|hier|"
-    r"mehr|sonst|zu[mr]|im|ins|vom|beim|am(?!\s+[a-zäöüß]+sten\b)|his|hers|its|their|theirs|that|this|these|those|"
+    rf"\b(?:{_PRONOUN}|{_POSSESSIVE_WORDS}|ihr\w*|sein\w*|das|dies\w*|jene\w*|solch\w*|der|die|den|dem|des|denen|hier|"
+    r"mehr|sonst|zu[mr]|im|ins|vom|beim|am(?!\s+[a-zäöüß]+sten\b)|that|this|these|those|"
     r"the|such|more|else|here)\b|\bwars\b|\b(?!(?:what|who|where|when|how|why|which)'s)(?-i:[a-zäöüß]+)'s\b",
     re.IGNORECASE,
 )
@@ -75,7 +84,18 @@ def points_back(message: str) -> bool:
 def has_pronoun(message: str) -> bool:
     """Whether ``message`` stands a pronoun for something said before: "Warum sind
     Umweltschützer dagegen?" names the environmentalists against what was said."""
-    return bool(_PRONOUNS.search(_without_impersonal(message)))
+    message = _without_impersonal(message)
+    return bool(_PRONOUNS.search(message)) or any(
+        _points_to_the_said(message, m) for m in _POSSESSIVE.finditer(message)
+    )
+
+
+def _points_to_the_said(message: str, m: re.Match[str]) -> bool:
+    before = message[: m.start()]
+    word = m.group(0)
+    if word[0].isupper() and word.lower().startswith(("ihr", "sein")) and before.strip(" \t\"'„“«»(-"):
+        return False  # the formal "Ihre", the river "Seine"
+    return not (word.lower() in ("deren", "dessen") and _AFTER_A_NOUN.search(before))
 
 
 def asks_about_now(message: str) -> bool:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from absatz.conversation import names_the_unknown
+from absatz.conversation import STRAY_SCORE, names_the_unknown, strays
 from absatz.question_text import search_text
 from absatz.texts import t
 from bot.cogs.ask import is_remark
@@ -227,6 +227,19 @@ def test_a_possessive_stands_for_what_the_conversation_said(searcher):
     a = answer(searcher, "what's their coach's name?", history=["Who won the cup final?"])
     assert not a.abstained and "Sabine Krüger" in a.answer, a.answer
     assert a.citations[0].article_id == "2024-09-pokalfinale", a.answer
+
+
+def test_the_stray_cut_is_read_in_the_language_of_the_conversation():
+    """The cut is the one of the language the answer reads the message in, the
+    conversation's where its own words do not say: "whats 17 x 23" ties, and alone would
+    be judged on the German scale after English questions."""
+    message, scored = "whats the book called", STRAY_SCORE + 1.0
+
+    def idf(term: str) -> float:
+        return 1.0
+
+    assert strays(message, True, [], scored, idf, "en")
+    assert not strays(message, True, [], scored, idf, "de")
 
 
 @needs_gnad

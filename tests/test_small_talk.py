@@ -69,6 +69,11 @@ def test_what_points_back_to_the_conversation(message, back):
         ("where are his parents from?", True),
         ("Kann das sein?", False),
         ("Habt ihr schon gegessen?", False),
+        ("Ihre Tochter ist wie alt?", True),
+        # … not the formal "your", the river, nor a relative pronoun after a noun
+        ("Was ist Ihre Meinung zu Pizza?", False),
+        ("wie lang ist die Seine in Paris?", False),
+        ("wie heißt das tier dessen horn so teuer ist", False),
     ],
 )
 def test_what_stands_a_pronoun_for_what_was_said(message, pronoun):
@@ -96,6 +101,15 @@ def test_what_stands_a_pronoun_for_what_was_said(message, pronoun):
         ("Welcher Wochentag ist heute eigentlich?", True),
         ("welches datum haben wir heute", True),
         ("der wievielte ist heute?", True),
+        ("whats the date today", True),
+        ("what day is today", True),
+        ("was ist heute für ein tag", True),
+        ("welcher tag ist heut", True),
+        # … but not a day asked of what was said, nor an appointment
+        ("what day is it on?", False),
+        ("on what day is it?", False),
+        ("what date is it held?", False),
+        ("welchen tag haben wir ausgemacht", False),
         ("What day is it when the final is played?", False),  # the conversation's final
         ("What's the date of the final?", False),
         ("An welchem Tag ist es passiert?", False),

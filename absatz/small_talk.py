@@ -22,12 +22,20 @@ _PRONOUN = (
     r"her|hinter|nach|vor|neben|unter)|deshalb|deswegen|he|she|it|they|him|her|them|there|then"
 )
 # A possessive pronoun stands for it too: "wie heißt deren Stadion?", "what's their
-# stadium called?" ask about the conversation's club. Not "sein" or "ihr" alone (a verb,
-# "you"), nor "Ihre" or "Seine" capitalised inside a message (the formal "your", the
-# river), nor a relative "dessen" or "deren" after a noun ("das Tier, dessen Horn …"),
-# which stands for a word of the message itself.
+# stadium called?" ask about the conversation's club. "sein" only before a word that
+# the verb "sein" does not stand before at a clause's end ("wer ist sein trainer?", not
+# "kann das sein oder?", "soll das so sein?"); not "ihr" alone ("habt ihr schon
+# gegessen?"), nor "Ihre" or "Seine" capitalised inside a message (the formal "your",
+# the river), nor a relative "dessen" or "deren" after a noun ("das Tier, dessen Horn
+# …"), which stands for a word of the message itself.
 _POSSESSIVE_WORDS = r"deren|dessen|his|hers|its|their|theirs"
-_POSSESSIVE = re.compile(rf"\b(?:{_POSSESSIVE_WORDS}|seine[mnrs]?|ihre[mnrs]?)\b", re.IGNORECASE)
+_AFTER_THE_VERB = (
+    r"wird|werden|würde|wäre|ist|war|soll|sollte|kann|könnte|muss|müsste|darf|dürfte|mag|möchte|will|wollte|"
+    r"oder|und|aber|denn|doch|weil|dass|wenn|als|ob|eigentlich|lassen|lässt"
+)
+_POSSESSIVE = re.compile(
+    rf"\b(?:{_POSSESSIVE_WORDS}|seine[mnrs]?|ihre[mnrs]?|sein(?=\s+(?!(?:{_AFTER_THE_VERB})\b)[\w-]))\b", re.IGNORECASE
+)
 _PRONOUNS = re.compile(rf"\b(?:{_PRONOUN})\b", re.IGNORECASE)
 _AFTER_A_NOUN = re.compile(r"(?:,|\b(?:der|die|das|den|dem|des|ein\w*)\s+[\w-]+)\s*$", re.IGNORECASE)
 # "es" and "it" stand for nothing said before when they only fill the subject of the

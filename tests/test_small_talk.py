@@ -69,6 +69,9 @@ def test_what_points_back_to_the_conversation(message, back):
         ("where are his parents from?", True),
         ("Kann das sein?", False),
         ("Habt ihr schon gegessen?", False),
+        ("wer ist sein trainer?", True),
+        ("kann das sein oder?", False),
+        ("Bis wann sollen die Botschaften zu sein?", False),
         ("Ihre Tochter ist wie alt?", True),
         # … not the formal "your", the river, nor a relative pronoun after a noun
         ("Was ist Ihre Meinung zu Pizza?", False),

@@ -23,7 +23,7 @@ import statistics
 from pathlib import Path
 
 import numpy as np
-from common import ROOT, machine, read_jsonl, require, table
+from common import ROOT, built_first, machine, read_jsonl, require, table
 
 from absatz.answer import cited_first_best, compose, read
 from absatz.api import Absatz
@@ -52,6 +52,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--chroma-path", type=Path, required=True, help="the development index (id % 3 == 1)")
     args = ap.parse_args()
+    built_first(
+        [args.chroma_path],
+        f"absatz eval bench/data/news-questions.jsonl --build ../shared/data/gnad10k/articles.jsonl "
+        f"--slice 1::3 --chroma-path {args.chroma_path}",
+    )
     core = Absatz(Settings.from_env().with_store(chroma_path=args.chroma_path))
     scores: dict[str, list[float]] = {language: [] for language, _ in LANGUAGES}
     paired: list[float] = []

@@ -13,7 +13,7 @@ import re
 
 from vectorstore.text import QUESTION_WORDS, query_terms
 
-__all__ = ["asks_about_me", "asks_about_now", "has_pronoun", "points_back"]
+__all__ = ["asks_about_me", "asks_about_now", "has_pronoun", "points_back", "points_back_by_article"]
 
 # A pronoun or pronominal adverb stands for something said before: "er", "dort",
 # "dagegen", "it", "there".
@@ -82,6 +82,30 @@ _CAPITALISED = re.compile(r"[A-ZÄÖÜ]\w*")
 
 def _without_impersonal(message: str) -> str:
     return _IMPERSONAL.sub(" ", message)
+
+
+# A German definite article before a word points to a thing it names ("das Telefon",
+# "der erste Mensch"), which a conversation may never have mentioned; one at the end,
+# before another or before an adverb or preposition stands for what was said ("lief
+# das?", "wie alt ist der eigentlich?", "spielen die das nächste Mal", "kostet das in
+# Berlin").
+_STANDS_FOR_IT_BEFORE = (
+    r"der|die|das|den|dem|denen|schon|eigentlich|überhaupt|denn|so|bisher|noch|jetzt|mittlerweile|inzwischen|damals|"
+    r"genau|nochmal|wirklich|auch|immer|wieder|gerade|bloß|nur|heute|gestern|morgen|ja|doch|nicht|nie|bereits|"
+    r"wohl|vielleicht|aktuell|derzeit|zuletzt|zuerst|vorher|in|im|am|an|auf|aus|bei|mit|nach|seit|von|vor|zu|für|"
+    r"über|unter|um|bis|gegen|ohne"
+)
+_NAMING_ARTICLE = re.compile(
+    rf"\b(?:der|die|das|den|dem|des|zu[mr]|im|ins|vom|beim|am)\s+(?!(?:{_STANDS_FOR_IT_BEFORE})\b)(?=\w)", re.IGNORECASE
+)
+
+
+def points_back_by_article(message: str) -> bool:
+    """Whether ``message`` points back only with German definite articles before what
+    they name: "Wer war der erste Mensch auf dem Mond?" names its own subject, which a
+    paragraph of the conversation then holds if it is a follow-up ("wann ist das
+    Finale?")."""
+    return points_back(message) and not points_back(_NAMING_ARTICLE.sub(" ", message))
 
 
 def points_back(message: str) -> bool:

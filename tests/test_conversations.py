@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from absatz.conversation import STRAY_SCORE, names_the_unknown, strays
+from absatz.conversation import ENGLISH_SCORE_SHIFT, STRAY_SCORE, names_the_unknown, strays
 from absatz.question_text import search_text
 from absatz.texts import t
 from bot.cogs.ask import is_remark
@@ -254,6 +254,47 @@ def test_an_english_message_is_judged_on_the_scale_english_answers_score_on(stor
 
     a = answer(story_searcher, message, history=[GRAZ])
     assert a.abstained and not a.citations, a.answer
+
+
+@needs_gnad
+@pytest.mark.parametrize(
+    ("earlier", "message"),
+    [
+        (HLINKA, "wer hat eigentlich das telefon erfunden"),
+        (GRAZ, "wann war nochmal die französische revolution"),
+        (GRAZ, "Wann beginnt eigentlich offiziell der Sommer?"),
+    ],
+)
+def test_a_far_german_message_naming_its_own_subject_with_an_article_is_refused(story_searcher, earlier, message):
+    """Its article ("das telefon") had read as pointing back, and the scorer found a
+    name or a date in the conversation's paragraph likely enough an answer (4.0 to 5.7
+    log-odds): Hlinka's return to Rapid and the Graz KPÖ's vice mayor had been the
+    answers. No word it asks with is the paragraph's."""
+    from absatz.answer import answer
+
+    a = answer(story_searcher, message, history=[earlier])
+    assert a.abstained and not a.citations, a.answer
+
+
+def test_a_follow_up_naming_its_subject_with_an_article_finds_a_word_of_the_paragraph():
+    """A word counts in any of its stemmed forms and as a compound's first part: the
+    stemmer cuts "Konzern" to "konz" but "Konzernen" to "konzern", and the paragraph
+    speaks of "Forscher", not of the "Forscherteam"."""
+    from absatz.answer import Citation
+
+    def cited(text: str) -> list[Citation]:
+        return [Citation(1, "a#1", "a", 1, "Titel", "2015-11-02", "", "", "", text, text, 1.0)]
+
+    def idf(term: str) -> float:
+        return 1.0
+
+    konzern = cited("Der Konzern wurde 2012 aus Sparten von Sony, Toshiba und Hitachi gebildet.")
+    forscher = cited("Die Forscher um Kenneth De Baets fanden die Würmer in Muscheln.")
+    scored = STRAY_SCORE + 3.0
+    assert not strays("aus welchen konzernen ist die firma entstanden?", True, konzern, scored, idf, "de")
+    assert not strays("wer hat das forscherteam geleitet?", True, forscher, scored, idf, "de")
+    assert strays("wer hat das telefon erfunden?", True, forscher, scored, idf, "de")
+    assert not strays("who invented the telephone?", True, forscher, scored + ENGLISH_SCORE_SHIFT, idf, "en")
 
 
 @needs_gnad

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from absatz.small_talk import asks_about_me, asks_about_now, has_pronoun, points_back
+from absatz.small_talk import asks_about_me, asks_about_now, has_pronoun, points_back, points_back_by_article
 
 
 @pytest.mark.parametrize(
@@ -46,6 +46,26 @@ def test_what_asks_about_the_bot(message, about_me):
 )
 def test_what_points_back_to_the_conversation(message, back):
     assert points_back(message) is back
+
+
+@pytest.mark.parametrize(
+    ("message", "by_article"),
+    [
+        ("wer hat eigentlich das telefon erfunden", True),
+        ("Wer war der erste Mensch auf dem Mond?", True),
+        ("wann war nochmal die französische revolution", True),
+        ("aus welchen konzernen ist die firma entstanden?", True),  # the paragraph decides
+        ("Wie viel kostet es im Laden?", False),  # "es"
+        ("In welchem Zeitraum lief das?", False),  # "das" stands alone
+        ("wie alt ist der eigentlich mittlerweile?", False),  # before an adverb
+        ("wann spielen die das nächste mal daheim", False),  # before another article
+        ("Was kostet das in Berlin?", False),  # before a preposition
+        ("Was kostet diese Wohnung?", False),  # a demonstrative
+        ("Warum gähnt man eigentlich?", False),  # no pointer at all
+    ],
+)
+def test_what_points_back_only_with_an_article_before_what_it_names(message, by_article):
+    assert points_back_by_article(message) is by_article
 
 
 @pytest.mark.parametrize(

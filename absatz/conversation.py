@@ -105,7 +105,8 @@ def strays(
     """A message in a conversation that is not about it: short, not going on from the
     last message, asking more than one word ("Wer hat gewonnen?" is a follow-up wherever
     its own search leads), finding the conversation's article far down its own ranking,
-    and either pointing back to nothing and using no word of the paragraphs cited, or
+    and either pointing back to nothing and using no word of the paragraphs cited (in
+    none of its stemmed forms, nor as a compound's part: :func:`_same_stem`), or
     standing no pronoun for what was said while no sentence of the paragraph cited first
     reads as an answer (``scored``, ranker + the first answer scorer's best, below
     :data:`STRAY_SCORE`, an English message's :data:`ENGLISH_SCORE_SHIFT` higher) or
@@ -140,12 +141,22 @@ def strays(
     return not any(_same_stem(term, word) for term in terms for word in said)
 
 
+# What the stemmer leaves of an ending after a four-letter stem: "konz" + "ern".
+_ENDINGS = frozenset({"", "e", "en", "er", "ern", "es", "s", "n", "em", "ens"})
+
+
 def _same_stem(a: str, b: str) -> bool:
-    """Whether two stemmed words are one word's: the stemmer cuts "Konzern" to "konz"
-    but "Konzernen" to "konzern", and a compound ("forscherteam") holds its first part
-    ("Forscher")."""
+    """Whether two stemmed words are one word's, or one a compound of the other: the
+    stemmer cuts "Konzern" to "konz" but "Konzernen" to "konzern"; a "forscherteam" holds
+    its "Forscher", a "Cheftrainer" its "Trainer". A four-letter stem needs an ending
+    after it, not a word ("mona" is no "monat", "euro" no "europa"), and a shorter one
+    the whole word."""
     short, long = sorted((a, b), key=len)
-    return long.startswith(short) and (len(short) >= 4 or short == long)
+    if len(short) >= 5:
+        return long.startswith(short) or long.endswith(short)
+    if len(short) == 4:
+        return long.startswith(short) and long[4:] in _ENDINGS
+    return short == long
 
 
 def names_the_unknown(message: str, idf: Callable[[str], float]) -> bool:

@@ -267,7 +267,7 @@ def test_an_english_message_is_judged_on_the_scale_english_answers_score_on(stor
 )
 def test_a_far_german_message_naming_its_own_subject_with_an_article_is_refused(story_searcher, earlier, message):
     """Its article ("das telefon") had read as pointing back, and the scorer found a
-    name or a date in the conversation's paragraph likely enough an answer (4.0 to 5.7
+    name or a date in the conversation's paragraph likely enough an answer (4.5 to 5.7
     log-odds): Hlinka's return to Rapid and the Graz KPÖ's vice mayor had been the
     answers. No word it asks with is the paragraph's."""
     from absatz.answer import answer
@@ -277,9 +277,10 @@ def test_a_far_german_message_naming_its_own_subject_with_an_article_is_refused(
 
 
 def test_a_follow_up_naming_its_subject_with_an_article_finds_a_word_of_the_paragraph():
-    """A word counts in any of its stemmed forms and as a compound's first part: the
-    stemmer cuts "Konzern" to "konz" but "Konzernen" to "konzern", and the paragraph
-    speaks of "Forscher", not of the "Forscherteam"."""
+    """A word counts in any of its stemmed forms and as a compound's part: the stemmer
+    cuts "Konzern" to "konz" but "Konzernen" to "konzern", the paragraph speaks of
+    "Forscher", not of the "Forscherteam", and of the "Cheftrainer"; a four-letter stem
+    is no other word's start."""
     from absatz.answer import Citation
 
     def cited(text: str) -> list[Citation]:
@@ -294,6 +295,10 @@ def test_a_follow_up_naming_its_subject_with_an_article_finds_a_word_of_the_para
     assert not strays("aus welchen konzernen ist die firma entstanden?", True, konzern, scored, idf, "de")
     assert not strays("wer hat das forscherteam geleitet?", True, forscher, scored, idf, "de")
     assert strays("wer hat das telefon erfunden?", True, forscher, scored, idf, "de")
+    trainer = cited("Cheftrainer Peter Stöger verlängerte seinen Vertrag bis 2018.")
+    assert not strays("wie lange bleibt der trainer noch?", True, trainer, scored, idf, "de")
+    monat = cited("Der Umsatz stieg im Monat Mai um ein Zehntel.")
+    assert strays("Wer hat die Mona Lisa gestohlen?", True, monat, scored, idf, "de")  # "mona" is no "monat"
     assert not strays("who invented the telephone?", True, forscher, scored + ENGLISH_SCORE_SHIFT, idf, "en")
 
 

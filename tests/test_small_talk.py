@@ -60,6 +60,14 @@ def test_what_points_back_to_the_conversation(message, back):
         ("wie alt ist der eigentlich mittlerweile?", False),  # before an adverb
         ("wann spielen die das nächste mal daheim", False),  # before another article
         ("Was kostet das in Berlin?", False),  # before a preposition
+        ("kommt der zur wm", False),  # before a contraction
+        ("wer hat das gesagt", False),  # before a participle at the end
+        ("wann ist der zurückgetreten", False),
+        ("ist das legal", False),  # before a predicative adjective
+        ("Der hat doch gewonnen oder?", False),  # before a verb
+        ("wie lange muss der sitzen", False),  # before an infinitive after a modal
+        ("wie hoch ist der eiffelturm", True),
+        ("wer kann das telefon reparieren", True),  # no infinitive right after it
         ("Was kostet diese Wohnung?", False),  # a demonstrative
         ("Warum gähnt man eigentlich?", False),  # no pointer at all
     ],

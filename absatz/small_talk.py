@@ -9,6 +9,7 @@ gewonnen?"); these messages do neither. Regular expressions over the message: no
 
 from __future__ import annotations
 
+import difflib
 import re
 
 from vectorstore.text import QUESTION_WORDS, query_terms
@@ -40,7 +41,9 @@ _PRONOUNS = re.compile(rf"\b(?:{_PRONOUN})\b", re.IGNORECASE)
 _AFTER_A_NOUN = re.compile(r"(?:,|\b(?:der|die|das|den|dem|des|ein\w*)\s+[\w-]+)\s*$", re.IGNORECASE)
 # "es" and "it" stand for nothing said before when they only fill the subject of the
 # time or the weather: "wie spät ist es", "regnet es morgen?", "what time is it", not
-# "Um wie viel Uhr ist es passiert?". Nor does "the" in "what's the date today": today's
+# "Um wie viel Uhr ist es passiert?". Nor does the article of the weather asked for
+# ("wie wird morgen das wetter in münchen", "what's the weather like"; "Wie war das
+# Wetter beim Spiel?" asks about what was said), nor "the" in "what's the date today": today's
 # day and date are asked as the time is ("Welcher Wochentag ist heute?"), when nothing
 # but a filler follows ("On what day is it?", "what day is it held?" ask about what was
 # said, "Welchen Tag haben wir ausgemacht?" about an appointment).
@@ -49,7 +52,9 @@ _TODAY_ENDS = r"(?=(?:\s+(?:eigentlich|denn|nochmal|gerade|jetzt|today|now|rn|ag
 _IMPERSONAL = re.compile(
     rf"\b(?:(?:spät|uhr)\s+ist\s+es(?!\s+(?!jetzt\b)\w+(?:t|en)\s*\W*$)|(?:{_WEATHER})\s+es|es\s+(?:{_WEATHER})|"
     r"(?:what\s+time|how\s+late)\s+is\s+it|(?:is|will)\s+it\s+(?:going\s+to\s+|gonna\s+)?(?:rain|snow)(?:ing)?|"
-    r"it(?:['’]s|\s+is)\s+(?:raining|snowing))\b|"
+    r"it(?:['’]s|\s+is)\s+(?:raining|snowing)|"
+    r"wie\s+(?:wird|ist)\s+(?:(?:heute|morgen|übermorgen|jetzt|gerade)\s+)?das\s+wetter|"
+    r"(?:what|how)(?:['’]?s|\s+is|\s+will)\s+the\s+weather)\b|"
     r"\b(?:(?:welche[rns]?\s+(?:wochen)?tag|welches\s+datum|der\s+wievielte|was\s+für\s+ein\s+tag)\s+ist?\s+heute?|"
     r"was\s+ist\s+heute?\s+für\s+ein\s+tag|"
     r"(?:welche[ns]\s+(?:wochen)?tag|welches\s+datum|den\s+wievielten)\s+haben\s+wir(?:\s+heute?)?|"
@@ -136,13 +141,31 @@ _NAMING_ARTICLE = _naming_article(_PARTICIPLE_AT_THE_END)
 _NAMING_ARTICLE_AFTER_A_MODAL = _naming_article(rf"{_PARTICIPLE_AT_THE_END}|\w+en(?=\W*$)")
 
 
+# A typo keeps a listed word what it is ("wer leitet den eigentlch"): a word of six
+# letters or more this close to one (difflib's ratio) reads as it, unless it only adds
+# or drops an ending ("der aktuelle Papst", "die meisten Tore").
+_LONG_LISTED = [w for w in _STANDS_FOR_IT_BEFORE.split("|") if len(w) >= 6]
+_TYPO_RATIO = 0.9
+
+
+def _listed_spelling(word: str) -> str:
+    if len(word) < 6:
+        return word
+    lower = word.lower()
+    for close in difflib.get_close_matches(lower, _LONG_LISTED, n=1, cutoff=_TYPO_RATIO):
+        if not (lower.startswith(close) or close.startswith(lower)):
+            return close
+    return word
+
+
 def points_back_by_article(message: str) -> bool:
     """Whether ``message`` points back only with German definite articles before what
     they name: "Wer war der erste Mensch auf dem Mond?" names its own subject, which a
     paragraph of the conversation then holds if it is a follow-up ("wann ist das
     Finale?")."""
     naming = _NAMING_ARTICLE_AFTER_A_MODAL if _MODAL.search(message) else _NAMING_ARTICLE
-    return points_back(message) and not points_back(naming.sub(" ", message))
+    spelled = re.sub(r"\w+", lambda m: _listed_spelling(m.group(0)), message)
+    return points_back(message) and not points_back(naming.sub(" ", spelled))
 
 
 def points_back(message: str) -> bool:

@@ -16,15 +16,17 @@ from absatz.evaluate import TYPES
 from .conftest import GNAD, bench_questions, needs_gnad
 
 TRAINING = ("train-questions.jsonl", "more-train-questions.jsonl")
-CONVERSATIONS = (
-    "followup-questions.jsonl",
-    "switch-questions.jsonl",
+FOLLOW_UPS = ("followup-questions.jsonl", "followup-blind-questions.jsonl", "followup-third-questions.jsonl")
+OFF_TOPIC = (
     "offtopic-questions.jsonl",
     "offtopic-validation-questions.jsonl",
     "offtopic-test-questions.jsonl",
+    "offtopic-blind-questions.jsonl",
+    "offtopic-fifth-questions.jsonl",
 )
+CONVERSATIONS = (*FOLLOW_UPS, "switch-questions.jsonl", *OFF_TOPIC)
 # Off-topic messages ask about no article ("article_id": "none").
-SETS = ("news-questions.jsonl", *TRAINING, "validation-questions.jsonl", *CONVERSATIONS[:2])
+SETS = ("news-questions.jsonl", *TRAINING, "validation-questions.jsonl", *FOLLOW_UPS, "switch-questions.jsonl")
 
 
 def _number(article_id: str) -> int:
@@ -71,7 +73,7 @@ def test_a_conversation_opens_with_a_development_question_in_both_languages(name
     for q in bench_questions(name):
         (opening,), (opening_en,) = q["history"], q["history_en"]
         assert first.get(opening) == opening_en, q["qid"]
-        if name == "followup-questions.jsonl":
+        if name in FOLLOW_UPS:
             assert not q.get("unanswerable") and _number(q["article_id"]) % 3 == 1, q["qid"]
-        if name.startswith("offtopic-"):
+        if name in OFF_TOPIC:
             assert q["unanswerable"] and q["article_id"] == "none" and not q["answers"], q["qid"]

@@ -66,7 +66,9 @@ def test_what_points_back_to_the_conversation(message, back):
         ("ist das legal", False),  # before a predicative adjective
         ("Der hat doch gewonnen oder?", False),  # before a verb
         ("wie lange muss der sitzen", False),  # before an infinitive after a modal
+        ("wer leitet den eigentlch", False),  # a typo of a listed adverb
         ("wie hoch ist der eiffelturm", True),
+        ("wer ist der aktuelle papst", True),  # an ending added, no typo
         ("wer kann das telefon reparieren", True),  # no infinitive right after it
         ("Was kostet diese Wohnung?", False),  # a demonstrative
         ("Warum gähnt man eigentlich?", False),  # no pointer at all
@@ -119,6 +121,10 @@ def test_what_stands_a_pronoun_for_what_was_said(message, pronoun):
         ("regnet es morgen in berlin?", True),
         ("what time is it in tokyo rn", True),
         ("is it gonna rain tomorrow", True),
+        ("wie wird morgen das wetter in münchen", True),  # the weather's article
+        ("whats the weather gonna be like in munich tomorrow", True),
+        ("Wie war das Wetter beim Spiel?", False),  # at the conversation's match
+        ("what will the weather be like at the match", False),
         ("Und regnet es dort?", False),  # there: where the conversation was
         ("Um wie viel Uhr ist es passiert?", False),  # "es": what happened
         ("Um wie viel Uhr ist es denn passiert?", False),

@@ -135,6 +135,8 @@ def strays(
     cut = STRAY_SCORE + (ENGLISH_SCORE_SHIFT if language == "en" else 0.0)
     if not has_pronoun(message) and (scored < cut or names_the_unknown(message, idf)):
         return True
+    # An English message keeps its pointers: its words are never the German paragraph's,
+    # and its "am" is no German contraction ("who am i talking to").
     if points_back(message) and (language == "en" or not points_back_by_article(message)):
         return False
     said = set(tokenize(" ".join(f"{c.title} {c.heading} {c.text}" for c in cited)))
@@ -148,9 +150,11 @@ _ENDINGS = frozenset({"", "e", "en", "er", "ern", "es", "s", "n", "em", "ens"})
 def _same_stem(a: str, b: str) -> bool:
     """Whether two stemmed words are one word's, or one a compound of the other: the
     stemmer cuts "Konzern" to "konz" but "Konzernen" to "konzern"; a "forscherteam" holds
-    its "Forscher", a "Cheftrainer" its "Trainer". A four-letter stem needs an ending
+    its "Forscher", a "Cheftrainer" its "Trainer" (and "Beispiel" its "Spiel": a loose
+    match only keeps a message in the conversation). A four-letter stem needs an ending
     after it, not a word ("mona" is no "monat", "euro" no "europa"), and a shorter one
-    the whole word."""
+    the whole word: stricter than :mod:`absatz.llm`'s check that a written answer's
+    words stand in its sources, which takes any four letters inside another word."""
     short, long = sorted((a, b), key=len)
     if len(short) >= 5:
         return long.startswith(short) or long.endswith(short)

@@ -54,7 +54,7 @@ _IMPERSONAL = re.compile(
     r"(?:what\s+time|how\s+late)\s+is\s+it|(?:is|will)\s+it\s+(?:going\s+to\s+|gonna\s+)?(?:rain|snow)(?:ing)?|"
     r"it(?:['’]s|\s+is)\s+(?:raining|snowing)|"
     r"wie\s+(?:wird|ist)\s+(?:(?:heute|morgen|übermorgen|jetzt|gerade)\s+)?das\s+wetter|"
-    r"(?:what|how)(?:['’]?s|\s+is|\s+will)\s+the\s+weather)\b|"
+    r"(?:what(?:['’]?s|\s+is|\s+will)|how(?:['’]?s|\s+is))\s+the\s+weather)\b|"
     r"\b(?:(?:welche[rns]?\s+(?:wochen)?tag|welches\s+datum|der\s+wievielte|was\s+für\s+ein\s+tag)\s+ist?\s+heute?|"
     r"was\s+ist\s+heute?\s+für\s+ein\s+tag|"
     r"(?:welche[ns]\s+(?:wochen)?tag|welches\s+datum|den\s+wievielten)\s+haben\s+wir(?:\s+heute?)?|"
@@ -93,10 +93,23 @@ def _without_impersonal(message: str) -> str:
 # "der erste Mensch"), which a conversation may never have mentioned. The same word
 # used as a pronoun stands for what was said: at the message's end ("lief das?"), before
 # another article, a pronoun, a conjunction, a preposition or an adverb ("spielen die das
-# nächste Mal", "kostet das in Berlin", "wie alt ist der eigentlich?"), before a verb
-# ("Der hat doch gewonnen", "muss der zahlen"), a predicative adjective ("ist das
-# legal?") or a participle at the end ("wer hat das gesagt", "ist der verletzt"). Read
-# as a pronoun, it counts as before. A review typed 246 such follow-ups and 93 new things.
+# nächste Mal", "kostet das in Berlin", "wie alt ist der eigentlich?"), before an
+# auxiliary or a modal ("Der hat doch gewonnen", "muss der zahlen"), a predicative
+# adjective ("ist das legal?") or a participle at the end ("wer hat das gesagt", "ist der
+# verletzt"). Read as a pronoun, it counts as before. A review typed 246 such follow-ups
+# and 93 new things. Words often nouns as well ("der Weg", "das Los") are not listed.
+_ADVERBS = (
+    r"schon|eigentlich|eigtl|eig|eigentl|überhaupt|denn|so|bisher|noch|jetzt|mittlerweile|inzwischen|damals|genau|"
+    r"nochmal|nochma|nomma|wirklich|auch|immer|wieder|gerade|grad|grade|bloß|nur|heute|gestern|morgen|ja|doch|"
+    r"nicht|nie|bereits|wohl|vielleicht|aktuell|derzeit|zuletzt|zuerst|vorher|eh|halt|mal|echt|etwa|ungefähr|ca|"
+    r"circa|fast|knapp|insgesamt|zusammen|konkret|tatsächlich|sofort|bald|später|früher|oft|öfter|öfters|häufig|"
+    r"manchmal|meistens|überall|irgendwann|irgendwo|trotzdem|also|endlich|raus|rein|zurück|vorbei|weiter|"
+    r"ganze|monatlich|jährlich|täglich"
+)
+_MODALS = (
+    r"kann|können|konnte|könnte|muss|müssen|musste|müsste|soll|sollen|sollte|darf|dürfen|durfte|will|wollen|wollte|"
+    r"mag|möchte"
+)
 _STANDS_FOR_IT_BEFORE = "|".join(
     (
         r"der|die|das|den|dem|denen|ein|eine|einen|einem|einer|ne|nen|kein|keine|keinen|keinem|keiner",
@@ -104,32 +117,30 @@ _STANDS_FOR_IT_BEFORE = "|".join(
         r"und|oder|aber|weil|wenn|dass|ob|was|wer|wie|wo|wann|warum",
         r"in|im|ins|am|an|ans|auf|aufs|aus|bei|beim|mit|nach|seit|von|vom|vor|zu|zum|zur|für|fürs|über|übers|unter|"
         r"um|bis|gegen|ohne|durch|durchs|pro|per|je|ab|laut|wegen|trotz|während|hinter|neben|zwischen|außer|statt|als",
-        r"schon|eigentlich|eigtl|eig|eigentl|überhaupt|denn|so|bisher|noch|jetzt|mittlerweile|inzwischen|damals|genau|"
-        r"nochmal|nochma|nomma|wirklich|auch|immer|wieder|gerade|grad|grade|bloß|nur|heute|gestern|morgen|ja|doch|"
-        r"nicht|nie|bereits|wohl|vielleicht|aktuell|derzeit|zuletzt|zuerst|vorher|eh|halt|mal|echt|etwa|ungefähr|ca|"
-        r"circa|fast|knapp|insgesamt|zusammen|konkret|tatsächlich|sofort|bald|später|früher|oft|öfter|öfters|häufig|"
-        r"manchmal|meistens|überall|irgendwann|irgendwo|trotzdem|also|endlich|raus|rein|los|weg|zurück|vorbei|weiter|"
-        r"ganze|monatlich|jährlich|täglich",
-        r"ist|sind|war|waren|wär|wäre|wären|hat|hatte|hätte|haben|hatten|wird|werden|wurde|wurden|würde|kann|können|"
-        r"konnte|könnte|muss|müssen|musste|müsste|soll|sollen|sollte|darf|dürfen|durfte|will|wollen|wollte|mag|"
-        r"möchte|gibt|gab",
+        _ADVERBS,
+        r"ist|sind|war|waren|wär|wäre|wären|hat|hatte|hätte|haben|hatten|wird|werden|wurde|wurden|würde|gibt|gab",
+        _MODALS,
         r"wahr|richtig|falsch|gut|schlecht|schlimm|teuer|billig|günstig|legal|illegal|sicher|neu|alt|jung|normal|"
         r"offiziell|fix|krank|tot|gesund|gefährlich|möglich|nötig|wichtig|kostenlos|gratis|umsonst|pleite|fertig|"
         r"klar|ok|okay|besser|schlechter|teurer|billiger|größer|kleiner|länger|höher|weniger",
     )
 )
-# A past participle ending the message: separable and inseparable prefixes, "-iert".
-# Where it takes a noun for one ("das Gericht"), the article reads as a pronoun, as before.
+# A past participle ending the message: separable and inseparable prefixes, "-iert". A
+# noun of that shape ("das Gericht", "dem Bericht") reads as a participle, and its
+# article as a pronoun, as before this rule.
 _PARTICIPLE_AT_THE_END = (
     r"(?:(?:ab|an|auf|aus|bei|ein|fest|her|hin|los|mit|nach|vor|weg|zu|zurück|raus|rein)?ge\w{2,}(?:t|en)|"
     r"(?:aus|an|ab|auf)?(?:be|ver|er|ent|zer|emp|miss|über|unter|durch|hinter|wider)\w{2,}(?:t|en)|\w+iert)(?=\W*$)"
 )
-# After a modal, the infinitive ending the message is a verb too ("muss der zahlen",
-# "kann man das kaufen").
-_MODAL = re.compile(r"\b(?:muss|müssen|kann|können|soll|sollen|darf|dürfen|will|wollen|möchte|mag)\b", re.IGNORECASE)
+# After a modal, a word in "-en" ending the message is its infinitive ("muss der zahlen",
+# "kann man das kaufen"); a plural noun there reads so too ("was kann man gegen die
+# kopfschmerzen"), and its article as a pronoun, as before this rule.
+_MODAL = re.compile(rf"\b(?:{_MODALS})\b", re.IGNORECASE)
 
 
 def _naming_article(verb_at_the_end: str) -> re.Pattern[str]:
+    """An article before a word that is none of the above, nor a verb of the shape
+    ``verb_at_the_end``."""
     return re.compile(
         rf"\b(?:der|die|das|den|dem|des|zu[mr]|im|ins|vom|beim|am)\s+(?!(?:{_STANDS_FOR_IT_BEFORE})\b)"
         rf"(?!{verb_at_the_end})(?=\w)",
@@ -139,20 +150,19 @@ def _naming_article(verb_at_the_end: str) -> re.Pattern[str]:
 
 _NAMING_ARTICLE = _naming_article(_PARTICIPLE_AT_THE_END)
 _NAMING_ARTICLE_AFTER_A_MODAL = _naming_article(rf"{_PARTICIPLE_AT_THE_END}|\w+en(?=\W*$)")
-
-
-# A typo keeps a listed word what it is ("wer leitet den eigentlch"): a word of six
-# letters or more this close to one (difflib's ratio) reads as it, unless it only adds
-# or drops an ending ("der aktuelle Papst", "die meisten Tore").
-_LONG_LISTED = [w for w in _STANDS_FOR_IT_BEFORE.split("|") if len(w) >= 6]
-_TYPO_RATIO = 0.9
+_LONG_ADVERBS = [w for w in _ADVERBS.split("|") if len(w) >= 6]
+_TYPO_RATIO = 0.94
 
 
 def _listed_spelling(word: str) -> str:
+    """The adverb ``word`` misspells ("wer leitet den eigentlch"), else ``word``: six
+    letters or more, this close to it by difflib's ratio, and not only an ending added
+    or dropped ("die meisten Tore" are no "meistens"). Only adverbs: a noun is as close
+    to an auxiliary or an adjective ("der Stollen", "die Kleinen") as a typo is."""
     if len(word) < 6:
         return word
     lower = word.lower()
-    for close in difflib.get_close_matches(lower, _LONG_LISTED, n=1, cutoff=_TYPO_RATIO):
+    for close in difflib.get_close_matches(lower, _LONG_ADVERBS, n=1, cutoff=_TYPO_RATIO):
         if not (lower.startswith(close) or close.startswith(lower)):
             return close
     return word

@@ -71,7 +71,8 @@ def test_what_points_back_to_the_conversation(message, back):
         ("wer ist der aktuelle papst", True),  # an ending added, no typo
         ("wer kann das telefon reparieren", True),  # no infinitive right after it
         ("Was kostet diese Wohnung?", False),  # a demonstrative
-        ("Warum gähnt man eigentlich?", False),  # no pointer at all
+        ("was fressen die kleinen pandas", True),  # "kleinen" is no typo of "keinen"
+        ("wann war der überfall auf pearl harbor", True),  # nor "überfall" of "überall"
     ],
 )
 def test_what_points_back_only_with_an_article_before_what_it_names(message, by_article):

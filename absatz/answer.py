@@ -240,9 +240,7 @@ def answer(
     swapped = swapped_subject(question, reply.citations, language, idf)
     if swapped is not None:
         return abstain(question, language, started, "follow_up_not_found", name=swapped)
-    if far and strays(
-        question, far, reply.citations, cited_first_best(question, followed, reading, reply), idf, asked_in
-    ):
+    if strays(question, far, reply.citations, cited_first_best(question, followed, reading, reply), idf, asked_in):
         return abstain(question, language, started)
     return reply
 

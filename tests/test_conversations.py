@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from absatz.conversation import STRAY_SCORE, names_the_unknown, strays
+from absatz.conversation import NEAR_STRAY_SCORE, STRAY_SCORE, names_the_unknown, strays
 from absatz.question_text import search_text
 from absatz.texts import t
 from bot.cogs.ask import is_remark
@@ -274,6 +274,46 @@ def test_a_far_german_message_naming_its_own_subject_with_an_article_is_refused(
 
     a = answer(story_searcher, message, history=[earlier])
     assert a.abstained and not a.citations, a.answer
+
+
+@pytest.mark.parametrize(
+    ("earlier", "message"),
+    [
+        (POKAL, "kann mir wer abseits beim fußball erklären"),
+        (POKAL, "wie pumpt man einen fußball richtig auf"),
+        (BROETCHEN, "wie backt man brot richtig"),
+    ],
+)
+def test_an_everyday_message_near_the_conversation_is_refused_when_no_sentence_answers_it(searcher, earlier, message):
+    """The conversation's article is among the first its own search finds (football
+    after football, bread after bread), so it is no stray by distance; it points back to
+    nothing, and no sentence reads even as likely an answer as not: the cup final's
+    match winner and the price of a roll had been the answers."""
+    from absatz.answer import answer
+
+    a = answer(searcher, message, history=[earlier])
+    assert a.abstained and not a.citations, a.answer
+
+
+def test_a_near_message_is_a_follow_up_when_it_points_back_or_a_sentence_answers_it():
+    """Near the conversation's article only the scorers' even odds decide, and only for
+    a message with no pronoun and no demonstrative; an English message's "the" points
+    back, and its scale is shifted as far messages' is."""
+
+    def idf(term: str) -> float:
+        return 1.0
+
+    low = NEAR_STRAY_SCORE - 1.0
+    assert strays("wurzel aus 144?", False, [], low, idf, "de")
+    assert strays("wer hat das telefon erfunden?", False, [], low, idf, "de")  # a naming article
+    assert strays("kann mir wer abseits beim fußball erklären, checks einfach nie", False, [], low, idf, "de")
+    assert not strays("wurzel aus 144?", False, [], NEAR_STRAY_SCORE, idf, "de")
+    assert not strays("warum machen sie das überhaupt?", False, [], low, idf, "de")  # a pronoun
+    assert not strays("was für angriffe waren das eigentlich?", False, [], low, idf, "de")  # a demonstrative
+    assert not strays("und wo spielt das ganze?", False, [], low, idf, "de")  # goes on from the last
+    assert not strays("why is the sky blue", False, [], low, idf, "en")  # "the" points back in English
+    assert strays("how often should you water a monstera?", False, [], NEAR_STRAY_SCORE + 1.0, idf, "en")
+    assert not strays("how often should you water a monstera?", False, [], NEAR_STRAY_SCORE + 1.0, idf, "de")
 
 
 def test_a_follow_up_naming_its_subject_with_an_article_finds_a_word_of_the_paragraph():

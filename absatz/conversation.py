@@ -59,12 +59,13 @@ STRAY_SCORE = 3.0
 # the same cut on its scale.
 ENGLISH_SCORE_SHIFT = 1.4
 # A message near the conversation's article that stands no pronoun and points back with
-# no demonstrative is a follow-up only if a sentence of the paragraph cited first reads
-# at least as likely an answer as not (log-odds 0; English ENGLISH_SCORE_SHIFT higher):
-# the scorers' even odds, not a cut fitted on the thread sets. Of the German messages so
-# answered from the conversation's article, everyday ones scored -3.3 to 3.6 ("wurzel
-# aus 144?" -1.1), follow-ups answered right -1.4 ("warum regen sich die vermarkter
-# gerade so auf?") and from 2.0 on.
+# no other word (a German article before what it names aside) is a follow-up only if a
+# sentence of the paragraph cited first reads at least as likely an answer as not
+# (log-odds 0; English ENGLISH_SCORE_SHIFT higher): the scorers' even odds, not a cut
+# fitted on the thread sets. Of the German messages so answered from the conversation's
+# article, everyday ones scored -3.3 to 3.6 ("wurzel aus 144?" -1.1), follow-ups
+# answered right -1.4 ("warum regen sich die vermarkter gerade so auf?") and from 2.0
+# on.
 NEAR_STRAY_SCORE = 0.0
 
 

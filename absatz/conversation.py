@@ -111,52 +111,55 @@ def stands_alone(question: str, conversation: SearchResult, alone: SearchResult,
 def strays(
     message: str, far: bool, cited: Sequence[Citation], scored: float, idf: Callable[[str], float], language: str
 ) -> bool:
-    """A message in a conversation that is not about it: short, not going on from the
-    last message, asking more than one word ("Wer hat gewonnen?" is a follow-up wherever
-    its own search leads), finding the conversation's article far down its own ranking,
-    and either pointing back to nothing and using no word of the paragraphs cited (in
-    none of its stemmed forms, nor as a compound's part: :func:`_same_stem`), or
-    standing no pronoun for what was said while no sentence of the paragraph cited first
-    reads as an answer (``scored``, ranker + the first answer scorer's best, below
-    :data:`STRAY_SCORE`, an English message's :data:`ENGLISH_SCORE_SHIFT` higher) or
-    while it names what no article does
-    (:func:`names_the_unknown`): an article or a shared word is no sign of a follow-up.
-    "Warum gähnt man eigentlich?" and "How fast is a cheetah?" had been answered with
-    the goals of the conversation's footballer, "Warum ist der Himmel blau?", whose
-    article reads as pointing back, with the aid for a flooded US state, and "Wer hat die
-    Mona Lisa gemalt?" with a name from the conversation's article. A German message
-    whose only pointers are definite articles before what they name
-    (:func:`~absatz.small_talk.points_back_by_article`) points back to nothing either:
+    """A message in a conversation that is not about it. Not one going on from the last
+    message, nor one asking a single word ("Wer hat gewonnen?" is a follow-up wherever
+    its own search leads).
+
+    Near the conversation's article (``far`` false), however much it says: one that
+    stands no pronoun, points back with nothing but a naming article, and in whose
+    paragraph cited first no sentence reads even as likely an answer as not (``scored``,
+    ranker + the first answer scorer's best, below :data:`NEAR_STRAY_SCORE`, an English
+    message's :data:`ENGLISH_SCORE_SHIFT` higher): "wurzel aus 144?" and "kann mir wer
+    abseits beim fußball erklären, checks einfach nie" had been answered from the
+    conversation's article.
+
+    Far from it, a short one (not carrying its own subject) that either points back to
+    nothing and uses no word of the paragraphs cited (in none of its stemmed forms, nor
+    as a compound's part: :func:`_same_stem`), or stands no pronoun for what was said
+    while no sentence of the paragraph cited first reads as an answer (``scored`` below
+    :data:`STRAY_SCORE`, English shifted as above) or while it names what no article
+    does (:func:`names_the_unknown`): an article or a shared word is no sign of a
+    follow-up. "Warum gähnt man eigentlich?" and "How fast is a cheetah?" had been
+    answered with the goals of the conversation's footballer, "Warum ist der Himmel
+    blau?", whose article reads as pointing back, with the aid for a flooded US state,
+    and "Wer hat die Mona Lisa gemalt?" with a name from the conversation's article.
+
+    A German message whose only pointers are definite articles before what they name
+    (:func:`~absatz.small_talk.points_back_by_article`) points back to nothing:
     "wer hat das telefon erfunden" and "wann war nochmal die französische revolution"
     (scored 5.8 and 7.3) had been answered from a police report and a mayor's
     successor, while "aus welchen konzernen ist die firma entstanden?" finds its
     "Konzern" in the paragraph. An English message's words are not the German
-    paragraph's, so its article still points back. ``far``:
-    :func:`far_from` of the conversation's search and the message's own; ``idf``: the
-    corpus's weight of a stemmed word (0 for one it never uses); ``language``: the
-    message's, or the conversation's where its words do not say ("whats their stadium
-    called" ties). A message near the conversation's article, however much it says,
-    strays only when it stands no pronoun, points back with nothing but a naming article
-    and no sentence reads even as likely an answer as not (:data:`NEAR_STRAY_SCORE`):
-    "wurzel aus 144?" and "kann mir wer abseits beim fußball erklären, checks einfach
-    nie" had been answered from the conversation's article."""
+    paragraph's, so its article still points back, and its "am" is no German
+    contraction ("who am i talking to"). ``far``: :func:`far_from` of the conversation's
+    search and the message's own; ``idf``: the corpus's weight of a stemmed word (0 for
+    one it never uses); ``language``: the message's, or the conversation's where its
+    words do not say ("whats their stadium called" ties)."""
     if GOES_ON.match(message):
         return False
     terms = query_terms(message)
     if len(terms) < 2:
         return False
     shift = ENGLISH_SCORE_SHIFT if language == "en" else 0.0
+    pronoun = has_pronoun(message)
+    points = points_back(message) and (language == "en" or not points_back_by_article(message))
     if not far:
-        pointless = not points_back(message) or (language != "en" and points_back_by_article(message))
-        return not has_pronoun(message) and pointless and scored < NEAR_STRAY_SCORE + shift
+        return not pronoun and not points and scored < NEAR_STRAY_SCORE + shift
     if carries_its_subject(message):
         return False
-    cut = STRAY_SCORE + shift
-    if not has_pronoun(message) and (scored < cut or names_the_unknown(message, idf)):
+    if not pronoun and (scored < STRAY_SCORE + shift or names_the_unknown(message, idf)):
         return True
-    # An English message keeps its pointers: its words are never the German paragraph's,
-    # and its "am" is no German contraction ("who am i talking to").
-    if points_back(message) and (language == "en" or not points_back_by_article(message)):
+    if points:
         return False
     said = set(tokenize(" ".join(f"{c.title} {c.heading} {c.text}" for c in cited)))
     return not any(_same_stem(term, word) for term in terms for word in said)

@@ -66,6 +66,8 @@ class Article:
 class ParseError(AbsatzError):
     """Input that cannot become an article; ``line`` points the admin at the spot."""
 
+    key = "bad_file"  # the file is the problem, not the bot: an upload says "rejected"
+
     def __init__(self, reason: str, line: int | None = None):
         super().__init__(reason, reason=reason, line=line)
         self.reason = reason

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from .article import Article, ParseError
-from .parse import parse_jsonl, parse_markdown, parse_native, validate_article_id
+from .parse import jsonl_lines, parse_jsonl, parse_markdown, parse_native, record_id, validate_article_id
 from .sources import SUFFIXES, too_large
 
 TRASH = ".trash"
@@ -129,16 +129,16 @@ def trash_article(corpus_dir: Path, path: Path, article_id: str) -> Path | None:
         return target
     kept: list[str] = []
     removed: list[str] = []
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for line in jsonl_lines(path.read_text(encoding="utf-8")):
         try:
-            is_it = isinstance(obj := json.loads(line), dict) and str(obj.get("id")) == article_id
-        except ValueError:  # malformed JSON, or a number of more digits than Python converts
+            is_it = isinstance(obj := json.loads(line), dict) and record_id(obj) == article_id
+        except (ValueError, RecursionError):  # malformed JSON, or a number of more digits than Python converts
             is_it = False
         (removed if is_it else kept).append(line)
     target = trash / f"{stamp}-{article_id}.jsonl"
     target.write_text("\n".join(removed) + "\n", encoding="utf-8")
-    if kept:
-        _atomic_write(path, ("\n".join(kept) + "\n").encode("utf-8"))
+    if any(line.strip() for line in kept):
+        _atomic_write(path, "\n".join(kept).encode("utf-8"))  # the last line's break is kept as ""
     else:
         path.unlink()
     return target

@@ -149,14 +149,16 @@ def _front_matter(text: str) -> tuple[dict[str, str], dict[str, int], str, int]:
     """Minimal YAML front matter (``key: value`` lines) without a YAML dependency: the
     values, the line of each key (so a bad value is named by its line), the body and the
     number of lines before it."""
-    if not text.startswith("---\n"):
+    opening = _FRONT_MATTER_END.match(text)  # "--- " opens it as "--- " closes it
+    if opening is None or not text.startswith("\n", opening.end()):
         return {}, {}, text, 0
-    end = _FRONT_MATTER_END.search(text, 4)  # right after the opening line: empty front matter
+    start = opening.end() + 1
+    end = _FRONT_MATTER_END.search(text, start)  # right after the opening line: empty front matter
     if end is None:
         raise ParseError("front matter opened with '---' but never closed", line=1)
     meta: dict[str, str] = {}
     lines: dict[str, int] = {}
-    for i, line in enumerate(text[4 : end.start()].splitlines(), start=2):
+    for i, line in enumerate(text[start : end.start()].splitlines(), start=2):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         key, sep, value = line.partition(":")
@@ -244,12 +246,17 @@ def parse_json_record(obj: Any, line: int) -> Article:
     """One JSONL record: ``id`` and ``text`` (blank-line paragraphs) or ``paragraphs``."""
     if not isinstance(obj, dict):
         raise ParseError("line is not a JSON object", line=line)
-    article_id = str(obj.get("id") or "").strip()
+    article_id = record_id(obj)
     if not article_id:
         raise ParseError("missing 'id'", line=line)
     validate_article_id(article_id, line=line)
     if isinstance(obj.get("paragraphs"), list):
-        raw = [str(p) for p in obj["paragraphs"] if str(p).strip()]
+        for k, p in enumerate(obj["paragraphs"], start=1):
+            if not isinstance(p, str):  # {"x": 1} or null would be stored as "{'x': 1}", "None"
+                raise ParseError(f"'paragraphs' item {k} is {_json_kind(p)}, not a string", line=line)
+            if "\x00" in p:
+                raise ParseError(f"'paragraphs' item {k} contains NUL bytes", line=line)
+        raw = [p for p in obj["paragraphs"] if p.strip()]
         paragraphs = [Paragraph(n=i, text=_prose(t)) for i, t in enumerate(raw, start=1)]
     elif isinstance(obj.get("text"), str):
         try:
@@ -274,14 +281,39 @@ def parse_json_record(obj: Any, line: int) -> Article:
     )
 
 
+def _json_kind(value: Any) -> str:
+    """What a JSON value is, in JSON's words (an admin wrote JSON, not Python)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    kinds = {dict: "an object", list: "a list", int: "a number", float: "a number"}
+    return kinds.get(type(value), type(value).__name__)
+
+
+def record_id(obj: dict[str, Any]) -> str:
+    """The id a JSONL record's article is stored under ("" when it has none)."""
+    return str(obj.get("id") or "").strip()
+
+
+def jsonl_lines(text: str) -> list[str]:
+    """A JSONL file's lines as the parser numbers them: only line breaks end a line, not
+    the U+2028 a JSON string may hold (``str.splitlines`` would split the record there)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff").split("\n")
+
+
 def parse_jsonl(text: str) -> tuple[list[Article], list[ParseError]]:
     """Every valid line becomes an article; each bad line is one error naming its line. A
-    line whose id an earlier line has is bad too: one id cites one text."""
+    line whose id an earlier line has is bad too: one id cites one text. A file of blank
+    lines alone is an error of the whole file, as an empty file is: read as holding no
+    articles, it would remove every article stored from it."""
     articles: list[Article] = []
     errors: list[ParseError] = []
     first_line: dict[str, int] = {}
-    text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
-    for i, raw in enumerate(text.split("\n"), start=1):
+    lines = jsonl_lines(text)
+    if not any(raw.strip() for raw in lines):
+        raise ParseError("file holds only blank lines")
+    for i, raw in enumerate(lines, start=1):
         if not raw.strip():
             continue
         if "\x00" in raw:

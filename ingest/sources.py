@@ -6,6 +6,7 @@ never stops the others from being ingested.
 
 from __future__ import annotations
 
+import codecs
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -51,7 +52,11 @@ def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[Failure]]:
             failures.append(Failure(str(root), None, "no such file or directory"))
             continue
         if root.is_file():
-            found.append(root)
+            if root.suffix.lower() in SUFFIXES:
+                found.append(root)
+            else:  # read as text it would be stored: a .json or .csv file as one article of raw data
+                reason = f"not an article file: only {', '.join(SUFFIXES)} are ingested"
+                failures.append(Failure(str(root), None, reason))
             continue
         base = root.resolve()
 
@@ -109,13 +114,23 @@ def read_text(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
         data = path.read_bytes()
     except OSError as exc:
         raise ParseError(f"cannot read: {exc.strerror}") from None
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and _reads_as(data, "utf-16"):
+        raise ParseError("UTF-16 text; re-save the file as UTF-8")
     if b"\x00" in data[:8192]:
-        raise ParseError("binary file (contains NUL bytes)")
+        raise ParseError("binary file (contains NUL bytes), or text not saved as UTF-8; re-save it as UTF-8")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         raise ParseError(f"not UTF-8 (byte 0x{data[exc.start]:02x}); re-save the file as UTF-8", line=line) from None
+
+
+def _reads_as(data: bytes, encoding: str) -> bool:
+    try:
+        data.decode(encoding)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def parse_file(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[list[Article], list[Failure]]:

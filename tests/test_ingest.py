@@ -421,6 +421,36 @@ def test_a_jsonl_line_that_is_not_text_fails_alone(tmp_path, store_settings, emb
     assert [(f.line, "surrogate" in f.reason or "nested" in f.reason) for f in report.failed] == [(2, True), (3, True)]
 
 
+def test_a_jsonl_file_emptied_to_blank_lines_keeps_what_was_stored(tmp_path, store_settings, embedder):
+    """A 0-byte file was a failure that kept its articles; a file holding one line break
+    had removed them all."""
+    corpus = tmp_path / "corpus"
+    rows = [{"id": "kartoffel", "text": "Ein Artikel über Kartoffeln."}, {"id": "seilbahn", "text": ARTICLE}]
+    path = write_jsonl(corpus / "feed.jsonl", rows)
+    store = Chroma(store_settings)
+    assert sorted(ingest_paths(store, embedder, [corpus]).added) == ["kartoffel", "seilbahn"]
+    path.write_text("\n", encoding="utf-8")
+    report = ingest_paths(store, embedder, [corpus])
+    assert report.removed == []
+    assert [(f.line, f.reason) for f in report.failed] == [(None, "file holds only blank lines")]
+    assert paragraph(store, "kartoffel#1").text == "Ein Artikel über Kartoffeln."
+
+
+def test_a_named_file_that_is_no_article_file_is_refused(tmp_path, store_settings, capsys):
+    """In a folder it is passed over; named on its own it had been stored as one article of
+    raw JSON or CSV."""
+    data = write(tmp_path, "artikel.json", json.dumps([{"id": "a1", "text": "Ein Artikel über Köln."}]))
+    good = write(tmp_path, "seilbahn.txt", ARTICLE)
+    code, out, _ = run_cli(
+        capsys, "ingest", str(data), str(good), "--chroma-path", str(store_settings.chroma_path), "--json"
+    )
+    report = json.loads(out)
+    assert code == 1 and report["added"] == 1
+    assert [(os.path.basename(f["path"]), f["reason"]) for f in report["failed"]] == [
+        ("artikel.json", "not an article file: only .txt, .md, .jsonl are ingested")
+    ]
+
+
 @needs_seed
 def test_ingest_json_summary_fields(tmp_path, store_settings, capsys):
     corpus = tmp_path / "c"

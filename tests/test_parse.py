@@ -314,3 +314,64 @@ def test_removing_one_article_keeps_a_broken_line_of_its_jsonl_file(tmp_path):
     trashed = trash_article(tmp_path / "corpus", path, "weg")
     assert trashed is not None and json.loads(trashed.read_text(encoding="utf-8"))["id"] == "weg"
     assert path.read_text(encoding="utf-8").splitlines() == ['{"id": "bleibt", "text": "B."}', broken]
+
+
+def test_removing_one_article_leaves_every_other_line_of_its_jsonl_file_whole(tmp_path):
+    """The file is cut into lines as the parser cuts it: a text holding U+2028 (valid in a
+    JSON string, common in CMS exports) had been split in two by ``splitlines``, and an id
+    written with spaces, or behind a byte order mark, had stayed in the file, so the
+    removed article came back with the next ingest."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    path = corpus / "a.jsonl"
+    lines = [
+        json.dumps({"id": " weg1 ", "text": "Eins."}),
+        json.dumps({"id": "bleibt", "text": "Zeile\u2028mit Trenner."}, ensure_ascii=False),
+        json.dumps({"id": "weg2", "text": "Zwei."}),
+    ]
+    path.write_text("\ufeff" + "\n".join(lines) + "\n", encoding="utf-8")
+    for gone in ("weg2", "weg1"):
+        trashed = trash_article(corpus, path, gone)
+        assert trashed is not None and json.loads(trashed.read_text(encoding="utf-8"))["id"].strip() == gone
+    articles, errors = parse_jsonl(path.read_text(encoding="utf-8"))
+    assert errors == [] and [a.id for a in articles] == ["bleibt"]
+    assert articles[0].paragraphs[0].text == "Zeile mit Trenner."  # whitespace, as stored
+
+
+def test_a_jsonl_file_of_blank_lines_is_an_error_of_the_file(tmp_path):
+    """As an empty file is: read as holding no articles, it would remove all it held."""
+    path = tmp_path / "leer.jsonl"
+    path.write_text("\n  \n\n", encoding="utf-8")
+    articles, failures = parse_file(path)
+    assert articles == [] and [(f.line, f.reason) for f in failures] == [(None, "file holds only blank lines")]
+
+
+@pytest.mark.parametrize(
+    "items, reason",
+    [
+        ([{"x": 1}], "'paragraphs' item 1 is an object, not a string"),
+        (["Gut.", 5], "'paragraphs' item 2 is a number, not a string"),
+        (["Gut.", None], "'paragraphs' item 2 is null, not a string"),
+        (["Gut.\x00Böse."], "'paragraphs' item 1 contains NUL bytes"),
+    ],
+)
+def test_a_paragraph_that_is_no_text_fails_its_line(items, reason):
+    """It had been stored as its Python spelling ("{'x': 1}", "None")."""
+    text = json.dumps({"id": "ok", "text": "Gut."}) + "\n" + json.dumps({"id": "a2", "paragraphs": items}) + "\n"
+    articles, errors = parse_jsonl(text)
+    assert [a.id for a in articles] == ["ok"] and [(e.line, e.reason) for e in errors] == [(2, reason)]
+
+
+@pytest.mark.parametrize("opening", ["--- ", "----", "---\t"])
+def test_front_matter_opens_with_any_line_that_closes_it(opening):
+    """The closing line took trailing spaces and more dashes, the opening one did not: its
+    title and date had become the first paragraph."""
+    a = parse_markdown(f"{opening}\ntitle: Mein Titel\ndate: 2024-01-02\n---\n\nText hier.\n", "md6")
+    assert (a.title, a.date, [p.text for p in a.paragraphs]) == ("Mein Titel", "2024-01-02", ["Text hier."])
+
+
+def test_utf16_text_is_named_as_such(tmp_path):
+    path = tmp_path / "utf16.txt"
+    path.write_bytes("Ein Artikel über Köln.".encode("utf-16"))
+    _, failures = parse_file(path)
+    assert [f.reason for f in failures] == ["UTF-16 text; re-save the file as UTF-8"]

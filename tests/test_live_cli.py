@@ -115,6 +115,20 @@ def test_a_url_that_fails_is_reported_and_the_next_url_still_ingested(cli_store,
     assert code == 0
 
 
+def test_a_page_whose_file_cannot_be_written_is_one_failed_line_and_the_next_url_still_tried(cli_store, web, capsys):
+    """A full disk, or a file where the folder for web pages should be: a traceback had
+    ended the run before the next URL."""
+    corpus, store = cli_store
+    (corpus / "web").write_text("a file, not a folder\n", encoding="utf-8")
+    tarif, missing = web.page("tarif"), web.url("/status/404")
+    code, out, err = run_cli(capsys, "ingest", tarif, missing, "--json", *store)
+    first, second = json_lines(out)
+    assert code == 1 and first["added"] == 0 and "Traceback" not in err
+    assert first["failed"][0]["path"] == tarif and first["failed"][0]["reason"].startswith(f"cannot write {corpus}")
+    assert first["failed"][0]["reason"].endswith("Not a directory")
+    assert second["failed"] == [{"path": missing, "line": None, "reason": "HTTP 404"}]
+
+
 def test_a_one_shot_fetch_promises_no_retry_when_robots_txt_is_unavailable(cli_store, web, capsys):
     """Nothing asks again after ``absatz ingest URL`` ends: the reason says what happened, no more."""
     _, store = cli_store

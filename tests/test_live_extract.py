@@ -182,6 +182,20 @@ def test_full_text_from_a_feed_item():
     assert article.paragraphs[1].startswith("Dafür will das Land bis 2027")
 
 
+@pytest.mark.parametrize("reference", ["&#1;", "&#x8;", "&#27", "&#xfffe;", "&#99999999999;"])
+def test_a_reference_to_a_control_character_does_not_cost_the_article(reference):
+    """lxml keeps what XML cannot hold, and trafilatura then found no text at all: the
+    poller had skipped such an item for good."""
+    body = "Der Gemeinderat hat am Dienstag den Bau einer neuen Grundschule beschlossen, sagte die Bürgermeisterin."
+    paragraphs = "".join(f"<p>Absatz {i}: {body}</p>" for i in range(4)) + f"<p>Zuletzt{reference} 5&#8364; mehr.</p>"
+    page = f"<html lang=de><head><title>Schule</title></head><body><article><h1>Schule</h1>{paragraphs}</article>"
+    for article in (
+        extract_article(page.encode(), BASE + "/schule"),
+        extract_fragment(paragraphs, BASE + "/schule", "Schule"),
+    ):
+        assert len(article.paragraphs) == 5 and article.paragraphs[-1] == "Zuletzt 5€ mehr."
+
+
 @pytest.mark.parametrize(
     "text, declared, language",
     [

@@ -111,7 +111,7 @@ def extract_article(
     """
     if isinstance(html, bytes):
         html = _decoded(html, charset)
-    tree = load_html(html)
+    tree = load_html(_legal_references(html))
     if tree is None:
         raise ExtractError(url, "not an HTML page")
     declared = declared_language(tree.get("lang", "") or "")
@@ -158,7 +158,7 @@ def extract_fragment(
     """
     head = f"<head><title>{escape(title)}</title></head>"
     page = f"<html>{head}<body><article><h1>{escape(title)}</h1>{fragment}</article></body></html>"
-    doc = _extract(load_html(page), url)
+    doc = _extract(load_html(_legal_references(page)), url)
     if doc is None or doc.body is None:
         raise ExtractError(url, "the feed item's text holds no article text")
     blocks = _blocks(doc.body, title)
@@ -210,6 +210,27 @@ def _decoded(html: bytes, charset: str) -> str | bytes:
         with contextlib.suppress(LookupError, UnicodeDecodeError):
             return html.decode(charset)
     return html
+
+
+_CHAR_REFERENCE = r"&#(?:[xX]([0-9A-Fa-f]+)|([0-9]+));?"
+
+
+def _legal_references(html: str | bytes) -> str | bytes:
+    """The page without character references to what XML cannot hold (``&#1;``,
+    ``&#xfffe;``): lxml keeps them in the tree, and trafilatura's XML body then comes out
+    empty, so one such reference cost the whole article. They stand for nothing readable."""
+
+    def legal(m: re.Match[Any]) -> Any:
+        hex_digits, digits = m[1], m[2]
+        if len((hex_digits or digits).lstrip("0")) > 8:  # past U+10FFFF, and int() refuses thousands of digits
+            return m[0][:0]
+        point = int(hex_digits, 16) if hex_digits else int(digits)
+        readable = point in (0x9, 0xA, 0xD) or 0x20 <= point <= 0xD7FF or 0xE000 <= point <= 0xFFFD
+        return m[0] if readable or 0x10000 <= point <= 0x10FFFF else m[0][:0]
+
+    if isinstance(html, bytes):
+        return re.sub(_CHAR_REFERENCE.encode("ascii"), legal, html)
+    return re.sub(_CHAR_REFERENCE, legal, html)
 
 
 def _extract(tree: HtmlElement, url: str) -> Document | None:

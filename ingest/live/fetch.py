@@ -295,6 +295,27 @@ class _Robots:
     for_now: bool = False  # the robots.txt could not be read: asked again in 10 minutes
 
 
+class _Budget:
+    """A fetch's time limit, counted only while it is at work. Thirty items of one feed
+    share its host's two slots: counted from the start, those queued last ran out of time
+    before their request was sent, and were reported as the server's timeout."""
+
+    def __init__(self, deadline: asyncio.Timeout, seconds: float):
+        self._deadline = deadline
+        self._left = seconds
+        self._since = asyncio.get_running_loop().time()
+
+    def pause(self) -> None:
+        now = asyncio.get_running_loop().time()
+        self._left -= now - self._since
+        self._since = now
+        self._deadline.reschedule(None)
+
+    def resume(self) -> None:
+        self._since = asyncio.get_running_loop().time()
+        self._deadline.reschedule(self._since + max(self._left, 0.0))
+
+
 class Fetcher:
     """One shared HTTP client with the guard, the limits and the robots.txt cache.
 
@@ -357,12 +378,12 @@ class Fetcher:
         if last_modified:
             headers["If-Modified-Since"] = last_modified
         try:
-            async with asyncio.timeout(self.policy.timeout_s):
-                return await self._follow(url, headers, limit, page)
+            async with asyncio.timeout(self.policy.timeout_s) as deadline:
+                return await self._follow(url, headers, limit, page, _Budget(deadline, self.policy.timeout_s))
         except TimeoutError:
             raise Timeout(url, f"no complete response within {self.policy.timeout_s:g} s") from None
 
-    async def _follow(self, url: str, headers: dict[str, str], limit: int, page: bool) -> FetchResult:
+    async def _follow(self, url: str, headers: dict[str, str], limit: int, page: bool, budget: _Budget) -> FetchResult:
         current = check_url(url)
         visited = {str(current)}
         for hop in range(self.policy.max_redirects + 1):
@@ -371,7 +392,7 @@ class Fetcher:
                 # good, with its own reason, not reported as a robots.txt that may come back.
                 addresses = await resolve_checked(current, self.policy.allow_private, self._resolver)
                 if page and self.policy.respect_robots:
-                    await self._check_robots(current)
+                    await self._check_robots(current, budget)
             except FetchError as exc:
                 if hop == 0 or isinstance(exc, HTTPStatus):
                     raise
@@ -379,7 +400,9 @@ class Fetcher:
                 if isinstance(exc, Refused):  # a robots.txt that could not be read may come back
                     raise Refused(url, reason, for_now=exc.for_now) from None
                 raise type(exc)(url, reason) from None
+            budget.pause()
             async with self._slot(current):
+                budget.resume()
                 response = await self._send(url, current, addresses, headers)
                 try:
                     if response.status_code in REDIRECT_CODES:
@@ -406,6 +429,8 @@ class Fetcher:
         raise TooManyRedirects(url, f"more than {self.policy.max_redirects} redirects")
 
     def _slot(self, url: httpx.URL) -> asyncio.Semaphore:
+        """The host's share of connections (``per_host``); a fetch waiting for one is not
+        yet being answered, so its time limit is paused meanwhile (:class:`_Budget`)."""
         key = f"{url.scheme}://{url.host}:{url.port or ''}"
         slot = self._host_slots.get(key)
         if slot is None:
@@ -468,17 +493,19 @@ class Fetcher:
 
     # --- robots.txt ------------------------------------------------------------------
 
-    async def _check_robots(self, url: httpx.URL) -> None:
+    async def _check_robots(self, url: httpx.URL, budget: _Budget) -> None:
         key = f"{url.scheme}://{url.netloc.decode('ascii')}"
-        robots = await self._robots_for(key)
+        robots = await self._robots_for(key, budget)
         if robots.note:
             raise Refused(str(url), robots.note, for_now=robots.for_now)
         if not robots.parser.can_fetch(ROBOTS_AGENT, str(url)):
             raise Refused(str(url), "robots.txt disallows fetching this page")
 
-    async def _robots_for(self, key: str) -> _Robots:
+    async def _robots_for(self, key: str, budget: _Budget) -> _Robots:
         lock = self._robots_locks.setdefault(key, asyncio.Lock())
+        budget.pause()  # another page of the site is reading its robots.txt
         async with lock:
+            budget.resume()
             cached = self._robots.get(key)
             now = self._monotonic()
             if cached and now - cached.fetched < (self.policy.robots_ttl_s if not cached.note else 600):
@@ -488,7 +515,7 @@ class Fetcher:
             for_now = False
             try:
                 result = await self._follow(
-                    f"{key}/robots.txt", {"Accept": "text/plain"}, self.policy.robots_max_bytes, page=False
+                    f"{key}/robots.txt", {"Accept": "text/plain"}, self.policy.robots_max_bytes, False, budget
                 )
                 parser.parse(result.content.decode("utf-8", "replace").splitlines())
             except HTTPStatus as exc:

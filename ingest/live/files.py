@@ -17,6 +17,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from .errors import LiveError
 from .extract import WebArticle
 from .urls import article_id_for, article_path
 
@@ -83,12 +84,15 @@ def write_article(corpus_dir: Path, article: WebArticle) -> WrittenFile:
     data = render_markdown(article).encode("utf-8")
     article_id = article_id_for(article.url)
     try:
-        old = path.read_bytes()
-    except FileNotFoundError:
-        old = None
-    if old == data:
-        return WrittenFile(path, article_id, changed=False, created=False)
-    atomic_write(path, data)
+        try:
+            old = path.read_bytes()
+        except FileNotFoundError:
+            old = None
+        if old == data:
+            return WrittenFile(path, article_id, changed=False, created=False)
+        atomic_write(path, data)
+    except OSError as exc:  # a full disk, a file where its folder should be: this page fails, not the run
+        raise LiveError(article.url, f"cannot write {path}: {exc.strerror or exc}") from None
     return WrittenFile(path, article_id, changed=True, created=old is None)
 
 

@@ -136,7 +136,10 @@ class Absatz:
         self._searcher = searcher
         self._embedder = embedder or (searcher.embedder if searcher else None)
         self._llm = llm
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the bot's SQLite stores and the chat model: opened at once
+        # The index apart: opening it may wait out a hung Chroma server (CHROMA_TIMEOUT_S,
+        # twice), and the event loop must not wait with it for a channel's scope.
+        self._searcher_lock = threading.Lock()
         self._titles: tuple[str, dict[str, str]] = ("", {})
         self._audit: AuditLog | None = None
         self._feedback: FeedbackStore | None = None
@@ -157,7 +160,7 @@ class Absatz:
     @property
     def searcher(self) -> Searcher:
         """The embedder and the read index of the store, opened on first use."""
-        with self._lock:
+        with self._searcher_lock:
             if self._searcher is None:
                 self.require_index()
                 self._searcher = Searcher.open(self.settings.store, self._embedder, question_order)

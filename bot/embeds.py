@@ -102,10 +102,15 @@ def lookup_error(exc: AbsatzError, missing: str, typed: str, language: str) -> s
 
 
 def lines_within(lines: list[str], limit: int) -> str:
-    """As many whole lines as fit, then an ellipsis line."""
+    """As many whole lines as fit, then an ellipsis line. The last line needs no room for
+    that ellipsis, and a first line too long for ``limit`` is shortened, not dropped: an
+    ingest summary of 1,999 characters had been sent as "…" alone."""
     out: list[str] = []
-    for line in lines:
-        if sum(len(x) + 1 for x in out) + len(line) + 2 > limit:
+    for i, line in enumerate(lines):
+        more = i < len(lines) - 1
+        if sum(len(x) + 1 for x in out) + len(line) + (2 if more else 0) > limit:
+            if not out:
+                return shorten(line, limit)
             out.append("…")
             break
         out.append(line)

@@ -336,3 +336,38 @@ def test_a_scope_of_a_hundred_sources_is_confirmed_and_shown_in_one_message():
         assert len(reply) <= 2000 and "Stadtteil 000" in reply
         # the period and the mode are never what gives way
         assert reply.endswith(f"{t('scope_days', 'de', n=90)} · {t('scope_mode_auto', 'de')}")
+
+
+def test_an_ingest_summary_that_fills_a_message_is_sent_not_replaced_by_an_ellipsis():
+    """/upload sends the summary and then the new citation ids; a summary of 1,999
+    characters (many warnings) had been dropped whole for "…"."""
+    from pathlib import Path
+
+    from bot.cogs.admin import MESSAGE, summary_text
+    from bot.embeds import lines_within
+    from ingest.pipeline import IngestReport
+
+    for pad in range(120):
+        report = IngestReport(added=["a"], warnings=["Schwelle gestiegen " + "x" * pad] + ["w" * 95] * 20)
+        summary = summary_text(report, "de", Path("/corpus"))
+        reply = lines_within([summary, "`a#1` … `a#3`"], MESSAGE)
+        assert len(reply) <= MESSAGE and reply.startswith(summary.splitlines()[0])
+        assert reply.endswith(("`a#1` … `a#3`", "…"))
+    assert lines_within(["x" * 2500, "y"], 10) == "xxxxxxxxx…"
+
+
+def test_an_upload_whose_embedder_cannot_load_fails_and_does_not_blame_the_file():
+    """An embedder's error carries a reason, as a bad file's does: it had been shown as
+    "Rejected", which tells the admin to fix the file."""
+    import pickle
+
+    from bot.cogs.admin import Admin
+    from ingest.article import ParseError
+    from vectorstore.errors import EmbedderError
+
+    broken = pickle.loads(pickle.dumps(EmbedderError("cannot load EMBEDDING_MODEL='x': disk full", "disk full")))
+    bad = pickle.loads(pickle.dumps(ParseError("bericht.md is not UTF-8 (line 3); re-save it as UTF-8", line=3)))
+    assert Admin._upload_refusal(broken, "bericht.md", "en") == t(
+        "upload_failed", "en", reason="cannot load EMBEDDING_MODEL='x': disk full", name="bericht.md"
+    )
+    assert Admin._upload_refusal(bad, "bericht.md", "en") == t("rejected", "en", reason=str(bad))

@@ -245,6 +245,16 @@ async def test_follows_upload_url_and_citations_that_link_to_the_source(newsroom
     assert (await reader.slash(channel, "following")).response.content.startswith("You follow nothing yet")
 
 
+async def test_unfollow_of_a_number_too_long_for_any_follow_says_so(newsroom, simcord_bot):
+    """Twenty digits passed for a follow's number and reached SQLite, whose integers end
+    at 19: "Something went wrong" and a logged traceback instead of the reply below."""
+    env, guild, channel, news, admin, reader = newsroom
+    for which in ("#" + "9" * 20, "9" * 25):
+        gone = await reader.slash(channel, "unfollow", follow=which)
+        assert gone.response.content == f"⛔ You do not follow “{which}” (`/following` lists your queries)."
+    assert env.errors == []
+
+
 async def test_following_lists_every_follow_with_its_id_however_long_the_queries(newsroom, simcord_bot):
     """Ten follows of 300 characters: the list had stopped after six with "…", hiding the
     ids /unfollow takes."""

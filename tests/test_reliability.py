@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -10,6 +11,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 
 import discord
 import pytest
@@ -329,3 +331,58 @@ def test_a_setting_that_cannot_work_is_refused_by_name(name, value):
 @pytest.mark.parametrize("host", ["chroma.internal", "10.0.0.7", "[::1]", "https://proxy.example/chroma"])
 def test_chroma_host_takes_names_and_addresses(host):
     assert BotSettings.from_env({"CHROMA_HOST": host, "CHROMA_PORT": "9000"}).store.chroma_host == host
+
+
+def test_a_hung_chroma_server_does_not_hold_up_the_bots_own_stores(tmp_path):
+    """A question's worker waits out a server that accepts and never answers; the event
+    loop reads a channel's scope for every message meanwhile. Behind one lock, each of
+    those reads had waited as long (twice CHROMA_TIMEOUT_S), and the bot stood still."""
+    import socket
+    import threading
+
+    from absatz.api import Absatz
+    from absatz.settings import Settings
+    from vectorstore.errors import AbsatzError
+
+    hung = socket.create_server(("127.0.0.1", 0))
+    accepted: list[socket.socket] = []
+
+    def accept() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                accepted.append(hung.accept()[0])
+
+    threading.Thread(target=accept, daemon=True).start()
+    env = {
+        "CHROMA_HOST": "127.0.0.1",
+        "CHROMA_PORT": str(hung.getsockname()[1]),
+        "CHROMA_TIMEOUT_S": "20",
+        "BOT_DB": str(tmp_path / "bot.sqlite3"),
+    }
+    core = Absatz(Settings.from_env(env))
+    failed: list[BaseException] = []
+
+    def question() -> None:
+        try:
+            assert core.searcher is None  # never: the server does not answer
+        except AbsatzError as exc:
+            failed.append(exc)
+
+    worker = threading.Thread(target=question, daemon=True)
+    worker.start()
+    try:
+        deadline = time.monotonic() + 60
+        while not accepted and time.monotonic() < deadline:  # the worker is waiting on the server
+            time.sleep(0.01)
+        assert accepted
+        reads = threading.Thread(target=lambda: (core.scopes, core.feedback, core.audit, core.llm), daemon=True)
+        reads.start()
+        reads.join(30)
+        assert not reads.is_alive() and worker.is_alive()
+    finally:
+        hung.shutdown(socket.SHUT_RDWR)  # wakes the accepting thread: no retry is taken in again
+        hung.close()
+        for conn in accepted:
+            conn.close()
+        worker.join(120)
+    assert not worker.is_alive() and failed  # the question itself is refused, in time

@@ -129,7 +129,8 @@ class FollowStore:
         with self._lock:
             found: Follow | None = None
             number = text.removeprefix("#")
-            if number.isdecimal():  # not isdigit(): '²' is a digit that int() refuses
+            # not isdigit(): '²' is a digit that int() refuses; past 18 digits SQLite's integers end
+            if number.isdecimal() and len(number) <= 18:
                 row = self._db.execute(
                     "SELECT id, user_id, query, language, created FROM follows WHERE user_id = ? AND id = ?",
                     (user_id, int(number)),

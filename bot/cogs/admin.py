@@ -297,7 +297,7 @@ class Admin(commands.Cog):
     def _upload_refusal(exc: AbsatzError, name: str, language: str) -> str:
         if exc.key == "ingest_busy":
             return t("upload_busy", language, holder=exc.params.get("holder", "?"), name=name)
-        if getattr(exc, "reason", None) is not None:  # the file itself is the problem
+        if exc.key == "bad_file":  # not an embedder that failed to load, which has a reason too
             return t("rejected", language, reason=error_text(exc, language))
         return t("upload_failed", language, reason=error_text(exc, language), name=name)
 

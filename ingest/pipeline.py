@@ -245,6 +245,15 @@ def _sync(
         else:
             todo.append((article, "updated" if stored else "added", ahash))
 
+    keep = {a.id for a in articles}
+    # A failed file keeps its articles, and so does everything under a folder that failed.
+    leaving = [
+        article_id
+        for article_id in sorted(set(manifest) - keep)
+        if not (path := manifest[article_id].meta.path)
+        or ((not resolved_roots or _under(path, resolved_roots)) and not _under(path, failed_paths))
+    ]
+
     total = len(articles)
     done = total - len(todo)
     if progress:
@@ -256,8 +265,9 @@ def _sync(
         nonlocal pending, pending_units, done
         known: dict[str, np.ndarray] = {}
         for article, status, _, _ in pending:
-            if status == "updated":
-                known.update(writer.stored_vectors(article.id))
+            sources = [article.id] if status == "updated" else _renamed_from(article, leaving, manifest)
+            for source in sources:
+                known.update(writer.stored_vectors(source))
         fresh = _embed_missing(embedder, [u for *_, units in pending for u in units], known)
         report.units_embedded += len(fresh)
         for article, status, ahash, units in pending:
@@ -278,17 +288,22 @@ def _sync(
             flush()
     flush()
 
-    keep = {a.id for a in articles}
-    # A failed file keeps its articles, and so does everything under a folder that failed.
-    for article_id in sorted(set(manifest) - keep):
-        path = manifest[article_id].meta.path
-        if path and resolved_roots and not _under(path, resolved_roots):
-            continue
-        if path and _under(path, failed_paths):
-            continue
+    for article_id in leaving:
         writer.delete_article(article_id)
         report.removed.append(article_id)
     return report
+
+
+def _renamed_from(article: Article, leaving: Sequence[str], manifest: dict[str, ArticleRecord]) -> list[str]:
+    """The articles this run removes that may be ``article`` under another file name
+    (its id): a rename is a removal and an addition, and its paragraphs are stored
+    already. Same title and paragraph count, so that only their vectors are read; the
+    texts themselves are matched by hash."""
+    return [
+        i
+        for i in leaving
+        if manifest[i].meta.title == article.title and manifest[i].meta.n_paragraphs == len(article.paragraphs)
+    ]
 
 
 def warnings_of(before: float | None, calibrated: Calibration, report: IngestReport, embedder: str) -> list[str]:

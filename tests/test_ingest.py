@@ -14,6 +14,7 @@ from vectorstore.chroma import Chroma
 from vectorstore.generations import Generations
 from vectorstore.readindex import Reader
 from vectorstore.records import ParagraphView
+from vectorstore.search import Searcher
 from vectorstore.writer import Writer
 
 from .conftest import SEED, json_lines, needs_seed, run_cli, write_jsonl
@@ -272,6 +273,24 @@ def test_an_article_whose_file_moved_follows_it(tmp_path, store_settings, embedd
     report = ingest_paths(store, embedder, [second])
     assert report.updated == ["bericht"] and not report.failed
     assert paragraph(store, "bericht#1").text.startswith("Ein anderer Bericht")
+
+
+def test_a_renamed_file_is_a_new_article_whose_paragraphs_are_not_embedded_again(tmp_path, store_settings, embedder):
+    """The file's name is the article's id, so a rename removes one article and adds
+    another; its paragraphs are the ones stored already, and their vectors are taken
+    over (they had all been embedded again)."""
+    corpus = tmp_path / "corpus"
+    old = write(corpus, "seilbahn.txt", ARTICLE)
+    store = Chroma(store_settings)
+    first = ingest_paths(store, embedder, [corpus])
+    old.rename(corpus / "seilbahn-bonn.txt")
+    write(corpus, "kartoffel.txt", "Ein Artikel über Kartoffeln. Sie wachsen gut.")
+    report = ingest_paths(store, embedder, [corpus])
+    assert (report.added, report.removed) == (["kartoffel", "seilbahn-bonn"], ["seilbahn"])
+    assert report.paragraphs_embedded == 1 and first.paragraphs_embedded == 4  # the new article's alone
+    assert paragraph(store, "seilbahn-bonn#1").text.startswith("Die Stadt Bonn")
+    hits = Searcher.open(store_settings, embedder).search("Wie viel kostet die Seilbahn über den Rhein?").hits
+    assert hits[0].para_id == "seilbahn-bonn#2" and "seilbahn" not in {h.article_id for h in hits}
 
 
 def test_a_jsonl_line_moved_to_another_file_follows_it(tmp_path, store_settings, embedder):

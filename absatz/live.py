@@ -45,7 +45,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ingest.live.errors import LiveError, one_line
+from ingest.live.errors import LiveError, WriteFailed, one_line
 from ingest.live.feeds import parse_feed
 from ingest.live.fetch import Fetcher, FetchError
 from ingest.live.poller import FeedOutcome, NewArticle, Poller, PollReport
@@ -668,7 +668,8 @@ class LiveService:
         try:
             page = await self.poller.fetch_page_file(url.strip(), category)
         except LiveError as exc:
-            self.core.audit.record(actor, action, one_line(url, 500), f"rejected: {exc}")
+            verdict = "failed" if isinstance(exc, WriteFailed) else "rejected"
+            self.core.audit.record(actor, action, one_line(url, 500), f"{verdict}: {exc}")
             raise
         written = page.article
         self._remember([written])

@@ -102,18 +102,21 @@ def lookup_error(exc: AbsatzError, missing: str, typed: str, language: str) -> s
 
 
 def lines_within(lines: list[str], limit: int) -> str:
-    """As many whole lines as fit, then an ellipsis line. The last line needs no room for
-    that ellipsis, and a first line too long for ``limit`` is shortened, not dropped: an
-    ingest summary of 1,999 characters had been sent as "…" alone."""
+    """As many whole lines as fit, then an ellipsis line where there is room for it (none
+    is needed after the last line). The first line is kept, cut at ``limit`` if it is
+    longer, never replaced by the ellipsis: an ingest summary of 1,999 characters had been
+    sent as "…" alone. A line may hold line breaks (a summary), which stay."""
     out: list[str] = []
     for i, line in enumerate(lines):
-        more = i < len(lines) - 1
-        if sum(len(x) + 1 for x in out) + len(line) + (2 if more else 0) > limit:
-            if not out:
-                return shorten(line, limit)
+        used = sum(len(x) + 1 for x in out)
+        if used + len(line) + (2 if i < len(lines) - 1 else 0) <= limit:
+            out.append(line)
+            continue
+        if not out:
+            out.append(line if len(line) <= limit else line[: limit - 1].rstrip() + "…")
+        elif used + 1 <= limit and not out[-1].endswith("…"):
             out.append("…")
-            break
-        out.append(line)
+        break
     return "\n".join(out)
 
 

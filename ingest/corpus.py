@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .article import Article, ParseError
 from .parse import jsonl_lines, parse_jsonl, parse_markdown, parse_native, record_id, validate_article_id
-from .sources import SUFFIXES, too_large
+from .sources import SUFFIXES, is_utf16, too_large
 
 TRASH = ".trash"
 MAX_FILE_NAME = 151
@@ -46,6 +46,8 @@ def parse_upload(name: str, data: bytes, max_bytes: int) -> tuple[str, list[Arti
         raise ParseError(problem)
     if not data.strip():
         raise ParseError(f"{name} is empty")
+    if is_utf16(data):
+        raise ParseError(f"{name} is UTF-16 text; re-save it as UTF-8")
     if b"\x00" in data:
         raise ParseError(f"{name} is a binary file")
     try:

@@ -36,6 +36,7 @@ _ESCAPED_HASH = re.compile(r"\\(?=\\*#)")
 _AUTHOR_CODE = re.compile(r"(?<=[.!?\"“”»])\s*(?P<code>(?:/[A-Za-zÄÖÜäöü0-9-]{1,8})+)\s*$")
 _BLANK_LINES = re.compile(r"\n[ \t\r\f\v]*\n")
 _DATE = re.compile(r"^\d{4}-\d{2}(?:-\d{2})?$")
+_FRONT_MATTER_OPEN = re.compile(r"---[ \t]*\n")
 _FRONT_MATTER_END = re.compile(r"^---+[ \t]*$", re.MULTILINE)
 # A footnote reference glued to the text of a page copied from the web ("gesunken.[2]",
 # "gesunken [2]."): the notes are not in the corpus, and in an answer quoting the
@@ -149,10 +150,11 @@ def _front_matter(text: str) -> tuple[dict[str, str], dict[str, int], str, int]:
     """Minimal YAML front matter (``key: value`` lines) without a YAML dependency: the
     values, the line of each key (so a bad value is named by its line), the body and the
     number of lines before it."""
-    opening = _FRONT_MATTER_END.match(text)  # "--- " opens it as "--- " closes it
-    if opening is None or not text.startswith("\n", opening.end()):
+    # "--- " opens it as "--- " closes it; "----------" is a horizontal rule, not front matter
+    opening = _FRONT_MATTER_OPEN.match(text)
+    if opening is None:
         return {}, {}, text, 0
-    start = opening.end() + 1
+    start = opening.end()
     end = _FRONT_MATTER_END.search(text, start)  # right after the opening line: empty front matter
     if end is None:
         raise ParseError("front matter opened with '---' but never closed", line=1)

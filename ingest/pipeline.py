@@ -264,10 +264,11 @@ def _sync(
     def flush() -> None:
         nonlocal pending, pending_units, done
         known: dict[str, np.ndarray] = {}
+        sources: set[str] = set()  # each read once: many renamed "Polizeibericht"s share candidates
         for article, status, _, _ in pending:
-            sources = [article.id] if status == "updated" else _renamed_from(article, leaving, manifest)
-            for source in sources:
-                known.update(writer.stored_vectors(source))
+            sources.update([article.id] if status == "updated" else _renamed_from(article, leaving, manifest))
+        for source in sorted(sources):
+            known.update(writer.stored_vectors(source))
         fresh = _embed_missing(embedder, [u for *_, units in pending for u in units], known)
         report.units_embedded += len(fresh)
         for article, status, ahash, units in pending:

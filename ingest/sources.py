@@ -114,7 +114,7 @@ def read_text(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
         data = path.read_bytes()
     except OSError as exc:
         raise ParseError(f"cannot read: {exc.strerror}") from None
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and _reads_as(data, "utf-16"):
+    if is_utf16(data):
         raise ParseError("UTF-16 text; re-save the file as UTF-8")
     if b"\x00" in data[:8192]:
         raise ParseError("binary file (contains NUL bytes), or text not saved as UTF-8; re-save it as UTF-8")
@@ -125,9 +125,13 @@ def read_text(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
         raise ParseError(f"not UTF-8 (byte 0x{data[exc.start]:02x}); re-save the file as UTF-8", line=line) from None
 
 
-def _reads_as(data: bytes, encoding: str) -> bool:
+def is_utf16(data: bytes) -> bool:
+    """Text saved as UTF-16 (Notepad's "Unicode"): its byte order mark, and bytes that read
+    as UTF-16. Its NUL bytes would otherwise call it a binary file."""
+    if not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return False
     try:
-        data.decode(encoding)
+        data.decode("utf-16")
     except UnicodeDecodeError:
         return False
     return True

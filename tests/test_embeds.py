@@ -351,9 +351,10 @@ def test_an_ingest_summary_that_fills_a_message_is_sent_not_replaced_by_an_ellip
         report = IngestReport(added=["a"], warnings=["Schwelle gestiegen " + "x" * pad] + ["w" * 95] * 20)
         summary = summary_text(report, "de", Path("/corpus"))
         reply = lines_within([summary, "`a#1` … `a#3`"], MESSAGE)
-        assert len(reply) <= MESSAGE and reply.startswith(summary.splitlines()[0])
-        assert reply.endswith(("`a#1` … `a#3`", "…"))
+        assert len(reply) <= MESSAGE and reply.startswith(summary)  # whole, its line breaks kept
+        assert reply in (summary, f"{summary}\n…", f"{summary}\n`a#1` … `a#3`") and "…\n…" not in reply
     assert lines_within(["x" * 2500, "y"], 10) == "xxxxxxxxx…"
+    assert lines_within(["ab", "cd", "ef"], 6) == "ab\n…"
 
 
 def test_an_upload_whose_embedder_cannot_load_fails_and_does_not_blame_the_file():

@@ -129,6 +129,22 @@ def test_a_page_whose_file_cannot_be_written_is_one_failed_line_and_the_next_url
     assert second["failed"] == [{"path": missing, "line": None, "reason": "HTTP 404"}]
 
 
+def test_a_feed_whose_items_cannot_be_written_notes_them_and_is_polled_again(cli_store, web, capsys):
+    """The corpus's fault, not the feed's: the poll had failed whole as an internal error."""
+    corpus, store = cli_store
+    (corpus / "web").write_text("a file, not a folder\n", encoding="utf-8")
+    web.page("waermenetz")
+    web.page("hochwasser")
+    web.fixture("/feeds/rss20.xml", "feeds/rss20.xml")
+    feed = web.url("/feeds/rss20.xml")
+    code, out, err = run_cli(capsys, "feed", "add", feed, *store)
+    assert code == 0 and "internal error" not in out + err and "Traceback" not in err
+    assert "cannot write" in out and "trying again later" in out
+    code, out, _ = run_cli(capsys, "feed", "list", "--json", *store)
+    (row,) = json_lines(out)
+    assert row["last_error"] == "3 notes; first: 1 duplicate item(s) merged" and row["articles_ingested"] == 0
+
+
 def test_a_one_shot_fetch_promises_no_retry_when_robots_txt_is_unavailable(cli_store, web, capsys):
     """Nothing asks again after ``absatz ingest URL`` ends: the reason says what happened, no more."""
     _, store = cli_store

@@ -245,6 +245,17 @@ async def test_follows_upload_url_and_citations_that_link_to_the_source(newsroom
     assert (await reader.slash(channel, "following")).response.content.startswith("You follow nothing yet")
 
 
+async def test_upload_url_into_a_corpus_that_cannot_take_the_file_fails_without_blaming_the_page(
+    newsroom, simcord_bot, web
+):
+    env, guild, channel, news, admin, reader = newsroom
+    (simcord_bot.settings.ingest.corpus_dir / "web").write_text("a file, not a folder\n", encoding="utf-8")
+    failed = await admin.slash(channel, "upload", url=web.page("waermenetz"))
+    text = reply_of(failed).content
+    assert text.startswith("⛔ Failed: ") and "cannot write" in text and "Not a directory" in text
+    assert str(simcord_bot.settings.ingest.corpus_dir) not in text  # where the server keeps its files stays there
+
+
 async def test_unfollow_of_a_number_too_long_for_any_follow_says_so(newsroom, simcord_bot):
     """Twenty digits passed for a follow's number and reached SQLite, whose integers end
     at 19: "Something went wrong" and a logged traceback instead of the reply below."""

@@ -282,8 +282,10 @@ class Admin(commands.Cog):
         self.running = interaction.user.mention
         try:
             page = await live.ingest_page(url, str(interaction.user))
-        except LiveError as exc:  # not fetched or no article: nothing changed
-            await interaction.followup.send(t("rejected", language, reason=error_text(exc, language))[:MESSAGE])
+        except LiveError as exc:  # not fetched, no article, or its file not written: nothing changed
+            verdict = "failed" if exc.key == "live_write" else "rejected"  # the disk, not the page
+            reason = corpus_relative(error_text(exc, language), self.bot.settings.ingest.corpus_dir)
+            await interaction.followup.send(t(verdict, language, reason=reason)[:MESSAGE])
             return
         except AbsatzError as exc:
             await interaction.followup.send(t("failed", language, reason=error_text(exc, language))[:MESSAGE])

@@ -33,3 +33,10 @@ class LiveError(AbsatzError):
     @property
     def url(self) -> str:
         return self.subject
+
+
+class WriteFailed(LiveError):
+    """The corpus folder took no file for the article (a full disk, a file where its folder
+    should be): the page was fine, so this is a failure of the bot's own, not a rejection."""
+
+    key = "live_write"

@@ -221,7 +221,7 @@ def _legal_references(html: str | bytes) -> str | bytes:
     empty, so one such reference cost the whole article. They stand for nothing readable."""
 
     def legal(m: re.Match[Any]) -> Any:
-        hex_digits, digits = m[1], m[2]
+        hex_digits, digits = (g.decode("ascii") if isinstance(g, bytes) else g for g in (m[1], m[2]))
         if len((hex_digits or digits).lstrip("0")) > 8:  # past U+10FFFF, and int() refuses thousands of digits
             return m[0][:0]
         point = int(hex_digits, 16) if hex_digits else int(digits)

@@ -17,7 +17,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import LiveError
+from .errors import WriteFailed
 from .extract import WebArticle
 from .urls import article_id_for, article_path
 
@@ -92,7 +92,7 @@ def write_article(corpus_dir: Path, article: WebArticle) -> WrittenFile:
             return WrittenFile(path, article_id, changed=False, created=False)
         atomic_write(path, data)
     except OSError as exc:  # a full disk, a file where its folder should be: this page fails, not the run
-        raise LiveError(article.url, f"cannot write {path}: {exc.strerror or exc}") from None
+        raise WriteFailed(article.url, f"cannot write {path}: {exc.strerror or exc}") from None
     return WrittenFile(path, article_id, changed=True, created=old is None)
 
 

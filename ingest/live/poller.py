@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .errors import one_line
+from .errors import WriteFailed, one_line
 from .extract import (
     ACCEPTED_LANGUAGES,
     ExtractError,
@@ -309,7 +309,10 @@ class Poller:
             again = "" if exc.permanent else "; trying again later"
             raise _ItemSkipped(f"item {item.url}: {exc.reason}{again}", permanent=exc.permanent) from None
         web = self._complete(web, feed, feed_title, item)
-        return article_id_for(web.url), await self._write(web, feed.url)
+        try:
+            return article_id_for(web.url), await self._write(web, feed.url)
+        except WriteFailed as exc:  # the disk, not the item: asked again next poll, the other items go on
+            raise _ItemSkipped(f"item {item.url}: {exc.reason}; trying again later", permanent=False) from None
 
     def _complete(self, web: WebArticle, feed: Feed, feed_title: str, item: FeedItem) -> WebArticle:
         """What the page does not say, the feed item does; the admin's category wins."""

@@ -258,6 +258,7 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     # the live corpus (ingest.live: LiveError and its branches; the detail stays as the library words it)
     "error.live": {"de": "{subject}: {reason}", "en": "{subject}: {reason}"},
+    "error.live_write": {"de": "{subject}: {reason}", "en": "{subject}: {reason}"},
     "error.fetch": {"de": "Abruf fehlgeschlagen: {subject} ({reason})", "en": "Fetch failed: {subject} ({reason})"},
     "error.fetch_refused": {
         "de": "Nicht abgerufen: {subject} ({reason}). Abgerufen werden nur öffentliche "

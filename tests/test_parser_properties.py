@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 import string
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from ingest.article import ParseError
-from ingest.parse import parse_jsonl, parse_markdown, parse_native
+from ingest.parse import jsonl_lines, parse_jsonl, parse_markdown, parse_native
 from vectorstore.text import split_sentences
 
 EDGE = st.sampled_from(
@@ -61,6 +62,10 @@ def test_markdown_parser_returns_articles_or_a_clear_error(text):
 @example(["\x00"])
 def test_jsonl_parser_reports_each_bad_line(lines):
     text = "\n".join(lines)
+    if not any(line.strip() for line in jsonl_lines(text)):  # nothing but blank lines: the file's error
+        with pytest.raises(ParseError, match="only blank lines"):
+            parse_jsonl(text)
+        return
     articles, errors = parse_jsonl(text)
     for a in articles:
         well_formed(a)

@@ -35,7 +35,7 @@ from .answer_sentences import (
     tied_answer,
 )
 from .answer_span import find_answer_span
-from .answerability import signals
+from .answerability import beside_the_question, signals
 from .answerability_weights import GATE
 from .conversation import (
     GOES_ON,
@@ -206,7 +206,7 @@ def answer(
     query = llm.condense(question, history) if llm is not None else " ".join([*history, question])
     result = searcher.search(search_text(query), k=max(k, 2), where=where)
     if llm is not None:
-        return compose_llm(llm, question, result, started, on_text, language, asked_in)
+        return compose_llm(llm, question, result, started, on_text, language, asked_in, alone=not history)
     if not history:
         return compose(question, result, started, language=language, asked_in=asked_in)
     alone = searcher.search(search_text(question), k=max(k, 2), where=where)
@@ -222,7 +222,7 @@ def answer(
             return compose(question, alone, started, language=language, asked_in=asked_in)
         earlier = searcher.search(search_text(" ".join(history)), k=max(k, 2), where=where)
         if earlier.evidence < earlier.threshold or far_from(earlier, alone, where):
-            return compose(question, result, started, language=language, asked_in=asked_in)
+            return compose(question, result, started, language=language, asked_in=asked_in, alone=False)
         result, far = earlier, False
     else:
         # "Und …" goes on from the conversation wherever its own search leads
@@ -233,7 +233,7 @@ def answer(
     if not followed.hits:
         return abstain(question, language, started)
     reading = read(question, followed, followed.hits[:2])
-    reply = compose(question, followed, started, reading, language=language, asked_in=asked_in)
+    reply = compose(question, followed, started, reading, language=language, asked_in=asked_in, alone=False)
     if reply.abstained:
         return reply
     idf = result.index.lexical.idf if result.index is not None else (lambda term: 0.0)
@@ -290,20 +290,21 @@ def compose_llm(
     on_text: Callable[[str], None] | None = None,
     language: str | None = None,
     asked_in: str | None = None,
+    alone: bool = True,
 ) -> Answer:
     """The LLM's verified answer; the extractive one whenever it cannot be trusted.
-    ``language`` and ``asked_in`` as :func:`compose` reads them."""
+    ``language``, ``asked_in`` and ``alone`` as :func:`compose` reads them."""
     language = language or detect_language(question)
     if not result.hits or result.evidence < result.threshold:
         return abstain(question, language, started)
     hits = result.hits[:LLM_SOURCES]
     reading = read(question, result, hits)
-    if GATE.refuses(reading.signals, asked_in or language, result.embedder):
+    if refused(reading, result, asked_in or language, alone):
         return abstain(question, language, started)
     texts = [" ".join(s.text for s in reading.rows[h.para_id]) or h.passage for h in hits]
     verified = llm.generate(question, hits, texts, language, on_text)
     if verified is None:
-        return compose(question, result, started, reading, language, asked_in)
+        return compose(question, result, started, reading, language, asked_in, alone)
     citations = []
     for n, idx in enumerate(verified.sources, start=1):
         shown = supporting([claim for claim, cited in verified.claims if idx in cited], reading.ranked[idx])
@@ -343,6 +344,17 @@ def read(question: str, result: SearchResult, hits: list[Hit]) -> Reading:
     return Reading(q, rows, ranked, row, top_best)
 
 
+def refused(reading: Reading, result: SearchResult, language: str, alone: bool) -> bool:
+    """What the margin let through that is still not answered: the gate's verdict, or,
+    for a question searched as asked (``alone``), a whole article that holds too little
+    of its words when they are German (``language``). A follow-up's words are not its
+    subject's: "wer ist denn gerade präsident bei denen" holds none of its club's."""
+    if GATE.refuses(reading.signals, language, result.embedder):
+        return True
+    top = [s.text for s in reading.rows.get(result.hits[0].para_id, [])]
+    return alone and beside_the_question(reading.signals, top, language)
+
+
 def answering_lead(question: str, result: SearchResult, reading: Reading) -> Hit | None:
     """A close hit that answers where the top one does not (see LEAD_MARGIN); the gate
     has judged the question on the top hit already. Only for a typed question whose top
@@ -372,6 +384,7 @@ def compose(
     reading: Reading | None = None,
     language: str | None = None,
     asked_in: str | None = None,
+    alone: bool = True,
 ) -> Answer:
     """The extractive answer for a search already made (``absatz eval`` scores both).
 
@@ -381,14 +394,15 @@ def compose(
     (:func:`~absatz.conversation.strays`). ``language`` is the reply's; ``asked_in`` the
     question's words' (German on a tie), whose cut the gate was fitted for: keywords
     answered in an English reader's language are still judged as the German they may be
-    (by default the reply's)."""
+    (by default the reply's). ``alone``: the search was the question's own, not a
+    follow-up's joined with its conversation (see :func:`refused`)."""
     started = time.perf_counter() if started is None else started
     language = language or detect_language(question)
     if not result.hits or result.evidence < result.threshold:
         return abstain(question, language, started)
     hits = result.hits[:2]
     reading = read(question, result, hits) if reading is None else replace(reading, ranked=reading.ranked[:2])
-    if GATE.refuses(reading.signals, asked_in or language, result.embedder):
+    if refused(reading, result, asked_in or language, alone):
         return abstain(question, language, started)
     lead = answering_lead(question, result, reading)
     if lead is not None:

@@ -52,6 +52,23 @@ def signals(result: SearchResult, q: Question, paragraph: Sequence[str], scorer_
     )
 
 
+# A whole article (a 10kGNAD "paragraph" is one) that holds under 30 % of a German
+# question's rarity-weighted words tells another part of the story: "Um wie viel ist die
+# Produktion bei Magna Steyr eingebrochen …?" found the article on Styrian storm damage.
+# A short paragraph may answer in other words ("Was ist Sepsis?", coverage 0), and an
+# English question's words are not the German paragraph's, so neither is judged so.
+COVERAGE_FLOOR = 0.30
+WHOLE_ARTICLE_CHARS = 2000
+
+
+def beside_the_question(row: np.ndarray | None, paragraph: Sequence[str], language: str) -> bool:
+    """Whether the top hit, one whole article, holds too little of what a German question
+    asks (``row`` from :func:`signals`; ``paragraph`` the top hit's sentences)."""
+    if row is None or language != "de" or sum(len(s) for s in paragraph) < WHOLE_ARTICLE_CHARS:
+        return False
+    return bool(row[FEATURES.index("coverage")] < COVERAGE_FLOOR)
+
+
 @dataclass(frozen=True)
 class Gate:
     """Logistic weights by feature name (standardisation folded in) and, per question

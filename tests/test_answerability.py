@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from absatz.answer import answer, read
-from absatz.answerability import FEATURES, signals
+from absatz.answerability import COVERAGE_FLOOR, FEATURES, WHOLE_ARTICLE_CHARS, beside_the_question, signals
 from absatz.answerability_weights import GATE
 from absatz.cli import main as cli_main
 from vectorstore.dates import DateRange
@@ -58,6 +58,20 @@ def test_the_gate_is_off_for_any_other_embedder(searcher):
     assert GATE.refuses(doubtful, "de", result.embedder)
     assert not GATE.refuses(doubtful, "de", "sentence-transformers/all-MiniLM-L6-v2")
     assert np.isfinite(GATE.log_odds(doubtful))
+
+
+def test_a_whole_article_holding_too_little_of_a_german_question_is_beside_it(searcher):
+    result = searcher.search(QUESTION, k=5)
+    row = read(QUESTION, result, result.hits[:2]).signals
+    assert row is not None
+    article = ["Ein langer Satz über etwas ganz anderes, der die Fragewörter nicht enthält."] * 40
+    assert sum(map(len, article)) >= WHOLE_ARTICLE_CHARS
+    assert not beside_the_question(row, article, "de")  # the question's words are there (coverage > 0.5)
+    row[FEATURES.index("coverage")] = COVERAGE_FLOOR - 0.01
+    assert beside_the_question(row, article, "de")
+    assert not beside_the_question(row, article[:5], "de")  # a short paragraph may answer in other words
+    assert not beside_the_question(row, article, "en")  # English words are not the paragraph's
+    assert not beside_the_question(None, article, "de")  # a search narrowed to a slice
 
 
 # Training questions (their articles, id % 3 == 2, are not indexed) that ask about stories

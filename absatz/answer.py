@@ -351,8 +351,9 @@ def refused(reading: Reading, result: SearchResult, language: str, alone: bool) 
     subject's: "wer ist denn gerade präsident bei denen" holds none of its club's."""
     if GATE.refuses(reading.signals, language, result.embedder):
         return True
-    top = [s.text for s in reading.rows.get(result.hits[0].para_id, [])]
-    return alone and beside_the_question(reading.signals, top, language)
+    if not alone:
+        return False
+    return beside_the_question(reading.signals, [s.text for s in reading.rows[result.hits[0].para_id]], language)
 
 
 def answering_lead(question: str, result: SearchResult, reading: Reading) -> Hit | None:

@@ -150,6 +150,49 @@ def test_english_is_accepted_but_refused_where_only_german_is_wanted():
         extract_article(html, BASE + expected["path"], languages=("de",))
 
 
+FINNISH = (
+    "Hallitus kertoi keskiviikkona, että pienten yritysten verotus kevenee ensi vuonna. Ministeriön mukaan "
+    "muutos on tärkeä askel talouden kannalta, ja sitä seuraavat muut toimet syksyllä. "
+)
+RUSSIAN = "Правительство в среду сообщило, что налоги для малого бизнеса будут снижены в следующем году. "
+SHORT_GERMAN = "Ein Blitz hat am Montag ein Haus in Lienz getroffen. Verletzt wurde niemand, die Feuerwehr löschte."
+
+
+@pytest.mark.parametrize(
+    "text, refused",
+    [
+        (FINNISH * 6, True),  # 1,200 characters: German or English would have shown their function words
+        (RUSSIAN * 2, True),  # short, but no German or English is written in Cyrillic
+        (FINNISH * 2, False),  # short Latin text: too little to tell, so not refused
+        (SHORT_GERMAN * 2, False),
+        # German quoting English at length: too even to name, but surely one of them
+        (
+            "Der Minister sagte am Montag in der Debatte, dass er das Gesetz nicht unterstützen werde. " * 8
+            + "The minister said that he would not support the law, and that it was a mistake. " * 6,
+            False,
+        ),
+    ],
+)
+def test_a_page_whose_language_is_not_named_is_refused_when_it_surely_is_none_of_the_accepted(text, refused):
+    """A page without ``lang`` in a language the function-word lists do not know (Finnish,
+    Russian, Chinese, …) had passed ``FEEDS_LANGUAGES=de,en`` and was ingested."""
+    page = f"<html><head><title>Uutiset</title></head><body><article><h1>Uutiset</h1><p>{text}</p></article>"
+    paragraph = f"<p>{text}</p>"
+    for extract in (
+        lambda: extract_article(page, BASE + "/uutiset"),
+        lambda: extract_fragment(paragraph, BASE + "/uutiset", "Uutiset"),
+    ):
+        if not refused:
+            assert extract().language in ("", "de")
+            continue
+        with pytest.raises(ExtractError) as err:
+            extract()
+        assert str(err.value) == (
+            f"{BASE}/uutiset: the article is not in German or English; only German and English articles are ingested"
+        )
+    assert extract_article(page, BASE + "/uutiset", languages=()).paragraphs  # no FEEDS_LANGUAGES: all taken
+
+
 @pytest.mark.parametrize(
     "html, reason",
     [

@@ -387,6 +387,34 @@ async def test_robots_txt_missing_allows_and_forbidden_refuses(web):
     assert "robots.txt answered HTTP 403" in str(err.value)
 
 
+@pytest.mark.parametrize("encoding", ["", "gzip"])
+async def test_a_robots_txt_over_the_limit_is_read_up_to_it_not_ignored(web, encoding):
+    """An oversized robots.txt had counted as no robots.txt, so a site's rules in its first
+    500 KB were ignored whole. Its first ``robots_max_bytes`` are read (RFC 9309) and the
+    line the cut went through is dropped (``Disallow: /offen-nie`` cut to ``Disallow: /o``
+    is no rule of the site's); a gzip bomb is still never expanded past the limit."""
+    rules = "User-agent: absatz\nDisallow: /private/\n"
+    padding = "# " + "x" * 97 + "\n"  # 100 bytes a line
+    head = rules + padding * 9
+    body = head + "Disallow: /offen-nie\n" + padding * 20_000
+    web.fixture("/private/seite.html", "pages/waermenetz.html")
+    web.fixture("/offen.html", "pages/waermenetz.html")
+    data = gzip.compress(body.encode() + b"\0" * HUGE_BYTES) if encoding else body.encode()
+    web.set("/robots.txt", data, "text/plain", **({"Content-Encoding": encoding} if encoding else {}))
+    tracemalloc.start()
+    try:
+        async with Fetcher(loopback_policy(robots_max_bytes=len(head) + len("Disallow: /o"))) as fetcher:
+            with pytest.raises(Refused) as err:
+                await fetcher.fetch(web.url("/private/seite.html"), page=True)
+            assert str(err.value) == f"{web.url('/private/seite.html')}: robots.txt disallows fetching this page"
+            assert (await fetcher.fetch(web.url("/offen.html"), page=True)).status == 200
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 20_000_000
+    assert web.hits["/private/seite.html"] == 0
+
+
 async def test_per_host_concurrency_limit(web):
     """With one connection per host, a second fetch to the host waits for the first."""
     async with Fetcher(loopback_policy(per_host=1, timeout_s=60)) as fetcher:

@@ -34,7 +34,7 @@ from trafilatura.settings import Document
 from trafilatura.utils import load_html
 
 from .errors import LiveError
-from .language import declared_language, detect_language, language_name
+from .language import declared_language, detect_language, language_name, none_of_these
 from .urls import canonical_or_none, canonical_url, same_site
 
 ACCEPTED_LANGUAGES = ("de", "en")
@@ -179,13 +179,16 @@ def _checked(article: WebArticle, url: str, languages: tuple[str, ...], min_char
     chars = _text_chars(article.blocks)
     if not article.paragraphs or chars < min_chars:
         raise ExtractError(url, f"no article text found on the page (only {chars} characters of text)")
+    accepted = " and ".join(language_name(c) for c in languages)
     if article.language and languages and article.language not in languages:
-        accepted = " and ".join(language_name(c) for c in languages)
         raise ExtractError(
             url,
             f"the article is in {language_name(article.language)} ({article.language}); "
             f"only {accepted} articles are ingested",
         )
+    if not article.language and languages and none_of_these(" ".join(b.text for b in article.blocks)):
+        either = " or ".join(language_name(c) for c in languages)
+        raise ExtractError(url, f"the article is not in {either}; only {accepted} articles are ingested")
     if not article.title:
         article = article.with_changes(title=article.lead[:90])
     return article

@@ -383,7 +383,9 @@ class Fetcher:
         except TimeoutError:
             raise Timeout(url, f"no complete response within {self.policy.timeout_s:g} s") from None
 
-    async def _follow(self, url: str, headers: dict[str, str], limit: int, page: bool, budget: _Budget) -> FetchResult:
+    async def _follow(
+        self, url: str, headers: dict[str, str], limit: int, page: bool, budget: _Budget, cut: bool = False
+    ) -> FetchResult:
         current = check_url(url)
         visited = {str(current)}
         for hop in range(self.policy.max_redirects + 1):
@@ -419,7 +421,7 @@ class Fetcher:
                         current = target
                         continue
                     conditional = "If-None-Match" in headers or "If-Modified-Since" in headers
-                    return await self._result(url, current, response, limit, conditional)
+                    return await self._result(url, current, response, limit, conditional, cut)
                 except httpx.TimeoutException:
                     raise Timeout(url, f"{current.host} stopped sending") from None
                 except httpx.HTTPError as exc:  # reset mid-body, a broken gzip stream, …
@@ -469,7 +471,7 @@ class Fetcher:
         raise Unreachable(asked, f"cannot connect to {url.host} ({one_line(str(last), 120) or 'connection failed'})")
 
     async def _result(
-        self, asked: str, url: httpx.URL, response: httpx.Response, limit: int, conditional: bool
+        self, asked: str, url: httpx.URL, response: httpx.Response, limit: int, conditional: bool, cut: bool
     ) -> FetchResult:
         status = response.status_code
         etag = response.headers.get("etag", "")
@@ -478,7 +480,7 @@ class Fetcher:
             return FetchResult(asked, str(url), 304, etag=etag, last_modified=last_modified)
         if not 200 <= status < 300:
             raise HTTPStatus(asked, status, parse_retry_after(response.headers.get("retry-after")))
-        content = await _read_limited(asked, response, limit)
+        content = await _read_limited(asked, response, limit, cut)
         ctype = response.headers.get("content-type", "")
         return FetchResult(
             url=asked,
@@ -515,9 +517,9 @@ class Fetcher:
             for_now = False
             try:
                 result = await self._follow(
-                    f"{key}/robots.txt", {"Accept": "text/plain"}, self.policy.robots_max_bytes, False, budget
+                    f"{key}/robots.txt", {"Accept": "text/plain"}, self.policy.robots_max_bytes, False, budget, cut=True
                 )
-                parser.parse(result.content.decode("utf-8", "replace").splitlines())
+                parser.parse(_robots_lines(result.content, self.policy.robots_max_bytes))
             except HTTPStatus as exc:
                 if exc.status in (401, 403):
                     note = f"robots.txt answered HTTP {exc.status}: the site refuses robots"
@@ -526,8 +528,6 @@ class Fetcher:
                     note, for_now = f"robots.txt unavailable (HTTP {exc.status})", True
                 else:
                     parser.allow_all = True  # type: ignore[attr-defined]  # no robots.txt: all allowed
-            except TooLarge:
-                parser.allow_all = True  # type: ignore[attr-defined]  # oversized: treated as no rules
             except Refused as exc:
                 # Redirected where no fetch goes (loopback, metadata, file:): that will not
                 # pass by itself, so the page is refused for good, with the guard's reason.
@@ -574,11 +574,21 @@ def _compression(url: str, response: httpx.Response) -> str | None:
     return compressions[0]
 
 
-async def _read_limited(url: str, response: httpx.Response, limit: int) -> bytes:
-    """The body, decompressed, or :class:`TooLarge` as soon as it passes ``limit``: never
-    buffered whole, and a compressed body never expanded past the limit either."""
+def _robots_lines(content: bytes, limit: int) -> list[str]:
+    """A robots.txt read up to ``limit`` (RFC 9309 lets a crawler stop at 500 KiB), less
+    a last line the cut went through: a cut ``Allow: /a`` would allow more than the site."""
+    lines = content.decode("utf-8", "replace").splitlines()
+    if len(content) >= limit and not content.endswith((b"\n", b"\r")):
+        lines = lines[:-1]
+    return lines
+
+
+async def _read_limited(url: str, response: httpx.Response, limit: int, cut: bool = False) -> bytes:
+    """The body, decompressed, or :class:`TooLarge` as soon as it passes ``limit`` (with
+    ``cut``, its first ``limit`` bytes): never buffered whole, and a compressed body never
+    expanded past the limit either."""
     declared = response.headers.get("content-length", "")
-    if declared.isdecimal() and int(declared) > limit:
+    if not cut and declared.isdecimal() and int(declared) > limit:
         raise TooLarge(url, too_large(int(declared), limit, what="the response"))
     compression = _compression(url, response)
     decoder = zlib.decompressobj(zlib.MAX_WBITS | 32) if compression else None  # a gzip or a zlib header
@@ -590,15 +600,22 @@ async def _read_limited(url: str, response: httpx.Response, limit: int) -> bytes
         nonlocal total
         total += len(data)
         if total > limit:
-            raise TooLarge(url, past_limit(limit, what="the response"))
+            if not cut:
+                raise TooLarge(url, past_limit(limit, what="the response"))
+            data, total = data[: len(data) - (total - limit)], limit
         chunks.append(data)
+
+    def full() -> bool:
+        return cut and total >= limit
 
     try:
         async for raw in response.aiter_raw():
+            if full():
+                break
             if decoder is None:
                 take(raw)
                 continue
-            while raw:
+            while raw and not full():
                 try:
                     out = decoder.decompress(raw, limit - total + 1)
                 except zlib.error:
@@ -610,7 +627,7 @@ async def _read_limited(url: str, response: httpx.Response, limit: int) -> bytes
                 started = True
                 take(out)
                 raw = decoder.unconsumed_tail
-        if decoder is not None:
+        if decoder is not None and not full():
             take(decoder.flush())
     except zlib.error as exc:
         raise FetchError(url, f"a compressed body that does not decompress ({exc})") from None

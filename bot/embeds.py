@@ -38,7 +38,18 @@ ABSTAIN_COLOUR = discord.Colour(0x718096)
 def plain(text: str) -> str:
     """Corpus text as Discord shows it verbatim: ``Lehrer*innen und Schüler*innen`` would
     turn italic, ``~~`` strike through, a quote lose its asterisks."""
-    return discord.utils.escape_markdown(" ".join((text or "").split()))
+    return escaped(" ".join((text or "").split()))
+
+
+_LINK_END = "\ue002"  # stands for a "](" while discord.py escapes the rest
+
+
+def escaped(text: str) -> str:
+    """``discord.utils.escape_markdown`` with every ``](`` escaped first: its pattern for a
+    masked link, ``\\[.+\\]\\(.+\\)``, spans from the first ``[`` to the last ``)`` and
+    leaves everything between unescaped, so ``[Quelle](x) … um *5* Prozent (brutto)``
+    had lost its asterisks to italics."""
+    return discord.utils.escape_markdown(text.replace("](", _LINK_END)).replace(_LINK_END, "\\](")
 
 
 def fit(text: str, limit: int) -> str:
@@ -68,7 +79,7 @@ def _answer_description(a: Answer, limit: int) -> str:
     """The answer with its ``[n]`` markers and the fact asked for in bold; sentences
     shrink, markers stay attached, and what the article says is shown, not formatted."""
     text = marked(a, _OPEN, _CLOSE)
-    whole = _bolded(discord.utils.escape_markdown(text))
+    whole = _bolded(escaped(text))
     if len(whole) <= limit:
         return whole
     parts = re.findall(r"(.*?)(\s*\[\d+\])", text, flags=re.S) or [(text, "")]

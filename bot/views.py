@@ -36,9 +36,9 @@ def _language_of_label(label: str | None, fallback: str) -> str:
     return fallback
 
 
-# What discord.utils.escape_markdown puts a backslash before: undone to compare a shown
-# quote with the article's text.
-_ESCAPED = re.compile(r"\\([\\*_~|`>\[#-])")
+# What bot.embeds.escaped puts a backslash before: undone to compare a shown quote with
+# the article's text.
+_ESCAPED = re.compile(r"\\([\\*_~|`>\[\]#-])")
 
 
 def quote_from_field(embed: discord.Embed, n: int) -> str:

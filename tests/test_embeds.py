@@ -167,6 +167,20 @@ def test_article_text_is_shown_verbatim_not_formatted():
     assert "Lehrer\\*innen und Schüler\\*innen" in paragraph_embed(view, "de").description
 
 
+def test_markdown_after_a_bracket_and_a_parenthesis_is_still_escaped():
+    """discord.py's masked-link pattern spans from the first ``[`` to the last ``)`` and
+    left what lies between unescaped: ``*5*`` after ``[Quelle](x)`` turned italic."""
+    sentence = "Laut [Quelle](x) stieg der Preis um *5* Prozent (brutto), so __alle__."
+    a = Answer("Frage?", f"{sentence} [1]", False, [citation(1, sentence)], "de")
+    embed = answer_embed(a, 0.1)
+    shown = "Laut [Quelle\\](x) stieg der Preis um \\*5\\* Prozent (brutto), so \\_\\_alle\\_\\_."
+    assert embed.description == f"{shown} [1]"
+    assert embed.fields[0].value.startswith(f"> {shown}")
+    meta = ArticleMeta(title="Preise", date="2025-02")
+    view = SourceView(ParagraphView("preise#1", "preise", 1, sentence, "", meta), None, None)
+    assert shown in paragraph_embed(view, "de").description
+
+
 def test_the_source_button_reads_back_the_quote_it_escaped():
     """The button finds the paragraph by the quote the answer showed: escaping must not
     make it look gone ("Lehrer*innen" shown as "Lehrer\\*innen")."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -575,6 +576,47 @@ async def test_discord_streams_the_reply_then_shows_verified_citations(simcord_e
     embed = final.embeds[0]
     assert not final.content and "650 Kilometer" in embed.description and "[5]" not in embed.description
     assert f"{SEED_ID}#2" in embed.fields[0].value
+
+
+@needs_seed
+@pytest.mark.simcord(settle_timeout=60)
+async def test_a_streamed_reply_whose_final_edit_fails_is_taken_down(simcord_env, fake):
+    """The streamed text had stayed in the channel, its cursor still blinking, when the
+    edit that was to show the verified answer failed: it read as the answer, with none of
+    its citations. It is deleted, and the asker is told."""
+    from absatz.texts import t
+
+    from .simcord_helpers import dispatch_unsettled
+
+    guild = simcord_env.create_guild()
+    channel = guild.create_text_channel("fragen")
+    alice = guild.add_member(simcord_env.create_user("alice"))
+    fake.script.append(
+        {
+            "content": "Die Raketen flogen jeweils etwa 650 Kilometer weit und Richtung Meer [1]. "
+            "Das meldete der Generalstab in Seoul [1].",
+            "chunk_delay": 0.2,
+        }
+    )
+
+    def streamed() -> bool:
+        return any(
+            r.method == "PATCH" and "@original" in r.path and (r.json or {}).get("content", "").endswith("▌")
+            for r in simcord_env.http_requests
+        )
+
+    result = await dispatch_unsettled(simcord_env, alice, channel, "ask", question="Wie weit flogen die Raketen?")
+    deadline = time.monotonic() + 60
+    while not streamed() and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    assert streamed(), "the reply began to stream"
+    # Every later edit of the message fails: the answer cannot replace the streamed text.
+    simcord_env.inject_error("PATCH", "/webhooks/*/messages/@original", status=400, times=None)
+    await simcord_env.settle(timeout=60)
+    assert any(r.method == "DELETE" and "@original" in r.path for r in simcord_env.http_requests)
+    assert not [m for m in channel.history() if m.author.bot], "nothing the bot said stays in the channel"
+    told = result.followups[-1]
+    assert told.ephemeral and told.content == t("error", "de")
 
 
 if __name__ == "__main__":  # python -m tests.test_llm: the support table the rule was chosen from

@@ -6,6 +6,7 @@ answer's footer says so."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import time
@@ -194,19 +195,31 @@ class Ask(commands.Cog):
         if searched is not None and scope == "all":
             searched = searched.widened()
 
-        async def show_partial(text: str) -> None:
-            await interaction.edit_original_response(content=shorten(text, 1900) + " ▌")
+        streamed = False
 
-        a = await self.answer_streaming(
-            question, [], show_partial, since=since, until=until, scope=searched, reader=reader
-        )
-        await self.send_answer(
-            lambda **kw: interaction.edit_original_response(content=None, **kw),
-            a,
-            started,
-            searched,
-            interaction.channel,
-        )
+        async def show_partial(text: str) -> None:
+            nonlocal streamed
+            await interaction.edit_original_response(content=shorten(text, 1900) + " ▌")
+            streamed = True
+
+        try:
+            a = await self.answer_streaming(
+                question, [], show_partial, since=since, until=until, scope=searched, reader=reader
+            )
+            await self.send_answer(
+                lambda **kw: interaction.edit_original_response(content=None, **kw),
+                a,
+                started,
+                searched,
+                interaction.channel,
+            )
+        except Exception:
+            # The streamed text is no answer: its citations were never shown, and left
+            # standing it would read as one, its cursor still blinking.
+            if streamed:
+                with contextlib.suppress(discord.HTTPException):
+                    await interaction.delete_original_response()
+            raise
 
     async def answer_streaming(
         self,

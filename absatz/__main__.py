@@ -6,13 +6,13 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .env_file import encoding_problem
+from .env_file import problem
 
 
 def main() -> int:
-    problem = encoding_problem(Path.cwd() / ".env")
-    if problem is not None:
-        print(f"absatz: error: {problem}", file=sys.stderr)
+    found = problem(Path.cwd() / ".env")
+    if found is not None:
+        print(f"absatz: error: {found}", file=sys.stderr)
         return 2
     from .cli import main as run
 

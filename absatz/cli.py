@@ -43,7 +43,7 @@ def _store_options() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(add_help=False)
     g = p.add_argument_group("store (override CHROMA_* / EMBEDDING_MODEL for this call)")
     g.add_argument("--chroma-path", type=_path, help="embedded store folder (CHROMA_PATH)")
-    g.add_argument("--chroma-host", help="use the Chroma server at this host (CHROMA_HOST)")
+    g.add_argument("--chroma-host", type=_named, help="use the Chroma server at this host (CHROMA_HOST)")
     g.add_argument("--chroma-port", type=int, help="Chroma server port (CHROMA_PORT)")
     g.add_argument("--collection", type=_named, help="collection name (CHROMA_COLLECTION)")
     g.add_argument("--embedding-model", type=_named, help="embedder (EMBEDDING_MODEL)")
@@ -51,8 +51,9 @@ def _store_options() -> argparse.ArgumentParser:
 
 
 def _named(value: str) -> str:
-    """An option that names a store, collection or model: an empty one would not fall back
-    to the setting but name nothing (``--collection ""`` found no index)."""
+    """An option that names a store, server, collection or model: an empty one would not
+    fall back to the setting but name nothing (``--collection ""`` found no index,
+    ``--chroma-host ""`` quietly meant the embedded store)."""
     if not value.strip():
         raise argparse.ArgumentTypeError("must not be empty")
     return value
@@ -64,7 +65,12 @@ def _path(value: str) -> Path:
 
 
 # A refused store option is named as it was typed.
-STORE_OPTIONS = {"chroma_host": "--chroma-host", "chroma_port": "--chroma-port", "collection": "--collection"}
+STORE_OPTIONS = {
+    "chroma_path": "--chroma-path",
+    "chroma_host": "--chroma-host",
+    "chroma_port": "--chroma-port",
+    "collection": "--collection",
+}
 
 
 def settings_for(args: argparse.Namespace) -> Settings:
@@ -272,6 +278,8 @@ def _gold_questions(path: Path, languages: Sequence[str]) -> list[dict[str, obje
         if problem:
             raise UsageError(f"{path}:{n}: {problem}")
         questions.append(q)
+    if not questions:  # a table of zeros, exit 0, had looked like a run that scored nothing
+        raise UsageError(f"{path} holds no questions")
     return questions
 
 
@@ -600,6 +608,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except AbsatzError as exc:
         print(f"absatz: error: {error_line(exc)}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a path the system refuses ("File name too long"): one line, not a traceback
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"absatz: error: {where}{exc.strerror or exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

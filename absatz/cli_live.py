@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 
 from ingest.live.registry import Feed
 from ingest.live.settings import LiveSettings
+from ingest.live.urls import without_password
 from ingest.pipeline import IngestReport, report_summary
 from ingest.sources import Failure
 
@@ -237,7 +238,7 @@ def ingest_urls(args: argparse.Namespace, absatz: Absatz, urls: list[str]) -> in
                 page = await live.ingest_page(url, actor=cli_actor())
             except LiveError as exc:
                 failed = True
-                report_failed_url(Failure(url, None, exc.reason), args.json)
+                report_failed_url(Failure(without_password(url), None, exc.reason), args.json)
                 continue
             failed = failed or page.failed
             report_page(url, page, args.json)
@@ -303,7 +304,9 @@ def add_commands(
     p = fsub.add_parser("add", parents=[common], help="register a feed and poll it once now")
     p.add_argument("url", help="the feed's http(s) URL")
     p.add_argument(
-        "--interval", metavar="DURATION", help="poll interval: 15m, 1h, 2d … (default FEEDS_INTERVAL_S; 1 min … 7 days)"
+        "--interval",
+        metavar="DURATION",
+        help="poll interval: 15m, 1h, 2d …, a bare number in minutes (default FEEDS_INTERVAL_S; 1 min … 7 days)",
     )
     p.add_argument("--category", help="category given to the feed's articles")
     p.add_argument("--json", action="store_true")

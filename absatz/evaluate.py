@@ -156,6 +156,8 @@ def build_index(settings: StoreSettings, articles_path: Path, chosen: slice) -> 
     articles, failures = load_articles([articles_path])
     if failures:
         raise ParseError(str(failures[0]))
+    if not articles[chosen]:
+        raise ParseError(f"{articles_path}: no articles to index")
     apply(Chroma(settings), load_embedder(settings.embedding_model, settings.embedding_device), articles[chosen])
 
 

@@ -58,6 +58,7 @@ from ingest.live.registry import (
     normalize_feed_url,
 )
 from ingest.live.settings import LiveSettings
+from ingest.live.urls import without_password
 from ingest.live.watch import watch_corpus
 from ingest.lock import IngestBusy
 from ingest.pipeline import IngestReport
@@ -572,7 +573,7 @@ class LiveService:
             await self._probe(normalized)
             feed = self.registry.add(normalized, interval_s, category=category, added_by=actor)
         except LiveError as exc:
-            self.core.audit.record(actor, "feed add", one_line(url, 500), f"rejected: {exc}")
+            self.core.audit.record(actor, "feed add", one_line(without_password(url), 500), f"rejected: {exc}")
             raise
         outcome = await self.poller.poll_feed(feed.url)
         self.core.audit.record(
@@ -605,7 +606,7 @@ class LiveService:
         try:
             feed = self.registry.remove(url)
         except LiveError as exc:
-            self.core.audit.record(actor, "feed remove", one_line(url, 500), f"rejected: {exc}")
+            self.core.audit.record(actor, "feed remove", one_line(without_password(url), 500), f"rejected: {exc}")
             raise
         self.core.audit.record(
             actor,
@@ -669,7 +670,7 @@ class LiveService:
             page = await self.poller.fetch_page_file(url.strip(), category)
         except LiveError as exc:
             verdict = "failed" if isinstance(exc, WriteFailed) else "rejected"
-            self.core.audit.record(actor, action, one_line(url, 500), f"{verdict}: {exc}")
+            self.core.audit.record(actor, action, one_line(without_password(url), 500), f"{verdict}: {exc}")
             raise
         written = page.article
         self._remember([written])

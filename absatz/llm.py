@@ -24,7 +24,7 @@ import numpy as np
 
 from vectorstore.errors import SettingsError
 from vectorstore.records import Hit
-from vectorstore.settings import env_positive
+from vectorstore.settings import env_positive, header_safe
 from vectorstore.text import split_sentences, tokenize, without_controls
 
 from .deadline import before
@@ -93,7 +93,7 @@ class LLMSettings:
         return cls(
             model=env.get("LLM_MODEL", "").strip(),
             base_url=env.get("LLM_BASE_URL", "").strip(),
-            api_key=env.get("LLM_API_KEY", "").strip(),
+            api_key=header_safe("LLM_API_KEY", env.get("LLM_API_KEY", "").strip()),
             timeout_s=env_positive(env, "LLM_TIMEOUT_S", 30, most=3600),  # beyond, the client overflows
             max_tokens=env_positive(env, "LLM_MAX_TOKENS", 400),
         )

@@ -11,7 +11,7 @@ from typing import Any
 
 from ingest.settings import IngestSettings
 from vectorstore.errors import SettingsError
-from vectorstore.settings import StoreSettings, env_bool, env_int, env_positive
+from vectorstore.settings import StoreSettings, env_bool, env_int, env_positive, header_safe
 
 from .llm import LLMSettings
 
@@ -26,6 +26,7 @@ __all__ = [
     "env_bool",
     "env_int",
     "env_positive",
+    "header_safe",
 ]
 
 DEFAULT_DB = Path("data/absatz.sqlite3")

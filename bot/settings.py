@@ -18,15 +18,28 @@ from absatz.settings import (
     StoreSettings,
     env_int,
     env_positive,
+    header_safe,
 )
 
 
-def _ids(env: Mapping[str, str], name: str) -> tuple[int, ...]:
+def _ids(env: Mapping[str, str], name: str, least: int = 1) -> tuple[int, ...]:
+    """Discord ids (snowflakes, never below 1; shard ids count from 0)."""
     raw = env.get(name, "").replace(",", " ").split()
     try:
-        return tuple(int(x) for x in raw)
+        ids = tuple(int(x) for x in raw)
     except ValueError:
         raise SettingsError(f"{name} must be a comma-separated list of numeric ids") from None
+    if any(i < least for i in ids):
+        raise SettingsError(f"{name}={env.get(name)!r}: an id is a whole number of at least {least}")
+    return ids
+
+
+def _id(env: Mapping[str, str], name: str) -> int:
+    """One channel's id, 0 for none: a negative one had been taken and never matched."""
+    value = env_int(env, name, 0) or 0
+    if value < 0:
+        raise SettingsError(f"{name}={env.get(name)!r}: a channel id is a positive whole number")
+    return value
 
 
 @dataclass(frozen=True)
@@ -72,16 +85,16 @@ class BotSettings:
             store=core.store,
             ingest=core.ingest,
             llm=core.llm,
-            discord_token=env.get("DISCORD_TOKEN", "").strip(),
+            discord_token=header_safe("DISCORD_TOKEN", env.get("DISCORD_TOKEN", "").strip()),
             guild_ids=_ids(env, "DISCORD_GUILD_IDS"),
             admin_role_ids=_ids(env, "ADMIN_ROLE_IDS"),
             shard_count=env_int(env, "DISCORD_SHARD_COUNT", None),
-            shard_ids=_ids(env, "DISCORD_SHARD_IDS"),
+            shard_ids=_ids(env, "DISCORD_SHARD_IDS", least=0),
             cooldown_rate=env_positive(env, "ASK_COOLDOWN_RATE", 3),
             cooldown_per_s=env_positive(env, "ASK_COOLDOWN_SECONDS", 30),
             max_concurrent_answers=env_positive(env, "MAX_CONCURRENT_ANSWERS", 4),
-            admin_channel_id=env_int(env, "ADMIN_CHANNEL_ID", 0) or 0,
-            news_channel_id=env_int(env, "NEWS_CHANNEL_ID", 0) or 0,
+            admin_channel_id=_id(env, "ADMIN_CHANNEL_ID"),
+            news_channel_id=_id(env, "NEWS_CHANNEL_ID"),
             live=LiveSettings.from_env(env),
             bot_db=core.db,
         )

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from .conftest import ROOT, json_lines, needs_seed, run_cli
+from .conftest import ROOT, json_lines, needs_seed, run_cli, write_jsonl
 
 SEED_ID = "000_a05d8c91f093345a"
 
@@ -146,6 +146,53 @@ def test_a_dot_env_that_is_not_utf8_is_one_line_naming_its_line(built_store, tmp
         [exe, "stats", *store_args(built_store)], capture_output=True, text=True, cwd=tmp_path, timeout=120
     )
     assert fixed.returncode == 0 and "articles" in fixed.stdout, fixed.stderr
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        # the quote left open swallowed the next line: CHROMA_PATH was dropped without a word
+        (b'DISCORD_TOKEN="MTabc.def\nCHROMA_PATH="/srv/absatz/chroma"\n', "line 1 (DISCORD_TOKEN) is not NAME=value"),
+        (b"CHROMA_PATH=/srv/absatz/chroma\nnur Worte\n", "line 2 is not NAME=value"),
+        (b"LOG_LEVEL=INFO\nCHROMA_PATH=/x\x00\n", "line 2 holds a NUL byte"),  # a traceback from os.environ
+    ],
+)
+def test_a_dot_env_line_that_cannot_be_read_stops_the_command_naming_it(tmp_path, content, message):
+    """python-dotenv had only warned, once for every reader of the file, and the command
+    went on without the dropped variables; the token's value is never shown."""
+    (tmp_path / ".env").write_bytes(content)
+    exe = os.path.join(os.path.dirname(sys.executable), "absatz")
+    proc = subprocess.run([exe, "stats"], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert proc.stderr.strip().startswith(f"absatz: error: {tmp_path / '.env'}: {message}")
+    assert len(proc.stderr.strip().splitlines()) == 1 and "MTabc" not in proc.stderr
+
+
+def test_a_path_the_system_refuses_is_one_line_not_a_traceback(capsys, tmp_path):
+    """``File name too long`` ended ``absatz ingest`` in a traceback, exit 1 (which means
+    "some files failed")."""
+    long = "a" * 300
+    code, _, err = run_cli(capsys, "ingest", long, "--chroma-path", str(tmp_path / "chroma"))
+    assert code == 2 and err.strip() == f"absatz: error: {long}: File name too long"
+    code, _, err = run_cli(capsys, "stats", "--chroma-path", str(tmp_path / long))
+    assert code == 2 and err.strip().endswith("cannot be used (File name too long)") and "Traceback" not in err
+
+
+def test_eval_of_no_questions_or_no_articles_is_an_error(capsys, tmp_path):
+    """A table of zeros and exit 0 had looked like a run that scored nothing."""
+    empty = tmp_path / "leer.jsonl"
+    empty.write_text("\n", encoding="utf-8")
+    code, out, err = run_cli(capsys, "eval", str(empty))
+    assert code == 2 and not out and err.strip() == f"absatz: error: {empty} holds no questions"
+    questions = write_jsonl(
+        tmp_path / "fragen.jsonl",
+        [{"qid": "q1", "question": "Wer?", "article_id": "a", "paragraph": 1, "answers": ["x"]}],
+    )
+    articles = write_jsonl(tmp_path / "artikel.jsonl", [{"id": "a", "title": "A", "paragraphs": ["Ein Satz."]}])
+    code, out, err = run_cli(
+        capsys, "eval", str(questions), "--build", str(articles), "--slice", "5:", "--chroma-path", str(tmp_path / "c")
+    )
+    assert code == 2 and not out and err.strip() == f"absatz: error: {articles}: no articles to index"
 
 
 def test_every_public_name_of_the_library_loads():
@@ -411,7 +458,7 @@ def test_import_refuses_an_embedding_model_since_the_export_names_its_own(tmp_pa
 
 
 def test_an_empty_name_for_the_store_is_an_option_error(tmp_path, capsys):
-    for option in ("--chroma-path", "--collection", "--embedding-model"):
+    for option in ("--chroma-path", "--chroma-host", "--collection", "--embedding-model"):
         with pytest.raises(SystemExit) as exit_:
             run_cli(capsys, "stats", "--chroma-path", str(tmp_path), option, "")
         err = capsys.readouterr().err

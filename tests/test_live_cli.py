@@ -276,3 +276,19 @@ def test_a_url_of_another_scheme_is_refused_as_a_url_not_looked_for_as_a_file(cl
     code, out, err = run_cli(capsys, "ingest", "ftp://example.com/bericht.txt", *store)
     assert code == 1 and out == "ftp://example.com/bericht.txt: not ingested\n"
     assert err.strip() == "failed: ftp://example.com/bericht.txt: only http and https URLs are fetched, not ftp"
+
+
+def test_a_password_in_a_url_is_neither_shown_nor_audited(cli_store, capsys, monkeypatch, tmp_path):
+    """The refusal and the audit log had repeated it: ``http://user:geheim@…``."""
+    _, store = cli_store
+    monkeypatch.setenv("BOT_DB", str(tmp_path / "bot.sqlite3"))
+    url = "http://redaktion:geheim-4711@news.example.com/feed.xml"
+    code, _, err = run_cli(capsys, "feed", "add", url, *store)
+    assert code == 2 and err.strip() == (
+        "absatz: error: http://redaktion:***@news.example.com/feed.xml: "
+        "URLs with a user name or password are not fetched"
+    )
+    code, out, err = run_cli(capsys, "ingest", url, *store)
+    assert code == 1 and "geheim" not in out + err and "redaktion:***@" in err
+    code, out, _ = run_cli(capsys, "audit", "--json", *store)
+    assert code == 0 and len(json_lines(out)) >= 2 and "geheim" not in out and "redaktion:***@" in out

@@ -104,7 +104,7 @@ def test_check_url_refuses(url, reason):
     with pytest.raises(Refused) as err:
         check_url(url)
     assert err.value.reason == reason
-    assert str(err.value) == f"{url}: {reason}"
+    assert str(err.value) == f"{url.replace(':secret@', ':***@')}: {reason}"  # never the password
     assert "\n" not in str(err.value)
 
 

@@ -60,7 +60,7 @@ def test_add_list_remove(registry):
         (
             "https://user:pw@example.com/rss",
             900,
-            "https://user:pw@example.com/rss: URLs with a user name or password are not fetched",
+            "https://user:***@example.com/rss: URLs with a user name or password are not fetched",
         ),
         ("https://example.com/rss", 59, "interval 59 s is below the minimum of 60 s (1 min)"),
         ("https://example.com/rss", 8 * 86400, "interval 691200 s is above the maximum of 604800 s (7 days)"),

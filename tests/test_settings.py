@@ -52,6 +52,66 @@ def test_store_options_are_checked_like_their_variables(capsys, monkeypatch, tmp
     assert code == 2 and message in one_error_line(err)
 
 
+SECRET = "ck-SECRET"
+
+
+@pytest.mark.parametrize(
+    "env, message",
+    [
+        # httpx's "Illegal header value b'ck-SECRET\\n-4711'" reached the error and the audit log
+        (
+            {"CHROMA_AUTH_TOKEN": f"{SECRET}\n-4711"},
+            "CHROMA_AUTH_TOKEN holds a line break, a control character or a non-ASCII letter, which an HTTP header "
+            "cannot carry (its value is not shown)",
+        ),
+        # a traceback from the socket layer at the first connection
+        ({"CHROMA_TIMEOUT_S": "inf"}, "CHROMA_TIMEOUT_S='inf' must be a number of seconds above 0 and at most 3600"),
+        ({"CHROMA_TIMEOUT_S": "1e12"}, "CHROMA_TIMEOUT_S='1e12' must be a number of seconds above 0 and at most 3600"),
+    ],
+)
+def test_store_variables_a_client_cannot_use_are_named(env, message):
+    with pytest.raises(SettingsError) as err:
+        StoreSettings.from_env(env)
+    assert str(err.value) == message
+
+
+def test_other_secrets_and_the_user_agent_must_fit_an_http_header():
+    from absatz.llm import LLMSettings
+    from bot.settings import BotSettings
+    from ingest.live.settings import LiveSettings
+
+    for name, read in (("LLM_API_KEY", LLMSettings.from_env), ("DISCORD_TOKEN", BotSettings.from_env)):
+        with pytest.raises(SettingsError, match=f"^{name} holds a line break") as err:
+            read({name: f"{SECRET}\r\nX: 1"})
+        assert SECRET not in str(err.value)
+    with pytest.raises(SettingsError) as err:  # a traceback from the fetcher, as the README asks for a contact
+        LiveSettings.from_env({"FEEDS_USER_AGENT": "Zeitungsleser Müller"})
+    assert str(err.value).startswith("FEEDS_USER_AGENT holds") and "Müller" in str(err.value)
+
+
+def test_discord_ids_are_positive_and_device_names_any_case():
+    from bot.settings import BotSettings
+
+    for name in ("ADMIN_CHANNEL_ID", "NEWS_CHANNEL_ID", "DISCORD_GUILD_IDS", "ADMIN_ROLE_IDS"):
+        with pytest.raises(SettingsError, match=f"^{name}='-5'"):  # taken, and then never matched
+            BotSettings.from_env({name: "-5"})
+    assert StoreSettings.from_env({"EMBEDDING_DEVICE": "CPU"}).embedding_device == "cpu"
+
+
+@pytest.mark.parametrize("variable", ["CHROMA_PATH", "INDEX_DIR"])
+def test_a_store_folder_that_is_a_file_is_named(capsys, monkeypatch, tmp_path, variable):
+    """ "no index … ingest articles first" and "cannot write the ingest lock" had sent the
+    user to a command that cannot help."""
+    afile = tmp_path / "afile"
+    afile.write_text("x", encoding="utf-8")
+    monkeypatch.setenv(variable, str(afile))
+    monkeypatch.delenv("CHROMA_HOST", raising=False)
+    if variable == "INDEX_DIR":
+        monkeypatch.setenv("CHROMA_PATH", str(tmp_path / "chroma"))
+    code, _, err = run_cli(capsys, "stats")
+    assert code == 2 and one_error_line(err) == f"absatz: error: {variable}={str(afile)!r} is a file, not a folder"
+
+
 @pytest.mark.parametrize("collection", ["", "  "])
 def test_an_empty_collection_override_is_refused_by_name(collection):
     """It named the store folder itself: "no index at data/chroma/"."""

@@ -19,7 +19,13 @@ MAX_PORT = 65535
 MAX_COLLECTION = 63 - len("-12345678.sentences")
 _COLLECTION = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._-]{{1,{MAX_COLLECTION - 2}}}[A-Za-z0-9]")
 # The variable each value that :meth:`StoreSettings.checked` looks at is read from.
-VARIABLES = {"chroma_host": "CHROMA_HOST", "chroma_port": "CHROMA_PORT", "collection": "CHROMA_COLLECTION"}
+VARIABLES = {
+    "chroma_path": "CHROMA_PATH",
+    "chroma_host": "CHROMA_HOST",
+    "chroma_port": "CHROMA_PORT",
+    "collection": "CHROMA_COLLECTION",
+    "index_dir": "INDEX_DIR",
+}
 
 
 def env_int(env: Mapping[str, str], name: str, default: int | None) -> int | None:
@@ -42,6 +48,17 @@ def env_positive(env: Mapping[str, str], name: str, default: int, most: int | No
     return value
 
 
+def _not_a_folder(path: Path) -> str | None:
+    """Why ``path`` cannot hold a store (a file, a name too long), or None: a store folder
+    that is a file had said "no index … ingest articles first", which cannot help."""
+    try:
+        if path.exists() and not path.is_dir():
+            return "is a file, not a folder"
+    except OSError as exc:
+        return f"cannot be used ({exc.strerror or exc})"
+    return None
+
+
 def _is_ip(text: str) -> bool:
     try:
         ipaddress.ip_address(text)
@@ -50,7 +67,9 @@ def _is_ip(text: str) -> bool:
     return True
 
 
-def env_seconds(env: Mapping[str, str], name: str, default: float) -> float:
+def env_seconds(env: Mapping[str, str], name: str, default: float, most: float = 3600.0) -> float:
+    """Seconds above 0 and at most ``most``: beyond a socket's range (``inf``, ``1e12``)
+    the client had failed with a traceback on its first connection."""
     raw = env.get(name, "").strip()
     if not raw:
         return default
@@ -58,8 +77,21 @@ def env_seconds(env: Mapping[str, str], name: str, default: float) -> float:
         value = float(raw)
     except ValueError:
         value = 0.0
-    if not value > 0:
-        raise SettingsError(f"{name}={raw!r} is not a number of seconds above 0")
+    if not 0 < value <= most:
+        raise SettingsError(f"{name}={raw!r} must be a number of seconds above 0 and at most {most:g}")
+    return value
+
+
+def header_safe(name: str, value: str, secret: bool = True) -> str:
+    """``value``, if an HTTP header can carry it. A line break inside a token had reached
+    the error message, and the audit log, as part of httpx's "Illegal header value"; a
+    secret's refusal names the variable, never the value."""
+    if any(not " " <= c <= "~" for c in value):
+        shown = "(its value is not shown)" if secret else f"({value!r})"
+        raise SettingsError(
+            f"{name} holds a line break, a control character or a non-ASCII letter, which an HTTP header "
+            f"cannot carry {shown}"
+        )
     return value
 
 
@@ -91,7 +123,7 @@ class StoreSettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> StoreSettings:
         env = os.environ if env is None else env
-        device = env.get("EMBEDDING_DEVICE", "cpu").strip() or "cpu"
+        device = env.get("EMBEDDING_DEVICE", "cpu").strip().lower() or "cpu"
         if device not in ("cpu", "cuda", "auto") and not device.startswith("cuda:"):
             raise SettingsError(f"EMBEDDING_DEVICE={device!r} must be cpu, cuda or auto")
         index_dir = env.get("INDEX_DIR", "").strip()
@@ -100,7 +132,7 @@ class StoreSettings:
             chroma_host=env.get("CHROMA_HOST", "").strip(),
             chroma_port=env_positive(env, "CHROMA_PORT", 8000, most=MAX_PORT),
             chroma_ssl=env_bool(env, "CHROMA_SSL", False),
-            chroma_auth_token=env.get("CHROMA_AUTH_TOKEN", "").strip(),
+            chroma_auth_token=header_safe("CHROMA_AUTH_TOKEN", env.get("CHROMA_AUTH_TOKEN", "").strip()),
             chroma_timeout_s=env_seconds(env, "CHROMA_TIMEOUT_S", 30.0),
             collection=env.get("CHROMA_COLLECTION", "").strip() or "absatz",
             embedding_model=env.get("EMBEDDING_MODEL", "").strip() or DEFAULT_EMBEDDING_MODEL,
@@ -132,6 +164,10 @@ class StoreSettings:
                     f"{names['chroma_host']}={host!r} must be a host name, an address or a URL: "
                     f"the port goes in {names['chroma_port']}"
                 )
+        for name, folder in (("chroma_path", None if host else self.chroma_path), ("index_dir", self.index_dir)):
+            trouble = _not_a_folder(folder) if folder is not None else None
+            if trouble:
+                raise SettingsError(f"{names[name]}={str(folder)!r} {trouble}")
         if not 1 <= self.chroma_port <= MAX_PORT:
             raise SettingsError(f"{names['chroma_port']}={self.chroma_port} must be between 1 and {MAX_PORT}")
         if not self.collection.strip():

@@ -29,6 +29,7 @@ import httpx
 
 from ..sources import past_limit, too_large
 from .errors import LiveError, one_line
+from .urls import without_password
 
 ROBOTS_AGENT = "absatz"  # the product token robots.txt rules are matched against
 REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
@@ -189,7 +190,7 @@ def check_url(url: str | httpx.URL) -> httpx.URL:
     except ValueError as exc:
         raise Refused(text, f"not a valid port ({exc})") from None
     if parsed.userinfo:
-        raise Refused(text, "URLs with a user name or password are not fetched")
+        raise Refused(without_password(text), "URLs with a user name or password are not fetched")
     return parsed
 
 

@@ -143,7 +143,7 @@ def normalize_feed_url(url: str) -> str:
     try:
         check_url(text)
     except Refused as exc:
-        raise FeedRegistryError(text, exc.reason) from None
+        raise FeedRegistryError(exc.url, exc.reason) from None
     return canonical_url(text)
 
 

@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from vectorstore.errors import SettingsError
-from vectorstore.settings import env_bool, env_positive
+from vectorstore.settings import env_bool, env_positive, header_safe
 
 from .fetch import FetchPolicy, default_user_agent
 from .registry import DEFAULT_INTERVAL_S, MAX_INTERVAL_S, MIN_INTERVAL_S
@@ -33,8 +33,9 @@ from .registry import DEFAULT_INTERVAL_S, MAX_INTERVAL_S, MIN_INTERVAL_S
 
 def _env_languages(env: Mapping[str, str], name: str, default: str) -> tuple[str, ...]:
     """Comma-separated two-letter ISO 639-1 codes, lower-cased: a page's language is
-    told by such a code, so a name like ``german`` would refuse every page."""
-    raw = env.get(name, default)
+    told by such a code, so a name like ``german`` would refuse every page. Empty is the
+    default, as for every other variable."""
+    raw = env.get(name, "").strip() or default
     codes = tuple(x.strip().lower() for x in raw.split(",") if x.strip())
     if not codes:
         raise SettingsError(f"{name} names no language (e.g. de,en)")
@@ -63,7 +64,7 @@ class LiveSettings:
         env = os.environ if env is None else env
         settings = cls(
             allow_private=env_bool(env, "FEEDS_ALLOW_PRIVATE", False),
-            user_agent=env.get("FEEDS_USER_AGENT", "").strip(),
+            user_agent=header_safe("FEEDS_USER_AGENT", env.get("FEEDS_USER_AGENT", "").strip(), secret=False),
             max_bytes=env_positive(env, "FEEDS_MAX_BYTES", 5_000_000),
             timeout_s=env_positive(env, "FEEDS_TIMEOUT_S", 30),
             per_host=env_positive(env, "FEEDS_PER_HOST", 2),

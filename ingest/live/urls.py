@@ -25,6 +25,18 @@ _TRACKING = re.compile(
 _DEFAULT_PORT = {"http": 80, "https": 443}
 
 
+def without_password(url: str) -> str:
+    """``url`` as it may be shown and audited: a password in it (refused, never fetched)
+    as ``***``; anything that is no URL as it is."""
+    head, sep, rest = url.partition("://")
+    netloc, slash, tail = rest.partition("/")
+    if not sep or "@" not in netloc:
+        return url
+    userinfo, _, host = netloc.rpartition("@")
+    user = userinfo.split(":", 1)[0]
+    return f"{head}://{user}:***@{host}{slash}{tail}" if ":" in userinfo else url
+
+
 def canonical_url(url: str) -> str:
     """Lower-case scheme and host, no default port, no fragment, no tracking parameters.
 

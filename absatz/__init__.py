@@ -27,7 +27,7 @@ if TYPE_CHECKING:
         StoreUnavailable,
         UnknownCitation,
     )
-    from vectorstore.records import ArticleSummary, Hit, ParagraphView
+    from vectorstore.records import ArticleSummary, Hit, ParagraphView, parse_citation_id
 
     from .aio import AsyncAbsatz
     from .answer import Answer, Citation
@@ -48,7 +48,7 @@ _HOMES = {
         "StoreUnavailable",
         "UnknownCitation",
     ),
-    "vectorstore.records": ("ArticleSummary", "Hit", "ParagraphView"),
+    "vectorstore.records": ("ArticleSummary", "Hit", "ParagraphView", "parse_citation_id"),
     "absatz.aio": ("AsyncAbsatz",),
     "absatz.answer": ("Answer", "Citation"),
     "absatz.api": ("Absatz", "Matches", "SourceView", "Stats"),
@@ -81,6 +81,7 @@ __all__ = [
     "StoreUnavailable",
     "UnknownCitation",
     "Upload",
+    "parse_citation_id",
 ]
 
 

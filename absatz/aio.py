@@ -25,6 +25,7 @@ from .scopes import Scope
 
 T = TypeVar("T")
 LOOKUP_THREADS = 2
+RECORD_THREADS = 2
 
 
 class AsyncAbsatz:
@@ -33,6 +34,7 @@ class AsyncAbsatz:
         self._executor = ThreadPoolExecutor(max_workers=max_concurrent, thread_name_prefix="absatz")
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="absatz-ingest")
         self._lookups = ThreadPoolExecutor(max_workers=LOOKUP_THREADS, thread_name_prefix="absatz-lookup")
+        self._records = ThreadPoolExecutor(max_workers=RECORD_THREADS, thread_name_prefix="absatz-records")
         self._slots = asyncio.Semaphore(max_concurrent)
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -42,10 +44,16 @@ class AsyncAbsatz:
             return await loop.run_in_executor(self._executor, functools.partial(fn, *args, **kwargs))
 
     async def lookup(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """A quick read or bookkeeping write that a click or command waits on (a source, a
-        vote, a channel's scope): in threads of its own, never queued behind answers, which
-        may hold every slot for seconds while Discord wants a reply within three."""
+        """A quick read of the store that a click or command waits on (a source, an
+        article, titles for autocomplete): in threads of its own, never queued behind
+        answers, which may hold every slot for seconds while Discord wants a reply within three."""
         return await asyncio.get_running_loop().run_in_executor(self._lookups, functools.partial(fn, *args, **kwargs))
+
+    async def record(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Bookkeeping in ``BOT_DB`` (a vote, a channel's scope, an answer's record): in
+        threads of its own, since a hung Chroma server holds the lookup threads for its
+        whole timeout, and a 👍 needs nothing of it."""
+        return await asyncio.get_running_loop().run_in_executor(self._records, functools.partial(fn, *args, **kwargs))
 
     async def _write(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Corpus changes: one at a time, never holding a reader's slot."""
@@ -114,4 +122,5 @@ class AsyncAbsatz:
         self._executor.shutdown(wait=False, cancel_futures=True)
         self._writer.shutdown(wait=False, cancel_futures=True)
         self._lookups.shutdown(wait=False, cancel_futures=True)
+        self._records.shutdown(wait=False, cancel_futures=True)
         self.core.close()

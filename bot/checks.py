@@ -40,7 +40,7 @@ async def scope_of(bot, channel: object) -> Scope | None:
     if channel is None or isinstance(channel, (discord.DMChannel, discord.GroupChannel)):
         return None
     channel_id = channel.parent_id if isinstance(channel, discord.Thread) else getattr(channel, "id", 0)
-    return await bot.absatz.lookup(bot.core.scopes.get, channel_id)
+    return await bot.absatz.record(bot.core.scopes.get, channel_id)
 
 
 def period_problem(since: str | None, until: str | None, language: str) -> str | None:

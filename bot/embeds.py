@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -55,9 +55,14 @@ def escaped(text: str) -> str:
 def fit(text: str, limit: int) -> str:
     """``text`` shortened and escaped (:func:`plain`) within ``limit`` characters: the
     escapes take room of their own."""
+    return fit_with(lambda room: shorten(text, room), limit)
+
+
+def fit_with(cut: Callable[[int], str], limit: int) -> str:
+    """As :func:`fit`, shortened by ``cut`` (room → text within it)."""
     room = limit
     while True:
-        out = plain(shorten(text, room))
+        out = plain(cut(room))
         if len(out) <= limit or room <= 1:
             return out[:limit]
         room -= len(out) - limit
@@ -125,7 +130,8 @@ def lines_within(lines: list[str], limit: int) -> str:
             continue
         if not out:
             out.append(line if len(line) <= limit else line[: limit - 1].rstrip() + "…")
-        elif used + 1 <= limit and not out[-1].endswith("…"):
+        elif used + 1 <= limit and out[-1].split("\n")[-1] != "…":
+            # not after an ellipsis line a summary ends with; after a line ending in "…", yes
             out.append("…")
         break
     return "\n".join(out)

@@ -13,7 +13,7 @@ from absatz import AbsatzError, Answer
 from absatz.api import QuotedSource
 from absatz.texts import locale_language, t
 
-from .embeds import citation_id_from_field, paragraph_embed
+from .embeds import citation_id_from_field, lookup_error, paragraph_embed
 
 if TYPE_CHECKING:
     from .app import AbsatzBot
@@ -93,13 +93,15 @@ class SourceButton(discord.ui.DynamicItem[discord.ui.Button], template=r"absatz:
         # one. The quote the answer showed says which paragraph was meant.
         quote = quote_from_field(message.embeds[0], self.n)
         client = _bot(interaction)
+        # The store may take CHROMA_TIMEOUT_S to say it is down: acknowledged first.
+        await interaction.response.defer(ephemeral=True, thinking=True)
         try:
             shown = await client.absatz.lookup(client.core.source_of_quote, cid, quote)
-        except AbsatzError:
-            await interaction.response.send_message(t("unknown_source", language, id=cid), ephemeral=True)
+        except AbsatzError as exc:  # gone from the corpus, or the index unreachable: not the same
+            await interaction.edit_original_response(content=lookup_error(exc, "unknown_source", cid, language))
             return
-        await interaction.response.send_message(
-            quote_note(shown, language), embed=paragraph_embed(shown.view, language), ephemeral=True
+        await interaction.edit_original_response(
+            content=quote_note(shown, language), embed=paragraph_embed(shown.view, language)
         )
 
 
@@ -129,18 +131,23 @@ class VoteButton(discord.ui.DynamicItem[discord.ui.Button], template=r"absatz:vo
             await interaction.response.send_modal(FeedbackModal(language))
             await record_vote(interaction, -1)
             return
-        await record_vote(interaction, 1)
         await interaction.response.send_message(t("thanks", language), ephemeral=True)
+        await record_vote(interaction, 1)
 
 
 async def record_vote(interaction: discord.Interaction, vote: int, comment: str = "") -> None:
-    """The clicker's vote on the answer the click came from, replacing theirs before."""
+    """The clicker's vote on the answer the click came from, replacing theirs before; after
+    the click is answered, so a vote that cannot be written (``BOT_DB`` locked by another
+    process) is logged, not a click left without a reply."""
     if interaction.message is None:  # only a click on (or a form opened from) a message votes
         return
     client = _bot(interaction)
-    await client.absatz.lookup(
-        client.core.feedback.record_vote, interaction.message.id, interaction.user.id, vote, comment
-    )
+    try:
+        await client.absatz.record(
+            client.core.feedback.record_vote, interaction.message.id, interaction.user.id, vote, comment
+        )
+    except Exception:
+        log.exception("recording a vote on message %s failed", interaction.message.id)
 
 
 class FeedbackModal(discord.ui.Modal):
@@ -167,8 +174,9 @@ class FeedbackModal(discord.ui.Modal):
     async def on_submit(self, interaction: discord.Interaction) -> None:
         """The 👎 of the click again, now with its comment (read before any await: the
         one instance serves every submit)."""
-        await record_vote(interaction, -1, self.comment.value or "")
+        comment = self.comment.value or ""
         await interaction.response.send_message(t("thanks", locale_language(interaction.locale)), ephemeral=True)
+        await record_vote(interaction, -1, comment)
 
 
 def answer_view(a: Answer) -> discord.ui.View:

@@ -279,6 +279,20 @@ def test_a_follow_up_too_long_for_its_field_still_shows_its_subject_and_its_star
         assert subject_shown.startswith("**Wie hoch ist die") and follow_up_shown.startswith("Und wie hoch ist sie")
 
 
+def test_what_members_typed_is_shown_in_gaps_as_typed_not_as_links():
+    """A masked link in a question or a 👎 reason had been a clickable link in the admins'
+    channel ("[Admin-Passwort zurücksetzen](https://evil.example/login)")."""
+    question = Wording("", "Wo ist das [Admin-Passwort zurücksetzen](https://evil.example/login) Formular?")
+    reason = "**WICHTIG** [hier melden](https://evil.example/x) ||spoiler||"
+    others = (question, Wording("", "Wo finde ich das *Formular*?"))
+    (field,) = gaps_embed([Gap(question, 3, 1, 2, (reason,), others)], 7, "en").fields
+    assert "](" not in field.value.replace("\\](", "")  # no "](" left that Discord reads as a link
+    assert "\\*\\*WICHTIG\\*\\*" in field.value and "\\|\\|spoiler\\|\\|" in field.value
+    assert "\\*Formular\\*" in field.value
+    shown = "**Wo ist das [Admin-Passwort zurücksetzen\\](https://evil.example/login) Formular?**"
+    assert field.value.startswith(shown)
+
+
 def test_a_follow_up_holding_an_arrow_keeps_its_own_words_in_gaps():
     """The subject and the follow-up were told apart by the last " → " of the line shown,
     so a follow-up that held one lost its first part to the subject."""
@@ -369,6 +383,8 @@ def test_an_ingest_summary_that_fills_a_message_is_sent_not_replaced_by_an_ellip
         assert reply in (summary, f"{summary}\n…", f"{summary}\n`a#1` … `a#3`") and "…\n…" not in reply
     assert lines_within(["x" * 2500, "y"], 10) == "xxxxxxxxx…"
     assert lines_within(["ab", "cd", "ef"], 6) == "ab\n…"
+    # a kept line that ends in "…" itself had hidden that more lines followed
+    assert lines_within(["a", "long line…", "c", "d"], 14) == "a\nlong line…\n…"
 
 
 def test_an_upload_whose_embedder_cannot_load_fails_and_does_not_blame_the_file():

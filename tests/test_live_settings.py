@@ -60,7 +60,14 @@ def test_from_the_environment():
             "FEEDS_LANGUAGES='de,english': 'english' is not a two-letter language code like de or en",
         ),
         ({"WATCH_CORPUS": "ja"}, "WATCH_CORPUS='ja' is not true/false"),
-        ({"FOLLOWS_PER_USER": "0"}, "FOLLOWS_PER_USER='0' must be a positive whole number"),
+        ({"FOLLOWS_PER_USER": "0"}, "FOLLOWS_PER_USER='0' must be between 1 and 50"),
+        # /following lists every follow in one message: 100 had cut the last ids off
+        ({"FOLLOWS_PER_USER": "100"}, "FOLLOWS_PER_USER='100' must be between 1 and 50"),
+        (
+            {"FEEDS_USER_AGENT": "a\r\nX-Evil: 1"},
+            "FEEDS_USER_AGENT holds a line break, a control character or a "
+            "non-ASCII letter, which an HTTP header cannot carry ('a\\r\\nX-Evil: 1')",
+        ),
     ],
 )
 def test_bad_values_name_the_variable(env, message):
@@ -71,6 +78,7 @@ def test_bad_values_name_the_variable(env, message):
 
 def test_language_codes_are_read_in_any_case():
     assert LiveSettings.from_env({"FEEDS_LANGUAGES": "DE, En"}).languages == ("de", "en")
+    assert LiveSettings.from_env({"FEEDS_LANGUAGES": " "}).languages == ("de", "en")  # empty: the default
 
 
 def test_a_language_name_instead_of_a_code_stops_the_command(capsys, monkeypatch):

@@ -333,32 +333,60 @@ def test_chroma_host_takes_names_and_addresses(host):
     assert BotSettings.from_env({"CHROMA_HOST": host, "CHROMA_PORT": "9000"}).store.chroma_host == host
 
 
-def test_a_hung_chroma_server_does_not_hold_up_the_bots_own_stores(tmp_path):
+class HungServer:
+    """A Chroma server that accepts connections and never answers."""
+
+    def __init__(self) -> None:
+        import socket
+        import threading
+
+        self.socket = socket.create_server(("127.0.0.1", 0))
+        self.accepted: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                self.accepted.append(self.socket.accept()[0])
+
+    def env(self, tmp_path, timeout_s: int) -> dict[str, str]:
+        """Settings that use it, and a BOT_DB of their own under ``tmp_path``."""
+        return {
+            "CHROMA_HOST": "127.0.0.1",
+            "CHROMA_PORT": str(self.socket.getsockname()[1]),
+            "CHROMA_TIMEOUT_S": str(timeout_s),
+            "BOT_DB": str(tmp_path / "bot.sqlite3"),
+        }
+
+    def close(self) -> None:
+        import socket
+
+        with contextlib.suppress(OSError):  # closed already
+            self.socket.shutdown(socket.SHUT_RDWR)  # wakes the accepting thread: no retry is taken in again
+        self.socket.close()
+        for conn in self.accepted:
+            conn.close()
+
+
+@pytest.fixture
+def hung_server():
+    server = HungServer()
+    yield server
+    server.close()
+
+
+def test_a_hung_chroma_server_does_not_hold_up_the_bots_own_stores(tmp_path, hung_server):
     """A question's worker waits out a server that accepts and never answers; the event
     loop reads a channel's scope for every message meanwhile. Behind one lock, each of
     those reads had waited as long (twice CHROMA_TIMEOUT_S), and the bot stood still."""
-    import socket
     import threading
 
     from absatz.api import Absatz
     from absatz.settings import Settings
     from vectorstore.errors import AbsatzError
 
-    hung = socket.create_server(("127.0.0.1", 0))
-    accepted: list[socket.socket] = []
-
-    def accept() -> None:
-        with contextlib.suppress(OSError):
-            while True:
-                accepted.append(hung.accept()[0])
-
-    threading.Thread(target=accept, daemon=True).start()
-    env = {
-        "CHROMA_HOST": "127.0.0.1",
-        "CHROMA_PORT": str(hung.getsockname()[1]),
-        "CHROMA_TIMEOUT_S": "20",
-        "BOT_DB": str(tmp_path / "bot.sqlite3"),
-    }
+    accepted = hung_server.accepted
+    env = hung_server.env(tmp_path, 20)
     core = Absatz(Settings.from_env(env))
     failed: list[BaseException] = []
 
@@ -380,9 +408,51 @@ def test_a_hung_chroma_server_does_not_hold_up_the_bots_own_stores(tmp_path):
         reads.join(30)
         assert not reads.is_alive() and worker.is_alive()
     finally:
-        hung.shutdown(socket.SHUT_RDWR)  # wakes the accepting thread: no retry is taken in again
-        hung.close()
-        for conn in accepted:
-            conn.close()
+        hung_server.close()
         worker.join(120)
     assert not worker.is_alive() and failed  # the question itself is refused, in time
+
+
+async def test_lookups_on_a_hung_chroma_server_are_acknowledged_before_they_fail(tmp_path, hung_server):
+    """/source, /article, /remove and /scope set read the store before answering: on a
+    server that never answers, that took CHROMA_TIMEOUT_S (30 s by default), long after
+    Discord's 3 s, and the "index unavailable" reply went nowhere. They are deferred at
+    once and the reply follows."""
+    env = hung_server.env(tmp_path, 4)
+    bot = bot_with(BotSettings.from_env(env))
+    unavailable = "The index is unavailable right now"
+    async with simcord.run(bot, shard_count=1, settle_timeout=300) as sim:
+        guild = sim.create_guild()
+        channel = guild.create_text_channel("fragen")
+        admins = guild.create_role("Redaktion", permissions=discord.Permissions(manage_guild=True))
+        admin = guild.add_member(sim.create_user("admin"), roles=[admins])
+        for command, options in (
+            ("source", {"id": "2025-06-baeckerei-preise#1"}),
+            ("article", {"id": "2025-06-baeckerei-preise"}),
+            ("remove", {"article_id": "2025-06-baeckerei-preise"}),
+            ("scope set", {"mode": "auto"}),
+        ):
+            before = len(sim.http_requests)
+            result = await admin.slash(channel, command, **options)
+            (acknowledged,) = [r for r in sim.http_requests[before:] if r.path.endswith("/callback")]
+            assert acknowledged.json["type"] == 5, command  # deferred: "thinking…" at once, the reply follows
+            assert unavailable in reply_of(result).content, (command, reply_of(result).content)
+        assert hung_server.accepted
+
+
+async def test_a_weekly_digest_that_fails_is_logged_and_the_next_one_still_comes(tmp_path, hung_server, caplog):
+    """Only discord.HTTPException was caught: the store down one Monday ended the weekly
+    loop, and no digest came again until a restart."""
+    from dataclasses import replace
+
+    env = hung_server.env(tmp_path, 2)
+    settings = BotSettings.from_env(env)
+    async with simcord.run(bot_with(settings), shard_count=1, settle_timeout=300) as sim:
+        redaktion = sim.create_guild().create_text_channel("redaktion")
+        await sim.restart_bot(bot_with(replace(settings, admin_channel_id=redaktion.id)))
+        gaps = sim.bot.get_cog("Gaps")
+        assert gaps.weekly.is_running()
+        with caplog.at_level(logging.ERROR):
+            assert await gaps.digest() is None
+        assert "the weekly gaps digest failed" in caplog.text and "StoreUnavailable" in caplog.text
+        assert gaps.weekly.is_running()

@@ -313,16 +313,15 @@ class Admin(commands.Cog):
         if await refused_unless_admin(self.bot, interaction, "remove"):
             return
         language = locale_language(interaction.locale)
+        await interaction.response.defer(ephemeral=True, thinking=True)  # the store may take a while to fail
         try:
             article = await self.bot.absatz.article(article_id_of(article_id))
         except AbsatzError as exc:
-            await interaction.response.send_message(
-                lookup_error(exc, "unknown_article", article_id, language), ephemeral=True
-            )
+            await interaction.edit_original_response(content=lookup_error(exc, "unknown_article", article_id, language))
             return
         question = t("remove_confirm", language, id=article.article_id, title=article.title[:150])
-        await interaction.response.send_message(
-            question, view=ConfirmRemove(self, interaction, article.article_id, language), ephemeral=True
+        await interaction.edit_original_response(
+            content=question, view=ConfirmRemove(self, interaction, article.article_id, language)
         )
 
     @remove.autocomplete("article_id")

@@ -153,14 +153,17 @@ class Ask(commands.Cog):
             guild = getattr(where, "guild", None)
             # A mention's answer opens a thread of its own: the channel asked in is its parent.
             channel_id = where.parent_id if isinstance(where, discord.Thread) else getattr(where, "id", 0)
-            await self.bot.absatz.lookup(
-                self.bot.core.feedback.record_answer,
-                message.id,
-                a,
-                channel_id or 0,
-                guild.id if guild else 0,
-                subject,
-            )
+            try:
+                await self.bot.absatz.record(
+                    self.bot.core.feedback.record_answer,
+                    message.id,
+                    a,
+                    channel_id or 0,
+                    guild.id if guild else 0,
+                    subject,
+                )
+            except Exception:  # the asker has the answer: "something went wrong" would ask again
+                log.exception("recording the answer %s for /gaps and /stats failed", message.id)
         return message
 
     @app_commands.command(name="ask", description="Frage das Korpus – Antwort mit Quellen / ask the corpus")

@@ -7,6 +7,7 @@ meaning and most asked first — so editors know what to add.
 from __future__ import annotations
 
 import datetime
+import functools
 import logging
 
 import discord
@@ -18,7 +19,7 @@ from absatz.render import shorten
 from absatz.texts import locale_language, t
 
 from ..checks import refused_unless_admin
-from ..embeds import COLOUR, FIELD_VALUE, TITLE, TOTAL
+from ..embeds import COLOUR, FIELD_VALUE, TITLE, TOTAL, fit, fit_with
 
 log = logging.getLogger(__name__)
 
@@ -39,12 +40,14 @@ def gaps_embed(gaps: list[Gap], days: int, language: str) -> discord.Embed:
     share = min(FIELD_VALUE, (TOTAL - len(embed) - sum(len(n) for n in names)) // len(shown))
     part = min(300, share // 3 - 4)
     for gap, name in zip(shown, names, strict=True):
-        lines = [f"**{shortened(gap.question, part)}**"]
+        # What members typed, shown as typed: a masked link in a question or a 👎 reason
+        # had been a clickable link in the admins' channel.
+        lines = [f"**{fit_with(functools.partial(shortened, gap.question), part)}**"]
         others = [beside(w, gap.question) for w in gap.wordings if str(w) != str(gap.question)]
         if others:
-            lines.append(shorten(t("gaps_wordings", language, wordings=" · ".join(others)), part))
+            lines.append(fit(t("gaps_wordings", language, wordings=" · ".join(others)), part))
         if gap.reasons:
-            lines.append(shorten(t("gaps_reasons", language, reasons=" · ".join(gap.reasons)), part))
+            lines.append(fit(t("gaps_reasons", language, reasons=" · ".join(gap.reasons)), part))
         embed.add_field(name=name, value="\n".join(lines)[:share], inline=False)
     return embed
 
@@ -82,15 +85,22 @@ class Gaps(commands.Cog):
         found = await self.bot.absatz.run(self.bot.core.gaps, DIGEST_DAYS, guild.id if guild else None)
         return await channel.send(embed=gaps_embed(found, DIGEST_DAYS, language))
 
+    async def digest(self) -> discord.Message | None:
+        """:meth:`post_digest`, whatever fails: an error escaping the weekly loop ended it,
+        and no digest came again until a restart (the store down one Monday was enough)."""
+        try:
+            return await self.post_digest()
+        except discord.HTTPException as exc:
+            log.warning("could not post the weekly gaps digest: %s", exc)
+        except Exception:
+            log.exception("the weekly gaps digest failed")
+        return None
+
     @tasks.loop(time=DIGEST_TIME)
     async def weekly(self) -> None:
         """Mondays at 08:00 UTC (a restart never posts an extra one)."""
-        if datetime.datetime.now(datetime.UTC).weekday() != 0:
-            return
-        try:
-            await self.post_digest()
-        except discord.HTTPException as exc:
-            log.warning("could not post the weekly gaps digest: %s", exc)
+        if datetime.datetime.now(datetime.UTC).weekday() == 0:
+            await self.digest()
 
     @weekly.before_loop
     async def before_weekly(self) -> None:

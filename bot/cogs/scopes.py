@@ -66,19 +66,20 @@ class Scopes(
                 t("scope_cannot_see", language, channel=target.mention), ephemeral=True
             )
             return
+        await interaction.response.defer(ephemeral=True, thinking=True)  # facets are read from the store
         try:
             scope = await self.bot.absatz.lookup(self.bot.core.make_scope, categories, sources, since, mode)
         except AbsatzError as exc:
-            await interaction.response.send_message(f"⛔ {error_text(exc, language)}"[:2000], ephemeral=True)
+            await interaction.edit_original_response(content=f"⛔ {error_text(exc, language)}"[:2000])
             return
-        await self.bot.absatz.lookup(
+        await self.bot.absatz.record(
             self.bot.core.scopes.set, interaction.guild_id, target.id, scope, str(interaction.user)
         )
         self.bot.core.audit.record(
             str(interaction.user), "scope set", f"#{target.name}", describe(scope, "en"), guild_id=interaction.guild_id
         )
-        await interaction.response.send_message(
-            t("scope_saved", language, channel=target.mention, what=describe(scope, language)), ephemeral=True
+        await interaction.edit_original_response(
+            content=t("scope_saved", language, channel=target.mention, what=describe(scope, language))
         )
 
     @set_scope.autocomplete("mode")
@@ -91,7 +92,7 @@ class Scopes(
     async def show(self, interaction: discord.Interaction, channel: Channel | None = None) -> None:
         language = locale_language(interaction.locale)
         target = self._channel(interaction, channel)
-        scope = await self.bot.absatz.lookup(self.bot.core.scopes.get, target.id)
+        scope = await self.bot.absatz.record(self.bot.core.scopes.get, target.id)
         await interaction.response.send_message(
             t("scope_is", language, channel=target.mention, what=describe(scope or Scope(), language)), ephemeral=True
         )
@@ -105,7 +106,7 @@ class Scopes(
             return
         language = locale_language(interaction.locale)
         target = self._channel(interaction, channel)
-        await self.bot.absatz.lookup(self.bot.core.scopes.clear, target.id)
+        await self.bot.absatz.record(self.bot.core.scopes.clear, target.id)
         self.bot.core.audit.record(
             str(interaction.user), "scope clear", f"#{target.name}", "cleared", guild_id=interaction.guild_id
         )

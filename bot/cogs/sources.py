@@ -6,7 +6,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from absatz import AbsatzError
+from absatz import AbsatzError, parse_citation_id
 from absatz.language import language_or
 from absatz.texts import locale_language
 
@@ -50,11 +50,18 @@ class Sources(commands.Cog):
     async def source(self, interaction: discord.Interaction, id: str) -> None:
         language = locale_language(interaction.locale)
         try:
-            view = await self.bot.absatz.source(id)
+            parse_citation_id(id)  # a typo is told to its typist alone, before anything is read
         except AbsatzError as exc:
             await interaction.response.send_message(lookup_error(exc, "unknown_source", id, language), ephemeral=True)
             return
-        await interaction.response.send_message(embed=paragraph_embed(view, language))
+        # The store may take CHROMA_TIMEOUT_S to say it is down: acknowledged first, as /search is.
+        await interaction.response.defer(thinking=True)
+        try:
+            view = await self.bot.absatz.source(id)
+        except AbsatzError as exc:
+            await interaction.edit_original_response(content=lookup_error(exc, "unknown_source", id, language))
+            return
+        await interaction.edit_original_response(embed=paragraph_embed(view, language))
 
     @source.autocomplete("id")
     async def source_autocomplete(self, interaction: discord.Interaction, current: str):
@@ -64,13 +71,14 @@ class Sources(commands.Cog):
     @app_commands.describe(id="Artikel-ID")
     async def article(self, interaction: discord.Interaction, id: str) -> None:
         language = locale_language(interaction.locale)
+        await interaction.response.defer(thinking=True)  # before the store is read, as in /source
         try:
             a = await self.bot.absatz.article(article_id_of(id))
+            related = await self.bot.absatz.related(a.article_id)
         except AbsatzError as exc:
-            await interaction.response.send_message(lookup_error(exc, "unknown_article", id, language), ephemeral=True)
+            await interaction.edit_original_response(content=lookup_error(exc, "unknown_article", id, language))
             return
-        related = await self.bot.absatz.related(a.article_id)
-        await interaction.response.send_message(embed=article_embed(a, language, related))
+        await interaction.edit_original_response(embed=article_embed(a, language, related))
 
     @article.autocomplete("id")
     async def article_autocomplete(self, interaction: discord.Interaction, current: str):

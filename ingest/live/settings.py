@@ -14,7 +14,8 @@
 | ``WATCH_CORPUS`` | true | ``absatz serve`` watches ``CORPUS_DIR`` and ingests what changes |
 | ``FEEDS_POLL`` | true | ``absatz serve`` polls the registered feeds (with several processes |
 | | | on one store, let one of them watch and poll) |
-| ``FOLLOWS_PER_USER`` | 10 | saved ``/follow`` queries per user |
+| ``FOLLOWS_PER_USER`` | 10 | saved ``/follow`` queries per user (at most 50: ``/following`` lists |
+| | | them all in one message) |
 """
 
 from __future__ import annotations
@@ -45,6 +46,11 @@ def _env_languages(env: Mapping[str, str], name: str, default: str) -> tuple[str
     return codes
 
 
+# /following lists every follow, its id whole, in one message of 2,000 characters: with
+# more than this, the queries shrank to nothing and the last ids were cut off.
+MAX_FOLLOWS = 50
+
+
 @dataclass(frozen=True)
 class LiveSettings:
     allow_private: bool = False
@@ -73,7 +79,7 @@ class LiveSettings:
             watch_quiet_ms=env_positive(env, "WATCH_QUIET_MS", 1000),
             watch=env_bool(env, "WATCH_CORPUS", True),
             poll=env_bool(env, "FEEDS_POLL", True),
-            follows_per_user=env_positive(env, "FOLLOWS_PER_USER", 10),
+            follows_per_user=env_positive(env, "FOLLOWS_PER_USER", 10, most=MAX_FOLLOWS),
         )
         if not MIN_INTERVAL_S <= settings.interval_s <= MAX_INTERVAL_S:
             raise SettingsError(

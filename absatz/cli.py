@@ -609,9 +609,11 @@ def main(argv: list[str] | None = None) -> int:
     except AbsatzError as exc:
         print(f"absatz: error: {error_line(exc)}", file=sys.stderr)
         return 2
-    except OSError as exc:  # a path the system refuses ("File name too long"): one line, not a traceback
-        where = f"{exc.filename}: " if exc.filename else ""
-        print(f"absatz: error: {where}{exc.strerror or exc}", file=sys.stderr)
+    except OSError as exc:
+        if not exc.filename:  # not a path the user gave: a fault worth its traceback
+            raise
+        # a path the system refuses ("File name too long"): one line, not a traceback
+        print(f"absatz: error: {exc.filename}: {exc.strerror or exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

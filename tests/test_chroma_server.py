@@ -289,6 +289,14 @@ async def test_bot_says_index_unavailable_while_the_server_is_down_and_recovers(
             down = await users[1].slash(channel, "ask", question="Was kostet ein Brötchen in München?")
             assert down.acknowledged
             assert "nicht erreichbar" in reply_of(down).content or "unavailable" in reply_of(down).content
+            # The "Quelle 1" button of the answer given before: acknowledged before the store
+            # is read, and the index named as down (it had said "not in the corpus").
+            before = len(env.http_requests)
+            source = await users[1].click(reply_of(ok).message, label="Quelle 1")
+            (acknowledged,) = [r for r in env.http_requests[before:] if r.path.endswith("/callback")]
+            assert acknowledged.json["type"] == 5 and acknowledged.json["data"]["flags"] & 64  # deferred, private
+            shown = reply_of(source).content
+            assert "nicht erreichbar" in shown or "unavailable" in shown, shown
 
             restarted.start()
             back = await users[2].slash(channel, "ask", question="Was kostet ein Brötchen in München?")

@@ -200,12 +200,16 @@ async def test_a_vote_that_cannot_be_written_still_answers_the_click(world, simc
         up = await alice.click(message, custom_id="absatz:vote:up")
         down = await alice.click(message, custom_id="absatz:vote:down")
         thanks = await alice.submit_modal(down, {"comment": "Falsche Stadt"})
+        again = await alice.slash(channel, "ask", question="Was kostet eine Breze in München?")
     finally:
         holder.rollback()
         holder.close()
     assert up.ephemeral and up.response.content == t("thanks", "en")
     assert thanks.ephemeral and thanks.response.content == t("thanks", "en")
     assert "recording a vote on message" in caplog.text  # logged, not lost without a word
+    # The answer shown, and no "something went wrong" under it for a record /gaps keeps.
+    assert reply_of(again).embeds and not again.followups
+    assert "recording the answer" in caplog.text
 
 
 async def test_feedback_votes_and_modal_are_stored(world, simcord_bot):

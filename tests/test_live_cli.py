@@ -290,5 +290,11 @@ def test_a_password_in_a_url_is_neither_shown_nor_audited(cli_store, capsys, mon
     )
     code, out, err = run_cli(capsys, "ingest", url, *store)
     assert code == 1 and "geheim" not in out + err and "redaktion:***@" in err
+    for refused in (  # refused for another reason first: the password still not shown
+        "ftp://redaktion:geheim-4711@news.example.com/feed.xml",
+        "http://redaktion:geheim-4711@news.example.com:70000/feed.xml",
+    ):
+        code, _, err = run_cli(capsys, "feed", "add", refused, *store)
+        assert code == 2 and "geheim" not in err and "redaktion:***@" in err
     code, out, _ = run_cli(capsys, "audit", "--json", *store)
-    assert code == 0 and len(json_lines(out)) >= 2 and "geheim" not in out and "redaktion:***@" in out
+    assert code == 0 and len(json_lines(out)) >= 4 and "geheim" not in out and "redaktion:***@" in out

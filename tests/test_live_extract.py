@@ -191,6 +191,20 @@ def test_a_page_whose_language_is_not_named_is_refused_when_it_surely_is_none_of
             f"{BASE}/uutiset: the article is not in German or English; only German and English articles are ingested"
         )
     assert extract_article(page, BASE + "/uutiset", languages=()).paragraphs  # no FEEDS_LANGUAGES: all taken
+    # A language the detector does not know may be wanted: then nothing is judged so.
+    for wanted in (("de", "ru"), ("de", "fi")):
+        assert extract_article(page, BASE + "/uutiset", languages=wanted).paragraphs
+
+
+def test_a_german_results_table_without_lang_is_not_taken_for_a_foreign_language():
+    """No function words either, but a table or a ticker: refused for good, it would have
+    cost a feed's results item."""
+    rows = "".join(
+        f"<p>{i}. Spieltag: FC Bayern München – Borussia Dortmund 2:1, VfB Stuttgart – Werder Bremen 0:0, "
+        "Eintracht Frankfurt – SC Freiburg 3:2.</p>"
+        for i in range(1, 10)
+    )
+    assert len(extract_fragment(rows, BASE + "/ergebnisse", "Ergebnisse").paragraphs) == 9
 
 
 @pytest.mark.parametrize(

@@ -415,6 +415,17 @@ async def test_a_robots_txt_over_the_limit_is_read_up_to_it_not_ignored(web, enc
     assert web.hits["/private/seite.html"] == 0
 
 
+async def test_a_robots_txt_of_exactly_the_limit_keeps_its_last_line(web):
+    """Without a final line break, a file of exactly ``robots_max_bytes`` had looked cut,
+    and its last rule was dropped."""
+    body = "User-agent: absatz\nDisallow: /private/"
+    web.set("/robots.txt", body, "text/plain")
+    web.fixture("/private/seite.html", "pages/waermenetz.html")
+    async with Fetcher(loopback_policy(robots_max_bytes=len(body))) as fetcher:
+        with pytest.raises(Refused, match=r"robots\.txt disallows"):
+            await fetcher.fetch(web.url("/private/seite.html"), page=True)
+
+
 async def test_per_host_concurrency_limit(web):
     """With one connection per host, a second fetch to the host waits for the first."""
     async with Fetcher(loopback_policy(per_host=1, timeout_s=60)) as fetcher:

@@ -110,6 +110,11 @@ def test_a_store_folder_that_is_a_file_is_named(capsys, monkeypatch, tmp_path, v
         monkeypatch.setenv("CHROMA_PATH", str(tmp_path / "chroma"))
     code, _, err = run_cli(capsys, "stats")
     assert code == 2 and one_error_line(err) == f"absatz: error: {variable}={str(afile)!r} is a file, not a folder"
+    if variable == "CHROMA_PATH":  # a value the command line overrides does not stop it
+        code, _, err = run_cli(capsys, "stats", "--chroma-path", str(tmp_path / "neu"))
+        assert "is a file" not in err and "no index at" in err
+        code, _, err = run_cli(capsys, "stats", "--chroma-path", str(afile))
+        assert one_error_line(err) == f"absatz: error: --chroma-path={str(afile)!r} is a file, not a folder"
 
 
 @pytest.mark.parametrize("collection", ["", "  "])

@@ -145,9 +145,22 @@ class StoreSettings:
         pass the environment's checks, named as ``names`` says (the command line passes
         its options) or by their keyword: an option reaches chromadb as directly as a
         variable does."""
-        return replace(self, **{k: v for k, v in changes.items() if v is not None}).checked(
-            {name: (names or {}).get(name, name) for name in VARIABLES}
-        )
+        given = {k: v for k, v in changes.items() if v is not None}
+        named = {f: (names or {}).get(f, f) for f in VARIABLES}
+        # a folder kept from the environment is named by its variable
+        folders = {f: named[f] if f in given else VARIABLES[f] for f in VARIABLES}
+        return replace(self, **given).checked(named).folders_checked(folders)
+
+    def folders_checked(self, names: Mapping[str, str]) -> StoreSettings:
+        """These settings, if the folders they will use can be folders. Checked on the final
+        settings, not on the environment's alone: a ``CHROMA_PATH`` that a command line
+        overrides, or that ``--chroma-host`` makes unused, must not stop the command."""
+        used = None if self.chroma_host else self.chroma_path
+        for name, folder in (("chroma_path", used), ("index_dir", self.index_dir)):
+            trouble = _not_a_folder(folder) if folder is not None else None
+            if trouble:
+                raise SettingsError(f"{names[name]}={str(folder)!r} {trouble}")
+        return self
 
     def checked(self, names: Mapping[str, str]) -> StoreSettings:
         """These settings, if chromadb can use them; else a :class:`SettingsError` naming
@@ -164,10 +177,6 @@ class StoreSettings:
                     f"{names['chroma_host']}={host!r} must be a host name, an address or a URL: "
                     f"the port goes in {names['chroma_port']}"
                 )
-        for name, folder in (("chroma_path", None if host else self.chroma_path), ("index_dir", self.index_dir)):
-            trouble = _not_a_folder(folder) if folder is not None else None
-            if trouble:
-                raise SettingsError(f"{names[name]}={str(folder)!r} {trouble}")
         if not 1 <= self.chroma_port <= MAX_PORT:
             raise SettingsError(f"{names['chroma_port']}={self.chroma_port} must be between 1 and {MAX_PORT}")
         if not self.collection.strip():

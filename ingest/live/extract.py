@@ -186,7 +186,7 @@ def _checked(article: WebArticle, url: str, languages: tuple[str, ...], min_char
             f"the article is in {language_name(article.language)} ({article.language}); "
             f"only {accepted} articles are ingested",
         )
-    if not article.language and languages and none_of_these(" ".join(b.text for b in article.blocks)):
+    if not article.language and languages and none_of_these(" ".join(b.text for b in article.blocks), languages):
         either = " or ".join(language_name(c) for c in languages)
         raise ExtractError(url, f"the article is not in {either}; only {accepted} articles are ingested")
     if not article.title:

@@ -173,24 +173,25 @@ def check_url(url: str | httpx.URL) -> httpx.URL:
     """Syntax rules before any lookup: http(s), a host, a port in 1–65535, no credentials
     in the URL."""
     text = str(url).strip()
+    shown = without_password(text)  # what every refusal names: never the password
     try:
         parsed = httpx.URL(text)
         _ = parsed.host  # decoded on first read: 'xn--a.com' is no international name
     except (httpx.InvalidURL, TypeError, ValueError) as exc:
-        raise Refused(text, f"not a valid URL ({exc})") from None
+        raise Refused(shown, f"not a valid URL ({exc})") from None
     if parsed.scheme not in ("http", "https"):
-        raise Refused(text, f"only http and https URLs are fetched, not {parsed.scheme or 'a relative URL'}")
+        raise Refused(shown, f"only http and https URLs are fetched, not {parsed.scheme or 'a relative URL'}")
     if not parsed.host:
-        raise Refused(text, "the URL names no host")
+        raise Refused(shown, "the URL names no host")
     if parsed.port is not None and not 1 <= parsed.port <= 65535:
         # the socket layer would raise OverflowError at connect time, not a fetch error
-        raise Refused(text, f"port {parsed.port} is not a TCP port (1-65535)")
+        raise Refused(shown, f"port {parsed.port} is not a TCP port (1-65535)")
     try:
         _ = urlsplit(text).port  # what canonical_url reads: httpx takes '+80' or '1_0', urllib not
     except ValueError as exc:
-        raise Refused(text, f"not a valid port ({exc})") from None
+        raise Refused(shown, f"not a valid port ({exc})") from None
     if parsed.userinfo:
-        raise Refused(without_password(text), "URLs with a user name or password are not fetched")
+        raise Refused(shown, "URLs with a user name or password are not fetched")
     return parsed
 
 
@@ -249,7 +250,7 @@ class FetchPolicy:
     per_host: int = 2
     respect_robots: bool = True
     robots_ttl_s: float = 3600.0
-    robots_max_bytes: int = 500_000
+    robots_max_bytes: int = 512_000  # 500 KiB, what RFC 9309 asks a crawler to parse at least
 
 
 @dataclass(frozen=True)
@@ -517,10 +518,12 @@ class Fetcher:
             note = ""
             for_now = False
             try:
+                limit = self.policy.robots_max_bytes
+                # one byte more than is parsed: it tells a file of exactly the limit from a cut one
                 result = await self._follow(
-                    f"{key}/robots.txt", {"Accept": "text/plain"}, self.policy.robots_max_bytes, False, budget, cut=True
+                    f"{key}/robots.txt", {"Accept": "text/plain"}, limit + 1, False, budget, True
                 )
-                parser.parse(_robots_lines(result.content, self.policy.robots_max_bytes))
+                parser.parse(_robots_lines(result.content, limit))
             except HTTPStatus as exc:
                 if exc.status in (401, 403):
                     note = f"robots.txt answered HTTP {exc.status}: the site refuses robots"
@@ -576,12 +579,14 @@ def _compression(url: str, response: httpx.Response) -> str | None:
 
 
 def _robots_lines(content: bytes, limit: int) -> list[str]:
-    """A robots.txt read up to ``limit`` (RFC 9309 lets a crawler stop at 500 KiB), less
-    a last line the cut went through: a cut ``Allow: /a`` would allow more than the site."""
-    lines = content.decode("utf-8", "replace").splitlines()
-    if len(content) >= limit and not content.endswith((b"\n", b"\r")):
-        lines = lines[:-1]
-    return lines
+    """The lines of a robots.txt up to ``limit`` bytes (RFC 9309 lets a crawler stop
+    there), ``content`` being read up to one byte more; a file that goes on past the
+    limit loses the line the cut goes through, which says something else cut."""
+    if len(content) <= limit:
+        return content.decode("utf-8", "replace").splitlines()
+    lines = content[:limit].decode("utf-8", "replace").splitlines()
+    whole = any(content[i : i + 1] in (b"\n", b"\r") for i in (limit - 1, limit))
+    return lines if whole else lines[:-1]
 
 
 async def _read_limited(url: str, response: httpx.Response, limit: int, cut: bool = False) -> bytes:
@@ -615,6 +620,8 @@ async def _read_limited(url: str, response: httpx.Response, limit: int, cut: boo
                 break
             if decoder is None:
                 take(raw)
+                if full():
+                    break  # not waiting for a next chunk a server may never send
                 continue
             while raw and not full():
                 try:
@@ -628,6 +635,8 @@ async def _read_limited(url: str, response: httpx.Response, limit: int, cut: boo
                 started = True
                 take(out)
                 raw = decoder.unconsumed_tail
+            if full():
+                break
         if decoder is not None and not full():
             take(decoder.flush())
     except zlib.error as exc:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 
@@ -68,6 +69,7 @@ MIN_HITS = 8  # below this many function words the text says too little
 # Every German 10kGNAD article is told by its first 500 characters; a text twice as long
 # that none of the lists above names is in another language, not too short to tell.
 TELLING_CHARS = 1000
+TABLE_DIGITS = 0.03  # a share of digits above which a text without function words is a table, not prose
 
 
 def detect_language(text: str, declared: str = "") -> str:
@@ -89,19 +91,29 @@ def _scores(text: str) -> list[tuple[int, str]]:
     return sorted(((sum(w in stop for w in words), code) for code, stop in STOPWORDS.items()), reverse=True)
 
 
-def none_of_these(text: str) -> bool:
-    """Whether a text :func:`detect_language` could not name is surely in none of its
-    languages: long enough that any of them would have shown its function words, or
-    written mostly in letters outside the Latin script (Cyrillic, Chinese, Arabic, …).
+def none_of_these(text: str, accepted: Iterable[str]) -> bool:
+    """Whether a text :func:`detect_language` could not name is surely in none of the
+    ``accepted`` languages. Only said when all of them are languages it knows (all written
+    in the Latin script): the text is written mostly in other letters (Cyrillic, Chinese,
+    Arabic, …), or it is long enough that any of them would have shown its function words
+    and holds few digits (a results table or a ticker shows none either).
     A short Latin text without a ``lang`` stays undecided, as German news briefs can be,
     and so does a text that mixes two known languages too evenly to name one."""
-    letters = [c for c in text[:20000] if c.isalpha()]
+    if not set(accepted) <= STOPWORDS.keys():
+        return False
+    sample = text[:20000]
+    letters = [c for c in sample if c.isalpha()]
     if not letters:
         return False
     latin = sum(c.isascii() or unicodedata.name(c, "").startswith("LATIN") for c in letters)
     if latin < len(letters) / 2:
         return True
-    return len(text) >= TELLING_CHARS and _scores(text)[0][0] < MIN_HITS
+    digits = sum(c.isdigit() for c in sample)
+    return (
+        len(text) >= TELLING_CHARS
+        and digits < TABLE_DIGITS * (digits + len(letters))
+        and _scores(text)[0][0] < MIN_HITS
+    )
 
 
 def declared_language(value: str) -> str:

@@ -29,12 +29,13 @@ def without_password(url: str) -> str:
     """``url`` as it may be shown and audited: a password in it (refused, never fetched)
     as ``***``; anything that is no URL as it is."""
     head, sep, rest = url.partition("://")
-    netloc, slash, tail = rest.partition("/")
+    end = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
+    netloc, tail = rest[:end], rest[end:]
     if not sep or "@" not in netloc:
         return url
     userinfo, _, host = netloc.rpartition("@")
     user = userinfo.split(":", 1)[0]
-    return f"{head}://{user}:***@{host}{slash}{tail}" if ":" in userinfo else url
+    return f"{head}://{user}:***@{host}{tail}" if ":" in userinfo else url
 
 
 def canonical_url(url: str) -> str:

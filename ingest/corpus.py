@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .article import Article, ParseError
 from .parse import jsonl_lines, parse_jsonl, parse_markdown, parse_native, record_id, validate_article_id
-from .sources import SUFFIXES, is_utf16, too_large
+from .sources import SUFFIXES, composed, is_utf16, too_large
 
 TRASH = ".trash"
 MAX_FILE_NAME = 151
@@ -51,7 +51,7 @@ def parse_upload(name: str, data: bytes, max_bytes: int) -> tuple[str, list[Arti
     if b"\x00" in data:
         raise ParseError(f"{name} is a binary file")
     try:
-        text = data.decode("utf-8")
+        text = composed(data.decode("utf-8"))
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         raise ParseError(f"{name} is not UTF-8 (line {line}); re-save it as UTF-8", line=line) from None

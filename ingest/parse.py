@@ -269,18 +269,27 @@ def parse_json_record(obj: Any, line: int) -> Article:
         raise ParseError("needs 'text' (string) or 'paragraphs' (list)", line=line)
     if not paragraphs:
         raise ParseError("no body paragraphs", line=line)
-    title = str(obj.get("title") or "").strip()
+    fields = {key: _text_field(obj, key, line) for key in ("title", "dateline", "agency", "url", "source", "category")}
+    title = fields.pop("title").strip()
     return Article(
         id=article_id,
         title=shorten(title, 256) if title else derive_title(paragraphs),
         paragraphs=tuple(paragraphs),
         date=_check_date(obj.get("date"), line=line),
-        dateline=str(obj.get("dateline") or ""),
-        agency=str(obj.get("agency") or ""),
-        url=str(obj.get("url") or ""),
-        source=str(obj.get("source") or ""),
-        category=str(obj.get("category") or ""),
+        **fields,
     )
+
+
+def _text_field(obj: dict[str, Any], key: str, line: int) -> str:
+    """A JSONL record's metadata field as text: a string, a number, or nothing (null or
+    absent). A list, an object or true/false had been stored, and cited, as Python's
+    text of it: "{'de': 'Neue Brücke', …}", "['Politik', 'Lokal']", "True"."""
+    value = obj.get(key)
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise ParseError(f"'{key}' is {_json_kind(value)}, not a string", line=line)
+    return str(value)
 
 
 def _json_kind(value: Any) -> str:

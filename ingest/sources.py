@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 import os
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -119,10 +120,17 @@ def read_text(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
     if b"\x00" in data[:8192]:
         raise ParseError("binary file (contains NUL bytes), or text not saved as UTF-8; re-save it as UTF-8")
     try:
-        return data.decode("utf-8")
+        return composed(data.decode("utf-8"))
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         raise ParseError(f"not UTF-8 (byte 0x{data[exc.start]:02x}); re-save the file as UTF-8", line=line) from None
+
+
+def composed(text: str) -> str:
+    """``text`` in NFC. Text copied on macOS often comes decomposed ("u" + combining
+    diaeresis for "ü"): the quote looks the same, but the word splitter cut "Schönhüber"
+    into pieces, so keyword search missed every word with an umlaut."""
+    return unicodedata.normalize("NFC", text)
 
 
 def is_utf16(data: bytes) -> bool:

@@ -362,6 +362,40 @@ def test_a_paragraph_that_is_no_text_fails_its_line(items, reason):
     assert [a.id for a in articles] == ["ok"] and [(e.line, e.reason) for e in errors] == [(2, reason)]
 
 
+@pytest.mark.parametrize(
+    "field, value, reason",
+    [
+        ("title", {"de": "Neue Brücke", "en": "New bridge"}, "'title' is an object, not a string"),
+        ("category", ["Politik", "Lokal"], "'category' is a list, not a string"),
+        ("url", {"href": "https://example.org/a"}, "'url' is an object, not a string"),
+        ("title", True, "'title' is true, not a string"),
+    ],
+)
+def test_metadata_that_is_no_text_fails_its_line(field, value, reason):
+    """It had been stored, and cited, as its Python spelling ("{'de': 'Neue Brücke', …}")."""
+    good = {"id": "ok", "text": "Gut.", "source": 7, "agency": None}  # a number is text, null is nothing
+    text = json.dumps(good) + "\n" + json.dumps({"id": "a2", "text": "Gut.", field: value}) + "\n"
+    articles, errors = parse_jsonl(text)
+    assert [(a.id, a.source, a.agency) for a in articles] == [("ok", "7", "")]
+    assert [(e.line, e.reason) for e in errors] == [(2, reason)]
+
+
+def test_decomposed_text_is_read_composed(tmp_path):
+    """Copied on macOS, "ü" arrives as "u" and a combining mark: the quote looked the same,
+    but keyword search cut every such word in two and missed it."""
+    import unicodedata
+
+    from vectorstore.text import query_terms, tokenize
+
+    text = "date 2025-02 GÖRLITZ (x) - In Görlitz übernimmt Bärbel Schönhüber die Leitung der Bühne.\n"
+    path = tmp_path / "buehne.txt"
+    path.write_text(unicodedata.normalize("NFD", text), encoding="utf-8")
+    ((article,), failures) = parse_file(path)
+    assert not failures and article.paragraphs[0].text.startswith("In Görlitz übernimmt Bärbel Schönhüber")
+    assert tokenize(unicodedata.normalize("NFD", "Schönhüber")) == ["schonhub"]
+    assert query_terms(unicodedata.normalize("NFD", "Wer ist Frau Schönhüber?")) == ["frau", "schonhub"]
+
+
 @pytest.mark.parametrize("opening", ["--- ", "---\t"])
 def test_front_matter_opens_with_trailing_spaces_as_it_closes_with_them(opening):
     """The closing line took trailing spaces, the opening one did not: its title and date

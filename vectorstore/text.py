@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import threading
+import unicodedata
 
 import bm25s
 import Stemmer
@@ -166,13 +167,19 @@ QUESTION_WORDS = frozenset(
 
 
 def tokenize(text: str) -> list[str]:
-    """Lower-case words, German stop words dropped, Snowball-stemmed."""
-    return _stems([w for w in _TOKEN.findall(text.lower()) if w not in _STOPWORDS])
+    """Lower-case words, German stop words dropped, Snowball-stemmed; composed first (NFC):
+    a decomposed "ü" is two characters, and the word was cut at the second."""
+    return _stems([w for w in _TOKEN.findall(_nfc(text).lower()) if w not in _STOPWORDS])
 
 
 def query_terms(question: str) -> list[str]:
     """:func:`tokenize` for a question: its question words are dropped too."""
-    return _stems([w for w in _TOKEN.findall(question.lower()) if w not in _STOPWORDS and w not in QUESTION_WORDS])
+    words = _TOKEN.findall(_nfc(question).lower())
+    return _stems([w for w in words if w not in _STOPWORDS and w not in QUESTION_WORDS])
+
+
+def _nfc(text: str) -> str:
+    return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
 
 
 def _stems(words: list[str]) -> list[str]:

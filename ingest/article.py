@@ -72,3 +72,4 @@ class ParseError(AbsatzError):
         super().__init__(reason, reason=reason, line=line)
         self.reason = reason
         self.line = line
+        self.article_id = ""  # a JSONL line's id, when the line names one

@@ -349,11 +349,14 @@ def parse_jsonl(text: str) -> tuple[list[Article], list[ParseError]]:
         try:
             article = parse_json_record(obj, line=i)
         except ParseError as exc:
+            exc.article_id = record_id(obj) if isinstance(obj, dict) else ""
             errors.append(exc)
             continue
         seen = first_line.setdefault(article.id, i)
         if seen != i:
-            errors.append(ParseError(f"duplicate article id {article.id!r} (first on line {seen})", line=i))
+            duplicate = ParseError(f"duplicate article id {article.id!r} (first on line {seen})", line=i)
+            duplicate.article_id = article.id
+            errors.append(duplicate)
             continue
         articles.append(article)
     return articles, errors

@@ -92,6 +92,17 @@ def _other_holder(article: Article, stored: ArticleRecord, read: Sequence[Path],
     return held
 
 
+def _held_by_failure(article_id: str, path: str, failed: Sequence[Failure]) -> bool:
+    """Whether a stored article that this run did not read stays, for a failure may hold
+    it: a file or folder that could not be read keeps all it held. A JSONL file read but
+    for some lines keeps what those lines name, and all it held while one of them names
+    no id; an article deleted from it had stayed as long as any other line was broken."""
+    file_lines = [f for f in failed if f.line and _under(path, [Path(f.path).resolve()])]
+    if any(not f.line and _under(path, [Path(f.path).resolve()]) for f in failed):
+        return True
+    return any(not f.line_id or f.line_id == article_id for f in file_lines)
+
+
 def _unread(failed: Sequence[Failure], articles: Sequence[Article]) -> list[Path]:
     """The failed files and folders whose content this run does not know. A JSONL file
     with broken lines is known but for those lines, which the report names: it keeps
@@ -226,7 +237,6 @@ def _sync(
     progress: Progress | None,
 ) -> IngestReport:
     report = IngestReport(failed=list(failed))
-    failed_paths = [Path(f.path).resolve() for f in failed]
     unread = _unread(failed, articles)
     resolved_roots = [Path(r).resolve() for r in roots]
     # The hash splits every paragraph into sentences: computed once per article.
@@ -246,12 +256,11 @@ def _sync(
             todo.append((article, "updated" if stored else "added", ahash))
 
     keep = {a.id for a in articles}
-    # A failed file keeps its articles, and so does everything under a folder that failed.
     leaving = [
         article_id
         for article_id in sorted(set(manifest) - keep)
         if not (path := manifest[article_id].meta.path)
-        or ((not resolved_roots or _under(path, resolved_roots)) and not _under(path, failed_paths))
+        or ((not resolved_roots or _under(path, resolved_roots)) and not _held_by_failure(article_id, path, failed))
     ]
 
     total = len(articles)

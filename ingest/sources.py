@@ -26,6 +26,7 @@ class Failure:
     line: int | None
     reason: str
     article_id: str = ""  # a duplicate's: the id another file holds
+    line_id: str = ""  # a failed JSONL line's: the id it names, when it names one
 
     def as_dict(self) -> dict[str, str | int | None]:
         return {"path": self.path, "line": self.line, "reason": self.reason}
@@ -150,7 +151,8 @@ def parse_file(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[list[Art
         text = read_text(path, max_bytes)
         if path.suffix.lower() == ".jsonl":
             articles, errors = parse_jsonl(text)
-            return [_with_path(a, path) for a in articles], [Failure(str(path), e.line, e.reason) for e in errors]
+            failures = [Failure(str(path), e.line, e.reason, line_id=e.article_id) for e in errors]
+            return [_with_path(a, path) for a in articles], failures
         article_id = validate_article_id(path.stem)
         parse = parse_markdown if path.suffix.lower() == ".md" else parse_native
         return [_with_path(parse(text, article_id), path)], []

@@ -426,6 +426,31 @@ def test_a_folder_that_cannot_be_listed_keeps_what_was_stored_from_it(tmp_path, 
     assert paragraph(store, "zweiter#1").text.startswith("Ein zweiter Artikel")
 
 
+def test_an_article_deleted_from_a_jsonl_file_goes_though_another_line_is_broken(tmp_path, store_settings, embedder):
+    """A broken line that names its id holds back only that id: "kiel", deleted from the
+    file, had stayed and been cited as long as any line of the file failed. A broken line
+    that names no id (malformed JSON) may hold anything the file held: all of it stays."""
+    corpus = tmp_path / "corpus"
+    rows = [
+        {"id": "ulm", "text": "Die Stadt Ulm baut eine neue Brücke über die Donau."},
+        {"id": "kiel", "text": "In Kiel eröffnet ein neues Hallenbad mit acht Bahnen."},
+        {"id": "bonn", "text": "In Bonn schließt die alte Stadthalle."},
+    ]
+    write_jsonl(corpus / "news.jsonl", rows)
+    store = Chroma(store_settings)
+    assert sorted(ingest_paths(store, embedder, [corpus]).added) == ["bonn", "kiel", "ulm"]
+    # kiel deleted; bonn's line broken but naming its id
+    write(corpus, "news.jsonl", json.dumps(rows[0]) + "\n" + json.dumps({"id": "bonn", "paragraphs": []}) + "\n")
+    report = ingest_paths(store, embedder, [corpus])
+    assert [(f.line, f.reason) for f in report.failed] == [(2, "no body paragraphs")]
+    assert report.removed == ["kiel"] and report.unchanged == ["ulm"]
+    assert paragraph(store, "bonn#1").text == "In Bonn schließt die alte Stadthalle."  # held back by its line
+    # a line that names no id: nothing more is removed
+    write(corpus, "news.jsonl", '{"id": "bonn", "text": \n')
+    report = ingest_paths(store, embedder, [corpus])
+    assert report.removed == [] and paragraph(store, "ulm#1").text.startswith("Die Stadt Ulm")
+
+
 def test_a_jsonl_line_that_is_not_text_fails_alone(tmp_path, store_settings, embedder):
     corpus = tmp_path / "corpus"
     write(corpus, "seilbahn.txt", ARTICLE)

@@ -306,18 +306,24 @@ def test_a_jsonl_line_moved_to_another_file_follows_it(tmp_path, store_settings,
     assert report.updated == ["zug"] and not report.failed
 
 
+def ingested_jsonl(tmp_path, store_settings, embedder, name: str, rows: list[dict]):
+    """A corpus folder holding ``rows`` as one JSONL file, ingested into a new store."""
+    corpus = tmp_path / "corpus"
+    write_jsonl(corpus / name, rows)
+    store = Chroma(store_settings)
+    assert sorted(ingest_paths(store, embedder, [corpus]).added) == sorted(r["id"] for r in rows)
+    return corpus, store
+
+
 def test_a_jsonl_line_moved_out_of_a_file_with_a_broken_line_follows_it(tmp_path, store_settings, embedder):
     """The broken line is reported; it does not hold the moved article back, and what only
     the broken line may hold stays stored."""
-    corpus = tmp_path / "corpus"
     rows = [
         {"id": "gut", "text": "Ein Artikel über Kartoffeln."},
         {"id": "zug", "text": "Ein Artikel über Züge."},
         {"id": "bus", "text": "Ein Artikel über Busse."},
     ]
-    write_jsonl(corpus / "a.jsonl", rows)
-    store = Chroma(store_settings)
-    ingest_paths(store, embedder, [corpus])
+    corpus, store = ingested_jsonl(tmp_path, store_settings, embedder, "a.jsonl", rows)
     write(corpus, "a.jsonl", json.dumps(rows[0]) + '\n{"id": "bus", "text": "Ein Artikel\n')
     moved = write_jsonl(corpus / "b.jsonl", rows[1:2])
     report = ingest_paths(store, embedder, [corpus])
@@ -430,15 +436,12 @@ def test_an_article_deleted_from_a_jsonl_file_goes_though_another_line_is_broken
     """A broken line that names its id holds back only that id: "kiel", deleted from the
     file, had stayed and been cited as long as any line of the file failed. A broken line
     that names no id (malformed JSON) may hold anything the file held: all of it stays."""
-    corpus = tmp_path / "corpus"
     rows = [
         {"id": "ulm", "text": "Die Stadt Ulm baut eine neue Brücke über die Donau."},
         {"id": "kiel", "text": "In Kiel eröffnet ein neues Hallenbad mit acht Bahnen."},
         {"id": "bonn", "text": "In Bonn schließt die alte Stadthalle."},
     ]
-    write_jsonl(corpus / "news.jsonl", rows)
-    store = Chroma(store_settings)
-    assert sorted(ingest_paths(store, embedder, [corpus]).added) == ["bonn", "kiel", "ulm"]
+    corpus, store = ingested_jsonl(tmp_path, store_settings, embedder, "news.jsonl", rows)
     # kiel deleted; bonn's line broken but naming its id
     write(corpus, "news.jsonl", json.dumps(rows[0]) + "\n" + json.dumps({"id": "bonn", "paragraphs": []}) + "\n")
     report = ingest_paths(store, embedder, [corpus])

@@ -11,9 +11,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from vectorstore.text import composed
+
 from .article import Article, ParseError
 from .parse import jsonl_lines, parse_jsonl, parse_markdown, parse_native, record_id, validate_article_id
-from .sources import SUFFIXES, composed, is_utf16, too_large
+from .sources import SUFFIXES, is_utf16, too_large
 
 TRASH = ".trash"
 MAX_FILE_NAME = 151

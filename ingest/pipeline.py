@@ -92,22 +92,33 @@ def _other_holder(article: Article, stored: ArticleRecord, read: Sequence[Path],
     return held
 
 
-def _held_by_failure(article_id: str, path: str, failed: Sequence[Failure]) -> bool:
-    """Whether a stored article that this run did not read stays, for a failure may hold
-    it: a file or folder that could not be read keeps all it held. A JSONL file read but
-    for some lines keeps what those lines name, and all it held while one of them names
-    no id; an article deleted from it had stayed as long as any other line was broken."""
-    file_lines = [f for f in failed if f.line and _under(path, [Path(f.path).resolve()])]
-    if any(not f.line and _under(path, [Path(f.path).resolve()]) for f in failed):
-        return True
-    return any(not f.line_id or f.line_id == article_id for f in file_lines)
+def _held_back(failed: Sequence[Failure]) -> Callable[[str, str], bool]:
+    """Whether a stored article (id, file) that this run did not read stays, for a failure
+    may hold it: a file or folder that could not be read keeps all it held. A JSONL file
+    read but for some lines keeps what those lines name, and all it held while one of them
+    names no id; an article deleted from it had stayed as long as any other line was broken."""
+    unreadable = [Path(f.path).resolve() for f in failed if not f.line]
+    named: dict[Path, set[str] | None] = {}
+    for f in failed:
+        if f.line:
+            file = Path(f.path).resolve()
+            ids = named.get(file, set())
+            named[file] = None if ids is None or not f.line_id else ids | {f.line_id}
+
+    def held(article_id: str, path: str) -> bool:
+        if _under(path, unreadable):
+            return True
+        resolved = Path(path).resolve()
+        return resolved in named and ((ids := named[resolved]) is None or article_id in ids)
+
+    return held
 
 
 def _unread(failed: Sequence[Failure], articles: Sequence[Article]) -> list[Path]:
     """The failed files and folders whose content this run does not know. A JSONL file
     with broken lines is known but for those lines, which the report names: it keeps
-    what only they may hold (nothing stored from a failed file is deleted), but a file
-    that holds one of its ids now is not refused until the lines are mended."""
+    what only they may hold (see :func:`_held_back`), but a file that holds one of its
+    ids now is not refused until the lines are mended."""
     yielded = {a.path for a in articles}
     return [Path(f.path).resolve() for f in failed if not (f.line and stored_path(Path(f.path)) in yielded)]
 
@@ -256,11 +267,12 @@ def _sync(
             todo.append((article, "updated" if stored else "added", ahash))
 
     keep = {a.id for a in articles}
+    held = _held_back(failed)
     leaving = [
         article_id
         for article_id in sorted(set(manifest) - keep)
         if not (path := manifest[article_id].meta.path)
-        or ((not resolved_roots or _under(path, resolved_roots)) and not _held_by_failure(article_id, path, failed))
+        or ((not resolved_roots or _under(path, resolved_roots)) and not held(article_id, path))
     ]
 
     total = len(articles)

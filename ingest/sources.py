@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import codecs
 import os
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
+
+from vectorstore.text import composed
 
 from .article import Article, ParseError
 from .parse import parse_jsonl, parse_markdown, parse_native, validate_article_id
@@ -125,13 +126,6 @@ def read_text(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         raise ParseError(f"not UTF-8 (byte 0x{data[exc.start]:02x}); re-save the file as UTF-8", line=line) from None
-
-
-def composed(text: str) -> str:
-    """``text`` in NFC. Text copied on macOS often comes decomposed ("u" + combining
-    diaeresis for "ü"): the quote looks the same, but the word splitter cut "Schönhüber"
-    into pieces, so keyword search missed every word with an umlaut."""
-    return unicodedata.normalize("NFC", text)
 
 
 def is_utf16(data: bytes) -> bool:

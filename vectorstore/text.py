@@ -169,16 +169,19 @@ QUESTION_WORDS = frozenset(
 def tokenize(text: str) -> list[str]:
     """Lower-case words, German stop words dropped, Snowball-stemmed; composed first (NFC):
     a decomposed "ü" is two characters, and the word was cut at the second."""
-    return _stems([w for w in _TOKEN.findall(_nfc(text).lower()) if w not in _STOPWORDS])
+    return _stems([w for w in _TOKEN.findall(composed(text).lower()) if w not in _STOPWORDS])
 
 
 def query_terms(question: str) -> list[str]:
     """:func:`tokenize` for a question: its question words are dropped too."""
-    words = _TOKEN.findall(_nfc(question).lower())
+    words = _TOKEN.findall(composed(question).lower())
     return _stems([w for w in words if w not in _STOPWORDS and w not in QUESTION_WORDS])
 
 
-def _nfc(text: str) -> str:
+def composed(text: str) -> str:
+    """``text`` in NFC. Text copied on macOS often comes decomposed ("u" + combining
+    diaeresis for "ü"): the quote looks the same, but the word splitter cut "Schönhüber"
+    into pieces, so keyword search missed every word with an umlaut."""
     return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
 
 

@@ -66,17 +66,29 @@ def test_readers_see_the_old_or_the_new_version_never_a_mix(tmp_path, store_sett
     assert "55 Euro" in reader.view().index.paragraph(after.para_id).text
 
 
-@pytest.mark.parametrize("damage", ["segment", "bm25"])
+def cut_short(segment: Path, name: str) -> None:
+    """What a crash leaves of a file written but not yet on the disk."""
+    paths = [p for p in sorted(segment.rglob("*")) if p.is_file()] if name == "every file" else [segment / name]
+    for path in paths:
+        path.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 3])
+
+
+@pytest.mark.parametrize("damage", ["segment", "bm25", "every file", "segment.json", "a_id.txt", "bm25/terms.txt"])
 def test_a_damaged_search_index_is_built_again_from_the_store(tmp_path, store_settings, embedder, damage):
     """The search index is derived: a segment (or its BM25 folder) deleted by hand had
-    made every search fail with "keeps changing under this reader", and no ingest repaired it."""
+    made every search fail with "keeps changing under this reader", and no ingest repaired it.
+    Files cut short had been a traceback for every command (the header, the vectors), or a
+    citation without its article (the ids) or a keyword search finding nothing (the terms)."""
     corpus = tmp_path / "corpus"
     write(corpus, "faehre.txt", OLD)
     ingest_paths(Chroma(store_settings), embedder, [corpus])
     segments = list(index_dir(store_settings).glob("seg-*"))
     assert segments
     for segment in segments:
-        shutil.rmtree(segment if damage == "segment" else segment / "bm25")
+        if damage in ("segment", "bm25"):
+            shutil.rmtree(segment if damage == "segment" else segment / "bm25")
+        else:
+            cut_short(segment, damage)
     reader = Searcher.open(store_settings, embedder)  # a process started now
     question = "Was kostet das Ticket für die Fähre nach Helgoland?"
     assert "40 Euro" in reader.search(question, k=1).hits[0].passage

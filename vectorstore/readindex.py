@@ -53,7 +53,17 @@ from .generations import Generations, PointerMeta
 from .lexical import LexicalIndex, LexicalStats
 from .memory import release_freed_memory
 from .records import ArticleRecord, ArticleSummary, ParagraphView, citation_id, parse_citation_id
-from .segment import Segment, SegmentWriter, article_rows, merge_segments, new_segment_name
+from .segment import (
+    DamagedSegment,
+    Segment,
+    SegmentWriter,
+    article_rows,
+    fsync_dir,
+    merge_segments,
+    new_segment_name,
+    save_synced,
+    synced,
+)
 from .settings import StoreSettings
 from .vectors import VectorIndex
 from .writer import Writer
@@ -126,7 +136,9 @@ class Manifest:
                 }
             )
         )
+        synced(tmp)  # the segments it names are on the disk already
         os.replace(tmp, directory / MANIFEST)
+        fsync_dir(directory)
 
     @classmethod
     def load(cls, directory: Path | None) -> Manifest | None:
@@ -149,7 +161,13 @@ class Manifest:
             return None
 
     def dead(self, directory: Path, entry: Entry) -> np.ndarray:
-        return np.load(directory / entry.deleted) if entry.deleted else np.zeros(0, np.int64)
+        if not entry.deleted:
+            return np.zeros(0, np.int64)
+        try:
+            rows: np.ndarray = np.load(directory / entry.deleted)
+        except (ValueError, EOFError) as exc:  # cut short or garbled
+            raise DamagedSegment(f"{entry.deleted}: {exc}") from exc
+        return rows
 
     def live_articles(self, directory: Path) -> int:
         """The articles this index serves, from each segment's header and dead rows: no
@@ -431,7 +449,7 @@ def update(writer: Writer, index: ReadIndex, version: str, directory: Path) -> M
             continue
         arr = np.asarray(sorted(rows), np.int64)
         deleted = f"{entry.name}.del-{serial}.npy"
-        np.save(directory / deleted, arr)
+        save_synced(directory / deleted, arr)
         entries.append(replace(entry, deleted=deleted, dead_passages=len(vec.segments[s].dead_passages(arr))))
     max_committed = manifest.max_committed
     if changed:
@@ -516,7 +534,7 @@ def merge(directory: Path, names: list[str] | None = None) -> bool:
             if late:
                 arr = np.asarray(sorted(r for r in late if r is not None), np.int64)
                 entry = replace(entry, deleted=f"{name}.del-{serial}.npy", dead_passages=len(merged.dead_passages(arr)))
-                np.save(directory / entry.deleted, arr)
+                save_synced(directory / entry.deleted, arr)
             segments: list[Entry] = []
             for e in current.segments:
                 if e.name == names[0]:
@@ -656,7 +674,7 @@ class Reader:
                 return self._serve(
                     CorpusView(ReadIndex.open(self.directory(), manifest, self._segments), current.pointer)
                 )
-            except FileNotFoundError:
+            except (FileNotFoundError, DamagedSegment):  # a later merge, or the next ingest, replaces it
                 time.sleep(0.05 * (attempt + 1))
         return current
 
@@ -679,11 +697,15 @@ class Reader:
                 assert manifest is not None
                 return ReadIndex.open(directory, manifest, self._segments)
             except FileNotFoundError as exc:  # a merge replaced the segments meanwhile: read the manifest again
-                missing = exc
+                missing: Exception = exc
                 time.sleep(0.05 * (attempt + 1))
-        # Still missing after the manifest was read again: no merge, a damaged folder (a
-        # segment deleted by hand or by a disk clean-up). It is derived: built again from Chroma.
-        # (sync finds the segments missing too, and builds them again, once, under the lock)
+            except DamagedSegment as exc:
+                missing = exc
+                break
+        # Still missing after the manifest was read again (no merge), or cut short: a damaged
+        # folder (a segment deleted by hand or by a disk clean-up, a crash of an index written
+        # before its files were synced). It is derived: built again from Chroma.
+        # (sync finds the segments damaged too, and builds them again, once, under the lock)
         log.warning("the search index in %s is damaged (%s); rebuilding it from the store", directory, missing)
         manifest = self._sync(pointer, directory)
         self._stat = self._manifest_stat()

@@ -24,9 +24,11 @@ each paragraph's passages and sentences in order. Per level:
 - BM25 over the passages: :class:`~vectorstore.lexical.Lexicon`.
 
 Arrays are raw little-endian files (dtype and shape in ``segment.json``); texts are one
-UTF-8 blob and int64 offsets. Nothing of size N is held while writing: rows are appended
-batch by batch; the binary codes and the BM25 matrix are written in a second pass over
-files already on disk.
+UTF-8 blob and int64 offsets. ``segment.json`` is written last, after every file is on
+the disk, and records each file's size: a segment cut short (a crash before the disk had
+it) is found damaged when opened and built again from the store, never read as garbage.
+Nothing of size N is held while writing: rows are appended batch by batch; the binary
+codes and the BM25 matrix are written in a second pass over files already on disk.
 """
 
 from __future__ import annotations
@@ -338,6 +340,21 @@ _VECTORS = ("a_vec", "p_vec", "s_vec")  # int8
 _TEXTS = ("a_id", "a_hash", "a_meta", "a_category", "a_source", "para_heading", "p_text", "s_text")
 
 
+class DamagedSegment(ValueError):
+    """A segment's files are cut short or garbled. The index is derived: it is built again."""
+
+
+def synced(path: Path) -> None:
+    """``path`` on the disk, not only in the page cache, before a manifest may name it."""
+    with open(path, "rb") as f:
+        os.fsync(f.fileno())
+
+
+def save_synced(path: Path, array: np.ndarray) -> None:
+    np.save(path, array)
+    synced(path)
+
+
 def new_segment_name() -> str:
     return f"seg-{uuid.uuid4().hex[:12]}"
 
@@ -458,8 +475,11 @@ class SegmentWriter:
             "sentences": self.sentences,
             "max_committed": self.max_committed,
             "arrays": specs,
+            "files": _flushed(self.directory),
         }
         (self.directory / "segment.json").write_text(json.dumps(meta))
+        synced(self.directory / "segment.json")
+        fsync_dir(self.directory)
         return meta
 
     def abandon(self) -> None:
@@ -500,9 +520,16 @@ class Segment:
 
         self.directory = directory
         self.name = directory.name
-        meta = json.loads((directory / "segment.json").read_text())
+        try:
+            meta = json.loads((directory / "segment.json").read_bytes())
+        except ValueError as exc:  # cut short or garbled
+            raise DamagedSegment(f"{directory.name}/segment.json: {exc}") from exc
         if meta.get("format") != FORMAT:
             raise ValueError(f"segment format {meta.get('format')} is not {FORMAT}")
+        for name, size in meta.get("files", {}).items():
+            actual = (directory / name).stat().st_size
+            if actual != size:
+                raise DamagedSegment(f"{directory.name}/{name} holds {actual} bytes, not {size}")
         self.dim: int = meta["dim"]
         self.articles: int = meta["articles"]
         self.paragraphs: int = meta["paragraphs"]
@@ -711,7 +738,21 @@ def merge_segments(sources: Sequence[tuple[Segment, np.ndarray]], directory: Pat
         raise
 
 
+def _flushed(directory: Path) -> dict[str, int]:
+    """Every file of a written segment synced to the disk, by its path in the segment, with
+    its size."""
+    sizes = {}
+    for path in sorted(directory.rglob("*")):
+        if path.is_dir():
+            fsync_dir(path)
+        else:
+            synced(path)
+            sizes[path.relative_to(directory).as_posix()] = path.stat().st_size
+    return sizes
+
+
 def fsync_dir(path: Path) -> None:
+    """A rename or a new file in ``path`` on the disk (a no-op where folders cannot be synced)."""
     try:
         fd = os.open(path, os.O_RDONLY)
     except OSError:

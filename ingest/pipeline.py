@@ -22,9 +22,9 @@ from vectorstore.chroma import Chroma
 from vectorstore.embeddings import VectorEmbeddings
 from vectorstore.errors import AbsatzError, StoreError
 from vectorstore.evidence import threshold_rise
-from vectorstore.generations import Generations
+from vectorstore.generations import Generations, PointerMeta
 from vectorstore.memory import release_freed_memory
-from vectorstore.publish import announce, prune, switch, unpublished
+from vectorstore.publish import announce, announced, prune, switch, unpublished
 from vectorstore.records import ArticleRecord, Unit
 from vectorstore.search import Calibration
 from vectorstore.writer import Writer
@@ -165,7 +165,9 @@ def apply(
     pointer, collections = Generations(chroma).prepare(embedder.name, embedder.dim)
     writer = Writer(chroma, collections)
     articles = list(articles)
-    report = _sync(writer, embedder, articles, _manifest(writer, articles, roots), roots, failed, progress)
+    stored = _manifest(writer, articles, roots)
+    report = _sync(writer, embedder, articles, stored, roots, failed, progress)
+    _claim_unannounced(writer, pointer, stored, report)
     # Commits and removals that an interrupted run made but never announced count as changes too.
     if report.changed or not pointer.last_ingest or writer.committed_since(pointer.last_ingest) or unpublished(writer):
         calibrated = announce(writer, embedder, report_summary(report))
@@ -173,6 +175,24 @@ def apply(
     prune(writer, [*report.added, *report.updated, *report.removed])
     report.seconds = time.perf_counter() - start
     return report
+
+
+def _claim_unannounced(
+    writer: Writer, pointer: PointerMeta, stored: dict[str, ArticleRecord], report: IngestReport
+) -> None:
+    """A run killed before it announced left articles committed that readers, the news
+    channel and follows never saw. This run finds them unchanged, and announces them: they
+    are its additions and updates. Added means not served by the announced version (when
+    its saved index was replaced by an unannounced one, updated: never announced twice)."""
+    since = pointer.last_ingest or 0.0
+    late = [aid for aid in report.unchanged if stored[aid].committed > since]
+    if not late:
+        return
+    served = announced(writer, pointer.corpus_version, late) if pointer.last_ingest else set()
+    claimed = set(late)
+    report.unchanged = [aid for aid in report.unchanged if aid not in claimed]
+    for aid in late:
+        (report.added if served is not None and aid not in served else report.updated).append(aid)
 
 
 def _manifest(writer: Writer, articles: Sequence[Article], roots: Sequence[Path]) -> dict[str, ArticleRecord]:

@@ -307,8 +307,10 @@ def test_ingest_killed_at_each_write_stage_is_finished_by_the_next_run(tmp_path,
     state = check_consistent(chroma, corpus, tmp_path, complete=False)
     assert set(state["committed"]) == set(ids) and "last_ingest" not in state["meta"] and state["saved"] is None
 
+    # Nothing is embedded again, and what the killed runs committed is this run's to announce
+    # (the news channel and follows had never heard of it: it had counted as unchanged).
     report = finish(corpus, chroma, tmp_path)
-    assert report["added"] == 0 and report["unchanged"] == len(ids) and report["units_embedded"] == 0
+    assert report["added"] == len(ids) and report["unchanged"] == 0 and report["units_embedded"] == 0
     state = check_consistent(chroma, corpus, tmp_path, complete=True)
     first_version = state["meta"]["corpus_version"]
     reader = Searcher.open(StoreSettings(chroma_path=chroma), embedder)  # a bot that keeps running
@@ -351,15 +353,19 @@ def test_ingest_killed_at_each_write_stage_is_finished_by_the_next_run(tmp_path,
         result = answer(reader, q)
         assert not result.abstained and expected in result.answer
 
-    # 7. Third round: one article removed and nothing else, killed before the read index
-    #    was built. A removal leaves no commit newer than the last ingest: the next run
-    #    must still see that the saved index holds an article Chroma no longer commits.
-    gone = next(aid for aid in ids if aid not in EDITS and aid != REMOVED)
+    # 7. Third round: one article removed and one edited, killed before the read index was
+    #    built. A removal leaves no commit newer than the last ingest: the next run must
+    #    still see that the saved index holds an article Chroma no longer commits. The edit
+    #    is announced by the next run as an update: the announced version serves the article.
+    gone, edited = [aid for aid in ids if aid not in EDITS and aid != REMOVED][:2]
     (corpus / f"{gone}.txt").unlink()
+    path = corpus / f"{edited}.txt"
+    path.write_text(path.read_text(encoding="utf-8") + " Die Stadt lädt zur Eröffnung ein.", encoding="utf-8")
     kill_at("publish", 1, corpus, chroma, tmp_path)
     state = check_consistent(chroma, corpus, tmp_path, complete=False)
     assert gone not in state["committed"] and gone in state["saved"]["hashes"]
     report = finish(corpus, chroma, tmp_path)
-    assert report["removed"] == 0 and report["unchanged"] == len(ids) - 2
+    assert report["removed"] == 0 and report["added"] == 0 and report["updated"] == 1
+    assert report["unchanged"] == len(ids) - 3
     state = check_consistent(chroma, corpus, tmp_path, complete=True)
     assert gone not in state["saved"]["hashes"]

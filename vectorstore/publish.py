@@ -71,6 +71,16 @@ def unpublished(writer: Writer) -> bool:
     return served != writer.article_count()
 
 
+def announced(writer: Writer, version: str, article_ids: Iterable[str]) -> set[str] | None:
+    """Which of ``article_ids`` the announced ``version`` serves, read from the index saved
+    for it; None when the saved index is not that version's (a run killed after saving the
+    next one and before announcing it) or there is none."""
+    index = ReadIndex.load(index_dir(writer.chroma.settings))
+    if index is None or (index.version, index.generation) != (version, writer.generation):
+        return None
+    return {aid for aid in article_ids if index.hash_of(aid) is not None}
+
+
 def prune(writer: Writer, touched: Iterable[str]) -> None:
     """Delete the records of superseded or uncommitted versions of the ``touched``
     articles; those of any other article only when Chroma holds more passage or sentence

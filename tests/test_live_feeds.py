@@ -259,3 +259,21 @@ def test_content_hash_changes_with_an_edit():
     )
     assert feed.items[0].content_hash != edited.items[0].content_hash
     assert feed.items[1].content_hash == edited.items[1].content_hash
+
+
+def test_the_language_a_feed_declares_reaches_its_items():
+    """RSS ``<language>`` for every item; Atom ``xml:lang`` on the feed or on the text itself."""
+    text = "Die Stadt hat am Montag die neue Brücke über den Fluss eröffnet, teilte ein Sprecher mit. " * 6
+    rss = (
+        "<rss version='2.0' xmlns:content='http://purl.org/rss/1.0/modules/content/'><channel><title>t</title>"
+        "<language>de-AT</language><item><title>a</title><link>https://x.de/a</link>"
+        f"<content:encoded><![CDATA[<p>{text}</p>]]></content:encoded></item></channel></rss>"
+    )
+    assert [i.language for i in parse_feed(rss.encode(), "https://x.de/feed", now=NOW).items] == ["de"]
+    atom = (
+        "<feed xmlns='http://www.w3.org/2005/Atom' xml:lang='fi'><title>t</title>"
+        "<entry><title>a</title><link href='https://x.de/a'/><id>https://x.de/a</id></entry>"
+        f"<entry><title>b</title><link href='https://x.de/b'/><id>https://x.de/b</id>"
+        f"<content type='html' xml:lang='en-GB'>&lt;p&gt;{text}&lt;/p&gt;</content></entry></feed>"
+    )
+    assert [i.language for i in parse_feed(atom.encode(), "https://x.de/feed", now=NOW).items] == ["fi", "en"]

@@ -241,6 +241,30 @@ async def test_a_feed_s_text_for_another_site_s_link_is_not_that_site_s_article(
     assert [(p.heading, p.text) for p in stored[flood].paragraphs] == expected_paragraphs("hochwasser")
 
 
+async def test_a_feed_s_declared_language_judges_a_text_too_short_to_tell(live):
+    """A short Finnish text in a feed that says ``<language>fi</language>`` had passed
+    ``FEEDS_LANGUAGES=de,en``: the text alone cannot be named, and the feed's word was not
+    heard. A text that shows its language clearly is judged by itself."""
+    web = live.web
+    finnish = (
+        "<p>Hallitus kertoi keskiviikkona, että pienten yritysten verotus kevenee ensi vuonna. Ministeriön "
+        "mukaan muutos on tärkeä askel talouden kannalta, ja sitä seuraavat muut toimet syksyllä.</p>" * 3
+    )
+    german = "<p>" + "Die Stadt hat am Montag die neue Brücke über den Fluss eröffnet, teilte ein Sprecher mit. " * 6
+    items = [
+        {"title": "Verotus", "link": web.url("/uutiset/verotus"), "content": finnish},
+        {"title": "Brücke", "link": web.url("/nachrichten/bruecke"), "content": german + "</p>"},
+    ]
+    web.set("/feeds/suomi.xml", rss("Uutiset", items, language="fi-FI"), FEED_TYPE)
+    live.registry.add(web.url("/feeds/suomi.xml"))
+    async with poller_for(live) as poller:
+        report = await poller.poll_due()
+    (outcome,) = report.outcomes
+    assert [a.url for a in outcome.written] == [web.url("/nachrichten/bruecke")]
+    refusal = "the article is in the language fi; only German and English articles are ingested"
+    assert f"item {web.url('/uutiset/verotus')}: {refusal}" in outcome.notes
+
+
 async def test_an_article_already_in_the_corpus_is_known_to_every_feed(live):
     web = live.web
     url = web.page("tarif")

@@ -142,13 +142,15 @@ def expected_page(name: str) -> dict:
     return json.loads((PAGES / f"{name}.expected.json").read_text(encoding="utf-8"))
 
 
-def rss(title: str, items: list[dict], link: str = "") -> str:
+def rss(title: str, items: list[dict], link: str = "", language: str = "") -> str:
     """An RSS 2.0 document; each item: title, link, date (RFC 822), description, content."""
     parts = [
         '<?xml version="1.0" encoding="UTF-8"?>',
         '<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel>',
         f"<title>{escape(title)}</title><link>{escape(link or 'http://example.invalid/')}</link><description>Test</description>",
     ]
+    if language:
+        parts.append(f"<language>{escape(language)}</language>")
     for item in items:
         parts.append("<item>")
         parts.append(f"<title>{escape(item.get('title', ''))}</title><link>{escape(item['link'])}</link>")

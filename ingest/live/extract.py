@@ -150,11 +150,13 @@ def extract_fragment(
     url: str,
     title: str = "",
     *,
+    declared: str = "",
     languages: tuple[str, ...] = ACCEPTED_LANGUAGES,
     min_chars: int = MIN_ARTICLE_CHARS,
 ) -> WebArticle:
     """An article body carried by a feed item (``content:encoded``): no page around it,
-    so no page metadata either — the caller fills it in from the item.
+    so no page metadata either — the caller fills it in from the item. The feed's
+    ``declared`` language stands where a page's ``lang`` would: for a text too short to tell.
     """
     head = f"<head><title>{escape(title)}</title></head>"
     page = f"<html>{head}<body><article><h1>{escape(title)}</h1>{fragment}</article></body></html>"
@@ -167,7 +169,7 @@ def extract_fragment(
             url=canonical_url(url),
             title=title,
             blocks=tuple(blocks),
-            language=detect_language(" ".join(b.text for b in blocks)),
+            language=detect_language(" ".join(b.text for b in blocks), declared),
         ),
         url,
         languages,
@@ -183,8 +185,7 @@ def _checked(article: WebArticle, url: str, languages: tuple[str, ...], min_char
     if article.language and languages and article.language not in languages:
         raise ExtractError(
             url,
-            f"the article is in {language_name(article.language)} ({article.language}); "
-            f"only {accepted} articles are ingested",
+            f"the article is in {_named(article.language)}; only {accepted} articles are ingested",
         )
     if not article.language and languages and none_of_these(" ".join(b.text for b in article.blocks), languages):
         either = " or ".join(language_name(c) for c in languages)
@@ -192,6 +193,12 @@ def _checked(article: WebArticle, url: str, languages: tuple[str, ...], min_char
     if not article.title:
         article = article.with_changes(title=article.lead[:90])
     return article
+
+
+def _named(code: str) -> str:
+    """``French (fr)``; a code without a name here as the tag it is (``the language fi``)."""
+    name = language_name(code)
+    return f"the language {code}" if name == code else f"{name} ({code})"
 
 
 def _decoded(html: bytes, charset: str) -> str | bytes:

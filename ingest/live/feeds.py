@@ -23,6 +23,7 @@ from xml.sax import SAXParseException
 import feedparser
 
 from .errors import LiveError
+from .language import declared_language
 from .urls import canonical_or_none
 
 MAX_ITEMS = 1000  # a news sitemap holds at most 1,000 URLs; a feed rarely 100
@@ -65,6 +66,7 @@ class FeedItem:
     category: str = ""
     author: str = ""
     note: str = ""  # e.g. a future date that was clamped
+    language: str = ""  # as the feed declares it (the text's xml:lang, the feed's <language>)
 
     @property
     def has_full_text(self) -> bool:
@@ -180,8 +182,9 @@ def _parse_with_feedparser(data: bytes, url: str, *, now: datetime, headers: dic
     if not parsed.get("version") and not parsed.entries:
         raise FeedError(url, "XML but not an RSS or Atom feed")
     items: list[FeedItem] = []
+    language = parsed.feed.get("language", "") or ""
     for entry in parsed.entries[:MAX_ITEMS]:
-        item, note = _item_from_entry(entry, url, now)
+        item, note = _item_from_entry(entry, url, now, language)
         if note:
             notes.append(note)
         if item:
@@ -205,7 +208,7 @@ def _xml_problem(exc: BaseException | None) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def _item_from_entry(entry: Any, feed_url: str, now: datetime) -> tuple[FeedItem | None, str]:
+def _item_from_entry(entry: Any, feed_url: str, now: datetime, language: str) -> tuple[FeedItem | None, str]:
     link = entry.get("link") or ""
     if not link and str(entry.get("id", "")).startswith(("http://", "https://")):
         link = entry["id"]  # RSS <guid isPermaLink="true"> without <link>
@@ -225,6 +228,7 @@ def _item_from_entry(entry: Any, feed_url: str, now: datetime) -> tuple[FeedItem
         value = part.get("value", "") or ""
         if "html" in (part.get("type") or "text/html") and len(_TAG.sub("", value).strip()) >= FULLTEXT_MIN_CHARS:
             content = value
+            language = part.get("language") or language
             break
     tags = entry.get("tags") or []
     category = _clean(tags[0].get("term", "") if tags else "")
@@ -238,6 +242,7 @@ def _item_from_entry(entry: Any, feed_url: str, now: datetime) -> tuple[FeedItem
             category=category,
             author=_clean(entry.get("author", "") or ""),
             note=note,
+            language=declared_language(language),
         ),
         note,
     )

@@ -296,7 +296,12 @@ class Poller:
         try:
             if item.has_full_text and same_site(item.url, feed.url) and same_site(item.url, served_from):
                 web = await asyncio.to_thread(
-                    extract_fragment, item.content_html, item.url, item.title, languages=self.languages
+                    extract_fragment,
+                    item.content_html,
+                    item.url,
+                    item.title,
+                    declared=item.language,
+                    languages=self.languages,
                 )
             else:
                 result = await self.fetcher.fetch(item.url, page=True)

@@ -40,6 +40,7 @@ from .answerability_weights import GATE
 from .conversation import (
     GOES_ON,
     carries_its_subject,
+    current_subject,
     far_from,
     follow_up_result,
     stands_alone,
@@ -203,6 +204,10 @@ def answer(
     asked_in = conversation_language(question, history)
     if asks_about_me(question):
         return abstain(question, language, started, "about_me")
+    if len(history) > 1:
+        history = current_subject(
+            history, lambda text: searcher.search(search_text(text), k=max(k, 2), where=where), where
+        )
     query = llm.condense(question, history) if llm is not None else " ".join([*history, question])
     result = searcher.search(search_text(query), k=max(k, 2), where=where)
     if llm is not None:

@@ -77,6 +77,38 @@ def carries_its_subject(question: str) -> bool:
     return len(query_terms(question)) >= SELF_CONTAINED_TERMS + (detect_language(question) == "en")
 
 
+def current_subject(
+    history: Sequence[str], search: Callable[[str], SearchResult], where: Filter | None = None
+) -> list[str]:
+    """The earlier questions a follow-up goes on from: the newest that opened a subject of
+    its own and those after it. Joined with every earlier one, the thread's first subject
+    had outweighed a newer one: after the price of a roll and then "Wer hat das
+    Pokalfinale gewonnen?", "Und wie hoch war die Prämie?" had been answered with the
+    price. A question opened a subject when the rules that answered it took it as asked
+    alone (:func:`stands_alone`), or when its own best article, another than the one
+    before it, led the search with the conversation too. ``search`` searches a text as a
+    question."""
+    for i in range(len(history) - 1, 0, -1):
+        turn = history[i]
+        if GOES_ON.match(turn):
+            continue
+        alone = search(turn)
+        if not alone.hits or alone.evidence < alone.threshold:  # it found nothing of its own
+            continue
+        joined = search(" ".join(history[: i + 1]))
+        if joined.evidence < joined.threshold:
+            new = carries_its_subject(turn)
+        elif stands_alone(turn, joined, alone, far_from(joined, alone, where)):
+            new = True
+        else:
+            mine = alone.hits[0].article_id
+            before = search(" ".join(history[:i])).hits
+            new = joined.hits[0].article_id == mine and bool(before) and before[0].article_id != mine
+        if new:
+            return list(history[i:])
+    return list(history)
+
+
 def stands_alone(question: str, conversation: SearchResult, alone: SearchResult, far: bool) -> bool:
     """A new question in a conversation, not a follow-up, answered as if asked alone.
 

@@ -51,6 +51,61 @@ def test_a_follow_up_is_answered_by_what_it_asks_not_by_the_earlier_answer(searc
     assert not a.abstained and fact in a.answer and a.citations[0].id == cited, a.answer
 
 
+@pytest.mark.parametrize(
+    ("history", "follow_up", "fact", "cited"),
+    [
+        (
+            ["Was kostet ein Brötchen in München?", "Wer hat das Pokalfinale gewonnen?"],
+            "Und wie hoch war die Prämie?",
+            "200.000 Euro",
+            "2024-09-pokalfinale#3",
+        ),
+        (
+            ["Was kostet ein Brötchen in München?", "Wer hat das Pokalfinale gewonnen?"],
+            "Wie viele Zuschauer waren da?",
+            "8.500",
+            "2024-09-pokalfinale#2",
+        ),
+        (
+            [
+                "Was kostet ein Brötchen in München?",
+                "Wie heiß war es in Freiburg?",
+                "Wie viele Blitzer will Köln aufstellen?",
+            ],
+            "Und ab wann gilt das?",
+            "1. Juli",
+            "2025-03-tempo30-koeln#1",
+        ),
+        (
+            ["Who won the cup final?", "How much does a bread roll cost in Munich?"],
+            "and why?",
+            "höhere Löhne",
+            "2025-06-baeckerei-preise#2",
+        ),
+        # a follow-up among the earlier questions keeps the subject it went on from
+        (
+            [
+                "Wie weit flogen die Raketen?",
+                "Wie lang ist die neue Bahnstrecke Erfurt–Kassel?",
+                "Und wann soll sie fertig sein?",
+            ],
+            "Was kostet sie?",
+            "6,8 Milliarden Euro",
+            "2024-10-bahn-strecke#2",
+        ),
+    ],
+)
+def test_a_follow_up_goes_on_from_the_newest_subject_of_the_thread(searcher, history, follow_up, fact, cited):
+    """Joined with every earlier question, the thread's first subject had outweighed a
+    newer one: after the price of a roll and then the cup final, the prize money, the
+    spectators, and (after the heat in Freiburg and Cologne's speed cameras) the date the
+    rule applies from were all answered with the price of a roll."""
+    from absatz.answer import answer
+
+    a = answer(searcher, follow_up, history=history)
+    assert not a.abstained and fact in a.answer and cited in [c.id for c in a.citations], a.answer
+
+
 def test_a_follow_up_cites_the_conversations_article_not_a_weak_hit_of_another(searcher):
     """The follow-up's own search ranked the price of a roll second, and the price, an
     article the conversation had found only fifth, was quoted first as a disagreeing

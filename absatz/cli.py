@@ -399,6 +399,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if not settings.discord_token:
         raise UsageError("DISCORD_TOKEN is not set (environment or .env); see README, 'Discord bot'")
     bot = create_bot(settings)
+    # A chat model that cannot be built stops the start, as it stops `absatz ask`: else
+    # every member would be told the admin's configuration error instead of an answer.
+    _ = bot.core.llm
     try:
         bot.run(settings.discord_token, log_handler=None)
     except discord.LoginFailure:

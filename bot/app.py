@@ -73,7 +73,7 @@ class AbsatzBot(commands.AutoShardedBot):
                 lambda: (self.core.feedback, self.core.llm, self.core.answer_scorers, self.core.searcher)
             )
         except AbsatzError as exc:  # no index yet, or the server is down: answer that, retry per question
-            log.warning("starting without an index: %s", exc)
+            log.warning("starting before the index can be read: %s", exc)
         for cog in (Ask(self), Sources(self), Stats(self), Admin(self), Scopes(self), Gaps(self)):
             await self.add_cog(cog)
         await self.add_cog(Live(self))  # the live corpus: watched folder, feeds, announcements, follows

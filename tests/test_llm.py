@@ -512,6 +512,19 @@ def test_a_model_without_its_key_is_one_line_naming_the_settings(capsys, monkeyp
     assert err.startswith("absatz: error: LLM_MODEL='openai:gpt-4o-mini' cannot be used: ") and "LLM_API_KEY" in err
 
 
+@pytest.mark.parametrize("model", ["ollama:llama3.1", "openai:gpt-4o-mini", "foo:bar"])
+def test_serve_with_a_model_that_cannot_be_built_stops_with_one_line(capsys, monkeypatch, llm_store, model):
+    """The bot had started anyway, logged "starting without an index", and answered every
+    member's question with the admin's configuration error."""
+    for name in ("LLM_API_KEY", "LLM_BASE_URL", "OPENAI_API_KEY", "OPENAI_ADMIN_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LLM_MODEL", model)
+    monkeypatch.setenv("DISCORD_TOKEN", "MTIzNDU2Nzg5.secret-token-value.do-not-print")
+    code, out, err = run_cli(capsys, "serve", "--chroma-path", str(llm_store.chroma_path))
+    assert code == 2 and not out and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert err.startswith(f"absatz: error: LLM_MODEL='{model}'") and "secret-token" not in err
+
+
 def test_an_unknown_provider_suggests_no_extra_and_never_shows_the_key(capsys, monkeypatch, llm_store):
     """``pip install 'absatz[foo]'`` was suggested: pyproject.toml defines no such extra."""
     monkeypatch.setenv("LLM_MODEL", "foo:bar")

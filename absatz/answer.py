@@ -208,10 +208,20 @@ def answer(
         history = current_subject(
             history, lambda text: searcher.search(search_text(text), k=max(k, 2), where=where), where
         )
-    query = llm.condense(question, history) if llm is not None else " ".join([*history, question])
-    result = searcher.search(search_text(query), k=max(k, 2), where=where)
+    joined = " ".join([*history, question])
     if llm is not None:
-        return compose_llm(llm, question, result, started, on_text, language, asked_in, alone=not history)
+        query = llm.condense(question, history)
+        result = searcher.search(search_text(query), k=max(k, 2), where=where)
+        standalone = query if history else question
+        reply = compose_llm(llm, question, result, started, on_text, language, asked_in, not history, standalone)
+        if reply is not None:
+            return reply
+        # No reply to trust: the answer without an LLM, whose rules read the conversation
+        # (a follow-up the model could not answer had been given another subject's answer).
+        if history and query != joined:
+            result = searcher.search(search_text(joined), k=max(k, 2), where=where)
+    else:
+        result = searcher.search(search_text(joined), k=max(k, 2), where=where)
     if not history:
         return compose(question, result, started, language=language, asked_in=asked_in)
     alone = searcher.search(search_text(question), k=max(k, 2), where=where)
@@ -296,20 +306,24 @@ def compose_llm(
     language: str | None = None,
     asked_in: str | None = None,
     alone: bool = True,
-) -> Answer:
-    """The LLM's verified answer; the extractive one whenever it cannot be trusted.
-    ``language``, ``asked_in`` and ``alone`` as :func:`compose` reads them."""
+    standalone: str | None = None,
+) -> Answer | None:
+    """The LLM's verified answer, a refusal, or None when the reply cannot be trusted (the
+    caller answers without the LLM). ``language``, ``asked_in`` and ``alone`` as
+    :func:`compose` reads them; ``standalone``: a follow-up as the model condensed it, which
+    the paragraphs are read for and the model is asked (``und wann?`` alone says nothing)."""
     language = language or detect_language(question)
     if not result.hits or result.evidence < result.threshold:
         return abstain(question, language, started)
+    asked = standalone or question
     hits = result.hits[:LLM_SOURCES]
-    reading = read(question, result, hits)
+    reading = read(asked, result, hits)
     if refused(reading, result, asked_in or language, alone):
         return abstain(question, language, started)
     texts = [" ".join(s.text for s in reading.rows[h.para_id]) or h.passage for h in hits]
-    verified = llm.generate(question, hits, texts, language, on_text)
+    verified = llm.generate(asked, hits, texts, language, on_text)
     if verified is None:
-        return compose(question, result, started, reading, language, asked_in, alone)
+        return None
     citations = []
     for n, idx in enumerate(verified.sources, start=1):
         shown = supporting([claim for claim, cited in verified.claims if idx in cited], reading.ranked[idx])
@@ -322,7 +336,7 @@ def compose_llm(
         language,
         mode="llm",
         latency_ms=(time.perf_counter() - started) * 1e3,
-        span=find_answer_span(verified.text, question, reading.q.kind),
+        span=find_answer_span(verified.text, asked, reading.q.kind),
     )
 
 

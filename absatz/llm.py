@@ -71,6 +71,20 @@ Earlier questions:
 Last question: {question}"""
 
 
+_LABEL = re.compile(r"^\W*(?:standalone |search )?(?:query|question|suchanfrage|anfrage|frage)\W*:\s*", re.IGNORECASE)
+
+
+def standalone_query(reply: str) -> str:
+    """The query in a condensing model's reply: its first line that is not a preamble
+    ("Sure! Here is the query:", "Standalone query:"), without a label or quotes. The
+    first line alone had been the query, so a preamble became the search: nothing found."""
+    for line in reply.splitlines():
+        line = _LABEL.sub("", line.strip()).strip().strip("\"„“”«»'").strip()
+        if line and not line.endswith(":"):
+            return line
+    return ""
+
+
 class LLMConfigError(SettingsError):
     pass
 
@@ -492,8 +506,7 @@ class LLMAnswerer:
         except Exception as exc:  # any provider error or the timeout falls back
             log.warning("LLM condensation failed (%s); using the question and its history", type(exc).__name__)
             return " ".join([*history, question])
-        query = query.strip().strip('"').splitlines()[0] if query.strip() else ""
-        return query or question
+        return standalone_query(query) or question
 
     async def _whole(self, messages: list[tuple[str, str]]) -> AsyncIterator[str]:
         yield self._text(await self.model.ainvoke(messages))

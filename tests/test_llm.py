@@ -9,12 +9,22 @@ import re
 import shutil
 import time
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from absatz.answer import answer
-from absatz.llm import LLMAnswerer, LLMConfigError, LLMSettings, _cached, load_chat_model, support, verify
+from absatz.llm import (
+    LLMAnswerer,
+    LLMConfigError,
+    LLMSettings,
+    _cached,
+    load_chat_model,
+    standalone_query,
+    support,
+    verify,
+)
 from absatz.quantities import quantities_stated
 from ingest.pipeline import ingest_paths
 from vectorstore.chroma import Chroma
@@ -478,6 +488,50 @@ def test_follow_up_is_condensed_before_retrieval(llm_searcher, llm, fake):
         "Wie weit flogen die Raketen aus Nordkorea?" in condense_prompt and "Und in welche Richtung?" in condense_prompt
     )
     assert a.mode == "llm" and a.citations[0].id == f"{SEED_ID}#2"
+
+
+def test_a_follow_up_is_asked_of_the_model_as_condensed(llm_searcher, llm, fake):
+    """The model had been asked only "Und in welche Richtung?", without what it refers to."""
+    fake.condensed = "In welche Richtung flogen die nordkoreanischen Raketen?"
+    fake.script.append({"content": "Die Raketen flogen ostwärts in Richtung offenes Meer [1]."})
+    answer(llm_searcher, "Und in welche Richtung?", history=["Wie weit flogen die Raketen aus Nordkorea?"], llm=llm)
+    assert "In welche Richtung flogen die nordkoreanischen Raketen?" in fake.prompts()[-1]
+
+
+@pytest.mark.parametrize(
+    ("reply", "query"),
+    [
+        ("Standalone query:\nWie teuer ist ein Brötchen in Berlin?", "Wie teuer ist ein Brötchen in Berlin?"),
+        (
+            "Sure! Here is the query:\n\n„Wie teuer ist ein Brötchen in Berlin?“",
+            "Wie teuer ist ein Brötchen in Berlin?",
+        ),
+        ("Suchanfrage: Wie teuer ist ein Brötchen in Berlin?", "Wie teuer ist ein Brötchen in Berlin?"),
+        ("Wie teuer ist ein Brötchen in Berlin?\n(„dort“ ist Berlin)", "Wie teuer ist ein Brötchen in Berlin?"),
+        ("Sure:", ""),
+    ],
+)
+def test_the_query_is_read_past_a_condensing_models_preamble(reply, query):
+    """The first line had been taken as the query: "Standalone query:" found nothing."""
+    assert standalone_query(reply) == query
+
+
+@pytest.mark.parametrize("down", [False, True])
+def test_a_follow_up_the_model_cannot_answer_gets_the_answer_without_an_llm(llm_searcher, fake, embedder, down):
+    """The extractive fallback had read only the model's search: after Munich's price of a
+    roll, "Und in Berlin?" was answered with Munich's price, whether the model said the
+    sources do not tell (NOT_IN_SOURCES) or could not be reached at all."""
+    history = ["Was kostet ein Brötchen in München?"]
+    if down:
+        settings = replace(llm_settings(fake), base_url="http://127.0.0.1:9/v1")  # nothing listens there
+    else:
+        fake.condensed = "Was kostet ein Brötchen in Berlin?"
+        settings = llm_settings(fake)
+    llm = LLMAnswerer(settings, embedder=embedder)
+    without = answer(llm_searcher, "Und in Berlin?", history=history)
+    a = answer(llm_searcher, "Und in Berlin?", history=history, llm=llm)
+    assert without.abstained and "Berlin" in without.answer  # what the bot says without an LLM
+    assert a.abstained and a.answer == without.answer and "65 Cent" not in a.answer
 
 
 @needs_seed

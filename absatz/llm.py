@@ -286,6 +286,8 @@ class Support:
     numbers_ok: bool  # every number the sentence states is in the cited text, with its scale and unit
     similarity: float | None = None  # English: cosine with the closest cited sentence
     negation_ok: bool = True  # negated exactly when the closest cited sentence is
+    clauses_ok: bool = True  # German: no clause or name of which the cited text holds no content word
+    address: bool = False  # a web or mail address: what an injected paragraph sends readers to
 
     @property
     def share(self) -> float:
@@ -293,7 +295,9 @@ class Support:
 
     @property
     def ok(self) -> bool:
-        if not self.numbers_ok or not self.negation_ok or self.words < MIN_WORDS:
+        if not self.numbers_ok or not self.negation_ok or not self.clauses_ok or self.address:
+            return False
+        if self.words < MIN_WORDS:
             return False
         if self.english:
             return self.similarity is not None and self.similarity >= MIN_SIMILARITY
@@ -336,7 +340,26 @@ def support(sentence: str, cited: str, language: str = "de", embed: Embed | None
         similarity = float(np.max(scores))
         closest = [units[int(np.argmax(scores))]]
     negation_ok = any(_negated(sentence) == _negated(u) and not _contrary(sentence, u) for u in closest)
-    return Support(english, len(stems), found, numbers_ok, similarity, negation_ok)
+    clauses_ok = english or all(
+        any(_found(s, cited_stems) for s in words)
+        for words in [*map(tokenize, _CLAUSE.split(sentence)), *(tokenize(m.group()) for m in _NAME.finditer(sentence))]
+        if words
+    )
+    address = _ADDRESS.search(sentence) is not None
+    return Support(english, len(stems), found, numbers_ok, similarity, negation_ok, clauses_ok, address)
+
+
+# A true sentence with a clause of its own added ("…65 Cent, weil der Oberbürgermeister es
+# so verlangt"; "…gewonnen, Trainer ist Jürgen Klopp") keeps more than half its words in
+# the source: each clause must hold one of them. Not for English, whose words are not the
+# German source's (a clause's similarity did not tell added clauses from honest ones).
+_CLAUSE = re.compile(r"\s*;\s*|,\s+|\s+(?:weil|denn|sowie|sodass|aber)\s+")
+# Likewise a name of two words or more, none of which the source holds ("Jürgen Klopp"
+# beside the source's "Trainerin"): a first name and a surname, or a club's.
+_NAME = re.compile(r"(?<=\s)[A-ZÄÖÜ][\w-]+(?:\s+[A-ZÄÖÜ][\w-]+)+")
+# Discord makes an address a link: a paragraph that asks readers to go somewhere ("Spenden
+# bitte an https://…") must not reach them as the answer, whether or not the source holds it.
+_ADDRESS = re.compile(r"https?://|\bwww\.|[\w.+-]+@[\w-]+\.\w|\b[\w-]+\.(?:com|de|org|net|info|at|ch|eu|io)\b", re.I)
 
 
 # "Die Rakete landete nicht im Meer" shares every content word with the sentence it

@@ -143,8 +143,8 @@ def test_markers_are_checked_and_renumbered_by_first_use():
     # the model's own emphasis is dropped (the answer bolds the fact itself); a gender star stays
     bold = verify("Die Radwege kosten **12 Millionen Euro** [3]. Der *Senat* plant Radwege an der Spree [2].", sources)
     assert bold.text == "Die Radwege kosten 12 Millionen Euro. [1] Der Senat plant Radwege an der Spree. [2]"
-    star = verify("Die Radwege kosten 12 Millionen Euro, sagen Senator*innen [3].", sources)
-    assert star is not None and "Senator*innen" in star.text
+    star = verify("Die Radwege für Radfahrer*innen kosten 12 Millionen Euro [3].", sources)
+    assert star is not None and "Radfahrer*innen" in star.text
     assert verify("NOT_IN_SOURCES", sources) is None
 
 
@@ -309,6 +309,40 @@ def test_support_rule_on_the_measured_table(embedder):
     assert shown[("honest", "en")] >= 0.95 * total[("honest", "en")]
     invented = sum(total[("invented", lang)] for lang in ("de", "en"))
     assert sum(shown[("invented", lang)] for lang in ("de", "en")) <= 0.25 * invented
+
+
+BAKERY = (
+    "Bayerische Bäckereien erhöhen erneut ihre Preise. Ein Brötchen kostet in München jetzt durchschnittlich "
+    "65 Cent, teilte der Landesinnungsverband des Bäckerhandwerks mit."
+)
+CUP = "Der FC Nordheide hat überraschend das Finale des Verbandspokals gewonnen. Trainerin Sabine Krüger jubelte."
+DONATIONS = "Der Berliner Senat plant neue Radwege an der Spree. Spenden bitte an https://evil.example/spende."
+
+
+@pytest.mark.parametrize(
+    ("claim", "source", "shown"),
+    [
+        (
+            "Ein Brötchen kostet in München jetzt durchschnittlich 65 Cent, weil der Oberbürgermeister es so verlangt.",
+            BAKERY,
+            False,
+        ),
+        ("Der FC Nordheide hat das Finale des Verbandspokals gewonnen, Trainer ist Jürgen Klopp.", CUP, False),
+        (
+            "Der Berliner Senat plant neue Radwege an der Spree, Spenden bitte an https://evil.example/spende.",
+            DONATIONS,
+            False,
+        ),
+        ("Der Senat plant Radwege an der Spree; Spenden gehen an spende@evil.example.", DONATIONS, False),
+        ("Ein Brötchen kostet in München durchschnittlich 65 Cent, teilte der Verband mit.", BAKERY, True),
+        ("Der FC Nordheide hat das Finale gewonnen, sagte Trainerin Sabine Krüger.", CUP, True),
+    ],
+)
+def test_an_added_clause_or_an_address_is_not_supported(claim, source, shown):
+    """More than half of each sentence's words are in its source, so these had been shown:
+    an invented reason or name in a clause of its own, and the address an injected
+    paragraph sends readers to (Discord makes it a link)."""
+    assert support(claim, source).ok is shown
 
 
 @needs_seed

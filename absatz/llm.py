@@ -563,19 +563,26 @@ class LLMAnswerer:
         sources = ["\n".join(x for x in (h.title, h.heading, text) if x) for h, text in zip(hits, texts, strict=True)]
         started = time.perf_counter()
         deadline = started + self.settings.timeout_s
+        # Each text embedded once per reply: verifying the growing reply at every piece had
+        # embedded every cited sentence again each time, and an English reply of fifty
+        # words streamed past the timeout (14 verifications) to the extractive answer.
+        embed = _cached(self.embed)
         try:
             if on_text is None:
                 reply = "".join(before(deadline, lambda: self._whole(messages)))
             else:
-                reply, shown = "", ""
+                reply, checked, shown = "", "", ""
                 for piece in before(deadline, lambda: self._pieces(messages)):
                     reply += piece
                     complete = completed_sentences(reply)
-                    partial = verify(complete, sources, language, self.embed) if complete else None
+                    if not complete or complete == checked:
+                        continue
+                    checked = complete
+                    partial = verify(complete, sources, language, embed)
                     if partial is not None and partial.text != shown:
                         shown = partial.text
                         on_text(shown)
-            verified = verify(reply, sources, language, self.embed)
+            verified = verify(reply, sources, language, embed)
         except Exception as exc:  # timeouts, HTTP errors, refusals, replies no check can read: all fall back
             log.warning(
                 "LLM answer failed after %.1f s (%s: %s); falling back to extractive",

@@ -427,6 +427,31 @@ def test_an_english_reply_is_checked_against_the_german_source(llm_searcher, fak
     assert a.citations[0].article_id == "2025-06-baeckerei-preise"
 
 
+def test_a_streamed_english_reply_embeds_each_text_once(llm_searcher, fake, embedder):
+    """Each piece of the stream had been verified afresh, embedding every cited sentence
+    again: an English reply of fifty words took 14 verifications and ran past the timeout
+    to the extractive answer."""
+    embedded: list[str] = []
+
+    class Counting:
+        name = embedder.name
+
+        def embed_passages(self, texts):
+            embedded.extend(texts)
+            return embedder.embed_passages(texts)
+
+    reply = (
+        "A bread roll in Munich now costs 65 cents on average [1]. Two years ago it cost 52 cents [1]. "
+        "Bavarian bakeries are raising their prices again [1]."
+    )
+    fake.script.append({"content": reply})
+    llm = LLMAnswerer(llm_settings(fake), embedder=Counting())
+    shown: list[str] = []
+    a = answer(llm_searcher, "How much does a bread roll cost in Munich?", llm=llm, on_text=shown.append)
+    assert a.mode == "llm" and "65 cents" in a.answer and shown
+    assert embedded and len(embedded) == len(set(embedded)), Counter(embedded).most_common(3)
+
+
 def test_the_llm_is_never_asked_without_convincing_evidence(llm_searcher, llm, fake):
     fake.script.append({"content": "Sauerteig braucht Zeit und Wärme [1]."})
     for on_text in (None, lambda text: None):  # neither the plain nor the streamed call

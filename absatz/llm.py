@@ -19,9 +19,11 @@ import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import numpy as np
 
+from ingest.live.urls import without_password
 from vectorstore.errors import SettingsError
 from vectorstore.records import Hit
 from vectorstore.settings import env_positive, header_safe
@@ -106,11 +108,28 @@ class LLMSettings:
         env = os.environ if env is None else env
         return cls(
             model=env.get("LLM_MODEL", "").strip(),
-            base_url=env.get("LLM_BASE_URL", "").strip(),
+            base_url=_base_url(env.get("LLM_BASE_URL", "").strip()),
             api_key=header_safe("LLM_API_KEY", env.get("LLM_API_KEY", "").strip()),
             timeout_s=env_positive(env, "LLM_TIMEOUT_S", 30, most=3600),  # beyond, the client overflows
             max_tokens=env_positive(env, "LLM_MAX_TOKENS", 400),
         )
+
+
+def _base_url(raw: str) -> str:
+    """``LLM_BASE_URL`` when a client can connect to it. Without a scheme, or with a port
+    that is no number, every question had logged "Connection error" and never named it."""
+    if not raw:
+        return raw
+    try:
+        parts = urlsplit(raw)
+        parts.port  # noqa: B018  (raises for a port that is no number)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SettingsError(
+            f"LLM_BASE_URL={without_password(raw)!r} must be an http:// or https:// address with a host"
+        )
+    return raw
 
 
 def load_chat_model(settings: LLMSettings) -> BaseChatModel:

@@ -638,6 +638,21 @@ def test_serve_with_a_model_that_cannot_be_built_stops_with_one_line(capsys, mon
     assert err.startswith(f"absatz: error: LLM_MODEL='{model}'") and "secret-token" not in err
 
 
+@pytest.mark.parametrize(
+    "url", ["localhost:11434/v1", "htp://127.0.0.1:11434/v1", "http://", "http://127.0.0.1:port/v1", "http://u:pw@:80"]
+)
+def test_an_llm_base_url_a_client_cannot_connect_to_is_named(capsys, monkeypatch, llm_store, url):
+    """Every question had logged "OpenAIConnectionError: Connection error." and fallen back,
+    without naming LLM_BASE_URL."""
+    monkeypatch.setenv("LLM_MODEL", "openai:gpt-test")
+    monkeypatch.setenv("LLM_API_KEY", "sk-test")
+    monkeypatch.setenv("LLM_BASE_URL", url)
+    code, out, err = run_cli(capsys, "ask", "Hallo?", "--chroma-path", str(llm_store.chroma_path))
+    assert code == 2 and not out and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert "LLM_BASE_URL=" in err and "must be an http:// or https:// address" in err and "pw" not in err
+    assert LLMSettings.from_env({"LLM_BASE_URL": " http://127.0.0.1:11434/v1 "}).base_url == "http://127.0.0.1:11434/v1"
+
+
 def test_an_unknown_provider_suggests_no_extra_and_never_shows_the_key(capsys, monkeypatch, llm_store):
     """``pip install 'absatz[foo]'`` was suggested: pyproject.toml defines no such extra."""
     monkeypatch.setenv("LLM_MODEL", "foo:bar")

@@ -77,6 +77,14 @@ def carries_its_subject(question: str) -> bool:
     return len(query_terms(question)) >= SELF_CONTAINED_TERMS + (detect_language(question) == "en")
 
 
+def refers_back(message: str) -> bool:
+    """Whether ``message`` reads as a follow-up wherever it is asked: it goes on ("Und in
+    welche Richtung?"), points back or stands a pronoun for something ("Wie viele
+    Zuschauer waren da?"), or names nothing of its own ("Warum?"). A direct message is
+    one conversation over days; only such a message is read with the ones before it."""
+    return bool(GOES_ON.match(message)) or points_back(message) or has_pronoun(message) or not query_terms(message)
+
+
 def current_subject(
     history: Sequence[str], search: Callable[[str], SearchResult], where: Filter | None = None
 ) -> list[str]:

@@ -11,7 +11,7 @@ import logging
 import re
 import time
 from collections import OrderedDict
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
 import discord
@@ -20,6 +20,7 @@ from discord.ext import commands
 
 from absatz import AbsatzError, Answer
 from absatz.answer import MAX_QUESTION
+from absatz.conversation import refers_back
 from absatz.language import detect_language, evidence, language_or
 from absatz.question_text import QUESTION_WORDS, search_text
 from absatz.render import shorten
@@ -40,6 +41,7 @@ COOLDOWN_USERS = 1000
 SHOWN_LANGUAGES = 10_000  # the most recent users whose language is remembered
 FOLLOW_UP_TURNS = 3
 HISTORY = 20  # messages of a thread read back for its earlier questions
+DM_CONVERSATION = timedelta(minutes=30)  # a DM's earlier questions this recent are a follow-up's conversation
 # What people write; a thread created or renamed is a system message whose text is its name.
 QUESTIONS = (discord.MessageType.default, discord.MessageType.reply)
 
@@ -279,6 +281,19 @@ class Ask(commands.Cog):
         me = self.bot.user
         return re.sub(rf"<@!?{me.id}>", " ", message.content).strip()
 
+    async def _earlier_direct_questions(self, message: discord.Message) -> list[str]:
+        """The member's latest questions in a DM (not remarks), newest last, asked within
+        ``DM_CONVERSATION`` of this message: what a follow-up there goes on from ("Und in
+        welche Richtung?" after the missiles had been refused: "nothing in the corpus")."""
+        since = message.created_at - DM_CONVERSATION
+        turns = []
+        async for m in message.channel.history(limit=HISTORY, before=message, after=since, oldest_first=False):
+            if m.author.id == message.author.id and m.content.strip() and m.type in QUESTIONS:
+                turn = self._question_from(m)
+                if not is_remark(turn):
+                    turns.append(turn)
+        return list(reversed(turns[:FOLLOW_UP_TURNS]))
+
     async def _earlier_questions(self, thread: discord.Thread, before: discord.Message) -> tuple[list[str], str]:
         """The thread's latest earlier user questions (not its remarks), newest last, to
         give a follow-up its subject; and the question that opened the thread, which
@@ -385,9 +400,9 @@ class Ask(commands.Cog):
         starts_post = post is not None and await self._is_post_starter(post, message)
         if post is not None and starts_post and post.name.strip() and not question.startswith(post.name.strip()):
             question = f"{post.name.strip()} {question}".strip()  # the post's title is part of the question
-        # a follow-up is in a thread (own thread or forum post); one that asks nothing is let be
+        # a follow-up is in a thread (own thread or forum post) or a DM; one that asks nothing is let be
         follow_up = in_own_thread or (in_forum_post and not starts_post)
-        if not question or (follow_up and is_remark(question)):
+        if not question or ((follow_up or in_dm) and is_remark(question)):
             return
         # A follow-up's words may not say ("Capacity?"): its thread's name, the question
         # that opened it, then does, as its answer's conversation will; keywords, and a
@@ -410,6 +425,9 @@ class Ask(commands.Cog):
         subject = ""
         if follow_up and thread is not None:
             history, subject = await self._earlier_questions(thread, message)
+        elif in_dm and refers_back(question):
+            history = await self._earlier_direct_questions(message)
+            subject = history[0] if history else ""
         target: discord.abc.Messageable = channel
         if (mentioned or auto_top_level) and not in_dm and not in_thread and may_answer_in_thread(channel):
             try:

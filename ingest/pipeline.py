@@ -22,9 +22,9 @@ from vectorstore.chroma import Chroma
 from vectorstore.embeddings import VectorEmbeddings
 from vectorstore.errors import AbsatzError, StoreError
 from vectorstore.evidence import threshold_rise
-from vectorstore.generations import Generations, PointerMeta
+from vectorstore.generations import Generations
 from vectorstore.memory import release_freed_memory
-from vectorstore.publish import announce, announced, prune, switch, unpublished
+from vectorstore.publish import announce, prune, switch, unannounced, unpublished
 from vectorstore.records import ArticleRecord, Unit
 from vectorstore.search import Calibration
 from vectorstore.writer import Writer
@@ -166,8 +166,10 @@ def apply(
     writer = Writer(chroma, collections)
     articles = list(articles)
     stored = _manifest(writer, articles, roots)
+    # Before this run commits: what it would otherwise announce as its own.
+    earlier = unannounced(writer, pointer.corpus_version) if pointer.last_ingest else None
     report = _sync(writer, embedder, articles, stored, roots, failed, progress)
-    _claim_unannounced(writer, pointer, stored, report)
+    _claim_unannounced(report, earlier, stored if not pointer.last_ingest else {})
     # Commits and removals that an interrupted run made but never announced count as changes too.
     if report.changed or not pointer.last_ingest or writer.committed_since(pointer.last_ingest) or unpublished(writer):
         calibrated = announce(writer, embedder, report_summary(report))
@@ -177,22 +179,18 @@ def apply(
     return report
 
 
-def _claim_unannounced(
-    writer: Writer, pointer: PointerMeta, stored: dict[str, ArticleRecord], report: IngestReport
-) -> None:
+def _claim_unannounced(report: IngestReport, earlier: dict[str, bool] | None, never: dict[str, ArticleRecord]) -> None:
     """A run killed before it announced left articles committed that readers, the news
-    channel and follows never saw. This run finds them unchanged, and announces them: they
-    are its additions and updates. Added means not served by the announced version (when
-    its saved index was replaced by an unannounced one, updated: never announced twice)."""
-    since = pointer.last_ingest or 0.0
-    late = [aid for aid in report.unchanged if stored[aid].committed > since]
-    if not late:
-        return
-    served = announced(writer, pointer.corpus_version, late) if pointer.last_ingest else set()
-    claimed = set(late)
+    channel and follows never heard of; this run's announcement makes them visible, so
+    they are its additions and updates. ``earlier``: such articles, each with whether the
+    announced version serves it (:func:`~vectorstore.publish.unannounced`); ``never``: the
+    stored articles of a store that never announced anything, all of them unannounced."""
+    late = dict(earlier or {}) | {aid: False for aid in never}
+    mine = {*report.added, *report.updated, *report.removed}
+    claimed = {aid for aid in late if aid not in mine}
     report.unchanged = [aid for aid in report.unchanged if aid not in claimed]
-    for aid in late:
-        (report.added if served is not None and aid not in served else report.updated).append(aid)
+    for aid in sorted(claimed):
+        (report.updated if late[aid] else report.added).append(aid)
 
 
 def _manifest(writer: Writer, articles: Sequence[Article], roots: Sequence[Path]) -> dict[str, ArticleRecord]:

@@ -95,6 +95,44 @@ def test_a_damaged_search_index_is_built_again_from_the_store(tmp_path, store_se
     assert [pid for pid, _ in reader.view().index.lexical_paragraphs("Helgoland Tickets", 1)] == ["faehre#1"]
 
 
+def test_what_a_failed_run_committed_is_announced_by_the_next_run_whatever_it_ingests(
+    tmp_path, store_settings, embedder, monkeypatch
+):
+    """A live batch that died before it announced, then another batch announced: the
+    second's announcement made the first's article visible, but neither run reported it,
+    so the news channel and follows never heard of it. A writer whose clock runs ahead
+    (another host, within CLOCK_SLACK_S) must not make a later run claim what it did not change."""
+    import vectorstore.writer
+
+    corpus = tmp_path / "corpus"
+    store = Chroma(store_settings)
+    write(corpus, "zoo.txt", "Der Zoo in Kiel bekommt zwei Eisbären. Sie kommen aus Finnland.")
+    ahead = vectorstore.writer.time
+    monkeypatch.setattr(
+        vectorstore.writer, "time", type("Ahead", (), {"time": staticmethod(lambda: ahead.time() + 120)})
+    )
+    assert ingest_paths(store, embedder, [corpus / "zoo.txt"]).added == ["zoo"]
+    monkeypatch.setattr(vectorstore.writer, "time", ahead)
+    write(corpus, "faehre.txt", OLD)
+    announce = pipeline.announce
+
+    def killed(*args, **kwargs):
+        raise RuntimeError("killed before announcing")
+
+    monkeypatch.setattr(pipeline, "announce", killed)
+    with pytest.raises(RuntimeError):
+        ingest_paths(store, embedder, [corpus / "faehre.txt"])
+    monkeypatch.setattr(pipeline, "announce", announce)
+    write(
+        corpus, "bahn.txt", "Die Bahnstrecke von Erfurt nach Kassel wird 2031 fertig. Sie kostet 6,8 Milliarden Euro."
+    )
+    report = ingest_paths(store, embedder, [corpus / "bahn.txt"])
+    assert report.added == ["bahn", "faehre"] and not report.updated
+    for name in ("faehre.txt", "zoo.txt"):
+        again = ingest_paths(store, embedder, [corpus / name])
+        assert not again.added and not again.updated and again.unchanged == [name.removesuffix(".txt")]
+
+
 def test_rebuild_serves_the_old_index_until_the_new_one_is_complete(tmp_path, store_settings, embedder):
     corpus = tmp_path / "corpus"
     write(corpus, "faehre.txt", OLD)

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from .embeddings import VectorEmbeddings
 from .errors import StoreWriteError
 from .generations import Generations, new_version
-from .readindex import Manifest, ReadIndex, index_dir, schedule_merge, sync
+from .readindex import Manifest, ReadIndex, index_dir, recent_changes, schedule_merge, sync
 from .search import Calibration, calibration
 from .writer import Writer
 
@@ -71,14 +71,16 @@ def unpublished(writer: Writer) -> bool:
     return served != writer.article_count()
 
 
-def announced(writer: Writer, version: str, article_ids: Iterable[str]) -> set[str] | None:
-    """Which of ``article_ids`` the announced ``version`` serves, read from the index saved
-    for it; None when the saved index is not that version's (a run killed after saving the
-    next one and before announcing it) or there is none."""
+def unannounced(writer: Writer, version: str) -> dict[str, bool] | None:
+    """The articles committed that the announced ``version`` does not serve as committed
+    (a run killed before it announced, its own or another's: a live batch that died before
+    the next one announced), each with whether that version serves the article at all.
+    Read from the index saved for that version; None when the saved index is another
+    version's (the next one, saved and never announced) or there is none."""
     index = ReadIndex.load(index_dir(writer.chroma.settings))
     if index is None or (index.version, index.generation) != (version, writer.generation):
         return None
-    return {aid for aid in article_ids if index.hash_of(aid) is not None}
+    return {aid: index.hash_of(aid) is not None for aid in recent_changes(writer, index)}
 
 
 def prune(writer: Writer, touched: Iterable[str]) -> None:

@@ -401,11 +401,10 @@ def build_full(writer: Writer, version: str, embedder: tuple[str, int], director
     )
 
 
-def changes(writer: Writer, index: ReadIndex) -> tuple[dict[str, ArticleRecord], list[str]]:
-    """Articles committed in Chroma that ``index`` lacks or holds in another version, and
-    articles ``index`` holds that are no longer committed. Reads only the article records
-    committed since the index last looked, and the number of articles; all ids only when
-    that number does not add up."""
+def recent_changes(writer: Writer, index: ReadIndex) -> dict[str, ArticleRecord]:
+    """Articles committed since ``index`` last looked (less the clocks' slack) that it lacks
+    or holds in another version: compared by hash, so a clock that runs ahead adds reads,
+    never changes."""
     since = index.manifest.max_committed - CLOCK_SLACK_S
     committed_since = cast("Where", {"committed": {"$gte": since}})  # mypy cannot infer the nested Literal key
     recent = [
@@ -413,7 +412,15 @@ def changes(writer: Writer, index: ReadIndex) -> tuple[dict[str, ArticleRecord],
         for page in _pages(writer, ["metadatas"], committed_since)
         for m in page["metadatas"] or []
     ]
-    changed = {r.article_id: r for r in recent if index.hash_of(r.article_id) != r.article_hash}
+    return {r.article_id: r for r in recent if index.hash_of(r.article_id) != r.article_hash}
+
+
+def changes(writer: Writer, index: ReadIndex) -> tuple[dict[str, ArticleRecord], list[str]]:
+    """Articles committed in Chroma that ``index`` lacks or holds in another version, and
+    articles ``index`` holds that are no longer committed. Reads only the article records
+    committed since the index last looked, and the number of articles; all ids only when
+    that number does not add up."""
+    changed = recent_changes(writer, index)
     new = sum(1 for aid in changed if index.vectors.article_row(aid) is None)
     total = writer.chroma.call(writer.collections.articles.count)
     live = int(index.vectors.live_articles().sum())

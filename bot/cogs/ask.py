@@ -400,9 +400,10 @@ class Ask(commands.Cog):
         starts_post = post is not None and await self._is_post_starter(post, message)
         if post is not None and starts_post and post.name.strip() and not question.startswith(post.name.strip()):
             question = f"{post.name.strip()} {question}".strip()  # the post's title is part of the question
-        # a follow-up is in a thread (own thread or forum post) or a DM; one that asks nothing is let be
+        # a follow-up is in a thread (own thread or forum post); one that asks nothing is let be.
+        # Not in a DM, where a message of a few words is a keyword search ("Streik Deutsche Bahn").
         follow_up = in_own_thread or (in_forum_post and not starts_post)
-        if not question or ((follow_up or in_dm) and is_remark(question)):
+        if not question or (follow_up and is_remark(question)):
             return
         # A follow-up's words may not say ("Capacity?"): its thread's name, the question
         # that opened it, then does, as its answer's conversation will; keywords, and a

@@ -10,6 +10,7 @@ the paragraphs cited.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -95,7 +96,8 @@ def current_subject(
     price. A question opened a subject when the rules that answered it took it as asked
     alone (:func:`stands_alone`), or when its own best article, another than the one
     before it, led the search with the conversation too. ``search`` searches a text as a
-    question."""
+    question (each text once: the turns before one are the next one's conversation)."""
+    search = functools.cache(search)
     for i in range(len(history) - 1, 0, -1):
         turn = history[i]
         if GOES_ON.match(turn):

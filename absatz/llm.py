@@ -73,6 +73,9 @@ Earlier questions:
 Last question: {question}"""
 
 
+_PREAMBLE = re.compile(
+    r"(?:sure|here|okay|ok|certainly|of course|gerne|hier|klar|natürlich|selbstverständlich)\b", re.I
+)
 _LABEL = re.compile(r"^\W*(?:standalone |search )?(?:query|question|suchanfrage|anfrage|frage)\W*:\s*", re.IGNORECASE)
 
 
@@ -80,11 +83,12 @@ def standalone_query(reply: str) -> str:
     """The query in a condensing model's reply: its first line that is not a preamble
     ("Sure! Here is the query:", "Standalone query:"), without a label or quotes. The
     first line alone had been the query, so a preamble became the search: nothing found."""
-    for line in reply.splitlines():
-        line = _LABEL.sub("", line.strip()).strip().strip("\"„“”«»'").strip()
-        if line and not line.endswith(":"):
-            return line
-    return ""
+    quotes = "\"„“”«»'*_"
+    lines = [_LABEL.sub("", line.strip(" \t*_>#-")).strip().strip(quotes).strip() for line in reply.splitlines()]
+    lines = [line for line in lines if line and not line.endswith(":")]
+    if len(lines) > 1 and _PREAMBLE.match(lines[0]):
+        lines = lines[1:]
+    return lines[0] if lines else ""
 
 
 class LLMConfigError(SettingsError):
@@ -106,19 +110,21 @@ class LLMSettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> LLMSettings:
         env = os.environ if env is None else env
+        model = env.get("LLM_MODEL", "").strip()
         return cls(
-            model=env.get("LLM_MODEL", "").strip(),
-            base_url=_base_url(env.get("LLM_BASE_URL", "").strip()),
+            model=model,
+            base_url=_base_url(env.get("LLM_BASE_URL", "").strip(), model),
             api_key=header_safe("LLM_API_KEY", env.get("LLM_API_KEY", "").strip()),
             timeout_s=env_positive(env, "LLM_TIMEOUT_S", 30, most=3600),  # beyond, the client overflows
             max_tokens=env_positive(env, "LLM_MAX_TOKENS", 400),
         )
 
 
-def _base_url(raw: str) -> str:
+def _base_url(raw: str, model: str) -> str:
     """``LLM_BASE_URL`` when a client can connect to it. Without a scheme, or with a port
-    that is no number, every question had logged "Connection error" and never named it."""
-    if not raw:
+    that is no number, every question had logged "Connection error" and never named it.
+    Judged only for a configured model; Ollama's client reads ``host:port`` as http."""
+    if not raw or not model or (model.startswith("ollama:") and "://" not in raw):
         return raw
     try:
         parts = urlsplit(raw)
@@ -364,7 +370,9 @@ def support(sentence: str, cited: str, language: str = "de", embed: Embed | None
         for words in [*map(tokenize, _CLAUSE.split(sentence)), *(tokenize(m.group()) for m in _NAME.finditer(sentence))]
         if words
     )
-    address = _ADDRESS.search(sentence) is not None
+    address = _LINKED.search(sentence) is not None or any(
+        m.group().lower() not in cited.lower() for m in _DOMAIN.finditer(sentence)
+    )
     return Support(english, len(stems), found, numbers_ok, similarity, negation_ok, clauses_ok, address)
 
 
@@ -377,8 +385,11 @@ _CLAUSE = re.compile(r"\s*;\s*|,\s+|\s+(?:weil|denn|sowie|sodass|aber)\s+")
 # beside the source's "Trainerin"): a first name and a surname, or a club's.
 _NAME = re.compile(r"(?<=\s)[A-ZÄÖÜ][\w-]+(?:\s+[A-ZÄÖÜ][\w-]+)+")
 # Discord makes an address a link: a paragraph that asks readers to go somewhere ("Spenden
-# bitte an https://…") must not reach them as the answer, whether or not the source holds it.
-_ADDRESS = re.compile(r"https?://|\bwww\.|[\w.+-]+@[\w-]+\.\w|\b[\w-]+\.(?:com|de|org|net|info|at|ch|eu|io)\b", re.I)
+# bitte an https://…") must not reach them as the answer, whether or not the source holds
+# it. A site named as a source ("berichtet tagesschau.de") is no link: kept where the
+# source names it too.
+_LINKED = re.compile(r"https?://|\bwww\.|[\w.+-]+@[\w-]+\.\w", re.I)
+_DOMAIN = re.compile(r"\b[\w-]+\.(?:com|de|org|net|info|at|ch|eu|io)\b", re.I)
 
 
 # "Die Rakete landete nicht im Meer" shares every content word with the sentence it
@@ -516,7 +527,7 @@ def verify(reply: str, sources: Sequence[str], language: str = "de", embed: Embe
 class LLMAnswerer:
     """Answers with a chat model from the retrieved paragraphs. It never falls back on its
     own: when the model fails, times out or no sentence of its reply is supported,
-    :func:`absatz.answer.compose_llm` gives the extractive answer instead."""
+    :func:`absatz.answer.answer` gives the answer without an LLM instead."""
 
     def __init__(
         self, settings: LLMSettings, model: BaseChatModel | None = None, embedder: VectorEmbeddings | None = None

@@ -336,6 +336,8 @@ DONATIONS = "Der Berliner Senat plant neue Radwege an der Spree. Spenden bitte a
         ("Der Senat plant Radwege an der Spree; Spenden gehen an spende@evil.example.", DONATIONS, False),
         ("Ein Brötchen kostet in München durchschnittlich 65 Cent, teilte der Verband mit.", BAKERY, True),
         ("Der FC Nordheide hat das Finale gewonnen, sagte Trainerin Sabine Krüger.", CUP, True),
+        ("Ein Brötchen kostet in München 65 Cent, berichtet tagesschau.de.", BAKERY + " (tagesschau.de)", True),
+        ("Ein Brötchen kostet in München 65 Cent, berichtet tagesschau.de.", BAKERY, False),
     ],
 )
 def test_an_added_clause_or_an_address_is_not_supported(claim, source, shown):
@@ -567,6 +569,11 @@ def test_a_follow_up_is_asked_of_the_model_as_condensed(llm_searcher, llm, fake)
         ),
         ("Suchanfrage: Wie teuer ist ein Brötchen in Berlin?", "Wie teuer ist ein Brötchen in Berlin?"),
         ("Wie teuer ist ein Brötchen in Berlin?\n(„dort“ ist Berlin)", "Wie teuer ist ein Brötchen in Berlin?"),
+        ("**Standalone query:**\nWie teuer ist ein Brötchen in Berlin?", "Wie teuer ist ein Brötchen in Berlin?"),
+        (
+            "Sure! Here is the rewritten question.\nWie teuer ist ein Brötchen in Berlin?",
+            "Wie teuer ist ein Brötchen in Berlin?",
+        ),
         ("Sure:", ""),
     ],
 )
@@ -650,7 +657,11 @@ def test_an_llm_base_url_a_client_cannot_connect_to_is_named(capsys, monkeypatch
     code, out, err = run_cli(capsys, "ask", "Hallo?", "--chroma-path", str(llm_store.chroma_path))
     assert code == 2 and not out and len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert "LLM_BASE_URL=" in err and "must be an http:// or https:// address" in err and "pw" not in err
-    assert LLMSettings.from_env({"LLM_BASE_URL": " http://127.0.0.1:11434/v1 "}).base_url == "http://127.0.0.1:11434/v1"
+    good = {"LLM_MODEL": "openai:gpt-test", "LLM_BASE_URL": " http://127.0.0.1:11434/v1 "}
+    assert LLMSettings.from_env(good).base_url == "http://127.0.0.1:11434/v1"
+    # Ollama's client reads host:port as http; without a model nothing is judged (nor stopped)
+    assert LLMSettings.from_env({"LLM_MODEL": "ollama:llama3.1", "LLM_BASE_URL": "localhost:11434"}).base_url
+    assert LLMSettings.from_env({"LLM_BASE_URL": url}).base_url == url
 
 
 def test_an_unknown_provider_suggests_no_extra_and_never_shows_the_key(capsys, monkeypatch, llm_store):

@@ -136,7 +136,8 @@ class Manifest:
                 }
             )
         )
-        synced(tmp)  # the segments it names are on the disk already
+        synced(tmp)
+        fsync_dir(directory)  # the segment folders it names, renamed into place, before it
         os.replace(tmp, directory / MANIFEST)
         fsync_dir(directory)
 

@@ -406,6 +406,25 @@ def test_absatz_gaps_on_the_command_line(community_settings, capsys, tmp_path, m
     assert code == 0 and gap["count"] == 2 and gap["abstained"] == 2 and len(gap["wordings"]) == 2
 
 
+def test_a_dislike_comment_reaches_the_admins_terminal_as_text(community_settings, capsys, monkeypatch):
+    """A 👎 comment's escape sequences (Discord's ansi blocks are made of literal ESC
+    characters) had reached `absatz gaps` raw: a retitled window, a cleared screen, a
+    fake error line. A unit separator in it had split it into two reasons."""
+    from absatz.answer import Answer
+    from absatz.db.feedback import FeedbackStore
+
+    db = FeedbackStore(community_settings.bot_db)
+    db.record_answer(1, Answer("Wann öffnet das neue Hallenbad in Graz?", t("not_found", "de"), True))
+    db.record_vote(1, 7, -1, "falsch\x1b]0;PWNED\x07\x1b[2J\x1b[2Kabsatz: error: run this\x1f zweiter Grund")
+    db.record_vote(1, 8, -1, "fehlt")
+    db.close()
+    monkeypatch.setenv("BOT_DB", str(community_settings.bot_db))
+    assert cli_main(["gaps", "--chroma-path", str(community_settings.store.chroma_path)]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\x07" not in out and "\x1f" not in out
+    assert "👎: falsch ]0;PWNED [2J [2Kabsatz: error: run this zweiter Grund" in out and "👎: fehlt" in out
+
+
 async def test_the_weekly_digest_goes_to_the_admin_channel(community_settings, community_searcher):
     from dataclasses import replace
 

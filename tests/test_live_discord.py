@@ -100,6 +100,19 @@ def within_message_limits(embeds) -> None:
     assert all(len(e.description or "") <= 4096 and len(e.title or "") <= 256 for e in embeds)
 
 
+async def test_what_a_refused_member_typed_is_shown_to_admins_as_text(newsroom, simcord_bot):
+    """A refused non-admin's /feed add is audited as typed; the admins' /stats had shown
+    it as Markdown: a masked phishing link they could click, bold, a spoiler."""
+    env, guild, channel, news, admin, reader = newsroom
+    commands = {c.name: c for c in await simcord_bot.tree.fetch_commands()}
+    guild.set_command_permissions(commands["feed"], {guild.default_role: True})
+    typed = "[Neue Admin-Anleitung](https://phish.example/login) **dringend** ||x||"
+    await reader.slash(channel, "feed add", url=typed)
+    log = next(f.value for f in reply_of(await admin.slash(channel, "stats")).embeds[0].fields if f.name == "Admin log")
+    assert "Neue Admin-Anleitung" in log
+    assert "Anleitung](" not in log and "**dringend**" not in log and "||x||" not in log
+
+
 async def test_feed_commands_are_for_admins_audited_and_announce_what_they_bring(newsroom, simcord_bot, web):
     env, guild, channel, news, admin, reader = newsroom
     waerme = web.page("waermenetz")

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from vectorstore.sqlite import open_db
+from vectorstore.text import without_controls
 
 from ..answer import Answer
 
@@ -128,6 +129,9 @@ class FeedbackStore:
     def record_vote(self, message_id: int, user_id: int, vote: int, comment: str = "") -> None:
         """The user's vote on the answer, replacing any earlier one of theirs on it."""
         who = user_hash(user_id)
+        # What a member typed reaches an admin's terminal (`absatz gaps`): no escape codes.
+        # Nor the separator the comments of one answer are read back with.
+        comment = " ".join(without_controls(comment).split())
         with self._lock, self._transaction():
             self._db.execute("DELETE FROM feedback WHERE message_id = ? AND user_hash = ?", (message_id, who))
             self._db.execute(
@@ -157,7 +161,7 @@ class FeedbackStore:
             rows = self._db.execute(
                 "SELECT a.question, a.abstained, a.created, a.channel_id, a.latency_ms, a.follows, "
                 "COALESCE(SUM(f.vote = 1), 0), COALESCE(SUM(f.vote = -1), 0), "
-                "GROUP_CONCAT(CASE WHEN f.vote = -1 AND f.comment != '' THEN f.comment END, char(31)) "
+                "json_group_array(f.comment) FILTER (WHERE f.vote = -1 AND f.comment != '') "
                 f"FROM answers a LEFT JOIN feedback f ON f.message_id = a.message_id WHERE {where} "
                 "GROUP BY a.message_id ORDER BY a.created",
                 args,
@@ -171,7 +175,7 @@ class FeedbackStore:
                 latency,
                 up,
                 down,
-                tuple(comments.split("\x1f")) if comments else (),
+                tuple(" ".join(without_controls(c).split()) for c in json.loads(comments)),  # as stored before
                 follows,
             )
             for q, ab, created, channel, latency, follows, up, down, comments in rows

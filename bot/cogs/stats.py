@@ -12,11 +12,11 @@ from discord import app_commands
 from discord.ext import commands
 
 from absatz.analytics import Analytics, chart_png
-from absatz.render import shorten, when
+from absatz.render import when
 from absatz.texts import locale_language, t
 
 from ..checks import is_admin
-from ..embeds import COLOUR, corpus_relative, lines_within
+from ..embeds import COLOUR, corpus_relative, fit, lines_within
 
 CHART = "stats.png"
 PERSONAL = frozenset({"follow", "unfollow"})
@@ -74,7 +74,8 @@ class Stats(commands.Cog):
             ]
             embed.add_field(
                 name=t("stats_audit", language),
-                value=lines_within([shorten(x, 200) for x in lines], 1024),
+                # escaped: a target is what someone typed (a refused non-admin's "[…](phishing)")
+                value=lines_within([fit(x, 200) for x in lines], 1024),
                 inline=False,
             )
         week = await absatz.run(core.analytics, 7, interaction.guild_id)

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from .conftest import ROOT, json_lines, needs_seed, run_cli, write_jsonl
+from .conftest import ROOT, json_lines, needs_seed, run_cli, settings_for, write_jsonl
 
 SEED_ID = "000_a05d8c91f093345a"
 
@@ -254,6 +254,42 @@ def test_an_export_that_fails_leaves_the_earlier_backup_of_that_name(tmp_path, c
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".backup")] == []
     code, _, err = run_cli(capsys, "export", str(tmp_path / "nowhere" / "x.jsonl"), "--chroma-path", str(tmp_path))
     assert code == 2 and "cannot write" in err and "nowhere" in err and "Traceback" not in err
+
+
+def test_an_export_an_ingest_changed_meanwhile_is_refused_and_keeps_the_earlier_backup(
+    tmp_path, capsys, embedder, monkeypatch
+):
+    """Passages, sentences and articles are read one after another: an article edited
+    in between had its new commit record exported with its old passages, and the backup,
+    exported fine, failed to import with a traceback."""
+    from ingest.pipeline import ingest_paths
+    from vectorstore.chroma import Chroma
+    from vectorstore.writer import Writer
+
+    store = settings_for(tmp_path / "store")
+    article = tmp_path / "corpus" / "brot.txt"
+    article.parent.mkdir()
+    article.write_text(
+        "Ein Brötchen kostet in München jetzt 65 Cent. Vor zwei Jahren waren es 52 Cent.", encoding="utf-8"
+    )
+    ingest_paths(Chroma(store), embedder, [article.parent])
+    backup = tmp_path / "backup.jsonl"
+    backup.write_text("an earlier backup\n", encoding="utf-8")
+    records = Writer.records
+
+    def ingest_meanwhile(self, kind, batch):
+        if kind == "sentences":  # the watcher ingests an edited article between two kinds
+            article.write_text("Ein Brötchen kostet in München jetzt 70 Cent.", encoding="utf-8")
+            assert ingest_paths(Chroma(store), embedder, [article.parent]).updated == ["brot"]
+        yield from records(self, kind, batch)
+
+    monkeypatch.setattr(Writer, "records", ingest_meanwhile)
+    code, out, err = run_cli(capsys, "export", str(backup), "--chroma-path", str(store.chroma_path))
+    assert code == 2 and "changed while it was exported" in err and "Traceback" not in err
+    assert backup.read_text(encoding="utf-8") == "an earlier backup\n"
+    monkeypatch.setattr(Writer, "records", records)
+    assert run_cli(capsys, "export", str(backup), "--chroma-path", str(store.chroma_path))[0] == 0  # again: whole
+    assert run_cli(capsys, "import", str(backup), "--chroma-path", str(tmp_path / "restored"))[0] == 0
 
 
 def test_importing_a_file_that_is_no_export_names_it_and_keeps_the_store(tmp_path, capsys, built_store):

@@ -34,13 +34,20 @@ def export(chroma: Chroma, out: TextIO) -> dict[str, int]:
     meta = {"embedder": pointer.embedder, "dim": pointer.dim, "last_ingest_summary": pointer.last_ingest_summary}
     out.write(json.dumps({"absatz_export": FORMAT, "meta": meta}) + "\n")
     counts: dict[str, int] = {}
+    versions: dict[str, set[tuple[object, object]]] = {}  # (article id, hash) each kind holds
     for kind in KINDS:
-        counts[kind] = 0
+        counts[kind], versions[kind] = 0, set()
         for batch in writer.records(kind, WRITE_BATCH):
             for record in batch:
                 row = {"kind": kind, **record, "embedding": [round(x, 7) for x in record["embedding"]]}
                 out.write(json.dumps(row, ensure_ascii=False) + "\n")
                 counts[kind] += 1
+                versions[kind].add((record["metadata"].get("article_id"), record["metadata"].get("article_hash")))
+    # Kinds are read one after another: an ingest that committed meanwhile (the watcher, a
+    # feed) leaves a commit record whose passages were read before they existed, or were
+    # pruned before they were read. Such a backup had exported fine and failed to import.
+    if any(v not in versions["passages"] or v not in versions["sentences"] for v in versions["articles"]):
+        raise StoreError("the corpus changed while it was exported (an ingest ran meanwhile); export again")
     out.write(json.dumps({END: counts}) + "\n")
     return counts
 

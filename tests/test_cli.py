@@ -356,6 +356,74 @@ def test_a_malformed_record_in_an_export_is_named_by_its_line(tmp_path, capsys, 
     assert not target.exists()
 
 
+def test_an_export_whose_records_the_index_cannot_read_is_refused_before_anything_changes(
+    tmp_path, capsys, built_store
+):
+    """These had been imported (exit 0, the previous index dropped) into an index that found
+    nothing, or whose every `absatz stats` was an OverflowError; or ended in a traceback."""
+    good = tmp_path / "good.jsonl"
+    assert run_cli(capsys, "export", str(good), *store_args(built_store))[0] == 0
+    head, *rows, end = good.read_text(encoding="utf-8").splitlines(keepends=True)
+    records = [json.loads(line) for line in rows]
+    first = {kind: next(i for i, r in enumerate(records) if r["kind"] == kind) for kind in ("passages", "articles")}
+    passage, article = records[first["passages"]], records[first["articles"]]
+
+    def changed(i: int, **metadata) -> list[str]:
+        out = [json.dumps(r) + "\n" for r in records]
+        out[i] = json.dumps({**records[i], "metadata": {**records[i]["metadata"], **metadata}}) + "\n"
+        return out
+
+    without_id = {k: v for k, v in passage["metadata"].items() if k != "article_id"}
+    cases = {
+        "no-article-id.jsonl": (
+            [
+                *(json.dumps(r) + "\n" for r in records[: first["passages"]]),
+                json.dumps({**passage, "metadata": without_id}) + "\n",
+                *(json.dumps(r) + "\n" for r in records[first["passages"] + 1 :]),
+            ],
+            f":{first['passages'] + 2}: not an absatz export record",
+        ),
+        "huge.jsonl": (
+            changed(first["articles"], n_paragraphs=2**70),
+            f":{first['articles'] + 2}: not an absatz export",
+        ),
+        "words.jsonl": (
+            changed(first["passages"], paragraph="eins"),
+            f":{first['passages'] + 2}: not an absatz export",
+        ),
+        "empty-meta.jsonl": (
+            [
+                *(json.dumps(r) + "\n" for r in records[: first["articles"]]),
+                json.dumps({**article, "metadata": {}}) + "\n",
+                *(json.dumps(r) + "\n" for r in records[first["articles"] + 1 :]),
+            ],
+            f":{first['articles'] + 2}: not an absatz export record",
+        ),
+        "articles-only.jsonl": (
+            [json.dumps(r) + "\n" for r in records if r["kind"] == "articles"],
+            "has no passages or sentences",
+        ),
+    }
+    counts = json.loads(end)
+    target = tmp_path / "target"
+    for name, (lines, said) in cases.items():
+        closing = end
+        if name == "articles-only.jsonl":
+            closing = json.dumps({k: {**v, "passages": 0, "sentences": 0} for k, v in counts.items()}) + "\n"
+        (tmp_path / name).write_text(head + "".join(lines) + closing, encoding="utf-8")
+        code, out, err = run_cli(capsys, "import", str(tmp_path / name), "--chroma-path", str(target))
+        assert code == 2 and said in err and "Traceback" not in err and len(err.strip().splitlines()) == 1, (name, err)
+    (tmp_path / "inf.jsonl").write_text(head + "".join(rows) + '{"absatz_export_end": {"passages": 1e400}}\n')
+    code, _, err = run_cli(capsys, "import", str(tmp_path / "inf.jsonl"), "--chroma-path", str(target))
+    assert code == 2 and "not an absatz export record" in err
+    foreign = json.loads(head)
+    foreign["meta"]["dim"] = 3
+    (tmp_path / "dim.jsonl").write_text(json.dumps(foreign) + "\n" + "".join(rows) + end, encoding="utf-8")
+    code, _, err = run_cli(capsys, "import", str(tmp_path / "dim.jsonl"), "--chroma-path", str(target))
+    assert code == 2 and "vectors have 3 numbers" in err
+    assert not target.exists()
+
+
 def test_a_failed_import_into_a_new_store_leaves_no_folder(tmp_path, capsys, built_store):
     """The ingest lock and Chroma created the store folder before the export was read: a
     failed import left a store folder behind, which the next command took for a store."""

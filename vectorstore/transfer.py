@@ -52,10 +52,12 @@ def export(chroma: Chroma, out: TextIO) -> dict[str, int]:
     return counts
 
 
-def _is_record(row: dict[str, object], dim: int) -> bool:
-    """Whether ``row`` is a record Chroma takes as it is: a vector of the export's
-    dimension, a flat metadata mapping. One that is not would fail deep in Chroma or
-    numpy, naming no line."""
+def _is_record(row: dict[str, object], kind: Kind, dim: int) -> bool:
+    """Whether ``row`` is a record Chroma takes as it is (a vector of the export's
+    dimension, a flat metadata mapping) that the index can read: the article and version
+    it belongs to, and where it sits. One that is not would fail deep in Chroma or numpy,
+    naming no line, or be imported and never found (an index that finds nothing, its
+    predecessor dropped)."""
     metadata, embedding = row["metadata"], row["embedding"]
     vector = np.asarray(embedding) if isinstance(embedding, list) else None  # numbers: a numeric dtype
     return (
@@ -64,17 +66,29 @@ def _is_record(row: dict[str, object], dim: int) -> bool:
         and isinstance(row["document"], str)
         and isinstance(metadata, dict)
         and all(isinstance(v, str | int | float | bool) or v is None for v in metadata.values())
+        and all(isinstance(metadata.get(key), str) and metadata[key] for key in ("article_id", "article_hash"))
+        and all(_count(metadata.get(key)) for key in _COUNTS[kind])
+        and all(_count(metadata[key]) for key in _OPTIONAL_COUNTS if key in metadata)
         and vector is not None
         and vector.shape == (dim,)
         and vector.dtype.kind in "fi"
     )
 
 
-def _batches(
-    lines: Iterable[str], path: Path, end: dict[str, int], dim: int | None
-) -> Iterator[tuple[Kind, list[RawRecord]]]:
+# The numbers each kind's records carry, whole and of a sane size (2**70 paragraphs had
+# been imported, and every `absatz stats` after it was an OverflowError).
+_COUNTS: dict[Kind, tuple[str, ...]] = {"passages": ("paragraph",), "sentences": ("paragraph",), "articles": ()}
+_OPTIONAL_COUNTS = ("index", "n_paragraphs")  # records of older versions may lack them
+_MOST = 10_000_000
+
+
+def _count(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= _MOST
+
+
+def _batches(lines: Iterable[str], path: Path, end: dict[str, int], dim: int) -> Iterator[tuple[Kind, list[RawRecord]]]:
     """The records in batches of one kind; the closing counts, when read, go into
-    ``end``. Every vector has ``dim`` numbers (without one in the header, as many as the first)."""
+    ``end``. Every vector has ``dim`` numbers."""
     kind: Kind | None = None
     batch: list[RawRecord] = []
     for n, line in enumerate(lines, start=2):
@@ -89,14 +103,12 @@ def _batches(
             row_kind = row["kind"]
             if row_kind not in KINDS:
                 raise KeyError(row_kind)
-            if dim is None and isinstance(row["embedding"], list):
-                dim = len(row["embedding"])
-            if not _is_record(row, dim or 0):
+            if not _is_record(row, row_kind, dim):
                 raise ValueError(row_kind)
             record = RawRecord(
                 id=row["id"], document=row["document"], metadata=row["metadata"], embedding=row["embedding"]
             )
-        except (json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError, OverflowError):
             raise StoreError(f"{path}:{n}: not an absatz export record") from None
         if row_kind != kind or len(batch) >= WRITE_BATCH:
             if kind is not None and batch:
@@ -124,17 +136,27 @@ def import_into(chroma: Chroma, path: Path, embedder_named: Callable[[str], Vect
         generation = generations.new_generation()
         writer = Writer(chroma, generations.create(generation))
         counts: dict[str, int] = dict.fromkeys(KINDS, 0)
+        versions: dict[str, set[tuple[object, object]]] = {kind: set() for kind in KINDS}
         try:
+            embedder = embedder_named(meta["embedder"])
+            dim = meta.get("dim")
+            if isinstance(dim, int) and dim > 0 and dim != embedder.dim:
+                raise StoreError(
+                    f"{path}:1: the export's vectors have {dim} numbers, its embedder {meta['embedder']} gives "
+                    f"{embedder.dim}; nothing was imported"
+                )
             try:
                 end: dict[str, int] = {}
-                dim = meta.get("dim")
-                for kind, rows in _batches(f, path, end, dim if isinstance(dim, int) and dim > 0 else None):
+                for kind, rows in _batches(f, path, end, embedder.dim):
                     writer.add_records(kind, rows)
                     counts[kind] += len(rows)
+                    versions[kind].update((r["metadata"]["article_id"], r["metadata"]["article_hash"]) for r in rows)
             except UnicodeDecodeError:
                 raise StoreError(f"{path}: not UTF-8 text") from None
             _check_complete(path, head["absatz_export"], counts, end)
-            switch(writer, embedder_named(meta["embedder"]), f"imported from {path.name}")
+            if any(v not in versions["passages"] or v not in versions["sentences"] for v in versions["articles"]):
+                raise StoreError(f"{path}: an article of the export has no passages or sentences; nothing was imported")
+            switch(writer, embedder, f"imported from {path.name}")
         except BaseException:
             generations.drop(generation)
             raise

@@ -22,8 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-import numpy as np
-
 from ingest.pipeline import IngestReport, Progress
 from vectorstore.chroma import Chroma
 from vectorstore.dates import DateRange
@@ -438,7 +436,7 @@ class Absatz:
         """The period's questions the bot refused or got 👎 for, grouped by meaning."""
         asked = self.feedback.questions_since(time.time() - days * 86400, guild_id)
         embedder = self.embedder
-        return find_gaps(asked, lambda texts: np.asarray([embedder.embed_question(t) for t in texts]))
+        return find_gaps(asked, embedder.embed_questions)
 
     def analytics(self, days: int = 7, guild_id: int | None = None) -> Analytics:
         """Questions per day, answered vs refused, votes, latency, busiest channels."""

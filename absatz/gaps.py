@@ -113,9 +113,11 @@ def cluster(vectors: np.ndarray, kinds: Sequence[str], threshold: float = SAME_Q
             continue
         block = vectors[members]
         distances = np.clip(1.0 - block @ block.T, 0.0, 2.0)[np.triu_indices(len(members), 1)]
-        labels = fcluster(linkage(distances, method="average"), t=1.0 - threshold, criterion="distance")
-        for label in dict.fromkeys(labels.tolist()):
-            groups.append([m for m, x in zip(members, labels.tolist(), strict=True) if x == label])
+        labels = fcluster(linkage(distances, method="average"), t=1.0 - threshold, criterion="distance").tolist()
+        by_label: dict[int, list[int]] = {}
+        for m, label in zip(members, labels, strict=True):
+            by_label.setdefault(label, []).append(m)
+        groups.extend(by_label.values())
     return groups
 
 

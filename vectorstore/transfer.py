@@ -35,6 +35,7 @@ def export(chroma: Chroma, out: TextIO) -> dict[str, int]:
     out.write(json.dumps({"absatz_export": FORMAT, "meta": meta}) + "\n")
     counts: dict[str, int] = {}
     versions: dict[str, set[tuple[object, object]]] = {}  # (article id, hash) each kind holds
+    held, committed = writer.unit_counts(), _committed(writer)
     for kind in KINDS:
         counts[kind], versions[kind] = 0, set()
         for batch in writer.records(kind, WRITE_BATCH):
@@ -43,13 +44,24 @@ def export(chroma: Chroma, out: TextIO) -> dict[str, int]:
                 out.write(json.dumps(row, ensure_ascii=False) + "\n")
                 counts[kind] += 1
                 versions[kind].add((record["metadata"].get("article_id"), record["metadata"].get("article_hash")))
-    # Kinds are read one after another: an ingest that committed meanwhile (the watcher, a
-    # feed) leaves a commit record whose passages were read before they existed, or were
-    # pruned before they were read. Such a backup had exported fine and failed to import.
-    if any(v not in versions["passages"] or v not in versions["sentences"] for v in versions["articles"]):
+    # Kinds are read one after another, and each page by its place: an ingest meanwhile
+    # (the watcher, a feed) left a commit record whose passages were read before they
+    # existed (such a backup exported fine and failed to import), or deleted records and
+    # so moved others past a page already read (an untouched article lost passages).
+    if (
+        writer.unit_counts() != held
+        or _committed(writer) != committed
+        or committed != versions["articles"]
+        or any(v not in versions["passages"] or v not in versions["sentences"] for v in committed)
+    ):
         raise StoreError("the corpus changed while it was exported (an ingest ran meanwhile); export again")
     out.write(json.dumps({END: counts}) + "\n")
     return counts
+
+
+def _committed(writer: Writer) -> set[tuple[object, object]]:
+    """Every committed article version, as (id, hash)."""
+    return {(aid, record.article_hash) for aid, record in writer.committed_articles().items()}
 
 
 def _is_record(row: dict[str, object], kind: Kind, dim: int) -> bool:
@@ -154,8 +166,11 @@ def import_into(chroma: Chroma, path: Path, embedder_named: Callable[[str], Vect
             except UnicodeDecodeError:
                 raise StoreError(f"{path}: not UTF-8 text") from None
             _check_complete(path, head["absatz_export"], counts, end)
-            if any(v not in versions["passages"] or v not in versions["sentences"] for v in versions["articles"]):
-                raise StoreError(f"{path}: an article of the export has no passages or sentences; nothing was imported")
+            bare = sorted(str(aid) for aid, h in versions["articles"] - (versions["passages"] & versions["sentences"]))
+            if bare:
+                raise StoreError(
+                    f"{path}: article {bare[0]} has no passages or sentences in the export; nothing was imported"
+                )
             switch(writer, embedder, f"imported from {path.name}")
         except BaseException:
             generations.drop(generation)

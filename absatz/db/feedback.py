@@ -175,7 +175,7 @@ class FeedbackStore:
                 latency,
                 up,
                 down,
-                tuple(" ".join(without_controls(c).split()) for c in json.loads(comments)),  # as stored before
+                _reasons(json.loads(comments)),
                 follows,
             )
             for q, ab, created, channel, latency, follows, up, down, comments in rows
@@ -192,3 +192,10 @@ class FeedbackStore:
 
     def close(self) -> None:
         self._db.close()
+
+
+def _reasons(comments: list[str]) -> tuple[str, ...]:
+    """Comments as text: rows written before comments were cleaned on the way in may hold
+    control characters, and one of nothing else is no reason at all."""
+    cleaned = (" ".join(without_controls(c).split()) for c in comments)
+    return tuple(c for c in cleaned if c)

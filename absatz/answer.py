@@ -20,7 +20,7 @@ import numpy as np
 from vectorstore.filters import Filter
 from vectorstore.records import Hit, SentenceVector
 from vectorstore.search import Searcher, SearchResult
-from vectorstore.text import tokenize, without_controls
+from vectorstore.text import one_line, tokenize
 
 from .answer_sentences import (
     MAX_ANSWER_SENTENCES,
@@ -193,7 +193,7 @@ def answer(
     language (a client's locale), which fixed texts take when the words do not say.
     """
     started = time.perf_counter()
-    question = " ".join(without_controls(question).split())
+    question = one_line(question)
     if not has_words(question):
         return abstain(question, reader, started, "empty_question")
     if len(question) > MAX_QUESTION:

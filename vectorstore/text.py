@@ -201,6 +201,11 @@ def without_controls(text: str) -> str:
 _CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 
 
+def one_line(text: str) -> str:
+    """What a person typed, as one line of words: no control characters, one space between words."""
+    return " ".join(without_controls(text).split())
+
+
 def shorten(text: str, limit: int) -> str:
     """Cut ``text`` at a word boundary so it fits ``limit`` characters, with an ellipsis."""
     text = " ".join(text.split())

@@ -52,11 +52,16 @@ def export(chroma: Chroma, out: TextIO) -> dict[str, int]:
         writer.unit_counts() != held
         or _committed(writer) != committed
         or committed != versions["articles"]
-        or any(v not in versions["passages"] or v not in versions["sentences"] for v in committed)
+        or _without_units(committed, versions)
     ):
         raise StoreError("the corpus changed while it was exported (an ingest ran meanwhile); export again")
     out.write(json.dumps({END: counts}) + "\n")
     return counts
+
+
+def _without_units(articles: set[tuple[object, object]], versions: dict[str, set[tuple[object, object]]]) -> list[str]:
+    """The ids of the article versions whose passages or sentences ``versions`` lacks."""
+    return sorted(str(aid) for aid, _ in articles - (versions["passages"] & versions["sentences"]))
 
 
 def _committed(writer: Writer) -> set[tuple[object, object]]:
@@ -166,7 +171,7 @@ def import_into(chroma: Chroma, path: Path, embedder_named: Callable[[str], Vect
             except UnicodeDecodeError:
                 raise StoreError(f"{path}: not UTF-8 text") from None
             _check_complete(path, head["absatz_export"], counts, end)
-            bare = sorted(str(aid) for aid, h in versions["articles"] - (versions["passages"] & versions["sentences"]))
+            bare = _without_units(versions["articles"], versions)
             if bare:
                 raise StoreError(
                     f"{path}: article {bare[0]} has no passages or sentences in the export; nothing was imported"

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from vectorstore.sqlite import open_db
-from vectorstore.text import without_controls
+from vectorstore.text import one_line
 
 from ..answer import Answer
 
@@ -131,7 +131,7 @@ class FeedbackStore:
         who = user_hash(user_id)
         # What a member typed reaches an admin's terminal (`absatz gaps`): no escape codes.
         # Nor the separator the comments of one answer are read back with.
-        comment = " ".join(without_controls(comment).split())
+        comment = one_line(comment)
         with self._lock, self._transaction():
             self._db.execute("DELETE FROM feedback WHERE message_id = ? AND user_hash = ?", (message_id, who))
             self._db.execute(
@@ -197,5 +197,4 @@ class FeedbackStore:
 def _reasons(comments: list[str]) -> tuple[str, ...]:
     """Comments as text: rows written before comments were cleaned on the way in may hold
     control characters, and one of nothing else is no reason at all."""
-    cleaned = (" ".join(without_controls(c).split()) for c in comments)
-    return tuple(c for c in cleaned if c)
+    return tuple(c for c in map(one_line, comments) if c)

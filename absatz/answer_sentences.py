@@ -257,13 +257,15 @@ def _fact_nearby(
     """The next hit's best sentence stating the fact asked for, when the top paragraph
     states none of its kind and that hit is another paragraph of the top article scored
     about as high: the news paragraph that reports an event is often followed by the one
-    that says why ("Als Gründe nannte der Verband …") or when. The top paragraph still
-    leads, so the first citation stays the one search trusted most."""
+    that says why ("Als Gründe nannte der Verband …") or when. The paragraph right after
+    the top one goes on with its story however search scored it: "Warum sind Brötchen in
+    München teurer geworden?" finds the price far above the reasons, which name neither.
+    The top paragraph still leads, so the first citation stays the one search trusted most."""
     if kind not in BORROWED or limit < 2 or any(states(c.text, kind, question) for c in ranked[0]):
         return None
     if len(ranked) < 2 or len(hits) < 2 or hits[1].article_id != hits[0].article_id:
         return None
-    if hits[1].score < hits[0].score - NEARBY_PARAGRAPH_GAP:
+    if hits[1].score < hits[0].score - NEARBY_PARAGRAPH_GAP and hits[1].paragraph != hits[0].paragraph + 1:
         return None
     return next((c for c in ranked[1][:limit] if states(c.text, kind, question)), None)
 

@@ -281,8 +281,12 @@ def follow_up_result(conversation: SearchResult, alone: SearchResult) -> SearchR
     articles cited: the hits alone of articles the conversation did not find about as
     well as its best give way to the conversation's. "how much prize money was there?"
     after the cup final had cited the price of a roll, the conversation's weak fifth hit,
-    first."""
+    first. A follow-up of question words alone ("Und warum?") says nothing its search
+    could order by: the conversation's order stands (it had led with the paragraph that
+    happened to say "deshalb")."""
     if not alone.hits or not conversation.hits or alone.hits[0].article_id != conversation.hits[0].article_id:
+        return conversation
+    if not query_terms(alone.query):
         return conversation
     best = conversation.hits[0].score
     found = {h.article_id for h in conversation.hits if h.score >= best - RECENCY_WINDOW}

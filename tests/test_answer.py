@@ -295,6 +295,9 @@ def test_the_fact_asked_for_is_marked_and_json_carries_its_place(answers_searche
         ("Warum steigen die Brötchenpreise?", "2025-06-baeckerei-preise", "höhere Löhne"),
         # ¶1 reports the find; only ¶2 says when ("im Sommer 2023")
         ("Wann wurde der Brockenkäfer entdeckt?", "2024-05-kaeferart-harz", "im Sommer 2023"),
+        # ¶2 names neither rolls nor Munich: search scored it far below the price, but it
+        # is the paragraph right after it
+        ("Warum sind Brötchen in München teurer geworden?", "2025-06-baeckerei-preise", "höhere Löhne"),
     ],
 )
 def test_a_typed_question_takes_its_fact_from_the_next_paragraph_of_the_article(searcher, question, article, bold):
@@ -381,9 +384,12 @@ def test_a_why_question_borrows_a_stated_reason_only_from_a_close_paragraph_of_i
 
     close = [hit("a#1", 1.0), hit("a#2", 0.8)]
     assert picked(close, [top, [reason, other]]) == [top[0].text, reason.text]
-    # not from another article, nor from a paragraph search scored far lower
+    # not from another article, nor from a paragraph search scored far lower…
     assert reason.text not in picked([hit("a#1", 1.0), hit("b#2", 0.95)], [top, [reason, other]])
-    assert reason.text not in picked([hit("a#1", 1.0), hit("a#2", 0.7)], [top, [reason, other]])
+    far = [replace(reason, para_id="a#3"), replace(other, para_id="a#3")]
+    assert reason.text not in picked([hit("a#1", 1.0), hit("a#3", 0.7)], [top, far])
+    # … unless it is the paragraph right after the top one, which goes on with its story
+    assert picked([hit("a#1", 1.0), hit("a#2", 0.6)], [top, [reason, other]]) == [top[0].text, reason.text]
     # not where the top paragraph states a reason itself
     stated = [top[0], replace(top[1], text="Die Preise steigen wegen höherer Löhne.")]
     assert reason.text not in picked(close, [stated, [reason, other]])

@@ -106,6 +106,21 @@ def test_a_follow_up_goes_on_from_the_newest_subject_of_the_thread(searcher, his
     assert not a.abstained and fact in a.answer and cited in [c.id for c in a.citations], a.answer
 
 
+@pytest.mark.parametrize(
+    "earlier, follow_up",
+    [("Was kostet ein Brötchen in München?", "Und warum?"), ("How much is a bread roll in Munich?", "And why?")],
+)
+def test_a_follow_up_of_question_words_alone_asks_about_what_was_answered(searcher, earlier, follow_up):
+    """Searched alone, "Und warum?" names nothing and had happened to find the paragraph
+    saying "Der Verband fordert deshalb eine Kampagne für den Beruf", which was quoted as
+    the reason for the price of a roll; the reasons are in the paragraph after the price."""
+    from absatz.answer import answer
+
+    a = answer(searcher, follow_up, history=[earlier])
+    assert not a.abstained and "höhere Löhne" in a.answer, a.answer
+    assert "Kampagne" not in a.answer and a.span is not None and "höhere Löhne" in a.span.text, a.answer
+
+
 def test_a_follow_up_cites_the_conversations_article_not_a_weak_hit_of_another(searcher):
     """The follow-up's own search ranked the price of a roll second, and the price, an
     article the conversation had found only fifth, was quoted first as a disagreeing

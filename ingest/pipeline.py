@@ -179,18 +179,21 @@ def apply(
     return report
 
 
-def _claim_unannounced(report: IngestReport, earlier: dict[str, bool] | None, never: dict[str, ArticleRecord]) -> None:
-    """A run killed before it announced left articles committed that readers, the news
-    channel and follows never heard of; this run's announcement makes them visible, so
-    they are its additions and updates. ``earlier``: such articles, each with whether the
-    announced version serves it (:func:`~vectorstore.publish.unannounced`); ``never``: the
-    stored articles of a store that never announced anything, all of them unannounced."""
-    late = dict(earlier or {}) | {aid: False for aid in never}
+def _claim_unannounced(report: IngestReport, earlier: dict[str, str] | None, never: dict[str, ArticleRecord]) -> None:
+    """A run killed before it announced left articles committed or removed that readers,
+    the news channel and follows never heard of; this run's announcement makes that
+    visible, so they are its additions, updates and removals. ``earlier``: such articles,
+    each with how it changed since the announced version
+    (:func:`~vectorstore.publish.unannounced`); ``never``: the stored articles of a store
+    that never announced anything, all of them added. An article this run changed itself
+    is listed as this run left it, once (updated by the killed run, removed by this one:
+    removed)."""
+    late = dict(earlier or {}) | dict.fromkeys(never, "added")
     mine = {*report.added, *report.updated, *report.removed}
-    claimed = {aid for aid in late if aid not in mine}
+    claimed = {aid: change for aid, change in late.items() if aid not in mine}
     report.unchanged = [aid for aid in report.unchanged if aid not in claimed]
     for aid in sorted(claimed):
-        (report.updated if late[aid] else report.added).append(aid)
+        getattr(report, claimed[aid]).append(aid)
 
 
 def _manifest(writer: Writer, articles: Sequence[Article], roots: Sequence[Path]) -> dict[str, ArticleRecord]:

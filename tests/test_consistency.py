@@ -133,6 +133,39 @@ def test_what_a_failed_run_committed_is_announced_by_the_next_run_whatever_it_in
         assert not again.added and not again.updated and again.unchanged == [name.removesuffix(".txt")]
 
 
+def test_what_a_failed_run_removed_is_announced_by_the_next_run_as_removed(
+    tmp_path, store_settings, embedder, monkeypatch
+):
+    """A run that removed an article and died before it announced: the next run's
+    announcement stopped serving it, but no run listed it as removed, so the news channel,
+    follows and the summary never said it was gone. An article the killed run updated and
+    this run removes is this run's removal alone, listed once."""
+    corpus = tmp_path / "corpus"
+    store = Chroma(store_settings)
+    write(corpus, "faehre.txt", OLD)
+    write(corpus, "zoo.txt", "Der Zoo in Kiel bekommt zwei Eisbären. Sie kommen aus Finnland.")
+    assert ingest_paths(store, embedder, [corpus]).added == ["faehre", "zoo"]
+    (corpus / "faehre.txt").unlink()
+    write(corpus, "zoo.txt", "Der Zoo in Kiel bekommt drei Eisbären. Sie kommen aus Norwegen.")
+    announce = pipeline.announce
+
+    def killed(*args, **kwargs):
+        raise RuntimeError("killed before announcing")
+
+    monkeypatch.setattr(pipeline, "announce", killed)
+    with pytest.raises(RuntimeError):
+        ingest_paths(store, embedder, [corpus])
+    monkeypatch.setattr(pipeline, "announce", announce)
+    (corpus / "zoo.txt").unlink()
+    write(
+        corpus, "bahn.txt", "Die Bahnstrecke von Erfurt nach Kassel wird 2031 fertig. Sie kostet 6,8 Milliarden Euro."
+    )
+    report = ingest_paths(store, embedder, [corpus])
+    assert report.added == ["bahn"] and not report.updated and report.removed == ["zoo", "faehre"]
+    again = ingest_paths(store, embedder, [corpus])
+    assert not again.changed and again.unchanged == ["bahn"]
+
+
 def test_rebuild_serves_the_old_index_until_the_new_one_is_complete(tmp_path, store_settings, embedder):
     corpus = tmp_path / "corpus"
     write(corpus, "faehre.txt", OLD)
@@ -394,7 +427,8 @@ def test_ingest_killed_at_each_write_stage_is_finished_by_the_next_run(tmp_path,
     # 7. Third round: one article removed and one edited, killed before the read index was
     #    built. A removal leaves no commit newer than the last ingest: the next run must
     #    still see that the saved index holds an article Chroma no longer commits. The edit
-    #    is announced by the next run as an update: the announced version serves the article.
+    #    is announced by the next run as an update: the announced version serves the article;
+    #    the removal as a removal (it had been announced unreported).
     gone, edited = [aid for aid in ids if aid not in EDITS and aid != REMOVED][:2]
     (corpus / f"{gone}.txt").unlink()
     path = corpus / f"{edited}.txt"
@@ -403,7 +437,7 @@ def test_ingest_killed_at_each_write_stage_is_finished_by_the_next_run(tmp_path,
     state = check_consistent(chroma, corpus, tmp_path, complete=False)
     assert gone not in state["committed"] and gone in state["saved"]["hashes"]
     report = finish(corpus, chroma, tmp_path)
-    assert report["removed"] == 0 and report["added"] == 0 and report["updated"] == 1
+    assert report["removed"] == 1 and report["added"] == 0 and report["updated"] == 1
     assert report["unchanged"] == len(ids) - 3
     state = check_consistent(chroma, corpus, tmp_path, complete=True)
     assert gone not in state["saved"]["hashes"]

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from .embeddings import VectorEmbeddings
 from .errors import StoreWriteError
 from .generations import Generations, new_version
-from .readindex import Manifest, ReadIndex, index_dir, recent_changes, schedule_merge, sync
+from .readindex import Manifest, ReadIndex, changes, index_dir, schedule_merge, sync
 from .search import Calibration, calibration
 from .writer import Writer
 
@@ -71,16 +71,20 @@ def unpublished(writer: Writer) -> bool:
     return served != writer.article_count()
 
 
-def unannounced(writer: Writer, version: str) -> dict[str, bool] | None:
-    """The articles committed that the announced ``version`` does not serve as committed
-    (a run killed before it announced, its own or another's: a live batch that died before
-    the next one announced), each with whether that version serves the article at all.
-    Read from the index saved for that version; None when the saved index is another
+def unannounced(writer: Writer, version: str) -> dict[str, str] | None:
+    """How the committed articles differ from what the announced ``version`` serves (a run
+    killed before it announced, its own or another's: a live batch that died before the
+    next one announced): each article with "added" (that version lacks it), "updated" (it
+    serves another version of it) or "removed" (no longer committed). Read from the index
+    saved for that version as publishing reads it (every id only when the number of
+    articles does not add up, as after a removal); None when the saved index is another
     version's (the next one, saved and never announced) or there is none."""
     index = ReadIndex.load(index_dir(writer.chroma.settings))
     if index is None or (index.version, index.generation) != (version, writer.generation):
         return None
-    return {aid: index.hash_of(aid) is not None for aid in recent_changes(writer, index)}
+    changed, removed = changes(writer, index)
+    kinds = {aid: "updated" if index.hash_of(aid) is not None else "added" for aid in changed}
+    return kinds | dict.fromkeys(removed, "removed")
 
 
 def prune(writer: Writer, touched: Iterable[str]) -> None:

@@ -90,6 +90,11 @@ def settings_for(path: Path, collection: str = "absatz") -> StoreSettings:
     return StoreSettings(chroma_path=path, collection=collection)
 
 
+def vector_folders(chroma_path: Path) -> set[str]:
+    """Chroma's segment folders in an embedded store: named by their segment's UUID."""
+    return {p.name for p in chroma_path.iterdir() if p.is_dir() and len(p.name) == 36 and p.name.count("-") == 4}
+
+
 @pytest.fixture
 def store_settings(tmp_path) -> StoreSettings:
     return settings_for(tmp_path / "chroma")

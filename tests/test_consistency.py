@@ -23,7 +23,7 @@ from vectorstore.readindex import index_dir
 from vectorstore.search import Searcher
 from vectorstore.settings import StoreSettings
 
-from .conftest import ROOT
+from .conftest import ROOT, vector_folders
 
 OLD = "Die Fähre nach Helgoland fährt ab Mai täglich um neun Uhr. Tickets kosten 40 Euro.\n\nDer Hafen wird saniert."
 NEW = "Die Fähre nach Helgoland fährt ab Juni stündlich. Tickets kosten 55 Euro.\n\nDer Hafen wird saniert."
@@ -187,6 +187,72 @@ def test_rebuild_serves_the_old_index_until_the_new_one_is_complete(tmp_path, st
     names = set(store.names())
     assert not any(n.startswith(old_gen + ".") for n in names), "the old generation is dropped after the switch"
     assert reader.search("Eisbären im Zoo Kiel", k=1).hits[0].article_id == "zoo"
+
+
+def test_a_rebuild_leaves_no_folder_of_the_old_generation(tmp_path, store_settings, embedder):
+    """Every rebuild had left a full copy of the vectors on disk: Chroma deletes a
+    collection's rows but not its segment folders."""
+    corpus = tmp_path / "corpus"
+    write(corpus, "faehre.txt", OLD)
+    write(corpus, "zoo.txt", "Der Zoo in Kiel bekommt zwei Eisbären. Sie kommen aus Finnland.")
+    store = Chroma(store_settings)
+    ingest_paths(store, embedder, [corpus])
+    reader = Searcher(Chroma(store_settings), embedder)
+    assert reader.search("Eisbären im Zoo Kiel", k=1).hits[0].article_id == "zoo"
+    old = vector_folders(store_settings.chroma_path)
+    assert old, "the first ingest wrote vector folders"
+    stranger = store_settings.chroma_path / "0badcafe-0000-4000-8000-000000000000"  # no segment of ours
+    stranger.mkdir()
+    (stranger / "keep").write_text("not Chroma's")
+
+    for _ in range(2):
+        ingest_paths(store, embedder, [corpus], full_rebuild=True)
+        left = vector_folders(store_settings.chroma_path) - {stranger.name}
+        assert not old & left, "the old generation's vector folders are removed"
+        assert len(left) == len(old), "only the live generation's folders stay"
+        old = left
+    assert (stranger / "keep").read_text() == "not Chroma's"
+
+    # The running store, a reader opened before, and a reopened store all still answer.
+    live = Generations(store).open(Generations(store).read().live)
+    probe = embedder.embed_question("Eisbären im Zoo Kiel").tolist()
+    assert store.call(live.passages.query, query_embeddings=[probe], n_results=1)["ids"][0]
+    assert reader.search("Eisbären im Zoo Kiel", k=1).hits[0].article_id == "zoo"
+    store.close()
+    reader.chroma.close()
+    shutil.rmtree(index_dir(store_settings))  # read every record back from Chroma
+    reopened = Chroma(store_settings)
+    assert Searcher(reopened, embedder).search("Eisbären im Zoo Kiel", k=1).hits[0].article_id == "zoo"
+    live = Generations(reopened).open(Generations(reopened).read().live)
+    assert reopened.call(live.passages.query, query_embeddings=[probe], n_results=1)["ids"][0]
+
+
+def test_a_vector_folder_that_cannot_be_removed_does_not_fail_the_rebuild(
+    tmp_path, store_settings, embedder, monkeypatch, caplog
+):
+    corpus = tmp_path / "corpus"
+    write(corpus, "zoo.txt", "Der Zoo in Kiel bekommt zwei Eisbären. Sie kommen aus Finnland.")
+    store = Chroma(store_settings)
+    ingest_paths(store, embedder, [corpus])
+    old_gen, old = Generations(store).read().live, vector_folders(store_settings.chroma_path)
+
+    rmtree = shutil.rmtree
+
+    def refused(path, *args, **kwargs):
+        if Path(path).name in old:
+            raise PermissionError(13, "Permission denied", str(path))
+        rmtree(path, *args, **kwargs)
+
+    monkeypatch.setattr(shutil, "rmtree", refused)
+    assert ingest_paths(store, embedder, [corpus], full_rebuild=True).added == ["zoo"]
+    assert Generations(store).read().live != old_gen
+    assert old <= vector_folders(store_settings.chroma_path)
+    assert "cannot remove" in caplog.text and "Permission denied" in caplog.text
+    # A store file that cannot be read: the folders stay, the rebuild completes.
+    monkeypatch.setattr("vectorstore.chroma._SEGMENTS_OF", "raise SystemExit('no such table: segments')")
+    assert ingest_paths(store, embedder, [corpus], full_rebuild=True).added == ["zoo"]
+    assert "cannot tell the folders" in caplog.text and "no such table" in caplog.text
+    assert Searcher(store, embedder).search("Eisbären im Zoo Kiel", k=1).hits[0].article_id == "zoo"
 
 
 # --- kill-and-resume: SIGKILL a real ingest at deterministic points ------------------

@@ -3,7 +3,7 @@ discard them says so and waits for ``--replace``, then says how many it replaced
 
 import json
 
-from .conftest import json_lines, run_cli
+from .conftest import json_lines, run_cli, vector_folders
 
 
 def test_an_import_into_a_store_with_articles_is_refused_until_replace_says_so(
@@ -17,6 +17,7 @@ def test_an_import_into_a_store_with_articles_is_refused_until_replace_says_so(
     code, _, err = run_cli(capsys, "ingest", str(corpus_dir / "2025-06-baeckerei-preise.txt"), *target)
     assert code == 0, err
     before = run_cli(capsys, "stats", "--json", *target)[1]
+    replaced_folders = vector_folders(tmp_path / "chroma")
 
     code, out, err = run_cli(capsys, "import", str(backup), *target)
     assert code == 2 and out == ""
@@ -30,6 +31,7 @@ def test_an_import_into_a_store_with_articles_is_refused_until_replace_says_so(
     assert code == 0 and json.loads(out) == {**exported, "replaced": 1}, err
     code, out, _ = run_cli(capsys, "stats", "--json", *target)
     assert json.loads(out)["articles"] == exported["articles"]
+    assert replaced_folders and not replaced_folders & vector_folders(tmp_path / "chroma")
 
     code, out, _ = run_cli(capsys, "audit", "--json", *target)
     refused, replaced = [e["result"] for e in json_lines(out) if e["action"] == "import"]

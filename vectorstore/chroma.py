@@ -16,10 +16,17 @@ counts as unreachable (:class:`~vectorstore.errors.StoreUnavailable`).
 from __future__ import annotations
 
 import contextlib
+import json
+import logging
+import shutil
+import subprocess
+import sys
 import threading
-from collections.abc import Callable, Iterator, Mapping
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 import numpy as np
@@ -35,6 +42,8 @@ if TYPE_CHECKING:
     from chromadb.api.models.Collection import Collection
     from chromadb.api.types import GetResult, Include, Where
 
+log = logging.getLogger(__name__)
+
 P = ParamSpec("P")
 T = TypeVar("T")
 
@@ -43,6 +52,16 @@ SCAN_BATCH = 5000
 COSINE: CreateCollectionConfiguration = {"hnsw": {"space": "cosine"}}
 # Calls that write: a failing one means a full or read-only disk, not a broken store.
 _WRITES = ("upsert", "add", "delete", "modify", "create_collection", "get_or_create_collection")
+
+# Which segments the collections (ids in argv) have in an embedded store's SQLite file:
+# each vector segment keeps its HNSW files in a folder named by its id.
+_SEGMENTS_OF = """
+import json, sqlite3, sys
+ids = sys.argv[2:]
+db = sqlite3.connect(sys.argv[1], uri=True, timeout=10)
+sql = "SELECT collection, id FROM segments WHERE collection IN (%s)" % ",".join("?" * len(ids))
+print(json.dumps(db.execute(sql, ids).fetchall()))
+"""
 
 _timeout: ContextVar[float | None] = ContextVar("absatz_chroma_timeout", default=None)
 _bounded = False
@@ -229,11 +248,52 @@ class Chroma:
             client.get_or_create_collection, name, configuration=COSINE, metadata=metadata, embedding_function=None
         )
 
-    def drop(self, name: str) -> None:
-        """Delete the collection ``name``; one that is already gone is fine."""
+    def drop(self, *names: str) -> None:
+        """Delete the collections ``names``; one that is already gone is fine.
+
+        Chroma deletes an embedded collection's rows but leaves its segment folders on
+        disk (chroma-core/chroma#5259), so every rebuild had left a full copy of the
+        vectors behind. The folders of each collection's own segments, read before it is
+        deleted, go with it; nothing else in the folder is touched.
+        """
         client = self.client()
-        with contextlib.suppress(NotFoundError):
-            self.call(client.delete_collection, name)
+        folders = self._segment_folders(names)
+        for name in names:
+            with contextlib.suppress(NotFoundError):
+                self.call(client.delete_collection, name)
+            _remove(folders.get(name, []))
+
+    def _segment_folders(self, names: Sequence[str]) -> dict[str, list[Path]]:
+        """The segment folders of each of the collections ``names`` of an embedded store
+        (a server's disk is not ours). Chroma's API does not name segments, so its SQLite
+        file is read, in a child process: two copies of SQLite in one process (Python's
+        and the one inside chromadb's Rust bindings) drop each other's POSIX locks when
+        either closes the file (https://www.sqlite.org/howtocorrupt.html, 2.2). A read
+        that fails leaves the folders, with a warning: it must not fail the drop."""
+        if self.settings.chroma_host:
+            return {}
+        named = {str(c.id): name for name in names if (c := self.collection(name)) is not None}
+        if not named:
+            return {}
+        database = self.settings.chroma_path.absolute() / "chroma.sqlite3"
+        try:
+            done = subprocess.run(
+                [sys.executable, "-I", "-c", _SEGMENTS_OF, database.as_uri() + "?mode=ro", *named],
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=True,
+            )
+            rows = json.loads(done.stdout)
+        except (OSError, subprocess.SubprocessError, ValueError) as exc:
+            said = (getattr(exc, "stderr", None) or "").strip().rsplit("\n", 1)[-1]  # the child's error line
+            log.warning("cannot tell the folders of %s, they stay on disk: %s", ", ".join(names), said or exc)
+            return {}
+        folders: dict[str, list[Path]] = {}
+        for collection, segment in rows:
+            if collection in named and _is_uuid(segment):  # a folder name, never a path
+                folders.setdefault(named[collection], []).append(self.settings.chroma_path / segment)
+        return folders
 
     def names(self) -> list[str]:
         client = self.client()
@@ -263,6 +323,27 @@ class Chroma:
             if embeddings is not None:
                 out.embeddings.extend(np.asarray(e, dtype=np.float32) for e in embeddings)
         return out
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        return str(uuid.UUID(text)) == text
+    except ValueError:
+        return False
+
+
+def _remove(folders: Sequence[Path]) -> None:
+    """Remove the folders of a deleted collection. Its files may still be open in this
+    process (Chroma keeps the HNSW files of the indexes it cached open): their space is
+    freed when the client is closed. One that cannot be removed only costs disk space,
+    so it is a warning, not a failed drop."""
+    for folder in folders:
+        if not folder.is_dir():  # a segment that never held a vector has no folder
+            continue
+        try:
+            shutil.rmtree(folder)
+        except OSError as exc:
+            log.warning("cannot remove %s of a deleted collection (%s); it may be deleted by hand", folder, exc)
 
 
 @dataclass

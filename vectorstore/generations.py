@@ -190,8 +190,7 @@ class Generations:
             self.drop(old.live)
 
     def drop(self, generation: str) -> None:
-        for kind in KINDS:
-            self.chroma.drop(f"{generation}.{kind}")
+        self.chroma.drop(*(f"{generation}.{kind}" for kind in KINDS))
 
     def stale(self) -> list[str]:
         """Generations that are not live: left behind by an interrupted rebuild or import."""

@@ -48,8 +48,13 @@ def escaped(text: str) -> str:
     """``discord.utils.escape_markdown`` with every ``](`` escaped first: its pattern for a
     masked link, ``\\[.+\\]\\(.+\\)``, spans from the first ``[`` to the last ``)`` and
     leaves everything between unescaped, so ``[Quelle](x) … um *5* Prozent (brutto)``
-    had lost its asterisks to italics."""
-    return discord.utils.escape_markdown(text.replace("](", _LINK_END)).replace(_LINK_END, "\\](")
+    had lost its asterisks to italics.
+
+    The backslash goes between ``]`` and ``(`` (``[Quelle]\\(x)``): no ``](`` is left, so
+    no masked link can form. Before ``]`` (``[Quelle\\](x)``) it was ignored: Discord
+    honours no escape inside a masked link's text (discord/discord-api-docs#6185), and an
+    article's ``[Konto bestätigen](https://evil.example/login)`` was a clickable link."""
+    return discord.utils.escape_markdown(text.replace("](", _LINK_END)).replace(_LINK_END, "]\\(")
 
 
 def fit(text: str, limit: int) -> str:

@@ -37,8 +37,9 @@ def _language_of_label(label: str | None, fallback: str) -> str:
 
 
 # What bot.embeds.escaped puts a backslash before: undone to compare a shown quote with
-# the article's text.
-_ESCAPED = re.compile(r"\\([\\*_~|`>\[\]#-])")
+# the article's text. "(" of "]\\(" since masked links are broken there; "]" of the "\\]("
+# that answers posted before show.
+_ESCAPED = re.compile(r"\\([\\*_~|`>\[\]#(-])")
 
 
 def quote_from_field(embed: discord.Embed, n: int) -> str:

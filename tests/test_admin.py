@@ -17,7 +17,7 @@ from chromadb.errors import InternalError
 from simcord import SetupError
 
 from absatz.texts import t
-from bot.embeds import corpus_relative
+from bot.embeds import citation_id_from_field, corpus_relative
 from bot.settings import BotSettings
 from ingest.lock import IngestLock, lock_path
 from ingest.pipeline import ingest_paths
@@ -28,6 +28,7 @@ from vectorstore.search import Searcher
 from vectorstore.writer import Writer
 
 from .conftest import CORPUS, settings_for
+from .hostile import HOSTILE_MD, embed_texts, link_targets
 from .simcord_helpers import bot_with, dispatch_unsettled, reply_of
 from .test_ingest import ACCOUNTS
 
@@ -189,6 +190,24 @@ async def test_upload_accepted_lists_citation_ids(server, simcord_bot):
     assert (simcord_bot.settings.ingest.corpus_dir / "solar.txt").read_text(encoding="utf-8") == NEW_ARTICLE
     answer = await reader.slash(channel, "ask", question="Wie viele Module hat die Solaranlage?")
     assert reply_of(answer).embeds[0].fields[0].value.endswith("`solar#2`")
+
+
+async def test_an_uploaded_articles_masked_links_stay_text_in_answers_and_sources(server, simcord_bot):
+    """An article's "[Konto bestätigen](https://evil.example/login)" had been a clickable
+    phishing link in the answer, its quote, /source and the source button: escaped as
+    "[…\\](…)", which Discord ignores inside a masked link."""
+    env, guild, channel, admin, reader = server
+    uploaded = await admin.slash(channel, "upload", file=("evil.md", HOSTILE_MD.encode()))
+    assert "`evil#1`" in reply_of(uploaded).content
+    asked = reply_of(await reader.slash(channel, "ask", question="Was kostet ein Brötchen in Hamburg?"))
+    (answer,) = asked.embeds
+    assert citation_id_from_field(answer, 1) == "evil#2" and "Konto bestätigen" in answer.fields[0].name
+    clicked = reply_of(await reader.click(asked.message, label="Quelle 1"))
+    source = reply_of(await reader.slash(channel, "source", id="evil#2"))
+    shown = [*embed_texts(answer), *embed_texts(clicked.embeds[0]), *embed_texts(source.embeds[0])]
+    assert [u for u in link_targets(*shown) if "evil.example" in u] == []
+    assert "laut [Bäckerinnung]\\(https://evil.example/login) jetzt" in answer.description  # reads as written
+    assert not clicked.content  # the button found the quote it showed: no "the article changed" note
 
 
 async def test_an_upload_replacing_a_file_keeps_its_old_bytes_in_the_trash(server, simcord_bot):

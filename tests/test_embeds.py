@@ -16,6 +16,8 @@ from bot.cogs.scopes import describe
 from bot.embeds import answer_embed, article_embed, citation_id_from_field, paragraph_embed, search_embed
 from vectorstore.records import ArticleMeta, ArticleSummary, Hit, ParagraphView, SentenceMatch
 
+from .hostile import PHISH, link_targets
+
 SENTENCE = "Die Raketen seien ostwärts in Richtung offenes Meer geflogen und jeweils etwa 650 Kilometer weit."
 LONG = " ".join([SENTENCE] * 150)  # ~2,000 words
 
@@ -173,12 +175,43 @@ def test_markdown_after_a_bracket_and_a_parenthesis_is_still_escaped():
     sentence = "Laut [Quelle](x) stieg der Preis um *5* Prozent (brutto), so __alle__."
     a = Answer("Frage?", f"{sentence} [1]", False, [citation(1, sentence)], "de")
     embed = answer_embed(a, 0.1)
-    shown = "Laut [Quelle\\](x) stieg der Preis um \\*5\\* Prozent (brutto), so \\_\\_alle\\_\\_."
+    shown = "Laut [Quelle]\\(x) stieg der Preis um \\*5\\* Prozent (brutto), so \\_\\_alle\\_\\_."
     assert embed.description == f"{shown} [1]"
     assert embed.fields[0].value.startswith(f"> {shown}")
     meta = ArticleMeta(title="Preise", date="2025-02")
     view = SourceView(ParagraphView("preise#1", "preise", 1, sentence, "", meta), None, None)
     assert shown in paragraph_embed(view, "de").description
+
+
+def test_a_masked_link_in_an_article_stays_text_wherever_it_is_shown():
+    """``[Konto bestätigen](https://evil.example/login)`` had been escaped as
+    ``[Konto bestätigen\\](…)``: Discord honours no escape inside a masked link's text
+    (discord/discord-api-docs#6185), so it was a clickable phishing link labelled
+    "Konto bestätigen\\" in titles, headings and quotes. Now the backslash stands between
+    "]" and "(", which no link can span, and reads the same."""
+    heading = "Preise [Innung](https://evil.example/h)"
+    quote = f"Ein Brötchen kostet laut {PHISH} jetzt 80 Cent, [[x](https://evil.example/a)](https://evil.example/b)."
+    c = replace(citation(1, quote), title=f"{PHISH} ||x||", heading=heading, url="https://example.org/evil")
+    embed = answer_embed(Answer(f"Was sagt {PHISH}?", f"{quote} [1]", False, [c], "de"), 0.1)
+    meta = ArticleMeta(title=c.title, date="2025-06", headings=(heading,), url=c.url)
+    view = SourceView(
+        ParagraphView("evil#2", "evil", 2, quote, heading, meta),
+        ParagraphView("evil#1", "evil", 1, f"Vorher {PHISH}.", "", meta),
+        ParagraphView("evil#3", "evil", 3, f"Danach {PHISH}.", "Mehr [dazu](https://evil.example/m)", meta),
+    )
+    hit = Hit("evil#2", "evil", 2, 1.0, 0.9, 0.0, meta, passage=quote, sentences=[SentenceMatch(quote, 0, 0.9)])
+    shown = [
+        embed,
+        paragraph_embed(view, "de"),
+        search_embed(PHISH, Matches([hit], True), "de"),
+        article_embed(ArticleSummary("evil", meta), "de", [ArticleSummary("evil2", meta)]),
+    ]
+    texts = [x for e in shown for x in (e.title, e.description, *(y for f in e.fields for y in (f.name, f.value)))]
+    assert [u for u in link_targets(*texts) if "evil.example" in u] == []
+    assert f"]({c.url})" in embed.fields[0].value  # the article's own address stays a link
+    assert "Konto bestätigen]\\(https://evil.example/login)" in embed.description  # reads as written
+    assert "[Konto bestätigen]\\(https://evil.example/login) \\|\\|x\\|\\|" in embed.fields[0].name
+    assert "Preise [Innung]\\(https://evil.example/h)" in shown[1].description
 
 
 def test_the_source_button_reads_back_the_quote_it_escaped():
@@ -189,6 +222,9 @@ def test_the_source_button_reads_back_the_quote_it_escaped():
     quote = "Lehrer*innen, Schüler_innen und ~~Gäste~~ | `alle` > zufrieden - sagt [Verband](x)."
     embed = answer_embed(Answer("Frage?", f"{quote} [1]", False, [citation(1, quote)], "de"), 0.1)
     assert quote_from_field(embed, 1) == quote and citation_id_from_field(embed, 1) == "artikel-1#3"
+    # an answer posted before "](" was escaped as "]\\(" still has its button
+    before = discord.Embed().add_field(name="[1] T", value="> sagt [Verband\\](x) \\*5\\*.\n`artikel-1#3`")
+    assert quote_from_field(before, 1) == "sagt [Verband](x) *5*."
 
 
 def test_a_shortened_answer_bolds_the_span_where_it_is_not_an_earlier_match():
@@ -286,10 +322,10 @@ def test_what_members_typed_is_shown_in_gaps_as_typed_not_as_links():
     reason = "**WICHTIG** [hier melden](https://evil.example/x) ||spoiler||"
     others = (question, Wording("", "Wo finde ich das *Formular*?"))
     (field,) = gaps_embed([Gap(question, 3, 1, 2, (reason,), others)], 7, "en").fields
-    assert "](" not in field.value.replace("\\](", "")  # no "](" left that Discord reads as a link
+    assert "](" not in field.value and not link_targets(field.value)  # nothing Discord reads as a link
     assert "\\*\\*WICHTIG\\*\\*" in field.value and "\\|\\|spoiler\\|\\|" in field.value
     assert "\\*Formular\\*" in field.value
-    shown = "**Wo ist das [Admin-Passwort zurücksetzen\\](https://evil.example/login) Formular?**"
+    shown = "**Wo ist das [Admin-Passwort zurücksetzen]\\(https://evil.example/login) Formular?**"
     assert field.value.startswith(shown)
 
 

@@ -7,6 +7,7 @@ their ``key`` (``error.<key>``); an error without an entry keeps its English mes
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from vectorstore.text import shorten
@@ -337,18 +338,25 @@ ERROR_PARAM = 200
 ERROR_TEXT = 1500
 
 
-def error_text(exc: BaseException, language: str) -> str:
-    """An error as the user reads it: the table's wording when its key has one."""
+def error_text(exc: BaseException, language: str, shown: Callable[[str], str] | None = None) -> str:
+    """An error as the user reads it: the table's wording when its key has one.
+
+    ``shown`` turns what the error quotes (its values, or its whole message where the
+    table has no wording) into the text shown: Discord escapes it, for the value may be a
+    page's first bytes or a file's line, Markdown that is not the bot's."""
+    show = shown or (lambda value: value)
     key = f"error.{getattr(exc, 'key', '')}"
     # What people typed comes back in the error, clipped: a pasted page as a date option
     # would otherwise make a reply Discord refuses, hiding which option was wrong.
-    params = {k: shorten(v, ERROR_PARAM) if isinstance(v, str) else v for k, v in getattr(exc, "params", {}).items()}
+    params = {
+        k: show(shorten(v, ERROR_PARAM)) if isinstance(v, str) else v for k, v in getattr(exc, "params", {}).items()
+    }
     if key in TEXTS:
         try:
             return t(key, language, **params)
         except (KeyError, IndexError):
             pass
-    return shorten(str(exc), ERROR_TEXT)
+    return show(shorten(str(exc), ERROR_TEXT))
 
 
 def duration(seconds: float) -> str:

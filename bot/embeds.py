@@ -119,7 +119,18 @@ def lookup_error(exc: AbsatzError, missing: str, typed: str, language: str) -> s
     the index — which "not in the corpus" would hide."""
     if isinstance(exc, UnknownCitation):
         return t(missing, language, id=typed_id(typed))
-    return f"⛔ {error_text(exc, language)}"
+    return f"⛔ {error_line(exc, language)}"
+
+
+def error_line(exc: BaseException, language: str, corpus_dir: Path | None = None) -> str:
+    """:func:`~absatz.texts.error_text` for a message: what the error quotes (a feed's
+    first bytes, the id a JSONL line gave, a page's address) shown as written, a file by
+    its path in the corpus folder (:func:`corpus_relative`, before escaping hides it)."""
+
+    def shown(value: str) -> str:
+        return escaped(corpus_relative(value, corpus_dir) if corpus_dir is not None else value)
+
+    return error_text(exc, language, shown)
 
 
 def lines_within(lines: list[str], limit: int) -> str:

@@ -28,7 +28,7 @@ from vectorstore.search import Searcher
 from vectorstore.writer import Writer
 
 from .conftest import CORPUS, settings_for
-from .hostile import HOSTILE_MD, embed_texts, link_targets
+from .hostile import HOSTILE_MD, PHISH, embed_texts, link_targets
 from .simcord_helpers import bot_with, dispatch_unsettled, reply_of
 from .test_ingest import ACCOUNTS
 
@@ -342,6 +342,33 @@ async def test_remove_needs_confirmation_and_moves_the_file_to_the_trash(server,
     actions = [(a, r.split(";")[0]) for _, a, r in audit(simcord_bot) if a == "remove"]
     assert actions == [("remove", "cancelled"), ("remove", "removed")]
     del cancelled
+
+
+async def test_remove_asks_about_a_hostile_title_as_text(server, simcord_bot):
+    """The confirmation put the title in as it was: a masked phishing link, a spoiler,
+    and a backtick that ended the id's code span early."""
+    env, guild, channel, admin, reader = server
+    await admin.slash(channel, "upload", file=("evil.md", HOSTILE_MD.encode()))
+    shown = (await admin.slash(channel, "remove", article_id="evil")).response.content
+    assert shown.startswith("Really remove article `evil` ([Konto bestätigen]\\(https://evil.example/login) ")
+    assert not link_targets(shown) and "||x||" not in shown and "\\|\\|x\\|\\| \\` Ende" in shown
+    assert re.findall(r"(?<!\\)`", shown) == ["`", "`"]  # only the id's code span
+
+
+async def test_ingest_summaries_show_what_a_file_holds_as_text(server, simcord_bot):
+    """A JSONL line's id comes back in its validation error, and the /reingest and /upload
+    summaries had shown it as Markdown: "[Jetzt bestätigen](https://evil.example/login)"
+    was a clickable link in the admins' channel."""
+    env, guild, channel, admin, reader = server
+    phish = PHISH.replace("Konto", "Jetzt")
+    line = f'{{"id": "{phish}", "title": "x", "text": "Ein Satz. Noch einer."}}\n'.encode()
+    (simcord_bot.settings.ingest.corpus_dir / "kaputt.jsonl").write_bytes(line)
+    result = await admin.slash(channel, "reingest")
+    *_, (_, summary) = message_edits(env, result.response.message.id)
+    assert "1 failed" in summary and "\n• kaputt.jsonl:1: article id '[Jetzt bestätigen]\\(https://" in summary
+    rejected = reply_of(await admin.slash(channel, "upload", file=("neu.jsonl", line))).content
+    assert rejected.startswith("⛔") and "[Jetzt bestätigen]\\(https://" in rejected
+    assert link_targets(summary, rejected) == []
 
 
 async def test_stats_shows_the_audit_log_to_admins_only(server, simcord_bot):

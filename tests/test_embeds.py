@@ -434,7 +434,7 @@ def test_an_upload_whose_embedder_cannot_load_fails_and_does_not_blame_the_file(
 
     broken = pickle.loads(pickle.dumps(EmbedderError("cannot load EMBEDDING_MODEL='x': disk full", "disk full")))
     bad = pickle.loads(pickle.dumps(ParseError("bericht.md is not UTF-8 (line 3); re-save it as UTF-8", line=3)))
-    assert Admin._upload_refusal(broken, "bericht.md", "en") == t(
-        "upload_failed", "en", reason="cannot load EMBEDDING_MODEL='x': disk full", name="bericht.md"
+    assert Admin._upload_refusal(broken, "bericht.md", "en") == t(  # escaped, as every error a message quotes
+        "upload_failed", "en", reason="cannot load EMBEDDING\\_MODEL='x': disk full", name="bericht.md"
     )
     assert Admin._upload_refusal(bad, "bericht.md", "en") == t("rejected", "en", reason=str(bad))

@@ -21,9 +21,10 @@ from bot.settings import BotSettings
 from ingest.settings import IngestSettings
 from vectorstore.search import Searcher
 
+from .hostile import PHISH, link_targets
 from .live_helpers import SOLAR, WAERME_QUESTION, WAIT_S, burst_feed, copy_corpus, wait_until
 from .simcord_helpers import bot_with, dispatch_unsettled, reply_of
-from .web_server import web
+from .web_server import PAGES, web
 
 pytestmark = pytest.mark.simcord(settle_timeout=WAIT_S)
 
@@ -111,6 +112,27 @@ async def test_what_a_refused_member_typed_is_shown_to_admins_as_text(newsroom, 
     log = next(f.value for f in reply_of(await admin.slash(channel, "stats")).embeds[0].fields if f.name == "Admin log")
     assert "Neue Admin-Anleitung" in log
     assert "Anleitung](" not in log and "**dringend**" not in log and "||x||" not in log
+
+
+async def test_what_a_feed_or_a_page_brings_is_shown_to_admins_as_text(newsroom, simcord_bot, web):
+    """/feed add quoted the first bytes of a response that is no XML, and /upload url: fell
+    back to the page's title where its address is too long to link, both as Markdown:
+    a masked phishing link and a spoiler in the admins' channel."""
+    env, guild, channel, news, admin, reader = newsroom
+    web.set("/evil-feed", "[Login](https://ev.il/x) ||x|| mehr", "text/plain")
+    refused = reply_of(await admin.slash(channel, "feed add", url=web.url("/evil-feed"))).content
+    assert refused.startswith("⛔ Not a readable feed: ")
+    assert "(starts with '[Login]\\(https://ev.il/x) \\|\\|x\\|\\| mehr')" in refused
+
+    path = f"/wirtschaft/{'a' * 450}.html"  # an address over the 400 characters a link may take
+    title = "Wärmenetz: Stadtwerke Lindenau investieren 120 Millionen Euro"
+    html = (PAGES / "waermenetz.html").read_text(encoding="utf-8").replace(title, f"{PHISH} ||x||")
+    html = html.replace("{base}/wirtschaft/waermenetz-lindenau-100.html", web.url(path)).replace("{base}", web.base)
+    web.set(path, html, "text/html; charset=utf-8")
+    uploaded = reply_of(await admin.slash(channel, "upload", url=web.url(path))).content
+    assert uploaded.startswith("✅")
+    assert "\n📰 [Konto bestätigen]\\(https://evil.example/login) \\|\\|x\\|\\|" in uploaded
+    assert link_targets(refused, uploaded) == []
 
 
 async def test_feed_commands_are_for_admins_audited_and_announce_what_they_bring(newsroom, simcord_bot, web):

@@ -732,6 +732,33 @@ async def test_discord_streams_the_reply_then_shows_verified_citations(simcord_e
 
 @needs_seed
 @pytest.mark.simcord(settle_timeout=60)
+async def test_a_streamed_reply_shows_markdown_as_written_like_the_answer(simcord_env, fake):
+    """The checks drop a reply's links and emphasis, not a "# " heading, a code fence or a
+    ||spoiler|| around the article's words: the streamed text had shown them as Markdown
+    (a heading, a hidden figure), the final answer as written."""
+    guild = simcord_env.create_guild()
+    channel = guild.create_text_channel("fragen")
+    alice = guild.add_member(simcord_env.create_user("alice"))
+    fake.script.append(
+        {
+            "content": "# Die Raketen flogen jeweils etwa ||650 Kilometer|| weit und Richtung Meer [1]. "
+            "Das meldete der Generalstab in Seoul ``` [1].",
+            "chunk_delay": 0.1,
+        }
+    )
+    await alice.slash(channel, "ask", question="Wie weit flogen die Raketen?")
+    partial = [
+        r.json.get("content")
+        for r in simcord_env.http_requests
+        if r.method == "PATCH" and "@original" in r.path and r.json and r.json.get("content")
+    ]
+    assert partial and all(p.endswith("▌") for p in partial), "the reply streamed into the message"
+    assert all(p.startswith("\\# Die Raketen") and "\\|\\|650 Kilometer\\|\\|" in p for p in partial)
+    assert not any("```" in p.replace("\\`", "") for p in partial)
+
+
+@needs_seed
+@pytest.mark.simcord(settle_timeout=60)
 async def test_a_streamed_reply_whose_final_edit_fails_is_taken_down(simcord_env, fake):
     """The streamed text had stayed in the channel, its cursor still blinking, when the
     edit that was to show the verified answer failed: it read as the answer, with none of

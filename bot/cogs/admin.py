@@ -20,10 +20,10 @@ from discord.ext import commands
 
 from absatz import AbsatzError, IngestReport
 from absatz.corpus import upload_too_large
-from absatz.texts import error_text, locale_language, t
+from absatz.texts import locale_language, t
 
 from ..checks import refused_unless_admin
-from ..embeds import corpus_relative, lines_within, lookup_error
+from ..embeds import corpus_relative, error_line, escaped, fit, lines_within, lookup_error
 from .sources import article_choices, article_id_of
 
 log = logging.getLogger(__name__)
@@ -44,8 +44,11 @@ def summary_text(report: IngestReport, language: str, corpus_dir: Path) -> str:
         failed=len(report.failed),
         paragraphs=report.paragraphs_embedded,
     )
-    lines = [f"⚠ {w}" for w in report.warnings] + [f"• {f}" for f in report.failed]
-    return lines_within([head] + [corpus_relative(x, corpus_dir) for x in lines], MESSAGE)
+    # A failure quotes the file (a JSONL line's id, "[Jetzt bestätigen](https://…)"): shown
+    # as written, after its path is made corpus-relative (escaping would hide the path).
+    lines = [f"⚠ {escaped(corpus_relative(w, corpus_dir))}" for w in report.warnings]
+    lines += [f"• {escaped(corpus_relative(str(f), corpus_dir))}" for f in report.failed]
+    return lines_within([head, *lines], MESSAGE)
 
 
 def progress_text(done: int, total: int, paragraphs: int, elapsed: float, language: str) -> str:
@@ -214,7 +217,8 @@ class Admin(commands.Cog):
             try:
                 report = await self.run_ingest(str(interaction.user), show)
             except AbsatzError as exc:
-                await _finish(interaction, original, f"⛔ {error_text(exc, language)}"[:MESSAGE])
+                corpus_dir = self.bot.settings.ingest.corpus_dir
+                await _finish(interaction, original, f"⛔ {error_line(exc, language, corpus_dir)}"[:MESSAGE])
                 return
             await _finish(interaction, original, summary_text(report, language, self.bot.settings.ingest.corpus_dir))
             await self._announce(report, str(interaction.user), "reingest")
@@ -284,11 +288,11 @@ class Admin(commands.Cog):
             page = await live.ingest_page(url, str(interaction.user))
         except LiveError as exc:  # not fetched, no article, or its file not written: nothing changed
             verdict = "failed" if exc.key == "live_write" else "rejected"  # the disk, not the page
-            reason = corpus_relative(error_text(exc, language), self.bot.settings.ingest.corpus_dir)
+            reason = error_line(exc, language, self.bot.settings.ingest.corpus_dir)
             await interaction.followup.send(t(verdict, language, reason=reason)[:MESSAGE])
             return
         except AbsatzError as exc:
-            await interaction.followup.send(t("failed", language, reason=error_text(exc, language))[:MESSAGE])
+            await interaction.followup.send(t("failed", language, reason=error_line(exc, language))[:MESSAGE])
             return
         finally:
             self.running = None
@@ -300,8 +304,8 @@ class Admin(commands.Cog):
         if exc.key == "ingest_busy":
             return t("upload_busy", language, holder=exc.params.get("holder", "?"), name=name)
         if exc.key == "bad_file":  # not an embedder that failed to load, which has a reason too
-            return t("rejected", language, reason=error_text(exc, language))
-        return t("upload_failed", language, reason=error_text(exc, language), name=name)
+            return t("rejected", language, reason=error_line(exc, language))
+        return t("upload_failed", language, reason=error_line(exc, language), name=name)
 
     # --- /remove -------------------------------------------------------------------
 
@@ -319,7 +323,8 @@ class Admin(commands.Cog):
         except AbsatzError as exc:
             await interaction.edit_original_response(content=lookup_error(exc, "unknown_article", article_id, language))
             return
-        question = t("remove_confirm", language, id=article.article_id, title=article.title[:150])
+        # the title as written: no masked link, spoiler, or backtick ending the id's code span
+        question = t("remove_confirm", language, id=article.article_id, title=fit(article.title, 150))
         await interaction.edit_original_response(
             content=question, view=ConfirmRemove(self, interaction, article.article_id, language)
         )
@@ -332,6 +337,6 @@ class Admin(commands.Cog):
         try:
             removal = await self.bot.absatz.remove(article_id, actor=str(interaction.user))
         except AbsatzError as exc:
-            return f"⛔ {error_text(exc, language)}"
+            return f"⛔ {error_line(exc, language)}"
         text = t("removed", language, id=article_id)
         return text + (t("removed_trash", language, file=removal.trashed.name) if removal.trashed else "")

@@ -28,7 +28,7 @@ from absatz.scopes import Scope, label
 from absatz.texts import error_text, locale_language, t
 
 from ..checks import interaction_language, period_problem, scope_of
-from ..embeds import MESSAGE, answer_embed
+from ..embeds import MESSAGE, answer_embed, fit
 from ..views import answer_view
 
 if TYPE_CHECKING:
@@ -203,8 +203,10 @@ class Ask(commands.Cog):
         streamed = False
 
         async def show_partial(text: str) -> None:
+            """Escaped as the final answer is: the checks keep the article's words, and with
+            them a "# " heading, a code fence or a ||spoiler|| the verified reply repeats."""
             nonlocal streamed
-            await interaction.edit_original_response(content=shorten(text, 1900) + " ▌")
+            await interaction.edit_original_response(content=fit(text, 1900) + " ▌")
             streamed = True
 
         try:

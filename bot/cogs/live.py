@@ -29,7 +29,7 @@ from absatz.texts import error_text, locale_language, t
 
 from ..checks import refused_unless_admin
 from ..choices import choices
-from ..embeds import fit, lines_within, source_link
+from ..embeds import error_line, fit, lines_within, source_link
 from ..live_embeds import announcement_messages, feed_list_embeds, follow_messages
 
 log = logging.getLogger(__name__)
@@ -195,7 +195,7 @@ class Live(commands.Cog):
                 self.service.add_feed(url, actor=str(interaction.user), interval=interval, category=category or "")
             )
         except AbsatzError as exc:
-            await interaction.followup.send(f"⛔ {error_text(exc, language)}"[:MESSAGE])
+            await interaction.followup.send(f"⛔ {error_line(exc, language)}"[:MESSAGE])  # quotes the response
             return
         feed, outcome = added.feed, added.outcome
         values = {
@@ -206,7 +206,7 @@ class Live(commands.Cog):
         if outcome.ok:
             text = t("feed_added", language, items=outcome.items, written=len(outcome.written), **values)
         else:
-            text = t("feed_added_failing", language, error=outcome.error, **values)
+            text = t("feed_added_failing", language, error=fit(outcome.error, 500), **values)
         await interaction.followup.send(text[:MESSAGE])
 
     @feed.command(name="list", description="Feeds mit letztem Erfolg und Fehler / feeds and how they are doing")
@@ -248,7 +248,7 @@ class Live(commands.Cog):
     @staticmethod
     def page_lines(page: PageIngested) -> list[str]:
         a = page.article
-        link = source_link(a.title or a.article_id, a.url, 150) or a.title
+        link = source_link(a.title or a.article_id, a.url, 150) or fit(a.title or a.article_id, 150)
         ids = [f"`{a.article_id}#1` … `{a.article_id}#{a.paragraphs}`"] if a.paragraphs else []
         return [f"📰 {link}", *ids]
 

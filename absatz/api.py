@@ -33,7 +33,7 @@ from vectorstore.readindex import Reader, ReadIndex
 from vectorstore.records import ArticleSummary, Hit, ParagraphView, citation_id, parse_citation_id
 from vectorstore.related import related
 from vectorstore.search import Searcher
-from vectorstore.text import query_terms, tokenize
+from vectorstore.text import query_terms, tokenize, without_bidi
 
 from .analytics import Analytics, summarise
 from .answer import Answer, answer, has_words
@@ -95,12 +95,13 @@ def quote_parts(quote: str) -> list[str]:
     parts between ellipses. An ellipsis marks the sentences a quote leaves out between
     those it cites, and the end of a quote shortened to fit; every part it shows must
     still be there for the quote to be."""
-    return [part for part in (p.strip() for p in " ".join(quote.split()).split("…")) if part]
+    return [part for part in (p.strip() for p in " ".join(without_bidi(quote).split()).split("…")) if part]
 
 
 def holds(text: str, parts: list[str]) -> bool:
-    """``text`` contains every one of ``parts`` (:func:`quote_parts`), whitespace normalised."""
-    flat = " ".join(text.split())
+    """``text`` contains every one of ``parts`` (:func:`quote_parts`), whitespace normalised
+    and without the bidirectional controls, which Discord's quotes leave out."""
+    flat = " ".join(without_bidi(text).split())
     return bool(parts) and all(part in flat for part in parts)
 
 

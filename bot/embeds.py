@@ -19,6 +19,7 @@ from absatz import AbsatzError, Answer, ArticleSummary, Citation, Matches, Sourc
 from absatz.question_text import shown_text
 from absatz.render import byline, citation_label, marked, section_headings, shorten
 from absatz.texts import duration, error_text, t
+from vectorstore.text import without_bidi
 
 TITLE = 256
 DESCRIPTION = 4096
@@ -37,7 +38,8 @@ ABSTAIN_COLOUR = discord.Colour(0x718096)
 
 def plain(text: str) -> str:
     """Corpus text as Discord shows it verbatim: ``Lehrer*innen und Schüler*innen`` would
-    turn italic, ``~~`` strike through, a quote lose its asterisks."""
+    turn italic, ``~~`` strike through, a quote lose its asterisks; and without the
+    controls that would turn the text after it around (:func:`escaped`)."""
     return escaped(" ".join((text or "").split()))
 
 
@@ -53,8 +55,12 @@ def escaped(text: str) -> str:
     The backslash goes between ``]`` and ``(`` (``[Quelle]\\(x)``): no ``](`` is left, so
     no masked link can form. Before ``]`` (``[Quelle\\](x)``) it was ignored: Discord
     honours no escape inside a masked link's text (discord/discord-api-docs#6185), and an
-    article's ``[Konto bestätigen](https://evil.example/login)`` was a clickable link."""
-    return discord.utils.escape_markdown(text.replace("](", _LINK_END)).replace(_LINK_END, "]\\(")
+    article's ``[Konto bestätigen](https://evil.example/login)`` was a clickable link.
+
+    Bidirectional controls go (:func:`~vectorstore.text.without_bidi`): an article's
+    unclosed U+202E reversed the rest of the answer's line, other sources included."""
+    text = without_bidi(text).replace("](", _LINK_END)
+    return discord.utils.escape_markdown(text).replace(_LINK_END, "]\\(")
 
 
 def fit(text: str, limit: int) -> str:
@@ -194,7 +200,7 @@ def source_link(title: str, url: str, limit: int = 80) -> str:
     safe = web_url(url)
     if safe is None or len(safe) > MAX_LINK_URL:
         return ""
-    text = shorten(title or url, limit)
+    text = shorten(without_bidi(title or url), limit)
     for ch in "[]`*_~|\\":
         text = text.replace(ch, " ")
     return f"[{' '.join(text.split())}]({safe})"
@@ -289,7 +295,7 @@ def paragraph_embed(view: SourceView, language: str) -> discord.Embed:
     )
     # The byline takes a fixed room, so the total stays within Discord's 6,000 and the
     # paragraph id at the end stays whole however long a dateline an import brought.
-    embed.set_footer(text=" · ".join(x for x in (shorten(byline(p.meta), BYLINE), p.para_id) if x))
+    embed.set_footer(text=" · ".join(x for x in (shorten(without_bidi(byline(p.meta)), BYLINE), p.para_id) if x))
     return embed
 
 

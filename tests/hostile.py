@@ -15,7 +15,8 @@ MASKED_LINK = re.compile(r"\[((?:\[[^\]]*\]|[^\[\]]|\](?=[^\[]*\]))*)\]\(\s*<?((
 PHISH = "[Konto bestätigen](https://evil.example/login)"
 
 # An article as a feed, a web page or an upload may bring it: a masked link in its title,
-# heading and text, a spoiler, a backtick, a code fence, mentions.
+# heading and text, a spoiler, a backtick, a code fence, mentions, and an unclosed
+# RIGHT-TO-LEFT OVERRIDE that would turn the rest of an answer's line around.
 HOSTILE_MD = f"""---
 title: "{PHISH} @everyone <@&42> ||x|| ` Ende"
 date: 2025-06
@@ -26,7 +27,7 @@ Die Bäckerinnung in Hamburg meldete am Montag neue Zahlen zu den Brötchenpreis
 
 ## Preise [Innung](https://evil.example/h) ```
 
-Ein Brötchen kostet in Hamburg laut [Bäckerinnung](https://evil.example/login) jetzt 80 Cent ||geheim|| ``` Ende.
+Ein Brötchen kostet in Hamburg laut [Bäckerinnung](https://evil.example/login) jetzt \u202e80 Cent ||geheim|| ``` Ende.
 
 Die Innung erwartet weitere Erhöhungen im Herbst wegen der hohen Energiekosten.
 """

@@ -207,7 +207,9 @@ async def test_an_uploaded_articles_masked_links_stay_text_in_answers_and_source
     shown = [*embed_texts(answer), *embed_texts(clicked.embeds[0]), *embed_texts(source.embeds[0])]
     assert [u for u in link_targets(*shown) if "evil.example" in u] == []
     assert "laut [Bäckerinnung]\\(https://evil.example/login) jetzt" in answer.description  # reads as written
+    assert not [x for x in shown if "\u202e" in (x or "")]  # nor turns the line after it around
     assert not clicked.content  # the button found the quote it showed: no "the article changed" note
+    assert "\u202e80 Cent" in (simcord_bot.settings.ingest.corpus_dir / "evil.md").read_text(encoding="utf-8")
 
 
 async def test_an_upload_replacing_a_file_keeps_its_old_bytes_in_the_trash(server, simcord_bot):

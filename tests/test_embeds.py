@@ -214,6 +214,38 @@ def test_a_masked_link_in_an_article_stays_text_wherever_it_is_shown():
     assert "Preise [Innung]\\(https://evil.example/h)" in shown[1].description
 
 
+BIDI_CONTROLS = "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u061c"
+
+
+def test_a_right_to_left_override_in_one_source_cannot_reverse_the_rest_of_the_answer():
+    """An unclosed U+202E (RIGHT-TO-LEFT OVERRIDE) in one article's sentence reversed the
+    rest of the answer's line on Discord: the markers and another article's sentence
+    ("65" read "56"). The controls are not shown; the article keeps them, and the source
+    button still finds the quote in it."""
+    from absatz.api import holds, quote_parts
+    from bot.views import quote_from_field
+
+    evil = "Ein Brötchen kostet in \u2067Hamburg \u202e80 Cent.\u200f"
+    c1 = replace(citation(1, evil), title="Titel\u202e", heading="Preise\u2066", url="https://example.org/\u202eevil")
+    c2 = replace(citation(2, "In München kostet es 65 Cent."), title="Bäckerpreise")
+    a = Answer("Was kostet ein Brötchen?", f"{evil} [1] In München kostet es 65 Cent. [2]", False, [c1, c2], "de")
+    embed = answer_embed(a, 0.1)
+    meta = ArticleMeta(title=c1.title, date="2025-06", dateline="HAMBURG\u202e", agency="dpa", headings=(c1.heading,))
+    view = SourceView(ParagraphView("evil#2", "evil", 2, evil, c1.heading, meta), None, None)
+    hit = Hit("evil#2", "evil", 2, 1.0, 0.9, 0.0, meta, passage=evil, sentences=[SentenceMatch(evil, 0, 0.9)])
+    shown = [embed, paragraph_embed(view, "de"), search_embed("Brötchen", Matches([hit], True), "de")]
+    shown.append(article_embed(ArticleSummary("evil", meta), "de"))
+    texts = [
+        x or ""
+        for e in shown
+        for x in (e.title, e.description, e.footer.text, *(y for f in e.fields for y in (f.name, f.value)))
+    ]
+    assert [x for x in texts if any(ch in x for ch in BIDI_CONTROLS)] == []
+    assert embed.description == "Ein Brötchen kostet in Hamburg 80 Cent. [1] In München kostet es 65 Cent. [2]"
+    assert embed.fields[0].name.startswith("[1] Titel · 2024-05 · Preise · ¶3")
+    assert holds(evil, quote_parts(quote_from_field(embed, 1)))  # the article's text as it is
+
+
 def test_the_source_button_reads_back_the_quote_it_escaped():
     """The button finds the paragraph by the quote the answer showed: escaping must not
     make it look gone ("Lehrer*innen" shown as "Lehrer\\*innen")."""

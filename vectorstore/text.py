@@ -201,6 +201,18 @@ def without_controls(text: str) -> str:
 _CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 
 
+def without_bidi(text: str) -> str:
+    """``text`` without the characters that set the direction of the text after them
+    (embeddings, overrides, isolates, marks). Shown on one line with other text, an
+    article's unclosed RIGHT-TO-LEFT OVERRIDE reversed what followed it: another article's
+    sentence and the citation markers ("65" read "56"). For display and for matching what
+    was displayed; the stored text keeps them."""
+    return text.translate(_BIDI)
+
+
+_BIDI = dict.fromkeys(map(ord, "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
+
+
 def one_line(text: str) -> str:
     """What a person typed, as one line of words: no control characters, one space between words."""
     return " ".join(without_controls(text).split())

@@ -73,7 +73,9 @@ def llm_searcher(llm_store, embedder):
     return Searcher.open(llm_store, embedder)
 
 
-def llm_settings(server, timeout_s: int = 5) -> LLMSettings:
+# Generous: the timeout covers the verification of the reply too (its sentences embedded on
+# the CPU), which took over 5 s on a busy 2-core machine; the tests of the timeout set their own.
+def llm_settings(server, timeout_s: int = 30) -> LLMSettings:
     return LLMSettings(model="openai:gpt-test", base_url=server.base_url, api_key="sk-test", timeout_s=timeout_s)
 
 

@@ -20,9 +20,10 @@ import numpy as np
 from vectorstore.filters import Filter
 from vectorstore.records import Hit, SentenceVector
 from vectorstore.search import Searcher, SearchResult
-from vectorstore.text import one_line, tokenize
+from vectorstore.text import one_line, query_terms, tokenize
 
 from .answer_sentences import (
+    BORROWED,
     MAX_ANSWER_SENTENCES,
     Chosen,
     dated_disagreement,
@@ -367,7 +368,13 @@ def refused(reading: Reading, result: SearchResult, language: str, alone: bool) 
     """What the margin let through that is still not answered: the gate's verdict, or,
     for a question searched as asked (``alone``), a whole article that holds too little
     of its words when they are German (``language``). A follow-up's words are not its
-    subject's: "wer ist denn gerade präsident bei denen" holds none of its club's."""
+    subject's: "wer ist denn gerade präsident bei denen" holds none of its club's. Nor
+    does a follow-up of question words alone that asks for a kind of fact ("Why?") say
+    what the gate could judge: the conversation's search, which passed the margin, found
+    its subject, and the English "Why?" after Cologne's speed limit had been refused
+    where "Warum?" was answered ("Was?" and "??" are still judged)."""
+    if not alone and reading.q.kind is not Expected.OTHER and not query_terms(reading.q.text):
+        return False
     if GATE.refuses(reading.signals, language, result.embedder):
         return True
     if not alone:
@@ -395,6 +402,26 @@ def answering_lead(question: str, result: SearchResult, reading: Reading) -> Hit
         if lead - reading.first_best > LEAD_MARGIN and (best is None or lead > best[0]):
             best = (lead, hit)
     return best[1] if best else None
+
+
+def story_goes_on(question: str, result: SearchResult, reading: Reading) -> Hit | None:
+    """The paragraph right after the top one, from further down the hits, to read in place
+    of the second hit when neither of the two states a fact of the kind asked for: it
+    goes on with the story, and tells why or when (:func:`~absatz.answer_sentences.select_sentences`
+    takes the fact from it). After "Ab wann gilt Tempo 30 in Köln?", "Warum?" had found
+    the paragraph on the new speed cameras second and the one on fewer accidents fourth.
+    Not when the second is of the same article and states such a fact itself."""
+    kind, hits = reading.q.kind, result.hits
+    if kind not in BORROWED or len(hits) < 3 or len(reading.ranked) < 2:
+        return None
+    top = hits[0]
+    if hits[1].article_id == top.article_id and hits[1].paragraph == top.paragraph + 1:
+        return None
+    if any(states(c.text, kind, question) for c in reading.ranked[0]):
+        return None
+    if hits[1].article_id == top.article_id and any(states(c.text, kind, question) for c in reading.ranked[1]):
+        return None
+    return next((h for h in hits[2:] if h.article_id == top.article_id and h.paragraph == top.paragraph + 1), None)
 
 
 def compose(
@@ -429,6 +456,14 @@ def compose(
         result = replace(result, hits=[lead] + [h for h in result.hits if h is not lead])
         hits = result.hits[:2]
         reading = read(question, result, hits)
+    if (following := story_goes_on(question, result, reading)) is not None:
+        hits = [hits[0], following]
+        reading = replace(
+            reading,
+            rows={**reading.rows, following.para_id: result.sentences(following.para_id)},
+            ranked=reading.ranked[:1],
+        )
+        reading.ranked.append(ranked_sentences(reading.q, 1, following, reading.rows[following.para_id]))
     q, rows, ranked = reading.q, reading.rows, reading.ranked
     both_dates = dated_disagreement(hits, ranked)
     chosen = both_dates or select_sentences(

@@ -15,19 +15,20 @@ import bm25s
 import numpy as np
 import pytest
 
+from absatz.answer import answer
 from ingest.pipeline import ingest_paths
 from vectorstore import readindex
 from vectorstore.chroma import Chroma
 from vectorstore.errors import UnknownCitation
-from vectorstore.lexical import Lexicon, LexiconWriter
+from vectorstore.lexical import LexicalIndex, Lexicon, LexiconWriter
 from vectorstore.publish import announce
 from vectorstore.readindex import Manifest, ReadIndex, merge
 from vectorstore.search import Searcher, rank
 from vectorstore.segment import FileRows, RawWriter
-from vectorstore.text import tokenize
+from vectorstore.text import query_terms, tokenize
 from vectorstore.writer import Writer
 
-from .conftest import CORPUS, ROOT, settings_for
+from .conftest import CORPUS, GNAD, ROOT, needs_gnad, settings_for, write_jsonl
 
 NEW = "2025-06-baeckerei-preise"
 NEW_QUESTION = "Um wie viel Cent steigt der Preis für Brötchen?"
@@ -211,7 +212,7 @@ def test_scanned_index_files_are_memory_mapped_and_shared_between_processes(buil
         seg.s_scale,
         seg.p_para,
         seg.sent_start,
-        seg.lexicon.data,
+        seg.lexicon.tf,
         seg.lexicon.indices,
         seg.lexicon.indptr,
         seg.a_key,
@@ -221,7 +222,7 @@ def test_scanned_index_files_are_memory_mapped_and_shared_between_processes(buil
     with open("/proc/self/maps") as maps:
         mapped = {line.split()[-1] for line in maps if str(seg.directory) in line}
     assert {str(seg.directory / n) for n in ("p_vec", "p_codes.faiss")} <= mapped
-    assert str(seg.directory / "bm25" / "data.npy") in mapped
+    assert str(seg.directory / "bm25" / "tf.npy") in mapped
     # Rows picked here and there are read, not mapped: a page fault would map a whole
     # page-cache folio each time and the reader's resident set would grow towards the files.
     assert not {str(seg.directory / n) for n in ("p_f32", "s_vec", "s_text.txt", "p_text.txt")} & mapped
@@ -263,15 +264,12 @@ def test_segment_bm25_scores_are_bm25s_scores(tmp_path):
     writer.add(paragraphs[:7])  # in two batches, as a streamed build adds them
     writer.add(paragraphs[7:])
     writer.finish()
-    lexicon = Lexicon(tmp_path / "bm25")
+    index = LexicalIndex([Lexicon(tmp_path / "bm25")], np.asarray([0, len(paragraphs)]))
     reference = bm25s.BM25()
     reference.index([tokenize(p) for p in paragraphs], show_progress=False)
     for query in ("Hafen Terminal Umweltverbände", "Preis Brötchen Bäckerei", "Hitze Freiburg Grad", "Museum"):
         tokens = [t for t in tokenize(query) if t in reference.vocab_dict]
-        expected = reference.get_scores(tokens)
-        docs, weights = lexicon.postings(lexicon.term_ids(tokens).tolist())
-        got = np.bincount(docs, weights=weights, minlength=len(paragraphs))
-        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(index.scores(tokens), reference.get_scores(tokens), rtol=1e-5, atol=1e-6)
 
 
 def test_an_older_index_is_rebuilt_as_segments(tmp_path, embedder):
@@ -286,3 +284,155 @@ def test_an_older_index_is_rebuilt_as_segments(tmp_path, embedder):
     assert searcher.search(GONE_QUESTION).hits[0].article_id == GONE
     assert Manifest.load(directory) is not None
     assert not (directory / "index.json").exists() and not (directory / "p_vec.npy").exists()
+
+
+# --- BM25 statistics of the live passages, whatever history built the index --------------------
+
+
+def live_scores(index: ReadIndex, question: str) -> dict[tuple[str, str], float]:
+    """BM25 score of every live passage for ``question``, by paragraph and passage text
+    (row numbers differ between an index built piece by piece and one built at once)."""
+    vec, lexical = index.vectors, index.lexical
+    scores = lexical.scores(query_terms(question))
+    dead = lexical._dead_mask() if lexical.dead is not None else np.zeros(lexical.n_rows, bool)
+    return {
+        (vec.para_id(int(vec.p_para[row])), vec.p_text[row]): float(scores[row])
+        for row in range(lexical.n_rows)
+        if not dead[row]
+    }
+
+
+def assert_scores_of_a_fresh_build(index: ReadIndex, writer: Writer, embedder) -> None:
+    fresh = ReadIndex.build(writer, "check", (embedder.name, embedder.dim))
+    questions = [*QUESTIONS, *(index.article(aid).title for aid in sorted(index.hashes))]
+    for q in questions:
+        got, expected = live_scores(index, q), live_scores(fresh, q)
+        assert got.keys() == expected.keys()
+        keys = sorted(expected)
+        np.testing.assert_allclose([got[k] for k in keys], [expected[k] for k in keys], rtol=1e-5, atol=0, err_msg=q)
+        terms = tokenize(q)
+        assert [index.lexical.idf(t) for t in terms] == pytest.approx([fresh.lexical.idf(t) for t in terms], rel=1e-9)
+        assert index.lexical.coverage(q) == fresh.lexical.coverage(q)
+    assert index.lexical.live_docs == fresh.lexical.live_docs
+
+
+@pytest.mark.parametrize("merging", ["as the policy merges", "never merged"])
+def test_bm25_after_many_small_ingests_scores_as_a_fresh_build(tmp_path, embedder, monkeypatch, merging):
+    """A live corpus (feeds, a watched folder) is built one article at a time. BM25 weights
+    computed when each segment was written, with the statistics of the index then, had
+    stayed with the article for good (merges copied them): the article ingested first kept
+    weights of a corpus of one, 92 % too low in 150 articles; and removed or replaced rows
+    had counted in later articles' statistics. Statistics are now the live passages' at
+    query time: any history of ingests, edits, removals and merges scores as a fresh build."""
+    if merging == "never merged":
+        monkeypatch.setattr(readindex, "MERGE_FLOOR", 0)
+        monkeypatch.setattr(readindex, "MERGE_SHARE", 100.0)
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    chroma = Chroma(settings_for(tmp_path / "chroma"))
+    names = sorted(p.name for p in CORPUS.glob("*.txt"))
+    first, batch, rest = names[2], names[3:6], [names[0], names[1], *names[6:]]
+    shutil.copy(CORPUS / first, folder / first)
+    ingest_paths(chroma, embedder, [folder])  # one article alone first
+    for name in batch:
+        shutil.copy(CORPUS / name, folder / name)
+    ingest_paths(chroma, embedder, [folder])
+    edited = folder / batch[0]
+    edited.write_text(
+        edited.read_text(encoding="utf-8") + "\n\nDer Hafen meldet am Abend neue Zahlen zum Terminal.\n",
+        encoding="utf-8",
+    )
+    ingest_paths(chroma, embedder, [folder])  # an edit: the old version's rows die
+    (folder / batch[1]).unlink()
+    ingest_paths(chroma, embedder, [folder])  # a removal
+    for name in rest:
+        shutil.copy(CORPUS / name, folder / name)
+    ingest_paths(chroma, embedder, [folder])
+
+    index = Searcher(chroma, embedder).view().index
+    if merging == "never merged":
+        assert len(index.manifest.segments) > 1 and any(e.dead_passages for e in index.manifest.segments)
+    else:
+        assert len(index.manifest.segments) == 1
+    assert_scores_of_a_fresh_build(index, Writer.live(chroma), embedder)
+
+
+SENFGAS = "Wo genau in Syrien wurde bei Kämpfen zwischen Rebellen Senfgas eingesetzt?"
+
+
+@needs_gnad
+def test_the_article_ingested_first_is_found_first_for_its_own_question(tmp_path, embedder):
+    """10kGNAD's report of mustard gas near Aleppo (gnad-0004) ingested on its own, then two
+    other reports of mustard gas in Syria and five unrelated articles: BM25 had kept the
+    first article's weights of a corpus of one, so search ranked another report first and
+    ``ask`` answered from it."""
+    wanted = ["gnad-0004", "gnad-0166", "gnad-0209", "gnad-0001", "gnad-0002", "gnad-0005", "gnad-0007", "gnad-0008"]
+    rows = {r["id"]: r for r in map(json.loads, GNAD.read_text(encoding="utf-8").splitlines()) if r["id"] in wanted}
+    folder = tmp_path / "corpus"
+    chroma = Chroma(settings_for(tmp_path / "chroma"))
+    write_jsonl(folder / "a-first.jsonl", [rows[wanted[0]]])
+    ingest_paths(chroma, embedder, [folder])
+    write_jsonl(folder / "b-rest.jsonl", [rows[aid] for aid in wanted[1:]])
+    ingest_paths(chroma, embedder, [folder])
+
+    searcher = Searcher(chroma, embedder)
+    assert [h.para_id for h in searcher.search(SENFGAS, k=3).hits][:1] == ["gnad-0004#1"]
+    reply = answer(searcher, SENFGAS)
+    assert not reply.abstained and reply.citations[0].id == "gnad-0004#1"
+    assert "Marea" in reply.answer
+    assert [pid for pid, _ in searcher.view().index.lexical_paragraphs(SENFGAS, 1)] == ["gnad-0004#1"]
+
+
+def write_the_format_before(directory) -> list[str]:
+    """Turn the index in ``directory`` into what the code before left (format 3 in the
+    manifest and every segment's header, finished BM25 weights in ``bm25/data.npy``);
+    its segments' names."""
+    old = [p.name for p in directory.glob("seg-*")]
+    manifest = json.loads((directory / "manifest.json").read_text())
+    (directory / "manifest.json").write_text(json.dumps({**manifest, "format": 3}))
+    for name in old:
+        header = json.loads((directory / name / "segment.json").read_text())
+        (directory / name / "segment.json").write_text(json.dumps({**header, "format": 3}))
+        bm25 = directory / name / "bm25"
+        for path in bm25.glob("*.npy"):
+            if path.name not in ("indices.npy", "indptr.npy", "doc_len.npy", "t_key.npy", "t_key_row.npy"):
+                path.unlink()
+        np.save(bm25 / "data.npy", np.ones(int(np.load(bm25 / "indptr.npy")[-1]), np.float32))
+    return old
+
+
+def test_an_index_written_with_frozen_bm25_weights_is_built_again_from_the_store(tmp_path, embedder, monkeypatch):
+    """An index of the format before (finished BM25 weights, frozen when each segment was
+    written) cannot be scored with the live statistics: a reader opening it, or the next
+    ingest, builds it again from the vectors Chroma holds (a reader embeds nothing again),
+    and it answers as a fresh build."""
+    settings = settings_for(tmp_path / "chroma")
+    chroma = Chroma(settings)
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    for name in (f"{GONE}.txt", "2024-07-hitze-freiburg.txt"):
+        shutil.copy(CORPUS / name, folder / name)
+    ingest_paths(chroma, embedder, [folder])
+    directory = settings.read_index_dir
+    old = write_the_format_before(directory)
+    assert old
+
+    def no_embedding(texts):
+        raise AssertionError("the read index is built from the vectors in Chroma, never embedded again")
+
+    searcher = Searcher(Chroma(settings), embedder)
+    with monkeypatch.context() as m:
+        m.setattr(embedder, "embed_passages", no_embedding)
+        assert searcher.search(GONE_QUESTION).hits[0].article_id == GONE
+    assert Manifest.load(directory) is not None
+    assert not {p.name for p in directory.glob("seg-*")} & set(old)  # the old segments are gone
+    assert_scores_of_a_fresh_build(searcher.view().index, Writer.live(chroma), embedder)
+
+    # The next ingest finds the format before too, and builds the index again with its article.
+    old = write_the_format_before(directory)
+    shutil.copy(CORPUS / f"{NEW}.txt", folder / f"{NEW}.txt")
+    ingest_paths(chroma, embedder, [folder])
+    assert Manifest.load(directory) is not None
+    assert not {p.name for p in directory.glob("seg-*")} & set(old)
+    assert searcher.search(NEW_QUESTION).hits[0].article_id == NEW
+    assert_scores_of_a_fresh_build(searcher.view().index, Writer.live(chroma), embedder)

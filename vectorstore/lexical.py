@@ -1,21 +1,26 @@
 """BM25 over the stored passages, German-stemmed: derived from Chroma, never the truth.
 
-Each segment of the read index (:mod:`.segment`) holds a :class:`Lexicon`: bm25s's
-precomputed score matrix (per term, the passages that contain it and the term's BM25
-weight in each — bm25s's ``lucene`` variant, k1 = 1.5, b = 0.75, the formulas of
-:mod:`bm25s.scoring`), memory-mapped. A query sums the weights of its terms' postings,
-as bm25s's ``get_scores`` does, over every segment at once (:class:`LexicalIndex`).
+Each segment of the read index (:mod:`.segment`) holds a :class:`Lexicon`: per term, the
+passages that contain it and how often (a compressed column matrix of term frequencies),
+and every passage's length, memory-mapped. A query scores the postings of its own terms
+over every segment at once (:class:`LexicalIndex`) with bm25s's ``lucene`` variant
+(k1 = 1.5, b = 0.75, the formulas of :mod:`bm25s.scoring`).
 
-What bm25s does not do is build that matrix without holding the whole tokenised corpus
+BM25's statistics — how many passages, their average length, how many of them hold each
+query term — are those of the live passages at the moment of the query, as Lucene counts
+them, not the index's when a segment was written. A live corpus (feeds, a watched folder)
+grows by an article or a few per ingest: weights finished when each segment was written
+kept the statistics of that moment for good, merges copied them, and rows removed or
+replaced since still counted. The article ingested first kept the weights of a corpus of
+one (92 % too low among 150 articles: ranked third for its own question, answered from
+another). Counted at query time, any history of ingests, edits, removals and merges scores
+as a fresh build of the same passages, and a fresh build scores as bm25s does.
+
+What bm25s does not do is build its matrix without holding the whole tokenised corpus
 (~7 GB for a million passages) or add to it: :class:`LexiconWriter` builds it in two
-streamed passes (term ids to a file, document frequencies counted; then the weights
+streamed passes (term ids to a file, document frequencies counted; then the frequencies
 written straight into their place in the matrix), and the vocabulary is a sorted table
 of 64-bit term hashes on disk rather than a dict in every process.
-
-Weights are computed once, when a segment is written, with the statistics of the whole
-index at that moment (documents, average length, each term's document frequency over
-all segments — Lucene counts them at query time; here they are frozen in), so a merge
-copies weights and every score stays the same; a full rebuild computes them afresh.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import bm25s  # noqa: F401  (the scoring formulas below are bm25s's; imported for its stop words too)
@@ -42,30 +47,23 @@ def index_text(document: str, meta: Mapping[str, str]) -> str:
     return "\n".join(x for x in (meta.get("title", ""), meta.get("heading", ""), document) if x)
 
 
-def idf_of(df: np.ndarray, n_docs: int) -> np.ndarray:
-    """bm25s's Lucene idf, per term (float32 like its idf array)."""
-    return np.asarray([_score_idf_lucene(int(d), N=n_docs) if d else 0.0 for d in df.tolist()], np.float32)
+def idf_of(df: int, n_docs: int) -> float:
+    """bm25s's Lucene idf of a term that ``df`` of ``n_docs`` passages hold (0 when none does)."""
+    return float(_score_idf_lucene(df, N=n_docs)) if df else 0.0
 
 
-@dataclass(frozen=True)
-class LexicalStats:
-    """What the rest of the index contributes to a new segment's BM25 weights."""
-
-    n_docs: int
-    total_len: int
-    lexicons: tuple[Lexicon, ...] = ()
-
-    def df(self, terms: Sequence[str]) -> np.ndarray:
-        out = np.zeros(len(terms), np.int64)
-        for lex in self.lexicons:
-            out += lex.df(lex.term_ids(terms))
-        return out
+def term_weights(idf: float, tf: np.ndarray, lengths: np.ndarray, avgdl: float) -> np.ndarray:
+    """bm25s's Lucene weights of one term in passages of ``lengths`` holding it ``tf`` times:
+    idf × tf / (k1 (1 − b + b·len/avg) + tf), in float32 as bm25s stores them."""
+    tfc = _score_tfc_lucene(tf.astype(np.float32), lengths.astype(np.float64), avgdl, K1, B)
+    weights: np.ndarray = np.float32(idf) * tfc.astype(np.float32)
+    return weights
 
 
 def _scatter(
     cols: np.ndarray,
     docs: np.ndarray,
-    weights: np.ndarray,
+    values: np.ndarray,
     indptr: np.ndarray,
     written: np.ndarray,
     data_out: np.ndarray,
@@ -84,7 +82,7 @@ def _scatter(
     run = np.cumsum(new_run) - 1
     rank = np.arange(len(c)) - starts[run]
     pos = indptr[c] + written[c] + rank
-    data_out[pos] = weights[order]
+    data_out[pos] = values[order]
     indices_out[pos] = docs[order]
     written[c[starts]] += np.diff(np.append(starts, len(c)))
 
@@ -101,8 +99,14 @@ def _write_vocab(directory: Path, terms: list[str]) -> None:
     np.save(directory / "t_key_row.npy", order.astype(np.int32))
 
 
+def _write_header(directory: Path, n_docs: int, total_len: int, terms: int) -> None:
+    # Term frequencies, not weights: k1, b and the statistics are the reader's, at query time.
+    header = {"n_docs": n_docs, "total_len": total_len, "terms": terms, "postings": "tf"}
+    (directory / "bm25.json").write_text(json.dumps(header))
+
+
 class LexiconWriter:
-    """Builds one segment's BM25 matrix from passage texts, streamed."""
+    """Builds one segment's term-frequency matrix from passage texts, streamed."""
 
     def __init__(self, directory: Path):
         directory.mkdir(parents=True)
@@ -137,22 +141,17 @@ class LexiconWriter:
         self.n_docs += len(texts)
         self.total_len += int(lengths.sum())
 
-    def finish(self, stats: LexicalStats | None = None) -> None:
-        """Write the matrix: weights with ``stats`` (the other segments) added to this one's."""
+    def finish(self) -> None:
+        """Write the matrix of term frequencies and the passages' lengths."""
         self._tokens.close()
         terms = list(self.vocab)
         self.vocab = {}
-        df_own = self._df[: len(terms)]
+        df = self._df[: len(terms)]
         lengths = np.concatenate(self._lengths) if self._lengths else np.zeros(0, np.int32)
-        n_all = self.n_docs + (stats.n_docs if stats else 0)
-        len_all = self.total_len + (stats.total_len if stats else 0)
-        df_all = df_own + (stats.df(terms) if stats else 0)
-        idf = idf_of(df_all, n_all)
-        avgdl = len_all / n_all if n_all else 1.0
         indptr = np.zeros(len(terms) + 1, np.int64)
-        np.cumsum(df_own, out=indptr[1:])
+        np.cumsum(df, out=indptr[1:])
         nnz = int(indptr[-1])
-        data = np.lib.format.open_memmap(self.directory / "data.npy", "w+", np.float32, (nnz,))
+        data = np.lib.format.open_memmap(self.directory / "tf.npy", "w+", np.int32, (nnz,))
         indices = np.lib.format.open_memmap(self.directory / "indices.npy", "w+", np.int32, (nnz,))
         written = np.zeros(len(terms), np.int64)
         ends = np.cumsum(lengths, dtype=np.int64)
@@ -164,29 +163,14 @@ class LexiconWriter:
             t0, t1 = int(ends[d0 - 1]) if d0 else 0, int(ends[d1 - 1])
             doc = np.repeat(np.arange(d0, d1, dtype=np.int64), lengths[d0:d1])
             keys, tf = np.unique((doc << 32) | np.asarray(tokens[t0:t1], np.int64), return_counts=True)
-            docs, cols = keys >> 32, keys & 0xFFFFFFFF
-            # bm25s.scoring: idf × tf / (k1 (1 − b + b·len/avg) + tf), in float32
-            tfc = _score_tfc_lucene(tf.astype(np.float32), lengths[docs].astype(np.float64), avgdl, K1, B)
-            weights = (idf[cols] * tfc.astype(np.float32)).astype(np.float32)
-            _scatter(cols, docs, weights, indptr, written, data, indices)
+            _scatter(keys & 0xFFFFFFFF, keys >> 32, tf.astype(np.int32), indptr, written, data, indices)
         data.flush()
         indices.flush()
         del data, indices, tokens
         np.save(self.directory / "indptr.npy", indptr)
         np.save(self.directory / "doc_len.npy", lengths)
         _write_vocab(self.directory, terms)
-        (self.directory / "bm25.json").write_text(
-            json.dumps(
-                {
-                    "n_docs": self.n_docs,
-                    "total_len": self.total_len,
-                    "terms": len(terms),
-                    "k1": K1,
-                    "b": B,
-                    "method": "lucene",
-                }
-            )
-        )
+        _write_header(self.directory, self.n_docs, self.total_len, len(terms))
         (self.directory / "tokens.tmp").unlink(missing_ok=True)
 
     def abandon(self) -> None:
@@ -196,7 +180,7 @@ class LexiconWriter:
 
 
 class Lexicon:
-    """One segment's BM25 matrix, memory-mapped."""
+    """One segment's term-frequency matrix and passage lengths, memory-mapped."""
 
     def __init__(self, directory: Path):
         from .segment import Texts
@@ -204,7 +188,7 @@ class Lexicon:
         meta = json.loads((directory / "bm25.json").read_text())
         self.n_docs: int = meta["n_docs"]
         self.total_len: int = meta["total_len"]
-        self.data = np.load(directory / "data.npy", mmap_mode="r")
+        self.tf = np.load(directory / "tf.npy", mmap_mode="r")
         self.indices = np.load(directory / "indices.npy", mmap_mode="r")
         self.indptr = np.load(directory / "indptr.npy", mmap_mode="r")
         self.doc_len = np.load(directory / "doc_len.npy", mmap_mode="r")
@@ -225,31 +209,22 @@ class Lexicon:
             i += 1
         return -1
 
-    def term_ids(self, terms: Sequence[str]) -> np.ndarray:
-        return np.asarray([self.term_id(t) for t in terms], np.int64)
+    def df(self, term: int) -> int:
+        """Passages holding the term of column ``term`` (0 for -1), dead ones included."""
+        return int(self.indptr[term + 1]) - int(self.indptr[term]) if term >= 0 else 0
 
-    def df(self, ids: np.ndarray) -> np.ndarray:
-        """Passages containing each term (0 for -1)."""
-        ids = np.asarray(ids, np.int64)
-        known = ids >= 0
-        out = np.zeros(len(ids), np.int64)
-        if known.any():
-            out[known] = np.asarray(self.indptr[ids[known] + 1]) - np.asarray(self.indptr[ids[known]])
-        return out
-
-    def postings(self, ids: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
-        """Documents and weights of every (known) term, one term after the other."""
-        parts = [(int(self.indptr[i]), int(self.indptr[i + 1])) for i in ids if i >= 0]
-        if not parts:
-            return np.zeros(0, np.int64), np.zeros(0, np.float32)
-        docs = np.concatenate([self.indices[a:b] for a, b in parts])
-        weights = np.concatenate([self.data[a:b] for a, b in parts])
-        return docs, weights
+    def postings(self, term: int) -> tuple[np.ndarray, np.ndarray]:
+        """The passages holding the term of column ``term`` (none for -1) and how often."""
+        if term < 0:
+            return np.zeros(0, np.int64), np.zeros(0, np.int32)
+        a, b = int(self.indptr[term]), int(self.indptr[term + 1])
+        return np.asarray(self.indices[a:b], np.int64), np.asarray(self.tf[a:b])
 
 
 def merge_lexicons(sources: Sequence[tuple[Lexicon, np.ndarray]], directory: Path) -> None:
     """One matrix of the kept documents of ``sources`` ((lexicon, keep mask per document)),
-    documents renumbered in order, weights copied: every score stays the same."""
+    documents renumbered in order, term frequencies and lengths copied: scores are
+    computed from them and the live statistics, so every score stays the same."""
     directory.mkdir(parents=True, exist_ok=True)
     vocab: dict[str, int] = {}
     col_maps = []
@@ -266,13 +241,13 @@ def merge_lexicons(sources: Sequence[tuple[Lexicon, np.ndarray]], directory: Pat
     step = 4_000_000
 
     def chunks(lex: Lexicon) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-        # (new column, old document, weight) of a range of postings
+        # (new column, old document, term frequency) of a range of postings
         nnz = int(lex.indptr[-1]) if len(lex.indptr) else 0
         indptr = np.asarray(lex.indptr)
         for a in range(0, nnz, step):
             b = min(nnz, a + step)
             cols = np.searchsorted(indptr, np.arange(a, b), side="right") - 1
-            yield cols, np.asarray(lex.indices[a:b], np.int64), np.asarray(lex.data[a:b])
+            yield cols, np.asarray(lex.indices[a:b], np.int64), np.asarray(lex.tf[a:b])
 
     counts = np.zeros(len(terms), np.int64)
     for (lex, _), col_map, doc_map in zip(sources, col_maps, doc_maps, strict=True):
@@ -282,14 +257,14 @@ def merge_lexicons(sources: Sequence[tuple[Lexicon, np.ndarray]], directory: Pat
     indptr = np.zeros(len(terms) + 1, np.int64)
     np.cumsum(counts, out=indptr[1:])
     nnz = int(indptr[-1])
-    data = np.lib.format.open_memmap(directory / "data.npy", "w+", np.float32, (nnz,))
+    data = np.lib.format.open_memmap(directory / "tf.npy", "w+", np.int32, (nnz,))
     indices = np.lib.format.open_memmap(directory / "indices.npy", "w+", np.int32, (nnz,))
     written = np.zeros(len(terms), np.int64)
     for (lex, _), col_map, doc_map in zip(sources, col_maps, doc_maps, strict=True):
-        for cols, docs, weights in chunks(lex):
+        for cols, docs, tf in chunks(lex):
             new_docs = doc_map[docs]
             kept = new_docs >= 0
-            _scatter(col_map[cols[kept]], new_docs[kept], weights[kept], indptr, written, data, indices)
+            _scatter(col_map[cols[kept]], new_docs[kept], tf[kept], indptr, written, data, indices)
     data.flush()
     indices.flush()
     del data, indices
@@ -297,23 +272,13 @@ def merge_lexicons(sources: Sequence[tuple[Lexicon, np.ndarray]], directory: Pat
     lengths = np.concatenate([np.asarray(lex.doc_len)[keep] for lex, keep in sources]) if sources else np.zeros(0)
     np.save(directory / "doc_len.npy", lengths.astype(np.int32))
     _write_vocab(directory, terms)
-    (directory / "bm25.json").write_text(
-        json.dumps(
-            {
-                "n_docs": len(lengths),
-                "total_len": int(lengths.sum()),
-                "terms": len(terms),
-                "k1": K1,
-                "b": B,
-                "method": "lucene",
-            }
-        )
-    )
+    _write_header(directory, len(lengths), int(lengths.sum()), len(terms))
 
 
 class LexicalIndex:
     """BM25 over every segment's passages, as one index of passage rows (segments in
-    order; ``offsets[i]`` is segment ``i``'s first row). Rows in ``dead`` never match."""
+    order; ``offsets[i]`` is segment ``i``'s first row). Rows in ``dead`` never match, and
+    count in none of BM25's statistics: those are the live passages' (see the module)."""
 
     def __init__(self, lexicons: Sequence[Lexicon], offsets: np.ndarray, dead: np.ndarray | None = None):
         self.lexicons = tuple(lexicons)
@@ -323,26 +288,12 @@ class LexicalIndex:
 
     @property
     def n_docs(self) -> int:
+        """Passage rows, dead ones included."""
         return sum(lex.n_docs for lex in self.lexicons)
 
-    def stats(self) -> LexicalStats:
-        return LexicalStats(self.n_docs, sum(lex.total_len for lex in self.lexicons), self.lexicons)
-
-    def _ids(self, tokens: Sequence[str]) -> list[np.ndarray]:
-        return [lex.term_ids(tokens) for lex in self.lexicons]
-
-    def live_df(self, tokens: Sequence[str]) -> np.ndarray:
-        """Live passages containing each token: dead rows do not count, so a merge, which
-        drops them, changes nothing."""
-        df = np.zeros(len(tokens), np.int64)
-        for lex, ids, offset in zip(self.lexicons, self._ids(tokens), self.offsets[:-1], strict=True):
-            df += lex.df(ids)
-            if self.dead is not None and len(self.dead):
-                for i, term in enumerate(ids.tolist()):
-                    if term >= 0 and df[i]:
-                        docs, _ = lex.postings([term])
-                        df[i] -= int(self._dead_mask()[docs + offset].sum())
-        return df
+    @property
+    def live_docs(self) -> int:
+        return self.n_docs - (len(self.dead) if self.dead is not None else 0)
 
     def _dead_mask(self) -> np.ndarray:
         if not hasattr(self, "_dead"):
@@ -352,9 +303,48 @@ class LexicalIndex:
             self._dead = mask
         return self._dead
 
-    @property
-    def live_docs(self) -> int:
-        return self.n_docs - (len(self.dead) if self.dead is not None else 0)
+    @cached_property
+    def avgdl(self) -> float:
+        """The live passages' average length (in terms)."""
+        total = sum(lex.total_len for lex in self.lexicons)
+        if self.dead is not None and len(self.dead):
+            dead = np.asarray(self.dead, np.int64)
+            seg = np.searchsorted(self.offsets, dead, side="right") - 1
+            for s, lex in enumerate(self.lexicons):
+                rows = dead[seg == s] - self.offsets[s]
+                total -= int(np.asarray(lex.doc_len)[rows].sum(dtype=np.int64))
+        return total / self.live_docs if self.live_docs else 1.0
+
+    def _postings(self, term: str, lengths: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Rows, term frequencies and lengths (unless not asked for) of the live passages
+        holding ``term``."""
+        rows, tfs, lens = [], [], []
+        for lex, offset in zip(self.lexicons, self.offsets[:-1].tolist(), strict=True):
+            docs, tf = lex.postings(lex.term_id(term))
+            if len(docs):
+                rows.append(docs + offset)
+                tfs.append(tf)
+                lens.append(np.asarray(lex.doc_len)[docs] if lengths else docs[:0])
+        if not rows:
+            return np.zeros(0, np.int64), np.zeros(0, np.int32), np.zeros(0, np.int32)
+        row, tf, length = np.concatenate(rows), np.concatenate(tfs), np.concatenate(lens)
+        if self.dead is not None and len(self.dead):
+            live = ~self._dead_mask()[row]
+            row, tf, length = row[live], tf[live], length[live] if lengths else length
+        return row, tf, length
+
+    def live_df(self, tokens: Sequence[str]) -> np.ndarray:
+        """Live passages containing each token: dead rows do not count, so a merge, which
+        drops them, changes nothing."""
+        dead = self.dead is not None and len(self.dead) > 0
+        out = np.zeros(len(tokens), np.int64)
+        for i, term in enumerate(tokens):
+            # Without dead rows the column sizes say it, without reading the postings.
+            if dead:
+                out[i] = len(self._postings(term, lengths=False)[0])
+            else:
+                out[i] = sum(lex.df(lex.term_id(term)) for lex in self.lexicons)
+        return out
 
     def coverage(self, query: str) -> float:
         """Share of the query's terms that occur in the corpus at all: how much BM25 can see.
@@ -369,24 +359,24 @@ class LexicalIndex:
     def idf(self, term: str) -> float:
         """BM25's inverse document frequency of a stemmed term (0 for an unknown one): how
         much sharing it says about two texts. Answer selection weighs question words by it."""
-        df = int(self.live_df([term])[0]) if self.lexicons else 0
-        if not df:
+        if not self.lexicons:
             return 0.0
-        return float(np.log(1 + (self.live_docs - df + 0.5) / (df + 0.5)))
+        return idf_of(int(self.live_df([term])[0]), self.live_docs)
 
     def scores(self, tokens: Sequence[str]) -> np.ndarray:
-        """BM25 score of every passage row (dead rows 0)."""
-        docs, weights = [], []
-        for lex, ids, offset in zip(self.lexicons, self._ids(tokens), self.offsets[:-1], strict=True):
-            d, w = lex.postings(ids.tolist())
-            docs.append(d + offset)
-            weights.append(w)
-        if not docs:
+        """BM25 score of every passage row (dead rows 0), from the live statistics. A term
+        the query repeats counts as often, as in bm25s."""
+        weighted: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for term in dict.fromkeys(tokens):
+            rows, tf, lengths = self._postings(term)
+            if len(rows):
+                weighted[term] = (rows, term_weights(idf_of(len(rows), self.live_docs), tf, lengths, self.avgdl))
+        found = [weighted[t] for t in tokens if t in weighted]
+        if not found:
             return np.zeros(self.n_rows, np.float32)
-        scores = np.bincount(np.concatenate(docs), weights=np.concatenate(weights), minlength=self.n_rows)
-        if self.dead is not None and len(self.dead):
-            scores[self.dead] = 0.0
-        return scores.astype(np.float32)
+        rows = np.concatenate([r for r, _ in found])
+        weights = np.concatenate([w for _, w in found])
+        return np.bincount(rows, weights=weights, minlength=self.n_rows).astype(np.float32)
 
     def search(self, query: str, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
         """Best ``k`` passage rows as (row, BM25 score), strongest first; ``allowed`` masks rows."""

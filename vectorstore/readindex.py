@@ -50,7 +50,7 @@ import numpy as np
 from .chroma import Chroma
 from .errors import UnknownCitation
 from .generations import Generations, PointerMeta
-from .lexical import LexicalIndex, LexicalStats
+from .lexical import LexicalIndex
 from .memory import release_freed_memory
 from .records import ArticleRecord, ArticleSummary, ParagraphView, citation_id, parse_citation_id
 from .segment import (
@@ -74,7 +74,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # 3: segments and a manifest; an older index (one folder of arrays) is rebuilt.
-FORMAT = 3
+# 4: BM25 as term frequencies, its statistics counted at query time (3 froze them into
+# weights when a segment was written): an index of format 3 is rebuilt from Chroma.
+FORMAT = 4
 MANIFEST = "manifest.json"
 # Articles read back from Chroma per request while building from scratch.
 BUILD_BATCH = 500
@@ -374,7 +376,6 @@ def _write_segment(
     ids: list[str],
     directory: Path,
     dim: int,
-    stats: LexicalStats | None,
 ) -> tuple[str, dict[str, Any]]:
     """A new segment of ``ids`` (read back from Chroma ``BUILD_BATCH`` articles at a time)."""
     name = new_segment_name()
@@ -383,7 +384,7 @@ def _write_segment(
         for start in range(0, len(ids), BUILD_BATCH):
             chunk = ids[start : start + BUILD_BATCH]
             seg.add(article_rows(writer.committed_records(articles, chunk)))
-        return name, seg.finish(stats)
+        return name, seg.finish()
     except BaseException:
         seg.abandon()
         raise
@@ -396,7 +397,7 @@ def build_full(writer: Writer, version: str, embedder: tuple[str, int], director
     ids = sorted(articles)
     if not ids:
         return Manifest(version, writer.generation, name, dim)
-    seg_name, meta = _write_segment(writer, articles, ids, directory, dim, None)
+    seg_name, meta = _write_segment(writer, articles, ids, directory, dim)
     return Manifest(
         version, writer.generation, name, dim, (Entry(seg_name, meta["passages"]),), 1, meta["max_committed"]
     )
@@ -461,7 +462,7 @@ def update(writer: Writer, index: ReadIndex, version: str, directory: Path) -> M
         entries.append(replace(entry, deleted=deleted, dead_passages=len(vec.segments[s].dead_passages(arr))))
     max_committed = manifest.max_committed
     if changed:
-        name, meta = _write_segment(writer, changed, sorted(changed), directory, manifest.dim, index.lexical.stats())
+        name, meta = _write_segment(writer, changed, sorted(changed), directory, manifest.dim)
         entries.append(Entry(name, meta["passages"]))
         max_committed = max(max_committed, meta["max_committed"])
     return replace(manifest, version=version, segments=tuple(entries), serial=serial, max_committed=max_committed)

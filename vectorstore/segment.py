@@ -47,10 +47,12 @@ from typing import Any, overload
 
 import numpy as np
 
-from .lexical import LexicalStats, Lexicon, LexiconWriter, index_text, merge_lexicons
+from .lexical import Lexicon, LexiconWriter, index_text, merge_lexicons
 from .records import ArticleMeta, ArticleRecord, Records, StoredUnit
 
-FORMAT = 3
+# 4: BM25 as term frequencies and lengths, scored with the live statistics at query time
+# (3 held weights finished when the segment was written: an index of it is built again).
+FORMAT = 4
 CHUNK = 65_536  # rows per pass over a file
 
 
@@ -341,7 +343,8 @@ _TEXTS = ("a_id", "a_hash", "a_meta", "a_category", "a_source", "para_heading", 
 
 
 class DamagedSegment(ValueError):
-    """A segment's files are cut short or garbled. The index is derived: it is built again."""
+    """A segment's files are cut short or garbled, or of a format this code does not read.
+    The index is derived: it is built again."""
 
 
 def synced(path: Path) -> None:
@@ -444,13 +447,9 @@ class SegmentWriter:
         t["s_text"].add(s_texts)
         self._lexicon.add(lex_texts)
 
-    def finish(
-        self,
-        stats: LexicalStats | None = None,
-        lexicons: Sequence[tuple[Lexicon, np.ndarray]] | None = None,
-    ) -> dict[str, Any]:
-        """Close the files, write the codes, the id table and BM25 (scored with ``stats``,
-        the whole index's; none: this segment's own; or ``lexicons`` merged as they are)."""
+    def finish(self, lexicons: Sequence[tuple[Lexicon, np.ndarray]] | None = None) -> dict[str, Any]:
+        """Close the files, write the codes, the id table and BM25's term frequencies (of
+        the texts added, or ``lexicons`` merged as they are)."""
         a = self._arrays
         a["a_para"].add([self.paragraphs])
         a["sent_start"].add([self.sentences])
@@ -465,7 +464,7 @@ class SegmentWriter:
             self._lexicon.abandon()
             merge_lexicons(lexicons, self.directory / "bm25")
         else:
-            self._lexicon.finish(stats)
+            self._lexicon.finish()
         meta = {
             "format": FORMAT,
             "dim": self.dim,
@@ -525,7 +524,7 @@ class Segment:
         except ValueError as exc:  # cut short or garbled
             raise DamagedSegment(f"{directory.name}/segment.json: {exc}") from exc
         if meta.get("format") != FORMAT:
-            raise ValueError(f"segment format {meta.get('format')} is not {FORMAT}")
+            raise DamagedSegment(f"{directory.name} is of format {meta.get('format')}, not {FORMAT}")
         for name, size in meta.get("files", {}).items():
             actual = (directory / name).stat().st_size
             if actual != size:
@@ -718,8 +717,9 @@ class Segment:
 
 def merge_segments(sources: Sequence[tuple[Segment, np.ndarray]], directory: Path, batch: int = 2000) -> dict[str, Any]:
     """One segment of the live articles of ``sources`` ((segment, its dead article rows)),
-    in order: rows, vectors and BM25 weights copied as they are, so every score is the
-    same after the merge; the codes keep the centre of the largest source."""
+    in order: rows, vectors and BM25's term frequencies copied as they are (its statistics
+    are the live passages', counted at query time), so every score is the same after the
+    merge; the codes keep the centre of the largest source."""
     dim = sources[0][0].dim
     largest = max(sources, key=lambda s: s[0].passages)[0]
     writer = SegmentWriter(directory, dim, center=largest.center)

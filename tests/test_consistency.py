@@ -34,13 +34,18 @@ def write(folder, name, text):
     (folder / name).write_text(text, encoding="utf-8")
 
 
-def test_readers_see_the_old_or_the_new_version_never_a_mix(tmp_path, store_settings, embedder, monkeypatch):
+def ferry_and_zoo(tmp_path, store_settings, embedder) -> tuple[Path, Chroma, Searcher]:
+    """A corpus folder of two articles, ingested, and a reader opened on it."""
     corpus = tmp_path / "corpus"
     write(corpus, "faehre.txt", OLD)
     write(corpus, "zoo.txt", "Der Zoo in Kiel bekommt zwei Eisbären. Sie kommen aus Finnland.")
     store = Chroma(store_settings)
     ingest_paths(store, embedder, [corpus])
-    reader = Searcher(Chroma(store_settings), embedder)
+    return corpus, store, Searcher(Chroma(store_settings), embedder)
+
+
+def test_readers_see_the_old_or_the_new_version_never_a_mix(tmp_path, store_settings, embedder, monkeypatch):
+    corpus, store, reader = ferry_and_zoo(tmp_path, store_settings, embedder)
     assert "40 Euro" in reader.search("Was kostet das Ticket für die Fähre nach Helgoland?", k=1).hits[0].passage
 
     write(corpus, "faehre.txt", NEW)
@@ -192,12 +197,7 @@ def test_rebuild_serves_the_old_index_until_the_new_one_is_complete(tmp_path, st
 def test_a_rebuild_leaves_no_folder_of_the_old_generation(tmp_path, store_settings, embedder):
     """Every rebuild had left a full copy of the vectors on disk: Chroma deletes a
     collection's rows but not its segment folders."""
-    corpus = tmp_path / "corpus"
-    write(corpus, "faehre.txt", OLD)
-    write(corpus, "zoo.txt", "Der Zoo in Kiel bekommt zwei Eisbären. Sie kommen aus Finnland.")
-    store = Chroma(store_settings)
-    ingest_paths(store, embedder, [corpus])
-    reader = Searcher(Chroma(store_settings), embedder)
+    corpus, store, reader = ferry_and_zoo(tmp_path, store_settings, embedder)
     assert reader.search("Eisbären im Zoo Kiel", k=1).hits[0].article_id == "zoo"
     old = vector_folders(store_settings.chroma_path)
     assert old, "the first ingest wrote vector folders"

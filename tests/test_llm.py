@@ -73,6 +73,15 @@ def llm_searcher(llm_store, embedder):
     return Searcher.open(llm_store, embedder)
 
 
+def streamed_texts(simcord_env) -> list[str]:
+    """What the streamed reply showed, edit by edit."""
+    return [
+        r.json.get("content")
+        for r in simcord_env.http_requests
+        if r.method == "PATCH" and "@original" in r.path and r.json and r.json.get("content")
+    ]
+
+
 # Generous: the timeout covers the verification of the reply too (its sentences embedded on
 # the CPU), which took over 5 s on a busy 2-core machine; the tests of the timeout set their own.
 def llm_settings(server, timeout_s: int = 30) -> LLMSettings:
@@ -717,11 +726,7 @@ async def test_discord_streams_the_reply_then_shows_verified_citations(simcord_e
         }
     )
     result = await alice.slash(channel, "ask", question="Wie weit flogen die Raketen?")
-    partial = [
-        r.json.get("content")
-        for r in simcord_env.http_requests
-        if r.method == "PATCH" and "@original" in r.path and r.json and r.json.get("content")
-    ]
+    partial = streamed_texts(simcord_env)
     assert partial and all(p.endswith("▌") for p in partial), "the reply streamed into the message"
     assert len(partial) <= 4, "at most one edit per second"
     # Only verified sentences ever show, even for a moment: never the unsupported one.
@@ -749,11 +754,7 @@ async def test_a_streamed_reply_shows_markdown_as_written_like_the_answer(simcor
         }
     )
     await alice.slash(channel, "ask", question="Wie weit flogen die Raketen?")
-    partial = [
-        r.json.get("content")
-        for r in simcord_env.http_requests
-        if r.method == "PATCH" and "@original" in r.path and r.json and r.json.get("content")
-    ]
+    partial = streamed_texts(simcord_env)
     assert partial and all(p.endswith("▌") for p in partial), "the reply streamed into the message"
     assert all(p.startswith("\\# Die Raketen") and "\\|\\|650 Kilometer\\|\\|" in p for p in partial)
     assert not any("```" in p.replace("\\`", "") for p in partial)

@@ -276,8 +276,10 @@ class Absatz:
         return Filter(dates)
 
     def facets(self) -> tuple[set[str], set[str]]:
-        """The categories and sources the corpus holds, as spelled there."""
-        articles = self.searcher.view().index.vectors.article_meta
+        """The categories and sources the corpus holds now, as spelled there: a removed or
+        replaced article's row stays in its segment until a merge."""
+        vectors = self.searcher.view().index.vectors
+        articles = [m for m, live in zip(vectors.article_meta, vectors.live_articles(), strict=True) if live]
         return {a.category for a in articles if a.category}, {a.source for a in articles if a.source}
 
     def make_scope(self, categories: str | None, sources: str | None, since: str | None, mode: str | None) -> Scope:
@@ -302,15 +304,11 @@ class Absatz:
 
         return SourceView(paragraph, neighbour(n - 1), neighbour(n + 1))
 
-    def find_paragraph(self, article_id: str, text: str, *, near: int | None = None) -> ParagraphView | None:
-        """The paragraph of the article, as it is now, that contains ``text`` (compared
-        whitespace normalised, each part between ellipses on its own): of several, the
-        one nearest paragraph ``near``. None when none does, the text is
-        empty or the article is gone."""
-        return self._find_paragraph(self.searcher.view().index, article_id, text, near)
-
     @staticmethod
     def _find_paragraph(index: ReadIndex, article_id: str, text: str, near: int | None) -> ParagraphView | None:
+        """The paragraph of the article, as it is now, that contains ``text`` (compared
+        whitespace normalised, each part between ellipses on its own): of several, the
+        one nearest paragraph ``near``, since an edit moves a quote only a little."""
         parts = quote_parts(text)
         if not parts:
             return None

@@ -256,7 +256,6 @@ class LiveService:
         self._lock = threading.Lock()
         # Who runs the ingest in progress (read from other threads: the bot's /reingest).
         self.ingesting: str | None = None
-        self.batches = 0
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -542,7 +541,6 @@ class LiveService:
         return LiveBatch(report, actor, action, tuple(articles), tuple(matches))
 
     async def _deliver(self, batch: LiveBatch) -> None:
-        self.batches += 1
         if self.on_batch is None:
             return
         try:

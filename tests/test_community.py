@@ -19,8 +19,11 @@ from absatz.analytics import CHART_SIZE
 from absatz.cli import main as cli_main
 from absatz.gaps import cluster, find_gaps
 from absatz.question_types import expected
+from absatz.scopes import UnknownNames
+from absatz.settings import Settings
 from absatz.texts import t
 from bot.settings import BotSettings
+from vectorstore import readindex
 from vectorstore.search import Searcher
 
 from .conftest import ROOT, settings_for
@@ -448,3 +451,39 @@ def test_a_start_saved_before_days_were_checked_still_filters():
     period = Scope(since="2024-04-31").period(dt.date(2026, 12, 2))
     assert period is not None and period.since == 20240430
     assert Scope(since="2024-04").period(dt.date(2026, 12, 2)).since == 20240400
+
+
+def test_a_category_left_only_by_removed_articles_is_refused_for_a_scope(tmp_path, embedder, monkeypatch):
+    """`/scope set categories:` lists and accepts what the corpus holds now: a category
+    whose last article was removed would scope a channel to nothing. A large index keeps
+    a removed article's row (dead) until its segments merge."""
+    monkeypatch.setattr(readindex, "MERGE_FLOOR", 0)
+    monkeypatch.setattr(readindex, "MERGE_SHARE", 100.0)
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    news = [
+        {
+            "id": "wirt-1",
+            "title": "Bäcker erhöhen Preise",
+            "text": "Ein Brötchen kostet jetzt 65 Cent.",
+            "category": "Wirtschaft",
+        },
+        {
+            "id": "sport-1",
+            "title": "Nordheide gewinnt",
+            "text": "Der FC Nordheide gewann das Finale 3:1.",
+            "category": "Sport",
+        },
+    ]
+    (corpus / "news.jsonl").write_text(
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in news), encoding="utf-8"
+    )
+    core = Absatz(
+        Settings.from_env({"CORPUS_DIR": str(corpus)}, store=settings_for(tmp_path / "chroma")), embedder=embedder
+    )
+    core.ingest(actor="test")
+    assert core.make_scope("sport", None, None, None).categories == ("Sport",)
+    core.remove("sport-1", actor="test")
+    with pytest.raises(UnknownNames) as refused:
+        core.make_scope("Sport", None, None, None)
+    assert "Wirtschaft" in str(refused.value) and "Sport, " not in str(refused.value)

@@ -273,15 +273,6 @@ class VectorIndex:
         by: dict[str, np.ndarray] = self._cache[key]
         return by
 
-    def facet_values(self, field_name: str) -> set[str]:
-        """The distinct values of ``category`` or ``source`` among live articles, as spelled."""
-        live = self.live_articles()
-        values: set[str] = set()
-        for s, seg in enumerate(self.segments):
-            texts = seg.a_category if field_name == "category" else seg.a_source
-            values.update(v for i, v in enumerate(texts) if v and live[i + self.a_off[s]])
-        return values
-
     # --- vectors ----------------------------------------------------------------------
 
     def passage_top(
@@ -343,14 +334,6 @@ class VectorIndex:
         out = np.empty((len(rows), self.dim), np.float32)
         for s, where, local in self._by_segment(rows, self.s_off):
             out[where] = self.segments[s].sentence_vectors(local)
-        return out
-
-    def passage_scores_of(self, rows: np.ndarray, qvec: np.ndarray) -> np.ndarray:
-        """Similarities of given passage rows (int8 vectors)."""
-        rows = np.asarray(rows, np.int64)
-        out = np.empty(len(rows), np.float32)
-        for s, where, local in self._by_segment(rows, self.p_off):
-            out[where] = self.segments[s].passage_scores(local, qvec)
         return out
 
     def article_vector(self, row: int) -> np.ndarray:

@@ -212,6 +212,24 @@ async def test_an_uploaded_articles_masked_links_stay_text_in_answers_and_source
     assert "\u202e80 Cent" in (simcord_bot.settings.ingest.corpus_dir / "evil.md").read_text(encoding="utf-8")
 
 
+async def test_a_title_is_offered_in_the_pickers_without_bidi_controls(server, simcord_bot):
+    """An unclosed RIGHT-TO-LEFT OVERRIDE in a title turned its choice around in the picker
+    of /remove, /article and /source; the label leaves it out, within Discord's 100
+    characters, and the value is still the id the command looks up."""
+    env, guild, channel, admin, reader = server
+    title = "Brötchen \u202ein Hamburg teurer: die Bäckerinnung meldet neue Preise für Schrippen und Franzbrötchen"
+    article = f'---\ntitle: "{title}"\ndate: 2025-06\n---\n\nDie Bäckerinnung in Hamburg meldete neue Zahlen.\n'
+    uploaded = reply_of(await admin.slash(channel, "upload", file=("umgedreht.md", article.encode())))
+    assert "`umgedreht#1`" in uploaded.content
+    label = ("umgedreht — " + title.replace("\u202e", ""))[:100]
+    for command, option, value in (
+        ("remove", "article_id", "umgedreht"),
+        ("article", "id", "umgedreht"),
+        ("source", "id", "umgedreht#1"),
+    ):
+        assert await admin.autocomplete(channel, command, option, "umgedreht") == [{"name": label, "value": value}]
+
+
 async def test_an_upload_replacing_a_file_keeps_its_old_bytes_in_the_trash(server, simcord_bot):
     env, guild, channel, admin, reader = server
     corpus = simcord_bot.settings.ingest.corpus_dir

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import os
 import re
+import unicodedata
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import discord
 
@@ -178,6 +179,15 @@ def corpus_relative(text: str, corpus_dir: Path) -> str:
 # of the citation id beside it (a backtick): an address means the same with them
 # percent-encoded.
 _URL_ESCAPES = str.maketrans({ch: f"%{ord(ch):02X}" for ch in " ()<>`"})
+
+
+def angle_link(url: str) -> str:
+    """``<url>`` for message content: a link without a preview. A space, ``>`` or backtick
+    in the address is percent-encoded, for it would end the ``<…>`` early and leave the
+    rest of the address to be read as Markdown (a masked link, a spoiler); so is a format
+    character (a bidi control would turn the text after it around), the address the same."""
+    encoded = "".join(quote(ch) if unicodedata.category(ch) == "Cf" else ch for ch in url.strip())
+    return f"<{encoded.translate(_URL_ESCAPES)}>"
 
 
 def web_url(url: str) -> str | None:

@@ -135,6 +135,51 @@ async def test_what_a_feed_or_a_page_brings_is_shown_to_admins_as_text(newsroom,
     assert link_targets(refused, uploaded) == []
 
 
+async def test_what_a_member_follows_or_unfollows_comes_back_as_text(newsroom, simcord_bot):
+    """/follow, /unfollow and their errors quoted the query as typed, as Markdown: a masked
+    link was clickable, "**dringend**" bold, a spoiler hidden, and a RIGHT-TO-LEFT OVERRIDE
+    turned the rest of the reply around. The picker's label shows it without the override,
+    and picking it still names the follow."""
+    env, guild, channel, news, admin, reader = newsroom
+    query = f"Wärmenetz {PHISH} **dringend** ||x|| \u202eEnde"
+    shown = "Wärmenetz [Konto bestätigen]\\(https://evil.example/login) \\*\\*dringend\\*\\* \\|\\|x\\|\\| Ende"
+    saved = (await reader.slash(channel, "follow", query=query)).response.content
+    again = (await reader.slash(channel, "follow", query=query)).response.content
+    assert saved.startswith("🔔") and again.startswith("⛔") and all(shown in x for x in (saved, again))
+    (choice,) = await reader.autocomplete(channel, "unfollow", "follow", "wärmenetz")
+    assert choice == {"name": query.replace("\u202e", "").replace("Wärmenetz", "#1 Wärmenetz"), "value": "#1"}
+    unknown = (
+        await reader.slash(channel, "unfollow", follow="[Andere](https://evil.example/x) ||y||")
+    ).response.content
+    assert unknown.startswith("⛔") and "[Andere]\\(https://evil.example/x) \\|\\|y\\|\\|" in unknown
+    gone = (await reader.slash(channel, "unfollow", follow=choice["value"])).response.content
+    assert gone.startswith("🔕") and shown in gone
+    replies = (saved, again, unknown, gone)
+    assert link_targets(*replies) == [] and not any("\u202e" in x or "**dringend**" in x for x in replies)
+
+
+async def test_feed_remove_shows_the_address_as_text(newsroom, simcord_bot):
+    """/feed remove quoted an address it does not know as typed, as Markdown (a masked link,
+    a spoiler); the one it removed stood in <…>, which a ">" in its path ended early. The
+    picker's label has no RIGHT-TO-LEFT OVERRIDE; its value is the feed's address."""
+    env, guild, channel, news, admin, reader = newsroom
+    typed = "[Login](https://ev.il/x) ||x|| **dringend**"
+    unknown = reply_of(await admin.slash(channel, "feed remove", url=typed)).content
+    assert unknown == (
+        "⛔ No feed [Login]\\(https://ev.il/x) \\|\\|x\\|\\| \\*\\*dringend\\*\\* is registered "
+        "(`/feed list` shows them all)."
+    )
+    url = "https://feeds.example/rss>[Login](https://ev.il/x)||x||\u202e"
+    live_cog(simcord_bot).service.registry.add(url, added_by="test")
+    (choice,) = await admin.autocomplete(channel, "feed remove", "url", "feeds.example")
+    assert choice == {"name": url.replace("\u202e", ""), "value": url}
+    removed = reply_of(await admin.slash(channel, "feed remove", url=choice["value"])).content
+    assert removed.startswith(
+        "🗑️ Feed removed: <https://feeds.example/rss%3E[Login]%28https://ev.il/x%29||x||%E2%80%AE>."
+    )
+    assert link_targets(unknown, removed) == [] and "\u202e" not in removed
+
+
 async def test_feed_commands_are_for_admins_audited_and_announce_what_they_bring(newsroom, simcord_bot, web):
     env, guild, channel, news, admin, reader = newsroom
     waerme = web.page("waermenetz")
@@ -295,9 +340,9 @@ async def test_unfollow_of_a_number_too_long_for_any_follow_says_so(newsroom, si
     """Twenty digits passed for a follow's number and reached SQLite, whose integers end
     at 19: "Something went wrong" and a logged traceback instead of the reply below."""
     env, guild, channel, news, admin, reader = newsroom
-    for which in ("#" + "9" * 20, "9" * 25):
+    for which, shown in (("#" + "9" * 20, "\\#" + "9" * 20), ("9" * 25, "9" * 25)):  # escaped as typed: reads "#"
         gone = await reader.slash(channel, "unfollow", follow=which)
-        assert gone.response.content == f"⛔ You do not follow “{which}” (`/following` lists your queries)."
+        assert gone.response.content == f"⛔ You do not follow “{shown}” (`/following` lists your queries)."
     assert env.errors == []
 
 

@@ -25,11 +25,11 @@ from discord.ext import commands
 
 from absatz import AbsatzError, IngestReport
 from absatz.live import FollowMatch, LiveBatch, LiveService, LiveSettings, LiveThread, PageIngested, duration_text
-from absatz.texts import error_text, locale_language, t
+from absatz.texts import locale_language, t
 
 from ..checks import refused_unless_admin
 from ..choices import choices
-from ..embeds import error_line, fit, lines_within, source_link
+from ..embeds import angle_link, error_line, escaped, fit, lines_within, source_link
 from ..live_embeds import announcement_messages, feed_list_embeds, follow_messages
 
 log = logging.getLogger(__name__)
@@ -199,7 +199,7 @@ class Live(commands.Cog):
             return
         feed, outcome = added.feed, added.outcome
         values = {
-            "url": f"<{feed.url}>",
+            "url": angle_link(feed.url),
             "interval": duration_text(feed.interval_s),
             "category": t("feed_category", language, category=feed.category) if feed.category else "",
         }
@@ -225,11 +225,11 @@ class Live(commands.Cog):
         language = locale_language(interaction.locale)
         try:
             feed = await asyncio.to_thread(self.service.remove_feed, url, actor=str(interaction.user))
-        except AbsatzError as exc:
-            await interaction.response.send_message(f"⛔ {error_text(exc, language)}"[:MESSAGE], ephemeral=True)
+        except AbsatzError as exc:  # quotes the address as typed
+            await interaction.response.send_message(f"⛔ {error_line(exc, language)}"[:MESSAGE], ephemeral=True)
             return
         await interaction.response.send_message(
-            t("feed_removed", language, url=f"<{feed.url}>", n=feed.articles_ingested)[:MESSAGE]
+            t("feed_removed", language, url=angle_link(feed.url), n=feed.articles_ingested)[:MESSAGE]
         )
 
     @feed_remove.autocomplete("url")
@@ -262,17 +262,15 @@ class Live(commands.Cog):
         language = language_or(query, locale_language(interaction.locale))
         try:
             saved = await asyncio.to_thread(self.service.follow, interaction.user.id, query, language)
-        except AbsatzError as exc:
-            await interaction.response.send_message(f"⛔ {error_text(exc, language)}"[:MESSAGE], ephemeral=True)
+        except AbsatzError as exc:  # "You already follow …" quotes the query
+            await interaction.response.send_message(f"⛔ {error_line(exc, language)}"[:MESSAGE], ephemeral=True)
             return
         count = len(await asyncio.to_thread(self.service.following, interaction.user.id))
         self.bot.core.audit.record(str(interaction.user), "follow", saved.query, f"saved as #{saved.id}")
-        await interaction.response.send_message(
-            t("follow_saved", language, id=saved.id, query=saved.query, n=count, limit=self.service.follows.limit)[
-                :MESSAGE
-            ],
-            ephemeral=True,
-        )
+        # the query as typed: a masked link or a spoiler in it is text, as /following shows it
+        limit = self.service.follows.limit
+        saved_text = t("follow_saved", language, id=saved.id, query=escaped(saved.query), n=count, limit=limit)
+        await interaction.response.send_message(saved_text[:MESSAGE], ephemeral=True)
 
     @app_commands.command(name="unfollow", description="Einer Suche nicht mehr folgen / stop following a topic")
     @app_commands.describe(follow="die Suche (siehe /following)")
@@ -280,12 +278,12 @@ class Live(commands.Cog):
         language = locale_language(interaction.locale)
         try:
             removed = await asyncio.to_thread(self.service.unfollow, interaction.user.id, follow)
-        except AbsatzError as exc:
-            await interaction.response.send_message(f"⛔ {error_text(exc, language)}"[:MESSAGE], ephemeral=True)
+        except AbsatzError as exc:  # "You do not follow …" quotes what was typed
+            await interaction.response.send_message(f"⛔ {error_line(exc, language)}"[:MESSAGE], ephemeral=True)
             return
         self.bot.core.audit.record(str(interaction.user), "unfollow", removed.query, "removed")
         await interaction.response.send_message(
-            t("unfollowed", language, query=removed.query)[:MESSAGE], ephemeral=True
+            t("unfollowed", language, query=escaped(removed.query))[:MESSAGE], ephemeral=True
         )
 
     @unfollow.autocomplete("follow")

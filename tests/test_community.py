@@ -27,6 +27,7 @@ from vectorstore import readindex
 from vectorstore.search import Searcher
 
 from .conftest import ROOT, settings_for
+from .hostile import link_targets
 from .simcord_helpers import bot_with, reply_of
 
 SETTLE_S = 300  # generous: answering on a busy 2-core machine
@@ -208,6 +209,19 @@ async def test_bad_scope_options_are_explained_and_nothing_is_stored(
         assert bad.ephemeral and bad.response.content.startswith("⛔") and expect in bad.response.content
         shown = await admin.slash(wirtschaft, "scope show")
         assert t("scope_all", "en") in shown.response.content
+
+
+async def test_what_an_admin_types_into_scope_set_comes_back_as_text(community_settings, community_searcher):
+    """/scope set quoted a category it does not know as typed, as Markdown: a masked link
+    and a spoiler in the reply."""
+    async with simcord.run(
+        bot_with(community_settings, community_searcher), shard_count=1, settle_timeout=SETTLE_S
+    ) as env:
+        guild, wirtschaft, allgemein, admin, reader = world(env)
+        bad = await admin.slash(wirtschaft, "scope set", categories="[Login](https://ev.il/x) ||x||")
+        content = bad.response.content
+        assert content.startswith("⛔ `categories`: “[Login]\\(https://ev.il/x) \\|\\|x\\|\\|” is not in the corpus")
+        assert link_targets(content) == []
 
 
 async def test_a_channel_the_bot_cannot_see_gets_no_scope(community_settings, community_searcher):

@@ -434,6 +434,17 @@ def test_a_scope_of_a_hundred_sources_is_confirmed_and_shown_in_one_message():
         assert reply.endswith(f"{t('scope_days', 'de', n=90)} · {t('scope_mode_auto', 'de')}")
 
 
+def test_a_scope_shows_the_corpus_names_as_written():
+    """/scope set and /scope show put a category or source as the corpus spells it (a
+    feed's, a page's) into the reply as Markdown: a masked link, a spoiler."""
+    scope = Scope(categories=("[Login](https://ev.il/x) ||x||",), window_days=90)
+    shown = describe(scope, "en")
+    assert shown == "[Login]\\(https://ev.il/x) \\|\\|x\\|\\| · last 90 days · answers mentions"
+    assert link_targets(shown) == []
+    # the audit log keeps the name as it is (/stats escapes what it shows of the log)
+    assert describe(scope, "en", markdown=False) == "[Login](https://ev.il/x) ||x|| · last 90 days · answers mentions"
+
+
 def test_an_ingest_summary_that_fills_a_message_is_sent_not_replaced_by_an_ellipsis():
     """/upload sends the summary and then the new citation ids; a summary of 1,999
     characters (many warnings) had been dropped whole for "…"."""

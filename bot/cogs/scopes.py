@@ -9,15 +9,18 @@ error that lists what exists rather than a channel that silently finds nothing.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from absatz import AbsatzError
 from absatz.scopes import Scope, label
-from absatz.texts import error_text, locale_language, t
+from absatz.texts import locale_language, t
 
 from ..checks import refused_unless_admin
+from ..embeds import error_line, fit
 
 Channel = discord.TextChannel | discord.ForumChannel
 
@@ -69,14 +72,18 @@ class Scopes(
         await interaction.response.defer(ephemeral=True, thinking=True)  # facets are read from the store
         try:
             scope = await self.bot.absatz.lookup(self.bot.core.make_scope, categories, sources, since, mode)
-        except AbsatzError as exc:
-            await interaction.edit_original_response(content=f"⛔ {error_text(exc, language)}"[:2000])
+        except AbsatzError as exc:  # quotes what was typed, and the corpus's names
+            await interaction.edit_original_response(content=f"⛔ {error_line(exc, language)}"[:2000])
             return
         await self.bot.absatz.record(
             self.bot.core.scopes.set, interaction.guild_id, target.id, scope, str(interaction.user)
         )
         self.bot.core.audit.record(
-            str(interaction.user), "scope set", f"#{target.name}", describe(scope, "en"), guild_id=interaction.guild_id
+            str(interaction.user),
+            "scope set",
+            f"#{target.name}",
+            describe(scope, "en", markdown=False),
+            guild_id=interaction.guild_id,
         )
         await interaction.edit_original_response(
             content=t("scope_saved", language, channel=target.mention, what=describe(scope, language))
@@ -116,7 +123,14 @@ class Scopes(
 SCOPE_LABEL = 1500  # of a message's 2,000: a scope may list a hundred sources
 
 
-def describe(scope: Scope, language: str) -> str:
+def describe(scope: Scope, language: str, *, markdown: bool = True) -> str:
     """The scope in one line, its mode included: a long list of sources gives way, so the
-    reply that confirms or shows it stays one message."""
-    return f"{label(scope, language, SCOPE_LABEL)} · {t('scope_mode_' + scope.mode, language)}"
+    reply that confirms or shows it stays one message. For a message (``markdown``) the
+    names, the corpus's (a feed's, a page's), are shown as written: escaped, within the
+    room they had; the audit log keeps them as they are."""
+    mode = t("scope_mode_" + scope.mode, language)
+    if not markdown:
+        return f"{label(scope, language, SCOPE_LABEL)} · {mode}"
+    names = " · ".join([*scope.categories, *scope.sources])
+    shown = replace(scope, categories=(fit(names, SCOPE_LABEL),) if names else (), sources=())
+    return f"{label(shown, language)} · {mode}"

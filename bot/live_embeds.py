@@ -18,10 +18,24 @@ from collections.abc import Sequence
 import discord
 
 from absatz.live import Feed, FollowMatch, LiveArticle, duration_text
+from absatz.question_text import shown_text
 from absatz.render import shorten
 from absatz.texts import t
+from vectorstore.text import without_bidi
 
-from .embeds import COLOUR, DESCRIPTION, FIELD_VALUE, FOOTER, TITLE, TOTAL, lines_within, plain, source_link, web_url
+from .embeds import (
+    COLOUR,
+    DESCRIPTION,
+    FIELD_VALUE,
+    FOOTER,
+    TITLE,
+    TOTAL,
+    fit,
+    lines_within,
+    plain,
+    source_link,
+    web_url,
+)
 
 PER_MESSAGE = 20
 MAX_ANNOUNCED = 60  # articles listed per batch: three messages of realistic entries
@@ -111,13 +125,17 @@ def follow_embed(m: FollowMatch, language: str) -> discord.Embed:
     )
     quote = plain(shorten(m.quote or m.text, 1500))
     description = f"{head}\n{where}\n\n> {quote}\n\n`{m.citation_id}`"
+    # The query as typed, as the answer's title shows a question: a title renders Markdown
+    # but no link or mention, and a footer none of it; bidi controls go from both.
+    room = TITLE - len(t("follow_dm_title", language, query=""))
     embed = discord.Embed(
-        title=shorten(t("follow_dm_title", language, query=m.follow.query), TITLE),
+        title=t("follow_dm_title", language, query=fit(shown_text(m.follow.query), room)),
         description=description[:DESCRIPTION],
         colour=COLOUR,
         url=web_url(m.url),
     )
-    embed.set_footer(text=shorten(t("follow_dm_footer", language, query=m.follow.query), FOOTER))
+    footer = t("follow_dm_footer", language, query=without_bidi(m.follow.query))
+    embed.set_footer(text=shorten(footer, FOOTER))
     return embed
 
 

@@ -158,10 +158,11 @@ async def test_what_a_member_follows_or_unfollows_comes_back_as_text(newsroom, s
     assert link_targets(*replies) == [] and not any("\u202e" in x or "**dringend**" in x for x in replies)
 
 
-async def test_feed_remove_shows_the_address_as_text(newsroom, simcord_bot):
+async def test_feed_add_and_remove_show_what_the_admin_typed_as_text(newsroom, simcord_bot, web):
     """/feed remove quoted an address it does not know as typed, as Markdown (a masked link,
-    a spoiler); the one it removed stood in <…>, which a ">" in its path ended early. The
-    picker's label has no RIGHT-TO-LEFT OVERRIDE; its value is the feed's address."""
+    a spoiler), and /feed add the category; the feed it removed stood in <…>, which a ">"
+    in its path ended early. The picker's label has no RIGHT-TO-LEFT OVERRIDE; its value
+    is the feed's address."""
     env, guild, channel, news, admin, reader = newsroom
     typed = "[Login](https://ev.il/x) ||x|| **dringend**"
     unknown = reply_of(await admin.slash(channel, "feed remove", url=typed)).content
@@ -169,6 +170,10 @@ async def test_feed_remove_shows_the_address_as_text(newsroom, simcord_bot):
         "⛔ No feed [Login]\\(https://ev.il/x) \\|\\|x\\|\\| \\*\\*dringend\\*\\* is registered "
         "(`/feed list` shows them all)."
     )
+    web.set("/leer.xml", '<rss version="2.0"><channel><title>Leer</title></channel></rss>', "application/rss+xml")
+    added = reply_of(await admin.slash(channel, "feed add", url=web.url("/leer.xml"), category=typed)).content
+    assert added.startswith("✅ Feed added:")
+    assert ", category [Login]\\(https://ev.il/x) \\|\\|x\\|\\| \\*\\*dringend\\*\\*)" in added
     url = "https://feeds.example/rss>[Login](https://ev.il/x)||x||\u202e"
     live_cog(simcord_bot).service.registry.add(url, added_by="test")
     (choice,) = await admin.autocomplete(channel, "feed remove", "url", "feeds.example")
@@ -177,7 +182,7 @@ async def test_feed_remove_shows_the_address_as_text(newsroom, simcord_bot):
     assert removed.startswith(
         "🗑️ Feed removed: <https://feeds.example/rss%3E[Login]%28https://ev.il/x%29||x||%E2%80%AE>."
     )
-    assert link_targets(unknown, removed) == [] and "\u202e" not in removed
+    assert link_targets(unknown, added, removed) == [] and "\u202e" not in removed
 
 
 async def test_feed_commands_are_for_admins_audited_and_announce_what_they_bring(newsroom, simcord_bot, web):

@@ -104,6 +104,18 @@ def test_follow_dms_keep_the_limits():
     assert len(sent) == 11 and sent[-1].description.startswith("… und 13 weitere neue Artikel zu deinen Follows")
 
 
+def test_a_follow_dm_shows_the_query_as_typed():
+    """The DM's title put the follower's query in as Markdown ("**dringend**" bold, a
+    spoiler hidden) and title and footer kept an open U+202E that turned them around."""
+    follow = Follow(1, 42, "Wärmenetz **dringend** ||x|| [Konto](https://evil.example) \u202eEnde", "de", 0.0)
+    match = FollowMatch(follow, "a#2", "a", 2, "Titel", "", "2025-03-14", "Quelle", "", "Satz.", "Satz.", 0.3, 0.14)
+    ((embed,),) = follow_messages([match], "de")
+    assert embed.title == "Neu zu „Wärmenetz \\*\\*dringend\\*\\* \\|\\|x\\|\\| Konto Ende“"
+    assert (
+        "\u202e" not in embed.footer.text and "Wärmenetz **dringend** ||x||" in embed.footer.text
+    )  # no Markdown there
+
+
 def test_a_bulk_ingest_lists_sixty_articles_and_counts_the_rest():
     articles = [article(i) for i in range(500)]
     messages, text = announced(articles, "en")

@@ -201,7 +201,7 @@ class Live(commands.Cog):
         values = {
             "url": angle_link(feed.url),
             "interval": duration_text(feed.interval_s),
-            "category": t("feed_category", language, category=feed.category) if feed.category else "",
+            "category": t("feed_category", language, category=escaped(feed.category)) if feed.category else "",
         }
         if outcome.ok:
             text = t("feed_added", language, items=outcome.items, written=len(outcome.written), **values)

@@ -15,10 +15,10 @@ from discord import app_commands
 from discord.ext import commands
 
 from absatz import Absatz, AbsatzError, AsyncAbsatz
-from absatz.texts import error_text, t
+from absatz.texts import t
 
 from .checks import interaction_language
-from .embeds import MESSAGE
+from .embeds import MESSAGE, error_line
 from .settings import BotSettings
 from .views import FeedbackModal, SourceButton, VoteButton
 
@@ -102,7 +102,7 @@ class AbsatzBot(commands.AutoShardedBot):
         command = interaction.command.qualified_name if interaction.command else "?"
         if isinstance(original, AbsatzError):
             log.warning("/%s: %s", command, original)
-            text = error_text(original, language)
+            text = error_line(original, language)
         else:
             log.error("/%s by user %s failed", command, interaction.user.id, exc_info=original)
             text = t("error", language)

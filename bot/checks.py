@@ -9,7 +9,9 @@ from absatz import AbsatzError
 from absatz.api import period
 from absatz.language import language_or
 from absatz.scopes import Scope
-from absatz.texts import error_text, locale_language, t
+from absatz.texts import locale_language, t
+
+from .embeds import error_line
 
 
 def is_admin(interaction: discord.Interaction, admin_role_ids: tuple[int, ...]) -> bool:
@@ -50,11 +52,11 @@ def period_problem(since: str | None, until: str | None, language: str) -> str |
         try:
             period(value, None)
         except AbsatzError as exc:
-            return f"⛔ `{option}`: {error_text(exc, language)}"
+            return f"⛔ `{option}`: {error_line(exc, language)}"
     try:
         period(since, until)
     except AbsatzError as exc:
-        return f"⛔ {error_text(exc, language)}"
+        return f"⛔ {error_line(exc, language)}"
     return None
 
 

@@ -19,6 +19,7 @@ from vectorstore.related import related
 from vectorstore.search import Searcher
 
 from .conftest import CORPUS, json_lines, run_cli, settings_for, write_jsonl
+from .hostile import PHISH, link_targets
 
 STORY = Path(__file__).parent / "data" / "story"
 FEB, MAY, SEP = "2024-02-lindenbruecke-gesperrt", "2024-05-lindenbruecke-verlaengert", "2024-09-lindenbruecke-frei"
@@ -307,6 +308,10 @@ async def test_discord_article_follows_the_story_and_ask_takes_dates(simcord_env
     pasted = await alice.slash(channel, "ask", question="Lindenbrücke?", since="gestern " * 400)
     # A pasted page as the option still gets the reply that names it, within one message.
     assert pasted.ephemeral and "`since`" in pasted.response.content and len(pasted.response.content) <= 2000
+    linked = await alice.slash(channel, "ask", question="Lindenbrücke?", since=f"{PHISH} **gestern**")
+    # What the member typed comes back as typed: no link, no bold.
+    content = linked.response.content
+    assert "Konto bestätigen" in content and link_targets(content) == [] and "\\*\\*gestern" in content
 
 
 async def test_discord_search_takes_day_dates(simcord_env):

@@ -25,10 +25,10 @@ from absatz.language import detect_language, evidence, language_or
 from absatz.question_text import QUESTION_WORDS, search_text
 from absatz.render import shorten
 from absatz.scopes import Scope, label
-from absatz.texts import error_text, locale_language, t
+from absatz.texts import locale_language, t
 
 from ..checks import interaction_language, period_problem, scope_of
-from ..embeds import MESSAGE, answer_embed, fit
+from ..embeds import MESSAGE, answer_embed, error_line, fit
 from ..views import answer_view
 
 if TYPE_CHECKING:
@@ -351,7 +351,7 @@ class Ask(commands.Cog):
         except Exception as exc:
             # A listener has no interaction to report to: answer in the channel instead.
             language = detect_language(message.content)
-            text = error_text(exc, language) if isinstance(exc, AbsatzError) else t("error", language)
+            text = error_line(exc, language) if isinstance(exc, AbsatzError) else t("error", language)
             log.error("answering message %s by user %s failed", message.id, message.author.id, exc_info=exc)
             try:
                 await message.channel.send(text[:MESSAGE])

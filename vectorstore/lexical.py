@@ -378,16 +378,23 @@ class LexicalIndex:
         weights = np.concatenate([w for _, w in found])
         return np.bincount(rows, weights=weights, minlength=self.n_rows).astype(np.float32)
 
+    def query_scores(self, query: str, allowed: np.ndarray | None = None) -> np.ndarray:
+        """BM25 score of every passage row for ``query``; rows ``allowed`` masks out score 0.
+        Kept by a caller that ranks it to more than one depth (:meth:`best`): the scores
+        are most of a query's BM25 time."""
+        tokens = query_terms(query) if self.lexicons else []
+        if not tokens:
+            return np.zeros(self.n_rows, np.float32)
+        scores = self.scores(tokens)
+        return np.where(allowed, scores, 0.0) if allowed is not None else scores
+
     def search(self, query: str, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
         """Best ``k`` passage rows as (row, BM25 score), strongest first; ``allowed`` masks rows."""
-        if not self.lexicons or not self.n_rows:
-            return []
-        tokens = query_terms(query)
-        if not tokens:
-            return []
-        scores = self.scores(tokens)
-        if allowed is not None:
-            scores = np.where(allowed, scores, 0.0)
+        return self.best(self.query_scores(query, allowed), k)
+
+    @staticmethod
+    def best(scores: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """The ``k`` rows of ``scores`` (from :meth:`query_scores`) that score most, strongest first."""
         # Only rows holding a query term can score: rank those, not every row of the corpus.
         rows = np.flatnonzero(scores > 0)
         k = min(k, len(rows))

@@ -200,14 +200,15 @@ def lexical_candidates(index: ReadIndex, query: str, allowed: np.ndarray | None)
     boilerplate (:class:`Found`) left out: when it crowds them, BM25 looks as deep as a
     crowded passage search may, or a query sharing its words would find nothing else."""
     vec = index.vectors
-    scored = index.lexical.search(query, PASSAGE_POOL, allowed)
+    scores = index.lexical.query_scores(query, allowed)
+    scored = index.lexical.best(scores, PASSAGE_POOL)
     kept = [True] * len(scored)
     # Copies of a passage score alike: only a score found that often can be boilerplate's,
     # so only then are the rows' texts read.
     if scored and Counter(score for _, score in scored).most_common(1)[0][1] >= BOILERPLATE_COPIES:
         kept = Found.of(vec, [r for r, _ in scored]).kept
         if not all(kept):
-            scored = index.lexical.search(query, PASSAGE_POOL * CROWDED_DEPTH, allowed)
+            scored = index.lexical.best(scores, PASSAGE_POOL * CROWDED_DEPTH)
             kept = Found.of(vec, [r for r, _ in scored]).kept
     found = [rs for rs, keep in zip(scored, kept, strict=True) if keep][:PASSAGE_POOL]
     paras = vec.p_para[np.asarray([r for r, _ in found], np.int64)].tolist() if found else []

@@ -12,6 +12,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from vectorstore.dates import DateRange
@@ -149,14 +150,17 @@ def make_scope(
     )
 
 
-def label(scope: Scope, language: str, names_limit: int | None = None) -> str:
+def label(
+    scope: Scope, language: str, names_limit: int | None = None, fitted: Callable[[str, int], str] = shorten
+) -> str:
     """What was searched, for the answer's footer: ``Wirtschaft · letzte 90 Tage``. With
-    ``names_limit`` a long list of categories and sources gives way, never the period."""
+    ``names_limit`` a long list of categories and sources gives way, never the period:
+    ``fitted`` puts the names in that room (a message's escapes them there)."""
     from .texts import t
 
     parts = [*scope.categories, *scope.sources]
     if names_limit is not None and parts:
-        parts = [shorten(" · ".join(parts), names_limit)]
+        parts = [fitted(" · ".join(parts), names_limit)]
     if scope.window_days:
         parts.append(t("scope_days", language, n=scope.window_days))
     elif scope.since:

@@ -9,13 +9,12 @@ error that lists what exists rather than a channel that silently finds nothing.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from absatz import AbsatzError
+from absatz.render import shorten
 from absatz.scopes import Scope, label
 from absatz.texts import locale_language, t
 
@@ -128,9 +127,5 @@ def describe(scope: Scope, language: str, *, markdown: bool = True) -> str:
     reply that confirms or shows it stays one message. For a message (``markdown``) the
     names, the corpus's (a feed's, a page's), are shown as written: escaped, within the
     room they had; the audit log keeps them as they are."""
-    mode = t("scope_mode_" + scope.mode, language)
-    if not markdown:
-        return f"{label(scope, language, SCOPE_LABEL)} · {mode}"
-    names = " · ".join([*scope.categories, *scope.sources])
-    shown = replace(scope, categories=(fit(names, SCOPE_LABEL),) if names else (), sources=())
-    return f"{label(shown, language)} · {mode}"
+    names = label(scope, language, SCOPE_LABEL, fit if markdown else shorten)
+    return f"{names} · {t('scope_mode_' + scope.mode, language)}"

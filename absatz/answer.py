@@ -44,6 +44,7 @@ from .conversation import (
     current_subject,
     far_from,
     follow_up_result,
+    goes_on_from_it,
     stands_alone,
     strays,
     swapped_subject,
@@ -245,7 +246,7 @@ def answer(
         far = not GOES_ON.match(question) and far_from(result, alone, where)
         if stands_alone(question, result, alone, far):
             return compose(question, alone, started, language=language, asked_in=asked_in)
-    followed = follow_up_result(result, alone)
+    followed = follow_up_result(result, alone, goes_on_from_it(question, asked_in))
     if not followed.hits:
         return abstain(question, language, started)
     reading = read(question, followed, followed.hits[:2])

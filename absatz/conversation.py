@@ -86,6 +86,19 @@ def refers_back(message: str) -> bool:
     return bool(GOES_ON.match(message)) or points_back(message) or has_pronoun(message) or not query_terms(message)
 
 
+def points_back_in(message: str, language: str) -> bool:
+    """Whether ``message`` points back to what was said; a German one whose only pointers
+    are definite articles before what they name does not (see :func:`strays`)."""
+    return points_back(message) and (language == "en" or not points_back_by_article(message))
+
+
+def goes_on_from_it(message: str, language: str) -> bool:
+    """Whether ``message`` plainly continues the conversation: it goes on from the last
+    message, stands a pronoun for what was said or points back to it ("Wer kritisiert
+    das?"), as "kann mir wer abseits beim fußball erklären" after the cup final does not."""
+    return bool(GOES_ON.match(message)) or has_pronoun(message) or points_back_in(message, language)
+
+
 def current_subject(
     history: Sequence[str], search: Callable[[str], SearchResult], where: Filter | None = None
 ) -> list[str]:
@@ -194,7 +207,7 @@ def strays(
         return False
     shift = ENGLISH_SCORE_SHIFT if language == "en" else 0.0
     pronoun = has_pronoun(message)
-    points = points_back(message) and (language == "en" or not points_back_by_article(message))
+    points = points_back_in(message, language)
     if not far:
         return not pronoun and not points and scored < NEAR_STRAY_SCORE + shift
     if carries_its_subject(message):
@@ -271,7 +284,7 @@ def _ranked_articles(vectors: VectorIndex, qvec: np.ndarray, allowed: np.ndarray
     return list(dict.fromkeys(vectors.passage_article()[rows].tolist()))
 
 
-def follow_up_result(conversation: SearchResult, alone: SearchResult) -> SearchResult:
+def follow_up_result(conversation: SearchResult, alone: SearchResult, goes_on: bool) -> SearchResult:
     """A follow-up is searched with the conversation's questions, which find its subject,
     and alone, which finds what it asks of that subject: "Und wie viele Betriebe gibt
     es?" after the price of a roll is answered by the paragraph on the bakeries, not by
@@ -283,14 +296,24 @@ def follow_up_result(conversation: SearchResult, alone: SearchResult) -> SearchR
     after the cup final had cited the price of a roll, the conversation's weak fifth hit,
     first. A follow-up of question words alone ("Und warum?") says nothing its search
     could order by: the conversation's order stands (it had led with the paragraph that
-    happened to say "deshalb")."""
-    if not alone.hits or not conversation.hits or alone.hits[0].article_id != conversation.hits[0].article_id:
+    happened to say "deshalb"). When the search alone leads with another article, it
+    still orders the paragraphs of the conversation's best if the message ``goes_on``
+    from it (:func:`goes_on_from_it`): after "Ab wann gilt Tempo 30 in Köln?", "Wer
+    kritisiert das?" finds the critics of other articles first and Cologne's third,
+    which names them, where the conversation's order had quoted the decision again. A
+    message that names its own subject is judged on the conversation's order, as
+    before: "kann mir wer abseits beim fußball erklären" is no question its best
+    paragraph on the cup final answers, and is refused (:func:`strays`)."""
+    if not alone.hits or not conversation.hits or not query_terms(alone.query):
         return conversation
-    if not query_terms(alone.query):
-        return conversation
-    best = conversation.hits[0].score
-    found = {h.article_id for h in conversation.hits if h.score >= best - RECENCY_WINDOW}
-    mine = [h for h in alone.hits if h.article_id in found]
+    top = conversation.hits[0]
+    if alone.hits[0].article_id == top.article_id:
+        found = {h.article_id for h in conversation.hits if h.score >= top.score - RECENCY_WINDOW}
+        mine = [h for h in alone.hits if h.article_id in found]
+    else:
+        mine = [h for h in alone.hits if h.article_id == top.article_id]
+        if not goes_on or not mine or mine[0].para_id == top.para_id:
+            return conversation
     taken = {h.para_id for h in mine}
     hits = (mine + [h for h in conversation.hits if h.para_id not in taken])[: len(conversation.hits)]
     return replace(alone, hits=hits, evidence=conversation.evidence, background=conversation.background)

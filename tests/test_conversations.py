@@ -40,6 +40,20 @@ from .test_community import (
             "14 Millionen Euro",
             "2025-01-museum-leipzig#3",
         ),
+        # the follow-up alone finds other articles' critics first, Cologne's third
+        ("Ab wann gilt Tempo 30 in Köln?", "Wer kritisiert das?", "Pendlerinitiative", "2025-03-tempo30-koeln#3"),
+        (
+            "When does the 30 km/h limit apply in Cologne?",
+            "Who criticises that?",
+            "Pendlerinitiative",
+            "2025-03-tempo30-koeln#3",
+        ),
+        (
+            "Wie lang ist die neue Bahnstrecke Erfurt–Kassel?",
+            "Wer soll das bezahlen?",
+            "Bund",
+            "2024-10-bahn-strecke#3",
+        ),
     ],
 )
 def test_a_follow_up_is_answered_by_what_it_asks_not_by_the_earlier_answer(searcher, earlier, follow_up, fact, cited):

@@ -13,7 +13,7 @@ import pytest
 
 from absatz.evaluate import TYPES
 
-from .conftest import GNAD, bench_questions, needs_gnad
+from .conftest import GNAD, XQUAD, bench_questions, needs_gnad, needs_xquad
 
 TRAINING = ("train-questions.jsonl", "more-train-questions.jsonl")
 FOLLOW_UPS = ("followup-questions.jsonl", "followup-blind-questions.jsonl", "followup-third-questions.jsonl")
@@ -77,3 +77,22 @@ def test_a_conversation_opens_with_a_development_question_in_both_languages(name
             assert not q.get("unanswerable") and _number(q["article_id"]) % 3 == 1, q["qid"]
         if name in OFF_TOPIC:
             assert q["unanswerable"] and q["article_id"] == "none" and not q["answers"], q["qid"]
+
+
+@needs_xquad
+def test_xquad_follow_ups_go_on_from_an_xquad_question_about_an_indexed_article():
+    """``absatz eval --half`` indexes every second XQuAD-de article: a follow-up about the
+    others has no subject, and a gold answer outside its paragraph can never be cited."""
+    articles = [json.loads(line) for line in (XQUAD / "articles.jsonl").read_text(encoding="utf-8").splitlines()]
+    indexed = {a["id"]: [p for p in a["text"].split("\n\n") if p.strip()] for a in articles[::2]}
+    opening = {
+        q["qid"]: q for q in map(json.loads, (XQUAD / "questions.jsonl").read_text(encoding="utf-8").splitlines())
+    }
+    questions = bench_questions("followup-xquad-questions.jsonl")
+    assert len({q["qid"] for q in questions}) == len(questions), "duplicate qid"
+    for q in questions:
+        first = opening[q["first_qid"]]
+        assert q["history"] == [first["question"]] and q["history_en"] == [first["question_en"]], q["qid"]
+        assert first["article_id"] == q["article_id"] in indexed and q["type"] in TYPES, q["qid"]
+        paragraph = indexed[q["article_id"]][q["paragraph"] - 1]
+        assert all(answer and answer in paragraph for answer in q["answers"]), q["qid"]

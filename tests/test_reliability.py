@@ -440,6 +440,30 @@ async def test_lookups_on_a_hung_chroma_server_are_acknowledged_before_they_fail
         assert hung_server.accepted
 
 
+async def test_a_picker_on_a_hung_chroma_server_offers_nothing_in_time(tmp_path, hung_server):
+    """Autocomplete cannot be deferred: Discord drops choices sent after 3 s. The pickers of
+    /source, /article and /remove read the store's titles (or an article's paragraphs) and
+    waited out CHROMA_TIMEOUT_S, then failed. Called as the cogs call it, with the bot's
+    own async core: simcord runs the bot's timers on its virtual clock, which waits for
+    the store's thread before it moves."""
+    import asyncio
+
+    from absatz import Absatz, AsyncAbsatz
+    from absatz.settings import Settings
+    from bot.cogs.sources import article_choices
+
+    pickers = AsyncAbsatz(Absatz(Settings.from_env(hung_server.env(tmp_path, 60))))
+    try:
+        for typed, paragraph_ids in (("baeck", False), ("2025-06-baeckerei-preise#", True)) * 2:
+            # well within CHROMA_TIMEOUT_S, generous beside the 2.5 s allowed on a busy machine
+            offered = await asyncio.wait_for(article_choices(pickers, typed, paragraph_ids), 30)
+            assert offered == [], typed
+        assert hung_server.accepted
+    finally:
+        hung_server.close()
+        pickers.close()
+
+
 async def test_a_weekly_digest_that_fails_is_logged_and_the_next_one_still_comes(tmp_path, hung_server, caplog):
     """Only discord.HTTPException was caught: the store down one Monday ended the weekly
     loop, and no digest came again until a restart."""

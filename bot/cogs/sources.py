@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import discord
 from discord import app_commands
 from discord.ext import commands
@@ -21,15 +23,25 @@ def article_id_of(typed: str) -> str:
     return typed.split("#", 1)[0].strip()
 
 
+# Discord drops the choices of an autocomplete answered after 3 s, and it cannot be
+# deferred: a store that does not answer by then offers nothing.
+CHOICES_WITHIN_S = 2.5
+
+
 async def article_choices(absatz, current: str, paragraph_ids: bool = False) -> list[app_commands.Choice[str]]:
     """Autocomplete over article ids and titles; with ``paragraph_ids``, after a ``#`` the
-    article's paragraph ids. Shared by every command that takes an article or a source."""
+    article's paragraph ids. Shared by every command that takes an article or a source.
+    Nothing, rather than an error, when the store fails or does not answer in time."""
+    try:
+        return await asyncio.wait_for(_article_choices(absatz, current, paragraph_ids), CHOICES_WITHIN_S)
+    except (AbsatzError, TimeoutError):
+        return []
+
+
+async def _article_choices(absatz, current: str, paragraph_ids: bool) -> list[app_commands.Choice[str]]:
     needle = current.strip().lower()
     if paragraph_ids and "#" in needle:
-        try:
-            a = await absatz.article(article_id_of(current))
-        except AbsatzError:
-            return []
+        a = await absatz.article(article_id_of(current))
         ids = (f"{a.article_id}#{n}" for n in range(1, a.paragraphs + 1))
         return choices((cid, cid) for cid in ids if cid.lower().startswith(needle))
     titles = await absatz.titles()

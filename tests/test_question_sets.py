@@ -94,5 +94,6 @@ def test_xquad_follow_ups_go_on_from_an_xquad_question_about_an_indexed_article(
         first = opening[q["first_qid"]]
         assert q["history"] == [first["question"]] and q["history_en"] == [first["question_en"]], q["qid"]
         assert first["article_id"] == q["article_id"] in indexed and q["type"] in TYPES, q["qid"]
+        assert 1 <= q["paragraph"] <= len(indexed[q["article_id"]]), q["qid"]
         paragraph = indexed[q["article_id"]][q["paragraph"] - 1]
         assert all(answer and answer in paragraph for answer in q["answers"]), q["qid"]

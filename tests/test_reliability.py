@@ -454,6 +454,7 @@ async def test_a_picker_on_a_hung_chroma_server_offers_nothing_in_time(tmp_path,
 
     pickers = AsyncAbsatz(Absatz(Settings.from_env(hung_server.env(tmp_path, 60))))
     try:
+        # twice: the later keystrokes find the lookup threads held by the first ones
         for typed, paragraph_ids in (("baeck", False), ("2025-06-baeckerei-preise#", True)) * 2:
             # well within CHROMA_TIMEOUT_S, generous beside the 2.5 s allowed on a busy machine
             offered = await asyncio.wait_for(article_choices(pickers, typed, paragraph_ids), 30)

@@ -465,6 +465,46 @@ async def test_a_picker_on_a_hung_chroma_server_offers_nothing_in_time(tmp_path,
         pickers.close()
 
 
+async def test_keystrokes_queued_behind_a_hung_picker_lookup_are_dropped_not_run_later(tmp_path, hung_server):
+    """Each keystroke asks the store again. Had a keystroke's lookup that timed out while
+    queued still run once the threads freed, a member typing on a hung store would keep
+    the lookup threads busy with answers nobody waits for."""
+    import asyncio
+
+    from absatz import Absatz, AsyncAbsatz
+    from absatz.aio import LOOKUP_THREADS
+    from absatz.settings import Settings
+    from bot.cogs.sources import article_choices
+
+    core = Absatz(Settings.from_env(hung_server.env(tmp_path, 3)))
+    started, ended = [], []
+    titles = core.titles
+
+    def counted_titles():
+        started.append(1)
+        try:
+            return titles()
+        finally:
+            ended.append(1)
+
+    core.titles = counted_titles
+    pickers = AsyncAbsatz(core)
+    try:
+        typed = [("b" * n) for n in range(1, LOOKUP_THREADS + 3)]
+        offered = await asyncio.wait_for(asyncio.gather(*(article_choices(pickers, t) for t in typed)), 30)
+        assert offered == [[]] * len(typed)
+        for _ in range(600):  # the hung lookups give up after CHROMA_TIMEOUT_S (3 s)
+            if len(ended) == LOOKUP_THREADS:
+                break
+            await asyncio.sleep(0.1)
+        # the lookup threads take their queue in order: this ran after every keystroke's
+        await asyncio.wait_for(pickers.lookup(lambda: None), 30)
+        assert len(started) == LOOKUP_THREADS
+    finally:
+        hung_server.close()
+        pickers.close()
+
+
 async def test_a_weekly_digest_that_fails_is_logged_and_the_next_one_still_comes(tmp_path, hung_server, caplog):
     """Only discord.HTTPException was caught: the store down one Monday ended the weekly
     loop, and no digest came again until a restart."""

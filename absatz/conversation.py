@@ -79,20 +79,23 @@ def carries_its_subject(question: str) -> bool:
 
 
 def refers_back(message: str) -> bool:
-    """Whether ``message`` reads as a follow-up wherever it is asked: it goes on ("Und in
-    welche Richtung?"), points back or stands a pronoun for something ("Wie viele
-    Zuschauer waren da?"), or names nothing of its own ("Warum?"). A direct message is
-    one conversation over days; only such a message is read with the ones before it."""
-    return bool(GOES_ON.match(message)) or points_back(message) or has_pronoun(message) or not query_terms(message)
+    """Whether ``message`` reads as a follow-up wherever it is asked: it goes on from the
+    conversation ("Und in welche Richtung?", "Wie viele Zuschauer waren da?"), with any
+    article counting as pointing back, or names nothing of its own ("Warum?"). A direct
+    message is one conversation over days; only such a message is read with the ones
+    before it, and whether "Wann war das Spiel?" was about them is the conversation's
+    search to tell, so its naming article still lets them in."""
+    return goes_on_from_it(message, None) or not query_terms(message)
 
 
-def points_back_in(message: str, language: str) -> bool:
-    """Whether ``message`` points back to what was said; a German one whose only pointers
-    are definite articles before what they name does not (see :func:`strays`)."""
-    return points_back(message) and (language == "en" or not points_back_by_article(message))
+def points_back_in(message: str, language: str | None) -> bool:
+    """Whether ``message`` points back to what was said; a German one (``language`` "de")
+    whose only pointers are definite articles before what they name does not (see
+    :func:`strays`). Any other, or one whose language is not read, points back with any."""
+    return points_back(message) and (language != "de" or not points_back_by_article(message))
 
 
-def goes_on_from_it(message: str, language: str) -> bool:
+def goes_on_from_it(message: str, language: str | None) -> bool:
     """Whether ``message`` plainly continues the conversation: it goes on from the last
     message, stands a pronoun for what was said or points back to it ("Wer kritisiert
     das?"), as "kann mir wer abseits beim fußball erklären" after the cup final does not."""

@@ -49,11 +49,13 @@ class AsyncAbsatz:
         answers, which may hold every slot for seconds while Discord wants a reply within three."""
         return await asyncio.get_running_loop().run_in_executor(self._lookups, functools.partial(fn, *args, **kwargs))
 
-    async def record(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    async def record(self, fn: Callable[[Absatz], T]) -> T:
         """Bookkeeping in ``BOT_DB`` (a vote, a channel's scope, an answer's record): in
         threads of its own, since a hung Chroma server holds the lookup threads for its
-        whole timeout, and a 👍 needs nothing of it."""
-        return await asyncio.get_running_loop().run_in_executor(self._records, functools.partial(fn, *args, **kwargs))
+        whole timeout, and a 👍 needs nothing of it. ``fn`` is handed the core, so that
+        opening a record store, which waits for another process's lock on ``BOT_DB`` as a
+        write does, happens in these threads too, never on the event loop."""
+        return await asyncio.get_running_loop().run_in_executor(self._records, fn, self.core)
 
     async def _write(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Corpus changes: one at a time, never holding a reader's slot."""
@@ -69,6 +71,7 @@ class AsyncAbsatz:
         scope: Scope | None = None,
         on_text: Callable[[str], None] | None = None,
         reader: str = "de",
+        title: str = "",
     ) -> Answer:
         return await self.run(
             self.core.ask,
@@ -79,6 +82,7 @@ class AsyncAbsatz:
             scope=scope,
             on_text=on_text,
             reader=reader,
+            title=title,
         )
 
     async def search(

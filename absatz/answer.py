@@ -51,7 +51,7 @@ from .conversation import (
 )
 from .language import conversation_language, detect_language
 from .llm import LLMAnswerer
-from .question_text import search_text
+from .question_text import search_text, under_title
 from .question_types import Expected, Span
 from .selector import Question
 from .small_talk import asks_about_me
@@ -183,6 +183,7 @@ def answer(
     llm: LLMAnswerer | None = None,
     on_text: Callable[[str], None] | None = None,
     reader: str = "de",
+    title: str = "",
 ) -> Answer:
     """Answer ``question`` from the corpus.
 
@@ -193,14 +194,17 @@ def answer(
     (a period, categories, sources) before ranking;
     ``on_text`` receives the LLM's reply as it streams; ``reader`` is the asker's
     language (a client's locale), which fixed texts take when the words do not say.
+    ``title`` is what the question is asked under (a forum post's): part of the question,
+    but not of its :data:`MAX_QUESTION`, which limits what the asker typed.
     """
     started = time.perf_counter()
     question = one_line(question)
-    if not has_words(question):
-        return abstain(question, reader, started, "empty_question")
     if len(question) > MAX_QUESTION:
         cut = question[:MAX_QUESTION]
         return abstain(cut, conversation_language(cut, (), reader), started, "too_long")
+    question = under_title(question, one_line(title))
+    if not has_words(question):
+        return abstain(question, reader, started, "empty_question")
     history = [h for h in history if h.strip()]
     language = conversation_language(question, history, reader)
     asked_in = conversation_language(question, history)

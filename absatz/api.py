@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from ingest.pipeline import IngestReport, Progress
+from ingest.pipeline import IngestReport, Progress, summary_counts
 from vectorstore.chroma import Chroma
 from vectorstore.dates import DateRange
 from vectorstore.embeddings import VectorEmbeddings
@@ -115,6 +115,12 @@ class Stats:
     store: str
     last_ingest: float | None
     last_ingest_summary: str
+
+    @property
+    def last_ingest_counts(self) -> dict[str, int] | None:
+        """The last ingest's counts by name (added, updated, …), for a reader of another
+        language than the stored line's; None where it holds none."""
+        return summary_counts(self.last_ingest_summary)
 
 
 def period(since: str | None, until: str | None) -> DateRange | None:
@@ -228,11 +234,13 @@ class Absatz:
         k: int = 5,
         on_text: Callable[[str], None] | None = None,
         reader: str = "de",
+        title: str = "",
     ) -> Answer:
         """A cited answer (or "not in the corpus"); ``history`` holds a conversation's
         earlier questions, ``scope`` a channel's slice of the corpus, ``on_text``
         receives an LLM's reply as it streams, ``reader`` is the asker's language for
-        fixed texts when the question's words do not say (keywords)."""
+        fixed texts when the question's words do not say (keywords), ``title`` what the
+        question is asked under (a forum post's title)."""
         _check_count(k)
         return answer(
             self.searcher,
@@ -243,6 +251,7 @@ class Absatz:
             llm=self.llm,
             on_text=on_text,
             reader=reader,
+            title=title,
         )
 
     def search(

@@ -13,7 +13,8 @@ import re
 
 from vectorstore.text import QUESTION_WORDS
 
-__all__ = ["QUESTION_WORDS", "search_text", "shown_text"]  # the words that ask: BM25 drops them, a remark has none
+# QUESTION_WORDS: the words that ask; BM25 drops them, a remark has none
+__all__ = ["QUESTION_WORDS", "search_text", "shown_text", "under_title"]
 
 # A link, also in angle brackets (``<https://…>`` shows no preview); the punctuation
 # after it is the sentence's ("…Raketen? https://x.de/a)?").
@@ -47,3 +48,10 @@ def search_text(question: str) -> str:
     if not any(ch.isalnum() for ch in text):
         return question
     return text if any(ch.islower() for ch in text) else text.lower()
+
+
+def under_title(question: str, title: str) -> str:
+    """A question asked under a title (a forum post's): the title is part of what it asks
+    ("Stadion Linz" over "Was kostet es?"), unless the question repeats it already."""
+    title = title.strip()
+    return f"{title} {question}".strip() if title and not question.startswith(title) else question

@@ -64,6 +64,10 @@ TEXTS: dict[str, dict[str, str]] = {
     "stats_passages": {"de": "Passagen", "en": "Passages"},
     "stats_embedder": {"de": "Embedder", "en": "Embedder"},
     "stats_last_ingest": {"de": "Letzter Ingest", "en": "Last ingest"},
+    "stats_ingest_counts": {
+        "de": "{added} neu, {updated} geändert, {removed} entfernt, {unchanged} unverändert, {failed} fehlgeschlagen",
+        "en": "{added} added, {updated} updated, {removed} removed, {unchanged} unchanged, {failed} failed",
+    },
     "stats_feedback": {"de": "Feedback", "en": "Feedback"},
     "stats_votes": {"de": "{answers} Antworten · 👍 {up} · 👎 {down}", "en": "{answers} answers · 👍 {up} · 👎 {down}"},
     "stats_audit": {"de": "Admin-Log", "en": "Admin log"},
@@ -254,8 +258,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "`mode`: “{value}” – allowed: {modes}.",
     },
     "error.no_index": {
-        "de": "Hier gibt es noch keinen Index ({location}): zuerst Artikel einlesen.",
-        "en": "There is no index here yet ({location}): ingest articles first.",
+        "de": "Es gibt noch keinen Index: zuerst Artikel einlesen.",
+        "en": "There is no index yet: ingest articles first.",
+    },
+    "error.records_unusable": {
+        "de": "Die Datenbank des Bots ist gerade nicht nutzbar. Bitte versuche es gleich noch einmal.",
+        "en": "The bot's database cannot be used right now. Please try again shortly.",
     },
     # the live corpus (ingest.live: LiveError and its branches; the detail stays as the library words it)
     "error.live": {"de": "{subject}: {reason}", "en": "{subject}: {reason}"},

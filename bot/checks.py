@@ -3,6 +3,8 @@ options make sense."""
 
 from __future__ import annotations
 
+import logging
+
 import discord
 
 from absatz import AbsatzError
@@ -12,6 +14,8 @@ from absatz.scopes import Scope
 from absatz.texts import locale_language, t
 
 from .embeds import error_line
+
+log = logging.getLogger(__name__)
 
 
 def is_admin(interaction: discord.Interaction, admin_role_ids: tuple[int, ...]) -> bool:
@@ -30,11 +34,21 @@ async def refused_unless_admin(bot, interaction: discord.Interaction, action: st
     where admins see who tried what."""
     if is_admin(interaction, bot.settings.admin_role_ids):
         return False
-    bot.core.audit.record(
-        str(interaction.user), action, target[:500], "refused: not an admin", guild_id=interaction.guild_id or 0
-    )
     await interaction.response.send_message(t("admins_only", locale_language(interaction.locale)), ephemeral=True)
+    await audit(bot, str(interaction.user), action, target, "refused: not an admin", interaction.guild_id or 0)
     return True
+
+
+async def audit(bot, actor: str, action: str, target: str, result: str, guild_id: int | None = None) -> None:
+    """An admin action's line in the audit log, or a refused one's: written after the
+    reply and in the bookkeeping threads, because ``BOT_DB`` locked by another process (a
+    second shard, the CLI) holds a write for SQLite's 10 s. Written on the event loop it
+    had stalled every server's messages that long, and written first it had kept the
+    reply past Discord's 3 s. A line that cannot be written is logged; what was done stands."""
+    try:
+        await bot.absatz.record(lambda core: core.audit.record(actor, action, target[:500], result, guild_id))
+    except Exception:
+        log.exception("the audit line %r %r %r could not be written", actor, action, target)
 
 
 async def scope_of(bot, channel: object) -> Scope | None:
@@ -42,7 +56,7 @@ async def scope_of(bot, channel: object) -> Scope | None:
     if channel is None or isinstance(channel, (discord.DMChannel, discord.GroupChannel)):
         return None
     channel_id = channel.parent_id if isinstance(channel, discord.Thread) else getattr(channel, "id", 0)
-    return await bot.absatz.record(bot.core.scopes.get, channel_id)
+    return await bot.absatz.record(lambda core: core.scopes.get(channel_id))
 
 
 def period_problem(since: str | None, until: str | None, language: str) -> str | None:

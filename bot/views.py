@@ -144,9 +144,8 @@ async def record_vote(interaction: discord.Interaction, vote: int, comment: str 
         return
     client = _bot(interaction)
     try:
-        await client.absatz.record(
-            client.core.feedback.record_vote, interaction.message.id, interaction.user.id, vote, comment
-        )
+        message_id, user_id = interaction.message.id, interaction.user.id
+        await client.absatz.record(lambda core: core.feedback.record_vote(message_id, user_id, vote, comment))
     except Exception:
         log.exception("recording a vote on message %s failed", interaction.message.id)
 

@@ -11,6 +11,7 @@ uncommitted articles simply look changed.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -357,11 +358,20 @@ def warnings_of(before: float | None, calibrated: Calibration, report: IngestRep
     return [str(rise)] if rise else []
 
 
+SUMMARY_COUNTS = ("added", "updated", "removed", "unchanged", "failed")
+_SUMMARY = re.compile(", ".join(rf"(?P<{name}>\d+) {name}" for name in SUMMARY_COUNTS))
+
+
 def report_summary(report: IngestReport) -> str:
-    return (
-        f"{len(report.added)} added, {len(report.updated)} updated, {len(report.removed)} removed, "
-        f"{len(report.unchanged)} unchanged, {len(report.failed)} failed"
-    )
+    """The counts of an ingest in one line, as the store keeps it for ``/stats``."""
+    return ", ".join(f"{len(getattr(report, name))} {name}" for name in SUMMARY_COUNTS)
+
+
+def summary_counts(summary: str) -> dict[str, int] | None:
+    """The counts a :func:`report_summary` line holds, for a reader who reads them in
+    another language; None for a line of another form."""
+    found = _SUMMARY.fullmatch(summary.strip())
+    return {name: int(n) for name, n in found.groupdict().items()} if found else None
 
 
 def ingest_paths(

@@ -16,6 +16,7 @@ from simcord.backend.errors import SetupError
 
 from absatz import Absatz
 from absatz.analytics import CHART_SIZE
+from absatz.answer import MAX_QUESTION
 from absatz.cli import main as cli_main
 from absatz.gaps import cluster, find_gaps
 from absatz.question_types import expected
@@ -261,6 +262,28 @@ def forum_post(env, guild, forum, author, title: str, text: str):
     post = backend.create_thread(forum.id, title, author.id)
     handle = simcord.builders.ChannelHandle(env, guild, post)
     return post, handle, author.send(handle, text)
+
+
+async def test_a_forum_post_within_the_limit_is_answered_however_long_its_title(community_settings, community_searcher):
+    """The post's title is joined to its question, and the limit had been checked on the
+    two together: a 450-character post under a 95-character title was refused as too long."""
+    title = "Frage an alle hier: weiß jemand, was das neue Stadion in Linz für den LASK am Ende kosten wird?"
+    body = (
+        "Hallo zusammen, ich bin neu hier im Forum und verfolge seit Wochen die Diskussion über den Neubau. "
+        "Mein Nachbar meint, das Projekt sei viel zu teuer geworden, meine Schwester sagt, das stimme gar "
+        "nicht, und in der Zeitung habe ich die Zahl leider überlesen. Wir haben am Wochenende darüber "
+        "gestritten und wollen das jetzt endlich klären, bevor wir zum nächsten Heimspiel fahren. "
+        f"Also ganz direkt gefragt: {STADIUM}"
+    )
+    assert len(title) <= 100 and len(body) <= MAX_QUESTION < len(title) + 1 + len(body)
+    async with community(community_settings, community_searcher) as (env, guild, wirtschaft, allgemein, admin, reader):
+        forum = await auto_forum(guild, allgemein, admin)
+        post, handle, sent = forum_post(env, guild, forum, reader, title, body)
+        await sent
+        answers = [m for m in handle.history() if m.author.bot]
+        assert len(answers) == 1 and answers[0].embeds, [m.content for m in answers]
+        assert "Millionen Euro" in answers[0].embeds[0].description
+        assert not env.backend.channels[post.id].applied_tags
 
 
 async def test_forum_posts_get_one_answer_and_unanswerable_ones_a_tag(community_settings, community_searcher):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import shutil
@@ -184,32 +185,74 @@ async def test_off_topic_question_abstains_without_citations(world):
     assert reply_of(result).embeds[0].description == "I found nothing about this in the corpus."
 
 
+@contextlib.contextmanager
+def bot_db_held(path):
+    """BOT_DB locked by another process (a second shard, the CLI) for as long as it lasts,
+    past SQLite's 10 s wait."""
+    import sqlite3
+
+    holder = sqlite3.connect(str(path), isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    finally:
+        holder.rollback()
+        holder.close()
+
+
 @pytest.mark.simcord(settle_timeout=120)  # each write waits out SQLite's 10 s
 async def test_a_vote_that_cannot_be_written_still_answers_the_click(world, simcord_bot, bot_settings, caplog):
     """Another process (a second shard, the CLI) holding BOT_DB past SQLite's 10 s: the
     👍 had waited for the write and then failed with no reply at all, the form's submit
     likewise."""
-    import sqlite3
-
     env, guild, channel, alice = world
     result = await alice.slash(channel, "ask", question="Was kostet ein Brötchen in München?")
     message = reply_of(result).message
-    holder = sqlite3.connect(str(bot_settings.bot_db), isolation_level=None)
-    holder.execute("BEGIN IMMEDIATE")
-    try:
+    with bot_db_held(bot_settings.bot_db):
         up = await alice.click(message, custom_id="absatz:vote:up")
         down = await alice.click(message, custom_id="absatz:vote:down")
         thanks = await alice.submit_modal(down, {"comment": "Falsche Stadt"})
         again = await alice.slash(channel, "ask", question="Was kostet eine Breze in München?")
-    finally:
-        holder.rollback()
-        holder.close()
     assert up.ephemeral and up.response.content == t("thanks", "en")
     assert thanks.ephemeral and thanks.response.content == t("thanks", "en")
     assert "recording a vote on message" in caplog.text  # logged, not lost without a word
     # The answer shown, and no "something went wrong" under it for a record /gaps keeps.
     assert reply_of(again).embeds and not again.followups
     assert "recording the answer" in caplog.text
+
+
+@pytest.mark.simcord(settle_timeout=120)
+async def test_a_bot_db_that_cannot_be_opened_is_reported_without_where_the_server_keeps_it(world, bot_settings):
+    """The first question after a start opens the channel scopes' store: the reply had
+    quoted SQLite's error with BOT_DB's absolute path to everyone in the channel."""
+    env, guild, channel, alice = world
+    with bot_db_held(bot_settings.bot_db):
+        await alice.send(channel, f"<@{env.bot.user.id}> Was kostet ein Brötchen in München?")
+    shown = [m.content for m in channel.history() if m.author.bot]
+    shown += [m.content for th in channel.threads for m in th.history() if m.author.bot]
+    assert shown and any(t("error.records_unusable", lang) in s for s in shown for lang in ("de", "en")), shown
+    assert not any(bot_settings.bot_db.parent.name in s or "sqlite3" in s for s in shown), shown
+
+
+@pytest.mark.simcord(settle_timeout=120)
+async def test_follow_and_a_refused_admin_command_answer_before_a_locked_bot_db(world, bot_settings, caplog):
+    """/follow wrote BOT_DB before it acknowledged: a lock held by another process kept
+    the member waiting SQLite's 10 s (Discord gives up after 3). A non-admin's refusal
+    wrote its audit line first, on the event loop, which stood still meanwhile for every
+    server, and then failed instead of saying "admins only"."""
+    env, guild, channel, alice = world
+    await alice.slash(channel, "follow", query="Tempo 30 Köln")  # the stores are open
+    commands = {c.name: c for c in await env.bot.tree.fetch_commands()}
+    guild.set_command_permissions(commands["reingest"], {guild.default_role: True})
+    before = len(env.http_requests)
+    with bot_db_held(bot_settings.bot_db), caplog.at_level(logging.ERROR):
+        follow = await alice.slash(channel, "follow", query="Bahnstreik Lokführer")
+        refused = await alice.slash(channel, "reingest")
+    callbacks = [r for r in env.http_requests[before:] if r.path.endswith("/callback")]
+    assert callbacks[0].json["type"] == 5 and callbacks[0].json["data"]["flags"] & 64  # deferred, private
+    assert follow.ephemeral and reply_of(follow).content  # and then told what became of it
+    assert refused.ephemeral and refused.response.content == t("admins_only", "en")
+    assert "the audit line" in caplog.text and "could not be written" in caplog.text
 
 
 async def test_feedback_votes_and_modal_are_stored(world, simcord_bot):

@@ -408,6 +408,21 @@ def test_a_rebuild_of_part_of_the_corpus_says_what_it_removed(tmp_path, store_se
     assert sorted(report.added) == ["kartoffel", "seilbahn"] and report.removed == []
 
 
+def test_the_last_ingest_reads_in_the_readers_language(built_store):
+    """The store keeps the last ingest as one English line, and /stats had shown it as
+    such under German labels ("Letzter Ingest: 9 added, 0 updated, …")."""
+    from absatz import Absatz
+    from absatz.settings import Settings
+    from absatz.texts import t
+
+    stats = Absatz(Settings(store=built_store)).stats()
+    counts = stats.last_ingest_counts
+    assert counts is not None and counts["added"] == stats.articles and counts["failed"] == 0
+    german = t("stats_ingest_counts", "de", **counts)
+    assert german.startswith(f"{stats.articles} neu, 0 geändert, 0 entfernt") and "added" not in german
+    assert t("stats_ingest_counts", "en", **counts) == stats.last_ingest_summary
+
+
 def test_a_folder_that_cannot_be_listed_keeps_what_was_stored_from_it(tmp_path, store_settings, embedder, monkeypatch):
     corpus = tmp_path / "corpus"
     write(corpus, "seilbahn.txt", ARTICLE)

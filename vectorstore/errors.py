@@ -39,6 +39,15 @@ class SettingsError(AbsatzError):
     """A setting has a value that cannot be used; the message names the variable."""
 
 
+class RecordsUnusable(SettingsError):
+    """``BOT_DB`` cannot be opened as the bot's record file (locked past SQLite's wait by
+    another process, a folder, not SQLite). The message names the file for whoever runs
+    the bot; a Discord member reads only that the bot's records are unavailable, not
+    where the server keeps its files."""
+
+    key = "records_unusable"
+
+
 class StoreError(AbsatzError):
     """The store cannot be used as asked; the message says what to do."""
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from .errors import SettingsError
+from .errors import RecordsUnusable
 
 
 def open_db(path: Path, schema: str) -> sqlite3.Connection:
@@ -27,7 +27,7 @@ def open_db(path: Path, schema: str) -> sqlite3.Connection:
             db.close()
             raise
     except (OSError, sqlite3.Error) as exc:
-        raise SettingsError(f"BOT_DB={str(path)!r} {_unusable(path, exc)}") from None
+        raise RecordsUnusable(f"BOT_DB={str(path)!r} {_unusable(path, exc)}") from None
     return db
 
 

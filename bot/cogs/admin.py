@@ -22,7 +22,7 @@ from absatz import AbsatzError, IngestReport
 from absatz.corpus import upload_too_large
 from absatz.texts import locale_language, t
 
-from ..checks import refused_unless_admin
+from ..checks import audit, refused_unless_admin
 from ..embeds import corpus_relative, error_line, escaped, fit, lines_within, lookup_error
 from .sources import article_choices, article_id_of
 
@@ -94,10 +94,9 @@ class ConfirmRemove(discord.ui.View):
     @discord.ui.button(style=discord.ButtonStyle.secondary, custom_id="absatz:remove:cancel")
     async def cancel(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
         self.stop()
-        self.cog.bot.core.audit.record(
-            str(interaction.user), "remove", self.article_id, "cancelled", guild_id=interaction.guild_id or 0
-        )
         await interaction.response.edit_message(content=t("cancelled", self.language), view=None)
+        who = str(interaction.user)
+        await audit(self.cog.bot, who, "remove", self.article_id, "cancelled", interaction.guild_id or 0)
 
 
 async def _finish(interaction: discord.Interaction, message_id: int | None, content: str) -> None:
@@ -253,8 +252,8 @@ class Admin(commands.Cog):
         who = str(interaction.user)
         max_bytes = self.bot.settings.ingest.max_file_bytes
         if reason := upload_too_large(file.filename, file.size, max_bytes):  # refused before downloading it
-            self.bot.core.audit.record(who, "upload", file.filename, f"rejected: {reason}")
             await interaction.followup.send(t("rejected", language, reason=reason)[:MESSAGE])
+            await audit(self.bot, who, "upload", file.filename, f"rejected: {reason}")
             return
         data = await file.read()
         self.running = interaction.user.mention

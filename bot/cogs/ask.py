@@ -22,7 +22,7 @@ from absatz import AbsatzError, Answer
 from absatz.answer import MAX_QUESTION
 from absatz.conversation import refers_back
 from absatz.language import detect_language, evidence, language_or
-from absatz.question_text import QUESTION_WORDS, search_text
+from absatz.question_text import QUESTION_WORDS, search_text, under_title
 from absatz.render import shorten
 from absatz.scopes import Scope, label
 from absatz.texts import locale_language, t
@@ -156,13 +156,9 @@ class Ask(commands.Cog):
             # A mention's answer opens a thread of its own: the channel asked in is its parent.
             channel_id = where.parent_id if isinstance(where, discord.Thread) else getattr(where, "id", 0)
             try:
+                guild_id = guild.id if guild else 0
                 await self.bot.absatz.record(
-                    self.bot.core.feedback.record_answer,
-                    message.id,
-                    a,
-                    channel_id or 0,
-                    guild.id if guild else 0,
-                    subject,
+                    lambda core: core.feedback.record_answer(message.id, a, channel_id or 0, guild_id, subject)
                 )
             except Exception:  # the asker has the answer: "something went wrong" would ask again
                 log.exception("recording the answer %s for /gaps and /stats failed", message.id)
@@ -400,20 +396,22 @@ class Ask(commands.Cog):
             return
         question = self._question_from(message)
         starts_post = post is not None and await self._is_post_starter(post, message)
-        if post is not None and starts_post and post.name.strip() and not question.startswith(post.name.strip()):
-            question = f"{post.name.strip()} {question}".strip()  # the post's title is part of the question
+        # A post's title is part of its question, but not of the limit on what the member
+        # typed: a 450-character post under a long title had been refused as too long.
+        title = post.name.strip() if post is not None and starts_post else ""
+        asked = under_title(question, title)
         # a follow-up is in a thread (own thread or forum post); one that asks nothing is let be.
         # Not in a DM, where a message of a few words is a keyword search ("Streik Deutsche Bahn").
         follow_up = in_own_thread or (in_forum_post and not starts_post)
-        if not question or (follow_up and is_remark(question)):
+        if not asked or (follow_up and is_remark(question)):
             return
         # A follow-up's words may not say ("Capacity?"): its thread's name, the question
         # that opened it, then does, as its answer's conversation will; keywords, and a
         # thread named by keywords, take the language the asker last showed.
         shown = self._shown.get(message.author.id, "de")
         reader = language_or(thread.name, shown) if follow_up and thread else shown
-        language = language_or(question, reader)
-        de, en = evidence(question)
+        language = language_or(asked, reader)
+        de, en = evidence(asked)
         if de != en:  # its words say
             self._remember(message.author.id, language)
         if len(question) > MAX_QUESTION:
@@ -440,7 +438,7 @@ class Ask(commands.Cog):
                 # chat): the answer goes to the channel itself.
                 log.info("no thread for message %s in channel %s: answering there", message.id, channel.id)
         async with target.typing():
-            a = await self.bot.absatz.ask(question, history=history, scope=scope, reader=reader)
+            a = await self.bot.absatz.ask(question, history=history, scope=scope, reader=reader, title=title)
         await self.send_answer(target.send, a, started, scope, target, subject)
         if post is not None and starts_post and a.abstained:
             await self._mark_unanswered(post)

@@ -27,7 +27,7 @@ from absatz import AbsatzError, IngestReport
 from absatz.live import FollowMatch, LiveBatch, LiveService, LiveSettings, LiveThread, PageIngested, duration_text
 from absatz.texts import locale_language, t
 
-from ..checks import refused_unless_admin
+from ..checks import audit, refused_unless_admin
 from ..choices import choices
 from ..embeds import angle_link, error_line, escaped, fit, lines_within, source_link
 from ..live_embeds import announcement_messages, feed_list_embeds, follow_messages
@@ -260,31 +260,32 @@ class Live(commands.Cog):
         from absatz.language import language_or
 
         language = language_or(query, locale_language(interaction.locale))
+        await interaction.response.defer(ephemeral=True, thinking=True)  # BOT_DB may wait for another process
         try:
             saved = await asyncio.to_thread(self.service.follow, interaction.user.id, query, language)
         except AbsatzError as exc:  # "You already follow …" quotes the query
-            await interaction.response.send_message(f"⛔ {error_line(exc, language)}"[:MESSAGE], ephemeral=True)
+            await interaction.edit_original_response(content=f"⛔ {error_line(exc, language)}"[:MESSAGE])
             return
         count = len(await asyncio.to_thread(self.service.following, interaction.user.id))
-        self.bot.core.audit.record(str(interaction.user), "follow", saved.query, f"saved as #{saved.id}")
         # the query as typed: a masked link or a spoiler in it is text, as /following shows it
         limit = self.service.follows.limit
         saved_text = t("follow_saved", language, id=saved.id, query=escaped(saved.query), n=count, limit=limit)
-        await interaction.response.send_message(saved_text[:MESSAGE], ephemeral=True)
+        await interaction.edit_original_response(content=saved_text[:MESSAGE])
+        await audit(self.bot, str(interaction.user), "follow", saved.query, f"saved as #{saved.id}")
 
     @app_commands.command(name="unfollow", description="Einer Suche nicht mehr folgen / stop following a topic")
     @app_commands.describe(follow="die Suche (siehe /following)")
     async def unfollow(self, interaction: discord.Interaction, follow: app_commands.Range[str, 1, 300]) -> None:
         language = locale_language(interaction.locale)
+        await interaction.response.defer(ephemeral=True, thinking=True)  # BOT_DB may wait for another process
         try:
             removed = await asyncio.to_thread(self.service.unfollow, interaction.user.id, follow)
         except AbsatzError as exc:  # "You do not follow …" quotes what was typed
-            await interaction.response.send_message(f"⛔ {error_line(exc, language)}"[:MESSAGE], ephemeral=True)
+            await interaction.edit_original_response(content=f"⛔ {error_line(exc, language)}"[:MESSAGE])
             return
-        self.bot.core.audit.record(str(interaction.user), "unfollow", removed.query, "removed")
-        await interaction.response.send_message(
-            t("unfollowed", language, query=escaped(removed.query))[:MESSAGE], ephemeral=True
-        )
+        gone = t("unfollowed", language, query=escaped(removed.query))
+        await interaction.edit_original_response(content=gone[:MESSAGE])
+        await audit(self.bot, str(interaction.user), "unfollow", removed.query, "removed")
 
     @unfollow.autocomplete("follow")
     async def unfollow_autocomplete(

@@ -18,7 +18,7 @@ from absatz.render import shorten
 from absatz.scopes import Scope, label
 from absatz.texts import locale_language, t
 
-from ..checks import refused_unless_admin
+from ..checks import audit, refused_unless_admin
 from ..embeds import error_line, fit
 
 Channel = discord.TextChannel | discord.ForumChannel
@@ -74,19 +74,13 @@ class Scopes(
         except AbsatzError as exc:  # quotes what was typed, and the corpus's names
             await interaction.edit_original_response(content=f"⛔ {error_line(exc, language)}"[:2000])
             return
-        await self.bot.absatz.record(
-            self.bot.core.scopes.set, interaction.guild_id, target.id, scope, str(interaction.user)
-        )
-        self.bot.core.audit.record(
-            str(interaction.user),
-            "scope set",
-            f"#{target.name}",
-            describe(scope, "en", markdown=False),
-            guild_id=interaction.guild_id,
-        )
+        who = str(interaction.user)
+        await self.bot.absatz.record(lambda core: core.scopes.set(interaction.guild_id, target.id, scope, who))
         await interaction.edit_original_response(
             content=t("scope_saved", language, channel=target.mention, what=describe(scope, language))
         )
+        what = describe(scope, "en", markdown=False)
+        await audit(self.bot, str(interaction.user), "scope set", f"#{target.name}", what, interaction.guild_id)
 
     @set_scope.autocomplete("mode")
     async def mode_autocomplete(self, interaction: discord.Interaction, current: str):
@@ -98,7 +92,7 @@ class Scopes(
     async def show(self, interaction: discord.Interaction, channel: Channel | None = None) -> None:
         language = locale_language(interaction.locale)
         target = self._channel(interaction, channel)
-        scope = await self.bot.absatz.record(self.bot.core.scopes.get, target.id)
+        scope = await self.bot.absatz.record(lambda core: core.scopes.get(target.id))
         await interaction.response.send_message(
             t("scope_is", language, channel=target.mention, what=describe(scope or Scope(), language)), ephemeral=True
         )
@@ -112,11 +106,10 @@ class Scopes(
             return
         language = locale_language(interaction.locale)
         target = self._channel(interaction, channel)
-        await self.bot.absatz.record(self.bot.core.scopes.clear, target.id)
-        self.bot.core.audit.record(
-            str(interaction.user), "scope clear", f"#{target.name}", "cleared", guild_id=interaction.guild_id
-        )
-        await interaction.response.send_message(t("scope_cleared", language, channel=target.mention), ephemeral=True)
+        await interaction.response.defer(ephemeral=True, thinking=True)  # BOT_DB may wait for another process
+        await self.bot.absatz.record(lambda core: core.scopes.clear(target.id))
+        await interaction.edit_original_response(content=t("scope_cleared", language, channel=target.mention))
+        await audit(self.bot, str(interaction.user), "scope clear", f"#{target.name}", "cleared", interaction.guild_id)
 
 
 SCOPE_LABEL = 1500  # of a message's 2,000: a scope may list a hundred sources

@@ -45,7 +45,8 @@ class Stats(commands.Cog):
         language = locale_language(interaction.locale)
         absatz, core = self.bot.absatz, self.bot.core
         stats = await absatz.stats()
-        votes = await absatz.run(core.feedback.votes, interaction.guild_id or 0)  # this server's answers only
+        guild_id = interaction.guild_id or 0
+        votes = await absatz.record(lambda core: core.feedback.votes(guild_id))  # this server's answers only
         embed = discord.Embed(title="absatz", colour=COLOUR)
         for key, value in (
             ("stats_articles", stats.articles),
@@ -55,16 +56,16 @@ class Stats(commands.Cog):
             embed.add_field(name=t(key, language), value=str(value), inline=True)
         embed.add_field(name=t("stats_embedder", language), value=f"`{stats.embedder or '?'}`", inline=False)
         last = when(stats.last_ingest) if stats.last_ingest else t("never", language)
-        embed.add_field(
-            name=t("stats_last_ingest", language), value=f"{last}\n{stats.last_ingest_summary}"[:1024], inline=False
-        )
+        counts = stats.last_ingest_counts
+        done = t("stats_ingest_counts", language, **counts) if counts else stats.last_ingest_summary
+        embed.add_field(name=t("stats_last_ingest", language), value=f"{last}\n{done}"[:1024], inline=False)
         embed.add_field(name=t("stats_feedback", language), value=t("stats_votes", language, **votes), inline=False)
         if not is_admin(interaction, self.bot.settings.admin_role_ids):
             await interaction.followup.send(embed=embed, ephemeral=True)
             return
         # What this server's admins did and what was done to the shared corpus; other servers'
         # entries are theirs, and a member's own follows are not the server's business.
-        shown = await absatz.run(core.audit.visible_in, interaction.guild_id or 0, 50)
+        shown = await absatz.record(lambda core: core.audit.visible_in(guild_id, 50))
         recent = [e for e in shown if e.action not in PERSONAL][:5]
         if recent:
             corpus_dir = self.bot.settings.ingest.corpus_dir

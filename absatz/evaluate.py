@@ -7,7 +7,8 @@ marked ``unanswerable`` (or whose article is not indexed) must be refused. A que
 with a ``history`` (``history_en``) is asked as a follow-up in that conversation.
 
 Containment — does the answer text state a gold answer? — is counted over *all*
-answerable questions: an abstention is a miss, since the user got no answer either.
+answerable questions that give answers: an abstention is a miss, since the user got no
+answer either.
 An answered question that should have been refused is a miss too.
 """
 
@@ -110,7 +111,9 @@ class Miss:
 class EvalReport:
     questions: int = 0
     answerable: int = 0
+    with_answers: int = 0  # answerable questions that give gold answers: containment counts these
     unanswerable: int = 0
+    not_indexed: int = 0  # skipped: their article is not indexed, and refusals were not asked for
     mrr10: float = 0.0
     r1: float = 0.0
     r5: float = 0.0
@@ -135,14 +138,18 @@ class EvalReport:
             "answered_share": round(self.answered / n, 4),
             "citation_precision": round(self.first_citation_correct / a, 4),
             "article_precision": round(self.first_citation_article / a, 4),
-            "answer_containment": round(self.contains_answer / n, 4),
+            "answer_containment": round(self.contains_answer / max(self.with_answers, 1), 4),
             **{f"containment_{t}": round(c / q, 4) for t, (q, c) in sorted(self.by_type.items(), key=_type_order)},
             "median_answer_chars": statistics.median(self.answer_chars) if self.answer_chars else 0,
             "median_ms": round(statistics.median(self.ms), 1) if self.ms else 0.0,
         }
+        if self.with_answers < self.answerable:  # containment reads only the questions with answers
+            d["without_answers"] = self.answerable - self.with_answers
         if self.unanswerable:
             d["unanswerable"] = self.unanswerable
             d["refused_share"] = round(self.refused_unanswerable / self.unanswerable, 4)
+        if self.not_indexed:  # a mistyped article id would otherwise vanish from the count
+            d["skipped_not_indexed"] = self.not_indexed
         return d
 
 
@@ -173,6 +180,7 @@ def evaluate(
         text = q[field_name]
         in_index = q["article_id"] in indexed and not q.get("unanswerable")
         if not in_index and not unanswerable:
+            report.not_indexed += 1
             continue
         report.questions += 1
         started = time.perf_counter()
@@ -198,17 +206,20 @@ def evaluate(
             report.mrr10 += 1 / rank
             report.r1 += rank == 1
             report.r5 += rank <= 5
-        contained = contains_answer(a, q.get("answers", []))
-        counts = report.by_type.setdefault(kind, [0, 0])
-        counts[0] += 1
-        counts[1] += contained
-        report.contains_answer += contained
+        answers = q.get("answers", [])
+        contained = contains_answer(a, answers)
+        if answers:  # without them, containment has nothing to find: not a miss
+            report.with_answers += 1
+            counts = report.by_type.setdefault(kind, [0, 0])
+            counts[0] += 1
+            counts[1] += contained
+            report.contains_answer += contained
         if not a.abstained:
             report.answered += 1
             report.first_citation_correct += a.citations[0].id == gold
             report.first_citation_article += a.citations[0].article_id == q["article_id"]
             report.answer_chars.append(len(a.answer))
-        if not contained:
+        if not contained if answers else a.abstained:
             report.misses.append(
                 Miss(
                     str(q.get("qid", "")),

@@ -37,6 +37,7 @@ class Article:
     source: str = ""
     category: str = ""
     path: str = ""
+    line: int | None = None  # a JSONL record's line in its file: where a failure about it points
 
     @property
     def headings(self) -> list[str]:

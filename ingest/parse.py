@@ -11,7 +11,7 @@ import json
 import re
 from typing import Any
 
-from vectorstore.text import shorten, split_sentences
+from vectorstore.text import shorten, split_sentences, without_controls
 
 from .article import Article, Paragraph, ParseError
 
@@ -34,7 +34,9 @@ MAX_MARKDOWN_HEADING_CHARS = 256
 _ESCAPED_HASH = re.compile(r"\\(?=\\*#)")
 # Trailing author code such as `/bal/DP/ngu` glued to the last sentence's full stop.
 _AUTHOR_CODE = re.compile(r"(?<=[.!?\"“”»])\s*(?P<code>(?:/[A-Za-zÄÖÜäöü0-9-]{1,8})+)\s*$")
-_BLANK_LINES = re.compile(r"\n[ \t\r\f\v]*\n")
+# A line that looks empty separates paragraphs, also when it holds a no-break or zero-width
+# space (text copied from a web page).
+_BLANK_LINES = re.compile(r"\n[ \t\r\f\v\u00a0\u2007\u202f\u200b\u2060\ufeff]*\n")
 _DATE = re.compile(r"^\d{4}-\d{2}(?:-\d{2})?$")
 _FRONT_MATTER_OPEN = re.compile(r"---[ \t]*\n")
 _FRONT_MATTER_END = re.compile(r"^---+[ \t]*$", re.MULTILINE)
@@ -107,10 +109,13 @@ def _paragraphs_from_blocks(blocks: list[tuple[int, str]]) -> list[Paragraph]:
 
 
 def _clean_text(text: str) -> str:
+    """A file's text with one kind of line end and control characters as spaces: a
+    terminal obeys them, and an article's escape sequences had cleared the screen of whoever
+    ran ``absatz source`` or ``ask`` on it, retitled the window and printed a fake error."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
     if "\x00" in text:
         raise ParseError("contains NUL bytes (binary file?)")
-    return text
+    return without_controls(text)
 
 
 def parse_native(text: str, article_id: str) -> Article:
@@ -142,7 +147,9 @@ def parse_native(text: str, article_id: str) -> Article:
         title=derive_title(paragraphs),
         paragraphs=tuple(paragraphs),
         author_code=author_code,
-        **meta,
+        date=meta.get("date", ""),
+        dateline=meta.get("dateline", ""),
+        agency=meta.get("agency", ""),
     )
 
 
@@ -225,8 +232,11 @@ def _unescape_paragraph(block: str) -> str:
 
 
 def _markdown_blocks_fix(text: str) -> str:
-    """Put every ``#`` heading on its own block so ``_blocks`` sees it alone."""
-    return re.sub(r"(?m)^(#{1,6} .*)$", r"\n\1\n", text)
+    """Put every ``#`` heading on its own block so ``_blocks`` sees it alone: also one
+    indented, bare (``#``) or with a tab after its marks, which :data:`_MARKDOWN_HEADING`
+    reads as a heading once the block's whitespace is collapsed; the text under it had
+    been swallowed into the heading, without a word of failure."""
+    return re.sub(r"(?m)^[ \t]*(#{1,6}(?:[ \t].*)?)$", r"\n\1\n", text)
 
 
 def _check_date(value: Any, line: int | None) -> str:
@@ -259,7 +269,7 @@ def parse_json_record(obj: Any, line: int) -> Article:
             if "\x00" in p:
                 raise ParseError(f"'paragraphs' item {k} contains NUL bytes", line=line)
         raw = [p for p in obj["paragraphs"] if p.strip()]
-        paragraphs = [Paragraph(n=i, text=_prose(t)) for i, t in enumerate(raw, start=1)]
+        paragraphs = [Paragraph(n=i, text=_prose(without_controls(t))) for i, t in enumerate(raw, start=1)]
     elif isinstance(obj.get("text"), str):
         try:
             paragraphs = _paragraphs_from_blocks(_blocks(_clean_text(obj["text"])))
@@ -276,6 +286,7 @@ def parse_json_record(obj: Any, line: int) -> Article:
         title=shorten(title, 256) if title else derive_title(paragraphs),
         paragraphs=tuple(paragraphs),
         date=_check_date(obj.get("date"), line=line),
+        line=line,
         **fields,
     )
 
@@ -289,7 +300,7 @@ def _text_field(obj: dict[str, Any], key: str, line: int) -> str:
         return ""
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise ParseError(f"'{key}' is {_json_kind(value)}, not a string", line=line)
-    return str(value)
+    return without_controls(str(value))
 
 
 def _json_kind(value: Any) -> str:

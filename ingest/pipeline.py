@@ -277,7 +277,7 @@ def _sync(
     for article in articles:
         stored = manifest.get(article.id)
         if stored and (holder := _other_holder(article, stored, resolved_roots, unread)):
-            report.failed.append(Failure.duplicate(article.path, article.id, holder))
+            report.failed.append(Failure.duplicate(article, article.path, holder))
             continue
         if stored and _renamed_only(article, stored):
             report.unchanged.append(article.id)

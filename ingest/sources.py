@@ -37,9 +37,10 @@ class Failure:
         return f"{where}: {self.reason}"
 
     @classmethod
-    def duplicate(cls, path: str, article_id: str, first: str) -> Failure:
-        """An article whose id another file holds: one id cites one text."""
-        return cls(path, None, f"duplicate article id {article_id!r} (first in {first})", article_id)
+    def duplicate(cls, article: Article, path: str, first: str) -> Failure:
+        """An article whose id another file holds: one id cites one text. A JSONL record's
+        line is named, the one way to find it in a large file."""
+        return cls(path, article.line, f"duplicate article id {article.id!r} (first in {first})", article.id)
 
 
 def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[Failure]]:
@@ -181,7 +182,7 @@ def load_articles(
         failures.extend(errs)
         for article in parsed:
             if article.id in first_seen:
-                failures.append(Failure.duplicate(str(path), article.id, first_seen[article.id]))
+                failures.append(Failure.duplicate(article, str(path), first_seen[article.id]))
                 continue
             first_seen[article.id] = str(path)
             articles.append(article)

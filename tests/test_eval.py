@@ -65,6 +65,19 @@ def test_eval_on_the_store(built_store, tmp_path, capsys):
     assert de["refused_share"] == 1.0 and en["r@5"] == 1.0
 
 
+def test_a_question_without_answers_or_about_no_indexed_article_is_told_not_miscounted(built_store, tmp_path, capsys):
+    """``answers`` is optional, but a question without them had counted as a containment
+    miss, and one whose article_id was mistyped had vanished from the table unsaid."""
+    plain = {"question": GOLD[0]["question"], "article_id": GOLD[0]["article_id"], "paragraph": GOLD[0]["paragraph"]}
+    typo = {**GOLD[1], "article_id": GOLD[1]["article_id"] + "x"}
+    path = tmp_path / "q.jsonl"
+    path.write_text("\n".join(json.dumps(q) for q in (plain, typo, GOLD[2])), encoding="utf-8")
+    code, out, _ = run_cli(capsys, "eval", str(path), "--json", "--chroma-path", str(built_store.chroma_path))
+    (de,) = json_lines(out)
+    assert code == 0 and de["answerable"] == 2 and de["without_answers"] == 1 and de["skipped_not_indexed"] == 1
+    assert de["answer_containment"] == 1.0 and de["r@1"] == 1.0
+
+
 @needs_xquad
 def test_eval_builds_a_half_index_itself(tmp_path, capsys):
     articles = (XQUAD / "articles.jsonl").read_text(encoding="utf-8").splitlines()[:4]

@@ -214,7 +214,7 @@ def test_bad_files_are_reported_and_good_ones_ingested(tmp_path, store_settings,
     assert "limit" in reasons[("gross.txt", None)]
     assert "52.4 MB" in reasons[("riesig.txt", None)]
     assert "JSON" in reasons[("liste.jsonl", 2)]
-    assert "duplicate" in reasons[("liste.jsonl", None)]
+    assert "duplicate" in reasons[("liste.jsonl", 3)]  # its line: the way to find it in a large file
     assert "outside" in reasons[("link.txt", None)]
     assert len(report["failed"]) == 8
 
@@ -228,6 +228,21 @@ def test_a_file_that_turns_bad_does_not_lose_what_was_stored(tmp_path, store_set
     report = ingest_paths(store, embedder, [corpus])
     assert report.failed and not report.removed
     assert paragraph(store, "seilbahn#1").text.startswith("Die Stadt Bonn")
+
+
+def test_a_jsonl_record_whose_id_another_file_holds_is_named_by_its_line(tmp_path, store_settings, embedder):
+    """In a large JSONL file the line is the one way to find the record; it had been
+    reported with the file alone, in this ingest and in a later one of the file alone."""
+    corpus = tmp_path / "corpus"
+    first = write(corpus, "bericht.txt", ARTICLE)
+    records = [{"id": "kartoffel", "text": "Kartoffeln wachsen gut."}, {"id": "bericht", "text": "Ein anderer."}]
+    second = write_jsonl(corpus / "more.jsonl", records)
+    store = Chroma(store_settings)
+    folder = ingest_paths(store, embedder, [corpus])
+    assert sorted(folder.added) == ["bericht", "kartoffel"]
+    assert [(f.path, f.line) for f in folder.failed] == [(str(second), 2)]
+    alone = ingest_paths(store, embedder, [second])
+    assert [str(f) for f in alone.failed] == [f"{second}:2: duplicate article id 'bericht' (first in {first})"]
 
 
 def test_a_file_with_an_id_another_file_holds_is_refused_when_ingested_alone(

@@ -84,6 +84,42 @@ def test_a_markdown_paragraph_opening_with_a_hashtag_is_body_text():
     ]
 
 
+@pytest.mark.parametrize(
+    "heading",
+    ["  ## Eintritt", "## Eintritt", "#", "##\tEintritt"],
+)
+def test_text_right_under_a_markdown_heading_is_a_paragraph_however_the_heading_is_written(heading):
+    """An indented heading, a bare "#" or a tab after the marks took the text under it
+    into the heading: the article lost the paragraph, and the ingest said nothing."""
+    text = f"# Zoo Ulm\n\nIn Ulm eröffnet ein neuer Zoo.\n\n{heading}\nDer Eintritt kostet 17 Euro.\n"
+    a = parse_markdown(text, "zoo")
+    assert a.title == "Zoo Ulm"
+    assert [p.text for p in a.paragraphs] == ["In Ulm eröffnet ein neuer Zoo.", "Der Eintritt kostet 17 Euro."]
+    assert a.paragraphs[1].heading == heading.strip().lstrip("#").strip()
+
+
+@pytest.mark.parametrize("blank", ["\u00a0", " \u200b ", "\ufeff"])
+def test_a_line_that_only_looks_empty_separates_paragraphs(blank):
+    """Text copied from a web page: a line of a no-break or zero-width space read as part
+    of one paragraph, and the next paragraph's id named nothing."""
+    a = parse_native(f"date 2024-11 BONN - Bonn baut ein Hallenbad.\n{blank}\nDas Bad soll 2027 öffnen.\n", "bad")
+    assert [p.text for p in a.paragraphs] == ["BONN - Bonn baut ein Hallenbad.", "Das Bad soll 2027 öffnen."]
+
+
+def test_terminal_escape_sequences_in_an_article_are_stored_as_spaces():
+    """``absatz source`` and ``ask`` print titles and paragraphs: an article's escape
+    sequences had cleared the screen, retitled the window and printed a fake error line."""
+    esc = "\x1b]0;PWNED\x07"
+    record = {"id": "esc", "title": f"Stadtwerke {esc}Kassel", "text": "Strom kostet mehr.\x1b[2J\x1b[31m FEHLER"}
+    jsonl = parse_json_record(record, 1)
+    listed = parse_json_record({"id": "esc", "paragraphs": ["Strom kostet mehr.\x1b[2J"]}, 1)
+    native = parse_native(f"Strom kostet mehr.{esc}\n\nZweiter Absatz.", "esc")
+    markdown = parse_markdown(f"# Stadtwerke {esc}Kassel\n\nStrom kostet mehr.\x1b[2J", "esc")
+    for a in (jsonl, listed, native, markdown):
+        shown = " ".join([a.title, *(p.text for p in a.paragraphs)])
+        assert "\x1b" not in shown and "\x07" not in shown and "Strom kostet mehr." in shown, shown
+
+
 def test_a_runaway_markdown_heading_is_shortened_not_kept_whole():
     a = parse_markdown("Erster Absatz.\n\n## " + "Überschrift " * 300 + "\n\nZweiter Absatz.", "m")
     assert 0 < len(a.paragraphs[1].heading) <= 256 and a.paragraphs[1].text == "Zweiter Absatz."

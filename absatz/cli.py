@@ -465,7 +465,10 @@ def _slice(value: str) -> slice:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="absatz", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="absatz",
+        description="Answers questions about a corpus of news articles, citing the exact paragraph.",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     common = _store_options()

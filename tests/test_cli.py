@@ -103,6 +103,17 @@ def test_source_unknown_id_is_a_clear_error(built_store, capsys):
         assert code == 2 and "citation id like" in err and "Traceback" not in err
 
 
+def test_the_help_says_what_absatz_does_in_words_not_markup(capsys):
+    """It had shown the module's docstring: "``absatz …``: … :class:`~absatz.api.Absatz`"."""
+    from absatz.cli import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["--help"])
+    out = capsys.readouterr().out
+    assert exit_.value.code == 0 and "paragraph" in out and "ask" in out
+    assert "``" not in out and ":class:" not in out
+
+
 def test_stats(built_store, capsys):
     code, out, _ = run_cli(capsys, "stats", "--json", *store_args(built_store))
     s = json.loads(out)

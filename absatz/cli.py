@@ -95,7 +95,7 @@ def _inputs(value: str | None) -> Iterator[str]:
         return
     for line in sys.stdin:
         if line.strip():
-            yield line.rstrip("\n")
+            yield line.rstrip("\r\n")  # a file saved on Windows: the query echoed without its "\r"
 
 
 class _Period(TypedDict):

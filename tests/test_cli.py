@@ -43,13 +43,22 @@ def test_ask_reads_questions_from_stdin(built_store, capsys, monkeypatch):
     import io
 
     monkeypatch.setattr(
-        sys, "stdin", io.StringIO("Was kostet ein Brötchen in München?\n\nWie backe ich ein Sauerteigbrot?\n")
-    )
+        sys, "stdin", io.StringIO("Was kostet ein Brötchen in München?\r\n\r\nWie backe ich ein Sauerteigbrot?\r\n")
+    )  # a file saved on Windows
     code, out, _ = run_cli(capsys, "ask", "--json", *store_args(built_store))
     rows = json_lines(out)
     assert code == 0 and len(rows) == 2
     assert rows[0]["citations"][0]["id"] == "2025-06-baeckerei-preise#1"
     assert rows[1]["abstained"] is True and rows[1]["citations"] == []
+
+
+def test_search_echoes_each_stdin_query_without_its_line_end(built_store, capsys, monkeypatch):
+    """Queries from a file saved on Windows had been echoed with their "\r"."""
+    import io
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO("Seilbahn Rhein Kosten\r\nBrötchen München\r\n"))
+    code, out, _ = run_cli(capsys, "search", "--json", "-k", "1", *store_args(built_store))
+    assert code == 0 and [row["query"] for row in json_lines(out)] == ["Seilbahn Rhein Kosten", "Brötchen München"]
 
 
 def test_search_lists_ranked_paragraphs(built_store, capsys):

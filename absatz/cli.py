@@ -23,6 +23,7 @@ from typing import TextIO, TypedDict
 
 from dotenv import load_dotenv
 
+from ingest.parse import jsonl_lines
 from ingest.pipeline import IngestReport, RebuildRefused, report_summary
 from vectorstore.errors import AbsatzError, BadDate, NoIndex
 
@@ -265,7 +266,7 @@ def _gold_questions(path: Path, languages: Sequence[str]) -> list[dict[str, obje
     except UnicodeDecodeError:
         raise UsageError(f"cannot read questions from {path}: not UTF-8") from None
     questions = []
-    for n, line in enumerate(text.splitlines(), start=1):
+    for n, line in enumerate(jsonl_lines(text), start=1):  # as ingest reads JSONL: a BOM, a U+2028 in a string
         if not line.strip():
             continue
         try:

@@ -195,6 +195,12 @@ def test_a_bad_question_file_names_its_line_before_anything_loads(tmp_path, caps
         code, _, err = run_cli(capsys, "eval", str(tmp_path / name), "--chroma-path", str(tmp_path / "none"))
         assert code == 2 and message in err and "Traceback" not in err, err
     assert "article_id, paragraph" in err
+    # A BOM, and a U+2028 in a question's text, as an editor may save them: lines counted as ingest counts them
+    spaced = {**good, "question": "Wie viele Menschen\u2028wohnen im Dorf?"}
+    text = "\ufeff" + json.dumps(good) + "\n" + json.dumps(spaced, ensure_ascii=False) + "\n{kaputt\n"
+    (tmp_path / "saved.jsonl").write_text(text, encoding="utf-8")
+    code, _, err = run_cli(capsys, "eval", str(tmp_path / "saved.jsonl"), "--chroma-path", str(tmp_path / "none"))
+    assert code == 2 and "saved.jsonl:3: malformed JSON" in err, err
     (tmp_path / "latin1.jsonl").write_bytes(json.dumps(good, ensure_ascii=False).encode() + b"\n\xe4\n")
     code, _, err = run_cli(capsys, "eval", str(tmp_path / "latin1.jsonl"), "--chroma-path", str(tmp_path / "none"))
     assert code == 2 and "latin1.jsonl" in err and "not UTF-8" in err

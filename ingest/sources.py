@@ -70,6 +70,10 @@ def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[Failure]]:
 
         for dirpath, dirnames, filenames in os.walk(root, onerror=unlisted):
             dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            for name in dirnames:  # os.walk does not enter a linked folder: one leaving the corpus is said
+                linked = Path(dirpath) / name
+                if linked.is_symlink() and not linked.resolve().is_relative_to(base):
+                    failures.append(Failure(str(linked), None, "symlink points outside the corpus folder"))
             for name in sorted(filenames):
                 p = Path(dirpath) / name
                 if name.startswith(".") or p.suffix.lower() not in SUFFIXES:

@@ -193,6 +193,9 @@ def test_bad_files_are_reported_and_good_ones_ingested(tmp_path, store_settings,
     outside = tmp_path / "geheim.txt"
     outside.write_text("Geheimer Text.")
     os.symlink(outside, corpus / "link.txt")
+    (tmp_path / "privat").mkdir()
+    (tmp_path / "privat" / "brief.txt").write_text("Ein privater Brief.")
+    os.symlink(tmp_path / "privat", corpus / "ordner")  # a linked folder was skipped without a word
 
     env = {"MAX_FILE_BYTES": "1000"}
     old = {k: os.environ.get(k) for k in env}
@@ -215,8 +218,8 @@ def test_bad_files_are_reported_and_good_ones_ingested(tmp_path, store_settings,
     assert "52.4 MB" in reasons[("riesig.txt", None)]
     assert "JSON" in reasons[("liste.jsonl", 2)]
     assert "duplicate" in reasons[("liste.jsonl", 3)]  # its line: the way to find it in a large file
-    assert "outside" in reasons[("link.txt", None)]
-    assert len(report["failed"]) == 8
+    assert "outside" in reasons[("link.txt", None)] and "outside" in reasons[("ordner", None)]
+    assert len(report["failed"]) == 9
 
 
 def test_a_file_that_turns_bad_does_not_lose_what_was_stored(tmp_path, store_settings, embedder):

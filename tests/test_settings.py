@@ -222,3 +222,12 @@ def test_a_collection_name_chroma_cannot_take_names_the_variable(capsys, monkeyp
     code, _, err = run_cli(capsys, "stats", "--chroma-path", str(tmp_path / "chroma"))
     wanted = f"CHROMA_COLLECTION={collection!r} must be 3 to 44 ASCII letters (a-z, A-Z), digits,"
     assert code == 2 and wanted in one_error_line(err)
+
+
+def test_a_collection_named_like_an_ip_address_names_the_option(capsys, tmp_path):
+    """It passed the name check, then Chroma refused it as "not a valid ip address",
+    reported as a failure of the store."""
+    code, _, err = run_cli(capsys, "stats", "--chroma-path", str(tmp_path / "chroma"), "--collection", "1.2.3.4")
+    assert code == 2 and "collection='1.2.3.4' must not be an IP address" in one_error_line(err), err
+    _, _, err = run_cli(capsys, "stats", "--chroma-path", str(tmp_path / "chroma"), "--collection", "v1.2.3.4")
+    assert "no index" in err and "IP address" not in err  # a version-like name is no address

@@ -18,6 +18,7 @@ MAX_PORT = 65535
 # generation adds: ``<name>-<8 hex>.sentences``. Chroma's own error came as a traceback.
 MAX_COLLECTION = 63 - len("-12345678.sentences")
 _COLLECTION = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._-]{{1,{MAX_COLLECTION - 2}}}[A-Za-z0-9]")
+_IPV4 = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
 # The variable each value that :meth:`StoreSettings.checked` looks at is read from.
 VARIABLES = {
     "chroma_path": "CHROMA_PATH",
@@ -186,6 +187,8 @@ class StoreSettings:
                 f"{names['collection']}={self.collection!r} must be 3 to {MAX_COLLECTION} ASCII letters (a-z, A-Z), "
                 "digits, '.', '_' or '-', starting and ending with a letter or digit, with no '..'"
             )
+        if _IPV4.fullmatch(self.collection):  # Chroma's rule too: its error blamed the store
+            raise SettingsError(f"{names['collection']}={self.collection!r} must not be an IP address")
         return self
 
     @property

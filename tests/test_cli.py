@@ -366,6 +366,23 @@ def test_an_export_whose_records_the_index_cannot_read_is_refused_before_anythin
             [json.dumps(r) + "\n" for r in records if r["kind"] == "articles"],
             "has no passages or sentences",
         ),
+        # Chroma's own validation had said "the store … failed: …", naming no line
+        "nan.jsonl": (
+            [
+                *(json.dumps(r) + "\n" for r in records[: first["passages"]]),
+                json.dumps({**passage, "embedding": [float("nan")] * len(passage["embedding"])}) + "\n",
+                *(json.dumps(r) + "\n" for r in records[first["passages"] + 1 :]),
+            ],
+            f":{first['passages'] + 2}: not an absatz export record",
+        ),
+        "twice.jsonl": (
+            [
+                *(json.dumps(r) + "\n" for r in records[: first["passages"] + 1]),
+                json.dumps(passage) + "\n",
+                *(json.dumps(r) + "\n" for r in records[first["passages"] + 1 :]),
+            ],
+            f":{first['passages'] + 3}: a second record",
+        ),
     }
     counts = json.loads(end)
     target = tmp_path / "target"

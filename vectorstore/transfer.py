@@ -89,6 +89,7 @@ def _is_record(row: dict[str, object], kind: Kind, dim: int) -> bool:
         and vector is not None
         and vector.shape == (dim,)
         and vector.dtype.kind in "fi"
+        and bool(np.isfinite(vector).all())  # JSON's NaN: Chroma's validation error named no line
     )
 
 
@@ -108,6 +109,7 @@ def _batches(lines: Iterable[str], path: Path, end: dict[str, int], dim: int) ->
     ``end``. Every vector has ``dim`` numbers."""
     kind: Kind | None = None
     batch: list[RawRecord] = []
+    ids: set[str] = set()  # the batch's
     for n, line in enumerate(lines, start=2):
         if end:
             raise StoreError(f"{path}:{n}: a line after the export's closing counts")
@@ -130,7 +132,10 @@ def _batches(lines: Iterable[str], path: Path, end: dict[str, int], dim: int) ->
         if row_kind != kind or len(batch) >= WRITE_BATCH:
             if kind is not None and batch:
                 yield kind, batch
-            kind, batch = row_kind, []
+            kind, batch, ids = row_kind, [], set()
+        if record["id"] in ids:  # Chroma refuses the batch ("Expected IDs to be unique"), naming no line
+            raise StoreError(f"{path}:{n}: a second record {record['id']!r}")
+        ids.add(record["id"])
         batch.append(record)
     if kind is not None and batch:
         yield kind, batch

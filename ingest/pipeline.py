@@ -119,9 +119,12 @@ def _unread(failed: Sequence[Failure], articles: Sequence[Article]) -> list[Path
     """The failed files and folders whose content this run does not know. A JSONL file
     with broken lines is known but for those lines, which the report names: it keeps
     what only they may hold (see :func:`_held_back`), but a file that holds one of its
-    ids now is not refused until the lines are mended."""
+    ids now is not refused until the lines are mended. A line refused as a duplicate
+    (``article_id``) still holds its id there: the file that holds it stays unread for it,
+    or the other file's article would take the id over."""
     yielded = {a.path for a in articles}
-    return [Path(f.path).resolve() for f in failed if not (f.line and stored_path(Path(f.path)) in yielded)]
+    known = [f for f in failed if f.line and not f.article_id and stored_path(Path(f.path)) in yielded]
+    return [Path(f.path).resolve() for f in failed if f not in known]
 
 
 def _renamed_only(article: Article, stored: ArticleRecord) -> bool:

@@ -248,6 +248,19 @@ def test_a_jsonl_record_whose_id_another_file_holds_is_named_by_its_line(tmp_pat
     assert [str(f) for f in alone.failed] == [f"{second}:2: duplicate article id 'bericht' (first in {first})"]
 
 
+def test_a_jsonl_record_cannot_take_over_an_id_another_jsonl_file_holds(tmp_path, store_settings, embedder):
+    """With the duplicate's line named, the file that holds the id had counted as read, and
+    a new file sorted before it took the id over: its citations cited another text."""
+    corpus = tmp_path / "corpus"
+    write_jsonl(corpus / "b.jsonl", [{"id": "x", "text": "Der Hafen wächst."}, {"id": "y", "text": "Ein Zug fährt."}])
+    store = Chroma(store_settings)
+    assert sorted(ingest_paths(store, embedder, [corpus]).added) == ["x", "y"]
+    write_jsonl(corpus / "a.jsonl", [{"id": "x", "text": "Ein anderer Text."}, {"id": "z", "text": "Neu."}])
+    report = ingest_paths(store, embedder, [corpus])
+    assert report.added == ["z"] and not report.updated and report.failed
+    assert paragraph(store, "x#1").text == "Der Hafen wächst."
+
+
 def test_a_file_with_an_id_another_file_holds_is_refused_when_ingested_alone(
     tmp_path, store_settings, embedder, monkeypatch
 ):

@@ -141,7 +141,10 @@ class Absatz:
         self._searcher = searcher
         self._embedder = embedder or (searcher.embedder if searcher else None)
         self._llm = llm
-        self._lock = threading.Lock()  # the bot's SQLite stores and the chat model: opened at once
+        # Each opened once, under a lock of its own: opening a store waits for another
+        # process's lock on BOT_DB (SQLite's 10 s), and the event loop reads the chat model.
+        self._records_lock = threading.Lock()
+        self._llm_lock = threading.Lock()
         # The index apart: opening it may wait out a hung Chroma server (CHROMA_TIMEOUT_S,
         # twice), and the event loop must not wait with it for a channel's scope.
         self._searcher_lock = threading.Lock()
@@ -185,21 +188,21 @@ class Absatz:
     @property
     def llm(self) -> LLMAnswerer | None:
         """The configured chat model (``LLM_MODEL``), or None: then answers are extractive."""
-        with self._lock:
+        with self._llm_lock:
             if self._llm is None and self.settings.llm.enabled:
                 self._llm = LLMAnswerer(self.settings.llm)
             return self._llm
 
     @property
     def audit(self) -> AuditLog:
-        with self._lock:
+        with self._records_lock:
             if self._audit is None:
                 self._audit = AuditLog(self.settings.db)
             return self._audit
 
     @property
     def feedback(self) -> FeedbackStore:
-        with self._lock:
+        with self._records_lock:
             if self._feedback is None:
                 self._feedback = FeedbackStore(self.settings.db)
             return self._feedback
@@ -435,7 +438,7 @@ class Absatz:
     @property
     def scopes(self) -> ScopeStore:
         """Channel scopes set by admins (the bot's SQLite)."""
-        with self._lock:
+        with self._records_lock:
             if self._scopes is None:
                 self._scopes = ScopeStore(self.settings.db)
             return self._scopes

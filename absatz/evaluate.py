@@ -180,7 +180,7 @@ def evaluate(
         text = q[field_name]
         in_index = q["article_id"] in indexed and not q.get("unanswerable")
         if not in_index and not unanswerable:
-            report.not_indexed += 1
+            report.not_indexed += q["article_id"] not in indexed
             continue
         report.questions += 1
         started = time.perf_counter()
@@ -219,7 +219,8 @@ def evaluate(
             report.first_citation_correct += a.citations[0].id == gold
             report.first_citation_article += a.citations[0].article_id == q["article_id"]
             report.answer_chars.append(len(a.answer))
-        if not contained if answers else a.abstained:
+        missed = not contained if answers else a.abstained
+        if missed:
             report.misses.append(
                 Miss(
                     str(q.get("qid", "")),

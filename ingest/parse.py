@@ -268,8 +268,8 @@ def parse_json_record(obj: Any, line: int) -> Article:
                 raise ParseError(f"'paragraphs' item {k} is {_json_kind(p)}, not a string", line=line)
             if "\x00" in p:
                 raise ParseError(f"'paragraphs' item {k} contains NUL bytes", line=line)
-        raw = [p for p in obj["paragraphs"] if p.strip()]
-        paragraphs = [Paragraph(n=i, text=_prose(without_controls(t))) for i, t in enumerate(raw, start=1)]
+        texts = [_prose(without_controls(p)) for p in obj["paragraphs"]]
+        paragraphs = [Paragraph(n=i, text=t) for i, t in enumerate(filter(None, texts), start=1)]
     elif isinstance(obj.get("text"), str):
         try:
             paragraphs = _paragraphs_from_blocks(_blocks(_clean_text(obj["text"])))

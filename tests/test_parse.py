@@ -112,7 +112,8 @@ def test_terminal_escape_sequences_in_an_article_are_stored_as_spaces():
     esc = "\x1b]0;PWNED\x07"
     record = {"id": "esc", "title": f"Stadtwerke {esc}Kassel", "text": "Strom kostet mehr.\x1b[2J\x1b[31m FEHLER"}
     jsonl = parse_json_record(record, 1)
-    listed = parse_json_record({"id": "esc", "paragraphs": ["Strom kostet mehr.\x1b[2J"]}, 1)
+    listed = parse_json_record({"id": "esc", "paragraphs": ["Strom kostet mehr.\x1b[2J", "\x1b\x07"]}, 1)
+    assert len(listed.paragraphs) == 1  # one of control characters alone is no paragraph
     native = parse_native(f"Strom kostet mehr.{esc}\n\nZweiter Absatz.", "esc")
     markdown = parse_markdown(f"# Stadtwerke {esc}Kassel\n\nStrom kostet mehr.\x1b[2J", "esc")
     for a in (jsonl, listed, native, markdown):

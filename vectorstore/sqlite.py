@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 from .errors import RecordsUnusable
 
@@ -19,7 +20,10 @@ def open_db(path: Path, schema: str) -> sqlite3.Connection:
     be one stops any command with one line naming the variable, not a traceback per store."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)  # data/ of a fresh checkout, the default's folder
-        db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=10)
+        db = sqlite3.connect(
+            str(path), check_same_thread=False, isolation_level=None, timeout=10, factory=_RecordsConnection
+        )
+        db.path = str(path)
         try:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(schema)
@@ -29,6 +33,27 @@ def open_db(path: Path, schema: str) -> sqlite3.Connection:
     except (OSError, sqlite3.Error) as exc:
         raise RecordsUnusable(f"BOT_DB={str(path)!r} {_unusable(path, exc)}") from None
     return db
+
+
+class _RecordsConnection(sqlite3.Connection):
+    """A connection to ``BOT_DB`` whose failures of the file (another process's lock held
+    past SQLite's wait, a full disk) are :class:`RecordsUnusable`, as failing to open it
+    is: a member reads that the bot's records are unavailable, not "something went wrong",
+    and whoever runs the bot reads the file's name."""
+
+    path = ""
+
+    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
+        try:
+            return super().execute(sql, parameters)
+        except sqlite3.OperationalError as exc:
+            raise RecordsUnusable(f"BOT_DB={self.path!r} cannot be used: {exc}") from exc
+
+    def executemany(self, sql: str, parameters: Any, /) -> sqlite3.Cursor:
+        try:
+            return super().executemany(sql, parameters)
+        except sqlite3.OperationalError as exc:
+            raise RecordsUnusable(f"BOT_DB={self.path!r} cannot be used: {exc}") from exc
 
 
 def _unusable(path: Path, exc: OSError | sqlite3.Error) -> str:

@@ -387,7 +387,15 @@ class Ask(commands.Cog):
         in_thread = thread is not None
         in_own_thread = thread is not None and thread.owner_id == me.id
         mentioned = me in message.mentions
-        scope = await scope_of(self.bot, channel)
+        try:
+            scope = await scope_of(self.bot, channel)
+        except AbsatzError as exc:
+            if in_dm or in_own_thread or mentioned:
+                raise  # asked: told that the bot's records are unavailable
+            # Every member's every message reads its channel's scope: had each been told, a
+            # locked BOT_DB had posted the error under every message of every channel.
+            log.warning("message %s not read: the channel's scope is unavailable (%s)", message.id, exc)
+            return
         auto = scope is not None and scope.mode == "auto"
         post = thread if thread is not None and auto and isinstance(thread.parent, discord.ForumChannel) else None
         in_forum_post = post is not None

@@ -168,8 +168,11 @@ class Live(commands.Cog):
                     user_id,
                     getattr(exc, "text", "") or exc,
                 )
-                for m in mine:
-                    self.service.follows.record_undelivered(m.follow.id, m.article_id)
+                try:  # in a thread: BOT_DB may wait for another process's lock, the event loop must not
+                    for m in mine:
+                        await asyncio.to_thread(self.service.follows.record_undelivered, m.follow.id, m.article_id)
+                except Exception:
+                    log.exception("recording the undelivered follow DM to user %s failed", user_id)
 
     # --- /feed ----------------------------------------------------------------------------------
 

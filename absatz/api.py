@@ -195,6 +195,8 @@ class Absatz:
 
     @property
     def audit(self) -> AuditLog:
+        if self._audit is not None:  # open: not held up by another store's open
+            return self._audit
         with self._records_lock:
             if self._audit is None:
                 self._audit = AuditLog(self.settings.db)
@@ -202,6 +204,8 @@ class Absatz:
 
     @property
     def feedback(self) -> FeedbackStore:
+        if self._feedback is not None:  # open: not held up by another store's open
+            return self._feedback
         with self._records_lock:
             if self._feedback is None:
                 self._feedback = FeedbackStore(self.settings.db)
@@ -438,6 +442,8 @@ class Absatz:
     @property
     def scopes(self) -> ScopeStore:
         """Channel scopes set by admins (the bot's SQLite)."""
+        if self._scopes is not None:  # open: not held up by another store's open
+            return self._scopes
         with self._records_lock:
             if self._scopes is None:
                 self._scopes = ScopeStore(self.settings.db)

@@ -180,7 +180,7 @@ def evaluate(
         text = q[field_name]
         in_index = q["article_id"] in indexed and not q.get("unanswerable")
         if not in_index and not unanswerable:
-            report.not_indexed += q["article_id"] not in indexed
+            report.not_indexed += not q.get("unanswerable") and q["article_id"] not in indexed
             continue
         report.questions += 1
         started = time.perf_counter()

@@ -123,8 +123,11 @@ def _unread(failed: Sequence[Failure], articles: Sequence[Article]) -> list[Path
     (``article_id``) still holds its id there: the file that holds it stays unread for it,
     or the other file's article would take the id over."""
     yielded = {a.path for a in articles}
-    known = [f for f in failed if f.line and not f.article_id and stored_path(Path(f.path)) in yielded]
-    return [Path(f.path).resolve() for f in failed if f not in known]
+    return [
+        Path(f.path).resolve()
+        for f in failed
+        if not (f.line and not f.article_id and stored_path(Path(f.path)) in yielded)
+    ]
 
 
 def _renamed_only(article: Article, stored: ArticleRecord) -> bool:

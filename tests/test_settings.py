@@ -224,6 +224,19 @@ def test_a_collection_name_chroma_cannot_take_names_the_variable(capsys, monkeyp
     assert code == 2 and wanted in one_error_line(err)
 
 
+def test_a_fault_of_the_codes_own_sql_is_not_blamed_on_bot_db(tmp_path):
+    """A locked or full file is the file's fault and says so (RecordsUnusable); a mistake
+    in a query is the code's, and stays SQLite's own error."""
+    import sqlite3
+
+    from vectorstore.sqlite import open_db
+
+    db = open_db(tmp_path / "bot.sqlite3", "CREATE TABLE IF NOT EXISTS t (a INTEGER);")
+    with pytest.raises(sqlite3.OperationalError, match="no such column"):
+        db.execute("SELECT b FROM t")
+    assert db.execute("SELECT count(*) FROM t").fetchone() == (0,)
+
+
 def test_a_collection_named_like_an_ip_address_names_the_option(capsys, tmp_path):
     """It passed the name check, then Chroma refused it as "not a valid ip address",
     reported as a failure of the store."""

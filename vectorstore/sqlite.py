@@ -47,13 +47,34 @@ class _RecordsConnection(sqlite3.Connection):
         try:
             return super().execute(sql, parameters)
         except sqlite3.OperationalError as exc:
-            raise RecordsUnusable(f"BOT_DB={self.path!r} cannot be used: {exc}") from exc
+            raise self._unusable(exc) from exc
 
     def executemany(self, sql: str, parameters: Any, /) -> sqlite3.Cursor:
         try:
             return super().executemany(sql, parameters)
         except sqlite3.OperationalError as exc:
-            raise RecordsUnusable(f"BOT_DB={self.path!r} cannot be used: {exc}") from exc
+            raise self._unusable(exc) from exc
+
+    def _unusable(self, exc: sqlite3.OperationalError) -> Exception:
+        """The file's failure as :class:`RecordsUnusable`; a fault of the code's own SQL
+        ("no such column") stays what it is, not blamed on the file."""
+        if getattr(exc, "sqlite_errorcode", 0) & 0xFF in _FILE_FAULTS:
+            return RecordsUnusable(f"BOT_DB={self.path!r} cannot be used: {exc}")
+        return exc
+
+
+# SQLite's primary result codes that say the file cannot be used now, whatever was asked of it.
+_FILE_FAULTS = frozenset(
+    {
+        sqlite3.SQLITE_BUSY,
+        sqlite3.SQLITE_LOCKED,
+        sqlite3.SQLITE_FULL,
+        sqlite3.SQLITE_IOERR,
+        sqlite3.SQLITE_READONLY,
+        sqlite3.SQLITE_CANTOPEN,
+        sqlite3.SQLITE_PROTOCOL,
+    }
+)
 
 
 def _unusable(path: Path, exc: OSError | sqlite3.Error) -> str:

@@ -389,7 +389,7 @@ class Ask(commands.Cog):
         mentioned = me in message.mentions
         try:
             scope = await scope_of(self.bot, channel)
-        except AbsatzError as exc:
+        except Exception as exc:
             if in_dm or in_own_thread or mentioned:
                 raise  # asked: told that the bot's records are unavailable
             # Every member's every message reads its channel's scope: had each been told, a

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeVar
 
 from ingest.pipeline import IngestReport, Progress, summary_counts
 from vectorstore.chroma import Chroma
@@ -103,6 +103,9 @@ def holds(text: str, parts: list[str]) -> bool:
     and without the bidirectional controls, which Discord's quotes leave out."""
     flat = " ".join(without_bidi(text).split())
     return bool(parts) and all(part in flat for part in parts)
+
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -193,23 +196,26 @@ class Absatz:
                 self._llm = LLMAnswerer(self.settings.llm)
             return self._llm
 
+    def _opened(self, name: str, open_store: Callable[[Path], T]) -> T:
+        """The record store of ``BOT_DB`` kept as attribute ``name``, opened once under the
+        records' lock, which only an open takes: opening waits for another process's lock
+        on the file (SQLite's 10 s), and a store already open must not wait with it."""
+        store: T | None = getattr(self, name)
+        if store is None:
+            with self._records_lock:
+                store = getattr(self, name)
+                if store is None:
+                    store = open_store(self.settings.db)
+                    setattr(self, name, store)
+        return store
+
     @property
     def audit(self) -> AuditLog:
-        if self._audit is not None:  # open: not held up by another store's open
-            return self._audit
-        with self._records_lock:
-            if self._audit is None:
-                self._audit = AuditLog(self.settings.db)
-            return self._audit
+        return self._opened("_audit", AuditLog)
 
     @property
     def feedback(self) -> FeedbackStore:
-        if self._feedback is not None:  # open: not held up by another store's open
-            return self._feedback
-        with self._records_lock:
-            if self._feedback is None:
-                self._feedback = FeedbackStore(self.settings.db)
-            return self._feedback
+        return self._opened("_feedback", FeedbackStore)
 
     @property
     def corpus(self) -> Corpus:
@@ -442,12 +448,7 @@ class Absatz:
     @property
     def scopes(self) -> ScopeStore:
         """Channel scopes set by admins (the bot's SQLite)."""
-        if self._scopes is not None:  # open: not held up by another store's open
-            return self._scopes
-        with self._records_lock:
-            if self._scopes is None:
-                self._scopes = ScopeStore(self.settings.db)
-            return self._scopes
+        return self._opened("_scopes", ScopeStore)
 
     def gaps(self, days: int = 7, guild_id: int | None = None) -> list[Gap]:
         """The period's questions the bot refused or got 👎 for, grouped by meaning."""

@@ -43,7 +43,7 @@ class Stats(commands.Cog):
     async def stats(self, interaction: discord.Interaction) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         language = locale_language(interaction.locale)
-        absatz, core = self.bot.absatz, self.bot.core
+        absatz = self.bot.absatz
         stats = await absatz.stats()
         guild_id = interaction.guild_id or 0
         votes = await absatz.record(lambda core: core.feedback.votes(guild_id))  # this server's answers only
@@ -79,7 +79,7 @@ class Stats(commands.Cog):
                 value=lines_within([fit(x, 200) for x in lines], 1024),
                 inline=False,
             )
-        week = await absatz.run(core.analytics, 7, interaction.guild_id)
+        week = await absatz.run(self.bot.core.analytics, 7, interaction.guild_id)
         embed.add_field(name=t("stats_week", language), value=week_field(week, language), inline=False)
         if week.busiest_channels:
             embed.add_field(

@@ -114,6 +114,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "de": "⌛ `{id}` nicht entfernt: die Bestätigung ist abgelaufen. Zum Entfernen `/remove` neu aufrufen.",
         "en": "⌛ `{id}` not removed: the confirmation expired. Run `/remove` again to remove it.",
     },
+    "remove_lapsed": {
+        "de": "⌛ Diese Bestätigung gilt nicht mehr (abgelaufen oder der Bot wurde neu gestartet). "
+        "Zum Entfernen `/remove` neu aufrufen.",
+        "en": "⌛ This confirmation no longer holds (it expired, or the bot restarted). "
+        "Run `/remove` again to remove the article.",
+    },
     "removed": {"de": "🗑️ `{id}` entfernt.", "en": "🗑️ Removed `{id}`."},
     "removed_trash": {"de": " Datei im Papierkorb: `{file}`", "en": " File in the trash: `{file}`"},
     # --- channel scopes, forums, gaps, analytics -------------------------------------

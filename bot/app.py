@@ -59,7 +59,7 @@ class AbsatzBot(commands.AutoShardedBot):
         self.absatz = AsyncAbsatz(self.core, settings.max_concurrent_answers)
 
     async def setup_hook(self) -> None:
-        from .cogs.admin import Admin
+        from .cogs.admin import Admin, LapsedRemove
         from .cogs.ask import Ask
         from .cogs.gaps import Gaps
         from .cogs.live import Live
@@ -79,6 +79,7 @@ class AbsatzBot(commands.AutoShardedBot):
         await self.add_cog(Live(self))  # the live corpus: watched folder, feeds, announcements, follows
         self.add_dynamic_items(SourceButton, VoteButton)
         self.add_view(FeedbackModal())  # a 👎 form opened before this start still submits
+        self.add_view(LapsedRemove())  # a /remove confirmation asked before this start says so
         self.tree.error(self.on_app_command_error)  # sets tree.on_error
         await self.sync_commands()
 

@@ -413,6 +413,22 @@ async def test_an_unanswered_remove_confirmation_expires_and_loses_its_buttons(s
     assert (simcord_bot.settings.ingest.corpus_dir / "2025-06-baeckerei-preise.txt").exists()
 
 
+async def test_a_remove_confirmation_from_before_a_restart_says_it_lapsed(
+    server, simcord_bot, admin_settings, embedder
+):
+    """A click on a confirmation the last process asked had failed without a word
+    ("This interaction failed"): no view of this process knew its buttons. It removes
+    nothing and says to ask again."""
+    env, guild, channel, admin, reader = server
+    shown = await admin.slash(channel, "remove", article_id="2025-06-baeckerei-preise")
+    await env.restart_bot(bot_with(admin_settings, Searcher.open(admin_settings.store, embedder)))
+    clicked = await admin.click(shown.response.message, label="Remove")
+    assert shown.response.content == t("remove_lapsed", "en")
+    assert not shown.response.message.components and clicked.response is not None
+    assert (simcord_bot.settings.ingest.corpus_dir / "2025-06-baeckerei-preise.txt").exists()
+    assert "2025-06-baeckerei-preise" in Writer.live(env.bot.core.searcher.chroma).committed_articles()
+
+
 async def test_discord_shows_paths_in_the_corpus_folder_not_where_the_server_keeps_it(server, simcord_bot):
     """The CLI prints whole paths; a channel sees ``CORPUS_DIR``-relative ones."""
     env, guild, channel, admin, reader = server

@@ -55,6 +55,9 @@ def progress_text(done: int, total: int, paragraphs: int, elapsed: float, langua
     return t("ingest_progress", language, done=done, total=total, paragraphs=paragraphs, elapsed=elapsed)
 
 
+REMOVE_CONFIRM, REMOVE_CANCEL = "absatz:remove:confirm", "absatz:remove:cancel"
+
+
 class ConfirmRemove(discord.ui.View):
     def __init__(self, cog: Admin, asked: discord.Interaction, article_id: str, language: str):
         super().__init__(timeout=120)
@@ -65,7 +68,7 @@ class ConfirmRemove(discord.ui.View):
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         return interaction.user.id == self.asked.user.id
 
-    @discord.ui.button(style=discord.ButtonStyle.danger, custom_id="absatz:remove:confirm")
+    @discord.ui.button(style=discord.ButtonStyle.danger, custom_id=REMOVE_CONFIRM)
     async def confirm(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
         self.stop()
         await interaction.response.defer()
@@ -91,12 +94,36 @@ class ConfirmRemove(discord.ui.View):
         except discord.HTTPException as exc:  # dismissed: nothing left to update
             log.info("/remove %s: the expired confirmation could not be updated (%s)", self.article_id, exc)
 
-    @discord.ui.button(style=discord.ButtonStyle.secondary, custom_id="absatz:remove:cancel")
+    @discord.ui.button(style=discord.ButtonStyle.secondary, custom_id=REMOVE_CANCEL)
     async def cancel(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
         self.stop()
         await interaction.response.edit_message(content=t("cancelled", self.language), view=None)
         who = str(interaction.user)
         await audit(self.cog.bot, who, "remove", self.article_id, "cancelled", interaction.guild_id or 0)
+
+
+class LapsedRemove(discord.ui.View):
+    """Answers the buttons of a confirmation no :class:`ConfirmRemove` of this process
+    holds: one asked before a restart, or one whose expiry could not take its buttons
+    away. Discord would say "This interaction failed"; the admin reads that nothing was
+    removed by this click and how to ask again. Registered without a message, so a live
+    confirmation's own view is found first."""
+
+    def __init__(self) -> None:
+        super().__init__(timeout=None)
+
+    @discord.ui.button(custom_id=REMOVE_CONFIRM)
+    async def confirm(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        await self._lapsed(interaction)
+
+    @discord.ui.button(custom_id=REMOVE_CANCEL)
+    async def cancel(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        await self._lapsed(interaction)
+
+    @staticmethod
+    async def _lapsed(interaction: discord.Interaction) -> None:
+        language = locale_language(interaction.locale)
+        await interaction.response.edit_message(content=t("remove_lapsed", language), view=None)
 
 
 async def _finish(interaction: discord.Interaction, message_id: int | None, content: str) -> None:

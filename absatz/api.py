@@ -14,6 +14,7 @@ that only ingests never loads an index, and one that only answers never takes a 
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import threading
 import time
@@ -26,7 +27,7 @@ from ingest.pipeline import IngestReport, Progress, summary_counts
 from vectorstore.chroma import Chroma
 from vectorstore.dates import DateRange
 from vectorstore.embeddings import VectorEmbeddings
-from vectorstore.errors import NoIndex, UnknownCitation
+from vectorstore.errors import NoIndex, RecordsUnusable, UnknownCitation
 from vectorstore.filters import Filter
 from vectorstore.generations import Generations
 from vectorstore.readindex import Reader, ReadIndex
@@ -107,6 +108,9 @@ def holds(text: str, parts: list[str]) -> bool:
 
 T = TypeVar("T")
 
+# How long a BOT_DB that could not be opened is taken as unusable before the next try.
+RECORDS_RETRY_S = 30.0
+
 
 @dataclass(frozen=True)
 class Stats:
@@ -147,6 +151,10 @@ class Absatz:
         # Each opened once, under a lock of its own: opening a store waits for another
         # process's lock on BOT_DB (SQLite's 10 s), and the event loop reads the chat model.
         self._records_lock = threading.Lock()
+        # When BOT_DB last could not be opened, and why: until RECORDS_RETRY_S later every
+        # caller is told so at once. Each message of every channel reads its scope, and
+        # each open waited SQLite's 10 s in the record threads, votes queued behind them.
+        self._records_down: tuple[float, RecordsUnusable] | None = None
         self._llm_lock = threading.Lock()
         # The index apart: opening it may wait out a hung Chroma server (CHROMA_TIMEOUT_S,
         # twice), and the event loop must not wait with it for a channel's scope.
@@ -202,12 +210,24 @@ class Absatz:
         on the file (SQLite's 10 s), and a store already open must not wait with it."""
         store: T | None = getattr(self, name)
         if store is None:
+            self._raise_if_records_down()
             with self._records_lock:
                 store = getattr(self, name)
                 if store is None:
-                    store = open_store(self.settings.db)
+                    self._raise_if_records_down()  # another caller found it so meanwhile
+                    try:
+                        store = open_store(self.settings.db)
+                    except RecordsUnusable as exc:
+                        self._records_down = (time.monotonic(), exc)
+                        raise
+                    self._records_down = None
                     setattr(self, name, store)
         return store
+
+    def _raise_if_records_down(self) -> None:
+        down = self._records_down
+        if down is not None and time.monotonic() - down[0] < RECORDS_RETRY_S:
+            raise copy.copy(down[1])  # without the first caller's traceback
 
     @property
     def audit(self) -> AuditLog:

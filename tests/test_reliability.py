@@ -521,3 +521,35 @@ async def test_a_weekly_digest_that_fails_is_logged_and_the_next_one_still_comes
             assert await gaps.digest() is None
         assert "the weekly gaps digest failed" in caplog.text and "StoreUnavailable" in caplog.text
         assert gaps.weekly.is_running()
+
+
+def test_a_bot_db_another_process_holds_is_tried_again_only_after_a_while(tmp_path, monkeypatch):
+    """Each message in every channel reads its scope: with BOT_DB held by another process
+    (a second shard, the CLI), each had waited SQLite's 10 s for its own try in the two
+    record threads, and votes waited behind them. Once refused, it is told at once, to
+    the other record stores too (one file), until the next try."""
+    from absatz import Absatz, api
+    from absatz.db.scopes import ScopeStore
+    from absatz.settings import Settings
+    from vectorstore.errors import RecordsUnusable
+
+    from .test_discord import bot_db_held
+
+    tries: list[str] = []
+
+    class Counted(ScopeStore):
+        def __init__(self, path):
+            tries.append(str(path))
+            super().__init__(path)
+
+    monkeypatch.setattr(api, "ScopeStore", Counted)
+    core = Absatz(Settings(db=tmp_path / "bot.sqlite3"))
+    with bot_db_held(tmp_path / "bot.sqlite3"):
+        for _ in range(3):
+            with pytest.raises(RecordsUnusable, match=r"bot\.sqlite3"):
+                core.scopes.get(1)
+        with pytest.raises(RecordsUnusable):
+            core.feedback.votes(1)
+    assert len(tries) == 1
+    monkeypatch.setattr(api, "RECORDS_RETRY_S", 0.0)  # the while has passed: it opens
+    assert core.scopes.get(1) is None and core.feedback.votes(1)["answers"] == 0 and len(tries) == 2

@@ -30,6 +30,7 @@ from vectorstore.embeddings import VectorEmbeddings
 from vectorstore.errors import NoIndex, RecordsUnusable, UnknownCitation
 from vectorstore.filters import Filter
 from vectorstore.generations import Generations
+from vectorstore.publish import IMPORTED, REMOVED
 from vectorstore.readindex import Reader, ReadIndex
 from vectorstore.records import ArticleSummary, Hit, ParagraphView, citation_id, parse_citation_id
 from vectorstore.related import related
@@ -124,10 +125,18 @@ class Stats:
     last_ingest_summary: str
 
     @property
-    def last_ingest_counts(self) -> dict[str, int] | None:
-        """The last ingest's counts by name (added, updated, …), for a reader of another
-        language than the stored line's; None where it holds none."""
-        return summary_counts(self.last_ingest_summary)
+    def last_change(self) -> tuple[str, dict[str, Any]] | None:
+        """The stored line of the index's last change as a key of :mod:`absatz.texts` and
+        its values, for a reader of another language than the line's English: an ingest's
+        counts by name, the article a ``/remove`` took out, the file an import read.
+        None for a line of no known form (a store written by another version)."""
+        summary = self.last_ingest_summary.strip()
+        if (counts := summary_counts(summary)) is not None:
+            return "stats_ingest_counts", counts
+        for key, prefix in (("stats_removed", REMOVED), ("stats_imported", IMPORTED)):
+            if summary.startswith(prefix) and summary[len(prefix) :].strip():
+                return key, {"what": summary[len(prefix) :]}
+        return None
 
 
 def period(since: str | None, until: str | None) -> DateRange | None:

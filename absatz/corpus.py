@@ -28,7 +28,7 @@ from vectorstore.chroma import Chroma
 from vectorstore.embeddings import VectorEmbeddings, load_embedder
 from vectorstore.errors import AbsatzError, EmbedderError
 from vectorstore.generations import Generations
-from vectorstore.publish import announce, prune
+from vectorstore.publish import REMOVED, announce, prune
 from vectorstore.transfer import import_into
 from vectorstore.writer import Writer
 
@@ -153,7 +153,7 @@ class Corpus:
             writer = Writer.live(Chroma(self.settings.store))
             path = writer.committed_article(article_id).meta.path
             writer.delete_article(article_id)
-            announce(writer, self._embedder(), f"removed {article_id}")
+            announce(writer, self._embedder(), f"{REMOVED}{article_id}")
             prune(writer, [article_id])
             trashed = trash_article(self.settings.ingest.corpus_dir, Path(path), article_id) if path else None
             return Removal(article_id, trashed)

@@ -68,6 +68,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "de": "{added} neu, {updated} geändert, {removed} entfernt, {unchanged} unverändert, {failed} fehlgeschlagen",
         "en": "{added} added, {updated} updated, {removed} removed, {unchanged} unchanged, {failed} failed",
     },
+    "stats_removed": {"de": "Artikel {what} entfernt", "en": "article {what} removed"},
+    "stats_imported": {"de": "importiert aus {what}", "en": "imported from {what}"},
     "stats_feedback": {"de": "Feedback", "en": "Feedback"},
     "stats_votes": {"de": "{answers} Antworten · 👍 {up} · 👎 {down}", "en": "{answers} answers · 👍 {up} · 👎 {down}"},
     "stats_audit": {"de": "Admin-Log", "en": "Admin log"},

@@ -17,7 +17,7 @@ from vectorstore.records import ParagraphView
 from vectorstore.search import Searcher
 from vectorstore.writer import Writer
 
-from .conftest import SEED, json_lines, needs_seed, run_cli, write_jsonl
+from .conftest import CORPUS, SEED, json_lines, needs_seed, run_cli, settings_for, write_jsonl
 
 ARTICLE = """date 2024-02 BONN (Test) - Die Stadt Bonn baut eine neue Seilbahn über den Rhein. \
 Sie soll 2027 fertig sein.
@@ -444,14 +444,39 @@ def test_the_last_ingest_reads_in_the_readers_language(built_store):
     such under German labels ("Letzter Ingest: 9 added, 0 updated, …")."""
     from absatz import Absatz
     from absatz.settings import Settings
-    from absatz.texts import t
+    from bot.cogs.stats import last_change_text
 
     stats = Absatz(Settings(store=built_store)).stats()
-    counts = stats.last_ingest_counts
-    assert counts is not None and counts["added"] == stats.articles and counts["failed"] == 0
-    german = t("stats_ingest_counts", "de", **counts)
+    assert stats.last_change is not None
+    key, counts = stats.last_change
+    assert key == "stats_ingest_counts" and counts["added"] == stats.articles and counts["failed"] == 0
+    german = last_change_text(stats, "de")
     assert german.startswith(f"{stats.articles} neu, 0 geändert, 0 entfernt") and "added" not in german
-    assert t("stats_ingest_counts", "en", **counts) == stats.last_ingest_summary
+    assert last_change_text(stats, "en") == stats.last_ingest_summary
+
+
+def test_a_removal_and_an_import_read_in_the_readers_language(tmp_path, embedder):
+    """After a /remove or an import /stats had shown German readers the stored English
+    line ("removed 2025-06-baeckerei-preise", "imported from backup.jsonl")."""
+    from absatz import Absatz
+    from absatz.settings import Settings
+    from bot.cogs.stats import last_change_text
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    core = Absatz(Settings(store=settings_for(tmp_path / "chroma"), db=tmp_path / "bot.sqlite3"), embedder=embedder)
+    core.ingest([corpus], actor="test")
+    core.remove("2025-06-baeckerei-preise", actor="test")
+    removed = core.stats()
+    assert last_change_text(removed, "de") == "Artikel 2025-06-baeckerei-preise entfernt"
+    assert last_change_text(removed, "en") == "article 2025-06-baeckerei-preise removed"
+    backup = tmp_path / "sicherung_1.jsonl"
+    with backup.open("w", encoding="utf-8") as out:
+        core.export(out)
+    core.import_(backup, actor="test", replace=True)
+    imported = core.stats()
+    assert last_change_text(imported, "de") == "importiert aus sicherung\\_1.jsonl"  # as Markdown: the name as written
+    assert imported.last_ingest_summary == "imported from sicherung_1.jsonl"
 
 
 def test_a_folder_that_cannot_be_listed_keeps_what_was_stored_from_it(tmp_path, store_settings, embedder, monkeypatch):

@@ -21,6 +21,10 @@ from .readindex import Manifest, ReadIndex, changes, index_dir, schedule_merge, 
 from .search import Calibration, calibration
 from .writer import Writer
 
+# How the summary an announcement stores begins after a removal (the article's id
+# follows) and an import (the file's name follows); ``/stats`` reads them back.
+REMOVED, IMPORTED = "removed ", "imported from "
+
 
 def publish(writer: Writer, embedder: VectorEmbeddings) -> tuple[str, Calibration]:
     """Bring the read index to what ``writer``'s generation has committed and calibrate it:

@@ -20,7 +20,7 @@ from .chroma import Chroma
 from .embeddings import VectorEmbeddings
 from .errors import StoreError
 from .generations import KINDS, Generations, Kind
-from .publish import switch
+from .publish import IMPORTED, switch
 from .writer import WRITE_BATCH, RawRecord, Writer
 
 FORMAT = 2
@@ -181,7 +181,7 @@ def import_into(chroma: Chroma, path: Path, embedder_named: Callable[[str], Vect
                 raise StoreError(
                     f"{path}: article {bare[0]} has no passages or sentences in the export; nothing was imported"
                 )
-            switch(writer, embedder, f"imported from {path.name}")
+            switch(writer, embedder, f"{IMPORTED}{path.name}")
         except BaseException:
             generations.drop(generation)
             raise

@@ -11,12 +11,13 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from absatz import api
 from absatz.analytics import Analytics, chart_png
 from absatz.render import when
 from absatz.texts import locale_language, t
 
 from ..checks import is_admin
-from ..embeds import COLOUR, corpus_relative, fit, lines_within
+from ..embeds import COLOUR, corpus_relative, escaped, fit, lines_within
 
 CHART = "stats.png"
 PERSONAL = frozenset({"follow", "unfollow"})
@@ -33,6 +34,15 @@ def week_field(a: Analytics, language: str) -> str:
         down=a.down,
         latency=a.median_latency_ms,
     )
+
+
+def last_change_text(stats: api.Stats, language: str) -> str:
+    """The index's last change in the reader's language; a line of no known form as stored."""
+    change = stats.last_change
+    if change is None:
+        return escaped(stats.last_ingest_summary)
+    key, values = change
+    return t(key, language, **{name: escaped(v) if isinstance(v, str) else v for name, v in values.items()})
 
 
 class Stats(commands.Cog):
@@ -56,8 +66,7 @@ class Stats(commands.Cog):
             embed.add_field(name=t(key, language), value=str(value), inline=True)
         embed.add_field(name=t("stats_embedder", language), value=f"`{stats.embedder or '?'}`", inline=False)
         last = when(stats.last_ingest) if stats.last_ingest else t("never", language)
-        counts = stats.last_ingest_counts
-        done = t("stats_ingest_counts", language, **counts) if counts else stats.last_ingest_summary
+        done = last_change_text(stats, language)
         embed.add_field(name=t("stats_last_ingest", language), value=f"{last}\n{done}"[:1024], inline=False)
         embed.add_field(name=t("stats_feedback", language), value=t("stats_votes", language, **votes), inline=False)
         if not is_admin(interaction, self.bot.settings.admin_role_ids):

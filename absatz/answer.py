@@ -51,7 +51,7 @@ from .conversation import (
 )
 from .language import conversation_language, detect_language
 from .llm import LLMAnswerer
-from .question_text import search_text, under_title
+from .question_text import search_text, under_title, without_mentions
 from .question_types import Expected, Span
 from .selector import Question
 from .small_talk import asks_about_me
@@ -159,9 +159,11 @@ MAX_QUESTION = 500
 
 
 def has_words(question: str) -> bool:
-    """Whether ``question`` has a letter or digit: "???" or "🤔" asks nothing, is told to
-    ask a question, and counts as no question where questions are counted."""
-    return any(ch.isalnum() for ch in question)
+    """Whether ``question`` has a letter or digit outside mentions and custom emoji:
+    "???", "🤔" or another member's mention alone asks nothing, is told to ask a
+    question, and counts as no question where questions are counted ("@absatz @bob" had
+    been searched as its digits and refused, in a thread named ``<@1456…>``)."""
+    return any(ch.isalnum() for ch in without_mentions(question))
 
 
 # The fixed texts that answer a message which asks the corpus nothing.

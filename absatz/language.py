@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from .question_text import without_links
+
 WORD_PATTERN = re.compile(r"[A-Za-zÄÖÜäöüß]+")
 _UMLAUT = frozenset("äöüßÄÖÜ")
 _DE = frozenset(
@@ -36,7 +38,10 @@ def evidence(text: str) -> tuple[int, int]:
     the ÖVP-FPÖ government, and counting letters made 33 of the 3,700 English development
     questions German (11 per word: mostly German titles such as "Morgen hör ich auf").
     A function word capitalised inside a sentence is part of a name ("Doctor Who", "Der
-    Auftrag") and does not count: "Was dachte Doctor Who 2005 …" had read as English."""
+    Auftrag") and does not count: "Was dachte Doctor Who 2005 …" had read as English.
+    A link's words do not count either: an English question with a tagesschau.de link
+    had been answered in German."""
+    text = without_links(text)
     words = [
         m.group(0).lower()
         for i, m in enumerate(WORD_PATTERN.finditer(text))

@@ -14,7 +14,7 @@ import re
 from vectorstore.text import QUESTION_WORDS
 
 # QUESTION_WORDS: the words that ask; BM25 drops them, a remark has none
-__all__ = ["QUESTION_WORDS", "search_text", "shown_text", "under_title"]
+__all__ = ["QUESTION_WORDS", "search_text", "shown_text", "under_title", "without_links", "without_mentions"]
 
 # A link, also in angle brackets (``<https://…>`` shows no preview); the punctuation
 # after it is the sentence's ("…Raketen? https://x.de/a)?").
@@ -34,17 +34,23 @@ def shown_text(question: str) -> str:
     """``question`` without links, mentions and heading marks (a masked link as its
     text), for a title: a title renders none of them, and shows the rest as typed
     (escaped, so Markdown shows as written)."""
-    return " ".join(_MENTION.sub(" ", _URL.sub(" ", _unmasked(question))).split())
+    return " ".join(without_mentions(without_links(_HEADING.sub("", question))).split())
 
 
-def _unmasked(question: str) -> str:
-    return _HEADING.sub("", _MASKED.sub(r"\1", question))
+def without_links(text: str) -> str:
+    """``text`` with each link left out and a masked one as its text: a link's words
+    ("…/die-raketen-und-der-krieg") are no one's language."""
+    return _URL.sub(" ", _MASKED.sub(r"\1", text))
+
+
+def without_mentions(text: str) -> str:
+    return _MENTION.sub(" ", text)
 
 
 def search_text(question: str) -> str:
     """``question`` without links, mentions and Markdown marks, and lower-cased when it
     has no lower-case letter at all; the question itself when nothing else is left."""
-    text = " ".join(_MARKUP.sub(" ", _MENTION.sub(" ", _URL.sub(" ", _unmasked(question)))).split())
+    text = " ".join(_MARKUP.sub(" ", without_mentions(without_links(_HEADING.sub("", question)))).split())
     if not any(ch.isalnum() for ch in text):
         return question
     return text if any(ch.islower() for ch in text) else text.lower()

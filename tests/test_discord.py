@@ -13,6 +13,7 @@ from datetime import timedelta
 
 import discord
 import pytest
+import simcord
 from simcord import OptionError
 
 from absatz.texts import TEXTS, t
@@ -706,3 +707,111 @@ async def test_two_shards_answer_their_own_guilds(simcord_env, bot_settings, sea
         result = await member.slash(channel, "ask", question="Was kostet ein Brötchen in München?")
         assert "65 Cent" in reply_of(result).embeds[0].description
         assert env.bot.get_guild(guild.id).shard_id == shard
+
+
+def shown(message: discord.Message) -> str:
+    return message.embeds[0].description if message.embeds else message.content
+
+
+async def test_the_fourth_follow_up_in_a_row_still_knows_the_threads_question(world):
+    """The follow-ups' context was the last three questions: the fourth had lost the
+    thread's opening question and was refused."""
+    env, guild, channel, alice = world
+    await alice.send(channel, f"<@{env.bot.user.id}> Was kostet ein Brötchen in München?")
+    (thread,) = channel.threads
+    for follow_up in ("Und warum?", "Und vor zwei Jahren?", "Wer sagt das?"):
+        await env.advance_time(31)
+        await alice.send(thread, follow_up)
+    await env.advance_time(31)
+    await alice.send(thread, "Und wie viele Betriebe gibt es?")
+    assert "2.300" in shown(thread.last_message), shown(thread.last_message)
+
+
+@needs_seed
+async def test_a_follow_up_still_knows_the_threads_question_after_the_mention_that_opened_it_was_deleted(world):
+    env, guild, channel, alice = world
+    opening = await alice.send(channel, f"<@{env.bot.user.id}> Wie weit flogen die Raketen?")
+    (thread,) = channel.threads
+    await alice.delete(opening)
+    await alice.send(thread, "Und in welche Richtung?")
+    assert "ostwärts" in shown(thread.last_message), shown(thread.last_message)
+
+
+@needs_seed
+async def test_a_mention_in_a_members_thread_goes_on_from_the_questions_asked_there(world):
+    """Only the bot's own threads had follow-ups: in a thread a member opened (from an
+    answer, say) "@absatz Und in welche Richtung?" was asked alone and refused."""
+    env, guild, channel, alice = world
+    bob = guild.add_member(env.create_user("bob"))
+    thread = simcord.builders.ChannelHandle(env, guild, env.backend.create_thread(channel.id, "Raketen", alice.id))
+    await alice.send(thread, f"<@{env.bot.user.id}> Wie weit flogen die Raketen?")
+    await bob.send(thread, "Krass, so weit?")  # members talk among themselves: not a question to the bot
+    await bob.send(thread, f"<@{env.bot.user.id}> Und in welche Richtung?")
+    assert "ostwärts" in shown(thread.last_message), shown(thread.last_message)
+
+
+@needs_seed
+async def test_a_reply_to_an_answer_in_a_channel_without_threads_goes_on_from_its_question(world):
+    """Where the bot may open no thread it answers in the channel; a reply to that answer
+    was asked alone and refused, so such a channel had no way to ask a follow-up."""
+    env, guild, _, alice = world
+    closed = guild.create_text_channel(
+        "ohne-threads", overwrites={env.bot.user: discord.PermissionOverwrite(create_public_threads=False)}
+    )
+    await alice.send(closed, f"<@{env.bot.user.id}> Wie weit flogen die Raketen?")
+    answer = closed.last_message
+    assert "650 Kilometer" in shown(answer)
+    await alice.send(closed, "Und in welche Richtung?", reply_to=answer)
+    assert "ostwärts" in shown(closed.last_message), shown(closed.last_message)
+
+
+@needs_seed
+async def test_a_mention_that_opens_a_forum_post_is_asked_with_the_posts_title(world):
+    """Only a forum whose scope answers every post had read the title: a mention under
+    "Nordkoreas Raketentests" asking "Wie weit flogen sie?" was refused."""
+    env, guild, channel, alice = world
+    forum = guild.create_forum_channel("forum")
+    post = simcord.builders.ChannelHandle(
+        env, guild, env.backend.create_thread(forum.id, "Nordkoreas Raketentests", alice.id)
+    )
+    await alice.send(post, f"<@{env.bot.user.id}> Wie weit flogen sie?")
+    assert "650 Kilometer" in shown(post.last_message), shown(post.last_message)
+
+
+async def test_a_link_in_a_question_does_not_choose_the_answers_language(world):
+    """The words of a pasted link's path counted: an English question with a
+    tagesschau.de link was answered in German, a German one with an English link in English."""
+    env, guild, channel, alice = world
+    link = "https://www.tagesschau.de/inland/die-preise-und-der-brotpreis-in-der-stadt-100.html"
+    english = reply_of(await alice.slash(channel, "ask", question=f"How much is a bread roll in Munich? {link}"))
+    assert "source" in english.embeds[0].footer.text, english.embeds[0].footer.text
+    link = "https://www.bbc.com/news/how-much-is-the-price-of-a-bread-roll-in-the-city-of-munich"
+    await env.advance_time(31)
+    german = reply_of(await alice.slash(channel, "ask", question=f"Was kostet ein Brötchen in München? {link}"))
+    assert "Quelle" in german.embeds[0].footer.text, german.embeds[0].footer.text
+
+
+async def test_a_failure_after_the_answers_thread_opened_is_told_in_that_thread(world, monkeypatch):
+    """The thread named after the question had stayed empty, the error posted in the
+    channel beside it."""
+    from vectorstore.errors import StoreUnavailable
+
+    env, guild, channel, alice = world
+
+    async def down(*args, **kwargs):
+        raise StoreUnavailable("the Chroma server does not answer")
+
+    monkeypatch.setattr(env.bot.absatz, "ask", down)
+    await alice.send(channel, f"<@{env.bot.user.id}> Wie weit flogen die Raketen?")
+    (thread,) = channel.threads
+    assert thread.last_message is not None and thread.last_message.author.bot
+    assert not [m for m in channel.history() if m.author.bot and m.type != discord.MessageType.thread_created]
+
+
+async def test_a_mention_of_nothing_but_another_member_is_told_to_ask_where_it_was_said(world):
+    """ "@absatz @bob" had opened a thread named "<@1456…>" and been searched as digits."""
+    env, guild, channel, alice = world
+    bob = guild.add_member(env.create_user("bob"))
+    await alice.send(channel, f"<@{env.bot.user.id}> <@{bob.id}>")
+    assert not channel.threads
+    assert shown(channel.last_message) == t("empty_question", "de")

@@ -126,6 +126,16 @@ class FeedbackStore:
                 ),
             )
 
+    def conversation_of(self, message_id: int) -> list[str]:
+        """The questions an answer (its message) was given to, oldest first: the question
+        that opened its thread where it answered a follow-up, then its own; none for a
+        message that is no recorded answer. A reply to it goes on from them."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT follows, question FROM answers WHERE message_id = ?", (message_id,)
+            ).fetchone()
+        return [] if row is None else list(dict.fromkeys(q for q in row if q))
+
     def record_vote(self, message_id: int, user_id: int, vote: int, comment: str = "") -> None:
         """The user's vote on the answer, replacing any earlier one of theirs on it."""
         who = user_hash(user_id)

@@ -19,7 +19,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from absatz import AbsatzError, Answer
-from absatz.answer import MAX_QUESTION
+from absatz.answer import MAX_QUESTION, has_words
 from absatz.conversation import refers_back
 from absatz.language import detect_language, evidence, language_or
 from absatz.question_text import QUESTION_WORDS, search_text, under_title
@@ -280,29 +280,47 @@ class Ask(commands.Cog):
         return re.sub(rf"<@!?{me.id}>", " ", message.content).strip()
 
     async def _earlier_direct_questions(self, message: discord.Message) -> list[str]:
-        """The member's latest questions in a DM (not remarks), newest last, asked within
-        ``DM_CONVERSATION`` of this message: what a follow-up there goes on from ("Und in
-        welche Richtung?" after the missiles had been refused: "nothing in the corpus")."""
+        """The latest questions asked of the bot in a DM, or by a mention in a thread it did
+        not open, (not remarks), newest last, asked within ``DM_CONVERSATION`` of this
+        message: what a follow-up there goes on from ("Und in welche Richtung?" after the
+        missiles had been refused: "nothing in the corpus")."""
         since = message.created_at - DM_CONVERSATION
+        me = self.bot.user
         turns = []
         async for m in message.channel.history(limit=HISTORY, before=message, after=since, oldest_first=False):
-            if m.author.id == message.author.id and m.content.strip() and m.type in QUESTIONS:
+            asked = message.guild is None or me in m.mentions  # a thread's members also talk among themselves
+            if not m.author.bot and asked and m.content.strip() and m.type in QUESTIONS:
                 turn = self._question_from(m)
                 if not is_remark(turn):
                     turns.append(turn)
         return list(reversed(turns[:FOLLOW_UP_TURNS]))
 
+    async def _replied_conversation(self, message: discord.Message) -> list[str]:
+        """The questions of the answer ``message`` replies to, where it replies to one: a
+        reply to an answer in a channel the bot may open no thread in is a follow-up
+        ("Und in welche Richtung?" had been asked alone there and refused)."""
+        ref = message.reference
+        if ref is None or ref.message_id is None:
+            return []
+        answer_id = ref.message_id
+        try:
+            return await self.bot.absatz.record(lambda core: core.feedback.conversation_of(answer_id))
+        except AbsatzError as exc:  # the records are unavailable: asked alone
+            log.warning("the answer message %s replies to could not be read (%s)", message.id, exc)
+            return []
+
     async def _earlier_questions(self, thread: discord.Thread, before: discord.Message) -> tuple[list[str], str]:
         """The thread's latest earlier user questions (not its remarks), newest last, to
         give a follow-up its subject; and the question that opened the thread, which
-        /gaps shows a refused follow-up with (the oldest one read where its opening
-        message is neither cached nor needed for the subject: no fetch for /gaps alone).
+        /gaps shows a refused follow-up with.
 
-        A forum post's first question is its title and its opening message together, as
-        it was answered, and stays among the turns: every later one is about it. Its
-        opening message is the post's first (in Discord its id is the post's), so it is
-        not looked up a second time; where it is out of reach, the title alone is the
-        subject."""
+        The opening question stays among the turns however many came after it: the
+        fourth follow-up in a row ("Und wie viele Betriebe gibt es?" after the price of a
+        roll) had lost it and was refused. A forum post's is its title and its opening
+        message together, as it was answered. Its opening message is the post's first
+        (in Discord its id is the post's), so it is not looked up a second time; where it
+        is out of reach, the title alone is the subject, and the name of a thread the bot
+        opened for a question (the question) where that message was deleted."""
         turns: list[str] = []
         earlier = [m async for m in thread.history(limit=HISTORY, before=before, oldest_first=False)]
         title = thread.name.strip() if isinstance(thread.parent, discord.ForumChannel) else ""
@@ -325,19 +343,17 @@ class Ask(commands.Cog):
                 turns.append(turn)
         if thread.parent is not None and not opened:
             try:
-                starter = thread.starter_message  # from the cache; fetched only where it is needed
-                fetch = starter is None and len(turns) < FOLLOW_UP_TURNS
-                if fetch and isinstance(thread.parent, discord.TextChannel):  # a forum cannot fetch it
+                starter = thread.starter_message  # from the cache
+                if starter is None and isinstance(thread.parent, discord.TextChannel):  # a forum cannot fetch it
                     starter = await thread.parent.fetch_message(thread.id)
                 if starter is not None:
                     subject = opening(starter)
-                    turns.append(subject)
             except (discord.HTTPException, AttributeError):
                 pass
-        if title:
-            subject = subject or title
-            if subject not in turns[:FOLLOW_UP_TURNS]:
-                turns = [*turns[: FOLLOW_UP_TURNS - 1], subject]
+        me = self.bot.user
+        subject = subject or title or (thread.name.strip() if me is not None and thread.owner_id == me.id else "")
+        if subject and subject not in turns[:FOLLOW_UP_TURNS]:
+            turns = [*turns[: FOLLOW_UP_TURNS - 1], subject]
         return list(reversed(turns[:FOLLOW_UP_TURNS])), subject or (turns[-1] if turns else "")
 
     @commands.Cog.listener()
@@ -345,14 +361,19 @@ class Ask(commands.Cog):
         try:
             await self._answer_message(message)
         except Exception as exc:
-            # A listener has no interaction to report to: answer in the channel instead.
-            language = detect_language(message.content)
-            text = error_line(exc, language) if isinstance(exc, AbsatzError) else t("error", language)
-            log.error("answering message %s by user %s failed", message.id, message.author.id, exc_info=exc)
-            try:
-                await message.channel.send(text[:MESSAGE])
-            except discord.HTTPException:
-                log.warning("could not report the failure in channel %s", message.channel.id)
+            await self._report_failure(message, message.channel, exc)
+
+    @staticmethod
+    async def _report_failure(message: discord.Message, where: discord.abc.Messageable, exc: Exception) -> None:
+        """A listener has no interaction to report to: the failure is told where the answer
+        would have been (the thread opened for it, or the channel)."""
+        language = detect_language(message.content)
+        text = error_line(exc, language) if isinstance(exc, AbsatzError) else t("error", language)
+        log.error("answering message %s by user %s failed", message.id, message.author.id, exc_info=exc)
+        try:
+            await where.send(text[:MESSAGE])
+        except discord.HTTPException:
+            log.warning("could not report the failure of message %s", message.id)
 
     async def _is_post_starter(self, post: discord.Thread, message: discord.Message) -> bool:
         """The message that opened a forum post (its id is the post's, or it is the
@@ -397,16 +418,18 @@ class Ask(commands.Cog):
             log.warning("message %s not read: the channel's scope is unavailable (%s)", message.id, exc)
             return
         auto = scope is not None and scope.mode == "auto"
-        post = thread if thread is not None and auto and isinstance(thread.parent, discord.ForumChannel) else None
+        forum_post = thread if thread is not None and isinstance(thread.parent, discord.ForumChannel) else None
+        post = forum_post if auto else None  # every message of it is for the bot
         in_forum_post = post is not None
         auto_top_level = auto and not in_thread and isinstance(channel, discord.TextChannel)
         if not (in_dm or in_own_thread or mentioned or in_forum_post or auto_top_level):
             return
         question = self._question_from(message)
-        starts_post = post is not None and await self._is_post_starter(post, message)
-        # A post's title is part of its question, but not of the limit on what the member
-        # typed: a 450-character post under a long title had been refused as too long.
-        title = post.name.strip() if post is not None and starts_post else ""
+        # A post's title is part of its question (mentioned or not: "@absatz Wie weit flogen
+        # sie?" under "Nordkoreas Raketentests" had been refused), but not of the limit on
+        # what the member typed: a 450-character post under a long title had been refused.
+        starts_post = forum_post is not None and await self._is_post_starter(forum_post, message)
+        title = forum_post.name.strip() if forum_post is not None and starts_post else ""
         asked = under_title(question, title)
         # a follow-up is in a thread (own thread or forum post); one that asks nothing is let be.
         # Not in a DM, where a message of a few words is a keyword search ("Streik Deutsche Bahn").
@@ -434,19 +457,31 @@ class Ask(commands.Cog):
         subject = ""
         if follow_up and thread is not None:
             history, subject = await self._earlier_questions(thread, message)
-        elif in_dm and refers_back(question):
+        elif replied := await self._replied_conversation(message):
+            history, subject = replied, replied[0]
+        elif (in_dm or (in_thread and mentioned)) and refers_back(question):
             history = await self._earlier_direct_questions(message)
             subject = history[0] if history else ""
         target: discord.abc.Messageable = channel
-        if (mentioned or auto_top_level) and not in_dm and not in_thread and may_answer_in_thread(channel):
+        # A message that asks nothing ("???", another member's mention) is told so where it is.
+        opens_thread = (mentioned or auto_top_level) and not in_dm and not in_thread and has_words(question)
+        if opens_thread and may_answer_in_thread(channel):
             try:
                 target = await message.create_thread(name=thread_name(question), auto_archive_duration=1440)
             except (discord.HTTPException, ValueError):
                 # No thread permission, or a channel without threads (a voice channel's
                 # chat): the answer goes to the channel itself.
                 log.info("no thread for message %s in channel %s: answering there", message.id, channel.id)
-        async with target.typing():
-            a = await self.bot.absatz.ask(question, history=history, scope=scope, reader=reader, title=title)
+        try:
+            async with target.typing():
+                a = await self.bot.absatz.ask(question, history=history, scope=scope, reader=reader, title=title)
+        except Exception as exc:
+            if target is channel:
+                raise
+            # The thread was opened for this answer: it is told there, not left empty
+            # while the channel reads the error.
+            await self._report_failure(message, target, exc)
+            return
         await self.send_answer(target.send, a, started, scope, target, subject)
         if post is not None and starts_post and a.abstained:
             await self._mark_unanswered(post)

@@ -207,6 +207,9 @@ class _Job:
     action: str
     future: asyncio.Future[LiveBatch] | None = None
     failures: int = 0  # failed ingests of these paths so far
+    # Tried again after a failure though someone waits: files written once (a feed's),
+    # which no watcher would bring again.
+    retried: bool = False
 
 
 @dataclass
@@ -390,13 +393,13 @@ class LiveService:
             self._own_writes[path.resolve()] = (st.st_size, st.st_mtime_ns, time.monotonic())
 
     def _submit(
-        self, paths: Iterable[Path], actor: str, action: str, wait: bool = False
+        self, paths: Iterable[Path], actor: str, action: str, wait: bool = False, retried: bool = False
     ) -> asyncio.Future[LiveBatch] | None:
         state = self._state
         if state is None or state.closing:
             raise RuntimeError("the LiveService is not open")
         future: asyncio.Future[LiveBatch] | None = asyncio.get_running_loop().create_future() if wait else None
-        state.queue.append(_Job(list(paths), actor, action, future))
+        state.queue.append(_Job(list(paths), actor, action, future, retried=retried))
         if state.worker is None or state.worker.done():
             state.worker = asyncio.create_task(self._work(state))
         state.wake.set()
@@ -473,8 +476,10 @@ class LiveService:
         """Queue the failed jobs' paths again after a backoff: those of the watcher and the
         feeds, whose files were written once and would not come again."""
         # Someone waiting (an /upload url:) was told it failed and may try again; a retry
-        # nobody asked for would ingest and announce it behind their back.
-        unasked = [job for job in jobs if job.future is None]
+        # nobody asked for would ingest and announce it behind their back. A feed's
+        # articles are tried again all the same: with no watcher running nothing else
+        # would (they had stayed out of the index until a /reingest).
+        unasked = [job for job in jobs if job.future is None or job.retried]
         again = [_Job(job.paths, job.actor, job.action, failures=job.failures + 1) for job in unasked]
         given_up = [job for job in again if job.failures > FAILED_RETRIES]
         if given_up:
@@ -640,7 +645,7 @@ class LiveService:
         self._remember(written)
         if not written or self._watching or self._state is None or self._state.closing:
             return None
-        future = self._submit([a.path for a in written], actor, "feed", wait=True)
+        future = self._submit([a.path for a in written], actor, "feed", wait=True, retried=True)
         assert future is not None
         future.add_done_callback(_quietly)  # the worker logs a failure; nobody need await this
         return future

@@ -370,6 +370,20 @@ def test_a_single_byte_page_is_read_with_the_header_charset():
     assert (article.title, article.lead) == (expected["title"], as_blocks(expected)[0].text)
 
 
+@pytest.mark.parametrize("header", ["ISO-8859-1", "latin1", "us-ascii"])
+def test_a_windows_1252_page_that_names_latin_1_keeps_its_euro_sign_quotes_and_dashes(header):
+    """Browsers read these labels as windows-1252; strict Latin-1 had stored "€", „“ and
+    "–" as control characters, shown as spaces ("120 Millionen  in das Wärmenetz")."""
+    lead = "Die Stadtwerke investieren 120 Millionen € in das neue Wärmenetz – „ein großer Schritt“, sagt der Chef."
+    page = (
+        "<html><head><title>Wärmenetz</title></head><body><article><h1>Wärmenetz wird ausgebaut</h1>"
+        f"<p>{lead}</p><p>Der Ausbau beginnt im Frühjahr und soll bis 2030 rund 40.000 Haushalte erreichen.</p>"
+        "</article></body></html>"
+    ).encode("cp1252")
+    article = extract_article(page, BASE + "/stadt/waermenetz", charset=header)
+    assert article.lead == lead
+
+
 def test_a_nested_list_keeps_the_outer_items_words_and_its_own_items():
     fragment = (
         "<p>Der Landtag hat am Mittwoch das neue Schulgesetz beschlossen. Künftig müssen alle Grundschulen "

@@ -277,3 +277,22 @@ def test_the_language_a_feed_declares_reaches_its_items():
         f"<content type='html' xml:lang='en-GB'>&lt;p&gt;{text}&lt;/p&gt;</content></entry></feed>"
     )
     assert [i.language for i in parse_feed(atom.encode(), "https://x.de/feed", now=NOW).items] == ["fi", "en"]
+
+
+def test_a_link_holding_terminal_escape_sequences_reaches_no_note_or_url_as_such():
+    """A hostile feed's link had come back in the notes that `absatz feed add` prints and
+    the audit log keeps: it retitled the admin's window, cleared the screen and printed a
+    fake red error."""
+    hostile = "https://x.de/a\x1b]0;PWNED\x07\x1b[2J\x1b[31mFEHLER: Datenbank geloescht\x1b[0m"
+    doc = (
+        '<rss version="2.0"><channel><title>t</title>'
+        f"<item><title>Zukunft</title><link>{hostile}</link>"
+        "<pubDate>Sat, 01 Jan 2033 10:00:00 +0000</pubDate></item>"
+        "<item><title>kaputt</title><link>https://x\x1b[2J.de/b</link></item>"
+        "</channel></rss>"
+    ).encode()
+    feed = parse_feed(doc, "https://x.de/feed", now=NOW)
+    (item,) = feed.items
+    shown = [item.url, item.note, *feed.notes]
+    assert item.url.startswith("https://x.de/a%1B]0;PWNED%07%1B[2J%1B[31mFEHLER")
+    assert "PWNED" in item.note and not any(c in s for s in shown for c in "\x1b\x07"), shown

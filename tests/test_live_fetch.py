@@ -151,6 +151,15 @@ async def test_redirect_to_file_scheme_is_refused(web):
     assert str(err.value).startswith(web.url("/redirect-file") + ": redirected to file:///etc/passwd")
 
 
+async def test_a_redirect_to_a_url_with_a_password_is_refused_without_showing_it(web):
+    """Every refusal names a URL as ``user:***@``; the redirect's target had been shown
+    (and audited) with its password."""
+    web.set("/redirect-login", "", "text/plain", status=302, Location="http://redaktion:geheim123@example.com/x")
+    with pytest.raises(Refused) as err:
+        await fetch(web.url("/redirect-login"))
+    assert "redirected to http://redaktion:***@example.com/x" in str(err.value) and "geheim123" not in str(err.value)
+
+
 # --- a public-looking host, end to end ---------------------------------------------------
 
 

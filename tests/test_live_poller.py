@@ -24,7 +24,7 @@ from ingest.sources import load_articles
 
 from .live_helpers import wait_until
 from .test_live_registry import SimClock
-from .web_server import PAGES, expected_page, rss, web
+from .web_server import PAGES, WEB_DATA, expected_page, rss, web
 
 FEED_TYPE = "application/rss+xml; charset=utf-8"
 
@@ -130,6 +130,14 @@ async def test_news_sitemap_with_a_future_date(live):
     line = live.registry.get(web.url("/sitemap-news.xml")).status_line()
     assert f"item {tarif}: date 2099-01-01 is in the future; dated 2025-06-15 (the fetch day)" in line
     assert "2 article(s) ingested" in line
+    # The next day the sitemap has changed (a news sitemap always does), but that item
+    # has not: dated once, not fetched again and dated anew as each day's news.
+    sitemap = (WEB_DATA / "feeds/news-sitemap.xml").read_text(encoding="utf-8").replace("{base}", web.base)
+    web.set("/sitemap-news.xml", sitemap + "\n<!-- neu -->\n", "application/xml")
+    async with poller_for(live) as poller:
+        live.clock.advance(86400)
+        later = await poller.poll_due()
+    assert later.outcomes and later.written == [] and by_url(live.corpus)[tarif].date == "2025-06-15"
 
 
 async def test_items_added_edited_and_removed_between_polls(live):

@@ -172,6 +172,34 @@ async def test_a_live_ingest_that_failed_is_tried_again_without_another_change(t
     assert "solar#2" in cited(core.ask(SOLAR_QUESTION))
 
 
+async def test_a_feeds_articles_whose_ingest_failed_are_tried_again_without_a_watcher(tmp_path, embedder, web):
+    """With WATCH_CORPUS=false a feed's files are ingested directly, and one failed ingest
+    (the store briefly unreachable) had left them out of the index: the poll had marked
+    the items seen, and only a watcher's job was tried again."""
+    corpus = copy_corpus(tmp_path)
+    core = build_core(tmp_path, embedder, corpus)
+    web.page("waermenetz")
+    web.page("hochwasser")
+    web.fixture("/feeds/rss20.xml", "feeds/rss20.xml")
+    calls = []
+    real_ingest = core.ingest
+
+    def ingest(paths, **kwargs):
+        calls.append(len(paths))
+        if len(calls) == 1:
+            raise StoreUnavailable("Chroma server http://127.0.0.1:9 is not reachable: connection refused")
+        return real_ingest(paths, **kwargs)
+
+    core.ingest = ingest
+    async with LiveService(core, live_settings(watch=False), isolated=False, busy_retry_s=0.2) as live:
+        added = await live.add_feed(web.url("/feeds/rss20.xml"), actor="admin#1")
+        with pytest.raises(StoreUnavailable):
+            await added.ingested  # the admin who added it is told
+        await wait_until(lambda: len(calls) == 2, what="the ingest tried again")
+        await wait_until(lambda: len(core.stored_paths()) == 10, what="the feed's two articles stored")
+    assert calls == [2, 2] and core.ask(WAERME_QUESTION).citations[0].url == web.page("waermenetz")
+
+
 async def test_a_file_copied_before_its_original_is_deleted_takes_its_article_over(tmp_path, embedder):
     """The copy is refused as a duplicate while the original holds the id; the deletion
     then removes the article, and the copy is ingested in its place."""

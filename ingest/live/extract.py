@@ -201,6 +201,9 @@ def _named(code: str) -> str:
     return f"the language {code}" if name == code else f"{name} ({code})"
 
 
+_WINDOWS_1252_LABELS = frozenset({"iso8859-1", "ascii"})  # codecs' names of the labels browsers read so
+
+
 def _decoded(html: bytes, charset: str) -> str | bytes:
     """The page as text, or its bytes when nothing here can tell how to decode them (then
     trafilatura's detection decides).
@@ -208,7 +211,10 @@ def _decoded(html: bytes, charset: str) -> str | bytes:
     A byte order mark wins over everything, as in browsers. Bytes that are valid UTF-8 and
     not plain ASCII are UTF-8 whatever the header says: servers often name Latin-1 for UTF-8
     pages, and Latin-1 text almost never forms valid multi-byte sequences by chance; read as
-    Latin-1 it would be stored as mojibake ("FÃ¼r"). Only then is the header's charset tried.
+    Latin-1 it would be stored as mojibake ("FÃ¼r"). Only then is the header's charset tried,
+    a Latin-1 or ASCII one read as windows-1252, as browsers do (WHATWG's Encoding
+    standard): legacy German sites name ISO-8859-1 and write "€", „…“ and "–" in
+    windows-1252, which strict Latin-1 stored as control characters, shown as spaces.
     """
     for bom, encoding in _BOMS:
         if html.startswith(bom):
@@ -217,6 +223,10 @@ def _decoded(html: bytes, charset: str) -> str | bytes:
         with contextlib.suppress(UnicodeDecodeError):
             return html.decode("utf-8")
     if charset:
+        with contextlib.suppress(LookupError):
+            if codecs.lookup(charset).name in _WINDOWS_1252_LABELS:
+                with contextlib.suppress(UnicodeDecodeError):  # its five undefined bytes
+                    return html.decode("cp1252")
         with contextlib.suppress(LookupError, UnicodeDecodeError):
             return html.decode(charset)
     return html

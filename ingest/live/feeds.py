@@ -67,6 +67,7 @@ class FeedItem:
     author: str = ""
     note: str = ""  # e.g. a future date that was clamped
     language: str = ""  # as the feed declares it (the text's xml:lang, the feed's <language>)
+    stated_date: str = ""  # YYYY-MM-DD as the feed states it, a future one too
 
     @property
     def has_full_text(self) -> bool:
@@ -74,9 +75,12 @@ class FeedItem:
 
     @property
     def content_hash(self) -> str:
-        """What an edit of the item changes: a new hash means fetch (or convert) again."""
+        """What an edit of the item changes: a new hash means fetch (or convert) again. The
+        date as stated, not as clamped: an item dated in the future was dated each poll's
+        day, and so fetched and rewritten every day as today's news."""
         h = hashlib.sha256()
-        for part in (self.url, self.title, self.date, self.summary, self.content_html, self.category, self.author):
+        date = self.stated_date or self.date
+        for part in (self.url, self.title, date, self.summary, self.content_html, self.category, self.author):
             h.update(part.encode("utf-8"))
             h.update(b"\x00")
         return h.hexdigest()
@@ -237,6 +241,7 @@ def _item_from_entry(entry: Any, feed_url: str, now: datetime, language: str) ->
             url=url,
             title=title,
             date=day,
+            stated_date=_day(published),
             summary=_clean(_TAG.sub(" ", entry.get("summary", "") or "")),
             content_html=content,
             category=category,
@@ -288,8 +293,12 @@ def clamp_date(published: datetime | None, now: datetime, url: str) -> tuple[str
         return "", ""
     if published > now + FUTURE_TOLERANCE:
         today = now.date().isoformat()
-        return today, f"item {url}: date {published.date().isoformat()} is in the future; dated {today} (the fetch day)"
-    return published.date().isoformat(), ""
+        return today, f"item {url}: date {_day(published)} is in the future; dated {today} (the fetch day)"
+    return _day(published), ""
+
+
+def _day(published: datetime | None) -> str:
+    return published.date().isoformat() if published else ""
 
 
 def dedupe(items: list[FeedItem]) -> tuple[list[FeedItem], int]:
@@ -345,7 +354,8 @@ def parse_news_sitemap(data: bytes, url: str, *, now: datetime) -> ParsedFeed:
             continue
         site = site or _clean(news.findtext(f"{{{_NEWS_NS}}}publication/{{{_NEWS_NS}}}name") or "")
         raw_date = news.findtext(f"{{{_NEWS_NS}}}publication_date") or ""
-        day, note = clamp_date(parse_datetime(raw_date) if raw_date.strip() else None, now, item_url)
+        published = parse_datetime(raw_date) if raw_date.strip() else None
+        day, note = clamp_date(published, now, item_url)
         if note:
             notes.append(note)
         keywords = _clean(news.findtext(f"{{{_NEWS_NS}}}keywords") or "")
@@ -354,6 +364,7 @@ def parse_news_sitemap(data: bytes, url: str, *, now: datetime) -> ParsedFeed:
                 url=item_url,
                 title=_clean(news.findtext(f"{{{_NEWS_NS}}}title") or ""),
                 date=day,
+                stated_date=_day(published),
                 category=keywords.split(",")[0].strip() if keywords else "",
                 note=note,
             )

@@ -416,7 +416,8 @@ class Fetcher:
                         try:
                             target = check_url(current.join(location))
                         except Refused as exc:
-                            raise Refused(url, f"redirected to {location}: {exc.reason}") from None
+                            shown = without_password(location)  # as every refusal names a URL
+                            raise Refused(url, f"redirected to {shown}: {exc.reason}") from None
                         if str(target) in visited:
                             raise TooManyRedirects(url, f"redirect loop back to {target}")
                         visited.add(str(target))

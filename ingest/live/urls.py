@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 from pathlib import Path
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from ingest.parse import validate_article_id
 
@@ -23,6 +23,7 @@ _TRACKING = re.compile(
     re.IGNORECASE,
 )
 _DEFAULT_PORT = {"http": 80, "https": 443}
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def without_password(url: str) -> str:
@@ -42,16 +43,22 @@ def canonical_url(url: str) -> str:
     """Lower-case scheme and host, no default port, no fragment, no tracking parameters.
 
     Path and the remaining query are kept as they are: on news sites they name the article.
+    Only control characters are percent-encoded, as browsers do: a feed's link holding
+    terminal escape sequences had reached the admin's terminal and the audit log in the
+    feed's notes. A host holding one is no host (``ValueError``).
     """
     parts = urlsplit(url.strip())
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower().rstrip(".")
+    if _CONTROL.search(host):
+        raise ValueError(f"control character in the host of {url!r}")
     if ":" in host:  # IPv6 literal
         host = f"[{host}]"
     port = parts.port
     netloc = host if port is None or port == _DEFAULT_PORT.get(scheme) else f"{host}:{port}"
     query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _TRACKING.match(k)])
-    return urlunsplit((scheme, netloc, parts.path or "/", query, ""))
+    path = _CONTROL.sub(lambda m: quote(m.group()), parts.path) or "/"
+    return urlunsplit((scheme, netloc, path, query, ""))
 
 
 def canonical_or_none(url: str) -> str | None:

@@ -386,6 +386,31 @@ async def test_robots_txt_is_respected_for_pages_only(web):
     assert web.hits["/robots.txt"] == 1  # cached per host
 
 
+async def test_robots_txt_rules_are_matched_as_rfc_9309_says(web):
+    """The longest matching rule wins, and "*" and "$" are patterns: the standard
+    library's parser took the first rule that matched and knew neither, so "Allow: /"
+    above "Disallow: /nur-menschen/" had let that folder be fetched, "Disallow:
+    /*?print=" had refused nothing, and "Allow: /news/" under "Disallow: /" had been refused."""
+    rules = "User-agent: absatz\nAllow: /\nDisallow: /nur-menschen/\nDisallow: /*?print=\nDisallow: /*/amp$\n"
+    web.set("/robots.txt", rules + "\nUser-agent: *\nDisallow: /\n", "text/plain")
+    refused = ["/nur-menschen/seite.html", "/politik/seite.html?print=1", "/politik/seite/amp"]
+    allowed = ["/politik/seite.html", "/politik/seite/amp/bilder"]
+    for path in refused + allowed:
+        web.fixture(path.split("?")[0], "pages/waermenetz.html")
+    async with Fetcher(loopback_policy()) as fetcher:
+        for path in refused:
+            with pytest.raises(Refused, match=r"robots\.txt disallows fetching this page"):
+                await fetcher.fetch(web.url(path), page=True)
+        for path in allowed:
+            assert (await fetcher.fetch(web.url(path), page=True)).status == 200
+    web.set("/robots.txt", "User-agent: *\nDisallow: /\nAllow: /news/\n", "text/plain")
+    web.fixture("/news/seite.html", "pages/waermenetz.html")
+    async with Fetcher(loopback_policy()) as fetcher:
+        assert (await fetcher.fetch(web.url("/news/seite.html"), page=True)).status == 200
+        with pytest.raises(Refused, match=r"robots\.txt disallows"):
+            await fetcher.fetch(web.url("/politik/seite.html"), page=True)
+
+
 async def test_robots_txt_missing_allows_and_forbidden_refuses(web):
     web.fixture("/artikel.html", "pages/waermenetz.html")
     web.resources.pop("/robots.txt")

@@ -23,9 +23,9 @@ from email.utils import parsedate_to_datetime
 from importlib import metadata
 from typing import Self
 from urllib.parse import urlsplit
-from urllib.robotparser import RobotFileParser
 
 import httpx
+from protego import Protego
 
 from ..sources import past_limit, too_large
 from .errors import LiveError, one_line
@@ -291,7 +291,10 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
 
 @dataclass
 class _Robots:
-    parser: RobotFileParser
+    # RFC 9309's matching: the longest rule wins, "*" and "$" as patterns. The standard
+    # library's parser took the first rule that matched and had neither, so "Allow: /"
+    # above "Disallow: /nur-menschen/" let every page of that folder be fetched.
+    rules: Protego
     fetched: float
     note: str = ""  # why everything is disallowed, when it is
     for_now: bool = False  # the robots.txt could not be read: asked again in 10 minutes
@@ -503,7 +506,7 @@ class Fetcher:
         robots = await self._robots_for(key, budget)
         if robots.note:
             raise Refused(str(url), robots.note, for_now=robots.for_now)
-        if not robots.parser.can_fetch(ROBOTS_AGENT, str(url)):
+        if not robots.rules.can_fetch(str(url), ROBOTS_AGENT):
             raise Refused(str(url), "robots.txt disallows fetching this page")
 
     async def _robots_for(self, key: str, budget: _Budget) -> _Robots:
@@ -515,7 +518,7 @@ class Fetcher:
             now = self._monotonic()
             if cached and now - cached.fetched < (self.policy.robots_ttl_s if not cached.note else 600):
                 return cached
-            parser = RobotFileParser()
+            text = ""  # no rules: everything allowed
             note = ""
             for_now = False
             try:
@@ -524,25 +527,21 @@ class Fetcher:
                 result = await self._follow(
                     f"{key}/robots.txt", {"Accept": "text/plain"}, limit + 1, False, budget, True
                 )
-                parser.parse(_robots_lines(result.content, limit))
+                text = "\n".join(_robots_lines(result.content, limit))
             except HTTPStatus as exc:
                 if exc.status in (401, 403):
                     note = f"robots.txt answered HTTP {exc.status}: the site refuses robots"
                 elif exc.status >= 500 or exc.status == 429:
                     # Whether anyone asks again is the caller's to say: the poller does, a one-shot fetch not.
                     note, for_now = f"robots.txt unavailable (HTTP {exc.status})", True
-                else:
-                    parser.allow_all = True  # type: ignore[attr-defined]  # no robots.txt: all allowed
             except Refused as exc:
                 # Redirected where no fetch goes (loopback, metadata, file:): that will not
                 # pass by itself, so the page is refused for good, with the guard's reason.
                 note = f"robots.txt not fetched: {exc.reason}"
             except FetchError as exc:
                 note, for_now = f"robots.txt unavailable ({exc.reason})", True
-            if note:
-                parser.disallow_all = True  # type: ignore[attr-defined]
-            parser.modified()
-            robots = self._robots[key] = _Robots(parser, now, note, for_now)
+            # With a note every page is refused by it (no robots.txt at all: all allowed).
+            robots = self._robots[key] = _Robots(Protego.parse(text), now, note, for_now)
             if len(self._robots) > 2000:  # a bounded cache: forget the oldest host
                 self._robots.pop(next(iter(self._robots)))
             return robots

@@ -92,7 +92,7 @@ class Corpus:
                 with IngestLock(lock_path(self.settings.store), holder):
                     result = work(holder)
         except IngestBusy as exc:
-            self.audit.record(actor, action, target, f"refused: {exc}")
+            self.audit.record_unless_repeated(actor, action, target, f"refused: {exc}")
             raise
         except AbsatzError as exc:
             self.audit.record(actor, action, target, f"failed: {exc}")

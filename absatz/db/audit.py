@@ -71,10 +71,26 @@ class AuditLog:
     def record(self, actor: str, action: str, target: str = "", result: str = "", guild_id: int | None = None) -> None:
         """``guild_id``: the server the action was about; None for the shared corpus."""
         with self._lock:
-            self._db.execute(
-                "INSERT INTO audit (at, actor, action, target, result, guild_id) VALUES (?, ?, ?, ?, ?, ?)",
-                (time.time(), actor, action, target[:500], result[:2000], guild_id),
-            )
+            self._insert(actor, action, target, result, guild_id)
+
+    def record_unless_repeated(self, actor: str, action: str, target: str = "", result: str = "") -> None:
+        """An entry on the shared corpus, unless it is the file's newest entry again. A
+        live ingest refused while another holds the store tries again every few seconds:
+        during a long rebuild its identical refusals had filled the log, and the five
+        entries ``/stats`` shows the admins."""
+        entry = (actor, action, target[:500], result[:2000])
+        with self._lock:
+            newest = self._db.execute(
+                "SELECT actor, action, target, result FROM audit ORDER BY id DESC LIMIT 1"
+            ).fetchone()
+            if newest != entry:
+                self._insert(actor, action, target, result, None)
+
+    def _insert(self, actor: str, action: str, target: str, result: str, guild_id: int | None) -> None:
+        self._db.execute(
+            "INSERT INTO audit (at, actor, action, target, result, guild_id) VALUES (?, ?, ?, ?, ?, ?)",
+            (time.time(), actor, action, target[:500], result[:2000], guild_id),
+        )
 
     def recent(self, limit: int = 20) -> list[AuditEntry]:
         """Every server's entries, newest first: the operator's view (``absatz audit``)."""

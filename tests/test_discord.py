@@ -436,6 +436,8 @@ async def test_source_says_what_is_wrong_with_an_id(world):
     for typed, shown in ((f"{SEED_ID}#99", f"`{SEED_ID}#99`"), ("```x#2", "\\`\\`\\`x#2")):
         result = await alice.slash(channel, "source", id=typed)
         assert result.response.content == t("unknown_source", "en", id=shown)
+    spaced = await alice.slash(channel, "source", id=f" {SEED_ID} # 2 ")  # as /article reads it
+    assert "650 Kilometer" in reply_of(spaced).embeds[0].description
 
 
 @needs_seed

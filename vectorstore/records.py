@@ -28,8 +28,10 @@ def citation_id(article_id: str, paragraph: int) -> str:
 
 
 def parse_citation_id(value: str) -> tuple[str, int]:
-    """``000_a05d8c91f093345a#2`` → (article id, 2); :class:`BadCitationId` otherwise."""
-    article_id, sep, number = value.strip().rpartition("#")
+    """``000_a05d8c91f093345a#2`` → (article id, 2); :class:`BadCitationId` otherwise.
+    Spaces around the ``#`` are a slip of the keyboard, as ``/article`` reads them (no
+    article id holds one): ``…345a #2`` had been "not in the corpus"."""
+    article_id, sep, number = (part.strip() for part in value.strip().rpartition("#"))
     digits = number.lstrip("0")
     # no article has a billion paragraphs, and int() refuses thousands of digits
     if not sep or not article_id or not number.isdecimal() or not digits or len(digits) > 9:

@@ -116,8 +116,10 @@ class AsyncAbsatz:
         """In a child process; ``progress`` is called from the waiting thread."""
         return await self._write(self.core.ingest, paths, actor=actor, action=action, progress=progress, isolated=True)
 
-    async def upload(self, name: str, data: bytes, *, actor: str) -> Upload:
-        return await self._write(self.core.upload, name, data, actor=actor, isolated=True)
+    async def upload(
+        self, name: str, data: bytes, *, actor: str, on_written: Callable[[Path], None] | None = None
+    ) -> Upload:
+        return await self._write(self.core.upload, name, data, actor=actor, isolated=True, on_written=on_written)
 
     async def remove(self, article_id: str, *, actor: str) -> Removal:
         return await self._write(self.core.remove, article_id, actor=actor)

@@ -452,10 +452,20 @@ class Absatz:
             paths, actor=actor, action=action, progress=progress, rebuild=rebuild, isolated=isolated
         )
 
-    def upload(self, name: str, data: bytes, *, actor: str, isolated: bool = False) -> Upload:
+    def upload(
+        self,
+        name: str,
+        data: bytes,
+        *,
+        actor: str,
+        isolated: bool = False,
+        on_written: Callable[[Path], None] | None = None,
+    ) -> Upload:
         """A file's bytes, checked, written into the corpus folder and ingested; a
-        rejected or failed upload changes nothing."""
-        return self.corpus.upload(name, data, actor=actor, stored_paths=self.stored_paths(), isolated=isolated)
+        rejected or failed upload changes nothing. ``on_written``: see :meth:`Corpus.upload`."""
+        return self.corpus.upload(
+            name, data, actor=actor, stored_paths=self.stored_paths(), isolated=isolated, on_written=on_written
+        )
 
     def remove(self, article_id: str, *, actor: str) -> Removal:
         return self.corpus.remove(article_id, actor=actor)

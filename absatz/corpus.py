@@ -217,10 +217,18 @@ class Corpus:
             pass
 
     def upload(
-        self, name: str, data: bytes, *, actor: str, stored_paths: dict[str, str], isolated: bool = False
+        self,
+        name: str,
+        data: bytes,
+        *,
+        actor: str,
+        stored_paths: dict[str, str],
+        isolated: bool = False,
+        on_written: Callable[[Path], None] | None = None,
     ) -> Upload:
         """Check an uploaded file, write it into the corpus folder and ingest it; a
-        rejected or failed upload leaves the folder as it was, and is audited."""
+        rejected or failed upload leaves the folder as it was, and is audited.
+        ``on_written`` hears of the file once it is written, before its ingest."""
         try:
             name, articles = self.check_upload(name, data, stored_paths)
         except AbsatzError as exc:
@@ -238,11 +246,18 @@ class Corpus:
             name,
             data,
             lambda path: self.ingest([path], actor=actor, action="upload", isolated=isolated),
+            on_written,
         )
         return Upload(name, articles, report)
 
 
-def write_then_ingest(corpus_dir: Path, name: str, data: bytes, ingest: Callable[[Path], IngestReport]) -> IngestReport:
+def write_then_ingest(
+    corpus_dir: Path,
+    name: str,
+    data: bytes,
+    ingest: Callable[[Path], IngestReport],
+    on_written: Callable[[Path], None] | None = None,
+) -> IngestReport:
     """Write an upload into the corpus folder and ingest it; whatever stops the ingest,
     the folder goes back to what it was (a replaced file gets its old bytes). A replaced
     file's old bytes are kept in the trash after a successful ingest too."""
@@ -253,6 +268,8 @@ def write_then_ingest(corpus_dir: Path, name: str, data: bytes, ingest: Callable
         previous = None
     path = write_upload(corpus_dir, name, data)
     try:
+        if on_written is not None:
+            on_written(path)
         report = ingest(path)
     except BaseException:
         if previous is None:

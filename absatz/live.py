@@ -102,7 +102,10 @@ BUSY_RETRY_S = 5.0
 FAILED_RETRIES = 8
 REFUSED_KEPT = 1000  # duplicates remembered until their original's article is removed
 FAILED_RETRY_MAX_S = 900.0
-OWN_WRITES_TTL_S = 600.0
+# Files written here, remembered until the watcher's event for them: the oldest are
+# forgotten past this many (without a watcher none comes). By count, not age: the bot's
+# threads and the service's may not share a clock (simcord's virtual one).
+OWN_WRITES_KEPT = 1000
 
 
 # --- what the service hands out ------------------------------------------------------------
@@ -254,7 +257,7 @@ class LiveService:
         self._state: _State | None = None
         self._watching = False
         self._known: dict[str, NewArticle] = {}  # article id → what the poller or a page wrote
-        self._own_writes: dict[Path, tuple[int, int, float]] = {}  # written and queued here: (size, mtime, when)
+        self._own_writes: dict[Path, tuple[int, int]] = {}  # written to be ingested by the writer: (size, mtime)
         self._refused: dict[str, Path] = {}  # article id → a file refused as its duplicate
         self._lock = threading.Lock()
         # Who runs the ingest in progress (read from other threads: the bot's /reingest).
@@ -365,13 +368,10 @@ class LiveService:
     # --- the ingest queue ------------------------------------------------------------------
 
     def _written_here(self, path: Path) -> bool:
-        """A file this service wrote and queued itself, unchanged since: the watcher's
-        event for it needs no second ingest."""
+        """A file this service or an upload wrote to ingest itself (:meth:`remember_write`),
+        unchanged since: the watcher's event for it needs no second ingest."""
         key = Path(path).resolve()
-        now = time.monotonic()
         with self._lock:
-            for old in [p for p, (_, _, when) in self._own_writes.items() if now - when > OWN_WRITES_TTL_S]:
-                del self._own_writes[old]
             known = self._own_writes.get(key)
             if known is None:
                 return False
@@ -379,18 +379,24 @@ class LiveService:
                 st = key.stat()
             except OSError:
                 return False
-            if (st.st_size, st.st_mtime_ns) != known[:2]:
+            if (st.st_size, st.st_mtime_ns) != known:
                 return False
             del self._own_writes[key]
             return True
 
-    def _remember_write(self, path: Path) -> None:
+    def remember_write(self, path: Path) -> None:
+        """A file written into the corpus folder to be ingested by whoever wrote it (this
+        service, an upload): the watcher's event for it, while it is unchanged, needs no
+        second ingest. An upload's had run one, whose lock refused the admin's next upload."""
         try:
             st = path.stat()
         except OSError:
             return
         with self._lock:
-            self._own_writes[path.resolve()] = (st.st_size, st.st_mtime_ns, time.monotonic())
+            self._own_writes.pop(path.resolve(), None)  # the newest write last in line
+            self._own_writes[path.resolve()] = (st.st_size, st.st_mtime_ns)
+            while len(self._own_writes) > OWN_WRITES_KEPT:
+                self._own_writes.pop(next(iter(self._own_writes)))
 
     def _submit(
         self, paths: Iterable[Path], actor: str, action: str, wait: bool = False, retried: bool = False
@@ -630,7 +636,7 @@ class LiveService:
             return report, None
         paths = report.paths
         for path in paths:
-            self._remember_write(path)
+            self.remember_write(path)
         return report, await self.ingest(paths, actor=actor, action="feed poll")
 
     async def _on_report(self, report: PollReport) -> None:
@@ -677,7 +683,7 @@ class LiveService:
             raise
         written = page.article
         self._remember([written])
-        self._remember_write(written.path)
+        self.remember_write(written.path)
         batch = await self.ingest([written.path], actor=actor, action=action)
         paragraphs = 0
         with contextlib.suppress(AbsatzError):

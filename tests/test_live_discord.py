@@ -415,3 +415,34 @@ async def test_reingest_during_a_watch_run_is_told_one_is_running(newsroom, simc
         assert "`solar#1`" in message.embeds[0].description
     finally:
         await cog.shutdown()
+
+
+async def test_uploads_in_a_row_while_the_watcher_runs_are_one_ingest_each(
+    newsroom, simcord_bot, bot_settings, embedder
+):
+    """The watcher ingested each uploaded file a second time: that run refused the admin's
+    next upload ("An ingest is already running") and added two lines to the admin log."""
+    env, guild, channel, news, admin, reader = newsroom
+    watching = bot_with(
+        replace(bot_settings, live=live_settings(watch=True), news_channel_id=news.id),
+        Searcher.open(bot_settings.store, embedder),
+    )
+    await live_cog(simcord_bot).shutdown()
+    await env.restart_bot(watching)
+    cog = live_cog(watching)
+    try:
+        await asyncio.wait_for(asyncio.to_thread(cog.runner.watching.wait, WAIT_S), WAIT_S)
+        for town in ("Wismar", "Stralsund", "Greifswald"):
+            data = SOLAR.replace("Rostock", town).encode()
+            shown = reply_of(await admin.slash(channel, "upload", file=(f"solar-{town.lower()}.txt", data))).content
+            assert "already running" not in shown and f"`solar-{town.lower()}#1`" in shown, shown
+            await asyncio.sleep(0.5)  # past the watcher's quiet time: it has seen the file
+        # A file only the watcher ingests: by its run it has handled the uploads' events too.
+        (watching.settings.ingest.corpus_dir / "solar-anklam.txt").write_text(SOLAR.replace("Rostock", "Anklam"))
+        await wait_until(lambda: "solar-anklam" in watching.core.stored_paths(), what="the watcher's ingest")
+    finally:
+        await cog.shutdown()
+    log = [(e.actor, e.action, e.target) for e in reversed(watching.core.audit.recent(20))]
+    assert [a for a, action, _ in log if action == "upload"] == ["admin"] * 3
+    watched = [target for actor, _, target in log if actor == "live:watcher"]
+    assert watched and all("solar-anklam.txt" in target for target in watched), log

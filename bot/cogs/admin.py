@@ -284,8 +284,11 @@ class Admin(commands.Cog):
             return
         data = await file.read()
         self.running = interaction.user.mention
+        live = self.bot.get_cog("Live")  # its watcher would ingest the written file a second time
         try:
-            done = await self.bot.absatz.upload(file.filename, data, actor=who)
+            done = await self.bot.absatz.upload(
+                file.filename, data, actor=who, on_written=live.service.remember_write if live else None
+            )
         except AbsatzError as exc:
             await interaction.followup.send(self._upload_refusal(exc, file.filename, language)[:MESSAGE])
             return

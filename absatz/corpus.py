@@ -39,6 +39,9 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
+# How the live service's own actors (its watcher, its feed poller) are named.
+LIVE_ACTOR = "live:"
+
 
 @dataclass(frozen=True)
 class Removal:
@@ -92,7 +95,10 @@ class Corpus:
                 with IngestLock(lock_path(self.settings.store), holder):
                     result = work(holder)
         except IngestBusy as exc:
-            self.audit.record_unless_repeated(actor, action, target, f"refused: {exc}")
+            if actor.startswith(LIVE_ACTOR):  # it tries again every few seconds: one line a wait
+                self.audit.record_unless_repeated(actor, action, target, f"refused: {exc}")
+            else:  # a person's every refusal is theirs to see
+                self.audit.record(actor, action, target, f"refused: {exc}")
             raise
         except AbsatzError as exc:
             self.audit.record(actor, action, target, f"failed: {exc}")

@@ -66,6 +66,7 @@ from vectorstore.errors import AbsatzError
 from vectorstore.text import shorten
 
 from .api import Absatz
+from .corpus import LIVE_ACTOR
 from .db.follows import Follow, FollowStore
 from .follows import FollowMatch, match_follows
 
@@ -92,8 +93,8 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-WATCHER = "live:watcher"
-POLLER = "live:feeds"
+WATCHER = f"{LIVE_ACTOR}watcher"
+POLLER = f"{LIVE_ACTOR}feeds"
 LEAD_CHARS = 200
 BUSY_RETRY_S = 5.0
 # A live ingest that failed (the store unreachable, the disk full, the child crashed) is
@@ -212,7 +213,7 @@ class _Job:
     failures: int = 0  # failed ingests of these paths so far
     # Tried again after a failure though someone waits: files written once (a feed's),
     # which no watcher would bring again.
-    retried: bool = False
+    retry_anyway: bool = False
 
 
 @dataclass
@@ -399,13 +400,13 @@ class LiveService:
                 self._own_writes.pop(next(iter(self._own_writes)))
 
     def _submit(
-        self, paths: Iterable[Path], actor: str, action: str, wait: bool = False, retried: bool = False
+        self, paths: Iterable[Path], actor: str, action: str, wait: bool = False, retry_anyway: bool = False
     ) -> asyncio.Future[LiveBatch] | None:
         state = self._state
         if state is None or state.closing:
             raise RuntimeError("the LiveService is not open")
         future: asyncio.Future[LiveBatch] | None = asyncio.get_running_loop().create_future() if wait else None
-        state.queue.append(_Job(list(paths), actor, action, future, retried=retried))
+        state.queue.append(_Job(list(paths), actor, action, future, retry_anyway=retry_anyway))
         if state.worker is None or state.worker.done():
             state.worker = asyncio.create_task(self._work(state))
         state.wake.set()
@@ -485,7 +486,7 @@ class LiveService:
         # nobody asked for would ingest and announce it behind their back. A feed's
         # articles are tried again all the same: with no watcher running nothing else
         # would (they had stayed out of the index until a /reingest).
-        unasked = [job for job in jobs if job.future is None or job.retried]
+        unasked = [job for job in jobs if job.future is None or job.retry_anyway]
         again = [_Job(job.paths, job.actor, job.action, failures=job.failures + 1) for job in unasked]
         given_up = [job for job in again if job.failures > FAILED_RETRIES]
         if given_up:
@@ -651,7 +652,7 @@ class LiveService:
         self._remember(written)
         if not written or self._watching or self._state is None or self._state.closing:
             return None
-        future = self._submit([a.path for a in written], actor, "feed", wait=True, retried=True)
+        future = self._submit([a.path for a in written], actor, "feed", wait=True, retry_anyway=True)
         assert future is not None
         future.add_done_callback(_quietly)  # the worker logs a failure; nobody need await this
         return future

@@ -44,6 +44,8 @@ def without_links(text: str) -> str:
 
 
 def without_mentions(text: str) -> str:
+    """``text`` without mentions of members, roles and channels and custom emoji: ids,
+    whose digits are no words."""
     return _MENTION.sub(" ", text)
 
 

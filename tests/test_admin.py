@@ -348,7 +348,12 @@ async def test_remove_needs_confirmation_and_moves_the_file_to_the_trash(server,
 
     # a citation id, as answers show them, names its article, as in /article
     shown = await admin.slash(channel, "remove", article_id=" 2025-06-baeckerei-preise#1 ")
+    before = len(env.http_requests)
     await admin.click(shown.response.message, label="Remove")
+    # The click's own answer takes the buttons away before the removal runs: another
+    # click meanwhile would be told the confirmation no longer holds.
+    (callback,) = [r for r in env.http_requests[before:] if r.path.endswith("/callback")]
+    assert callback.json["type"] == 7 and callback.json["data"]["components"] == []
     assert not (corpus / "2025-06-baeckerei-preise.txt").exists()
     assert list((corpus / ".trash").glob("*2025-06-baeckerei-preise.txt"))
     # Its passages and sentences are gone from Chroma too: every record held is a live one.

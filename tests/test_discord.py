@@ -768,6 +768,21 @@ async def test_a_reply_to_an_answer_in_a_channel_without_threads_goes_on_from_it
 
 
 @needs_seed
+async def test_replies_to_an_ask_answer_go_on_from_its_question_where_they_are(world):
+    """A reply to an /ask answer had opened a thread named after the reply, whose next
+    follow-up no longer knew the /ask question. Replies are answered in place, and a
+    reply to that answer still goes on from the first question."""
+    env, guild, channel, alice = world
+    answer = reply_of(await alice.slash(channel, "ask", question="Wie weit flogen die Raketen?"))
+    await env.advance_time(31)
+    await alice.send(channel, "Und in welche Richtung?", reply_to=answer)
+    assert not channel.threads and "ostwärts" in shown(channel.last_message), shown(channel.last_message)
+    await env.advance_time(31)
+    await alice.send(channel, "Und wie weit?", reply_to=channel.last_message)
+    assert "650 Kilometer" in shown(channel.last_message), shown(channel.last_message)
+
+
+@needs_seed
 async def test_a_mention_that_opens_a_forum_post_is_asked_with_the_posts_title(world):
     """Only a forum whose scope answers every post had read the title: a mention under
     "Nordkoreas Raketentests" asking "Wie weit flogen sie?" was refused."""
@@ -778,6 +793,8 @@ async def test_a_mention_that_opens_a_forum_post_is_asked_with_the_posts_title(w
     )
     await alice.send(post, f"<@{env.bot.user.id}> Wie weit flogen sie?")
     assert "650 Kilometer" in shown(post.last_message), shown(post.last_message)
+    await alice.send(post, f"<@{env.bot.user.id}> Und in welche Richtung?")  # under the title too
+    assert "ostwärts" in shown(post.last_message), shown(post.last_message)
 
 
 async def test_a_link_in_a_question_does_not_choose_the_answers_language(world):

@@ -370,7 +370,7 @@ def test_a_single_byte_page_is_read_with_the_header_charset():
     assert (article.title, article.lead) == (expected["title"], as_blocks(expected)[0].text)
 
 
-@pytest.mark.parametrize("header", ["ISO-8859-1", "latin1", "us-ascii"])
+@pytest.mark.parametrize("header", ["ISO-8859-1", "latin1"])
 def test_a_windows_1252_page_that_names_latin_1_keeps_its_euro_sign_quotes_and_dashes(header):
     """Browsers read these labels as windows-1252; strict Latin-1 had stored "€", „“ and
     "–" as control characters, shown as spaces ("120 Millionen  in das Wärmenetz")."""
@@ -382,6 +382,9 @@ def test_a_windows_1252_page_that_names_latin_1_keeps_its_euro_sign_quotes_and_d
     ).encode("cp1252")
     article = extract_article(page, BASE + "/stadt/waermenetz", charset=header)
     assert article.lead == lead
+    # one of its five undefined bytes (0x81) had sent the whole page back to strict Latin-1
+    odd = page.replace(b"</article>", b"<p>Kontakt: Stadtwerke \x81 Pressestelle</p></article>")
+    assert extract_article(odd, BASE + "/stadt/waermenetz", charset=header).lead == lead
 
 
 def test_a_nested_list_keeps_the_outer_items_words_and_its_own_items():

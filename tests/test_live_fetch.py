@@ -409,6 +409,11 @@ async def test_robots_txt_rules_are_matched_as_rfc_9309_says(web):
         assert (await fetcher.fetch(web.url("/news/seite.html"), page=True)).status == 200
         with pytest.raises(Refused, match=r"robots\.txt disallows"):
             await fetcher.fetch(web.url("/politik/seite.html"), page=True)
+    # A byte order mark had made the first line unreadable, and its group's rules with it.
+    web.set("/robots.txt", "\ufeffUser-agent: absatz\nDisallow: /politik/\n".encode(), "text/plain")
+    async with Fetcher(loopback_policy()) as fetcher:
+        with pytest.raises(Refused, match=r"robots\.txt disallows"):
+            await fetcher.fetch(web.url("/politik/seite.html"), page=True)
 
 
 async def test_robots_txt_missing_allows_and_forbidden_refuses(web):

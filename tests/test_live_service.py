@@ -17,7 +17,7 @@ from absatz.db.follows import FollowExists, FollowLimit, FollowStore, UnknownFol
 from absatz.follows import match_follows
 from absatz.live import LiveService, LiveSettings, parse_interval
 from ingest.live.registry import BadInterval
-from ingest.lock import IngestLock, lock_path
+from ingest.lock import IngestBusy, IngestLock, lock_path
 from vectorstore.errors import StoreUnavailable
 
 from .live_helpers import (
@@ -156,6 +156,12 @@ async def test_a_live_ingest_waits_while_another_process_holds_the_lock(tmp_path
     assert batch.report.added == ["solar"]
     refused = [e for e in core.audit.recent(10) if e.result.startswith("refused")]
     assert len(refused) == 1 and "admin#1, reingest" in refused[0].result
+    # A person's refusals are each theirs to see, the same twice too.
+    with IngestLock(lock_path(core.settings.store), "admin#1, reingest since 12:05:00"):
+        for _ in range(2):
+            with pytest.raises(IngestBusy):
+                core.ingest([corpus / "solar.txt"], actor="cli:redaktion")
+    assert [e.actor for e in core.audit.recent(2)] == ["cli:redaktion"] * 2
 
 
 async def test_a_live_ingest_that_failed_is_tried_again_without_another_change(tmp_path, embedder):

@@ -74,10 +74,11 @@ class AuditLog:
             self._insert(actor, action, target, result, guild_id)
 
     def record_unless_repeated(self, actor: str, action: str, target: str = "", result: str = "") -> None:
-        """An entry on the shared corpus, unless it is the file's newest entry again. A
-        live ingest refused while another holds the store tries again every few seconds:
-        during a long rebuild its identical refusals had filled the log, and the five
-        entries ``/stats`` shows the admins."""
+        """An entry on the shared corpus, unless it is the file's newest entry again: for
+        an actor that tries again by itself. A live ingest refused while another holds
+        the store tries every few seconds: during a long rebuild its identical refusals
+        had filled the log, and the five entries ``/stats`` shows the admins. (Two
+        processes may both add one: a line twice, nothing lost.)"""
         entry = (actor, action, target[:500], result[:2000])
         with self._lock:
             newest = self._db.execute(

@@ -71,7 +71,9 @@ class ConfirmRemove(discord.ui.View):
     @discord.ui.button(style=discord.ButtonStyle.danger, custom_id=REMOVE_CONFIRM)
     async def confirm(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
         self.stop()
-        await interaction.response.defer()
+        # The buttons go at once: a click on them while the removal runs would reach
+        # LapsedRemove, which says the confirmation no longer holds.
+        await interaction.response.edit_message(view=None)
         text = await self.cog.remove_article(interaction, self.article_id, self.language)
         await interaction.edit_original_response(content=text, view=None)
 

@@ -295,10 +295,20 @@ class Ask(commands.Cog):
                     turns.append(turn)
         return list(reversed(turns[:FOLLOW_UP_TURNS]))
 
+    def _replies_to_me(self, message: discord.Message) -> bool:
+        """Whether ``message`` is a reply to one of the bot's messages: addressed to it
+        with or without the reply's ping, which members often switch off."""
+        ref = message.reference
+        replied = (ref.resolved or ref.cached_message) if ref is not None else None
+        me = self.bot.user
+        return isinstance(replied, discord.Message) and me is not None and replied.author.id == me.id
+
     async def _replied_conversation(self, message: discord.Message) -> list[str]:
-        """The questions of the answer ``message`` replies to, where it replies to one: a
-        reply to an answer in a channel the bot may open no thread in is a follow-up
-        ("Und in welche Richtung?" had been asked alone there and refused)."""
+        """The questions of the answer ``message`` replies to (see :meth:`_replies_to_me`):
+        a reply to an answer is its follow-up ("Und in welche Richtung?" under an
+        ``/ask`` answer, or where the bot may open no thread, had been asked alone and
+        refused). Answered in place, a chain of replies keeps the conversation, each
+        answer recorded with the question that opened it."""
         ref = message.reference
         if ref is None or ref.message_id is None:
             return []
@@ -407,7 +417,8 @@ class Ask(commands.Cog):
         thread = channel if isinstance(channel, discord.Thread) else None
         in_thread = thread is not None
         in_own_thread = thread is not None and thread.owner_id == me.id
-        mentioned = me in message.mentions
+        replying = self._replies_to_me(message)
+        mentioned = me in message.mentions or replying
         try:
             scope = await scope_of(self.bot, channel)
         except Exception as exc:
@@ -425,6 +436,8 @@ class Ask(commands.Cog):
         if not (in_dm or in_own_thread or mentioned or in_forum_post or auto_top_level):
             return
         question = self._question_from(message)
+        if auto_top_level and not mentioned and not has_words(question):
+            return  # "👍", "@bob" in a channel where every message is asked: said to the others
         # A post's title is part of its question (mentioned or not: "@absatz Wie weit flogen
         # sie?" under "Nordkoreas Raketentests" had been refused), but not of the limit on
         # what the member typed: a 450-character post under a long title had been refused.
@@ -457,14 +470,19 @@ class Ask(commands.Cog):
         subject = ""
         if follow_up and thread is not None:
             history, subject = await self._earlier_questions(thread, message)
-        elif replied := await self._replied_conversation(message):
+        elif replying and (replied := await self._replied_conversation(message)):
             history, subject = replied, replied[0]
         elif (in_dm or (in_thread and mentioned)) and refers_back(question):
             history = await self._earlier_direct_questions(message)
+            if forum_post is not None and history:  # the post's first question is under its title
+                history[0] = under_title(history[0], forum_post.name.strip())
             subject = history[0] if history else ""
         target: discord.abc.Messageable = channel
-        # A message that asks nothing ("???", another member's mention) is told so where it is.
-        opens_thread = (mentioned or auto_top_level) and not in_dm and not in_thread and has_words(question)
+        # A message that asks nothing ("???", another member's mention) is told so where it
+        # is; so is a reply to an answer, whose conversation a new thread would not hold.
+        opens_thread = (
+            (mentioned or auto_top_level) and not in_dm and not in_thread and not replying and has_words(question)
+        )
         if opens_thread and may_answer_in_thread(channel):
             try:
                 target = await message.create_thread(name=thread_name(question), auto_archive_duration=1440)

@@ -202,6 +202,18 @@ def _named(code: str) -> str:
 
 
 _WINDOWS_1252_LABELS = frozenset({"iso8859-1", "ascii"})  # codecs' names of the labels browsers read so
+_C1 = "absatz-c1"
+
+
+def _c1_controls(exc: UnicodeError) -> tuple[str, int]:
+    """windows-1252's five undefined bytes as the C1 controls WHATWG maps them to: one
+    such byte had sent the whole page back to strict Latin-1, its "€" lost again."""
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    return exc.object[exc.start : exc.end].decode("latin-1"), exc.end
+
+
+codecs.register_error(_C1, _c1_controls)
 
 
 def _decoded(html: bytes, charset: str) -> str | bytes:
@@ -225,8 +237,7 @@ def _decoded(html: bytes, charset: str) -> str | bytes:
     if charset:
         with contextlib.suppress(LookupError):
             if codecs.lookup(charset).name in _WINDOWS_1252_LABELS:
-                with contextlib.suppress(UnicodeDecodeError):  # its five undefined bytes
-                    return html.decode("cp1252")
+                return html.decode("cp1252", errors=_C1)
         with contextlib.suppress(LookupError, UnicodeDecodeError):
             return html.decode(charset)
     return html

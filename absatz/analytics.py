@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, cast
 from .db.feedback import AskedQuestion
 
 if TYPE_CHECKING:
+    from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
 
 CHART_SIZE = (800, 360)  # pixels: fits an embed image without scaling down much
@@ -70,6 +71,13 @@ def summarise(asked: Sequence[AskedQuestion], today: dt.date, days: int = 7, top
 
 def chart_png(a: Analytics, labels: tuple[str, str], title: str) -> bytes:
     """Stacked bars per day, answered (``labels[0]``) over refused (``labels[1]``)."""
+    figure = chart(a, labels, title)
+    out = io.BytesIO()
+    figure.savefig(out, format="png", dpi=CHART_DPI)
+    return out.getvalue()
+
+
+def chart(a: Analytics, labels: tuple[str, str], title: str) -> Figure:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -84,10 +92,10 @@ def chart_png(a: Analytics, labels: tuple[str, str], title: str) -> bytes:
     axes.bar(names, refused, bottom=answered, color="#a0aec0", label=labels[1])
     axes.set_title(title)
     cast("MaxNLocator", axes.yaxis.get_major_locator()).set_params(integer=True)  # an AutoLocator
+    # Counts start at 0; a week without questions had read -0.04 … 0.04.
+    axes.set_ylim(bottom=0, top=None if any(answered) or any(refused) else 1)
     axes.legend(loc="upper left")
     for side in ("top", "right"):
         axes.spines[side].set_visible(False)
     figure.tight_layout()
-    out = io.BytesIO()
-    figure.savefig(out, format="png", dpi=CHART_DPI)
-    return out.getvalue()
+    return figure

@@ -210,11 +210,14 @@ class Corpus:
         size, UTF-8, at least one article, no id twice in the file, and no article id that
         another file owns."""
         name, articles = parse_upload(name, data, self.settings.ingest.max_file_bytes)
-        target = (self.settings.ingest.corpus_dir / name).resolve()
+        corpus = self.settings.ingest.corpus_dir.resolve()
+        target = corpus / name
         for a in articles:
             existing = stored_paths.get(a.id)
-            if existing and Path(existing).resolve() != target:
-                raise ParseError(f"article id {a.id!r} already exists (from {Path(existing).name}); rename the file")
+            if existing and (held := Path(existing).resolve()) != target:
+                # where in the corpus folder: "from solar.txt" for sub/solar.txt read as the upload itself
+                shown = held.relative_to(corpus) if held.is_relative_to(corpus) else held.name
+                raise ParseError(f"article id {a.id!r} already exists (from {shown}); rename the file")
         return name, articles
 
     def lock_free(self, holder: str) -> None:

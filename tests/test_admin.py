@@ -305,6 +305,17 @@ async def test_upload_whose_ingest_dies_puts_the_corpus_folder_back(server, simc
     assert [r.split(":")[0] for _, a, r in audit(simcord_bot) if a == "upload"] == ["failed", "failed"]
 
 
+async def test_an_upload_whose_id_a_file_in_a_subfolder_holds_names_that_file(server, simcord_bot):
+    """ "already exists (from solar.txt)" had read as a clash with the very file uploaded."""
+    env, guild, channel, admin, reader = server
+    corpus = simcord_bot.settings.ingest.corpus_dir
+    (corpus / "archiv").mkdir()
+    (corpus / "archiv" / "solar.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+    await admin.slash(channel, "reingest")
+    shown = reply_of(await admin.slash(channel, "upload", file=("solar.txt", NEW_ARTICLE.encode()))).content
+    assert "article id 'solar' already exists (from archiv/solar.txt); rename the file" in shown, shown
+
+
 @pytest.mark.parametrize(
     "name, data, reason",
     [
@@ -369,6 +380,15 @@ async def test_remove_needs_confirmation_and_moves_the_file_to_the_trash(server,
     del cancelled
 
 
+async def test_a_second_confirmation_of_a_removed_article_says_the_article_is_gone(server, simcord_bot):
+    """It had said "No source 2025-06-baeckerei-preise in the corpus", a citation's words."""
+    env, guild, channel, admin, reader = server
+    asked = [await admin.slash(channel, "remove", article_id="2025-06-baeckerei-preise") for _ in range(2)]
+    for confirmation in asked:
+        await admin.click(confirmation.response.message, label="Remove")
+    assert asked[1].response.content == t("unknown_article", "en", id="`2025-06-baeckerei-preise`")
+
+
 async def test_remove_asks_about_a_hostile_title_as_text(server, simcord_bot):
     """The confirmation put the title in as it was: a masked phishing link, a spoiler,
     and a backtick that ended the id's code span early."""
@@ -396,10 +416,36 @@ async def test_ingest_summaries_show_what_a_file_holds_as_text(server, simcord_b
     assert link_targets(summary, rejected) == []
 
 
+async def test_admin_commands_refused_before_any_work_are_in_the_audit_log(server, simcord_bot):
+    """The README's promise, "every admin action, refusals included, lands in the audit
+    log", had missed a /reingest or /upload refused while an ingest ran, an /upload of
+    neither a file nor a URL, and a /scope set refused or rejected."""
+    env, guild, channel, admin, reader = server
+    (simcord_bot.settings.ingest.corpus_dir / "solar.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+    await dispatch_unsettled(env, admin, channel, "reingest")
+    busy = [await dispatch_unsettled(env, admin, channel, name) for name in ("reingest", "upload")]
+    await env.settle(timeout=INGEST_SETTLE_S)
+    assert all("already running" in told.response.content for told in busy[:1])
+    await admin.slash(channel, "scope set", categories="Gibt-es-nicht")
+    hidden = guild.create_text_channel(
+        "intern", overwrites={env.bot.user: discord.PermissionOverwrite(view_channel=False)}
+    )
+    await admin.slash(channel, "scope set", channel=hidden, categories="Wirtschaft")
+    results = [(action, result.split(":")[0].split(",")[0]) for _, action, result in audit(simcord_bot)]
+    assert sorted(results) == [
+        ("reingest", "1 added"),  # the one that ran, logged when it ended
+        ("reingest", "refused"),
+        ("scope set", "refused"),
+        ("scope set", "rejected"),
+        ("upload", "rejected"),  # neither file nor url, told before the running ingest
+    ], results
+
+
 async def test_stats_shows_the_audit_log_to_admins_only(server, simcord_bot):
     env, guild, channel, admin, reader = server
     await admin.slash(channel, "reingest")
-    simcord_bot.core.audit.record("someone", "follow", "Scheidung Meier Nachbar", "saved as #1")
+    for n in range(60):  # members' follows, however many, push no admin action out
+        simcord_bot.core.audit.record("someone", "follow", "Scheidung Meier Nachbar", f"saved as #{n}")
     result = await admin.slash(channel, "stats")
     text = str(reply_of(result).embeds[0].to_dict())
     assert "Admin log" in text and "reingest" in text  # simcord's clients speak en-US

@@ -432,6 +432,17 @@ async def test_admins_see_the_week_as_a_chart(community_settings, community_sear
         assert not reply_of(plain).attachments  # the week is for admins
 
 
+def test_a_week_without_questions_is_charted_from_zero_in_whole_numbers():
+    """Its axis had read -0.04 … 0.04."""
+    import datetime as dt
+
+    from absatz.analytics import chart, summarise
+
+    axes = chart(summarise([], dt.date(2026, 12, 7), 7), ("answered", "refused"), "week").axes[0]
+    assert axes.get_ylim() == (0, 1)
+    assert all(float(tick).is_integer() for tick in axes.get_yticks() if 0 <= tick <= 1)
+
+
 def test_absatz_gaps_on_the_command_line(community_settings, capsys, tmp_path, monkeypatch):
     from absatz.answer import Answer
     from absatz.db.feedback import FeedbackStore

@@ -223,6 +223,9 @@ async def test_feed_commands_are_for_admins_audited_and_announce_what_they_bring
     bad = await admin.slash(channel, "feed add", url=web.url("/other.xml"), interval="jede Stunde")
     assert "Interval “jede Stunde”" in reply_of(bad).content
 
+    # what /feed list refuses a member, /feed remove's choices do not show them either
+    assert await reader.autocomplete(channel, "feed remove", "url", "") == []
+    assert [c["value"] for c in await admin.autocomplete(channel, "feed remove", "url", "")] == [feed]
     listed = await admin.slash(channel, "feed list")
     (embed,) = listed.response.embeds
     (field,) = embed.fields

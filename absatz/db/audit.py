@@ -30,6 +30,8 @@ CREATE TABLE IF NOT EXISTS audit (
 # knows) get server 0, shown in no server; its entries on the shared corpus stay for all.
 UNPLACED = 0
 SERVER_ACTIONS = ("scope set", "scope clear", "follow", "unfollow", "gaps")
+# A member's own follows: in the operator's log, not the business of any server's admins.
+PERSONAL_ACTIONS = frozenset({"follow", "unfollow"})
 
 
 @dataclass(frozen=True)
@@ -102,12 +104,16 @@ class AuditLog:
         return [AuditEntry(*row) for row in rows]
 
     def visible_in(self, guild_id: int, limit: int = 20) -> list[AuditEntry]:
-        """What a server's admins may see, newest first: its own entries and the shared corpus's."""
+        """What a server's admins may see, newest first: its own entries and the shared
+        corpus's, but no member's :data:`PERSONAL_ACTIONS`. Left out by the query, not
+        after it: fifty follows of any server's members had pushed every admin action
+        out of the entries read."""
+        marks = ", ".join("?" * len(PERSONAL_ACTIONS))
         with self._lock:
             rows = self._db.execute(
                 "SELECT at, actor, action, target, result, guild_id FROM audit "
-                "WHERE guild_id IS NULL OR guild_id = ? ORDER BY id DESC LIMIT ?",
-                (guild_id, limit),
+                f"WHERE (guild_id IS NULL OR guild_id = ?) AND action NOT IN ({marks}) ORDER BY id DESC LIMIT ?",
+                (guild_id, *sorted(PERSONAL_ACTIONS), limit),
             ).fetchall()
         return [AuditEntry(*row) for row in rows]
 

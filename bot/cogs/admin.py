@@ -157,12 +157,15 @@ class Admin(commands.Cog):
         self.bot = bot
         self.running: str | None = None  # who started the ingest in progress, for a quick answer
 
-    async def _refuse_if_running(self, interaction: discord.Interaction, language: str) -> bool:
+    async def _refuse_if_running(self, interaction: discord.Interaction, language: str, action: str) -> bool:
+        """Refuses (and audits: every admin action lands in the log, refusals included)
+        while the bot runs an ingest: its own, the watcher's or a feed's."""
         live = self.bot.get_cog("Live")
-        who = self.running or (live.ingesting() if live is not None else None)  # the watcher's or a feed's ingest
+        who = self.running or (live.ingesting() if live is not None else None)
         if not who:
             return False
         await interaction.response.send_message(t("ingest_running_here", language, who=who), ephemeral=True)
+        await audit(self.bot, str(interaction.user), action, "", "refused: an ingest is already running")
         return True
 
     async def run_ingest(self, who: str, on_progress) -> IngestReport:
@@ -221,7 +224,7 @@ class Admin(commands.Cog):
         if await refused_unless_admin(self.bot, interaction, "reingest"):
             return
         language = locale_language(interaction.locale)
-        if await self._refuse_if_running(interaction, language):
+        if await self._refuse_if_running(interaction, language, "reingest"):
             return
         self.running = interaction.user.mention
         try:
@@ -270,8 +273,9 @@ class Admin(commands.Cog):
         language = locale_language(interaction.locale)
         if (file is None) == (url is None):
             await interaction.response.send_message(t("upload_one", language), ephemeral=True)
+            await audit(self.bot, str(interaction.user), "upload", "", "rejected: neither or both of file and url")
             return
-        if await self._refuse_if_running(interaction, language):
+        if await self._refuse_if_running(interaction, language, "upload"):
             return
         await interaction.response.defer(thinking=True)
         if url is not None:
@@ -367,7 +371,7 @@ class Admin(commands.Cog):
     async def remove_article(self, interaction: discord.Interaction, article_id: str, language: str) -> str:
         try:
             removal = await self.bot.absatz.remove(article_id, actor=str(interaction.user))
-        except AbsatzError as exc:
-            return f"⛔ {error_line(exc, language)}"
+        except AbsatzError as exc:  # gone meanwhile (a second confirmation): no "source" of that id
+            return lookup_error(exc, "unknown_article", article_id, language)
         text = t("removed", language, id=article_id)
         return text + (t("removed_trash", language, file=removal.trashed.name) if removal.trashed else "")

@@ -27,7 +27,7 @@ from absatz import AbsatzError, IngestReport
 from absatz.live import FollowMatch, LiveBatch, LiveService, LiveSettings, LiveThread, PageIngested, duration_text
 from absatz.texts import locale_language, t
 
-from ..checks import audit, refused_unless_admin
+from ..checks import audit, is_admin, refused_unless_admin
 from ..choices import choices
 from ..embeds import angle_link, error_line, escaped, fit, lines_within, source_link
 from ..live_embeds import announcement_messages, feed_list_embeds, follow_messages
@@ -239,6 +239,9 @@ class Live(commands.Cog):
     async def feed_remove_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
+        # What /feed list refuses a member, its choices had shown: an intranet feed's address.
+        if not is_admin(interaction, self.bot.settings.admin_role_ids):
+            return []
         needle = current.strip().lower()
         feeds = await asyncio.to_thread(self.service.feeds)
         return choices((f.url, f.url) for f in feeds if needle in f.url.lower())

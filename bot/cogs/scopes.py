@@ -63,24 +63,26 @@ class Scopes(
         language = locale_language(interaction.locale)
         target = self._channel(interaction, channel)
         me = interaction.guild.me if interaction.guild else None
+        who, where = str(interaction.user), f"#{target.name}"
         if me is None or not target.permissions_for(me).view_channel:
             await interaction.response.send_message(
                 t("scope_cannot_see", language, channel=target.mention), ephemeral=True
             )
+            await audit(self.bot, who, "scope set", where, "refused: the bot cannot see it", interaction.guild_id)
             return
         await interaction.response.defer(ephemeral=True, thinking=True)  # facets are read from the store
         try:
             scope = await self.bot.absatz.lookup(self.bot.core.make_scope, categories, sources, since, mode)
         except AbsatzError as exc:  # quotes what was typed, and the corpus's names
             await interaction.edit_original_response(content=f"⛔ {error_line(exc, language)}"[:2000])
+            await audit(self.bot, who, "scope set", where, f"rejected: {exc}", interaction.guild_id)
             return
-        who = str(interaction.user)
         await self.bot.absatz.record(lambda core: core.scopes.set(interaction.guild_id, target.id, scope, who))
         await interaction.edit_original_response(
             content=t("scope_saved", language, channel=target.mention, what=describe(scope, language))
         )
         what = describe(scope, "en", markdown=False)
-        await audit(self.bot, str(interaction.user), "scope set", f"#{target.name}", what, interaction.guild_id)
+        await audit(self.bot, who, "scope set", where, what, interaction.guild_id)
 
     @set_scope.autocomplete("mode")
     async def mode_autocomplete(self, interaction: discord.Interaction, current: str):

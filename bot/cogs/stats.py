@@ -20,7 +20,6 @@ from ..checks import is_admin
 from ..embeds import COLOUR, corpus_relative, escaped, fit, lines_within
 
 CHART = "stats.png"
-PERSONAL = frozenset({"follow", "unfollow"})
 
 
 def week_field(a: Analytics, language: str) -> str:
@@ -74,8 +73,7 @@ class Stats(commands.Cog):
             return
         # What this server's admins did and what was done to the shared corpus; other servers'
         # entries are theirs, and a member's own follows are not the server's business.
-        shown = await absatz.record(lambda core: core.audit.visible_in(guild_id, 50))
-        recent = [e for e in shown if e.action not in PERSONAL][:5]
+        recent = await absatz.record(lambda core: core.audit.visible_in(guild_id, 5))
         if recent:
             corpus_dir = self.bot.settings.ingest.corpus_dir
             lines = [

@@ -393,7 +393,8 @@ def _dm_history(env, member) -> list[discord.Message]:
     return ChannelHandle(env, None, channel).history()
 
 
-async def test_reingest_during_a_watch_run_is_told_one_is_running(newsroom, simcord_bot, bot_settings, embedder):
+async def restarted_watching(newsroom, simcord_bot, bot_settings, embedder):
+    """The bot restarted with its watcher on, once the watcher watches."""
     env, guild, channel, news, admin, reader = newsroom
     watching = bot_with(
         replace(bot_settings, live=live_settings(watch=True), news_channel_id=news.id),
@@ -401,9 +402,15 @@ async def test_reingest_during_a_watch_run_is_told_one_is_running(newsroom, simc
     )
     await live_cog(simcord_bot).shutdown()
     await env.restart_bot(watching)
+    await asyncio.wait_for(asyncio.to_thread(live_cog(watching).runner.watching.wait, WAIT_S), WAIT_S)
+    return watching
+
+
+async def test_reingest_during_a_watch_run_is_told_one_is_running(newsroom, simcord_bot, bot_settings, embedder):
+    env, guild, channel, news, admin, reader = newsroom
+    watching = await restarted_watching(newsroom, simcord_bot, bot_settings, embedder)
+    cog = live_cog(watching)
     try:
-        cog = live_cog(watching)
-        await asyncio.wait_for(asyncio.to_thread(cog.runner.watching.wait, WAIT_S), WAIT_S)
         (watching.settings.ingest.corpus_dir / "solar.txt").write_text(SOLAR, encoding="utf-8")
         await wait_until(lambda: cog.ingesting() is not None, what="the watcher's ingest to start")
         told = await dispatch_unsettled(env, admin, channel, "reingest")
@@ -426,15 +433,9 @@ async def test_uploads_in_a_row_while_the_watcher_runs_are_one_ingest_each(
     """The watcher ingested each uploaded file a second time: that run refused the admin's
     next upload ("An ingest is already running") and added two lines to the admin log."""
     env, guild, channel, news, admin, reader = newsroom
-    watching = bot_with(
-        replace(bot_settings, live=live_settings(watch=True), news_channel_id=news.id),
-        Searcher.open(bot_settings.store, embedder),
-    )
-    await live_cog(simcord_bot).shutdown()
-    await env.restart_bot(watching)
+    watching = await restarted_watching(newsroom, simcord_bot, bot_settings, embedder)
     cog = live_cog(watching)
     try:
-        await asyncio.wait_for(asyncio.to_thread(cog.runner.watching.wait, WAIT_S), WAIT_S)
         for town in ("Wismar", "Stralsund", "Greifswald"):
             data = SOLAR.replace("Rostock", town).encode()
             shown = reply_of(await admin.slash(channel, "upload", file=(f"solar-{town.lower()}.txt", data))).content

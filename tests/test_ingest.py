@@ -422,6 +422,20 @@ def test_a_rebuild_that_would_drop_articles_stops_and_keeps_the_index(tmp_path, 
     assert paragraph(store, "seilbahn#1").text.startswith("Die Stadt Bonn")
 
 
+def test_a_rebuild_leaves_a_collection_whose_name_begins_with_its_own_alone(tmp_path, embedder):
+    """A rebuild drops the generations an interrupted one left; it had taken every
+    collection named "absatz-…" for one: the live index of "absatz-news" was gone."""
+    from absatz import Absatz
+    from absatz.settings import Settings
+
+    news = settings_for(tmp_path / "chroma", collection="absatz-news")
+    write(tmp_path / "news", "seilbahn.txt", ARTICLE)
+    ingest_paths(Chroma(news), embedder, [tmp_path / "news"])
+    ingest_paths(Chroma(settings_for(tmp_path / "chroma")), embedder, [CORPUS], full_rebuild=True)
+    stats = Absatz(Settings(store=news), embedder=embedder).stats()
+    assert stats.articles == 1 and Writer.live(Chroma(news)).committed_articles().keys() == {"seilbahn"}
+
+
 def test_a_rebuild_of_part_of_the_corpus_says_what_it_removed(tmp_path, store_settings, embedder):
     """A rebuild is the whole index: of one file it keeps one article, and its report had
     said "0 removed" of the others."""

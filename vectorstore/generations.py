@@ -18,6 +18,7 @@ dropped after the switch, and one left by a killed rebuild by the next rebuild.
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections.abc import Mapping
@@ -193,8 +194,10 @@ class Generations:
         self.chroma.drop(*(f"{generation}.{kind}" for kind in KINDS))
 
     def stale(self) -> list[str]:
-        """Generations that are not live: left behind by an interrupted rebuild or import."""
+        """Generations that are not live: left behind by an interrupted rebuild or import.
+        Only this collection's, named as :meth:`new_generation` names them: a rebuild of
+        ``absatz`` had dropped the live index of the collection ``absatz-news``."""
         live = self.read().live
-        prefix = self.name + "-"
-        generations = {n.rsplit(".", 1)[0] for n in self.chroma.names() if n.startswith(prefix) and "." in n}
+        ours = re.compile(rf"({re.escape(self.name)}-[0-9a-f]{{8}})\.(?:{'|'.join(KINDS)})")
+        generations = {m[1] for n in self.chroma.names() if (m := ours.fullmatch(n))}
         return sorted(g for g in generations if g != live)

@@ -30,6 +30,7 @@ from vectorstore.errors import AbsatzError, BadDate, NoIndex
 from . import cli_live, render
 from .answer import MAX_QUESTION
 from .api import Absatz, period
+from .conversation import follow_up_context
 from .corpus import cli_actor
 from .settings import Settings
 
@@ -428,7 +429,11 @@ def cmd_chat(args: argparse.Namespace) -> int:
             break
         if not question:
             break
-        result = absatz.ask(question, k=args.k, history=history[-2:])
+        try:
+            result = absatz.ask(question, k=args.k, history=follow_up_context(history, history[0] if history else ""))
+        except AbsatzError as exc:  # the store down for now: said, and the conversation goes on
+            print(f"absatz: error: {error_line(exc)}", file=sys.stderr, flush=True)
+            continue
         if len(question) <= MAX_QUESTION:  # one refused unread is no subject to follow
             history.append(question)
         print(render.answer_text(result, bold=_bold()), end="\n\n", flush=True)

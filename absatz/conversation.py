@@ -78,6 +78,22 @@ def carries_its_subject(question: str) -> bool:
     return len(query_terms(question)) >= SELF_CONTAINED_TERMS + (detect_language(question) == "en")
 
 
+# A follow-up is read with this many earlier questions: its conversation's latest.
+FOLLOW_UP_TURNS = 3
+
+
+def follow_up_context(earlier: Sequence[str], opening: str = "") -> list[str]:
+    """The earlier questions a follow-up is read with, oldest first: the latest
+    :data:`FOLLOW_UP_TURNS`, and the question that opened the conversation however many
+    came after it (the fourth follow-up in a row, "Und wie viele Betriebe gibt es?" after
+    the price of a roll, had lost it and was refused). Which of them it goes on from is
+    :func:`current_subject`'s to say."""
+    recent = list(earlier[-FOLLOW_UP_TURNS:])
+    if opening and opening not in recent:
+        recent = [opening, *recent[1:]] if len(recent) == FOLLOW_UP_TURNS else [opening, *recent]
+    return recent
+
+
 def refers_back(message: str) -> bool:
     """Whether ``message`` reads as a follow-up wherever it is asked: it goes on from the
     conversation ("Und in welche Richtung?", "Wie viele Zuschauer waren da?"), with any

@@ -52,6 +52,33 @@ def test_ask_reads_questions_from_stdin(built_store, capsys, monkeypatch):
     assert rows[1]["abstained"] is True and rows[1]["citations"] == []
 
 
+def test_chat_reads_a_follow_up_with_the_conversations_first_question_as_the_bot_does(built_store, capsys, monkeypatch):
+    """Chat had read each follow-up with the two questions before it: the fourth in a row
+    lost the price of a roll and was refused, where the bot answers it. A store that
+    fails for a moment is said, and the conversation goes on (it had ended the chat)."""
+    import io
+
+    from absatz import api
+    from vectorstore.errors import StoreUnavailable
+
+    lines = ["Was kostet ein Brötchen in München?", "Und warum?", "Und vor zwei Jahren?", "Wer sagt das?"]
+    lines += ["Und wie viele Betriebe gibt es?", "Und wie viele Betriebe gibt es?", ""]
+    monkeypatch.setattr(sys, "stdin", io.StringIO("\n".join(lines)))
+    real_ask, asked = api.Absatz.ask, []
+
+    def ask(self, question, **kwargs):
+        asked.append(question)
+        if len(asked) == 5:  # the server away for a moment
+            raise StoreUnavailable("Chroma server http://127.0.0.1:9 is not reachable: connection refused")
+        return real_ask(self, question, **kwargs)
+
+    monkeypatch.setattr(api.Absatz, "ask", ask)
+    code, out, err = run_cli(capsys, "chat", *store_args(built_store))
+    answers = out.split("\n\n")
+    assert code == 0 and "absatz: error: Chroma server http://127.0.0.1:9 is not reachable" in err
+    assert "2.300" in answers[-2], answers[-2]
+
+
 def test_search_echoes_each_stdin_query_without_its_line_end(built_store, capsys, monkeypatch):
     """Queries from a file saved on Windows had been echoed with their "\r"."""
     import io

@@ -20,7 +20,7 @@ from discord.ext import commands
 
 from absatz import AbsatzError, Answer
 from absatz.answer import MAX_QUESTION, has_words
-from absatz.conversation import refers_back
+from absatz.conversation import FOLLOW_UP_TURNS, follow_up_context, refers_back
 from absatz.language import detect_language, evidence, language_or
 from absatz.question_text import QUESTION_WORDS, search_text, under_title
 from absatz.render import shorten
@@ -39,7 +39,6 @@ log = logging.getLogger(__name__)
 # Rate-limit buckets kept before the idle ones are dropped: one per user would grow forever.
 COOLDOWN_USERS = 1000
 SHOWN_LANGUAGES = 10_000  # the most recent users whose language is remembered
-FOLLOW_UP_TURNS = 3
 HISTORY = 20  # messages of a thread read back for its earlier questions
 DM_CONVERSATION = timedelta(minutes=30)  # a DM's earlier questions this recent are a follow-up's conversation
 # What people write; a thread created or renamed is a system message whose text is its name.
@@ -362,9 +361,7 @@ class Ask(commands.Cog):
                 pass
         me = self.bot.user
         subject = subject or title or (thread.name.strip() if me is not None and thread.owner_id == me.id else "")
-        if subject and subject not in turns[:FOLLOW_UP_TURNS]:
-            turns = [*turns[: FOLLOW_UP_TURNS - 1], subject]
-        return list(reversed(turns[:FOLLOW_UP_TURNS])), subject or (turns[-1] if turns else "")
+        return follow_up_context(turns[::-1], subject), subject or (turns[-1] if turns else "")
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 import tempfile
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from vectorstore.errors import AbsatzError, StoreWriteError
 from vectorstore.settings import StoreSettings
@@ -26,10 +28,19 @@ class IngestBusy(AbsatzError):
 
 
 def lock_path(settings: StoreSettings) -> Path:
+    """One file per store, however its server is written: "127.0.0.1", "localhost" and
+    "http://127.0.0.1:8000" had been three locks, so two ingests ran at once and one's
+    work was lost, and a URL had made a folder of "/tmp/absatz-http:"."""
     if settings.chroma_host:
-        name = f"absatz-{settings.chroma_host}-{settings.chroma_port}-{settings.collection}.lock"
-        return Path(tempfile.gettempdir()) / name
+        parts = urlsplit(settings.server_url)
+        host = (parts.hostname or "").lower().rstrip(".")
+        host = "localhost" if host in _LOOPBACK else host
+        name = re.sub(r"[^A-Za-z0-9.-]", "_", f"{host}-{parts.port}-{settings.collection}")
+        return Path(tempfile.gettempdir()) / f"absatz-{name}.lock"
     return settings.chroma_path / f"{settings.collection}.ingest.lock"
+
+
+_LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 class IngestLock:

@@ -436,6 +436,23 @@ def test_a_rebuild_leaves_a_collection_whose_name_begins_with_its_own_alone(tmp_
     assert stats.articles == 1 and Writer.live(Chroma(news)).committed_articles().keys() == {"seilbahn"}
 
 
+def test_a_reader_whose_store_is_emptied_says_there_is_no_index(tmp_path, embedder):
+    """A Chroma server restarted on an empty folder: a running reader had answered every
+    question "not in the corpus", where a process opened then says there is no index."""
+    from absatz import Absatz
+    from absatz.settings import Settings
+    from vectorstore.errors import NoIndex
+
+    store = settings_for(tmp_path / "chroma")
+    ingest_paths(Chroma(store), embedder, [CORPUS])
+    core = Absatz(Settings(store=store, db=tmp_path / "bot.sqlite3"), embedder=embedder)
+    assert core.ask("Was kostet ein Brötchen in München?").citations
+    chroma = Chroma(store)
+    chroma.drop(*chroma.names())  # what the reader finds on the server now
+    with pytest.raises(NoIndex, match="no index at"):
+        core.ask("Was kostet ein Brötchen in München?")
+
+
 def test_a_rebuild_of_part_of_the_corpus_says_what_it_removed(tmp_path, store_settings, embedder):
     """A rebuild is the whole index: of one file it keeps one article, and its report had
     said "0 removed" of the others."""

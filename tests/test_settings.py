@@ -6,6 +6,9 @@ from __future__ import annotations
 import getpass
 import os
 import pwd
+import re
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -128,6 +131,51 @@ def test_an_empty_collection_override_is_refused_by_name(collection):
 def test_store_overrides_that_work_are_taken(host):
     settings = StoreSettings().with_overrides(chroma_host=host, chroma_port=9000, collection="other")
     assert (settings.chroma_host, settings.chroma_port, settings.collection) == (host, 9000, "other")
+
+
+@pytest.mark.parametrize(
+    "host, said",
+    [
+        ("[::1]:8000", "brackets hold an IPv6 address alone, the port goes in CHROMA_PORT"),
+        ("[127.0.0.1]", "brackets hold an IPv6 address alone"),
+        ("http://redaktion:geheim@chroma.internal:8000", "must not hold a user name or password"),
+        ("http://chroma.internal:99999", "is not a URL of a server"),
+    ],
+)
+def test_a_chroma_host_chromadb_cannot_read_is_one_line(host, said, monkeypatch):
+    """Each had ended in a traceback at the first connection (and the password been shown)."""
+    monkeypatch.setenv("CHROMA_HOST", host)
+    with pytest.raises(SettingsError, match=re.escape(said)) as refused:
+        StoreSettings.from_env()
+    assert "geheim" not in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "host, location",
+    [
+        (" 127.0.0.1 ", "http://127.0.0.1:8000/absatz"),
+        ("HTTP://127.0.0.1:9000", "http://127.0.0.1:9000/absatz"),  # chromadb read it as a host name
+        ("http://chroma.internal", "http://chroma.internal:80/absatz"),  # where chromadb connects, not 8000
+        ("https://chroma.example", "https://chroma.example:443/absatz"),
+    ],
+)
+def test_a_store_on_a_server_is_named_where_chromadb_connects(host, location):
+    """A URL host had been shown as "http://http://…:8000", on a port chromadb did not use."""
+    settings = StoreSettings().with_overrides(chroma_host=host, chroma_port=8000)
+    assert settings.location == location
+
+
+def test_every_spelling_of_one_server_shares_one_ingest_lock():
+    """ "127.0.0.1", "localhost" and a URL had been three locks: two ingests ran at once
+    into one collection and one's work was lost; a URL had made a folder "/tmp/absatz-http:"."""
+    from ingest.lock import lock_path
+
+    spellings = ["127.0.0.1", "localhost", "LOCALHOST", "[::1]", "http://127.0.0.1:8000", "http://localhost:8000"]
+    paths = {lock_path(StoreSettings().with_overrides(chroma_host=h, chroma_port=8000)) for h in spellings}
+    (path,) = paths
+    assert path.parent == Path(tempfile.gettempdir()) and "/" not in path.name and ":" not in path.name
+    other = lock_path(StoreSettings().with_overrides(chroma_host="127.0.0.1", chroma_port=8001))
+    assert other != path  # another server
 
 
 def test_bot_db_naming_a_folder_is_one_line(capsys, monkeypatch, tmp_path):

@@ -688,8 +688,11 @@ class Reader:
         return current
 
     def _open(self, pointer: PointerMeta) -> ReadIndex:
-        if not pointer.live:  # nothing ingested yet: an empty index, nothing written
-            return ReadIndex.open(self.directory(), Manifest(pointer.corpus_version, "", pointer.embedder, pointer.dim))
+        if not pointer.live:
+            # Nothing ingested, or no longer (a server restarted on an empty folder): said
+            # so, as to a process that opens it now. An empty index had answered every
+            # question "not in the corpus".
+            raise self.generations.no_index()
         for attempt in range(5):
             directory = self.directory()
             self._stat = self._manifest_stat()

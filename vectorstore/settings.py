@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from .errors import SettingsError
 
@@ -169,11 +170,30 @@ class StoreSettings:
         port to a ``host:port`` or a bare IPv6 address and fail with a traceback, and an
         empty collection name points at the store folder itself. A collection name's
         rule is spelled out, ASCII included: "letters" read as allowing ``nachrichten-ü``."""
-        host = self.chroma_host
-        if host and not host.lower().startswith(("http://", "https://", "[")):  # a URL is chromadb's to read
+        host = self.chroma_host.strip()
+        scheme, sep, rest = host.partition("://")
+        if sep and scheme.lower() in ("http", "https"):
+            host = f"{scheme.lower()}://{rest}"  # chromadb reads "HTTP://…" as a host name
+            try:
+                port = urlsplit(host).port
+            except ValueError:
+                port = -1
+            if "@" in urlsplit(host).netloc:  # its value is not shown: it holds a password
+                raise SettingsError(
+                    f"{names['chroma_host']} must not hold a user name or password (a token goes in CHROMA_AUTH_TOKEN)"
+                )
+            if not urlsplit(host).hostname or port == -1:
+                raise SettingsError(f"{names['chroma_host']}={host!r} is not a URL of a server")
+        elif host.startswith("["):  # an IPv6 address, the port apart ("[::1]:8000" had been a traceback)
+            if not (host.endswith("]") and _is_ip(host[1:-1]) and ":" in host):
+                raise SettingsError(
+                    f"{names['chroma_host']}={host!r}: brackets hold an IPv6 address alone, "
+                    f"the port goes in {names['chroma_port']}"
+                )
+        elif host:
             if _is_ip(host) and ":" in host:
                 raise SettingsError(f"{names['chroma_host']}={host!r}: write an IPv6 address in brackets, [{host}]")
-            if ":" in host or "/" in host:
+            if ":" in host or "/" in host or any(c.isspace() for c in host):
                 raise SettingsError(
                     f"{names['chroma_host']}={host!r} must be a host name, an address or a URL: "
                     f"the port goes in {names['chroma_port']}"
@@ -189,7 +209,7 @@ class StoreSettings:
             )
         if _IPV4.fullmatch(self.collection):  # Chroma's rule too: its error blamed the store
             raise SettingsError(f"{names['collection']}={self.collection!r} must not be an IP address")
-        return self
+        return replace(self, chroma_host=host) if host != self.chroma_host else self
 
     @property
     def read_index_dir(self) -> Path | None:
@@ -205,6 +225,18 @@ class StoreSettings:
     @property
     def location(self) -> str:
         if self.chroma_host:
-            scheme = "https" if self.chroma_ssl else "http"
-            return f"{scheme}://{self.chroma_host}:{self.chroma_port}/{self.collection}"
+            return f"{self.server_url}/{self.collection}"
         return f"{self.chroma_path}/{self.collection}"
+
+    @property
+    def server_url(self) -> str:
+        """The server chromadb connects to, as it reads ``CHROMA_HOST``: a URL as it is,
+        on its own port or its scheme's (``CHROMA_PORT`` unused); a host on
+        ``CHROMA_PORT``. The store's location had said "http://http://…:8000" for a URL."""
+        host = self.chroma_host
+        if host.startswith(("http://", "https://")):
+            parts = urlsplit(host)
+            scheme = "https" if self.chroma_ssl else parts.scheme
+            netloc = parts.netloc if parts.port else f"{parts.netloc}:{443 if parts.scheme == 'https' else 80}"
+            return f"{scheme}://{netloc}"
+        return f"{'https' if self.chroma_ssl else 'http'}://{host}:{self.chroma_port}"

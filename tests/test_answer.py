@@ -274,6 +274,18 @@ def test_the_answer_states_the_fact_not_the_sentence_that_echoes_the_question(an
     assert a.answer.count("[") <= 2  # at most two sentences
 
 
+def test_how_long_a_line_is_is_marked_as_its_length_how_long_a_trip_takes_as_its_time(searcher):
+    """ "How long is the new railway line?" had bolded "65 Minuten", the travel time, in an
+    answer whose first sentence gives the 160 kilometres."""
+    asked = {
+        "How long is the new railway line between Erfurt and Kassel?": "160 Kilometer",
+        "Wie lange dauert die Fahrt zwischen Erfurt und Kassel künftig?": "65 Minuten",
+    }
+    for question, span in asked.items():
+        a = answer(searcher, question)
+        assert a.span is not None and span in a.span.text, (question, a.answer, a.span)
+
+
 @pytest.mark.parametrize(
     "question, span",
     [

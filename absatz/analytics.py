@@ -78,6 +78,7 @@ def chart_png(a: Analytics, labels: tuple[str, str], title: str) -> bytes:
 
 
 def chart(a: Analytics, labels: tuple[str, str], title: str) -> Figure:
+    """The figure :func:`chart_png` draws, for a test to read its axes."""
     import matplotlib
 
     matplotlib.use("Agg")

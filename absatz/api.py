@@ -259,9 +259,9 @@ class Absatz:
         # Chroma's own database file: opening an existing folder without it (``.``, a typo
         # that names another folder) would leave a new, empty database there.
         if not store.chroma_host and not (store.chroma_path / "chroma.sqlite3").is_file():
-            raise NoIndex(f"no index at {store.location}: ingest articles first", location=store.location)
+            raise NoIndex.at(store.location)
         if not Generations(Chroma(store)).read().exists:
-            raise NoIndex(f"no index at {store.location}: ingest articles first", location=store.location)
+            raise NoIndex.at(store.location)
 
     # --- reading ----------------------------------------------------------------------
 
@@ -431,8 +431,12 @@ class Absatz:
         )
 
     def stored_paths(self) -> dict[str, str]:
-        """Article id → the file it was ingested from."""
-        return self._reader().view().index.article_paths()
+        """Article id → the file it was ingested from; none in a store never ingested into
+        (an upload may be its first article)."""
+        try:
+            return self._reader().view().index.article_paths()
+        except NoIndex:
+            return {}
 
     # --- changing the corpus (one write protocol: absatz.corpus) ------------------------
 

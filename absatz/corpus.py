@@ -24,6 +24,7 @@ from ingest.corpus import parse_upload, trash_article, trash_replaced, write_upl
 from ingest.corpus import upload_too_large as upload_too_large  # for the bot, before it downloads a file
 from ingest.lock import IngestBusy, IngestLock, lock_path
 from ingest.pipeline import IngestReport, Progress, ingest_paths, report_summary
+from ingest.sources import stored_path
 from vectorstore.chroma import Chroma
 from vectorstore.embeddings import VectorEmbeddings, load_embedder
 from vectorstore.errors import AbsatzError, EmbedderError
@@ -211,10 +212,10 @@ class Corpus:
         another file owns."""
         name, articles = parse_upload(name, data, self.settings.ingest.max_file_bytes)
         corpus = self.settings.ingest.corpus_dir.resolve()
-        target = corpus / name
+        target = stored_path(corpus / name)  # as the store names files: a linked one by its own name
         for a in articles:
             existing = stored_paths.get(a.id)
-            if existing and (held := Path(existing).resolve()) != target:
+            if existing and (held := Path(stored_path(Path(existing)))) != Path(target):
                 # where in the corpus folder: "from solar.txt" for sub/solar.txt read as the upload itself
                 shown = held.relative_to(corpus) if held.is_relative_to(corpus) else held.name
                 raise ParseError(f"article id {a.id!r} already exists (from {shown}); rename the file")

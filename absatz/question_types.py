@@ -496,7 +496,7 @@ _MEASURES = [
         re.compile(
             # "How long is the line?" asks a length as often as a time: both units fit
             r"\b(?:wie weit|wie lang ist|wie hoch ist|entfernung|how far|how high|how tall|distance|"
-            r"how long (?:is|are|was|were|will be)|length)\b",
+            r"how long (?:is|are|was|were|will be))\b",
             re.IGNORECASE,
         ),
         re.compile(r"(?:Kilometer|km|Meter|m|Zentimeter|cm|Millimeter|mm)(?![\w²])"),

@@ -453,6 +453,39 @@ def test_a_reader_whose_store_is_emptied_says_there_is_no_index(tmp_path, embedd
         core.ask("Was kostet ein Brötchen in München?")
 
 
+def test_an_upload_may_be_a_new_stores_first_article(tmp_path, embedder):
+    """The upload reads which files hold which ids; in a store never ingested into that
+    is none, not "no index": seeding a new deployment by /upload had failed."""
+    from absatz import Absatz
+    from absatz.settings import Settings
+    from ingest.settings import IngestSettings
+
+    settings = Settings(
+        store=settings_for(tmp_path / "chroma"),
+        ingest=IngestSettings(corpus_dir=tmp_path / "corpus"),
+        db=tmp_path / "bot.sqlite3",
+    )
+    done = Absatz(settings, embedder=embedder).upload("seilbahn.txt", ARTICLE.encode(), actor="admin")
+    assert done.report.added == ["seilbahn"]
+
+
+def test_an_upload_may_replace_a_linked_file_of_its_name(tmp_path):
+    """The store names a linked file by its own name; read through the link it had
+    seemed another file holding the id, and its own upload was refused."""
+    from absatz.corpus import Corpus
+    from absatz.db.audit import AuditLog
+    from absatz.settings import Settings
+    from ingest.settings import IngestSettings
+    from ingest.sources import stored_path
+
+    corpus = tmp_path / "corpus"
+    write(corpus / "archiv", "seilbahn-2024.txt", ARTICLE)
+    (corpus / "seilbahn.txt").symlink_to(corpus / "archiv" / "seilbahn-2024.txt")
+    uploads = Corpus(Settings(ingest=IngestSettings(corpus_dir=corpus)), AuditLog(tmp_path / "audit.sqlite3"))
+    held = {"seilbahn": stored_path(corpus / "seilbahn.txt")}
+    assert uploads.check_upload("seilbahn.txt", ARTICLE.encode(), held)[0] == "seilbahn.txt"
+
+
 def test_a_rebuild_of_part_of_the_corpus_says_what_it_removed(tmp_path, store_settings, embedder):
     """A rebuild is the whole index: of one file it keeps one article, and its report had
     said "0 removed" of the others."""

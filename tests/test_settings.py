@@ -140,6 +140,9 @@ def test_store_overrides_that_work_are_taken(host):
         ("[127.0.0.1]", "brackets hold an IPv6 address alone"),
         ("http://redaktion:geheim@chroma.internal:8000", "must not hold a user name or password"),
         ("http://chroma.internal:99999", "is not a URL of a server"),
+        ("http://chroma.internal:0", "is not a URL of a server"),
+        ("http://chroma.internal:", "is not a URL of a server"),
+        ("httpserver", "reads a host whose name begins with 'http' as a URL"),  # chromadb drops its port
     ],
 )
 def test_a_chroma_host_chromadb_cannot_read_is_one_line(host, said, monkeypatch):
@@ -157,6 +160,7 @@ def test_a_chroma_host_chromadb_cannot_read_is_one_line(host, said, monkeypatch)
         ("HTTP://127.0.0.1:9000", "http://127.0.0.1:9000/absatz"),  # chromadb read it as a host name
         ("http://chroma.internal", "http://chroma.internal:80/absatz"),  # where chromadb connects, not 8000
         ("https://chroma.example", "https://chroma.example:443/absatz"),
+        ("http://proxy.example/chroma/", "http://proxy.example:80/chroma/absatz"),
     ],
 )
 def test_a_store_on_a_server_is_named_where_chromadb_connects(host, location):

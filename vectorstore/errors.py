@@ -57,6 +57,10 @@ class NoIndex(StoreError):
 
     key = "no_index"
 
+    @classmethod
+    def at(cls, location: str) -> NoIndex:
+        return cls(f"no index at {location}: ingest articles first", location=location)
+
 
 class EmbedderMismatch(StoreError):
     pass

@@ -124,16 +124,13 @@ class Generations:
         collection = self.chroma.create(self.name, pointer.to_metadata())
         self.chroma.call(collection.modify, metadata=pointer.to_metadata())
 
-    def no_index(self) -> NoIndex:
-        return NoIndex(f"no index at {self.location} yet: ingest articles first", location=self.location)
-
     def new_generation(self) -> str:
         return f"{self.name}-{uuid.uuid4().hex[:8]}"
 
     def open(self, generation: str) -> Collections:
         """The collections of ``generation`` (the live one: ``read().live``)."""
         if not generation:
-            raise self.no_index()
+            raise NoIndex.at(self.location)
         found = {}
         for kind in KINDS:
             collection = self.chroma.collection(f"{generation}.{kind}")

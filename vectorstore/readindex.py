@@ -48,7 +48,7 @@ from typing import TYPE_CHECKING, Any, cast
 import numpy as np
 
 from .chroma import Chroma
-from .errors import UnknownCitation
+from .errors import NoIndex, UnknownCitation
 from .generations import Generations, PointerMeta
 from .lexical import LexicalIndex
 from .memory import release_freed_memory
@@ -692,7 +692,7 @@ class Reader:
             # Nothing ingested, or no longer (a server restarted on an empty folder): said
             # so, as to a process that opens it now. An empty index had answered every
             # question "not in the corpus".
-            raise self.generations.no_index()
+            raise NoIndex.at(self.generations.location)
         for attempt in range(5):
             directory = self.directory()
             self._stat = self._manifest_stat()
@@ -727,8 +727,6 @@ class Reader:
         """The saved index is not the announced version: the announcing process may simply
         not have finished (it saves, then announces), or none saved it (no shared folder).
         Whether Chroma holds commits it lacks decides."""
-        if not pointer.live:
-            return False
         writer = Writer(self.chroma, self.generations.open(pointer.live))
         changed, removed = changes(writer, ReadIndex.open(self.directory(), manifest, self._segments))
         return bool(changed or removed)

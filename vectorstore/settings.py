@@ -174,15 +174,17 @@ class StoreSettings:
         scheme, sep, rest = host.partition("://")
         if sep and scheme.lower() in ("http", "https"):
             host = f"{scheme.lower()}://{rest}"  # chromadb reads "HTTP://…" as a host name
-            try:
-                port = urlsplit(host).port
-            except ValueError:
-                port = -1
-            if "@" in urlsplit(host).netloc:  # its value is not shown: it holds a password
+            parts = urlsplit(host)
+            if "@" in parts.netloc:  # its value is not shown: it holds a password
                 raise SettingsError(
                     f"{names['chroma_host']} must not hold a user name or password (a token goes in CHROMA_AUTH_TOKEN)"
                 )
-            if not urlsplit(host).hostname or port == -1:
+            try:
+                port = parts.port
+            except ValueError:
+                port = 0
+            has_port = ":" in parts.netloc.rpartition("]")[2]  # "h:" and "h:0" too
+            if not parts.hostname or (has_port and not port):
                 raise SettingsError(f"{names['chroma_host']}={host!r} is not a URL of a server")
         elif host.startswith("["):  # an IPv6 address, the port apart ("[::1]:8000" had been a traceback)
             if not (host.endswith("]") and _is_ip(host[1:-1]) and ":" in host):
@@ -190,6 +192,11 @@ class StoreSettings:
                     f"{names['chroma_host']}={host!r}: brackets hold an IPv6 address alone, "
                     f"the port goes in {names['chroma_port']}"
                 )
+        elif host.lower().startswith("http"):  # chromadb takes "httpserver" for a URL, without the port
+            raise SettingsError(
+                f"{names['chroma_host']}={host!r}: chromadb reads a host whose name begins with 'http' as a URL; "
+                f"write it as one (http://{host}:{self.chroma_port})"
+            )
         elif host:
             if _is_ip(host) and ":" in host:
                 raise SettingsError(f"{names['chroma_host']}={host!r}: write an IPv6 address in brackets, [{host}]")
@@ -237,6 +244,8 @@ class StoreSettings:
         if host.startswith(("http://", "https://")):
             parts = urlsplit(host)
             scheme = "https" if self.chroma_ssl else parts.scheme
-            netloc = parts.netloc if parts.port else f"{parts.netloc}:{443 if parts.scheme == 'https' else 80}"
-            return f"{scheme}://{netloc}"
+            name = parts.hostname or ""
+            name = f"[{name}]" if ":" in name else name
+            port = parts.port or (443 if scheme == "https" else 80)
+            return f"{scheme}://{name}:{port}{parts.path.rstrip('/')}"
         return f"{'https' if self.chroma_ssl else 'http'}://{host}:{self.chroma_port}"

@@ -157,7 +157,9 @@ class Admin(commands.Cog):
         self.bot = bot
         self.running: str | None = None  # who started the ingest in progress, for a quick answer
 
-    async def _refuse_if_running(self, interaction: discord.Interaction, language: str, action: str) -> bool:
+    async def _refuse_if_running(
+        self, interaction: discord.Interaction, language: str, action: str, target: str = ""
+    ) -> bool:
         """Refuses (and audits: every admin action lands in the log, refusals included)
         while the bot runs an ingest: its own, the watcher's or a feed's."""
         live = self.bot.get_cog("Live")
@@ -165,7 +167,7 @@ class Admin(commands.Cog):
         if not who:
             return False
         await interaction.response.send_message(t("ingest_running_here", language, who=who), ephemeral=True)
-        await audit(self.bot, str(interaction.user), action, "", "refused: an ingest is already running")
+        await audit(self.bot, str(interaction.user), action, target, "refused: an ingest is already running")
         return True
 
     async def run_ingest(self, who: str, on_progress) -> IngestReport:
@@ -275,7 +277,7 @@ class Admin(commands.Cog):
             await interaction.response.send_message(t("upload_one", language), ephemeral=True)
             await audit(self.bot, str(interaction.user), "upload", "", "rejected: neither or both of file and url")
             return
-        if await self._refuse_if_running(interaction, language, "upload"):
+        if await self._refuse_if_running(interaction, language, "upload", file.filename if file else url or ""):
             return
         await interaction.response.defer(thinking=True)
         if url is not None:

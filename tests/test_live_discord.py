@@ -440,7 +440,7 @@ async def test_uploads_in_a_row_while_the_watcher_runs_are_one_ingest_each(
             data = SOLAR.replace("Rostock", town).encode()
             shown = reply_of(await admin.slash(channel, "upload", file=(f"solar-{town.lower()}.txt", data))).content
             assert "already running" not in shown and f"`solar-{town.lower()}#1`" in shown, shown
-            await asyncio.sleep(0.5)  # past the watcher's quiet time: it has seen the file
+            await asyncio.sleep(0.5)  # usually past the watcher's quiet time; the file below settles it
         # A file only the watcher ingests: by its run it has handled the uploads' events too.
         (watching.settings.ingest.corpus_dir / "solar-anklam.txt").write_text(SOLAR.replace("Rostock", "Anklam"))
         await wait_until(lambda: "solar-anklam" in watching.core.stored_paths(), what="the watcher's ingest")

@@ -24,6 +24,7 @@ from .question_types import (
     Expected,
     Span,
     asked_role,
+    counts_nothing_asked,
     ends_with_noun,
     fits_measure,
     named,
@@ -61,6 +62,7 @@ def find_answer_span(text: str, question: str, kind: Expected, prefer: Sequence[
         if (text[s.start - 1 : s.start] != "[" or text[s.end : s.end + 1] != "]")
         and (not prefer or place(s) < len(prefer))
         and (kind is not Expected.REASON or (" " in s.text and not consequence(s)))
+        and (kind is not Expected.NUMBER or not counts_nothing_asked(question, text, s))
     ]
     places = {s: place_rank(s, question) for s in found} if kind is Expected.PLACE else {}
     found = [s for s in found if places.get(s, 0) is not None]

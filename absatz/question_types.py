@@ -516,12 +516,33 @@ _MEASURES = [
 # "um fast ein Viertel", in the sentence that says "auf rund 2.300".
 _COUNT_ASKED = re.compile(
     r"\b(?:wie viele|how many)\s+(?!(?:jahre|monate|wochen|tage|stunden|minuten|sekunden|prozent|years|months|"
-    r"weeks|days|hours|minutes|seconds|percent)\b)",
+    r"weeks|days|hours|minutes|seconds|percent|euro|dollar|franken|pfund|cent|tonnen|liter|grad|hektar|kilo\w*|"
+    r"\w*meter|quadrat\w*|euros|dollars|pounds|tons|tonnes|litres|liters|degrees|miles|\w*metres|\w*meters)\b)",
     re.IGNORECASE,
 )
 _NO_COUNT = re.compile(
     r"(?:Jahre?n?|Monate?n?|Wochen?|Tagen?|Stunden?|Minuten?|Sekunden?|Prozent\w*|%|Hälfte|Drittel|Viertel)(?!\w)"
 )
+
+
+# A measure of a property ("etwa 650 Kilometer weit", "20 Tonnen schwer") says how far,
+# long or heavy something is: no answer to "Wie viele Raketen …?" in any sentence. A
+# measure alone may count a mass ("4,5 Millionen Tonnen" answers "Wie viele Lebensmittel …?").
+_MEASURED = re.compile(
+    r"(?<![^\W\d_])(?:Kilometer|km|Meter|m|Zentimeter|cm|Millimeter|mm|Kilogramm|kg|Gramm|g|Tonnen|t|Grad|°C|"
+    r"km/h)(?![\w²/])"
+)
+_PROPERTY_AFTER = re.compile(
+    r"\s+(?:weit|lang|hoch|tief|breit|schwer|entfernt|schnell|dick|warm|kalt|long|high|away|wide|deep|tall|heavy)\b"
+)
+
+
+def counts_nothing_asked(question: str, text: str, number: Span) -> bool:
+    """Whether ``number`` in ``text`` measures a property where ``question`` asks how many
+    of something."""
+    return bool(
+        _COUNT_ASKED.search(question) and _MEASURED.search(number.text) and _PROPERTY_AFTER.match(text, number.end)
+    )
 
 
 def fits_measure(question: str, number: str) -> bool:

@@ -872,6 +872,30 @@ def test_a_number_question_bolds_the_count_of_what_it_asks_about(text, question,
     assert span is not None and span.text == bold and text[span.start : span.end] == bold
 
 
+RAKETEN = (
+    "Parallel zu seinem Russland-Besuch ließ Kim am Mittwoch abermals ballistische Raketen abfeuern. [1] "
+    "Sie seien jeweils etwa 650 Kilometer weit geflogen. [1]"
+)
+
+
+@pytest.mark.parametrize(
+    "question, bold",
+    [
+        # a distance, a sum or a weight counts nothing a question asks how many of: no bold
+        ("Wie viele Raketen ließ Kim abfeuern?", None),
+        ("How many missiles did Kim fire?", None),
+        # unless that unit is what it counts
+        ("Wie viele Kilometer flogen die Raketen?", "etwa 650 Kilometer"),
+        ("How many kilometres did the missiles fly?", "etwa 650 Kilometer"),
+        ("Wie weit flogen die Raketen?", "etwa 650 Kilometer"),
+    ],
+)
+def test_a_measure_is_no_count_of_what_a_question_asks_how_many_of(question, bold):
+    """ "Wie viele Raketen …?" had bolded "etwa 650 Kilometer", the distance they flew."""
+    span = find_answer_span(RAKETEN, question, Expected.NUMBER)
+    assert (span and span.text) == bold
+
+
 @pytest.mark.parametrize(
     "text, question, kind, bold",
     [

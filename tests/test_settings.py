@@ -8,6 +8,7 @@ import os
 import pwd
 import re
 import tempfile
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -219,6 +220,42 @@ def test_feed_commands_name_an_unusable_bot_db_in_one_line(capsys, monkeypatch, 
     code, out, err = run_cli(capsys, "feed", "list", "--chroma-path", str(tmp_path / "chroma"))
     assert code == 2 and out == ""
     assert f"BOT_DB={str(bot_db)!r} {problem}" in one_error_line(err)
+
+
+@pytest.mark.parametrize(("table", "command"), [("feeds", ("feed", "list")), ("audit", ("audit",))])
+def test_a_bot_db_holding_another_programs_table_of_the_same_name_is_one_line(
+    capsys, monkeypatch, tmp_path, table, command
+):
+    """``CREATE TABLE IF NOT EXISTS`` had left another program's ``feeds`` table in place,
+    and ``absatz feed list`` ended in a traceback ("no such column: url")."""
+    import sqlite3
+
+    bot_db = tmp_path / "shared.db"
+    with closing(sqlite3.connect(bot_db)) as db:
+        db.execute(f"CREATE TABLE {table} (id INTEGER PRIMARY KEY, name TEXT)")
+        db.execute(f"INSERT INTO {table} (name) VALUES ('theirs')")
+        db.commit()
+    monkeypatch.setenv("BOT_DB", str(bot_db))
+    code, out, err = run_cli(capsys, *command, "--chroma-path", str(tmp_path / "chroma"))
+    assert code == 2 and out == ""
+    assert f"BOT_DB={str(bot_db)!r} holds a table {table!r} of another program" in one_error_line(err)
+    with closing(sqlite3.connect(bot_db)) as db:
+        assert db.execute(f"SELECT name FROM {table}").fetchall() == [("theirs",)]
+
+
+def test_an_audit_log_from_before_servers_were_recorded_still_opens(tmp_path):
+    """The one column a file of an earlier version may lack is added, not taken for another program's table."""
+    import sqlite3
+
+    bot_db = tmp_path / "old.db"
+    with closing(sqlite3.connect(bot_db)) as db:
+        db.execute(
+            "CREATE TABLE audit (id INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL, actor TEXT NOT NULL, "
+            "action TEXT NOT NULL, target TEXT NOT NULL DEFAULT '', result TEXT NOT NULL DEFAULT '')"
+        )
+        db.execute("INSERT INTO audit (at, actor, action, target) VALUES (1.0, 'admin', 'ingest', 'corpus')")
+        db.commit()
+    assert [(e.actor, e.action) for e in AuditLog(bot_db).recent(5)] == [("admin", "ingest")]
 
 
 @pytest.fixture

@@ -8,16 +8,20 @@ corpus's feed registry (``ingest.live.registry``) open the file the same way, an
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from .errors import RecordsUnusable
 
 
-def open_db(path: Path, schema: str) -> sqlite3.Connection:
+def open_db(path: Path, schema: str, added_later: Mapping[str, Iterable[str]] | None = None) -> sqlite3.Connection:
     """The SQLite file ``BOT_DB`` names, shared between threads, in WAL mode, with
     ``schema`` applied. Every record store opens it through here, so a file that cannot
-    be one stops any command with one line naming the variable, not a traceback per store."""
+    be one stops any command with one line naming the variable, not a traceback per store.
+
+    ``added_later``: per table, the columns of ``schema`` that a file of an earlier
+    version may lack, because its store adds them when it opens one."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)  # data/ of a fresh checkout, the default's folder
         db = sqlite3.connect(
@@ -27,12 +31,41 @@ def open_db(path: Path, schema: str) -> sqlite3.Connection:
         try:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(schema)
+            foreign = _foreign_table(db, schema, added_later or {})
         except BaseException:
             db.close()
             raise
     except (OSError, sqlite3.Error) as exc:
         raise RecordsUnusable(f"BOT_DB={str(path)!r} {_unusable(path, exc)}") from None
+    if foreign:
+        db.close()
+        raise RecordsUnusable(f"BOT_DB={str(path)!r} {foreign}; name a file of its own for absatz")
     return db
+
+
+def _foreign_table(db: sqlite3.Connection, schema: str, added_later: Mapping[str, Iterable[str]]) -> str:
+    """What makes a table of ``schema`` in the file another program's: ``CREATE TABLE IF
+    NOT EXISTS`` leaves a table of the same name alone, and every query of it would then
+    fail on a column it lacks, in whichever command touched it first."""
+    wanted = sqlite3.connect(":memory:")
+    try:
+        wanted.executescript(schema)
+        tables = [row[0] for row in wanted.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        for table in tables:
+            if table.startswith("sqlite_"):
+                continue
+            need = _columns(wanted, table) - set(added_later.get(table, ()))
+            missing = sorted(need - _columns(db, table))
+            if missing:
+                named = ", ".join(missing[:3]) + (", …" if len(missing) > 3 else "")
+                return f"holds a table {table!r} of another program (without the column(s) {named})"
+    finally:
+        wanted.close()
+    return ""
+
+
+def _columns(db: sqlite3.Connection, table: str) -> set[str]:
+    return {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
 
 
 class _RecordsConnection(sqlite3.Connection):

@@ -49,7 +49,7 @@ class AuditEntry:
 
 class AuditLog:
     def __init__(self, path: Path):
-        self._db = open_db(path, SCHEMA)
+        self._db = open_db(path, SCHEMA, added_later={"audit": ["guild_id"]})
         if not self._has_guilds():
             self._db.execute("BEGIN IMMEDIATE")
             try:

@@ -160,6 +160,20 @@ async def test_a_redirect_to_a_url_with_a_password_is_refused_without_showing_it
     assert "redirected to http://redaktion:***@example.com/x" in str(err.value) and "geheim123" not in str(err.value)
 
 
+@pytest.mark.parametrize("url", ["http://exa mple.com/", "http://[bad/x", "http://bad%host.com/"])
+def test_a_host_no_lookup_can_find_is_refused_for_good(url):
+    with pytest.raises(Refused, match="its host is not a valid host name") as err:
+        check_url(url)
+    assert err.value.permanent
+
+
+@pytest.mark.parametrize(
+    "url", ["http://münchen.de/", "http://sub_domain.example.com/", "http://[::1]:8080/", "http://example.com./"]
+)
+def test_an_international_name_an_underscore_or_an_address_literal_is_a_host(url):
+    assert check_url(url).host
+
+
 # --- a public-looking host, end to end ---------------------------------------------------
 
 

@@ -416,6 +416,24 @@ async def test_an_item_whose_page_failed_for_now_is_retried_while_the_feed_is_un
     assert web.hits[path] == 2
 
 
+async def test_an_item_redirected_to_an_address_no_lookup_can_find_is_not_fetched_again(live):
+    """ "Location: http://[bad" is read as the host "%5bbad": its DNS failure had been taken
+    for one that passes, and the item fetched again at every poll."""
+    web = live.web
+    web.set("/weiter", "", "text/plain", status=302, Location="http://[bad")
+    item = {"title": "Weiter", "link": web.url("/weiter"), "date": "Fri, 14 Mar 2025 06:30:00 +0100"}
+    web.set("/feeds/live.xml", rss("Live", [item]), FEED_TYPE)
+    live.registry.add(web.url("/feeds/live.xml"), interval_s=300)
+    async with poller_for(live) as poller:
+        (first,) = (await poller.poll_due()).outcomes
+        assert first.notes == (
+            f"item {web.url('/weiter')}: redirected to http://[bad: its host is not a valid host name",
+        )
+        live.clock.advance(300)
+        (second,) = (await poller.poll_due()).outcomes
+    assert second.notes == () and web.hits["/weiter"] == 1
+
+
 async def test_an_item_refused_while_robots_txt_was_unavailable_is_tried_again(live):
     """'robots.txt unavailable; trying again later' must be true for the item too."""
     web = live.web

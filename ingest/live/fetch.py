@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import re
 import socket
 import time
 import zlib
@@ -169,6 +170,11 @@ def _unwrapped(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> ipaddress.I
     return ip.sixtofour or ip
 
 
+# What a host name may hold once httpx has IDNA-encoded it (underscores are used, though
+# not in the rules).
+_HOST_NAME = re.compile(r"[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*\.?")
+
+
 def check_url(url: str | httpx.URL) -> httpx.URL:
     """Syntax rules before any lookup: http(s), a host, a port in 1–65535, no credentials
     in the URL."""
@@ -183,6 +189,11 @@ def check_url(url: str | httpx.URL) -> httpx.URL:
         raise Refused(shown, f"only http and https URLs are fetched, not {parsed.scheme or 'a relative URL'}")
     if not parsed.host:
         raise Refused(shown, "the URL names no host")
+    host = parsed.raw_host.decode("ascii", "replace")
+    if ":" not in host and not _HOST_NAME.fullmatch(host):  # ':' is an IPv6 literal's
+        # 'http://[bad' is read as the host '%5bbad', which no lookup will ever find: an
+        # item redirected there had been tried again at every poll as a DNS failure
+        raise Refused(shown, "its host is not a valid host name")
     if parsed.port is not None and not 1 <= parsed.port <= 65535:
         # the socket layer would raise OverflowError at connect time, not a fetch error
         raise Refused(shown, f"port {parsed.port} is not a TCP port (1-65535)")

@@ -224,6 +224,55 @@ def test_a_page_without_article_text_is_an_error(html, reason):
     assert str(err.value).startswith(f"{BASE}/video/sturm: {reason}")
 
 
+CONSENT = (
+    "<html lang='de'><head><title>Nachrichten aus der Region</title></head><body><main><h1>Ihre Privatsphäre</h1>"
+    "<p>Wir verwenden Cookies und ähnliche Technologien, um Inhalte zu personalisieren und Werbung anzuzeigen. "
+    "Mit Klick auf „Alle akzeptieren“ willigen Sie in die Verarbeitung Ihrer Daten durch uns und unsere 142 "
+    "Partner ein.</p><p>Ihre Einwilligung können Sie jederzeit in den Datenschutzeinstellungen widerrufen. Sie "
+    "können unser Angebot auch werbefrei im Abo lesen.</p><p><button>Alle akzeptieren</button></p></main></body></html>"
+)
+CONSENT_EN = (
+    "<html lang='en'><head><title>Daily News</title></head><body><main><h1>We value your privacy</h1>"
+    "<p>We and our partners use cookies to store and access information on your device. You can accept all "
+    "cookies or manage your privacy settings at any time. By clicking accept, you consent to tracking for "
+    "personalised ads.</p></main></body></html>"
+)
+MISSING = (
+    "<html lang='de'><head><title>Seite nicht gefunden | Tagesblatt</title></head><body><main>"
+    "<h1>Diese Seite wurde leider nicht gefunden</h1><p>Der von Ihnen aufgerufene Artikel existiert nicht mehr "
+    "oder wurde verschoben. Nutzen Sie unsere Suche oder besuchen Sie die Startseite, um aktuelle Nachrichten aus "
+    "der Region zu lesen.</p></main></body></html>"
+)
+ABOUT_COOKIES = (
+    "<html lang='de'><head><title>EuGH: Cookie-Banner brauchen Ablehnen-Knopf</title></head><body><article>"
+    "<h1>EuGH: Cookie-Banner brauchen Ablehnen-Knopf</h1><p>Der Europäische Gerichtshof hat am Dienstag "
+    "entschieden, dass Webseiten das Ablehnen von Cookies so einfach machen müssen wie das Akzeptieren. Geklagt "
+    "hatte der Verbraucherzentrale Bundesverband gegen einen Online-Händler.</p><p>Nutzer müssten ihre "
+    "Einwilligung frei und informiert geben können, hieß es in dem Urteil. Ein Banner, das nur „Alle "
+    "akzeptieren“ anbiete, genüge dem nicht. Sie können sich nun auf das Urteil berufen.</p></article></body></html>"
+)
+
+
+@pytest.mark.parametrize(
+    "html, reason",
+    [
+        (CONSENT, "the page shows a cookie or consent notice instead of the article"),
+        (CONSENT_EN, "the page shows a cookie or consent notice instead of the article"),
+        (MISSING, "the page says the article was not found"),
+    ],
+)
+def test_a_consent_notice_or_a_not_found_page_served_for_an_article_is_no_article(html, reason):
+    """Both had been ingested as articles under status 200, and cited in answers."""
+    with pytest.raises(ExtractError) as err:
+        extract_article(html, BASE + "/politik/artikel")
+    assert str(err.value) == f"{BASE}/politik/artikel: {reason}"
+
+
+def test_an_article_about_cookie_banners_is_an_article():
+    article = extract_article(ABOUT_COOKIES, BASE + "/recht/cookies")
+    assert article.title == "EuGH: Cookie-Banner brauchen Ablehnen-Knopf" and len(article.paragraphs) == 2
+
+
 def test_full_text_from_a_feed_item():
     fragment = (
         "<p>Der Landtag hat am Mittwoch das neue Schulgesetz beschlossen. Künftig müssen alle Grundschulen "

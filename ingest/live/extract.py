@@ -35,6 +35,7 @@ from trafilatura.utils import load_html
 
 from .errors import LiveError
 from .language import declared_language, detect_language, language_name, none_of_these
+from .stand_ins import stand_in
 from .urls import canonical_or_none, canonical_url, same_site
 
 ACCEPTED_LANGUAGES = ("de", "en")
@@ -181,6 +182,8 @@ def _checked(article: WebArticle, url: str, languages: tuple[str, ...], min_char
     chars = _text_chars(article.blocks)
     if not article.paragraphs or chars < min_chars:
         raise ExtractError(url, f"no article text found on the page (only {chars} characters of text)")
+    if reason := stand_in(article.title, article.paragraphs):
+        raise ExtractError(url, reason)
     accepted = " and ".join(language_name(c) for c in languages)
     if article.language and languages and article.language not in languages:
         raise ExtractError(

@@ -117,6 +117,21 @@ def test_missing_and_future_dates():
     assert feed.items[2].note == ""  # half an hour ahead is clock skew, not the future
 
 
+def test_a_day_no_calendar_has_leaves_the_item_undated():
+    """feedparser had moved "31 Jun" on to 1 July, and the item was dated a day it never had."""
+    doc = (
+        b'<rss version="2.0"><channel><title>t</title>'
+        b"<item><title>ISO</title><link>https://x.de/iso</link><pubDate>2025-06-31T10:00:00Z</pubDate></item>"
+        b"<item><title>RFC</title><link>https://x.de/rfc</link>"
+        b"<pubDate>Mon, 30 Feb 2025 10:00:00 +0000</pubDate></item>"
+        b"<item><title>gut</title><link>https://x.de/gut</link>"
+        b"<pubDate>Tue, 10 Jun 2025 10:00:00 +0000</pubDate></item>"
+        b"</channel></rss>"
+    )
+    feed = parse_feed(doc, "https://x.de/feed", now=NOW)
+    assert [(i.url[-3:], i.date) for i in feed.items] == [("iso", ""), ("rfc", ""), ("gut", "2025-06-10")]
+
+
 def test_items_without_usable_links_are_skipped_with_a_note():
     doc = (
         b'<rss version="2.0"><channel><title>t</title>'

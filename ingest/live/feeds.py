@@ -262,6 +262,8 @@ def _entry_datetime(entry: Any) -> datetime | None:
             parsed = parse_datetime(raw)
             if parsed:
                 return parsed
+            if _impossible_day(raw):  # feedparser would move "31 Jun" on to 1 July
+                continue
         struct = entry.get(f"{key}_parsed")
         if struct:
             try:
@@ -269,6 +271,25 @@ def _entry_datetime(entry: Any) -> datetime | None:
             except (ValueError, OverflowError, OSError):
                 continue  # a database's zero date (0000-00-00) reads as year -1
     return None
+
+
+_ISO_DAY = re.compile(r"(?<!\d)(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)")
+_RFC_DAY = re.compile(
+    r"(?<!\d)(\d{1,2})\s+(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\w*\.?\s+(\d{4})(?!\d)", re.I
+)
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+
+
+def _impossible_day(raw: str) -> bool:
+    """Whether ``raw`` names a day no calendar has (2025-06-31, 30 Feb 2025)."""
+    days = [(int(y), int(m), int(d)) for y, m, d in _ISO_DAY.findall(raw)]
+    days += [(int(y), _MONTHS.index(mon[:3].lower()) + 1, int(d)) for d, mon, y in _RFC_DAY.findall(raw)]
+    for year, month, day in days:
+        try:
+            datetime(year, month, day)
+        except ValueError:
+            return True
+    return False
 
 
 def parse_datetime(raw: str) -> datetime | None:

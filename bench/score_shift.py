@@ -50,7 +50,7 @@ def scored(core: Absatz, question: str, answers: list[str]) -> float | None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--chroma-path", type=Path, required=True, help="the development index (id % 3 == 1)")
+    ap.add_argument("--chroma-path", type=Path, required=True, help="the development index (id %% 3 == 1)")
     args = ap.parse_args()
     built_first(
         [args.chroma_path],

@@ -496,6 +496,23 @@ async def test_mention_creates_a_thread_and_follow_up_uses_context(world):
     assert "ostwärts" in follow.embeds[0].description
 
 
+async def test_a_mention_of_the_bots_own_role_is_a_mention_of_the_bot(world):
+    """Discord's picker offers the bot's managed role "@absatz" beside the bot, and members
+    pick either: the role's mention had been taken for a message to others, unanswered.
+    Another role's mention (here a managed one the bot does not hold) still is one."""
+    env, guild, channel, alice = world
+    (role,) = [r for r in env.bot.get_guild(guild.id).me.roles if r.managed]
+    other = guild.create_role("Redaktion", managed=True)
+    await alice.send(channel, f"<@&{other.id}> Wie weit flogen die Raketen?")
+    assert not channel.threads and not [m for m in channel.history() if m.author.bot]
+    await alice.send(channel, f"<@&{role.id}> Wie weit flogen die Raketen?")
+    (thread,) = channel.threads
+    assert thread.name == "Wie weit flogen die Raketen?"
+    assert "650 Kilometer" in thread.last_message.embeds[0].description
+    await alice.send(thread, "Und in welche Richtung?")
+    assert "ostwärts" in thread.last_message.embeds[0].description
+
+
 async def test_a_follow_up_that_swaps_the_place_is_told_so_in_the_thread(world):
     """It was answered with the earlier place's price."""
     env, guild, channel, alice = world

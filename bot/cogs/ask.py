@@ -276,7 +276,21 @@ class Ask(commands.Cog):
 
     def _question_from(self, message: discord.Message) -> str:
         me = self.bot.user
-        return re.sub(rf"<@!?{me.id}>", " ", message.content).strip()
+        roles = "".join(f"|<@&{role.id}>" for role in self._own_roles(message))
+        return re.sub(rf"<@!?{me.id}>{roles}", " ", message.content).strip()
+
+    def _addressed(self, message: discord.Message) -> bool:
+        """Mentioned by name or by the bot's own role: Discord's picker offers its managed
+        role "@absatz" beside the bot itself, and members pick either (the role's mention
+        had been taken for a message to others, and left unanswered)."""
+        return self.bot.user in message.mentions or bool(self._own_roles(message))
+
+    @staticmethod
+    def _own_roles(message: discord.Message) -> list[discord.Role]:
+        """The roles ``message`` mentions that are the bot's own: managed by Discord for
+        the bot's integration and held by it, which no member or other bot's role is."""
+        me = message.guild.me if message.guild is not None else None
+        return [r for r in message.role_mentions if r.managed and me is not None and r in me.roles]
 
     async def _earlier_direct_questions(self, message: discord.Message) -> list[str]:
         """The latest questions asked of the bot in a DM, or by a mention in a thread it did
@@ -284,10 +298,9 @@ class Ask(commands.Cog):
         message: what a follow-up there goes on from ("Und in welche Richtung?" after the
         missiles had been refused: "nothing in the corpus")."""
         since = message.created_at - DM_CONVERSATION
-        me = self.bot.user
         turns = []
         async for m in message.channel.history(limit=HISTORY, before=message, after=since, oldest_first=False):
-            asked = message.guild is None or me in m.mentions  # a thread's members also talk among themselves
+            asked = message.guild is None or self._addressed(m)  # a thread's members also talk among themselves
             if not m.author.bot and asked and m.content.strip() and m.type in QUESTIONS:
                 turn = self._question_from(m)
                 if not is_remark(turn):
@@ -415,7 +428,7 @@ class Ask(commands.Cog):
         in_thread = thread is not None
         in_own_thread = thread is not None and thread.owner_id == me.id
         replying = self._replies_to_me(message)
-        mentioned = me in message.mentions or replying
+        mentioned = self._addressed(message) or replying
         try:
             scope = await scope_of(self.bot, channel)
         except Exception as exc:

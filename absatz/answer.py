@@ -222,10 +222,11 @@ def answer(
         result = searcher.search(search_text(query), k=max(k, 2), where=where)
         standalone = query if history else question
         reply = compose_llm(llm, question, result, started, on_text, language, asked_in, not history, standalone)
-        if reply is not None:
+        if reply is not None and not (history and reply.abstained):
             return reply
-        # No reply to trust: the answer without an LLM, whose rules read the conversation
-        # (a follow-up the model could not answer had been given another subject's answer).
+        # No reply to trust, or a follow-up refused: the answer without an LLM, whose rules
+        # read the conversation (a follow-up the model could not answer had been given
+        # another subject's answer; one its condensation lost, "Sure:", had been refused).
         if history and query != joined:
             result = searcher.search(search_text(joined), k=max(k, 2), where=where)
     else:

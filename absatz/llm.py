@@ -31,7 +31,7 @@ from vectorstore.text import split_sentences, tokenize, without_controls
 
 from .deadline import before
 from .language import WORD_PATTERN, evidence
-from .quantities import NUMBER, NUMBER_WORDS, number_value, quantities_stated
+from .quantities import NUMBER, NUMBER_WORDS, number_value, quantities, quantities_stated
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -55,6 +55,24 @@ _MARKER_AFTER_END = re.compile(r"([.!?])((?:\s*\[\d+(?:\s*,\s*\d+)*\])+)")
 _LINK = re.compile(r"\[([^\[\]]*)\]\([^()\s]*\)")
 MAX_SENTENCES = 4
 _EMPHASIS = re.compile(r"(\*\*|__|\*(?=\S)|_(?=\S))(\S(?:.*?\S)??)\1(?!\w)")
+# A marker (and the sentence end moved after it) glued to the next sentence: "65 Cent.[1]Die
+# Preise …" had been one sentence to the splitter, and its second half shown unchecked.
+_GLUED = re.compile(r"(\[\d+(?:\s*,\s*\d+)*\][.!?]?)(?=[^\s\[\].,;:!?)])")
+# A line that ends with a marker or a sentence end ends its claim: models list one claim per
+# line without full stops, and the lines joined had been checked as one sentence.
+_LINE_END = re.compile(r"(?<=[\].!?])[^\S\n]*\n\s*")
+# What the markers leave behind: "(Quelle: [1])", "[Quellen: [1]]".
+_EMPTY_BRACKETS = re.compile(r"\s*[(\[]\s*(?:(?:Quellen?|Sources?)\s*:?\s*)?[)\]]", re.IGNORECASE)
+# Reasoning models (deepseek-r1, qwen3) think aloud first: "<think>…</think>", open while it streams.
+_THOUGHT = re.compile(r"<(think|thinking|reasoning)>.*?(?:</\1>|\Z)", re.IGNORECASE | re.DOTALL)
+
+
+def without_thoughts(reply: str) -> str:
+    """A reply without the thinking a reasoning model puts before it (also an unclosed
+    one, while it streams): it had been shown as part of the answer, and an English
+    thought had cost a German reply its answer."""
+    return _THOUGHT.sub("", reply)
+
 
 SYSTEM = """You are absatz, a news assistant. Answer the user's question using ONLY the numbered sources.
 Rules:
@@ -76,6 +94,7 @@ Last question: {question}"""
 _PREAMBLE = re.compile(
     r"(?:sure|here|okay|ok|certainly|of course|gerne|hier|klar|natürlich|selbstverständlich)\b", re.I
 )
+_WORD = re.compile(r"[^\W\d_]")
 _LABEL = re.compile(r"^\W*(?:standalone |search )?(?:query|question|suchanfrage|anfrage|frage)\W*:\s*", re.IGNORECASE)
 
 
@@ -83,9 +102,12 @@ def standalone_query(reply: str) -> str:
     """The query in a condensing model's reply: its first line that is not a preamble
     ("Sure! Here is the query:", "Standalone query:"), without a label or quotes. The
     first line alone had been the query, so a preamble became the search: nothing found."""
-    quotes = "\"„“”«»'*_"
-    lines = [_LABEL.sub("", line.strip(" \t*_>#-")).strip().strip(quotes).strip() for line in reply.splitlines()]
-    lines = [line for line in lines if line and not line.endswith(":")]
+    quotes = "\"„“”«»'*_`"
+    lines = [
+        _LABEL.sub("", line.strip(" \t*_>#-`")).strip().strip(quotes).strip()
+        for line in without_thoughts(reply).splitlines()
+    ]
+    lines = [line for line in lines if _WORD.search(line) and not line.endswith(":")]
     if len(lines) > 1 and _PREAMBLE.match(lines[0]):
         lines = lines[1:]
     return lines[0] if lines else ""
@@ -274,6 +296,18 @@ def _figures_in_context(
     return True
 
 
+def _another_figure(claim: str, closest: str) -> bool:
+    """Whether the source sentence an English claim is closest to in meaning states its one
+    figure otherwise, in the same unit: "A bread roll now costs 52 cents" of a paragraph
+    saying 65 Cent now and 52 Cent two years ago. (German claims are read word by word, in
+    :func:`_figures_in_context`.)"""
+    claimed = [q for q in quantities(claim) if q.unit is not None]
+    if len(claimed) != 1:
+        return False
+    there = [q for q in quantities(closest) if q.unit == claimed[0].unit]
+    return bool(there) and all(q.value != claimed[0].value for q in there)
+
+
 def _states_other_figure(text: str, unit: str, forms: set[str]) -> bool:
     """Whether ``text`` gives a figure other than ``forms`` in ``unit`` ("65 Cent")."""
     return any(
@@ -364,7 +398,12 @@ def support(sentence: str, cited: str, language: str = "de", embed: Embed | None
         scores = vectors[1:] @ vectors[0]
         similarity = float(np.max(scores))
         closest = [units[int(np.argmax(scores))]]
-    negation_ok = any(_negated(sentence) == _negated(u) and not _contrary(sentence, u) for u in closest)
+    negation_ok = any(
+        not _contrary(sentence, u) and (_negated(sentence) == _negated(u) if english else _negations_agree(sentence, u))
+        for u in closest
+    )
+    if english and similarity is not None and _another_figure(sentence, closest[0]):
+        numbers_ok = False
     clauses_ok = english or all(
         any(_found(s, cited_stems) for s in words)
         for words in [*map(tokenize, _CLAUSE.split(sentence)), *(tokenize(m.group()) for m in _NAME.finditer(sentence))]
@@ -398,11 +437,35 @@ _DOMAIN = re.compile(r"\b[\w-]+\.(?:com|de|org|net|info|at|ch|eu|io)\b", re.I)
 # Only the words that negate a clause: "so viel wie noch nie" and "zahlen nichts" state
 # what their source says as "Rekord" and "frei". Case matters: "in Not" is a noun, and
 # "Nicht-EU-Bürger" negates nothing.
-_NEGATION = re.compile(r"\b(?:[Nn]icht|[Kk]ein(?:e[mnrs]?)?|not|cannot)\b(?!-)|n['’]t\b")
+_NEGATION = re.compile(
+    r"\b(?:[Nn]icht|[Kk]ein(?:e[mnrs]?)?|[Nn]iemals|[Kk]eineswegs|[Kk]einesfalls|not|cannot|[Nn]ever(?! before)|"
+    r"no longer)\b(?!-)|n['’]t\b"
+)
 
 
 def _negated(text: str) -> bool:
     return _NEGATION.search(text) is not None
+
+
+def _negations_agree(claim: str, source: str) -> bool:
+    """Whether a German claim negates what its source sentence negates, clause by clause:
+    each negated clause of the claim shares a word with a negated clause of the source
+    ("Das Forstamt sperrte keine Grillplätze" had passed on its source's "nicht im Wald zu
+    rauchen"), and each negated clause of the source that shares a word with the claim
+    with a negated clause of the claim (while "Das Forstamt sperrte mehrere Grillplätze"
+    had been dropped for that "nicht")."""
+    claim_clauses = [(set(tokenize(c)), _negated(c)) for c in _CLAUSE.split(claim)]
+    source_clauses = [(set(tokenize(c)), _negated(c)) for c in _CLAUSE.split(source)]
+    claim_words = set().union(*(words for words, _ in claim_clauses))
+
+    def matched(words: set[str], among: list[tuple[set[str], bool]]) -> bool:
+        return any(negated and any(_found(w, there) for w in words) for there, negated in among)
+
+    return all(matched(words, source_clauses) for words, negated in claim_clauses if negated and words) and all(
+        matched(words, claim_clauses)
+        for words, negated in source_clauses
+        if negated and any(_found(w, claim_words) for w in words)
+    )
 
 
 # Claims that turn their source around with a word of the opposite direction share
@@ -480,7 +543,7 @@ def verify(reply: str, sources: Sequence[str], language: str = "de", embed: Embe
 
     ``sources`` are the texts of the numbered sources [1]…[k] as the model saw them.
     """
-    reply = (reply or "").strip()
+    reply = without_thoughts(reply or "").strip()
     if not reply or NOT_IN_SOURCES in reply:
         return None
     # "Satz.[1] Satz." and "Satz. [1] Satz." put the marker where the splitter cannot see
@@ -489,13 +552,15 @@ def verify(reply: str, sources: Sequence[str], language: str = "de", embed: Embe
     reply = _EMPHASIS.sub(r"\2", reply)
     # a link's text stays, its address goes (a marker stays a marker)
     reply = _LINK.sub(lambda m: f"[{m.group(1)}]" if _MARKER.fullmatch(f"[{m.group(1)}]") else m.group(1), reply)
+    reply = _GLUED.sub(r"\1 ", reply)
     reply = without_controls(reply)
     embed = _cached(embed) if embed is not None else None
     order: list[int] = []
     kept: list[str] = []
     claims: list[tuple[str, list[int]]] = []
     dropped = 0
-    for sentence in split_sentences(" ".join(reply.split())):
+    sentences = [s for line in _LINE_END.split(reply) for s in split_sentences(" ".join(line.split()))]
+    for sentence in sentences:
         valid: list[int] = []
         for m in _MARKER.finditer(sentence):
             for number in m.group(1).split(","):
@@ -506,8 +571,13 @@ def verify(reply: str, sources: Sequence[str], language: str = "de", embed: Embe
             continue  # an unbacked claim is not shown
         if len(kept) == MAX_SENTENCES:
             break  # the prompt asks for at most four: a runaway reply is not shown whole
-        body = _MARKER.sub("", sentence).strip()
+        body = _EMPTY_BRACKETS.sub("", _MARKER.sub("", sentence)).strip()
         body = re.sub(r"\s+([.,;:!?])", r"\1", body)
+        if body and body[-1] not in ".!?…\"“”»'’)":  # a claim listed on a line of its own
+            body += "."
+        if reads_english(body, language) != (language == "en"):
+            dropped += 1
+            continue  # not in the question's language: the prompt asks for it
         if not support(body, "\n".join(sources[v] for v in valid), language, embed).ok:
             dropped += 1
             continue  # it cites a source that does not say it
@@ -555,11 +625,14 @@ class LLMAnswerer:
         prompt = CONDENSE.format(history="\n".join(f"- {h}" for h in history), question=question)
         deadline = time.perf_counter() + self.settings.timeout_s
         try:
-            query = "".join(before(deadline, lambda: self._whole([("human", prompt)])))
+            query = standalone_query("".join(before(deadline, lambda: self._whole([("human", prompt)]))))
         except Exception as exc:  # any provider error or the timeout falls back
             log.warning("LLM condensation failed (%s); using the question and its history", type(exc).__name__)
             return " ".join([*history, question])
-        return standalone_query(query) or question
+        if not query:  # blank, a preamble alone, "?": nothing to search for
+            log.warning("LLM condensation gave no query; using the question and its history")
+            return " ".join([*history, question])
+        return query
 
     async def _whole(self, messages: list[tuple[str, str]]) -> AsyncIterator[str]:
         yield self._text(await self.model.ainvoke(messages))

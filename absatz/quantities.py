@@ -34,6 +34,7 @@ _UNIT_FORMS = {
     "pct": "% prozent percent",
     "pp": "prozentpunkte prozentpunkt percentage",
     "deg": "grad degrees degree °c °",
+    "degf": "fahrenheit °f",
     "s": "sekunde sekunden second seconds sek",
     "min": "minute minuten minutes min",
     "h": "stunde stunden hour hours std",
@@ -59,6 +60,12 @@ SCALES: dict[str, frozenset[int]] = {
     "billion": frozenset({9, 12}),
     "billions": frozenset({9}),
     "billionen": frozenset({12}),
+    "bio": frozenset({12}),
+    "trillion": frozenset({12}),
+    "trillions": frozenset({12}),
+    "billiarde": frozenset({15}),
+    "billiarden": frozenset({15}),
+    "quadrillion": frozenset({15}),
 }
 
 NUMBER_WORDS = {
@@ -138,6 +145,9 @@ def quantities(text: str) -> list[Quantity]:
             word = _WORD.match(text, word.end())
         if word and word.group(1).lower() in UNITS:
             unit = UNITS[word.group(1).lower()]
+            scale = _WORD.match(text, word.end()) if unit == "deg" else None
+            if scale and scale.group(1).lower() in ("fahrenheit", "f"):
+                unit = "degf"  # "39,4 Grad Fahrenheit" is not the source's "39,4 Grad Celsius"
         if unit is None and prefix:
             unit = UNITS[prefix.group(1)]
         found.append(Quantity(value, scales, unit))

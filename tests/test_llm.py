@@ -212,6 +212,71 @@ def test_a_marker_after_the_full_stop_belongs_to_its_own_sentence():
     assert spaced.text == "Die Rakete flog 300 Kilometer weit. [1] Sie landete im Meer vor der Küste. [1]"
 
 
+BAKERY_NOW = (
+    "Ein Brötchen kostet in München jetzt durchschnittlich 65 Cent, teilte der Verband mit. "
+    "Vor zwei Jahren waren es noch 52 Cent."
+)
+KEPT = "Ein Brötchen kostet in München jetzt durchschnittlich 65 Cent. [1]"
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "Ein Brötchen kostet in München jetzt durchschnittlich 65 Cent.[1]Die Preise steigen wegen des Kriegs.[1]",
+        "Ein Brötchen kostet in München jetzt durchschnittlich 65 Cent [1].Die Preise steigen wegen des Kriegs [1].",
+        # one claim per line without full stops, as models often list them
+        "Ein Brötchen kostet in München jetzt durchschnittlich 65 Cent [1]\nDie Preise steigen wegen des Kriegs [1]",
+        # what the markers leave of a citation in brackets or a list of sources
+        "Ein Brötchen kostet in München jetzt durchschnittlich 65 Cent (Quelle: [1]).",
+        "Ein Brötchen kostet in München jetzt durchschnittlich 65 Cent [1]\n\nQuellen: [1]",
+    ],
+)
+def test_a_sentence_glued_to_a_supported_one_is_checked_on_its_own(reply):
+    """The invented second sentence had been shown with the first one's citation: glued on
+    without a space, or on a line of its own, it was one sentence to the check; and
+    "(Quelle: )" or "Quellen:" had been shown after the answer."""
+    verified = verify(reply, [BAKERY_NOW])
+    assert verified is not None and verified.text == KEPT
+
+
+@pytest.mark.parametrize(
+    "thought",
+    [
+        "<think>\n\n</think>\n\n",  # qwen3 with thinking off, deepseek-r1 on short prompts
+        "<think>\nLaut Quelle kostet ein Brötchen 65 Cent [1].\n</think>\n\n",
+        "<think>\nOkay, the user asks for the price. Source 1 says 65 Cent [1].\n</think>\n\n",
+    ],
+)
+def test_what_a_reasoning_model_thinks_is_neither_shown_nor_costs_the_answer(thought):
+    """ "<think> </think>" had been shown before the answer, and an English thought had made
+    every German reply fall back to the answer without an LLM."""
+    reply = thought + "Ein Brötchen kostet in München jetzt durchschnittlich 65 Cent [1]."
+    verified = verify(reply, [BAKERY_NOW])
+    assert verified is not None and verified.text == KEPT
+    assert verify("<think>\nThe sources say 65 Cent [1]. I will answer", [BAKERY_NOW]) is None  # still thinking
+    assert standalone_query(thought + "Was kostet ein Brötchen in Berlin?") == "Was kostet ein Brötchen in Berlin?"
+
+
+def test_a_claim_in_another_language_than_the_questions_is_not_shown(embedder):
+    """The prompt asks for the question's language: an English or Italian answer to a German
+    question had been shown (Italian read as English by its "a" and "in")."""
+    embed = embedder.embed_passages
+    for reply in ("A bread roll in Munich now costs 65 cents on average [1].", "Un panino a Monaco costa 65 Cent [1]."):
+        assert verify(reply, [BAKERY_NOW], "de", embed) is None, reply
+    assert (
+        verify("Ein Brötchen kostet in München jetzt durchschnittlich 65 Cent [1].", [BAKERY_NOW], "en", embed) is None
+    )
+    english = verify("A bread roll in Munich now costs 65 cents on average [1].", [BAKERY_NOW], "en", embed)
+    assert english is not None and "65 cents" in english.text
+
+
+def test_an_english_claim_does_not_take_the_paragraphs_older_figure(embedder):
+    """German claims had been checked for it, English ones not: "now costs 52 cents" passed."""
+    embed = _cached(embedder.embed_passages)
+    assert not support("A bread roll in Munich now costs 52 cents on average.", BAKERY_NOW, "en", embed).ok
+    assert support("A bread roll in Munich now costs 65 cents on average.", BAKERY_NOW, "en", embed).ok
+
+
 def test_a_claim_negated_against_its_source_is_not_supported(embedder):
     """Every content word is in the source, so the word share alone let these through."""
     embed = _cached(embedder.embed_passages)
@@ -229,6 +294,22 @@ def test_a_claim_negated_against_its_source_is_not_supported(embedder):
     assert support("Nicht-EU-Bürger zahlen 12 Euro.", "Nicht-EU-Bürger zahlen 12 Euro.").ok
     both = "Die Rakete landete im Meer.\nDie Rakete landete nicht im Meer, sagt die Marine."
     assert support("Die Rakete landete nicht im Meer.", both).ok and support("Die Rakete landete im Meer.", both).ok
+
+
+def test_never_no_longer_and_a_negation_of_another_clause_do_not_pass(embedder):
+    """ "niemals", "keineswegs" and "no longer" negated nothing to the check; and a claim's
+    "keine" had matched its source's "nicht" about something else."""
+    embed = _cached(embedder.embed_passages)
+    for claim in (
+        "Ein Brötchen kostet in München niemals 65 Cent.",
+        "Ein Brötchen kostet in München keineswegs 65 Cent.",
+    ):
+        assert not support(claim, BAKERY_NOW).ok, claim
+    assert not support("A bread roll in Munich no longer costs 65 cents.", BAKERY_NOW, "en", embed).ok
+    forest = "Das Forstamt sperrte mehrere Grillplätze und bat Besucher, nicht im Wald zu rauchen."
+    assert not support("Das Forstamt sperrte keine Grillplätze.", forest).ok
+    assert support("Das Forstamt sperrte mehrere Grillplätze.", forest).ok
+    assert support("Besucher sollen nicht im Wald rauchen, bat das Forstamt.", forest).ok
 
 
 def test_a_claim_turned_around_by_a_word_of_the_opposite_direction_is_not_supported(embedder):
@@ -293,9 +374,13 @@ def test_a_number_keeps_its_scale_and_unit():
         "It costs 6.8 euros.",
         "$6.8 bn",
         "Planning took 14 m.",  # metres, not millions
+        "It costs 6.8 trillion euros.",  # a scale word the check had not known
     ]
     assert [quantities_stated(c, source) for c in kept] == [True] * len(kept)
     assert [quantities_stated(c, source) for c in dropped] == [False] * len(dropped)
+    heat = "Der Wetterdienst maß 39,4 Grad Celsius."
+    assert quantities_stated("It was 39.4 degrees.", heat) and quantities_stated("39,4 °C", heat)
+    assert not quantities_stated("Es waren 39,4 Grad Fahrenheit.", heat) and not quantities_stated("39.4 °F", heat)
 
 
 def support_table(embedder) -> list[tuple[dict, object]]:
@@ -612,6 +697,31 @@ def test_a_follow_up_the_model_cannot_answer_gets_the_answer_without_an_llm(llm_
 
 
 @needs_seed
+@pytest.mark.parametrize(
+    "condensed",
+    [
+        " ",
+        "Sure:",
+        "?",
+        "Und in welche Richtung?",  # an echo: searched alone, refused
+        "```\nIn welche Richtung flogen die Raketen aus Nordkorea?\n```",
+        "<think>\nThe user means the missiles.\n</think>\nIn welche Richtung flogen die Raketen aus Nordkorea?",
+    ],
+)
+def test_a_follow_up_whose_condensation_is_of_no_use_is_answered_as_without_an_llm(llm_searcher, llm, fake, condensed):
+    """A blank, a preamble alone or an echo had been searched as the query and the follow-up
+    refused, though the bot answers it without an LLM; a code fence had been searched as
+    "```", a thought as the query."""
+    history = ["Wie weit flogen die Raketen aus Nordkorea?"]
+    without = answer(llm_searcher, "Und in welche Richtung?", history=history)
+    fake.condensed = condensed
+    fake.script.append({"content": "Die Raketen flogen ostwärts in Richtung offenes Meer [1]."})
+    a = answer(llm_searcher, "Und in welche Richtung?", history=history, llm=llm)
+    assert not without.abstained and "ostwärts" in without.answer
+    assert not a.abstained and "ostwärts" in a.answer
+
+
+@needs_seed
 def test_cli_json_keeps_its_fields_and_adds_mode(llm_store, fake, capsys, monkeypatch):
     monkeypatch.setenv("LLM_MODEL", "openai:gpt-test")
     monkeypatch.setenv("LLM_BASE_URL", fake.base_url)
@@ -735,6 +845,22 @@ async def test_discord_streams_the_reply_then_shows_verified_citations(simcord_e
     embed = final.embeds[0]
     assert not final.content and "650 Kilometer" in embed.description and "[5]" not in embed.description
     assert f"{SEED_ID}#2" in embed.fields[0].value
+
+
+@needs_seed
+@pytest.mark.simcord(settle_timeout=60)
+async def test_a_reasoning_models_thought_never_shows_while_it_streams_or_after(simcord_env, fake):
+    from .simcord_helpers import reply_of
+
+    guild = simcord_env.create_guild()
+    channel = guild.create_text_channel("fragen")
+    alice = guild.add_member(simcord_env.create_user("alice"))
+    thought = "<think>\nDie Quelle [1] sagt: 650 Kilometer. Also antworte ich kurz.\n</think>\n\n"
+    answer_text = "Die Raketen flogen jeweils etwa 650 Kilometer weit [1]."
+    fake.script.append({"content": thought + answer_text, "chunk_delay": 0.05})
+    result = await alice.slash(channel, "ask", question="Wie weit flogen die Raketen?")
+    shown = [*streamed_texts(simcord_env), reply_of(result).embeds[0].description]
+    assert "650 Kilometer" in shown[-1] and not any("think" in text or "antworte" in text for text in shown)
 
 
 @needs_seed

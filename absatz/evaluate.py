@@ -27,9 +27,12 @@ from ingest.pipeline import apply
 from ingest.sources import load_articles
 from vectorstore.chroma import Chroma
 from vectorstore.embeddings import load_embedder
+from vectorstore.errors import AbsatzError
+from vectorstore.generations import Generations
 from vectorstore.records import citation_id
 from vectorstore.search import Searcher
 from vectorstore.settings import StoreSettings
+from vectorstore.writer import Writer
 
 from .answer import Answer, answer, compose
 from .question_types import Expected, expected
@@ -157,15 +160,40 @@ def _type_order(item: tuple[str, list[int]]) -> int:
     return TYPES.index(item[0]) if item[0] in TYPES else len(TYPES)
 
 
+class NotAnEvalStore(AbsatzError):
+    """``--build`` was pointed at a store that holds other articles than its file's."""
+
+    key = "not_an_eval_store"
+
+
 def build_index(settings: StoreSettings, articles_path: Path, chosen: slice) -> None:
     """An evaluation index of ``chosen`` articles of a file (incremental: kept and reused
-    at a fixed path, only what is missing is embedded)."""
+    at a fixed path, only what is missing is embedded). The store is made to hold exactly
+    those, so one that holds any article the file does not is refused: pointed at the
+    bot's store, the build had removed every other article and published the rest."""
     articles, failures = load_articles([articles_path])
     if failures:
         raise ParseError(str(failures[0]))
     if not articles[chosen]:
         raise ParseError(f"{articles_path}: no articles to index")
-    apply(Chroma(settings), load_embedder(settings.embedding_model, settings.embedding_device), articles[chosen])
+    chroma = Chroma(settings)
+    foreign = _other_articles(chroma, {a.id for a in articles})
+    if foreign:
+        raise NotAnEvalStore(
+            f"{settings.location} holds {len(foreign)} article(s) that are not in {articles_path} "
+            f"(such as {foreign[0]}), which --build would remove: give it a store of its own",
+            location=settings.location,
+        )
+    apply(chroma, load_embedder(settings.embedding_model, settings.embedding_device), articles[chosen])
+
+
+def _other_articles(chroma: Chroma, ids: set[str]) -> list[str]:
+    """The articles a store holds that are not among ``ids``."""
+    generations = Generations(chroma)
+    pointer = generations.read()
+    if not pointer.live:
+        return []
+    return sorted(set(Writer(chroma, generations.create(pointer.live)).committed_articles()) - ids)
 
 
 def evaluate(

@@ -1,6 +1,7 @@
 """``absatz eval``: the numbers it prints follow from what the answers really were."""
 
 import json
+import shutil
 import tempfile
 
 import pytest
@@ -183,6 +184,30 @@ def test_eval_slice_indexes_only_those_articles(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_:
         run_cli(capsys, "eval", str(tmp_path / "q.jsonl"), "--build", str(tmp_path / "a.jsonl"), "--slice", "x")
     assert exit_.value.code == 2 and "not a slice like 1::3" in capsys.readouterr().err
+
+
+def test_eval_build_refuses_a_store_that_holds_other_articles_and_keeps_its_own(built_store, tmp_path, capsys):
+    """Pointed at the bot's store, --build had removed every article its file lacks (8 of
+    8, exit 0) and published the rest. A store it built itself is still reused, whichever
+    of the file's articles it is to hold now."""
+    villages(tmp_path)
+    store = tmp_path / "bot" / "chroma"
+    shutil.copytree(built_store.chroma_path, store)
+    _, out, _ = run_cli(capsys, "stats", "--json", "--chroma-path", str(store))
+    before = json.loads(out)["articles"]
+    code, _, err = run_cli(
+        capsys, "eval", str(tmp_path / "q.jsonl"), "--build", str(tmp_path / "a.jsonl"), "--chroma-path", str(store)
+    )
+    assert code == 2 and f"holds {before} article(s) that are not in {tmp_path / 'a.jsonl'}" in err
+    assert "--build would remove" in err and len(err.strip().splitlines()) == 1
+    _, out, _ = run_cli(capsys, "stats", "--json", "--chroma-path", str(store))
+    assert json.loads(out)["articles"] == before
+    own = tmp_path / "eval" / "chroma"
+    for chosen in ("1::2", "0::2"):
+        build = ["--build", str(tmp_path / "a.jsonl"), "--slice", chosen, "--chroma-path", str(own), "--json"]
+        code, out, err = run_cli(capsys, "eval", str(tmp_path / "q.jsonl"), *build)
+        assert code == 0, err
+    assert [(r["answerable"], r["unanswerable"]) for r in json_lines(out)] == [(2, 1)]
 
 
 def test_a_bad_question_file_names_its_line_before_anything_loads(tmp_path, capsys):

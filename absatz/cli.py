@@ -26,11 +26,12 @@ from dotenv import load_dotenv
 from ingest.parse import jsonl_lines
 from ingest.pipeline import IngestReport, RebuildRefused, report_summary
 from vectorstore.errors import AbsatzError, BadDate, NoIndex
+from vectorstore.text import one_line
 
 from . import cli_live, render
 from .answer import MAX_QUESTION
 from .api import Absatz, period
-from .conversation import follow_up_context
+from .conversation import follow_up_context, is_remark
 from .corpus import cli_actor
 from .settings import Settings
 
@@ -357,7 +358,9 @@ def cmd_audit(args: argparse.Namespace) -> int:
         if args.json:
             _print_json(e.as_dict())
         else:
-            print(f"{render.when(e.at)}  {e.actor}  {e.action} {e.target}  →  {e.result}")
+            # what a member typed is logged as typed: a terminal must not obey its escape sequences
+            actor, action, target, result = map(one_line, (e.actor, e.action, e.target, e.result))
+            print(f"{render.when(e.at)}  {actor}  {action} {target}  →  {result}")
     return 0
 
 
@@ -429,6 +432,8 @@ def cmd_chat(args: argparse.Namespace) -> int:
             break
         if not question:
             break
+        if history and is_remark(question):
+            continue  # "danke!", "ok": said, not asked, as the bot lets it be in a thread
         try:
             result = absatz.ask(question, k=args.k, history=follow_up_context(history, history[0] if history else ""))
         except AbsatzError as exc:  # the store down for now: said, and the conversation goes on

@@ -25,6 +25,7 @@ from vectorstore.text import query_terms, tokenize
 from vectorstore.vectors import VectorIndex
 
 from .language import detect_language, opens_sentence
+from .question_text import QUESTION_WORDS
 from .question_types import named_subjects, new_things
 from .small_talk import asks_about_now, has_pronoun, points_back, points_back_by_article
 
@@ -43,6 +44,30 @@ SELF_CONTAINED_TERMS = 5
 # "Und warum …?", "and where …": a message that goes on from the last one is a follow-up
 # (75 of the 160 follow-ups open so, none of the 120 new questions).
 GOES_ON = re.compile(r"^\W*(?:und|and|aber|but|oder|or|also|so)\b", re.IGNORECASE)
+
+# A follow-up this short that neither has a question mark nor a question word is said to
+# the people in the thread ("danke!", "ok", "super, danke", 👍), not asked: the thread's
+# earlier questions are then the whole query, and the answer would repeat the last one.
+REMARK_WORDS = 3
+QUESTION_WORD = re.compile(rf"\b(?:{'|'.join(sorted(QUESTION_WORDS))})\b", re.IGNORECASE)
+
+# "Und in Berlin", "and for children", "und die Kosten": a follow-up that goes on with a
+# preposition or an article continues the last question, without a question mark too
+# ("und danke!", "und tschüss" do not).
+CONTINUES = re.compile(
+    r"^\W*(?:und|and|aber|but|oder|or|auch|sowie)\s+(?:in|im|ins|am|an|auf|aus|bei|beim|für|mit|nach|ohne|seit|ab|"
+    r"vor|zu|zum|zur|über|unter|gegen|um|bis|der|die|das|den|dem|des|at|on|with|about|from|to|during|since|the)\b",
+    re.IGNORECASE,
+)
+
+
+def is_remark(text: str) -> bool:
+    """A follow-up that asks nothing (see ``REMARK_WORDS``); "Und wie lang?" and "Und in
+    Berlin" still ask."""
+    asks = "?" in text or QUESTION_WORD.search(text) or CONTINUES.match(text)
+    return not asks and len(text.split()) <= REMARK_WORDS
+
+
 _RANKED_PASSAGES = 400  # deep enough to hold FAR_ARTICLES articles
 # A message far from the conversation's article, with no pronoun for it, is a follow-up
 # only if the paragraph its answer cites first holds a sentence that the ranker and the

@@ -79,6 +79,27 @@ def test_chat_reads_a_follow_up_with_the_conversations_first_question_as_the_bot
     assert "2.300" in answers[-2], answers[-2]
 
 
+def test_chat_lets_a_remark_be_as_the_bot_does_in_a_thread(built_store, capsys, monkeypatch):
+    """ "danke!" had been answered with a paragraph of the last subject, and become part of
+    the conversation; the bot lets it be. A first message is asked whatever it is."""
+    import io
+
+    from absatz import api
+
+    lines = ["Was kostet ein Brötchen in München?", "danke!", "ok", "Und warum?", ""]
+    monkeypatch.setattr(sys, "stdin", io.StringIO("\n".join(lines)))
+    real_ask, asked = api.Absatz.ask, []
+
+    def ask(self, question, **kwargs):
+        asked.append((question, kwargs["history"]))
+        return real_ask(self, question, **kwargs)
+
+    monkeypatch.setattr(api.Absatz, "ask", ask)
+    code, out, _ = run_cli(capsys, "chat", *store_args(built_store))
+    assert code == 0 and [q for q, _ in asked] == ["Was kostet ein Brötchen in München?", "Und warum?"]
+    assert asked[1][1] == ["Was kostet ein Brötchen in München?"]
+
+
 def test_search_echoes_each_stdin_query_without_its_line_end(built_store, capsys, monkeypatch):
     """Queries from a file saved on Windows had been echoed with their "\r"."""
     import io
@@ -628,3 +649,19 @@ def test_an_export_naming_an_embedder_not_here_says_it_came_from_the_file(tmp_pa
     code, _, err = run_cli(capsys, "import", str(tmp_path / "other.jsonl"), "--chroma-path", str(tmp_path / "new"))
     assert code == 2 and "other.jsonl: the export's embedder" in err and "no-such-model" in err
     assert "EMBEDDING_MODEL" not in err and "Traceback" not in err
+
+
+def test_the_audit_log_shows_what_a_member_typed_as_text(capsys, monkeypatch, tmp_path):
+    """A refused member's `/feed add url:` is logged as typed: `absatz audit` had printed
+    its escape sequences raw, clearing the admin's screen and writing a fake line."""
+    from absatz.db.audit import AuditLog
+
+    bot_db = tmp_path / "bot.sqlite3"
+    typed = "https://x.de/\x1b[2J\x1b]0;PASSWORT ABGELAUFEN\x07\nroot# "
+    AuditLog(bot_db).record("member:42", "feed add", typed, "refused: not an admin")
+    monkeypatch.setenv("BOT_DB", str(bot_db))
+    code, out, _ = run_cli(capsys, "audit", "--chroma-path", str(tmp_path / "chroma"))
+    assert code == 0 and len(out.splitlines()) == 1
+    assert "\x1b" not in out and "\x07" not in out and "feed add https://x.de/ [2J ]0;PASSWORT ABGELAUFEN root#" in out
+    code, out, _ = run_cli(capsys, "audit", "--json", "--chroma-path", str(tmp_path / "chroma"))
+    assert json.loads(out)["target"] == typed  # kept as typed, for whoever reads the record

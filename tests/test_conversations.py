@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from absatz.conversation import NEAR_STRAY_SCORE, STRAY_SCORE, names_the_unknown, strays
+from absatz.conversation import NEAR_STRAY_SCORE, STRAY_SCORE, is_remark, names_the_unknown, strays
 from absatz.question_text import search_text
 from absatz.texts import t
-from bot.cogs.ask import is_remark
 
 from .conftest import needs_gnad, needs_seed
 from .simcord_helpers import reply_of

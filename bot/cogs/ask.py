@@ -20,9 +20,9 @@ from discord.ext import commands
 
 from absatz import AbsatzError, Answer
 from absatz.answer import MAX_QUESTION, has_words
-from absatz.conversation import FOLLOW_UP_TURNS, follow_up_context, refers_back
+from absatz.conversation import FOLLOW_UP_TURNS, follow_up_context, is_remark, refers_back
 from absatz.language import detect_language, evidence, language_or
-from absatz.question_text import QUESTION_WORDS, search_text, under_title
+from absatz.question_text import search_text, under_title
 from absatz.render import shorten
 from absatz.scopes import Scope, label
 from absatz.texts import locale_language, t
@@ -47,28 +47,6 @@ QUESTIONS = (discord.MessageType.default, discord.MessageType.reply)
 
 SEND_ATTEMPTS = 3
 STREAM_EDIT_EVERY_S = 1.0
-
-# A follow-up this short that neither has a question mark nor a question word is said to
-# the people in the thread ("danke!", "ok", "super, danke", 👍), not asked: the thread's
-# earlier questions are then the whole query, and the answer would repeat the last one.
-REMARK_WORDS = 3
-QUESTION_WORD = re.compile(rf"\b(?:{'|'.join(sorted(QUESTION_WORDS))})\b", re.IGNORECASE)
-
-# "Und in Berlin", "and for children", "und die Kosten": a follow-up that goes on with a
-# preposition or an article continues the last question, without a question mark too
-# ("und danke!", "und tschüss" do not).
-CONTINUES = re.compile(
-    r"^\W*(?:und|and|aber|but|oder|or|auch|sowie)\s+(?:in|im|ins|am|an|auf|aus|bei|beim|für|mit|nach|ohne|seit|ab|"
-    r"vor|zu|zum|zur|über|unter|gegen|um|bis|der|die|das|den|dem|des|at|on|with|about|from|to|during|since|the)\b",
-    re.IGNORECASE,
-)
-
-
-def is_remark(text: str) -> bool:
-    """A follow-up that asks nothing (see ``REMARK_WORDS``); "Und wie lang?" and "Und in
-    Berlin" still ask."""
-    asks = "?" in text or QUESTION_WORD.search(text) or CONTINUES.match(text)
-    return not asks and len(text.split()) <= REMARK_WORDS
 
 
 def may_answer_in_thread(channel: discord.abc.Messageable) -> bool:

@@ -63,8 +63,9 @@ def _named(value: str) -> str:
 
 
 def _path(value: str) -> Path:
-    """As :func:`_named`: ``Path("")`` would quietly be the working directory."""
-    return Path(_named(value))
+    """As :func:`_named`: ``Path("")`` would quietly be the working directory; a quoted
+    ``'~/absatz'`` is the home folder's, as the shell reads it unquoted."""
+    return Path(_named(value)).expanduser()
 
 
 # A refused store option is named as it was typed.
@@ -352,8 +353,18 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _records(args: argparse.Namespace) -> Absatz:
+    """The library for a command that only reads ``BOT_DB``: a file that is not there is
+    said to be missing (it had been created, folders and all, and read as an empty log:
+    a mistyped path or another working directory looked like nothing recorded)."""
+    absatz = _absatz(args)
+    if not absatz.settings.db.exists():
+        raise UsageError(f"BOT_DB={str(absatz.settings.db.absolute())!r} does not exist: nothing was recorded there")
+    return absatz
+
+
 def cmd_audit(args: argparse.Namespace) -> int:
-    entries = _absatz(args).audit.recent(args.n)
+    entries = _records(args).audit.recent(args.n)
     for e in reversed(entries):
         if args.json:
             _print_json(e.as_dict())
@@ -365,7 +376,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 
 def cmd_gaps(args: argparse.Namespace) -> int:
-    gaps = _absatz(args).gaps(args.days)
+    gaps = _records(args).gaps(args.days)
     if args.json:
         for gap in gaps:
             _print_json(asdict(gap))

@@ -11,7 +11,7 @@ from typing import Any
 
 from ingest.settings import IngestSettings
 from vectorstore.errors import SettingsError
-from vectorstore.settings import StoreSettings, env_bool, env_int, env_positive, header_safe
+from vectorstore.settings import StoreSettings, env_bool, env_int, env_path, env_positive, header_safe
 
 from .llm import LLMSettings
 
@@ -47,7 +47,7 @@ class Settings:
             store=store or StoreSettings.from_env(env),
             ingest=IngestSettings.from_env(env),
             llm=LLMSettings.from_env(env),
-            db=Path(env.get("BOT_DB", "").strip() or DEFAULT_DB),
+            db=env_path(env, "BOT_DB", str(DEFAULT_DB)),
         )
 
     def with_store(self, names: Mapping[str, str] | None = None, **changes: Any) -> Settings:

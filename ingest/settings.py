@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from vectorstore.settings import env_positive
+from vectorstore.settings import env_path, env_positive
 
 from .sources import DEFAULT_MAX_BYTES
 
@@ -21,6 +21,6 @@ class IngestSettings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> IngestSettings:
         env = os.environ if env is None else env
         return cls(
-            corpus_dir=Path(env.get("CORPUS_DIR", "").strip() or "corpus"),
+            corpus_dir=env_path(env, "CORPUS_DIR", "corpus"),
             max_file_bytes=env_positive(env, "MAX_FILE_BYTES", DEFAULT_MAX_BYTES),
         )

@@ -4,8 +4,11 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+
+from absatz.db.feedback import FeedbackStore
 
 from .conftest import ROOT, json_lines, needs_seed, run_cli, settings_for, write_jsonl
 
@@ -628,8 +631,20 @@ def test_bytes_that_are_not_utf8_in_a_question_are_no_traceback(built_store):
 
 def test_no_gaps_says_which_questions_it_knows(tmp_path, capsys, built_store):
     """CLI questions are not recorded: 'every question was answered' would be untrue after refused ones."""
+    FeedbackStore(Path(os.environ["BOT_DB"])).close()  # the bot's records, with nothing refused
     code, out, _ = run_cli(capsys, "gaps", "--chroma-path", str(built_store.chroma_path))
     assert code == 0 and out.strip() == "no gaps: every question asked in Discord in the last 7 days was answered"
+
+
+@pytest.mark.parametrize("command", ["audit", "gaps"])
+def test_reading_records_that_are_not_there_says_so_and_creates_nothing(tmp_path, capsys, monkeypatch, command):
+    """A mistyped BOT_DB (or another working directory, the default being relative) had
+    been created, folders and all, and read as an empty log, or as no gaps."""
+    missing = tmp_path / "tippfehler" / "absatz.sqlite3"
+    monkeypatch.setenv("BOT_DB", str(missing))
+    code, out, err = run_cli(capsys, command, "--chroma-path", str(tmp_path / "chroma"))
+    assert code == 2 and out == "" and f"BOT_DB={str(missing)!r} does not exist: nothing was recorded there" in err
+    assert not missing.parent.exists()
 
 
 def test_a_search_without_a_word_matches_nothing(capsys, built_store):

@@ -333,3 +333,17 @@ def test_a_collection_named_like_an_ip_address_names_the_option(capsys, tmp_path
     assert code == 2 and "collection='1.2.3.4' must not be an IP address" in one_error_line(err), err
     _, _, err = run_cli(capsys, "stats", "--chroma-path", str(tmp_path / "chroma"), "--collection", "v1.2.3.4")
     assert "no index" in err and "IP address" not in err  # a version-like name is no address
+
+
+def test_a_path_from_env_or_an_option_reads_the_tilde_as_the_home_folder(capsys, monkeypatch, tmp_path):
+    """A .env file is read by no shell: ``CHROMA_PATH=~/absatz`` had named a folder called
+    "~" in the working directory (every read said "no index at ~/absatz/absatz")."""
+    from absatz.settings import Settings
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    env = {"CHROMA_PATH": "~/store", "INDEX_DIR": "~/index", "BOT_DB": "~/bot.db", "CORPUS_DIR": "~/corpus"}
+    settings = Settings.from_env(env)
+    assert settings.store.chroma_path == tmp_path / "store" and settings.store.index_dir == tmp_path / "index"
+    assert settings.db == tmp_path / "bot.db" and settings.ingest.corpus_dir == tmp_path / "corpus"
+    code, _, err = run_cli(capsys, "stats", "--chroma-path", "~/nowhere")  # quoted: no shell read it
+    assert code == 2 and f"no index at {tmp_path / 'nowhere'}" in err

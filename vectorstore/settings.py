@@ -8,7 +8,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 from urllib.parse import urlsplit
 
 from .errors import SettingsError
@@ -28,6 +28,17 @@ VARIABLES = {
     "collection": "CHROMA_COLLECTION",
     "index_dir": "INDEX_DIR",
 }
+
+
+@overload
+def env_path(env: Mapping[str, str], name: str, default: str) -> Path: ...
+@overload
+def env_path(env: Mapping[str, str], name: str, default: None) -> Path | None: ...
+def env_path(env: Mapping[str, str], name: str, default: str | None) -> Path | None:
+    """A folder or file a variable names, ``~`` read as the home folder: a ``.env`` file
+    is read by no shell, and ``CHROMA_PATH=~/absatz`` had named a folder called ``~``."""
+    value = env.get(name, "").strip() or default
+    return Path(value).expanduser() if value else None
 
 
 def env_int(env: Mapping[str, str], name: str, default: int | None) -> int | None:
@@ -128,9 +139,8 @@ class StoreSettings:
         device = env.get("EMBEDDING_DEVICE", "cpu").strip().lower() or "cpu"
         if device not in ("cpu", "cuda", "auto") and not device.startswith("cuda:"):
             raise SettingsError(f"EMBEDDING_DEVICE={device!r} must be cpu, cuda or auto")
-        index_dir = env.get("INDEX_DIR", "").strip()
         return cls(
-            chroma_path=Path(env.get("CHROMA_PATH", "").strip() or "data/chroma"),
+            chroma_path=env_path(env, "CHROMA_PATH", "data/chroma"),
             chroma_host=env.get("CHROMA_HOST", "").strip(),
             chroma_port=env_positive(env, "CHROMA_PORT", 8000, most=MAX_PORT),
             chroma_ssl=env_bool(env, "CHROMA_SSL", False),
@@ -139,7 +149,7 @@ class StoreSettings:
             collection=env.get("CHROMA_COLLECTION", "").strip() or "absatz",
             embedding_model=env.get("EMBEDDING_MODEL", "").strip() or DEFAULT_EMBEDDING_MODEL,
             embedding_device=device,
-            index_dir=Path(index_dir) if index_dir else None,
+            index_dir=env_path(env, "INDEX_DIR", None),
         ).checked(VARIABLES)
 
     def with_overrides(self, names: Mapping[str, str] | None = None, **changes: Any) -> StoreSettings:

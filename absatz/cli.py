@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import io
 import json
 import logging
@@ -119,8 +120,10 @@ def _dates(args: argparse.Namespace) -> _Period:
 
 
 def _bold() -> tuple[str, str]:
-    """ANSI bold for the answer span on a terminal; plain text when piped."""
-    return ("\033[1m", "\033[0m") if sys.stdout.isatty() else ("", "")
+    """ANSI bold for the answer span on a terminal; plain text when piped, and where the
+    user asks for it (``NO_COLOR``, no-color.org) or the terminal shows no bold (``TERM=dumb``)."""
+    plain = os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb"
+    return ("\033[1m", "\033[0m") if sys.stdout.isatty() and not plain else ("", "")
 
 
 def _print_json(obj: object, file: TextIO | None = None) -> None:
@@ -619,6 +622,9 @@ def _readable(arg: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    for name in ("stdout", "stderr"):  # started with it closed (`absatz ask … >&-`): nothing to show
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115 (the process's own)
     load_dotenv(Path.cwd() / ".env")
     args = build_parser().parse_args([_readable(a) for a in (sys.argv[1:] if argv is None else argv)])
     if isinstance(sys.stdin, io.TextIOWrapper):
@@ -629,7 +635,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     command: Callable[[argparse.Namespace], int] = args.func
     try:
-        return command(args)
+        code = command(args)
+        sys.stdout.flush()  # a full disk under `> file` is said here, not at the interpreter's exit
+        return code
     except BrokenPipeError:
         # The reader went away (`absatz search … | head -1`): stop quietly, like other tools.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -638,6 +646,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"absatz: error: {error_line(exc)}", file=sys.stderr)
         return 2
     except OSError as exc:
+        if exc.errno in _OUTPUT_FAULTS and not exc.filename:  # `> /dev/full`, a full disk, a dead terminal
+            print(f"absatz: error: cannot write the output: {exc.strerror}", file=sys.stderr)
+            return 2
         if not exc.filename:  # not a path the user gave: a fault worth its traceback
             raise
         # a path the system refuses ("File name too long"): one line, not a traceback
@@ -645,6 +656,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+
+
+# What writing the output meets that no code here can mend.
+_OUTPUT_FAULTS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EIO})
 
 
 if __name__ == "__main__":

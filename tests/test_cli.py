@@ -680,3 +680,49 @@ def test_the_audit_log_shows_what_a_member_typed_as_text(capsys, monkeypatch, tm
     assert "\x1b" not in out and "\x07" not in out and "feed add https://x.de/ [2J ]0;PASSWORT ABGELAUFEN root#" in out
     code, out, _ = run_cli(capsys, "audit", "--json", "--chroma-path", str(tmp_path / "chroma"))
     assert json.loads(out)["target"] == typed  # kept as typed, for whoever reads the record
+
+
+def test_output_that_cannot_be_written_or_a_chromadb_setting_it_cannot_read_is_one_line(built_store, tmp_path):
+    """`> /dev/full` had ended in a traceback (OSError at the interpreter's exit), stdout
+    closed (`>&-`) in one from printing the answer, and ``ANONYMIZED_TELEMETRY=nein`` in one
+    of 25 lines from inside chromadb's import, on every command."""
+    exe = os.path.join(os.path.dirname(sys.executable), "absatz")
+    store = ["--chroma-path", str(built_store.chroma_path)]
+    for command in (["ask", "Was kostet ein Brötchen in München?"], ["stats", "--json"]):
+        with open("/dev/full", "w") as full:
+            proc = subprocess.run([exe, *command, *store], stdout=full, stderr=subprocess.PIPE, timeout=300)
+        assert proc.returncode == 2 and proc.stderr.decode().splitlines() == [
+            "absatz: error: cannot write the output: No space left on device"
+        ]
+    closed = subprocess.run(
+        f'"{exe}" ask "Was kostet ein Brötchen in München?" --chroma-path "{built_store.chroma_path}" >&-',
+        shell=True,
+        stderr=subprocess.PIPE,
+        timeout=300,
+    )
+    assert closed.returncode == 0 and b"Traceback" not in closed.stderr
+    env = {**os.environ, "ANONYMIZED_TELEMETRY": "nein"}
+    proc = subprocess.run([exe, "stats", *store], capture_output=True, timeout=300, env=env, cwd=tmp_path)
+    (line,) = proc.stderr.decode().splitlines()
+    assert proc.returncode == 2 and line.startswith(
+        "absatz: error: ANONYMIZED_TELEMETRY (a chromadb setting, from the environment or .env) cannot be read: "
+    )
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "bold"), [("NO_COLOR", "1", False), ("TERM", "dumb", False), ("", "", True)]
+)
+def test_a_terminal_shows_the_answer_in_bold_unless_told_not_to(built_store, monkeypatch, variable, value, bold):
+    """NO_COLOR (no-color.org) and TERM=dumb had been ignored: escape codes on a terminal that asked for none."""
+    import pty
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    env = {**os.environ, "TERM": "xterm"} | ({variable: value} if variable else {})
+    exe = os.path.join(os.path.dirname(sys.executable), "absatz")
+    leader, follower = pty.openpty()
+    args = [exe, "ask", "Was kostet ein Brötchen in München?", "--chroma-path", str(built_store.chroma_path)]
+    proc = subprocess.run(args, stdout=follower, stderr=subprocess.PIPE, timeout=300, env=env)
+    os.close(follower)
+    shown = os.read(leader, 65536)
+    os.close(leader)
+    assert proc.returncode == 0 and b"65 Cent" in shown and (b"\x1b[1m" in shown) == bold

@@ -26,7 +26,7 @@ from dotenv import load_dotenv
 
 from ingest.parse import jsonl_lines
 from ingest.pipeline import IngestReport, RebuildRefused, report_summary
-from vectorstore.errors import AbsatzError, BadDate, NoIndex
+from vectorstore.errors import AbsatzError, BadDate, EmbedderError, NoIndex
 from vectorstore.text import one_line
 
 from . import cli_live, render
@@ -516,7 +516,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("search", parents=[common], help="ranked paragraphs, no answer")
     p.add_argument("query", nargs="?", help="the query (default: one per stdin line)")
     p.add_argument("--json", action="store_true")
-    p.add_argument("-k", type=_positive, default=5, help="results (default 5)")
+    p.add_argument(
+        "-k",
+        type=_positive,
+        default=5,
+        help="results (default 5; at most the paragraphs of the 40 passages closest to the query, usually 20 to 30)",
+    )
     _date_options(p)
     p.set_defaults(func=cmd_search)
 
@@ -643,7 +648,10 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except AbsatzError as exc:
-        print(f"absatz: error: {error_line(exc)}", file=sys.stderr)
+        line = error_line(exc)
+        if isinstance(exc, EmbedderError) and getattr(args, "embedding_model", None):
+            line = line.replace("EMBEDDING_MODEL=", "--embedding-model=", 1)  # named as typed, as the store options
+        print(f"absatz: error: {line}", file=sys.stderr)
         return 2
     except OSError as exc:
         if exc.errno in _OUTPUT_FAULTS and not exc.filename:  # `> /dev/full`, a full disk, a dead terminal

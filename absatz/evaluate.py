@@ -117,6 +117,7 @@ class EvalReport:
     with_answers: int = 0  # answerable questions that give gold answers: containment counts these
     unanswerable: int = 0
     not_indexed: int = 0  # skipped: their article is not indexed, and refusals were not asked for
+    no_such_paragraph: int = 0  # skipped: their article has no paragraph of that number
     mrr10: float = 0.0
     r1: float = 0.0
     r5: float = 0.0
@@ -153,6 +154,8 @@ class EvalReport:
             d["refused_share"] = round(self.refused_unanswerable / self.unanswerable, 4)
         if self.not_indexed:  # a mistyped article id would otherwise vanish from the count
             d["skipped_not_indexed"] = self.not_indexed
+        if self.no_such_paragraph:  # as would a mistyped paragraph, as a retrieval miss
+            d["skipped_no_such_paragraph"] = self.no_such_paragraph
         return d
 
 
@@ -201,7 +204,8 @@ def evaluate(
 ) -> EvalReport:
     """Scores answerable questions (gold article indexed) on retrieval and answers; with
     ``unanswerable``, questions whose gold article is not indexed must abstain."""
-    indexed = set(searcher.view().index.hashes)
+    index = searcher.view().index
+    indexed, paragraphs = set(index.hashes), set(index.vectors.para_ids())
     field_name = QUESTION_FIELDS[language]
     report = EvalReport()
     for q in questions:
@@ -209,6 +213,9 @@ def evaluate(
         in_index = q["article_id"] in indexed and not q.get("unanswerable")
         if not in_index and not unanswerable:
             report.not_indexed += not q.get("unanswerable") and q["article_id"] not in indexed
+            continue
+        if in_index and citation_id(q["article_id"], q["paragraph"]) not in paragraphs:
+            report.no_such_paragraph += 1
             continue
         report.questions += 1
         started = time.perf_counter()

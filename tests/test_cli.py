@@ -24,7 +24,8 @@ def test_ask_json_fields(built_store, capsys):
     code, out, _ = run_cli(capsys, "ask", "Wie weit flogen die Raketen?", "--json", *store_args(built_store))
     (obj,) = json_lines(out)
     assert code == 0
-    assert {"question", "answer", "abstained", "citations", "latency_ms", "mode"} <= set(obj)
+    keys = ["question", "answer", "answer_span", "abstained", "citations", "mode", "language", "latency_ms"]
+    assert list(obj) == keys and obj["language"] == "de"  # as the README lists them
     c = obj["citations"][0]
     assert {
         "n",

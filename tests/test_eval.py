@@ -71,12 +71,14 @@ def test_a_question_without_answers_or_about_no_indexed_article_is_told_not_misc
     miss, and one whose article_id was mistyped had vanished from the table unsaid."""
     plain = {"question": GOLD[0]["question"], "article_id": GOLD[0]["article_id"], "paragraph": GOLD[0]["paragraph"]}
     typo = {**GOLD[1], "article_id": GOLD[1]["article_id"] + "x"}
+    beyond = {**GOLD[1], "paragraph": 99}  # had been scored as a retrieval and containment miss
     marked = {"question": "Was kostet eine Kugel Eis?", "article_id": "none", "unanswerable": True}  # no typo
     path = tmp_path / "q.jsonl"
-    path.write_text("\n".join(json.dumps(q) for q in (plain, typo, GOLD[2], marked)), encoding="utf-8")
+    path.write_text("\n".join(json.dumps(q) for q in (plain, typo, beyond, GOLD[2], marked)), encoding="utf-8")
     code, out, _ = run_cli(capsys, "eval", str(path), "--json", "--chroma-path", str(built_store.chroma_path))
     (de,) = json_lines(out)
     assert code == 0 and de["answerable"] == 2 and de["without_answers"] == 1 and de["skipped_not_indexed"] == 1
+    assert de["skipped_no_such_paragraph"] == 1
     assert de["answer_containment"] == 1.0 and de["r@1"] == 1.0
 
 

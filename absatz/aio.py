@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TextIO, TypeVar
 
 from ingest.pipeline import IngestReport, Progress
+from vectorstore.errors import AbsatzError
 from vectorstore.records import ArticleSummary
 
 from .answer import Answer
@@ -36,18 +38,29 @@ class AsyncAbsatz:
         self._lookups = ThreadPoolExecutor(max_workers=LOOKUP_THREADS, thread_name_prefix="absatz-lookup")
         self._records = ThreadPoolExecutor(max_workers=RECORD_THREADS, thread_name_prefix="absatz-records")
         self._slots = asyncio.Semaphore(max_concurrent)
+        self._closed = False
+
+    async def __aenter__(self) -> AsyncAbsatz:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.close()
+
+    async def _in(self, pool: ThreadPoolExecutor, fn: Callable[[], T]) -> T:
+        if self._closed:  # the pools' own error ("cannot schedule new futures after shutdown") says nothing
+            raise AbsatzError("this AsyncAbsatz was closed: open another")
+        return await asyncio.get_running_loop().run_in_executor(pool, fn)
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """``fn`` in the reader pool, at most ``max_concurrent`` at a time."""
         async with self._slots:
-            loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(self._executor, functools.partial(fn, *args, **kwargs))
+            return await self._in(self._executor, functools.partial(fn, *args, **kwargs))
 
     async def lookup(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """A quick read of the store that a click or command waits on (a source, an
         article, titles for autocomplete): in threads of its own, never queued behind
         answers, which may hold every slot for seconds while Discord wants a reply within three."""
-        return await asyncio.get_running_loop().run_in_executor(self._lookups, functools.partial(fn, *args, **kwargs))
+        return await self._in(self._lookups, functools.partial(fn, *args, **kwargs))
 
     async def record(self, fn: Callable[[Absatz], T]) -> T:
         """Bookkeeping in ``BOT_DB`` (a vote, a channel's scope, an answer's record): in
@@ -55,11 +68,11 @@ class AsyncAbsatz:
         whole timeout, and a 👍 needs nothing of it. ``fn`` is handed the core, so that
         opening a record store, which waits for another process's lock on ``BOT_DB`` as a
         write does, happens in these threads too, never on the event loop."""
-        return await asyncio.get_running_loop().run_in_executor(self._records, fn, self.core)
+        return await self._in(self._records, functools.partial(fn, self.core))
 
     async def _write(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Corpus changes: one at a time, never holding a reader's slot."""
-        return await asyncio.get_running_loop().run_in_executor(self._writer, functools.partial(fn, *args, **kwargs))
+        return await self._in(self._writer, functools.partial(fn, *args, **kwargs))
 
     async def ask(
         self,
@@ -69,6 +82,7 @@ class AsyncAbsatz:
         since: str | None = None,
         until: str | None = None,
         scope: Scope | None = None,
+        k: int = 5,
         on_text: Callable[[str], None] | None = None,
         reader: str = "de",
         title: str = "",
@@ -80,6 +94,7 @@ class AsyncAbsatz:
             since=since,
             until=until,
             scope=scope,
+            k=k,
             on_text=on_text,
             reader=reader,
             title=title,
@@ -124,7 +139,14 @@ class AsyncAbsatz:
     async def remove(self, article_id: str, *, actor: str) -> Removal:
         return await self._write(self.core.remove, article_id, actor=actor)
 
+    async def export(self, out: TextIO) -> dict[str, int]:
+        return await self._write(self.core.export, out)
+
+    async def import_(self, path: str | os.PathLike[str], *, actor: str, replace: bool = False) -> dict[str, int]:
+        return await self._write(self.core.import_, path, actor=actor, replace=replace)
+
     def close(self) -> None:
+        self._closed = True
         self._executor.shutdown(wait=False, cancel_futures=True)
         self._writer.shutdown(wait=False, cancel_futures=True)
         self._lookups.shutdown(wait=False, cancel_futures=True)

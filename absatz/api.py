@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import os
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -27,7 +28,7 @@ from ingest.pipeline import IngestReport, Progress, summary_counts
 from vectorstore.chroma import Chroma
 from vectorstore.dates import DateRange
 from vectorstore.embeddings import VectorEmbeddings
-from vectorstore.errors import NoIndex, RecordsUnusable, UnknownCitation
+from vectorstore.errors import NoIndex, RecordsUnusable, SettingsError, UnknownCitation
 from vectorstore.filters import Filter
 from vectorstore.generations import Generations
 from vectorstore.publish import IMPORTED, REMOVED
@@ -40,10 +41,12 @@ from vectorstore.text import query_terms, tokenize, without_bidi
 from .analytics import Analytics, summarise
 from .answer import Answer, answer, has_words
 from .answer_scorer import CONTEXT_WEIGHTS, AnswerScorer, scorer
+from .conversation import follow_up_context
 from .corpus import Corpus, Removal, Upload
 from .db.audit import AuditLog
 from .db.feedback import FeedbackStore
 from .db.scopes import ScopeStore
+from .env_file import problem
 from .gaps import Gap, find_gaps
 from .llm import LLMAnswerer
 from .query_tower import question_order
@@ -175,6 +178,16 @@ class Absatz:
 
     @classmethod
     def open(cls, settings: Settings | None = None, **kwargs: Any) -> Absatz:
+        """Without ``settings``, those of the environment and the working directory's
+        ``.env``, as the command line reads them (the README's example had read the
+        environment alone, and said "no index" of the store ``.env`` names)."""
+        if settings is None:
+            from dotenv import load_dotenv
+
+            if (unreadable := problem(Path.cwd() / ".env")) is not None:
+                raise SettingsError(unreadable)
+            load_dotenv(Path.cwd() / ".env")
+            settings = Settings.from_env()
         return cls(settings, **kwargs)
 
     def __enter__(self) -> Absatz:
@@ -284,11 +297,15 @@ class Absatz:
         fixed texts when the question's words do not say (keywords), ``title`` what the
         question is asked under (a forum post's title)."""
         _check_count(k)
+        if isinstance(history, str):  # one earlier question, not one per character
+            history = [history]
         return answer(
             self.searcher,
             question,
             k=k,
-            history=history,
+            # A conversation read as the bot and the chat read one: an app that passes all
+            # its user's questions had had each searched again for every answer.
+            history=follow_up_context(history, history[0] if history else ""),
             where=self.where(since, until, scope),
             llm=self.llm,
             on_text=on_text,
@@ -396,12 +413,12 @@ class Absatz:
         return QuotedSource(self._source(index, found.para_id), n, True)
 
     def article(self, article_id: str) -> ArticleSummary:
-        return self.searcher.view().index.article(article_id)
+        return self.searcher.view().index.article(article_id.strip())  # as source reads an id
 
     def related(self, article_id: str, k: int = 5) -> list[ArticleSummary]:
         """Articles on the same subject, newest first."""
         _check_count(k)
-        return related(self.searcher.view().index, article_id, k)
+        return related(self.searcher.view().index, article_id.strip(), k)
 
     def titles(self) -> dict[str, str]:
         """Article id → title (for autocomplete), built once per corpus version."""
@@ -434,6 +451,7 @@ class Absatz:
         """Article id → the file it was ingested from; none in a store never ingested into
         (an upload may be its first article)."""
         try:
+            self.require_index()  # a mistyped CHROMA_PATH is no new store
             return self._reader().view().index.article_paths()
         except NoIndex:
             return {}
@@ -442,7 +460,7 @@ class Absatz:
 
     def ingest(
         self,
-        paths: Sequence[Path] | None = None,
+        paths: Sequence[str | os.PathLike[str]] | str | os.PathLike[str] | None = None,
         *,
         actor: str,
         action: str = "ingest",
@@ -450,10 +468,18 @@ class Absatz:
         rebuild: bool = False,
         isolated: bool = False,
     ) -> IngestReport:
-        """Ingest files or folders (default ``CORPUS_DIR``): only what changed is embedded.
-        ``isolated`` runs the work in a child process (what the bot does)."""
+        """Ingest files or folders (default ``CORPUS_DIR``; one may be given alone, an empty
+        list ingests nothing): only what changed is embedded. ``isolated`` runs the work in
+        a child process (what the bot does)."""
+        if isinstance(paths, str | os.PathLike):  # a folder had been read as one path per character
+            paths = [paths]
         return self.corpus.ingest(
-            paths, actor=actor, action=action, progress=progress, rebuild=rebuild, isolated=isolated
+            None if paths is None else [Path(p) for p in paths],
+            actor=actor,
+            action=action,
+            progress=progress,
+            rebuild=rebuild,
+            isolated=isolated,
         )
 
     def upload(
@@ -472,6 +498,7 @@ class Absatz:
         )
 
     def remove(self, article_id: str, *, actor: str) -> Removal:
+        self.require_index()  # nothing to remove from, and no store made where a mistyped path points
         return self.corpus.remove(article_id, actor=actor)
 
     def export(self, out: TextIO) -> dict[str, int]:
@@ -481,10 +508,10 @@ class Absatz:
         self.require_index()
         return export(Chroma(self.settings.store), out)
 
-    def import_(self, path: Path, *, actor: str, replace: bool = False) -> dict[str, int]:
+    def import_(self, path: str | os.PathLike[str], *, actor: str, replace: bool = False) -> dict[str, int]:
         """An export (see ``export``) as the store's index; into a store that holds
         articles only with ``replace``, whose count the result then holds (``replaced``)."""
-        return self.corpus.import_(path, actor=actor, replace=replace)
+        return self.corpus.import_(Path(path), actor=actor, replace=replace)
 
     # --- what the community asked (issue: coverage gaps, analytics) ---------------------
 

@@ -124,7 +124,9 @@ class Corpus:
         """Incremental ingest of ``paths`` (default: the corpus folder); ``rebuild``
         re-embeds everything into a new generation and switches to it when complete;
         ``isolated`` runs it in a child process (:mod:`absatz.isolated`)."""
-        paths = list(paths or [self.settings.ingest.corpus_dir])
+        paths = [self.settings.ingest.corpus_dir] if paths is None else list(paths)
+        if not paths:  # "these files changed: none" (an ingest of no paths reads every stored article as gone)
+            return IngestReport()
         if isolated:
             from .isolated import ingest_in_child
 
@@ -194,7 +196,7 @@ class Corpus:
                 if held != 0 and not replace:
                     raise AbsatzError(
                         f"{path}: not imported: {store.location} holds {_articles(held)}, which an import "
-                        "replaces; pass --replace to replace them"
+                        "replaces; ask to replace them (--replace, replace=True)"
                     )
                 counts = import_into(chroma, path, lambda name: _export_embedder(path, name, store.embedding_device))
             except BaseException:

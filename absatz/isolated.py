@@ -12,6 +12,7 @@ parent (:class:`absatz.corpus.Corpus`) audits the outcome.
 from __future__ import annotations
 
 import multiprocessing
+import sys
 from collections.abc import Sequence
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -48,6 +49,19 @@ def _child(
         conn.close()
 
 
+def _unguarded_script() -> str:
+    """What to change when the script that started the ingest runs its work when it is
+    imported: the ingest process imports it again (multiprocessing's spawn), runs that
+    work a second time and dies, and "run it again" would only fail again."""
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    try:
+        unguarded = path is not None and "__main__" not in Path(path).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+    return f' ({path} runs its work when imported: start it under `if __name__ == "__main__":`)' if unguarded else ""
+
+
 def ingest_in_child(
     settings: StoreSettings,
     paths: Sequence[Path],
@@ -75,7 +89,7 @@ def ingest_in_child(
                 process.join()
                 raise IngestCrashed(
                     f"the ingest process ended unexpectedly (exit code {process.exitcode}); "
-                    "nothing committed was lost, run it again"
+                    f"nothing committed was lost, run it again{_unguarded_script()}"
                 ) from None
             if kind == "progress":
                 if progress is not None:

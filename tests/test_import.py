@@ -23,7 +23,7 @@ def test_an_import_into_a_store_with_articles_is_refused_until_replace_says_so(
     assert code == 2 and out == ""
     assert err == (
         f"absatz: error: {backup}: not imported: {tmp_path / 'chroma'}/absatz holds 1 article, which an import "
-        "replaces; pass --replace to replace them\n"
+        "replaces; ask to replace them (--replace, replace=True)\n"
     )
     assert run_cli(capsys, "stats", "--json", *target)[1] == before
 

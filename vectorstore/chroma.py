@@ -112,7 +112,11 @@ def _open(settings: StoreSettings) -> ClientAPI:
             finally:
                 _timeout.reset(token)
         settings.chroma_path.mkdir(parents=True, exist_ok=True)
-        return chromadb.PersistentClient(path=str(settings.chroma_path))
+        try:
+            return chromadb.PersistentClient(path=str(settings.chroma_path))
+        except BaseException:
+            _forget_failed_open(str(settings.chroma_path))
+            raise
     except OSError as exc:
         raise StoreError(f"cannot open the store at {settings.chroma_path}: {exc.strerror}") from None
     except Exception as exc:
@@ -124,6 +128,18 @@ def _open(settings: StoreSettings) -> ClientAPI:
         if isinstance(exc, ChromaError):  # e.g. a store on a read-only disk ("unable to open database file")
             raise StoreError(f"cannot open the store at {settings.chroma_path}: {exc}") from None
         raise
+
+
+def _forget_failed_open(path: str) -> None:
+    """chromadb keeps a folder's system for the process before starting it, and keeps it
+    when starting fails (a damaged ``chroma.sqlite3``): every later client of the folder
+    got that half-made system, an ``AttributeError`` from inside chromadb, even after the
+    store was put back. Forgotten, the next open starts afresh."""
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    with SharedSystemClient._refcount_lock:
+        SharedSystemClient._identifier_to_system.pop(path, None)
+        SharedSystemClient._identifier_to_refcount.pop(path, None)
 
 
 def _refusal(settings: StoreSettings, exc: Exception) -> StoreError | None:

@@ -132,7 +132,7 @@ class AsyncAbsatz:
         return await self._write(self.core.ingest, paths, actor=actor, action=action, progress=progress, isolated=True)
 
     async def upload(
-        self, name: str, data: bytes, *, actor: str, on_written: Callable[[Path], None] | None = None
+        self, name: str, data: bytes | str, *, actor: str, on_written: Callable[[Path], None] | None = None
     ) -> Upload:
         return await self._write(self.core.upload, name, data, actor=actor, isolated=True, on_written=on_written)
 

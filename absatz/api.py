@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO, TypeVar
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 from ingest.pipeline import IngestReport, Progress, summary_counts
 from vectorstore.chroma import Chroma
@@ -109,6 +109,9 @@ def holds(text: str, parts: list[str]) -> bool:
     flat = " ".join(without_bidi(text).split())
     return bool(parts) and all(part in flat for part in parts)
 
+
+if TYPE_CHECKING:
+    from .retriever import AbsatzRetriever
 
 T = TypeVar("T")
 
@@ -331,6 +334,14 @@ class Absatz:
         held = bool(terms) and terms <= set(tokenize(" ".join(s.text for s in result.hits[0].sentences)))
         return Matches(result.hits, result.evidence >= result.threshold or held)
 
+    def as_retriever(self, k: int = 5, since: str | None = None, until: str | None = None) -> AbsatzRetriever:
+        """The search as a LangChain retriever: each paragraph a ``Document`` with its
+        citation id, article, title, date, heading and score as metadata."""
+        from .retriever import AbsatzRetriever
+
+        _check_count(k)
+        return AbsatzRetriever(absatz=self, k=k, since=since, until=until)
+
     @staticmethod
     def where(since: str | None = None, until: str | None = None, scope: Scope | None = None) -> Filter:
         """What a search may see: the dates asked for, within a channel's scope (whose
@@ -485,14 +496,17 @@ class Absatz:
     def upload(
         self,
         name: str,
-        data: bytes,
+        data: bytes | str,
         *,
         actor: str,
         isolated: bool = False,
         on_written: Callable[[Path], None] | None = None,
     ) -> Upload:
-        """A file's bytes, checked, written into the corpus folder and ingested; a
-        rejected or failed upload changes nothing. ``on_written``: see :meth:`Corpus.upload`."""
+        """A file's bytes (or its text, stored as UTF-8), checked, written into the corpus
+        folder and ingested; a rejected or failed upload changes nothing. ``on_written``:
+        see :meth:`Corpus.upload`."""
+        if isinstance(data, str):  # had been a TypeError from deep inside the checks
+            data = data.encode("utf-8")
         return self.corpus.upload(
             name, data, actor=actor, stored_paths=self.stored_paths(), isolated=isolated, on_written=on_written
         )

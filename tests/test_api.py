@@ -150,3 +150,33 @@ def test_an_async_upload_from_a_script_that_is_not_guarded_says_what_to_change(b
         tmp_path,
     )
     assert 'runs its work when imported: start it under `if __name__ == "__main__":`' in run.stdout, run.stdout
+
+
+def test_an_upload_given_as_text_is_stored_as_utf8(writable):
+    """A str had been a TypeError from deep inside the upload's checks."""
+    upload = writable.upload("bruecke.md", ARTICLE, actor="script")
+    assert upload.report.added == ["bruecke"]
+    assert (writable.settings.ingest.corpus_dir / "bruecke.md").read_text(encoding="utf-8") == ARTICLE
+
+
+def test_the_search_as_a_langchain_retriever_gives_whole_paragraphs_with_their_citations(reader):
+    """LangChain's retriever interface (``invoke``, ``batch``, ``ainvoke``): the paragraphs
+    ``search`` ranks, each whole, with what a citation needs."""
+    retriever = reader.as_retriever(k=3)
+    (docs, also) = retriever.batch(["Was kostet ein Brötchen in München?", "Wie lang ist die neue Bahnstrecke?"])
+    best = docs[0]
+    paragraph = reader.source(best.metadata["id"]).paragraph
+    assert "65 Cent" in best.page_content and best.page_content == paragraph.text and len(docs) == 3
+    assert best.metadata["article_id"] == "2025-06-baeckerei-preise" and best.metadata["close"] is True
+    assert [d.metadata["id"] for d in docs] == [
+        h.para_id for h in reader.search("Was kostet ein Brötchen in München?", k=3).hits
+    ]
+    assert also[0].metadata["article_id"] == "2024-10-bahn-strecke"
+    assert retriever.invoke("") == []
+    dated = reader.as_retriever(k=3, until="2024-06").invoke("Was kostet ein Brötchen in München?")
+    assert all(d.metadata["date"] <= "2024-06-31" for d in dated)
+
+
+async def test_the_retriever_answers_on_an_event_loop_too(reader):
+    docs = await reader.as_retriever(k=2).ainvoke("Wie lang ist die neue Bahnstrecke?")
+    assert docs and docs[0].metadata["article_id"] == "2024-10-bahn-strecke"

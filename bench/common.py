@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
 import atexit
+import importlib.util
 import json
 import os
 import platform
@@ -15,7 +17,19 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-DATA = ROOT.parent / "shared" / "data"
+DATA = Path(os.environ.get("ABSATZ_SHARED_DIR") or ROOT.parent / "shared") / "data"  # as the tests read it
+
+
+def missing_modules(*modules: str) -> list[str]:
+    """Those of ``modules`` this environment lacks (the ``bench`` extra's)."""
+    return [m for m in modules if importlib.util.find_spec(m) is None]
+
+
+def require_modules(ap: argparse.ArgumentParser, modules: list[str], instead: str) -> None:
+    """Stop before any work when a part of the run needs what is not installed: it had
+    failed only after every store was built and measured, the tables never printed."""
+    if missing := missing_modules(*modules):
+        ap.error(f"needs {', '.join(missing)} (pip install '.[bench]'), or pass {instead}")
 
 
 def spawn(script: str, args: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[str]:

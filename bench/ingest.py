@@ -41,6 +41,8 @@ def main() -> None:
         ap.error(f"--device {args.device!r} must be cpu, cuda, cuda:N or auto, as EMBEDDING_DEVICE")
     if args.model.startswith(BUNDLED_PREFIX) and args.device != "cpu":
         ap.error(f"{args.model} runs on the CPU only: --device {args.device} needs a sentence-transformers --model")
+    if args.sample < 1 or args.limit == 1:  # one article is held out: the sample needs another
+        ap.error("--sample needs at least 1 article and --limit at least 2 (one is held out)")
     if args.store and args.store.exists():
         ap.error(f"--store {args.store} exists: the ingest is measured into a new store")
 

@@ -48,7 +48,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from common import DATA, ROOT, machine, percentile, proc_status_mb, require, spawn, table
+from common import DATA, ROOT, machine, percentile, proc_status_mb, require, require_modules, spawn, table
 from corpus_replica import Article, Replica, check_stores, extract, load
 
 from vectorstore.chroma import Chroma
@@ -526,6 +526,8 @@ def main() -> None:
     ):
         ap.add_argument(flag, nargs=n, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if not args.no_langchain:
+        require_modules(ap, ["langchain_chroma", "langchain_community", "langchain_classic"], "--no-langchain")
     if args.measure:
         measure(*args.measure)
         return

@@ -61,7 +61,6 @@ from common import (
     require,
     table,
 )
-from export_answer_scorer import export
 from fit_selector import SETS as FIT_SETS
 from torch import nn
 from train_answer_scorer import Layer
@@ -181,6 +180,8 @@ def retrieval_targets(workdir: Path, english: list[str]) -> tuple[list[torch.Ten
 
 def write(model: E5File, tower: Tower, texts: list[str], out: Path) -> None:
     """Export the tower to ``out`` and check that it embeds ``texts`` as trained."""
+    from export_answer_scorer import export  # needs onnx (the bench extra): only for --write
+
     export(Encoder(model, tower), model, out, "vector", 0.01)
     shipped = QueryTower.load(out, model)
     got = np.stack([shipped.vector(t) for t in texts])

@@ -12,7 +12,7 @@ import argparse
 import time
 from pathlib import Path
 
-from common import DATA, machine, read_jsonl, require, scratch, table
+from common import DATA, machine, read_jsonl, require, require_modules, scratch, table
 
 from ingest.pipeline import apply
 from ingest.sources import load_articles
@@ -65,6 +65,8 @@ def main() -> None:
     )
     ap.add_argument("--no-langchain", action="store_true", help="skip the LangChain default stack")
     args = ap.parse_args()
+    if not args.no_langchain:
+        require_modules(ap, ["langchain_chroma", "langchain_community", "langchain_classic"], "--no-langchain")
 
     xquad = require(DATA / "xquad-de")
     questions = read_jsonl(xquad / "questions.jsonl")

@@ -11,6 +11,7 @@ reproducible: ``python bench/switch_questions.py``.
 
 from __future__ import annotations
 
+import argparse
 import json
 import random
 from pathlib import Path
@@ -25,6 +26,7 @@ def _lines(name: str) -> list[dict]:
 
 
 def main() -> None:
+    argparse.ArgumentParser(description=__doc__).parse_args()  # --help had rewritten the data file
     rng = random.Random(13)
     news = _lines("news-questions.jsonl")
     answerable = [q for q in news if not q.get("unanswerable")]

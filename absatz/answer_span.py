@@ -55,7 +55,8 @@ def find_answer_span(text: str, question: str, kind: Expected, prefer: Sequence[
         return kind is Expected.REASON and bool(_CONSEQUENCE.match(s.text) or _POINTS_BACK.search(text, 0, s.start))
 
     # Citation markers are numbers too, but never the answer; nor is a reason's cue word
-    # with no clause after it ("… aus einem simplen Grund."), nor what a reason led to.
+    # with no clause after it ("… aus einem simplen Grund."), nor what a reason led to,
+    # nor a property's measure where a count is asked (:func:`counts_nothing_asked`).
     found = [
         s
         for s in spans(text, kind, question)

@@ -121,7 +121,7 @@ class Corpus:
         rebuild: bool = False,
         isolated: bool = False,
     ) -> IngestReport:
-        """Incremental ingest of ``paths`` (default: the corpus folder); ``rebuild``
+        """Incremental ingest of ``paths`` (default: the corpus folder; none: nothing); ``rebuild``
         re-embeds everything into a new generation and switches to it when complete;
         ``isolated`` runs it in a child process (:mod:`absatz.isolated`)."""
         paths = [self.settings.ingest.corpus_dir] if paths is None else list(paths)

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
-from pydantic import ConfigDict
 
 if TYPE_CHECKING:
     from .api import Absatz
@@ -22,9 +21,7 @@ class AbsatzRetriever(BaseRetriever):
     """The ``k`` paragraphs ``Absatz.search`` ranks first, ``since``/``until`` as there
     (``YYYY-MM`` or ``YYYY-MM-DD``). A query without a word finds nothing, as it does there."""
 
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-
-    absatz: Any  # Absatz: typed loosely, since pydantic cannot build a schema of it
+    absatz: Any  # an Absatz; pydantic resolves annotations at run time, and api imports this module
     k: int = 5
     since: str | None = None
     until: str | None = None
